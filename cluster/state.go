@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// StateFileName is the name of the state file inside a cluster directory.
+const StateFileName = "cluster.json"
+
+// DefaultDir is the cluster directory used when neither --cluster-dir nor
+// CAIRN_CLUSTER_DIR is set.
+const DefaultDir = ".cairn"
+
+// EnvDir names the environment variable that moves the cluster directory.
+const EnvDir = "CAIRN_CLUSTER_DIR"
+
+// ErrNoCluster is returned when a cluster directory has no state file.
+var ErrNoCluster = errors.New("cluster: no cluster state file (start one with 'cairn cluster up')")
+
+// State is the content of the state file: what every client command reads to find
+// the cluster. It is written by the harness whenever a node starts or stops.
+type State struct {
+	// Dir is the cluster directory (absolute).
+	Dir       string      `json:"dir"`
+	BasePort  int         `json:"base_port"`
+	StartedAt time.Time   `json:"started_at"`
+	Nodes     []NodeState `json:"nodes"`
+}
+
+// NodeState describes one node process.
+type NodeState struct {
+	// Name is "<service>-<n>", e.g. "raftkv-1".
+	Name    string `json:"name"`
+	Service string `json:"service"`
+	// PID is the process id, 0 when the node is stopped.
+	PID       int    `json:"pid"`
+	GRPCAddr  string `json:"grpc_addr"`
+	AdminAddr string `json:"admin_addr"`
+	DataDir   string `json:"data_dir"`
+	LogFile   string `json:"log_file"`
+	// Args are the arguments the node was started with (after the binary).
+	Args []string `json:"args"`
+}
+
+// ResolveDir returns the cluster directory: flagValue if set, else $CAIRN_CLUSTER_DIR,
+// else DefaultDir, made absolute.
+func ResolveDir(flagValue string) (string, error) {
+	dir := flagValue
+	if dir == "" {
+		dir = os.Getenv(EnvDir)
+	}
+	if dir == "" {
+		dir = DefaultDir
+	}
+	return filepath.Abs(dir)
+}
+
+// LoadState reads the state file in dir. It returns ErrNoCluster when there is none.
+func LoadState(dir string) (*State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w in %s", ErrNoCluster, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("cluster: parse %s: %w", filepath.Join(dir, StateFileName), err)
+	}
+	return &s, nil
+}
+
+// Save writes the state file atomically (write to a temporary file, fsync, rename).
+func (s *State) Save() error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.Dir, ".cluster-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(s.Dir, StateFileName))
+}
+
+// Node returns the node with the given name.
+func (s *State) Node(name string) (*NodeState, bool) {
+	for i := range s.Nodes {
+		if s.Nodes[i].Name == name {
+			return &s.Nodes[i], true
+		}
+	}
+	return nil, false
+}
+
+// Endpoints returns the gRPC addresses of every node of a service, in name order.
+func (s *State) Endpoints(service string) []string {
+	var out []string
+	for _, n := range s.Nodes {
+		if n.Service == service {
+			out = append(out, n.GRPCAddr)
+		}
+	}
+	return out
+}
