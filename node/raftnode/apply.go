@@ -1,0 +1,158 @@
+package raftnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc"
+
+	raftv1 "cairn.dev/cairn/proto/cairn/raft/v1"
+)
+
+// Apply commits cmd through the log and returns the state machine's result for it.
+// On a follower the command is forwarded to the leader. Apply returns only after
+// the entry is committed and applied on the leader, or fails with:
+//   - ErrNoLeader: no leader was reachable before the deadline; cmd was not applied.
+//   - ErrUnknownOutcome: cmd was proposed but its commit was not confirmed; it may
+//     or may not be applied.
+//   - ErrShutdown: the node is closing.
+//
+// A command is never acknowledged unless it was committed by a quorum.
+func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
+	for {
+		if err := n.checkOpen(); err != nil {
+			return nil, err
+		}
+		if n.IsLeader() {
+			res, err := n.applyLocal(ctx, cmd)
+			if !errors.Is(err, ErrNotLeader) {
+				return res, err
+			}
+		} else {
+			res, err := n.forwardApply(ctx, cmd)
+			if !errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrNoLeader) {
+				return res, err
+			}
+		}
+		// Not applied: wait for a (new) leader and try again.
+		if err := n.pauseForLeader(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// pauseForLeader waits a moment for leadership to settle, failing with ErrNoLeader
+// when ctx ends first.
+func (n *Node) pauseForLeader(ctx context.Context) error {
+	t := time.NewTimer(20 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrNoLeader, ctx.Err())
+	case <-n.stop:
+		return ErrShutdown
+	case <-t.C:
+		return nil
+	}
+}
+
+func (n *Node) checkOpen() error {
+	select {
+	case <-n.stop:
+		return ErrShutdown
+	default:
+		return nil
+	}
+}
+
+// applyTimeout is the enqueue timeout for raft: the earlier of ctx's deadline and
+// Config.ApplyTimeout.
+func (n *Node) applyTimeout(ctx context.Context) time.Duration {
+	d := n.cfg.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			d = left
+		}
+	}
+	if d <= 0 {
+		d = time.Millisecond
+	}
+	return d
+}
+
+func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
+	f := n.raft.Apply(cmd, n.applyTimeout(ctx))
+	// A leader that cannot reach a quorum steps down within LeaderLeaseTimeout, which
+	// fails the future with ErrLeadershipLost, so this wait is bounded.
+	if err := f.Error(); err != nil {
+		return nil, mapRaftError(err)
+	}
+	switch r := f.Response().(type) {
+	case []byte:
+		return r, nil
+	case error:
+		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, r)
+	case nil:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("raftnode: unexpected apply response %T", r)
+	}
+}
+
+// mapRaftError turns hashicorp/raft errors into this package's sentinels.
+func mapRaftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %w", ErrNoLeader, err)
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrShutdown, err)
+	default:
+		return err
+	}
+}
+
+func (n *Node) leaderClient() (raftv1.RaftNodeServiceClient, error) {
+	conn, err := n.LeaderConn()
+	if err != nil {
+		return nil, err
+	}
+	return raftv1.NewRaftNodeServiceClient(conn), nil
+}
+
+func (n *Node) forwardApply(ctx context.Context, cmd []byte) ([]byte, error) {
+	c, err := n.leaderClient()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Apply(ctx, &raftv1.ApplyRequest{Command: cmd})
+	if err != nil {
+		return nil, errorFromStatus(err, true)
+	}
+	return resp.GetResult(), nil
+}
+
+// LeaderConn returns a client connection to the current leader, for daemons that
+// forward a whole RPC (such as a stream) rather than a command. It fails with
+// ErrNoLeader when no leader is known, and with ErrNotLeader when this node is
+// named leader (callers serve locally when IsLeader is true).
+func (n *Node) LeaderConn() (*grpc.ClientConn, error) {
+	id, addr := n.Leader()
+	if id == "" || addr == "" {
+		return nil, ErrNoLeader
+	}
+	if id == n.cfg.ID {
+		return nil, ErrNotLeader
+	}
+	conn, err := n.peers.get(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dial leader %s: %w", ErrNoLeader, addr, err)
+	}
+	return conn, nil
+}

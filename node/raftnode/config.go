@@ -1,0 +1,147 @@
+package raftnode
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Peer is one member of the group as given on the command line: "id=host:port".
+type Peer struct {
+	ID   string
+	Addr string
+}
+
+// ParsePeers parses a comma-separated list of id=host:port pairs.
+func ParsePeers(s string) ([]Peer, error) {
+	var peers []Peer
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, addr, ok := strings.Cut(part, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("raftnode: peers: %q is not id=host:port", part)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("raftnode: peers: id %q listed twice", id)
+		}
+		seen[id] = true
+		peers = append(peers, Peer{ID: id, Addr: addr})
+	}
+	return peers, nil
+}
+
+// Config configures a Node.
+type Config struct {
+	// ID is this member's unique id within the group, e.g. "raftkv-1".
+	ID string
+	// Advertise is the gRPC address peers use to reach this node.
+	Advertise string
+	// DataDir holds raft.db (log and stable store) and snapshots/.
+	DataDir string
+	// Peers bootstraps a new group when DataDir holds no Raft state and Peers
+	// includes ID. A node not in Peers starts empty and waits to be added.
+	Peers []Peer
+
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+	// SnapshotThreshold is how many log entries since the last snapshot trigger a new one.
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// TrailingLogs is how many entries are kept after a snapshot, so that slow
+	// followers can catch up from the log instead of a snapshot.
+	TrailingLogs   uint64
+	SnapshotRetain int
+	// MaxAppendEntries caps the entries per AppendEntries message.
+	MaxAppendEntries int
+	// ApplyTimeout bounds how long Apply waits for a commit when the caller's
+	// context has no earlier deadline.
+	ApplyTimeout time.Duration
+	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
+	NoSync bool
+
+	// Dial opens a client connection to a peer's gRPC address. Required.
+	Dial func(target string) (*grpc.ClientConn, error)
+	// OnLeadership is called, in order and from one goroutine, whenever this node
+	// gains (true) or loses (false) leadership. It must not block for long.
+	OnLeadership func(isLeader bool)
+	// OnFatal is called when the state machine reports a storage failure; the node
+	// has already stopped taking part in the group. Nil means log only.
+	OnFatal func(error)
+}
+
+// DefaultConfig returns settings suited to a LAN or one machine.
+func DefaultConfig() Config {
+	return Config{
+		HeartbeatTimeout:   1000 * time.Millisecond,
+		ElectionTimeout:    1000 * time.Millisecond,
+		LeaderLeaseTimeout: 500 * time.Millisecond,
+		CommitTimeout:      50 * time.Millisecond,
+		SnapshotThreshold:  8192,
+		SnapshotInterval:   30 * time.Second,
+		TrailingLogs:       10240,
+		SnapshotRetain:     2,
+		MaxAppendEntries:   256,
+		ApplyTimeout:       5 * time.Second,
+	}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("raftnode: id must be set"))
+	}
+	if c.Advertise == "" {
+		errs = append(errs, errors.New("raftnode: advertise address must be set"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("raftnode: data_dir must be set"))
+	}
+	if c.Dial == nil {
+		errs = append(errs, errors.New("raftnode: dial must be set"))
+	}
+	if c.HeartbeatTimeout < 5*time.Millisecond {
+		errs = append(errs, fmt.Errorf("raftnode: heartbeat_timeout %v must be >= 5ms", c.HeartbeatTimeout))
+	}
+	if c.ElectionTimeout < c.HeartbeatTimeout {
+		errs = append(errs, fmt.Errorf("raftnode: election_timeout %v must be >= heartbeat_timeout %v", c.ElectionTimeout, c.HeartbeatTimeout))
+	}
+	if c.LeaderLeaseTimeout <= 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		errs = append(errs, fmt.Errorf("raftnode: leader_lease_timeout %v must be in (0, heartbeat_timeout]", c.LeaderLeaseTimeout))
+	}
+	if c.CommitTimeout <= 0 {
+		errs = append(errs, errors.New("raftnode: commit_timeout must be > 0"))
+	}
+	if c.SnapshotThreshold == 0 {
+		errs = append(errs, errors.New("raftnode: snapshot_threshold must be > 0"))
+	}
+	if c.SnapshotInterval < 5*time.Millisecond {
+		errs = append(errs, errors.New("raftnode: snapshot_interval must be >= 5ms"))
+	}
+	if c.SnapshotRetain < 1 {
+		errs = append(errs, errors.New("raftnode: snapshot_retain must be >= 1"))
+	}
+	if c.MaxAppendEntries < 1 || c.MaxAppendEntries > 1024 {
+		errs = append(errs, errors.New("raftnode: max_append_entries must be in [1, 1024]"))
+	}
+	if c.ApplyTimeout <= 0 {
+		errs = append(errs, errors.New("raftnode: apply_timeout must be > 0"))
+	}
+	ids := map[string]bool{}
+	for _, p := range c.Peers {
+		if ids[p.ID] {
+			return fmt.Errorf("raftnode: peers: id %q listed twice", p.ID)
+		}
+		ids[p.ID] = true
+	}
+	return errors.Join(errs...)
+}

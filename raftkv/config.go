@@ -1,0 +1,143 @@
+package raftkv
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/raftnode"
+)
+
+// Config configures a raftkv Server. Every field can be set from a flag, from
+// CAIRN_RAFTKV_<FLAG> in the environment, or from a YAML file (see node.Load).
+type Config struct {
+	// ID is this member's id, unique in the group (e.g. "raftkv-1").
+	ID string `yaml:"id" flag:"id" usage:"member id, unique in the group (required)"`
+	// ClusterID names the group; it is reported in every response header.
+	ClusterID string `yaml:"cluster_id" flag:"cluster-id" usage:"name of the group, reported in response headers"`
+	// DataDir holds the Raft log, snapshots and the key-value database.
+	DataDir string `yaml:"data_dir" flag:"data-dir" usage:"directory for the Raft log, snapshots and the database (required)"`
+	// Peers is the initial membership, "id=host:port,…"; used to bootstrap a new
+	// group. A node with existing state ignores it.
+	Peers string `yaml:"peers" flag:"peers" usage:"initial members id=host:port,... (bootstraps a new group when the data dir is empty)"`
+	// Advertise is the address peers and clients use to reach this node; defaults
+	// to the gRPC listen address.
+	Advertise string `yaml:"advertise_addr" flag:"advertise-addr" usage:"address advertised to peers (default: the gRPC address)"`
+
+	Server node.ServerConfig `yaml:"server" flag:",inline"`
+
+	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout" flag:"heartbeat-timeout" usage:"Raft heartbeat timeout"`
+	ElectionTimeout   time.Duration `yaml:"election_timeout" flag:"election-timeout" usage:"Raft election timeout"`
+	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
+	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
+	// ApplyTimeout bounds how long a write waits to commit before it fails.
+	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
+
+	MaxKeyBytes     int `yaml:"max_key_bytes" flag:"max-key-bytes" usage:"largest key accepted"`
+	MaxValueBytes   int `yaml:"max_value_bytes" flag:"max-value-bytes" usage:"largest value accepted"`
+	MaxRequestBytes int `yaml:"max_request_bytes" flag:"max-request-bytes" usage:"largest encoded write request (put or txn) accepted"`
+	MaxTxnOps       int `yaml:"max_txn_ops" flag:"max-txn-ops" usage:"most compares or ops in one txn branch"`
+	// MaxLeaseTTL caps a lease's time to live, in seconds.
+	MaxLeaseTTL int64 `yaml:"max_lease_ttl" flag:"max-lease-ttl" usage:"longest lease TTL in seconds"`
+	// MaxRangeKeys caps how many keys one Range returns when it sets no limit.
+	MaxRangeKeys int64 `yaml:"max_range_keys" flag:"max-range-keys" usage:"most keys returned by one range without a limit"`
+
+	LogLevel  string `yaml:"log_level" flag:"log-level" usage:"debug, info, warn or error"`
+	LogFormat string `yaml:"log_format" flag:"log-format" usage:"text or json"`
+
+	// NoSync disables fsync of the Raft log and the database. Tests only.
+	NoSync bool `yaml:"-"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	rc := raftnode.DefaultConfig()
+	srv := node.DefaultServerConfig()
+	srv.GRPCAddr = "127.0.0.1:7000"
+	srv.AdminAddr = "127.0.0.1:7001"
+	return Config{
+		ClusterID:         "raftkv",
+		Server:            srv,
+		HeartbeatTimeout:  rc.HeartbeatTimeout,
+		ElectionTimeout:   rc.ElectionTimeout,
+		SnapshotThreshold: rc.SnapshotThreshold,
+		TrailingLogs:      rc.TrailingLogs,
+		ApplyTimeout:      rc.ApplyTimeout,
+		MaxKeyBytes:       4 << 10,
+		MaxValueBytes:     1 << 20,
+		MaxRequestBytes:   (1 << 20) + (512 << 10),
+		MaxTxnOps:         128,
+		MaxLeaseTTL:       365 * 24 * 3600,
+		MaxRangeKeys:      100000,
+		LogLevel:          "info",
+		LogFormat:         "text",
+	}
+}
+
+// Validate reports every invalid field, each message naming the field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("raftkv: id must be set"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("raftkv: data_dir must be set"))
+	}
+	if _, err := raftnode.ParsePeers(c.Peers); err != nil {
+		errs = append(errs, fmt.Errorf("raftkv: peers: %w", err))
+	}
+	if err := c.Server.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxKeyBytes < 1 || c.MaxKeyBytes > 64<<10 {
+		errs = append(errs, fmt.Errorf("raftkv: max_key_bytes %d must be in [1, 65536]", c.MaxKeyBytes))
+	}
+	if c.MaxValueBytes < 0 || c.MaxValueBytes > 8<<20 {
+		errs = append(errs, fmt.Errorf("raftkv: max_value_bytes %d must be in [0, 8388608]", c.MaxValueBytes))
+	}
+	if c.MaxRequestBytes < c.MaxKeyBytes+c.MaxValueBytes {
+		errs = append(errs, fmt.Errorf("raftkv: max_request_bytes %d must be >= max_key_bytes + max_value_bytes", c.MaxRequestBytes))
+	}
+	if c.Server.MaxRecvMsgBytes > 0 && c.MaxRequestBytes > c.Server.MaxRecvMsgBytes {
+		errs = append(errs, fmt.Errorf("raftkv: max_request_bytes %d must be <= max_recv_msg_bytes %d", c.MaxRequestBytes, c.Server.MaxRecvMsgBytes))
+	}
+	if c.MaxTxnOps < 1 {
+		errs = append(errs, fmt.Errorf("raftkv: max_txn_ops %d must be >= 1", c.MaxTxnOps))
+	}
+	if c.MaxLeaseTTL < 1 {
+		errs = append(errs, fmt.Errorf("raftkv: max_lease_ttl %d must be >= 1", c.MaxLeaseTTL))
+	}
+	if c.MaxRangeKeys < 1 {
+		errs = append(errs, fmt.Errorf("raftkv: max_range_keys %d must be >= 1", c.MaxRangeKeys))
+	}
+	if err := c.raftConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// raftConfig derives the Raft host settings; Advertise and Dial are filled in by New.
+func (c Config) raftConfig() raftnode.Config {
+	rc := raftnode.DefaultConfig()
+	rc.ID = c.ID
+	rc.Advertise = c.Advertise
+	if rc.Advertise == "" {
+		rc.Advertise = c.Server.GRPCAddr
+	}
+	rc.DataDir = c.DataDir
+	rc.Peers, _ = raftnode.ParsePeers(c.Peers)
+	rc.HeartbeatTimeout = c.HeartbeatTimeout
+	rc.ElectionTimeout = c.ElectionTimeout
+	if lease := c.HeartbeatTimeout / 2; lease < rc.LeaderLeaseTimeout {
+		rc.LeaderLeaseTimeout = lease
+	}
+	rc.SnapshotThreshold = c.SnapshotThreshold
+	rc.TrailingLogs = c.TrailingLogs
+	rc.ApplyTimeout = c.ApplyTimeout
+	rc.NoSync = c.NoSync
+	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
+	return rc
+}

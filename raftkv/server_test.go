@@ -1,0 +1,167 @@
+package raftkv
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+)
+
+func TestClusterReadsAndWritesThroughAnyMember(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	for _, m := range c.live() {
+		put(t, m, "k-"+m.id, "v-"+m.id)
+	}
+	for _, m := range c.live() {
+		for _, w := range c.live() {
+			v, ok := get(t, m, "k-"+w.id, raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
+			require.True(t, ok, "member %s reading key written via %s", m.id, w.id)
+			require.Equal(t, "v-"+w.id, v)
+		}
+	}
+	// Headers name the answering member and the cluster.
+	resp := put(t, c.member(leader), "h", "1")
+	require.Equal(t, leader, resp.GetHeader().GetMemberId())
+	require.Equal(t, "raftkv", resp.GetHeader().GetClusterId())
+	require.Positive(t, resp.GetHeader().GetRevision())
+	require.Positive(t, resp.GetHeader().GetRaftTerm())
+}
+
+func TestLeaderFailover(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	old := c.waitLeader()
+	var follower *testMember
+	for _, m := range c.live() {
+		if m.id != old {
+			follower = m
+		}
+	}
+	put(t, follower, "before", "1")
+	c.stop(old)
+	newLeader := c.waitLeader(old)
+	require.NotEqual(t, old, newLeader)
+	put(t, follower, "after", "2")
+	for _, m := range c.live() {
+		for k, want := range map[string]string{"before": "1", "after": "2"} {
+			v, ok := get(t, m, k, raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
+			require.True(t, ok)
+			require.Equal(t, want, v)
+		}
+	}
+	// The old leader rejoins and catches up from the log.
+	back := c.restart(old)
+	waitFor(t, 15*time.Second, "restarted member to catch up", func() bool {
+		v, ok := get(t, back, "after", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+		return ok && v == "2"
+	})
+}
+
+func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.SnapshotThreshold = 64
+		cfg.TrailingLogs = 16
+	})
+	leader := c.waitLeader()
+	var lagger string
+	for _, m := range c.live() {
+		if m.id != leader {
+			lagger = m.id
+		}
+	}
+	c.stop(lagger)
+	lm := c.member(leader)
+	for i := 0; i < 300; i++ {
+		put(t, lm, fmt.Sprintf("key-%03d", i), fmt.Sprintf("val-%d", i))
+	}
+	require.NoError(t, lm.srv.Node().Snapshot())
+	for i := 300; i < 320; i++ {
+		put(t, lm, fmt.Sprintf("key-%03d", i), fmt.Sprintf("val-%d", i))
+	}
+	back := c.restart(lagger)
+	waitFor(t, 20*time.Second, "lagging follower to catch up via snapshot", func() bool {
+		v, ok := get(t, back, "key-319", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+		return ok && v == "val-319"
+	})
+	for i := 0; i < 320; i += 37 {
+		v, ok := get(t, back, fmt.Sprintf("key-%03d", i), raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+		require.True(t, ok)
+		require.Equal(t, fmt.Sprintf("val-%d", i), v)
+	}
+}
+
+func TestMembershipChange(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	put(t, leader, "m", "1")
+	cl := raftkvv1.NewClusterServiceClient(leader.conn)
+
+	learner := c.startMember("kv-4", false)
+	_, err := cl.MemberAdd(ctxT(t), &raftkvv1.MemberAddRequest{Id: "kv-4", Address: learner.srv.Addr(), IsLearner: true})
+	require.NoError(t, err)
+	waitFor(t, 10*time.Second, "learner to replicate", func() bool {
+		v, ok := get(t, learner, "m", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+		return ok && v == "1"
+	})
+	list, err := cl.MemberList(ctxT(t), &raftkvv1.MemberListRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.GetMembers(), 4)
+	for _, m := range list.GetMembers() {
+		require.Equal(t, m.GetId() == "kv-4", m.GetIsLearner(), m.GetId())
+	}
+
+	_, err = cl.MemberPromote(ctxT(t), &raftkvv1.MemberPromoteRequest{Id: "kv-4"})
+	require.NoError(t, err)
+	_, err = cl.MemberRemove(ctxT(t), &raftkvv1.MemberRemoveRequest{Id: "kv-2"})
+	require.NoError(t, err)
+	list, err = cl.MemberList(ctxT(t), &raftkvv1.MemberListRequest{})
+	require.NoError(t, err)
+	ids := map[string]bool{}
+	for _, m := range list.GetMembers() {
+		ids[m.GetId()] = true
+		require.False(t, m.GetIsLearner())
+	}
+	require.Equal(t, map[string]bool{"kv-1": true, "kv-3": true, "kv-4": true}, ids)
+
+	_, err = cl.MemberRemove(ctxT(t), &raftkvv1.MemberRemoveRequest{Id: "no-such"})
+	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	old := c.waitLeader()
+	var f *testMember
+	for _, m := range c.live() {
+		if m.id != old {
+			f = m
+		}
+	}
+	ls := raftkvv1.NewLeaseServiceClient(f.conn)
+	g, err := ls.LeaseGrant(ctxT(t), &raftkvv1.LeaseGrantRequest{Ttl: 2})
+	require.NoError(t, err)
+	_, err = kv(f).Put(ctxT(t), &raftkvv1.PutRequest{Key: []byte("ephemeral"), Value: []byte("x"), Lease: g.GetId()})
+	require.NoError(t, err)
+	_, err = kv(f).Put(ctxT(t), &raftkvv1.PutRequest{Key: []byte("bad-lease"), Value: []byte("x"), Lease: 424242})
+	require.Equal(t, codes.NotFound, status.Code(err), "put with an unknown lease")
+
+	c.stop(old)
+	c.waitLeader(old)
+	// The new leader gives the lease a full TTL, then expires it through the log.
+	start := time.Now()
+	waitFor(t, 15*time.Second, "leased key to be deleted on every live member", func() bool {
+		for _, m := range c.live() {
+			if _, ok := get(t, m, "ephemeral", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE); ok {
+				return false
+			}
+		}
+		return true
+	})
+	require.GreaterOrEqual(t, time.Since(start), 1*time.Second, "a leader change must not shorten a lease")
+	_, err = ls.LeaseTimeToLive(ctxT(t), &raftkvv1.LeaseTimeToLiveRequest{Id: g.GetId()})
+	require.Equal(t, codes.NotFound, status.Code(err))
+}
