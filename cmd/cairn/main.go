@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 		newRaftKVCmd(),
 		newKVCmd(),
 		newClusterCmd(),
+		newBenchCmd(),
 	)
 	return root
 }
