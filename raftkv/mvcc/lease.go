@@ -1,0 +1,134 @@
+package mvcc
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+)
+
+// Leases are records in the leases bucket; the keys attached to a lease are
+// indexed in lease_keys (lease id ‖ key). The state machine keeps no clock: the
+// leader decides when a lease expired and proposes a LeaseExpire command.
+
+func (a *applier) applyLeaseGrant(req *raftkvv1.LeaseGrantRequest) (*raftkvv1.LeaseGrantResponse, error) {
+	id := req.GetId()
+	if id == 0 {
+		// The entry's index is the same on every replica, and unique.
+		id = int64(a.index)
+	}
+	if a.leaseExists(id) {
+		return nil, fmt.Errorf("%w: %d", ErrLeaseExists, id)
+	}
+	rec := &raftkvv1.LeaseRecord{Id: id, Ttl: req.GetTtl()}
+	enc, err := marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.leases.Put(leaseKey(id), enc); err != nil {
+		return nil, err
+	}
+	return &raftkvv1.LeaseGrantResponse{Header: header(a.m.rev), Id: id, Ttl: rec.Ttl}, nil
+}
+
+func (a *applier) applyLeaseRevoke(req *raftkvv1.LeaseRevokeRequest) (*raftkvv1.LeaseRevokeResponse, error) {
+	id := req.GetId()
+	if !a.leaseExists(id) {
+		return nil, fmt.Errorf("%w: %d", ErrLeaseNotFound, id)
+	}
+	a.beginWrite()
+	if err := a.revokeLease(id); err != nil {
+		return nil, err
+	}
+	return &raftkvv1.LeaseRevokeResponse{Header: header(a.endWrite())}, nil
+}
+
+func (a *applier) applyLeaseExpire(req *raftkvv1.LeaseExpire) (*raftkvv1.LeaseExpireResult, error) {
+	res := &raftkvv1.LeaseExpireResult{}
+	a.beginWrite()
+	for _, id := range req.GetIds() {
+		if !a.leaseExists(id) {
+			continue // already revoked, or listed twice
+		}
+		if err := a.revokeLease(id); err != nil {
+			return nil, err
+		}
+		res.Revoked = append(res.Revoked, id)
+	}
+	a.endWrite()
+	return res, nil
+}
+
+// revokeLease deletes the keys attached to lease id at the pending revision, in
+// key order, then the lease. It must run between beginWrite and endWrite.
+func (a *applier) revokeLease(id int64) error {
+	keys, err := leaseKeysTx(a.tx, id)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := a.deleteKeys(keyRange{start: k, single: true}); err != nil {
+			return err
+		}
+	}
+	return a.leases.Delete(leaseKey(id))
+}
+
+// leaseKeysTx returns the keys attached to lease id, in key order.
+func leaseKeysTx(tx *bbolt.Tx, id int64) ([][]byte, error) {
+	prefix := leaseKey(id)
+	var keys [][]byte
+	c := tx.Bucket(bucketLeaseKeys).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k[len(prefix):]))
+	}
+	return keys, nil
+}
+
+// Leases returns every lease, ordered by id as stored (non-negative ids
+// ascending). It returns nil once the store is closed.
+func (s *Store) Leases() []*raftkvv1.LeaseRecord {
+	var out []*raftkvv1.LeaseRecord
+	err := s.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketLeases).ForEach(func(_, v []byte) error {
+			rec := &raftkvv1.LeaseRecord{}
+			if err := proto.Unmarshal(v, rec); err != nil {
+				return fmt.Errorf("%w: lease record: %v", ErrCorrupt, err)
+			}
+			out = append(out, rec)
+			return nil
+		})
+	})
+	if err != nil {
+		s.logger.Error("mvcc: list leases", "err", err)
+		return nil
+	}
+	return out
+}
+
+// Lease returns lease id and the keys attached to it, in key order, or
+// ErrLeaseNotFound.
+func (s *Store) Lease(id int64) (*raftkvv1.LeaseRecord, [][]byte, error) {
+	var rec *raftkvv1.LeaseRecord
+	var keys [][]byte
+	err := s.view(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketLeases).Get(leaseKey(id))
+		if v == nil {
+			return fmt.Errorf("%w: %d", ErrLeaseNotFound, id)
+		}
+		rec = &raftkvv1.LeaseRecord{}
+		if err := proto.Unmarshal(v, rec); err != nil {
+			return fmt.Errorf("%w: lease record: %v", ErrCorrupt, err)
+		}
+		var err error
+		keys, err = leaseKeysTx(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, keys, nil
+}

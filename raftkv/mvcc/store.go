@@ -1,0 +1,231 @@
+package mvcc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+)
+
+// Bucket and meta key names. They are part of the on-disk format.
+var (
+	bucketMeta      = []byte("meta")
+	bucketKV        = []byte("kv")
+	bucketHistory   = []byte("history")
+	bucketEvents    = []byte("events")
+	bucketLeases    = []byte("leases")
+	bucketLeaseKeys = []byte("lease_keys")
+
+	metaApplied  = []byte("applied")
+	metaRevision = []byte("rev")
+	metaCompact  = []byte("compact")
+
+	allBuckets = [][]byte{bucketMeta, bucketKV, bucketHistory, bucketEvents, bucketLeases, bucketLeaseKeys}
+)
+
+// initialRevision is the revision of an empty store, as in etcd: the first write
+// gets revision 2.
+const initialRevision = 1
+
+// Options configures a Store.
+type Options struct {
+	// NoSync skips fsync on commit. Only for tests: a crash may lose or corrupt data.
+	NoSync bool
+	// Logger receives the store's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a multi-version key-value store in one bbolt file.
+//
+// ApplyBatch must be called from one goroutine at a time (the Raft apply loop);
+// every other method is safe for concurrent use.
+type Store struct {
+	path   string
+	opts   Options
+	logger *slog.Logger
+
+	// mu guards db: every operation holds it for reading while it uses db;
+	// Restore and Close hold it for writing while they replace or close db.
+	// Lock order: applyMu before mu.
+	mu sync.RWMutex
+	db *bbolt.DB // nil once closed
+
+	// applyMu serializes ApplyBatch and Restore, so that the cached state below
+	// always matches the latest committed write transaction.
+	applyMu sync.Mutex
+
+	// Cached copies of the meta bucket, updated after each commit.
+	rev        atomic.Int64
+	compactRev atomic.Int64
+	applied    atomic.Uint64
+}
+
+// Open opens or creates the store at path.
+func Open(path string, opts Options) (*Store, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	// A leftover of an interrupted Restore is never the live database.
+	if err := os.Remove(restoreTempPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("mvcc: remove stale restore file: %w", err)
+	}
+	s := &Store{path: path, opts: opts, logger: logger}
+	db, err := s.openDB(path)
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	logger.Info("mvcc store opened", "path", path, "revision", s.rev.Load(),
+		"compact_revision", s.compactRev.Load(), "applied_index", s.applied.Load())
+	return s, nil
+}
+
+// openDB opens the bbolt file at path, creates missing buckets and loads the
+// cached meta values.
+func (s *Store) openDB(path string) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      5 * time.Second,
+		NoSync:       s.opts.NoSync,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mvcc: open %s: %w", path, err)
+	}
+	var m meta
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		var err error
+		m, err = readMeta(tx)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mvcc: init %s: %w", path, err)
+	}
+	s.publish(m)
+	return db, nil
+}
+
+// Close closes the database. Calls after Close fail with ErrClosed.
+func (s *Store) Close() error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// view runs fn in a bbolt read transaction.
+func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+// Revision returns the store revision after the last applied batch.
+func (s *Store) Revision() int64 { return s.rev.Load() }
+
+// CompactRevision returns the revision of the last compaction (0 if none).
+func (s *Store) CompactRevision() int64 { return s.compactRev.Load() }
+
+// AppliedIndex returns the Raft index of the last applied entry.
+func (s *Store) AppliedIndex() uint64 { return s.applied.Load() }
+
+// Size returns the size of the database file in bytes (0 once closed).
+func (s *Store) Size() int64 {
+	var n int64
+	_ = s.view(func(tx *bbolt.Tx) error {
+		n = tx.Size()
+		return nil
+	})
+	return n
+}
+
+// meta is the content of the meta bucket.
+type meta struct {
+	applied    uint64
+	rev        int64
+	compactRev int64
+}
+
+func readMeta(tx *bbolt.Tx) (meta, error) {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return meta{}, fmt.Errorf("%w: no meta bucket", ErrCorrupt)
+	}
+	m := meta{rev: initialRevision}
+	for _, f := range []struct {
+		key []byte
+		set func(uint64)
+	}{
+		{metaApplied, func(v uint64) { m.applied = v }},
+		{metaRevision, func(v uint64) { m.rev = int64(v) }},
+		{metaCompact, func(v uint64) { m.compactRev = int64(v) }},
+	} {
+		v := b.Get(f.key)
+		if v == nil {
+			continue
+		}
+		if len(v) != 8 {
+			return meta{}, fmt.Errorf("%w: meta %s has %d bytes", ErrCorrupt, f.key, len(v))
+		}
+		f.set(binary.BigEndian.Uint64(v))
+	}
+	return m, nil
+}
+
+func writeMeta(tx *bbolt.Tx, m meta) error {
+	b := tx.Bucket(bucketMeta)
+	if err := b.Put(metaApplied, u64(m.applied)); err != nil {
+		return err
+	}
+	if err := b.Put(metaRevision, i64(m.rev)); err != nil {
+		return err
+	}
+	return b.Put(metaCompact, i64(m.compactRev))
+}
+
+func (s *Store) publish(m meta) {
+	s.rev.Store(m.rev)
+	s.compactRev.Store(m.compactRev)
+	s.applied.Store(m.applied)
+}
+
+// marshal encodes m deterministically, so replicas write identical bytes.
+func marshal(m proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
+
+func unmarshalKV(b []byte) (*raftkvv1.KeyValue, error) {
+	kv := &raftkvv1.KeyValue{}
+	if err := proto.Unmarshal(b, kv); err != nil {
+		return nil, fmt.Errorf("%w: key value: %v", ErrCorrupt, err)
+	}
+	return kv, nil
+}
+
+func header(rev int64) *raftkvv1.ResponseHeader {
+	return &raftkvv1.ResponseHeader{Revision: rev}
+}
