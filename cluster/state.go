@@ -20,7 +20,7 @@ const DefaultDir = ".cairn"
 const EnvDir = "CAIRN_CLUSTER_DIR"
 
 // ErrNoCluster is returned when a cluster directory has no state file.
-var ErrNoCluster = errors.New("cluster: no cluster state file (start one with 'cairn cluster up')")
+var ErrNoCluster = errors.New("cluster: no cluster")
 
 // State is the content of the state file: what every client command reads to find
 // the cluster. It is written by the harness whenever a node starts or stops.
@@ -43,8 +43,13 @@ type NodeState struct {
 	AdminAddr string `json:"admin_addr"`
 	DataDir   string `json:"data_dir"`
 	LogFile   string `json:"log_file"`
+	// Binary is the executable the node runs (the cairn binary).
+	Binary string `json:"binary,omitempty"`
 	// Args are the arguments the node was started with (after the binary).
 	Args []string `json:"args"`
+	// StartTicks is the process start time (/proc/<pid>/stat field 22) recorded
+	// with PID, so that a recycled pid is not mistaken for the node. 0 if unknown.
+	StartTicks uint64 `json:"start_ticks,omitempty"`
 }
 
 // ResolveDir returns the cluster directory: flagValue if set, else $CAIRN_CLUSTER_DIR,
@@ -64,7 +69,7 @@ func ResolveDir(flagValue string) (string, error) {
 func LoadState(dir string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s", ErrNoCluster, dir)
+		return nil, fmt.Errorf("cluster: no cluster state file in %s (start one with 'cairn cluster up'): %w", dir, ErrNoCluster)
 	}
 	if err != nil {
 		return nil, err
@@ -112,6 +117,17 @@ func (s *State) Node(name string) (*NodeState, bool) {
 		}
 	}
 	return nil, false
+}
+
+// clone returns a deep copy of s.
+func (s *State) clone() State {
+	c := *s
+	c.Nodes = make([]NodeState, len(s.Nodes))
+	for i, n := range s.Nodes {
+		n.Args = append([]string(nil), n.Args...)
+		c.Nodes[i] = n
+	}
+	return c
 }
 
 // Endpoints returns the gRPC addresses of every node of a service, in name order.

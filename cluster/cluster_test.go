@@ -1,0 +1,480 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testLogWriter sends log lines to t.Log until the test's cleanup starts, so that
+// reaper goroutines logging late cannot fail the run.
+type testLogWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	w := &testLogWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// fakeOptions returns Options that run fake nodes (this test binary) in a fresh
+// directory on free ports.
+func fakeOptions(t *testing.T, nodes int) Options {
+	t.Helper()
+	t.Setenv(fakeNodeEnv, "1")
+	bin, err := os.Executable()
+	require.NoError(t, err)
+	return Options{
+		Dir:         t.TempDir(),
+		Binary:      bin,
+		Services:    []string{"raftkv"},
+		Nodes:       nodes,
+		BasePort:    freeBasePort(t, nodes),
+		Logger:      testLogger(t),
+		StopTimeout: 5 * time.Second,
+	}
+}
+
+// killLeftovers SIGKILLs whatever the state file in dir still records, so a
+// failed test leaves no process behind.
+func killLeftovers(t *testing.T, dir string) {
+	t.Cleanup(func() {
+		s, err := LoadState(dir)
+		if err != nil {
+			return
+		}
+		for _, n := range s.Nodes {
+			if processAlive(n.PID, n.StartTicks) {
+				t.Logf("cleanup: killing leftover %s (pid %d)", n.Name, n.PID)
+				_ = signalGroup(n.PID, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+func upFake(t *testing.T, opts Options) *Cluster {
+	t.Helper()
+	killLeftovers(t, opts.Dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Up(ctx, opts)
+	require.NoError(t, err)
+	return c
+}
+
+// requireGone polls until pid and its process group no longer exist.
+func requireGone(t *testing.T, pid int) {
+	t.Helper()
+	gone := pollUntil(10*time.Second, func() bool {
+		return !processAlive(pid, 0) && errors.Is(syscall.Kill(-pid, 0), syscall.ESRCH) || zombieOnly(pid)
+	})
+	require.True(t, gone, "pid %d still exists", pid)
+}
+
+// zombieOnly reports whether pid exists only as a zombie, waiting for a reaper
+// in another process: it runs nothing any more.
+func zombieOnly(pid int) bool {
+	st, _, err := procStat(pid)
+	return err == nil && st == 'Z'
+}
+
+func statusByName(t *testing.T, c *Cluster) map[string]NodeStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sts, err := c.Status(ctx)
+	require.NoError(t, err)
+	out := map[string]NodeStatus{}
+	for _, st := range sts {
+		out[st.Name] = st
+	}
+	return out
+}
+
+func TestLayout(t *testing.T) {
+	nodes, err := Layout(Options{
+		Dir: "/c", Binary: "/bin/cairn", BasePort: 7000,
+		ExtraArgs: map[string][]string{"raftkv": {"--snapshot-threshold", "10"}},
+	})
+	require.NoError(t, err)
+	require.Len(t, nodes, 3)
+	for i, n := range nodes {
+		require.Equal(t, "raftkv-"+strconv.Itoa(i+1), n.Name)
+		require.Equal(t, "raftkv", n.Service)
+		require.Equal(t, "/bin/cairn", n.Binary)
+		require.Zero(t, n.PID)
+	}
+	n := nodes[1]
+	require.Equal(t, "127.0.0.1:7002", n.GRPCAddr)
+	require.Equal(t, "127.0.0.1:7003", n.AdminAddr)
+	require.Equal(t, "/c/data/raftkv-2", n.DataDir)
+	require.Equal(t, "/c/logs/raftkv-2.log", n.LogFile)
+	require.Equal(t, []string{
+		"raftkv",
+		"--id", "raftkv-2",
+		"--grpc-addr", "127.0.0.1:7002",
+		"--admin-addr", "127.0.0.1:7003",
+		"--data-dir", "/c/data/raftkv-2",
+		"--peers", "raftkv-1=127.0.0.1:7000,raftkv-2=127.0.0.1:7002,raftkv-3=127.0.0.1:7004",
+		"--snapshot-threshold", "10",
+	}, n.Args)
+
+	nodes, err = Layout(Options{Dir: "/c", Nodes: 5})
+	require.NoError(t, err)
+	require.Len(t, nodes, 5)
+	require.Equal(t, "127.0.0.1:7008", nodes[4].GRPCAddr, "default base port")
+}
+
+func TestNodePorts(t *testing.T) {
+	for _, tc := range []struct {
+		base        int
+		service     string
+		index       int
+		grpc, admin int
+	}{
+		{7000, "raftkv", 1, 7000, 7001},
+		{7000, "raftkv", 3, 7004, 7005},
+		{7000, "lockd", 2, 7102, 7103},
+		{7000, "gatewayd", 1, 7700, 7701},
+		{7000, "edge", 50, 7998, 7999},
+		{20000, "cached", 1, 20200, 20201},
+	} {
+		g, a, err := NodePorts(tc.base, tc.service, tc.index)
+		require.NoError(t, err, "%+v", tc)
+		require.Equal(t, tc.grpc, g, "%+v", tc)
+		require.Equal(t, tc.admin, a, "%+v", tc)
+	}
+}
+
+func TestLayoutErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"unknown service", Options{Services: []string{"nosuch"}}, `unknown service "nosuch"`},
+		{"duplicate service", Options{Services: []string{"raftkv", "raftkv"}}, "listed twice"},
+		{"too many nodes", Options{Nodes: MaxNodes + 1}, "out of range"},
+		{"negative nodes", Options{Nodes: -1}, "out of range"},
+		{"port overflow", Options{BasePort: 65535}, "outside 1..65535"},
+		{"extra args for unknown service", Options{ExtraArgs: map[string][]string{"nosuch": {"-x"}}}, "nosuch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Dir = "/c"
+			_, err := Layout(tc.opts)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestServiceTable(t *testing.T) {
+	for _, svc := range services {
+		require.Contains(t, portOrder, svc.Name, "every service needs a port block")
+		require.Positive(t, svc.DefaultNodes)
+		require.NotNil(t, svc.Args)
+		if svc.Replicated {
+			require.NotNil(t, svc.Role, "%s: replicated services need a role probe", svc.Name)
+		}
+	}
+}
+
+func TestStateSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	_, err := LoadState(dir)
+	require.ErrorIs(t, err, ErrNoCluster)
+	require.ErrorContains(t, err, "cairn cluster up")
+
+	s := &State{
+		Dir: dir, BasePort: 7000, StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Nodes: []NodeState{{
+			Name: "raftkv-1", Service: "raftkv", PID: 42, GRPCAddr: "127.0.0.1:7000",
+			AdminAddr: "127.0.0.1:7001", DataDir: dir + "/data/raftkv-1", LogFile: dir + "/logs/raftkv-1.log",
+			Binary: "/bin/cairn", Args: []string{"raftkv", "--id", "raftkv-1"}, StartTicks: 99,
+		}},
+	}
+	require.NoError(t, s.Save())
+	got, err := LoadState(dir)
+	require.NoError(t, err)
+	require.Equal(t, s, got)
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary files left: %v", entries)
+
+	cp := got.clone()
+	cp.Nodes[0].Args[0] = "changed"
+	require.Equal(t, "raftkv", got.Nodes[0].Args[0], "clone is deep")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, StateFileName), []byte("{"), 0o644))
+	_, err = LoadState(dir)
+	require.ErrorContains(t, err, "parse")
+}
+
+func TestProcessAlive(t *testing.T) {
+	require.True(t, processAlive(os.Getpid(), 0))
+	_, ticks, err := procStat(os.Getpid())
+	require.NoError(t, err)
+	require.True(t, processAlive(os.Getpid(), ticks))
+	require.False(t, processAlive(os.Getpid(), ticks+1), "recycled pid")
+	require.False(t, processAlive(0, 0))
+
+	// A child that exited but was not reaped yet is a zombie: not alive.
+	cmd := exec.Command(os.Args[0], "raftkv", "--exit=0")
+	cmd.Env = append(os.Environ(), fakeNodeEnv+"=1")
+	require.NoError(t, cmd.Start())
+	pid := cmd.Process.Pid
+	require.True(t, pollUntil(10*time.Second, func() bool { return zombieOnly(pid) }))
+	require.False(t, processAlive(pid, 0))
+	require.NoError(t, cmd.Wait())
+	require.False(t, processAlive(pid, 0))
+}
+
+func TestDirLock(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockDir(dir, time.Second)
+	require.NoError(t, err)
+	_, err = lockDir(dir, 50*time.Millisecond)
+	require.ErrorIs(t, err, ErrLocked)
+
+	got := make(chan error, 1)
+	go func() {
+		l2, err := lockDir(dir, 10*time.Second)
+		if err == nil {
+			l2.unlock()
+		}
+		got <- err
+	}()
+	l.unlock()
+	require.NoError(t, <-got)
+}
+
+func TestOpenNoCluster(t *testing.T) {
+	_, err := Open(t.TempDir())
+	require.ErrorIs(t, err, ErrNoCluster)
+}
+
+func TestLifecycle(t *testing.T) {
+	opts := fakeOptions(t, 3)
+	c := upFake(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// Up recorded every node in the state file.
+	s, err := LoadState(opts.Dir)
+	require.NoError(t, err)
+	require.Equal(t, c.State(), *s)
+	require.Len(t, s.Nodes, 3)
+	pids := map[string]int{}
+	for _, n := range s.Nodes {
+		require.True(t, processAlive(n.PID, n.StartTicks), n.Name)
+		require.NotZero(t, n.StartTicks)
+		pids[n.Name] = n.PID
+		pgid, err := syscall.Getpgid(n.PID)
+		require.NoError(t, err)
+		require.Equal(t, n.PID, pgid, "%s leads its own process group", n.Name)
+		log, err := os.ReadFile(n.LogFile)
+		require.NoError(t, err)
+		require.Contains(t, string(log), "fake raftkv node "+n.Name+" starting")
+		require.Equal(t, 1, bootCount(t, n.DataDir))
+	}
+
+	st := statusByName(t, c)
+	for name, ns := range st {
+		require.True(t, ns.Alive, name)
+		require.Equal(t, HealthServing, ns.Health, name)
+		require.Equal(t, pids[name], ns.PID)
+	}
+	require.Equal(t, "leader", st["raftkv-1"].Role)
+	require.Equal(t, "follower", st["raftkv-2"].Role)
+	leader, err := c.Leader(ctx, "raftkv")
+	require.NoError(t, err)
+	require.Equal(t, "raftkv-1", leader)
+
+	// A second cluster in the same directory is refused.
+	_, err = Up(ctx, opts)
+	require.ErrorIs(t, err, ErrClusterRunning)
+	require.Equal(t, pids["raftkv-1"], c.State().Nodes[0].PID, "refused Up touched nothing")
+
+	// Unknown names list the valid ones.
+	err = c.Kill("raftkv-9")
+	require.ErrorIs(t, err, ErrUnknownNode)
+	require.ErrorContains(t, err, "raftkv-1, raftkv-2, raftkv-3")
+
+	// Kill the leader: the others elect a new one.
+	require.NoError(t, c.Kill("raftkv-1"))
+	requireGone(t, pids["raftkv-1"])
+	state := c.State()
+	n1, _ := state.Node("raftkv-1")
+	require.Zero(t, n1.PID)
+	require.ErrorIs(t, c.Kill("raftkv-1"), ErrNotRunning)
+	require.NoError(t, c.WaitReady(ctx))
+	leader, err = c.WaitLeader(ctx, "raftkv")
+	require.NoError(t, err)
+	require.Equal(t, "raftkv-2", leader)
+	st = statusByName(t, c)
+	require.False(t, st["raftkv-1"].Alive)
+	require.Equal(t, HealthUnreachable, st["raftkv-1"].Health)
+	require.Zero(t, st["raftkv-1"].PID)
+
+	// Start brings it back on the same data dir.
+	require.NoError(t, c.Start("raftkv-1"))
+	require.ErrorIs(t, c.Start("raftkv-1"), ErrAlreadyRunning)
+	require.NoError(t, c.WaitReady(ctx))
+	require.Equal(t, 2, bootCount(t, n1.DataDir))
+
+	// Restart a running node: new process, same data, serving when it returns.
+	require.NoError(t, c.Restart(ctx, "raftkv-2"))
+	requireGone(t, pids["raftkv-2"])
+	state = c.State()
+	n2, _ := state.Node("raftkv-2")
+	require.NotEqual(t, pids["raftkv-2"], n2.PID)
+	require.Equal(t, 2, bootCount(t, n2.DataDir))
+	require.Equal(t, HealthServing, statusByName(t, c)["raftkv-2"].Health)
+	log, err := os.ReadFile(n2.LogFile)
+	require.NoError(t, err)
+	require.Contains(t, string(log), "SIGTERM, stopping", "Restart stops gracefully; log is appended")
+
+	// Stop is graceful.
+	require.NoError(t, c.Stop("raftkv-3"))
+	require.ErrorIs(t, c.Stop("raftkv-3"), ErrNotRunning)
+	require.NoError(t, c.Restart(ctx, "raftkv-3"), "Restart starts a stopped node")
+
+	// Down leaves no process and the directory marks every node stopped.
+	final := c.State()
+	require.NoError(t, c.Down())
+	for _, n := range final.Nodes {
+		requireGone(t, n.PID)
+	}
+	s, err = LoadState(opts.Dir)
+	require.NoError(t, err)
+	for _, n := range s.Nodes {
+		require.Zero(t, n.PID, n.Name)
+	}
+	require.NoError(t, c.Down(), "Down is idempotent")
+
+	// The directory can be brought back up, on the old data.
+	c = upFake(t, opts)
+	require.Equal(t, 3, bootCount(t, s.Nodes[0].DataDir))
+	require.NoError(t, c.Down())
+}
+
+func TestOpenDrivesClusterStartedElsewhere(t *testing.T) {
+	opts := fakeOptions(t, 3)
+	c := upFake(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	o, err := Open(opts.Dir)
+	require.NoError(t, err)
+	require.Equal(t, c.State(), o.State())
+
+	require.NoError(t, o.Stop("raftkv-3"))
+	require.False(t, statusByName(t, c)["raftkv-3"].Alive, "other handles see the change")
+	require.NoError(t, o.Start("raftkv-3"))
+	require.NoError(t, c.WaitReady(ctx))
+
+	// Down through the second handle stops processes the first one started
+	// (and reaps) as well as its own.
+	all := o.State()
+	require.NoError(t, o.Down())
+	for _, n := range all.Nodes {
+		requireGone(t, n.PID)
+	}
+	c.reapers.Wait()
+}
+
+func TestStopEscalatesToSIGKILL(t *testing.T) {
+	opts := fakeOptions(t, 1)
+	opts.ExtraArgs = map[string][]string{"raftkv": {"--ignore-sigterm"}}
+	opts.StopTimeout = 300 * time.Millisecond
+	c := upFake(t, opts)
+	pid := c.State().Nodes[0].PID
+
+	start := time.Now()
+	require.NoError(t, c.Stop("raftkv-1"))
+	require.GreaterOrEqual(t, time.Since(start), opts.StopTimeout)
+	requireGone(t, pid)
+	require.NoError(t, c.Down())
+}
+
+func TestUpFailsWhenNodeExits(t *testing.T) {
+	opts := fakeOptions(t, 3)
+	opts.ExtraArgs = map[string][]string{"raftkv": {"--exit=3"}}
+	killLeftovers(t, opts.Dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err := Up(ctx, opts)
+	require.ErrorIs(t, err, ErrNodeExited)
+	require.ErrorContains(t, err, "exiting with 3 on purpose", "error carries the log tail")
+	s, err := LoadState(opts.Dir)
+	require.NoError(t, err)
+	for _, n := range s.Nodes {
+		require.Zero(t, n.PID)
+	}
+}
+
+func TestUpTimesOutWhenNotServing(t *testing.T) {
+	opts := fakeOptions(t, 2)
+	opts.ExtraArgs = map[string][]string{"raftkv": {"--not-serving"}}
+	killLeftovers(t, opts.Dir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := Up(ctx, opts)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, HealthNotServing)
+	s, err := LoadState(opts.Dir)
+	require.NoError(t, err)
+	for _, n := range s.Nodes {
+		require.Zero(t, n.PID, "failed Up stops what it started")
+	}
+}
+
+func TestUpRefusesBusyPort(t *testing.T) {
+	opts := fakeOptions(t, 3)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(opts.BasePort+2))
+	require.NoError(t, err)
+	defer ln.Close()
+	_, err = Up(context.Background(), opts)
+	require.ErrorIs(t, err, ErrPortInUse)
+	require.ErrorContains(t, err, "raftkv-2")
+	_, err = LoadState(opts.Dir)
+	require.ErrorIs(t, err, ErrNoCluster, "nothing started")
+}
+
+func TestCleanRemovesOldData(t *testing.T) {
+	opts := fakeOptions(t, 1)
+	c := upFake(t, opts)
+	require.NoError(t, c.Down())
+	opts.Clean = true
+	c = upFake(t, opts)
+	require.Equal(t, 1, bootCount(t, c.State().Nodes[0].DataDir))
+	require.NoError(t, c.Down())
+}
