@@ -20,7 +20,7 @@ const DefaultDir = ".cairn"
 const EnvDir = "CAIRN_CLUSTER_DIR"
 
 // ErrNoCluster is returned when a cluster directory has no state file.
-var ErrNoCluster = errors.New("cluster: no cluster")
+var ErrNoCluster = errors.New("cluster: no cluster found")
 
 // State is the content of the state file: what every client command reads to find
 // the cluster. It is written by the harness whenever a node starts or stops.
@@ -69,7 +69,7 @@ func ResolveDir(flagValue string) (string, error) {
 func LoadState(dir string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cluster: no cluster state file in %s (start one with 'cairn cluster up'): %w", dir, ErrNoCluster)
+		return nil, fmt.Errorf("%w: no state file in %s (start one with 'cairn cluster up')", ErrNoCluster, dir)
 	}
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (s *State) clone() State {
 }
 
 // Endpoints returns the gRPC addresses of every node of a service, in name order.
-func (s *State) Endpoints(service string) []string {
+func (s State) Endpoints(service string) []string {
 	var out []string
 	for _, n := range s.Nodes {
 		if n.Service == service {
