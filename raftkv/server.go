@@ -62,7 +62,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		srv.Close()
 		return nil, fmt.Errorf("raftkv: data_dir: %w", err)
 	}
-	store, err := mvcc.Open(filepath.Join(cfg.DataDir, "kv.db"), mvcc.Options{NoSync: cfg.NoSync, Logger: logger})
+	store, err := mvcc.Open(filepath.Join(cfg.DataDir, DBFileName), mvcc.Options{NoSync: cfg.NoSync, Logger: logger})
 	if err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("raftkv: open store: %w", err)

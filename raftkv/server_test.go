@@ -1,7 +1,9 @@
 package raftkv
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -164,4 +166,42 @@ func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(start), 1*time.Second, "a leader change must not shorten a lease")
 	_, err = ls.LeaseTimeToLive(ctxT(t), &raftkvv1.LeaseTimeToLiveRequest{Id: g.GetId()})
 	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+func TestSnapshotBackupAndRestoreIntoNewGroup(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	m := c.member(c.waitLeader())
+	for i := 0; i < 50; i++ {
+		put(t, m, fmt.Sprintf("b/%02d", i), fmt.Sprint(i))
+	}
+	stream, err := raftkvv1.NewClusterServiceClient(c.live()[0].conn).Snapshot(ctxT(t), &raftkvv1.SnapshotRequest{})
+	require.NoError(t, err)
+	var backup []byte
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		backup = append(backup, resp.GetBlob()...)
+		if resp.GetRemainingBytes() == 0 {
+			break
+		}
+	}
+
+	fresh := &testCluster{t: t, dir: t.TempDir(), members: map[string]*testMember{}}
+	t.Cleanup(fresh.stopAll)
+	cfg := fastConfig("kv-1", fresh.dir)
+	require.NoError(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir))
+	require.Error(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir), "a second restore into the same dir is refused")
+	cfg.Peers = "kv-1=127.0.0.1:0"
+	nm := fresh.run(cfg, true)
+	fresh.waitLeader()
+	for i := 0; i < 50; i += 7 {
+		v, ok := get(t, nm, fmt.Sprintf("b/%02d", i), raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
+		require.True(t, ok)
+		require.Equal(t, fmt.Sprint(i), v)
+	}
+	resp := put(t, nm, "b/new", "x")
+	require.Greater(t, resp.GetHeader().GetRevision(), int64(50), "revisions continue from the backup")
 }

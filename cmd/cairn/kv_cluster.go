@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	"cairn.dev/cairn/raftkv"
 	"cairn.dev/cairn/raftkv/client"
 )
 
@@ -337,6 +338,38 @@ complete, so <file> is never a partial backup. No timeout applies unless
 			return nil
 		},
 	}
-	cmd.AddCommand(save)
+	var dataDir string
+	restore := &cobra.Command{
+		Use:   "restore <file> --data-dir <dir>",
+		Short: "Seed a new member's data directory from a backup (offline)",
+		Long: `Create a member's database from a backup made by 'snapshot save', to start a
+new group with the backed-up data. Restore the same file into the data directory
+of every member of the new group, then start each member with the same --peers:
+the group bootstraps with the backed-up keys, revisions and leases.
+
+  cairn kv snapshot restore backup.db --data-dir data/raftkv-1
+  cairn raftkv --id raftkv-1 --data-dir data/raftkv-1 --peers raftkv-1=...,raftkv-2=...,raftkv-3=...
+
+The data directory must not hold Raft state or a database yet. This command does
+not talk to any server.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dataDir == "" {
+				return fmt.Errorf("--data-dir is required")
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := raftkv.RestoreBackup(f, dataDir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s into %s\n", args[0], dataDir)
+			return nil
+		},
+	}
+	restore.Flags().StringVar(&dataDir, "data-dir", "", "data directory of the new member (required)")
+	cmd.AddCommand(save, restore)
 	return cmd
 }
