@@ -52,7 +52,10 @@ type Config struct {
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
-	CommitTimeout      time.Duration
+	// CommitTimeout is how often an idle leader sends its commit index to
+	// followers. It bounds how long a follower's linearizable read waits for an
+	// entry the leader has already committed, so it is kept short.
+	CommitTimeout time.Duration
 	// SnapshotThreshold is how many log entries since the last snapshot trigger a new one.
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
@@ -84,7 +87,7 @@ func DefaultConfig() Config {
 		HeartbeatTimeout:   1000 * time.Millisecond,
 		ElectionTimeout:    1000 * time.Millisecond,
 		LeaderLeaseTimeout: 500 * time.Millisecond,
-		CommitTimeout:      50 * time.Millisecond,
+		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   30 * time.Second,
 		TrailingLogs:       10240,
