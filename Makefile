@@ -44,6 +44,7 @@ proto-check:
 
 unit: build
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(GO) test -race -tags failpoints ./node/failpoint/
 
 bench: build
 	./bench/run.sh

@@ -18,6 +18,7 @@ import (
 // on its own mux; http.DefaultServeMux is never served.
 func (s *Server) newAdminServer() *http.Server {
 	mux := http.NewServeMux()
+	s.adminMux = mux
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		ErrorLog:      slogPromLogger{s},
 		ErrorHandling: promhttp.ContinueOnError,
@@ -52,4 +53,12 @@ type slogPromLogger struct{ s *Server }
 
 func (l slogPromLogger) Println(v ...any) {
 	l.s.logger.Warn("metrics exposition error", "error", v)
+}
+
+// HandleAdmin adds a handler to the admin HTTP server (a no-op when it is
+// disabled). Call it before Serve.
+func (s *Server) HandleAdmin(pattern string, h http.Handler) {
+	if s.adminMux != nil {
+		s.adminMux.Handle(pattern, h)
+	}
 }

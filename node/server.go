@@ -56,6 +56,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *grpcMetrics
 	admin    *http.Server // nil when cfg.AdminAddr == ""
+	adminMux *http.ServeMux
 	ready    atomic.Bool
 	stopping atomic.Bool // set once shutdown begins; SetReady is then ignored
 

@@ -3,6 +3,7 @@ package raftkv
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -26,6 +27,10 @@ type Config struct {
 	// Advertise is the address peers and clients use to reach this node; defaults
 	// to the gRPC listen address.
 	Advertise string `yaml:"advertise_addr" flag:"advertise-addr" usage:"address advertised to peers (default: the gRPC address)"`
+
+	// DialOverrides rewrites peer addresses when dialing: "addr=via,…". The chaos
+	// harness routes every peer link through a fault proxy this way.
+	DialOverrides string `yaml:"dial_overrides" flag:"dial-overrides" usage:"dial peers through other addresses: addr=via,... (fault proxies)"`
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
@@ -89,6 +94,9 @@ func (c Config) Validate() error {
 	if _, err := raftnode.ParsePeers(c.Peers); err != nil {
 		errs = append(errs, fmt.Errorf("raftkv: peers: %w", err))
 	}
+	if _, err := parseOverrides(c.DialOverrides); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Server.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -140,4 +148,21 @@ func (c Config) raftConfig() raftnode.Config {
 	rc.NoSync = c.NoSync
 	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
 	return rc
+}
+
+// parseOverrides parses "addr=via,…".
+func parseOverrides(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(part, "=")
+		if !ok || from == "" || to == "" {
+			return nil, fmt.Errorf("raftkv: dial_overrides: %q is not addr=via", part)
+		}
+		out[from] = to
+	}
+	return out, nil
 }

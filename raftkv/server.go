@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
@@ -83,7 +86,17 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		rc.Advertise = srv.GRPCAddr()
 	}
 	dial := node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}
-	rc.Dial = func(target string) (*grpc.ClientConn, error) { return node.Dial(target, dial) }
+	overrides, _ := parseOverrides(cfg.DialOverrides) // validated above
+	rc.Dial = func(target string) (*grpc.ClientConn, error) {
+		if via, ok := overrides[target]; ok {
+			d := dial
+			if d.ServerName == "" {
+				d.ServerName, _, _ = net.SplitHostPort(target)
+			}
+			return node.Dial(via, d)
+		}
+		return node.Dial(target, dial)
+	}
 	rc.OnLeadership = s.lessor.setLeader
 	rc.OnFatal = func(err error) {
 		logger.Error("store failed; stopping", "err", err)
@@ -97,6 +110,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.node = n
+	if failpoint.Enabled {
+		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
+		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
+	}
 	g := srv.GRPC()
 	n.Register(g)
 	raftkvv1.RegisterKVServiceServer(g, &kvService{s: s})

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
@@ -40,10 +41,13 @@ func (sm *stateMachine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 		batch = append(batch, mvcc.Entry{Index: e.Index, Cmd: cmd})
 		pos = append(pos, i)
 	}
+	failpoint.Inject("raftkv/before-apply")
 	results, events, err := sm.store.ApplyBatch(batch)
 	if err != nil {
 		return nil, err
 	}
+	// The batch is committed and fsynced; its results are not yet acknowledged.
+	failpoint.Inject("raftkv/after-apply")
 	for j, r := range results {
 		if r == nil {
 			continue // a replay of an entry already applied

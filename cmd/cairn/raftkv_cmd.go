@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/raftkv"
 )
 
@@ -33,6 +34,15 @@ A new group bootstraps from --peers when the data directory is empty:
 			logger, err := node.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
+			}
+			if err := failpoint.ArmFromEnv(); err != nil {
+				return err
+			}
+			if fps := failpoint.List(); len(fps) > 0 {
+				if !failpoint.Enabled {
+					return fmt.Errorf("%s is set but this binary was built without -tags failpoints", failpoint.EnvVar)
+				}
+				logger.Warn("failpoints armed", "points", fps)
 			}
 			ctx, cancel := node.SignalContext(context.Background(), logger)
 			defer cancel()

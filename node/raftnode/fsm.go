@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/raft"
+
+	"cairn.dev/cairn/node/failpoint"
 )
 
 // Entry is one committed command handed to the StateMachine.
@@ -192,11 +194,17 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 type fsmSnapshot struct{ s Snapshot }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	failpoint.Inject("raftnode/before-snapshot-persist")
 	if _, err := s.s.WriteTo(sink); err != nil {
 		sink.Cancel()
 		return err
 	}
-	return sink.Close()
+	failpoint.Inject("raftnode/during-snapshot-persist")
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	failpoint.Inject("raftnode/after-snapshot-persist")
+	return nil
 }
 
 func (s *fsmSnapshot) Release() { s.s.Release() }
