@@ -84,22 +84,7 @@ func (n *Node) applyTimeout(ctx context.Context) time.Duration {
 }
 
 func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
-	f := n.raft.Apply(cmd, n.applyTimeout(ctx))
-	// A leader that cannot reach a quorum steps down within LeaderLeaseTimeout, which
-	// fails the future with ErrLeadershipLost, so this wait is bounded.
-	if err := f.Error(); err != nil {
-		return nil, mapRaftError(err)
-	}
-	switch r := f.Response().(type) {
-	case []byte:
-		return r, nil
-	case error:
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, r)
-	case nil:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("raftnode: unexpected apply response %T", r)
-	}
+	return n.futureResult(n.raft.Apply(cmd, n.applyTimeout(ctx)))
 }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.
@@ -127,15 +112,7 @@ func (n *Node) leaderClient() (raftv1.RaftNodeServiceClient, error) {
 }
 
 func (n *Node) forwardApply(ctx context.Context, cmd []byte) ([]byte, error) {
-	c, err := n.leaderClient()
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.Apply(ctx, &raftv1.ApplyRequest{Command: cmd})
-	if err != nil {
-		return nil, errorFromStatus(err, true)
-	}
-	return resp.GetResult(), nil
+	return n.forwarder.apply(ctx, cmd)
 }
 
 // LeaderConn returns a client connection to the current leader, for daemons that

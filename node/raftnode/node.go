@@ -27,6 +27,7 @@ type Node struct {
 	transport *Transport
 	peers     *connCache
 	verifier  *verifier
+	forwarder *forwarder
 
 	// Set by Start, read-only afterwards.
 	raft   *raft.Raft
@@ -70,6 +71,7 @@ func New(cfg Config, sm StateMachine, logger *slog.Logger) (*Node, error) {
 	}
 	n.fsm = newFSM(sm, n.fatal)
 	n.verifier = newVerifier(n)
+	n.forwarder = newForwarder(n)
 	return n, nil
 }
 

@@ -31,6 +31,13 @@ func (s *nodeService) Apply(ctx context.Context, req *raftv1.ApplyRequest) (*raf
 	return &raftv1.ApplyResponse{Result: res}, nil
 }
 
+func (s *nodeService) ApplyBatch(ctx context.Context, req *raftv1.ApplyBatchRequest) (*raftv1.ApplyBatchResponse, error) {
+	if !s.n.IsLeader() {
+		return nil, statusFromError(ErrNotLeader)
+	}
+	return &raftv1.ApplyBatchResponse{Results: s.n.applyBatchLocal(ctx, req.GetCommands())}, nil
+}
+
 func (s *nodeService) ReadIndex(ctx context.Context, _ *raftv1.ReadIndexRequest) (*raftv1.ReadIndexResponse, error) {
 	idx, err := s.n.ReadIndex(ctx)
 	if err != nil {

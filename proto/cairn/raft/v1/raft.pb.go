@@ -1183,6 +1183,157 @@ func (x *ApplyResponse) GetIndex() uint64 {
 	return 0
 }
 
+type ApplyBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Commands      [][]byte               `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyBatchRequest) Reset() {
+	*x = ApplyBatchRequest{}
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyBatchRequest) ProtoMessage() {}
+
+func (x *ApplyBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyBatchRequest.ProtoReflect.Descriptor instead.
+func (*ApplyBatchRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ApplyBatchRequest) GetCommands() [][]byte {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+// ApplyResult is the outcome of one command of an ApplyBatch.
+type ApplyResult struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Result []byte                 `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// error is empty on success, else one of "not_leader", "no_leader",
+	// "unknown_outcome", "shutdown" or "internal", with message explaining.
+	Error         string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyResult) Reset() {
+	*x = ApplyResult{}
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyResult) ProtoMessage() {}
+
+func (x *ApplyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyResult.ProtoReflect.Descriptor instead.
+func (*ApplyResult) Descriptor() ([]byte, []int) {
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ApplyResult) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *ApplyResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ApplyBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*ApplyResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyBatchResponse) Reset() {
+	*x = ApplyBatchResponse{}
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyBatchResponse) ProtoMessage() {}
+
+func (x *ApplyBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyBatchResponse.ProtoReflect.Descriptor instead.
+func (*ApplyBatchResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ApplyBatchResponse) GetResults() []*ApplyResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 type ReadIndexRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1191,7 +1342,7 @@ type ReadIndexRequest struct {
 
 func (x *ReadIndexRequest) Reset() {
 	*x = ReadIndexRequest{}
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[17]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1354,7 @@ func (x *ReadIndexRequest) String() string {
 func (*ReadIndexRequest) ProtoMessage() {}
 
 func (x *ReadIndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[17]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1367,7 @@ func (x *ReadIndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadIndexRequest.ProtoReflect.Descriptor instead.
 func (*ReadIndexRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{17}
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{20}
 }
 
 type ReadIndexResponse struct {
@@ -1228,7 +1379,7 @@ type ReadIndexResponse struct {
 
 func (x *ReadIndexResponse) Reset() {
 	*x = ReadIndexResponse{}
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[18]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1391,7 @@ func (x *ReadIndexResponse) String() string {
 func (*ReadIndexResponse) ProtoMessage() {}
 
 func (x *ReadIndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[18]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1404,7 @@ func (x *ReadIndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadIndexResponse.ProtoReflect.Descriptor instead.
 func (*ReadIndexResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{18}
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadIndexResponse) GetIndex() uint64 {
@@ -1274,7 +1425,7 @@ type ChangeMembershipRequest struct {
 
 func (x *ChangeMembershipRequest) Reset() {
 	*x = ChangeMembershipRequest{}
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[19]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1286,7 +1437,7 @@ func (x *ChangeMembershipRequest) String() string {
 func (*ChangeMembershipRequest) ProtoMessage() {}
 
 func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[19]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1299,7 +1450,7 @@ func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipRequest.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{19}
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ChangeMembershipRequest) GetOp() MembershipOp {
@@ -1332,7 +1483,7 @@ type ChangeMembershipResponse struct {
 
 func (x *ChangeMembershipResponse) Reset() {
 	*x = ChangeMembershipResponse{}
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[20]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1495,7 @@ func (x *ChangeMembershipResponse) String() string {
 func (*ChangeMembershipResponse) ProtoMessage() {}
 
 func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raft_v1_raft_proto_msgTypes[20]
+	mi := &file_cairn_raft_v1_raft_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1508,7 @@ func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipResponse.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{20}
+	return file_cairn_raft_v1_raft_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ChangeMembershipResponse) GetIndex() uint64 {
@@ -1447,7 +1598,15 @@ const file_cairn_raft_v1_raft_proto_rawDesc = "" +
 	"\acommand\x18\x01 \x01(\fR\acommand\"=\n" +
 	"\rApplyResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index\"\x12\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\"/\n" +
+	"\x11ApplyBatchRequest\x12\x1a\n" +
+	"\bcommands\x18\x01 \x03(\fR\bcommands\"U\n" +
+	"\vApplyResult\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"J\n" +
+	"\x12ApplyBatchResponse\x124\n" +
+	"\aresults\x18\x01 \x03(\v2\x1a.cairn.raft.v1.ApplyResultR\aresults\"\x12\n" +
 	"\x10ReadIndexRequest\")\n" +
 	"\x11ReadIndexResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\"p\n" +
@@ -1471,9 +1630,11 @@ const file_cairn_raft_v1_raft_proto_rawDesc = "" +
 	"\x0eRequestPreVote\x12$.cairn.raft.v1.RequestPreVoteRequest\x1a%.cairn.raft.v1.RequestPreVoteResponse\x12Q\n" +
 	"\n" +
 	"TimeoutNow\x12 .cairn.raft.v1.TimeoutNowRequest\x1a!.cairn.raft.v1.TimeoutNowResponse\x12b\n" +
-	"\x0fInstallSnapshot\x12%.cairn.raft.v1.InstallSnapshotRequest\x1a&.cairn.raft.v1.InstallSnapshotResponse(\x012\x8a\x02\n" +
+	"\x0fInstallSnapshot\x12%.cairn.raft.v1.InstallSnapshotRequest\x1a&.cairn.raft.v1.InstallSnapshotResponse(\x012\xdd\x02\n" +
 	"\x0fRaftNodeService\x12B\n" +
-	"\x05Apply\x12\x1b.cairn.raft.v1.ApplyRequest\x1a\x1c.cairn.raft.v1.ApplyResponse\x12N\n" +
+	"\x05Apply\x12\x1b.cairn.raft.v1.ApplyRequest\x1a\x1c.cairn.raft.v1.ApplyResponse\x12Q\n" +
+	"\n" +
+	"ApplyBatch\x12 .cairn.raft.v1.ApplyBatchRequest\x1a!.cairn.raft.v1.ApplyBatchResponse\x12N\n" +
 	"\tReadIndex\x12\x1f.cairn.raft.v1.ReadIndexRequest\x1a .cairn.raft.v1.ReadIndexResponse\x12c\n" +
 	"\x10ChangeMembership\x12&.cairn.raft.v1.ChangeMembershipRequest\x1a'.cairn.raft.v1.ChangeMembershipResponseB,Z*cairn.dev/cairn/proto/cairn/raft/v1;raftv1b\x06proto3"
 
@@ -1490,7 +1651,7 @@ func file_cairn_raft_v1_raft_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_raft_v1_raft_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cairn_raft_v1_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_cairn_raft_v1_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_cairn_raft_v1_raft_proto_goTypes = []any{
 	(MembershipOp)(0),                     // 0: cairn.raft.v1.MembershipOp
 	(*RpcHeader)(nil),                     // 1: cairn.raft.v1.RpcHeader
@@ -1510,10 +1671,13 @@ var file_cairn_raft_v1_raft_proto_goTypes = []any{
 	(*InstallSnapshotResponse)(nil),       // 15: cairn.raft.v1.InstallSnapshotResponse
 	(*ApplyRequest)(nil),                  // 16: cairn.raft.v1.ApplyRequest
 	(*ApplyResponse)(nil),                 // 17: cairn.raft.v1.ApplyResponse
-	(*ReadIndexRequest)(nil),              // 18: cairn.raft.v1.ReadIndexRequest
-	(*ReadIndexResponse)(nil),             // 19: cairn.raft.v1.ReadIndexResponse
-	(*ChangeMembershipRequest)(nil),       // 20: cairn.raft.v1.ChangeMembershipRequest
-	(*ChangeMembershipResponse)(nil),      // 21: cairn.raft.v1.ChangeMembershipResponse
+	(*ApplyBatchRequest)(nil),             // 18: cairn.raft.v1.ApplyBatchRequest
+	(*ApplyResult)(nil),                   // 19: cairn.raft.v1.ApplyResult
+	(*ApplyBatchResponse)(nil),            // 20: cairn.raft.v1.ApplyBatchResponse
+	(*ReadIndexRequest)(nil),              // 21: cairn.raft.v1.ReadIndexRequest
+	(*ReadIndexResponse)(nil),             // 22: cairn.raft.v1.ReadIndexResponse
+	(*ChangeMembershipRequest)(nil),       // 23: cairn.raft.v1.ChangeMembershipRequest
+	(*ChangeMembershipResponse)(nil),      // 24: cairn.raft.v1.ChangeMembershipResponse
 }
 var file_cairn_raft_v1_raft_proto_depIdxs = []int32{
 	1,  // 0: cairn.raft.v1.AppendEntriesRequest.header:type_name -> cairn.raft.v1.RpcHeader
@@ -1530,30 +1694,33 @@ var file_cairn_raft_v1_raft_proto_depIdxs = []int32{
 	1,  // 11: cairn.raft.v1.InstallSnapshotMetadata.header:type_name -> cairn.raft.v1.RpcHeader
 	13, // 12: cairn.raft.v1.InstallSnapshotRequest.metadata:type_name -> cairn.raft.v1.InstallSnapshotMetadata
 	1,  // 13: cairn.raft.v1.InstallSnapshotResponse.header:type_name -> cairn.raft.v1.RpcHeader
-	0,  // 14: cairn.raft.v1.ChangeMembershipRequest.op:type_name -> cairn.raft.v1.MembershipOp
-	3,  // 15: cairn.raft.v1.RaftTransportService.AppendEntries:input_type -> cairn.raft.v1.AppendEntriesRequest
-	5,  // 16: cairn.raft.v1.RaftTransportService.AppendEntriesPipeline:input_type -> cairn.raft.v1.AppendEntriesPipelineRequest
-	7,  // 17: cairn.raft.v1.RaftTransportService.RequestVote:input_type -> cairn.raft.v1.RequestVoteRequest
-	9,  // 18: cairn.raft.v1.RaftTransportService.RequestPreVote:input_type -> cairn.raft.v1.RequestPreVoteRequest
-	11, // 19: cairn.raft.v1.RaftTransportService.TimeoutNow:input_type -> cairn.raft.v1.TimeoutNowRequest
-	14, // 20: cairn.raft.v1.RaftTransportService.InstallSnapshot:input_type -> cairn.raft.v1.InstallSnapshotRequest
-	16, // 21: cairn.raft.v1.RaftNodeService.Apply:input_type -> cairn.raft.v1.ApplyRequest
-	18, // 22: cairn.raft.v1.RaftNodeService.ReadIndex:input_type -> cairn.raft.v1.ReadIndexRequest
-	20, // 23: cairn.raft.v1.RaftNodeService.ChangeMembership:input_type -> cairn.raft.v1.ChangeMembershipRequest
-	4,  // 24: cairn.raft.v1.RaftTransportService.AppendEntries:output_type -> cairn.raft.v1.AppendEntriesResponse
-	6,  // 25: cairn.raft.v1.RaftTransportService.AppendEntriesPipeline:output_type -> cairn.raft.v1.AppendEntriesPipelineResponse
-	8,  // 26: cairn.raft.v1.RaftTransportService.RequestVote:output_type -> cairn.raft.v1.RequestVoteResponse
-	10, // 27: cairn.raft.v1.RaftTransportService.RequestPreVote:output_type -> cairn.raft.v1.RequestPreVoteResponse
-	12, // 28: cairn.raft.v1.RaftTransportService.TimeoutNow:output_type -> cairn.raft.v1.TimeoutNowResponse
-	15, // 29: cairn.raft.v1.RaftTransportService.InstallSnapshot:output_type -> cairn.raft.v1.InstallSnapshotResponse
-	17, // 30: cairn.raft.v1.RaftNodeService.Apply:output_type -> cairn.raft.v1.ApplyResponse
-	19, // 31: cairn.raft.v1.RaftNodeService.ReadIndex:output_type -> cairn.raft.v1.ReadIndexResponse
-	21, // 32: cairn.raft.v1.RaftNodeService.ChangeMembership:output_type -> cairn.raft.v1.ChangeMembershipResponse
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	19, // 14: cairn.raft.v1.ApplyBatchResponse.results:type_name -> cairn.raft.v1.ApplyResult
+	0,  // 15: cairn.raft.v1.ChangeMembershipRequest.op:type_name -> cairn.raft.v1.MembershipOp
+	3,  // 16: cairn.raft.v1.RaftTransportService.AppendEntries:input_type -> cairn.raft.v1.AppendEntriesRequest
+	5,  // 17: cairn.raft.v1.RaftTransportService.AppendEntriesPipeline:input_type -> cairn.raft.v1.AppendEntriesPipelineRequest
+	7,  // 18: cairn.raft.v1.RaftTransportService.RequestVote:input_type -> cairn.raft.v1.RequestVoteRequest
+	9,  // 19: cairn.raft.v1.RaftTransportService.RequestPreVote:input_type -> cairn.raft.v1.RequestPreVoteRequest
+	11, // 20: cairn.raft.v1.RaftTransportService.TimeoutNow:input_type -> cairn.raft.v1.TimeoutNowRequest
+	14, // 21: cairn.raft.v1.RaftTransportService.InstallSnapshot:input_type -> cairn.raft.v1.InstallSnapshotRequest
+	16, // 22: cairn.raft.v1.RaftNodeService.Apply:input_type -> cairn.raft.v1.ApplyRequest
+	18, // 23: cairn.raft.v1.RaftNodeService.ApplyBatch:input_type -> cairn.raft.v1.ApplyBatchRequest
+	21, // 24: cairn.raft.v1.RaftNodeService.ReadIndex:input_type -> cairn.raft.v1.ReadIndexRequest
+	23, // 25: cairn.raft.v1.RaftNodeService.ChangeMembership:input_type -> cairn.raft.v1.ChangeMembershipRequest
+	4,  // 26: cairn.raft.v1.RaftTransportService.AppendEntries:output_type -> cairn.raft.v1.AppendEntriesResponse
+	6,  // 27: cairn.raft.v1.RaftTransportService.AppendEntriesPipeline:output_type -> cairn.raft.v1.AppendEntriesPipelineResponse
+	8,  // 28: cairn.raft.v1.RaftTransportService.RequestVote:output_type -> cairn.raft.v1.RequestVoteResponse
+	10, // 29: cairn.raft.v1.RaftTransportService.RequestPreVote:output_type -> cairn.raft.v1.RequestPreVoteResponse
+	12, // 30: cairn.raft.v1.RaftTransportService.TimeoutNow:output_type -> cairn.raft.v1.TimeoutNowResponse
+	15, // 31: cairn.raft.v1.RaftTransportService.InstallSnapshot:output_type -> cairn.raft.v1.InstallSnapshotResponse
+	17, // 32: cairn.raft.v1.RaftNodeService.Apply:output_type -> cairn.raft.v1.ApplyResponse
+	20, // 33: cairn.raft.v1.RaftNodeService.ApplyBatch:output_type -> cairn.raft.v1.ApplyBatchResponse
+	22, // 34: cairn.raft.v1.RaftNodeService.ReadIndex:output_type -> cairn.raft.v1.ReadIndexResponse
+	24, // 35: cairn.raft.v1.RaftNodeService.ChangeMembership:output_type -> cairn.raft.v1.ChangeMembershipResponse
+	26, // [26:36] is the sub-list for method output_type
+	16, // [16:26] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_cairn_raft_v1_raft_proto_init() }
@@ -1571,7 +1738,7 @@ func file_cairn_raft_v1_raft_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_raft_v1_raft_proto_rawDesc), len(file_cairn_raft_v1_raft_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

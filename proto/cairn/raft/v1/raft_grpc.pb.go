@@ -325,6 +325,7 @@ var RaftTransportService_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	RaftNodeService_Apply_FullMethodName            = "/cairn.raft.v1.RaftNodeService/Apply"
+	RaftNodeService_ApplyBatch_FullMethodName       = "/cairn.raft.v1.RaftNodeService/ApplyBatch"
 	RaftNodeService_ReadIndex_FullMethodName        = "/cairn.raft.v1.RaftNodeService/ReadIndex"
 	RaftNodeService_ChangeMembership_FullMethodName = "/cairn.raft.v1.RaftNodeService/ChangeMembership"
 )
@@ -337,6 +338,9 @@ const (
 type RaftNodeServiceClient interface {
 	// Apply commits a command through the log of the group. Only the leader accepts it.
 	Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error)
+	// ApplyBatch commits several commands, each independently, in the given order.
+	// Followers coalesce concurrent forwarded writes into one call.
+	ApplyBatch(ctx context.Context, in *ApplyBatchRequest, opts ...grpc.CallOption) (*ApplyBatchResponse, error)
 	// ReadIndex returns a commit index that is safe for a linearizable read once the
 	// caller has applied up to it. Only the leader answers.
 	ReadIndex(ctx context.Context, in *ReadIndexRequest, opts ...grpc.CallOption) (*ReadIndexResponse, error)
@@ -356,6 +360,16 @@ func (c *raftNodeServiceClient) Apply(ctx context.Context, in *ApplyRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ApplyResponse)
 	err := c.cc.Invoke(ctx, RaftNodeService_Apply_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftNodeServiceClient) ApplyBatch(ctx context.Context, in *ApplyBatchRequest, opts ...grpc.CallOption) (*ApplyBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApplyBatchResponse)
+	err := c.cc.Invoke(ctx, RaftNodeService_ApplyBatch_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -390,6 +404,9 @@ func (c *raftNodeServiceClient) ChangeMembership(ctx context.Context, in *Change
 type RaftNodeServiceServer interface {
 	// Apply commits a command through the log of the group. Only the leader accepts it.
 	Apply(context.Context, *ApplyRequest) (*ApplyResponse, error)
+	// ApplyBatch commits several commands, each independently, in the given order.
+	// Followers coalesce concurrent forwarded writes into one call.
+	ApplyBatch(context.Context, *ApplyBatchRequest) (*ApplyBatchResponse, error)
 	// ReadIndex returns a commit index that is safe for a linearizable read once the
 	// caller has applied up to it. Only the leader answers.
 	ReadIndex(context.Context, *ReadIndexRequest) (*ReadIndexResponse, error)
@@ -407,6 +424,9 @@ type UnimplementedRaftNodeServiceServer struct{}
 
 func (UnimplementedRaftNodeServiceServer) Apply(context.Context, *ApplyRequest) (*ApplyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Apply not implemented")
+}
+func (UnimplementedRaftNodeServiceServer) ApplyBatch(context.Context, *ApplyBatchRequest) (*ApplyBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApplyBatch not implemented")
 }
 func (UnimplementedRaftNodeServiceServer) ReadIndex(context.Context, *ReadIndexRequest) (*ReadIndexResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReadIndex not implemented")
@@ -449,6 +469,24 @@ func _RaftNodeService_Apply_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RaftNodeServiceServer).Apply(ctx, req.(*ApplyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftNodeService_ApplyBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApplyBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftNodeServiceServer).ApplyBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftNodeService_ApplyBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftNodeServiceServer).ApplyBatch(ctx, req.(*ApplyBatchRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -499,6 +537,10 @@ var RaftNodeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Apply",
 			Handler:    _RaftNodeService_Apply_Handler,
+		},
+		{
+			MethodName: "ApplyBatch",
+			Handler:    _RaftNodeService_ApplyBatch_Handler,
 		},
 		{
 			MethodName: "ReadIndex",
