@@ -205,3 +205,43 @@ func TestSnapshotBackupAndRestoreIntoNewGroup(t *testing.T) {
 	resp := put(t, nm, "b/new", "x")
 	require.Greater(t, resp.GetHeader().GetRevision(), int64(50), "revisions continue from the backup")
 }
+
+func TestConcurrentWritesThroughFollowerAreCoalescedAndAllApplied(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	var f *testMember
+	for _, m := range c.live() {
+		if m.id != leader {
+			f = m
+		}
+	}
+	const writers, each = 32, 20
+	revs := make(chan int64, writers*each)
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		go func(w int) {
+			for i := 0; i < each; i++ {
+				resp, err := kv(f).Put(ctxT(t), &raftkvv1.PutRequest{Key: []byte(fmt.Sprintf("cw/%d/%d", w, i)), Value: []byte("v")})
+				if err != nil {
+					errs <- err
+					return
+				}
+				revs <- resp.GetHeader().GetRevision()
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < writers; w++ {
+		require.NoError(t, <-errs)
+	}
+	close(revs)
+	seen := map[int64]bool{}
+	for r := range revs {
+		require.False(t, seen[r], "revision %d acknowledged twice", r)
+		seen[r] = true
+	}
+	require.Len(t, seen, writers*each)
+	resp, err := kv(c.member(leader)).Range(ctxT(t), &raftkvv1.RangeRequest{Key: []byte("cw/"), RangeEnd: []byte("cw0"), CountOnly: true})
+	require.NoError(t, err)
+	require.EqualValues(t, writers*each, resp.GetCount())
+}
