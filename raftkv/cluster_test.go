@@ -42,8 +42,8 @@ func fastConfig(id, dir string) Config {
 	cfg.Server.GRPCAddr = "127.0.0.1:0"
 	cfg.Server.AdminAddr = ""
 	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.HeartbeatTimeout = 200 * time.Millisecond
-	cfg.ElectionTimeout = 200 * time.Millisecond
+	// Production timing: shorter timeouts make leaders step down spuriously when
+	// -race and parallel test packages load a 2-core machine.
 	cfg.ApplyTimeout = 3 * time.Second
 	cfg.NoSync = true
 	return cfg

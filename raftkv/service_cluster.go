@@ -124,10 +124,16 @@ func (c *clusterService) TransferLeadership(ctx context.Context, req *raftkvv1.T
 // snapshotChunk is the size of each Snapshot stream message.
 const snapshotChunk = 256 << 10
 
-// Snapshot streams a consistent copy of this member's database. It is spooled to a
+// Snapshot streams a consistent copy of this member's database, taken after a
+// linearizable read barrier. It is spooled to a
 // temporary file first so that the size is known and a slow reader does not hold
 // a database transaction open.
 func (c *clusterService) Snapshot(_ *raftkvv1.SnapshotRequest, stream raftkvv1.ClusterService_SnapshotServer) error {
+	// A backup holds every write acknowledged before it was asked for, even when
+	// this member lags the leader.
+	if err := c.s.barrier(stream.Context(), raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE); err != nil {
+		return toStatus(err)
+	}
 	f, err := os.CreateTemp(c.s.cfg.DataDir, "backup-*.db")
 	if err != nil {
 		return toStatus(err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"go.etcd.io/bbolt"
 
@@ -28,6 +30,9 @@ type Entry struct {
 // ErrorCode); a command that fails that way changes nothing. The returned error
 // is only for storage failures, in which case nothing of the batch was applied.
 //
+// The batch's changes become visible to readers (Range, Events, Lease,
+// Revision) once the transaction is committed.
+//
 // ApplyBatch must not be called concurrently with itself.
 func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvv1.CommandResult, []*raftkvv1.Event, error) {
 	s.applyMu.Lock()
@@ -45,31 +50,77 @@ func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvv1.CommandResult, []*raftk
 	if s.db == nil {
 		return nil, nil, ErrClosed
 	}
-	var a *applier
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		m, err := readMeta(tx)
-		if err != nil {
-			return err
-		}
-		a = newApplier(tx, m)
-		for i, e := range entries {
-			if e.Index <= a.m.applied {
-				continue
-			}
-			res, err := a.apply(e)
-			if err != nil {
-				return fmt.Errorf("mvcc: apply entry %d: %w", e.Index, err)
-			}
-			a.m.applied = e.Index
-			results[i] = res
-		}
-		return writeMeta(tx, a.m)
-	})
+	tx, err := s.db.Begin(true)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.publish(a.m)
+	a, err := newApplier(tx, s.idx)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	if err := a.applyAll(entries, results); err != nil {
+		tx.Rollback()
+		a.rollback()
+		return nil, nil, err
+	}
+	if err := s.commit(a); err != nil {
+		return nil, nil, err
+	}
 	return results, a.events, nil
+}
+
+// applyAll applies the new entries and writes the meta bucket.
+func (a *applier) applyAll(entries []Entry, results []*raftkvv1.CommandResult) error {
+	for i, e := range entries {
+		if e.Index <= a.m.applied {
+			continue
+		}
+		res, err := a.apply(e)
+		if err != nil {
+			return fmt.Errorf("mvcc: apply entry %d: %w", e.Index, err)
+		}
+		a.m.applied = e.Index
+		results[i] = res
+	}
+	return writeMeta(a.tx, a.m)
+}
+
+// commit commits a's transaction and publishes its changes to the key index and
+// the cached meta values. A batch that compacts keeps the index locked across
+// the commit, so that no reader pairs the old index with a transaction that no
+// longer holds the compacted records.
+func (s *Store) commit(a *applier) error {
+	ix := a.ix
+	var compacted btree
+	if a.compacted {
+		compacted = ix.compacted(a.m.compactRev)
+		ix.mu.Lock()
+	}
+	err := a.tx.Commit()
+	if !a.compacted {
+		ix.mu.Lock()
+	}
+	defer ix.mu.Unlock()
+	if err != nil {
+		a.rollbackLocked()
+		return fmt.Errorf("mvcc: commit: %w", err)
+	}
+	if a.compacted {
+		ix.tree = compacted
+	}
+	for id, keys := range a.leaseDelta {
+		for k, attached := range keys {
+			if attached {
+				ix.attach(id, k)
+			} else {
+				ix.detach(id, k)
+			}
+		}
+	}
+	ix.rev, ix.compactRev = a.m.rev, a.m.compactRev
+	s.publish(a.m)
+	return nil
 }
 
 func (s *Store) isClosed() bool {
@@ -94,29 +145,68 @@ func isDomainError(err error) bool {
 //
 // Every command validates everything that can fail with a domain error before
 // it writes anything, so a failed command leaves no trace.
+//
+// The applier adds the revisions it writes to the shared key index as it goes
+// (readers ignore them until they are published) and removes them again if
+// the batch fails; lease attachments are collected in leaseDelta and only
+// applied to the index after the commit.
 type applier struct {
-	tx                                     *bbolt.Tx
-	m                                      meta
-	index                                  uint64 // index of the entry being applied
-	kv, history, evs, leases, leaseKeysBkt *bbolt.Bucket
+	tx           *bbolt.Tx
+	m            meta
+	baseRev      int64  // store revision before the batch
+	index        uint64 // index of the entry being applied
+	ix           *index
+	recs, leases *bbolt.Bucket
 
-	// writing is true between beginWrite and endWrite; sub counts the events of
-	// the pending revision m.rev+1.
+	// writing is true between beginWrite and endWrite; sub counts the changes
+	// of the pending revision m.rev+1.
 	writing bool
 	sub     uint32
 	events  []*raftkvv1.Event
+
+	touched    []*keyIndex               // keys given a revision above baseRev
+	leaseDelta map[int64]map[string]bool // lease id → key → attached (true) or detached
+	compacted  bool                      // the batch compacted
 }
 
-func newApplier(tx *bbolt.Tx, m meta) *applier {
-	return &applier{
-		tx:           tx,
-		m:            m,
-		kv:           tx.Bucket(bucketKV),
-		history:      tx.Bucket(bucketHistory),
-		evs:          tx.Bucket(bucketEvents),
-		leases:       tx.Bucket(bucketLeases),
-		leaseKeysBkt: tx.Bucket(bucketLeaseKeys),
+func newApplier(tx *bbolt.Tx, ix *index) (*applier, error) {
+	m, err := readMeta(tx)
+	if err != nil {
+		return nil, err
 	}
+	recs := tx.Bucket(bucketRevs)
+	// Records are only appended: fill pages completely.
+	recs.FillPercent = 1.0
+	return &applier{
+		tx:      tx,
+		m:       m,
+		baseRev: m.rev,
+		ix:      ix,
+		recs:    recs,
+		leases:  tx.Bucket(bucketLeases),
+	}, nil
+}
+
+// rollback removes the batch's revisions from the key index after a failure.
+func (a *applier) rollback() {
+	a.ix.mu.Lock()
+	defer a.ix.mu.Unlock()
+	a.rollbackLocked()
+}
+
+// rollbackLocked is rollback with ix.mu held for writing. Keys the batch
+// created stay in the tree without revisions, which readers skip and the next
+// compaction drops.
+func (a *applier) rollbackLocked() {
+	for _, ki := range a.touched {
+		n := len(ki.revs)
+		for n > 0 && ki.revs[n-1].rev > a.baseRev {
+			n--
+		}
+		clear(ki.revs[n:])
+		ki.revs = ki.revs[:n]
+	}
+	a.touched = nil
 }
 
 // apply applies one entry. Domain errors become the result's error; other
@@ -201,13 +291,15 @@ func (a *applier) endWrite() int64 {
 
 func (a *applier) writeRev() int64 { return a.m.rev + 1 }
 
-// getKV returns the current KeyValue of key, nil if absent.
-func (a *applier) getKV(key []byte) (*raftkvv1.KeyValue, error) {
-	v := a.kv.Get(key)
-	if v == nil {
-		return nil, nil
+// currentKV returns the current KeyValue of ki's key and its record, nil if
+// the key does not exist; ki may be nil.
+func (a *applier) currentKV(ki *keyIndex) (*raftkvv1.KeyValue, revision, error) {
+	r, ok := ki.current()
+	if !ok {
+		return nil, revision{}, nil
 	}
-	return unmarshalKV(v)
+	kv, err := fetchKV(a.recs, r)
+	return kv, r, err
 }
 
 func (a *applier) leaseExists(id int64) bool {
@@ -225,25 +317,79 @@ func (a *applier) validatePut(req *raftkvv1.PutRequest) error {
 	return nil
 }
 
-// appendEvent stores ev as the next event of the pending revision.
-func (a *applier) appendEvent(ev *raftkvv1.Event) error {
-	b, err := marshal(ev)
+// writeChange stores kv as the next change of the pending revision, linked to
+// the record prev of the previous value, adds it to ki (nil: a new key) and
+// returns the event.
+func (a *applier) writeChange(ki *keyIndex, kv *raftkvv1.KeyValue, prev revision, prevKV *raftkvv1.KeyValue) error {
+	rec, err := encodeRecord(prev, kv)
 	if err != nil {
 		return err
 	}
-	if err := a.evs.Put(eventKey(a.writeRev(), a.sub), b); err != nil {
+	r := revision{rev: a.writeRev(), sub: a.sub, tomb: kv.Version == 0}
+	if err := a.recs.Put(recordKey(r.rev, r.sub), rec); err != nil {
 		return err
 	}
+	a.ix.mu.Lock()
+	if ki == nil {
+		ki = &keyIndex{key: bytes.Clone(kv.Key)}
+		a.ix.tree.insert(ki)
+	}
+	if n := len(ki.revs); n == 0 || ki.revs[n-1].rev <= a.baseRev {
+		a.touched = append(a.touched, ki)
+	}
+	ki.revs = append(ki.revs, r)
+	a.ix.mu.Unlock()
 	a.sub++
+	ev := &raftkvv1.Event{Type: raftkvv1.Event_EVENT_TYPE_PUT, Kv: kv, PrevKv: prevKV}
+	if r.tomb {
+		ev.Type = raftkvv1.Event_EVENT_TYPE_DELETE
+	}
 	a.events = append(a.events, ev)
 	return nil
+}
+
+// setLease records that key is attached to lease id (attached) or no longer is.
+func (a *applier) setLease(id int64, key []byte, attached bool) {
+	if a.leaseDelta == nil {
+		a.leaseDelta = map[int64]map[string]bool{}
+	}
+	d := a.leaseDelta[id]
+	if d == nil {
+		d = map[string]bool{}
+		a.leaseDelta[id] = d
+	}
+	d[string(key)] = attached
+}
+
+// leaseKeys returns the keys attached to lease id, including the batch's
+// changes, in key order.
+func (a *applier) leaseKeys(id int64) []string {
+	keys := a.ix.leaseKeys(id)
+	d := a.leaseDelta[id]
+	if len(d) == 0 {
+		return keys
+	}
+	set := make(map[string]bool, len(keys)+len(d))
+	for _, k := range keys {
+		set[k] = true
+	}
+	maps.Copy(set, d)
+	keys = keys[:0]
+	for k, attached := range set {
+		if attached {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // put writes key at the pending revision and returns its previous value.
 // The request must have passed validatePut.
 func (a *applier) put(req *raftkvv1.PutRequest) (*raftkvv1.KeyValue, error) {
 	key := req.GetKey()
-	prev, err := a.getKV(key)
+	ki := a.ix.tree.get(key)
+	prev, prevRec, err := a.currentKV(ki)
 	if err != nil {
 		return nil, err
 	}
@@ -260,68 +406,59 @@ func (a *applier) put(req *raftkvv1.PutRequest) (*raftkvv1.KeyValue, error) {
 		kv.CreateRevision = prev.CreateRevision
 		kv.Version = prev.Version + 1
 	}
-	enc, err := marshal(kv)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.kv.Put(kv.Key, enc); err != nil {
-		return nil, err
-	}
-	if err := a.history.Put(historyKey(key, rev), append([]byte{histPut}, enc...)); err != nil {
+	if err := a.writeChange(ki, kv, prevRec, prev); err != nil {
 		return nil, err
 	}
 	if prev != nil && prev.Lease != 0 && prev.Lease != kv.Lease {
-		if err := a.leaseKeysBkt.Delete(leaseKeysKey(prev.Lease, key)); err != nil {
-			return nil, err
-		}
+		a.setLease(prev.Lease, key, false)
 	}
 	if kv.Lease != 0 {
-		if err := a.leaseKeysBkt.Put(leaseKeysKey(kv.Lease, key), nil); err != nil {
-			return nil, err
-		}
+		a.setLease(kv.Lease, key, true)
 	}
-	ev := &raftkvv1.Event{Type: raftkvv1.Event_EVENT_TYPE_PUT, Kv: kv, PrevKv: prev}
-	return prev, a.appendEvent(ev)
+	return prev, nil
+}
+
+// liveKeys calls fn, in key order, for every key of kr that currently exists,
+// with its current record. fn must not change the index.
+func (a *applier) liveKeys(kr keyRange, fn func(ki *keyIndex, r revision) error) error {
+	var err error
+	kr.ascend(&a.ix.tree, func(ki *keyIndex) bool {
+		if r, ok := ki.current(); ok {
+			err = fn(ki, r)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // deleteKeys deletes every current key of kr at the pending revision and returns
 // the deleted KeyValues in key order.
 func (a *applier) deleteKeys(kr keyRange) ([]*raftkvv1.KeyValue, error) {
-	if kr.empty() {
-		return nil, nil
+	type victim struct {
+		ki *keyIndex
+		r  revision
 	}
-	var prevs []*raftkvv1.KeyValue
-	err := scanCurrent(a.tx, kr, func(_, val []byte) error {
-		kv, err := unmarshalKV(val)
-		if err != nil {
-			return err
-		}
-		prevs = append(prevs, kv)
+	var victims []victim
+	err := a.liveKeys(kr, func(ki *keyIndex, r revision) error {
+		victims = append(victims, victim{ki, r})
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(victims) == 0 {
 		return nil, err
 	}
 	rev := a.writeRev()
-	for _, prev := range prevs {
-		if err := a.kv.Delete(prev.Key); err != nil {
+	prevs := make([]*raftkvv1.KeyValue, 0, len(victims))
+	for _, v := range victims {
+		prev, err := fetchKV(a.recs, v.r)
+		if err != nil {
 			return nil, err
 		}
-		if err := a.history.Put(historyKey(prev.Key, rev), []byte{histTombstone}); err != nil {
+		prevs = append(prevs, prev)
+		if err := a.writeChange(v.ki, &raftkvv1.KeyValue{Key: prev.Key, ModRevision: rev}, v.r, prev); err != nil {
 			return nil, err
 		}
 		if prev.Lease != 0 {
-			if err := a.leaseKeysBkt.Delete(leaseKeysKey(prev.Lease, prev.Key)); err != nil {
-				return nil, err
-			}
-		}
-		ev := &raftkvv1.Event{
-			Type:   raftkvv1.Event_EVENT_TYPE_DELETE,
-			Kv:     &raftkvv1.KeyValue{Key: prev.Key, ModRevision: rev},
-			PrevKv: prev,
-		}
-		if err := a.appendEvent(ev); err != nil {
-			return nil, err
+			a.setLease(prev.Lease, prev.Key, false)
 		}
 	}
 	return prevs, nil
@@ -435,22 +572,20 @@ func compareKV(c *raftkvv1.Compare, kv *raftkvv1.KeyValue) bool {
 func (a *applier) evalCompare(c *raftkvv1.Compare) (bool, error) {
 	kr := newKeyRange(c.GetKey(), c.GetRangeEnd())
 	found, ok := false, true
-	if !kr.empty() {
-		err := scanCurrent(a.tx, kr, func(_, val []byte) error {
-			found = true
-			if !ok {
-				return nil
-			}
-			kv, err := unmarshalKV(val)
-			if err != nil {
-				return err
-			}
-			ok = compareKV(c, kv)
+	err := a.liveKeys(kr, func(_ *keyIndex, r revision) error {
+		found = true
+		if !ok {
 			return nil
-		})
-		if err != nil {
-			return false, err
 		}
+		kv, err := fetchKV(a.recs, r)
+		if err != nil {
+			return err
+		}
+		ok = compareKV(c, kv)
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	if found {
 		return ok, nil
@@ -498,8 +633,11 @@ func (a *applier) applyTxn(req *raftkvv1.TxnRequest) (*raftkvv1.TxnResponse, err
 		switch {
 		case op.GetRequestRange() != nil:
 			// Reads see the txn's earlier writes; the revision field is ignored.
-			rr, err := rangeTx(a.tx, a.m, op.GetRequestRange(), a.m.rev)
-			if err != nil {
+			req := op.GetRequestRange()
+			rr := &raftkvv1.RangeResponse{}
+			refs := rangeIndex(&a.ix.tree, req, a.writeRev(), rr)
+			var err error
+			if rr.Kvs, err = fetchKVs(a.recs, refs, req.GetKeysOnly()); err != nil {
 				return nil, err
 			}
 			r = &raftkvv1.ResponseOp{Response: &raftkvv1.ResponseOp_ResponseRange{ResponseRange: rr}}
@@ -545,8 +683,8 @@ func (a *applier) applyTxn(req *raftkvv1.TxnRequest) (*raftkvv1.TxnResponse, err
 	return resp, nil
 }
 
-// applyCompact discards the history that no read at or after req.Revision needs,
-// and the events at or below it.
+// applyCompact discards the records that no read at or after req.Revision
+// needs; the key index drops them when the batch is committed.
 func (a *applier) applyCompact(req *raftkvv1.CompactRequest) (*raftkvv1.CompactResponse, error) {
 	rev := req.GetRevision()
 	if rev > a.m.rev {
@@ -555,61 +693,21 @@ func (a *applier) applyCompact(req *raftkvv1.CompactRequest) (*raftkvv1.CompactR
 	if rev <= a.m.compactRev {
 		return nil, ErrCompacted
 	}
-	if err := compactHistory(a.history, rev); err != nil {
-		return nil, err
-	}
-	if err := compactEvents(a.evs, rev); err != nil {
+	var err error
+	a.ix.tree.ascend(nil, func(ki *keyIndex) bool {
+		for _, r := range ki.revs[:ki.compactable(rev)] {
+			// A record an earlier compaction of the batch deleted is gone
+			// already; deleting it again does nothing.
+			if err = a.recs.Delete(recordKey(r.rev, r.sub)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
 		return nil, err
 	}
 	a.m.compactRev = rev
+	a.compacted = true
 	return &raftkvv1.CompactResponse{Header: header(a.m.rev)}, nil
-}
-
-// compactHistory deletes, for every key, the history entries older than its
-// newest entry at or below rev, and that entry too when it is a tombstone.
-func compactHistory(b *bbolt.Bucket, rev int64) error {
-	var doomed [][]byte
-	var prefix, newest []byte // newest entry <= rev of the current key
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(k) <= revLen {
-			return fmt.Errorf("%w: short history key", ErrCorrupt)
-		}
-		p := k[:len(k)-revLen]
-		if !bytes.Equal(p, prefix) {
-			prefix, newest = p, nil
-		}
-		if eventKeyRev(k[len(k)-revLen:]) > rev {
-			continue
-		}
-		if newest != nil {
-			doomed = append(doomed, newest)
-		}
-		newest = bytes.Clone(k)
-		if len(v) > 0 && v[0] == histTombstone {
-			doomed = append(doomed, newest)
-			newest = nil
-		}
-	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// compactEvents deletes the events at or below rev.
-func compactEvents(b *bbolt.Bucket, rev int64) error {
-	var doomed [][]byte
-	c := b.Cursor()
-	for k, _ := c.First(); k != nil && eventKeyRev(k) <= rev; k, _ = c.Next() {
-		doomed = append(doomed, bytes.Clone(k))
-	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }

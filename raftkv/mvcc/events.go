@@ -1,10 +1,7 @@
 package mvcc
 
 import (
-	"fmt"
-
 	"go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
@@ -26,12 +23,11 @@ import (
 func (s *Store) Events(fromRev int64, key, rangeEnd []byte, limit int) ([]*raftkvv1.Event, int64, error) {
 	var out []*raftkvv1.Event
 	var complete int64
-	err := s.view(func(tx *bbolt.Tx) error {
-		m, err := readMeta(tx)
-		if err != nil {
-			return err
-		}
-		out, complete, err = eventsTx(tx, m, fromRev, newKeyRange(key, rangeEnd), limit)
+	err := s.readIndex(func(ix *index, tx *bbolt.Tx, unlock func()) error {
+		rev, compactRev := ix.rev, ix.compactRev
+		unlock()
+		var err error
+		out, complete, err = eventsTx(tx, rev, compactRev, fromRev, newKeyRange(key, rangeEnd), limit)
 		return err
 	})
 	if err != nil {
@@ -40,46 +36,63 @@ func (s *Store) Events(fromRev int64, key, rangeEnd []byte, limit int) ([]*raftk
 	return out, complete, nil
 }
 
-func eventsTx(tx *bbolt.Tx, m meta, fromRev int64, kr keyRange, limit int) ([]*raftkvv1.Event, int64, error) {
+// eventsTx reads the events of the records in tx with revision in
+// [fromRev, rev]; compactRev is the compact revision of tx.
+func eventsTx(tx *bbolt.Tx, rev, compactRev, fromRev int64, kr keyRange, limit int) ([]*raftkvv1.Event, int64, error) {
 	if fromRev < 1 {
 		fromRev = 1
 	}
-	if fromRev <= m.compactRev {
+	if fromRev <= compactRev {
 		return nil, 0, ErrCompacted
 	}
 	var out []*raftkvv1.Event
-	if kr.empty() || fromRev > m.rev {
-		return nil, m.rev, nil
+	if kr.empty() || fromRev > rev {
+		return nil, rev, nil
 	}
-	c := tx.Bucket(bucketEvents).Cursor()
-	for k, v := c.Seek(eventKey(fromRev, 0)); k != nil; k, v = c.Next() {
-		rev := eventKeyRev(k)
-		if limit > 0 && len(out) >= limit && rev != eventRev(out[len(out)-1]) {
+	b := tx.Bucket(bucketRevs)
+	c := b.Cursor()
+	for k, v := c.Seek(recordKey(fromRev, 0)); k != nil; k, v = c.Next() {
+		evRev := recordKeyRev(k)
+		if evRev > rev {
+			break
+		}
+		if limit > 0 && len(out) >= limit && evRev != eventRev(out[len(out)-1]) {
 			// The cap is reached at a revision boundary.
-			return out, rev - 1, nil
+			return out, evRev - 1, nil
 		}
-		ev := &raftkvv1.Event{}
-		if err := proto.Unmarshal(v, ev); err != nil {
-			return nil, 0, fmt.Errorf("%w: event: %v", ErrCorrupt, err)
+		prev, kv, err := decodeRecord(v)
+		if err != nil {
+			return nil, 0, err
 		}
-		if !kr.contains(ev.GetKv().GetKey()) {
+		if !kr.contains(kv.GetKey()) {
 			continue
 		}
 		if limit > 0 && len(out) >= limit {
-			// The cap falls inside revision rev: drop its events unless it is
-			// the only revision of the answer.
+			// The cap falls inside revision evRev: drop its events unless it
+			// is the only revision of the answer.
 			first := eventRev(out[0])
-			if first != rev {
+			if first != evRev {
 				i := len(out)
-				for i > 0 && eventRev(out[i-1]) == rev {
+				for i > 0 && eventRev(out[i-1]) == evRev {
 					i--
 				}
-				return out[:i], rev - 1, nil
+				return out[:i], evRev - 1, nil
+			}
+		}
+		ev := &raftkvv1.Event{Type: raftkvv1.Event_EVENT_TYPE_PUT, Kv: kv}
+		if kv.GetVersion() == 0 {
+			ev.Type = raftkvv1.Event_EVENT_TYPE_DELETE
+		}
+		if prev.rev != 0 {
+			// The previous value is above the compact revision or the newest
+			// at it, so compaction kept its record.
+			if ev.PrevKv, err = fetchKV(b, prev); err != nil {
+				return nil, 0, err
 			}
 		}
 		out = append(out, ev)
 	}
-	return out, m.rev, nil
+	return out, rev, nil
 }
 
 func eventRev(ev *raftkvv1.Event) int64 { return ev.GetKv().GetModRevision() }

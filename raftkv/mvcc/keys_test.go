@@ -5,62 +5,54 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
-func TestEscapeOrder(t *testing.T) {
-	keys := [][]byte{{}, {0}, {0, 0}, {0, 1}, {0, 0xff}, {1}, []byte("a"), []byte("a\x00"), []byte("a\x00\x00"), []byte("a\x00\xff"), []byte("a\x01"), []byte("ab"), {0xff}, {0xff, 0}}
-	for i := range keys {
-		for j := range keys {
-			want := bytes.Compare(keys[i], keys[j])
-			got := bytes.Compare(historyKey(keys[i], 5), historyKey(keys[j], 5))
-			require.Equal(t, want, got, "%q vs %q", keys[i], keys[j])
-		}
+func TestRecordKeyOrder(t *testing.T) {
+	keys := [][]byte{recordKey(1, 0), recordKey(1, 1), recordKey(1, 1<<31), recordKey(2, 0), recordKey(255, 7), recordKey(256, 0), recordKey(1<<40, 0)}
+	for i := 1; i < len(keys); i++ {
+		require.Negative(t, bytes.Compare(keys[i-1], keys[i]), "key %d", i)
 	}
-	// Same key: revision order.
-	require.Negative(t, bytes.Compare(historyKey([]byte("a"), 9), historyKey([]byte("a"), 10)))
-	require.Negative(t, bytes.Compare(historyKey([]byte("a"), 1<<40), historyKey([]byte("a\x00"), 1)))
+	rev, sub, err := parseRecordKey(recordKey(1<<40+3, 9))
+	require.NoError(t, err)
+	require.Equal(t, int64(1<<40+3), rev)
+	require.Equal(t, uint32(9), sub)
+	_, _, err = parseRecordKey([]byte{1, 2, 3})
+	require.ErrorIs(t, err, ErrCorrupt)
 }
 
-func FuzzHistoryKey(f *testing.F) {
-	f.Add([]byte("a"), []byte("a\x00"), int64(1), int64(2))
-	f.Add([]byte{0, 0xff}, []byte{0, 1}, int64(7), int64(7))
-	f.Add([]byte{}, []byte{0}, int64(1<<62), int64(0))
-	f.Fuzz(func(t *testing.T, a, b []byte, ra, rb int64) {
-		if ra < 0 {
-			ra = -ra
-		}
-		if rb < 0 {
-			rb = -rb
-		}
-		if ra < 0 || rb < 0 { // math.MinInt64
+func FuzzRecord(f *testing.F) {
+	f.Add([]byte("a"), []byte("v"), int64(2), int64(3), int64(1), int64(0), int64(0), uint32(0))
+	f.Add([]byte{0, 0xff}, []byte{}, int64(5), int64(9), int64(0), int64(-4), int64(7), uint32(3))
+	f.Add([]byte("k"), []byte(nil), int64(1<<62), int64(1<<62), int64(1<<40), int64(1<<62), int64(1<<62), uint32(1<<31))
+	f.Fuzz(func(t *testing.T, key, value []byte, create, mod, version, lease, prevRev int64, prevSub uint32) {
+		if len(key) == 0 {
 			return
 		}
-		ha, hb := historyKey(a, ra), historyKey(b, rb)
-		// Round trip.
-		k, r, err := parseHistoryKey(ha)
+		kv := &raftkvv1.KeyValue{Key: key, CreateRevision: create, ModRevision: mod, Version: version, Value: value, Lease: lease}
+		prev := revision{rev: prevRev, sub: prevSub}
+		rec, err := encodeRecord(prev, kv)
 		if err != nil {
-			t.Fatalf("parse %x: %v", ha, err)
+			t.Fatal(err)
 		}
-		if !bytes.Equal(k, a) || r != ra {
-			t.Fatalf("round trip of %q@%d gave %q@%d", a, ra, k, r)
+		gotPrev, gotKV, err := decodeRecord(rec)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
 		}
-		if !bytes.Equal(ha[:len(ha)-revLen], historyPrefix(a)) {
-			t.Fatalf("prefix mismatch for %q", a)
+		if gotPrev != prev || !proto.Equal(kv, gotKV) {
+			t.Fatalf("round trip: got %v %v, want %v %v", gotPrev, gotKV, prev, kv)
 		}
-		// Order: by key, then by revision.
-		want := bytes.Compare(a, b)
-		if want == 0 {
-			switch {
-			case ra < rb:
-				want = -1
-			case ra > rb:
-				want = 1
-			}
+		k, v, l, err := scanRecord(rec)
+		if err != nil {
+			t.Fatalf("scan: %v", err)
 		}
-		if got := bytes.Compare(ha, hb); got != want {
-			t.Fatalf("order of %q@%d vs %q@%d: got %d want %d", a, ra, b, rb, got, want)
+		if !bytes.Equal(k, key) || v != version || l != lease {
+			t.Fatalf("scan: got %q %d %d", k, v, l)
 		}
 		// Decoding arbitrary bytes never panics.
-		_, _, _ = parseHistoryKey(a)
+		_, _, _, _ = scanRecord(key)
+		_, _, _ = decodeRecord(value)
 	})
 }

@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -11,8 +10,9 @@ import (
 )
 
 // Leases are records in the leases bucket; the keys attached to a lease are
-// indexed in lease_keys (lease id ‖ key). The state machine keeps no clock: the
-// leader decides when a lease expired and proposes a LeaseExpire command.
+// only in memory (index.leases), rebuilt from the keys' current values at
+// open. The state machine keeps no clock: the leader decides when a lease
+// expired and proposes a LeaseExpire command.
 
 func (a *applier) applyLeaseGrant(req *raftkvv1.LeaseGrantRequest) (*raftkvv1.LeaseGrantResponse, error) {
 	id := req.GetId()
@@ -65,27 +65,12 @@ func (a *applier) applyLeaseExpire(req *raftkvv1.LeaseExpire) (*raftkvv1.LeaseEx
 // revokeLease deletes the keys attached to lease id at the pending revision, in
 // key order, then the lease. It must run between beginWrite and endWrite.
 func (a *applier) revokeLease(id int64) error {
-	keys, err := leaseKeysTx(a.tx, id)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if _, err := a.deleteKeys(keyRange{start: k, single: true}); err != nil {
+	for _, k := range a.leaseKeys(id) {
+		if _, err := a.deleteKeys(keyRange{start: []byte(k), single: true}); err != nil {
 			return err
 		}
 	}
 	return a.leases.Delete(leaseKey(id))
-}
-
-// leaseKeysTx returns the keys attached to lease id, in key order.
-func leaseKeysTx(tx *bbolt.Tx, id int64) ([][]byte, error) {
-	prefix := leaseKey(id)
-	var keys [][]byte
-	c := tx.Bucket(bucketLeaseKeys).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k[len(prefix):]))
-	}
-	return keys, nil
 }
 
 // Leases returns every lease, ordered by id as stored (non-negative ids
@@ -114,7 +99,7 @@ func (s *Store) Leases() []*raftkvv1.LeaseRecord {
 func (s *Store) Lease(id int64) (*raftkvv1.LeaseRecord, [][]byte, error) {
 	var rec *raftkvv1.LeaseRecord
 	var keys [][]byte
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.readIndex(func(ix *index, tx *bbolt.Tx, unlock func()) error {
 		v := tx.Bucket(bucketLeases).Get(leaseKey(id))
 		if v == nil {
 			return fmt.Errorf("%w: %d", ErrLeaseNotFound, id)
@@ -123,9 +108,10 @@ func (s *Store) Lease(id int64) (*raftkvv1.LeaseRecord, [][]byte, error) {
 		if err := proto.Unmarshal(v, rec); err != nil {
 			return fmt.Errorf("%w: lease record: %v", ErrCorrupt, err)
 		}
-		var err error
-		keys, err = leaseKeysTx(tx, id)
-		return err
+		for _, k := range ix.leaseKeys(id) {
+			keys = append(keys, []byte(k))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err

@@ -26,7 +26,8 @@ func (s *Store) Snapshot(w io.Writer) error {
 	})
 }
 
-// Restore replaces the whole state with a snapshot written by Snapshot.
+// Restore replaces the whole state with a snapshot written by Snapshot and
+// rebuilds the key index from it.
 //
 // The snapshot is written to a temporary file beside the database, fsynced and
 // checked, then renamed over the database and the directory fsynced, so a crash
@@ -60,24 +61,24 @@ func (s *Store) Restore(r io.Reader) error {
 		// The handle is unusable either way; try to go on with the swap.
 		s.logger.Error("mvcc: close before restore", "err", err)
 	}
-	s.db = nil
+	s.db, s.idx = nil, nil
 	if err := os.Rename(tmp, s.path); err != nil {
 		os.Remove(tmp)
-		db, oerr := s.openDB(s.path)
+		db, ix, oerr := s.openDB(s.path)
 		if oerr != nil {
 			return errors.Join(fmt.Errorf("mvcc: restore: %w", err), oerr)
 		}
-		s.db = db
+		s.db, s.idx = db, ix
 		return fmt.Errorf("mvcc: restore: %w", err)
 	}
 	if err := syncDir(filepath.Dir(s.path)); err != nil {
 		s.logger.Warn("mvcc: fsync directory after restore", "err", err)
 	}
-	db, err := s.openDB(s.path)
+	db, ix, err := s.openDB(s.path)
 	if err != nil {
 		return fmt.Errorf("mvcc: reopen after restore: %w", err)
 	}
-	s.db = db
+	s.db, s.idx = db, ix
 	s.logger.Info("mvcc store restored from snapshot", "revision", s.rev.Load(),
 		"compact_revision", s.compactRev.Load(), "applied_index", s.applied.Load())
 	return nil
@@ -104,7 +105,7 @@ func writeSyncedFile(path string, r io.Reader) error {
 }
 
 // checkSnapshotFile verifies that path is a bbolt database with this package's
-// buckets and a readable meta bucket.
+// buckets, a readable meta bucket and records an index can be built from.
 func checkSnapshotFile(path string) error {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
@@ -112,12 +113,19 @@ func checkSnapshotFile(path string) error {
 	}
 	defer db.Close()
 	return db.View(func(tx *bbolt.Tx) error {
+		if err := checkLayout(tx); err != nil {
+			return err
+		}
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("%w: snapshot has no %s bucket", ErrCorrupt, name)
 			}
 		}
-		_, err := readMeta(tx)
+		m, err := readMeta(tx)
+		if err != nil {
+			return err
+		}
+		_, err = buildIndex(tx, m)
 		return err
 	})
 }

@@ -18,18 +18,18 @@ import (
 
 // Bucket and meta key names. They are part of the on-disk format.
 var (
-	bucketMeta      = []byte("meta")
-	bucketKV        = []byte("kv")
-	bucketHistory   = []byte("history")
-	bucketEvents    = []byte("events")
-	bucketLeases    = []byte("leases")
-	bucketLeaseKeys = []byte("lease_keys")
+	bucketMeta   = []byte("meta")
+	bucketRevs   = []byte("revs")
+	bucketLeases = []byte("leases")
 
 	metaApplied  = []byte("applied")
 	metaRevision = []byte("rev")
 	metaCompact  = []byte("compact")
 
-	allBuckets = [][]byte{bucketMeta, bucketKV, bucketHistory, bucketEvents, bucketLeases, bucketLeaseKeys}
+	allBuckets = [][]byte{bucketMeta, bucketRevs, bucketLeases}
+
+	// legacyBuckets mark the layout before the in-memory key index.
+	legacyBuckets = [][]byte{[]byte("kv"), []byte("history")}
 )
 
 // initialRevision is the revision of an empty store, as in etcd: the first write
@@ -53,17 +53,19 @@ type Store struct {
 	opts   Options
 	logger *slog.Logger
 
-	// mu guards db: every operation holds it for reading while it uses db;
-	// Restore and Close hold it for writing while they replace or close db.
-	// Lock order: applyMu before mu.
-	mu sync.RWMutex
-	db *bbolt.DB // nil once closed
+	// mu guards db and idx: every operation holds it for reading while it
+	// uses them; Restore and Close hold it for writing while they replace or
+	// close them. Lock order: applyMu, mu, idx.mu.
+	mu  sync.RWMutex
+	db  *bbolt.DB // nil once closed
+	idx *index    // the key index of db
 
 	// applyMu serializes ApplyBatch and Restore, so that the cached state below
 	// always matches the latest committed write transaction.
 	applyMu sync.Mutex
 
-	// Cached copies of the meta bucket, updated after each commit.
+	// Cached copies of the meta bucket, updated after each commit, with
+	// idx.mu held for writing.
 	rev        atomic.Int64
 	compactRev atomic.Int64
 	applied    atomic.Uint64
@@ -80,44 +82,55 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("mvcc: remove stale restore file: %w", err)
 	}
 	s := &Store{path: path, opts: opts, logger: logger}
-	db, err := s.openDB(path)
+	db, ix, err := s.openDB(path)
 	if err != nil {
 		return nil, err
 	}
-	s.db = db
+	s.db, s.idx = db, ix
 	logger.Info("mvcc store opened", "path", path, "revision", s.rev.Load(),
 		"compact_revision", s.compactRev.Load(), "applied_index", s.applied.Load())
 	return s, nil
 }
 
-// openDB opens the bbolt file at path, creates missing buckets and loads the
-// cached meta values.
-func (s *Store) openDB(path string) (*bbolt.DB, error) {
+// openDB opens the bbolt file at path, creates missing buckets, builds the key
+// index and loads the cached meta values.
+func (s *Store) openDB(path string) (*bbolt.DB, *index, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      5 * time.Second,
-		NoSync:       s.opts.NoSync,
-		FreelistType: bbolt.FreelistMapType,
+		Timeout: 5 * time.Second,
+		NoSync:  s.opts.NoSync,
+		// The freelist is rebuilt from the pages at open instead of being
+		// written on every commit; the map type frees and allocates runs of
+		// pages in constant time.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mvcc: open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("mvcc: open %s: %w", path, err)
 	}
+	var ix *index
 	var m meta
 	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := checkLayout(tx); err != nil {
+			return err
+		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		var err error
-		m, err = readMeta(tx)
+		if m, err = readMeta(tx); err != nil {
+			return err
+		}
+		ix, err = buildIndex(tx, m)
 		return err
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mvcc: init %s: %w", path, err)
+		return nil, nil, fmt.Errorf("mvcc: init %s: %w", path, err)
 	}
 	s.publish(m)
-	return db, nil
+	return db, ix, nil
 }
 
 // Close closes the database. Calls after Close fail with ErrClosed.
@@ -130,7 +143,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.db.Close()
-	s.db = nil
+	s.db, s.idx = nil, nil
 	return err
 }
 
@@ -224,6 +237,44 @@ func unmarshalKV(b []byte) (*raftkvv1.KeyValue, error) {
 		return nil, fmt.Errorf("%w: key value: %v", ErrCorrupt, err)
 	}
 	return kv, nil
+}
+
+// checkLayout rejects a database written with an older layout.
+func checkLayout(tx *bbolt.Tx) error {
+	for _, name := range legacyBuckets {
+		if tx.Bucket(name) != nil {
+			return fmt.Errorf("%w: %s bucket of an older layout", ErrCorrupt, name)
+		}
+	}
+	return nil
+}
+
+// readIndex runs fn with the key index locked for reading and a bbolt read
+// transaction that holds every record that reads at revisions in
+// [idx.compactRev, idx.rev] need. fn may unlock the index early through the
+// function it gets, to fetch records without holding it.
+func (s *Store) readIndex(fn func(ix *index, tx *bbolt.Tx, unlock func()) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	ix := s.idx
+	ix.mu.RLock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			ix.mu.RUnlock()
+		}
+	}
+	defer unlock()
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(ix, tx, unlock)
 }
 
 func header(rev int64) *raftkvv1.ResponseHeader {
