@@ -72,6 +72,13 @@ type Options struct {
 	// Clean removes the data and log directories of a previous cluster in Dir
 	// before starting. Without it nodes restart from their old data.
 	Clean bool
+	// NoFaultProxy starts the nodes with direct peer links: no fault proxy
+	// process, no network faults (Partition, Delay, … return ErrNoFaultProxy).
+	// Benchmarks use it. By default every peer link goes through a fault proxy.
+	NoFaultProxy bool
+	// Seed seeds the fault proxies' random choices (drops, jitter); 0 picks one
+	// from the clock, logged and recorded in the state file.
+	Seed uint64
 }
 
 // Cluster is a handle on the cluster recorded in one directory. Methods may be
@@ -159,8 +166,19 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	links, err := LayoutProxy(opts, nodes)
+	if err != nil {
+		return nil, err
+	}
+	var proxy *ProxyState
+	if !opts.NoFaultProxy {
+		if opts.Seed == 0 {
+			opts.Seed = uint64(time.Now().UnixNano())
+		}
+		proxy = newProxyState(dir, opts.Binary, opts.BasePort, opts.Seed, links)
+	}
 	c := newCluster(opts)
-	if err := c.start(nodes, opts); err != nil {
+	if err := c.start(nodes, proxy, opts); err != nil {
 		return nil, errors.Join(err, c.downIfStarted())
 	}
 	if err := c.WaitReady(ctx); err != nil {
@@ -169,8 +187,9 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// start does the locked part of Up.
-func (c *Cluster) start(nodes []NodeState, opts Options) error {
+// start does the locked part of Up: the fault proxy process first (if proxy is
+// not nil), then the nodes.
+func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) error {
 	l, err := lockDir(c.dir, lockTimeout)
 	if err != nil {
 		return err
@@ -189,11 +208,14 @@ func (c *Cluster) start(nodes []NodeState, opts Options) error {
 				live = append(live, fmt.Sprintf("%s (pid %d)", n.Name, n.PID))
 			}
 		}
+		if old.Proxy != nil && processAlive(old.Proxy.PID, old.Proxy.StartTicks) {
+			live = append(live, fmt.Sprintf("fault proxy (pid %d)", old.Proxy.PID))
+		}
 		if len(live) > 0 {
 			return fmt.Errorf("%w in %s: %s; stop it with 'cairn cluster down'", ErrClusterRunning, c.dir, strings.Join(live, ", "))
 		}
 	}
-	if err := portsFree(nodes); err != nil {
+	if err := portsFree(nodes, proxy); err != nil {
 		return err
 	}
 	if opts.Clean {
@@ -211,10 +233,20 @@ func (c *Cluster) start(nodes []NodeState, opts Options) error {
 			return fmt.Errorf("cluster: %w", err)
 		}
 	}
-	s := &State{Dir: c.dir, BasePort: opts.BasePort, StartedAt: time.Now().UTC(), Nodes: nodes}
+	s := &State{Dir: c.dir, BasePort: opts.BasePort, StartedAt: time.Now().UTC(), Nodes: nodes, Proxy: proxy}
 	c.setState(s)
 	if err := s.Save(); err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	if proxy != nil {
+		err := c.ensureProxy(s)
+		c.setState(s)
+		if serr := s.Save(); err == nil && serr != nil {
+			err = fmt.Errorf("cluster: save state: %w", serr)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	for i := range s.Nodes {
 		err := c.spawn(&s.Nodes[i])
@@ -240,34 +272,84 @@ func (c *Cluster) downIfStarted() error {
 	return c.Down()
 }
 
-// portsFree checks that every port of nodes can be bound on its address now.
-func portsFree(nodes []NodeState) error {
+// portsFree checks that every port of nodes and of the fault proxy (if not nil)
+// can be bound on its address now.
+func portsFree(nodes []NodeState, proxy *ProxyState) error {
+	free := func(addr, what string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%w: %s of %s: %v (pick other ports with --base-port)", ErrPortInUse, addr, what, err)
+		}
+		return ln.Close()
+	}
 	for _, n := range nodes {
 		for _, addr := range []string{n.GRPCAddr, n.AdminAddr} {
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("%w: %s of %s: %v (pick other ports with --base-port)", ErrPortInUse, addr, n.Name, err)
+			if err := free(addr, n.Name); err != nil {
+				return err
 			}
-			ln.Close()
+		}
+	}
+	if proxy != nil {
+		if err := free(proxy.ControlAddr, "the fault proxy control API"); err != nil {
+			return err
+		}
+		for _, l := range proxy.Links {
+			if err := free(l.Listen, "the fault proxy of link "+l.From+"→"+l.To); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 // spawn starts n and records its pid in n. The caller holds the directory lock.
+// A node that Wipe emptied starts with its service's JoinArgs until its data
+// directory holds data again.
 func (c *Cluster) spawn(n *NodeState) error {
-	if n.Binary == "" {
-		return fmt.Errorf("cluster: no binary recorded for %s", n.Name)
+	args := n.Args
+	if n.Wiped {
+		if dirEmpty(n.DataDir) {
+			if svc, ok := LookupService(n.Service); ok && svc.JoinArgs != nil {
+				args = svc.JoinArgs(args)
+			}
+		} else {
+			n.Wiped = false
+		}
 	}
-	logf, err := os.OpenFile(n.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	pid, ticks, err := c.startProcess(n.Name, n.Binary, args, n.LogFile)
 	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
+		return err
+	}
+	n.PID, n.StartTicks = pid, ticks
+	c.logger.Info("started node", "node", n.Name, "pid", pid, "grpc", n.GRPCAddr, "log", n.LogFile)
+	return nil
+}
+
+// dirEmpty reports whether dir has no entries (a missing dir is empty).
+func dirEmpty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0 || errors.Is(err, os.ErrNotExist)
+}
+
+// startProcess starts binary with args as its own process group, stdout and
+// stderr appended to logFile, and reaps it on a goroutine of c. name keys the
+// reaper record (a node name, or proxydName).
+func (c *Cluster) startProcess(name, binary string, args []string, logFile string) (int, uint64, error) {
+	if binary == "" {
+		return 0, 0, fmt.Errorf("cluster: no binary recorded for %s", name)
+	}
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		return 0, 0, fmt.Errorf("cluster: %w", err)
+	}
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cluster: %w", err)
 	}
 	defer logf.Close() // the child has its own descriptor
 	fmt.Fprintf(logf, "--- %s cairn cluster: starting %s: %s %s\n",
-		time.Now().UTC().Format(time.RFC3339), n.Name, n.Binary, strings.Join(n.Args, " "))
+		time.Now().UTC().Format(time.RFC3339), name, binary, strings.Join(args, " "))
 
-	cmd := exec.Command(n.Binary, n.Args...)
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = c.dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -275,18 +357,16 @@ func (c *Cluster) spawn(n *NodeState) error {
 	// `cairn cluster up --detach`, and Kill can signal everything it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cluster: start %s: %w", n.Name, err)
+		return 0, 0, fmt.Errorf("cluster: start %s: %w", name, err)
 	}
 	pid := cmd.Process.Pid
 	_, ticks, _ := procStat(pid)
-	n.PID, n.StartTicks = pid, ticks
 
 	ch := &child{pid: pid, done: make(chan struct{})}
 	c.mu.Lock()
-	c.children[n.Name] = ch
+	c.children[name] = ch
 	c.reapers.Add(1)
 	c.mu.Unlock()
-	name := n.Name
 	go func() {
 		defer c.reapers.Done()
 		err := cmd.Wait()
@@ -294,12 +374,11 @@ func (c *Cluster) spawn(n *NodeState) error {
 		expected := ch.expected
 		c.mu.Unlock()
 		if !expected {
-			c.logger.Warn("node exited", "node", name, "pid", pid, "err", err)
+			c.logger.Warn("process exited", "name", name, "pid", pid, "err", err)
 		}
 		close(ch.done)
 	}()
-	c.logger.Info("started node", "node", n.Name, "pid", pid, "grpc", n.GRPCAddr, "log", n.LogFile)
-	return nil
+	return pid, ticks, nil
 }
 
 func (c *Cluster) setState(s *State) {
@@ -401,6 +480,10 @@ func (c *Cluster) halt(n *NodeState, grace time.Duration) error {
 		if err := signalGroup(n.PID, syscall.SIGTERM); err != nil {
 			return err
 		}
+		// A paused (SIGSTOPped) process handles SIGTERM only once continued.
+		if err := signalGroup(n.PID, syscall.SIGCONT); err != nil {
+			return err
+		}
 		if c.waitGone(n, grace) {
 			c.logger.Info("stopped node", "node", n.Name, "pid", n.PID)
 			n.PID, n.StartTicks = 0, 0
@@ -411,6 +494,8 @@ func (c *Cluster) halt(n *NodeState, grace time.Duration) error {
 	if err := signalGroup(n.PID, syscall.SIGKILL); err != nil {
 		return err
 	}
+	_ = signalGroup(n.PID, syscall.SIGCONT) // SIGKILL needs none; harmless
+
 	if !c.waitGone(n, killTimeout) {
 		return fmt.Errorf("cluster: %s (pid %d) still exists %v after SIGKILL", n.Name, n.PID, killTimeout)
 	}
@@ -427,7 +512,7 @@ func (c *Cluster) Kill(name string) error {
 		if err != nil {
 			return err
 		}
-		return c.halt(n, 0)
+		return c.haltNode(s, n, 0)
 	})
 }
 
@@ -440,7 +525,7 @@ func (c *Cluster) Stop(name string) error {
 		if err != nil {
 			return err
 		}
-		return c.halt(n, c.stopTimeout)
+		return c.haltNode(s, n, c.stopTimeout)
 	})
 }
 
@@ -456,6 +541,9 @@ func (c *Cluster) Start(name string) error {
 		if processAlive(n.PID, n.StartTicks) {
 			return fmt.Errorf("%w: %s (pid %d)", ErrAlreadyRunning, name, n.PID)
 		}
+		if err := c.ensureProxy(s); err != nil {
+			return err
+		}
 		return c.spawn(n)
 	})
 }
@@ -468,7 +556,10 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.halt(n, c.stopTimeout); err != nil && !errors.Is(err, ErrNotRunning) {
+		if err := c.haltNode(s, n, c.stopTimeout); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+		if err := c.ensureProxy(s); err != nil {
 			return err
 		}
 		return c.spawn(n)
@@ -479,13 +570,31 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	return c.WaitNode(ctx, name)
 }
 
-// Down stops every node (SIGTERM, then SIGKILL for those still running after the
-// stop timeout) in parallel, waits until no node process is left and records all
-// nodes as stopped. It keeps the directory, so Start or Up can bring the nodes
-// back on their data. Down on a stopped cluster does nothing.
+// haltNode is halt for a node of s; the node is no longer paused afterwards.
+func (c *Cluster) haltNode(s *State, n *NodeState, grace time.Duration) error {
+	err := c.halt(n, grace)
+	if n.PID == 0 {
+		s.removeFaults(func(f Fault) bool { return f.Kind == FaultPause && f.on(n.Name) })
+	}
+	return err
+}
+
+// Down resumes paused nodes, stops every node (SIGTERM, then SIGKILL for those
+// still running after the stop timeout) in parallel, then the fault proxy
+// process, waits until none of these processes is left and records them all as
+// stopped. It clears every fault. It keeps the directory, so Start or Up can
+// bring the nodes back on their data. Down on a stopped cluster does nothing.
 func (c *Cluster) Down() error {
 	err := c.update(func(s *State) error {
-		errs := make([]error, len(s.Nodes))
+		for _, f := range s.Faults {
+			if f.Kind != FaultPause {
+				continue
+			}
+			if n, ok := s.Node(f.Nodes[0]); ok && processAlive(n.PID, n.StartTicks) {
+				_ = signalGroup(n.PID, syscall.SIGCONT)
+			}
+		}
+		errs := make([]error, len(s.Nodes)+1)
 		var wg sync.WaitGroup
 		for i := range s.Nodes {
 			wg.Go(func() {
@@ -495,6 +604,8 @@ func (c *Cluster) Down() error {
 			})
 		}
 		wg.Wait()
+		errs[len(s.Nodes)] = c.haltProxy(s, c.stopTimeout)
+		s.Faults = nil
 		return errors.Join(errs...)
 	})
 	if err != nil {

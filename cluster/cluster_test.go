@@ -71,7 +71,11 @@ func killLeftovers(t *testing.T, dir string) {
 		if err != nil {
 			return
 		}
-		for _, n := range s.Nodes {
+		procs := s.Nodes
+		if s.Proxy != nil {
+			procs = append(procs, proxyNode(s.Proxy))
+		}
+		for _, n := range procs {
 			if processAlive(n.PID, n.StartTicks) {
 				t.Logf("cleanup: killing leftover %s (pid %d)", n.Name, n.PID)
 				_ = signalGroup(n.PID, syscall.SIGKILL)

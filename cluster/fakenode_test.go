@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -46,12 +48,16 @@ func runFakeNode(args []string) int {
 		fmt.Fprintln(os.Stderr, "fake node: no service")
 		return 2
 	}
+	if len(args) >= 2 && args[0] == "cluster" && args[1] == "proxyd" {
+		return runFakeProxyd(args[2:])
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	id := fs.String("id", "", "")
 	grpcAddr := fs.String("grpc-addr", "", "")
 	adminAddr := fs.String("admin-addr", "", "")
 	dataDir := fs.String("data-dir", "", "")
 	peers := fs.String("peers", "", "")
+	overrides := fs.String("dial-overrides", "", "")
 	exitCode := fs.Int("exit", -1, "")
 	notServing := fs.Bool("not-serving", false, "")
 	ignoreTerm := fs.Bool("ignore-sigterm", false, "")
@@ -98,13 +104,42 @@ func runFakeNode(args []string) int {
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	healthpb.RegisterHealthServer(srv, hs)
-	raftkvv1.RegisterClusterServiceServer(srv, &fakeClusterService{id: *id, peers: parsePeers(*peers)})
+	raftkvv1.RegisterClusterServiceServer(srv, &fakeClusterService{id: *id, peers: parsePeers(*peers), via: parseOverrides(*overrides)})
 	go srv.Serve(lis)
 
 	<-sigs
 	fmt.Fprintf(os.Stderr, "fake node %s: SIGTERM, stopping\n", *id)
 	srv.GracefulStop()
 	return 0
+}
+
+// runFakeProxyd is `cairn cluster proxyd --cluster-dir D`: the real RunProxyd,
+// stopped by SIGTERM.
+func runFakeProxyd(args []string) int {
+	fs := flag.NewFlagSet("proxyd", flag.ContinueOnError)
+	dir := fs.String("cluster-dir", "", "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if err := RunProxyd(ctx, *dir, log); err != nil {
+		fmt.Fprintln(os.Stderr, "fake proxyd:", err)
+		return 1
+	}
+	return 0
+}
+
+// parseOverrides parses --dial-overrides "addr=via,…".
+func parseOverrides(s string) map[string]string {
+	out := map[string]string{}
+	for p := range strings.SplitSeq(s, ",") {
+		if from, to, ok := strings.Cut(p, "="); ok {
+			out[from] = to
+		}
+	}
+	return out
 }
 
 type peer struct{ id, addr string }
@@ -120,12 +155,15 @@ func parsePeers(s string) []peer {
 	return out
 }
 
-// fakeClusterService elects, on every Status call, the first peer that accepts
-// TCP connections: all fake nodes agree once kills have settled.
+// fakeClusterService elects, on every Status call, the first peer that answers a
+// gRPC health check, dialed through --dial-overrides like a real node dials its
+// peers (so fault proxies and partitions apply): all fake nodes agree once kills
+// and partitions have settled.
 type fakeClusterService struct {
 	raftkvv1.UnimplementedClusterServiceServer
 	id    string
 	peers []peer
+	via   map[string]string // dial overrides
 }
 
 func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusRequest) (*raftkvv1.StatusResponse, error) {
@@ -135,13 +173,8 @@ func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusReque
 		if resp.LeaderId != "" {
 			continue
 		}
-		if p.id != f.id {
-			d := net.Dialer{Timeout: 200 * time.Millisecond}
-			conn, err := d.DialContext(ctx, "tcp", p.addr)
-			if err != nil {
-				continue
-			}
-			conn.Close()
+		if p.id != f.id && !f.reachable(ctx, p.addr) {
+			continue
 		}
 		resp.LeaderId, resp.LeaderAddress = p.id, p.addr
 	}
@@ -149,6 +182,22 @@ func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusReque
 		resp.State = "leader"
 	}
 	return resp, nil
+}
+
+// reachable health-checks the peer at addr through its dial override.
+func (f *fakeClusterService) reachable(ctx context.Context, addr string) bool {
+	if via, ok := f.via[addr]; ok {
+		addr = via
+	}
+	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 }
 
 // bootCount returns how many times the fake node with this data dir started.
@@ -161,15 +210,26 @@ func bootCount(t *testing.T, dataDir string) int {
 	return len(strings.Fields(string(b)))
 }
 
-// freeBasePort finds a base port whose first block of 2*nodes ports is free now.
+// freeBasePort finds a base port whose first block is free now: 2*nodes node
+// ports, the fault proxy link ports (base+50..94) and the control port (base+99).
 // It picks below the usual ephemeral range (32768+), so that client sockets do not
 // take a node's port while the node is down.
 func freeBasePort(t *testing.T, nodes int) int {
 	t.Helper()
 	for range 100 {
-		base := 20000 + 2*rand.IntN(6000)
+		base := 20000 + 100*rand.IntN(120)
+		ports := []int{ControlPort(base)}
+		for p := base; p < base+2*nodes; p++ {
+			ports = append(ports, p)
+		}
+		for p := base + 50; p < base+95; p++ {
+			ports = append(ports, p)
+		}
 		free := true
-		for p := base; p < base+2*nodes && free; p++ {
+		for _, p := range ports {
+			if !free {
+				break
+			}
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 			if err != nil {
 				free = false

@@ -19,6 +19,8 @@ const (
 	HealthServing     = "SERVING"
 	HealthNotServing  = "NOT_SERVING"
 	HealthUnreachable = "unreachable"
+	// HealthPaused is the Health (and Role) of a paused node: it is not probed.
+	HealthPaused = "paused"
 )
 
 // probeTimeout bounds one probe RPC.
@@ -39,6 +41,9 @@ type NodeStatus struct {
 	Health string `json:"health"`
 	// Alive says the recorded process exists and is not a zombie.
 	Alive bool `json:"alive"`
+	// Paused says the node is paused (Cluster.Pause); Health and Role are then
+	// HealthPaused.
+	Paused bool `json:"paused,omitempty"`
 	// Leader is the leader this node knows of ("" if none or not applicable).
 	Leader string `json:"-"`
 	// Err is why the last probe failed, for messages.
@@ -48,7 +53,8 @@ type NodeStatus struct {
 // Status reports every node of the state file, in state order: process liveness
 // from its pid, gRPC health and, where the service has roles, the node's role.
 // Nodes are probed in parallel, each probe bounded by ctx and a short timeout.
-// A node that is down is reported, not an error.
+// A node that is down is reported, not an error; a paused node is reported
+// paused without a probe.
 func (c *Cluster) Status(ctx context.Context) ([]NodeStatus, error) {
 	return probeAll(ctx, c.refresh())
 }
@@ -58,14 +64,15 @@ func probeAll(ctx context.Context, s State) ([]NodeStatus, error) {
 	out := make([]NodeStatus, len(s.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range s.Nodes {
-		wg.Go(func() { out[i] = probeNode(ctx, n) })
+		paused := s.paused(n.Name)
+		wg.Go(func() { out[i] = probeNode(ctx, n, paused) })
 	}
 	wg.Wait()
 	return out, ctx.Err()
 }
 
 // probeNode observes one node.
-func probeNode(ctx context.Context, n NodeState) NodeStatus {
+func probeNode(ctx context.Context, n NodeState, paused bool) NodeStatus {
 	st := NodeStatus{
 		Name: n.Name, Service: n.Service, PID: n.PID,
 		GRPCAddr: n.GRPCAddr, AdminAddr: n.AdminAddr,
@@ -74,6 +81,10 @@ func probeNode(ctx context.Context, n NodeState) NodeStatus {
 	st.Alive = processAlive(n.PID, n.StartTicks)
 	if !st.Alive {
 		st.Err = fmt.Errorf("not running")
+		return st
+	}
+	if paused {
+		st.Paused, st.Health, st.Role = true, HealthPaused, HealthPaused
 		return st
 	}
 	conn, err := grpc.NewClient(n.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -114,7 +125,7 @@ func agreedLeader(statuses []NodeStatus, service string, strict bool) (string, e
 	var leaders, views []string
 	seen := false
 	for _, st := range statuses {
-		if st.Service != service || !st.Alive {
+		if st.Service != service || !st.Alive || st.Paused {
 			continue
 		}
 		if st.Health == HealthUnreachable || st.Err != nil || (strict && st.Health != HealthServing) {
@@ -189,6 +200,12 @@ func (c *Cluster) readiness(ctx context.Context, names []string) error {
 			}
 			continue // stopped on purpose
 		}
+		if st.Paused {
+			if names != nil {
+				return fmt.Errorf("%s is paused", st.Name)
+			}
+			continue // paused on purpose
+		}
 		if !st.Alive {
 			if !c.stillRecorded(n) {
 				// A concurrent Kill, Stop or Restart is changing this node.
@@ -243,8 +260,8 @@ func waitFor(ctx context.Context, what string, check func() error) error {
 
 // WaitReady waits, polling with backoff within ctx, until every node that should
 // run (pid recorded) is alive and SERVING and, for each replicated service, all
-// its live nodes agree on exactly one leader. Nodes stopped on purpose are
-// skipped. It fails early, with ErrNodeExited and the end of the node's log, when
+// its live nodes agree on exactly one leader. Nodes stopped or paused on purpose
+// are skipped. It fails early, with ErrNodeExited and the end of the node's log, when
 // a node that should run has exited.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	return waitFor(ctx, "cluster not ready", func() error { return c.readiness(ctx, nil) })

@@ -21,6 +21,24 @@ const DefaultBasePort = 7000
 // of 100 ports and each node takes two.
 const MaxNodes = 50
 
+// MaxProxiedNodes is the largest node count of one service when peer links run
+// through fault proxies (the default): the link proxies take ports 50..94 of the
+// service's block.
+const MaxProxiedNodes = 5
+
+// The port layout. Service s (0-based, in portOrder) owns the block
+// [B+100*s, B+100*s+99] of the base port B:
+//
+//	node i (1-based) gRPC      B + 100*s + 2*(i-1)
+//	node i admin HTTP          B + 100*s + 2*(i-1) + 1
+//	fault proxy of link i→j    B + 100*s + 50 + 10*(i-1) + (j-1)   (i, j ≤ 5, i ≠ j)
+//	proxyd control HTTP API    B + 99                              (in raftkv's block)
+//
+// Link i→j carries the dials node i makes to node j of the same service: node i
+// runs with --dial-overrides <j's gRPC address>=<the link's address>. With fault
+// proxies a service runs at most MaxProxiedNodes nodes, so nodes use offsets 0..9,
+// links 50..94 and offset 99 of block 0 is free for the control API.
+
 // portOrder fixes the port block of every service, present or planned: service s
 // (0-based index here) owns ports [base+100*s, base+100*s+99]. Never reorder it;
 // append only, or every user's ports move.
@@ -46,6 +64,13 @@ type Service struct {
 	// Role asks a node over conn for its role and the leader it knows of. Nil for
 	// services without roles.
 	Role func(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error)
+	// Peered says the nodes dial each other and accept --dial-overrides, so the
+	// harness can route their links through fault proxies.
+	Peered bool
+	// JoinArgs rewrites a node's command line (as Args built it) so that a node
+	// with an empty data directory joins the existing group instead of founding
+	// one; used after Wipe. Nil if the service has no such mode.
+	JoinArgs func(args []string) []string
 }
 
 // NodeSpec is where one node lives: the input of Service.Args.
@@ -74,6 +99,8 @@ var services = []Service{
 		Replicated:   true,
 		Args:         raftArgs("raftkv"),
 		Role:         raftkvRole,
+		Peered:       true,
+		JoinArgs:     raftJoinArgs,
 	},
 }
 
@@ -94,6 +121,18 @@ func raftArgs(sub string) func(NodeSpec, []NodeSpec) []string {
 			"--peers", strings.Join(peers, ","),
 		}
 	}
+}
+
+// raftJoinArgs empties --peers: a Raft node with no data and no initial peers
+// waits to be added to the group (MemberAdd) and then receives its state.
+func raftJoinArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] == "--peers" {
+			out[i+1] = ""
+		}
+	}
+	return out
 }
 
 func raftkvRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
@@ -127,14 +166,9 @@ func LookupService(name string) (Service, bool) {
 // NodePorts returns the gRPC and admin ports of node index (1-based) of service
 // with the given base port: base + 100*slot + 2*(index-1), admin one above.
 func NodePorts(basePort int, service string, index int) (grpcPort, adminPort int, err error) {
-	slot := -1
-	for i, name := range portOrder {
-		if name == service {
-			slot = i
-		}
-	}
-	if slot < 0 {
-		return 0, 0, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, service, strings.Join(KnownServices(), ", "))
+	slot, err := serviceSlot(service)
+	if err != nil {
+		return 0, 0, err
 	}
 	if index < 1 || index > MaxNodes {
 		return 0, 0, fmt.Errorf("cluster: node index %d of %s out of range 1..%d", index, service, MaxNodes)
@@ -145,6 +179,114 @@ func NodePorts(basePort int, service string, index int) (grpcPort, adminPort int
 		return 0, 0, fmt.Errorf("cluster: base port %d puts %s-%d on port %d, outside 1..65535", basePort, service, index, adminPort)
 	}
 	return grpcPort, adminPort, nil
+}
+
+// serviceSlot returns the index of service in portOrder.
+func serviceSlot(service string) (int, error) {
+	for i, name := range portOrder {
+		if name == service {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, service, strings.Join(KnownServices(), ", "))
+}
+
+// ProxyPort returns the port of the fault proxy of link from→to (1-based node
+// indexes) of service: base + 100*slot + 50 + 10*(from-1) + (to-1).
+func ProxyPort(basePort int, service string, from, to int) (int, error) {
+	slot, err := serviceSlot(service)
+	if err != nil {
+		return 0, err
+	}
+	if from < 1 || to < 1 || from > MaxProxiedNodes || to > MaxProxiedNodes || from == to {
+		return 0, fmt.Errorf("cluster: no fault proxy link %s-%d→%s-%d (nodes 1..%d, distinct)", service, from, service, to, MaxProxiedNodes)
+	}
+	port := basePort + 100*slot + 50 + 10*(from-1) + (to - 1)
+	if basePort < 1 || port > 65535 {
+		return 0, fmt.Errorf("cluster: base port %d puts link %s-%d→%s-%d on port %d, outside 1..65535", basePort, service, from, service, to, port)
+	}
+	return port, nil
+}
+
+// ControlPort returns the port of the fault proxy's control API: base + 99.
+func ControlPort(basePort int) int { return basePort + 99 }
+
+// proxyLinks returns every directed link between the nodes of each peered
+// service in nodes (as Layout returned them, grouped by service in index order).
+func proxyLinks(basePort int, nodes []NodeState) ([]Link, error) {
+	var links []Link
+	byService := map[string][]NodeState{}
+	var order []string
+	for _, n := range nodes {
+		if _, ok := byService[n.Service]; !ok {
+			order = append(order, n.Service)
+		}
+		byService[n.Service] = append(byService[n.Service], n)
+	}
+	for _, name := range order {
+		svc, ok := LookupService(name)
+		if !ok || !svc.Peered {
+			continue
+		}
+		group := byService[name]
+		if len(group) > MaxProxiedNodes {
+			return nil, fmt.Errorf("cluster: %d %s nodes, but fault proxies allow at most %d per service (use --no-fault-proxy)", len(group), name, MaxProxiedNodes)
+		}
+		for i, a := range group {
+			for j, b := range group {
+				if i == j {
+					continue
+				}
+				port, err := ProxyPort(basePort, name, i+1, j+1)
+				if err != nil {
+					return nil, err
+				}
+				links = append(links, Link{
+					From:   a.Name,
+					To:     b.Name,
+					Listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+					Target: b.GRPCAddr,
+				})
+			}
+		}
+	}
+	return links, nil
+}
+
+// dialOverridesArgs returns the --dial-overrides argument that routes node's
+// dials through its outgoing links, nil if it has none.
+func dialOverridesArgs(node string, links []Link) []string {
+	var pairs []string
+	for _, l := range links {
+		if l.From == node {
+			pairs = append(pairs, l.Target+"="+l.Listen)
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return []string{"--dial-overrides", strings.Join(pairs, ",")}
+}
+
+// LayoutProxy returns the fault proxy links for nodes (as Layout returned them
+// for opts), and adds to each node's command line the --dial-overrides that route
+// its peer dials through them. It returns nil links when opts.NoFaultProxy.
+func LayoutProxy(opts Options, nodes []NodeState) ([]Link, error) {
+	if opts.NoFaultProxy {
+		return nil, nil
+	}
+	base := opts.BasePort
+	if base == 0 {
+		base = DefaultBasePort
+	}
+	links, err := proxyLinks(base, nodes)
+	if err != nil {
+		return nil, err
+	}
+	for i := range nodes {
+		nodes[i].Args = append(nodes[i].Args, dialOverridesArgs(nodes[i].Name, links)...)
+	}
+	return links, nil
 }
 
 // Layout returns the nodes opts describes, with addresses, directories and

@@ -30,7 +30,43 @@ type State struct {
 	BasePort  int         `json:"base_port"`
 	StartedAt time.Time   `json:"started_at"`
 	Nodes     []NodeState `json:"nodes"`
+	// Proxy is the fault proxy process, nil when the cluster runs without one
+	// (Options.NoFaultProxy).
+	Proxy *ProxyState `json:"proxy,omitempty"`
+	// Faults are the active faults, oldest first: network faults the proxy
+	// injects and paused nodes. The proxy derives every link's faults from them.
+	Faults []Fault `json:"faults,omitempty"`
 }
+
+// ProxyState describes the fault proxy process (`cairn cluster proxyd`): one
+// faultproxy per directed link between nodes of a service, and an HTTP control API.
+type ProxyState struct {
+	// PID is the process id, 0 when it is not running.
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks,omitempty"`
+	// ControlAddr is where its HTTP control API listens.
+	ControlAddr string   `json:"control_addr"`
+	LogFile     string   `json:"log_file"`
+	Binary      string   `json:"binary"`
+	Args        []string `json:"args"`
+	// Seed seeds the random choices of every link (drops, jitter).
+	Seed uint64 `json:"seed"`
+	// Links are the proxied links, in layout order.
+	Links []Link `json:"links"`
+}
+
+// Link is one directed peer link: the dials node From makes to node To go to
+// Listen, where a fault proxy forwards them to Target (To's gRPC address). Bytes
+// From sends travel "up", bytes To answers travel "down".
+type Link struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Listen string `json:"listen"`
+	Target string `json:"target"`
+}
+
+// Key names the link in the control API: "<from>><to>".
+func (l Link) Key() string { return l.From + ">" + l.To }
 
 // NodeState describes one node process.
 type NodeState struct {
@@ -47,6 +83,9 @@ type NodeState struct {
 	Binary string `json:"binary,omitempty"`
 	// Args are the arguments the node was started with (after the binary).
 	Args []string `json:"args"`
+	// Wiped is set by Wipe: until the data directory holds data again, the node
+	// starts without its initial peers, to join the existing group.
+	Wiped bool `json:"wiped,omitempty"`
 	// StartTicks is the process start time (/proc/<pid>/stat field 22) recorded
 	// with PID, so that a recycled pid is not mistaken for the node. 0 if unknown.
 	StartTicks uint64 `json:"start_ticks,omitempty"`
@@ -126,6 +165,19 @@ func (s *State) clone() State {
 	for i, n := range s.Nodes {
 		n.Args = append([]string(nil), n.Args...)
 		c.Nodes[i] = n
+	}
+	if s.Proxy != nil {
+		p := *s.Proxy
+		p.Args = append([]string(nil), p.Args...)
+		p.Links = append([]Link(nil), p.Links...)
+		c.Proxy = &p
+	}
+	c.Faults = make([]Fault, len(s.Faults))
+	for i, f := range s.Faults {
+		c.Faults[i] = f.clone()
+	}
+	if s.Faults == nil {
+		c.Faults = nil
 	}
 	return c
 }

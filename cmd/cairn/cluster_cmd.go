@@ -26,7 +26,7 @@ func newClusterCmd() *cobra.Command {
 	var dirFlag string
 	cmd := &cobra.Command{
 		Use:   "cluster",
-		Short: "Run the local cluster and start, stop or kill its nodes",
+		Short: "Run the local cluster, start, stop or kill its nodes and inject faults",
 		Long: `Run every cairn daemon as separate processes on localhost and drive them.
 
 The cluster directory (--cluster-dir, else $` + cluster.EnvDir + `, else ./` + cluster.DefaultDir + `)
@@ -62,6 +62,8 @@ the nodes' data (data/<node>) and their logs (logs/<node>.log).`,
 				return fmt.Sprintf("restarted %s (pid %d): %s", name, pidOf(c, name), roleOf(ctx, c, name)), nil
 			}),
 	)
+	cmd.AddCommand(newClusterFaultCmds(dir)...)
+	cmd.AddCommand(newClusterProxydCmd(dir))
 	return cmd
 }
 
@@ -88,6 +90,8 @@ func newClusterUpCmd(dir func() (string, error)) *cobra.Command {
 		clean    bool
 		binary   string
 		timeout  time.Duration
+		noProxy  bool
+		seed     uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -99,7 +103,12 @@ the cluster is ready and the nodes keep running ('cairn cluster down' stops them
 
 Node i (from 1) of the s-th service in the fixed order
 raftkv lockd cached queued streamd blobd searchd gatewayd lbd edge (from 0)
-listens for gRPC on 127.0.0.1:<base-port + 100*s + 2*(i-1)> and for admin HTTP on the next port.`,
+listens for gRPC on 127.0.0.1:<base-port + 100*s + 2*(i-1)> and for admin HTTP on the next port.
+
+Unless --no-fault-proxy, every peer link goes through a fault proxy process
+('cairn cluster partition|delay|drop|bandwidth|heal' drive it): link i→j of
+service s listens on <base-port + 100*s + 50 + 10*(i-1) + (j-1)> (at most 5 nodes
+per service) and the proxy's control API on <base-port + 99>.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := dir()
@@ -123,6 +132,9 @@ listens for gRPC on 127.0.0.1:<base-port + 100*s + 2*(i-1)> and for admin HTTP o
 				BasePort: basePort,
 				Clean:    clean,
 				Logger:   cliLogger(slog.LevelInfo),
+
+				NoFaultProxy: noProxy,
+				Seed:         seed,
 			})
 			if err != nil {
 				return err
@@ -158,6 +170,8 @@ listens for gRPC on 127.0.0.1:<base-port + 100*s + 2*(i-1)> and for admin HTTP o
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to be ready")
 	f.StringVar(&binary, "binary", "", "cairn binary the nodes run (default: this executable)")
 	_ = f.MarkHidden("binary")
+	f.BoolVar(&noProxy, "no-fault-proxy", false, "connect peers directly, without fault proxies (for benchmarks; network faults are then unavailable)")
+	f.Uint64Var(&seed, "seed", 0, "seed of the fault proxies' random choices (default: from the clock, logged)")
 	return cmd
 }
 
@@ -182,24 +196,19 @@ func newClusterStatusCmd(dir func() (string, error)) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if sts == nil {
+				sts = []cluster.NodeStatus{}
+			}
+			report := clusterReport{Nodes: sts, Proxy: c.ProxyStatus(), Faults: c.ActiveFaults()}
+			if report.Faults == nil {
+				report.Faults = []cluster.Fault{}
+			}
 			if output == "json" {
-				if sts == nil {
-					sts = []cluster.NodeStatus{}
-				}
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(sts)
+				return enc.Encode(report)
 			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NODE\tPID\tADDRESS\tROLE\tHEALTH\tADMIN")
-			for _, st := range sts {
-				pid := "-"
-				if st.Alive {
-					pid = strconv.Itoa(st.PID)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, pid, st.GRPCAddr, roleCell(st), st.Health, "http://"+st.AdminAddr)
-			}
-			return tw.Flush()
+			return printStatus(out, report, time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
@@ -258,6 +267,47 @@ func newClusterNodeCmd(dir func() (string, error), use, short string,
 			return nil
 		},
 	}
+}
+
+// clusterReport is the JSON form of `cairn cluster status`.
+type clusterReport struct {
+	Nodes []cluster.NodeStatus `json:"nodes"`
+	// Proxy is the fault proxy process, null without fault proxies.
+	Proxy  *cluster.ProxyStatus `json:"proxy"`
+	Faults []cluster.Fault      `json:"faults"`
+}
+
+// printStatus writes the status table, then the fault proxy and the active faults.
+func printStatus(w io.Writer, r clusterReport, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tPID\tADDRESS\tROLE\tHEALTH\tADMIN")
+	for _, st := range r.Nodes {
+		pid := "-"
+		if st.Alive {
+			pid = strconv.Itoa(st.PID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, pid, st.GRPCAddr, roleCell(st), st.Health, "http://"+st.AdminAddr)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch p := r.Proxy; {
+	case p == nil:
+		fmt.Fprintln(w, "\nFAULT PROXY: off (started with --no-fault-proxy)")
+	case p.Alive:
+		fmt.Fprintf(w, "\nFAULT PROXY: pid %d, %d links, control http://%s\n", p.PID, p.Links, p.ControlAddr)
+	default:
+		fmt.Fprintf(w, "\nFAULT PROXY: down (log %s)\n", p.LogFile)
+	}
+	if len(r.Faults) == 0 {
+		fmt.Fprintln(w, "FAULTS: none")
+		return nil
+	}
+	fmt.Fprintln(w, "FAULTS:")
+	for _, f := range r.Faults {
+		fmt.Fprintf(w, "  %s since %s\n", f, now.Sub(f.Since).Round(time.Second))
+	}
+	return nil
 }
 
 func printUpTable(w io.Writer, sts []cluster.NodeStatus) {
