@@ -2,6 +2,7 @@ package raftkv
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"testing"
@@ -244,4 +245,44 @@ func TestConcurrentWritesThroughFollowerAreCoalescedAndAllApplied(t *testing.T) 
 	resp, err := kv(c.member(leader)).Range(ctxT(t), &raftkvv1.RangeRequest{Key: []byte("cw/"), RangeEnd: []byte("cw0"), CountOnly: true})
 	require.NoError(t, err)
 	require.EqualValues(t, writers*each, resp.GetCount())
+}
+
+func TestWriteWithoutQuorumFailsUnavailableBeforeDeadline(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	var survivor *testMember
+	for _, m := range c.live() {
+		if m.id != leader && survivor == nil {
+			survivor = m
+			continue
+		}
+	}
+	for _, m := range c.live() {
+		if m != survivor {
+			c.stop(m.id)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"put", func(ctx context.Context) error {
+			_, err := kv(survivor).Put(ctx, &raftkvv1.PutRequest{Key: []byte("lonely"), Value: []byte("x")})
+			return err
+		}},
+		{"linearizable get", func(ctx context.Context) error {
+			_, err := kv(survivor).Range(ctx, &raftkvv1.RangeRequest{Key: []byte("lonely")})
+			return err
+		}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		start := time.Now()
+		err := tc.call(ctx)
+		cancel()
+		require.Equal(t, codes.Unavailable, status.Code(err), "%s: %v", tc.name, err)
+		require.Less(t, time.Since(start), 3*time.Second, tc.name)
+	}
+	// A serializable read still answers from the local replica.
+	_, ok := get(t, survivor, "lonely", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+	require.False(t, ok)
 }

@@ -22,6 +22,8 @@ import (
 //
 // A command is never acknowledged unless it was committed by a quorum.
 func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
+	ctx, cancel := n.bounded(ctx)
+	defer cancel()
 	for {
 		if err := n.checkOpen(); err != nil {
 			return nil, err
@@ -42,6 +44,21 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// bounded limits an operation to Config.ApplyTimeout and ends it a little before
+// the caller's own deadline, so that the caller receives this node's verdict (no
+// leader, or outcome unknown) rather than its own DeadlineExceeded.
+func (n *Node) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := n.cfg.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		margin := min(max(left/10, 20*time.Millisecond), 500*time.Millisecond)
+		if left-margin < d {
+			d = left - margin
+		}
+	}
+	return context.WithTimeout(ctx, max(d, time.Millisecond))
 }
 
 // pauseForLeader waits a moment for leadership to settle, failing with ErrNoLeader

@@ -36,6 +36,8 @@ func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 }
 
 func (n *Node) changeMembership(ctx context.Context, op raftv1.MembershipOp, id, addr string) error {
+	ctx, cancel := n.bounded(ctx)
+	defer cancel()
 	for {
 		var err error
 		if n.IsLeader() {

@@ -18,6 +18,8 @@ import (
 // with a quorum; on a follower it asks the leader for its read index and waits to
 // apply up to it.
 func (n *Node) LinearizableRead(ctx context.Context) error {
+	ctx, cancel := n.bounded(ctx)
+	defer cancel()
 	for {
 		if err := n.checkOpen(); err != nil {
 			return err
@@ -88,7 +90,7 @@ func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
 			return nil
 		case <-tick.C:
 		case <-ctx.Done():
-			return fmt.Errorf("raftnode: waiting to apply index %d: %w", idx, ctx.Err())
+			return fmt.Errorf("%w: not caught up to index %d: %w", ErrNoLeader, idx, ctx.Err())
 		case <-n.stop:
 			return ErrShutdown
 		}
