@@ -46,6 +46,18 @@ unit: build
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -race -tags failpoints ./node/failpoint/
 
+## chaos: build, then run the long version of every chaos scenario against real
+## binaries (DURATION of faults per scenario, SEED to replay a run) and print the
+## summary table. Run directories go to $(CHAOS_OUT)/<scenario>-<seed>/; see docs/chaos.md.
+DURATION  ?= 60s
+SEED      ?=
+CHAOS_OUT ?= .chaos
+chaos: build
+	@mkdir -p $(CHAOS_OUT) && rm -f $(CHAOS_OUT)/summary.txt
+	@CAIRN_CHAOS_DURATION=$(DURATION) CAIRN_CHAOS_SEED=$(SEED) CAIRN_CHAOS_OUT=$(abspath $(CHAOS_OUT)) \
+	  $(GO) test -tags failpoints ./cluster/chaos/ -run . -count=1 -timeout 60m; \
+	  status=$$?; echo; cat $(CHAOS_OUT)/summary.txt 2>/dev/null; exit $$status
+
 bench: build
 	./bench/run.sh
 

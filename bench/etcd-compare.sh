@@ -139,7 +139,7 @@ stop_etcd
 if [[ $SKIP_CAIRN != 1 ]]; then
 	log "cairn: starting a 3-node raftkv cluster (base port $BASE_PORT)"
 	cairn_up=1
-	if "$CAIRN" cluster up --detach --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn"; then
+	if "$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn"; then
 		run_workloads cairn --target cairn --cluster-dir "$tmp/cairn"
 	else
 		log "cairn: cluster did not start"

@@ -28,8 +28,8 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting a 3-node raftkv cluster in $tmp (base port $BASE_PORT)"
-"$CAIRN" cluster up --detach --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp"
+echo "== starting a 3-node raftkv cluster in $tmp (base port $BASE_PORT, no fault proxies)"
+"$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp"
 
 common=(--cluster-dir "$tmp" --key-size 8 --val-size 256 --keys "$KEYS" --output "$OUTPUT")
 one_total=$((TOTAL / 10))
