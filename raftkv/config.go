@@ -37,6 +37,7 @@ type Config struct {
 	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout" flag:"heartbeat-timeout" usage:"Raft heartbeat timeout"`
 	ElectionTimeout   time.Duration `yaml:"election_timeout" flag:"election-timeout" usage:"Raft election timeout"`
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
+	SnapshotInterval  time.Duration `yaml:"snapshot_interval" flag:"snapshot-interval" usage:"how often to check whether a snapshot is due"`
 	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
 	// ApplyTimeout bounds how long a write waits to commit before it fails.
 	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
@@ -69,6 +70,7 @@ func DefaultConfig() Config {
 		HeartbeatTimeout:  rc.HeartbeatTimeout,
 		ElectionTimeout:   rc.ElectionTimeout,
 		SnapshotThreshold: rc.SnapshotThreshold,
+		SnapshotInterval:  rc.SnapshotInterval,
 		TrailingLogs:      rc.TrailingLogs,
 		ApplyTimeout:      rc.ApplyTimeout,
 		MaxKeyBytes:       4 << 10,
@@ -143,6 +145,7 @@ func (c Config) raftConfig() raftnode.Config {
 		rc.LeaderLeaseTimeout = lease
 	}
 	rc.SnapshotThreshold = c.SnapshotThreshold
+	rc.SnapshotInterval = c.SnapshotInterval
 	rc.TrailingLogs = c.TrailingLogs
 	rc.ApplyTimeout = c.ApplyTimeout
 	rc.NoSync = c.NoSync

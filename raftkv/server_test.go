@@ -286,3 +286,26 @@ func TestWriteWithoutQuorumFailsUnavailableBeforeDeadline(t *testing.T) {
 	_, ok := get(t, survivor, "lonely", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 	require.False(t, ok)
 }
+
+func TestGracefulStopDoesNotWaitForClientStreams(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	ls := raftkvv1.NewLeaseServiceClient(leader.conn)
+	g, err := ls.LeaseGrant(ctxT(t), &raftkvv1.LeaseGrantRequest{Ttl: 30})
+	require.NoError(t, err)
+	ka, err := ls.LeaseKeepAlive(ctxT(t))
+	require.NoError(t, err)
+	require.NoError(t, ka.Send(&raftkvv1.LeaseKeepAliveRequest{Id: g.GetId()}))
+	_, err = ka.Recv()
+	require.NoError(t, err)
+	w, err := raftkvv1.NewWatchServiceClient(leader.conn).Watch(ctxT(t), &raftkvv1.WatchRequest{Key: []byte("x")})
+	require.NoError(t, err)
+	_, err = w.Recv()
+	require.NoError(t, err)
+
+	start := time.Now()
+	c.stop(leader.id)
+	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout, "open keep-alive and watch streams must not hold up a graceful stop")
+	_, err = ka.Recv()
+	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
+}

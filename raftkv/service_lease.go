@@ -60,8 +60,36 @@ func (l *leaseService) LeaseKeepAlive(stream raftkvv1.LeaseService_LeaseKeepAliv
 			cancelUp()
 		}
 	}()
+	// Receive on a goroutine so that the handler also ends when the server stops:
+	// a graceful stop must not wait for clients to close their keep-alive streams.
+	type recv struct {
+		req *raftkvv1.LeaseKeepAliveRequest
+		err error
+	}
+	reqs := make(chan recv, 1)
+	go func() {
+		for {
+			req, err := stream.Recv()
+			select {
+			case reqs <- recv{req, err}:
+			case <-stream.Context().Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	for {
-		req, err := stream.Recv()
+		var r recv
+		select {
+		case r = <-reqs:
+		case <-s.stop:
+			return toStatus(ErrShuttingDown)
+		case <-stream.Context().Done():
+			return stream.Context().Err()
+		}
+		req, err := r.req, r.err
 		if err == io.EOF {
 			return nil
 		}

@@ -1,0 +1,439 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"cairn.dev/cairn/cluster"
+	"cairn.dev/cairn/raftkv/client"
+)
+
+// readyTimeout bounds how long the nemesis waits for the cluster to be ready
+// after healing a fault (and for a leader when resolving TargetLeader).
+const readyTimeout = 30 * time.Second
+
+// nemesis runs a fault schedule against env's cluster. It is used by one
+// goroutine.
+type nemesis struct {
+	env *Env
+}
+
+// run executes steps in order, each at its At offset from phaseStart (or right
+// after the previous one if that ran late), until ctx is done. It records every
+// step, and any failure to carry it out, in the timeline.
+func (n *nemesis) run(ctx context.Context, phaseStart time.Time, steps []Step) {
+	for i, s := range steps {
+		if wait := time.Until(phaseStart.Add(s.At)); wait > 0 {
+			t := time.NewTimer(wait) // the workload runs between faults
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		n.step(ctx, i, s)
+	}
+}
+
+// step carries out one step and records it.
+func (n *nemesis) step(ctx context.Context, i int, s Step) {
+	env := n.env
+	rec := FaultRecord{Step: i, Fault: s.Fault, Target: s.Target, Params: s.Params, Start: -1, End: -1, Ready: -1}
+	idx := env.Timeline.add(rec)
+	set := func(fn func(*FaultRecord)) { env.Timeline.update(idx, fn) }
+	fail := func(err error) {
+		env.Logger.Error("nemesis: step failed", "step", i, "fault", s.Fault, "err", err)
+		set(func(r *FaultRecord) { r.Err = err.Error() })
+	}
+
+	nodes, leader, err := n.resolve(ctx, s)
+	set(func(r *FaultRecord) { r.Nodes, r.Leader = nodes, leader })
+	if err != nil {
+		fail(fmt.Errorf("resolve %s: %w", s.Target, err))
+		return
+	}
+	env.Logger.Info("nemesis: inject", "step", i, "fault", s.Fault, "target", s.Target, "resolved", nodes, "leader", leader, "for", s.Duration, "params", s.Params)
+	began := func() { set(func(r *FaultRecord) { r.Start = env.Now() }) }
+	healed := func() { set(func(r *FaultRecord) { r.End = env.Now() }) }
+	note := func(s string) { set(func(r *FaultRecord) { r.Note = s }) }
+
+	if err := n.inject(ctx, s, nodes, began, healed, note); err != nil {
+		fail(err)
+		if r := env.Timeline.Records()[idx]; r.Start >= 0 && r.End < 0 {
+			// Leave nothing broken behind: heal what can be healed.
+			n.cleanup(nodes)
+			healed()
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := env.Cluster.WaitReady(wctx); err != nil {
+		fail(fmt.Errorf("cluster not ready %v after the fault: %w", readyTimeout, err))
+		return
+	}
+	set(func(r *FaultRecord) { r.Ready = env.Now() })
+	env.Logger.Info("nemesis: healed and ready", "step", i, "fault", s.Fault, "nodes", nodes)
+}
+
+// resolve returns the nodes a step's target names now, and the leader if it was
+// looked up.
+func (n *nemesis) resolve(ctx context.Context, s Step) (nodes []string, leader string, err error) {
+	all := n.env.Nodes()
+	switch s.Target {
+	case TargetAll:
+		return all, "", nil
+	case TargetNode:
+		return []string{all[s.Pick%len(all)]}, "", nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	leader, err = n.env.Cluster.WaitLeader(lctx, n.env.Service)
+	if err != nil {
+		return nil, "", err
+	}
+	switch s.Target {
+	case TargetLeader:
+		return []string{leader}, leader, nil
+	case TargetFollower:
+		var followers []string
+		for _, name := range all {
+			if name != leader {
+				followers = append(followers, name)
+			}
+		}
+		if len(followers) == 0 {
+			return nil, leader, errors.New("no follower")
+		}
+		return []string{followers[s.Pick%len(followers)]}, leader, nil
+	}
+	return nil, leader, fmt.Errorf("unknown target %q", s.Target)
+}
+
+// others returns the nodes of the service not in nodes.
+func (n *nemesis) others(nodes []string) []string {
+	var out []string
+	for _, name := range n.env.Nodes() {
+		if !contains(nodes, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// hold lets the workload run under the fault for d, or until ctx ends.
+func hold(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// inject carries out the fault of s on nodes, calling began when it is in place
+// and healed when it has been undone.
+func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, healed func(), note func(string)) error {
+	c := n.env.Cluster
+	switch s.Fault {
+	case FaultKill:
+		began()
+		for _, name := range nodes {
+			if err := c.Kill(name); err != nil {
+				return err
+			}
+		}
+		hold(ctx, s.Duration)
+		for _, name := range nodes {
+			if err := c.Start(name); err != nil {
+				return err
+			}
+		}
+		healed()
+		return n.waitNodes(ctx, nodes)
+
+	case FaultCrashAll:
+		began()
+		var wg sync.WaitGroup
+		errs := make([]error, len(nodes))
+		for i, name := range nodes {
+			wg.Go(func() { errs[i] = c.Kill(name) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		hold(ctx, s.Duration)
+		for _, name := range nodes {
+			if err := c.Start(name); err != nil {
+				return err
+			}
+		}
+		healed()
+		return n.waitNodes(ctx, nodes)
+
+	case FaultRestart, FaultRollingRestart:
+		began()
+		for _, name := range nodes {
+			rctx, cancel := context.WithTimeout(ctx, readyTimeout)
+			err := c.Restart(rctx, name)
+			if err == nil && s.Fault == FaultRollingRestart {
+				err = c.WaitReady(rctx)
+			}
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+		healed()
+		return nil
+
+	case FaultPause:
+		h := n.env.Cluster
+		began()
+		for _, name := range nodes {
+			if err := h.Pause(name); err != nil {
+				return err
+			}
+		}
+		hold(ctx, s.Duration)
+		for _, name := range nodes {
+			if err := h.Resume(name); err != nil {
+				return err
+			}
+		}
+		healed()
+		return nil
+
+	case FaultPartition:
+		h := n.env.Cluster
+		rest := n.others(nodes)
+		began()
+		if err := h.Partition(nodes, rest, s.Params.OneWay); err != nil {
+			return err
+		}
+		if s.Params.Delay > 0 {
+			for _, name := range rest {
+				if err := h.Delay(name, s.Params.Delay, s.Params.Jitter); err != nil {
+					return err
+				}
+			}
+		}
+		hold(ctx, s.Duration)
+		if err := h.Heal(); err != nil {
+			return err
+		}
+		healed()
+		return nil
+
+	case FaultDelay:
+		h := n.env.Cluster
+		began()
+		for _, name := range nodes {
+			if err := h.Delay(name, s.Params.Delay, s.Params.Jitter); err != nil {
+				return err
+			}
+		}
+		hold(ctx, s.Duration)
+		if err := h.Heal(); err != nil {
+			return err
+		}
+		healed()
+		return nil
+
+	case FaultMemberReplace:
+		return n.replace(ctx, nodes, began, healed)
+
+	case FaultFailpoint:
+		return n.failpoint(ctx, s, nodes, began, healed, note)
+	}
+	return fmt.Errorf("unknown fault %q", s.Fault)
+}
+
+// cleanup undoes whatever a failed step may have left: it heals the network,
+// resumes and starts the nodes. Errors are logged only.
+func (n *nemesis) cleanup(nodes []string) {
+	c := n.env.Cluster
+	for _, name := range nodes {
+		_ = c.Resume(name)
+	}
+	_ = c.Heal()
+	for _, name := range nodes {
+		if err := c.Start(name); err != nil && !errors.Is(err, cluster.ErrAlreadyRunning) {
+			n.env.Logger.Warn("nemesis: cleanup start", "node", name, "err", err)
+		}
+	}
+}
+
+// waitNodes waits until every node in nodes serves.
+func (n *nemesis) waitNodes(ctx context.Context, nodes []string) error {
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for _, name := range nodes {
+		if err := n.env.Cluster.WaitNode(wctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replace removes each node from the group, stops it, wipes its data, starts it
+// empty and adds it back.
+func (n *nemesis) replace(ctx context.Context, nodes []string, began, healed func()) error {
+	c := n.env.Cluster
+	for _, name := range nodes {
+		node, ok := nodeState(c, name)
+		if !ok {
+			return fmt.Errorf("unknown node %s", name)
+		}
+		addr := node.GRPCAddr
+		// Talk to the other nodes: the one leaving stops answering.
+		var eps []string
+		for _, o := range n.others([]string{name}) {
+			if on, ok := nodeState(c, o); ok {
+				eps = append(eps, on.GRPCAddr)
+			}
+		}
+		cl, err := n.env.NewClient(5*time.Second, eps...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		began()
+		if err := memberChange(ctx, cl, name, false, func(ctx context.Context) error {
+			_, err := cl.MemberRemove(ctx, name)
+			return err
+		}); err != nil {
+			return fmt.Errorf("member remove %s: %w", name, err)
+		}
+		if err := c.Stop(name); err != nil && !errors.Is(err, cluster.ErrNotRunning) {
+			return err
+		}
+		if err := c.Wipe(name); err != nil {
+			return err
+		}
+		if err := c.Start(name); err != nil {
+			return err
+		}
+		if err := memberChange(ctx, cl, name, true, func(ctx context.Context) error {
+			_, err := cl.MemberAdd(ctx, name, addr, false)
+			return err
+		}); err != nil {
+			return fmt.Errorf("member add %s: %w", name, err)
+		}
+		healed()
+		if err := n.waitNodes(ctx, []string{name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberChange runs a membership change until the member list shows it done
+// (want = whether id should be a member), retrying after unknown outcomes and
+// transient errors, within readyTimeout.
+func memberChange(ctx context.Context, cl *client.Client, id string, want bool, change func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	var last error
+	for {
+		lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
+		list, err := cl.MemberList(lctx)
+		lcancel()
+		if err == nil {
+			has := false
+			for _, m := range list.GetMembers() {
+				if m.GetId() == id {
+					has = true
+				}
+			}
+			if has == want {
+				return nil
+			}
+			cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+			last = change(cctx)
+			ccancel()
+			if last == nil {
+				return nil
+			}
+		} else {
+			last = err
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(ctx.Err(), last)
+		case <-t.C:
+		}
+	}
+}
+
+// failpoint arms a failpoint on the nodes and restarts those that exit.
+func (n *nemesis) failpoint(ctx context.Context, s Step, nodes []string, began, healed func(), note func(string)) error {
+	c := n.env.Cluster
+	admin := map[string]string{}
+	for _, name := range nodes {
+		node, ok := nodeState(c, name)
+		if !ok {
+			return fmt.Errorf("unknown node %s", name)
+		}
+		admin[name] = node.AdminAddr
+	}
+	began()
+	for _, name := range nodes {
+		if err := ArmFailpoint(ctx, admin[name], s.Params.Failpoint, s.Params.Term); err != nil {
+			return err
+		}
+	}
+	// Wait for the armed nodes to exit, at most Duration.
+	deadline := time.Now().Add(s.Duration)
+	exited := map[string]bool{}
+	for time.Now().Before(deadline) && len(exited) < len(nodes) && ctx.Err() == nil {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := c.Status(sctx)
+		cancel()
+		if err == nil {
+			for _, ns := range st {
+				if contains(nodes, ns.Name) && !ns.Alive {
+					exited[ns.Name] = true
+				}
+			}
+		}
+		hold(ctx, 100*time.Millisecond)
+	}
+	var fired, idle []string
+	for _, name := range nodes {
+		if exited[name] {
+			fired = append(fired, name)
+			if err := c.Start(name); err != nil {
+				return err
+			}
+		} else {
+			idle = append(idle, name)
+			if err := DisarmFailpoint(ctx, admin[name], s.Params.Failpoint); err != nil {
+				return err
+			}
+		}
+	}
+	healed()
+	sort.Strings(fired)
+	note(fmt.Sprintf("exited (restarted): %v; still running (disarmed): %v", fired, idle))
+	return n.waitNodes(ctx, fired)
+}

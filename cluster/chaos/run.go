@@ -1,0 +1,328 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"cairn.dev/cairn/cluster"
+)
+
+// Options configures Run.
+type Options struct {
+	// Seed drives every random choice of the run: the fault schedule, the
+	// workloads' choices and the cluster's ports. Required (log it; 0 is a
+	// valid seed, but callers usually draw one from the clock).
+	Seed uint64
+	// Duration is the length of the fault phase; 0 means the scenario's Phase.
+	Duration time.Duration
+	// OutDir receives the run directory <OutDir>/<scenario>-<seed>. Required.
+	OutDir string
+	// Binary is the cairn executable, built with -tags failpoints when the
+	// scenario arms failpoints. Required.
+	Binary string
+	// Logger receives the run's log (it is also written to chaos.log in the run
+	// directory); nil logs only to the file.
+	Logger *slog.Logger
+}
+
+// Scenario is one chaos experiment: a topology, workloads, a fault schedule
+// and checkers.
+type Scenario struct {
+	// Name names the scenario and its run directories.
+	Name string
+	// Service is the replicated service under test; default "raftkv".
+	Service string
+	// Nodes is the node count; 0 means the service's default.
+	Nodes int
+	// ExtraArgs are appended to the command line of every node of a service.
+	ExtraArgs map[string][]string
+	// ClientProxies puts an in-process fault proxy in front of every node's gRPC
+	// address; pinned clients (KV.Pinned) dial through them (Env.Via).
+	ClientProxies bool
+	// Workloads run concurrently from before the first fault until the schedule
+	// is over and the cluster has recovered.
+	Workloads []Workload
+	// Schedule generates the faults from the seed.
+	Schedule Schedule
+	// Phase is the default length of the fault phase (the short version).
+	Phase time.Duration
+	// RestartBeforeCheck stops every node (SIGTERM) and starts the cluster again
+	// before the checkers run, so that they read what survived a full restart.
+	RestartBeforeCheck bool
+	// Checkers judge the run.
+	Checkers []Checker
+	// RecoveryBound is how soon after each heal a write must succeed; default
+	// DefaultRecoveryBound.
+	RecoveryBound time.Duration
+}
+
+// upTimeout bounds cluster startup, and restart before the checks.
+const upTimeout = 90 * time.Second
+
+// Run runs scenario sc with opts and returns its report; the run passes when
+// Report.Pass is true. It returns an error only when the run could not be carried
+// out (no cluster could be started, the run directory cannot be written). Either
+// way it leaves the run directory in place and the cluster stopped.
+func Run(sc Scenario, opts Options) (*Report, error) {
+	wallStart := time.Now()
+	if sc.Name == "" || sc.Schedule == nil {
+		return nil, errors.New("chaos: Scenario needs a Name and a Schedule")
+	}
+	if opts.OutDir == "" || opts.Binary == "" {
+		return nil, errors.New("chaos: Options needs an OutDir and a Binary")
+	}
+	if sc.Service == "" {
+		sc.Service = "raftkv"
+	}
+	if sc.RecoveryBound <= 0 {
+		sc.RecoveryBound = DefaultRecoveryBound
+	}
+	phase := opts.Duration
+	if phase <= 0 {
+		phase = sc.Phase
+	}
+	dir := filepath.Join(opts.OutDir, fmt.Sprintf("%s-%d", sc.Name, opts.Seed))
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "chaos.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	handlers := []slog.Handler{slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})}
+	if opts.Logger != nil {
+		handlers = append(handlers, opts.Logger.Handler())
+	}
+	logger := slog.New(slog.NewMultiHandler(handlers...)).With("scenario", sc.Name)
+
+	if err := os.WriteFile(filepath.Join(dir, "seed"), fmt.Appendf(nil, "%d\n", opts.Seed), 0o644); err != nil {
+		return nil, err
+	}
+	steps := sc.Schedule(rand.New(rand.NewPCG(opts.Seed, stream("schedule", 0))), phase)
+	if err := writeJSON(filepath.Join(dir, "schedule.json"), steps); err != nil {
+		return nil, err
+	}
+	logger.Info("chaos: run", "seed", opts.Seed, "phase", phase, "steps", len(steps), "dir", dir)
+	for i, s := range steps {
+		logger.Info("chaos: scheduled", "step", i, "at", s.At, "fault", s.String())
+	}
+
+	clusterDir, err := os.MkdirTemp("", "cairn-chaos-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(clusterDir)
+	c, err := upCluster(sc, opts, clusterDir, logger)
+	if err != nil {
+		copyLogs(filepath.Join(clusterDir, "logs"), filepath.Join(dir, "logs"))
+		return nil, err
+	}
+	defer func() { _ = c.Down() }()
+
+	h := NewHistory(time.Now())
+	env := &Env{Cluster: c, Service: sc.Service, Seed: opts.Seed, Logger: logger, History: h,
+		Timeline: &Timeline{}, Dir: dir, Phase: phase}
+	if sc.ClientProxies {
+		closeProxies, err := startClientProxies(env)
+		if err != nil {
+			return nil, err
+		}
+		defer closeProxies()
+	}
+
+	var problems []string
+	var pmu sync.Mutex // protects problems while workloads run
+	problem := func(format string, args ...any) {
+		pmu.Lock()
+		defer pmu.Unlock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+		logger.Error("chaos: " + fmt.Sprintf(format, args...))
+	}
+
+	wctx, stopWorkloads := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, w := range sc.Workloads {
+		wg.Go(func() {
+			if err := w.Run(wctx, env); err != nil {
+				problem("workload %s: %v", w.Name(), err)
+			}
+		})
+	}
+	// Faults start once the workload makes progress.
+	if !waitFor(30*time.Second, func() bool { _, ok := h.FirstWriteOK(0); return ok }) {
+		problem("no write succeeded in the 30s before the first fault")
+	}
+	nctx, cancel := context.WithTimeout(context.Background(), phase+30*time.Minute)
+	(&nemesis{env: env}).run(nctx, time.Now(), steps)
+	cancel()
+	// Let the workload show that the cluster recovered from the last fault, then
+	// run a little longer.
+	last := time.Duration(0)
+	for _, r := range env.Timeline.Records() {
+		last = max(last, r.End)
+	}
+	waitFor(sc.RecoveryBound+5*time.Second, func() bool { _, ok := h.FirstWriteOK(last); return ok })
+	hold(context.Background(), time.Second)
+	stopWorkloads()
+	wg.Wait()
+	logger.Info("chaos: workloads stopped", "ops", len(h.Ops()))
+
+	if sc.RestartBeforeCheck {
+		if err := restartAll(c, logger); err != nil {
+			problem("full restart before the checks: %v", err)
+		}
+	}
+	verdicts := make([]Verdict, 0, len(sc.Checkers))
+	for _, ch := range sc.Checkers {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		v := ch.Check(cctx, env)
+		cancel()
+		v.Checker = ch.Name()
+		logger.Info("chaos: checked", "checker", v.Checker, "pass", v.Pass(), "summary", v.Summary, "violations", v.Count, "err", v.Err)
+		verdicts = append(verdicts, v)
+	}
+
+	ops := h.Ops()
+	rep := buildReport(sc.Name, opts.Seed, ops, env.Timeline.Records(), verdicts, sc.RecoveryBound)
+	rep.Problems = append(problems, rep.Problems...)
+	if len(problems) > 0 {
+		rep.Pass = false
+	}
+	rep.Dir = dir
+	if err := c.Down(); err != nil {
+		logger.Warn("chaos: down", "err", err)
+	}
+	rep.Wall = time.Since(wallStart)
+	copyLogs(filepath.Join(clusterDir, "logs"), filepath.Join(dir, "logs"))
+	return rep, writeRunDir(dir, opts.OutDir, rep, ops, env.Timeline.Records())
+}
+
+// upCluster starts the scenario's cluster on a free port range drawn from the
+// seed, trying other ranges when ports are taken.
+func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*cluster.Cluster, error) {
+	rng := rand.New(rand.NewPCG(opts.Seed, stream("ports", 0)))
+	copts := cluster.Options{
+		Dir:         dir,
+		Binary:      opts.Binary,
+		Services:    []string{sc.Service},
+		Nodes:       sc.Nodes,
+		Logger:      logger.With("component", "cluster"),
+		ExtraArgs:   sc.ExtraArgs,
+		StopTimeout: 10 * time.Second,
+		Clean:       true,
+		Seed:        opts.Seed,
+	}
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		// Each service takes a block of 100 ports (nodes, peer-link proxies,
+		// proxy control). 10000-19999 is below the ephemeral port range and
+		// apart from the ranges the cluster and e2e tests draw from (20000 and
+		// up), which run in parallel under `go test ./...`: a killed node's
+		// ports are free until it restarts, and must not be taken meanwhile.
+		copts.BasePort = 10000 + rng.IntN(100)*100
+		ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
+		var c *cluster.Cluster
+		c, err = cluster.Up(ctx, copts)
+		cancel()
+		if err == nil {
+			logger.Info("chaos: cluster up", "base_port", copts.BasePort, "dir", dir)
+			return c, nil
+		}
+		logger.Warn("chaos: cluster up failed; trying other ports", "base_port", copts.BasePort, "err", err)
+		if !errors.Is(err, cluster.ErrPortInUse) && attempt >= 2 {
+			break
+		}
+	}
+	return nil, fmt.Errorf("chaos: start cluster: %w", err)
+}
+
+// restartAll stops every node gracefully and starts the cluster again.
+func restartAll(c *cluster.Cluster, logger *slog.Logger) error {
+	logger.Info("chaos: full restart before the checks")
+	if err := c.Down(); err != nil {
+		return err
+	}
+	for _, n := range c.State().Nodes {
+		if err := c.Start(n.Name); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
+	defer cancel()
+	return c.WaitReady(ctx)
+}
+
+// waitFor polls cond until it holds or timeout passes, and reports whether it
+// held.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval
+	}
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// writeRunDir writes the results of a run: history.json, timeline.json,
+// verdict.json and report.txt in dir, and the report's tables appended to
+// summary.txt in outDir.
+func writeRunDir(dir, outDir string, rep *Report, ops []Op, timeline []FaultRecord) error {
+	hb, err := writeHistoryJSON(ops)
+	if err != nil {
+		return err
+	}
+	table := rep.String()
+	errs := []error{
+		os.WriteFile(filepath.Join(dir, "history.json"), hb, 0o644),
+		writeJSON(filepath.Join(dir, "timeline.json"), timeline),
+		writeJSON(filepath.Join(dir, "verdict.json"), rep),
+		os.WriteFile(filepath.Join(dir, "report.txt"), []byte(table), 0o644),
+	}
+	f, err := os.OpenFile(filepath.Join(outDir, "summary.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err == nil {
+		_, err = io.WriteString(f, table+"\n")
+		errs = append(errs, err, f.Close())
+	}
+	errs = append(errs, err)
+	return errors.Join(errs...)
+}
+
+// copyLogs copies the node logs of the cluster into the run directory.
+func copyLogs(from, to string) {
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return
+	}
+	_ = os.MkdirAll(to, 0o755)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err == nil {
+			_ = os.WriteFile(filepath.Join(to, e.Name()), b, 0o644)
+		}
+	}
+}
