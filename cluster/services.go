@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -102,6 +103,15 @@ var services = []Service{
 		Peered:       true,
 		JoinArgs:     raftJoinArgs,
 	},
+	{
+		Name:         "lockd",
+		DefaultNodes: 3,
+		Replicated:   true,
+		Args:         raftArgs("lockd"),
+		Role:         lockdRole,
+		Peered:       true,
+		JoinArgs:     raftJoinArgs,
+	},
 }
 
 // raftArgs builds the command line shared by the Raft-replicated daemons:
@@ -137,6 +147,14 @@ func raftJoinArgs(args []string) []string {
 
 func raftkvRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
 	resp, err := raftkvv1.NewClusterServiceClient(conn).Status(ctx, &raftkvv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState(), Leader: resp.GetLeaderId()}, nil
+}
+
+func lockdRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := lockdv1.NewClusterServiceClient(conn).Status(ctx, &lockdv1.StatusRequest{})
 	if err != nil {
 		return RoleInfo{}, err
 	}

@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(
 		newRaftKVCmd(),
+		newLockdCmd(),
 		newKVCmd(),
 		newClusterCmd(),
 		newBenchCmd(),

@@ -1,0 +1,64 @@
+package client
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+)
+
+// SemaphoreAcquire takes one permit of semaphore name, of size permits, waiting
+// in FIFO order until one is free or ctx ends. The size is fixed by the first
+// user while the semaphore is in use; another size fails with ErrNotHeld
+// (FAILED_PRECONDITION). A session holds at most one permit of a semaphore:
+// acquiring again returns the same grant.
+func (s *Session) SemaphoreAcquire(ctx context.Context, name string, permits uint32, owner []byte) (*Lock, error) {
+	return s.semAcquire(ctx, "semaphore-acquire", name, permits, owner, true)
+}
+
+// TrySemaphoreAcquire takes a permit if one is free now; otherwise ErrLocked.
+func (s *Session) TrySemaphoreAcquire(ctx context.Context, name string, permits uint32, owner []byte) (*Lock, error) {
+	return s.semAcquire(ctx, "semaphore-try-acquire", name, permits, owner, false)
+}
+
+func (s *Session) semAcquire(ctx context.Context, op, name string, permits uint32, owner []byte, wait bool) (*Lock, error) {
+	req := &lockdv1.SemaphoreAcquireRequest{SessionId: s.id, Name: name, Permits: permits, Owner: owner, Wait: wait}
+	resp, err := call(ctx, s.c, op, kindIdempotent, wait, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreAcquireResponse, error) {
+		return s.c.sems.SemaphoreAcquire(ctx, req, co...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !resp.GetAcquired() {
+		return nil, &Error{Op: op, err: ErrLocked}
+	}
+	return lockFrom(name, resp.GetHolder()), nil
+}
+
+// SemaphoreRelease returns the session's permit of semaphore name. It is not retried.
+func (s *Session) SemaphoreRelease(ctx context.Context, name string) error {
+	req := &lockdv1.SemaphoreReleaseRequest{SessionId: s.id, Name: name}
+	_, err := call(ctx, s.c, "semaphore-release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreReleaseResponse, error) {
+		return s.c.sems.SemaphoreRelease(ctx, req, co...)
+	})
+	return err
+}
+
+// SemaphoreDescribe reports semaphore name's size, holders and waiters.
+func (c *Client) SemaphoreDescribe(ctx context.Context, name string) (*lockdv1.SemaphoreInfo, error) {
+	req := &lockdv1.SemaphoreDescribeRequest{Name: name}
+	resp, err := call(ctx, c, "semaphore-describe", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreDescribeResponse, error) {
+		return c.sems.SemaphoreDescribe(ctx, req, co...)
+	})
+	return resp.GetSemaphore(), err
+}
+
+// SemaphoreList pages through the semaphores in use, like List.
+func (c *Client) SemaphoreList(ctx context.Context, prefix, startAfter string, limit int64) ([]*lockdv1.SemaphoreInfo, bool, error) {
+	req := &lockdv1.SemaphoreListRequest{Prefix: prefix, StartAfter: startAfter, Limit: limit}
+	resp, err := call(ctx, c, "semaphore-list", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreListResponse, error) {
+		return c.sems.SemaphoreList(ctx, req, co...)
+	})
+	return resp.GetSemaphores(), resp.GetMore(), err
+}

@@ -1,0 +1,253 @@
+package lockd
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"cairn.dev/cairn/node/raftnode"
+	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+)
+
+// machine adapts state to raftnode.StateMachine and lets handlers wait for it:
+// a blocked acquire waits on a resource's wake channel, an Observe stream
+// subscribes to an election. The state lives in memory only; after a restart
+// raftnode restores the latest snapshot (AppliedIndex is 0 then) and Raft replays
+// the log after it.
+//
+// Lock order: machine.mu before tracker.mu (apply tells the tracker about
+// sessions while holding mu).
+type machine struct {
+	logger  *slog.Logger
+	tracker *tracker // may be nil (state-machine tests)
+
+	mu        sync.Mutex // protects the fields below
+	st        *state
+	wake      map[resKey]chan struct{}          // closed when the resource changes
+	observers map[string]map[*observer]struct{} // by election name
+}
+
+var _ raftnode.StateMachine = (*machine)(nil)
+
+func newMachine(logger *slog.Logger) *machine {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &machine{logger: logger, st: newState(), wake: map[resKey]chan struct{}{}, observers: map[string]map[*observer]struct{}{}}
+}
+
+// observerBuffer is how many changes an Observe stream may lag behind.
+const observerBuffer = 64
+
+// observer is one Observe subscription. Its channel receives every change of the
+// election's leadership, in log order; when it is full the observer is dropped
+// and lagged is closed.
+type observer struct {
+	election string
+	ch       chan leaderEvent
+	lagged   chan struct{}
+	last     *lockdv1.LeaderInfo
+}
+
+// leaderEvent is the leadership of an election after the entry at index.
+type leaderEvent struct {
+	leader *lockdv1.LeaderInfo
+	index  uint64
+}
+
+// ApplyBatch applies entries in order. An entry that does not decode gets a
+// bad_command result (deterministically, on every replica).
+func (m *machine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
+	out := make([][]byte, len(entries))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, e := range entries {
+		cmd := &lockdv1.Command{}
+		var res *lockdv1.CommandResult
+		fx := &effects{}
+		if err := proto.Unmarshal(e.Data, cmd); err != nil {
+			m.logger.Error("undecodable log entry", "index", e.Index, "err", err)
+			if e.Index > m.st.Applied {
+				m.st.Applied = e.Index
+			}
+			res = fail(codeBadCommand, err.Error())
+		} else {
+			res = m.st.apply(e.Index, cmd, fx)
+			if res == nil {
+				continue // replay of an applied entry
+			}
+		}
+		res.Index = e.Index
+		b, err := proto.Marshal(res)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+		m.afterLocked(e.Index, fx)
+	}
+	return out, nil
+}
+
+// afterLocked publishes one entry's effects.
+func (m *machine) afterLocked(index uint64, fx *effects) {
+	if m.tracker != nil && (len(fx.created) > 0 || len(fx.removed) > 0) {
+		m.tracker.observeLocked(fx)
+	}
+	for k := range fx.touched {
+		if ch, ok := m.wake[k]; ok {
+			close(ch)
+			delete(m.wake, k)
+		}
+		if k.Kind == lockdv1.ResourceKind_RESOURCE_KIND_ELECTION {
+			m.notifyObserversLocked(k.Name, index)
+		}
+	}
+	if fx.delaySet && m.tracker != nil {
+		m.tracker.kick()
+	}
+}
+
+func (m *machine) notifyObserversLocked(election string, index uint64) {
+	subs := m.observers[election]
+	if len(subs) == 0 {
+		return
+	}
+	cur := leaderInfo(election, m.st.Resources[resKey{lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, election}])
+	for o := range subs {
+		if proto.Equal(o.last, cur) {
+			continue
+		}
+		select {
+		case o.ch <- leaderEvent{leader: cur, index: index}:
+			o.last = cur
+		default:
+			close(o.lagged)
+			delete(subs, o)
+		}
+	}
+	if len(subs) == 0 {
+		delete(m.observers, election)
+	}
+}
+
+// AppliedIndex is the index of the last entry applied (to memory).
+func (m *machine) AppliedIndex() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.st.Applied
+}
+
+// Snapshot encodes the state at once, so that WriteTo (which may run concurrently
+// with ApplyBatch) writes exactly this state.
+func (m *machine) Snapshot() (raftnode.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, err := m.st.encode()
+	if err != nil {
+		return nil, err
+	}
+	return encodedSnapshot(b), nil
+}
+
+// Restore replaces the state. Every blocked handler re-examines the state and
+// every observer is told of its election's leadership if it changed.
+func (m *machine) Restore(r io.Reader) error {
+	st, err := decodeState(r)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.st = st
+	for k, ch := range m.wake {
+		close(ch)
+		delete(m.wake, k)
+	}
+	for election := range m.observers {
+		m.notifyObserversLocked(election, st.Applied)
+	}
+	if m.tracker != nil {
+		m.tracker.reloadLocked(st)
+	}
+	return nil
+}
+
+type encodedSnapshot []byte
+
+func (s encodedSnapshot) WriteTo(w io.Writer) (int64, error) {
+	return bytes.NewReader(s).WriteTo(w)
+}
+
+func (encodedSnapshot) Release() {}
+
+// view runs f with the state locked; f must not keep references to it.
+func (m *machine) view(f func(st *state)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f(m.st)
+}
+
+// waitStatus is where a blocked acquire stands.
+type waitStatus int
+
+const (
+	waitQueued waitStatus = iota
+	waitGranted
+	waitGone      // the wait left the queue without a grant
+	waitNoSession // the session ended
+)
+
+// waitState reports the status of session's wait waitID on k, the grant if
+// granted, and a channel closed at the next change of k.
+func (m *machine) waitState(k resKey, session, waitID uint64) (waitStatus, *lockdv1.Holder, <-chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ch, ok := m.wake[k]
+	if !ok {
+		ch = make(chan struct{})
+		m.wake[k] = ch
+	}
+	if m.st.Sessions[session] == nil {
+		return waitNoSession, nil, ch
+	}
+	r := m.st.Resources[k]
+	if r == nil {
+		return waitGone, nil, ch
+	}
+	if i := r.holderIndex(session); i >= 0 {
+		return waitGranted, r.Holders[i].proto(), ch
+	}
+	if i := r.waiterIndex(session); i >= 0 && r.Waiters[i].WaitID == waitID {
+		return waitQueued, nil, ch
+	}
+	return waitGone, nil, ch
+}
+
+// subscribe registers an observer of election and returns it with the current
+// leadership, atomically, so no change is missed.
+func (m *machine) subscribe(election string) (*observer, *lockdv1.LeaderInfo, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := leaderInfo(election, m.st.Resources[resKey{lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, election}])
+	o := &observer{election: election, ch: make(chan leaderEvent, observerBuffer), lagged: make(chan struct{}), last: cur}
+	if m.observers[election] == nil {
+		m.observers[election] = map[*observer]struct{}{}
+	}
+	m.observers[election][o] = struct{}{}
+	return o, cur, m.st.Applied
+}
+
+// unsubscribe drops an observer; it is idempotent.
+func (m *machine) unsubscribe(o *observer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if subs := m.observers[o.election]; subs != nil {
+		delete(subs, o)
+		if len(subs) == 0 {
+			delete(m.observers, o.election)
+		}
+	}
+}

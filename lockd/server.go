@@ -1,0 +1,338 @@
+package lockd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/failpoint"
+	"cairn.dev/cairn/node/raftnode"
+	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+)
+
+// Version is reported by Status.
+const Version = "0.1.0"
+
+// serviceNames are the gRPC services a Server registers, for health checks.
+var serviceNames = []string{
+	"cairn.lockd.v1.SessionService", "cairn.lockd.v1.LockService", "cairn.lockd.v1.SemaphoreService",
+	"cairn.lockd.v1.ElectionService", "cairn.lockd.v1.ClusterService",
+}
+
+// Server is one lockd member: gRPC services, Raft host and the in-memory state
+// machine.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	limits limits
+	now    func() time.Time
+
+	srv     *node.Server
+	node    *raftnode.Node
+	m       *machine
+	tracker *tracker
+
+	serving   atomic.Bool   // Serve was called
+	stop      chan struct{} // closed when shutdown begins
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	ready     chan struct{}
+}
+
+// New validates cfg and prepares the server. It binds the listeners (so ports
+// from ":0" are known through Addr) but serves nothing until Serve.
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("member", cfg.ID)
+	srv, err := node.NewServer(cfg.Server, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("lockd: data_dir: %w", err)
+	}
+	s := &Server{
+		cfg:    cfg,
+		logger: logger,
+		limits: cfg.limits(),
+		now:    time.Now,
+		srv:    srv,
+		m:      newMachine(logger),
+		stop:   make(chan struct{}),
+		ready:  make(chan struct{}),
+	}
+	s.tracker = newTracker(s.m, logger, s.now)
+	rc := cfg.raftConfig()
+	if cfg.Advertise == "" {
+		rc.Advertise = srv.GRPCAddr()
+	}
+	dial := node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}
+	overrides, _ := parseOverrides(cfg.DialOverrides) // validated above
+	rc.Dial = func(target string) (*grpc.ClientConn, error) {
+		if via, ok := overrides[target]; ok {
+			d := dial
+			if d.ServerName == "" {
+				d.ServerName, _, _ = net.SplitHostPort(target)
+			}
+			return node.Dial(via, d)
+		}
+		return node.Dial(target, dial)
+	}
+	rc.OnLeadership = s.tracker.setLeader
+	rc.OnFatal = func(err error) {
+		logger.Error("state machine failed; stopping", "err", err)
+		s.shutdown()
+	}
+	n, err := raftnode.New(rc, s.m, logger)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	s.node = n
+	s.tracker.raftLeader = n.IsLeader
+	if failpoint.Enabled {
+		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
+		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
+	}
+	g := srv.GRPC()
+	n.Register(g)
+	lockdv1.RegisterSessionServiceServer(g, &sessionService{s: s})
+	lockdv1.RegisterLockServiceServer(g, &lockService{s: s})
+	lockdv1.RegisterSemaphoreServiceServer(g, &semaphoreService{s: s})
+	lockdv1.RegisterElectionServiceServer(g, &electionService{s: s})
+	lockdv1.RegisterClusterServiceServer(g, &clusterService{s: s})
+	return s, nil
+}
+
+// Addr is the bound gRPC address.
+func (s *Server) Addr() string { return s.srv.GRPCAddr() }
+
+// AdminAddr is the bound admin HTTP address ("" when disabled).
+func (s *Server) AdminAddr() string { return s.srv.AdminAddr() }
+
+// Node exposes the Raft host, for tests and tools in this module.
+func (s *Server) Node() *raftnode.Node { return s.node }
+
+// ReadyNotify is closed once the server serves and has joined its group.
+func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+
+// Serve starts Raft and serves until ctx is cancelled or the state machine
+// fails; then it stops gracefully: blocked acquires return Unavailable (their
+// waits stay queued for the client to resume elsewhere), leadership is handed
+// over, Raft stops and RPCs drain within the shutdown timeout.
+func (s *Server) Serve(ctx context.Context) error {
+	if !s.serving.CompareAndSwap(false, true) {
+		return errors.New("lockd: Serve called twice")
+	}
+	select {
+	case <-s.stop:
+		s.srv.Close()
+		return ErrShuttingDown
+	default:
+	}
+	if err := s.node.Start(); err != nil {
+		s.srv.Close()
+		return err
+	}
+	srvCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(srvCtx) }()
+
+	tctx, stopTracker := context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.tracker.run(tctx, s.cfg.ExpiryTick, s.propose)
+	}()
+	for _, svc := range serviceNames {
+		s.srv.SetServingStatus(svc, true)
+	}
+	s.srv.SetReady(true)
+	close(s.ready)
+	s.logger.Info("lockd serving", "grpc", s.Addr(), "admin", s.AdminAddr())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case <-s.stop:
+	case serveErr = <-errc:
+	}
+	s.logger.Info("lockd stopping")
+	s.srv.SetReady(false)
+	s.shutdown()
+	stopTracker()
+	s.wg.Wait()
+	if err := s.node.Close(); err != nil {
+		s.logger.Warn("raft close", "err", err)
+	}
+	stopServing()
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	s.srv.Close()
+	return serveErr
+}
+
+// Close stops the server: a running Serve stops gracefully and returns; a server
+// that was never served releases its listeners. Close is idempotent.
+func (s *Server) Close() {
+	s.shutdown()
+	if !s.serving.Load() {
+		s.srv.Close()
+	}
+}
+
+func (s *Server) shutdown() {
+	s.closeOnce.Do(func() { close(s.stop) })
+}
+
+// header builds a response header; index 0 means the locally applied index.
+func (s *Server) header(index uint64) *lockdv1.ResponseHeader {
+	if index == 0 {
+		index = s.m.AppliedIndex()
+	}
+	return &lockdv1.ResponseHeader{ClusterId: s.cfg.ClusterID, MemberId: s.cfg.ID, RaftTerm: s.node.Term(), RaftIndex: index}
+}
+
+// propose stamps cmd with this node's clock, commits it and decodes its result;
+// a domain error recorded in the result is returned as the matching sentinel.
+func (s *Server) propose(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+	select {
+	case <-s.stop:
+		return nil, ErrShuttingDown
+	default:
+	}
+	cmd.UnixNanos = s.now().UnixNano()
+	b, err := proto.Marshal(cmd)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.node.Apply(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	res := &lockdv1.CommandResult{}
+	if err := proto.Unmarshal(out, res); err != nil {
+		return nil, fmt.Errorf("lockd: decode result: %w", err)
+	}
+	if res.GetError() != "" {
+		return nil, errorFromCode(res.GetError(), res.GetErrorMessage())
+	}
+	return res, nil
+}
+
+// proposeDetached commits cmd on behalf of a caller that may be gone, bounded by
+// the apply timeout rather than the caller's context.
+func (s *Server) proposeDetached(cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ApplyTimeout)
+	defer cancel()
+	return s.propose(ctx, cmd)
+}
+
+// barrier waits until a local read is linearizable.
+func (s *Server) barrier(ctx context.Context) error {
+	return s.node.LinearizableRead(ctx)
+}
+
+// waitMargin is how long before the caller's deadline a blocked acquire stops
+// waiting and cancels its wait, so that the outcome (timed out, or granted just
+// in time) still reaches the caller: between 20ms and 1s, a fifth of the time left.
+func waitMargin(left time.Duration) time.Duration {
+	return min(max(left/5, 20*time.Millisecond), time.Second)
+}
+
+// awaitGrant blocks until session's wait waitID on k is granted, the wait ends,
+// the caller's deadline (less a margin) passes or the server stops.
+//
+// On the deadline it proposes a cancel-wait entry. If the grant raced ahead of the
+// cancel, the cancel reports it and the caller gets the grant: a grant is never
+// lost. If the caller is gone (its context ended) the cancel releases such a
+// grant instead, since nobody could learn of it. When the server stops, the wait
+// stays queued and the caller gets Unavailable: retrying the acquire with the
+// same session, on any node, resumes the same wait.
+func (s *Server) awaitGrant(ctx context.Context, k resKey, session, waitID uint64) (*lockdv1.Holder, error) {
+	wctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithDeadline(ctx, dl.Add(-waitMargin(time.Until(dl))))
+		defer cancel()
+	}
+	// This node may not have applied the entry that queued the wait yet.
+	if err := s.node.WaitApplied(wctx, waitID); err != nil {
+		if errors.Is(err, raftnode.ErrShutdown) {
+			return nil, ErrShuttingDown
+		}
+		return s.cancelWait(ctx, k, session, waitID)
+	}
+	for {
+		st, h, ch := s.m.waitState(k, session, waitID)
+		switch st {
+		case waitGranted:
+			return h, nil
+		case waitNoSession:
+			return nil, fmt.Errorf("%w: session %d ended while waiting for %s %q", ErrSessionNotFound, session, kindNoun(k.Kind), k.Name)
+		case waitGone:
+			return nil, fmt.Errorf("%w: the wait of session %d for %s %q was cancelled", ErrWaitEnded, session, kindNoun(k.Kind), k.Name)
+		}
+		select {
+		case <-ch:
+		case <-s.stop:
+			return nil, ErrShuttingDown
+		case <-wctx.Done():
+			return s.cancelWait(ctx, k, session, waitID)
+		}
+	}
+}
+
+func (s *Server) cancelWait(ctx context.Context, k resKey, session, waitID uint64) (*lockdv1.Holder, error) {
+	op := &lockdv1.CancelWaitOp{Kind: k.Kind, SessionId: session, Name: k.Name, WaitId: waitID}
+	timedOut := fmt.Errorf("%w for %s %q", ErrWaitTimeout, kindNoun(k.Kind), k.Name)
+	if ctx.Err() == nil {
+		// The caller is still listening: a grant that raced ahead is reported.
+		res, err := s.proposeDetached(&lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: op}})
+		if errors.Is(err, ErrSessionNotFound) {
+			return nil, err
+		}
+		if err == nil && !res.GetAcquired() {
+			return nil, timedOut
+		}
+		if err == nil && ctx.Err() == nil {
+			return res.GetHolder(), nil
+		}
+		// Granted but the caller left meanwhile, or the outcome is unknown: make
+		// sure no undeliverable grant stays behind.
+	}
+	op.ReleaseIfGranted = true
+	if _, err := s.proposeDetached(&lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: op}}); err != nil && !errors.Is(err, ErrSessionNotFound) {
+		s.logger.Warn("cancelling an abandoned wait failed; it ends with its session", "session", session, "name", k.Name, "err", err)
+		// The wait may still be queued and granted later: the outcome is unknown.
+		return nil, fmt.Errorf("%w: cancelling the wait for %s %q failed, it may still be granted to session %d: %w",
+			raftnode.ErrUnknownOutcome, kindNoun(k.Kind), k.Name, session, err)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, timedOut
+}

@@ -1,0 +1,369 @@
+package lockd
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+)
+
+func durpb(d time.Duration) *durationpb.Duration { return durationpb.New(d) }
+
+// A waiter blocked on a follower is granted when the holder, on another node,
+// releases; its token is larger.
+func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	a := newSession(t, leader, 30*time.Second)
+	b := newSession(t, f, 30*time.Second)
+	first := acquire(t, leader, a, "stock/last-item", true)
+	require.True(t, first.GetAcquired())
+	require.Equal(t, first.GetHeader().GetRaftIndex(), first.GetHolder().GetToken())
+
+	got := acquireAsync(f, b, "stock/last-item", 10*time.Second)
+	waitWaiters(t, leader, "stock/last-item", 1)
+	select {
+	case r := <-got:
+		t.Fatalf("acquire returned while the lock was held: %+v %v", r.resp, r.err)
+	default:
+	}
+	// Release through the other follower, not through either party's node.
+	var other *testMember
+	for _, m := range c.live() {
+		if m != leader && m != f {
+			other = m
+		}
+	}
+	_, err := locks(other).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "stock/last-item"})
+	require.NoError(t, err)
+	r := <-got
+	require.NoError(t, r.err)
+	require.True(t, r.resp.GetAcquired())
+	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
+	require.Greater(t, r.resp.GetHolder().GetToken(), first.GetHolder().GetToken())
+
+	// Release by a non-holder is refused; releasing a free lock is a precondition failure.
+	_, err = locks(f).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "stock/last-item"})
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
+	_, err = locks(f).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: b, Name: "stock/last-item"})
+	require.NoError(t, err)
+	_, err = locks(f).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: b, Name: "stock/last-item"})
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
+	_, err = locks(f).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: 999999, Name: "x"})
+	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+}
+
+// A blocked acquire whose deadline passes gets DEADLINE_EXCEEDED and leaves
+// the queue; the next release is not wasted on it.
+func TestClusterAcquireDeadlineCancelsWait(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	a := newSession(t, leader, 30*time.Second)
+	b := newSession(t, f, 30*time.Second)
+	d := newSession(t, f, 30*time.Second)
+	acquire(t, leader, a, "x", true)
+	r := <-acquireAsync(f, b, "x", 700*time.Millisecond)
+	require.Equal(t, codes.DeadlineExceeded, status.Code(r.err), "%v", r.err)
+	waitWaiters(t, leader, "x", 0)
+	got := acquireAsync(f, d, "x", 10*time.Second)
+	waitWaiters(t, leader, "x", 1)
+	_, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "x"})
+	require.NoError(t, err)
+	res := <-got
+	require.NoError(t, res.err)
+	require.Equal(t, d, res.resp.GetHolder().GetSessionId())
+}
+
+// A session that is not kept alive expires by a leader-proposed entry: its lock
+// goes to the next waiter, after the lock delay the holder asked for.
+func TestClusterSessionExpiryGrantsNext(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	a := newSession(t, leader, 300*time.Millisecond)
+	b := newSession(t, f, 30*time.Second)
+	resp, err := locks(leader).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: a, Name: "x", LockDelay: durpb(500 * time.Millisecond)})
+	require.NoError(t, err)
+	require.True(t, resp.GetAcquired())
+	got := acquireAsync(f, b, "x", 10*time.Second)
+	// The holder expires; the lock stays in lock delay, with the waiter queued.
+	var delayed *lockdv1.LockInfo
+	waitFor(t, 5*time.Second, "the lock delay", func() bool {
+		info := describe(t, f, "x")
+		if info.GetDelayUntil() != nil {
+			delayed = info
+		}
+		return delayed != nil
+	})
+	require.Empty(t, delayed.GetHolders())
+	r := <-got
+	require.NoError(t, r.err)
+	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
+	require.Greater(t, r.resp.GetHolder().GetToken(), resp.GetHolder().GetToken())
+	// The grant came no earlier than the end of the delay (both times are the
+	// leader's clock, recorded in the log).
+	require.False(t, r.resp.GetHolder().GetSince().AsTime().Before(delayed.GetDelayUntil().AsTime()))
+	_, err = sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: a})
+	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+	// Every replica agrees.
+	waitFor(t, 5*time.Second, "replicas to agree", func() bool {
+		var want string
+		for _, m := range c.live() {
+			var got string
+			m.srv.m.view(func(st *state) {
+				b, _ := st.encode()
+				got = string(b)
+			})
+			if want == "" {
+				want = got
+			} else if got != want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Locks, sessions and token order survive a leader failover.
+func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	old := c.waitLeader()
+	var f *testMember
+	for _, m := range c.live() {
+		if m.id != old {
+			f = m
+			break
+		}
+	}
+	a := newSession(t, f, 5*time.Second)
+	b := newSession(t, f, 5*time.Second)
+	keepAlive(t, f, a, 300*time.Millisecond)
+	keepAlive(t, f, b, 300*time.Millisecond)
+	first := acquire(t, f, a, "x", true)
+	got := acquireAsync(f, b, "x", 20*time.Second)
+	waitWaiters(t, f, "x", 1)
+
+	c.stop(old)
+	newLeader := c.waitLeader(old)
+	t.Logf("leader %s -> %s", old, newLeader)
+	info := describe(t, f, "x")
+	require.Len(t, info.GetHolders(), 1)
+	require.Equal(t, a, info.GetHolders()[0].GetSessionId())
+	require.Equal(t, first.GetHolder().GetToken(), info.GetHolders()[0].GetToken())
+	require.Len(t, info.GetWaiters(), 1)
+
+	_, err := locks(f).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "x"})
+	require.NoError(t, err)
+	r := <-got
+	require.NoError(t, r.err)
+	require.Greater(t, r.resp.GetHolder().GetToken(), first.GetHolder().GetToken())
+	require.Greater(t, r.resp.GetHeader().GetRaftTerm(), first.GetHeader().GetRaftTerm())
+
+	// The stopped member comes back and catches up.
+	m := c.restart(old)
+	waitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
+		var h uint64
+		m.srv.m.view(func(st *state) {
+			if r := st.Resources[resKey{kLock, "x"}]; r != nil && len(r.Holders) == 1 {
+				h = r.Holders[0].Session
+			}
+		})
+		return h == b
+	})
+}
+
+// A leader change gives every session a full TTL from the moment the new leader
+// takes over: it can extend a session, never shorten it.
+func TestClusterLeaderChangeResetsTTL(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	const ttl = 1500 * time.Millisecond
+	created := time.Now()
+	id := newSession(t, f, ttl)
+	// Most of the TTL passes without keep-alives; then leadership moves.
+	waitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
+	_, err := lockdv1.NewClusterServiceClient(leader.conn).TransferLeadership(ctxT(t), &lockdv1.TransferLeadershipRequest{TargetId: f.id})
+	require.NoError(t, err)
+	c.waitLeader(leader.id)
+	tookOver := time.Now()
+	t.Logf("leadership moved %v after the session was created", tookOver.Sub(created))
+	// Past the original deadline, the session is alive: the new leader gave it a
+	// full TTL.
+	waitFor(t, 5*time.Second, "the original deadline to pass", func() bool { return time.Since(created) > ttl+200*time.Millisecond })
+	if time.Since(tookOver) < ttl-100*time.Millisecond {
+		resp, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
+		require.NoError(t, err, "the session must outlive its original deadline after a leader change")
+		require.Greater(t, resp.GetSession().GetRemaining().AsDuration(), time.Duration(0))
+	}
+	// And it still expires, a TTL after the takeover at the earliest.
+	waitFor(t, 10*time.Second, "the session to expire", func() bool {
+		_, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
+		return status.Code(err) == codes.NotFound
+	})
+	require.GreaterOrEqual(t, time.Since(tookOver), ttl-50*time.Millisecond)
+}
+
+func TestClusterElection(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	a := newSession(t, leader, 30*time.Second)
+	b := newSession(t, f, 30*time.Second)
+
+	octx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obs, err := elections(f).Observe(octx, &lockdv1.ObserveRequest{Election: "svc"})
+	require.NoError(t, err)
+	first, err := obs.Recv()
+	require.NoError(t, err)
+	require.Nil(t, first.GetLeader(), "no leader yet")
+
+	ca, err := elections(leader).Campaign(ctxT(t), &lockdv1.CampaignRequest{SessionId: a, Election: "svc", Value: []byte("a:1")})
+	require.NoError(t, err)
+	require.Equal(t, a, ca.GetLeader().GetSessionId())
+
+	type campaign struct {
+		resp *lockdv1.CampaignResponse
+		err  error
+	}
+	cb := make(chan campaign, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := elections(f).Campaign(ctx, &lockdv1.CampaignRequest{SessionId: b, Election: "svc", Value: []byte("b:1")})
+		cb <- campaign{resp, err}
+	}()
+	_, err = elections(f).Proclaim(ctxT(t), &lockdv1.ProclaimRequest{SessionId: b, Election: "svc", Value: []byte("b:2")})
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
+	_, err = elections(f).Proclaim(ctxT(t), &lockdv1.ProclaimRequest{SessionId: a, Election: "svc", Value: []byte("a:2")})
+	require.NoError(t, err)
+	lr, err := elections(f).Leader(ctxT(t), &lockdv1.LeaderRequest{Election: "svc"})
+	require.NoError(t, err)
+	require.Equal(t, "a:2", string(lr.GetLeader().GetValue()))
+	require.Equal(t, ca.GetLeader().GetToken(), lr.GetLeader().GetToken(), "proclaim keeps the token")
+
+	_, err = elections(leader).Resign(ctxT(t), &lockdv1.ResignRequest{SessionId: a, Election: "svc"})
+	require.NoError(t, err)
+	r := <-cb
+	require.NoError(t, r.err)
+	require.Equal(t, b, r.resp.GetLeader().GetSessionId())
+	require.Greater(t, r.resp.GetLeader().GetToken(), ca.GetLeader().GetToken())
+
+	// The observer saw every change, in order.
+	var seen []string
+	for len(seen) < 3 {
+		ev, err := obs.Recv()
+		require.NoError(t, err)
+		seen = append(seen, string(ev.GetLeader().GetValue()))
+	}
+	require.Equal(t, []string{"a:1", "a:2", "b:1"}, seen)
+
+	// A new observer starts with the current leader.
+	obs2, err := elections(leader).Observe(octx, &lockdv1.ObserveRequest{Election: "svc"})
+	require.NoError(t, err)
+	ev, err := obs2.Recv()
+	require.NoError(t, err)
+	require.Equal(t, b, ev.GetLeader().GetSessionId())
+
+	// Closing the leader's session ends its leadership; observers see "no leader".
+	_, err = sessions(f).CloseSession(ctxT(t), &lockdv1.CloseSessionRequest{SessionId: b})
+	require.NoError(t, err)
+	ev, err = obs.Recv()
+	require.NoError(t, err)
+	require.Nil(t, ev.GetLeader())
+}
+
+// A member restarted after a snapshot recovers its state from the snapshot plus
+// the log after it (the state machine is in memory).
+func TestClusterMemberRestartRecovers(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.SnapshotThreshold = 16
+		cfg.TrailingLogs = 8
+	})
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	var ids []uint64
+	for i := range 6 {
+		id := newSession(t, leader, 30*time.Second)
+		ids = append(ids, id)
+		acquire(t, leader, id, "l"+string(rune('a'+i)), true)
+	}
+	require.NoError(t, f.srv.Node().Snapshot())
+	c.stop(f.id)
+	// More history while it is down, including a waiter and a release.
+	got := acquireAsync(leader, ids[1], "la", 10*time.Second)
+	waitWaiters(t, leader, "la", 1)
+	_, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: ids[0], Name: "la"})
+	require.NoError(t, err)
+	require.NoError(t, (<-got).err)
+	sem, err := lockdv1.NewSemaphoreServiceClient(leader.conn).SemaphoreAcquire(ctxT(t), &lockdv1.SemaphoreAcquireRequest{SessionId: ids[2], Name: "pool", Permits: 3})
+	require.NoError(t, err)
+	require.True(t, sem.GetAcquired())
+
+	m := c.restart(f.id)
+	waitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
+		var want, got string
+		leader.srv.m.view(func(st *state) { b, _ := st.encode(); want = string(b) })
+		m.srv.m.view(func(st *state) { b, _ := st.encode(); got = string(b) })
+		return want == got
+	})
+	info := describe(t, m, "la")
+	require.Len(t, info.GetHolders(), 1)
+	require.Equal(t, ids[1], info.GetHolders()[0].GetSessionId())
+}
+
+func TestServerStatusAndHeaders(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	m := c.member(c.waitLeader())
+	st, err := lockdv1.NewClusterServiceClient(m.conn).Status(ctxT(t), &lockdv1.StatusRequest{})
+	require.NoError(t, err)
+	require.Equal(t, "leader", st.GetState())
+	require.Equal(t, m.id, st.GetLeaderId())
+	require.Equal(t, "lockd", st.GetHeader().GetClusterId())
+	require.Equal(t, m.id, st.GetHeader().GetMemberId())
+	require.NotZero(t, st.GetHeader().GetRaftTerm())
+
+	_, err = sessions(m).CreateSession(ctxT(t), &lockdv1.CreateSessionRequest{Ttl: durpb(2 * time.Hour)})
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
+	require.Contains(t, err.Error(), "max_session_ttl")
+	id := newSession(t, m, 30*time.Second)
+	_, err = locks(m).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: id, Name: string(make([]byte, 300))})
+	require.Equal(t, codes.ResourceExhausted, status.Code(err))
+
+	// Keep-alive reports the TTL; an unknown session ends the stream with NotFound.
+	ka, err := sessions(m).SessionKeepAlive(ctxT(t))
+	require.NoError(t, err)
+	require.NoError(t, ka.Send(&lockdv1.SessionKeepAliveRequest{SessionId: id}))
+	resp, err := ka.Recv()
+	require.NoError(t, err)
+	require.Equal(t, 30*time.Second, resp.GetTtl().AsDuration())
+	require.NoError(t, ka.Send(&lockdv1.SessionKeepAliveRequest{SessionId: 424242}))
+	_, err = ka.Recv()
+	require.Equal(t, codes.NotFound, status.Code(err))
+
+	ds, err := sessions(m).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
+	require.NoError(t, err)
+	require.Equal(t, id, ds.GetSession().GetSessionId())
+
+	// List pages in name order.
+	for _, n := range []string{"b/2", "a/1", "b/1", "b/3"} {
+		acquire(t, m, id, n, false)
+	}
+	lr, err := locks(m).List(ctxT(t), &lockdv1.ListRequest{Prefix: "b/", Limit: 2})
+	require.NoError(t, err)
+	require.True(t, lr.GetMore())
+	require.Equal(t, []string{"b/1", "b/2"}, []string{lr.GetLocks()[0].GetName(), lr.GetLocks()[1].GetName()})
+	lr, err = locks(m).List(ctxT(t), &lockdv1.ListRequest{Prefix: "b/", StartAfter: "b/2"})
+	require.NoError(t, err)
+	require.False(t, lr.GetMore())
+	require.Len(t, lr.GetLocks(), 1)
+}
