@@ -125,7 +125,7 @@ func statusByName(t *testing.T, c *Cluster) map[string]NodeStatus {
 
 func TestLayout(t *testing.T) {
 	nodes, err := Layout(Options{
-		Dir: "/c", Binary: "/bin/cairn", BasePort: 7000,
+		Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"raftkv"},
 		ExtraArgs: map[string][]string{"raftkv": {"--snapshot-threshold", "10"}},
 	})
 	require.NoError(t, err)
@@ -151,7 +151,7 @@ func TestLayout(t *testing.T) {
 		"--snapshot-threshold", "10",
 	}, n.Args)
 
-	nodes, err = Layout(Options{Dir: "/c", Nodes: 5})
+	nodes, err = Layout(Options{Dir: "/c", Nodes: 5, Services: []string{"raftkv"}})
 	require.NoError(t, err)
 	require.Len(t, nodes, 5)
 	require.Equal(t, "127.0.0.1:7008", nodes[4].GRPCAddr, "default base port")
@@ -481,4 +481,17 @@ func TestCleanRemovesOldData(t *testing.T) {
 	c = upFake(t, opts)
 	require.Equal(t, 1, bootCount(t, c.State().Nodes[0].DataDir))
 	require.NoError(t, c.Down())
+}
+
+func TestLayoutDefaultsToEveryService(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000})
+	require.NoError(t, err)
+	services := map[string]int{}
+	for _, n := range nodes {
+		services[n.Service]++
+	}
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3}, services)
+	lockd1 := nodes[3]
+	require.Equal(t, "lockd-1", lockd1.Name)
+	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
 }

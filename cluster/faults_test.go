@@ -68,7 +68,7 @@ func TestProxyPorts(t *testing.T) {
 }
 
 func TestLayoutProxy(t *testing.T) {
-	opts := Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000}
+	opts := Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"raftkv"}}
 	nodes, err := Layout(opts)
 	require.NoError(t, err)
 	links, err := LayoutProxy(opts, nodes)
@@ -87,7 +87,7 @@ func TestLayoutProxy(t *testing.T) {
 	require.Nil(t, links)
 	require.NotContains(t, nodes[0].Args, "--dial-overrides")
 
-	opts = Options{Dir: "/c", Binary: "/bin/cairn", Nodes: 6}
+	opts = Options{Dir: "/c", Binary: "/bin/cairn", Nodes: 6, Services: []string{"raftkv"}}
 	nodes, err = Layout(opts)
 	require.NoError(t, err)
 	_, err = LayoutProxy(opts, nodes)
@@ -104,23 +104,13 @@ func TestRaftJoinArgs(t *testing.T) {
 // faultState is a state with two services of three nodes and their links.
 func faultState(t *testing.T) *State {
 	t.Helper()
-	opts := Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000}
+	opts := Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"raftkv", "lockd"}}
 	nodes, err := Layout(opts)
 	require.NoError(t, err)
 	links, err := LayoutProxy(opts, nodes)
 	require.NoError(t, err)
-	// A second peered service, as if the table had one, to test service scoping.
-	other := append([]NodeState(nil), nodes...)
-	for i := range other {
-		other[i].Name = strings.Replace(other[i].Name, "raftkv", "lockd", 1)
-		other[i].Service = "lockd"
-	}
-	for _, l := range links[:6] {
-		l.From = strings.Replace(l.From, "raftkv", "lockd", 1)
-		l.To = strings.Replace(l.To, "raftkv", "lockd", 1)
-		links = append(links, l)
-	}
-	return &State{Dir: "/c", BasePort: 7000, Nodes: append(nodes, other...),
+	require.Len(t, links, 12)
+	return &State{Dir: "/c", BasePort: 7000, Nodes: nodes,
 		Proxy: newProxyState("/c", "/bin/cairn", 7000, 1, links)}
 }
 

@@ -47,7 +47,9 @@ const (
 // IsWrite reports whether the kind changes the store.
 func (k OpKind) IsWrite() bool {
 	switch k {
-	case KindPut, KindCAS, KindPutUnique, KindLeaseGrant, KindLeasePut:
+	case KindPut, KindCAS, KindPutUnique, KindLeaseGrant, KindLeasePut,
+		KindLockAcquire, KindLockRelease, KindFencedWrite, KindFencedLate,
+		KindCampaign, KindProclaim, KindResign:
 		return true
 	}
 	return false
@@ -67,14 +69,20 @@ type Op struct {
 	// Found is whether a read found the key (or a TimeToLive found the lease).
 	Found bool `json:"found,omitempty"`
 	// Succeeded is whether a cas found its expected value and wrote.
-	Succeeded bool          `json:"succeeded,omitempty"`
-	Rev       int64         `json:"rev,omitempty"` // revision of a write or an event; TTL of lease ops
-	Lease     int64         `json:"lease,omitempty"`
-	Delete    bool          `json:"delete,omitempty"` // a delete event
-	Call      time.Duration `json:"call_ns"`
-	Return    time.Duration `json:"return_ns"` // -1 if it never returned
-	Outcome   Outcome       `json:"outcome"`
-	Err       string        `json:"err,omitempty"`
+	Succeeded bool  `json:"succeeded,omitempty"`
+	Rev       int64 `json:"rev,omitempty"` // revision of a write or an event; TTL of lease ops
+	Lease     int64 `json:"lease,omitempty"`
+	// Session, Token and Index are set by the lockd workloads: the lockd session
+	// of the operation, the fencing token of the grant it concerns, and the Raft
+	// index an observation reflects.
+	Session uint64        `json:"session,omitempty"`
+	Token   uint64        `json:"token,omitempty"`
+	Index   uint64        `json:"index,omitempty"`
+	Delete  bool          `json:"delete,omitempty"` // a delete event
+	Call    time.Duration `json:"call_ns"`
+	Return  time.Duration `json:"return_ns"` // -1 if it never returned
+	Outcome Outcome       `json:"outcome"`
+	Err     string        `json:"err,omitempty"`
 }
 
 // Done reports whether the operation returned.

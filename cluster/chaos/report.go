@@ -66,7 +66,8 @@ type Report struct {
 // clientOp reports whether op is a client request (for rates and counts).
 func clientOp(op Op) bool {
 	switch op.Kind {
-	case KindWatchStart, KindWatchEvent, KindWatchEnd, KindLeaseEnd:
+	case KindWatchStart, KindWatchEvent, KindWatchEnd, KindLeaseEnd,
+		KindLockCrash, KindLockStall, KindCampaignStall, KindObserve:
 		return false
 	}
 	return true

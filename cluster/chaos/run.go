@@ -41,6 +41,10 @@ type Scenario struct {
 	Name string
 	// Service is the replicated service under test; default "raftkv".
 	Service string
+	// Companions are other services the cluster runs beside Service (e.g.
+	// raftkv as the fenced resource of the lockd scenarios). Faults target
+	// Service only.
+	Companions []string
 	// Nodes is the node count; 0 means the service's default.
 	Nodes int
 	// ExtraArgs are appended to the command line of every node of a service.
@@ -217,7 +221,7 @@ func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*clu
 	copts := cluster.Options{
 		Dir:         dir,
 		Binary:      opts.Binary,
-		Services:    []string{sc.Service},
+		Services:    append([]string{sc.Service}, sc.Companions...),
 		Nodes:       sc.Nodes,
 		Logger:      logger.With("component", "cluster"),
 		ExtraArgs:   sc.ExtraArgs,
