@@ -31,6 +31,9 @@ func newRootCmd() *cobra.Command {
 		newRaftKVCmd(),
 		newLockdCmd(),
 		newKVCmd(),
+		newLockCmd(),
+		newSemCmd(),
+		newElectionCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

@@ -58,9 +58,15 @@ func (s *Session) Proclaim(ctx context.Context, election string, value []byte) (
 
 // Resign gives leadership up; the next candidate is elected. It is not retried.
 func (s *Session) Resign(ctx context.Context, election string) error {
-	req := &lockdv1.ResignRequest{SessionId: s.id, Election: election}
-	_, err := call(ctx, s.c, "resign", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ResignResponse, error) {
-		return s.c.elections.Resign(ctx, req, co...)
+	return s.c.ResignFor(ctx, s.id, election)
+}
+
+// ResignFor ends the leadership of election held by the session with id
+// session, which need not be one this client created. It is not retried.
+func (c *Client) ResignFor(ctx context.Context, session uint64, election string) error {
+	req := &lockdv1.ResignRequest{SessionId: session, Election: election}
+	_, err := call(ctx, c, "resign", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ResignResponse, error) {
+		return c.elections.Resign(ctx, req, co...)
 	})
 	return err
 }

@@ -101,9 +101,16 @@ func (s *Session) acquire(ctx context.Context, op, name string, owner []byte, wa
 // ErrNotHolder when another session holds it and ErrNotHeld when nobody does.
 // Release is a write: it is not retried.
 func (s *Session) Release(ctx context.Context, name string) error {
-	req := &lockdv1.ReleaseRequest{SessionId: s.id, Name: name}
-	_, err := call(ctx, s.c, "release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ReleaseResponse, error) {
-		return s.c.locks.Release(ctx, req, co...)
+	return s.c.ReleaseFor(ctx, s.id, name)
+}
+
+// ReleaseFor releases lock name held by the session with id session, which need
+// not be one this client created (an operator releasing a lock whose holder
+// lives elsewhere). Errors and retries are as for Session.Release.
+func (c *Client) ReleaseFor(ctx context.Context, session uint64, name string) error {
+	req := &lockdv1.ReleaseRequest{SessionId: session, Name: name}
+	_, err := call(ctx, c, "release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ReleaseResponse, error) {
+		return c.locks.Release(ctx, req, co...)
 	})
 	return err
 }

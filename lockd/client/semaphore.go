@@ -38,9 +38,15 @@ func (s *Session) semAcquire(ctx context.Context, op, name string, permits uint3
 
 // SemaphoreRelease returns the session's permit of semaphore name. It is not retried.
 func (s *Session) SemaphoreRelease(ctx context.Context, name string) error {
-	req := &lockdv1.SemaphoreReleaseRequest{SessionId: s.id, Name: name}
-	_, err := call(ctx, s.c, "semaphore-release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreReleaseResponse, error) {
-		return s.c.sems.SemaphoreRelease(ctx, req, co...)
+	return s.c.SemaphoreReleaseFor(ctx, s.id, name)
+}
+
+// SemaphoreReleaseFor returns the permit of semaphore name held by the session
+// with id session, which need not be one this client created. It is not retried.
+func (c *Client) SemaphoreReleaseFor(ctx context.Context, session uint64, name string) error {
+	req := &lockdv1.SemaphoreReleaseRequest{SessionId: session, Name: name}
+	_, err := call(ctx, c, "semaphore-release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreReleaseResponse, error) {
+		return c.sems.SemaphoreRelease(ctx, req, co...)
 	})
 	return err
 }
