@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Benchmark cairn daemons (and the systems they are compared with)",
 	}
 	cmd.AddCommand(newBenchKVCmd())
+	cmd.AddCommand(newBenchLockCmd())
 	return cmd
 }
 
@@ -97,29 +97,8 @@ the local cluster (see 'cairn cluster up') are used.`,
 // benchEndpoints returns the explicit endpoints, or else those of the local
 // cluster's raftkv nodes.
 func benchEndpoints(flagValue []string, clusterDir string, target kvbench.Target) ([]string, error) {
-	var eps []string
-	for _, e := range flagValue {
-		if e = strings.TrimSpace(e); e != "" {
-			eps = append(eps, e)
-		}
-	}
-	if len(eps) > 0 {
-		return eps, nil
-	}
-	if target != kvbench.TargetCairn {
+	if target != kvbench.TargetCairn && len(nonEmpty(flagValue)) == 0 {
 		return nil, fmt.Errorf("--endpoints is required with --target %s", target)
 	}
-	dir, err := cluster.ResolveDir(clusterDir)
-	if err != nil {
-		return nil, err
-	}
-	st, err := cluster.LoadState(dir)
-	if err != nil {
-		return nil, err
-	}
-	eps = st.Endpoints("raftkv")
-	if len(eps) == 0 {
-		return nil, fmt.Errorf("no raftkv nodes in the cluster at %s", dir)
-	}
-	return eps, nil
+	return serviceEndpoints(flagValue, clusterDir, "raftkv")
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -92,28 +91,7 @@ func (g *kvGlobals) validate() error {
 
 // resolveEndpoints returns --endpoints, or the raftkv endpoints of the local cluster.
 func (g *kvGlobals) resolveEndpoints() ([]string, error) {
-	var eps []string
-	for _, e := range g.endpoints {
-		if e = strings.TrimSpace(e); e != "" {
-			eps = append(eps, e)
-		}
-	}
-	if len(eps) > 0 {
-		return eps, nil
-	}
-	dir, err := cluster.ResolveDir(g.clusterDir)
-	if err != nil {
-		return nil, fmt.Errorf("--cluster-dir: %w", err)
-	}
-	st, err := cluster.LoadState(dir)
-	if err != nil {
-		return nil, fmt.Errorf("no --endpoints given and discovery failed: %w", err)
-	}
-	eps = st.Endpoints("raftkv")
-	if len(eps) == 0 {
-		return nil, fmt.Errorf("no --endpoints given and the cluster in %s has no raftkv nodes", dir)
-	}
-	return eps, nil
+	return serviceEndpoints(g.endpoints, g.clusterDir, "raftkv")
 }
 
 func (g *kvGlobals) newClient() (*client.Client, error) {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -131,36 +130,6 @@ func (g *lockdGlobals) run(cmd *cobra.Command, f func(ctx context.Context, c *cl
 // happen even when the command's context has ended.
 func (g *lockdGlobals) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
-}
-
-// serviceEndpoints returns the non-empty entries of flagValue, or else the gRPC
-// endpoints of service's nodes in the cluster state file found through
-// clusterDir (cluster.ResolveDir). It knows nothing of lockd: `cairn kv`
-// (kvGlobals.resolveEndpoints) and `cairn bench` (benchEndpoints) do the same
-// for raftkv and could call it.
-func serviceEndpoints(flagValue []string, clusterDir, service string) ([]string, error) {
-	var eps []string
-	for _, e := range flagValue {
-		if e = strings.TrimSpace(e); e != "" {
-			eps = append(eps, e)
-		}
-	}
-	if len(eps) > 0 {
-		return eps, nil
-	}
-	dir, err := cluster.ResolveDir(clusterDir)
-	if err != nil {
-		return nil, fmt.Errorf("--cluster-dir: %w", err)
-	}
-	st, err := cluster.LoadState(dir)
-	if err != nil {
-		return nil, fmt.Errorf("no --endpoints given and discovery failed: %w", err)
-	}
-	eps = st.Endpoints(service)
-	if len(eps) == 0 {
-		return nil, fmt.Errorf("no --endpoints given and the cluster in %s has no %s nodes (start it with 'cairn cluster up --services %s,…')", dir, service, service)
-	}
-	return eps, nil
 }
 
 // usageErrorf is a bad flag or argument: exit code exitUsage.
