@@ -164,7 +164,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.tracker.run(tctx, s.cfg.ExpiryTick, s.propose)
+		s.tracker.run(tctx, s.cfg.ExpiryTick, s.proposeAsLeader)
 	}()
 	for _, svc := range serviceNames {
 		s.srv.SetServingStatus(svc, true)
@@ -219,6 +219,17 @@ func (s *Server) header(index uint64) *lockdv1.ResponseHeader {
 // propose stamps cmd with this node's clock, commits it and decodes its result;
 // a domain error recorded in the result is returned as the matching sentinel.
 func (s *Server) propose(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+	return s.proposeVia(ctx, cmd, s.node.Apply)
+}
+
+// proposeAsLeader is propose for commands only the leader may make (session
+// expiry, end of lock delay): it fails with raftnode.ErrNotLeader instead of
+// forwarding a deposed leader's stale view to its successor.
+func (s *Server) proposeAsLeader(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+	return s.proposeVia(ctx, cmd, s.node.ApplyAsLeader)
+}
+
+func (s *Server) proposeVia(ctx context.Context, cmd *lockdv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*lockdv1.CommandResult, error) {
 	select {
 	case <-s.stop:
 		return nil, ErrShuttingDown
@@ -229,7 +240,7 @@ func (s *Server) propose(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.Co
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.node.Apply(ctx, b)
+	out, err := apply(ctx, b)
 	if err != nil {
 		return nil, err
 	}

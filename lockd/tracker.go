@@ -26,7 +26,8 @@ type tracker struct {
 	wakeup chan struct{} // a lock delay was set: look at delays soon
 	// raftLeader reports whether Raft still names this node leader; checked right
 	// before proposing, so a deposed leader that has not been told yet does not
-	// propose expiries from its stale deadlines (raftnode would forward them).
+	// propose expiries from its stale deadlines (and proposals go through
+	// ApplyAsLeader, which never forwards).
 	raftLeader func() bool
 
 	mu       sync.Mutex // protects the fields below; taken after machine.mu

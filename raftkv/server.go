@@ -152,7 +152,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.lessor.run(lctx, 100*time.Millisecond, s.propose)
+		s.lessor.run(lctx, 100*time.Millisecond, s.proposeAsLeader)
 	}()
 	for _, svc := range []string{"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService"} {
 		s.srv.SetServingStatus(svc, true)
@@ -217,6 +217,16 @@ func (s *Server) fillHeader(h *raftkvv1.ResponseHeader) *raftkvv1.ResponseHeader
 // propose commits a command and decodes its result; a domain error recorded in the
 // result is returned as the matching mvcc sentinel.
 func (s *Server) propose(ctx context.Context, cmd *raftkvv1.Command) (*raftkvv1.CommandResult, error) {
+	return s.proposeVia(ctx, cmd, s.node.Apply)
+}
+
+// proposeAsLeader is propose for commands only the leader may make (lease
+// expiry): it fails with raftnode.ErrNotLeader instead of forwarding.
+func (s *Server) proposeAsLeader(ctx context.Context, cmd *raftkvv1.Command) (*raftkvv1.CommandResult, error) {
+	return s.proposeVia(ctx, cmd, s.node.ApplyAsLeader)
+}
+
+func (s *Server) proposeVia(ctx context.Context, cmd *raftkvv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*raftkvv1.CommandResult, error) {
 	select {
 	case <-s.stop:
 		return nil, ErrShuttingDown
@@ -226,7 +236,7 @@ func (s *Server) propose(ctx context.Context, cmd *raftkvv1.Command) (*raftkvv1.
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.node.Apply(ctx, b)
+	out, err := apply(ctx, b)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,19 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 }
 
+// ApplyAsLeader commits cmd only if this node leads; it never forwards. Use it for
+// commands computed from leader-only state (lease and session deadlines): a
+// deposed leader must not hand its stale view to its successor. It fails with
+// ErrNotLeader on a follower.
+func (n *Node) ApplyAsLeader(ctx context.Context, cmd []byte) ([]byte, error) {
+	ctx, cancel := n.bounded(ctx)
+	defer cancel()
+	if !n.IsLeader() {
+		return nil, ErrNotLeader
+	}
+	return n.applyLocal(ctx, cmd)
+}
+
 // bounded limits an operation to Config.ApplyTimeout and ends it a little before
 // the caller's own deadline, so that the caller receives this node's verdict (no
 // leader, or outcome unknown) rather than its own DeadlineExceeded.
