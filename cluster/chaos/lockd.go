@@ -82,6 +82,7 @@ func newResourceClient(env *Env) (*client.Client, error) {
 // drops its connections without releasing, or, with probability Stall, stops
 // its keep-alives, waits until lockd has given the lock to someone else and the
 // resource has accepted a newer token, and then writes late (KindFencedLate).
+// A probe takes and releases a lock of its own every 200ms (see probe).
 type Locks struct {
 	// Clients is the number of contenders; default 8.
 	Clients int
@@ -91,7 +92,8 @@ type Locks struct {
 	Prefix string
 	// Resource is the raftkv prefix of the fenced resources; default "fence/".
 	Resource string
-	// TTL is the session TTL; default 2s.
+	// TTL is the session TTL; default 3s. Much shorter TTLs lose every session
+	// on a leader kill (see docs/chaos.md, bugs found).
 	TTL time.Duration
 	// AcquireTimeout bounds each blocking Acquire; default 8s.
 	AcquireTimeout time.Duration
@@ -122,7 +124,7 @@ func (w *Locks) withDefaults() Locks {
 		out.Resource = "fence/"
 	}
 	if out.TTL <= 0 {
-		out.TTL = 2 * time.Second
+		out.TTL = 3 * time.Second
 	}
 	if out.AcquireTimeout <= 0 {
 		out.AcquireTimeout = 8 * time.Second
@@ -225,6 +227,7 @@ func (w *Locks) Run(ctx context.Context, env *Env) error {
 	}
 	defer monitor.Close()
 	var wg sync.WaitGroup
+	wg.Go(func() { probe(ctx, env, cfg.ClientBase+99, cfg.Prefix+"probe") })
 	for i := range cfg.Clients {
 		id := cfg.ClientBase + i
 		rng := env.Rand(stream(w.Name(), id))
@@ -440,4 +443,59 @@ func (c *contender) stall(ctx context.Context, f Fence, lock string, token, sid 
 		}) && ctx.Err() == nil
 	}
 	c.write(f, KindFencedLate, lock, token, sid, advanced)
+}
+
+// probe shows that lockd serves writes: every 200ms it tries to take lock
+// name with a session of its own and releases it (recorded as
+// KindLockAcquire and KindLockRelease of client id), so that the run's
+// recovery check does not depend on when the workload's holders happen to
+// hand over. It returns when ctx ends.
+func probe(ctx context.Context, env *Env, id int, name string) {
+	h := env.History
+	cl, err := newLockdClient(env)
+	if err != nil {
+		env.Logger.Error("lockd probe: new client", "err", err)
+		return
+	}
+	defer cl.Close()
+	var sess *lockclient.Session
+	defer func() {
+		if sess != nil {
+			cctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
+			_ = sess.Close(cctx)
+			cancel()
+		}
+	}()
+	for ; ctx.Err() == nil; hold(ctx, 200*time.Millisecond) {
+		if sess != nil {
+			select {
+			case <-sess.Done():
+				sess = nil
+			default:
+			}
+		}
+		if sess == nil {
+			rctx, cancel := context.WithTimeout(ctx, lockdRequestTimeout)
+			sess, err = cl.NewSession(rctx, 3*time.Second)
+			cancel()
+			if err != nil {
+				sess = nil
+				continue
+			}
+		}
+		rctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
+		op := h.Invoke(Op{Client: id, Kind: KindLockAcquire, Key: name, Session: sess.ID()})
+		l, err := sess.TryAcquire(rctx, name, nil)
+		cancel()
+		if err != nil {
+			h.Complete(op, writeOutcome(err), err, nil)
+			continue
+		}
+		h.Complete(op, OK, nil, func(o *Op) { o.Token = l.Token })
+		rctx, cancel = context.WithTimeout(context.Background(), lockdRequestTimeout)
+		op = h.Invoke(Op{Client: id, Kind: KindLockRelease, Key: name, Session: sess.ID(), Token: l.Token})
+		err = sess.Release(rctx, name)
+		cancel()
+		h.Complete(op, writeOutcome(err), err, nil)
+	}
 }

@@ -21,13 +21,14 @@ import (
 // ends by expiry. Observers follow the election with raw Observe streams, each
 // pinned to one node and moved to the next node when it breaks, and record
 // every response (KindObserve) with the stream it came on, so that the checker
-// can hold each stream to "every change, in order".
+// can hold each stream to "every change, in order". A probe takes and releases
+// a lock of its own every 200ms, to show when lockd serves writes.
 type Election struct {
 	// Election is the election's name; default "chaos/election".
 	Election string
 	// Campaigners and Observers are the client counts; defaults 4 and 3.
 	Campaigners, Observers int
-	// TTL is the campaigners' session TTL; default 2s.
+	// TTL is the campaigners' session TTL; default 3s.
 	TTL time.Duration
 	// Stall is the probability that a leadership ends in a stall; default 0.15,
 	// negative disables.
@@ -52,7 +53,7 @@ func (w *Election) withDefaults() Election {
 		out.Observers = 3
 	}
 	if out.TTL <= 0 {
-		out.TTL = 2 * time.Second
+		out.TTL = 3 * time.Second
 	}
 	if out.Stall == 0 {
 		out.Stall = 0.15
@@ -87,6 +88,7 @@ func (w *Election) Run(ctx context.Context, env *Env) error {
 		}
 		wg.Go(func() { cfg.observer(ctx, env, id, i, nodes, ecs) })
 	}
+	wg.Go(func() { probe(ctx, env, cfg.ClientBase+99, cfg.Election+"/probe") })
 	for i := range cfg.Campaigners {
 		id := cfg.ClientBase + i
 		rng := env.Rand(stream(w.Name(), id))
