@@ -115,6 +115,13 @@ func (s *Session) interval() time.Duration {
 	return max(s.ttl/3, 10*time.Millisecond)
 }
 
+// maxRenewRetry caps the wait between failed renewals. A renewal fails while the
+// group elects a new leader; the session survives only if a renewal lands before
+// its TTL runs out, so retries stay frequent rather than backing off to a third
+// of the TTL (which made sessions with TTL close to the failover time expire on
+// every leader change: docs/chaos.md, bug 2).
+const maxRenewRetry = 100 * time.Millisecond
+
 // keepAlive renews the session until ctx ends or the session is lost.
 func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 	var (
@@ -145,7 +152,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 			if err != nil {
 				cancel()
 				st = nil
-				wait = min(b.delay(), s.interval())
+				wait = min(b.delay(), s.interval(), maxRenewRetry)
 				continue
 			}
 		}
@@ -163,7 +170,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 		}
 		cancel()
 		st = nil
-		wait = min(b.delay(), s.interval())
+		wait = min(b.delay(), s.interval(), maxRenewRetry)
 	}
 }
 
