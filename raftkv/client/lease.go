@@ -113,6 +113,10 @@ type keepAliver struct {
 	renewed time.Time // when the last renewal succeeded
 }
 
+// maxRenewRetry caps the wait between failed renewals, so that a lease whose TTL
+// is close to the failover time still gets renewed by the new leader in time.
+const maxRenewRetry = 100 * time.Millisecond
+
 func (k *keepAliver) interval() time.Duration {
 	return max(time.Duration(k.ttl)*time.Second/3, 100*time.Millisecond)
 }
@@ -144,7 +148,7 @@ func (k *keepAliver) run(ctx context.Context) {
 			if err != nil {
 				cancel()
 				st = nil
-				wait = b.delay()
+				wait = min(b.delay(), maxRenewRetry)
 				continue
 			}
 		}
@@ -155,7 +159,7 @@ func (k *keepAliver) run(ctx context.Context) {
 			if status.Code(err) == codes.NotFound || ctx.Err() != nil {
 				return
 			}
-			wait = b.delay()
+			wait = min(b.delay(), maxRenewRetry)
 			continue
 		}
 		b.reset()
