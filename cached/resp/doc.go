@@ -1,0 +1,28 @@
+// Package resp reads and writes RESP2, the Redis serialization protocol, for
+// cached's Redis-compatible listener and for test and benchmark clients.
+//
+// A server reads requests with [Reader.ReadCommand], which accepts both the
+// array-of-bulk-strings form that clients send and the inline form
+// ("PING\r\n", space-separated, with Redis-style quoting) that telnet users
+// type. The returned arguments alias the Reader's buffer and are valid only
+// until the next call, so the hot path does not allocate; a server that keeps
+// an argument (a key it stores, say) must copy it. After writing the replies
+// to a [Writer], the server flushes when [Reader.Buffered] is 0, so a
+// pipeline of commands gets one write.
+//
+// The Reader never allocates on the word of the peer: a declared array
+// count or bulk length is checked against MaxArgs and MaxBulk and the buffer
+// only grows (by doubling) as data actually arrives, so memory stays within
+// about twice the bytes received. Malformed input yields an error wrapping
+// [ErrProtocol] whose [ProtocolError].Msg is the Redis-style text ("Protocol
+// error: expected '$', got 'x'") to send back as "-ERR "+Msg before closing
+// the connection; the Reader is unusable after it.
+//
+// Clients read replies with [Reader.ReadReply], which parses every RESP2
+// reply type (simple string, error, integer, bulk, null bulk, array, null
+// array, nested) into an owned [Reply], and send commands with
+// [Writer.Command].
+//
+// Readers and Writers are not safe for concurrent use; a connection has one
+// of each, owned by its goroutine.
+package resp

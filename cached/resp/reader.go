@@ -1,0 +1,391 @@
+package resp
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// Default limits; see the Reader fields.
+const (
+	DefaultMaxBulk   = 512 << 20
+	DefaultMaxArgs   = 1024 * 1024
+	DefaultMaxInline = 64 << 10
+)
+
+const (
+	initialBufSize = 16 << 10
+	shrinkAbove    = 1 << 20 // a buffer grown past this is dropped when idle
+	maxEmptyReads  = 100
+	maxReplyDepth  = 128
+)
+
+// Reader reads RESP2 from a stream. Set the limit fields before the first
+// read; zero means the default.
+type Reader struct {
+	MaxBulk   int64 // largest bulk string, DefaultMaxBulk if 0
+	MaxArgs   int   // most arguments (or reply array elements), DefaultMaxArgs if 0
+	MaxInline int   // longest inline command or header line, DefaultMaxInline if 0
+
+	rd    io.Reader
+	buf   []byte
+	r, w  int // unread input is buf[r:w]
+	start int // start of the current command; buf[start:w] is kept by more
+	size  int // initial buffer size
+	spans []span
+	args  [][]byte
+	err   error // sticky error from rd
+}
+
+// span locates an argument relative to Reader.start.
+type span struct{ off, n int }
+
+// NewReader returns a Reader reading from rd with its own buffer.
+func NewReader(rd io.Reader) *Reader { return newReaderSize(rd, initialBufSize) }
+
+func newReaderSize(rd io.Reader, size int) *Reader {
+	return &Reader{rd: rd, buf: make([]byte, size), size: size}
+}
+
+// Reset discards buffered input and reads from rd, keeping limits and buffers.
+func (r *Reader) Reset(rd io.Reader) {
+	r.rd, r.r, r.w, r.start, r.err = rd, 0, 0, 0, nil
+}
+
+// Buffered returns the number of bytes already read from the stream and not
+// yet consumed: 0 means the next read may block.
+func (r *Reader) Buffered() int { return r.w - r.r }
+
+func (r *Reader) maxBulk() int64 {
+	if r.MaxBulk > 0 {
+		return r.MaxBulk
+	}
+	return DefaultMaxBulk
+}
+
+func (r *Reader) maxArgs() int {
+	if r.MaxArgs > 0 {
+		return r.MaxArgs
+	}
+	return DefaultMaxArgs
+}
+
+func (r *Reader) maxInline() int {
+	if r.MaxInline > 0 {
+		return r.MaxInline
+	}
+	return DefaultMaxInline
+}
+
+// begin starts a new command or reply at r.r, reclaiming buffer space.
+func (r *Reader) begin() {
+	if r.r == r.w {
+		r.r, r.w = 0, 0
+		if len(r.buf) > shrinkAbove {
+			r.buf = make([]byte, r.size)
+		}
+	}
+	r.start = r.r
+}
+
+// more reads at least one byte into the buffer, first moving the current
+// command to the front or doubling the buffer when it is full. Positions in
+// buf change; spans, which are relative to start, do not.
+func (r *Reader) more() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.w == len(r.buf) {
+		if r.start > 0 {
+			n := copy(r.buf, r.buf[r.start:r.w])
+			r.r -= r.start
+			r.w = n
+			r.start = 0
+		} else {
+			nb := make([]byte, 2*len(r.buf))
+			copy(nb, r.buf[:r.w])
+			r.buf = nb
+		}
+	}
+	for range maxEmptyReads {
+		n, err := r.rd.Read(r.buf[r.w:])
+		r.w += n
+		if err != nil {
+			r.err = err
+		}
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r.err = io.ErrNoProgress
+	return r.err
+}
+
+// eof maps a read error in the middle of a message to io.ErrUnexpectedEOF.
+func eof(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// line returns the next line without its "\n" (a '\r' before it is left in)
+// and consumes it. The slice is valid until the next more.
+func (r *Reader) line(limit int, what string) ([]byte, error) {
+	scanned := 0
+	for {
+		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], '\n'); i >= 0 {
+			end := r.r + scanned + i
+			if end-r.r > limit { // the same verdict however the input was split
+				return nil, protoErr("too big " + what)
+			}
+			ln := r.buf[r.r:end]
+			r.r = end + 1
+			return ln, nil
+		}
+		scanned = r.w - r.r
+		if scanned > limit {
+			return nil, protoErr("too big " + what)
+		}
+		if err := r.more(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// header reads a "<prefix><integer>\r\n" line whose prefix was checked.
+func (r *Reader) header(what string) (int64, error) {
+	ln, err := r.line(r.maxInline(), what+" string")
+	if err != nil {
+		return 0, err
+	}
+	if len(ln) < 2 || ln[len(ln)-1] != '\r' {
+		return 0, protoErr("invalid " + what)
+	}
+	n, ok := parseInt(ln[1 : len(ln)-1])
+	if !ok {
+		return 0, protoErr("invalid " + what)
+	}
+	return n, nil
+}
+
+// need makes n bytes available at r.r.
+func (r *Reader) need(n int) error {
+	for r.w-r.r < n {
+		if err := r.more(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// peek returns the next byte without consuming it.
+func (r *Reader) peek() (byte, error) {
+	if err := r.need(1); err != nil {
+		return 0, err
+	}
+	return r.buf[r.r], nil
+}
+
+// ReadCommand reads one command: an array of bulk strings or an inline
+// command. Empty commands ("*0\r\n", blank lines) are skipped, so it returns
+// at least one argument. The arguments alias the Reader's buffer and are
+// valid until the next call on r (their capacity is their length, so
+// appending to one copies). At a clean end of stream it returns io.EOF, in
+// the middle of a command io.ErrUnexpectedEOF; malformed input gives an
+// error wrapping ErrProtocol.
+func (r *Reader) ReadCommand() ([][]byte, error) {
+	for {
+		r.begin()
+		c, err := r.peek()
+		if err != nil {
+			return nil, err
+		}
+		r.spans = r.spans[:0]
+		if c == '*' {
+			err = r.readArray()
+		} else {
+			err = r.readInline()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(r.spans) == 0 {
+			continue
+		}
+		r.args = r.args[:0]
+		for _, s := range r.spans {
+			p := r.start + s.off
+			r.args = append(r.args, r.buf[p:p+s.n:p+s.n])
+		}
+		return r.args, nil
+	}
+}
+
+func (r *Reader) readArray() error {
+	count, err := r.header("multibulk length")
+	if err != nil {
+		return eof(err)
+	}
+	if count > int64(r.maxArgs()) {
+		return protoErr("invalid multibulk length")
+	}
+	for range count { // count <= 0 is an empty command
+		c, err := r.peek()
+		if err != nil {
+			return eof(err)
+		}
+		if c != '$' {
+			return protoErr(fmt.Sprintf("expected '$', got '%c'", c))
+		}
+		n, err := r.header("bulk length")
+		if err != nil {
+			return eof(err)
+		}
+		if n < 0 || n > r.maxBulk() {
+			return protoErr("invalid bulk length")
+		}
+		if err := r.need(int(n) + 2); err != nil {
+			return eof(err)
+		}
+		if r.buf[r.r+int(n)] != '\r' || r.buf[r.r+int(n)+1] != '\n' {
+			return protoErr("expected CRLF after bulk string")
+		}
+		r.spans = append(r.spans, span{r.r - r.start, int(n)})
+		r.r += int(n) + 2
+	}
+	return nil
+}
+
+// readInline splits one line into arguments, Redis style: separated by
+// blanks, with "double quotes" (escapes \" \\ \n \r \t \b \a \xHH) and
+// 'single quotes' (escape \'); a closing quote must end the argument.
+// Unquoted text is taken literally. Unescaping happens in place, since the
+// output never outruns the input.
+func (r *Reader) readInline() error {
+	ln, err := r.line(r.maxInline(), "inline request")
+	if err != nil {
+		return eof(err)
+	}
+	// ln starts at r.start, so offsets in ln are span offsets; more is not
+	// called again for this command.
+	out, i := 0, 0
+	for {
+		for i < len(ln) && isBlank(ln[i]) {
+			i++
+		}
+		if i == len(ln) {
+			return nil
+		}
+		if len(r.spans) >= r.maxArgs() {
+			return protoErr("too many arguments in inline request")
+		}
+		argStart := out
+		if q := ln[i]; q == '"' || q == '\'' {
+			i++
+			for closed := false; !closed; {
+				if i == len(ln) {
+					return protoErr("unbalanced quotes in request")
+				}
+				c := ln[i]
+				switch {
+				case c == q:
+					i++
+					if i < len(ln) && !isBlank(ln[i]) {
+						return protoErr("unbalanced quotes in request")
+					}
+					closed = true
+					continue
+				case q == '"' && c == '\\' && i+1 < len(ln):
+					c, i = unescape(ln, i)
+				case q == '\'' && c == '\\' && i+1 < len(ln) && ln[i+1] == '\'':
+					c, i = '\'', i+2
+				default:
+					i++
+				}
+				ln[out] = c
+				out++
+			}
+		} else {
+			for i < len(ln) && !isBlank(ln[i]) {
+				ln[out] = ln[i]
+				out++
+				i++
+			}
+		}
+		r.spans = append(r.spans, span{argStart, out - argStart})
+	}
+}
+
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
+
+// unescape decodes the escape at ln[i] == '\\' (with i+1 < len(ln)) and
+// returns the byte and the index after the escape.
+func unescape(ln []byte, i int) (byte, int) {
+	switch c := ln[i+1]; c {
+	case 'n':
+		return '\n', i + 2
+	case 'r':
+		return '\r', i + 2
+	case 't':
+		return '\t', i + 2
+	case 'b':
+		return '\b', i + 2
+	case 'a':
+		return '\a', i + 2
+	case 'x':
+		if i+3 < len(ln) {
+			if h, ok := unhex(ln[i+2]); ok {
+				if l, ok := unhex(ln[i+3]); ok {
+					return h<<4 | l, i + 4
+				}
+			}
+		}
+		return c, i + 2
+	default:
+		return c, i + 2
+	}
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseInt parses an optionally negative decimal int64 with no other
+// characters.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0') // 19 digits cannot overflow uint64
+	}
+	switch {
+	case !neg && u <= 1<<63-1:
+		return int64(u), true
+	case neg && u <= 1<<63:
+		return -int64(u), true
+	}
+	return 0, false
+}

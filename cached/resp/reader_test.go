@@ -1,0 +1,235 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/require"
+)
+
+// readAll reads commands until an error and returns them (copied) with it.
+func readAll(r *Reader) ([][]string, error) {
+	var out [][]string
+	for {
+		args, err := r.ReadCommand()
+		if err != nil {
+			return out, err
+		}
+		cmd := make([]string, len(args))
+		for i, a := range args {
+			cmd[i] = string(a)
+		}
+		out = append(out, cmd)
+	}
+}
+
+func TestReadCommand(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    [][]string
+		wantErr string // substring of ProtocolError.Msg, or "EOF"/"unexpected EOF"
+	}{
+		{"array", "*1\r\n$4\r\nPING\r\n", [][]string{{"PING"}}, "EOF"},
+		{"set", "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n", [][]string{{"SET", "key", "value"}}, "EOF"},
+		{"pipelined", "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", [][]string{{"PING"}, {"GET", "k"}}, "EOF"},
+		{"binary bulk", "*2\r\n$3\r\nGET\r\n$4\r\na\r\nb\r\n", [][]string{{"GET", "a\r\nb"}}, "EOF"},
+		{"empty bulk", "*2\r\n$3\r\nGET\r\n$0\r\n\r\n", [][]string{{"GET", ""}}, "EOF"},
+		{"empty array skipped", "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", [][]string{{"PING"}}, "EOF"},
+		{"inline", "PING\r\n", [][]string{{"PING"}}, "EOF"},
+		{"inline bare newline", "SET a b\n", [][]string{{"SET", "a", "b"}}, "EOF"},
+		{"inline blanks", "  SET\t a   b  \r\n", [][]string{{"SET", "a", "b"}}, "EOF"},
+		{"inline empty lines skipped", "\r\n\n   \r\nPING\r\n", [][]string{{"PING"}}, "EOF"},
+		{"inline double quotes", `SET "a b" "x\"y\\z\n\x41\x4g"` + "\r\n", [][]string{{"SET", "a b", "x\"y\\z\nAx4g"}}, "EOF"},
+		{"inline single quotes", `SET 'it\'s' 'a\nb'` + "\r\n", [][]string{{"SET", "it's", `a\nb`}}, "EOF"},
+		{"inline empty quoted", `SET "" ''` + "\n", [][]string{{"SET", "", ""}}, "EOF"},
+		{"inline literal quote inside word", `SET a"b c` + "\n", [][]string{{"SET", `a"b`, "c"}}, "EOF"},
+		{"inline then array", "PING\r\n*1\r\n$4\r\nPING\r\n", [][]string{{"PING"}, {"PING"}}, "EOF"},
+		{"unbalanced quotes", "SET \"a\r\n", nil, "unbalanced quotes"},
+		{"text after closing quote", "SET \"a\"b\r\n", nil, "unbalanced quotes"},
+		{"expected dollar", "*1\r\nx4\r\nPING\r\n", nil, "expected '$', got 'x'"},
+		{"bad multibulk length", "*x\r\n", nil, "invalid multibulk length"},
+		{"multibulk too long", "*1048577\r\n", nil, "invalid multibulk length"},
+		{"multibulk missing CR", "*1\n$4\r\nPING\r\n", nil, "invalid multibulk length"},
+		{"bad bulk length", "*1\r\n$x\r\n", nil, "invalid bulk length"},
+		{"negative bulk length", "*1\r\n$-1\r\n", nil, "invalid bulk length"},
+		{"bulk too long", "*1\r\n$536870913\r\n", nil, "invalid bulk length"},
+		{"bulk without CRLF", "*1\r\n$4\r\nPINGxx", nil, "expected CRLF"},
+		{"truncated array", "*2\r\n$3\r\nGET\r\n", nil, "unexpected EOF"},
+		{"truncated bulk", "*1\r\n$4\r\nPI", nil, "unexpected EOF"},
+		{"truncated header", "*1\r\n$4", nil, "unexpected EOF"},
+		{"truncated inline", "PING", nil, "unexpected EOF"},
+		{"empty input", "", nil, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, chunked := range []bool{false, true} {
+				var src io.Reader = strings.NewReader(tt.in)
+				if chunked {
+					src = iotest.OneByteReader(src)
+				}
+				got, err := readAll(newReaderSize(src, 8))
+				require.Equal(t, tt.want, got)
+				checkErr(t, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func checkErr(t *testing.T, err error, want string) {
+	t.Helper()
+	switch want {
+	case "EOF":
+		require.ErrorIs(t, err, io.EOF)
+	case "unexpected EOF":
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	default:
+		require.ErrorIs(t, err, ErrProtocol)
+		var pe *ProtocolError
+		require.True(t, errors.As(err, &pe))
+		require.True(t, strings.HasPrefix(pe.Msg, "Protocol error: "), pe.Msg)
+		require.Contains(t, pe.Msg, want)
+	}
+}
+
+func TestReadCommandLimits(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(r *Reader)
+		in      string
+		wantErr string
+	}{
+		{"max args", func(r *Reader) { r.MaxArgs = 2 }, "*3\r\n", "invalid multibulk length"},
+		{"max args ok", func(r *Reader) { r.MaxArgs = 3 }, "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", "EOF"},
+		{"max bulk", func(r *Reader) { r.MaxBulk = 3 }, "*1\r\n$4\r\nPING\r\n", "invalid bulk length"},
+		{"max inline", func(r *Reader) { r.MaxInline = 10 }, strings.Repeat("a", 100) + "\r\n", "too big inline request"},
+		{"max inline args", func(r *Reader) { r.MaxArgs = 2 }, "a b c\r\n", "too many arguments"},
+		{"long header", func(r *Reader) { r.MaxInline = 10 }, "*" + strings.Repeat("1", 100), "too big multibulk length"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(tt.in))
+			tt.setup(r)
+			_, err := readAll(r)
+			checkErr(t, err, tt.wantErr)
+		})
+	}
+}
+
+// TestNoAllocationOnDeclaredSize declares huge arrays and bulks and sends
+// little: the buffer must grow with the data received, not the declaration.
+func TestNoAllocationOnDeclaredSize(t *testing.T) {
+	for _, in := range []string{
+		"*1\r\n$536870912\r\n" + strings.Repeat("x", 100000),
+		"*1048576\r\n" + strings.Repeat("$1\r\nx\r\n", 10000),
+	} {
+		r := NewReader(strings.NewReader(in))
+		_, err := r.ReadCommand()
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		require.LessOrEqual(t, cap(r.buf), 2*len(in)+initialBufSize)
+		require.LessOrEqual(t, cap(r.spans), 2*len(in)/7+16)
+	}
+}
+
+func TestArgsAliasAndCapacity(t *testing.T) {
+	r := NewReader(strings.NewReader("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n"))
+	args, err := r.ReadCommand()
+	require.NoError(t, err)
+	require.Equal(t, 3, cap(args[0]), "appending to an arg must not overwrite the next one")
+	_ = append(args[0], 'X')
+	require.Equal(t, "k", string(args[1]))
+	require.Equal(t, r.Buffered(), len("*1\r\n$4\r\nPING\r\n"))
+}
+
+// TestLargeBulkGrowsAndShrinks reads a bulk far larger than the buffer, and
+// then a small command, after which the big buffer is released.
+func TestLargeBulkGrowsAndShrinks(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), 3<<20)
+	var in bytes.Buffer
+	w := NewWriter(&in)
+	w.Command([]byte("SET"), []byte("k"), big)
+	w.CommandString("PING")
+	w.CommandString("PING")
+	require.NoError(t, w.Flush())
+	r := NewReader(iotest.HalfReader(&in))
+	args, err := r.ReadCommand()
+	require.NoError(t, err)
+	require.Equal(t, big, args[2])
+	_, err = r.ReadCommand()
+	require.NoError(t, err)
+	_, err = r.ReadCommand()
+	require.NoError(t, err)
+	_, err = r.ReadCommand()
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, initialBufSize, len(r.buf), "idle reader drops its big buffer")
+}
+
+func TestReadCommandAllocs(t *testing.T) {
+	src := &loopReader{data: pipeline(100)}
+	r := NewReader(src)
+	_, err := r.ReadCommand() // warm up args and spans
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := r.ReadCommand(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+func TestZeroReads(t *testing.T) {
+	r := NewReader(zeroReader{})
+	_, err := r.ReadCommand()
+	require.ErrorIs(t, err, io.ErrNoProgress)
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// loopReader returns data over and over.
+type loopReader struct {
+	data []byte
+	off  int
+}
+
+func (l *loopReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], l.data[l.off:])
+		n += c
+		l.off = (l.off + c) % len(l.data)
+	}
+	return n, nil
+}
+
+// pipeline returns n "SET key:000123 <100 bytes>" commands.
+func pipeline(n int) []byte {
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	val := bytes.Repeat([]byte("x"), 100)
+	for range n {
+		w.Command([]byte("SET"), []byte("key:000123"), val)
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// BenchmarkReadCommand reads pipelined "SET key:000123 <100 bytes>"
+// commands; one op is one command.
+func BenchmarkReadCommand(b *testing.B) {
+	data := pipeline(1000)
+	r := NewReader(&loopReader{data: data})
+	b.SetBytes(int64(len(data) / 1000))
+	b.ReportAllocs()
+	for b.Loop() {
+		args, err := r.ReadCommand()
+		if err != nil || len(args) != 3 {
+			b.Fatal(err)
+		}
+	}
+}

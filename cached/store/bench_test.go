@@ -1,0 +1,83 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+const benchKeys = 100000
+
+func benchStore(b *testing.B, cfg Config) (*Store, []string) {
+	s := newStore(b, cfg)
+	keys := make([]string, benchKeys)
+	val := make([]byte, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key:%06d", i)
+		if _, err := s.Set(keys[i], val, SetOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, keys
+}
+
+// BenchmarkGet reads 100-byte values of 100k keys from parallel goroutines,
+// with uniform and Zipf (s=1.1) key popularity.
+func BenchmarkGet(b *testing.B) {
+	zipf := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.1, 1, benchKeys-1)
+	order := map[string][]int{"uniform": make([]int, 1<<20), "zipf": make([]int, 1<<20)}
+	for i := range 1 << 20 {
+		order["uniform"][i] = (i * 7919) % benchKeys
+		order["zipf"][i] = int(zipf.Uint64())
+	}
+	for _, dist := range []string{"uniform", "zipf"} {
+		for _, policy := range []Policy{PolicyLRU, PolicyLFU} {
+			b.Run(dist+"/"+policy.String(), func(b *testing.B) {
+				s, keys := benchStore(b, Config{Policy: policy})
+				idx := order[dist]
+				var gid atomic.Uint64
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					i := int(gid.Add(1) * 104729)
+					for pb.Next() {
+						if _, ok := s.Get(keys[idx[i&(1<<20-1)]]); !ok {
+							b.Fatal("missing")
+						}
+						i++
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkSet overwrites 100-byte values of 100k keys from parallel
+// goroutines, with and without a memory limit that forces eviction.
+func BenchmarkSet(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"unlimited", Config{}},
+		{"lru-evicting", Config{MaxBytes: benchKeys / 2 * (100 + 10 + ItemOverhead)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, keys := benchStore(b, bc.cfg)
+			val := make([]byte, 100)
+			var gid atomic.Uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(gid.Add(1) * 7919)
+				for pb.Next() {
+					if _, err := s.Set(keys[i%benchKeys], val, SetOptions{}); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,70 @@
+// Package store is cached's in-memory key-value store: a sharded hash map of
+// immutable byte values with per-key versions, TTLs, a memory limit and an
+// eviction policy.
+//
+// # Concurrency
+//
+// A [Store] is safe for concurrent use. Keys are spread over Config.Shards
+// shards by a 64-bit hash of the key (see hash.go); each shard has its own
+// mutex, map, eviction structure and counters, so there is no global lock on
+// the hot path. An operation on one key locks exactly one shard; multi-key
+// operations ([Store.MGet], [Store.Delete], [Store.Exists]) lock the shards of
+// their keys one at a time and are therefore not atomic across keys.
+//
+// # Values
+//
+// Stored values are immutable. [Store.Set] copies the caller's value (the
+// caller may reuse its buffer); every Value returned in an [Item] shares the
+// stored bytes and must not be modified. A write never changes bytes that a
+// reader may hold: Set and IncrBy install a new slice, and Append either
+// installs a new slice or writes only past the end of the old value, into
+// spare capacity no returned slice can reach (returned slices have cap ==
+// len). This lets the server write values to sockets without copying.
+//
+// # Versions
+//
+// Every successful write of a value (Set, IncrBy, Append) gives the key a new
+// version from its shard's counter, which starts at 1 and only grows, also
+// across Delete and FlushAll. A key's versions therefore strictly increase
+// and a version is never reused for the same key, even after it is deleted
+// and created again, so [SetOptions.IfVersion] is ABA-safe. Metadata changes
+// (Expire, Persist) and reads do not change the version.
+//
+// # Memory limit
+//
+// With Config.MaxBytes > 0 every item is charged
+// len(key) + len(value) + [ItemOverhead] bytes against one global counter.
+// A write that grows usage first reserves its growth on that counter with a
+// compare-and-swap that fails if the total would exceed MaxBytes, evicting
+// (own shard first, then other shards, never the key being written) until it
+// fits. The charged total therefore never exceeds MaxBytes, even under a
+// concurrent write flood: the bound is MaxBytes itself, with no per-shard
+// slack, and [Stats].Bytes reports that counter. Memory actually held can be
+// higher by replaced values that readers still reference and by Go's heap
+// overhead; ItemOverhead is calibrated by TestItemOverhead. An item larger
+// than MaxBytes always fails with [ErrOutOfMemory]. Append over-allocates by
+// up to 25% to amortise repeated appends; that slack is not charged.
+//
+// # Eviction
+//
+// PolicyLRU keeps an intrusive doubly linked list per shard and evicts its
+// tail. A read moves an entry to the front unless it is already among the
+// most recent quarter of the shard's entries (tracked with a move counter),
+// which saves the list writes for hot keys: eviction is exact LRU over the
+// older three quarters of each shard, and approximate LRU globally. PolicyLFU approximates least-frequently-used the way Redis does,
+// in this package's own design: each entry has an 8-bit logarithmic access
+// counter that starts at 5 and is incremented with probability
+// 1/((c-5)*10+1), so it saturates only after about a million accesses; it
+// decays by one per minute without access, using a coarse clock refreshed
+// every 100 ms. Eviction samples 5 random entries of the shard and evicts the
+// one with the lowest decayed counter. PolicyNoEviction makes writes that
+// need memory fail with [ErrOutOfMemory].
+//
+// # Expiry
+//
+// Expired keys are removed lazily, by any operation that finds them, and
+// actively: a goroutine owned by the Store (stopped by [Store.Close]) walks
+// each shard's set of keys with a TTL every 100 ms, 20 at a time, and keeps
+// going in a shard while more than a quarter of a batch had expired, within a
+// 25 ms budget per round. Expiry times come from Config.Clock.
+package store

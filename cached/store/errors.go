@@ -1,0 +1,24 @@
+package store
+
+import "errors"
+
+// Errors returned by Store methods. Test for them with errors.Is.
+var (
+	// ErrNotStored means a conditional Set did not apply: OnlyIfAbsent and the
+	// key exists, OnlyIfPresent and it does not, or IfVersion does not match.
+	ErrNotStored = errors.New("store: not stored")
+	// ErrTooLarge means len(key)+len(value) would exceed Config.MaxItemBytes.
+	ErrTooLarge = errors.New("store: item too large")
+	// ErrOutOfMemory means the write needs memory the limit does not allow
+	// and eviction is disabled or cannot free enough.
+	ErrOutOfMemory = errors.New("store: out of memory")
+	// ErrNotInteger means IncrBy found a value that is not a base-10 int64.
+	ErrNotInteger = errors.New("store: value is not an integer or out of range")
+	// ErrOverflow means IncrBy would overflow int64.
+	ErrOverflow = errors.New("store: increment or decrement would overflow")
+	// ErrBadOptions means SetOptions are contradictory or out of range
+	// (OnlyIfAbsent with OnlyIfPresent, KeepTTL with TTL, negative TTL).
+	ErrBadOptions = errors.New("store: invalid set options")
+	// ErrInvalidConfig wraps every error returned by Config.Validate.
+	ErrInvalidConfig = errors.New("store: invalid config")
+)

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeClock is a settable clock for TTL tests.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newStore returns a store closed by t.Cleanup.
+func newStore(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func seedFor(t testing.TB) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed=%d", seed)
+	return seed
+}
+
+// checkInvariants verifies every shard's internal structures agree.
+func checkInvariants(t *testing.T, s *Store) {
+	t.Helper()
+	var total int64
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		var bytes int64
+		for k, e := range sh.m {
+			require.Equal(t, k, e.key)
+			bytes += e.size()
+			if e.expires != 0 {
+				require.GreaterOrEqual(t, e.ttlIdx, int32(0))
+				require.Same(t, e, sh.ttl[e.ttlIdx])
+			} else {
+				require.Equal(t, int32(-1), e.ttlIdx)
+			}
+			if s.policy == PolicyLFU {
+				require.Same(t, e, sh.all[e.allIdx])
+			}
+		}
+		require.Equal(t, bytes, sh.bytes, "shard %d bytes", i)
+		switch s.policy {
+		case PolicyLRU:
+			n := 0
+			for e := sh.lru.next; e != &sh.lru; e = e.next {
+				require.Same(t, e, e.next.prev)
+				require.Same(t, e, sh.m[e.key])
+				n++
+			}
+			require.Equal(t, len(sh.m), n)
+		case PolicyLFU:
+			require.Len(t, sh.all, len(sh.m))
+		}
+		total += sh.bytes
+		sh.mu.Unlock()
+	}
+	if s.max > 0 {
+		require.Equal(t, total, s.used.Load())
+		require.LessOrEqual(t, total, s.max)
+	}
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }

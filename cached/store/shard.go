@@ -1,0 +1,285 @@
+package store
+
+import (
+	"math/rand/v2"
+	"sync"
+)
+
+// entry is one item. All fields are guarded by the owning shard's mutex,
+// except that the bytes value[:len(value)] are immutable once published.
+type entry struct {
+	key     string
+	value   []byte // cap may exceed len after Append; see the package doc
+	version uint64
+	expires int64 // Unix nanoseconds; 0 means no expiry
+
+	prev, next *entry // LRU list links (PolicyLRU only)
+
+	allIdx int32  // index in shard.all (PolicyLFU only)
+	ttlIdx int32  // index in shard.ttl, or -1
+	freq   uint8  // LFU logarithmic access counter
+	period uint32 // LFU decay period of the last access
+	stamp  uint32 // LRU: shard.pushes when e was last moved to the front
+}
+
+func (e *entry) size() int64 { return int64(len(e.key)+len(e.value)) + ItemOverhead }
+
+func (e *entry) item() Item {
+	it := Item{Value: e.value[:len(e.value):len(e.value)], Version: e.version}
+	if e.expires != 0 {
+		it.ExpiresAt = unixNano(e.expires)
+	}
+	return it
+}
+
+// shard is one lock domain of the store.
+type shard struct {
+	mu sync.Mutex // protects every field below and the entries they reach
+
+	m   map[string]*entry
+	lru entry    // list sentinel: lru.next is the most, lru.prev the least recently used
+	all []*entry // every entry, for LFU sampling
+	ttl []*entry // entries with an expiry, for active expiry
+	cur int      // active expiry cursor into ttl
+
+	pushes  uint32 // LRU: moves to the front so far (wraps)
+	bytes   int64  // charged bytes of the entries in m
+	version uint64 // last version handed out
+
+	hits, misses, evictions, expirations, sets, deletes int64
+
+	_ [64]byte // keep neighbouring shards' mutexes off this cache line
+}
+
+func (sh *shard) init() {
+	sh.m = make(map[string]*entry)
+	sh.lru.next, sh.lru.prev = &sh.lru, &sh.lru
+	sh.all, sh.ttl, sh.cur = nil, nil, 0
+	sh.bytes = 0
+}
+
+// lookup returns the live entry for key, removing it if it has expired.
+func (s *Store) lookup(sh *shard, key string) *entry {
+	e := sh.m[key]
+	if e != nil && e.expires != 0 && e.expires <= s.nowNano() {
+		s.remove(sh, e)
+		sh.expirations++
+		return nil
+	}
+	return e
+}
+
+// touch records an access for the eviction policy.
+func (s *Store) touch(sh *shard, e *entry) {
+	switch s.policy {
+	case PolicyLRU:
+		// At most pushes-stamp entries were moved in front of e since its
+		// own move, so it is still in the most recent quarter of the list:
+		// leave it there. This saves the list writes (cache misses) for
+		// hot keys while evicting exactly as an LRU for the older 3/4.
+		if sh.pushes-e.stamp >= uint32(len(sh.m)/4)+1 {
+			e.prev.next, e.next.prev = e.next, e.prev
+			s.pushFront(sh, e)
+		}
+	case PolicyLFU:
+		lfuTouch(e, s.period.Load())
+	}
+}
+
+func (s *Store) pushFront(sh *shard, e *entry) {
+	sh.pushes++
+	e.stamp = sh.pushes
+	e.prev, e.next = &sh.lru, sh.lru.next
+	sh.lru.next.prev = e
+	sh.lru.next = e
+}
+
+// insert links a new entry into sh; its size is already reserved.
+func (s *Store) insert(sh *shard, e *entry) {
+	sh.m[e.key] = e
+	e.ttlIdx = -1
+	switch s.policy {
+	case PolicyLRU:
+		s.pushFront(sh, e)
+	case PolicyLFU:
+		e.freq, e.period = lfuInitial, s.period.Load()
+		e.allIdx = int32(len(sh.all))
+		sh.all = append(sh.all, e)
+	}
+	sh.bytes += e.size()
+}
+
+// remove unlinks e from sh and releases its charge.
+func (s *Store) remove(sh *shard, e *entry) {
+	delete(sh.m, e.key)
+	switch s.policy {
+	case PolicyLRU:
+		e.prev.next, e.next.prev = e.next, e.prev
+		e.prev, e.next = nil, nil
+	case PolicyLFU:
+		last := sh.all[len(sh.all)-1]
+		sh.all[e.allIdx] = last
+		last.allIdx = e.allIdx
+		sh.all[len(sh.all)-1] = nil
+		sh.all = sh.all[:len(sh.all)-1]
+	}
+	s.setExpiry(sh, e, 0)
+	sz := e.size()
+	sh.bytes -= sz
+	if s.max > 0 {
+		s.used.Add(-sz)
+	}
+}
+
+// setExpiry sets e.expires and keeps sh.ttl in step.
+func (s *Store) setExpiry(sh *shard, e *entry, expires int64) {
+	switch {
+	case expires != 0 && e.ttlIdx < 0:
+		e.ttlIdx = int32(len(sh.ttl))
+		sh.ttl = append(sh.ttl, e)
+	case expires == 0 && e.ttlIdx >= 0:
+		last := sh.ttl[len(sh.ttl)-1]
+		sh.ttl[e.ttlIdx] = last
+		last.ttlIdx = e.ttlIdx
+		sh.ttl[len(sh.ttl)-1] = nil
+		sh.ttl = sh.ttl[:len(sh.ttl)-1]
+		e.ttlIdx = -1
+	}
+	e.expires = expires
+}
+
+// victim picks the entry to evict from sh, never keep; nil if none.
+func (s *Store) victim(sh *shard, keep *entry) *entry {
+	switch s.policy {
+	case PolicyLRU:
+		for e := sh.lru.prev; e != &sh.lru; e = e.prev {
+			if e != keep {
+				return e
+			}
+		}
+	case PolicyLFU:
+		n := len(sh.all)
+		if n == 0 || n == 1 && sh.all[0] == keep {
+			return nil
+		}
+		now := s.period.Load()
+		var best *entry
+		var bestFreq uint8
+		for range lfuSamples {
+			e := sh.all[rand.IntN(n)]
+			if e == keep {
+				continue
+			}
+			if f := lfuDecayed(e, now); best == nil || f < bestFreq || f == bestFreq && e.period < best.period {
+				best, bestFreq = e, f
+			}
+		}
+		if best == nil { // every sample hit keep
+			for _, e := range sh.all {
+				if e != keep {
+					return e
+				}
+			}
+		}
+		return best
+	}
+	return nil
+}
+
+// evictOne evicts one entry of sh other than keep and reports whether it did.
+func (s *Store) evictOne(sh *shard, keep *entry) bool {
+	e := s.victim(sh, keep)
+	if e == nil {
+		return false
+	}
+	s.remove(sh, e)
+	sh.evictions++
+	return true
+}
+
+// needEviction is put's signal that its shard has nothing left to evict:
+// the caller must unlock, call evictElsewhere and retry.
+type needEviction struct{ need int64 }
+
+func (needEviction) Error() string { return "store: evict in other shards" }
+
+// reserve charges delta > 0 bytes against the global limit, evicting from sh
+// (never keep) while it does not fit.
+func (s *Store) reserve(sh *shard, delta int64, keep *entry) error {
+	if s.max == 0 {
+		return nil
+	}
+	if delta > s.max {
+		return ErrOutOfMemory
+	}
+	for {
+		u := s.used.Load()
+		if u+delta <= s.max {
+			if s.used.CompareAndSwap(u, u+delta) {
+				return nil
+			}
+			continue
+		}
+		if s.policy == PolicyNoEviction {
+			return ErrOutOfMemory
+		}
+		if !s.evictOne(sh, keep) {
+			return needEviction{need: delta}
+		}
+	}
+}
+
+// evictElsewhere evicts from shards other than own, each locked on its own
+// (never while holding own's lock, so there is no lock order), until need
+// more bytes fit. It reports whether it fits or anything was evicted.
+func (s *Store) evictElsewhere(own *shard, need int64) bool {
+	start := int(s.cursor.Add(1))
+	evicted := false
+	for i := range s.shards {
+		sh := &s.shards[(start+i)&int(s.mask)]
+		if sh == own {
+			continue
+		}
+		sh.mu.Lock()
+		for s.used.Load()+need > s.max && s.evictOne(sh, nil) {
+			evicted = true
+		}
+		fits := s.used.Load()+need <= s.max
+		sh.mu.Unlock()
+		if fits {
+			return true
+		}
+	}
+	return evicted
+}
+
+// put stores value under key in sh, replacing old (the live entry for key,
+// or nil), and returns the new version. The caller holds sh.mu.
+func (s *Store) put(sh *shard, key string, old *entry, value []byte, expires int64) (uint64, error) {
+	size := int64(len(key)+len(value)) + ItemOverhead
+	delta := size
+	if old != nil {
+		delta -= old.size()
+	}
+	if delta > 0 {
+		if err := s.reserve(sh, delta, old); err != nil {
+			return 0, err
+		}
+	} else if s.max > 0 {
+		s.used.Add(delta)
+	}
+	sh.version++
+	e := old
+	if e == nil {
+		e = &entry{key: key, value: value}
+		s.insert(sh, e)
+	} else {
+		e.value = value
+		sh.bytes += delta
+		s.touch(sh, e)
+	}
+	e.version = sh.version
+	s.setExpiry(sh, e, expires)
+	sh.sets++
+	return e.version, nil
+}
