@@ -495,3 +495,40 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
 }
+
+func TestExtraPorts(t *testing.T) {
+	p, err := ExtraPort(7000, "cached", 2, 0)
+	require.NoError(t, err)
+	require.Equal(t, 7221, p, "cached is slot 2: 7000 + 200 + 20 + 1")
+	_, err = ExtraPort(7000, "cached", 11, 0)
+	require.Error(t, err)
+	_, err = ExtraPort(7000, "cached", 1, 3)
+	require.Error(t, err)
+	// Extra ports never collide with node, proxy or control ports of any block.
+	used := map[int]string{}
+	for _, svc := range portOrder {
+		for i := 1; i <= 5; i++ {
+			g, a, err := NodePorts(7000, svc, i)
+			require.NoError(t, err)
+			ports := []int{g, a}
+			for k := 0; k < 3; k++ {
+				e, err := ExtraPort(7000, svc, i, k)
+				require.NoError(t, err)
+				ports = append(ports, e)
+			}
+			for _, port := range ports {
+				require.Empty(t, used[port], "port %d used twice", port)
+				used[port] = svc
+			}
+			for j := 1; j <= 5; j++ {
+				if j != i {
+					pp, err := ProxyPort(7000, svc, i, j)
+					require.NoError(t, err)
+					require.Empty(t, used[pp], "proxy port %d collides", pp)
+					used[pp] = svc
+				}
+			}
+		}
+	}
+	require.Empty(t, used[7099], "control port is free")
+}

@@ -33,6 +33,9 @@ type NodeStatus struct {
 	PID       int    `json:"pid"` // 0 when stopped
 	GRPCAddr  string `json:"grpc_addr"`
 	AdminAddr string `json:"admin_addr"`
+	// Ports holds the addresses of the node's extra ports by name (cached's
+	// "resp").
+	Ports map[string]string `json:"ports,omitempty"`
 	// Role is the node's answer to its service's role probe ("leader",
 	// "follower", "candidate", ...), "" when unknown or not applicable.
 	Role string `json:"role"`
@@ -75,7 +78,7 @@ func probeAll(ctx context.Context, s State) ([]NodeStatus, error) {
 func probeNode(ctx context.Context, n NodeState, paused bool) NodeStatus {
 	st := NodeStatus{
 		Name: n.Name, Service: n.Service, PID: n.PID,
-		GRPCAddr: n.GRPCAddr, AdminAddr: n.AdminAddr,
+		GRPCAddr: n.GRPCAddr, AdminAddr: n.AdminAddr, Ports: n.Ports,
 		Health: HealthUnreachable,
 	}
 	st.Alive = processAlive(n.PID, n.StartTicks)

@@ -32,6 +32,7 @@ const MaxProxiedNodes = 5
 //
 //	node i (1-based) gRPC      B + 100*s + 2*(i-1)
 //	node i admin HTTP          B + 100*s + 2*(i-1) + 1
+//	node i extra port k        B + 100*s + 20 + 10*k + (i-1)        (k < 3, i ≤ 10; e.g. cached's RESP)
 //	fault proxy of link i→j    B + 100*s + 50 + 10*(i-1) + (j-1)   (i, j ≤ 5, i ≠ j)
 //	proxyd control HTTP API    B + 99                              (in raftkv's block)
 //
@@ -59,9 +60,13 @@ type Service struct {
 	// Replicated says the nodes elect one leader; WaitReady then waits until all
 	// live nodes agree on exactly one.
 	Replicated bool
+	// ExtraPorts names the ports a node listens on besides gRPC and admin HTTP
+	// (e.g. "resp"); Layout gives each one an address in NodeSpec.Ports.
+	ExtraPorts []string
 	// Args returns the command line (after the binary) that runs node, one of
-	// group, the nodes of this service in the cluster.
-	Args func(node NodeSpec, group []NodeSpec) []string
+	// group, the nodes of this service; all is every node of the cluster (for
+	// services that use another, e.g. cached registering in raftkv).
+	Args func(node NodeSpec, group, all []NodeSpec) []string
 	// Role asks a node over conn for its role and the leader it knows of. Nil for
 	// services without roles.
 	Role func(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error)
@@ -82,6 +87,8 @@ type NodeSpec struct {
 	GRPCAddr  string
 	AdminAddr string
 	DataDir   string
+	// Ports holds the addresses of the service's ExtraPorts, by name.
+	Ports map[string]string
 }
 
 // RoleInfo is a node's answer to a role probe.
@@ -116,8 +123,8 @@ var services = []Service{
 
 // raftArgs builds the command line shared by the Raft-replicated daemons:
 // `cairn <sub> --id … --grpc-addr … --admin-addr … --data-dir … --peers id=addr,…`.
-func raftArgs(sub string) func(NodeSpec, []NodeSpec) []string {
-	return func(n NodeSpec, group []NodeSpec) []string {
+func raftArgs(sub string) func(NodeSpec, []NodeSpec, []NodeSpec) []string {
+	return func(n NodeSpec, group, _ []NodeSpec) []string {
 		peers := make([]string, len(group))
 		for i, p := range group {
 			peers[i] = p.Name + "=" + p.GRPCAddr
@@ -197,6 +204,19 @@ func NodePorts(basePort int, service string, index int) (grpcPort, adminPort int
 		return 0, 0, fmt.Errorf("cluster: base port %d puts %s-%d on port %d, outside 1..65535", basePort, service, index, adminPort)
 	}
 	return grpcPort, adminPort, nil
+}
+
+// ExtraPort returns the port of extra port k (0-based, k < 3) of node index
+// (1-based, ≤ 10) of service: base + 100*slot + 20 + 10*k + (index-1).
+func ExtraPort(basePort int, service string, index, k int) (int, error) {
+	slot, err := serviceSlot(service)
+	if err != nil {
+		return 0, err
+	}
+	if k < 0 || k > 2 || index < 1 || index > 10 {
+		return 0, fmt.Errorf("cluster: %s-%d: extra port %d needs node index 1..10 and at most 3 extra ports", service, index, k)
+	}
+	return basePort + 100*slot + 20 + 10*k + (index - 1), nil
 }
 
 // serviceSlot returns the index of service in portOrder.
@@ -323,7 +343,15 @@ func Layout(opts Options) ([]NodeState, error) {
 		return nil, fmt.Errorf("cluster: --nodes %d out of range 1..%d", opts.Nodes, MaxNodes)
 	}
 	seen := map[string]bool{}
-	var out []NodeState
+	type groupOf struct {
+		svc   Service
+		nodes []NodeSpec
+	}
+	var (
+		out    []NodeState
+		groups []groupOf
+		all    []NodeSpec
+	)
 	for _, name := range names {
 		svc, ok := LookupService(name)
 		if !ok {
@@ -342,6 +370,9 @@ func Layout(opts Options) ([]NodeState, error) {
 		if count == 0 {
 			count = svc.DefaultNodes
 		}
+		if len(svc.ExtraPorts) > 0 && count > 10 {
+			return nil, fmt.Errorf("cluster: %s runs at most 10 nodes (it listens on extra ports)", name)
+		}
 		group := make([]NodeSpec, count)
 		for i := range group {
 			g, a, err := NodePorts(base, name, i+1)
@@ -357,14 +388,29 @@ func Layout(opts Options) ([]NodeState, error) {
 				AdminAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(a)),
 				DataDir:   filepath.Join(opts.Dir, "data", nodeName),
 			}
+			for k, port := range svc.ExtraPorts {
+				p, err := ExtraPort(base, name, i+1, k)
+				if err != nil {
+					return nil, err
+				}
+				if group[i].Ports == nil {
+					group[i].Ports = map[string]string{}
+				}
+				group[i].Ports[port] = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+			}
 		}
-		for _, n := range group {
-			args := append(svc.Args(n, group), opts.ExtraArgs[name]...)
+		groups = append(groups, groupOf{svc: svc, nodes: group})
+		all = append(all, group...)
+	}
+	for _, g := range groups {
+		for _, n := range g.nodes {
+			args := append(g.svc.Args(n, g.nodes, all), opts.ExtraArgs[g.svc.Name]...)
 			out = append(out, NodeState{
 				Name:      n.Name,
-				Service:   name,
+				Service:   g.svc.Name,
 				GRPCAddr:  n.GRPCAddr,
 				AdminAddr: n.AdminAddr,
+				Ports:     n.Ports,
 				DataDir:   n.DataDir,
 				LogFile:   filepath.Join(opts.Dir, "logs", n.Name+".log"),
 				Binary:    opts.Binary,

@@ -77,8 +77,11 @@ type NodeState struct {
 	PID       int    `json:"pid"`
 	GRPCAddr  string `json:"grpc_addr"`
 	AdminAddr string `json:"admin_addr"`
-	DataDir   string `json:"data_dir"`
-	LogFile   string `json:"log_file"`
+	// Ports holds the addresses of the service's extra ports by name (cached's
+	// "resp").
+	Ports   map[string]string `json:"ports,omitempty"`
+	DataDir string            `json:"data_dir"`
+	LogFile string            `json:"log_file"`
 	// Binary is the executable the node runs (the cairn binary).
 	Binary string `json:"binary,omitempty"`
 	// Args are the arguments the node was started with (after the binary).
