@@ -3,34 +3,20 @@ package client
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
-	"math/rand/v2"
-	"net"
-	"strings"
-	"sync"
+	"errors"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/resolver"
-	"google.golang.org/grpc/resolver/manual"
-	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/clusterconn"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
 // Defaults for Config fields left zero.
 const (
-	DefaultDialTimeout    = 5 * time.Second
-	DefaultRequestTimeout = 10 * time.Second
+	DefaultDialTimeout    = clusterconn.DefaultDialTimeout
+	DefaultRequestTimeout = clusterconn.DefaultRequestTimeout
 )
-
-// resolverScheme is the scheme of the per-client manual resolver, registered on
-// the connection only (grpc.WithResolvers), never globally.
-const resolverScheme = "cairn-lockd"
 
 // Config configures a Client.
 type Config struct {
@@ -46,135 +32,45 @@ type Config struct {
 	TLS *tls.Config
 }
 
-func (cfg *Config) withDefaults() (Config, error) {
-	out := *cfg
-	if out.DialTimeout == 0 {
-		out.DialTimeout = DefaultDialTimeout
-	}
-	if out.RequestTimeout == 0 {
-		out.RequestTimeout = DefaultRequestTimeout
-	}
-	if out.DialTimeout < 0 {
-		return out, fmt.Errorf("lockd client: Config.DialTimeout must not be negative, got %v", out.DialTimeout)
-	}
-	if out.RequestTimeout < 0 {
-		return out, fmt.Errorf("lockd client: Config.RequestTimeout must not be negative, got %v", out.RequestTimeout)
-	}
-	out.Endpoints = nil
-	for _, ep := range cfg.Endpoints {
-		ep = strings.TrimSpace(ep)
-		if ep == "" {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(ep); err != nil {
-			return out, fmt.Errorf("lockd client: Config.Endpoints: %q is not host:port: %w", ep, err)
-		}
-		out.Endpoints = append(out.Endpoints, ep)
-	}
-	if len(out.Endpoints) == 0 {
-		return out, ErrNoEndpoints
-	}
-	return out, nil
-}
-
 // Client talks to a lockd cluster. It is safe for concurrent use; see the package
 // documentation for how calls are routed and retried.
 type Client struct {
-	cfg  Config
-	conn *grpc.ClientConn
+	// conn is the connection to every endpoint; it owns the keep-alive and
+	// observe goroutines.
+	conn *clusterconn.Conn
 
 	sessions  lockdv1.SessionServiceClient
 	locks     lockdv1.LockServiceClient
 	sems      lockdv1.SemaphoreServiceClient
 	elections lockdv1.ElectionServiceClient
 	cluster   lockdv1.ClusterServiceClient
-
-	// ctx is cancelled by Close; it stops every goroutine the client started.
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	mu     sync.Mutex // protects closed and wg.Add
-	closed bool
-	wg     sync.WaitGroup // keep-alive and observe goroutines
 }
 
 // New returns a Client for cfg. It does not wait for any node: connections are
 // made in the background and calls wait for a ready one.
 func New(cfg Config) (*Client, error) {
-	cfg, err := cfg.withDefaults()
+	conn, err := clusterconn.Dial(clusterconn.Config(cfg), "lockd")
+	if errors.Is(err, clusterconn.ErrNoEndpoints) {
+		return nil, ErrNoEndpoints
+	}
 	if err != nil {
 		return nil, err
 	}
-	r := manual.NewBuilderWithScheme(resolverScheme)
-	addrs := make([]resolver.Address, 0, len(cfg.Endpoints))
-	for _, ep := range cfg.Endpoints {
-		host, _, _ := net.SplitHostPort(ep)
-		addrs = append(addrs, resolver.Address{Addr: ep, ServerName: host})
-	}
-	r.InitialState(resolver.State{Addresses: addrs})
-	creds := insecure.NewCredentials()
-	if cfg.TLS != nil {
-		creds = credentials.NewTLS(cfg.TLS)
-	}
-	bc := backoff.DefaultConfig
-	bc.MaxDelay = 2 * time.Second
-	conn, err := grpc.NewClient(resolverScheme+":///lockd",
-		grpc.WithTransportCredentials(creds),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: cfg.DialTimeout}),
-		grpc.WithResolvers(r),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))
-	if err != nil {
-		return nil, fmt.Errorf("lockd client: %w", err)
-	}
-	c := &Client{
-		cfg:       cfg,
+	cc := conn.ClientConn()
+	return &Client{
 		conn:      conn,
-		sessions:  lockdv1.NewSessionServiceClient(conn),
-		locks:     lockdv1.NewLockServiceClient(conn),
-		sems:      lockdv1.NewSemaphoreServiceClient(conn),
-		elections: lockdv1.NewElectionServiceClient(conn),
-		cluster:   lockdv1.NewClusterServiceClient(conn),
-	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	return c, nil
+		sessions:  lockdv1.NewSessionServiceClient(cc),
+		locks:     lockdv1.NewLockServiceClient(cc),
+		sems:      lockdv1.NewSemaphoreServiceClient(cc),
+		elections: lockdv1.NewElectionServiceClient(cc),
+		cluster:   lockdv1.NewClusterServiceClient(cc),
+	}, nil
 }
 
 // Close stops every keep-alive and observer of the client, waits for their
 // goroutines and closes the connection. Sessions are not closed: they expire
 // after their TTL (close them first for a prompt release). Close is idempotent.
-func (c *Client) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	c.mu.Unlock()
-	c.cancel()
-	c.wg.Wait()
-	return c.conn.Close()
-}
-
-// goFunc runs f in a goroutine owned by the client; false once it is closed.
-func (c *Client) goFunc(f func()) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		f()
-	}()
-	return true
-}
-
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+func (c *Client) Close() error { return c.conn.Close() }
 
 // callKind says how a call may be retried.
 type callKind int
@@ -190,65 +86,28 @@ const (
 	kindWrite
 )
 
-// call runs one unary RPC under the retry policy.
+// call runs one unary RPC under the retry policy: kindRead and kindIdempotent
+// calls are retried on Unavailable until the deadline, kindWrite calls are tried
+// once. A non-blocking call whose context has no deadline gets
+// Config.RequestTimeout. Errors are converted by toError.
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, blocking bool, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
-	if c.isClosed() {
+	if c.conn.Closed() {
 		return zero, &Error{Op: op, err: ErrClosed}
 	}
 	var cancel context.CancelFunc
-	if _, ok := ctx.Deadline(); ok || blocking {
+	if blocking {
 		ctx, cancel = context.WithCancel(ctx)
 	} else {
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		ctx, cancel = c.conn.WithTimeout(ctx)
 	}
 	defer cancel()
-	var b retryBackoff
-	for {
-		resp, err := rpc(ctx, grpc.WaitForReady(true))
-		if err == nil {
-			return resp, nil
-		}
-		if kind == kindWrite || status.Code(err) != codes.Unavailable || !b.wait(ctx) {
-			return zero, toError(op, kind, err)
-		}
+	resp, err := clusterconn.Call(ctx, kind != kindWrite, rpc)
+	if err != nil {
+		return zero, toError(op, kind, err)
 	}
+	return resp, nil
 }
-
-// retryBackoff is exponential backoff with jitter.
-type retryBackoff struct{ next time.Duration }
-
-const (
-	retryBase = 20 * time.Millisecond
-	retryMax  = time.Second
-)
-
-func (b *retryBackoff) delay() time.Duration {
-	if b.next == 0 {
-		b.next = retryBase
-	}
-	d := b.next/2 + rand.N(b.next/2+1)
-	b.next = min(2*b.next, retryMax)
-	return d
-}
-
-// wait sleeps for the next step; false, at once, if ctx would end first.
-func (b *retryBackoff) wait(ctx context.Context) bool {
-	d := b.delay()
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (b *retryBackoff) reset() { b.next = 0 }
 
 // Status asks the cluster (any ready node) for that node's view of the group.
 func (c *Client) Status(ctx context.Context) (*lockdv1.StatusResponse, error) {

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"cairn.dev/cairn/node/clusterconn"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -99,8 +100,8 @@ type Observation struct {
 func (c *Client) Observe(ctx context.Context, election string) <-chan Observation {
 	ch := make(chan Observation, 16)
 	octx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(c.ctx, cancel)
-	if !c.goFunc(func() {
+	stop := context.AfterFunc(c.conn.Context(), cancel)
+	if !c.conn.Go(func() {
 		defer close(ch)
 		defer cancel()
 		defer stop()
@@ -115,7 +116,7 @@ func (c *Client) Observe(ctx context.Context, election string) <-chan Observatio
 
 func (c *Client) observe(ctx context.Context, election string, ch chan<- Observation) {
 	var (
-		b     retryBackoff
+		b     clusterconn.Backoff
 		last  *Leader
 		sent  bool
 		index uint64
@@ -128,7 +129,7 @@ func (c *Client) observe(ctx context.Context, election string, ch chan<- Observa
 			if err != nil {
 				break
 			}
-			b.reset()
+			b.Reset()
 			l := leaderFrom(resp.GetLeader())
 			if resp.GetHeader().GetRaftIndex() < index || (sent && sameLeader(last, l)) {
 				continue // a reconnection's first state, already delivered
@@ -140,7 +141,7 @@ func (c *Client) observe(ctx context.Context, election string, ch chan<- Observa
 				return
 			}
 		}
-		if !b.wait(ctx) {
+		if !b.Wait(ctx) {
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/clusterconn"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -52,9 +53,9 @@ func (c *Client) NewSession(ctx context.Context, ttl time.Duration) (*Session, e
 
 // keepSession starts the keep-alive of an existing session, renewed last at renewed.
 func (c *Client) keepSession(id uint64, ttl time.Duration, renewed time.Time) (*Session, error) {
-	kctx, cancel := context.WithCancel(c.ctx)
+	kctx, cancel := context.WithCancel(c.conn.Context())
 	s := &Session{c: c, id: id, ttl: ttl, done: make(chan struct{}), cancel: cancel}
-	if !c.goFunc(func() {
+	if !c.conn.Go(func() {
 		defer close(s.done)
 		s.keepAlive(kctx, renewed)
 	}) {
@@ -125,7 +126,7 @@ const maxRenewRetry = 100 * time.Millisecond
 // keepAlive renews the session until ctx ends or the session is lost.
 func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 	var (
-		b      retryBackoff
+		b      clusterconn.Backoff
 		st     grpc.BidiStreamingClient[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]
 		cancel context.CancelFunc = func() {}
 	)
@@ -152,7 +153,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 			if err != nil {
 				cancel()
 				st = nil
-				wait = min(b.delay(), s.interval(), maxRenewRetry)
+				wait = min(b.Delay(), s.interval(), maxRenewRetry)
 				continue
 			}
 		}
@@ -160,7 +161,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 		_, err := s.round(st, cancel)
 		if err == nil {
 			renewed = start
-			b.reset()
+			b.Reset()
 			wait = s.interval()
 			continue
 		}
@@ -170,7 +171,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 		}
 		cancel()
 		st = nil
-		wait = min(b.delay(), s.interval(), maxRenewRetry)
+		wait = min(b.Delay(), s.interval(), maxRenewRetry)
 	}
 }
 

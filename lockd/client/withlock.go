@@ -22,7 +22,7 @@ func (c *Client) WithLock(ctx context.Context, name string, owner []byte, ttl ti
 		return err
 	}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.conn.Config().RequestTimeout)
 		defer cancel()
 		_ = s.Close(cctx) // releases anything still held, e.g. after a failed acquire
 	}()
@@ -45,7 +45,7 @@ func (c *Client) WithLock(ctx context.Context, name string, owner []byte, ttl ti
 	cancel(nil)
 	<-watched
 	if s.Err() == nil {
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), c.conn.Config().RequestTimeout)
 		rerr := s.Release(rctx, name)
 		rcancel()
 		if ferr == nil && rerr != nil && !errors.Is(rerr, ErrNotHolder) && !errors.Is(rerr, ErrNotHeld) {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/clusterconn"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -60,17 +61,17 @@ func (c *Client) TransferLeadership(ctx context.Context, target string) (*raftkv
 // fail-fast attempt: an unreachable endpoint fails with codes.Unavailable at once
 // instead of being waited for. The client's TLS and timeouts apply.
 func (c *Client) Status(ctx context.Context, endpoint string) (*raftkvv1.StatusResponse, error) {
-	if c.isClosed() {
+	if c.conn.Closed() {
 		return nil, &Error{Op: "status", err: ErrClosed}
 	}
-	conn, err := grpc.NewClient("passthrough:///"+endpoint, dialOptions(c.cfg)...)
+	ec, err := c.conn.DialEndpoint(endpoint)
 	if err != nil {
 		return nil, &Error{Op: "status", err: fmt.Errorf("%s: %w", endpoint, err)}
 	}
-	defer conn.Close()
-	ctx, cancel := c.withTimeout(ctx)
+	defer ec.Close()
+	ctx, cancel := c.conn.WithTimeout(ctx)
 	defer cancel()
-	resp, err := raftkvv1.NewClusterServiceClient(conn).Status(ctx, &raftkvv1.StatusRequest{})
+	resp, err := raftkvv1.NewClusterServiceClient(ec).Status(ctx, &raftkvv1.StatusRequest{})
 	if err != nil {
 		return nil, toError("status "+endpoint, kindRead, err)
 	}
@@ -84,11 +85,11 @@ func (c *Client) Status(ctx context.Context, endpoint string) (*raftkvv1.StatusR
 // backup. A stream that ends before the server's announced size fails with
 // io.ErrUnexpectedEOF.
 func (c *Client) Snapshot(ctx context.Context, w io.Writer) (int64, error) {
-	if c.isClosed() {
+	if c.conn.Closed() {
 		return 0, &Error{Op: "snapshot", err: ErrClosed}
 	}
 	var (
-		b retryBackoff
+		b clusterconn.Backoff
 		n int64
 	)
 	for {
@@ -96,7 +97,7 @@ func (c *Client) Snapshot(ctx context.Context, w io.Writer) (int64, error) {
 		if err == nil {
 			return n, nil
 		}
-		if n > 0 || status.Code(err) != codes.Unavailable || !b.wait(ctx) {
+		if n > 0 || status.Code(err) != codes.Unavailable || !b.Wait(ctx) {
 			return n, toError("snapshot", kindRead, err)
 		}
 	}

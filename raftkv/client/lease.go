@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/clusterconn"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -89,9 +90,9 @@ func (c *Client) KeepAlive(ctx context.Context, id int64) (<-chan *raftkvv1.Leas
 	ch := make(chan *raftkvv1.LeaseKeepAliveResponse, 16)
 	ch <- first
 	kctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(c.ctx, cancel)
+	stop := context.AfterFunc(c.conn.Context(), cancel)
 	k := &keepAliver{c: c, id: id, ch: ch, ttl: first.GetTtl(), renewed: time.Now()}
-	if !c.goFunc(func() {
+	if !c.conn.Go(func() {
 		defer close(ch)
 		defer cancel()
 		defer stop()
@@ -123,7 +124,7 @@ func (k *keepAliver) interval() time.Duration {
 
 func (k *keepAliver) run(ctx context.Context) {
 	var (
-		b      retryBackoff
+		b      clusterconn.Backoff
 		st     grpc.BidiStreamingClient[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
 		cancel context.CancelFunc = func() {}
 	)
@@ -148,7 +149,7 @@ func (k *keepAliver) run(ctx context.Context) {
 			if err != nil {
 				cancel()
 				st = nil
-				wait = min(b.delay(), maxRenewRetry)
+				wait = min(b.Delay(), maxRenewRetry)
 				continue
 			}
 		}
@@ -159,10 +160,10 @@ func (k *keepAliver) run(ctx context.Context) {
 			if status.Code(err) == codes.NotFound || ctx.Err() != nil {
 				return
 			}
-			wait = min(b.delay(), maxRenewRetry)
+			wait = min(b.Delay(), maxRenewRetry)
 			continue
 		}
-		b.reset()
+		b.Reset()
 		if resp.GetTtl() <= 0 {
 			return // revoked or expired
 		}

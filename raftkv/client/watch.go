@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node/clusterconn"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -47,8 +48,8 @@ func (c *Client) Watch(ctx context.Context, key string, opts ...OpOption) WatchC
 	o := newOp(key, opts)
 	w := &watcher{c: c, req: o.watchRequest(), createdNotify: o.createdNotify, ch: make(chan WatchResponse)}
 	wctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(c.ctx, cancel)
-	started := c.goFunc(func() {
+	stop := context.AfterFunc(c.conn.Context(), cancel)
+	started := c.conn.Go(func() {
 		defer close(w.ch)
 		defer cancel()
 		defer stop()
@@ -79,7 +80,7 @@ type watcher struct {
 
 func (w *watcher) run(ctx context.Context) {
 	w.next = w.req.StartRevision
-	var b retryBackoff
+	var b clusterconn.Backoff
 	for {
 		err := w.stream(ctx, &b)
 		if ctx.Err() != nil {
@@ -89,7 +90,7 @@ func (w *watcher) run(ctx context.Context) {
 			w.send(ctx, WatchResponse{WatchResponse: &raftkvv1.WatchResponse{}, err: toError("watch", kindRead, err)})
 			return
 		}
-		if !b.wait(ctx) {
+		if !b.Wait(ctx) {
 			return
 		}
 	}
@@ -110,7 +111,7 @@ func resumable(err error) bool {
 }
 
 // stream opens one watch stream from w.next and delivers its events until it ends.
-func (w *watcher) stream(ctx context.Context, b *retryBackoff) error {
+func (w *watcher) stream(ctx context.Context, b *clusterconn.Backoff) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req := proto.Clone(w.req).(*raftkvv1.WatchRequest)
@@ -124,7 +125,7 @@ func (w *watcher) stream(ctx context.Context, b *retryBackoff) error {
 		if err != nil {
 			return err
 		}
-		b.reset()
+		b.Reset()
 		if resp.GetCreated() {
 			if w.next == 0 {
 				w.next = resp.GetHeader().GetRevision() + 1
