@@ -490,7 +490,7 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
@@ -531,4 +531,24 @@ func TestExtraPorts(t *testing.T) {
 		}
 	}
 	require.Empty(t, used[7099], "control port is free")
+}
+
+func TestCachedLayoutUsesRESPPortAndRegistry(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"raftkv", "cached"}})
+	require.NoError(t, err)
+	var c2 NodeState
+	for _, n := range nodes {
+		if n.Name == "cached-2" {
+			c2 = n
+		}
+	}
+	require.Equal(t, "127.0.0.1:7221", c2.Ports["resp"])
+	args := strings.Join(c2.Args, " ")
+	require.Contains(t, args, "--resp-addr 127.0.0.1:7221")
+	require.Contains(t, args, "--peers cached-1=127.0.0.1:7200/127.0.0.1:7220,cached-2=127.0.0.1:7202/127.0.0.1:7221,cached-3=127.0.0.1:7204/127.0.0.1:7222")
+	require.Contains(t, args, "--registry 127.0.0.1:7000,127.0.0.1:7002,127.0.0.1:7004")
+
+	alone, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"cached"}})
+	require.NoError(t, err)
+	require.NotContains(t, strings.Join(alone[0].Args, " "), "--registry", "static peers only without raftkv")
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
@@ -119,6 +120,49 @@ var services = []Service{
 		Peered:       true,
 		JoinArgs:     raftJoinArgs,
 	},
+	{
+		Name:         "cached",
+		DefaultNodes: 3,
+		ExtraPorts:   []string{"resp"},
+		Args:         cachedArgs,
+		Role:         cachedRole,
+		Peered:       true,
+	},
+}
+
+// cachedArgs runs a cache node with the group as static peers and, when the
+// cluster has raftkv, raftkv as the membership registry.
+func cachedArgs(n NodeSpec, group, all []NodeSpec) []string {
+	peers := make([]string, len(group))
+	for i, p := range group {
+		peers[i] = p.Name + "=" + p.GRPCAddr + "/" + p.Ports["resp"]
+	}
+	args := []string{
+		"cached",
+		"--id", n.Name,
+		"--grpc-addr", n.GRPCAddr,
+		"--admin-addr", n.AdminAddr,
+		"--resp-addr", n.Ports["resp"],
+		"--peers", strings.Join(peers, ","),
+	}
+	var registry []string
+	for _, o := range all {
+		if o.Service == "raftkv" {
+			registry = append(registry, o.GRPCAddr)
+		}
+	}
+	if len(registry) > 0 {
+		args = append(args, "--registry", strings.Join(registry, ","))
+	}
+	return args
+}
+
+func cachedRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := cachedv1.NewRingServiceClient(conn).Status(ctx, &cachedv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState()}, nil
 }
 
 // raftArgs builds the command line shared by the Raft-replicated daemons:

@@ -63,6 +63,44 @@ type Config struct {
 	// Clock returns the current time for TTLs and LFU decay. nil means
 	// time.Now. Tests inject a fake clock.
 	Clock func() time.Time
+	// OnChange, when not nil, is called for every change of a key's value
+	// or existence; see [ChangeKind] and the package doc ("Change hook").
+	OnChange func(kind ChangeKind, key string, version uint64)
+}
+
+// ChangeKind says why OnChange was called.
+type ChangeKind uint8
+
+// Change kinds.
+const (
+	// ChangeSet: a value was written (Set, IncrBy, Append); version is new.
+	ChangeSet ChangeKind = iota + 1
+	// ChangeDelete: the key was removed by Delete, GetDel or Expire(ttl <= 0).
+	ChangeDelete
+	// ChangeExpire: the key expired and was removed, lazily or actively.
+	ChangeExpire
+	// ChangeEvict: the key was evicted to free memory.
+	ChangeEvict
+	// ChangeFlush: FlushAll removed every key; key is "" and version 0. No
+	// per-key events are reported for the keys it removed.
+	ChangeFlush
+)
+
+// String returns the kind's lower-case name.
+func (k ChangeKind) String() string {
+	switch k {
+	case ChangeSet:
+		return "set"
+	case ChangeDelete:
+		return "delete"
+	case ChangeExpire:
+		return "expire"
+	case ChangeEvict:
+		return "evict"
+	case ChangeFlush:
+		return "flush"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", int(k))
 }
 
 // DefaultConfig returns the Config New uses for a zero Config.

@@ -60,6 +60,19 @@
 // one with the lowest decayed counter. PolicyNoEviction makes writes that
 // need memory fail with [ErrOutOfMemory].
 //
+// # Change hook
+//
+// Config.OnChange, when set, is called once for every key whose value or
+// existence changes: [ChangeSet] with the new version, [ChangeDelete],
+// [ChangeExpire] and [ChangeEvict] with the version the key had, and one
+// [ChangeFlush] (key "") per FlushAll. Metadata changes (Expire with a
+// positive ttl, Persist) are not reported. The hook runs synchronously while
+// the key's shard is locked, so the changes of one key are reported in the
+// order they happen; it must therefore be fast, must not block, and must not
+// call the Store. The key string is the store's own immutable copy and may be
+// retained. Typical use is to filter and hand the event to a buffered
+// channel without waiting (cached's invalidation streams).
+//
 // # Expiry
 //
 // Expired keys are removed lazily, by any operation that finds them, and

@@ -75,6 +75,7 @@ func (s *Store) expireShard(sh *shard) int {
 			if e.expires <= now {
 				s.remove(sh, e) // moves the last ttl entry to sh.cur
 				sh.expirations++
+				s.notify(ChangeExpire, e)
 				expired++
 			} else {
 				sh.cur++

@@ -64,6 +64,7 @@ func (s *Store) lookup(sh *shard, key string) *entry {
 	if e != nil && e.expires != 0 && e.expires <= s.nowNano() {
 		s.remove(sh, e)
 		sh.expirations++
+		s.notify(ChangeExpire, e)
 		return nil
 	}
 	return e
@@ -194,6 +195,7 @@ func (s *Store) evictOne(sh *shard, keep *entry) bool {
 	}
 	s.remove(sh, e)
 	sh.evictions++
+	s.notify(ChangeEvict, e)
 	return true
 }
 
@@ -281,5 +283,6 @@ func (s *Store) put(sh *shard, key string, old *entry, value []byte, expires int
 	e.version = sh.version
 	s.setExpiry(sh, e, expires)
 	sh.sets++
+	s.notify(ChangeSet, e)
 	return e.version, nil
 }

@@ -20,6 +20,8 @@ type Store struct {
 	maxItem int
 	policy  Policy
 	clock   func() time.Time
+	// onChange is Config.OnChange; called with the key's shard locked.
+	onChange func(kind ChangeKind, key string, version uint64)
 
 	used       atomic.Int64  // charged bytes, maintained only when max > 0
 	period     atomic.Uint32 // coarse LFU clock, refreshed by tick
@@ -86,6 +88,8 @@ func New(cfg Config) (*Store, error) {
 		policy:  cfg.Policy,
 		clock:   cfg.Clock,
 		stop:    make(chan struct{}),
+
+		onChange: cfg.OnChange,
 	}
 	for i := range s.shards {
 		s.shards[i].init()
@@ -138,6 +142,19 @@ func (s *Store) Get(key string) (Item, bool) {
 	it := e.item()
 	sh.mu.Unlock()
 	return it, true
+}
+
+// Peek returns the item stored under key like Get, but counts no hit or miss
+// and records no access: for replication and introspection, not for clients.
+func (s *Store) Peek(key string) (Item, bool) {
+	sh := s.shardFor(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := s.lookup(sh, key)
+	if e == nil {
+		return Item{}, false
+	}
+	return e.item(), true
 }
 
 // MGet returns one Item per key, in order; a missing key's Item is the zero
@@ -218,6 +235,7 @@ func (s *Store) Delete(keys ...string) int {
 		if e := s.lookup(sh, k); e != nil {
 			s.remove(sh, e)
 			sh.deletes++
+			s.notify(ChangeDelete, e)
 			n++
 		}
 		sh.mu.Unlock()
@@ -238,6 +256,7 @@ func (s *Store) GetDel(key string) (Item, bool) {
 	sh.hits++
 	sh.deletes++
 	s.remove(sh, e)
+	s.notify(ChangeDelete, e)
 	return e.item(), true
 }
 
@@ -254,6 +273,7 @@ func (s *Store) Expire(key string, ttl time.Duration) bool {
 	if ttl <= 0 {
 		s.remove(sh, e)
 		sh.deletes++
+		s.notify(ChangeDelete, e)
 		return true
 	}
 	s.setExpiry(sh, e, s.deadline(ttl))
@@ -392,6 +412,9 @@ func (s *Store) FlushAll() {
 		sh.init()
 		sh.mu.Unlock()
 	}
+	if s.onChange != nil {
+		s.onChange(ChangeFlush, "", 0)
+	}
 }
 
 // Len returns the number of stored keys, including expired keys not yet
@@ -462,6 +485,15 @@ func (s *Store) Stats() Stats {
 		st.Bytes = s.used.Load()
 	}
 	return st
+}
+
+// notify reports a change of e to Config.OnChange. The caller holds e's
+// shard lock, so the changes of one key are reported in the order they
+// happen.
+func (s *Store) notify(kind ChangeKind, e *entry) {
+	if s.onChange != nil {
+		s.onChange(kind, e.key, e.version)
+	}
 }
 
 // parseInt parses a canonical base-10 int64 the way Redis does: optional

@@ -20,6 +20,7 @@ func newBenchCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newBenchKVCmd())
 	cmd.AddCommand(newBenchLockCmd())
+	cmd.AddCommand(newBenchCacheCmd())
 	return cmd
 }
 

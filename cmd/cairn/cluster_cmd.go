@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -280,13 +281,13 @@ type clusterReport struct {
 // printStatus writes the status table, then the fault proxy and the active faults.
 func printStatus(w io.Writer, r clusterReport, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tPID\tADDRESS\tROLE\tHEALTH\tADMIN")
+	fmt.Fprintln(tw, "NODE\tPID\tADDRESS\tROLE\tHEALTH\tADMIN\tOTHER PORTS")
 	for _, st := range r.Nodes {
 		pid := "-"
 		if st.Alive {
 			pid = strconv.Itoa(st.PID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, pid, st.GRPCAddr, roleCell(st), st.Health, "http://"+st.AdminAddr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, pid, st.GRPCAddr, roleCell(st), st.Health, "http://"+st.AdminAddr, portsCell(st.Ports))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -312,11 +313,27 @@ func printStatus(w io.Writer, r clusterReport, now time.Time) error {
 
 func printUpTable(w io.Writer, sts []cluster.NodeStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tADDRESS\tROLE\tADMIN")
+	fmt.Fprintln(tw, "NODE\tADDRESS\tROLE\tADMIN\tOTHER PORTS")
 	for _, st := range sts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Name, st.GRPCAddr, roleCell(st), "http://"+st.AdminAddr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.Name, st.GRPCAddr, roleCell(st), "http://"+st.AdminAddr, portsCell(st.Ports))
 	}
 	tw.Flush()
+}
+
+// portsCell lists a node's extra ports ("resp=127.0.0.1:7220"), "-" for none.
+func portsCell(ports map[string]string) string {
+	if len(ports) == 0 {
+		return "-"
+	}
+	names := make([]string, 0, len(ports))
+	for name := range ports {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		names[i] = name + "=" + ports[name]
+	}
+	return strings.Join(names, " ")
 }
 
 // roleCell is the ROLE column: the node's role, "down" when it does not run.

@@ -30,7 +30,9 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newRaftKVCmd(),
 		newLockdCmd(),
+		newCachedCmd(),
 		newKVCmd(),
+		newCacheCmd(),
 		newLockCmd(),
 		newSemCmd(),
 		newElectionCmd(),

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# cache-compare.sh — compare cached with redis-server on this machine:
+#
+#  1. redis-benchmark -t set,get -d 100 -r 100000 -c 50 -n 200000 -q, without
+#     pipelining (-P 1) and with (-P 16), against redis-server and against the
+#     RESP port of a 1-node cached cluster (cairn cluster up);
+#  2. the hit ratio of a Zipf cache-aside workload (cairn bench cache aside
+#     --target resp: GET, and SET on a miss) at the same memory limit, against
+#     redis-server (maxmemory, allkeys-lru) and a cached node (--max-memory,
+#     lru); the same workload through cached's smart gRPC client too;
+#  3. cached's ring: Owner lookup ns/op (go test -bench in cached/ring) and the
+#     fraction of keys that move when a 4th node joins 3 (TestMovement).
+#
+# redis-server and redis-benchmark come from Debian's redis-server and
+# redis-tools packages, installed with apt-get only when missing. Redis runs
+# with persistence off. Everything started here is stopped on exit.
+#
+# Memory limits are not measured the same way: redis's maxmemory counts its
+# own allocator's view of everything it holds, cached's --max-memory charges
+# len(key)+len(value)+144 bytes per item (store.ItemOverhead). Equal numbers
+# are therefore only roughly equal memory.
+#
+# Requires `cairn cluster up --services raftkv,cached` and the `cairn cached`
+# daemon command (flags --id --grpc-addr --admin-addr --resp-addr --max-memory
+# --eviction-policy).
+#
+# Environment: CAIRN (binary, default bin/cairn; `make build`), REQUESTS
+# (redis-benchmark -n, default 200000), REDIS_PORT (default 26379; the
+# memory-limited one uses REDIS_PORT+1), BASE_PORT (cairn cluster, default
+# 18000), CACHED_PORT (standalone memory-limited cached: gRPC, +1 admin, +2
+# RESP; default 28200), MAXMEM (bytes, default 16777216), ZIPF (default 1.1),
+# ZIPF_KEYS (default 1000000), ZIPF_TOTAL (default 500000), HEALTH_TIMEOUT
+# (seconds, default 60).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+CAIRN=${CAIRN:-bin/cairn}
+REQUESTS=${REQUESTS:-200000}
+REDIS_PORT=${REDIS_PORT:-26379}
+BASE_PORT=${BASE_PORT:-18000}
+CACHED_PORT=${CACHED_PORT:-28200}
+MAXMEM=${MAXMEM:-16777216}
+ZIPF=${ZIPF:-1.1}
+ZIPF_KEYS=${ZIPF_KEYS:-1000000}
+ZIPF_TOTAL=${ZIPF_TOTAL:-500000}
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
+
+log() { echo "== $*" >&2; }
+die() { echo "cache-compare.sh: $*" >&2; exit 1; }
+
+[[ -x $CAIRN ]] || die "$CAIRN not found; run 'make build' first"
+
+pkgs=()
+command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
+command -v redis-benchmark >/dev/null 2>&1 || pkgs+=(redis-tools)
+if ((${#pkgs[@]} > 0)); then
+	log "installing ${pkgs[*]}"
+	sudo=""
+	[[ $(id -u) -eq 0 ]] || sudo="sudo"
+	$sudo apt-get update
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${pkgs[@]}"
+fi
+log "$(redis-server --version)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cache-compare.XXXXXX")
+pids=()
+cairn_up=0
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [[ $cairn_up -eq 1 ]]; then
+		"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_until() { # wait_until <what> <command...>
+	local what=$1 deadline=$((SECONDS + HEALTH_TIMEOUT))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || die "$what not ready after ${HEALTH_TIMEOUT}s"
+		sleep 0.2
+	done
+}
+field() { [[ -f $1 ]] && sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" "$1" | head -1 || true; }
+
+# --- servers --------------------------------------------------------------------
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
+	>"$tmp/redis.log" 2>&1 &
+pids+=("$!")
+redis-server --port "$((REDIS_PORT + 1))" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
+	--maxmemory "$MAXMEM" --maxmemory-policy allkeys-lru >"$tmp/redis-lru.log" 2>&1 &
+pids+=("$!")
+wait_until redis sh -c "redis-cli -p $REDIS_PORT ping | grep -q PONG"
+wait_until "redis (maxmemory)" sh -c "redis-cli -p $((REDIS_PORT + 1)) ping | grep -q PONG"
+log "redis: 127.0.0.1:$REDIS_PORT, and 127.0.0.1:$((REDIS_PORT + 1)) with maxmemory $MAXMEM allkeys-lru"
+
+log "cached: starting a 1-node cluster (base port $BASE_PORT)"
+cairn_up=1
+"$CAIRN" cluster up --detach --no-fault-proxy --services raftkv,cached --nodes 1 \
+	--base-port "$BASE_PORT" --cluster-dir "$tmp/cairn" || die "the cached cluster did not start"
+"$CAIRN" cache ring --output json --cluster-dir "$tmp/cairn" >"$tmp/ring.json"
+resp_addr=$(sed -n 's/.*"resp_addr":"\([^"]*\)".*/\1/p' "$tmp/ring.json" | head -1)
+[[ -n $resp_addr ]] || die "the cached ring reports no RESP address: $(cat "$tmp/ring.json")"
+resp_host=${resp_addr%:*}
+resp_port=${resp_addr##*:}
+log "cached: RESP on $resp_addr"
+
+# --- 1. redis-benchmark -----------------------------------------------------------
+# bench <label> <port> <pipeline>: writes "<SET req/s> <GET req/s>" to $tmp/rb.<label>.<P>
+bench() {
+	local label=$1 host=$2 port=$3 p=$4 out
+	log "redis-benchmark -P $p against $label ($host:$port)"
+	out=$(redis-benchmark -h "$host" -p "$port" -t set,get -d 100 -r 100000 -c 50 -n "$REQUESTS" -P "$p" -q 2>&1 | tr '\r' '\n')
+	echo "$out" >&2
+	printf '%s %s\n' \
+		"$(echo "$out" | sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' | tail -1)" \
+		"$(echo "$out" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' | tail -1)" >"$tmp/rb.$label.$p"
+}
+for p in 1 16; do
+	bench redis 127.0.0.1 "$REDIS_PORT" "$p"
+	bench cached "$resp_host" "$resp_port" "$p"
+done
+
+# --- 2. Zipf hit ratio at a memory limit -------------------------------------------
+log "cached: starting a standalone node with --max-memory $MAXMEM"
+"$CAIRN" cached --id cached-lru --grpc-addr "127.0.0.1:$CACHED_PORT" --admin-addr "127.0.0.1:$((CACHED_PORT + 1))" \
+	--resp-addr "127.0.0.1:$((CACHED_PORT + 2))" --max-memory "$MAXMEM" --eviction-policy lru >"$tmp/cached-lru.log" 2>&1 &
+pids+=("$!")
+wait_until "cached (max-memory)" "$CAIRN" cache ring --endpoints "127.0.0.1:$CACHED_PORT" --timeout 2s
+zipf_args=(aside --zipf "$ZIPF" --keys "$ZIPF_KEYS" --total "$ZIPF_TOTAL" --val-size 100 --clients 50 --output json)
+log "zipf: redis (allkeys-lru)"
+"$CAIRN" bench cache "${zipf_args[@]}" --target resp --endpoints "127.0.0.1:$((REDIS_PORT + 1))" >"$tmp/zipf.redis.json"
+log "zipf: cached over RESP"
+"$CAIRN" bench cache "${zipf_args[@]}" --target resp --endpoints "127.0.0.1:$((CACHED_PORT + 2))" >"$tmp/zipf.cached-resp.json"
+"$CAIRN" cache stats --endpoints "127.0.0.1:$CACHED_PORT" >&2 || true
+log "zipf: cached over gRPC (smart client), after FLUSHALL over RESP (if supported; else on a warm cache)"
+redis-cli -p "$((CACHED_PORT + 2))" flushall >&2 || true
+"$CAIRN" bench cache "${zipf_args[@]}" --target cached --endpoints "127.0.0.1:$CACHED_PORT" >"$tmp/zipf.cached-grpc.json"
+redis_mem=$(redis-cli -p "$((REDIS_PORT + 1))" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | tr -d '\r')
+
+# --- 3. the ring -------------------------------------------------------------------
+ring_ns="-"
+moved="-"
+if command -v go >/dev/null 2>&1; then
+	ring_ns=$(go test -run '^$' -bench 'BenchmarkOwner/members=3$' ./cached/ring | sed -n 's/^BenchmarkOwner\/members=3[^ ]*[[:space:]]*[0-9]*[[:space:]]*\([0-9.]*\) ns\/op.*/\1/p' | head -1)
+	moved=$(go test -run '^TestMovement$' -v ./cached/ring | sed -n 's/.*join 3→4: moved \([0-9.]*\).*/\1/p' | head -1)
+else
+	log "go not found: skipping the ring measurements"
+fi
+
+# --- report ------------------------------------------------------------------------
+echo
+printf '%-14s %12s %12s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r"
+for p in 1 16; do
+	read -r cs cg <"$tmp/rb.cached.$p" || true
+	read -r rs rg <"$tmp/rb.redis.$p" || true
+	awk -v p="$p" -v cs="$cs" -v cg="$cg" -v rs="$rs" -v rg="$rg" '
+	function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2fx", a / b) : "-" }
+	function v(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	BEGIN {
+		printf "%-14s %12s %12s %8s\n", "SET -P " p, v(cs), v(rs), ratio(cs, rs)
+		printf "%-14s %12s %12s %8s\n", "GET -P " p, v(cg), v(rg), ratio(cg, rg)
+	}'
+done
+echo
+printf '%-26s %10s %10s\n' "zipf $ZIPF, $ZIPF_KEYS keys" "hit ratio" "req/s"
+for l in redis cached-resp cached-grpc; do
+	printf '%-26s %10s %10s\n' "$l" "$(field "$tmp/zipf.$l.json" hit_ratio)" "$(field "$tmp/zipf.$l.json" throughput)"
+done
+echo "(memory limit $MAXMEM bytes; redis used_memory at the end: ${redis_mem:-?} bytes)"
+echo
+echo "ring Owner lookup (3 members, 160 vnodes): ${ring_ns:-?} ns/op; keys moved when a 4th node joins 3: ${moved:-?} (ideal 0.25)"

@@ -1,0 +1,280 @@
+package cached
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/cached/store"
+	"cairn.dev/cairn/node"
+)
+
+// DefaultRegistryPrefix is where nodes register in raftkv: one key per node,
+// <prefix><id>, whose value is the node's JSON-encoded addresses.
+const DefaultRegistryPrefix = "/cairn/cached/members/"
+
+// Config configures a cached Server. Every field can be set from a flag, from
+// CAIRN_CACHED_<FLAG> in the environment, or from a YAML file (see node.Load).
+type Config struct {
+	// ID is this node's id; it places the node on the ring, so it must be unique
+	// and stable across restarts (e.g. "cached-1").
+	ID string `yaml:"id" flag:"id" usage:"node id, unique and stable: it places the node on the hash ring (required)"`
+
+	Server node.ServerConfig `yaml:"server" flag:",inline"`
+
+	// RESPAddr is the Redis-protocol listen address; "" disables the listener.
+	RESPAddr string `yaml:"resp_addr" flag:"resp-addr" usage:"Redis protocol (RESP2) listen address; empty disables it"`
+
+	// Peers is the static membership: "id=grpc-addr[/resp-addr],…", e.g.
+	// "cached-1=127.0.0.1:7200/127.0.0.1:7240,cached-2=127.0.0.1:7202/127.0.0.1:7241".
+	// The node itself is always a member, listed or not. With a registry the
+	// peers are only the initial ring, until the registry's member list is read.
+	Peers string `yaml:"peers" flag:"peers" usage:"static members id=grpc-addr[/resp-addr],... (the node itself is always a member)"`
+
+	// Registry lists raftkv endpoints, "host:port,…". When set, the node
+	// registers itself under RegistryPrefix+ID with a lease of RegistryTTL, kept
+	// alive, and builds its ring from a watch on RegistryPrefix.
+	Registry string `yaml:"registry" flag:"registry" usage:"raftkv endpoints host:port,... for dynamic membership (empty: static --peers only)"`
+	// RegistryTTL is the lease TTL of the registration (whole seconds, at least
+	// 1s): a node that dies leaves every ring within about this long.
+	RegistryTTL time.Duration `yaml:"registry_ttl" flag:"registry-ttl" usage:"lease TTL of the registry entry; a dead node leaves the ring within it"`
+	// RegistryPrefix is the raftkv key prefix of the member entries.
+	RegistryPrefix string `yaml:"registry_prefix" flag:"registry-prefix" usage:"raftkv key prefix of member entries"`
+
+	// VNodes is the number of ring points per member. Every node and client
+	// must use the same value.
+	VNodes int `yaml:"vnodes" flag:"vnodes" usage:"virtual nodes (ring points) per member"`
+	// Replicas is how many distinct members hold each key: the owner and the
+	// next Replicas-1 members clockwise. 1 means no copies.
+	Replicas int `yaml:"replicas" flag:"replicas" usage:"copies of each key: the owner plus replicas-1 ring successors (1 = no copies)"`
+
+	// MaxMemory bounds the bytes charged to items (key + value + per-item
+	// overhead); 0 means unlimited.
+	MaxMemory int64 `yaml:"max_memory" flag:"max-memory" usage:"memory limit in bytes for keys, values and per-item overhead (0 = unlimited)"`
+	// MaxItemBytes bounds len(key)+len(value) of one item.
+	MaxItemBytes int `yaml:"max_item_bytes" flag:"max-item-bytes" usage:"largest key plus value accepted, in bytes"`
+	// EvictionPolicy is lru, lfu or noeviction.
+	EvictionPolicy string `yaml:"eviction_policy" flag:"eviction-policy" usage:"what a full cache evicts: lru, lfu or noeviction"`
+
+	// ForwardTimeout bounds one call to another node (forwarded requests).
+	ForwardTimeout time.Duration `yaml:"forward_timeout" flag:"forward-timeout" usage:"deadline of a request forwarded to a key's owner"`
+	// ReplicationTimeout bounds the synchronous copy of a write to its replicas.
+	ReplicationTimeout time.Duration `yaml:"replication_timeout" flag:"replication-timeout" usage:"deadline of the copy of a write to its replicas (replicas > 1)"`
+
+	// RESPMaxClients caps concurrent RESP connections; more are refused with an error.
+	RESPMaxClients int `yaml:"resp_max_clients" flag:"resp-max-clients" usage:"most concurrent RESP connections"`
+	// RESPMaxBulk caps one RESP bulk string (argument); larger ones close the connection.
+	RESPMaxBulk int `yaml:"resp_max_bulk" flag:"resp-max-bulk" usage:"largest RESP bulk string accepted, in bytes"`
+
+	// DialOverrides rewrites peer addresses when dialing: "addr=via,…". The chaos
+	// harness routes every peer link through a fault proxy this way.
+	DialOverrides string `yaml:"dial_overrides" flag:"dial-overrides" usage:"dial peers through other addresses: addr=via,... (fault proxies)"`
+
+	LogLevel  string `yaml:"log_level" flag:"log-level" usage:"debug, info, warn or error"`
+	LogFormat string `yaml:"log_format" flag:"log-format" usage:"text or json"`
+
+	// clock replaces time.Now in the store. Tests only.
+	clock func() time.Time
+	// crashOnStop makes a stop skip the registry lease revocation, as a
+	// crash would. Tests only.
+	crashOnStop bool
+}
+
+// DefaultConfig returns the defaults: gRPC on 127.0.0.1:7200, admin HTTP on
+// 127.0.0.1:7201, RESP on 127.0.0.1:7240, 160 vnodes, 1 replica, 256 MiB, LRU.
+func DefaultConfig() Config {
+	srv := node.DefaultServerConfig()
+	srv.GRPCAddr = "127.0.0.1:7200"
+	srv.AdminAddr = "127.0.0.1:7201"
+	return Config{
+		Server:             srv,
+		RESPAddr:           "127.0.0.1:7240",
+		RegistryTTL:        5 * time.Second,
+		RegistryPrefix:     DefaultRegistryPrefix,
+		VNodes:             ring.DefaultVNodes,
+		Replicas:           1,
+		MaxMemory:          256 << 20,
+		MaxItemBytes:       1 << 20,
+		EvictionPolicy:     "lru",
+		ForwardTimeout:     2 * time.Second,
+		ReplicationTimeout: 500 * time.Millisecond,
+		RESPMaxClients:     10000,
+		RESPMaxBulk:        8 << 20,
+		LogLevel:           "info",
+		LogFormat:          "text",
+	}
+}
+
+// Validate reports every invalid field, each message naming the field.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("cached: "+format, args...)) }
+	if c.ID == "" {
+		bad("id must be set")
+	} else if strings.ContainsAny(c.ID, "=,/ \t") {
+		bad("id %q must not contain '=', ',', '/' or spaces", c.ID)
+	}
+	if err := c.Server.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RESPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.RESPAddr); err != nil {
+			bad("resp_addr %q: %v", c.RESPAddr, err)
+		}
+	}
+	if _, err := ParsePeers(c.Peers); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseEndpoints(c.Registry); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Registry != "" {
+		if c.RegistryTTL < time.Second {
+			bad("registry_ttl %v must be at least 1s", c.RegistryTTL)
+		}
+		if c.RegistryPrefix == "" {
+			bad("registry_prefix must be set")
+		}
+	}
+	if c.VNodes < 1 || c.VNodes > 4096 {
+		bad("vnodes %d must be in [1, 4096]", c.VNodes)
+	}
+	if c.Replicas < 1 || c.Replicas > 8 {
+		bad("replicas %d must be in [1, 8]", c.Replicas)
+	}
+	if c.MaxMemory < 0 {
+		bad("max_memory %d must be >= 0", c.MaxMemory)
+	}
+	if c.MaxItemBytes < 1 {
+		bad("max_item_bytes %d must be >= 1", c.MaxItemBytes)
+	}
+	if _, err := parsePolicy(c.EvictionPolicy); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ForwardTimeout <= 0 {
+		bad("forward_timeout %v must be > 0", c.ForwardTimeout)
+	}
+	if c.ReplicationTimeout <= 0 {
+		bad("replication_timeout %v must be > 0", c.ReplicationTimeout)
+	}
+	if c.RESPMaxClients < 1 {
+		bad("resp_max_clients %d must be >= 1", c.RESPMaxClients)
+	}
+	if c.RESPMaxBulk < c.MaxItemBytes {
+		bad("resp_max_bulk %d must be >= max_item_bytes %d", c.RESPMaxBulk, c.MaxItemBytes)
+	}
+	if c.Server.MaxRecvMsgBytes > 0 && c.MaxItemBytes+4096 > c.Server.MaxRecvMsgBytes {
+		bad("max_item_bytes %d must leave room in max_recv_msg_bytes %d", c.MaxItemBytes, c.Server.MaxRecvMsgBytes)
+	}
+	if _, err := parseOverrides(c.DialOverrides); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := node.NewLogger(io.Discard, c.LogLevel, c.LogFormat); err != nil {
+		errs = append(errs, fmt.Errorf("cached: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// storeConfig derives the store's settings.
+func (c Config) storeConfig() store.Config {
+	p, _ := parsePolicy(c.EvictionPolicy)
+	return store.Config{MaxBytes: c.MaxMemory, MaxItemBytes: c.MaxItemBytes, Policy: p, Clock: c.clock}
+}
+
+func parsePolicy(s string) (store.Policy, error) {
+	switch strings.ToLower(s) {
+	case "lru", "allkeys-lru":
+		return store.PolicyLRU, nil
+	case "lfu", "allkeys-lfu":
+		return store.PolicyLFU, nil
+	case "noeviction":
+		return store.PolicyNoEviction, nil
+	}
+	return 0, fmt.Errorf("cached: eviction_policy %q: want lru, lfu or noeviction", s)
+}
+
+// ParsePeers parses the Peers syntax "id=grpc-addr[/resp-addr],…" into ring
+// members. Empty entries are skipped; ids must be distinct.
+func ParsePeers(s string) ([]ring.Member, error) {
+	var out []ring.Member
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, addrs, ok := strings.Cut(part, "=")
+		if !ok || id == "" || addrs == "" {
+			return nil, fmt.Errorf("cached: peers: %q is not id=grpc-addr[/resp-addr]", part)
+		}
+		grpcAddr, respAddr, _ := strings.Cut(addrs, "/")
+		if _, _, err := net.SplitHostPort(grpcAddr); err != nil {
+			return nil, fmt.Errorf("cached: peers: %s: grpc address %q: %v", id, grpcAddr, err)
+		}
+		if respAddr != "" {
+			if _, _, err := net.SplitHostPort(respAddr); err != nil {
+				return nil, fmt.Errorf("cached: peers: %s: resp address %q: %v", id, respAddr, err)
+			}
+		}
+		if slices.ContainsFunc(out, func(m ring.Member) bool { return m.ID == id }) {
+			return nil, fmt.Errorf("cached: peers: id %q listed twice", id)
+		}
+		out = append(out, ring.Member{ID: id, Addr: grpcAddr, RESPAddr: respAddr})
+	}
+	return out, nil
+}
+
+// FormatPeers is the inverse of ParsePeers.
+func FormatPeers(ms []ring.Member) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.ID + "=" + m.Addr
+		if m.RESPAddr != "" {
+			parts[i] += "/" + m.RESPAddr
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseEndpoints parses "host:port,…".
+func parseEndpoints(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(part); err != nil {
+			return nil, fmt.Errorf("cached: registry endpoint %q: %v", part, err)
+		}
+		out = append(out, part)
+	}
+	return out, nil
+}
+
+// parseOverrides parses "addr=via,…".
+func parseOverrides(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(part, "=")
+		if !ok || from == "" || to == "" {
+			return nil, fmt.Errorf("cached: dial_overrides: %q is not addr=via", part)
+		}
+		out[from] = to
+	}
+	return out, nil
+}
+
+// policy returns the configured eviction policy.
+func (s *Server) policy() store.Policy {
+	p, _ := parsePolicy(s.cfg.EvictionPolicy)
+	return p
+}

@@ -1,0 +1,126 @@
+package cached
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
+	"cairn.dev/cairn/raftkv"
+)
+
+// startRaftKV runs a one-member raftkv group in-process and returns its
+// address.
+func startRaftKV(t *testing.T) string {
+	t.Helper()
+	cfg := raftkv.DefaultConfig()
+	cfg.ID = "kv-1"
+	cfg.DataDir = filepath.Join(t.TempDir(), "kv-1")
+	cfg.Server.GRPCAddr = "127.0.0.1:0"
+	cfg.Server.AdminAddr = ""
+	cfg.Server.ShutdownTimeout = 2 * time.Second
+	// A one-member group never dials its own address, so the placeholder
+	// port in the bootstrap configuration is harmless.
+	cfg.Peers = "kv-1=127.0.0.1:0"
+	cfg.NoSync = true
+	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-srv.ReadyNotify():
+	case err := <-done:
+		t.Fatalf("raftkv stopped: %v", err)
+	}
+	waitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
+	return srv.Addr()
+}
+
+func ringIDs(s *Server) []string {
+	v := s.currentView()
+	if v == nil {
+		return nil
+	}
+	var ids []string
+	for _, m := range v.ring.Members() {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// Nodes find each other through the registry: a crashed node leaves every
+// ring within its lease TTL, a stopped one at once, a new one joins.
+func TestRegistryMembership(t *testing.T) {
+	kv := startRaftKV(t)
+	const ttl = time.Second
+	prefix := "/test/cached/members/"
+	tune := func(cfg *Config) {
+		cfg.Registry = kv
+		cfg.RegistryTTL = ttl
+		cfg.RegistryPrefix = prefix
+	}
+	c := &testCluster{t: t}
+	t.Cleanup(c.stopAll)
+	add := func(id string, crash bool) *testNode {
+		cfg := testConfig(id)
+		tune(&cfg)
+		cfg.crashOnStop = crash
+		srv, err := New(cfg, nodetest.Logger(t).With("test_node", id))
+		require.NoError(t, err)
+		nd := &testNode{id: id, srv: srv}
+		c.nodes = append(c.nodes, nd)
+		c.serve(nd)
+		return nd
+	}
+	add("cached-1", false)
+	add("cached-2", true)
+	add("cached-3", false)
+	all := []string{"cached-1", "cached-2", "cached-3"}
+	for _, nd := range c.nodes {
+		waitFor(t, 10*time.Second, nd.id+" sees 3 members", func() bool { return slices.Equal(ringIDs(nd.srv), all) })
+	}
+	// Forwarding works over the registry's addresses.
+	key := c.keyOwnedBy(2, "reg-")
+	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
+	require.Equal(t, "OK", rc.do("SET", key, "v"))
+	require.Equal(t, `"v"`, dialRESP(t, c.nodes[1].srv.RESPAddr()).do("GET", key))
+	epoch := c.nodes[0].srv.currentView().epoch
+
+	// cached-2 crashes: it does not revoke its lease, which expires.
+	start := time.Now()
+	c.stop(1)
+	for _, i := range []int{0, 2} {
+		waitFor(t, ttl+5*time.Second, "cached-2 leaves", func() bool {
+			return slices.Equal(ringIDs(c.nodes[i].srv), []string{"cached-1", "cached-3"})
+		})
+	}
+	t.Logf("crashed node left after %v (ttl %v)", time.Since(start), ttl)
+	require.Greater(t, c.nodes[0].srv.currentView().epoch, epoch)
+	require.Equal(t, c.nodes[0].srv.currentView().epoch, c.nodes[2].srv.currentView().epoch, "epochs are raftkv revisions")
+
+	// A new node joins without restarts.
+	add("cached-4", false)
+	want := []string{"cached-1", "cached-3", "cached-4"}
+	for _, i := range []int{0, 2, 3} {
+		waitFor(t, 10*time.Second, c.nodes[i].id+" sees cached-4", func() bool { return slices.Equal(ringIDs(c.nodes[i].srv), want) })
+	}
+
+	// cached-3 stops gracefully and revokes its lease: it leaves well within the TTL.
+	start = time.Now()
+	c.stop(2)
+	for _, i := range []int{0, 3} {
+		waitFor(t, 10*time.Second, "cached-3 leaves", func() bool {
+			return slices.Equal(ringIDs(c.nodes[i].srv), []string{"cached-1", "cached-4"})
+		})
+	}
+	t.Logf("stopped node left after %v", time.Since(start))
+}

@@ -1,0 +1,162 @@
+package cached
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/cached/store"
+	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+)
+
+// replicate copies the current state of keys (value and TTL, or absence) from
+// the local store to each key's replicas: the next Replicas-1 distinct members
+// after the owner on the ring. It is a no-op when Replicas is 1.
+//
+// Replication is synchronous and best effort: the write that called it waits
+// until every replica answered or ReplicationTimeout passed, then succeeds
+// whatever happened. A failure is logged and counted
+// (cairn_cached_replication_errors_total); the replica then serves an older
+// value, or none, if it ever answers for the owner. Because the state sent is
+// read after the write, two concurrent writes of one key may reach a replica
+// in the opposite order; the next write of the key repairs it. Replicas keep
+// their own versions.
+func (s *Server) replicate(ctx context.Context, keys ...string) {
+	if s.cfg.Replicas <= 1 {
+		return
+	}
+	type batch struct {
+		m      ring.Member
+		writes []*cachedv1.ReplicaWrite
+	}
+	var batches []*batch
+	for _, k := range keys {
+		var w *cachedv1.ReplicaWrite
+		for _, m := range s.replicasOf(k) {
+			if w == nil {
+				w = s.replicaWrite(k)
+			}
+			var b *batch
+			for _, x := range batches {
+				if x.m.ID == m.ID {
+					b = x
+				}
+			}
+			if b == nil {
+				b = &batch{m: m}
+				batches = append(batches, b)
+			}
+			b.writes = append(b.writes, w)
+		}
+	}
+	if len(batches) == 0 {
+		return
+	}
+	// The copy must not fail because the client went away after its write.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ReplicationTimeout)
+	defer cancel()
+	for _, b := range batches {
+		c, err := s.peerClient(b.m)
+		if err == nil {
+			s.metrics.replicated.Add(int64(len(b.writes)))
+			_, err = c.Replicate(rctx, &cachedv1.ReplicateRequest{From: s.cfg.ID, Writes: b.writes})
+		}
+		if err != nil {
+			s.metrics.replicaErrs.Add(int64(len(b.writes)))
+			s.logger.Debug("replication failed", "replica", b.m.ID, "keys", len(b.writes), "err", err)
+		}
+	}
+}
+
+// replicaWrite describes key's current local state.
+func (s *Server) replicaWrite(key string) *cachedv1.ReplicaWrite {
+	it, ok := s.store.Peek(key)
+	if !ok {
+		return &cachedv1.ReplicaWrite{Key: []byte(key), Deleted: true}
+	}
+	w := &cachedv1.ReplicaWrite{Key: []byte(key), Value: it.Value, Version: it.Version}
+	if !it.ExpiresAt.IsZero() {
+		w.Ttl = durationpb.New(time.Until(it.ExpiresAt))
+	}
+	return w
+}
+
+// peerService implements cachedv1.PeerService.
+type peerService struct {
+	cachedv1.UnimplementedPeerServiceServer
+	s *Server
+}
+
+// Replicate applies an owner's writes to the local store, in order. A write
+// whose TTL ran out in transit deletes the key.
+func (p *peerService) Replicate(_ context.Context, req *cachedv1.ReplicateRequest) (*cachedv1.ReplicateResponse, error) {
+	var n int32
+	for _, w := range req.GetWrites() {
+		key := string(w.GetKey())
+		if key == "" {
+			return nil, toStatus(ErrEmptyKey)
+		}
+		var ttl time.Duration
+		if w.Ttl != nil {
+			if ttl = w.Ttl.AsDuration(); ttl <= 0 {
+				w.Deleted = true
+			}
+		}
+		if w.GetDeleted() {
+			p.s.store.Delete(key)
+		} else if _, err := p.s.store.Set(key, w.GetValue(), store.SetOptions{TTL: ttl}); err != nil {
+			return &cachedv1.ReplicateResponse{Applied: n}, toStatus(err)
+		}
+		n++
+	}
+	return &cachedv1.ReplicateResponse{Applied: n}, nil
+}
+
+// Command runs one RESP command against the local store (no routing) and
+// returns its encoded reply.
+func (p *peerService) Command(ctx context.Context, req *cachedv1.CommandRequest) (*cachedv1.CommandResponse, error) {
+	if len(req.GetArgs()) == 0 {
+		return nil, toStatus(ErrInvalidArgument)
+	}
+	return &cachedv1.CommandResponse{Reply: p.s.execToBytes(ctx, req.GetArgs())}, nil
+}
+
+// ringService implements cachedv1.RingService.
+type ringService struct {
+	cachedv1.UnimplementedRingServiceServer
+	s *Server
+}
+
+func (r *ringService) Ring(context.Context, *cachedv1.RingRequest) (*cachedv1.RingResponse, error) {
+	v := r.s.currentView()
+	if v == nil {
+		return nil, toStatus(ErrNotServing)
+	}
+	shares := v.ring.Shares()
+	resp := &cachedv1.RingResponse{Vnodes: int32(v.ring.VNodes()), Replicas: int32(r.s.cfg.Replicas), Epoch: v.epoch}
+	for _, m := range v.ring.Members() {
+		resp.Members = append(resp.Members, &cachedv1.Member{Id: m.ID, Addr: m.Addr, RespAddr: m.RESPAddr, Share: shares[m.ID]})
+	}
+	return resp, nil
+}
+
+// Status reports the node's view; state is "serving" once it has a ring and
+// serves, "starting" before and "stopping" after shutdown began.
+func (r *ringService) Status(context.Context, *cachedv1.StatusRequest) (*cachedv1.StatusResponse, error) {
+	s := r.s
+	state := "starting"
+	select {
+	case <-s.stop:
+		state = "stopping"
+	case <-s.ready:
+		state = "serving"
+	default:
+	}
+	resp := &cachedv1.StatusResponse{NodeId: s.cfg.ID, State: state, RespAddr: s.RESPAddr()}
+	if v := s.currentView(); v != nil {
+		resp.Members, resp.Epoch = int32(v.ring.Len()), v.epoch
+	}
+	return resp, nil
+}

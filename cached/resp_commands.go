@@ -1,0 +1,819 @@
+package cached
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"cairn.dev/cairn/cached/resp"
+	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/cached/store"
+	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+)
+
+// Redis error texts, exactly as Redis writes them.
+const (
+	errNotInteger = "ERR value is not an integer or out of range"
+	errSyntax     = "ERR syntax error"
+	errOverflow   = "ERR increment or decrement would overflow"
+	errDBIndex    = "ERR DB index is out of range"
+	errOOM        = "OOM command not allowed when used memory > 'maxmemory'."
+	errTooLarge   = "ERR string exceeds maximum allowed size"
+)
+
+// execCtx is the state of one RESP client (or of one peer Command call).
+type execCtx struct {
+	s     *Server
+	ctx   context.Context
+	w     *resp.Writer
+	local bool // serve every key from the local store (a peer's Command)
+	id    int64
+	addr  string
+	name  string // CLIENT SETNAME
+	quit  bool
+}
+
+// cmdFlags describe a command for routing.
+type cmdFlags uint8
+
+const (
+	flagWrite cmdFlags = 1 << iota
+	flagRead
+	flagAllNodes // run on every member (FLUSHALL)
+)
+
+// command is one entry of the command table. Keys are at argument positions
+// first, first+step, … up to last (-1: the last argument); first 0 means the
+// command has no keys and runs where it was received.
+type command struct {
+	name              string
+	arity             int // Redis convention: n exact, -n at least n (the name counts)
+	first, last, step int
+	flags             cmdFlags
+	run               func(x *execCtx, args [][]byte)
+	// miss writes the reply for a read whose owner and replicas did not answer.
+	miss func(w *resp.Writer)
+	// merge combines the replies of a multi-key command split by owner; nil
+	// for single-key commands.
+	merge func(x *execCtx, nkeys int, parts []splitPart)
+}
+
+// commandTable maps lower-case names to commands.
+type commandTable struct {
+	byName map[string]*command
+	list   []*command
+}
+
+func newCommandTable() *commandTable {
+	nilMiss := func(w *resp.Writer) { w.NullBulk() }
+	zeroMiss := func(w *resp.Writer) { w.Integer(0) }
+	list := []*command{
+		{name: "get", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdGet, miss: nilMiss},
+		{name: "set", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSet},
+		{name: "del", arity: -2, first: 1, last: -1, step: 1, flags: flagWrite, run: cmdDel, merge: mergeSum},
+		{name: "unlink", arity: -2, first: 1, last: -1, step: 1, flags: flagWrite, run: cmdDel, merge: mergeSum},
+		{name: "exists", arity: -2, first: 1, last: -1, step: 1, flags: flagRead, run: cmdExists, miss: zeroMiss, merge: mergeSum},
+		{name: "expire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire(time.Second)},
+		{name: "pexpire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire(time.Millisecond)},
+		{name: "ttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Second), miss: func(w *resp.Writer) { w.Integer(-2) }},
+		{name: "pttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Millisecond), miss: func(w *resp.Writer) { w.Integer(-2) }},
+		{name: "persist", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdPersist},
+		{name: "incr", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(1, false)},
+		{name: "decr", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(-1, false)},
+		{name: "incrby", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(1, true)},
+		{name: "decrby", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(-1, true)},
+		{name: "mget", arity: -2, first: 1, last: -1, step: 1, flags: flagRead, run: cmdMGet, miss: nilMiss, merge: mergeArray},
+		{name: "mset", arity: -3, first: 1, last: -1, step: 2, flags: flagWrite, run: cmdMSet, merge: mergeOK},
+		{name: "append", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdAppend},
+		{name: "strlen", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdStrlen, miss: zeroMiss},
+		{name: "getdel", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdGetDel},
+		{name: "ping", arity: -1, run: cmdPing},
+		{name: "echo", arity: 2, run: func(x *execCtx, a [][]byte) { x.w.Bulk(a[1]) }},
+		{name: "info", arity: -1, run: cmdInfo},
+		{name: "dbsize", arity: 1, run: func(x *execCtx, _ [][]byte) { x.w.Integer(int64(x.s.store.Len())) }},
+		{name: "flushall", arity: -1, flags: flagAllNodes, run: cmdFlush},
+		{name: "flushdb", arity: -1, flags: flagAllNodes, run: cmdFlush},
+		{name: "select", arity: 2, run: cmdSelect},
+		{name: "command", arity: -1, run: cmdCommand},
+		{name: "client", arity: -2, run: cmdClient},
+		{name: "config", arity: -2, run: cmdConfig},
+		{name: "quit", arity: -1, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
+	}
+	t := &commandTable{byName: make(map[string]*command, len(list)), list: list}
+	for _, c := range list {
+		t.byName[c.name] = c
+	}
+	return t
+}
+
+// lookup finds a command by name, case-insensitively, without allocating.
+func (t *commandTable) lookup(name []byte) *command {
+	var buf [16]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return t.byName[string(buf[:len(name)])]
+}
+
+// exec runs one command and writes its reply to x.w. Keys owned by another
+// node are executed there (PeerService.Command) unless x.local.
+func (s *Server) exec(x *execCtx, args [][]byte) {
+	cmd := s.commands.lookup(args[0])
+	if cmd == nil {
+		x.w.Error(unknownCommand(args))
+		return
+	}
+	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
+		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
+		return
+	}
+	if x.local {
+		cmd.run(x, args)
+		return
+	}
+	if cmd.flags&flagAllNodes != 0 {
+		s.execEverywhere(x, cmd, args)
+		return
+	}
+	if cmd.first == 0 {
+		cmd.run(x, args)
+		return
+	}
+	if cmd.merge == nil { // one key
+		if m, mine := s.owner(str(args[cmd.first])); !mine {
+			s.execRemote(x, cmd, args, m)
+			return
+		}
+		cmd.run(x, args)
+		return
+	}
+	if cmd.step == 2 && len(args)%2 == 0 {
+		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
+		return
+	}
+	for i := cmd.first; i < len(args); i += cmd.step {
+		if _, mine := s.owner(str(args[i])); !mine {
+			s.execSplit(x, cmd, args)
+			return
+		}
+	}
+	cmd.run(x, args)
+}
+
+// unknownCommand formats Redis's unknown-command error.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	b.Write(name)
+	b.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		if b.Len() >= 128+len(name)+50 {
+			break
+		}
+		b.WriteByte('\'')
+		b.Write(a[:min(len(a), 128)])
+		b.WriteString("' ")
+	}
+	return b.String()
+}
+
+// execToBytes runs args locally and returns the encoded reply (PeerService.Command).
+func (s *Server) execToBytes(ctx context.Context, args [][]byte) []byte {
+	var buf bytes.Buffer
+	x := &execCtx{s: s, ctx: ctx, w: resp.NewWriter(&buf), local: true}
+	s.exec(x, args)
+	_ = x.w.Flush()
+	return buf.Bytes()
+}
+
+// callCommand runs args on member m and returns its reply.
+func (s *Server) callCommand(ctx context.Context, m ring.Member, args [][]byte) (resp.Reply, error) {
+	if m.ID == s.cfg.ID {
+		return parseReply(s.execToBytes(ctx, args))
+	}
+	c, err := s.peerClient(m)
+	if err != nil {
+		return resp.Reply{}, err
+	}
+	s.metrics.forwarded.Add(1)
+	fctx, cancel := s.forwardContext(ctx)
+	defer cancel()
+	out, err := c.Command(fctx, &cachedv1.CommandRequest{Args: args})
+	if err != nil {
+		return resp.Reply{}, err
+	}
+	return parseReply(out.GetReply())
+}
+
+func parseReply(b []byte) (resp.Reply, error) {
+	return resp.NewReader(bytes.NewReader(b)).ReadReply()
+}
+
+// execRemote runs a one-key command on the key's owner m. A read whose owner
+// does not answer goes to the key's replicas, then counts as a miss; a write
+// fails.
+func (s *Server) execRemote(x *execCtx, cmd *command, args [][]byte, m ring.Member) {
+	rep, err := s.callCommand(x.ctx, m, args)
+	if err == nil {
+		x.w.Reply(rep)
+		return
+	}
+	if !unreachable(x.ctx, err) || cmd.flags&flagRead == 0 {
+		x.w.Error("ERR " + ownerErr(x.ctx, m, err).Error())
+		return
+	}
+	others, self := s.fallbacks(str(args[cmd.first]))
+	if self {
+		cmd.run(x, args)
+		return
+	}
+	for _, r := range others {
+		if rep, err := s.callCommand(x.ctx, r, args); err == nil {
+			x.w.Reply(rep)
+			return
+		}
+	}
+	s.metrics.unreachable.Add(1)
+	cmd.miss(x.w)
+}
+
+// splitPart is the reply of the keys one member owns in a split command.
+type splitPart struct {
+	idx []int // key numbers (0-based, in request order) of this part
+	rep resp.Reply
+}
+
+// execSplit runs a multi-key command whose keys have several owners: one
+// sub-command per owner, in turn, then merges the replies.
+func (s *Server) execSplit(x *execCtx, cmd *command, args [][]byte) {
+	type part struct {
+		m    ring.Member
+		idx  []int
+		args [][]byte
+	}
+	var parts []*part
+	nkeys := 0
+	for i := cmd.first; i < len(args); i += cmd.step {
+		m, _ := s.owner(str(args[i]))
+		var p *part
+		for _, q := range parts {
+			if q.m.ID == m.ID {
+				p = q
+			}
+		}
+		if p == nil {
+			p = &part{m: m, args: [][]byte{args[0]}}
+			parts = append(parts, p)
+		}
+		p.idx = append(p.idx, nkeys)
+		p.args = append(p.args, args[i:i+cmd.step]...)
+		nkeys++
+	}
+	out := make([]splitPart, 0, len(parts))
+	for _, p := range parts {
+		rep, err := s.callCommand(x.ctx, p.m, p.args)
+		if err != nil && unreachable(x.ctx, err) && cmd.flags&flagRead != 0 {
+			// Key by key: replicas, then a miss.
+			elems := make([]resp.Reply, len(p.idx))
+			for j := range p.idx {
+				one := [][]byte{args[0], p.args[1+j]}
+				var buf bytes.Buffer
+				sub := &execCtx{s: s, ctx: x.ctx, w: resp.NewWriter(&buf)}
+				s.execRemote(sub, cmd, one, p.m)
+				_ = sub.w.Flush()
+				r, perr := parseReply(buf.Bytes())
+				if perr != nil {
+					r = resp.Reply{Kind: resp.KindError, Str: "ERR " + perr.Error()}
+				}
+				elems[j] = r
+			}
+			out = append(out, splitPart{idx: p.idx, rep: flatten(cmd, elems)})
+			continue
+		}
+		if err != nil {
+			x.w.Error("ERR " + ownerErr(x.ctx, p.m, err).Error())
+			return
+		}
+		if rep.Kind == resp.KindError {
+			x.w.Reply(rep)
+			return
+		}
+		out = append(out, splitPart{idx: p.idx, rep: rep})
+	}
+	cmd.merge(x, nkeys, out)
+}
+
+// flatten turns per-key replies of a read (MGET: one bulk each; EXISTS: one
+// integer each) into the reply of the whole part.
+func flatten(cmd *command, elems []resp.Reply) resp.Reply {
+	if cmd.name == "mget" {
+		out := make([]resp.Reply, len(elems))
+		for i, e := range elems {
+			if e.Kind == resp.KindArray && len(e.Elems) == 1 {
+				e = e.Elems[0]
+			}
+			out[i] = e
+		}
+		return resp.Reply{Kind: resp.KindArray, Elems: out}
+	}
+	var n int64
+	for _, e := range elems {
+		n += e.Int
+	}
+	return resp.Reply{Kind: resp.KindInteger, Int: n}
+}
+
+func mergeSum(x *execCtx, _ int, parts []splitPart) {
+	var n int64
+	for _, p := range parts {
+		n += p.rep.Int
+	}
+	x.w.Integer(n)
+}
+
+func mergeOK(x *execCtx, _ int, _ []splitPart) { x.w.SimpleString("OK") }
+
+func mergeArray(x *execCtx, nkeys int, parts []splitPart) {
+	out := make([]resp.Reply, nkeys)
+	for i := range out {
+		out[i] = resp.Reply{Kind: resp.KindNull}
+	}
+	for _, p := range parts {
+		for j, i := range p.idx {
+			if j < len(p.rep.Elems) {
+				out[i] = p.rep.Elems[j]
+			}
+		}
+	}
+	x.w.Reply(resp.Reply{Kind: resp.KindArray, Elems: out})
+}
+
+// execEverywhere runs a command on this node and on every other member.
+func (s *Server) execEverywhere(x *execCtx, cmd *command, args [][]byte) {
+	var buf bytes.Buffer
+	local := &execCtx{s: s, ctx: x.ctx, w: resp.NewWriter(&buf), local: true}
+	cmd.run(local, args)
+	_ = local.w.Flush()
+	rep, err := parseReply(buf.Bytes())
+	if err == nil && rep.Kind != resp.KindError {
+		if v := s.currentView(); v != nil {
+			for _, m := range v.ring.Members() {
+				if m.ID == s.cfg.ID {
+					continue
+				}
+				r, err := s.callCommand(x.ctx, m, args)
+				if err != nil {
+					rep = resp.Reply{Kind: resp.KindError, Str: "ERR " + ownerErr(x.ctx, m, err).Error()}
+					break
+				}
+				if r.Kind == resp.KindError {
+					rep = r
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		rep = resp.Reply{Kind: resp.KindError, Str: "ERR " + err.Error()}
+	}
+	x.w.Reply(rep)
+}
+
+// writeStoreErr writes a store error in Redis's words.
+func writeStoreErr(w *resp.Writer, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotInteger):
+		w.Error(errNotInteger)
+	case errors.Is(err, store.ErrOverflow):
+		w.Error(errOverflow)
+	case errors.Is(err, store.ErrOutOfMemory):
+		w.Error(errOOM)
+	case errors.Is(err, store.ErrTooLarge):
+		w.Error(errTooLarge)
+	case errors.Is(err, store.ErrBadOptions):
+		w.Error(errSyntax)
+	default:
+		w.Error("ERR " + err.Error())
+	}
+}
+
+// parseInt parses a base-10 int64 argument without allocating on success.
+func parseInt(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(str(b), 10, 64)
+	return n, err == nil
+}
+
+// replicated copies key to its replicas after a local write (Replicas > 1).
+func (x *execCtx) replicated(keys ...string) {
+	if x.s.cfg.Replicas > 1 {
+		x.s.replicate(x.ctx, keys...)
+	}
+}
+
+func cmdGet(x *execCtx, a [][]byte) {
+	it, ok := x.s.store.Get(str(a[1]))
+	if !ok {
+		x.w.NullBulk()
+		return
+	}
+	x.w.Bulk(it.Value)
+}
+
+// cmdSet implements SET key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL].
+func cmdSet(x *execCtx, a [][]byte) {
+	var o store.SetOptions
+	var expireSet, past bool
+	for i := 3; i < len(a); i++ {
+		opt := a[i]
+		switch {
+		case equalFold(opt, "nx") && !o.OnlyIfPresent:
+			o.OnlyIfAbsent = true
+		case equalFold(opt, "xx") && !o.OnlyIfAbsent:
+			o.OnlyIfPresent = true
+		case equalFold(opt, "keepttl") && !expireSet:
+			o.KeepTTL, expireSet = true, true
+		case (equalFold(opt, "ex") || equalFold(opt, "px") || equalFold(opt, "exat") || equalFold(opt, "pxat")) && !expireSet && i+1 < len(a):
+			i++
+			n, ok := parseInt(a[i])
+			if !ok {
+				x.w.Error(errNotInteger)
+				return
+			}
+			ttl, valid := expireArg(opt, n)
+			if !valid {
+				x.w.Error("ERR invalid expire time in 'set' command")
+				return
+			}
+			if ttl <= 0 {
+				past = true
+			}
+			o.TTL, expireSet = ttl, true
+		default:
+			x.w.Error(errSyntax)
+			return
+		}
+	}
+	key := string(a[1])
+	if past { // an absolute time in the past: the key is set and expires at once
+		if o.OnlyIfAbsent && x.s.store.Exists(key) > 0 || o.OnlyIfPresent && x.s.store.Exists(key) == 0 {
+			x.w.NullBulk()
+			return
+		}
+		x.s.store.Delete(key)
+		x.replicated(key)
+		x.w.SimpleString("OK")
+		return
+	}
+	_, err := x.s.store.Set(key, a[2], o)
+	switch {
+	case err == nil:
+		x.replicated(key)
+		x.w.SimpleString("OK")
+	case errors.Is(err, store.ErrNotStored):
+		x.w.NullBulk()
+	default:
+		writeStoreErr(x.w, err)
+	}
+}
+
+// expireArg converts the argument of EX, PX, EXAT or PXAT to a TTL; valid is
+// false for a value Redis rejects (not positive, or overflowing).
+func expireArg(opt []byte, n int64) (ttl time.Duration, valid bool) {
+	if n <= 0 {
+		return 0, false
+	}
+	unit := time.Millisecond
+	if equalFold(opt, "ex") || equalFold(opt, "exat") {
+		unit = time.Second
+	}
+	if n > math.MaxInt64/int64(unit) {
+		return 0, false
+	}
+	d := time.Duration(n) * unit
+	if len(opt) == 4 { // EXAT, PXAT: absolute Unix time
+		return time.Until(time.Unix(0, 0).Add(d)), true
+	}
+	return d, true
+}
+
+func equalFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func cmdDel(x *execCtx, a [][]byte) {
+	keys := make([]string, len(a)-1)
+	for i, k := range a[1:] {
+		keys[i] = string(k)
+	}
+	n := x.s.store.Delete(keys...)
+	x.replicated(keys...)
+	x.w.Integer(int64(n))
+}
+
+func cmdExists(x *execCtx, a [][]byte) {
+	n := 0
+	for _, k := range a[1:] {
+		n += x.s.store.Exists(str(k))
+	}
+	x.w.Integer(int64(n))
+}
+
+func cmdExpire(unit time.Duration) func(*execCtx, [][]byte) {
+	name := "expire"
+	if unit == time.Millisecond {
+		name = "pexpire"
+	}
+	return func(x *execCtx, a [][]byte) {
+		n, ok := parseInt(a[2])
+		if !ok {
+			x.w.Error(errNotInteger)
+			return
+		}
+		if len(a) > 3 {
+			x.w.Error("ERR Unsupported option " + string(a[3]))
+			return
+		}
+		if n > math.MaxInt64/int64(unit) || n < math.MinInt64/int64(unit) {
+			x.w.Error("ERR invalid expire time in '" + name + "' command")
+			return
+		}
+		key := string(a[1])
+		found := x.s.store.Expire(key, time.Duration(n)*unit)
+		if found {
+			x.replicated(key)
+			x.w.Integer(1)
+			return
+		}
+		x.w.Integer(0)
+	}
+}
+
+func cmdTTL(unit time.Duration) func(*execCtx, [][]byte) {
+	return func(x *execCtx, a [][]byte) {
+		ttl, exists, hasTTL := x.s.store.TTL(str(a[1]))
+		switch {
+		case !exists:
+			x.w.Integer(-2)
+		case !hasTTL:
+			x.w.Integer(-1)
+		default:
+			x.w.Integer(int64((max(ttl, 0) + unit/2) / unit))
+		}
+	}
+}
+
+func cmdPersist(x *execCtx, a [][]byte) {
+	key := string(a[1])
+	if x.s.store.Persist(key) {
+		x.replicated(key)
+		x.w.Integer(1)
+		return
+	}
+	x.w.Integer(0)
+}
+
+func cmdIncr(sign int64, withArg bool) func(*execCtx, [][]byte) {
+	return func(x *execCtx, a [][]byte) {
+		delta := sign
+		if withArg {
+			n, ok := parseInt(a[2])
+			if !ok {
+				x.w.Error(errNotInteger)
+				return
+			}
+			if sign < 0 {
+				if n == math.MinInt64 {
+					x.w.Error("ERR decrement would overflow")
+					return
+				}
+				n = -n
+			}
+			delta = n
+		}
+		key := string(a[1])
+		n, err := x.s.store.IncrBy(key, delta)
+		if err != nil {
+			writeStoreErr(x.w, err)
+			return
+		}
+		x.replicated(key)
+		x.w.Integer(n)
+	}
+}
+
+func cmdMGet(x *execCtx, a [][]byte) {
+	x.w.ArrayHeader(len(a) - 1)
+	for _, k := range a[1:] {
+		cmdGet(x, [][]byte{nil, k})
+	}
+}
+
+func cmdMSet(x *execCtx, a [][]byte) {
+	if len(a)%2 == 0 {
+		x.w.Error("ERR wrong number of arguments for 'mset' command")
+		return
+	}
+	for i := 1; i+1 < len(a); i += 2 {
+		key := string(a[i])
+		if _, err := x.s.store.Set(key, a[i+1], store.SetOptions{}); err != nil {
+			writeStoreErr(x.w, err)
+			return
+		}
+		x.replicated(key)
+	}
+	x.w.SimpleString("OK")
+}
+
+func cmdAppend(x *execCtx, a [][]byte) {
+	key := string(a[1])
+	n, err := x.s.store.Append(key, a[2])
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
+	x.replicated(key)
+	x.w.Integer(int64(n))
+}
+
+func cmdStrlen(x *execCtx, a [][]byte) {
+	it, _ := x.s.store.Peek(str(a[1]))
+	x.w.Integer(int64(len(it.Value)))
+}
+
+func cmdGetDel(x *execCtx, a [][]byte) {
+	key := string(a[1])
+	it, ok := x.s.store.GetDel(key)
+	if !ok {
+		x.w.NullBulk()
+		return
+	}
+	x.replicated(key)
+	x.w.Bulk(it.Value)
+}
+
+func cmdPing(x *execCtx, a [][]byte) {
+	switch len(a) {
+	case 1:
+		x.w.SimpleString("PONG")
+	case 2:
+		x.w.Bulk(a[1])
+	default:
+		x.w.Error("ERR wrong number of arguments for 'ping' command")
+	}
+}
+
+func cmdFlush(x *execCtx, a [][]byte) {
+	if len(a) > 2 || len(a) == 2 && !equalFold(a[1], "async") && !equalFold(a[1], "sync") {
+		x.w.Error(errSyntax)
+		return
+	}
+	x.s.store.FlushAll()
+	x.w.SimpleString("OK")
+}
+
+func cmdSelect(x *execCtx, a [][]byte) {
+	n, ok := parseInt(a[1])
+	switch {
+	case !ok:
+		x.w.Error(errNotInteger)
+	case n != 0:
+		x.w.Error(errDBIndex)
+	default:
+		x.w.SimpleString("OK")
+	}
+}
+
+// cmdCommand answers COMMAND, COMMAND COUNT, COMMAND INFO and COMMAND DOCS
+// minimally, enough for clients that ask at connect time.
+func cmdCommand(x *execCtx, a [][]byte) {
+	t := x.s.commands
+	info := func(c *command) {
+		x.w.ArrayHeader(6)
+		x.w.BulkString(c.name)
+		x.w.Integer(int64(c.arity))
+		flags := []string{"fast"}
+		if c.flags&flagWrite != 0 {
+			flags = []string{"write"}
+		} else if c.flags&flagRead != 0 {
+			flags = []string{"readonly", "fast"}
+		}
+		x.w.ArrayHeader(len(flags))
+		for _, f := range flags {
+			x.w.SimpleString(f)
+		}
+		x.w.Integer(int64(c.first))
+		x.w.Integer(int64(c.last))
+		x.w.Integer(int64(c.step))
+	}
+	if len(a) == 1 {
+		x.w.ArrayHeader(len(t.list))
+		for _, c := range t.list {
+			info(c)
+		}
+		return
+	}
+	switch {
+	case equalFold(a[1], "count"):
+		x.w.Integer(int64(len(t.list)))
+	case equalFold(a[1], "info"):
+		x.w.ArrayHeader(len(a) - 2)
+		for _, name := range a[2:] {
+			if c := t.lookup(name); c != nil {
+				info(c)
+			} else {
+				x.w.NullArray()
+			}
+		}
+	case equalFold(a[1], "docs"):
+		x.w.ArrayHeader(0)
+	default:
+		x.w.Error("ERR unknown subcommand '" + string(a[1]) + "'. Try COMMAND HELP.")
+	}
+}
+
+func cmdClient(x *execCtx, a [][]byte) {
+	switch {
+	case equalFold(a[1], "setname") && len(a) == 3:
+		if bytes.ContainsAny(a[2], " \n") {
+			x.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		x.name = string(a[2])
+		x.w.SimpleString("OK")
+	case equalFold(a[1], "getname"):
+		if x.name == "" {
+			x.w.NullBulk()
+			return
+		}
+		x.w.BulkString(x.name)
+	case equalFold(a[1], "id"):
+		x.w.Integer(x.id)
+	case equalFold(a[1], "info"), equalFold(a[1], "list"):
+		x.w.BulkString(fmt.Sprintf("id=%d addr=%s name=%s db=0\n", x.id, x.addr, x.name))
+	default:
+		x.w.SimpleString("OK")
+	}
+}
+
+// cmdConfig answers CONFIG GET with the few parameters clients and
+// redis-benchmark ask for (an empty list for others) and accepts CONFIG SET,
+// RESETSTAT and REWRITE as no-ops.
+func cmdConfig(x *execCtx, a [][]byte) {
+	switch {
+	case equalFold(a[1], "get"):
+		params := []string{
+			"save", "",
+			"appendonly", "no",
+			"databases", "1",
+			"maxmemory", strconv.FormatInt(x.s.cfg.MaxMemory, 10),
+			"maxmemory-policy", x.s.policy().String(),
+			"maxclients", strconv.Itoa(x.s.cfg.RESPMaxClients),
+			"proto-max-bulk-len", strconv.Itoa(x.s.cfg.RESPMaxBulk),
+		}
+		var out []string
+		for i := 0; i < len(params); i += 2 {
+			for _, pat := range a[2:] {
+				if ok, _ := path.Match(strings.ToLower(string(pat)), params[i]); ok {
+					out = append(out, params[i], params[i+1])
+					break
+				}
+			}
+		}
+		x.w.ArrayHeader(len(out))
+		for _, s := range out {
+			x.w.BulkString(s)
+		}
+	case equalFold(a[1], "set"), equalFold(a[1], "resetstat"), equalFold(a[1], "rewrite"):
+		x.w.SimpleString("OK")
+	default:
+		x.w.Error("ERR unknown subcommand '" + string(a[1]) + "'. Try CONFIG HELP.")
+	}
+}

@@ -1,0 +1,287 @@
+package cached
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/cached/store"
+	"cairn.dev/cairn/node"
+	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+)
+
+// Version is reported by INFO.
+const Version = "0.1.0"
+
+// Server is one cached node: its store, its view of the ring, the gRPC
+// services (CacheService, RingService, PeerService) and the RESP listener.
+//
+// Create it with New, run it with Serve, stop it by cancelling Serve's context
+// or with Close. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	srv     *node.Server
+	store   *store.Store
+	self    ring.Member
+	peers   *peerPool
+	hub     *hub
+	metrics *metrics
+
+	view    atomic.Pointer[view]
+	members members
+
+	resp     *respServer // nil when RESPAddr is ""
+	commands *commandTable
+
+	// Lifecycle. stop is closed when shutdown begins; done when Serve has
+	// finished (or Close ran without Serve).
+	stop      chan struct{}
+	stopOnce  sync.Once
+	ready     chan struct{}
+	done      chan struct{}
+	doneOnce  sync.Once
+	serveOnce sync.Once
+
+	goMu    sync.Mutex // protects closing and wg.Add
+	closing bool
+	wg      sync.WaitGroup // goroutines started by goFunc
+}
+
+// New validates cfg, creates the store and binds the gRPC, admin and RESP
+// listeners (so ports from ":0" are known through Addr and RESPAddr), but
+// serves nothing until Serve.
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("node", cfg.ID)
+	srv, err := node.NewServer(cfg.Server, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		logger:   logger,
+		srv:      srv,
+		hub:      newHub(),
+		commands: newCommandTable(),
+		stop:     make(chan struct{}),
+		ready:    make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	overrides, _ := parseOverrides(cfg.DialOverrides) // validated above
+	s.peers = newPeerPool(node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}, overrides)
+	sc := cfg.storeConfig()
+	sc.OnChange = s.hub.onChange(cfg.ID)
+	st, err := store.New(sc)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	s.store = st
+	if cfg.RESPAddr != "" {
+		lis, err := net.Listen("tcp", cfg.RESPAddr)
+		if err != nil {
+			st.Close()
+			srv.Close()
+			return nil, errors.Join(errors.New("cached: listen resp_addr"), err)
+		}
+		s.resp = newRESPServer(s, lis)
+	}
+	s.self = ring.Member{ID: cfg.ID, Addr: srv.GRPCAddr(), RESPAddr: s.RESPAddr()}
+	s.metrics, err = newMetrics(s)
+	if err != nil {
+		s.release()
+		return nil, err
+	}
+	peers, _ := ParsePeers(cfg.Peers) // validated above
+	s.members.static = peers
+
+	g := srv.GRPC()
+	cachedv1.RegisterCacheServiceServer(g, &cacheService{s: s})
+	cachedv1.RegisterRingServiceServer(g, &ringService{s: s})
+	cachedv1.RegisterPeerServiceServer(g, &peerService{s: s})
+	return s, nil
+}
+
+// Addr is the bound gRPC address.
+func (s *Server) Addr() string { return s.srv.GRPCAddr() }
+
+// AdminAddr is the bound admin HTTP address ("" when disabled).
+func (s *Server) AdminAddr() string { return s.srv.AdminAddr() }
+
+// RESPAddr is the bound Redis-protocol address ("" when disabled).
+func (s *Server) RESPAddr() string {
+	if s.resp == nil {
+		return ""
+	}
+	return s.resp.lis.Addr().String()
+}
+
+// ID is the node's id.
+func (s *Server) ID() string { return s.cfg.ID }
+
+// Self is the node's own member entry (bound addresses).
+func (s *Server) Self() ring.Member { return s.self }
+
+// ReadyNotify is closed once the node serves with a ring.
+func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+
+// services whose grpc.health.v1 status follows readiness.
+var services = []string{"cairn.cached.v1.CacheService", "cairn.cached.v1.RingService", "cairn.cached.v1.PeerService"}
+
+// Serve serves until ctx is cancelled or Close is called, then stops: it
+// leaves the registry (revoking its lease, so others drop it at once), ends
+// Subscribe streams, closes RESP connections, drains gRPC within the shutdown
+// timeout and closes the store. Serve may be called once; it returns nil after
+// a requested stop and the error of a failed listener otherwise.
+func (s *Server) Serve(ctx context.Context) error {
+	err := ErrShuttingDown
+	s.serveOnce.Do(func() { err = s.serve(ctx) })
+	return err
+}
+
+func (s *Server) serve(ctx context.Context) error {
+	defer s.doneOnce.Do(func() { close(s.done) })
+	select {
+	case <-s.stop:
+		s.release()
+		return nil
+	default:
+	}
+	srvCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	errc := make(chan error, 2)
+	go func() { errc <- s.srv.Serve(srvCtx) }()
+	if s.resp != nil {
+		s.goFunc(func() {
+			if err := s.resp.serve(); err != nil {
+				errc <- err
+			}
+		})
+	}
+
+	var reg *registry
+	if s.cfg.Registry != "" {
+		var err error
+		if reg, err = newRegistry(s); err != nil {
+			stopServing()
+			<-errc
+			s.release()
+			return err
+		}
+		s.installStatic()
+		s.goFunc(func() { reg.run() })
+	} else {
+		s.installStatic()
+	}
+
+	var serveErr error
+	select {
+	case <-s.waitRing(reg):
+		for _, svc := range services {
+			s.srv.SetServingStatus(svc, true)
+		}
+		s.srv.SetReady(true)
+		close(s.ready)
+		s.logger.Info("cached serving", "grpc", s.Addr(), "resp", s.RESPAddr(), "admin", s.AdminAddr())
+		select {
+		case <-ctx.Done():
+		case <-s.stop:
+		case serveErr = <-errc:
+		}
+	case <-ctx.Done():
+	case <-s.stop:
+	case serveErr = <-errc:
+	}
+	s.logger.Info("cached stopping")
+	s.srv.SetReady(false)
+	s.shutdown()
+	if reg != nil {
+		reg.leave()
+	}
+	s.hub.close()
+	if s.resp != nil {
+		s.resp.close()
+	}
+	stopServing() // graceful gRPC stop within the shutdown timeout
+	s.wg.Wait()
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	s.release()
+	return serveErr
+}
+
+// waitRing returns a channel closed once the node has a ring: at once with
+// static membership, after the registry's member list was first read otherwise.
+func (s *Server) waitRing(reg *registry) <-chan struct{} {
+	if reg != nil {
+		return reg.synced
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// shutdown begins the stop: Serve's loop returns and goFunc refuses work.
+func (s *Server) shutdown() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.goMu.Lock()
+	s.closing = true
+	s.goMu.Unlock()
+}
+
+// release closes what New opened. Idempotent.
+func (s *Server) release() {
+	s.peers.close()
+	if s.resp != nil {
+		s.resp.close()
+	}
+	s.store.Close()
+	s.srv.Close()
+}
+
+// Close stops the node: it makes a running Serve stop as if its context were
+// cancelled and waits for it to return, or, when Serve never ran, releases the
+// listeners. It is idempotent and safe to call concurrently with Serve.
+func (s *Server) Close() {
+	s.shutdown()
+	ran := true
+	s.serveOnce.Do(func() {
+		ran = false
+		s.release()
+		s.doneOnce.Do(func() { close(s.done) })
+	})
+	if ran {
+		<-s.done
+	}
+}
+
+// goFunc runs f in a goroutine owned by the server, unless shutdown has begun
+// (then it reports false). Serve waits for all of them before returning.
+func (s *Server) goFunc(f func()) bool {
+	s.goMu.Lock()
+	defer s.goMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
