@@ -157,8 +157,12 @@ func (r *Reader) line(limit int, what string) ([]byte, error) {
 }
 
 // header reads a "<prefix><integer>\r\n" line whose prefix was checked.
-func (r *Reader) header(what string) (int64, error) {
-	ln, err := r.line(r.maxInline(), what+" string")
+//
+// what and line name the header in errors ("bulk length", "bulk length
+// string"); both are constants at every call site so that reading a header
+// builds no string.
+func (r *Reader) header(what, line string) (int64, error) {
+	ln, err := r.line(r.maxInline(), line)
 	if err != nil {
 		return 0, err
 	}
@@ -226,7 +230,7 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 }
 
 func (r *Reader) readArray() error {
-	count, err := r.header("multibulk length")
+	count, err := r.header("multibulk length", "multibulk length string")
 	if err != nil {
 		return eof(err)
 	}
@@ -241,7 +245,7 @@ func (r *Reader) readArray() error {
 		if c != '$' {
 			return protoErr(fmt.Sprintf("expected '$', got '%c'", c))
 		}
-		n, err := r.header("bulk length")
+		n, err := r.header("bulk length", "bulk length string")
 		if err != nil {
 			return eof(err)
 		}

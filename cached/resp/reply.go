@@ -107,10 +107,10 @@ func (r *Reader) reply(depth int) (Reply, error) {
 		}
 		return Reply{Kind: k, Str: string(ln[1 : len(ln)-1])}, nil
 	case ':':
-		n, err := r.header("integer")
+		n, err := r.header("integer", "integer string")
 		return Reply{Kind: KindInteger, Int: n}, err
 	case '$':
-		n, err := r.header("bulk length")
+		n, err := r.header("bulk length", "bulk length string")
 		if err != nil {
 			return Reply{}, err
 		}
@@ -130,7 +130,7 @@ func (r *Reader) reply(depth int) (Reply, error) {
 		r.r += int(n) + 2
 		return rep, nil
 	case '*':
-		n, err := r.header("multibulk length")
+		n, err := r.header("multibulk length", "multibulk length string")
 		if err != nil {
 			return Reply{}, err
 		}
