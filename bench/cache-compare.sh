@@ -2,8 +2,10 @@
 # cache-compare.sh — compare cached with redis-server on this machine:
 #
 #  1. redis-benchmark -t set,get -d 100 -r 100000 -c 50 -n 200000 -q, without
-#     pipelining (-P 1) and with (-P 16), against redis-server and against the
-#     RESP port of a 1-node cached cluster (cairn cluster up);
+#     pipelining (-P 1) and with (-P 16), against redis-server, against the
+#     RESP port of a 1-node cached cluster (cairn cluster up) and against the
+#     RESP port of one node of a 3-node cached cluster (about 2/3 of the keys
+#     are forwarded to their owner);
 #  2. the hit ratio of a Zipf cache-aside workload (cairn bench cache aside
 #     --target resp: GET, and SET on a miss) at the same memory limit, against
 #     redis-server (maxmemory, allkeys-lru) and a cached node (--max-memory,
@@ -27,7 +29,7 @@
 # Environment: CAIRN (binary, default bin/cairn; `make build`), REQUESTS
 # (redis-benchmark -n, default 200000), REDIS_PORT (default 26379; the
 # memory-limited one uses REDIS_PORT+1), BASE_PORT (cairn cluster, default
-# 18000), CACHED_PORT (standalone memory-limited cached: gRPC, +1 admin, +2
+# 18000; the 3-node cluster uses BASE_PORT+1000), CACHED_PORT (standalone memory-limited cached: gRPC, +1 admin, +2
 # RESP; default 28200), MAXMEM (bytes, default 16777216), ZIPF (default 1.1),
 # ZIPF_KEYS (default 1000000), ZIPF_TOTAL (default 500000), HEALTH_TIMEOUT
 # (seconds, default 60).
@@ -65,12 +67,16 @@ log "$(redis-server --version)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cache-compare.XXXXXX")
 pids=()
 cairn_up=0
+cairn3_up=0
 cleanup() {
 	local pid
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	if [[ $cairn_up -eq 1 ]]; then
 		"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
+	fi
+	if [[ $cairn3_up -eq 1 ]]; then
+		"$CAIRN" cluster down --cluster-dir "$tmp/cairn3" >/dev/null 2>&1 || true
 	fi
 	rm -rf "$tmp"
 }
@@ -124,6 +130,26 @@ for p in 1 16; do
 	bench redis 127.0.0.1 "$REDIS_PORT" "$p"
 	bench cached "$resp_host" "$resp_port" "$p"
 done
+log "cached: stopping the 1-node cluster"
+"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
+cairn_up=0
+
+log "cached: starting a 3-node cluster (base port $((BASE_PORT + 1000)))"
+cairn3_up=1
+"$CAIRN" cluster up --detach --no-fault-proxy --services raftkv,cached --nodes 3 \
+	--base-port "$((BASE_PORT + 1000))" --cluster-dir "$tmp/cairn3" || die "the 3-node cached cluster did not start"
+# Wait until every node's ring has the three members (registry joins).
+members3() { [[ $("$CAIRN" cache ring --output json --cluster-dir "$tmp/cairn3" | grep -o '"resp_addr"' | wc -l) -eq 3 ]]; }
+wait_until "3-member ring" members3
+"$CAIRN" cache ring --output json --cluster-dir "$tmp/cairn3" >"$tmp/ring3.json"
+resp3=$(sed -n 's/.*"resp_addr":"\([^"]*\)".*/\1/p' "$tmp/ring3.json" | head -1)
+[[ -n $resp3 ]] || die "the 3-node ring reports no RESP address: $(cat "$tmp/ring3.json")"
+log "cached (3 nodes): benchmarking through ${resp3}"
+for p in 1 16; do
+	bench cached3 "${resp3%:*}" "${resp3##*:}" "$p"
+done
+"$CAIRN" cluster down --cluster-dir "$tmp/cairn3" >/dev/null 2>&1 || true
+cairn3_up=0
 
 # --- 2. Zipf hit ratio at a memory limit -------------------------------------------
 log "cached: starting a standalone node with --max-memory $MAXMEM"
@@ -154,16 +180,18 @@ fi
 
 # --- report ------------------------------------------------------------------------
 echo
-printf '%-14s %12s %12s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r"
+printf '%-14s %12s %12s %8s %14s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r" "3-node req/s" "c3/r"
 for p in 1 16; do
+	cs="" cg="" rs="" rg="" ts="" tg=""
 	read -r cs cg <"$tmp/rb.cached.$p" || true
 	read -r rs rg <"$tmp/rb.redis.$p" || true
-	awk -v p="$p" -v cs="$cs" -v cg="$cg" -v rs="$rs" -v rg="$rg" '
+	read -r ts tg <"$tmp/rb.cached3.$p" || true
+	awk -v p="$p" -v cs="$cs" -v cg="$cg" -v rs="$rs" -v rg="$rg" -v ts="$ts" -v tg="$tg" '
 	function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2fx", a / b) : "-" }
 	function v(x) { return x == "" ? "-" : sprintf("%.0f", x) }
 	BEGIN {
-		printf "%-14s %12s %12s %8s\n", "SET -P " p, v(cs), v(rs), ratio(cs, rs)
-		printf "%-14s %12s %12s %8s\n", "GET -P " p, v(cg), v(rg), ratio(cg, rg)
+		printf "%-14s %12s %12s %8s %14s %8s\n", "SET -P " p, v(cs), v(rs), ratio(cs, rs), v(ts), ratio(ts, rs)
+		printf "%-14s %12s %12s %8s %14s %8s\n", "GET -P " p, v(cg), v(rg), ratio(cg, rg), v(tg), ratio(tg, rg)
 	}'
 done
 echo

@@ -86,6 +86,12 @@ func (s *Server) installLocked(ms []ring.Member, rev uint64) {
 	r := ring.New(all, s.cfg.VNodes)
 	old := s.view.Load()
 	if old != nil && slices.Equal(old.ring.Members(), r.Members()) {
+		if rev > s.members.epoch {
+			// The registry confirms the set the static peers gave (a restarted
+			// node): adopt its revision so that every node reports one epoch.
+			s.members.epoch = rev
+			s.view.Store(&view{ring: old.ring, epoch: rev, next: old.next})
+		}
 		return
 	}
 	s.members.epoch = max(s.members.epoch+1, rev)

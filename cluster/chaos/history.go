@@ -49,7 +49,7 @@ func (k OpKind) IsWrite() bool {
 	switch k {
 	case KindPut, KindCAS, KindPutUnique, KindLeaseGrant, KindLeasePut,
 		KindLockAcquire, KindLockRelease, KindFencedWrite, KindFencedLate,
-		KindCampaign, KindProclaim, KindResign:
+		KindCampaign, KindProclaim, KindResign, KindCacheSet:
 		return true
 	}
 	return false
