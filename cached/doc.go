@@ -35,7 +35,10 @@
 // by PeerService.Command (proto/cairn/cached/v1/peer.proto), which executes
 // the command on the receiver's store and returns the encoded RESP reply;
 // multi-key commands (MGET, MSET, DEL, EXISTS) are split by owner and their
-// replies merged, and MGet over gRPC fans out to the owners in parallel.
+// replies merged, and MGet over gRPC fans out to the owners in parallel. In a
+// pipeline, the one-key commands of each owner go in one PeerService.Commands
+// call (executed in order on the owner), owners in parallel, with replies in
+// request order; multi-key commands are barriers (see pipeline).
 // FLUSHALL and FLUSHDB run on every member; DBSIZE and INFO describe the
 // receiving node only.
 //

@@ -123,6 +123,19 @@ func (p *peerService) Command(ctx context.Context, req *cachedv1.CommandRequest)
 	return &cachedv1.CommandResponse{Reply: p.s.execToBytes(ctx, req.GetArgs())}, nil
 }
 
+// Commands runs a batch of RESP commands against the local store (no
+// routing), one after the other in request order, and returns their encoded
+// replies in the same order.
+func (p *peerService) Commands(ctx context.Context, req *cachedv1.CommandsRequest) (*cachedv1.CommandsResponse, error) {
+	cmds := req.GetCommands()
+	for _, c := range cmds {
+		if len(c.GetArgs()) == 0 {
+			return nil, toStatus(ErrInvalidArgument)
+		}
+	}
+	return &cachedv1.CommandsResponse{Replies: p.s.execBatchToBytes(ctx, cmds)}, nil
+}
+
 // ringService implements cachedv1.RingService.
 type ringService struct {
 	cachedv1.UnimplementedRingServiceServer

@@ -225,15 +225,21 @@ func parseReply(b []byte) (resp.Reply, error) {
 	return resp.NewReader(bytes.NewReader(b)).ReadReply()
 }
 
-// execRemote runs a one-key command on the key's owner m. A read whose owner
-// does not answer goes to the key's replicas, then counts as a miss; a write
-// fails.
+// execRemote runs a one-key command on the key's owner m (see forwardFailed
+// for an owner that fails).
 func (s *Server) execRemote(x *execCtx, cmd *command, args [][]byte, m ring.Member) {
 	rep, err := s.callCommand(x.ctx, m, args)
 	if err == nil {
 		x.w.Reply(rep)
 		return
 	}
+	s.forwardFailed(x, cmd, args, m, err)
+}
+
+// forwardFailed writes the reply of a one-key command whose owner m failed
+// with err: a read whose owner did not answer goes to the key's replicas,
+// then counts as a miss; anything else is an error reply.
+func (s *Server) forwardFailed(x *execCtx, cmd *command, args [][]byte, m ring.Member, err error) {
 	if !unreachable(x.ctx, err) || cmd.flags&flagRead == 0 {
 		x.w.Error("ERR " + ownerErr(x.ctx, m, err).Error())
 		return

@@ -12,9 +12,11 @@ import (
 )
 
 // respServer is the Redis-protocol listener: one goroutine accepts, one
-// goroutine per connection reads commands, executes them in order and writes
-// the replies, flushing once the reader has no more buffered input, so a
-// pipeline of commands is answered with one write. It owns its goroutines:
+// goroutine per connection reads commands, executes them and writes the
+// replies in order, flushing once the reader has no more buffered input, so a
+// pipeline of commands is answered with one write. Within a pipeline the
+// commands owned by other nodes are sent to each owner in one batch (see
+// pipeline). It owns its goroutines:
 // close stops the listener, closes every connection and waits for them.
 type respServer struct {
 	s      *Server
@@ -110,6 +112,7 @@ type respConn struct {
 	nc     net.Conn
 	rd     *resp.Reader
 	x      execCtx
+	pipe   pipeline
 	cancel context.CancelFunc
 }
 
@@ -136,22 +139,28 @@ func (c *respConn) serve() {
 	for {
 		args, err := c.rd.ReadCommand()
 		if err != nil {
+			c.runPipeline()
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				w.Error("ERR " + pe.Msg)
-				_ = w.Flush()
 			}
+			_ = w.Flush()
 			s.metrics.commands.Add(n)
 			return
 		}
-		s.exec(&c.x, args)
+		if c.pipe.empty() && c.rd.Buffered() == 0 {
+			s.exec(&c.x, args) // one command at a time: no copies, no queue
+		} else {
+			c.pipelined(args)
+		}
 		n++
-		if c.x.quit {
+		if c.x.quit { // QUIT is a barrier: nothing is queued
 			_ = w.Flush()
 			s.metrics.commands.Add(n)
 			return
 		}
 		if c.rd.Buffered() == 0 {
+			c.runPipeline()
 			s.metrics.commands.Add(n)
 			n = 0
 			if w.Flush() != nil {

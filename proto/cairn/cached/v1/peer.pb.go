@@ -294,6 +294,96 @@ func (x *CommandResponse) GetReply() []byte {
 	return nil
 }
 
+type CommandsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// commands are executed in order; each must have at least one arg.
+	Commands      []*CommandRequest `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandsRequest) Reset() {
+	*x = CommandsRequest{}
+	mi := &file_cairn_cached_v1_peer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandsRequest) ProtoMessage() {}
+
+func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_cached_v1_peer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandsRequest.ProtoReflect.Descriptor instead.
+func (*CommandsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CommandsRequest) GetCommands() []*CommandRequest {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+type CommandsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// replies holds one RESP2-encoded reply per command, in request order.
+	Replies       [][]byte `protobuf:"bytes,1,rep,name=replies,proto3" json:"replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandsResponse) Reset() {
+	*x = CommandsResponse{}
+	mi := &file_cairn_cached_v1_peer_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandsResponse) ProtoMessage() {}
+
+func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_cached_v1_peer_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandsResponse.ProtoReflect.Descriptor instead.
+func (*CommandsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CommandsResponse) GetReplies() [][]byte {
+	if x != nil {
+		return x.Replies
+	}
+	return nil
+}
+
 var File_cairn_cached_v1_peer_proto protoreflect.FileDescriptor
 
 const file_cairn_cached_v1_peer_proto_rawDesc = "" +
@@ -313,10 +403,15 @@ const file_cairn_cached_v1_peer_proto_rawDesc = "" +
 	"\x0eCommandRequest\x12\x12\n" +
 	"\x04args\x18\x01 \x03(\fR\x04args\"'\n" +
 	"\x0fCommandResponse\x12\x14\n" +
-	"\x05reply\x18\x01 \x01(\fR\x05reply2\xaf\x01\n" +
+	"\x05reply\x18\x01 \x01(\fR\x05reply\"N\n" +
+	"\x0fCommandsRequest\x12;\n" +
+	"\bcommands\x18\x01 \x03(\v2\x1f.cairn.cached.v1.CommandRequestR\bcommands\",\n" +
+	"\x10CommandsResponse\x12\x18\n" +
+	"\areplies\x18\x01 \x03(\fR\areplies2\x80\x02\n" +
 	"\vPeerService\x12R\n" +
 	"\tReplicate\x12!.cairn.cached.v1.ReplicateRequest\x1a\".cairn.cached.v1.ReplicateResponse\x12L\n" +
-	"\aCommand\x12\x1f.cairn.cached.v1.CommandRequest\x1a .cairn.cached.v1.CommandResponseB0Z.cairn.dev/cairn/proto/cairn/cached/v1;cachedv1b\x06proto3"
+	"\aCommand\x12\x1f.cairn.cached.v1.CommandRequest\x1a .cairn.cached.v1.CommandResponse\x12O\n" +
+	"\bCommands\x12 .cairn.cached.v1.CommandsRequest\x1a!.cairn.cached.v1.CommandsResponseB0Z.cairn.dev/cairn/proto/cairn/cached/v1;cachedv1b\x06proto3"
 
 var (
 	file_cairn_cached_v1_peer_proto_rawDescOnce sync.Once
@@ -330,27 +425,32 @@ func file_cairn_cached_v1_peer_proto_rawDescGZIP() []byte {
 	return file_cairn_cached_v1_peer_proto_rawDescData
 }
 
-var file_cairn_cached_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_cairn_cached_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_cairn_cached_v1_peer_proto_goTypes = []any{
 	(*ReplicaWrite)(nil),        // 0: cairn.cached.v1.ReplicaWrite
 	(*ReplicateRequest)(nil),    // 1: cairn.cached.v1.ReplicateRequest
 	(*ReplicateResponse)(nil),   // 2: cairn.cached.v1.ReplicateResponse
 	(*CommandRequest)(nil),      // 3: cairn.cached.v1.CommandRequest
 	(*CommandResponse)(nil),     // 4: cairn.cached.v1.CommandResponse
-	(*durationpb.Duration)(nil), // 5: google.protobuf.Duration
+	(*CommandsRequest)(nil),     // 5: cairn.cached.v1.CommandsRequest
+	(*CommandsResponse)(nil),    // 6: cairn.cached.v1.CommandsResponse
+	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
 }
 var file_cairn_cached_v1_peer_proto_depIdxs = []int32{
-	5, // 0: cairn.cached.v1.ReplicaWrite.ttl:type_name -> google.protobuf.Duration
+	7, // 0: cairn.cached.v1.ReplicaWrite.ttl:type_name -> google.protobuf.Duration
 	0, // 1: cairn.cached.v1.ReplicateRequest.writes:type_name -> cairn.cached.v1.ReplicaWrite
-	1, // 2: cairn.cached.v1.PeerService.Replicate:input_type -> cairn.cached.v1.ReplicateRequest
-	3, // 3: cairn.cached.v1.PeerService.Command:input_type -> cairn.cached.v1.CommandRequest
-	2, // 4: cairn.cached.v1.PeerService.Replicate:output_type -> cairn.cached.v1.ReplicateResponse
-	4, // 5: cairn.cached.v1.PeerService.Command:output_type -> cairn.cached.v1.CommandResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: cairn.cached.v1.CommandsRequest.commands:type_name -> cairn.cached.v1.CommandRequest
+	1, // 3: cairn.cached.v1.PeerService.Replicate:input_type -> cairn.cached.v1.ReplicateRequest
+	3, // 4: cairn.cached.v1.PeerService.Command:input_type -> cairn.cached.v1.CommandRequest
+	5, // 5: cairn.cached.v1.PeerService.Commands:input_type -> cairn.cached.v1.CommandsRequest
+	2, // 6: cairn.cached.v1.PeerService.Replicate:output_type -> cairn.cached.v1.ReplicateResponse
+	4, // 7: cairn.cached.v1.PeerService.Command:output_type -> cairn.cached.v1.CommandResponse
+	6, // 8: cairn.cached.v1.PeerService.Commands:output_type -> cairn.cached.v1.CommandsResponse
+	6, // [6:9] is the sub-list for method output_type
+	3, // [3:6] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_cairn_cached_v1_peer_proto_init() }
@@ -364,7 +464,7 @@ func file_cairn_cached_v1_peer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_cached_v1_peer_proto_rawDesc), len(file_cairn_cached_v1_peer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	PeerService_Replicate_FullMethodName = "/cairn.cached.v1.PeerService/Replicate"
 	PeerService_Command_FullMethodName   = "/cairn.cached.v1.PeerService/Command"
+	PeerService_Commands_FullMethodName  = "/cairn.cached.v1.PeerService/Commands"
 )
 
 // PeerServiceClient is the client API for PeerService service.
@@ -39,6 +40,12 @@ type PeerServiceClient interface {
 	// Command executes one Redis-protocol command on the receiving node's own
 	// store, whoever owns its keys, and returns the encoded RESP2 reply.
 	Command(ctx context.Context, in *CommandRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// Commands executes a batch of Redis-protocol commands (the forwarded part
+	// of one client's pipeline) on the receiving node's own store, one after
+	// the other in request order, and returns one encoded RESP2 reply per
+	// command, in the same order. A command's failure is its reply; the call
+	// fails only as a whole (bad request, shutdown).
+	Commands(ctx context.Context, in *CommandsRequest, opts ...grpc.CallOption) (*CommandsResponse, error)
 }
 
 type peerServiceClient struct {
@@ -69,6 +76,16 @@ func (c *peerServiceClient) Command(ctx context.Context, in *CommandRequest, opt
 	return out, nil
 }
 
+func (c *peerServiceClient) Commands(ctx context.Context, in *CommandsRequest, opts ...grpc.CallOption) (*CommandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandsResponse)
+	err := c.cc.Invoke(ctx, PeerService_Commands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PeerServiceServer is the server API for PeerService service.
 // All implementations must embed UnimplementedPeerServiceServer
 // for forward compatibility.
@@ -80,6 +97,12 @@ type PeerServiceServer interface {
 	// Command executes one Redis-protocol command on the receiving node's own
 	// store, whoever owns its keys, and returns the encoded RESP2 reply.
 	Command(context.Context, *CommandRequest) (*CommandResponse, error)
+	// Commands executes a batch of Redis-protocol commands (the forwarded part
+	// of one client's pipeline) on the receiving node's own store, one after
+	// the other in request order, and returns one encoded RESP2 reply per
+	// command, in the same order. A command's failure is its reply; the call
+	// fails only as a whole (bad request, shutdown).
+	Commands(context.Context, *CommandsRequest) (*CommandsResponse, error)
 	mustEmbedUnimplementedPeerServiceServer()
 }
 
@@ -95,6 +118,9 @@ func (UnimplementedPeerServiceServer) Replicate(context.Context, *ReplicateReque
 }
 func (UnimplementedPeerServiceServer) Command(context.Context, *CommandRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Command not implemented")
+}
+func (UnimplementedPeerServiceServer) Commands(context.Context, *CommandsRequest) (*CommandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Commands not implemented")
 }
 func (UnimplementedPeerServiceServer) mustEmbedUnimplementedPeerServiceServer() {}
 func (UnimplementedPeerServiceServer) testEmbeddedByValue()                     {}
@@ -153,6 +179,24 @@ func _PeerService_Command_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PeerService_Commands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServiceServer).Commands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PeerService_Commands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServiceServer).Commands(ctx, req.(*CommandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PeerService_ServiceDesc is the grpc.ServiceDesc for PeerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -167,6 +211,10 @@ var PeerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Command",
 			Handler:    _PeerService_Command_Handler,
+		},
+		{
+			MethodName: "Commands",
+			Handler:    _PeerService_Commands_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
