@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 
 	cacheclient "cairn.dev/cairn/cached/client"
@@ -132,6 +133,19 @@ func (w *CacheKV) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
+// probeDialOptions are for the monitors' connections to single nodes: they
+// reconnect within a fraction of a second after a node restarts. With gRPC's
+// default backoff (up to minutes) a node killed for a few seconds would stay
+// unobserved for seconds after it is back, and a rejoin could not be judged.
+func probeDialOptions() []grpc.DialOption {
+	bc := backoff.DefaultConfig
+	bc.BaseDelay, bc.MaxDelay = 50*time.Millisecond, 250*time.Millisecond
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: time.Second}),
+	}
+}
+
 // monitorRings records every node's ring every 100ms until ctx ends.
 func monitorRings(ctx context.Context, env *Env, id int) {
 	conns := map[string]cachedv1.RingServiceClient{}
@@ -140,7 +154,7 @@ func monitorRings(ctx context.Context, env *Env, id int) {
 		if !ok {
 			continue
 		}
-		cc, err := grpc.NewClient(n.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions()...)
 		if err != nil {
 			env.Logger.Error("cached ring monitor: dial", "node", name, "err", err)
 			continue
@@ -292,7 +306,7 @@ func watchResets(ctx context.Context, env *Env, id int, name string) {
 	if !ok {
 		return
 	}
-	cc, err := grpc.NewClient(n.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions()...)
 	if err != nil {
 		env.Logger.Error("cached reset watcher: dial", "node", name, "err", err)
 		return

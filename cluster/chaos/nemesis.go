@@ -224,8 +224,12 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 	case FaultPartition:
 		h := n.env.Cluster
 		rest := n.others(nodes)
+		// The partition starts when the proxies drop traffic, not when it is asked
+		// for: a write sent before that may still be acknowledged through an
+		// isolated node, and the minority-writes checker counts from Start.
+		err := h.Partition(nodes, rest, s.Params.OneWay)
 		began()
-		if err := h.Partition(nodes, rest, s.Params.OneWay); err != nil {
+		if err != nil {
 			return err
 		}
 		if s.Params.Delay > 0 {
