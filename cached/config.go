@@ -171,8 +171,8 @@ func (c Config) Validate() error {
 	if c.Server.MaxRecvMsgBytes > 0 && c.MaxItemBytes+4096 > c.Server.MaxRecvMsgBytes {
 		bad("max_item_bytes %d must leave room in max_recv_msg_bytes %d", c.MaxItemBytes, c.Server.MaxRecvMsgBytes)
 	}
-	if _, err := parseOverrides(c.DialOverrides); err != nil {
-		errs = append(errs, err)
+	if _, err := node.ParseDialOverrides(c.DialOverrides); err != nil {
+		errs = append(errs, fmt.Errorf("cached: dial_overrides: %w", err))
 	}
 	if _, err := node.NewLogger(io.Discard, c.LogLevel, c.LogFormat); err != nil {
 		errs = append(errs, fmt.Errorf("cached: %w", err))
@@ -252,23 +252,6 @@ func parseEndpoints(s string) ([]string, error) {
 			return nil, fmt.Errorf("cached: registry endpoint %q: %v", part, err)
 		}
 		out = append(out, part)
-	}
-	return out, nil
-}
-
-// parseOverrides parses "addr=via,…".
-func parseOverrides(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		from, to, ok := strings.Cut(part, "=")
-		if !ok || from == "" || to == "" {
-			return nil, fmt.Errorf("cached: dial_overrides: %q is not addr=via", part)
-		}
-		out[from] = to
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package cached
 
 import (
-	"net"
 	"slices"
 	"sync"
 
@@ -126,14 +125,14 @@ func ownEntry(self, listed ring.Member) ring.Member {
 // and closed when the address leaves the ring or the pool closes.
 type peerPool struct {
 	dial      node.DialConfig
-	overrides map[string]string
+	overrides node.DialOverrides
 
 	mu     sync.Mutex // protects conns and closed
 	conns  map[string]*grpc.ClientConn
 	closed bool
 }
 
-func newPeerPool(dial node.DialConfig, overrides map[string]string) *peerPool {
+func newPeerPool(dial node.DialConfig, overrides node.DialOverrides) *peerPool {
 	return &peerPool{dial: dial, overrides: overrides, conns: map[string]*grpc.ClientConn{}}
 }
 
@@ -148,14 +147,7 @@ func (p *peerPool) conn(addr string) (*grpc.ClientConn, error) {
 	if c := p.conns[addr]; c != nil {
 		return c, nil
 	}
-	target, d := addr, p.dial
-	if via, ok := p.overrides[addr]; ok {
-		target = via
-		if d.ServerName == "" {
-			d.ServerName, _, _ = net.SplitHostPort(addr)
-		}
-	}
-	c, err := node.Dial(target, d)
+	c, err := p.overrides.Dial(addr, p.dial)
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		ready:    make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	overrides, _ := parseOverrides(cfg.DialOverrides) // validated above
+	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
 	s.peers = newPeerPool(node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}, overrides)
 	sc := cfg.storeConfig()
 	sc.OnChange = s.hub.onChange(cfg.ID)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -110,8 +109,8 @@ func (c Config) Validate() error {
 	if _, err := raftnode.ParsePeers(c.Peers); err != nil {
 		errs = append(errs, fmt.Errorf("lockd: peers: %w", err))
 	}
-	if _, err := parseOverrides(c.DialOverrides); err != nil {
-		errs = append(errs, err)
+	if _, err := node.ParseDialOverrides(c.DialOverrides); err != nil {
+		errs = append(errs, fmt.Errorf("lockd: dial_overrides: %w", err))
 	}
 	if err := c.Server.Validate(); err != nil {
 		errs = append(errs, err)
@@ -173,21 +172,4 @@ func (c Config) raftConfig() raftnode.Config {
 	rc.NoSync = c.NoSync
 	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
 	return rc
-}
-
-// parseOverrides parses "addr=via,…".
-func parseOverrides(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		from, to, ok := strings.Cut(part, "=")
-		if !ok || from == "" || to == "" {
-			return nil, fmt.Errorf("lockd: dial_overrides: %q is not addr=via", part)
-		}
-		out[from] = to
-	}
-	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -88,17 +87,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		rc.Advertise = srv.GRPCAddr()
 	}
 	dial := node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}
-	overrides, _ := parseOverrides(cfg.DialOverrides) // validated above
-	rc.Dial = func(target string) (*grpc.ClientConn, error) {
-		if via, ok := overrides[target]; ok {
-			d := dial
-			if d.ServerName == "" {
-				d.ServerName, _, _ = net.SplitHostPort(target)
-			}
-			return node.Dial(via, d)
-		}
-		return node.Dial(target, dial)
-	}
+	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
+	rc.Dial = func(target string) (*grpc.ClientConn, error) { return overrides.Dial(target, dial) }
 	rc.OnLeadership = s.tracker.setLeader
 	rc.OnFatal = func(err error) {
 		logger.Error("state machine failed; stopping", "err", err)

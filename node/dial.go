@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"net"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -59,4 +61,37 @@ func Dial(target string, cfg DialConfig, opts ...grpc.DialOption) (*grpc.ClientC
 		return nil, fmt.Errorf("node: dial %s: %w", target, err)
 	}
 	return conn, nil
+}
+
+// DialOverrides rewrites the addresses a node dials: a peer listed as addr is
+// reached through via instead (the harness routes peer links through fault
+// proxies this way). TLS still verifies the original host name.
+type DialOverrides map[string]string
+
+// ParseDialOverrides parses "addr=via,addr=via"; empty entries are ignored.
+func ParseDialOverrides(s string) (DialOverrides, error) {
+	out := DialOverrides{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(part, "=")
+		if !ok || from == "" || to == "" {
+			return nil, fmt.Errorf("%q is not addr=via", part)
+		}
+		out[from] = to
+	}
+	return out, nil
+}
+
+// Dial dials target, or its override, with cfg.
+func (o DialOverrides) Dial(target string, cfg DialConfig) (*grpc.ClientConn, error) {
+	if via, ok := o[target]; ok {
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(target)
+		}
+		return Dial(via, cfg)
+	}
+	return Dial(target, cfg)
 }

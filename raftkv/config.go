@@ -3,7 +3,6 @@ package raftkv
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -96,8 +95,8 @@ func (c Config) Validate() error {
 	if _, err := raftnode.ParsePeers(c.Peers); err != nil {
 		errs = append(errs, fmt.Errorf("raftkv: peers: %w", err))
 	}
-	if _, err := parseOverrides(c.DialOverrides); err != nil {
-		errs = append(errs, err)
+	if _, err := node.ParseDialOverrides(c.DialOverrides); err != nil {
+		errs = append(errs, fmt.Errorf("raftkv: dial_overrides: %w", err))
 	}
 	if err := c.Server.Validate(); err != nil {
 		errs = append(errs, err)
@@ -151,21 +150,4 @@ func (c Config) raftConfig() raftnode.Config {
 	rc.NoSync = c.NoSync
 	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
 	return rc
-}
-
-// parseOverrides parses "addr=via,…".
-func parseOverrides(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		from, to, ok := strings.Cut(part, "=")
-		if !ok || from == "" || to == "" {
-			return nil, fmt.Errorf("raftkv: dial_overrides: %q is not addr=via", part)
-		}
-		out[from] = to
-	}
-	return out, nil
 }
