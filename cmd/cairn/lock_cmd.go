@@ -210,19 +210,14 @@ func newLockListCmd(g *lockdGlobals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 				views := []lockView{}
-				after := ""
-				for {
-					page, more, err := c.List(ctx, prefix, after, 0)
-					if err != nil {
-						return lockdError("--prefix", err)
-					}
-					for _, li := range page {
-						views = append(views, lockViewOf(li.GetName(), li))
-					}
-					if !more || len(page) == 0 {
-						break
-					}
-					after = page[len(page)-1].GetName()
+				err := listAll(func(after string) ([]*lockdv1.LockInfo, bool, error) {
+					return c.List(ctx, prefix, after, 0)
+				}, func(li *lockdv1.LockInfo) string {
+					views = append(views, lockViewOf(li.GetName(), li))
+					return li.GetName()
+				})
+				if err != nil {
+					return lockdError("--prefix", err)
 				}
 				if g.json() {
 					return writeJSON(w, map[string]any{"locks": views})

@@ -259,3 +259,22 @@ func (s *lockdSignals) until(ctx context.Context) (context.Context, func()) {
 		})
 	}
 }
+
+// listAll pages through a lockd List RPC: list returns the page after a name and
+// whether more follow; visit handles one item and returns its name, the cursor
+// for the next page.
+func listAll[T any](list func(after string) ([]T, bool, error), visit func(T) string) error {
+	after := ""
+	for {
+		page, more, err := list(after)
+		if err != nil {
+			return err
+		}
+		for _, item := range page {
+			after = visit(item)
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+	}
+}

@@ -163,19 +163,14 @@ func newSemListCmd(g *lockdGlobals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 				views := []semView{}
-				after := ""
-				for {
-					page, more, err := c.SemaphoreList(ctx, prefix, after, 0)
-					if err != nil {
-						return lockdError("--prefix", err)
-					}
-					for _, si := range page {
-						views = append(views, semViewOf(si.GetName(), si))
-					}
-					if !more || len(page) == 0 {
-						break
-					}
-					after = page[len(page)-1].GetName()
+				err := listAll(func(after string) ([]*lockdv1.SemaphoreInfo, bool, error) {
+					return c.SemaphoreList(ctx, prefix, after, 0)
+				}, func(si *lockdv1.SemaphoreInfo) string {
+					views = append(views, semViewOf(si.GetName(), si))
+					return si.GetName()
+				})
+				if err != nil {
+					return lockdError("--prefix", err)
 				}
 				if g.json() {
 					return writeJSON(w, map[string]any{"semaphores": views})
