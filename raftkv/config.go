@@ -9,6 +9,7 @@ import (
 
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/raftnode"
+	"cairn.dev/cairn/raftkv/mvcc"
 )
 
 // Config configures a raftkv Server. Every field can be set from a flag, from
@@ -41,6 +42,12 @@ type Config struct {
 	// ApplyTimeout bounds how long a write waits to commit before it fails.
 	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
 
+	// BackendBatchInterval and BackendBatchLimit bound how long and for how many
+	// entries applied writes may wait before the database commits them (they
+	// are durable in the Raft log before they are applied).
+	BackendBatchInterval time.Duration `yaml:"backend_batch_interval" flag:"backend-batch-interval" usage:"longest wait before applied writes are committed to the database"`
+	BackendBatchLimit    int           `yaml:"backend_batch_limit" flag:"backend-batch-limit" usage:"most applied entries before the database commits them"`
+
 	MaxKeyBytes     int `yaml:"max_key_bytes" flag:"max-key-bytes" usage:"largest key accepted"`
 	MaxValueBytes   int `yaml:"max_value_bytes" flag:"max-value-bytes" usage:"largest value accepted"`
 	MaxRequestBytes int `yaml:"max_request_bytes" flag:"max-request-bytes" usage:"largest encoded write request (put or txn) accepted"`
@@ -64,22 +71,24 @@ func DefaultConfig() Config {
 	srv.GRPCAddr = "127.0.0.1:7000"
 	srv.AdminAddr = "127.0.0.1:7001"
 	return Config{
-		ClusterID:         "raftkv",
-		Server:            srv,
-		HeartbeatTimeout:  rc.HeartbeatTimeout,
-		ElectionTimeout:   rc.ElectionTimeout,
-		SnapshotThreshold: rc.SnapshotThreshold,
-		SnapshotInterval:  rc.SnapshotInterval,
-		TrailingLogs:      rc.TrailingLogs,
-		ApplyTimeout:      rc.ApplyTimeout,
-		MaxKeyBytes:       4 << 10,
-		MaxValueBytes:     1 << 20,
-		MaxRequestBytes:   (1 << 20) + (512 << 10),
-		MaxTxnOps:         128,
-		MaxLeaseTTL:       365 * 24 * 3600,
-		MaxRangeKeys:      100000,
-		LogLevel:          "info",
-		LogFormat:         "text",
+		ClusterID:            "raftkv",
+		Server:               srv,
+		HeartbeatTimeout:     rc.HeartbeatTimeout,
+		ElectionTimeout:      rc.ElectionTimeout,
+		SnapshotThreshold:    rc.SnapshotThreshold,
+		SnapshotInterval:     rc.SnapshotInterval,
+		TrailingLogs:         rc.TrailingLogs,
+		ApplyTimeout:         rc.ApplyTimeout,
+		BackendBatchInterval: mvcc.DefaultCommitInterval,
+		BackendBatchLimit:    mvcc.DefaultCommitEntries,
+		MaxKeyBytes:          4 << 10,
+		MaxValueBytes:        1 << 20,
+		MaxRequestBytes:      (1 << 20) + (512 << 10),
+		MaxTxnOps:            128,
+		MaxLeaseTTL:          365 * 24 * 3600,
+		MaxRangeKeys:         100000,
+		LogLevel:             "info",
+		LogFormat:            "text",
 	}
 }
 
@@ -100,6 +109,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Server.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.BackendBatchInterval <= 0 || c.BackendBatchInterval > 10*time.Second {
+		errs = append(errs, fmt.Errorf("raftkv: backend_batch_interval %s must be in (0, 10s]", c.BackendBatchInterval))
+	}
+	if c.BackendBatchLimit < 1 || c.BackendBatchLimit > 1000000 {
+		errs = append(errs, fmt.Errorf("raftkv: backend_batch_limit %d must be in [1, 1000000]", c.BackendBatchLimit))
 	}
 	if c.MaxKeyBytes < 1 || c.MaxKeyBytes > 64<<10 {
 		errs = append(errs, fmt.Errorf("raftkv: max_key_bytes %d must be in [1, 65536]", c.MaxKeyBytes))

@@ -64,7 +64,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		srv.Close()
 		return nil, fmt.Errorf("raftkv: data_dir: %w", err)
 	}
-	store, err := mvcc.Open(filepath.Join(cfg.DataDir, DBFileName), mvcc.Options{NoSync: cfg.NoSync, Logger: logger})
+	store, err := mvcc.Open(filepath.Join(cfg.DataDir, DBFileName), mvcc.Options{
+		NoSync: cfg.NoSync, Logger: logger,
+		CommitInterval: cfg.BackendBatchInterval, CommitEntries: cfg.BackendBatchLimit,
+	})
 	if err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("raftkv: open store: %w", err)

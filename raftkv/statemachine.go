@@ -46,7 +46,8 @@ func (sm *stateMachine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The batch is committed and fsynced; its results are not yet acknowledged.
+	// The batch is applied (and durable in the Raft log, not necessarily in the
+	// database); its results are not yet acknowledged.
 	failpoint.Inject("raftkv/after-apply")
 	for j, r := range results {
 		if r == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -109,6 +110,11 @@ func TestConfigValidateNamesFields(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	cfg.MaxKeyBytes = 0
 	require.ErrorContains(t, cfg.Validate(), "max_key_bytes")
+	cfg.MaxKeyBytes = DefaultConfig().MaxKeyBytes
+	cfg.BackendBatchInterval = 0
+	require.ErrorContains(t, cfg.Validate(), "backend_batch_interval 0s must be in (0, 10s]")
+	cfg.BackendBatchInterval, cfg.BackendBatchLimit = time.Second, 0
+	require.ErrorContains(t, cfg.Validate(), "backend_batch_limit 0 must be in [1, 1000000]")
 	cfg = DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Peers = "a", "d", "a=1,b"
 	require.ErrorContains(t, cfg.Validate(), "peers")

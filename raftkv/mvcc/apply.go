@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -20,26 +21,34 @@ type Entry struct {
 	Cmd *raftkvv1.Command
 }
 
-// ApplyBatch applies entries in one bbolt write transaction (one fsync per
-// batch) and returns one result per entry plus every event the batch produced,
-// in revision order.
+// ApplyBatch applies entries and returns one result per entry plus every event
+// the batch produced, in revision order.
 //
-// Entries whose index is at or below AppliedIndex are replays and are skipped:
-// their result is nil. Domain errors (ErrLeaseNotFound, ErrCompacted, ...) are
-// deterministic outcomes reported in CommandResult.Error and ErrorMessage (see
-// ErrorCode); a command that fails that way changes nothing. The returned error
-// is only for storage failures, in which case nothing of the batch was applied.
+// Entries whose index is at or below the last applied one are replays and are
+// skipped: their result is nil. Domain errors (ErrLeaseNotFound, ErrCompacted,
+// ...) are deterministic outcomes reported in CommandResult.Error and
+// ErrorMessage (see ErrorCode); a command that fails that way changes nothing.
 //
-// The batch's changes become visible to readers (Range, Events, Lease,
-// Revision) once the transaction is committed.
+// The batch's changes are visible to readers (Range, Events, Lease, Revision)
+// when ApplyBatch returns. They are written to the open write transaction,
+// which is committed later together with other batches (see pending.go), or
+// at once when the batch compacts or changes leases.
+//
+// The returned error is only for storage failures. Then nothing of the batch
+// was applied, the changes of earlier batches not yet committed are lost too,
+// and the store refuses further batches: the caller must stop and recover by
+// replaying its log after a restart.
 //
 // ApplyBatch must not be called concurrently with itself.
 func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvv1.CommandResult, []*raftkvv1.Event, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
+	if s.failed != nil {
+		return nil, nil, s.failed
+	}
 	results := make([]*raftkvv1.CommandResult, len(entries))
 	if len(entries) == 0 || entries[len(entries)-1].Index <= s.applied.Load() {
-		// Nothing new: avoid a write transaction and its fsync.
+		// Nothing new: avoid a write transaction.
 		if s.isClosed() {
 			return nil, nil, ErrClosed
 		}
@@ -50,24 +59,40 @@ func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvv1.CommandResult, []*raftk
 	if s.db == nil {
 		return nil, nil, ErrClosed
 	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return nil, nil, err
+	p := s.pending
+	if p == nil {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			return nil, nil, err
+		}
+		p = &pendingTx{tx: tx, since: time.Now()}
 	}
-	a, err := newApplier(tx, s.idx)
+	a, err := newApplier(p.tx, s.idx)
 	if err != nil {
-		tx.Rollback()
-		return nil, nil, err
+		s.abort(p, err)
+		return nil, nil, s.failed
 	}
 	if err := a.applyAll(entries, results); err != nil {
-		tx.Rollback()
 		a.rollback()
-		return nil, nil, err
+		s.abort(p, err)
+		return nil, nil, s.failed
 	}
-	if err := s.commit(a); err != nil {
+	p.m = a.m
+	p.entries += len(entries)
+	commitNow := a.compacted || a.leasesChanged || s.commitInterval < 0 ||
+		p.entries >= s.commitEntries || time.Since(p.since) >= s.commitInterval
+	if err := s.finish(a, p, commitNow); err != nil {
 		return nil, nil, err
 	}
 	return results, a.events, nil
+}
+
+// abort rolls back the pending transaction after a storage failure and marks
+// the store failed.
+func (s *Store) abort(p *pendingTx, err error) {
+	_ = p.tx.Rollback()
+	s.pending = nil
+	s.failed = fmt.Errorf("mvcc: %w", err)
 }
 
 // applyAll applies the new entries and writes the meta bucket.
@@ -86,25 +111,38 @@ func (a *applier) applyAll(entries []Entry, results []*raftkvv1.CommandResult) e
 	return writeMeta(a.tx, a.m)
 }
 
-// commit commits a's transaction and publishes its changes to the key index and
-// the cached meta values. A batch that compacts keeps the index locked across
-// the commit, so that no reader pairs the old index with a transaction that no
-// longer holds the compacted records.
-func (s *Store) commit(a *applier) error {
+// finish publishes a's batch to readers: the key index, the overlay (or, when
+// commitNow, a commit of the pending transaction) and the cached meta values.
+// A batch that compacts keeps the index locked across the commit, so that no
+// reader pairs the old index with a transaction that no longer holds the
+// compacted records.
+func (s *Store) finish(a *applier, p *pendingTx, commitNow bool) error {
 	ix := a.ix
 	var compacted btree
 	if a.compacted {
 		compacted = ix.compacted(a.m.compactRev)
 		ix.mu.Lock()
 	}
-	err := a.tx.Commit()
+	var err error
+	if commitNow {
+		s.pending = nil
+		if err = p.tx.Commit(); err == nil {
+			s.committed(a.m)
+		}
+	} else {
+		s.pending = p
+		s.ovMu.Lock()
+		s.ov = append(s.ov, a.written...)
+		s.ovMu.Unlock()
+	}
 	if !a.compacted {
 		ix.mu.Lock()
 	}
 	defer ix.mu.Unlock()
 	if err != nil {
 		a.rollbackLocked()
-		return fmt.Errorf("mvcc: commit: %w", err)
+		s.failed = fmt.Errorf("mvcc: commit: %w", err)
+		return s.failed
 	}
 	if a.compacted {
 		ix.tree = compacted
@@ -164,9 +202,11 @@ type applier struct {
 	sub     uint32
 	events  []*raftkvv1.Event
 
-	touched    []*keyIndex               // keys given a revision above baseRev
-	leaseDelta map[int64]map[string]bool // lease id → key → attached (true) or detached
-	compacted  bool                      // the batch compacted
+	touched       []*keyIndex               // keys given a revision above baseRev
+	leaseDelta    map[int64]map[string]bool // lease id → key → attached (true) or detached
+	compacted     bool                      // the batch compacted
+	leasesChanged bool                      // the batch granted or deleted a lease
+	written       []pendingRec              // the records the batch wrote, in order
 }
 
 func newApplier(tx *bbolt.Tx, ix *index) (*applier, error) {
@@ -298,7 +338,7 @@ func (a *applier) currentKV(ki *keyIndex) (*raftkvv1.KeyValue, revision, error) 
 	if !ok {
 		return nil, revision{}, nil
 	}
-	kv, err := fetchKV(a.recs, r)
+	kv, err := fetchKV(newBoltRecords(a.recs), r)
 	return kv, r, err
 }
 
@@ -329,6 +369,7 @@ func (a *applier) writeChange(ki *keyIndex, kv *raftkvv1.KeyValue, prev revision
 	if err := a.recs.Put(recordKey(r.rev, r.sub), rec); err != nil {
 		return err
 	}
+	a.written = append(a.written, pendingRec{rev: r.rev, sub: r.sub, val: rec})
 	a.ix.mu.Lock()
 	if ki == nil {
 		ki = &keyIndex{key: bytes.Clone(kv.Key)}
@@ -449,7 +490,7 @@ func (a *applier) deleteKeys(kr keyRange) ([]*raftkvv1.KeyValue, error) {
 	rev := a.writeRev()
 	prevs := make([]*raftkvv1.KeyValue, 0, len(victims))
 	for _, v := range victims {
-		prev, err := fetchKV(a.recs, v.r)
+		prev, err := fetchKV(newBoltRecords(a.recs), v.r)
 		if err != nil {
 			return nil, err
 		}
@@ -577,7 +618,7 @@ func (a *applier) evalCompare(c *raftkvv1.Compare) (bool, error) {
 		if !ok {
 			return nil
 		}
-		kv, err := fetchKV(a.recs, r)
+		kv, err := fetchKV(newBoltRecords(a.recs), r)
 		if err != nil {
 			return err
 		}
@@ -637,7 +678,7 @@ func (a *applier) applyTxn(req *raftkvv1.TxnRequest) (*raftkvv1.TxnResponse, err
 			rr := &raftkvv1.RangeResponse{}
 			refs := rangeIndex(&a.ix.tree, req, a.writeRev(), rr)
 			var err error
-			if rr.Kvs, err = fetchKVs(a.recs, refs, req.GetKeysOnly()); err != nil {
+			if rr.Kvs, err = fetchKVs(newBoltRecords(a.recs), refs, req.GetKeysOnly()); err != nil {
 				return nil, err
 			}
 			r = &raftkvv1.ResponseOp{Response: &raftkvv1.ResponseOp_ResponseRange{ResponseRange: rr}}

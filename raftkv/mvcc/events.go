@@ -1,8 +1,6 @@
 package mvcc
 
 import (
-	"go.etcd.io/bbolt"
-
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -23,11 +21,11 @@ import (
 func (s *Store) Events(fromRev int64, key, rangeEnd []byte, limit int) ([]*raftkvv1.Event, int64, error) {
 	var out []*raftkvv1.Event
 	var complete int64
-	err := s.readIndex(func(ix *index, tx *bbolt.Tx, unlock func()) error {
+	err := s.readIndex(func(ix *index, rd *storeReader, unlock func()) error {
 		rev, compactRev := ix.rev, ix.compactRev
 		unlock()
 		var err error
-		out, complete, err = eventsTx(tx, rev, compactRev, fromRev, newKeyRange(key, rangeEnd), limit)
+		out, complete, err = readEvents(rd, rev, compactRev, fromRev, newKeyRange(key, rangeEnd), limit)
 		return err
 	})
 	if err != nil {
@@ -36,36 +34,35 @@ func (s *Store) Events(fromRev int64, key, rangeEnd []byte, limit int) ([]*raftk
 	return out, complete, nil
 }
 
-// eventsTx reads the events of the records in tx with revision in
-// [fromRev, rev]; compactRev is the compact revision of tx.
-func eventsTx(tx *bbolt.Tx, rev, compactRev, fromRev int64, kr keyRange, limit int) ([]*raftkvv1.Event, int64, error) {
+// readEvents reads the events of the records in rd with revision in
+// [fromRev, rev]; compactRev is the compact revision of rd.
+func readEvents(rd *storeReader, rev, compactRev, fromRev int64, kr keyRange, limit int) ([]*raftkvv1.Event, int64, error) {
 	if fromRev < 1 {
 		fromRev = 1
 	}
 	if fromRev <= compactRev {
 		return nil, 0, ErrCompacted
 	}
-	var out []*raftkvv1.Event
 	if kr.empty() || fromRev > rev {
 		return nil, rev, nil
 	}
-	b := tx.Bucket(bucketRevs)
-	c := b.Cursor()
-	for k, v := c.Seek(recordKey(fromRev, 0)); k != nil; k, v = c.Next() {
-		evRev := recordKeyRev(k)
+	var out []*raftkvv1.Event
+	complete := rev
+	err := rd.scan(fromRev, func(evRev int64, v []byte) (bool, error) {
 		if evRev > rev {
-			break
+			return false, nil
 		}
 		if limit > 0 && len(out) >= limit && evRev != eventRev(out[len(out)-1]) {
 			// The cap is reached at a revision boundary.
-			return out, evRev - 1, nil
+			complete = evRev - 1
+			return false, nil
 		}
 		prev, kv, err := decodeRecord(v)
 		if err != nil {
-			return nil, 0, err
+			return false, err
 		}
 		if !kr.contains(kv.GetKey()) {
-			continue
+			return true, nil
 		}
 		if limit > 0 && len(out) >= limit {
 			// The cap falls inside revision evRev: drop its events unless it
@@ -76,7 +73,8 @@ func eventsTx(tx *bbolt.Tx, rev, compactRev, fromRev int64, kr keyRange, limit i
 				for i > 0 && eventRev(out[i-1]) == evRev {
 					i--
 				}
-				return out[:i], evRev - 1, nil
+				out, complete = out[:i], evRev-1
+				return false, nil
 			}
 		}
 		ev := &raftkvv1.Event{Type: raftkvv1.Event_EVENT_TYPE_PUT, Kv: kv}
@@ -86,13 +84,17 @@ func eventsTx(tx *bbolt.Tx, rev, compactRev, fromRev int64, kr keyRange, limit i
 		if prev.rev != 0 {
 			// The previous value is above the compact revision or the newest
 			// at it, so compaction kept its record.
-			if ev.PrevKv, err = fetchKV(b, prev); err != nil {
-				return nil, 0, err
+			if ev.PrevKv, err = fetchKV(rd, prev); err != nil {
+				return false, err
 			}
 		}
 		out = append(out, ev)
+		return true, nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, rev, nil
+	return out, complete, nil
 }
 
 func eventRev(ev *raftkvv1.Event) int64 { return ev.GetKv().GetModRevision() }

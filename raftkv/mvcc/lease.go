@@ -31,6 +31,7 @@ func (a *applier) applyLeaseGrant(req *raftkvv1.LeaseGrantRequest) (*raftkvv1.Le
 	if err := a.leases.Put(leaseKey(id), enc); err != nil {
 		return nil, err
 	}
+	a.leasesChanged = true
 	return &raftkvv1.LeaseGrantResponse{Header: header(a.m.rev), Id: id, Ttl: rec.Ttl}, nil
 }
 
@@ -70,6 +71,7 @@ func (a *applier) revokeLease(id int64) error {
 			return err
 		}
 	}
+	a.leasesChanged = true
 	return a.leases.Delete(leaseKey(id))
 }
 
@@ -99,8 +101,8 @@ func (s *Store) Leases() []*raftkvv1.LeaseRecord {
 func (s *Store) Lease(id int64) (*raftkvv1.LeaseRecord, [][]byte, error) {
 	var rec *raftkvv1.LeaseRecord
 	var keys [][]byte
-	err := s.readIndex(func(ix *index, tx *bbolt.Tx, unlock func()) error {
-		v := tx.Bucket(bucketLeases).Get(leaseKey(id))
+	err := s.readIndex(func(ix *index, rd *storeReader, unlock func()) error {
+		v := rd.tx.Bucket(bucketLeases).Get(leaseKey(id))
 		if v == nil {
 			return fmt.Errorf("%w: %d", ErrLeaseNotFound, id)
 		}

@@ -124,7 +124,7 @@ func marshalAll[M proto.Message](t testing.TB, ms []M) [][]byte {
 func stateOf(t *testing.T, s *Store) string {
 	t.Helper()
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "rev=%d compact=%d applied=%d\n", s.Revision(), s.CompactRevision(), s.AppliedIndex())
+	fmt.Fprintf(&buf, "rev=%d compact=%d applied=%d\n", s.Revision(), s.CompactRevision(), s.applied.Load())
 	for rev := s.CompactRevision(); rev <= s.Revision(); rev++ {
 		if rev < 1 {
 			continue

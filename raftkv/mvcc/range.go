@@ -2,10 +2,6 @@ package mvcc
 
 import (
 	"bytes"
-	"encoding/binary"
-	"fmt"
-
-	"go.etcd.io/bbolt"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
@@ -18,7 +14,7 @@ import (
 // ignored: the caller decides where the read is served.
 func (s *Store) Range(req *raftkvv1.RangeRequest) (*raftkvv1.RangeResponse, error) {
 	var resp *raftkvv1.RangeResponse
-	err := s.readIndex(func(ix *index, tx *bbolt.Tx, unlock func()) error {
+	err := s.readIndex(func(ix *index, rd *storeReader, unlock func()) error {
 		rev := req.GetRevision()
 		if rev <= 0 {
 			rev = ix.rev
@@ -33,7 +29,7 @@ func (s *Store) Range(req *raftkvv1.RangeRequest) (*raftkvv1.RangeResponse, erro
 		refs := rangeIndex(&ix.tree, req, rev, resp)
 		unlock()
 		var err error
-		resp.Kvs, err = fetchKVs(tx.Bucket(bucketRevs), refs, req.GetKeysOnly())
+		resp.Kvs, err = fetchKVs(rd, refs, req.GetKeysOnly())
 		return err
 	})
 	if err != nil {
@@ -70,15 +66,14 @@ func rangeIndex(t *btree, req *raftkvv1.RangeRequest, rev int64, resp *raftkvv1.
 	return refs
 }
 
-// fetchKVs reads the KeyValues of refs from the revs bucket b.
-func fetchKVs(b *bbolt.Bucket, refs []revision, keysOnly bool) ([]*raftkvv1.KeyValue, error) {
+// fetchKVs reads the KeyValues of refs from src.
+func fetchKVs(src recordSource, refs []revision, keysOnly bool) ([]*raftkvv1.KeyValue, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
 	kvs := make([]*raftkvv1.KeyValue, len(refs))
-	rd := recordReader{c: b.Cursor()}
 	for i, r := range refs {
-		kv, err := rd.kv(r)
+		kv, err := fetchKV(src, r)
 		if err != nil {
 			return nil, err
 		}
@@ -90,25 +85,11 @@ func fetchKVs(b *bbolt.Bucket, refs []revision, keysOnly bool) ([]*raftkvv1.KeyV
 	return kvs, nil
 }
 
-// fetchKV reads the KeyValue of record r.
-func fetchKV(b *bbolt.Bucket, r revision) (*raftkvv1.KeyValue, error) {
-	rd := recordReader{c: b.Cursor()}
-	return rd.kv(r)
-}
-
-// recordReader reads records by revision, reusing one cursor.
-type recordReader struct {
-	c   *bbolt.Cursor
-	key [recordKeyLen]byte
-}
-
-// kv returns the KeyValue of record r.
-func (rd *recordReader) kv(r revision) (*raftkvv1.KeyValue, error) {
-	binary.BigEndian.PutUint64(rd.key[:], uint64(r.rev))
-	binary.BigEndian.PutUint32(rd.key[revLen:], r.sub)
-	k, v := rd.c.Seek(rd.key[:])
-	if !bytes.Equal(k, rd.key[:]) {
-		return nil, fmt.Errorf("%w: missing record %d/%d", ErrCorrupt, r.rev, r.sub)
+// fetchKV reads the KeyValue of record r from src.
+func fetchKV(src recordSource, r revision) (*raftkvv1.KeyValue, error) {
+	v, err := src.record(r)
+	if err != nil {
+		return nil, err
 	}
 	_, kv, err := decodeRecord(v)
 	return kv, err

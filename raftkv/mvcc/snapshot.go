@@ -14,10 +14,14 @@ import (
 // restoreTempPath is where Restore stages a snapshot before swapping it in.
 func restoreTempPath(path string) string { return path + ".restore.tmp" }
 
-// Snapshot writes a consistent copy of the whole database to w: the state as of
-// the last committed batch, including AppliedIndex. It may run concurrently
-// with reads and ApplyBatch; it delays Restore and Close until it returns.
+// Snapshot commits what is pending, then writes a consistent copy of the whole
+// database to w: the state as of the last committed batch, including
+// AppliedIndex. It may run concurrently with reads and ApplyBatch; it delays
+// Restore and Close until it returns.
 func (s *Store) Snapshot(w io.Writer) error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
 	return s.view(func(tx *bbolt.Tx) error {
 		if _, err := tx.WriteTo(w); err != nil {
 			return fmt.Errorf("mvcc: snapshot: %w", err)
@@ -57,6 +61,12 @@ func (s *Store) Restore(r io.Reader) error {
 		os.Remove(tmp)
 		return ErrClosed
 	}
+	if s.pending != nil {
+		// The snapshot replaces every change, committed or not.
+		_ = s.pending.tx.Rollback()
+		s.pending = nil
+	}
+	s.failed = nil
 	if err := s.db.Close(); err != nil {
 		// The handle is unusable either way; try to go on with the swap.
 		s.logger.Error("mvcc: close before restore", "err", err)

@@ -40,6 +40,13 @@ const initialRevision = 1
 type Options struct {
 	// NoSync skips fsync on commit. Only for tests: a crash may lose or corrupt data.
 	NoSync bool
+	// CommitInterval is how long applied changes may wait in the open write
+	// transaction before it is committed (see Store); 0 means
+	// DefaultCommitInterval, a negative value commits every batch.
+	CommitInterval time.Duration
+	// CommitEntries commits the open write transaction once it holds this many
+	// entries; 0 means DefaultCommitEntries.
+	CommitEntries int
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -47,7 +54,8 @@ type Options struct {
 // Store is a multi-version key-value store in one bbolt file.
 //
 // ApplyBatch must be called from one goroutine at a time (the Raft apply loop);
-// every other method is safe for concurrent use.
+// every other method is safe for concurrent use. Commits are batched: see
+// pending.go for when applied changes reach the file and why that is safe.
 type Store struct {
 	path   string
 	opts   Options
@@ -60,15 +68,30 @@ type Store struct {
 	db  *bbolt.DB // nil once closed
 	idx *index    // the key index of db
 
-	// applyMu serializes ApplyBatch and Restore, so that the cached state below
-	// always matches the latest committed write transaction.
+	// applyMu serializes ApplyBatch, Flush, Restore and Close, and guards
+	// pending and failed.
 	applyMu sync.Mutex
+	pending *pendingTx // applied batches not committed yet; nil when none
+	failed  error      // a commit failed: the store takes no more batches
 
-	// Cached copies of the meta bucket, updated after each commit, with
-	// idx.mu held for writing.
+	// ovMu guards ov and durableRev (see pending.go). Lock order: idx.mu, ovMu.
+	ovMu       sync.RWMutex
+	ov         []pendingRec // records above durableRev, in (rev, sub) order
+	durableRev int64
+
+	// Copies of the meta of the latest applied batch, updated after each
+	// batch with idx.mu held for writing.
 	rev        atomic.Int64
 	compactRev atomic.Int64
 	applied    atomic.Uint64
+	// durableApplied is the applied index of the last commit.
+	durableApplied atomic.Uint64
+
+	commitInterval time.Duration
+	commitEntries  int
+	closeOnce      sync.Once
+	stopFlush      chan struct{} // closed by Close
+	flushDone      chan struct{} // closed when flushLoop returns
 }
 
 // Open opens or creates the store at path.
@@ -81,12 +104,25 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.Remove(restoreTempPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("mvcc: remove stale restore file: %w", err)
 	}
-	s := &Store{path: path, opts: opts, logger: logger}
+	s := &Store{path: path, opts: opts, logger: logger,
+		commitInterval: opts.CommitInterval, commitEntries: opts.CommitEntries,
+		stopFlush: make(chan struct{}), flushDone: make(chan struct{})}
+	if s.commitInterval == 0 {
+		s.commitInterval = DefaultCommitInterval
+	}
+	if s.commitEntries <= 0 {
+		s.commitEntries = DefaultCommitEntries
+	}
 	db, ix, err := s.openDB(path)
 	if err != nil {
 		return nil, err
 	}
 	s.db, s.idx = db, ix
+	if s.commitInterval > 0 {
+		go s.flushLoop(s.commitInterval)
+	} else {
+		close(s.flushDone)
+	}
 	logger.Info("mvcc store opened", "path", path, "revision", s.rev.Load(),
 		"compact_revision", s.compactRev.Load(), "applied_index", s.applied.Load())
 	return s, nil
@@ -130,11 +166,15 @@ func (s *Store) openDB(path string) (*bbolt.DB, *index, error) {
 		return nil, nil, fmt.Errorf("mvcc: init %s: %w", path, err)
 	}
 	s.publish(m)
+	s.committed(m)
 	return db, ix, nil
 }
 
-// Close closes the database. Calls after Close fail with ErrClosed.
+// Close commits what is pending and closes the database. Calls after Close
+// fail with ErrClosed.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stopFlush) })
+	<-s.flushDone
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	s.mu.Lock()
@@ -142,9 +182,14 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	ferr := s.flushLocked()
+	if s.pending != nil { // the commit failed
+		_ = s.pending.tx.Rollback()
+		s.pending = nil
+	}
 	err := s.db.Close()
 	s.db, s.idx = nil, nil
-	return err
+	return errors.Join(ferr, err)
 }
 
 // view runs fn in a bbolt read transaction.
@@ -163,8 +208,10 @@ func (s *Store) Revision() int64 { return s.rev.Load() }
 // CompactRevision returns the revision of the last compaction (0 if none).
 func (s *Store) CompactRevision() int64 { return s.compactRev.Load() }
 
-// AppliedIndex returns the Raft index of the last applied entry.
-func (s *Store) AppliedIndex() uint64 { return s.applied.Load() }
+// AppliedIndex returns the Raft index of the last entry whose effects are
+// committed to the database file. Entries applied after it are visible to
+// readers but are applied again after a crash.
+func (s *Store) AppliedIndex() uint64 { return s.durableApplied.Load() }
 
 // Size returns the size of the database file in bytes (0 once closed).
 func (s *Store) Size() int64 {
@@ -249,11 +296,11 @@ func checkLayout(tx *bbolt.Tx) error {
 	return nil
 }
 
-// readIndex runs fn with the key index locked for reading and a bbolt read
-// transaction that holds every record that reads at revisions in
-// [idx.compactRev, idx.rev] need. fn may unlock the index early through the
-// function it gets, to fetch records without holding it.
-func (s *Store) readIndex(fn func(ix *index, tx *bbolt.Tx, unlock func()) error) error {
+// readIndex runs fn with the key index locked for reading and a storeReader
+// that holds every record that reads at revisions in [idx.compactRev, idx.rev]
+// need. fn may unlock the index early through the function it gets, to fetch
+// records without holding it.
+func (s *Store) readIndex(fn func(ix *index, rd *storeReader, unlock func()) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {
@@ -269,12 +316,12 @@ func (s *Store) readIndex(fn func(ix *index, tx *bbolt.Tx, unlock func()) error)
 		}
 	}
 	defer unlock()
-	tx, err := s.db.Begin(false)
+	rd, err := s.beginRead()
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	return fn(ix, tx, unlock)
+	defer rd.tx.Rollback()
+	return fn(ix, rd, unlock)
 }
 
 func header(rev int64) *raftkvv1.ResponseHeader {

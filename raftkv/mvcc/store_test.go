@@ -220,6 +220,7 @@ func TestReplayIsSkipped(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res, 2)
 	require.Len(t, evs, 2)
+	require.NoError(t, ts.s.Flush())
 	require.Equal(t, uint64(2), ts.s.AppliedIndex())
 
 	// A replay of the whole batch, and a batch that overlaps it.
@@ -252,6 +253,7 @@ func TestUnknownCommand(t *testing.T) {
 	ts := openTestStore(t)
 	r := ts.one(&raftkvv1.Command{})
 	require.Equal(t, "unknown_command", r.Error)
+	require.NoError(t, ts.s.Flush())
 	require.Equal(t, uint64(1), ts.s.AppliedIndex())
 }
 
