@@ -39,6 +39,12 @@ const (
 	serverKeepaliveTimeout = 10 * time.Second
 	clientKeepaliveTime    = 10 * time.Second
 	clientKeepaliveTimeout = 5 * time.Second
+
+	// serverStreamWorkers is the number of goroutines kept to run RPCs. A
+	// reused goroutine keeps the stack it grew, where a new one per RPC grows
+	// (copies) its stack on every call; past this many concurrent RPCs gRPC
+	// starts a goroutine per RPC again.
+	serverStreamWorkers = 256
 )
 
 // Server is the gRPC server and admin HTTP server of one node.
@@ -99,6 +105,7 @@ func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryObserve, s.unaryRecover),
 		grpc.ChainStreamInterceptor(s.streamObserve, s.streamRecover),
+		grpc.NumStreamWorkers(serverStreamWorkers),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -406,4 +407,15 @@ func TestMaxRecvMsgBytes(t *testing.T) {
 func TestDialRejectsNegativeMax(t *testing.T) {
 	_, err := Dial("127.0.0.1:1", DialConfig{MaxMsgBytes: -1})
 	require.EqualError(t, err, "node: max_msg_bytes must be >= 0, got -1")
+}
+
+func TestSetDaemonGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	require.Equal(t, DaemonGCPercent, SetDaemonGC())
+	require.Equal(t, DaemonGCPercent, debug.SetGCPercent(DaemonGCPercent))
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150) // what the runtime read from GOGC at start
+	require.Equal(t, 150, SetDaemonGC())
+	require.Equal(t, 150, debug.SetGCPercent(150))
 }

@@ -57,6 +57,7 @@ a YAML file (--config); flags win over the environment, which wins over the file
 				}
 				logger.Warn("failpoints armed", "points", fps)
 			}
+			node.SetDaemonGC()
 			ctx, cancel := node.SignalContext(context.Background(), logger)
 			defer cancel()
 			if err := d.serve(ctx, *d.cfg, logger); err != nil {
