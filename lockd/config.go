@@ -6,8 +6,6 @@ import (
 	"math"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/raftnode"
 )
@@ -21,24 +19,13 @@ type Config struct {
 	ClusterID string `yaml:"cluster_id" flag:"cluster-id" usage:"name of the group, reported in response headers"`
 	// DataDir holds the Raft log and snapshots.
 	DataDir string `yaml:"data_dir" flag:"data-dir" usage:"directory for the Raft log and snapshots (required)"`
-	// Peers is the initial membership, "id=host:port,…"; used to bootstrap a new
-	// group. A node with existing state ignores it; a node with no state that is
-	// not listed waits to be added (MemberAdd).
-	Peers string `yaml:"peers" flag:"peers" usage:"initial members id=host:port,... (bootstraps a new group when the data dir is empty)"`
-	// Advertise is the address peers and clients use to reach this node; defaults
-	// to the gRPC listen address.
-	Advertise string `yaml:"advertise_addr" flag:"advertise-addr" usage:"address advertised to peers (default: the gRPC address)"`
 	// DialOverrides rewrites peer addresses when dialing: "addr=via,…" (fault proxies).
 	DialOverrides string `yaml:"dial_overrides" flag:"dial-overrides" usage:"dial peers through other addresses: addr=via,... (fault proxies)"`
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
-	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout" flag:"heartbeat-timeout" usage:"Raft heartbeat timeout"`
-	ElectionTimeout   time.Duration `yaml:"election_timeout" flag:"election-timeout" usage:"Raft election timeout"`
-	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
-	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
-	// ApplyTimeout bounds how long a write waits to commit before it fails.
-	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
+	// Raft membership and tuning: --peers, --advertise-addr, timeouts, snapshots.
+	raftnode.Settings `yaml:",inline" flag:",inline"`
 
 	// MinSessionTTL and MaxSessionTTL bound a session's TTL.
 	MinSessionTTL time.Duration `yaml:"min_session_ttl" flag:"min-session-ttl" usage:"shortest session TTL accepted"`
@@ -62,38 +49,30 @@ type Config struct {
 
 	LogLevel  string `yaml:"log_level" flag:"log-level" usage:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" flag:"log-format" usage:"text or json"`
-
-	// NoSync disables fsync of the Raft log. Tests only.
-	NoSync bool `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults. lockd's ports follow the cluster layout:
 // gRPC 127.0.0.1:7100, admin 127.0.0.1:7101.
 func DefaultConfig() Config {
-	rc := raftnode.DefaultConfig()
 	srv := node.DefaultServerConfig()
 	srv.GRPCAddr = "127.0.0.1:7100"
 	srv.AdminAddr = "127.0.0.1:7101"
 	return Config{
-		ClusterID:         "lockd",
-		Server:            srv,
-		HeartbeatTimeout:  rc.HeartbeatTimeout,
-		ElectionTimeout:   rc.ElectionTimeout,
-		SnapshotThreshold: rc.SnapshotThreshold,
-		TrailingLogs:      rc.TrailingLogs,
-		ApplyTimeout:      rc.ApplyTimeout,
-		MinSessionTTL:     time.Second,
-		MaxSessionTTL:     time.Hour,
-		MaxLockDelay:      time.Minute,
-		ExpiryTick:        100 * time.Millisecond,
-		MaxNameBytes:      256,
-		MaxOwnerBytes:     4 << 10,
-		MaxPermits:        1 << 16,
-		MaxSessions:       100000,
-		MaxWaiters:        10000,
-		MaxListItems:      1000,
-		LogLevel:          "info",
-		LogFormat:         "text",
+		ClusterID:     "lockd",
+		Server:        srv,
+		Settings:      raftnode.DefaultSettings(),
+		MinSessionTTL: time.Second,
+		MaxSessionTTL: time.Hour,
+		MaxLockDelay:  time.Minute,
+		ExpiryTick:    100 * time.Millisecond,
+		MaxNameBytes:  256,
+		MaxOwnerBytes: 4 << 10,
+		MaxPermits:    1 << 16,
+		MaxSessions:   100000,
+		MaxWaiters:    10000,
+		MaxListItems:  1000,
+		LogLevel:      "info",
+		LogFormat:     "text",
 	}
 }
 
@@ -151,25 +130,7 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// raftConfig derives the Raft host settings; Advertise and Dial are filled in by New.
+// raftConfig derives the Raft host settings; Dial is filled in by New.
 func (c Config) raftConfig() raftnode.Config {
-	rc := raftnode.DefaultConfig()
-	rc.ID = c.ID
-	rc.Advertise = c.Advertise
-	if rc.Advertise == "" {
-		rc.Advertise = c.Server.GRPCAddr
-	}
-	rc.DataDir = c.DataDir
-	rc.Peers, _ = raftnode.ParsePeers(c.Peers)
-	rc.HeartbeatTimeout = c.HeartbeatTimeout
-	rc.ElectionTimeout = c.ElectionTimeout
-	if lease := c.HeartbeatTimeout / 2; lease < rc.LeaderLeaseTimeout {
-		rc.LeaderLeaseTimeout = lease
-	}
-	rc.SnapshotThreshold = c.SnapshotThreshold
-	rc.TrailingLogs = c.TrailingLogs
-	rc.ApplyTimeout = c.ApplyTimeout
-	rc.NoSync = c.NoSync
-	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
-	return rc
+	return c.Settings.Config(c.ID, c.DataDir, c.Server.GRPCAddr)
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/raftnode"
 	"cairn.dev/cairn/raftkv/mvcc"
@@ -21,12 +19,6 @@ type Config struct {
 	ClusterID string `yaml:"cluster_id" flag:"cluster-id" usage:"name of the group, reported in response headers"`
 	// DataDir holds the Raft log, snapshots and the key-value database.
 	DataDir string `yaml:"data_dir" flag:"data-dir" usage:"directory for the Raft log, snapshots and the database (required)"`
-	// Peers is the initial membership, "id=host:port,…"; used to bootstrap a new
-	// group. A node with existing state ignores it.
-	Peers string `yaml:"peers" flag:"peers" usage:"initial members id=host:port,... (bootstraps a new group when the data dir is empty)"`
-	// Advertise is the address peers and clients use to reach this node; defaults
-	// to the gRPC listen address.
-	Advertise string `yaml:"advertise_addr" flag:"advertise-addr" usage:"address advertised to peers (default: the gRPC address)"`
 
 	// DialOverrides rewrites peer addresses when dialing: "addr=via,…". The chaos
 	// harness routes every peer link through a fault proxy this way.
@@ -34,13 +26,8 @@ type Config struct {
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
-	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout" flag:"heartbeat-timeout" usage:"Raft heartbeat timeout"`
-	ElectionTimeout   time.Duration `yaml:"election_timeout" flag:"election-timeout" usage:"Raft election timeout"`
-	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
-	SnapshotInterval  time.Duration `yaml:"snapshot_interval" flag:"snapshot-interval" usage:"how often to check whether a snapshot is due"`
-	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
-	// ApplyTimeout bounds how long a write waits to commit before it fails.
-	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
+	// Raft membership and tuning: --peers, --advertise-addr, timeouts, snapshots.
+	raftnode.Settings `yaml:",inline" flag:",inline"`
 
 	// BackendBatchInterval and BackendBatchLimit bound how long and for how many
 	// entries applied writes may wait before the database commits them (they
@@ -59,26 +46,17 @@ type Config struct {
 
 	LogLevel  string `yaml:"log_level" flag:"log-level" usage:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" flag:"log-format" usage:"text or json"`
-
-	// NoSync disables fsync of the Raft log and the database. Tests only.
-	NoSync bool `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	rc := raftnode.DefaultConfig()
 	srv := node.DefaultServerConfig()
 	srv.GRPCAddr = "127.0.0.1:7000"
 	srv.AdminAddr = "127.0.0.1:7001"
 	return Config{
 		ClusterID:            "raftkv",
 		Server:               srv,
-		HeartbeatTimeout:     rc.HeartbeatTimeout,
-		ElectionTimeout:      rc.ElectionTimeout,
-		SnapshotThreshold:    rc.SnapshotThreshold,
-		SnapshotInterval:     rc.SnapshotInterval,
-		TrailingLogs:         rc.TrailingLogs,
-		ApplyTimeout:         rc.ApplyTimeout,
+		Settings:             raftnode.DefaultSettings(),
 		BackendBatchInterval: mvcc.DefaultCommitInterval,
 		BackendBatchLimit:    mvcc.DefaultCommitEntries,
 		MaxKeyBytes:          4 << 10,
@@ -143,26 +121,7 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// raftConfig derives the Raft host settings; Advertise and Dial are filled in by New.
+// raftConfig derives the Raft host settings; Dial is filled in by New.
 func (c Config) raftConfig() raftnode.Config {
-	rc := raftnode.DefaultConfig()
-	rc.ID = c.ID
-	rc.Advertise = c.Advertise
-	if rc.Advertise == "" {
-		rc.Advertise = c.Server.GRPCAddr
-	}
-	rc.DataDir = c.DataDir
-	rc.Peers, _ = raftnode.ParsePeers(c.Peers)
-	rc.HeartbeatTimeout = c.HeartbeatTimeout
-	rc.ElectionTimeout = c.ElectionTimeout
-	if lease := c.HeartbeatTimeout / 2; lease < rc.LeaderLeaseTimeout {
-		rc.LeaderLeaseTimeout = lease
-	}
-	rc.SnapshotThreshold = c.SnapshotThreshold
-	rc.SnapshotInterval = c.SnapshotInterval
-	rc.TrailingLogs = c.TrailingLogs
-	rc.ApplyTimeout = c.ApplyTimeout
-	rc.NoSync = c.NoSync
-	rc.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("unset") }
-	return rc
+	return c.Settings.Config(c.ID, c.DataDir, c.Server.GRPCAddr)
 }

@@ -2,6 +2,8 @@ package raftkv
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -161,4 +164,21 @@ func FuzzValidateTxn(f *testing.F) {
 			t.Fatal("unreachable")
 		}
 	})
+}
+
+// TestConfigRaftSettingsKeepTheirKeys: the shared Raft settings keep their flat
+// YAML keys and environment variables.
+func TestConfigRaftSettingsKeepTheirKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "raftkv.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("id: a\ndata_dir: d\nheartbeat_timeout: 700ms\nsnapshot_interval: 11s\npeers: a=127.0.0.1:1\n"), 0o600))
+	t.Setenv("CAIRN_RAFTKV_TRAILING_LOGS", "77")
+	cfg := DefaultConfig()
+	require.NoError(t, node.Load(nil, &cfg, "CAIRN_RAFTKV_", path))
+	require.Equal(t, 700*time.Millisecond, cfg.HeartbeatTimeout)
+	require.Equal(t, 11*time.Second, cfg.SnapshotInterval)
+	require.Equal(t, uint64(77), cfg.TrailingLogs)
+	rc := cfg.raftConfig()
+	require.Equal(t, 350*time.Millisecond, rc.LeaderLeaseTimeout)
+	require.Equal(t, 11*time.Second, rc.SnapshotInterval)
+	require.NoError(t, cfg.Validate())
 }

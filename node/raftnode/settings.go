@@ -1,0 +1,72 @@
+package raftnode
+
+import (
+	"errors"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Settings are the identity and tuning of a Raft member that a daemon exposes
+// to operators. A daemon embeds it in its Config with
+// `yaml:",inline" flag:",inline"`, so every replicated daemon has the same
+// flags, environment variables and YAML keys for them.
+type Settings struct {
+	// Peers is the initial membership, "id=host:port,…"; used to bootstrap a new
+	// group. A node with existing state ignores it.
+	Peers string `yaml:"peers" flag:"peers" usage:"initial members id=host:port,... (bootstraps a new group when the data dir is empty)"`
+	// Advertise is the address peers and clients use to reach this node; it
+	// defaults to the gRPC listen address.
+	Advertise string `yaml:"advertise_addr" flag:"advertise-addr" usage:"address advertised to peers (default: the gRPC address)"`
+
+	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout" flag:"heartbeat-timeout" usage:"Raft heartbeat timeout"`
+	ElectionTimeout   time.Duration `yaml:"election_timeout" flag:"election-timeout" usage:"Raft election timeout"`
+	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
+	SnapshotInterval  time.Duration `yaml:"snapshot_interval" flag:"snapshot-interval" usage:"how often to check whether a snapshot is due"`
+	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
+	// ApplyTimeout bounds how long a write waits to commit before it fails.
+	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
+
+	// NoSync disables fsync of the Raft log. Tests only: it breaks durability.
+	NoSync bool `yaml:"-"`
+}
+
+// DefaultSettings returns the defaults of DefaultConfig.
+func DefaultSettings() Settings {
+	c := DefaultConfig()
+	return Settings{
+		HeartbeatTimeout:  c.HeartbeatTimeout,
+		ElectionTimeout:   c.ElectionTimeout,
+		SnapshotThreshold: c.SnapshotThreshold,
+		SnapshotInterval:  c.SnapshotInterval,
+		TrailingLogs:      c.TrailingLogs,
+		ApplyTimeout:      c.ApplyTimeout,
+	}
+}
+
+// Config derives the Config of member id with its data in dataDir; grpcAddr
+// is the advertised address when Advertise is empty. The leader lease is at
+// most half the heartbeat timeout. An invalid Peers value is left for
+// Config.Validate to report. Dial is a placeholder the daemon replaces.
+func (s Settings) Config(id, dataDir, grpcAddr string) Config {
+	c := DefaultConfig()
+	c.ID = id
+	c.Advertise = s.Advertise
+	if c.Advertise == "" {
+		c.Advertise = grpcAddr
+	}
+	c.DataDir = dataDir
+	c.Peers, _ = ParsePeers(s.Peers)
+	c.HeartbeatTimeout = s.HeartbeatTimeout
+	c.ElectionTimeout = s.ElectionTimeout
+	if lease := s.HeartbeatTimeout / 2; lease < c.LeaderLeaseTimeout {
+		c.LeaderLeaseTimeout = lease
+	}
+	c.SnapshotThreshold = s.SnapshotThreshold
+	c.SnapshotInterval = s.SnapshotInterval
+	c.TrailingLogs = s.TrailingLogs
+	c.ApplyTimeout = s.ApplyTimeout
+	c.NoSync = s.NoSync
+	c.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("raftnode: dial not set") }
+	return c
+}
