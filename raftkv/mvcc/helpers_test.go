@@ -3,6 +3,7 @@ package mvcc
 import (
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -160,5 +161,35 @@ func requireProtoEqual[M proto.Message](t testing.TB, want, got []M) {
 	require.Equal(t, len(want), len(got), "lengths differ")
 	for i := range want {
 		require.Truef(t, proto.Equal(want[i], got[i]), "item %d differs:\nwant %v\ngot  %v", i, want[i], got[i])
+	}
+}
+
+// readers calls read in a loop on n goroutines until the returned stop is
+// called; stop waits for them and returns the first error a read returned
+// (a goroutine stops at its first error).
+func readers(n int, read func() error) (stop func() error) {
+	done := make(chan struct{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := read(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	return func() error {
+		close(done)
+		wg.Wait()
+		close(errs)
+		return <-errs
 	}
 }

@@ -3,7 +3,6 @@ package mvcc
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -95,38 +94,24 @@ func TestConcurrentReadsSeeCommittedState(t *testing.T) {
 		}
 		return nil
 	}
-	stop := make(chan struct{})
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				rev := ts.s.Revision()
-				for _, r := range []int64{0, rev, max(rev-1, 2)} {
-					if err := check(r); err != nil {
-						errs <- err
-						return
-					}
-				}
-				evs, _, err := ts.s.Events(ts.s.CompactRevision()+1, []byte("x"), []byte("z"), 0)
-				if err != nil && !errors.Is(err, ErrCompacted) {
-					errs <- err
-					return
-				}
-				for _, ev := range evs {
-					if ev.Kv.Version > 1 && ev.PrevKv == nil {
-						errs <- fmt.Errorf("event without prev_kv: %v", ev)
-						return
-					}
-				}
+	stop := readers(3, func() error {
+		rev := ts.s.Revision()
+		for _, r := range []int64{0, rev, max(rev-1, 2)} {
+			if err := check(r); err != nil {
+				return err
 			}
-		})
-	}
+		}
+		evs, _, err := ts.s.Events(ts.s.CompactRevision()+1, []byte("x"), []byte("z"), 0)
+		if err != nil && !errors.Is(err, ErrCompacted) {
+			return err
+		}
+		for _, ev := range evs {
+			if ev.Kv.Version > 1 && ev.PrevKv == nil {
+				return fmt.Errorf("event without prev_kv: %v", ev)
+			}
+		}
+		return nil
+	})
 	for i := 1; i <= 300; i++ {
 		v := fmt.Sprint(i)
 		cmds := []*raftkvv1.Command{txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", v), opPut("y", v)}, nil)}
@@ -139,10 +124,5 @@ func TestConcurrentReadsSeeCommittedState(t *testing.T) {
 			require.Empty(t, r.GetError(), r.GetErrorMessage())
 		}
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	require.NoError(t, stop())
 }

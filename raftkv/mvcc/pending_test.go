@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -187,44 +186,22 @@ func TestBatchedCommitsMatchCommitEveryBatch(t *testing.T) {
 func TestReadsDuringCommits(t *testing.T) {
 	ts := openBatchedStore(t, 3)
 	const writes = 600
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	errs := make(chan error, 4)
-	for range 3 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := ts.s.Range(&raftkvv1.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
-				if err != nil {
-					errs <- err
-					return
-				}
-				for _, kv := range resp.Kvs {
-					if want := fmt.Sprintf("v%d", kv.ModRevision); string(kv.Value) != want {
-						errs <- fmt.Errorf("key %s at rev %d has %q, want %q", kv.Key, kv.ModRevision, kv.Value, want)
-						return
-					}
-				}
-				from := max(ts.s.Revision()-20, 1)
-				if _, _, err := ts.s.Events(from, []byte{0}, []byte{0}, 0); err != nil {
-					errs <- err
-					return
-				}
+	stop := readers(3, func() error {
+		resp, err := ts.s.Range(&raftkvv1.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+		if err != nil {
+			return err
+		}
+		for _, kv := range resp.Kvs {
+			if want := fmt.Sprintf("v%d", kv.ModRevision); string(kv.Value) != want {
+				return fmt.Errorf("key %s at rev %d has %q, want %q", kv.Key, kv.ModRevision, kv.Value, want)
 			}
-		})
-	}
+		}
+		_, _, err = ts.s.Events(max(ts.s.Revision()-20, 1), []byte{0}, []byte{0}, 0)
+		return err
+	})
 	for i := range writes {
 		// Each put is its own revision: rev = i + 2.
 		ts.put(fmt.Sprintf("k%d", i%10), fmt.Sprintf("v%d", i+2))
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	require.NoError(t, stop())
 }

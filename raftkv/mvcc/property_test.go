@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -344,26 +343,16 @@ func TestConcurrentReadsDuringApplyAndRestore(t *testing.T) {
 	var snap bytes.Buffer
 	require.NoError(t, ts.s.Snapshot(&snap))
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := ts.s.Range(&raftkvv1.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
-				if err == nil {
-					require.LessOrEqual(t, resp.Count, int64(len(keyPool)))
-				}
-				_, _, _ = ts.s.Events(ts.s.CompactRevision()+1, []byte{0}, []byte{0}, 10)
-				_ = ts.s.Leases()
-				_ = ts.s.Size()
-			}
-		})
-	}
+	stop := readers(4, func() error {
+		resp, err := ts.s.Range(&raftkvv1.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+		if err == nil && resp.Count > int64(len(keyPool)) {
+			return fmt.Errorf("range counted %d keys, more than the %d in the pool", resp.Count, len(keyPool))
+		}
+		_, _, _ = ts.s.Events(ts.s.CompactRevision()+1, []byte{0}, []byte{0}, 10)
+		_ = ts.s.Leases()
+		_ = ts.s.Size()
+		return nil
+	})
 	for i := range 30 {
 		if i%10 == 9 {
 			require.NoError(t, ts.s.Restore(bytes.NewReader(snap.Bytes())))
@@ -372,6 +361,5 @@ func TestConcurrentReadsDuringApplyAndRestore(t *testing.T) {
 		}
 		ts.apply(g.next(), g.next())
 	}
-	close(stop)
-	wg.Wait()
+	require.NoError(t, stop())
 }
