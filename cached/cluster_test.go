@@ -231,11 +231,13 @@ func TestReplicaServesWhenOwnerDown(t *testing.T) {
 }
 
 // A random sequence of commands through random nodes behaves like a map.
-func TestRESPClusterModel(t *testing.T) {
+func TestRESPClusterModel(t *testing.T) { forEachRESPIOStaying(t, testRESPClusterModel) }
+
+func testRESPClusterModel(t *testing.T, tune func(*Config)) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
-	c := newTestCluster(t, 3, nil)
+	c := newTestCluster(t, 3, tune)
 	clients := make([]*respClient, 3)
 	for i, nd := range c.nodes {
 		clients[i] = dialRESP(t, nd.srv.RESPAddr())

@@ -70,6 +70,15 @@ type Config struct {
 	RESPMaxClients int `yaml:"resp_max_clients" flag:"resp-max-clients" usage:"most concurrent RESP connections"`
 	// RESPMaxBulk caps one RESP bulk string (argument); larger ones close the connection.
 	RESPMaxBulk int `yaml:"resp_max_bulk" flag:"resp-max-bulk" usage:"largest RESP bulk string accepted, in bytes"`
+	// RESPIO is how RESP connections are served. "loop" (Linux only, and the
+	// default there): RESPLoops event loops (epoll) each read every ready
+	// connection, run its commands and write the replies, as redis-server
+	// does; commands that wait for another node go to a goroutine. "goroutine":
+	// one goroutine per connection.
+	RESPIO string `yaml:"resp_io" flag:"resp-io" usage:"how RESP connections are served: loop (epoll event loops, Linux only) or goroutine (one per connection)"`
+	// RESPLoops is the number of event loops with RESPIO "loop"; connections
+	// are spread over them round-robin.
+	RESPLoops int `yaml:"resp_loops" flag:"resp-loops" usage:"event loops serving RESP connections (resp_io loop)"`
 
 	// DialOverrides rewrites peer addresses when dialing: "addr=via,…". The chaos
 	// harness routes every peer link through a fault proxy this way.
@@ -83,10 +92,20 @@ type Config struct {
 	// crashOnStop makes a stop skip the registry lease revocation, as a
 	// crash would. Tests only.
 	crashOnStop bool
+	// respStay keeps every connection on its event loop (resp_io loop),
+	// however often it needs a worker. Tests only.
+	respStay bool
 }
 
+// Values of Config.RESPIO.
+const (
+	respIOLoop      = "loop"
+	respIOGoroutine = "goroutine"
+)
+
 // DefaultConfig returns the defaults: gRPC on 127.0.0.1:7200, admin HTTP on
-// 127.0.0.1:7201, RESP on 127.0.0.1:7240, 160 vnodes, 1 replica, 256 MiB, LRU.
+// 127.0.0.1:7201, RESP on 127.0.0.1:7240 served by one event loop (one
+// goroutine per connection off Linux), 160 vnodes, 1 replica, 256 MiB, LRU.
 func DefaultConfig() Config {
 	srv := node.DefaultServerConfig()
 	srv.GRPCAddr = "127.0.0.1:7200"
@@ -105,6 +124,8 @@ func DefaultConfig() Config {
 		ReplicationTimeout: 500 * time.Millisecond,
 		RESPMaxClients:     10000,
 		RESPMaxBulk:        8 << 20,
+		RESPIO:             defaultRESPIO,
+		RESPLoops:          1,
 		LogLevel:           "info",
 		LogFormat:          "text",
 	}
@@ -164,6 +185,18 @@ func (c Config) Validate() error {
 	}
 	if c.RESPMaxClients < 1 {
 		bad("resp_max_clients %d must be >= 1", c.RESPMaxClients)
+	}
+	switch c.RESPIO {
+	case respIOGoroutine:
+	case respIOLoop:
+		if !respLoopSupported {
+			bad("resp_io %q needs Linux; use %q", c.RESPIO, respIOGoroutine)
+		}
+	default:
+		bad("resp_io %q: want %q or %q", c.RESPIO, respIOLoop, respIOGoroutine)
+	}
+	if c.RESPLoops < 1 || c.RESPLoops > 64 {
+		bad("resp_loops %d must be in [1, 64]", c.RESPLoops)
 	}
 	if c.RESPMaxBulk < c.MaxItemBytes {
 		bad("resp_max_bulk %d must be >= max_item_bytes %d", c.RESPMaxBulk, c.MaxItemBytes)

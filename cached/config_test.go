@@ -37,6 +37,8 @@ func TestConfigValidate(t *testing.T) {
 		{"replication", func(c *Config) { c.ReplicationTimeout = 0 }, "cached: replication_timeout"},
 		{"clients", func(c *Config) { c.RESPMaxClients = 0 }, "cached: resp_max_clients 0"},
 		{"bulk", func(c *Config) { c.RESPMaxBulk = 10 }, "cached: resp_max_bulk 10"},
+		{"resp io", func(c *Config) { c.RESPIO = "threads" }, `cached: resp_io "threads": want "loop" or "goroutine"`},
+		{"resp loops", func(c *Config) { c.RESPLoops = 0 }, "cached: resp_loops 0 must be in [1, 64]"},
 		{"overrides", func(c *Config) { c.DialOverrides = "x" }, "cached: dial_overrides"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log level"},
 		{"server", func(c *Config) { c.Server.GRPCAddr = "" }, "grpc_addr"},
@@ -73,7 +75,7 @@ func TestConfigFlags(t *testing.T) {
 	require.NoError(t, node.BindFlags(fs, &cfg))
 	for _, f := range []string{"id", "grpc-addr", "admin-addr", "resp-addr", "peers", "registry", "registry-ttl", "registry-prefix",
 		"vnodes", "replicas", "max-memory", "max-item-bytes", "eviction-policy", "forward-timeout", "replication-timeout",
-		"resp-max-clients", "resp-max-bulk", "dial-overrides", "log-level", "log-format"} {
+		"resp-max-clients", "resp-max-bulk", "resp-io", "resp-loops", "dial-overrides", "log-level", "log-format"} {
 		require.NotNil(t, fs.Lookup(f), "--%s", f)
 	}
 	require.NoError(t, fs.Parse([]string{"--id", "c1", "--replicas", "2", "--registry-ttl", "3s"}))

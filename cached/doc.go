@@ -73,10 +73,17 @@
 // PXAT, KEEPTTL), DEL, UNLINK, EXISTS, EXPIRE, PEXPIRE, TTL, PTTL, PERSIST,
 // INCR, INCRBY, DECR, DECRBY, MGET, MSET, APPEND, STRLEN, GETDEL, PING, ECHO,
 // INFO, DBSIZE, FLUSHALL, FLUSHDB, SELECT 0, COMMAND (COUNT, INFO, DOCS),
-// CLIENT, CONFIG GET (an empty list) and QUIT, with Redis's error texts. Each
-// connection has one goroutine, owned by the server and closed on shutdown;
-// commands are executed in order and replies flushed once no more input is
-// buffered, so a pipeline gets one write. A local GET allocates nothing.
+// CLIENT, CONFIG GET (an empty list) and QUIT, with Redis's error texts.
+// Commands are executed in order and their replies written once no complete
+// command is left in the input, so a pipeline gets one write. On Linux the
+// connections are served by epoll event loops, as redis-server serves them
+// (Config.RESPIO "loop", see resp_loop_linux.go): a loop reads every ready
+// connection, runs the commands that need no other node and writes all the
+// replies; a connection whose command must wait for another node is handed
+// to a goroutine meanwhile, and one that mostly waits for other nodes is
+// moved to a goroutine of its own. Elsewhere, or with RESPIO "goroutine",
+// each connection has one goroutine. Either way the server owns them and
+// closes them on shutdown. A local GET allocates nothing.
 //
 // # Metrics
 //

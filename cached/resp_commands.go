@@ -129,47 +129,69 @@ func (t *commandTable) lookup(name []byte) *command {
 
 // exec runs one command and writes its reply to x.w. Keys owned by another
 // node are executed there (PeerService.Command) unless x.local.
-func (s *Server) exec(x *execCtx, args [][]byte) {
+func (s *Server) exec(x *execCtx, args [][]byte) { s.execMay(x, args, true) }
+
+// execNoWait is exec for the commands that wait for no other node: it runs
+// args and reports true unless that means a call to another node
+// (forwarding, a split multi-key command, FLUSHALL, or, with Replicas > 1,
+// the copy of a write); then it writes nothing and reports false. The RESP
+// event loop runs what it can this way and hands the rest to a goroutine.
+func (s *Server) execNoWait(x *execCtx, args [][]byte) bool { return s.execMay(x, args, false) }
+
+func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	cmd := s.commands.lookup(args[0])
 	if cmd == nil {
 		x.w.Error(unknownCommand(args))
-		return
+		return true
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
 		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
-		return
+		return true
 	}
 	if x.local {
 		cmd.run(x, args)
-		return
+		return true
+	}
+	if !wait && cmd.flags&flagWrite != 0 && s.cfg.Replicas > 1 {
+		return false
 	}
 	if cmd.flags&flagAllNodes != 0 {
+		if !wait {
+			return false
+		}
 		s.execEverywhere(x, cmd, args)
-		return
+		return true
 	}
 	if cmd.first == 0 {
 		cmd.run(x, args)
-		return
+		return true
 	}
 	if cmd.merge == nil { // one key
 		if m, mine := s.owner(str(args[cmd.first])); !mine {
+			if !wait {
+				return false
+			}
 			s.execRemote(x, cmd, args, m)
-			return
+			return true
 		}
 		cmd.run(x, args)
-		return
+		return true
 	}
 	if cmd.step == 2 && len(args)%2 == 0 {
 		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
-		return
+		return true
 	}
 	for i := cmd.first; i < len(args); i += cmd.step {
 		if _, mine := s.owner(str(args[i])); !mine {
+			if !wait {
+				return false
+			}
 			s.execSplit(x, cmd, args)
-			return
+			return true
 		}
 	}
 	cmd.run(x, args)
+	return true
 }
 
 // unknownCommand formats Redis's unknown-command error.

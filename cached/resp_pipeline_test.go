@@ -27,11 +27,13 @@ func (c *respClient) pipeline(cmds ...[]string) []string {
 
 // A pipeline of mixed local and forwarded commands, with barriers (MGET, DEL
 // over several owners) in the middle, answers in order like a single map.
-func TestRESPPipelineModel(t *testing.T) {
+func TestRESPPipelineModel(t *testing.T) { forEachRESPIOStaying(t, testRESPPipelineModel) }
+
+func testRESPPipelineModel(t *testing.T, tune func(*Config)) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
-	c := newTestCluster(t, 3, nil)
+	c := newTestCluster(t, 3, tune)
 	clients := make([]*respClient, 3)
 	for i, nd := range c.nodes {
 		clients[i] = dialRESP(t, nd.srv.RESPAddr())
@@ -82,7 +84,11 @@ func TestRESPPipelineModel(t *testing.T) {
 // Commands on one key in one pipeline apply in order on the key's owner, and
 // a multi-owner MGET sees everything queued before it.
 func TestRESPPipelineOrderAndBarrier(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
+	forEachRESPIOStaying(t, testRESPPipelineOrderAndBarrier)
+}
+
+func testRESPPipelineOrderAndBarrier(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 3, tune)
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	k0, k1, k2 := c.keyOwnedBy(0, "o-"), c.keyOwnedBy(1, "o-"), c.keyOwnedBy(2, "o-")
 	got := rc.pipeline(
@@ -110,8 +116,10 @@ func TestRESPPipelineOrderAndBarrier(t *testing.T) {
 
 // A stopped owner fails its commands one by one (writes: an error; reads: a
 // miss) without holding up the rest of the pipeline.
-func TestRESPPipelineOwnerDown(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
+func TestRESPPipelineOwnerDown(t *testing.T) { forEachRESPIOStaying(t, testRESPPipelineOwnerDown) }
+
+func testRESPPipelineOwnerDown(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 3, tune)
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	k0, k1, k2 := c.keyOwnedBy(0, "d-"), c.keyOwnedBy(1, "d-"), c.keyOwnedBy(2, "d-")
 	require.Equal(t, []string{"OK", "OK", "OK"}, rc.pipeline(

@@ -3,6 +3,7 @@ package cached
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -11,34 +12,70 @@ import (
 	"cairn.dev/cairn/cached/resp"
 )
 
-// respServer is the Redis-protocol listener: one goroutine accepts, one
-// goroutine per connection reads commands, executes them and writes the
-// replies in order, flushing once the reader has no more buffered input, so a
-// pipeline of commands is answered with one write. Within a pipeline the
-// commands owned by other nodes are sent to each owner in one batch (see
-// pipeline). It owns its goroutines:
-// close stops the listener, closes every connection and waits for them.
+// respServer is the Redis-protocol listener. One goroutine accepts; the
+// connections are served in one of two ways (Config.RESPIO):
+//
+//   - "loop": event loops (respLoop, Linux) own the connections' sockets.
+//     Each reads every ready connection, runs the commands that need no other
+//     node inline and writes all the replies, like redis-server; a command
+//     that must wait for another node moves the connection to a goroutine
+//     until its replies are written (see respLoop).
+//   - "goroutine": one goroutine per connection reads commands, executes
+//     them and writes the replies in order, flushing once the reader has no
+//     more complete command buffered, so a pipeline of commands is answered
+//     with one write.
+//
+// Either way, within a pipeline the commands owned by other nodes are sent to
+// each owner in one batch (see pipeline). It owns its goroutines: close stops
+// the listener, closes every connection and waits for them.
 type respServer struct {
 	s      *Server
 	lis    net.Listener
 	nextID atomic.Int64
 	start  time.Time
+	loops  []*respLoop // resp_io loop; nil: one goroutine per connection
 
-	mu     sync.Mutex // protects conns and closed
-	conns  map[*respConn]struct{}
-	closed bool
+	mu      sync.Mutex // protects conns, closed, running and next
+	conns   map[*respConn]struct{}
+	closed  bool
+	running bool // the loops' goroutines were started
+	next    int  // the loop the next connection goes to
 
-	wg        sync.WaitGroup // connection goroutines
+	wg        sync.WaitGroup // loop, connection and worker goroutines
 	closeOnce sync.Once
 }
 
-func newRESPServer(s *Server, lis net.Listener) *respServer {
-	return &respServer{s: s, lis: lis, conns: map[*respConn]struct{}{}, start: time.Now()}
+// newRESPServer returns the listener's server; with resp_io loop it creates
+// the event loops, which run once serve is called.
+func newRESPServer(s *Server, lis net.Listener) (*respServer, error) {
+	r := &respServer{s: s, lis: lis, conns: map[*respConn]struct{}{}, start: time.Now()}
+	if s.cfg.RESPIO == respIOLoop {
+		for range s.cfg.RESPLoops {
+			l, err := newRESPLoop(r)
+			if err != nil {
+				for _, l := range r.loops {
+					l.release()
+				}
+				return nil, err
+			}
+			r.loops = append(r.loops, l)
+		}
+	}
+	return r, nil
 }
 
-// serve accepts connections until close; it returns nil after close and the
-// listener's error otherwise.
+// serve starts the event loops, if any, and accepts connections until
+// close; it returns nil after close and the listener's error otherwise.
 func (r *respServer) serve() error {
+	r.mu.Lock()
+	if !r.closed && !r.running {
+		r.running = true
+		for _, l := range r.loops {
+			r.wg.Add(1)
+			go l.run()
+		}
+	}
+	r.mu.Unlock()
 	var delay time.Duration
 	for {
 		nc, err := r.lis.Accept()
@@ -77,15 +114,40 @@ func (r *respServer) accept(nc net.Conn) {
 		_ = nc.Close()
 		return
 	}
+	if r.loops != nil {
+		l := r.loops[r.next]
+		r.next = (r.next + 1) % len(r.loops)
+		c, err := l.adopt(nc)
+		if err != nil {
+			r.s.logger.Warn("resp: cannot move a connection to the event loop", "remote", nc.RemoteAddr().String(), "err", err)
+			_ = nc.Close()
+			return
+		}
+		m.respTotal.Add(1)
+		m.respConns.Add(1)
+		r.conns[c] = struct{}{}
+		return
+	}
 	m.respTotal.Add(1)
 	m.respConns.Add(1)
-	c := newRESPConn(r, nc)
+	c := &respConn{nc: nc}
+	r.initConn(c, resp.NewReader(nc), nc, nc.RemoteAddr().String())
 	r.conns[c] = struct{}{}
 	r.wg.Add(1)
 	go c.serve()
 }
 
-// close stops accepting, closes every connection and waits for their
+// connClosed removes c, whose socket is closed, from the open connections
+// and cancels its context.
+func (r *respServer) connClosed(c *respConn) {
+	c.cancel()
+	r.mu.Lock()
+	delete(r.conns, c)
+	r.mu.Unlock()
+	r.s.metrics.respConns.Add(-1)
+}
+
+// close stops accepting, closes every connection and waits for the
 // goroutines. Idempotent.
 func (r *respServer) close() {
 	r.closeOnce.Do(func() {
@@ -93,9 +155,20 @@ func (r *respServer) close() {
 		r.closed = true
 		_ = r.lis.Close()
 		for c := range r.conns {
-			_ = c.nc.Close()
+			c.cancel() // calls to other nodes end
+			if c.nc != nil {
+				_ = c.nc.Close()
+			}
 		}
+		running := r.running
 		r.mu.Unlock()
+		for _, l := range r.loops {
+			if running {
+				l.stop()
+			} else {
+				l.release()
+			}
+		}
 	})
 	r.wg.Wait()
 }
@@ -106,38 +179,49 @@ func (r *respServer) clients() int {
 	return len(r.conns)
 }
 
-// respConn is one client connection, owned by its goroutine.
+// respConn is one client connection: its parser, its command state and its
+// pipeline. In goroutine mode it is owned by its goroutine; in loop mode it
+// is part of a loopConn.
 type respConn struct {
 	r      *respServer
-	nc     net.Conn
+	nc     net.Conn // goroutine mode only
 	rd     *resp.Reader
 	x      execCtx
 	pipe   pipeline
 	cancel context.CancelFunc
 }
 
-func newRESPConn(r *respServer, nc net.Conn) *respConn {
+// initConn sets c up to read commands with rd and write replies to w.
+func (r *respServer) initConn(c *respConn, rd *resp.Reader, w io.Writer, addr string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &respConn{r: r, nc: nc, rd: resp.NewReader(nc), cancel: cancel}
+	c.r, c.rd, c.cancel = r, rd, cancel
 	c.rd.MaxBulk = int64(r.s.cfg.RESPMaxBulk)
-	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(nc), id: r.nextID.Add(1), addr: nc.RemoteAddr().String()}
-	return c
+	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr}
 }
 
+// serve is the goroutine of a connection in goroutine mode. It waits for a
+// command, runs it and every complete command buffered after it, then
+// writes their replies at once.
 func (c *respConn) serve() {
 	defer c.r.wg.Done()
 	defer func() {
-		c.cancel()
 		_ = c.nc.Close()
-		c.r.mu.Lock()
-		delete(c.r.conns, c)
-		c.r.mu.Unlock()
-		c.r.s.metrics.respConns.Add(-1)
+		c.r.connClosed(c)
 	}()
 	s, w := c.r.s, c.x.w
 	var n int64
+	args, err := c.rd.ReadCommand()
 	for {
-		args, err := c.rd.ReadCommand()
+		if err == resp.ErrIncomplete { // all that was buffered has run
+			c.runPipeline()
+			s.metrics.commands.Add(n)
+			n = 0
+			if w.Flush() != nil {
+				return
+			}
+			args, err = c.rd.ReadCommand()
+			continue
+		}
 		if err != nil {
 			c.runPipeline()
 			var pe *resp.ProtocolError
@@ -159,13 +243,6 @@ func (c *respConn) serve() {
 			s.metrics.commands.Add(n)
 			return
 		}
-		if c.rd.Buffered() == 0 {
-			c.runPipeline()
-			s.metrics.commands.Add(n)
-			n = 0
-			if w.Flush() != nil {
-				return
-			}
-		}
+		args, err = c.rd.ReadBufferedCommand()
 	}
 }

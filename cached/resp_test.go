@@ -19,8 +19,11 @@ import (
 )
 
 // The replies and error texts of every command, as redis-server gives them.
-func TestRESPCommands(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
+func TestRESPCommands(t *testing.T) { forEachRESPIO(t, testRESPCommands) }
+
+func testRESPCommands(t *testing.T, tune func(*Config)) {
+	frozen := time.Now() // TTL and PTTL are exact however slow the machine
+	c := newTestCluster(t, 1, func(cfg *Config) { tune(cfg); cfg.clock = func() time.Time { return frozen } })
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	for _, tc := range []struct {
 		cmd  []string
@@ -121,7 +124,11 @@ func TestRESPCommands(t *testing.T) {
 // A pipeline of 100 commands is answered in order; a protocol error is
 // reported in Redis's words and closes the connection.
 func TestRESPPipelineAndProtocolErrors(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
+	forEachRESPIO(t, testRESPPipelineAndProtocolErrors)
+}
+
+func testRESPPipelineAndProtocolErrors(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 1, tune)
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	for i := range 50 {
 		rc.wr.CommandString("SET", "p"+strconv.Itoa(i), strconv.Itoa(i))
@@ -157,20 +164,32 @@ func TestRESPPipelineAndProtocolErrors(t *testing.T) {
 }
 
 // A connection beyond resp_max_clients is refused with Redis's error.
-func TestRESPMaxClients(t *testing.T) {
-	c := newTestCluster(t, 1, func(cfg *Config) { cfg.RESPMaxClients = 1 })
-	first := dialRESP(t, c.nodes[0].srv.RESPAddr())
+// A closed connection frees its place.
+func TestRESPMaxClients(t *testing.T) { forEachRESPIO(t, testRESPMaxClients) }
+
+func testRESPMaxClients(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 1, func(cfg *Config) { tune(cfg); cfg.RESPMaxClients = 1 })
+	srv := c.nodes[0].srv
+	first := dialRESP(t, srv.RESPAddr())
 	require.Equal(t, "PONG", first.do("PING"))
-	second := dialRESP(t, c.nodes[0].srv.RESPAddr())
+	second := dialRESP(t, srv.RESPAddr())
 	rep, err := second.rd.ReadReply()
 	require.NoError(t, err)
 	require.Equal(t, "(error) ERR max number of clients reached", rep.String())
-	require.EqualValues(t, 1, c.nodes[0].srv.metrics.respRefused.Load())
+	require.EqualValues(t, 1, srv.metrics.respRefused.Load())
+	require.NoError(t, first.nc.Close())
+	waitFor(t, 10*time.Second, "the first connection to close", func() bool { return srv.resp.clients() == 0 })
+	third := dialRESP(t, srv.RESPAddr())
+	require.Equal(t, "PONG", third.do("PING"))
+	require.EqualValues(t, 1, srv.metrics.respConns.Load())
+	require.EqualValues(t, 2, srv.metrics.respTotal.Load())
 }
 
 // Close ends open RESP connections and Serve returns.
-func TestRESPCloseEndsConnections(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
+func TestRESPCloseEndsConnections(t *testing.T) { forEachRESPIO(t, testRESPCloseEndsConnections) }
+
+func testRESPCloseEndsConnections(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 1, tune)
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	require.Equal(t, "PONG", rc.do("PING"))
 	c.nodes[0].srv.Close()

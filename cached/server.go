@@ -98,7 +98,13 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			srv.Close()
 			return nil, errors.Join(errors.New("cached: listen resp_addr"), err)
 		}
-		s.resp = newRESPServer(s, lis)
+		s.resp, err = newRESPServer(s, lis)
+		if err != nil {
+			_ = lis.Close()
+			st.Close()
+			srv.Close()
+			return nil, err
+		}
 	}
 	s.self = ring.Member{ID: cfg.ID, Addr: srv.GRPCAddr(), RESPAddr: s.RESPAddr()}
 	s.metrics, err = newMetrics(s)

@@ -7,8 +7,8 @@
 // type. The returned arguments alias the Reader's buffer and are valid only
 // until the next call, so the hot path does not allocate; a server that keeps
 // an argument (a key it stores, say) must copy it. After writing the replies
-// to a [Writer], the server flushes when [Reader.Buffered] is 0, so a
-// pipeline of commands gets one write.
+// to a [Writer], the server flushes once [Reader.ReadBufferedCommand] finds
+// no complete command left, so a pipeline of commands gets one write.
 //
 // The Reader never allocates on the word of the peer: a declared array
 // count or bulk length is checked against MaxArgs and MaxBulk and the buffer
@@ -17,6 +17,14 @@
 // [ErrProtocol] whose [ProtocolError].Msg is the Redis-style text ("Protocol
 // error: expected '$', got 'x'") to send back as "-ERR "+Msg before closing
 // the connection; the Reader is unusable after it.
+//
+// An event loop that must not block uses a buffer Reader
+// ([NewBufferReader]): it adds what the socket holds with [Reader.Fill], and
+// ReadCommand parses only that, returning [ErrIncomplete] rather than
+// waiting; parsing resumes where it stopped, so a command arriving in pieces
+// is parsed about once. [Reader.ReadBufferedCommand] does the same on a
+// stream Reader, and [Reader.Attach] turns a buffer Reader into a stream
+// Reader, keeping what it holds.
 //
 // Clients read replies with [Reader.ReadReply], which parses every RESP2
 // reply type (simple string, error, integer, bulk, null bulk, array, null

@@ -33,7 +33,9 @@ func checkReadErr(t *testing.T, err error) {
 
 // FuzzReadCommand checks that ReadCommand never panics, never holds much
 // more memory than it was sent, reads the same commands however the input is
-// split, and that commands written by Writer.Command read back equal.
+// split, from a stream or fed to a buffer Reader in pieces (of sizes taken
+// from the input), and that commands written by Writer.Command read back
+// equal.
 func FuzzReadCommand(f *testing.F) {
 	for _, s := range commandSeeds {
 		f.Add([]byte(s))
@@ -43,21 +45,35 @@ func FuzzReadCommand(f *testing.F) {
 		whole.MaxBulk, whole.MaxArgs = 1<<20, 1<<12
 		split := newReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 8)
 		split.MaxBulk, split.MaxArgs = 1<<20, 1<<12
+		fed := newReaderSize(nil, 8)
+		fed.MaxBulk, fed.MaxArgs = 1<<20, 1<<12
+		sizes := make([]int, 0, 8)
+		for _, c := range data[:min(len(data), 8)] {
+			sizes = append(sizes, 1+int(c%13))
+		}
+		if len(sizes) == 0 {
+			sizes = append(sizes, 1)
+		}
+		src := &chunkReader{data: data, sizes: sizes}
 		for i := 0; ; i++ {
 			a, errA := whole.ReadCommand()
 			b, errB := split.ReadCommand()
 			if (errA == nil) != (errB == nil) || errA != nil && errA.Error() != errB.Error() {
 				t.Fatalf("command %d: whole read gives %v, split read %v", i, errA, errB)
 			}
-			if limit := max(initialBufSize, 2*len(data)+16); cap(whole.buf) > limit || cap(split.buf) > limit {
-				t.Fatalf("buffer grew to %d/%d for %d bytes of input", cap(whole.buf), cap(split.buf), len(data))
+			c, errC := nextBuffered(fed, src)
+			if (errA == nil) != (errC == nil) || errA != nil && errA.Error() != errC.Error() {
+				t.Fatalf("command %d: whole read gives %v, buffer Reader %v", i, errA, errC)
+			}
+			if limit := max(initialBufSize, 2*len(data)+16); cap(whole.buf) > limit || cap(split.buf) > limit || cap(fed.buf) > limit {
+				t.Fatalf("buffer grew to %d/%d/%d for %d bytes of input", cap(whole.buf), cap(split.buf), cap(fed.buf), len(data))
 			}
 			if errA != nil {
 				checkReadErr(t, errA)
 				return
 			}
-			if len(a) == 0 || !equalArgs(a, b) {
-				t.Fatalf("command %d: whole %q split %q", i, a, b)
+			if len(a) == 0 || !equalArgs(a, b) || !equalArgs(a, c) {
+				t.Fatalf("command %d: whole %q split %q buffer %q", i, a, b, c)
 			}
 			var buf bytes.Buffer
 			w := NewWriter(&buf)

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -20,14 +21,15 @@ const (
 	maxReplyDepth  = 128
 )
 
-// Reader reads RESP2 from a stream. Set the limit fields before the first
+// Reader reads RESP2 from a stream, or, made by NewBufferReader, from the
+// input its owner hands it with Fill. Set the limit fields before the first
 // read; zero means the default.
 type Reader struct {
 	MaxBulk   int64 // largest bulk string, DefaultMaxBulk if 0
 	MaxArgs   int   // most arguments (or reply array elements), DefaultMaxArgs if 0
 	MaxInline int   // longest inline command or header line, DefaultMaxInline if 0
 
-	rd    io.Reader
+	rd    io.Reader // nil for a buffer Reader: more returns ErrIncomplete
 	buf   []byte
 	r, w  int // unread input is buf[r:w]
 	start int // start of the current command; buf[start:w] is kept by more
@@ -35,13 +37,37 @@ type Reader struct {
 	spans []span
 	args  [][]byte
 	err   error // sticky error from rd
+
+	// A command ReadCommand has begun but not finished, because it ran out
+	// of buffered input without a stream to read (a buffer Reader, or
+	// ReadBufferedCommand): its array header and the arguments in spans are
+	// parsed, left more follow at r.
+	part bool
+	left int64
+	// scanned counts the bytes after r that line has searched for '\n'
+	// without finding one, so that a line arriving in pieces is scanned once.
+	scanned int
 }
 
 // span locates an argument relative to Reader.start.
 type span struct{ off, n int }
 
+// ErrIncomplete is returned by ReadCommand of a buffer Reader (see
+// NewBufferReader), and by ReadBufferedCommand, when the buffer holds no
+// complete command. The input is kept: once more has arrived, the next
+// ReadCommand resumes where this one stopped.
+var ErrIncomplete = errors.New("resp: incomplete command")
+
 // NewReader returns a Reader reading from rd with its own buffer.
 func NewReader(rd io.Reader) *Reader { return newReaderSize(rd, initialBufSize) }
+
+// NewBufferReader returns a Reader that never reads on its own, for event
+// loops: its owner adds input with Fill when the connection is readable, and
+// ReadCommand parses only what was added, returning ErrIncomplete instead of
+// waiting for more. Parsing resumes where it stopped, so a command that
+// arrives in many pieces is parsed about once. ReadReply needs a stream and
+// must not be used on it.
+func NewBufferReader() *Reader { return newReaderSize(nil, initialBufSize) }
 
 func newReaderSize(rd io.Reader, size int) *Reader {
 	return &Reader{rd: rd, buf: make([]byte, size), size: size}
@@ -50,6 +76,34 @@ func newReaderSize(rd io.Reader, size int) *Reader {
 // Reset discards buffered input and reads from rd, keeping limits and buffers.
 func (r *Reader) Reset(rd io.Reader) {
 	r.rd, r.r, r.w, r.start, r.err = rd, 0, 0, 0, nil
+	r.part, r.left, r.scanned = false, 0, 0
+}
+
+// Attach makes a buffer Reader read from rd from now on, like a Reader made
+// by NewReader, keeping the input it holds and the command it has begun.
+func (r *Reader) Attach(rd io.Reader) { r.rd = rd }
+
+// Fill reads once from rd into the buffer of a buffer Reader, after making
+// room: consumed input is dropped, and the buffer doubles only when a
+// command that does not fit is being received. It returns the results of
+// that one Read, and, in full, whether it filled all the space it was
+// offered (so the stream may hold more). The arguments returned by
+// ReadCommand before are invalid after Fill.
+func (r *Reader) Fill(rd io.Reader) (n int, full bool, err error) {
+	if !r.part {
+		r.begin() // everything before r is consumed
+	}
+	if r.start > 0 && len(r.buf)-r.w < len(r.buf)/4 {
+		r.compact()
+	}
+	r.room()
+	p := r.buf[r.w:]
+	n, err = rd.Read(p)
+	if n < 0 || n > len(p) {
+		return 0, false, io.ErrShortBuffer
+	}
+	r.w += n
+	return n, n == len(p), err
 }
 
 // Buffered returns the number of bytes already read from the stream and not
@@ -88,25 +142,40 @@ func (r *Reader) begin() {
 	r.start = r.r
 }
 
-// more reads at least one byte into the buffer, first moving the current
-// command to the front or doubling the buffer when it is full. Positions in
-// buf change; spans, which are relative to start, do not.
+// compact moves the current command to the front of the buffer. Positions
+// in buf change; spans, which are relative to start, do not.
+func (r *Reader) compact() {
+	n := copy(r.buf, r.buf[r.start:r.w])
+	r.r -= r.start
+	r.w = n
+	r.start = 0
+}
+
+// room makes the buffer not full: it moves the current command to the front
+// or, when the command fills the buffer, doubles it.
+func (r *Reader) room() {
+	if r.w < len(r.buf) {
+		return
+	}
+	if r.start > 0 {
+		r.compact()
+		return
+	}
+	nb := make([]byte, 2*len(r.buf))
+	copy(nb, r.buf[:r.w])
+	r.buf = nb
+}
+
+// more reads at least one byte into the buffer, first making room (see
+// room). A buffer Reader reads nothing and returns ErrIncomplete.
 func (r *Reader) more() error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.w == len(r.buf) {
-		if r.start > 0 {
-			n := copy(r.buf, r.buf[r.start:r.w])
-			r.r -= r.start
-			r.w = n
-			r.start = 0
-		} else {
-			nb := make([]byte, 2*len(r.buf))
-			copy(nb, r.buf[:r.w])
-			r.buf = nb
-		}
+	if r.rd == nil {
+		return ErrIncomplete
 	}
+	r.room()
 	for range maxEmptyReads {
 		n, err := r.rd.Read(r.buf[r.w:])
 		r.w += n
@@ -134,11 +203,14 @@ func eof(err error) error {
 
 // line returns the next line without its "\n" (a '\r' before it is left in)
 // and consumes it. The slice is valid until the next more.
+//
+// When it returns ErrIncomplete it remembers how far it searched, and the
+// caller must call it again from the same r.
 func (r *Reader) line(limit int, what string) ([]byte, error) {
-	scanned := 0
 	for {
-		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], '\n'); i >= 0 {
-			end := r.r + scanned + i
+		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
+			end := r.r + r.scanned + i
+			r.scanned = 0
 			if end-r.r > limit { // the same verdict however the input was split
 				return nil, protoErr("too big " + what)
 			}
@@ -146,11 +218,15 @@ func (r *Reader) line(limit int, what string) ([]byte, error) {
 			r.r = end + 1
 			return ln, nil
 		}
-		scanned = r.w - r.r
-		if scanned > limit {
+		r.scanned = r.w - r.r
+		if r.scanned > limit {
+			r.scanned = 0
 			return nil, protoErr("too big " + what)
 		}
 		if err := r.more(); err != nil {
+			if err != ErrIncomplete {
+				r.scanned = 0
+			}
 			return nil, err
 		}
 	}
@@ -200,22 +276,40 @@ func (r *Reader) peek() (byte, error) {
 // valid until the next call on r (their capacity is their length, so
 // appending to one copies). At a clean end of stream it returns io.EOF, in
 // the middle of a command io.ErrUnexpectedEOF; malformed input gives an
-// error wrapping ErrProtocol.
+// error wrapping ErrProtocol. A buffer Reader returns ErrIncomplete when the
+// rest of the command has not arrived yet.
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	for {
-		r.begin()
-		c, err := r.peek()
-		if err != nil {
-			return nil, err
+		if !r.part {
+			r.begin()
+			c, err := r.peek()
+			if err != nil {
+				return nil, err
+			}
+			r.spans = r.spans[:0]
+			if c == '*' {
+				count, err := r.header("multibulk length", "multibulk length string")
+				if err != nil {
+					r.r = r.start
+					return nil, eof(err)
+				}
+				if count > int64(r.maxArgs()) {
+					return nil, protoErr("invalid multibulk length")
+				}
+				r.part, r.left = true, max(count, 0) // count <= 0 is an empty command
+			} else if err := r.readInline(); err != nil {
+				r.r = r.start
+				return nil, err
+			}
 		}
-		r.spans = r.spans[:0]
-		if c == '*' {
-			err = r.readArray()
-		} else {
-			err = r.readInline()
-		}
-		if err != nil {
-			return nil, err
+		if r.part {
+			if err := r.readArgs(); err != nil {
+				if err != ErrIncomplete {
+					r.part = false
+				}
+				return nil, err
+			}
+			r.part = false
 		}
 		if len(r.spans) == 0 {
 			continue
@@ -229,15 +323,23 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 	}
 }
 
-func (r *Reader) readArray() error {
-	count, err := r.header("multibulk length", "multibulk length string")
-	if err != nil {
-		return eof(err)
-	}
-	if count > int64(r.maxArgs()) {
-		return protoErr("invalid multibulk length")
-	}
-	for range count { // count <= 0 is an empty command
+// ReadBufferedCommand is ReadCommand without reading from the stream: when
+// the buffer holds no complete command it returns ErrIncomplete, and the
+// next ReadCommand goes on with what it parsed. A server runs the commands
+// a client has sent so far this way before it writes their replies.
+func (r *Reader) ReadBufferedCommand() ([][]byte, error) {
+	rd := r.rd
+	r.rd = nil
+	args, err := r.ReadCommand()
+	r.rd = rd
+	return args, err
+}
+
+// readArgs reads the r.left bulk strings that remain of an array command. It
+// leaves r at the start of the first one it could not read whole.
+func (r *Reader) readArgs() error {
+	for r.left > 0 {
+		mark := r.r
 		c, err := r.peek()
 		if err != nil {
 			return eof(err)
@@ -247,12 +349,14 @@ func (r *Reader) readArray() error {
 		}
 		n, err := r.header("bulk length", "bulk length string")
 		if err != nil {
+			r.r = mark
 			return eof(err)
 		}
 		if n < 0 || n > r.maxBulk() {
 			return protoErr("invalid bulk length")
 		}
 		if err := r.need(int(n) + 2); err != nil {
+			r.r = mark
 			return eof(err)
 		}
 		if r.buf[r.r+int(n)] != '\r' || r.buf[r.r+int(n)+1] != '\n' {
@@ -260,6 +364,7 @@ func (r *Reader) readArray() error {
 		}
 		r.spans = append(r.spans, span{r.r - r.start, int(n)})
 		r.r += int(n) + 2
+		r.left--
 	}
 	return nil
 }

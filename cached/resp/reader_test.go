@@ -76,8 +76,158 @@ func TestReadCommand(t *testing.T) {
 				require.Equal(t, tt.want, got)
 				checkErr(t, err, tt.wantErr)
 			}
+			for _, chunk := range []int{1, 2, 3, 7, 1 << 20} {
+				r := newReaderSize(nil, 8)
+				got, err := readAllBuffered(r, &chunkReader{data: []byte(tt.in), sizes: []int{chunk}})
+				require.Equal(t, tt.want, got, "fed %d bytes at a time", chunk)
+				checkErr(t, err, tt.wantErr)
+			}
 		})
 	}
+}
+
+// readAllBuffered is readAll for a buffer Reader fed from src with Fill. At
+// the end of src it returns io.EOF, or io.ErrUnexpectedEOF when a command
+// was begun, as ReadCommand on a stream does.
+func readAllBuffered(r *Reader, src io.Reader) ([][]string, error) {
+	var out [][]string
+	for {
+		args, err := nextBuffered(r, src)
+		if err != nil {
+			return out, err
+		}
+		cmd := make([]string, len(args))
+		for i, a := range args {
+			cmd[i] = string(a)
+		}
+		out = append(out, cmd)
+	}
+}
+
+// nextBuffered returns the next command of a buffer Reader, filling it from
+// src when it is incomplete.
+func nextBuffered(r *Reader, src io.Reader) ([][]byte, error) {
+	for {
+		args, err := r.ReadCommand()
+		if err != ErrIncomplete {
+			return args, err
+		}
+		n, _, err := r.Fill(src)
+		if n == 0 && err != nil {
+			if r.part || r.Buffered() > 0 {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, io.EOF
+		}
+	}
+}
+
+// chunkReader returns data in pieces of the sizes given, in turn.
+type chunkReader struct {
+	data  []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.data), max(c.sizes[c.i%len(c.sizes)], 1))
+	c.i++
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// A buffer Reader resumes a command split anywhere, reports whether a Read
+// filled the space offered, and parses a big bulk arriving in pieces without
+// going back to its start.
+func TestBufferReaderResumes(t *testing.T) {
+	r := NewBufferReader()
+	_, err := r.ReadCommand()
+	require.ErrorIs(t, err, ErrIncomplete)
+
+	in := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\nPING\r\n"
+	for i := range len(in) {
+		n, full, err := r.Fill(strings.NewReader(in[i : i+1]))
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.False(t, full)
+		args, err := r.ReadCommand()
+		switch i {
+		case len("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n") - 1:
+			require.NoError(t, err)
+			require.Equal(t, [][]byte{[]byte("SET"), []byte("k"), []byte("value")}, args)
+		case len(in) - 1:
+			require.NoError(t, err)
+			require.Equal(t, [][]byte{[]byte("PING")}, args)
+		default:
+			require.ErrorIs(t, err, ErrIncomplete, "after %q", in[:i+1])
+		}
+	}
+	require.Zero(t, r.Buffered())
+
+	// Fill says whether the stream may hold more.
+	_, full, err := r.Fill(strings.NewReader(strings.Repeat("x", 100<<10)))
+	require.NoError(t, err)
+	require.True(t, full)
+
+	// A 1 MiB bulk in 1000-byte pieces: the argument before it is parsed
+	// once, the buffer ends near twice the command.
+	r = NewBufferReader()
+	big := bytes.Repeat([]byte("v"), 1<<20)
+	var cmd bytes.Buffer
+	w := NewWriter(&cmd)
+	w.Command([]byte("SET"), []byte("k"), big)
+	require.NoError(t, w.Flush())
+	got, err := readAllBuffered(r, &chunkReader{data: cmd.Bytes(), sizes: []int{1000}})
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, [][]string{{"SET", "k", string(big)}}, got)
+	require.LessOrEqual(t, cap(r.buf), 2*cmd.Len()+initialBufSize)
+}
+
+// ReadBufferedCommand on a stream returns the commands buffered and then
+// ErrIncomplete instead of reading; ReadCommand then finishes the command.
+func TestReadBufferedCommand(t *testing.T) {
+	in := "PING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+	src := &chunkReader{data: []byte(in), sizes: []int{len("PING\r\n*2\r\n$3\r\nGE"), 1 << 20}}
+	r := NewReader(src)
+	args, err := r.ReadCommand()
+	require.NoError(t, err)
+	require.Equal(t, "PING", string(args[0]))
+	_, err = r.ReadBufferedCommand()
+	require.ErrorIs(t, err, ErrIncomplete)
+	_, err = r.ReadBufferedCommand()
+	require.ErrorIs(t, err, ErrIncomplete, "nothing was read")
+	args, err = r.ReadCommand()
+	require.NoError(t, err)
+	require.Equal(t, []string{"GET", "k"}, []string{string(args[0]), string(args[1])})
+	_, err = r.ReadBufferedCommand()
+	require.ErrorIs(t, err, ErrIncomplete)
+	_, err = r.ReadCommand()
+	require.ErrorIs(t, err, io.EOF)
+}
+
+// A buffer Reader attached to a stream goes on with the command it began.
+func TestBufferReaderAttach(t *testing.T) {
+	r := NewBufferReader()
+	_, _, err := r.Fill(strings.NewReader("*2\r\n$3\r\nGET\r\n$1"))
+	require.NoError(t, err)
+	_, err = r.ReadCommand()
+	require.ErrorIs(t, err, ErrIncomplete)
+	r.Attach(strings.NewReader("0\r\n0123456789\r\nPING\r\n"))
+	got, err := readAll(r)
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, [][]string{{"GET", "0123456789"}, {"PING"}}, got)
+}
+
+// A protocol error is found however the input is split.
+func TestBufferReaderProtocolError(t *testing.T) {
+	r := NewBufferReader()
+	r.MaxInline = 10
+	_, err := readAllBuffered(r, &chunkReader{data: []byte(strings.Repeat("a", 100)), sizes: []int{3}})
+	checkErr(t, err, "too big inline request")
 }
 
 func checkErr(t *testing.T, err error, want string) {
