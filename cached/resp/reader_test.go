@@ -12,10 +12,14 @@ import (
 )
 
 // readAll reads commands until an error and returns them (copied) with it.
-func readAll(r *Reader) ([][]string, error) {
+func readAll(r *Reader) ([][]string, error) { return collect(r.ReadCommand) }
+
+// collect calls next until it fails and returns the commands it read, as
+// strings, with the error that ended them.
+func collect(next func() ([][]byte, error)) ([][]string, error) {
 	var out [][]string
 	for {
-		args, err := r.ReadCommand()
+		args, err := next()
 		if err != nil {
 			return out, err
 		}
@@ -90,18 +94,7 @@ func TestReadCommand(t *testing.T) {
 // the end of src it returns io.EOF, or io.ErrUnexpectedEOF when a command
 // was begun, as ReadCommand on a stream does.
 func readAllBuffered(r *Reader, src io.Reader) ([][]string, error) {
-	var out [][]string
-	for {
-		args, err := nextBuffered(r, src)
-		if err != nil {
-			return out, err
-		}
-		cmd := make([]string, len(args))
-		for i, a := range args {
-			cmd[i] = string(a)
-		}
-		out = append(out, cmd)
-	}
+	return collect(func() ([][]byte, error) { return nextBuffered(r, src) })
 }
 
 // nextBuffered returns the next command of a buffer Reader, filling it from
