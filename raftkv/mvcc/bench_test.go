@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,45 +40,55 @@ func BenchmarkApplyBatch(b *testing.B) {
 // BenchmarkApplyBatchRandom applies batches of puts of 256-byte values to
 // random 8-byte keys over a 10,000-key space with fsync on, the profile of a
 // put-only cluster load; one op is one batch. The store is first filled with
-// every key so that each put overwrites one.
+// every key so that each put overwrites one. commit=each commits every batch
+// (as before batched commits); commit=batched uses the defaults.
 func BenchmarkApplyBatchRandom(b *testing.B) {
-	for _, batch := range []int{64, 256} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Logger: testLogger(b)})
-			require.NoError(b, err)
-			defer s.Close()
-			value := make([]byte, 256)
-			const keySpace = 10000
-			key := func(i int) []byte { return fmt.Appendf(nil, "k%07d", i) }
-			var idx uint64
-			fill := make([]Entry, 0, 1000)
-			for i := range keySpace {
-				idx++
-				fill = append(fill, Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
-					Key: key(i), Value: value}}}})
-				if len(fill) == cap(fill) {
-					_, _, err := s.ApplyBatch(fill)
-					require.NoError(b, err)
-					fill = fill[:0]
-				}
-			}
-			r := rand.New(rand.NewPCG(1, 2))
-			entries := make([]Entry, batch)
-			b.SetBytes(int64(batch) * 256)
-			b.ReportAllocs()
-			for b.Loop() {
-				for j := range entries {
-					idx++
-					entries[j] = Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
-						Key: key(r.IntN(keySpace)), Value: value}}}}
-				}
-				if _, _, err := s.ApplyBatch(entries); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "puts/s")
-		})
+	for _, mode := range []struct {
+		name     string
+		interval time.Duration
+	}{{"each", -1}, {"batched", 0}} {
+		for _, batch := range []int{64, 256} {
+			b.Run(fmt.Sprintf("commit=%s/batch=%d", mode.name, batch), func(b *testing.B) {
+				benchApplyRandom(b, batch, mode.interval)
+			})
+		}
 	}
+}
+
+func benchApplyRandom(b *testing.B, batch int, interval time.Duration) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Logger: testLogger(b), CommitInterval: interval})
+	require.NoError(b, err)
+	defer s.Close()
+	value := make([]byte, 256)
+	const keySpace = 10000
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%07d", i) }
+	var idx uint64
+	fill := make([]Entry, 0, 1000)
+	for i := range keySpace {
+		idx++
+		fill = append(fill, Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+			Key: key(i), Value: value}}}})
+		if len(fill) == cap(fill) {
+			_, _, err := s.ApplyBatch(fill)
+			require.NoError(b, err)
+			fill = fill[:0]
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	entries := make([]Entry, batch)
+	b.SetBytes(int64(batch) * 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		for j := range entries {
+			idx++
+			entries[j] = Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+				Key: key(r.IntN(keySpace)), Value: value}}}}
+		}
+		if _, _, err := s.ApplyBatch(entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "puts/s")
 }
 
 // BenchmarkRange reads pages of 100 keys out of 10,000, at the current revision
