@@ -187,7 +187,7 @@ func TestClientWithLockMutualExclusion(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(w)))
 			for range 4 {
-				err := cli.WithLock(ctx, "counter", []byte(fmt.Sprint("w", w)), 2*time.Second, func(ctx context.Context, token uint64) error {
+				err := cli.WithLock(ctx, "counter", []byte(fmt.Sprint("w", w)), 5*time.Second, func(ctx context.Context, token uint64) error {
 					if inside.Add(1) != 1 {
 						return errors.New("two holders at once")
 					}
