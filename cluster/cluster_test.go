@@ -449,7 +449,9 @@ func TestUpTimesOutWhenNotServing(t *testing.T) {
 	opts := fakeOptions(t, 2)
 	opts.ExtraArgs = map[string][]string{"raftkv": {"--not-serving"}}
 	killLeftovers(t, opts.Dir)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// Long enough for the nodes to start and answer NOT_SERVING on a loaded
+	// machine (1s was not, once); Up waits for SERVING, so it times out.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := Up(ctx, opts)
 	require.ErrorIs(t, err, context.DeadlineExceeded)

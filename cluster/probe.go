@@ -239,9 +239,12 @@ func (c *Cluster) readiness(ctx context.Context, names []string) error {
 }
 
 // waitFor polls check with backoff until it succeeds, fails in a way waiting
-// cannot fix (ErrNodeExited, unknown names), or ctx ends.
+// cannot fix (ErrNodeExited, unknown names), or ctx ends. The error on timeout
+// names the last thing check found wrong: a check cut short by the deadline
+// itself does not hide what the one before it saw.
 func waitFor(ctx context.Context, what string, check func() error) error {
 	wait := 50 * time.Millisecond
+	var last error
 	for {
 		err := check()
 		if err == nil {
@@ -250,11 +253,14 @@ func waitFor(ctx context.Context, what string, check func() error) error {
 		if errors.Is(err, ErrNodeExited) || errors.Is(err, ErrUnknownNode) || errors.Is(err, ErrUnknownService) {
 			return err
 		}
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("cluster: %s: %w; last: %v", what, ctx.Err(), err)
+			return fmt.Errorf("cluster: %s: %w; last: %v", what, ctx.Err(), last)
 		case <-t.C:
 		}
 		wait = min(2*wait, 500*time.Millisecond)
