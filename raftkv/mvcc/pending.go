@@ -83,7 +83,7 @@ func (br *boltRecords) record(r revision) ([]byte, error) {
 type storeReader struct {
 	tx      *bbolt.Tx
 	bolt    *boltRecords
-	ov      []pendingRec // sorted by (rev, sub); read-only
+	ov      []pendingRec // the records above durable, sorted by (rev, sub); read-only
 	durable int64        // records at or below it are in tx
 }
 
@@ -115,7 +115,7 @@ func (sr *storeReader) scan(fromRev int64, fn func(rev int64, v []byte) (bool, e
 		}
 	}
 	for _, p := range sr.ov {
-		if p.rev < fromRev || p.rev <= sr.durable {
+		if p.rev < fromRev {
 			continue
 		}
 		if more, err := fn(p.rev, p.val); !more || err != nil {

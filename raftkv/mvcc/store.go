@@ -182,11 +182,7 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	ferr := s.flushLocked()
-	if s.pending != nil { // the commit failed
-		_ = s.pending.tx.Rollback()
-		s.pending = nil
-	}
+	ferr := s.flushLocked() // leaves no pending transaction, committed or not
 	err := s.db.Close()
 	s.db, s.idx = nil, nil
 	return errors.Join(ferr, err)
