@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -308,4 +310,34 @@ func TestGracefulStopDoesNotWaitForClientStreams(t *testing.T) {
 	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout, "open keep-alive and watch streams must not hold up a graceful stop")
 	_, err = ka.Recv()
 	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
+}
+
+// TestMembersMoveTheirLogFromBoltDBToTheWAL restarts each member of a group
+// whose Raft log is in raft-boltdb with the WAL log store, one at a time, as
+// an operator upgrading a running group would.
+func TestMembersMoveTheirLogFromBoltDBToTheWAL(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.LogStore = raftnode.LogStoreBoltDB })
+	lm := c.member(c.waitLeader())
+	for i := range 50 {
+		put(t, lm, fmt.Sprintf("key-%02d", i), "bolt")
+	}
+	for _, id := range []string{"kv-1", "kv-2", "kv-3"} {
+		c.stop(id)
+		c.member(id).cfg.LogStore = raftnode.LogStoreWAL
+		back := c.restart(id)
+		put(t, c.member(c.waitLeader()), "moved-"+id, "wal")
+		waitFor(t, 15*time.Second, id+" to catch up after moving its log", func() bool {
+			v, ok := get(t, back, "moved-"+id, raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+			return ok && v == "wal"
+		})
+		segs, err := filepath.Glob(filepath.Join(back.cfg.DataDir, "wal", "*.wal"))
+		require.NoError(t, err)
+		require.NotEmpty(t, segs, "%s has a WAL", id)
+	}
+	for _, m := range c.live() {
+		for i := range 50 {
+			v, ok := get(t, m, fmt.Sprintf("key-%02d", i), raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
+			require.True(t, ok && v == "bolt", "%s key-%02d = %q, %v", m.id, i, v, ok)
+		}
+	}
 }

@@ -43,8 +43,14 @@ type Config struct {
 	ID string
 	// Advertise is the gRPC address peers use to reach this node.
 	Advertise string
-	// DataDir holds raft.db (log and stable store) and snapshots/.
+	// DataDir holds raft.db (the stable store: term and vote, and the log when
+	// LogStore is LogStoreBoltDB), wal/ (the log when LogStore is LogStoreWAL)
+	// and snapshots/.
 	DataDir string
+	// LogStore chooses where the Raft log lives: LogStoreWAL (default) or
+	// LogStoreBoltDB. A data dir whose log is in raft-boltdb is moved to the
+	// WAL when it is opened with LogStoreWAL; the reverse is refused.
+	LogStore string
 	// Peers bootstraps a new group when DataDir holds no Raft state and Peers
 	// includes ID. A node not in Peers starts empty and waits to be added.
 	Peers []Peer
@@ -81,9 +87,18 @@ type Config struct {
 	OnFatal func(error)
 }
 
+// The log stores a Node can use.
+const (
+	// LogStoreWAL is package wal: one write and one fdatasync per append.
+	LogStoreWAL = "wal"
+	// LogStoreBoltDB is raft-boltdb, in raft.db beside the stable store.
+	LogStoreBoltDB = "boltdb"
+)
+
 // DefaultConfig returns settings suited to a LAN or one machine.
 func DefaultConfig() Config {
 	return Config{
+		LogStore:           LogStoreWAL,
 		HeartbeatTimeout:   1000 * time.Millisecond,
 		ElectionTimeout:    1000 * time.Millisecond,
 		LeaderLeaseTimeout: 500 * time.Millisecond,
@@ -111,6 +126,9 @@ func (c Config) Validate() error {
 	}
 	if c.Dial == nil {
 		errs = append(errs, errors.New("raftnode: dial must be set"))
+	}
+	if c.LogStore != LogStoreWAL && c.LogStore != LogStoreBoltDB {
+		errs = append(errs, fmt.Errorf("raftnode: log_store %q must be %q or %q", c.LogStore, LogStoreWAL, LogStoreBoltDB))
 	}
 	if c.HeartbeatTimeout < 5*time.Millisecond {
 		errs = append(errs, fmt.Errorf("raftnode: heartbeat_timeout %v must be >= 5ms", c.HeartbeatTimeout))

@@ -31,11 +31,13 @@ type Node struct {
 	forwarder *forwarder
 
 	// Set by Start, read-only afterwards.
-	raft   *raft.Raft
-	store  *raftboltdb.BoltStore
-	snaps  *raft.FileSnapshotStore
-	logs   raft.LogStore
-	notify chan bool
+	raft  *raft.Raft
+	store *raftboltdb.BoltStore
+	snaps *raft.FileSnapshotStore
+	logs  raft.LogStore // the log store behind a cache of recent entries
+	// closeLog closes the log store when it is not store.
+	closeLog func() error
+	notify   chan bool
 
 	readyTerm atomic.Uint64 // term in which this leader has committed (and applied) an entry
 
@@ -102,7 +104,7 @@ func (n *Node) Start() error {
 		BoltOptions: &bbolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType},
 	})
 	if err != nil {
-		return fmt.Errorf("raftnode: open log store: %w", err)
+		return fmt.Errorf("raftnode: open stable store: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, hl)
 	if err != nil {
@@ -134,20 +136,26 @@ func (n *Node) Start() error {
 	n.notify = make(chan bool, 16)
 	rc.NotifyCh = n.notify
 
-	logs, err := raft.NewLogCache(1024, store)
+	log, closeLog, err := openLogStore(cfg, store, n.logger)
 	if err != nil {
 		store.Close()
+		return err
+	}
+	n.closeLog = closeLog
+	logs, err := raft.NewLogCache(1024, log)
+	if err != nil {
+		n.closeStores()
 		return err
 	}
 	n.logs = logs
 	existing, err := raft.HasExistingState(logs, store, snaps)
 	if err != nil {
-		store.Close()
+		n.closeStores()
 		return fmt.Errorf("raftnode: inspect state: %w", err)
 	}
 	r, err := raft.NewRaft(rc, n.fsm, logs, store, snaps, n.transport)
 	if err != nil {
-		store.Close()
+		n.closeStores()
 		return fmt.Errorf("raftnode: start raft: %w", err)
 	}
 	n.raft = r
@@ -256,6 +264,16 @@ func (n *Node) Close() error {
 	errs = append(errs, n.transport.Close())
 	n.peers.close()
 	n.wg.Wait()
+	errs = append(errs, n.closeStores())
+	return errors.Join(errs...)
+}
+
+// closeStores closes the log and stable stores opened by Start.
+func (n *Node) closeStores() error {
+	var errs []error
+	if n.closeLog != nil {
+		errs = append(errs, n.closeLog())
+	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
 	}

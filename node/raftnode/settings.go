@@ -24,6 +24,8 @@ type Settings struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold" flag:"snapshot-threshold" usage:"log entries between snapshots"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval" flag:"snapshot-interval" usage:"how often to check whether a snapshot is due"`
 	TrailingLogs      uint64        `yaml:"trailing_logs" flag:"trailing-logs" usage:"log entries kept after a snapshot"`
+	// LogStore is where the Raft log lives; see Config.LogStore.
+	LogStore string `yaml:"raft_log_store" flag:"raft-log-store" usage:"Raft log store: wal (one fsync per append) or boltdb (raft-boltdb)"`
 	// ApplyTimeout bounds how long a write waits to commit before it fails.
 	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
 
@@ -35,6 +37,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	c := DefaultConfig()
 	return Settings{
+		LogStore:          c.LogStore,
 		HeartbeatTimeout:  c.HeartbeatTimeout,
 		ElectionTimeout:   c.ElectionTimeout,
 		SnapshotThreshold: c.SnapshotThreshold,
@@ -57,6 +60,7 @@ func (s Settings) Config(id, dataDir, grpcAddr string) Config {
 	}
 	c.DataDir = dataDir
 	c.Peers, _ = ParsePeers(s.Peers)
+	c.LogStore = s.LogStore
 	c.HeartbeatTimeout = s.HeartbeatTimeout
 	c.ElectionTimeout = s.ElectionTimeout
 	if lease := s.HeartbeatTimeout / 2; lease < c.LeaderLeaseTimeout {
