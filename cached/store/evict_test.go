@@ -96,7 +96,7 @@ func TestEvictAcrossShards(t *testing.T) {
 		var out []string
 		for i := 0; len(out) < 20; i++ {
 			k := fmt.Sprintf("k%03d", i)
-			if s.shardFor(k) == &s.shards[shard] {
+			if sh, _ := s.shardFor(k); sh == &s.shards[shard] {
 				out = append(out, k)
 			}
 		}

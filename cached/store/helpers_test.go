@@ -54,8 +54,10 @@ func checkInvariants(t *testing.T, s *Store) {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		var bytes int64
-		for k, e := range sh.m {
-			require.Equal(t, k, e.key)
+		checkTable(t, &sh.items)
+		for e := range sh.items.all {
+			_, h := s.shardFor(e.key)
+			require.Same(t, e, sh.items.get(h, e.key))
 			bytes += e.size()
 			if e.expires != 0 {
 				require.GreaterOrEqual(t, e.ttlIdx, int32(0))
@@ -73,12 +75,13 @@ func checkInvariants(t *testing.T, s *Store) {
 			n := 0
 			for e := sh.lru.next; e != &sh.lru; e = e.next {
 				require.Same(t, e, e.next.prev)
-				require.Same(t, e, sh.m[e.key])
+				_, h := s.shardFor(e.key)
+				require.Same(t, e, sh.items.get(h, e.key))
 				n++
 			}
-			require.Equal(t, len(sh.m), n)
+			require.Equal(t, sh.items.len(), n)
 		case PolicyLFU:
-			require.Len(t, sh.all, len(sh.m))
+			require.Len(t, sh.all, sh.items.len())
 		}
 		total += sh.bytes
 		sh.mu.Unlock()

@@ -20,6 +20,7 @@ type entry struct {
 	freq   uint8  // LFU logarithmic access counter
 	period uint32 // LFU decay period of the last access
 	stamp  uint32 // LRU: shard.pushes when e was last moved to the front
+	hashHi uint32 // top half of hashKey(key), set by table.insert
 }
 
 func (e *entry) size() int64 { return int64(len(e.key)+len(e.value)) + ItemOverhead }
@@ -36,14 +37,14 @@ func (e *entry) item() Item {
 type shard struct {
 	mu sync.Mutex // protects every field below and the entries they reach
 
-	m   map[string]*entry
+	items table  // every entry, by key
 	lru entry    // list sentinel: lru.next is the most, lru.prev the least recently used
 	all []*entry // every entry, for LFU sampling
 	ttl []*entry // entries with an expiry, for active expiry
 	cur int      // active expiry cursor into ttl
 
 	pushes  uint32 // LRU: moves to the front so far (wraps)
-	bytes   int64  // charged bytes of the entries in m
+	bytes   int64  // charged bytes of the entries in items
 	version uint64 // last version handed out
 
 	hits, misses, evictions, expirations, sets, deletes int64
@@ -52,15 +53,16 @@ type shard struct {
 }
 
 func (sh *shard) init() {
-	sh.m = make(map[string]*entry)
+	sh.items.reset()
 	sh.lru.next, sh.lru.prev = &sh.lru, &sh.lru
 	sh.all, sh.ttl, sh.cur = nil, nil, 0
 	sh.bytes = 0
 }
 
-// lookup returns the live entry for key, removing it if it has expired.
-func (s *Store) lookup(sh *shard, key string) *entry {
-	e := sh.m[key]
+// lookup returns the live entry for key, whose hashKey is hash, removing it
+// if it has expired.
+func (s *Store) lookup(sh *shard, hash uint64, key string) *entry {
+	e := sh.items.get(hash, key)
 	if e != nil && e.expires != 0 && e.expires <= s.nowNano() {
 		s.remove(sh, e)
 		sh.expirations++
@@ -78,7 +80,7 @@ func (s *Store) touch(sh *shard, e *entry) {
 		// own move, so it is still in the most recent quarter of the list:
 		// leave it there. This saves the list writes (cache misses) for
 		// hot keys while evicting exactly as an LRU for the older 3/4.
-		if sh.pushes-e.stamp >= uint32(len(sh.m)/4)+1 {
+		if sh.pushes-e.stamp >= uint32(sh.items.len()/4)+1 {
 			e.prev.next, e.next.prev = e.next, e.prev
 			s.pushFront(sh, e)
 		}
@@ -95,9 +97,10 @@ func (s *Store) pushFront(sh *shard, e *entry) {
 	sh.lru.next = e
 }
 
-// insert links a new entry into sh; its size is already reserved.
-func (s *Store) insert(sh *shard, e *entry) {
-	sh.m[e.key] = e
+// insert links a new entry, whose key has hashKey hash, into sh; its size is
+// already reserved.
+func (s *Store) insert(sh *shard, hash uint64, e *entry) {
+	sh.items.insert(hash, e)
 	e.ttlIdx = -1
 	switch s.policy {
 	case PolicyLRU:
@@ -112,7 +115,7 @@ func (s *Store) insert(sh *shard, e *entry) {
 
 // remove unlinks e from sh and releases its charge.
 func (s *Store) remove(sh *shard, e *entry) {
-	delete(sh.m, e.key)
+	sh.items.remove(e)
 	switch s.policy {
 	case PolicyLRU:
 		e.prev.next, e.next.prev = e.next, e.prev
@@ -255,9 +258,10 @@ func (s *Store) evictElsewhere(own *shard, need int64) bool {
 	return evicted
 }
 
-// put stores value under key in sh, replacing old (the live entry for key,
-// or nil), and returns the new version. The caller holds sh.mu.
-func (s *Store) put(sh *shard, key string, old *entry, value []byte, expires int64) (uint64, error) {
+// put stores value under key (whose hashKey is hash) in sh, replacing old
+// (the live entry for key, or nil), and returns the new version. The caller
+// holds sh.mu.
+func (s *Store) put(sh *shard, hash uint64, key string, old *entry, value []byte, expires int64) (uint64, error) {
 	size := int64(len(key)+len(value)) + ItemOverhead
 	delta := size
 	if old != nil {
@@ -274,7 +278,7 @@ func (s *Store) put(sh *shard, key string, old *entry, value []byte, expires int
 	e := old
 	if e == nil {
 		e = &entry{key: key, value: value}
-		s.insert(sh, e)
+		s.insert(sh, hash, e)
 	} else {
 		e.value = value
 		sh.bytes += delta

@@ -107,8 +107,11 @@ func (s *Store) Close() {
 	s.wg.Wait()
 }
 
-func (s *Store) shardFor(key string) *shard {
-	return &s.shards[hashKey(s.seed, key)&s.mask]
+// shardFor returns key's shard and hashKey: the shard is chosen by the
+// hash's low bits, the shard's table uses its high bits.
+func (s *Store) shardFor(key string) (*shard, uint64) {
+	h := hashKey(s.seed, key)
+	return &s.shards[h&s.mask], h
 }
 
 func (s *Store) nowNano() int64 { return s.clock().UnixNano() }
@@ -129,9 +132,9 @@ func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
 // Get returns the item stored under key. It counts a hit or miss and records
 // the access for the eviction policy.
 func (s *Store) Get(key string) (Item, bool) {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil {
 		sh.misses++
 		sh.mu.Unlock()
@@ -147,10 +150,10 @@ func (s *Store) Get(key string) (Item, bool) {
 // Peek returns the item stored under key like Get, but counts no hit or miss
 // and records no access: for replication and introspection, not for clients.
 func (s *Store) Peek(key string) (Item, bool) {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil {
 		return Item{}, false
 	}
@@ -184,10 +187,10 @@ func (s *Store) Set(key string, value []byte, o SetOptions) (uint64, error) {
 	}
 	v := make([]byte, len(value))
 	copy(v, value)
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, key)
+		e := s.lookup(sh, h, key)
 		if o.OnlyIfAbsent && e != nil || o.OnlyIfPresent && e == nil ||
 			o.IfVersion != 0 && (e == nil || e.version != o.IfVersion) {
 			sh.mu.Unlock()
@@ -199,7 +202,7 @@ func (s *Store) Set(key string, value []byte, o SetOptions) (uint64, error) {
 		} else if o.KeepTTL && e != nil {
 			expires = e.expires
 		}
-		ver, err := s.put(sh, key, e, v, expires)
+		ver, err := s.put(sh, h, key, e, v, expires)
 		sh.mu.Unlock()
 		if !s.retry(sh, err, round) {
 			return ver, finalErr(err)
@@ -230,9 +233,9 @@ func finalErr(err error) error {
 func (s *Store) Delete(keys ...string) int {
 	n := 0
 	for _, k := range keys {
-		sh := s.shardFor(k)
+		sh, h := s.shardFor(k)
 		sh.mu.Lock()
-		if e := s.lookup(sh, k); e != nil {
+		if e := s.lookup(sh, h, k); e != nil {
 			s.remove(sh, e)
 			sh.deletes++
 			s.notify(ChangeDelete, e)
@@ -245,10 +248,10 @@ func (s *Store) Delete(keys ...string) int {
 
 // GetDel removes key and returns the item it held.
 func (s *Store) GetDel(key string) (Item, bool) {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil {
 		sh.misses++
 		return Item{}, false
@@ -263,10 +266,10 @@ func (s *Store) GetDel(key string) (Item, bool) {
 // Expire sets key to expire after ttl and reports whether key exists. A ttl
 // <= 0 deletes the key (Redis semantics). The version does not change.
 func (s *Store) Expire(key string, ttl time.Duration) bool {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil {
 		return false
 	}
@@ -282,10 +285,10 @@ func (s *Store) Expire(key string, ttl time.Duration) bool {
 
 // Persist removes key's expiry and reports whether it had one.
 func (s *Store) Persist(key string) bool {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil || e.expires == 0 {
 		return false
 	}
@@ -296,10 +299,10 @@ func (s *Store) Persist(key string) bool {
 // TTL returns key's remaining time to live. exists is false for a missing
 // key; hasTTL is false for a key without expiry (ttl is then 0).
 func (s *Store) TTL(key string) (ttl time.Duration, exists bool, hasTTL bool) {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, key)
+	e := s.lookup(sh, h, key)
 	if e == nil {
 		return 0, false, false
 	}
@@ -316,10 +319,10 @@ func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 	if len(key)+20 > s.maxItem {
 		return 0, ErrTooLarge
 	}
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, key)
+		e := s.lookup(sh, h, key)
 		var cur, expires int64
 		if e != nil {
 			var ok bool
@@ -334,7 +337,7 @@ func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 			return 0, ErrOverflow
 		}
 		n := cur + delta
-		_, err := s.put(sh, key, e, strconv.AppendInt(make([]byte, 0, 20), n, 10), expires)
+		_, err := s.put(sh, h, key, e, strconv.AppendInt(make([]byte, 0, 20), n, 10), expires)
 		sh.mu.Unlock()
 		if s.retry(sh, err, round) {
 			continue
@@ -350,10 +353,10 @@ func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 // keeps its TTL, and returns the new length. It returns ErrTooLarge or
 // ErrOutOfMemory.
 func (s *Store) Append(key string, v []byte) (int, error) {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, key)
+		e := s.lookup(sh, h, key)
 		var old []byte
 		var expires int64
 		if e != nil {
@@ -375,7 +378,7 @@ func (s *Store) Append(key string, v []byte) (int, error) {
 			copy(nv, old)
 			copy(nv[len(old):], v)
 		}
-		_, err := s.put(sh, key, e, nv, expires)
+		_, err := s.put(sh, h, key, e, nv, expires)
 		sh.mu.Unlock()
 		if s.retry(sh, err, round) {
 			continue
@@ -391,9 +394,9 @@ func (s *Store) Append(key string, v []byte) (int, error) {
 func (s *Store) Exists(keys ...string) int {
 	n := 0
 	for _, k := range keys {
-		sh := s.shardFor(k)
+		sh, h := s.shardFor(k)
 		sh.mu.Lock()
-		if s.lookup(sh, k) != nil {
+		if s.lookup(sh, h, k) != nil {
 			n++
 		}
 		sh.mu.Unlock()
@@ -424,7 +427,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += sh.items.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -449,9 +452,9 @@ func (s *Store) Range(fn func(key string, it Item) bool) {
 		sh.mu.Lock()
 		now := s.nowNano()
 		buf = buf[:0]
-		for k, e := range sh.m {
+		for e := range sh.items.all {
 			if e.expires == 0 || e.expires > now {
-				buf = append(buf, kv{k, e.item()})
+				buf = append(buf, kv{e.key, e.item()})
 			}
 		}
 		sh.mu.Unlock()
@@ -473,7 +476,7 @@ func (s *Store) Stats() Stats {
 		st.Misses += sh.misses
 		st.Evictions += sh.evictions
 		st.Expirations += sh.expirations
-		st.Items += int64(len(sh.m))
+		st.Items += int64(sh.items.len())
 		st.Bytes += sh.bytes
 		st.Sets += sh.sets
 		st.Deletes += sh.deletes

@@ -116,10 +116,16 @@ func Open(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("wal: %w", err)
-	}
 	l := &Log{opts: opts}
+	if _, err := os.Stat(opts.Dir); errors.Is(err, os.ErrNotExist) {
+		// A new directory's own entry must be durable before anything in it is.
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("wal: %w", err)
+		}
+		if err := l.syncPath(filepath.Dir(filepath.Clean(opts.Dir))); err != nil {
+			return nil, err
+		}
+	}
 	firsts, err := listSegments(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -508,11 +514,14 @@ func (l *Log) sync(f *os.File) error {
 }
 
 // syncDir makes creations and removals of segment files durable.
-func (l *Log) syncDir() error {
+func (l *Log) syncDir() error { return l.syncPath(l.opts.Dir) }
+
+// syncPath fsyncs the directory dir.
+func (l *Log) syncPath(dir string) error {
 	if l.opts.NoSync {
 		return nil
 	}
-	d, err := os.Open(l.opts.Dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
