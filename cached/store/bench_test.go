@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -15,7 +16,9 @@ func benchStore(b *testing.B, cfg Config) (*Store, []string) {
 	val := make([]byte, 100)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("key:%06d", i)
-		if _, err := s.Set(keys[i], val, SetOptions{}); err != nil {
+		// Store a copy, as the server does: a lookup then compares key
+		// bytes (equal pointers would let the comparison skip them).
+		if _, err := s.Set(strings.Clone(keys[i]), val, SetOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -35,8 +35,8 @@ func (p Policy) String() string {
 
 // ItemOverhead is the fixed number of bytes charged per item on top of
 // len(key)+len(value): the entry struct (88 bytes, a 96-byte allocation on
-// 64-bit platforms), its map slot and the allocator's rounding of the key and
-// value. TestItemOverhead measures it on the heap (144 bytes on amd64 with
+// 64-bit platforms), its share of the shard's hash table and the allocator's
+// rounding of the key and value. TestItemOverhead measures it on the heap (144 bytes on amd64 with
 // 16-byte keys and 100-byte values) and keeps this constant within 25%.
 const ItemOverhead = 144
 

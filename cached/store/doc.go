@@ -6,8 +6,8 @@
 //
 // A [Store] is safe for concurrent use. Keys are spread over Config.Shards
 // shards by a 64-bit hash of the key (see hash.go); each shard has its own
-// mutex, map, eviction structure and counters, so there is no global lock on
-// the hot path. An operation on one key locks exactly one shard; multi-key
+// mutex, hash table (indexed by the same hash, see table.go), eviction
+// structure and counters, so there is no global lock on the hot path. An operation on one key locks exactly one shard; multi-key
 // operations ([Store.MGet], [Store.Delete], [Store.Exists]) lock the shards of
 // their keys one at a time and are therefore not atomic across keys.
 //

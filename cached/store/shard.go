@@ -37,11 +37,11 @@ func (e *entry) item() Item {
 type shard struct {
 	mu sync.Mutex // protects every field below and the entries they reach
 
-	items table  // every entry, by key
-	lru entry    // list sentinel: lru.next is the most, lru.prev the least recently used
-	all []*entry // every entry, for LFU sampling
-	ttl []*entry // entries with an expiry, for active expiry
-	cur int      // active expiry cursor into ttl
+	items table    // every entry, by key
+	lru   entry    // list sentinel: lru.next is the most, lru.prev the least recently used
+	all   []*entry // every entry, for LFU sampling
+	ttl   []*entry // entries with an expiry, for active expiry
+	cur   int      // active expiry cursor into ttl
 
 	pushes  uint32 // LRU: moves to the front so far (wraps)
 	bytes   int64  // charged bytes of the entries in items
