@@ -26,7 +26,7 @@ type machine struct {
 
 	mu        sync.Mutex // protects the fields below
 	st        *state
-	wake      map[resKey]chan struct{}          // closed when the resource changes
+	wake      map[resKey]map[*waitReg]struct{}  // blocked acquires, by resource
 	observers map[string]map[*observer]struct{} // by election name
 }
 
@@ -36,7 +36,7 @@ func newMachine(logger *slog.Logger) *machine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &machine{logger: logger, st: newState(), wake: map[resKey]chan struct{}{}, observers: map[string]map[*observer]struct{}{}}
+	return &machine{logger: logger, st: newState(), wake: map[resKey]map[*waitReg]struct{}{}, observers: map[string]map[*observer]struct{}{}}
 }
 
 // observerBuffer is how many changes an Observe stream may lag behind.
@@ -97,10 +97,7 @@ func (m *machine) afterLocked(index uint64, fx *effects) {
 		m.tracker.observeLocked(fx)
 	}
 	for k := range fx.touched {
-		if ch, ok := m.wake[k]; ok {
-			close(ch)
-			delete(m.wake, k)
-		}
+		m.wakeLocked(k, false)
 		if k.Kind == lockdv1.ResourceKind_RESOURCE_KIND_ELECTION {
 			m.notifyObserversLocked(k.Name, index)
 		}
@@ -162,9 +159,8 @@ func (m *machine) Restore(r io.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.st = st
-	for k, ch := range m.wake {
-		close(ch)
-		delete(m.wake, k)
+	for k := range m.wake {
+		m.wakeLocked(k, true)
 	}
 	for election := range m.observers {
 		m.notifyObserversLocked(election, st.Applied)
@@ -200,30 +196,71 @@ const (
 	waitNoSession // the session ended
 )
 
-// waitState reports the status of session's wait waitID on k, the grant if
-// granted, and a channel closed at the next change of k.
-func (m *machine) waitState(k resKey, session, waitID uint64) (waitStatus, *lockdv1.Holder, <-chan struct{}) {
+// waitReg is one blocked acquire's registration for wake-ups.
+type waitReg struct {
+	session, waitID uint64
+	ch              chan struct{} // closed when the wait is no longer queued
+}
+
+// waitState reports the status of session's wait waitID on k and the grant
+// if granted. While the wait is queued it also returns a channel closed when
+// that changes (only this waiter's, so a change of k wakes no other waiter:
+// a release with 64 queued wakes one goroutine, not 64) and a func that must
+// be called when the caller stops waiting.
+func (m *machine) waitState(k resKey, session, waitID uint64) (waitStatus, *lockdv1.Holder, <-chan struct{}, func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ch, ok := m.wake[k]
-	if !ok {
-		ch = make(chan struct{})
-		m.wake[k] = ch
+	st, h := m.waitStatusLocked(k, session, waitID)
+	if st != waitQueued {
+		return st, h, nil, func() {}
 	}
+	reg := &waitReg{session: session, waitID: waitID, ch: make(chan struct{})}
+	if m.wake[k] == nil {
+		m.wake[k] = map[*waitReg]struct{}{}
+	}
+	m.wake[k][reg] = struct{}{}
+	return st, nil, reg.ch, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if regs := m.wake[k]; regs != nil {
+			delete(regs, reg)
+			if len(regs) == 0 {
+				delete(m.wake, k)
+			}
+		}
+	}
+}
+
+// wakeLocked wakes the waiters on k whose wait is no longer queued, or all
+// of them.
+func (m *machine) wakeLocked(k resKey, all bool) {
+	regs := m.wake[k]
+	for reg := range regs {
+		if st, _ := m.waitStatusLocked(k, reg.session, reg.waitID); all || st != waitQueued {
+			close(reg.ch)
+			delete(regs, reg)
+		}
+	}
+	if len(regs) == 0 {
+		delete(m.wake, k)
+	}
+}
+
+func (m *machine) waitStatusLocked(k resKey, session, waitID uint64) (waitStatus, *lockdv1.Holder) {
 	if m.st.Sessions[session] == nil {
-		return waitNoSession, nil, ch
+		return waitNoSession, nil
 	}
 	r := m.st.Resources[k]
 	if r == nil {
-		return waitGone, nil, ch
+		return waitGone, nil
 	}
 	if i := r.holderIndex(session); i >= 0 {
-		return waitGranted, r.Holders[i].proto(), ch
+		return waitGranted, r.Holders[i].proto()
 	}
 	if i := r.waiterIndex(session); i >= 0 && r.Waiters[i].WaitID == waitID {
-		return waitQueued, nil, ch
+		return waitQueued, nil
 	}
-	return waitGone, nil, ch
+	return waitGone, nil
 }
 
 // subscribe registers an observer of election and returns it with the current

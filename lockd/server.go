@@ -288,7 +288,7 @@ func (s *Server) awaitGrant(ctx context.Context, k resKey, session, waitID uint6
 		return s.cancelWait(ctx, k, session, waitID)
 	}
 	for {
-		st, h, ch := s.m.waitState(k, session, waitID)
+		st, h, ch, done := s.m.waitState(k, session, waitID)
 		switch st {
 		case waitGranted:
 			return h, nil
@@ -299,9 +299,12 @@ func (s *Server) awaitGrant(ctx context.Context, k resKey, session, waitID uint6
 		}
 		select {
 		case <-ch:
+			done()
 		case <-s.stop:
+			done()
 			return nil, ErrShuttingDown
 		case <-wctx.Done():
+			done()
 			return s.cancelWait(ctx, k, session, waitID)
 		}
 	}

@@ -470,3 +470,58 @@ func TestMachineBadEntry(t *testing.T) {
 	require.Equal(t, codeBadCommand, res.GetError())
 	require.Equal(t, uint64(1), m.AppliedIndex())
 }
+
+// TestMachineWakesOnlyTheWaitersWhoseWaitEnded: a release wakes the one
+// blocked acquire it grants, a session expiry wakes that session's waiter,
+// and queueing another waiter wakes nobody.
+func TestMachineWakesOnlyTheWaitersWhoseWaitEnded(t *testing.T) {
+	m := newMachine(nil)
+	var index uint64
+	apply := func(cmd *lockdv1.Command) *lockdv1.CommandResult {
+		t.Helper()
+		index++
+		b, err := proto.Marshal(cmd)
+		require.NoError(t, err)
+		out, err := m.ApplyBatch([]raftnode.Entry{{Index: index, Data: b}})
+		require.NoError(t, err)
+		res := &lockdv1.CommandResult{}
+		require.NoError(t, proto.Unmarshal(out[0], res))
+		require.Empty(t, res.GetError(), res.GetErrorMessage())
+		return res
+	}
+	session := func() uint64 {
+		return apply(&lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}}).GetSessionId()
+	}
+	holder := session()
+	require.True(t, apply(acq(kLock, holder, "x", 0, true)).GetAcquired())
+	type blocked struct {
+		session uint64
+		ch      <-chan struct{}
+	}
+	var waiters []blocked
+	for range 5 {
+		s := session()
+		waitID := apply(acq(kLock, s, "x", 0, true)).GetWaitId()
+		st, _, ch, done := m.waitState(resKey{kLock, "x"}, s, waitID)
+		t.Cleanup(done)
+		require.Equal(t, waitQueued, st)
+		waiters = append(waiters, blocked{s, ch})
+	}
+	woken := func() []uint64 {
+		var out []uint64
+		for _, w := range waiters {
+			select {
+			case <-w.ch:
+				out = append(out, w.session)
+			default:
+			}
+		}
+		return out
+	}
+	apply(acq(kLock, session(), "x", 0, true))
+	require.Empty(t, woken(), "a new waiter wakes nobody")
+	apply(rel(kLock, holder, "x"))
+	require.Equal(t, []uint64{waiters[0].session}, woken(), "a release wakes only the waiter it grants")
+	apply(expire(waiters[3].session))
+	require.Equal(t, []uint64{waiters[0].session, waiters[3].session}, woken(), "an expiry wakes only that session's waiter")
+}
