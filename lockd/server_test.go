@@ -48,7 +48,6 @@ func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 	require.True(t, r.resp.GetAcquired())
 	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
 	require.Greater(t, r.resp.GetHolder().GetToken(), first.GetHolder().GetToken())
-	require.Equal(t, leader.id, r.resp.GetHeader().GetMemberId(), "a follower passes a blocking acquire to the leader")
 
 	// Release by a non-holder is refused; releasing a free lock is a precondition failure.
 	_, err = locks(f).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "stock/last-item"})
@@ -59,35 +58,6 @@ func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 	require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
 	_, err = locks(f).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: 999999, Name: "x"})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
-}
-
-// A member that stops while a blocking acquire it passed to the leader is
-// waiting ends the call at once with UNAVAILABLE, and the leader drops the
-// wait (nobody would learn of its grant); acquiring again queues again.
-func TestClusterForwardedWaitEndsWhenItsMemberStops(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
-	a := newSession(t, leader, 30*time.Second)
-	b := newSession(t, leader, 30*time.Second)
-	require.True(t, acquire(t, leader, a, "x", true).GetAcquired())
-	got := acquireAsync(f, b, "x", 60*time.Second)
-	waitWaiters(t, leader, "x", 1)
-
-	stopped := time.Now()
-	c.stop(f.id)
-	r := <-got
-	require.Equal(t, codes.Unavailable, status.Code(r.err), "%v", r.err)
-	require.Less(t, time.Since(stopped), f.cfg.Server.ShutdownTimeout, "the stop did not wait for the forwarded call")
-	waitWaiters(t, leader, "x", 0)
-
-	again := acquireAsync(leader, b, "x", 10*time.Second)
-	waitWaiters(t, leader, "x", 1)
-	_, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "x"})
-	require.NoError(t, err)
-	r = <-again
-	require.NoError(t, r.err)
-	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
 }
 
 // A blocked acquire whose deadline passes gets DEADLINE_EXCEEDED and leaves

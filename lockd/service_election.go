@@ -3,8 +3,6 @@ package lockd
 import (
 	"context"
 
-	"google.golang.org/grpc"
-
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -19,9 +17,6 @@ func (h *electionService) Campaign(ctx context.Context, req *lockdv1.CampaignReq
 	if err := s.limits.validateCampaign(req.GetSessionId(), req.GetElection(), req.GetValue()); err != nil {
 		return nil, toStatus(err)
 	}
-	if resp, served, err := waitOnLeader(ctx, s, true, req, campaignOn); served {
-		return resp, err
-	}
 	op := &lockdv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, SessionId: req.GetSessionId(), Name: req.GetElection(),
 		Owner: req.GetValue(), Wait: true,
@@ -33,10 +28,6 @@ func (h *electionService) Campaign(ctx context.Context, req *lockdv1.CampaignReq
 	return &lockdv1.CampaignResponse{Header: s.header(grant.GetToken()), Leader: &lockdv1.LeaderInfo{
 		Election: req.GetElection(), SessionId: grant.GetSessionId(), Value: grant.GetOwner(), Token: grant.GetToken(), Since: grant.GetSince(),
 	}}, nil
-}
-
-func campaignOn(conn *grpc.ClientConn, ctx context.Context, req *lockdv1.CampaignRequest) (*lockdv1.CampaignResponse, error) {
-	return lockdv1.NewElectionServiceClient(conn).Campaign(ctx, req)
 }
 
 func (h *electionService) Proclaim(ctx context.Context, req *lockdv1.ProclaimRequest) (*lockdv1.ProclaimResponse, error) {

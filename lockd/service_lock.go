@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"google.golang.org/grpc"
-
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -54,9 +52,6 @@ func (h *lockService) Acquire(ctx context.Context, req *lockdv1.AcquireRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if resp, served, err := waitOnLeader(ctx, s, req.GetWait(), req, acquireOn); served {
-		return resp, err
-	}
 	op := &lockdv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_LOCK, SessionId: req.GetSessionId(), Name: req.GetName(),
 		Owner: req.GetOwner(), Mode: req.GetMode(), Wait: req.GetWait(), LockDelayMs: delay.Milliseconds(),
@@ -69,10 +64,6 @@ func (h *lockService) Acquire(ctx context.Context, req *lockdv1.AcquireRequest) 
 		return &lockdv1.AcquireResponse{Header: s.header(grant.GetToken()), Acquired: true, Holder: grant}, nil
 	}
 	return &lockdv1.AcquireResponse{Header: s.header(res.GetIndex()), Holders: res.GetHolders()}, nil
-}
-
-func acquireOn(conn *grpc.ClientConn, ctx context.Context, req *lockdv1.AcquireRequest) (*lockdv1.AcquireResponse, error) {
-	return lockdv1.NewLockServiceClient(conn).Acquire(ctx, req)
 }
 
 func (h *lockService) Release(ctx context.Context, req *lockdv1.ReleaseRequest) (*lockdv1.ReleaseResponse, error) {

@@ -3,8 +3,6 @@ package lockd
 import (
 	"context"
 
-	"google.golang.org/grpc"
-
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -28,9 +26,6 @@ func (h *semaphoreService) SemaphoreAcquire(ctx context.Context, req *lockdv1.Se
 	s := h.s
 	if err := s.limits.validateSemaphoreAcquire(req); err != nil {
 		return nil, toStatus(err)
-	}
-	if resp, served, err := waitOnLeader(ctx, s, req.GetWait(), req, semaphoreAcquireOn); served {
-		return resp, err
 	}
 	op := &lockdv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE, SessionId: req.GetSessionId(), Name: req.GetName(),
@@ -107,8 +102,4 @@ func (h *semaphoreService) SemaphoreList(ctx context.Context, req *lockdv1.Semap
 		resp.Header = s.header(st.Applied)
 	})
 	return resp, nil
-}
-
-func semaphoreAcquireOn(conn *grpc.ClientConn, ctx context.Context, req *lockdv1.SemaphoreAcquireRequest) (*lockdv1.SemaphoreAcquireResponse, error) {
-	return lockdv1.NewSemaphoreServiceClient(conn).SemaphoreAcquire(ctx, req)
 }
