@@ -112,6 +112,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	lockdv1.RegisterSemaphoreServiceServer(g, &semaphoreService{s: s})
 	lockdv1.RegisterElectionServiceServer(g, &electionService{s: s})
 	lockdv1.RegisterClusterServiceServer(g, &clusterService{s: s})
+	lockdv1.RegisterLockPeerServiceServer(g, &peerService{s: s})
 	return s, nil
 }
 
@@ -280,32 +281,72 @@ func (s *Server) awaitGrant(ctx context.Context, k resKey, session, waitID uint6
 		wctx, cancel = context.WithDeadline(ctx, dl.Add(-waitMargin(time.Until(dl))))
 		defer cancel()
 	}
-	// This node may not have applied the entry that queued the wait yet.
-	if err := s.node.WaitApplied(wctx, waitID); err != nil {
-		if errors.Is(err, raftnode.ErrShutdown) {
-			return nil, ErrShuttingDown
-		}
+	st, h, err := s.awaitOnLeader(wctx, k, session, waitID)
+	if errors.Is(err, errNotAnswered) {
+		st, h, err = s.awaitHere(wctx, k, session, waitID)
+	}
+	switch {
+	case errors.Is(err, ErrShuttingDown):
+		return nil, err
+	case err != nil: // wctx ended
 		return s.cancelWait(ctx, k, session, waitID)
+	}
+	switch st {
+	case waitGranted:
+		return h, nil
+	case waitNoSession:
+		return nil, fmt.Errorf("%w: session %d ended while waiting for %s %q", ErrSessionNotFound, session, kindNoun(k.Kind), k.Name)
+	default:
+		return nil, fmt.Errorf("%w: the wait of session %d for %s %q was cancelled", ErrWaitEnded, session, kindNoun(k.Kind), k.Name)
+	}
+}
+
+// awaitHere waits until this node's state machine shows the wait no longer
+// queued. It fails with ErrShuttingDown when the server stops and with
+// ctx's error when ctx ends.
+func (s *Server) awaitHere(ctx context.Context, k resKey, session, waitID uint64) (waitStatus, *lockdv1.Holder, error) {
+	// This node may not have applied the entry that queued the wait yet.
+	if err := s.node.WaitApplied(ctx, waitID); err != nil {
+		if errors.Is(err, raftnode.ErrShutdown) {
+			return 0, nil, ErrShuttingDown
+		}
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, err
+	}
+	return s.waitChange(ctx, k, session, waitID, nil)
+}
+
+// waitChange blocks until the wait is no longer queued in the applied state,
+// ctx ends (ctx's error), the server stops (ErrShuttingDown), or check, called
+// every leaderCheckInterval when not nil, returns an error (that error).
+func (s *Server) waitChange(ctx context.Context, k resKey, session, waitID uint64, check func() error) (waitStatus, *lockdv1.Holder, error) {
+	var tick <-chan time.Time
+	if check != nil {
+		t := time.NewTicker(leaderCheckInterval)
+		defer t.Stop()
+		tick = t.C
 	}
 	for {
 		st, h, ch, done := s.m.waitState(k, session, waitID)
-		switch st {
-		case waitGranted:
-			return h, nil
-		case waitNoSession:
-			return nil, fmt.Errorf("%w: session %d ended while waiting for %s %q", ErrSessionNotFound, session, kindNoun(k.Kind), k.Name)
-		case waitGone:
-			return nil, fmt.Errorf("%w: the wait of session %d for %s %q was cancelled", ErrWaitEnded, session, kindNoun(k.Kind), k.Name)
+		if st != waitQueued {
+			return st, h, nil
 		}
 		select {
 		case <-ch:
 			done()
+		case <-tick:
+			done()
+			if err := check(); err != nil {
+				return 0, nil, err
+			}
 		case <-s.stop:
 			done()
-			return nil, ErrShuttingDown
-		case <-wctx.Done():
+			return 0, nil, ErrShuttingDown
+		case <-ctx.Done():
 			done()
-			return s.cancelWait(ctx, k, session, waitID)
+			return 0, nil, ctx.Err()
 		}
 	}
 }

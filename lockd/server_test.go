@@ -60,6 +60,55 @@ func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 }
 
+// A follower asks the leader when a wait queued through it ends; asking has no
+// effect on the wait, so a follower that stops leaves the wait queued and a
+// retry through another member resumes it.
+func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	f := c.follower()
+	a := newSession(t, leader, 30*time.Second)
+	b := newSession(t, leader, 30*time.Second)
+	first := acquire(t, leader, a, "x", true)
+	require.True(t, first.GetAcquired())
+
+	queued := acquire(t, leader, b, "x", false)
+	require.False(t, queued.GetAcquired())
+	peer := func(m *testMember) lockdv1.LockPeerServiceClient { return lockdv1.NewLockPeerServiceClient(m.conn) }
+	_, err := peer(f).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "only the leader answers: %v", err)
+
+	// b waits through f; f stops; the wait is still queued on the leader.
+	got := acquireAsync(f, b, "x", 60*time.Second)
+	waitWaiters(t, leader, "x", 1)
+	waitID := describe(t, leader, "x").GetWaiters()[0].GetWaitId()
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err = peer(leader).AwaitGrant(short, &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+	cancel()
+	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
+	c.stop(f.id)
+	r := <-got
+	require.Equal(t, codes.Unavailable, status.Code(r.err), "%v", r.err)
+	require.Len(t, describe(t, leader, "x").GetWaiters(), 1, "the wait keeps its place")
+	require.Equal(t, waitID, describe(t, leader, "x").GetWaiters()[0].GetWaitId())
+
+	// Asking the leader directly sees the grant the release makes.
+	asked := make(chan *lockdv1.AwaitGrantResponse, 1)
+	go func() {
+		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+		asked <- resp
+	}()
+	again := acquireAsync(c.follower(), b, "x", 10*time.Second)
+	_, err = locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "x"})
+	require.NoError(t, err)
+	r = <-again
+	require.NoError(t, r.err)
+	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
+	resp := <-asked
+	require.Equal(t, lockdv1.WaitOutcome_WAIT_OUTCOME_GRANTED, resp.GetOutcome())
+	require.Equal(t, r.resp.GetHolder().GetToken(), resp.GetHolder().GetToken())
+}
+
 // A blocked acquire whose deadline passes gets DEADLINE_EXCEEDED and leaves
 // the queue; the next release is not wasted on it.
 func TestClusterAcquireDeadlineCancelsWait(t *testing.T) {

@@ -38,6 +38,12 @@ func (h *semaphoreService) SemaphoreAcquire(ctx context.Context, req *lockdv1.Se
 	resp := &lockdv1.SemaphoreAcquireResponse{}
 	if grant != nil {
 		resp.Acquired, resp.Holder = true, grant
+		// A grant learned from the leader may not be applied here yet; the
+		// semaphore's description below should include it. If the deadline
+		// comes first the grant is still returned, with this node's view.
+		if err := s.node.WaitApplied(ctx, grant.GetToken()); err != nil {
+			s.logger.Debug("describing a semaphore before this node applied its grant", "err", err)
+		}
 	}
 	s.m.view(func(st *state) {
 		resp.Semaphore = semaphoreInfo(req.GetName(), st.Resources[resKey{op.Kind, op.Name}])
