@@ -11,7 +11,8 @@
 // Every node serves every service. Writes received by a follower are forwarded to
 // the leader; blocking calls (Acquire with wait, SemaphoreAcquire with wait,
 // Campaign) wait on the node they arrived at until the replicated state machine
-// grants them or their deadline (the RPC deadline) passes.
+// grants them or their deadline (the RPC deadline) passes (a follower asks the
+// leader, which applies grants first, through LockPeerService).
 //
 // Locks, semaphores and elections are three separate name spaces: a lock "a" and
 // a semaphore "a" are unrelated.
