@@ -8,12 +8,20 @@
 // is the point of the package. A segment is sealed once it reaches
 // Options.SegmentSize and a new one is started.
 //
-// The log is contiguous: an append must start right after the last entry (or
-// anywhere, when the log is empty). DeleteRange removes a prefix (compaction:
-// whole segments are unlinked once every entry in them is deleted), a suffix
-// (conflicting entries: the file is truncated) or everything. Log implements
-// raft.MonotonicLogStore, so after installing a snapshot Raft empties the log
-// instead of leaving a gap.
+// The log is contiguous. An append must start right after the last entry, or
+// anywhere when the log is empty; an append that starts further on replaces the
+// whole log, because Raft makes one only after installing a snapshot that
+// covers the gap (a follower far behind its leader). DeleteRange removes a
+// prefix (compaction: whole segments are unlinked once every entry in them is
+// deleted), a suffix (conflicting entries: the file is truncated) or
+// everything.
+//
+// Log deliberately does not implement raft.MonotonicLogStore. With it, Raft
+// empties the log after installing a snapshot but keeps its own idea of the
+// last index, and a follower whose log ran past the snapshot then fails to
+// read entries it believes it has (hashicorp/raft issue 697: a panic in
+// processLogs). Without it, Raft compacts a prefix as it does for raft-boltdb
+// and the gap case above starts the log afresh.
 //
 // Crash safety: every record carries a CRC-32C. On Open a record that is cut
 // short or fails its checksum at the end of the newest segment is an append
@@ -257,10 +265,6 @@ func (l *Log) LastIndex() (uint64, error) {
 	return l.last, nil
 }
 
-// IsMonotonic reports true: the log never has holes, so Raft must empty it
-// (not compact it) after installing a snapshot. See raft.MonotonicLogStore.
-func (l *Log) IsMonotonic() bool { return true }
-
 // GetLog reads the entry at index into out; raft.ErrLogNotFound if the log
 // does not hold it.
 func (l *Log) GetLog(index uint64, out *raft.Log) error {
@@ -297,9 +301,10 @@ func (l *Log) StoreLog(e *raft.Log) error { return l.StoreLogs([]*raft.Log{e}) }
 
 // StoreLogs appends entries, which must have consecutive indexes starting
 // right after LastIndex (any index above 0 when the log is empty), with one
-// write and one fdatasync. When it returns nil the entries are durable. After
-// a failed write or sync the Log refuses further appends: what reached the
-// disk is unknown until it is reopened.
+// write and one fdatasync. Entries starting further on replace the whole log
+// (see the package doc). When it returns nil the entries are durable. After a
+// failed write or sync the Log refuses further appends: what reached the disk
+// is unknown until it is reopened.
 func (l *Log) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
@@ -319,8 +324,18 @@ func (l *Log) StoreLogs(logs []*raft.Log) error {
 	if closed {
 		return ErrClosed
 	}
-	if logs[0].Index == 0 || last != 0 && logs[0].Index != last+1 {
+	if logs[0].Index == 0 || last != 0 && logs[0].Index <= last {
 		return fmt.Errorf("%w: append at index %d, the log ends at %d", ErrNotContiguous, logs[0].Index, last)
+	}
+	if last != 0 && logs[0].Index > last+1 {
+		// Past a gap: the entries before it are in an installed snapshot.
+		l.mu.Lock()
+		err := l.deleteAll()
+		l.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		active = nil
 	}
 
 	buf := l.buf[:0]

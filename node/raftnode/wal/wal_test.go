@@ -110,11 +110,29 @@ func TestAppendMustBeContiguous(t *testing.T) {
 	l := open(t, t.TempDir(), 0)
 	require.ErrorIs(t, l.StoreLog(entry(0, 1)), ErrNotContiguous, "index 0")
 	require.NoError(t, l.StoreLogs(entries(10, 12, 1)), "an empty log starts anywhere")
-	require.ErrorIs(t, l.StoreLog(entry(14, 1)), ErrNotContiguous, "gap")
 	require.ErrorIs(t, l.StoreLog(entry(12, 1)), ErrNotContiguous, "overwrite without DeleteRange")
+	require.ErrorIs(t, l.StoreLog(entry(5, 1)), ErrNotContiguous, "before the end")
 	require.ErrorIs(t, l.StoreLogs([]*raft.Log{entry(13, 1), entry(15, 1)}), ErrNotContiguous, "gap inside a batch")
 	requireLog(t, l, 10, 12, func(i uint64) *raft.Log { return entry(i, 1) })
 	require.NoError(t, l.StoreLogs(nil))
+}
+
+// TestAppendPastAGapStartsAfresh: Raft appends past the end only after
+// installing a snapshot that covers the gap; the log then holds only the new
+// entries, also after a reopen.
+func TestAppendPastAGapStartsAfresh(t *testing.T) {
+	dir := t.TempDir()
+	l := open(t, dir, 200) // several segments
+	require.NoError(t, l.StoreLogs(entries(1, 20, 1)))
+	require.NoError(t, l.StoreLogs(entries(100, 104, 2)))
+	term2 := func(i uint64) *raft.Log { return entry(i, 2) }
+	requireLog(t, l, 100, 104, term2)
+	require.NoError(t, l.Close())
+	l = open(t, dir, 200)
+	requireLog(t, l, 100, 104, term2)
+	names, err := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(dir, segmentName(100))}, names)
 }
 
 func TestDeleteRange(t *testing.T) {
@@ -133,7 +151,7 @@ func TestDeleteRange(t *testing.T) {
 			requireLog(t, l, 31, 100, term1)
 			require.NoError(t, l.DeleteRange(91, 100), "conflicting suffix")
 			requireLog(t, l, 31, 90, term1)
-			require.ErrorIs(t, l.StoreLog(entry(92, 2)), ErrNotContiguous)
+			require.ErrorIs(t, l.StoreLog(entry(90, 2)), ErrNotContiguous)
 			require.NoError(t, l.StoreLogs(entries(91, 95, 2)))
 			mixed := func(i uint64) *raft.Log {
 				if i > 90 {
@@ -293,9 +311,9 @@ func TestRandomAgainstModel(t *testing.T) {
 
 	for step := range 400 {
 		switch op := rng.IntN(20); {
-		case op < 12: // append
-			if last == 0 {
-				first = 1 + rng.Uint64N(1000)
+		case op < 12: // append, now and then past a gap
+			if last == 0 || rng.IntN(10) == 0 {
+				first = last + 1 + rng.Uint64N(1000)
 				last = first - 1
 			}
 			n := 1 + rng.Uint64N(8)
