@@ -35,6 +35,7 @@ func CacheKill() Scenario {
 		Schedule:   byPhase(Sequence(3*time.Second, cachedKill, cachedKill), Every(12*time.Second, 2*time.Second, cachedKill)),
 		Phase:      16 * time.Second,
 		Checkers:   []Checker{&CacheChecker{Bound: cachedBound}},
+		Tail:       cachedBound + time.Second, // the last restart is judged too
 	}
 }
 
@@ -51,6 +52,7 @@ func CacheReplicas() Scenario {
 		Schedule:   byPhase(Sequence(3*time.Second, cachedKill, cachedKill), Every(12*time.Second, 2*time.Second, cachedKill)),
 		Phase:      16 * time.Second,
 		Checkers:   []Checker{&CacheChecker{Bound: cachedBound, NoMissWhileDead: true}},
+		Tail:       cachedBound + time.Second, // the last restart is judged too
 	}
 }
 

@@ -67,6 +67,11 @@ type Scenario struct {
 	// RecoveryBound is how soon after each heal a write must succeed; default
 	// DefaultRecoveryBound.
 	RecoveryBound time.Duration
+	// Tail is how long the workloads keep running after the last fault ends,
+	// at least, for checkers that judge what happens within a bound of a heal
+	// (a restarted node rejoining, say). The run always goes on until a write
+	// succeeds after the last fault, and one second more.
+	Tail time.Duration
 }
 
 // upTimeout bounds cluster startup, and restart before the checks.
@@ -179,7 +184,7 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 		last = max(last, r.End)
 	}
 	waitFor(sc.RecoveryBound+5*time.Second, func() bool { _, ok := h.FirstWriteOK(last); return ok })
-	hold(context.Background(), time.Second)
+	hold(context.Background(), max(time.Second, last+sc.Tail-h.Now()))
 	stopWorkloads()
 	wg.Wait()
 	logger.Info("chaos: workloads stopped", "ops", len(h.Ops()))
