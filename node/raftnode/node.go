@@ -41,6 +41,15 @@ type Node struct {
 
 	readyTerm atomic.Uint64 // term in which this leader has committed (and applied) an entry
 
+	barrierMu sync.Mutex     // protects barrier
+	barrier   *barrierFlight // the latest term barrier, done or in flight
+
+	// quietMu protects quietAfter and quietThrough: the entries in
+	// (quietAfter, quietThrough] are known to hold nothing for the state
+	// machine (see appliedThrough).
+	quietMu                  sync.Mutex
+	quietAfter, quietThrough uint64
+
 	mu      sync.Mutex // protects closed
 	closed  bool
 	stop    chan struct{}

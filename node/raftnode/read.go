@@ -53,11 +53,8 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	}
 	term := n.raft.CurrentTerm()
 	if n.readyTerm.Load() != term {
-		if err := n.raft.Barrier(n.applyTimeout(ctx)).Error(); err != nil {
-			return 0, mapReadError(err)
-		}
-		if n.raft.CurrentTerm() == term {
-			n.readyTerm.Store(term)
+		if err := n.termBarrier(ctx, term); err != nil {
+			return 0, err
 		}
 	}
 	idx := n.raft.CommitIndex()
@@ -65,6 +62,53 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return idx, nil
+}
+
+// barrierFlight is one Barrier that the reads of a term share.
+type barrierFlight struct {
+	term uint64
+	done chan struct{} // closed when err is set
+	err  error
+}
+
+func (f *barrierFlight) failed() bool {
+	select {
+	case <-f.done:
+		return f.err != nil
+	default:
+		return false
+	}
+}
+
+// termBarrier commits (and applies) a barrier entry in term, once per term:
+// concurrent callers share one Barrier, and a failed one is retried by the
+// next caller. Each barrier is an entry the state machine never sees, so a
+// burst of reads at the start of a term must not append one each.
+func (n *Node) termBarrier(ctx context.Context, term uint64) error {
+	n.barrierMu.Lock()
+	f := n.barrier
+	lead := f == nil || f.term != term || f.failed()
+	if lead {
+		f = &barrierFlight{term: term, done: make(chan struct{})}
+		n.barrier = f
+	}
+	n.barrierMu.Unlock()
+	if lead {
+		err := n.raft.Barrier(n.applyTimeout(ctx)).Error()
+		if err != nil {
+			err = mapReadError(err)
+		} else if n.raft.CurrentTerm() == term {
+			n.readyTerm.Store(term)
+		}
+		f.err = err
+		close(f.done)
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: waiting for the term's first commit: %w", ErrNotLeader, ctx.Err())
+	}
 }
 
 // WaitApplied blocks until the local state machine has applied index idx.
@@ -99,16 +143,31 @@ func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
 
 // appliedThrough reports whether every state-machine entry at or below idx has
 // been applied.
+//
+// Entries the state machine never sees (a new leader's no-op, read barriers)
+// can follow its applied index in any number, for example after many
+// elections with no write; once Raft has processed them they count as
+// applied. The entries checked are remembered (quiet), so each is read from
+// the log once however many reads wait.
 func (n *Node) appliedThrough(idx uint64) bool {
 	applied := n.fsm.appliedIndex()
 	if applied >= idx {
 		return true
 	}
-	if n.raft.AppliedIndex() < idx || idx-applied > 64 {
+	if n.raft.AppliedIndex() < idx {
 		return false
 	}
+	n.quietMu.Lock()
+	defer n.quietMu.Unlock()
+	from := applied + 1
+	if n.quietAfter == applied {
+		if idx <= n.quietThrough {
+			return true
+		}
+		from = max(from, n.quietThrough+1)
+	}
 	var l raft.Log
-	for i := applied + 1; i <= idx; i++ {
+	for i := from; i <= idx; i++ {
 		if err := n.logs.GetLog(i, &l); err != nil {
 			return false
 		}
@@ -116,6 +175,7 @@ func (n *Node) appliedThrough(idx uint64) bool {
 			return false
 		}
 	}
+	n.quietAfter, n.quietThrough = applied, idx
 	return true
 }
 
