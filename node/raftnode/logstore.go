@@ -81,3 +81,35 @@ func migrateBoltLog(bolt *raftboltdb.BoltStore, w *wal.Log, logger *slog.Logger)
 	}
 	return nil
 }
+
+// gapResetLog is the log Raft uses: a cache of recent entries over the store.
+// An append that starts past the end (Raft makes one only after installing a
+// snapshot that covers the gap) first deletes the whole log through the cache,
+// so that neither the store nor the cache keeps entries from before the gap;
+// raft.LogCache forgets entries only on DeleteRange.
+type gapResetLog struct {
+	*raft.LogCache
+}
+
+// StoreLogs appends logs, emptying the log first when they start past its end.
+func (g gapResetLog) StoreLogs(logs []*raft.Log) error {
+	if len(logs) > 0 {
+		first, err := g.FirstIndex()
+		if err != nil {
+			return err
+		}
+		last, err := g.LastIndex()
+		if err != nil {
+			return err
+		}
+		if last != 0 && logs[0].Index > last+1 {
+			if err := g.DeleteRange(first, last); err != nil {
+				return err
+			}
+		}
+	}
+	return g.LogCache.StoreLogs(logs)
+}
+
+// StoreLog appends one entry; see StoreLogs.
+func (g gapResetLog) StoreLog(l *raft.Log) error { return g.StoreLogs([]*raft.Log{l}) }

@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/raftnode/wal"
 )
 
 func boltWithLog(t *testing.T, dir string, first, last uint64) *raftboltdb.BoltStore {
@@ -90,4 +92,27 @@ func TestValidateLogStore(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.LogStore = "rocksdb"
 	require.ErrorContains(t, cfg.Validate(), `log_store "rocksdb" must be "wal" or "boltdb"`)
+}
+
+// TestGapResetLogForgetsCachedEntries: an append past the end empties the log,
+// and the cache in front of it too (raft.LogCache alone would still answer
+// for the old indexes).
+func TestGapResetLogForgetsCachedEntries(t *testing.T) {
+	w, err := wal.Open(wal.Options{Dir: t.TempDir(), NoSync: true})
+	require.NoError(t, err)
+	defer w.Close()
+	cache, err := raft.NewLogCache(64, w)
+	require.NoError(t, err)
+	logs := gapResetLog{cache}
+	var entries []*raft.Log
+	for i := uint64(1); i <= 10; i++ {
+		entries = append(entries, &raft.Log{Index: i, Term: 1, Data: fmt.Appendf(nil, "e%d", i)})
+	}
+	require.NoError(t, logs.StoreLogs(entries))
+	require.NoError(t, logs.StoreLog(&raft.Log{Index: 100, Term: 2, Data: []byte("e100")}))
+	var e raft.Log
+	require.ErrorIs(t, logs.GetLog(5, &e), raft.ErrLogNotFound)
+	requireEntries(t, logs, 100, 100)
+	require.NoError(t, logs.StoreLog(&raft.Log{Index: 101, Term: 2, Data: []byte("e101")}))
+	requireEntries(t, logs, 100, 101)
 }

@@ -151,11 +151,12 @@ func (n *Node) Start() error {
 		return err
 	}
 	n.closeLog = closeLog
-	logs, err := raft.NewLogCache(1024, log)
+	cache, err := raft.NewLogCache(1024, log)
 	if err != nil {
 		n.closeStores()
 		return err
 	}
+	logs := gapResetLog{cache}
 	n.logs = logs
 	existing, err := raft.HasExistingState(logs, store, snaps)
 	if err != nil {
