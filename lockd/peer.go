@@ -102,10 +102,7 @@ func (p *peerService) AwaitGrant(ctx context.Context, req *lockdv1.AwaitGrantReq
 	}
 	st, h, err := s.waitChange(ctx, k, req.GetSessionId(), req.GetWaitId(), notLeader)
 	if err != nil {
-		if _, ok := status.FromError(err); ok {
-			return nil, err
-		}
-		return nil, toStatus(err)
+		return nil, toStatus(err) // passes notLeader's status through
 	}
 	resp := &lockdv1.AwaitGrantResponse{}
 	switch st {
