@@ -94,15 +94,15 @@ type gapResetLog struct {
 // StoreLogs appends logs, emptying the log first when they start past its end.
 func (g gapResetLog) StoreLogs(logs []*raft.Log) error {
 	if len(logs) > 0 {
-		first, err := g.FirstIndex()
-		if err != nil {
-			return err
-		}
 		last, err := g.LastIndex()
 		if err != nil {
 			return err
 		}
 		if last != 0 && logs[0].Index > last+1 {
+			first, err := g.FirstIndex()
+			if err != nil {
+				return err
+			}
 			if err := g.DeleteRange(first, last); err != nil {
 				return err
 			}
