@@ -15,7 +15,7 @@ import (
 func itemCost(k, v int) int64 { return int64(k+v) + ItemOverhead }
 
 func TestLRUEvictsLeastRecentlyUsed(t *testing.T) {
-	// One shard makes the LRU exact; room for exactly 4 items of k?/8 bytes.
+	// One shard: one clock; room for exactly 4 items of k?/8 bytes.
 	s := newStore(t, Config{Shards: 1, MaxBytes: 4 * itemCost(2, 8)})
 	v := make([]byte, 8)
 	for _, k := range []string{"k1", "k2", "k3", "k4"} {
@@ -33,6 +33,41 @@ func TestLRUEvictsLeastRecentlyUsed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, s.Exists("k4"))
 	require.Equal(t, int64(2), s.Stats().Evictions)
+	checkInvariants(t, s)
+}
+
+// TestLRUClockKeepsItsOrderThroughCompaction deletes most of a full shard,
+// which compacts the clock, and checks that the hand goes on where it was:
+// the next victims are the oldest unused entries after the last one evicted.
+func TestLRUClockKeepsItsOrderThroughCompaction(t *testing.T) {
+	s := newStore(t, Config{Shards: 1, MaxBytes: 100 * itemCost(4, 8)})
+	v := make([]byte, 8)
+	set := func(k string) {
+		t.Helper()
+		_, err := s.Set(k, v, SetOptions{})
+		require.NoError(t, err)
+	}
+	for i := range 100 {
+		set(fmt.Sprintf("k%03d", i))
+	}
+	set("x000") // evicts k000; x000 takes its slot, behind the hand
+	require.Equal(t, 0, s.Exists("k000"))
+	for i := 10; i < 90; i++ {
+		s.Delete(fmt.Sprintf("k%03d", i))
+	}
+	require.Less(t, len(s.shards[0].clock), 100, "the clock was compacted")
+	checkInvariants(t, s)
+	for i := range 80 {
+		set(fmt.Sprintf("n%03d", i))
+	}
+	s.Get("k001") // a second chance
+	set("x001")
+	set("x002")
+	require.Equal(t, 0, s.Exists("k002", "k003"))
+	require.Equal(t, 1, s.Exists("k001"))
+	require.Equal(t, 1, s.Exists("x000"), "the entry behind the hand is looked at last")
+	require.Equal(t, 6, s.Exists("k004", "k005", "k006", "k007", "k008", "k009"))
+	require.Equal(t, int64(3), s.Stats().Evictions)
 	checkInvariants(t, s)
 }
 

@@ -65,21 +65,27 @@ func checkInvariants(t *testing.T, s *Store) {
 			} else {
 				require.Equal(t, int32(-1), e.ttlIdx)
 			}
-			if s.policy == PolicyLFU {
-				require.Same(t, e, sh.all[e.allIdx])
+			switch s.policy {
+			case PolicyLRU:
+				require.Same(t, e, sh.clock[e.idx])
+			case PolicyLFU:
+				require.Same(t, e, sh.all[e.idx])
 			}
 		}
 		require.Equal(t, bytes, sh.bytes, "shard %d bytes", i)
 		switch s.policy {
 		case PolicyLRU:
 			n := 0
-			for e := sh.lru.next; e != &sh.lru; e = e.next {
-				require.Same(t, e, e.next.prev)
-				_, h := s.shardFor(e.key)
-				require.Same(t, e, sh.items.get(h, e.key))
-				n++
+			for _, e := range sh.clock {
+				if e != nil {
+					_, h := s.shardFor(e.key)
+					require.Same(t, e, sh.items.get(h, e.key))
+					n++
+				}
 			}
 			require.Equal(t, sh.items.len(), n)
+			require.Equal(t, len(sh.clock)-n, sh.holes, "shard %d holes", i)
+			require.True(t, len(sh.clock) == 0 || sh.clock[len(sh.clock)-1] != nil, "shard %d ends in a hole", i)
 		case PolicyLFU:
 			require.Len(t, sh.all, sh.items.len())
 		}

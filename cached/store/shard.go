@@ -13,13 +13,11 @@ type entry struct {
 	version uint64
 	expires int64 // Unix nanoseconds; 0 means no expiry
 
-	prev, next *entry // LRU list links (PolicyLRU only)
-
-	allIdx int32  // index in shard.all (PolicyLFU only)
+	idx    int32  // index in shard.clock (PolicyLRU) or shard.all (PolicyLFU)
 	ttlIdx int32  // index in shard.ttl, or -1
+	ref    bool   // PolicyLRU: used since the clock hand last passed it
 	freq   uint8  // LFU logarithmic access counter
 	period uint32 // LFU decay period of the last access
-	stamp  uint32 // LRU: shard.pushes when e was last moved to the front
 	hashHi uint32 // top half of hashKey(key), set by table.insert
 }
 
@@ -38,12 +36,13 @@ type shard struct {
 	mu sync.Mutex // protects every field below and the entries they reach
 
 	items table    // every entry, by key
-	lru   entry    // list sentinel: lru.next is the most, lru.prev the least recently used
-	all   []*entry // every entry, for LFU sampling
+	clock []*entry // PolicyLRU: every entry, in clock order; nil marks a hole
+	hand  int      // PolicyLRU: the clock position the hand looks at next
+	holes int      // PolicyLRU: nil slots in clock
+	all   []*entry // PolicyLFU: every entry, for sampling
 	ttl   []*entry // entries with an expiry, for active expiry
 	cur   int      // active expiry cursor into ttl
 
-	pushes  uint32 // LRU: moves to the front so far (wraps)
 	bytes   int64  // charged bytes of the entries in items
 	version uint64 // last version handed out
 
@@ -54,7 +53,7 @@ type shard struct {
 
 func (sh *shard) init() {
 	sh.items.reset()
-	sh.lru.next, sh.lru.prev = &sh.lru, &sh.lru
+	sh.clock, sh.hand, sh.holes = nil, 0, 0
 	sh.all, sh.ttl, sh.cur = nil, nil, 0
 	sh.bytes = 0
 }
@@ -76,25 +75,12 @@ func (s *Store) lookup(sh *shard, hash uint64, key string) *entry {
 func (s *Store) touch(sh *shard, e *entry) {
 	switch s.policy {
 	case PolicyLRU:
-		// At most pushes-stamp entries were moved in front of e since its
-		// own move, so it is still in the most recent quarter of the list:
-		// leave it there. This saves the list writes (cache misses) for
-		// hot keys while evicting exactly as an LRU for the older 3/4.
-		if sh.pushes-e.stamp >= uint32(sh.items.len()/4)+1 {
-			e.prev.next, e.next.prev = e.next, e.prev
-			s.pushFront(sh, e)
+		if !e.ref { // a hot entry's line is read, not written, on each use
+			e.ref = true
 		}
 	case PolicyLFU:
 		lfuTouch(e, s.period.Load())
 	}
-}
-
-func (s *Store) pushFront(sh *shard, e *entry) {
-	sh.pushes++
-	e.stamp = sh.pushes
-	e.prev, e.next = &sh.lru, sh.lru.next
-	sh.lru.next.prev = e
-	sh.lru.next = e
 }
 
 // insert links a new entry, whose key has hashKey hash, into sh; its size is
@@ -104,10 +90,10 @@ func (s *Store) insert(sh *shard, hash uint64, e *entry) {
 	e.ttlIdx = -1
 	switch s.policy {
 	case PolicyLRU:
-		s.pushFront(sh, e)
+		sh.clockInsert(e)
 	case PolicyLFU:
 		e.freq, e.period = lfuInitial, s.period.Load()
-		e.allIdx = int32(len(sh.all))
+		e.idx = int32(len(sh.all))
 		sh.all = append(sh.all, e)
 	}
 	sh.bytes += e.size()
@@ -118,12 +104,11 @@ func (s *Store) remove(sh *shard, e *entry) {
 	sh.items.remove(e)
 	switch s.policy {
 	case PolicyLRU:
-		e.prev.next, e.next.prev = e.next, e.prev
-		e.prev, e.next = nil, nil
+		sh.clockRemove(e)
 	case PolicyLFU:
 		last := sh.all[len(sh.all)-1]
-		sh.all[e.allIdx] = last
-		last.allIdx = e.allIdx
+		sh.all[e.idx] = last
+		last.idx = e.idx
 		sh.all[len(sh.all)-1] = nil
 		sh.all = sh.all[:len(sh.all)-1]
 	}
@@ -156,11 +141,7 @@ func (s *Store) setExpiry(sh *shard, e *entry, expires int64) {
 func (s *Store) victim(sh *shard, keep *entry) *entry {
 	switch s.policy {
 	case PolicyLRU:
-		for e := sh.lru.prev; e != &sh.lru; e = e.prev {
-			if e != keep {
-				return e
-			}
-		}
+		return sh.clockVictim(keep)
 	case PolicyLFU:
 		n := len(sh.all)
 		if n == 0 || n == 1 && sh.all[0] == keep {
