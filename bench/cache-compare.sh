@@ -2,10 +2,13 @@
 # cache-compare.sh — compare cached with redis-server on this machine:
 #
 #  1. redis-benchmark -t set,get -d 100 -r 100000 -c 50 -n 200000 -q, without
-#     pipelining (-P 1) and with (-P 16), against redis-server, against the
-#     RESP port of a 1-node cached cluster (cairn cluster up) and against the
-#     RESP port of one node of a 3-node cached cluster (about 2/3 of the keys
-#     are forwarded to their owner);
+#     pipelining (-P 1) and with (-P 16), against redis-server and the RESP
+#     port of a 1-node cached cluster (cairn cluster up) in ROUNDS alternating
+#     rounds (redis, cached, redis, ...; the table shows each one's median and
+#     the range of the per-round ratios, since a shared host's speed drifts
+#     from second to second), and once against the RESP port of one node of a
+#     3-node cached cluster (about 2/3 of the keys are forwarded to their
+#     owner);
 #  2. the hit ratio of a Zipf cache-aside workload (cairn bench cache aside
 #     --target resp: GET, and SET on a miss) at the same memory limit, against
 #     redis-server (maxmemory, allkeys-lru) and a cached node (--max-memory,
@@ -27,7 +30,7 @@
 # --eviction-policy).
 #
 # Environment: CAIRN (binary, default bin/cairn; `make build`), REQUESTS
-# (redis-benchmark -n, default 200000), REDIS_PORT (default 26379; the
+# (redis-benchmark -n, default 200000), ROUNDS (default 3), REDIS_PORT (default 26379; the
 # memory-limited one uses REDIS_PORT+1), BASE_PORT (cairn cluster, default
 # 18000; the 3-node cluster uses BASE_PORT+1000), CACHED_PORT (standalone memory-limited cached: gRPC, +1 admin, +2
 # RESP; default 28200), MAXMEM (bytes, default 16777216), ZIPF (default 1.1),
@@ -38,6 +41,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CAIRN=${CAIRN:-bin/cairn}
 REQUESTS=${REQUESTS:-200000}
+ROUNDS=${ROUNDS:-3}
 REDIS_PORT=${REDIS_PORT:-26379}
 BASE_PORT=${BASE_PORT:-18000}
 CACHED_PORT=${CACHED_PORT:-28200}
@@ -127,8 +131,10 @@ bench() {
 		"$(echo "$out" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' | tail -1)" >"$tmp/rb.$label.$p"
 }
 for p in 1 16; do
-	bench redis 127.0.0.1 "$REDIS_PORT" "$p"
-	bench cached "$resp_host" "$resp_port" "$p"
+	for ((round = 1; round <= ROUNDS; round++)); do
+		bench "redis.r$round" 127.0.0.1 "$REDIS_PORT" "$p"
+		bench "cached.r$round" "$resp_host" "$resp_port" "$p"
+	done
 done
 log "cached: stopping the 1-node cluster"
 "$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
@@ -180,20 +186,29 @@ fi
 
 # --- report ------------------------------------------------------------------------
 echo
-printf '%-14s %12s %12s %8s %14s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r" "3-node req/s" "c3/r"
+# column <label> <P> <1|2>: the SET (1) or GET (2) req/s of every round of label.
+column() { for ((round = 1; round <= ROUNDS; round++)); do cut -d' ' -f"$3" "$tmp/rb.$1.r$round.$2" 2>/dev/null || true; done; }
+median() { sort -g | awk '$1 != "" { v[n++] = $1 } END { if (n) printf "%s", (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
+# ratios <P> <1|2>: "min-max" of the per-round cached/redis ratios.
+ratios() {
+	paste -d' ' <(column cached "$1" "$2") <(column redis "$1" "$2") |
+		awk '$1 != "" && $2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r } END { if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }'
+}
+printf '%-14s %12s %12s %8s %11s %14s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r" "rounds c/r" "3-node req/s" "c3/r"
 for p in 1 16; do
-	cs="" cg="" rs="" rg="" ts="" tg=""
-	read -r cs cg <"$tmp/rb.cached.$p" || true
-	read -r rs rg <"$tmp/rb.redis.$p" || true
-	read -r ts tg <"$tmp/rb.cached3.$p" || true
-	awk -v p="$p" -v cs="$cs" -v cg="$cg" -v rs="$rs" -v rg="$rg" -v ts="$ts" -v tg="$tg" '
-	function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2fx", a / b) : "-" }
-	function v(x) { return x == "" ? "-" : sprintf("%.0f", x) }
-	BEGIN {
-		printf "%-14s %12s %12s %8s %14s %8s\n", "SET -P " p, v(cs), v(rs), ratio(cs, rs), v(ts), ratio(ts, rs)
-		printf "%-14s %12s %12s %8s %14s %8s\n", "GET -P " p, v(cg), v(rg), ratio(cg, rg), v(tg), ratio(tg, rg)
-	}'
+	for f in 1 2; do
+		op=SET
+		[[ $f -eq 1 ]] || op=GET
+		c=$(column cached "$p" "$f" | median)
+		r=$(column redis "$p" "$f" | median)
+		t=$(cut -d' ' -f"$f" "$tmp/rb.cached3.$p" 2>/dev/null || true)
+		awk -v name="$op -P $p" -v c="$c" -v r="$r" -v t="$t" -v rr="$(ratios "$p" "$f")" '
+		function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2fx", a / b) : "-" }
+		function v(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+		BEGIN { printf "%-14s %12s %12s %8s %11s %14s %8s\n", name, v(c), v(r), ratio(c, r), rr, v(t), ratio(t, r) }'
+	done
 done
+echo "(medians of $ROUNDS alternating rounds; 3-node: one round, ratio to redis's median)"
 echo
 printf '%-26s %10s %10s\n' "zipf $ZIPF, $ZIPF_KEYS keys" "hit ratio" "req/s"
 for l in redis cached-resp cached-grpc; do

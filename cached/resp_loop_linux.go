@@ -39,6 +39,14 @@ const (
 	// P away and polls every 20µs for a while (sysmon); yielding a little
 	// more often than that avoids it.
 	loopYield = 5 * time.Millisecond
+	// loopSpin is how long after its last event a loop keeps polling
+	// (epoll_wait without blocking) before it sleeps. Under load the next
+	// request arrives within microseconds: a loop that is still awake needs
+	// no wake-up, which the client's write would otherwise pay for in the
+	// kernel, and skips its own sleep and wake. With one client-bound
+	// redis-benchmark at -P 1 this made SET 1.1–1.35x faster. The cost is at
+	// most loopSpin of CPU each time the load pauses.
+	loopSpin = 50 * time.Microsecond
 	// A connection's score is a decaying count of its rounds that needed a
 	// worker: every round takes 1/8 off and one that needed a worker adds
 	// loopScoreStep, so it tends to 8*loopScoreStep times the share of such
@@ -253,16 +261,21 @@ func (l *respLoop) run() {
 	defer l.release()
 	events := make([]unix.EpollEvent, loopEvents)
 	yielded := time.Now()
+	var lastEvent time.Time
 	for {
-		if now := time.Now(); now.Sub(yielded) >= loopYield {
+		now := time.Now()
+		if now.Sub(yielded) >= loopYield {
 			runtime.Gosched()
 			yielded = now
 		}
 		timeout := -1 // the loop goroutine holds a thread while it waits
-		if len(l.again) > 0 {
+		if len(l.again) > 0 || now.Sub(lastEvent) < loopSpin {
 			timeout = 0
 		}
 		n, err := unix.EpollWait(l.epfd, events, timeout)
+		if n > 0 {
+			lastEvent = time.Now()
+		}
 		if err != nil && err != unix.EINTR && !l.quitting {
 			l.r.s.logger.Error("resp: event loop failed; closing its connections", "err", err)
 			l.quitting = true
