@@ -57,14 +57,25 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cc := conn.ClientConn()
-	return &Client{
+	c := &Client{
 		conn:      conn,
 		sessions:  lockdv1.NewSessionServiceClient(cc),
 		locks:     lockdv1.NewLockServiceClient(cc),
 		sems:      lockdv1.NewSemaphoreServiceClient(cc),
 		elections: lockdv1.NewElectionServiceClient(cc),
 		cluster:   lockdv1.NewClusterServiceClient(cc),
-	}, nil
+	}
+	conn.FollowLeader(c.leads, leaderRefresh)
+	return c, nil
+}
+
+// leaderRefresh is how often a Client asks the nodes which one leads.
+const leaderRefresh = time.Second
+
+// leads asks the node ctx is pinned to whether it leads.
+func (c *Client) leads(ctx context.Context) (bool, error) {
+	resp, err := c.cluster.Status(ctx, &lockdv1.StatusRequest{}, grpc.WaitForReady(true))
+	return resp.GetState() == "leader", err
 }
 
 // Close stops every keep-alive and observer of the client, waits for their

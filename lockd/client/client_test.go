@@ -287,3 +287,18 @@ func TestClientFailover(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, l2.Token, l.Token)
 }
+
+// A client sends its calls to the leader, and follows a new one.
+func TestClientFollowsTheLeader(t *testing.T) {
+	c := lockdtest.New(t, 3, nil)
+	cli := newClient(t, c)
+	addr := func(id string) string { return c.Member(id).Config.Server.GRPCAddr }
+	old := c.WaitLeader()
+	require.Eventually(t, func() bool { return cli.conn.Leader() == addr(old) }, 10*time.Second, 10*time.Millisecond)
+	c.Stop(old)
+	now := c.WaitLeader(old)
+	require.Eventually(t, func() bool { return cli.conn.Leader() == addr(now) }, 10*time.Second, 10*time.Millisecond)
+	s := session(t, cli, 2*time.Second)
+	_, err := s.Acquire(ctxT(t, 10*time.Second), "x", nil)
+	require.NoError(t, err)
+}

@@ -1,10 +1,14 @@
 // Package client is the Go client of lockd, cairn's Raft-replicated lock service.
 //
-// A Client connects to every configured endpoint (a manual resolver feeding the
-// round_robin balancer) and sends each call to a ready node; every node serves
-// every call, forwarding writes to the Raft leader. Calls wait for a ready node
-// (WaitForReady), bounded by their context; non-blocking calls whose context has
-// no deadline get Config.RequestTimeout.
+// A Client connects to every configured endpoint and sends its calls to the Raft
+// leader: every leaderRefresh it asks each node whether it leads (Status) and
+// follows the one that says so. Every node serves every call, a follower by
+// forwarding writes to the leader, so while no leader is known or the known one
+// is unreachable calls go round robin to the ready nodes, and a call that reaches
+// a former leader still succeeds; going to the leader saves that second hop (on
+// a 2-CPU host, 64 clients got 50 % more uncontended acquire+release cycles per
+// second). Calls wait for a ready node (WaitForReady), bounded by their context;
+// non-blocking calls whose context has no deadline get Config.RequestTimeout.
 //
 // Locks belong to sessions. NewSession creates one with a TTL and keeps it alive
 // every third of the TTL, reconnecting to any node; Session.Done is closed and

@@ -23,8 +23,9 @@ const maxReconnectDelay = 2 * time.Second
 // owner of the goroutines that use it. It is safe for concurrent use. Close stops
 // those goroutines, waits for them, then closes the connection.
 type Conn struct {
-	cfg Config
-	cc  *grpc.ClientConn
+	cfg    Config
+	cc     *grpc.ClientConn
+	router *router // the followed leader; see FollowLeader
 
 	// ctx is canceled by Close; it stops every goroutine started by Go.
 	ctx    context.Context
@@ -38,7 +39,8 @@ type Conn struct {
 // Dial returns a Conn over every endpoint of cfg.WithDefaults(service). The
 // target is "cairn-<service>:///<service>", resolved by a manual resolver
 // registered on this connection only, which hands each endpoint (with its host as
-// TLS server name) to the round_robin balancer. Like grpc.NewClient, Dial does not
+// TLS server name) to this package's balancer: round robin over the ready
+// members, or the leader first once FollowLeader is on. Like grpc.NewClient, Dial does not
 // wait for any member: connections are made in the background. Errors are those of
 // WithDefaults (ErrNoEndpoints among them) or of grpc.NewClient, prefixed by
 // "<service> client: ". The caller closes the Conn.
@@ -49,18 +51,19 @@ func Dial(cfg Config, service string) (*Conn, error) {
 	}
 	scheme := "cairn-" + service
 	r := manual.NewBuilderWithScheme(scheme)
+	rt := &router{}
 	addrs := make([]resolver.Address, 0, len(cfg.Endpoints))
 	for _, ep := range cfg.Endpoints {
 		host, _, _ := net.SplitHostPort(ep)
-		addrs = append(addrs, resolver.Address{Addr: ep, ServerName: host})
+		addrs = append(addrs, resolver.Address{Addr: ep, ServerName: host, BalancerAttributes: routerAttributes(rt)})
 	}
 	r.InitialState(resolver.State{Addresses: addrs})
 	cc, err := grpc.NewClient(scheme+":///"+service, dialOptions(cfg, grpc.WithResolvers(r),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"`+balancerName+`":{}}]}`))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s client: %w", service, err)
 	}
-	c := &Conn{cfg: cfg, cc: cc}
+	c := &Conn{cfg: cfg, cc: cc, router: rt}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }

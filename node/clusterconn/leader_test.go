@@ -1,0 +1,155 @@
+package clusterconn
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// leaderService is the health service name a votingMember reports SERVING for
+// while it plays leader.
+const leaderService = "leader"
+
+// votingMember is an in-process gRPC server that counts calls and can play leader.
+type votingMember struct {
+	addr   string
+	calls  atomic.Int64
+	health *health.Server
+	stop   func()
+}
+
+func startVotingMember(t *testing.T) *votingMember {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &votingMember{addr: lis.Addr().String(), health: health.NewServer()}
+	m.health.SetServingStatus(leaderService, healthpb.HealthCheckResponse_NOT_SERVING)
+	s := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.GetService() == "" {
+			m.calls.Add(1) // the probe's questions are not counted
+		}
+		return h(ctx, req)
+	}))
+	healthpb.RegisterHealthServer(s, m.health)
+	go func() { _ = s.Serve(lis) }()
+	m.stop = s.Stop
+	t.Cleanup(s.Stop)
+	return m
+}
+
+func (m *votingMember) lead(yes bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if yes {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	m.health.SetServingStatus(leaderService, st)
+}
+
+// isLeaderProbe asks the member the context is pinned to whether it leads.
+func isLeaderProbe(c *Conn) func(ctx context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		resp, err := healthpb.NewHealthClient(c.ClientConn()).Check(ctx, &healthpb.HealthCheckRequest{Service: leaderService}, grpc.WaitForReady(true))
+		return resp.GetStatus() == healthpb.HealthCheckResponse_SERVING, err
+	}
+}
+
+// waitLeader polls until c follows want ("" for none).
+func waitLeader(t *testing.T, c *Conn, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Leader() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("Leader() = %q, want %q", c.Leader(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFollowLeaderSendsEveryCallToTheLeader(t *testing.T) {
+	ms := []*votingMember{startVotingMember(t), startVotingMember(t), startVotingMember(t)}
+	// The dial timeout bounds each round of questions, one to a stopped member too.
+	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr, ms[2].addr}, DialTimeout: 500 * time.Millisecond})
+	ms[1].lead(true)
+	c.FollowLeader(isLeaderProbe(c), 20*time.Millisecond)
+	waitLeader(t, c, ms[1].addr)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := []int64{ms[0].calls.Load(), ms[1].calls.Load(), ms[2].calls.Load()}
+	for range 30 {
+		if err := check(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range ms {
+		want := int64(0)
+		if i == 1 {
+			want = 30
+		}
+		if got := m.calls.Load() - before[i]; got != want {
+			t.Errorf("member %d served %d calls, want %d", i, got, want)
+		}
+	}
+
+	// Leadership moves: calls follow at the next question.
+	ms[1].lead(false)
+	ms[2].lead(true)
+	waitLeader(t, c, ms[2].addr)
+
+	// The leader stops: calls go to the others at once, and the leader is
+	// forgotten when no member says it leads.
+	ms[2].stop()
+	for range 10 {
+		if err := check(ctx, c); err != nil {
+			t.Fatalf("a call after the leader stopped: %v", err)
+		}
+	}
+	waitLeader(t, c, "")
+}
+
+func TestRoundRobinWithoutFollowLeader(t *testing.T) {
+	ms := []*votingMember{startVotingMember(t), startVotingMember(t), startVotingMember(t)}
+	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr, ms[2].addr}})
+	ms[0].lead(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for ms[0].calls.Load() == 0 || ms[1].calls.Load() == 0 || ms[2].calls.Load() == 0 {
+		if err := check(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Leader() != "" {
+		t.Errorf("Leader() = %q without FollowLeader", c.Leader())
+	}
+}
+
+func TestWithEndpointPinsACall(t *testing.T) {
+	a, b := startVotingMember(t), startVotingMember(t)
+	c := dial(t, Config{Endpoints: []string{a.addr, b.addr}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hc := healthpb.NewHealthClient(c.ClientConn())
+	for range 5 {
+		if _, err := hc.Check(WithEndpoint(ctx, b.addr), &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.calls.Load() != 0 || b.calls.Load() != 5 {
+		t.Errorf("calls a=%d b=%d, want 0 and 5", a.calls.Load(), b.calls.Load())
+	}
+	// A pinned call to a member that is not connected fails at once.
+	_, err := hc.Check(WithEndpoint(ctx, "127.0.0.1:1"), &healthpb.HealthCheckRequest{})
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("pinned to an unknown endpoint: %v, want Unavailable", err)
+	}
+}
