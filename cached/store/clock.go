@@ -17,6 +17,12 @@ package store
 // clockMinCompact is the fewest holes that make compaction worthwhile.
 const clockMinCompact = 32
 
+// clockMaxClears bounds the reference bits one victim search clears: past it
+// the hand takes the next entry whatever its bit, so that a Set that evicts
+// never sweeps a whole shard whose entries were all used (one cache miss per
+// entry) while holding the shard's lock.
+const clockMaxClears = 256
+
 // clockInsert adds e, unreferenced, to the ring.
 func (sh *shard) clockInsert(e *entry) {
 	e.ref = false
@@ -73,10 +79,12 @@ func (sh *shard) clockCompact() {
 }
 
 // clockVictim moves the hand to the first entry other than keep that was not
-// used since the hand last passed it, clearing the reference bits on the way,
-// and returns it; nil when the ring holds nothing but keep. Two sweeps at most:
-// the first clears every bit.
+// used since the hand last passed it, clearing the reference bits on the way
+// (at most clockMaxClears, then it takes the next entry), and returns it; nil
+// when the ring holds nothing but keep. Two sweeps at most: the first clears
+// every bit.
 func (sh *shard) clockVictim(keep *entry) *entry {
+	clears := 0
 	for range 2*len(sh.clock) + 1 {
 		if sh.hand >= len(sh.clock) {
 			sh.hand = 0
@@ -88,8 +96,9 @@ func (sh *shard) clockVictim(keep *entry) *entry {
 		sh.hand++
 		switch {
 		case e == nil || e == keep:
-		case e.ref:
+		case e.ref && clears < clockMaxClears:
 			e.ref = false
+			clears++
 		default:
 			return e
 		}

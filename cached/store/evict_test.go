@@ -71,6 +71,27 @@ func TestLRUClockKeepsItsOrderThroughCompaction(t *testing.T) {
 	checkInvariants(t, s)
 }
 
+// TestLRUClockBoundsItsSearch uses every entry of a shard, so that no entry
+// has a clear bit: the search clears clockMaxClears bits and then takes the
+// entry under the hand rather than sweep the whole shard.
+func TestLRUClockBoundsItsSearch(t *testing.T) {
+	const n = clockMaxClears + 100
+	s := newStore(t, Config{Shards: 1, MaxBytes: n * itemCost(4, 8)})
+	v := make([]byte, 8)
+	for i := range n {
+		_, err := s.Set(fmt.Sprintf("k%03d", i), v, SetOptions{})
+		require.NoError(t, err)
+	}
+	for i := range n {
+		s.Get(fmt.Sprintf("k%03d", i))
+	}
+	_, err := s.Set("x000", v, SetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 0, s.Exists(fmt.Sprintf("k%03d", clockMaxClears)))
+	require.Equal(t, int64(1), s.Stats().Evictions)
+	checkInvariants(t, s)
+}
+
 func TestEvictionNeverEvictsTheKeyBeingWritten(t *testing.T) {
 	s := newStore(t, Config{Shards: 1, MaxBytes: 2 * itemCost(1, 10)})
 	_, err := s.Set("a", make([]byte, 10), SetOptions{})
