@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	raftv1 "cairn.dev/cairn/proto/cairn/raft/v1"
 )
@@ -27,6 +29,13 @@ type forwarder struct {
 const (
 	maxForwardInflight = 4
 	maxForwardBatch    = 256
+	// forwardConnectWait is how long a forward waits for its connection to
+	// the leader to be ready before it reports no leader, so that Apply waits
+	// for a new leader and tries again. A leader that was just killed leaves a
+	// connection that is reconnecting; a call sent on it would fail before
+	// reaching anyone, and only a call on a ready connection can have been
+	// applied when it fails.
+	forwardConnectWait = 100 * time.Millisecond
 )
 
 type forwardCall struct {
@@ -107,13 +116,19 @@ func (f *forwarder) send(batch []*forwardCall) {
 			close(c.done)
 		}
 	}
-	client, err := f.n.leaderClient()
+	conn, err := f.n.LeaderConn()
 	if err != nil {
 		fail(err)
 		return
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	if err := awaitReady(ctx, conn, forwardConnectWait); err != nil {
+		// Nothing was sent: not applied, and Apply tries again.
+		fail(fmt.Errorf("%w: leader %s: %w", ErrNoLeader, conn.Target(), err))
+		return
+	}
+	client := raftv1.NewRaftNodeServiceClient(conn)
 	req := &raftv1.ApplyBatchRequest{Commands: make([][]byte, len(live))}
 	for i, c := range live {
 		req.Commands[i] = c.cmd
@@ -132,6 +147,25 @@ func (f *forwarder) send(batch []*forwardCall) {
 		c.res, c.err = r.GetResult(), applyResultError(r)
 		close(c.done)
 	}
+}
+
+// awaitReady waits until conn is ready, at most wait and not past ctx, asking it
+// to connect if it is idle.
+func awaitReady(ctx context.Context, conn *grpc.ClientConn, wait time.Duration) error {
+	st := conn.GetState()
+	if st == connectivity.Ready {
+		return nil
+	}
+	conn.Connect()
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for st != connectivity.Ready {
+		if !conn.WaitForStateChange(wctx, st) {
+			return fmt.Errorf("connection %s, not ready", st)
+		}
+		st = conn.GetState()
+	}
+	return nil
 }
 
 // applyBatchLocal proposes every command, then waits for each; it runs on the leader.
