@@ -108,6 +108,8 @@ func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
 		grpc.NumStreamWorkers(serverStreamWorkers),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             serverKeepaliveMinTime,
 			PermitWithoutStream: true,
