@@ -15,6 +15,15 @@ import (
 	"google.golang.org/grpc/resolver/manual"
 )
 
+// Fixed flow-control windows, as the nodes use (see node.Dial): they turn off
+// gRPC's bandwidth-delay estimator, whose pings (one per round trip for small
+// messages, for the life of the connection) cost the server a write and a
+// wake-up per response.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 16 << 20
+)
+
 // maxReconnectDelay caps gRPC's backoff between connection attempts to a member,
 // so that a restarted member is found again quickly.
 const maxReconnectDelay = 2 * time.Second
@@ -70,7 +79,7 @@ func Dial(cfg Config, service string) (*Conn, error) {
 
 // dialOptions returns the options of every connection of cfg: transport
 // credentials, the reconnect backoff and DialTimeout as the minimum connect
-// timeout, followed by extra.
+// timeout, the flow-control windows, followed by extra.
 func dialOptions(cfg Config, extra ...grpc.DialOption) []grpc.DialOption {
 	creds := insecure.NewCredentials()
 	if cfg.TLS != nil {
@@ -81,6 +90,8 @@ func dialOptions(cfg Config, extra ...grpc.DialOption) []grpc.DialOption {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: cfg.DialTimeout}),
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
 	}
 	return append(opts, extra...)
 }
