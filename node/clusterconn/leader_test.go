@@ -2,52 +2,21 @@ package clusterconn
 
 import (
 	"context"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
-// leaderService is the health service name a votingMember reports SERVING for
+// leaderService is the health service name a member reports SERVING for
 // while it plays leader.
 const leaderService = "leader"
 
-// votingMember is an in-process gRPC server that counts calls and can play leader.
-type votingMember struct {
-	addr   string
-	calls  atomic.Int64
-	health *health.Server
-	stop   func()
-}
-
-func startVotingMember(t *testing.T) *votingMember {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &votingMember{addr: lis.Addr().String(), health: health.NewServer()}
-	m.health.SetServingStatus(leaderService, healthpb.HealthCheckResponse_NOT_SERVING)
-	s := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.GetService() == "" {
-			m.calls.Add(1) // the probe's questions are not counted
-		}
-		return h(ctx, req)
-	}))
-	healthpb.RegisterHealthServer(s, m.health)
-	go func() { _ = s.Serve(lis) }()
-	m.stop = s.Stop
-	t.Cleanup(s.Stop)
-	return m
-}
-
-func (m *votingMember) lead(yes bool) {
+// lead makes m play leader, or stop playing it.
+func (m *member) lead(yes bool) {
 	st := healthpb.HealthCheckResponse_NOT_SERVING
 	if yes {
 		st = healthpb.HealthCheckResponse_SERVING
@@ -76,7 +45,7 @@ func waitLeader(t *testing.T, c *Conn, want string) {
 }
 
 func TestFollowLeaderSendsEveryCallToTheLeader(t *testing.T) {
-	ms := []*votingMember{startVotingMember(t), startVotingMember(t), startVotingMember(t)}
+	ms := []*member{startMember(t), startMember(t), startMember(t)}
 	// The dial timeout bounds each round of questions, one to a stopped member too.
 	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr, ms[2].addr}, DialTimeout: 500 * time.Millisecond})
 	ms[1].lead(true)
@@ -118,7 +87,7 @@ func TestFollowLeaderSendsEveryCallToTheLeader(t *testing.T) {
 }
 
 func TestRoundRobinWithoutFollowLeader(t *testing.T) {
-	ms := []*votingMember{startVotingMember(t), startVotingMember(t), startVotingMember(t)}
+	ms := []*member{startMember(t), startMember(t), startMember(t)}
 	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr, ms[2].addr}})
 	ms[0].lead(true)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -134,7 +103,7 @@ func TestRoundRobinWithoutFollowLeader(t *testing.T) {
 }
 
 func TestWithEndpointPinsACall(t *testing.T) {
-	a, b := startVotingMember(t), startVotingMember(t)
+	a, b := startMember(t), startMember(t)
 	c := dial(t, Config{Endpoints: []string{a.addr, b.addr}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
