@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+
+	"cairn.dev/cairn/node/clusterconn"
 )
 
 // DialConfig configures a client connection made by Dial.
@@ -55,8 +57,8 @@ func Dial(target string, cfg DialConfig, opts ...grpc.DialOption) (*grpc.ClientC
 			grpc.MaxCallRecvMsgSize(maxMsg),
 			grpc.MaxCallSendMsgSize(maxMsg),
 		),
-		grpc.WithInitialWindowSize(streamWindow),
-		grpc.WithInitialConnWindowSize(connWindow),
+		grpc.WithInitialWindowSize(clusterconn.StreamWindow),
+		grpc.WithInitialConnWindowSize(clusterconn.ConnWindow),
 	}
 	conn, err := grpc.NewClient(target, append(all, opts...)...)
 	if err != nil {
@@ -97,15 +99,3 @@ func (o DialOverrides) Dial(target string, cfg DialConfig) (*grpc.ClientConn, er
 	}
 	return Dial(target, cfg)
 }
-
-// Flow-control windows of every connection a node makes or accepts. Setting
-// them turns off gRPC's bandwidth-delay estimator, which otherwise answers
-// received data with a PING once per round trip until its window reaches 16
-// MiB, and small messages never take it there: on a busy Raft pipeline that was
-// a ping and a ping ack, each a write and a wake-up on both sides, for nearly
-// every append. With the fixed windows 64 uncontended lockd clients did 9 %
-// more cycles per second on a 2-CPU host.
-const (
-	streamWindow = 4 << 20
-	connWindow   = 16 << 20
-)

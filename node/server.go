@@ -18,6 +18,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+
+	"cairn.dev/cairn/node/clusterconn"
 )
 
 // Errors returned by Server methods.
@@ -108,8 +110,8 @@ func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
 		grpc.NumStreamWorkers(serverStreamWorkers),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
-		grpc.InitialWindowSize(streamWindow),
-		grpc.InitialConnWindowSize(connWindow),
+		grpc.InitialWindowSize(clusterconn.StreamWindow),
+		grpc.InitialConnWindowSize(clusterconn.ConnWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             serverKeepaliveMinTime,
 			PermitWithoutStream: true,

@@ -15,13 +15,18 @@ import (
 	"google.golang.org/grpc/resolver/manual"
 )
 
-// Fixed flow-control windows, as the nodes use (see node.Dial): they turn off
-// gRPC's bandwidth-delay estimator, whose pings (one per round trip for small
-// messages, for the life of the connection) cost the server a write and a
-// wake-up per response.
+// StreamWindow and ConnWindow are the fixed flow-control windows of every gRPC
+// connection in cairn: the clients' here, and the nodes' (node.Dial and the
+// node's server). Setting them turns off gRPC's bandwidth-delay estimator,
+// which otherwise answers received data with a PING once per round trip until
+// its window reaches 16 MiB, and small messages never take it there: on a busy
+// Raft pipeline that was a ping and a ping ack, each a write and a wake-up on
+// both sides, for nearly every append. With the fixed windows 64 uncontended
+// lockd clients did about 20 % more cycles per second on a 2-CPU host (half
+// from the nodes' connections, half from the clients').
 const (
-	streamWindow = 4 << 20
-	connWindow   = 16 << 20
+	StreamWindow = 4 << 20
+	ConnWindow   = 16 << 20
 )
 
 // maxReconnectDelay caps gRPC's backoff between connection attempts to a member,
@@ -90,8 +95,8 @@ func dialOptions(cfg Config, extra ...grpc.DialOption) []grpc.DialOption {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: cfg.DialTimeout}),
-		grpc.WithInitialWindowSize(streamWindow),
-		grpc.WithInitialConnWindowSize(connWindow),
+		grpc.WithInitialWindowSize(StreamWindow),
+		grpc.WithInitialConnWindowSize(ConnWindow),
 	}
 	return append(opts, extra...)
 }
