@@ -356,6 +356,12 @@ func TestLinearizableReadBurstAtTheStartOfATerm(t *testing.T) {
 	require.NoError(t, c.member(old).srv.Node().TransferLeadership(ctx, ""))
 	cancel()
 	leader := c.member(c.waitLeader(old))
+	// The new leader's own first entry commits on its own schedule; count from
+	// after it, so that only the reads' entries are counted.
+	waitFor(t, 10*time.Second, "the new leader to commit what it has appended", func() bool {
+		st := leader.srv.Node().Status()
+		return st.CommitIndex >= st.LastIndex
+	})
 	before := leader.srv.Node().Status()
 
 	members := c.live()
