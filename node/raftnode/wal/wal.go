@@ -23,6 +23,16 @@
 // processLogs). Without it, Raft compacts a prefix as it does for raft-boltdb
 // and the gap case above starts the log afresh.
 //
+// Space ahead of the appends is written with zeros beforehand, PreallocStep at
+// a time: an append that passes the end of the zeros writes the zeros up to
+// the next step after its records, in the same fdatasync. The appends after it
+// overwrite allocated blocks, and their fdatasync flushes only the data. On
+// ext4 an append that grows a file also commits the journal (the new size and
+// blocks): three writes to the device per fdatasync instead of two, and 40–60 %
+// longer on the development VM. (fallocate would avoid writing the zeros, but
+// the first write to each preallocated block still commits the journal.) A
+// segment may therefore end in zeros after its last record.
+//
 // Crash safety: every record carries a CRC-32C. On Open a record that is cut
 // short or fails its checksum at the end of the newest segment is an append
 // that was never acknowledged, and is truncated away; damage anywhere else is
@@ -35,6 +45,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +63,12 @@ import (
 
 // DefaultSegmentSize is the size at which a segment is sealed.
 const DefaultSegmentSize = 64 << 20
+
+// PreallocStep is the granularity of the zeros written ahead of the appends.
+const PreallocStep = 1 << 20
+
+// zeros is PreallocStep zero bytes, never written to.
+var zeros = make([]byte, PreallocStep)
 
 const segmentExt = ".wal"
 
@@ -90,6 +107,9 @@ type segment struct {
 	// offsets[i] is where entry first+i starts; the final element is the end
 	// of the last entry, so there are entries()+1 elements.
 	offsets []int64
+	// alloc is the file's size: the end of its entries, then zeros written
+	// ahead of the appends.
+	alloc int64
 }
 
 func (s *segment) entries() int       { return len(s.offsets) - 1 }
@@ -197,10 +217,13 @@ func (l *Log) loadSegment(first uint64, tail bool) (*segment, error) {
 		f.Close()
 		return nil, fmt.Errorf("wal: read %s: %w", path, err)
 	}
-	seg := &segment{first: first, path: path, f: f, offsets: []int64{0}}
+	seg := &segment{first: first, path: path, f: f, offsets: []int64{0}, alloc: int64(len(data))}
 	var off int
 	var damage error
 	for off < len(data) {
+		if allZero(data[off:]) {
+			break // preallocated space: the clean end of the segment
+		}
 		n, err := recordSize(data[off:])
 		if err == nil {
 			if idx, want := recordIndex(data[off:]), first+uint64(seg.entries()); idx != want {
@@ -230,6 +253,7 @@ func (l *Log) loadSegment(first uint64, tail bool) (*segment, error) {
 			f.Close()
 			return nil, fmt.Errorf("wal: truncate %s: %w", path, err)
 		}
+		seg.alloc = int64(off)
 		if err := l.sync(f); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("wal: sync %s: %w", path, err)
@@ -363,6 +387,10 @@ func (l *Log) StoreLogs(logs []*raft.Log) error {
 		l.failed = fmt.Errorf("write %s: %w", active.path, err)
 		return fmt.Errorf("wal: %w", l.failed)
 	}
+	if err := l.zeroAhead(active, base+int64(len(buf))); err != nil {
+		l.failed = err
+		return fmt.Errorf("wal: %w", l.failed)
+	}
 	if err := l.sync(active.f); err != nil {
 		l.failed = fmt.Errorf("sync %s: %w", active.path, err)
 		return fmt.Errorf("wal: %w", l.failed)
@@ -397,6 +425,40 @@ func (l *Log) createSegment(first uint64) (*segment, error) {
 		return nil, err
 	}
 	return &segment{first: first, path: path, f: f, offsets: []int64{0}}, nil
+}
+
+// zeroAhead writes zeros after end, which the append just reached, up to the
+// next multiple of PreallocStep (not past the segment size), unless the file
+// already extends past end. The caller's fdatasync makes them durable with the
+// append. Called with wmu held.
+func (l *Log) zeroAhead(seg *segment, end int64) error {
+	if end <= seg.alloc {
+		return nil
+	}
+	size := min((end+PreallocStep-1)/PreallocStep*PreallocStep, max(l.opts.SegmentSize, end))
+	if size > end {
+		if _, err := seg.f.WriteAt(zeros[:size-end], end); err != nil {
+			return fmt.Errorf("write zeros ahead in %s: %w", seg.path, err)
+		}
+	}
+	seg.alloc = size
+	return nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteRange deletes the entries [min, max]. The range must reach one end of
@@ -474,6 +536,7 @@ func (l *Log) deleteSuffix(min uint64) error {
 		return fmt.Errorf("wal: %w", l.failed)
 	}
 	seg.offsets = seg.offsets[:keep+1]
+	seg.alloc = seg.size()
 	l.last = min - 1
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -202,6 +203,69 @@ func TestSegmentsRotate(t *testing.T) {
 	requireLog(t, l, 1, 200, func(i uint64) *raft.Log { return entry(i, 1) })
 }
 
+// TestAppendsFillPreallocatedSpace checks that appends write zeros ahead of
+// themselves (PreallocStep at a time, never past the segment size) and that
+// the zeros after the last record are the clean end of a segment, sealed or
+// newest: reopening keeps every entry, reports no torn tail and appends on.
+func TestAppendsFillPreallocatedSpace(t *testing.T) {
+	dir := t.TempDir()
+	var logged bytes.Buffer
+	reopen := func() *Log {
+		l, err := Open(Options{Dir: dir, SegmentSize: 3 * PreallocStep, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		require.NoError(t, err)
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	big := func(i uint64) *raft.Log {
+		return &raft.Log{Index: i, Term: 1, Type: raft.LogCommand, Data: bytes.Repeat([]byte{byte(i)}, 100<<10)}
+	}
+	l := reopen()
+	require.NoError(t, l.StoreLog(big(1)))
+	path := filepath.Join(dir, segmentName(1))
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, int64(PreallocStep), st.Size(), "the first append writes zeros up to one step")
+	require.NoError(t, l.Close())
+
+	// Across reopens and past the first step, into a second segment.
+	l = reopen()
+	last := uint64(1)
+	for ; last < 150; last++ {
+		require.NoError(t, l.StoreLog(big(last+1)))
+		if last%30 == 0 {
+			require.NoError(t, l.Close())
+			l = reopen()
+		}
+	}
+	requireLog(t, l, 1, 150, big)
+	require.NoError(t, l.Close())
+	l = reopen()
+	requireLog(t, l, 1, 150, big)
+	require.NotContains(t, logged.String(), "torn", "preallocated zeros are not damage")
+
+	names, err := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	require.NoError(t, err)
+	require.Len(t, names, 5) // 30 entries of 100 KiB fill a segment
+	for _, n := range names {
+		st, err := os.Stat(n)
+		require.NoError(t, err)
+		require.Equal(t, int64(3*PreallocStep), st.Size(), "%s: zeros up to the segment size, not past it", n)
+		require.Less(t, int64(len(readRecords(t, n))), st.Size(), "%s ends in zeros", n)
+	}
+
+	// A suffix deletion gives the space back; appends preallocate again.
+	require.NoError(t, l.DeleteRange(145, 150))
+	require.NoError(t, l.StoreLog(&raft.Log{Index: 145, Term: 2, Type: raft.LogCommand, Data: []byte("after")}))
+	require.NoError(t, l.Close())
+	l = reopen()
+	requireLog(t, l, 1, 145, func(i uint64) *raft.Log {
+		if i == 145 {
+			return &raft.Log{Index: 145, Term: 2, Type: raft.LogCommand, Data: []byte("after")}
+		}
+		return big(i)
+	})
+}
+
 // TestTornTail cuts the newest segment at every byte of its last record (a
 // crash during an append) and checks that Open drops exactly that record and
 // that appending goes on.
@@ -211,9 +275,7 @@ func TestTornTail(t *testing.T) {
 	require.NoError(t, l.StoreLogs(entries(1, 9, 1)))
 	require.NoError(t, l.StoreLog(entry(10, 1)))
 	require.NoError(t, l.Close())
-	path := filepath.Join(src, segmentName(1))
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
+	data := readRecords(t, filepath.Join(src, segmentName(1)))
 	lastLen := len(appendRecord(nil, entry(10, 1)))
 	term1 := func(i uint64) *raft.Log { return entry(i, 1) }
 
@@ -228,24 +290,52 @@ func TestTornTail(t *testing.T) {
 		requireLog(t, l, 1, 10, func(i uint64) *raft.Log { return entry(i, 1+i/10) })
 	}
 
-	// A flipped bit in the last record is the same as a torn one; trailing
-	// zeroes (a file extended but not written) too.
-	for _, damaged := range [][]byte{flip(data, len(data)-3), append(bytes.Clone(data), make([]byte, 100)...)} {
+	// A flipped bit in the last record is the same as a torn one, and so is a
+	// record cut short in preallocated space (zeros after the cut).
+	withZeros := append(bytes.Clone(data[:len(data)-5]), make([]byte, 4096)...)
+	for _, damaged := range [][]byte{flip(data, len(data)-3), withZeros} {
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, segmentName(1)), damaged, 0o644))
 		l := open(t, dir, 0)
-		last, _ := l.LastIndex()
-		require.Contains(t, []uint64{9, 10}, last)
+		requireLog(t, l, 1, 9, term1)
+		require.NoError(t, l.StoreLog(entry(10, 2)))
+		require.NoError(t, l.Close())
+		l = open(t, dir, 0)
+		requireLog(t, l, 1, 10, func(i uint64) *raft.Log { return entry(i, 1+i/10) })
 	}
 
-	// A newest segment with nothing intact is removed.
+	// Zeros after the last whole record are preallocated space, not damage.
 	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, segmentName(1)), append(bytes.Clone(data), make([]byte, 100)...), 0o644))
+	l = open(t, dir, 0)
+	requireLog(t, l, 1, 10, term1)
+
+	// A newest segment with nothing intact is removed.
+	dir = t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, segmentName(1)), data, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, segmentName(11)), data[:5], 0o644))
 	l = open(t, dir, 0)
 	requireLog(t, l, 1, 10, term1)
-	_, err = os.Stat(filepath.Join(dir, segmentName(11)))
+	_, err := os.Stat(filepath.Join(dir, segmentName(11)))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// readRecords returns the records of a segment file without the preallocated
+// zeros after them.
+func readRecords(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	off := 0
+	for off < len(data) {
+		n, err := recordSize(data[off:])
+		if err != nil {
+			break
+		}
+		off += n
+	}
+	require.True(t, allZero(data[off:]), "%s: damage at offset %d", path, off)
+	return data[:off]
 }
 
 func flip(b []byte, i int) []byte {
@@ -262,8 +352,7 @@ func TestDamageBeforeTheTailIsAnError(t *testing.T) {
 	require.NoError(t, l.Close())
 	names, _ := filepath.Glob(filepath.Join(src, "*"+segmentExt))
 	require.Len(t, names, 2)
-	data, err := os.ReadFile(names[0])
-	require.NoError(t, err)
+	data := readRecords(t, names[0])
 
 	cases := map[string]func(dir string){
 		"bit flip in a sealed segment": func(dir string) {
