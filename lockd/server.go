@@ -41,6 +41,7 @@ type Server struct {
 	node    *raftnode.Node
 	m       *machine
 	tracker *tracker
+	park    *parking
 
 	serving   atomic.Bool   // Serve was called
 	stop      chan struct{} // closed when shutdown begins
@@ -101,6 +102,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.node = n
 	s.tracker.raftLeader = n.IsLeader
+	s.park = &parking{delay: maxParkDelay, apply: n.Apply, applyAll: n.ApplyAll, timeout: cfg.ApplyTimeout}
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
 		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
@@ -210,7 +212,17 @@ func (s *Server) header(index uint64) *lockdv1.ResponseHeader {
 // propose stamps cmd with this node's clock, commits it and decodes its result;
 // a domain error recorded in the result is returned as the matching sentinel.
 func (s *Server) propose(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
-	return s.proposeVia(ctx, cmd, s.node.Apply)
+	return s.proposeVia(ctx, cmd, s.park.propose)
+}
+
+// maxParkDelay bounds how long the entry of an acquire that will queue waits
+// for another proposal to go with (see parking).
+const maxParkDelay = 5 * time.Millisecond
+
+// proposeParked is propose for an acquire that will queue: its entry goes with
+// the next proposal this server makes, or on its own after maxParkDelay.
+func (s *Server) proposeParked(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+	return s.proposeVia(ctx, cmd, s.park.park)
 }
 
 // proposeAsLeader is propose for commands only the leader may make (session

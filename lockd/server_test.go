@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
@@ -415,4 +416,72 @@ func TestServerStatusAndHeaders(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, lr.GetMore())
 	require.Len(t, lr.GetLocks(), 1)
+}
+
+// An acquire that will queue is held back until the leader proposes something
+// else and then goes ahead of it: a release takes the parked wait with it, the
+// wait is queued first and the release grants it, in consecutive entries.
+// Alone, a parked wait is proposed after maxParkDelay.
+func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	a := newSession(t, leader, 30*time.Second)
+	b := newSession(t, leader, 30*time.Second)
+	require.True(t, acquire(t, leader, a, "parked", true).GetAcquired())
+
+	// Alone: proposed by the timer, so the wait shows up.
+	got := acquireAsync(leader, b, "parked", 10*time.Second)
+	waitWaiters(t, leader, "parked", 1)
+	_, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "parked"})
+	require.NoError(t, err)
+	r := <-got
+	require.NoError(t, r.err)
+	require.True(t, r.resp.GetAcquired())
+	require.True(t, acquire(t, leader, b, "parked", true).GetAcquired())
+
+	// Held back until the release, which it precedes.
+	park := leader.srv.park
+	park.mu.Lock()
+	park.delay = time.Hour
+	park.mu.Unlock()
+	got = acquireAsync(leader, a, "parked", 10*time.Second)
+	waitFor(t, 10*time.Second, "the wait parked", func() bool { return park.len() == 1 })
+	before := describe(t, leader, "parked")
+	require.Empty(t, before.GetWaiters(), "a parked wait is not in the log yet")
+	rel, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: b, Name: "parked"})
+	require.NoError(t, err)
+	r = <-got
+	require.NoError(t, r.err)
+	require.True(t, r.resp.GetAcquired())
+	require.Equal(t, a, r.resp.GetHolder().GetSessionId())
+	releaseIndex := rel.GetHeader().GetRaftIndex()
+	require.Equal(t, releaseIndex, r.resp.GetHolder().GetToken(), "the release granted the wait, so the wait was queued before it")
+}
+
+// raftnode.Node.ApplyAll commits its commands in order: on the leader as
+// consecutive entries, on a follower each forwarded in turn.
+func TestClusterApplyAllKeepsOrder(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.member(c.waitLeader())
+	createSession := func() []byte {
+		b, err := proto.Marshal(&lockdv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}})
+		require.NoError(t, err)
+		return b
+	}
+	for _, m := range []*testMember{leader, c.follower()} {
+		res, errs := m.srv.node.ApplyAll(ctxT(t), [][]byte{createSession(), createSession(), createSession()})
+		var ids []uint64
+		for i := range res {
+			require.NoError(t, errs[i])
+			r := &lockdv1.CommandResult{}
+			require.NoError(t, proto.Unmarshal(res[i], r))
+			ids = append(ids, r.GetSessionId())
+		}
+		require.Len(t, ids, 3)
+		require.Less(t, ids[0], ids[1], "%s: in order", m.id)
+		require.Less(t, ids[1], ids[2], "%s: in order", m.id)
+		if m == leader {
+			require.Equal(t, []uint64{ids[0], ids[0] + 1, ids[0] + 2}, ids, "consecutive entries on the leader")
+		}
+	}
 }

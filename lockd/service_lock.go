@@ -12,18 +12,25 @@ import (
 // acquire entry.
 func (s *Server) acquire(ctx context.Context, op *lockdv1.AcquireOp) (*lockdv1.Holder, *lockdv1.CommandResult, error) {
 	k := resKey{op.GetKind(), op.GetName()}
+	propose := s.propose
 	if op.GetWait() {
 		var queued int
+		var queues bool
 		s.m.view(func(st *state) {
 			if r := st.Resources[k]; r != nil {
 				queued = len(r.Waiters)
 			}
+			queues = st.wouldQueue(op)
 		})
 		if queued >= s.cfg.MaxWaiters {
 			return nil, nil, fmt.Errorf("%w: %s %q has %d waiters, the limit (max_waiters) is %d", ErrTooMany, kindNoun(k.Kind), k.Name, queued, s.cfg.MaxWaiters)
 		}
+		if queues && s.node.IsLeader() {
+			// It would wait anyway: let its entry go with the next release.
+			propose = s.proposeParked
+		}
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: op}})
+	res, err := propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: op}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -308,6 +308,25 @@ func normMode(kind lockdv1.ResourceKind, m lockdv1.LockMode) lockdv1.LockMode {
 	return m
 }
 
+// wouldQueue reports whether applying op now would queue a new wait: the
+// session neither holds nor waits for the resource, and it cannot be granted
+// (someone waits already, or the holders exclude op's mode). It mirrors
+// acquire's decisions and changes nothing.
+func (st *state) wouldQueue(op *lockdv1.AcquireOp) bool {
+	s := st.Sessions[op.GetSessionId()]
+	r := st.Resources[resKey{op.GetKind(), op.GetName()}]
+	if s == nil || r == nil || !op.GetWait() {
+		return false
+	}
+	if op.GetKind() == lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE && r.Permits != op.GetPermits() {
+		return false
+	}
+	if r.holderIndex(s.ID) >= 0 || r.waiterIndex(s.ID) >= 0 {
+		return false
+	}
+	return len(r.Waiters) > 0 || !r.canGrant(normMode(op.GetKind(), op.GetMode()))
+}
+
 func (st *state) acquire(index uint64, now int64, op *lockdv1.AcquireOp) *lockdv1.CommandResult {
 	s := st.Sessions[op.GetSessionId()]
 	if s == nil {

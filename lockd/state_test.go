@@ -525,3 +525,36 @@ func TestMachineWakesOnlyTheWaitersWhoseWaitEnded(t *testing.T) {
 	apply(expire(waiters[3].session))
 	require.Equal(t, []uint64{waiters[0].session, waiters[3].session}, woken(), "an expiry wakes only that session's waiter")
 }
+
+// TestStateWouldQueueMatchesAcquire checks wouldQueue, which lets the server
+// hold back the entries of acquires that will wait, against what acquire does
+// over a seeded random history.
+func TestStateWouldQueueMatchesAcquire(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	f := newFSM(t)
+	sessions := []uint64{f.session(), f.session(), f.session(), f.session()}
+	queuedSeen := 0
+	for range 5000 {
+		cmd := randomCommand(rng, sessions)
+		if c := cmd.GetCreateSession(); c != nil {
+			sessions = append(sessions, f.apply(cmd).GetSessionId())
+			continue
+		}
+		op := cmd.GetAcquire()
+		if op == nil {
+			f.apply(cmd)
+			continue
+		}
+		predicted := f.st.wouldQueue(op)
+		res := f.apply(cmd)
+		queued := res.GetError() == "" && !res.GetAcquired() && res.GetWaitId() == f.index
+		require.Equal(t, queued, predicted, "entry %d: %v → %v", f.index, op, res)
+		if queued {
+			queuedSeen++
+		}
+		f.now += int64(rng.IntN(200)) * int64(time.Millisecond)
+	}
+	require.Greater(t, queuedSeen, 100, "the history queues waits")
+}

@@ -46,6 +46,31 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 }
 
+// ApplyAll commits cmds in order and returns a result and an error for each,
+// as Apply does for one command. On the leader they are proposed together, so
+// they are usually written with one fsync and sent in one message; use it to
+// let commands that need not go first ride with one that must go now. A command
+// the leader refused because it stopped leading before proposing it, and every
+// command on a follower, goes through Apply one by one, in order.
+func (n *Node) ApplyAll(ctx context.Context, cmds [][]byte) ([][]byte, []error) {
+	res := make([][]byte, len(cmds))
+	errs := make([]error, len(cmds))
+	for i := range errs {
+		errs[i] = ErrNotLeader
+	}
+	if n.IsLeader() && n.checkOpen() == nil {
+		bctx, cancel := n.bounded(ctx)
+		res, errs = n.applyAllLocal(bctx, cmds)
+		cancel()
+	}
+	for i, cmd := range cmds {
+		if errors.Is(errs[i], ErrNotLeader) {
+			res[i], errs[i] = n.Apply(ctx, cmd)
+		}
+	}
+	return res, errs
+}
+
 // ApplyAsLeader commits cmd only if this node leads; it never forwards. Use it for
 // commands computed from leader-only state (lease and session deadlines): a
 // deposed leader must not hand its stale view to its successor. It fails with

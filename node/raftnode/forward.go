@@ -170,18 +170,30 @@ func awaitReady(ctx context.Context, conn *grpc.ClientConn, wait time.Duration) 
 
 // applyBatchLocal proposes every command, then waits for each; it runs on the leader.
 func (n *Node) applyBatchLocal(ctx context.Context, cmds [][]byte) []*raftv1.ApplyResult {
+	res, errs := n.applyAllLocal(ctx, cmds)
+	out := make([]*raftv1.ApplyResult, len(cmds))
+	for i := range cmds {
+		out[i] = applyResultFromError(errs[i])
+		out[i].Result = res[i]
+	}
+	return out
+}
+
+// applyAllLocal hands cmds to Raft one after another without waiting, so that
+// the leader loop usually takes them in one batch (one append, one fsync, one
+// message per follower), then waits for each.
+func (n *Node) applyAllLocal(ctx context.Context, cmds [][]byte) ([][]byte, []error) {
 	futures := make([]raft.ApplyFuture, len(cmds))
 	timeout := n.applyTimeout(ctx)
 	for i, cmd := range cmds {
 		futures[i] = n.raft.Apply(cmd, timeout)
 	}
-	out := make([]*raftv1.ApplyResult, len(cmds))
+	res := make([][]byte, len(cmds))
+	errs := make([]error, len(cmds))
 	for i, f := range futures {
-		res, err := n.futureResult(f)
-		out[i] = applyResultFromError(err)
-		out[i].Result = res
+		res[i], errs[i] = n.futureResult(f)
 	}
-	return out
+	return res, errs
 }
 
 // futureResult waits for an apply future and decodes the state machine's answer.

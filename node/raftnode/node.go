@@ -139,6 +139,9 @@ func (n *Node) Start() error {
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.TrailingLogs = cfg.TrailingLogs
 	rc.MaxAppendEntries = cfg.MaxAppendEntries
+	// A buffered apply channel: commands proposed while the leader loop is busy
+	// (or back to back, as ApplyAll does) wait there and go out as one batch.
+	rc.BatchApplyCh = true
 	rc.BatchApplyCh = true
 	rc.NoSnapshotRestoreOnStart = true
 	rc.Logger = hl
