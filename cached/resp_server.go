@@ -143,8 +143,8 @@ func (r *respServer) connClosed(c *respConn) {
 	c.cancel()
 	r.mu.Lock()
 	delete(r.conns, c)
+	r.s.metrics.respConns.Add(-1) // under mu, so the gauge never runs ahead of conns
 	r.mu.Unlock()
-	r.s.metrics.respConns.Add(-1)
 }
 
 // close stops accepting, closes every connection and waits for the
