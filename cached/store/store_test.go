@@ -3,8 +3,10 @@ package store
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -359,4 +361,37 @@ func TestShardHashSpread(t *testing.T) {
 	// 400 per shard on average; a uniform hash stays well within ±30%.
 	require.Greater(t, lo, 280, "min shard load")
 	require.Less(t, hi, 520, "max shard load")
+}
+
+// Keys of every length around inlineKey (kept inside the entry up to it)
+// round-trip, stay distinct and can be deleted; a short key lives in its
+// entry, a long one is the caller's string.
+func TestKeysAroundTheInlineLength(t *testing.T) {
+	s := newStore(t, Config{Shards: 1})
+	want := map[string]string{}
+	for n := 0; n <= inlineKey+2; n++ {
+		want[strings.Repeat("a", n)] = fmt.Sprint("v", n)
+		if n > 0 {
+			want[strings.Repeat("a", n-1)+"b"] = fmt.Sprint("w", n)
+		}
+	}
+	for k, v := range want {
+		_, err := s.Set(k, []byte(v), SetOptions{})
+		require.NoError(t, err)
+	}
+	for k, v := range want {
+		it, ok := s.Get(strings.Clone(k))
+		require.True(t, ok, "%q", k)
+		require.Equal(t, v, string(it.Value), "%q", k)
+	}
+	e := newEntry("short-key", nil)
+	require.Equal(t, "short-key", e.key)
+	require.Equal(t, &e.kbuf[0], unsafe.StringData(e.key), "a short key lives in its entry")
+	long := strings.Repeat("l", inlineKey+1)
+	require.Equal(t, unsafe.StringData(long), unsafe.StringData(newEntry(long, nil).key), "a long key is the caller's string")
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	require.Equal(t, len(want), s.Delete(keys...))
 }
