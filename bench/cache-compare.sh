@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # cache-compare.sh — compare cached with redis-server on this machine:
 #
-#  1. redis-benchmark -t set,get -d 100 -r 100000 -c 50 -n 200000 -q, without
-#     pipelining (-P 1) and with (-P 16), against redis-server and the RESP
-#     port of a 1-node cached cluster (cairn cluster up) in ROUNDS alternating
-#     rounds (redis, cached, redis, ...; the table shows each one's median and
-#     the range of the per-round ratios, since a shared host's speed drifts
-#     from second to second), and once against the RESP port of one node of a
-#     3-node cached cluster (about 2/3 of the keys are forwarded to their
-#     owner);
+#  1. redis-benchmark -t set (then -t get) -d 100 -r 100000 -c 50 -n 200000 -q,
+#     without pipelining (-P 1) and with (-P 16), against redis-server and the
+#     RESP port of a 1-node cached cluster (cairn cluster up) in ROUNDS
+#     alternating rounds (redis, cached, redis, ...; the table shows each one's
+#     median and the range of the per-round ratios, since a shared host's speed
+#     drifts from second to second), with each server's CPU time per request
+#     (all its threads, from /proc/<pid>/task/*/schedstat), which the host's
+#     drift moves far less than req/s; and once against the RESP port of one
+#     node of a 3-node cached cluster (about 2/3 of the keys are forwarded to
+#     their owner);
 #  2. the hit ratio of a Zipf cache-aside workload (cairn bench cache aside
 #     --target resp: GET, and SET on a miss) at the same memory limit, against
 #     redis-server (maxmemory, allkeys-lru) and a cached node (--max-memory,
@@ -119,21 +121,33 @@ resp_host=${resp_addr%:*}
 resp_port=${resp_addr##*:}
 log "cached: RESP on $resp_addr"
 
+redis_pid=${pids[0]}
+cached_pid=$("$CAIRN" cluster status --output json --cluster-dir "$tmp/cairn" |
+	awk '/"name": "cached-1"/ { c = 1 } c && /"pid":/ { gsub(/[^0-9]/, ""); print; exit }')
+
 # --- 1. redis-benchmark -----------------------------------------------------------
-# bench <label> <port> <pipeline>: writes "<SET req/s> <GET req/s>" to $tmp/rb.<label>.<P>
+# cpu_ns <pid>: the CPU time of every thread of pid so far, in ns.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# bench <label> <host> <port> <pipeline> [server pid]: writes "<SET req/s> <GET req/s>" to
+# $tmp/rb.<label>.<P> and, with a pid, "<SET ns> <GET ns>" of the server's CPU per
+# request to $tmp/cpu.<label>.<P>. SET runs first, so GET reads the keys it wrote.
 bench() {
-	local label=$1 host=$2 port=$3 p=$4 out
-	log "redis-benchmark -P $p against $label ($host:$port)"
-	out=$(redis-benchmark -h "$host" -p "$port" -t set,get -d 100 -r 100000 -c 50 -n "$REQUESTS" -P "$p" -q 2>&1 | tr '\r' '\n')
-	echo "$out" >&2
-	printf '%s %s\n' \
-		"$(echo "$out" | sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' | tail -1)" \
-		"$(echo "$out" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' | tail -1)" >"$tmp/rb.$label.$p"
+	local label=$1 host=$2 port=$3 p=$4 pid=${5:-} t out rps=() cpu=() before
+	for t in set get; do
+		log "redis-benchmark -t $t -P $p against $label ($host:$port)"
+		[[ -z $pid ]] || before=$(cpu_ns "$pid")
+		out=$(redis-benchmark -h "$host" -p "$port" -t "$t" -d 100 -r 100000 -c 50 -n "$REQUESTS" -P "$p" -q 2>&1 | tr '\r' '\n')
+		[[ -z $pid ]] || cpu+=("$(awk -v a="$before" -v b="$(cpu_ns "$pid")" -v n="$REQUESTS" 'BEGIN { printf "%.0f", (b - a) / n }')")
+		echo "$out" >&2
+		rps+=("$(echo "$out" | sed -n 's/^[A-Z]*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)")
+	done
+	printf '%s %s\n' "${rps[@]}" >"$tmp/rb.$label.$p"
+	[[ -z $pid ]] || printf '%s %s\n' "${cpu[@]}" >"$tmp/cpu.$label.$p"
 }
 for p in 1 16; do
 	for ((round = 1; round <= ROUNDS; round++)); do
-		bench "redis.r$round" 127.0.0.1 "$REDIS_PORT" "$p"
-		bench "cached.r$round" "$resp_host" "$resp_port" "$p"
+		bench "redis.r$round" 127.0.0.1 "$REDIS_PORT" "$p" "$redis_pid"
+		bench "cached.r$round" "$resp_host" "$resp_port" "$p" "$cached_pid"
 	done
 done
 log "cached: stopping the 1-node cluster"
@@ -186,29 +200,33 @@ fi
 
 # --- report ------------------------------------------------------------------------
 echo
-# column <label> <P> <1|2>: the SET (1) or GET (2) req/s of every round of label.
-column() { for ((round = 1; round <= ROUNDS; round++)); do cut -d' ' -f"$3" "$tmp/rb.$1.r$round.$2" 2>/dev/null || true; done; }
+# column <label> <P> <1|2> [kind]: the SET (1) or GET (2) req/s (kind rb) or server CPU ns
+# per request (kind cpu) of every round of label.
+column() { for ((round = 1; round <= ROUNDS; round++)); do cut -d' ' -f"$3" "$tmp/${4:-rb}.$1.r$round.$2" 2>/dev/null || true; done; }
 median() { sort -g | awk '$1 != "" { v[n++] = $1 } END { if (n) printf "%s", (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
 # ratios <P> <1|2>: "min-max" of the per-round cached/redis ratios.
 ratios() {
 	paste -d' ' <(column cached "$1" "$2") <(column redis "$1" "$2") |
 		awk '$1 != "" && $2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r } END { if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }'
 }
-printf '%-14s %12s %12s %8s %11s %14s %8s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r" "rounds c/r" "3-node req/s" "c3/r"
+printf '%-14s %12s %12s %8s %11s %14s %8s %10s %10s %7s\n' "redis-benchmark" "cached req/s" "redis req/s" "c/r" "rounds c/r" "3-node req/s" "c3/r" "cached ns" "redis ns" "r/c cpu"
 for p in 1 16; do
 	for f in 1 2; do
 		op=SET
 		[[ $f -eq 1 ]] || op=GET
 		c=$(column cached "$p" "$f" | median)
 		r=$(column redis "$p" "$f" | median)
+		cc=$(column cached "$p" "$f" cpu | median)
+		rc=$(column redis "$p" "$f" cpu | median)
 		t=$(cut -d' ' -f"$f" "$tmp/rb.cached3.$p" 2>/dev/null || true)
-		awk -v name="$op -P $p" -v c="$c" -v r="$r" -v t="$t" -v rr="$(ratios "$p" "$f")" '
+		awk -v name="$op -P $p" -v c="$c" -v r="$r" -v t="$t" -v rr="$(ratios "$p" "$f")" -v cc="$cc" -v rc="$rc" '
 		function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2fx", a / b) : "-" }
 		function v(x) { return x == "" ? "-" : sprintf("%.0f", x) }
-		BEGIN { printf "%-14s %12s %12s %8s %11s %14s %8s\n", name, v(c), v(r), ratio(c, r), rr, v(t), ratio(t, r) }'
+		BEGIN { printf "%-14s %12s %12s %8s %11s %14s %8s %10s %10s %7s\n", name, v(c), v(r), ratio(c, r), rr, v(t), ratio(t, r), v(cc), v(rc), ratio(rc, cc) }'
 	done
 done
-echo "(medians of $ROUNDS alternating rounds; 3-node: one round, ratio to redis's median)"
+echo "(medians of $ROUNDS alternating rounds; 3-node: one round, ratio to redis's median;"
+echo " cached ns, redis ns: the server's CPU time per request, all threads; r/c cpu: redis's over cached's)"
 echo
 printf '%-26s %10s %10s\n' "zipf $ZIPF, $ZIPF_KEYS keys" "hit ratio" "req/s"
 for l in redis cached-resp cached-grpc; do
