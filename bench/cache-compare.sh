@@ -32,7 +32,8 @@
 # --eviction-policy).
 #
 # Environment: CAIRN (binary, default bin/cairn; `make build`), REQUESTS
-# (redis-benchmark -n, default 200000), ROUNDS (default 3), REDIS_PORT (default 26379; the
+# (redis-benchmark -n, default 200000), ROUNDS (default 9: fewer let one fast or
+# slow stretch of the host decide the median), REDIS_PORT (default 26379; the
 # memory-limited one uses REDIS_PORT+1), BASE_PORT (cairn cluster, default
 # 18000; the 3-node cluster uses BASE_PORT+1000), CACHED_PORT (standalone memory-limited cached: gRPC, +1 admin, +2
 # RESP; default 28200), MAXMEM (bytes, default 16777216), ZIPF (default 1.1),
@@ -43,7 +44,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CAIRN=${CAIRN:-bin/cairn}
 REQUESTS=${REQUESTS:-200000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-9}
 REDIS_PORT=${REDIS_PORT:-26379}
 BASE_PORT=${BASE_PORT:-18000}
 CACHED_PORT=${CACHED_PORT:-28200}
