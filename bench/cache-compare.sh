@@ -53,22 +53,13 @@ ZIPF=${ZIPF:-1.1}
 ZIPF_KEYS=${ZIPF_KEYS:-1000000}
 ZIPF_TOTAL=${ZIPF_TOTAL:-500000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
+SCRIPT=cache-compare.sh
 
-log() { echo "== $*" >&2; }
-die() { echo "cache-compare.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 [[ -x $CAIRN ]] || die "$CAIRN not found; run 'make build' first"
-
-pkgs=()
-command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
-command -v redis-benchmark >/dev/null 2>&1 || pkgs+=(redis-tools)
-if ((${#pkgs[@]} > 0)); then
-	log "installing ${pkgs[*]}"
-	sudo=""
-	[[ $(id -u) -eq 0 ]] || sudo="sudo"
-	$sudo apt-get update
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${pkgs[@]}"
-fi
+need_pkgs redis-server=redis-server redis-benchmark=redis-tools
 log "$(redis-server --version)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cache-compare.XXXXXX")
@@ -90,15 +81,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_until() { # wait_until <what> <command...>
-	local what=$1 deadline=$((SECONDS + HEALTH_TIMEOUT))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < deadline)) || die "$what not ready after ${HEALTH_TIMEOUT}s"
-		sleep 0.2
-	done
-}
-field() { [[ -f $1 ]] && sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" "$1" | head -1 || true; }
 
 # --- servers --------------------------------------------------------------------
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
@@ -204,7 +186,6 @@ echo
 # column <label> <P> <1|2> [kind]: the SET (1) or GET (2) req/s (kind rb) or server CPU ns
 # per request (kind cpu) of every round of label.
 column() { for ((round = 1; round <= ROUNDS; round++)); do cut -d' ' -f"$3" "$tmp/${4:-rb}.$1.r$round.$2" 2>/dev/null || true; done; }
-median() { sort -g | awk '$1 != "" { v[n++] = $1 } END { if (n) printf "%s", (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
 # ratios <P> <1|2>: "min-max" of the per-round cached/redis ratios.
 ratios() {
 	paste -d' ' <(column cached "$1" "$2") <(column redis "$1" "$2") |

@@ -1,59 +1,44 @@
 #!/usr/bin/env bash
 # etcd-compare.sh — run the `cairn bench kv` workloads against a 3-member etcd
-# cluster and against a fresh 3-node cairn raftkv cluster, one after the other on
-# this machine, and print the ratio.
+# cluster and a 3-node cairn raftkv cluster, both kept up for the whole run, in
+# ROUNDS interleaved rounds (etcd, cairn, etcd, cairn, ... for each workload),
+# and print each side's median and the range of the per-round ratios. A shared
+# machine's speed drifts from minute to minute; interleaving lets both sides
+# meet the same drift, so the ratio measures the code, not the host.
 #
 # etcd comes from Debian's etcd-server package, installed with apt-get when `etcd`
 # is not on PATH. It runs like a real deployment: one data dir per member, default
 # fsync on. Everything started here is stopped on exit.
 #
 # Environment: CAIRN (binary, default bin/cairn; build it with `make build`),
-# TOTAL (requests per 256-client scenario, default 100000; 1-client runs use
-# TOTAL/10), KEYS (default 10000), ETCD_PORT (first etcd client port, default
-# 23790; peers use ETCD_PORT+10..), BASE_PORT (cairn base port, default 18000),
-# HEALTH_TIMEOUT (seconds, default 60), SKIP_CAIRN=1 to bench etcd only.
+# ROUNDS (interleaved rounds per workload, default 5), TOTAL (requests per
+# 256-client round, default 30000; 1-client rounds use TOTAL/10), KEYS (default
+# 10000), WORKLOADS (space-separated names to run, default all), ETCD_PORT (first
+# etcd client port, default 23790; peers use ETCD_PORT+10..), BASE_PORT (cairn
+# base port, default 18000), HEALTH_TIMEOUT (seconds, default 60).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+SCRIPT=etcd-compare.sh
 CAIRN=${CAIRN:-bin/cairn}
-TOTAL=${TOTAL:-100000}
+ROUNDS=${ROUNDS:-5}
+TOTAL=${TOTAL:-30000}
 KEYS=${KEYS:-10000}
+WORKLOADS=${WORKLOADS:-}
 ETCD_PORT=${ETCD_PORT:-23790}
 BASE_PORT=${BASE_PORT:-18000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
-SKIP_CAIRN=${SKIP_CAIRN:-0}
-
-log() { echo "== $*" >&2; }
-die() { echo "etcd-compare.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 [[ -x $CAIRN ]] || die "$CAIRN not found; run 'make build' first"
-
-if ! command -v etcd >/dev/null 2>&1; then
-	log "etcd not on PATH: installing Debian's etcd-server"
-	sudo=""
-	[[ $(id -u) -eq 0 ]] || sudo="sudo"
-	$sudo apt-get update
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y etcd-server
-	# The package may start a system etcd on the default ports; ours use others.
-fi
+need_pkgs etcd=etcd-server
 log "$(etcd --version | head -1)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-etcd-compare.XXXXXX")
-etcd_pids=()
 cairn_up=0
-
-stop_etcd() {
-	local pid
-	for pid in "${etcd_pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${etcd_pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	etcd_pids=()
-}
 cleanup() {
-	stop_etcd
+	stop_pids "${etcd_pids[@]}"
 	if [[ $cairn_up -eq 1 ]]; then
 		"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
 	fi
@@ -66,105 +51,70 @@ trap 'exit 130' INT TERM
 one_total=$((TOTAL / 10))
 [[ $one_total -ge 1 ]] || one_total=1
 # name|clients|conns|total|args
-workloads=(
-	"put@1|1|1|$one_total|put"
-	"get-lin@1|1|1|$one_total|get --consistency linearizable"
-	"get-ser@1|1|1|$one_total|get --consistency serializable"
-	"mixed@1|1|1|$one_total|mixed --consistency linearizable"
-	"put@256|256|16|$TOTAL|put"
-	"get-lin@256|256|16|$TOTAL|get --consistency linearizable"
-	"get-ser@256|256|16|$TOTAL|get --consistency serializable"
-	"mixed@256|256|16|$TOTAL|mixed --consistency linearizable"
-)
+workloads=()
+for w in \
+	"put@1|1|1|$one_total|put" \
+	"get-lin@1|1|1|$one_total|get --consistency linearizable" \
+	"get-ser@1|1|1|$one_total|get --consistency serializable" \
+	"mixed@1|1|1|$one_total|mixed --consistency linearizable" \
+	"put@256|256|16|$TOTAL|put" \
+	"get-lin@256|256|16|$TOTAL|get --consistency linearizable" \
+	"get-ser@256|256|16|$TOTAL|get --consistency serializable" \
+	"mixed@256|256|16|$TOTAL|mixed --consistency linearizable"; do
+	if [[ -z $WORKLOADS || " $WORKLOADS " == *" ${w%%|*} "* ]]; then
+		workloads+=("$w")
+	fi
+done
+((${#workloads[@]} > 0)) || die "WORKLOADS=$WORKLOADS names no workload"
 
-# run_workloads <label> <cairn bench kv flags...>: writes $tmp/<label>.<name>.json
-run_workloads() {
-	local label=$1 w name clients conns total args
-	shift
-	for w in "${workloads[@]}"; do
-		IFS='|' read -r name clients conns total args <<<"$w"
-		log "$label: bench kv $args --clients $clients --conns $conns --total $total"
-		# shellcheck disable=SC2086 # args is a word list on purpose
-		if ! "$CAIRN" bench kv $args --clients "$clients" --conns "$conns" --total "$total" \
-			--key-size 8 --val-size 256 --keys "$KEYS" --output json "$@" >"$tmp/$label.$name.json"; then
-			log "$label: $name failed"
-			rm -f "$tmp/$label.$name.json"
-		fi
-		if [[ -f $tmp/$label.$name.json ]]; then
-			cat "$tmp/$label.$name.json" >&2
-		fi
-	done
+# run_one <label> <round> <workload> <cairn bench kv flags...>: writes
+# $tmp/<label>.r<round>.<name>.json (removed when the run fails).
+run_one() {
+	local label=$1 round=$2 name clients conns total args out
+	IFS='|' read -r name clients conns total args <<<"$3"
+	shift 3
+	out=$tmp/$label.r$round.$name.json
+	log "round $round/$ROUNDS $label: bench kv $args --clients $clients --conns $conns --total $total"
+	# shellcheck disable=SC2086 # args is a word list on purpose
+	if "$CAIRN" bench kv $args --clients "$clients" --conns "$conns" --total "$total" \
+		--key-size 8 --val-size 256 --keys "$KEYS" --output json "$@" >"$out"; then
+		cat "$out" >&2
+	else
+		log "$label: $name failed in round $round"
+		rm -f "$out"
+	fi
 }
 
-# --- etcd -----------------------------------------------------------------------
-initial_cluster=""
-for i in 1 2 3; do
-	initial_cluster+="${initial_cluster:+,}etcd-$i=http://127.0.0.1:$((ETCD_PORT + 10 + i - 1))"
-done
-etcd_endpoints=""
-for i in 1 2 3; do
-	client=$((ETCD_PORT + i - 1))
-	peer=$((ETCD_PORT + 10 + i - 1))
-	etcd_endpoints+="${etcd_endpoints:+,}127.0.0.1:$client"
-	mkdir -p "$tmp/etcd-$i"
-	etcd --name "etcd-$i" --data-dir "$tmp/etcd-$i/data" \
-		--listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-		--listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-		--initial-cluster "$initial_cluster" --initial-cluster-state new \
-		--initial-cluster-token "cairn-bench-$$" >"$tmp/etcd-$i/etcd.log" 2>&1 &
-	etcd_pids+=("$!")
-done
-log "etcd: 3 members starting in $tmp (clients $etcd_endpoints)"
+# --- servers (both up for the whole run) -----------------------------------------
+start_etcd "$tmp" "$ETCD_PORT" "cairn-bench-$$"
+log "cairn: starting a 3-node raftkv cluster (base port $BASE_PORT)"
+cairn_up=1
+"$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" \
+	--cluster-dir "$tmp/cairn" >&2 || die "the cairn cluster did not start"
 
-deadline=$((SECONDS + HEALTH_TIMEOUT))
-for i in 1 2 3; do
-	url="http://127.0.0.1:$((ETCD_PORT + i - 1))/health"
-	until curl -fsS --max-time 2 "$url" 2>/dev/null | grep -q '"health":"true"'; do
-		if ((SECONDS >= deadline)); then
-			tail -n 20 "$tmp"/etcd-*/etcd.log >&2 || true
-			die "etcd member $i not healthy after ${HEALTH_TIMEOUT}s"
-		fi
-		if ! kill -0 "${etcd_pids[$((i - 1))]}" 2>/dev/null; then
-			tail -n 20 "$tmp/etcd-$i/etcd.log" >&2 || true
-			die "etcd member $i exited"
-		fi
-		sleep 0.2
+# --- interleaved rounds ----------------------------------------------------------
+for w in "${workloads[@]}"; do
+	for ((round = 1; round <= ROUNDS; round++)); do
+		run_one etcd "$round" "$w" --target etcd --endpoints "$etcd_endpoints" "${etcd_tls_flags[@]}"
+		run_one cairn "$round" "$w" --target cairn --cluster-dir "$tmp/cairn"
 	done
 done
-log "etcd: healthy"
-run_workloads etcd --target etcd --endpoints "$etcd_endpoints"
-stop_etcd
-
-# --- cairn ----------------------------------------------------------------------
-if [[ $SKIP_CAIRN != 1 ]]; then
-	log "cairn: starting a 3-node raftkv cluster (base port $BASE_PORT)"
-	cairn_up=1
-	if "$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn"; then
-		run_workloads cairn --target cairn --cluster-dir "$tmp/cairn"
-	else
-		log "cairn: cluster did not start"
-	fi
-	"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
-	cairn_up=0
-fi
 
 # --- report ---------------------------------------------------------------------
-# field <file> <name>: a number from a one-line JSON result, or empty.
-field() { [[ -f $1 ]] && sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" "$1" || true; }
-
 echo
-printf '%-12s %12s %12s %8s %12s %12s\n' scenario "cairn req/s" "etcd req/s" ratio "cairn p99" "etcd p99"
+f='%-12s %12s %12s %8s %11s %11s %11s\n'
+printf "$f" scenario "cairn req/s" "etcd req/s" ratio "rounds c/e" "cairn p99" "etcd p99"
 for w in "${workloads[@]}"; do
 	name=${w%%|*}
-	c_tp=$(field "$tmp/cairn.$name.json" throughput)
-	e_tp=$(field "$tmp/etcd.$name.json" throughput)
-	c_p99=$(field "$tmp/cairn.$name.json" p99_ms)
-	e_p99=$(field "$tmp/etcd.$name.json" p99_ms)
-	awk -v n="$name" -v ct="$c_tp" -v et="$e_tp" -v cp="$c_p99" -v ep="$e_p99" 'BEGIN {
-		f = "%-12s %12s %12s %8s %12s %12s\n"
+	c=$(round_values "$tmp" cairn "$ROUNDS" "$name" throughput)
+	e=$(round_values "$tmp" etcd "$ROUNDS" "$name" throughput)
+	awk -v f="$f" -v n="$name" -v ct="$(echo "$c" | median)" -v et="$(echo "$e" | median)" -v rr="$(ratio_range "$c" "$e")" \
+		-v cp="$(round_values "$tmp" cairn "$ROUNDS" "$name" p99_ms | median)" \
+		-v ep="$(round_values "$tmp" etcd "$ROUNDS" "$name" p99_ms | median)" 'BEGIN {
 		r = (ct != "" && et != "" && et + 0 > 0) ? sprintf("%.2fx", ct / et) : "-"
-		printf f, n, ct == "" ? "-" : sprintf("%.0f", ct), et == "" ? "-" : sprintf("%.0f", et), r,
+		printf f, n, ct == "" ? "-" : sprintf("%.0f", ct), et == "" ? "-" : sprintf("%.0f", et), r, rr,
 			cp == "" ? "-" : sprintf("%.2fms", cp), ep == "" ? "-" : sprintf("%.2fms", ep)
 	}'
 done
-echo "(ratio = cairn req/s / etcd req/s; errors, if any, are in the JSON lines above)"
+echo "(medians of $ROUNDS interleaved rounds; ratio = cairn's median req/s over etcd's;"
+echo " rounds c/e = the range of the per-round ratios; errors, if any, are in the JSON lines above)"

@@ -1,0 +1,112 @@
+# lib.sh — helpers shared by the comparison scripts (etcd-compare.sh,
+# lock-compare.sh, cache-compare.sh). Source it after `set -euo pipefail` and
+# after setting SCRIPT (the script's name, for messages), CAIRN and
+# HEALTH_TIMEOUT.
+#
+# The scripts compare cairn with an anchor on a shared machine whose speed
+# drifts from second to second, so they run interleaved rounds (anchor, cairn,
+# anchor, cairn, ...) against servers kept up for the whole run, and report the
+# median of each side and the range of the per-round ratios.
+
+log() { echo "== $*" >&2; }
+die() {
+	echo "$SCRIPT: $*" >&2
+	exit 1
+}
+
+# need_pkgs <command=package>...: apt-get install the packages whose command is
+# not on PATH.
+need_pkgs() {
+	local pair pkgs=() sudo=""
+	for pair in "$@"; do
+		command -v "${pair%%=*}" >/dev/null 2>&1 || pkgs+=("${pair#*=}")
+	done
+	((${#pkgs[@]} > 0)) || return 0
+	log "installing ${pkgs[*]}"
+	[[ $(id -u) -eq 0 ]] || sudo="sudo"
+	$sudo apt-get update
+	# The packages may start system services on their default ports; ours use others.
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${pkgs[@]}"
+}
+
+# wait_until <what> <command...>: poll the command until it succeeds, or die
+# after HEALTH_TIMEOUT seconds.
+wait_until() {
+	local what=$1 deadline=$((SECONDS + HEALTH_TIMEOUT))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || die "$what not ready after ${HEALTH_TIMEOUT}s"
+		sleep 0.2
+	done
+}
+
+# field <file> <name>: a number from a one-line JSON result, or empty.
+field() { [[ -f $1 ]] && sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" "$1" | head -1 || true; }
+
+# median: the median of the numbers on stdin (one per line; blank lines ignored).
+median() { sort -g | awk '$1 != "" { v[n++] = $1 } END { if (n) printf "%s", (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
+
+# round_values <dir> <label> <rounds> <name> <field>: the field of
+# <dir>/<label>.r<k>.<name>.json for k = 1..rounds, one per line.
+round_values() {
+	local k
+	for ((k = 1; k <= $3; k++)); do field "$1/$2.r$k.$4.json" "$5"; echo; done
+}
+
+# ratio_range <a values> <b values>: "min-max" of the per-round ratios a/b,
+# given two newline-separated lists of the same length ("-" when none).
+ratio_range() {
+	paste -d' ' <(echo "$1") <(echo "$2") |
+		awk '$1 != "" && $2 != "" && $2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r } END { if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }'
+}
+
+# etcd_pids holds the members started by start_etcd.
+etcd_pids=()
+
+# start_etcd <dir> <first client port> <token>: start a 3-member etcd cluster
+# (clients on port..port+2, peers on port+10..port+12, fsync on as in a real
+# deployment) with its data under dir, wait until every member is healthy, and
+# set etcd_endpoints. With ETCD_TLS_DIR set (a directory holding ca.pem,
+# server.pem, server-key.pem, client.pem, client-key.pem), clients and peers
+# use mutual TLS; etcd_tls_flags then holds the `cairn bench` flags to reach it.
+etcd_endpoints=""
+etcd_tls_flags=()
+start_etcd() {
+	local dir=$1 port=$2 token=$3 i client peer scheme=http cluster="" tls=() curl_tls=()
+	if [[ -n ${ETCD_TLS_DIR:-} ]]; then
+		scheme=https
+		tls=(--cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem"
+			--trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --client-cert-auth
+			--peer-cert-file "$ETCD_TLS_DIR/server.pem" --peer-key-file "$ETCD_TLS_DIR/server-key.pem"
+			--peer-trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --peer-client-cert-auth)
+		curl_tls=(--cacert "$ETCD_TLS_DIR/ca.pem" --cert "$ETCD_TLS_DIR/client.pem" --key "$ETCD_TLS_DIR/client-key.pem")
+		etcd_tls_flags=(--tls-ca "$ETCD_TLS_DIR/ca.pem" --tls-cert "$ETCD_TLS_DIR/client.pem" --tls-key "$ETCD_TLS_DIR/client-key.pem")
+	fi
+	for i in 1 2 3; do
+		cluster+="${cluster:+,}etcd-$i=$scheme://127.0.0.1:$((port + 10 + i - 1))"
+	done
+	etcd_endpoints=""
+	for i in 1 2 3; do
+		client=$((port + i - 1))
+		peer=$((port + 10 + i - 1))
+		etcd_endpoints+="${etcd_endpoints:+,}127.0.0.1:$client"
+		mkdir -p "$dir/etcd-$i"
+		etcd --name "etcd-$i" --data-dir "$dir/etcd-$i/data" \
+			--listen-client-urls "$scheme://127.0.0.1:$client" --advertise-client-urls "$scheme://127.0.0.1:$client" \
+			--listen-peer-urls "$scheme://127.0.0.1:$peer" --initial-advertise-peer-urls "$scheme://127.0.0.1:$peer" \
+			--initial-cluster "$cluster" --initial-cluster-state new \
+			--initial-cluster-token "$token" "${tls[@]}" >"$dir/etcd-$i/etcd.log" 2>&1 &
+		etcd_pids+=("$!")
+	done
+	for i in 1 2 3; do
+		wait_until "etcd member $i" sh -c "curl -fsS --max-time 2 ${curl_tls[*]} $scheme://127.0.0.1:$((port + i - 1))/health | grep -q '\"health\":\"true\"'"
+	done
+	log "etcd: healthy ($scheme, $etcd_endpoints)"
+}
+
+# stop_pids <pid>...: SIGTERM the processes and wait for them.
+stop_pids() {
+	local pid
+	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
