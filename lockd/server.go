@@ -101,6 +101,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.node = n
+	if err := n.RegisterMetrics(srv.Registry()); err != nil {
+		srv.Close()
+		return nil, err
+	}
 	s.tracker.raftLeader = n.IsLeader
 	s.park = &parking{delay: maxParkDelay, apply: n.Apply, applyAll: n.ApplyAll, timeout: cfg.ApplyTimeout}
 	if failpoint.Enabled {

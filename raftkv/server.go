@@ -103,6 +103,11 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.node = n
+	if err := n.RegisterMetrics(srv.Registry()); err != nil {
+		store.Close()
+		srv.Close()
+		return nil, err
+	}
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
 		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())

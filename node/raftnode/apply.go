@@ -139,7 +139,12 @@ func (n *Node) applyTimeout(ctx context.Context) time.Duration {
 }
 
 func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
-	return n.futureResult(n.raft.Apply(cmd, n.applyTimeout(ctx)))
+	start := time.Now()
+	res, err := n.futureResult(n.raft.Apply(cmd, n.applyTimeout(ctx)))
+	if err == nil {
+		observe(n.metrics.proposeDuration, start)
+	}
+	return res, err
 }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.

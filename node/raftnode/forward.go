@@ -185,6 +185,7 @@ func (n *Node) applyBatchLocal(ctx context.Context, cmds [][]byte) []*raftv1.App
 func (n *Node) applyAllLocal(ctx context.Context, cmds [][]byte) ([][]byte, []error) {
 	futures := make([]raft.ApplyFuture, len(cmds))
 	timeout := n.applyTimeout(ctx)
+	start := time.Now()
 	for i, cmd := range cmds {
 		futures[i] = n.raft.Apply(cmd, timeout)
 	}
@@ -192,6 +193,9 @@ func (n *Node) applyAllLocal(ctx context.Context, cmds [][]byte) ([][]byte, []er
 	errs := make([]error, len(cmds))
 	for i, f := range futures {
 		res[i], errs[i] = n.futureResult(f)
+		if errs[i] == nil {
+			observe(n.metrics.proposeDuration, start)
+		}
 	}
 	return res, errs
 }

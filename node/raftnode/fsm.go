@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"cairn.dev/cairn/node/failpoint"
 )
@@ -51,6 +53,8 @@ type Snapshot interface {
 type fsm struct {
 	sm      StateMachine
 	onFatal func(error)
+	// applyDuration times each batch given to the state machine.
+	applyDuration prometheus.Histogram
 
 	mu      sync.Mutex // protects the fields below
 	applied uint64
@@ -58,8 +62,8 @@ type fsm struct {
 	failed  error
 }
 
-func newFSM(sm StateMachine, onFatal func(error)) *fsm {
-	return &fsm{sm: sm, onFatal: onFatal, applied: sm.AppliedIndex(), waiters: map[chan struct{}]uint64{}}
+func newFSM(sm StateMachine, onFatal func(error), applyDuration prometheus.Histogram) *fsm {
+	return &fsm{sm: sm, onFatal: onFatal, applyDuration: applyDuration, applied: sm.AppliedIndex(), waiters: map[chan struct{}]uint64{}}
 }
 
 // Apply implements raft.FSM.
@@ -85,7 +89,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 	}
 	if len(entries) > 0 {
+		start := time.Now()
 		results, err := f.sm.ApplyBatch(entries)
+		observe(f.applyDuration, start)
 		if err == nil && len(results) != len(entries) {
 			err = fmt.Errorf("raftnode: state machine returned %d results for %d entries", len(results), len(entries))
 		}

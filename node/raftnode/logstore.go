@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"cairn.dev/cairn/node/raftnode/wal"
 )
@@ -89,10 +91,15 @@ func migrateBoltLog(bolt *raftboltdb.BoltStore, w *wal.Log, logger *slog.Logger)
 // raft.LogCache forgets entries only on DeleteRange.
 type gapResetLog struct {
 	*raft.LogCache
+	// appendDuration, when set, times each append (fsync included).
+	appendDuration prometheus.Histogram
 }
 
 // StoreLogs appends logs, emptying the log first when they start past its end.
 func (g gapResetLog) StoreLogs(logs []*raft.Log) error {
+	if g.appendDuration != nil {
+		defer observe(g.appendDuration, time.Now())
+	}
 	if len(logs) > 0 {
 		last, err := g.LastIndex()
 		if err != nil {

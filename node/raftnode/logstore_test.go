@@ -103,7 +103,7 @@ func TestGapResetLogForgetsCachedEntries(t *testing.T) {
 	defer w.Close()
 	cache, err := raft.NewLogCache(64, w)
 	require.NoError(t, err)
-	logs := gapResetLog{cache}
+	logs := gapResetLog{LogCache: cache}
 	var entries []*raft.Log
 	for i := uint64(1); i <= 10; i++ {
 		entries = append(entries, &raft.Log{Index: i, Term: 1, Data: fmt.Appendf(nil, "e%d", i)})

@@ -21,9 +21,10 @@ import (
 
 // Node hosts one member of a Raft group. Its methods are safe for concurrent use.
 type Node struct {
-	cfg    Config
-	logger *slog.Logger
-	fsm    *fsm
+	cfg     Config
+	logger  *slog.Logger
+	fsm     *fsm
+	metrics *metrics
 
 	transport *Transport
 	peers     *connCache
@@ -81,7 +82,8 @@ func New(cfg Config, sm StateMachine, logger *slog.Logger) (*Node, error) {
 		peers:     newConnCache(cfg.Dial),
 		stop:      make(chan struct{}),
 	}
-	n.fsm = newFSM(sm, n.fatal)
+	n.metrics = newMetrics()
+	n.fsm = newFSM(sm, n.fatal, n.metrics.applyDuration)
 	n.verifier = newVerifier(n)
 	n.forwarder = newForwarder(n)
 	return n, nil
@@ -159,7 +161,7 @@ func (n *Node) Start() error {
 		n.closeStores()
 		return err
 	}
-	logs := gapResetLog{cache}
+	logs := gapResetLog{LogCache: cache, appendDuration: n.metrics.appendDuration}
 	n.logs = logs
 	existing, err := raft.HasExistingState(logs, store, snaps)
 	if err != nil {
@@ -183,6 +185,13 @@ func (n *Node) Start() error {
 		n.logger.Info("bootstrapped new group", "peers", len(servers))
 	}
 	n.goFunc(n.watchLeadership)
+	observations := make(chan raft.Observation, 8)
+	obs := raft.NewObserver(observations, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	r.RegisterObserver(obs)
+	n.goFunc(func() { n.countLeaderChanges(observations, obs) })
 	return nil
 }
 
