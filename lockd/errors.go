@@ -86,7 +86,7 @@ func toStatus(err error) error {
 	}
 	code := codes.Internal
 	switch {
-	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBadTTL):
+	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBadTTL), errors.Is(err, raftnode.ErrInvalidArgument):
 		code = codes.InvalidArgument
 	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooMany):
 		code = codes.ResourceExhausted

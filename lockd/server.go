@@ -113,6 +113,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	g := srv.GRPC()
 	n.Register(g)
+	n.RegisterMembership(g, toStatus)
 	lockdv1.RegisterSessionServiceServer(g, &sessionService{s: s})
 	lockdv1.RegisterLockServiceServer(g, &lockService{s: s})
 	lockdv1.RegisterSemaphoreServiceServer(g, &semaphoreService{s: s})

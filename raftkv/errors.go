@@ -46,7 +46,8 @@ func toStatus(err error) error {
 	code := codes.Internal
 	switch {
 	case errors.Is(err, ErrEmptyKey), errors.Is(err, ErrBadRange), errors.Is(err, ErrInvalidArgument),
-		errors.Is(err, ErrBadTTL), errors.Is(err, ErrTooManyOps), errors.Is(err, mvcc.ErrDuplicateKey):
+		errors.Is(err, ErrBadTTL), errors.Is(err, ErrTooManyOps), errors.Is(err, mvcc.ErrDuplicateKey),
+		errors.Is(err, raftnode.ErrInvalidArgument):
 		code = codes.InvalidArgument
 	case errors.Is(err, ErrKeyTooLarge), errors.Is(err, ErrValueTooLarge), errors.Is(err, ErrRequestTooLarge):
 		code = codes.ResourceExhausted

@@ -114,6 +114,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	g := srv.GRPC()
 	n.Register(g)
+	n.RegisterMembership(g, toStatus)
 	raftkvv1.RegisterKVServiceServer(g, &kvService{s: s})
 	raftkvv1.RegisterWatchServiceServer(g, &watchService{s: s})
 	raftkvv1.RegisterLeaseServiceServer(g, &leaseService{s: s})

@@ -16,4 +16,7 @@ var (
 	ErrShutdown = errors.New("raftnode: node is shut down")
 	// ErrUnknownMember means a membership change named a member that is not in the group.
 	ErrUnknownMember = errors.New("raftnode: unknown member")
+	// ErrInvalidArgument means a request to the membership service was malformed
+	// (a missing member id or address); the message names the field.
+	ErrInvalidArgument = errors.New("raftnode: invalid argument")
 )

@@ -1,0 +1,52 @@
+package raftkv
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
+)
+
+func TestMembershipService(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	var follower *testMember
+	for _, m := range c.live() {
+		if m.id != leader {
+			follower = m
+		}
+	}
+	ms := clusterv1.NewMembershipServiceClient(follower.conn)
+
+	list, err := ms.MemberList(ctxT(t), &clusterv1.MemberListRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.GetMembers(), 3)
+	require.Equal(t, leader, list.GetLeaderId())
+
+	st, err := ms.RaftStatus(ctxT(t), &clusterv1.RaftStatusRequest{})
+	require.NoError(t, err)
+	require.Equal(t, follower.id, st.GetId())
+	require.Equal(t, "follower", st.GetState())
+	require.Equal(t, leader, st.GetLeaderId())
+	require.Len(t, st.GetMembers(), 3)
+	require.NotZero(t, st.GetTerm())
+
+	_, err = ms.MemberAdd(ctxT(t), &clusterv1.MemberAddRequest{Address: "127.0.0.1:1"})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "id must not be empty")
+	_, err = ms.MemberAdd(ctxT(t), &clusterv1.MemberAddRequest{Id: "kv-9"})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "address must not be empty")
+	_, err = ms.MemberRemove(ctxT(t), &clusterv1.MemberRemoveRequest{Id: "no-such-member"})
+	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+
+	// A change sent to a follower is forwarded to the leader.
+	_, err = ms.TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: follower.id})
+	require.NoError(t, err)
+	waitFor(t, 15*time.Second, follower.id+" to lead", func() bool { return follower.srv.Node().IsLeader() })
+	require.Equal(t, follower.id, c.waitLeader())
+}
