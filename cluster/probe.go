@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -241,8 +242,9 @@ func (c *Cluster) readiness(ctx context.Context, names []string) error {
 // waitFor polls check with backoff until it succeeds, fails in a way waiting
 // cannot fix (ErrNodeExited, unknown names), or ctx ends. The error on timeout
 // names the last thing check found wrong: a check cut short by the deadline
-// itself does not hide what the one before it saw.
-func waitFor(ctx context.Context, what string, check func() error) error {
+// itself does not hide what the one before it saw. Each failed check is logged
+// at debug level ("waiting", with what and the check's error as last).
+func waitFor(ctx context.Context, logger *slog.Logger, what string, check func() error) error {
 	wait := 50 * time.Millisecond
 	var last error
 	for {
@@ -255,6 +257,7 @@ func waitFor(ctx context.Context, what string, check func() error) error {
 		}
 		if last == nil || ctx.Err() == nil {
 			last = err
+			logger.Debug("waiting", "what", what, "last", err)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -273,7 +276,7 @@ func waitFor(ctx context.Context, what string, check func() error) error {
 // are skipped. It fails early, with ErrNodeExited and the end of the node's log, when
 // a node that should run has exited.
 func (c *Cluster) WaitReady(ctx context.Context) error {
-	return waitFor(ctx, "cluster not ready", func() error { return c.readiness(ctx, nil) })
+	return waitFor(ctx, c.logger, "cluster not ready", func() error { return c.readiness(ctx, nil) })
 }
 
 // WaitNode waits, within ctx, until the named node is alive and SERVING.
@@ -282,14 +285,14 @@ func (c *Cluster) WaitNode(ctx context.Context, name string) error {
 	if _, err := lookup(&s, name); err != nil {
 		return err
 	}
-	return waitFor(ctx, name+" not serving", func() error { return c.readiness(ctx, []string{name}) })
+	return waitFor(ctx, c.logger, name+" not serving", func() error { return c.readiness(ctx, []string{name}) })
 }
 
 // WaitLeader waits, within ctx, until the reachable live nodes of service agree
 // on a leader, and returns it.
 func (c *Cluster) WaitLeader(ctx context.Context, service string) (string, error) {
 	var leader string
-	err := waitFor(ctx, "no leader for "+service, func() error {
+	err := waitFor(ctx, c.logger, "no leader for "+service, func() error {
 		l, err := c.Leader(ctx, service)
 		leader = l
 		return err
