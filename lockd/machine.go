@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -23,6 +24,10 @@ import (
 type machine struct {
 	logger  *slog.Logger
 	tracker *tracker // may be nil (state-machine tests)
+
+	// applied mirrors st.Applied, stored with mu held after every change and
+	// read without it, so that AppliedIndex never waits for mu.
+	applied atomic.Uint64
 
 	mu        sync.Mutex // protects the fields below
 	st        *state
@@ -64,6 +69,7 @@ func (m *machine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	out := make([][]byte, len(entries))
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer func() { m.applied.Store(m.st.Applied) }() // runs before the unlock
 	for i, e := range entries {
 		cmd := &lockdv1.Command{}
 		var res *lockdv1.CommandResult
@@ -130,11 +136,10 @@ func (m *machine) notifyObserversLocked(election string, index uint64) {
 	}
 }
 
-// AppliedIndex is the index of the last entry applied (to memory).
+// AppliedIndex is the index of the last entry applied (to memory). It does not
+// take mu, so it may be called from anywhere, including from a view callback.
 func (m *machine) AppliedIndex() uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.st.Applied
+	return m.applied.Load()
 }
 
 // Snapshot encodes the state at once, so that WriteTo (which may run concurrently
@@ -159,6 +164,7 @@ func (m *machine) Restore(r io.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.st = st
+	m.applied.Store(st.Applied)
 	for k := range m.wake {
 		m.wakeLocked(k, true)
 	}
@@ -179,7 +185,10 @@ func (s encodedSnapshot) WriteTo(w io.Writer) (int64, error) {
 
 func (encodedSnapshot) Release() {}
 
-// view runs f with the state locked; f must not keep references to it.
+// view runs f with the state locked. f runs with mu held: it must only read st
+// (and not keep references into it) and must not call back into m or into
+// anything that may take mu, such as a handler helper that reads the machine.
+// Build response headers after view returns.
 func (m *machine) view(f func(st *state)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -485,3 +485,58 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// Regression (issue 12, bug 1): on a fresh group nothing has been applied yet
+// (Applied == 0), and the read handlers built their response header inside
+// machine.view, where header(0) re-took machine.mu: the first List or Describe
+// froze the member for good. Every read RPC, as the very first call on every
+// member, must answer within its deadline and leave the member usable.
+func TestClusterFirstReadOnFreshGroupAnswers(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	c.waitLeader()
+	call := func(m *testMember, what string, f func(ctx context.Context) error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, f(ctx), "%s on %s (fresh group, nothing applied)", what, m.id)
+	}
+	for _, m := range c.live() {
+		call(m, "List", func(ctx context.Context) error {
+			_, err := locks(m).List(ctx, &lockdv1.ListRequest{})
+			return err
+		})
+		call(m, "Describe", func(ctx context.Context) error {
+			_, err := locks(m).Describe(ctx, &lockdv1.DescribeRequest{Name: "L"})
+			return err
+		})
+		call(m, "SemaphoreList", func(ctx context.Context) error {
+			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreList(ctx, &lockdv1.SemaphoreListRequest{})
+			return err
+		})
+		call(m, "SemaphoreDescribe", func(ctx context.Context) error {
+			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreDescribe(ctx, &lockdv1.SemaphoreDescribeRequest{Name: "S"})
+			return err
+		})
+		call(m, "Leader", func(ctx context.Context) error {
+			_, err := elections(m).Leader(ctx, &lockdv1.LeaderRequest{Election: "e"})
+			return err
+		})
+	}
+	// The members still apply commands after those reads.
+	id := newSession(t, c.member(c.waitLeader()), 30*time.Second)
+	require.True(t, acquire(t, c.live()[0], id, "L", false).GetAcquired())
+}
+
+// machine.view callbacks may read the applied index: AppliedIndex does not take
+// machine.mu.
+func TestMachineAppliedIndexInsideView(t *testing.T) {
+	m := newMachine(nil)
+	done := make(chan uint64, 1)
+	go m.view(func(*state) { done <- m.AppliedIndex() })
+	select {
+	case got := <-done:
+		require.Zero(t, got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("AppliedIndex inside view did not return: it re-took machine.mu")
+	}
+}
