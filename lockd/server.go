@@ -42,6 +42,8 @@ type Server struct {
 	m       *machine
 	tracker *tracker
 	park    *parking
+	// keepAlive serves SessionKeepAlive streams.
+	keepAlive *raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]
 
 	serving   atomic.Bool   // Serve was called
 	stop      chan struct{} // closed when shutdown begins
@@ -102,6 +104,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.node = n
 	s.tracker.raftLeader = n.IsLeader
+	s.keepAlive = s.newKeepAliveRelay()
 	s.park = &parking{delay: maxParkDelay, apply: n.Apply, applyAll: n.ApplyAll, timeout: cfg.ApplyTimeout}
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))

@@ -540,3 +540,50 @@ func TestMachineAppliedIndexInsideView(t *testing.T) {
 		t.Fatal("AppliedIndex inside view did not return: it re-took machine.mu")
 	}
 }
+
+// Regression (issue 12, bug 6): SessionKeepAlive blocked in stream.Recv, so a
+// graceful stop waited for the client's next keep-alive (or the shutdown
+// timeout). Open keep-alive streams on the stopping leader, directly and
+// relayed through a follower, must not hold the stop up, and clients are
+// told to go elsewhere.
+func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.ShutdownTimeout = 10 * time.Second })
+	leader := c.member(c.waitLeader())
+	follower := c.follower()
+	id := newSession(t, leader, 30*time.Second)
+	open := func(m *testMember) lockdv1.SessionService_SessionKeepAliveClient {
+		ka, err := sessions(m).SessionKeepAlive(ctxT(t))
+		require.NoError(t, err)
+		require.NoError(t, ka.Send(&lockdv1.SessionKeepAliveRequest{SessionId: id}))
+		_, err = ka.Recv()
+		require.NoError(t, err)
+		return ka
+	}
+	direct, relayed := open(leader), open(follower)
+
+	start := time.Now()
+	c.stop(leader.id)
+	// Well under the shutdown timeout the old handler waited out.
+	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout/2, "open keep-alive streams must not hold up a graceful stop")
+	_, err := direct.Recv()
+	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
+
+	// The follower's relay re-dials the new leader, which keeps the session.
+	c.waitLeader(leader.id)
+	waitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
+		if relayed == nil {
+			var err error
+			if relayed, err = sessions(follower).SessionKeepAlive(ctxT(t)); err != nil {
+				relayed = nil
+				return false
+			}
+		}
+		if err := relayed.Send(&lockdv1.SessionKeepAliveRequest{SessionId: id}); err == nil {
+			if _, err = relayed.Recv(); err == nil {
+				return true
+			}
+		}
+		relayed = nil // it ended when the relay lost the old leader: open another
+		return false
+	})
+}

@@ -35,6 +35,8 @@ type Server struct {
 	store  *mvcc.Store
 	hub    *watchHub
 	lessor *lessor
+	// keepAlive serves LeaseKeepAlive streams.
+	keepAlive *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
 
 	stop      chan struct{} // closed when shutdown begins
 	closeOnce sync.Once
@@ -103,6 +105,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.node = n
+	s.keepAlive = s.newKeepAliveRelay()
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
 		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
