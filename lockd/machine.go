@@ -2,10 +2,13 @@ package lockd
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -35,7 +38,10 @@ type machine struct {
 	observers map[string]map[*observer]struct{} // by election name
 }
 
-var _ raftnode.StateMachine = (*machine)(nil)
+var (
+	_ raftnode.StateMachine = (*machine)(nil)
+	_ raftnode.Prober       = (*machine)(nil)
+)
 
 func newMachine(logger *slog.Logger) *machine {
 	if logger == nil {
@@ -140,6 +146,29 @@ func (m *machine) notifyObserversLocked(election string, index uint64) {
 // take mu, so it may be called from anywhere, including from a view callback.
 func (m *machine) AppliedIndex() uint64 {
 	return m.applied.Load()
+}
+
+// probePoll is how often Probe retries the lock.
+const probePoll = time.Millisecond
+
+// Probe implements raftnode.Prober: it reports an error when mu cannot be
+// taken before ctx ends, i.e. when something holds the state machine (a
+// handler stuck under view, a wedged apply). It polls with TryLock, so a probe
+// never queues behind a wedged holder and leaves no goroutine behind.
+func (m *machine) Probe(ctx context.Context) error {
+	t := time.NewTicker(probePoll)
+	defer t.Stop()
+	for {
+		if m.mu.TryLock() {
+			m.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lockd: state machine lock not free: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // Snapshot encodes the state at once, so that WriteTo (which may run concurrently

@@ -162,10 +162,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.wg.Done()
 		s.tracker.run(tctx, s.cfg.ExpiryTick, s.proposeAsLeader)
 	}()
-	for _, svc := range serviceNames {
-		s.srv.SetServingStatus(svc, true)
-	}
-	s.srv.SetReady(true)
+	// Readiness and gRPC health follow the member's health: a leader known and
+	// a responsive state machine (see raftnode.Node.Health and machine.Probe).
+	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
 	close(s.ready)
 	s.logger.Info("lockd serving", "grpc", s.Addr(), "admin", s.AdminAddr())
 
@@ -176,6 +175,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.logger.Info("lockd stopping")
+	stopHealth()
 	s.srv.SetReady(false)
 	s.shutdown()
 	stopTracker()

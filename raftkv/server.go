@@ -24,6 +24,11 @@ import (
 // Version is reported by Status.
 const Version = "0.1.0"
 
+// serviceNames are the gRPC services a Server registers, for health checks.
+var serviceNames = []string{
+	"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService",
+}
+
 // Server is one raftkv member: gRPC services, Raft host and store.
 type Server struct {
 	cfg    Config
@@ -150,10 +155,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.wg.Done()
 		s.lessor.run(lctx, 100*time.Millisecond, s.proposeAsLeader)
 	}()
-	for _, svc := range []string{"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService"} {
-		s.srv.SetServingStatus(svc, true)
-	}
-	s.srv.SetReady(true)
+	// Readiness and gRPC health follow the member's health: a leader known and
+	// a responsive state machine (see raftnode.Node.Health).
+	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
 	close(s.ready)
 	s.logger.Info("raftkv serving", "grpc", s.Addr(), "admin", s.AdminAddr())
 
@@ -164,6 +168,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.logger.Info("raftkv stopping")
+	stopHealth()
 	s.srv.SetReady(false)
 	s.shutdown()
 	stopLessor()
