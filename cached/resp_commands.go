@@ -433,7 +433,12 @@ func writeStoreErr(w *resp.Writer, err error) {
 	case errors.Is(err, store.ErrOutOfMemory):
 		w.Error(errOOM)
 	case errors.Is(err, store.ErrTooLarge):
-		w.Error(errTooLarge)
+		var tl *store.TooLargeError
+		if errors.As(err, &tl) {
+			w.Error(fmt.Sprintf("ERR item is %d bytes (key plus value), the limit (max_item_bytes) is %d", tl.Size, tl.Limit))
+		} else {
+			w.Error(errTooLarge)
+		}
 	case errors.Is(err, store.ErrBadOptions):
 		w.Error(errSyntax)
 	default:

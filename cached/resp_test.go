@@ -106,7 +106,7 @@ func testRESPCommands(t *testing.T, tune func(*Config)) {
 		{[]string{"COMMAND", "INFO", "get"}, `[["get", (integer) 2, [readonly, fast], (integer) 1, (integer) 1, (integer) 1]]`},
 		{[]string{"FLUSHALL"}, "OK"},
 		{[]string{"DBSIZE"}, "(integer) 0"},
-		{[]string{"SET", "toolarge", strings.Repeat("x", 1<<20)}, "(error) ERR string exceeds maximum allowed size"},
+		{[]string{"SET", "toolarge", strings.Repeat("x", 1<<20)}, "(error) ERR item is 1048584 bytes (key plus value), the limit (max_item_bytes) is 1048576"},
 	} {
 		require.Equal(t, tc.want, rc.do(tc.cmd...), "%q", tc.cmd)
 	}

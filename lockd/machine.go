@@ -2,9 +2,13 @@ package lockd
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -24,13 +28,20 @@ type machine struct {
 	logger  *slog.Logger
 	tracker *tracker // may be nil (state-machine tests)
 
+	// applied mirrors st.Applied, stored with mu held after every change and
+	// read without it, so that AppliedIndex never waits for mu.
+	applied atomic.Uint64
+
 	mu        sync.Mutex // protects the fields below
 	st        *state
 	wake      map[resKey]map[*waitReg]struct{}  // blocked acquires, by resource
 	observers map[string]map[*observer]struct{} // by election name
 }
 
-var _ raftnode.StateMachine = (*machine)(nil)
+var (
+	_ raftnode.StateMachine = (*machine)(nil)
+	_ raftnode.Prober       = (*machine)(nil)
+)
 
 func newMachine(logger *slog.Logger) *machine {
 	if logger == nil {
@@ -64,6 +75,7 @@ func (m *machine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	out := make([][]byte, len(entries))
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer func() { m.applied.Store(m.st.Applied) }() // runs before the unlock
 	for i, e := range entries {
 		cmd := &lockdv1.Command{}
 		var res *lockdv1.CommandResult
@@ -130,11 +142,33 @@ func (m *machine) notifyObserversLocked(election string, index uint64) {
 	}
 }
 
-// AppliedIndex is the index of the last entry applied (to memory).
+// AppliedIndex is the index of the last entry applied (to memory). It does not
+// take mu, so it may be called from anywhere, including from a view callback.
 func (m *machine) AppliedIndex() uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.st.Applied
+	return m.applied.Load()
+}
+
+// probePoll is how often Probe retries the lock.
+const probePoll = time.Millisecond
+
+// Probe implements raftnode.Prober: it reports an error when mu cannot be
+// taken before ctx ends, i.e. when something holds the state machine (a
+// handler stuck under view, a wedged apply). It polls with TryLock, so a probe
+// never queues behind a wedged holder and leaves no goroutine behind.
+func (m *machine) Probe(ctx context.Context) error {
+	t := time.NewTicker(probePoll)
+	defer t.Stop()
+	for {
+		if m.mu.TryLock() {
+			m.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lockd: state machine lock not free: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // Snapshot encodes the state at once, so that WriteTo (which may run concurrently
@@ -159,6 +193,7 @@ func (m *machine) Restore(r io.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.st = st
+	m.applied.Store(st.Applied)
 	for k := range m.wake {
 		m.wakeLocked(k, true)
 	}
@@ -179,7 +214,10 @@ func (s encodedSnapshot) WriteTo(w io.Writer) (int64, error) {
 
 func (encodedSnapshot) Release() {}
 
-// view runs f with the state locked; f must not keep references to it.
+// view runs f with the state locked. f runs with mu held: it must only read st
+// (and not keep references into it) and must not call back into m or into
+// anything that may take mu, such as a handler helper that reads the machine.
+// Build response headers after view returns.
 func (m *machine) view(f func(st *state)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

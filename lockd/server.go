@@ -42,6 +42,8 @@ type Server struct {
 	m       *machine
 	tracker *tracker
 	park    *parking
+	// keepAlive serves SessionKeepAlive streams.
+	keepAlive *raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]
 
 	serving   atomic.Bool   // Serve was called
 	stop      chan struct{} // closed when shutdown begins
@@ -106,6 +108,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.tracker.raftLeader = n.IsLeader
+	s.keepAlive = s.newKeepAliveRelay()
 	s.park = &parking{delay: maxParkDelay, apply: n.Apply, applyAll: n.ApplyAll, timeout: cfg.ApplyTimeout}
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
@@ -164,10 +167,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.wg.Done()
 		s.tracker.run(tctx, s.cfg.ExpiryTick, s.proposeAsLeader)
 	}()
-	for _, svc := range serviceNames {
-		s.srv.SetServingStatus(svc, true)
-	}
-	s.srv.SetReady(true)
+	// Readiness and gRPC health follow the member's health: a leader known and
+	// a responsive state machine (see raftnode.Node.Health and machine.Probe).
+	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
 	close(s.ready)
 	s.logger.Info("lockd serving", "grpc", s.Addr(), "admin", s.AdminAddr())
 
@@ -178,6 +180,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.logger.Info("lockd stopping")
+	stopHealth()
 	s.srv.SetReady(false)
 	s.shutdown()
 	stopTracker()

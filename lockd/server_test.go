@@ -485,3 +485,105 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// Regression (issue 12, bug 1): on a fresh group nothing has been applied yet
+// (Applied == 0), and the read handlers built their response header inside
+// machine.view, where header(0) re-took machine.mu: the first List or Describe
+// froze the member for good. Every read RPC, as the very first call on every
+// member, must answer within its deadline and leave the member usable.
+func TestClusterFirstReadOnFreshGroupAnswers(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	c.waitLeader()
+	call := func(m *testMember, what string, f func(ctx context.Context) error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, f(ctx), "%s on %s (fresh group, nothing applied)", what, m.id)
+	}
+	for _, m := range c.live() {
+		call(m, "List", func(ctx context.Context) error {
+			_, err := locks(m).List(ctx, &lockdv1.ListRequest{})
+			return err
+		})
+		call(m, "Describe", func(ctx context.Context) error {
+			_, err := locks(m).Describe(ctx, &lockdv1.DescribeRequest{Name: "L"})
+			return err
+		})
+		call(m, "SemaphoreList", func(ctx context.Context) error {
+			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreList(ctx, &lockdv1.SemaphoreListRequest{})
+			return err
+		})
+		call(m, "SemaphoreDescribe", func(ctx context.Context) error {
+			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreDescribe(ctx, &lockdv1.SemaphoreDescribeRequest{Name: "S"})
+			return err
+		})
+		call(m, "Leader", func(ctx context.Context) error {
+			_, err := elections(m).Leader(ctx, &lockdv1.LeaderRequest{Election: "e"})
+			return err
+		})
+	}
+	// The members still apply commands after those reads.
+	id := newSession(t, c.member(c.waitLeader()), 30*time.Second)
+	require.True(t, acquire(t, c.live()[0], id, "L", false).GetAcquired())
+}
+
+// machine.view callbacks may read the applied index: AppliedIndex does not take
+// machine.mu.
+func TestMachineAppliedIndexInsideView(t *testing.T) {
+	m := newMachine(nil)
+	done := make(chan uint64, 1)
+	go m.view(func(*state) { done <- m.AppliedIndex() })
+	select {
+	case got := <-done:
+		require.Zero(t, got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("AppliedIndex inside view did not return: it re-took machine.mu")
+	}
+}
+
+// Regression (issue 12, bug 6): SessionKeepAlive blocked in stream.Recv, so a
+// graceful stop waited for the client's next keep-alive (or the shutdown
+// timeout). Open keep-alive streams on the stopping leader, directly and
+// relayed through a follower, must not hold the stop up, and clients are
+// told to go elsewhere.
+func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.ShutdownTimeout = 10 * time.Second })
+	leader := c.member(c.waitLeader())
+	follower := c.follower()
+	id := newSession(t, leader, 30*time.Second)
+	open := func(m *testMember) lockdv1.SessionService_SessionKeepAliveClient {
+		ka, err := sessions(m).SessionKeepAlive(ctxT(t))
+		require.NoError(t, err)
+		require.NoError(t, ka.Send(&lockdv1.SessionKeepAliveRequest{SessionId: id}))
+		_, err = ka.Recv()
+		require.NoError(t, err)
+		return ka
+	}
+	direct, relayed := open(leader), open(follower)
+
+	start := time.Now()
+	c.stop(leader.id)
+	// Well under the shutdown timeout the old handler waited out.
+	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout/2, "open keep-alive streams must not hold up a graceful stop")
+	_, err := direct.Recv()
+	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
+
+	// The follower's relay re-dials the new leader, which keeps the session.
+	c.waitLeader(leader.id)
+	waitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
+		if relayed == nil {
+			var err error
+			if relayed, err = sessions(follower).SessionKeepAlive(ctxT(t)); err != nil {
+				relayed = nil
+				return false
+			}
+		}
+		if err := relayed.Send(&lockdv1.SessionKeepAliveRequest{SessionId: id}); err == nil {
+			if _, err = relayed.Recv(); err == nil {
+				return true
+			}
+		}
+		relayed = nil // it ended when the relay lost the old leader: open another
+		return false
+	})
+}

@@ -70,10 +70,12 @@ func (h *electionService) Leader(ctx context.Context, req *lockdv1.LeaderRequest
 		return nil, toStatus(err)
 	}
 	resp := &lockdv1.LeaderResponse{}
+	var applied uint64
 	s.m.view(func(st *state) {
 		resp.Leader = leaderInfo(req.GetElection(), st.Resources[resKey{lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, req.GetElection()}])
-		resp.Header = s.header(st.Applied)
+		applied = st.Applied
 	})
+	resp.Header = s.header(applied)
 	return resp, nil
 }
 

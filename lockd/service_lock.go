@@ -106,10 +106,12 @@ func (h *lockService) Describe(ctx context.Context, req *lockdv1.DescribeRequest
 		return nil, toStatus(err)
 	}
 	resp := &lockdv1.DescribeResponse{}
+	var applied uint64
 	s.m.view(func(st *state) {
 		resp.Lock = lockInfo(req.GetName(), st.Resources[resKey{lockdv1.ResourceKind_RESOURCE_KIND_LOCK, req.GetName()}])
-		resp.Header = s.header(st.Applied)
+		applied = st.Applied
 	})
+	resp.Header = s.header(applied)
 	return resp, nil
 }
 
@@ -123,13 +125,15 @@ func (h *lockService) List(ctx context.Context, req *lockdv1.ListRequest) (*lock
 		return nil, toStatus(err)
 	}
 	resp := &lockdv1.ListResponse{}
+	var applied uint64
 	s.m.view(func(st *state) {
 		rs, more := st.list(lockdv1.ResourceKind_RESOURCE_KIND_LOCK, req.GetPrefix(), req.GetStartAfter(), limit)
 		for _, r := range rs {
 			resp.Locks = append(resp.Locks, lockInfo(r.Name, r))
 		}
 		resp.More = more
-		resp.Header = s.header(st.Applied)
+		applied = st.Applied
 	})
+	resp.Header = s.header(applied)
 	return resp, nil
 }

@@ -82,10 +82,12 @@ func (h *semaphoreService) SemaphoreDescribe(ctx context.Context, req *lockdv1.S
 		return nil, toStatus(err)
 	}
 	resp := &lockdv1.SemaphoreDescribeResponse{}
+	var applied uint64
 	s.m.view(func(st *state) {
 		resp.Semaphore = semaphoreInfo(req.GetName(), st.Resources[resKey{lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE, req.GetName()}])
-		resp.Header = s.header(st.Applied)
+		applied = st.Applied
 	})
+	resp.Header = s.header(applied)
 	return resp, nil
 }
 
@@ -99,13 +101,15 @@ func (h *semaphoreService) SemaphoreList(ctx context.Context, req *lockdv1.Semap
 		return nil, toStatus(err)
 	}
 	resp := &lockdv1.SemaphoreListResponse{}
+	var applied uint64
 	s.m.view(func(st *state) {
 		rs, more := st.list(lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE, req.GetPrefix(), req.GetStartAfter(), limit)
 		for _, r := range rs {
 			resp.Semaphores = append(resp.Semaphores, semaphoreInfo(r.Name, r))
 		}
 		resp.More = more
-		resp.Header = s.header(st.Applied)
+		applied = st.Applied
 	})
+	resp.Header = s.header(applied)
 	return resp, nil
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/raftnode"
@@ -69,71 +67,37 @@ func (s *Server) renew(ctx context.Context, id uint64) (time.Duration, bool, err
 
 // SessionKeepAlive renews sessions on the leader. On a follower the stream is
 // relayed to the leader, request by request, re-dialling when leadership moves.
+// A graceful stop ends the stream at once with Unavailable (see
+// raftnode.KeepAliveRelay).
 func (h *sessionService) SessionKeepAlive(stream lockdv1.SessionService_SessionKeepAliveServer) error {
-	s := h.s
-	var upstream lockdv1.SessionService_SessionKeepAliveClient
-	var cancelUp context.CancelFunc
-	defer func() {
-		if cancelUp != nil {
-			cancelUp()
-		}
-	}()
-	for {
-		req, err := stream.Recv()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := sessionID(req.GetSessionId()); err != nil {
-			return toStatus(err)
-		}
-		ttl, isLeader, err := s.renew(stream.Context(), req.GetSessionId())
-		if isLeader {
+	return h.s.keepAlive.Serve(stream)
+}
+
+// newKeepAliveRelay returns the relay that serves SessionKeepAlive streams.
+func (s *Server) newKeepAliveRelay() *raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse] {
+	return &raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]{
+		Name:    "lockd",
+		Node:    s.node,
+		Stop:    s.stop,
+		StopErr: toStatus(ErrShuttingDown),
+		Renew: func(ctx context.Context, req *lockdv1.SessionKeepAliveRequest) (*lockdv1.SessionKeepAliveResponse, bool, error) {
+			if err := sessionID(req.GetSessionId()); err != nil {
+				return nil, false, toStatus(err)
+			}
+			ttl, isLeader, err := s.renew(ctx, req.GetSessionId())
+			if !isLeader {
+				return nil, true, nil
+			}
 			if err != nil {
-				return toStatus(err)
+				return nil, false, toStatus(err)
 			}
-			if err := stream.Send(&lockdv1.SessionKeepAliveResponse{Header: s.header(0), SessionId: req.GetSessionId(), Ttl: durationpb.New(ttl)}); err != nil {
-				return err
-			}
-			continue
-		}
-		resp, err := func() (*lockdv1.SessionKeepAliveResponse, error) {
-			if upstream == nil {
-				conn, err := s.node.LeaderConn()
-				if err != nil {
-					return nil, err
-				}
-				var uctx context.Context
-				uctx, cancelUp = context.WithCancel(stream.Context())
-				upstream, err = lockdv1.NewSessionServiceClient(conn).SessionKeepAlive(uctx)
-				if err != nil {
-					return nil, err
-				}
-			}
-			if err := upstream.Send(req); err != nil {
-				return nil, err
-			}
-			return upstream.Recv()
-		}()
-		if err != nil {
-			if cancelUp != nil {
-				cancelUp()
-				cancelUp, upstream = nil, nil
-			}
-			if st, ok := status.FromError(err); ok && (st.Code() == codes.NotFound || st.Code() == codes.InvalidArgument) {
-				return err
-			}
-			if errors.Is(err, raftnode.ErrNoLeader) || errors.Is(err, raftnode.ErrNotLeader) {
-				return toStatus(err)
-			}
-			return status.Errorf(codes.Unavailable, "lockd: relaying keep-alive to the leader: %v", err)
-		}
-		resp.Header = s.header(0)
-		if err := stream.Send(resp); err != nil {
-			return err
-		}
+			return &lockdv1.SessionKeepAliveResponse{Header: s.header(0), SessionId: req.GetSessionId(), Ttl: durationpb.New(ttl)}, false, nil
+		},
+		Open: func(ctx context.Context, conn *grpc.ClientConn) (lockdv1.SessionService_SessionKeepAliveClient, error) {
+			return lockdv1.NewSessionServiceClient(conn).SessionKeepAlive(ctx)
+		},
+		Relayed:  func(resp *lockdv1.SessionKeepAliveResponse) { resp.Header = s.header(0) },
+		ToStatus: toStatus,
 	}
 }
 

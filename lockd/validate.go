@@ -3,6 +3,7 @@ package lockd
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -35,6 +36,16 @@ func (l limits) name(field, name string) error {
 	}
 	if len(name) > l.maxName {
 		return fmt.Errorf("%w: %s is %d bytes, the limit (max_name_bytes) is %d", ErrTooLarge, field, len(name), l.maxName)
+	}
+	return validUTF8(field, name)
+}
+
+// validUTF8 rejects a string field that is not valid UTF-8. gRPC's decoding
+// rejects such a request before a handler sees it (proto3 strings must be
+// UTF-8); this keeps requests built in-process to the same rule.
+func validUTF8(field, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %s %q is not valid UTF-8", ErrInvalidArgument, field, s)
 	}
 	return nil
 }
@@ -148,6 +159,12 @@ func (l limits) validateList(prefix, startAfter string, limit int64) (int, error
 	}
 	if len(startAfter) > l.maxName {
 		return 0, fmt.Errorf("%w: start_after is %d bytes, the limit (max_name_bytes) is %d", ErrTooLarge, len(startAfter), l.maxName)
+	}
+	if err := validUTF8("prefix", prefix); err != nil {
+		return 0, err
+	}
+	if err := validUTF8("start_after", startAfter); err != nil {
+		return 0, err
 	}
 	if limit < 0 {
 		return 0, fmt.Errorf("%w: limit %d must be >= 0", ErrInvalidArgument, limit)

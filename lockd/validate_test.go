@@ -39,6 +39,15 @@ func TestValidateRequests(t *testing.T) {
 			_, err := l.validateAcquire(&lockdv1.AcquireRequest{SessionId: 1, Name: long})
 			return err
 		}, ErrTooLarge, codes.ResourceExhausted, "max_name_bytes"},
+		// Regression (issue 12): invalid UTF-8 is InvalidArgument naming the field.
+		{"invalid utf-8 name", func() error {
+			_, err := l.validateAcquire(&lockdv1.AcquireRequest{SessionId: 1, Name: "bad\xff"})
+			return err
+		}, ErrInvalidArgument, codes.InvalidArgument, "name \"bad\\xff\" is not valid UTF-8"},
+		{"invalid utf-8 election", func() error { return l.validateCampaign(1, "\xc3", nil) }, ErrInvalidArgument, codes.InvalidArgument, "election"},
+		{"invalid utf-8 prefix", func() error { _, err := l.validateList("\xff", "", 0); return err }, ErrInvalidArgument, codes.InvalidArgument, "prefix"},
+		{"invalid utf-8 start_after", func() error { _, err := l.validateList("", "\xff", 0); return err }, ErrInvalidArgument, codes.InvalidArgument, "start_after"},
+		{"empty campaign value", func() error { return l.validateCampaign(1, "e1", nil) }, nil, codes.OK, ""},
 		{"max name", func() error {
 			_, err := l.validateAcquire(&lockdv1.AcquireRequest{SessionId: 1, Name: long[:256]})
 			return err

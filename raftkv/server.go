@@ -24,6 +24,11 @@ import (
 // Version is reported by Status.
 const Version = "0.1.0"
 
+// serviceNames are the gRPC services a Server registers, for health checks.
+var serviceNames = []string{
+	"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService",
+}
+
 // Server is one raftkv member: gRPC services, Raft host and store.
 type Server struct {
 	cfg    Config
@@ -35,6 +40,8 @@ type Server struct {
 	store  *mvcc.Store
 	hub    *watchHub
 	lessor *lessor
+	// keepAlive serves LeaseKeepAlive streams.
+	keepAlive *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
 
 	stop      chan struct{} // closed when shutdown begins
 	closeOnce sync.Once
@@ -108,6 +115,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		srv.Close()
 		return nil, err
 	}
+	s.keepAlive = s.newKeepAliveRelay()
 	if failpoint.Enabled {
 		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
 		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
@@ -153,10 +161,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.wg.Done()
 		s.lessor.run(lctx, 100*time.Millisecond, s.proposeAsLeader)
 	}()
-	for _, svc := range []string{"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService"} {
-		s.srv.SetServingStatus(svc, true)
-	}
-	s.srv.SetReady(true)
+	// Readiness and gRPC health follow the member's health: a leader known and
+	// a responsive state machine (see raftnode.Node.Health).
+	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
 	close(s.ready)
 	s.logger.Info("raftkv serving", "grpc", s.Addr(), "admin", s.AdminAddr())
 
@@ -167,6 +174,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.logger.Info("raftkv stopping")
+	stopHealth()
 	s.srv.SetReady(false)
 	s.shutdown()
 	stopLessor()

@@ -3,10 +3,8 @@ package raftkv
 import (
 	"context"
 	"errors"
-	"io"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc"
 
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -50,98 +48,34 @@ func (l *leaseService) LeaseRevoke(ctx context.Context, req *raftkvv1.LeaseRevok
 }
 
 // LeaseKeepAlive renews leases on the leader. On a follower the stream is relayed to
-// the leader, request by request, re-dialling when leadership moves.
+// the leader, request by request, re-dialling when leadership moves. A graceful
+// stop ends the stream at once with Unavailable (see raftnode.KeepAliveRelay).
 func (l *leaseService) LeaseKeepAlive(stream raftkvv1.LeaseService_LeaseKeepAliveServer) error {
-	s := l.s
-	var upstream raftkvv1.LeaseService_LeaseKeepAliveClient
-	var cancelUp context.CancelFunc
-	defer func() {
-		if cancelUp != nil {
-			cancelUp()
-		}
-	}()
-	// Receive on a goroutine so that the handler also ends when the server stops:
-	// a graceful stop must not wait for clients to close their keep-alive streams.
-	type recv struct {
-		req *raftkvv1.LeaseKeepAliveRequest
-		err error
-	}
-	reqs := make(chan recv, 1)
-	go func() {
-		for {
-			req, err := stream.Recv()
-			select {
-			case reqs <- recv{req, err}:
-			case <-stream.Context().Done():
-				return
+	return l.s.keepAlive.Serve(stream)
+}
+
+// newKeepAliveRelay returns the relay that serves LeaseKeepAlive streams.
+func (s *Server) newKeepAliveRelay() *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse] {
+	return &raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]{
+		Name:    "raftkv",
+		Node:    s.node,
+		Stop:    s.stop,
+		StopErr: toStatus(ErrShuttingDown),
+		Renew: func(_ context.Context, req *raftkvv1.LeaseKeepAliveRequest) (*raftkvv1.LeaseKeepAliveResponse, bool, error) {
+			ttl, isLeader, err := s.lessor.renew(req.GetId())
+			if !isLeader {
+				return nil, true, nil
 			}
 			if err != nil {
-				return
+				return nil, false, toStatus(err)
 			}
-		}
-	}()
-	for {
-		var r recv
-		select {
-		case r = <-reqs:
-		case <-s.stop:
-			return toStatus(ErrShuttingDown)
-		case <-stream.Context().Done():
-			return stream.Context().Err()
-		}
-		req, err := r.req, r.err
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		ttl, isLeader, err := s.lessor.renew(req.GetId())
-		if isLeader {
-			if err != nil {
-				return toStatus(err)
-			}
-			if err := stream.Send(&raftkvv1.LeaseKeepAliveResponse{Header: s.header(0), Id: req.GetId(), Ttl: ttl}); err != nil {
-				return err
-			}
-			continue
-		}
-		// Relay to the leader.
-		resp, err := func() (*raftkvv1.LeaseKeepAliveResponse, error) {
-			if upstream == nil {
-				conn, err := s.node.LeaderConn()
-				if err != nil {
-					return nil, err
-				}
-				var uctx context.Context
-				uctx, cancelUp = context.WithCancel(stream.Context())
-				upstream, err = raftkvv1.NewLeaseServiceClient(conn).LeaseKeepAlive(uctx)
-				if err != nil {
-					return nil, err
-				}
-			}
-			if err := upstream.Send(req); err != nil {
-				return nil, err
-			}
-			return upstream.Recv()
-		}()
-		if err != nil {
-			if cancelUp != nil {
-				cancelUp()
-				cancelUp, upstream = nil, nil
-			}
-			if st, ok := status.FromError(err); ok && st.Code() == codes.NotFound {
-				return err
-			}
-			if errors.Is(err, raftnode.ErrNoLeader) || errors.Is(err, raftnode.ErrNotLeader) {
-				return toStatus(err)
-			}
-			return status.Errorf(codes.Unavailable, "raftkv: relaying keep-alive to the leader: %v", err)
-		}
-		resp.Header = s.header(0)
-		if err := stream.Send(resp); err != nil {
-			return err
-		}
+			return &raftkvv1.LeaseKeepAliveResponse{Header: s.header(0), Id: req.GetId(), Ttl: ttl}, false, nil
+		},
+		Open: func(ctx context.Context, conn *grpc.ClientConn) (raftkvv1.LeaseService_LeaseKeepAliveClient, error) {
+			return raftkvv1.NewLeaseServiceClient(conn).LeaseKeepAlive(ctx)
+		},
+		Relayed:  func(resp *raftkvv1.LeaseKeepAliveResponse) { resp.Header = s.header(0) },
+		ToStatus: toStatus,
 	}
 }
 

@@ -28,6 +28,10 @@ type Reader struct {
 	MaxBulk   int64 // largest bulk string, DefaultMaxBulk if 0
 	MaxArgs   int   // most arguments (or reply array elements), DefaultMaxArgs if 0
 	MaxInline int   // longest inline command or header line, DefaultMaxInline if 0
+	// MaxBulkName names the MaxBulk setting in the error about a bulk string
+	// over it ("invalid bulk length: 10485760 bytes, the limit (resp_max_bulk)
+	// is 8388608"); "MaxBulk" if empty.
+	MaxBulkName string
 
 	rd    io.Reader // nil for a buffer Reader: more returns ErrIncomplete
 	buf   []byte
@@ -115,6 +119,15 @@ func (r *Reader) maxBulk() int64 {
 		return r.MaxBulk
 	}
 	return DefaultMaxBulk
+}
+
+// bulkTooLong is the message about a bulk string of n bytes, over MaxBulk.
+func (r *Reader) bulkTooLong(n int64) string {
+	name := r.MaxBulkName
+	if name == "" {
+		name = "MaxBulk"
+	}
+	return fmt.Sprintf("invalid bulk length: %d bytes, the limit (%s) is %d", n, name, r.maxBulk())
 }
 
 func (r *Reader) maxArgs() int {
@@ -352,8 +365,11 @@ func (r *Reader) readArgs() error {
 			r.r = mark
 			return eof(err)
 		}
-		if n < 0 || n > r.maxBulk() {
+		if n < 0 {
 			return protoErr("invalid bulk length")
+		}
+		if n > r.maxBulk() {
+			return protoErr(r.bulkTooLong(n))
 		}
 		if err := r.need(int(n) + 2); err != nil {
 			r.r = mark

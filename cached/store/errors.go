@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by Store methods. Test for them with errors.Is.
 var (
@@ -22,3 +25,17 @@ var (
 	// ErrInvalidConfig wraps every error returned by Config.Validate.
 	ErrInvalidConfig = errors.New("store: invalid config")
 )
+
+// TooLargeError is the error of a write whose item would exceed
+// Config.MaxItemBytes; errors.Is(err, ErrTooLarge) is true for it.
+type TooLargeError struct {
+	Size  int // len(key) + len(value) the write would store
+	Limit int // Config.MaxItemBytes
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("store: item too large: key plus value is %d bytes, the limit (max_item_bytes) is %d", e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooLarge) true.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }

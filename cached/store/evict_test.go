@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -265,7 +266,7 @@ func TestMemoryLimitUnderWriteFlood(t *testing.T) {
 						}
 						if err == ErrOutOfMemory {
 							ooms.Add(1)
-						} else if err != nil && err != ErrTooLarge {
+						} else if err != nil && !errors.Is(err, ErrTooLarge) {
 							t.Error(err)
 							return
 						}

@@ -183,7 +183,7 @@ func (s *Store) Set(key string, value []byte, o SetOptions) (uint64, error) {
 		return 0, ErrBadOptions
 	}
 	if len(key)+len(value) > s.maxItem {
-		return 0, ErrTooLarge
+		return 0, &TooLargeError{Size: len(key) + len(value), Limit: s.maxItem}
 	}
 	v := make([]byte, len(value))
 	copy(v, value)
@@ -317,7 +317,7 @@ func (s *Store) TTL(key string) (ttl time.Duration, exists bool, hasTTL bool) {
 // ErrNotInteger, ErrOverflow or ErrOutOfMemory.
 func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 	if len(key)+20 > s.maxItem {
-		return 0, ErrTooLarge
+		return 0, &TooLargeError{Size: len(key) + 20, Limit: s.maxItem}
 	}
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
@@ -365,7 +365,7 @@ func (s *Store) Append(key string, v []byte) (int, error) {
 		n := len(old) + len(v)
 		if len(key)+n > s.maxItem {
 			sh.mu.Unlock()
-			return 0, ErrTooLarge
+			return 0, &TooLargeError{Size: len(key) + n, Limit: s.maxItem}
 		}
 		var nv []byte
 		if cap(old)-len(old) >= len(v) {

@@ -70,6 +70,10 @@ within a third of the TTL), the leadership is gone: cairn exits with 69. The ses
 }
 
 func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl time.Duration) error {
+	// Before the session is created: a bad name must have no side effect.
+	if err := client.ValidateName("election", election); err != nil {
+		return lockdError("", err)
+	}
 	sigs, stopSignals := notifySignals()
 	defer stopSignals()
 	c, err := g.newClient()

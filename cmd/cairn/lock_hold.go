@@ -58,6 +58,10 @@ const childWaitDelay = 2 * time.Second
 // belong to another session. The result is nil or an *exitError: the command's
 // exit status, exitNotAcquired, exitSessionLost, exitUsage, or 1.
 func (g *lockdGlobals) holdGrant(cmd *cobra.Command, spec acquireSpec, argv []string) error {
+	// Before the session is created: a bad name must have no side effect.
+	if err := client.ValidateName("name", spec.name); err != nil {
+		return lockdError("", err)
+	}
 	sigs, stopSignals := notifySignals()
 	defer stopSignals()
 	c, err := g.newClient()

@@ -34,6 +34,9 @@ func leaderFrom(li *lockdv1.LeaderInfo) *Leader {
 // returns the current leadership.
 func (s *Session) Campaign(ctx context.Context, election string, value []byte) (*Leader, error) {
 	req := &lockdv1.CampaignRequest{SessionId: s.id, Election: election, Value: value}
+	if err := validateRequest("campaign", req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, s.c, "campaign", kindIdempotent, true, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.CampaignResponse, error) {
 		return s.c.elections.Campaign(ctx, req, co...)
 	})
@@ -48,6 +51,9 @@ func (s *Session) Campaign(ctx context.Context, election string, value []byte) (
 // Proclaim is retried on Unavailable.
 func (s *Session) Proclaim(ctx context.Context, election string, value []byte) (*Leader, error) {
 	req := &lockdv1.ProclaimRequest{SessionId: s.id, Election: election, Value: value}
+	if err := validateRequest("proclaim", req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, s.c, "proclaim", kindIdempotent, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ProclaimResponse, error) {
 		return s.c.elections.Proclaim(ctx, req, co...)
 	})
@@ -66,6 +72,9 @@ func (s *Session) Resign(ctx context.Context, election string) error {
 // session, which need not be one this client created. It is not retried.
 func (c *Client) ResignFor(ctx context.Context, session uint64, election string) error {
 	req := &lockdv1.ResignRequest{SessionId: session, Election: election}
+	if err := validateRequest("resign", req); err != nil {
+		return err
+	}
 	_, err := call(ctx, c, "resign", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ResignResponse, error) {
 		return c.elections.Resign(ctx, req, co...)
 	})
@@ -75,6 +84,9 @@ func (c *Client) ResignFor(ctx context.Context, session uint64, election string)
 // Leader returns the current leader of election, nil if there is none.
 func (c *Client) Leader(ctx context.Context, election string) (*Leader, error) {
 	req := &lockdv1.LeaderRequest{Election: election}
+	if err := validateRequest("leader", req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, c, "leader", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.LeaderResponse, error) {
 		return c.elections.Leader(ctx, req, co...)
 	})
@@ -96,9 +108,14 @@ type Observation struct {
 // reader fell behind) it reconnects to any ready node and resumes from the
 // current state: changes in between may be skipped, but observations are never
 // reordered or repeated. The channel is closed when ctx ends or the client is
-// closed.
+// closed. An election name that is empty or not valid UTF-8 (see ValidateName)
+// yields a channel that is closed at once.
 func (c *Client) Observe(ctx context.Context, election string) <-chan Observation {
 	ch := make(chan Observation, 16)
+	if ValidateName("election", election) != nil {
+		close(ch)
+		return ch
+	}
 	octx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(c.conn.Context(), cancel)
 	if !c.conn.Go(func() {

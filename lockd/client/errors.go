@@ -34,6 +34,10 @@ var (
 	// or a request that conflicts with the resource's state (FAILED_PRECONDITION:
 	// semaphore permits mismatch, lock mode conflict).
 	ErrNotHeld = errors.New("lockd client: failed precondition")
+	// ErrInvalidArgument is the error of a request the client refuses to send:
+	// a name that is empty or not valid UTF-8 (proto3 strings must be UTF-8,
+	// so such a request could not even be encoded). The message names the field.
+	ErrInvalidArgument = errors.New("lockd client: invalid argument")
 	// ErrStaleToken is returned by ValidateToken and Fence.Check for a fencing
 	// token lower than one already seen.
 	ErrStaleToken = errors.New("lockd client: stale fencing token")

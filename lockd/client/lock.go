@@ -82,6 +82,9 @@ func (s *Session) TryAcquire(ctx context.Context, name string, owner []byte, opt
 
 func (s *Session) acquire(ctx context.Context, op, name string, owner []byte, wait bool, opts []LockOption) (*Lock, error) {
 	req := &lockdv1.AcquireRequest{SessionId: s.id, Name: name, Owner: owner, Wait: wait}
+	if err := validateRequest(op, req); err != nil {
+		return nil, err
+	}
 	for _, o := range opts {
 		o(req)
 	}
@@ -109,6 +112,9 @@ func (s *Session) Release(ctx context.Context, name string) error {
 // lives elsewhere). Errors and retries are as for Session.Release.
 func (c *Client) ReleaseFor(ctx context.Context, session uint64, name string) error {
 	req := &lockdv1.ReleaseRequest{SessionId: session, Name: name}
+	if err := validateRequest("release", req); err != nil {
+		return err
+	}
 	_, err := call(ctx, c, "release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ReleaseResponse, error) {
 		return c.locks.Release(ctx, req, co...)
 	})
@@ -118,6 +124,9 @@ func (c *Client) ReleaseFor(ctx context.Context, session uint64, name string) er
 // Describe reports lock name's holders and waiters (none when it is free).
 func (c *Client) Describe(ctx context.Context, name string) (*lockdv1.LockInfo, error) {
 	req := &lockdv1.DescribeRequest{Name: name}
+	if err := validateRequest("describe", req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, c, "describe", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.DescribeResponse, error) {
 		return c.locks.Describe(ctx, req, co...)
 	})
@@ -128,6 +137,9 @@ func (c *Client) Describe(ctx context.Context, name string) (*lockdv1.LockInfo, 
 // prefix and sorts after startAfter, in name order; more reports a next page.
 func (c *Client) List(ctx context.Context, prefix, startAfter string, limit int64) (locks []*lockdv1.LockInfo, more bool, err error) {
 	req := &lockdv1.ListRequest{Prefix: prefix, StartAfter: startAfter, Limit: limit}
+	if err := validateRequest("list", req); err != nil {
+		return nil, false, err
+	}
 	resp, err := call(ctx, c, "list", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.ListResponse, error) {
 		return c.locks.List(ctx, req, co...)
 	})

@@ -24,6 +24,9 @@ func (s *Session) TrySemaphoreAcquire(ctx context.Context, name string, permits 
 
 func (s *Session) semAcquire(ctx context.Context, op, name string, permits uint32, owner []byte, wait bool) (*Lock, error) {
 	req := &lockdv1.SemaphoreAcquireRequest{SessionId: s.id, Name: name, Permits: permits, Owner: owner, Wait: wait}
+	if err := validateRequest(op, req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, s.c, op, kindIdempotent, wait, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreAcquireResponse, error) {
 		return s.c.sems.SemaphoreAcquire(ctx, req, co...)
 	})
@@ -45,6 +48,9 @@ func (s *Session) SemaphoreRelease(ctx context.Context, name string) error {
 // with id session, which need not be one this client created. It is not retried.
 func (c *Client) SemaphoreReleaseFor(ctx context.Context, session uint64, name string) error {
 	req := &lockdv1.SemaphoreReleaseRequest{SessionId: session, Name: name}
+	if err := validateRequest("semaphore-release", req); err != nil {
+		return err
+	}
 	_, err := call(ctx, c, "semaphore-release", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreReleaseResponse, error) {
 		return c.sems.SemaphoreRelease(ctx, req, co...)
 	})
@@ -54,6 +60,9 @@ func (c *Client) SemaphoreReleaseFor(ctx context.Context, session uint64, name s
 // SemaphoreDescribe reports semaphore name's size, holders and waiters.
 func (c *Client) SemaphoreDescribe(ctx context.Context, name string) (*lockdv1.SemaphoreInfo, error) {
 	req := &lockdv1.SemaphoreDescribeRequest{Name: name}
+	if err := validateRequest("semaphore-describe", req); err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, c, "semaphore-describe", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreDescribeResponse, error) {
 		return c.sems.SemaphoreDescribe(ctx, req, co...)
 	})
@@ -63,6 +72,9 @@ func (c *Client) SemaphoreDescribe(ctx context.Context, name string) (*lockdv1.S
 // SemaphoreList pages through the semaphores in use, like List.
 func (c *Client) SemaphoreList(ctx context.Context, prefix, startAfter string, limit int64) ([]*lockdv1.SemaphoreInfo, bool, error) {
 	req := &lockdv1.SemaphoreListRequest{Prefix: prefix, StartAfter: startAfter, Limit: limit}
+	if err := validateRequest("semaphore-list", req); err != nil {
+		return nil, false, err
+	}
 	resp, err := call(ctx, c, "semaphore-list", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.SemaphoreListResponse, error) {
 		return c.sems.SemaphoreList(ctx, req, co...)
 	})

@@ -17,6 +17,9 @@ import (
 // the token so that the resource can refuse it (see ValidateToken). fn's error
 // is returned; otherwise the error of the first step that failed.
 func (c *Client) WithLock(ctx context.Context, name string, owner []byte, ttl time.Duration, fn func(ctx context.Context, token uint64) error) error {
+	if err := ValidateName("name", name); err != nil {
+		return err // before the session: a bad name has no side effect
+	}
 	s, err := c.NewSession(ctx, ttl)
 	if err != nil {
 		return err

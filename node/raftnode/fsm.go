@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -55,6 +56,10 @@ type fsm struct {
 	onFatal func(error)
 	// applyDuration times each batch given to the state machine.
 	applyDuration prometheus.Histogram
+	// busySince is when the state machine call in progress (ApplyBatch or
+	// Restore) began, in Unix nanoseconds; 0 when none runs. Health reads it
+	// to tell a wedged state machine from a busy one.
+	busySince atomic.Int64
 
 	mu      sync.Mutex // protects the fields below
 	applied uint64
@@ -90,7 +95,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	if len(entries) > 0 {
 		start := time.Now()
+		f.busySince.Store(start.UnixNano())
 		results, err := f.sm.ApplyBatch(entries)
+		f.busySince.Store(0)
 		observe(f.applyDuration, start)
 		if err == nil && len(results) != len(entries) {
 			err = fmt.Errorf("raftnode: state machine returned %d results for %d entries", len(results), len(entries))
@@ -143,6 +150,16 @@ func (f *fsm) setApplied(idx uint64) {
 	}
 }
 
+// busyFor is how long the state machine call in progress has run (0 when
+// none runs).
+func (f *fsm) busyFor() time.Duration {
+	since := f.busySince.Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, since))
+}
+
 // appliedIndex is the last index given to and applied by the state machine.
 func (f *fsm) appliedIndex() uint64 {
 	f.mu.Lock()
@@ -180,7 +197,10 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // Restore implements raft.FSM.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	if err := f.sm.Restore(rc); err != nil {
+	f.busySince.Store(time.Now().UnixNano())
+	err := f.sm.Restore(rc)
+	f.busySince.Store(0)
+	if err != nil {
 		return err
 	}
 	f.mu.Lock()

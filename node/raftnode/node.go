@@ -42,6 +42,8 @@ type Node struct {
 
 	readyTerm atomic.Uint64 // term in which this leader has committed (and applied) an entry
 
+	leaderSeen atomic.Int64 // when Health last saw a leader, Unix nanoseconds; 0 never
+
 	barrierMu sync.Mutex     // protects barrier
 	barrier   *barrierFlight // the latest term barrier, done or in flight
 
