@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"cairn.dev/cairn/cluster/faultproxy"
@@ -241,6 +242,44 @@ func (c *Cluster) Heal() error {
 		s.removeFaults(func(f Fault) bool { return f.Kind != FaultPause })
 		return nil
 	})
+}
+
+// HealAll returns the cluster to normal: it resumes every paused node that
+// still runs (SIGCONT) and removes every network fault (partitions, delays,
+// drops, bandwidth caps), and returns the faults it removed, in the order they
+// were injected (none: nothing was wrong). On a cluster without fault proxies
+// it resumes paused nodes only. Heal, by contrast, leaves pauses as they are.
+func (c *Cluster) HealAll() ([]Fault, error) {
+	var removed []Fault
+	err := c.update(func(s *State) error {
+		var errs []error
+		for _, f := range s.Faults {
+			removed = append(removed, f.clone())
+			if f.Kind != FaultPause {
+				continue
+			}
+			for _, name := range f.Nodes {
+				n, ok := s.Node(name)
+				if !ok || !processAlive(n.PID, n.StartTicks) {
+					continue
+				}
+				if err := signalGroup(n.PID, syscall.SIGCONT); err != nil {
+					errs = append(errs, fmt.Errorf("cluster: resume %s: %w", name, err))
+					continue
+				}
+				c.logger.Info("resumed node", "node", name, "pid", n.PID)
+			}
+		}
+		s.Faults = nil
+		if s.Proxy == nil {
+			return errors.Join(errs...)
+		}
+		if err := s.Save(); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("cluster: save state: %w", err))...)
+		}
+		return errors.Join(append(errs, c.applyProxyFaults(s))...)
+	})
+	return removed, err
 }
 
 // Delay adds delay ± jitter to every chunk on every link to and from node, in

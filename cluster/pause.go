@@ -33,7 +33,8 @@ func (c *Cluster) Pause(name string) error {
 }
 
 // Resume continues a paused node: SIGCONT to its process group. Resuming a node
-// that is not paused sends SIGCONT all the same (harmless) and succeeds.
+// that is not paused sends SIGCONT all the same (harmless) and succeeds; callers
+// that must tell the two apart ask Paused first.
 func (c *Cluster) Resume(name string) error {
 	return c.update(func(s *State) error {
 		n, err := lookup(s, name)
@@ -50,6 +51,16 @@ func (c *Cluster) Resume(name string) error {
 		c.logger.Info("resumed node", "node", name, "pid", n.PID)
 		return nil
 	})
+}
+
+// Paused reports whether the node name is paused (recorded so by Pause and not
+// resumed since).
+func (c *Cluster) Paused(name string) (bool, error) {
+	s := c.refresh()
+	if _, err := lookup(&s, name); err != nil {
+		return false, err
+	}
+	return s.paused(name), nil
 }
 
 // Wipe deletes the data directory of a stopped node (it returns

@@ -20,9 +20,21 @@ func newClusterFaultCmds(dir func() (string, error)) []*cobra.Command {
 			func(_ context.Context, c *cluster.Cluster, name string) (string, error) {
 				return "paused " + name, c.Pause(name)
 			}),
-		newClusterNodeCmd(dir, "resume", "Continue a paused node (SIGCONT)",
+		newClusterNodeCmd(dir, "resume", "Continue a paused node (SIGCONT); says so when it was not paused",
 			func(_ context.Context, c *cluster.Cluster, name string) (string, error) {
-				return "resumed " + name, c.Resume(name)
+				paused, err := c.Paused(name)
+				if err != nil {
+					return "", err
+				}
+				// SIGCONT either way: harmless, and it also continues a node
+				// stopped by hand.
+				if err := c.Resume(name); err != nil {
+					return "", err
+				}
+				if !paused {
+					return name + " was not paused; nothing to resume", nil
+				}
+				return "resumed " + name, nil
 			}),
 		newClusterNodeCmd(dir, "wipe", "Delete a stopped node's data; it rejoins the group (empty --peers) when started",
 			func(_ context.Context, c *cluster.Cluster, name string) (string, error) {
@@ -31,17 +43,32 @@ func newClusterFaultCmds(dir func() (string, error)) []*cobra.Command {
 		newClusterPartitionCmd(dir),
 		{
 			Use:   "heal",
-			Short: "Remove every network fault (partitions, delays, drops, bandwidth caps); paused nodes stay paused",
-			Args:  cobra.NoArgs,
+			Short: "Return the cluster to normal: remove every partition, delay, drop and bandwidth cap, resume paused nodes",
+			Long: `Return the cluster to normal: remove every network fault (partitions, delays,
+drops, bandwidth caps) and resume every paused node, then print one line per
+fault removed ("healed: partition raftkv-1 <-> raftkv-2,raftkv-3"), or "nothing
+to heal". Stopped and killed nodes stay down: 'cairn cluster start' starts them.`,
+			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				c, err := openCluster(dir)
 				if err != nil {
 					return err
 				}
-				if err := c.Heal(); err != nil {
+				removed, err := c.HealAll()
+				out := cmd.OutOrStdout()
+				for _, f := range removed {
+					what := f.String()
+					if f.Kind == cluster.FaultPause {
+						what = "pause " + strings.Join(f.Nodes, ",") + " (resumed)"
+					}
+					fmt.Fprintln(out, "healed:", what)
+				}
+				if err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), "healed every network fault")
+				if len(removed) == 0 {
+					fmt.Fprintln(out, "nothing to heal")
+				}
 				return nil
 			},
 		},

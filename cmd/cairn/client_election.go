@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -30,46 +32,64 @@ in FIFO order, and the leadership carries a fencing token like a lock.
 	return cmd
 }
 
-// leaderView is an election's leader in the commands' output.
+// leaderView is an election's leader in the commands' output. Value is UTF-8
+// text, or base64 with ValueEncoding "base64" (see encodeBytes).
 type leaderView struct {
-	Election string    `json:"election"`
-	Value    string    `json:"value"`
-	Token    uint64    `json:"token"`
-	Session  uint64    `json:"session"`
-	Since    time.Time `json:"since"`
+	Election      string    `json:"election"`
+	Value         string    `json:"value"`
+	ValueEncoding string    `json:"value_encoding,omitempty"`
+	Token         uint64    `json:"token"`
+	Session       uint64    `json:"session"`
+	Since         time.Time `json:"since"`
 }
 
 func leaderViewOf(l *client.Leader) leaderView {
-	return leaderView{Election: l.Election, Value: string(l.Value), Token: l.Token, Session: l.Session, Since: l.Since}
+	v := leaderView{Election: l.Election, Token: l.Token, Session: l.Session, Since: l.Since}
+	v.Value, v.ValueEncoding = encodeBytes(l.Value)
+	return v
 }
 
 func newElectionCampaignCmd(g *lockdGlobals) *cobra.Command {
-	var ttl time.Duration
+	var (
+		ttl   time.Duration
+		value *valueInput
+	)
 	cmd := &cobra.Command{
-		Use:   "campaign <election> <value>",
+		Use:   "campaign <election> (<value> | - | --file PATH)",
 		Short: "Block until elected, print 'elected: <value> (token N)', then lead until SIGINT/SIGTERM",
 		Long: `Campaign in <election> with <value>: block (in FIFO order behind earlier
 candidates) until elected, print "elected: <value> (token N)" (--output json: election,
 value, token, session, since), then keep the leadership, renewing the session,
 until SIGINT or SIGTERM, which resign it (exit 0). If the session is lost, or
 'cairn election resign --session' ends the leadership from elsewhere (noticed
-within a third of the TTL), the leadership is gone: cairn exits with 69. The session id is printed on stderr, for
-'cairn election resign --session'.
+within a third of the TTL), the leadership is gone: cairn exits with 6. The
+session id is printed on stderr, for 'cairn election resign --session'.
 
-` + lockdHelpExitCodes,
-		Args: usageArgs(cobra.ExactArgs(2)),
+The value is the <value> argument, or with '-' everything on stdin, or with
+--file PATH the file's content.
+
+` + exitCodesHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ttl <= 0 {
 				return usageErrorf("--ttl: must be positive, got %v", ttl)
 			}
-			return g.campaign(cmd, args[0], args[1], ttl)
+			if args[0] == "" {
+				return usageErrorf("<election>: must not be empty")
+			}
+			val, err := value.read(cmd, args, 1)
+			if err != nil {
+				return err
+			}
+			return g.campaign(cmd, args[0], val, ttl)
 		},
 	}
+	value = addValueInput(cmd)
+	cmd.Args = value.valueArgs(1)
 	cmd.Flags().DurationVar(&ttl, "ttl", 10*time.Second, "session TTL: the leadership ends this long after cairn stops renewing it")
 	return cmd
 }
 
-func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl time.Duration) error {
+func (g *lockdGlobals) campaign(cmd *cobra.Command, election string, value []byte, ttl time.Duration) error {
 	// Before the session is created: a bad name must have no side effect.
 	if err := client.ValidateName("election", election); err != nil {
 		return lockdError("", err)
@@ -97,7 +117,7 @@ func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl 
 		defer cancel()
 		_ = s.Close(cctx)
 	}()
-	fmt.Fprintf(stderr, "campaigning in election %q as %q (session %d)\n", election, value, s.ID())
+	fmt.Fprintf(stderr, "campaigning in election %q as %q (session %d)\n", election, abbreviate(value), s.ID())
 
 	// The campaign ends with a signal, the command's context or the session.
 	cctx, cancelCampaign := context.WithCancel(ctx)
@@ -108,12 +128,12 @@ func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl 
 		case <-cctx.Done():
 		}
 	}()
-	l, err := s.Campaign(cctx, election, []byte(value))
+	l, err := s.Campaign(cctx, election, value)
 	cancelCampaign()
 	switch {
 	case err == nil:
 	case s.Err() != nil:
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("session %d lost while campaigning in %q: %v", s.ID(), election, s.Err())}
+		return &exitError{code: exitLost, err: fmt.Errorf("session %d lost while campaigning in %q: %v", s.ID(), election, s.Err())}
 	case ctx.Err() != nil:
 		return fmt.Errorf("stopped campaigning in %q before being elected", election)
 	default:
@@ -121,12 +141,12 @@ func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl 
 	}
 	stop() // from now on signals resign, through sigs.ch
 
-	if g.json() {
-		if err := writeJSON(cmd.OutOrStdout(), leaderViewOf(l)); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "elected: %s (token %d)\n", l.Value, l.Token)
+	err = g.printer(cmd).print(leaderViewOf(l), func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "elected: %s (token %d)\n", abbreviate(l.Value), l.Token)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	revoked, stopWatch := watchHeld(base, s, lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, election)
 	defer stopWatch()
@@ -134,9 +154,9 @@ func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl 
 	case <-sigs.ch:
 	case <-base.Done():
 	case <-s.Done():
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("leadership of %q (token %d) lost: %v", election, l.Token, s.Err())}
+		return &exitError{code: exitLost, err: fmt.Errorf("leadership of %q (token %d) lost: %v", election, l.Token, s.Err())}
 	case <-revoked:
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("leadership of %q (token %d) lost: resigned by another client", election, l.Token)}
+		return &exitError{code: exitLost, err: fmt.Errorf("leadership of %q (token %d) lost: resigned by another client", election, l.Token)}
 	}
 	rctx, rcancel := g.cleanupContext(base)
 	defer rcancel()
@@ -150,7 +170,7 @@ func (g *lockdGlobals) campaign(cmd *cobra.Command, election, value string, ttl 
 func newElectionLeaderCmd(g *lockdGlobals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "leader <election>",
-		Short: "Print the leader's value (--output json: value, token, session); exit 1 if there is none",
+		Short: "Print the leader's value (--output json: value, token, session); exit 3 if there is none",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
@@ -159,13 +179,11 @@ func newElectionLeaderCmd(g *lockdGlobals) *cobra.Command {
 					return lockdError("<election>", err)
 				}
 				if l == nil {
-					return fmt.Errorf("election %q: no leader", args[0])
+					return withExit(exitNotFound, fmt.Errorf("election %q: no leader", args[0]))
 				}
-				if g.json() {
-					return writeJSON(w, leaderViewOf(l))
-				}
-				fmt.Fprintf(w, "%s\n", l.Value)
-				return nil
+				return g.printer(cmd).print(leaderViewOf(l), func(w io.Writer) error {
+					return textValue(w, l.Value)
+				})
 			})
 		},
 	}
@@ -221,7 +239,7 @@ func printObservation(w io.Writer, asJSON bool, election string, o client.Observ
 	if o.Leader == nil {
 		_, err = fmt.Fprintln(w, "no leader")
 	} else {
-		_, err = fmt.Fprintf(w, "leader: %s (session %d, token %d)\n", o.Leader.Value, o.Leader.Session, o.Leader.Token)
+		_, err = fmt.Fprintf(w, "leader: %s (session %d, token %d)\n", abbreviate(o.Leader.Value), o.Leader.Session, o.Leader.Token)
 	}
 	return err
 }
@@ -251,4 +269,13 @@ candidate is elected. The session itself stays alive.`,
 	}
 	cmd.Flags().StringVar(&session, "session", "", "id of the leading session (required)")
 	return cmd
+}
+
+// abbreviate shows a value inside a message: as text when it is short UTF-8
+// without line breaks, else as its size ("<2048 bytes>").
+func abbreviate(b []byte) string {
+	if len(b) <= 80 && utf8.Valid(b) && !bytes.ContainsAny(b, "\r\n") {
+		return string(b)
+	}
+	return fmt.Sprintf("<%d bytes>", len(b))
 }

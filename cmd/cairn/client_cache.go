@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,20 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	cacheclient "cairn.dev/cairn/cached/client"
-	"cairn.dev/cairn/cluster"
 )
 
-// cacheGlobals are the persistent flags of `cairn cache`.
+// cacheGlobals are the persistent flags of `cairn cache`: the client flags of
+// every group.
 type cacheGlobals struct {
-	endpoints  []string
-	clusterDir string
-	output     string
-	timeout    time.Duration
+	*clientFlags
 }
-
-// exitCacheMiss is the exit code of `cache get` and `cache ttl` for a missing
-// key, and of `cache set --nx|--xx` when nothing was stored.
-const exitCacheMiss = 1
 
 // newCacheCmd is `cairn cache`: the cached command-line client.
 func newCacheCmd() *cobra.Command {
@@ -34,106 +26,74 @@ func newCacheCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Talk to cached: get, set, delete, TTLs, counters, stats, the ring",
-		Long: `Talk to cached, cairn's consistent-hashed in-memory cache.
-
-Endpoints come from --endpoints, else from the cluster state file of the local
-harness (--cluster-dir, $CAIRN_CLUSTER_DIR, or .cairn). The client fetches the
-ring from them and sends each key straight to its owner.
+		Long: `Talk to cached, cairn's consistent-hashed in-memory cache. The client fetches
+the ring from the endpoints and sends each key straight to its owner.
 
 A missing key is an exit status, not output: 'get' and 'ttl' print nothing on
-stdout and exit 1, so scripts can write 'if v=$(cairn cache get k); then ...'.
-'set --nx' / '--xx' exit 1 when the condition fails and nothing was stored.
-Reads of a key whose owner is down are misses (a cache miss is always safe);
-writes to it fail.
+stdout and exit 3, so scripts can write 'if v=$(cairn cache get k); then ...'
+and still tell a miss (3) from an outage (4). 'set --nx' / '--xx' exit 5 when
+the condition fails and nothing was stored. Reads of a key whose owner is down
+are misses (a cache miss is always safe); writes to it fail.
 
---output json prints one JSON object per command.`,
+'set' takes the value as an argument, '-' to read it from stdin, or --file PATH.
+
+` + clientFlagsHelp("cached"),
 		Args: cobra.NoArgs,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return g.validate()
-		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringSliceVar(&g.endpoints, "endpoints", nil, "comma-separated host:port of cached nodes (overrides cluster discovery)")
-	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
-	pf.StringVarP(&g.output, "output", "o", kvOutputTable, "output format: table or json")
-	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each command")
+	g.clientFlags = addClientFlags(cmd, "cached")
 	cmd.AddCommand(newCacheGetCmd(g), newCacheSetCmd(g), newCacheDelCmd(g), newCacheTTLCmd(g),
 		newCacheIncrCmd(g), newCacheStatsCmd(g), newCacheRingCmd(g))
 	return cmd
 }
 
-func (g *cacheGlobals) validate() error {
-	if g.output != kvOutputTable && g.output != kvOutputJSON {
-		return fmt.Errorf("--output: want table or json, got %q", g.output)
-	}
-	if g.timeout <= 0 {
-		return fmt.Errorf("--timeout: must be positive, got %v", g.timeout)
-	}
-	return nil
-}
-
 // run opens a client, runs f under --timeout and closes the client.
 func (g *cacheGlobals) run(cmd *cobra.Command, f func(ctx context.Context, c *cacheclient.Client, w io.Writer) error) error {
-	eps, err := serviceEndpoints(g.endpoints, g.clusterDir, "cached")
-	if err != nil {
-		return err
-	}
-	ctx, stop := kvSignalContext(cmd)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	c, err := cacheclient.New(cacheclient.Config{Endpoints: eps, DialTimeout: g.timeout, RequestTimeout: g.timeout})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return f(ctx, c, cmd.OutOrStdout())
+	return runWith(g.clientFlags, cmd, g.dialCached, f)
 }
 
-func (g *cacheGlobals) json(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
+// cacheMiss is a missing key: exit code exitNotFound.
 func cacheMiss(format string, args ...any) error {
-	return &exitError{code: exitCacheMiss, err: fmt.Errorf(format, args...)}
+	return withExit(exitNotFound, fmt.Errorf(format, args...))
 }
 
 // cacheItemJSON is `cache get -o json`. TTLs are in milliseconds; 0 means none.
 type cacheItemJSON struct {
-	Key      string `json:"key"`
-	Found    bool   `json:"found"`
-	Value    string `json:"value,omitempty"`
-	Version  uint64 `json:"version,omitempty"`
-	TTLMs    int64  `json:"ttl_ms,omitempty"`
-	ServedBy string `json:"served_by,omitempty"`
+	Key           string `json:"key"`
+	Found         bool   `json:"found"`
+	Value         string `json:"value,omitempty"`
+	ValueEncoding string `json:"value_encoding,omitempty"`
+	Version       uint64 `json:"version,omitempty"`
+	TTLMs         int64  `json:"ttl_ms,omitempty"`
+	ServedBy      string `json:"served_by,omitempty"`
 }
 
 func newCacheGetCmd(g *cacheGlobals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "get <key>",
-		Short: "Print a key's value; exit 1 if it is missing",
-		Args:  cobra.ExactArgs(1),
+		Short: "Print a key's value; exit 3 if it is missing",
+		Long: `Print a key's value: its bytes exactly, then a newline unless the value already
+ends with one or is not valid UTF-8 (see 'cairn kv get --help'). A missing key
+prints nothing on stdout and exits 3.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.run(cmd, func(ctx context.Context, c *cacheclient.Client, w io.Writer) error {
 				it, ok, err := c.GetItem(ctx, args[0])
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
+				if g.json() {
 					out := cacheItemJSON{Key: args[0], Found: ok}
 					if ok {
-						out.Value, out.Version, out.TTLMs, out.ServedBy = string(it.Value), it.Version, it.TTL.Milliseconds(), it.ServedBy
+						out.Version, out.TTLMs, out.ServedBy = it.Version, it.TTL.Milliseconds(), it.ServedBy
+						out.Value, out.ValueEncoding = encodeBytes(it.Value)
 					}
-					if err := g.json(w, out); err != nil {
+					if err := writeJSON(w, out); err != nil {
 						return err
 					}
 				} else if ok {
-					fmt.Fprintf(w, "%s\n", it.Value)
+					if err := textValue(w, it.Value); err != nil {
+						return err
+					}
 				}
 				if !ok {
 					return cacheMiss("%s: not found", args[0])
@@ -149,14 +109,21 @@ func newCacheSetCmd(g *cacheGlobals) *cobra.Command {
 		ttl    time.Duration
 		nx, xx bool
 		keep   bool
+		value  *valueInput
 	)
 	cmd := &cobra.Command{
-		Use:   "set <key> <value>",
-		Short: "Write a key; prints OK (exit 1 if --nx/--xx prevented it)",
-		Args:  cobra.ExactArgs(2),
+		Use:   "set <key> (<value> | - | --file PATH)",
+		Short: "Write a key; prints OK (exit 5 if --nx/--xx prevented it)",
+		Long: `Write a key. The value is the <value> argument, or with '-' everything on
+stdin, or with --file PATH the file's content. Prints OK; with --nx or --xx,
+exits 5 and prints nothing when the condition prevented the write.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ttl < 0 {
-				return fmt.Errorf("--ttl: must not be negative, got %v", ttl)
+				return usageErrorf("--ttl: must not be negative, got %v", ttl)
+			}
+			val, err := value.read(cmd, args, 1)
+			if err != nil {
+				return err
 			}
 			opts := []cacheclient.SetOption{cacheclient.WithTTL(ttl)}
 			switch {
@@ -169,25 +136,27 @@ func newCacheSetCmd(g *cacheGlobals) *cobra.Command {
 				opts = append(opts, cacheclient.KeepTTL())
 			}
 			return g.run(cmd, func(ctx context.Context, c *cacheclient.Client, w io.Writer) error {
-				ver, err := c.Set(ctx, args[0], []byte(args[1]), opts...)
+				ver, err := c.Set(ctx, args[0], val, opts...)
 				stored := err == nil
 				if err != nil && !errors.Is(err, cacheclient.ErrNotStored) {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					if err := g.json(w, map[string]any{"stored": stored, "version": ver}); err != nil {
+				if g.json() {
+					if err := writeJSON(w, map[string]any{"stored": stored, "version": ver}); err != nil {
 						return err
 					}
 				} else if stored {
 					fmt.Fprintln(w, "OK")
 				}
 				if !stored {
-					return cacheMiss("%s: not stored (--nx: the key exists, --xx: it does not)", args[0])
+					return withExit(exitConflict, fmt.Errorf("%s: not stored (--nx: the key exists, --xx: it does not)", args[0]))
 				}
 				return nil
 			})
 		},
 	}
+	value = addValueInput(cmd)
+	cmd.Args = value.valueArgs(1)
 	cmd.Flags().DurationVar(&ttl, "ttl", 0, "time to live (e.g. 30s, 1h); 0: no expiry")
 	cmd.Flags().BoolVar(&nx, "nx", false, "only set a missing key")
 	cmd.Flags().BoolVar(&xx, "xx", false, "only set an existing key")
@@ -208,8 +177,8 @@ func newCacheDelCmd(g *cacheGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return g.json(w, map[string]int64{"deleted": n})
+				if g.json() {
+					return writeJSON(w, map[string]int64{"deleted": n})
 				}
 				fmt.Fprintln(w, n)
 				return nil
@@ -223,13 +192,13 @@ func newCacheTTLCmd(g *cacheGlobals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ttl <key>",
 		Short: "Print a key's remaining time to live ('none' if it does not expire), or change it with --set",
-		Long: `Print a key's remaining time to live, or "none" if it never expires; exit 1 if
+		Long: `Print a key's remaining time to live, or "none" if it never expires; exit 3 if
 the key is missing. With --set d, make the key expire d from now (--set 0: never)
 and print OK.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if set < 0 {
-				return fmt.Errorf("--set: must not be negative, got %v", set)
+				return usageErrorf("--set: must not be negative, got %v", set)
 			}
 			return g.run(cmd, func(ctx context.Context, c *cacheclient.Client, w io.Writer) error {
 				if cmd.Flags().Changed("set") {
@@ -237,8 +206,8 @@ and print OK.`,
 					if err != nil {
 						return err
 					}
-					if g.output == kvOutputJSON {
-						if err := g.json(w, map[string]any{"key": args[0], "found": found, "ttl_ms": set.Milliseconds()}); err != nil {
+					if g.json() {
+						if err := writeJSON(w, map[string]any{"key": args[0], "found": found, "ttl_ms": set.Milliseconds()}); err != nil {
 							return err
 						}
 					} else if found {
@@ -253,8 +222,8 @@ and print OK.`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					if err := g.json(w, map[string]any{"key": args[0], "found": ok, "ttl_ms": it.TTL.Milliseconds()}); err != nil {
+				if g.json() {
+					if err := writeJSON(w, map[string]any{"key": args[0], "found": ok, "ttl_ms": it.TTL.Milliseconds()}); err != nil {
 						return err
 					}
 				} else if ok {
@@ -287,8 +256,8 @@ func newCacheIncrCmd(g *cacheGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return g.json(w, map[string]int64{"value": v})
+				if g.json() {
+					return writeJSON(w, map[string]int64{"value": v})
 				}
 				fmt.Fprintln(w, v)
 				return nil
@@ -338,15 +307,15 @@ func newCacheStatsCmd(g *cacheGlobals) *cobra.Command {
 						failed++
 					}
 				}
-				if g.output == kvOutputJSON {
-					if err := g.json(w, map[string]any{"nodes": rows}); err != nil {
+				if g.json() {
+					if err := writeJSON(w, map[string]any{"nodes": rows}); err != nil {
 						return err
 					}
 				} else if err := writeCacheStats(w, rows); err != nil {
 					return err
 				}
 				if failed > 0 {
-					return fmt.Errorf("%d of %d nodes did not answer", failed, len(rows))
+					return withExit(exitUnavailable, fmt.Errorf("%d of %d nodes did not answer", failed, len(rows)))
 				}
 				return nil
 			})
@@ -413,8 +382,8 @@ func newCacheRingCmd(g *cacheGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return g.json(w, info)
+				if g.json() {
+					return writeJSON(w, info)
 				}
 				fmt.Fprintf(w, "epoch %d, %d members, %d vnodes each, %d replicas\n", info.Epoch, len(info.Members), info.VNodes, info.Replicas)
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -13,31 +13,13 @@ import (
 	"cairn.dev/cairn/raftkv/client"
 )
 
-// parseLeaseID reads a lease id printed by cairn (decimal) or by etcd-style tools
-// (hex): "0x" marks hex; a word with a hex letter is hex; digits alone are decimal.
-func parseLeaseID(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	base := 10
-	switch {
-	case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
-		s, base = s[2:], 16
-	case strings.ContainsAny(s, "abcdefABCDEF"):
-		base = 16
-	}
-	id, err := strconv.ParseInt(s, base, 64)
-	if err != nil {
-		return 0, fmt.Errorf("bad lease id %q: want decimal or hex (0x...)", s)
-	}
-	return id, nil
-}
-
 func formatLeaseID(id int64) string { return fmt.Sprintf("%d (0x%x)", id, id) }
 
 // parsePositive parses a positive integer argument named what.
 func parsePositive(what, s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("<%s>: want a positive integer, got %q", what, s)
+		return 0, usageErrorf("<%s>: want a positive integer, got %q", what, s)
 	}
 	return n, nil
 }
@@ -47,24 +29,26 @@ func newKVLeaseCmd(g *kvGlobals) *cobra.Command {
 		Use:   "lease",
 		Short: "Grant, revoke, inspect and keep alive leases",
 		Long: `Grant, revoke, inspect and keep alive leases. Lease ids print in decimal with
-their hex form beside; commands accept either (hex with 0x, or any id with a
-hex letter).`,
+their hex form beside; commands accept either: decimal, or hex with 0x.`,
 		Args: cobra.NoArgs,
 	}
 	leaseArg := func(args []string) (int64, error) {
 		id, err := parseLeaseID(args[0])
 		if err != nil {
-			return 0, fmt.Errorf("<id>: %w", err)
+			return 0, usageErrorf("<id>: %w", err)
 		}
 		return id, nil
 	}
 
 	grant := &cobra.Command{
-		Use:   "grant <ttl-seconds>",
-		Short: "Grant a lease; prints its id",
-		Args:  cobra.ExactArgs(1),
+		Use:   "grant <ttl>",
+		Short: "Grant a lease of a TTL (30s, 5m; a plain integer is seconds); prints its id",
+		Long: `Grant a lease that expires <ttl> after its last renewal. <ttl> is a duration
+in whole seconds (30s, 5m, 1h30m) or, as in etcdctl, a plain number of seconds
+(30); the server bounds it by its max_lease_ttl.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ttl, err := parsePositive("ttl-seconds", args[0])
+			ttl, err := parseSeconds("<ttl>", args[0])
 			if err != nil {
 				return err
 			}
@@ -73,8 +57,8 @@ hex letter).`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "lease %s granted with TTL(%ds)\n", formatLeaseID(resp.GetId()), resp.GetTtl())
 				return nil
@@ -95,8 +79,8 @@ hex letter).`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "lease %s revoked\n", formatLeaseID(id))
 				return nil
@@ -118,8 +102,8 @@ hex letter).`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				if resp.GetTtl() <= 0 {
 					fmt.Fprintf(w, "lease %s already expired\n", formatLeaseID(id))
@@ -149,8 +133,8 @@ hex letter).`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "found %d leases\n", len(resp.GetLeases()))
 				for _, l := range resp.GetLeases() {
@@ -169,12 +153,12 @@ hex letter).`,
 			if err != nil {
 				return err
 			}
-			c, err := g.newClient()
+			c, err := g.dialRaftKV()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx, stop := kvSignalContext(cmd)
+			ctx, stop := signalContext(cmd)
 			defer stop()
 			// The first renewal is bounded by --timeout (the client's RequestTimeout);
 			// the following ones go on until Ctrl-C.
@@ -184,8 +168,8 @@ hex letter).`,
 			}
 			w := cmd.OutOrStdout()
 			for resp := range ch {
-				if g.output == kvOutputJSON {
-					if err := printJSON(w, resp); err != nil {
+				if g.json() {
+					if err := writeJSON(w, resp); err != nil {
 						return err
 					}
 					continue

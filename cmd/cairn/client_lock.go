@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -94,13 +93,13 @@ closed; or the lock was released from elsewhere with 'cairn lock release
 --session', noticed within a third of the TTL), cairn says so on stderr and
 sends the command SIGTERM: another session may hold the lock by then, and only
 fencing tokens protect the resource from the command's late writes. When the command exits, the lock is released if the session still holds
-it, and cairn exits with the command's status (128+N if signal N killed it; 69
+it, and cairn exits with the command's status (128+N if signal N killed it; 6
 if the lock was lost meanwhile).
 
 Without a command, prints the token (--output json: name, token, session,
 owner), holds the lock until SIGINT or SIGTERM, then releases it.
 
-` + lockdHelpExitCodes,
+` + exitCodesHelp,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, argv, err := splitCommand(cmd, args)
@@ -191,11 +190,10 @@ func newLockDescribeCmd(g *lockdGlobals) *cobra.Command {
 					return lockdError("<name>", err)
 				}
 				v := lockViewOf(args[0], li)
-				if g.json() {
-					return writeJSON(w, v)
-				}
-				printResourceView(w, "lock", v.Name, 0, v.Holders, v.Waiters, v.DelayUntil)
-				return nil
+				return g.printer(cmd).print(v, func(w io.Writer) error {
+					printResourceView(w, "lock", v.Name, 0, v.Holders, v.Waiters, v.DelayUntil)
+					return nil
+				})
 			})
 		},
 	}
@@ -235,21 +233,24 @@ func newLockListCmd(g *lockdGlobals) *cobra.Command {
 	return cmd
 }
 
-// holderView is a grant in the commands' output.
+// holderView is a grant in the commands' output. Owner is UTF-8 text, or
+// base64 with OwnerEncoding "base64" (see encodeBytes).
 type holderView struct {
-	Session uint64    `json:"session"`
-	Owner   string    `json:"owner"`
-	Token   uint64    `json:"token"`
-	Since   time.Time `json:"since"`
-	Mode    string    `json:"mode,omitempty"`
+	Session       uint64    `json:"session"`
+	Owner         string    `json:"owner"`
+	OwnerEncoding string    `json:"owner_encoding,omitempty"`
+	Token         uint64    `json:"token"`
+	Since         time.Time `json:"since"`
+	Mode          string    `json:"mode,omitempty"`
 }
 
 // waiterView is a queued session in the commands' output.
 type waiterView struct {
-	Session uint64    `json:"session"`
-	Owner   string    `json:"owner"`
-	Since   time.Time `json:"since"`
-	Mode    string    `json:"mode,omitempty"`
+	Session       uint64    `json:"session"`
+	Owner         string    `json:"owner"`
+	OwnerEncoding string    `json:"owner_encoding,omitempty"`
+	Since         time.Time `json:"since"`
+	Mode          string    `json:"mode,omitempty"`
 }
 
 // lockView is a lock in the commands' output (owners as text, unlike protojson's base64).
@@ -272,7 +273,9 @@ func lockViewOf(name string, li *lockdv1.LockInfo) lockView {
 func holderViews(hs []*lockdv1.Holder) []holderView {
 	out := []holderView{}
 	for _, h := range hs {
-		out = append(out, holderView{Session: h.GetSessionId(), Owner: string(h.GetOwner()), Token: h.GetToken(), Since: h.GetSince().AsTime(), Mode: modeName(h.GetMode())})
+		v := holderView{Session: h.GetSessionId(), Token: h.GetToken(), Since: h.GetSince().AsTime(), Mode: modeName(h.GetMode())}
+		v.Owner, v.OwnerEncoding = encodeBytes(h.GetOwner())
+		out = append(out, v)
 	}
 	return out
 }
@@ -280,7 +283,9 @@ func holderViews(hs []*lockdv1.Holder) []holderView {
 func waiterViews(ws []*lockdv1.Waiter) []waiterView {
 	out := []waiterView{}
 	for _, w := range ws {
-		out = append(out, waiterView{Session: w.GetSessionId(), Owner: string(w.GetOwner()), Since: w.GetSince().AsTime(), Mode: modeName(w.GetMode())})
+		v := waiterView{Session: w.GetSessionId(), Since: w.GetSince().AsTime(), Mode: modeName(w.GetMode())}
+		v.Owner, v.OwnerEncoding = encodeBytes(w.GetOwner())
+		out = append(out, v)
 	}
 	return out
 }
@@ -360,14 +365,4 @@ func printHolderRows(tw io.Writer, name string, holders []holderView, waiters in
 
 func formatSince(t time.Time) string {
 	return fmt.Sprintf("%s (%s ago)", t.Local().Format(time.RFC3339), time.Since(t).Round(time.Second))
-}
-
-// writeJSON writes v as one line of JSON.
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }

@@ -25,30 +25,39 @@ sessions hold a permit of a semaphore at once, the others wait in FIFO order.
 
 runs ./run-job when fewer than 4 others do, with the permit's fencing token in
 $CAIRN_SEM_TOKEN.`, g)
-	cmd.AddCommand(newSemAcquireCmd(g), newSemReleaseCmd(g), newSemDescribeCmd(g), newSemListCmd(g))
+	cmd.AddCommand(newSemAcquireCmd(g, "acquire"), newSemAcquireCmd(g, "try"), newSemReleaseCmd(g), newSemDescribeCmd(g), newSemListCmd(g))
 	return cmd
 }
 
-func newSemAcquireCmd(g *lockdGlobals) *cobra.Command {
+// newSemAcquireCmd is `sem acquire` or, with verb "try", `sem try`: the same
+// command without --wait, which does not queue (like `lock try`).
+func newSemAcquireCmd(g *lockdGlobals, verb string) *cobra.Command {
 	var (
 		permits uint32
 		ttl     time.Duration
 		wait    time.Duration
 		owner   string
 	)
+	short := "Acquire a permit, waiting up to --wait; run a command under it or hold it until SIGINT/SIGTERM"
+	if verb == "try" {
+		short = "Acquire a permit only if one is free now (acquire --wait 0)"
+	}
 	cmd := &cobra.Command{
-		Use:   "acquire <name> --permits N [-- <command> [args…]]",
-		Short: "Acquire a permit, waiting up to --wait; run a command under it or hold it until SIGINT/SIGTERM",
-		Long: `Acquire one permit of semaphore <name> of size --permits (fixed by its first
+		Use:   verb + " <name> --permits N [-- <command> [args…]]",
+		Short: short,
+		Long: short + `.
+
+Acquire one permit of semaphore <name> of size --permits (fixed by its first
 user while it is in use; another size is refused), exactly like 'cairn lock
 acquire': a session with --ttl kept alive while cairn runs; with a command after
 --, runs it with CAIRN_SEM_TOKEN, CAIRN_SEM_NAME and CAIRN_SEM_SESSION in its
 environment, forwards SIGINT and SIGTERM to it, sends it SIGTERM if the permit
 is lost (the session was lost, or 'cairn sem release --session' released it),
 releases the permit when it exits and exits with its status; without a
-command, prints the token and holds the permit until SIGINT or SIGTERM.
+command, prints the token and holds the permit until SIGINT or SIGTERM. With
+--wait 0 (or 'try') it does not queue: when no permit is free it exits 5.
 
-` + lockdHelpExitCodes,
+` + exitCodesHelp,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, argv, err := splitCommand(cmd, args)
@@ -62,6 +71,9 @@ command, prints the token and holds the permit until SIGINT or SIGTERM.
 				return usageErrorf("--ttl: must be positive, got %v", ttl)
 			case wait < 0:
 				return usageErrorf("--wait: must not be negative, got %v", wait)
+			}
+			if verb == "try" {
+				wait = 0
 			}
 			if !cmd.Flags().Changed("owner") {
 				owner = defaultOwner()
@@ -89,7 +101,9 @@ command, prints the token and holds the permit until SIGINT or SIGTERM.
 	fl := cmd.Flags()
 	fl.Uint32Var(&permits, "permits", 0, "size of the semaphore (required)")
 	fl.DurationVar(&ttl, "ttl", 30*time.Second, "session TTL: the permit is released this long after cairn stops renewing it")
-	fl.DurationVar(&wait, "wait", 10*time.Second, "how long to wait for a permit (0: try once, do not queue)")
+	if verb != "try" {
+		fl.DurationVar(&wait, "wait", 10*time.Second, "how long to wait for a permit (0: try once, do not queue)")
+	}
 	fl.StringVar(&owner, "owner", "", "owner recorded with the permit, shown to others (default <hostname>:<pid>)")
 	return cmd
 }
@@ -144,11 +158,10 @@ func newSemDescribeCmd(g *lockdGlobals) *cobra.Command {
 					return lockdError("<name>", err)
 				}
 				v := semViewOf(args[0], si)
-				if g.json() {
-					return writeJSON(w, v)
-				}
-				printResourceView(w, "semaphore", v.Name, v.Permits, v.Holders, v.Waiters, nil)
-				return nil
+				return g.printer(cmd).print(v, func(w io.Writer) error {
+					printResourceView(w, "semaphore", v.Name, v.Permits, v.Holders, v.Waiters, nil)
+					return nil
+				})
 			})
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -83,9 +84,20 @@ func TestParseTxnOp(t *testing.T) {
 		{in: "watch k", wantErr: "unknown op"},
 		{in: `put k "v`, wantErr: "bad quoted"},
 		{in: `put k 'v`, wantErr: "unterminated"},
+		{in: "put k --file=f", want: client.OpPut("k", "content of f")},
+		{in: "put k --file=f --lease=7", want: client.OpPut("k", "content of f", client.WithLease(7))},
+		{in: "put k v --file=f", wantErr: "KEY alone"},
+		{in: "put k --file=", wantErr: "unknown option"},
+		{in: "put k --file=missing", wantErr: "no such file"},
+		{in: "get k --file=f", wantErr: "unknown option"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseTxnOp(tc.in)
+			got, err := parseTxnOp(tc.in, func(path string) ([]byte, error) {
+				if path == "f" {
+					return []byte("content of f"), nil
+				}
+				return nil, fmt.Errorf("open %s: no such file", path)
+			})
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
 				return
@@ -105,8 +117,11 @@ func TestParseLeaseID(t *testing.T) {
 		{"123", 123, true},
 		{"0x7b", 123, true},
 		{"0X7B", 123, true},
-		{"7b", 123, true},
-		{"694d7a4f2a1b", 0x694d7a4f2a1b, true},
+		{"0x694d7a4f2a1b", 0x694d7a4f2a1b, true},
+		{" 42 ", 42, true},
+		{"7b", 0, false},  // hex needs 0x
+		{"abc", 0, false}, // not read as hex
+		{"694d7a4f2a1b", 0, false},
 		{"", 0, false},
 		{"0x", 0, false},
 		{"xyz", 0, false},
@@ -135,7 +150,9 @@ func TestKVGlobalFlagValidation(t *testing.T) {
 		{[]string{"kv", "put", "k", "v", "--lease", "nope", "--endpoints", "127.0.0.1:1"}, "--lease"},
 		{[]string{"kv", "txn", "--if", "bad", "--endpoints", "127.0.0.1:1"}, "--if"},
 		{[]string{"kv", "compact", "x", "--endpoints", "127.0.0.1:1"}, "<revision>"},
-		{[]string{"kv", "lease", "grant", "0", "--endpoints", "127.0.0.1:1"}, "<ttl-seconds>"},
+		{[]string{"kv", "lease", "grant", "0", "--endpoints", "127.0.0.1:1"}, "<ttl>"},
+		{[]string{"kv", "lease", "grant", "1500ms", "--endpoints", "127.0.0.1:1"}, "whole seconds"},
+		{[]string{"kv", "put", "k", "--endpoints", "127.0.0.1:1"}, "want 2 argument(s)"},
 		{[]string{"kv", "get", "k", "--endpoints", "nohostport"}, "host:port"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -143,6 +160,7 @@ func TestKVGlobalFlagValidation(t *testing.T) {
 			root.SetArgs(tc.args)
 			err := root.Execute()
 			require.ErrorContains(t, err, tc.wantErr)
+			require.Equal(t, exitUsage, exitCode(err), "%v", err)
 		})
 	}
 }

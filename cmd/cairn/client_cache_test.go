@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -68,15 +71,16 @@ func TestCacheCommands(t *testing.T) {
 	require.NoError(t, r.err)
 	require.Equal(t, `{"name":"John"}`+"\n", r.stdout)
 
-	// A missing key prints nothing and exits 1.
+	// A missing key prints nothing and exits 3 (not found).
 	r = runCache(t, addr, "get", "nope")
-	require.Equal(t, exitCacheMiss, exitCode(r.err))
+	require.Equal(t, exitNotFound, exitCode(r.err))
 	require.Empty(t, r.stdout)
 
+	// A condition that prevents a set exits 5 (conflict).
 	r = runCache(t, addr, "set", "user:123", "x", "--nx")
-	require.Equal(t, exitCacheMiss, exitCode(r.err))
+	require.Equal(t, exitConflict, exitCode(r.err))
 	r = runCache(t, addr, "set", "other", "x", "--xx")
-	require.Equal(t, exitCacheMiss, exitCode(r.err))
+	require.Equal(t, exitConflict, exitCode(r.err))
 	r = runCache(t, addr, "set", "k", "v", "--nx", "--xx")
 	require.Error(t, r.err)
 
@@ -91,7 +95,7 @@ func TestCacheCommands(t *testing.T) {
 	require.NoError(t, r.err)
 	require.Equal(t, "none\n", r.stdout)
 	r = runCache(t, addr, "ttl", "nope", "--set", "30s")
-	require.Equal(t, exitCacheMiss, exitCode(r.err))
+	require.Equal(t, exitNotFound, exitCode(r.err))
 
 	r = runCache(t, addr, "incr", "n")
 	require.NoError(t, r.err)
@@ -148,12 +152,46 @@ func TestCacheCommands(t *testing.T) {
 
 	r = runCache(t, addr, "-o", "yaml", "get", "k")
 	require.ErrorContains(t, r.err, "--output")
+	require.Equal(t, exitUsage, exitCode(r.err))
+}
+
+func TestCacheValueInput(t *testing.T) {
+	srv := startCachedNode(t)
+	addr := srv.Addr()
+	bin := make([]byte, 300<<10) // above the shell's argument limit per word
+	for i := range bin {
+		bin[i] = byte(i*7 + i/256)
+	}
+	res := runCLI(t, bin, "cache", "--endpoints", addr, "set", "blob", "-")
+	require.Equal(t, 0, res.code, res.stderr)
+	res = runCLI(t, nil, "cache", "--endpoints", addr, "get", "blob")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Equal(t, bin, []byte(res.stdout), "binary values print byte for byte")
+
+	file := filepath.Join(t.TempDir(), "v")
+	require.NoError(t, os.WriteFile(file, []byte("-\n"), 0o600))
+	res = runCLI(t, nil, "cache", "--endpoints", addr, "set", "dash", "--file", file)
+	require.Equal(t, 0, res.code, res.stderr)
+	res = runCLI(t, nil, "cache", "--endpoints", addr, "get", "dash")
+	require.Equal(t, "-\n", res.stdout, "a value ending in a newline gets none added")
+
+	res = runCLI(t, nil, "cache", "--endpoints", addr, "-o", "json", "get", "blob")
+	require.Equal(t, 0, res.code, res.stderr)
+	var item cacheItemJSON
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &item))
+	require.Equal(t, "base64", item.ValueEncoding)
+	require.Equal(t, base64.StdEncoding.EncodeToString(bin), item.Value)
+
+	res = runCLI(t, nil, "cache", "--endpoints", addr, "set", "k", "v", "--file", file)
+	require.Equal(t, exitUsage, res.code, "a value and --file: %s", res.stderr)
 }
 
 func TestCacheNoEndpoints(t *testing.T) {
 	root := newRootCmd()
 	root.SetArgs([]string{"cache", "get", "k", "--cluster-dir", t.TempDir()})
-	require.Error(t, root.Execute())
+	err := root.Execute()
+	require.Error(t, err)
+	require.Equal(t, exitUnavailable, exitCode(err), "no cluster to discover: %v", err)
 }
 
 func TestBenchCache(t *testing.T) {

@@ -30,6 +30,8 @@ A compare is TARGET(KEY) OP VALUE:
           an integer for the others (0x... for hex)
 An op is one of:
   put KEY VALUE [--lease=ID]
+  put KEY --file=PATH [--lease=ID]   the value is the file's content (--file=-: stdin,
+                                     for at most one op)
   get KEY [--prefix|--from-key|--range-end=END]
   del KEY [--prefix|--from-key|--range-end=END]
 with words quoted like a shell: "two words", 'raw', "esc\"aped".
@@ -45,15 +47,18 @@ and value lines for a get, the number deleted for a del).`,
 			for _, s := range ifs {
 				c, err := parseCompare(s)
 				if err != nil {
-					return fmt.Errorf("--if %q: %w", s, err)
+					return usageErrorf("--if %q: %w", s, err)
 				}
 				cmps = append(cmps, c)
 			}
-			thenOps, err := parseTxnOps("--then", thens)
+			readFile := func(path string) ([]byte, error) {
+				return (&valueInput{file: path}).read(cmd, nil, 0)
+			}
+			thenOps, err := parseTxnOps("--then", thens, readFile)
 			if err != nil {
 				return err
 			}
-			elseOps, err := parseTxnOps("--else", elses)
+			elseOps, err := parseTxnOps("--else", elses, readFile)
 			if err != nil {
 				return err
 			}
@@ -62,8 +67,8 @@ and value lines for a get, the number deleted for a del).`,
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				printTxn(w, resp)
 				return nil
@@ -95,12 +100,14 @@ func printTxn(w io.Writer, resp *raftkvv1.TxnResponse) {
 	}
 }
 
-func parseTxnOps(flag string, specs []string) ([]client.Op, error) {
+// parseTxnOps parses the ops of flag; readFile reads the value of a put with
+// --file=PATH.
+func parseTxnOps(flag string, specs []string, readFile func(path string) ([]byte, error)) ([]client.Op, error) {
 	ops := make([]client.Op, 0, len(specs))
 	for _, s := range specs {
-		op, err := parseTxnOp(s)
+		op, err := parseTxnOp(s, readFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", flag, s, err)
+			return nil, usageErrorf("%s %q: %w", flag, s, err)
 		}
 		ops = append(ops, op)
 	}
@@ -235,8 +242,9 @@ func formatCompare(c *raftkvv1.Compare) string {
 	return fmt.Sprintf("%s(%s) %s %s", name, strconv.Quote(string(c.GetKey())), op, v)
 }
 
-// parseTxnOp parses one --then/--else op, see `cairn kv txn --help`.
-func parseTxnOp(s string) (client.Op, error) {
+// parseTxnOp parses one --then/--else op, see `cairn kv txn --help`; readFile
+// reads the value of a put with --file=PATH.
+func parseTxnOp(s string, readFile func(path string) ([]byte, error)) (client.Op, error) {
 	words, err := splitWords(s)
 	if err != nil {
 		return client.Op{}, err
@@ -245,8 +253,12 @@ func parseTxnOp(s string) (client.Op, error) {
 		return client.Op{}, errors.New("empty op (want put, get or del)")
 	}
 	verb, args := strings.ToLower(words[0]), words[1:]
-	var pos []string
-	var opts []client.OpOption
+	var (
+		pos   []string
+		opts  []client.OpOption
+		value []byte
+		file  bool
+	)
 	for _, a := range args {
 		if !strings.HasPrefix(a, "--") {
 			pos = append(pos, a)
@@ -260,6 +272,12 @@ func parseTxnOp(s string) (client.Op, error) {
 			opts = append(opts, client.WithFromKey())
 		case name == "range-end" && hasVal && verb != "put":
 			opts = append(opts, client.WithRange(val))
+		case name == "file" && hasVal && val != "" && verb == "put" && !file:
+			b, err := readFile(val)
+			if err != nil {
+				return client.Op{}, err
+			}
+			value, file = b, true
 		case name == "lease" && hasVal && verb == "put":
 			id, err := parseLeaseID(val)
 			if err != nil {
@@ -272,7 +290,12 @@ func parseTxnOp(s string) (client.Op, error) {
 	}
 	switch verb {
 	case "put":
-		if len(pos) != 2 {
+		switch {
+		case file && len(pos) == 1:
+			return client.OpPut(pos[0], string(value), opts...), nil
+		case file:
+			return client.Op{}, fmt.Errorf("put with --file wants KEY alone, got %d words", len(pos))
+		case len(pos) != 2:
 			return client.Op{}, fmt.Errorf("put wants KEY VALUE, got %d words", len(pos))
 		}
 		return client.OpPut(pos[0], pos[1], opts...), nil

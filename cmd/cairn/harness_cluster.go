@@ -180,11 +180,15 @@ func newClusterStatusCmd(dir func() (string, error)) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show every node: pid, address, role, health",
-		Args:  cobra.NoArgs,
+		Short: "Show every node: pid, address, role, health; exit 4 if any node is not serving",
+		Long: `Show every node (pid, address, role, health, admin URL, other ports), the fault
+proxy and the active faults. Exits 0 when every node is SERVING, and 4
+(unavailable) when any node is down, paused, unreachable or not serving; the
+table is printed either way.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" {
-				return fmt.Errorf("--output must be table or json, not %q", output)
+				return usageErrorf("--output: want table or json, got %q", output)
 			}
 			c, err := openCluster(dir)
 			if err != nil {
@@ -207,9 +211,14 @@ func newClusterStatusCmd(dir func() (string, error)) *cobra.Command {
 			if output == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(report)
+				err = enc.Encode(report)
+			} else {
+				err = printStatus(out, report, time.Now())
 			}
-			return printStatus(out, report, time.Now())
+			if err != nil {
+				return err
+			}
+			return statusVerdict(sts)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
@@ -268,6 +277,21 @@ func newClusterNodeCmd(dir func() (string, error), use, short string,
 			return nil
 		},
 	}
+}
+
+// statusVerdict is the result of `cluster status`: nil when every node is
+// SERVING, else an exitUnavailable error naming the others.
+func statusVerdict(sts []cluster.NodeStatus) error {
+	var bad []string
+	for _, st := range sts {
+		if st.Health != cluster.HealthServing {
+			bad = append(bad, fmt.Sprintf("%s (%s)", st.Name, strings.ToLower(st.Health)))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return withExit(exitUnavailable, fmt.Errorf("%d of %d nodes not serving: %s", len(bad), len(sts), strings.Join(bad, ", ")))
 }
 
 // clusterReport is the JSON form of `cairn cluster status`.

@@ -4,33 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
-	"cairn.dev/cairn/cluster"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 )
 
-// kvGlobals are the persistent flags of `cairn kv`, shared by every subcommand.
+// kvGlobals are the persistent flags of `cairn kv`, shared by every subcommand:
+// the client flags of every group, and --consistency.
 type kvGlobals struct {
-	endpoints   []string
-	clusterDir  string
-	output      string
+	*clientFlags
 	consistency string
-	timeout     time.Duration
 }
-
-const (
-	kvOutputTable = "table"
-	kvOutputJSON  = "json"
-)
 
 // newKVCmd is `cairn kv`: the raftkv command-line client.
 func newKVCmd() *cobra.Command {
@@ -40,29 +26,29 @@ func newKVCmd() *cobra.Command {
 		Short: "Talk to raftkv: keys, transactions, watches, leases, membership",
 		Long: `Talk to raftkv, cairn's Raft-replicated key-value store (etcd semantics).
 
-Endpoints come from --endpoints, else from the cluster state file of the local
-harness (--cluster-dir, $CAIRN_CLUSTER_DIR, or .cairn), so after 'make cluster'
-no flag is needed.
-
 Output: --output table (default) prints raw keys and values: a single-key get
-prints just the value, a range prints key and value lines. A get of a missing key
-prints nothing and exits 0, like etcdctl. --output json prints each response as
-protojson (keys and values base64-encoded, as in etcdctl's JSON).
+prints just the value (see 'cairn kv get --help' for the newline rule), a range
+prints key and value lines. A get of a missing key prints nothing and exits 3.
+
+Values: 'put' takes the value as an argument, '-' to read it from stdin, or
+--file PATH; values up to the server's max_value_bytes (1 MiB by default).
 
 Writes (put, del, txn, compact, lease grant/revoke, member changes) are never
 retried: when one fails with Unavailable or a timeout the error says its outcome
-is unknown, and it may have been applied. Reads are retried until --timeout.`,
+is unknown, and it may have been applied. Reads are retried until --timeout.
+
+` + clientFlagsHelp("raftkv"),
 		Args: cobra.NoArgs,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return g.validate()
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			switch g.consistency {
+			case "linearizable", "serializable":
+				return nil
+			}
+			return usageErrorf("--consistency: want linearizable or serializable, got %q", g.consistency)
 		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringSliceVar(&g.endpoints, "endpoints", nil, "comma-separated host:port of raftkv nodes (overrides cluster discovery)")
-	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
-	pf.StringVarP(&g.output, "output", "o", kvOutputTable, "output format: table or json")
-	pf.StringVar(&g.consistency, "consistency", "linearizable", "read consistency: linearizable or serializable")
-	pf.DurationVar(&g.timeout, "timeout", 10*time.Second, "timeout of each request")
+	g.clientFlags = addClientFlags(cmd, "raftkv")
+	cmd.PersistentFlags().StringVar(&g.consistency, "consistency", "linearizable", "read consistency: linearizable or serializable")
 
 	cmd.AddCommand(
 		newKVPutCmd(g), newKVGetCmd(g), newKVRangeCmd(g), newKVDelCmd(g), newKVWatchCmd(g),
@@ -70,52 +56,6 @@ is unknown, and it may have been applied. Reads are retried until --timeout.`,
 		newKVStatusCmd(g), newKVSnapshotCmd(g), newKVTransferLeadershipCmd(g),
 	)
 	return cmd
-}
-
-func (g *kvGlobals) validate() error {
-	switch g.output {
-	case kvOutputTable, kvOutputJSON:
-	default:
-		return fmt.Errorf("--output: want table or json, got %q", g.output)
-	}
-	switch g.consistency {
-	case "linearizable", "serializable":
-	default:
-		return fmt.Errorf("--consistency: want linearizable or serializable, got %q", g.consistency)
-	}
-	if g.timeout <= 0 {
-		return fmt.Errorf("--timeout: must be positive, got %v", g.timeout)
-	}
-	return nil
-}
-
-// resolveEndpoints returns --endpoints, or the raftkv endpoints of the local cluster.
-func (g *kvGlobals) resolveEndpoints() ([]string, error) {
-	return serviceEndpoints(g.endpoints, g.clusterDir, "raftkv")
-}
-
-func (g *kvGlobals) newClient() (*client.Client, error) {
-	eps, err := g.resolveEndpoints()
-	if err != nil {
-		return nil, err
-	}
-	return client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout})
-}
-
-// requestContext bounds a one-shot command by --timeout and by Ctrl-C.
-func (g *kvGlobals) requestContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
-	ctx, stop := kvSignalContext(cmd)
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	return ctx, func() { cancel(); stop() }
-}
-
-// kvSignalContext ends on Ctrl-C or SIGTERM, for commands that run until stopped.
-func kvSignalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
 
 func (g *kvGlobals) readOpts() []client.OpOption {
@@ -127,24 +67,7 @@ func (g *kvGlobals) readOpts() []client.OpOption {
 
 // run opens a client, runs f under --timeout and closes the client.
 func (g *kvGlobals) run(cmd *cobra.Command, f func(ctx context.Context, c *client.Client, w io.Writer) error) error {
-	c, err := g.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, cancel := g.requestContext(cmd)
-	defer cancel()
-	return f(ctx, c, cmd.OutOrStdout())
-}
-
-// printJSON writes m as one line of protojson.
-func printJSON(w io.Writer, m proto.Message) error {
-	b, err := protojson.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
+	return runWith(g.clientFlags, cmd, g.dialRaftKV, f)
 }
 
 func printKVs(w io.Writer, kvs []*raftkvv1.KeyValue, keysOnly bool) {
@@ -189,39 +112,51 @@ func newKVPutCmd(g *kvGlobals) *cobra.Command {
 	var (
 		lease  string
 		prevKV bool
+		value  *valueInput
 	)
 	cmd := &cobra.Command{
-		Use:   "put <key> <value>",
+		Use:   "put <key> (<value> | - | --file PATH)",
 		Short: "Write a key; prints OK",
-		Args:  cobra.ExactArgs(2),
+		Long: `Write a key. The value is the <value> argument, or with '-' everything on
+stdin, or with --file PATH the file's content (for values too large for the
+command line, and binary ones):
+
+  cairn kv put greeting hello
+  head -c 800000 /dev/urandom | cairn kv put big -
+  cairn kv put config --file config.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts []client.OpOption
 			if cmd.Flags().Changed("lease") {
 				id, err := parseLeaseID(lease)
 				if err != nil {
-					return fmt.Errorf("--lease: %w", err)
+					return usageErrorf("--lease: %w", err)
 				}
 				opts = append(opts, client.WithLease(id))
 			}
 			if prevKV {
 				opts = append(opts, client.WithPrevKV())
 			}
+			val, err := value.read(cmd, args, 1)
+			if err != nil {
+				return err
+			}
 			return g.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-				resp, err := c.Put(ctx, args[0], args[1], opts...)
+				resp, err := c.Put(ctx, args[0], string(val), opts...)
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
-				}
-				fmt.Fprintln(w, "OK")
-				if prevKV && resp.GetPrevKv() != nil {
-					printKVs(w, []*raftkvv1.KeyValue{resp.GetPrevKv()}, false)
-				}
-				return nil
+				return g.printer(cmd).print(resp, func(w io.Writer) error {
+					fmt.Fprintln(w, "OK")
+					if prevKV && resp.GetPrevKv() != nil {
+						printKVs(w, []*raftkvv1.KeyValue{resp.GetPrevKv()}, false)
+					}
+					return nil
+				})
 			})
 		},
 	}
+	value = addValueInput(cmd)
+	cmd.Args = value.valueArgs(1)
 	cmd.Flags().StringVar(&lease, "lease", "", "attach the key to this lease (decimal, or hex with 0x)")
 	cmd.Flags().BoolVar(&prevKV, "prev-kv", false, "print the previous key and value")
 	return cmd
@@ -244,10 +179,10 @@ func (f *kvGetFlags) add(cmd *cobra.Command) {
 
 func (f *kvGetFlags) opts() ([]client.OpOption, error) {
 	if f.rev < 0 {
-		return nil, fmt.Errorf("--rev: must not be negative, got %d", f.rev)
+		return nil, usageErrorf("--rev: must not be negative, got %d", f.rev)
 	}
 	if f.limit < 0 {
-		return nil, fmt.Errorf("--limit: must not be negative, got %d", f.limit)
+		return nil, usageErrorf("--limit: must not be negative, got %d", f.limit)
 	}
 	opts := []client.OpOption{client.WithRev(f.rev), client.WithLimit(f.limit)}
 	if f.keysOnly {
@@ -270,19 +205,25 @@ func (g *kvGlobals) get(cmd *cobra.Command, key string, f *kvGetFlags, rangeOpts
 		if err != nil {
 			return err
 		}
-		switch {
-		case g.output == kvOutputJSON:
-			return printJSON(w, resp)
-		case f.countOnly:
-			fmt.Fprintln(w, resp.GetCount())
-		case !isRange && !f.keysOnly:
-			for _, kv := range resp.GetKvs() {
-				fmt.Fprintf(w, "%s\n", kv.GetValue())
+		err = g.printer(cmd).print(resp, func(w io.Writer) error {
+			switch {
+			case f.countOnly:
+				fmt.Fprintln(w, resp.GetCount())
+			case !isRange && !f.keysOnly:
+				for _, kv := range resp.GetKvs() {
+					if err := textValue(w, kv.GetValue()); err != nil {
+						return err
+					}
+				}
+			default:
+				printKVs(w, resp.GetKvs(), f.keysOnly)
 			}
-		default:
-			printKVs(w, resp.GetKvs(), f.keysOnly)
+			return nil
+		})
+		if err == nil && !isRange && !f.countOnly && len(resp.GetKvs()) == 0 {
+			return withExit(exitNotFound, fmt.Errorf("key %q not found", key))
 		}
-		return nil
+		return err
 	})
 }
 
@@ -296,9 +237,13 @@ func newKVGetCmd(g *kvGlobals) *cobra.Command {
 		Short: "Read a key (prints its value) or a range (prints key and value lines)",
 		Long: `Read a key or a range of keys.
 
-For a single key, prints just its value (etcdctl get --print-value-only); a
-missing key prints nothing and exits 0. With --prefix, --from-key or --range-end,
-prints each key then its value, one per line.`,
+For a single key, prints just its value (etcdctl get --print-value-only): its
+bytes exactly, then a newline unless the value already ends with one or is not
+valid UTF-8, so binary values and files round-trip byte for byte
+('cairn kv get k > f'); --output json gives the exact bytes in every case. A
+missing key prints nothing on stdout and exits 3 (not found). With --prefix,
+--from-key or --range-end, prints each key then its value, one per line (an
+empty range exits 0).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rangeOpts, isRange := rf.opts(cmd)
@@ -344,8 +289,8 @@ func newKVDelCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintln(w, resp.GetDeleted())
 				printKVs(w, resp.GetPrevKvs(), false)
@@ -376,27 +321,27 @@ repeating events.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rev < 0 {
-				return fmt.Errorf("--rev: must not be negative, got %d", rev)
+				return usageErrorf("--rev: must not be negative, got %d", rev)
 			}
 			opts, _ := rf.opts(cmd)
 			opts = append(opts, client.WithRev(rev))
 			if prevKV {
 				opts = append(opts, client.WithPrevKV())
 			}
-			c, err := g.newClient()
+			c, err := g.dialRaftKV()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx, stop := kvSignalContext(cmd)
+			ctx, stop := signalContext(cmd)
 			defer stop()
 			w := cmd.OutOrStdout()
 			for resp := range c.Watch(ctx, args[0], opts...) {
 				if err := resp.Err(); err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					if err := printJSON(w, resp.WatchResponse); err != nil {
+				if g.json() {
+					if err := writeJSON(w, resp.WatchResponse); err != nil {
 						return err
 					}
 					continue
@@ -436,8 +381,8 @@ func newKVCompactCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "compacted revision %d\n", rev)
 				return nil

@@ -58,7 +58,7 @@ func TestElectionCommands(t *testing.T) {
 
 	// node-a notices that it no longer leads.
 	resA := waitA()
-	require.Equal(t, exitSessionLost, resA.code(), "%v", resA.err)
+	require.Equal(t, exitLost, resA.code(), "%v", resA.err)
 	require.ErrorContains(t, resA.err, "resigned by another client")
 	cancelA()
 
@@ -68,7 +68,7 @@ func TestElectionCommands(t *testing.T) {
 	require.NoError(t, resB.err, resB.stderr)
 	require.Contains(t, resB.stderr, `resigned from election "svc"`)
 	r = l.run("election", "leader", "svc")
-	require.Equal(t, 1, r.code())
+	require.Equal(t, exitNotFound, r.code())
 	require.ErrorContains(t, r.err, "no leader")
 	require.Equal(t, "no leader", nextLine(t, observed))
 

@@ -10,131 +10,47 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"cairn.dev/cairn/cluster"
 	"cairn.dev/cairn/lockd/client"
 )
 
-// Exit codes of `cairn lock`, `cairn sem` and `cairn election`, beside 0 (done)
-// and 1 (connection and other errors). A command run under a lock or permit
-// exits with the command's own status instead.
-const (
-	// exitUsage: a bad flag, flag value or argument (also a value lockd refuses
-	// as invalid, such as a TTL out of its range).
-	exitUsage = 2
-	// exitSessionLost (EX_UNAVAILABLE): a lock, permit or leadership was lost
-	// while held (the session was lost, or another client released it with an
-	// explicit --session); anything done under it may have overlapped with the
-	// next holder.
-	exitSessionLost = 69
-	// exitNotAcquired (EX_TEMPFAIL): the lock or permit was not acquired within
-	// --wait (or at once, for try); trying again later may succeed.
-	exitNotAcquired = 75
-)
-
-// lockdHelpExitCodes is the exit code section of the commands' help.
-const lockdHelpExitCodes = `Exit codes: 0 done; 1 connection or server error; 2 bad flag or argument;
-69 the lock, permit or leadership was lost while held; 75 not acquired within --wait (held by
-another session). A command run under a lock exits with its own status.`
-
-const (
-	lockdOutputTable = "table"
-	lockdOutputJSON  = "json"
-)
-
 // lockdGlobals are the persistent flags of `cairn lock`, `cairn sem` and
-// `cairn election`.
+// `cairn election`: the client flags of every group.
 type lockdGlobals struct {
-	endpoints  []string
-	clusterDir string
-	output     string
-	timeout    time.Duration
+	*clientFlags
 }
 
 // newLockdClientCmd builds a parent command (lock, sem, election) with the
-// global flags; bad flags of it and of its subcommands exit with exitUsage.
+// client flags, and sets g to them.
 func newLockdClientCmd(use, short, long string, g *lockdGlobals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Long: long + `
-
-Endpoints come from --endpoints, else from the cluster state file of the local
-harness (--cluster-dir, $` + cluster.EnvDir + `, or ` + cluster.DefaultDir + `): the nodes of its
-lockd service.
-
-` + lockdHelpExitCodes,
-		Args: cobra.NoArgs,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return g.validate()
-		},
+		Long:  long + "\n\n" + clientFlagsHelp("lockd"),
+		Args:  cobra.NoArgs,
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: exitUsage, err: err}
-	})
-	pf := cmd.PersistentFlags()
-	pf.StringSliceVar(&g.endpoints, "endpoints", nil, "comma-separated host:port of lockd nodes (overrides cluster discovery)")
-	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
-	pf.StringVarP(&g.output, "output", "o", lockdOutputTable, "output format: table or json")
-	pf.DurationVar(&g.timeout, "timeout", 10*time.Second, "timeout of each request that does not wait for a lock")
+	g.clientFlags = addClientFlags(cmd, "lockd")
 	return cmd
 }
 
-func (g *lockdGlobals) validate() error {
-	switch g.output {
-	case lockdOutputTable, lockdOutputJSON:
-	default:
-		return usageErrorf("--output: want table or json, got %q", g.output)
-	}
-	if g.timeout <= 0 {
-		return usageErrorf("--timeout: must be positive, got %v", g.timeout)
-	}
-	return nil
-}
-
-func (g *lockdGlobals) json() bool { return g.output == lockdOutputJSON }
-
 // newClient opens a client to the endpoints of --endpoints or of the local cluster.
 func (g *lockdGlobals) newClient() (*client.Client, error) {
-	eps, err := serviceEndpoints(g.endpoints, g.clusterDir, "lockd")
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout})
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--endpoints: %w", err)}
-	}
-	return c, nil
+	return g.dialLockd()
 }
 
 // run opens a client, runs f under --timeout and Ctrl-C, and closes the client.
 func (g *lockdGlobals) run(cmd *cobra.Command, f func(ctx context.Context, c *client.Client, w io.Writer) error) error {
-	c, err := g.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	return f(ctx, c, cmd.OutOrStdout())
+	return runWith(g.clientFlags, cmd, g.dialLockd, f)
 }
 
 // cleanupContext bounds the release and close that end a command, which must
 // happen even when the command's context has ended.
 func (g *lockdGlobals) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
-}
-
-// usageErrorf is a bad flag or argument: exit code exitUsage.
-func usageErrorf(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // usageArgs wraps a cobra argument check so that its failure exits with exitUsage.

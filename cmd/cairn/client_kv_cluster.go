@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv"
@@ -44,8 +42,8 @@ func newKVMemberCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				printMembers(w, resp.GetMembers(), resp.GetLeaderId())
 				return nil
@@ -63,8 +61,8 @@ func newKVMemberCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "member %s added\n", args[0])
 				printMembers(w, resp.GetMembers(), "")
@@ -83,8 +81,8 @@ func newKVMemberCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "member %s removed\n", args[0])
 				printMembers(w, resp.GetMembers(), "")
@@ -102,8 +100,8 @@ func newKVMemberCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				fmt.Fprintf(w, "member %s promoted\n", args[0])
 				printMembers(w, resp.GetMembers(), "")
@@ -130,8 +128,8 @@ func newKVTransferLeadershipCmd(g *kvGlobals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.output == kvOutputJSON {
-					return printJSON(w, resp)
+				if g.json() {
+					return writeJSON(w, resp)
 				}
 				if target == "" {
 					target = "any voter"
@@ -155,7 +153,8 @@ func newKVStatusCmd(g *kvGlobals) *cobra.Command {
 		Use:   "status",
 		Short: "Print each endpoint's view of the group: leader, state, term, indexes, revision, size",
 		Long: `Ask every endpoint for its status, in parallel, and print one row per endpoint.
-Unreachable endpoints get a row with their error and make the command exit 1.
+Unreachable endpoints get a row with their error and make the command exit 4
+(unavailable).
 
 --output json prints one object:
   {"leader": "<leader id>", "members": [{"id":..,"address":..}, ...],
@@ -202,7 +201,7 @@ Unreachable endpoints get a row with their error and make the command exit 1.
 					}
 				}
 				var err error
-				if g.output == kvOutputJSON {
+				if g.json() {
 					err = printStatusJSON(w, leader, members, res)
 				} else {
 					printStatusTable(w, leader, res)
@@ -211,7 +210,7 @@ Unreachable endpoints get a row with their error and make the command exit 1.
 					return err
 				}
 				if failed > 0 {
-					return fmt.Errorf("%d of %d endpoints did not answer", failed, len(res))
+					return withExit(exitUnavailable, fmt.Errorf("%d of %d endpoints did not answer", failed, len(res)))
 				}
 				return nil
 			})
@@ -235,40 +234,32 @@ func printStatusTable(w io.Writer, leader string, res []kvEndpointStatus) {
 	tw.Flush()
 }
 
+// printStatusJSON writes `kv status --output json`: one object, leader,
+// members and each endpoint's status or error.
 func printStatusJSON(w io.Writer, leader string, members []*raftkvv1.Member, res []kvEndpointStatus) error {
 	type endpointJSON struct {
-		Endpoint string          `json:"endpoint"`
-		Status   json.RawMessage `json:"status,omitempty"`
-		Error    string          `json:"error,omitempty"`
+		Endpoint string     `json:"endpoint"`
+		Status   jsonObject `json:"status,omitempty"`
+		Error    string     `json:"error,omitempty"`
 	}
 	out := struct {
-		Leader    string            `json:"leader"`
-		Members   []json.RawMessage `json:"members"`
-		Endpoints []endpointJSON    `json:"endpoints"`
-	}{Leader: leader, Members: []json.RawMessage{}, Endpoints: []endpointJSON{}}
+		Leader    string         `json:"leader"`
+		Members   []jsonObject   `json:"members"`
+		Endpoints []endpointJSON `json:"endpoints"`
+	}{Leader: leader, Members: []jsonObject{}, Endpoints: []endpointJSON{}}
 	for _, m := range members {
-		b, err := protojson.Marshal(m)
-		if err != nil {
-			return err
-		}
-		out.Members = append(out.Members, b)
+		out.Members = append(out.Members, protoObject(m.ProtoReflect()))
 	}
 	for _, r := range res {
 		e := endpointJSON{Endpoint: r.endpoint}
 		if r.err != nil {
 			e.Error = r.err.Error()
 		} else {
-			b, err := protojson.Marshal(r.status)
-			if err != nil {
-				return err
-			}
-			e.Status = b
+			e.Status = protoObject(r.status.ProtoReflect())
 		}
 		out.Endpoints = append(out.Endpoints, e)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 func kvHumanBytes(n int64) string {
@@ -300,12 +291,12 @@ complete, so <file> is never a partial backup. No timeout applies unless
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			c, err := g.newClient()
+			c, err := g.dialRaftKV()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx, stop := kvSignalContext(cmd)
+			ctx, stop := signalContext(cmd)
 			defer stop()
 			if cmd.Flags().Changed("timeout") {
 				var cancel context.CancelFunc
@@ -331,8 +322,8 @@ complete, so <file> is never a partial backup. No timeout applies unless
 				return fmt.Errorf("snapshot save %s: %w", path, err)
 			}
 			w := cmd.OutOrStdout()
-			if g.output == kvOutputJSON {
-				return json.NewEncoder(w).Encode(map[string]any{"file": path, "bytes": n})
+			if g.json() {
+				return writeJSON(w, map[string]any{"file": path, "bytes": n})
 			}
 			fmt.Fprintf(w, "snapshot saved to %s (%s)\n", path, kvHumanBytes(n))
 			return nil
@@ -355,7 +346,7 @@ not talk to any server.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dataDir == "" {
-				return fmt.Errorf("--data-dir is required")
+				return usageErrorf("--data-dir is required")
 			}
 			f, err := os.Open(args[0])
 			if err != nil {

@@ -56,7 +56,7 @@ const childWaitDelay = 2 * time.Second
 // While argv runs, SIGINT and SIGTERM are forwarded to it, and if the session
 // is lost cairn says so on stderr and sends it SIGTERM: the grant may already
 // belong to another session. The result is nil or an *exitError: the command's
-// exit status, exitNotAcquired, exitSessionLost, exitUsage, or 1.
+// exit status, exitConflict, exitLost, exitUsage, or 1.
 func (g *lockdGlobals) holdGrant(cmd *cobra.Command, spec acquireSpec, argv []string) error {
 	// Before the session is created: a bad name must have no side effect.
 	if err := client.ValidateName("name", spec.name); err != nil {
@@ -99,7 +99,7 @@ func (g *lockdGlobals) holdGrant(cmd *cobra.Command, spec acquireSpec, argv []st
 }
 
 // acquireOnce takes the grant, waiting up to spec.wait, and turns a timeout or
-// a held lock into exitNotAcquired with the holders named.
+// a held lock into exitConflict with the holders named.
 func (g *lockdGlobals) acquireOnce(base context.Context, sigs *lockdSignals, c *client.Client, s *client.Session, spec acquireSpec) (*client.Lock, error) {
 	ctx, stop := sigs.until(base)
 	defer stop()
@@ -127,7 +127,7 @@ func (g *lockdGlobals) acquireOnce(base context.Context, sigs *lockdSignals, c *
 		if h := spec.holders(dctx, c); h != "" {
 			msg += ": " + h
 		}
-		return nil, &exitError{code: exitNotAcquired, err: errors.New(msg)}
+		return nil, &exitError{code: exitConflict, err: errors.New(msg)}
 	}
 	return nil, lockdError("", err)
 }
@@ -137,7 +137,12 @@ func (g *lockdGlobals) acquireOnce(base context.Context, sigs *lockdSignals, c *
 func (g *lockdGlobals) hold(cmd *cobra.Command, sigs *lockdSignals, s *client.Session, l *client.Lock, spec acquireSpec) error {
 	out := cmd.OutOrStdout()
 	if g.json() {
-		v := map[string]any{"name": l.Name, "token": l.Token, "session": l.Session, "owner": string(l.Owner)}
+		v := map[string]any{"name": l.Name, "token": l.Token, "session": l.Session}
+		owner, enc := encodeBytes(l.Owner)
+		v["owner"] = owner
+		if enc != "" {
+			v["owner_encoding"] = enc
+		}
 		for k, x := range spec.extra {
 			v[k] = x
 		}
@@ -154,9 +159,9 @@ func (g *lockdGlobals) hold(cmd *cobra.Command, sigs *lockdSignals, s *client.Se
 	case <-sigs.ch:
 	case <-cmd.Context().Done():
 	case <-s.Done():
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("%s %q (token %d) lost: %v", spec.kind, spec.name, l.Token, s.Err())}
+		return &exitError{code: exitLost, err: fmt.Errorf("%s %q (token %d) lost: %v", spec.kind, spec.name, l.Token, s.Err())}
 	case <-revoked:
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("%s %q (token %d) lost: released by another client", spec.kind, spec.name, l.Token)}
+		return &exitError{code: exitLost, err: fmt.Errorf("%s %q (token %d) lost: released by another client", spec.kind, spec.name, l.Token)}
 	}
 	return g.releaseIfHeld(cmd, s, spec)
 }
@@ -219,7 +224,7 @@ loop:
 		return err
 	}
 	if lost {
-		return &exitError{code: exitSessionLost, err: fmt.Errorf("%s %q was lost while %s ran (it exited with status %d)", spec.kind, spec.name, argv[0], code)}
+		return &exitError{code: exitLost, err: fmt.Errorf("%s %q was lost while %s ran (it exited with status %d)", spec.kind, spec.name, argv[0], code)}
 	}
 	if rerr := g.releaseIfHeld(cmd, s, spec); rerr != nil {
 		fmt.Fprintf(stderr, "cairn: %v\n", rerr)

@@ -252,19 +252,19 @@ func TestLockNotAcquired(t *testing.T) {
 	require.NoError(t, err)
 
 	r := l.run("lock", "try", "held", "--", "true")
-	require.Equal(t, exitNotAcquired, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
 	require.ErrorContains(t, r.err, "holder-x")
 	require.ErrorContains(t, r.err, fmt.Sprintf("session %d", s.ID()))
 
 	r = l.run("lock", "acquire", "held", "--wait", "300ms")
-	require.Equal(t, exitNotAcquired, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
 	require.ErrorContains(t, r.err, "within 300ms")
 	require.ErrorContains(t, r.err, "holder-x")
 	require.Empty(t, r.stdout)
 
 	// A shared acquire is refused by a writer too; readers share.
 	r = l.run("lock", "acquire", "held", "--wait", "0", "--mode", "shared")
-	require.Equal(t, exitNotAcquired, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
 	require.NoError(t, s.Release(ctx, "held"))
 	_, err = s.Acquire(ctx, "held", []byte("reader"), client.WithMode(client.Shared))
 	require.NoError(t, err)
@@ -395,7 +395,7 @@ func TestLockSessionLostStopsCommand(t *testing.T) {
 	require.NoError(t, err)
 
 	r := wait()
-	require.Equal(t, exitSessionLost, r.code(), "%v", r.err)
+	require.Equal(t, exitLost, r.code(), "%v", r.err)
 	require.Contains(t, r.stderr, `lock "L" lost`)
 	require.Contains(t, r.stderr, "sending SIGTERM to sh")
 	require.ErrorContains(t, r.err, "status 143", "sleep was terminated by SIGTERM")
@@ -413,6 +413,9 @@ func TestLockdCLIBadFlags(t *testing.T) {
 		{[]string{"lock", "acquire", "L", "--lock-delay", "-1s"}, "--lock-delay"},
 		{[]string{"lock", "acquire", "L", "--bogus"}, "--bogus"},
 		{[]string{"lock", "try", "L", "--wait", "1s"}, "--wait"},
+		{[]string{"sem", "try", "S", "--permits", "2", "--wait", "1s"}, "--wait"},
+		{[]string{"election", "campaign", "", "v"}, "<election>"},
+		{[]string{"election", "campaign", "svc", "v", "--file", "x"}, "--file"},
 		{[]string{"lock", "acquire"}, "arg"},
 		{[]string{"lock", "acquire", "L", "sleep", "1"}, "--"},
 		{[]string{"lock", "acquire", "--", "sleep", "1"}, "<name>"},
@@ -481,7 +484,7 @@ func TestServiceEndpoints(t *testing.T) {
 	root.SetOut(io.Discard)
 	err = root.Execute()
 	require.ErrorIs(t, err, cluster.ErrNoCluster)
-	require.Equal(t, 1, exitCode(err))
+	require.Equal(t, exitUnavailable, exitCode(err), "no cluster to talk to")
 }
 
 // A lock released from elsewhere is lost for the command running under it.
@@ -493,6 +496,6 @@ func TestLockReleasedElsewhereStopsCommand(t *testing.T) {
 	r := l.run("lock", "release", "L", "--session", id)
 	require.NoError(t, r.err, r.stderr)
 	res := wait()
-	require.Equal(t, exitSessionLost, res.code(), "%v", res.err)
+	require.Equal(t, exitLost, res.code(), "%v", res.err)
 	require.Contains(t, res.stderr, `lock "L" lost (released by another client)`)
 }

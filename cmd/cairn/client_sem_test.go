@@ -24,15 +24,20 @@ func TestSemCommands(t *testing.T) {
 
 	// Both permits are held: no third.
 	r := l.run("sem", "acquire", "batch", "--permits", "2", "--wait", "0", "--", "true")
-	require.Equal(t, exitNotAcquired, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
 	require.ErrorContains(t, r.err, "job-0")
 	require.ErrorContains(t, r.err, "job-1")
 	r = l.run("sem", "acquire", "batch", "--permits", "2", "--wait", "200ms")
-	require.Equal(t, exitNotAcquired, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
+	// sem try is acquire --wait 0, like lock try.
+	r = l.run("sem", "try", "batch", "--permits", "2", "--", "true")
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
+	require.ErrorContains(t, r.err, "not acquired now")
 
-	// Another size is refused while the semaphore is in use.
+	// Another size is refused while the semaphore is in use: a conflict with its
+	// current state.
 	r = l.run("sem", "acquire", "batch", "--permits", "3", "--wait", "0", "--", "true")
-	require.Equal(t, 1, r.code(), "%v", r.err)
+	require.Equal(t, exitConflict, r.code(), "%v", r.err)
 
 	r = l.run("sem", "list", "-o", "json")
 	require.NoError(t, r.err, r.stderr)
