@@ -86,7 +86,7 @@ func (c *testCluster) run(cfg Config, bootstrap bool) *testMember {
 	require.NoError(c.t, err)
 	if bootstrap {
 		// The bootstrap peer list needs the real address: rebuild with it.
-		srv.closeStores()
+		srv.Close()
 		cfg.Server.GRPCAddr = srv.Addr()
 		cfg.Peers = cfg.ID + "=" + srv.Addr()
 		srv, err = New(cfg, nodetest.Logger(c.t).With("test_member", cfg.ID))

@@ -5,17 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"cairn.dev/cairn/node"
-	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
@@ -24,29 +18,21 @@ import (
 // Version is reported by Status.
 const Version = "0.1.0"
 
-// serviceNames are the gRPC services a Server registers, for health checks.
-var serviceNames = []string{
-	"cairn.raftkv.v1.KVService", "cairn.raftkv.v1.WatchService", "cairn.raftkv.v1.LeaseService", "cairn.raftkv.v1.ClusterService",
-}
-
-// Server is one raftkv member: gRPC services, Raft host and store.
+// Server is one raftkv member: its store and services on the Raft-daemon
+// skeleton (raftnode.Daemon), which owns the gRPC server, the Raft node and the
+// lifecycle.
 type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	limits limits
 
-	srv    *node.Server
+	d      *raftnode.Daemon
 	node   *raftnode.Node
 	store  *mvcc.Store
 	hub    *watchHub
 	lessor *lessor
 	// keepAlive serves LeaseKeepAlive streams.
 	keepAlive *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
-
-	stop      chan struct{} // closed when shutdown begins
-	closeOnce sync.Once
-	wg        sync.WaitGroup
-	ready     chan struct{}
 }
 
 // New opens the store and prepares the server. It binds the listeners (so ports from
@@ -59,147 +45,73 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("member", cfg.ID)
-	srv, err := node.NewServer(cfg.Server, logger)
+	d, err := raftnode.NewDaemon(cfg.daemonConfig(), logger)
 	if err != nil {
 		return nil, err
-	}
-	if err := srv.Listen(); err != nil {
-		srv.Close()
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("raftkv: data_dir: %w", err)
 	}
 	store, err := mvcc.Open(filepath.Join(cfg.DataDir, DBFileName), mvcc.Options{
 		NoSync: cfg.NoSync, Logger: logger,
 		CommitInterval: cfg.BackendBatchInterval, CommitEntries: cfg.BackendBatchLimit,
 	})
 	if err != nil {
-		srv.Close()
+		d.Close()
 		return nil, fmt.Errorf("raftkv: open store: %w", err)
 	}
+	d.OnRelease(func() {
+		if err := store.Close(); err != nil {
+			logger.Warn("store close", "err", err)
+		}
+	})
 	s := &Server{
 		cfg:    cfg,
 		logger: logger,
 		limits: cfg.limits(),
-		srv:    srv,
+		d:      d,
 		store:  store,
 		hub:    newWatchHub(),
 		lessor: newLessor(store, logger),
-		stop:   make(chan struct{}),
-		ready:  make(chan struct{}),
-	}
-	rc := cfg.raftConfig()
-	if cfg.Advertise == "" {
-		rc.Advertise = srv.GRPCAddr()
-	}
-	dial := node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}
-	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
-	rc.Dial = func(target string) (*grpc.ClientConn, error) { return overrides.Dial(target, dial) }
-	rc.OnLeadership = s.lessor.setLeader
-	rc.OnFatal = func(err error) {
-		logger.Error("store failed; stopping", "err", err)
-		s.shutdown()
 	}
 	sm := &stateMachine{store: store, hub: s.hub, lessor: s.lessor, logger: logger}
-	n, err := raftnode.New(rc, sm, logger)
+	n, err := d.StartRaft(sm, raftnode.RaftOptions{OnLeadership: s.lessor.setLeader, ToStatus: toStatus})
 	if err != nil {
-		store.Close()
-		srv.Close()
+		d.Close()
 		return nil, err
 	}
 	s.node = n
-	if err := n.RegisterMetrics(srv.Registry()); err != nil {
-		store.Close()
-		srv.Close()
-		return nil, err
-	}
 	s.keepAlive = s.newKeepAliveRelay()
-	if failpoint.Enabled {
-		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
-		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
-	}
-	g := srv.GRPC()
-	n.Register(g)
-	n.RegisterMembership(g, toStatus)
+	g := d.GRPC()
 	raftkvv1.RegisterKVServiceServer(g, &kvService{s: s})
 	raftkvv1.RegisterWatchServiceServer(g, &watchService{s: s})
 	raftkvv1.RegisterLeaseServiceServer(g, &leaseService{s: s})
 	raftkvv1.RegisterClusterServiceServer(g, &clusterService{s: s})
+	d.RunWhileServing(func(ctx context.Context) { s.lessor.run(ctx, 100*time.Millisecond, s.proposeAsLeader) })
 	return s, nil
 }
 
 // Addr is the bound gRPC address.
-func (s *Server) Addr() string { return s.srv.GRPCAddr() }
+func (s *Server) Addr() string { return s.d.Addr() }
 
 // AdminAddr is the bound admin HTTP address ("" when disabled).
-func (s *Server) AdminAddr() string { return s.srv.AdminAddr() }
+func (s *Server) AdminAddr() string { return s.d.AdminAddr() }
 
 // Node exposes the Raft host, for tests and tools in this module.
 func (s *Server) Node() *raftnode.Node { return s.node }
 
 // ReadyNotify is closed once the server serves and has joined its group.
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.d.ReadyNotify() }
 
-// Serve starts Raft and serves until ctx is cancelled or the store fails; then it
-// stops gracefully: it hands leadership over, stops Raft, drains RPCs within the
-// shutdown timeout and closes the store.
-func (s *Server) Serve(ctx context.Context) error {
-	if err := s.node.Start(); err != nil {
-		s.closeStores()
-		return err
-	}
-	srvCtx, stopServing := context.WithCancel(context.Background())
-	defer stopServing()
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(srvCtx) }()
+// Serve starts Raft and serves until ctx is cancelled, Close is called or the
+// store fails; then it stops gracefully: it hands leadership over, stops Raft,
+// drains RPCs within the shutdown timeout and closes the store (see
+// raftnode.Daemon).
+func (s *Server) Serve(ctx context.Context) error { return s.d.Serve(ctx) }
 
-	lctx, stopLessor := context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.lessor.run(lctx, 100*time.Millisecond, s.proposeAsLeader)
-	}()
-	// Readiness and gRPC health follow the member's health: a leader known and
-	// a responsive state machine (see raftnode.Node.Health).
-	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
-	close(s.ready)
-	s.logger.Info("raftkv serving", "grpc", s.Addr(), "admin", s.AdminAddr())
+// Close stops the server: a running Serve stops gracefully and Close waits for
+// it; a server never served releases its store and listeners. Idempotent.
+func (s *Server) Close() { s.d.Close() }
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case <-s.stop:
-	case serveErr = <-errc:
-	}
-	s.logger.Info("raftkv stopping")
-	stopHealth()
-	s.srv.SetReady(false)
-	s.shutdown()
-	stopLessor()
-	s.wg.Wait()
-	if err := s.node.Close(); err != nil {
-		s.logger.Warn("raft close", "err", err)
-	}
-	stopServing()
-	if serveErr == nil {
-		serveErr = <-errc
-	}
-	s.closeStores()
-	return serveErr
-}
-
-func (s *Server) shutdown() {
-	s.closeOnce.Do(func() { close(s.stop) })
-}
-
-func (s *Server) closeStores() {
-	if err := s.store.Close(); err != nil {
-		s.logger.Warn("store close", "err", err)
-	}
-	s.srv.Close()
-}
+// stopping is closed when shutdown begins.
+func (s *Server) stopping() <-chan struct{} { return s.d.Stopping() }
 
 // header builds a response header; rev 0 means the store's current revision.
 func (s *Server) header(rev int64) *raftkvv1.ResponseHeader {
@@ -235,7 +147,7 @@ func (s *Server) proposeAsLeader(ctx context.Context, cmd *raftkvv1.Command) (*r
 
 func (s *Server) proposeVia(ctx context.Context, cmd *raftkvv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*raftkvv1.CommandResult, error) {
 	select {
-	case <-s.stop:
+	case <-s.stopping():
 		return nil, ErrShuttingDown
 	default:
 	}

@@ -59,7 +59,7 @@ func (s *Server) newKeepAliveRelay() *raftnode.KeepAliveRelay[raftkvv1.LeaseKeep
 	return &raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]{
 		Name:    "raftkv",
 		Node:    s.node,
-		Stop:    s.stop,
+		Stop:    s.stopping(),
 		StopErr: toStatus(ErrShuttingDown),
 		Renew: func(_ context.Context, req *raftkvv1.LeaseKeepAliveRequest) (*raftkvv1.LeaseKeepAliveResponse, bool, error) {
 			ttl, isLeader, err := s.lessor.renew(req.GetId())

@@ -134,7 +134,7 @@ func (ws *watchService) Watch(req *raftkvv1.WatchRequest, stream raftkvv1.WatchS
 			}
 		case <-stream.Context().Done():
 			return stream.Context().Err()
-		case <-s.stop:
+		case <-s.stopping():
 			return toStatus(ErrShuttingDown)
 		}
 	}
