@@ -67,12 +67,12 @@ type Daemon struct {
 
 	loops []func(ctx context.Context) // started by Serve
 
-	stop      chan struct{} // closed when shutdown begins
-	stopOnce  sync.Once
-	ready     chan struct{} // closed once Serve serves
-	done      chan struct{} // closed when Serve has finished, or Close released
-	doneOnce  sync.Once
-	served    atomic.Bool // Serve, or Close without Serve, has claimed the daemon
+	stop     chan struct{} // closed when shutdown begins
+	stopOnce sync.Once
+	ready    chan struct{} // closed once Serve serves
+	done     chan struct{} // closed when Serve has finished, or Close released
+	doneOnce sync.Once
+	served   atomic.Bool // Serve, or Close without Serve, has claimed the daemon
 
 	mu       sync.Mutex // protects closing, release and wg.Add
 	closing  bool
