@@ -131,6 +131,11 @@ func (c Config) Validate() error {
 }
 
 // raftConfig derives the Raft host settings; Dial is filled in by New.
+// daemonConfig is the part of c the Raft-daemon skeleton uses.
+func (c Config) daemonConfig() raftnode.DaemonConfig {
+	return raftnode.DaemonConfig{Name: "lockd", ID: c.ID, DataDir: c.DataDir, DialOverrides: c.DialOverrides, Server: c.Server, Settings: c.Settings}
+}
+
 func (c Config) raftConfig() raftnode.Config {
 	return c.Settings.Config(c.ID, c.DataDir, c.Server.GRPCAddr)
 }

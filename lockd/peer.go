@@ -40,7 +40,7 @@ func (s *Server) awaitOnLeader(ctx context.Context, k resKey, session, waitID ui
 	defer cancel()
 	go func() { // the call ends when this server begins to stop
 		select {
-		case <-s.stop:
+		case <-s.stopping():
 			cancel()
 		case <-cctx.Done():
 		}
@@ -50,7 +50,7 @@ func (s *Server) awaitOnLeader(ctx context.Context, k resKey, session, waitID ui
 	})
 	switch {
 	case err == nil:
-	case isStopped(s.stop):
+	case isStopped(s.stopping()):
 		return 0, nil, ErrShuttingDown
 	case ctx.Err() != nil:
 		return 0, nil, ctx.Err()

@@ -5,17 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"cairn.dev/cairn/node"
-	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/node/raftnode"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
@@ -23,33 +16,22 @@ import (
 // Version is reported by Status.
 const Version = "0.1.0"
 
-// serviceNames are the gRPC services a Server registers, for health checks.
-var serviceNames = []string{
-	"cairn.lockd.v1.SessionService", "cairn.lockd.v1.LockService", "cairn.lockd.v1.SemaphoreService",
-	"cairn.lockd.v1.ElectionService", "cairn.lockd.v1.ClusterService",
-}
-
-// Server is one lockd member: gRPC services, Raft host and the in-memory state
-// machine.
+// Server is one lockd member: the in-memory state machine and the lockd
+// services on the Raft-daemon skeleton (raftnode.Daemon), which owns the gRPC
+// server, the Raft node and the lifecycle.
 type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	limits limits
 	now    func() time.Time
 
-	srv     *node.Server
+	d       *raftnode.Daemon
 	node    *raftnode.Node
 	m       *machine
 	tracker *tracker
 	park    *parking
 	// keepAlive serves SessionKeepAlive streams.
 	keepAlive *raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]
-
-	serving   atomic.Bool   // Serve was called
-	stop      chan struct{} // closed when shutdown begins
-	closeOnce sync.Once
-	wg        sync.WaitGroup
-	ready     chan struct{}
 }
 
 // New validates cfg and prepares the server. It binds the listeners (so ports
@@ -62,152 +44,64 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("member", cfg.ID)
-	srv, err := node.NewServer(cfg.Server, logger)
+	d, err := raftnode.NewDaemon(cfg.daemonConfig(), logger)
 	if err != nil {
 		return nil, err
-	}
-	if err := srv.Listen(); err != nil {
-		srv.Close()
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("lockd: data_dir: %w", err)
 	}
 	s := &Server{
 		cfg:    cfg,
 		logger: logger,
 		limits: cfg.limits(),
 		now:    time.Now,
-		srv:    srv,
+		d:      d,
 		m:      newMachine(logger),
-		stop:   make(chan struct{}),
-		ready:  make(chan struct{}),
 	}
 	s.tracker = newTracker(s.m, logger, s.now)
-	rc := cfg.raftConfig()
-	if cfg.Advertise == "" {
-		rc.Advertise = srv.GRPCAddr()
-	}
-	dial := node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}
-	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
-	rc.Dial = func(target string) (*grpc.ClientConn, error) { return overrides.Dial(target, dial) }
-	rc.OnLeadership = s.tracker.setLeader
-	rc.OnFatal = func(err error) {
-		logger.Error("state machine failed; stopping", "err", err)
-		s.shutdown()
-	}
-	n, err := raftnode.New(rc, s.m, logger)
+	n, err := d.StartRaft(s.m, raftnode.RaftOptions{OnLeadership: s.tracker.setLeader, ToStatus: toStatus})
 	if err != nil {
-		srv.Close()
+		d.Close()
 		return nil, err
 	}
 	s.node = n
-	if err := n.RegisterMetrics(srv.Registry()); err != nil {
-		srv.Close()
-		return nil, err
-	}
 	s.tracker.raftLeader = n.IsLeader
 	s.keepAlive = s.newKeepAliveRelay()
 	s.park = &parking{delay: maxParkDelay, apply: n.Apply, applyAll: n.ApplyAll, timeout: cfg.ApplyTimeout}
-	if failpoint.Enabled {
-		srv.HandleAdmin("/debug/failpoints/", http.StripPrefix("/debug/failpoints", failpoint.Handler()))
-		srv.HandleAdmin("/debug/failpoints", failpoint.Handler())
-	}
-	g := srv.GRPC()
-	n.Register(g)
-	n.RegisterMembership(g, toStatus)
+	g := d.GRPC()
 	lockdv1.RegisterSessionServiceServer(g, &sessionService{s: s})
 	lockdv1.RegisterLockServiceServer(g, &lockService{s: s})
 	lockdv1.RegisterSemaphoreServiceServer(g, &semaphoreService{s: s})
 	lockdv1.RegisterElectionServiceServer(g, &electionService{s: s})
 	lockdv1.RegisterClusterServiceServer(g, &clusterService{s: s})
 	lockdv1.RegisterLockPeerServiceServer(g, &peerService{s: s})
+	d.RunWhileServing(func(ctx context.Context) { s.tracker.run(ctx, cfg.ExpiryTick, s.proposeAsLeader) })
 	return s, nil
 }
 
 // Addr is the bound gRPC address.
-func (s *Server) Addr() string { return s.srv.GRPCAddr() }
+func (s *Server) Addr() string { return s.d.Addr() }
 
 // AdminAddr is the bound admin HTTP address ("" when disabled).
-func (s *Server) AdminAddr() string { return s.srv.AdminAddr() }
+func (s *Server) AdminAddr() string { return s.d.AdminAddr() }
 
 // Node exposes the Raft host, for tests and tools in this module.
 func (s *Server) Node() *raftnode.Node { return s.node }
 
 // ReadyNotify is closed once the server serves and has joined its group.
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.d.ReadyNotify() }
 
-// Serve starts Raft and serves until ctx is cancelled or the state machine
-// fails; then it stops gracefully: blocked acquires return Unavailable (their
-// waits stay queued for the client to resume elsewhere), leadership is handed
-// over, Raft stops and RPCs drain within the shutdown timeout.
-func (s *Server) Serve(ctx context.Context) error {
-	if !s.serving.CompareAndSwap(false, true) {
-		return errors.New("lockd: Serve called twice")
-	}
-	select {
-	case <-s.stop:
-		s.srv.Close()
-		return ErrShuttingDown
-	default:
-	}
-	if err := s.node.Start(); err != nil {
-		s.srv.Close()
-		return err
-	}
-	srvCtx, stopServing := context.WithCancel(context.Background())
-	defer stopServing()
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(srvCtx) }()
+// Serve starts Raft and serves until ctx is cancelled, Close is called or the
+// state machine fails; then it stops gracefully: blocked acquires return
+// Unavailable (their waits stay queued for the client to resume elsewhere),
+// leadership is handed over, Raft stops and RPCs drain within the shutdown
+// timeout (see raftnode.Daemon).
+func (s *Server) Serve(ctx context.Context) error { return s.d.Serve(ctx) }
 
-	tctx, stopTracker := context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.tracker.run(tctx, s.cfg.ExpiryTick, s.proposeAsLeader)
-	}()
-	// Readiness and gRPC health follow the member's health: a leader known and
-	// a responsive state machine (see raftnode.Node.Health and machine.Probe).
-	stopHealth := s.node.ReportHealth(s.srv, serviceNames...)
-	close(s.ready)
-	s.logger.Info("lockd serving", "grpc", s.Addr(), "admin", s.AdminAddr())
+// Close stops the server: a running Serve stops gracefully and Close waits for
+// it; a server never served releases its listeners. Idempotent.
+func (s *Server) Close() { s.d.Close() }
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case <-s.stop:
-	case serveErr = <-errc:
-	}
-	s.logger.Info("lockd stopping")
-	stopHealth()
-	s.srv.SetReady(false)
-	s.shutdown()
-	stopTracker()
-	s.wg.Wait()
-	if err := s.node.Close(); err != nil {
-		s.logger.Warn("raft close", "err", err)
-	}
-	stopServing()
-	if serveErr == nil {
-		serveErr = <-errc
-	}
-	s.srv.Close()
-	return serveErr
-}
-
-// Close stops the server: a running Serve stops gracefully and returns; a server
-// that was never served releases its listeners. Close is idempotent.
-func (s *Server) Close() {
-	s.shutdown()
-	if !s.serving.Load() {
-		s.srv.Close()
-	}
-}
-
-func (s *Server) shutdown() {
-	s.closeOnce.Do(func() { close(s.stop) })
-}
+// stopping is closed when shutdown begins.
+func (s *Server) stopping() <-chan struct{} { return s.d.Stopping() }
 
 // header builds a response header; index 0 means the locally applied index.
 func (s *Server) header(index uint64) *lockdv1.ResponseHeader {
@@ -242,7 +136,7 @@ func (s *Server) proposeAsLeader(ctx context.Context, cmd *lockdv1.Command) (*lo
 
 func (s *Server) proposeVia(ctx context.Context, cmd *lockdv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*lockdv1.CommandResult, error) {
 	select {
-	case <-s.stop:
+	case <-s.stopping():
 		return nil, ErrShuttingDown
 	default:
 	}
@@ -361,7 +255,7 @@ func (s *Server) waitChange(ctx context.Context, k resKey, session, waitID uint6
 			if err := check(); err != nil {
 				return 0, nil, err
 			}
-		case <-s.stop:
+		case <-s.stopping():
 			done()
 			return 0, nil, ErrShuttingDown
 		case <-ctx.Done():

@@ -114,7 +114,7 @@ func (h *electionService) Observe(req *lockdv1.ObserveRequest, stream lockdv1.El
 					return toStatus(ErrObserverLagged)
 				}
 			}
-		case <-s.stop:
+		case <-s.stopping():
 			return toStatus(ErrShuttingDown)
 		case <-ctx.Done():
 			return ctx.Err()

@@ -78,7 +78,7 @@ func (s *Server) newKeepAliveRelay() *raftnode.KeepAliveRelay[lockdv1.SessionKee
 	return &raftnode.KeepAliveRelay[lockdv1.SessionKeepAliveRequest, lockdv1.SessionKeepAliveResponse]{
 		Name:    "lockd",
 		Node:    s.node,
-		Stop:    s.stop,
+		Stop:    s.stopping(),
 		StopErr: toStatus(ErrShuttingDown),
 		Renew: func(ctx context.Context, req *lockdv1.SessionKeepAliveRequest) (*lockdv1.SessionKeepAliveResponse, bool, error) {
 			if err := sessionID(req.GetSessionId()); err != nil {
