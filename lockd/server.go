@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"cairn.dev/cairn/node/raftnode"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
@@ -141,17 +139,9 @@ func (s *Server) proposeVia(ctx context.Context, cmd *lockdv1.Command, apply fun
 	default:
 	}
 	cmd.UnixNanos = s.now().UnixNano()
-	b, err := proto.Marshal(cmd)
+	res, err := raftnode.Propose[lockdv1.CommandResult](ctx, apply, cmd)
 	if err != nil {
 		return nil, err
-	}
-	out, err := apply(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	res := &lockdv1.CommandResult{}
-	if err := proto.Unmarshal(out, res); err != nil {
-		return nil, fmt.Errorf("lockd: decode result: %w", err)
 	}
 	if res.GetError() != "" {
 		return nil, errorFromCode(res.GetError(), res.GetErrorMessage())

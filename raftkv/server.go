@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
@@ -151,17 +149,9 @@ func (s *Server) proposeVia(ctx context.Context, cmd *raftkvv1.Command, apply fu
 		return nil, ErrShuttingDown
 	default:
 	}
-	b, err := proto.Marshal(cmd)
+	res, err := raftnode.Propose[raftkvv1.CommandResult](ctx, apply, cmd)
 	if err != nil {
 		return nil, err
-	}
-	out, err := apply(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	res := &raftkvv1.CommandResult{}
-	if err := proto.Unmarshal(out, res); err != nil {
-		return nil, fmt.Errorf("raftkv: decode result: %w", err)
 	}
 	if res.GetError() != "" {
 		if res.GetError() == badCommand {
