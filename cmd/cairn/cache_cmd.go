@@ -22,6 +22,7 @@ type cacheGlobals struct {
 	clusterDir string
 	output     string
 	timeout    time.Duration
+	tls        *clientTLSFlags
 }
 
 // exitCacheMiss is the exit code of `cache get` and `cache ttl` for a missing
@@ -57,6 +58,7 @@ writes to it fail.
 	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	pf.StringVarP(&g.output, "output", "o", kvOutputTable, "output format: table or json")
 	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each command")
+	g.tls = addClientTLSFlags(pf)
 	cmd.AddCommand(newCacheGetCmd(g), newCacheSetCmd(g), newCacheDelCmd(g), newCacheTTLCmd(g),
 		newCacheIncrCmd(g), newCacheStatsCmd(g), newCacheRingCmd(g))
 	return cmd
@@ -82,7 +84,11 @@ func (g *cacheGlobals) run(cmd *cobra.Command, f func(ctx context.Context, c *ca
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	c, err := cacheclient.New(cacheclient.Config{Endpoints: eps, DialTimeout: g.timeout, RequestTimeout: g.timeout})
+	tc, err := g.tls.config(g.clusterDir)
+	if err != nil {
+		return err
+	}
+	c, err := cacheclient.New(cacheclient.Config{Endpoints: eps, DialTimeout: g.timeout, RequestTimeout: g.timeout, TLS: tc})
 	if err != nil {
 		return err
 	}

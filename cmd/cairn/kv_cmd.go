@@ -25,6 +25,7 @@ type kvGlobals struct {
 	output      string
 	consistency string
 	timeout     time.Duration
+	tls         *clientTLSFlags
 }
 
 const (
@@ -63,6 +64,7 @@ is unknown, and it may have been applied. Reads are retried until --timeout.`,
 	pf.StringVarP(&g.output, "output", "o", kvOutputTable, "output format: table or json")
 	pf.StringVar(&g.consistency, "consistency", "linearizable", "read consistency: linearizable or serializable")
 	pf.DurationVar(&g.timeout, "timeout", 10*time.Second, "timeout of each request")
+	g.tls = addClientTLSFlags(pf)
 
 	cmd.AddCommand(
 		newKVPutCmd(g), newKVGetCmd(g), newKVRangeCmd(g), newKVDelCmd(g), newKVWatchCmd(g),
@@ -99,7 +101,11 @@ func (g *kvGlobals) newClient() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout})
+	tc, err := g.tls.config(g.clusterDir)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout, TLS: tc})
 }
 
 // requestContext bounds a one-shot command by --timeout and by Ctrl-C.

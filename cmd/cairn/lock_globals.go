@@ -54,6 +54,7 @@ type lockdGlobals struct {
 	clusterDir string
 	output     string
 	timeout    time.Duration
+	tls        *clientTLSFlags
 }
 
 // newLockdClientCmd builds a parent command (lock, sem, election) with the
@@ -82,6 +83,7 @@ lockd service.
 	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	pf.StringVarP(&g.output, "output", "o", lockdOutputTable, "output format: table or json")
 	pf.DurationVar(&g.timeout, "timeout", 10*time.Second, "timeout of each request that does not wait for a lock")
+	g.tls = addClientTLSFlags(pf)
 	return cmd
 }
 
@@ -105,7 +107,11 @@ func (g *lockdGlobals) newClient() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout})
+	tc, err := g.tls.config(g.clusterDir)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	c, err := client.New(client.Config{Endpoints: eps, RequestTimeout: g.timeout, TLS: tc})
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--endpoints: %w", err)}
 	}
