@@ -41,7 +41,10 @@ func newDaemonCmd[C any](d daemonSpec[C]) *cobra.Command {
 		Long: d.long + `
 
 Settings come from flags, from ` + envPrefix + `<FLAG> environment variables and from
-a YAML file (--config); flags win over the environment, which wins over the file.`,
+a YAML file (--config); flags win over the environment, which wins over the file.
+
+gRPC runs mutual TLS: --tls-cert, --tls-key and --tls-ca are required (the node
+dials its peers with the same certificate), unless --insecure asks for plaintext.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := node.Load(cmd.Flags(), d.cfg, envPrefix, configFile); err != nil {
