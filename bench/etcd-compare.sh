@@ -11,7 +11,9 @@
 # TOTAL (requests per 256-client scenario, default 100000; 1-client runs use
 # TOTAL/10), KEYS (default 10000), ETCD_PORT (first etcd client port, default
 # 23790; peers use ETCD_PORT+10..), BASE_PORT (cairn base port, default 18000),
-# HEALTH_TIMEOUT (seconds, default 60), SKIP_CAIRN=1 to bench etcd only.
+# HEALTH_TIMEOUT (seconds, default 60), SKIP_CAIRN=1 to bench etcd only,
+# TLS (default 1: both run mutual TLS, etcd with a CA and certificate made here
+# by openssl, cairn with its harness's; 0: both plaintext, cairn with --insecure).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ ETCD_PORT=${ETCD_PORT:-23790}
 BASE_PORT=${BASE_PORT:-18000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
 SKIP_CAIRN=${SKIP_CAIRN:-0}
+TLS=${TLS:-1}
 
 log() { echo "== $*" >&2; }
 die() { echo "etcd-compare.sh: $*" >&2; exit 1; }
@@ -96,10 +99,38 @@ run_workloads() {
 	done
 }
 
+# --- TLS ------------------------------------------------------------------------
+# Both sides pay for TLS, or neither, so the ratio stays fair.
+scheme=http
+etcd_tls=()  # etcd flags
+bench_tls=() # cairn bench kv flags for etcd
+curl_tls=()
+cairn_tls=(--insecure)
+if [[ $TLS == 1 ]]; then
+	command -v openssl >/dev/null 2>&1 || die "TLS=1 needs openssl (or run with TLS=0)"
+	pki="$tmp/pki"
+	mkdir -p "$pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=etcd-bench-ca \
+		-keyout "$pki/ca-key.pem" -out "$pki/ca.pem" 2>/dev/null
+	# One certificate for every member and the bench client: server and client auth on 127.0.0.1.
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=etcd \
+		-keyout "$pki/etcd-key.pem" -out "$pki/etcd.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$pki/ext.cnf"
+	openssl x509 -req -in "$pki/etcd.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca-key.pem" -CAcreateserial \
+		-days 2 -extfile "$pki/ext.cnf" -out "$pki/etcd.pem" 2>/dev/null
+	scheme=https
+	etcd_tls=(--cert-file "$pki/etcd.pem" --key-file "$pki/etcd-key.pem" --trusted-ca-file "$pki/ca.pem" --client-cert-auth
+		--peer-cert-file "$pki/etcd.pem" --peer-key-file "$pki/etcd-key.pem" --peer-trusted-ca-file "$pki/ca.pem" --peer-client-cert-auth)
+	bench_tls=(--tls-ca "$pki/ca.pem" --tls-cert "$pki/etcd.pem" --tls-key "$pki/etcd-key.pem")
+	curl_tls=(--cacert "$pki/ca.pem" --cert "$pki/etcd.pem" --key "$pki/etcd-key.pem")
+	cairn_tls=()
+fi
+log "TLS=$TLS: etcd over $scheme, cairn ${cairn_tls[*]:-with mutual TLS}"
+
 # --- etcd -----------------------------------------------------------------------
 initial_cluster=""
 for i in 1 2 3; do
-	initial_cluster+="${initial_cluster:+,}etcd-$i=http://127.0.0.1:$((ETCD_PORT + 10 + i - 1))"
+	initial_cluster+="${initial_cluster:+,}etcd-$i=$scheme://127.0.0.1:$((ETCD_PORT + 10 + i - 1))"
 done
 etcd_endpoints=""
 for i in 1 2 3; do
@@ -108,9 +139,9 @@ for i in 1 2 3; do
 	etcd_endpoints+="${etcd_endpoints:+,}127.0.0.1:$client"
 	mkdir -p "$tmp/etcd-$i"
 	etcd --name "etcd-$i" --data-dir "$tmp/etcd-$i/data" \
-		--listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-		--listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-		--initial-cluster "$initial_cluster" --initial-cluster-state new \
+		--listen-client-urls "$scheme://127.0.0.1:$client" --advertise-client-urls "$scheme://127.0.0.1:$client" \
+		--listen-peer-urls "$scheme://127.0.0.1:$peer" --initial-advertise-peer-urls "$scheme://127.0.0.1:$peer" \
+		--initial-cluster "$initial_cluster" --initial-cluster-state new "${etcd_tls[@]}" \
 		--initial-cluster-token "cairn-bench-$$" >"$tmp/etcd-$i/etcd.log" 2>&1 &
 	etcd_pids+=("$!")
 done
@@ -118,8 +149,8 @@ log "etcd: 3 members starting in $tmp (clients $etcd_endpoints)"
 
 deadline=$((SECONDS + HEALTH_TIMEOUT))
 for i in 1 2 3; do
-	url="http://127.0.0.1:$((ETCD_PORT + i - 1))/health"
-	until curl -fsS --max-time 2 "$url" 2>/dev/null | grep -q '"health":"true"'; do
+	url="$scheme://127.0.0.1:$((ETCD_PORT + i - 1))/health"
+	until curl -fsS --max-time 2 "${curl_tls[@]}" "$url" 2>/dev/null | grep -q '"health":"true"'; do
 		if ((SECONDS >= deadline)); then
 			tail -n 20 "$tmp"/etcd-*/etcd.log >&2 || true
 			die "etcd member $i not healthy after ${HEALTH_TIMEOUT}s"
@@ -132,14 +163,14 @@ for i in 1 2 3; do
 	done
 done
 log "etcd: healthy"
-run_workloads etcd --target etcd --endpoints "$etcd_endpoints"
+run_workloads etcd --target etcd --endpoints "$etcd_endpoints" "${bench_tls[@]}"
 stop_etcd
 
 # --- cairn ----------------------------------------------------------------------
 if [[ $SKIP_CAIRN != 1 ]]; then
 	log "cairn: starting a 3-node raftkv cluster (base port $BASE_PORT)"
 	cairn_up=1
-	if "$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn"; then
+	if "$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn" "${cairn_tls[@]}"; then
 		run_workloads cairn --target cairn --cluster-dir "$tmp/cairn"
 	else
 		log "cairn: cluster did not start"
