@@ -129,7 +129,8 @@ stop_all
 # --- lockd ----------------------------------------------------------------------
 log "lockd: starting a 3-node cluster (base port $BASE_PORT)"
 cairn_up=1
-if "$CAIRN" cluster up --detach --no-fault-proxy --services lockd --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn"; then
+# Plaintext, like the etcd and Redis above (bench/etcd-compare.sh measures TLS on both sides).
+if "$CAIRN" cluster up --detach --no-fault-proxy --services lockd --base-port "$BASE_PORT" --cluster-dir "$tmp/cairn" --insecure; then
 	run_workloads lockd --target lockd --cluster-dir "$tmp/cairn"
 else
 	log "lockd: cluster did not start"
