@@ -157,18 +157,18 @@ cairn3_up=0
 # --- 2. Zipf hit ratio at a memory limit -------------------------------------------
 log "cached: starting a standalone node with --max-memory $MAXMEM"
 "$CAIRN" cached --id cached-lru --grpc-addr "127.0.0.1:$CACHED_PORT" --admin-addr "127.0.0.1:$((CACHED_PORT + 1))" \
-	--resp-addr "127.0.0.1:$((CACHED_PORT + 2))" --max-memory "$MAXMEM" --eviction-policy lru >"$tmp/cached-lru.log" 2>&1 &
+	--resp-addr "127.0.0.1:$((CACHED_PORT + 2))" --max-memory "$MAXMEM" --eviction-policy lru --insecure >"$tmp/cached-lru.log" 2>&1 &
 pids+=("$!")
-wait_until "cached (max-memory)" "$CAIRN" cache ring --endpoints "127.0.0.1:$CACHED_PORT" --timeout 2s
+wait_until "cached (max-memory)" "$CAIRN" cache ring --endpoints "127.0.0.1:$CACHED_PORT" --insecure --timeout 2s
 zipf_args=(aside --zipf "$ZIPF" --keys "$ZIPF_KEYS" --total "$ZIPF_TOTAL" --val-size 100 --clients 50 --output json)
 log "zipf: redis (allkeys-lru)"
 "$CAIRN" bench cache "${zipf_args[@]}" --target resp --endpoints "127.0.0.1:$((REDIS_PORT + 1))" >"$tmp/zipf.redis.json"
 log "zipf: cached over RESP"
 "$CAIRN" bench cache "${zipf_args[@]}" --target resp --endpoints "127.0.0.1:$((CACHED_PORT + 2))" >"$tmp/zipf.cached-resp.json"
-"$CAIRN" cache stats --endpoints "127.0.0.1:$CACHED_PORT" >&2 || true
+"$CAIRN" cache stats --endpoints "127.0.0.1:$CACHED_PORT" --insecure >&2 || true
 log "zipf: cached over gRPC (smart client), after FLUSHALL over RESP (if supported; else on a warm cache)"
 redis-cli -p "$((CACHED_PORT + 2))" flushall >&2 || true
-"$CAIRN" bench cache "${zipf_args[@]}" --target cached --endpoints "127.0.0.1:$CACHED_PORT" >"$tmp/zipf.cached-grpc.json"
+"$CAIRN" bench cache "${zipf_args[@]}" --target cached --endpoints "127.0.0.1:$CACHED_PORT" --insecure >"$tmp/zipf.cached-grpc.json"
 redis_mem=$(redis-cli -p "$((REDIS_PORT + 1))" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | tr -d '\r')
 
 # --- 3. the ring -------------------------------------------------------------------

@@ -15,7 +15,9 @@
 # 256-client round, default 30000; 1-client rounds use TOTAL/10), KEYS (default
 # 10000), WORKLOADS (space-separated names to run, default all), ETCD_PORT (first
 # etcd client port, default 23790; peers use ETCD_PORT+10..), BASE_PORT (cairn
-# base port, default 18000), HEALTH_TIMEOUT (seconds, default 60).
+# base port, default 18000), HEALTH_TIMEOUT (seconds, default 60), TLS (default 1:
+# both run mutual TLS, etcd with a CA and certificate made here by openssl, cairn
+# with its harness's; 0: both plaintext, cairn with --insecure).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -46,6 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+tls_setup "$tmp"
 
 # --- workloads ------------------------------------------------------------------
 one_total=$((TOTAL / 10))
@@ -90,7 +93,7 @@ start_etcd "$tmp" "$ETCD_PORT" "cairn-bench-$$"
 log "cairn: starting a 3-node raftkv cluster (base port $BASE_PORT)"
 cairn_up=1
 "$CAIRN" cluster up --detach --no-fault-proxy --services raftkv --base-port "$BASE_PORT" \
-	--cluster-dir "$tmp/cairn" >&2 || die "the cairn cluster did not start"
+	--cluster-dir "$tmp/cairn" "${cairn_tls[@]}" >&2 || die "the cairn cluster did not start"
 
 # --- interleaved rounds ----------------------------------------------------------
 for w in "${workloads[@]}"; do

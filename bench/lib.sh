@@ -66,21 +66,21 @@ etcd_pids=()
 # start_etcd <dir> <first client port> <token>: start a 3-member etcd cluster
 # (clients on port..port+2, peers on port+10..port+12, fsync on as in a real
 # deployment) with its data under dir, wait until every member is healthy, and
-# set etcd_endpoints. With ETCD_TLS_DIR set (a directory holding ca.pem,
-# server.pem, server-key.pem, client.pem, client-key.pem), clients and peers
-# use mutual TLS; etcd_tls_flags then holds the `cairn bench` flags to reach it.
+# set etcd_endpoints. With ETCD_TLS_DIR set (a directory made by make_etcd_pki),
+# clients and peers use mutual TLS; etcd_tls_flags then holds the `cairn bench`
+# flags to reach it.
 etcd_endpoints=""
 etcd_tls_flags=()
 start_etcd() {
 	local dir=$1 port=$2 token=$3 i client peer scheme=http cluster="" tls=() curl_tls=()
 	if [[ -n ${ETCD_TLS_DIR:-} ]]; then
 		scheme=https
-		tls=(--cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem"
+		tls=(--cert-file "$ETCD_TLS_DIR/etcd.pem" --key-file "$ETCD_TLS_DIR/etcd-key.pem"
 			--trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --client-cert-auth
-			--peer-cert-file "$ETCD_TLS_DIR/server.pem" --peer-key-file "$ETCD_TLS_DIR/server-key.pem"
+			--peer-cert-file "$ETCD_TLS_DIR/etcd.pem" --peer-key-file "$ETCD_TLS_DIR/etcd-key.pem"
 			--peer-trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --peer-client-cert-auth)
-		curl_tls=(--cacert "$ETCD_TLS_DIR/ca.pem" --cert "$ETCD_TLS_DIR/client.pem" --key "$ETCD_TLS_DIR/client-key.pem")
-		etcd_tls_flags=(--tls-ca "$ETCD_TLS_DIR/ca.pem" --tls-cert "$ETCD_TLS_DIR/client.pem" --tls-key "$ETCD_TLS_DIR/client-key.pem")
+		curl_tls=(--cacert "$ETCD_TLS_DIR/ca.pem" --cert "$ETCD_TLS_DIR/etcd.pem" --key "$ETCD_TLS_DIR/etcd-key.pem")
+		etcd_tls_flags=(--tls-ca "$ETCD_TLS_DIR/ca.pem" --tls-cert "$ETCD_TLS_DIR/etcd.pem" --tls-key "$ETCD_TLS_DIR/etcd-key.pem")
 	fi
 	for i in 1 2 3; do
 		cluster+="${cluster:+,}etcd-$i=$scheme://127.0.0.1:$((port + 10 + i - 1))"
@@ -102,6 +102,40 @@ start_etcd() {
 		wait_until "etcd member $i" sh -c "curl -fsS --max-time 2 ${curl_tls[*]} $scheme://127.0.0.1:$((port + i - 1))/health | grep -q '\"health\":\"true\"'"
 	done
 	log "etcd: healthy ($scheme, $etcd_endpoints)"
+}
+
+# make_etcd_pki <dir>: a CA and one certificate (server and client auth on
+# 127.0.0.1) for every etcd member and the bench client, made with openssl, in
+# dir: ca.pem, etcd.pem, etcd-key.pem.
+make_etcd_pki() {
+	local dir=$1
+	command -v openssl >/dev/null 2>&1 || die "TLS=1 needs openssl (or run with TLS=0)"
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=etcd-bench-ca \
+		-keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=etcd \
+		-keyout "$dir/etcd-key.pem" -out "$dir/etcd.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$dir/ext.cnf"
+	openssl x509 -req -in "$dir/etcd.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+		-days 2 -extfile "$dir/ext.cnf" -out "$dir/etcd.pem" 2>/dev/null
+}
+
+# tls_setup <tmp dir>: reads TLS (default 1). TLS=1: etcd gets certificates
+# from make_etcd_pki (ETCD_TLS_DIR) and cairn runs its default mutual TLS; TLS=0:
+# both run plaintext (cairn_tls=(--insecure)). Both sides pay for TLS, or
+# neither, so the ratio stays fair.
+cairn_tls=()
+tls_setup() {
+	TLS=${TLS:-1}
+	if [[ $TLS == 1 ]]; then
+		make_etcd_pki "$1/pki"
+		ETCD_TLS_DIR=$1/pki
+		cairn_tls=()
+	else
+		ETCD_TLS_DIR=""
+		cairn_tls=(--insecure)
+	fi
+	log "TLS=$TLS: etcd and cairn $([[ $TLS == 1 ]] && echo "with mutual TLS" || echo "in plaintext")"
 }
 
 # stop_pids <pid>...: SIGTERM the processes and wait for them.

@@ -15,7 +15,9 @@
 # and many, default 64), CONTENDERS (contended, default 64), LOCKS (many,
 # default 10000), ETCD_PORT (default 23790; peers ETCD_PORT+10..), REDIS_PORT
 # (default 26379), BASE_PORT (cairn, default 18000), HEALTH_TIMEOUT (seconds,
-# default 60).
+# default 60), TLS (default 1: etcd and lockd run mutual TLS, etcd with a CA and
+# certificate made here by openssl, lockd with its harness's; 0: both plaintext;
+# redis is plaintext either way).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -49,6 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+tls_setup "$tmp"
 
 # name|args
 workloads=(
@@ -82,7 +85,7 @@ log "redis: ready on 127.0.0.1:$REDIS_PORT (persistence off)"
 log "lockd: starting a 3-node cluster (base port $BASE_PORT)"
 cairn_up=1
 "$CAIRN" cluster up --detach --no-fault-proxy --services lockd --base-port "$BASE_PORT" \
-	--cluster-dir "$tmp/cairn" >&2 || die "the lockd cluster did not start"
+	--cluster-dir "$tmp/cairn" "${cairn_tls[@]}" >&2 || die "the lockd cluster did not start"
 
 # --- interleaved rounds ----------------------------------------------------------
 for w in "${workloads[@]}"; do

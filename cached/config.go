@@ -29,6 +29,16 @@ type Config struct {
 
 	// RESPAddr is the Redis-protocol listen address; "" disables the listener.
 	RESPAddr string `yaml:"resp_addr" flag:"resp-addr" usage:"Redis protocol (RESP2) listen address; empty disables it"`
+	// RESPPassword, when set, is the password of Redis's default user (like
+	// redis.conf's requirepass): a RESP client must send AUTH <password> or
+	// AUTH default <password> before any other command but QUIT, else it gets
+	// NOAUTH. Prefer the environment or the YAML file to the flag, which
+	// other local users can see in the process list.
+	RESPPassword string `yaml:"resp_password" flag:"resp-password" usage:"password RESP clients must send with AUTH first (like Redis's requirepass); required on a non-loopback resp-addr unless --resp-protected-mode=false"`
+	// RESPProtectedMode (default on), like Redis's protected mode, refuses to
+	// serve RESP without a password on any address but loopback: Validate
+	// rejects a non-loopback RESPAddr when RESPPassword is empty.
+	RESPProtectedMode bool `yaml:"resp_protected_mode" flag:"resp-protected-mode" usage:"refuse to serve RESP without --resp-password on a non-loopback address"`
 
 	// Peers is the static membership: "id=grpc-addr[/resp-addr],…", e.g.
 	// "cached-1=127.0.0.1:7200/127.0.0.1:7240,cached-2=127.0.0.1:7202/127.0.0.1:7241".
@@ -113,6 +123,7 @@ func DefaultConfig() Config {
 	return Config{
 		Server:             srv,
 		RESPAddr:           "127.0.0.1:7240",
+		RESPProtectedMode:  true,
 		RegistryTTL:        5 * time.Second,
 		RegistryPrefix:     DefaultRegistryPrefix,
 		VNodes:             ring.DefaultVNodes,
@@ -144,8 +155,10 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.RESPAddr != "" {
-		if _, _, err := net.SplitHostPort(c.RESPAddr); err != nil {
+		if host, _, err := net.SplitHostPort(c.RESPAddr); err != nil {
 			bad("resp_addr %q: %v", c.RESPAddr, err)
+		} else if c.RESPProtectedMode && c.RESPPassword == "" && !loopbackHost(host) {
+			bad("resp_addr %q is not a loopback address and resp_password is empty: set resp_password (--resp-password, $CAIRN_CACHED_RESP_PASSWORD) so that RESP clients must AUTH, or turn protected mode off with --resp-protected-mode=false", c.RESPAddr)
 		}
 	}
 	if _, err := ParsePeers(c.Peers); err != nil {
@@ -293,4 +306,15 @@ func parseEndpoints(s string) ([]string, error) {
 func (s *Server) policy() store.Policy {
 	p, _ := parsePolicy(s.cfg.EvictionPolicy)
 	return p
+}
+
+// loopbackHost reports whether a listen address host binds only loopback:
+// "localhost" or a loopback IP. The empty host and unspecified addresses bind
+// every interface; other host names are not trusted to stay loopback.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

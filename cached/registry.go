@@ -3,12 +3,14 @@ package cached
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"strings"
 	"sync"
 	"time"
 
 	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/node"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
@@ -60,7 +62,16 @@ type registry struct {
 
 func newRegistry(s *Server) (*registry, error) {
 	eps, _ := parseEndpoints(s.cfg.Registry) // validated
-	c, err := kvclient.New(kvclient.Config{Endpoints: eps, RequestTimeout: 5 * time.Second})
+	kc := kvclient.Config{Endpoints: eps, RequestTimeout: 5 * time.Second}
+	if s.cfg.Server.TLS.Enabled() {
+		// The node's own certificate is its client certificate for raftkv.
+		tc, err := node.ClientTLSConfig(s.cfg.Server.TLS, "")
+		if err != nil {
+			return nil, fmt.Errorf("cached: registry tls: %w", err)
+		}
+		kc.TLS = tc
+	}
+	c, err := kvclient.New(kc)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package cached
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
@@ -25,6 +26,9 @@ const (
 	errDBIndex    = "ERR DB index is out of range"
 	errOOM        = "OOM command not allowed when used memory > 'maxmemory'."
 	errTooLarge   = "ERR string exceeds maximum allowed size"
+	errNoAuth     = "NOAUTH Authentication required."
+	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
+	errNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 )
 
 // execCtx is the state of one RESP client (or of one peer Command call).
@@ -37,6 +41,10 @@ type execCtx struct {
 	addr  string
 	name  string // CLIENT SETNAME
 	quit  bool
+	// noauth says the client has yet to AUTH (Config.RESPPassword is set):
+	// every command but AUTH and QUIT gets NOAUTH. Only RESP client
+	// connections set it; contexts made for peers and split commands do not.
+	noauth bool
 }
 
 // cmdFlags describe a command for routing.
@@ -104,6 +112,7 @@ func newCommandTable() *commandTable {
 		{name: "client", arity: -2, run: cmdClient},
 		{name: "config", arity: -2, run: cmdConfig},
 		{name: "quit", arity: -1, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
+		{name: "auth", arity: -2, run: cmdAuth},
 	}
 	t := &commandTable{byName: make(map[string]*command, len(list)), list: list}
 	for _, c := range list {
@@ -146,6 +155,10 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
 		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
+		return true
+	}
+	if x.noauth && cmd.name != "auth" && cmd.name != "quit" {
+		x.w.Error(errNoAuth)
 		return true
 	}
 	if x.local {
@@ -848,5 +861,33 @@ func cmdConfig(x *execCtx, a [][]byte) {
 		x.w.SimpleString("OK")
 	default:
 		x.w.Error("ERR unknown subcommand '" + string(a[1]) + "'. Try CONFIG HELP.")
+	}
+}
+
+// cmdAuth is AUTH <password> or AUTH <username> <password>, with Redis's
+// replies: only the user "default" exists, its password is
+// Config.RESPPassword; with no password set, "default" takes any password
+// and the one-argument form is an error. A failed AUTH leaves an
+// authenticated connection authenticated.
+func cmdAuth(x *execCtx, a [][]byte) {
+	if len(a) > 3 {
+		x.w.Error(errSyntax)
+		return
+	}
+	want := x.s.cfg.RESPPassword
+	user, pass := []byte("default"), a[1]
+	if len(a) == 3 {
+		user, pass = a[1], a[2]
+	}
+	switch {
+	case want == "" && len(a) == 2:
+		x.w.Error(errNoPassword)
+	case string(user) != "default":
+		x.w.Error(errWrongPass)
+	case want == "" || subtle.ConstantTimeCompare(pass, []byte(want)) == 1:
+		x.noauth = false
+		x.w.SimpleString("OK")
+	default:
+		x.w.Error(errWrongPass)
 	}
 }

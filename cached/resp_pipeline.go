@@ -123,6 +123,9 @@ func barrier(cmd *command) bool {
 func (c *respConn) pipelined(args [][]byte) {
 	s, p := c.r.s, &c.pipe
 	cmd, m, fwd := s.forwardTarget(args)
+	if c.x.noauth {
+		fwd = false // exec answers NOAUTH, in order; nothing is queued until AUTH
+	}
 	switch {
 	case fwd:
 		p.add(args, cmd, m)

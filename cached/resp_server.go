@@ -197,7 +197,7 @@ func (r *respServer) initConn(c *respConn, rd *resp.Reader, w io.Writer, addr st
 	c.r, c.rd, c.cancel = r, rd, cancel
 	c.rd.MaxBulk = int64(r.s.cfg.RESPMaxBulk)
 	c.rd.MaxBulkName = "resp_max_bulk"
-	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr}
+	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr, noauth: r.s.cfg.RESPPassword != ""}
 }
 
 // serve is the goroutine of a connection in goroutine mode. It waits for a

@@ -79,6 +79,10 @@ type Options struct {
 	// Seed seeds the fault proxies' random choices (drops, jitter); 0 picks one
 	// from the clock, logged and recorded in the state file.
 	Seed uint64
+	// Insecure runs every node in plaintext (--insecure). By default Up makes
+	// (or reuses) a CA and certificates in <Dir>/tls and every node runs mutual
+	// TLS; the state file records the client certificate (State.TLS).
+	Insecure bool
 }
 
 // Cluster is a handle on the cluster recorded in one directory. Methods may be
@@ -142,7 +146,8 @@ func Attach(opts Options) (*Cluster, error) {
 
 // Up creates a cluster in opts.Dir and starts every node, each as its own process
 // group with stdout and stderr appended to logs/<node>.log, recording each in the
-// state file as it starts; then it waits, within ctx, until the cluster is ready
+// state file as it starts. Unless opts.Insecure, it first makes (or reuses) the
+// cluster's CA and certificates in <Dir>/tls, and the nodes run mutual TLS; then it waits, within ctx, until the cluster is ready
 // (see WaitReady). It refuses with ErrClusterRunning when the directory's state
 // file lists live nodes, and with ErrPortInUse when a port is taken. If starting
 // or waiting fails, Up stops every node it started before returning the error.
@@ -234,6 +239,12 @@ func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) erro
 		}
 	}
 	s := &State{Dir: c.dir, BasePort: opts.BasePort, StartedAt: time.Now().UTC(), Nodes: nodes, Proxy: proxy}
+	if !opts.Insecure {
+		if err := ensureCerts(c.dir, nodes); err != nil {
+			return err
+		}
+		s.TLS = newTLSState(c.dir)
+	}
 	c.setState(s)
 	if err := s.Save(); err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)

@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"cairn.dev/cairn/node"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -61,6 +63,11 @@ func runFakeNode(args []string) int {
 	exitCode := fs.Int("exit", -1, "")
 	notServing := fs.Bool("not-serving", false, "")
 	ignoreTerm := fs.Bool("ignore-sigterm", false, "")
+	var tlsFiles node.TLSFiles
+	fs.StringVar(&tlsFiles.CertFile, "tls-cert", "", "")
+	fs.StringVar(&tlsFiles.KeyFile, "tls-key", "", "")
+	fs.StringVar(&tlsFiles.CAFile, "tls-ca", "", "")
+	plaintext := fs.Bool("insecure", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -98,13 +105,38 @@ func runFakeNode(args []string) int {
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	go http.Serve(admin, mux)
 
-	srv := grpc.NewServer()
+	// Like a real node: mutual TLS with the files the harness passes, or
+	// plaintext when asked.
+	var serverOpts []grpc.ServerOption
+	peerCreds := insecure.NewCredentials()
+	switch {
+	case *plaintext && tlsFiles.Enabled():
+		fmt.Fprintln(os.Stderr, "fake node: --insecure with --tls-*")
+		return 2
+	case tlsFiles.Enabled():
+		stc, err := node.ServerTLSConfig(tlsFiles)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake node:", err)
+			return 1
+		}
+		ctc, err := node.ClientTLSConfig(tlsFiles, "")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake node:", err)
+			return 1
+		}
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(stc)))
+		peerCreds = credentials.NewTLS(ctc)
+	case !*plaintext:
+		fmt.Fprintln(os.Stderr, "fake node: neither --tls-* nor --insecure")
+		return 2
+	}
+	srv := grpc.NewServer(serverOpts...)
 	hs := health.NewServer()
 	if *notServing {
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	healthpb.RegisterHealthServer(srv, hs)
-	raftkvv1.RegisterClusterServiceServer(srv, &fakeClusterService{id: *id, peers: parsePeers(*peers), via: parseOverrides(*overrides)})
+	raftkvv1.RegisterClusterServiceServer(srv, &fakeClusterService{id: *id, peers: parsePeers(*peers), via: parseOverrides(*overrides), creds: peerCreds})
 	go srv.Serve(lis)
 
 	<-sigs
@@ -164,6 +196,7 @@ type fakeClusterService struct {
 	id    string
 	peers []peer
 	via   map[string]string // dial overrides
+	creds credentials.TransportCredentials
 }
 
 func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusRequest) (*raftkvv1.StatusResponse, error) {
@@ -186,10 +219,11 @@ func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusReque
 
 // reachable health-checks the peer at addr through its dial override.
 func (f *fakeClusterService) reachable(ctx context.Context, addr string) bool {
+	host, _, _ := net.SplitHostPort(addr) // TLS verifies the peer's own address
 	if via, ok := f.via[addr]; ok {
 		addr = via
 	}
-	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(f.creds), grpc.WithAuthority(host))
 	if err != nil {
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -64,19 +65,27 @@ func (c *Cluster) Status(ctx context.Context) ([]NodeStatus, error) {
 }
 
 // probeAll probes the nodes of s in parallel.
+// The probes dial with the cluster's client certificate (State.TLS), or in
+// plaintext for an insecure cluster.
 func probeAll(ctx context.Context, s State) ([]NodeStatus, error) {
 	out := make([]NodeStatus, len(s.Nodes))
+	creds := insecure.NewCredentials()
+	tc, tlsErr := s.ClientTLS()
+	if tc != nil {
+		creds = credentials.NewTLS(tc)
+	}
 	var wg sync.WaitGroup
 	for i, n := range s.Nodes {
 		paused := s.paused(n.Name)
-		wg.Go(func() { out[i] = probeNode(ctx, n, paused) })
+		wg.Go(func() { out[i] = probeNode(ctx, n, paused, creds, tlsErr) })
 	}
 	wg.Wait()
 	return out, ctx.Err()
 }
 
-// probeNode observes one node.
-func probeNode(ctx context.Context, n NodeState, paused bool) NodeStatus {
+// probeNode observes one node, dialing it with creds; a non-nil tlsErr (the
+// cluster's client certificate cannot be loaded) fails the probe.
+func probeNode(ctx context.Context, n NodeState, paused bool, creds credentials.TransportCredentials, tlsErr error) NodeStatus {
 	st := NodeStatus{
 		Name: n.Name, Service: n.Service, PID: n.PID,
 		GRPCAddr: n.GRPCAddr, AdminAddr: n.AdminAddr, Ports: n.Ports,
@@ -91,7 +100,11 @@ func probeNode(ctx context.Context, n NodeState, paused bool) NodeStatus {
 		st.Paused, st.Health, st.Role = true, HealthPaused, HealthPaused
 		return st
 	}
-	conn, err := grpc.NewClient(n.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if tlsErr != nil {
+		st.Err = tlsErr
+		return st
+	}
+	conn, err := grpc.NewClient(n.GRPCAddr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		st.Err = err
 		return st

@@ -372,7 +372,9 @@ func LayoutProxy(opts Options, nodes []NodeState) ([]Link, error) {
 }
 
 // Layout returns the nodes opts describes, with addresses, directories and
-// command lines filled in and PID 0, in start order. It does not touch the disk.
+// command lines filled in and PID 0, in start order. Each command line ends with
+// the node's TLS files in <Dir>/tls (or --insecure), then opts.ExtraArgs. It
+// does not touch the disk.
 // opts.Dir should be absolute (Up makes it so).
 func Layout(opts Options) ([]NodeState, error) {
 	base := opts.BasePort
@@ -448,7 +450,8 @@ func Layout(opts Options) ([]NodeState, error) {
 	}
 	for _, g := range groups {
 		for _, n := range g.nodes {
-			args := append(g.svc.Args(n, g.nodes, all), opts.ExtraArgs[g.svc.Name]...)
+			args := append(g.svc.Args(n, g.nodes, all), tlsArgs(opts.Dir, n.Name, opts.Insecure)...)
+			args = append(args, opts.ExtraArgs[g.svc.Name]...)
 			out = append(out, NodeState{
 				Name:      n.Name,
 				Service:   g.svc.Name,

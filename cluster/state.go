@@ -36,6 +36,8 @@ type State struct {
 	// Faults are the active faults, oldest first: network faults the proxy
 	// injects and paused nodes. The proxy derives every link's faults from them.
 	Faults []Fault `json:"faults,omitempty"`
+	// TLS is how clients reach the nodes (mutual TLS); nil means plaintext.
+	TLS *TLSState `json:"tls,omitempty"`
 }
 
 // ProxyState describes the fault proxy process (`cairn cluster proxyd`): one
@@ -174,6 +176,10 @@ func (s *State) clone() State {
 		p.Args = append([]string(nil), p.Args...)
 		p.Links = append([]Link(nil), p.Links...)
 		c.Proxy = &p
+	}
+	if s.TLS != nil {
+		t := *s.TLS
+		c.TLS = &t
 	}
 	c.Faults = make([]Fault, len(s.Faults))
 	for i, f := range s.Faults {

@@ -26,8 +26,13 @@ type ServerConfig struct {
 	// AdminAddr is the admin HTTP listen address; "" disables the admin server.
 	AdminAddr string `yaml:"admin_addr" flag:"admin-addr" usage:"admin HTTP listen address for /metrics, /healthz, /readyz, /debug/pprof; empty disables it"`
 	// TLS configures gRPC server TLS; the zero value means plaintext. The
-	// admin server is always plaintext.
+	// admin server is always plaintext. A node dials its peers with the same
+	// files: its certificate is its client certificate, the CA its roots.
 	TLS TLSFiles `yaml:"tls" flag:",inline"`
+	// Insecure says plaintext gRPC was asked for. Libraries serve plaintext
+	// whenever TLS is unset; daemon binaries refuse to unless Insecure is
+	// set (see RequireMutualTLS). It cannot be combined with TLS files.
+	Insecure bool `yaml:"insecure" flag:"insecure" usage:"serve gRPC in plaintext, without TLS (only when asked: tests, trusted networks)"`
 	// MaxRecvMsgBytes is the largest gRPC message the server accepts.
 	MaxRecvMsgBytes int `yaml:"max_recv_msg_bytes" flag:"max-recv-msg-bytes" usage:"largest gRPC message the server receives, in bytes"`
 	// MaxSendMsgBytes is the largest gRPC message the server sends.
@@ -74,7 +79,25 @@ func (c ServerConfig) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("node: shutdown_timeout must be > 0")
 	}
+	if c.Insecure && c.TLS.Enabled() {
+		return errors.New("node: insecure cannot be combined with tls.cert, tls.key or tls.ca")
+	}
 	return c.TLS.validate(true)
+}
+
+// RequireMutualTLS returns an error unless the server runs mutual TLS
+// (tls.cert, tls.key and tls.ca all set) or plaintext was asked for with
+// Insecure. Daemon binaries call it so that a node never serves plaintext,
+// or TLS without client certificates, by accident.
+func (c ServerConfig) RequireMutualTLS() error {
+	if c.Insecure {
+		return nil
+	}
+	if c.TLS.CertFile == "" || c.TLS.KeyFile == "" || c.TLS.CAFile == "" {
+		return errors.New("node: tls.cert, tls.key and tls.ca (--tls-cert, --tls-key, --tls-ca) must all be set for mutual TLS; " +
+			"set insecure (--insecure) to serve plaintext")
+	}
+	return nil
 }
 
 // A configField is one flag-tagged leaf field of a config struct.

@@ -79,7 +79,9 @@ type Server struct {
 
 // NewServer validates cfg and builds a server; it does not listen yet. The
 // gRPC server has panic recovery, request logging and per-method metrics
-// interceptors on unary and streaming calls, the configured message size
+// interceptors on unary and streaming calls (and, when cfg.TLS.CAFile makes
+// it verify client certificates, the node-only check of NodeOnlyServices),
+// the configured message size
 // limits, keepalive enforcement, grpc.health.v1 and reflection registered.
 // The overall ("") health status is NOT_SERVING until SetReady(true).
 func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
@@ -104,9 +106,17 @@ func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
 		registry: reg,
 		metrics:  m,
 	}
+	unary := []grpc.UnaryServerInterceptor{s.unaryObserve, s.unaryRecover}
+	stream := []grpc.StreamServerInterceptor{s.streamObserve, s.streamRecover}
+	if cfg.TLS.CAFile != "" {
+		// Client certificates are verified: node-only services can tell nodes
+		// from clients (see NodeOnlyServices).
+		unary = []grpc.UnaryServerInterceptor{s.unaryObserve, unaryNodeOnly, s.unaryRecover}
+		stream = []grpc.StreamServerInterceptor{s.streamObserve, streamNodeOnly, s.streamRecover}
+	}
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.unaryObserve, s.unaryRecover),
-		grpc.ChainStreamInterceptor(s.streamObserve, s.streamRecover),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.NumStreamWorkers(serverStreamWorkers),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),

@@ -1,6 +1,7 @@
 package cachebench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -34,6 +35,9 @@ type Config struct {
 	Scenario  Scenario
 	Target    Target
 	Endpoints []string
+	// TLS, when set, secures the smart client's connections (cairn clusters
+	// run mutual TLS); nil dials in plaintext. RESP ignores it.
+	TLS *tls.Config
 	// Clients is the number of concurrent closed-loop clients; they share one
 	// smart client (one connection per node).
 	Clients int

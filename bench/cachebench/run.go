@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}()
 	if cfg.Target == TargetCached {
 		var err error
-		c, err = client.New(client.Config{Endpoints: cfg.Endpoints, RequestTimeout: cfg.RequestTimeout})
+		c, err = client.New(client.Config{Endpoints: cfg.Endpoints, RequestTimeout: cfg.RequestTimeout, TLS: cfg.TLS})
 		if err != nil {
 			return Result{}, err
 		}

@@ -1,6 +1,7 @@
 package kvbench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -61,7 +62,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Seed seeds the key choice of every client.
 	Seed uint64
-	// DialOptions are added to the defaults (insecure transport credentials).
+	// TLS, when set, secures the connections (cairn clusters run mutual
+	// TLS); nil dials in plaintext.
+	TLS *tls.Config
+	// DialOptions are added to the defaults (transport credentials from TLS).
 	DialOptions []grpc.DialOption
 	// NewDriver, when set, builds the driver of each connection instead of Target.
 	NewDriver func(cc grpc.ClientConnInterface) Driver

@@ -1,6 +1,7 @@
 package lockbench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -33,6 +34,9 @@ type Config struct {
 	// Endpoints are the host:port addresses of the service's nodes (Redis: the
 	// first one is used).
 	Endpoints []string
+	// TLS, when set, secures the lockd and etcd connections (cairn clusters
+	// run mutual TLS); nil dials in plaintext. Redis ignores it.
+	TLS *tls.Config
 	// Clients is the number of concurrent closed-loop clients.
 	Clients int
 	// Conns is the number of connections (lockd clients, etcd gRPC

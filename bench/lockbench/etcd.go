@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -59,7 +60,11 @@ type etcdDriver struct {
 func newEtcdDriver(cfg Config) (Driver, error) {
 	d := &etcdDriver{cfg: cfg}
 	for i := range cfg.Conns {
-		cc, err := grpc.NewClient(cfg.Endpoints[i%len(cfg.Endpoints)], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		creds := insecure.NewCredentials()
+		if cfg.TLS != nil {
+			creds = credentials.NewTLS(cfg.TLS)
+		}
+		cc, err := grpc.NewClient(cfg.Endpoints[i%len(cfg.Endpoints)], grpc.WithTransportCredentials(creds))
 		if err != nil {
 			d.Close()
 			return nil, err

@@ -18,7 +18,7 @@ type lockdDriver struct {
 func newLockdDriver(cfg Config) (Driver, error) {
 	d := &lockdDriver{cfg: cfg}
 	for range cfg.Conns {
-		c, err := lockclient.New(lockclient.Config{Endpoints: cfg.Endpoints, RequestTimeout: cfg.RequestTimeout})
+		c, err := lockclient.New(lockclient.Config{Endpoints: cfg.Endpoints, RequestTimeout: cfg.RequestTimeout, TLS: cfg.TLS})
 		if err != nil {
 			d.Close()
 			return nil, err

@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials/insecure"
 
 	cacheclient "cairn.dev/cairn/cached/client"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
@@ -50,6 +49,7 @@ func newCacheClient(env *Env) (*cacheclient.Client, error) {
 		RequestTimeout:  cachedRequestTimeout,
 		RefreshInterval: cachedRefresh,
 		DialTimeout:     10 * time.Second,
+		TLS:             env.TLS,
 	})
 }
 
@@ -137,11 +137,11 @@ func (w *CacheKV) Run(ctx context.Context, env *Env) error {
 // reconnect within a fraction of a second after a node restarts. With gRPC's
 // default backoff (up to minutes) a node killed for a few seconds would stay
 // unobserved for seconds after it is back, and a rejoin could not be judged.
-func probeDialOptions() []grpc.DialOption {
+func probeDialOptions(env *Env) []grpc.DialOption {
 	bc := backoff.DefaultConfig
 	bc.BaseDelay, bc.MaxDelay = 50*time.Millisecond, 250*time.Millisecond
 	return []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(transportCreds(env)),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: time.Second}),
 	}
 }
@@ -154,7 +154,7 @@ func monitorRings(ctx context.Context, env *Env, id int) {
 		if !ok {
 			continue
 		}
-		cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions()...)
+		cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions(env)...)
 		if err != nil {
 			env.Logger.Error("cached ring monitor: dial", "node", name, "err", err)
 			continue
@@ -306,7 +306,7 @@ func watchResets(ctx context.Context, env *Env, id int, name string) {
 	if !ok {
 		return
 	}
-	cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions()...)
+	cc, err := grpc.NewClient(n.GRPCAddr, probeDialOptions(env)...)
 	if err != nil {
 		env.Logger.Error("cached reset watcher: dial", "node", name, "err", err)
 		return

@@ -1,10 +1,14 @@
 package chaos
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"cairn.dev/cairn/cluster"
 	"cairn.dev/cairn/cluster/faultproxy"
@@ -31,6 +35,9 @@ type Env struct {
 	Dir string
 	// Phase is the length of the fault phase.
 	Phase time.Duration
+	// TLS is the client TLS configuration of the cluster (its CA and client
+	// certificate); nil when the cluster runs plaintext.
+	TLS *tls.Config
 
 	vias    map[string]string            // node name -> address clients use to reach it
 	proxies map[string]*faultproxy.Proxy // node name -> its client proxy, if any
@@ -81,7 +88,7 @@ func (e *Env) NewClient(timeout time.Duration, endpoints ...string) (*client.Cli
 	if len(endpoints) == 0 {
 		endpoints = e.Endpoints()
 	}
-	return client.New(client.Config{Endpoints: endpoints, RequestTimeout: timeout, DialTimeout: 2 * time.Second})
+	return client.New(client.Config{Endpoints: endpoints, RequestTimeout: timeout, DialTimeout: 2 * time.Second, TLS: e.TLS})
 }
 
 // nodeState returns the recorded state of node name.
@@ -91,4 +98,13 @@ func nodeState(c *cluster.Cluster, name string) (cluster.NodeState, bool) {
 		return *n, true
 	}
 	return cluster.NodeState{}, false
+}
+
+// transportCreds returns the gRPC transport credentials of env's clients:
+// TLS with env.TLS, or plaintext.
+func transportCreds(env *Env) credentials.TransportCredentials {
+	if env.TLS == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(env.TLS)
 }

@@ -63,6 +63,7 @@ func newLockdClient(env *Env) (*lockclient.Client, error) {
 		Endpoints:      env.Cluster.State().Endpoints("lockd"),
 		RequestTimeout: lockdRequestTimeout,
 		DialTimeout:    2 * time.Second,
+		TLS:            env.TLS,
 	})
 }
 

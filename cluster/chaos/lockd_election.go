@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	lockclient "cairn.dev/cairn/lockd/client"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
@@ -79,7 +78,7 @@ func (w *Election) Run(ctx context.Context, env *Env) error {
 		id := cfg.ClientBase + cfg.Campaigners + i
 		var ecs []lockdv1.ElectionServiceClient
 		for _, n := range nodes {
-			cc, err := grpc.NewClient(env.Via(n), grpc.WithTransportCredentials(insecure.NewCredentials()))
+			cc, err := grpc.NewClient(env.Via(n), grpc.WithTransportCredentials(transportCreds(env)))
 			if err != nil {
 				return err
 			}

@@ -142,8 +142,12 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	defer func() { _ = c.Down() }()
 
 	h := NewHistory(time.Now())
+	tc, err := c.ClientTLS()
+	if err != nil {
+		return nil, err
+	}
 	env := &Env{Cluster: c, Service: sc.Service, Seed: opts.Seed, Logger: logger, History: h,
-		Timeline: &Timeline{}, Dir: dir, Phase: phase}
+		Timeline: &Timeline{}, Dir: dir, Phase: phase, TLS: tc}
 	if sc.ClientProxies {
 		closeProxies, err := startClientProxies(env)
 		if err != nil {

@@ -21,6 +21,7 @@ func newBenchCacheCmd() *cobra.Command {
 		target     string
 		output     string
 	)
+	var benchTLS *clientTLSFlags // set below, with the other flags
 	cmd := &cobra.Command{
 		Use:   "cache [set|get|aside]",
 		Short: "Benchmark cached through the smart client: sets, gets (batched with --batch) or cache-aside",
@@ -56,6 +57,9 @@ Without --endpoints, the cached nodes of the local cluster are used.`,
 				return err
 			}
 			cfg.Endpoints = eps
+			if cfg.TLS, err = benchTLS.configFor(cfg.Target == cachebench.TargetCached, clusterDir); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := cachebench.Run(ctx, cfg)
@@ -89,5 +93,6 @@ Without --endpoints, the cached nodes of the local cluster are used.`,
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	f.StringVar(&target, "target", string(cachebench.TargetCached), "protocol: cached (smart gRPC client) or resp (Redis protocol, --endpoints host:port)")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json")
+	benchTLS = addClientTLSFlags(f)
 	return cmd
 }

@@ -33,6 +33,7 @@ func newBenchKVCmd() *cobra.Command {
 		consistency string
 		output      string
 	)
+	var benchTLS *clientTLSFlags // set below, with the other flags
 	cmd := &cobra.Command{
 		Use:   "kv [put|get|mixed]",
 		Short: "Benchmark raftkv (or etcd) with puts, gets or a mix",
@@ -59,6 +60,9 @@ the local cluster (see 'cairn cluster up') are used.`,
 				return err
 			}
 			cfg.Endpoints = eps
+			if cfg.TLS, err = benchTLS.configFor(cfg.Target == kvbench.TargetCairn, clusterDir); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := kvbench.Run(ctx, cfg)
@@ -92,6 +96,7 @@ the local cluster (see 'cairn cluster up') are used.`,
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	f.StringVar(&target, "target", string(kvbench.TargetCairn), "store under test: cairn or etcd")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json")
+	benchTLS = addClientTLSFlags(f)
 	return cmd
 }
 

@@ -21,6 +21,7 @@ func newBenchLockCmd() *cobra.Command {
 		target     string
 		output     string
 	)
+	var benchTLS *clientTLSFlags // set below, with the other flags
 	cmd := &cobra.Command{
 		Use:   "lock [uncontended|contended|many]",
 		Short: "Benchmark lockd (or etcd's lock recipe, or a Redis lock) with acquire+release cycles",
@@ -50,6 +51,9 @@ compare-and-delete script on a single Redis server (no fencing tokens).`,
 				return err
 			}
 			cfg.Endpoints = eps
+			if cfg.TLS, err = benchTLS.configFor(cfg.Target == lockbench.TargetLockd, clusterDir); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := lockbench.Run(ctx, cfg)
@@ -82,6 +86,7 @@ compare-and-delete script on a single Redis server (no fencing tokens).`,
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	f.StringVar(&target, "target", string(lockbench.TargetLockd), "service under test: lockd, etcd or redis")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json")
+	benchTLS = addClientTLSFlags(f)
 	return cmd
 }
 

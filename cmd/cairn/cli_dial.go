@@ -14,9 +14,9 @@ import (
 // clientTLS is the one place that decides their transport security.
 
 // clientTLS returns the TLS configuration of client connections; nil means
-// plaintext.
+// plaintext. See clientTLSFlags.config for where it comes from.
 func (g *clientFlags) clientTLS() (*tls.Config, error) {
-	return nil, nil
+	return g.tls.config(g.clusterDir)
 }
 
 // dialRaftKV returns a raftkv client for the group's endpoints; the caller

@@ -35,6 +35,7 @@ type clientFlags struct {
 	clusterDir string
 	output     string
 	timeout    time.Duration
+	tls        *clientTLSFlags
 }
 
 // addClientFlags registers the client flags on cmd, a client command group
@@ -47,6 +48,7 @@ func addClientFlags(cmd *cobra.Command, service string) *clientFlags {
 	pf.StringVar(&g.clusterDir, "cluster-dir", "", "cluster directory to discover endpoints from (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	pf.StringVarP(&g.output, "output", "o", outputTable, "output format: table or json")
 	pf.DurationVar(&g.timeout, "timeout", defaultClientTimeout, "deadline of each request (commands that wait for a lock or run until stopped say how it applies)")
+	g.tls = addClientTLSFlags(pf)
 	next := cmd.PersistentPreRunE
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if err := g.validate(); err != nil {

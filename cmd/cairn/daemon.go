@@ -20,12 +20,16 @@ type daemonSpec[C any] struct {
 	cfg *C
 	// logging returns the log level and format from the loaded config.
 	logging func(*C) (level, format string)
+	// server returns the node server settings inside the loaded config. The
+	// daemon refuses to serve without mutual TLS unless they say insecure.
+	server func(*C) node.ServerConfig
 	// serve builds the server and serves until ctx ends.
 	serve func(ctx context.Context, cfg C, logger *slog.Logger) error
 }
 
 // newDaemonCmd builds the subcommand that runs one member of a daemon in the
-// foreground: load config (flags over environment over YAML file), arm
+// foreground: load config (flags over environment over YAML file), require
+// mutual TLS unless --insecure (secure by default), arm
 // failpoints from CAIRN_FAILPOINTS (failpoint builds only), stop gracefully on
 // SIGINT/SIGTERM.
 func newDaemonCmd[C any](d daemonSpec[C]) *cobra.Command {
@@ -37,11 +41,17 @@ func newDaemonCmd[C any](d daemonSpec[C]) *cobra.Command {
 		Long: d.long + `
 
 Settings come from flags, from ` + envPrefix + `<FLAG> environment variables and from
-a YAML file (--config); flags win over the environment, which wins over the file.`,
+a YAML file (--config); flags win over the environment, which wins over the file.
+
+gRPC runs mutual TLS: --tls-cert, --tls-key and --tls-ca are required (the node
+dials its peers with the same certificate), unless --insecure asks for plaintext.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := node.Load(cmd.Flags(), d.cfg, envPrefix, configFile); err != nil {
 				return err
+			}
+			if err := d.server(d.cfg).RequireMutualTLS(); err != nil {
+				return fmt.Errorf("%s: %w", d.name, err)
 			}
 			level, format := d.logging(d.cfg)
 			logger, err := node.NewLogger(os.Stderr, level, format)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cairn.dev/cairn/cached"
+	"cairn.dev/cairn/node"
 )
 
 // newCachedCmd runs one cached node in the foreground.
@@ -22,6 +23,7 @@ the registry, so a dead node leaves within the lease TTL.
     --resp-addr 127.0.0.1:7220 --peers cached-1=127.0.0.1:7200/127.0.0.1:7220,cached-2=127.0.0.1:7202/127.0.0.1:7221`,
 		cfg:     &cfg,
 		logging: func(c *cached.Config) (string, string) { return c.LogLevel, c.LogFormat },
+		server:  func(c *cached.Config) node.ServerConfig { return c.Server },
 		serve: func(ctx context.Context, cfg cached.Config, logger *slog.Logger) error {
 			srv, err := cached.New(cfg, logger)
 			if err != nil {

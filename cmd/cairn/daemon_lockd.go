@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cairn.dev/cairn/lockd"
+	"cairn.dev/cairn/node"
 )
 
 // newLockdCmd runs one lockd member in the foreground.
@@ -21,6 +22,7 @@ directory is empty:
     --data-dir data/lockd-1 --peers lockd-1=127.0.0.1:7100,lockd-2=127.0.0.1:7102,lockd-3=127.0.0.1:7104`,
 		cfg:     &cfg,
 		logging: func(c *lockd.Config) (string, string) { return c.LogLevel, c.LogFormat },
+		server:  func(c *lockd.Config) node.ServerConfig { return c.Server },
 		serve: func(ctx context.Context, cfg lockd.Config, logger *slog.Logger) error {
 			srv, err := lockd.New(cfg, logger)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/raftkv"
 )
 
@@ -21,6 +22,7 @@ directory is empty:
     --data-dir data/raftkv-1 --peers raftkv-1=127.0.0.1:7000,raftkv-2=127.0.0.1:7002,raftkv-3=127.0.0.1:7004`,
 		cfg:     &cfg,
 		logging: func(c *raftkv.Config) (string, string) { return c.LogLevel, c.LogFormat },
+		server:  func(c *raftkv.Config) node.ServerConfig { return c.Server },
 		serve: func(ctx context.Context, cfg raftkv.Config, logger *slog.Logger) error {
 			srv, err := raftkv.New(cfg, logger)
 			if err != nil {

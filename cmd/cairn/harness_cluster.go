@@ -40,6 +40,7 @@ the nodes' data (data/<node>) and their logs (logs/<node>.log).`,
 		newClusterUpCmd(dir),
 		newClusterStatusCmd(dir),
 		newClusterDownCmd(dir),
+		newClusterEnvCmd(dir),
 		newClusterNodeCmd(dir, "kill", "SIGKILL a node's processes (no graceful shutdown)",
 			func(_ context.Context, c *cluster.Cluster, name string) (string, error) {
 				return "killed " + name, c.Kill(name)
@@ -93,6 +94,7 @@ func newClusterUpCmd(dir func() (string, error)) *cobra.Command {
 		timeout  time.Duration
 		noProxy  bool
 		seed     uint64
+		insecure bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -109,7 +111,13 @@ listens for gRPC on 127.0.0.1:<base-port + 100*s + 2*(i-1)> and for admin HTTP o
 Unless --no-fault-proxy, every peer link goes through a fault proxy process
 ('cairn cluster partition|delay|drop|bandwidth|heal' drive it): link i→j of
 service s listens on <base-port + 100*s + 50 + 10*(i-1) + (j-1)> (at most 5 nodes
-per service) and the proxy's control API on <base-port + 99>.`,
+per service) and the proxy's control API on <base-port + 99>.
+
+Every gRPC link runs mutual TLS: on first start the cluster directory gets a CA
+and a certificate per node and for clients in tls/ (kept on later starts; the
+CA is never replaced). Client commands find the client certificate through the
+state file; 'cairn cluster env' prints the paths for other tools. --insecure
+runs plaintext instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := dir()
@@ -136,6 +144,7 @@ per service) and the proxy's control API on <base-port + 99>.`,
 
 				NoFaultProxy: noProxy,
 				Seed:         seed,
+				Insecure:     insecure,
 			})
 			if err != nil {
 				return err
@@ -147,6 +156,7 @@ per service) and the proxy's control API on <base-port + 99>.`,
 			}
 			printUpTable(out, sts)
 			fmt.Fprintf(out, "\ncluster dir %s; logs in %s/logs\n", d, d)
+			printTLSNote(out, c.State())
 			if detach {
 				fmt.Fprintln(out, "nodes run in the background; stop them with 'cairn cluster down'")
 				return nil
@@ -173,6 +183,7 @@ per service) and the proxy's control API on <base-port + 99>.`,
 	_ = f.MarkHidden("binary")
 	f.BoolVar(&noProxy, "no-fault-proxy", false, "connect peers directly, without fault proxies (for benchmarks; network faults are then unavailable)")
 	f.Uint64Var(&seed, "seed", 0, "seed of the fault proxies' random choices (default: from the clock, logged)")
+	f.BoolVar(&insecure, "insecure", false, "run every node in plaintext, without TLS (default: mutual TLS with certificates in <cluster dir>/"+cluster.TLSDirName+")")
 	return cmd
 }
 

@@ -32,7 +32,7 @@ func TestWriteThroughAFollowerRightAfterTheLeaderIsKilled(t *testing.T) {
 				break
 			}
 		}
-		cl, err := client.New(client.Config{Endpoints: []string{follower}, RequestTimeout: 15 * time.Second})
+		cl, err := client.New(client.Config{Endpoints: []string{follower}, RequestTimeout: 15 * time.Second, TLS: clientTLS(t, c)})
 		require.NoError(t, err)
 		_, err = cl.Put(ctx, "before", "x") // the follower's connection to the leader is up
 		require.NoError(t, err)

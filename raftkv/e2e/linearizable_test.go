@@ -42,7 +42,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	var wg sync.WaitGroup
 	var opsDone atomic.Int64
 	for i := 0; i < clients; i++ {
-		cl, err := client.New(client.Config{Endpoints: endpoints, RequestTimeout: 3 * time.Second})
+		cl, err := client.New(client.Config{Endpoints: endpoints, RequestTimeout: 3 * time.Second, TLS: clientTLS(t, c)})
 		require.NoError(t, err)
 		t.Cleanup(func() { cl.Close() })
 		crng := rand.New(rand.NewPCG(s+uint64(i)+1, uint64(i)))
@@ -78,7 +78,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	c2, err := cluster.Up(ctx, opts)
 	require.NoError(t, err)
 	st2 := c2.State()
-	cl, err := client.New(client.Config{Endpoints: st2.Endpoints("raftkv"), RequestTimeout: 10 * time.Second})
+	cl, err := client.New(client.Config{Endpoints: st2.Endpoints("raftkv"), RequestTimeout: 10 * time.Second, TLS: clientTLS(t, c2)})
 	require.NoError(t, err)
 	defer cl.Close()
 	resp, err := cl.Get(ctx, "ack/", client.WithPrefix())

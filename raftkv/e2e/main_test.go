@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,4 +88,14 @@ func upCluster(t *testing.T, rng *rand.Rand, dir string, services ...string) (*c
 		})
 		return c, opts
 	}
+}
+
+// clientTLS returns the client TLS configuration of c (its nodes run mutual
+// TLS, the harness default).
+func clientTLS(t *testing.T, c *cluster.Cluster) *tls.Config {
+	t.Helper()
+	tc, err := c.ClientTLS()
+	require.NoError(t, err)
+	require.NotNil(t, tc, "the harness runs mutual TLS by default")
+	return tc
 }

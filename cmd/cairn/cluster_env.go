@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"cairn.dev/cairn/cluster"
+)
+
+// newClusterEnvCmd is `cairn cluster env`: shell exports that point outside
+// tools (and cairn commands run elsewhere) at the local cluster.
+func newClusterEnvCmd(dir func() (string, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "env",
+		Short: "Print shell exports for the cluster: its directory, TLS files and endpoints",
+		Long: `Print shell exports for the local cluster, for 'eval "$(cairn cluster env)"'
+or a file that scripts source:
+
+  ` + cluster.EnvDir + `           the cluster directory
+  ` + envTLSCA + `, ` + envTLSCert + `, ` + envTLSKey + `
+                              the CA and the client certificate and key (PEM), which
+                              cairn clients read; pass them to outside tools, e.g.
+                              grpcurl -cacert "$` + envTLSCA + `" -cert "$` + envTLSCert + `" -key "$` + envTLSKey + `" \
+                                127.0.0.1:7000 list
+                              (unset for a cluster started with --insecure)
+  CAIRN_ENDPOINTS_<SERVICE>   the gRPC host:port of each node, comma-separated
+  CAIRN_<PORT>_<SERVICE>      the extra ports, e.g. CAIRN_RESP_CACHED`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := dir()
+			if err != nil {
+				return err
+			}
+			st, err := cluster.LoadState(d)
+			if err != nil {
+				return err
+			}
+			return writeClusterEnv(cmd.OutOrStdout(), st)
+		},
+	}
+}
+
+// writeClusterEnv writes the exports of `cairn cluster env` for st.
+func writeClusterEnv(w io.Writer, st *cluster.State) error {
+	mode := "mutual TLS"
+	if st.TLS == nil {
+		mode = "plaintext (--insecure)"
+	}
+	fmt.Fprintf(w, "# cairn cluster in %s, %s; load with: eval \"$(cairn cluster env)\"\n", st.Dir, mode)
+	export := func(name, value string) { fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(value)) }
+	export(cluster.EnvDir, st.Dir)
+	if st.TLS != nil {
+		export(envTLSCA, st.TLS.CAFile)
+		export(envTLSCert, st.TLS.CertFile)
+		export(envTLSKey, st.TLS.KeyFile)
+	} else {
+		fmt.Fprintf(w, "unset %s %s %s\n", envTLSCA, envTLSCert, envTLSKey)
+	}
+	var services []string
+	ports := map[string][]string{} // variable name -> addresses
+	for _, n := range st.Nodes {
+		name := "CAIRN_ENDPOINTS_" + strings.ToUpper(n.Service)
+		if _, ok := ports[name]; !ok {
+			services = append(services, name)
+		}
+		ports[name] = append(ports[name], n.GRPCAddr)
+		extra := make([]string, 0, len(n.Ports))
+		for p := range n.Ports {
+			extra = append(extra, p)
+		}
+		sort.Strings(extra)
+		for _, p := range extra {
+			name := "CAIRN_" + strings.ToUpper(p) + "_" + strings.ToUpper(n.Service)
+			if _, ok := ports[name]; !ok {
+				services = append(services, name)
+			}
+			ports[name] = append(ports[name], n.Ports[p])
+		}
+	}
+	for _, name := range services {
+		export(name, strings.Join(ports[name], ","))
+	}
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printTLSNote tells, after `cluster up`, how the cluster is secured.
+func printTLSNote(w io.Writer, st cluster.State) {
+	if st.TLS == nil {
+		fmt.Fprintln(w, "plaintext gRPC (--insecure): anyone who can reach the ports can use every service")
+		return
+	}
+	fmt.Fprintf(w, "mutual TLS: CA %s, client certificate %s; 'cairn cluster env' prints them for other tools\n", st.TLS.CAFile, st.TLS.CertFile)
+}
