@@ -3,6 +3,7 @@ package raftkv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"google.golang.org/grpc/codes"
@@ -136,7 +137,7 @@ func (l *leaseService) LeaseKeepAlive(stream raftkvv1.LeaseService_LeaseKeepAliv
 			if errors.Is(err, raftnode.ErrNoLeader) || errors.Is(err, raftnode.ErrNotLeader) {
 				return toStatus(err)
 			}
-			return status.Errorf(codes.Unavailable, "raftkv: relaying keep-alive to the leader: %v", err)
+			return toStatus(fmt.Errorf("%w: raftkv: relaying keep-alive to the leader: %v", raftnode.ErrNoLeader, err))
 		}
 		resp.Header = s.header(0)
 		if err := stream.Send(resp); err != nil {
