@@ -128,7 +128,7 @@ func (h *sessionService) SessionKeepAlive(stream lockdv1.SessionService_SessionK
 			if errors.Is(err, raftnode.ErrNoLeader) || errors.Is(err, raftnode.ErrNotLeader) {
 				return toStatus(err)
 			}
-			return status.Errorf(codes.Unavailable, "lockd: relaying keep-alive to the leader: %v", err)
+			return toStatus(fmt.Errorf("%w: lockd: relaying keep-alive to the leader: %v", raftnode.ErrNoLeader, err))
 		}
 		resp.Header = s.header(0)
 		if err := stream.Send(resp); err != nil {
