@@ -239,23 +239,49 @@ func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
 	return n.futureResult(n.raft.Apply(cmd, n.applyTimeout(ctx)))
 }
 
-// awaitQuorum waits, at most Config.LeaderWait and not past ctx, until this
-// leader has heard from a quorum within the contact window. It fails with
-// ErrNoQuorum (nothing proposed), or ErrNotLeader if leadership is lost
-// meanwhile. A leader cut off from the majority keeps leading until its lease
-// runs out, and everything it proposes meanwhile ends with an unknown outcome;
-// refusing up front makes the answer definite.
+// awaitQuorum confirms, before anything is proposed, that a quorum still
+// follows this leader: it returns nil once a quorum has answered an append sent
+// after the call began (with no wait when appends are flowing, else through a
+// shared VerifyLeader round), and fails with ErrNoQuorum (wrapping the cause;
+// nothing proposed) when that does not happen within Config.LeaderWait and ctx.
+// A leader cut off from the majority keeps leading until its lease runs out,
+// and whatever it proposed meanwhile ends with an unknown outcome; confirming
+// first makes its answer definite, except for a command confirmed just before
+// the cut.
 func (n *Node) awaitQuorum(ctx context.Context) error {
-	if n.quorumContact() {
+	arrived := time.Now()
+	if n.quorumContactSince(arrived) {
 		return nil
 	}
-	if err := n.awaitRoute(ctx, time.Now().Add(n.cfg.LeaderWait)); err != nil {
-		return err
-	}
-	if !n.IsLeader() {
-		return n.notLeader()
+	vctx, cancel := context.WithTimeout(ctx, n.cfg.LeaderWait)
+	defer cancel()
+	if err := n.verifier.verify(vctx); err != nil {
+		if errors.Is(err, ErrShutdown) {
+			return err
+		}
+		return fmt.Errorf("%w: leadership not confirmed by a quorum: %w", ErrNoQuorum, err)
 	}
 	return nil
+}
+
+// quorumContactSince reports whether, counting itself, a quorum of the voters
+// answered an append after t.
+func (n *Node) quorumContactSince(t time.Time) bool {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	voters, fresh := 0, 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if string(s.ID) == n.cfg.ID || n.transport.LastContact(s.Address).After(t) {
+			fresh++
+		}
+	}
+	return voters > 0 && fresh > voters/2
 }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.

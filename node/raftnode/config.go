@@ -114,7 +114,7 @@ func DefaultConfig() Config {
 		SnapshotRetain:     2,
 		MaxAppendEntries:   256,
 		ApplyTimeout:       5 * time.Second,
-		LeaderWait:         time.Second,
+		LeaderWait:         2 * time.Second,
 	}
 }
 
