@@ -1,13 +1,10 @@
 package cached
 
 import (
-	"context"
 	"errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"cairn.dev/cairn/cached/store"
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 // Errors of cached. Store outcomes (too large, out of memory, not an integer)
@@ -26,30 +23,22 @@ var (
 	ErrNotServing = errors.New("cached: node not serving yet")
 )
 
-// toStatus is the one place where cached and store errors become gRPC status
-// codes. Status errors (from a forwarded call) and context errors pass through
-// with their own codes.
-func toStatus(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, ErrEmptyKey), errors.Is(err, ErrInvalidArgument), errors.Is(err, store.ErrBadOptions):
-		code = codes.InvalidArgument
-	case errors.Is(err, store.ErrTooLarge), errors.Is(err, store.ErrOutOfMemory):
-		code = codes.ResourceExhausted
-	case errors.Is(err, store.ErrNotInteger), errors.Is(err, store.ErrOverflow):
-		code = codes.FailedPrecondition
-	case errors.Is(err, ErrOwnerUnreachable), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNotServing):
-		code = codes.Unavailable
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	}
-	return status.Error(code, err.Error())
+// statusRules map cached's and the store's errors to reasons; see toStatus.
+var statusRules = []rpcerr.Rule{
+	{Err: ErrEmptyKey, Reason: rpcerr.InvalidArgument},
+	{Err: ErrInvalidArgument, Reason: rpcerr.InvalidArgument},
+	{Err: store.ErrBadOptions, Reason: rpcerr.InvalidArgument},
+	{Err: store.ErrTooLarge, Reason: rpcerr.LimitExceeded},
+	{Err: store.ErrOutOfMemory, Reason: rpcerr.OutOfMemory},
+	{Err: store.ErrNotInteger, Reason: rpcerr.NotInteger},
+	{Err: store.ErrOverflow, Reason: rpcerr.Overflow},
+	{Err: ErrOwnerUnreachable, Reason: rpcerr.OwnerUnreachable},
+	{Err: ErrShuttingDown, Reason: rpcerr.ShuttingDown},
+	{Err: ErrNotServing, Reason: rpcerr.NotServing},
 }
+
+// toStatus is the one place where cached and store errors become gRPC status
+// errors, each with its rpcerr reason and the metadata the error carries.
+// Status errors (from a forwarded call) pass through unchanged; context errors
+// keep their own codes.
+func toStatus(err error) error { return rpcerr.ToStatus(err, statusRules) }

@@ -11,6 +11,7 @@ import (
 
 	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/cached/store"
+	"cairn.dev/cairn/node/rpcerr"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
 
@@ -38,7 +39,7 @@ func forward[Req, Resp any](ctx context.Context, s *Server, m ring.Member, rpc f
 // ownerErr wraps the failure of a forwarded write.
 func ownerErr(ctx context.Context, m ring.Member, err error) error {
 	if unreachable(ctx, err) {
-		return fmt.Errorf("%w: %s (%s): %v", ErrOwnerUnreachable, m.ID, m.Addr, err)
+		return rpcerr.WithMetadata(fmt.Errorf("%w: %s (%s): %v", ErrOwnerUnreachable, m.ID, m.Addr, err), rpcerr.KeyOwner, m.Addr)
 	}
 	return err
 }

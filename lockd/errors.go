@@ -1,13 +1,10 @@
 package lockd
 
 import (
-	"context"
 	"errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"cairn.dev/cairn/node/raftnode"
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 // Errors of lockd. Group errors (no leader, …) come from raftnode; toStatus maps
@@ -75,41 +72,25 @@ type domainError struct {
 func (e *domainError) Error() string { return e.base.Error() + ": " + e.msg }
 func (e *domainError) Unwrap() error { return e.base }
 
+// statusRules map lockd's and raftnode's errors to reasons; see toStatus.
+var statusRules = append([]rpcerr.Rule{
+	{Err: ErrInvalidArgument, Reason: rpcerr.InvalidArgument},
+	{Err: ErrBadTTL, Reason: rpcerr.InvalidArgument},
+	{Err: ErrTooLarge, Reason: rpcerr.LimitExceeded},
+	{Err: ErrTooMany, Reason: rpcerr.LimitExceeded},
+	{Err: ErrSessionNotFound, Reason: rpcerr.SessionNotFound},
+	{Err: ErrNotHolder, Reason: rpcerr.NotHolder},
+	{Err: ErrNotHeld, Reason: rpcerr.NotHeld},
+	{Err: ErrPermitsMismatch, Reason: rpcerr.PermitsMismatch},
+	{Err: ErrModeConflict, Reason: rpcerr.ModeConflict},
+	{Err: ErrWaitTimeout, Reason: rpcerr.WaitTimeout},
+	{Err: ErrWaitEnded, Reason: rpcerr.WaitEnded},
+	{Err: ErrObserverLagged, Reason: rpcerr.ObserverLagged},
+	{Err: ErrShuttingDown, Reason: rpcerr.ShuttingDown},
+}, raftnode.StatusRules...)
+
 // toStatus is the one place where lockd and raftnode errors become gRPC status
-// codes. Status errors and context errors pass through with their own codes.
-func toStatus(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrBadTTL), errors.Is(err, raftnode.ErrInvalidArgument):
-		code = codes.InvalidArgument
-	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooMany):
-		code = codes.ResourceExhausted
-	case errors.Is(err, ErrSessionNotFound), errors.Is(err, raftnode.ErrUnknownMember):
-		code = codes.NotFound
-	case errors.Is(err, ErrNotHolder):
-		code = codes.PermissionDenied
-	case errors.Is(err, ErrNotHeld), errors.Is(err, ErrPermitsMismatch), errors.Is(err, ErrModeConflict):
-		code = codes.FailedPrecondition
-	case errors.Is(err, ErrWaitTimeout):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, ErrWaitEnded), errors.Is(err, ErrObserverLagged):
-		code = codes.Aborted
-	case errors.Is(err, raftnode.ErrNoLeader), errors.Is(err, raftnode.ErrNotLeader),
-		errors.Is(err, raftnode.ErrShutdown), errors.Is(err, ErrShuttingDown):
-		code = codes.Unavailable
-	case errors.Is(err, raftnode.ErrUnknownOutcome):
-		// The write may or may not have been applied; the message says so.
-		code = codes.Unavailable
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	}
-	return status.Error(code, err.Error())
-}
+// errors, each with its rpcerr reason and the metadata the error carries.
+// Status errors (relayed from the leader) pass through unchanged; context
+// errors keep their own codes.
+func toStatus(err error) error { return rpcerr.ToStatus(err, statusRules) }

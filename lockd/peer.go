@@ -3,11 +3,10 @@ package lockd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"cairn.dev/cairn/node/raftnode"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -89,12 +88,12 @@ func (p *peerService) AwaitGrant(ctx context.Context, req *lockdv1.AwaitGrantReq
 	s := p.s
 	notLeader := func() error {
 		if !s.node.IsLeader() {
-			return status.Error(codes.Unavailable, "lockd: this member no longer leads")
+			return toStatus(fmt.Errorf("%w: lockd: this member no longer leads", raftnode.ErrNotLeader))
 		}
 		return nil
 	}
 	if !s.node.IsLeader() {
-		return nil, status.Error(codes.FailedPrecondition, "lockd: AwaitGrant is answered by the leader only")
+		return nil, toStatus(fmt.Errorf("%w: lockd: AwaitGrant is answered by the leader only", raftnode.ErrNotLeader))
 	}
 	k := resKey{req.GetKind(), req.GetName()}
 	if err := s.node.WaitApplied(ctx, req.GetWaitId()); err != nil {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/rpcerr"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -77,7 +78,8 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	require.False(t, queued.GetAcquired())
 	peer := func(m *testMember) lockdv1.LockPeerServiceClient { return lockdv1.NewLockPeerServiceClient(m.conn) }
 	_, err := peer(f).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
-	require.Equal(t, codes.FailedPrecondition, status.Code(err), "only the leader answers: %v", err)
+	require.Equal(t, codes.Unavailable, status.Code(err), "only the leader answers: %v", err)
+	require.Equal(t, rpcerr.NotLeader, rpcerr.ReasonOf(err), "%v", err)
 
 	// b waits through f; f stops; the wait is still queued on the leader.
 	got := acquireAsync(f, b, "x", 60*time.Second)

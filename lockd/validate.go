@@ -2,11 +2,13 @@ package lockd
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/rpcerr"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -30,12 +32,19 @@ func (c Config) limits() limits {
 	}
 }
 
+// overLimit is ErrTooLarge for field, size bytes long, over the limit named
+// limitName; its message and metadata name the field, the size and the limit.
+func overLimit(field string, size int, limitName string, limit int) error {
+	return rpcerr.WithMetadata(fmt.Errorf("%w: %s is %d bytes, the limit (%s) is %d", ErrTooLarge, field, size, limitName, limit),
+		rpcerr.KeyField, field, rpcerr.KeySize, strconv.Itoa(size), rpcerr.KeyLimit, strconv.Itoa(limit), rpcerr.KeyLimitName, limitName)
+}
+
 func (l limits) name(field, name string) error {
 	if name == "" {
-		return fmt.Errorf("%w: %s must not be empty", ErrInvalidArgument, field)
+		return rpcerr.WithMetadata(fmt.Errorf("%w: %s must not be empty", ErrInvalidArgument, field), rpcerr.KeyField, field)
 	}
 	if len(name) > l.maxName {
-		return fmt.Errorf("%w: %s is %d bytes, the limit (max_name_bytes) is %d", ErrTooLarge, field, len(name), l.maxName)
+		return overLimit(field, len(name), "max_name_bytes", l.maxName)
 	}
 	return validUTF8(field, name)
 }
@@ -52,7 +61,7 @@ func validUTF8(field, s string) error {
 
 func (l limits) owner(field string, v []byte) error {
 	if len(v) > l.maxOwner {
-		return fmt.Errorf("%w: %s is %d bytes, the limit (max_owner_bytes) is %d", ErrTooLarge, field, len(v), l.maxOwner)
+		return overLimit(field, len(v), "max_owner_bytes", l.maxOwner)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package lockd
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -111,29 +110,6 @@ func TestValidateRequests(t *testing.T) {
 	n, err := l.validateList("", "", 0)
 	require.NoError(t, err)
 	require.Equal(t, 1000, n)
-}
-
-func TestToStatus(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		code codes.Code
-	}{
-		{errorFromCode(codeSessionNotFound, "x"), codes.NotFound},
-		{errorFromCode(codeNotHolder, "x"), codes.PermissionDenied},
-		{errorFromCode(codeNotHeld, "x"), codes.FailedPrecondition},
-		{errorFromCode(codePermitsMismatch, "x"), codes.FailedPrecondition},
-		{errorFromCode(codeModeConflict, "x"), codes.FailedPrecondition},
-		{errorFromCode("weird", "x"), codes.Internal},
-		{ErrWaitTimeout, codes.DeadlineExceeded},
-		{ErrTooMany, codes.ResourceExhausted},
-		{ErrObserverLagged, codes.Aborted},
-		{ErrShuttingDown, codes.Unavailable},
-		{status.Error(codes.Aborted, "x"), codes.Aborted},
-	} {
-		require.Equal(t, tc.code, status.Code(toStatus(tc.err)), "%v", tc.err)
-	}
-	require.Nil(t, toStatus(nil))
-	require.True(t, errors.Is(errorFromCode(codeNotHolder, "m"), ErrNotHolder))
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -1,13 +1,10 @@
 package raftkv
 
 import (
-	"context"
 	"errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"cairn.dev/cairn/node/raftnode"
+	"cairn.dev/cairn/node/rpcerr"
 	"cairn.dev/cairn/raftkv/mvcc"
 )
 
@@ -34,40 +31,29 @@ var (
 	ErrShuttingDown = errors.New("raftkv: server is shutting down")
 )
 
+// statusRules map raftkv's, mvcc's and raftnode's errors to reasons; see toStatus.
+var statusRules = append([]rpcerr.Rule{
+	{Err: ErrEmptyKey, Reason: rpcerr.InvalidArgument},
+	{Err: ErrBadRange, Reason: rpcerr.InvalidArgument},
+	{Err: ErrInvalidArgument, Reason: rpcerr.InvalidArgument},
+	{Err: ErrBadTTL, Reason: rpcerr.InvalidArgument},
+	{Err: mvcc.ErrDuplicateKey, Reason: rpcerr.InvalidArgument},
+	{Err: mvcc.ErrEmptyKey, Reason: rpcerr.InvalidArgument},
+	// A count, not a size: InvalidArgument as etcd has it, with the limit in
+	// the metadata.
+	{Err: ErrTooManyOps, Reason: rpcerr.InvalidArgument},
+	{Err: ErrKeyTooLarge, Reason: rpcerr.LimitExceeded},
+	{Err: ErrValueTooLarge, Reason: rpcerr.LimitExceeded},
+	{Err: ErrRequestTooLarge, Reason: rpcerr.LimitExceeded},
+	{Err: mvcc.ErrCompacted, Reason: rpcerr.Compacted},
+	{Err: mvcc.ErrFutureRevision, Reason: rpcerr.FutureRevision},
+	{Err: mvcc.ErrLeaseNotFound, Reason: rpcerr.LeaseNotFound},
+	{Err: mvcc.ErrLeaseExists, Reason: rpcerr.LeaseExists},
+	{Err: ErrShuttingDown, Reason: rpcerr.ShuttingDown},
+}, raftnode.StatusRules...)
+
 // toStatus is the one place where raftkv, mvcc and raftnode errors become gRPC
-// status codes. Context errors pass through with their own codes.
-func toStatus(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, ErrEmptyKey), errors.Is(err, ErrBadRange), errors.Is(err, ErrInvalidArgument),
-		errors.Is(err, ErrBadTTL), errors.Is(err, ErrTooManyOps), errors.Is(err, mvcc.ErrDuplicateKey),
-		errors.Is(err, raftnode.ErrInvalidArgument):
-		code = codes.InvalidArgument
-	case errors.Is(err, ErrKeyTooLarge), errors.Is(err, ErrValueTooLarge), errors.Is(err, ErrRequestTooLarge):
-		code = codes.ResourceExhausted
-	case errors.Is(err, mvcc.ErrCompacted), errors.Is(err, mvcc.ErrFutureRevision):
-		code = codes.OutOfRange
-	case errors.Is(err, mvcc.ErrLeaseNotFound), errors.Is(err, raftnode.ErrUnknownMember):
-		code = codes.NotFound
-	case errors.Is(err, mvcc.ErrLeaseExists):
-		code = codes.AlreadyExists
-	case errors.Is(err, raftnode.ErrNoLeader), errors.Is(err, raftnode.ErrNotLeader),
-		errors.Is(err, raftnode.ErrShutdown), errors.Is(err, ErrShuttingDown):
-		code = codes.Unavailable
-	case errors.Is(err, raftnode.ErrUnknownOutcome):
-		// The write may or may not have been applied; Unavailable tells clients the
-		// group could not confirm it, and the message says the outcome is unknown.
-		code = codes.Unavailable
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	}
-	return status.Error(code, err.Error())
-}
+// status errors, each with its rpcerr reason and the metadata the error carries
+// (field, size, limit, leader). Status errors (relayed from the leader) pass
+// through unchanged; context errors keep their own codes.
+func toStatus(err error) error { return rpcerr.ToStatus(err, statusRules) }

@@ -3,9 +3,11 @@ package raftkv
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node/rpcerr"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -25,12 +27,23 @@ func (c Config) limits() limits {
 	}
 }
 
+// overLimit is the error for field being size units long, over the limit
+// named limitName: its message and its metadata name the field, the size and
+// the limit.
+func overLimit(sentinel error, field, units string, size int, limitName string, limit int) error {
+	return rpcerr.WithMetadata(fmt.Errorf("%w: %s is %d %s, the limit (%s) is %d", sentinel, field, size, units, limitName, limit),
+		rpcerr.KeyField, field, rpcerr.KeySize, strconv.Itoa(size), rpcerr.KeyLimit, strconv.Itoa(limit), rpcerr.KeyLimitName, limitName)
+}
+
+// fieldErr annotates err with the field it is about.
+func fieldErr(field string, err error) error { return rpcerr.WithMetadata(err, rpcerr.KeyField, field) }
+
 func (l limits) key(field string, key []byte) error {
 	if len(key) == 0 {
-		return fmt.Errorf("%w: %s must not be empty", ErrEmptyKey, field)
+		return fieldErr(field, fmt.Errorf("%w: %s must not be empty", ErrEmptyKey, field))
 	}
 	if len(key) > l.maxKey {
-		return fmt.Errorf("%w: %s is %d bytes, the limit (max_key_bytes) is %d", ErrKeyTooLarge, field, len(key), l.maxKey)
+		return overLimit(ErrKeyTooLarge, field, "bytes", len(key), "max_key_bytes", l.maxKey)
 	}
 	return nil
 }
@@ -42,17 +55,17 @@ func (l limits) keyRange(field string, key, end []byte) error {
 		return err
 	}
 	if len(end) > l.maxKey {
-		return fmt.Errorf("%w: %s.range_end is %d bytes, the limit (max_key_bytes) is %d", ErrKeyTooLarge, field, len(end), l.maxKey)
+		return overLimit(ErrKeyTooLarge, field+".range_end", "bytes", len(end), "max_key_bytes", l.maxKey)
 	}
 	if len(end) > 0 && !bytes.Equal(end, []byte{0}) && bytes.Compare(end, key) <= 0 {
-		return fmt.Errorf("%w: %s.range_end %q must sort after key %q (or be \"\\x00\" for every key >= key)", ErrBadRange, field, end, key)
+		return fieldErr(field+".range_end", fmt.Errorf("%w: %s.range_end %q must sort after key %q (or be \"\\x00\" for every key >= key)", ErrBadRange, field, end, key))
 	}
 	return nil
 }
 
 func (l limits) size(field string, m proto.Message) error {
 	if n := proto.Size(m); n > l.maxRequest {
-		return fmt.Errorf("%w: %s is %d bytes encoded, the limit (max_request_bytes) is %d", ErrRequestTooLarge, field, n, l.maxRequest)
+		return overLimit(ErrRequestTooLarge, field, "bytes encoded", n, "max_request_bytes", l.maxRequest)
 	}
 	return nil
 }
@@ -62,16 +75,16 @@ func (l limits) validateRange(field string, r *raftkvv1.RangeRequest, inTxn bool
 		return err
 	}
 	if r.GetLimit() < 0 {
-		return fmt.Errorf("%w: %s.limit %d must be >= 0", ErrInvalidArgument, field, r.GetLimit())
+		return fieldErr(field+".limit", fmt.Errorf("%w: %s.limit %d must be >= 0", ErrInvalidArgument, field, r.GetLimit()))
 	}
 	if r.GetRevision() < 0 {
-		return fmt.Errorf("%w: %s.revision %d must be >= 0", ErrInvalidArgument, field, r.GetRevision())
+		return fieldErr(field+".revision", fmt.Errorf("%w: %s.revision %d must be >= 0", ErrInvalidArgument, field, r.GetRevision()))
 	}
 	if inTxn && r.GetRevision() != 0 {
-		return fmt.Errorf("%w: %s.revision must be 0 inside a txn", ErrInvalidArgument, field)
+		return fieldErr(field+".revision", fmt.Errorf("%w: %s.revision must be 0 inside a txn", ErrInvalidArgument, field))
 	}
 	if _, ok := raftkvv1.Consistency_name[int32(r.GetConsistency())]; !ok {
-		return fmt.Errorf("%w: %s.consistency %d is not a known value", ErrInvalidArgument, field, r.GetConsistency())
+		return fieldErr(field+".consistency", fmt.Errorf("%w: %s.consistency %d is not a known value", ErrInvalidArgument, field, r.GetConsistency()))
 	}
 	return nil
 }
@@ -81,10 +94,10 @@ func (l limits) validatePut(field string, r *raftkvv1.PutRequest) error {
 		return err
 	}
 	if len(r.GetValue()) > l.maxValue {
-		return fmt.Errorf("%w: %s.value is %d bytes, the limit (max_value_bytes) is %d", ErrValueTooLarge, field, len(r.GetValue()), l.maxValue)
+		return overLimit(ErrValueTooLarge, field+".value", "bytes", len(r.GetValue()), "max_value_bytes", l.maxValue)
 	}
 	if r.GetLease() < 0 {
-		return fmt.Errorf("%w: %s.lease %d must be >= 0", ErrInvalidArgument, field, r.GetLease())
+		return fieldErr(field+".lease", fmt.Errorf("%w: %s.lease %d must be >= 0", ErrInvalidArgument, field, r.GetLease()))
 	}
 	return nil
 }
@@ -99,7 +112,8 @@ func (l limits) validateTxn(r *raftkvv1.TxnRequest) error {
 	}
 	for name, n := range map[string]int{"compare": len(r.GetCompare()), "success": len(r.GetSuccess()), "failure": len(r.GetFailure())} {
 		if n > l.maxTxnOps {
-			return fmt.Errorf("%w: txn has %d %s entries, the limit (max_txn_ops) is %d", ErrTooManyOps, n, name, l.maxTxnOps)
+			return rpcerr.WithMetadata(fmt.Errorf("%w: txn has %d %s entries, the limit (max_txn_ops) is %d", ErrTooManyOps, n, name, l.maxTxnOps),
+				rpcerr.KeyField, "txn."+name, rpcerr.KeySize, strconv.Itoa(n), rpcerr.KeyLimit, strconv.Itoa(l.maxTxnOps), rpcerr.KeyLimitName, "max_txn_ops")
 		}
 	}
 	for i, c := range r.GetCompare() {
@@ -108,7 +122,7 @@ func (l limits) validateTxn(r *raftkvv1.TxnRequest) error {
 			return err
 		}
 		if c.GetResult() == raftkvv1.Compare_COMPARE_RESULT_UNSPECIFIED || raftkvv1.Compare_CompareResult_name[int32(c.GetResult())] == "" {
-			return fmt.Errorf("%w: %s.result must be EQUAL, GREATER, LESS or NOT_EQUAL", ErrInvalidArgument, field)
+			return fieldErr(field+".result", fmt.Errorf("%w: %s.result must be EQUAL, GREATER, LESS or NOT_EQUAL", ErrInvalidArgument, field))
 		}
 		if err := checkCompareTarget(field, c); err != nil {
 			return err
@@ -126,7 +140,7 @@ func (l limits) validateTxn(r *raftkvv1.TxnRequest) error {
 			case *raftkvv1.RequestOp_RequestDeleteRange:
 				err = l.validateDelete(field+".delete_range", o.RequestDeleteRange)
 			default:
-				err = fmt.Errorf("%w: %s has no operation", ErrInvalidArgument, field)
+				err = fieldErr(field, fmt.Errorf("%w: %s has no operation", ErrInvalidArgument, field))
 			}
 			if err != nil {
 				return err
@@ -157,14 +171,15 @@ func checkCompareTarget(field string, c *raftkvv1.Compare) error {
 		}
 	}
 	if !want[c.GetTarget()] {
-		return fmt.Errorf("%w: %s.target %v does not match the value set in %s.target_union", ErrInvalidArgument, field, c.GetTarget(), field)
+		return fieldErr(field+".target", fmt.Errorf("%w: %s.target %v does not match the value set in %s.target_union", ErrInvalidArgument, field, c.GetTarget(), field))
 	}
 	return nil
 }
 
 func (l limits) validateLeaseTTL(ttl int64) error {
 	if ttl < 1 || ttl > l.maxLeaseTTL {
-		return fmt.Errorf("%w: ttl %d must be in [1, %d] seconds (max_lease_ttl)", ErrBadTTL, ttl, l.maxLeaseTTL)
+		return rpcerr.WithMetadata(fmt.Errorf("%w: ttl %d must be in [1, %d] seconds (max_lease_ttl)", ErrBadTTL, ttl, l.maxLeaseTTL),
+			rpcerr.KeyField, "ttl", rpcerr.KeySize, strconv.FormatInt(ttl, 10), rpcerr.KeyLimit, strconv.FormatInt(l.maxLeaseTTL, 10), rpcerr.KeyLimitName, "max_lease_ttl")
 	}
 	return nil
 }

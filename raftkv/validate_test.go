@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/rpcerr"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -99,6 +100,13 @@ func TestValidation(t *testing.T) {
 			st := status.Convert(toStatus(err))
 			require.Equal(t, tc.code, st.Code())
 			require.Contains(t, st.Message(), tc.message)
+			info, _ := rpcerr.FromError(toStatus(err))
+			require.NotEmpty(t, info.Reason)
+			require.NotEmpty(t, info.Metadata[rpcerr.KeyField], "metadata names the field")
+			if tc.code == codes.ResourceExhausted || tc.err == ErrTooManyOps {
+				require.NotEmpty(t, info.Metadata[rpcerr.KeyLimit], "metadata names the limit")
+				require.Contains(t, tc.message+" "+st.Message(), info.Metadata[rpcerr.KeyLimitName])
+			}
 		})
 	}
 }

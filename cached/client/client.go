@@ -6,14 +6,17 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/cached/ring"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
@@ -221,6 +224,34 @@ func (c *Client) refresh(ctx context.Context) error {
 	return nil
 }
 
+// awaitSettled asks cc to connect and waits, within ctx, until it is ready or
+// has failed a connection attempt; it reports whether it failed.
+func awaitSettled(ctx context.Context, cc *grpc.ClientConn) bool {
+	cc.Connect()
+	for {
+		switch st := cc.GetState(); st {
+		case connectivity.Ready:
+			return false
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			return true
+		default:
+			if !cc.WaitForStateChange(ctx, st) {
+				return false
+			}
+		}
+	}
+}
+
+// connReason is the gist of a failed call for a list of endpoints: "connection
+// refused" rather than gRPC's whole "connection error: desc = …" chain.
+func connReason(err error) string {
+	msg := status.Convert(err).Message()
+	if i := strings.LastIndex(msg, "connect: "); i >= 0 {
+		return strings.Trim(msg[i+len("connect: "):], `"`)
+	}
+	return msg
+}
+
 // fetchRing asks the candidates in turn for the ring; each attempt waits for
 // its connection for a share of ctx's remaining time.
 func (c *Client) fetchRing(ctx context.Context) (*cachedv1.RingResponse, error) {
@@ -236,7 +267,7 @@ func (c *Client) fetchRing(ctx context.Context) (*cachedv1.RingResponse, error) 
 			addrs = append(addrs, ep)
 		}
 	}
-	var lastErr error
+	var errs []string
 	for i, addr := range addrs {
 		cc, err := c.conn(addr)
 		if err != nil {
@@ -247,20 +278,22 @@ func (c *Client) fetchRing(ctx context.Context) (*cachedv1.RingResponse, error) 
 			// Leave time for the others: a down node must not use it all.
 			actx, cancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(len(addrs)-i))
 		}
-		resp, err := cachedv1.NewRingServiceClient(cc).Ring(actx, &cachedv1.RingRequest{}, grpc.WaitForReady(true))
+		// Wait for ready only while the connection may become ready: one that
+		// failed its attempt (connection refused) fails the call at once.
+		resp, err := cachedv1.NewRingServiceClient(cc).Ring(actx, &cachedv1.RingRequest{}, grpc.WaitForReady(!awaitSettled(actx, cc)))
 		cancel()
 		if err == nil && len(resp.GetMembers()) > 0 {
 			return resp, nil
 		}
 		if err == nil {
-			err = fmt.Errorf("%s reported a ring without members", addr)
+			err = fmt.Errorf("reported a ring without members")
 		}
-		lastErr = fmt.Errorf("%s: %w", addr, err)
+		errs = append(errs, addr+": "+connReason(err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, fmt.Errorf("%w: %w", ErrNoRing, lastErr)
+	return nil, fmt.Errorf("%w: no member reachable: %s", ErrNoRing, strings.Join(errs, "; "))
 }
 
 // install makes resp the current view if it is new, and closes connections to

@@ -31,6 +31,25 @@ func TestNewErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoRing)
 }
 
+// Bug 4: when no endpoint accepts a connection, New fails well before
+// DialTimeout and names every endpoint with its error.
+func TestNewFailsFastWhenNoEndpointAccepts(t *testing.T) {
+	cl := newFakeCluster(t, 2, 1)
+	var eps []string
+	for _, n := range cl.nodes {
+		eps = append(eps, n.addr)
+		n.stop()
+	}
+	const timeout = 10 * time.Second
+	start := time.Now()
+	_, err := New(Config{Endpoints: eps, DialTimeout: timeout})
+	require.Less(t, time.Since(start), timeout/2, "%v", err)
+	require.ErrorIs(t, err, ErrNoRing)
+	for _, ep := range eps {
+		require.ErrorContains(t, err, ep+": connection refused")
+	}
+}
+
 func TestRoutesEveryKeyToItsOwner(t *testing.T) {
 	cl := newFakeCluster(t, 3, 1)
 	c := cl.newClient(nil)

@@ -98,8 +98,9 @@ const (
 )
 
 // call runs one unary RPC under the retry policy: kindRead and kindIdempotent
-// calls are retried on Unavailable until the deadline, kindWrite calls are tried
-// once. A non-blocking call whose context has no deadline gets
+// calls are retried on Unavailable until the deadline, kindWrite calls only when
+// the failure says they were certainly not applied (no leader, not the leader,
+// no quorum, not sent). A non-blocking call whose context has no deadline gets
 // Config.RequestTimeout. Errors are converted by toError.
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, blocking bool, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
@@ -113,7 +114,11 @@ func call[T any](ctx context.Context, c *Client, op string, kind callKind, block
 		ctx, cancel = c.conn.WithTimeout(ctx)
 	}
 	defer cancel()
-	resp, err := clusterconn.Call(ctx, kind != kindWrite, rpc)
+	retry := clusterconn.RetryNotApplied
+	if kind != kindWrite {
+		retry = clusterconn.RetryUnavailable
+	}
+	resp, err := clusterconn.Call(ctx, c.conn, retry, rpc)
 	if err != nil {
 		return zero, toError(op, kind, err)
 	}

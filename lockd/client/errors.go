@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 // Sentinel errors. Errors returned by the client match them with errors.Is.
@@ -19,7 +21,8 @@ var (
 	// ErrUnknownOutcome marks a write that failed after it may have reached a
 	// server: it may or may not have been applied.
 	ErrUnknownOutcome = errors.New("lockd client: outcome of write unknown")
-	// ErrSessionNotFound means the session was closed or expired (NOT_FOUND).
+	// ErrSessionNotFound means the session was closed or expired (reason
+	// SESSION_NOT_FOUND).
 	ErrSessionNotFound = errors.New("lockd client: session not found")
 	// ErrSessionLost is the error of a Session whose keep-alive stopped: the
 	// server reported it gone, or no renewal succeeded within its TTL.
@@ -28,11 +31,11 @@ var (
 	// every permit is held.
 	ErrLocked = errors.New("lockd client: held by another session")
 	// ErrNotHolder means a release, resign or proclaim by a session that does not
-	// hold the resource while another does (PERMISSION_DENIED).
+	// hold the resource while another does (reason NOT_HOLDER).
 	ErrNotHolder = errors.New("lockd client: not the holder")
 	// ErrNotHeld means a release, resign or proclaim of a resource nobody holds,
-	// or a request that conflicts with the resource's state (FAILED_PRECONDITION:
-	// semaphore permits mismatch, lock mode conflict).
+	// or a request that conflicts with the resource's state (reasons NOT_HELD,
+	// PERMITS_MISMATCH, MODE_CONFLICT).
 	ErrNotHeld = errors.New("lockd client: failed precondition")
 	// ErrInvalidArgument is the error of a request the client refuses to send:
 	// a name that is empty or not valid UTF-8 (proto3 strings must be UTF-8,
@@ -43,17 +46,16 @@ var (
 	ErrStaleToken = errors.New("lockd client: stale fencing token")
 )
 
-// serverWaitTimeout is in the message of a blocked acquire the server cancelled
-// at its deadline.
-const serverWaitTimeout = "deadline passed while waiting"
-
 // Error is the error of a failed call. It keeps the gRPC status (status.FromError
 // returns it) and, where one applies, a sentinel that errors.Is matches.
 type Error struct {
 	// Op names the call: "acquire", "release", "campaign", ...
 	Op string
 	// Unknown is true when the call was a write that may have been applied.
-	Unknown  bool
+	Unknown bool
+	// Reason is the rpcerr reason the server (or the connection layer) gave,
+	// or "" when there is none.
+	Reason   rpcerr.Reason
 	sentinel error
 	err      error
 	st       *status.Status
@@ -113,19 +115,22 @@ func toError(op string, kind callKind, err error) error {
 	if st == nil {
 		return e
 	}
-	switch st.Code() {
-	case codes.NotFound:
-		if strings.Contains(st.Message(), "session") {
-			e.sentinel = ErrSessionNotFound
-		}
-	case codes.PermissionDenied:
+	e.Reason = rpcerr.ReasonOf(err)
+	switch e.Reason {
+	case rpcerr.SessionNotFound:
+		e.sentinel = ErrSessionNotFound
+	case rpcerr.NotHolder:
 		e.sentinel = ErrNotHolder
-	case codes.FailedPrecondition:
+	case rpcerr.NotHeld, rpcerr.PermitsMismatch, rpcerr.ModeConflict:
 		e.sentinel = ErrNotHeld
+	}
+	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		// A blocked acquire that the server timed out has had its wait cancelled:
-		// its outcome is known (not acquired).
-		e.Unknown = kind != kindRead && !strings.Contains(st.Message(), serverWaitTimeout)
+		// A blocked acquire that the server timed out has had its wait
+		// cancelled (WAIT_TIMEOUT): its outcome is known (not acquired). So
+		// is a request refused before it was proposed or sent.
+		e.Unknown = kind != kindRead && !e.Reason.TryOther() &&
+			e.Reason != rpcerr.NotSent && e.Reason != rpcerr.WaitTimeout
 	}
 	return e
 }

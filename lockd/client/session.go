@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/clusterconn"
+	"cairn.dev/cairn/node/rpcerr"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -165,7 +164,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 			wait = s.interval()
 			continue
 		}
-		if status.Code(err) == codes.NotFound {
+		if rpcerr.ReasonOf(err) == rpcerr.SessionNotFound {
 			s.setErr(&Error{Op: "keep-alive", err: ErrSessionLost, sentinel: ErrSessionNotFound})
 			return
 		}

@@ -40,6 +40,7 @@ type Conn struct {
 	cfg    Config
 	cc     *grpc.ClientConn
 	router *router // the followed leader; see FollowLeader
+	reach  *reach  // the latest dial outcome of each endpoint
 
 	// ctx is canceled by Close; it stops every goroutine started by Go.
 	ctx    context.Context
@@ -72,12 +73,14 @@ func Dial(cfg Config, service string) (*Conn, error) {
 		addrs = append(addrs, resolver.Address{Addr: ep, ServerName: host, BalancerAttributes: routerAttributes(rt)})
 	}
 	r.InitialState(resolver.State{Addresses: addrs})
+	rc := newReach()
 	cc, err := grpc.NewClient(scheme+":///"+service, dialOptions(cfg, grpc.WithResolvers(r),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"`+balancerName+`":{}}]}`))...)
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"`+balancerName+`":{}}]}`),
+		grpc.WithContextDialer(rc.dialer), grpc.WithStatsHandler(sentTracker{}))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s client: %w", service, err)
 	}
-	c := &Conn{cfg: cfg, cc: cc, router: rt}
+	c := &Conn{cfg: cfg, cc: cc, router: rt, reach: rc}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }

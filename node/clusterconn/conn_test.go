@@ -57,8 +57,12 @@ func dial(t *testing.T, cfg Config) *Conn {
 	return c
 }
 
-func check(ctx context.Context, c *Conn) error {
-	_, err := Call(ctx, true, func(ctx context.Context, co ...grpc.CallOption) (*healthpb.HealthCheckResponse, error) {
+func check(ctx context.Context, c *Conn, retry ...Retry) error {
+	r := RetryUnavailable
+	if len(retry) > 0 {
+		r = retry[0]
+	}
+	_, err := Call(ctx, c, r, func(ctx context.Context, co ...grpc.CallOption) (*healthpb.HealthCheckResponse, error) {
 		return healthpb.NewHealthClient(c.ClientConn()).Check(ctx, &healthpb.HealthCheckRequest{}, co...)
 	})
 	return err

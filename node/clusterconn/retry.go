@@ -3,11 +3,16 @@ package clusterconn
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 // Bounds of Backoff's steps.
@@ -16,26 +21,101 @@ const (
 	backoffMax  = time.Second
 )
 
-// Call runs one unary RPC with grpc.WaitForReady(true), so that it waits for a
-// ready member within ctx. If retryUnavailable, a failure with codes.Unavailable
-// is retried after a Backoff step, on whichever member is ready next, until ctx
-// would end during the step; otherwise rpc runs once. Use retryUnavailable only
-// for calls that may safely run twice: a write that failed may have been applied.
-// Call returns rpc's last error unchanged; it applies no timeout of its own (see
-// Conn.WithTimeout).
-func Call[T any](ctx context.Context, retryUnavailable bool, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
+// Retry says which failures Call may retry.
+type Retry int
+
+const (
+	// RetryNotApplied retries only failures that say the request was certainly
+	// not applied: a reason for which rpcerr.Reason.TryOther holds (no leader,
+	// not the leader, no quorum, shutting down), or an Unavailable error on an
+	// attempt that was never handed to a connection. Use it for writes: a write
+	// that may have reached a server is never sent twice.
+	RetryNotApplied Retry = iota
+	// RetryUnavailable retries, besides those, every codes.Unavailable failure.
+	// Use it for calls that may safely run twice: reads and idempotent writes.
+	RetryUnavailable
+)
+
+// Call runs one unary RPC on c with grpc.WaitForReady(true), so that it waits
+// for a ready member within ctx, and retries it as retry allows, after a
+// Backoff step, on whichever member is ready next, until ctx would end during
+// the step. A failure for which rpcerr.TryOther holds also makes c forget the
+// leader it follows (see FollowLeader), so that the retry goes elsewhere.
+//
+// Call fails fast when no member can be reached: before each attempt, if c's
+// connection is not ready, Call waits until one member connects or until every
+// configured endpoint has failed its latest connection attempt, and in that
+// case returns at once an Unavailable error with reason rpcerr.Unreachable
+// whose message lists each endpoint and its error. An attempt that fails on
+// its deadline before it was handed to any connection returns
+// DeadlineExceeded with reason rpcerr.NotSent. Both mean nothing was sent.
+// Other errors are rpc's, unchanged. Call applies no timeout of its own (see
+// Conn.WithTimeout). c may be nil (tests): then there is no reachability check
+// and every attempt counts as sent.
+func Call[T any](ctx context.Context, c *Conn, retry Retry, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
+	var zero T
 	var b Backoff
 	for {
-		resp, err := rpc(ctx, grpc.WaitForReady(true))
+		if c != nil {
+			if err := c.awaitReachable(ctx); err != nil {
+				return zero, err
+			}
+		}
+		sent := new(atomic.Bool)
+		resp, err := rpc(context.WithValue(ctx, sentKey{}, sent), grpc.WaitForReady(true))
 		if err == nil {
 			return resp, nil
 		}
-		if !retryUnavailable || status.Code(err) != codes.Unavailable || !b.Wait(ctx) {
-			var zero T
+		notSent := c != nil && !sent.Load()
+		if notSent && rpcerr.ReasonOf(err) == "" {
+			if code := status.Code(err); code == codes.DeadlineExceeded || code == codes.Canceled {
+				return zero, notSentError(code, err)
+			}
+		}
+		tryOther := rpcerr.TryOther(err)
+		if tryOther && c != nil {
+			c.router.leader.Store(nil)
+		}
+		unavailable := status.Code(err) == codes.Unavailable
+		again := tryOther || (notSent && unavailable) || (retry == RetryUnavailable && unavailable)
+		if !again || !b.Wait(ctx) {
 			return zero, err
 		}
 	}
 }
+
+// notSentError is the error of an attempt that ended with code before it was
+// handed to a connection.
+func notSentError(code codes.Code, err error) error {
+	msg := "the request was not sent: no member was ready: " + status.Convert(err).Message()
+	st := status.New(code, msg)
+	if d, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: string(rpcerr.NotSent), Domain: rpcerr.Domain}); derr == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// sentKey carries, in an attempt's context, the *atomic.Bool that sentTracker
+// sets once the attempt's request is handed to a connection.
+type sentKey struct{}
+
+// sentTracker is a client stats handler that records, per attempt, whether
+// its headers were queued on a connection: after that, the request may have
+// reached a server.
+type sentTracker struct{}
+
+func (sentTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+
+func (sentTracker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.OutHeader); ok {
+		if sent, ok := ctx.Value(sentKey{}).(*atomic.Bool); ok {
+			sent.Store(true)
+		}
+	}
+}
+
+func (sentTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (sentTracker) HandleConn(context.Context, stats.ConnStats)                       {}
 
 // Backoff is exponential backoff with jitter between retries of a call or
 // reconnections of a stream: steps start at 20ms, double up to 1s, and each is

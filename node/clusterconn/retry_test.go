@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 func TestBackoffDelay(t *testing.T) {
@@ -77,6 +79,9 @@ func (f *fakeRPC) call(_ context.Context, opts ...grpc.CallOption) (string, erro
 func TestCall(t *testing.T) {
 	unavailable := status.Error(codes.Unavailable, "down")
 	other := status.Error(codes.FailedPrecondition, "no")
+	noLeader := rpcerr.Error(rpcerr.NoLeader, "no leader", nil)
+	noQuorum := rpcerr.Error(rpcerr.NoQuorum, "no quorum", nil)
+	unknown := rpcerr.Error(rpcerr.OutcomeUnknown, "maybe", nil)
 	for _, tc := range []struct {
 		name      string
 		retry     bool
@@ -89,10 +94,16 @@ func TestCall(t *testing.T) {
 		{"once", false, []error{unavailable}, 1, unavailable},
 		{"other code not retried", true, []error{other}, 1, other},
 		{"other code after unavailable", true, []error{unavailable, other}, 2, other},
+		{"write retried when not applied", false, []error{noLeader, noQuorum}, 3, nil},
+		{"write not retried when outcome unknown", false, []error{unknown}, 1, unknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeRPC{errs: tc.errs}
-			got, err := Call(context.Background(), tc.retry, f.call)
+			retry := RetryNotApplied
+			if tc.retry {
+				retry = RetryUnavailable
+			}
+			got, err := Call(context.Background(), nil, retry, f.call)
 			if err != tc.wantErr {
 				t.Fatalf("err = %v, want %v unchanged", err, tc.wantErr)
 			}
@@ -111,7 +122,7 @@ func TestCallStopsAtDeadline(t *testing.T) {
 	defer cancel()
 	unavailable := status.Error(codes.Unavailable, "down")
 	rpc := func(context.Context, ...grpc.CallOption) (int, error) { return 0, unavailable }
-	if _, err := Call(ctx, true, rpc); err != unavailable {
+	if _, err := Call(ctx, nil, RetryUnavailable, rpc); err != unavailable {
 		t.Fatalf("err = %v, want the last Unavailable error", err)
 	}
 }

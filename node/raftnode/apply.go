@@ -15,17 +15,29 @@ import (
 // Apply commits cmd through the log and returns the state machine's result for it.
 // On a follower the command is forwarded to the leader. Apply returns only after
 // the entry is committed and applied on the leader, or fails with:
-//   - ErrNoLeader: no leader was reachable before the deadline; cmd was not applied.
-//   - ErrUnknownOutcome: cmd was proposed but its commit was not confirmed; it may
-//     or may not be applied.
-//   - ErrShutdown: the node is closing.
+//   - ErrNoLeader: this member found no leader it could reach within
+//     Config.LeaderWait (or before the deadline); cmd was not applied.
+//   - ErrNoQuorum: this member leads but heard from no quorum within
+//     Config.LeaderWait; cmd was not applied.
+//   - ErrUnknownOutcome: cmd was proposed (or sent to the leader) but its commit
+//     was not confirmed; it may or may not be applied.
+//   - ErrShutdown: the node is closing; cmd was not applied.
+//
+// A member only proposes while a quorum has answered it lately, and only
+// forwards to a leader it has heard from lately, so a member cut off from the
+// majority fails with a definite error rather than an unknown outcome, except
+// for commands that arrive within moments of the cut.
 //
 // A command is never acknowledged unless it was committed by a quorum.
 func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
 	ctx, cancel := n.bounded(ctx)
 	defer cancel()
+	until := time.Now().Add(n.cfg.LeaderWait)
 	for {
 		if err := n.checkOpen(); err != nil {
+			return nil, err
+		}
+		if err := n.awaitRoute(ctx, until); err != nil {
 			return nil, err
 		}
 		if n.IsLeader() {
@@ -42,6 +54,86 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) ([]byte, error) {
 		// Not applied: wait for a (new) leader and try again.
 		if err := n.pauseForLeader(ctx); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// contactWindow is how recently a peer must have answered for a member to count
+// on it: the leader proposes only while a quorum answered within it, and a
+// follower forwards only while the leader's last message is that recent. An
+// idle leader sends every follower an append every CommitTimeout to
+// 2*CommitTimeout, so on a healthy group contact is never older than that plus
+// a round trip.
+func (n *Node) contactWindow() time.Duration {
+	return max(4*n.cfg.CommitTimeout, 20*time.Millisecond)
+}
+
+// quorumContact reports whether, counting itself, a quorum of the voters
+// answered this node's appends within the contact window.
+func (n *Node) quorumContact() bool {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	now, window := time.Now(), n.contactWindow()
+	voters, fresh := 0, 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if string(s.ID) == n.cfg.ID || now.Sub(n.transport.LastContact(s.Address)) <= window {
+			fresh++
+		}
+	}
+	return voters > 0 && fresh > voters/2
+}
+
+// leaderContact reports whether this follower knows a leader and heard from it
+// within the contact window.
+func (n *Node) leaderContact() bool {
+	if id, _ := n.Leader(); id == "" || id == n.cfg.ID {
+		return false
+	}
+	return time.Since(n.raft.LastContact()) <= n.contactWindow()
+}
+
+// awaitRoute waits until this node may act on a command: as a leader that a
+// quorum answered lately, or as a follower in touch with its leader. It fails
+// with a definite error when until (or ctx) passes first: ErrNoQuorum on a
+// leader, ErrNoLeader otherwise.
+func (n *Node) awaitRoute(ctx context.Context, until time.Time) error {
+	var tick *time.Ticker
+	for {
+		leader := n.IsLeader()
+		if leader && n.quorumContact() || !leader && n.leaderContact() {
+			return nil
+		}
+		var cause error
+		switch {
+		case time.Now().After(until):
+			cause = fmt.Errorf("none within %v (leader_wait)", n.cfg.LeaderWait)
+		case ctx.Err() != nil:
+			cause = ctx.Err()
+		}
+		if cause != nil {
+			if leader {
+				return fmt.Errorf("%w: no answer from a quorum of voters in the last %v: %w", ErrNoQuorum, n.contactWindow(), cause)
+			}
+			if id, _ := n.Leader(); id != "" {
+				return fmt.Errorf("%w: leader %s not heard from since %v: %w", ErrNoLeader, id, n.raft.LastContact().Format(time.RFC3339Nano), cause)
+			}
+			return fmt.Errorf("%w: %w", ErrNoLeader, cause)
+		}
+		if tick == nil {
+			tick = time.NewTicker(2 * time.Millisecond)
+			defer tick.Stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-n.stop:
+			return ErrShutdown
+		case <-tick.C:
 		}
 	}
 }
@@ -79,7 +171,7 @@ func (n *Node) ApplyAsLeader(ctx context.Context, cmd []byte) ([]byte, error) {
 	ctx, cancel := n.bounded(ctx)
 	defer cancel()
 	if !n.IsLeader() {
-		return nil, ErrNotLeader
+		return nil, n.notLeader()
 	}
 	return n.applyLocal(ctx, cmd)
 }
@@ -138,13 +230,63 @@ func (n *Node) applyTimeout(ctx context.Context) time.Duration {
 	return d
 }
 
+// applyLocal proposes cmd on the leader once a quorum has answered lately (see
+// awaitQuorum) and waits for its result.
 func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
+	if err := n.awaitQuorum(ctx); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	res, err := n.futureResult(n.raft.Apply(cmd, n.applyTimeout(ctx)))
 	if err == nil {
 		observe(n.metrics.proposeDuration, start)
 	}
 	return res, err
+}
+
+// awaitQuorum confirms, before anything is proposed, that a quorum still
+// follows this leader: it returns nil once a quorum has answered an append sent
+// after the call began (with no wait when appends are flowing, else through a
+// shared VerifyLeader round), and fails with ErrNoQuorum (wrapping the cause;
+// nothing proposed) when that does not happen within Config.LeaderWait and ctx.
+// A leader cut off from the majority keeps leading until its lease runs out,
+// and whatever it proposed meanwhile ends with an unknown outcome; confirming
+// first makes its answer definite, except for a command confirmed just before
+// the cut.
+func (n *Node) awaitQuorum(ctx context.Context) error {
+	arrived := time.Now()
+	if n.quorumContactSince(arrived) {
+		return nil
+	}
+	vctx, cancel := context.WithTimeout(ctx, n.cfg.LeaderWait)
+	defer cancel()
+	if err := n.verifier.verify(vctx); err != nil {
+		if errors.Is(err, ErrShutdown) {
+			return err
+		}
+		return fmt.Errorf("%w: leadership not confirmed by a quorum: %w", ErrNoQuorum, err)
+	}
+	return nil
+}
+
+// quorumContactSince reports whether, counting itself, a quorum of the voters
+// answered an append after t.
+func (n *Node) quorumContactSince(t time.Time) bool {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	voters, fresh := 0, 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if string(s.ID) == n.cfg.ID || n.transport.LastContact(s.Address).After(t) {
+			fresh++
+		}
+	}
+	return voters > 0 && fresh > voters/2
 }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.
@@ -157,7 +299,8 @@ func mapRaftError(err error) error {
 	case errors.Is(err, raft.ErrLeadershipLost):
 		return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
 	case errors.Is(err, raft.ErrRaftShutdown):
-		return fmt.Errorf("%w: %w", ErrShutdown, err)
+		// The command may have been appended and sent before the shutdown.
+		return fmt.Errorf("%w: %w: %w", ErrUnknownOutcome, ErrShutdown, err)
 	default:
 		return err
 	}

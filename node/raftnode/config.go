@@ -74,6 +74,11 @@ type Config struct {
 	// ApplyTimeout bounds how long Apply waits for a commit when the caller's
 	// context has no earlier deadline.
 	ApplyTimeout time.Duration
+	// LeaderWait bounds how long Apply and LinearizableRead wait for a leader
+	// this member can reach (on the leader: for answers from a quorum) before
+	// they fail with the definite ErrNoLeader or ErrNoQuorum, so that a client
+	// can try another member. It covers an election, not a long outage.
+	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
 	NoSync bool
 
@@ -109,6 +114,7 @@ func DefaultConfig() Config {
 		SnapshotRetain:     2,
 		MaxAppendEntries:   256,
 		ApplyTimeout:       5 * time.Second,
+		LeaderWait:         2 * time.Second,
 	}
 }
 
@@ -156,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.ApplyTimeout <= 0 {
 		errs = append(errs, errors.New("raftnode: apply_timeout must be > 0"))
+	}
+	if c.LeaderWait <= 0 {
+		errs = append(errs, errors.New("raftnode: leader_wait must be > 0"))
 	}
 	ids := map[string]bool{}
 	for _, p := range c.Peers {

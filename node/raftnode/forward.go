@@ -183,6 +183,13 @@ func (n *Node) applyBatchLocal(ctx context.Context, cmds [][]byte) []*raftv1.App
 // the leader loop usually takes them in one batch (one append, one fsync, one
 // message per follower), then waits for each.
 func (n *Node) applyAllLocal(ctx context.Context, cmds [][]byte) ([][]byte, []error) {
+	if err := n.awaitQuorum(ctx); err != nil {
+		errs := make([]error, len(cmds))
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([][]byte, len(cmds)), errs
+	}
 	futures := make([]raft.ApplyFuture, len(cmds))
 	timeout := n.applyTimeout(ctx)
 	start := time.Now()
@@ -223,6 +230,7 @@ func (n *Node) futureResult(f raft.ApplyFuture) ([]byte, error) {
 const (
 	codeNotLeader      = "not_leader"
 	codeNoLeader       = "no_leader"
+	codeNoQuorum       = "no_quorum"
 	codeUnknownOutcome = "unknown_outcome"
 	codeShutdown       = "shutdown"
 	codeInternal       = "internal"
@@ -234,12 +242,14 @@ func applyResultFromError(err error) *raftv1.ApplyResult {
 	}
 	code := codeInternal
 	switch {
+	case errors.Is(err, ErrUnknownOutcome):
+		code = codeUnknownOutcome
+	case errors.Is(err, ErrNoQuorum):
+		code = codeNoQuorum
 	case errors.Is(err, ErrNotLeader):
 		code = codeNotLeader
 	case errors.Is(err, ErrNoLeader):
 		code = codeNoLeader
-	case errors.Is(err, ErrUnknownOutcome):
-		code = codeUnknownOutcome
 	case errors.Is(err, ErrShutdown):
 		code = codeShutdown
 	}
@@ -254,6 +264,8 @@ func applyResultError(r *raftv1.ApplyResult) error {
 		return fmt.Errorf("%w (forwarded): %s", ErrNotLeader, r.GetMessage())
 	case codeNoLeader:
 		return fmt.Errorf("%w (forwarded): %s", ErrNoLeader, r.GetMessage())
+	case codeNoQuorum:
+		return fmt.Errorf("%w (forwarded): %s", ErrNoQuorum, r.GetMessage())
 	case codeShutdown:
 		// The leader was shutting down: the command may have been proposed.
 		return fmt.Errorf("%w: leader shutting down: %s", ErrUnknownOutcome, r.GetMessage())

@@ -3,6 +3,7 @@ package raftnode
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"google.golang.org/grpc"
@@ -169,5 +170,6 @@ func (r *KeepAliveRelay[Req, Resp]) relayError(err error) error {
 			return err // the leader's answer
 		}
 	}
-	return status.Errorf(codes.Unavailable, "%s: relaying keep-alive to the leader: %v", r.Name, err)
+	// Nothing was renewed: the client may keep alive through another member.
+	return r.ToStatus(fmt.Errorf("%w: %s: relaying keep-alive to the leader: %v", ErrNoLeader, r.Name, err))
 }

@@ -16,12 +16,18 @@ import (
 // has applied every entry that was committed before the call began, so a read of
 // local state that follows is linearizable. On the leader it confirms leadership
 // with a quorum; on a follower it asks the leader for its read index and waits to
-// apply up to it.
+// apply up to it. Like Apply, it fails with ErrNoLeader or ErrNoQuorum when
+// this member is not in touch with a leader, or with a quorum as leader, within
+// Config.LeaderWait.
 func (n *Node) LinearizableRead(ctx context.Context) error {
 	ctx, cancel := n.bounded(ctx)
 	defer cancel()
+	until := time.Now().Add(n.cfg.LeaderWait)
 	for {
 		if err := n.checkOpen(); err != nil {
+			return err
+		}
+		if err := n.awaitRoute(ctx, until); err != nil {
 			return err
 		}
 		var idx uint64
@@ -49,7 +55,7 @@ func (n *Node) LinearizableRead(ctx context.Context) error {
 // It fails with ErrNotLeader on a follower.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if !n.IsLeader() {
-		return 0, ErrNotLeader
+		return 0, n.notLeader()
 	}
 	term := n.raft.CurrentTerm()
 	if n.readyTerm.Load() != term {

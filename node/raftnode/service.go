@@ -8,9 +8,8 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/rpcerr"
 	raftv1 "cairn.dev/cairn/proto/cairn/raft/v1"
 )
 
@@ -22,7 +21,7 @@ type nodeService struct {
 
 func (s *nodeService) Apply(ctx context.Context, req *raftv1.ApplyRequest) (*raftv1.ApplyResponse, error) {
 	if !s.n.IsLeader() {
-		return nil, statusFromError(ErrNotLeader)
+		return nil, statusFromError(s.n.notLeader())
 	}
 	res, err := s.n.applyLocal(ctx, req.GetCommand())
 	if err != nil {
@@ -33,7 +32,7 @@ func (s *nodeService) Apply(ctx context.Context, req *raftv1.ApplyRequest) (*raf
 
 func (s *nodeService) ApplyBatch(ctx context.Context, req *raftv1.ApplyBatchRequest) (*raftv1.ApplyBatchResponse, error) {
 	if !s.n.IsLeader() {
-		return nil, statusFromError(ErrNotLeader)
+		return nil, statusFromError(s.n.notLeader())
 	}
 	return &raftv1.ApplyBatchResponse{Results: s.n.applyBatchLocal(ctx, req.GetCommands())}, nil
 }
@@ -48,7 +47,7 @@ func (s *nodeService) ReadIndex(ctx context.Context, _ *raftv1.ReadIndexRequest)
 
 func (s *nodeService) ChangeMembership(ctx context.Context, req *raftv1.ChangeMembershipRequest) (*raftv1.ChangeMembershipResponse, error) {
 	if !s.n.IsLeader() {
-		return nil, statusFromError(ErrNotLeader)
+		return nil, statusFromError(s.n.notLeader())
 	}
 	if err := s.n.changeMembershipLocal(ctx, req.GetOp(), req.GetId(), req.GetAddress()); err != nil {
 		return nil, statusFromError(err)
@@ -56,44 +55,32 @@ func (s *nodeService) ChangeMembership(ctx context.Context, req *raftv1.ChangeMe
 	return &raftv1.ChangeMembershipResponse{}, nil
 }
 
-// statusFromError is the one place node-service errors become gRPC status codes.
-func statusFromError(err error) error {
-	switch {
-	case errors.Is(err, ErrNotLeader):
-		return status.Error(codes.FailedPrecondition, err.Error())
-	case errors.Is(err, ErrNoLeader):
-		return status.Error(codes.Unavailable, err.Error())
-	case errors.Is(err, ErrUnknownOutcome):
-		return status.Error(codes.Aborted, err.Error())
-	case errors.Is(err, ErrShutdown):
-		return status.Error(codes.Unavailable, err.Error())
-	case errors.Is(err, ErrUnknownMember):
-		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
-	default:
-		return status.Error(codes.Internal, err.Error())
-	}
-}
+// statusFromError is the one place node-service errors become gRPC status
+// codes: the reasons of StatusRules, as every daemon sends them.
+func statusFromError(err error) error { return rpcerr.ToStatus(err, StatusRules) }
 
-// errorFromStatus turns a forwarded call's error back into a sentinel. For a
-// proposal (write), any failure after the request may have reached the leader is
-// an unknown outcome; for a read it just means "try again".
+// errorFromStatus turns a forwarded call's error back into a sentinel, by its
+// reason. For a proposal (write), any other failure after the request may have
+// reached the leader is an unknown outcome; for a read it just means "try
+// again".
 func errorFromStatus(err error, write bool) error {
-	st, _ := status.FromError(err)
-	msg := st.Message()
-	switch st.Code() {
-	case codes.FailedPrecondition:
+	info, _ := rpcerr.FromError(err)
+	msg := info.Message
+	switch info.Reason {
+	case rpcerr.NotLeader:
 		return fmt.Errorf("%w (forwarded): %s", ErrNotLeader, msg)
-	case codes.NotFound:
+	case rpcerr.NoLeader:
+		return fmt.Errorf("%w (forwarded): %s", ErrNoLeader, msg)
+	case rpcerr.NoQuorum:
+		return fmt.Errorf("%w (forwarded): %s", ErrNoQuorum, msg)
+	case rpcerr.ShuttingDown:
+		// The leader refused before proposing anything.
+		return fmt.Errorf("%w (forwarded): %s", ErrNoLeader, msg)
+	case rpcerr.UnknownMember:
 		return fmt.Errorf("%w: %s", ErrUnknownMember, strings.TrimPrefix(msg, ErrUnknownMember.Error()+": "))
-	case codes.Unavailable:
-		if strings.Contains(msg, ErrNoLeader.Error()) {
-			return fmt.Errorf("%w (forwarded): %s", ErrNoLeader, msg)
-		}
-	case codes.Internal:
+	case rpcerr.OutcomeUnknown:
+		return fmt.Errorf("%w (forwarded): %s", ErrUnknownOutcome, msg)
+	case rpcerr.Internal:
 		return errors.New(msg)
 	}
 	if write {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -66,6 +67,10 @@ type Transport struct {
 
 	hbMu        sync.Mutex // protects heartbeatFn
 	heartbeatFn func(raft.RPC)
+
+	// contact maps a peer address to the time (unix nanoseconds, *atomic.Int64)
+	// an answer to an AppendEntries last came back from it; see LastContact.
+	contact sync.Map
 
 	mu        sync.Mutex // protects the fields below; taken before grpcPipeline.mu
 	closed    bool
@@ -291,8 +296,33 @@ func (t *Transport) AppendEntries(_ raft.ServerID, target raft.ServerAddress, ar
 	if err != nil {
 		return err
 	}
+	t.noteContact(target)
 	appendEntriesResponseFromProto(m, resp)
 	return nil
+}
+
+// noteContact records that target just answered an AppendEntries.
+func (t *Transport) noteContact(target raft.ServerAddress) {
+	now := time.Now().UnixNano()
+	if v, ok := t.contact.Load(target); ok {
+		v.(*atomic.Int64).Store(now)
+		return
+	}
+	v := new(atomic.Int64)
+	v.Store(now)
+	if old, loaded := t.contact.LoadOrStore(target, v); loaded {
+		old.(*atomic.Int64).Store(now)
+	}
+}
+
+// LastContact returns when target last answered an AppendEntries (a heartbeat,
+// a replication or a pipelined append) sent through t, or the zero time if it
+// never did. It is safe for concurrent use.
+func (t *Transport) LastContact(target raft.ServerAddress) time.Time {
+	if v, ok := t.contact.Load(target); ok {
+		return time.Unix(0, v.(*atomic.Int64).Load())
+	}
+	return time.Time{}
 }
 
 // RequestVote implements raft.Transport.

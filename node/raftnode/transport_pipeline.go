@@ -238,6 +238,7 @@ func (p *grpcPipeline) recvLoop() {
 		if msg := m.GetError(); msg != "" {
 			ferr = fmt.Errorf("raftnode: append entries to %s: %s", p.target, msg)
 		} else {
+			p.t.noteContact(p.target)
 			appendEntriesResponseFromProto(m.GetResponse(), f.resp)
 		}
 		p.finish(f, ferr, true)

@@ -73,8 +73,10 @@ func (c *Client) Endpoints() []string { return append([]string(nil), c.conn.Conf
 func (c *Client) Close() error { return c.conn.Close() }
 
 // call runs one unary RPC under the retry policy: reads are retried on Unavailable
-// until the deadline, writes are tried once. A call whose context has no deadline
-// gets Config.RequestTimeout. Errors are converted by toError.
+// until the deadline; writes are retried only when the failure says they were
+// certainly not applied (no leader, not the leader, no quorum, not sent), on
+// another member. A call whose context has no deadline gets
+// Config.RequestTimeout. Errors are converted by toError.
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
 	if c.conn.Closed() {
@@ -82,7 +84,11 @@ func call[T any](ctx context.Context, c *Client, op string, kind callKind, rpc f
 	}
 	ctx, cancel := c.conn.WithTimeout(ctx)
 	defer cancel()
-	resp, err := clusterconn.Call(ctx, kind == kindRead, rpc)
+	retry := clusterconn.RetryNotApplied
+	if kind == kindRead {
+		retry = clusterconn.RetryUnavailable
+	}
+	resp, err := clusterconn.Call(ctx, c.conn, retry, rpc)
 	if err != nil {
 		return zero, toError(op, kind, err)
 	}

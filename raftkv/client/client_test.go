@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node/rpcerr"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -243,7 +244,7 @@ func (n *fakeNode) Watch(req *raftkvv1.WatchRequest, st grpc.ServerStreamingServ
 	s.mu.Lock()
 	if req.StartRevision > 0 && req.StartRevision <= s.compacted {
 		s.mu.Unlock()
-		return status.Errorf(codes.OutOfRange, "raftkv: required revision %d has been compacted", req.StartRevision)
+		return rpcerr.Error(rpcerr.Compacted, fmt.Sprintf("raftkv: required revision %d has been compacted", req.StartRevision), nil)
 	}
 	cur := s.rev
 	s.mu.Unlock()
@@ -313,7 +314,7 @@ func (n *fakeNode) LeaseRevoke(_ context.Context, req *raftkvv1.LeaseRevokeReque
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.leases[req.Id]; !ok {
-		return nil, status.Errorf(codes.NotFound, "raftkv: lease %d not found", req.Id)
+		return nil, rpcerr.Error(rpcerr.LeaseNotFound, fmt.Sprintf("raftkv: lease %d not found", req.Id), nil)
 	}
 	delete(s.leases, req.Id)
 	return &raftkvv1.LeaseRevokeResponse{}, nil
@@ -574,19 +575,33 @@ func TestWritesNotRetried(t *testing.T) {
 	}
 }
 
-func TestWriteToUnreachableClusterIsUnknownOutcome(t *testing.T) {
-	c := newTestClient(t, deadAddr(t), deadAddr(t))
-	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
-	defer cancel()
-	_, err := c.Put(ctx, "k", "v")
-	require.Equal(t, codes.DeadlineExceeded, status.Code(err))
-	require.True(t, IsUnknownOutcome(err))
-
-	ctx2, cancel2 := context.WithTimeout(t.Context(), 150*time.Millisecond)
-	defer cancel2()
-	_, err = c.Get(ctx2, "k")
-	require.Error(t, err)
-	require.False(t, IsUnknownOutcome(err), "reads never have an unknown outcome")
+// Bug 4: with no endpoint accepting connections, reads and writes fail well
+// before their deadline, naming every endpoint, and a write that was never
+// sent is not an unknown outcome.
+func TestUnreachableClusterFailsFastAndNamesEveryEndpoint(t *testing.T) {
+	eps := []string{deadAddr(t), deadAddr(t)}
+	c := newTestClient(t, eps...)
+	const timeout = 10 * time.Second
+	for _, tc := range []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"put", func(ctx context.Context) error { _, err := c.Put(ctx, "k", "v"); return err }},
+		{"get", func(ctx context.Context) error { _, err := c.Get(ctx, "k"); return err }},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), timeout)
+		start := time.Now()
+		err := tc.call(ctx)
+		took := time.Since(start)
+		cancel()
+		require.Less(t, took, timeout/2, "%s: %v", tc.name, err)
+		require.Equal(t, codes.Unavailable, status.Code(err), "%s: %v", tc.name, err)
+		require.Equal(t, rpcerr.Unreachable, rpcerr.ReasonOf(err), "%s: %v", tc.name, err)
+		require.False(t, IsUnknownOutcome(err), "%s: nothing was sent: %v", tc.name, err)
+		for _, ep := range eps {
+			require.Contains(t, err.Error(), ep+": connection refused", tc.name)
+		}
+	}
 }
 
 // collect reads n events from ch and returns their revisions.
@@ -784,10 +799,20 @@ func TestErrorMapping(t *testing.T) {
 		sentinel error
 		unknown  bool
 	}{
-		{"range", kindRead, status.Error(codes.OutOfRange, "raftkv: required revision has been compacted"), ErrCompacted, false},
-		{"range", kindRead, status.Error(codes.OutOfRange, "raftkv: required revision is a future revision"), ErrFutureRevision, false},
-		{"lease-revoke", kindWrite, status.Error(codes.NotFound, "lease not found"), ErrLeaseNotFound, false},
+		{"range", kindRead, rpcerr.Error(rpcerr.Compacted, "raftkv: required revision has been compacted", nil), ErrCompacted, false},
+		{"range", kindRead, rpcerr.Error(rpcerr.FutureRevision, "raftkv: required revision is a future revision", nil), ErrFutureRevision, false},
+		{"lease-revoke", kindWrite, rpcerr.Error(rpcerr.LeaseNotFound, "lease not found", nil), ErrLeaseNotFound, false},
+		// The message does not matter, only the reason.
+		{"range", kindRead, status.Error(codes.OutOfRange, "required revision has been compacted"), nil, false},
+		{"lease-revoke", kindWrite, status.Error(codes.NotFound, "lease not found"), nil, false},
 		{"range", kindRead, status.Error(codes.NotFound, "x"), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.NoLeader, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.NoQuorum, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.NotLeader, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.ShuttingDown, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.Unreachable, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.NotSent, "x", nil), nil, false},
+		{"put", kindWrite, rpcerr.Error(rpcerr.OutcomeUnknown, "x", nil), nil, true},
 		{"put", kindWrite, status.Error(codes.Unavailable, "x"), nil, true},
 		{"put", kindWrite, status.Error(codes.DeadlineExceeded, "x"), nil, true},
 		{"put", kindWrite, status.Error(codes.Canceled, "x"), nil, true},

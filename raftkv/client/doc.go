@@ -31,13 +31,17 @@
 //     makes a single fail-fast attempt and reports that endpoint as unreachable
 //     rather than waiting for it.
 //   - Writes (Put, Delete, Txn, Compact, Grant, Revoke, MemberAdd,
-//     MemberRemove, MemberPromote, TransferLeadership) are never retried once the
-//     request may have reached a server: the server, or the leader it forwarded to,
-//     may have applied it, and repeating a Put or a Txn could apply it twice. Only
-//     gRPC's transparent retry, which resends a call the server provably never saw,
-//     is allowed. When a write fails with Unavailable, DeadlineExceeded or Canceled,
-//     its outcome is unknown: IsUnknownOutcome reports true and errors.Is(err,
-//     ErrUnknownOutcome) holds. The caller must read back before trying again.
+//     MemberRemove, MemberPromote, TransferLeadership) are retried, on another
+//     node, only when the failure says they were certainly not applied: reasons
+//     NO_LEADER, NOT_LEADER, NO_QUORUM and SHUTTING_DOWN (see node/rpcerr), or a
+//     request that never left the client. Otherwise the server, or the leader it
+//     forwarded to, may have applied it, and repeating a Put or a Txn could apply
+//     it twice. When a write fails with Unavailable, DeadlineExceeded or Canceled
+//     and no such reason, its outcome is unknown: IsUnknownOutcome reports true
+//     and errors.Is(err, ErrUnknownOutcome) holds. The caller must read back
+//     before trying again.
+//   - When no endpoint accepts a connection, every call fails at once with
+//     Unavailable and reason UNREACHABLE, naming each endpoint and its error.
 //     Txn is even a write when all its ops are reads.
 //   - Watch resumes a broken stream transparently, on whichever node is ready, from
 //     the revision after the last one it delivered; it drops anything older, so no
@@ -47,9 +51,10 @@
 // # Errors
 //
 // Errors returned by calls wrap the gRPC status error: status.FromError and
-// status.Code see the original code, message and details. Where the status has a
+// status.Code see the original code, message and details. Error.Reason is the
+// stable reason code of the status details (node/rpcerr); where it has a
 // well-known meaning the error also matches a sentinel with errors.Is, e.g.
-// ErrCompacted or ErrLeaseNotFound.
+// ErrCompacted or ErrLeaseNotFound. Messages are for people: never match them.
 //
 // # Example
 //

@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/rpcerr"
 )
 
 // Sentinel errors. Errors returned by the client match them with errors.Is.
@@ -20,13 +22,13 @@ var (
 	// reached a server: it may or may not have been applied. See IsUnknownOutcome.
 	ErrUnknownOutcome = errors.New("raftkv client: outcome of write unknown")
 	// ErrCompacted is returned when a read or watch asks for a revision older than
-	// the compacted history (OUT_OF_RANGE "... compacted ...").
+	// the compacted history (reason COMPACTED).
 	ErrCompacted = errors.New("raftkv client: required revision has been compacted")
 	// ErrFutureRevision is returned when a read asks for a revision newer than the
-	// store's (OUT_OF_RANGE "... future ...").
+	// store's (reason FUTURE_REVISION).
 	ErrFutureRevision = errors.New("raftkv client: required revision is a future revision")
 	// ErrLeaseNotFound is returned by lease calls for a lease that does not exist or
-	// has expired (NOT_FOUND), and ends a KeepAlive.
+	// has expired (reason LEASE_NOT_FOUND), and ends a KeepAlive.
 	ErrLeaseNotFound = errors.New("raftkv client: lease not found")
 	// ErrInvalidCompare is returned by Txn.Commit when a Compare was built with an
 	// unknown operator or a value of the wrong type.
@@ -40,7 +42,10 @@ type Error struct {
 	// Op names the call: "put", "range", "txn", "lease-grant", ...
 	Op string
 	// Unknown is true when the call was a write that may have been applied.
-	Unknown  bool
+	Unknown bool
+	// Reason is the rpcerr reason the server (or the connection layer) gave,
+	// or "" when there is none.
+	Reason   rpcerr.Reason
 	sentinel error
 	err      error
 	st       *status.Status
@@ -81,8 +86,21 @@ func (e *Error) Unwrap() []error {
 
 // IsUnknownOutcome reports whether err comes from a write that failed after its
 // request may have reached a server (codes.Unavailable, DeadlineExceeded or
-// Canceled). Such a write may have been applied; read back before retrying it.
+// Canceled, with no reason saying it was refused before it was proposed or
+// sent). Such a write may have been applied; read back before retrying it.
 func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
+
+// mayHaveApplied reports whether a write that failed with code and reason may
+// have been applied: it failed as a request in flight fails (Unavailable,
+// DeadlineExceeded, Canceled) and its reason does not say it was refused
+// before anything was proposed or sent.
+func mayHaveApplied(code codes.Code, reason rpcerr.Reason) bool {
+	switch code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return !reason.TryOther() && reason != rpcerr.NotSent
+	}
+	return false
+}
 
 // callKind says whether a call may change state.
 type callKind int
@@ -114,21 +132,15 @@ func toError(op string, kind callKind, err error) error {
 	if st == nil {
 		return e
 	}
-	msg := strings.ToLower(st.Message())
-	switch st.Code() {
-	case codes.OutOfRange:
-		switch {
-		case strings.Contains(msg, "compacted"):
-			e.sentinel = ErrCompacted
-		case strings.Contains(msg, "future"):
-			e.sentinel = ErrFutureRevision
-		}
-	case codes.NotFound:
-		if strings.HasPrefix(op, "lease") {
-			e.sentinel = ErrLeaseNotFound
-		}
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		e.Unknown = kind == kindWrite
+	e.Reason = rpcerr.ReasonOf(err)
+	switch e.Reason {
+	case rpcerr.Compacted:
+		e.sentinel = ErrCompacted
+	case rpcerr.FutureRevision:
+		e.sentinel = ErrFutureRevision
+	case rpcerr.LeaseNotFound:
+		e.sentinel = ErrLeaseNotFound
 	}
+	e.Unknown = kind == kindWrite && mayHaveApplied(st.Code(), e.Reason)
 	return e
 }

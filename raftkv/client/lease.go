@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/node/clusterconn"
+	"cairn.dev/cairn/node/rpcerr"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -67,7 +67,7 @@ func (c *Client) KeepAliveOnce(ctx context.Context, id int64) (*raftkvv1.LeaseKe
 		}
 		_ = st.CloseSend()
 		if resp.GetTtl() <= 0 {
-			return nil, status.Errorf(codes.NotFound, "lease %d not found", id)
+			return nil, rpcerr.Error(rpcerr.LeaseNotFound, fmt.Sprintf("lease %d not found", id), nil)
 		}
 		return resp, nil
 	})
@@ -157,7 +157,7 @@ func (k *keepAliver) run(ctx context.Context) {
 		if err != nil {
 			cancel()
 			st = nil
-			if status.Code(err) == codes.NotFound || ctx.Err() != nil {
+			if rpcerr.ReasonOf(err) == rpcerr.LeaseNotFound || ctx.Err() != nil {
 				return
 			}
 			wait = min(b.Delay(), maxRenewRetry)

@@ -1,0 +1,66 @@
+// Package rpcerr is cairn's error contract: the stable reason codes that every
+// daemon puts in the details of its gRPC errors, and the helpers that build and
+// read them. Servers and clients share it, so that a client never has to match
+// the text of a message.
+//
+// A failed RPC carries a status whose code says what kind of failure it is
+// (InvalidArgument, Unavailable, …) and whose details hold one
+// errdetails.ErrorInfo with Domain "cairn.dev", a Reason from the table below
+// and Metadata naming what the message talks about: the field, the limit, the
+// leader.
+//
+// # On the server
+//
+// Domain packages keep their sentinel errors and never build a status. Each
+// daemon has one function at its server edge (toStatus) that maps its sentinels
+// to reasons with ToStatus and an ordered list of Rules; every handler returns
+// its errors through it. Domain code that knows more than the sentinel says
+// (the field that was too large, the limit) attaches it with WithMetadata; the
+// mapper copies it into ErrorInfo.Metadata.
+//
+// # On the client
+//
+// FromError decodes an error into an Info (code, reason, metadata). TryOther
+// tells whether a request failed before it was applied in a way another member
+// may not (no leader, not the leader, no quorum, shutting down, unreachable),
+// so that a client may send even a write to another member.
+//
+// # Reasons
+//
+// Every reason has exactly one gRPC code, given by Reason.Code:
+//
+//	reason              code                 meaning
+//	NO_LEADER           Unavailable          the member knows no leader; not applied (try another member)
+//	NOT_LEADER          Unavailable          a leader-only request reached a follower; not applied (metadata leader, leader_addr when known)
+//	NO_QUORUM           Unavailable          the leader has not heard from a quorum lately and refused the request; not applied
+//	SHUTTING_DOWN       Unavailable          the member is stopping; not applied
+//	NOT_SERVING         Unavailable          the member cannot serve yet (cached: no ring); not applied
+//	OUTCOME_UNKNOWN     Unavailable          the write was proposed but its commit was not confirmed: it may or may not be applied
+//	OWNER_UNREACHABLE   Unavailable          cached: the key's owner did not answer a forwarded request (metadata owner)
+//	UNREACHABLE         Unavailable          client side: no member accepted a connection; nothing was sent (metadata endpoints)
+//	NOT_SENT            DeadlineExceeded     client side: the deadline passed before the request was handed to any member
+//	INVALID_ARGUMENT    InvalidArgument      the request is malformed (metadata field)
+//	LIMIT_EXCEEDED      ResourceExhausted    a size or count is over its configured limit (metadata field, size, limit, limit_name)
+//	OUT_OF_MEMORY       ResourceExhausted    cached: the store is full and nothing can be evicted
+//	KEY_NOT_FOUND       NotFound             the key does not exist
+//	LEASE_NOT_FOUND     NotFound             raftkv: the lease does not exist or has expired
+//	LEASE_EXISTS        AlreadyExists        raftkv: a lease with that id exists
+//	UNKNOWN_MEMBER      NotFound             a membership change named a member that is not in the group
+//	COMPACTED           OutOfRange           raftkv: the revision asked for has been compacted
+//	FUTURE_REVISION     OutOfRange           raftkv: the revision asked for is newer than the store's
+//	SESSION_NOT_FOUND   NotFound             lockd: the session was closed, expired or never existed
+//	NOT_HOLDER          PermissionDenied     lockd: another session holds the resource
+//	NOT_HELD            FailedPrecondition   lockd: nobody holds the resource
+//	PERMITS_MISMATCH    FailedPrecondition   lockd: the semaphore is in use with another size
+//	MODE_CONFLICT       FailedPrecondition   lockd: the session holds or waits for the lock in the other mode
+//	WAIT_TIMEOUT        DeadlineExceeded     lockd: a blocking acquire's deadline passed; its wait was cancelled (not acquired)
+//	WAIT_ENDED          Aborted              lockd: the wait was removed by a concurrent cancel
+//	OBSERVER_LAGGED     Aborted              lockd: an Observe stream fell behind
+//	NOT_INTEGER         FailedPrecondition   cached: the value is not an integer
+//	OVERFLOW            FailedPrecondition   cached: an increment would overflow
+//	INTERNAL            Internal             a bug or a storage failure
+//
+// Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
+// reason. New reasons are added at the end of the list in reasons.go; a reason
+// is never renamed or reused.
+package rpcerr

@@ -1,0 +1,198 @@
+package rpcerr
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Domain is the ErrorInfo domain of every cairn error.
+const Domain = "cairn.dev"
+
+// Reason is a stable, machine-readable reason code, the Reason of an
+// errdetails.ErrorInfo. The package documentation lists them all.
+type Reason string
+
+// The reasons. Append new ones; never rename or reuse one.
+const (
+	NoLeader         Reason = "NO_LEADER"
+	NotLeader        Reason = "NOT_LEADER"
+	NoQuorum         Reason = "NO_QUORUM"
+	ShuttingDown     Reason = "SHUTTING_DOWN"
+	NotServing       Reason = "NOT_SERVING"
+	OutcomeUnknown   Reason = "OUTCOME_UNKNOWN"
+	OwnerUnreachable Reason = "OWNER_UNREACHABLE"
+	Unreachable      Reason = "UNREACHABLE"
+	NotSent          Reason = "NOT_SENT"
+	InvalidArgument  Reason = "INVALID_ARGUMENT"
+	LimitExceeded    Reason = "LIMIT_EXCEEDED"
+	OutOfMemory      Reason = "OUT_OF_MEMORY"
+	KeyNotFound      Reason = "KEY_NOT_FOUND"
+	LeaseNotFound    Reason = "LEASE_NOT_FOUND"
+	LeaseExists      Reason = "LEASE_EXISTS"
+	UnknownMember    Reason = "UNKNOWN_MEMBER"
+	Compacted        Reason = "COMPACTED"
+	FutureRevision   Reason = "FUTURE_REVISION"
+	SessionNotFound  Reason = "SESSION_NOT_FOUND"
+	NotHolder        Reason = "NOT_HOLDER"
+	NotHeld          Reason = "NOT_HELD"
+	PermitsMismatch  Reason = "PERMITS_MISMATCH"
+	ModeConflict     Reason = "MODE_CONFLICT"
+	WaitTimeout      Reason = "WAIT_TIMEOUT"
+	WaitEnded        Reason = "WAIT_ENDED"
+	ObserverLagged   Reason = "OBSERVER_LAGGED"
+	NotInteger       Reason = "NOT_INTEGER"
+	Overflow         Reason = "OVERFLOW"
+	Internal         Reason = "INTERNAL"
+)
+
+// Metadata keys used across daemons.
+const (
+	// KeyField is the request field the error is about, as a path: "put.value",
+	// "compare[2].key", "ttl".
+	KeyField = "field"
+	// KeySize is the size or count the request had.
+	KeySize = "size"
+	// KeyLimit is the limit that was exceeded, as a decimal number or a duration.
+	KeyLimit = "limit"
+	// KeyLimitName is the configuration key of the limit: "max_value_bytes".
+	KeyLimitName = "limit_name"
+	// KeyLeader and KeyLeaderAddr name the leader the member knows of.
+	KeyLeader     = "leader"
+	KeyLeaderAddr = "leader_addr"
+	// KeyMember is the id of the member that answered.
+	KeyMember = "member"
+	// KeyOwner is the address of a cached key's owner.
+	KeyOwner = "owner"
+	// KeyEndpoints is the comma-separated list of endpoints a client tried.
+	KeyEndpoints = "endpoints"
+)
+
+// reasonInfo is one row of the reason table.
+type reasonInfo struct {
+	code codes.Code
+	// tryOther: the request was not applied, and another member may serve it.
+	tryOther bool
+}
+
+var table = map[Reason]reasonInfo{
+	NoLeader:         {codes.Unavailable, true},
+	NotLeader:        {codes.Unavailable, true},
+	NoQuorum:         {codes.Unavailable, true},
+	ShuttingDown:     {codes.Unavailable, true},
+	NotServing:       {codes.Unavailable, true},
+	OutcomeUnknown:   {codes.Unavailable, false},
+	OwnerUnreachable: {codes.Unavailable, false},
+	Unreachable:      {codes.Unavailable, true},
+	NotSent:          {codes.DeadlineExceeded, false},
+	InvalidArgument:  {codes.InvalidArgument, false},
+	LimitExceeded:    {codes.ResourceExhausted, false},
+	OutOfMemory:      {codes.ResourceExhausted, false},
+	KeyNotFound:      {codes.NotFound, false},
+	LeaseNotFound:    {codes.NotFound, false},
+	LeaseExists:      {codes.AlreadyExists, false},
+	UnknownMember:    {codes.NotFound, false},
+	Compacted:        {codes.OutOfRange, false},
+	FutureRevision:   {codes.OutOfRange, false},
+	SessionNotFound:  {codes.NotFound, false},
+	NotHolder:        {codes.PermissionDenied, false},
+	NotHeld:          {codes.FailedPrecondition, false},
+	PermitsMismatch:  {codes.FailedPrecondition, false},
+	ModeConflict:     {codes.FailedPrecondition, false},
+	WaitTimeout:      {codes.DeadlineExceeded, false},
+	WaitEnded:        {codes.Aborted, false},
+	ObserverLagged:   {codes.Aborted, false},
+	NotInteger:       {codes.FailedPrecondition, false},
+	Overflow:         {codes.FailedPrecondition, false},
+	Internal:         {codes.Internal, false},
+}
+
+// Reasons returns every reason, for tests and documentation.
+func Reasons() []Reason {
+	out := make([]Reason, 0, len(table))
+	for r := range table {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Code is the gRPC code r is sent with; codes.Unknown for a reason not in the
+// table.
+func (r Reason) Code() codes.Code {
+	if i, ok := table[r]; ok {
+		return i.code
+	}
+	return codes.Unknown
+}
+
+// TryOther reports whether a request that failed with r was certainly not
+// applied, and another member may serve it: a client may send it again, even a
+// write, to another member. OUTCOME_UNKNOWN and every domain reason say no.
+func (r Reason) TryOther() bool { return table[r].tryOther }
+
+// New returns a status with r's code, message msg and one ErrorInfo holding r,
+// Domain and md (which may be nil; it is copied).
+func New(r Reason, msg string, md map[string]string) *status.Status {
+	st := status.New(r.Code(), msg)
+	info := &errdetails.ErrorInfo{Reason: string(r), Domain: Domain}
+	if len(md) > 0 {
+		info.Metadata = maps.Clone(md)
+	}
+	if withInfo, err := st.WithDetails(info); err == nil {
+		return withInfo
+	}
+	return st
+}
+
+// Error is New(r, msg, md).Err().
+func Error(r Reason, msg string, md map[string]string) error { return New(r, msg, md).Err() }
+
+// Info is what a client learns from a failed call.
+type Info struct {
+	// Code is the status code; codes.OK never appears in an Info from FromError.
+	Code codes.Code
+	// Reason is the cairn reason, or "" when the error carries none (a context
+	// error, or an error from something other than a cairn server).
+	Reason Reason
+	// Message is the status message, for people.
+	Message string
+	// Metadata is the ErrorInfo metadata; nil when there is none.
+	Metadata map[string]string
+}
+
+// FromError decodes err, a gRPC status error possibly wrapped (see
+// status.FromError), or a context error. ok is false for nil and for errors that
+// are neither; Info then has Code codes.Unknown and the error's text.
+func FromError(err error) (info Info, ok bool) {
+	if err == nil {
+		return Info{Code: codes.OK}, false
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			st, ok = status.FromContextError(err), true
+		}
+	}
+	info = Info{Code: st.Code(), Message: st.Message()}
+	for _, d := range st.Details() {
+		if ei, isInfo := d.(*errdetails.ErrorInfo); isInfo && ei.GetDomain() == Domain {
+			info.Reason = Reason(ei.GetReason())
+			info.Metadata = ei.GetMetadata()
+			break
+		}
+	}
+	return info, ok
+}
+
+// ReasonOf returns the cairn reason of err, or "" when it carries none.
+func ReasonOf(err error) Reason {
+	info, _ := FromError(err)
+	return info.Reason
+}
+
+// TryOther reports whether err carries a reason for which Reason.TryOther holds.
+func TryOther(err error) bool { return ReasonOf(err).TryOther() }
