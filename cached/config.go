@@ -78,8 +78,15 @@ type Config struct {
 
 	// RESPMaxClients caps concurrent RESP connections; more are refused with an error.
 	RESPMaxClients int `yaml:"resp_max_clients" flag:"resp-max-clients" usage:"most concurrent RESP connections"`
-	// RESPMaxBulk caps one RESP bulk string (argument); larger ones close the connection.
+	// RESPMaxBulk caps one RESP bulk string (argument). A command with a
+	// larger one is read to its end, its payload discarded, and answered with
+	// an error naming the limit; the connection goes on.
 	RESPMaxBulk int `yaml:"resp_max_bulk" flag:"resp-max-bulk" usage:"largest RESP bulk string accepted, in bytes"`
+	// RESPMaxDiscard caps the bulk string a RESP connection reads and
+	// discards after refusing it (over RESPMaxBulk); over it the connection
+	// gets the error and is closed, as redis-server does over its
+	// proto-max-bulk-len.
+	RESPMaxDiscard int `yaml:"resp_max_discard" flag:"resp-max-discard" usage:"largest RESP bulk string read and discarded (over resp-max-bulk) before a connection is closed, in bytes"`
 	// RESPIO is how RESP connections are served. "loop" (Linux only, and the
 	// default there): RESPLoops event loops (epoll) each read every ready
 	// connection, run its commands and write the replies, as redis-server
@@ -135,6 +142,7 @@ func DefaultConfig() Config {
 		ReplicationTimeout: 500 * time.Millisecond,
 		RESPMaxClients:     10000,
 		RESPMaxBulk:        8 << 20,
+		RESPMaxDiscard:     512 << 20,
 		RESPIO:             defaultRESPIO,
 		RESPLoops:          1,
 		LogLevel:           "info",
@@ -213,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.RESPMaxBulk < c.MaxItemBytes {
 		bad("resp_max_bulk %d must be >= max_item_bytes %d", c.RESPMaxBulk, c.MaxItemBytes)
+	}
+	if c.RESPMaxDiscard < c.RESPMaxBulk {
+		bad("resp_max_discard %d must be >= resp_max_bulk %d", c.RESPMaxDiscard, c.RESPMaxBulk)
 	}
 	if c.Server.MaxRecvMsgBytes > 0 && c.MaxItemBytes+4096 > c.Server.MaxRecvMsgBytes {
 		bad("max_item_bytes %d must leave room in max_recv_msg_bytes %d", c.MaxItemBytes, c.Server.MaxRecvMsgBytes)

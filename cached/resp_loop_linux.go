@@ -421,6 +421,10 @@ func (l *respLoop) runBuffered(c *loopConn) (ran bool) {
 			c.closing = c.eof // a partial command at the end is dropped
 			return ran
 		}
+		if c.refused(err) {
+			ran = true
+			continue
+		}
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
@@ -506,7 +510,11 @@ func (c *loopConn) work(args [][]byte) {
 			break
 		}
 		var err error
-		if args, err = c.rd.ReadCommand(); err != nil {
+		args, err = c.rd.ReadCommand()
+		for c.refused(err) {
+			args, err = c.rd.ReadCommand()
+		}
+		if err != nil {
 			c.runPipeline()
 			if err != resp.ErrIncomplete {
 				var pe *resp.ProtocolError

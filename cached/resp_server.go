@@ -195,9 +195,22 @@ type respConn struct {
 func (r *respServer) initConn(c *respConn, rd *resp.Reader, w io.Writer, addr string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.r, c.rd, c.cancel = r, rd, cancel
-	c.rd.MaxBulk = int64(r.s.cfg.RESPMaxBulk)
-	c.rd.MaxBulkName = "resp_max_bulk"
+	c.rd.MaxBulk, c.rd.MaxBulkName = int64(r.s.cfg.RESPMaxBulk), "resp_max_bulk"
+	c.rd.MaxDiscard, c.rd.MaxDiscardName = int64(r.s.cfg.RESPMaxDiscard), "resp_max_discard"
 	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr, noauth: r.s.cfg.RESPPassword != ""}
+}
+
+// refused reports whether err refuses one command that the Reader dropped (an
+// argument over resp_max_bulk); if so it runs the commands queued before it
+// and queues its error reply after theirs. The connection goes on.
+func (c *respConn) refused(err error) bool {
+	var tl *resp.TooLargeError
+	if !errors.As(err, &tl) {
+		return false
+	}
+	c.runPipeline()
+	c.x.w.Error("ERR " + tl.Msg)
+	return true
 }
 
 // serve is the goroutine of a connection in goroutine mode. It waits for a
@@ -221,6 +234,10 @@ func (c *respConn) serve() {
 				return
 			}
 			args, err = c.rd.ReadCommand()
+			continue
+		}
+		if c.refused(err) {
+			args, err = c.rd.ReadBufferedCommand()
 			continue
 		}
 		if err != nil {

@@ -16,7 +16,11 @@
 // about twice the bytes received. Malformed input yields an error wrapping
 // [ErrProtocol] whose [ProtocolError].Msg is the Redis-style text ("Protocol
 // error: expected '$', got 'x'") to send back as "-ERR "+Msg before closing
-// the connection; the Reader is unusable after it.
+// the connection; the Reader is unusable after it. A bulk string over
+// MaxBulk but within MaxDiscard is not an error of the stream: the Reader
+// reads the command to its end, discarding that payload as it arrives, and
+// returns a [TooLargeError] ([ErrTooLarge]) to answer, and the connection
+// goes on.
 //
 // An event loop that must not block uses a buffer Reader
 // ([NewBufferReader]): it adds what the socket holds with [Reader.Fill], and

@@ -28,10 +28,20 @@ type Reader struct {
 	MaxBulk   int64 // largest bulk string, DefaultMaxBulk if 0
 	MaxArgs   int   // most arguments (or reply array elements), DefaultMaxArgs if 0
 	MaxInline int   // longest inline command or header line, DefaultMaxInline if 0
-	// MaxBulkName names the MaxBulk setting in the error about a bulk string
-	// over it ("invalid bulk length: 10485760 bytes, the limit (resp_max_bulk)
-	// is 8388608"); "MaxBulk" if empty.
-	MaxBulkName string
+	// MaxDiscard is the largest bulk string of a command that ReadCommand
+	// reads and drops, when it is over MaxBulk: the command is refused with a
+	// *TooLargeError and the Reader goes on with the next command, so a
+	// client that sent it in full reads the error rather than a reset
+	// connection. The payload is not buffered. A bulk string over MaxDiscard
+	// is a protocol error, as one over proto-max-bulk-len is in Redis; so is
+	// every one over MaxBulk when MaxDiscard is not above it.
+	// DefaultMaxBulk (512 MiB, Redis's default proto-max-bulk-len) if 0.
+	MaxDiscard int64
+	// MaxBulkName and MaxDiscardName name the settings in the errors about a
+	// bulk string over them ("argument is 10485760 bytes, the limit
+	// (resp_max_bulk) is 8388608"); "MaxBulk" and "MaxDiscard" if empty.
+	MaxBulkName    string
+	MaxDiscardName string
 
 	rd    io.Reader // nil for a buffer Reader: more returns ErrIncomplete
 	buf   []byte
@@ -51,6 +61,13 @@ type Reader struct {
 	// scanned counts the bytes after r that line has searched for '\n'
 	// without finding one, so that a line arriving in pieces is scanned once.
 	scanned int
+	// A command with an argument over MaxBulk is read to its end and
+	// dropped: dropping is set while the payload (skip more bytes, then the
+	// CRLF) of such an argument is being discarded, and tooLarge is the size
+	// of the first one.
+	dropping bool
+	skip     int64
+	tooLarge int64
 }
 
 // span locates an argument relative to Reader.start.
@@ -81,6 +98,7 @@ func newReaderSize(rd io.Reader, size int) *Reader {
 func (r *Reader) Reset(rd io.Reader) {
 	r.rd, r.r, r.w, r.start, r.err = rd, 0, 0, 0, nil
 	r.part, r.left, r.scanned = false, 0, 0
+	r.dropping, r.skip, r.tooLarge = false, 0, 0
 }
 
 // Attach makes a buffer Reader read from rd from now on, like a Reader made
@@ -121,13 +139,38 @@ func (r *Reader) maxBulk() int64 {
 	return DefaultMaxBulk
 }
 
-// bulkTooLong is the message about a bulk string of n bytes, over MaxBulk.
-func (r *Reader) bulkTooLong(n int64) string {
+func (r *Reader) maxDiscard() int64 {
+	if r.MaxDiscard > 0 {
+		return r.MaxDiscard
+	}
+	return DefaultMaxBulk
+}
+
+// bulkTooLong is the protocol error about a bulk string of n bytes, over
+// MaxBulk and over MaxDiscard.
+func (r *Reader) bulkTooLong(n int64) error {
+	name, limit := r.MaxBulkName, r.maxBulk()
+	if name == "" {
+		name = "MaxBulk"
+	}
+	if r.maxDiscard() > limit {
+		name, limit = r.MaxDiscardName, r.maxDiscard()
+		if name == "" {
+			name = "MaxDiscard"
+		}
+	}
+	return protoErr(fmt.Sprintf("invalid bulk length: %d bytes, the limit (%s) is %d", n, name, limit))
+}
+
+// argTooLarge is the error about a command dropped for an argument of n
+// bytes, over MaxBulk.
+func (r *Reader) argTooLarge(n int64) error {
 	name := r.MaxBulkName
 	if name == "" {
 		name = "MaxBulk"
 	}
-	return fmt.Sprintf("invalid bulk length: %d bytes, the limit (%s) is %d", n, name, r.maxBulk())
+	return &TooLargeError{Size: n, Limit: r.maxBulk(),
+		Msg: fmt.Sprintf("argument is %d bytes, the limit (%s) is %d", n, name, r.maxBulk())}
 }
 
 func (r *Reader) maxArgs() int {
@@ -289,8 +332,11 @@ func (r *Reader) peek() (byte, error) {
 // valid until the next call on r (their capacity is their length, so
 // appending to one copies). At a clean end of stream it returns io.EOF, in
 // the middle of a command io.ErrUnexpectedEOF; malformed input gives an
-// error wrapping ErrProtocol. A buffer Reader returns ErrIncomplete when the
-// rest of the command has not arrived yet.
+// error wrapping ErrProtocol, after which r is unusable. A command with an
+// argument over MaxBulk but within MaxDiscard is read to its end without
+// being buffered and refused with a *TooLargeError (wrapping ErrTooLarge);
+// the next call reads the command after it. A buffer Reader returns
+// ErrIncomplete when the rest of the command has not arrived yet.
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	for {
 		if !r.part {
@@ -349,9 +395,19 @@ func (r *Reader) ReadBufferedCommand() ([][]byte, error) {
 }
 
 // readArgs reads the r.left bulk strings that remain of an array command. It
-// leaves r at the start of the first one it could not read whole.
+// leaves r at the start of the first one it could not read whole, or, while
+// dropping an argument over MaxBulk, after what it discarded. A command with
+// such an argument is read to its end and then refused with a *TooLargeError.
 func (r *Reader) readArgs() error {
-	for r.left > 0 {
+	for {
+		if r.dropping {
+			if err := r.drop(); err != nil {
+				return eof(err)
+			}
+		}
+		if r.left == 0 {
+			break
+		}
 		mark := r.r
 		c, err := r.peek()
 		if err != nil {
@@ -369,7 +425,19 @@ func (r *Reader) readArgs() error {
 			return protoErr("invalid bulk length")
 		}
 		if n > r.maxBulk() {
-			return protoErr(r.bulkTooLong(n))
+			if n > r.maxDiscard() {
+				return r.bulkTooLong(n)
+			}
+			// Drop the whole command: its arguments so far, this payload
+			// (without buffering it) and the arguments after it.
+			if r.tooLarge == 0 {
+				r.tooLarge = n
+			}
+			r.spans = r.spans[:0]
+			r.start = r.r
+			r.dropping, r.skip = true, n
+			r.left--
+			continue
 		}
 		if err := r.need(int(n) + 2); err != nil {
 			r.r = mark
@@ -382,6 +450,39 @@ func (r *Reader) readArgs() error {
 		r.r += int(n) + 2
 		r.left--
 	}
+	if n := r.tooLarge; n > 0 {
+		r.tooLarge = 0
+		return r.argTooLarge(n)
+	}
+	return nil
+}
+
+// drop discards the rest of the payload of an argument over MaxBulk and the
+// CRLF after it. Nothing of the command is kept: start follows r, so the
+// buffer neither grows nor keeps the discarded bytes. On ErrIncomplete the
+// next call goes on where this one stopped.
+func (r *Reader) drop() error {
+	for r.skip > 0 {
+		if r.r == r.w {
+			r.start = r.r
+			if err := r.more(); err != nil {
+				return err
+			}
+		}
+		k := min(r.skip, int64(r.w-r.r))
+		r.r += int(k)
+		r.skip -= k
+	}
+	r.start = r.r
+	if err := r.need(2); err != nil {
+		return err
+	}
+	if r.buf[r.r] != '\r' || r.buf[r.r+1] != '\n' {
+		return protoErr("expected CRLF after bulk string")
+	}
+	r.r += 2
+	r.start = r.r
+	r.dropping = false
 	return nil
 }
 

@@ -248,7 +248,7 @@ func TestReadCommandLimits(t *testing.T) {
 	}{
 		{"max args", func(r *Reader) { r.MaxArgs = 2 }, "*3\r\n", "invalid multibulk length"},
 		{"max args ok", func(r *Reader) { r.MaxArgs = 3 }, "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", "EOF"},
-		{"max bulk", func(r *Reader) { r.MaxBulk = 3 }, "*1\r\n$4\r\nPING\r\n", "invalid bulk length"},
+		{"max bulk", func(r *Reader) { r.MaxBulk, r.MaxDiscard = 3, 3 }, "*1\r\n$4\r\nPING\r\n", "invalid bulk length"},
 		{"max inline", func(r *Reader) { r.MaxInline = 10 }, strings.Repeat("a", 100) + "\r\n", "too big inline request"},
 		{"max inline args", func(r *Reader) { r.MaxArgs = 2 }, "a b c\r\n", "too many arguments"},
 		{"long header", func(r *Reader) { r.MaxInline = 10 }, "*" + strings.Repeat("1", 100), "too big multibulk length"},

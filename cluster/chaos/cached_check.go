@@ -19,8 +19,11 @@ import (
 //     the restarted node in it, a Get is served by it, and every Set invoked
 //     from End+Bound on succeeds (judged when the run lasted that long; at
 //     least one restart must be judged);
-//   - with NoMissWhileDead (replicas ≥ 2), every Get invoked while the node was
-//     dead of a key whose Set was acknowledged before the kill finds it.
+//   - with NoMissWhileDead (replicas ≥ 2), every Get of a key whose Set was
+//     acknowledged before the kill, invoked after the kill and returned before
+//     the restart began (the fault's End, taken before the node is started),
+//     finds it. Reads after that are not judged: the restarted node owns its
+//     keys again with an empty store.
 type CacheChecker struct {
 	// Bound is the convergence bound: the registry TTL plus a margin.
 	Bound time.Duration

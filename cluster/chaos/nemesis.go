@@ -67,10 +67,14 @@ func (n *nemesis) step(ctx context.Context, i int, s Step) {
 
 	if err := n.inject(ctx, s, nodes, began, healed, note); err != nil {
 		fail(err)
-		if r := env.Timeline.Records()[idx]; r.Start >= 0 && r.End < 0 {
-			// Leave nothing broken behind: heal what can be healed.
+		if r := env.Timeline.Records()[idx]; r.Start >= 0 {
+			// Leave nothing broken behind: heal what can be healed (a kill
+			// records its end before starting the nodes, so they may be
+			// down although End is set).
 			n.cleanup(nodes)
-			healed()
+			if r.End < 0 {
+				healed()
+			}
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
@@ -152,40 +156,10 @@ func hold(ctx context.Context, d time.Duration) {
 func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, healed func(), note func(string)) error {
 	c := n.env.Cluster
 	switch s.Fault {
-	case FaultKill:
-		began()
-		for _, name := range nodes {
-			if err := c.Kill(name); err != nil {
-				return err
-			}
-		}
-		hold(ctx, s.Duration)
-		for _, name := range nodes {
-			if err := c.Start(name); err != nil {
-				return err
-			}
-		}
-		healed()
-		return n.waitNodes(ctx, nodes)
-
-	case FaultCrashAll:
-		began()
-		var wg sync.WaitGroup
-		errs := make([]error, len(nodes))
-		for i, name := range nodes {
-			wg.Go(func() { errs[i] = c.Kill(name) })
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+	case FaultKill, FaultCrashAll:
+		if err := killFor(ctx, c, nodes, s.Duration, s.Fault == FaultCrashAll, began, healed); err != nil {
 			return err
 		}
-		hold(ctx, s.Duration)
-		for _, name := range nodes {
-			if err := c.Start(name); err != nil {
-				return err
-			}
-		}
-		healed()
 		return n.waitNodes(ctx, nodes)
 
 	case FaultRestart, FaultRollingRestart:
@@ -283,6 +257,49 @@ func (n *nemesis) cleanup(nodes []string) {
 			n.env.Logger.Warn("nemesis: cleanup start", "node", name, "err", err)
 		}
 	}
+}
+
+// procs is the part of the cluster handle that kill faults drive;
+// *cluster.Cluster implements it.
+type procs interface {
+	Kill(name string) error
+	Start(name string) error
+}
+
+// killFor SIGKILLs nodes (one after the other, or all at once when together),
+// lets the workload run for d (or until ctx ends) and starts them again. It
+// calls began just before the first kill and healed just before the first
+// start, so the fault's recorded window [Start, End] lies inside the time every
+// node was down: a started node may serve (and re-register) before Start
+// returns, and a checker that requires something "while the node is dead" must
+// not count its first moments back. An error leaves the nodes as they are (step's cleanup starts them).
+func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, together bool, began, healed func()) error {
+	began()
+	if together {
+		var wg sync.WaitGroup
+		errs := make([]error, len(nodes))
+		for i, name := range nodes {
+			wg.Go(func() { errs[i] = c.Kill(name) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	} else {
+		for _, name := range nodes {
+			if err := c.Kill(name); err != nil {
+				return err
+			}
+		}
+	}
+	hold(ctx, d)
+	healed()
+	for _, name := range nodes {
+		if err := c.Start(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitNodes waits until every node in nodes serves.
