@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -98,6 +99,41 @@ func (n *Node) leaderContact() bool {
 	return time.Since(n.raft.LastContact()) <= n.contactWindow()
 }
 
+// routeLostAt is when this member last had a route for commands: as leader,
+// the time by which a quorum of voters (counting itself) had last answered its
+// appends; otherwise when it last heard from a leader. It is never earlier
+// than the node's start, so a member that has just started waits for its
+// first leader (up to LeaderWait) instead of failing at once.
+func (n *Node) routeLostAt() time.Time {
+	at := n.raft.LastContact()
+	if n.IsLeader() {
+		at = time.Time{}
+		f := n.raft.GetConfiguration()
+		if f.Error() == nil {
+			var contacts []time.Time
+			for _, s := range f.Configuration().Servers {
+				if s.Suffrage != raft.Voter {
+					continue
+				}
+				if string(s.ID) == n.cfg.ID {
+					contacts = append(contacts, time.Now())
+				} else {
+					contacts = append(contacts, n.transport.LastContact(s.Address))
+				}
+			}
+			if len(contacts) > 0 {
+				// The quorum-th most recent contact.
+				slices.SortFunc(contacts, func(a, b time.Time) int { return b.Compare(a) })
+				at = contacts[len(contacts)/2]
+			}
+		}
+	}
+	if started := time.Unix(0, n.startedAt.Load()); at.Before(started) {
+		at = started
+	}
+	return at
+}
+
 // awaitRoute waits until this node may act on a command: as a leader that a
 // quorum answered lately, or as a follower in touch with its leader. It fails
 // with a definite error when until (or ctx) passes first: ErrNoQuorum on a
@@ -115,6 +151,14 @@ func (n *Node) awaitRoute(ctx context.Context, until time.Time) error {
 			cause = fmt.Errorf("none within %v (leader_wait)", n.cfg.LeaderWait)
 		case ctx.Err() != nil:
 			cause = ctx.Err()
+		default:
+			// Cut off for longer than an election takes: the rest of the group
+			// has moved on without this member (or has no quorum either), and
+			// waiting here would only hold the client back from a member that
+			// can answer. Fail now; the error is definite.
+			if lost := time.Since(n.routeLostAt()); lost > n.cfg.ElectionTimeout {
+				cause = fmt.Errorf("cut off for %v (longer than election_timeout %v)", lost.Round(time.Millisecond), n.cfg.ElectionTimeout)
+			}
 		}
 		if cause != nil {
 			if leader {

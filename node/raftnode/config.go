@@ -77,7 +77,9 @@ type Config struct {
 	// LeaderWait bounds how long Apply and LinearizableRead wait for a leader
 	// this member can reach (on the leader: for answers from a quorum) before
 	// they fail with the definite ErrNoLeader or ErrNoQuorum, so that a client
-	// can try another member. It covers an election, not a long outage.
+	// can try another member. It covers an election, not a long outage: a
+	// member that has been cut off (no leader heard from, or as leader no
+	// quorum answering) for longer than ElectionTimeout fails at once.
 	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
 	NoSync bool

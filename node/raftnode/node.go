@@ -53,11 +53,12 @@ type Node struct {
 	quietMu                  sync.Mutex
 	quietAfter, quietThrough uint64
 
-	mu      sync.Mutex // protects closed
-	closed  bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	started atomic.Bool
+	mu        sync.Mutex // protects closed
+	closed    bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	started   atomic.Bool
+	startedAt atomic.Int64 // Unix nanoseconds when Start began
 }
 
 // New creates a Node; it does not touch the disk or the network until Start.
@@ -104,6 +105,7 @@ func (n *Node) Start() error {
 	if !n.started.CompareAndSwap(false, true) {
 		return errors.New("raftnode: already started")
 	}
+	n.startedAt.Store(time.Now().UnixNano())
 	cfg := n.cfg
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("raftnode: data dir: %w", err)

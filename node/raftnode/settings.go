@@ -28,6 +28,10 @@ type Settings struct {
 	LogStore string `yaml:"raft_log_store" flag:"raft-log-store" usage:"Raft log store: wal (one fsync per append) or boltdb (raft-boltdb)"`
 	// ApplyTimeout bounds how long a write waits to commit before it fails.
 	ApplyTimeout time.Duration `yaml:"apply_timeout" flag:"apply-timeout" usage:"how long a write may wait for a quorum"`
+	// LeaderWait bounds how long a write or linearizable read waits for a
+	// leader (or, on a leader, for a quorum) before it fails with a definite
+	// error; see Config.LeaderWait.
+	LeaderWait time.Duration `yaml:"leader_wait" flag:"leader-wait" usage:"how long a write or linearizable read waits for a leader or quorum before failing as not applied"`
 
 	// NoSync disables fsync of the Raft log. Tests only: it breaks durability.
 	NoSync bool `yaml:"-"`
@@ -44,6 +48,7 @@ func DefaultSettings() Settings {
 		SnapshotInterval:  c.SnapshotInterval,
 		TrailingLogs:      c.TrailingLogs,
 		ApplyTimeout:      c.ApplyTimeout,
+		LeaderWait:        c.LeaderWait,
 	}
 }
 
@@ -70,6 +75,7 @@ func (s Settings) Config(id, dataDir, grpcAddr string) Config {
 	c.SnapshotInterval = s.SnapshotInterval
 	c.TrailingLogs = s.TrailingLogs
 	c.ApplyTimeout = s.ApplyTimeout
+	c.LeaderWait = s.LeaderWait
 	c.NoSync = s.NoSync
 	c.Dial = func(string) (*grpc.ClientConn, error) { return nil, errors.New("raftnode: dial not set") }
 	return c

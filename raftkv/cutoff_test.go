@@ -1,0 +1,55 @@
+package raftkv
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/rpcerr"
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+)
+
+// Regression (issue 12, bug 3): a member cut off from the rest of its group
+// for longer than an election takes answers a write with a definite
+// Unavailable (NO_LEADER or NO_QUORUM: not applied, try another member) at
+// once, instead of holding the client for the whole leader wait. The leader
+// wait and apply timeout here are far longer than the call's deadline, so only
+// that rule can end the call before the deadline.
+func TestCutOffMemberFailsFastWithADefiniteError(t *testing.T) {
+	for _, lonely := range []string{"leader", "follower"} {
+		t.Run(lonely, func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *Config) {
+				cfg.LeaderWait, cfg.ApplyTimeout = time.Hour, time.Hour
+			})
+			leader := c.waitLeader()
+			keep := leader
+			if lonely == "follower" {
+				for _, m := range c.live() {
+					if m.id != leader {
+						keep = m.id
+					}
+				}
+			}
+			for _, m := range c.live() {
+				if m.id != keep {
+					c.stop(m.id)
+				}
+			}
+			const deadline = 30 * time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			start := time.Now()
+			_, err := kv(c.member(keep)).Put(ctx, &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("v")})
+			require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+			require.True(t, rpcerr.TryOther(err), "a definite 'not applied': %v", err)
+			// Without the rule the call waits out the deadline; with it, about
+			// an election timeout. Half the deadline leaves a loaded machine
+			// lots of room.
+			require.Less(t, time.Since(start), deadline/2, "answered long before the deadline: %v", err)
+		})
+	}
+}
