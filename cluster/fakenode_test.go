@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"cairn.dev/cairn/node"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -202,7 +203,7 @@ type fakeClusterService struct {
 func (f *fakeClusterService) Status(ctx context.Context, _ *raftkvv1.StatusRequest) (*raftkvv1.StatusResponse, error) {
 	resp := &raftkvv1.StatusResponse{State: "follower"}
 	for _, p := range f.peers {
-		resp.Members = append(resp.Members, &raftkvv1.Member{Id: p.id, Address: p.addr})
+		resp.Members = append(resp.Members, &clusterv1.Member{Id: p.id, Address: p.addr})
 		if resp.LeaderId != "" {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"cairn.dev/cairn/node/nodetest"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -62,7 +63,7 @@ func newTestCluster(t *testing.T, n int, tune func(*Config)) *testCluster {
 		id := fmt.Sprintf("lockd-%d", i)
 		m := c.startMember(id, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := lockdv1.NewClusterServiceClient(first.conn).MemberAdd(ctx, &lockdv1.MemberAddRequest{Id: id, Address: m.srv.Addr()})
+		_, err := clusterv1.NewMembershipServiceClient(first.conn).MemberAdd(ctx, &clusterv1.MemberAddRequest{Id: id, Address: m.srv.Addr()})
 		cancel()
 		require.NoError(t, err)
 	}

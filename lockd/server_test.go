@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/rpcerr"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -243,7 +244,7 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	id := newSession(t, f, ttl)
 	// Most of the TTL passes without keep-alives; then leadership moves.
 	waitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
-	_, err := lockdv1.NewClusterServiceClient(leader.conn).TransferLeadership(ctxT(t), &lockdv1.TransferLeadershipRequest{TargetId: f.id})
+	_, err := clusterv1.NewMembershipServiceClient(leader.conn).TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: f.id})
 	require.NoError(t, err)
 	c.waitLeader(leader.id)
 	tookOver := time.Now()

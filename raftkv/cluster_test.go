@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"cairn.dev/cairn/node/nodetest"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -59,7 +60,7 @@ func newTestCluster(t *testing.T, n int, tune func(*Config)) *testCluster {
 		id := fmt.Sprintf("kv-%d", i)
 		m := c.startMember(id, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := raftkvv1.NewClusterServiceClient(first.conn).MemberAdd(ctx, &raftkvv1.MemberAddRequest{Id: id, Address: m.srv.Addr()})
+		_, err := clusterv1.NewMembershipServiceClient(first.conn).MemberAdd(ctx, &clusterv1.MemberAddRequest{Id: id, Address: m.srv.Addr()})
 		cancel()
 		require.NoError(t, err)
 	}

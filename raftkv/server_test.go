@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/node/raftnode"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -104,27 +105,27 @@ func TestMembershipChange(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.member(c.waitLeader())
 	put(t, leader, "m", "1")
-	cl := raftkvv1.NewClusterServiceClient(leader.conn)
+	cl := clusterv1.NewMembershipServiceClient(leader.conn)
 
 	learner := c.startMember("kv-4", false)
-	_, err := cl.MemberAdd(ctxT(t), &raftkvv1.MemberAddRequest{Id: "kv-4", Address: learner.srv.Addr(), IsLearner: true})
+	_, err := cl.MemberAdd(ctxT(t), &clusterv1.MemberAddRequest{Id: "kv-4", Address: learner.srv.Addr(), IsLearner: true})
 	require.NoError(t, err)
 	waitFor(t, 10*time.Second, "learner to replicate", func() bool {
 		v, ok := get(t, learner, "m", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "1"
 	})
-	list, err := cl.MemberList(ctxT(t), &raftkvv1.MemberListRequest{})
+	list, err := cl.MemberList(ctxT(t), &clusterv1.MemberListRequest{})
 	require.NoError(t, err)
 	require.Len(t, list.GetMembers(), 4)
 	for _, m := range list.GetMembers() {
 		require.Equal(t, m.GetId() == "kv-4", m.GetIsLearner(), m.GetId())
 	}
 
-	_, err = cl.MemberPromote(ctxT(t), &raftkvv1.MemberPromoteRequest{Id: "kv-4"})
+	_, err = cl.MemberPromote(ctxT(t), &clusterv1.MemberPromoteRequest{Id: "kv-4"})
 	require.NoError(t, err)
-	_, err = cl.MemberRemove(ctxT(t), &raftkvv1.MemberRemoveRequest{Id: "kv-2"})
+	_, err = cl.MemberRemove(ctxT(t), &clusterv1.MemberRemoveRequest{Id: "kv-2"})
 	require.NoError(t, err)
-	list, err = cl.MemberList(ctxT(t), &raftkvv1.MemberListRequest{})
+	list, err = cl.MemberList(ctxT(t), &clusterv1.MemberListRequest{})
 	require.NoError(t, err)
 	ids := map[string]bool{}
 	for _, m := range list.GetMembers() {
@@ -133,7 +134,7 @@ func TestMembershipChange(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{"kv-1": true, "kv-3": true, "kv-4": true}, ids)
 
-	_, err = cl.MemberRemove(ctxT(t), &raftkvv1.MemberRemoveRequest{Id: "no-such"})
+	_, err = cl.MemberRemove(ctxT(t), &clusterv1.MemberRemoveRequest{Id: "no-such"})
 	require.Equal(t, codes.NotFound, status.Code(err))
 }
 

@@ -2,95 +2,16 @@ package raftkv
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 
+	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
 type clusterService struct {
 	raftkvv1.UnimplementedClusterServiceServer
 	s *Server
-}
-
-func (c *clusterService) members() ([]*raftkvv1.Member, error) {
-	ms, err := c.s.node.Members()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*raftkvv1.Member, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, &raftkvv1.Member{Id: m.ID, Address: m.Addr, IsLearner: m.Learner})
-	}
-	return out, nil
-}
-
-func (c *clusterService) MemberList(ctx context.Context, _ *raftkvv1.MemberListRequest) (*raftkvv1.MemberListResponse, error) {
-	ms, err := c.members()
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	leader, _ := c.s.node.Leader()
-	return &raftkvv1.MemberListResponse{Header: c.s.header(0), Members: ms, LeaderId: leader}, nil
-}
-
-func checkMember(id, addr string, needAddr bool) error {
-	if id == "" {
-		return errors.Join(ErrInvalidArgument, errors.New("member.id must not be empty"))
-	}
-	if needAddr && addr == "" {
-		return errors.Join(ErrInvalidArgument, errors.New("member.address must not be empty"))
-	}
-	return nil
-}
-
-func (c *clusterService) MemberAdd(ctx context.Context, req *raftkvv1.MemberAddRequest) (*raftkvv1.MemberAddResponse, error) {
-	if err := checkMember(req.GetId(), req.GetAddress(), true); err != nil {
-		return nil, toStatus(err)
-	}
-	var err error
-	if req.GetIsLearner() {
-		err = c.s.node.AddLearner(ctx, req.GetId(), req.GetAddress())
-	} else {
-		err = c.s.node.AddVoter(ctx, req.GetId(), req.GetAddress())
-	}
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	ms, err := c.members()
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &raftkvv1.MemberAddResponse{Header: c.s.header(0), Members: ms}, nil
-}
-
-func (c *clusterService) MemberRemove(ctx context.Context, req *raftkvv1.MemberRemoveRequest) (*raftkvv1.MemberRemoveResponse, error) {
-	if err := checkMember(req.GetId(), "", false); err != nil {
-		return nil, toStatus(err)
-	}
-	if err := c.s.node.RemoveMember(ctx, req.GetId()); err != nil {
-		return nil, toStatus(err)
-	}
-	ms, err := c.members()
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &raftkvv1.MemberRemoveResponse{Header: c.s.header(0), Members: ms}, nil
-}
-
-func (c *clusterService) MemberPromote(ctx context.Context, req *raftkvv1.MemberPromoteRequest) (*raftkvv1.MemberPromoteResponse, error) {
-	if err := checkMember(req.GetId(), "", false); err != nil {
-		return nil, toStatus(err)
-	}
-	if err := c.s.node.Promote(ctx, req.GetId()); err != nil {
-		return nil, toStatus(err)
-	}
-	ms, err := c.members()
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &raftkvv1.MemberPromoteResponse{Header: c.s.header(0), Members: ms}, nil
 }
 
 func (c *clusterService) Status(ctx context.Context, _ *raftkvv1.StatusRequest) (*raftkvv1.StatusResponse, error) {
@@ -108,17 +29,8 @@ func (c *clusterService) Status(ctx context.Context, _ *raftkvv1.StatusRequest) 
 		CompactRevision: c.s.store.CompactRevision(),
 		Version:         Version,
 	}
-	for _, m := range st.Members {
-		resp.Members = append(resp.Members, &raftkvv1.Member{Id: m.ID, Address: m.Addr, IsLearner: m.Learner})
-	}
+	resp.Members = raftnode.MembersProto(st.Members)
 	return resp, nil
-}
-
-func (c *clusterService) TransferLeadership(ctx context.Context, req *raftkvv1.TransferLeadershipRequest) (*raftkvv1.TransferLeadershipResponse, error) {
-	if err := c.s.node.TransferLeadership(ctx, req.GetTargetId()); err != nil {
-		return nil, toStatus(err)
-	}
-	return &raftkvv1.TransferLeadershipResponse{Header: c.s.header(0)}, nil
 }
 
 // snapshotChunk is the size of each Snapshot stream message.

@@ -12,12 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv"
 	"cairn.dev/cairn/raftkv/client"
 )
 
-func printMembers(w io.Writer, members []*raftkvv1.Member, leader string) {
+func printMembers(w io.Writer, members []*clusterv1.Member, leader string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDRESS\tLEARNER\tLEADER")
 	for _, m := range members {
@@ -174,7 +175,7 @@ Unreachable endpoints get a row with their error and make the command exit 4
 				wg.Wait()
 				var (
 					leader  string
-					members []*raftkvv1.Member
+					members []*clusterv1.Member
 					failed  int
 				)
 				for _, r := range res {
@@ -236,7 +237,7 @@ func printStatusTable(w io.Writer, leader string, res []kvEndpointStatus) {
 
 // printStatusJSON writes `kv status --output json`: one object, leader,
 // members and each endpoint's status or error.
-func printStatusJSON(w io.Writer, leader string, members []*raftkvv1.Member, res []kvEndpointStatus) error {
+func printStatusJSON(w io.Writer, leader string, members []*clusterv1.Member, res []kvEndpointStatus) error {
 	type endpointJSON struct {
 		Endpoint string     `json:"endpoint"`
 		Status   jsonObject `json:"status,omitempty"`

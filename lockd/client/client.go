@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"cairn.dev/cairn/node/clusterconn"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -44,6 +45,7 @@ type Client struct {
 	sems      lockdv1.SemaphoreServiceClient
 	elections lockdv1.ElectionServiceClient
 	cluster   lockdv1.ClusterServiceClient
+	members   clusterv1.MembershipServiceClient
 }
 
 // New returns a Client for cfg. It does not wait for any node: connections are
@@ -64,6 +66,7 @@ func New(cfg Config) (*Client, error) {
 		sems:      lockdv1.NewSemaphoreServiceClient(cc),
 		elections: lockdv1.NewElectionServiceClient(cc),
 		cluster:   lockdv1.NewClusterServiceClient(cc),
+		members:   clusterv1.NewMembershipServiceClient(cc),
 	}
 	conn.FollowLeader(c.leads, leaderRefresh)
 	return c, nil
@@ -133,24 +136,24 @@ func (c *Client) Status(ctx context.Context) (*lockdv1.StatusResponse, error) {
 }
 
 // MemberList lists the members of the group and names the leader.
-func (c *Client) MemberList(ctx context.Context) (*lockdv1.MemberListResponse, error) {
-	return call(ctx, c, "member-list", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.MemberListResponse, error) {
-		return c.cluster.MemberList(ctx, &lockdv1.MemberListRequest{}, co...)
+func (c *Client) MemberList(ctx context.Context) (*clusterv1.MemberListResponse, error) {
+	return call(ctx, c, "member-list", kindRead, false, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberListResponse, error) {
+		return c.members.MemberList(ctx, &clusterv1.MemberListRequest{}, co...)
 	})
 }
 
 // MemberAdd adds node id at addr as a voter (or a learner). It is never retried.
-func (c *Client) MemberAdd(ctx context.Context, id, addr string, learner bool) (*lockdv1.MemberAddResponse, error) {
-	req := &lockdv1.MemberAddRequest{Id: id, Address: addr, IsLearner: learner}
-	return call(ctx, c, "member-add", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.MemberAddResponse, error) {
-		return c.cluster.MemberAdd(ctx, req, co...)
+func (c *Client) MemberAdd(ctx context.Context, id, addr string, learner bool) (*clusterv1.MemberAddResponse, error) {
+	req := &clusterv1.MemberAddRequest{Id: id, Address: addr, IsLearner: learner}
+	return call(ctx, c, "member-add", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberAddResponse, error) {
+		return c.members.MemberAdd(ctx, req, co...)
 	})
 }
 
 // MemberRemove removes node id from the group. It is never retried.
-func (c *Client) MemberRemove(ctx context.Context, id string) (*lockdv1.MemberRemoveResponse, error) {
-	req := &lockdv1.MemberRemoveRequest{Id: id}
-	return call(ctx, c, "member-remove", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*lockdv1.MemberRemoveResponse, error) {
-		return c.cluster.MemberRemove(ctx, req, co...)
+func (c *Client) MemberRemove(ctx context.Context, id string) (*clusterv1.MemberRemoveResponse, error) {
+	req := &clusterv1.MemberRemoveRequest{Id: id}
+	return call(ctx, c, "member-remove", kindWrite, false, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberRemoveResponse, error) {
+		return c.members.MemberRemove(ctx, req, co...)
 	})
 }

@@ -99,6 +99,23 @@ func (n *Node) leaderContact() bool {
 	return time.Since(n.raft.LastContact()) <= n.contactWindow()
 }
 
+// cutOffAfter is how long a member may be out of touch (see routeLostAt)
+// before it refuses at once instead of waiting out LeaderWait: an election
+// timeout, and at least minCutOff, so that a member slowed down by a loaded
+// machine (or run with test timeouts) is not taken for a cut-off one.
+func (n *Node) cutOffAfter() time.Duration {
+	return max(n.cfg.ElectionTimeout, minCutOff)
+}
+
+// minCutOff is the least time out of touch that counts as cut off.
+const minCutOff = time.Second
+
+// knowsLeader reports whether this member knows of a leader other than itself.
+func (n *Node) knowsLeader() bool {
+	id, _ := n.Leader()
+	return id != "" && id != n.cfg.ID
+}
+
 // routeLostAt is when this member last had a route for commands: as leader,
 // the time by which a quorum of voters (counting itself) had last answered its
 // appends; otherwise when it last heard from a leader. It is never earlier
@@ -152,12 +169,13 @@ func (n *Node) awaitRoute(ctx context.Context, until time.Time) error {
 		case ctx.Err() != nil:
 			cause = ctx.Err()
 		default:
-			// Cut off for longer than an election takes: the rest of the group
-			// has moved on without this member (or has no quorum either), and
-			// waiting here would only hold the client back from a member that
-			// can answer. Fail now; the error is definite.
-			if lost := time.Since(n.routeLostAt()); lost > n.cfg.ElectionTimeout {
-				cause = fmt.Errorf("cut off for %v (longer than election_timeout %v)", lost.Round(time.Millisecond), n.cfg.ElectionTimeout)
+			// Cut off for longer than an election takes, knowing no leader to
+			// wait for (or, as leader, with no quorum answering): the rest of
+			// the group has moved on without this member (or has no quorum
+			// either), and waiting here would only hold the client back from
+			// a member that can answer. Fail now; the error is definite.
+			if lost := time.Since(n.routeLostAt()); lost > n.cutOffAfter() && (leader || !n.knowsLeader()) {
+				cause = fmt.Errorf("cut off for %v (longer than %v)", lost.Round(time.Millisecond), n.cutOffAfter())
 			}
 		}
 		if cause != nil {

@@ -78,8 +78,9 @@ type Config struct {
 	// this member can reach (on the leader: for answers from a quorum) before
 	// they fail with the definite ErrNoLeader or ErrNoQuorum, so that a client
 	// can try another member. It covers an election, not a long outage: a
-	// member that has been cut off (no leader heard from, or as leader no
-	// quorum answering) for longer than ElectionTimeout fails at once.
+	// member that knows no leader (or, as leader, hears from no quorum) and
+	// has been out of touch for longer than ElectionTimeout (and at least a
+	// second) fails at once.
 	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
 	NoSync bool

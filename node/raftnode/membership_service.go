@@ -30,10 +30,12 @@ func (m *membershipService) members() ([]*clusterv1.Member, error) {
 	if err != nil {
 		return nil, mapRaftError(err)
 	}
-	return membersProto(ms), nil
+	return MembersProto(ms), nil
 }
 
-func membersProto(ms []Member) []*clusterv1.Member {
+// MembersProto converts members to their cairn.cluster.v1 form, for the
+// daemons' status responses.
+func MembersProto(ms []Member) []*clusterv1.Member {
 	out := make([]*clusterv1.Member, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, &clusterv1.Member{Id: m.ID, Address: m.Addr, IsLearner: m.Learner})
@@ -128,6 +130,6 @@ func (m *membershipService) RaftStatus(context.Context, *clusterv1.RaftStatusReq
 		LastIndex:     st.LastIndex,
 		CommitIndex:   st.CommitIndex,
 		AppliedIndex:  st.AppliedIndex,
-		Members:       membersProto(st.Members),
+		Members:       MembersProto(st.Members),
 	}, nil
 }

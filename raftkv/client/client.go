@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"cairn.dev/cairn/node/clusterconn"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -41,6 +42,7 @@ type Client struct {
 	watch   raftkvv1.WatchServiceClient
 	lease   raftkvv1.LeaseServiceClient
 	cluster raftkvv1.ClusterServiceClient
+	members clusterv1.MembershipServiceClient
 }
 
 // New returns a Client for cfg. It does not wait for any node to be reachable:
@@ -61,6 +63,7 @@ func New(cfg Config) (*Client, error) {
 		watch:   raftkvv1.NewWatchServiceClient(cc),
 		lease:   raftkvv1.NewLeaseServiceClient(cc),
 		cluster: raftkvv1.NewClusterServiceClient(cc),
+		members: clusterv1.NewMembershipServiceClient(cc),
 	}, nil
 }
 

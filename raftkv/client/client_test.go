@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"cairn.dev/cairn/node/rpcerr"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -78,6 +79,7 @@ type fakeNode struct {
 	raftkvv1.UnimplementedWatchServiceServer
 	raftkvv1.UnimplementedLeaseServiceServer
 	raftkvv1.UnimplementedClusterServiceServer
+	clusterv1.UnimplementedMembershipServiceServer
 
 	id    string
 	addr  string
@@ -102,6 +104,7 @@ func startFakeNode(t *testing.T, id string, store *fakeStore) *fakeNode {
 	raftkvv1.RegisterWatchServiceServer(n.srv, n)
 	raftkvv1.RegisterLeaseServiceServer(n.srv, n)
 	raftkvv1.RegisterClusterServiceServer(n.srv, n)
+	clusterv1.RegisterMembershipServiceServer(n.srv, n)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -338,18 +341,18 @@ func (n *fakeNode) LeaseKeepAlive(st grpc.BidiStreamingServer[raftkvv1.LeaseKeep
 	}
 }
 
-func (n *fakeNode) MemberList(_ context.Context, req *raftkvv1.MemberListRequest) (*raftkvv1.MemberListResponse, error) {
+func (n *fakeNode) MemberList(_ context.Context, req *clusterv1.MemberListRequest) (*clusterv1.MemberListResponse, error) {
 	if err := n.record("member-list", req); err != nil {
 		return nil, err
 	}
-	return &raftkvv1.MemberListResponse{Header: n.header(), LeaderId: "n1", Members: []*raftkvv1.Member{{Id: n.id, Address: n.addr}}}, nil
+	return &clusterv1.MemberListResponse{LeaderId: "n1", Members: []*clusterv1.Member{{Id: n.id, Address: n.addr}}}, nil
 }
 
-func (n *fakeNode) MemberAdd(_ context.Context, req *raftkvv1.MemberAddRequest) (*raftkvv1.MemberAddResponse, error) {
+func (n *fakeNode) MemberAdd(_ context.Context, req *clusterv1.MemberAddRequest) (*clusterv1.MemberAddResponse, error) {
 	if err := n.record("member-add", req); err != nil {
 		return nil, err
 	}
-	return &raftkvv1.MemberAddResponse{Header: n.header()}, nil
+	return &clusterv1.MemberAddResponse{}, nil
 }
 
 func (n *fakeNode) Status(_ context.Context, req *raftkvv1.StatusRequest) (*raftkvv1.StatusResponse, error) {

@@ -11,48 +11,49 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/node/clusterconn"
+	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
 // MemberList lists the members of the Raft group and names the leader. It is a
 // read, retried on Unavailable.
-func (c *Client) MemberList(ctx context.Context) (*raftkvv1.MemberListResponse, error) {
-	return call(ctx, c, "member-list", kindRead, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.MemberListResponse, error) {
-		return c.cluster.MemberList(ctx, &raftkvv1.MemberListRequest{}, co...)
+func (c *Client) MemberList(ctx context.Context) (*clusterv1.MemberListResponse, error) {
+	return call(ctx, c, "member-list", kindRead, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberListResponse, error) {
+		return c.members.MemberList(ctx, &clusterv1.MemberListRequest{}, co...)
 	})
 }
 
 // MemberAdd adds node id, reachable at addr, as a voter or, if learner, as a
 // learner. It is a write: it is never retried.
-func (c *Client) MemberAdd(ctx context.Context, id, addr string, learner bool) (*raftkvv1.MemberAddResponse, error) {
-	req := &raftkvv1.MemberAddRequest{Id: id, Address: addr, IsLearner: learner}
-	return call(ctx, c, "member-add", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.MemberAddResponse, error) {
-		return c.cluster.MemberAdd(ctx, req, co...)
+func (c *Client) MemberAdd(ctx context.Context, id, addr string, learner bool) (*clusterv1.MemberAddResponse, error) {
+	req := &clusterv1.MemberAddRequest{Id: id, Address: addr, IsLearner: learner}
+	return call(ctx, c, "member-add", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberAddResponse, error) {
+		return c.members.MemberAdd(ctx, req, co...)
 	})
 }
 
 // MemberRemove removes node id from the group. It is a write: it is never retried.
-func (c *Client) MemberRemove(ctx context.Context, id string) (*raftkvv1.MemberRemoveResponse, error) {
-	req := &raftkvv1.MemberRemoveRequest{Id: id}
-	return call(ctx, c, "member-remove", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.MemberRemoveResponse, error) {
-		return c.cluster.MemberRemove(ctx, req, co...)
+func (c *Client) MemberRemove(ctx context.Context, id string) (*clusterv1.MemberRemoveResponse, error) {
+	req := &clusterv1.MemberRemoveRequest{Id: id}
+	return call(ctx, c, "member-remove", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberRemoveResponse, error) {
+		return c.members.MemberRemove(ctx, req, co...)
 	})
 }
 
 // MemberPromote makes learner id a voter. It is a write: it is never retried.
-func (c *Client) MemberPromote(ctx context.Context, id string) (*raftkvv1.MemberPromoteResponse, error) {
-	req := &raftkvv1.MemberPromoteRequest{Id: id}
-	return call(ctx, c, "member-promote", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.MemberPromoteResponse, error) {
-		return c.cluster.MemberPromote(ctx, req, co...)
+func (c *Client) MemberPromote(ctx context.Context, id string) (*clusterv1.MemberPromoteResponse, error) {
+	req := &clusterv1.MemberPromoteRequest{Id: id}
+	return call(ctx, c, "member-promote", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.MemberPromoteResponse, error) {
+		return c.members.MemberPromote(ctx, req, co...)
 	})
 }
 
 // TransferLeadership asks the leader to hand leadership to target, or to any
 // voter when target is empty. It is a write: it is never retried.
-func (c *Client) TransferLeadership(ctx context.Context, target string) (*raftkvv1.TransferLeadershipResponse, error) {
-	req := &raftkvv1.TransferLeadershipRequest{TargetId: target}
-	return call(ctx, c, "transfer-leadership", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.TransferLeadershipResponse, error) {
-		return c.cluster.TransferLeadership(ctx, req, co...)
+func (c *Client) TransferLeadership(ctx context.Context, target string) (*clusterv1.TransferLeadershipResponse, error) {
+	req := &clusterv1.TransferLeadershipRequest{TargetId: target}
+	return call(ctx, c, "transfer-leadership", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*clusterv1.TransferLeadershipResponse, error) {
+		return c.members.TransferLeadership(ctx, req, co...)
 	})
 }
 

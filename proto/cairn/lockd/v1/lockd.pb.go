@@ -20,6 +20,7 @@
 package lockdv1
 
 import (
+	v1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -2565,466 +2566,6 @@ func (x *ObserveResponse) GetLeader() *LeaderInfo {
 	return nil
 }
 
-type Member struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	IsLearner     bool                   `protobuf:"varint,3,opt,name=is_learner,json=isLearner,proto3" json:"is_learner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Member) Reset() {
-	*x = Member{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[42]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Member) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Member) ProtoMessage() {}
-
-func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[42]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Member.ProtoReflect.Descriptor instead.
-func (*Member) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{42}
-}
-
-func (x *Member) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *Member) GetAddress() string {
-	if x != nil {
-		return x.Address
-	}
-	return ""
-}
-
-func (x *Member) GetIsLearner() bool {
-	if x != nil {
-		return x.IsLearner
-	}
-	return false
-}
-
-type MemberListRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberListRequest) Reset() {
-	*x = MemberListRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[43]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberListRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberListRequest) ProtoMessage() {}
-
-func (x *MemberListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[43]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberListRequest.ProtoReflect.Descriptor instead.
-func (*MemberListRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{43}
-}
-
-type MemberListResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	LeaderId      string                 `protobuf:"bytes,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberListResponse) Reset() {
-	*x = MemberListResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[44]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberListResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberListResponse) ProtoMessage() {}
-
-func (x *MemberListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[44]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberListResponse.ProtoReflect.Descriptor instead.
-func (*MemberListResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{44}
-}
-
-func (x *MemberListResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberListResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-func (x *MemberListResponse) GetLeaderId() string {
-	if x != nil {
-		return x.LeaderId
-	}
-	return ""
-}
-
-type MemberAddRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	IsLearner     bool                   `protobuf:"varint,3,opt,name=is_learner,json=isLearner,proto3" json:"is_learner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberAddRequest) Reset() {
-	*x = MemberAddRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[45]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberAddRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberAddRequest) ProtoMessage() {}
-
-func (x *MemberAddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[45]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberAddRequest.ProtoReflect.Descriptor instead.
-func (*MemberAddRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{45}
-}
-
-func (x *MemberAddRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *MemberAddRequest) GetAddress() string {
-	if x != nil {
-		return x.Address
-	}
-	return ""
-}
-
-func (x *MemberAddRequest) GetIsLearner() bool {
-	if x != nil {
-		return x.IsLearner
-	}
-	return false
-}
-
-type MemberAddResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberAddResponse) Reset() {
-	*x = MemberAddResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[46]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberAddResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberAddResponse) ProtoMessage() {}
-
-func (x *MemberAddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[46]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberAddResponse.ProtoReflect.Descriptor instead.
-func (*MemberAddResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{46}
-}
-
-func (x *MemberAddResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberAddResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-type MemberRemoveRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberRemoveRequest) Reset() {
-	*x = MemberRemoveRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[47]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberRemoveRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberRemoveRequest) ProtoMessage() {}
-
-func (x *MemberRemoveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[47]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberRemoveRequest.ProtoReflect.Descriptor instead.
-func (*MemberRemoveRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{47}
-}
-
-func (x *MemberRemoveRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-type MemberRemoveResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberRemoveResponse) Reset() {
-	*x = MemberRemoveResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[48]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberRemoveResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberRemoveResponse) ProtoMessage() {}
-
-func (x *MemberRemoveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[48]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberRemoveResponse.ProtoReflect.Descriptor instead.
-func (*MemberRemoveResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{48}
-}
-
-func (x *MemberRemoveResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberRemoveResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-type MemberPromoteRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberPromoteRequest) Reset() {
-	*x = MemberPromoteRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[49]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberPromoteRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberPromoteRequest) ProtoMessage() {}
-
-func (x *MemberPromoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[49]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberPromoteRequest.ProtoReflect.Descriptor instead.
-func (*MemberPromoteRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{49}
-}
-
-func (x *MemberPromoteRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-type MemberPromoteResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberPromoteResponse) Reset() {
-	*x = MemberPromoteResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[50]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberPromoteResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberPromoteResponse) ProtoMessage() {}
-
-func (x *MemberPromoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[50]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberPromoteResponse.ProtoReflect.Descriptor instead.
-func (*MemberPromoteResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{50}
-}
-
-func (x *MemberPromoteResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberPromoteResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3033,7 +2574,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[51]
+	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3045,7 +2586,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[51]
+	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3058,7 +2599,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{51}
+	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{42}
 }
 
 type StatusResponse struct {
@@ -3067,24 +2608,24 @@ type StatusResponse struct {
 	LeaderId      string                 `protobuf:"bytes,2,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
 	LeaderAddress string                 `protobuf:"bytes,3,opt,name=leader_address,json=leaderAddress,proto3" json:"leader_address,omitempty"`
 	// state is leader, follower, candidate or shutdown.
-	State         string    `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
-	RaftTerm      uint64    `protobuf:"varint,5,opt,name=raft_term,json=raftTerm,proto3" json:"raft_term,omitempty"`
-	LastIndex     uint64    `protobuf:"varint,6,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
-	CommitIndex   uint64    `protobuf:"varint,7,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
-	AppliedIndex  uint64    `protobuf:"varint,8,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
-	Members       []*Member `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`
-	Version       string    `protobuf:"bytes,10,opt,name=version,proto3" json:"version,omitempty"`
-	Sessions      int64     `protobuf:"varint,11,opt,name=sessions,proto3" json:"sessions,omitempty"`
-	Locks         int64     `protobuf:"varint,12,opt,name=locks,proto3" json:"locks,omitempty"`
-	Semaphores    int64     `protobuf:"varint,13,opt,name=semaphores,proto3" json:"semaphores,omitempty"`
-	Elections     int64     `protobuf:"varint,14,opt,name=elections,proto3" json:"elections,omitempty"`
+	State         string       `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	RaftTerm      uint64       `protobuf:"varint,5,opt,name=raft_term,json=raftTerm,proto3" json:"raft_term,omitempty"`
+	LastIndex     uint64       `protobuf:"varint,6,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	CommitIndex   uint64       `protobuf:"varint,7,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	AppliedIndex  uint64       `protobuf:"varint,8,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Members       []*v1.Member `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`
+	Version       string       `protobuf:"bytes,10,opt,name=version,proto3" json:"version,omitempty"`
+	Sessions      int64        `protobuf:"varint,11,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	Locks         int64        `protobuf:"varint,12,opt,name=locks,proto3" json:"locks,omitempty"`
+	Semaphores    int64        `protobuf:"varint,13,opt,name=semaphores,proto3" json:"semaphores,omitempty"`
+	Elections     int64        `protobuf:"varint,14,opt,name=elections,proto3" json:"elections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[52]
+	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +2637,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[52]
+	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +2650,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{52}
+	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StatusResponse) GetHeader() *ResponseHeader {
@@ -3168,7 +2709,7 @@ func (x *StatusResponse) GetAppliedIndex() uint64 {
 	return 0
 }
 
-func (x *StatusResponse) GetMembers() []*Member {
+func (x *StatusResponse) GetMembers() []*v1.Member {
 	if x != nil {
 		return x.Members
 	}
@@ -3210,99 +2751,11 @@ func (x *StatusResponse) GetElections() int64 {
 	return 0
 }
 
-type TransferLeadershipRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TargetId      string                 `protobuf:"bytes,1,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TransferLeadershipRequest) Reset() {
-	*x = TransferLeadershipRequest{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[53]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TransferLeadershipRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TransferLeadershipRequest) ProtoMessage() {}
-
-func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[53]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
-func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{53}
-}
-
-func (x *TransferLeadershipRequest) GetTargetId() string {
-	if x != nil {
-		return x.TargetId
-	}
-	return ""
-}
-
-type TransferLeadershipResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TransferLeadershipResponse) Reset() {
-	*x = TransferLeadershipResponse{}
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[54]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TransferLeadershipResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TransferLeadershipResponse) ProtoMessage() {}
-
-func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_lockd_proto_msgTypes[54]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
-func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_lockd_proto_rawDescGZIP(), []int{54}
-}
-
-func (x *TransferLeadershipResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
 var File_cairn_lockd_v1_lockd_proto protoreflect.FileDescriptor
 
 const file_cairn_lockd_v1_lockd_proto_rawDesc = "" +
 	"\n" +
-	"\x1acairn/lockd/v1/lockd.proto\x12\x0ecairn.lockd.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
+	"\x1acairn/lockd/v1/lockd.proto\x12\x0ecairn.lockd.v1\x1a!cairn/cluster/v1/membership.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
 	"\x0eResponseHeader\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x1b\n" +
@@ -3479,36 +2932,8 @@ const file_cairn_lockd_v1_lockd_proto_rawDesc = "" +
 	"\belection\x18\x01 \x01(\tR\belection\"}\n" +
 	"\x0fObserveResponse\x126\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x122\n" +
-	"\x06leader\x18\x02 \x01(\v2\x1a.cairn.lockd.v1.LeaderInfoR\x06leader\"Q\n" +
-	"\x06Member\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1d\n" +
-	"\n" +
-	"is_learner\x18\x03 \x01(\bR\tisLearner\"\x13\n" +
-	"\x11MemberListRequest\"\x9b\x01\n" +
-	"\x12MemberListResponse\x126\n" +
-	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x120\n" +
-	"\amembers\x18\x02 \x03(\v2\x16.cairn.lockd.v1.MemberR\amembers\x12\x1b\n" +
-	"\tleader_id\x18\x03 \x01(\tR\bleaderId\"[\n" +
-	"\x10MemberAddRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1d\n" +
-	"\n" +
-	"is_learner\x18\x03 \x01(\bR\tisLearner\"}\n" +
-	"\x11MemberAddResponse\x126\n" +
-	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x120\n" +
-	"\amembers\x18\x02 \x03(\v2\x16.cairn.lockd.v1.MemberR\amembers\"%\n" +
-	"\x13MemberRemoveRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x80\x01\n" +
-	"\x14MemberRemoveResponse\x126\n" +
-	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x120\n" +
-	"\amembers\x18\x02 \x03(\v2\x16.cairn.lockd.v1.MemberR\amembers\"&\n" +
-	"\x14MemberPromoteRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x81\x01\n" +
-	"\x15MemberPromoteResponse\x126\n" +
-	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x120\n" +
-	"\amembers\x18\x02 \x03(\v2\x16.cairn.lockd.v1.MemberR\amembers\"\x0f\n" +
-	"\rStatusRequest\"\xe2\x03\n" +
+	"\x06leader\x18\x02 \x01(\v2\x1a.cairn.lockd.v1.LeaderInfoR\x06leader\"\x0f\n" +
+	"\rStatusRequest\"\xe4\x03\n" +
 	"\x0eStatusResponse\x126\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header\x12\x1b\n" +
 	"\tleader_id\x18\x02 \x01(\tR\bleaderId\x12%\n" +
@@ -3518,8 +2943,8 @@ const file_cairn_lockd_v1_lockd_proto_rawDesc = "" +
 	"\n" +
 	"last_index\x18\x06 \x01(\x04R\tlastIndex\x12!\n" +
 	"\fcommit_index\x18\a \x01(\x04R\vcommitIndex\x12#\n" +
-	"\rapplied_index\x18\b \x01(\x04R\fappliedIndex\x120\n" +
-	"\amembers\x18\t \x03(\v2\x16.cairn.lockd.v1.MemberR\amembers\x12\x18\n" +
+	"\rapplied_index\x18\b \x01(\x04R\fappliedIndex\x122\n" +
+	"\amembers\x18\t \x03(\v2\x18.cairn.cluster.v1.MemberR\amembers\x12\x18\n" +
 	"\aversion\x18\n" +
 	" \x01(\tR\aversion\x12\x1a\n" +
 	"\bsessions\x18\v \x01(\x03R\bsessions\x12\x14\n" +
@@ -3527,11 +2952,7 @@ const file_cairn_lockd_v1_lockd_proto_rawDesc = "" +
 	"\n" +
 	"semaphores\x18\r \x01(\x03R\n" +
 	"semaphores\x12\x1c\n" +
-	"\telections\x18\x0e \x01(\x03R\telections\"8\n" +
-	"\x19TransferLeadershipRequest\x12\x1b\n" +
-	"\ttarget_id\x18\x01 \x01(\tR\btargetId\"T\n" +
-	"\x1aTransferLeadershipResponse\x126\n" +
-	"\x06header\x18\x01 \x01(\v2\x1e.cairn.lockd.v1.ResponseHeaderR\x06header*N\n" +
+	"\telections\x18\x0e \x01(\x03R\telections*N\n" +
 	"\bLockMode\x12\x19\n" +
 	"\x15LOCK_MODE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eLOCK_MODE_READ\x10\x01\x12\x13\n" +
@@ -3561,15 +2982,9 @@ const file_cairn_lockd_v1_lockd_proto_rawDesc = "" +
 	"\bProclaim\x12\x1f.cairn.lockd.v1.ProclaimRequest\x1a .cairn.lockd.v1.ProclaimResponse\x12G\n" +
 	"\x06Resign\x12\x1d.cairn.lockd.v1.ResignRequest\x1a\x1e.cairn.lockd.v1.ResignResponse\x12G\n" +
 	"\x06Leader\x12\x1d.cairn.lockd.v1.LeaderRequest\x1a\x1e.cairn.lockd.v1.LeaderResponse\x12L\n" +
-	"\aObserve\x12\x1e.cairn.lockd.v1.ObserveRequest\x1a\x1f.cairn.lockd.v1.ObserveResponse0\x012\xa6\x04\n" +
-	"\x0eClusterService\x12S\n" +
-	"\n" +
-	"MemberList\x12!.cairn.lockd.v1.MemberListRequest\x1a\".cairn.lockd.v1.MemberListResponse\x12P\n" +
-	"\tMemberAdd\x12 .cairn.lockd.v1.MemberAddRequest\x1a!.cairn.lockd.v1.MemberAddResponse\x12Y\n" +
-	"\fMemberRemove\x12#.cairn.lockd.v1.MemberRemoveRequest\x1a$.cairn.lockd.v1.MemberRemoveResponse\x12\\\n" +
-	"\rMemberPromote\x12$.cairn.lockd.v1.MemberPromoteRequest\x1a%.cairn.lockd.v1.MemberPromoteResponse\x12G\n" +
-	"\x06Status\x12\x1d.cairn.lockd.v1.StatusRequest\x1a\x1e.cairn.lockd.v1.StatusResponse\x12k\n" +
-	"\x12TransferLeadership\x12).cairn.lockd.v1.TransferLeadershipRequest\x1a*.cairn.lockd.v1.TransferLeadershipResponseB.Z,cairn.dev/cairn/proto/cairn/lockd/v1;lockdv1b\x06proto3"
+	"\aObserve\x12\x1e.cairn.lockd.v1.ObserveRequest\x1a\x1f.cairn.lockd.v1.ObserveResponse0\x012Y\n" +
+	"\x0eClusterService\x12G\n" +
+	"\x06Status\x12\x1d.cairn.lockd.v1.StatusRequest\x1a\x1e.cairn.lockd.v1.StatusResponseB.Z,cairn.dev/cairn/proto/cairn/lockd/v1;lockdv1b\x06proto3"
 
 var (
 	file_cairn_lockd_v1_lockd_proto_rawDescOnce sync.Once
@@ -3584,96 +2999,86 @@ func file_cairn_lockd_v1_lockd_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_lockd_v1_lockd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_cairn_lockd_v1_lockd_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_cairn_lockd_v1_lockd_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_cairn_lockd_v1_lockd_proto_goTypes = []any{
-	(LockMode)(0),                      // 0: cairn.lockd.v1.LockMode
-	(ResourceKind)(0),                  // 1: cairn.lockd.v1.ResourceKind
-	(*ResponseHeader)(nil),             // 2: cairn.lockd.v1.ResponseHeader
-	(*Holder)(nil),                     // 3: cairn.lockd.v1.Holder
-	(*Waiter)(nil),                     // 4: cairn.lockd.v1.Waiter
-	(*ResourceRef)(nil),                // 5: cairn.lockd.v1.ResourceRef
-	(*CreateSessionRequest)(nil),       // 6: cairn.lockd.v1.CreateSessionRequest
-	(*CreateSessionResponse)(nil),      // 7: cairn.lockd.v1.CreateSessionResponse
-	(*SessionKeepAliveRequest)(nil),    // 8: cairn.lockd.v1.SessionKeepAliveRequest
-	(*SessionKeepAliveResponse)(nil),   // 9: cairn.lockd.v1.SessionKeepAliveResponse
-	(*CloseSessionRequest)(nil),        // 10: cairn.lockd.v1.CloseSessionRequest
-	(*CloseSessionResponse)(nil),       // 11: cairn.lockd.v1.CloseSessionResponse
-	(*DescribeSessionRequest)(nil),     // 12: cairn.lockd.v1.DescribeSessionRequest
-	(*SessionInfo)(nil),                // 13: cairn.lockd.v1.SessionInfo
-	(*DescribeSessionResponse)(nil),    // 14: cairn.lockd.v1.DescribeSessionResponse
-	(*AcquireRequest)(nil),             // 15: cairn.lockd.v1.AcquireRequest
-	(*AcquireResponse)(nil),            // 16: cairn.lockd.v1.AcquireResponse
-	(*ReleaseRequest)(nil),             // 17: cairn.lockd.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),            // 18: cairn.lockd.v1.ReleaseResponse
-	(*LockInfo)(nil),                   // 19: cairn.lockd.v1.LockInfo
-	(*DescribeRequest)(nil),            // 20: cairn.lockd.v1.DescribeRequest
-	(*DescribeResponse)(nil),           // 21: cairn.lockd.v1.DescribeResponse
-	(*ListRequest)(nil),                // 22: cairn.lockd.v1.ListRequest
-	(*ListResponse)(nil),               // 23: cairn.lockd.v1.ListResponse
-	(*SemaphoreInfo)(nil),              // 24: cairn.lockd.v1.SemaphoreInfo
-	(*SemaphoreAcquireRequest)(nil),    // 25: cairn.lockd.v1.SemaphoreAcquireRequest
-	(*SemaphoreAcquireResponse)(nil),   // 26: cairn.lockd.v1.SemaphoreAcquireResponse
-	(*SemaphoreReleaseRequest)(nil),    // 27: cairn.lockd.v1.SemaphoreReleaseRequest
-	(*SemaphoreReleaseResponse)(nil),   // 28: cairn.lockd.v1.SemaphoreReleaseResponse
-	(*SemaphoreDescribeRequest)(nil),   // 29: cairn.lockd.v1.SemaphoreDescribeRequest
-	(*SemaphoreDescribeResponse)(nil),  // 30: cairn.lockd.v1.SemaphoreDescribeResponse
-	(*SemaphoreListRequest)(nil),       // 31: cairn.lockd.v1.SemaphoreListRequest
-	(*SemaphoreListResponse)(nil),      // 32: cairn.lockd.v1.SemaphoreListResponse
-	(*LeaderInfo)(nil),                 // 33: cairn.lockd.v1.LeaderInfo
-	(*CampaignRequest)(nil),            // 34: cairn.lockd.v1.CampaignRequest
-	(*CampaignResponse)(nil),           // 35: cairn.lockd.v1.CampaignResponse
-	(*ProclaimRequest)(nil),            // 36: cairn.lockd.v1.ProclaimRequest
-	(*ProclaimResponse)(nil),           // 37: cairn.lockd.v1.ProclaimResponse
-	(*ResignRequest)(nil),              // 38: cairn.lockd.v1.ResignRequest
-	(*ResignResponse)(nil),             // 39: cairn.lockd.v1.ResignResponse
-	(*LeaderRequest)(nil),              // 40: cairn.lockd.v1.LeaderRequest
-	(*LeaderResponse)(nil),             // 41: cairn.lockd.v1.LeaderResponse
-	(*ObserveRequest)(nil),             // 42: cairn.lockd.v1.ObserveRequest
-	(*ObserveResponse)(nil),            // 43: cairn.lockd.v1.ObserveResponse
-	(*Member)(nil),                     // 44: cairn.lockd.v1.Member
-	(*MemberListRequest)(nil),          // 45: cairn.lockd.v1.MemberListRequest
-	(*MemberListResponse)(nil),         // 46: cairn.lockd.v1.MemberListResponse
-	(*MemberAddRequest)(nil),           // 47: cairn.lockd.v1.MemberAddRequest
-	(*MemberAddResponse)(nil),          // 48: cairn.lockd.v1.MemberAddResponse
-	(*MemberRemoveRequest)(nil),        // 49: cairn.lockd.v1.MemberRemoveRequest
-	(*MemberRemoveResponse)(nil),       // 50: cairn.lockd.v1.MemberRemoveResponse
-	(*MemberPromoteRequest)(nil),       // 51: cairn.lockd.v1.MemberPromoteRequest
-	(*MemberPromoteResponse)(nil),      // 52: cairn.lockd.v1.MemberPromoteResponse
-	(*StatusRequest)(nil),              // 53: cairn.lockd.v1.StatusRequest
-	(*StatusResponse)(nil),             // 54: cairn.lockd.v1.StatusResponse
-	(*TransferLeadershipRequest)(nil),  // 55: cairn.lockd.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 56: cairn.lockd.v1.TransferLeadershipResponse
-	(*timestamppb.Timestamp)(nil),      // 57: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 58: google.protobuf.Duration
+	(LockMode)(0),                     // 0: cairn.lockd.v1.LockMode
+	(ResourceKind)(0),                 // 1: cairn.lockd.v1.ResourceKind
+	(*ResponseHeader)(nil),            // 2: cairn.lockd.v1.ResponseHeader
+	(*Holder)(nil),                    // 3: cairn.lockd.v1.Holder
+	(*Waiter)(nil),                    // 4: cairn.lockd.v1.Waiter
+	(*ResourceRef)(nil),               // 5: cairn.lockd.v1.ResourceRef
+	(*CreateSessionRequest)(nil),      // 6: cairn.lockd.v1.CreateSessionRequest
+	(*CreateSessionResponse)(nil),     // 7: cairn.lockd.v1.CreateSessionResponse
+	(*SessionKeepAliveRequest)(nil),   // 8: cairn.lockd.v1.SessionKeepAliveRequest
+	(*SessionKeepAliveResponse)(nil),  // 9: cairn.lockd.v1.SessionKeepAliveResponse
+	(*CloseSessionRequest)(nil),       // 10: cairn.lockd.v1.CloseSessionRequest
+	(*CloseSessionResponse)(nil),      // 11: cairn.lockd.v1.CloseSessionResponse
+	(*DescribeSessionRequest)(nil),    // 12: cairn.lockd.v1.DescribeSessionRequest
+	(*SessionInfo)(nil),               // 13: cairn.lockd.v1.SessionInfo
+	(*DescribeSessionResponse)(nil),   // 14: cairn.lockd.v1.DescribeSessionResponse
+	(*AcquireRequest)(nil),            // 15: cairn.lockd.v1.AcquireRequest
+	(*AcquireResponse)(nil),           // 16: cairn.lockd.v1.AcquireResponse
+	(*ReleaseRequest)(nil),            // 17: cairn.lockd.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 18: cairn.lockd.v1.ReleaseResponse
+	(*LockInfo)(nil),                  // 19: cairn.lockd.v1.LockInfo
+	(*DescribeRequest)(nil),           // 20: cairn.lockd.v1.DescribeRequest
+	(*DescribeResponse)(nil),          // 21: cairn.lockd.v1.DescribeResponse
+	(*ListRequest)(nil),               // 22: cairn.lockd.v1.ListRequest
+	(*ListResponse)(nil),              // 23: cairn.lockd.v1.ListResponse
+	(*SemaphoreInfo)(nil),             // 24: cairn.lockd.v1.SemaphoreInfo
+	(*SemaphoreAcquireRequest)(nil),   // 25: cairn.lockd.v1.SemaphoreAcquireRequest
+	(*SemaphoreAcquireResponse)(nil),  // 26: cairn.lockd.v1.SemaphoreAcquireResponse
+	(*SemaphoreReleaseRequest)(nil),   // 27: cairn.lockd.v1.SemaphoreReleaseRequest
+	(*SemaphoreReleaseResponse)(nil),  // 28: cairn.lockd.v1.SemaphoreReleaseResponse
+	(*SemaphoreDescribeRequest)(nil),  // 29: cairn.lockd.v1.SemaphoreDescribeRequest
+	(*SemaphoreDescribeResponse)(nil), // 30: cairn.lockd.v1.SemaphoreDescribeResponse
+	(*SemaphoreListRequest)(nil),      // 31: cairn.lockd.v1.SemaphoreListRequest
+	(*SemaphoreListResponse)(nil),     // 32: cairn.lockd.v1.SemaphoreListResponse
+	(*LeaderInfo)(nil),                // 33: cairn.lockd.v1.LeaderInfo
+	(*CampaignRequest)(nil),           // 34: cairn.lockd.v1.CampaignRequest
+	(*CampaignResponse)(nil),          // 35: cairn.lockd.v1.CampaignResponse
+	(*ProclaimRequest)(nil),           // 36: cairn.lockd.v1.ProclaimRequest
+	(*ProclaimResponse)(nil),          // 37: cairn.lockd.v1.ProclaimResponse
+	(*ResignRequest)(nil),             // 38: cairn.lockd.v1.ResignRequest
+	(*ResignResponse)(nil),            // 39: cairn.lockd.v1.ResignResponse
+	(*LeaderRequest)(nil),             // 40: cairn.lockd.v1.LeaderRequest
+	(*LeaderResponse)(nil),            // 41: cairn.lockd.v1.LeaderResponse
+	(*ObserveRequest)(nil),            // 42: cairn.lockd.v1.ObserveRequest
+	(*ObserveResponse)(nil),           // 43: cairn.lockd.v1.ObserveResponse
+	(*StatusRequest)(nil),             // 44: cairn.lockd.v1.StatusRequest
+	(*StatusResponse)(nil),            // 45: cairn.lockd.v1.StatusResponse
+	(*timestamppb.Timestamp)(nil),     // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),       // 47: google.protobuf.Duration
+	(*v1.Member)(nil),                 // 48: cairn.cluster.v1.Member
 }
 var file_cairn_lockd_v1_lockd_proto_depIdxs = []int32{
-	57, // 0: cairn.lockd.v1.Holder.since:type_name -> google.protobuf.Timestamp
+	46, // 0: cairn.lockd.v1.Holder.since:type_name -> google.protobuf.Timestamp
 	0,  // 1: cairn.lockd.v1.Holder.mode:type_name -> cairn.lockd.v1.LockMode
 	0,  // 2: cairn.lockd.v1.Waiter.mode:type_name -> cairn.lockd.v1.LockMode
-	57, // 3: cairn.lockd.v1.Waiter.since:type_name -> google.protobuf.Timestamp
+	46, // 3: cairn.lockd.v1.Waiter.since:type_name -> google.protobuf.Timestamp
 	1,  // 4: cairn.lockd.v1.ResourceRef.kind:type_name -> cairn.lockd.v1.ResourceKind
-	58, // 5: cairn.lockd.v1.CreateSessionRequest.ttl:type_name -> google.protobuf.Duration
+	47, // 5: cairn.lockd.v1.CreateSessionRequest.ttl:type_name -> google.protobuf.Duration
 	2,  // 6: cairn.lockd.v1.CreateSessionResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	58, // 7: cairn.lockd.v1.CreateSessionResponse.ttl:type_name -> google.protobuf.Duration
+	47, // 7: cairn.lockd.v1.CreateSessionResponse.ttl:type_name -> google.protobuf.Duration
 	2,  // 8: cairn.lockd.v1.SessionKeepAliveResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	58, // 9: cairn.lockd.v1.SessionKeepAliveResponse.ttl:type_name -> google.protobuf.Duration
+	47, // 9: cairn.lockd.v1.SessionKeepAliveResponse.ttl:type_name -> google.protobuf.Duration
 	2,  // 10: cairn.lockd.v1.CloseSessionResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	58, // 11: cairn.lockd.v1.SessionInfo.ttl:type_name -> google.protobuf.Duration
-	58, // 12: cairn.lockd.v1.SessionInfo.remaining:type_name -> google.protobuf.Duration
-	57, // 13: cairn.lockd.v1.SessionInfo.created:type_name -> google.protobuf.Timestamp
+	47, // 11: cairn.lockd.v1.SessionInfo.ttl:type_name -> google.protobuf.Duration
+	47, // 12: cairn.lockd.v1.SessionInfo.remaining:type_name -> google.protobuf.Duration
+	46, // 13: cairn.lockd.v1.SessionInfo.created:type_name -> google.protobuf.Timestamp
 	5,  // 14: cairn.lockd.v1.SessionInfo.held:type_name -> cairn.lockd.v1.ResourceRef
 	5,  // 15: cairn.lockd.v1.SessionInfo.waiting:type_name -> cairn.lockd.v1.ResourceRef
 	2,  // 16: cairn.lockd.v1.DescribeSessionResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	13, // 17: cairn.lockd.v1.DescribeSessionResponse.session:type_name -> cairn.lockd.v1.SessionInfo
 	0,  // 18: cairn.lockd.v1.AcquireRequest.mode:type_name -> cairn.lockd.v1.LockMode
-	58, // 19: cairn.lockd.v1.AcquireRequest.lock_delay:type_name -> google.protobuf.Duration
+	47, // 19: cairn.lockd.v1.AcquireRequest.lock_delay:type_name -> google.protobuf.Duration
 	2,  // 20: cairn.lockd.v1.AcquireResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	3,  // 21: cairn.lockd.v1.AcquireResponse.holder:type_name -> cairn.lockd.v1.Holder
 	3,  // 22: cairn.lockd.v1.AcquireResponse.holders:type_name -> cairn.lockd.v1.Holder
 	2,  // 23: cairn.lockd.v1.ReleaseResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	3,  // 24: cairn.lockd.v1.LockInfo.holders:type_name -> cairn.lockd.v1.Holder
 	4,  // 25: cairn.lockd.v1.LockInfo.waiters:type_name -> cairn.lockd.v1.Waiter
-	57, // 26: cairn.lockd.v1.LockInfo.delay_until:type_name -> google.protobuf.Timestamp
+	46, // 26: cairn.lockd.v1.LockInfo.delay_until:type_name -> google.protobuf.Timestamp
 	2,  // 27: cairn.lockd.v1.DescribeResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	19, // 28: cairn.lockd.v1.DescribeResponse.lock:type_name -> cairn.lockd.v1.LockInfo
 	2,  // 29: cairn.lockd.v1.ListResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
@@ -3688,7 +3093,7 @@ var file_cairn_lockd_v1_lockd_proto_depIdxs = []int32{
 	24, // 38: cairn.lockd.v1.SemaphoreDescribeResponse.semaphore:type_name -> cairn.lockd.v1.SemaphoreInfo
 	2,  // 39: cairn.lockd.v1.SemaphoreListResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	24, // 40: cairn.lockd.v1.SemaphoreListResponse.semaphores:type_name -> cairn.lockd.v1.SemaphoreInfo
-	57, // 41: cairn.lockd.v1.LeaderInfo.since:type_name -> google.protobuf.Timestamp
+	46, // 41: cairn.lockd.v1.LeaderInfo.since:type_name -> google.protobuf.Timestamp
 	2,  // 42: cairn.lockd.v1.CampaignResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	33, // 43: cairn.lockd.v1.CampaignResponse.leader:type_name -> cairn.lockd.v1.LeaderInfo
 	2,  // 44: cairn.lockd.v1.ProclaimResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
@@ -3698,68 +3103,49 @@ var file_cairn_lockd_v1_lockd_proto_depIdxs = []int32{
 	33, // 48: cairn.lockd.v1.LeaderResponse.leader:type_name -> cairn.lockd.v1.LeaderInfo
 	2,  // 49: cairn.lockd.v1.ObserveResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
 	33, // 50: cairn.lockd.v1.ObserveResponse.leader:type_name -> cairn.lockd.v1.LeaderInfo
-	2,  // 51: cairn.lockd.v1.MemberListResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	44, // 52: cairn.lockd.v1.MemberListResponse.members:type_name -> cairn.lockd.v1.Member
-	2,  // 53: cairn.lockd.v1.MemberAddResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	44, // 54: cairn.lockd.v1.MemberAddResponse.members:type_name -> cairn.lockd.v1.Member
-	2,  // 55: cairn.lockd.v1.MemberRemoveResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	44, // 56: cairn.lockd.v1.MemberRemoveResponse.members:type_name -> cairn.lockd.v1.Member
-	2,  // 57: cairn.lockd.v1.MemberPromoteResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	44, // 58: cairn.lockd.v1.MemberPromoteResponse.members:type_name -> cairn.lockd.v1.Member
-	2,  // 59: cairn.lockd.v1.StatusResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	44, // 60: cairn.lockd.v1.StatusResponse.members:type_name -> cairn.lockd.v1.Member
-	2,  // 61: cairn.lockd.v1.TransferLeadershipResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
-	6,  // 62: cairn.lockd.v1.SessionService.CreateSession:input_type -> cairn.lockd.v1.CreateSessionRequest
-	8,  // 63: cairn.lockd.v1.SessionService.SessionKeepAlive:input_type -> cairn.lockd.v1.SessionKeepAliveRequest
-	10, // 64: cairn.lockd.v1.SessionService.CloseSession:input_type -> cairn.lockd.v1.CloseSessionRequest
-	12, // 65: cairn.lockd.v1.SessionService.DescribeSession:input_type -> cairn.lockd.v1.DescribeSessionRequest
-	15, // 66: cairn.lockd.v1.LockService.Acquire:input_type -> cairn.lockd.v1.AcquireRequest
-	17, // 67: cairn.lockd.v1.LockService.Release:input_type -> cairn.lockd.v1.ReleaseRequest
-	20, // 68: cairn.lockd.v1.LockService.Describe:input_type -> cairn.lockd.v1.DescribeRequest
-	22, // 69: cairn.lockd.v1.LockService.List:input_type -> cairn.lockd.v1.ListRequest
-	25, // 70: cairn.lockd.v1.SemaphoreService.SemaphoreAcquire:input_type -> cairn.lockd.v1.SemaphoreAcquireRequest
-	27, // 71: cairn.lockd.v1.SemaphoreService.SemaphoreRelease:input_type -> cairn.lockd.v1.SemaphoreReleaseRequest
-	29, // 72: cairn.lockd.v1.SemaphoreService.SemaphoreDescribe:input_type -> cairn.lockd.v1.SemaphoreDescribeRequest
-	31, // 73: cairn.lockd.v1.SemaphoreService.SemaphoreList:input_type -> cairn.lockd.v1.SemaphoreListRequest
-	34, // 74: cairn.lockd.v1.ElectionService.Campaign:input_type -> cairn.lockd.v1.CampaignRequest
-	36, // 75: cairn.lockd.v1.ElectionService.Proclaim:input_type -> cairn.lockd.v1.ProclaimRequest
-	38, // 76: cairn.lockd.v1.ElectionService.Resign:input_type -> cairn.lockd.v1.ResignRequest
-	40, // 77: cairn.lockd.v1.ElectionService.Leader:input_type -> cairn.lockd.v1.LeaderRequest
-	42, // 78: cairn.lockd.v1.ElectionService.Observe:input_type -> cairn.lockd.v1.ObserveRequest
-	45, // 79: cairn.lockd.v1.ClusterService.MemberList:input_type -> cairn.lockd.v1.MemberListRequest
-	47, // 80: cairn.lockd.v1.ClusterService.MemberAdd:input_type -> cairn.lockd.v1.MemberAddRequest
-	49, // 81: cairn.lockd.v1.ClusterService.MemberRemove:input_type -> cairn.lockd.v1.MemberRemoveRequest
-	51, // 82: cairn.lockd.v1.ClusterService.MemberPromote:input_type -> cairn.lockd.v1.MemberPromoteRequest
-	53, // 83: cairn.lockd.v1.ClusterService.Status:input_type -> cairn.lockd.v1.StatusRequest
-	55, // 84: cairn.lockd.v1.ClusterService.TransferLeadership:input_type -> cairn.lockd.v1.TransferLeadershipRequest
-	7,  // 85: cairn.lockd.v1.SessionService.CreateSession:output_type -> cairn.lockd.v1.CreateSessionResponse
-	9,  // 86: cairn.lockd.v1.SessionService.SessionKeepAlive:output_type -> cairn.lockd.v1.SessionKeepAliveResponse
-	11, // 87: cairn.lockd.v1.SessionService.CloseSession:output_type -> cairn.lockd.v1.CloseSessionResponse
-	14, // 88: cairn.lockd.v1.SessionService.DescribeSession:output_type -> cairn.lockd.v1.DescribeSessionResponse
-	16, // 89: cairn.lockd.v1.LockService.Acquire:output_type -> cairn.lockd.v1.AcquireResponse
-	18, // 90: cairn.lockd.v1.LockService.Release:output_type -> cairn.lockd.v1.ReleaseResponse
-	21, // 91: cairn.lockd.v1.LockService.Describe:output_type -> cairn.lockd.v1.DescribeResponse
-	23, // 92: cairn.lockd.v1.LockService.List:output_type -> cairn.lockd.v1.ListResponse
-	26, // 93: cairn.lockd.v1.SemaphoreService.SemaphoreAcquire:output_type -> cairn.lockd.v1.SemaphoreAcquireResponse
-	28, // 94: cairn.lockd.v1.SemaphoreService.SemaphoreRelease:output_type -> cairn.lockd.v1.SemaphoreReleaseResponse
-	30, // 95: cairn.lockd.v1.SemaphoreService.SemaphoreDescribe:output_type -> cairn.lockd.v1.SemaphoreDescribeResponse
-	32, // 96: cairn.lockd.v1.SemaphoreService.SemaphoreList:output_type -> cairn.lockd.v1.SemaphoreListResponse
-	35, // 97: cairn.lockd.v1.ElectionService.Campaign:output_type -> cairn.lockd.v1.CampaignResponse
-	37, // 98: cairn.lockd.v1.ElectionService.Proclaim:output_type -> cairn.lockd.v1.ProclaimResponse
-	39, // 99: cairn.lockd.v1.ElectionService.Resign:output_type -> cairn.lockd.v1.ResignResponse
-	41, // 100: cairn.lockd.v1.ElectionService.Leader:output_type -> cairn.lockd.v1.LeaderResponse
-	43, // 101: cairn.lockd.v1.ElectionService.Observe:output_type -> cairn.lockd.v1.ObserveResponse
-	46, // 102: cairn.lockd.v1.ClusterService.MemberList:output_type -> cairn.lockd.v1.MemberListResponse
-	48, // 103: cairn.lockd.v1.ClusterService.MemberAdd:output_type -> cairn.lockd.v1.MemberAddResponse
-	50, // 104: cairn.lockd.v1.ClusterService.MemberRemove:output_type -> cairn.lockd.v1.MemberRemoveResponse
-	52, // 105: cairn.lockd.v1.ClusterService.MemberPromote:output_type -> cairn.lockd.v1.MemberPromoteResponse
-	54, // 106: cairn.lockd.v1.ClusterService.Status:output_type -> cairn.lockd.v1.StatusResponse
-	56, // 107: cairn.lockd.v1.ClusterService.TransferLeadership:output_type -> cairn.lockd.v1.TransferLeadershipResponse
-	85, // [85:108] is the sub-list for method output_type
-	62, // [62:85] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	2,  // 51: cairn.lockd.v1.StatusResponse.header:type_name -> cairn.lockd.v1.ResponseHeader
+	48, // 52: cairn.lockd.v1.StatusResponse.members:type_name -> cairn.cluster.v1.Member
+	6,  // 53: cairn.lockd.v1.SessionService.CreateSession:input_type -> cairn.lockd.v1.CreateSessionRequest
+	8,  // 54: cairn.lockd.v1.SessionService.SessionKeepAlive:input_type -> cairn.lockd.v1.SessionKeepAliveRequest
+	10, // 55: cairn.lockd.v1.SessionService.CloseSession:input_type -> cairn.lockd.v1.CloseSessionRequest
+	12, // 56: cairn.lockd.v1.SessionService.DescribeSession:input_type -> cairn.lockd.v1.DescribeSessionRequest
+	15, // 57: cairn.lockd.v1.LockService.Acquire:input_type -> cairn.lockd.v1.AcquireRequest
+	17, // 58: cairn.lockd.v1.LockService.Release:input_type -> cairn.lockd.v1.ReleaseRequest
+	20, // 59: cairn.lockd.v1.LockService.Describe:input_type -> cairn.lockd.v1.DescribeRequest
+	22, // 60: cairn.lockd.v1.LockService.List:input_type -> cairn.lockd.v1.ListRequest
+	25, // 61: cairn.lockd.v1.SemaphoreService.SemaphoreAcquire:input_type -> cairn.lockd.v1.SemaphoreAcquireRequest
+	27, // 62: cairn.lockd.v1.SemaphoreService.SemaphoreRelease:input_type -> cairn.lockd.v1.SemaphoreReleaseRequest
+	29, // 63: cairn.lockd.v1.SemaphoreService.SemaphoreDescribe:input_type -> cairn.lockd.v1.SemaphoreDescribeRequest
+	31, // 64: cairn.lockd.v1.SemaphoreService.SemaphoreList:input_type -> cairn.lockd.v1.SemaphoreListRequest
+	34, // 65: cairn.lockd.v1.ElectionService.Campaign:input_type -> cairn.lockd.v1.CampaignRequest
+	36, // 66: cairn.lockd.v1.ElectionService.Proclaim:input_type -> cairn.lockd.v1.ProclaimRequest
+	38, // 67: cairn.lockd.v1.ElectionService.Resign:input_type -> cairn.lockd.v1.ResignRequest
+	40, // 68: cairn.lockd.v1.ElectionService.Leader:input_type -> cairn.lockd.v1.LeaderRequest
+	42, // 69: cairn.lockd.v1.ElectionService.Observe:input_type -> cairn.lockd.v1.ObserveRequest
+	44, // 70: cairn.lockd.v1.ClusterService.Status:input_type -> cairn.lockd.v1.StatusRequest
+	7,  // 71: cairn.lockd.v1.SessionService.CreateSession:output_type -> cairn.lockd.v1.CreateSessionResponse
+	9,  // 72: cairn.lockd.v1.SessionService.SessionKeepAlive:output_type -> cairn.lockd.v1.SessionKeepAliveResponse
+	11, // 73: cairn.lockd.v1.SessionService.CloseSession:output_type -> cairn.lockd.v1.CloseSessionResponse
+	14, // 74: cairn.lockd.v1.SessionService.DescribeSession:output_type -> cairn.lockd.v1.DescribeSessionResponse
+	16, // 75: cairn.lockd.v1.LockService.Acquire:output_type -> cairn.lockd.v1.AcquireResponse
+	18, // 76: cairn.lockd.v1.LockService.Release:output_type -> cairn.lockd.v1.ReleaseResponse
+	21, // 77: cairn.lockd.v1.LockService.Describe:output_type -> cairn.lockd.v1.DescribeResponse
+	23, // 78: cairn.lockd.v1.LockService.List:output_type -> cairn.lockd.v1.ListResponse
+	26, // 79: cairn.lockd.v1.SemaphoreService.SemaphoreAcquire:output_type -> cairn.lockd.v1.SemaphoreAcquireResponse
+	28, // 80: cairn.lockd.v1.SemaphoreService.SemaphoreRelease:output_type -> cairn.lockd.v1.SemaphoreReleaseResponse
+	30, // 81: cairn.lockd.v1.SemaphoreService.SemaphoreDescribe:output_type -> cairn.lockd.v1.SemaphoreDescribeResponse
+	32, // 82: cairn.lockd.v1.SemaphoreService.SemaphoreList:output_type -> cairn.lockd.v1.SemaphoreListResponse
+	35, // 83: cairn.lockd.v1.ElectionService.Campaign:output_type -> cairn.lockd.v1.CampaignResponse
+	37, // 84: cairn.lockd.v1.ElectionService.Proclaim:output_type -> cairn.lockd.v1.ProclaimResponse
+	39, // 85: cairn.lockd.v1.ElectionService.Resign:output_type -> cairn.lockd.v1.ResignResponse
+	41, // 86: cairn.lockd.v1.ElectionService.Leader:output_type -> cairn.lockd.v1.LeaderResponse
+	43, // 87: cairn.lockd.v1.ElectionService.Observe:output_type -> cairn.lockd.v1.ObserveResponse
+	45, // 88: cairn.lockd.v1.ClusterService.Status:output_type -> cairn.lockd.v1.StatusResponse
+	71, // [71:89] is the sub-list for method output_type
+	53, // [53:71] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_cairn_lockd_v1_lockd_proto_init() }
@@ -3773,7 +3159,7 @@ func file_cairn_lockd_v1_lockd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_lockd_v1_lockd_proto_rawDesc), len(file_cairn_lockd_v1_lockd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   55,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

@@ -11,6 +11,7 @@
 package raftkvv1
 
 import (
+	v1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -2204,466 +2205,6 @@ func (x *LeaseLeasesResponse) GetLeases() []*LeaseStatus {
 	return nil
 }
 
-type Member struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	IsLearner     bool                   `protobuf:"varint,3,opt,name=is_learner,json=isLearner,proto3" json:"is_learner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Member) Reset() {
-	*x = Member{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[29]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Member) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Member) ProtoMessage() {}
-
-func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[29]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Member.ProtoReflect.Descriptor instead.
-func (*Member) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{29}
-}
-
-func (x *Member) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *Member) GetAddress() string {
-	if x != nil {
-		return x.Address
-	}
-	return ""
-}
-
-func (x *Member) GetIsLearner() bool {
-	if x != nil {
-		return x.IsLearner
-	}
-	return false
-}
-
-type MemberListRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberListRequest) Reset() {
-	*x = MemberListRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[30]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberListRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberListRequest) ProtoMessage() {}
-
-func (x *MemberListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[30]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberListRequest.ProtoReflect.Descriptor instead.
-func (*MemberListRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{30}
-}
-
-type MemberListResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	LeaderId      string                 `protobuf:"bytes,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberListResponse) Reset() {
-	*x = MemberListResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[31]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberListResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberListResponse) ProtoMessage() {}
-
-func (x *MemberListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[31]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberListResponse.ProtoReflect.Descriptor instead.
-func (*MemberListResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{31}
-}
-
-func (x *MemberListResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberListResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-func (x *MemberListResponse) GetLeaderId() string {
-	if x != nil {
-		return x.LeaderId
-	}
-	return ""
-}
-
-type MemberAddRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	IsLearner     bool                   `protobuf:"varint,3,opt,name=is_learner,json=isLearner,proto3" json:"is_learner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberAddRequest) Reset() {
-	*x = MemberAddRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[32]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberAddRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberAddRequest) ProtoMessage() {}
-
-func (x *MemberAddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[32]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberAddRequest.ProtoReflect.Descriptor instead.
-func (*MemberAddRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{32}
-}
-
-func (x *MemberAddRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *MemberAddRequest) GetAddress() string {
-	if x != nil {
-		return x.Address
-	}
-	return ""
-}
-
-func (x *MemberAddRequest) GetIsLearner() bool {
-	if x != nil {
-		return x.IsLearner
-	}
-	return false
-}
-
-type MemberAddResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberAddResponse) Reset() {
-	*x = MemberAddResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[33]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberAddResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberAddResponse) ProtoMessage() {}
-
-func (x *MemberAddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[33]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberAddResponse.ProtoReflect.Descriptor instead.
-func (*MemberAddResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{33}
-}
-
-func (x *MemberAddResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberAddResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-type MemberRemoveRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberRemoveRequest) Reset() {
-	*x = MemberRemoveRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[34]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberRemoveRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberRemoveRequest) ProtoMessage() {}
-
-func (x *MemberRemoveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[34]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberRemoveRequest.ProtoReflect.Descriptor instead.
-func (*MemberRemoveRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{34}
-}
-
-func (x *MemberRemoveRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-type MemberRemoveResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberRemoveResponse) Reset() {
-	*x = MemberRemoveResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[35]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberRemoveResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberRemoveResponse) ProtoMessage() {}
-
-func (x *MemberRemoveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[35]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberRemoveResponse.ProtoReflect.Descriptor instead.
-func (*MemberRemoveResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{35}
-}
-
-func (x *MemberRemoveResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberRemoveResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
-type MemberPromoteRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberPromoteRequest) Reset() {
-	*x = MemberPromoteRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[36]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberPromoteRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberPromoteRequest) ProtoMessage() {}
-
-func (x *MemberPromoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[36]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberPromoteRequest.ProtoReflect.Descriptor instead.
-func (*MemberPromoteRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{36}
-}
-
-func (x *MemberPromoteRequest) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-type MemberPromoteResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MemberPromoteResponse) Reset() {
-	*x = MemberPromoteResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[37]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MemberPromoteResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MemberPromoteResponse) ProtoMessage() {}
-
-func (x *MemberPromoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[37]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MemberPromoteResponse.ProtoReflect.Descriptor instead.
-func (*MemberPromoteResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{37}
-}
-
-func (x *MemberPromoteResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
-func (x *MemberPromoteResponse) GetMembers() []*Member {
-	if x != nil {
-		return x.Members
-	}
-	return nil
-}
-
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2672,7 +2213,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[38]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2684,7 +2225,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[38]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2238,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{38}
+	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{29}
 }
 
 type StatusResponse struct {
@@ -2706,22 +2247,22 @@ type StatusResponse struct {
 	LeaderId      string                 `protobuf:"bytes,2,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
 	LeaderAddress string                 `protobuf:"bytes,3,opt,name=leader_address,json=leaderAddress,proto3" json:"leader_address,omitempty"`
 	// state is leader, follower, candidate or shutdown.
-	State           string    `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
-	RaftTerm        uint64    `protobuf:"varint,5,opt,name=raft_term,json=raftTerm,proto3" json:"raft_term,omitempty"`
-	LastIndex       uint64    `protobuf:"varint,6,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
-	CommitIndex     uint64    `protobuf:"varint,7,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
-	AppliedIndex    uint64    `protobuf:"varint,8,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
-	DbSize          int64     `protobuf:"varint,9,opt,name=db_size,json=dbSize,proto3" json:"db_size,omitempty"`
-	Members         []*Member `protobuf:"bytes,10,rep,name=members,proto3" json:"members,omitempty"`
-	CompactRevision int64     `protobuf:"varint,11,opt,name=compact_revision,json=compactRevision,proto3" json:"compact_revision,omitempty"`
-	Version         string    `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
+	State           string       `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	RaftTerm        uint64       `protobuf:"varint,5,opt,name=raft_term,json=raftTerm,proto3" json:"raft_term,omitempty"`
+	LastIndex       uint64       `protobuf:"varint,6,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	CommitIndex     uint64       `protobuf:"varint,7,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	AppliedIndex    uint64       `protobuf:"varint,8,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	DbSize          int64        `protobuf:"varint,9,opt,name=db_size,json=dbSize,proto3" json:"db_size,omitempty"`
+	Members         []*v1.Member `protobuf:"bytes,10,rep,name=members,proto3" json:"members,omitempty"`
+	CompactRevision int64        `protobuf:"varint,11,opt,name=compact_revision,json=compactRevision,proto3" json:"compact_revision,omitempty"`
+	Version         string       `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[39]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +2274,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[39]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +2287,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{39}
+	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *StatusResponse) GetHeader() *ResponseHeader {
@@ -2812,7 +2353,7 @@ func (x *StatusResponse) GetDbSize() int64 {
 	return 0
 }
 
-func (x *StatusResponse) GetMembers() []*Member {
+func (x *StatusResponse) GetMembers() []*v1.Member {
 	if x != nil {
 		return x.Members
 	}
@@ -2833,94 +2374,6 @@ func (x *StatusResponse) GetVersion() string {
 	return ""
 }
 
-type TransferLeadershipRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TargetId      string                 `protobuf:"bytes,1,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TransferLeadershipRequest) Reset() {
-	*x = TransferLeadershipRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[40]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TransferLeadershipRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TransferLeadershipRequest) ProtoMessage() {}
-
-func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[40]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
-func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{40}
-}
-
-func (x *TransferLeadershipRequest) GetTargetId() string {
-	if x != nil {
-		return x.TargetId
-	}
-	return ""
-}
-
-type TransferLeadershipResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TransferLeadershipResponse) Reset() {
-	*x = TransferLeadershipResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[41]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TransferLeadershipResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TransferLeadershipResponse) ProtoMessage() {}
-
-func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[41]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
-func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{41}
-}
-
-func (x *TransferLeadershipResponse) GetHeader() *ResponseHeader {
-	if x != nil {
-		return x.Header
-	}
-	return nil
-}
-
 type SnapshotRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2929,7 +2382,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[42]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2941,7 +2394,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[42]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2954,7 +2407,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{42}
+	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{31}
 }
 
 type SnapshotResponse struct {
@@ -2968,7 +2421,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[43]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2980,7 +2433,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[43]
+	mi := &file_cairn_raftkv_v1_raftkv_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2993,7 +2446,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{43}
+	return file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SnapshotResponse) GetBlob() []byte {
@@ -3014,7 +2467,7 @@ var File_cairn_raftkv_v1_raftkv_proto protoreflect.FileDescriptor
 
 const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccairn/raftkv/v1/raftkv.proto\x12\x0fcairn.raftkv.v1\"\x85\x01\n" +
+	"\x1ccairn/raftkv/v1/raftkv.proto\x12\x0fcairn.raftkv.v1\x1a!cairn/cluster/v1/membership.proto\"\x85\x01\n" +
 	"\x0eResponseHeader\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12\x1b\n" +
@@ -3165,36 +2618,8 @@ const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\x84\x01\n" +
 	"\x13LeaseLeasesResponse\x127\n" +
 	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x124\n" +
-	"\x06leases\x18\x02 \x03(\v2\x1c.cairn.raftkv.v1.LeaseStatusR\x06leases\"Q\n" +
-	"\x06Member\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1d\n" +
-	"\n" +
-	"is_learner\x18\x03 \x01(\bR\tisLearner\"\x13\n" +
-	"\x11MemberListRequest\"\x9d\x01\n" +
-	"\x12MemberListResponse\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x121\n" +
-	"\amembers\x18\x02 \x03(\v2\x17.cairn.raftkv.v1.MemberR\amembers\x12\x1b\n" +
-	"\tleader_id\x18\x03 \x01(\tR\bleaderId\"[\n" +
-	"\x10MemberAddRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1d\n" +
-	"\n" +
-	"is_learner\x18\x03 \x01(\bR\tisLearner\"\x7f\n" +
-	"\x11MemberAddResponse\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x121\n" +
-	"\amembers\x18\x02 \x03(\v2\x17.cairn.raftkv.v1.MemberR\amembers\"%\n" +
-	"\x13MemberRemoveRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x82\x01\n" +
-	"\x14MemberRemoveResponse\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x121\n" +
-	"\amembers\x18\x02 \x03(\v2\x17.cairn.raftkv.v1.MemberR\amembers\"&\n" +
-	"\x14MemberPromoteRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x83\x01\n" +
-	"\x15MemberPromoteResponse\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x121\n" +
-	"\amembers\x18\x02 \x03(\v2\x17.cairn.raftkv.v1.MemberR\amembers\"\x0f\n" +
-	"\rStatusRequest\"\xb8\x03\n" +
+	"\x06leases\x18\x02 \x03(\v2\x1c.cairn.raftkv.v1.LeaseStatusR\x06leases\"\x0f\n" +
+	"\rStatusRequest\"\xb9\x03\n" +
 	"\x0eStatusResponse\x127\n" +
 	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x12\x1b\n" +
 	"\tleader_id\x18\x02 \x01(\tR\bleaderId\x12%\n" +
@@ -3205,15 +2630,11 @@ const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"last_index\x18\x06 \x01(\x04R\tlastIndex\x12!\n" +
 	"\fcommit_index\x18\a \x01(\x04R\vcommitIndex\x12#\n" +
 	"\rapplied_index\x18\b \x01(\x04R\fappliedIndex\x12\x17\n" +
-	"\adb_size\x18\t \x01(\x03R\x06dbSize\x121\n" +
+	"\adb_size\x18\t \x01(\x03R\x06dbSize\x122\n" +
 	"\amembers\x18\n" +
-	" \x03(\v2\x17.cairn.raftkv.v1.MemberR\amembers\x12)\n" +
+	" \x03(\v2\x18.cairn.cluster.v1.MemberR\amembers\x12)\n" +
 	"\x10compact_revision\x18\v \x01(\x03R\x0fcompactRevision\x12\x18\n" +
-	"\aversion\x18\f \x01(\tR\aversion\"8\n" +
-	"\x19TransferLeadershipRequest\x12\x1b\n" +
-	"\ttarget_id\x18\x01 \x01(\tR\btargetId\"U\n" +
-	"\x1aTransferLeadershipResponse\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\"\x11\n" +
+	"\aversion\x18\f \x01(\tR\aversion\"\x11\n" +
 	"\x0fSnapshotRequest\"O\n" +
 	"\x10SnapshotResponse\x12\x12\n" +
 	"\x04blob\x18\x01 \x01(\fR\x04blob\x12'\n" +
@@ -3236,15 +2657,9 @@ const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"\vLeaseRevoke\x12#.cairn.raftkv.v1.LeaseRevokeRequest\x1a$.cairn.raftkv.v1.LeaseRevokeResponse\x12e\n" +
 	"\x0eLeaseKeepAlive\x12&.cairn.raftkv.v1.LeaseKeepAliveRequest\x1a'.cairn.raftkv.v1.LeaseKeepAliveResponse(\x010\x01\x12d\n" +
 	"\x0fLeaseTimeToLive\x12'.cairn.raftkv.v1.LeaseTimeToLiveRequest\x1a(.cairn.raftkv.v1.LeaseTimeToLiveResponse\x12X\n" +
-	"\vLeaseLeases\x12#.cairn.raftkv.v1.LeaseLeasesRequest\x1a$.cairn.raftkv.v1.LeaseLeasesResponse2\x85\x05\n" +
-	"\x0eClusterService\x12U\n" +
-	"\n" +
-	"MemberList\x12\".cairn.raftkv.v1.MemberListRequest\x1a#.cairn.raftkv.v1.MemberListResponse\x12R\n" +
-	"\tMemberAdd\x12!.cairn.raftkv.v1.MemberAddRequest\x1a\".cairn.raftkv.v1.MemberAddResponse\x12[\n" +
-	"\fMemberRemove\x12$.cairn.raftkv.v1.MemberRemoveRequest\x1a%.cairn.raftkv.v1.MemberRemoveResponse\x12^\n" +
-	"\rMemberPromote\x12%.cairn.raftkv.v1.MemberPromoteRequest\x1a&.cairn.raftkv.v1.MemberPromoteResponse\x12I\n" +
-	"\x06Status\x12\x1e.cairn.raftkv.v1.StatusRequest\x1a\x1f.cairn.raftkv.v1.StatusResponse\x12m\n" +
-	"\x12TransferLeadership\x12*.cairn.raftkv.v1.TransferLeadershipRequest\x1a+.cairn.raftkv.v1.TransferLeadershipResponse\x12Q\n" +
+	"\vLeaseLeases\x12#.cairn.raftkv.v1.LeaseLeasesRequest\x1a$.cairn.raftkv.v1.LeaseLeasesResponse2\xae\x01\n" +
+	"\x0eClusterService\x12I\n" +
+	"\x06Status\x12\x1e.cairn.raftkv.v1.StatusRequest\x1a\x1f.cairn.raftkv.v1.StatusResponse\x12Q\n" +
 	"\bSnapshot\x12 .cairn.raftkv.v1.SnapshotRequest\x1a!.cairn.raftkv.v1.SnapshotResponse0\x01B0Z.cairn.dev/cairn/proto/cairn/raftkv/v1;raftkvv1b\x06proto3"
 
 var (
@@ -3260,57 +2675,47 @@ func file_cairn_raftkv_v1_raftkv_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_raftkv_v1_raftkv_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cairn_raftkv_v1_raftkv_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_cairn_raftkv_v1_raftkv_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_cairn_raftkv_v1_raftkv_proto_goTypes = []any{
-	(Consistency)(0),                   // 0: cairn.raftkv.v1.Consistency
-	(Compare_CompareResult)(0),         // 1: cairn.raftkv.v1.Compare.CompareResult
-	(Compare_CompareTarget)(0),         // 2: cairn.raftkv.v1.Compare.CompareTarget
-	(WatchRequest_FilterType)(0),       // 3: cairn.raftkv.v1.WatchRequest.FilterType
-	(Event_EventType)(0),               // 4: cairn.raftkv.v1.Event.EventType
-	(*ResponseHeader)(nil),             // 5: cairn.raftkv.v1.ResponseHeader
-	(*KeyValue)(nil),                   // 6: cairn.raftkv.v1.KeyValue
-	(*RangeRequest)(nil),               // 7: cairn.raftkv.v1.RangeRequest
-	(*RangeResponse)(nil),              // 8: cairn.raftkv.v1.RangeResponse
-	(*PutRequest)(nil),                 // 9: cairn.raftkv.v1.PutRequest
-	(*PutResponse)(nil),                // 10: cairn.raftkv.v1.PutResponse
-	(*DeleteRangeRequest)(nil),         // 11: cairn.raftkv.v1.DeleteRangeRequest
-	(*DeleteRangeResponse)(nil),        // 12: cairn.raftkv.v1.DeleteRangeResponse
-	(*Compare)(nil),                    // 13: cairn.raftkv.v1.Compare
-	(*RequestOp)(nil),                  // 14: cairn.raftkv.v1.RequestOp
-	(*ResponseOp)(nil),                 // 15: cairn.raftkv.v1.ResponseOp
-	(*TxnRequest)(nil),                 // 16: cairn.raftkv.v1.TxnRequest
-	(*TxnResponse)(nil),                // 17: cairn.raftkv.v1.TxnResponse
-	(*CompactRequest)(nil),             // 18: cairn.raftkv.v1.CompactRequest
-	(*CompactResponse)(nil),            // 19: cairn.raftkv.v1.CompactResponse
-	(*WatchRequest)(nil),               // 20: cairn.raftkv.v1.WatchRequest
-	(*Event)(nil),                      // 21: cairn.raftkv.v1.Event
-	(*WatchResponse)(nil),              // 22: cairn.raftkv.v1.WatchResponse
-	(*LeaseGrantRequest)(nil),          // 23: cairn.raftkv.v1.LeaseGrantRequest
-	(*LeaseGrantResponse)(nil),         // 24: cairn.raftkv.v1.LeaseGrantResponse
-	(*LeaseRevokeRequest)(nil),         // 25: cairn.raftkv.v1.LeaseRevokeRequest
-	(*LeaseRevokeResponse)(nil),        // 26: cairn.raftkv.v1.LeaseRevokeResponse
-	(*LeaseKeepAliveRequest)(nil),      // 27: cairn.raftkv.v1.LeaseKeepAliveRequest
-	(*LeaseKeepAliveResponse)(nil),     // 28: cairn.raftkv.v1.LeaseKeepAliveResponse
-	(*LeaseTimeToLiveRequest)(nil),     // 29: cairn.raftkv.v1.LeaseTimeToLiveRequest
-	(*LeaseTimeToLiveResponse)(nil),    // 30: cairn.raftkv.v1.LeaseTimeToLiveResponse
-	(*LeaseLeasesRequest)(nil),         // 31: cairn.raftkv.v1.LeaseLeasesRequest
-	(*LeaseStatus)(nil),                // 32: cairn.raftkv.v1.LeaseStatus
-	(*LeaseLeasesResponse)(nil),        // 33: cairn.raftkv.v1.LeaseLeasesResponse
-	(*Member)(nil),                     // 34: cairn.raftkv.v1.Member
-	(*MemberListRequest)(nil),          // 35: cairn.raftkv.v1.MemberListRequest
-	(*MemberListResponse)(nil),         // 36: cairn.raftkv.v1.MemberListResponse
-	(*MemberAddRequest)(nil),           // 37: cairn.raftkv.v1.MemberAddRequest
-	(*MemberAddResponse)(nil),          // 38: cairn.raftkv.v1.MemberAddResponse
-	(*MemberRemoveRequest)(nil),        // 39: cairn.raftkv.v1.MemberRemoveRequest
-	(*MemberRemoveResponse)(nil),       // 40: cairn.raftkv.v1.MemberRemoveResponse
-	(*MemberPromoteRequest)(nil),       // 41: cairn.raftkv.v1.MemberPromoteRequest
-	(*MemberPromoteResponse)(nil),      // 42: cairn.raftkv.v1.MemberPromoteResponse
-	(*StatusRequest)(nil),              // 43: cairn.raftkv.v1.StatusRequest
-	(*StatusResponse)(nil),             // 44: cairn.raftkv.v1.StatusResponse
-	(*TransferLeadershipRequest)(nil),  // 45: cairn.raftkv.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 46: cairn.raftkv.v1.TransferLeadershipResponse
-	(*SnapshotRequest)(nil),            // 47: cairn.raftkv.v1.SnapshotRequest
-	(*SnapshotResponse)(nil),           // 48: cairn.raftkv.v1.SnapshotResponse
+	(Consistency)(0),                // 0: cairn.raftkv.v1.Consistency
+	(Compare_CompareResult)(0),      // 1: cairn.raftkv.v1.Compare.CompareResult
+	(Compare_CompareTarget)(0),      // 2: cairn.raftkv.v1.Compare.CompareTarget
+	(WatchRequest_FilterType)(0),    // 3: cairn.raftkv.v1.WatchRequest.FilterType
+	(Event_EventType)(0),            // 4: cairn.raftkv.v1.Event.EventType
+	(*ResponseHeader)(nil),          // 5: cairn.raftkv.v1.ResponseHeader
+	(*KeyValue)(nil),                // 6: cairn.raftkv.v1.KeyValue
+	(*RangeRequest)(nil),            // 7: cairn.raftkv.v1.RangeRequest
+	(*RangeResponse)(nil),           // 8: cairn.raftkv.v1.RangeResponse
+	(*PutRequest)(nil),              // 9: cairn.raftkv.v1.PutRequest
+	(*PutResponse)(nil),             // 10: cairn.raftkv.v1.PutResponse
+	(*DeleteRangeRequest)(nil),      // 11: cairn.raftkv.v1.DeleteRangeRequest
+	(*DeleteRangeResponse)(nil),     // 12: cairn.raftkv.v1.DeleteRangeResponse
+	(*Compare)(nil),                 // 13: cairn.raftkv.v1.Compare
+	(*RequestOp)(nil),               // 14: cairn.raftkv.v1.RequestOp
+	(*ResponseOp)(nil),              // 15: cairn.raftkv.v1.ResponseOp
+	(*TxnRequest)(nil),              // 16: cairn.raftkv.v1.TxnRequest
+	(*TxnResponse)(nil),             // 17: cairn.raftkv.v1.TxnResponse
+	(*CompactRequest)(nil),          // 18: cairn.raftkv.v1.CompactRequest
+	(*CompactResponse)(nil),         // 19: cairn.raftkv.v1.CompactResponse
+	(*WatchRequest)(nil),            // 20: cairn.raftkv.v1.WatchRequest
+	(*Event)(nil),                   // 21: cairn.raftkv.v1.Event
+	(*WatchResponse)(nil),           // 22: cairn.raftkv.v1.WatchResponse
+	(*LeaseGrantRequest)(nil),       // 23: cairn.raftkv.v1.LeaseGrantRequest
+	(*LeaseGrantResponse)(nil),      // 24: cairn.raftkv.v1.LeaseGrantResponse
+	(*LeaseRevokeRequest)(nil),      // 25: cairn.raftkv.v1.LeaseRevokeRequest
+	(*LeaseRevokeResponse)(nil),     // 26: cairn.raftkv.v1.LeaseRevokeResponse
+	(*LeaseKeepAliveRequest)(nil),   // 27: cairn.raftkv.v1.LeaseKeepAliveRequest
+	(*LeaseKeepAliveResponse)(nil),  // 28: cairn.raftkv.v1.LeaseKeepAliveResponse
+	(*LeaseTimeToLiveRequest)(nil),  // 29: cairn.raftkv.v1.LeaseTimeToLiveRequest
+	(*LeaseTimeToLiveResponse)(nil), // 30: cairn.raftkv.v1.LeaseTimeToLiveResponse
+	(*LeaseLeasesRequest)(nil),      // 31: cairn.raftkv.v1.LeaseLeasesRequest
+	(*LeaseStatus)(nil),             // 32: cairn.raftkv.v1.LeaseStatus
+	(*LeaseLeasesResponse)(nil),     // 33: cairn.raftkv.v1.LeaseLeasesResponse
+	(*StatusRequest)(nil),           // 34: cairn.raftkv.v1.StatusRequest
+	(*StatusResponse)(nil),          // 35: cairn.raftkv.v1.StatusResponse
+	(*SnapshotRequest)(nil),         // 36: cairn.raftkv.v1.SnapshotRequest
+	(*SnapshotResponse)(nil),        // 37: cairn.raftkv.v1.SnapshotResponse
+	(*v1.Member)(nil),               // 38: cairn.cluster.v1.Member
 }
 var file_cairn_raftkv_v1_raftkv_proto_depIdxs = []int32{
 	0,  // 0: cairn.raftkv.v1.RangeRequest.consistency:type_name -> cairn.raftkv.v1.Consistency
@@ -3346,58 +2751,39 @@ var file_cairn_raftkv_v1_raftkv_proto_depIdxs = []int32{
 	5,  // 30: cairn.raftkv.v1.LeaseTimeToLiveResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
 	5,  // 31: cairn.raftkv.v1.LeaseLeasesResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
 	32, // 32: cairn.raftkv.v1.LeaseLeasesResponse.leases:type_name -> cairn.raftkv.v1.LeaseStatus
-	5,  // 33: cairn.raftkv.v1.MemberListResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	34, // 34: cairn.raftkv.v1.MemberListResponse.members:type_name -> cairn.raftkv.v1.Member
-	5,  // 35: cairn.raftkv.v1.MemberAddResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	34, // 36: cairn.raftkv.v1.MemberAddResponse.members:type_name -> cairn.raftkv.v1.Member
-	5,  // 37: cairn.raftkv.v1.MemberRemoveResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	34, // 38: cairn.raftkv.v1.MemberRemoveResponse.members:type_name -> cairn.raftkv.v1.Member
-	5,  // 39: cairn.raftkv.v1.MemberPromoteResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	34, // 40: cairn.raftkv.v1.MemberPromoteResponse.members:type_name -> cairn.raftkv.v1.Member
-	5,  // 41: cairn.raftkv.v1.StatusResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	34, // 42: cairn.raftkv.v1.StatusResponse.members:type_name -> cairn.raftkv.v1.Member
-	5,  // 43: cairn.raftkv.v1.TransferLeadershipResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
-	7,  // 44: cairn.raftkv.v1.KVService.Range:input_type -> cairn.raftkv.v1.RangeRequest
-	9,  // 45: cairn.raftkv.v1.KVService.Put:input_type -> cairn.raftkv.v1.PutRequest
-	11, // 46: cairn.raftkv.v1.KVService.DeleteRange:input_type -> cairn.raftkv.v1.DeleteRangeRequest
-	16, // 47: cairn.raftkv.v1.KVService.Txn:input_type -> cairn.raftkv.v1.TxnRequest
-	18, // 48: cairn.raftkv.v1.KVService.Compact:input_type -> cairn.raftkv.v1.CompactRequest
-	20, // 49: cairn.raftkv.v1.WatchService.Watch:input_type -> cairn.raftkv.v1.WatchRequest
-	23, // 50: cairn.raftkv.v1.LeaseService.LeaseGrant:input_type -> cairn.raftkv.v1.LeaseGrantRequest
-	25, // 51: cairn.raftkv.v1.LeaseService.LeaseRevoke:input_type -> cairn.raftkv.v1.LeaseRevokeRequest
-	27, // 52: cairn.raftkv.v1.LeaseService.LeaseKeepAlive:input_type -> cairn.raftkv.v1.LeaseKeepAliveRequest
-	29, // 53: cairn.raftkv.v1.LeaseService.LeaseTimeToLive:input_type -> cairn.raftkv.v1.LeaseTimeToLiveRequest
-	31, // 54: cairn.raftkv.v1.LeaseService.LeaseLeases:input_type -> cairn.raftkv.v1.LeaseLeasesRequest
-	35, // 55: cairn.raftkv.v1.ClusterService.MemberList:input_type -> cairn.raftkv.v1.MemberListRequest
-	37, // 56: cairn.raftkv.v1.ClusterService.MemberAdd:input_type -> cairn.raftkv.v1.MemberAddRequest
-	39, // 57: cairn.raftkv.v1.ClusterService.MemberRemove:input_type -> cairn.raftkv.v1.MemberRemoveRequest
-	41, // 58: cairn.raftkv.v1.ClusterService.MemberPromote:input_type -> cairn.raftkv.v1.MemberPromoteRequest
-	43, // 59: cairn.raftkv.v1.ClusterService.Status:input_type -> cairn.raftkv.v1.StatusRequest
-	45, // 60: cairn.raftkv.v1.ClusterService.TransferLeadership:input_type -> cairn.raftkv.v1.TransferLeadershipRequest
-	47, // 61: cairn.raftkv.v1.ClusterService.Snapshot:input_type -> cairn.raftkv.v1.SnapshotRequest
-	8,  // 62: cairn.raftkv.v1.KVService.Range:output_type -> cairn.raftkv.v1.RangeResponse
-	10, // 63: cairn.raftkv.v1.KVService.Put:output_type -> cairn.raftkv.v1.PutResponse
-	12, // 64: cairn.raftkv.v1.KVService.DeleteRange:output_type -> cairn.raftkv.v1.DeleteRangeResponse
-	17, // 65: cairn.raftkv.v1.KVService.Txn:output_type -> cairn.raftkv.v1.TxnResponse
-	19, // 66: cairn.raftkv.v1.KVService.Compact:output_type -> cairn.raftkv.v1.CompactResponse
-	22, // 67: cairn.raftkv.v1.WatchService.Watch:output_type -> cairn.raftkv.v1.WatchResponse
-	24, // 68: cairn.raftkv.v1.LeaseService.LeaseGrant:output_type -> cairn.raftkv.v1.LeaseGrantResponse
-	26, // 69: cairn.raftkv.v1.LeaseService.LeaseRevoke:output_type -> cairn.raftkv.v1.LeaseRevokeResponse
-	28, // 70: cairn.raftkv.v1.LeaseService.LeaseKeepAlive:output_type -> cairn.raftkv.v1.LeaseKeepAliveResponse
-	30, // 71: cairn.raftkv.v1.LeaseService.LeaseTimeToLive:output_type -> cairn.raftkv.v1.LeaseTimeToLiveResponse
-	33, // 72: cairn.raftkv.v1.LeaseService.LeaseLeases:output_type -> cairn.raftkv.v1.LeaseLeasesResponse
-	36, // 73: cairn.raftkv.v1.ClusterService.MemberList:output_type -> cairn.raftkv.v1.MemberListResponse
-	38, // 74: cairn.raftkv.v1.ClusterService.MemberAdd:output_type -> cairn.raftkv.v1.MemberAddResponse
-	40, // 75: cairn.raftkv.v1.ClusterService.MemberRemove:output_type -> cairn.raftkv.v1.MemberRemoveResponse
-	42, // 76: cairn.raftkv.v1.ClusterService.MemberPromote:output_type -> cairn.raftkv.v1.MemberPromoteResponse
-	44, // 77: cairn.raftkv.v1.ClusterService.Status:output_type -> cairn.raftkv.v1.StatusResponse
-	46, // 78: cairn.raftkv.v1.ClusterService.TransferLeadership:output_type -> cairn.raftkv.v1.TransferLeadershipResponse
-	48, // 79: cairn.raftkv.v1.ClusterService.Snapshot:output_type -> cairn.raftkv.v1.SnapshotResponse
-	62, // [62:80] is the sub-list for method output_type
-	44, // [44:62] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	5,  // 33: cairn.raftkv.v1.StatusResponse.header:type_name -> cairn.raftkv.v1.ResponseHeader
+	38, // 34: cairn.raftkv.v1.StatusResponse.members:type_name -> cairn.cluster.v1.Member
+	7,  // 35: cairn.raftkv.v1.KVService.Range:input_type -> cairn.raftkv.v1.RangeRequest
+	9,  // 36: cairn.raftkv.v1.KVService.Put:input_type -> cairn.raftkv.v1.PutRequest
+	11, // 37: cairn.raftkv.v1.KVService.DeleteRange:input_type -> cairn.raftkv.v1.DeleteRangeRequest
+	16, // 38: cairn.raftkv.v1.KVService.Txn:input_type -> cairn.raftkv.v1.TxnRequest
+	18, // 39: cairn.raftkv.v1.KVService.Compact:input_type -> cairn.raftkv.v1.CompactRequest
+	20, // 40: cairn.raftkv.v1.WatchService.Watch:input_type -> cairn.raftkv.v1.WatchRequest
+	23, // 41: cairn.raftkv.v1.LeaseService.LeaseGrant:input_type -> cairn.raftkv.v1.LeaseGrantRequest
+	25, // 42: cairn.raftkv.v1.LeaseService.LeaseRevoke:input_type -> cairn.raftkv.v1.LeaseRevokeRequest
+	27, // 43: cairn.raftkv.v1.LeaseService.LeaseKeepAlive:input_type -> cairn.raftkv.v1.LeaseKeepAliveRequest
+	29, // 44: cairn.raftkv.v1.LeaseService.LeaseTimeToLive:input_type -> cairn.raftkv.v1.LeaseTimeToLiveRequest
+	31, // 45: cairn.raftkv.v1.LeaseService.LeaseLeases:input_type -> cairn.raftkv.v1.LeaseLeasesRequest
+	34, // 46: cairn.raftkv.v1.ClusterService.Status:input_type -> cairn.raftkv.v1.StatusRequest
+	36, // 47: cairn.raftkv.v1.ClusterService.Snapshot:input_type -> cairn.raftkv.v1.SnapshotRequest
+	8,  // 48: cairn.raftkv.v1.KVService.Range:output_type -> cairn.raftkv.v1.RangeResponse
+	10, // 49: cairn.raftkv.v1.KVService.Put:output_type -> cairn.raftkv.v1.PutResponse
+	12, // 50: cairn.raftkv.v1.KVService.DeleteRange:output_type -> cairn.raftkv.v1.DeleteRangeResponse
+	17, // 51: cairn.raftkv.v1.KVService.Txn:output_type -> cairn.raftkv.v1.TxnResponse
+	19, // 52: cairn.raftkv.v1.KVService.Compact:output_type -> cairn.raftkv.v1.CompactResponse
+	22, // 53: cairn.raftkv.v1.WatchService.Watch:output_type -> cairn.raftkv.v1.WatchResponse
+	24, // 54: cairn.raftkv.v1.LeaseService.LeaseGrant:output_type -> cairn.raftkv.v1.LeaseGrantResponse
+	26, // 55: cairn.raftkv.v1.LeaseService.LeaseRevoke:output_type -> cairn.raftkv.v1.LeaseRevokeResponse
+	28, // 56: cairn.raftkv.v1.LeaseService.LeaseKeepAlive:output_type -> cairn.raftkv.v1.LeaseKeepAliveResponse
+	30, // 57: cairn.raftkv.v1.LeaseService.LeaseTimeToLive:output_type -> cairn.raftkv.v1.LeaseTimeToLiveResponse
+	33, // 58: cairn.raftkv.v1.LeaseService.LeaseLeases:output_type -> cairn.raftkv.v1.LeaseLeasesResponse
+	35, // 59: cairn.raftkv.v1.ClusterService.Status:output_type -> cairn.raftkv.v1.StatusResponse
+	37, // 60: cairn.raftkv.v1.ClusterService.Snapshot:output_type -> cairn.raftkv.v1.SnapshotResponse
+	48, // [48:61] is the sub-list for method output_type
+	35, // [35:48] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_cairn_raftkv_v1_raftkv_proto_init() }
@@ -3428,7 +2814,7 @@ func file_cairn_raftkv_v1_raftkv_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_raftkv_v1_raftkv_proto_rawDesc), len(file_cairn_raftkv_v1_raftkv_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   44,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -663,29 +663,19 @@ var LeaseService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	ClusterService_MemberList_FullMethodName         = "/cairn.raftkv.v1.ClusterService/MemberList"
-	ClusterService_MemberAdd_FullMethodName          = "/cairn.raftkv.v1.ClusterService/MemberAdd"
-	ClusterService_MemberRemove_FullMethodName       = "/cairn.raftkv.v1.ClusterService/MemberRemove"
-	ClusterService_MemberPromote_FullMethodName      = "/cairn.raftkv.v1.ClusterService/MemberPromote"
-	ClusterService_Status_FullMethodName             = "/cairn.raftkv.v1.ClusterService/Status"
-	ClusterService_TransferLeadership_FullMethodName = "/cairn.raftkv.v1.ClusterService/TransferLeadership"
-	ClusterService_Snapshot_FullMethodName           = "/cairn.raftkv.v1.ClusterService/Snapshot"
+	ClusterService_Status_FullMethodName   = "/cairn.raftkv.v1.ClusterService/Status"
+	ClusterService_Snapshot_FullMethodName = "/cairn.raftkv.v1.ClusterService/Snapshot"
 )
 
 // ClusterServiceClient is the client API for ClusterService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ClusterService manages membership and reports status.
+// ClusterService reports status. Membership changes and leadership transfer
+// are cairn.cluster.v1.MembershipService's, served on the same port.
 type ClusterServiceClient interface {
-	MemberList(ctx context.Context, in *MemberListRequest, opts ...grpc.CallOption) (*MemberListResponse, error)
-	MemberAdd(ctx context.Context, in *MemberAddRequest, opts ...grpc.CallOption) (*MemberAddResponse, error)
-	MemberRemove(ctx context.Context, in *MemberRemoveRequest, opts ...grpc.CallOption) (*MemberRemoveResponse, error)
-	MemberPromote(ctx context.Context, in *MemberPromoteRequest, opts ...grpc.CallOption) (*MemberPromoteResponse, error)
 	// Status reports this node's view of the group.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
-	// TransferLeadership asks the leader to hand over to target_id (any voter if empty).
-	TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error)
 	// Snapshot streams a consistent backup of the state machine.
 	Snapshot(ctx context.Context, in *SnapshotRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotResponse], error)
 }
@@ -698,60 +688,10 @@ func NewClusterServiceClient(cc grpc.ClientConnInterface) ClusterServiceClient {
 	return &clusterServiceClient{cc}
 }
 
-func (c *clusterServiceClient) MemberList(ctx context.Context, in *MemberListRequest, opts ...grpc.CallOption) (*MemberListResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(MemberListResponse)
-	err := c.cc.Invoke(ctx, ClusterService_MemberList_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *clusterServiceClient) MemberAdd(ctx context.Context, in *MemberAddRequest, opts ...grpc.CallOption) (*MemberAddResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(MemberAddResponse)
-	err := c.cc.Invoke(ctx, ClusterService_MemberAdd_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *clusterServiceClient) MemberRemove(ctx context.Context, in *MemberRemoveRequest, opts ...grpc.CallOption) (*MemberRemoveResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(MemberRemoveResponse)
-	err := c.cc.Invoke(ctx, ClusterService_MemberRemove_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *clusterServiceClient) MemberPromote(ctx context.Context, in *MemberPromoteRequest, opts ...grpc.CallOption) (*MemberPromoteResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(MemberPromoteResponse)
-	err := c.cc.Invoke(ctx, ClusterService_MemberPromote_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *clusterServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
 	err := c.cc.Invoke(ctx, ClusterService_Status_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *clusterServiceClient) TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(TransferLeadershipResponse)
-	err := c.cc.Invoke(ctx, ClusterService_TransferLeadership_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -781,16 +721,11 @@ type ClusterService_SnapshotClient = grpc.ServerStreamingClient[SnapshotResponse
 // All implementations must embed UnimplementedClusterServiceServer
 // for forward compatibility.
 //
-// ClusterService manages membership and reports status.
+// ClusterService reports status. Membership changes and leadership transfer
+// are cairn.cluster.v1.MembershipService's, served on the same port.
 type ClusterServiceServer interface {
-	MemberList(context.Context, *MemberListRequest) (*MemberListResponse, error)
-	MemberAdd(context.Context, *MemberAddRequest) (*MemberAddResponse, error)
-	MemberRemove(context.Context, *MemberRemoveRequest) (*MemberRemoveResponse, error)
-	MemberPromote(context.Context, *MemberPromoteRequest) (*MemberPromoteResponse, error)
 	// Status reports this node's view of the group.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
-	// TransferLeadership asks the leader to hand over to target_id (any voter if empty).
-	TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error)
 	// Snapshot streams a consistent backup of the state machine.
 	Snapshot(*SnapshotRequest, grpc.ServerStreamingServer[SnapshotResponse]) error
 	mustEmbedUnimplementedClusterServiceServer()
@@ -803,23 +738,8 @@ type ClusterServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedClusterServiceServer struct{}
 
-func (UnimplementedClusterServiceServer) MemberList(context.Context, *MemberListRequest) (*MemberListResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method MemberList not implemented")
-}
-func (UnimplementedClusterServiceServer) MemberAdd(context.Context, *MemberAddRequest) (*MemberAddResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method MemberAdd not implemented")
-}
-func (UnimplementedClusterServiceServer) MemberRemove(context.Context, *MemberRemoveRequest) (*MemberRemoveResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method MemberRemove not implemented")
-}
-func (UnimplementedClusterServiceServer) MemberPromote(context.Context, *MemberPromoteRequest) (*MemberPromoteResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method MemberPromote not implemented")
-}
 func (UnimplementedClusterServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
-}
-func (UnimplementedClusterServiceServer) TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method TransferLeadership not implemented")
 }
 func (UnimplementedClusterServiceServer) Snapshot(*SnapshotRequest, grpc.ServerStreamingServer[SnapshotResponse]) error {
 	return status.Error(codes.Unimplemented, "method Snapshot not implemented")
@@ -845,78 +765,6 @@ func RegisterClusterServiceServer(s grpc.ServiceRegistrar, srv ClusterServiceSer
 	s.RegisterService(&ClusterService_ServiceDesc, srv)
 }
 
-func _ClusterService_MemberList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MemberListRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ClusterServiceServer).MemberList(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ClusterService_MemberList_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ClusterServiceServer).MemberList(ctx, req.(*MemberListRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _ClusterService_MemberAdd_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MemberAddRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ClusterServiceServer).MemberAdd(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ClusterService_MemberAdd_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ClusterServiceServer).MemberAdd(ctx, req.(*MemberAddRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _ClusterService_MemberRemove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MemberRemoveRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ClusterServiceServer).MemberRemove(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ClusterService_MemberRemove_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ClusterServiceServer).MemberRemove(ctx, req.(*MemberRemoveRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _ClusterService_MemberPromote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MemberPromoteRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ClusterServiceServer).MemberPromote(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ClusterService_MemberPromote_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ClusterServiceServer).MemberPromote(ctx, req.(*MemberPromoteRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _ClusterService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -931,24 +779,6 @@ func _ClusterService_Status_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ClusterServiceServer).Status(ctx, req.(*StatusRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _ClusterService_TransferLeadership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(TransferLeadershipRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ClusterServiceServer).TransferLeadership(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ClusterService_TransferLeadership_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ClusterServiceServer).TransferLeadership(ctx, req.(*TransferLeadershipRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -972,28 +802,8 @@ var ClusterService_ServiceDesc = grpc.ServiceDesc{
 	HandlerType: (*ClusterServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
-			MethodName: "MemberList",
-			Handler:    _ClusterService_MemberList_Handler,
-		},
-		{
-			MethodName: "MemberAdd",
-			Handler:    _ClusterService_MemberAdd_Handler,
-		},
-		{
-			MethodName: "MemberRemove",
-			Handler:    _ClusterService_MemberRemove_Handler,
-		},
-		{
-			MethodName: "MemberPromote",
-			Handler:    _ClusterService_MemberPromote_Handler,
-		},
-		{
 			MethodName: "Status",
 			Handler:    _ClusterService_Status_Handler,
-		},
-		{
-			MethodName: "TransferLeadership",
-			Handler:    _ClusterService_TransferLeadership_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
