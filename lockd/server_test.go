@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/rpcerr"
+	lockdpeerv1 "cairn.dev/cairn/proto/cairn/lockd/peer/v1"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -76,8 +78,10 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 
 	queued := acquire(t, leader, b, "x", false)
 	require.False(t, queued.GetAcquired())
-	peer := func(m *testMember) lockdv1.LockPeerServiceClient { return lockdv1.NewLockPeerServiceClient(m.conn) }
-	_, err := peer(f).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
+	peer := func(m *testMember) lockdpeerv1.LockPeerServiceClient {
+		return lockdpeerv1.NewLockPeerServiceClient(m.conn)
+	}
+	_, err := peer(f).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
 	require.Equal(t, codes.Unavailable, status.Code(err), "only the leader answers: %v", err)
 	require.Equal(t, rpcerr.NotLeader, rpcerr.ReasonOf(err), "%v", err)
 
@@ -86,7 +90,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	waitWaiters(t, leader, "x", 1)
 	waitID := describe(t, leader, "x").GetWaiters()[0].GetWaitId()
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	_, err = peer(leader).AwaitGrant(short, &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+	_, err = peer(leader).AwaitGrant(short, &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 	cancel()
 	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
 	c.stop(f.id)
@@ -96,9 +100,9 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	require.Equal(t, waitID, describe(t, leader, "x").GetWaiters()[0].GetWaitId())
 
 	// Asking the leader directly sees the grant the release makes.
-	asked := make(chan *lockdv1.AwaitGrantResponse, 1)
+	asked := make(chan *lockdpeerv1.AwaitGrantResponse, 1)
 	go func() {
-		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 		asked <- resp
 	}()
 	again := acquireAsync(c.follower(), b, "x", 10*time.Second)
@@ -108,7 +112,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	require.NoError(t, r.err)
 	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
 	resp := <-asked
-	require.Equal(t, lockdv1.WaitOutcome_WAIT_OUTCOME_GRANTED, resp.GetOutcome())
+	require.Equal(t, lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GRANTED, resp.GetOutcome())
 	require.Equal(t, r.resp.GetHolder().GetToken(), resp.GetHolder().GetToken())
 }
 
@@ -466,7 +470,7 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.member(c.waitLeader())
 	createSession := func() []byte {
-		b, err := proto.Marshal(&lockdv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}})
+		b, err := proto.Marshal(&lockdraftv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 10000}}})
 		require.NoError(t, err)
 		return b
 	}
@@ -475,7 +479,7 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 		var ids []uint64
 		for i := range res {
 			require.NoError(t, errs[i])
-			r := &lockdv1.CommandResult{}
+			r := &lockdraftv1.CommandResult{}
 			require.NoError(t, proto.Unmarshal(res[i], r))
 			ids = append(ids, r.GetSessionId())
 		}
