@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/rpcerr"
 	lockdpeerv1 "cairn.dev/cairn/proto/cairn/lockd/peer/v1"
 	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
@@ -152,7 +153,7 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	got := acquireAsync(f, b, "x", 10*time.Second)
 	// The holder expires; the lock stays in lock delay, with the waiter queued.
 	var delayed *lockdv1.LockInfo
-	waitFor(t, 5*time.Second, "the lock delay", func() bool {
+	nodetest.WaitFor(t, 5*time.Second, "the lock delay", func() bool {
 		info := describe(t, f, "x")
 		if info.GetDelayUntil() != nil {
 			delayed = info
@@ -170,7 +171,7 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	_, err = sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: a})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 	// Every replica agrees.
-	waitFor(t, 5*time.Second, "replicas to agree", func() bool {
+	nodetest.WaitFor(t, 5*time.Second, "replicas to agree", func() bool {
 		var want string
 		for _, m := range c.live() {
 			var got string
@@ -225,7 +226,7 @@ func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 
 	// The stopped member comes back and catches up.
 	m := c.restart(old)
-	waitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
 		var h uint64
 		m.srv.m.view(func(st *state) {
 			if r := st.Resources[resKey{kLock, "x"}]; r != nil && len(r.Holders) == 1 {
@@ -246,7 +247,7 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	created := time.Now()
 	id := newSession(t, f, ttl)
 	// Most of the TTL passes without keep-alives; then leadership moves.
-	waitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
+	nodetest.WaitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
 	_, err := lockdv1.NewClusterServiceClient(leader.conn).TransferLeadership(ctxT(t), &lockdv1.TransferLeadershipRequest{TargetId: f.id})
 	require.NoError(t, err)
 	c.waitLeader(leader.id)
@@ -254,14 +255,14 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	t.Logf("leadership moved %v after the session was created", tookOver.Sub(created))
 	// Past the original deadline, the session is alive: the new leader gave it a
 	// full TTL.
-	waitFor(t, 5*time.Second, "the original deadline to pass", func() bool { return time.Since(created) > ttl+200*time.Millisecond })
+	nodetest.WaitFor(t, 5*time.Second, "the original deadline to pass", func() bool { return time.Since(created) > ttl+200*time.Millisecond })
 	if time.Since(tookOver) < ttl-100*time.Millisecond {
 		resp, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
 		require.NoError(t, err, "the session must outlive its original deadline after a leader change")
 		require.Greater(t, resp.GetSession().GetRemaining().AsDuration(), time.Duration(0))
 	}
 	// And it still expires, a TTL after the takeover at the earliest.
-	waitFor(t, 10*time.Second, "the session to expire", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the session to expire", func() bool {
 		_, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
 		return status.Code(err) == codes.NotFound
 	})
@@ -366,7 +367,7 @@ func TestClusterMemberRestartRecovers(t *testing.T) {
 	require.True(t, sem.GetAcquired())
 
 	m := c.restart(f.id)
-	waitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
 		var want, got string
 		leader.srv.m.view(func(st *state) { b, _ := st.encode(); want = string(b) })
 		m.srv.m.view(func(st *state) { b, _ := st.encode(); got = string(b) })
@@ -451,7 +452,7 @@ func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
 	park.delay = time.Hour
 	park.mu.Unlock()
 	got = acquireAsync(leader, a, "parked", 10*time.Second)
-	waitFor(t, 10*time.Second, "the wait parked", func() bool { return park.len() == 1 })
+	nodetest.WaitFor(t, 10*time.Second, "the wait parked", func() bool { return park.len() == 1 })
 	before := describe(t, leader, "parked")
 	require.Empty(t, before.GetWaiters(), "a parked wait is not in the log yet")
 	rel, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: b, Name: "parked"})
@@ -576,7 +577,7 @@ func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
 
 	// The follower's relay re-dials the new leader, which keeps the session.
 	c.waitLeader(leader.id)
-	waitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
 		if relayed == nil {
 			var err error
 			if relayed, err = sessions(follower).SessionKeepAlive(ctxT(t)); err != nil {

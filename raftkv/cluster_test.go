@@ -169,24 +169,12 @@ func (c *testCluster) live() []*testMember {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitLeader waits until every live member names the same live leader, other
 // than exclude, and returns it.
 func (c *testCluster) waitLeader(exclude ...string) string {
 	c.t.Helper()
 	var leader string
-	waitFor(c.t, 15*time.Second, "a leader all live members agree on", func() bool {
+	nodetest.WaitFor(c.t, 15*time.Second, "a leader all live members agree on", func() bool {
 		leader = ""
 		for _, m := range c.live() {
 			id, _ := m.srv.Node().Leader()
@@ -209,7 +197,7 @@ func (c *testCluster) waitLeader(exclude ...string) string {
 func (c *testCluster) waitMembersAgree() {
 	c.t.Helper()
 	want := len(c.members)
-	waitFor(c.t, 15*time.Second, "every member to see the full membership", func() bool {
+	nodetest.WaitFor(c.t, 15*time.Second, "every member to see the full membership", func() bool {
 		for _, m := range c.live() {
 			ms, err := m.srv.Node().Members()
 			if err != nil || len(ms) != want {

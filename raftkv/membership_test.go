@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/nodetest"
 	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 )
 
@@ -47,6 +48,6 @@ func TestMembershipService(t *testing.T) {
 	// A change sent to a follower is forwarded to the leader.
 	_, err = ms.TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: follower.id})
 	require.NoError(t, err)
-	waitFor(t, 15*time.Second, follower.id+" to lead", func() bool { return follower.srv.Node().IsLeader() })
+	nodetest.WaitFor(t, 15*time.Second, follower.id+" to lead", func() bool { return follower.srv.Node().IsLeader() })
 	require.Equal(t, follower.id, c.waitLeader())
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // scrape fetches the member's /metrics and returns the value of every sample
@@ -59,7 +61,7 @@ func TestRaftMetricsOnTheAdminEndpoint(t *testing.T) {
 		if m == leader {
 			continue
 		}
-		waitFor(t, 10*time.Second, m.id+" to apply the puts", func() bool {
+		nodetest.WaitFor(t, 10*time.Second, m.id+" to apply the puts", func() bool {
 			return m.srv.Node().AppliedIndex() >= st.AppliedIndex
 		})
 		f := scrape(t, m)

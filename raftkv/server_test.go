@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/raftnode"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
@@ -61,7 +62,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	// The old leader rejoins and catches up from the log.
 	back := c.restart(old)
-	waitFor(t, 15*time.Second, "restarted member to catch up", func() bool {
+	nodetest.WaitFor(t, 15*time.Second, "restarted member to catch up", func() bool {
 		v, ok := get(t, back, "after", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "2"
 	})
@@ -89,7 +90,7 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 		put(t, lm, fmt.Sprintf("key-%03d", i), fmt.Sprintf("val-%d", i))
 	}
 	back := c.restart(lagger)
-	waitFor(t, 20*time.Second, "lagging follower to catch up via snapshot", func() bool {
+	nodetest.WaitFor(t, 20*time.Second, "lagging follower to catch up via snapshot", func() bool {
 		v, ok := get(t, back, "key-319", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "val-319"
 	})
@@ -109,7 +110,7 @@ func TestMembershipChange(t *testing.T) {
 	learner := c.startMember("kv-4", false)
 	_, err := cl.MemberAdd(ctxT(t), &raftkvv1.MemberAddRequest{Id: "kv-4", Address: learner.srv.Addr(), IsLearner: true})
 	require.NoError(t, err)
-	waitFor(t, 10*time.Second, "learner to replicate", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "learner to replicate", func() bool {
 		v, ok := get(t, learner, "m", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "1"
 	})
@@ -158,7 +159,7 @@ func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
 	c.waitLeader(old)
 	// The new leader gives the lease a full TTL, then expires it through the log.
 	start := time.Now()
-	waitFor(t, 15*time.Second, "leased key to be deleted on every live member", func() bool {
+	nodetest.WaitFor(t, 15*time.Second, "leased key to be deleted on every live member", func() bool {
 		for _, m := range c.live() {
 			if _, ok := get(t, m, "ephemeral", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE); ok {
 				return false
@@ -326,7 +327,7 @@ func TestMembersMoveTheirLogFromBoltDBToTheWAL(t *testing.T) {
 		c.member(id).cfg.LogStore = raftnode.LogStoreWAL
 		back := c.restart(id)
 		put(t, c.member(c.waitLeader()), "moved-"+id, "wal")
-		waitFor(t, 15*time.Second, id+" to catch up after moving its log", func() bool {
+		nodetest.WaitFor(t, 15*time.Second, id+" to catch up after moving its log", func() bool {
 			v, ok := get(t, back, "moved-"+id, raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 			return ok && v == "wal"
 		})
@@ -358,7 +359,7 @@ func TestLinearizableReadBurstAtTheStartOfATerm(t *testing.T) {
 	leader := c.member(c.waitLeader(old))
 	// The new leader's own first entry commits on its own schedule; count from
 	// after it, so that only the reads' entries are counted.
-	waitFor(t, 10*time.Second, "the new leader to commit what it has appended", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the new leader to commit what it has appended", func() bool {
 		st := leader.srv.Node().Status()
 		return st.CommitIndex >= st.LastIndex
 	})
