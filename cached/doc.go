@@ -32,7 +32,7 @@
 // metadata key "cairn-cached-forwarded" and are always served from the
 // receiver's own store, so a request is never forwarded twice, even while two
 // nodes' rings disagree. RESP commands on another node's keys are run there
-// by PeerService.Command (proto/cairn/cached/v1/peer.proto), which executes
+// by PeerService.Command (proto/cairn/cached/peer/v1/peer.proto), which executes
 // the command on the receiver's store and returns the encoded RESP reply;
 // multi-key commands (MGET, MSET, DEL, EXISTS) are split by owner and their
 // replies merged, and MGet over gRPC fans out to the owners in parallel. In a

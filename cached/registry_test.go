@@ -41,7 +41,7 @@ func startRaftKV(t *testing.T) string {
 	case err := <-done:
 		t.Fatalf("raftkv stopped: %v", err)
 	}
-	waitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
+	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
 	return srv.Addr()
 }
 
@@ -86,7 +86,7 @@ func TestRegistryMembership(t *testing.T) {
 	add("cached-3", false)
 	all := []string{"cached-1", "cached-2", "cached-3"}
 	for _, nd := range c.nodes {
-		waitFor(t, 10*time.Second, nd.id+" sees 3 members", func() bool { return slices.Equal(ringIDs(nd.srv), all) })
+		nodetest.WaitFor(t, 10*time.Second, nd.id+" sees 3 members", func() bool { return slices.Equal(ringIDs(nd.srv), all) })
 	}
 	// Forwarding works over the registry's addresses.
 	key := c.keyOwnedBy(2, "reg-")
@@ -99,7 +99,7 @@ func TestRegistryMembership(t *testing.T) {
 	start := time.Now()
 	c.stop(1)
 	for _, i := range []int{0, 2} {
-		waitFor(t, ttl+5*time.Second, "cached-2 leaves", func() bool {
+		nodetest.WaitFor(t, ttl+5*time.Second, "cached-2 leaves", func() bool {
 			return slices.Equal(ringIDs(c.nodes[i].srv), []string{"cached-1", "cached-3"})
 		})
 	}
@@ -111,14 +111,14 @@ func TestRegistryMembership(t *testing.T) {
 	add("cached-4", false)
 	want := []string{"cached-1", "cached-3", "cached-4"}
 	for _, i := range []int{0, 2, 3} {
-		waitFor(t, 10*time.Second, c.nodes[i].id+" sees cached-4", func() bool { return slices.Equal(ringIDs(c.nodes[i].srv), want) })
+		nodetest.WaitFor(t, 10*time.Second, c.nodes[i].id+" sees cached-4", func() bool { return slices.Equal(ringIDs(c.nodes[i].srv), want) })
 	}
 
 	// cached-3 stops gracefully and revokes its lease: it leaves well within the TTL.
 	start = time.Now()
 	c.stop(2)
 	for _, i := range []int{0, 3} {
-		waitFor(t, 10*time.Second, "cached-3 leaves", func() bool {
+		nodetest.WaitFor(t, 10*time.Second, "cached-3 leaves", func() bool {
 			return slices.Equal(ringIDs(c.nodes[i].srv), []string{"cached-1", "cached-4"})
 		})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/cached/store"
+	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
 
@@ -29,11 +30,11 @@ func (s *Server) replicate(ctx context.Context, keys ...string) {
 	}
 	type batch struct {
 		m      ring.Member
-		writes []*cachedv1.ReplicaWrite
+		writes []*cachedpeerv1.ReplicaWrite
 	}
 	var batches []*batch
 	for _, k := range keys {
-		var w *cachedv1.ReplicaWrite
+		var w *cachedpeerv1.ReplicaWrite
 		for _, m := range s.replicasOf(k) {
 			if w == nil {
 				w = s.replicaWrite(k)
@@ -61,7 +62,7 @@ func (s *Server) replicate(ctx context.Context, keys ...string) {
 		c, err := s.peerClient(b.m)
 		if err == nil {
 			s.metrics.replicated.Add(int64(len(b.writes)))
-			_, err = c.Replicate(rctx, &cachedv1.ReplicateRequest{From: s.cfg.ID, Writes: b.writes})
+			_, err = c.Replicate(rctx, &cachedpeerv1.ReplicateRequest{From: s.cfg.ID, Writes: b.writes})
 		}
 		if err != nil {
 			s.metrics.replicaErrs.Add(int64(len(b.writes)))
@@ -71,12 +72,12 @@ func (s *Server) replicate(ctx context.Context, keys ...string) {
 }
 
 // replicaWrite describes key's current local state.
-func (s *Server) replicaWrite(key string) *cachedv1.ReplicaWrite {
+func (s *Server) replicaWrite(key string) *cachedpeerv1.ReplicaWrite {
 	it, ok := s.store.Peek(key)
 	if !ok {
-		return &cachedv1.ReplicaWrite{Key: []byte(key), Deleted: true}
+		return &cachedpeerv1.ReplicaWrite{Key: []byte(key), Deleted: true}
 	}
-	w := &cachedv1.ReplicaWrite{Key: []byte(key), Value: it.Value, Version: it.Version}
+	w := &cachedpeerv1.ReplicaWrite{Key: []byte(key), Value: it.Value, Version: it.Version}
 	if !it.ExpiresAt.IsZero() {
 		w.Ttl = durationpb.New(time.Until(it.ExpiresAt))
 	}
@@ -85,13 +86,13 @@ func (s *Server) replicaWrite(key string) *cachedv1.ReplicaWrite {
 
 // peerService implements cachedv1.PeerService.
 type peerService struct {
-	cachedv1.UnimplementedPeerServiceServer
+	cachedpeerv1.UnimplementedPeerServiceServer
 	s *Server
 }
 
 // Replicate applies an owner's writes to the local store, in order. A write
 // whose TTL ran out in transit deletes the key.
-func (p *peerService) Replicate(_ context.Context, req *cachedv1.ReplicateRequest) (*cachedv1.ReplicateResponse, error) {
+func (p *peerService) Replicate(_ context.Context, req *cachedpeerv1.ReplicateRequest) (*cachedpeerv1.ReplicateResponse, error) {
 	var n int32
 	for _, w := range req.GetWrites() {
 		key := string(w.GetKey())
@@ -107,33 +108,33 @@ func (p *peerService) Replicate(_ context.Context, req *cachedv1.ReplicateReques
 		if w.GetDeleted() {
 			p.s.store.Delete(key)
 		} else if _, err := p.s.store.Set(key, w.GetValue(), store.SetOptions{TTL: ttl}); err != nil {
-			return &cachedv1.ReplicateResponse{Applied: n}, toStatus(err)
+			return &cachedpeerv1.ReplicateResponse{Applied: n}, toStatus(err)
 		}
 		n++
 	}
-	return &cachedv1.ReplicateResponse{Applied: n}, nil
+	return &cachedpeerv1.ReplicateResponse{Applied: n}, nil
 }
 
 // Command runs one RESP command against the local store (no routing) and
 // returns its encoded reply.
-func (p *peerService) Command(ctx context.Context, req *cachedv1.CommandRequest) (*cachedv1.CommandResponse, error) {
+func (p *peerService) Command(ctx context.Context, req *cachedpeerv1.CommandRequest) (*cachedpeerv1.CommandResponse, error) {
 	if len(req.GetArgs()) == 0 {
 		return nil, toStatus(ErrInvalidArgument)
 	}
-	return &cachedv1.CommandResponse{Reply: p.s.execToBytes(ctx, req.GetArgs())}, nil
+	return &cachedpeerv1.CommandResponse{Reply: p.s.execToBytes(ctx, req.GetArgs())}, nil
 }
 
 // Commands runs a batch of RESP commands against the local store (no
 // routing), one after the other in request order, and returns their encoded
 // replies in the same order.
-func (p *peerService) Commands(ctx context.Context, req *cachedv1.CommandsRequest) (*cachedv1.CommandsResponse, error) {
+func (p *peerService) Commands(ctx context.Context, req *cachedpeerv1.CommandsRequest) (*cachedpeerv1.CommandsResponse, error) {
 	cmds := req.GetCommands()
 	for _, c := range cmds {
 		if len(c.GetArgs()) == 0 {
 			return nil, toStatus(ErrInvalidArgument)
 		}
 	}
-	return &cachedv1.CommandsResponse{Replies: p.s.execBatchToBytes(ctx, cmds)}, nil
+	return &cachedpeerv1.CommandsResponse{Replies: p.s.execBatchToBytes(ctx, cmds)}, nil
 }
 
 // ringService implements cachedv1.RingService.

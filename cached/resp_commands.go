@@ -15,7 +15,7 @@ import (
 	"cairn.dev/cairn/cached/resp"
 	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/cached/store"
-	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 )
 
 // Redis error texts, exactly as Redis writes them.
@@ -249,7 +249,7 @@ func (s *Server) callCommand(ctx context.Context, m ring.Member, args [][]byte) 
 	s.metrics.forwarded.Add(1)
 	fctx, cancel := s.forwardContext(ctx)
 	defer cancel()
-	out, err := c.Command(fctx, &cachedv1.CommandRequest{Args: args})
+	out, err := c.Command(fctx, &cachedpeerv1.CommandRequest{Args: args})
 	if err != nil {
 		return resp.Reply{}, err
 	}

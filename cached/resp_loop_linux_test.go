@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/cached/resp"
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // A connection whose commands mostly go to other nodes leaves its event loop
@@ -57,7 +58,7 @@ func TestRESPMoveOffLoop(t *testing.T) {
 		[]string{"SET", local, "w"}, []string{"INCR", remote}, []string{"GET", local}))
 	require.EqualValues(t, 2, srv.metrics.respConns.Load())
 	require.NoError(t, rc.nc.Close())
-	waitFor(t, 10*time.Second, "the moved connection to close", func() bool { return srv.resp.clients() == 1 })
+	nodetest.WaitFor(t, 10*time.Second, "the moved connection to close", func() bool { return srv.resp.clients() == 1 })
 	require.Equal(t, "PONG", stays.do("PING"))
 
 	// Close ends a moved connection too.
@@ -65,7 +66,7 @@ func TestRESPMoveOffLoop(t *testing.T) {
 	for range 20 {
 		moving.do("INCR", remote)
 	}
-	waitFor(t, 10*time.Second, "the connection to move", func() bool { return moved() == 1 })
+	nodetest.WaitFor(t, 10*time.Second, "the connection to move", func() bool { return moved() == 1 })
 	c.stopAll()
 	_, err := moving.rd.ReadReply()
 	require.Error(t, err)

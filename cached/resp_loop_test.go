@@ -17,6 +17,7 @@ import (
 
 	"cairn.dev/cairn/cached/resp"
 	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // forEachRESPIO runs f once for every resp_io this OS supports, with a
@@ -54,7 +55,7 @@ func runRESPIOs(t *testing.T, f func(t *testing.T, tune func(*Config)), stay boo
 func requireNoRESPGoroutines(t *testing.T) {
 	t.Helper()
 	var left string
-	waitFor(t, 10*time.Second, "the RESP goroutines to end", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the RESP goroutines to end", func() bool {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
 		left = ""
@@ -155,7 +156,7 @@ func testRESPUnreadReplies(t *testing.T, tune func(*Config)) {
 		sent <- w.Flush()
 	}()
 	other := dialRESP(t, addr)
-	waitFor(t, 10*time.Second, "the pipeline to start", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the pipeline to start", func() bool {
 		return other.do("GET", "count") != "(nil)"
 	})
 	for range 20 {
@@ -196,7 +197,7 @@ func testRESPManyConnections(t *testing.T, tune func(*Config)) {
 	for i := range conns {
 		conns[i] = dialRESP(t, srv.RESPAddr())
 	}
-	waitFor(t, 10*time.Second, "every client to be counted", func() bool { return srv.resp.clients() == clients })
+	nodetest.WaitFor(t, 10*time.Second, "every client to be counted", func() bool { return srv.resp.clients() == clients })
 	require.Contains(t, conns[0].do("INFO", "clients"), fmt.Sprintf("connected_clients:%d", clients))
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -233,7 +234,7 @@ func testRESPManyConnections(t *testing.T, tune func(*Config)) {
 	for _, rc := range conns[:clients/2] {
 		require.NoError(t, rc.nc.Close())
 	}
-	waitFor(t, 10*time.Second, "half the clients to be gone", func() bool { return srv.resp.clients() == clients/2 })
+	nodetest.WaitFor(t, 10*time.Second, "half the clients to be gone", func() bool { return srv.resp.clients() == clients/2 })
 	require.EqualValues(t, clients/2, srv.metrics.respConns.Load())
 	require.EqualValues(t, clients, srv.metrics.respTotal.Load())
 }
@@ -251,7 +252,7 @@ func testRESPHalfClose(t *testing.T, tune func(*Config)) {
 	out, err := io.ReadAll(rc.nc)
 	require.NoError(t, err)
 	require.Equal(t, "+OK\r\n$1\r\n1\r\n", string(out), "the partial command at the end is dropped")
-	waitFor(t, 10*time.Second, "the connection to close", func() bool { return c.nodes[0].srv.resp.clients() == 0 })
+	nodetest.WaitFor(t, 10*time.Second, "the connection to close", func() bool { return c.nodes[0].srv.resp.clients() == 0 })
 }
 
 // ghostPeer adds to node's ring a member whose address accepts connections

@@ -10,7 +10,7 @@ import (
 
 	"cairn.dev/cairn/cached/resp"
 	"cairn.dev/cairn/cached/ring"
-	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 )
 
 // Bounds of one round of a pipeline: the commands held back before they are
@@ -50,7 +50,7 @@ type pipeEntry struct {
 // pipeGroup is the batch for one owner.
 type pipeGroup struct {
 	m       ring.Member
-	cmds    []*cachedv1.CommandRequest
+	cmds    []*cachedpeerv1.CommandRequest
 	replies [][]byte
 	err     error
 	done    chan struct{} // closed when replies and err are set
@@ -89,7 +89,7 @@ func (p *pipeline) add(args [][]byte, cmd *command, m ring.Member) {
 			p.groups = append(p.groups, &pipeGroup{m: m, done: make(chan struct{})})
 		}
 		e.cmd, e.group, e.pos = cmd, g, len(p.groups[g].cmds)
-		p.groups[g].cmds = append(p.groups[g].cmds, &cachedv1.CommandRequest{Args: own})
+		p.groups[g].cmds = append(p.groups[g].cmds, &cachedpeerv1.CommandRequest{Args: own})
 	}
 	p.entries = append(p.entries, e)
 }
@@ -192,7 +192,7 @@ func (s *Server) writeForwarded(x *execCtx, cmd *command, args [][]byte, g *pipe
 
 // callCommands runs cmds, in order, on member m (another node) in one call
 // and returns one encoded reply per command.
-func (s *Server) callCommands(ctx context.Context, m ring.Member, cmds []*cachedv1.CommandRequest) ([][]byte, error) {
+func (s *Server) callCommands(ctx context.Context, m ring.Member, cmds []*cachedpeerv1.CommandRequest) ([][]byte, error) {
 	c, err := s.peerClient(m)
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (s *Server) callCommands(ctx context.Context, m ring.Member, cmds []*cached
 	s.metrics.forwarded.Add(int64(len(cmds)))
 	fctx, cancel := s.forwardContext(ctx)
 	defer cancel()
-	out, err := c.Commands(fctx, &cachedv1.CommandsRequest{Commands: cmds})
+	out, err := c.Commands(fctx, &cachedpeerv1.CommandsRequest{Commands: cmds})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (s *Server) callCommands(ctx context.Context, m ring.Member, cmds []*cached
 
 // execBatchToBytes runs cmds locally, in order, and returns their encoded
 // replies (PeerService.Commands).
-func (s *Server) execBatchToBytes(ctx context.Context, cmds []*cachedv1.CommandRequest) [][]byte {
+func (s *Server) execBatchToBytes(ctx context.Context, cmds []*cachedpeerv1.CommandRequest) [][]byte {
 	var buf bytes.Buffer
 	x := &execCtx{s: s, ctx: ctx, w: resp.NewWriter(&buf), local: true}
 	ends := make([]int, len(cmds))

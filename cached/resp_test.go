@@ -178,7 +178,7 @@ func testRESPMaxClients(t *testing.T, tune func(*Config)) {
 	require.Equal(t, "(error) ERR max number of clients reached", rep.String())
 	require.EqualValues(t, 1, srv.metrics.respRefused.Load())
 	require.NoError(t, first.nc.Close())
-	waitFor(t, 10*time.Second, "the first connection to close", func() bool { return srv.resp.clients() == 0 })
+	nodetest.WaitFor(t, 10*time.Second, "the first connection to close", func() bool { return srv.resp.clients() == 0 })
 	third := dialRESP(t, srv.RESPAddr())
 	require.Equal(t, "PONG", third.do("PING"))
 	require.EqualValues(t, 1, srv.metrics.respConns.Load())

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/cached/ring"
+	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
 
@@ -94,12 +95,12 @@ func (s *Server) cacheClient(m ring.Member) (cachedv1.CacheServiceClient, error)
 }
 
 // peerClient returns a PeerService client for member m.
-func (s *Server) peerClient(m ring.Member) (cachedv1.PeerServiceClient, error) {
+func (s *Server) peerClient(m ring.Member) (cachedpeerv1.PeerServiceClient, error) {
 	cc, err := s.peers.conn(m.Addr)
 	if err != nil {
 		return nil, err
 	}
-	return cachedv1.NewPeerServiceClient(cc), nil
+	return cachedpeerv1.NewPeerServiceClient(cc), nil
 }
 
 // unreachable reports whether err from a forwarded call means the peer did

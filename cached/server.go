@@ -11,6 +11,7 @@ import (
 	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/cached/store"
 	"cairn.dev/cairn/node"
+	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
 
@@ -118,7 +119,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	g := srv.GRPC()
 	cachedv1.RegisterCacheServiceServer(g, &cacheService{s: s})
 	cachedv1.RegisterRingServiceServer(g, &ringService{s: s})
-	cachedv1.RegisterPeerServiceServer(g, &peerService{s: s})
+	cachedpeerv1.RegisterPeerServiceServer(g, &peerService{s: s})
 	return s, nil
 }
 
@@ -146,7 +147,11 @@ func (s *Server) Self() ring.Member { return s.self }
 func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
 
 // services whose grpc.health.v1 status follows readiness.
-var services = []string{"cairn.cached.v1.CacheService", "cairn.cached.v1.RingService", "cairn.cached.v1.PeerService"}
+var services = []string{
+	cachedv1.CacheService_ServiceDesc.ServiceName,
+	cachedv1.RingService_ServiceDesc.ServiceName,
+	cachedpeerv1.PeerService_ServiceDesc.ServiceName,
+}
 
 // Serve serves until ctx is cancelled or Close is called, then stops: it
 // leaves the registry (revoking its lease, so others drop it at once), ends

@@ -181,24 +181,12 @@ func (c *testCluster) follower() *testMember {
 	return nil
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitLeader waits until every live member names the same live leader, other
 // than exclude, and returns it.
 func (c *testCluster) waitLeader(exclude ...string) string {
 	c.t.Helper()
 	var leader string
-	waitFor(c.t, 15*time.Second, "a leader all live members agree on", func() bool {
+	nodetest.WaitFor(c.t, 15*time.Second, "a leader all live members agree on", func() bool {
 		leader = ""
 		for _, m := range c.live() {
 			id, _ := m.srv.Node().Leader()
@@ -221,7 +209,7 @@ func (c *testCluster) waitLeader(exclude ...string) string {
 func (c *testCluster) waitMembersAgree() {
 	c.t.Helper()
 	want := len(c.members)
-	waitFor(c.t, 15*time.Second, "every member to see the full membership", func() bool {
+	nodetest.WaitFor(c.t, 15*time.Second, "every member to see the full membership", func() bool {
 		for _, m := range c.live() {
 			ms, err := m.srv.Node().Members()
 			if err != nil || len(ms) != want {
@@ -319,7 +307,7 @@ func acquireAsync(m *testMember, session uint64, name string, timeout time.Durat
 
 func waitWaiters(t *testing.T, m *testMember, name string, n int) {
 	t.Helper()
-	waitFor(t, 10*time.Second, fmt.Sprintf("%d waiters on %q", n, name), func() bool {
+	nodetest.WaitFor(t, 10*time.Second, fmt.Sprintf("%d waiters on %q", n, name), func() bool {
 		return len(describe(t, m, name).GetWaiters()) == n
 	})
 }

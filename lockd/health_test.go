@@ -7,6 +7,8 @@ import (
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // servingStatus is member m's grpc.health.v1 status of service ("" overall);
@@ -42,7 +44,7 @@ func waitHealth(t *testing.T, m *testMember, serving bool) {
 	if serving {
 		want, code = healthpb.HealthCheckResponse_SERVING, http.StatusOK
 	}
-	waitFor(t, 20*time.Second, m.id+" health "+want.String(), func() bool {
+	nodetest.WaitFor(t, 20*time.Second, m.id+" health "+want.String(), func() bool {
 		return servingStatus(m, "") == want && servingStatus(m, "cairn.lockd.v1.LockService") == want && readyz(m) == code
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"cairn.dev/cairn/node/raftnode"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -77,8 +78,8 @@ func (m *machine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	defer m.mu.Unlock()
 	defer func() { m.applied.Store(m.st.Applied) }() // runs before the unlock
 	for i, e := range entries {
-		cmd := &lockdv1.Command{}
-		var res *lockdv1.CommandResult
+		cmd := &lockdraftv1.Command{}
+		var res *lockdraftv1.CommandResult
 		fx := &effects{}
 		if err := proto.Unmarshal(e.Data, cmd); err != nil {
 			m.logger.Error("undecodable log entry", "index", e.Index, "err", err)

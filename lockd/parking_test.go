@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // fakeLog records the groups a parking proposes and answers each command with
@@ -72,9 +74,9 @@ func TestParkedEntriesGoAheadOfTheNextProposal(t *testing.T) {
 	l := &fakeLog{}
 	p := newTestParking(l, time.Hour)
 	w1 := parkAsync(p, context.Background(), "wait-1")
-	waitFor(t, 5*time.Second, "wait-1 parked", func() bool { return p.len() == 1 })
+	nodetest.WaitFor(t, 5*time.Second, "wait-1 parked", func() bool { return p.len() == 1 })
 	w2 := parkAsync(p, context.Background(), "wait-2")
-	waitFor(t, 5*time.Second, "wait-2 parked", func() bool { return p.len() == 2 })
+	nodetest.WaitFor(t, 5*time.Second, "wait-2 parked", func() bool { return p.len() == 2 })
 	require.Empty(t, l.proposed(), "nothing is proposed while only waits are parked")
 
 	res, err := p.propose(context.Background(), []byte("release"))
@@ -107,7 +109,7 @@ func TestAParkedEntryWhoseCallerGaveUpIsNeverProposed(t *testing.T) {
 	p := newTestParking(l, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	w := parkAsync(p, ctx, "abandoned")
-	waitFor(t, 5*time.Second, "parked", func() bool { return p.len() == 1 })
+	nodetest.WaitFor(t, 5*time.Second, "parked", func() bool { return p.len() == 1 })
 	cancel()
 	o := <-w
 	require.True(t, errors.Is(o.err, context.Canceled), "%v", o.err)
@@ -134,7 +136,7 @@ func TestParkedEntriesGetTheirOwnOutcome(t *testing.T) {
 			return res, errs
 		}}
 	w := parkAsync(p, context.Background(), "bad")
-	waitFor(t, 5*time.Second, "parked", func() bool { return p.len() == 1 })
+	nodetest.WaitFor(t, 5*time.Second, "parked", func() bool { return p.len() == 1 })
 	res, err := p.propose(context.Background(), []byte("good"))
 	require.NoError(t, err)
 	require.Equal(t, "good", string(res))

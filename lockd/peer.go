@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cairn.dev/cairn/node/raftnode"
+	lockdpeerv1 "cairn.dev/cairn/proto/cairn/lockd/peer/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) awaitOnLeader(ctx context.Context, k resKey, session, waitID ui
 		case <-cctx.Done():
 		}
 	}()
-	resp, err := lockdv1.NewLockPeerServiceClient(conn).AwaitGrant(cctx, &lockdv1.AwaitGrantRequest{
+	resp, err := lockdpeerv1.NewLockPeerServiceClient(conn).AwaitGrant(cctx, &lockdpeerv1.AwaitGrantRequest{
 		Kind: k.Kind, Name: k.Name, SessionId: session, WaitId: waitID,
 	})
 	switch {
@@ -58,11 +59,11 @@ func (s *Server) awaitOnLeader(ctx context.Context, k resKey, session, waitID ui
 		return 0, nil, errNotAnswered
 	}
 	switch resp.GetOutcome() {
-	case lockdv1.WaitOutcome_WAIT_OUTCOME_GRANTED:
+	case lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GRANTED:
 		return waitGranted, resp.GetHolder(), nil
-	case lockdv1.WaitOutcome_WAIT_OUTCOME_NO_SESSION:
+	case lockdpeerv1.WaitOutcome_WAIT_OUTCOME_NO_SESSION:
 		return waitNoSession, nil, nil
-	case lockdv1.WaitOutcome_WAIT_OUTCOME_GONE:
+	case lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GONE:
 		return waitGone, nil, nil
 	default:
 		return 0, nil, errNotAnswered
@@ -80,11 +81,11 @@ func isStopped(stop <-chan struct{}) bool {
 
 // peerService serves LockPeerService, the questions followers ask the leader.
 type peerService struct {
-	lockdv1.UnimplementedLockPeerServiceServer
+	lockdpeerv1.UnimplementedLockPeerServiceServer
 	s *Server
 }
 
-func (p *peerService) AwaitGrant(ctx context.Context, req *lockdv1.AwaitGrantRequest) (*lockdv1.AwaitGrantResponse, error) {
+func (p *peerService) AwaitGrant(ctx context.Context, req *lockdpeerv1.AwaitGrantRequest) (*lockdpeerv1.AwaitGrantResponse, error) {
 	s := p.s
 	notLeader := func() error {
 		if !s.node.IsLeader() {
@@ -103,14 +104,14 @@ func (p *peerService) AwaitGrant(ctx context.Context, req *lockdv1.AwaitGrantReq
 	if err != nil {
 		return nil, toStatus(err) // passes notLeader's status through
 	}
-	resp := &lockdv1.AwaitGrantResponse{}
+	resp := &lockdpeerv1.AwaitGrantResponse{}
 	switch st {
 	case waitGranted:
-		resp.Outcome, resp.Holder = lockdv1.WaitOutcome_WAIT_OUTCOME_GRANTED, h
+		resp.Outcome, resp.Holder = lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GRANTED, h
 	case waitNoSession:
-		resp.Outcome = lockdv1.WaitOutcome_WAIT_OUTCOME_NO_SESSION
+		resp.Outcome = lockdpeerv1.WaitOutcome_WAIT_OUTCOME_NO_SESSION
 	default:
-		resp.Outcome = lockdv1.WaitOutcome_WAIT_OUTCOME_GONE
+		resp.Outcome = lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GONE
 	}
 	return resp, nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"cairn.dev/cairn/node/raftnode"
+	lockdpeerv1 "cairn.dev/cairn/proto/cairn/lockd/peer/v1"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -70,7 +72,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	lockdv1.RegisterSemaphoreServiceServer(g, &semaphoreService{s: s})
 	lockdv1.RegisterElectionServiceServer(g, &electionService{s: s})
 	lockdv1.RegisterClusterServiceServer(g, &clusterService{s: s})
-	lockdv1.RegisterLockPeerServiceServer(g, &peerService{s: s})
+	lockdpeerv1.RegisterLockPeerServiceServer(g, &peerService{s: s})
 	d.RunWhileServing(func(ctx context.Context) { s.tracker.run(ctx, cfg.ExpiryTick, s.proposeAsLeader) })
 	return s, nil
 }
@@ -111,7 +113,7 @@ func (s *Server) header(index uint64) *lockdv1.ResponseHeader {
 
 // propose stamps cmd with this node's clock, commits it and decodes its result;
 // a domain error recorded in the result is returned as the matching sentinel.
-func (s *Server) propose(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+func (s *Server) propose(ctx context.Context, cmd *lockdraftv1.Command) (*lockdraftv1.CommandResult, error) {
 	return s.proposeVia(ctx, cmd, s.park.propose)
 }
 
@@ -121,25 +123,25 @@ const maxParkDelay = 5 * time.Millisecond
 
 // proposeParked is propose for an acquire that will queue: its entry goes with
 // the next proposal this server makes, or on its own after maxParkDelay.
-func (s *Server) proposeParked(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+func (s *Server) proposeParked(ctx context.Context, cmd *lockdraftv1.Command) (*lockdraftv1.CommandResult, error) {
 	return s.proposeVia(ctx, cmd, s.park.park)
 }
 
 // proposeAsLeader is propose for commands only the leader may make (session
 // expiry, end of lock delay): it fails with raftnode.ErrNotLeader instead of
 // forwarding a deposed leader's stale view to its successor.
-func (s *Server) proposeAsLeader(ctx context.Context, cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+func (s *Server) proposeAsLeader(ctx context.Context, cmd *lockdraftv1.Command) (*lockdraftv1.CommandResult, error) {
 	return s.proposeVia(ctx, cmd, s.node.ApplyAsLeader)
 }
 
-func (s *Server) proposeVia(ctx context.Context, cmd *lockdv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*lockdv1.CommandResult, error) {
+func (s *Server) proposeVia(ctx context.Context, cmd *lockdraftv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*lockdraftv1.CommandResult, error) {
 	select {
 	case <-s.stopping():
 		return nil, ErrShuttingDown
 	default:
 	}
 	cmd.UnixNanos = s.now().UnixNano()
-	res, err := raftnode.Propose[lockdv1.CommandResult](ctx, apply, cmd)
+	res, err := raftnode.Propose[lockdraftv1.CommandResult](ctx, apply, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (s *Server) proposeVia(ctx context.Context, cmd *lockdv1.Command, apply fun
 
 // proposeDetached commits cmd on behalf of a caller that may be gone, bounded by
 // the apply timeout rather than the caller's context.
-func (s *Server) proposeDetached(cmd *lockdv1.Command) (*lockdv1.CommandResult, error) {
+func (s *Server) proposeDetached(cmd *lockdraftv1.Command) (*lockdraftv1.CommandResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ApplyTimeout)
 	defer cancel()
 	return s.propose(ctx, cmd)
@@ -256,11 +258,11 @@ func (s *Server) waitChange(ctx context.Context, k resKey, session, waitID uint6
 }
 
 func (s *Server) cancelWait(ctx context.Context, k resKey, session, waitID uint64) (*lockdv1.Holder, error) {
-	op := &lockdv1.CancelWaitOp{Kind: k.Kind, SessionId: session, Name: k.Name, WaitId: waitID}
+	op := &lockdraftv1.CancelWaitOp{Kind: k.Kind, SessionId: session, Name: k.Name, WaitId: waitID}
 	timedOut := fmt.Errorf("%w for %s %q", ErrWaitTimeout, kindNoun(k.Kind), k.Name)
 	if ctx.Err() == nil {
 		// The caller is still listening: a grant that raced ahead is reported.
-		res, err := s.proposeDetached(&lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: op}})
+		res, err := s.proposeDetached(&lockdraftv1.Command{Op: &lockdraftv1.Command_CancelWait{CancelWait: op}})
 		if errors.Is(err, ErrSessionNotFound) {
 			return nil, err
 		}
@@ -274,7 +276,7 @@ func (s *Server) cancelWait(ctx context.Context, k resKey, session, waitID uint6
 		// sure no undeliverable grant stays behind.
 	}
 	op.ReleaseIfGranted = true
-	if _, err := s.proposeDetached(&lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: op}}); err != nil && !errors.Is(err, ErrSessionNotFound) {
+	if _, err := s.proposeDetached(&lockdraftv1.Command{Op: &lockdraftv1.Command_CancelWait{CancelWait: op}}); err != nil && !errors.Is(err, ErrSessionNotFound) {
 		s.logger.Warn("cancelling an abandoned wait failed; it ends with its session", "session", session, "name", k.Name, "err", err)
 		// The wait may still be queued and granted later: the outcome is unknown.
 		return nil, fmt.Errorf("%w: cancelling the wait for %s %q failed, it may still be granted to session %d: %w",

@@ -11,8 +11,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/rpcerr"
 	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
+	lockdpeerv1 "cairn.dev/cairn/proto/cairn/lockd/peer/v1"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -77,8 +80,10 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 
 	queued := acquire(t, leader, b, "x", false)
 	require.False(t, queued.GetAcquired())
-	peer := func(m *testMember) lockdv1.LockPeerServiceClient { return lockdv1.NewLockPeerServiceClient(m.conn) }
-	_, err := peer(f).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
+	peer := func(m *testMember) lockdpeerv1.LockPeerServiceClient {
+		return lockdpeerv1.NewLockPeerServiceClient(m.conn)
+	}
+	_, err := peer(f).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
 	require.Equal(t, codes.Unavailable, status.Code(err), "only the leader answers: %v", err)
 	require.Equal(t, rpcerr.NotLeader, rpcerr.ReasonOf(err), "%v", err)
 
@@ -87,7 +92,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	waitWaiters(t, leader, "x", 1)
 	waitID := describe(t, leader, "x").GetWaiters()[0].GetWaitId()
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	_, err = peer(leader).AwaitGrant(short, &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+	_, err = peer(leader).AwaitGrant(short, &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 	cancel()
 	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
 	c.stop(f.id)
@@ -97,9 +102,9 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	require.Equal(t, waitID, describe(t, leader, "x").GetWaiters()[0].GetWaitId())
 
 	// Asking the leader directly sees the grant the release makes.
-	asked := make(chan *lockdv1.AwaitGrantResponse, 1)
+	asked := make(chan *lockdpeerv1.AwaitGrantResponse, 1)
 	go func() {
-		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
+		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 		asked <- resp
 	}()
 	again := acquireAsync(c.follower(), b, "x", 10*time.Second)
@@ -109,7 +114,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	require.NoError(t, r.err)
 	require.Equal(t, b, r.resp.GetHolder().GetSessionId())
 	resp := <-asked
-	require.Equal(t, lockdv1.WaitOutcome_WAIT_OUTCOME_GRANTED, resp.GetOutcome())
+	require.Equal(t, lockdpeerv1.WaitOutcome_WAIT_OUTCOME_GRANTED, resp.GetOutcome())
 	require.Equal(t, r.resp.GetHolder().GetToken(), resp.GetHolder().GetToken())
 }
 
@@ -149,7 +154,7 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	got := acquireAsync(f, b, "x", 10*time.Second)
 	// The holder expires; the lock stays in lock delay, with the waiter queued.
 	var delayed *lockdv1.LockInfo
-	waitFor(t, 5*time.Second, "the lock delay", func() bool {
+	nodetest.WaitFor(t, 5*time.Second, "the lock delay", func() bool {
 		info := describe(t, f, "x")
 		if info.GetDelayUntil() != nil {
 			delayed = info
@@ -167,7 +172,7 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	_, err = sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: a})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 	// Every replica agrees.
-	waitFor(t, 5*time.Second, "replicas to agree", func() bool {
+	nodetest.WaitFor(t, 5*time.Second, "replicas to agree", func() bool {
 		var want string
 		for _, m := range c.live() {
 			var got string
@@ -222,7 +227,7 @@ func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 
 	// The stopped member comes back and catches up.
 	m := c.restart(old)
-	waitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
 		var h uint64
 		m.srv.m.view(func(st *state) {
 			if r := st.Resources[resKey{kLock, "x"}]; r != nil && len(r.Holders) == 1 {
@@ -243,7 +248,7 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	created := time.Now()
 	id := newSession(t, f, ttl)
 	// Most of the TTL passes without keep-alives; then leadership moves.
-	waitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
+	nodetest.WaitFor(t, 5*time.Second, "most of the TTL to pass", func() bool { return time.Since(created) > ttl*2/3 })
 	_, err := clusterv1.NewMembershipServiceClient(leader.conn).TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: f.id})
 	require.NoError(t, err)
 	c.waitLeader(leader.id)
@@ -251,14 +256,14 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	t.Logf("leadership moved %v after the session was created", tookOver.Sub(created))
 	// Past the original deadline, the session is alive: the new leader gave it a
 	// full TTL.
-	waitFor(t, 5*time.Second, "the original deadline to pass", func() bool { return time.Since(created) > ttl+200*time.Millisecond })
+	nodetest.WaitFor(t, 5*time.Second, "the original deadline to pass", func() bool { return time.Since(created) > ttl+200*time.Millisecond })
 	if time.Since(tookOver) < ttl-100*time.Millisecond {
 		resp, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
 		require.NoError(t, err, "the session must outlive its original deadline after a leader change")
 		require.Greater(t, resp.GetSession().GetRemaining().AsDuration(), time.Duration(0))
 	}
 	// And it still expires, a TTL after the takeover at the earliest.
-	waitFor(t, 10*time.Second, "the session to expire", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the session to expire", func() bool {
 		_, err := sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: id})
 		return status.Code(err) == codes.NotFound
 	})
@@ -363,7 +368,7 @@ func TestClusterMemberRestartRecovers(t *testing.T) {
 	require.True(t, sem.GetAcquired())
 
 	m := c.restart(f.id)
-	waitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
 		var want, got string
 		leader.srv.m.view(func(st *state) { b, _ := st.encode(); want = string(b) })
 		m.srv.m.view(func(st *state) { b, _ := st.encode(); got = string(b) })
@@ -448,7 +453,7 @@ func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
 	park.delay = time.Hour
 	park.mu.Unlock()
 	got = acquireAsync(leader, a, "parked", 10*time.Second)
-	waitFor(t, 10*time.Second, "the wait parked", func() bool { return park.len() == 1 })
+	nodetest.WaitFor(t, 10*time.Second, "the wait parked", func() bool { return park.len() == 1 })
 	before := describe(t, leader, "parked")
 	require.Empty(t, before.GetWaiters(), "a parked wait is not in the log yet")
 	rel, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: b, Name: "parked"})
@@ -467,7 +472,7 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.member(c.waitLeader())
 	createSession := func() []byte {
-		b, err := proto.Marshal(&lockdv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}})
+		b, err := proto.Marshal(&lockdraftv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 10000}}})
 		require.NoError(t, err)
 		return b
 	}
@@ -476,7 +481,7 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 		var ids []uint64
 		for i := range res {
 			require.NoError(t, errs[i])
-			r := &lockdv1.CommandResult{}
+			r := &lockdraftv1.CommandResult{}
 			require.NoError(t, proto.Unmarshal(res[i], r))
 			ids = append(ids, r.GetSessionId())
 		}
@@ -573,7 +578,7 @@ func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
 
 	// The follower's relay re-dials the new leader, which keeps the session.
 	c.waitLeader(leader.id)
-	waitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
 		if relayed == nil {
 			var err error
 			if relayed, err = sessions(follower).SessionKeepAlive(ctxT(t)); err != nil {

@@ -3,6 +3,7 @@ package lockd
 import (
 	"context"
 
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -17,7 +18,7 @@ func (h *electionService) Campaign(ctx context.Context, req *lockdv1.CampaignReq
 	if err := s.limits.validateCampaign(req.GetSessionId(), req.GetElection(), req.GetValue()); err != nil {
 		return nil, toStatus(err)
 	}
-	op := &lockdv1.AcquireOp{
+	op := &lockdraftv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, SessionId: req.GetSessionId(), Name: req.GetElection(),
 		Owner: req.GetValue(), Wait: true,
 	}
@@ -35,7 +36,7 @@ func (h *electionService) Proclaim(ctx context.Context, req *lockdv1.ProclaimReq
 	if err := s.limits.validateCampaign(req.GetSessionId(), req.GetElection(), req.GetValue()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Proclaim{Proclaim: &lockdv1.ProclaimOp{
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_Proclaim{Proclaim: &lockdraftv1.ProclaimOp{
 		SessionId: req.GetSessionId(), Election: req.GetElection(), Value: req.GetValue(),
 	}}})
 	if err != nil {
@@ -52,7 +53,7 @@ func (h *electionService) Resign(ctx context.Context, req *lockdv1.ResignRequest
 	if err := s.limits.validateRelease(req.GetSessionId(), "election", req.GetElection()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Release{Release: &lockdv1.ReleaseOp{
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_Release{Release: &lockdraftv1.ReleaseOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_ELECTION, SessionId: req.GetSessionId(), Name: req.GetElection(),
 	}}})
 	if err != nil {

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
 // acquire proposes an acquire and, when it was queued and op.Wait is set, waits
 // for the grant. It returns the grant (nil if not acquired) and the result of the
 // acquire entry.
-func (s *Server) acquire(ctx context.Context, op *lockdv1.AcquireOp) (*lockdv1.Holder, *lockdv1.CommandResult, error) {
+func (s *Server) acquire(ctx context.Context, op *lockdraftv1.AcquireOp) (*lockdv1.Holder, *lockdraftv1.CommandResult, error) {
 	k := resKey{op.GetKind(), op.GetName()}
 	propose := s.propose
 	if op.GetWait() {
@@ -30,7 +31,7 @@ func (s *Server) acquire(ctx context.Context, op *lockdv1.AcquireOp) (*lockdv1.H
 			propose = s.proposeParked
 		}
 	}
-	res, err := propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: op}})
+	res, err := propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_Acquire{Acquire: op}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,7 +60,7 @@ func (h *lockService) Acquire(ctx context.Context, req *lockdv1.AcquireRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	op := &lockdv1.AcquireOp{
+	op := &lockdraftv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_LOCK, SessionId: req.GetSessionId(), Name: req.GetName(),
 		Owner: req.GetOwner(), Mode: req.GetMode(), Wait: req.GetWait(), LockDelayMs: delay.Milliseconds(),
 	}
@@ -78,7 +79,7 @@ func (h *lockService) Release(ctx context.Context, req *lockdv1.ReleaseRequest) 
 	if err := s.limits.validateRelease(req.GetSessionId(), "name", req.GetName()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Release{Release: &lockdv1.ReleaseOp{
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_Release{Release: &lockdraftv1.ReleaseOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_LOCK, SessionId: req.GetSessionId(), Name: req.GetName(),
 	}}})
 	if err != nil {

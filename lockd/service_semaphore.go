@@ -3,6 +3,7 @@ package lockd
 import (
 	"context"
 
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -27,7 +28,7 @@ func (h *semaphoreService) SemaphoreAcquire(ctx context.Context, req *lockdv1.Se
 	if err := s.limits.validateSemaphoreAcquire(req); err != nil {
 		return nil, toStatus(err)
 	}
-	op := &lockdv1.AcquireOp{
+	op := &lockdraftv1.AcquireOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE, SessionId: req.GetSessionId(), Name: req.GetName(),
 		Owner: req.GetOwner(), Wait: req.GetWait(), Permits: req.GetPermits(),
 	}
@@ -64,7 +65,7 @@ func (h *semaphoreService) SemaphoreRelease(ctx context.Context, req *lockdv1.Se
 	if err := s.limits.validateRelease(req.GetSessionId(), "name", req.GetName()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_Release{Release: &lockdv1.ReleaseOp{
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_Release{Release: &lockdraftv1.ReleaseOp{
 		Kind: lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE, SessionId: req.GetSessionId(), Name: req.GetName(),
 	}}})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/raftnode"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -31,7 +32,7 @@ func (h *sessionService) CreateSession(ctx context.Context, req *lockdv1.CreateS
 	if n >= s.cfg.MaxSessions {
 		return nil, toStatus(fmt.Errorf("%w: %d live sessions, the limit (max_sessions) is %d", ErrTooMany, n, s.cfg.MaxSessions))
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: ttl.Milliseconds()}}})
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: ttl.Milliseconds()}}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -43,7 +44,7 @@ func (h *sessionService) CloseSession(ctx context.Context, req *lockdv1.CloseSes
 	if err := sessionID(req.GetSessionId()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &lockdv1.Command{Op: &lockdv1.Command_CloseSession{CloseSession: &lockdv1.CloseSessionOp{SessionId: req.GetSessionId()}}})
+	res, err := s.propose(ctx, &lockdraftv1.Command{Op: &lockdraftv1.Command_CloseSession{CloseSession: &lockdraftv1.CloseSessionOp{SessionId: req.GetSessionId()}}})
 	if err != nil {
 		return nil, toStatus(err)
 	}

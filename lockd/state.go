@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -94,13 +95,13 @@ const (
 	codeBadCommand      = "bad_command"
 )
 
-func fail(code, msg string) *lockdv1.CommandResult {
-	return &lockdv1.CommandResult{Error: code, ErrorMessage: msg}
+func fail(code, msg string) *lockdraftv1.CommandResult {
+	return &lockdraftv1.CommandResult{Error: code, ErrorMessage: msg}
 }
 
 // apply applies one command at index and returns its result. Entries at or below
 // the applied index are skipped (nil result).
-func (st *state) apply(index uint64, cmd *lockdv1.Command, fx *effects) *lockdv1.CommandResult {
+func (st *state) apply(index uint64, cmd *lockdraftv1.Command, fx *effects) *lockdraftv1.CommandResult {
 	if index <= st.Applied {
 		return nil
 	}
@@ -109,34 +110,34 @@ func (st *state) apply(index uint64, cmd *lockdv1.Command, fx *effects) *lockdv1
 	defer func() { st.fx = nil }()
 	now := cmd.GetUnixNanos()
 	switch op := cmd.GetOp().(type) {
-	case *lockdv1.Command_CreateSession:
+	case *lockdraftv1.Command_CreateSession:
 		s := &session{ID: index, TTLms: op.CreateSession.GetTtlMs(), Created: now, held: map[resKey]struct{}{}, waiting: map[resKey]struct{}{}}
 		st.Sessions[index] = s
 		fx.created = append(fx.created, s)
-		return &lockdv1.CommandResult{SessionId: index}
-	case *lockdv1.Command_CloseSession:
+		return &lockdraftv1.CommandResult{SessionId: index}
+	case *lockdraftv1.Command_CloseSession:
 		id := op.CloseSession.GetSessionId()
 		if st.Sessions[id] == nil {
 			return fail(codeSessionNotFound, sessionMsg(id))
 		}
 		st.endSession(index, now, id, false)
-		return &lockdv1.CommandResult{SessionId: id}
-	case *lockdv1.Command_ExpireSessions:
+		return &lockdraftv1.CommandResult{SessionId: id}
+	case *lockdraftv1.Command_ExpireSessions:
 		for _, id := range op.ExpireSessions.GetSessionIds() {
 			if st.Sessions[id] != nil {
 				st.endSession(index, now, id, true)
 			}
 		}
-		return &lockdv1.CommandResult{}
-	case *lockdv1.Command_Acquire:
+		return &lockdraftv1.CommandResult{}
+	case *lockdraftv1.Command_Acquire:
 		return st.acquire(index, now, op.Acquire)
-	case *lockdv1.Command_Release:
+	case *lockdraftv1.Command_Release:
 		return st.release(index, now, op.Release)
-	case *lockdv1.Command_CancelWait:
+	case *lockdraftv1.Command_CancelWait:
 		return st.cancelWait(index, now, op.CancelWait)
-	case *lockdv1.Command_Proclaim:
+	case *lockdraftv1.Command_Proclaim:
 		return st.proclaim(op.Proclaim)
-	case *lockdv1.Command_EndLockDelay:
+	case *lockdraftv1.Command_EndLockDelay:
 		for _, name := range op.EndLockDelay.GetNames() {
 			k := resKey{lockdv1.ResourceKind_RESOURCE_KIND_LOCK, name}
 			r := st.Resources[k]
@@ -148,7 +149,7 @@ func (st *state) apply(index uint64, cmd *lockdv1.Command, fx *effects) *lockdv1
 			st.promote(index, now, r)
 			st.gc(r)
 		}
-		return &lockdv1.CommandResult{}
+		return &lockdraftv1.CommandResult{}
 	default:
 		return fail(codeBadCommand, "command has no known operation")
 	}
@@ -312,7 +313,7 @@ func normMode(kind lockdv1.ResourceKind, m lockdv1.LockMode) lockdv1.LockMode {
 // session neither holds nor waits for the resource, and it cannot be granted
 // (someone waits already, or the holders exclude op's mode). It mirrors
 // acquire's decisions and changes nothing.
-func (st *state) wouldQueue(op *lockdv1.AcquireOp) bool {
+func (st *state) wouldQueue(op *lockdraftv1.AcquireOp) bool {
 	s := st.Sessions[op.GetSessionId()]
 	r := st.Resources[resKey{op.GetKind(), op.GetName()}]
 	if s == nil || r == nil || !op.GetWait() {
@@ -327,7 +328,7 @@ func (st *state) wouldQueue(op *lockdv1.AcquireOp) bool {
 	return len(r.Waiters) > 0 || !r.canGrant(normMode(op.GetKind(), op.GetMode()))
 }
 
-func (st *state) acquire(index uint64, now int64, op *lockdv1.AcquireOp) *lockdv1.CommandResult {
+func (st *state) acquire(index uint64, now int64, op *lockdraftv1.AcquireOp) *lockdraftv1.CommandResult {
 	s := st.Sessions[op.GetSessionId()]
 	if s == nil {
 		return fail(codeSessionNotFound, sessionMsg(op.GetSessionId()))
@@ -343,7 +344,7 @@ func (st *state) acquire(index uint64, now int64, op *lockdv1.AcquireOp) *lockdv
 	} else if k.Kind == lockdv1.ResourceKind_RESOURCE_KIND_SEMAPHORE && r.Permits != op.GetPermits() {
 		return fail(codePermitsMismatch, "semaphore "+quote(k.Name)+" has "+uitoa(uint64(r.Permits))+" permits while in use; the request asked for "+uitoa(uint64(op.GetPermits())))
 	}
-	res := &lockdv1.CommandResult{Permits: r.Permits}
+	res := &lockdraftv1.CommandResult{Permits: r.Permits}
 	if i := r.holderIndex(s.ID); i >= 0 {
 		h := r.Holders[i]
 		if h.Mode != mode {
@@ -382,7 +383,7 @@ func (st *state) acquire(index uint64, now int64, op *lockdv1.AcquireOp) *lockdv
 	return res
 }
 
-func (st *state) release(index uint64, now int64, op *lockdv1.ReleaseOp) *lockdv1.CommandResult {
+func (st *state) release(index uint64, now int64, op *lockdraftv1.ReleaseOp) *lockdraftv1.CommandResult {
 	id := op.GetSessionId()
 	s := st.Sessions[id]
 	if s == nil {
@@ -403,10 +404,10 @@ func (st *state) release(index uint64, now int64, op *lockdv1.ReleaseOp) *lockdv
 	st.touch(k)
 	st.promote(index, now, r)
 	st.gc(r)
-	return &lockdv1.CommandResult{}
+	return &lockdraftv1.CommandResult{}
 }
 
-func (st *state) cancelWait(index uint64, now int64, op *lockdv1.CancelWaitOp) *lockdv1.CommandResult {
+func (st *state) cancelWait(index uint64, now int64, op *lockdraftv1.CancelWaitOp) *lockdraftv1.CommandResult {
 	id := op.GetSessionId()
 	s := st.Sessions[id]
 	if s == nil {
@@ -415,7 +416,7 @@ func (st *state) cancelWait(index uint64, now int64, op *lockdv1.CancelWaitOp) *
 	k := resKey{op.GetKind(), op.GetName()}
 	r := st.Resources[k]
 	if r == nil {
-		return &lockdv1.CommandResult{}
+		return &lockdraftv1.CommandResult{}
 	}
 	if i := r.waiterIndex(id); i >= 0 && r.Waiters[i].WaitID == op.GetWaitId() {
 		r.Waiters = slices.Delete(r.Waiters, i, i+1)
@@ -425,24 +426,24 @@ func (st *state) cancelWait(index uint64, now int64, op *lockdv1.CancelWaitOp) *
 		// readers behind it).
 		st.promote(index, now, r)
 		st.gc(r)
-		return &lockdv1.CommandResult{Cancelled: true}
+		return &lockdraftv1.CommandResult{Cancelled: true}
 	}
 	if i := r.holderIndex(id); i >= 0 && r.Holders[i].WaitID == op.GetWaitId() {
 		h := r.Holders[i]
 		if !op.GetReleaseIfGranted() {
-			return &lockdv1.CommandResult{Acquired: true, Holder: h.proto(), Permits: r.Permits}
+			return &lockdraftv1.CommandResult{Acquired: true, Holder: h.proto(), Permits: r.Permits}
 		}
 		r.Holders = slices.Delete(r.Holders, i, i+1)
 		delete(s.held, k)
 		st.touch(k)
 		st.promote(index, now, r)
 		st.gc(r)
-		return &lockdv1.CommandResult{Cancelled: true}
+		return &lockdraftv1.CommandResult{Cancelled: true}
 	}
-	return &lockdv1.CommandResult{}
+	return &lockdraftv1.CommandResult{}
 }
 
-func (st *state) proclaim(op *lockdv1.ProclaimOp) *lockdv1.CommandResult {
+func (st *state) proclaim(op *lockdraftv1.ProclaimOp) *lockdraftv1.CommandResult {
 	id := op.GetSessionId()
 	if st.Sessions[id] == nil {
 		return fail(codeSessionNotFound, sessionMsg(id))
@@ -458,7 +459,7 @@ func (st *state) proclaim(op *lockdv1.ProclaimOp) *lockdv1.CommandResult {
 	}
 	h.Owner = op.GetValue()
 	st.touch(k)
-	return &lockdv1.CommandResult{Acquired: true, Holder: h.proto()}
+	return &lockdraftv1.CommandResult{Acquired: true, Holder: h.proto()}
 }
 
 // dueDelays returns the locks whose lock delay ended at or before now.

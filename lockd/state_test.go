@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"cairn.dev/cairn/node/raftnode"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -35,7 +36,7 @@ func newFSM(t *testing.T) *fsm {
 	return &fsm{t: t, st: newState(), now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()}
 }
 
-func (f *fsm) apply(cmd *lockdv1.Command) *lockdv1.CommandResult {
+func (f *fsm) apply(cmd *lockdraftv1.Command) *lockdraftv1.CommandResult {
 	f.index++
 	cmd.UnixNanos = f.now
 	res := f.st.apply(f.index, cmd, &effects{})
@@ -43,7 +44,7 @@ func (f *fsm) apply(cmd *lockdv1.Command) *lockdv1.CommandResult {
 	return res
 }
 
-func (f *fsm) ok(cmd *lockdv1.Command) *lockdv1.CommandResult {
+func (f *fsm) ok(cmd *lockdraftv1.Command) *lockdraftv1.CommandResult {
 	f.t.Helper()
 	res := f.apply(cmd)
 	require.Empty(f.t, res.GetError(), res.GetErrorMessage())
@@ -51,23 +52,23 @@ func (f *fsm) ok(cmd *lockdv1.Command) *lockdv1.CommandResult {
 }
 
 func (f *fsm) session() uint64 {
-	return f.ok(&lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}}).GetSessionId()
+	return f.ok(&lockdraftv1.Command{Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 10000}}}).GetSessionId()
 }
 
-func acq(kind lockdv1.ResourceKind, s uint64, name string, mode lockdv1.LockMode, wait bool) *lockdv1.Command {
-	return &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: &lockdv1.AcquireOp{Kind: kind, SessionId: s, Name: name, Mode: mode, Wait: wait, Owner: []byte(fmt.Sprint("s", s))}}}
+func acq(kind lockdv1.ResourceKind, s uint64, name string, mode lockdv1.LockMode, wait bool) *lockdraftv1.Command {
+	return &lockdraftv1.Command{Op: &lockdraftv1.Command_Acquire{Acquire: &lockdraftv1.AcquireOp{Kind: kind, SessionId: s, Name: name, Mode: mode, Wait: wait, Owner: []byte(fmt.Sprint("s", s))}}}
 }
 
-func semAcq(s uint64, name string, permits uint32, wait bool) *lockdv1.Command {
-	return &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: &lockdv1.AcquireOp{Kind: kSem, SessionId: s, Name: name, Permits: permits, Wait: wait}}}
+func semAcq(s uint64, name string, permits uint32, wait bool) *lockdraftv1.Command {
+	return &lockdraftv1.Command{Op: &lockdraftv1.Command_Acquire{Acquire: &lockdraftv1.AcquireOp{Kind: kSem, SessionId: s, Name: name, Permits: permits, Wait: wait}}}
 }
 
-func rel(kind lockdv1.ResourceKind, s uint64, name string) *lockdv1.Command {
-	return &lockdv1.Command{Op: &lockdv1.Command_Release{Release: &lockdv1.ReleaseOp{Kind: kind, SessionId: s, Name: name}}}
+func rel(kind lockdv1.ResourceKind, s uint64, name string) *lockdraftv1.Command {
+	return &lockdraftv1.Command{Op: &lockdraftv1.Command_Release{Release: &lockdraftv1.ReleaseOp{Kind: kind, SessionId: s, Name: name}}}
 }
 
-func expire(ids ...uint64) *lockdv1.Command {
-	return &lockdv1.Command{Op: &lockdv1.Command_ExpireSessions{ExpireSessions: &lockdv1.ExpireSessionsOp{SessionIds: ids}}}
+func expire(ids ...uint64) *lockdraftv1.Command {
+	return &lockdraftv1.Command{Op: &lockdraftv1.Command_ExpireSessions{ExpireSessions: &lockdraftv1.ExpireSessionsOp{SessionIds: ids}}}
 }
 
 // holders returns the sessions holding kind/name, in grant order.
@@ -291,12 +292,12 @@ func TestStateLockDelay(t *testing.T) {
 	require.Equal(t, []string{"x"}, f.st.dueDelays(t0+5*int64(time.Second), 10))
 	require.Empty(t, f.st.dueDelays(t0+4*int64(time.Second), 10))
 
-	end := &lockdv1.Command{Op: &lockdv1.Command_EndLockDelay{EndLockDelay: &lockdv1.EndLockDelayOp{Names: []string{"x"}}}}
+	end := &lockdraftv1.Command{Op: &lockdraftv1.Command_EndLockDelay{EndLockDelay: &lockdraftv1.EndLockDelayOp{Names: []string{"x"}}}}
 	f.now = t0 + int64(time.Second)
 	f.ok(end)
 	require.Empty(t, f.holders(kLock, "x"), "an early end-delay entry changes nothing")
 	f.now = t0 + 5*int64(time.Second)
-	f.ok(proto.Clone(end).(*lockdv1.Command))
+	f.ok(proto.Clone(end).(*lockdraftv1.Command))
 	require.Equal(t, []uint64{b}, f.holders(kLock, "x"))
 	require.Zero(t, r.DelayUntil)
 
@@ -304,7 +305,7 @@ func TestStateLockDelay(t *testing.T) {
 	op = acq(kLock, c, "y", 0, true)
 	op.GetAcquire().LockDelayMs = 5000
 	f.ok(op)
-	f.ok(&lockdv1.Command{Op: &lockdv1.Command_CloseSession{CloseSession: &lockdv1.CloseSessionOp{SessionId: c}}})
+	f.ok(&lockdraftv1.Command{Op: &lockdraftv1.Command_CloseSession{CloseSession: &lockdraftv1.CloseSessionOp{SessionId: c}}})
 	require.Nil(t, f.st.Resources[resKey{kLock, "y"}])
 }
 
@@ -314,8 +315,8 @@ func TestStateCancelWait(t *testing.T) {
 	f.ok(acq(kLock, a, "x", 0, true))
 	wb := f.ok(acq(kLock, b, "x", 0, true)).GetWaitId()
 	wc := f.ok(acq(kLock, c, "x", 0, true)).GetWaitId()
-	cancel := func(s, w uint64, release bool) *lockdv1.CommandResult {
-		return f.ok(&lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: &lockdv1.CancelWaitOp{Kind: kLock, SessionId: s, Name: "x", WaitId: w, ReleaseIfGranted: release}}})
+	cancel := func(s, w uint64, release bool) *lockdraftv1.CommandResult {
+		return f.ok(&lockdraftv1.Command{Op: &lockdraftv1.Command_CancelWait{CancelWait: &lockdraftv1.CancelWaitOp{Kind: kLock, SessionId: s, Name: "x", WaitId: w, ReleaseIfGranted: release}}})
 	}
 	require.True(t, cancel(b, wb, false).GetCancelled())
 	require.Equal(t, []uint64{c}, f.waiters(kLock, "x"))
@@ -339,8 +340,8 @@ func TestStateElection(t *testing.T) {
 	a, b := f.session(), f.session()
 	require.True(t, f.ok(acq(kElec, a, "e", 0, true)).GetAcquired())
 	require.False(t, f.ok(acq(kElec, b, "e", 0, true)).GetAcquired())
-	pro := func(s uint64, v string) *lockdv1.CommandResult {
-		return f.apply(&lockdv1.Command{Op: &lockdv1.Command_Proclaim{Proclaim: &lockdv1.ProclaimOp{SessionId: s, Election: "e", Value: []byte(v)}}})
+	pro := func(s uint64, v string) *lockdraftv1.CommandResult {
+		return f.apply(&lockdraftv1.Command{Op: &lockdraftv1.Command_Proclaim{Proclaim: &lockdraftv1.ProclaimOp{SessionId: s, Election: "e", Value: []byte(v)}}})
 	}
 	require.Equal(t, codeNotHolder, pro(b, "nope").GetError())
 	res := pro(a, "v2")
@@ -358,16 +359,16 @@ func TestStateElection(t *testing.T) {
 }
 
 // randomCommand returns a random command over a few sessions and names.
-func randomCommand(rng *rand.Rand, sessions []uint64) *lockdv1.Command {
+func randomCommand(rng *rand.Rand, sessions []uint64) *lockdraftv1.Command {
 	s := sessions[rng.IntN(len(sessions))]
 	kinds := []lockdv1.ResourceKind{kLock, kSem, kElec}
 	kind := kinds[rng.IntN(3)]
 	name := fmt.Sprint("n", rng.IntN(4))
 	switch rng.IntN(9) {
 	case 0:
-		return &lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 1000 + int64(rng.IntN(5000))}}}
+		return &lockdraftv1.Command{Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 1000 + int64(rng.IntN(5000))}}}
 	case 1, 2, 3:
-		op := &lockdv1.AcquireOp{Kind: kind, SessionId: s, Name: name, Wait: rng.IntN(3) > 0, Owner: []byte{byte(rng.IntN(256))}}
+		op := &lockdraftv1.AcquireOp{Kind: kind, SessionId: s, Name: name, Wait: rng.IntN(3) > 0, Owner: []byte{byte(rng.IntN(256))}}
 		if kind == kLock {
 			op.Mode = lockdv1.LockMode(rng.IntN(3))
 			op.LockDelayMs = int64(rng.IntN(2) * 1000)
@@ -375,18 +376,18 @@ func randomCommand(rng *rand.Rand, sessions []uint64) *lockdv1.Command {
 		if kind == kSem {
 			op.Permits = uint32(1 + rng.IntN(3))
 		}
-		return &lockdv1.Command{Op: &lockdv1.Command_Acquire{Acquire: op}}
+		return &lockdraftv1.Command{Op: &lockdraftv1.Command_Acquire{Acquire: op}}
 	case 4, 5:
 		return rel(kind, s, name)
 	case 6:
 		return expire(s)
 	case 7:
-		return &lockdv1.Command{Op: &lockdv1.Command_CancelWait{CancelWait: &lockdv1.CancelWaitOp{Kind: kind, SessionId: s, Name: name, WaitId: uint64(rng.IntN(50)), ReleaseIfGranted: rng.IntN(2) == 0}}}
+		return &lockdraftv1.Command{Op: &lockdraftv1.Command_CancelWait{CancelWait: &lockdraftv1.CancelWaitOp{Kind: kind, SessionId: s, Name: name, WaitId: uint64(rng.IntN(50)), ReleaseIfGranted: rng.IntN(2) == 0}}}
 	default:
 		if rng.IntN(2) == 0 {
-			return &lockdv1.Command{Op: &lockdv1.Command_EndLockDelay{EndLockDelay: &lockdv1.EndLockDelayOp{Names: []string{name}}}}
+			return &lockdraftv1.Command{Op: &lockdraftv1.Command_EndLockDelay{EndLockDelay: &lockdraftv1.EndLockDelayOp{Names: []string{name}}}}
 		}
-		return &lockdv1.Command{Op: &lockdv1.Command_Proclaim{Proclaim: &lockdv1.ProclaimOp{SessionId: s, Election: name, Value: []byte("v")}}}
+		return &lockdraftv1.Command{Op: &lockdraftv1.Command_Proclaim{Proclaim: &lockdraftv1.ProclaimOp{SessionId: s, Election: name, Value: []byte("v")}}}
 	}
 }
 
@@ -402,9 +403,9 @@ func TestSnapshotDeterminism(t *testing.T) {
 	sessions := []uint64{1, 2, 3, 4, 5}
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	for i := uint64(1); i <= 2000; i++ {
-		var cmd *lockdv1.Command
+		var cmd *lockdraftv1.Command
 		if i <= 5 {
-			cmd = &lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 1000}}}
+			cmd = &lockdraftv1.Command{Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 1000}}}
 		} else {
 			cmd = randomCommand(rng, sessions)
 			if cmd.GetCreateSession() != nil {
@@ -465,7 +466,7 @@ func TestMachineBadEntry(t *testing.T) {
 	m := newMachine(nil)
 	out, err := m.ApplyBatch([]raftnode.Entry{{Index: 1, Data: []byte{0xff, 0xff}}})
 	require.NoError(t, err)
-	res := &lockdv1.CommandResult{}
+	res := &lockdraftv1.CommandResult{}
 	require.NoError(t, proto.Unmarshal(out[0], res))
 	require.Equal(t, codeBadCommand, res.GetError())
 	require.Equal(t, uint64(1), m.AppliedIndex())
@@ -477,20 +478,20 @@ func TestMachineBadEntry(t *testing.T) {
 func TestMachineWakesOnlyTheWaitersWhoseWaitEnded(t *testing.T) {
 	m := newMachine(nil)
 	var index uint64
-	apply := func(cmd *lockdv1.Command) *lockdv1.CommandResult {
+	apply := func(cmd *lockdraftv1.Command) *lockdraftv1.CommandResult {
 		t.Helper()
 		index++
 		b, err := proto.Marshal(cmd)
 		require.NoError(t, err)
 		out, err := m.ApplyBatch([]raftnode.Entry{{Index: index, Data: b}})
 		require.NoError(t, err)
-		res := &lockdv1.CommandResult{}
+		res := &lockdraftv1.CommandResult{}
 		require.NoError(t, proto.Unmarshal(out[0], res))
 		require.Empty(t, res.GetError(), res.GetErrorMessage())
 		return res
 	}
 	session := func() uint64 {
-		return apply(&lockdv1.Command{Op: &lockdv1.Command_CreateSession{CreateSession: &lockdv1.CreateSessionOp{TtlMs: 10000}}}).GetSessionId()
+		return apply(&lockdraftv1.Command{Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 10000}}}).GetSessionId()
 	}
 	holder := session()
 	require.True(t, apply(acq(kLock, holder, "x", 0, true)).GetAcquired())

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+	lockdraftv1 "cairn.dev/cairn/proto/cairn/lockd/raft/v1"
 )
 
 // tracker keeps session deadlines on the leader and proposes, through the log,
@@ -170,7 +170,7 @@ func (t *tracker) isLeader() bool {
 }
 
 // proposer commits a command; Server.propose.
-type proposer func(context.Context, *lockdv1.Command) (*lockdv1.CommandResult, error)
+type proposer func(context.Context, *lockdraftv1.Command) (*lockdraftv1.CommandResult, error)
 
 // run proposes session expiries and lock-delay ends every tick until ctx ends.
 func (t *tracker) run(ctx context.Context, tick time.Duration, propose proposer) {
@@ -187,18 +187,18 @@ func (t *tracker) run(ctx context.Context, tick time.Duration, propose proposer)
 			continue
 		}
 		if ids := t.expired(1000); len(ids) > 0 {
-			t.proposeOnce(ctx, propose, &lockdv1.Command{Op: &lockdv1.Command_ExpireSessions{ExpireSessions: &lockdv1.ExpireSessionsOp{SessionIds: ids}}}, "session expiry", len(ids))
+			t.proposeOnce(ctx, propose, &lockdraftv1.Command{Op: &lockdraftv1.Command_ExpireSessions{ExpireSessions: &lockdraftv1.ExpireSessionsOp{SessionIds: ids}}}, "session expiry", len(ids))
 		}
 		var due []string
 		now := t.now().UnixNano()
 		t.m.view(func(st *state) { due = st.dueDelays(now, 1000) })
 		if len(due) > 0 {
-			t.proposeOnce(ctx, propose, &lockdv1.Command{Op: &lockdv1.Command_EndLockDelay{EndLockDelay: &lockdv1.EndLockDelayOp{Names: due}}}, "lock delay end", len(due))
+			t.proposeOnce(ctx, propose, &lockdraftv1.Command{Op: &lockdraftv1.Command_EndLockDelay{EndLockDelay: &lockdraftv1.EndLockDelayOp{Names: due}}}, "lock delay end", len(due))
 		}
 	}
 }
 
-func (t *tracker) proposeOnce(ctx context.Context, propose proposer, cmd *lockdv1.Command, what string, n int) {
+func (t *tracker) proposeOnce(ctx context.Context, propose proposer, cmd *lockdraftv1.Command, what string, n int) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := propose(pctx, cmd); err != nil {

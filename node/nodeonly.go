@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -14,28 +13,37 @@ import (
 	"cairn.dev/cairn/node/pki"
 )
 
-// nodeOnlyServices are the gRPC services that only nodes call on each other:
-// the Raft transport, leader forwarding, and the daemons' peer services. A
-// server that verifies client certificates (tls.ca set) accepts calls to them
-// only from certificates with a node identity (pki.IsNode,
-// spiffe://cairn/node/<name>); any other caller gets PermissionDenied. A
-// node-to-node service added to a proto must be listed here.
-var nodeOnlyServices = map[string]bool{
-	"cairn.raft.v1.RaftTransportService": true,
-	"cairn.raft.v1.RaftNodeService":      true,
-	"cairn.cached.v1.PeerService":        true,
-	"cairn.lockd.v1.LockPeerService":     true,
+// IsNodeOnlyService reports whether the gRPC service with the given full name
+// (such as "cairn.raft.v1.RaftTransportService") is one that only nodes call
+// on each other. A server that verifies client certificates (tls.ca set)
+// accepts calls to such a service only from certificates with a node identity
+// (pki.IsNode, spiffe://cairn/node/<name>); any other caller gets
+// PermissionDenied.
+//
+// The rule follows the proto package layout (proto/buf.yaml): every service
+// in cairn.raft.vN (the Raft transport and leader forwarding) and in a
+// daemon's cairn.<svc>.peer.vN package is node-only, and no other is. A new
+// node-to-node service is therefore node-only by being put in its daemon's
+// peer package; nothing needs listing here.
+func IsNodeOnlyService(fullName string) bool {
+	i := strings.LastIndexByte(fullName, '.')
+	if i < 0 {
+		return false
+	}
+	parts := strings.Split(fullName[:i], ".")
+	switch {
+	case len(parts) == 3:
+		return parts[0] == "cairn" && parts[1] == "raft" && isProtoVersion(parts[2])
+	case len(parts) == 4:
+		return parts[0] == "cairn" && parts[1] != "" && parts[2] == "peer" && isProtoVersion(parts[3])
+	}
+	return false
 }
 
-// NodeOnlyServices returns the full names of the services that accept only
-// node certificates, sorted.
-func NodeOnlyServices() []string {
-	out := make([]string, 0, len(nodeOnlyServices))
-	for name := range nodeOnlyServices {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
+// isProtoVersion reports whether a package component is a version: "v"
+// followed by a digit (v1, v2, v1beta1).
+func isProtoVersion(s string) bool {
+	return len(s) >= 2 && s[0] == 'v' && s[1] >= '0' && s[1] <= '9'
 }
 
 // serviceOf returns the service of a full method name "/pkg.Service/Method".
@@ -49,7 +57,7 @@ func serviceOf(fullMethod string) string {
 // It is installed only on servers that verify client certificates.
 func authorizeNodeOnly(ctx context.Context, fullMethod string) error {
 	svc := serviceOf(fullMethod)
-	if !nodeOnlyServices[svc] {
+	if !IsNodeOnlyService(svc) {
 		return nil
 	}
 	if p, ok := peer.FromContext(ctx); ok {

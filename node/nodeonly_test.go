@@ -1,6 +1,11 @@
 package node
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -8,14 +13,9 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"cairn.dev/cairn/node/pki"
-	_ "cairn.dev/cairn/proto/cairn/cached/v1"
-	_ "cairn.dev/cairn/proto/cairn/lockd/v1"
 	raftv1 "cairn.dev/cairn/proto/cairn/raft/v1"
-	_ "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
 // nodeOnlyServer serves the Raft transport (unimplemented) with mutual TLS
@@ -74,29 +74,81 @@ func TestNodeOnlyNotEnforcedWithoutClientCertificates(t *testing.T) {
 	require.Equal(t, codes.Unimplemented, status.Code(err), "plaintext (--insecure) cannot tell nodes from clients: %v", err)
 }
 
-// TestNodeOnlyServicesTable checks the table against the protos: every name
-// is a service, and every cairn service in cairn.raft.v1 or named *PeerService
-// (the node-to-node ones) is listed.
-func TestNodeOnlyServicesTable(t *testing.T) {
-	for _, name := range NodeOnlyServices() {
-		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
-		require.NoError(t, err, name)
-		_, ok := d.(protoreflect.ServiceDescriptor)
-		require.True(t, ok, "%s is not a service", name)
+func TestIsNodeOnlyService(t *testing.T) {
+	for name, want := range map[string]bool{
+		"cairn.raft.v1.RaftTransportService":   true,
+		"cairn.raft.v1.RaftNodeService":        true,
+		"cairn.raft.v2.RaftTransportService":   true,
+		"cairn.lockd.peer.v1.LockPeerService":  true,
+		"cairn.cached.peer.v1.PeerService":     true,
+		"cairn.queued.peer.v1beta1.AnyService": true,
+		"cairn.lockd.v1.LockService":           false,
+		"cairn.cached.v1.PeerService":          false, // the package decides, not the name
+		"cairn.cluster.v1.MembershipService":   false,
+		"cairn.lockd.raft.v1.Anything":         false, // log commands, not a transport
+		"grpc.health.v1.Health":                false,
+		"grpc.reflection.v1.ServerReflection":  false,
+		"other.raft.v1.RaftTransportService":   false,
+		"cairn.peer.v1.PeerService":            false,
+		"cairn..peer.v1.PeerService":           false,
+		"cairn.lockd.peer.x1.LockPeerService":  false,
+		"cairn.raft.v1":                        false,
+		"RaftTransportService":                 false,
+		"":                                     false,
+	} {
+		require.Equal(t, want, IsNodeOnlyService(name), name)
 	}
-	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		if !strings.HasPrefix(string(fd.Package()), "cairn.") {
-			return true
+}
+
+// protoServices returns the full names of the services declared in the
+// .proto files of the repository's proto/ module.
+func protoServices(t *testing.T) []string {
+	t.Helper()
+	pkgRE := regexp.MustCompile(`(?m)^package\s+([\w.]+)\s*;`)
+	svcRE := regexp.MustCompile(`(?m)^service\s+(\w+)`)
+	var out []string
+	err := filepath.WalkDir(filepath.Join("..", "proto"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".proto" {
+			return err
 		}
-		for i := range fd.Services().Len() {
-			svc := fd.Services().Get(i)
-			name := string(svc.FullName())
-			if fd.Package() == "cairn.raft.v1" || strings.HasSuffix(name, "PeerService") {
-				require.True(t, nodeOnlyServices[name], "%s looks node-to-node but is not in nodeOnlyServices", name)
-			}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
 		}
-		return true
+		pkg := pkgRE.FindSubmatch(b)
+		require.NotNil(t, pkg, "%s has no package", path)
+		for _, m := range svcRE.FindAllSubmatch(b, -1) {
+			out = append(out, string(pkg[1])+"."+string(m[1]))
+		}
+		return nil
 	})
+	require.NoError(t, err)
+	slices.Sort(out)
+	return out
+}
+
+// TestNodeOnlyServicesInProtos applies the rule to every service in proto/:
+// the node-to-node services are exactly the node-only ones, and no service
+// in a client package looks like a peer service (it belongs in the daemon's
+// peer package, where the rule covers it).
+func TestNodeOnlyServicesInProtos(t *testing.T) {
+	services := protoServices(t)
+	require.Contains(t, services, "cairn.lockd.v1.LockService", "the proto/ scan found nothing")
+	var nodeOnly []string
+	for _, name := range services {
+		if IsNodeOnlyService(name) {
+			nodeOnly = append(nodeOnly, name)
+			continue
+		}
+		require.False(t, strings.HasSuffix(name, "PeerService") || strings.HasPrefix(name, "cairn.raft."),
+			"%s looks node-to-node but is not in a node-only package (cairn.raft.vN or cairn.<svc>.peer.vN)", name)
+	}
+	require.Equal(t, []string{
+		"cairn.cached.peer.v1.PeerService",
+		"cairn.lockd.peer.v1.LockPeerService",
+		"cairn.raft.v1.RaftNodeService",
+		"cairn.raft.v1.RaftTransportService",
+	}, nodeOnly)
 }
 
 func TestServerConfigInsecure(t *testing.T) {

@@ -80,7 +80,7 @@ type Server struct {
 // NewServer validates cfg and builds a server; it does not listen yet. The
 // gRPC server has panic recovery, request logging and per-method metrics
 // interceptors on unary and streaming calls (and, when cfg.TLS.CAFile makes
-// it verify client certificates, the node-only check of NodeOnlyServices),
+// it verify client certificates, the node-only check of IsNodeOnlyService),
 // the configured message size
 // limits, keepalive enforcement, grpc.health.v1 and reflection registered.
 // The overall ("") health status is NOT_SERVING until SetReady(true).
@@ -110,7 +110,7 @@ func NewServer(cfg ServerConfig, logger *slog.Logger) (*Server, error) {
 	stream := []grpc.StreamServerInterceptor{s.streamObserve, s.streamRecover}
 	if cfg.TLS.CAFile != "" {
 		// Client certificates are verified: node-only services can tell nodes
-		// from clients (see NodeOnlyServices).
+		// from clients (see IsNodeOnlyService).
 		unary = []grpc.UnaryServerInterceptor{s.unaryObserve, unaryNodeOnly, s.unaryRecover}
 		stream = []grpc.StreamServerInterceptor{s.streamObserve, streamNodeOnly, s.streamRecover}
 	}

@@ -84,18 +84,6 @@ func rpcContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// waitFor polls cond every 10ms until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval, not synchronisation
-	}
-}
-
 // The test service, described by hand: Panic panics, Hold streams until its
 // context ends, closing held once it has started.
 type testService interface{}

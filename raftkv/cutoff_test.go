@@ -25,25 +25,25 @@ func TestCutOffMemberFailsFastWithADefiniteError(t *testing.T) {
 			c := newTestCluster(t, 3, func(cfg *Config) {
 				cfg.LeaderWait, cfg.ApplyTimeout = time.Hour, time.Hour
 			})
-			leader := c.waitLeader()
+			leader := c.WaitLeader()
 			keep := leader
 			if lonely == "follower" {
-				for _, m := range c.live() {
-					if m.id != leader {
-						keep = m.id
+				for _, m := range c.Live() {
+					if m.ID != leader {
+						keep = m.ID
 					}
 				}
 			}
-			for _, m := range c.live() {
-				if m.id != keep {
-					c.stop(m.id)
+			for _, m := range c.Live() {
+				if m.ID != keep {
+					c.Stop(m.ID)
 				}
 			}
 			const deadline = 30 * time.Second
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
-			_, err := kv(c.member(keep)).Put(ctx, &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("v")})
+			_, err := kv(c.Member(keep)).Put(ctx, &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("v")})
 			require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 			require.True(t, rpcerr.TryOther(err), "a definite 'not applied': %v", err)
 			// Without the rule the call waits out the deadline; with it, about

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // servingStatus is member m's grpc.health.v1 status of service ("" overall);
@@ -14,7 +16,7 @@ import (
 func servingStatus(m *testMember, service string) healthpb.HealthCheckResponse_ServingStatus {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	resp, err := healthpb.NewHealthClient(m.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	resp, err := healthpb.NewHealthClient(m.Conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
 		return healthpb.HealthCheckResponse_UNKNOWN
 	}
@@ -25,7 +27,7 @@ func servingStatus(m *testMember, service string) healthpb.HealthCheckResponse_S
 func readyz(m *testMember) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.srv.AdminAddr()+"/readyz", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.Server.AdminAddr()+"/readyz", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
@@ -42,7 +44,7 @@ func waitHealth(t *testing.T, m *testMember, serving bool) {
 	if serving {
 		want, code = healthpb.HealthCheckResponse_SERVING, http.StatusOK
 	}
-	waitFor(t, 20*time.Second, m.id+" health "+want.String(), func() bool {
+	nodetest.WaitFor(t, 20*time.Second, m.ID+" health "+want.String(), func() bool {
 		return servingStatus(m, "") == want && servingStatus(m, "cairn.raftkv.v1.KVService") == want && readyz(m) == code
 	})
 }
@@ -53,25 +55,25 @@ func waitHealth(t *testing.T, m *testMember, serving bool) {
 // a leader is back.
 func TestHealthFollowsLeaderKnowledge(t *testing.T) {
 	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.AdminAddr = "127.0.0.1:0" })
-	leader := c.waitLeader()
-	for _, m := range c.live() {
+	leader := c.WaitLeader()
+	for _, m := range c.Live() {
 		waitHealth(t, m, true)
 	}
 	var survivor *testMember
 	var others []string
-	for _, m := range c.live() {
-		if m.id != leader && survivor == nil {
+	for _, m := range c.Live() {
+		if m.ID != leader && survivor == nil {
 			survivor = m
 		} else {
-			others = append(others, m.id)
+			others = append(others, m.ID)
 		}
 	}
 	for _, id := range others {
-		c.stop(id)
+		c.Stop(id)
 	}
 	waitHealth(t, survivor, false)
 
-	c.restart(others[0])
+	c.Restart(others[0])
 	waitHealth(t, survivor, true)
-	waitHealth(t, c.member(others[0]), true)
+	waitHealth(t, c.Member(others[0]), true)
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
 )
 
@@ -70,23 +70,23 @@ func (l *lessor) loadLocked() {
 }
 
 // observe is called by the state machine for every applied command and its result.
-func (l *lessor) observe(cmd *raftkvv1.Command, res *raftkvv1.CommandResult) {
+func (l *lessor) observe(cmd *raftkvraftv1.Command, res *raftkvraftv1.CommandResult) {
 	if res.GetError() != "" {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch op := cmd.GetOp().(type) {
-	case *raftkvv1.Command_LeaseGrant:
+	case *raftkvraftv1.Command_LeaseGrant:
 		if l.leader {
 			id := res.GetLeaseGrant().GetId()
 			l.ttl[id] = op.LeaseGrant.GetTtl()
 			l.deadline[id] = l.now().Add(time.Duration(op.LeaseGrant.GetTtl()) * time.Second)
 		}
-	case *raftkvv1.Command_LeaseRevoke:
+	case *raftkvraftv1.Command_LeaseRevoke:
 		delete(l.deadline, op.LeaseRevoke.GetId())
 		delete(l.ttl, op.LeaseRevoke.GetId())
-	case *raftkvv1.Command_LeaseExpire:
+	case *raftkvraftv1.Command_LeaseExpire:
 		for _, id := range op.LeaseExpire.GetIds() {
 			delete(l.deadline, id)
 			delete(l.ttl, id)
@@ -150,7 +150,7 @@ func (l *lessor) expired(max int) []int64 {
 }
 
 // run proposes revocations of expired leases until ctx ends.
-func (l *lessor) run(ctx context.Context, tick time.Duration, propose func(context.Context, *raftkvv1.Command) (*raftkvv1.CommandResult, error)) {
+func (l *lessor) run(ctx context.Context, tick time.Duration, propose func(context.Context, *raftkvraftv1.Command) (*raftkvraftv1.CommandResult, error)) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -164,7 +164,7 @@ func (l *lessor) run(ctx context.Context, tick time.Duration, propose func(conte
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		res, err := propose(pctx, &raftkvv1.Command{Op: &raftkvv1.Command_LeaseExpire{LeaseExpire: &raftkvv1.LeaseExpire{Ids: ids}}})
+		res, err := propose(pctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseExpire{LeaseExpire: &raftkvraftv1.LeaseExpire{Ids: ids}}})
 		cancel()
 		if err != nil {
 			l.logger.Warn("proposing lease expiry failed; will retry", "leases", len(ids), "err", err)

@@ -8,19 +8,20 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/nodetest"
 	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 )
 
 func TestMembershipService(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	var follower *testMember
-	for _, m := range c.live() {
-		if m.id != leader {
+	for _, m := range c.Live() {
+		if m.ID != leader {
 			follower = m
 		}
 	}
-	ms := clusterv1.NewMembershipServiceClient(follower.conn)
+	ms := clusterv1.NewMembershipServiceClient(follower.Conn)
 
 	list, err := ms.MemberList(ctxT(t), &clusterv1.MemberListRequest{})
 	require.NoError(t, err)
@@ -29,7 +30,7 @@ func TestMembershipService(t *testing.T) {
 
 	st, err := ms.RaftStatus(ctxT(t), &clusterv1.RaftStatusRequest{})
 	require.NoError(t, err)
-	require.Equal(t, follower.id, st.GetId())
+	require.Equal(t, follower.ID, st.GetId())
 	require.Equal(t, "follower", st.GetState())
 	require.Equal(t, leader, st.GetLeaderId())
 	require.Len(t, st.GetMembers(), 3)
@@ -45,8 +46,8 @@ func TestMembershipService(t *testing.T) {
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 
 	// A change sent to a follower is forwarded to the leader.
-	_, err = ms.TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: follower.id})
+	_, err = ms.TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: follower.ID})
 	require.NoError(t, err)
-	waitFor(t, 15*time.Second, follower.id+" to lead", func() bool { return follower.srv.Node().IsLeader() })
-	require.Equal(t, follower.id, c.waitLeader())
+	nodetest.WaitFor(t, 15*time.Second, follower.ID+" to lead", func() bool { return follower.Server.Node().IsLeader() })
+	require.Equal(t, follower.ID, c.WaitLeader())
 }

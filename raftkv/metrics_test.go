@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // scrape fetches the member's /metrics and returns the value of every sample
@@ -16,7 +18,7 @@ import (
 // value.
 func scrape(t *testing.T, m *testMember) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + m.srv.AdminAddr() + "/metrics")
+	resp, err := http.Get("http://" + m.Server.AdminAddr() + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -32,11 +34,11 @@ func scrape(t *testing.T, m *testMember) map[string]float64 {
 
 func TestRaftMetricsOnTheAdminEndpoint(t *testing.T) {
 	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.AdminAddr = "127.0.0.1:0" })
-	leader := c.member(c.waitLeader())
+	leader := c.Member(c.WaitLeader())
 	for i := 0; i < 5; i++ {
 		put(t, leader, "k"+strconv.Itoa(i), "v")
 	}
-	st := leader.srv.Node().Status()
+	st := leader.Server.Node().Status()
 
 	got := scrape(t, leader)
 	require.Equal(t, float64(st.Term), got["cairn_raft_term"])
@@ -55,22 +57,22 @@ func TestRaftMetricsOnTheAdminEndpoint(t *testing.T) {
 	require.Greater(t, got["cairn_raft_apply_duration_seconds_count"], 0.0)
 
 	// A follower reports itself as one, knows the leader, and applies too.
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		if m == leader {
 			continue
 		}
-		waitFor(t, 10*time.Second, m.id+" to apply the puts", func() bool {
-			return m.srv.Node().AppliedIndex() >= st.AppliedIndex
+		nodetest.WaitFor(t, 10*time.Second, m.ID+" to apply the puts", func() bool {
+			return m.Server.Node().AppliedIndex() >= st.AppliedIndex
 		})
 		f := scrape(t, m)
-		require.Equal(t, 0.0, f["cairn_raft_is_leader"], m.id)
-		require.Equal(t, 1.0, f[`cairn_raft_state{state="follower"}`], m.id)
-		require.Equal(t, 1.0, f["cairn_raft_has_leader"], m.id)
-		require.Greater(t, f["cairn_raft_apply_duration_seconds_count"], 0.0, m.id)
+		require.Equal(t, 0.0, f["cairn_raft_is_leader"], m.ID)
+		require.Equal(t, 1.0, f[`cairn_raft_state{state="follower"}`], m.ID)
+		require.Equal(t, 1.0, f["cairn_raft_has_leader"], m.ID)
+		require.Greater(t, f["cairn_raft_apply_duration_seconds_count"], 0.0, m.ID)
 	}
 
 	// A snapshot shows up in the snapshot gauges.
-	require.NoError(t, leader.srv.Node().Snapshot())
+	require.NoError(t, leader.Server.Node().Snapshot())
 	got = scrape(t, leader)
 	require.GreaterOrEqual(t, got["cairn_raft_last_snapshot_index"], float64(st.AppliedIndex))
 	require.Greater(t, got["cairn_raft_snapshot_bytes"], 0.0)

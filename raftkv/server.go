@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cairn.dev/cairn/node/raftnode"
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
 )
@@ -133,23 +134,23 @@ func (s *Server) fillHeader(h *raftkvv1.ResponseHeader) *raftkvv1.ResponseHeader
 
 // propose commits a command and decodes its result; a domain error recorded in the
 // result is returned as the matching mvcc sentinel.
-func (s *Server) propose(ctx context.Context, cmd *raftkvv1.Command) (*raftkvv1.CommandResult, error) {
+func (s *Server) propose(ctx context.Context, cmd *raftkvraftv1.Command) (*raftkvraftv1.CommandResult, error) {
 	return s.proposeVia(ctx, cmd, s.node.Apply)
 }
 
 // proposeAsLeader is propose for commands only the leader may make (lease
 // expiry): it fails with raftnode.ErrNotLeader instead of forwarding.
-func (s *Server) proposeAsLeader(ctx context.Context, cmd *raftkvv1.Command) (*raftkvv1.CommandResult, error) {
+func (s *Server) proposeAsLeader(ctx context.Context, cmd *raftkvraftv1.Command) (*raftkvraftv1.CommandResult, error) {
 	return s.proposeVia(ctx, cmd, s.node.ApplyAsLeader)
 }
 
-func (s *Server) proposeVia(ctx context.Context, cmd *raftkvv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*raftkvv1.CommandResult, error) {
+func (s *Server) proposeVia(ctx context.Context, cmd *raftkvraftv1.Command, apply func(context.Context, []byte) ([]byte, error)) (*raftkvraftv1.CommandResult, error) {
 	select {
 	case <-s.stopping():
 		return nil, ErrShuttingDown
 	default:
 	}
-	res, err := raftnode.Propose[raftkvv1.CommandResult](ctx, apply, cmd)
+	res, err := raftnode.Propose[raftkvraftv1.CommandResult](ctx, apply, cmd)
 	if err != nil {
 		return nil, err
 	}

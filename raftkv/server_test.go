@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/raftnode"
 	clusterv1 "cairn.dev/cairn/proto/cairn/cluster/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -20,19 +21,19 @@ import (
 
 func TestClusterReadsAndWritesThroughAnyMember(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, m := range c.live() {
-		put(t, m, "k-"+m.id, "v-"+m.id)
+	leader := c.WaitLeader()
+	for _, m := range c.Live() {
+		put(t, m, "k-"+m.ID, "v-"+m.ID)
 	}
-	for _, m := range c.live() {
-		for _, w := range c.live() {
-			v, ok := get(t, m, "k-"+w.id, raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
-			require.True(t, ok, "member %s reading key written via %s", m.id, w.id)
-			require.Equal(t, "v-"+w.id, v)
+	for _, m := range c.Live() {
+		for _, w := range c.Live() {
+			v, ok := get(t, m, "k-"+w.ID, raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
+			require.True(t, ok, "member %s reading key written via %s", m.ID, w.ID)
+			require.Equal(t, "v-"+w.ID, v)
 		}
 	}
 	// Headers name the answering member and the cluster.
-	resp := put(t, c.member(leader), "h", "1")
+	resp := put(t, c.Member(leader), "h", "1")
 	require.Equal(t, leader, resp.GetHeader().GetMemberId())
 	require.Equal(t, "raftkv", resp.GetHeader().GetClusterId())
 	require.Positive(t, resp.GetHeader().GetRevision())
@@ -41,19 +42,19 @@ func TestClusterReadsAndWritesThroughAnyMember(t *testing.T) {
 
 func TestLeaderFailover(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	old := c.waitLeader()
+	old := c.WaitLeader()
 	var follower *testMember
-	for _, m := range c.live() {
-		if m.id != old {
+	for _, m := range c.Live() {
+		if m.ID != old {
 			follower = m
 		}
 	}
 	put(t, follower, "before", "1")
-	c.stop(old)
-	newLeader := c.waitLeader(old)
+	c.Stop(old)
+	newLeader := c.WaitLeader(old)
 	require.NotEqual(t, old, newLeader)
 	put(t, follower, "after", "2")
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		for k, want := range map[string]string{"before": "1", "after": "2"} {
 			v, ok := get(t, m, k, raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
 			require.True(t, ok)
@@ -61,8 +62,8 @@ func TestLeaderFailover(t *testing.T) {
 		}
 	}
 	// The old leader rejoins and catches up from the log.
-	back := c.restart(old)
-	waitFor(t, 15*time.Second, "restarted member to catch up", func() bool {
+	back := c.Restart(old)
+	nodetest.WaitFor(t, 15*time.Second, "restarted member to catch up", func() bool {
 		v, ok := get(t, back, "after", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "2"
 	})
@@ -73,24 +74,24 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 		cfg.SnapshotThreshold = 64
 		cfg.TrailingLogs = 16
 	})
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	var lagger string
-	for _, m := range c.live() {
-		if m.id != leader {
-			lagger = m.id
+	for _, m := range c.Live() {
+		if m.ID != leader {
+			lagger = m.ID
 		}
 	}
-	c.stop(lagger)
-	lm := c.member(leader)
+	c.Stop(lagger)
+	lm := c.Member(leader)
 	for i := 0; i < 300; i++ {
 		put(t, lm, fmt.Sprintf("key-%03d", i), fmt.Sprintf("val-%d", i))
 	}
-	require.NoError(t, lm.srv.Node().Snapshot())
+	require.NoError(t, lm.Server.Node().Snapshot())
 	for i := 300; i < 320; i++ {
 		put(t, lm, fmt.Sprintf("key-%03d", i), fmt.Sprintf("val-%d", i))
 	}
-	back := c.restart(lagger)
-	waitFor(t, 20*time.Second, "lagging follower to catch up via snapshot", func() bool {
+	back := c.Restart(lagger)
+	nodetest.WaitFor(t, 20*time.Second, "lagging follower to catch up via snapshot", func() bool {
 		v, ok := get(t, back, "key-319", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "val-319"
 	})
@@ -103,14 +104,14 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 
 func TestMembershipChange(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
+	leader := c.Member(c.WaitLeader())
 	put(t, leader, "m", "1")
-	cl := clusterv1.NewMembershipServiceClient(leader.conn)
+	cl := clusterv1.NewMembershipServiceClient(leader.Conn)
 
-	learner := c.startMember("kv-4", false)
-	_, err := cl.MemberAdd(ctxT(t), &clusterv1.MemberAddRequest{Id: "kv-4", Address: learner.srv.Addr(), IsLearner: true})
+	learner := c.Start("kv-4")
+	_, err := cl.MemberAdd(ctxT(t), &clusterv1.MemberAddRequest{Id: "kv-4", Address: learner.Server.Addr(), IsLearner: true})
 	require.NoError(t, err)
-	waitFor(t, 10*time.Second, "learner to replicate", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "learner to replicate", func() bool {
 		v, ok := get(t, learner, "m", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 		return ok && v == "1"
 	})
@@ -140,14 +141,14 @@ func TestMembershipChange(t *testing.T) {
 
 func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	old := c.waitLeader()
+	old := c.WaitLeader()
 	var f *testMember
-	for _, m := range c.live() {
-		if m.id != old {
+	for _, m := range c.Live() {
+		if m.ID != old {
 			f = m
 		}
 	}
-	ls := raftkvv1.NewLeaseServiceClient(f.conn)
+	ls := raftkvv1.NewLeaseServiceClient(f.Conn)
 	g, err := ls.LeaseGrant(ctxT(t), &raftkvv1.LeaseGrantRequest{Ttl: 2})
 	require.NoError(t, err)
 	_, err = kv(f).Put(ctxT(t), &raftkvv1.PutRequest{Key: []byte("ephemeral"), Value: []byte("x"), Lease: g.GetId()})
@@ -155,12 +156,12 @@ func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
 	_, err = kv(f).Put(ctxT(t), &raftkvv1.PutRequest{Key: []byte("bad-lease"), Value: []byte("x"), Lease: 424242})
 	require.Equal(t, codes.NotFound, status.Code(err), "put with an unknown lease")
 
-	c.stop(old)
-	c.waitLeader(old)
+	c.Stop(old)
+	c.WaitLeader(old)
 	// The new leader gives the lease a full TTL, then expires it through the log.
 	start := time.Now()
-	waitFor(t, 15*time.Second, "leased key to be deleted on every live member", func() bool {
-		for _, m := range c.live() {
+	nodetest.WaitFor(t, 15*time.Second, "leased key to be deleted on every live member", func() bool {
+		for _, m := range c.Live() {
 			if _, ok := get(t, m, "ephemeral", raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE); ok {
 				return false
 			}
@@ -174,11 +175,11 @@ func TestLeaseExpiresAcrossLeaderChange(t *testing.T) {
 
 func TestSnapshotBackupAndRestoreIntoNewGroup(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	m := c.member(c.waitLeader())
+	m := c.Member(c.WaitLeader())
 	for i := 0; i < 50; i++ {
 		put(t, m, fmt.Sprintf("b/%02d", i), fmt.Sprint(i))
 	}
-	stream, err := raftkvv1.NewClusterServiceClient(c.live()[0].conn).Snapshot(ctxT(t), &raftkvv1.SnapshotRequest{})
+	stream, err := raftkvv1.NewClusterServiceClient(c.Live()[0].Conn).Snapshot(ctxT(t), &raftkvv1.SnapshotRequest{})
 	require.NoError(t, err)
 	var backup []byte
 	for {
@@ -193,14 +194,13 @@ func TestSnapshotBackupAndRestoreIntoNewGroup(t *testing.T) {
 		}
 	}
 
-	fresh := &testCluster{t: t, dir: t.TempDir(), members: map[string]*testMember{}}
-	t.Cleanup(fresh.stopAll)
-	cfg := fastConfig("kv-1", fresh.dir)
-	require.NoError(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir))
-	require.Error(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir), "a second restore into the same dir is refused")
-	cfg.Peers = "kv-1=127.0.0.1:0"
-	nm := fresh.run(cfg, true)
-	fresh.waitLeader()
+	// A fresh one-member cluster whose member restores the backup into its
+	// data dir before it first starts.
+	fresh := newTestCluster(t, 1, func(cfg *Config) {
+		require.NoError(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir))
+		require.Error(t, RestoreBackup(bytes.NewReader(backup), cfg.DataDir), "a second restore into the same dir is refused")
+	})
+	nm := fresh.Member(fresh.WaitLeader())
 	for i := 0; i < 50; i += 7 {
 		v, ok := get(t, nm, fmt.Sprintf("b/%02d", i), raftkvv1.Consistency_CONSISTENCY_LINEARIZABLE)
 		require.True(t, ok)
@@ -212,10 +212,10 @@ func TestSnapshotBackupAndRestoreIntoNewGroup(t *testing.T) {
 
 func TestConcurrentWritesThroughFollowerAreCoalescedAndAllApplied(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	var f *testMember
-	for _, m := range c.live() {
-		if m.id != leader {
+	for _, m := range c.Live() {
+		if m.ID != leader {
 			f = m
 		}
 	}
@@ -245,24 +245,24 @@ func TestConcurrentWritesThroughFollowerAreCoalescedAndAllApplied(t *testing.T) 
 		seen[r] = true
 	}
 	require.Len(t, seen, writers*each)
-	resp, err := kv(c.member(leader)).Range(ctxT(t), &raftkvv1.RangeRequest{Key: []byte("cw/"), RangeEnd: []byte("cw0"), CountOnly: true})
+	resp, err := kv(c.Member(leader)).Range(ctxT(t), &raftkvv1.RangeRequest{Key: []byte("cw/"), RangeEnd: []byte("cw0"), CountOnly: true})
 	require.NoError(t, err)
 	require.EqualValues(t, writers*each, resp.GetCount())
 }
 
 func TestWriteWithoutQuorumFailsUnavailableBeforeDeadline(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	var survivor *testMember
-	for _, m := range c.live() {
-		if m.id != leader && survivor == nil {
+	for _, m := range c.Live() {
+		if m.ID != leader && survivor == nil {
 			survivor = m
 			continue
 		}
 	}
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		if m != survivor {
-			c.stop(m.id)
+			c.Stop(m.ID)
 		}
 	}
 	for _, tc := range []struct {
@@ -292,8 +292,8 @@ func TestWriteWithoutQuorumFailsUnavailableBeforeDeadline(t *testing.T) {
 
 func TestGracefulStopDoesNotWaitForClientStreams(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	ls := raftkvv1.NewLeaseServiceClient(leader.conn)
+	leader := c.Member(c.WaitLeader())
+	ls := raftkvv1.NewLeaseServiceClient(leader.Conn)
 	g, err := ls.LeaseGrant(ctxT(t), &raftkvv1.LeaseGrantRequest{Ttl: 30})
 	require.NoError(t, err)
 	ka, err := ls.LeaseKeepAlive(ctxT(t))
@@ -301,14 +301,14 @@ func TestGracefulStopDoesNotWaitForClientStreams(t *testing.T) {
 	require.NoError(t, ka.Send(&raftkvv1.LeaseKeepAliveRequest{Id: g.GetId()}))
 	_, err = ka.Recv()
 	require.NoError(t, err)
-	w, err := raftkvv1.NewWatchServiceClient(leader.conn).Watch(ctxT(t), &raftkvv1.WatchRequest{Key: []byte("x")})
+	w, err := raftkvv1.NewWatchServiceClient(leader.Conn).Watch(ctxT(t), &raftkvv1.WatchRequest{Key: []byte("x")})
 	require.NoError(t, err)
 	_, err = w.Recv()
 	require.NoError(t, err)
 
 	start := time.Now()
-	c.stop(leader.id)
-	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout, "open keep-alive and watch streams must not hold up a graceful stop")
+	c.Stop(leader.ID)
+	require.Less(t, time.Since(start), leader.Config.Server.ShutdownTimeout, "open keep-alive and watch streams must not hold up a graceful stop")
 	_, err = ka.Recv()
 	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
 }
@@ -318,27 +318,27 @@ func TestGracefulStopDoesNotWaitForClientStreams(t *testing.T) {
 // an operator upgrading a running group would.
 func TestMembersMoveTheirLogFromBoltDBToTheWAL(t *testing.T) {
 	c := newTestCluster(t, 3, func(cfg *Config) { cfg.LogStore = raftnode.LogStoreBoltDB })
-	lm := c.member(c.waitLeader())
+	lm := c.Member(c.WaitLeader())
 	for i := range 50 {
 		put(t, lm, fmt.Sprintf("key-%02d", i), "bolt")
 	}
 	for _, id := range []string{"kv-1", "kv-2", "kv-3"} {
-		c.stop(id)
-		c.member(id).cfg.LogStore = raftnode.LogStoreWAL
-		back := c.restart(id)
-		put(t, c.member(c.waitLeader()), "moved-"+id, "wal")
-		waitFor(t, 15*time.Second, id+" to catch up after moving its log", func() bool {
+		c.Stop(id)
+		c.Member(id).Config.LogStore = raftnode.LogStoreWAL
+		back := c.Restart(id)
+		put(t, c.Member(c.WaitLeader()), "moved-"+id, "wal")
+		nodetest.WaitFor(t, 15*time.Second, id+" to catch up after moving its log", func() bool {
 			v, ok := get(t, back, "moved-"+id, raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
 			return ok && v == "wal"
 		})
-		segs, err := filepath.Glob(filepath.Join(back.cfg.DataDir, "wal", "*.wal"))
+		segs, err := filepath.Glob(filepath.Join(back.Config.DataDir, "wal", "*.wal"))
 		require.NoError(t, err)
 		require.NotEmpty(t, segs, "%s has a WAL", id)
 	}
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		for i := range 50 {
 			v, ok := get(t, m, fmt.Sprintf("key-%02d", i), raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE)
-			require.True(t, ok && v == "bolt", "%s key-%02d = %q, %v", m.id, i, v, ok)
+			require.True(t, ok && v == "bolt", "%s key-%02d = %q, %v", m.ID, i, v, ok)
 		}
 	}
 }
@@ -349,23 +349,23 @@ func TestMembersMoveTheirLogFromBoltDBToTheWAL(t *testing.T) {
 // state machine never saw, reads waited for a write that never came.)
 func TestLinearizableReadBurstAtTheStartOfATerm(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	old := c.waitLeader()
+	old := c.WaitLeader()
 	for i := range 10 {
-		put(t, c.member(old), fmt.Sprintf("k%d", i), "v")
+		put(t, c.Member(old), fmt.Sprintf("k%d", i), "v")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	require.NoError(t, c.member(old).srv.Node().TransferLeadership(ctx, ""))
+	require.NoError(t, c.Member(old).Server.Node().TransferLeadership(ctx, ""))
 	cancel()
-	leader := c.member(c.waitLeader(old))
+	leader := c.Member(c.WaitLeader(old))
 	// The new leader's own first entry commits on its own schedule; count from
 	// after it, so that only the reads' entries are counted.
-	waitFor(t, 10*time.Second, "the new leader to commit what it has appended", func() bool {
-		st := leader.srv.Node().Status()
+	nodetest.WaitFor(t, 10*time.Second, "the new leader to commit what it has appended", func() bool {
+		st := leader.Server.Node().Status()
 		return st.CommitIndex >= st.LastIndex
 	})
-	before := leader.srv.Node().Status()
+	before := leader.Server.Node().Status()
 
-	members := c.live()
+	members := c.Live()
 	errs := make(chan error, 256)
 	for i := range 256 {
 		m := members[i%len(members)]
@@ -379,6 +379,6 @@ func TestLinearizableReadBurstAtTheStartOfATerm(t *testing.T) {
 	for range 256 {
 		require.NoError(t, <-errs)
 	}
-	after := leader.srv.Node().Status()
+	after := leader.Server.Node().Status()
 	require.LessOrEqual(t, after.CommitIndex-before.CommitIndex, uint64(1), "one barrier for the term, not one per read")
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -52,7 +53,7 @@ func (k *kvService) Put(ctx context.Context, req *raftkvv1.PutRequest) (*raftkvv
 	if err := s.limits.size("put", req); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -66,7 +67,7 @@ func (k *kvService) DeleteRange(ctx context.Context, req *raftkvv1.DeleteRangeRe
 	if err := s.limits.validateDelete("delete_range", req); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_DeleteRange{DeleteRange: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_DeleteRange{DeleteRange: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -80,7 +81,7 @@ func (k *kvService) Txn(ctx context.Context, req *raftkvv1.TxnRequest) (*raftkvv
 	if err := s.limits.validateTxn(req); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_Txn{Txn: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Txn{Txn: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -104,7 +105,7 @@ func (k *kvService) Compact(ctx context.Context, req *raftkvv1.CompactRequest) (
 	if req.GetRevision() <= 0 {
 		return nil, toStatus(fmt.Errorf("%w: compact.revision %d must be > 0", ErrInvalidArgument, req.GetRevision()))
 	}
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_Compact{Compact: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Compact{Compact: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	"cairn.dev/cairn/node/raftnode"
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
 )
@@ -24,7 +25,7 @@ func (l *leaseService) LeaseGrant(ctx context.Context, req *raftkvv1.LeaseGrantR
 	if req.GetId() < 0 {
 		return nil, toStatus(errors.Join(ErrInvalidArgument, errors.New("lease_grant.id must be >= 0")))
 	}
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_LeaseGrant{LeaseGrant: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseGrant{LeaseGrant: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -35,7 +36,7 @@ func (l *leaseService) LeaseGrant(ctx context.Context, req *raftkvv1.LeaseGrantR
 
 func (l *leaseService) LeaseRevoke(ctx context.Context, req *raftkvv1.LeaseRevokeRequest) (*raftkvv1.LeaseRevokeResponse, error) {
 	s := l.s
-	res, err := s.propose(ctx, &raftkvv1.Command{Op: &raftkvv1.Command_LeaseRevoke{LeaseRevoke: req}})
+	res, err := s.propose(ctx, &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseRevoke{LeaseRevoke: req}})
 	if err != nil {
 		return nil, toStatus(err)
 	}

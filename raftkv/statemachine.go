@@ -8,7 +8,7 @@ import (
 
 	"cairn.dev/cairn/node/failpoint"
 	"cairn.dev/cairn/node/raftnode"
-	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	"cairn.dev/cairn/raftkv/mvcc"
 )
 
@@ -32,10 +32,10 @@ func (sm *stateMachine) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	batch := make([]mvcc.Entry, 0, len(entries))
 	pos := make([]int, 0, len(entries))
 	for i, e := range entries {
-		cmd := &raftkvv1.Command{}
+		cmd := &raftkvraftv1.Command{}
 		if err := proto.Unmarshal(e.Data, cmd); err != nil {
 			sm.logger.Error("undecodable log entry", "index", e.Index, "err", err)
-			out[i], _ = proto.Marshal(&raftkvv1.CommandResult{Error: badCommand, ErrorMessage: err.Error()})
+			out[i], _ = proto.Marshal(&raftkvraftv1.CommandResult{Error: badCommand, ErrorMessage: err.Error()})
 			continue
 		}
 		batch = append(batch, mvcc.Entry{Index: e.Index, Cmd: cmd})

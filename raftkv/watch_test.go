@@ -27,10 +27,10 @@ func collect(t *testing.T, stream raftkvv1.WatchService_WatchClient, n int) []*r
 
 func TestWatchOrderedAcrossLeaderChangeAndResumable(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	var w *testMember
-	for _, m := range c.live() {
-		if m.id != leader {
+	for _, m := range c.Live() {
+		if m.ID != leader {
 			w = m
 		}
 	}
@@ -38,7 +38,7 @@ func TestWatchOrderedAcrossLeaderChangeAndResumable(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	stream, err := raftkvv1.NewWatchServiceClient(w.conn).Watch(ctx, &raftkvv1.WatchRequest{
+	stream, err := raftkvv1.NewWatchServiceClient(w.Conn).Watch(ctx, &raftkvv1.WatchRequest{
 		Key: []byte("w/"), RangeEnd: []byte("w0"), StartRevision: first, PrevKv: true,
 	})
 	require.NoError(t, err)
@@ -50,8 +50,8 @@ func TestWatchOrderedAcrossLeaderChangeAndResumable(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		put(t, w, fmt.Sprintf("w/%d", i%5), fmt.Sprint(i))
 	}
-	c.stop(leader)
-	c.waitLeader(leader)
+	c.Stop(leader)
+	c.WaitLeader(leader)
 	for i := 21; i <= 40; i++ {
 		put(t, w, fmt.Sprintf("w/%d", i%5), fmt.Sprint(i))
 	}
@@ -74,12 +74,12 @@ func TestWatchOrderedAcrossLeaderChangeAndResumable(t *testing.T) {
 	// Resume from a revision in the middle, on another member: same events from there.
 	mid := evs[20].GetKv().GetModRevision()
 	var other *testMember
-	for _, m := range c.live() {
-		if m.id != w.id {
+	for _, m := range c.Live() {
+		if m.ID != w.ID {
 			other = m
 		}
 	}
-	stream2, err := raftkvv1.NewWatchServiceClient(other.conn).Watch(ctx, &raftkvv1.WatchRequest{
+	stream2, err := raftkvv1.NewWatchServiceClient(other.Conn).Watch(ctx, &raftkvv1.WatchRequest{
 		Key: []byte("w/"), RangeEnd: []byte("w0"), StartRevision: mid,
 		Filters: []raftkvv1.WatchRequest_FilterType{raftkvv1.WatchRequest_FILTER_TYPE_NODELETE},
 	})
@@ -96,14 +96,14 @@ func TestWatchOrderedAcrossLeaderChangeAndResumable(t *testing.T) {
 
 func TestWatchCompactedRevision(t *testing.T) {
 	c := newTestCluster(t, 1, nil)
-	m := c.member(c.waitLeader())
+	m := c.Member(c.WaitLeader())
 	var last int64
 	for i := 0; i < 10; i++ {
 		last = put(t, m, "c", fmt.Sprint(i)).GetHeader().GetRevision()
 	}
 	_, err := kv(m).Compact(ctxT(t), &raftkvv1.CompactRequest{Revision: last - 2})
 	require.NoError(t, err)
-	stream, err := raftkvv1.NewWatchServiceClient(m.conn).Watch(ctxT(t), &raftkvv1.WatchRequest{Key: []byte("c"), StartRevision: 2})
+	stream, err := raftkvv1.NewWatchServiceClient(m.Conn).Watch(ctxT(t), &raftkvv1.WatchRequest{Key: []byte("c"), StartRevision: 2})
 	require.NoError(t, err)
 	_, err = stream.Recv()
 	require.Equal(t, codes.OutOfRange, status.Code(err))
@@ -118,10 +118,10 @@ func TestWatchCompactedRevision(t *testing.T) {
 
 func TestWatchSlowConsumerLosesNothing(t *testing.T) {
 	c := newTestCluster(t, 1, nil)
-	m := c.member(c.waitLeader())
+	m := c.Member(c.WaitLeader())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	stream, err := raftkvv1.NewWatchServiceClient(m.conn).Watch(ctx, &raftkvv1.WatchRequest{Key: []byte("s")})
+	stream, err := raftkvv1.NewWatchServiceClient(m.Conn).Watch(ctx, &raftkvv1.WatchRequest{Key: []byte("s")})
 	require.NoError(t, err)
 	_, err = stream.Recv()
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/node/nodetest"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
 
@@ -253,7 +254,7 @@ func TestRingRefresh(t *testing.T) {
 	// A fourth node joins: the refresher picks it up and keys move to it.
 	nd := cl.startNode()
 	cl.setMembers("cached-1", "cached-2", "cached-3", nd.id)
-	waitFor(t, 5*time.Second, "the client to see 4 members", func() bool { return c.view.Load().ring.Len() == 4 })
+	nodetest.WaitFor(t, 5*time.Second, "the client to see 4 members", func() bool { return c.view.Load().ring.Len() == 4 })
 	moved := 0
 	for i := range 200 {
 		k := fmt.Sprintf("k%d", i)
@@ -273,7 +274,7 @@ func TestRingRefresh(t *testing.T) {
 
 	// A node leaves; its connection is closed.
 	cl.setMembers("cached-1", "cached-2", "cached-3")
-	waitFor(t, 5*time.Second, "the client to see 3 members and drop the connection", func() bool {
+	nodetest.WaitFor(t, 5*time.Second, "the client to see 3 members and drop the connection", func() bool {
 		c.mu.Lock()
 		_, stillOpen := c.conns[nd.addr]
 		c.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 func newNear(t *testing.T, c *Client, cfg NearCacheConfig) *NearCache {
@@ -17,7 +19,7 @@ func newNear(t *testing.T, c *Client, cfg NearCacheConfig) *NearCache {
 // waitLive waits until the near cache's streams to every node are up.
 func waitLive(t *testing.T, n *NearCache, cl *fakeCluster) {
 	t.Helper()
-	waitFor(t, 5e9, "near-cache streams", func() bool {
+	nodetest.WaitFor(t, 5e9, "near-cache streams", func() bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return len(n.live) == len(cl.members)
@@ -46,7 +48,7 @@ func TestNearCacheServesLocallyAndInvalidates(t *testing.T) {
 	other := cl.newClient(nil)
 	_, err := other.Set(ctx, "user:1", []byte("v2"))
 	require.NoError(t, err)
-	waitFor(t, 5e9, "the invalidation", func() bool { return n.Stats().Items == 0 })
+	nodetest.WaitFor(t, 5e9, "the invalidation", func() bool { return n.Stats().Items == 0 })
 	v, _, err := n.Get(ctx, "user:1")
 	require.NoError(t, err)
 	require.Equal(t, "v2", string(v))
@@ -61,7 +63,7 @@ func TestNearCacheServesLocallyAndInvalidates(t *testing.T) {
 
 	// RESET drops everything.
 	owner.reset()
-	waitFor(t, 5e9, "the reset", func() bool { return n.Stats().Items == 0 })
+	nodetest.WaitFor(t, 5e9, "the reset", func() bool { return n.Stats().Items == 0 })
 
 	// Own writes drop the local copy at once.
 	_, _, _ = n.Get(ctx, "user:1")
@@ -120,7 +122,7 @@ func TestNearCacheDoesNotFillWithoutStream(t *testing.T) {
 
 	down := cl.nodes[0]
 	down.stop()
-	waitFor(t, 5e9, "the broken stream to drop the copies, and a new stream", func() bool {
+	nodetest.WaitFor(t, 5e9, "the broken stream to drop the copies, and a new stream", func() bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return !n.live[down.id] && n.live[cl.nodes[1].id] && n.lru.len() == 0

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // testSeed returns a seed from the clock and logs it, so a failure can be replayed by
@@ -109,18 +111,6 @@ func dial(t *testing.T, addr string) net.Conn {
 	return c
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // roundTrip writes msg and reads len(msg) bytes back.
 func roundTrip(t *testing.T, c net.Conn, msg []byte) []byte {
 	t.Helper()
@@ -186,7 +176,7 @@ func TestBlackholeAndHeal(t *testing.T) {
 			if _, err := c.Write([]byte("lost")); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 10*time.Second, "the blackholed bytes to be discarded", func() bool {
+			nodetest.WaitFor(t, 10*time.Second, "the blackholed bytes to be discarded", func() bool {
 				return p.dropped.Load() == int64(len("lost"))
 			})
 			// A new connection is accepted and blackholed too.
@@ -194,7 +184,7 @@ func TestBlackholeAndHeal(t *testing.T) {
 			if _, err := c2.Write([]byte("new")); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 10*time.Second, "the new connection's bytes to be discarded", func() bool {
+			nodetest.WaitFor(t, 10*time.Second, "the new connection's bytes to be discarded", func() bool {
 				return p.dropped.Load() == int64(len("lostnew"))
 			})
 			p.Set(Faults{})
@@ -356,7 +346,7 @@ func TestFaultsNormalize(t *testing.T) {
 
 func TestCloseStopsEverything(t *testing.T) {
 	target := echoServer(t)
-	waitFor(t, 10*time.Second, "goroutines to settle", func() bool { return true })
+	nodetest.WaitFor(t, 10*time.Second, "goroutines to settle", func() bool { return true })
 	before := runtime.NumGoroutine()
 
 	p, err := Listen("127.0.0.1:0", target, Options{Seed: testSeed(t)})
@@ -396,7 +386,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
 		t.Fatal("listener still accepts after Close")
 	}
-	waitFor(t, 10*time.Second, "goroutines to return to the baseline", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "goroutines to return to the baseline", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 }
@@ -436,7 +426,7 @@ func TestGRPCHealthThroughProxy(t *testing.T) {
 		t.Fatalf("through a blackhole: %v, want DeadlineExceeded", err)
 	}
 	p.Set(Faults{})
-	waitFor(t, 30*time.Second, "gRPC to recover after heal", func() bool { return check(time.Second) == nil })
+	nodetest.WaitFor(t, 30*time.Second, "gRPC to recover after heal", func() bool { return check(time.Second) == nil })
 
 	p.Set(Faults{Delay: 50 * time.Millisecond})
 	start := time.Now()
@@ -459,11 +449,11 @@ func TestGRPCHealthThroughProxy(t *testing.T) {
 	for _, l := range links {
 		l.teardown()
 	}
-	waitFor(t, 30*time.Second, "RPCs to fail with Unavailable", func() bool {
+	nodetest.WaitFor(t, 30*time.Second, "RPCs to fail with Unavailable", func() bool {
 		return status.Code(check(time.Second)) == codes.Unavailable
 	})
 	p.Set(Faults{})
-	waitFor(t, 30*time.Second, "gRPC to recover after drops stop", func() bool { return check(time.Second) == nil })
+	nodetest.WaitFor(t, 30*time.Second, "gRPC to recover after drops stop", func() bool { return check(time.Second) == nil })
 }
 
 func TestResetOnHeal(t *testing.T) {
@@ -482,7 +472,7 @@ func TestResetOnHeal(t *testing.T) {
 	if _, err := damaged.Write([]byte("lost")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the blackholed bytes to be discarded", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the blackholed bytes to be discarded", func() bool {
 		return p.dropped.Load() == int64(len("lost"))
 	})
 	p.Set(Faults{})

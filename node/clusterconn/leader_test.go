@@ -2,6 +2,7 @@ package clusterconn
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // leaderService is the health service name a member reports SERVING for
@@ -35,13 +38,7 @@ func isLeaderProbe(c *Conn) func(ctx context.Context) (bool, error) {
 // waitLeader polls until c follows want ("" for none).
 func waitLeader(t *testing.T, c *Conn, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Leader() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("Leader() = %q, want %q", c.Leader(), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	nodetest.WaitFor(t, 10*time.Second, fmt.Sprintf("Leader() to be %q", want), func() bool { return c.Leader() == want })
 }
 
 func TestFollowLeaderSendsEveryCallToTheLeader(t *testing.T) {

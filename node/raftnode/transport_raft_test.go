@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // transportTestFSM is a counter: every command adds one. Snapshots hold the count.
@@ -180,7 +182,7 @@ func (c *transportTestCluster) restart(i int) {
 func (c *transportTestCluster) waitLeader(timeout time.Duration) int {
 	c.tb.Helper()
 	leader := -1
-	waitFor(c.tb, timeout, "a leader", func() bool {
+	nodetest.WaitFor(c.tb, timeout, "a leader", func() bool {
 		leader = -1
 		for i, n := range c.nodes {
 			if n.raft != nil && n.raft.State() == raft.Leader {
@@ -210,7 +212,7 @@ func (c *transportTestCluster) applyN(i, n int) {
 // waitCount waits until every running node's FSM has applied want commands.
 func (c *transportTestCluster) waitCount(want uint64, timeout time.Duration) {
 	c.tb.Helper()
-	waitFor(c.tb, timeout, fmt.Sprintf("every FSM at %d", want), func() bool {
+	nodetest.WaitFor(c.tb, timeout, fmt.Sprintf("every FSM at %d", want), func() bool {
 		for _, n := range c.nodes {
 			if n.raft == nil {
 				continue
@@ -262,7 +264,7 @@ func TestTransportRaftCluster(t *testing.T) {
 
 	// Make sure the new leader no longer has the logs the killed node misses.
 	leader := c.nodes[second]
-	waitFor(t, 10*time.Second, "the leader to compact past the killed node's log", func() bool {
+	nodetest.WaitFor(t, 10*time.Second, "the leader to compact past the killed node's log", func() bool {
 		if err := leader.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
 			t.Logf("snapshot: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -18,7 +19,7 @@ type Entry struct {
 	// Index is the entry's Raft log index; entries must be applied in index order.
 	Index uint64
 	// Cmd is the decoded entry data.
-	Cmd *raftkvv1.Command
+	Cmd *raftkvraftv1.Command
 }
 
 // ApplyBatch applies entries and returns one result per entry plus every event
@@ -40,13 +41,13 @@ type Entry struct {
 // replaying its log after a restart.
 //
 // ApplyBatch must not be called concurrently with itself.
-func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvv1.CommandResult, []*raftkvv1.Event, error) {
+func (s *Store) ApplyBatch(entries []Entry) ([]*raftkvraftv1.CommandResult, []*raftkvv1.Event, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	if s.failed != nil {
 		return nil, nil, s.failed
 	}
-	results := make([]*raftkvv1.CommandResult, len(entries))
+	results := make([]*raftkvraftv1.CommandResult, len(entries))
 	if len(entries) == 0 || entries[len(entries)-1].Index <= s.applied.Load() {
 		// Nothing new: avoid a write transaction.
 		if s.isClosed() {
@@ -96,7 +97,7 @@ func (s *Store) abort(p *pendingTx, err error) {
 }
 
 // applyAll applies the new entries and writes the meta bucket.
-func (a *applier) applyAll(entries []Entry, results []*raftkvv1.CommandResult) error {
+func (a *applier) applyAll(entries []Entry, results []*raftkvraftv1.CommandResult) error {
 	for i, e := range entries {
 		if e.Index <= a.m.applied {
 			continue
@@ -251,62 +252,62 @@ func (a *applier) rollbackLocked() {
 
 // apply applies one entry. Domain errors become the result's error; other
 // errors are storage failures.
-func (a *applier) apply(e Entry) (*raftkvv1.CommandResult, error) {
+func (a *applier) apply(e Entry) (*raftkvraftv1.CommandResult, error) {
 	a.index = e.Index
 	res, err := a.applyCmd(e.Cmd)
 	if err != nil {
 		if !isDomainError(err) {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Error: ErrorCode(err), ErrorMessage: err.Error()}, nil
+		return &raftkvraftv1.CommandResult{Error: ErrorCode(err), ErrorMessage: err.Error()}, nil
 	}
 	return res, nil
 }
 
-func (a *applier) applyCmd(cmd *raftkvv1.Command) (*raftkvv1.CommandResult, error) {
+func (a *applier) applyCmd(cmd *raftkvraftv1.Command) (*raftkvraftv1.CommandResult, error) {
 	switch op := cmd.GetOp().(type) {
-	case *raftkvv1.Command_Put:
+	case *raftkvraftv1.Command_Put:
 		r, err := a.applyPut(op.Put)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_Put{Put: r}}, nil
-	case *raftkvv1.Command_DeleteRange:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_Put{Put: r}}, nil
+	case *raftkvraftv1.Command_DeleteRange:
 		r, err := a.applyDeleteRange(op.DeleteRange)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_DeleteRange{DeleteRange: r}}, nil
-	case *raftkvv1.Command_Txn:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_DeleteRange{DeleteRange: r}}, nil
+	case *raftkvraftv1.Command_Txn:
 		r, err := a.applyTxn(op.Txn)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_Txn{Txn: r}}, nil
-	case *raftkvv1.Command_Compact:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_Txn{Txn: r}}, nil
+	case *raftkvraftv1.Command_Compact:
 		r, err := a.applyCompact(op.Compact)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_Compact{Compact: r}}, nil
-	case *raftkvv1.Command_LeaseGrant:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_Compact{Compact: r}}, nil
+	case *raftkvraftv1.Command_LeaseGrant:
 		r, err := a.applyLeaseGrant(op.LeaseGrant)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_LeaseGrant{LeaseGrant: r}}, nil
-	case *raftkvv1.Command_LeaseRevoke:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_LeaseGrant{LeaseGrant: r}}, nil
+	case *raftkvraftv1.Command_LeaseRevoke:
 		r, err := a.applyLeaseRevoke(op.LeaseRevoke)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_LeaseRevoke{LeaseRevoke: r}}, nil
-	case *raftkvv1.Command_LeaseExpire:
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_LeaseRevoke{LeaseRevoke: r}}, nil
+	case *raftkvraftv1.Command_LeaseExpire:
 		r, err := a.applyLeaseExpire(op.LeaseExpire)
 		if err != nil {
 			return nil, err
 		}
-		return &raftkvv1.CommandResult{Result: &raftkvv1.CommandResult_LeaseExpire{LeaseExpire: r}}, nil
+		return &raftkvraftv1.CommandResult{Result: &raftkvraftv1.CommandResult_LeaseExpire{LeaseExpire: r}}, nil
 	default:
 		return nil, ErrUnknownCommand
 	}

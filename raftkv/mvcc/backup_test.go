@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -15,7 +16,7 @@ func TestRestoreBackupResetsAppliedIndexAndKeepsData(t *testing.T) {
 	require.NoError(t, err)
 	defer src.Close()
 	for i := uint64(1); i <= 5; i++ {
-		_, _, err := src.ApplyBatch([]Entry{{Index: 10 + i, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte{byte('0' + i)}}}}}})
+		_, _, err := src.ApplyBatch([]Entry{{Index: 10 + i, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte{byte('0' + i)}}}}}})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
@@ -34,7 +35,7 @@ func TestRestoreBackupResetsAppliedIndexAndKeepsData(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "5", string(resp.GetKvs()[0].GetValue()))
 	// A new group's first entries apply on top of the restored data.
-	res, _, err := dst.ApplyBatch([]Entry{{Index: 2, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("6")}}}}})
+	res, _, err := dst.ApplyBatch([]Entry{{Index: 2, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("6")}}}}})
 	require.NoError(t, err)
 	require.NotNil(t, res[0])
 	require.Equal(t, src.Revision()+1, dst.Revision())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -27,7 +28,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		for j := range entries {
 			idx++
-			entries[j] = Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+			entries[j] = Entry{Index: idx, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{
 				Key: fmt.Appendf(nil, "key/%08d", (i*batch+j)%100000), Value: value}}}}
 		}
 		if _, _, err := s.ApplyBatch(entries); err != nil {
@@ -66,7 +67,7 @@ func benchApplyRandom(b *testing.B, batch int, interval time.Duration) {
 	fill := make([]Entry, 0, 1000)
 	for i := range keySpace {
 		idx++
-		fill = append(fill, Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+		fill = append(fill, Entry{Index: idx, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{
 			Key: key(i), Value: value}}}})
 		if len(fill) == cap(fill) {
 			_, _, err := s.ApplyBatch(fill)
@@ -81,7 +82,7 @@ func benchApplyRandom(b *testing.B, batch int, interval time.Duration) {
 	for b.Loop() {
 		for j := range entries {
 			idx++
-			entries[j] = Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+			entries[j] = Entry{Index: idx, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{
 				Key: key(r.IntN(keySpace)), Value: value}}}}
 		}
 		if _, _, err := s.ApplyBatch(entries); err != nil {
@@ -103,7 +104,7 @@ func BenchmarkRange(b *testing.B) {
 		entries := make([]Entry, 0, 1000)
 		for i := range 10000 {
 			idx++
-			entries = append(entries, Entry{Index: idx, Cmd: &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+			entries = append(entries, Entry{Index: idx, Cmd: &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{
 				Key: fmt.Appendf(nil, "key/%05d", i), Value: value}}}})
 			if len(entries) == cap(entries) {
 				_, _, err := s.ApplyBatch(entries)

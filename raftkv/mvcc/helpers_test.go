@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -33,7 +34,7 @@ func openTestStore(t testing.TB) *testStore {
 }
 
 // apply applies cmds as one batch and returns their results and the events.
-func (ts *testStore) apply(cmds ...*raftkvv1.Command) ([]*raftkvv1.CommandResult, []*raftkvv1.Event) {
+func (ts *testStore) apply(cmds ...*raftkvraftv1.Command) ([]*raftkvraftv1.CommandResult, []*raftkvv1.Event) {
 	ts.t.Helper()
 	entries := make([]Entry, len(cmds))
 	for i, c := range cmds {
@@ -46,14 +47,14 @@ func (ts *testStore) apply(cmds ...*raftkvv1.Command) ([]*raftkvv1.CommandResult
 }
 
 // one applies a single command and returns its result.
-func (ts *testStore) one(cmd *raftkvv1.Command) *raftkvv1.CommandResult {
+func (ts *testStore) one(cmd *raftkvraftv1.Command) *raftkvraftv1.CommandResult {
 	ts.t.Helper()
 	res, _ := ts.apply(cmd)
 	return res[0]
 }
 
 // ok applies cmd and requires that it succeeded.
-func (ts *testStore) ok(cmd *raftkvv1.Command) *raftkvv1.CommandResult {
+func (ts *testStore) ok(cmd *raftkvraftv1.Command) *raftkvraftv1.CommandResult {
 	ts.t.Helper()
 	r := ts.one(cmd)
 	require.Empty(ts.t, r.GetError(), r.GetErrorMessage())
@@ -83,38 +84,38 @@ func (ts *testStore) rangeAll(rev int64) *raftkvv1.RangeResponse {
 	return resp
 }
 
-func putCmd(k, v string, lease int64) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_Put{Put: &raftkvv1.PutRequest{
+func putCmd(k, v string, lease int64) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Put{Put: &raftkvv1.PutRequest{
 		Key: []byte(k), Value: []byte(v), Lease: lease, PrevKv: true}}}
 }
 
-func delCmd(k, end string) *raftkvv1.Command {
+func delCmd(k, end string) *raftkvraftv1.Command {
 	var e []byte
 	if end != "" {
 		e = []byte(end)
 	}
-	return &raftkvv1.Command{Op: &raftkvv1.Command_DeleteRange{DeleteRange: &raftkvv1.DeleteRangeRequest{
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_DeleteRange{DeleteRange: &raftkvv1.DeleteRangeRequest{
 		Key: []byte(k), RangeEnd: e, PrevKv: true}}}
 }
 
-func compactCmd(rev int64) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_Compact{Compact: &raftkvv1.CompactRequest{Revision: rev}}}
+func compactCmd(rev int64) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Compact{Compact: &raftkvv1.CompactRequest{Revision: rev}}}
 }
 
-func grantCmd(id, ttl int64) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_LeaseGrant{LeaseGrant: &raftkvv1.LeaseGrantRequest{Id: id, Ttl: ttl}}}
+func grantCmd(id, ttl int64) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseGrant{LeaseGrant: &raftkvv1.LeaseGrantRequest{Id: id, Ttl: ttl}}}
 }
 
-func revokeCmd(id int64) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_LeaseRevoke{LeaseRevoke: &raftkvv1.LeaseRevokeRequest{Id: id}}}
+func revokeCmd(id int64) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseRevoke{LeaseRevoke: &raftkvv1.LeaseRevokeRequest{Id: id}}}
 }
 
-func expireCmd(ids ...int64) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_LeaseExpire{LeaseExpire: &raftkvv1.LeaseExpire{Ids: ids}}}
+func expireCmd(ids ...int64) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_LeaseExpire{LeaseExpire: &raftkvraftv1.LeaseExpire{Ids: ids}}}
 }
 
-func txnCmd(cmp []*raftkvv1.Compare, success, failure []*raftkvv1.RequestOp) *raftkvv1.Command {
-	return &raftkvv1.Command{Op: &raftkvv1.Command_Txn{Txn: &raftkvv1.TxnRequest{
+func txnCmd(cmp []*raftkvv1.Compare, success, failure []*raftkvv1.RequestOp) *raftkvraftv1.Command {
+	return &raftkvraftv1.Command{Op: &raftkvraftv1.Command_Txn{Txn: &raftkvv1.TxnRequest{
 		Compare: cmp, Success: success, Failure: failure}}}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -16,7 +17,7 @@ func TestReopenRebuildsIndex(t *testing.T) {
 	g := newCmdGen(seedFor(t))
 	ts := openTestStore(t)
 	for range 40 {
-		cmds := make([]*raftkvv1.Command, 10)
+		cmds := make([]*raftkvraftv1.Command, 10)
 		for i := range cmds {
 			cmds[i] = g.next()
 		}
@@ -37,12 +38,12 @@ func TestReopenRebuildsIndex(t *testing.T) {
 func TestApplyRollback(t *testing.T) {
 	ts := openTestStore(t)
 	ref := openTestStore(t) // gets only the batches that commit
-	setup := []*raftkvv1.Command{grantCmd(1, 10), putCmd("a", "1", 0), putCmd("b", "1", 1), putCmd("c", "1", 1), delCmd("c", "")}
+	setup := []*raftkvraftv1.Command{grantCmd(1, 10), putCmd("a", "1", 0), putCmd("b", "1", 1), putCmd("c", "1", 1), delCmd("c", "")}
 	ts.apply(setup...)
 	ref.apply(setup...)
 	want := stateOf(t, ts.s)
 
-	batch := []*raftkvv1.Command{putCmd("a", "2", 0), putCmd("new", "x", 1), delCmd("b", ""), compactCmd(3), putCmd("b", "2", 1), revokeCmd(1)}
+	batch := []*raftkvraftv1.Command{putCmd("a", "2", 0), putCmd("new", "x", 1), delCmd("b", ""), compactCmd(3), putCmd("b", "2", 1), revokeCmd(1)}
 	entries := make([]Entry, len(batch))
 	for i, c := range batch {
 		entries[i] = Entry{Index: ts.idx + uint64(i) + 1, Cmd: c}
@@ -54,7 +55,7 @@ func TestApplyRollback(t *testing.T) {
 	require.NoError(t, err)
 	a, err := newApplier(tx, s.idx)
 	require.NoError(t, err)
-	require.NoError(t, a.applyAll(entries, make([]*raftkvv1.CommandResult, len(entries))))
+	require.NoError(t, a.applyAll(entries, make([]*raftkvraftv1.CommandResult, len(entries))))
 	require.NotEmpty(t, a.touched)
 	require.Equal(t, want, stateOf(t, s), "pending changes are visible")
 	require.NoError(t, tx.Rollback())
@@ -114,7 +115,7 @@ func TestConcurrentReadsSeeCommittedState(t *testing.T) {
 	})
 	for i := 1; i <= 300; i++ {
 		v := fmt.Sprint(i)
-		cmds := []*raftkvv1.Command{txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", v), opPut("y", v)}, nil)}
+		cmds := []*raftkvraftv1.Command{txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", v), opPut("y", v)}, nil)}
 		if i%7 == 0 {
 			// Compact to the revision of the txn just before, in the same batch.
 			cmds = append(cmds, compactCmd(ts.s.Revision()+1))

@@ -6,6 +6,7 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -23,7 +24,7 @@ func (a *applier) applyLeaseGrant(req *raftkvv1.LeaseGrantRequest) (*raftkvv1.Le
 	if a.leaseExists(id) {
 		return nil, fmt.Errorf("%w: %d", ErrLeaseExists, id)
 	}
-	rec := &raftkvv1.LeaseRecord{Id: id, Ttl: req.GetTtl()}
+	rec := &raftkvraftv1.LeaseRecord{Id: id, Ttl: req.GetTtl()}
 	enc, err := marshal(rec)
 	if err != nil {
 		return nil, err
@@ -47,8 +48,8 @@ func (a *applier) applyLeaseRevoke(req *raftkvv1.LeaseRevokeRequest) (*raftkvv1.
 	return &raftkvv1.LeaseRevokeResponse{Header: header(a.endWrite())}, nil
 }
 
-func (a *applier) applyLeaseExpire(req *raftkvv1.LeaseExpire) (*raftkvv1.LeaseExpireResult, error) {
-	res := &raftkvv1.LeaseExpireResult{}
+func (a *applier) applyLeaseExpire(req *raftkvraftv1.LeaseExpire) (*raftkvraftv1.LeaseExpireResult, error) {
+	res := &raftkvraftv1.LeaseExpireResult{}
 	a.beginWrite()
 	for _, id := range req.GetIds() {
 		if !a.leaseExists(id) {
@@ -77,11 +78,11 @@ func (a *applier) revokeLease(id int64) error {
 
 // Leases returns every lease, ordered by id as stored (non-negative ids
 // ascending). It returns nil once the store is closed.
-func (s *Store) Leases() []*raftkvv1.LeaseRecord {
-	var out []*raftkvv1.LeaseRecord
+func (s *Store) Leases() []*raftkvraftv1.LeaseRecord {
+	var out []*raftkvraftv1.LeaseRecord
 	err := s.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketLeases).ForEach(func(_, v []byte) error {
-			rec := &raftkvv1.LeaseRecord{}
+			rec := &raftkvraftv1.LeaseRecord{}
 			if err := proto.Unmarshal(v, rec); err != nil {
 				return fmt.Errorf("%w: lease record: %v", ErrCorrupt, err)
 			}
@@ -98,15 +99,15 @@ func (s *Store) Leases() []*raftkvv1.LeaseRecord {
 
 // Lease returns lease id and the keys attached to it, in key order, or
 // ErrLeaseNotFound.
-func (s *Store) Lease(id int64) (*raftkvv1.LeaseRecord, [][]byte, error) {
-	var rec *raftkvv1.LeaseRecord
+func (s *Store) Lease(id int64) (*raftkvraftv1.LeaseRecord, [][]byte, error) {
+	var rec *raftkvraftv1.LeaseRecord
 	var keys [][]byte
 	err := s.readIndex(func(ix *index, rd *storeReader, unlock func()) error {
 		v := rd.tx.Bucket(bucketLeases).Get(leaseKey(id))
 		if v == nil {
 			return fmt.Errorf("%w: %d", ErrLeaseNotFound, id)
 		}
-		rec = &raftkvv1.LeaseRecord{}
+		rec = &raftkvraftv1.LeaseRecord{}
 		if err := proto.Unmarshal(v, rec); err != nil {
 			return fmt.Errorf("%w: lease record: %v", ErrCorrupt, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -160,7 +161,7 @@ func TestBatchedCommitsMatchCommitEveryBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	ref := openTestStore(t)
 	batched := openBatchedStore(t, 2+r.IntN(8))
-	var log []*raftkvv1.Command
+	var log []*raftkvraftv1.Command
 	for i := range 400 {
 		cmd := g.next()
 		log = append(log, cmd)

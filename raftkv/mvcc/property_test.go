@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -73,7 +74,7 @@ func (g *cmdGen) ops() []*raftkvv1.RequestOp {
 	return ops
 }
 
-func (g *cmdGen) next() *raftkvv1.Command {
+func (g *cmdGen) next() *raftkvraftv1.Command {
 	g.maxRev++
 	switch n := g.r.IntN(100); {
 	case n < 40:
@@ -99,7 +100,7 @@ func (g *cmdGen) next() *raftkvv1.Command {
 	case n < 97:
 		return compactCmd(g.r.Int64N(g.maxRev/4 + 1))
 	default:
-		return &raftkvv1.Command{}
+		return &raftkvraftv1.Command{}
 	}
 }
 
@@ -150,14 +151,14 @@ func stateOf(t *testing.T, s *Store) string {
 func TestDeterminism(t *testing.T) {
 	seed := seedFor(t)
 	g := newCmdGen(seed)
-	cmds := make([]*raftkvv1.Command, 600)
+	cmds := make([]*raftkvraftv1.Command, 600)
 	for i := range cmds {
 		cmds[i] = g.next()
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
-	run := func() ([]*raftkvv1.CommandResult, []*raftkvv1.Event, *testStore) {
+	run := func() ([]*raftkvraftv1.CommandResult, []*raftkvv1.Event, *testStore) {
 		ts := openTestStore(t)
-		var results []*raftkvv1.CommandResult
+		var results []*raftkvraftv1.CommandResult
 		var events []*raftkvv1.Event
 		for i := 0; i < len(cmds); {
 			n := min(1+r.IntN(20), len(cmds)-i)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -226,7 +227,7 @@ func TestReplayIsSkipped(t *testing.T) {
 	// A replay of the whole batch, and a batch that overlaps it.
 	res, evs, err = ts.s.ApplyBatch([]Entry{{Index: 1, Cmd: putCmd("a", "1", 0)}, {Index: 2, Cmd: putCmd("a", "2", 0)}})
 	require.NoError(t, err)
-	require.Equal(t, []*raftkvv1.CommandResult{nil, nil}, res)
+	require.Equal(t, []*raftkvraftv1.CommandResult{nil, nil}, res)
 	require.Empty(t, evs)
 	res, evs, err = ts.s.ApplyBatch([]Entry{{Index: 2, Cmd: putCmd("a", "2", 0)}, {Index: 3, Cmd: putCmd("a", "3", 0)}})
 	require.NoError(t, err)
@@ -251,7 +252,7 @@ func TestReplayIsSkipped(t *testing.T) {
 
 func TestUnknownCommand(t *testing.T) {
 	ts := openTestStore(t)
-	r := ts.one(&raftkvv1.Command{})
+	r := ts.one(&raftkvraftv1.Command{})
 	require.Equal(t, "unknown_command", r.Error)
 	require.NoError(t, ts.s.Flush())
 	require.Equal(t, uint64(1), ts.s.AppliedIndex())

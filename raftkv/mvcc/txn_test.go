@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	raftkvraftv1 "cairn.dev/cairn/proto/cairn/raftkv/raft/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -162,7 +163,7 @@ func TestTxnErrorsChangeNothing(t *testing.T) {
 	ts.put("a", "0")
 	tests := []struct {
 		name    string
-		cmd     *raftkvv1.Command
+		cmd     *raftkvraftv1.Command
 		wantErr error
 	}{
 		{"put twice", txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", "1"), opPut("x", "2")}, nil), ErrDuplicateKey},

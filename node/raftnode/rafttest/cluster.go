@@ -85,7 +85,9 @@ func (m *Member[C, S]) Running() bool { return m.cancel != nil }
 const StopTimeout = 30 * time.Second
 
 // New starts an n-member cluster; tune, if not nil, adjusts every member's
-// config after spec.Config.
+// config after spec.Config. tune runs once per member, before the member first
+// starts (not on Restart), so a test may also seed the member's data directory
+// there, such as restoring a backup into it.
 func New[C any, S Daemon](t testing.TB, n int, spec Spec[C, S], tune func(*C)) *Cluster[C, S] {
 	t.Helper()
 	c := &Cluster[C, S]{t: t, dir: t.TempDir(), spec: spec, tune: tune, members: map[string]*Member[C, S]{}}
@@ -104,7 +106,7 @@ func (c *Cluster[C, S]) id(i int) string { return fmt.Sprintf("%s-%d", c.spec.Na
 // Add starts a new empty member id and adds it as a voter through via.
 func (c *Cluster[C, S]) Add(via *Member[C, S], id string) *Member[C, S] {
 	c.t.Helper()
-	m := c.start(id, false)
+	m := c.Start(id)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := clusterv1.NewMembershipServiceClient(via.Conn).MemberAdd(ctx, &clusterv1.MemberAddRequest{Id: id, Address: m.Server.Addr()})
@@ -126,6 +128,14 @@ func (c *Cluster[C, S]) WaitMembers(n int) {
 		}
 		return true
 	})
+}
+
+// Start starts a new empty member id without adding it to the group: the
+// test adds it itself (as a learner, say) through MembershipService or the
+// daemon's own API, or leaves it out on purpose.
+func (c *Cluster[C, S]) Start(id string) *Member[C, S] {
+	c.t.Helper()
+	return c.start(id, false)
 }
 
 func (c *Cluster[C, S]) start(id string, bootstrap bool) *Member[C, S] {

@@ -12,7 +12,7 @@
 // the leader; blocking calls (Acquire with wait, SemaphoreAcquire with wait,
 // Campaign) wait on the node they arrived at until the replicated state machine
 // grants them or their deadline (the RPC deadline) passes (a follower asks the
-// leader, which applies grants first, through LockPeerService).
+// leader, which applies grants first, through cairn.lockd.peer.v1.LockPeerService).
 //
 // Locks, semaphores and elections are three separate name spaces: a lock "a" and
 // a semaphore "a" are unrelated.

@@ -2,14 +2,14 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: cairn/cached/v1/peer.proto
+// source: cairn/cached/peer/v1/peer.proto
 
-// PeerService is node-to-node traffic between cached nodes: replication of
-// writes from a key's owner to its replicas, and execution of Redis-protocol
-// commands on a key's owner for the RESP listener of another node. Clients
-// never call it.
+// Package cairn.cached.peer.v1 is node-to-node traffic between cached nodes:
+// replication of writes from a key's owner to its replicas, and execution of
+// Redis-protocol commands on a key's owner for the RESP listener of another
+// node. Clients never call it; with mutual TLS only node certificates may.
 
-package cachedv1
+package cachedpeerv1
 
 import (
 	context "context"
@@ -24,9 +24,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PeerService_Replicate_FullMethodName = "/cairn.cached.v1.PeerService/Replicate"
-	PeerService_Command_FullMethodName   = "/cairn.cached.v1.PeerService/Command"
-	PeerService_Commands_FullMethodName  = "/cairn.cached.v1.PeerService/Commands"
+	PeerService_Replicate_FullMethodName = "/cairn.cached.peer.v1.PeerService/Replicate"
+	PeerService_Command_FullMethodName   = "/cairn.cached.peer.v1.PeerService/Command"
+	PeerService_Commands_FullMethodName  = "/cairn.cached.peer.v1.PeerService/Commands"
 )
 
 // PeerServiceClient is the client API for PeerService service.
@@ -201,7 +201,7 @@ func _PeerService_Commands_Handler(srv interface{}, ctx context.Context, dec fun
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var PeerService_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "cairn.cached.v1.PeerService",
+	ServiceName: "cairn.cached.peer.v1.PeerService",
 	HandlerType: (*PeerServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
@@ -218,5 +218,5 @@ var PeerService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "cairn/cached/v1/peer.proto",
+	Metadata: "cairn/cached/peer/v1/peer.proto",
 }

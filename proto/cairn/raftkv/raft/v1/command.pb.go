@@ -2,11 +2,21 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: cairn/raftkv/v1/command.proto
+// source: cairn/raftkv/raft/v1/command.proto
 
-package raftkvv1
+// Package cairn.raftkv.raft.v1 holds raftkv's replicated-log entries: the
+// commands a leader proposes, the results applying them produces, and the lease
+// records the state machine stores. They are encoded into Raft log entries and
+// the state machine's database, never sent by clients. A command carries the
+// client's request itself, imported from cairn.raftkv.v1.
+//
+// The log holds these messages as protobuf bytes, so only field numbers and
+// types matter on disk: renumbering or retyping a field breaks existing logs.
+
+package raftkvraftv1
 
 import (
+	v1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -21,8 +31,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Command is one entry of raftkv's replicated log. It is internal to raftkv: clients
-// never send it.
+// Command is one entry of raftkv's replicated log.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Op:
@@ -41,7 +50,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[0]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +62,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[0]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +75,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_command_proto_rawDescGZIP(), []int{0}
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -76,7 +85,7 @@ func (x *Command) GetOp() isCommand_Op {
 	return nil
 }
 
-func (x *Command) GetPut() *PutRequest {
+func (x *Command) GetPut() *v1.PutRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_Put); ok {
 			return x.Put
@@ -85,7 +94,7 @@ func (x *Command) GetPut() *PutRequest {
 	return nil
 }
 
-func (x *Command) GetDeleteRange() *DeleteRangeRequest {
+func (x *Command) GetDeleteRange() *v1.DeleteRangeRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_DeleteRange); ok {
 			return x.DeleteRange
@@ -94,7 +103,7 @@ func (x *Command) GetDeleteRange() *DeleteRangeRequest {
 	return nil
 }
 
-func (x *Command) GetTxn() *TxnRequest {
+func (x *Command) GetTxn() *v1.TxnRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_Txn); ok {
 			return x.Txn
@@ -103,7 +112,7 @@ func (x *Command) GetTxn() *TxnRequest {
 	return nil
 }
 
-func (x *Command) GetCompact() *CompactRequest {
+func (x *Command) GetCompact() *v1.CompactRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_Compact); ok {
 			return x.Compact
@@ -112,7 +121,7 @@ func (x *Command) GetCompact() *CompactRequest {
 	return nil
 }
 
-func (x *Command) GetLeaseGrant() *LeaseGrantRequest {
+func (x *Command) GetLeaseGrant() *v1.LeaseGrantRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_LeaseGrant); ok {
 			return x.LeaseGrant
@@ -121,7 +130,7 @@ func (x *Command) GetLeaseGrant() *LeaseGrantRequest {
 	return nil
 }
 
-func (x *Command) GetLeaseRevoke() *LeaseRevokeRequest {
+func (x *Command) GetLeaseRevoke() *v1.LeaseRevokeRequest {
 	if x != nil {
 		if x, ok := x.Op.(*Command_LeaseRevoke); ok {
 			return x.LeaseRevoke
@@ -144,27 +153,27 @@ type isCommand_Op interface {
 }
 
 type Command_Put struct {
-	Put *PutRequest `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
+	Put *v1.PutRequest `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
 }
 
 type Command_DeleteRange struct {
-	DeleteRange *DeleteRangeRequest `protobuf:"bytes,2,opt,name=delete_range,json=deleteRange,proto3,oneof"`
+	DeleteRange *v1.DeleteRangeRequest `protobuf:"bytes,2,opt,name=delete_range,json=deleteRange,proto3,oneof"`
 }
 
 type Command_Txn struct {
-	Txn *TxnRequest `protobuf:"bytes,3,opt,name=txn,proto3,oneof"`
+	Txn *v1.TxnRequest `protobuf:"bytes,3,opt,name=txn,proto3,oneof"`
 }
 
 type Command_Compact struct {
-	Compact *CompactRequest `protobuf:"bytes,4,opt,name=compact,proto3,oneof"`
+	Compact *v1.CompactRequest `protobuf:"bytes,4,opt,name=compact,proto3,oneof"`
 }
 
 type Command_LeaseGrant struct {
-	LeaseGrant *LeaseGrantRequest `protobuf:"bytes,5,opt,name=lease_grant,json=leaseGrant,proto3,oneof"`
+	LeaseGrant *v1.LeaseGrantRequest `protobuf:"bytes,5,opt,name=lease_grant,json=leaseGrant,proto3,oneof"`
 }
 
 type Command_LeaseRevoke struct {
-	LeaseRevoke *LeaseRevokeRequest `protobuf:"bytes,6,opt,name=lease_revoke,json=leaseRevoke,proto3,oneof"`
+	LeaseRevoke *v1.LeaseRevokeRequest `protobuf:"bytes,6,opt,name=lease_revoke,json=leaseRevoke,proto3,oneof"`
 }
 
 type Command_LeaseExpire struct {
@@ -196,7 +205,7 @@ type LeaseExpire struct {
 
 func (x *LeaseExpire) Reset() {
 	*x = LeaseExpire{}
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[1]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -208,7 +217,7 @@ func (x *LeaseExpire) String() string {
 func (*LeaseExpire) ProtoMessage() {}
 
 func (x *LeaseExpire) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[1]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -221,7 +230,7 @@ func (x *LeaseExpire) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseExpire.ProtoReflect.Descriptor instead.
 func (*LeaseExpire) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_command_proto_rawDescGZIP(), []int{1}
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *LeaseExpire) GetIds() []int64 {
@@ -253,7 +262,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[2]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -265,7 +274,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[2]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -278,7 +287,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_command_proto_rawDescGZIP(), []int{2}
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CommandResult) GetResult() isCommandResult_Result {
@@ -288,7 +297,7 @@ func (x *CommandResult) GetResult() isCommandResult_Result {
 	return nil
 }
 
-func (x *CommandResult) GetPut() *PutResponse {
+func (x *CommandResult) GetPut() *v1.PutResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_Put); ok {
 			return x.Put
@@ -297,7 +306,7 @@ func (x *CommandResult) GetPut() *PutResponse {
 	return nil
 }
 
-func (x *CommandResult) GetDeleteRange() *DeleteRangeResponse {
+func (x *CommandResult) GetDeleteRange() *v1.DeleteRangeResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_DeleteRange); ok {
 			return x.DeleteRange
@@ -306,7 +315,7 @@ func (x *CommandResult) GetDeleteRange() *DeleteRangeResponse {
 	return nil
 }
 
-func (x *CommandResult) GetTxn() *TxnResponse {
+func (x *CommandResult) GetTxn() *v1.TxnResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_Txn); ok {
 			return x.Txn
@@ -315,7 +324,7 @@ func (x *CommandResult) GetTxn() *TxnResponse {
 	return nil
 }
 
-func (x *CommandResult) GetCompact() *CompactResponse {
+func (x *CommandResult) GetCompact() *v1.CompactResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_Compact); ok {
 			return x.Compact
@@ -324,7 +333,7 @@ func (x *CommandResult) GetCompact() *CompactResponse {
 	return nil
 }
 
-func (x *CommandResult) GetLeaseGrant() *LeaseGrantResponse {
+func (x *CommandResult) GetLeaseGrant() *v1.LeaseGrantResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_LeaseGrant); ok {
 			return x.LeaseGrant
@@ -333,7 +342,7 @@ func (x *CommandResult) GetLeaseGrant() *LeaseGrantResponse {
 	return nil
 }
 
-func (x *CommandResult) GetLeaseRevoke() *LeaseRevokeResponse {
+func (x *CommandResult) GetLeaseRevoke() *v1.LeaseRevokeResponse {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_LeaseRevoke); ok {
 			return x.LeaseRevoke
@@ -370,27 +379,27 @@ type isCommandResult_Result interface {
 }
 
 type CommandResult_Put struct {
-	Put *PutResponse `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
+	Put *v1.PutResponse `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
 }
 
 type CommandResult_DeleteRange struct {
-	DeleteRange *DeleteRangeResponse `protobuf:"bytes,2,opt,name=delete_range,json=deleteRange,proto3,oneof"`
+	DeleteRange *v1.DeleteRangeResponse `protobuf:"bytes,2,opt,name=delete_range,json=deleteRange,proto3,oneof"`
 }
 
 type CommandResult_Txn struct {
-	Txn *TxnResponse `protobuf:"bytes,3,opt,name=txn,proto3,oneof"`
+	Txn *v1.TxnResponse `protobuf:"bytes,3,opt,name=txn,proto3,oneof"`
 }
 
 type CommandResult_Compact struct {
-	Compact *CompactResponse `protobuf:"bytes,4,opt,name=compact,proto3,oneof"`
+	Compact *v1.CompactResponse `protobuf:"bytes,4,opt,name=compact,proto3,oneof"`
 }
 
 type CommandResult_LeaseGrant struct {
-	LeaseGrant *LeaseGrantResponse `protobuf:"bytes,5,opt,name=lease_grant,json=leaseGrant,proto3,oneof"`
+	LeaseGrant *v1.LeaseGrantResponse `protobuf:"bytes,5,opt,name=lease_grant,json=leaseGrant,proto3,oneof"`
 }
 
 type CommandResult_LeaseRevoke struct {
-	LeaseRevoke *LeaseRevokeResponse `protobuf:"bytes,6,opt,name=lease_revoke,json=leaseRevoke,proto3,oneof"`
+	LeaseRevoke *v1.LeaseRevokeResponse `protobuf:"bytes,6,opt,name=lease_revoke,json=leaseRevoke,proto3,oneof"`
 }
 
 type CommandResult_LeaseExpire struct {
@@ -420,7 +429,7 @@ type LeaseExpireResult struct {
 
 func (x *LeaseExpireResult) Reset() {
 	*x = LeaseExpireResult{}
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[3]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +441,7 @@ func (x *LeaseExpireResult) String() string {
 func (*LeaseExpireResult) ProtoMessage() {}
 
 func (x *LeaseExpireResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[3]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +454,7 @@ func (x *LeaseExpireResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseExpireResult.ProtoReflect.Descriptor instead.
 func (*LeaseExpireResult) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_command_proto_rawDescGZIP(), []int{3}
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LeaseExpireResult) GetRevoked() []int64 {
@@ -466,7 +475,7 @@ type LeaseRecord struct {
 
 func (x *LeaseRecord) Reset() {
 	*x = LeaseRecord{}
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[4]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +487,7 @@ func (x *LeaseRecord) String() string {
 func (*LeaseRecord) ProtoMessage() {}
 
 func (x *LeaseRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_raftkv_v1_command_proto_msgTypes[4]
+	mi := &file_cairn_raftkv_raft_v1_command_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +500,7 @@ func (x *LeaseRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRecord.ProtoReflect.Descriptor instead.
 func (*LeaseRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_raftkv_v1_command_proto_rawDescGZIP(), []int{4}
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LeaseRecord) GetId() int64 {
@@ -508,11 +517,11 @@ func (x *LeaseRecord) GetTtl() int64 {
 	return 0
 }
 
-var File_cairn_raftkv_v1_command_proto protoreflect.FileDescriptor
+var File_cairn_raftkv_raft_v1_command_proto protoreflect.FileDescriptor
 
-const file_cairn_raftkv_v1_command_proto_rawDesc = "" +
+const file_cairn_raftkv_raft_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcairn/raftkv/v1/command.proto\x12\x0fcairn.raftkv.v1\x1a\x1ccairn/raftkv/v1/raftkv.proto\"\xcc\x03\n" +
+	"\"cairn/raftkv/raft/v1/command.proto\x12\x14cairn.raftkv.raft.v1\x1a\x1ccairn/raftkv/v1/raftkv.proto\"\xd1\x03\n" +
 	"\aCommand\x12/\n" +
 	"\x03put\x18\x01 \x01(\v2\x1b.cairn.raftkv.v1.PutRequestH\x00R\x03put\x12H\n" +
 	"\fdelete_range\x18\x02 \x01(\v2#.cairn.raftkv.v1.DeleteRangeRequestH\x00R\vdeleteRange\x12/\n" +
@@ -520,11 +529,11 @@ const file_cairn_raftkv_v1_command_proto_rawDesc = "" +
 	"\acompact\x18\x04 \x01(\v2\x1f.cairn.raftkv.v1.CompactRequestH\x00R\acompact\x12E\n" +
 	"\vlease_grant\x18\x05 \x01(\v2\".cairn.raftkv.v1.LeaseGrantRequestH\x00R\n" +
 	"leaseGrant\x12H\n" +
-	"\flease_revoke\x18\x06 \x01(\v2#.cairn.raftkv.v1.LeaseRevokeRequestH\x00R\vleaseRevoke\x12A\n" +
-	"\flease_expire\x18\a \x01(\v2\x1c.cairn.raftkv.v1.LeaseExpireH\x00R\vleaseExpireB\x04\n" +
+	"\flease_revoke\x18\x06 \x01(\v2#.cairn.raftkv.v1.LeaseRevokeRequestH\x00R\vleaseRevoke\x12F\n" +
+	"\flease_expire\x18\a \x01(\v2!.cairn.raftkv.raft.v1.LeaseExpireH\x00R\vleaseExpireB\x04\n" +
 	"\x02op\"\x1f\n" +
 	"\vLeaseExpire\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\x03R\x03ids\"\x9d\x04\n" +
+	"\x03ids\x18\x01 \x03(\x03R\x03ids\"\xa2\x04\n" +
 	"\rCommandResult\x120\n" +
 	"\x03put\x18\x01 \x01(\v2\x1c.cairn.raftkv.v1.PutResponseH\x00R\x03put\x12I\n" +
 	"\fdelete_range\x18\x02 \x01(\v2$.cairn.raftkv.v1.DeleteRangeResponseH\x00R\vdeleteRange\x120\n" +
@@ -532,8 +541,8 @@ const file_cairn_raftkv_v1_command_proto_rawDesc = "" +
 	"\acompact\x18\x04 \x01(\v2 .cairn.raftkv.v1.CompactResponseH\x00R\acompact\x12F\n" +
 	"\vlease_grant\x18\x05 \x01(\v2#.cairn.raftkv.v1.LeaseGrantResponseH\x00R\n" +
 	"leaseGrant\x12I\n" +
-	"\flease_revoke\x18\x06 \x01(\v2$.cairn.raftkv.v1.LeaseRevokeResponseH\x00R\vleaseRevoke\x12G\n" +
-	"\flease_expire\x18\a \x01(\v2\".cairn.raftkv.v1.LeaseExpireResultH\x00R\vleaseExpire\x12\x14\n" +
+	"\flease_revoke\x18\x06 \x01(\v2$.cairn.raftkv.v1.LeaseRevokeResponseH\x00R\vleaseRevoke\x12L\n" +
+	"\flease_expire\x18\a \x01(\v2'.cairn.raftkv.raft.v1.LeaseExpireResultH\x00R\vleaseExpire\x12\x14\n" +
 	"\x05error\x18\b \x01(\tR\x05error\x12#\n" +
 	"\rerror_message\x18\t \x01(\tR\ferrorMessageB\b\n" +
 	"\x06result\"-\n" +
@@ -541,55 +550,55 @@ const file_cairn_raftkv_v1_command_proto_rawDesc = "" +
 	"\arevoked\x18\x01 \x03(\x03R\arevoked\"/\n" +
 	"\vLeaseRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x10\n" +
-	"\x03ttl\x18\x02 \x01(\x03R\x03ttlB0Z.cairn.dev/cairn/proto/cairn/raftkv/v1;raftkvv1b\x06proto3"
+	"\x03ttl\x18\x02 \x01(\x03R\x03ttlB9Z7cairn.dev/cairn/proto/cairn/raftkv/raft/v1;raftkvraftv1b\x06proto3"
 
 var (
-	file_cairn_raftkv_v1_command_proto_rawDescOnce sync.Once
-	file_cairn_raftkv_v1_command_proto_rawDescData []byte
+	file_cairn_raftkv_raft_v1_command_proto_rawDescOnce sync.Once
+	file_cairn_raftkv_raft_v1_command_proto_rawDescData []byte
 )
 
-func file_cairn_raftkv_v1_command_proto_rawDescGZIP() []byte {
-	file_cairn_raftkv_v1_command_proto_rawDescOnce.Do(func() {
-		file_cairn_raftkv_v1_command_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_raftkv_v1_command_proto_rawDesc), len(file_cairn_raftkv_v1_command_proto_rawDesc)))
+func file_cairn_raftkv_raft_v1_command_proto_rawDescGZIP() []byte {
+	file_cairn_raftkv_raft_v1_command_proto_rawDescOnce.Do(func() {
+		file_cairn_raftkv_raft_v1_command_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_raftkv_raft_v1_command_proto_rawDesc), len(file_cairn_raftkv_raft_v1_command_proto_rawDesc)))
 	})
-	return file_cairn_raftkv_v1_command_proto_rawDescData
+	return file_cairn_raftkv_raft_v1_command_proto_rawDescData
 }
 
-var file_cairn_raftkv_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
-var file_cairn_raftkv_v1_command_proto_goTypes = []any{
-	(*Command)(nil),             // 0: cairn.raftkv.v1.Command
-	(*LeaseExpire)(nil),         // 1: cairn.raftkv.v1.LeaseExpire
-	(*CommandResult)(nil),       // 2: cairn.raftkv.v1.CommandResult
-	(*LeaseExpireResult)(nil),   // 3: cairn.raftkv.v1.LeaseExpireResult
-	(*LeaseRecord)(nil),         // 4: cairn.raftkv.v1.LeaseRecord
-	(*PutRequest)(nil),          // 5: cairn.raftkv.v1.PutRequest
-	(*DeleteRangeRequest)(nil),  // 6: cairn.raftkv.v1.DeleteRangeRequest
-	(*TxnRequest)(nil),          // 7: cairn.raftkv.v1.TxnRequest
-	(*CompactRequest)(nil),      // 8: cairn.raftkv.v1.CompactRequest
-	(*LeaseGrantRequest)(nil),   // 9: cairn.raftkv.v1.LeaseGrantRequest
-	(*LeaseRevokeRequest)(nil),  // 10: cairn.raftkv.v1.LeaseRevokeRequest
-	(*PutResponse)(nil),         // 11: cairn.raftkv.v1.PutResponse
-	(*DeleteRangeResponse)(nil), // 12: cairn.raftkv.v1.DeleteRangeResponse
-	(*TxnResponse)(nil),         // 13: cairn.raftkv.v1.TxnResponse
-	(*CompactResponse)(nil),     // 14: cairn.raftkv.v1.CompactResponse
-	(*LeaseGrantResponse)(nil),  // 15: cairn.raftkv.v1.LeaseGrantResponse
-	(*LeaseRevokeResponse)(nil), // 16: cairn.raftkv.v1.LeaseRevokeResponse
+var file_cairn_raftkv_raft_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_cairn_raftkv_raft_v1_command_proto_goTypes = []any{
+	(*Command)(nil),                // 0: cairn.raftkv.raft.v1.Command
+	(*LeaseExpire)(nil),            // 1: cairn.raftkv.raft.v1.LeaseExpire
+	(*CommandResult)(nil),          // 2: cairn.raftkv.raft.v1.CommandResult
+	(*LeaseExpireResult)(nil),      // 3: cairn.raftkv.raft.v1.LeaseExpireResult
+	(*LeaseRecord)(nil),            // 4: cairn.raftkv.raft.v1.LeaseRecord
+	(*v1.PutRequest)(nil),          // 5: cairn.raftkv.v1.PutRequest
+	(*v1.DeleteRangeRequest)(nil),  // 6: cairn.raftkv.v1.DeleteRangeRequest
+	(*v1.TxnRequest)(nil),          // 7: cairn.raftkv.v1.TxnRequest
+	(*v1.CompactRequest)(nil),      // 8: cairn.raftkv.v1.CompactRequest
+	(*v1.LeaseGrantRequest)(nil),   // 9: cairn.raftkv.v1.LeaseGrantRequest
+	(*v1.LeaseRevokeRequest)(nil),  // 10: cairn.raftkv.v1.LeaseRevokeRequest
+	(*v1.PutResponse)(nil),         // 11: cairn.raftkv.v1.PutResponse
+	(*v1.DeleteRangeResponse)(nil), // 12: cairn.raftkv.v1.DeleteRangeResponse
+	(*v1.TxnResponse)(nil),         // 13: cairn.raftkv.v1.TxnResponse
+	(*v1.CompactResponse)(nil),     // 14: cairn.raftkv.v1.CompactResponse
+	(*v1.LeaseGrantResponse)(nil),  // 15: cairn.raftkv.v1.LeaseGrantResponse
+	(*v1.LeaseRevokeResponse)(nil), // 16: cairn.raftkv.v1.LeaseRevokeResponse
 }
-var file_cairn_raftkv_v1_command_proto_depIdxs = []int32{
-	5,  // 0: cairn.raftkv.v1.Command.put:type_name -> cairn.raftkv.v1.PutRequest
-	6,  // 1: cairn.raftkv.v1.Command.delete_range:type_name -> cairn.raftkv.v1.DeleteRangeRequest
-	7,  // 2: cairn.raftkv.v1.Command.txn:type_name -> cairn.raftkv.v1.TxnRequest
-	8,  // 3: cairn.raftkv.v1.Command.compact:type_name -> cairn.raftkv.v1.CompactRequest
-	9,  // 4: cairn.raftkv.v1.Command.lease_grant:type_name -> cairn.raftkv.v1.LeaseGrantRequest
-	10, // 5: cairn.raftkv.v1.Command.lease_revoke:type_name -> cairn.raftkv.v1.LeaseRevokeRequest
-	1,  // 6: cairn.raftkv.v1.Command.lease_expire:type_name -> cairn.raftkv.v1.LeaseExpire
-	11, // 7: cairn.raftkv.v1.CommandResult.put:type_name -> cairn.raftkv.v1.PutResponse
-	12, // 8: cairn.raftkv.v1.CommandResult.delete_range:type_name -> cairn.raftkv.v1.DeleteRangeResponse
-	13, // 9: cairn.raftkv.v1.CommandResult.txn:type_name -> cairn.raftkv.v1.TxnResponse
-	14, // 10: cairn.raftkv.v1.CommandResult.compact:type_name -> cairn.raftkv.v1.CompactResponse
-	15, // 11: cairn.raftkv.v1.CommandResult.lease_grant:type_name -> cairn.raftkv.v1.LeaseGrantResponse
-	16, // 12: cairn.raftkv.v1.CommandResult.lease_revoke:type_name -> cairn.raftkv.v1.LeaseRevokeResponse
-	3,  // 13: cairn.raftkv.v1.CommandResult.lease_expire:type_name -> cairn.raftkv.v1.LeaseExpireResult
+var file_cairn_raftkv_raft_v1_command_proto_depIdxs = []int32{
+	5,  // 0: cairn.raftkv.raft.v1.Command.put:type_name -> cairn.raftkv.v1.PutRequest
+	6,  // 1: cairn.raftkv.raft.v1.Command.delete_range:type_name -> cairn.raftkv.v1.DeleteRangeRequest
+	7,  // 2: cairn.raftkv.raft.v1.Command.txn:type_name -> cairn.raftkv.v1.TxnRequest
+	8,  // 3: cairn.raftkv.raft.v1.Command.compact:type_name -> cairn.raftkv.v1.CompactRequest
+	9,  // 4: cairn.raftkv.raft.v1.Command.lease_grant:type_name -> cairn.raftkv.v1.LeaseGrantRequest
+	10, // 5: cairn.raftkv.raft.v1.Command.lease_revoke:type_name -> cairn.raftkv.v1.LeaseRevokeRequest
+	1,  // 6: cairn.raftkv.raft.v1.Command.lease_expire:type_name -> cairn.raftkv.raft.v1.LeaseExpire
+	11, // 7: cairn.raftkv.raft.v1.CommandResult.put:type_name -> cairn.raftkv.v1.PutResponse
+	12, // 8: cairn.raftkv.raft.v1.CommandResult.delete_range:type_name -> cairn.raftkv.v1.DeleteRangeResponse
+	13, // 9: cairn.raftkv.raft.v1.CommandResult.txn:type_name -> cairn.raftkv.v1.TxnResponse
+	14, // 10: cairn.raftkv.raft.v1.CommandResult.compact:type_name -> cairn.raftkv.v1.CompactResponse
+	15, // 11: cairn.raftkv.raft.v1.CommandResult.lease_grant:type_name -> cairn.raftkv.v1.LeaseGrantResponse
+	16, // 12: cairn.raftkv.raft.v1.CommandResult.lease_revoke:type_name -> cairn.raftkv.v1.LeaseRevokeResponse
+	3,  // 13: cairn.raftkv.raft.v1.CommandResult.lease_expire:type_name -> cairn.raftkv.raft.v1.LeaseExpireResult
 	14, // [14:14] is the sub-list for method output_type
 	14, // [14:14] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
@@ -597,13 +606,12 @@ var file_cairn_raftkv_v1_command_proto_depIdxs = []int32{
 	0,  // [0:14] is the sub-list for field type_name
 }
 
-func init() { file_cairn_raftkv_v1_command_proto_init() }
-func file_cairn_raftkv_v1_command_proto_init() {
-	if File_cairn_raftkv_v1_command_proto != nil {
+func init() { file_cairn_raftkv_raft_v1_command_proto_init() }
+func file_cairn_raftkv_raft_v1_command_proto_init() {
+	if File_cairn_raftkv_raft_v1_command_proto != nil {
 		return
 	}
-	file_cairn_raftkv_v1_raftkv_proto_init()
-	file_cairn_raftkv_v1_command_proto_msgTypes[0].OneofWrappers = []any{
+	file_cairn_raftkv_raft_v1_command_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_Put)(nil),
 		(*Command_DeleteRange)(nil),
 		(*Command_Txn)(nil),
@@ -612,7 +620,7 @@ func file_cairn_raftkv_v1_command_proto_init() {
 		(*Command_LeaseRevoke)(nil),
 		(*Command_LeaseExpire)(nil),
 	}
-	file_cairn_raftkv_v1_command_proto_msgTypes[2].OneofWrappers = []any{
+	file_cairn_raftkv_raft_v1_command_proto_msgTypes[2].OneofWrappers = []any{
 		(*CommandResult_Put)(nil),
 		(*CommandResult_DeleteRange)(nil),
 		(*CommandResult_Txn)(nil),
@@ -625,17 +633,17 @@ func file_cairn_raftkv_v1_command_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_raftkv_v1_command_proto_rawDesc), len(file_cairn_raftkv_v1_command_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_raftkv_raft_v1_command_proto_rawDesc), len(file_cairn_raftkv_raft_v1_command_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_cairn_raftkv_v1_command_proto_goTypes,
-		DependencyIndexes: file_cairn_raftkv_v1_command_proto_depIdxs,
-		MessageInfos:      file_cairn_raftkv_v1_command_proto_msgTypes,
+		GoTypes:           file_cairn_raftkv_raft_v1_command_proto_goTypes,
+		DependencyIndexes: file_cairn_raftkv_raft_v1_command_proto_depIdxs,
+		MessageInfos:      file_cairn_raftkv_raft_v1_command_proto_msgTypes,
 	}.Build()
-	File_cairn_raftkv_v1_command_proto = out.File
-	file_cairn_raftkv_v1_command_proto_goTypes = nil
-	file_cairn_raftkv_v1_command_proto_depIdxs = nil
+	File_cairn_raftkv_raft_v1_command_proto = out.File
+	file_cairn_raftkv_raft_v1_command_proto_goTypes = nil
+	file_cairn_raftkv_raft_v1_command_proto_depIdxs = nil
 }

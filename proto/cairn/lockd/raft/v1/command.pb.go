@@ -2,11 +2,20 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: cairn/lockd/v1/command.proto
+// source: cairn/lockd/raft/v1/command.proto
 
-package lockdv1
+// Package cairn.lockd.raft.v1 holds lockd's replicated-log entries: the commands
+// a leader proposes and the results applying them produces. They are encoded
+// into Raft log entries and snapshots, never sent by clients. The enums and
+// messages they share with the client API are imported from cairn.lockd.v1.
+//
+// The log holds these messages as protobuf bytes, so only field numbers and
+// types matter on disk: renumbering or retyping a field breaks existing logs.
+
+package lockdraftv1
 
 import (
+	v1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -21,8 +30,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Command is one entry of lockd's replicated log. It is internal to lockd:
-// clients never send it.
+// Command is one entry of lockd's replicated log.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// unix_nanos is the proposing node's wall clock. The state machine uses it, and
@@ -45,7 +53,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[0]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -57,7 +65,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[0]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -70,7 +78,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{0}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Command) GetUnixNanos() int64 {
@@ -222,7 +230,7 @@ type CreateSessionOp struct {
 
 func (x *CreateSessionOp) Reset() {
 	*x = CreateSessionOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[1]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +242,7 @@ func (x *CreateSessionOp) String() string {
 func (*CreateSessionOp) ProtoMessage() {}
 
 func (x *CreateSessionOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[1]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +255,7 @@ func (x *CreateSessionOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSessionOp.ProtoReflect.Descriptor instead.
 func (*CreateSessionOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{1}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *CreateSessionOp) GetTtlMs() int64 {
@@ -266,7 +274,7 @@ type CloseSessionOp struct {
 
 func (x *CloseSessionOp) Reset() {
 	*x = CloseSessionOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[2]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +286,7 @@ func (x *CloseSessionOp) String() string {
 func (*CloseSessionOp) ProtoMessage() {}
 
 func (x *CloseSessionOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[2]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +299,7 @@ func (x *CloseSessionOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSessionOp.ProtoReflect.Descriptor instead.
 func (*CloseSessionOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{2}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CloseSessionOp) GetSessionId() uint64 {
@@ -310,7 +318,7 @@ type ExpireSessionsOp struct {
 
 func (x *ExpireSessionsOp) Reset() {
 	*x = ExpireSessionsOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[3]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -322,7 +330,7 @@ func (x *ExpireSessionsOp) String() string {
 func (*ExpireSessionsOp) ProtoMessage() {}
 
 func (x *ExpireSessionsOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[3]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -335,7 +343,7 @@ func (x *ExpireSessionsOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireSessionsOp.ProtoReflect.Descriptor instead.
 func (*ExpireSessionsOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{3}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExpireSessionsOp) GetSessionIds() []uint64 {
@@ -347,11 +355,11 @@ func (x *ExpireSessionsOp) GetSessionIds() []uint64 {
 
 type AcquireOp struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
-	Kind      ResourceKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
+	Kind      v1.ResourceKind        `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
 	SessionId uint64                 `protobuf:"varint,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	Name      string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	Owner     []byte                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
-	Mode      LockMode               `protobuf:"varint,5,opt,name=mode,proto3,enum=cairn.lockd.v1.LockMode" json:"mode,omitempty"`
+	Mode      v1.LockMode            `protobuf:"varint,5,opt,name=mode,proto3,enum=cairn.lockd.v1.LockMode" json:"mode,omitempty"`
 	Wait      bool                   `protobuf:"varint,6,opt,name=wait,proto3" json:"wait,omitempty"`
 	// permits is the semaphore size (semaphores only).
 	Permits uint32 `protobuf:"varint,7,opt,name=permits,proto3" json:"permits,omitempty"`
@@ -363,7 +371,7 @@ type AcquireOp struct {
 
 func (x *AcquireOp) Reset() {
 	*x = AcquireOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[4]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -375,7 +383,7 @@ func (x *AcquireOp) String() string {
 func (*AcquireOp) ProtoMessage() {}
 
 func (x *AcquireOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[4]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -388,14 +396,14 @@ func (x *AcquireOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireOp.ProtoReflect.Descriptor instead.
 func (*AcquireOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{4}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *AcquireOp) GetKind() ResourceKind {
+func (x *AcquireOp) GetKind() v1.ResourceKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ResourceKind_RESOURCE_KIND_UNSPECIFIED
+	return v1.ResourceKind(0)
 }
 
 func (x *AcquireOp) GetSessionId() uint64 {
@@ -419,11 +427,11 @@ func (x *AcquireOp) GetOwner() []byte {
 	return nil
 }
 
-func (x *AcquireOp) GetMode() LockMode {
+func (x *AcquireOp) GetMode() v1.LockMode {
 	if x != nil {
 		return x.Mode
 	}
-	return LockMode_LOCK_MODE_UNSPECIFIED
+	return v1.LockMode(0)
 }
 
 func (x *AcquireOp) GetWait() bool {
@@ -449,7 +457,7 @@ func (x *AcquireOp) GetLockDelayMs() int64 {
 
 type ReleaseOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          ResourceKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
+	Kind          v1.ResourceKind        `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
 	SessionId     uint64                 `protobuf:"varint,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -458,7 +466,7 @@ type ReleaseOp struct {
 
 func (x *ReleaseOp) Reset() {
 	*x = ReleaseOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[5]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +478,7 @@ func (x *ReleaseOp) String() string {
 func (*ReleaseOp) ProtoMessage() {}
 
 func (x *ReleaseOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[5]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,14 +491,14 @@ func (x *ReleaseOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseOp.ProtoReflect.Descriptor instead.
 func (*ReleaseOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{5}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *ReleaseOp) GetKind() ResourceKind {
+func (x *ReleaseOp) GetKind() v1.ResourceKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ResourceKind_RESOURCE_KIND_UNSPECIFIED
+	return v1.ResourceKind(0)
 }
 
 func (x *ReleaseOp) GetSessionId() uint64 {
@@ -513,7 +521,7 @@ func (x *ReleaseOp) GetName() string {
 // (release_if_granted true: the waiting caller is gone and cannot learn of it).
 type CancelWaitOp struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
-	Kind             ResourceKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
+	Kind             v1.ResourceKind        `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
 	SessionId        uint64                 `protobuf:"varint,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	Name             string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	WaitId           uint64                 `protobuf:"varint,4,opt,name=wait_id,json=waitId,proto3" json:"wait_id,omitempty"`
@@ -524,7 +532,7 @@ type CancelWaitOp struct {
 
 func (x *CancelWaitOp) Reset() {
 	*x = CancelWaitOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[6]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +544,7 @@ func (x *CancelWaitOp) String() string {
 func (*CancelWaitOp) ProtoMessage() {}
 
 func (x *CancelWaitOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[6]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,14 +557,14 @@ func (x *CancelWaitOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelWaitOp.ProtoReflect.Descriptor instead.
 func (*CancelWaitOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{6}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *CancelWaitOp) GetKind() ResourceKind {
+func (x *CancelWaitOp) GetKind() v1.ResourceKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ResourceKind_RESOURCE_KIND_UNSPECIFIED
+	return v1.ResourceKind(0)
 }
 
 func (x *CancelWaitOp) GetSessionId() uint64 {
@@ -598,7 +606,7 @@ type ProclaimOp struct {
 
 func (x *ProclaimOp) Reset() {
 	*x = ProclaimOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[7]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +618,7 @@ func (x *ProclaimOp) String() string {
 func (*ProclaimOp) ProtoMessage() {}
 
 func (x *ProclaimOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[7]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +631,7 @@ func (x *ProclaimOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProclaimOp.ProtoReflect.Descriptor instead.
 func (*ProclaimOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{7}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ProclaimOp) GetSessionId() uint64 {
@@ -656,7 +664,7 @@ type EndLockDelayOp struct {
 
 func (x *EndLockDelayOp) Reset() {
 	*x = EndLockDelayOp{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[8]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +676,7 @@ func (x *EndLockDelayOp) String() string {
 func (*EndLockDelayOp) ProtoMessage() {}
 
 func (x *EndLockDelayOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[8]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +689,7 @@ func (x *EndLockDelayOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndLockDelayOp.ProtoReflect.Descriptor instead.
 func (*EndLockDelayOp) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{8}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EndLockDelayOp) GetNames() []string {
@@ -700,11 +708,11 @@ type CommandResult struct {
 	SessionId    uint64 `protobuf:"varint,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	Acquired     bool   `protobuf:"varint,4,opt,name=acquired,proto3" json:"acquired,omitempty"`
 	// holder is the grant (acquire, cancel_wait that found a grant).
-	Holder *Holder `protobuf:"bytes,5,opt,name=holder,proto3" json:"holder,omitempty"`
+	Holder *v1.Holder `protobuf:"bytes,5,opt,name=holder,proto3" json:"holder,omitempty"`
 	// wait_id is set when an acquire was queued.
 	WaitId uint64 `protobuf:"varint,6,opt,name=wait_id,json=waitId,proto3" json:"wait_id,omitempty"`
 	// holders are the current holders when an acquire did not get the resource.
-	Holders []*Holder `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
+	Holders []*v1.Holder `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
 	// cancelled is true when cancel_wait removed a wait or released its grant.
 	Cancelled bool `protobuf:"varint,8,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
 	// permits is the semaphore size in effect.
@@ -717,7 +725,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[9]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +737,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_command_proto_msgTypes[9]
+	mi := &file_cairn_lockd_raft_v1_command_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +750,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_command_proto_rawDescGZIP(), []int{9}
+	return file_cairn_lockd_raft_v1_command_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CommandResult) GetError() string {
@@ -773,7 +781,7 @@ func (x *CommandResult) GetAcquired() bool {
 	return false
 }
 
-func (x *CommandResult) GetHolder() *Holder {
+func (x *CommandResult) GetHolder() *v1.Holder {
 	if x != nil {
 		return x.Holder
 	}
@@ -787,7 +795,7 @@ func (x *CommandResult) GetWaitId() uint64 {
 	return 0
 }
 
-func (x *CommandResult) GetHolders() []*Holder {
+func (x *CommandResult) GetHolders() []*v1.Holder {
 	if x != nil {
 		return x.Holders
 	}
@@ -815,23 +823,23 @@ func (x *CommandResult) GetIndex() uint64 {
 	return 0
 }
 
-var File_cairn_lockd_v1_command_proto protoreflect.FileDescriptor
+var File_cairn_lockd_raft_v1_command_proto protoreflect.FileDescriptor
 
-const file_cairn_lockd_v1_command_proto_rawDesc = "" +
+const file_cairn_lockd_raft_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccairn/lockd/v1/command.proto\x12\x0ecairn.lockd.v1\x1a\x1acairn/lockd/v1/lockd.proto\"\xbd\x04\n" +
+	"!cairn/lockd/raft/v1/command.proto\x12\x13cairn.lockd.raft.v1\x1a\x1acairn/lockd/v1/lockd.proto\"\xe5\x04\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12H\n" +
-	"\x0ecreate_session\x18\x02 \x01(\v2\x1f.cairn.lockd.v1.CreateSessionOpH\x00R\rcreateSession\x12E\n" +
-	"\rclose_session\x18\x03 \x01(\v2\x1e.cairn.lockd.v1.CloseSessionOpH\x00R\fcloseSession\x12K\n" +
-	"\x0fexpire_sessions\x18\x04 \x01(\v2 .cairn.lockd.v1.ExpireSessionsOpH\x00R\x0eexpireSessions\x125\n" +
-	"\aacquire\x18\x05 \x01(\v2\x19.cairn.lockd.v1.AcquireOpH\x00R\aacquire\x125\n" +
-	"\arelease\x18\x06 \x01(\v2\x19.cairn.lockd.v1.ReleaseOpH\x00R\arelease\x12?\n" +
-	"\vcancel_wait\x18\a \x01(\v2\x1c.cairn.lockd.v1.CancelWaitOpH\x00R\n" +
-	"cancelWait\x128\n" +
-	"\bproclaim\x18\b \x01(\v2\x1a.cairn.lockd.v1.ProclaimOpH\x00R\bproclaim\x12F\n" +
-	"\x0eend_lock_delay\x18\t \x01(\v2\x1e.cairn.lockd.v1.EndLockDelayOpH\x00R\fendLockDelayB\x04\n" +
+	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12M\n" +
+	"\x0ecreate_session\x18\x02 \x01(\v2$.cairn.lockd.raft.v1.CreateSessionOpH\x00R\rcreateSession\x12J\n" +
+	"\rclose_session\x18\x03 \x01(\v2#.cairn.lockd.raft.v1.CloseSessionOpH\x00R\fcloseSession\x12P\n" +
+	"\x0fexpire_sessions\x18\x04 \x01(\v2%.cairn.lockd.raft.v1.ExpireSessionsOpH\x00R\x0eexpireSessions\x12:\n" +
+	"\aacquire\x18\x05 \x01(\v2\x1e.cairn.lockd.raft.v1.AcquireOpH\x00R\aacquire\x12:\n" +
+	"\arelease\x18\x06 \x01(\v2\x1e.cairn.lockd.raft.v1.ReleaseOpH\x00R\arelease\x12D\n" +
+	"\vcancel_wait\x18\a \x01(\v2!.cairn.lockd.raft.v1.CancelWaitOpH\x00R\n" +
+	"cancelWait\x12=\n" +
+	"\bproclaim\x18\b \x01(\v2\x1f.cairn.lockd.raft.v1.ProclaimOpH\x00R\bproclaim\x12K\n" +
+	"\x0eend_lock_delay\x18\t \x01(\v2#.cairn.lockd.raft.v1.EndLockDelayOpH\x00R\fendLockDelayB\x04\n" +
 	"\x02op\"(\n" +
 	"\x0fCreateSessionOp\x12\x15\n" +
 	"\x06ttl_ms\x18\x01 \x01(\x03R\x05ttlMs\"/\n" +
@@ -883,51 +891,51 @@ const file_cairn_lockd_v1_command_proto_rawDesc = "" +
 	"\tcancelled\x18\b \x01(\bR\tcancelled\x12\x18\n" +
 	"\apermits\x18\t \x01(\rR\apermits\x12\x14\n" +
 	"\x05index\x18\n" +
-	" \x01(\x04R\x05indexB.Z,cairn.dev/cairn/proto/cairn/lockd/v1;lockdv1b\x06proto3"
+	" \x01(\x04R\x05indexB7Z5cairn.dev/cairn/proto/cairn/lockd/raft/v1;lockdraftv1b\x06proto3"
 
 var (
-	file_cairn_lockd_v1_command_proto_rawDescOnce sync.Once
-	file_cairn_lockd_v1_command_proto_rawDescData []byte
+	file_cairn_lockd_raft_v1_command_proto_rawDescOnce sync.Once
+	file_cairn_lockd_raft_v1_command_proto_rawDescData []byte
 )
 
-func file_cairn_lockd_v1_command_proto_rawDescGZIP() []byte {
-	file_cairn_lockd_v1_command_proto_rawDescOnce.Do(func() {
-		file_cairn_lockd_v1_command_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_lockd_v1_command_proto_rawDesc), len(file_cairn_lockd_v1_command_proto_rawDesc)))
+func file_cairn_lockd_raft_v1_command_proto_rawDescGZIP() []byte {
+	file_cairn_lockd_raft_v1_command_proto_rawDescOnce.Do(func() {
+		file_cairn_lockd_raft_v1_command_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_lockd_raft_v1_command_proto_rawDesc), len(file_cairn_lockd_raft_v1_command_proto_rawDesc)))
 	})
-	return file_cairn_lockd_v1_command_proto_rawDescData
+	return file_cairn_lockd_raft_v1_command_proto_rawDescData
 }
 
-var file_cairn_lockd_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
-var file_cairn_lockd_v1_command_proto_goTypes = []any{
-	(*Command)(nil),          // 0: cairn.lockd.v1.Command
-	(*CreateSessionOp)(nil),  // 1: cairn.lockd.v1.CreateSessionOp
-	(*CloseSessionOp)(nil),   // 2: cairn.lockd.v1.CloseSessionOp
-	(*ExpireSessionsOp)(nil), // 3: cairn.lockd.v1.ExpireSessionsOp
-	(*AcquireOp)(nil),        // 4: cairn.lockd.v1.AcquireOp
-	(*ReleaseOp)(nil),        // 5: cairn.lockd.v1.ReleaseOp
-	(*CancelWaitOp)(nil),     // 6: cairn.lockd.v1.CancelWaitOp
-	(*ProclaimOp)(nil),       // 7: cairn.lockd.v1.ProclaimOp
-	(*EndLockDelayOp)(nil),   // 8: cairn.lockd.v1.EndLockDelayOp
-	(*CommandResult)(nil),    // 9: cairn.lockd.v1.CommandResult
-	(ResourceKind)(0),        // 10: cairn.lockd.v1.ResourceKind
-	(LockMode)(0),            // 11: cairn.lockd.v1.LockMode
-	(*Holder)(nil),           // 12: cairn.lockd.v1.Holder
+var file_cairn_lockd_raft_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_cairn_lockd_raft_v1_command_proto_goTypes = []any{
+	(*Command)(nil),          // 0: cairn.lockd.raft.v1.Command
+	(*CreateSessionOp)(nil),  // 1: cairn.lockd.raft.v1.CreateSessionOp
+	(*CloseSessionOp)(nil),   // 2: cairn.lockd.raft.v1.CloseSessionOp
+	(*ExpireSessionsOp)(nil), // 3: cairn.lockd.raft.v1.ExpireSessionsOp
+	(*AcquireOp)(nil),        // 4: cairn.lockd.raft.v1.AcquireOp
+	(*ReleaseOp)(nil),        // 5: cairn.lockd.raft.v1.ReleaseOp
+	(*CancelWaitOp)(nil),     // 6: cairn.lockd.raft.v1.CancelWaitOp
+	(*ProclaimOp)(nil),       // 7: cairn.lockd.raft.v1.ProclaimOp
+	(*EndLockDelayOp)(nil),   // 8: cairn.lockd.raft.v1.EndLockDelayOp
+	(*CommandResult)(nil),    // 9: cairn.lockd.raft.v1.CommandResult
+	(v1.ResourceKind)(0),     // 10: cairn.lockd.v1.ResourceKind
+	(v1.LockMode)(0),         // 11: cairn.lockd.v1.LockMode
+	(*v1.Holder)(nil),        // 12: cairn.lockd.v1.Holder
 }
-var file_cairn_lockd_v1_command_proto_depIdxs = []int32{
-	1,  // 0: cairn.lockd.v1.Command.create_session:type_name -> cairn.lockd.v1.CreateSessionOp
-	2,  // 1: cairn.lockd.v1.Command.close_session:type_name -> cairn.lockd.v1.CloseSessionOp
-	3,  // 2: cairn.lockd.v1.Command.expire_sessions:type_name -> cairn.lockd.v1.ExpireSessionsOp
-	4,  // 3: cairn.lockd.v1.Command.acquire:type_name -> cairn.lockd.v1.AcquireOp
-	5,  // 4: cairn.lockd.v1.Command.release:type_name -> cairn.lockd.v1.ReleaseOp
-	6,  // 5: cairn.lockd.v1.Command.cancel_wait:type_name -> cairn.lockd.v1.CancelWaitOp
-	7,  // 6: cairn.lockd.v1.Command.proclaim:type_name -> cairn.lockd.v1.ProclaimOp
-	8,  // 7: cairn.lockd.v1.Command.end_lock_delay:type_name -> cairn.lockd.v1.EndLockDelayOp
-	10, // 8: cairn.lockd.v1.AcquireOp.kind:type_name -> cairn.lockd.v1.ResourceKind
-	11, // 9: cairn.lockd.v1.AcquireOp.mode:type_name -> cairn.lockd.v1.LockMode
-	10, // 10: cairn.lockd.v1.ReleaseOp.kind:type_name -> cairn.lockd.v1.ResourceKind
-	10, // 11: cairn.lockd.v1.CancelWaitOp.kind:type_name -> cairn.lockd.v1.ResourceKind
-	12, // 12: cairn.lockd.v1.CommandResult.holder:type_name -> cairn.lockd.v1.Holder
-	12, // 13: cairn.lockd.v1.CommandResult.holders:type_name -> cairn.lockd.v1.Holder
+var file_cairn_lockd_raft_v1_command_proto_depIdxs = []int32{
+	1,  // 0: cairn.lockd.raft.v1.Command.create_session:type_name -> cairn.lockd.raft.v1.CreateSessionOp
+	2,  // 1: cairn.lockd.raft.v1.Command.close_session:type_name -> cairn.lockd.raft.v1.CloseSessionOp
+	3,  // 2: cairn.lockd.raft.v1.Command.expire_sessions:type_name -> cairn.lockd.raft.v1.ExpireSessionsOp
+	4,  // 3: cairn.lockd.raft.v1.Command.acquire:type_name -> cairn.lockd.raft.v1.AcquireOp
+	5,  // 4: cairn.lockd.raft.v1.Command.release:type_name -> cairn.lockd.raft.v1.ReleaseOp
+	6,  // 5: cairn.lockd.raft.v1.Command.cancel_wait:type_name -> cairn.lockd.raft.v1.CancelWaitOp
+	7,  // 6: cairn.lockd.raft.v1.Command.proclaim:type_name -> cairn.lockd.raft.v1.ProclaimOp
+	8,  // 7: cairn.lockd.raft.v1.Command.end_lock_delay:type_name -> cairn.lockd.raft.v1.EndLockDelayOp
+	10, // 8: cairn.lockd.raft.v1.AcquireOp.kind:type_name -> cairn.lockd.v1.ResourceKind
+	11, // 9: cairn.lockd.raft.v1.AcquireOp.mode:type_name -> cairn.lockd.v1.LockMode
+	10, // 10: cairn.lockd.raft.v1.ReleaseOp.kind:type_name -> cairn.lockd.v1.ResourceKind
+	10, // 11: cairn.lockd.raft.v1.CancelWaitOp.kind:type_name -> cairn.lockd.v1.ResourceKind
+	12, // 12: cairn.lockd.raft.v1.CommandResult.holder:type_name -> cairn.lockd.v1.Holder
+	12, // 13: cairn.lockd.raft.v1.CommandResult.holders:type_name -> cairn.lockd.v1.Holder
 	14, // [14:14] is the sub-list for method output_type
 	14, // [14:14] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
@@ -935,13 +943,12 @@ var file_cairn_lockd_v1_command_proto_depIdxs = []int32{
 	0,  // [0:14] is the sub-list for field type_name
 }
 
-func init() { file_cairn_lockd_v1_command_proto_init() }
-func file_cairn_lockd_v1_command_proto_init() {
-	if File_cairn_lockd_v1_command_proto != nil {
+func init() { file_cairn_lockd_raft_v1_command_proto_init() }
+func file_cairn_lockd_raft_v1_command_proto_init() {
+	if File_cairn_lockd_raft_v1_command_proto != nil {
 		return
 	}
-	file_cairn_lockd_v1_lockd_proto_init()
-	file_cairn_lockd_v1_command_proto_msgTypes[0].OneofWrappers = []any{
+	file_cairn_lockd_raft_v1_command_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_CreateSession)(nil),
 		(*Command_CloseSession)(nil),
 		(*Command_ExpireSessions)(nil),
@@ -955,17 +962,17 @@ func file_cairn_lockd_v1_command_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_lockd_v1_command_proto_rawDesc), len(file_cairn_lockd_v1_command_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_lockd_raft_v1_command_proto_rawDesc), len(file_cairn_lockd_raft_v1_command_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_cairn_lockd_v1_command_proto_goTypes,
-		DependencyIndexes: file_cairn_lockd_v1_command_proto_depIdxs,
-		MessageInfos:      file_cairn_lockd_v1_command_proto_msgTypes,
+		GoTypes:           file_cairn_lockd_raft_v1_command_proto_goTypes,
+		DependencyIndexes: file_cairn_lockd_raft_v1_command_proto_depIdxs,
+		MessageInfos:      file_cairn_lockd_raft_v1_command_proto_msgTypes,
 	}.Build()
-	File_cairn_lockd_v1_command_proto = out.File
-	file_cairn_lockd_v1_command_proto_goTypes = nil
-	file_cairn_lockd_v1_command_proto_depIdxs = nil
+	File_cairn_lockd_raft_v1_command_proto = out.File
+	file_cairn_lockd_raft_v1_command_proto_goTypes = nil
+	file_cairn_lockd_raft_v1_command_proto_depIdxs = nil
 }

@@ -2,9 +2,12 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: cairn/lockd/v1/peer.proto
+// source: cairn/lockd/peer/v1/peer.proto
 
-package lockdv1
+// Package cairn.lockd.peer.v1 is node-to-node traffic between lockd nodes.
+// Clients never call it; with mutual TLS only node certificates may.
+
+package lockdpeerv1
 
 import (
 	context "context"
@@ -19,7 +22,7 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LockPeerService_AwaitGrant_FullMethodName = "/cairn.lockd.v1.LockPeerService/AwaitGrant"
+	LockPeerService_AwaitGrant_FullMethodName = "/cairn.lockd.peer.v1.LockPeerService/AwaitGrant"
 )
 
 // LockPeerServiceClient is the client API for LockPeerService service.
@@ -126,7 +129,7 @@ func _LockPeerService_AwaitGrant_Handler(srv interface{}, ctx context.Context, d
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var LockPeerService_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "cairn.lockd.v1.LockPeerService",
+	ServiceName: "cairn.lockd.peer.v1.LockPeerService",
 	HandlerType: (*LockPeerServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
@@ -135,5 +138,5 @@ var LockPeerService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "cairn/lockd/v1/peer.proto",
+	Metadata: "cairn/lockd/peer/v1/peer.proto",
 }

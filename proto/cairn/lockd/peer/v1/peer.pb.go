@@ -2,11 +2,15 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: cairn/lockd/v1/peer.proto
+// source: cairn/lockd/peer/v1/peer.proto
 
-package lockdv1
+// Package cairn.lockd.peer.v1 is node-to-node traffic between lockd nodes.
+// Clients never call it; with mutual TLS only node certificates may.
+
+package lockdpeerv1
 
 import (
+	v1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -61,11 +65,11 @@ func (x WaitOutcome) String() string {
 }
 
 func (WaitOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_cairn_lockd_v1_peer_proto_enumTypes[0].Descriptor()
+	return file_cairn_lockd_peer_v1_peer_proto_enumTypes[0].Descriptor()
 }
 
 func (WaitOutcome) Type() protoreflect.EnumType {
-	return &file_cairn_lockd_v1_peer_proto_enumTypes[0]
+	return &file_cairn_lockd_peer_v1_peer_proto_enumTypes[0]
 }
 
 func (x WaitOutcome) Number() protoreflect.EnumNumber {
@@ -74,12 +78,12 @@ func (x WaitOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WaitOutcome.Descriptor instead.
 func (WaitOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_peer_proto_rawDescGZIP(), []int{0}
+	return file_cairn_lockd_peer_v1_peer_proto_rawDescGZIP(), []int{0}
 }
 
 type AwaitGrantRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
-	Kind      ResourceKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
+	Kind      v1.ResourceKind        `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.lockd.v1.ResourceKind" json:"kind,omitempty"`
 	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	SessionId uint64                 `protobuf:"varint,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// wait_id is the index of the entry that queued the wait.
@@ -90,7 +94,7 @@ type AwaitGrantRequest struct {
 
 func (x *AwaitGrantRequest) Reset() {
 	*x = AwaitGrantRequest{}
-	mi := &file_cairn_lockd_v1_peer_proto_msgTypes[0]
+	mi := &file_cairn_lockd_peer_v1_peer_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -102,7 +106,7 @@ func (x *AwaitGrantRequest) String() string {
 func (*AwaitGrantRequest) ProtoMessage() {}
 
 func (x *AwaitGrantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_peer_proto_msgTypes[0]
+	mi := &file_cairn_lockd_peer_v1_peer_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -115,14 +119,14 @@ func (x *AwaitGrantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitGrantRequest.ProtoReflect.Descriptor instead.
 func (*AwaitGrantRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_peer_proto_rawDescGZIP(), []int{0}
+	return file_cairn_lockd_peer_v1_peer_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *AwaitGrantRequest) GetKind() ResourceKind {
+func (x *AwaitGrantRequest) GetKind() v1.ResourceKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ResourceKind_RESOURCE_KIND_UNSPECIFIED
+	return v1.ResourceKind(0)
 }
 
 func (x *AwaitGrantRequest) GetName() string {
@@ -148,15 +152,15 @@ func (x *AwaitGrantRequest) GetWaitId() uint64 {
 
 type AwaitGrantResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outcome       WaitOutcome            `protobuf:"varint,1,opt,name=outcome,proto3,enum=cairn.lockd.v1.WaitOutcome" json:"outcome,omitempty"`
-	Holder        *Holder                `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	Outcome       WaitOutcome            `protobuf:"varint,1,opt,name=outcome,proto3,enum=cairn.lockd.peer.v1.WaitOutcome" json:"outcome,omitempty"`
+	Holder        *v1.Holder             `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AwaitGrantResponse) Reset() {
 	*x = AwaitGrantResponse{}
-	mi := &file_cairn_lockd_v1_peer_proto_msgTypes[1]
+	mi := &file_cairn_lockd_peer_v1_peer_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +172,7 @@ func (x *AwaitGrantResponse) String() string {
 func (*AwaitGrantResponse) ProtoMessage() {}
 
 func (x *AwaitGrantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_lockd_v1_peer_proto_msgTypes[1]
+	mi := &file_cairn_lockd_peer_v1_peer_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +185,7 @@ func (x *AwaitGrantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitGrantResponse.ProtoReflect.Descriptor instead.
 func (*AwaitGrantResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_lockd_v1_peer_proto_rawDescGZIP(), []int{1}
+	return file_cairn_lockd_peer_v1_peer_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *AwaitGrantResponse) GetOutcome() WaitOutcome {
@@ -191,63 +195,63 @@ func (x *AwaitGrantResponse) GetOutcome() WaitOutcome {
 	return WaitOutcome_WAIT_OUTCOME_UNSPECIFIED
 }
 
-func (x *AwaitGrantResponse) GetHolder() *Holder {
+func (x *AwaitGrantResponse) GetHolder() *v1.Holder {
 	if x != nil {
 		return x.Holder
 	}
 	return nil
 }
 
-var File_cairn_lockd_v1_peer_proto protoreflect.FileDescriptor
+var File_cairn_lockd_peer_v1_peer_proto protoreflect.FileDescriptor
 
-const file_cairn_lockd_v1_peer_proto_rawDesc = "" +
+const file_cairn_lockd_peer_v1_peer_proto_rawDesc = "" +
 	"\n" +
-	"\x19cairn/lockd/v1/peer.proto\x12\x0ecairn.lockd.v1\x1a\x1acairn/lockd/v1/lockd.proto\"\x91\x01\n" +
+	"\x1ecairn/lockd/peer/v1/peer.proto\x12\x13cairn.lockd.peer.v1\x1a\x1acairn/lockd/v1/lockd.proto\"\x91\x01\n" +
 	"\x11AwaitGrantRequest\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.cairn.lockd.v1.ResourceKindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x03 \x01(\x04R\tsessionId\x12\x17\n" +
-	"\await_id\x18\x04 \x01(\x04R\x06waitId\"{\n" +
-	"\x12AwaitGrantResponse\x125\n" +
-	"\aoutcome\x18\x01 \x01(\x0e2\x1b.cairn.lockd.v1.WaitOutcomeR\aoutcome\x12.\n" +
+	"\await_id\x18\x04 \x01(\x04R\x06waitId\"\x80\x01\n" +
+	"\x12AwaitGrantResponse\x12:\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2 .cairn.lockd.peer.v1.WaitOutcomeR\aoutcome\x12.\n" +
 	"\x06holder\x18\x02 \x01(\v2\x16.cairn.lockd.v1.HolderR\x06holder*y\n" +
 	"\vWaitOutcome\x12\x1c\n" +
 	"\x18WAIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14WAIT_OUTCOME_GRANTED\x10\x01\x12\x15\n" +
 	"\x11WAIT_OUTCOME_GONE\x10\x02\x12\x1b\n" +
-	"\x17WAIT_OUTCOME_NO_SESSION\x10\x032f\n" +
-	"\x0fLockPeerService\x12S\n" +
+	"\x17WAIT_OUTCOME_NO_SESSION\x10\x032p\n" +
+	"\x0fLockPeerService\x12]\n" +
 	"\n" +
-	"AwaitGrant\x12!.cairn.lockd.v1.AwaitGrantRequest\x1a\".cairn.lockd.v1.AwaitGrantResponseB.Z,cairn.dev/cairn/proto/cairn/lockd/v1;lockdv1b\x06proto3"
+	"AwaitGrant\x12&.cairn.lockd.peer.v1.AwaitGrantRequest\x1a'.cairn.lockd.peer.v1.AwaitGrantResponseB7Z5cairn.dev/cairn/proto/cairn/lockd/peer/v1;lockdpeerv1b\x06proto3"
 
 var (
-	file_cairn_lockd_v1_peer_proto_rawDescOnce sync.Once
-	file_cairn_lockd_v1_peer_proto_rawDescData []byte
+	file_cairn_lockd_peer_v1_peer_proto_rawDescOnce sync.Once
+	file_cairn_lockd_peer_v1_peer_proto_rawDescData []byte
 )
 
-func file_cairn_lockd_v1_peer_proto_rawDescGZIP() []byte {
-	file_cairn_lockd_v1_peer_proto_rawDescOnce.Do(func() {
-		file_cairn_lockd_v1_peer_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_lockd_v1_peer_proto_rawDesc), len(file_cairn_lockd_v1_peer_proto_rawDesc)))
+func file_cairn_lockd_peer_v1_peer_proto_rawDescGZIP() []byte {
+	file_cairn_lockd_peer_v1_peer_proto_rawDescOnce.Do(func() {
+		file_cairn_lockd_peer_v1_peer_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_lockd_peer_v1_peer_proto_rawDesc), len(file_cairn_lockd_peer_v1_peer_proto_rawDesc)))
 	})
-	return file_cairn_lockd_v1_peer_proto_rawDescData
+	return file_cairn_lockd_peer_v1_peer_proto_rawDescData
 }
 
-var file_cairn_lockd_v1_peer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cairn_lockd_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_cairn_lockd_v1_peer_proto_goTypes = []any{
-	(WaitOutcome)(0),           // 0: cairn.lockd.v1.WaitOutcome
-	(*AwaitGrantRequest)(nil),  // 1: cairn.lockd.v1.AwaitGrantRequest
-	(*AwaitGrantResponse)(nil), // 2: cairn.lockd.v1.AwaitGrantResponse
-	(ResourceKind)(0),          // 3: cairn.lockd.v1.ResourceKind
-	(*Holder)(nil),             // 4: cairn.lockd.v1.Holder
+var file_cairn_lockd_peer_v1_peer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_cairn_lockd_peer_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_cairn_lockd_peer_v1_peer_proto_goTypes = []any{
+	(WaitOutcome)(0),           // 0: cairn.lockd.peer.v1.WaitOutcome
+	(*AwaitGrantRequest)(nil),  // 1: cairn.lockd.peer.v1.AwaitGrantRequest
+	(*AwaitGrantResponse)(nil), // 2: cairn.lockd.peer.v1.AwaitGrantResponse
+	(v1.ResourceKind)(0),       // 3: cairn.lockd.v1.ResourceKind
+	(*v1.Holder)(nil),          // 4: cairn.lockd.v1.Holder
 }
-var file_cairn_lockd_v1_peer_proto_depIdxs = []int32{
-	3, // 0: cairn.lockd.v1.AwaitGrantRequest.kind:type_name -> cairn.lockd.v1.ResourceKind
-	0, // 1: cairn.lockd.v1.AwaitGrantResponse.outcome:type_name -> cairn.lockd.v1.WaitOutcome
-	4, // 2: cairn.lockd.v1.AwaitGrantResponse.holder:type_name -> cairn.lockd.v1.Holder
-	1, // 3: cairn.lockd.v1.LockPeerService.AwaitGrant:input_type -> cairn.lockd.v1.AwaitGrantRequest
-	2, // 4: cairn.lockd.v1.LockPeerService.AwaitGrant:output_type -> cairn.lockd.v1.AwaitGrantResponse
+var file_cairn_lockd_peer_v1_peer_proto_depIdxs = []int32{
+	3, // 0: cairn.lockd.peer.v1.AwaitGrantRequest.kind:type_name -> cairn.lockd.v1.ResourceKind
+	0, // 1: cairn.lockd.peer.v1.AwaitGrantResponse.outcome:type_name -> cairn.lockd.peer.v1.WaitOutcome
+	4, // 2: cairn.lockd.peer.v1.AwaitGrantResponse.holder:type_name -> cairn.lockd.v1.Holder
+	1, // 3: cairn.lockd.peer.v1.LockPeerService.AwaitGrant:input_type -> cairn.lockd.peer.v1.AwaitGrantRequest
+	2, // 4: cairn.lockd.peer.v1.LockPeerService.AwaitGrant:output_type -> cairn.lockd.peer.v1.AwaitGrantResponse
 	4, // [4:5] is the sub-list for method output_type
 	3, // [3:4] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -255,28 +259,27 @@ var file_cairn_lockd_v1_peer_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_cairn_lockd_v1_peer_proto_init() }
-func file_cairn_lockd_v1_peer_proto_init() {
-	if File_cairn_lockd_v1_peer_proto != nil {
+func init() { file_cairn_lockd_peer_v1_peer_proto_init() }
+func file_cairn_lockd_peer_v1_peer_proto_init() {
+	if File_cairn_lockd_peer_v1_peer_proto != nil {
 		return
 	}
-	file_cairn_lockd_v1_lockd_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_lockd_v1_peer_proto_rawDesc), len(file_cairn_lockd_v1_peer_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_lockd_peer_v1_peer_proto_rawDesc), len(file_cairn_lockd_peer_v1_peer_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_cairn_lockd_v1_peer_proto_goTypes,
-		DependencyIndexes: file_cairn_lockd_v1_peer_proto_depIdxs,
-		EnumInfos:         file_cairn_lockd_v1_peer_proto_enumTypes,
-		MessageInfos:      file_cairn_lockd_v1_peer_proto_msgTypes,
+		GoTypes:           file_cairn_lockd_peer_v1_peer_proto_goTypes,
+		DependencyIndexes: file_cairn_lockd_peer_v1_peer_proto_depIdxs,
+		EnumInfos:         file_cairn_lockd_peer_v1_peer_proto_enumTypes,
+		MessageInfos:      file_cairn_lockd_peer_v1_peer_proto_msgTypes,
 	}.Build()
-	File_cairn_lockd_v1_peer_proto = out.File
-	file_cairn_lockd_v1_peer_proto_goTypes = nil
-	file_cairn_lockd_v1_peer_proto_depIdxs = nil
+	File_cairn_lockd_peer_v1_peer_proto = out.File
+	file_cairn_lockd_peer_v1_peer_proto_goTypes = nil
+	file_cairn_lockd_peer_v1_peer_proto_depIdxs = nil
 }

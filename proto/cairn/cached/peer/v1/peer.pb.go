@@ -2,14 +2,14 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: cairn/cached/v1/peer.proto
+// source: cairn/cached/peer/v1/peer.proto
 
-// PeerService is node-to-node traffic between cached nodes: replication of
-// writes from a key's owner to its replicas, and execution of Redis-protocol
-// commands on a key's owner for the RESP listener of another node. Clients
-// never call it.
+// Package cairn.cached.peer.v1 is node-to-node traffic between cached nodes:
+// replication of writes from a key's owner to its replicas, and execution of
+// Redis-protocol commands on a key's owner for the RESP listener of another
+// node. Clients never call it; with mutual TLS only node certificates may.
 
-package cachedv1
+package cachedpeerv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -44,7 +44,7 @@ type ReplicaWrite struct {
 
 func (x *ReplicaWrite) Reset() {
 	*x = ReplicaWrite{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[0]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +56,7 @@ func (x *ReplicaWrite) String() string {
 func (*ReplicaWrite) ProtoMessage() {}
 
 func (x *ReplicaWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[0]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +69,7 @@ func (x *ReplicaWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaWrite.ProtoReflect.Descriptor instead.
 func (*ReplicaWrite) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{0}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ReplicaWrite) GetKey() []byte {
@@ -118,7 +118,7 @@ type ReplicateRequest struct {
 
 func (x *ReplicateRequest) Reset() {
 	*x = ReplicateRequest{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[1]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -130,7 +130,7 @@ func (x *ReplicateRequest) String() string {
 func (*ReplicateRequest) ProtoMessage() {}
 
 func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[1]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -143,7 +143,7 @@ func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicateRequest.ProtoReflect.Descriptor instead.
 func (*ReplicateRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{1}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ReplicateRequest) GetFrom() string {
@@ -169,7 +169,7 @@ type ReplicateResponse struct {
 
 func (x *ReplicateResponse) Reset() {
 	*x = ReplicateResponse{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[2]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -181,7 +181,7 @@ func (x *ReplicateResponse) String() string {
 func (*ReplicateResponse) ProtoMessage() {}
 
 func (x *ReplicateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[2]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -194,7 +194,7 @@ func (x *ReplicateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicateResponse.ProtoReflect.Descriptor instead.
 func (*ReplicateResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{2}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReplicateResponse) GetApplied() int32 {
@@ -214,7 +214,7 @@ type CommandRequest struct {
 
 func (x *CommandRequest) Reset() {
 	*x = CommandRequest{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[3]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -226,7 +226,7 @@ func (x *CommandRequest) String() string {
 func (*CommandRequest) ProtoMessage() {}
 
 func (x *CommandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[3]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -239,7 +239,7 @@ func (x *CommandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandRequest.ProtoReflect.Descriptor instead.
 func (*CommandRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{3}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CommandRequest) GetArgs() [][]byte {
@@ -259,7 +259,7 @@ type CommandResponse struct {
 
 func (x *CommandResponse) Reset() {
 	*x = CommandResponse{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[4]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +271,7 @@ func (x *CommandResponse) String() string {
 func (*CommandResponse) ProtoMessage() {}
 
 func (x *CommandResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[4]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +284,7 @@ func (x *CommandResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResponse.ProtoReflect.Descriptor instead.
 func (*CommandResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{4}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CommandResponse) GetReply() []byte {
@@ -304,7 +304,7 @@ type CommandsRequest struct {
 
 func (x *CommandsRequest) Reset() {
 	*x = CommandsRequest{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[5]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -316,7 +316,7 @@ func (x *CommandsRequest) String() string {
 func (*CommandsRequest) ProtoMessage() {}
 
 func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[5]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -329,7 +329,7 @@ func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandsRequest.ProtoReflect.Descriptor instead.
 func (*CommandsRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{5}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CommandsRequest) GetCommands() []*CommandRequest {
@@ -349,7 +349,7 @@ type CommandsResponse struct {
 
 func (x *CommandsResponse) Reset() {
 	*x = CommandsResponse{}
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[6]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +361,7 @@ func (x *CommandsResponse) String() string {
 func (*CommandsResponse) ProtoMessage() {}
 
 func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_cached_v1_peer_proto_msgTypes[6]
+	mi := &file_cairn_cached_peer_v1_peer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +374,7 @@ func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandsResponse.ProtoReflect.Descriptor instead.
 func (*CommandsResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_cached_v1_peer_proto_rawDescGZIP(), []int{6}
+	return file_cairn_cached_peer_v1_peer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CommandsResponse) GetReplies() [][]byte {
@@ -384,68 +384,68 @@ func (x *CommandsResponse) GetReplies() [][]byte {
 	return nil
 }
 
-var File_cairn_cached_v1_peer_proto protoreflect.FileDescriptor
+var File_cairn_cached_peer_v1_peer_proto protoreflect.FileDescriptor
 
-const file_cairn_cached_v1_peer_proto_rawDesc = "" +
+const file_cairn_cached_peer_v1_peer_proto_rawDesc = "" +
 	"\n" +
-	"\x1acairn/cached/v1/peer.proto\x12\x0fcairn.cached.v1\x1a\x1egoogle/protobuf/duration.proto\"\x97\x01\n" +
+	"\x1fcairn/cached/peer/v1/peer.proto\x12\x14cairn.cached.peer.v1\x1a\x1egoogle/protobuf/duration.proto\"\x97\x01\n" +
 	"\fReplicaWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x18\n" +
 	"\adeleted\x18\x02 \x01(\bR\adeleted\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\fR\x05value\x12+\n" +
 	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x04R\aversion\"]\n" +
+	"\aversion\x18\x05 \x01(\x04R\aversion\"b\n" +
 	"\x10ReplicateRequest\x12\x12\n" +
-	"\x04from\x18\x01 \x01(\tR\x04from\x125\n" +
-	"\x06writes\x18\x02 \x03(\v2\x1d.cairn.cached.v1.ReplicaWriteR\x06writes\"-\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12:\n" +
+	"\x06writes\x18\x02 \x03(\v2\".cairn.cached.peer.v1.ReplicaWriteR\x06writes\"-\n" +
 	"\x11ReplicateResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\x05R\aapplied\"$\n" +
 	"\x0eCommandRequest\x12\x12\n" +
 	"\x04args\x18\x01 \x03(\fR\x04args\"'\n" +
 	"\x0fCommandResponse\x12\x14\n" +
-	"\x05reply\x18\x01 \x01(\fR\x05reply\"N\n" +
-	"\x0fCommandsRequest\x12;\n" +
-	"\bcommands\x18\x01 \x03(\v2\x1f.cairn.cached.v1.CommandRequestR\bcommands\",\n" +
+	"\x05reply\x18\x01 \x01(\fR\x05reply\"S\n" +
+	"\x0fCommandsRequest\x12@\n" +
+	"\bcommands\x18\x01 \x03(\v2$.cairn.cached.peer.v1.CommandRequestR\bcommands\",\n" +
 	"\x10CommandsResponse\x12\x18\n" +
-	"\areplies\x18\x01 \x03(\fR\areplies2\x80\x02\n" +
-	"\vPeerService\x12R\n" +
-	"\tReplicate\x12!.cairn.cached.v1.ReplicateRequest\x1a\".cairn.cached.v1.ReplicateResponse\x12L\n" +
-	"\aCommand\x12\x1f.cairn.cached.v1.CommandRequest\x1a .cairn.cached.v1.CommandResponse\x12O\n" +
-	"\bCommands\x12 .cairn.cached.v1.CommandsRequest\x1a!.cairn.cached.v1.CommandsResponseB0Z.cairn.dev/cairn/proto/cairn/cached/v1;cachedv1b\x06proto3"
+	"\areplies\x18\x01 \x03(\fR\areplies2\x9e\x02\n" +
+	"\vPeerService\x12\\\n" +
+	"\tReplicate\x12&.cairn.cached.peer.v1.ReplicateRequest\x1a'.cairn.cached.peer.v1.ReplicateResponse\x12V\n" +
+	"\aCommand\x12$.cairn.cached.peer.v1.CommandRequest\x1a%.cairn.cached.peer.v1.CommandResponse\x12Y\n" +
+	"\bCommands\x12%.cairn.cached.peer.v1.CommandsRequest\x1a&.cairn.cached.peer.v1.CommandsResponseB9Z7cairn.dev/cairn/proto/cairn/cached/peer/v1;cachedpeerv1b\x06proto3"
 
 var (
-	file_cairn_cached_v1_peer_proto_rawDescOnce sync.Once
-	file_cairn_cached_v1_peer_proto_rawDescData []byte
+	file_cairn_cached_peer_v1_peer_proto_rawDescOnce sync.Once
+	file_cairn_cached_peer_v1_peer_proto_rawDescData []byte
 )
 
-func file_cairn_cached_v1_peer_proto_rawDescGZIP() []byte {
-	file_cairn_cached_v1_peer_proto_rawDescOnce.Do(func() {
-		file_cairn_cached_v1_peer_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_cached_v1_peer_proto_rawDesc), len(file_cairn_cached_v1_peer_proto_rawDesc)))
+func file_cairn_cached_peer_v1_peer_proto_rawDescGZIP() []byte {
+	file_cairn_cached_peer_v1_peer_proto_rawDescOnce.Do(func() {
+		file_cairn_cached_peer_v1_peer_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cairn_cached_peer_v1_peer_proto_rawDesc), len(file_cairn_cached_peer_v1_peer_proto_rawDesc)))
 	})
-	return file_cairn_cached_v1_peer_proto_rawDescData
+	return file_cairn_cached_peer_v1_peer_proto_rawDescData
 }
 
-var file_cairn_cached_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
-var file_cairn_cached_v1_peer_proto_goTypes = []any{
-	(*ReplicaWrite)(nil),        // 0: cairn.cached.v1.ReplicaWrite
-	(*ReplicateRequest)(nil),    // 1: cairn.cached.v1.ReplicateRequest
-	(*ReplicateResponse)(nil),   // 2: cairn.cached.v1.ReplicateResponse
-	(*CommandRequest)(nil),      // 3: cairn.cached.v1.CommandRequest
-	(*CommandResponse)(nil),     // 4: cairn.cached.v1.CommandResponse
-	(*CommandsRequest)(nil),     // 5: cairn.cached.v1.CommandsRequest
-	(*CommandsResponse)(nil),    // 6: cairn.cached.v1.CommandsResponse
+var file_cairn_cached_peer_v1_peer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_cairn_cached_peer_v1_peer_proto_goTypes = []any{
+	(*ReplicaWrite)(nil),        // 0: cairn.cached.peer.v1.ReplicaWrite
+	(*ReplicateRequest)(nil),    // 1: cairn.cached.peer.v1.ReplicateRequest
+	(*ReplicateResponse)(nil),   // 2: cairn.cached.peer.v1.ReplicateResponse
+	(*CommandRequest)(nil),      // 3: cairn.cached.peer.v1.CommandRequest
+	(*CommandResponse)(nil),     // 4: cairn.cached.peer.v1.CommandResponse
+	(*CommandsRequest)(nil),     // 5: cairn.cached.peer.v1.CommandsRequest
+	(*CommandsResponse)(nil),    // 6: cairn.cached.peer.v1.CommandsResponse
 	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
 }
-var file_cairn_cached_v1_peer_proto_depIdxs = []int32{
-	7, // 0: cairn.cached.v1.ReplicaWrite.ttl:type_name -> google.protobuf.Duration
-	0, // 1: cairn.cached.v1.ReplicateRequest.writes:type_name -> cairn.cached.v1.ReplicaWrite
-	3, // 2: cairn.cached.v1.CommandsRequest.commands:type_name -> cairn.cached.v1.CommandRequest
-	1, // 3: cairn.cached.v1.PeerService.Replicate:input_type -> cairn.cached.v1.ReplicateRequest
-	3, // 4: cairn.cached.v1.PeerService.Command:input_type -> cairn.cached.v1.CommandRequest
-	5, // 5: cairn.cached.v1.PeerService.Commands:input_type -> cairn.cached.v1.CommandsRequest
-	2, // 6: cairn.cached.v1.PeerService.Replicate:output_type -> cairn.cached.v1.ReplicateResponse
-	4, // 7: cairn.cached.v1.PeerService.Command:output_type -> cairn.cached.v1.CommandResponse
-	6, // 8: cairn.cached.v1.PeerService.Commands:output_type -> cairn.cached.v1.CommandsResponse
+var file_cairn_cached_peer_v1_peer_proto_depIdxs = []int32{
+	7, // 0: cairn.cached.peer.v1.ReplicaWrite.ttl:type_name -> google.protobuf.Duration
+	0, // 1: cairn.cached.peer.v1.ReplicateRequest.writes:type_name -> cairn.cached.peer.v1.ReplicaWrite
+	3, // 2: cairn.cached.peer.v1.CommandsRequest.commands:type_name -> cairn.cached.peer.v1.CommandRequest
+	1, // 3: cairn.cached.peer.v1.PeerService.Replicate:input_type -> cairn.cached.peer.v1.ReplicateRequest
+	3, // 4: cairn.cached.peer.v1.PeerService.Command:input_type -> cairn.cached.peer.v1.CommandRequest
+	5, // 5: cairn.cached.peer.v1.PeerService.Commands:input_type -> cairn.cached.peer.v1.CommandsRequest
+	2, // 6: cairn.cached.peer.v1.PeerService.Replicate:output_type -> cairn.cached.peer.v1.ReplicateResponse
+	4, // 7: cairn.cached.peer.v1.PeerService.Command:output_type -> cairn.cached.peer.v1.CommandResponse
+	6, // 8: cairn.cached.peer.v1.PeerService.Commands:output_type -> cairn.cached.peer.v1.CommandsResponse
 	6, // [6:9] is the sub-list for method output_type
 	3, // [3:6] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -453,26 +453,26 @@ var file_cairn_cached_v1_peer_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_cairn_cached_v1_peer_proto_init() }
-func file_cairn_cached_v1_peer_proto_init() {
-	if File_cairn_cached_v1_peer_proto != nil {
+func init() { file_cairn_cached_peer_v1_peer_proto_init() }
+func file_cairn_cached_peer_v1_peer_proto_init() {
+	if File_cairn_cached_peer_v1_peer_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_cached_v1_peer_proto_rawDesc), len(file_cairn_cached_v1_peer_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_cached_peer_v1_peer_proto_rawDesc), len(file_cairn_cached_peer_v1_peer_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_cairn_cached_v1_peer_proto_goTypes,
-		DependencyIndexes: file_cairn_cached_v1_peer_proto_depIdxs,
-		MessageInfos:      file_cairn_cached_v1_peer_proto_msgTypes,
+		GoTypes:           file_cairn_cached_peer_v1_peer_proto_goTypes,
+		DependencyIndexes: file_cairn_cached_peer_v1_peer_proto_depIdxs,
+		MessageInfos:      file_cairn_cached_peer_v1_peer_proto_msgTypes,
 	}.Build()
-	File_cairn_cached_v1_peer_proto = out.File
-	file_cairn_cached_v1_peer_proto_goTypes = nil
-	file_cairn_cached_v1_peer_proto_depIdxs = nil
+	File_cairn_cached_peer_v1_peer_proto = out.File
+	file_cairn_cached_peer_v1_peer_proto_goTypes = nil
+	file_cairn_cached_peer_v1_peer_proto_depIdxs = nil
 }
