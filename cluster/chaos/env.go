@@ -12,7 +12,6 @@ import (
 
 	"cairn.dev/cairn/cluster"
 	"cairn.dev/cairn/cluster/faultproxy"
-	"cairn.dev/cairn/raftkv/client"
 )
 
 // Env is what the workloads, the nemesis and the checkers of one run share. Its
@@ -21,7 +20,7 @@ import (
 type Env struct {
 	// Cluster is the running cluster.
 	Cluster *cluster.Cluster
-	// Service is the replicated service under test ("raftkv").
+	// Service is the replicated service under test (Scenario.Service).
 	Service string
 	// Seed is the run's seed; Rand derives every random stream from it.
 	Seed uint64
@@ -76,35 +75,27 @@ func (e *Env) Via(node string) string {
 	if a, ok := e.vias[node]; ok {
 		return a
 	}
-	if n, ok := nodeState(e.Cluster, node); ok {
+	if n, ok := e.Node(node); ok {
 		return n.GRPCAddr
 	}
 	return ""
 }
 
-// NewClient returns a raftkv client over endpoints (every node when empty) with
-// the given request timeout. The caller closes it.
-func (e *Env) NewClient(timeout time.Duration, endpoints ...string) (*client.Client, error) {
-	if len(endpoints) == 0 {
-		endpoints = e.Endpoints()
-	}
-	return client.New(client.Config{Endpoints: endpoints, RequestTimeout: timeout, DialTimeout: 2 * time.Second, TLS: e.TLS})
-}
-
-// nodeState returns the recorded state of node name.
-func nodeState(c *cluster.Cluster, name string) (cluster.NodeState, bool) {
-	st := c.State()
+// Node returns the recorded state of node name (any service), and whether
+// there is such a node.
+func (e *Env) Node(name string) (cluster.NodeState, bool) {
+	st := e.Cluster.State()
 	if n, ok := st.Node(name); ok {
 		return *n, true
 	}
 	return cluster.NodeState{}, false
 }
 
-// transportCreds returns the gRPC transport credentials of env's clients:
-// TLS with env.TLS, or plaintext.
-func transportCreds(env *Env) credentials.TransportCredentials {
-	if env.TLS == nil {
+// TransportCredentials returns the gRPC transport credentials for raw
+// connections to the cluster's nodes: TLS with e.TLS, or plaintext.
+func (e *Env) TransportCredentials() credentials.TransportCredentials {
+	if e.TLS == nil {
 		return insecure.NewCredentials()
 	}
-	return credentials.NewTLS(env.TLS)
+	return credentials.NewTLS(e.TLS)
 }

@@ -2,11 +2,10 @@ package chaos
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
-
-	"cairn.dev/cairn/raftkv/kvcheck"
 )
 
 // Outcome says whether an operation took effect.
@@ -24,35 +23,56 @@ const (
 	Unknown Outcome = "unknown"
 )
 
-// OpKind names what an operation did. Register operations (KindGet, KindPut,
-// KindCAS) form the linearizability history.
+// OpKind names what an operation did. The daemon packages declare their kinds
+// and classify them for the framework with Kinds.
 type OpKind string
 
-// The operation kinds recorded by the raftkv workloads.
+// KindClass says how the framework counts the operations of a kind.
+type KindClass int
+
+// The classes of operation kinds.
 const (
-	KindGet        OpKind = "get"         // linearizable read of a register key
-	KindPut        OpKind = "put"         // unconditional write of a register key
-	KindCAS        OpKind = "cas"         // compare-and-swap of a register key (a Txn)
-	KindPutUnique  OpKind = "put-unique"  // write of a key written exactly once (durability)
-	KindWatchStart OpKind = "watch-start" // a watch opened at Rev
-	KindWatchEvent OpKind = "watch-event" // one event delivered by a watch
-	KindWatchEnd   OpKind = "watch-end"   // the watch caught up with store revision Rev
-	KindLeaseGrant OpKind = "lease-grant" // a lease granted (Lease) with TTL Rev seconds
-	KindLeasePut   OpKind = "lease-put"   // a key attached to Lease
-	KindLeaseTTL   OpKind = "lease-ttl"   // TimeToLive of Lease: Rev is the TTL, Found false if gone
-	KindLeaseGet   OpKind = "lease-get"   // linearizable read of a key attached to Lease
-	KindLeaseEnd   OpKind = "lease-end"   // a KeepAlive channel closed although its context lived
+	// ClassRead is a client request that changes nothing; it counts in the
+	// report's rates. Kinds no workload lists are reads.
+	ClassRead KindClass = iota
+	// ClassWrite is a client request that changes the system. The first
+	// acknowledged write after a fault is healed is the cluster's recovery,
+	// and faults start only once a write succeeded.
+	ClassWrite
+	// ClassEvent is not a client request: something observed (a watch event,
+	// an observation of an election) or a marker of what a client did (a
+	// crash). Events are left out of the report's counts and rates.
+	ClassEvent
 )
 
-// IsWrite reports whether the kind changes the store.
-func (k OpKind) IsWrite() bool {
-	switch k {
-	case KindPut, KindCAS, KindPutUnique, KindLeaseGrant, KindLeasePut,
-		KindLockAcquire, KindLockRelease, KindFencedWrite, KindFencedLate,
-		KindCampaign, KindProclaim, KindResign, KindCacheSet:
-		return true
+// Kinds maps operation kinds to their class. A Kinds is not changed after it
+// is built, so it may be shared.
+type Kinds map[OpKind]KindClass
+
+// IsWrite reports whether kind is a write.
+func (k Kinds) IsWrite(kind OpKind) bool { return k[kind] == ClassWrite }
+
+// IsRequest reports whether kind is a client request (a read or a write), as
+// opposed to an event.
+func (k Kinds) IsRequest(kind OpKind) bool { return k[kind] != ClassEvent }
+
+// merge adds the kinds of o to k; it fails when they classify a kind
+// differently.
+func (k Kinds) merge(o Kinds) error {
+	for kind, c := range o {
+		if old, ok := k[kind]; ok && old != c {
+			return fmt.Errorf("chaos: operation kind %q classified both as %d and as %d", kind, old, c)
+		}
+		k[kind] = c
 	}
-	return false
+	return nil
+}
+
+// Expected is what a compare-and-swap required its key to hold: Data, or no
+// key at all when Present is false.
+type Expected struct {
+	Data    string
+	Present bool
 }
 
 // Op is one recorded operation. Times are offsets from the start of the run on
@@ -64,17 +84,17 @@ type Op struct {
 	Kind   OpKind `json:"kind"`
 	Key    string `json:"key,omitempty"`
 	Value  string `json:"value,omitempty"` // written value, or the value read
-	// Expect is what a cas required the key to hold.
-	Expect *kvcheck.Value `json:"expect,omitempty"`
+	// Expect is what a compare-and-swap required the key to hold.
+	Expect *Expected `json:"expect,omitempty"`
 	// Found is whether a read found the key (or a TimeToLive found the lease).
 	Found bool `json:"found,omitempty"`
 	// Succeeded is whether a cas found its expected value and wrote.
 	Succeeded bool  `json:"succeeded,omitempty"`
 	Rev       int64 `json:"rev,omitempty"` // revision of a write or an event; TTL of lease ops
 	Lease     int64 `json:"lease,omitempty"`
-	// Session, Token and Index are set by the lockd workloads: the lockd session
-	// of the operation, the fencing token of the grant it concerns, and the Raft
-	// index an observation reflects.
+	// Session, Token and Index are for sessions and grants (the lockd
+	// workloads): the session of the operation, the fencing token of the grant
+	// it concerns, and the Raft index an observation reflects.
 	Session uint64        `json:"session,omitempty"`
 	Token   uint64        `json:"token,omitempty"`
 	Index   uint64        `json:"index,omitempty"`
@@ -92,13 +112,15 @@ func (o Op) Done() bool { return o.Return >= 0 }
 // concurrent use. A client must not have two operations in flight at once.
 type History struct {
 	start time.Time
+	kinds Kinds
 
 	mu  sync.Mutex // protects ops
 	ops []Op
 }
 
-// NewHistory returns an empty history whose clock starts at start.
-func NewHistory(start time.Time) *History { return &History{start: start} }
+// NewHistory returns an empty history whose clock starts at start; kinds
+// classifies the operations it will hold.
+func NewHistory(start time.Time, kinds Kinds) *History { return &History{start: start, kinds: kinds} }
 
 // Now returns the time since the start of the run.
 func (h *History) Now() time.Duration { return time.Since(h.start) }
@@ -159,59 +181,18 @@ func (h *History) Ops() []Op {
 // FirstWriteOK returns the return time of the first successful write that
 // returned at or after t, and whether there is one.
 func (h *History) FirstWriteOK(t time.Duration) (time.Duration, bool) {
-	return firstWriteOK(h.Ops(), t)
+	return firstWriteOK(h.Ops(), h.kinds, t)
 }
 
-func firstWriteOK(ops []Op, t time.Duration) (time.Duration, bool) {
+func firstWriteOK(ops []Op, kinds Kinds, t time.Duration) (time.Duration, bool) {
 	best, found := time.Duration(0), false
 	for _, op := range ops {
-		if op.Outcome == OK && op.Kind.IsWrite() && op.Return >= t && (!found || op.Return < best) {
+		if op.Outcome == OK && kinds.IsWrite(op.Kind) && op.Return >= t && (!found || op.Return < best) {
 			best, found = op.Return, true
 		}
 	}
 	return best, found
 }
-
-// Linearizable returns the register operations of ops as a kvcheck history.
-// Operations that never returned are unknown.
-func Linearizable(ops []Op) kvcheck.History {
-	var out kvcheck.History
-	for _, op := range ops {
-		var in kvcheck.Input
-		switch op.Kind {
-		case KindGet:
-			in = kvcheck.Get(op.Key)
-		case KindPut:
-			in = kvcheck.Put(op.Key, op.Value)
-		case KindCAS:
-			var expect kvcheck.Value
-			if op.Expect != nil {
-				expect = *op.Expect
-			}
-			in = kvcheck.CAS(op.Key, expect, op.Value)
-		default:
-			continue
-		}
-		o := kvcheck.Operation{Client: op.Client, Input: in, Call: int64(op.Call), Return: int64(op.Return)}
-		switch {
-		case !op.Done() || op.Outcome == Unknown:
-			o.Output = kvcheck.Output{Outcome: kvcheck.OutcomeUnknown}
-			o.Return = o.Call
-		case op.Outcome == Fail:
-			o.Output = kvcheck.Output{Outcome: kvcheck.OutcomeFail}
-		default:
-			o.Output = kvcheck.Output{Outcome: kvcheck.OutcomeOK, Succeeded: op.Succeeded}
-			if op.Kind == KindGet && op.Found {
-				o.Output.Value = kvcheck.Present(op.readValue())
-			}
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-// readValue is the value a get read (for gets Value holds what was read).
-func (o Op) readValue() string { return o.Value }
 
 // writeHistoryJSON encodes ops, sorted by id, one operation per line inside a
 // JSON array so that the file diffs and greps well.

@@ -4,22 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"cairn.dev/cairn/cluster"
-	"cairn.dev/cairn/raftkv/client"
 )
 
-// readyTimeout bounds how long the nemesis waits for the cluster to be ready
+// ReadyTimeout bounds how long the nemesis waits for the cluster to be ready
 // after healing a fault (and for a leader when resolving TargetLeader).
-const readyTimeout = 30 * time.Second
+const ReadyTimeout = 30 * time.Second
+
+// Membership is a client of the Raft membership of the service under test,
+// which FaultMemberReplace drives. The nemesis uses it from one goroutine and
+// closes it.
+type Membership interface {
+	// Members returns the IDs of the group's members.
+	Members(ctx context.Context) ([]string, error)
+	// Add adds node id, reachable at addr, as a voter.
+	Add(ctx context.Context, id, addr string) error
+	// Remove removes node id from the group.
+	Remove(ctx context.Context, id string) error
+	// Close releases the client.
+	Close() error
+}
 
 // nemesis runs a fault schedule against env's cluster. It is used by one
 // goroutine.
 type nemesis struct {
 	env *Env
+	// membership dials a Membership client (Scenario.Membership); nil when the
+	// scenario has none.
+	membership func(env *Env, endpoints []string) (Membership, error)
 }
 
 // run executes steps in order, each at its At offset from phaseStart (or right
@@ -77,10 +94,10 @@ func (n *nemesis) step(ctx context.Context, i int, s Step) {
 			}
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	wctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 	defer cancel()
 	if err := env.Cluster.WaitReady(wctx); err != nil {
-		fail(fmt.Errorf("cluster not ready %v after the fault: %w", readyTimeout, err))
+		fail(fmt.Errorf("cluster not ready %v after the fault: %w", ReadyTimeout, err))
 		return
 	}
 	set(func(r *FaultRecord) { r.Ready = env.Now() })
@@ -97,7 +114,7 @@ func (n *nemesis) resolve(ctx context.Context, s Step) (nodes []string, leader s
 	case TargetNode:
 		return []string{all[s.Pick%len(all)]}, "", nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	lctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 	defer cancel()
 	leader, err = n.env.Cluster.WaitLeader(lctx, n.env.Service)
 	if err != nil {
@@ -125,24 +142,16 @@ func (n *nemesis) resolve(ctx context.Context, s Step) (nodes []string, leader s
 func (n *nemesis) others(nodes []string) []string {
 	var out []string
 	for _, name := range n.env.Nodes() {
-		if !contains(nodes, name) {
+		if !slices.Contains(nodes, name) {
 			out = append(out, name)
 		}
 	}
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// hold lets the workload run under the fault for d, or until ctx ends.
-func hold(ctx context.Context, d time.Duration) {
+// Hold waits for d, or until ctx ends: it lets the workload run under a fault,
+// and paces workloads between requests.
+func Hold(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -165,7 +174,7 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 	case FaultRestart, FaultRollingRestart:
 		began()
 		for _, name := range nodes {
-			rctx, cancel := context.WithTimeout(ctx, readyTimeout)
+			rctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 			err := c.Restart(rctx, name)
 			if err == nil && s.Fault == FaultRollingRestart {
 				err = c.WaitReady(rctx)
@@ -186,7 +195,7 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 				return err
 			}
 		}
-		hold(ctx, s.Duration)
+		Hold(ctx, s.Duration)
 		for _, name := range nodes {
 			if err := h.Resume(name); err != nil {
 				return err
@@ -213,7 +222,7 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 				}
 			}
 		}
-		hold(ctx, s.Duration)
+		Hold(ctx, s.Duration)
 		if err := h.Heal(); err != nil {
 			return err
 		}
@@ -228,7 +237,7 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 				return err
 			}
 		}
-		hold(ctx, s.Duration)
+		Hold(ctx, s.Duration)
 		if err := h.Heal(); err != nil {
 			return err
 		}
@@ -292,7 +301,7 @@ func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, toge
 			}
 		}
 	}
-	hold(ctx, d)
+	Hold(ctx, d)
 	healed()
 	for _, name := range nodes {
 		if err := c.Start(name); err != nil {
@@ -304,7 +313,7 @@ func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, toge
 
 // waitNodes waits until every node in nodes serves.
 func (n *nemesis) waitNodes(ctx context.Context, nodes []string) error {
-	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	wctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 	defer cancel()
 	for _, name := range nodes {
 		if err := n.env.Cluster.WaitNode(wctx, name); err != nil {
@@ -318,8 +327,11 @@ func (n *nemesis) waitNodes(ctx context.Context, nodes []string) error {
 // empty and adds it back.
 func (n *nemesis) replace(ctx context.Context, nodes []string, began, healed func()) error {
 	c := n.env.Cluster
+	if n.membership == nil {
+		return fmt.Errorf("scenario has no Membership for %s", n.env.Service)
+	}
 	for _, name := range nodes {
-		node, ok := nodeState(c, name)
+		node, ok := n.env.Node(name)
 		if !ok {
 			return fmt.Errorf("unknown node %s", name)
 		}
@@ -327,19 +339,18 @@ func (n *nemesis) replace(ctx context.Context, nodes []string, began, healed fun
 		// Talk to the other nodes: the one leaving stops answering.
 		var eps []string
 		for _, o := range n.others([]string{name}) {
-			if on, ok := nodeState(c, o); ok {
+			if on, ok := n.env.Node(o); ok {
 				eps = append(eps, on.GRPCAddr)
 			}
 		}
-		cl, err := n.env.NewClient(5*time.Second, eps...)
+		cl, err := n.membership(n.env, eps)
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
 		began()
 		if err := memberChange(ctx, cl, name, false, func(ctx context.Context) error {
-			_, err := cl.MemberRemove(ctx, name)
-			return err
+			return cl.Remove(ctx, name)
 		}); err != nil {
 			return fmt.Errorf("member remove %s: %w", name, err)
 		}
@@ -353,8 +364,7 @@ func (n *nemesis) replace(ctx context.Context, nodes []string, began, healed fun
 			return err
 		}
 		if err := memberChange(ctx, cl, name, true, func(ctx context.Context) error {
-			_, err := cl.MemberAdd(ctx, name, addr, false)
-			return err
+			return cl.Add(ctx, name, addr)
 		}); err != nil {
 			return fmt.Errorf("member add %s: %w", name, err)
 		}
@@ -368,23 +378,17 @@ func (n *nemesis) replace(ctx context.Context, nodes []string, began, healed fun
 
 // memberChange runs a membership change until the member list shows it done
 // (want = whether id should be a member), retrying after unknown outcomes and
-// transient errors, within readyTimeout.
-func memberChange(ctx context.Context, cl *client.Client, id string, want bool, change func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+// transient errors, within ReadyTimeout.
+func memberChange(ctx context.Context, cl Membership, id string, want bool, change func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 	defer cancel()
 	var last error
 	for {
 		lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
-		list, err := cl.MemberList(lctx)
+		members, err := cl.Members(lctx)
 		lcancel()
 		if err == nil {
-			has := false
-			for _, m := range list.GetMembers() {
-				if m.GetId() == id {
-					has = true
-				}
-			}
-			if has == want {
+			if slices.Contains(members, id) == want {
 				return nil
 			}
 			cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
@@ -411,7 +415,7 @@ func (n *nemesis) failpoint(ctx context.Context, s Step, nodes []string, began, 
 	c := n.env.Cluster
 	admin := map[string]string{}
 	for _, name := range nodes {
-		node, ok := nodeState(c, name)
+		node, ok := n.env.Node(name)
 		if !ok {
 			return fmt.Errorf("unknown node %s", name)
 		}
@@ -432,12 +436,12 @@ func (n *nemesis) failpoint(ctx context.Context, s Step, nodes []string, began, 
 		cancel()
 		if err == nil {
 			for _, ns := range st {
-				if contains(nodes, ns.Name) && !ns.Alive {
+				if slices.Contains(nodes, ns.Name) && !ns.Alive {
 					exited[ns.Name] = true
 				}
 			}
 		}
-		hold(ctx, 100*time.Millisecond)
+		Hold(ctx, 100*time.Millisecond)
 	}
 	var fired, idle []string
 	for _, name := range nodes {

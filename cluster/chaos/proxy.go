@@ -19,7 +19,7 @@ func startClientProxies(env *Env) (func(), error) {
 	env.vias = map[string]string{}
 	env.proxies = map[string]*faultproxy.Proxy{}
 	for i, name := range env.Nodes() {
-		n, ok := nodeState(env.Cluster, name)
+		n, ok := env.Node(name)
 		if !ok {
 			closeAll()
 			return nil, errors.New("chaos: node vanished: " + name)

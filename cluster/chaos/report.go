@@ -63,22 +63,12 @@ type Report struct {
 	Pass     bool     `json:"pass"`
 }
 
-// clientOp reports whether op is a client request (for rates and counts).
-func clientOp(op Op) bool {
-	switch op.Kind {
-	case KindWatchStart, KindWatchEvent, KindWatchEnd, KindLeaseEnd,
-		KindLockCrash, KindLockStall, KindCampaignStall, KindObserve:
-		return false
-	}
-	return true
-}
-
-// buildReport computes the report of a run from its history, timeline and
-// verdicts.
-func buildReport(name string, seed uint64, ops []Op, faults []FaultRecord, verdicts []Verdict, bound time.Duration) *Report {
+// buildReport computes the report of a run from its history (classified by
+// kinds), timeline and verdicts.
+func buildReport(name string, seed uint64, ops []Op, kinds Kinds, faults []FaultRecord, verdicts []Verdict, bound time.Duration) *Report {
 	r := &Report{Scenario: name, Seed: seed, Faults: map[Fault]int{}, RecoveryBound: bound, Verdicts: verdicts}
 	for _, op := range ops {
-		if !clientOp(op) {
+		if !kinds.IsRequest(op.Kind) {
 			continue
 		}
 		r.Ops++
@@ -94,7 +84,7 @@ func buildReport(name string, seed uint64, ops []Op, faults []FaultRecord, verdi
 	rate := func(from, to time.Duration) Rate {
 		var out Rate
 		for _, op := range ops {
-			if !clientOp(op) {
+			if !kinds.IsRequest(op.Kind) {
 				continue
 			}
 			t := op.Return
@@ -122,7 +112,7 @@ func buildReport(name string, seed uint64, ops []Op, faults []FaultRecord, verdi
 		if f.End >= 0 {
 			w.During = rate(f.Start, f.End)
 			w.After = rate(f.End, f.End+rateWindow)
-			if t, ok := firstWriteOK(ops, f.End); ok {
+			if t, ok := firstWriteOK(ops, kinds, f.End); ok {
 				w.Recovery = t - f.End
 			}
 			switch {

@@ -39,7 +39,8 @@ type Options struct {
 type Scenario struct {
 	// Name names the scenario and its run directories.
 	Name string
-	// Service is the replicated service under test; default "raftkv".
+	// Service is the replicated service under test ("raftkv", "lockd", …).
+	// Required.
 	Service string
 	// Companions are other services the cluster runs beside Service (e.g.
 	// raftkv as the fenced resource of the lockd scenarios). Faults target
@@ -50,13 +51,17 @@ type Scenario struct {
 	// ExtraArgs are appended to the command line of every node of a service.
 	ExtraArgs map[string][]string
 	// ClientProxies puts an in-process fault proxy in front of every node's gRPC
-	// address; pinned clients (KV.Pinned) dial through them (Env.Via).
+	// address; clients pinned to a node dial through them (Env.Via).
 	ClientProxies bool
 	// Workloads run concurrently from before the first fault until the schedule
 	// is over and the cluster has recovered.
 	Workloads []Workload
 	// Schedule generates the faults from the seed.
 	Schedule Schedule
+	// Membership dials a client of the service's Raft membership over
+	// endpoints (the nodes of the service other than the one being replaced).
+	// Required when the schedule has FaultMemberReplace steps.
+	Membership func(env *Env, endpoints []string) (Membership, error)
 	// Phase is the default length of the fault phase (the short version).
 	Phase time.Duration
 	// RestartBeforeCheck stops every node (SIGTERM) and starts the cluster again
@@ -83,14 +88,17 @@ const upTimeout = 90 * time.Second
 // way it leaves the run directory in place and the cluster stopped.
 func Run(sc Scenario, opts Options) (*Report, error) {
 	wallStart := time.Now()
-	if sc.Name == "" || sc.Schedule == nil {
-		return nil, errors.New("chaos: Scenario needs a Name and a Schedule")
+	if sc.Name == "" || sc.Service == "" || sc.Schedule == nil {
+		return nil, errors.New("chaos: Scenario needs a Name, a Service and a Schedule")
 	}
 	if opts.OutDir == "" || opts.Binary == "" {
 		return nil, errors.New("chaos: Options needs an OutDir and a Binary")
 	}
-	if sc.Service == "" {
-		sc.Service = "raftkv"
+	kinds := Kinds{}
+	for _, w := range sc.Workloads {
+		if err := kinds.merge(w.Kinds()); err != nil {
+			return nil, err
+		}
 	}
 	if sc.RecoveryBound <= 0 {
 		sc.RecoveryBound = DefaultRecoveryBound
@@ -120,7 +128,12 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	if err := os.WriteFile(filepath.Join(dir, "seed"), fmt.Appendf(nil, "%d\n", opts.Seed), 0o644); err != nil {
 		return nil, err
 	}
-	steps := sc.Schedule(rand.New(rand.NewPCG(opts.Seed, stream("schedule", 0))), phase)
+	steps := sc.Schedule(rand.New(rand.NewPCG(opts.Seed, Stream("schedule", 0))), phase)
+	for _, s := range steps {
+		if s.Fault == FaultMemberReplace && sc.Membership == nil {
+			return nil, errors.New("chaos: Scenario schedules member-replace faults but has no Membership")
+		}
+	}
 	if err := writeJSON(filepath.Join(dir, "schedule.json"), steps); err != nil {
 		return nil, err
 	}
@@ -141,7 +154,7 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	}
 	defer func() { _ = c.Down() }()
 
-	h := NewHistory(time.Now())
+	h := NewHistory(time.Now(), kinds)
 	tc, err := c.ClientTLS()
 	if err != nil {
 		return nil, err
@@ -175,11 +188,11 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 		})
 	}
 	// Faults start once the workload makes progress.
-	if !waitFor(30*time.Second, func() bool { _, ok := h.FirstWriteOK(0); return ok }) {
+	if !WaitFor(30*time.Second, func() bool { _, ok := h.FirstWriteOK(0); return ok }) {
 		problem("no write succeeded in the 30s before the first fault")
 	}
 	nctx, cancel := context.WithTimeout(context.Background(), phase+30*time.Minute)
-	(&nemesis{env: env}).run(nctx, time.Now(), steps)
+	(&nemesis{env: env, membership: sc.Membership}).run(nctx, time.Now(), steps)
 	cancel()
 	// Let the workload show that the cluster recovered from the last fault, then
 	// run a little longer.
@@ -187,8 +200,8 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	for _, r := range env.Timeline.Records() {
 		last = max(last, r.End)
 	}
-	waitFor(sc.RecoveryBound+5*time.Second, func() bool { _, ok := h.FirstWriteOK(last); return ok })
-	hold(context.Background(), max(time.Second, last+sc.Tail-h.Now()))
+	WaitFor(sc.RecoveryBound+5*time.Second, func() bool { _, ok := h.FirstWriteOK(last); return ok })
+	Hold(context.Background(), max(time.Second, last+sc.Tail-h.Now()))
 	stopWorkloads()
 	wg.Wait()
 	logger.Info("chaos: workloads stopped", "ops", len(h.Ops()))
@@ -209,7 +222,7 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	}
 
 	ops := h.Ops()
-	rep := buildReport(sc.Name, opts.Seed, ops, env.Timeline.Records(), verdicts, sc.RecoveryBound)
+	rep := buildReport(sc.Name, opts.Seed, ops, kinds, env.Timeline.Records(), verdicts, sc.RecoveryBound)
 	rep.Problems = append(problems, rep.Problems...)
 	if len(problems) > 0 {
 		rep.Pass = false
@@ -226,7 +239,7 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 // upCluster starts the scenario's cluster on a free port range drawn from the
 // seed, trying other ranges when ports are taken.
 func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*cluster.Cluster, error) {
-	rng := rand.New(rand.NewPCG(opts.Seed, stream("ports", 0)))
+	rng := rand.New(rand.NewPCG(opts.Seed, Stream("ports", 0)))
 	copts := cluster.Options{
 		Dir:         dir,
 		Binary:      opts.Binary,
@@ -278,9 +291,9 @@ func restartAll(c *cluster.Cluster, logger *slog.Logger) error {
 	return c.WaitReady(ctx)
 }
 
-// waitFor polls cond until it holds or timeout passes, and reports whether it
-// held.
-func waitFor(timeout time.Duration, cond func() bool) bool {
+// WaitFor polls cond every 50ms until it holds or timeout passes, and reports
+// whether it held.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for {
 		if cond() {

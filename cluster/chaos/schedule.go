@@ -122,6 +122,25 @@ func durString(d time.Duration) string {
 	return d.String()
 }
 
+// LongPhase is the fault phase from which scenarios switch from their short
+// schedule (a few faults, seconds apart) to their long one.
+const LongPhase = 30 * time.Second
+
+// ByPhase returns a schedule that is short for fault phases under LongPhase
+// and long otherwise.
+func ByPhase(short, long Schedule) Schedule {
+	return func(rng *rand.Rand, phase time.Duration) []Step {
+		if phase < LongPhase {
+			return short(rng, phase)
+		}
+		return long(rng, phase)
+	}
+}
+
+// PauseFor is how long the Raft scenarios pause a node: twice the election
+// timeout (1s) of the Raft daemons, longer than the leader lease (500ms).
+const PauseFor = 2 * time.Second
+
 // Schedule generates the fault schedule of a run from rng, for a fault phase
 // of the given length. It must take every random choice from rng, so that the
 // same seed gives the same schedule.

@@ -2,198 +2,29 @@ package chaos
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
-	"sync"
-	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
-	"cairn.dev/cairn/raftkv/client"
-	"cairn.dev/cairn/raftkv/kvcheck"
 )
 
 // Workload drives the cluster and records every operation in env.History.
+// The daemon packages (kvchaos, lockchaos, cachechaos, …) implement it; Run
+// calls Run of every workload of a scenario concurrently, once, and Kinds
+// before the workloads start.
 type Workload interface {
 	// Name names the workload in logs and in its random streams.
 	Name() string
+	// Kinds classifies every operation kind the workload records. A kind it
+	// records but does not list counts as a read.
+	Kinds() Kinds
 	// Run issues operations until ctx is done and returns once every goroutine
 	// it started has stopped. An error means the workload could not run at all.
 	Run(ctx context.Context, env *Env) error
 }
 
-// stream returns the random stream of client i of the named workload.
-func stream(name string, i int) uint64 {
+// Stream returns the number of the random stream of client i of the named
+// workload, for Env.Rand: the same name and i always give the same stream, so
+// that the same seed gives every client the same choices.
+func Stream(name string, i int) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	return h.Sum64() + uint64(i)
-}
-
-// KV is the register workload: Clients clients issue linearizable gets, puts and
-// compare-and-swaps on Keys register keys (Prefix+"reg/<n>"), each value
-// unique, and every UniqueEvery-th operation also writes a key of its own
-// (Prefix+"ack/<client>/<n>") that is written exactly once, for the durability
-// checker.
-type KV struct {
-	// Clients is the number of concurrent clients; default 8.
-	Clients int
-	// Keys is the number of register keys; default 4, plus one per 15 s of fault
-	// phase so that long histories stay checkable.
-	Keys int
-	// Prefix is put before every key; default "kv/".
-	Prefix string
-	// UniqueEvery makes every n-th operation of a client also write a unique key;
-	// default 3, negative disables.
-	UniqueEvery int
-	// Timeout bounds each request; default 2s.
-	Timeout time.Duration
-	// Pinned makes client i talk only to node i modulo the node count, through
-	// env.Via (the client proxy in front of it, when the scenario has them).
-	Pinned bool
-	// ClientBase is added to the client numbers in the history, so that several
-	// KV workloads of one run do not share numbers.
-	ClientBase int
-}
-
-// Name implements Workload.
-func (w *KV) Name() string { return "kv" }
-
-func (w *KV) withDefaults(env *Env) KV {
-	out := *w
-	if out.Clients <= 0 {
-		out.Clients = 8
-	}
-	if out.Keys <= 0 {
-		out.Keys = 4 + int(env.Phase/(15*time.Second))
-	}
-	if out.Prefix == "" {
-		out.Prefix = "kv/"
-	}
-	if out.UniqueEvery == 0 {
-		out.UniqueEvery = 3
-	}
-	if out.Timeout <= 0 {
-		out.Timeout = 2 * time.Second
-	}
-	return out
-}
-
-// Run implements Workload.
-func (w *KV) Run(ctx context.Context, env *Env) error {
-	cfg := w.withDefaults(env)
-	nodes := env.Nodes()
-	var wg sync.WaitGroup
-	for i := range cfg.Clients {
-		var via string
-		var eps []string
-		if cfg.Pinned {
-			via = nodes[i%len(nodes)]
-			eps = []string{env.Via(via)}
-		}
-		cl, err := env.NewClient(cfg.Timeout, eps...)
-		if err != nil {
-			return err
-		}
-		rng := env.Rand(stream(w.Name(), cfg.ClientBase+i))
-		wg.Go(func() {
-			defer cl.Close()
-			cfg.client(ctx, env, cfg.ClientBase+i, via, cl, rng)
-		})
-	}
-	wg.Wait()
-	return nil
-}
-
-// client is the loop of one client.
-func (w KV) client(ctx context.Context, env *Env, id int, via string, cl *client.Client, rng *rand.Rand) {
-	h := env.History
-	last := map[string]kvcheck.Value{} // what this client last saw in each key
-	for n := 0; ctx.Err() == nil; n++ {
-		key := fmt.Sprintf("%sreg/%d", w.Prefix, rng.IntN(w.Keys))
-		val := fmt.Sprintf("c%d-%d", id, n)
-		// Requests are not tied to ctx: cancelling them at the end of the run
-		// would only turn answers into unknown outcomes.
-		rctx, cancel := context.WithTimeout(context.Background(), w.Timeout)
-		switch r := rng.IntN(10); {
-		case r < 4:
-			op := h.Invoke(Op{Client: id, Via: via, Kind: KindGet, Key: key})
-			resp, err := cl.Get(rctx, key)
-			if err != nil {
-				h.Complete(op, Fail, err, nil)
-				break
-			}
-			v := valueOf(resp.GetKvs())
-			last[key] = v
-			h.Complete(op, OK, nil, func(o *Op) {
-				o.Found, o.Value, o.Rev = v.Present, v.Data, resp.GetHeader().GetRevision()
-			})
-		case r < 7:
-			op := h.Invoke(Op{Client: id, Via: via, Kind: KindPut, Key: key, Value: val})
-			resp, err := cl.Put(rctx, key, val)
-			h.Complete(op, writeOutcome(err), err, func(o *Op) { o.Rev = resp.GetHeader().GetRevision() })
-			if err == nil {
-				last[key] = kvcheck.Present(val)
-			}
-		default:
-			expect := last[key]
-			op := h.Invoke(Op{Client: id, Via: via, Kind: KindCAS, Key: key, Value: val, Expect: &expect})
-			cmp := client.Compare(client.Version(key), "=", 0)
-			if expect.Present {
-				cmp = client.Compare(client.Value(key), "=", expect.Data)
-			}
-			resp, err := cl.Txn(rctx).If(cmp).Then(client.OpPut(key, val)).Commit()
-			h.Complete(op, writeOutcome(err), err, func(o *Op) {
-				o.Succeeded = resp.GetSucceeded()
-				if o.Succeeded {
-					o.Rev = resp.GetHeader().GetRevision()
-				}
-			})
-			if err == nil && resp.GetSucceeded() {
-				last[key] = kvcheck.Present(val)
-			}
-		}
-		cancel()
-		if w.UniqueEvery > 0 && n%w.UniqueEvery == 0 && ctx.Err() == nil {
-			key := fmt.Sprintf("%sack/%d/%d", w.Prefix, id, n)
-			rctx, cancel := context.WithTimeout(context.Background(), w.Timeout)
-			op := h.Invoke(Op{Client: id, Via: via, Kind: KindPutUnique, Key: key, Value: val})
-			resp, err := cl.Put(rctx, key, val)
-			h.Complete(op, writeOutcome(err), err, func(o *Op) { o.Rev = resp.GetHeader().GetRevision() })
-			cancel()
-		}
-	}
-}
-
-func valueOf(kvs []*raftkvv1.KeyValue) kvcheck.Value {
-	if len(kvs) == 0 {
-		return kvcheck.Absent()
-	}
-	return kvcheck.Present(string(kvs[0].GetValue()))
-}
-
-// writeOutcome classifies the error of a write. Only errors that prove the
-// write was rejected before it could apply are Fail; anything else (timeouts,
-// broken connections, lost leadership, and codes whose meaning is not definite)
-// leaves the outcome Unknown.
-func writeOutcome(err error) Outcome {
-	if err == nil {
-		return OK
-	}
-	if client.IsUnknownOutcome(err) {
-		return Unknown
-	}
-	if errors.Is(err, client.ErrClosed) {
-		return Fail
-	}
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound, codes.AlreadyExists,
-		codes.PermissionDenied, codes.Unauthenticated, codes.OutOfRange, codes.Unimplemented,
-		codes.ResourceExhausted:
-		return Fail
-	}
-	return Unknown
 }

@@ -1,4 +1,4 @@
-package chaos
+package cachechaos
 
 import (
 	"context"
@@ -13,28 +13,34 @@ import (
 
 	cacheclient "cairn.dev/cairn/cached/client"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+
+	"cairn.dev/cairn/cluster/chaos"
 )
 
 // The operation kinds recorded by the cached workloads. Values written are
 // unique per key ("c<client>-<n>"), so a read names the write it saw.
 const (
 	// KindCacheSet is a Set of Key to Value.
-	KindCacheSet OpKind = "cache-set"
+	KindCacheSet chaos.OpKind = "cache-set"
 	// KindCacheGet is a Get (GetItem) of Key; Found and Value are what it read,
 	// Via the node that served it.
-	KindCacheGet OpKind = "cache-get"
+	KindCacheGet chaos.OpKind = "cache-get"
 	// KindNearGet is a Get of Key through a near cache.
-	KindNearGet OpKind = "near-get"
+	KindNearGet chaos.OpKind = "near-get"
 	// KindCacheRing is one RingService.Ring answer of node Via: Value is the
 	// sorted member IDs joined by ",", Rev the epoch; Fail if it did not answer.
-	KindCacheRing OpKind = "cache-ring"
+	KindCacheRing chaos.OpKind = "cache-ring"
 	// KindCacheReset is an INVALIDATION_KIND_RESET received on a raw Subscribe
 	// stream from node Via.
-	KindCacheReset OpKind = "cache-reset"
+	KindCacheReset chaos.OpKind = "cache-reset"
 	// KindNearStats is the near cache's counters at the end of the run: Rev is
 	// its hits, Index its invalidations.
-	KindNearStats OpKind = "near-stats"
+	KindNearStats chaos.OpKind = "near-stats"
 )
+
+// kinds classifies the cached kinds for the framework; the workloads' Kinds
+// return it. The kinds it does not list count as reads.
+var kinds = chaos.Kinds{KindCacheSet: chaos.ClassWrite}
 
 // cachedRequestTimeout bounds one attempt of a cached client call.
 const cachedRequestTimeout = time.Second
@@ -43,7 +49,7 @@ const cachedRequestTimeout = time.Second
 const cachedRefresh = 500 * time.Millisecond
 
 // newCacheClient returns a cached client over every node of the service.
-func newCacheClient(env *Env) (*cacheclient.Client, error) {
+func newCacheClient(env *chaos.Env) (*cacheclient.Client, error) {
 	return cacheclient.New(cacheclient.Config{
 		Endpoints:       env.Endpoints(),
 		RequestTimeout:  cachedRequestTimeout,
@@ -67,8 +73,11 @@ type CacheKV struct {
 	ClientBase int
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *CacheKV) Name() string { return "cache-kv" }
+
+// Kinds implements chaos.Workload.
+func (w *CacheKV) Kinds() chaos.Kinds { return kinds }
 
 func (w *CacheKV) withDefaults() CacheKV {
 	out := *w
@@ -87,8 +96,8 @@ func (w *CacheKV) withDefaults() CacheKV {
 	return out
 }
 
-// Run implements Workload.
-func (w *CacheKV) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *CacheKV) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	var wg sync.WaitGroup
 	wg.Go(func() { monitorRings(ctx, env, cfg.ClientBase+99) })
@@ -98,34 +107,35 @@ func (w *CacheKV) Run(ctx context.Context, env *Env) error {
 		if err != nil {
 			return err
 		}
-		rng := env.Rand(stream(w.Name(), id))
+		rng := env.Rand(chaos.Stream(w.Name(), id))
 		wg.Go(func() {
 			defer cl.Close()
 			h := env.History
 			for n := 0; ctx.Err() == nil; n++ {
 				key := fmt.Sprintf("%s%d", cfg.Prefix, rng.IntN(cfg.Keys))
-				// Requests are not tied to ctx (see KV.client).
+				// Requests are not tied to ctx: cancelling them at the end of
+				// the run would only turn answers into unknown outcomes.
 				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				if rng.IntN(2) == 0 {
 					val := fmt.Sprintf("c%d-%d", id, n)
-					op := h.Invoke(Op{Client: id, Kind: KindCacheSet, Key: key, Value: val})
+					op := h.Invoke(chaos.Op{Client: id, Kind: KindCacheSet, Key: key, Value: val})
 					_, err := cl.Set(rctx, key, []byte(val))
-					out := OK
+					out := chaos.OK
 					if err != nil {
-						out = Unknown // writes are never retried; the outcome is unknown
+						out = chaos.Unknown // writes are never retried; the outcome is unknown
 					}
 					h.Complete(op, out, err, nil)
 				} else {
-					op := h.Invoke(Op{Client: id, Kind: KindCacheGet, Key: key})
+					op := h.Invoke(chaos.Op{Client: id, Kind: KindCacheGet, Key: key})
 					it, ok, err := cl.GetItem(rctx, key)
 					if err != nil {
-						h.Complete(op, Fail, err, nil)
+						h.Complete(op, chaos.Fail, err, nil)
 					} else {
-						h.Complete(op, OK, nil, func(o *Op) { o.Found, o.Value, o.Via = ok, string(it.Value), it.ServedBy })
+						h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Found, o.Value, o.Via = ok, string(it.Value), it.ServedBy })
 					}
 				}
 				cancel()
-				hold(ctx, time.Millisecond) // keep the race-enabled clients from saturating two CPUs
+				chaos.Hold(ctx, time.Millisecond) // keep the race-enabled clients from saturating two CPUs
 			}
 		})
 	}
@@ -137,20 +147,20 @@ func (w *CacheKV) Run(ctx context.Context, env *Env) error {
 // reconnect within a fraction of a second after a node restarts. With gRPC's
 // default backoff (up to minutes) a node killed for a few seconds would stay
 // unobserved for seconds after it is back, and a rejoin could not be judged.
-func probeDialOptions(env *Env) []grpc.DialOption {
+func probeDialOptions(env *chaos.Env) []grpc.DialOption {
 	bc := backoff.DefaultConfig
 	bc.BaseDelay, bc.MaxDelay = 50*time.Millisecond, 250*time.Millisecond
 	return []grpc.DialOption{
-		grpc.WithTransportCredentials(transportCreds(env)),
+		grpc.WithTransportCredentials(env.TransportCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: time.Second}),
 	}
 }
 
 // monitorRings records every node's ring every 100ms until ctx ends.
-func monitorRings(ctx context.Context, env *Env, id int) {
+func monitorRings(ctx context.Context, env *chaos.Env, id int) {
 	conns := map[string]cachedv1.RingServiceClient{}
 	for _, name := range env.Nodes() {
-		n, ok := nodeState(env.Cluster, name)
+		n, ok := env.Node(name)
 		if !ok {
 			continue
 		}
@@ -170,11 +180,11 @@ func monitorRings(ctx context.Context, env *Env, id int) {
 				continue
 			}
 			rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			op := h.Invoke(Op{Client: id, Kind: KindCacheRing, Via: name})
+			op := h.Invoke(chaos.Op{Client: id, Kind: KindCacheRing, Via: name})
 			resp, err := rc.Ring(rctx, &cachedv1.RingRequest{})
 			cancel()
 			if err != nil {
-				h.Complete(op, Fail, err, nil)
+				h.Complete(op, chaos.Fail, err, nil)
 				continue
 			}
 			ids := make([]string, 0, len(resp.GetMembers()))
@@ -182,9 +192,9 @@ func monitorRings(ctx context.Context, env *Env, id int) {
 				ids = append(ids, m.GetId())
 			}
 			sort.Strings(ids)
-			h.Complete(op, OK, nil, func(o *Op) { o.Value, o.Rev = strings.Join(ids, ","), int64(resp.GetEpoch()) })
+			h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Value, o.Rev = strings.Join(ids, ","), int64(resp.GetEpoch()) })
 		}
-		hold(ctx, 100*time.Millisecond)
+		chaos.Hold(ctx, 100*time.Millisecond)
 	}
 }
 
@@ -206,8 +216,11 @@ type NearStale struct {
 	ClientBase int
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *NearStale) Name() string { return "near-stale" }
+
+// Kinds implements chaos.Workload.
+func (w *NearStale) Kinds() chaos.Kinds { return kinds }
 
 func (w *NearStale) withDefaults() NearStale {
 	out := *w
@@ -229,8 +242,8 @@ func (w *NearStale) withDefaults() NearStale {
 	return out
 }
 
-// Run implements Workload.
-func (w *NearStale) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *NearStale) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	writer, err := newCacheClient(env)
 	if err != nil {
@@ -248,7 +261,7 @@ func (w *NearStale) Run(ctx context.Context, env *Env) error {
 	}
 	defer func() {
 		st := near.Stats()
-		env.History.Event(Op{Client: cfg.ClientBase + 98, Kind: KindNearStats, Rev: st.Hits, Index: uint64(st.Invalidations)})
+		env.History.Event(chaos.Op{Client: cfg.ClientBase + 98, Kind: KindNearStats, Rev: st.Hits, Index: uint64(st.Invalidations)})
 		near.Close()
 	}()
 
@@ -259,39 +272,39 @@ func (w *NearStale) Run(ctx context.Context, env *Env) error {
 	wg.Go(func() {
 		h := env.History
 		id := cfg.ClientBase
-		rng := env.Rand(stream(w.Name(), id))
+		rng := env.Rand(chaos.Stream(w.Name(), id))
 		for n := 0; ctx.Err() == nil; n++ {
 			key := fmt.Sprintf("%s%d", cfg.Prefix, rng.IntN(cfg.Keys))
 			val := fmt.Sprintf("w-%d", n)
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			op := h.Invoke(Op{Client: id, Kind: KindCacheSet, Key: key, Value: val})
+			op := h.Invoke(chaos.Op{Client: id, Kind: KindCacheSet, Key: key, Value: val})
 			_, err := writer.Set(rctx, key, []byte(val))
 			cancel()
-			out := OK
+			out := chaos.OK
 			if err != nil {
-				out = Unknown
+				out = chaos.Unknown
 			}
 			h.Complete(op, out, err, nil)
-			hold(ctx, cfg.WriteEvery)
+			chaos.Hold(ctx, cfg.WriteEvery)
 		}
 	})
 	for i := range cfg.Readers {
 		id := cfg.ClientBase + 1 + i
-		rng := env.Rand(stream(w.Name(), id))
+		rng := env.Rand(chaos.Stream(w.Name(), id))
 		wg.Go(func() {
 			h := env.History
 			for ctx.Err() == nil {
 				key := fmt.Sprintf("%s%d", cfg.Prefix, rng.IntN(cfg.Keys))
 				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				op := h.Invoke(Op{Client: id, Kind: KindNearGet, Key: key})
+				op := h.Invoke(chaos.Op{Client: id, Kind: KindNearGet, Key: key})
 				val, ok, err := near.Get(rctx, key)
 				cancel()
 				if err != nil {
-					h.Complete(op, Fail, err, nil)
+					h.Complete(op, chaos.Fail, err, nil)
 				} else {
-					h.Complete(op, OK, nil, func(o *Op) { o.Found, o.Value = ok, string(val) })
+					h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Found, o.Value = ok, string(val) })
 				}
-				hold(ctx, time.Millisecond)
+				chaos.Hold(ctx, time.Millisecond)
 			}
 		})
 	}
@@ -301,8 +314,8 @@ func (w *NearStale) Run(ctx context.Context, env *Env) error {
 
 // watchResets keeps a raw Subscribe stream open to node name and records every
 // RESET it carries, until ctx ends.
-func watchResets(ctx context.Context, env *Env, id int, name string) {
-	n, ok := nodeState(env.Cluster, name)
+func watchResets(ctx context.Context, env *chaos.Env, id int, name string) {
+	n, ok := env.Node(name)
 	if !ok {
 		return
 	}
@@ -322,10 +335,10 @@ func watchResets(ctx context.Context, env *Env, id int, name string) {
 					break
 				}
 				if msg.GetKind() == cachedv1.SubscribeResponse_INVALIDATION_KIND_RESET {
-					env.History.Event(Op{Client: id, Kind: KindCacheReset, Via: name})
+					env.History.Event(chaos.Op{Client: id, Kind: KindCacheReset, Via: name})
 				}
 			}
 		}
-		hold(ctx, 200*time.Millisecond) // the node is down: try again
+		chaos.Hold(ctx, 200*time.Millisecond) // the node is down: try again
 	}
 }

@@ -1,4 +1,4 @@
-package chaos
+package lockchaos
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/cluster/chaos"
+	"cairn.dev/cairn/cluster/chaos/kvchaos"
 )
 
 // grant is one lock (or leadership) grant as the workload saw it: the acquire
@@ -28,7 +31,7 @@ type grant struct {
 
 // grantsOf collects the grants of ops (acquire and release kinds given) by
 // lock name, each sorted by token.
-func grantsOf(ops []Op, acquire, release OpKind) map[string][]*grant {
+func grantsOf(ops []chaos.Op, acquire, release chaos.OpKind) map[string][]*grant {
 	out := map[string][]*grant{}
 	type hk struct {
 		lock          string
@@ -36,7 +39,7 @@ func grantsOf(ops []Op, acquire, release OpKind) map[string][]*grant {
 	}
 	byHold := map[hk]*grant{}
 	for _, op := range ops {
-		if op.Kind != acquire || op.Outcome != OK {
+		if op.Kind != acquire || op.Outcome != chaos.OK {
 			continue
 		}
 		k := hk{op.Key, op.Session, op.Token}
@@ -49,7 +52,7 @@ func grantsOf(ops []Op, acquire, release OpKind) map[string][]*grant {
 		out[op.Key] = append(out[op.Key], g)
 	}
 	for _, op := range ops {
-		if op.Kind != release || op.Outcome != OK {
+		if op.Kind != release || op.Outcome != chaos.OK {
 			continue
 		}
 		if g, ok := byHold[hk{op.Key, op.Session, op.Token}]; ok {
@@ -65,24 +68,24 @@ func grantsOf(ops []Op, acquire, release OpKind) map[string][]*grant {
 // checkGrants checks the grants of one name against each other (what "overlap"
 // means is in LockChecker's documentation); what names the resource in
 // messages ("lock", "election").
-func checkGrants(v *Verdict, what, name string, gs []*grant) {
+func checkGrants(v *chaos.Verdict, what, name string, gs []*grant) {
 	for i, a := range gs {
 		for _, b := range gs[i+1:] { // a.Token <= b.Token
 			if a.Session == b.Session && a.Token == b.Token {
 				continue
 			}
 			if a.Token == b.Token {
-				v.violate("%s %s: token %d granted to sessions %d (op %d) and %d (op %d)", what, name, a.Token, a.Session, a.Op, b.Session, b.Op)
+				v.Violate("%s %s: token %d granted to sessions %d (op %d) and %d (op %d)", what, name, a.Token, a.Session, a.Op, b.Session, b.Op)
 				continue
 			}
 			// b was granted after a: it cannot have returned before a was invoked.
 			if b.Return < a.Call {
-				v.violate("%s %s: token %d (session %d, returned %v) was granted before token %d (session %d, invoked %v)",
+				v.Violate("%s %s: token %d (session %d, returned %v) was granted before token %d (session %d, invoked %v)",
 					what, name, b.Token, b.Session, b.Return, a.Token, a.Session, a.Call)
 			}
 			// a healthy hold ends before any later grant.
 			if a.Released && b.Return < a.ReleaseCall {
-				v.violate("%s %s: grants overlap: session %d held token %d until its release at %v, but session %d was granted token %d at %v",
+				v.Violate("%s %s: grants overlap: session %d held token %d until its release at %v, but session %d was granted token %d at %v",
 					what, name, a.Session, a.Token, a.ReleaseCall, b.Session, b.Token, b.Return)
 			}
 		}
@@ -120,12 +123,12 @@ type LockChecker struct {
 	Workload *Locks
 }
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *LockChecker) Name() string { return "lock-mutex-fencing" }
 
-// Check implements Checker.
-func (c *LockChecker) Check(ctx context.Context, env *Env) Verdict {
-	v := Verdict{Checker: c.Name()}
+// Check implements chaos.Checker.
+func (c *LockChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdict {
+	v := chaos.Verdict{Checker: c.Name()}
 	cfg := c.Workload.withDefaults()
 	kv, err := newResourceClient(env)
 	if err != nil {
@@ -137,7 +140,7 @@ func (c *LockChecker) Check(ctx context.Context, env *Env) Verdict {
 	for i := range cfg.Locks {
 		lock := cfg.lockName(i)
 		f := cfg.fence(lock)
-		kvs, _, err := readFinal(ctx, kv, f.Writes())
+		kvs, _, err := kvchaos.ReadFinal(ctx, kv, f.Writes())
 		if err != nil {
 			v.Err = fmt.Sprintf("read the fenced resource %s: %v", f.Writes(), err)
 			return v
@@ -161,7 +164,7 @@ type acceptedWrite struct {
 }
 
 // parseAccepted turns the per-write keys of f into writes sorted by revision.
-func parseAccepted(f Fence, kvs map[string]finalKV) ([]acceptedWrite, error) {
+func parseAccepted(f Fence, kvs map[string]kvchaos.Final) ([]acceptedWrite, error) {
 	var out []acceptedWrite
 	for k, kv := range kvs {
 		tok, sess, ok := strings.Cut(kv.Value, "/")
@@ -177,8 +180,8 @@ func parseAccepted(f Fence, kvs map[string]finalKV) ([]acceptedWrite, error) {
 }
 
 // checkLocks is the pure part of LockChecker.
-func checkLocks(ops []Op, final map[string][]acceptedWrite) Verdict {
-	v := Verdict{Checker: "lock-mutex-fencing"}
+func checkLocks(ops []chaos.Op, final map[string][]acceptedWrite) chaos.Verdict {
+	v := chaos.Verdict{Checker: "lock-mutex-fencing"}
 	grants := grantsOf(ops, KindLockAcquire, KindLockRelease)
 	healthy := 0
 	for lock, gs := range grants {
@@ -201,10 +204,10 @@ func checkLocks(ops []Op, final map[string][]acceptedWrite) Verdict {
 			p := ws[i-1]
 			switch {
 			case w.Token < p.Token:
-				v.violate("resource %s accepted write %s with token %d (rev %d) after write %s with token %d (rev %d)",
+				v.Violate("resource %s accepted write %s with token %d (rev %d) after write %s with token %d (rev %d)",
 					lock, w.ID, w.Token, w.Rev, p.ID, p.Token, p.Rev)
 			case w.Token == p.Token && w.Session != p.Session:
-				v.violate("resource %s accepted token %d from sessions %d and %d", lock, w.Token, p.Session, w.Session)
+				v.Violate("resource %s accepted token %d from sessions %d and %d", lock, w.Token, p.Session, w.Session)
 			}
 		}
 	}
@@ -227,17 +230,17 @@ func checkLocks(ops []Op, final map[string][]acceptedWrite) Verdict {
 		}
 		w, present := accepted[op.Value]
 		if present && (w.Token != op.Token || w.Session != op.Session) {
-			v.violate("write %s (op %d) stored with token %d/session %d, sent with %d/%d", op.Value, op.ID, w.Token, w.Session, op.Token, op.Session)
+			v.Violate("write %s (op %d) stored with token %d/session %d, sent with %d/%d", op.Value, op.ID, w.Token, w.Session, op.Token, op.Session)
 		}
-		if op.Outcome != OK {
+		if op.Outcome != chaos.OK {
 			continue
 		}
 		writes++
 		switch {
 		case op.Succeeded && !present:
-			v.violate("write %s (op %d, token %d) acknowledged as accepted but missing from resource %s", op.Value, op.ID, op.Token, op.Key)
+			v.Violate("write %s (op %d, token %d) acknowledged as accepted but missing from resource %s", op.Value, op.ID, op.Token, op.Key)
 		case !op.Succeeded && present:
-			v.violate("write %s (op %d, token %d) acknowledged as refused but present in resource %s", op.Value, op.ID, op.Token, op.Key)
+			v.Violate("write %s (op %d, token %d) acknowledged as refused but present in resource %s", op.Value, op.ID, op.Token, op.Key)
 		}
 		if !op.Succeeded {
 			refused++
@@ -249,13 +252,13 @@ func checkLocks(ops []Op, final map[string][]acceptedWrite) Verdict {
 				lateRefused++
 			}
 			if op.Found && op.Succeeded {
-				v.violate("late write %s (op %d) of stalled token %d accepted after resource %s had accepted a newer token",
+				v.Violate("late write %s (op %d) of stalled token %d accepted after resource %s had accepted a newer token",
 					op.Value, op.ID, op.Token, op.Key)
 			}
 			continue
 		}
 		if g := holds[hk{op.Key, op.Session, op.Token}]; g != nil && g.Released && op.Return <= g.ReleaseCall && !op.Succeeded {
-			v.violate("write %s (op %d) of healthy hold token %d on %s refused: a newer holder wrote during the hold",
+			v.Violate("write %s (op %d) of healthy hold token %d on %s refused: a newer holder wrote during the hold",
 				op.Value, op.ID, op.Token, op.Key)
 		}
 	}
@@ -296,11 +299,11 @@ type LockLivenessChecker struct {
 	Margin time.Duration
 }
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *LockLivenessChecker) Name() string { return "lock-liveness" }
 
-// Check implements Checker.
-func (c *LockLivenessChecker) Check(_ context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *LockLivenessChecker) Check(_ context.Context, env *chaos.Env) chaos.Verdict {
 	cfg := c.Workload.withDefaults()
 	et, margin := c.ElectionTimeout, c.Margin
 	if et <= 0 {
@@ -315,7 +318,7 @@ func (c *LockLivenessChecker) Check(_ context.Context, env *Env) Verdict {
 // handoffBound returns when a lock quiet since t must have been handed over:
 // t+allow, moved past every fault that overlaps the window to its ready time
 // plus allow.
-func handoffBound(t, allow time.Duration, faults []FaultRecord) time.Duration {
+func handoffBound(t, allow time.Duration, faults []chaos.FaultRecord) time.Duration {
 	d := t + allow
 	for changed := true; changed; {
 		changed = false
@@ -340,8 +343,8 @@ func handoffBound(t, allow time.Duration, faults []FaultRecord) time.Duration {
 
 // checkLockLiveness is the pure part of LockLivenessChecker: allow is TTL + election
 // timeout + margin, maxWait the longest an acquire may take to return.
-func checkLockLiveness(ops []Op, faults []FaultRecord, allow, maxWait time.Duration) Verdict {
-	v := Verdict{Checker: "lock-liveness"}
+func checkLockLiveness(ops []chaos.Op, faults []chaos.FaultRecord, allow, maxWait time.Duration) chaos.Verdict {
+	v := chaos.Verdict{Checker: "lock-liveness"}
 	end := time.Duration(0)
 	for _, op := range ops {
 		end = max(end, op.Call, op.Return)
@@ -353,9 +356,9 @@ func checkLockLiveness(ops []Op, faults []FaultRecord, allow, maxWait time.Durat
 		}
 		acquires++
 		if !op.Done() {
-			v.violate("acquire of %s by session %d (op %d, invoked %v) never returned", op.Key, op.Session, op.ID, op.Call)
+			v.Violate("acquire of %s by session %d (op %d, invoked %v) never returned", op.Key, op.Session, op.ID, op.Call)
 		} else if op.Return-op.Call > maxWait {
-			v.violate("acquire of %s by session %d (op %d) took %v (at most %v expected)", op.Key, op.Session, op.ID, op.Return-op.Call, maxWait)
+			v.Violate("acquire of %s by session %d (op %d) took %v (at most %v expected)", op.Key, op.Session, op.ID, op.Return-op.Call, maxWait)
 		}
 	}
 	grants := grantsOf(ops, KindLockAcquire, KindLockRelease)
@@ -389,7 +392,7 @@ func checkLockLiveness(ops []Op, faults []FaultRecord, allow, maxWait time.Durat
 		waiter := false
 		for _, op := range ops {
 			if op.Kind == KindLockAcquire && op.Key == q.Key && op.Session != q.Session && op.Call <= q.Call &&
-				(op.Outcome == OK && op.Return > q.Call || !op.Done() || op.Return >= bound) {
+				(op.Outcome == chaos.OK && op.Return > q.Call || !op.Done() || op.Return >= bound) {
 				waiter = true
 				break
 			}
@@ -397,10 +400,10 @@ func checkLockLiveness(ops []Op, faults []FaultRecord, allow, maxWait time.Durat
 		switch {
 		case !waiter:
 		case next == nil:
-			v.violate("lock %s of quiet holder %d (token %d, %s at %v) was never granted again although a waiter was queued",
+			v.Violate("lock %s of quiet holder %d (token %d, %s at %v) was never granted again although a waiter was queued",
 				q.Key, q.Session, q.Token, q.Kind, q.Call)
 		default:
-			v.violate("lock %s of quiet holder %d (token %d, %s at %v) granted to session %d only at %v (bound %v)",
+			v.Violate("lock %s of quiet holder %d (token %d, %s at %v) granted to session %d only at %v (bound %v)",
 				q.Key, q.Session, q.Token, q.Kind, q.Call, next.Session, next.Return, bound)
 		}
 	}

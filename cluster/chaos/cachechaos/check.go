@@ -1,11 +1,14 @@
-package chaos
+package cachechaos
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/cluster/chaos"
 )
 
 // CacheChecker judges the CacheKV workload under node kills:
@@ -32,18 +35,18 @@ type CacheChecker struct {
 	NoMissWhileDead bool
 }
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *CacheChecker) Name() string { return "cache" }
 
-// Check implements Checker.
-func (c *CacheChecker) Check(_ context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *CacheChecker) Check(_ context.Context, env *chaos.Env) chaos.Verdict {
 	return checkCache(env.History.Ops(), env.Timeline.Records(), env.Nodes(), c.Bound, c.NoMissWhileDead)
 }
 
 // ringAgreed returns the first time at or after from (and before until) at
 // which every node of want answered its latest ring query since from with the
 // same members and epoch, and that member set satisfies ok.
-func ringAgreed(rings []Op, want []string, from, until time.Duration, ok func(members []string) bool) (time.Duration, bool) {
+func ringAgreed(rings []chaos.Op, want []string, from, until time.Duration, ok func(members []string) bool) (time.Duration, bool) {
 	type obs struct {
 		fine    bool
 		members string
@@ -57,7 +60,7 @@ func ringAgreed(rings []Op, want []string, from, until time.Duration, ok func(me
 		if op.Return > until {
 			break
 		}
-		latest[op.Via] = obs{fine: op.Outcome == OK, members: op.Value, epoch: op.Rev}
+		latest[op.Via] = obs{fine: op.Outcome == chaos.OK, members: op.Value, epoch: op.Rev}
 		first, agreed := latest[want[0]], true
 		for _, n := range want {
 			o, seen := latest[n]
@@ -84,10 +87,10 @@ func without(list []string, s string) []string {
 }
 
 // checkCache is the pure part of CacheChecker.
-func checkCache(ops []Op, faults []FaultRecord, nodes []string, bound time.Duration, noMiss bool) Verdict {
-	v := Verdict{Checker: "cache"}
+func checkCache(ops []chaos.Op, faults []chaos.FaultRecord, nodes []string, bound time.Duration, noMiss bool) chaos.Verdict {
+	v := chaos.Verdict{Checker: "cache"}
 	written := map[string]map[string]time.Duration{} // key -> value -> invoke time
-	var rings []Op
+	var rings []chaos.Op
 	end := time.Duration(0)
 	for _, op := range ops {
 		end = max(end, op.Call, op.Return)
@@ -110,14 +113,14 @@ func checkCache(ops []Op, faults []FaultRecord, nodes []string, bound time.Durat
 		}
 		reads++
 		switch {
-		case op.Outcome != OK:
+		case op.Outcome != chaos.OK:
 			errs++
-			v.violate("read of %s (op %d) failed: %s", op.Key, op.ID, op.Err)
+			v.Violate("read of %s (op %d) failed: %s", op.Key, op.ID, op.Err)
 		case !op.Found:
 			misses++
 		default:
 			if at, ok := written[op.Key][op.Value]; !ok || at > op.Return {
-				v.violate("read of %s (op %d, served by %s) returned %q, never written to it before", op.Key, op.ID, op.Via, op.Value)
+				v.Violate("read of %s (op %d, served by %s) returned %q, never written to it before", op.Key, op.ID, op.Via, op.Value)
 			}
 		}
 	}
@@ -125,35 +128,35 @@ func checkCache(ops []Op, faults []FaultRecord, nodes []string, bound time.Durat
 	kills, judged := 0, 0
 	var notes []string
 	for _, f := range faults {
-		if f.Fault != FaultKill || len(f.Nodes) != 1 || f.Start < 0 || f.End < 0 {
+		if f.Fault != chaos.FaultKill || len(f.Nodes) != 1 || f.Start < 0 || f.End < 0 {
 			continue
 		}
 		kills++
 		dead := f.Nodes[0]
 		live := without(nodes, dead)
 		// The ring drops the dead node.
-		conv, ok := ringAgreed(rings, live, f.Start, f.End, func(m []string) bool { return !contains(m, dead) })
+		conv, ok := ringAgreed(rings, live, f.Start, f.End, func(m []string) bool { return !slices.Contains(m, dead) })
 		switch {
 		case !ok:
-			v.violate("kill of %s (step %d): the live nodes never agreed on a ring without it while it was dead (%v–%v)", dead, f.Step, f.Start, f.End)
+			v.Violate("kill of %s (step %d): the live nodes never agreed on a ring without it while it was dead (%v–%v)", dead, f.Step, f.Start, f.End)
 		case conv > f.Start+bound:
-			v.violate("kill of %s (step %d): the ring converged %v after the kill, over the bound %v", dead, f.Step, conv-f.Start, bound)
+			v.Violate("kill of %s (step %d): the ring converged %v after the kill, over the bound %v", dead, f.Step, conv-f.Start, bound)
 		default:
 			notes = append(notes, fmt.Sprintf("%s dropped in %v", dead, (conv-f.Start).Round(time.Millisecond)))
 		}
 		// Writes are served again, and acknowledged keys stay readable.
 		acked := map[string]bool{}
 		for _, op := range ops {
-			if op.Kind == KindCacheSet && op.Outcome == OK && op.Return < f.Start {
+			if op.Kind == KindCacheSet && op.Outcome == chaos.OK && op.Return < f.Start {
 				acked[op.Key] = true
 			}
 		}
 		for _, op := range ops {
 			switch {
-			case op.Kind == KindCacheSet && op.Call >= f.Start+bound && op.Done() && op.Return <= f.End && op.Outcome != OK:
-				v.violate("set of %s (op %d) at %v, %v after the kill of %s, failed: %s", op.Key, op.ID, op.Call, op.Call-f.Start, dead, op.Err)
-			case noMiss && op.Kind == KindCacheGet && acked[op.Key] && op.Call >= f.Start && op.Done() && op.Return <= f.End && op.Outcome == OK && !op.Found:
-				v.violate("read of %s (op %d) at %v missed while %s was dead, though a set of it was acknowledged before the kill", op.Key, op.ID, op.Call, dead)
+			case op.Kind == KindCacheSet && op.Call >= f.Start+bound && op.Done() && op.Return <= f.End && op.Outcome != chaos.OK:
+				v.Violate("set of %s (op %d) at %v, %v after the kill of %s, failed: %s", op.Key, op.ID, op.Call, op.Call-f.Start, dead, op.Err)
+			case noMiss && op.Kind == KindCacheGet && acked[op.Key] && op.Call >= f.Start && op.Done() && op.Return <= f.End && op.Outcome == chaos.OK && !op.Found:
+				v.Violate("read of %s (op %d) at %v missed while %s was dead, though a set of it was acknowledged before the kill", op.Key, op.ID, op.Call, dead)
 			}
 		}
 		// The restarted node rejoins and serves.
@@ -162,21 +165,21 @@ func checkCache(ops []Op, faults []FaultRecord, nodes []string, bound time.Durat
 			continue
 		}
 		judged++
-		back, ok := ringAgreed(rings, nodes, f.End, f.End+bound, func(m []string) bool { return contains(m, dead) })
+		back, ok := ringAgreed(rings, nodes, f.End, f.End+bound, func(m []string) bool { return slices.Contains(m, dead) })
 		if !ok {
-			v.violate("restart of %s (step %d): no common ring with it within %v", dead, f.Step, bound)
+			v.Violate("restart of %s (step %d): no common ring with it within %v", dead, f.Step, bound)
 		} else {
 			notes = append(notes, fmt.Sprintf("%s back in %v", dead, (back-f.End).Round(time.Millisecond)))
 		}
 		served := false
 		for _, op := range ops {
-			if op.Kind == KindCacheGet && op.Outcome == OK && op.Via == dead && op.Call >= f.End && op.Return <= f.End+bound {
+			if op.Kind == KindCacheGet && op.Outcome == chaos.OK && op.Via == dead && op.Call >= f.End && op.Return <= f.End+bound {
 				served = true
 				break
 			}
 		}
 		if !served {
-			v.violate("restart of %s (step %d): it served no read within %v", dead, f.Step, bound)
+			v.Violate("restart of %s (step %d): it served no read within %v", dead, f.Step, bound)
 		}
 		next := end
 		for _, g := range faults {
@@ -185,13 +188,13 @@ func checkCache(ops []Op, faults []FaultRecord, nodes []string, bound time.Durat
 			}
 		}
 		for _, op := range ops {
-			if op.Kind == KindCacheSet && op.Call >= f.End+bound && op.Done() && op.Return <= next && op.Outcome != OK {
-				v.violate("set of %s (op %d) at %v, %v after %s restarted, failed: %s", op.Key, op.ID, op.Call, op.Call-f.End, dead, op.Err)
+			if op.Kind == KindCacheSet && op.Call >= f.End+bound && op.Done() && op.Return <= next && op.Outcome != chaos.OK {
+				v.Violate("set of %s (op %d) at %v, %v after %s restarted, failed: %s", op.Key, op.ID, op.Call, op.Call-f.End, dead, op.Err)
 			}
 		}
 	}
 	if kills > 0 && judged == 0 {
-		v.violate("no restart could be judged: the run ended within %v of every restart", bound)
+		v.Violate("no restart could be judged: the run ended within %v of every restart", bound)
 	}
 	v.Summary = fmt.Sprintf("%d reads (%d misses, %d errors), %d kills, %d restarts judged, bound %v; %s",
 		reads, misses, errs, kills, judged, bound, strings.Join(notes, "; "))
@@ -207,11 +210,11 @@ type NearChecker struct {
 	Bound time.Duration
 }
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *NearChecker) Name() string { return "near-cache" }
 
-// Check implements Checker.
-func (c *NearChecker) Check(_ context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *NearChecker) Check(_ context.Context, env *chaos.Env) chaos.Verdict {
 	bound := c.Bound
 	if bound <= 0 {
 		bound = time.Second
@@ -230,13 +233,13 @@ func seqOf(v string) int {
 
 // checkNear is the pure part of NearChecker. Writes of a key are sequential
 // (one writer), so their values' sequence numbers order them.
-func checkNear(ops []Op, faulted bool, bound time.Duration) Verdict {
-	v := Verdict{Checker: "near-cache"}
-	acks := map[string][]Op{} // key -> acknowledged sets, by return time
+func checkNear(ops []chaos.Op, faulted bool, bound time.Duration) chaos.Verdict {
+	v := chaos.Verdict{Checker: "near-cache"}
+	acks := map[string][]chaos.Op{} // key -> acknowledged sets, by return time
 	resets, hits := 0, int64(-1)
 	for _, op := range ops {
 		switch {
-		case op.Kind == KindCacheSet && op.Outcome == OK:
+		case op.Kind == KindCacheSet && op.Outcome == chaos.OK:
 			acks[op.Key] = append(acks[op.Key], op)
 		case op.Kind == KindCacheReset:
 			resets++
@@ -255,9 +258,9 @@ func checkNear(ops []Op, faulted bool, bound time.Duration) Verdict {
 			continue
 		}
 		reads++
-		if op.Outcome != OK {
+		if op.Outcome != chaos.OK {
 			errs++
-			v.violate("near read of %s (op %d) failed: %s", op.Key, op.ID, op.Err)
+			v.Violate("near read of %s (op %d) failed: %s", op.Key, op.ID, op.Err)
 			continue
 		}
 		a := acks[op.Key]
@@ -281,15 +284,15 @@ func checkNear(ops []Op, faulted bool, bound time.Duration) Verdict {
 		stale = append(stale, age)
 		worst[newest.ID] = max(worst[newest.ID], age)
 		if age > bound {
-			v.violate("near read of %s (op %d) at %v returned %q, %v after %q was acknowledged (bound %v)",
+			v.Violate("near read of %s (op %d) at %v returned %q, %v after %q was acknowledged (bound %v)",
 				op.Key, op.ID, op.Call, op.Value, age, newest.Value, bound)
 		}
 	}
 	if hits <= 0 {
-		v.violate("the near cache served no hits (%d): nothing was measured", hits)
+		v.Violate("the near cache served no hits (%d): nothing was measured", hits)
 	}
 	if faulted && resets == 0 {
-		v.violate("no RESET was seen on any stream although nodes were killed")
+		v.Violate("no RESET was seen on any stream although nodes were killed")
 	}
 	sort.Slice(stale, func(i, j int) bool { return stale[i] < stale[j] })
 	p := func(q float64) time.Duration {

@@ -1,4 +1,4 @@
-package chaos
+package lockchaos
 
 import (
 	"context"
@@ -11,54 +11,67 @@ import (
 
 	lockclient "cairn.dev/cairn/lockd/client"
 	"cairn.dev/cairn/raftkv/client"
+
+	"cairn.dev/cairn/cluster/chaos"
+	"cairn.dev/cairn/cluster/chaos/kvchaos"
 )
 
 // The operation kinds recorded by the lockd workloads. Key is the lock or
 // election name; Session and Token say whose grant an operation concerns.
 const (
 	// KindLockAcquire is a blocking Acquire; on OK, Session holds Key with Token.
-	KindLockAcquire OpKind = "lock-acquire"
+	KindLockAcquire chaos.OpKind = "lock-acquire"
 	// KindLockRelease is the Release of the grant Token. OK means the session
 	// still held the lock when the release applied: it held it without a break
 	// from the grant on (a healthy hold).
-	KindLockRelease OpKind = "lock-release"
+	KindLockRelease chaos.OpKind = "lock-release"
 	// KindFencedWrite is a write to the fenced resource by the holder of Token:
 	// a raftkv Txn that writes only if the resource has accepted no higher
 	// token. Value is the write's id, Succeeded whether the resource accepted
 	// it, Rev its raftkv revision.
-	KindFencedWrite OpKind = "fenced-write"
+	KindFencedWrite chaos.OpKind = "fenced-write"
 	// KindFencedLate is the fenced write of a holder that stalled past its TTL
 	// (see KindLockStall). Found records that the resource had accepted a higher
 	// token before the write was sent, so the write must be refused.
-	KindFencedLate OpKind = "fenced-late"
+	KindFencedLate chaos.OpKind = "fenced-late"
 	// KindLockCrash records that the holder of Token dropped its connections
 	// without releasing (its keep-alives stop, as if the process died).
-	KindLockCrash OpKind = "lock-crash"
+	KindLockCrash chaos.OpKind = "lock-crash"
 	// KindLockStall records that the holder of Token stopped its keep-alives
 	// while still believing it holds the lock (as if SIGSTOPped); it writes
 	// late (KindFencedLate) once the lock has moved on.
-	KindLockStall OpKind = "lock-stall"
+	KindLockStall chaos.OpKind = "lock-stall"
 	// KindCampaign is a Campaign; on OK, Session leads Key with Token and Value.
-	KindCampaign OpKind = "campaign"
+	KindCampaign chaos.OpKind = "campaign"
 	// KindProclaim is a Proclaim of Value by the leader Token.
-	KindProclaim OpKind = "proclaim"
+	KindProclaim chaos.OpKind = "proclaim"
 	// KindResign is a Resign of leadership Token; OK means it was held without
 	// a break until then.
-	KindResign OpKind = "resign"
+	KindResign chaos.OpKind = "resign"
 	// KindCampaignStall records that the leader Token stopped its keep-alives.
-	KindCampaignStall OpKind = "campaign-stall"
+	KindCampaignStall chaos.OpKind = "campaign-stall"
 	// KindObserve is one response of an Observe stream: Client is the observer,
 	// Via the node it streams from, Rev the stream's number (per observer),
 	// Index the Raft index it reflects; Found says there is a leader, then
 	// Session, Token and Value describe it.
-	KindObserve OpKind = "observe"
+	KindObserve chaos.OpKind = "observe"
 )
+
+// kinds classifies the lockd kinds for the framework; the workloads' Kinds
+// return it.
+var kinds = chaos.Kinds{
+	KindLockAcquire: chaos.ClassWrite, KindLockRelease: chaos.ClassWrite,
+	KindFencedWrite: chaos.ClassWrite, KindFencedLate: chaos.ClassWrite,
+	KindCampaign: chaos.ClassWrite, KindProclaim: chaos.ClassWrite, KindResign: chaos.ClassWrite,
+	KindLockCrash: chaos.ClassEvent, KindLockStall: chaos.ClassEvent,
+	KindCampaignStall: chaos.ClassEvent, KindObserve: chaos.ClassEvent,
+}
 
 // lockdRequestTimeout bounds the non-blocking lockd calls of the workloads.
 const lockdRequestTimeout = 2 * time.Second
 
 // newLockdClient returns a lockd client over every lockd node of env.
-func newLockdClient(env *Env) (*lockclient.Client, error) {
+func newLockdClient(env *chaos.Env) (*lockclient.Client, error) {
 	return lockclient.New(lockclient.Config{
 		Endpoints:      env.Cluster.State().Endpoints("lockd"),
 		RequestTimeout: lockdRequestTimeout,
@@ -68,12 +81,12 @@ func newLockdClient(env *Env) (*lockclient.Client, error) {
 }
 
 // newResourceClient returns a raftkv client for the fenced resource.
-func newResourceClient(env *Env) (*client.Client, error) {
+func newResourceClient(env *chaos.Env) (*client.Client, error) {
 	eps := env.Cluster.State().Endpoints("raftkv")
 	if len(eps) == 0 {
 		return nil, errors.New("the scenario runs no raftkv nodes for the fenced resource (Scenario.Companions)")
 	}
-	return env.NewClient(2*time.Second, eps...)
+	return kvchaos.NewClient(env, 2*time.Second, eps...)
 }
 
 // Locks is the lock workload. Clients contend for Locks exclusive locks through
@@ -107,8 +120,11 @@ type Locks struct {
 	ClientBase int
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *Locks) Name() string { return "locks" }
+
+// Kinds implements chaos.Workload.
+func (w *Locks) Kinds() chaos.Kinds { return kinds }
 
 func (w *Locks) withDefaults() Locks {
 	out := *w
@@ -208,8 +224,8 @@ func (f Fence) read(ctx context.Context, kv *client.Client) (uint64, error) {
 
 func (w Locks) fence(lock string) Fence { return Fence{Prefix: w.Resource + lock + "/"} }
 
-// Run implements Workload.
-func (w *Locks) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *Locks) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	kv, err := newResourceClient(env)
 	if err != nil {
@@ -231,7 +247,7 @@ func (w *Locks) Run(ctx context.Context, env *Env) error {
 	wg.Go(func() { probe(ctx, env, cfg.ClientBase+99, cfg.Prefix+"probe") })
 	for i := range cfg.Clients {
 		id := cfg.ClientBase + i
-		rng := env.Rand(stream(w.Name(), id))
+		rng := env.Rand(chaos.Stream(w.Name(), id))
 		wg.Go(func() { cfg.contender(ctx, env, id, rng, kv, monitor) })
 	}
 	wg.Wait()
@@ -249,7 +265,7 @@ func retry(ctx context.Context, limit time.Duration, fn func(context.Context) er
 		if err == nil {
 			return true
 		}
-		hold(ctx, 100*time.Millisecond)
+		chaos.Hold(ctx, 100*time.Millisecond)
 	}
 	return false
 }
@@ -257,7 +273,7 @@ func retry(ctx context.Context, limit time.Duration, fn func(context.Context) er
 // contender is the loop of one lock client.
 type contender struct {
 	cfg     Locks
-	env     *Env
+	env     *chaos.Env
 	id      int
 	rng     *rand.Rand
 	kv      *client.Client
@@ -268,7 +284,7 @@ type contender struct {
 	n    int // writes made, for unique write ids
 }
 
-func (w Locks) contender(ctx context.Context, env *Env, id int, rng *rand.Rand, kv *client.Client, monitor *lockclient.Client) {
+func (w Locks) contender(ctx context.Context, env *chaos.Env, id int, rng *rand.Rand, kv *client.Client, monitor *lockclient.Client) {
 	c := &contender{cfg: w, env: env, id: id, rng: rng, kv: kv, monitor: monitor}
 	defer c.drop()
 	for ctx.Err() == nil {
@@ -329,7 +345,7 @@ func (c *contender) ensureSession(ctx context.Context) bool {
 			c.sess = s
 			return true
 		}
-		hold(ctx, 100*time.Millisecond)
+		chaos.Hold(ctx, 100*time.Millisecond)
 	}
 	return false
 }
@@ -342,22 +358,22 @@ func (c *contender) round(ctx context.Context) {
 	// The wait ends with the run (an unknown outcome, which the checkers
 	// ignore); the other requests are not tied to ctx.
 	actx, cancel := context.WithTimeout(ctx, c.cfg.AcquireTimeout)
-	op := h.Invoke(Op{Client: c.id, Kind: KindLockAcquire, Key: lock, Session: sid})
+	op := h.Invoke(chaos.Op{Client: c.id, Kind: KindLockAcquire, Key: lock, Session: sid})
 	l, err := c.sess.Acquire(actx, lock, []byte(strconv.Itoa(c.id)))
 	cancel()
 	if err != nil {
-		out := Fail
+		out := chaos.Fail
 		if lockclient.IsUnknownOutcome(err) {
-			out = Unknown
+			out = chaos.Unknown
 		}
 		h.Complete(op, out, err, nil)
-		if out == Unknown {
+		if out == chaos.Unknown {
 			c.abandon() // it may hold the lock without knowing
 		}
-		hold(ctx, 50*time.Millisecond)
+		chaos.Hold(ctx, 50*time.Millisecond)
 		return
 	}
-	h.Complete(op, OK, nil, func(o *Op) { o.Token = l.Token })
+	h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Token = l.Token })
 
 	f := c.cfg.fence(lock)
 	for range 1 + c.rng.IntN(c.cfg.Writes) {
@@ -367,43 +383,43 @@ func (c *contender) round(ctx context.Context) {
 		default:
 		}
 		c.write(f, KindFencedWrite, lock, l.Token, sid, false)
-		hold(ctx, time.Duration(c.rng.IntN(20))*time.Millisecond) // work under the lock
+		chaos.Hold(ctx, time.Duration(c.rng.IntN(20))*time.Millisecond) // work under the lock
 	}
 
 	switch r := c.rng.Float64(); {
 	case r < c.cfg.Crash:
-		h.Event(Op{Client: c.id, Kind: KindLockCrash, Key: lock, Session: sid, Token: l.Token})
+		h.Event(chaos.Op{Client: c.id, Kind: KindLockCrash, Key: lock, Session: sid, Token: l.Token})
 		c.drop()
 	case r < c.cfg.Crash+c.cfg.Stall:
 		c.stall(ctx, f, lock, l.Token, sid)
 	default:
 		rctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
-		op := h.Invoke(Op{Client: c.id, Kind: KindLockRelease, Key: lock, Session: sid, Token: l.Token})
+		op := h.Invoke(chaos.Op{Client: c.id, Kind: KindLockRelease, Key: lock, Session: sid, Token: l.Token})
 		err := c.sess.Release(rctx, lock)
 		cancel()
 		switch {
 		case err == nil:
-			h.Complete(op, OK, nil, nil)
+			h.Complete(op, chaos.OK, nil, nil)
 		case lockclient.IsUnknownOutcome(err):
-			h.Complete(op, Unknown, err, nil)
+			h.Complete(op, chaos.Unknown, err, nil)
 			c.abandon()
 		default:
-			h.Complete(op, Fail, err, nil)
+			h.Complete(op, chaos.Fail, err, nil)
 			c.abandon()
 		}
 	}
 }
 
 // write makes one fenced write and records it.
-func (c *contender) write(f Fence, kind OpKind, lock string, token, sid uint64, advanced bool) {
+func (c *contender) write(f Fence, kind chaos.OpKind, lock string, token, sid uint64, advanced bool) {
 	h := c.env.History
 	c.n++
 	wid := fmt.Sprintf("c%d-%d", c.id, c.n)
 	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	op := h.Invoke(Op{Client: c.id, Kind: kind, Key: lock, Value: wid, Session: sid, Token: token, Found: advanced})
+	op := h.Invoke(chaos.Op{Client: c.id, Kind: kind, Key: lock, Value: wid, Session: sid, Token: token, Found: advanced})
 	ok, rev, err := f.write(rctx, c.kv, token, sid, wid)
-	h.Complete(op, writeOutcome(err), err, func(o *Op) { o.Succeeded, o.Rev = ok, rev })
+	h.Complete(op, kvchaos.WriteOutcome(err), err, func(o *chaos.Op) { o.Succeeded, o.Rev = ok, rev })
 }
 
 // stall stops the holder's keep-alives while it still believes it holds the
@@ -411,10 +427,10 @@ func (c *contender) write(f Fence, kind OpKind, lock string, token, sid uint64, 
 // lock and the resource has accepted a newer token, then writes late.
 func (c *contender) stall(ctx context.Context, f Fence, lock string, token, sid uint64) {
 	h := c.env.History
-	h.Event(Op{Client: c.id, Kind: KindLockStall, Key: lock, Session: sid, Token: token})
+	h.Event(chaos.Op{Client: c.id, Kind: KindLockStall, Key: lock, Session: sid, Token: token})
 	c.drop()
-	limit := 3*c.cfg.TTL + readyTimeout
-	moved := waitFor(limit, func() bool {
+	limit := 3*c.cfg.TTL + chaos.ReadyTimeout
+	moved := chaos.WaitFor(limit, func() bool {
 		if ctx.Err() != nil {
 			return true
 		}
@@ -433,7 +449,7 @@ func (c *contender) stall(ctx context.Context, f Fence, lock string, token, sid 
 	})
 	advanced := false
 	if moved {
-		advanced = waitFor(2*c.cfg.TTL+c.cfg.AcquireTimeout, func() bool {
+		advanced = chaos.WaitFor(2*c.cfg.TTL+c.cfg.AcquireTimeout, func() bool {
 			if ctx.Err() != nil {
 				return true
 			}
@@ -451,7 +467,7 @@ func (c *contender) stall(ctx context.Context, f Fence, lock string, token, sid 
 // KindLockAcquire and KindLockRelease of client id), so that the run's
 // recovery check does not depend on when the workload's holders happen to
 // hand over. It returns when ctx ends.
-func probe(ctx context.Context, env *Env, id int, name string) {
+func probe(ctx context.Context, env *chaos.Env, id int, name string) {
 	h := env.History
 	cl, err := newLockdClient(env)
 	if err != nil {
@@ -467,7 +483,7 @@ func probe(ctx context.Context, env *Env, id int, name string) {
 			cancel()
 		}
 	}()
-	for ; ctx.Err() == nil; hold(ctx, 200*time.Millisecond) {
+	for ; ctx.Err() == nil; chaos.Hold(ctx, 200*time.Millisecond) {
 		if sess != nil {
 			select {
 			case <-sess.Done():
@@ -485,18 +501,18 @@ func probe(ctx context.Context, env *Env, id int, name string) {
 			}
 		}
 		rctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
-		op := h.Invoke(Op{Client: id, Kind: KindLockAcquire, Key: name, Session: sess.ID()})
+		op := h.Invoke(chaos.Op{Client: id, Kind: KindLockAcquire, Key: name, Session: sess.ID()})
 		l, err := sess.TryAcquire(rctx, name, nil)
 		cancel()
 		if err != nil {
-			h.Complete(op, writeOutcome(err), err, nil)
+			h.Complete(op, kvchaos.WriteOutcome(err), err, nil)
 			continue
 		}
-		h.Complete(op, OK, nil, func(o *Op) { o.Token = l.Token })
+		h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Token = l.Token })
 		rctx, cancel = context.WithTimeout(context.Background(), lockdRequestTimeout)
-		op = h.Invoke(Op{Client: id, Kind: KindLockRelease, Key: name, Session: sess.ID(), Token: l.Token})
+		op = h.Invoke(chaos.Op{Client: id, Kind: KindLockRelease, Key: name, Session: sess.ID(), Token: l.Token})
 		err = sess.Release(rctx, name)
 		cancel()
-		h.Complete(op, writeOutcome(err), err, nil)
+		h.Complete(op, kvchaos.WriteOutcome(err), err, nil)
 	}
 }

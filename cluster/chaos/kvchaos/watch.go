@@ -1,4 +1,4 @@
-package chaos
+package kvchaos
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"cairn.dev/cairn/cluster/chaos"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 )
@@ -24,8 +25,11 @@ type Watch struct {
 	Drain time.Duration
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *Watch) Name() string { return "watch" }
+
+// Kinds implements chaos.Workload.
+func (w *Watch) Kinds() chaos.Kinds { return kinds }
 
 func (w *Watch) withDefaults() Watch {
 	out := *w
@@ -41,11 +45,11 @@ func (w *Watch) withDefaults() Watch {
 	return out
 }
 
-// Run implements Workload.
-func (w *Watch) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *Watch) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	h := env.History
-	cl, err := env.NewClient(5 * time.Second)
+	cl, err := NewClient(env, 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -55,7 +59,7 @@ func (w *Watch) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("chaos: watch: read start revision: %w", err)
 	}
 	start := rev + 1
-	h.Event(Op{Client: cfg.Client, Kind: KindWatchStart, Key: cfg.Prefix, Rev: start})
+	h.Event(chaos.Op{Client: cfg.Client, Kind: KindWatchStart, Key: cfg.Prefix, Rev: start})
 	env.Logger.Info("watch: opened", "prefix", cfg.Prefix, "from", start)
 
 	wctx, cancel := context.WithCancel(context.Background())
@@ -67,8 +71,8 @@ func (w *Watch) Run(ctx context.Context, env *Env) error {
 		stop   = ctx.Done()
 		drain  <-chan time.Time
 	)
-	end := func(outcome Outcome, err error) {
-		op := Op{Client: cfg.Client, Kind: KindWatchEnd, Key: cfg.Prefix, Rev: seen, Outcome: outcome}
+	end := func(outcome chaos.Outcome, err error) {
+		op := chaos.Op{Client: cfg.Client, Kind: KindWatchEnd, Key: cfg.Prefix, Rev: seen, Outcome: outcome}
 		if err != nil {
 			op.Err = err.Error()
 		}
@@ -78,42 +82,42 @@ func (w *Watch) Run(ctx context.Context, env *Env) error {
 		select {
 		case resp, ok := <-ch:
 			if !ok {
-				end(Fail, fmt.Errorf("watch channel closed at revision %d", seen))
+				end(chaos.Fail, fmt.Errorf("watch channel closed at revision %d", seen))
 				return nil
 			}
 			if err := resp.Err(); err != nil {
-				end(Fail, err)
+				end(chaos.Fail, err)
 				return nil
 			}
 			for _, ev := range resp.GetEvents() {
 				kv := ev.GetKv()
-				h.Event(Op{
+				h.Event(chaos.Op{
 					Client: cfg.Client, Kind: KindWatchEvent, Key: string(kv.GetKey()), Value: string(kv.GetValue()),
 					Rev: kv.GetModRevision(), Delete: ev.GetType() == raftkvv1.Event_EVENT_TYPE_DELETE,
 				})
 				seen = max(seen, kv.GetModRevision())
 			}
 			if target >= 0 && seen >= target {
-				end(OK, nil)
+				end(chaos.OK, nil)
 				return nil
 			}
 		case <-stop:
 			stop = nil
 			target, err = currentRevision(context.Background(), cl, cfg.Prefix, cfg.Drain)
 			if err != nil {
-				end(Fail, fmt.Errorf("read final revision: %w", err))
+				end(chaos.Fail, fmt.Errorf("read final revision: %w", err))
 				return nil
 			}
 			env.Logger.Info("watch: draining", "seen", seen, "store", target)
 			if seen >= target {
-				end(OK, nil)
+				end(chaos.OK, nil)
 				return nil
 			}
 			t := time.NewTimer(cfg.Drain)
 			defer t.Stop()
 			drain = t.C
 		case <-drain:
-			end(Fail, fmt.Errorf("watch stalled at revision %d; the store is at %d", seen, target))
+			end(chaos.Fail, fmt.Errorf("watch stalled at revision %d; the store is at %d", seen, target))
 			return nil
 		}
 	}
@@ -153,35 +157,37 @@ type WatchChecker struct {
 	Contiguous bool
 }
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *WatchChecker) Name() string { return "watch" }
 
-// Check implements Checker.
-func (c *WatchChecker) Check(ctx context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *WatchChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdict {
 	prefix := c.Prefix
 	if prefix == "" {
 		prefix = "kv/"
 	}
-	var final map[string]finalKV
-	cl, err := env.NewClient(10 * time.Second)
+	var final map[string]Final
+	cl, err := NewClient(env, 10*time.Second)
 	if err == nil {
 		defer cl.Close()
-		final, _, err = readFinal(ctx, cl, prefix)
+		final, _, err = ReadFinal(ctx, cl, prefix)
 	}
 	if err != nil {
-		return Verdict{Checker: c.Name(), Err: fmt.Sprintf("read the final state: %v", err)}
+		return chaos.Verdict{Checker: c.Name(), Err: fmt.Sprintf("read the final state: %v", err)}
 	}
 	return checkWatch(env.History.Ops(), final, prefix, c.Contiguous)
 }
 
-// finalKV is a key's value and revision at the end of a run.
-type finalKV struct {
+// Final is a key's value and revision at the end of a run.
+type Final struct {
 	Value string
 	Rev   int64
 }
 
-// readFinal reads every key under prefix with a linearizable read.
-func readFinal(ctx context.Context, cl *client.Client, prefix string) (map[string]finalKV, int64, error) {
+// ReadFinal reads every key under prefix with a linearizable read, retrying
+// for up to a minute, and returns them with the store's revision. The lockd
+// scenarios read their fenced resource with it.
+func ReadFinal(ctx context.Context, cl *client.Client, prefix string) (map[string]Final, int64, error) {
 	var resp *raftkvv1.RangeResponse
 	var err error
 	deadline := time.Now().Add(time.Minute)
@@ -196,19 +202,19 @@ func readFinal(ctx context.Context, cl *client.Client, prefix string) (map[strin
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make(map[string]finalKV, len(resp.GetKvs()))
+	out := make(map[string]Final, len(resp.GetKvs()))
 	for _, kv := range resp.GetKvs() {
-		out[string(kv.GetKey())] = finalKV{Value: string(kv.GetValue()), Rev: kv.GetModRevision()}
+		out[string(kv.GetKey())] = Final{Value: string(kv.GetValue()), Rev: kv.GetModRevision()}
 	}
 	return out, resp.GetHeader().GetRevision(), nil
 }
 
 // checkWatch is the pure part of WatchChecker.
-func checkWatch(ops []Op, final map[string]finalKV, prefix string, contiguous bool) Verdict {
-	v := Verdict{Checker: "watch"}
+func checkWatch(ops []chaos.Op, final map[string]Final, prefix string, contiguous bool) chaos.Verdict {
+	v := chaos.Verdict{Checker: "watch"}
 	var (
 		start, end int64 = -1, -1
-		events     []Op
+		events     []chaos.Op
 		drained    bool
 	)
 	type kvRev struct {
@@ -224,9 +230,9 @@ func checkWatch(ops []Op, final map[string]finalKV, prefix string, contiguous bo
 			events = append(events, op)
 		case KindWatchEnd:
 			end = op.Rev
-			drained = op.Outcome == OK
+			drained = op.Outcome == chaos.OK
 			if !drained {
-				v.violate("watch did not catch up: %s", op.Err)
+				v.Violate("watch did not catch up: %s", op.Err)
 			}
 		case KindPut, KindCAS, KindPutUnique:
 			issued[op.Key+"\x00"+op.Value] = true
@@ -237,33 +243,33 @@ func checkWatch(ops []Op, final map[string]finalKV, prefix string, contiguous bo
 		return v
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].ID < events[j].ID })
-	delivered := map[kvRev]Op{}
+	delivered := map[kvRev]chaos.Op{}
 	revs := map[int64]bool{}
-	lastOfKey := map[string]Op{}
+	lastOfKey := map[string]chaos.Op{}
 	prev := int64(0)
 	for _, ev := range events {
 		k := kvRev{ev.Key, ev.Rev}
 		if _, dup := delivered[k]; dup {
-			v.violate("event %s@%d delivered twice", ev.Key, ev.Rev)
+			v.Violate("event %s@%d delivered twice", ev.Key, ev.Rev)
 			continue
 		}
 		if ev.Rev < prev {
-			v.violate("event %s@%d delivered after revision %d", ev.Key, ev.Rev, prev)
+			v.Violate("event %s@%d delivered after revision %d", ev.Key, ev.Rev, prev)
 		}
 		if ev.Rev < start {
-			v.violate("event %s@%d is older than the watch's start revision %d", ev.Key, ev.Rev, start)
+			v.Violate("event %s@%d is older than the watch's start revision %d", ev.Key, ev.Rev, start)
 		}
 		prev = max(prev, ev.Rev)
 		delivered[k] = ev
 		revs[ev.Rev] = true
 		lastOfKey[ev.Key] = ev
 		if !ev.Delete && !issued[ev.Key+"\x00"+ev.Value] {
-			v.violate("event %s=%q@%d matches no write any client issued", ev.Key, ev.Value, ev.Rev)
+			v.Violate("event %s=%q@%d matches no write any client issued", ev.Key, ev.Value, ev.Rev)
 		}
 	}
 	acked := 0
 	for _, op := range ops {
-		if op.Outcome != OK || op.Rev < start || (end >= 0 && op.Rev > end) {
+		if op.Outcome != chaos.OK || op.Rev < start || (end >= 0 && op.Rev > end) {
 			continue
 		}
 		if !(op.Kind == KindPut || op.Kind == KindPutUnique || (op.Kind == KindCAS && op.Succeeded)) {
@@ -276,15 +282,15 @@ func checkWatch(ops []Op, final map[string]finalKV, prefix string, contiguous bo
 		ev, ok := delivered[kvRev{op.Key, op.Rev}]
 		switch {
 		case !ok:
-			v.violate("acknowledged write %s=%q@%d (op %d) never delivered", op.Key, op.Value, op.Rev, op.ID)
+			v.Violate("acknowledged write %s=%q@%d (op %d) never delivered", op.Key, op.Value, op.Rev, op.ID)
 		case ev.Value != op.Value:
-			v.violate("event %s@%d carries %q, the acknowledged write wrote %q", op.Key, op.Rev, ev.Value, op.Value)
+			v.Violate("event %s@%d carries %q, the acknowledged write wrote %q", op.Key, op.Rev, ev.Value, op.Value)
 		}
 	}
 	if contiguous && drained {
 		for r := start; r <= end; r++ {
 			if !revs[r] {
-				v.violate("revision %d never delivered (the watch covered %d..%d)", r, start, end)
+				v.Violate("revision %d never delivered (the watch covered %d..%d)", r, start, end)
 			}
 		}
 	}
@@ -296,9 +302,9 @@ func checkWatch(ops []Op, final map[string]finalKV, prefix string, contiguous bo
 			last, ok := lastOfKey[key]
 			switch {
 			case !ok:
-				v.violate("final %s=%q@%d never delivered", key, f.Value, f.Rev)
+				v.Violate("final %s=%q@%d never delivered", key, f.Value, f.Rev)
 			case last.Rev != f.Rev || last.Value != f.Value:
-				v.violate("last event of %s is %q@%d, the final state is %q@%d", key, last.Value, last.Rev, f.Value, f.Rev)
+				v.Violate("last event of %s is %q@%d, the final state is %q@%d", key, last.Value, last.Rev, f.Value, f.Rev)
 			}
 		}
 	}

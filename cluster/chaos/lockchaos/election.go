@@ -1,4 +1,4 @@
-package chaos
+package lockchaos
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 
 	lockclient "cairn.dev/cairn/lockd/client"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+
+	"cairn.dev/cairn/cluster/chaos"
+	"cairn.dev/cairn/cluster/chaos/kvchaos"
 )
 
 // Election is the election workload: Campaigners campaign for one election
@@ -37,8 +40,11 @@ type Election struct {
 	ClientBase int
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *Election) Name() string { return "election" }
+
+// Kinds implements chaos.Workload.
+func (w *Election) Kinds() chaos.Kinds { return kinds }
 
 func (w *Election) withDefaults() Election {
 	out := *w
@@ -63,8 +69,8 @@ func (w *Election) withDefaults() Election {
 	return out
 }
 
-// Run implements Workload.
-func (w *Election) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *Election) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	var conns []*grpc.ClientConn
 	defer func() {
@@ -78,7 +84,7 @@ func (w *Election) Run(ctx context.Context, env *Env) error {
 		id := cfg.ClientBase + cfg.Campaigners + i
 		var ecs []lockdv1.ElectionServiceClient
 		for _, n := range nodes {
-			cc, err := grpc.NewClient(env.Via(n), grpc.WithTransportCredentials(transportCreds(env)))
+			cc, err := grpc.NewClient(env.Via(n), grpc.WithTransportCredentials(env.TransportCredentials()))
 			if err != nil {
 				return err
 			}
@@ -90,7 +96,7 @@ func (w *Election) Run(ctx context.Context, env *Env) error {
 	wg.Go(func() { probe(ctx, env, cfg.ClientBase+99, cfg.Election+"/probe") })
 	for i := range cfg.Campaigners {
 		id := cfg.ClientBase + i
-		rng := env.Rand(stream(w.Name(), id))
+		rng := env.Rand(chaos.Stream(w.Name(), id))
 		wg.Go(func() { cfg.campaigner(ctx, env, id, rng) })
 	}
 	wg.Wait()
@@ -99,7 +105,7 @@ func (w *Election) Run(ctx context.Context, env *Env) error {
 
 // observer follows the election, one stream at a time, starting on node
 // first and moving to the next node whenever a stream breaks.
-func (w Election) observer(ctx context.Context, env *Env, id, first int, nodes []string, ecs []lockdv1.ElectionServiceClient) {
+func (w Election) observer(ctx context.Context, env *chaos.Env, id, first int, nodes []string, ecs []lockdv1.ElectionServiceClient) {
 	h := env.History
 	k := first % len(nodes)
 	for streamNo := 1; ctx.Err() == nil; streamNo++ {
@@ -110,7 +116,7 @@ func (w Election) observer(ctx context.Context, env *Env, id, first int, nodes [
 			if resp, err = st.Recv(); err != nil {
 				break
 			}
-			op := Op{Client: id, Kind: KindObserve, Key: w.Election, Via: nodes[k], Rev: int64(streamNo), Index: resp.GetHeader().GetRaftIndex()}
+			op := chaos.Op{Client: id, Kind: KindObserve, Key: w.Election, Via: nodes[k], Rev: int64(streamNo), Index: resp.GetHeader().GetRaftIndex()}
 			if l := resp.GetLeader(); l != nil {
 				op.Found, op.Session, op.Token, op.Value = true, l.GetSessionId(), l.GetToken(), string(l.GetValue())
 			}
@@ -121,12 +127,12 @@ func (w Election) observer(ctx context.Context, env *Env, id, first int, nodes [
 			env.Logger.Debug("election: observe stream ended", "observer", id, "node", nodes[k], "stream", streamNo, "err", err)
 		}
 		k = (k + 1) % len(nodes)
-		hold(ctx, 100*time.Millisecond)
+		chaos.Hold(ctx, 100*time.Millisecond)
 	}
 }
 
 // campaigner campaigns, leads for a while and resigns or stalls, in a loop.
-func (w Election) campaigner(ctx context.Context, env *Env, id int, rng *rand.Rand) {
+func (w Election) campaigner(ctx context.Context, env *chaos.Env, id int, rng *rand.Rand) {
 	h := env.History
 	var (
 		cl   *lockclient.Client
@@ -168,7 +174,7 @@ func (w Election) campaigner(ctx context.Context, env *Env, id int, rng *rand.Ra
 			s, err := cl.NewSession(rctx, w.TTL)
 			cancel()
 			if err != nil {
-				hold(ctx, 100*time.Millisecond)
+				chaos.Hold(ctx, 100*time.Millisecond)
 				continue
 			}
 			sess = s
@@ -176,49 +182,49 @@ func (w Election) campaigner(ctx context.Context, env *Env, id int, rng *rand.Ra
 		sid := sess.ID()
 		val := fmt.Sprintf("c%d-%d", id, n)
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		op := h.Invoke(Op{Client: id, Kind: KindCampaign, Key: w.Election, Value: val, Session: sid})
+		op := h.Invoke(chaos.Op{Client: id, Kind: KindCampaign, Key: w.Election, Value: val, Session: sid})
 		l, err := sess.Campaign(cctx, w.Election, []byte(val))
 		cancel()
 		if err != nil {
-			out := Fail
+			out := chaos.Fail
 			if lockclient.IsUnknownOutcome(err) {
-				out = Unknown
+				out = chaos.Unknown
 			}
 			h.Complete(op, out, err, nil)
-			if out == Unknown {
+			if out == chaos.Unknown {
 				abandon()
 			}
-			hold(ctx, 50*time.Millisecond)
+			chaos.Hold(ctx, 50*time.Millisecond)
 			continue
 		}
-		h.Complete(op, OK, nil, func(o *Op) { o.Token = l.Token })
+		h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Token = l.Token })
 
 		for p := range rng.IntN(3) {
 			pv := fmt.Sprintf("%s-p%d", val, p)
 			rctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
-			op := h.Invoke(Op{Client: id, Kind: KindProclaim, Key: w.Election, Value: pv, Session: sid, Token: l.Token})
+			op := h.Invoke(chaos.Op{Client: id, Kind: KindProclaim, Key: w.Election, Value: pv, Session: sid, Token: l.Token})
 			_, err := sess.Proclaim(rctx, w.Election, []byte(pv))
 			cancel()
-			h.Complete(op, writeOutcome(err), err, nil)
-			hold(ctx, time.Duration(30+rng.IntN(100))*time.Millisecond) // leading
+			h.Complete(op, kvchaos.WriteOutcome(err), err, nil)
+			chaos.Hold(ctx, time.Duration(30+rng.IntN(100))*time.Millisecond) // leading
 		}
 		if rng.Float64() < w.Stall {
-			h.Event(Op{Client: id, Kind: KindCampaignStall, Key: w.Election, Session: sid, Token: l.Token})
+			h.Event(chaos.Op{Client: id, Kind: KindCampaignStall, Key: w.Election, Session: sid, Token: l.Token})
 			drop()
 			continue
 		}
 		rctx, cancel := context.WithTimeout(context.Background(), lockdRequestTimeout)
-		op = h.Invoke(Op{Client: id, Kind: KindResign, Key: w.Election, Session: sid, Token: l.Token})
+		op = h.Invoke(chaos.Op{Client: id, Kind: KindResign, Key: w.Election, Session: sid, Token: l.Token})
 		err = sess.Resign(rctx, w.Election)
 		cancel()
 		switch {
 		case err == nil:
-			h.Complete(op, OK, nil, nil)
+			h.Complete(op, chaos.OK, nil, nil)
 		case lockclient.IsUnknownOutcome(err):
-			h.Complete(op, Unknown, err, nil)
+			h.Complete(op, chaos.Unknown, err, nil)
 			abandon()
 		default:
-			h.Complete(op, Fail, err, nil)
+			h.Complete(op, chaos.Fail, err, nil)
 			abandon()
 		}
 	}
@@ -240,24 +246,24 @@ func (w Election) campaigner(ctx context.Context, env *Env, id int, rng *rand.Ra
 //     and so does every leadership a campaign was granted in that range.
 type ElectionChecker struct{}
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *ElectionChecker) Name() string { return "election" }
 
-// Check implements Checker.
-func (c *ElectionChecker) Check(_ context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *ElectionChecker) Check(_ context.Context, env *chaos.Env) chaos.Verdict {
 	return checkElection(env.History.Ops())
 }
 
 // leaderState is an observation's leadership, for comparisons.
-func leaderState(op Op) string {
+func leaderState(op chaos.Op) string {
 	if !op.Found {
 		return "no leader"
 	}
 	return fmt.Sprintf("session %d token %d value %q", op.Session, op.Token, op.Value)
 }
 
-func checkElection(ops []Op) Verdict {
-	v := Verdict{Checker: "election"}
+func checkElection(ops []chaos.Op) chaos.Verdict {
+	v := chaos.Verdict{Checker: "election"}
 	grants := grantsOf(ops, KindCampaign, KindResign)
 	for name, gs := range grants {
 		checkGrants(&v, "election", name, gs)
@@ -266,7 +272,7 @@ func checkElection(ops []Op) Verdict {
 	owner := map[uint64]uint64{} // token -> session
 	claim := func(token, session uint64, what string, id int) {
 		if s, ok := owner[token]; ok && s != session {
-			v.violate("election token %d led by session %d and by session %d (%s, op %d)", token, s, session, what, id)
+			v.Violate("election token %d led by session %d and by session %d (%s, op %d)", token, s, session, what, id)
 			return
 		}
 		owner[token] = session
@@ -281,12 +287,12 @@ func checkElection(ops []Op) Verdict {
 		observer int
 		stream   int64
 	}
-	streams := map[streamKey][]Op{}
+	streams := map[streamKey][]chaos.Op{}
 	var order []streamKey
-	atIndex := map[uint64]Op{}    // any observation per index
-	changes := map[uint64]Op{}    // non-first observations per index
-	last := map[int]Op{}          // per observer, its last observation
-	lastToken := map[int]uint64{} // per observer, the highest leader token seen
+	atIndex := map[uint64]chaos.Op{} // any observation per index
+	changes := map[uint64]chaos.Op{} // non-first observations per index
+	last := map[int]chaos.Op{}       // per observer, its last observation
+	lastToken := map[int]uint64{}    // per observer, the highest leader token seen
 	observations := 0
 	for _, op := range ops {
 		if op.Kind != KindObserve {
@@ -297,7 +303,7 @@ func checkElection(ops []Op) Verdict {
 			claim(op.Token, op.Session, "observation", op.ID)
 		}
 		if o, ok := atIndex[op.Index]; ok && leaderState(o) != leaderState(op) {
-			v.violate("index %d observed as %s (op %d) and as %s (op %d)", op.Index, leaderState(o), o.ID, leaderState(op), op.ID)
+			v.Violate("index %d observed as %s (op %d) and as %s (op %d)", op.Index, leaderState(o), o.ID, leaderState(op), op.ID)
 		} else if !ok {
 			atIndex[op.Index] = op
 		}
@@ -311,14 +317,14 @@ func checkElection(ops []Op) Verdict {
 			sameStream := p.Rev == op.Rev
 			switch {
 			case sameStream && op.Index <= p.Index:
-				v.violate("observer %d stream %d went from index %d to %d (op %d)", op.Client, op.Rev, p.Index, op.Index, op.ID)
+				v.Violate("observer %d stream %d went from index %d to %d (op %d)", op.Client, op.Rev, p.Index, op.Index, op.ID)
 			case !sameStream && op.Index < p.Index:
-				v.violate("observer %d went back from index %d to %d on a new stream (op %d)", op.Client, p.Index, op.Index, op.ID)
+				v.Violate("observer %d went back from index %d to %d on a new stream (op %d)", op.Client, p.Index, op.Index, op.ID)
 			}
 		}
 		if op.Found {
 			if op.Token < lastToken[op.Client] {
-				v.violate("observer %d saw leader token %d after token %d (op %d)", op.Client, op.Token, lastToken[op.Client], op.ID)
+				v.Violate("observer %d saw leader token %d after token %d (op %d)", op.Client, op.Token, lastToken[op.Client], op.ID)
 			}
 			lastToken[op.Client] = max(lastToken[op.Client], op.Token)
 		}
@@ -352,13 +358,13 @@ func checkElection(ops []Op) Verdict {
 		for _, i := range changeIdx {
 			if i > a && i <= b && !seen[i] {
 				c := changes[i]
-				v.violate("observer %d stream %d (indexes %d..%d) missed the change at index %d to %s seen by observer %d (op %d)",
+				v.Violate("observer %d stream %d (indexes %d..%d) missed the change at index %d to %s seen by observer %d (op %d)",
 					k.observer, k.stream, a, b, i, leaderState(c), c.Client, c.ID)
 			}
 		}
 		for _, t := range grantTokens {
 			if t > a && t <= b && !tokens[t] {
-				v.violate("observer %d stream %d (indexes %d..%d) missed the leadership of token %d (session %d)",
+				v.Violate("observer %d stream %d (indexes %d..%d) missed the leadership of token %d (session %d)",
 					k.observer, k.stream, a, b, t, owner[t])
 			}
 		}

@@ -1,4 +1,4 @@
-package chaos
+package kvchaos
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"cairn.dev/cairn/cluster/chaos"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 )
@@ -38,8 +39,11 @@ type Leases struct {
 	Poll time.Duration
 }
 
-// Name implements Workload.
+// Name implements chaos.Workload.
 func (w *Leases) Name() string { return "leases" }
+
+// Kinds implements chaos.Workload.
+func (w *Leases) Kinds() chaos.Kinds { return kinds }
 
 func (w *Leases) withDefaults() Leases {
 	out := *w
@@ -64,12 +68,12 @@ func (w *Leases) withDefaults() Leases {
 	return out
 }
 
-// Run implements Workload.
-func (w *Leases) Run(ctx context.Context, env *Env) error {
+// Run implements chaos.Workload.
+func (w *Leases) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.withDefaults()
 	var wg sync.WaitGroup
 	for i := range 1 + cfg.Expirers {
-		cl, err := env.NewClient(3 * time.Second)
+		cl, err := NewClient(env, 3*time.Second)
 		if err != nil {
 			return err
 		}
@@ -87,55 +91,55 @@ func (w *Leases) Run(ctx context.Context, env *Env) error {
 }
 
 // grant grants a lease of ttl seconds until it succeeds or ctx ends.
-func (w Leases) grant(ctx context.Context, env *Env, cl *client.Client, id int, ttl int64, role string) (int64, bool) {
+func (w Leases) grant(ctx context.Context, env *chaos.Env, cl *client.Client, id int, ttl int64, role string) (int64, bool) {
 	h := env.History
 	for ctx.Err() == nil {
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		op := h.Invoke(Op{Client: id, Kind: KindLeaseGrant, Value: role, Rev: ttl})
+		op := h.Invoke(chaos.Op{Client: id, Kind: KindLeaseGrant, Value: role, Rev: ttl})
 		resp, err := cl.Grant(rctx, ttl)
 		cancel()
-		h.Complete(op, writeOutcome(err), err, func(o *Op) { o.Lease = resp.GetId() })
+		h.Complete(op, WriteOutcome(err), err, func(o *chaos.Op) { o.Lease = resp.GetId() })
 		if err == nil {
 			return resp.GetId(), true
 		}
-		hold(ctx, w.Poll)
+		chaos.Hold(ctx, w.Poll)
 	}
 	return 0, false
 }
 
 // ttl records one TimeToLive of lease; it returns whether the lease is known
 // to be gone.
-func (w Leases) ttl(ctx context.Context, env *Env, cl *client.Client, id int, lease int64) bool {
+func (w Leases) ttl(ctx context.Context, env *chaos.Env, cl *client.Client, id int, lease int64) bool {
 	h := env.History
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	op := h.Invoke(Op{Client: id, Kind: KindLeaseTTL, Lease: lease})
+	op := h.Invoke(chaos.Op{Client: id, Kind: KindLeaseTTL, Lease: lease})
 	resp, err := cl.TimeToLive(rctx, lease, false)
 	switch {
 	case errors.Is(err, client.ErrLeaseNotFound):
-		h.Complete(op, OK, err, func(o *Op) { o.Found = false })
+		h.Complete(op, chaos.OK, err, func(o *chaos.Op) { o.Found = false })
 		return true
 	case err != nil:
-		h.Complete(op, Fail, err, nil)
+		h.Complete(op, chaos.Fail, err, nil)
 	default:
-		h.Complete(op, OK, nil, func(o *Op) { o.Found, o.Rev = resp.GetTtl() >= 0, resp.GetTtl() })
+		h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Found, o.Rev = resp.GetTtl() >= 0, resp.GetTtl() })
 		return resp.GetTtl() < 0
 	}
 	return false
 }
 
 // get records a linearizable read of a lease's key.
-func (w Leases) get(ctx context.Context, env *Env, cl *client.Client, id int, lease int64, key string) {
+func (w Leases) get(ctx context.Context, env *chaos.Env, cl *client.Client, id int, lease int64, key string) {
 	h := env.History
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	op := h.Invoke(Op{Client: id, Kind: KindLeaseGet, Lease: lease, Key: key})
+	op := h.Invoke(chaos.Op{Client: id, Kind: KindLeaseGet, Lease: lease, Key: key})
 	resp, err := cl.Get(rctx, key)
 	if err != nil {
-		h.Complete(op, Fail, err, nil)
+		h.Complete(op, chaos.Fail, err, nil)
 		return
 	}
-	h.Complete(op, OK, nil, func(o *Op) {
+	h.Complete(op, chaos.OK, nil, func(o *chaos.Op) {
 		o.Found = len(resp.GetKvs()) > 0
 		if o.Found {
 			o.Value, o.Rev = string(resp.GetKvs()[0].GetValue()), resp.GetKvs()[0].GetModRevision()
@@ -144,25 +148,25 @@ func (w Leases) get(ctx context.Context, env *Env, cl *client.Client, id int, le
 }
 
 // put attaches key to lease, recording the write.
-func (w Leases) put(ctx context.Context, env *Env, cl *client.Client, id int, lease int64, key string) error {
+func (w Leases) put(ctx context.Context, env *chaos.Env, cl *client.Client, id int, lease int64, key string) error {
 	h := env.History
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	op := h.Invoke(Op{Client: id, Kind: KindLeasePut, Lease: lease, Key: key, Value: "v"})
+	op := h.Invoke(chaos.Op{Client: id, Kind: KindLeasePut, Lease: lease, Key: key, Value: "v"})
 	resp, err := cl.Put(rctx, key, "v", client.WithLease(lease))
-	h.Complete(op, writeOutcome(err), err, func(o *Op) { o.Rev = resp.GetHeader().GetRevision() })
+	h.Complete(op, WriteOutcome(err), err, func(o *chaos.Op) { o.Rev = resp.GetHeader().GetRevision() })
 	return err
 }
 
 // keeper keeps one lease alive for the whole run.
-func (w Leases) keeper(ctx context.Context, env *Env, cl *client.Client, id int) {
+func (w Leases) keeper(ctx context.Context, env *chaos.Env, cl *client.Client, id int) {
 	lease, ok := w.grant(ctx, env, cl, id, w.KeeperTTL, roleKeeper)
 	if !ok {
 		return
 	}
 	key := fmt.Sprintf("%skeep/%x", w.Prefix, lease)
 	for ctx.Err() == nil && w.put(ctx, env, cl, id, lease, key) != nil {
-		hold(ctx, w.Poll)
+		chaos.Hold(ctx, w.Poll)
 	}
 	var ka <-chan *raftkvv1.LeaseKeepAliveResponse
 	for ctx.Err() == nil {
@@ -179,7 +183,7 @@ func (w Leases) keeper(ctx context.Context, env *Env, cl *client.Client, id int)
 			case _, open := <-ka:
 				if !open {
 					if ctx.Err() == nil {
-						env.History.Event(Op{Client: id, Kind: KindLeaseEnd, Lease: lease, Outcome: Fail,
+						env.History.Event(chaos.Op{Client: id, Kind: KindLeaseEnd, Lease: lease, Outcome: chaos.Fail,
 							Err: "keep-alive channel closed while the keeper was running"})
 					}
 					ka = nil
@@ -190,12 +194,12 @@ func (w Leases) keeper(ctx context.Context, env *Env, cl *client.Client, id int)
 		}
 		w.ttl(ctx, env, cl, id, lease)
 		w.get(ctx, env, cl, id, lease, key)
-		hold(ctx, w.Poll)
+		chaos.Hold(ctx, w.Poll)
 	}
 }
 
 // expirer grants short leases and lets them lapse, one at a time.
-func (w Leases) expirer(ctx context.Context, env *Env, cl *client.Client, id int) {
+func (w Leases) expirer(ctx context.Context, env *chaos.Env, cl *client.Client, id int) {
 	for ctx.Err() == nil {
 		lease, ok := w.grant(ctx, env, cl, id, w.ShortTTL, roleExpiring)
 		if !ok {
@@ -206,12 +210,12 @@ func (w Leases) expirer(ctx context.Context, env *Env, cl *client.Client, id int
 		deadline := time.Now().Add(time.Duration(w.ShortTTL)*time.Second + 30*time.Second)
 		gone := false
 		for !gone && ctx.Err() == nil && time.Now().Before(deadline) {
-			hold(ctx, w.Poll)
+			chaos.Hold(ctx, w.Poll)
 			gone = w.ttl(ctx, env, cl, id, lease)
 		}
 		if gone {
 			w.get(ctx, env, cl, id, lease, key)
-			hold(ctx, w.Poll)
+			chaos.Hold(ctx, w.Poll)
 			w.get(ctx, env, cl, id, lease, key)
 		}
 	}
@@ -222,26 +226,26 @@ func (w Leases) expirer(ctx context.Context, env *Env, cl *client.Client, id int
 // read after a TimeToLive reported the lease gone.
 type LeaseChecker struct{}
 
-// Name implements Checker.
+// Name implements chaos.Checker.
 func (c *LeaseChecker) Name() string { return "leases" }
 
-// Check implements Checker.
-func (c *LeaseChecker) Check(_ context.Context, env *Env) Verdict {
+// Check implements chaos.Checker.
+func (c *LeaseChecker) Check(_ context.Context, env *chaos.Env) chaos.Verdict {
 	return checkLeases(env.History.Ops())
 }
 
-func checkLeases(ops []Op) Verdict {
-	v := Verdict{Checker: "leases"}
+func checkLeases(ops []chaos.Op) chaos.Verdict {
+	v := chaos.Verdict{Checker: "leases"}
 	role := map[int64]string{}
 	for _, op := range ops {
-		if op.Kind == KindLeaseGrant && op.Outcome == OK {
+		if op.Kind == KindLeaseGrant && op.Outcome == chaos.OK {
 			role[op.Lease] = op.Value
 		}
 	}
 	gone := map[int64]time.Duration{} // expiring lease -> when its expiry was first observed
 	keeperPolls, keeperEnds := 0, 0
 	for _, op := range ops {
-		if op.Kind == KindLeaseTTL && op.Outcome == OK && !op.Found {
+		if op.Kind == KindLeaseTTL && op.Outcome == chaos.OK && !op.Found {
 			if t, ok := gone[op.Lease]; !ok || op.Return < t {
 				gone[op.Lease] = op.Return
 			}
@@ -252,24 +256,24 @@ func checkLeases(ops []Op) Verdict {
 		switch role[op.Lease] {
 		case roleKeeper:
 			switch {
-			case op.Kind == KindLeaseTTL && op.Outcome == OK:
+			case op.Kind == KindLeaseTTL && op.Outcome == chaos.OK:
 				keeperPolls++
 				if !op.Found {
-					v.violate("kept-alive lease %x reported gone at %v (op %d)", op.Lease, op.Return, op.ID)
+					v.Violate("kept-alive lease %x reported gone at %v (op %d)", op.Lease, op.Return, op.ID)
 				}
-			case op.Kind == KindLeaseGet && op.Outcome == OK && !op.Found:
-				v.violate("key %s of kept-alive lease %x missing at %v (op %d)", op.Key, op.Lease, op.Return, op.ID)
+			case op.Kind == KindLeaseGet && op.Outcome == chaos.OK && !op.Found:
+				v.Violate("key %s of kept-alive lease %x missing at %v (op %d)", op.Key, op.Lease, op.Return, op.ID)
 			case op.Kind == KindLeaseEnd:
 				keeperEnds++
 			}
 		case roleExpiring:
 			t, expired := gone[op.Lease]
-			if op.Kind != KindLeaseGet || op.Outcome != OK || !expired || op.Call < t {
+			if op.Kind != KindLeaseGet || op.Outcome != chaos.OK || !expired || op.Call < t {
 				continue
 			}
 			expiredReads++
 			if op.Found {
-				v.violate("key %s of lease %x read (rev %d) at %v, after its expiry was observed at %v (op %d)",
+				v.Violate("key %s of lease %x read (rev %d) at %v, after its expiry was observed at %v (op %d)",
 					op.Key, op.Lease, op.Rev, op.Call, t, op.ID)
 			}
 		}
