@@ -7,7 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"cairn.dev/cairn/cluster/chaos"
+	"cairn.dev/cairn/node/rpcerr"
 	"cairn.dev/cairn/raftkv/kvcheck"
 )
 
@@ -157,5 +162,28 @@ func TestCheckMinority(t *testing.T) {
 	ops = append(ops, chaos.Op{Kind: KindCAS, Via: "n1", Call: ms(200), Return: ms(300), Outcome: chaos.OK})
 	if v := checkMinority(ops, faults); v.Count != 1 {
 		t.Fatalf("got %d violations, want 1", v.Count)
+	}
+}
+
+// Errors the error contract calls definite are Fail, so that an outage where
+// clients fail fast does not fill the history with unknown writes (it made
+// porcupine time out on full-crash); anything that may have applied stays
+// Unknown.
+func TestWriteOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want chaos.Outcome
+	}{
+		{nil, chaos.OK},
+		{rpcerr.Error(rpcerr.NoLeader, "no leader", nil), chaos.Fail},
+		{rpcerr.Error(rpcerr.NoQuorum, "no quorum", nil), chaos.Fail},
+		{rpcerr.Error(rpcerr.Unreachable, "no member reachable", nil), chaos.Fail},
+		{rpcerr.Error(rpcerr.NotSent, "not sent", nil), chaos.Fail},
+		{rpcerr.Error(rpcerr.InvalidArgument, "bad", nil), chaos.Fail},
+		{rpcerr.Error(rpcerr.OutcomeUnknown, "maybe", nil), chaos.Unknown},
+		{status.Error(codes.Unavailable, "connection reset"), chaos.Unknown},
+		{status.Error(codes.DeadlineExceeded, "deadline"), chaos.Unknown},
+	} {
+		require.Equal(t, tc.want, WriteOutcome(tc.err), "%v", tc.err)
 	}
 }

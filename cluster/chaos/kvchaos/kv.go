@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/cluster/chaos"
+	"cairn.dev/cairn/node/rpcerr"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 	"cairn.dev/cairn/raftkv/kvcheck"
@@ -210,6 +211,12 @@ func WriteOutcome(err error) chaos.Outcome {
 		return chaos.Unknown
 	}
 	if errors.Is(err, client.ErrClosed) {
+		return chaos.Fail
+	}
+	// Refused before anything was applied (no leader, no quorum, no member
+	// reachable) or never sent: the error contract says the write did not
+	// happen.
+	if rpcerr.TryOther(err) || rpcerr.ReasonOf(err) == rpcerr.NotSent {
 		return chaos.Fail
 	}
 	switch status.Code(err) {
