@@ -556,7 +556,9 @@ func TestMachineAppliedIndexInsideView(t *testing.T) {
 // relayed through a follower, must not hold the stop up, and clients are
 // told to go elsewhere.
 func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
-	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.ShutdownTimeout = 10 * time.Second })
+	// A stop held up by the streams would take the whole ShutdownTimeout: make
+	// it far longer than a loaded machine takes to stop a leader gracefully.
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.ShutdownTimeout = 30 * time.Second })
 	leader := c.member(c.waitLeader())
 	follower := c.follower()
 	id := newSession(t, leader, 30*time.Second)
