@@ -134,19 +134,23 @@ func TestClusterAcquireDeadlineCancelsWait(t *testing.T) {
 
 // A session that is not kept alive expires by a leader-proposed entry: its lock
 // goes to the next waiter, after the lock delay the holder asked for.
+//
+// Timing: the test must see the lock in its delay, a state that lasts only as
+// long as the delay, so the delay (3s) is long enough for a poll on a loaded
+// machine to land in it.
 func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.member(c.waitLeader())
 	f := c.follower()
 	a := newSession(t, leader, 300*time.Millisecond)
 	b := newSession(t, f, 30*time.Second)
-	resp, err := locks(leader).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: a, Name: "x", LockDelay: durpb(500 * time.Millisecond)})
+	resp, err := locks(leader).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: a, Name: "x", LockDelay: durpb(3 * time.Second)})
 	require.NoError(t, err)
 	require.True(t, resp.GetAcquired())
-	got := acquireAsync(f, b, "x", 10*time.Second)
+	got := acquireAsync(f, b, "x", 30*time.Second)
 	// The holder expires; the lock stays in lock delay, with the waiter queued.
 	var delayed *lockdv1.LockInfo
-	waitFor(t, 5*time.Second, "the lock delay", func() bool {
+	waitFor(t, 10*time.Second, "the lock delay", func() bool {
 		info := describe(t, f, "x")
 		if info.GetDelayUntil() != nil {
 			delayed = info
@@ -164,7 +168,7 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	_, err = sessions(f).DescribeSession(ctxT(t), &lockdv1.DescribeSessionRequest{SessionId: a})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 	// Every replica agrees.
-	waitFor(t, 5*time.Second, "replicas to agree", func() bool {
+	waitFor(t, 20*time.Second, "replicas to agree", func() bool {
 		var want string
 		for _, m := range c.live() {
 			var got string
