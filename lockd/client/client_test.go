@@ -156,8 +156,11 @@ func TestClientSessionLoss(t *testing.T) {
 	_, err = s.Acquire(ctx, "x", nil)
 	require.ErrorIs(t, err, ErrSessionNotFound)
 
-	// A session kept alive outlives its TTL many times over.
-	k, err := cli.NewSession(ctx, 300*time.Millisecond)
+	// A session kept alive outlives its TTL more than twice over. The TTL
+	// (2s) leaves a loaded machine room between keep-alives (every third of
+	// it): with 300ms a stall of 200ms ended the session.
+	const ttl = 2 * time.Second
+	k, err := cli.NewSession(ctx, ttl)
 	require.NoError(t, err)
 	require.Never(t, func() bool {
 		select {
@@ -166,7 +169,7 @@ func TestClientSessionLoss(t *testing.T) {
 		default:
 			return false
 		}
-	}, 1500*time.Millisecond, 20*time.Millisecond)
+	}, 5*ttl/2, 20*time.Millisecond)
 	info, err := k.Describe(ctx)
 	require.NoError(t, err)
 	require.Equal(t, k.ID(), info.GetSessionId())
@@ -268,7 +271,11 @@ func TestClientFailover(t *testing.T) {
 	c := lockdtest.New(t, 3, nil)
 	cli := newClient(t, c)
 	ctx := ctxT(t, 60*time.Second)
-	s := session(t, cli, 2*time.Second)
+	// The new leader gives the session a full TTL from its takeover; the
+	// client's keep-alive must find it within that TTL, which a loaded
+	// machine may need seconds for (reconnecting, learning the new leader).
+	const ttl = 4 * time.Second
+	s := session(t, cli, ttl)
 	l, err := s.Acquire(ctx, "x", []byte("me"))
 	require.NoError(t, err)
 	old := c.WaitLeader()
@@ -282,7 +289,7 @@ func TestClientFailover(t *testing.T) {
 		default:
 			return false
 		}
-	}, 3*time.Second, 20*time.Millisecond)
+	}, ttl+time.Second, 20*time.Millisecond)
 	info, err := cli.Describe(ctx, "x")
 	require.NoError(t, err)
 	require.Len(t, info.GetHolders(), 1)
