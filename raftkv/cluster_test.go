@@ -47,10 +47,12 @@ func fastConfig(id, dir string) Config {
 	// (1s heartbeat, a 500ms leader lease) did at load ~30: a leader that
 	// stepped down mid-write turned a test's Put into "outcome unknown". A 2s
 	// heartbeat (1s lease) halves the stalls that cause it; elections after a
-	// stop take a second or two longer.
+	// stop take a second or two longer, so a write waits up to 8s (within
+	// ctxT's 10s) for a leader: with 3s, a MemberAdd met an election that
+	// outlasted it.
 	cfg.HeartbeatTimeout = 2 * time.Second
 	cfg.ElectionTimeout = 2 * time.Second
-	cfg.ApplyTimeout = 3 * time.Second
+	cfg.ApplyTimeout = 8 * time.Second
 	cfg.NoSync = true
 	return cfg
 }
