@@ -341,6 +341,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestPauseResume(t *testing.T) {
 	opts := fakeOptions(t, 3)
+	// Down is timed against StopTimeout below to tell a SIGTERM stop from the
+	// SIGKILL fallback: make the fallback far slower than a loaded machine
+	// takes to stop every node and the proxy gracefully.
+	opts.StopTimeout = 30 * time.Second
 	c := upFake(t, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -44,8 +44,11 @@ func fastConfig(id, dir string) Config {
 	cfg.Server.GRPCAddr = "127.0.0.1:0"
 	cfg.Server.AdminAddr = ""
 	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.HeartbeatTimeout = 200 * time.Millisecond
-	cfg.ElectionTimeout = 200 * time.Millisecond
+	// Production Raft timing: with 200ms timeouts leaders stepped down every
+	// few hundred milliseconds when -race and parallel test packages load a
+	// 2-core machine, and tests that follow one leader lost it.
+	cfg.HeartbeatTimeout = time.Second
+	cfg.ElectionTimeout = time.Second
 	cfg.ApplyTimeout = 3 * time.Second
 	cfg.MinSessionTTL = 100 * time.Millisecond
 	cfg.ExpiryTick = 20 * time.Millisecond

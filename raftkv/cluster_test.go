@@ -38,9 +38,17 @@ func fastConfig(id, dir string) Config {
 	cfg.Server.GRPCAddr = "127.0.0.1:0"
 	cfg.Server.AdminAddr = ""
 	cfg.Server.ShutdownTimeout = 2 * time.Second
-	// Production timing: shorter timeouts make leaders step down spuriously when
-	// -race and parallel test packages load a 2-core machine.
-	cfg.ApplyTimeout = 3 * time.Second
+	// Shorter timeouts make leaders step down spuriously when -race and
+	// parallel test packages load a 2-core machine. Even production timing
+	// (1s heartbeat, a 500ms leader lease) did at load ~30: a leader that
+	// stepped down mid-write turned a test's Put into "outcome unknown". A 2s
+	// heartbeat (1s lease) halves the stalls that cause it; elections after a
+	// stop take a second or two longer, so a write waits up to 8s (within
+	// ctxT's 10s) for a leader: with 3s, a MemberAdd met an election that
+	// outlasted it.
+	cfg.HeartbeatTimeout = 2 * time.Second
+	cfg.ElectionTimeout = 2 * time.Second
+	cfg.ApplyTimeout = 8 * time.Second
 	cfg.NoSync = true
 	return cfg
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/lockd/lockdtest"
+	"cairn.dev/cairn/node/nodetest"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 )
 
@@ -99,13 +100,18 @@ func TestClientLocks(t *testing.T) {
 	require.Len(t, locks, 2)
 
 	// A deadline while queued: DeadlineExceeded, known outcome, wait cancelled.
+	// The server cancels the wait shortly before the deadline; on a loaded
+	// machine the client's own deadline may pass while the cancel is being
+	// committed, so the queue is polled rather than read once.
 	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	_, err = d.Acquire(short, "rw", nil)
 	cancel()
 	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
-	info, err := cli.Describe(ctx, "rw")
-	require.NoError(t, err)
-	require.Empty(t, info.GetWaiters())
+	nodetest.WaitFor(t, 10*time.Second, "the timed-out wait to leave the queue", func() bool {
+		info, err := cli.Describe(ctx, "rw")
+		require.NoError(t, err)
+		return len(info.GetWaiters()) == 0
+	})
 }
 
 func TestClientSemaphore(t *testing.T) {
@@ -150,8 +156,11 @@ func TestClientSessionLoss(t *testing.T) {
 	_, err = s.Acquire(ctx, "x", nil)
 	require.ErrorIs(t, err, ErrSessionNotFound)
 
-	// A session kept alive outlives its TTL many times over.
-	k, err := cli.NewSession(ctx, 300*time.Millisecond)
+	// A session kept alive outlives its TTL more than twice over. The TTL
+	// (2s) leaves a loaded machine room between keep-alives (every third of
+	// it): with 300ms a stall of 200ms ended the session.
+	const ttl = 2 * time.Second
+	k, err := cli.NewSession(ctx, ttl)
 	require.NoError(t, err)
 	require.Never(t, func() bool {
 		select {
@@ -160,7 +169,7 @@ func TestClientSessionLoss(t *testing.T) {
 		default:
 			return false
 		}
-	}, 1500*time.Millisecond, 20*time.Millisecond)
+	}, 5*ttl/2, 20*time.Millisecond)
 	info, err := k.Describe(ctx)
 	require.NoError(t, err)
 	require.Equal(t, k.ID(), info.GetSessionId())
@@ -262,7 +271,11 @@ func TestClientFailover(t *testing.T) {
 	c := lockdtest.New(t, 3, nil)
 	cli := newClient(t, c)
 	ctx := ctxT(t, 60*time.Second)
-	s := session(t, cli, 2*time.Second)
+	// The new leader gives the session a full TTL from its takeover; the
+	// client's keep-alive must find it within that TTL, which a loaded
+	// machine may need seconds for (reconnecting, learning the new leader).
+	const ttl = 4 * time.Second
+	s := session(t, cli, ttl)
 	l, err := s.Acquire(ctx, "x", []byte("me"))
 	require.NoError(t, err)
 	old := c.WaitLeader()
@@ -276,7 +289,7 @@ func TestClientFailover(t *testing.T) {
 		default:
 			return false
 		}
-	}, 3*time.Second, 20*time.Millisecond)
+	}, ttl+time.Second, 20*time.Millisecond)
 	info, err := cli.Describe(ctx, "x")
 	require.NoError(t, err)
 	require.Len(t, info.GetHolders(), 1)
@@ -292,12 +305,22 @@ func TestClientFailover(t *testing.T) {
 func TestClientFollowsTheLeader(t *testing.T) {
 	c := lockdtest.New(t, 3, nil)
 	cli := newClient(t, c)
-	addr := func(id string) string { return c.Member(id).Config.Server.GRPCAddr }
+	// followsLeader reports whether the client names the member that leads now
+	// (on a loaded machine leadership may move on its own, so the leader is
+	// looked up at every poll rather than once).
+	followsLeader := func() bool {
+		for _, m := range c.Live() {
+			if m.Server.Node().IsLeader() {
+				return cli.conn.Leader() == m.Config.Server.GRPCAddr
+			}
+		}
+		return false
+	}
+	nodetest.WaitFor(t, 30*time.Second, "the client to follow the leader", followsLeader)
 	old := c.WaitLeader()
-	require.Eventually(t, func() bool { return cli.conn.Leader() == addr(old) }, 10*time.Second, 10*time.Millisecond)
 	c.Stop(old)
-	now := c.WaitLeader(old)
-	require.Eventually(t, func() bool { return cli.conn.Leader() == addr(now) }, 10*time.Second, 10*time.Millisecond)
+	c.WaitLeader(old)
+	nodetest.WaitFor(t, 30*time.Second, "the client to follow the new leader", followsLeader)
 	s := session(t, cli, 2*time.Second)
 	_, err := s.Acquire(ctxT(t, 10*time.Second), "x", nil)
 	require.NoError(t, err)

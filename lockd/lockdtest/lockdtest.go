@@ -33,8 +33,8 @@ var Spec = rafttest.Spec[lockd.Config, *lockd.Server]{
 }
 
 // FastConfig returns a member config tuned for tests: loopback ports from :0,
-// no admin server, 200ms Raft timeouts, a 100ms minimum session TTL, a 20ms
-// expiry tick and no fsync.
+// no admin server, production (1s) Raft timeouts, a 100ms minimum session TTL,
+// a 20ms expiry tick and no fsync.
 func FastConfig(id, dir string) lockd.Config {
 	cfg := lockd.DefaultConfig()
 	cfg.ID = id
@@ -42,8 +42,11 @@ func FastConfig(id, dir string) lockd.Config {
 	cfg.Server.GRPCAddr = "127.0.0.1:0"
 	cfg.Server.AdminAddr = ""
 	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.HeartbeatTimeout = 200 * time.Millisecond
-	cfg.ElectionTimeout = 200 * time.Millisecond
+	// Production Raft timing: with 200ms timeouts leaders stepped down every
+	// few hundred milliseconds when -race and parallel test packages load a
+	// 2-core machine, and tests that follow one leader lost it.
+	cfg.HeartbeatTimeout = time.Second
+	cfg.ElectionTimeout = time.Second
 	cfg.ApplyTimeout = 3 * time.Second
 	cfg.MinSessionTTL = 100 * time.Millisecond
 	cfg.ExpiryTick = 20 * time.Millisecond

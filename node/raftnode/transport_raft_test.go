@@ -248,10 +248,11 @@ func transportTestRaftConfig(tb testing.TB) func(raft.ServerID) *raft.Config {
 // election, replication, leader loss and catch-up of a lagging follower by snapshot.
 func TestTransportRaftCluster(t *testing.T) {
 	c := newTransportTestCluster(t, 3, transportGRPC, transportTestRaftConfig(t))
+	// The waits are bounds for a loaded machine (-race, packages in parallel).
 
 	first := c.waitLeader(10 * time.Second)
 	c.applyN(first, 1000)
-	c.waitCount(1000, 10*time.Second)
+	c.waitCount(1000, 30*time.Second)
 
 	// Kill the leader; the other two elect a new one and keep committing.
 	c.stop(first)
@@ -260,11 +261,11 @@ func TestTransportRaftCluster(t *testing.T) {
 	second := c.waitLeader(10 * time.Second)
 	require.NotEqual(t, first, second)
 	c.applyN(second, 500)
-	c.waitCount(1500, 10*time.Second)
+	c.waitCount(1500, 30*time.Second)
 
 	// Make sure the new leader no longer has the logs the killed node misses.
 	leader := c.nodes[second]
-	nodetest.WaitFor(t, 10*time.Second, "the leader to compact past the killed node's log", func() bool {
+	nodetest.WaitFor(t, 30*time.Second, "the leader to compact past the killed node's log", func() bool {
 		if err := leader.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
 			t.Logf("snapshot: %v", err)
 		}
@@ -275,7 +276,7 @@ func TestTransportRaftCluster(t *testing.T) {
 
 	// The old leader comes back lagging and must be caught up by InstallSnapshot.
 	c.restart(first)
-	c.waitCount(1500, 20*time.Second)
+	c.waitCount(1500, 30*time.Second)
 	_, restored := c.nodes[first].fsm.state()
 	require.True(t, slices.ContainsFunc(restored, func(n uint64) bool { return n > 1000 }),
 		"the restarted node restored %v; want a snapshot from the leader (count > 1000)", restored)
@@ -283,5 +284,5 @@ func TestTransportRaftCluster(t *testing.T) {
 	// Still one cluster: a write through the current leader reaches all three.
 	l := c.waitLeader(10 * time.Second)
 	c.applyN(l, 10)
-	c.waitCount(1510, 10*time.Second)
+	c.waitCount(1510, 30*time.Second)
 }
