@@ -10,7 +10,7 @@ import (
 // say serving (or all say not serving).
 func waitHealth(t *testing.T, m *testMember, serving bool) {
 	t.Helper()
-	rafttest.WaitHealth(t, m.conn, m.srv.AdminAddr(), m.id, "cairn.lockd.v1.LockService", serving)
+	rafttest.WaitHealth(t, m.Conn, m.Server.AdminAddr(), m.ID, "cairn.lockd.v1.LockService", serving)
 }
 
 // Regression (issue 12, bug 2): the member frozen by bug 1 (its state machine
@@ -18,18 +18,18 @@ func waitHealth(t *testing.T, m *testMember, serving bool) {
 // machine must turn health NOT_SERVING, and SERVING again once it is free.
 func TestHealthReportsWedgedStateMachine(t *testing.T) {
 	c := newTestCluster(t, 1, func(cfg *Config) { cfg.Server.AdminAddr = "127.0.0.1:0" })
-	m := c.member(c.waitLeader())
+	m := c.Member(c.WaitLeader())
 	waitHealth(t, m, true)
 
-	m.srv.m.mu.Lock() // what a handler stuck under view did
+	m.Server.m.mu.Lock() // what a handler stuck under view did
 	locked := true
 	t.Cleanup(func() {
 		if locked {
-			m.srv.m.mu.Unlock()
+			m.Server.m.mu.Unlock()
 		}
 	})
 	waitHealth(t, m, false)
-	m.srv.m.mu.Unlock()
+	m.Server.m.mu.Unlock()
 	locked = false
 	waitHealth(t, m, true)
 }
@@ -38,15 +38,15 @@ func TestHealthReportsWedgedStateMachine(t *testing.T) {
 // shared raftnode health (see raftkv's TestHealthFollowsLeaderKnowledge).
 func TestHealthFollowsLeaderKnowledge(t *testing.T) {
 	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.AdminAddr = "127.0.0.1:0" })
-	leader := c.waitLeader()
-	follower := c.follower()
+	leader := c.WaitLeader()
+	follower := c.Follower()
 	waitHealth(t, follower, true)
-	for _, m := range c.live() {
-		if m.id != follower.id {
-			c.stop(m.id)
+	for _, m := range c.Live() {
+		if m.ID != follower.ID {
+			c.Stop(m.ID)
 		}
 	}
 	waitHealth(t, follower, false)
-	c.restart(leader)
+	c.Restart(leader)
 	waitHealth(t, follower, true)
 }

@@ -25,8 +25,8 @@ func durpb(d time.Duration) *durationpb.Duration { return durationpb.New(d) }
 // releases; its token is larger.
 func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	a := newSession(t, leader, 30*time.Second)
 	b := newSession(t, f, 30*time.Second)
 	first := acquire(t, leader, a, "stock/last-item", true)
@@ -42,7 +42,7 @@ func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 	}
 	// Release through the other follower, not through either party's node.
 	var other *testMember
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		if m != leader && m != f {
 			other = m
 		}
@@ -71,8 +71,8 @@ func TestClusterBlockingAcquireAcrossNodes(t *testing.T) {
 // retry through another member resumes it.
 func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	a := newSession(t, leader, 30*time.Second)
 	b := newSession(t, leader, 30*time.Second)
 	first := acquire(t, leader, a, "x", true)
@@ -81,7 +81,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	queued := acquire(t, leader, b, "x", false)
 	require.False(t, queued.GetAcquired())
 	peer := func(m *testMember) lockdpeerv1.LockPeerServiceClient {
-		return lockdpeerv1.NewLockPeerServiceClient(m.conn)
+		return lockdpeerv1.NewLockPeerServiceClient(m.Conn)
 	}
 	_, err := peer(f).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: 1})
 	require.Equal(t, codes.Unavailable, status.Code(err), "only the leader answers: %v", err)
@@ -95,7 +95,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 	_, err = peer(leader).AwaitGrant(short, &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 	cancel()
 	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
-	c.stop(f.id)
+	c.Stop(f.ID)
 	r := <-got
 	require.Equal(t, codes.Unavailable, status.Code(r.err), "%v", r.err)
 	require.Len(t, describe(t, leader, "x").GetWaiters(), 1, "the wait keeps its place")
@@ -107,7 +107,7 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 		resp, _ := peer(leader).AwaitGrant(ctxT(t), &lockdpeerv1.AwaitGrantRequest{Kind: kLock, Name: "x", SessionId: b, WaitId: waitID})
 		asked <- resp
 	}()
-	again := acquireAsync(c.follower(), b, "x", 10*time.Second)
+	again := acquireAsync(c.Follower(), b, "x", 10*time.Second)
 	_, err = locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: a, Name: "x"})
 	require.NoError(t, err)
 	r = <-again
@@ -122,8 +122,8 @@ func TestClusterFollowerWaitAsksTheLeaderAndKeepsItsPlace(t *testing.T) {
 // the queue; the next release is not wasted on it.
 func TestClusterAcquireDeadlineCancelsWait(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	a := newSession(t, leader, 30*time.Second)
 	b := newSession(t, f, 30*time.Second)
 	d := newSession(t, f, 30*time.Second)
@@ -148,8 +148,8 @@ func TestClusterAcquireDeadlineCancelsWait(t *testing.T) {
 // machine to land in it.
 func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	a := newSession(t, leader, 300*time.Millisecond)
 	b := newSession(t, f, 30*time.Second)
 	resp, err := locks(leader).Acquire(ctxT(t), &lockdv1.AcquireRequest{SessionId: a, Name: "x", LockDelay: durpb(3 * time.Second)})
@@ -178,9 +178,9 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 	// Every replica agrees.
 	nodetest.WaitFor(t, 20*time.Second, "replicas to agree", func() bool {
 		var want string
-		for _, m := range c.live() {
+		for _, m := range c.Live() {
 			var got string
-			m.srv.m.view(func(st *state) {
+			m.Server.m.view(func(st *state) {
 				b, _ := st.encode()
 				got = string(b)
 			})
@@ -197,10 +197,10 @@ func TestClusterSessionExpiryGrantsNext(t *testing.T) {
 // Locks, sessions and token order survive a leader failover.
 func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	old := c.waitLeader()
+	old := c.WaitLeader()
 	var f *testMember
-	for _, m := range c.live() {
-		if m.id != old {
+	for _, m := range c.Live() {
+		if m.ID != old {
 			f = m
 			break
 		}
@@ -213,8 +213,8 @@ func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 	got := acquireAsync(f, b, "x", 20*time.Second)
 	waitWaiters(t, f, "x", 1)
 
-	c.stop(old)
-	newLeader := c.waitLeader(old)
+	c.Stop(old)
+	newLeader := c.WaitLeader(old)
 	t.Logf("leader %s -> %s", old, newLeader)
 	info := describe(t, f, "x")
 	require.Len(t, info.GetHolders(), 1)
@@ -230,10 +230,10 @@ func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 	require.Greater(t, r.resp.GetHeader().GetRaftTerm(), first.GetHeader().GetRaftTerm())
 
 	// The stopped member comes back and catches up.
-	m := c.restart(old)
+	m := c.Restart(old)
 	nodetest.WaitFor(t, 10*time.Second, "the restarted member to see the new holder", func() bool {
 		var h uint64
-		m.srv.m.view(func(st *state) {
+		m.Server.m.view(func(st *state) {
 			if r := st.Resources[resKey{kLock, "x"}]; r != nil && len(r.Holders) == 1 {
 				h = r.Holders[0].Session
 			}
@@ -253,17 +253,17 @@ func TestClusterFailoverKeepsLocksAndTokens(t *testing.T) {
 // late.
 func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	const ttl = 3 * time.Second
 	created := time.Now()
 	id := newSession(t, f, ttl)
 	// Half the TTL passes without keep-alives; then leadership moves.
 	nodetest.WaitFor(t, 10*time.Second, "half the TTL to pass", func() bool { return time.Since(created) > ttl/2 })
 	transferStart := time.Now()
-	_, err := clusterv1.NewMembershipServiceClient(leader.conn).TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: f.id})
+	_, err := clusterv1.NewMembershipServiceClient(leader.Conn).TransferLeadership(ctxT(t), &clusterv1.TransferLeadershipRequest{TargetId: f.ID})
 	require.NoError(t, err)
-	c.waitLeader(leader.id)
+	c.WaitLeader(leader.ID)
 	t.Logf("leadership moved %v after the session was created (transfer began after %v)", time.Since(created), transferStart.Sub(created))
 	// Past the original deadline, the session is alive: the new leader gave it a
 	// full TTL, so it lives until transferStart+ttl at least.
@@ -285,8 +285,8 @@ func TestClusterLeaderChangeResetsTTL(t *testing.T) {
 
 func TestClusterElection(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	a := newSession(t, leader, 30*time.Second)
 	b := newSession(t, f, 30*time.Second)
 
@@ -360,31 +360,31 @@ func TestClusterMemberRestartRecovers(t *testing.T) {
 		cfg.SnapshotThreshold = 16
 		cfg.TrailingLogs = 8
 	})
-	leader := c.member(c.waitLeader())
-	f := c.follower()
+	leader := c.Member(c.WaitLeader())
+	f := c.Follower()
 	var ids []uint64
 	for i := range 6 {
 		id := newSession(t, leader, 30*time.Second)
 		ids = append(ids, id)
 		acquire(t, leader, id, "l"+string(rune('a'+i)), true)
 	}
-	require.NoError(t, f.srv.Node().Snapshot())
-	c.stop(f.id)
+	require.NoError(t, f.Server.Node().Snapshot())
+	c.Stop(f.ID)
 	// More history while it is down, including a waiter and a release.
 	got := acquireAsync(leader, ids[1], "la", 10*time.Second)
 	waitWaiters(t, leader, "la", 1)
 	_, err := locks(leader).Release(ctxT(t), &lockdv1.ReleaseRequest{SessionId: ids[0], Name: "la"})
 	require.NoError(t, err)
 	require.NoError(t, (<-got).err)
-	sem, err := lockdv1.NewSemaphoreServiceClient(leader.conn).SemaphoreAcquire(ctxT(t), &lockdv1.SemaphoreAcquireRequest{SessionId: ids[2], Name: "pool", Permits: 3})
+	sem, err := lockdv1.NewSemaphoreServiceClient(leader.Conn).SemaphoreAcquire(ctxT(t), &lockdv1.SemaphoreAcquireRequest{SessionId: ids[2], Name: "pool", Permits: 3})
 	require.NoError(t, err)
 	require.True(t, sem.GetAcquired())
 
-	m := c.restart(f.id)
+	m := c.Restart(f.ID)
 	nodetest.WaitFor(t, 10*time.Second, "the restarted member to match the leader", func() bool {
 		var want, got string
-		leader.srv.m.view(func(st *state) { b, _ := st.encode(); want = string(b) })
-		m.srv.m.view(func(st *state) { b, _ := st.encode(); got = string(b) })
+		leader.Server.m.view(func(st *state) { b, _ := st.encode(); want = string(b) })
+		m.Server.m.view(func(st *state) { b, _ := st.encode(); got = string(b) })
 		return want == got
 	})
 	info := describe(t, m, "la")
@@ -394,13 +394,13 @@ func TestClusterMemberRestartRecovers(t *testing.T) {
 
 func TestServerStatusAndHeaders(t *testing.T) {
 	c := newTestCluster(t, 1, nil)
-	m := c.member(c.waitLeader())
-	st, err := lockdv1.NewClusterServiceClient(m.conn).Status(ctxT(t), &lockdv1.StatusRequest{})
+	m := c.Member(c.WaitLeader())
+	st, err := lockdv1.NewClusterServiceClient(m.Conn).Status(ctxT(t), &lockdv1.StatusRequest{})
 	require.NoError(t, err)
 	require.Equal(t, "leader", st.GetState())
-	require.Equal(t, m.id, st.GetLeaderId())
+	require.Equal(t, m.ID, st.GetLeaderId())
 	require.Equal(t, "lockd", st.GetHeader().GetClusterId())
-	require.Equal(t, m.id, st.GetHeader().GetMemberId())
+	require.Equal(t, m.ID, st.GetHeader().GetMemberId())
 	require.NotZero(t, st.GetHeader().GetRaftTerm())
 
 	_, err = sessions(m).CreateSession(ctxT(t), &lockdv1.CreateSessionRequest{Ttl: durpb(2 * time.Hour)})
@@ -445,7 +445,7 @@ func TestServerStatusAndHeaders(t *testing.T) {
 // Alone, a parked wait is proposed after maxParkDelay.
 func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
+	leader := c.Member(c.WaitLeader())
 	a := newSession(t, leader, 30*time.Second)
 	b := newSession(t, leader, 30*time.Second)
 	require.True(t, acquire(t, leader, a, "parked", true).GetAcquired())
@@ -461,7 +461,7 @@ func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
 	require.True(t, acquire(t, leader, b, "parked", true).GetAcquired())
 
 	// Held back until the release, which it precedes.
-	park := leader.srv.park
+	park := leader.Server.park
 	park.mu.Lock()
 	park.delay = time.Hour
 	park.mu.Unlock()
@@ -483,14 +483,14 @@ func TestClusterParkedWaitGoesAheadOfTheRelease(t *testing.T) {
 // consecutive entries, on a follower each forwarded in turn.
 func TestClusterApplyAllKeepsOrder(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.member(c.waitLeader())
+	leader := c.Member(c.WaitLeader())
 	createSession := func() []byte {
 		b, err := proto.Marshal(&lockdraftv1.Command{UnixNanos: time.Now().UnixNano(), Op: &lockdraftv1.Command_CreateSession{CreateSession: &lockdraftv1.CreateSessionOp{TtlMs: 10000}}})
 		require.NoError(t, err)
 		return b
 	}
-	for _, m := range []*testMember{leader, c.follower()} {
-		res, errs := m.srv.node.ApplyAll(ctxT(t), [][]byte{createSession(), createSession(), createSession()})
+	for _, m := range []*testMember{leader, c.Follower()} {
+		res, errs := m.Server.node.ApplyAll(ctxT(t), [][]byte{createSession(), createSession(), createSession()})
 		var ids []uint64
 		for i := range res {
 			require.NoError(t, errs[i])
@@ -499,8 +499,8 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 			ids = append(ids, r.GetSessionId())
 		}
 		require.Len(t, ids, 3)
-		require.Less(t, ids[0], ids[1], "%s: in order", m.id)
-		require.Less(t, ids[1], ids[2], "%s: in order", m.id)
+		require.Less(t, ids[0], ids[1], "%s: in order", m.ID)
+		require.Less(t, ids[1], ids[2], "%s: in order", m.ID)
 		if m == leader {
 			require.Equal(t, []uint64{ids[0], ids[0] + 1, ids[0] + 2}, ids, "consecutive entries on the leader")
 		}
@@ -514,16 +514,16 @@ func TestClusterApplyAllKeepsOrder(t *testing.T) {
 // member, must answer within its deadline and leave the member usable.
 func TestClusterFirstReadOnFreshGroupAnswers(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	c.waitLeader()
+	c.WaitLeader()
 	call := func(m *testMember, what string, f func(ctx context.Context) error) {
 		t.Helper()
 		// The frozen member never answered; the deadline is a bound for a
 		// loaded machine, not for how fast a read is.
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		require.NoError(t, f(ctx), "%s on %s (fresh group, nothing applied)", what, m.id)
+		require.NoError(t, f(ctx), "%s on %s (fresh group, nothing applied)", what, m.ID)
 	}
-	for _, m := range c.live() {
+	for _, m := range c.Live() {
 		call(m, "List", func(ctx context.Context) error {
 			_, err := locks(m).List(ctx, &lockdv1.ListRequest{})
 			return err
@@ -533,11 +533,11 @@ func TestClusterFirstReadOnFreshGroupAnswers(t *testing.T) {
 			return err
 		})
 		call(m, "SemaphoreList", func(ctx context.Context) error {
-			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreList(ctx, &lockdv1.SemaphoreListRequest{})
+			_, err := lockdv1.NewSemaphoreServiceClient(m.Conn).SemaphoreList(ctx, &lockdv1.SemaphoreListRequest{})
 			return err
 		})
 		call(m, "SemaphoreDescribe", func(ctx context.Context) error {
-			_, err := lockdv1.NewSemaphoreServiceClient(m.conn).SemaphoreDescribe(ctx, &lockdv1.SemaphoreDescribeRequest{Name: "S"})
+			_, err := lockdv1.NewSemaphoreServiceClient(m.Conn).SemaphoreDescribe(ctx, &lockdv1.SemaphoreDescribeRequest{Name: "S"})
 			return err
 		})
 		call(m, "Leader", func(ctx context.Context) error {
@@ -546,8 +546,8 @@ func TestClusterFirstReadOnFreshGroupAnswers(t *testing.T) {
 		})
 	}
 	// The members still apply commands after those reads.
-	id := newSession(t, c.member(c.waitLeader()), 30*time.Second)
-	require.True(t, acquire(t, c.live()[0], id, "L", false).GetAcquired())
+	id := newSession(t, c.Member(c.WaitLeader()), 30*time.Second)
+	require.True(t, acquire(t, c.Live()[0], id, "L", false).GetAcquired())
 }
 
 // machine.view callbacks may read the applied index: AppliedIndex does not take
@@ -573,8 +573,8 @@ func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
 	// A stop held up by the streams would take the whole ShutdownTimeout: make
 	// it far longer than a loaded machine takes to stop a leader gracefully.
 	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Server.ShutdownTimeout = 30 * time.Second })
-	leader := c.member(c.waitLeader())
-	follower := c.follower()
+	leader := c.Member(c.WaitLeader())
+	follower := c.Follower()
 	id := newSession(t, leader, 30*time.Second)
 	open := func(m *testMember) lockdv1.SessionService_SessionKeepAliveClient {
 		ka, err := sessions(m).SessionKeepAlive(ctxT(t))
@@ -587,14 +587,14 @@ func TestGracefulStopDoesNotWaitForKeepAliveStreams(t *testing.T) {
 	direct, relayed := open(leader), open(follower)
 
 	start := time.Now()
-	c.stop(leader.id)
+	c.Stop(leader.ID)
 	// Well under the shutdown timeout the old handler waited out.
-	require.Less(t, time.Since(start), leader.cfg.Server.ShutdownTimeout/2, "open keep-alive streams must not hold up a graceful stop")
+	require.Less(t, time.Since(start), leader.Config.Server.ShutdownTimeout/2, "open keep-alive streams must not hold up a graceful stop")
 	_, err := direct.Recv()
 	require.Equal(t, codes.Unavailable, status.Code(err), "clients are told to go elsewhere: %v", err)
 
 	// The follower's relay re-dials the new leader, which keeps the session.
-	c.waitLeader(leader.id)
+	c.WaitLeader(leader.ID)
 	nodetest.WaitFor(t, 10*time.Second, "a keep-alive through the follower to reach the new leader", func() bool {
 		if relayed == nil {
 			var err error

@@ -52,6 +52,10 @@ type Spec[C any, S Daemon] struct {
 	SetPeers func(cfg *C, peers string)
 	// New builds the daemon (binding its listeners) without serving.
 	New func(cfg C, logger *slog.Logger) (S, error)
+	// LeaderReady, if set, must also hold of the leader WaitLeader returns:
+	// for daemons whose leader-only work starts on a leadership callback
+	// (lockd's session tracker), so tests start once it has.
+	LeaderReady func(S) bool
 }
 
 // Cluster is a group of in-process members. Its methods fail the test on error
@@ -283,9 +287,23 @@ func (c *Cluster[C, S]) WaitLeader(exclude ...string) string {
 			}
 		}
 		lm := c.Member(leader)
-		return lm != nil && lm.Running() && lm.Server.Node().IsLeader()
+		return lm != nil && lm.Running() && lm.Server.Node().IsLeader() &&
+			(c.spec.LeaderReady == nil || c.spec.LeaderReady(lm.Server))
 	})
 	return leader
+}
+
+// Follower waits for a leader and returns a running member that is not it.
+func (c *Cluster[C, S]) Follower() *Member[C, S] {
+	c.t.Helper()
+	leader := c.WaitLeader()
+	for _, m := range c.Live() {
+		if m.ID != leader {
+			return m
+		}
+	}
+	c.t.Fatalf("rafttest: no follower of %s is running", leader)
+	return nil
 }
 
 // Leader returns the member WaitLeader agrees on.
