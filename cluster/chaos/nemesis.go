@@ -410,6 +410,26 @@ func memberChange(ctx context.Context, cl Membership, id string, want bool, chan
 	}
 }
 
+// exited reports whether node name is known to have stopped running; waiting
+// for its process to go (within a few seconds) covers a node that is exiting.
+func (n *nemesis) exited(ctx context.Context, name string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := n.env.Cluster.Status(sctx)
+		cancel()
+		if err == nil {
+			for _, ns := range st {
+				if ns.Name == name && !ns.Alive {
+					return true
+				}
+			}
+		}
+		Hold(ctx, 100*time.Millisecond)
+	}
+	return false
+}
+
 // failpoint arms a failpoint on the nodes and restarts those that exit.
 func (n *nemesis) failpoint(ctx context.Context, s Step, nodes []string, began, healed func(), note func(string)) error {
 	c := n.env.Cluster
@@ -445,16 +465,21 @@ func (n *nemesis) failpoint(ctx context.Context, s Step, nodes []string, began, 
 	}
 	var fired, idle []string
 	for _, name := range nodes {
-		if exited[name] {
-			fired = append(fired, name)
-			if err := c.Start(name); err != nil {
+		if !exited[name] {
+			err := DisarmFailpoint(ctx, admin[name], s.Params.Failpoint)
+			if err == nil {
+				idle = append(idle, name)
+				continue
+			}
+			// The failpoint may have fired after the last look: a node that
+			// exited meanwhile refuses the disarm, and is restarted instead.
+			if !n.exited(ctx, name) {
 				return err
 			}
-		} else {
-			idle = append(idle, name)
-			if err := DisarmFailpoint(ctx, admin[name], s.Params.Failpoint); err != nil {
-				return err
-			}
+		}
+		fired = append(fired, name)
+		if err := c.Start(name); err != nil {
+			return err
 		}
 	}
 	healed()
