@@ -459,8 +459,26 @@ func writeStoreErr(w *resp.Writer, err error) {
 	}
 }
 
-// parseInt parses a base-10 int64 argument without allocating on success.
+// parseInt parses a base-10 int64 argument as Redis does (its string2ll): an
+// optional '-' and digits, with no '+', no leading zeros and no "-0"; anything
+// else, or a value out of int64's range, is not an integer. It does not
+// allocate on success.
 func parseInt(b []byte) (int64, bool) {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	switch {
+	case len(digits) == 0:
+		return 0, false
+	case digits[0] == '0' && (len(digits) > 1 || len(b) > 1):
+		return 0, false // leading zero, or "-0"
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
 	n, err := strconv.ParseInt(str(b), 10, 64)
 	return n, err == nil
 }

@@ -50,6 +50,10 @@ func testRESPCommands(t *testing.T, tune func(*Config)) {
 		{[]string{"SET", "a", "5", "EX"}, "(error) ERR syntax error"},
 		{[]string{"SET", "a", "5", "FOO"}, "(error) ERR syntax error"},
 		{[]string{"SET", "a", "5", "EX", "x"}, "(error) ERR value is not an integer or out of range"},
+		// Integers are read as Redis reads them: no '+', no leading zeros, no "-0".
+		{[]string{"SET", "a", "5", "EX", "+10"}, "(error) ERR value is not an integer or out of range"},
+		{[]string{"SET", "a", "5", "EX", "010"}, "(error) ERR value is not an integer or out of range"},
+		{[]string{"EXPIRE", "a", "-0"}, "(error) ERR value is not an integer or out of range"},
 		{[]string{"SET", "a", "5", "EX", "0"}, "(error) ERR invalid expire time in 'set' command"},
 		{[]string{"SET", "a", "5", "PX", "-5"}, "(error) ERR invalid expire time in 'set' command"},
 		{[]string{"SET", "past", "5", "EXAT", "1"}, "OK"},
@@ -294,5 +298,21 @@ func BenchmarkRESPGetSet(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 		})
+	}
+}
+
+// parseInt follows Redis's string2ll: compared with redis-server 7 (issue 13).
+func TestParseIntLikeRedis(t *testing.T) {
+	for in, want := range map[string]bool{
+		"0": true, "7": true, "-7": true, "10": true, "9223372036854775807": true, "-9223372036854775808": true,
+		"": false, "-": false, "+5": false, "010": false, "-0": false, "-01": false, "00": false,
+		"1e3": false, " 1": false, "1 ": false, "0x10": false, "9223372036854775808": false,
+		"-9223372036854775809": false, "1.5": false,
+	} {
+		n, ok := parseInt([]byte(in))
+		require.Equal(t, want, ok, "%q", in)
+		if ok {
+			require.Equal(t, in, strconv.FormatInt(n, 10))
+		}
 	}
 }
