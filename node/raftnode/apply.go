@@ -72,22 +72,32 @@ func (n *Node) contactWindow() time.Duration {
 // quorumContact reports whether, counting itself, a quorum of the voters
 // answered this node's appends within the contact window.
 func (n *Node) quorumContact() bool {
+	return time.Since(n.quorumContactAt()) <= n.contactWindow()
+}
+
+// quorumContactAt is when, counting this node as answering now, a quorum of
+// the voters had last answered its appends: the quorum-th most recent answer.
+// It is the zero time when the configuration cannot be read or has no voters.
+func (n *Node) quorumContactAt() time.Time {
 	f := n.raft.GetConfiguration()
 	if f.Error() != nil {
-		return false
+		return time.Time{}
 	}
-	now, window := time.Now(), n.contactWindow()
-	voters, fresh := 0, 0
+	var contacts []time.Time
 	for _, s := range f.Configuration().Servers {
-		if s.Suffrage != raft.Voter {
-			continue
-		}
-		voters++
-		if string(s.ID) == n.cfg.ID || now.Sub(n.transport.LastContact(s.Address)) <= window {
-			fresh++
+		switch {
+		case s.Suffrage != raft.Voter:
+		case string(s.ID) == n.cfg.ID:
+			contacts = append(contacts, time.Now())
+		default:
+			contacts = append(contacts, n.transport.LastContact(s.Address))
 		}
 	}
-	return voters > 0 && fresh > voters/2
+	if len(contacts) == 0 {
+		return time.Time{}
+	}
+	slices.SortFunc(contacts, func(a, b time.Time) int { return b.Compare(a) })
+	return contacts[len(contacts)/2]
 }
 
 // leaderContact reports whether this follower knows a leader and heard from it
@@ -124,26 +134,7 @@ func (n *Node) knowsLeader() bool {
 func (n *Node) routeLostAt() time.Time {
 	at := n.raft.LastContact()
 	if n.IsLeader() {
-		at = time.Time{}
-		f := n.raft.GetConfiguration()
-		if f.Error() == nil {
-			var contacts []time.Time
-			for _, s := range f.Configuration().Servers {
-				if s.Suffrage != raft.Voter {
-					continue
-				}
-				if string(s.ID) == n.cfg.ID {
-					contacts = append(contacts, time.Now())
-				} else {
-					contacts = append(contacts, n.transport.LastContact(s.Address))
-				}
-			}
-			if len(contacts) > 0 {
-				// The quorum-th most recent contact.
-				slices.SortFunc(contacts, func(a, b time.Time) int { return b.Compare(a) })
-				at = contacts[len(contacts)/2]
-			}
-		}
+		at = n.quorumContactAt()
 	}
 	if started := time.Unix(0, n.startedAt.Load()); at.Before(started) {
 		at = started
@@ -317,7 +308,7 @@ func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
 // the cut.
 func (n *Node) awaitQuorum(ctx context.Context) error {
 	arrived := time.Now()
-	if n.quorumContactSince(arrived) {
+	if n.quorumContactAt().After(arrived) {
 		return nil
 	}
 	vctx, cancel := context.WithTimeout(ctx, n.cfg.LeaderWait)
@@ -329,26 +320,6 @@ func (n *Node) awaitQuorum(ctx context.Context) error {
 		return fmt.Errorf("%w: leadership not confirmed by a quorum: %w", ErrNoQuorum, err)
 	}
 	return nil
-}
-
-// quorumContactSince reports whether, counting itself, a quorum of the voters
-// answered an append after t.
-func (n *Node) quorumContactSince(t time.Time) bool {
-	f := n.raft.GetConfiguration()
-	if f.Error() != nil {
-		return false
-	}
-	voters, fresh := 0, 0
-	for _, s := range f.Configuration().Servers {
-		if s.Suffrage != raft.Voter {
-			continue
-		}
-		voters++
-		if string(s.ID) == n.cfg.ID || n.transport.LastContact(s.Address).After(t) {
-			fresh++
-		}
-	}
-	return voters > 0 && fresh > voters/2
 }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.
