@@ -19,14 +19,24 @@ func (g *clientFlags) clientTLS() (*tls.Config, error) {
 	return g.tls.config(g.clusterDir)
 }
 
+// target returns the group's endpoints and the TLS configuration to reach
+// them: what every dial below needs first.
+func (g *clientFlags) target() ([]string, *tls.Config, error) {
+	eps, err := g.resolveEndpoints()
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := g.clientTLS()
+	if err != nil {
+		return nil, nil, err
+	}
+	return eps, tc, nil
+}
+
 // dialRaftKV returns a raftkv client for the group's endpoints; the caller
 // closes it.
 func (g *clientFlags) dialRaftKV() (*kvclient.Client, error) {
-	eps, err := g.resolveEndpoints()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := g.clientTLS()
+	eps, tc, err := g.target()
 	if err != nil {
 		return nil, err
 	}
@@ -40,11 +50,7 @@ func (g *clientFlags) dialRaftKV() (*kvclient.Client, error) {
 // dialLockd returns a lockd client for the group's endpoints; the caller closes
 // it.
 func (g *clientFlags) dialLockd() (*lockclient.Client, error) {
-	eps, err := g.resolveEndpoints()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := g.clientTLS()
+	eps, tc, err := g.target()
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +64,7 @@ func (g *clientFlags) dialLockd() (*lockclient.Client, error) {
 // dialCached returns a cached client for the group's endpoints, once it has
 // fetched the ring (within --timeout); the caller closes it.
 func (g *clientFlags) dialCached() (*cacheclient.Client, error) {
-	eps, err := g.resolveEndpoints()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := g.clientTLS()
+	eps, tc, err := g.target()
 	if err != nil {
 		return nil, err
 	}
