@@ -48,9 +48,7 @@ type Server struct {
 	doneOnce  sync.Once
 	serveOnce sync.Once
 
-	goMu    sync.Mutex // protects closing and wg.Add
-	closing bool
-	wg      sync.WaitGroup // goroutines started by goFunc
+	goroutines node.Goroutines // started by goFunc; Serve waits for them
 }
 
 // New validates cfg, creates the store and binds the gRPC, admin and RESP
@@ -228,7 +226,7 @@ func (s *Server) serve(ctx context.Context) error {
 		s.resp.close()
 	}
 	stopServing() // graceful gRPC stop within the shutdown timeout
-	s.wg.Wait()
+	s.goroutines.Wait()
 	if serveErr == nil {
 		serveErr = <-errc
 	}
@@ -250,9 +248,7 @@ func (s *Server) waitRing(reg *registry) <-chan struct{} {
 // shutdown begins the stop: Serve's loop returns and goFunc refuses work.
 func (s *Server) shutdown() {
 	s.stopOnce.Do(func() { close(s.stop) })
-	s.goMu.Lock()
-	s.closing = true
-	s.goMu.Unlock()
+	s.goroutines.Close()
 }
 
 // release closes what New opened. Idempotent.
@@ -283,16 +279,4 @@ func (s *Server) Close() {
 
 // goFunc runs f in a goroutine owned by the server, unless shutdown has begun
 // (then it reports false). Serve waits for all of them before returning.
-func (s *Server) goFunc(f func()) bool {
-	s.goMu.Lock()
-	defer s.goMu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-	return true
-}
+func (s *Server) goFunc(f func()) bool { return s.goroutines.Go(f) }

@@ -51,8 +51,7 @@ type DaemonConfig struct {
 //     (Node.ReportHealth) until its context ends, Shutdown is called, the
 //     state machine fails, or the server fails. Then it stops in order:
 //     readiness off, Stopping closed, background loops cancelled and awaited,
-//     goroutines started with Go awaited, Raft closed (a leader hands over
-//     first), RPCs drained within the shutdown timeout, OnRelease functions
+//     Raft closed (a leader hands over first), RPCs drained within the shutdown timeout, OnRelease functions
 //     run (last registered first), listeners closed.
 //   - Close makes a running Serve stop and waits for it; on a daemon never
 //     served it releases what New opened. Close is idempotent and safe to
@@ -74,10 +73,8 @@ type Daemon struct {
 	doneOnce sync.Once
 	served   atomic.Bool // Serve, or Close without Serve, has claimed the daemon
 
-	mu       sync.Mutex // protects closing, release and wg.Add
-	closing  bool
+	mu       sync.Mutex // protects loops, release and released
 	release  []func()
-	wg       sync.WaitGroup // goroutines started by Go
 	released bool
 }
 
@@ -206,30 +203,10 @@ func (d *Daemon) RunWhileServing(loop func(ctx context.Context)) {
 	d.loops = append(d.loops, loop)
 }
 
-// Go runs f in a goroutine owned by the daemon, unless shutdown has begun
-// (then it reports false and f does not run). Serve waits for every such
-// goroutine before it closes Raft: f must return once Stopping is closed.
-func (d *Daemon) Go(f func()) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closing {
-		return false
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-	return true
-}
-
 // Shutdown begins the stop without waiting for it: Serve returns once it has
-// stopped; Go refuses new goroutines. Idempotent.
+// stopped. Idempotent.
 func (d *Daemon) Shutdown() {
 	d.stopOnce.Do(func() { close(d.stop) })
-	d.mu.Lock()
-	d.closing = true
-	d.mu.Unlock()
 }
 
 // ErrShuttingDown is returned by Serve when the daemon was closed before it
@@ -296,7 +273,6 @@ func (d *Daemon) serve(ctx context.Context) error {
 	d.Shutdown()
 	stopLoops()
 	loops.Wait()
-	d.wg.Wait()
 	if err := d.node.Close(); err != nil {
 		d.logger.Warn("raft close", "err", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc"
 
+	"cairn.dev/cairn/node"
 	raftv1 "cairn.dev/cairn/proto/cairn/raft/v1"
 )
 
@@ -53,12 +54,12 @@ type Node struct {
 	quietMu                  sync.Mutex
 	quietAfter, quietThrough uint64
 
-	mu        sync.Mutex // protects closed
-	closed    bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	started   atomic.Bool
-	startedAt atomic.Int64 // Unix nanoseconds when Start began
+	mu         sync.Mutex // protects closed
+	closed     bool
+	stop       chan struct{}
+	goroutines node.Goroutines // started by goFunc; Close waits for them
+	started    atomic.Bool
+	startedAt  atomic.Int64 // Unix nanoseconds when Start began
 }
 
 // New creates a Node; it does not touch the disk or the network until Start.
@@ -229,19 +230,7 @@ func (n *Node) restoreIfBehind() error {
 }
 
 // goFunc runs f on a goroutine owned by the node; Close waits for it.
-func (n *Node) goFunc(f func()) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return false
-	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		f()
-	}()
-	return true
-}
+func (n *Node) goFunc(f func()) bool { return n.goroutines.Go(f) }
 
 func (n *Node) watchLeadership() {
 	for {
@@ -274,6 +263,7 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	close(n.stop)
+	n.goroutines.Close()
 	n.mu.Unlock()
 
 	var errs []error
@@ -289,7 +279,7 @@ func (n *Node) Close() error {
 	}
 	errs = append(errs, n.transport.Close())
 	n.peers.close()
-	n.wg.Wait()
+	n.goroutines.Wait()
 	errs = append(errs, n.closeStores())
 	return errors.Join(errs...)
 }
