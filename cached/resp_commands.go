@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +27,9 @@ const (
 	errTooLarge   = "ERR string exceeds maximum allowed size"
 	errNoAuth     = "NOAUTH Authentication required."
 	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
+	errCrossNode  = "CROSSSLOT Keys in request don't hash to the same node"
+	errNotFloat   = "ERR value is not a valid float"
+	errNaNOrInf   = "ERR increment would produce NaN or Infinity"
 	errNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 )
 
@@ -53,7 +55,11 @@ type cmdFlags uint8
 const (
 	flagWrite cmdFlags = 1 << iota
 	flagRead
-	flagAllNodes // run on every member (FLUSHALL)
+	flagAllNodes // run on every member (FLUSHALL; with merge, DBSIZE)
+	// flagOneNode: a multi-key command that runs whole on the one node
+	// owning all its keys (MSETNX), refused with a CROSSSLOT error when
+	// its keys have several owners.
+	flagOneNode
 )
 
 // command is one entry of the command table. Keys are at argument positions
@@ -70,6 +76,10 @@ type command struct {
 	// merge combines the replies of a multi-key command split by owner; nil
 	// for single-key commands.
 	merge func(x *execCtx, nkeys int, parts []splitPart)
+	// check, if set, validates a multi-key command on the node that splits
+	// it by owner, before any part runs; it writes the error and reports
+	// false to refuse the whole command.
+	check func(x *execCtx, args [][]byte) bool
 }
 
 // commandTable maps lower-case names to commands.
@@ -81,30 +91,46 @@ type commandTable struct {
 func newCommandTable() *commandTable {
 	nilMiss := func(w *resp.Writer) { w.NullBulk() }
 	zeroMiss := func(w *resp.Writer) { w.Integer(0) }
+	minus2Miss := func(w *resp.Writer) { w.Integer(-2) }
+	emptyMiss := func(w *resp.Writer) { w.BulkString("") }
 	list := []*command{
 		{name: "get", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdGet, miss: nilMiss},
 		{name: "set", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSet},
+		{name: "setnx", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSetNX},
+		{name: "setex", arity: 4, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSetEx(time.Second)},
+		{name: "psetex", arity: 4, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSetEx(time.Millisecond)},
+		{name: "getset", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdGetSet},
+		{name: "getex", arity: -2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdGetEx},
 		{name: "del", arity: -2, first: 1, last: -1, step: 1, flags: flagWrite, run: cmdDel, merge: mergeSum},
 		{name: "unlink", arity: -2, first: 1, last: -1, step: 1, flags: flagWrite, run: cmdDel, merge: mergeSum},
 		{name: "exists", arity: -2, first: 1, last: -1, step: 1, flags: flagRead, run: cmdExists, miss: zeroMiss, merge: mergeSum},
-		{name: "expire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire(time.Second)},
-		{name: "pexpire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire(time.Millisecond)},
-		{name: "ttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Second), miss: func(w *resp.Writer) { w.Integer(-2) }},
-		{name: "pttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Millisecond), miss: func(w *resp.Writer) { w.Integer(-2) }},
+		{name: "expire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire("expire", time.Second, false)},
+		{name: "pexpire", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire("pexpire", time.Millisecond, false)},
+		{name: "expireat", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire("expireat", time.Second, true)},
+		{name: "pexpireat", arity: -3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdExpire("pexpireat", time.Millisecond, true)},
+		{name: "ttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Second, false), miss: minus2Miss},
+		{name: "pttl", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Millisecond, false), miss: minus2Miss},
+		{name: "expiretime", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Second, true), miss: minus2Miss},
+		{name: "pexpiretime", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdTTL(time.Millisecond, true), miss: minus2Miss},
 		{name: "persist", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdPersist},
 		{name: "incr", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(1, false)},
 		{name: "decr", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(-1, false)},
 		{name: "incrby", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(1, true)},
 		{name: "decrby", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncr(-1, true)},
+		{name: "incrbyfloat", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdIncrByFloat},
 		{name: "mget", arity: -2, first: 1, last: -1, step: 1, flags: flagRead, run: cmdMGet, miss: nilMiss, merge: mergeArray},
-		{name: "mset", arity: -3, first: 1, last: -1, step: 2, flags: flagWrite, run: cmdMSet, merge: mergeOK},
+		{name: "mset", arity: -3, first: 1, last: -1, step: 2, flags: flagWrite, run: cmdMSet, merge: mergeOK, check: (*execCtx).checkMSet},
+		{name: "msetnx", arity: -3, first: 1, last: -1, step: 2, flags: flagWrite | flagOneNode, run: cmdMSetNX},
 		{name: "append", arity: 3, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdAppend},
 		{name: "strlen", arity: 2, first: 1, last: 1, step: 1, flags: flagRead, run: cmdStrlen, miss: zeroMiss},
+		{name: "getrange", arity: 4, first: 1, last: 1, step: 1, flags: flagRead, run: cmdGetRange, miss: emptyMiss},
+		{name: "substr", arity: 4, first: 1, last: 1, step: 1, flags: flagRead, run: cmdGetRange, miss: emptyMiss},
+		{name: "setrange", arity: 4, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdSetRange},
 		{name: "getdel", arity: 2, first: 1, last: 1, step: 1, flags: flagWrite, run: cmdGetDel},
 		{name: "ping", arity: -1, run: cmdPing},
 		{name: "echo", arity: 2, run: func(x *execCtx, a [][]byte) { x.w.Bulk(a[1]) }},
 		{name: "info", arity: -1, run: cmdInfo},
-		{name: "dbsize", arity: 1, run: func(x *execCtx, _ [][]byte) { x.w.Integer(int64(x.s.store.Len())) }},
+		{name: "dbsize", arity: 1, flags: flagAllNodes, run: cmdDBSize, merge: mergeSum},
 		{name: "flushall", arity: -1, flags: flagAllNodes, run: cmdFlush},
 		{name: "flushdb", arity: -1, flags: flagAllNodes, run: cmdFlush},
 		{name: "select", arity: 2, run: cmdSelect},
@@ -176,6 +202,28 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 		return true
 	}
 	if cmd.first == 0 {
+		cmd.run(x, args)
+		return true
+	}
+	if cmd.flags&flagOneNode != 0 {
+		if cmd.step == 2 && len(args)%2 == 0 {
+			x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
+			return true
+		}
+		m, mine := s.owner(str(args[cmd.first]))
+		for i := cmd.first + cmd.step; i < len(args); i += cmd.step {
+			if o, _ := s.owner(str(args[i])); o.ID != m.ID {
+				x.w.Error(errCrossNode)
+				return true
+			}
+		}
+		if !mine {
+			if !wait {
+				return false
+			}
+			s.execRemote(x, cmd, args, m)
+			return true
+		}
 		cmd.run(x, args)
 		return true
 	}
@@ -308,6 +356,9 @@ func (s *Server) execSplit(x *execCtx, cmd *command, args [][]byte) {
 		idx  []int
 		args [][]byte
 	}
+	if cmd.check != nil && !cmd.check(x, args) {
+		return
+	}
 	var parts []*part
 	nkeys := 0
 	for i := cmd.first; i < len(args); i += cmd.step {
@@ -405,13 +456,16 @@ func mergeArray(x *execCtx, nkeys int, parts []splitPart) {
 	x.w.Reply(resp.Reply{Kind: resp.KindArray, Elems: out})
 }
 
-// execEverywhere runs a command on this node and on every other member.
+// execEverywhere runs a command on this node and on every other member. The
+// reply is this node's, or, for a command with merge (DBSIZE), the merge of
+// every member's; an error from any member is the reply.
 func (s *Server) execEverywhere(x *execCtx, cmd *command, args [][]byte) {
 	var buf bytes.Buffer
 	local := &execCtx{s: s, ctx: x.ctx, w: resp.NewWriter(&buf), local: true}
 	cmd.run(local, args)
 	_ = local.w.Flush()
 	rep, err := parseReply(buf.Bytes())
+	parts := []splitPart{{rep: rep}}
 	if err == nil && rep.Kind != resp.KindError {
 		if v := s.currentView(); v != nil {
 			for _, m := range v.ring.Members() {
@@ -427,11 +481,16 @@ func (s *Server) execEverywhere(x *execCtx, cmd *command, args [][]byte) {
 					rep = r
 					break
 				}
+				parts = append(parts, splitPart{rep: r})
 			}
 		}
 	}
 	if err != nil {
 		rep = resp.Reply{Kind: resp.KindError, Str: "ERR " + err.Error()}
+	}
+	if rep.Kind != resp.KindError && cmd.merge != nil {
+		cmd.merge(x, 0, parts)
+		return
 	}
 	x.w.Reply(rep)
 }
@@ -452,6 +511,10 @@ func writeStoreErr(w *resp.Writer, err error) {
 		} else {
 			w.Error(errTooLarge)
 		}
+	case errors.Is(err, store.ErrNotFloat):
+		w.Error(errNotFloat)
+	case errors.Is(err, store.ErrNaNOrInf):
+		w.Error(errNaNOrInf)
 	case errors.Is(err, store.ErrBadOptions):
 		w.Error(errSyntax)
 	default:
@@ -499,83 +562,6 @@ func cmdGet(x *execCtx, a [][]byte) {
 	x.w.Bulk(it.Value)
 }
 
-// cmdSet implements SET key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL].
-func cmdSet(x *execCtx, a [][]byte) {
-	var o store.SetOptions
-	var expireSet, past bool
-	for i := 3; i < len(a); i++ {
-		opt := a[i]
-		switch {
-		case equalFold(opt, "nx") && !o.OnlyIfPresent:
-			o.OnlyIfAbsent = true
-		case equalFold(opt, "xx") && !o.OnlyIfAbsent:
-			o.OnlyIfPresent = true
-		case equalFold(opt, "keepttl") && !expireSet:
-			o.KeepTTL, expireSet = true, true
-		case (equalFold(opt, "ex") || equalFold(opt, "px") || equalFold(opt, "exat") || equalFold(opt, "pxat")) && !expireSet && i+1 < len(a):
-			i++
-			n, ok := parseInt(a[i])
-			if !ok {
-				x.w.Error(errNotInteger)
-				return
-			}
-			ttl, valid := expireArg(opt, n)
-			if !valid {
-				x.w.Error("ERR invalid expire time in 'set' command")
-				return
-			}
-			if ttl <= 0 {
-				past = true
-			}
-			o.TTL, expireSet = ttl, true
-		default:
-			x.w.Error(errSyntax)
-			return
-		}
-	}
-	key := string(a[1])
-	if past { // an absolute time in the past: the key is set and expires at once
-		if o.OnlyIfAbsent && x.s.store.Exists(key) > 0 || o.OnlyIfPresent && x.s.store.Exists(key) == 0 {
-			x.w.NullBulk()
-			return
-		}
-		x.s.store.Delete(key)
-		x.replicated(key)
-		x.w.SimpleString("OK")
-		return
-	}
-	_, err := x.s.store.Set(key, a[2], o)
-	switch {
-	case err == nil:
-		x.replicated(key)
-		x.w.SimpleString("OK")
-	case errors.Is(err, store.ErrNotStored):
-		x.w.NullBulk()
-	default:
-		writeStoreErr(x.w, err)
-	}
-}
-
-// expireArg converts the argument of EX, PX, EXAT or PXAT to a TTL; valid is
-// false for a value Redis rejects (not positive, or overflowing).
-func expireArg(opt []byte, n int64) (ttl time.Duration, valid bool) {
-	if n <= 0 {
-		return 0, false
-	}
-	unit := time.Millisecond
-	if equalFold(opt, "ex") || equalFold(opt, "exat") {
-		unit = time.Second
-	}
-	if n > math.MaxInt64/int64(unit) {
-		return 0, false
-	}
-	d := time.Duration(n) * unit
-	if len(opt) == 4 { // EXAT, PXAT: absolute Unix time
-		return time.Until(time.Unix(0, 0).Add(d)), true
-	}
-	return d, true
-}
-
 func equalFold(b []byte, lower string) bool {
 	if len(b) != len(lower) {
 		return false
@@ -608,50 +594,6 @@ func cmdExists(x *execCtx, a [][]byte) {
 		n += x.s.store.Exists(str(k))
 	}
 	x.w.Integer(int64(n))
-}
-
-func cmdExpire(unit time.Duration) func(*execCtx, [][]byte) {
-	name := "expire"
-	if unit == time.Millisecond {
-		name = "pexpire"
-	}
-	return func(x *execCtx, a [][]byte) {
-		n, ok := parseInt(a[2])
-		if !ok {
-			x.w.Error(errNotInteger)
-			return
-		}
-		if len(a) > 3 {
-			x.w.Error("ERR Unsupported option " + string(a[3]))
-			return
-		}
-		if n > math.MaxInt64/int64(unit) || n < math.MinInt64/int64(unit) {
-			x.w.Error("ERR invalid expire time in '" + name + "' command")
-			return
-		}
-		key := string(a[1])
-		found := x.s.store.Expire(key, time.Duration(n)*unit)
-		if found {
-			x.replicated(key)
-			x.w.Integer(1)
-			return
-		}
-		x.w.Integer(0)
-	}
-}
-
-func cmdTTL(unit time.Duration) func(*execCtx, [][]byte) {
-	return func(x *execCtx, a [][]byte) {
-		ttl, exists, hasTTL := x.s.store.TTL(str(a[1]))
-		switch {
-		case !exists:
-			x.w.Integer(-2)
-		case !hasTTL:
-			x.w.Integer(-1)
-		default:
-			x.w.Integer(int64((max(ttl, 0) + unit/2) / unit))
-		}
-	}
 }
 
 func cmdPersist(x *execCtx, a [][]byte) {
@@ -698,22 +640,6 @@ func cmdMGet(x *execCtx, a [][]byte) {
 	for _, k := range a[1:] {
 		cmdGet(x, [][]byte{nil, k})
 	}
-}
-
-func cmdMSet(x *execCtx, a [][]byte) {
-	if len(a)%2 == 0 {
-		x.w.Error("ERR wrong number of arguments for 'mset' command")
-		return
-	}
-	for i := 1; i+1 < len(a); i += 2 {
-		key := string(a[i])
-		if _, err := x.s.store.Set(key, a[i+1], store.SetOptions{}); err != nil {
-			writeStoreErr(x.w, err)
-			return
-		}
-		x.replicated(key)
-	}
-	x.w.SimpleString("OK")
 }
 
 func cmdAppend(x *execCtx, a [][]byte) {
@@ -813,72 +739,13 @@ func cmdCommand(x *execCtx, a [][]byte) {
 			if c := t.lookup(name); c != nil {
 				info(c)
 			} else {
-				x.w.NullArray()
+				x.w.NullBulk() // as redis-server 7 answers over RESP2
 			}
 		}
 	case equalFold(a[1], "docs"):
 		x.w.ArrayHeader(0)
 	default:
 		x.w.Error("ERR unknown subcommand '" + string(a[1]) + "'. Try COMMAND HELP.")
-	}
-}
-
-func cmdClient(x *execCtx, a [][]byte) {
-	switch {
-	case equalFold(a[1], "setname") && len(a) == 3:
-		if bytes.ContainsAny(a[2], " \n") {
-			x.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
-			return
-		}
-		x.name = string(a[2])
-		x.w.SimpleString("OK")
-	case equalFold(a[1], "getname"):
-		if x.name == "" {
-			x.w.NullBulk()
-			return
-		}
-		x.w.BulkString(x.name)
-	case equalFold(a[1], "id"):
-		x.w.Integer(x.id)
-	case equalFold(a[1], "info"), equalFold(a[1], "list"):
-		x.w.BulkString(fmt.Sprintf("id=%d addr=%s name=%s db=0\n", x.id, x.addr, x.name))
-	default:
-		x.w.SimpleString("OK")
-	}
-}
-
-// cmdConfig answers CONFIG GET with the few parameters clients and
-// redis-benchmark ask for (an empty list for others) and accepts CONFIG SET,
-// RESETSTAT and REWRITE as no-ops.
-func cmdConfig(x *execCtx, a [][]byte) {
-	switch {
-	case equalFold(a[1], "get"):
-		params := []string{
-			"save", "",
-			"appendonly", "no",
-			"databases", "1",
-			"maxmemory", strconv.FormatInt(x.s.cfg.MaxMemory, 10),
-			"maxmemory-policy", x.s.policy().String(),
-			"maxclients", strconv.Itoa(x.s.cfg.RESPMaxClients),
-			"proto-max-bulk-len", strconv.Itoa(x.s.cfg.RESPMaxBulk),
-		}
-		var out []string
-		for i := 0; i < len(params); i += 2 {
-			for _, pat := range a[2:] {
-				if ok, _ := path.Match(strings.ToLower(string(pat)), params[i]); ok {
-					out = append(out, params[i], params[i+1])
-					break
-				}
-			}
-		}
-		x.w.ArrayHeader(len(out))
-		for _, s := range out {
-			x.w.BulkString(s)
-		}
-	case equalFold(a[1], "set"), equalFold(a[1], "resetstat"), equalFold(a[1], "rewrite"):
-		x.w.SimpleString("OK")
-	default:
-		x.w.Error("ERR unknown subcommand '" + string(a[1]) + "'. Try CONFIG HELP.")
 	}
 }
 

@@ -486,21 +486,33 @@ func (r *Reader) drop() error {
 	return nil
 }
 
-// readInline splits one line into arguments, Redis style: separated by
-// blanks, with "double quotes" (escapes \" \\ \n \r \t \b \a \xHH) and
-// 'single quotes' (escape \'); a closing quote must end the argument.
-// Unquoted text is taken literally. Unescaping happens in place, since the
-// output never outruns the input.
+// readInline splits one line into arguments exactly as redis-server's
+// sdssplitargs does (processInlineBuffer): one '\r' before the '\n' is
+// dropped; blanks (isspace) separate arguments; within an argument
+// unquoted text is literal up to a space, '\t', '\r', '\n' or a quote, and
+// a quote may open anywhere, so a"b c" is the one argument `ab c`; inside
+// "double quotes" the escapes \xHH (two hex digits), \n \r \t \b \a and
+// \<any byte> (that byte) are decoded; inside 'single quotes' only \' is; a
+// closing quote must be followed by a blank or the end of the line, and an
+// unclosed quote is an error ("unbalanced quotes in request"). A NUL byte
+// ends the line, as it ends the C string sdssplitargs reads. Unescaping
+// happens in place, since the output never outruns the input.
 func (r *Reader) readInline() error {
 	ln, err := r.line(r.maxInline(), "inline request")
 	if err != nil {
 		return eof(err)
 	}
+	if n := len(ln); n > 0 && ln[n-1] == '\r' {
+		ln = ln[:n-1]
+	}
+	if i := bytes.IndexByte(ln, 0); i >= 0 {
+		ln = ln[:i]
+	}
 	// ln starts at r.start, so offsets in ln are span offsets; more is not
 	// called again for this command.
 	out, i := 0, 0
 	for {
-		for i < len(ln) && isBlank(ln[i]) {
+		for i < len(ln) && isSpace(ln[i]) {
 			i++
 		}
 		if i == len(ln) {
@@ -510,43 +522,49 @@ func (r *Reader) readInline() error {
 			return protoErr("too many arguments in inline request")
 		}
 		argStart := out
-		if q := ln[i]; q == '"' || q == '\'' {
-			i++
-			for closed := false; !closed; {
-				if i == len(ln) {
+		var quote byte // the open quote, or 0
+	arg:
+		for {
+			if i == len(ln) {
+				if quote != 0 {
 					return protoErr("unbalanced quotes in request")
 				}
-				c := ln[i]
-				switch {
-				case c == q:
-					i++
-					if i < len(ln) && !isBlank(ln[i]) {
-						return protoErr("unbalanced quotes in request")
-					}
-					closed = true
-					continue
-				case q == '"' && c == '\\' && i+1 < len(ln):
-					c, i = unescape(ln, i)
-				case q == '\'' && c == '\\' && i+1 < len(ln) && ln[i+1] == '\'':
-					c, i = '\'', i+2
-				default:
-					i++
-				}
-				ln[out] = c
-				out++
+				break
 			}
-		} else {
-			for i < len(ln) && !isBlank(ln[i]) {
-				ln[out] = ln[i]
-				out++
+			c := ln[i]
+			switch {
+			case quote == 0:
+				switch c {
+				case ' ', '\n', '\r', '\t':
+					break arg
+				case '"', '\'':
+					quote = c
+					i++
+					continue
+				}
+				i++
+			case c == quote:
+				if i+1 < len(ln) && !isSpace(ln[i+1]) {
+					return protoErr("unbalanced quotes in request")
+				}
+				i++
+				break arg
+			case quote == '"' && c == '\\' && i+1 < len(ln):
+				c, i = unescape(ln, i)
+			case quote == '\'' && c == '\\' && i+1 < len(ln) && ln[i+1] == '\'':
+				c, i = '\'', i+2
+			default:
 				i++
 			}
+			ln[out] = c
+			out++
 		}
 		r.spans = append(r.spans, span{argStart, out - argStart})
 	}
 }
 
-func isBlank(c byte) bool {
+// isSpace is C's isspace in the "C" locale.
+func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
 }
 

@@ -51,7 +51,8 @@ func TestReadCommand(t *testing.T) {
 		{"inline double quotes", `SET "a b" "x\"y\\z\n\x41\x4g"` + "\r\n", [][]string{{"SET", "a b", "x\"y\\z\nAx4g"}}, "EOF"},
 		{"inline single quotes", `SET 'it\'s' 'a\nb'` + "\r\n", [][]string{{"SET", "it's", `a\nb`}}, "EOF"},
 		{"inline empty quoted", `SET "" ''` + "\n", [][]string{{"SET", "", ""}}, "EOF"},
-		{"inline literal quote inside word", `SET a"b c` + "\n", [][]string{{"SET", `a"b`, "c"}}, "EOF"},
+		{"inline quote opened inside a word", `SET a"b c"` + "\n", [][]string{{"SET", "ab c"}}, "EOF"},
+		{"inline unclosed quote inside a word", `SET a"b c` + "\n", nil, "unbalanced quotes"},
 		{"inline then array", "PING\r\n*1\r\n$4\r\nPING\r\n", [][]string{{"PING"}, {"PING"}}, "EOF"},
 		{"unbalanced quotes", "SET \"a\r\n", nil, "unbalanced quotes"},
 		{"text after closing quote", "SET \"a\"b\r\n", nil, "unbalanced quotes"},
@@ -87,6 +88,60 @@ func TestReadCommand(t *testing.T) {
 				checkErr(t, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestInlineSplit checks the inline parser against redis-server 7.0's
+// sdssplitargs: every want below is what redis-server answered to
+// "ECHO <in>" or a command of these words (error: the inline request is
+// refused with "Protocol error: unbalanced quotes in request").
+func TestInlineSplit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string // nil: unbalanced quotes
+	}{
+		{`ECHO a"b c"`, []string{"ECHO", "ab c"}},
+		{`ECHO a"b c`, nil},
+		{`ECHO "a"b`, nil},
+		{`ECHO "a" b`, []string{"ECHO", "a", "b"}},
+		{`ECHO 'a'b`, nil},
+		{`ECHO a'b c'd`, nil},
+		{`ECHO a'b c'`, []string{"ECHO", "ab c"}},
+		{`ECHO "x\x41\x4g\n\q"`, []string{"ECHO", "xAx4g\nq"}},
+		{`ECHO "\x4A\x4a\x"`, []string{"ECHO", "JJx"}},
+		{`ECHO "\r\t\b\a\"\\"`, []string{"ECHO", "\r\t\b\a\"\\"}},
+		{`ECHO 'it\'s'`, []string{"ECHO", "it's"}},
+		{`ECHO 'a\nb'`, []string{"ECHO", `a\nb`}},
+		{`ECHO "" ''`, []string{"ECHO", "", ""}},
+		{"ECHO a\vb", []string{"ECHO", "a\vb"}}, // \v ends no word...
+		{"\vECHO \fa", []string{"ECHO", "a"}},   // ...but is skipped between words
+		{`ECHO "abc\`, nil},
+		{"ECHO \"a\tb\"", []string{"ECHO", "a\tb"}},
+		{"ECHO \"a\"\vb", []string{"ECHO", "a", "b"}},
+		{"ECHO a\rb", []string{"ECHO", "a", "b"}},
+		{"ECHO \"a\rb\"", []string{"ECHO", "a\rb"}},
+		{"ECHO \"a b\"\r", []string{"ECHO", "a b"}},
+		{"ECHO \"a b\r", nil},
+		{"ECHO a\x00b c", []string{"ECHO", "a"}}, // a NUL ends the C string
+		{"   ", nil},
+	}
+	for _, tt := range tests {
+		r := NewReader(strings.NewReader(tt.in + "\n" + "PING\r\n"))
+		args, err := r.ReadCommand()
+		if tt.want == nil && strings.TrimSpace(tt.in) != "" {
+			checkErr(t, err, "unbalanced quotes in request")
+			continue
+		}
+		require.NoError(t, err, "%q", tt.in)
+		if tt.want == nil { // a blank line is skipped
+			require.Equal(t, "PING", string(args[0]))
+			continue
+		}
+		got := make([]string, len(args))
+		for i, a := range args {
+			got[i] = string(a)
+		}
+		require.Equal(t, tt.want, got, "%q", tt.in)
 	}
 }
 

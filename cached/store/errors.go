@@ -19,6 +19,11 @@ var (
 	ErrNotInteger = errors.New("store: value is not an integer or out of range")
 	// ErrOverflow means IncrBy would overflow int64.
 	ErrOverflow = errors.New("store: increment or decrement would overflow")
+	// ErrNotFloat means IncrByFloat found a value, or was given an
+	// increment, that is not a floating-point number.
+	ErrNotFloat = errors.New("store: value is not a valid float")
+	// ErrNaNOrInf means IncrByFloat's result would not be finite.
+	ErrNaNOrInf = errors.New("store: increment would produce NaN or Infinity")
 	// ErrBadOptions means SetOptions are contradictory or out of range
 	// (OnlyIfAbsent with OnlyIfPresent, KeepTTL with TTL, negative TTL).
 	ErrBadOptions = errors.New("store: invalid set options")

@@ -72,7 +72,7 @@ func (s *Store) expireShard(sh *shard) int {
 				sh.cur = 0
 			}
 			e := sh.ttl[sh.cur]
-			if e.expires <= now {
+			if e.expiredAt(now) {
 				s.remove(sh, e) // moves the last ttl entry to sh.cur
 				sh.expirations++
 				s.notify(ChangeExpire, e)

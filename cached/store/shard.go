@@ -14,7 +14,7 @@ type entry struct {
 	kbuf    [inlineKey]byte // the key's bytes, when it fits: on key's cache line
 	value   []byte          // cap may exceed len after Append; see the package doc
 	version uint64
-	expires int64 // Unix nanoseconds; 0 means no expiry
+	expires int64 // see encodeExpiry: 0 no expiry, > 0 Unix ns, < 0 -(Unix ms) past 2262
 
 	idx    int32  // index in shard.clock (PolicyLRU) or shard.all (PolicyLFU)
 	ttlIdx int32  // index in shard.ttl, or -1
@@ -49,7 +49,7 @@ func (e *entry) size() int64 { return int64(len(e.key)+len(e.value)) + ItemOverh
 func (e *entry) item() Item {
 	it := Item{Value: e.value[:len(e.value):len(e.value)], Version: e.version}
 	if e.expires != 0 {
-		it.ExpiresAt = unixNano(e.expires)
+		it.ExpiresAt = expiryTime(e.expires)
 	}
 	return it
 }
@@ -85,7 +85,7 @@ func (sh *shard) init() {
 // if it has expired.
 func (s *Store) lookup(sh *shard, hash uint64, key string) *entry {
 	e := sh.items.get(hash, key)
-	if e != nil && e.expires != 0 && e.expires <= s.nowNano() {
+	if e != nil && e.expiredAt(s.nowNano()) {
 		s.remove(sh, e)
 		sh.expirations++
 		s.notify(ChangeExpire, e)

@@ -54,6 +54,12 @@ type SetOptions struct {
 	OnlyIfPresent bool
 	// IfVersion, when not 0, stores only if the key exists with this version.
 	IfVersion uint64
+	// ExpireAt, when not zero, is the absolute expiry time (Redis EXAT,
+	// PXAT, and EX/PX turned into a time by the caller, as Redis does); a
+	// time not after now stores nothing and deletes the key. With TTL or
+	// KeepTTL it is ErrBadOptions. Times past 2262 are kept to the
+	// millisecond (see encodeExpiry).
+	ExpireAt time.Time
 }
 
 // Stats are cumulative counters and current sizes.
@@ -177,35 +183,73 @@ func (s *Store) AppendMGet(dst []Item, keys []string) []Item {
 
 // Set stores a copy of value under key and returns its new version. It
 // returns ErrBadOptions, ErrTooLarge, ErrNotStored (a condition in o failed)
-// or ErrOutOfMemory.
+// or ErrOutOfMemory. With o.ExpireAt not after now the write applies but
+// leaves key deleted (version 0), as Redis's SET with a past EXAT does.
 func (s *Store) Set(key string, value []byte, o SetOptions) (uint64, error) {
-	if o.OnlyIfAbsent && o.OnlyIfPresent || o.TTL < 0 || o.KeepTTL && o.TTL != 0 {
-		return 0, ErrBadOptions
+	ver, _, _, err := s.set(key, value, o, false)
+	return ver, err
+}
+
+// SetGet is Set returning also the item key held before (Redis's SET … GET
+// and GETSET), whether or not the write applied (found is false for a
+// missing key). It finds that item as string operations do (lookupString).
+func (s *Store) SetGet(key string, value []byte, o SetOptions) (old Item, found bool, err error) {
+	_, old, found, err = s.set(key, value, o, true)
+	return old, found, err
+}
+
+func (s *Store) set(key string, value []byte, o SetOptions, get bool) (uint64, Item, bool, error) {
+	if o.OnlyIfAbsent && o.OnlyIfPresent || o.TTL < 0 || o.KeepTTL && o.TTL != 0 ||
+		!o.ExpireAt.IsZero() && (o.TTL != 0 || o.KeepTTL) {
+		return 0, Item{}, false, ErrBadOptions
 	}
 	if len(key)+len(value) > s.maxItem {
-		return 0, &TooLargeError{Size: len(key) + len(value), Limit: s.maxItem}
+		return 0, Item{}, false, &TooLargeError{Size: len(key) + len(value), Limit: s.maxItem}
 	}
 	v := make([]byte, len(value))
 	copy(v, value)
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, h, key)
+		var e *entry
+		var old Item
+		if get {
+			var err error
+			if e, err = s.lookupString(sh, h, key); err != nil {
+				sh.mu.Unlock()
+				return 0, Item{}, false, err
+			}
+			if e != nil {
+				old = e.item()
+			}
+		} else {
+			e = s.lookup(sh, h, key)
+		}
 		if o.OnlyIfAbsent && e != nil || o.OnlyIfPresent && e == nil ||
 			o.IfVersion != 0 && (e == nil || e.version != o.IfVersion) {
 			sh.mu.Unlock()
-			return 0, ErrNotStored
+			return 0, old, e != nil, ErrNotStored
 		}
 		var expires int64
-		if o.TTL > 0 {
+		switch {
+		case !o.ExpireAt.IsZero():
+			if expires = encodeExpiry(o.ExpireAt); expires > 0 && expires <= s.nowNano() {
+				// Set and expired at once.
+				if e != nil {
+					s.removeDeleted(sh, e)
+				}
+				sh.mu.Unlock()
+				return 0, old, e != nil, nil
+			}
+		case o.TTL > 0:
 			expires = s.deadline(o.TTL)
-		} else if o.KeepTTL && e != nil {
+		case o.KeepTTL && e != nil:
 			expires = e.expires
 		}
 		ver, err := s.put(sh, h, key, e, v, expires)
 		sh.mu.Unlock()
 		if !s.retry(sh, err, round) {
-			return ver, finalErr(err)
+			return ver, old, e != nil, finalErr(err)
 		}
 	}
 }
@@ -309,7 +353,7 @@ func (s *Store) TTL(key string) (ttl time.Duration, exists bool, hasTTL bool) {
 	if e.expires == 0 {
 		return 0, true, false
 	}
-	return time.Duration(e.expires - s.nowNano()), true, true
+	return remaining(e.expires, s.nowNano()), true, true
 }
 
 // IncrBy adds delta to the base-10 integer stored under key (a missing key
@@ -453,7 +497,7 @@ func (s *Store) Range(fn func(key string, it Item) bool) {
 		now := s.nowNano()
 		buf = buf[:0]
 		for e := range sh.items.all {
-			if e.expires == 0 || e.expires > now {
+			if !e.expiredAt(now) {
 				buf = append(buf, kv{e.key, e.item()})
 			}
 		}
