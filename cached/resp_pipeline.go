@@ -103,7 +103,7 @@ func (p *pipeline) reset() {
 // one-key command whose key another node owns, that owner and true.
 func (s *Server) forwardTarget(args [][]byte) (*command, ring.Member, bool) {
 	cmd := s.commands.lookup(args[0])
-	if cmd == nil || cmd.first == 0 || cmd.merge != nil || cmd.flags&flagAllNodes != 0 ||
+	if cmd == nil || cmd.first == 0 || cmd.merge != nil || cmd.flags&(flagAllNodes|flagOneNode) != 0 ||
 		cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
 		return cmd, ring.Member{}, false
 	}
@@ -113,7 +113,7 @@ func (s *Server) forwardTarget(args [][]byte) (*command, ring.Member, bool) {
 
 // barrier reports whether cmd must not be queued behind other commands.
 func barrier(cmd *command) bool {
-	return cmd == nil || cmd.merge != nil || cmd.flags&flagAllNodes != 0 || cmd.name == "quit"
+	return cmd == nil || cmd.merge != nil || cmd.flags&(flagAllNodes|flagOneNode) != 0 || cmd.name == "quit"
 }
 
 // pipelined handles one command of a pipeline (more input is buffered, or

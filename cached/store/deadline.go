@@ -30,8 +30,9 @@ func encodeExpiry(t time.Time) int64 {
 		}
 		return 1 // 1970: long past
 	}
-	if ms := t.UnixMilli(); ms > 0 && sec < math.MaxInt64/1000 {
-		return -ms
+	const maxSec, maxMS = math.MaxInt64 / 1000, math.MaxInt64 % 1000
+	if sec < maxSec || sec == maxSec && t.Nanosecond()/1e6 <= maxMS {
+		return -t.UnixMilli()
 	}
 	return math.MinInt64 + 1 // beyond what milliseconds hold: the latest time
 }
