@@ -1,5 +1,5 @@
 # lib.sh — helpers shared by the comparison scripts (etcd-compare.sh,
-# lock-compare.sh, cache-compare.sh). Source it after `set -euo pipefail` and
+# lock-compare.sh, cache-compare.sh, redis-compat.sh). Source it after `set -euo pipefail` and
 # after setting SCRIPT (the script's name, for messages), CAIRN and
 # HEALTH_TIMEOUT.
 #
