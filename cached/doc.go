@@ -69,11 +69,16 @@
 //
 // # RESP
 //
-// The Redis listener (Config.RESPAddr) serves GET, SET (NX, XX, EX, PX, EXAT,
-// PXAT, KEEPTTL), DEL, UNLINK, EXISTS, EXPIRE, PEXPIRE, TTL, PTTL, PERSIST,
-// INCR, INCRBY, DECR, DECRBY, MGET, MSET, APPEND, STRLEN, GETDEL, PING, ECHO,
-// INFO, DBSIZE, FLUSHALL, FLUSHDB, SELECT 0, COMMAND (COUNT, INFO, DOCS),
-// CLIENT, CONFIG GET (an empty list) and QUIT, with Redis's error texts.
+// The Redis listener (Config.RESPAddr) serves the string commands (GET, SET
+// with NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL; SETNX, SETEX, PSETEX,
+// GETSET, GETEX, GETDEL, MGET, MSET, MSETNX, APPEND, STRLEN, GETRANGE,
+// SUBSTR, SETRANGE, INCR, INCRBY, INCRBYFLOAT, DECR, DECRBY), the key
+// commands (DEL, UNLINK, EXISTS, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with
+// NX, XX, GT, LT; TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST) and PING,
+// ECHO, INFO, DBSIZE, FLUSHALL, FLUSHDB, SELECT 0, COMMAND (COUNT, INFO,
+// DOCS), CLIENT, CONFIG, AUTH and QUIT, with redis-server 7.0's replies and
+// error texts (resp_commands.go, resp_strings.go, resp_admin.go;
+// bench/redis-compat.sh compares them with a redis-server).
 // Commands are executed in order and their replies written once no complete
 // command is left in the input, so a pipeline gets one write. On Linux the
 // connections are served by epoll event loops, as redis-server serves them

@@ -84,5 +84,8 @@
 // actively: a goroutine owned by the Store (stopped by [Store.Close]) walks
 // each shard's set of keys with a TTL every 100 ms, 20 at a time, and keeps
 // going in a shard while more than a quarter of a batch had expired, within a
-// 25 ms budget per round. Expiry times come from Config.Clock.
+// 25 ms budget per round. Expiry times come from Config.Clock. They are kept
+// in Unix nanoseconds up to 2262 and in milliseconds beyond, up to Redis's
+// limit of math.MaxInt64 ms (see deadline.go), so SetOptions.ExpireAt,
+// ExpireAt and Expiry handle every time Redis accepts.
 package store
