@@ -348,6 +348,16 @@ func TestRESPClusterStrings(t *testing.T) {
 			}
 			require.Equal(t, errReply("CROSSSLOT Keys in request don't hash to the same node"),
 				rcs[0].raw("MSETNX", k0b, "1", k1, "2"))
+			// In a pipeline too, MSETNX is not forwarded by its first key.
+			rc := rcs[2]
+			rc.wr.CommandString("MSETNX", k0b, "1", k1, "2")
+			rc.wr.CommandString("GET", k0b)
+			require.NoError(t, rc.wr.Flush())
+			for _, want := range []string{"(error) CROSSSLOT Keys in request don't hash to the same node", "(nil)"} {
+				rep, err := rc.rd.ReadReply()
+				require.NoError(t, err)
+				require.Equal(t, want, rep.String())
+			}
 			// All keys on node 0, sent to node 2: forwarded whole.
 			require.Equal(t, num(1), rcs[2].raw("MSETNX", k0b, "1", c.keyOwnedBy(0, "y"), "2"))
 			require.Equal(t, num(0), rcs[2].raw("MSETNX", k0b, "3", k0, "4"))
