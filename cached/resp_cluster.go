@@ -67,11 +67,12 @@ func clusterCommands() []*command {
 	}
 }
 
-// redirects reports whether x gets MOVED rather than having its commands
-// forwarded: x is a RESP connection that is cluster-aware (with
-// RESPClusterRedirect always, from the start) and redirection is not off.
-func (x *execCtx) redirects() bool {
-	return x.clusterAware && x.s.cfg.RESPClusterRedirect != redirectNever
+// redirects reports whether x gets MOVED to m, the owner of one of its keys,
+// rather than having its command forwarded: x is a RESP connection that is
+// cluster-aware (with RESPClusterRedirect always, from the start),
+// redirection is not off, and m has a RESP address to be sent to.
+func (x *execCtx) redirects(m ring.Member) bool {
+	return x.clusterAware && x.s.cfg.RESPClusterRedirect != redirectNever && m.RESPAddr != ""
 }
 
 // moved writes Redis's redirection of key to its owner m.
@@ -89,7 +90,7 @@ func (s *Server) movedMulti(x *execCtx, cmd *command, args [][]byte) bool {
 		}
 	}
 	m, mine := s.owner(str(args[cmd.first]))
-	if mine {
+	if mine || !x.redirects(m) {
 		return false
 	}
 	x.moved(args[cmd.first], m)

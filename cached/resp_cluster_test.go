@@ -514,3 +514,30 @@ func TestGoRedisClusterClient(t *testing.T) {
 	require.Zero(t, c.forwarded(), "MOVED, not forwarding, for READONLY connections")
 	require.Equal(t, missed, joined.srv.store.Len(), "the new node holds exactly its keys")
 }
+
+// An owner with no RESP address cannot be redirected to: its keys are
+// forwarded even on an aware connection.
+func TestRESPMovedNeedsOwnerRESPAddr(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	srv := c.nodes[0].srv
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, lis.Close()) // nothing listens: a forward fails at once
+	silent := ring.Member{ID: "silent", Addr: lis.Addr().String()}
+	srv.SetPeers([]ring.Member{srv.Self(), silent})
+	r := srv.currentView().ring
+	var key string
+	for i := 0; key == ""; i++ {
+		if m, _ := r.Owner("s-" + strconv.Itoa(i)); m.ID == silent.ID {
+			key = "s-" + strconv.Itoa(i)
+		}
+	}
+	rc := dialRESP(t, srv.RESPAddr())
+	rc.reply("READWRITE")
+	require.Equal(t, "(nil)", rc.do("GET", key), "forwarded; the owner is down: a miss")
+	require.Equal(t, int64(1), srv.metrics.forwarded.Load())
+
+	silent.RESPAddr = "127.0.0.1:1"
+	srv.SetPeers([]ring.Member{srv.Self(), silent})
+	require.Equal(t, fmt.Sprintf("(error) MOVED %d 127.0.0.1:1", ring.Slot(key)), rc.do("GET", key))
+}

@@ -185,7 +185,7 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	}
 	if cmd.merge == nil { // one key
 		if m, mine := s.owner(str(args[cmd.first])); !mine {
-			if x.redirects() {
+			if x.redirects(m) {
 				x.moved(args[cmd.first], m)
 				return true
 			}
@@ -204,7 +204,7 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	}
 	for i := cmd.first; i < len(args); i += cmd.step {
 		if _, mine := s.owner(str(args[i])); !mine {
-			if x.redirects() && s.movedMulti(x, cmd, args) {
+			if x.clusterAware && s.movedMulti(x, cmd, args) {
 				return true
 			}
 			if !wait {

@@ -123,7 +123,7 @@ func barrier(cmd *command) bool {
 func (c *respConn) pipelined(args [][]byte) {
 	s, p := c.r.s, &c.pipe
 	cmd, m, fwd := s.forwardTarget(args)
-	if c.x.noauth || c.x.redirects() {
+	if c.x.noauth || fwd && c.x.redirects(m) {
 		fwd = false // exec answers NOAUTH or MOVED, in order
 	}
 	switch {
