@@ -139,3 +139,41 @@ func TestCRC16(t *testing.T) {
 		b = append(b, byte(i*37+11))
 	}
 }
+
+// FuzzSlot checks Slot against a direct reading of Redis's rule: the bytes
+// between the first '{' and the first '}' after it, if any, else the key,
+// through a bit-by-bit CRC-16/XMODEM.
+func FuzzSlot(f *testing.F) {
+	for _, k := range []string{"", "foo", "{user1}:a", "{}", "{{a}}", "a{}{b}", "}a{b}", "{a"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		tag := key
+		if i := indexByte(key, '{'); i >= 0 {
+			if j := indexByte(key[i+1:], '}'); j > 0 {
+				tag = key[i+1 : i+1+j]
+			}
+		}
+		var crc uint16
+		for i := 0; i < len(tag); i++ {
+			crc ^= uint16(tag[i]) << 8
+			for range 8 {
+				if crc&0x8000 != 0 {
+					crc = crc<<1 ^ 0x1021
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+		require.Equal(t, int(crc%Slots), Slot(key), "Slot(%q)", key)
+	})
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
