@@ -39,6 +39,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bulk", func(c *Config) { c.RESPMaxBulk = 10 }, "cached: resp_max_bulk 10"},
 		{"resp io", func(c *Config) { c.RESPIO = "threads" }, `cached: resp_io "threads": want "loop" or "goroutine"`},
 		{"resp loops", func(c *Config) { c.RESPLoops = 0 }, "cached: resp_loops 0 must be in [1, 64]"},
+		{"loop spin", func(c *Config) { c.RESPLoopSpin = -time.Microsecond }, "cached: resp_loop_spin -1µs must be in [0, 1s]"},
+		{"redirect", func(c *Config) { c.RESPClusterRedirect = "sometimes" }, `cached: resp_cluster_redirect "sometimes": want "aware", "always" or "never"`},
 		{"overrides", func(c *Config) { c.DialOverrides = "x" }, "cached: dial_overrides"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log level"},
 		{"server", func(c *Config) { c.Server.GRPCAddr = "" }, "grpc_addr"},

@@ -90,6 +90,14 @@
 // each connection has one goroutine. Either way the server owns them and
 // closes them on shutdown. A local GET allocates nothing.
 //
+// Keys are placed by Redis Cluster hash slot (ring.Slot), so every node also
+// answers CLUSTER SLOTS, SHARDS, NODES, INFO, MYID and KEYSLOT as a Redis
+// Cluster of masters, and cluster clients route by slot themselves. A
+// connection that has shown it is one (CLUSTER SLOTS/SHARDS/NODES, READONLY,
+// READWRITE, ASKING; or every connection with Config.RESPClusterRedirect
+// "always") gets -MOVED for another node's key instead of forwarding; see
+// resp_cluster.go.
+//
 // # Metrics
 //
 // Besides the per-RPC metrics of package node, the admin server's /metrics

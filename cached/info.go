@@ -107,6 +107,7 @@ func (s *Server) infoText(want func(string) bool) string {
 		fmt.Sprintf("cached_replication_errors:%d", m.replicaErrs.Load()),
 	)
 	section("Replication", "role:master", "connected_slaves:0")
+	section("Cluster", "cluster_enabled:1") // every node answers CLUSTER (resp_cluster.go)
 	keyspace := []string{}
 	if st.Items > 0 {
 		keyspace = append(keyspace, fmt.Sprintf("db0:keys=%d,expires=0,avg_ttl=0", st.Items))

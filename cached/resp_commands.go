@@ -47,6 +47,9 @@ type execCtx struct {
 	// every command but AUTH and QUIT gets NOAUTH. Only RESP client
 	// connections set it; contexts made for peers and split commands do not.
 	noauth bool
+	// clusterAware: a RESP client that is a Redis Cluster client, or any
+	// with resp_cluster_redirect always (see resp_cluster.go).
+	clusterAware bool
 }
 
 // cmdFlags describe a command for routing.
@@ -140,6 +143,7 @@ func newCommandTable() *commandTable {
 		{name: "quit", arity: -1, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
 		{name: "auth", arity: -2, run: cmdAuth},
 	}
+	list = append(list, clusterCommands()...)
 	t := &commandTable{byName: make(map[string]*command, len(list)), list: list}
 	for _, c := range list {
 		t.byName[c.name] = c
@@ -229,6 +233,10 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	}
 	if cmd.merge == nil { // one key
 		if m, mine := s.owner(str(args[cmd.first])); !mine {
+			if x.redirects(m) {
+				x.moved(args[cmd.first], m)
+				return true
+			}
 			if !wait {
 				return false
 			}
@@ -244,6 +252,9 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	}
 	for i := cmd.first; i < len(args); i += cmd.step {
 		if _, mine := s.owner(str(args[i])); !mine {
+			if x.clusterAware && s.movedMulti(x, cmd, args) {
+				return true
+			}
 			if !wait {
 				return false
 			}

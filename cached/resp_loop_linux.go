@@ -39,14 +39,6 @@ const (
 	// P away and polls every 20µs for a while (sysmon); yielding a little
 	// more often than that avoids it.
 	loopYield = 5 * time.Millisecond
-	// loopSpin is how long after its last event a loop keeps polling
-	// (epoll_wait without blocking) before it sleeps. Under load the next
-	// request arrives within microseconds: a loop that is still awake needs
-	// no wake-up, which the client's write would otherwise pay for in the
-	// kernel, and skips its own sleep and wake. With one client-bound
-	// redis-benchmark at -P 1 this made SET 1.1–1.35x faster. The cost is at
-	// most loopSpin of CPU each time the load pauses.
-	loopSpin = 50 * time.Microsecond
 	// A connection's score is a decaying count of its rounds that needed a
 	// worker: every round takes 1/8 off and one that needed a worker adds
 	// loopScoreStep, so it tends to 8*loopScoreStep times the share of such
@@ -269,7 +261,7 @@ func (l *respLoop) run() {
 			yielded = now
 		}
 		timeout := -1 // the loop goroutine holds a thread while it waits
-		if len(l.again) > 0 || now.Sub(lastEvent) < loopSpin {
+		if len(l.again) > 0 || now.Sub(lastEvent) < l.r.s.cfg.RESPLoopSpin {
 			timeout = 0
 		}
 		n, err := unix.EpollWait(l.epfd, events, timeout)

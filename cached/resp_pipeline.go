@@ -123,8 +123,8 @@ func barrier(cmd *command) bool {
 func (c *respConn) pipelined(args [][]byte) {
 	s, p := c.r.s, &c.pipe
 	cmd, m, fwd := s.forwardTarget(args)
-	if c.x.noauth {
-		fwd = false // exec answers NOAUTH, in order; nothing is queued until AUTH
+	if c.x.noauth || fwd && c.x.redirects(m) {
+		fwd = false // exec answers NOAUTH or MOVED, in order
 	}
 	switch {
 	case fwd:

@@ -197,7 +197,8 @@ func (r *respServer) initConn(c *respConn, rd *resp.Reader, w io.Writer, addr st
 	c.r, c.rd, c.cancel = r, rd, cancel
 	c.rd.MaxBulk, c.rd.MaxBulkName = int64(r.s.cfg.RESPMaxBulk), "resp_max_bulk"
 	c.rd.MaxDiscard, c.rd.MaxDiscardName = int64(r.s.cfg.RESPMaxDiscard), "resp_max_discard"
-	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr, noauth: r.s.cfg.RESPPassword != ""}
+	c.x = execCtx{s: r.s, ctx: ctx, w: resp.NewWriter(w), id: r.nextID.Add(1), addr: addr, noauth: r.s.cfg.RESPPassword != "",
+		clusterAware: r.s.cfg.RESPClusterRedirect == redirectAlways}
 }
 
 // refused reports whether err refuses one command that the Reader dropped (an

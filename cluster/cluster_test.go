@@ -585,8 +585,13 @@ func TestCachedLayoutUsesRESPPortAndRegistry(t *testing.T) {
 	require.Contains(t, args, "--resp-addr 127.0.0.1:7221")
 	require.Contains(t, args, "--peers cached-1=127.0.0.1:7200/127.0.0.1:7220,cached-2=127.0.0.1:7202/127.0.0.1:7221,cached-3=127.0.0.1:7204/127.0.0.1:7222")
 	require.Contains(t, args, "--registry 127.0.0.1:7000,127.0.0.1:7002,127.0.0.1:7004")
+	require.Contains(t, args, "--resp-loop-spin 0s", "nodes sharing the host's CPUs do not busy-poll")
 
 	alone, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"cached"}})
 	require.NoError(t, err)
 	require.NotContains(t, strings.Join(alone[0].Args, " "), "--registry", "static peers only without raftkv")
+
+	one, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"cached"}, Nodes: 1})
+	require.NoError(t, err)
+	require.NotContains(t, strings.Join(one[0].Args, " "), "--resp-loop-spin", "a lone node keeps the default poll")
 }

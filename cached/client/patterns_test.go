@@ -205,26 +205,31 @@ func TestWriteThrough(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 
-	require.NoError(t, wt.Set(ctx, "u", []byte("1")))
-	got, _ := st.value("u")
+	// u's owner will go down; "db", deleted last, must live elsewhere.
+	u := "u"
+	for i := 0; cl.owner(u) == cl.owner("db"); i++ {
+		u = fmt.Sprintf("u%d", i)
+	}
+	require.NoError(t, wt.Set(ctx, u, []byte("1")))
+	got, _ := st.value(u)
 	require.Equal(t, "1", got)
-	cv, ok := cl.owner("u").get("u")
+	cv, ok := cl.owner(u).get(u)
 	require.True(t, ok)
 	require.Equal(t, "1", string(cv))
 
 	// The store fails: nothing reaches the cache.
 	st.fail = errors.New("db down")
-	require.ErrorIs(t, wt.Set(ctx, "u", []byte("2")), st.fail)
-	cv, _ = cl.owner("u").get("u")
+	require.ErrorIs(t, wt.Set(ctx, u, []byte("2")), st.fail)
+	cv, _ = cl.owner(u).get(u)
 	require.Equal(t, "1", string(cv))
 	st.fail = nil
 
 	// The cache owner is down: the store has the value, the error says so.
-	down := cl.owner("u")
+	down := cl.owner(u)
 	down.stop()
-	err = wt.Set(ctx, "u", []byte("3"))
+	err = wt.Set(ctx, u, []byte("3"))
 	require.ErrorIs(t, err, ErrUnavailable)
-	got, _ = st.value("u")
+	got, _ = st.value(u)
 	require.Equal(t, "3", got)
 
 	require.NoError(t, wt.Delete(ctx, "db"))

@@ -23,6 +23,9 @@ type Ring struct {
 	points  []uint64 // sorted hash points
 	owners  []int32  // owners[i] indexes members for points[i]
 	vnodes  int
+	// slots[s] indexes members for the owner of hash slot s: the member of
+	// the first point at or after s<<slotShift. Empty for an empty ring.
+	slots []int32
 }
 
 // New builds a ring of members with vnodes points each (DefaultVNodes if
@@ -67,6 +70,21 @@ func New(members []Member, vnodes int) *Ring {
 	for i, p := range pts {
 		r.points[i], r.owners[i] = p.hash, p.owner
 	}
+	if len(pts) > 0 {
+		r.slots = make([]int32, Slots)
+		i := 0 // the first point at or after the slot's position; both ascend
+		for s := range r.slots {
+			pos := uint64(s) << slotShift
+			for i < len(r.points) && r.points[i] < pos {
+				i++
+			}
+			if i == len(r.points) {
+				r.slots[s] = r.owners[0] // past the last point: wrap
+			} else {
+				r.slots[s] = r.owners[i]
+			}
+		}
+	}
 	return r
 }
 
@@ -97,21 +115,39 @@ func (r *Ring) search(h uint64) int {
 	return i
 }
 
-// Owner returns the member that owns key; false only for an empty ring.
+// Owner returns the member that owns key, the owner of its Slot; false only
+// for an empty ring.
 func (r *Ring) Owner(key string) (Member, bool) {
-	return r.OwnerOfHash(Hash(key))
+	return r.OwnerOfSlot(Slot(key))
 }
 
-// OwnerOfHash is Owner for a precomputed Hash(key).
-func (r *Ring) OwnerOfHash(h uint64) (Member, bool) {
-	if len(r.points) == 0 {
+// OwnerOfSlot returns the member that owns hash slot s, in [0, Slots);
+// false for an empty ring or a slot out of range.
+func (r *Ring) OwnerOfSlot(s int) (Member, bool) {
+	if uint(s) >= uint(len(r.slots)) {
 		return Member{}, false
 	}
-	return r.members[r.owners[r.search(h)]], true
+	return r.members[r.slots[s]], true
+}
+
+// SlotRanges returns the ring's slots as maximal runs of consecutive slots
+// with one owner, in slot order, covering 0 to Slots-1 (nil for an empty
+// ring). A member owns about vnodes runs.
+func (r *Ring) SlotRanges() []SlotRange {
+	var out []SlotRange
+	for s := 0; s < len(r.slots); {
+		e := s
+		for e+1 < len(r.slots) && r.slots[e+1] == r.slots[s] {
+			e++
+		}
+		out = append(out, SlotRange{Start: s, End: e, Owner: r.members[r.slots[s]]})
+		s = e + 1
+	}
+	return out
 }
 
 // Owners returns up to n distinct members for key: the owner first, then the
-// next distinct members clockwise (the replica set). It returns all members
+// next distinct members clockwise from its slot's position (the replica set). It returns all members
 // if n exceeds their number and nil if n <= 0 or the ring is empty.
 func (r *Ring) Owners(key string, n int) []Member {
 	return r.AppendOwners(nil, key, n)
@@ -125,7 +161,7 @@ func (r *Ring) AppendOwners(dst []Member, key string, n int) []Member {
 	}
 	var small [8]int32
 	picked := small[:0]
-	for i, j := r.search(Hash(key)), 0; len(picked) < n && j < len(r.points); i, j = i+1, j+1 {
+	for i, j := r.search(uint64(Slot(key))<<slotShift), 0; len(picked) < n && j < len(r.points); i, j = i+1, j+1 {
 		if i == len(r.points) {
 			i = 0
 		}
@@ -138,31 +174,21 @@ func (r *Ring) AppendOwners(dst []Member, key string, n int) []Member {
 	return dst
 }
 
-// Shares returns the fraction of the hash space each member owns, by ID.
-// The fractions sum to 1 (an empty ring returns an empty map).
+// Shares returns the fraction of the slots each member owns, by ID. The
+// fractions sum to 1 (an empty ring returns an empty map).
 func (r *Ring) Shares() map[string]float64 {
-	arcs := make([]float64, len(r.members))
-	for i, p := range r.points {
-		var arc uint64
-		if i == 0 {
-			arc = p - r.points[len(r.points)-1] // wraps: (last, 2^64) ∪ [0, p]
-		} else {
-			arc = p - r.points[i-1]
-		}
-		if len(r.points) == 1 {
-			arcs[r.owners[i]] = 1
-			continue
-		}
-		arcs[r.owners[i]] += float64(arc) / (1 << 64)
+	n := make([]int, len(r.members))
+	for _, o := range r.slots {
+		n[o]++
 	}
 	out := make(map[string]float64, len(r.members))
 	for i, m := range r.members {
-		out[m.ID] = arcs[i]
+		out[m.ID] = float64(n[i]) / Slots
 	}
 	return out
 }
 
-// Hash is the ring's key hash: FNV-1a 64 over the bytes of key, then the
+// Hash is the ring's point hash: FNV-1a 64 over the bytes of key, then the
 // SplitMix64 finaliser so that similar keys land far apart. It is stable
 // across versions and platforms.
 func Hash(key string) uint64 {

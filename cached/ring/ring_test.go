@@ -106,7 +106,7 @@ func TestDeterministic(t *testing.T) {
 		require.Equal(t, id, o.ID, k)
 	}
 	require.Equal(t, map[string]string{
-		"a": "cached-2", "b": "cached-2", "user:42": "cached-2", "session:abc": "cached-3", "key:00000001": "cached-2",
+		"a": "cached-3", "b": "cached-1", "user:42": "cached-3", "session:abc": "cached-2", "key:00000001": "cached-3",
 	}, want)
 }
 
@@ -147,7 +147,7 @@ func loads(r *Ring, ks []string) map[string]int {
 }
 
 // TestBalance measures max/mean load over 100k keys at 160 vnodes. Measured:
-// 3 members 1.094, 4 members 1.065, 5 members 1.080 (see -v). The figures are
+// 3 members 1.084, 4 members 1.055, 5 members 1.084 (see -v). The figures are
 // deterministic (fixed hash, member IDs and keys); the bound 1.12 leaves a
 // little room for other ID schemes, whose spread is of the same order
 // (about 1/sqrt(vnodes) relative deviation per member).
