@@ -29,6 +29,8 @@ const (
 	errNoAuth     = "NOAUTH Authentication required."
 	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
 	errNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errWrongType  = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errCrossSlot  = "CROSSSLOT Keys in request don't hash to the same slot"
 )
 
 // execCtx is the state of one RESP client (or of one peer Command call).
@@ -45,6 +47,14 @@ type execCtx struct {
 	// every command but AUTH and QUIT gets NOAUTH. Only RESP client
 	// connections set it; contexts made for peers and split commands do not.
 	noauth bool
+
+	// MULTI state (resp_multi.go): the queued transaction, nil outside
+	// MULTI, and the keys WATCHed with the stamps they had.
+	multi   *multiState
+	watches []watchedKey
+	// repl holds the keys written by the command running, to copy to their
+	// replicas once it has released the transaction gate (see runLocal).
+	repl []string
 }
 
 // cmdFlags describe a command for routing.
@@ -54,6 +64,17 @@ const (
 	flagWrite cmdFlags = 1 << iota
 	flagRead
 	flagAllNodes // run on every member (FLUSHALL)
+	// flagNoGate: run without the transaction gate (see runLocal): the
+	// command takes it itself (EXEC) or calls other nodes (KEYS, SCAN).
+	flagNoGate
+	// flagConn: a connection-state command that is never queued by MULTI
+	// (MULTI, EXEC, DISCARD, WATCH, QUIT).
+	flagConn
+	// flagInternal: node-to-node only (x.local); unknown to clients.
+	flagInternal
+	// flagGather: reads every member's keys (KEYS, SCAN); in a transaction
+	// it counts as spanning every node.
+	flagGather
 )
 
 // command is one entry of the command table. Keys are at argument positions
@@ -75,7 +96,7 @@ type command struct {
 // commandTable maps lower-case names to commands.
 type commandTable struct {
 	byName map[string]*command
-	list   []*command
+	list   []*command // the commands clients see (not flagInternal)
 }
 
 func newCommandTable() *commandTable {
@@ -111,12 +132,19 @@ func newCommandTable() *commandTable {
 		{name: "command", arity: -1, run: cmdCommand},
 		{name: "client", arity: -2, run: cmdClient},
 		{name: "config", arity: -2, run: cmdConfig},
-		{name: "quit", arity: -1, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
+		{name: "quit", arity: -1, flags: flagConn, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
 		{name: "auth", arity: -2, run: cmdAuth},
+		{name: "hello", arity: -1, run: cmdHello},
 	}
-	t := &commandTable{byName: make(map[string]*command, len(list)), list: list}
+	list = append(list, hashCommands()...)
+	list = append(list, keyspaceCommands()...)
+	list = append(list, multiCommands()...)
+	t := &commandTable{byName: make(map[string]*command, len(list))}
 	for _, c := range list {
 		t.byName[c.name] = c
+		if c.flags&flagInternal == 0 {
+			t.list = append(t.list, c)
+		}
 	}
 	return t
 }
@@ -149,20 +177,34 @@ func (s *Server) execNoWait(x *execCtx, args [][]byte) bool { return s.execMay(x
 
 func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	cmd := s.commands.lookup(args[0])
-	if cmd == nil {
+	if cmd == nil || cmd.flags&flagInternal != 0 && !x.local {
+		x.queueFailed()
 		x.w.Error(unknownCommand(args))
 		return true
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
+		x.queueFailed()
 		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
 		return true
 	}
-	if x.noauth && cmd.name != "auth" && cmd.name != "quit" {
+	if x.noauth && cmd.name != "auth" && cmd.name != "quit" && cmd.name != "hello" {
+		x.queueFailed()
 		x.w.Error(errNoAuth)
 		return true
 	}
-	if x.local {
+	if x.multi != nil && cmd.flags&flagConn == 0 {
+		x.queue(args)
+		return true
+	}
+	if cmd.flags&flagConn != 0 {
+		if !wait && !s.connNoWait(x, cmd, args) {
+			return false
+		}
 		cmd.run(x, args)
+		return true
+	}
+	if x.local {
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if !wait && cmd.flags&flagWrite != 0 && s.cfg.Replicas > 1 {
@@ -175,8 +217,11 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 		s.execEverywhere(x, cmd, args)
 		return true
 	}
+	if cmd.flags&flagGather != 0 && !wait && s.memberCount() > 1 {
+		return false
+	}
 	if cmd.first == 0 {
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if cmd.merge == nil { // one key
@@ -187,7 +232,7 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 			s.execRemote(x, cmd, args, m)
 			return true
 		}
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if cmd.step == 2 && len(args)%2 == 0 {
@@ -203,8 +248,30 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 			return true
 		}
 	}
-	cmd.run(x, args)
+	s.runLocal(x, cmd, args)
 	return true
+}
+
+// runLocal runs cmd on this node's store under the transaction gate's read
+// side, so that it never interleaves with an EXEC (see resp_multi.go), then
+// copies the keys it wrote to their replicas, after releasing the gate.
+func (s *Server) runLocal(x *execCtx, cmd *command, args [][]byte) {
+	if cmd.flags&flagNoGate != 0 {
+		cmd.run(x, args)
+		return
+	}
+	s.gate.RLock()
+	cmd.run(x, args)
+	s.gate.RUnlock()
+	x.flushReplication()
+}
+
+// memberCount returns the number of ring members (1 before the first ring).
+func (s *Server) memberCount() int {
+	if v := s.view.Load(); v != nil && v.ring.Len() > 1 {
+		return v.ring.Len()
+	}
+	return 1
 }
 
 // unknownCommand formats Redis's unknown-command error.
@@ -281,7 +348,7 @@ func (s *Server) forwardFailed(x *execCtx, cmd *command, args [][]byte, m ring.M
 	}
 	others, self := s.fallbacks(str(args[cmd.first]))
 	if self {
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return
 	}
 	for _, r := range others {
@@ -409,7 +476,7 @@ func mergeArray(x *execCtx, nkeys int, parts []splitPart) {
 func (s *Server) execEverywhere(x *execCtx, cmd *command, args [][]byte) {
 	var buf bytes.Buffer
 	local := &execCtx{s: s, ctx: x.ctx, w: resp.NewWriter(&buf), local: true}
-	cmd.run(local, args)
+	s.runLocal(local, cmd, args)
 	_ = local.w.Flush()
 	rep, err := parseReply(buf.Bytes())
 	if err == nil && rep.Kind != resp.KindError {
@@ -454,6 +521,8 @@ func writeStoreErr(w *resp.Writer, err error) {
 		}
 	case errors.Is(err, store.ErrBadOptions):
 		w.Error(errSyntax)
+	case errors.Is(err, store.ErrWrongType):
+		w.Error(errWrongType)
 	default:
 		w.Error("ERR " + err.Error())
 	}
@@ -483,20 +552,33 @@ func parseInt(b []byte) (int64, bool) {
 	return n, err == nil
 }
 
-// replicated copies key to its replicas after a local write (Replicas > 1).
+// replicated notes keys to copy to their replicas after a local write
+// (Replicas > 1); runLocal and EXEC copy them once the command is done.
 func (x *execCtx) replicated(keys ...string) {
 	if x.s.cfg.Replicas > 1 {
+		x.repl = append(x.repl, keys...)
+	}
+}
+
+// flushReplication copies the keys noted by replicated.
+func (x *execCtx) flushReplication() {
+	if len(x.repl) > 0 {
+		keys := x.repl
+		x.repl = nil
 		x.s.replicate(x.ctx, keys...)
 	}
 }
 
 func cmdGet(x *execCtx, a [][]byte) {
-	it, ok := x.s.store.Get(str(a[1]))
-	if !ok {
+	it, ok, err := x.s.store.Get(str(a[1]))
+	switch {
+	case err != nil:
+		writeStoreErr(x.w, err)
+	case !ok:
 		x.w.NullBulk()
-		return
+	default:
+		x.w.Bulk(it.Value)
 	}
-	x.w.Bulk(it.Value)
 }
 
 // cmdSet implements SET key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL].
@@ -696,7 +778,11 @@ func cmdIncr(sign int64, withArg bool) func(*execCtx, [][]byte) {
 func cmdMGet(x *execCtx, a [][]byte) {
 	x.w.ArrayHeader(len(a) - 1)
 	for _, k := range a[1:] {
-		cmdGet(x, [][]byte{nil, k})
+		if it, ok, _ := x.s.store.Get(str(k)); ok { // a hash is nil, as in Redis
+			x.w.Bulk(it.Value)
+		} else {
+			x.w.NullBulk()
+		}
 	}
 }
 
@@ -728,13 +814,21 @@ func cmdAppend(x *execCtx, a [][]byte) {
 }
 
 func cmdStrlen(x *execCtx, a [][]byte) {
-	it, _ := x.s.store.Peek(str(a[1]))
+	it, _, err := x.s.store.Get(str(a[1]))
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
 	x.w.Integer(int64(len(it.Value)))
 }
 
 func cmdGetDel(x *execCtx, a [][]byte) {
 	key := string(a[1])
-	it, ok := x.s.store.GetDel(key)
+	it, ok, err := x.s.store.GetDel(key)
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
 	if !ok {
 		x.w.NullBulk()
 		return
@@ -810,7 +904,7 @@ func cmdCommand(x *execCtx, a [][]byte) {
 	case equalFold(a[1], "info"):
 		x.w.ArrayHeader(len(a) - 2)
 		for _, name := range a[2:] {
-			if c := t.lookup(name); c != nil {
+			if c := t.lookup(name); c != nil && c.flags&flagInternal == 0 {
 				info(c)
 			} else {
 				x.w.NullArray()

@@ -45,7 +45,7 @@ func BenchmarkGet(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					i := int(gid.Add(1) * 104729)
 					for pb.Next() {
-						if _, ok := s.Get(keys[idx[i&(1<<20-1)]]); !ok {
+						if _, ok, _ := s.Get(keys[idx[i&(1<<20-1)]]); !ok {
 							b.Fatal("missing")
 						}
 						i++
