@@ -73,7 +73,10 @@
 // PXAT, KEEPTTL), DEL, UNLINK, EXISTS, EXPIRE, PEXPIRE, TTL, PTTL, PERSIST,
 // INCR, INCRBY, DECR, DECRBY, MGET, MSET, APPEND, STRLEN, GETDEL, PING, ECHO,
 // INFO, DBSIZE, FLUSHALL, FLUSHDB, SELECT 0, COMMAND (COUNT, INFO, DOCS),
-// CLIENT, CONFIG GET (an empty list) and QUIT, with Redis's error texts.
+// CLIENT, CONFIG GET (an empty list) and QUIT, the hash commands
+// (resp_hash.go), TYPE, KEYS, SCAN, TOUCH, RENAME, RENAMENX (resp_keys.go),
+// MULTI, EXEC, DISCARD, WATCH, UNWATCH (resp_multi.go, which explains how a
+// transaction is atomic) and HELLO, with Redis's error texts.
 // Commands are executed in order and their replies written once no complete
 // command is left in the input, so a pipeline gets one write. On Linux the
 // connections are served by epoll event loops, as redis-server serves them

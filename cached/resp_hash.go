@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,7 @@ func hashCommands() []*command {
 		one("hexists", 3, flagRead, cmdHExists, zeroMiss),
 		one("hlen", 2, flagRead, cmdHLen, zeroMiss),
 		one("hstrlen", 3, flagRead, cmdHStrlen, zeroMiss),
+		one("hrandfield", -2, 0, cmdHRandField, nil),
 		one("hscan", -3, flagRead, cmdHScan, func(w *resp.Writer) { w.ArrayHeader(2); w.BulkString("0"); w.ArrayHeader(0) }),
 	}
 }
@@ -321,6 +323,73 @@ func cmdHIncrByFloat(x *execCtx, a [][]byte) {
 	}
 	x.replicated(key)
 	x.w.Bulk(nv)
+}
+
+// hrandMax bounds HRANDFIELD's count: redis-server would build a reply of
+// any size a client asks for, which the limits of cairn do not allow.
+const hrandMax = 1 << 20
+
+// cmdHRandField is HRANDFIELD key [count [WITHVALUES]]: one random field,
+// or count distinct ones (at most all), or -count with repeats.
+func cmdHRandField(x *execCtx, a [][]byte) {
+	count, withCount, withValues := int64(1), len(a) > 2, false
+	if withCount {
+		n, ok := parseInt(a[2])
+		if !ok {
+			x.w.Error(errNotInteger)
+			return
+		}
+		switch {
+		case len(a) == 4 && equalFold(a[3], "withvalues"):
+			withValues = true
+		case len(a) > 3:
+			x.w.Error(errSyntax)
+			return
+		}
+		if n == math.MinInt64 {
+			x.w.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+			return
+		}
+		if n > hrandMax || n < -hrandMax {
+			x.w.Error("ERR value is out of range")
+			return
+		}
+		count = n
+	}
+	fields, ok := hashFields(x, a)
+	if !ok {
+		return
+	}
+	if !withCount {
+		if len(fields) == 0 {
+			x.w.NullBulk()
+			return
+		}
+		x.w.BulkString(fields[rand.IntN(len(fields))].Name)
+		return
+	}
+	var pick []store.Field
+	switch {
+	case len(fields) == 0 || count == 0:
+	case count < 0:
+		for range -count {
+			pick = append(pick, fields[rand.IntN(len(fields))])
+		}
+	default:
+		rand.Shuffle(len(fields), func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
+		pick = fields[:min(int(count), len(fields))]
+	}
+	n := len(pick)
+	if withValues {
+		n *= 2
+	}
+	x.w.ArrayHeader(n)
+	for _, f := range pick {
+		x.w.BulkString(f.Name)
+		if withValues {
+			x.w.Bulk(f.Value)
+		}
+	}
 }
 
 // scanOptions are SCAN's and HSCAN's [MATCH p] [COUNT n] [TYPE t].

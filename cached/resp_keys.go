@@ -87,16 +87,22 @@ func cmdRename(nx bool) func(*execCtx, [][]byte) {
 }
 
 // ownedKeys returns this node's keys that it owns and that match pattern
-// (nil: all) and typ (nil: any).
+// (nil: all), reading the store a page at a time (one shard lock at a time,
+// no values copied).
 func (s *Server) ownedKeys(pattern []byte) []string {
 	var out []string
-	s.store.Range(func(key string, _ store.Item) bool {
-		if _, mine := s.owner(key); mine && (pattern == nil || globMatch(pattern, []byte(key))) {
-			out = append(out, key)
+	for pos := uint64(0); ; {
+		page, next := s.store.Scan(pos, 1024)
+		for _, e := range page {
+			if _, mine := s.owner(e.Key); mine && (pattern == nil || globMatch(pattern, []byte(e.Key))) {
+				out = append(out, e.Key)
+			}
 		}
-		return true
-	})
-	return out
+		if next == 0 {
+			return out
+		}
+		pos = next
+	}
 }
 
 // cmdKeys is KEYS pattern, gathered from every member (see above). Run by a

@@ -121,10 +121,31 @@ func testRESPHashCommands(t *testing.T, tune func(*Config)) {
 		{"HINCRBYFLOAT h3 f 1.", "$1\r\n1\r\n"},
 		{"HINCRBYFLOAT h3 g .5", "$3\r\n0.5\r\n"},
 		{"HINCRBYFLOAT h3 h -0", "$1\r\n0\r\n"},
+		{"HRANDFIELD nokey", "$-1\r\n"},
+		{"HRANDFIELD nokey 5", "*0\r\n"},
+		{"HSET one a 1", ":1\r\n"},
+		{"HRANDFIELD one", "$1\r\na\r\n"},
+		{"HRANDFIELD one 0", "*0\r\n"},
+		{"HRANDFIELD one 3", "*1\r\n$1\r\na\r\n"},
+		{"HRANDFIELD one -3", "*3\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"},
+		{"HRANDFIELD one 1 WITHVALUES", "*2\r\n$1\r\na\r\n$1\r\n1\r\n"},
+		{"HRANDFIELD one -2 WITHVALUES", "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n1\r\n"},
+		{"HRANDFIELD one 1 foo", "-ERR syntax error\r\n"},
+		{"HRANDFIELD one x", "-ERR value is not an integer or out of range\r\n"},
+		{"HRANDFIELD one 1 WITHVALUES x", "-ERR syntax error\r\n"},
+		{"HRANDFIELD one -9223372036854775808", "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"},
+		{"HRANDFIELD str", wrongType},
 		// SET replaces a hash, as in Redis.
 		{"SET h2 now-a-string", "+OK\r\n"},
 		{"TYPE h2", "+string\r\n"},
 	})
+	require.Equal(t, "(integer) 3", rc.do("HSET", "three", "a", "1", "b", "2", "c", "3"))
+	for range 20 {
+		rep := rc.reply("HRANDFIELD", "three", "2")
+		require.Len(t, rep.Elems, 2)
+		require.NotEqual(t, rep.Elems[0].Str, rep.Elems[1].Str)
+		require.Subset(t, []string{"a", "b", "c"}, []string{rep.Elems[0].Str, rep.Elems[1].Str})
+	}
 }
 
 // TYPE, KEYS, TOUCH, RENAME, RENAMENX and SCAN on one node, byte for byte as
