@@ -1,6 +1,7 @@
 package cached
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/big"
@@ -266,16 +267,29 @@ const longDoublePrec = 64
 const longDoubleMaxExp = 16384
 
 // parseLongDouble parses a float argument or value as Redis's string2ld
-// does: no spaces, not empty, and finite.
-func parseLongDouble(b []byte) (*big.Float, bool) {
-	if len(b) == 0 || len(b) > 5120 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
-		return nil, false
+// (strtold) does: decimal or 0x hexadecimal, an optional sign, no spaces, no
+// digit separators; inf reports an infinity ("inf", "infinity", any case),
+// which strtold takes and the caller refuses in its own words.
+func parseLongDouble(b []byte) (f *big.Float, inf, ok bool) {
+	if len(b) == 0 || len(b) > 5120 || isSpace(b[0]) || isSpace(b[len(b)-1]) || bytes.IndexByte(b, '_') >= 0 {
+		return nil, false, false
 	}
-	f, _, err := big.ParseFloat(string(b), 0, longDoublePrec, big.ToNearestEven)
-	if err != nil || f.IsInf() {
-		return nil, false
+	s := strings.ToLower(string(b))
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 {
+		return nil, false, false
 	}
-	return f, true
+	switch {
+	case digits == "inf" || digits == "infinity":
+		return nil, true, false
+	case strings.HasPrefix(digits, "0b") || strings.HasPrefix(digits, "0o"):
+		return nil, false, false
+	}
+	f, _, err := big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven)
+	if err != nil || f.IsInf() || f.MantExp(nil) > longDoubleMaxExp {
+		return nil, false, false
+	}
+	return f, false, true
 }
 
 func isSpace(c byte) bool {
@@ -296,8 +310,12 @@ func formatLongDouble(f *big.Float) []byte {
 }
 
 func cmdHIncrByFloat(x *execCtx, a [][]byte) {
-	delta, ok := parseLongDouble(a[3])
-	if !ok {
+	delta, inf, ok := parseLongDouble(a[3])
+	switch {
+	case inf:
+		x.w.Error("ERR value is NaN or Infinity")
+		return
+	case !ok:
 		x.w.Error(errNotFloat)
 		return
 	}
@@ -305,8 +323,11 @@ func cmdHIncrByFloat(x *execCtx, a [][]byte) {
 	nv, err := x.s.store.HUpdate(key, string(a[2]), func(old []byte, exists bool) ([]byte, error) {
 		cur := new(big.Float).SetPrec(longDoublePrec)
 		if exists {
-			v, ok := parseLongDouble(old)
-			if !ok {
+			v, inf, ok := parseLongDouble(old)
+			switch {
+			case inf:
+				return nil, errHashNaNOrInf
+			case !ok:
 				return nil, errHashValueNotFloat
 			}
 			cur = v

@@ -333,12 +333,27 @@ func encodeTx(watches []watchedKey, cmds [][][]byte) [][]byte {
 
 // cmdExecLocal runs a transaction encoded by encodeTx on this node.
 func cmdExecLocal(x *execCtx, a [][]byte) {
-	bad := func() { x.w.Error("ERR malformed transaction") }
+	watches, cmds, ok := decodeTx(x.s.commands, a)
+	if !ok {
+		x.w.Error("ERR malformed transaction")
+		return
+	}
+	for i := range watches {
+		watches[i].owner = x.s.cfg.ID
+	}
+	x.s.runTx(x, watches, cmds)
+}
+
+// decodeTx decodes the arguments of cairn.exec (see encodeTx); every
+// command must be one a client may queue, with a valid arity.
+func decodeTx(t *commandTable, a [][]byte) ([]watchedKey, [][][]byte, bool) {
+	if len(a) < 2 {
+		return nil, nil, false
+	}
 	a = a[1:]
 	nw, err := strconv.Atoi(string(a[0]))
-	if err != nil || nw < 0 || len(a) < 1+3*nw {
-		bad()
-		return
+	if err != nil || nw < 0 || nw > (len(a)-1)/3 {
+		return nil, nil, false
 	}
 	a = a[1:]
 	watches := make([]watchedKey, nw)
@@ -346,28 +361,25 @@ func cmdExecLocal(x *execCtx, a [][]byte) {
 		v, err1 := strconv.ParseUint(string(a[1]), 10, 64)
 		e, err2 := strconv.ParseInt(string(a[2]), 10, 64)
 		if err1 != nil || err2 != nil {
-			bad()
-			return
+			return nil, nil, false
 		}
-		watches[i] = watchedKey{key: string(a[0]), owner: x.s.cfg.ID, version: v, expires: e}
+		watches[i] = watchedKey{key: string(a[0]), version: v, expires: e}
 		a = a[3:]
 	}
 	var cmds [][][]byte
 	for len(a) > 0 {
 		n, err := strconv.Atoi(string(a[0]))
-		if err != nil || n < 1 || len(a) < 1+n {
-			bad()
-			return
+		if err != nil || n < 1 || n > len(a)-1 {
+			return nil, nil, false
 		}
 		args := a[1 : 1+n]
-		c := x.s.commands.lookup(args[0])
+		c := t.lookup(args[0])
 		if c == nil || c.flags&(flagInternal|flagConn) != 0 ||
 			c.arity > 0 && len(args) != c.arity || c.arity < 0 && len(args) < -c.arity {
-			bad()
-			return
+			return nil, nil, false
 		}
 		cmds = append(cmds, args)
 		a = a[1+n:]
 	}
-	x.s.runTx(x, watches, cmds)
+	return watches, cmds, true
 }

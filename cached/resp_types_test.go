@@ -121,6 +121,17 @@ func testRESPHashCommands(t *testing.T, tune func(*Config)) {
 		{"HINCRBYFLOAT h3 f 1.", "$1\r\n1\r\n"},
 		{"HINCRBYFLOAT h3 g .5", "$3\r\n0.5\r\n"},
 		{"HINCRBYFLOAT h3 h -0", "$1\r\n0\r\n"},
+		{"HINCRBYFLOAT hf a inf", "-ERR value is NaN or Infinity\r\n"},
+		{"HINCRBYFLOAT hf a nan", "-ERR value is not a valid float\r\n"},
+		{"HINCRBYFLOAT hf a -inf", "-ERR value is NaN or Infinity\r\n"},
+		{"HINCRBYFLOAT hf a Infinity", "-ERR value is NaN or Infinity\r\n"},
+		{"HSET hf b inf", ":1\r\n"},
+		{"HINCRBYFLOAT hf b 1", "-ERR increment would produce NaN or Infinity\r\n"},
+		{"HINCRBYFLOAT hf d 0x1p3", "$1\r\n8\r\n"},
+		{"HINCRBYFLOAT hf d 0x10", "$2\r\n24\r\n"},
+		{"HINCRBYFLOAT hf e 1_0", "-ERR value is not a valid float\r\n"},
+		{"HINCRBYFLOAT hf e 1e", "-ERR value is not a valid float\r\n"},
+		{"HINCRBYFLOAT hf e +5", "$1\r\n5\r\n"},
 		{"HRANDFIELD nokey", "$-1\r\n"},
 		{"HRANDFIELD nokey 5", "*0\r\n"},
 		{"HSET one a 1", ":1\r\n"},
@@ -139,6 +150,12 @@ func testRESPHashCommands(t *testing.T, tune func(*Config)) {
 		{"SET h2 now-a-string", "+OK\r\n"},
 		{"TYPE h2", "+string\r\n"},
 	})
+	// The largest long double is about 1.19e4932: redis-server prints 1e4932
+	// with 4933 digits (these are its first 61), and doubling overflows.
+	big := rc.raw("HINCRBYFLOAT", "hf", "c", "1e4932")
+	require.True(t, strings.HasPrefix(big, "$4933\r\n1000000000000000000006018949387963891323837774254533114773785"), big[:80])
+	require.Len(t, big, len("$4933\r\n")+4933+2)
+	require.Equal(t, "-ERR increment would produce NaN or Infinity\r\n", rc.raw("HINCRBYFLOAT", "hf", "c", "1e4932"))
 	require.Equal(t, "(integer) 3", rc.do("HSET", "three", "a", "1", "b", "2", "c", "3"))
 	for range 20 {
 		rep := rc.reply("HRANDFIELD", "three", "2")
