@@ -2,8 +2,11 @@ package cached
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"runtime"
 	"strconv"
+	"time"
 
 	"cairn.dev/cairn/cached/resp"
 	"cairn.dev/cairn/cached/ring"
@@ -33,7 +36,14 @@ import (
 // the gRPC handlers and Replicate take it), and the owner runs a transaction
 // under its write side: the watched keys are checked and every queued command
 // runs with no other command of any client on that node in between, so no
-// command sees a transaction half done. Only the store's own background
+// command sees a transaction half done. EXEC takes the write side with
+// TryLock, retrying with a growing pause, never with Lock: a command may hold
+// the read side while it writes a large reply to a client that does not
+// read (resp_io goroutine writes big values straight to the socket), and a
+// pending Lock would make every other command of the node wait behind it.
+// So a stuck reader delays transactions only, never other commands; in
+// resp_io loop an EXEC that runs is always handed to a worker, so that its
+// wait never holds up the loop. Only the store's own background
 // expiry and the eviction a write needs do not take the gate: a key whose TTL
 // ends during a transaction may disappear between two of its commands, as
 // between any two commands. Replication to the replicas (--replicas) happens
@@ -139,8 +149,8 @@ func (s *Server) connNoWait(x *execCtx, cmd *command, args [][]byte) bool {
 		if x.multi == nil || x.multi.failed {
 			return true
 		}
-		_, self, outcome := s.txTarget(x.multi, x.watches)
-		return outcome != txRun || self && s.cfg.Replicas <= 1
+		_, _, outcome := s.txTarget(x.multi, x.watches)
+		return outcome != txRun // a transaction to run waits for the gate
 	}
 	return true
 }
@@ -285,10 +295,13 @@ func cmdExec(x *execCtx, _ [][]byte) {
 // stamp changed, else one reply per command. The replies are gathered while
 // the gate is held and written after, so a slow client never holds it.
 func (s *Server) runTx(x *execCtx, watches []watchedKey, cmds [][][]byte) {
+	if err := s.lockGate(x.ctx); err != nil {
+		x.w.Error("ERR transaction not run: " + err.Error())
+		return
+	}
 	var buf bytes.Buffer
 	w, local := x.w, x.local
 	x.w, x.local = resp.NewWriter(&buf), true
-	s.gate.Lock()
 	aborted := false
 	for _, wk := range watches {
 		if v, e := s.store.Stamp(wk.key); v != wk.version || e != wk.expires {
@@ -316,6 +329,25 @@ func (s *Server) runTx(x *execCtx, watches []watchedKey, cmds [][][]byte) {
 		return
 	}
 	w.Reply(rep)
+}
+
+// lockGate takes the gate's write side (see above) once no command holds
+// its read side, pausing between attempts up to a millisecond; it gives up
+// when ctx ends (the client left, or a forwarded transaction timed out).
+func (s *Server) lockGate(ctx context.Context) error {
+	pause := time.Microsecond
+	for i := 0; !s.gate.TryLock(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if i < 64 {
+			runtime.Gosched()
+			continue
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, time.Millisecond)
+	}
+	return nil
 }
 
 // encodeTx encodes a transaction as the arguments of cairn.exec.

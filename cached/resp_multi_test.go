@@ -1,9 +1,16 @@
 package cached
 
 import (
+	"net"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/cached/resp"
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // A transaction survives encodeTx and decodeTx unchanged.
@@ -61,4 +68,62 @@ func FuzzParseLongDouble(f *testing.F) {
 			formatLongDouble(v)
 		}
 	})
+}
+
+// A client that does not read its large replies may hold the gate's read
+// side; other commands keep running while an EXEC waits for it, and the
+// EXEC runs once the client is gone.
+func TestStuckReaderDelaysOnlyExec(t *testing.T) {
+	c := newTestCluster(t, 1, func(cfg *Config) { cfg.RESPIO = respIOGoroutine })
+	srv := c.nodes[0].srv
+	setup := dialRESP(t, srv.RESPAddr())
+	require.Equal(t, "OK", setup.do("SET", "big", strings.Repeat("x", 1<<20-3)))
+
+	stuck, err := net.Dial("tcp", srv.RESPAddr())
+	require.NoError(t, err)
+	w := resp.NewWriter(stuck)
+	for range 64 {
+		w.CommandString("GET", "big")
+	}
+	require.NoError(t, w.Flush())
+	nodetest.WaitFor(t, 10*time.Second, "a reply blocked under the gate", func() bool {
+		if srv.gate.TryLock() {
+			srv.gate.Unlock()
+			return false
+		}
+		return true
+	})
+
+	execer := dialRESP(t, srv.RESPAddr())
+	require.Equal(t, "+OK\r\n", execer.raw("MULTI"))
+	require.Equal(t, "+QUEUED\r\n", execer.raw("INCR", "n"))
+	execer.wr.CommandString("EXEC")
+	require.NoError(t, execer.wr.Flush())
+	done := make(chan string, 1)
+	go func() {
+		rep, err := execer.rd.ReadReply()
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- rep.String()
+	}()
+
+	other := dialRESP(t, srv.RESPAddr())
+	for i := range 50 {
+		require.Equal(t, "OK", other.do("SET", "k", strconv.Itoa(i)))
+		require.Equal(t, strconv.Quote(strconv.Itoa(i)), other.do("GET", "k"))
+	}
+	select {
+	case got := <-done:
+		t.Fatalf("EXEC ran while a command held the gate: %s", got)
+	default:
+	}
+	require.NoError(t, stuck.Close())
+	select {
+	case got := <-done:
+		require.Equal(t, "[(integer) 1]", got)
+	case <-time.After(30 * time.Second):
+		t.Fatal("EXEC did not run after the stuck client left")
+	}
 }
