@@ -264,3 +264,32 @@ func testMultiAtomic(t *testing.T, tune func(*Config)) {
 	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
 	require.Equal(t, `["400", "400"]`, rc.do("MGET", a, b))
 }
+
+// The writes of a transaction and of RENAME reach the replicas.
+func TestClusterReplicatedTxAndRename(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.Replicas = 3 })
+	a1, a2 := c.keyOwnedBy(1, "a-"), c.keyOwnedBy(1, "b-")
+	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
+	runRawCases(t, rc, []rawCase{
+		{"MULTI", "+OK\r\n"},
+		{"HSET " + a1 + " f v g w", "+QUEUED\r\n"},
+		{"SET " + a2 + " s", "+QUEUED\r\n"},
+		{"EXEC", "*2\r\n:2\r\n+OK\r\n"},
+	})
+	// With 3 replicas every node holds a copy.
+	for _, nd := range c.nodes {
+		nodetest.WaitFor(t, 5*time.Second, "copies on "+nd.id, func() bool {
+			h, ok1 := nd.srv.store.Peek(a1)
+			s, ok2 := nd.srv.store.Peek(a2)
+			return ok1 && ok2 && len(h.Fields) == 2 && string(s.Value) == "s"
+		})
+	}
+	require.Equal(t, "+OK\r\n", rc.raw("RENAME", a1, a2))
+	for _, nd := range c.nodes {
+		nodetest.WaitFor(t, 5*time.Second, "renamed on "+nd.id, func() bool {
+			_, ok1 := nd.srv.store.Peek(a1)
+			h, ok2 := nd.srv.store.Peek(a2)
+			return !ok1 && ok2 && h.Kind == store.KindHash
+		})
+	}
+}
