@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,4 +127,19 @@ func TestStuckReaderDelaysOnlyExec(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("EXEC did not run after the stuck client left")
 	}
+}
+
+// As in redis-server 7.0.15: a watched key that expires before EXEC aborts
+// it; a key that had expired before WATCH counts as missing and does not.
+func TestWatchExpiry(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	c := newTestCluster(t, 1, func(cfg *Config) { cfg.clock = func() time.Time { return time.Unix(0, now.Load()) } })
+	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
+	runRawCases(t, rc, []rawCase{{"SET wk v PX 100", "+OK\r\n"}, {"WATCH wk", "+OK\r\n"}})
+	now.Add(int64(200 * time.Millisecond))
+	runRawCases(t, rc, []rawCase{{"MULTI", "+OK\r\n"}, {"PING", "+QUEUED\r\n"}, {"EXEC", "*-1\r\n"}})
+	runRawCases(t, rc, []rawCase{{"SET wk2 v PX 100", "+OK\r\n"}})
+	now.Add(int64(200 * time.Millisecond))
+	runRawCases(t, rc, []rawCase{{"WATCH wk2", "+OK\r\n"}, {"MULTI", "+OK\r\n"}, {"PING", "+QUEUED\r\n"}, {"EXEC", "*1\r\n+PONG\r\n"}})
 }
