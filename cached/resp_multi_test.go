@@ -1,6 +1,7 @@
 package cached
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -142,4 +143,19 @@ func TestWatchExpiry(t *testing.T) {
 	runRawCases(t, rc, []rawCase{{"SET wk2 v PX 100", "+OK\r\n"}})
 	now.Add(int64(200 * time.Millisecond))
 	runRawCases(t, rc, []rawCase{{"WATCH wk2", "+OK\r\n"}, {"MULTI", "+OK\r\n"}, {"PING", "+QUEUED\r\n"}, {"EXEC", "*1\r\n+PONG\r\n"}})
+}
+
+// A command refused for an argument over resp_max_bulk inside MULTI fails
+// the transaction, as any command refused while queueing does.
+func TestMultiRefusedArgument(t *testing.T) { forEachRESPIO(t, testMultiRefusedArgument) }
+
+func testMultiRefusedArgument(t *testing.T, tune func(*Config)) {
+	c := newTestCluster(t, 1, func(cfg *Config) { tune(cfg); cfg.RESPMaxBulk = 1 << 20 })
+	rc := dialRESP(t, c.nodes[0].srv.RESPAddr())
+	huge := strings.Repeat("y", 2<<20)
+	require.Equal(t, "OK", rc.do("MULTI"))
+	require.Equal(t, "QUEUED", rc.do("SET", "k", "v"))
+	require.Equal(t, fmt.Sprintf("(error) ERR argument is %d bytes, the limit (resp_max_bulk) is %d", len(huge), 1<<20), rc.do("SET", "k", huge))
+	require.Equal(t, "-EXECABORT Transaction discarded because of previous errors.\r\n", rc.raw("EXEC"))
+	require.Equal(t, "$-1\r\n", rc.raw("GET", "k"))
 }
