@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Kind is the type of value a key holds.
@@ -129,6 +130,10 @@ func (h *hashValue) del(name string) bool {
 	}
 	return true
 }
+
+// bstr returns b as a string without copying, for lookups and for keys of
+// maps that do not outlive the call; hashValue.set copies what it keeps.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // stringEntry is the lookup of every operation that reads or changes a value
 // as a string (Get, GetDel, IncrBy, Append, and any string command added
@@ -318,7 +323,7 @@ func (s *Store) HSet(key string, pairs [][]byte, onlyNew bool) (int, error) {
 		}
 		changed := false
 		for i := 0; i+1 < len(pairs); i += 2 {
-			name, vlen := string(pairs[i]), len(pairs[i+1])
+			name, vlen := bstr(pairs[i]), len(pairs[i+1])
 			if l, ok := seen[name]; ok {
 				if !onlyNew {
 					data += vlen - l
@@ -346,10 +351,10 @@ func (s *Store) HSet(key string, pairs [][]byte, onlyNew bool) (int, error) {
 		}
 		return hashPlan{data: data, fields: n, apply: func(hv *hashValue) {
 			for i := 0; i+1 < len(pairs); i += 2 {
-				if onlyNew && hv.find(string(pairs[i])) >= 0 {
+				if onlyNew && hv.find(bstr(pairs[i])) >= 0 {
 					continue
 				}
-				hv.set(string(pairs[i]), pairs[i+1])
+				hv.set(bstr(pairs[i]), pairs[i+1])
 			}
 		}}, nil
 	})
@@ -368,7 +373,7 @@ func (s *Store) HDel(key string, fields ...[]byte) (int, error) {
 		removed = 0
 		seen := map[string]bool{}
 		for _, f := range fields {
-			name := string(f)
+			name := bstr(f)
 			if v, ok := hv.get(name); ok && !seen[name] {
 				seen[name] = true
 				data -= len(name) + len(v)
@@ -381,7 +386,7 @@ func (s *Store) HDel(key string, fields ...[]byte) (int, error) {
 		}
 		return hashPlan{data: data, fields: n, apply: func(hv *hashValue) {
 			for _, f := range fields {
-				hv.del(string(f))
+				hv.del(bstr(f))
 			}
 		}}, nil
 	})
