@@ -76,7 +76,10 @@
 // commands (DEL, UNLINK, EXISTS, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with
 // NX, XX, GT, LT; TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST) and PING,
 // ECHO, INFO, DBSIZE, FLUSHALL, FLUSHDB, SELECT 0, COMMAND (COUNT, INFO,
-// DOCS), CLIENT, CONFIG, AUTH and QUIT, with redis-server 7.0's replies and
+// DOCS), CLIENT, CONFIG, AUTH and QUIT, the hash commands
+// (resp_hash.go), TYPE, KEYS, SCAN, TOUCH, RENAME, RENAMENX (resp_keys.go),
+// MULTI, EXEC, DISCARD, WATCH, UNWATCH (resp_multi.go, which explains how a
+// transaction is atomic) and HELLO, with redis-server 7.0's replies and
 // error texts (resp_commands.go, resp_strings.go, resp_admin.go;
 // bench/redis-compat.sh compares them with a redis-server).
 // Commands are executed in order and their replies written once no complete

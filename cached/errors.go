@@ -32,6 +32,7 @@ var statusRules = []rpcerr.Rule{
 	{Err: store.ErrOutOfMemory, Reason: rpcerr.OutOfMemory},
 	{Err: store.ErrNotInteger, Reason: rpcerr.NotInteger},
 	{Err: store.ErrOverflow, Reason: rpcerr.Overflow},
+	{Err: store.ErrWrongType, Reason: rpcerr.WrongType},
 	{Err: ErrOwnerUnreachable, Reason: rpcerr.OwnerUnreachable},
 	{Err: ErrShuttingDown, Reason: rpcerr.ShuttingDown},
 	{Err: ErrNotServing, Reason: rpcerr.NotServing},

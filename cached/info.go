@@ -61,7 +61,7 @@ func (s *Server) infoText(want func(string) bool) string {
 		members, epoch = v.ring.Len(), v.epoch
 	}
 	section("Server",
-		"redis_version:7.0.0",
+		"redis_version:"+redisVersion,
 		"cairn_version:"+Version,
 		"redis_mode:standalone",
 		"os:"+runtime.GOOS+" "+runtime.GOARCH,

@@ -2,6 +2,7 @@ package cached
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -78,6 +79,12 @@ func (s *Server) replicaWrite(key string) *cachedpeerv1.ReplicaWrite {
 		return &cachedpeerv1.ReplicaWrite{Key: []byte(key), Deleted: true}
 	}
 	w := &cachedpeerv1.ReplicaWrite{Key: []byte(key), Value: it.Value, Version: it.Version}
+	if it.Kind == store.KindHash {
+		w.HashFields = make([][]byte, 0, 2*len(it.Fields))
+		for _, f := range it.Fields {
+			w.HashFields = append(w.HashFields, []byte(f.Name), f.Value)
+		}
+	}
 	if !it.ExpiresAt.IsZero() {
 		w.Ttl = durationpb.New(time.Until(it.ExpiresAt))
 	}
@@ -91,8 +98,11 @@ type peerService struct {
 }
 
 // Replicate applies an owner's writes to the local store, in order. A write
-// whose TTL ran out in transit deletes the key.
+// whose TTL ran out in transit deletes the key. A write with hash fields
+// replaces the key with that hash.
 func (p *peerService) Replicate(_ context.Context, req *cachedpeerv1.ReplicateRequest) (*cachedpeerv1.ReplicateResponse, error) {
+	p.s.gate.RLock()
+	defer p.s.gate.RUnlock()
 	var n int32
 	for _, w := range req.GetWrites() {
 		key := string(w.GetKey())
@@ -105,9 +115,23 @@ func (p *peerService) Replicate(_ context.Context, req *cachedpeerv1.ReplicateRe
 				w.Deleted = true
 			}
 		}
-		if w.GetDeleted() {
+		var err error
+		switch hf := w.GetHashFields(); {
+		case w.GetDeleted():
 			p.s.store.Delete(key)
-		} else if _, err := p.s.store.Set(key, w.GetValue(), store.SetOptions{TTL: ttl}); err != nil {
+		case len(hf) > 0:
+			if len(hf)%2 != 0 {
+				return &cachedpeerv1.ReplicateResponse{Applied: n}, toStatus(fmt.Errorf("%w: hash_fields of %q has an odd length", ErrInvalidArgument, key))
+			}
+			fields := make([]store.Field, 0, len(hf)/2)
+			for i := 0; i < len(hf); i += 2 {
+				fields = append(fields, store.Field{Name: string(hf[i]), Value: hf[i+1]})
+			}
+			err = p.s.store.SetHash(key, fields, ttl)
+		default:
+			_, err = p.s.store.Set(key, w.GetValue(), store.SetOptions{TTL: ttl})
+		}
+		if err != nil {
 			return &cachedpeerv1.ReplicateResponse{Applied: n}, toStatus(err)
 		}
 		n++

@@ -27,10 +27,11 @@ const (
 	errTooLarge   = "ERR string exceeds maximum allowed size"
 	errNoAuth     = "NOAUTH Authentication required."
 	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
-	errCrossNode  = "CROSSSLOT Keys in request don't hash to the same node"
 	errNotFloat   = "ERR value is not a valid float"
 	errNaNOrInf   = "ERR increment would produce NaN or Infinity"
 	errNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errWrongType  = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errCrossSlot  = "CROSSSLOT Keys in request don't hash to the same slot"
 )
 
 // execCtx is the state of one RESP client (or of one peer Command call).
@@ -50,10 +51,18 @@ type execCtx struct {
 	// clusterAware: a RESP client that is a Redis Cluster client, or any
 	// with resp_cluster_redirect always (see resp_cluster.go).
 	clusterAware bool
+
+	// MULTI state (resp_multi.go): the queued transaction, nil outside
+	// MULTI, and the keys WATCHed with the stamps they had.
+	multi   *multiState
+	watches []watchedKey
+	// repl holds the keys written by the command running, to copy to their
+	// replicas once it has released the transaction gate (see runLocal).
+	repl []string
 }
 
 // cmdFlags describe a command for routing.
-type cmdFlags uint8
+type cmdFlags uint16
 
 const (
 	flagWrite cmdFlags = 1 << iota
@@ -63,6 +72,17 @@ const (
 	// owning all its keys (MSETNX), refused with a CROSSSLOT error when
 	// its keys have several owners.
 	flagOneNode
+	// flagNoGate: run without the transaction gate (see runLocal): the
+	// command takes it itself (EXEC) or calls other nodes (KEYS, SCAN).
+	flagNoGate
+	// flagConn: a connection-state command that is never queued by MULTI
+	// (MULTI, EXEC, DISCARD, WATCH, QUIT).
+	flagConn
+	// flagInternal: node-to-node only (x.local); unknown to clients.
+	flagInternal
+	// flagGather: reads every member's keys (KEYS, SCAN); in a transaction
+	// it counts as spanning every node.
+	flagGather
 )
 
 // command is one entry of the command table. Keys are at argument positions
@@ -88,7 +108,7 @@ type command struct {
 // commandTable maps lower-case names to commands.
 type commandTable struct {
 	byName map[string]*command
-	list   []*command
+	list   []*command // the commands clients see (not flagInternal)
 }
 
 func newCommandTable() *commandTable {
@@ -140,13 +160,20 @@ func newCommandTable() *commandTable {
 		{name: "command", arity: -1, run: cmdCommand},
 		{name: "client", arity: -2, run: cmdClient},
 		{name: "config", arity: -2, run: cmdConfig},
-		{name: "quit", arity: -1, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
+		{name: "quit", arity: -1, flags: flagConn, run: func(x *execCtx, _ [][]byte) { x.quit = true; x.w.SimpleString("OK") }},
 		{name: "auth", arity: -2, run: cmdAuth},
+		{name: "hello", arity: -1, run: cmdHello},
 	}
 	list = append(list, clusterCommands()...)
-	t := &commandTable{byName: make(map[string]*command, len(list)), list: list}
+	list = append(list, hashCommands()...)
+	list = append(list, keyspaceCommands()...)
+	list = append(list, multiCommands()...)
+	t := &commandTable{byName: make(map[string]*command, len(list))}
 	for _, c := range list {
 		t.byName[c.name] = c
+		if c.flags&flagInternal == 0 {
+			t.list = append(t.list, c)
+		}
 	}
 	return t
 }
@@ -179,20 +206,34 @@ func (s *Server) execNoWait(x *execCtx, args [][]byte) bool { return s.execMay(x
 
 func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 	cmd := s.commands.lookup(args[0])
-	if cmd == nil {
+	if cmd == nil || cmd.flags&flagInternal != 0 && !x.local {
+		x.queueFailed()
 		x.w.Error(unknownCommand(args))
 		return true
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
+		x.queueFailed()
 		x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
 		return true
 	}
-	if x.noauth && cmd.name != "auth" && cmd.name != "quit" {
+	if x.noauth && cmd.name != "auth" && cmd.name != "quit" && cmd.name != "hello" {
+		x.queueFailed()
 		x.w.Error(errNoAuth)
 		return true
 	}
-	if x.local {
+	if x.multi != nil && cmd.flags&flagConn == 0 {
+		x.queue(args)
+		return true
+	}
+	if cmd.flags&flagConn != 0 {
+		if !wait && !s.connNoWait(x, cmd, args) {
+			return false
+		}
 		cmd.run(x, args)
+		return true
+	}
+	if x.local {
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if !wait && cmd.flags&flagWrite != 0 && s.cfg.Replicas > 1 {
@@ -205,8 +246,11 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 		s.execEverywhere(x, cmd, args)
 		return true
 	}
+	if cmd.flags&flagGather != 0 && !wait && s.memberCount() > 1 {
+		return false
+	}
 	if cmd.first == 0 {
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if cmd.flags&flagOneNode != 0 {
@@ -217,18 +261,22 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 		m, mine := s.owner(str(args[cmd.first]))
 		for i := cmd.first + cmd.step; i < len(args); i += cmd.step {
 			if o, _ := s.owner(str(args[i])); o.ID != m.ID {
-				x.w.Error(errCrossNode)
+				x.w.Error(errCrossSlot)
 				return true
 			}
 		}
 		if !mine {
+			if x.redirects(m) {
+				x.moved(args[cmd.first], m)
+				return true
+			}
 			if !wait {
 				return false
 			}
 			s.execRemote(x, cmd, args, m)
 			return true
 		}
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if cmd.merge == nil { // one key
@@ -243,7 +291,7 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 			s.execRemote(x, cmd, args, m)
 			return true
 		}
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return true
 	}
 	if cmd.step == 2 && len(args)%2 == 0 {
@@ -262,8 +310,30 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 			return true
 		}
 	}
-	cmd.run(x, args)
+	s.runLocal(x, cmd, args)
 	return true
+}
+
+// runLocal runs cmd on this node's store under the transaction gate's read
+// side, so that it never interleaves with an EXEC (see resp_multi.go), then
+// copies the keys it wrote to their replicas, after releasing the gate.
+func (s *Server) runLocal(x *execCtx, cmd *command, args [][]byte) {
+	if cmd.flags&flagNoGate != 0 {
+		cmd.run(x, args)
+		return
+	}
+	s.gate.RLock()
+	cmd.run(x, args)
+	s.gate.RUnlock()
+	x.flushReplication()
+}
+
+// memberCount returns the number of ring members (1 before the first ring).
+func (s *Server) memberCount() int {
+	if v := s.view.Load(); v != nil && v.ring.Len() > 1 {
+		return v.ring.Len()
+	}
+	return 1
 }
 
 // unknownCommand formats Redis's unknown-command error.
@@ -340,7 +410,7 @@ func (s *Server) forwardFailed(x *execCtx, cmd *command, args [][]byte, m ring.M
 	}
 	others, self := s.fallbacks(str(args[cmd.first]))
 	if self {
-		cmd.run(x, args)
+		s.runLocal(x, cmd, args)
 		return
 	}
 	for _, r := range others {
@@ -473,7 +543,7 @@ func mergeArray(x *execCtx, nkeys int, parts []splitPart) {
 func (s *Server) execEverywhere(x *execCtx, cmd *command, args [][]byte) {
 	var buf bytes.Buffer
 	local := &execCtx{s: s, ctx: x.ctx, w: resp.NewWriter(&buf), local: true}
-	cmd.run(local, args)
+	s.runLocal(local, cmd, args)
 	_ = local.w.Flush()
 	rep, err := parseReply(buf.Bytes())
 	parts := []splitPart{{rep: rep}}
@@ -528,6 +598,8 @@ func writeStoreErr(w *resp.Writer, err error) {
 		w.Error(errNaNOrInf)
 	case errors.Is(err, store.ErrBadOptions):
 		w.Error(errSyntax)
+	case errors.Is(err, store.ErrWrongType):
+		w.Error(errWrongType)
 	default:
 		w.Error("ERR " + err.Error())
 	}
@@ -557,20 +629,33 @@ func parseInt(b []byte) (int64, bool) {
 	return n, err == nil
 }
 
-// replicated copies key to its replicas after a local write (Replicas > 1).
+// replicated notes keys to copy to their replicas after a local write
+// (Replicas > 1); runLocal and EXEC copy them once the command is done.
 func (x *execCtx) replicated(keys ...string) {
 	if x.s.cfg.Replicas > 1 {
+		x.repl = append(x.repl, keys...)
+	}
+}
+
+// flushReplication copies the keys noted by replicated.
+func (x *execCtx) flushReplication() {
+	if len(x.repl) > 0 {
+		keys := x.repl
+		x.repl = nil
 		x.s.replicate(x.ctx, keys...)
 	}
 }
 
 func cmdGet(x *execCtx, a [][]byte) {
-	it, ok := x.s.store.Get(str(a[1]))
-	if !ok {
+	it, ok, err := x.s.store.Get(str(a[1]))
+	switch {
+	case err != nil:
+		writeStoreErr(x.w, err)
+	case !ok:
 		x.w.NullBulk()
-		return
+	default:
+		x.w.Bulk(it.Value)
 	}
-	x.w.Bulk(it.Value)
 }
 
 func equalFold(b []byte, lower string) bool {
@@ -649,7 +734,11 @@ func cmdIncr(sign int64, withArg bool) func(*execCtx, [][]byte) {
 func cmdMGet(x *execCtx, a [][]byte) {
 	x.w.ArrayHeader(len(a) - 1)
 	for _, k := range a[1:] {
-		cmdGet(x, [][]byte{nil, k})
+		if it, ok, _ := x.s.store.Get(str(k)); ok { // a hash is nil, as in Redis
+			x.w.Bulk(it.Value)
+		} else {
+			x.w.NullBulk()
+		}
 	}
 }
 
@@ -665,13 +754,21 @@ func cmdAppend(x *execCtx, a [][]byte) {
 }
 
 func cmdStrlen(x *execCtx, a [][]byte) {
-	it, _ := x.s.store.Peek(str(a[1]))
+	it, _, err := x.s.store.Get(str(a[1]))
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
 	x.w.Integer(int64(len(it.Value)))
 }
 
 func cmdGetDel(x *execCtx, a [][]byte) {
 	key := string(a[1])
-	it, ok := x.s.store.GetDel(key)
+	it, ok, err := x.s.store.GetDel(key)
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
 	if !ok {
 		x.w.NullBulk()
 		return
@@ -747,7 +844,7 @@ func cmdCommand(x *execCtx, a [][]byte) {
 	case equalFold(a[1], "info"):
 		x.w.ArrayHeader(len(a) - 2)
 		for _, name := range a[2:] {
-			if c := t.lookup(name); c != nil {
+			if c := t.lookup(name); c != nil && c.flags&flagInternal == 0 {
 				info(c)
 			} else {
 				x.w.NullBulk() // as redis-server 7 answers over RESP2

@@ -113,7 +113,7 @@ func (s *Server) forwardTarget(args [][]byte) (*command, ring.Member, bool) {
 
 // barrier reports whether cmd must not be queued behind other commands.
 func barrier(cmd *command) bool {
-	return cmd == nil || cmd.merge != nil || cmd.flags&(flagAllNodes|flagOneNode) != 0 || cmd.name == "quit"
+	return cmd == nil || cmd.merge != nil || cmd.flags&(flagAllNodes|flagOneNode|flagConn|flagGather) != 0
 }
 
 // pipelined handles one command of a pipeline (more input is buffered, or
@@ -123,8 +123,14 @@ func barrier(cmd *command) bool {
 func (c *respConn) pipelined(args [][]byte) {
 	s, p := c.r.s, &c.pipe
 	cmd, m, fwd := s.forwardTarget(args)
-	if c.x.noauth || fwd && c.x.redirects(m) {
-		fwd = false // exec answers NOAUTH or MOVED, in order
+	if c.x.noauth || c.x.multi != nil || fwd && c.x.redirects(m) {
+		// exec answers NOAUTH or MOVED, or queues the command for EXEC, in order.
+		fwd = false
+	}
+	if c.x.multi != nil && !barrier(cmd) {
+		c.runPipeline()
+		s.exec(&c.x, args)
+		return
 	}
 	switch {
 	case fwd:

@@ -210,6 +210,7 @@ func (c *respConn) refused(err error) bool {
 		return false
 	}
 	c.runPipeline()
+	c.x.queueFailed() // inside MULTI, the refused command fails the transaction
 	c.x.w.Error("ERR " + tl.Msg)
 	return true
 }

@@ -343,7 +343,11 @@ func cmdGetRange(x *execCtx, a [][]byte) {
 		x.w.Error(errNotInteger)
 		return
 	}
-	it, _ := x.s.store.Get(str(a[1]))
+	it, _, err := x.s.store.Get(str(a[1]))
+	if err != nil {
+		writeStoreErr(x.w, err)
+		return
+	}
 	v := it.Value
 	n := int64(len(v))
 	if start < 0 && end < 0 && start > end {

@@ -346,14 +346,14 @@ func TestRESPClusterStrings(t *testing.T) {
 			for _, rc := range rcs {
 				require.Equal(t, num(3), rc.raw("DBSIZE"))
 			}
-			require.Equal(t, errReply("CROSSSLOT Keys in request don't hash to the same node"),
+			require.Equal(t, errReply("CROSSSLOT Keys in request don't hash to the same slot"),
 				rcs[0].raw("MSETNX", k0b, "1", k1, "2"))
 			// In a pipeline too, MSETNX is not forwarded by its first key.
 			rc := rcs[2]
 			rc.wr.CommandString("MSETNX", k0b, "1", k1, "2")
 			rc.wr.CommandString("GET", k0b)
 			require.NoError(t, rc.wr.Flush())
-			for _, want := range []string{"(error) CROSSSLOT Keys in request don't hash to the same node", "(nil)"} {
+			for _, want := range []string{"(error) CROSSSLOT Keys in request don't hash to the same slot", "(nil)"} {
 				rep, err := rc.rd.ReadReply()
 				require.NoError(t, err)
 				require.Equal(t, want, rep.String())

@@ -39,6 +39,11 @@ type Server struct {
 	resp     *respServer // nil when RESPAddr is ""
 	commands *commandTable
 
+	// gate makes EXEC atomic: every command on the local store holds its
+	// read side while it runs (runLocal, the gRPC handlers, Replicate), and
+	// EXEC holds the write side for the whole transaction (resp_multi.go).
+	gate sync.RWMutex
+
 	// Lifecycle. stop is closed when shutdown begins; done when Serve has
 	// finished (or Close ran without Serve).
 	stop      chan struct{}

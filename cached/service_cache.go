@@ -58,7 +58,7 @@ func (c *cacheService) Get(ctx context.Context, req *cachedv1.GetRequest) (*cach
 func (s *Server) get(ctx context.Context, key []byte, local bool) (*cachedv1.GetResponse, error) {
 	m, mine := s.owner(str(key))
 	if local || mine {
-		return s.getLocal(key), nil
+		return s.getLocal(key)
 	}
 	resp, err := forward(ctx, s, m, cachedv1.CacheServiceClient.Get, &cachedv1.GetRequest{Key: key})
 	if !unreachable(ctx, err) {
@@ -71,7 +71,7 @@ func (s *Server) get(ctx context.Context, key []byte, local bool) (*cachedv1.Get
 func (s *Server) getFallback(ctx context.Context, key []byte) (*cachedv1.GetResponse, error) {
 	others, self := s.fallbacks(str(key))
 	if self {
-		return s.getLocal(key), nil
+		return s.getLocal(key)
 	}
 	for _, r := range others {
 		resp, err := forward(ctx, s, r, cachedv1.CacheServiceClient.Get, &cachedv1.GetRequest{Key: key})
@@ -89,13 +89,19 @@ func (s *Server) getFallback(ctx context.Context, key []byte) (*cachedv1.GetResp
 	return &cachedv1.GetResponse{}, nil
 }
 
-// getLocal reads key from the local store.
-func (s *Server) getLocal(key []byte) *cachedv1.GetResponse {
-	it, ok := s.store.Get(str(key))
-	if !ok {
-		return &cachedv1.GetResponse{ServedBy: s.cfg.ID}
+// getLocal reads key from the local store; a key that holds a hash is
+// store.ErrWrongType (the API reads strings only).
+func (s *Server) getLocal(key []byte) (*cachedv1.GetResponse, error) {
+	s.gate.RLock()
+	it, ok, err := s.store.Get(str(key))
+	s.gate.RUnlock()
+	if err != nil {
+		return nil, err
 	}
-	return &cachedv1.GetResponse{Found: true, Item: s.itemProto(key, it), ServedBy: s.cfg.ID}
+	if !ok {
+		return &cachedv1.GetResponse{ServedBy: s.cfg.ID}, nil
+	}
+	return &cachedv1.GetResponse{Found: true, Item: s.itemProto(key, it), ServedBy: s.cfg.ID}, nil
 }
 
 func (s *Server) itemProto(key []byte, it store.Item) *cachedv1.Item {
@@ -182,10 +188,16 @@ func (s *Server) mget(ctx context.Context, keys [][]byte, local bool) ([]*cached
 			}
 		})
 	}
+	var localErr error
 	for _, i := range mine {
-		out[i] = s.getLocal(keys[i])
+		if out[i], localErr = s.getLocal(keys[i]); localErr != nil {
+			break
+		}
 	}
 	wg.Wait()
+	if localErr != nil {
+		return nil, localErr
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -230,7 +242,9 @@ func (s *Server) setLocal(ctx context.Context, req *cachedv1.SetRequest) (*cache
 		return nil, fmt.Errorf("%w: unknown set mode %v", ErrInvalidArgument, req.GetMode())
 	}
 	key := string(req.GetKey())
+	s.gate.RLock()
 	ver, err := s.store.Set(key, req.GetValue(), o)
+	s.gate.RUnlock()
 	if err == store.ErrNotStored {
 		return &cachedv1.SetResponse{}, nil
 	}
@@ -272,7 +286,9 @@ func (c *cacheService) Delete(ctx context.Context, req *cachedv1.DeleteRequest) 
 		for i, idx := range mine {
 			keys[i] = string(req.GetKeys()[idx])
 		}
+		s.gate.RLock()
 		n := s.store.Delete(keys...)
+		s.gate.RUnlock()
 		s.replicate(ctx, keys...)
 		mu.Lock()
 		total += int64(n)
@@ -306,12 +322,14 @@ func (c *cacheService) Touch(ctx context.Context, req *cachedv1.TouchRequest) (*
 		return resp, toStatus(ownerErr(ctx, m, err))
 	}
 	var found bool
+	s.gate.RLock()
 	if ttl == 0 {
 		_, found, _ = s.store.TTL(key)
 		s.store.Persist(key)
 	} else {
 		found = s.store.Expire(key, ttl)
 	}
+	s.gate.RUnlock()
 	if found {
 		s.replicate(ctx, key)
 	}
@@ -329,7 +347,9 @@ func (c *cacheService) IncrBy(ctx context.Context, req *cachedv1.IncrByRequest) 
 		resp, err := forward(ctx, s, m, cachedv1.CacheServiceClient.IncrBy, req)
 		return resp, toStatus(ownerErr(ctx, m, err))
 	}
+	s.gate.RLock()
 	n, err := s.store.IncrBy(key, req.GetDelta())
+	s.gate.RUnlock()
 	if err != nil {
 		return nil, toStatus(err)
 	}

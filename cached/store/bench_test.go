@@ -45,7 +45,7 @@ func BenchmarkGet(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					i := int(gid.Add(1) * 104729)
 					for pb.Next() {
-						if _, ok := s.Get(keys[idx[i&(1<<20-1)]]); !ok {
+						if _, ok, _ := s.Get(keys[idx[i&(1<<20-1)]]); !ok {
 							b.Fatal("missing")
 						}
 						i++
@@ -86,4 +86,55 @@ func BenchmarkSet(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkHash sets and reads one field of 10-field hashes of 10k keys
+// (HSET and HGET), from parallel goroutines.
+func BenchmarkHash(b *testing.B) {
+	s := newStore(b, Config{})
+	keys := make([]string, 10000)
+	fields := make([][]byte, 10)
+	for i := range fields {
+		fields[i] = []byte(fmt.Sprintf("field:%d", i))
+	}
+	val := make([]byte, 32)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("hash:%05d", i)
+		for _, f := range fields {
+			if _, err := s.HSet(keys[i], [][]byte{f, val}, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("hset", func(b *testing.B) {
+		var gid atomic.Uint64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(gid.Add(1) * 7919)
+			for pb.Next() {
+				if _, err := s.HSet(keys[i%len(keys)], [][]byte{fields[i%len(fields)], val}, false); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	})
+	b.Run("hget", func(b *testing.B) {
+		var gid atomic.Uint64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(gid.Add(1) * 7919)
+			for pb.Next() {
+				f := string(fields[i%len(fields)])
+				if err := s.HRead(keys[i%len(keys)], func(h Hash) {
+					if _, ok := h.Get(f); !ok {
+						b.Fatal("missing")
+					}
+				}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	})
 }

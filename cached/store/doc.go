@@ -1,6 +1,6 @@
 // Package store is cached's in-memory key-value store: a sharded hash map of
-// immutable byte values with per-key versions, TTLs, a memory limit and an
-// eviction policy.
+// immutable byte values and hashes with per-key versions, TTLs, a memory
+// limit and an eviction policy.
 //
 // # Concurrency
 //
@@ -21,6 +21,22 @@
 // spare capacity no returned slice can reach (returned slices have cap ==
 // len). This lets the server write values to sockets without copying.
 //
+// # Kinds
+//
+// A key holds a string ([KindString]) or a hash ([KindHash]: fields to byte
+// strings, in the order fields were first set, as Redis's small hashes). The
+// entry has a kind byte (in what was padding: entries stay 96 bytes) and a
+// hash's fields live in its shard's map from entry to fields, so the string
+// path only adds a byte compare. Every operation that treats a value as a
+// string finds its key through one helper, stringEntry, which answers
+// [ErrWrongType] for a hash; hash operations ([Store.HSet], [Store.HDel],
+// [Store.HUpdate], [Store.HRead]) answer it for a string. [Store.Set]
+// replaces a value of any kind, as Redis's SET does. A hash is one item:
+// versions, TTL, eviction and expiry apply to the key, and a hash left
+// without fields is deleted. [Store.Rename], [Store.Type], [Store.Touch],
+// [Store.Stamp] (WATCH) and [Store.Scan] (a cursor by shard and hash prefix
+// that does not move when tables resize) work on any kind.
+//
 // # Versions
 //
 // Every successful write of a value (Set, IncrBy, Append) gives the key a new
@@ -33,7 +49,10 @@
 // # Memory limit
 //
 // With Config.MaxBytes > 0 every item is charged
-// len(key) + len(value) + [ItemOverhead] bytes against one global counter.
+// len(key) + len(value) + [ItemOverhead] bytes against one global counter; a
+// hash is charged len(key) + ItemOverhead plus, per field, len(field) +
+// len(value) + [HashFieldOverhead]. Config.MaxItemBytes bounds len(key) plus
+// a string's length or the sum of a hash's fields and values.
 // A write that grows usage first reserves its growth on that counter with a
 // compare-and-swap that fails if the total would exceed MaxBytes, evicting
 // (own shard first, then other shards, never the key being written) until it

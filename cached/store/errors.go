@@ -27,6 +27,12 @@ var (
 	// ErrBadOptions means SetOptions are contradictory or out of range
 	// (OnlyIfAbsent with OnlyIfPresent, KeepTTL with TTL, negative TTL).
 	ErrBadOptions = errors.New("store: invalid set options")
+	// ErrWrongType means the operation does not apply to the kind of value
+	// the key holds: a string operation on a hash or a hash operation on a
+	// string (Redis's WRONGTYPE).
+	ErrWrongType = errors.New("store: operation against a key holding the wrong kind of value")
+	// ErrNoSuchKey means Rename's source key does not exist.
+	ErrNoSuchKey = errors.New("store: no such key")
 	// ErrInvalidConfig wraps every error returned by Config.Validate.
 	ErrInvalidConfig = errors.New("store: invalid config")
 )

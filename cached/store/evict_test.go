@@ -348,7 +348,7 @@ func TestConcurrentMixedOps(t *testing.T) {
 				case 7:
 					s.Stats()
 				default:
-					if it, ok := s.Get(k); ok {
+					if it, ok, _ := s.Get(k); ok {
 						_ = append([]byte(nil), it.Value...) // read the bytes: -race checks immutability
 					}
 				}

@@ -71,7 +71,7 @@ func TestTTL(t *testing.T) {
 			} else {
 				require.Positive(t, ttl)
 			}
-			it, ok := s.Get("k")
+			it, ok, _ := s.Get("k")
 			require.Equal(t, tt.wantExists, ok)
 			require.Equal(t, tt.wantHasTTL, !it.ExpiresAt.IsZero())
 			checkInvariants(t, s)
@@ -91,7 +91,7 @@ func TestItemExpiresAt(t *testing.T) {
 	clk := newFakeClock()
 	s := newStore(t, Config{Clock: clk.Now})
 	s.Set("k", []byte("v"), SetOptions{TTL: time.Minute})
-	it, ok := s.Get("k")
+	it, ok, _ := s.Get("k")
 	require.True(t, ok)
 	require.True(t, it.ExpiresAt.Equal(clk.Now().Add(time.Minute)))
 }
@@ -103,7 +103,7 @@ func TestLazyExpiryCounts(t *testing.T) {
 	s.Set("b", []byte("v"), SetOptions{TTL: time.Second})
 	clk.Advance(time.Second)
 	require.Equal(t, 2, s.Len(), "not yet reclaimed")
-	_, ok := s.Get("a")
+	_, ok, _ := s.Get("a")
 	require.False(t, ok)
 	require.Equal(t, 0, s.Exists("b"))
 	st := s.Stats()
@@ -156,7 +156,7 @@ func TestActiveExpiryGoroutine(t *testing.T) {
 	s.Close()
 	s.Close()                     // idempotent
 	s.Set("k", nil, SetOptions{}) // still usable
-	_, ok := s.Get("k")
+	_, ok, _ := s.Get("k")
 	require.True(t, ok)
 }
 
@@ -197,7 +197,7 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 					}
 					model[k] = m
 				case 2:
-					it, ok := s.Get(k)
+					it, ok, _ := s.Get(k)
 					m, mok := live(k)
 					require.Equal(t, mok, ok, "op %d get %s", i, k)
 					if ok {

@@ -19,11 +19,11 @@ const (
 	ldMaxChars = 5 * 1024
 )
 
-// parseLongDouble parses b as Redis's string2ld does with strtold: decimal
+// ParseLongDouble parses b as Redis's string2ld does with strtold: decimal
 // or 0x hexadecimal, optional sign and exponent, "inf" and "infinity"; no
 // leading blank, nothing after the number, no NaN, nothing that overflows
 // or underflows to zero.
-func parseLongDouble(b []byte) (*big.Float, bool) {
+func ParseLongDouble(b []byte) (*big.Float, bool) {
 	if len(b) == 0 || len(b) >= ldMaxChars {
 		return nil, false
 	}
@@ -79,22 +79,34 @@ func addFloat(cur []byte, exists bool, incr []byte) ([]byte, error) {
 	v := new(big.Float).SetPrec(ldPrec)
 	if exists {
 		var ok bool
-		if v, ok = parseLongDouble(cur); !ok {
+		if v, ok = ParseLongDouble(cur); !ok {
 			return nil, ErrNotFloat
 		}
 	}
-	d, ok := parseLongDouble(incr)
+	d, ok := ParseLongDouble(incr)
 	if !ok {
 		return nil, ErrNotFloat
 	}
 	if v.IsInf() || d.IsInf() {
 		return nil, ErrNaNOrInf
 	}
-	sum := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).Add(v, d)
-	if sum.Sign() != 0 && sum.MantExp(nil) > ldMaxExp {
+	sum, ok := AddLongDouble(v, d)
+	if !ok {
 		return nil, ErrNaNOrInf
 	}
-	out := sum.Append(make([]byte, 0, 32), 'f', 17)
+	return FormatLongDouble(sum), nil
+}
+
+// AddLongDouble returns a+b rounded as a long double, and false when the sum
+// is beyond the largest finite long double (Redis's NaN-or-Infinity error).
+func AddLongDouble(a, b *big.Float) (*big.Float, bool) {
+	sum := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).Add(a, b)
+	return sum, sum.Sign() == 0 || sum.MantExp(nil) <= ldMaxExp
+}
+
+// FormatLongDouble prints f as Redis's ld2string(LD_STR_HUMAN) does.
+func FormatLongDouble(f *big.Float) []byte {
+	out := f.Append(make([]byte, 0, 32), 'f', 17)
 	if bytes.IndexByte(out, '.') >= 0 {
 		out = bytes.TrimRight(out, "0")
 		out = bytes.TrimSuffix(out, []byte("."))
@@ -102,5 +114,5 @@ func addFloat(cur []byte, exists bool, incr []byte) ([]byte, error) {
 	if string(out) == "-0" {
 		out = out[1:]
 	}
-	return out, nil
+	return out
 }

@@ -58,7 +58,22 @@ func checkInvariants(t *testing.T, s *Store) {
 		for e := range sh.items.all {
 			_, h := s.shardFor(e.key)
 			require.Same(t, e, sh.items.get(h, e.key))
-			bytes += e.size()
+			bytes += sh.charge(e)
+			if e.kind == KindHash {
+				hv := sh.hashes[e]
+				require.NotNil(t, hv, "hash %q has no fields", e.key)
+				require.NotZero(t, len(hv.fields), "hash %q is empty", e.key)
+				data := 0
+				for i, f := range hv.fields {
+					data += len(f.Name) + len(f.Value)
+					if hv.index != nil {
+						require.Equal(t, int32(i), hv.index[f.Name])
+					}
+				}
+				require.Equal(t, data, hv.data)
+			} else {
+				require.NotContains(t, sh.hashes, e)
+			}
 			if e.expires != 0 {
 				require.GreaterOrEqual(t, e.ttlIdx, int32(0))
 				require.Same(t, e, sh.ttl[e.ttlIdx])
@@ -73,6 +88,10 @@ func checkInvariants(t *testing.T, s *Store) {
 			}
 		}
 		require.Equal(t, bytes, sh.bytes, "shard %d bytes", i)
+		for e := range sh.hashes {
+			_, h := s.shardFor(e.key)
+			require.Same(t, e, sh.items.get(h, e.key), "hash fields of a removed entry")
+		}
 		switch s.policy {
 		case PolicyLRU:
 			n := 0

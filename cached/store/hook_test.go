@@ -78,7 +78,7 @@ func TestOnChange(t *testing.T) {
 	clockMu.Lock()
 	now = now.Add(2 * time.Second)
 	clockMu.Unlock()
-	if _, ok := s.Get("b"); ok {
+	if _, ok, _ := s.Get("b"); ok {
 		t.Fatal("b should have expired")
 	}
 	expect("lazy expiry", change{ChangeExpire, "b", vb})

@@ -20,6 +20,7 @@ type entry struct {
 	ttlIdx int32  // index in shard.ttl, or -1
 	ref    bool   // PolicyLRU: used since the clock hand last passed it
 	freq   uint8  // LFU logarithmic access counter
+	kind   Kind   // KindString: value; KindHash: value is nil, the fields are in shard.hashes
 	period uint32 // LFU decay period of the last access
 	hashHi uint32 // top half of hashKey(key), set by table.insert
 }
@@ -44,10 +45,20 @@ func newEntry(key string, value []byte) *entry {
 	return e
 }
 
-func (e *entry) size() int64 { return int64(len(e.key)+len(e.value)) + ItemOverhead }
+// charge is the number of bytes e is charged: len(key)+len(value)+
+// ItemOverhead for a string, and for a hash its fields' bytes plus
+// HashFieldOverhead per field instead of the value. Only a hash pays for the
+// map lookup.
+func (sh *shard) charge(e *entry) int64 {
+	if e.kind == KindString {
+		return int64(len(e.key)+len(e.value)) + ItemOverhead
+	}
+	return int64(len(e.key)) + sh.hashes[e].charge() + ItemOverhead
+}
 
+// item returns e's metadata and, for a string, its value.
 func (e *entry) item() Item {
-	it := Item{Value: e.value[:len(e.value):len(e.value)], Version: e.version}
+	it := Item{Value: e.value[:len(e.value):len(e.value)], Version: e.version, Kind: e.kind}
 	if e.expires != 0 {
 		it.ExpiresAt = expiryTime(e.expires)
 	}
@@ -65,6 +76,8 @@ type shard struct {
 	all   []*entry // PolicyLFU: every entry, for sampling
 	ttl   []*entry // entries with an expiry, for active expiry
 	cur   int      // active expiry cursor into ttl
+	// hashes holds the fields of every KindHash entry; nil until the first.
+	hashes map[*entry]*hashValue
 
 	bytes   int64  // charged bytes of the entries in items
 	version uint64 // last version handed out
@@ -78,6 +91,7 @@ func (sh *shard) init() {
 	sh.items.reset()
 	sh.clock, sh.hand, sh.holes = nil, 0, 0
 	sh.all, sh.ttl, sh.cur = nil, nil, 0
+	sh.hashes = nil
 	sh.bytes = 0
 }
 
@@ -119,7 +133,7 @@ func (s *Store) insert(sh *shard, hash uint64, e *entry) {
 		e.idx = int32(len(sh.all))
 		sh.all = append(sh.all, e)
 	}
-	sh.bytes += e.size()
+	sh.bytes += sh.charge(e)
 }
 
 // remove unlinks e from sh and releases its charge.
@@ -136,7 +150,10 @@ func (s *Store) remove(sh *shard, e *entry) {
 		sh.all = sh.all[:len(sh.all)-1]
 	}
 	s.setExpiry(sh, e, 0)
-	sz := e.size()
+	sz := sh.charge(e)
+	if e.kind != KindString {
+		delete(sh.hashes, e)
+	}
 	sh.bytes -= sz
 	if s.max > 0 {
 		s.used.Add(-sz)
@@ -269,7 +286,7 @@ func (s *Store) put(sh *shard, hash uint64, key string, old *entry, value []byte
 	size := int64(len(key)+len(value)) + ItemOverhead
 	delta := size
 	if old != nil {
-		delta -= old.size()
+		delta -= sh.charge(old)
 	}
 	if delta > 0 {
 		if err := s.reserve(sh, delta, old); err != nil {
@@ -284,6 +301,10 @@ func (s *Store) put(sh *shard, hash uint64, key string, old *entry, value []byte
 		e = newEntry(key, value)
 		s.insert(sh, hash, e)
 	} else {
+		if e.kind != KindString { // SET over a hash replaces it
+			delete(sh.hashes, e)
+			e.kind = KindString
+		}
 		e.value = value
 		sh.bytes += delta
 		s.touch(sh, e)

@@ -39,6 +39,10 @@ type Item struct {
 	Value     []byte
 	Version   uint64    // ≥ 1 for a stored item; 0 only in the zero Item
 	ExpiresAt time.Time // zero means no expiry
+	// Kind is the value's type. A KindHash item has no Value; Peek and
+	// Range fill Fields with a copy of its fields, in order.
+	Kind   Kind
+	Fields []Field
 }
 
 // SetOptions modify Set.
@@ -135,26 +139,30 @@ func (s *Store) deadline(ttl time.Duration) int64 {
 
 func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
 
-// Get returns the item stored under key. It counts a hit or miss and records
-// the access for the eviction policy.
-func (s *Store) Get(key string) (Item, bool) {
+// Get returns the string stored under key. It counts a hit or miss and
+// records the access for the eviction policy. It returns ErrWrongType when
+// key holds another kind of value.
+func (s *Store) Get(key string) (Item, bool, error) {
 	sh, h := s.shardFor(key)
 	sh.mu.Lock()
-	e := s.lookup(sh, h, key)
+	e, err := s.stringEntry(sh, h, key)
 	if e == nil {
-		sh.misses++
+		if err == nil {
+			sh.misses++
+		}
 		sh.mu.Unlock()
-		return Item{}, false
+		return Item{}, false, err
 	}
 	sh.hits++
 	s.touch(sh, e)
 	it := e.item()
 	sh.mu.Unlock()
-	return it, true
+	return it, true, nil
 }
 
-// Peek returns the item stored under key like Get, but counts no hit or miss
-// and records no access: for replication and introspection, not for clients.
+// Peek returns the item stored under key, of any kind (a hash with a copy
+// of its fields), but counts no hit or miss and records no access: for
+// replication and introspection, not for clients.
 func (s *Store) Peek(key string) (Item, bool) {
 	sh, h := s.shardFor(key)
 	sh.mu.Lock()
@@ -163,11 +171,12 @@ func (s *Store) Peek(key string) (Item, bool) {
 	if e == nil {
 		return Item{}, false
 	}
-	return e.item(), true
+	return sh.fullItem(e), true
 }
 
-// MGet returns one Item per key, in order; a missing key's Item is the zero
-// Item (Version 0). It is not atomic across keys.
+// MGet returns one Item per key, in order; a missing key's Item, and a key
+// that holds another kind than a string, is the zero Item (Version 0), as in
+// Redis's MGET. It is not atomic across keys.
 func (s *Store) MGet(keys []string) []Item {
 	return s.AppendMGet(make([]Item, 0, len(keys)), keys)
 }
@@ -175,7 +184,7 @@ func (s *Store) MGet(keys []string) []Item {
 // AppendMGet is MGet appending to dst, for callers that reuse a slice.
 func (s *Store) AppendMGet(dst []Item, keys []string) []Item {
 	for _, k := range keys {
-		it, _ := s.Get(k)
+		it, _, _ := s.Get(k)
 		dst = append(dst, it)
 	}
 	return dst
@@ -290,21 +299,24 @@ func (s *Store) Delete(keys ...string) int {
 	return n
 }
 
-// GetDel removes key and returns the item it held.
-func (s *Store) GetDel(key string) (Item, bool) {
+// GetDel removes key and returns the string it held; ErrWrongType (and
+// nothing removed) when key holds another kind.
+func (s *Store) GetDel(key string) (Item, bool, error) {
 	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := s.lookup(sh, h, key)
+	e, err := s.stringEntry(sh, h, key)
 	if e == nil {
-		sh.misses++
-		return Item{}, false
+		if err == nil {
+			sh.misses++
+		}
+		return Item{}, false, err
 	}
 	sh.hits++
 	sh.deletes++
 	s.remove(sh, e)
 	s.notify(ChangeDelete, e)
-	return e.item(), true
+	return e.item(), true, nil
 }
 
 // Expire sets key to expire after ttl and reports whether key exists. A ttl
@@ -366,7 +378,11 @@ func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, h, key)
+		e, err := s.stringEntry(sh, h, key)
+		if err != nil {
+			sh.mu.Unlock()
+			return 0, err
+		}
 		var cur, expires int64
 		if e != nil {
 			var ok bool
@@ -381,7 +397,7 @@ func (s *Store) IncrBy(key string, delta int64) (int64, error) {
 			return 0, ErrOverflow
 		}
 		n := cur + delta
-		_, err := s.put(sh, h, key, e, strconv.AppendInt(make([]byte, 0, 20), n, 10), expires)
+		_, err = s.put(sh, h, key, e, strconv.AppendInt(make([]byte, 0, 20), n, 10), expires)
 		sh.mu.Unlock()
 		if s.retry(sh, err, round) {
 			continue
@@ -400,7 +416,11 @@ func (s *Store) Append(key string, v []byte) (int, error) {
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e := s.lookup(sh, h, key)
+		e, err := s.stringEntry(sh, h, key)
+		if err != nil {
+			sh.mu.Unlock()
+			return 0, err
+		}
 		var old []byte
 		var expires int64
 		if e != nil {
@@ -422,7 +442,7 @@ func (s *Store) Append(key string, v []byte) (int, error) {
 			copy(nv, old)
 			copy(nv[len(old):], v)
 		}
-		_, err := s.put(sh, h, key, e, nv, expires)
+		_, err = s.put(sh, h, key, e, nv, expires)
 		sh.mu.Unlock()
 		if s.retry(sh, err, round) {
 			continue
@@ -477,7 +497,8 @@ func (s *Store) Len() int {
 	return n
 }
 
-// Range calls fn for every live key until fn returns false, for rebalancing.
+// Range calls fn for every live key until fn returns false, for rebalancing
+// and KEYS. A hash's Item carries a copy of its fields.
 // Shards are visited one at a time: each shard is copied (keys and Item
 // headers, not values) under its lock and fn runs on the copy without any
 // lock held, so fn may call Store methods. Each shard's view is a consistent
@@ -498,7 +519,7 @@ func (s *Store) Range(fn func(key string, it Item) bool) {
 		buf = buf[:0]
 		for e := range sh.items.all {
 			if !e.expiredAt(now) {
-				buf = append(buf, kv{e.key, e.item()})
+				buf = append(buf, kv{e.key, sh.fullItem(e)})
 			}
 		}
 		sh.mu.Unlock()

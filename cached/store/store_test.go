@@ -96,7 +96,7 @@ func TestVersions(t *testing.T) {
 	v1, err := s.Set("k", []byte("a"), SetOptions{})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), v1, "the first write of a fresh store has version 1")
-	it, ok := s.Get("k")
+	it, ok, _ := s.Get("k")
 	require.True(t, ok)
 	require.Equal(t, v1, it.Version)
 
@@ -110,14 +110,14 @@ func TestVersions(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Append("k", []byte("x"))
 	require.NoError(t, err)
-	it, _ = s.Get("k")
+	it, _, _ = s.Get("k")
 	require.Greater(t, it.Version, v2, "Append is a write")
 
 	// Expire and Persist do not change the version.
 	before := it.Version
 	require.True(t, s.Expire("k", time.Hour))
 	require.True(t, s.Persist("k"))
-	it, _ = s.Get("k")
+	it, _, _ = s.Get("k")
 	require.Equal(t, before, it.Version)
 
 	// No ABA: a deleted and re-created key never gets an old version back.
@@ -137,7 +137,7 @@ func TestValuesAreImmutable(t *testing.T) {
 	_, err := s.Set("k", buf, SetOptions{})
 	require.NoError(t, err)
 	buf[0] = 'J' // the caller may reuse its buffer
-	it, _ := s.Get("k")
+	it, _, _ := s.Get("k")
 	require.Equal(t, "hello", string(it.Value))
 	require.Equal(t, len(it.Value), cap(it.Value), "returned values must not expose spare capacity")
 
@@ -146,7 +146,7 @@ func TestValuesAreImmutable(t *testing.T) {
 	for i := range 50 {
 		_, err := s.Append("k", []byte{byte('a' + i%26)})
 		require.NoError(t, err)
-		it, _ := s.Get("k")
+		it, _, _ := s.Get("k")
 		held = append(held, it.Value)
 	}
 	want := "hello"
@@ -157,11 +157,11 @@ func TestValuesAreImmutable(t *testing.T) {
 		require.Equal(t, want, string(v), "value %d", i)
 	}
 	// A caller appending to a returned value cannot reach the store's bytes.
-	it, _ = s.Get("k")
+	it, _, _ = s.Get("k")
 	_ = append(it.Value, "zzz"...)
 	_, err = s.Append("k", []byte("!"))
 	require.NoError(t, err)
-	it, _ = s.Get("k")
+	it, _, _ = s.Get("k")
 	require.Equal(t, want+"!", string(it.Value))
 }
 
@@ -186,10 +186,10 @@ func TestDeleteExistsGetDel(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, tt.op(), tt.name)
 	}
-	it, ok := s.GetDel("b")
+	it, ok, _ := s.GetDel("b")
 	require.True(t, ok)
 	require.Equal(t, "b", string(it.Value))
-	_, ok = s.GetDel("b")
+	_, ok, _ = s.GetDel("b")
 	require.False(t, ok)
 	require.Equal(t, 1, s.Len())
 	st := s.Stats()
@@ -239,7 +239,7 @@ func TestIncrBy(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
-			it, _ := s.Get("n")
+			it, _, _ := s.Get("n")
 			require.Equal(t, fmt.Sprint(tt.want), string(it.Value))
 		})
 	}
@@ -268,7 +268,7 @@ func TestAppend(t *testing.T) {
 	n, err = s.Append("k", []byte("fghi"))
 	require.NoError(t, err)
 	require.Equal(t, 9, n)
-	it, _ := s.Get("k")
+	it, _, _ := s.Get("k")
 	require.Equal(t, "abcdefghi", string(it.Value))
 	checkInvariants(t, s)
 }
@@ -339,7 +339,7 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	_, _ = s.Set("key:000123", make([]byte, 100), SetOptions{TTL: time.Hour})
 	arg := []byte("key:000123")
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, ok := s.Get(string(arg)); !ok {
+		if _, ok, _ := s.Get(string(arg)); !ok {
 			t.Fatal("missing")
 		}
 		s.Exists(string(arg))
@@ -380,7 +380,7 @@ func TestKeysAroundTheInlineLength(t *testing.T) {
 		require.NoError(t, err)
 	}
 	for k, v := range want {
-		it, ok := s.Get(strings.Clone(k))
+		it, ok, _ := s.Get(strings.Clone(k))
 		require.True(t, ok, "%q", k)
 		require.Equal(t, v, string(it.Value), "%q", k)
 	}

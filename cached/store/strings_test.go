@@ -34,7 +34,8 @@ func TestFarExpiryNeverExpires(t *testing.T) {
 	ttl, ok, has := s.TTL("k")
 	require.True(t, ok && has)
 	require.Equal(t, time.Duration(math.MaxInt64), ttl)
-	it, ok := s.Get("k")
+	it, ok, err := s.Get("k")
+	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, int64(math.MaxInt64), it.ExpiresAt.UnixMilli())
 }
@@ -98,7 +99,7 @@ func TestSetRangeAndMSetNX(t *testing.T) {
 	n, err := s.SetRange("k", 3, []byte("ab"))
 	require.NoError(t, err)
 	require.Equal(t, 5, n)
-	it, _ := s.Get("k")
+	it, _, _ := s.Get("k")
 	require.Equal(t, "\x00\x00\x00ab", string(it.Value))
 	n, err = s.SetRange("k", 0, nil)
 	require.NoError(t, err)
@@ -111,7 +112,7 @@ func TestSetRangeAndMSetNX(t *testing.T) {
 	ok, err := s.MSetNX([]string{"a", "b", "a"}, [][]byte{[]byte("1"), []byte("2"), []byte("3")})
 	require.NoError(t, err)
 	require.True(t, ok)
-	it, _ = s.Get("a")
+	it, _, _ = s.Get("a")
 	require.Equal(t, "3", string(it.Value))
 	ok, err = s.MSetNX([]string{"c", "b"}, [][]byte{[]byte("1"), []byte("2")})
 	require.NoError(t, err)
@@ -161,7 +162,7 @@ func FuzzParseLongDouble(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, ok := parseLongDouble(v)
+		_, ok := ParseLongDouble(v)
 		require.True(t, ok, "%q formatted as %q", s, v)
 	})
 }

@@ -59,6 +59,7 @@
 //	NOT_INTEGER         FailedPrecondition   cached: the value is not an integer
 //	OVERFLOW            FailedPrecondition   cached: an increment would overflow
 //	INTERNAL            Internal             a bug or a storage failure
+//	WRONG_TYPE          FailedPrecondition   cached: the key holds another kind of value (a hash where a string is read)
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

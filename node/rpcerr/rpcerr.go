@@ -48,6 +48,7 @@ const (
 	NotInteger       Reason = "NOT_INTEGER"
 	Overflow         Reason = "OVERFLOW"
 	Internal         Reason = "INTERNAL"
+	WrongType        Reason = "WRONG_TYPE"
 )
 
 // Metadata keys used across daemons.
@@ -109,6 +110,7 @@ var table = map[Reason]reasonInfo{
 	NotInteger:       {codes.FailedPrecondition, false},
 	Overflow:         {codes.FailedPrecondition, false},
 	Internal:         {codes.Internal, false},
+	WrongType:        {codes.FailedPrecondition, false},
 }
 
 // Reasons returns every reason, for tests and documentation.

@@ -37,7 +37,10 @@ type ReplicaWrite struct {
 	// ttl is the remaining time to live; unset means no expiry.
 	Ttl *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	// version is the key's version on the owner, for logs and tests.
-	Version       uint64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	Version uint64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// hash_fields, when not empty, says the key holds a hash (value is then
+	// unset): its fields and their values, alternating, in the hash's order.
+	HashFields    [][]byte `protobuf:"bytes,6,rep,name=hash_fields,json=hashFields,proto3" json:"hash_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -105,6 +108,13 @@ func (x *ReplicaWrite) GetVersion() uint64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *ReplicaWrite) GetHashFields() [][]byte {
+	if x != nil {
+		return x.HashFields
+	}
+	return nil
 }
 
 type ReplicateRequest struct {
@@ -388,13 +398,15 @@ var File_cairn_cached_peer_v1_peer_proto protoreflect.FileDescriptor
 
 const file_cairn_cached_peer_v1_peer_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcairn/cached/peer/v1/peer.proto\x12\x14cairn.cached.peer.v1\x1a\x1egoogle/protobuf/duration.proto\"\x97\x01\n" +
+	"\x1fcairn/cached/peer/v1/peer.proto\x12\x14cairn.cached.peer.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb8\x01\n" +
 	"\fReplicaWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x18\n" +
 	"\adeleted\x18\x02 \x01(\bR\adeleted\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\fR\x05value\x12+\n" +
 	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x04R\aversion\"b\n" +
+	"\aversion\x18\x05 \x01(\x04R\aversion\x12\x1f\n" +
+	"\vhash_fields\x18\x06 \x03(\fR\n" +
+	"hashFields\"b\n" +
 	"\x10ReplicateRequest\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12:\n" +
 	"\x06writes\x18\x02 \x03(\v2\".cairn.cached.peer.v1.ReplicaWriteR\x06writes\"-\n" +
