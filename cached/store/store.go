@@ -201,7 +201,7 @@ func (s *Store) Set(key string, value []byte, o SetOptions) (uint64, error) {
 
 // SetGet is Set returning also the item key held before (Redis's SET … GET
 // and GETSET), whether or not the write applied (found is false for a
-// missing key). It finds that item as string operations do (lookupString).
+// missing key). It finds that item as string operations do (stringEntry).
 func (s *Store) SetGet(key string, value []byte, o SetOptions) (old Item, found bool, err error) {
 	_, old, found, err = s.set(key, value, o, true)
 	return old, found, err
@@ -224,7 +224,7 @@ func (s *Store) set(key string, value []byte, o SetOptions, get bool) (uint64, I
 		var old Item
 		if get {
 			var err error
-			if e, err = s.lookupString(sh, h, key); err != nil {
+			if e, err = s.stringEntry(sh, h, key); err != nil {
 				sh.mu.Unlock()
 				return 0, Item{}, false, err
 			}

@@ -4,15 +4,6 @@ import (
 	"time"
 )
 
-// lookupString returns the live entry for key (nil if there is none) for an
-// operation on a string value: the one place where the kind of the value
-// found is to be checked, so that such an operation on another kind of value
-// fails with an error. SetGet, GetEx, SetRange, IncrByFloat, MSetNX and
-// MSet's callers find existing entries through it. The caller holds sh.mu.
-func (s *Store) lookupString(sh *shard, hash uint64, key string) (*entry, error) {
-	return s.lookup(sh, hash, key), nil
-}
-
 // removeDeleted removes e from sh as a deletion (not an expiry or an
 // eviction). The caller holds sh.mu.
 func (s *Store) removeDeleted(sh *shard, e *entry) {
@@ -28,7 +19,7 @@ func (s *Store) GetEx(key string, at time.Time, persist bool) (Item, bool, error
 	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, err := s.lookupString(sh, h, key)
+	e, err := s.stringEntry(sh, h, key)
 	if err != nil {
 		return Item{}, false, err
 	}
@@ -123,7 +114,7 @@ func (s *Store) SetRange(key string, offset int64, v []byte) (int, error) {
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e, err := s.lookupString(sh, h, key)
+		e, err := s.stringEntry(sh, h, key)
 		if err != nil {
 			sh.mu.Unlock()
 			return 0, err
@@ -170,7 +161,7 @@ func (s *Store) IncrByFloat(key string, incr []byte) ([]byte, error) {
 	sh, h := s.shardFor(key)
 	for round := 0; ; round++ {
 		sh.mu.Lock()
-		e, err := s.lookupString(sh, h, key)
+		e, err := s.stringEntry(sh, h, key)
 		if err != nil {
 			sh.mu.Unlock()
 			return nil, err
@@ -277,11 +268,7 @@ func (s *Store) MSetNX(keys []string, values [][]byte) (bool, error) {
 		}
 	}()
 	for i, k := range keys {
-		e, err := s.lookupString(&s.shards[idx[i]], hs[i], k)
-		if err != nil {
-			return false, err
-		}
-		if e != nil {
+		if s.lookup(&s.shards[idx[i]], hs[i], k) != nil { // of any kind, as in Redis
 			return false, nil
 		}
 	}
