@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"cairn.dev/cairn/raftkv/client"
 )
 
 // Run performs one benchmark run as cfg describes and returns its result. It
@@ -35,8 +37,21 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		creds = credentials.NewTLS(cfg.TLS)
 	}
 	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, cfg.DialOptions...)
-	newDriver := cfg.driverFactory()
 	drivers := make([]Driver, cfg.Conns)
+	if cfg.Target == TargetCairn && cfg.NewDriver == nil {
+		// cairn is driven through its Go client, which sends writes to the
+		// leader and spreads reads over the members, as users see it.
+		for i := range cfg.Conns {
+			c, err := client.New(client.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS, RequestTimeout: cfg.RequestTimeout})
+			if err != nil {
+				return Result{}, fmt.Errorf("kvbench: connect to %v: %w", cfg.Endpoints, err)
+			}
+			defer c.Close()
+			drivers[i] = NewCairnClientDriver(c)
+		}
+		return runDrivers(ctx, cfg, drivers)
+	}
+	newDriver := cfg.driverFactory()
 	for i := range cfg.Conns {
 		ep := cfg.Endpoints[i%len(cfg.Endpoints)]
 		cc, err := grpc.NewClient(ep, opts...)
@@ -46,7 +61,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		conns = append(conns, cc)
 		drivers[i] = newDriver(cc)
 	}
+	return runDrivers(ctx, cfg, drivers)
+}
 
+// runDrivers preloads the keys (unless the scenario only writes) and measures.
+func runDrivers(ctx context.Context, cfg Config, drivers []Driver) (Result, error) {
 	keys := makeKeys(cfg.Keys, cfg.KeySize)
 	value := makeValue(cfg.ValSize, cfg.Seed)
 	if cfg.Scenario != ScenarioPut {
