@@ -68,6 +68,10 @@ type Transport struct {
 	hbMu        sync.Mutex // protects heartbeatFn
 	heartbeatFn func(raft.RPC)
 
+	// onPreVote, if set, is called when a pre-vote request arrives, before
+	// raft handles it. Set before the transport serves; read-only after.
+	onPreVote func()
+
 	// contact maps a peer address to the time (unix nanoseconds, *atomic.Int64)
 	// an answer to an AppendEntries last came back from it; see LastContact.
 	contact sync.Map

@@ -122,6 +122,9 @@ func (s *transportServer) RequestVote(ctx context.Context, m *raftv1.RequestVote
 
 // RequestPreVote implements raftv1.RaftTransportServiceServer.
 func (s *transportServer) RequestPreVote(ctx context.Context, m *raftv1.RequestPreVoteRequest) (*raftv1.RequestPreVoteResponse, error) {
+	if s.t.onPreVote != nil {
+		s.t.onPreVote()
+	}
 	return serveUnary(s.t, ctx, requestPreVoteRequestFromProto(m), false, requestPreVoteResponseToProto)
 }
 
