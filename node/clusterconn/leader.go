@@ -106,6 +106,8 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 			if sc := p.byAddr[*l]; sc != nil {
 				return balancer.PickResult{SubConn: sc}, nil
 			}
+			// The followed leader is not connected: it may be gone.
+			p.router.forget()
 		}
 	}
 	i := p.next.Add(1)
@@ -122,9 +124,10 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 // round robin as before; a call that reaches a former leader is forwarded by it
 // as any call to a follower is, so following is only ever a matter of speed.
 //
-// A call that finds the followed leader gone (it refused as not leading, or its
-// connection failed) makes the Conn forget it and ask again at once, at most
-// every minLeaderLookup, rather than at the next interval.
+// A call that finds the followed leader gone (it refused as not leading, its
+// connection failed, or it is not connected) makes the Conn forget it and ask
+// again at once, at most every minLeaderLookup, rather than at the next
+// interval.
 func (c *Conn) FollowLeader(isLeader func(ctx context.Context) (bool, error), interval time.Duration) {
 	c.Go(func() {
 		t := time.NewTimer(0)
