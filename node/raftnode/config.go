@@ -90,7 +90,8 @@ type Config struct {
 	// they fail with the definite ErrNoLeader or ErrNoQuorum, so that a client
 	// can try another member. It covers an election, not a long outage: a
 	// member that knows no leader (or, as leader, hears from no quorum) and
-	// has been out of touch for longer than ElectionTimeout (and at least a
+	// has been out of touch for longer than an ordinary election takes (the
+	// longer of 3*HeartbeatTimeout and ElectionTimeout, and at least a
 	// second) fails at once.
 	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.

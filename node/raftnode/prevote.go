@@ -7,9 +7,9 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// preVoteCheck makes a follower that is asked for a pre-vote check its own
-// contact with the leader as soon as that contact could be a heartbeat timeout
-// old, instead of at its next heartbeat tick.
+// preVoteCheck makes a follower that refused a pre-vote because it knows a
+// leader check its own contact with that leader as soon as the contact could
+// be a heartbeat timeout old, instead of at its next heartbeat tick.
 //
 // Why. hashicorp/raft refuses a pre-vote (and a vote) while it knows a leader,
 // and a follower forgets its leader only when its heartbeat timer fires and
@@ -22,6 +22,13 @@ import (
 // (no contact for HeartbeatTimeout) at the moment it can first succeed, then
 // campaigns itself, and the first candidate grants it the pre-vote: the group
 // has a new leader a round trip after the second follower's contact ran out.
+//
+// The check runs only after the refusal was sent. Had it run before, the
+// follower could become a candidate first and grant the pre-vote, and both
+// candidates, each with a pre-vote quorum, would vote for themselves in the
+// same term: a split vote, and an election timeout more (seen in the failover
+// scenario). After a refusal the first candidate waits for its election
+// timer, and grants the second one's pre-vote and vote meanwhile.
 //
 // Why it is safe. The check is raft's heartbeat check, run earlier than its
 // randomized timer would run it; it passes only when this follower, too, has
@@ -37,8 +44,8 @@ type preVoteCheck struct {
 	due   time.Time
 }
 
-// asked is called (on the gRPC handler's goroutine, before raft sees it) when
-// a pre-vote request arrives.
+// asked is called (on the gRPC handler's goroutine) when raft has refused a
+// pre-vote request.
 func (c *preVoteCheck) asked() {
 	n := c.n
 	if !n.running.Load() || n.raft.State() != raft.Follower || !n.knowsLeader() {

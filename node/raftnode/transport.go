@@ -68,8 +68,9 @@ type Transport struct {
 	hbMu        sync.Mutex // protects heartbeatFn
 	heartbeatFn func(raft.RPC)
 
-	// onPreVote, if set, is called when a pre-vote request arrives, before
-	// raft handles it. Set before the transport serves; read-only after.
+	// onPreVote, if set, is called when raft has refused a pre-vote request,
+	// after the refusal was produced. Set before the transport serves;
+	// read-only after.
 	onPreVote func()
 
 	// contact maps a peer address to the time (unix nanoseconds, *atomic.Int64)
