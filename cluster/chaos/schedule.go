@@ -148,9 +148,9 @@ func ByPhase(short, long Schedule) Schedule {
 	}
 }
 
-// PauseFor is how long the Raft scenarios pause a node: four heartbeat
-// (and election) timeouts (500ms) of the Raft daemons, over four leader
-// leases (450ms).
+// PauseFor is how long the Raft scenarios pause a node: twice the heartbeat
+// (and election) timeout (1s) of the Raft daemons, over twice the leader
+// lease (900ms).
 const PauseFor = 2 * time.Second
 
 // Schedule generates the fault schedule of a run from rng, for a fault phase

@@ -111,15 +111,15 @@ func (n *Node) leaderContact() bool {
 
 // cutOffAfter is how long a member may be out of touch (see routeLostAt)
 // before it refuses at once instead of waiting out LeaderWait: longer than an
-// ordinary election takes — three heartbeat timeouts (a follower notices a
-// dead leader within one to three) or an election timeout, whichever is
-// longer — and at least minCutOff, so that a member slowed down by a loaded
+// ordinary election takes — one and a half heartbeat timeouts (a follower
+// notices a dead leader within 1 to 1.25) or an election timeout, whichever
+// is longer — and at least minCutOff, so that a member slowed down by a loaded
 // machine (or run with test timeouts) is not taken for a cut-off one. A
 // command that arrives during an ordinary election waits for the new leader
 // here, and goes on as soon as there is one, instead of failing and making
 // its client back off.
 func (n *Node) cutOffAfter() time.Duration {
-	return max(n.cfg.ElectionTimeout, 3*n.cfg.HeartbeatTimeout, minCutOff)
+	return max(n.cfg.ElectionTimeout, 3*n.cfg.HeartbeatTimeout/2, minCutOff)
 }
 
 // minCutOff is the least time out of touch that counts as cut off.

@@ -56,10 +56,10 @@ type Config struct {
 	Peers []Peer
 
 	// HeartbeatTimeout is how long a follower goes without hearing from the
-	// leader before it campaigns (checked every HeartbeatTimeout to
-	// 2*HeartbeatTimeout; a follower asked for a pre-vote checks as soon as
-	// its own contact is that old). The leader sends heartbeats every tenth
-	// of it. Shorter means faster failover after a leader dies; longer means
+	// leader before it campaigns (it checks 1 to 1.25 timeouts after its last
+	// contact, and a follower that refused a pre-vote checks as soon as its
+	// own contact is that old). The leader sends heartbeats every tenth of
+	// it. Shorter means faster failover after a leader dies; longer means
 	// more tolerance of a stalled or starved leader before an election.
 	HeartbeatTimeout time.Duration
 	// ElectionTimeout is how long a candidate waits for its election before
@@ -91,7 +91,7 @@ type Config struct {
 	// can try another member. It covers an election, not a long outage: a
 	// member that knows no leader (or, as leader, hears from no quorum) and
 	// has been out of touch for longer than an ordinary election takes (the
-	// longer of 3*HeartbeatTimeout and ElectionTimeout, and at least a
+	// longer of 1.5*HeartbeatTimeout and ElectionTimeout, and at least a
 	// second) fails at once.
 	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
@@ -119,9 +119,9 @@ const (
 func DefaultConfig() Config {
 	return Config{
 		LogStore:           LogStoreWAL,
-		HeartbeatTimeout:   500 * time.Millisecond,
-		ElectionTimeout:    500 * time.Millisecond,
-		LeaderLeaseTimeout: 450 * time.Millisecond,
+		HeartbeatTimeout:   1000 * time.Millisecond,
+		ElectionTimeout:    1000 * time.Millisecond,
+		LeaderLeaseTimeout: 900 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   30 * time.Second,

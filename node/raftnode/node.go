@@ -197,6 +197,7 @@ func (n *Node) Start() error {
 		n.logger.Info("bootstrapped new group", "peers", len(servers))
 	}
 	n.goFunc(n.watchLeadership)
+	n.goFunc(n.watchContact)
 	observations := make(chan raft.Observation, 8)
 	obs := raft.NewObserver(observations, false, func(o *raft.Observation) bool {
 		_, ok := o.Data.(raft.LeaderObservation)
