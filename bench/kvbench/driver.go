@@ -25,9 +25,16 @@ func NewCairnDriver(cc grpc.ClientConnInterface) Driver {
 
 type cairnDriver struct {
 	kv raftkvv1.KVServiceClient
+	// writes, when set, sends the puts instead of kv: raftkv's Go client,
+	// which sends them to the leader.
+	writes *client.Client
 }
 
 func (d cairnDriver) Put(ctx context.Context, key, value []byte) error {
+	if d.writes != nil {
+		_, err := d.writes.Put(ctx, string(key), string(value))
+		return err
+	}
 	_, err := d.kv.Put(ctx, &raftkvv1.PutRequest{Key: key, Value: value})
 	return err
 }
@@ -38,29 +45,6 @@ func (d cairnDriver) Get(ctx context.Context, key []byte, c Consistency) (bool, 
 		cons = raftkvv1.Consistency_CONSISTENCY_SERIALIZABLE
 	}
 	resp, err := d.kv.Range(ctx, &raftkvv1.RangeRequest{Key: key, Consistency: cons})
-	if err != nil {
-		return false, err
-	}
-	return len(resp.GetKvs()) > 0, nil
-}
-
-// NewCairnClientDriver returns a Driver that sends its requests through c, the
-// raftkv Go client: writes to the leader, reads to any member.
-func NewCairnClientDriver(c *client.Client) Driver { return cairnClientDriver{c: c} }
-
-type cairnClientDriver struct{ c *client.Client }
-
-func (d cairnClientDriver) Put(ctx context.Context, key, value []byte) error {
-	_, err := d.c.Put(ctx, string(key), string(value))
-	return err
-}
-
-func (d cairnClientDriver) Get(ctx context.Context, key []byte, c Consistency) (bool, error) {
-	var opts []client.OpOption
-	if c == Serializable {
-		opts = append(opts, client.WithSerializable())
-	}
-	resp, err := d.c.Get(ctx, string(key), opts...)
 	if err != nil {
 		return false, err
 	}

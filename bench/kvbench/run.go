@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 )
 
@@ -38,19 +39,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, cfg.DialOptions...)
 	drivers := make([]Driver, cfg.Conns)
-	if cfg.Target == TargetCairn && cfg.NewDriver == nil {
-		// cairn is driven through its Go client, which sends writes to the
-		// leader and spreads reads over the members, as users see it.
-		for i := range cfg.Conns {
-			c, err := client.New(client.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS, RequestTimeout: cfg.RequestTimeout})
-			if err != nil {
-				return Result{}, fmt.Errorf("kvbench: connect to %v: %w", cfg.Endpoints, err)
-			}
-			defer c.Close()
-			drivers[i] = NewCairnClientDriver(c)
-		}
-		return runDrivers(ctx, cfg, drivers)
-	}
 	newDriver := cfg.driverFactory()
 	for i := range cfg.Conns {
 		ep := cfg.Endpoints[i%len(cfg.Endpoints)]
@@ -60,6 +48,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		conns = append(conns, cc)
 		drivers[i] = newDriver(cc)
+		if cfg.Target == TargetCairn && cfg.NewDriver == nil {
+			// Writes go through raftkv's Go client, which sends them to the
+			// leader as users' writes go; reads stay on the plain connection
+			// to one member, as etcd's do here.
+			c, err := client.New(client.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS, RequestTimeout: cfg.RequestTimeout})
+			if err != nil {
+				return Result{}, fmt.Errorf("kvbench: connect to %v: %w", cfg.Endpoints, err)
+			}
+			defer c.Close()
+			drivers[i] = cairnDriver{kv: raftkvv1.NewKVServiceClient(cc), writes: c}
+		}
 	}
 	return runDrivers(ctx, cfg, drivers)
 }
