@@ -341,7 +341,11 @@ func (n *Node) awaitQuorum(ctx context.Context) error {
 // appended it, whatever the check said. With the lease, a leader cut off at
 // time t still proposes the commands that arrive before t + quorumLease (and
 // they end with an unknown outcome, as they would have without any check);
-// every later one is refused, definitely, with nothing proposed. Without the
+// every later one is refused, definitely, with nothing proposed. A follower
+// that stopped or crashed closes its connection, and a peer whose connection
+// is not ready counts as silent at once (Transport.LastContact), so for those
+// the window closes as soon as the leader sees the connection drop; the 20 ms
+// are for a cut that drops packets silently. Without the
 // lease the same exposure exists for the commands that arrived up to one
 // round trip before the cut (their confirmation round was answered just
 // before it), so the lease widens that window from a round trip to 20 ms —

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -350,12 +351,23 @@ func (t *Transport) noteContact(target raft.ServerAddress) {
 
 // LastContact returns when target last answered an AppendEntries (a heartbeat,
 // a replication or a pipelined append) sent through t, or the zero time if it
-// never did. It is safe for concurrent use.
+// never did or if the main connection to it is not ready now: a peer that
+// closed its connection (it stopped or crashed) counts as silent at once,
+// however recently it answered. It is safe for concurrent use.
 func (t *Transport) LastContact(target raft.ServerAddress) time.Time {
-	if v, ok := t.contact.Load(target); ok {
-		return time.Unix(0, v.(*atomic.Int64).Load())
+	v, ok := t.contact.Load(target)
+	if !ok || !t.connReady(target) {
+		return time.Time{}
 	}
-	return time.Time{}
+	return time.Unix(0, v.(*atomic.Int64).Load())
+}
+
+// connReady reports whether the main connection to target exists and is ready.
+func (t *Transport) connReady(target raft.ServerAddress) bool {
+	t.mu.Lock()
+	c := t.conns[connKey{target: target}]
+	t.mu.Unlock()
+	return c != nil && c.cc.GetState() == connectivity.Ready
 }
 
 // RequestVote implements raft.Transport.
