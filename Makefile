@@ -55,7 +55,7 @@ CHAOS_OUT ?= .chaos
 chaos: build
 	@mkdir -p $(CHAOS_OUT) && rm -f $(CHAOS_OUT)/summary.txt
 	@CAIRN_CHAOS_DURATION=$(DURATION) CAIRN_CHAOS_SEED=$(SEED) CAIRN_CHAOS_OUT=$(abspath $(CHAOS_OUT)) \
-	  $(GO) test -tags failpoints ./cluster/chaos/... -run . -count=1 -timeout 60m; \
+	  $(GO) test -tags failpoints,chaostiming ./cluster/chaos/... -run . -count=1 -timeout 60m; \
 	  status=$$?; echo; cat $(CHAOS_OUT)/summary.txt 2>/dev/null; exit $$status
 
 bench: build

@@ -178,15 +178,15 @@ func FuzzValidateTxn(f *testing.F) {
 // YAML keys and environment variables.
 func TestConfigRaftSettingsKeepTheirKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "raftkv.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("id: a\ndata_dir: d\nheartbeat_timeout: 700ms\nsnapshot_interval: 11s\npeers: a=127.0.0.1:1\n"), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte("id: a\ndata_dir: d\nheartbeat_timeout: 400ms\nsnapshot_interval: 11s\npeers: a=127.0.0.1:1\n"), 0o600))
 	t.Setenv("CAIRN_RAFTKV_TRAILING_LOGS", "77")
 	cfg := DefaultConfig()
 	require.NoError(t, node.Load(nil, &cfg, "CAIRN_RAFTKV_", path))
-	require.Equal(t, 700*time.Millisecond, cfg.HeartbeatTimeout)
+	require.Equal(t, 400*time.Millisecond, cfg.HeartbeatTimeout)
 	require.Equal(t, 11*time.Second, cfg.SnapshotInterval)
 	require.Equal(t, uint64(77), cfg.TrailingLogs)
 	rc := cfg.raftConfig()
-	require.Equal(t, 350*time.Millisecond, rc.LeaderLeaseTimeout)
+	require.Equal(t, 360*time.Millisecond, rc.LeaderLeaseTimeout)
 	require.Equal(t, 11*time.Second, rc.SnapshotInterval)
 	require.NoError(t, cfg.Validate())
 }

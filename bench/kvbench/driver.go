@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	"cairn.dev/cairn/raftkv/client"
 )
 
 // Driver sends single requests to a store. A Driver is used by many clients at
@@ -24,9 +25,16 @@ func NewCairnDriver(cc grpc.ClientConnInterface) Driver {
 
 type cairnDriver struct {
 	kv raftkvv1.KVServiceClient
+	// writes, when set, sends the puts instead of kv: raftkv's Go client,
+	// which sends them to the leader.
+	writes *client.Client
 }
 
 func (d cairnDriver) Put(ctx context.Context, key, value []byte) error {
+	if d.writes != nil {
+		_, err := d.writes.Put(ctx, string(key), string(value))
+		return err
+	}
 	_, err := d.kv.Put(ctx, &raftkvv1.PutRequest{Key: key, Value: value})
 	return err
 }

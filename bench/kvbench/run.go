@@ -14,6 +14,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	"cairn.dev/cairn/raftkv/client"
 )
 
 // Run performs one benchmark run as cfg describes and returns its result. It
@@ -35,8 +38,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		creds = credentials.NewTLS(cfg.TLS)
 	}
 	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, cfg.DialOptions...)
-	newDriver := cfg.driverFactory()
 	drivers := make([]Driver, cfg.Conns)
+	newDriver := cfg.driverFactory()
 	for i := range cfg.Conns {
 		ep := cfg.Endpoints[i%len(cfg.Endpoints)]
 		cc, err := grpc.NewClient(ep, opts...)
@@ -45,8 +48,23 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		conns = append(conns, cc)
 		drivers[i] = newDriver(cc)
+		if cfg.Target == TargetCairn && cfg.NewDriver == nil {
+			// Writes go through raftkv's Go client, which sends them to the
+			// leader as users' writes go; reads stay on the plain connection
+			// to one member, as etcd's do here.
+			c, err := client.New(client.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS, RequestTimeout: cfg.RequestTimeout})
+			if err != nil {
+				return Result{}, fmt.Errorf("kvbench: connect to %v: %w", cfg.Endpoints, err)
+			}
+			defer c.Close()
+			drivers[i] = cairnDriver{kv: raftkvv1.NewKVServiceClient(cc), writes: c}
+		}
 	}
+	return runDrivers(ctx, cfg, drivers)
+}
 
+// runDrivers preloads the keys (unless the scenario only writes) and measures.
+func runDrivers(ctx context.Context, cfg Config, drivers []Driver) (Result, error) {
 	keys := makeKeys(cfg.Keys, cfg.KeySize)
 	value := makeValue(cfg.ValSize, cfg.Seed)
 	if cfg.Scenario != ScenarioPut {

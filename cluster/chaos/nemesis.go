@@ -249,6 +249,13 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 
 	case FaultFailpoint:
 		return n.failpoint(ctx, s, nodes, began, healed, note)
+
+	case FaultCPULoad:
+		procs := s.Params.Procs
+		if procs <= 0 {
+			procs = DefaultLoadProcs
+		}
+		return loadCPU(ctx, procs, s.Duration, began, healed)
 	}
 	return fmt.Errorf("unknown fault %q", s.Fault)
 }

@@ -32,6 +32,9 @@ type Options struct {
 	// Logger receives the run's log (it is also written to chaos.log in the run
 	// directory); nil logs only to the file.
 	Logger *slog.Logger
+	// BasePort, when not 0, is the cluster's base port (see cluster.Options),
+	// tried once; 0 draws one in 10000-19999 from the seed.
+	BasePort int
 }
 
 // Scenario is one chaos experiment: a topology, workloads, a fault schedule
@@ -259,6 +262,9 @@ func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*clu
 		// up), which run in parallel under `go test ./...`: a killed node's
 		// ports are free until it restarts, and must not be taken meanwhile.
 		copts.BasePort = 10000 + rng.IntN(100)*100
+		if opts.BasePort != 0 {
+			copts.BasePort = opts.BasePort
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
 		var c *cluster.Cluster
 		c, err = cluster.Up(ctx, copts)
@@ -268,7 +274,7 @@ func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*clu
 			return c, nil
 		}
 		logger.Warn("chaos: cluster up failed; trying other ports", "base_port", copts.BasePort, "err", err)
-		if !errors.Is(err, cluster.ErrPortInUse) && attempt >= 2 {
+		if opts.BasePort != 0 || !errors.Is(err, cluster.ErrPortInUse) && attempt >= 2 {
 			break
 		}
 	}

@@ -39,7 +39,15 @@ const (
 	// HTTP. If the node exits (an exit or panic term) it is started again; if it
 	// is still running after Duration the point is disarmed.
 	FaultFailpoint Fault = "failpoint"
+	// FaultCPULoad starts Params.Procs busy-looping processes (default
+	// DefaultLoadProcs) on the host for Duration, then kills them: the nodes
+	// keep running, slowed by a loaded host. The target is not used.
+	FaultCPULoad Fault = "cpu-load"
 )
+
+// DefaultLoadProcs is the busy processes of a FaultCPULoad step without
+// Params.Procs.
+const DefaultLoadProcs = 8
 
 // Target says which node a step acts on. Targets are resolved when the step
 // runs, since roles change; Step.Pick breaks ties deterministically.
@@ -66,6 +74,8 @@ type Params struct {
 	Jitter    time.Duration `json:"jitter,omitempty"`
 	Failpoint string        `json:"failpoint,omitempty"`
 	Term      string        `json:"term,omitempty"`
+	// Procs is the busy processes of a FaultCPULoad step.
+	Procs int `json:"procs,omitempty"`
 }
 
 // Step is one entry of a fault schedule: at At (from the start of the fault
@@ -98,8 +108,9 @@ func (p Params) MarshalJSON() ([]byte, error) {
 		Jitter    string `json:"jitter,omitempty"`
 		Failpoint string `json:"failpoint,omitempty"`
 		Term      string `json:"term,omitempty"`
+		Procs     int    `json:"procs,omitempty"`
 	}
-	return json.Marshal(view{p.OneWay, durString(p.Delay), durString(p.Jitter), p.Failpoint, p.Term})
+	return json.Marshal(view{p.OneWay, durString(p.Delay), durString(p.Jitter), p.Failpoint, p.Term, p.Procs})
 }
 
 // MarshalJSON writes durations as strings.
@@ -137,8 +148,9 @@ func ByPhase(short, long Schedule) Schedule {
 	}
 }
 
-// PauseFor is how long the Raft scenarios pause a node: twice the election
-// timeout (1s) of the Raft daemons, longer than the leader lease (500ms).
+// PauseFor is how long the Raft scenarios pause a node: twice the heartbeat
+// (and election) timeout (1s) of the Raft daemons, over twice the leader
+// lease (900ms).
 const PauseFor = 2 * time.Second
 
 // Schedule generates the fault schedule of a run from rng, for a fault phase

@@ -73,7 +73,8 @@ func Main(m *testing.M) {
 
 // Test runs sc as test t and fails the test unless the run passes: the short
 // version by default, the long one with -chaos.duration or
-// CAIRN_CHAOS_DURATION. It logs the seed and the command that replays the run,
+// CAIRN_CHAOS_DURATION. CAIRN_CHAOS_BASE_PORT fixes the cluster's base port
+// (default: drawn from the seed). It logs the seed and the command that replays the run,
 // and appends the report to summary.txt in the output directory. Scenarios of
 // one checkout run one at a time, even from the test binaries of several
 // packages, since each starts its own cluster and a killed node's ports must
@@ -86,7 +87,15 @@ func Test(t *testing.T, sc Scenario) *Report {
 	seed, phase, out := settings(t)
 	t.Logf("seed=%d; replay with: CAIRN_CHAOS_SEED=%d go test ./%s -run '^%s$' -count=1 -v", seed, seed, filepath.ToSlash(suite.pkg), t.Name())
 	unlock := lockRuns(t)
-	rep, err := Run(sc, Options{Seed: seed, Duration: phase, OutDir: out, Binary: suite.binary, Logger: nodetest.Logger(t)})
+	opts := Options{Seed: seed, Duration: phase, OutDir: out, Binary: suite.binary, Logger: nodetest.Logger(t)}
+	if s := os.Getenv("CAIRN_CHAOS_BASE_PORT"); s != "" {
+		p, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("CAIRN_CHAOS_BASE_PORT=%q: %v", s, err)
+		}
+		opts.BasePort = p
+	}
+	rep, err := Run(sc, opts)
 	unlock()
 	if err != nil {
 		t.Fatalf("seed=%d: run: %v", seed, err)

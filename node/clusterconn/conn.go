@@ -66,7 +66,7 @@ func Dial(cfg Config, service string) (*Conn, error) {
 	}
 	scheme := "cairn-" + service
 	r := manual.NewBuilderWithScheme(scheme)
-	rt := &router{}
+	rt := &router{lost: make(chan struct{}, 1)}
 	addrs := make([]resolver.Address, 0, len(cfg.Endpoints))
 	for _, ep := range cfg.Endpoints {
 		host, _, _ := net.SplitHostPort(ep)

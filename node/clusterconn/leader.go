@@ -25,6 +25,33 @@ func init() {
 // serves every Conn with its own leader.
 type router struct {
 	leader atomic.Pointer[string] // endpoint of the member that said it leads; nil if none
+	// markedOnly limits the leader to calls marked by ToLeader; see
+	// FollowLeaderForMarked. Set before the first lookup, read-only after.
+	markedOnly atomic.Bool
+	// lost is signalled when a call finds the followed leader gone, so that
+	// the lookup runs again at once; buffered, one pending signal.
+	lost chan struct{}
+}
+
+// forget drops the followed leader and asks for a new lookup.
+func (r *router) forget() {
+	if r.leader.Swap(nil) == nil {
+		return
+	}
+	select {
+	case r.lost <- struct{}{}:
+	default:
+	}
+}
+
+// leaderKey marks, in a call's context, a call that goes to the followed
+// leader under FollowLeaderForMarked.
+type leaderKey struct{}
+
+// ToLeader returns a context whose calls through a Conn that follows the
+// leader for marked calls (FollowLeaderForMarked) go to the leader first.
+func ToLeader(ctx context.Context) context.Context {
+	return context.WithValue(ctx, leaderKey{}, true)
 }
 
 type routerKey struct{}
@@ -74,11 +101,13 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 		// next picker, any other fails with Unavailable.
 		return balancer.PickResult{}, fmt.Errorf("clusterconn: %s is not connected", ep)
 	}
-	if p.router != nil {
+	if p.router != nil && (!p.router.markedOnly.Load() || info.Ctx.Value(leaderKey{}) != nil) {
 		if l := p.router.leader.Load(); l != nil {
 			if sc := p.byAddr[*l]; sc != nil {
 				return balancer.PickResult{SubConn: sc}, nil
 			}
+			// The followed leader is not connected: it may be gone.
+			p.router.forget()
 		}
 	}
 	i := p.next.Add(1)
@@ -94,6 +123,11 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 // leader is known, while it is not connected and after it is forgotten, calls go
 // round robin as before; a call that reaches a former leader is forwarded by it
 // as any call to a follower is, so following is only ever a matter of speed.
+//
+// A call that finds the followed leader gone (it refused as not leading, its
+// connection failed, or it is not connected) makes the Conn forget it and ask
+// again at once, at most every minLeaderLookup, rather than at the next
+// interval.
 func (c *Conn) FollowLeader(isLeader func(ctx context.Context) (bool, error), interval time.Duration) {
 	c.Go(func() {
 		t := time.NewTimer(0)
@@ -103,11 +137,49 @@ func (c *Conn) FollowLeader(isLeader func(ctx context.Context) (bool, error), in
 			case <-c.ctx.Done():
 				return
 			case <-t.C:
+			case <-c.router.lost:
+				// Let the lookups after a lost leader (an election) come
+				// no closer together than minLeaderLookup.
+				if !sleepCtx(c.ctx, minLeaderLookup) {
+					return
+				}
 			}
 			c.findLeader(isLeader)
+			if !t.Stop() {
+				select {
+				case <-t.C:
+				default:
+				}
+			}
 			t.Reset(interval)
 		}
 	})
+}
+
+// FollowLeaderForMarked is FollowLeader for the calls whose context ToLeader
+// marked (writes, say, which the leader must handle anyway); every other call
+// keeps going round robin over the members, spreading the work that any
+// member can do. Call at most one of FollowLeader and FollowLeaderForMarked,
+// once.
+func (c *Conn) FollowLeaderForMarked(isLeader func(ctx context.Context) (bool, error), interval time.Duration) {
+	c.router.markedOnly.Store(true)
+	c.FollowLeader(isLeader, interval)
+}
+
+// minLeaderLookup is the least time between two leader lookups that calls
+// asked for (see FollowLeader).
+const minLeaderLookup = 50 * time.Millisecond
+
+// sleepCtx waits for d and returns true, or returns false when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // findLeader asks every member at once whether it leads and follows the first

@@ -122,3 +122,57 @@ func TestWithEndpointPinsACall(t *testing.T) {
 		t.Errorf("pinned to an unknown endpoint: %v, want Unavailable", err)
 	}
 }
+
+func TestFollowLeaderForMarkedSendsOnlyMarkedCallsToTheLeader(t *testing.T) {
+	ms := []*member{startMember(t), startMember(t), startMember(t)}
+	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr, ms[2].addr}, DialTimeout: 2 * time.Second})
+	ms[2].lead(true)
+	c.FollowLeaderForMarked(isLeaderProbe(c), 20*time.Millisecond)
+	waitLeader(t, c, ms[2].addr)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := []int64{ms[0].calls.Load(), ms[1].calls.Load(), ms[2].calls.Load()}
+	for range 20 {
+		if err := check(ToLeader(ctx), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range ms {
+		want := int64(0)
+		if i == 2 {
+			want = 20
+		}
+		if got := m.calls.Load() - before[i]; got != want {
+			t.Errorf("marked calls: member %d served %d, want %d", i, got, want)
+		}
+	}
+
+	// Unmarked calls still go round robin: every member serves some.
+	before = []int64{ms[0].calls.Load(), ms[1].calls.Load(), ms[2].calls.Load()}
+	for ms[0].calls.Load() == before[0] || ms[1].calls.Load() == before[1] {
+		if err := check(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAFailedCallMakesTheConnLookForTheLeaderAtOnce(t *testing.T) {
+	ms := []*member{startMember(t), startMember(t)}
+	c := dial(t, Config{Endpoints: []string{ms[0].addr, ms[1].addr}, DialTimeout: 2 * time.Second})
+	ms[0].lead(true)
+	// An hour between regular questions: only a failed call can make the
+	// Conn ask again.
+	c.FollowLeaderForMarked(isLeaderProbe(c), time.Hour)
+	waitLeader(t, c, ms[0].addr)
+
+	ms[0].lead(false)
+	ms[1].lead(true)
+	ms[0].stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := check(ToLeader(ctx), c); err != nil {
+		t.Fatalf("a marked call after the leader stopped: %v", err)
+	}
+	waitLeader(t, c, ms[1].addr)
+}

@@ -39,8 +39,9 @@ const (
 // Call runs one unary RPC on c with grpc.WaitForReady(true), so that it waits
 // for a ready member within ctx, and retries it as retry allows, after a
 // Backoff step, on whichever member is ready next, until ctx would end during
-// the step. A failure for which rpcerr.TryOther holds also makes c forget the
-// leader it follows (see FollowLeader), so that the retry goes elsewhere.
+// the step. A failure for which rpcerr.TryOther holds, or any Unavailable
+// failure, also makes c forget the leader it follows (see FollowLeader) and
+// look for it again, so that the retry goes elsewhere.
 //
 // Call fails fast when no member can be reached: before each attempt, if c's
 // connection is not ready, Call waits until one member connects or until every
@@ -73,10 +74,10 @@ func Call[T any](ctx context.Context, c *Conn, retry Retry, rpc func(context.Con
 			}
 		}
 		tryOther := rpcerr.TryOther(err)
-		if tryOther && c != nil {
-			c.router.leader.Store(nil)
-		}
 		unavailable := status.Code(err) == codes.Unavailable
+		if (tryOther || unavailable) && c != nil {
+			c.router.forget()
+		}
 		again := tryOther || (notSent && unavailable) || (retry == RetryUnavailable && unavailable)
 		if !again || !b.Wait(ctx) {
 			return zero, err

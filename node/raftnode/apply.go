@@ -110,11 +110,16 @@ func (n *Node) leaderContact() bool {
 }
 
 // cutOffAfter is how long a member may be out of touch (see routeLostAt)
-// before it refuses at once instead of waiting out LeaderWait: an election
-// timeout, and at least minCutOff, so that a member slowed down by a loaded
-// machine (or run with test timeouts) is not taken for a cut-off one.
+// before it refuses at once instead of waiting out LeaderWait: longer than an
+// ordinary election takes — one and a half heartbeat timeouts (a follower
+// notices a dead leader within 1 to 1.25) or an election timeout, whichever
+// is longer — and at least minCutOff, so that a member slowed down by a loaded
+// machine (or run with test timeouts) is not taken for a cut-off one. A
+// command that arrives during an ordinary election waits for the new leader
+// here, and goes on as soon as there is one, instead of failing and making
+// its client back off.
 func (n *Node) cutOffAfter() time.Duration {
-	return max(n.cfg.ElectionTimeout, minCutOff)
+	return max(n.cfg.ElectionTimeout, 3*n.cfg.HeartbeatTimeout/2, minCutOff)
 }
 
 // minCutOff is the least time out of touch that counts as cut off.
@@ -298,17 +303,20 @@ func (n *Node) applyLocal(ctx context.Context, cmd []byte) ([]byte, error) {
 }
 
 // awaitQuorum confirms, before anything is proposed, that a quorum still
-// follows this leader: it returns nil once a quorum has answered an append sent
-// after the call began (with no wait when appends are flowing, else through a
-// shared VerifyLeader round), and fails with ErrNoQuorum (wrapping the cause;
-// nothing proposed) when that does not happen within Config.LeaderWait and ctx.
-// A leader cut off from the majority keeps leading until its lease runs out,
-// and whatever it proposed meanwhile ends with an unknown outcome; confirming
-// first makes its answer definite, except for a command confirmed just before
-// the cut.
+// follows this leader. It returns nil at once when a quorum (counting this
+// node) answered its appends within the quorum lease (see quorumLease), which
+// on a healthy group is always the case: an idle leader sends every follower
+// an append every CommitTimeout to 2*CommitTimeout. Otherwise it waits for a
+// quorum to answer an append sent after the call began (through a shared
+// VerifyLeader round), and fails with ErrNoQuorum (wrapping the cause; nothing
+// proposed) when that does not happen within Config.LeaderWait and ctx.
+//
+// A leader cut off from the majority keeps leading until its Raft lease runs
+// out, and whatever it proposed meanwhile ends with an unknown outcome;
+// confirming first makes its answer definite, except for commands that arrive
+// within the quorum lease after the cut.
 func (n *Node) awaitQuorum(ctx context.Context) error {
-	arrived := time.Now()
-	if n.quorumContactAt().After(arrived) {
+	if time.Since(n.quorumContactAt()) <= n.quorumLease() {
 		return nil
 	}
 	vctx, cancel := context.WithTimeout(ctx, n.cfg.LeaderWait)
@@ -321,6 +329,30 @@ func (n *Node) awaitQuorum(ctx context.Context) error {
 	}
 	return nil
 }
+
+// quorumLease is how recent a quorum's answers must be for the leader to
+// propose without asking again: the contact window (20 ms by default).
+//
+// Why this is safe. What the pre-proposal check promises is only that a
+// leader cut off from the majority refuses with a definite NO_QUORUM instead
+// of proposing a command whose outcome it can then never learn; that an
+// acknowledged command is committed (and linearizable) is Raft's commit rule,
+// which the check does not touch: nothing is acknowledged before a quorum has
+// appended it, whatever the check said. With the lease, a leader cut off at
+// time t still proposes the commands that arrive before t + quorumLease (and
+// they end with an unknown outcome, as they would have without any check);
+// every later one is refused, definitely, with nothing proposed. A follower
+// that stopped or crashed closes its connection, and a peer whose connection
+// is not ready counts as silent at once (Transport.LastContact), so for those
+// the window closes as soon as the leader sees the connection drop; the 20 ms
+// are for a cut that drops packets silently. Without the
+// lease the same exposure exists for the commands that arrived up to one
+// round trip before the cut (their confirmation round was answered just
+// before it), so the lease widens that window from a round trip to 20 ms —
+// far below the election timeout (1 s) after which the rest of the group
+// elects a new leader — and saves a lone writer one heartbeat round trip per
+// write.
+func (n *Node) quorumLease() time.Duration { return n.contactWindow() }
 
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.
 func mapRaftError(err error) error {

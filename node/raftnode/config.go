@@ -55,8 +55,19 @@ type Config struct {
 	// includes ID. A node not in Peers starts empty and waits to be added.
 	Peers []Peer
 
-	HeartbeatTimeout   time.Duration
-	ElectionTimeout    time.Duration
+	// HeartbeatTimeout is how long a follower goes without hearing from the
+	// leader before it campaigns (it checks 1 to 1.25 timeouts after its last
+	// contact, and a follower that refused a pre-vote checks as soon as its
+	// own contact is that old). The leader sends heartbeats every tenth of
+	// it. Shorter means faster failover after a leader dies; longer means
+	// more tolerance of a stalled or starved leader before an election.
+	HeartbeatTimeout time.Duration
+	// ElectionTimeout is how long a candidate waits for its election before
+	// starting another (randomized up to twice as long); it is also the
+	// grace before a member with no leader reports itself unhealthy.
+	ElectionTimeout time.Duration
+	// LeaderLeaseTimeout is how long a leader keeps leading without answers
+	// from a quorum before it steps down; it must be below HeartbeatTimeout.
 	LeaderLeaseTimeout time.Duration
 	// CommitTimeout is how often an idle leader sends its commit index to
 	// followers. It bounds how long a follower's linearizable read waits for an
@@ -79,7 +90,8 @@ type Config struct {
 	// they fail with the definite ErrNoLeader or ErrNoQuorum, so that a client
 	// can try another member. It covers an election, not a long outage: a
 	// member that knows no leader (or, as leader, hears from no quorum) and
-	// has been out of touch for longer than ElectionTimeout (and at least a
+	// has been out of touch for longer than an ordinary election takes (the
+	// longer of 1.5*HeartbeatTimeout and ElectionTimeout, and at least a
 	// second) fails at once.
 	LeaderWait time.Duration
 	// NoSync turns off fsync of the Raft log. Tests only: it breaks durability.
@@ -109,7 +121,7 @@ func DefaultConfig() Config {
 		LogStore:           LogStoreWAL,
 		HeartbeatTimeout:   1000 * time.Millisecond,
 		ElectionTimeout:    1000 * time.Millisecond,
-		LeaderLeaseTimeout: 500 * time.Millisecond,
+		LeaderLeaseTimeout: 900 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   30 * time.Second,
@@ -145,8 +157,8 @@ func (c Config) Validate() error {
 	if c.ElectionTimeout < c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("raftnode: election_timeout %v must be >= heartbeat_timeout %v", c.ElectionTimeout, c.HeartbeatTimeout))
 	}
-	if c.LeaderLeaseTimeout <= 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout {
-		errs = append(errs, fmt.Errorf("raftnode: leader_lease_timeout %v must be in (0, heartbeat_timeout]", c.LeaderLeaseTimeout))
+	if c.LeaderLeaseTimeout < 5*time.Millisecond || c.LeaderLeaseTimeout >= c.HeartbeatTimeout {
+		errs = append(errs, fmt.Errorf("raftnode: leader_lease_timeout %v must be in [5ms, heartbeat_timeout %v)", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
 	}
 	if c.CommitTimeout <= 0 {
 		errs = append(errs, errors.New("raftnode: commit_timeout must be > 0"))

@@ -31,6 +31,9 @@ type Node struct {
 	peers     *connCache
 	verifier  *verifier
 	forwarder *forwarder
+	preVote   *preVoteCheck
+
+	reloadMu sync.Mutex // serializes raft.ReloadConfig calls
 
 	// Set by Start, read-only afterwards.
 	raft  *raft.Raft
@@ -59,6 +62,7 @@ type Node struct {
 	stop       chan struct{}
 	goroutines node.Goroutines // started by goFunc; Close waits for them
 	started    atomic.Bool
+	running    atomic.Bool  // set once Start has set raft
 	startedAt  atomic.Int64 // Unix nanoseconds when Start began
 }
 
@@ -90,6 +94,8 @@ func New(cfg Config, sm StateMachine, logger *slog.Logger) (*Node, error) {
 	n.fsm = newFSM(sm, n.fatal, n.metrics.applyDuration)
 	n.verifier = newVerifier(n)
 	n.forwarder = newForwarder(n)
+	n.preVote = &preVoteCheck{n: n}
+	tr.onPreVote = n.preVote.asked
 	return n, nil
 }
 
@@ -179,6 +185,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("raftnode: start raft: %w", err)
 	}
 	n.raft = r
+	n.running.Store(true)
 	if !existing && n.inPeers() {
 		var servers []raft.Server
 		for _, p := range cfg.Peers {
@@ -190,6 +197,7 @@ func (n *Node) Start() error {
 		n.logger.Info("bootstrapped new group", "peers", len(servers))
 	}
 	n.goFunc(n.watchLeadership)
+	n.goFunc(n.watchContact)
 	observations := make(chan raft.Observation, 8)
 	obs := raft.NewObserver(observations, false, func(o *raft.Observation) bool {
 		_, ok := o.Data.(raft.LeaderObservation)
@@ -265,6 +273,7 @@ func (n *Node) Close() error {
 	close(n.stop)
 	n.goroutines.Close()
 	n.mu.Unlock()
+	n.preVote.stop()
 
 	var errs []error
 	if n.raft != nil {

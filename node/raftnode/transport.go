@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -68,14 +69,34 @@ type Transport struct {
 	hbMu        sync.Mutex // protects heartbeatFn
 	heartbeatFn func(raft.RPC)
 
+	// onPreVote, if set, is called when raft has refused a pre-vote request,
+	// after the refusal was produced. Set before the transport serves;
+	// read-only after.
+	onPreVote func()
+
 	// contact maps a peer address to the time (unix nanoseconds, *atomic.Int64)
 	// an answer to an AppendEntries last came back from it; see LastContact.
 	contact sync.Map
 
 	mu        sync.Mutex // protects the fields below; taken before grpcPipeline.mu
 	closed    bool
-	conns     map[raft.ServerAddress]*transportConn
+	conns     map[connKey]*transportConn
 	pipelines map[*grpcPipeline]struct{}
+}
+
+// connKey names one of the (up to two) cached connections to a peer.
+// Heartbeats (and the other small control RPCs: votes, pre-votes, TimeoutNow)
+// have a connection of their own, so that they never wait behind
+// appends on a busy one: a heartbeat is a few dozen bytes that tell a
+// follower its leader is alive, and if it queues behind megabytes of entries
+// (HTTP/2 flow control, one TCP stream, one reader goroutine per connection)
+// the follower may start an election against a healthy leader, and the leader
+// may count a quorum as silent and step down. hashicorp/raft sends heartbeats
+// from their own goroutine for the same reason; this keeps them apart on the
+// wire too. Appends, pipelines and snapshots share the main connection.
+type connKey struct {
+	target  raft.ServerAddress
+	control bool
 }
 
 // transportConn is a cached client connection to one peer.
@@ -126,7 +147,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 		ctx:        ctx,
 		cancel:     cancel,
 		shutdownCh: make(chan struct{}),
-		conns:      make(map[raft.ServerAddress]*transportConn),
+		conns:      make(map[connKey]*transportConn),
 		pipelines:  make(map[*grpcPipeline]struct{}),
 	}, nil
 }
@@ -177,7 +198,7 @@ func (t *Transport) Close() error {
 	t.closed = true
 	conns := t.conns
 	pipelines := t.pipelines
-	t.conns = make(map[raft.ServerAddress]*transportConn)
+	t.conns = make(map[connKey]*transportConn)
 	t.pipelines = make(map[*grpcPipeline]struct{})
 	t.mu.Unlock()
 
@@ -200,8 +221,14 @@ func (t *Transport) Connect(raft.ServerAddress, raft.Transport) {}
 // and the pipelines using it. The next RPC to peer dials again.
 func (t *Transport) Disconnect(peer raft.ServerAddress) {
 	t.mu.Lock()
-	c := t.conns[peer]
-	delete(t.conns, peer)
+	var cs []*transportConn
+	for _, control := range []bool{false, true} {
+		k := connKey{target: peer, control: control}
+		if c := t.conns[k]; c != nil {
+			cs = append(cs, c)
+		}
+		delete(t.conns, k)
+	}
 	var ps []*grpcPipeline
 	for p := range t.pipelines {
 		if p.target == peer {
@@ -212,7 +239,7 @@ func (t *Transport) Disconnect(peer raft.ServerAddress) {
 	for _, p := range ps {
 		p.close(raft.ErrPipelineShutdown)
 	}
-	if c != nil {
+	for _, c := range cs {
 		_ = c.cc.Close()
 	}
 }
@@ -221,7 +248,7 @@ func (t *Transport) Disconnect(peer raft.ServerAddress) {
 func (t *Transport) DisconnectAll() {
 	t.mu.Lock()
 	conns := t.conns
-	t.conns = make(map[raft.ServerAddress]*transportConn)
+	t.conns = make(map[connKey]*transportConn)
 	ps := make([]*grpcPipeline, 0, len(t.pipelines))
 	for p := range t.pipelines {
 		ps = append(ps, p)
@@ -235,14 +262,20 @@ func (t *Transport) DisconnectAll() {
 	}
 }
 
-// conn returns the cached connection to target, dialing it if needed.
+// conn returns the cached main connection to target, dialing it if needed.
 func (t *Transport) conn(target raft.ServerAddress) (*transportConn, error) {
+	return t.connFor(connKey{target: target})
+}
+
+// connFor returns the cached connection k, dialing it if needed.
+func (t *Transport) connFor(k connKey) (*transportConn, error) {
+	target := k.target
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return nil, raft.ErrTransportShutdown
 	}
-	if c, ok := t.conns[target]; ok {
+	if c, ok := t.conns[k]; ok {
 		return c, nil
 	}
 	// Dial only builds the ClientConn (grpc.NewClient connects lazily), so holding mu
@@ -252,7 +285,7 @@ func (t *Transport) conn(target raft.ServerAddress) (*transportConn, error) {
 		return nil, fmt.Errorf("raftnode: dial %s: %w", target, err)
 	}
 	c := &transportConn{cc: cc, client: raftv1.NewRaftTransportServiceClient(cc)}
-	t.conns[target] = c
+	t.conns[k] = c
 	return c, nil
 }
 
@@ -271,12 +304,13 @@ func (t *Transport) callError(c *transportConn, rpc string, target raft.ServerAd
 	return fmt.Errorf("raftnode: %s to %s: %w", rpc, target, err)
 }
 
-// unary runs one non-streaming call with the transport's timeout.
-func unaryCall[Req, Resp any](t *Transport, rpc string, target raft.ServerAddress, req Req,
+// unary runs one non-streaming call with the transport's timeout, on the
+// control connection to target when control is set (see connKey).
+func unaryCall[Req, Resp any](t *Transport, rpc string, target raft.ServerAddress, control bool, req Req,
 	call func(raftv1.RaftTransportServiceClient, context.Context, Req, ...grpc.CallOption) (Resp, error),
 ) (Resp, error) {
 	var zero Resp
-	c, err := t.conn(target)
+	c, err := t.connFor(connKey{target: target, control: control})
 	if err != nil {
 		return zero, err
 	}
@@ -291,7 +325,7 @@ func unaryCall[Req, Resp any](t *Transport, rpc string, target raft.ServerAddres
 
 // AppendEntries implements raft.Transport.
 func (t *Transport) AppendEntries(_ raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
-	m, err := unaryCall(t, "append entries", target, appendEntriesRequestToProto(args),
+	m, err := unaryCall(t, "append entries", target, isHeartbeat(args), appendEntriesRequestToProto(args),
 		raftv1.RaftTransportServiceClient.AppendEntries)
 	if err != nil {
 		return err
@@ -317,17 +351,28 @@ func (t *Transport) noteContact(target raft.ServerAddress) {
 
 // LastContact returns when target last answered an AppendEntries (a heartbeat,
 // a replication or a pipelined append) sent through t, or the zero time if it
-// never did. It is safe for concurrent use.
+// never did or if the main connection to it is not ready now: a peer that
+// closed its connection (it stopped or crashed) counts as silent at once,
+// however recently it answered. It is safe for concurrent use.
 func (t *Transport) LastContact(target raft.ServerAddress) time.Time {
-	if v, ok := t.contact.Load(target); ok {
-		return time.Unix(0, v.(*atomic.Int64).Load())
+	v, ok := t.contact.Load(target)
+	if !ok || !t.connReady(target) {
+		return time.Time{}
 	}
-	return time.Time{}
+	return time.Unix(0, v.(*atomic.Int64).Load())
+}
+
+// connReady reports whether the main connection to target exists and is ready.
+func (t *Transport) connReady(target raft.ServerAddress) bool {
+	t.mu.Lock()
+	c := t.conns[connKey{target: target}]
+	t.mu.Unlock()
+	return c != nil && c.cc.GetState() == connectivity.Ready
 }
 
 // RequestVote implements raft.Transport.
 func (t *Transport) RequestVote(_ raft.ServerID, target raft.ServerAddress, args *raft.RequestVoteRequest, resp *raft.RequestVoteResponse) error {
-	m, err := unaryCall(t, "request vote", target, requestVoteRequestToProto(args),
+	m, err := unaryCall(t, "request vote", target, true, requestVoteRequestToProto(args),
 		raftv1.RaftTransportServiceClient.RequestVote)
 	if err != nil {
 		return err
@@ -338,7 +383,7 @@ func (t *Transport) RequestVote(_ raft.ServerID, target raft.ServerAddress, args
 
 // RequestPreVote implements raft.WithPreVote.
 func (t *Transport) RequestPreVote(_ raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
-	m, err := unaryCall(t, "request pre-vote", target, requestPreVoteRequestToProto(args),
+	m, err := unaryCall(t, "request pre-vote", target, true, requestPreVoteRequestToProto(args),
 		raftv1.RaftTransportServiceClient.RequestPreVote)
 	if err != nil {
 		return err
@@ -349,7 +394,7 @@ func (t *Transport) RequestPreVote(_ raft.ServerID, target raft.ServerAddress, a
 
 // TimeoutNow implements raft.Transport.
 func (t *Transport) TimeoutNow(_ raft.ServerID, target raft.ServerAddress, args *raft.TimeoutNowRequest, resp *raft.TimeoutNowResponse) error {
-	m, err := unaryCall(t, "timeout now", target, timeoutNowRequestToProto(args),
+	m, err := unaryCall(t, "timeout now", target, true, timeoutNowRequestToProto(args),
 		raftv1.RaftTransportServiceClient.TimeoutNow)
 	if err != nil {
 		return err

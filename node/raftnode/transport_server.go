@@ -122,7 +122,11 @@ func (s *transportServer) RequestVote(ctx context.Context, m *raftv1.RequestVote
 
 // RequestPreVote implements raftv1.RaftTransportServiceServer.
 func (s *transportServer) RequestPreVote(ctx context.Context, m *raftv1.RequestPreVoteRequest) (*raftv1.RequestPreVoteResponse, error) {
-	return serveUnary(s.t, ctx, requestPreVoteRequestFromProto(m), false, requestPreVoteResponseToProto)
+	resp, err := serveUnary(s.t, ctx, requestPreVoteRequestFromProto(m), false, requestPreVoteResponseToProto)
+	if err == nil && !resp.GetGranted() && s.t.onPreVote != nil {
+		s.t.onPreVote()
+	}
+	return resp, err
 }
 
 // TimeoutNow implements raftv1.RaftTransportServiceServer.

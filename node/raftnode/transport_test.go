@@ -18,6 +18,9 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 // transportTestPeer is one Transport served by its own gRPC server on 127.0.0.1.
@@ -548,4 +551,63 @@ func TestTransportNoGoroutineLeak(t *testing.T) {
 	base := runtime.NumGoroutine()
 	t.Run("run", run)
 	waitGoroutines(t, base)
+}
+
+// TestTransportHeartbeatsHaveTheirOwnConnection: a heartbeat is answered while
+// the main connection to the same peer is stuck (here: dialed to a listener
+// that accepts and never speaks), so appends cannot hold heartbeats up.
+func TestTransportHeartbeatsHaveTheirOwnConnection(t *testing.T) {
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var held sync.WaitGroup
+	t.Cleanup(func() {
+		hole.Close()
+		held.Wait()
+	})
+	held.Go(func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	})
+	var dials atomic.Int64
+	dial := func(target string) (*grpc.ClientConn, error) {
+		if dials.Add(1) == 1 {
+			target = hole.Addr().String() // the first connection: the main one, below
+		}
+		return grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	// The timeout fails the stuck append, and a heartbeat that took its
+	// connection.
+	client := newTransportTestPeer(t, "", TransportConfig{Dial: dial, Timeout: 2 * time.Second})
+	server := newTransportTestPeer(t, "", TransportConfig{})
+	server.tr.SetHeartbeatHandler(func(rpc raft.RPC) {
+		rpc.Respond(&raft.AppendEntriesResponse{Term: rpc.Command.(*raft.AppendEntriesRequest).Term, Success: true}, nil)
+	})
+	hdr := raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("client"), Addr: []byte(client.addr)}
+
+	appendDone := make(chan error, 1)
+	go func() {
+		var resp raft.AppendEntriesResponse
+		appendDone <- client.tr.AppendEntries("server", server.addr, &raft.AppendEntriesRequest{
+			RPCHeader: hdr, Term: 4, PrevLogEntry: 1, PrevLogTerm: 1,
+			Entries: []*raft.Log{{Index: 2, Term: 4, Type: raft.LogCommand, Data: []byte("x")}},
+		}, &resp)
+	}()
+	nodetest.WaitFor(t, 5*time.Second, "the append to dial", func() bool { return dials.Load() == 1 })
+
+	var resp raft.AppendEntriesResponse
+	require.NoError(t, client.tr.AppendEntries("server", server.addr, &raft.AppendEntriesRequest{RPCHeader: hdr, Term: 4}, &resp))
+	require.True(t, resp.Success)
+	require.Equal(t, int64(2), dials.Load())
+	require.Error(t, <-appendDone, "the append on the stuck connection")
 }

@@ -57,14 +57,26 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cc := conn.ClientConn()
-	return &Client{
+	c := &Client{
 		conn:    conn,
 		kv:      raftkvv1.NewKVServiceClient(cc),
 		watch:   raftkvv1.NewWatchServiceClient(cc),
 		lease:   raftkvv1.NewLeaseServiceClient(cc),
 		cluster: raftkvv1.NewClusterServiceClient(cc),
 		members: clusterv1.NewMembershipServiceClient(cc),
-	}, nil
+	}
+	conn.FollowLeaderForMarked(c.leads, leaderRefresh)
+	return c, nil
+}
+
+// leaderRefresh is how often a Client asks the members which one leads (and
+// at once when a write finds the leader it followed gone).
+const leaderRefresh = time.Second
+
+// leads asks the member ctx is pinned to whether it leads.
+func (c *Client) leads(ctx context.Context) (bool, error) {
+	resp, err := c.cluster.Status(ctx, &raftkvv1.StatusRequest{}, grpc.WaitForReady(true))
+	return resp.GetState() == "leader", err
 }
 
 // Endpoints returns the endpoints the client was configured with.
@@ -90,6 +102,10 @@ func call[T any](ctx context.Context, c *Client, op string, kind callKind, rpc f
 	retry := clusterconn.RetryNotApplied
 	if kind == kindRead {
 		retry = clusterconn.RetryUnavailable
+	} else {
+		// Writes go to the leader, which would otherwise receive them
+		// forwarded by a follower, one hop later.
+		ctx = clusterconn.ToLeader(ctx)
 	}
 	resp, err := clusterconn.Call(ctx, c.conn, retry, rpc)
 	if err != nil {

@@ -11,7 +11,11 @@
 // hands every endpoint to the round_robin balancer, which keeps a subconnection per
 // node and sends each call to the next ready one, so dead nodes are skipped. Every
 // node serves every service (followers forward writes and linearizable reads to the
-// leader), so any ready node will do. Calls are made with WaitForReady(true): while
+// leader), so any ready node will do. Writes go to the leader first: the client
+// asks the nodes which one leads (every second, and at once when a write finds the
+// leader it followed gone: not leading, no quorum, or unreachable) and sends writes
+// there while it is connected, saving the follower-to-leader hop; until a leader is
+// known, writes go round robin like everything else. Calls are made with WaitForReady(true): while
 // no node is reachable a call waits, bounded by its deadline. A call whose context
 // has no deadline gets Config.RequestTimeout; long-lived streams (Watch, KeepAlive,
 // Snapshot) do not.

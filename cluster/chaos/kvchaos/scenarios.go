@@ -200,5 +200,6 @@ func RaftKVScenarios() []chaos.Scenario {
 	return []chaos.Scenario{
 		LeaderKill(), LeaderPartition(), PausedLeaderReads(), MinorityClient(), Failpoints(),
 		FullCrash(), MemberReplace(), WatchLeaderChange(), LeaseLeaderChange(), Mixed(),
+		Failover(), CPULoad(),
 	}
 }
