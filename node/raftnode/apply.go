@@ -354,6 +354,14 @@ func (n *Node) awaitQuorum(ctx context.Context) error {
 // write.
 func (n *Node) quorumLease() time.Duration { return n.contactWindow() }
 
+// InQuorumLease reports whether this node, as leader, would propose a command
+// arriving now without a confirmation round: a quorum answered its appends
+// within the quorum lease. Once it is false on a leader cut off from the
+// majority, every command is refused with a definite ErrNoQuorum.
+func (n *Node) InQuorumLease() bool {
+	return n.IsLeader() && time.Since(n.quorumContactAt()) <= n.quorumLease()
+}
+
 // mapRaftError turns hashicorp/raft errors into this package's sentinels.
 func mapRaftError(err error) error {
 	switch {
