@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,13 @@ import (
 // the dead leader is reconnecting; the forward must not be sent on it (which
 // fails before reaching anyone, yet used to be reported as an unknown
 // outcome) but wait for the next leader and be applied there.
+//
+// One window remains, and it is not that bug: a forward sent on a connection
+// that is still up when the leader dies (here through the fault proxy, which
+// closes the follower's side only once it sees the leader's close) may have
+// been read by the leader, so its outcome is honestly unknown, reported as
+// "error reading from server: EOF". The test then writes again once a new
+// leader is there; any other failure fails it.
 func TestWriteThroughAFollowerRightAfterTheLeaderIsKilled(t *testing.T) {
 	s := seed(t)
 	rng := rand.New(rand.NewPCG(s, s>>1|1))
@@ -39,6 +47,10 @@ func TestWriteThroughAFollowerRightAfterTheLeaderIsKilled(t *testing.T) {
 		t.Logf("round %d: SIGKILL leader %s, then a Put through %s", round, leader, follower)
 		require.NoError(t, c.Kill(leader))
 		_, err = cl.Put(ctx, "after", "y")
+		if client.IsUnknownOutcome(err) && strings.Contains(err.Error(), "error reading from server: EOF") {
+			t.Logf("round %d: the forward was on a connection still up when the leader died: %v", round, err)
+			_, err = cl.Put(ctx, "after", "y")
+		}
 		require.NoError(t, err, "a write through a follower right after the leader died")
 		cl.Close()
 		require.NoError(t, c.Restart(ctx, leader))
