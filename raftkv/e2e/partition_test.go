@@ -18,6 +18,12 @@ import (
 // whichever member the client tries first. The cut-off leader (and, until
 // they elect a new one, the majority's members) refuse with a definite
 // NO_QUORUM / NO_LEADER, and the client tries another member.
+//
+// Except in one window: a leader that heard from a quorum within its quorum
+// lease (20 ms) proposes without asking again (see raftnode's awaitQuorum),
+// so the first write, sent the moment the partition is in place, may reach
+// the old leader inside that window and end with an unknown outcome. The
+// test allows that for the first write only; every later one must succeed.
 func TestWritesSucceedWhileTheLeaderIsPartitioned(t *testing.T) {
 	s := seed(t)
 	rng := rand.New(rand.NewPCG(s, s>>1|1))
@@ -49,6 +55,10 @@ func TestWritesSucceedWhileTheLeaderIsPartitioned(t *testing.T) {
 		start := time.Now()
 		_, err = cl.Put(context.Background(), fmt.Sprintf("k%d", i), "v")
 		cl.Close()
+		if i == 0 && client.IsUnknownOutcome(err) {
+			t.Logf("put 0 reached the old leader within its quorum lease after the cut: %v", err)
+			continue
+		}
 		require.NoError(t, err, "put %d (after %v)", i, time.Since(start))
 		t.Logf("put %d took %v", i, time.Since(start))
 	}
