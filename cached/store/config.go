@@ -34,8 +34,8 @@ func (p Policy) String() string {
 }
 
 // ItemOverhead is the fixed number of bytes charged per item on top of
-// len(key)+len(value): the entry struct (96 bytes on 64-bit platforms, with
-// a key of up to 16 bytes inside it), its share of the shard's hash table and
+// len(key)+len(value): the entry struct (112 bytes on 64-bit platforms, with
+// a key of up to 32 bytes inside it), its share of the shard's hash table and
 // the allocator's rounding of the key (when longer) and value.
 // TestItemOverhead measures it on the heap (144 bytes on amd64 with 16-byte
 // keys and 100-byte values) and keeps this constant within 25%.

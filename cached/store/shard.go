@@ -26,13 +26,16 @@ type entry struct {
 }
 
 // inlineKey is the longest key kept inside its entry, right after the key's
-// header: every allocation of the entry's size class (96 bytes) starts on a
-// 32-byte boundary, so both share a cache line. A lookup then compares the key
-// without another cache miss: on a cache larger than the CPU's caches a Get or
-// Set of a 16-byte key missed three times (table slot, entry, key bytes), and
-// the third was 10–12 % of the RESP loop's time at -P 16. The entry grows from
-// 80 to 96 bytes, which a short key's own allocation took before.
-const inlineKey = 16
+// header, so that a lookup compares the key without another cache miss: on a
+// cache larger than the CPU's caches a Get or Set of a key held in its own
+// allocation missed three times (table slot, entry, key bytes), and the third
+// was 10–12 % of the RESP loop's time at -P 16. 32 bytes cover the keys of
+// Redis Cluster clients (redis-benchmark --cluster's are 22:
+// "key:{tag}:000000012345"), which at 16 cost 8 % of a node's CPU in the key
+// compare and a key allocation per SET; the entry is 112 bytes, the size of
+// its allocation class, and a key of up to 32 bytes needs no allocation of
+// its own.
+const inlineKey = 32
 
 // newEntry returns an entry for key and value, with key copied into the entry
 // when it fits.
