@@ -258,28 +258,16 @@ func (s *Server) execMay(x *execCtx, args [][]byte, wait bool) bool {
 			x.w.Error("ERR wrong number of arguments for '" + cmd.name + "' command")
 			return true
 		}
-		m, mine := s.owner(str(args[cmd.first]))
+		m, _ := s.owner(str(args[cmd.first]))
 		for i := cmd.first + cmd.step; i < len(args); i += cmd.step {
 			if o, _ := s.owner(str(args[i])); o.ID != m.ID {
 				x.w.Error(errCrossSlot)
 				return true
 			}
 		}
-		if !mine {
-			if x.redirects(m) {
-				x.moved(args[cmd.first], m)
-				return true
-			}
-			if !wait {
-				return false
-			}
-			s.execRemote(x, cmd, args, m)
-			return true
-		}
-		s.runLocal(x, cmd, args)
-		return true
+		// All its keys have one owner: routed by the first, as a one-key command.
 	}
-	if cmd.merge == nil { // one key
+	if cmd.merge == nil { // one key, or flagOneNode's keys of one owner
 		if m, mine := s.owner(str(args[cmd.first])); !mine {
 			if x.redirects(m) {
 				x.moved(args[cmd.first], m)

@@ -119,13 +119,8 @@ func cmdKeys(x *execCtx, a [][]byte) {
 			seen[k] = true
 		}
 		for _, m := range x.s.otherMembers() {
-			rep, err := x.s.callCommand(x.ctx, m, a)
-			if err != nil {
-				x.w.Error("ERR " + ownerErr(x.ctx, m, err).Error())
-				return
-			}
-			if rep.Kind == resp.KindError {
-				x.w.Reply(rep)
+			rep, ok := x.askMember(m, a)
+			if !ok {
 				return
 			}
 			for _, e := range rep.Elems {
@@ -188,13 +183,8 @@ func cmdScan(x *execCtx, a [][]byte) {
 		next, keys = x.s.scanLocal(pos, o)
 	} else {
 		args := [][]byte{[]byte("cairn.scan"), strconv.AppendUint(nil, pos, 10), strconv.AppendInt(nil, int64(o.count), 10), o.match, o.typ}
-		rep, err := x.s.callCommand(x.ctx, m, args)
-		if err != nil {
-			x.w.Error("ERR " + ownerErr(x.ctx, m, err).Error())
-			return
-		}
-		if rep.Kind == resp.KindError {
-			x.w.Reply(rep)
+		rep, ok := x.askMember(m, args)
+		if !ok {
 			return
 		}
 		if len(rep.Elems) != 2 {
@@ -339,4 +329,20 @@ func matchOne(p []byte, c byte) (int, bool) {
 		return i, match != not
 	}
 	return 1, p[0] == c
+}
+
+// askMember runs an internal command on member m for a gathering command
+// (KEYS, SCAN). When m does not answer, or answers an error, the error is
+// written as the client's reply and ok is false.
+func (x *execCtx) askMember(m ring.Member, args [][]byte) (rep resp.Reply, ok bool) {
+	rep, err := x.s.callCommand(x.ctx, m, args)
+	if err != nil {
+		x.w.Error("ERR " + ownerErr(x.ctx, m, err).Error())
+		return rep, false
+	}
+	if rep.Kind == resp.KindError {
+		x.w.Reply(rep)
+		return rep, false
+	}
+	return rep, true
 }
