@@ -3,6 +3,7 @@ package raftkv
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,12 +49,18 @@ func TestCloseWaitsForServe(t *testing.T) {
 		t.Fatalf("Serve returned at start: %v", err)
 	}
 	require.Error(t, s.Serve(context.Background()), "Serve runs once")
+	// Serve releases the store on its way out; Close must not return before
+	// that. (Serve's own return can only be seen a moment later, once the
+	// goroutine above has sent it, so the release is what is checked.)
+	var released atomic.Bool
+	s.d.OnRelease(func() { released.Store(true) })
 	s.Close()
+	require.True(t, released.Load(), "Close returned before Serve had released the store")
 	select {
 	case err := <-served:
 		require.NoError(t, err)
-	default:
-		t.Fatal("Close returned before Serve did")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after Close")
 	}
 	// Everything was released: the member opens again on the same dir and port.
 	again, err := New(cfg, nodetest.Logger(t))
