@@ -21,6 +21,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchKVCmd())
 	cmd.AddCommand(newBenchLockCmd())
 	cmd.AddCommand(newBenchCacheCmd())
+	cmd.AddCommand(newBenchQueueCmd())
 	return cmd
 }
 
