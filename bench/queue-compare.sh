@@ -163,7 +163,7 @@ f='%-8s %10s %10s %10s %8s %11s %8s %11s %10s %10s %10s\n'
 printf "$f" scenario "queued/s" "rabbit/s" "nats/s" "q/rabbit" "rounds q/r" "q/nats" "rounds q/n" "queued p99" "rabbit p99" "nats p99"
 for s in $SCENARIOS; do
 	rate=send_rate metric=send_p99_ms
-	[[ $s == consume ]] && rate=receive_rate
+	[[ $s == consume ]] && rate=receive_rate metric=none
 	[[ $s == e2e ]] && metric=e2e_p99_ms
 	q=$(round_values "$tmp" queued "$ROUNDS" "$s" $rate)
 	r=$(round_values "$tmp" rabbitmq "$ROUNDS" "$s" $rate)
