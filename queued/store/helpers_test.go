@@ -355,3 +355,9 @@ func checkInvariants(t testing.TB, s *Store) {
 		return nil
 	}))
 }
+
+// requireTime requires that got is the same instant as want.
+func requireTime(t testing.TB, want, got time.Time, msg ...any) {
+	t.Helper()
+	require.True(t, want.Equal(got), "want %v, got %v %v", want, got, fmt.Sprint(msg...))
+}
