@@ -102,9 +102,9 @@ func headSeq(q *queueTx, group string) uint64 {
 func (a *applier) placeHead(q *queueTx, rec *queuedraftv1.MessageRecord) error {
 	if rec.GetVisibleAtUnixNanos() <= a.now {
 		a.exposed = true
-		return q.r.Put(u64(rec.GetSequence()), nil)
+		return q.r.Put(u64(rec.GetSequence()), empty)
 	}
-	return q.av.Put(timeSeqKey(rec.GetVisibleAtUnixNanos(), rec.GetSequence()), nil)
+	return q.av.Put(timeSeqKey(rec.GetVisibleAtUnixNanos(), rec.GetSequence()), empty)
 }
 
 func unplaceHead(q *queueTx, rec *queuedraftv1.MessageRecord) error {
@@ -134,17 +134,17 @@ func (a *applier) enqueue(q *queueTx, rec *queuedraftv1.MessageRecord) (uint64, 
 		return 0, err
 	}
 	if rec.GetState() != stateReady {
-		if err := a.tx.Bucket(bucketTimers).Put(visibleTimer(q, rec), nil); err != nil {
+		if err := a.tx.Bucket(bucketTimers).Put(visibleTimer(q, rec), empty); err != nil {
 			return 0, err
 		}
 	}
 	q.touchRetention()
-	if err := q.e.Put(timeSeqKey(rec.GetSentUnixNanos(), seq), nil); err != nil {
+	if err := q.e.Put(timeSeqKey(rec.GetSentUnixNanos(), seq), empty); err != nil {
 		return 0, err
 	}
 	if q.fifo {
 		head := headSeq(q, rec.GetGroupId()) == 0
-		if err := q.g.Put(groupKey(rec.GetGroupId(), seq), nil); err != nil {
+		if err := q.g.Put(groupKey(rec.GetGroupId(), seq), empty); err != nil {
 			return 0, err
 		}
 		if head {
@@ -152,7 +152,7 @@ func (a *applier) enqueue(q *queueTx, rec *queuedraftv1.MessageRecord) (uint64, 
 				return 0, err
 			}
 		}
-	} else if err := q.av.Put(timeSeqKey(rec.GetVisibleAtUnixNanos(), seq), nil); err != nil {
+	} else if err := q.av.Put(timeSeqKey(rec.GetVisibleAtUnixNanos(), seq), empty); err != nil {
 		return 0, err
 	}
 	q.rec.Messages++
@@ -233,7 +233,7 @@ func (a *applier) setVisibility(q *queueTx, rec *queuedraftv1.MessageRecord, at 
 	rec.VisibleAtUnixNanos, rec.State = at, st
 	count(q, st, 1)
 	if st != stateReady {
-		if err := timers.Put(visibleTimer(q, rec), nil); err != nil {
+		if err := timers.Put(visibleTimer(q, rec), empty); err != nil {
 			return err
 		}
 	} else if at <= a.now {
@@ -244,7 +244,7 @@ func (a *applier) setVisibility(q *queueTx, rec *queuedraftv1.MessageRecord, at 
 			return err
 		}
 	} else if !q.fifo {
-		if err := q.av.Put(timeSeqKey(at, seq), nil); err != nil {
+		if err := q.av.Put(timeSeqKey(at, seq), empty); err != nil {
 			return err
 		}
 	}
@@ -327,7 +327,7 @@ func (a *applier) dedupRemember(q *queueTx, id string, seq uint64, msgID string)
 	if err := q.d.Put([]byte(id), dedupValue(seq, exp, msgID)); err != nil {
 		return err
 	}
-	return timers.Put(timerKey(exp, timerDedup, q.rec.GetId(), []byte(id)), nil)
+	return timers.Put(timerKey(exp, timerDedup, q.rec.GetId(), []byte(id)), empty)
 }
 
 // newMessage is what send and publish enqueue.
@@ -489,7 +489,7 @@ func (a *applier) receive(op *queuedraftv1.ReceiveOp) (*queuedv1.ReceiveResponse
 			if err := q.av.Delete(k); err != nil {
 				return nil, err
 			}
-			if err := q.r.Put(u64(seqOf(k)), nil); err != nil {
+			if err := q.r.Put(u64(seqOf(k)), empty); err != nil {
 				return nil, err
 			}
 		}
@@ -508,10 +508,9 @@ func (a *applier) receive(op *queuedraftv1.ReceiveOp) (*queuedv1.ReceiveResponse
 		}
 	}
 	resp := &queuedv1.ReceiveResponse{}
-	for _, seq := range seqs {
-		if len(resp.Messages) == n {
-			break
-		}
+	skips := 0
+	for i := 0; i < len(seqs) && len(resp.Messages) < n && skips <= maxReceiveSkips; i++ {
+		seq := seqs[i]
 		rec, err := a.getMsg(q, seq)
 		if err != nil {
 			return nil, err
@@ -519,15 +518,22 @@ func (a *applier) receive(op *queuedraftv1.ReceiveOp) (*queuedv1.ReceiveResponse
 		if rec == nil {
 			return nil, fmt.Errorf("%w: queue %q indexes missing message %d", ErrCorrupt, q.rec.GetName(), seq)
 		}
+		skip := false
 		if a.expired(q, rec) {
 			if err := a.removeMsg(q, rec); err != nil {
 				return nil, err
 			}
-			continue
+			skip = true
+		} else if skip, err = a.deadLetter(q, rec); err != nil {
+			return nil, err
 		}
-		if moved, err := a.deadLetter(q, rec); err != nil || moved {
-			if err != nil {
-				return nil, err
+		if skip {
+			skips++
+			// The group's next message may be receivable now.
+			if q.fifo {
+				if h := headSeq(q, rec.GetGroupId()); h != 0 && q.r.Get(u64(h)) != nil {
+					seqs = append(seqs, h)
+				}
 			}
 			continue
 		}

@@ -182,7 +182,7 @@ func (a *applier) syncRetention(q *queueTx) error {
 		}
 	}
 	if nk != nil {
-		return t.Put(nk, nil)
+		return t.Put(nk, empty)
 	}
 	return nil
 }
@@ -217,10 +217,10 @@ func (a *applier) retire(q *queueTx) error {
 		}
 	}
 	id := q.rec.GetId()
-	if err := a.tx.Bucket(bucketDead).Put(u64(id), nil); err != nil {
+	if err := a.tx.Bucket(bucketDead).Put(u64(id), empty); err != nil {
 		return err
 	}
-	return t.Put(timerKey(a.now, timerFree, id, nil), nil)
+	return t.Put(timerKey(a.now, timerFree, id, nil), empty)
 }
 
 // checkAttributes validates the attributes a queue named name is to have.
@@ -313,7 +313,7 @@ func (a *applier) createQueue(op *queuedraftv1.CreateQueueOp) (*queuedv1.CreateQ
 	}
 	a.open = append(a.open, q)
 	if dlq := at.GetDeadLetterQueue(); dlq != "" {
-		if err := a.tx.Bucket(bucketDLSrc).Put(pairKey(dlq, name), nil); err != nil {
+		if err := a.tx.Bucket(bucketDLSrc).Put(pairKey(dlq, name), empty); err != nil {
 			return nil, err
 		}
 	}
@@ -373,7 +373,7 @@ func (a *applier) setQueueAttributes(op *queuedraftv1.SetQueueAttributesOp) (*qu
 			}
 		}
 		if nw != "" {
-			if err := b.Put(pairKey(nw, name), nil); err != nil {
+			if err := b.Put(pairKey(nw, name), empty); err != nil {
 				return nil, err
 			}
 		}

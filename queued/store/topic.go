@@ -115,7 +115,7 @@ func (a *applier) subscribe(op *queuedraftv1.SubscribeOp) (*queuedv1.SubscribeRe
 	} else {
 		t.Subscriptions = slices.Insert(t.Subscriptions, i, sub)
 	}
-	if err := a.tx.Bucket(bucketSubs).Put(pairKey(sub.GetQueue(), t.GetName()), nil); err != nil {
+	if err := a.tx.Bucket(bucketSubs).Put(pairKey(sub.GetQueue(), t.GetName()), empty); err != nil {
 		return nil, err
 	}
 	if err := a.putTopic(t); err != nil {
