@@ -121,7 +121,9 @@ func TestValidateSetAttributes(t *testing.T) {
 
 func TestValidateSend(t *testing.T) {
 	l := DefaultConfig().limits()
-	entry := func(id string, body string) *queuedv1.SendEntry { return &queuedv1.SendEntry{Id: id, Body: []byte(body)} }
+	entry := func(id string, body string) *queuedv1.SendEntry {
+		return &queuedv1.SendEntry{Id: id, Body: []byte(body)}
+	}
 
 	_, _, err := l.validateSend(&queuedv1.SendRequest{Queue: "q"})
 	checkErr(t, err, rpcerr.InvalidArgument, "entries")
