@@ -125,6 +125,10 @@ func (s *Server) QueueService() queuedv1.QueueServiceServer { return s.queues }
 // (see QueueService).
 func (s *Server) TopicService() queuedv1.TopicServiceServer { return s.topics }
 
+// Waiting is the number of long polls and Consume streams waiting on this
+// node now (also the cairn_queued_waiting_receivers metric).
+func (s *Server) Waiting() int64 { return s.waiters.Load() }
+
 // ReadyNotify is closed once the server serves and has joined its group.
 func (s *Server) ReadyNotify() <-chan struct{} { return s.d.ReadyNotify() }
 
