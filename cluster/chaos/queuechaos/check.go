@@ -346,8 +346,9 @@ func checkFIFO(ops []chaos.Op, queue string, vis time.Duration) chaos.Verdict {
 		}
 	}
 	names := make([]string, 0, len(groups))
-	for g := range groups {
+	for g, sends := range groups {
 		names = append(names, g)
+		sort.Slice(sends, func(i, j int) bool { return sends[i].Call < sends[j].Call })
 	}
 	sort.Strings(names)
 
