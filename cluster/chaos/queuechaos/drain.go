@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
+	"cairn.dev/cairn/queued/client"
 
 	"cairn.dev/cairn/cluster/chaos"
 )
@@ -30,14 +30,6 @@ func (w *Queue) Drain(ctx context.Context, env *chaos.Env) {
 
 func (w *Queue) drain(ctx context.Context, env *chaos.Env) {
 	cfg := w.config()
-	ns, err := dialNodes(env)
-	if err != nil {
-		for _, q := range cfg.queues() {
-			env.History.Event(chaos.Op{Client: cfg.clientBase + 300, Kind: KindDrainEnd, Value: q, Rev: -1, Err: err.Error()})
-		}
-		return
-	}
-	defer ns.close()
 	ctx, cancel := context.WithTimeout(ctx, cfg.drainTimeout)
 	defer cancel()
 	start := time.Now()
@@ -47,12 +39,16 @@ func (w *Queue) drain(ctx context.Context, env *chaos.Env) {
 	for i, q := range cfg.queues() {
 		id := cfg.clientBase + 300 + i
 		ackPoison := q != cfg.name // poison is acked only in the dead letter queue
+		c, err := newClient(env, cfg)
+		if err != nil {
+			env.History.Event(chaos.Op{Client: id, Kind: KindDrainEnd, Value: q, Rev: -1, Err: err.Error()})
+			continue
+		}
 		wg.Go(func() {
-			pick := i
+			defer c.Close()
 			for ctx.Err() == nil && !quiet() {
-				ds, ok := receiveFrom(env, ns, pick, cfg, id, q, drainBatch)
+				ds, ok := receiveFrom(env, c, cfg, id, q, drainBatch)
 				if !ok {
-					pick++
 					chaos.Hold(ctx, 100*time.Millisecond)
 					continue
 				}
@@ -65,12 +61,12 @@ func (w *Queue) drain(ctx context.Context, env *chaos.Env) {
 						ack = append(ack, d)
 					}
 				}
-				if len(ack) > 0 && !ackAll(env, ns, pick, cfg, id, q, ack) {
-					pick++
+				if len(ack) > 0 {
+					ackAll(env, c, cfg, id, q, ack)
 				}
 			}
 			emptied := quiet()
-			count, err := queueCount(ns, pick, cfg, q)
+			count, err := queueCount(c, q)
 			op := chaos.Op{Client: id, Kind: KindDrainEnd, Value: q, Found: emptied, Rev: count}
 			if err != nil {
 				op.Err = err.Error()
@@ -83,21 +79,15 @@ func (w *Queue) drain(ctx context.Context, env *chaos.Env) {
 }
 
 // queueCount asks for queue q's message count (visible, in flight and
-// delayed), from node pick on, moving to the next node after a failure, for up
-// to 10 s; -1 and the last error when none answered.
-func queueCount(ns *nodes, pick int, cfg config, q string) (int64, error) {
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for ; time.Now().Before(deadline); pick++ {
-		rctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-		var resp *queuedv1.GetQueueResponse
-		resp, err = ns.queue(pick).GetQueue(rctx, &queuedv1.GetQueueRequest{Name: q})
-		cancel()
-		if err == nil {
-			st := resp.GetQueue().GetStats()
-			return st.GetVisible() + st.GetInFlight() + st.GetDelayed(), nil
-		}
-		chaos.Hold(context.Background(), 100*time.Millisecond)
+// delayed), retrying for up to 10 s (the client retries reads); -1 and the
+// error when no node answered.
+func queueCount(c *client.Client, q string) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	qu, err := c.GetQueue(ctx, q)
+	if err != nil {
+		return -1, err
 	}
-	return -1, err
+	st := qu.GetStats()
+	return st.GetVisible() + st.GetInFlight() + st.GetDelayed(), nil
 }

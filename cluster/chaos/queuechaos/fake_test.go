@@ -198,6 +198,15 @@ func (f *fakeQueued) Ack(_ context.Context, req *queuedv1.AckRequest) (*queuedv1
 	return resp, nil
 }
 
+// fakeLeader is the ClusterService of a one-node fake: it leads.
+type fakeLeader struct {
+	queuedv1.UnimplementedClusterServiceServer
+}
+
+func (fakeLeader) Status(context.Context, *queuedv1.StatusRequest) (*queuedv1.StatusResponse, error) {
+	return &queuedv1.StatusResponse{State: "leader", LeaderId: "queued-1"}, nil
+}
+
 // fakeEnv serves f on a loopback port and returns an Env whose cluster state
 // lists it as the one queued node.
 func fakeEnv(t *testing.T, f *fakeQueued) *chaos.Env {
@@ -208,6 +217,7 @@ func fakeEnv(t *testing.T, f *fakeQueued) *chaos.Env {
 	}
 	srv := grpc.NewServer()
 	queuedv1.RegisterQueueServiceServer(srv, f)
+	queuedv1.RegisterClusterServiceServer(srv, fakeLeader{})
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	dir := t.TempDir()

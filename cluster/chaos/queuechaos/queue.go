@@ -11,7 +11,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"cairn.dev/cairn/node/rpcerr"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
+	"cairn.dev/cairn/queued/client"
 
 	"cairn.dev/cairn/cluster/chaos"
 )
@@ -219,26 +221,37 @@ func (c config) queues() []string {
 // producers, consumers and poisoner until ctx ends.
 func (w *Queue) Run(ctx context.Context, env *chaos.Env) error {
 	cfg := w.config()
-	ns, err := dialNodes(env)
-	if err != nil {
+	if err := w.create(ctx, env, cfg); err != nil {
 		return err
 	}
-	defer ns.close()
-	if err := w.create(ctx, env, ns, cfg); err != nil {
-		return err
+	// One client per worker, as separate processes would have.
+	type worker struct {
+		id  int
+		run func(*client.Client)
 	}
-	var wg sync.WaitGroup
+	var workers []worker
 	for i := range cfg.producers {
 		id := cfg.clientBase + i
-		wg.Go(func() { w.produce(ctx, env, ns, cfg, id, fmt.Sprintf("p%d", id), cfg.sendEvery) })
+		workers = append(workers, worker{id, func(c *client.Client) { w.produce(ctx, env, c, cfg, id, fmt.Sprintf("p%d", id), cfg.sendEvery) }})
 	}
 	if cfg.deadLetter != "" {
 		id := cfg.clientBase + 200
-		wg.Go(func() { w.produce(ctx, env, ns, cfg, id, poisonGroup, cfg.poisonEvery) })
+		workers = append(workers, worker{id, func(c *client.Client) { w.produce(ctx, env, c, cfg, id, poisonGroup, cfg.poisonEvery) }})
 	}
 	for i := range cfg.consumers {
 		id := cfg.clientBase + 100 + i
-		wg.Go(func() { w.consume(ctx, env, ns, cfg, id) })
+		workers = append(workers, worker{id, func(c *client.Client) { w.consume(ctx, env, c, cfg, id) }})
+	}
+	var wg sync.WaitGroup
+	for _, wk := range workers {
+		c, err := newClient(env, cfg)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() {
+			defer c.Close()
+			wk.run(c)
+		})
 	}
 	wg.Wait()
 	return nil
@@ -246,7 +259,12 @@ func (w *Queue) Run(ctx context.Context, env *chaos.Env) error {
 
 // create creates the dead letter queue and the queue, retrying until they
 // exist or ctx ends.
-func (w *Queue) create(ctx context.Context, env *chaos.Env, ns *nodes, cfg config) error {
+func (w *Queue) create(ctx context.Context, env *chaos.Env, cfg config) error {
+	c, err := newClient(env, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	typ := queuedv1.QueueType_QUEUE_TYPE_STANDARD
 	if cfg.fifo {
 		typ = queuedv1.QueueType_QUEUE_TYPE_FIFO
@@ -261,21 +279,19 @@ func (w *Queue) create(ctx context.Context, env *chaos.Env, ns *nodes, cfg confi
 		attrs.MaxReceives = uint32(cfg.maxReceives)
 	}
 	reqs = append(reqs, &queuedv1.CreateQueueRequest{Name: cfg.name, Attributes: attrs})
-	pick := 0
 	for _, req := range reqs {
 		deadline := time.Now().Add(time.Minute)
 		for {
 			rctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-			_, err := ns.queue(pick).CreateQueue(rctx, req)
+			_, _, err := c.CreateQueue(rctx, req.GetName(), req.GetAttributes())
 			cancel()
 			if err == nil {
-				env.Logger.Info("queuechaos: queue created", "queue", req.GetName(), "node", ns.name(pick))
+				env.Logger.Info("queuechaos: queue created", "queue", req.GetName())
 				break
 			}
-			if ctx.Err() != nil || time.Now().After(deadline) || outcomeOf(err) == chaos.Fail && !retryable(err) {
+			if ctx.Err() != nil || time.Now().After(deadline) || outcomeOf(err) == chaos.Fail && !rpcerr.TryOther(err) {
 				return fmt.Errorf("create queue %s: %w", req.GetName(), err)
 			}
-			pick++
 			chaos.Hold(ctx, 200*time.Millisecond)
 		}
 	}
@@ -285,27 +301,22 @@ func (w *Queue) create(ctx context.Context, env *chaos.Env, ns *nodes, cfg confi
 // produce sends messages "<group>/<n>" until ctx ends, pausing every between
 // sends. On a FIFO queue group is the message group and the body the
 // deduplication id.
-func (w *Queue) produce(ctx context.Context, env *chaos.Env, ns *nodes, cfg config, id int, group string, every time.Duration) {
+func (w *Queue) produce(ctx context.Context, env *chaos.Env, c *client.Client, cfg config, id int, group string, every time.Duration) {
 	h := env.History
-	rng := env.Rand(chaos.Stream(w.Name(), id))
-	pick := rng.IntN(1 << 16)
 	for n := 0; ctx.Err() == nil; n++ {
 		body := group + "/" + strconv.Itoa(n)
-		entry := &queuedv1.SendEntry{Id: "0", Body: []byte(body)}
+		entry := &queuedv1.SendEntry{Body: []byte(body)}
 		if cfg.fifo {
 			entry.GroupId, entry.DeduplicationId = group, body
 		}
 		// Requests are not tied to ctx: cancelling them at the end of the run
 		// would only turn answers into unknown outcomes.
 		rctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-		op := h.Invoke(chaos.Op{Client: id, Kind: KindSend, Key: body, Value: cfg.name, Via: ns.name(pick)})
-		resp, err := ns.queue(pick).Send(rctx, &queuedv1.SendRequest{Queue: cfg.name, Entries: []*queuedv1.SendEntry{entry}})
+		op := h.Invoke(chaos.Op{Client: id, Kind: KindSend, Key: body, Value: cfg.name})
+		resp, err := c.Send(rctx, cfg.name, entry)
 		cancel()
 		out, err := sendOutcome(resp, err)
-		h.Complete(op, out, err, nil)
-		if out != chaos.OK {
-			pick++ // try another node next time
-		}
+		h.Complete(op, out, err, func(o *chaos.Op) { o.Via = resp.GetHeader().GetMemberId() })
 		chaos.Hold(ctx, every)
 	}
 }
@@ -320,7 +331,7 @@ func sendOutcome(resp *queuedv1.SendResponse, err error) (chaos.Outcome, error) 
 	}
 	if len(resp.GetErrors()) == 1 {
 		e := resp.GetErrors()[0]
-		return entryOutcome(e), fmt.Errorf("entry failed: %s: %s", e.GetReason(), e.GetMessage())
+		return entryOutcome(e), client.EntryErr("send", e)
 	}
 	return chaos.Unknown, fmt.Errorf("send of one entry answered %d results and %d errors", len(resp.GetResults()), len(resp.GetErrors()))
 }
@@ -334,14 +345,12 @@ type delivery struct {
 
 // consume receives messages until ctx ends, and acks each one, or drops it
 // (KindDrop) with probability Crash; poison messages are never acked.
-func (w *Queue) consume(ctx context.Context, env *chaos.Env, ns *nodes, cfg config, id int) {
+func (w *Queue) consume(ctx context.Context, env *chaos.Env, c *client.Client, cfg config, id int) {
 	h := env.History
 	rng := env.Rand(chaos.Stream(w.Name(), id))
-	pick := rng.IntN(1 << 16)
 	for ctx.Err() == nil {
-		ds, ok := receiveFrom(env, ns, pick, cfg, id, cfg.name, 1+rng.IntN(cfg.batch))
+		ds, ok := receiveFrom(env, c, cfg, id, cfg.name, 1+rng.IntN(cfg.batch))
 		if !ok {
-			pick++
 			chaos.Hold(ctx, 50*time.Millisecond)
 			continue
 		}
@@ -359,61 +368,54 @@ func (w *Queue) consume(ctx context.Context, env *chaos.Env, ns *nodes, cfg conf
 			continue
 		}
 		chaos.Hold(ctx, time.Duration(rng.IntN(20))*time.Millisecond) // the work
-		if !ackAll(env, ns, pick, cfg, id, cfg.name, ack) {
-			pick++
-		}
+		ackAll(env, c, cfg, id, cfg.name, ack)
 	}
 }
 
-// receiveFrom runs one Receive of up to max messages on queue through node
-// pick, with the workload's wait and visibility timeout, and records it and its
-// deliveries. It reports whether the call succeeded.
-func receiveFrom(env *chaos.Env, ns *nodes, pick int, cfg config, id int, queue string, max int) ([]delivery, bool) {
+// receiveFrom runs one Receive of up to max messages on queue, with the
+// workload's wait and visibility timeout, and records it and its deliveries.
+// It reports whether the call succeeded.
+func receiveFrom(env *chaos.Env, c *client.Client, cfg config, id int, queue string, max int) ([]delivery, bool) {
 	h := env.History
-	via := ns.name(pick)
 	rctx, cancel := context.WithTimeout(context.Background(), cfg.wait+cfg.timeout)
 	defer cancel()
-	op := h.Invoke(chaos.Op{Client: id, Kind: KindReceive, Value: queue, Via: via})
-	resp, err := ns.queue(pick).Receive(rctx, &queuedv1.ReceiveRequest{
-		Queue: queue, MaxMessages: uint32(max),
-		Wait: durationpb.New(cfg.wait), VisibilityTimeout: durationpb.New(cfg.visibility),
-	})
+	op := h.Invoke(chaos.Op{Client: id, Kind: KindReceive, Value: queue})
+	msgs, err := c.Receive(rctx, queue, client.WithMaxMessages(max), client.WithWait(cfg.wait), client.WithVisibilityTimeout(cfg.visibility))
 	if err != nil {
 		h.Complete(op, outcomeOf(err), err, nil)
 		return nil, false
 	}
-	msgs := resp.GetMessages()
 	h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Rev = int64(len(msgs)) })
 	out := make([]delivery, 0, len(msgs))
 	for _, m := range msgs {
 		d := delivery{body: string(m.GetBody()), count: m.GetReceiveCount(), rh: m.GetReceiptHandle()}
-		h.Event(chaos.Op{Client: id, Kind: KindDeliver, Key: d.body, Value: queue, Rev: int64(d.count), Index: uint64(op), Via: via})
+		h.Event(chaos.Op{Client: id, Kind: KindDeliver, Key: d.body, Value: queue, Rev: int64(d.count), Index: uint64(op)})
 		out = append(out, d)
 	}
 	return out, true
 }
 
 // ackAll acks ds on queue in one Ack call, recording one KindAck operation per
-// delivery, and reports whether the call succeeded.
-func ackAll(env *chaos.Env, ns *nodes, pick int, cfg config, id int, queue string, ds []delivery) bool {
+// delivery (the entries of a batch without ids are named by position).
+func ackAll(env *chaos.Env, c *client.Client, cfg config, id int, queue string, ds []delivery) {
 	h := env.History
-	via := ns.name(pick)
-	req := &queuedv1.AckRequest{Queue: queue}
+	handles := make([]string, len(ds))
 	ops := make([]int, len(ds))
 	for i, d := range ds {
-		req.Entries = append(req.Entries, &queuedv1.ReceiptEntry{Id: strconv.Itoa(i), ReceiptHandle: d.rh})
-		ops[i] = h.Invoke(chaos.Op{Client: id, Kind: KindAck, Key: d.body, Value: queue, Rev: int64(d.count), Via: via})
+		handles[i] = d.rh
+		ops[i] = h.Invoke(chaos.Op{Client: id, Kind: KindAck, Key: d.body, Value: queue, Rev: int64(d.count)})
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-	resp, err := ns.queue(pick).Ack(rctx, req)
+	resp, err := c.Ack(rctx, queue, handles...)
 	cancel()
 	if err != nil {
 		out := outcomeOf(err)
 		for _, op := range ops {
 			h.Complete(op, out, err, nil)
 		}
-		return false
+		return
 	}
+	via := resp.GetHeader().GetMemberId()
 	errs := map[string]*queuedv1.EntryError{}
 	for _, e := range resp.GetErrors() {
 		errs[e.GetId()] = e
@@ -426,12 +428,11 @@ func ackAll(env *chaos.Env, ns *nodes, pick int, cfg config, id int, queue strin
 		key := strconv.Itoa(i)
 		switch e := errs[key]; {
 		case acked[key]:
-			h.Complete(op, chaos.OK, nil, nil)
+			h.Complete(op, chaos.OK, nil, func(o *chaos.Op) { o.Via = via })
 		case e != nil:
-			h.Complete(op, entryOutcome(e), fmt.Errorf("%s: %s", e.GetReason(), e.GetMessage()), nil)
+			h.Complete(op, entryOutcome(e), client.EntryErr("ack", e), func(o *chaos.Op) { o.Via = via })
 		default:
-			h.Complete(op, chaos.Unknown, errors.New("ack entry neither acked nor failed in the response"), nil)
+			h.Complete(op, chaos.Unknown, errors.New("ack entry neither acked nor failed in the response"), func(o *chaos.Op) { o.Via = via })
 		}
 	}
-	return true
 }
