@@ -30,6 +30,9 @@ func (w *Queue) Drain(ctx context.Context, env *chaos.Env) {
 
 func (w *Queue) drain(ctx context.Context, env *chaos.Env) {
 	cfg := w.config()
+	if cfg.drainTimeout <= 0 {
+		cfg.drainTimeout = time.Minute + env.Phase
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.drainTimeout)
 	defer cancel()
 	start := time.Now()

@@ -115,7 +115,8 @@ type Queue struct {
 	// DrainQuiet is how long every queue must stay empty for the drain to end;
 	// default Visibility + 2s, so that a dropped delivery comes back within it.
 	DrainQuiet time.Duration
-	// DrainTimeout bounds the drain; default 90s.
+	// DrainTimeout bounds the drain; default 60s plus the fault phase (a
+	// backlog grows with the run).
 	DrainTimeout time.Duration
 	// ClientBase is the first client number in the history; default 1000.
 	// Producers take ClientBase+i, consumers ClientBase+100+i, the poisoner
@@ -198,9 +199,6 @@ func (w *Queue) config() config {
 	}
 	if c.drainQuiet <= 0 {
 		c.drainQuiet = c.visibility + 2*time.Second
-	}
-	if c.drainTimeout <= 0 {
-		c.drainTimeout = 90 * time.Second
 	}
 	if c.clientBase == 0 {
 		c.clientBase = 1000
@@ -317,6 +315,9 @@ func (w *Queue) produce(ctx context.Context, env *chaos.Env, c *client.Client, c
 		cancel()
 		out, err := sendOutcome(resp, err)
 		h.Complete(op, out, err, func(o *chaos.Op) { o.Via = resp.GetHeader().GetMemberId() })
+		if out != chaos.OK {
+			chaos.Hold(ctx, 50*time.Millisecond) // no node serves: do not spin
+		}
 		chaos.Hold(ctx, every)
 	}
 }

@@ -55,12 +55,12 @@ func QueueLeaderPartition() chaos.Scenario {
 }
 
 // QueuePause SIGSTOPs the queued leader for twice the election timeout, every
-// ~3 s (long: ~6 s): deliveries the paused leader made must not come back
+// ~2.5 s (long: ~6 s): deliveries the paused leader made must not come back
 // before their visibility timeout, nor acked ones at all.
 func QueuePause() chaos.Scenario {
 	return standard("queue-pause",
-		chaos.ByPhase(chaos.Every(3*time.Second, 500*time.Millisecond, queuedPause), chaos.Every(6*time.Second, 2*time.Second, queuedPause)),
-		8*time.Second)
+		chaos.ByPhase(chaos.Every(2500*time.Millisecond, 500*time.Millisecond, queuedPause), chaos.Every(6*time.Second, 2*time.Second, queuedPause)),
+		9500*time.Millisecond)
 }
 
 // QueueRestart restarts a queued node (chosen by the seed, the leader or
@@ -85,9 +85,12 @@ func QueueFullCrash() chaos.Scenario {
 // QueueFIFO runs four producers, one per message group, and four consumers
 // on a FIFO queue while the leader is killed, partitioned and paused: besides
 // the total-queue and delivery checks, each group is delivered in send order
-// with never two of its messages in flight (FIFOChecker).
+// with never two of its messages in flight (FIFOChecker). A dropped delivery
+// holds its group for the visibility timeout, so consumers crash less often
+// (5%) and producers send every 40 ms: the groups keep up, and the backlog
+// left for the drain stays small in long runs.
 func QueueFIFO() chaos.Scenario {
-	w := &Queue{FIFO: true}
+	w := &Queue{FIFO: true, Crash: 0.05, SendEvery: 40 * time.Millisecond}
 	return chaos.Scenario{
 		Name:      "queue-fifo",
 		Service:   "queued",
