@@ -210,13 +210,23 @@ func completeAttributes(name string, in *queuedv1.QueueAttributes) (*queuedv1.Qu
 // redriveConsistent checks that max_receives and dead_letter_queue go together
 // and that a queue is not its own dead letter queue.
 func redriveConsistent(field, name string, a *queuedv1.QueueAttributes) error {
+	if err := selfDeadLetter(field, name, a); err != nil {
+		return err
+	}
 	switch {
 	case a.GetMaxReceives() > 0 && a.GetDeadLetterQueue() == "":
 		return invalid(field+".dead_letter_queue", "must be set when max_receives is %d", a.GetMaxReceives())
 	case a.GetMaxReceives() == 0 && a.GetDeadLetterQueue() != "":
 		return invalid(field+".max_receives", "must be set (1..%d) with dead_letter_queue %q", MaxReceives, a.GetDeadLetterQueue())
-	case a.GetDeadLetterQueue() != "" && a.GetDeadLetterQueue() == name:
-		return rpcerr.WithMetadata(fmt.Errorf("%w: queue %q cannot be its own dead letter queue", ErrDeadLetterLoop, name),
+	}
+	return nil
+}
+
+// selfDeadLetter refuses a queue that would be its own dead letter queue;
+// longer loops are the state machine's to find.
+func selfDeadLetter(field, name string, a *queuedv1.QueueAttributes) error {
+	if a.GetDeadLetterQueue() != "" && a.GetDeadLetterQueue() == name {
+		return rpcerr.WithMetadata(fmt.Errorf("%w: %s.dead_letter_queue: queue %q cannot be its own dead letter queue", ErrDeadLetterLoop, field, name),
 			rpcerr.KeyField, field+".dead_letter_queue")
 	}
 	return nil
@@ -288,8 +298,8 @@ func validateSetAttributes(r *queuedv1.SetQueueAttributesRequest) error {
 	if seen["max_receives"] && seen["dead_letter_queue"] {
 		return redriveConsistent("attributes", r.GetName(), a)
 	}
-	if seen["dead_letter_queue"] && a.GetDeadLetterQueue() == r.GetName() {
-		return redriveConsistent("attributes", r.GetName(), a)
+	if seen["dead_letter_queue"] {
+		return selfDeadLetter("attributes", r.GetName(), a)
 	}
 	return nil
 }

@@ -198,3 +198,7 @@ func messageID(qid, seq, index uint64) string {
 func marshal(m proto.Message) ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
+
+// empty is the value of index keys. Not nil: a bbolt Get inside the writing
+// transaction returns a nil value as if the key were missing.
+var empty = []byte{}

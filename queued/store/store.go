@@ -104,7 +104,8 @@ func (s *Store) openDB(path string) (*bbolt.DB, error) {
 		if m, err = readMeta(tx); err != nil {
 			return err
 		}
-		s.publish(tx, m)
+		due, hasDue := firstTimer(tx)
+		s.publish(m, due, hasDue)
 		return nil
 	})
 	if err != nil {
@@ -181,20 +182,16 @@ func (s *Store) notifyChanged() {
 	s.changed = make(chan struct{})
 }
 
-// publish copies m and the first timer into the atomics readers use. It is
-// called with the transaction that wrote m, before or after its commit, by
-// the one goroutine that applies.
-func (s *Store) publish(tx *bbolt.Tx, m meta) {
+// publish copies m and the time of the first timer into the atomics readers
+// use. It is called by the goroutine that applies, after the commit that
+// wrote them.
+func (s *Store) publish(m meta, due int64, hasDue bool) {
 	s.applied.Store(m.applied)
 	s.queues.Store(m.queues)
 	s.topics.Store(m.topics)
 	s.messages.Store(m.messages)
-	if k, _ := tx.Bucket(bucketTimers).Cursor().First(); k != nil {
-		s.nextDue.Store(timerTime(k))
-		s.hasDue.Store(true)
-	} else {
-		s.hasDue.Store(false)
-	}
+	s.nextDue.Store(due)
+	s.hasDue.Store(hasDue)
 }
 
 var _ raftnode.StateMachine = (*Store)(nil)
