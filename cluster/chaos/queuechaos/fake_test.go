@@ -246,7 +246,11 @@ func runFake(t *testing.T, f *fakeQueued, w *Queue, d time.Duration, checkers ..
 	out := map[string]chaos.Verdict{}
 	for _, c := range checkers {
 		v := c.Check(context.Background(), env)
-		t.Logf("%s: pass=%v %s %q %s", c.Name(), v.Pass(), v.Summary, v.Violations, v.Err)
+		first := ""
+		if len(v.Violations) > 0 {
+			first = "; first violation: " + v.Violations[0]
+		}
+		t.Logf("%s: pass=%v, %d violations; %s%s %s", c.Name(), v.Pass(), v.Count, v.Summary, first, v.Err)
 		out[c.Name()] = v
 	}
 	return out
@@ -286,7 +290,7 @@ func TestWorkloadAgainstFake(t *testing.T) {
 			vs := runFake(t, newFakeQueued(tc.bugs), w, 1500*time.Millisecond, checkers...)
 			for name, v := range vs {
 				if want := name != tc.fail; v.Pass() != want {
-					t.Errorf("%s: pass=%v, want %v: %s %q %s", name, v.Pass(), want, v.Summary, v.Violations, v.Err)
+					t.Errorf("%s: pass=%v, want %v: %s; %d violations %s", name, v.Pass(), want, v.Summary, v.Count, v.Err)
 				}
 			}
 			tq := vs["total-queue"]
