@@ -9,8 +9,10 @@
 // The framework knows no daemon. Each daemon has a package beside it with its
 // workloads, checkers and scenarios, and runs them as its tests: kvchaos
 // (raftkv: register, watch and lease workloads, porcupine linearizability and
-// durability), lockchaos (lockd: locks with a fenced resource, elections) and
-// cachechaos (cached: ring convergence, near-cache staleness). A new daemon
+// durability), lockchaos (lockd: locks with a fenced resource, elections),
+// cachechaos (cached: ring convergence, near-cache staleness) and queuechaos
+// (queued: Jepsen's total-queue after a drain, visibility, FIFO order, dead
+// letters). A new daemon
 // adds such a package: Workloads that declare their operation kinds (Kinds),
 // Checkers, Scenarios, and a test file whose TestMain is Main and whose tests
 // call Test.
