@@ -507,3 +507,50 @@ func TestTopicsFanOut(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ts, 1)
 }
+
+// TestConsumeSettleOutcomes: acks on a stream are answered with the failures
+// named by receipt handle; the same handle acked twice is settled once; a
+// bad handle fails alone, and the stream goes on delivering.
+func TestConsumeSettleOutcomes(t *testing.T) {
+	c := queuedtest.New(t, 3, nil)
+	cli := newClient(t, c)
+	ctx := ctxFor(t, 60*time.Second)
+	_, _, err := cli.CreateQueue(ctx, "settle", &queuedv1.QueueAttributes{VisibilityTimeout: dur(time.Minute)})
+	require.NoError(t, err)
+	for i := range 4 {
+		_, err := cli.SendMessage(ctx, "settle", []byte(fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	cons, err := cli.Consume(ctx, "settle", 2, 0)
+	require.NoError(t, err)
+	defer cons.Close()
+	// recv reads until n deliveries and want outcomes arrived.
+	recv := func(n, want int) ([]*queuedv1.Message, []*queuedv1.EntryError) {
+		var msgs []*queuedv1.Message
+		var errs []*queuedv1.EntryError
+		outcomes := 0
+		for len(msgs) < n || outcomes < want {
+			resp, err := cons.Recv()
+			require.NoError(t, err)
+			if len(resp.GetMessages()) == 0 {
+				outcomes++
+				errs = append(errs, resp.GetErrors()...)
+			}
+			msgs = append(msgs, resp.GetMessages()...)
+		}
+		return msgs, errs
+	}
+	got, _ := recv(2, 0)
+	h := got[0].GetReceiptHandle()
+	require.NoError(t, cons.Ack(h, h, "AQAAbogus"))
+	more, errs := recv(1, 1)
+	require.Len(t, errs, 1, "only the bogus handle fails")
+	require.Equal(t, "AQAAbogus", errs[0].GetId())
+	require.Equal(t, "RECEIPT_INVALID", errs[0].GetReason())
+	require.Len(t, more, 1, "one delivery left the window, one more came")
+	// The acked message is gone: the other three remain.
+	q, err := cli.GetQueue(ctx, "settle")
+	require.NoError(t, err)
+	st := q.GetStats()
+	require.EqualValues(t, 3, st.GetVisible()+st.GetInFlight()+st.GetDelayed())
+}

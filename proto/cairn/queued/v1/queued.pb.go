@@ -2028,12 +2028,16 @@ func (x *ConsumeSettle) GetDelay() *durationpb.Duration {
 	return nil
 }
 
-// ConsumeResponse carries deliveries or the outcome of settlements.
+// ConsumeResponse carries deliveries, or the outcome of settlements. A
+// settled delivery leaves the prefetch window when the server reads the ack
+// or nack; settlements that arrive while an earlier one is being committed
+// are committed together and answered by one response.
 type ConsumeResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Header   *ResponseHeader        `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
 	Messages []*Message             `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
-	// errors are settlements that failed.
+	// errors are settlements that failed; each error's id is the receipt
+	// handle.
 	Errors        []*EntryError `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
