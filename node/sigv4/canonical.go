@@ -122,6 +122,22 @@ func canonicalURI(path string, s3 bool) string {
 	return uriEncode(normalizePath(path), true)
 }
 
+// altCanonicalURI returns the other canonical path some clients sign: for
+// S3 the path exactly as sent (a client that sends "+" or "," unescaped and
+// signs what it sends), for other services the path as sent encoded again
+// without normalisation (AWS's Go SDK does not normalise). Both stand for
+// the same resource as the primary form, so accepting either lets no
+// signature stand for another request.
+func altCanonicalURI(path string, s3 bool) string {
+	if path == "" {
+		return "/"
+	}
+	if s3 {
+		return path
+	}
+	return uriEncode(path, true)
+}
+
 // canonicalQuery returns the canonical query string of a raw query: each
 // name and value decoded ('+' is a space) and encoded again, the pairs
 // sorted by encoded name and then value, joined with '&'. A parameter

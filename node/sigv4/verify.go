@@ -280,9 +280,9 @@ func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
 }
 
 // checkSignature computes the signature of r and compares it with the one
-// sent, in constant time. For services other than S3 whose path changes
-// under normalisation it also accepts a signature over the path not
-// normalised, as some clients sign it so.
+// sent, in constant time. When a client could have put the path into its
+// canonical request another way (see altCanonicalURI), the signature over
+// that form is accepted too; the error reports the primary form.
 func (v *Verifier) checkSignature(r *http.Request, req request, key []byte, payload string) error {
 	sent, err := hex.DecodeString(req.signature)
 	if err != nil {
@@ -298,10 +298,8 @@ func (v *Verifier) checkSignature(r *http.Request, req request, key []byte, payl
 	scope := req.scope.String()
 	var first *MismatchError
 	uris := []string{canonicalURI(path, v.s3())}
-	if !v.s3() {
-		if raw := uriEncode(path, true); raw != uris[0] && path != "" {
-			uris = append(uris, raw)
-		}
+	if alt := altCanonicalURI(path, v.s3()); alt != uris[0] {
+		uris = append(uris, alt)
 	}
 	for _, uri := range uris {
 		creq := canonicalRequest(r.Method, uri, query, headers, req.signedList, payload)
