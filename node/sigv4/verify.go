@@ -127,10 +127,10 @@ func (v *Verifier) Verify(r *http.Request) (Principal, error) {
 // presigned query parameters.
 func (v *Verifier) parse(r *http.Request) (request, error) {
 	var req request
-	rawQuery := ""
-	if r.URL != nil {
-		rawQuery = r.URL.RawQuery
+	if r.URL == nil {
+		return req, fmt.Errorf("%w: request has no URL", ErrIncompleteSignature)
 	}
+	rawQuery := r.URL.RawQuery
 	authz := r.Header.Values("Authorization")
 	presigned := isPresigned(rawQuery)
 	switch {
