@@ -528,10 +528,28 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
+}
+
+func TestLayoutQueued(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"queued"}})
+	require.NoError(t, err)
+	require.Len(t, nodes, 3)
+	q2 := nodes[1]
+	require.Equal(t, "queued-2", q2.Name)
+	require.Equal(t, "127.0.0.1:7302", q2.GRPCAddr, "queued is slot 3")
+	require.Equal(t, "127.0.0.1:7321", q2.Ports["sqs"], "the SQS API is extra port 0: 7000 + 300 + 20 + 1")
+	args := strings.Join(q2.Args, " ")
+	require.Contains(t, args, "queued --id queued-2 --grpc-addr 127.0.0.1:7302 --admin-addr 127.0.0.1:7303")
+	require.Contains(t, args, "--peers queued-1=127.0.0.1:7300,queued-2=127.0.0.1:7302,queued-3=127.0.0.1:7304")
+	require.Contains(t, args, "--sqs-addr 127.0.0.1:7321")
+	svc, ok := LookupService("queued")
+	require.True(t, ok)
+	require.True(t, svc.Replicated)
+	require.NotContains(t, strings.Join(svc.JoinArgs(q2.Args), " "), "queued-1=")
 }
 
 func TestExtraPorts(t *testing.T) {

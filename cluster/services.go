@@ -12,6 +12,7 @@ import (
 
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
+	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -128,6 +129,30 @@ var services = []Service{
 		Role:         cachedRole,
 		Peered:       true,
 	},
+	{
+		Name:         "queued",
+		DefaultNodes: 3,
+		Replicated:   true,
+		// sqs: the SQS HTTP API (--sqs-addr), served by queued/sqs.
+		ExtraPorts: []string{"sqs"},
+		Args:       queuedArgs,
+		Role:       queuedRole,
+		Peered:     true,
+		JoinArgs:   raftJoinArgs,
+	},
+}
+
+// queuedArgs is raftArgs for queued plus the node's SQS API address.
+func queuedArgs(n NodeSpec, group, all []NodeSpec) []string {
+	return append(raftArgs("queued")(n, group, all), "--sqs-addr", n.Ports["sqs"])
+}
+
+func queuedRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := queuedv1.NewClusterServiceClient(conn).Status(ctx, &queuedv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState(), Leader: resp.GetLeaderId()}, nil
 }
 
 // cachedArgs runs a cache node with the group as static peers and, when the

@@ -6,11 +6,12 @@ import (
 
 	cacheclient "cairn.dev/cairn/cached/client"
 	lockclient "cairn.dev/cairn/lockd/client"
+	queueclient "cairn.dev/cairn/queued/client"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
 // This file is where the client commands make their connections: every kv,
-// cache, lock, sem and election command dials through the functions below, and
+// cache, lock, sem, election, queue and topic command dials through the functions below, and
 // clientTLS is the one place that decides their transport security.
 
 // clientTLS returns the TLS configuration of client connections; nil means
@@ -71,6 +72,20 @@ func (g *clientFlags) dialCached() (*cacheclient.Client, error) {
 	c, err := cacheclient.New(cacheclient.Config{Endpoints: eps, DialTimeout: g.timeout, RequestTimeout: g.timeout, TLS: tc})
 	if err != nil {
 		return nil, fmt.Errorf("cached at %v: %w", eps, err)
+	}
+	return c, nil
+}
+
+// dialQueued returns a queued client for the group's endpoints; the caller
+// closes it.
+func (g *clientFlags) dialQueued() (*queueclient.Client, error) {
+	eps, tc, err := g.target()
+	if err != nil {
+		return nil, err
+	}
+	c, err := queueclient.New(queueclient.Config{Endpoints: eps, RequestTimeout: g.timeout, TLS: tc})
+	if err != nil {
+		return nil, usageErrorf("--endpoints: %w", err)
 	}
 	return c, nil
 }

@@ -49,8 +49,8 @@ func newRootCmd() *cobra.Command {
 		Short: "cairn: the building blocks of system design, for real",
 		Long: `cairn: the building blocks of system design, for real.
 
-Daemons (raftkv, lockd, cached) are subcommands of this one binary, so are their
-clients (kv, cache, lock, sem, election), the local cluster harness (cluster) and
+Daemons (raftkv, lockd, cached, queued) are subcommands of this one binary, so
+are their clients (kv, cache, lock, sem, election, queue, topic), the local cluster harness (cluster) and
 the benchmarks (bench).
 
 ` + exitCodesHelp,
@@ -63,11 +63,14 @@ the benchmarks (bench).
 		newRaftKVCmd(),
 		newLockdCmd(),
 		newCachedCmd(),
+		newQueuedCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),
 		newSemCmd(),
 		newElectionCmd(),
+		newQueueCmd(),
+		newTopicCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

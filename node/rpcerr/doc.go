@@ -60,6 +60,14 @@
 //	OVERFLOW            FailedPrecondition   cached: an increment would overflow
 //	INTERNAL            Internal             a bug or a storage failure
 //	WRONG_TYPE          FailedPrecondition   cached: the key holds another kind of value (a hash where a string is read)
+//	QUEUE_NOT_FOUND     NotFound             queued: the queue does not exist (metadata field)
+//	QUEUE_EXISTS        AlreadyExists        queued: a queue of that name exists with other attributes
+//	TOPIC_NOT_FOUND     NotFound             queued: the topic does not exist
+//	RECEIPT_INVALID     InvalidArgument      queued: the receipt handle is malformed or names another queue
+//	RECEIPT_STALE       FailedPrecondition   queued: the message was delivered again since this receipt was issued
+//	RECEIPT_EXPIRED     FailedPrecondition   queued: the delivery's visibility deadline has passed
+//	DEAD_LETTER_LOOP    FailedPrecondition   queued: the dead letter queue would lead back to the queue
+//	QUEUE_MISMATCH      FailedPrecondition   queued: the request does not fit the queue (FIFO parameters on a standard queue, a dead letter queue of another type)
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

@@ -49,6 +49,14 @@ const (
 	Overflow         Reason = "OVERFLOW"
 	Internal         Reason = "INTERNAL"
 	WrongType        Reason = "WRONG_TYPE"
+	QueueNotFound    Reason = "QUEUE_NOT_FOUND"
+	QueueExists      Reason = "QUEUE_EXISTS"
+	TopicNotFound    Reason = "TOPIC_NOT_FOUND"
+	ReceiptInvalid   Reason = "RECEIPT_INVALID"
+	ReceiptStale     Reason = "RECEIPT_STALE"
+	ReceiptExpired   Reason = "RECEIPT_EXPIRED"
+	DeadLetterLoop   Reason = "DEAD_LETTER_LOOP"
+	QueueMismatch    Reason = "QUEUE_MISMATCH"
 )
 
 // Metadata keys used across daemons.
@@ -111,6 +119,14 @@ var table = map[Reason]reasonInfo{
 	Overflow:         {codes.FailedPrecondition, false},
 	Internal:         {codes.Internal, false},
 	WrongType:        {codes.FailedPrecondition, false},
+	QueueNotFound:    {codes.NotFound, false},
+	QueueExists:      {codes.AlreadyExists, false},
+	TopicNotFound:    {codes.NotFound, false},
+	ReceiptInvalid:   {codes.InvalidArgument, false},
+	ReceiptStale:     {codes.FailedPrecondition, false},
+	ReceiptExpired:   {codes.FailedPrecondition, false},
+	DeadLetterLoop:   {codes.FailedPrecondition, false},
+	QueueMismatch:    {codes.FailedPrecondition, false},
 }
 
 // Reasons returns every reason, for tests and documentation.
