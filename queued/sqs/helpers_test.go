@@ -31,6 +31,8 @@ type env struct {
 	t   *testing.T
 	c   *queuedtest.Cluster
 	url string // http://127.0.0.1:port
+	// client sends the requests; nil means http.DefaultClient.
+	client *http.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -84,7 +86,11 @@ func (e *env) send(req *http.Request, o sigv4.SignOptions) reply {
 			e.t.Fatal(err)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := e.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
