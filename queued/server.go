@@ -136,6 +136,10 @@ func (s *Server) RunWhileServing(loop func(ctx context.Context)) { s.d.RunWhileS
 // closes its listener there. Functions run last registered first.
 func (s *Server) OnRelease(f func()) { s.d.OnRelease(f) }
 
+// Waiting is the number of long polls and Consume streams waiting on this
+// node now (also the cairn_queued_waiting_receivers metric).
+func (s *Server) Waiting() int64 { return s.waiters.Load() }
+
 // ReadyNotify is closed once the server serves and has joined its group.
 func (s *Server) ReadyNotify() <-chan struct{} { return s.d.ReadyNotify() }
 

@@ -70,9 +70,15 @@ func (q *queueTx) bind(tx *bbolt.Tx) error {
 	if q.m == nil || q.av == nil || q.r == nil || q.g == nil || q.e == nil || q.d == nil {
 		return fmt.Errorf("%w: queue bucket %d incomplete", ErrCorrupt, q.rec.GetId())
 	}
+	// Messages, ages and (mostly) visible-at times are appended in key
+	// order: pages that split full instead of half full write half as many.
+	q.m.FillPercent, q.e.FillPercent, q.av.FillPercent = appendFill, appendFill, appendFill
 	q.fifo = q.attrs().GetType() == queuedv1.QueueType_QUEUE_TYPE_FIFO
 	return nil
 }
+
+// appendFill is the FillPercent of buckets whose keys mostly grow.
+const appendFill = 0.9
 
 // queue returns the queue named name, loading it once per entry; nil when it
 // does not exist.

@@ -114,3 +114,20 @@ func TestFilterMatches(t *testing.T) {
 		})
 	}
 }
+
+func TestListTopics(t *testing.T) {
+	ts := openTestStore(t)
+	for _, n := range []string{"t2", "t1", "u1", "t3"} {
+		ts.ok(createTopic(n))
+	}
+	tops, next, err := ts.s.ListTopics("t", "", 2)
+	require.NoError(t, err)
+	require.Len(t, tops, 2)
+	require.Equal(t, "t2", next)
+	tops, next, err = ts.s.ListTopics("t", next, 2)
+	require.NoError(t, err)
+	require.Equal(t, "t3", tops[0].GetName())
+	require.Empty(t, next)
+	_, err = ts.s.GetTopic("nope")
+	require.ErrorIs(t, err, ErrTopicNotFound)
+}
