@@ -102,6 +102,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		fail(errorf(http.StatusBadRequest, CodeInvalidAction,
+			"The JSON protocol (X-Amz-Target: "+target+") is not supported; this endpoint speaks the query protocol (form-encoded Action=…)."))
+		return
+	}
 	var body []byte
 	if r.Method == http.MethodPost {
 		body, err = io.ReadAll(io.LimitReader(r.Body, h.cfg.maxBody()+1))

@@ -63,9 +63,11 @@ func Listen(cfg ServerConfig, h http.Handler, logger *slog.Logger) (*Server, err
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		ReadTimeout:       time.Minute, // the whole request; a long poll's wait is in the response
+
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	return &Server{lis: lis, srv: srv, timeout: timeout, logger: logger}, nil
 }
