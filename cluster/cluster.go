@@ -245,6 +245,14 @@ func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) erro
 		}
 		s.TLS = newTLSState(c.dir)
 	}
+	for _, n := range nodes {
+		if n.Service == "queued" {
+			if s.SQS, err = ensureSQSCredentials(c.dir); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	c.setState(s)
 	if err := s.Save(); err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)

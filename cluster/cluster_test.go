@@ -545,7 +545,8 @@ func TestLayoutQueued(t *testing.T) {
 	args := strings.Join(q2.Args, " ")
 	require.Contains(t, args, "queued --id queued-2 --grpc-addr 127.0.0.1:7302 --admin-addr 127.0.0.1:7303")
 	require.Contains(t, args, "--peers queued-1=127.0.0.1:7300,queued-2=127.0.0.1:7302,queued-3=127.0.0.1:7304")
-	require.Contains(t, args, "--sqs-addr 127.0.0.1:7321")
+	require.Contains(t, args, "--sqs-addr 127.0.0.1:7321 --sqs-credentials-file /c/sqs-credentials --sqs-region us-east-1")
+	require.NotContains(t, args, "AKCA", "no secret on a command line")
 	svc, ok := LookupService("queued")
 	require.True(t, ok)
 	require.True(t, svc.Replicated)
@@ -612,4 +613,30 @@ func TestCachedLayoutUsesRESPPortAndRegistry(t *testing.T) {
 	one, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"cached"}, Nodes: 1})
 	require.NoError(t, err)
 	require.NotContains(t, strings.Join(one[0].Args, " "), "--resp-loop-spin", "a lone node keeps the default poll")
+}
+
+func TestSQSCredentials(t *testing.T) {
+	dir := t.TempDir()
+	st, err := ensureSQSCredentials(dir)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, SQSCredentialsFileName), st.CredentialsFile)
+	fi, err := os.Stat(st.CredentialsFile)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	id, secret, err := st.AccessKey()
+	require.NoError(t, err)
+	require.Regexp(t, `^AKCA[A-Z2-7]{16}$`, id)
+	require.Len(t, secret, 40)
+
+	again, err := ensureSQSCredentials(dir)
+	require.NoError(t, err)
+	id2, secret2, err := again.AccessKey()
+	require.NoError(t, err)
+	require.Equal(t, id+secret, id2+secret2, "made once per cluster directory")
+
+	other, err := ensureSQSCredentials(t.TempDir())
+	require.NoError(t, err)
+	id3, _, err := other.AccessKey()
+	require.NoError(t, err)
+	require.NotEqual(t, id, id3)
 }

@@ -89,6 +89,9 @@ type NodeSpec struct {
 	GRPCAddr  string
 	AdminAddr string
 	DataDir   string
+	// Dir is the cluster directory, for files shared by the nodes (the SQS
+	// credentials).
+	Dir string
 	// Ports holds the addresses of the service's ExtraPorts, by name.
 	Ports map[string]string
 }
@@ -142,9 +145,11 @@ var services = []Service{
 	},
 }
 
-// queuedArgs is raftArgs for queued plus the node's SQS API address.
+// queuedArgs is raftArgs for queued plus the node's SQS API address and the
+// cluster's SQS access key file (which Up makes).
 func queuedArgs(n NodeSpec, group, all []NodeSpec) []string {
-	return append(raftArgs("queued")(n, group, all), "--sqs-addr", n.Ports["sqs"])
+	return append(raftArgs("queued")(n, group, all), "--sqs-addr", n.Ports["sqs"],
+		"--sqs-credentials-file", sqsCredentialsFile(n.Dir), "--sqs-region", SQSRegion)
 }
 
 func queuedRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
@@ -465,6 +470,7 @@ func Layout(opts Options) ([]NodeState, error) {
 				GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(g)),
 				AdminAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(a)),
 				DataDir:   filepath.Join(opts.Dir, "data", nodeName),
+				Dir:       opts.Dir,
 			}
 			for k, port := range svc.ExtraPorts {
 				p, err := ExtraPort(base, name, i+1, k)

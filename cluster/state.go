@@ -38,6 +38,9 @@ type State struct {
 	Faults []Fault `json:"faults,omitempty"`
 	// TLS is how clients reach the nodes (mutual TLS); nil means plaintext.
 	TLS *TLSState `json:"tls,omitempty"`
+	// SQS is how SQS clients authenticate to the queued nodes; nil when the
+	// cluster runs no queued.
+	SQS *SQSState `json:"sqs,omitempty"`
 }
 
 // ProxyState describes the fault proxy process (`cairn cluster proxyd`): one

@@ -25,6 +25,14 @@ type Config struct {
 	// queued/sqs beside the Server when set (it calls the Server's
 	// QueueService and TopicService in-process); empty disables it.
 	SQSAddr string `yaml:"sqs_addr" flag:"sqs-addr" usage:"listen address of the SQS HTTP API (empty: disabled)"`
+	// SQSRegion is the region SQS requests are signed for and queue ARNs name.
+	SQSRegion string `yaml:"sqs_region" flag:"sqs-region" usage:"region of the SQS API: requests are signed for it, queue ARNs name it"`
+	// SQSAccountID is the account of SQS queue URLs and ARNs (12 digits).
+	SQSAccountID string `yaml:"sqs_account_id" flag:"sqs-account-id" usage:"account id (12 digits) of SQS queue URLs and ARNs"`
+	// SQSCredentialsFile holds the access keys of the SQS API, one per line:
+	// ACCESS_KEY_ID SECRET_ACCESS_KEY [PRINCIPAL]. It must be mode 0600;
+	// secrets never go on a command line. Required with SQSAddr.
+	SQSCredentialsFile string `yaml:"sqs_credentials_file" flag:"sqs-credentials-file" usage:"file of SQS access keys, 'ACCESS_KEY_ID SECRET_ACCESS_KEY [PRINCIPAL]' per line, mode 0600 (required with --sqs-addr)"`
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
@@ -66,6 +74,8 @@ func DefaultConfig() Config {
 		ClusterID:       "queued",
 		Server:          srv,
 		Settings:        raftnode.DefaultSettings(),
+		SQSRegion:       "us-east-1",
+		SQSAccountID:    "000000000000",
 		MaxBatchBytes:   4 << 20,
 		MaxPrefetch:     1000,
 		MaxWaiters:      10000,
@@ -96,6 +106,15 @@ func (c Config) Validate() error {
 	if c.SQSAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SQSAddr); err != nil {
 			errs = append(errs, fmt.Errorf("queued: sqs_addr %q is not host:port: %w", c.SQSAddr, err))
+		}
+		if c.SQSCredentialsFile == "" {
+			errs = append(errs, errors.New("queued: sqs_credentials_file must be set with sqs_addr"))
+		}
+		if c.SQSRegion == "" {
+			errs = append(errs, errors.New("queued: sqs_region must be set with sqs_addr"))
+		}
+		if !validAccountID(c.SQSAccountID) {
+			errs = append(errs, fmt.Errorf("queued: sqs_account_id %q must be 12 digits", c.SQSAccountID))
 		}
 	}
 	if err := c.Server.Validate(); err != nil {
@@ -136,4 +155,17 @@ func (c Config) daemonConfig() raftnode.DaemonConfig {
 // raftConfig derives the Raft host settings (Dial is filled in by StartRaft).
 func (c Config) raftConfig() raftnode.Config {
 	return c.Settings.Config(c.ID, c.DataDir, c.Server.GRPCAddr)
+}
+
+// validAccountID reports whether id is 12 digits, an AWS account id.
+func validAccountID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

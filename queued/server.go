@@ -125,6 +125,17 @@ func (s *Server) QueueService() queuedv1.QueueServiceServer { return s.queues }
 // (see QueueService).
 func (s *Server) TopicService() queuedv1.TopicServiceServer { return s.topics }
 
+// RunWhileServing registers the loop of a front end that serves beside the
+// gRPC services (queued/sqs): Serve starts it once Raft is up and, at
+// shutdown, cancels it and waits for it before Raft stops. Call it before
+// Serve.
+func (s *Server) RunWhileServing(loop func(ctx context.Context)) { s.d.RunWhileServing(loop) }
+
+// OnRelease registers f to run when the server releases what it holds (after
+// Serve has stopped, or on Close of a server never served): a front end
+// closes its listener there. Functions run last registered first.
+func (s *Server) OnRelease(f func()) { s.d.OnRelease(f) }
+
 // Waiting is the number of long polls and Consume streams waiting on this
 // node now (also the cairn_queued_waiting_receivers metric).
 func (s *Server) Waiting() int64 { return s.waiters.Load() }

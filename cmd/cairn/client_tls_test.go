@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,6 +108,32 @@ export CAIRN_RESP_CACHED='127.0.0.1:7220'
 	require.NoError(t, writeClusterEnv(&b, st))
 	require.Contains(t, b.String(), "plaintext (--insecure)")
 	require.Contains(t, b.String(), "unset CAIRN_TLS_CA CAIRN_TLS_CERT CAIRN_TLS_KEY\n")
+	require.NotContains(t, b.String(), "AWS_", "no queued, no SQS exports")
+}
+
+func TestClusterEnvSQS(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, cluster.SQSCredentialsFileName)
+	require.NoError(t, os.WriteFile(creds, []byte("AKCATEST secret/x+y= cluster\n"), 0o600))
+	st := &cluster.State{Dir: dir,
+		Nodes: []cluster.NodeState{{Name: "queued-1", Service: "queued", GRPCAddr: "127.0.0.1:7300", Ports: map[string]string{"sqs": "127.0.0.1:7320"}}},
+		TLS:   &cluster.TLSState{CAFile: "/c/tls/ca.pem", CertFile: "/c/tls/client.pem", KeyFile: "/c/tls/client-key.pem"},
+		SQS:   &cluster.SQSState{CredentialsFile: creds, Region: "us-east-1"}}
+	var b bytes.Buffer
+	require.NoError(t, writeClusterEnv(&b, st))
+	for _, line := range []string{
+		"export CAIRN_SQS_QUEUED='127.0.0.1:7320'\n",
+		"export AWS_ACCESS_KEY_ID='AKCATEST'\n",
+		"export AWS_SECRET_ACCESS_KEY='secret/x+y='\n",
+		"export AWS_DEFAULT_REGION='us-east-1'\n",
+		"export AWS_CA_BUNDLE='/c/tls/ca.pem'\n",
+	} {
+		require.Contains(t, b.String(), line)
+	}
+	b.Reset()
+	st.TLS = nil
+	require.NoError(t, writeClusterEnv(&b, st))
+	require.Contains(t, b.String(), "unset AWS_CA_BUNDLE\n")
 }
 
 func TestDaemonRequiresTLSOrInsecure(t *testing.T) {

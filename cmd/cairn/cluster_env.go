@@ -28,7 +28,11 @@ or a file that scripts source:
                                 127.0.0.1:7000 list
                               (unset for a cluster started with --insecure)
   CAIRN_ENDPOINTS_<SERVICE>   the gRPC host:port of each node, comma-separated
-  CAIRN_<PORT>_<SERVICE>      the extra ports, e.g. CAIRN_RESP_CACHED`,
+  CAIRN_<PORT>_<SERVICE>      the extra ports, e.g. CAIRN_RESP_CACHED, CAIRN_SQS_QUEUED
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
+                              the cluster's SQS access key (when it runs queued), for
+                              aws --endpoint-url https://<CAIRN_SQS_QUEUED address> sqs ...
+  AWS_CA_BUNDLE               the CA for awscli and the AWS SDKs (TLS clusters with queued)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := dir()
@@ -83,6 +87,20 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	}
 	for _, name := range services {
 		export(name, strings.Join(ports[name], ","))
+	}
+	if st.SQS != nil {
+		id, secret, err := st.SQS.AccessKey()
+		if err != nil {
+			return err
+		}
+		export("AWS_ACCESS_KEY_ID", id)
+		export("AWS_SECRET_ACCESS_KEY", secret)
+		export("AWS_DEFAULT_REGION", st.SQS.Region)
+		if st.TLS != nil {
+			export("AWS_CA_BUNDLE", st.TLS.CAFile)
+		} else {
+			fmt.Fprintln(w, "unset AWS_CA_BUNDLE")
+		}
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 
 func TestQueuedFlags(t *testing.T) {
 	cmd := newQueuedCmd()
-	for _, name := range []string{"id", "data-dir", "peers", "grpc-addr", "admin-addr", "dial-overrides", "sqs-addr", "sweep-interval", "max-prefetch", "config"} {
+	for _, name := range []string{"id", "data-dir", "peers", "grpc-addr", "admin-addr", "dial-overrides", "sqs-addr", "sqs-region", "sqs-account-id", "sqs-credentials-file", "sweep-interval", "max-prefetch", "config"} {
 		require.NotNil(t, cmd.Flags().Lookup(name), "flag --%s", name)
 	}
 	cmd.SetArgs([]string{"--id", ""})
