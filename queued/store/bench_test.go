@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func (ts *testStore) rawApply(cmds ...*queuedraftv1.Command) []*queuedraftv1.Com
 }
 
 // BenchmarkSend applies Send entries of batch 1 KiB messages, one entry per
-// ApplyBatch (one commit, one fsync unless nosync). b.N counts messages.
+// ApplyBatch, as the Raft apply loop hands them over. b.N counts messages.
 func BenchmarkSend(b *testing.B) {
 	for _, sync := range []bool{true, false} {
 		for _, batch := range []int{1, 10, 100} {
@@ -64,37 +65,83 @@ func BenchmarkSend(b *testing.B) {
 }
 
 // BenchmarkReceiveAck receives batches of 10 from a full queue and acks
-// them: two entries per 10 messages. b.N counts messages.
+// them: two entries, in two ApplyBatch calls, per 10 messages. b.N counts
+// messages.
 func BenchmarkReceiveAck(b *testing.B) {
-	for _, fifo := range []bool{false, true} {
-		b.Run(fmt.Sprintf("fifo=%v", fifo), func(b *testing.B) {
-			ts := benchStore(b, true)
-			at := stdAttrs()
-			if fifo {
-				at = fifoAttrs()
-			}
-			ts.rawApply(createQueue("q", at))
-			entries := make([]*queuedv1.SendEntry, 100)
-			for i := range entries {
-				entries[i] = &queuedv1.SendEntry{Body: make([]byte, 1024)}
+	for _, sync := range []bool{true, false} {
+		for _, fifo := range []bool{false, true} {
+			b.Run(fmt.Sprintf("fifo=%v/fsync=%v", fifo, sync), func(b *testing.B) {
+				ts := benchStore(b, !sync)
+				at := stdAttrs()
 				if fifo {
-					entries[i].GroupId = fmt.Sprint("g", i%20)
+					at = fifoAttrs()
 				}
-			}
-			for sent := 0; sent < b.N+10; sent += 100 {
-				ts.rawApply(sendCmd("q", entries...))
-			}
-			b.SetBytes(1024)
-			b.ResetTimer()
-			for got := 0; got < b.N; {
-				ts.advance(time.Microsecond)
-				ms := ts.rawApply(receiveCmd("q", 10, time.Minute))[0].GetReceive().GetMessages()
-				if len(ms) == 0 {
-					b.Fatalf("queue ran dry after %d", got)
+				ts.rawApply(createQueue("q", at))
+				entries := make([]*queuedv1.SendEntry, 100)
+				for i := range entries {
+					entries[i] = &queuedv1.SendEntry{Body: make([]byte, 1024)}
+					if fifo {
+						entries[i].GroupId = fmt.Sprint("g", i%20)
+					}
 				}
-				ts.rawApply(ackCmd("q", handles(ms)...))
-				got += len(ms)
-			}
-		})
+				for sent := 0; sent < b.N+10; sent += 1000 {
+					cmds := make([]*queuedraftv1.Command, 10)
+					for i := range cmds {
+						cmds[i] = sendCmd("q", entries...)
+					}
+					ts.rawApply(cmds...)
+				}
+				b.SetBytes(1024)
+				b.ResetTimer()
+				for got := 0; got < b.N; {
+					ts.advance(time.Microsecond)
+					ms := ts.rawApply(receiveCmd("q", 10, time.Minute))[0].GetReceive().GetMessages()
+					if len(ms) == 0 {
+						b.Fatalf("queue ran dry after %d", got)
+					}
+					ts.rawApply(ackCmd("q", handles(ms)...))
+					got += len(ms)
+				}
+			})
+		}
 	}
+}
+
+// BenchmarkGetQueueWhileSending measures a read (GetQueue, which also reads
+// the queue's oldest message) while another goroutine applies Send entries of
+// 10 messages with fsync, as a server's readers run beside its apply loop.
+// b.N counts reads.
+func BenchmarkGetQueueWhileSending(b *testing.B) {
+	ts := benchStore(b, false)
+	ts.rawApply(createQueue("q", stdAttrs()))
+	entries := make([]*queuedv1.SendEntry, 10)
+	for i := range entries {
+		entries[i] = &queuedv1.SendEntry{Body: make([]byte, 1024)}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ts.advance(time.Microsecond)
+			ts.rawApply(sendCmd("q", entries...))
+		}
+	})
+	now := t0.Add(time.Hour)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ts.s.GetQueue("q", now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
 }
