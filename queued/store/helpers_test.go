@@ -27,6 +27,7 @@ type testStore struct {
 	t    testing.TB
 	s    *Store
 	path string
+	opts Options
 	idx  uint64
 	now  time.Time
 }
@@ -35,12 +36,22 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
+// openTestStore opens a store with the default commit policy, without
+// fsync.
 func openTestStore(t testing.TB) *testStore {
 	t.Helper()
+	return openTestStoreWith(t, Options{})
+}
+
+// openTestStoreWith opens a store with opts, without fsync and logging to t.
+func openTestStoreWith(t testing.TB, opts Options) *testStore {
+	t.Helper()
+	opts.NoSync = true
+	opts.Logger = testLogger(t)
 	path := filepath.Join(t.TempDir(), "queued.db")
-	s, err := Open(path, Options{NoSync: true, Logger: testLogger(t)})
+	s, err := Open(path, opts)
 	require.NoError(t, err)
-	ts := &testStore{t: t, s: s, path: path, now: t0}
+	ts := &testStore{t: t, s: s, path: path, opts: opts, now: t0}
 	t.Cleanup(func() { require.NoError(t, ts.s.Close()) })
 	return ts
 }
@@ -49,7 +60,7 @@ func openTestStore(t testing.TB) *testStore {
 func (ts *testStore) reopen() {
 	ts.t.Helper()
 	require.NoError(ts.t, ts.s.Close())
-	s, err := Open(ts.path, Options{NoSync: true, Logger: testLogger(ts.t)})
+	s, err := Open(ts.path, ts.opts)
 	require.NoError(ts.t, err)
 	ts.s = s
 }
