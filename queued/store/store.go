@@ -171,7 +171,9 @@ func (s *Store) openDB(path string) (*bbolt.DB, error) {
 // database; it waits for a running ApplyBatch or Restore, and for snapshots
 // not yet released. Calls after Close fail with ErrClosed; Close itself may
 // be called again. An error means the last batches were not committed (Raft
-// applies them again after the restart).
+// applies them again after the restart). A failed store (see commit.go)
+// closes without committing and without an error: ApplyBatch reported the
+// failure already.
 func (s *Store) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.loopDone
