@@ -31,7 +31,7 @@ func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	if s.db == nil {
 		return nil, ErrClosed
 	}
-	if s.failed != nil { // written with applyMu held
+	if s.failed != nil { // changes only with applyMu held
 		return nil, s.failed
 	}
 	out := make([][]byte, len(entries))

@@ -40,8 +40,13 @@ type Options struct {
 // commit.go for when applied batches reach the file and why that is safe.
 //
 // Lock order: applyMu, mu, txMu, changedMu. Readers take mu (for reading)
-// and then txMu; nothing that holds txMu waits for applyMu or mu, and no
-// goroutine holding a bbolt read transaction waits for txMu.
+// and then txMu; nothing that holds txMu waits for applyMu or mu. bbolt adds
+// one wait of its own: a commit that grows the file remaps it and waits for
+// every open read transaction. Commits run under txMu (or, in openDB, under
+// mu held for writing), and no goroutine holding a bbolt read transaction
+// (a reader inside view, a snapshot not yet released) waits for txMu, so the
+// remap always gets its turn; view begins its read transactions under txMu,
+// which no remap can then be waiting in.
 type Store struct {
 	path   string
 	opts   Options
@@ -60,13 +65,15 @@ type Store struct {
 	mu sync.RWMutex
 	db *bbolt.DB // nil once closed
 
-	// txMu guards pending and failed. The pending write transaction is not
-	// safe for concurrent use: ApplyBatch holds txMu while it writes into it
-	// and while it commits it, readers while they read through it.
+	// txMu guards pending and failed, which change only with applyMu held
+	// too (so holding either is enough to read them). The pending write
+	// transaction is not safe for concurrent use: ApplyBatch holds txMu while
+	// it writes into it, the commits while they commit it, readers while
+	// they read through it.
 	txMu    sync.Mutex
 	pending *pendingTx // applied batches not committed yet; nil when none
 	// failed is set when a storage failure lost applied batches: the store
-	// refuses further batches, reads and snapshots.
+	// refuses further batches, reads, snapshots and restores.
 	failed error
 	// commitTx commits the pending transaction; tests replace it to fail.
 	commitTx func(*bbolt.Tx) error
