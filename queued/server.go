@@ -172,7 +172,7 @@ func (s *Server) onLeadership(leader bool) {
 // header builds a response header; index 0 means the locally applied index.
 func (s *Server) header(index uint64) *queuedv1.ResponseHeader {
 	if index == 0 {
-		index = s.store.AppliedIndex()
+		index = s.store.LastApplied()
 	}
 	return &queuedv1.ResponseHeader{ClusterId: s.cfg.ClusterID, MemberId: s.cfg.ID, RaftTerm: s.node.Term(), RaftIndex: index}
 }

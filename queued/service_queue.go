@@ -42,7 +42,7 @@ func (h *queueService) GetQueue(ctx context.Context, req *queuedv1.GetQueueReque
 	if err := s.barrier(ctx); err != nil {
 		return nil, toStatus(err)
 	}
-	applied := s.store.AppliedIndex()
+	applied := s.store.LastApplied()
 	q, err := s.store.GetQueue(req.GetName(), s.now())
 	if err != nil {
 		return nil, toStatus(queueErr(req.GetName(), err))
@@ -92,7 +92,7 @@ func (h *queueService) ListQueues(ctx context.Context, req *queuedv1.ListQueuesR
 	if err := s.barrier(ctx); err != nil {
 		return nil, toStatus(err)
 	}
-	applied := s.store.AppliedIndex()
+	applied := s.store.LastApplied()
 	qs, next, err := s.store.ListQueues(req.GetPrefix(), req.GetPageToken(), size, s.now())
 	if err != nil {
 		return nil, toStatus(err)

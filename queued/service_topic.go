@@ -57,7 +57,7 @@ func (h *topicService) GetTopic(ctx context.Context, req *queuedv1.GetTopicReque
 	if err := s.barrier(ctx); err != nil {
 		return nil, toStatus(err)
 	}
-	applied := s.store.AppliedIndex()
+	applied := s.store.LastApplied()
 	t, err := s.store.GetTopic(req.GetName())
 	if err != nil {
 		if errors.Is(err, store.ErrTopicNotFound) {
@@ -77,7 +77,7 @@ func (h *topicService) ListTopics(ctx context.Context, req *queuedv1.ListTopicsR
 	if err := s.barrier(ctx); err != nil {
 		return nil, toStatus(err)
 	}
-	applied := s.store.AppliedIndex()
+	applied := s.store.LastApplied()
 	ts, next, err := s.store.ListTopics(req.GetPrefix(), req.GetPageToken(), size)
 	if err != nil {
 		return nil, toStatus(err)

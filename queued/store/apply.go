@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -11,11 +12,17 @@ import (
 	queuedraftv1 "cairn.dev/cairn/proto/cairn/queued/raft/v1"
 )
 
-// ApplyBatch applies committed entries in log order, in one bbolt write
-// transaction that also records the last entry's index, and returns one
-// proto-encoded CommandResult per entry. Entries at or below AppliedIndex are
-// skipped with an empty result. A non-nil error is a storage failure: nothing
-// of the batch was applied. Called by one goroutine at a time.
+// ApplyBatch applies committed entries in log order and returns one
+// proto-encoded CommandResult per entry. Entries at or below LastApplied are
+// skipped with an empty result.
+//
+// The batch is written, with the last entry's index, into the pending write
+// transaction, which is committed later together with other batches (see
+// commit.go); readers see it when ApplyBatch returns. A non-nil error is a
+// storage failure: nothing of the batch was applied, and when earlier batches
+// were pending they are lost too and the store fails (every later call
+// returns the error; Raft applies them again after a restart). Called by one
+// goroutine at a time.
 func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
@@ -23,6 +30,9 @@ func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 	defer s.mu.RUnlock()
 	if s.db == nil {
 		return nil, ErrClosed
+	}
+	if s.failed != nil { // changes only with applyMu held
+		return nil, s.failed
 	}
 	out := make([][]byte, len(entries))
 	applied := s.applied.Load()
@@ -39,16 +49,44 @@ func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 		}
 		return out, nil
 	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return nil, fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	m, err := readMeta(tx)
+	a, commit, err := s.applyPending(entries, out)
 	if err != nil {
 		return nil, err
 	}
-	a := &applier{tx: tx, meta: m}
+	if commit {
+		if err := s.commitLocked(); err != nil {
+			return nil, err
+		}
+	}
+	if a.exposed {
+		s.notifyChanged()
+	}
+	return out, nil
+}
+
+// applyPending applies entries in the pending write transaction, beginning
+// one if needed, and publishes the result to readers. commit tells whether
+// the pending transaction is due for a commit. The caller holds applyMu and
+// mu for reading.
+func (s *Store) applyPending(entries []raftnode.Entry, out [][]byte) (a *applier, commit bool, err error) {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	p := s.pending
+	if p == nil {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			return nil, false, fmt.Errorf("store: begin: %w", err)
+		}
+		p = &pendingTx{tx: tx, since: time.Now()}
+		s.pending = p
+		s.wakeCommitLoop()
+	}
+	m, err := readMeta(p.tx)
+	if err != nil {
+		return nil, false, s.abortLocked(err)
+	}
+	a = &applier{tx: p.tx, meta: m}
+	n := 0
 	for i, e := range entries {
 		if e.Index <= a.meta.applied {
 			out[i] = []byte{}
@@ -56,25 +94,22 @@ func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
 		}
 		res, err := a.applyEntry(e)
 		if err != nil {
-			return nil, fmt.Errorf("store: apply entry %d: %w", e.Index, err)
+			return nil, false, s.abortLocked(fmt.Errorf("store: apply entry %d: %w", e.Index, err))
 		}
 		if out[i], err = marshal(res); err != nil {
-			return nil, fmt.Errorf("store: encode result of entry %d: %w", e.Index, err)
+			return nil, false, s.abortLocked(fmt.Errorf("store: encode result of entry %d: %w", e.Index, err))
 		}
 		a.meta.applied = e.Index
+		n++
 	}
-	if err := writeMeta(tx, a.meta); err != nil {
-		return nil, err
+	if err := writeMeta(p.tx, a.meta); err != nil {
+		return nil, false, s.abortLocked(err)
 	}
-	due, hasDue := firstTimer(tx)
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
-	}
+	due, hasDue := firstTimer(p.tx)
+	p.entries += n
+	p.applied = a.meta.applied
 	s.publish(a.meta, due, hasDue)
-	if a.exposed {
-		s.notifyChanged()
-	}
-	return out, nil
+	return a, s.dueLocked(p), nil
 }
 
 // applier applies the entries of one batch inside its write transaction.

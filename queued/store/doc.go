@@ -14,14 +14,40 @@
 // bbolt transaction as a batch's effects, and entries at or below it are
 // skipped, so the log replayed after a restart changes nothing twice.
 //
+// Commits are batched. ApplyBatch writes into one open bbolt write transaction
+// that collects the batches applied since the last commit; it is committed,
+// and fsynced unless Options.NoSync, once it is Options.CommitInterval old
+// (default 100 ms; a goroutine of the store commits it when no further batch
+// comes) or holds Options.CommitEntries entries (default 10000), before
+// Snapshot captures the state, before Restore replaces it, and on Close. So
+// the apply loop, on which every send, receive and ack waits, pays an fsync
+// about every CommitInterval instead of on every batch. [Store.AppliedIndex]
+// is the index of the last commit, as raftnode.StateMachine requires;
+// [Store.LastApplied] the index of the last applied batch, which readers see.
+//
+// This is safe because Raft makes entries durable before the store sees them:
+// an entry is applied only once it is in the fsynced log of a quorum, and
+// after a crash Raft replays the log from its last snapshot, so the batches
+// whose commit was lost are applied again, from the same state, to the same
+// effects and results (applying is deterministic); the results already
+// returned for them stay right. Raft compacts its log only up to a snapshot,
+// and Snapshot commits first, so the log keeps every entry above AppliedIndex.
+// A storage failure that loses applied batches (a commit that fails, or an
+// apply that fails with earlier batches uncommitted) fails the store:
+// ApplyBatch, reads, Snapshot and Restore return the error from then on and
+// the node stops, to replay the log after its restart.
+//
 // A command that fails as a whole (no such queue, a loop of dead letter
 // queues, ...) carries a reason code of node/rpcerr in CommandResult.error;
 // batch commands (send, ack, nack, extend) fail entry by entry inside their
 // result. [ResultError] turns a reason back into this package's sentinels.
 //
-// Reads ([Store.GetQueue], [Store.ListQueues], [Store.Receivable], ...) run in
-// bbolt read transactions and may be called concurrently with each other and
-// with ApplyBatch. They read the local state: a caller that needs a
+// Reads ([Store.GetQueue], [Store.ListQueues], [Store.Receivable], ...) may be
+// called concurrently with each other and with ApplyBatch, and see every batch
+// ApplyBatch returned: while a write transaction is pending they read through
+// it, one at a time and not during an apply or a commit (a bbolt transaction
+// is not safe for concurrent use), otherwise in bbolt read transactions of
+// their own, side by side. They read the local state: a caller that needs a
 // linearizable read does the Raft read barrier first.
 //
 // Every message lives in bbolt only; the store keeps nothing per message in

@@ -97,7 +97,7 @@ func TestFIFODeduplication(t *testing.T) {
 	require.NoError(t, ts.s.view(func(tx *bbolt.Tx) error {
 		q, _, err := readQueue(tx, "f")
 		require.NoError(t, err)
-		require.EqualValues(t, 0, tx.Bucket(bucketQ).Bucket(u64(q.GetId())).Bucket(subDedup).Stats().KeyN)
+		require.EqualValues(t, 0, keyN(tx.Bucket(bucketQ).Bucket(u64(q.GetId())).Bucket(subDedup)))
 		return nil
 	}))
 }

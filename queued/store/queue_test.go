@@ -112,8 +112,8 @@ func queueBuckets(t *testing.T, s *Store) (ids, timers, dead int) {
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			ids++
 		}
-		timers = tx.Bucket(bucketTimers).Stats().KeyN
-		dead = tx.Bucket(bucketDead).Stats().KeyN
+		timers = keyN(tx.Bucket(bucketTimers))
+		dead = keyN(tx.Bucket(bucketDead))
 		return nil
 	}))
 	return

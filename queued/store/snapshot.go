@@ -33,15 +33,21 @@ func (s *snapshot) WriteTo(w io.Writer) (int64, error) {
 // Release ends the snapshot's read transaction.
 func (s *snapshot) Release() { _ = s.tx.Rollback() }
 
-// Snapshot captures the state as of the last applied batch, AppliedIndex
-// included. The returned snapshot holds a bbolt read transaction: its WriteTo
-// may run concurrently with ApplyBatch and reads; the caller must Release it,
-// and Close and Restore wait until it does.
+// Snapshot commits the applied batches not committed yet and captures the
+// state as of the last applied batch, AppliedIndex (then equal to
+// LastApplied) included. The returned snapshot holds a bbolt read
+// transaction: its WriteTo may run concurrently with ApplyBatch and reads; the
+// caller must Release it, and Close and Restore wait until it does.
 func (s *Store) Snapshot() (raftnode.Snapshot, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {
 		return nil, ErrClosed
+	}
+	if err := s.commitLocked(); err != nil {
+		return nil, err
 	}
 	tx, err := s.db.Begin(false)
 	if err != nil {
@@ -51,7 +57,8 @@ func (s *Store) Snapshot() (raftnode.Snapshot, error) {
 }
 
 // Restore replaces the whole state with a snapshot written by a Snapshot's
-// WriteTo.
+// WriteTo. It first commits the applied batches not committed yet, so that
+// the state is whole if the snapshot is refused or the swap fails.
 //
 // The snapshot is written to a temporary file beside the database, fsynced
 // and checked, then renamed over the database and the directory fsynced, so a
@@ -62,8 +69,8 @@ func (s *Store) Snapshot() (raftnode.Snapshot, error) {
 func (s *Store) Restore(r io.Reader) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	if s.isClosed() {
-		return ErrClosed
+	if err := s.flushForRestore(); err != nil {
+		return err
 	}
 	tmp := restoreTempPath(s.path)
 	if err := writeSyncedFile(tmp, r); err != nil {
@@ -109,10 +116,15 @@ func (s *Store) Restore(r io.Reader) error {
 	return nil
 }
 
-func (s *Store) isClosed() bool {
+// flushForRestore commits what is pending before Restore; it fails when the
+// store is closed or failed. The caller holds applyMu.
+func (s *Store) flushForRestore() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.db == nil
+	if s.db == nil {
+		return ErrClosed
+	}
+	return s.commitLocked()
 }
 
 // writeSyncedFile copies r to a new file at path and fsyncs it.
