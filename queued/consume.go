@@ -89,7 +89,7 @@ func (s *Server) consume(stream queuedv1.QueueService_ConsumeServer) error {
 
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
-	reqs := make(chan *queuedv1.ConsumeRequest)
+	reqs := make(chan *queuedv1.ConsumeRequest, maxQueuedSettles)
 	recvErr := make(chan error, 1)
 	// The reader ends when Recv fails, which it does at the latest when this
 	// handler returns and gRPC cancels the stream.
@@ -126,7 +126,7 @@ func (s *Server) consume(stream queuedv1.QueueService_ConsumeServer) error {
 		expiry := c.expire(now)
 		changed := s.store.Changed()
 		var next time.Time
-		if room := c.prefetch - len(c.unsettled); room > 0 {
+		if room := c.prefetch - len(c.unsettled); room >= c.minDelivery() || (room > 0 && len(c.unsettled) == 0) {
 			ok, due, rerr := s.store.Receivable(c.queue, now)
 			switch {
 			case (ok || rerr != nil) && !now.Before(notBefore):
@@ -173,7 +173,21 @@ func (c *consumer) wait(ctx context.Context, reqs <-chan *queuedv1.ConsumeReques
 	}
 	select {
 	case r := <-reqs:
-		return c.take(ctx, r)
+		if err := c.take(ctx, r); err != nil {
+			return err
+		}
+		// Take every settlement already read, so that the window the next
+		// delivery fills is as large as it can be.
+		for {
+			select {
+			case r := <-reqs:
+				if err := c.take(ctx, r); err != nil {
+					return err
+				}
+			default:
+				return nil
+			}
+		}
 	case err := <-recvErr:
 		if errors.Is(err, io.EOF) {
 			return errStreamDone
@@ -206,6 +220,12 @@ func (c *consumer) expire(now time.Time) time.Time {
 	}
 	return earliest
 }
+
+// minDelivery is the least room in the window worth a receive while
+// deliveries are outstanding: a receive is a round through the Raft log, so
+// a consumer acking one message at a time gets its next messages in chunks
+// of a quarter of its prefetch, not one by one.
+func (c *consumer) minDelivery() int { return max(1, c.prefetch/4) }
 
 // deliver proposes a receive of up to room messages and sends what it got.
 func (c *consumer) deliver(ctx context.Context, room int) (int, error) {
