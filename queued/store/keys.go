@@ -169,14 +169,16 @@ func pairKey(a, b string) []byte {
 	return append(k, b...)
 }
 
-// messageID derives a message's id from the queue id, its sequence and the
-// index of the entry that created it: a UUID-shaped string (version 8, the
-// custom one), the same on every replica.
-func messageID(qid, seq, index uint64) string {
-	var in [24]byte
+// messageID derives a message's id from the queue id, its sequence, the
+// index of the entry that created it and that entry's time: a UUID-shaped
+// string (version 8, the custom one), the same on every replica. The time
+// makes the ids of two clusters (or of a queue purged and refilled) differ.
+func messageID(qid, seq, index uint64, unixNanos int64) string {
+	var in [32]byte
 	binary.BigEndian.PutUint64(in[:], qid)
 	binary.BigEndian.PutUint64(in[8:], seq)
 	binary.BigEndian.PutUint64(in[16:], index)
+	binary.BigEndian.PutUint64(in[24:], uint64(unixNanos))
 	h := sha256.Sum256(in[:])
 	u := h[:16]
 	u[6] = u[6]&0x0f | 0x80

@@ -375,7 +375,7 @@ func (a *applier) add(q *queueTx, m newMessage) (msgID string, seq uint64, dup b
 	if seq == 0 {
 		seq = 1
 	}
-	msgID = messageID(q.rec.GetId(), seq, a.index)
+	msgID = messageID(q.rec.GetId(), seq, a.index, a.now)
 	rec := &queuedraftv1.MessageRecord{
 		MessageId:          msgID,
 		Body:               m.body,

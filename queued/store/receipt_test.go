@@ -29,10 +29,13 @@ func TestReceiptRoundTrip(t *testing.T) {
 }
 
 func TestMessageIDIsUUIDShaped(t *testing.T) {
-	id := messageID(1, 2, 3)
+	id := messageID(1, 2, 3, 1e18)
 	require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
-	require.Equal(t, id, messageID(1, 2, 3))
-	require.NotEqual(t, id, messageID(1, 2, 4))
+	require.Equal(t, id, messageID(1, 2, 3, 1e18))
+	require.NotEqual(t, id, messageID(1, 2, 4, 1e18))
+	// The same queue, sequence and index in another cluster (another time)
+	// is another message.
+	require.NotEqual(t, id, messageID(1, 2, 3, 1e18+1))
 }
 
 // FuzzParseReceipt: the parser never panics, accepts only what String makes,
