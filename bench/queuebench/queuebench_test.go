@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/queued/queuedtest"
 )
 
 func TestValidate(t *testing.T) {
@@ -52,4 +56,54 @@ func TestSummarizeNearestRank(t *testing.T) {
 	if (summarize(nil) != Latency{}) {
 		t.Fatal("summarize(nil) is not zero")
 	}
+}
+
+// TestRunAgainstQueued runs every scenario against an in-process queued
+// cluster and checks the counts the result reports.
+func TestRunAgainstQueued(t *testing.T) {
+	c := queuedtest.New(t, 3, nil)
+	for _, sc := range []Scenario{ScenarioPublish, ScenarioConsume, ScenarioE2E} {
+		t.Run(string(sc), func(t *testing.T) {
+			cfg := smallRun(c.Endpoints(), sc, 300)
+			res, err := Run(t.Context(), cfg)
+			require.NoError(t, err)
+			require.Zero(t, res.Errors, res.FirstError)
+			if sc != ScenarioConsume {
+				require.Equal(t, 300, res.Sent)
+				require.Equal(t, 300, res.SendLatency.N)
+			}
+			if sc != ScenarioPublish {
+				require.Equal(t, 300, res.Received)
+				require.Positive(t, res.ReceiveRate)
+			}
+			if sc == ScenarioE2E {
+				require.Equal(t, 300, res.E2ELatency.N)
+			}
+		})
+	}
+}
+
+// BenchmarkQueuedConsume drains a backlog of b.N messages from an in-process
+// cluster (no fsync) with 4 consumers acking message by message; the fill is
+// not timed. It reports deliveries per second.
+func BenchmarkQueuedConsume(b *testing.B) {
+	c := queuedtest.New(b, 3, nil)
+	cfg := smallRun(c.Endpoints(), ScenarioConsume, max(b.N, 100))
+	cfg.Prefetch = 100
+	b.ResetTimer()
+	res, err := Run(b.Context(), cfg)
+	require.NoError(b, err)
+	b.ReportMetric(res.ReceiveRate, "msgs/s")
+}
+
+func smallRun(endpoints []string, sc Scenario, total int) Config {
+	cfg := DefaultConfig()
+	cfg.Endpoints = endpoints
+	cfg.Scenario = sc
+	cfg.Total = total
+	cfg.Producers = 4
+	cfg.Consumers = 2
+	cfg.Prefetch = 20
+	cfg.RequestTimeout = 20 * time.Second
+	return cfg
 }
