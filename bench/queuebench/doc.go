@@ -17,7 +17,8 @@
 // Scenarios:
 //
 //	publish  producers only: send-and-confirm throughput and latency.
-//	consume  the queue is filled with Total messages first (not measured),
+//	consume  the queue is filled with Total messages first (not measured; in
+//	         batches of 100 where the target's API has batch sends: queued),
 //	         then consumers drain it: receive+ack throughput (the backlog drain).
 //	e2e      producers and consumers together: throughput and end-to-end
 //	         latency, from the send to the delivery (each body starts with its

@@ -26,6 +26,13 @@ type Producer interface {
 	Close() error
 }
 
+// BatchSender is a Producer that can also send many messages in one call;
+// the consume scenario fills its backlog with it when the producer has it.
+type BatchSender interface {
+	// SendBatch sends bodies and returns once the service confirmed all.
+	SendBatch(ctx context.Context, bodies [][]byte) error
+}
+
 // Consumer receives messages; it is used by one goroutine at a time.
 type Consumer interface {
 	// Next returns the next delivery's body, waiting for one until ctx ends.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -74,6 +75,23 @@ type queuedProducer struct {
 // Send returns once the message is committed (fsynced on a quorum).
 func (p *queuedProducer) Send(ctx context.Context, body []byte) error {
 	resp, err := p.c.Send(ctx, &queuedv1.SendRequest{Queue: p.queue, Entries: []*queuedv1.SendEntry{{Body: body}}})
+	if err != nil {
+		return err
+	}
+	if len(resp.GetErrors()) > 0 {
+		e := resp.GetErrors()[0]
+		return fmt.Errorf("queued: send refused: %s: %s", e.GetReason(), e.GetMessage())
+	}
+	return nil
+}
+
+// SendBatch sends bodies in one Send call (at most 100).
+func (p *queuedProducer) SendBatch(ctx context.Context, bodies [][]byte) error {
+	entries := make([]*queuedv1.SendEntry, len(bodies))
+	for i, b := range bodies {
+		entries[i] = &queuedv1.SendEntry{Id: strconv.Itoa(i), Body: b}
+	}
+	resp, err := p.c.Send(ctx, &queuedv1.SendRequest{Queue: p.queue, Entries: entries})
 	if err != nil {
 		return err
 	}

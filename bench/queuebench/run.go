@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	case ScenarioPublish:
 		err = r.publish(ctx, producers, true)
 	case ScenarioConsume:
-		if err = r.publish(ctx, producers, false); err != nil {
+		if err = r.fill(ctx, producers); err != nil {
 			return r.res, fmt.Errorf("queuebench: filling the queue: %w", err)
 		}
 		err = r.withConsumers(ctx, d, func(consumers []Consumer) error { return r.consume(ctx, consumers) })
@@ -165,6 +165,52 @@ func (r *run) publish(ctx context.Context, producers []Producer, measured bool) 
 	r.res.SendDuration = elapsed
 	if e := firstErr.Load(); e != nil && r.firstErr == nil {
 		r.firstErr = *e
+	}
+	return ctx.Err()
+}
+
+// fillBatch is the batch size of the consume scenario's fill where the
+// producers can send batches.
+const fillBatch = 100
+
+// fill puts Total messages in the queue for the consume scenario, in batches
+// when the producers can send them (not measured).
+func (r *run) fill(ctx context.Context, producers []Producer) error {
+	if _, ok := producers[0].(BatchSender); !ok {
+		return r.publish(ctx, producers, false)
+	}
+	var next atomic.Int64
+	total := int64(r.cfg.Total)
+	errs := make([]error, len(producers))
+	var wg sync.WaitGroup
+	for i, p := range producers {
+		bs := p.(BatchSender)
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				hi := next.Add(fillBatch)
+				lo := hi - fillBatch
+				if lo >= total {
+					return
+				}
+				bodies := make([][]byte, min(hi, total)-lo)
+				for k := range bodies {
+					bodies[k] = make([]byte, r.cfg.MessageBytes)
+					binary.BigEndian.PutUint64(bodies[k][8:], uint64(lo)+uint64(k)+1)
+					binary.BigEndian.PutUint64(bodies[k], uint64(time.Now().UnixNano()))
+				}
+				sctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+				err := bs.SendBatch(sctx, bodies)
+				cancel()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
