@@ -6,83 +6,64 @@ import (
 	"fmt"
 	"strconv"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
-
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
+	"cairn.dev/cairn/queued/client"
 )
 
-// queuedDriver runs the workload on a queued queue through its gRPC API:
-// every producer and consumer has a connection of its own, spread over the
-// endpoints (followers forward to the leader).
+// queuedDriver runs the workload on a queued queue through the Go client,
+// as a queued user would: every producer and consumer has a client (and so
+// connections) of its own, and the client sends its calls to the leader it
+// follows (any node would forward them there).
 type queuedDriver struct {
 	cfg Config
 }
 
 func newQueuedDriver(cfg Config) (Driver, error) { return &queuedDriver{cfg: cfg}, nil }
 
-func (d *queuedDriver) dial(i int) (*grpc.ClientConn, error) {
-	creds := insecure.NewCredentials()
-	if d.cfg.TLS != nil {
-		creds = credentials.NewTLS(d.cfg.TLS)
-	}
-	return grpc.NewClient(d.cfg.Endpoints[i%len(d.cfg.Endpoints)], grpc.WithTransportCredentials(creds))
+func (d *queuedDriver) newClient() (*client.Client, error) {
+	return client.New(client.Config{Endpoints: d.cfg.Endpoints, TLS: d.cfg.TLS, RequestTimeout: d.cfg.RequestTimeout})
 }
 
-func (d *queuedDriver) admin(ctx context.Context, f func(queuedv1.QueueServiceClient) error) error {
-	conn, err := d.dial(0)
+func (d *queuedDriver) admin(f func(*client.Client) error) error {
+	c, err := d.newClient()
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return f(queuedv1.NewQueueServiceClient(conn))
+	defer c.Close()
+	return f(c)
 }
 
 func (d *queuedDriver) Setup(ctx context.Context) error {
-	return d.admin(ctx, func(c queuedv1.QueueServiceClient) error {
-		if _, err := c.DeleteQueue(ctx, &queuedv1.DeleteQueueRequest{Name: d.cfg.Queue}); err != nil && status.Code(err) != codes.NotFound {
+	return d.admin(func(c *client.Client) error {
+		if err := c.DeleteQueue(ctx, d.cfg.Queue); err != nil && !errors.Is(err, client.ErrQueueNotFound) {
 			return err
 		}
-		_, err := c.CreateQueue(ctx, &queuedv1.CreateQueueRequest{Name: d.cfg.Queue})
+		_, _, err := c.CreateQueue(ctx, d.cfg.Queue, nil)
 		return err
 	})
 }
 
 func (d *queuedDriver) Teardown(ctx context.Context) error {
-	return d.admin(ctx, func(c queuedv1.QueueServiceClient) error {
-		_, err := c.DeleteQueue(ctx, &queuedv1.DeleteQueueRequest{Name: d.cfg.Queue})
-		return err
-	})
+	return d.admin(func(c *client.Client) error { return c.DeleteQueue(ctx, d.cfg.Queue) })
 }
 
 func (d *queuedDriver) NewProducer(ctx context.Context, i int) (Producer, error) {
-	conn, err := d.dial(i)
+	c, err := d.newClient()
 	if err != nil {
 		return nil, err
 	}
-	return &queuedProducer{conn: conn, c: queuedv1.NewQueueServiceClient(conn), queue: d.cfg.Queue}, nil
+	return &queuedProducer{c: c, queue: d.cfg.Queue}, nil
 }
 
 type queuedProducer struct {
-	conn  *grpc.ClientConn
-	c     queuedv1.QueueServiceClient
+	c     *client.Client
 	queue string
 }
 
 // Send returns once the message is committed (fsynced on a quorum).
 func (p *queuedProducer) Send(ctx context.Context, body []byte) error {
-	resp, err := p.c.Send(ctx, &queuedv1.SendRequest{Queue: p.queue, Entries: []*queuedv1.SendEntry{{Body: body}}})
-	if err != nil {
-		return err
-	}
-	if len(resp.GetErrors()) > 0 {
-		e := resp.GetErrors()[0]
-		return fmt.Errorf("queued: send refused: %s: %s", e.GetReason(), e.GetMessage())
-	}
-	return nil
+	_, err := p.c.SendMessage(ctx, p.queue, body)
+	return err
 }
 
 // SendBatch sends bodies in one Send call (at most 100).
@@ -91,7 +72,7 @@ func (p *queuedProducer) SendBatch(ctx context.Context, bodies [][]byte) error {
 	for i, b := range bodies {
 		entries[i] = &queuedv1.SendEntry{Id: strconv.Itoa(i), Body: b}
 	}
-	resp, err := p.c.Send(ctx, &queuedv1.SendRequest{Queue: p.queue, Entries: entries})
+	resp, err := p.c.Send(ctx, p.queue, entries...)
 	if err != nil {
 		return err
 	}
@@ -102,34 +83,31 @@ func (p *queuedProducer) SendBatch(ctx context.Context, bodies [][]byte) error {
 	return nil
 }
 
-func (p *queuedProducer) Close() error { return p.conn.Close() }
+func (p *queuedProducer) Close() error { return p.c.Close() }
 
 func (d *queuedDriver) NewConsumer(ctx context.Context, i int) (Consumer, error) {
-	conn, err := d.dial(i)
+	c, err := d.newClient()
 	if err != nil {
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	stream, err := queuedv1.NewQueueServiceClient(conn).Consume(sctx)
-	if err == nil {
-		err = stream.Send(&queuedv1.ConsumeRequest{Op: &queuedv1.ConsumeRequest_Start{Start: &queuedv1.ConsumeStart{Queue: d.cfg.Queue, Prefetch: uint32(d.cfg.Prefetch)}}})
-	}
+	cons, err := c.Consume(sctx, d.cfg.Queue, d.cfg.Prefetch, 0)
 	if err != nil {
 		cancel()
-		conn.Close()
+		c.Close()
 		return nil, err
 	}
-	c := &queuedConsumer{conn: conn, cancel: cancel, stream: stream, msgs: make(chan *queuedv1.Message, d.cfg.Prefetch), done: make(chan struct{})}
-	go c.pump()
-	return c, nil
+	qc := &queuedConsumer{c: c, cancel: cancel, cons: cons, msgs: make(chan *queuedv1.Message, d.cfg.Prefetch), done: make(chan struct{})}
+	go qc.pump()
+	return qc, nil
 }
 
 // queuedConsumer reads the Consume stream in a goroutine, so that Next can
 // wait with a context, and acks each delivery on the stream.
 type queuedConsumer struct {
-	conn   *grpc.ClientConn
+	c      *client.Client
 	cancel context.CancelFunc
-	stream queuedv1.QueueService_ConsumeClient
+	cons   *client.Consumer
 	msgs   chan *queuedv1.Message
 	done   chan struct{}
 	err    error // set by pump before it closes msgs
@@ -138,7 +116,7 @@ type queuedConsumer struct {
 func (c *queuedConsumer) pump() {
 	defer close(c.msgs)
 	for {
-		resp, err := c.stream.Recv()
+		resp, err := c.cons.Recv()
 		if err != nil {
 			c.err = err
 			return
@@ -167,8 +145,7 @@ func (c *queuedConsumer) Next(ctx context.Context) ([]byte, error) {
 			}
 			return nil, c.err
 		}
-		ack := &queuedv1.ConsumeRequest{Op: &queuedv1.ConsumeRequest_Ack{Ack: &queuedv1.ConsumeSettle{ReceiptHandles: []string{m.GetReceiptHandle()}}}}
-		if err := c.stream.Send(ack); err != nil {
+		if err := c.cons.Ack(m.GetReceiptHandle()); err != nil {
 			return nil, err
 		}
 		return m.GetBody(), nil
@@ -180,5 +157,6 @@ func (c *queuedConsumer) Next(ctx context.Context) ([]byte, error) {
 func (c *queuedConsumer) Close() error {
 	close(c.done)
 	c.cancel()
-	return c.conn.Close()
+	c.cons.Close()
+	return c.c.Close()
 }
