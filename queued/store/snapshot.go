@@ -10,11 +10,9 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"cairn.dev/cairn/node/boltfile"
 	"cairn.dev/cairn/node/raftnode"
 )
-
-// restoreTempPath is where Restore stages a snapshot before swapping it in.
-func restoreTempPath(path string) string { return path + ".restore.tmp" }
 
 // snapshot is a read transaction over the whole database.
 type snapshot struct {
@@ -72,14 +70,9 @@ func (s *Store) Restore(r io.Reader) error {
 	if err := s.flushForRestore(); err != nil {
 		return err
 	}
-	tmp := restoreTempPath(s.path)
-	if err := writeSyncedFile(tmp, r); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := checkSnapshotFile(tmp); err != nil {
-		os.Remove(tmp)
-		return err
+	tmp, err := boltfile.Stage(s.path, r, checkSnapshotFile)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
 	}
 
 	s.mu.Lock()
@@ -102,7 +95,7 @@ func (s *Store) Restore(r io.Reader) error {
 		s.db = db
 		return fmt.Errorf("store: restore: %w", err)
 	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
+	if err := boltfile.SyncDir(filepath.Dir(s.path)); err != nil {
 		s.logger.Warn("store: fsync directory after restore", "err", err)
 	}
 	db, err := s.openDB(s.path)
@@ -127,26 +120,6 @@ func (s *Store) flushForRestore() error {
 	return s.commitLocked()
 }
 
-// writeSyncedFile copies r to a new file at path and fsyncs it.
-func writeSyncedFile(path string, r io.Reader) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("store: restore: %w", err)
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return fmt.Errorf("store: restore: copy snapshot: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("store: restore: fsync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("store: restore: %w", err)
-	}
-	return nil
-}
-
 // checkSnapshotFile verifies that path is a bbolt database with this
 // package's buckets and a readable meta bucket.
 func checkSnapshotFile(path string) error {
@@ -164,13 +137,4 @@ func checkSnapshotFile(path string) error {
 		_, err := readMeta(tx)
 		return err
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

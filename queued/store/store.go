@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"cairn.dev/cairn/node/boltfile"
 	"cairn.dev/cairn/node/raftnode"
 )
 
@@ -108,8 +108,8 @@ func Open(path string, opts Options) (*Store, error) {
 		logger = slog.Default()
 	}
 	// A leftover of an interrupted Restore is never the live database.
-	if err := os.Remove(restoreTempPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("store: remove stale restore file: %w", err)
+	if err := boltfile.RemoveStale(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Store{path: path, opts: opts, logger: logger, changed: make(chan struct{}),
 		commitInterval: opts.CommitInterval, commitEntries: opts.CommitEntries,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"cairn.dev/cairn/node/boltfile"
 )
 
 // RestoreBackup creates the database at path from a backup written by Snapshot, for
@@ -21,13 +23,9 @@ func RestoreBackup(backup io.Reader, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("mvcc: restore backup: %w", err)
 	}
-	tmp := restoreTempPath(path)
-	if err := writeSyncedFile(tmp, backup); err != nil {
-		return err
-	}
-	if err := checkSnapshotFile(tmp); err != nil {
-		os.Remove(tmp)
-		return err
+	tmp, err := boltfile.Stage(path, backup, checkSnapshotFile)
+	if err != nil {
+		return fmt.Errorf("mvcc: restore backup: %w", err)
 	}
 	db, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -47,5 +45,5 @@ func RestoreBackup(backup io.Reader, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("mvcc: restore backup: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
+	return boltfile.SyncDir(filepath.Dir(path))
 }

@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-)
 
-// restoreTempPath is where Restore stages a snapshot before swapping it in.
-func restoreTempPath(path string) string { return path + ".restore.tmp" }
+	"cairn.dev/cairn/node/boltfile"
+)
 
 // Snapshot commits what is pending, then writes a consistent copy of the whole
 // database to w: the state as of the last committed batch, including
@@ -45,14 +44,9 @@ func (s *Store) Restore(r io.Reader) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	tmp := restoreTempPath(s.path)
-	if err := writeSyncedFile(tmp, r); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := checkSnapshotFile(tmp); err != nil {
-		os.Remove(tmp)
-		return err
+	tmp, err := boltfile.Stage(s.path, r, checkSnapshotFile)
+	if err != nil {
+		return fmt.Errorf("mvcc: restore: %w", err)
 	}
 
 	s.mu.Lock()
@@ -81,7 +75,7 @@ func (s *Store) Restore(r io.Reader) error {
 		s.db, s.idx = db, ix
 		return fmt.Errorf("mvcc: restore: %w", err)
 	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
+	if err := boltfile.SyncDir(filepath.Dir(s.path)); err != nil {
 		s.logger.Warn("mvcc: fsync directory after restore", "err", err)
 	}
 	db, ix, err := s.openDB(s.path)
@@ -91,26 +85,6 @@ func (s *Store) Restore(r io.Reader) error {
 	s.db, s.idx = db, ix
 	s.logger.Info("mvcc store restored from snapshot", "revision", s.rev.Load(),
 		"compact_revision", s.compactRev.Load(), "applied_index", s.applied.Load())
-	return nil
-}
-
-// writeSyncedFile copies r to a new file at path and fsyncs it.
-func writeSyncedFile(path string, r io.Reader) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("mvcc: restore: %w", err)
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return fmt.Errorf("mvcc: restore: copy snapshot: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("mvcc: restore: fsync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("mvcc: restore: %w", err)
-	}
 	return nil
 }
 
@@ -138,13 +112,4 @@ func checkSnapshotFile(path string) error {
 		_, err = buildIndex(tx, m)
 		return err
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
+	"cairn.dev/cairn/node/boltfile"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -101,8 +101,8 @@ func Open(path string, opts Options) (*Store, error) {
 		logger = slog.Default()
 	}
 	// A leftover of an interrupted Restore is never the live database.
-	if err := os.Remove(restoreTempPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("mvcc: remove stale restore file: %w", err)
+	if err := boltfile.RemoveStale(path); err != nil {
+		return nil, fmt.Errorf("mvcc: %w", err)
 	}
 	s := &Store{path: path, opts: opts, logger: logger,
 		commitInterval: opts.CommitInterval, commitEntries: opts.CommitEntries,
