@@ -68,6 +68,22 @@
 //	RECEIPT_EXPIRED     FailedPrecondition   queued: the delivery's visibility deadline has passed
 //	DEAD_LETTER_LOOP    FailedPrecondition   queued: the dead letter queue would lead back to the queue
 //	QUEUE_MISMATCH      FailedPrecondition   queued: the request does not fit the queue (FIFO parameters on a standard queue, a dead letter queue of another type)
+//	TOPIC_EXISTS        AlreadyExists        streamd: a topic of that name exists with another configuration
+//	PARTITION_NOT_FOUND NotFound             streamd: the topic has no such partition (metadata field, limit = partition count)
+//	NOT_PARTITION_LEADER Unavailable         streamd: the node does not lead the partition; not applied (metadata leader, leader_addr when known)
+//	PARTITION_OFFLINE   Unavailable          streamd: the partition has no leader (every in-sync replica is down); not applied
+//	OFFSET_OUT_OF_RANGE OutOfRange           streamd: the offset is before the log start or past the end (metadata start, end)
+//	OFFSET_MISMATCH     FailedPrecondition   streamd: an append with an expected offset found another end offset; not applied (metadata end)
+//	NOT_ENOUGH_REPLICAS Unavailable          streamd: fewer in-sync replicas than min_insync_replicas; an acks=all produce was refused (not applied) or its outcome is unknown (metadata isr, limit)
+//	FENCED_LEADER_EPOCH FailedPrecondition   streamd: the request carried an older leader epoch than the replica's (metadata epoch)
+//	OUT_OF_ORDER_SEQUENCE FailedPrecondition streamd: an idempotent producer's sequence skipped ahead; not applied (metadata expected)
+//	PRODUCER_FENCED     FailedPrecondition   streamd: a newer epoch of the producer id exists
+//	GROUP_NOT_FOUND     NotFound             streamd: the consumer group does not exist
+//	UNKNOWN_GROUP_MEMBER NotFound            streamd: the group has no such member (it left or its session expired): join again
+//	ILLEGAL_GENERATION  FailedPrecondition   streamd: the member's generation is not the group's current one: join again
+//	REBALANCE_IN_PROGRESS Aborted            streamd: the group is rebalancing: commit, then join again
+//	NOT_ASSIGNED        FailedPrecondition   streamd: an offset commit named a partition not assigned to the member
+//	CORRUPT_BATCH       InvalidArgument      streamd: a record batch failed its length or CRC check
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

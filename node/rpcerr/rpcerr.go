@@ -19,44 +19,60 @@ type Reason string
 
 // The reasons. Append new ones; never rename or reuse one.
 const (
-	NoLeader         Reason = "NO_LEADER"
-	NotLeader        Reason = "NOT_LEADER"
-	NoQuorum         Reason = "NO_QUORUM"
-	ShuttingDown     Reason = "SHUTTING_DOWN"
-	NotServing       Reason = "NOT_SERVING"
-	OutcomeUnknown   Reason = "OUTCOME_UNKNOWN"
-	OwnerUnreachable Reason = "OWNER_UNREACHABLE"
-	Unreachable      Reason = "UNREACHABLE"
-	NotSent          Reason = "NOT_SENT"
-	InvalidArgument  Reason = "INVALID_ARGUMENT"
-	LimitExceeded    Reason = "LIMIT_EXCEEDED"
-	OutOfMemory      Reason = "OUT_OF_MEMORY"
-	KeyNotFound      Reason = "KEY_NOT_FOUND"
-	LeaseNotFound    Reason = "LEASE_NOT_FOUND"
-	LeaseExists      Reason = "LEASE_EXISTS"
-	UnknownMember    Reason = "UNKNOWN_MEMBER"
-	Compacted        Reason = "COMPACTED"
-	FutureRevision   Reason = "FUTURE_REVISION"
-	SessionNotFound  Reason = "SESSION_NOT_FOUND"
-	NotHolder        Reason = "NOT_HOLDER"
-	NotHeld          Reason = "NOT_HELD"
-	PermitsMismatch  Reason = "PERMITS_MISMATCH"
-	ModeConflict     Reason = "MODE_CONFLICT"
-	WaitTimeout      Reason = "WAIT_TIMEOUT"
-	WaitEnded        Reason = "WAIT_ENDED"
-	ObserverLagged   Reason = "OBSERVER_LAGGED"
-	NotInteger       Reason = "NOT_INTEGER"
-	Overflow         Reason = "OVERFLOW"
-	Internal         Reason = "INTERNAL"
-	WrongType        Reason = "WRONG_TYPE"
-	QueueNotFound    Reason = "QUEUE_NOT_FOUND"
-	QueueExists      Reason = "QUEUE_EXISTS"
-	TopicNotFound    Reason = "TOPIC_NOT_FOUND"
-	ReceiptInvalid   Reason = "RECEIPT_INVALID"
-	ReceiptStale     Reason = "RECEIPT_STALE"
-	ReceiptExpired   Reason = "RECEIPT_EXPIRED"
-	DeadLetterLoop   Reason = "DEAD_LETTER_LOOP"
-	QueueMismatch    Reason = "QUEUE_MISMATCH"
+	NoLeader            Reason = "NO_LEADER"
+	NotLeader           Reason = "NOT_LEADER"
+	NoQuorum            Reason = "NO_QUORUM"
+	ShuttingDown        Reason = "SHUTTING_DOWN"
+	NotServing          Reason = "NOT_SERVING"
+	OutcomeUnknown      Reason = "OUTCOME_UNKNOWN"
+	OwnerUnreachable    Reason = "OWNER_UNREACHABLE"
+	Unreachable         Reason = "UNREACHABLE"
+	NotSent             Reason = "NOT_SENT"
+	InvalidArgument     Reason = "INVALID_ARGUMENT"
+	LimitExceeded       Reason = "LIMIT_EXCEEDED"
+	OutOfMemory         Reason = "OUT_OF_MEMORY"
+	KeyNotFound         Reason = "KEY_NOT_FOUND"
+	LeaseNotFound       Reason = "LEASE_NOT_FOUND"
+	LeaseExists         Reason = "LEASE_EXISTS"
+	UnknownMember       Reason = "UNKNOWN_MEMBER"
+	Compacted           Reason = "COMPACTED"
+	FutureRevision      Reason = "FUTURE_REVISION"
+	SessionNotFound     Reason = "SESSION_NOT_FOUND"
+	NotHolder           Reason = "NOT_HOLDER"
+	NotHeld             Reason = "NOT_HELD"
+	PermitsMismatch     Reason = "PERMITS_MISMATCH"
+	ModeConflict        Reason = "MODE_CONFLICT"
+	WaitTimeout         Reason = "WAIT_TIMEOUT"
+	WaitEnded           Reason = "WAIT_ENDED"
+	ObserverLagged      Reason = "OBSERVER_LAGGED"
+	NotInteger          Reason = "NOT_INTEGER"
+	Overflow            Reason = "OVERFLOW"
+	Internal            Reason = "INTERNAL"
+	WrongType           Reason = "WRONG_TYPE"
+	QueueNotFound       Reason = "QUEUE_NOT_FOUND"
+	QueueExists         Reason = "QUEUE_EXISTS"
+	TopicNotFound       Reason = "TOPIC_NOT_FOUND"
+	ReceiptInvalid      Reason = "RECEIPT_INVALID"
+	ReceiptStale        Reason = "RECEIPT_STALE"
+	ReceiptExpired      Reason = "RECEIPT_EXPIRED"
+	DeadLetterLoop      Reason = "DEAD_LETTER_LOOP"
+	QueueMismatch       Reason = "QUEUE_MISMATCH"
+	TopicExists         Reason = "TOPIC_EXISTS"
+	PartitionNotFound   Reason = "PARTITION_NOT_FOUND"
+	NotPartitionLeader  Reason = "NOT_PARTITION_LEADER"
+	PartitionOffline    Reason = "PARTITION_OFFLINE"
+	OffsetOutOfRange    Reason = "OFFSET_OUT_OF_RANGE"
+	OffsetMismatch      Reason = "OFFSET_MISMATCH"
+	NotEnoughReplicas   Reason = "NOT_ENOUGH_REPLICAS"
+	FencedLeaderEpoch   Reason = "FENCED_LEADER_EPOCH"
+	OutOfOrderSequence  Reason = "OUT_OF_ORDER_SEQUENCE"
+	ProducerFenced      Reason = "PRODUCER_FENCED"
+	GroupNotFound       Reason = "GROUP_NOT_FOUND"
+	UnknownGroupMember  Reason = "UNKNOWN_GROUP_MEMBER"
+	IllegalGeneration   Reason = "ILLEGAL_GENERATION"
+	RebalanceInProgress Reason = "REBALANCE_IN_PROGRESS"
+	NotAssigned         Reason = "NOT_ASSIGNED"
+	CorruptBatch        Reason = "CORRUPT_BATCH"
 )
 
 // Metadata keys used across daemons.
@@ -89,44 +105,60 @@ type reasonInfo struct {
 }
 
 var table = map[Reason]reasonInfo{
-	NoLeader:         {codes.Unavailable, true},
-	NotLeader:        {codes.Unavailable, true},
-	NoQuorum:         {codes.Unavailable, true},
-	ShuttingDown:     {codes.Unavailable, true},
-	NotServing:       {codes.Unavailable, true},
-	OutcomeUnknown:   {codes.Unavailable, false},
-	OwnerUnreachable: {codes.Unavailable, false},
-	Unreachable:      {codes.Unavailable, true},
-	NotSent:          {codes.DeadlineExceeded, false},
-	InvalidArgument:  {codes.InvalidArgument, false},
-	LimitExceeded:    {codes.ResourceExhausted, false},
-	OutOfMemory:      {codes.ResourceExhausted, false},
-	KeyNotFound:      {codes.NotFound, false},
-	LeaseNotFound:    {codes.NotFound, false},
-	LeaseExists:      {codes.AlreadyExists, false},
-	UnknownMember:    {codes.NotFound, false},
-	Compacted:        {codes.OutOfRange, false},
-	FutureRevision:   {codes.OutOfRange, false},
-	SessionNotFound:  {codes.NotFound, false},
-	NotHolder:        {codes.PermissionDenied, false},
-	NotHeld:          {codes.FailedPrecondition, false},
-	PermitsMismatch:  {codes.FailedPrecondition, false},
-	ModeConflict:     {codes.FailedPrecondition, false},
-	WaitTimeout:      {codes.DeadlineExceeded, false},
-	WaitEnded:        {codes.Aborted, false},
-	ObserverLagged:   {codes.Aborted, false},
-	NotInteger:       {codes.FailedPrecondition, false},
-	Overflow:         {codes.FailedPrecondition, false},
-	Internal:         {codes.Internal, false},
-	WrongType:        {codes.FailedPrecondition, false},
-	QueueNotFound:    {codes.NotFound, false},
-	QueueExists:      {codes.AlreadyExists, false},
-	TopicNotFound:    {codes.NotFound, false},
-	ReceiptInvalid:   {codes.InvalidArgument, false},
-	ReceiptStale:     {codes.FailedPrecondition, false},
-	ReceiptExpired:   {codes.FailedPrecondition, false},
-	DeadLetterLoop:   {codes.FailedPrecondition, false},
-	QueueMismatch:    {codes.FailedPrecondition, false},
+	NoLeader:            {codes.Unavailable, true},
+	NotLeader:           {codes.Unavailable, true},
+	NoQuorum:            {codes.Unavailable, true},
+	ShuttingDown:        {codes.Unavailable, true},
+	NotServing:          {codes.Unavailable, true},
+	OutcomeUnknown:      {codes.Unavailable, false},
+	OwnerUnreachable:    {codes.Unavailable, false},
+	Unreachable:         {codes.Unavailable, true},
+	NotSent:             {codes.DeadlineExceeded, false},
+	InvalidArgument:     {codes.InvalidArgument, false},
+	LimitExceeded:       {codes.ResourceExhausted, false},
+	OutOfMemory:         {codes.ResourceExhausted, false},
+	KeyNotFound:         {codes.NotFound, false},
+	LeaseNotFound:       {codes.NotFound, false},
+	LeaseExists:         {codes.AlreadyExists, false},
+	UnknownMember:       {codes.NotFound, false},
+	Compacted:           {codes.OutOfRange, false},
+	FutureRevision:      {codes.OutOfRange, false},
+	SessionNotFound:     {codes.NotFound, false},
+	NotHolder:           {codes.PermissionDenied, false},
+	NotHeld:             {codes.FailedPrecondition, false},
+	PermitsMismatch:     {codes.FailedPrecondition, false},
+	ModeConflict:        {codes.FailedPrecondition, false},
+	WaitTimeout:         {codes.DeadlineExceeded, false},
+	WaitEnded:           {codes.Aborted, false},
+	ObserverLagged:      {codes.Aborted, false},
+	NotInteger:          {codes.FailedPrecondition, false},
+	Overflow:            {codes.FailedPrecondition, false},
+	Internal:            {codes.Internal, false},
+	WrongType:           {codes.FailedPrecondition, false},
+	QueueNotFound:       {codes.NotFound, false},
+	QueueExists:         {codes.AlreadyExists, false},
+	TopicNotFound:       {codes.NotFound, false},
+	ReceiptInvalid:      {codes.InvalidArgument, false},
+	ReceiptStale:        {codes.FailedPrecondition, false},
+	ReceiptExpired:      {codes.FailedPrecondition, false},
+	DeadLetterLoop:      {codes.FailedPrecondition, false},
+	QueueMismatch:       {codes.FailedPrecondition, false},
+	TopicExists:         {codes.AlreadyExists, false},
+	PartitionNotFound:   {codes.NotFound, false},
+	NotPartitionLeader:  {codes.Unavailable, true},
+	PartitionOffline:    {codes.Unavailable, false},
+	OffsetOutOfRange:    {codes.OutOfRange, false},
+	OffsetMismatch:      {codes.FailedPrecondition, false},
+	NotEnoughReplicas:   {codes.Unavailable, false},
+	FencedLeaderEpoch:   {codes.FailedPrecondition, false},
+	OutOfOrderSequence:  {codes.FailedPrecondition, false},
+	ProducerFenced:      {codes.FailedPrecondition, false},
+	GroupNotFound:       {codes.NotFound, false},
+	UnknownGroupMember:  {codes.NotFound, false},
+	IllegalGeneration:   {codes.FailedPrecondition, false},
+	RebalanceInProgress: {codes.Aborted, false},
+	NotAssigned:         {codes.FailedPrecondition, false},
+	CorruptBatch:        {codes.InvalidArgument, false},
 }
 
 // Reasons returns every reason, for tests and documentation.
