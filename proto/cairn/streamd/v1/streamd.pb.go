@@ -2069,8 +2069,12 @@ type ListOffsetsResponse struct {
 	Offset         int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	LogStartOffset int64                  `protobuf:"varint,3,opt,name=log_start_offset,json=logStartOffset,proto3" json:"log_start_offset,omitempty"`
 	HighWatermark  int64                  `protobuf:"varint,4,opt,name=high_watermark,json=highWatermark,proto3" json:"high_watermark,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// log_end_offset is the leader's log end (records at and above the high
+	// watermark are not yet committed).
+	LogEndOffset  int64 `protobuf:"varint,5,opt,name=log_end_offset,json=logEndOffset,proto3" json:"log_end_offset,omitempty"`
+	LeaderEpoch   int32 `protobuf:"varint,6,opt,name=leader_epoch,json=leaderEpoch,proto3" json:"leader_epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListOffsetsResponse) Reset() {
@@ -2127,6 +2131,20 @@ func (x *ListOffsetsResponse) GetLogStartOffset() int64 {
 func (x *ListOffsetsResponse) GetHighWatermark() int64 {
 	if x != nil {
 		return x.HighWatermark
+	}
+	return 0
+}
+
+func (x *ListOffsetsResponse) GetLogEndOffset() int64 {
+	if x != nil {
+		return x.LogEndOffset
+	}
+	return 0
+}
+
+func (x *ListOffsetsResponse) GetLeaderEpoch() int32 {
+	if x != nil {
+		return x.LeaderEpoch
 	}
 	return 0
 }
@@ -4004,12 +4022,14 @@ const file_cairn_streamd_v1_streamd_proto_rawDesc = "" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x05R\tpartition\x120\n" +
 	"\x04spec\x18\x03 \x01(\x0e2\x1c.cairn.streamd.v1.OffsetSpecR\x04spec\x128\n" +
-	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\xb8\x01\n" +
+	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\x81\x02\n" +
 	"\x13ListOffsetsResponse\x128\n" +
 	"\x06header\x18\x01 \x01(\v2 .cairn.streamd.v1.ResponseHeaderR\x06header\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12(\n" +
 	"\x10log_start_offset\x18\x03 \x01(\x03R\x0elogStartOffset\x12%\n" +
-	"\x0ehigh_watermark\x18\x04 \x01(\x03R\rhighWatermark\"\x15\n" +
+	"\x0ehigh_watermark\x18\x04 \x01(\x03R\rhighWatermark\x12$\n" +
+	"\x0elog_end_offset\x18\x05 \x01(\x03R\flogEndOffset\x12!\n" +
+	"\fleader_epoch\x18\x06 \x01(\x05R\vleaderEpoch\"\x15\n" +
 	"\x13InitProducerRequest\"\x98\x01\n" +
 	"\x14InitProducerResponse\x128\n" +
 	"\x06header\x18\x01 \x01(\v2 .cairn.streamd.v1.ResponseHeaderR\x06header\x12\x1f\n" +
