@@ -4,10 +4,7 @@ import (
 	"slices"
 	"sync"
 
-	"google.golang.org/grpc"
-
 	"cairn.dev/cairn/cached/ring"
-	"cairn.dev/cairn/node"
 )
 
 // view is one immutable ring with the facts derived from it. The current view
@@ -99,7 +96,10 @@ func (s *Server) installLocked(ms []ring.Member, rev uint64) {
 	if old != nil {
 		close(old.next)
 	}
-	s.peers.retain(r.Members())
+	members := r.Members()
+	s.peers.Retain(func(addr string) bool {
+		return slices.ContainsFunc(members, func(m ring.Member) bool { return m.Addr == addr })
+	})
 	ids := make([]string, 0, r.Len())
 	for _, m := range r.Members() {
 		ids = append(ids, m.ID)
@@ -119,61 +119,4 @@ func ownEntry(self, listed ring.Member) ring.Member {
 		listed.RESPAddr = self.RESPAddr
 	}
 	return listed
-}
-
-// peerPool holds one client connection per peer gRPC address, dialed lazily
-// and closed when the address leaves the ring or the pool closes.
-type peerPool struct {
-	dial      node.DialConfig
-	overrides node.DialOverrides
-
-	mu     sync.Mutex // protects conns and closed
-	conns  map[string]*grpc.ClientConn
-	closed bool
-}
-
-func newPeerPool(dial node.DialConfig, overrides node.DialOverrides) *peerPool {
-	return &peerPool{dial: dial, overrides: overrides, conns: map[string]*grpc.ClientConn{}}
-}
-
-// conn returns the connection to addr, dialing it (through its dial override,
-// if any) on first use.
-func (p *peerPool) conn(addr string) (*grpc.ClientConn, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, ErrShuttingDown
-	}
-	if c := p.conns[addr]; c != nil {
-		return c, nil
-	}
-	c, err := p.overrides.Dial(addr, p.dial)
-	if err != nil {
-		return nil, err
-	}
-	p.conns[addr] = c
-	return c, nil
-}
-
-// retain closes the connections to addresses no member has.
-func (p *peerPool) retain(ms []ring.Member) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for addr, c := range p.conns {
-		if !slices.ContainsFunc(ms, func(m ring.Member) bool { return m.Addr == addr }) {
-			_ = c.Close()
-			delete(p.conns, addr)
-		}
-	}
-}
-
-// close closes every connection; conn then fails.
-func (p *peerPool) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	for addr, c := range p.conns {
-		_ = c.Close()
-		delete(p.conns, addr)
-	}
 }

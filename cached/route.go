@@ -5,11 +5,13 @@ import (
 	"errors"
 	"unsafe"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/cached/ring"
+	"cairn.dev/cairn/node"
 	cachedpeerv1 "cairn.dev/cairn/proto/cairn/cached/peer/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 )
@@ -85,9 +87,19 @@ func (s *Server) fallbacks(key string) (others []ring.Member, self bool) {
 	return others, self
 }
 
+// peerConn returns the connection to member m; after the server closed its
+// pool it fails with ErrShuttingDown.
+func (s *Server) peerConn(m ring.Member) (*grpc.ClientConn, error) {
+	cc, err := s.peers.Conn(m.Addr)
+	if errors.Is(err, node.ErrPoolClosed) {
+		return nil, ErrShuttingDown
+	}
+	return cc, err
+}
+
 // cacheClient returns a CacheService client for member m.
 func (s *Server) cacheClient(m ring.Member) (cachedv1.CacheServiceClient, error) {
-	cc, err := s.peers.conn(m.Addr)
+	cc, err := s.peerConn(m)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +108,7 @@ func (s *Server) cacheClient(m ring.Member) (cachedv1.CacheServiceClient, error)
 
 // peerClient returns a PeerService client for member m.
 func (s *Server) peerClient(m ring.Member) (cachedpeerv1.PeerServiceClient, error) {
-	cc, err := s.peers.conn(m.Addr)
+	cc, err := s.peerConn(m)
 	if err != nil {
 		return nil, err
 	}

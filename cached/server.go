@@ -29,7 +29,7 @@ type Server struct {
 	srv     *node.Server
 	store   *store.Store
 	self    ring.Member
-	peers   *peerPool
+	peers   *node.ConnPool
 	hub     *hub
 	metrics *metrics
 
@@ -86,7 +86,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
-	s.peers = newPeerPool(node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}, overrides)
+	s.peers = node.NewConnPool(node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}, overrides)
 	sc := cfg.storeConfig()
 	sc.OnChange = s.hub.onChange(cfg.ID)
 	st, err := store.New(sc)
@@ -258,7 +258,7 @@ func (s *Server) shutdown() {
 
 // release closes what New opened. Idempotent.
 func (s *Server) release() {
-	s.peers.close()
+	s.peers.Close()
 	if s.resp != nil {
 		s.resp.close()
 	}
