@@ -305,6 +305,8 @@ type MemberInfo struct {
 	Topics     []string
 	Generation int64 // the last generation the member completed; 0 if none
 	Assignment []TopicPartition
+	// Joining is set while a Join of the member waits in a rebalance.
+	Joining bool
 }
 
 // GroupSummary is one group in List.
@@ -332,6 +334,7 @@ func (c *Coordinator) Describe(name string) (info GroupInfo, ok bool) {
 			Topics:     slices.Clone(m.topics),
 			Generation: m.generation,
 			Assignment: slices.Clone(m.assignment),
+			Joining:    m.waiting > 0,
 		})
 	}
 	slices.SortFunc(info.Members, func(a, b MemberInfo) int { return cmp.Compare(a.MemberID, b.MemberID) })
