@@ -113,8 +113,8 @@ type group struct {
 	generation int64 // the last completed generation; genFloor when none yet
 	// completedOnce is set by the first completed rebalance.
 	completedOnce bool
-	assignor   Assignor
-	members    map[string]*member
+	assignor      Assignor
+	members       map[string]*member
 	// While PreparingRebalance: round is what waiting Joins wait on, and
 	// rebalanceStart when the state was entered.
 	round          *round
@@ -375,4 +375,3 @@ func (c *Coordinator) Stats() Stats {
 	}
 	return s
 }
-

@@ -831,4 +831,3 @@ func TestRandomClients(t *testing.T) {
 	}
 	t.Logf("stats: %+v", f.c.Stats())
 }
-
