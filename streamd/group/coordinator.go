@@ -104,7 +104,7 @@ type Stats struct {
 	Expired     int64 // members removed because their session passed
 	TimedOut    int64 // members removed because they did not join a rebalance in time
 	Left        int64 // members that left
-	JoinsWaited int64 // Join calls that waited for a rebalance
+	JoinsWaited int64 // Join calls that entered a rebalance (did not return the current assignment at once)
 }
 
 type group struct {

@@ -8,13 +8,14 @@
 // The protocol is Kafka's classic eager rebalance with the assignment made by
 // the coordinator. A group is in one of three states:
 //
-//	Empty ──Join(new member)──► PreparingRebalance ──every member has a Join
-//	  ▲                               ▲      │        waiting, or the rebalance
-//	  │ last member gone              │      │        timeout passed──► Stable
-//	  │ (the group is forgotten)      │      ▼                            │
-//	  └───────────────────────────────┴── new member, topics changed, ◄───┘
-//	                                      member left or expired,
-//	                                      partition counts changed
+//	Empty              → PreparingRebalance  a Join by a new member (the group is created)
+//	PreparingRebalance → Stable              every member has a Join waiting, or the
+//	                                         rebalance timeout passed (laggards removed)
+//	Stable             → PreparingRebalance  a new member, a member's topics or assignor
+//	                                         changed, a member left or expired, or
+//	                                         TopicsChanged saw other partition counts
+//	either             → Empty               the last member left, expired or timed out;
+//	                                         the group is forgotten
 //
 // In PreparingRebalance every member must call Join again; Heartbeat answers
 // ErrRebalanceInProgress to tell it so. The rebalance completes when every
