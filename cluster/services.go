@@ -13,6 +13,7 @@ import (
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
+	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -143,6 +144,15 @@ var services = []Service{
 		Peered:     true,
 		JoinArgs:   raftJoinArgs,
 	},
+	{
+		Name:         "streamd",
+		DefaultNodes: 3,
+		Replicated:   true,
+		Args:         raftArgs("streamd"),
+		Role:         streamdRole,
+		Peered:       true,
+		JoinArgs:     raftJoinArgs,
+	},
 }
 
 // queuedArgs is raftArgs for queued plus the node's SQS API address and the
@@ -154,6 +164,16 @@ func queuedArgs(n NodeSpec, group, all []NodeSpec) []string {
 
 func queuedRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
 	resp, err := queuedv1.NewClusterServiceClient(conn).Status(ctx, &queuedv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState(), Leader: resp.GetLeaderId()}, nil
+}
+
+// streamdRole reports the node's role in the controller's Raft group: the
+// leader is the controller (partition leaders are spread over all nodes).
+func streamdRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := streamdv1.NewClusterServiceClient(conn).Status(ctx, &streamdv1.StatusRequest{})
 	if err != nil {
 		return RoleInfo{}, err
 	}

@@ -49,8 +49,9 @@ func newRootCmd() *cobra.Command {
 		Short: "cairn: the building blocks of system design, for real",
 		Long: `cairn: the building blocks of system design, for real.
 
-Daemons (raftkv, lockd, cached, queued) are subcommands of this one binary, so
-are their clients (kv, cache, lock, sem, election, queue, topic), the local cluster harness (cluster) and
+Daemons (raftkv, lockd, cached, queued, streamd) are subcommands of this one
+binary, so are their clients (kv, cache, lock, sem, election, queue, topic,
+stream), the local cluster harness (cluster) and
 the benchmarks (bench).
 
 ` + exitCodesHelp,
@@ -64,6 +65,7 @@ the benchmarks (bench).
 		newLockdCmd(),
 		newCachedCmd(),
 		newQueuedCmd(),
+		newStreamdCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),
@@ -71,6 +73,7 @@ the benchmarks (bench).
 		newElectionCmd(),
 		newQueueCmd(),
 		newTopicCmd(),
+		newStreamCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

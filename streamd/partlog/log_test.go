@@ -399,7 +399,11 @@ func TestRetention(t *testing.T) {
 		mustAppend(t, l, batch(2, 50, ts), 0)
 	}
 	segs := l.Segments()
-	n, err := l.EnforceRetention()
+	// Nothing at or above the limit (the high watermark) goes.
+	if n, err := l.EnforceRetention(0); err != nil || n != 0 {
+		t.Fatalf("retention below limit 0 deleted %d: %v", n, err)
+	}
+	n, err := l.EnforceRetention(1 << 62)
 	if err != nil || n == 0 {
 		t.Fatalf("age retention deleted %d: %v", n, err)
 	}
@@ -411,15 +415,20 @@ func TestRetention(t *testing.T) {
 	}
 	readAll(t, l, l.StartOffset())
 	// Size: keep at least 2 KiB.
-	l.opts.RetentionAge = 0
-	l.opts.RetentionBytes = 2 << 10
-	n, err = l.EnforceRetention()
+	opts.RetentionAge, opts.RetentionBytes = 0, 2<<10
+	if err := l.SetOptions(opts); err != nil {
+		t.Fatal(err)
+	}
+	n, err = l.EnforceRetention(1 << 62)
 	if err != nil || n == 0 || l.Size() < 2<<10 || (l.Segments() > 1 && l.Size()-l.segs[0].size >= 2<<10) {
 		t.Fatalf("size retention deleted %d, size %d: %v", n, l.Size(), err)
 	}
 	// Never the active segment.
-	l.opts.RetentionBytes = 1
-	l.EnforceRetention()
+	opts.RetentionBytes = 1
+	if err := l.SetOptions(opts); err != nil {
+		t.Fatal(err)
+	}
+	l.EnforceRetention(1 << 62)
 	if l.Segments() != 1 {
 		t.Fatalf("%d segments left", l.Segments())
 	}

@@ -80,3 +80,20 @@ func (o *Options) setDefaults() error {
 	}
 	return nil
 }
+
+// SetOptions changes the options a topic's configuration may change while
+// the log is open: SegmentBytes, SegmentAge, RetentionBytes, RetentionAge,
+// DeleteRetention and MaxBatchBytes (zero values mean the defaults, as in
+// Open). Dir, IndexIntervalBytes, Compact, Now and Logger stay as opened.
+// The new values apply from the next append, roll or retention pass.
+func (l *Log) SetOptions(o Options) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	cur := l.opts
+	o.Dir, o.IndexIntervalBytes, o.Compact, o.Now, o.Logger = cur.Dir, cur.IndexIntervalBytes, cur.Compact, cur.Now, cur.Logger
+	if err := o.setDefaults(); err != nil {
+		return err
+	}
+	l.opts = o
+	return nil
+}

@@ -190,8 +190,11 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 // those the log can lose and stay at least RetentionBytes; StartOffset moves
 // to the first remaining segment, the epoch cache is trimmed to it and
 // producer snapshots below it are dropped but the latest. Deletions are made
-// durable by the next Sync. It returns how many segments went.
-func (l *Log) EnforceRetention() (deletedSegments int, err error) {
+// durable by the next Sync. Only segments whose records all lie below limit
+// go (the server passes the high watermark, so nothing a follower or
+// consumer may still need to copy is deleted). It returns how many segments
+// went.
+func (l *Log) EnforceRetention(limit int64) (deletedSegments int, err error) {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	l.wmu.Lock()
@@ -209,13 +212,13 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 	n := 0
 	if l.opts.RetentionAge > 0 {
 		cutoff := l.opts.Now().Add(-l.opts.RetentionAge).UnixMilli()
-		for n < len(segs)-1 && segs[n].maxTS < cutoff {
+		for n < len(segs)-1 && segs[n+1].base <= limit && segs[n].maxTS < cutoff {
 			total -= segs[n].size
 			n++
 		}
 	}
 	if l.opts.RetentionBytes > 0 {
-		for n < len(segs)-1 && total-segs[n].size >= l.opts.RetentionBytes {
+		for n < len(segs)-1 && segs[n+1].base <= limit && total-segs[n].size >= l.opts.RetentionBytes {
 			total -= segs[n].size
 			n++
 		}
