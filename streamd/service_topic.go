@@ -35,19 +35,13 @@ func (ts *topicService) createTopic(ctx context.Context, req *streamdv1.CreateTo
 	if err := meta.ValidatePartitions(parts, int32(s.cfg.MaxPartitions)); err != nil {
 		return nil, err
 	}
-	nodes, err := s.meta.Nodes()
-	if err != nil {
-		return nil, err
-	}
-	live := 0
-	for _, n := range nodes {
-		if !n.GetFenced() {
-			live++
-		}
-	}
 	repl := req.GetReplication()
 	if repl == 0 {
-		repl = meta.DefaultReplication(live)
+		repl = meta.DefaultReplication(len(s.node.Status().Members))
+	}
+	live, err := s.awaitLiveNodes(ctx, int(repl))
+	if err != nil {
+		return nil, err
 	}
 	if err := meta.ValidateReplication(repl, live); err != nil {
 		return nil, err
@@ -182,4 +176,36 @@ func (s *Server) fillOffsets(ctx context.Context, t *streamdv1.Topic) {
 		})
 	}
 	wg.Wait()
+}
+
+// awaitLiveNodes returns the number of registered, unfenced nodes, waiting
+// (up to a session timeout) for it to reach want while the controller group
+// has that many members: right after a cluster starts, nodes register with
+// their first heartbeat.
+func (s *Server) awaitLiveNodes(ctx context.Context, want int) (int, error) {
+	deadline := time.NewTimer(s.cfg.SessionTimeout)
+	defer deadline.Stop()
+	for {
+		changed := s.meta.Changed()
+		nodes, err := s.meta.Nodes()
+		if err != nil {
+			return 0, err
+		}
+		live := 0
+		for _, n := range nodes {
+			if !n.GetFenced() {
+				live++
+			}
+		}
+		if live >= want || len(s.node.Status().Members) < want {
+			return live, nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return live, nil
+		case <-ctx.Done():
+			return live, ctx.Err()
+		}
+	}
 }

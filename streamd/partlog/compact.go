@@ -21,13 +21,13 @@ var ErrNotCompacted = errors.New("partlog: compaction not enabled")
 // .cleaned file fsynced, its indexes removed, renamed over, rebuilt); a crash
 // leaves the old or the new segment. The active segment is never touched.
 func (l *Log) Compact() error {
-	if !l.opts.Compact {
-		return ErrNotCompacted
-	}
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
+	if !l.opts.Compact {
+		return ErrNotCompacted
+	}
 	if err := l.usable(); err != nil {
 		return err
 	}
