@@ -13,8 +13,8 @@ import (
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
-	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 )
 
 // DefaultBasePort is the first port of the layout: raftkv-1 listens on
