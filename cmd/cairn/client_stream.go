@@ -369,6 +369,7 @@ func newStreamConsumeCmd(g *clientFlags) *cobra.Command {
 		maxRecords    int
 		partition     int32
 		idle          time.Duration
+		until         string
 	)
 	cmd := &cobra.Command{
 		Use:   "consume <topic>",
@@ -382,8 +383,11 @@ committed starts at the log start with --from-beginning, else at its end) and
 commits what it printed. Without --group it reads every partition (or
 --partition) from --offset, --since or --from-beginning, else from the end.
 
-It stops after --max records, or, unless --follow, once no record came for
---idle; with --follow it runs until interrupted.`,
+It stops after --max records, at the first record stamped at or after
+--until (an RFC 3339 time, or a duration meaning that long ago), or, unless
+--follow, once no record came for --idle; with --follow it runs until
+interrupted. --from-beginning --until T replays what a partition held at T
+(event sourcing: the state at a past time).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
@@ -401,6 +405,13 @@ It stops after --max records, or, unless --follow, once no record came for
 			ctx, stop := signalContext(cmd)
 			defer stop()
 			out := &consumeOutput{p: g.printer(cmd), max: maxRecords}
+			if until != "" {
+				t, err := parseUntil(until, time.Now())
+				if err != nil {
+					return err
+				}
+				out.until = t
+			}
 			if group != "" {
 				return consumeGroup(ctx, c, g, args[0], group, !fromBeginning, follow, idle, out)
 			}
@@ -427,6 +438,7 @@ It stops after --max records, or, unless --follow, once no record came for
 	fl.IntVar(&maxRecords, "max", 0, "stop after this many records (0: no limit)")
 	fl.Int32Var(&partition, "partition", 0, "read only this partition (without --group)")
 	fl.DurationVar(&idle, "idle", 2*time.Second, "without --follow: stop once no record came for this long")
+	fl.StringVar(&until, "until", "", "stop at the first record stamped at or after this time (RFC 3339, or a duration ago: 10m)")
 	return cmd
 }
 
@@ -437,21 +449,42 @@ func btoi(b bool) int {
 	return 0
 }
 
-// consumeOutput prints records and counts them against --max.
+// parseUntil reads --until: an RFC 3339 time, or a duration before now.
+func parseUntil(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, usageErrorf("--until: want an RFC 3339 time (2026-12-07T11:00:00Z) or a duration ago (10m), got %q", s)
+	}
+	return now.Add(-d), nil
+}
+
+// consumeOutput prints records and counts them against --max and --until.
 type consumeOutput struct {
 	p     printer
 	max   int
 	count int
+	// until, when set, ends the output at the first record stamped at or
+	// after it; reached says that happened.
+	until   time.Time
+	reached bool
 }
 
-// done reports whether --max records were printed.
-func (o *consumeOutput) done() bool { return o.max > 0 && o.count >= o.max }
+// done reports whether --max records were printed or --until was reached.
+func (o *consumeOutput) done() bool { return o.reached || (o.max > 0 && o.count >= o.max) }
 
-// print prints records until --max; it returns how many it printed.
+// print prints records until --max or --until; it returns how many it
+// printed.
 func (o *consumeOutput) print(recs []client.Record) (int, error) {
 	n := 0
 	for _, r := range recs {
 		if o.done() {
+			break
+		}
+		if !o.until.IsZero() && !r.Timestamp.Before(o.until) {
+			o.reached = true
 			break
 		}
 		if err := printRecord(o.p, r); err != nil {
