@@ -174,6 +174,38 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.GetErrors(), 2)
 
+	// A FIFO queue without content-based deduplication needs a
+	// deduplication id on every send, as SQS does: the entry fails,
+	// INVALID_ARGUMENT naming the field of the request's entry.
+	resp, err = qs.Send(ctx, &queuedv1.SendRequest{Queue: "fifo", Entries: []*queuedv1.SendEntry{
+		{Id: "bad", Body: []byte("x"), GroupId: "g", Delay: dur(time.Second)},
+		{Id: "ok", Body: []byte("x"), GroupId: "g", DeduplicationId: "d1"},
+		{Id: "nodedup", Body: []byte("y"), GroupId: "g"},
+	}})
+	require.NoError(t, err)
+	require.Len(t, resp.GetResults(), 1)
+	require.Equal(t, "ok", resp.GetResults()[0].GetId())
+	byID := map[string]*queuedv1.EntryError{}
+	for _, e := range resp.GetErrors() {
+		byID[e.GetId()] = e
+	}
+	require.Equal(t, "INVALID_ARGUMENT", byID["nodedup"].GetReason())
+	require.Equal(t, "entries[2].deduplication_id", byID["nodedup"].GetField())
+	require.True(t, byID["nodedup"].GetSenderFault())
+	require.Contains(t, byID["nodedup"].GetMessage(), "deduplication_id")
+	cli := newClient(t, c)
+	_, err = cli.SendMessage(ctx, "fifo", []byte("z"), client.WithGroup("g"))
+	require.ErrorIs(t, err, client.ErrInvalidArgument)
+	_, err = cli.SendMessage(ctx, "fifo", []byte("z"), client.WithGroup("g"), client.WithDeduplicationID("z"))
+	require.NoError(t, err)
+	// A publish into a FIFO subscriber without an id fails as a whole.
+	_, err = ts.CreateTopic(ctx, &queuedv1.CreateTopicRequest{Name: "ft"})
+	require.NoError(t, err)
+	_, err = ts.Subscribe(ctx, &queuedv1.SubscribeRequest{Topic: "ft", Subscription: &queuedv1.Subscription{Queue: "fifo"}})
+	require.NoError(t, err)
+	_, err = ts.Publish(ctx, &queuedv1.PublishRequest{Topic: "ft", Body: []byte("p"), GroupId: "g"})
+	requireStatus(t, err, codes.InvalidArgument, rpcerr.InvalidArgument, "deduplication_id")
+
 	_, err = qs.Receive(ctx, &queuedv1.ReceiveRequest{Queue: "std", MaxMessages: 101})
 	requireStatus(t, err, codes.InvalidArgument, rpcerr.InvalidArgument, "max_messages")
 	_, err = qs.Receive(ctx, &queuedv1.ReceiveRequest{Queue: "nope"})
@@ -321,6 +353,68 @@ func TestDeadLetterAfterMaxReceives(t *testing.T) {
 	require.Len(t, back, 1)
 	require.Equal(t, sent.GetMessageId(), back[0].GetMessageId())
 	require.EqualValues(t, 1, back[0].GetReceiveCount(), "redrive resets the count")
+}
+
+// TestRedrivePastStuckHead: dead letters that cannot return (their source
+// was deleted) lead the dead letter queue, more of them than one redrive
+// entry looks at; the redrive still moves every movable message behind them.
+func TestRedrivePastStuckHead(t *testing.T) {
+	c := queuedtest.New(t, 3, nil)
+	cli := newClient(t, c)
+	ctx := ctxFor(t, 120*time.Second)
+	_, _, err := cli.CreateQueue(ctx, "dlq", nil)
+	require.NoError(t, err)
+	for _, q := range []string{"gone", "src"} {
+		_, _, err = cli.CreateQueue(ctx, q, &queuedv1.QueueAttributes{VisibilityTimeout: dur(100 * time.Millisecond), MaxReceives: 1, DeadLetterQueue: "dlq"})
+		require.NoError(t, err)
+	}
+	// More stuck messages than an entry of max_messages 2 looks at (2 +
+	// the state machine's 1000 skips).
+	const stuck = 1010
+	for i := 0; i < stuck; i += queued.MaxBatchEntries {
+		var es []*queuedv1.SendEntry
+		for j := i; j < min(i+queued.MaxBatchEntries, stuck); j++ {
+			es = append(es, &queuedv1.SendEntry{Id: fmt.Sprint(j), Body: []byte(fmt.Sprintf("stuck%d", j))})
+		}
+		resp, err := cli.Send(ctx, "gone", es...)
+		require.NoError(t, err)
+		require.Empty(t, resp.GetErrors())
+	}
+	received := 0
+	for received < stuck {
+		msgs, err := cli.Receive(ctx, "gone", client.WithMaxMessages(queued.MaxReceiveMessages), client.WithWait(0))
+		require.NoError(t, err)
+		received += len(msgs)
+	}
+	nodetest.WaitFor(t, 30*time.Second, "the stuck dead letters", func() bool {
+		q, err := cli.GetQueue(ctx, "dlq")
+		return err == nil && q.GetStats().GetVisible() == stuck
+	})
+	require.NoError(t, cli.DeleteQueue(ctx, "gone"))
+	for _, b := range []string{"s1", "s2", "s3"} {
+		_, err := cli.SendMessage(ctx, "src", []byte(b))
+		require.NoError(t, err)
+	}
+	msgs, err := cli.Receive(ctx, "src", client.WithMaxMessages(10), client.WithWait(0))
+	require.NoError(t, err)
+	require.Len(t, msgs, 3)
+	nodetest.WaitFor(t, 30*time.Second, "the movable dead letters", func() bool {
+		q, err := cli.GetQueue(ctx, "dlq")
+		return err == nil && q.GetStats().GetVisible() == stuck+3
+	})
+
+	n, err := cli.Redrive(ctx, "dlq", "", 2)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n, "max_messages 2, past the stuck head")
+	n, err = cli.Redrive(ctx, "dlq", "", 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the rest")
+	back, err := cli.Receive(ctx, "src", client.WithMaxMessages(10), client.WithWait(0))
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"s1", "s2", "s3"}, bodies(back))
+	q, err := cli.GetQueue(ctx, "dlq")
+	require.NoError(t, err)
+	require.EqualValues(t, stuck, q.GetStats().GetVisible()+q.GetStats().GetInFlight()+q.GetStats().GetDelayed())
 }
 
 // TestFIFOAcrossLeaderKill: within a group strict order and one in flight,

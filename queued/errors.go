@@ -60,14 +60,19 @@ var reasonErrors = map[rpcerr.Reason]error{
 }
 
 // errorFromReason turns a whole-command failure recorded by the state machine
-// (its reason and message) into the matching sentinel, keeping the message.
-// An unknown reason is an internal error.
-func errorFromReason(reason, msg string) error {
+// (its reason, message and the field at fault, if any) into the matching
+// sentinel, keeping the message and naming the field in the metadata. An
+// unknown reason is an internal error.
+func errorFromReason(reason, msg, field string) error {
 	base, ok := reasonErrors[rpcerr.Reason(reason)]
 	if !ok {
 		return errors.New("queued: command rejected by the state machine: " + reason + ": " + msg)
 	}
-	return &domainError{base: base, msg: msg}
+	var err error = &domainError{base: base, msg: msg}
+	if field != "" {
+		err = rpcerr.WithMetadata(err, rpcerr.KeyField, field)
+	}
+	return err
 }
 
 // domainError carries a sentinel and a message naming the queue or field.

@@ -42,7 +42,7 @@ func TestToStatus(t *testing.T) {
 		{raftnode.ErrNoQuorum, codes.Unavailable, rpcerr.NoQuorum},
 		{raftnode.ErrUnknownOutcome, codes.Unavailable, rpcerr.OutcomeUnknown},
 		{fmt.Errorf("%w: %w", raftnode.ErrUnknownOutcome, raftnode.ErrShutdown), codes.Unavailable, rpcerr.OutcomeUnknown},
-		{errorFromReason("bogus", "x"), codes.Internal, rpcerr.Internal},
+		{errorFromReason("bogus", "x", ""), codes.Internal, rpcerr.Internal},
 		{errors.New("anything else"), codes.Internal, rpcerr.Internal},
 		{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 		{context.Canceled, codes.Canceled, ""},
@@ -62,7 +62,7 @@ func TestToStatus(t *testing.T) {
 // sentinel with the same reason, keeping its message.
 func TestErrorFromReason(t *testing.T) {
 	for reason, sentinel := range reasonErrors {
-		err := errorFromReason(string(reason), `queue "orders"`)
+		err := errorFromReason(string(reason), `queue "orders"`, "")
 		if !errors.Is(err, sentinel) {
 			t.Errorf("errorFromReason(%s) = %v, not %v", reason, err, sentinel)
 		}
@@ -70,5 +70,11 @@ func TestErrorFromReason(t *testing.T) {
 		if info.Reason != reason || info.Message != sentinel.Error()+`: queue "orders"` {
 			t.Errorf("toStatus(errorFromReason(%s)) = %+v", reason, info)
 		}
+	}
+	// The field the state machine names becomes the metadata's.
+	err := errorFromReason(string(rpcerr.InvalidArgument), "no deduplication id", "deduplication_id")
+	info, _ := rpcerr.FromError(toStatus(err))
+	if info.Reason != rpcerr.InvalidArgument || info.Metadata[rpcerr.KeyField] != "deduplication_id" {
+		t.Errorf("toStatus(errorFromReason with a field) = %+v", info)
 	}
 }

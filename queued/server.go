@@ -210,7 +210,7 @@ func (s *Server) proposeVia(ctx context.Context, cmd *queuedraftv1.Command, appl
 		return nil, err
 	}
 	if res.GetError() != "" {
-		return nil, errorFromReason(res.GetError(), res.GetErrorMessage())
+		return nil, errorFromReason(res.GetError(), res.GetErrorMessage(), res.GetErrorField())
 	}
 	return res, nil
 }

@@ -3,6 +3,8 @@ package queued
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 
 	queuedraftv1 "cairn.dev/cairn/proto/cairn/queued/raft/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
@@ -154,6 +156,25 @@ func (h *queueService) Send(ctx context.Context, req *queuedv1.SendRequest) (*qu
 		resp = &queuedv1.SendResponse{}
 	}
 	resp.Header = s.fillHeader(resp.GetHeader())
+	// The state machine names fields of the entries it was given; name
+	// them as the request's.
+	pos := make(map[*queuedv1.SendEntry]int, len(req.GetEntries()))
+	for i, e := range req.GetEntries() {
+		pos[e] = i
+	}
+	at := make(map[string]int, len(ok))
+	for j, e := range ok {
+		id := e.GetId()
+		if id == "" {
+			id = strconv.Itoa(j)
+		}
+		at[id] = pos[e]
+	}
+	for _, e := range resp.GetErrors() {
+		if i, found := at[e.GetId()]; found && e.GetField() != "" {
+			e.Field = fmt.Sprintf("entries[%d].%s", i, e.GetField())
+		}
+	}
 	resp.Errors = append(bad, resp.GetErrors()...)
 	return resp, nil
 }
@@ -240,23 +261,25 @@ func (h *queueService) ExtendVisibility(ctx context.Context, req *queuedv1.Exten
 	return &queuedv1.ExtendVisibilityResponse{Header: hdr, Succeeded: r.GetSucceeded(), Errors: r.GetErrors()}, nil
 }
 
-// Redrive moves messages in entries of at most MaxRedrivePerEntry, until
-// max_messages are moved or an entry moves fewer than it was allowed to (the
-// dead letter queue is empty, or what is left cannot return to its source).
+// Redrive moves messages in entries of at most MaxRedrivePerEntry, each
+// entry resuming after the last message the one before looked at, until
+// max_messages are moved or an entry has looked at the end of the dead letter
+// queue. Messages that cannot move (in flight, or without a source to return
+// to) are passed over, wherever they are in the queue.
 func (h *queueService) Redrive(ctx context.Context, req *queuedv1.RedriveRequest) (*queuedv1.RedriveResponse, error) {
 	s := h.s
 	if err := validateRedrive(req); err != nil {
 		return nil, toStatus(err)
 	}
 	var moved int64
-	var hdr *queuedv1.ResponseHeader
+	var after uint64
 	for {
 		n := uint64(MaxRedrivePerEntry)
 		if req.GetMaxMessages() > 0 {
 			n = min(n, req.GetMaxMessages()-uint64(moved))
 		}
 		res, err := s.propose(ctx, &queuedraftv1.Command{Op: &queuedraftv1.Command_Redrive{Redrive: &queuedraftv1.RedriveOp{
-			DeadLetterQueue: req.GetDeadLetterQueue(), Destination: req.GetDestination(), MaxMessages: uint32(n),
+			DeadLetterQueue: req.GetDeadLetterQueue(), Destination: req.GetDestination(), MaxMessages: uint32(n), AfterSequence: after,
 		}}})
 		if err != nil {
 			if moved > 0 {
@@ -265,12 +288,12 @@ func (h *queueService) Redrive(ctx context.Context, req *queuedv1.RedriveRequest
 			}
 			return nil, toStatus(err)
 		}
-		got := res.GetRedrive().GetMoved()
-		moved += got
-		hdr = res.GetRedrive().GetHeader()
-		if uint64(got) < n || (req.GetMaxMessages() > 0 && uint64(moved) >= req.GetMaxMessages()) {
+		r := res.GetRedrive()
+		moved += r.GetMoved()
+		after = r.GetNextAfter()
+		if r.GetDone() || (req.GetMaxMessages() > 0 && uint64(moved) >= req.GetMaxMessages()) {
 			break
 		}
 	}
-	return &queuedv1.RedriveResponse{Header: s.fillHeader(hdr), Moved: moved}, nil
+	return &queuedv1.RedriveResponse{Header: s.header(0), Moved: moved}, nil
 }

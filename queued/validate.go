@@ -437,10 +437,12 @@ func (l limits) validateSend(r *queuedv1.SendRequest) (ok []*queuedv1.SendEntry,
 	return ok, errs, nil
 }
 
-// entryError reports err as the failure of entry id.
+// entryError reports err as the failure of entry id, with the field its
+// metadata names.
 func entryError(id string, err error, senderFault bool) *queuedv1.EntryError {
 	reason := rpcerr.ReasonOf(toStatus(err))
-	return &queuedv1.EntryError{Id: id, Reason: string(reason), Message: err.Error(), SenderFault: senderFault}
+	return &queuedv1.EntryError{Id: id, Reason: string(reason), Message: err.Error(), SenderFault: senderFault,
+		Field: rpcerr.MetadataOf(err)[rpcerr.KeyField]}
 }
 
 // receiveParams are a validated Receive.

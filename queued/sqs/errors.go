@@ -40,6 +40,7 @@ const (
 	CodeReceiptHandleInvalid  = "ReceiptHandleIsInvalid"
 	CodeRequestEntityTooLarge = "RequestEntityTooLarge"
 	CodeRequestExpired        = "RequestExpired"
+	CodeSerialization         = "SerializationException"
 	CodeServiceUnavailable    = "ServiceUnavailable"
 	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"
 	CodeTooManyEntries        = "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"

@@ -72,3 +72,46 @@ func FuzzParseForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeJSON feeds arbitrary JSON protocol bodies to decodeJSON: it
+// must not panic; it returns a SerializationException or parameters whose
+// structured members the query decoders read without panicking, and which
+// encode back (url.Values) to the same form.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{
+		`{}`, ``, `{"QueueName":"q","Attributes":{"VisibilityTimeout":"0","FifoQueue":"true"},"tags":{"a":"b"}}`,
+		`{"QueueUrl":"http://h/000000000000/q","MessageBody":"x","DelaySeconds":5,"MessageAttributes":{"a":{"DataType":"String","StringValue":"v"},"b":{"DataType":"Binary","BinaryValue":"AAH/"}}}`,
+		`{"Entries":[{"Id":"a","MessageBody":"x","MessageGroupId":"g"},{"Id":"b","ReceiptHandle":"h","VisibilityTimeout":3}]}`,
+		`{"AttributeNames":["All"],"MessageSystemAttributeNames":["All"],"MaxNumberOfMessages":10,"WaitTimeSeconds":20}`,
+		`{"MaxResults":1.5}`, `{"Entries":[{"Entries":[{"Id":"x"}]}]}`, `null`, `{"MessageAttributes":{"l":{"StringListValues":["a"]}}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		fm, e := decodeJSON("SendMessageBatch", []byte(body))
+		if e != nil {
+			if e.Code != CodeSerialization || e.Message == "" || e.Status != 400 {
+				t.Fatalf("bad error %+v", e)
+			}
+			return
+		}
+		if fm["Action"] != "SendMessageBatch" {
+			t.Fatalf("Action %q", fm["Action"])
+		}
+		v := url.Values{}
+		for k, val := range fm {
+			v.Set(k, val)
+		}
+		again, e := parseForm("", v.Encode())
+		if e != nil || !reflect.DeepEqual(fm, again) {
+			t.Fatalf("round trip: %v, %v != %v", e, fm, again)
+		}
+		_, _ = decodeQueueAttributes(fm, true, "us-east-1", "000000000000")
+		_, _ = decodeSendEntry(fm, "")
+		_, _ = decodeReceive(fm, "q")
+		ms, _, _ := batchEntries(fm, sendBatchPrefix)
+		for _, m := range ms {
+			_, _ = decodeSendEntry(m.sub, "")
+		}
+	})
+}

@@ -14,7 +14,8 @@ import (
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 )
 
-// Handler serves the SQS API (query protocol) over queued's QueueService.
+// Handler serves the SQS API (query and JSON protocols) over queued's
+// QueueService.
 // It is an http.Handler, safe for concurrent use.
 type Handler struct {
 	cfg      Config
@@ -52,7 +53,9 @@ func NewHandler(cfg Config, queues queuedv1.QueueServiceServer, logger *slog.Log
 type call struct {
 	ctx    context.Context
 	action string
-	f      form
+	// f holds the request's parameters as the query protocol flattens them,
+	// whichever protocol the request came in (see decodeJSON).
+	f form
 	// base is the scheme and host the request came to, for queue URLs.
 	base string
 	// path is the request's path: "/" or a queue URL's.
@@ -82,29 +85,36 @@ var actions = map[string]actionFunc{
 	"ChangeMessageVisibilityBatch": (*Handler).changeMessageVisibilityBatch,
 }
 
-// ServeHTTP verifies the request's signature, decodes its parameters, runs
-// its action and writes the XML response or error.
+// ServeHTTP verifies the request's signature, decodes its parameters with
+// the codec of its protocol (JSON when it has an X-Amz-Target header, else
+// query), runs its action from the one table and writes the response or
+// error with the same codec.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	target := r.Header.Get("X-Amz-Target")
+	isJSON := target != ""
 	action := ""
 	fail := func(err error) {
 		e := toError(action, err)
 		h.logger.Debug("sqs request failed", "action", action, "code", e.Code, "err", e.Message, "request_id", reqID)
-		writeError(w, reqID, e)
+		if isJSON {
+			writeJSONError(w, e)
+		} else {
+			writeError(w, reqID, e)
+		}
 	}
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		fail(errorf(http.StatusMethodNotAllowed, CodeInvalidAction, "Method "+r.Method+" is not allowed; use POST or GET."))
+	if r.Method != http.MethodPost && (isJSON || r.Method != http.MethodGet) {
+		allowed := "POST or GET"
+		if isJSON {
+			allowed = "POST"
+		}
+		fail(errorf(http.StatusMethodNotAllowed, CodeInvalidAction, "Method "+r.Method+" is not allowed; use "+allowed+"."))
 		return
 	}
 	p, err := h.verifier.Verify(r)
 	if err != nil {
 		fail(err)
-		return
-	}
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		fail(errorf(http.StatusBadRequest, CodeInvalidAction,
-			"The JSON protocol (X-Amz-Target: "+target+") is not supported; this endpoint speaks the query protocol (form-encoded Action=…)."))
 		return
 	}
 	var body []byte
@@ -119,30 +129,42 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, e := parseForm(r.URL.RawQuery, string(body))
+	var f form
+	var e *Error
+	if isJSON {
+		if action, e = jsonAction(target); e == nil {
+			f, e = decodeJSON(action, body)
+		}
+		action = ""
+	} else {
+		f, e = parseForm(r.URL.RawQuery, string(body))
+	}
 	if e != nil {
 		fail(e)
 		return
 	}
-	action = f["Action"]
-	if action == "" {
+	name := f["Action"]
+	if name == "" {
 		fail(errorf(http.StatusBadRequest, CodeMissingAction, "The request must contain the parameter Action."))
 		return
 	}
-	run, ok := actions[action]
+	run, ok := actions[name]
 	if !ok {
-		a := action
-		action = ""
-		fail(errorf(http.StatusBadRequest, CodeInvalidAction, "The action "+a+" is not valid for this endpoint."))
+		fail(errorf(http.StatusBadRequest, CodeInvalidAction, "The action "+name+" is not valid for this endpoint."))
 		return
 	}
+	action = name
 	c := &call{ctx: r.Context(), action: action, f: f, base: baseURL(r), path: r.URL.Path}
 	res, err := run(h, c)
 	if err != nil {
 		fail(err)
 		return
 	}
-	h.logger.Debug("sqs request", "action", action, "principal", p.Name, "request_id", reqID)
+	h.logger.Debug("sqs request", "action", action, "principal", p.Name, "request_id", reqID, "json", isJSON)
+	if isJSON {
+		writeJSONResult(w, res)
+		return
+	}
 	writeXML(w, http.StatusOK, &response{XMLName: xmlName(action + "Response"), Xmlns: xmlns, Result: res, RequestID: reqID})
 }
 

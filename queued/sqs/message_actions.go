@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -90,7 +91,7 @@ func (h *Handler) sendMessage(c *call) (any, error) {
 		return nil, err
 	}
 	if errs := resp.GetErrors(); len(errs) > 0 {
-		return nil, entryErr(errs[0])
+		return nil, sendEntryErr(entry, errs[0])
 	}
 	if len(resp.GetResults()) != 1 {
 		return nil, errorf(http.StatusInternalServerError, CodeInternalFailure, "queued returned no result for the message")
@@ -104,9 +105,25 @@ func (h *Handler) sendMessage(c *call) (any, error) {
 }
 
 // entryErr is the error of one failed entry of a queued batch call, as a
-// status error with its reason, for toError.
+// status error with its reason and the field it names, for toError.
 func entryErr(e *queuedv1.EntryError) error {
-	return rpcerr.Error(rpcerr.Reason(e.GetReason()), e.GetMessage(), nil)
+	var md map[string]string
+	if e.GetField() != "" {
+		md = map[string]string{rpcerr.KeyField: e.GetField()}
+	}
+	return rpcerr.Error(rpcerr.Reason(e.GetReason()), e.GetMessage(), md)
+}
+
+// sendEntryErr is entryErr for the failure of a sent entry; a FIFO entry
+// refused for want of a deduplication id (the queue does not deduplicate by
+// content) gets SQS's InvalidParameterValue for it.
+func sendEntryErr(entry *queuedv1.SendEntry, e *queuedv1.EntryError) error {
+	if entry.GetDeduplicationId() == "" && rpcerr.Reason(e.GetReason()) == rpcerr.InvalidArgument &&
+		strings.HasSuffix(e.GetField(), "deduplication_id") {
+		return errorf(http.StatusBadRequest, CodeInvalidParameterValue,
+			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	return entryErr(e)
 }
 
 // batchFailure is the BatchResultErrorEntry of entry id failing with err.
@@ -181,7 +198,7 @@ func (h *Handler) sendMessageBatch(c *call) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	out := &sendMessageBatchResult{}
+	out := &sendMessageBatchResult{Successful: []sendBatchEntry{}, Failed: []batchError{}}
 	var entries []*queuedv1.SendEntry
 	size := 0
 	for i, m := range ms {
@@ -221,7 +238,7 @@ func (h *Handler) sendMessageBatch(c *call) (any, error) {
 		out.Successful = append(out.Successful, s)
 	}
 	for _, fe := range resp.GetErrors() {
-		out.Failed = append(out.Failed, batchFailure(c.action, fe.GetId(), entryErr(fe)))
+		out.Failed = append(out.Failed, batchFailure(c.action, fe.GetId(), sendEntryErr(byID[fe.GetId()], fe)))
 	}
 	order := map[string]int{}
 	for i, id := range ids {
@@ -414,7 +431,7 @@ func (h *Handler) deleteMessageBatch(c *call) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	out := &deleteMessageBatchResult{}
+	out := &deleteMessageBatchResult{Successful: []idEntry{}, Failed: []batchError{}}
 	var entries []*queuedv1.ReceiptEntry
 	for i, m := range ms {
 		handle := m.sub["ReceiptHandle"]
@@ -540,7 +557,7 @@ func (h *Handler) changeMessageVisibilityBatch(c *call) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	out := &changeMessageVisibilityBatchResult{}
+	out := &changeMessageVisibilityBatchResult{Successful: []idEntry{}, Failed: []batchError{}}
 	var entries []*queuedv1.VisibilityEntry
 	for i, m := range ms {
 		p := memberPrefix(visibilityBatchPrefix, m)

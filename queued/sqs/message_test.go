@@ -348,6 +348,27 @@ func TestFIFO(t *testing.T) {
 	if f := doc.all("SendMessageBatchResult/BatchResultErrorEntry"); len(f) != 1 || f[0].text("Id") != "c2" {
 		t.Fatalf("FIFO batch without a group: %v", doc)
 	}
+
+	// Without ContentBasedDeduplication a send needs a
+	// MessageDeduplicationId, as on SQS.
+	e.call("CreateQueue", "QueueName", "strict.fifo", "Attribute.1.Name", "FifoQueue", "Attribute.1.Value", "true").ok(t)
+	sq := e.url + "/" + testAccount + "/strict.fifo"
+	msg := e.call("SendMessage", "QueueUrl", sq, "MessageBody", "x", "MessageGroupId", "A").fails(t, 400, CodeInvalidParameterValue)
+	if msg != "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly" {
+		t.Fatalf("message %q", msg)
+	}
+	e.call("SendMessage", "QueueUrl", sq, "MessageBody", "x", "MessageGroupId", "A", "MessageDeduplicationId", "x1").ok(t)
+	doc = e.call("SendMessageBatch", "QueueUrl", sq,
+		"SendMessageBatchRequestEntry.1.Id", "d1", "SendMessageBatchRequestEntry.1.MessageBody", "d1", "SendMessageBatchRequestEntry.1.MessageGroupId", "D",
+		"SendMessageBatchRequestEntry.2.Id", "d2", "SendMessageBatchRequestEntry.2.MessageBody", "d2", "SendMessageBatchRequestEntry.2.MessageGroupId", "D",
+		"SendMessageBatchRequestEntry.2.MessageDeduplicationId", "d2").ok(t)
+	if s := doc.all("SendMessageBatchResult/SendMessageBatchResultEntry"); len(s) != 1 || s[0].text("Id") != "d2" {
+		t.Fatalf("strict FIFO batch successful: %s", doc.text(""))
+	}
+	if f := doc.all("SendMessageBatchResult/BatchResultErrorEntry"); len(f) != 1 || f[0].text("Id") != "d1" ||
+		f[0].text("Code") != CodeInvalidParameterValue || f[0].text("SenderFault") != "true" || !strings.Contains(f[0].text("Message"), "MessageDeduplicationId") {
+		t.Fatalf("strict FIFO batch without a deduplication id: %v", f)
+	}
 }
 
 func TestRedrivePolicy(t *testing.T) {

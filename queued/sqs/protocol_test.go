@@ -65,15 +65,6 @@ func TestAuthAndProtocol(t *testing.T) {
 	e.send(post("Action=TagQueue"), signOpts()).fails(t, 400, CodeInvalidAction)
 	e.send(post("Action=ListQueues&Action=ListQueues"), signOpts()).fails(t, 400, CodeMalformedQueryString)
 	e.send(post("Action=ListQueues&QueueNamePrefix=%zz"), signOpts()).fails(t, 400, CodeMalformedQueryString)
-	js, err := http.NewRequest(http.MethodPost, e.url+"/", strings.NewReader(`{"QueueNamePrefix":"x"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	js.Header.Set("X-Amz-Target", "AmazonSQS.ListQueues")
-	if msg := e.send(js, signOpts()).fails(t, 400, CodeInvalidAction); !strings.Contains(msg, "JSON protocol") {
-		t.Fatalf("JSON request: %q", msg)
-	}
 	put, err := http.NewRequest(http.MethodPut, e.url+"/", strings.NewReader(list))
 	if err != nil {
 		t.Fatal(err)

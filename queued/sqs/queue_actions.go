@@ -241,7 +241,7 @@ func (h *Handler) listDeadLetterSourceQueues(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &listDeadLetterSourceQueuesResult{}
+	out := &listDeadLetterSourceQueuesResult{QueueURLs: []string{}}
 	for _, s := range resp.GetQueue().GetDeadLetterSources() {
 		out.QueueURLs = append(out.QueueURLs, h.queueURL(c, s))
 	}

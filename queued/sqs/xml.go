@@ -1,6 +1,7 @@
 package sqs
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -32,97 +33,118 @@ type errorResponse struct {
 	RequestID string `xml:"RequestId"`
 }
 
-// nameValue is one entry of a flattened map (Attribute: Name, Value).
+// nameValue is one entry of a flattened map (Attribute: Name, Value); a
+// JSON response holds such a map as an object (see nameValues).
 type nameValue struct {
 	Name  string
 	Value string
 }
 
+// nameValues is a map in the order it is written: XML elements, or one
+// JSON object.
+type nameValues []nameValue
+
+// MarshalJSON writes the map as a JSON object, omitted by the callers when
+// empty.
+func (nv nameValues) MarshalJSON() ([]byte, error) {
+	m := make(map[string]string, len(nv))
+	for _, p := range nv {
+		m[p.Name] = p.Value
+	}
+	return json.Marshal(m)
+}
+
+// The result types are written by both codecs: as XML by the query
+// protocol (xml tags: the <ActionResult> element and its members) and as
+// JSON by the JSON protocol (json tags: the output members of the SQS API
+// reference). Lists a JSON output requires are never nil.
+
 type createQueueResult struct {
-	XMLName  xml.Name `xml:"CreateQueueResult"`
-	QueueURL string   `xml:"QueueUrl"`
+	XMLName  xml.Name `xml:"CreateQueueResult" json:"-"`
+	QueueURL string   `xml:"QueueUrl" json:"QueueUrl"`
 }
 
 type getQueueURLResult struct {
-	XMLName  xml.Name `xml:"GetQueueUrlResult"`
-	QueueURL string   `xml:"QueueUrl"`
+	XMLName  xml.Name `xml:"GetQueueUrlResult" json:"-"`
+	QueueURL string   `xml:"QueueUrl" json:"QueueUrl"`
 }
 
 type listQueuesResult struct {
-	XMLName   xml.Name `xml:"ListQueuesResult"`
-	QueueURLs []string `xml:"QueueUrl"`
-	NextToken string   `xml:"NextToken,omitempty"`
+	XMLName   xml.Name `xml:"ListQueuesResult" json:"-"`
+	QueueURLs []string `xml:"QueueUrl" json:"QueueUrls,omitempty"`
+	NextToken string   `xml:"NextToken,omitempty" json:"NextToken,omitempty"`
 }
 
 type listDeadLetterSourceQueuesResult struct {
-	XMLName   xml.Name `xml:"ListDeadLetterSourceQueuesResult"`
-	QueueURLs []string `xml:"QueueUrl"`
+	XMLName xml.Name `xml:"ListDeadLetterSourceQueuesResult" json:"-"`
+	// The JSON member is queueUrls, lower case, as SQS's model has it.
+	QueueURLs []string `xml:"QueueUrl" json:"queueUrls"`
 }
 
 type getQueueAttributesResult struct {
-	XMLName    xml.Name    `xml:"GetQueueAttributesResult"`
-	Attributes []nameValue `xml:"Attribute"`
+	XMLName    xml.Name   `xml:"GetQueueAttributesResult" json:"-"`
+	Attributes nameValues `xml:"Attribute" json:"Attributes,omitempty"`
 }
 
 type sendMessageResult struct {
-	XMLName                xml.Name `xml:"SendMessageResult"`
-	MD5OfMessageBody       string
-	MD5OfMessageAttributes string `xml:",omitempty"`
-	MessageID              string `xml:"MessageId"`
-	SequenceNumber         string `xml:",omitempty"`
+	XMLName                xml.Name `xml:"SendMessageResult" json:"-"`
+	MD5OfMessageBody       string   `json:"MD5OfMessageBody"`
+	MD5OfMessageAttributes string   `xml:",omitempty" json:"MD5OfMessageAttributes,omitempty"`
+	MessageID              string   `xml:"MessageId" json:"MessageId"`
+	SequenceNumber         string   `xml:",omitempty" json:"SequenceNumber,omitempty"`
 }
 
 type sendBatchEntry struct {
-	ID                     string `xml:"Id"`
-	MessageID              string `xml:"MessageId"`
-	MD5OfMessageBody       string
-	MD5OfMessageAttributes string `xml:",omitempty"`
-	SequenceNumber         string `xml:",omitempty"`
+	ID                     string `xml:"Id" json:"Id"`
+	MessageID              string `xml:"MessageId" json:"MessageId"`
+	MD5OfMessageBody       string `json:"MD5OfMessageBody"`
+	MD5OfMessageAttributes string `xml:",omitempty" json:"MD5OfMessageAttributes,omitempty"`
+	SequenceNumber         string `xml:",omitempty" json:"SequenceNumber,omitempty"`
 }
 
 // batchError is a BatchResultErrorEntry.
 type batchError struct {
-	ID          string `xml:"Id"`
-	SenderFault bool
-	Code        string
-	Message     string `xml:",omitempty"`
+	ID          string `xml:"Id" json:"Id"`
+	SenderFault bool   `json:"SenderFault"`
+	Code        string `json:"Code"`
+	Message     string `xml:",omitempty" json:"Message,omitempty"`
 }
 
 type sendMessageBatchResult struct {
-	XMLName    xml.Name         `xml:"SendMessageBatchResult"`
-	Successful []sendBatchEntry `xml:"SendMessageBatchResultEntry"`
-	Failed     []batchError     `xml:"BatchResultErrorEntry"`
+	XMLName    xml.Name         `xml:"SendMessageBatchResult" json:"-"`
+	Successful []sendBatchEntry `xml:"SendMessageBatchResultEntry" json:"Successful"`
+	Failed     []batchError     `xml:"BatchResultErrorEntry" json:"Failed"`
 }
 
 type idEntry struct {
-	ID string `xml:"Id"`
+	ID string `xml:"Id" json:"Id"`
 }
 
 type deleteMessageBatchResult struct {
-	XMLName    xml.Name     `xml:"DeleteMessageBatchResult"`
-	Successful []idEntry    `xml:"DeleteMessageBatchResultEntry"`
-	Failed     []batchError `xml:"BatchResultErrorEntry"`
+	XMLName    xml.Name     `xml:"DeleteMessageBatchResult" json:"-"`
+	Successful []idEntry    `xml:"DeleteMessageBatchResultEntry" json:"Successful"`
+	Failed     []batchError `xml:"BatchResultErrorEntry" json:"Failed"`
 }
 
 type changeMessageVisibilityBatchResult struct {
-	XMLName    xml.Name     `xml:"ChangeMessageVisibilityBatchResult"`
-	Successful []idEntry    `xml:"ChangeMessageVisibilityBatchResultEntry"`
-	Failed     []batchError `xml:"BatchResultErrorEntry"`
+	XMLName    xml.Name     `xml:"ChangeMessageVisibilityBatchResult" json:"-"`
+	Successful []idEntry    `xml:"ChangeMessageVisibilityBatchResultEntry" json:"Successful"`
+	Failed     []batchError `xml:"BatchResultErrorEntry" json:"Failed"`
 }
 
 type receiveMessageResult struct {
-	XMLName  xml.Name     `xml:"ReceiveMessageResult"`
-	Messages []xmlMessage `xml:"Message"`
+	XMLName  xml.Name     `xml:"ReceiveMessageResult" json:"-"`
+	Messages []xmlMessage `xml:"Message" json:"Messages,omitempty"`
 }
 
 type xmlMessage struct {
-	MessageID              string `xml:"MessageId"`
-	ReceiptHandle          string
-	MD5OfBody              string
-	Body                   string
-	Attributes             []nameValue      `xml:"Attribute"`
-	MD5OfMessageAttributes string           `xml:",omitempty"`
-	MessageAttributes      []xmlMessageAttr `xml:"MessageAttribute"`
+	MessageID              string          `xml:"MessageId" json:"MessageId"`
+	ReceiptHandle          string          `json:"ReceiptHandle"`
+	MD5OfBody              string          `json:"MD5OfBody"`
+	Body                   string          `json:"Body"`
+	Attributes             nameValues      `xml:"Attribute" json:"Attributes,omitempty"`
+	MD5OfMessageAttributes string          `xml:",omitempty" json:"MD5OfMessageAttributes,omitempty"`
+	MessageAttributes      xmlMessageAttrs `xml:"MessageAttribute" json:"MessageAttributes,omitempty"`
 }
 
 type xmlMessageAttr struct {
@@ -130,10 +152,23 @@ type xmlMessageAttr struct {
 	Value xmlAttrValue
 }
 
+// xmlMessageAttrs are a message's attributes: MessageAttribute elements,
+// or one JSON object of name → value.
+type xmlMessageAttrs []xmlMessageAttr
+
+// MarshalJSON writes the attributes as a JSON object.
+func (as xmlMessageAttrs) MarshalJSON() ([]byte, error) {
+	m := make(map[string]xmlAttrValue, len(as))
+	for _, a := range as {
+		m[a.Name] = a.Value
+	}
+	return json.Marshal(m)
+}
+
 type xmlAttrValue struct {
-	StringValue string `xml:",omitempty"`
-	BinaryValue string `xml:",omitempty"` // base64
-	DataType    string
+	StringValue string `xml:",omitempty" json:"StringValue,omitempty"`
+	BinaryValue string `xml:",omitempty" json:"BinaryValue,omitempty"` // base64
+	DataType    string `json:"DataType"`
 }
 
 // writeXML writes status and the XML document v.

@@ -156,7 +156,7 @@ func (a *applier) applyEntry(e raftnode.Entry) (*queuedraftv1.CommandResult, err
 }
 
 func failResult(f *failure) *queuedraftv1.CommandResult {
-	return &queuedraftv1.CommandResult{Error: f.reason, ErrorMessage: f.msg}
+	return &queuedraftv1.CommandResult{Error: f.reason, ErrorMessage: f.msg, ErrorField: f.field}
 }
 
 func (a *applier) dispatch(cmd *queuedraftv1.Command) (*queuedraftv1.CommandResult, error) {

@@ -89,14 +89,21 @@ func ResultError(reason, message string) error {
 	return fmt.Errorf("store: %s: %s", reason, message)
 }
 
-// failure is a deterministic apply outcome: a reason and a message.
+// failure is a deterministic apply outcome: a reason and a message, and
+// the field at fault when one is.
 type failure struct {
 	reason string
 	msg    string
+	field  string
 }
 
 func (f *failure) Error() string { return f.reason + ": " + f.msg }
 
 func fail(reason, format string, args ...any) *failure {
 	return &failure{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// failField is fail about field.
+func failField(reason, field, format string, args ...any) *failure {
+	return &failure{reason: reason, msg: fmt.Sprintf(format, args...), field: field}
 }

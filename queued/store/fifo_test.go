@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
 
+	queuedraftv1 "cairn.dev/cairn/proto/cairn/queued/raft/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 )
 
@@ -64,7 +65,7 @@ func TestFIFODeduplication(t *testing.T) {
 	ts.ok(createQueue("fc", cb))
 
 	withID := func(b, id string) *queuedv1.SendEntry {
-		e := fifoBody(b, "g")
+		e := fifoNoID(b, "g")
 		e.DeduplicationId = id
 		return e
 	}
@@ -85,7 +86,7 @@ func TestFIFODeduplication(t *testing.T) {
 
 	// Content-based: same body is a duplicate, another body is not; an
 	// explicit id wins over the content.
-	r = ts.ok(sendCmd("fc", fifoBody("same", "g"), fifoBody("same", "h"), fifoBody("other", "g"), withID("same", "explicit"))).GetSend().GetResults()
+	r = ts.ok(sendCmd("fc", fifoNoID("same", "g"), fifoNoID("same", "h"), fifoNoID("other", "g"), withID("same", "explicit"))).GetSend().GetResults()
 	require.Equal(t, []bool{false, true, false, false}, []bool{r[0].GetDuplicate(), r[1].GetDuplicate(), r[2].GetDuplicate(), r[3].GetDuplicate()})
 	ms := ts.receive("fc", 10, 0)
 	require.Len(t, ms, 1)
@@ -114,6 +115,28 @@ func TestFIFOSendRules(t *testing.T) {
 	for _, e := range res.GetErrors() {
 		require.Equal(t, reasonQueueMismatch, e.GetReason())
 	}
+
+	// Without content-based deduplication a send must carry an id (SQS
+	// refuses it too); with it, the body stands for the id.
+	res = ts.ok(sendCmd("f", fifoNoID("x", "g"), fifoBody("y", "g"))).GetSend()
+	require.Len(t, res.GetErrors(), 1)
+	require.Equal(t, "0", res.GetErrors()[0].GetId())
+	require.Equal(t, reasonInvalidArgument, res.GetErrors()[0].GetReason())
+	require.Equal(t, "deduplication_id", res.GetErrors()[0].GetField())
+	require.Contains(t, res.GetErrors()[0].GetMessage(), "content_based_deduplication")
+	require.Equal(t, []string{"1"}, []string{res.GetResults()[0].GetId()})
+	cb := fifoAttrs()
+	cb.ContentBasedDeduplication = true
+	ts.ok(createQueue("fc", cb))
+	require.Empty(t, ts.ok(sendCmd("fc", fifoNoID("x", "g"))).GetSend().GetErrors())
+
+	// A publish into a FIFO subscriber without an id fails as a whole.
+	ts.ok(createTopic("t"))
+	ts.ok(subscribeCmd("t", "f", nil))
+	pub := &queuedraftv1.Command{Op: &queuedraftv1.Command_Publish{Publish: &queuedraftv1.PublishOp{Topic: "t", Body: []byte("p"), GroupId: "g"}}}
+	r := ts.one(pub)
+	require.Equal(t, reasonInvalidArgument, r.GetError())
+	require.Equal(t, "deduplication_id", r.GetErrorField())
 }
 
 func TestFIFOQueueDelayAndMaxReceives(t *testing.T) {

@@ -160,7 +160,13 @@ func sendCmd(queue string, entries ...*queuedv1.SendEntry) *queuedraftv1.Command
 
 func body(s string) *queuedv1.SendEntry { return &queuedv1.SendEntry{Body: []byte(s)} }
 
+// fifoBody is a FIFO entry whose deduplication id is its group and body.
 func fifoBody(s, group string) *queuedv1.SendEntry {
+	return &queuedv1.SendEntry{Body: []byte(s), GroupId: group, DeduplicationId: group + "/" + s}
+}
+
+// fifoNoID is a FIFO entry without a deduplication id.
+func fifoNoID(s, group string) *queuedv1.SendEntry {
 	return &queuedv1.SendEntry{Body: []byte(s), GroupId: group}
 }
 
@@ -199,6 +205,10 @@ func redriveCmd(dlq, dest string, max uint32) *queuedraftv1.Command {
 	return &queuedraftv1.Command{Op: &queuedraftv1.Command_Redrive{Redrive: &queuedraftv1.RedriveOp{DeadLetterQueue: dlq, Destination: dest, MaxMessages: max}}}
 }
 
+func redriveCmdAfter(dlq string, max uint32, after uint64) *queuedraftv1.Command {
+	return &queuedraftv1.Command{Op: &queuedraftv1.Command_Redrive{Redrive: &queuedraftv1.RedriveOp{DeadLetterQueue: dlq, MaxMessages: max, AfterSequence: after}}}
+}
+
 func createTopic(name string) *queuedraftv1.Command {
 	return &queuedraftv1.Command{Op: &queuedraftv1.Command_CreateTopic{CreateTopic: &queuedraftv1.CreateTopicOp{Name: name}}}
 }
@@ -224,6 +234,9 @@ func unsubscribeCmd(topic, queue string) *queuedraftv1.Command {
 
 func publishCmd(topic, b, group string, attrs map[string]string) *queuedraftv1.Command {
 	op := &queuedraftv1.PublishOp{Topic: topic, Body: []byte(b), GroupId: group}
+	if group != "" {
+		op.DeduplicationId = group + "/" + b
+	}
 	if attrs != nil {
 		op.Attributes = map[string]*queuedv1.AttributeValue{}
 		for k, v := range attrs {

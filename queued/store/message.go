@@ -288,6 +288,7 @@ func (a *applier) deadLetter(q *queueTx, rec *queuedraftv1.MessageRecord) (moved
 	if _, err := a.enqueue(dlq, cp); err != nil {
 		return false, err
 	}
+	dlq.rec.Sent++ // the dead letter queue's sent counts every message that entered it
 	return true, nil
 }
 
@@ -353,6 +354,12 @@ func checkNew(q *queueTx, body []byte, attrs map[string]*queuedv1.AttributeValue
 		if delaySet {
 			return fail(reasonQueueMismatch, "FIFO queue %q takes no per-message delay", q.rec.GetName())
 		}
+		if dedupID == "" && !q.attrs().GetContentBasedDeduplication() {
+			// As SQS: without content-based deduplication a FIFO send must
+			// say what makes it unique, or a retried send would be kept twice.
+			return failField(reasonInvalidArgument, "deduplication_id",
+				"deduplication_id must be set: FIFO queue %q does not have content_based_deduplication", q.rec.GetName())
+		}
 	} else if group != "" || dedupID != "" {
 		return fail(reasonQueueMismatch, "standard queue %q takes no group_id or deduplication_id", q.rec.GetName())
 	}
@@ -415,7 +422,7 @@ func (a *applier) send(op *queuedraftv1.SendOp) (*queuedv1.SendResponse, error) 
 		id := entryID(e.GetId(), i)
 		if f := checkNew(q, e.GetBody(), e.GetAttributes(), e.GetGroupId(), e.GetDeduplicationId(),
 			e.GetDelay() != nil && e.GetDelay().AsDuration() != 0); f != nil {
-			resp.Errors = append(resp.Errors, &queuedv1.EntryError{Id: id, Reason: f.reason, Message: f.msg, SenderFault: true})
+			resp.Errors = append(resp.Errors, &queuedv1.EntryError{Id: id, Reason: f.reason, Message: f.msg, SenderFault: true, Field: f.field})
 			continue
 		}
 		delay := int64(q.attrs().GetDeliveryDelay().AsDuration())
@@ -634,7 +641,13 @@ func (a *applier) settleOne(q *queueTx, e *queuedv1.VisibilityEntry, kind settle
 	return nil, nil
 }
 
-func (a *applier) redrive(op *queuedraftv1.RedriveOp) (*queuedv1.RedriveResponse, error) {
+// redrive moves up to max_messages movable messages of a dead letter queue
+// with a sequence above after_sequence back to their sources (or to the
+// destination). It looks at no more than max_messages plus maxReceiveSkips
+// messages, and reports where it stopped, so that a caller can resume past
+// messages that cannot move: in flight, or without a source of the same type
+// to return to.
+func (a *applier) redrive(op *queuedraftv1.RedriveOp) (*queuedraftv1.RedriveResult, error) {
 	src, err := a.mustQueue(op.GetDeadLetterQueue())
 	if err != nil {
 		return nil, err
@@ -662,14 +675,17 @@ func (a *applier) redrive(op *queuedraftv1.RedriveOp) (*queuedv1.RedriveResponse
 		target *queueTx
 	}
 	var picks []pick
+	res := &queuedraftv1.RedriveResult{NextAfter: op.GetAfterSequence()}
 	scanned := 0
 	c := src.m.Cursor()
-	for k, v := c.First(); k != nil && len(picks) < limit && scanned < limit+maxReceiveSkips; k, v = c.Next() {
+	k, v := c.Seek(u64(op.GetAfterSequence() + 1))
+	for ; k != nil && len(picks) < limit && scanned < limit+maxReceiveSkips; k, v = c.Next() {
 		scanned++
 		rec := &queuedraftv1.MessageRecord{}
 		if err := proto.Unmarshal(v, rec); err != nil {
 			return nil, fmt.Errorf("%w: queue %q message: %v", ErrCorrupt, src.rec.GetName(), err)
 		}
+		res.NextAfter = rec.GetSequence()
 		if rec.GetState() == stateInFlight && rec.GetVisibleAtUnixNanos() > a.now {
 			continue // being worked on
 		}
@@ -684,7 +700,7 @@ func (a *applier) redrive(op *queuedraftv1.RedriveOp) (*queuedv1.RedriveResponse
 		}
 		picks = append(picks, pick{seq: rec.GetSequence(), target: target})
 	}
-	var moved int64
+	res.Done = k == nil
 	for _, p := range picks {
 		rec, err := a.getMsg(src, p.seq)
 		if err != nil {
@@ -706,9 +722,10 @@ func (a *applier) redrive(op *queuedraftv1.RedriveOp) (*queuedv1.RedriveResponse
 		if _, err := a.enqueue(p.target, cp); err != nil {
 			return nil, err
 		}
-		moved++
+		p.target.rec.Sent++
+		res.Moved++
 	}
-	return &queuedv1.RedriveResponse{Moved: moved}, nil
+	return res, nil
 }
 
 func unmarshalMsg(v []byte) (*queuedraftv1.MessageRecord, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -322,6 +323,97 @@ func TestRedrive(t *testing.T) {
 	ts.failsWith(reasonQueueNotFound, redriveCmd("dlq", "nope", 0))
 	ts.ok(createQueue("f", fifoAttrs()))
 	ts.failsWith(reasonQueueMismatch, redriveCmd("dlq", "f", 0))
+}
+
+// TestRedriveResumesPastUnmovable: an entry looks at max_messages plus
+// maxReceiveSkips messages; messages that cannot move (here: dead letters of
+// a deleted queue) at the head of the dead letter queue use up that window,
+// and the next entry resumes after the last message looked at instead of
+// looking at them again.
+func TestRedriveResumesPastUnmovable(t *testing.T) {
+	ts := openTestStore(t)
+	ts.ok(createQueue("dlq", stdAttrs()))
+	at := stdAttrs()
+	at.MaxReceives = 1
+	at.DeadLetterQueue = "dlq"
+	ts.ok(createQueue("gone", at))
+	ts.ok(createQueue("src", at))
+	stuck := maxReceiveSkips + 5
+	for i := 0; i < stuck; i += 100 {
+		var es []*queuedv1.SendEntry
+		for j := i; j < min(i+100, stuck); j++ {
+			es = append(es, body(fmt.Sprintf("stuck%d", j)))
+		}
+		ts.ok(sendCmd("gone", es...))
+	}
+	for ms := ts.receive("gone", 1000, time.Second); len(ms) > 0; ms = ts.receive("gone", 1000, time.Second) {
+	}
+	ts.advance(time.Second)
+	ts.ok(sendCmd("src", body("s1"), body("s2"), body("s3")))
+	ts.receive("src", 10, time.Second)
+	ts.advance(time.Second)
+	for more := true; more; {
+		more = ts.ok(sweepCmd(0)).GetSweep().GetMore()
+	}
+	require.EqualValues(t, stuck+3, ts.queue("dlq").GetStats().GetVisible())
+	ts.ok(deleteQueue("gone"))
+
+	// Two at a time: the first entry's window holds only stuck messages.
+	r := ts.ok(redriveCmdAfter("dlq", 2, 0)).GetRedrive()
+	require.EqualValues(t, 0, r.GetMoved())
+	require.False(t, r.GetDone())
+	after := r.GetNextAfter()
+	require.NotZero(t, after)
+	var moved int64
+	for !r.GetDone() {
+		r = ts.ok(redriveCmdAfter("dlq", 2, after)).GetRedrive()
+		require.Greater(t, r.GetNextAfter(), after, "each entry moves the cursor on")
+		moved += r.GetMoved()
+		after = r.GetNextAfter()
+	}
+	require.EqualValues(t, 3, moved)
+	require.Equal(t, []string{"s1", "s2", "s3"}, bodies(ts.receive("src", 10, 0)))
+	require.EqualValues(t, stuck, ts.queue("dlq").GetStats().GetVisible(), "the stuck messages stay")
+
+	// Past the end: nothing to look at, done.
+	r = ts.ok(redriveCmdAfter("dlq", 2, after)).GetRedrive()
+	require.True(t, r.GetDone())
+	require.Zero(t, r.GetMoved())
+	checkInvariants(t, ts.s)
+}
+
+// TestSentCountsEveryArrival: a queue's sent counts messages dead-lettered
+// and redriven into it, so that sent, acked and dead_lettered agree across
+// a source and its dead letter queue.
+func TestSentCountsEveryArrival(t *testing.T) {
+	ts := openTestStore(t)
+	ts.ok(createQueue("dlq", stdAttrs()))
+	at := stdAttrs()
+	at.MaxReceives = 1
+	at.DeadLetterQueue = "dlq"
+	ts.ok(createQueue("q", at))
+	ts.ok(sendCmd("q", body("a"), body("b"), body("c")))
+	ts.receive("q", 10, time.Second)
+	ts.advance(time.Second)
+	// One dead letter moves on a receive, the others on a sweep.
+	require.Empty(t, ts.receive("q", 1, time.Second))
+	ts.ok(sweepCmd(0))
+	q, dlq := ts.queue("q").GetStats(), ts.queue("dlq").GetStats()
+	require.EqualValues(t, 3, q.GetSent())
+	require.EqualValues(t, 3, q.GetDeadLettered())
+	require.EqualValues(t, q.GetDeadLettered(), dlq.GetSent(), "every dead letter entered the dead letter queue")
+	require.EqualValues(t, 3, dlq.GetVisible())
+
+	require.EqualValues(t, 3, ts.ok(redriveCmd("dlq", "", 0)).GetRedrive().GetMoved())
+	q = ts.queue("q").GetStats()
+	require.EqualValues(t, 6, q.GetSent(), "3 sends and 3 redriven")
+	ms := ts.receive("q", 10, time.Minute)
+	require.Len(t, ms, 3)
+	ts.ok(ackCmd("q", handles(ms)...))
+	q, dlq = ts.queue("q").GetStats(), ts.queue("dlq").GetStats()
+	require.EqualValues(t, q.GetSent(), q.GetAcked()+q.GetDeadLettered(), "all that entered q left it")
+	require.EqualValues(t, 3, dlq.GetSent())
+	checkInvariants(t, ts.s)
 }
 
 func TestChangedAndNextDue(t *testing.T) {

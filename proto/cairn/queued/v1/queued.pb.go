@@ -303,7 +303,9 @@ type QueueStats struct {
 	// dead_lettered counts messages this queue has moved to its dead letter
 	// queue since it was created.
 	DeadLettered int64 `protobuf:"varint,5,opt,name=dead_lettered,json=deadLettered,proto3" json:"dead_lettered,omitempty"`
-	// sent, received and acked count since the queue was created.
+	// sent, received and acked count since the queue was created. sent
+	// counts every message that entered the queue: sends, published copies,
+	// messages dead-lettered into it and messages redriven into it.
 	Sent          int64 `protobuf:"varint,6,opt,name=sent,proto3" json:"sent,omitempty"`
 	Received      int64 `protobuf:"varint,7,opt,name=received,proto3" json:"received,omitempty"`
 	Acked         int64 `protobuf:"varint,8,opt,name=acked,proto3" json:"acked,omitempty"`
@@ -1283,7 +1285,11 @@ type EntryError struct {
 	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	// sender_fault is true when the entry itself was bad, false when the
 	// server failed it.
-	SenderFault   bool `protobuf:"varint,4,opt,name=sender_fault,json=senderFault,proto3" json:"sender_fault,omitempty"`
+	SenderFault bool `protobuf:"varint,4,opt,name=sender_fault,json=senderFault,proto3" json:"sender_fault,omitempty"`
+	// field, when set, names the field of the entry at fault, as the
+	// ErrorInfo metadata "field" of a call's error does (e.g.
+	// "entries[0].deduplication_id").
+	Field         string `protobuf:"bytes,5,opt,name=field,proto3" json:"field,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1344,6 +1350,13 @@ func (x *EntryError) GetSenderFault() bool {
 		return x.SenderFault
 	}
 	return false
+}
+
+func (x *EntryError) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
 }
 
 type SendRequest struct {
@@ -3916,13 +3929,14 @@ const file_cairn_queued_v1_queued_proto_rawDesc = "" +
 	"\x10deduplication_id\x18\x06 \x01(\tR\x0fdeduplicationId\x1a^\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x125\n" +
-	"\x05value\x18\x02 \x01(\v2\x1f.cairn.queued.v1.AttributeValueR\x05value:\x028\x01\"q\n" +
+	"\x05value\x18\x02 \x01(\v2\x1f.cairn.queued.v1.AttributeValueR\x05value:\x028\x01\"\x87\x01\n" +
 	"\n" +
 	"EntryError\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12!\n" +
-	"\fsender_fault\x18\x04 \x01(\bR\vsenderFault\"Y\n" +
+	"\fsender_fault\x18\x04 \x01(\bR\vsenderFault\x12\x14\n" +
+	"\x05field\x18\x05 \x01(\tR\x05field\"Y\n" +
 	"\vSendRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x124\n" +
 	"\aentries\x18\x02 \x03(\v2\x1a.cairn.queued.v1.SendEntryR\aentries\"\x95\x01\n" +

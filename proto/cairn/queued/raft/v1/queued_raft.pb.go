@@ -788,7 +788,13 @@ type RedriveOp struct {
 	DeadLetterQueue string                 `protobuf:"bytes,1,opt,name=dead_letter_queue,json=deadLetterQueue,proto3" json:"dead_letter_queue,omitempty"`
 	Destination     string                 `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"`
 	// max_messages bounds this entry's work (at most 1000).
-	MaxMessages   uint32 `protobuf:"varint,3,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
+	MaxMessages uint32 `protobuf:"varint,3,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
+	// after_sequence is the resume position: only messages of the dead letter
+	// queue with a greater sequence are looked at. A redrive of many entries
+	// passes each entry the next_after of the one before, so that messages
+	// that cannot move (in flight, or without a source to return to) are
+	// passed over once instead of ending the redrive.
+	AfterSequence uint64 `protobuf:"varint,4,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -840,6 +846,13 @@ func (x *RedriveOp) GetDestination() string {
 func (x *RedriveOp) GetMaxMessages() uint32 {
 	if x != nil {
 		return x.MaxMessages
+	}
+	return 0
+}
+
+func (x *RedriveOp) GetAfterSequence() uint64 {
+	if x != nil {
+		return x.AfterSequence
 	}
 	return 0
 }
@@ -1165,6 +1178,9 @@ type CommandResult struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Error        string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	ErrorMessage string                 `protobuf:"bytes,2,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// error_field, when set, names the request field at fault
+	// (deduplication_id).
+	ErrorField string `protobuf:"bytes,17,opt,name=error_field,json=errorField,proto3" json:"error_field,omitempty"`
 	// Types that are valid to be assigned to Result:
 	//
 	//	*CommandResult_CreateQueue
@@ -1226,6 +1242,13 @@ func (x *CommandResult) GetError() string {
 func (x *CommandResult) GetErrorMessage() string {
 	if x != nil {
 		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *CommandResult) GetErrorField() string {
+	if x != nil {
+		return x.ErrorField
 	}
 	return ""
 }
@@ -1300,7 +1323,7 @@ func (x *CommandResult) GetSettle() *SettleResult {
 	return nil
 }
 
-func (x *CommandResult) GetRedrive() *v1.RedriveResponse {
+func (x *CommandResult) GetRedrive() *RedriveResult {
 	if x != nil {
 		if x, ok := x.Result.(*CommandResult_Redrive); ok {
 			return x.Redrive
@@ -1397,7 +1420,7 @@ type CommandResult_Settle struct {
 }
 
 type CommandResult_Redrive struct {
-	Redrive *v1.RedriveResponse `protobuf:"bytes,10,opt,name=redrive,proto3,oneof"`
+	Redrive *RedriveResult `protobuf:"bytes,10,opt,name=redrive,proto3,oneof"`
 }
 
 type CommandResult_Sweep struct {
@@ -1504,6 +1527,72 @@ func (x *SettleResult) GetErrors() []*v1.EntryError {
 	return nil
 }
 
+// RedriveResult is what one RedriveOp did.
+type RedriveResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// moved counts the messages moved.
+	Moved int64 `protobuf:"varint,2,opt,name=moved,proto3" json:"moved,omitempty"`
+	// next_after is the sequence of the last message looked at: the
+	// after_sequence of the next entry.
+	NextAfter uint64 `protobuf:"varint,3,opt,name=next_after,json=nextAfter,proto3" json:"next_after,omitempty"`
+	// done is true when the entry looked at every message after its
+	// after_sequence.
+	Done          bool `protobuf:"varint,4,opt,name=done,proto3" json:"done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedriveResult) Reset() {
+	*x = RedriveResult{}
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedriveResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedriveResult) ProtoMessage() {}
+
+func (x *RedriveResult) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedriveResult.ProtoReflect.Descriptor instead.
+func (*RedriveResult) Descriptor() ([]byte, []int) {
+	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RedriveResult) GetMoved() int64 {
+	if x != nil {
+		return x.Moved
+	}
+	return 0
+}
+
+func (x *RedriveResult) GetNextAfter() uint64 {
+	if x != nil {
+		return x.NextAfter
+	}
+	return 0
+}
+
+func (x *RedriveResult) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
 type SweepResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// changes is the work done; more is true when due timers remain.
@@ -1515,7 +1604,7 @@ type SweepResult struct {
 
 func (x *SweepResult) Reset() {
 	*x = SweepResult{}
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[17]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1616,7 @@ func (x *SweepResult) String() string {
 func (*SweepResult) ProtoMessage() {}
 
 func (x *SweepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[17]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1629,7 @@ func (x *SweepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SweepResult.ProtoReflect.Descriptor instead.
 func (*SweepResult) Descriptor() ([]byte, []int) {
-	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{17}
+	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SweepResult) GetChanges() uint32 {
@@ -1582,7 +1671,7 @@ type QueueRecord struct {
 
 func (x *QueueRecord) Reset() {
 	*x = QueueRecord{}
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[18]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1594,7 +1683,7 @@ func (x *QueueRecord) String() string {
 func (*QueueRecord) ProtoMessage() {}
 
 func (x *QueueRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[18]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1607,7 +1696,7 @@ func (x *QueueRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRecord.ProtoReflect.Descriptor instead.
 func (*QueueRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{18}
+	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QueueRecord) GetId() uint64 {
@@ -1727,7 +1816,7 @@ type MessageRecord struct {
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[19]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +1828,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[19]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +1841,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{19}
+	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MessageRecord) GetSequence() uint64 {
@@ -1866,7 +1955,7 @@ type TopicRecord struct {
 
 func (x *TopicRecord) Reset() {
 	*x = TopicRecord{}
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[20]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +1967,7 @@ func (x *TopicRecord) String() string {
 func (*TopicRecord) ProtoMessage() {}
 
 func (x *TopicRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[20]
+	mi := &file_cairn_queued_raft_v1_queued_raft_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +1980,7 @@ func (x *TopicRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopicRecord.ProtoReflect.Descriptor instead.
 func (*TopicRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{20}
+	return file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TopicRecord) GetName() string {
@@ -1973,11 +2062,12 @@ const file_cairn_queued_raft_v1_queued_raft_proto_rawDesc = "" +
 	"\x18visibility_timeout_nanos\x18\x03 \x01(\x03R\x16visibilityTimeoutNanos\"\\\n" +
 	"\bSettleOp\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12:\n" +
-	"\aentries\x18\x02 \x03(\v2 .cairn.queued.v1.VisibilityEntryR\aentries\"|\n" +
+	"\aentries\x18\x02 \x03(\v2 .cairn.queued.v1.VisibilityEntryR\aentries\"\xa3\x01\n" +
 	"\tRedriveOp\x12*\n" +
 	"\x11dead_letter_queue\x18\x01 \x01(\tR\x0fdeadLetterQueue\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12!\n" +
-	"\fmax_messages\x18\x03 \x01(\rR\vmaxMessages\"*\n" +
+	"\fmax_messages\x18\x03 \x01(\rR\vmaxMessages\x12%\n" +
+	"\x0eafter_sequence\x18\x04 \x01(\x04R\rafterSequence\"*\n" +
 	"\aSweepOp\x12\x1f\n" +
 	"\vmax_changes\x18\x01 \x01(\rR\n" +
 	"maxChanges\"#\n" +
@@ -2001,10 +2091,12 @@ const file_cairn_queued_raft_v1_queued_raft_proto_rawDesc = "" +
 	"\x10deduplication_id\x18\x05 \x01(\tR\x0fdeduplicationId\x1a^\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x125\n" +
-	"\x05value\x18\x02 \x01(\v2\x1f.cairn.queued.v1.AttributeValueR\x05value:\x028\x01\"\x9f\b\n" +
+	"\x05value\x18\x02 \x01(\v2\x1f.cairn.queued.v1.AttributeValueR\x05value:\x028\x01\"\xc3\b\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12#\n" +
-	"\rerror_message\x18\x02 \x01(\tR\ferrorMessage\x12I\n" +
+	"\rerror_message\x18\x02 \x01(\tR\ferrorMessage\x12\x1f\n" +
+	"\verror_field\x18\x11 \x01(\tR\n" +
+	"errorField\x12I\n" +
 	"\fcreate_queue\x18\x03 \x01(\v2$.cairn.queued.v1.CreateQueueResponseH\x00R\vcreateQueue\x12_\n" +
 	"\x14set_queue_attributes\x18\x04 \x01(\v2+.cairn.queued.v1.SetQueueAttributesResponseH\x00R\x12setQueueAttributes\x12I\n" +
 	"\fdelete_queue\x18\x05 \x01(\v2$.cairn.queued.v1.DeleteQueueResponseH\x00R\vdeleteQueue\x12F\n" +
@@ -2012,9 +2104,9 @@ const file_cairn_queued_raft_v1_queued_raft_proto_rawDesc = "" +
 	"purgeQueue\x123\n" +
 	"\x04send\x18\a \x01(\v2\x1d.cairn.queued.v1.SendResponseH\x00R\x04send\x12<\n" +
 	"\areceive\x18\b \x01(\v2 .cairn.queued.v1.ReceiveResponseH\x00R\areceive\x12<\n" +
-	"\x06settle\x18\t \x01(\v2\".cairn.queued.raft.v1.SettleResultH\x00R\x06settle\x12<\n" +
+	"\x06settle\x18\t \x01(\v2\".cairn.queued.raft.v1.SettleResultH\x00R\x06settle\x12?\n" +
 	"\aredrive\x18\n" +
-	" \x01(\v2 .cairn.queued.v1.RedriveResponseH\x00R\aredrive\x129\n" +
+	" \x01(\v2#.cairn.queued.raft.v1.RedriveResultH\x00R\aredrive\x129\n" +
 	"\x05sweep\x18\v \x01(\v2!.cairn.queued.raft.v1.SweepResultH\x00R\x05sweep\x12I\n" +
 	"\fcreate_topic\x18\f \x01(\v2$.cairn.queued.v1.CreateTopicResponseH\x00R\vcreateTopic\x12I\n" +
 	"\fdelete_topic\x18\r \x01(\v2$.cairn.queued.v1.DeleteTopicResponseH\x00R\vdeleteTopic\x12B\n" +
@@ -2024,7 +2116,12 @@ const file_cairn_queued_raft_v1_queued_raft_proto_rawDesc = "" +
 	"\x06result\"a\n" +
 	"\fSettleResult\x12\x1c\n" +
 	"\tsucceeded\x18\x01 \x03(\tR\tsucceeded\x123\n" +
-	"\x06errors\x18\x02 \x03(\v2\x1b.cairn.queued.v1.EntryErrorR\x06errors\";\n" +
+	"\x06errors\x18\x02 \x03(\v2\x1b.cairn.queued.v1.EntryErrorR\x06errors\"^\n" +
+	"\rRedriveResult\x12\x14\n" +
+	"\x05moved\x18\x02 \x01(\x03R\x05moved\x12\x1d\n" +
+	"\n" +
+	"next_after\x18\x03 \x01(\x04R\tnextAfter\x12\x12\n" +
+	"\x04done\x18\x04 \x01(\bR\x04doneJ\x04\b\x01\x10\x02\";\n" +
 	"\vSweepResult\x12\x18\n" +
 	"\achanges\x18\x01 \x01(\rR\achanges\x12\x12\n" +
 	"\x04more\x18\x02 \x01(\bR\x04more\"\xb4\x03\n" +
@@ -2091,7 +2188,7 @@ func file_cairn_queued_raft_v1_queued_raft_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_queued_raft_v1_queued_raft_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cairn_queued_raft_v1_queued_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_cairn_queued_raft_v1_queued_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_cairn_queued_raft_v1_queued_raft_proto_goTypes = []any{
 	(MessageState)(0),                     // 0: cairn.queued.raft.v1.MessageState
 	(*Command)(nil),                       // 1: cairn.queued.raft.v1.Command
@@ -2111,23 +2208,23 @@ var file_cairn_queued_raft_v1_queued_raft_proto_goTypes = []any{
 	(*PublishOp)(nil),                     // 15: cairn.queued.raft.v1.PublishOp
 	(*CommandResult)(nil),                 // 16: cairn.queued.raft.v1.CommandResult
 	(*SettleResult)(nil),                  // 17: cairn.queued.raft.v1.SettleResult
-	(*SweepResult)(nil),                   // 18: cairn.queued.raft.v1.SweepResult
-	(*QueueRecord)(nil),                   // 19: cairn.queued.raft.v1.QueueRecord
-	(*MessageRecord)(nil),                 // 20: cairn.queued.raft.v1.MessageRecord
-	(*TopicRecord)(nil),                   // 21: cairn.queued.raft.v1.TopicRecord
-	nil,                                   // 22: cairn.queued.raft.v1.PublishOp.AttributesEntry
-	nil,                                   // 23: cairn.queued.raft.v1.MessageRecord.AttributesEntry
-	(*v1.QueueAttributes)(nil),            // 24: cairn.queued.v1.QueueAttributes
-	(*v1.SendEntry)(nil),                  // 25: cairn.queued.v1.SendEntry
-	(*v1.VisibilityEntry)(nil),            // 26: cairn.queued.v1.VisibilityEntry
-	(*v1.Subscription)(nil),               // 27: cairn.queued.v1.Subscription
-	(*v1.CreateQueueResponse)(nil),        // 28: cairn.queued.v1.CreateQueueResponse
-	(*v1.SetQueueAttributesResponse)(nil), // 29: cairn.queued.v1.SetQueueAttributesResponse
-	(*v1.DeleteQueueResponse)(nil),        // 30: cairn.queued.v1.DeleteQueueResponse
-	(*v1.PurgeQueueResponse)(nil),         // 31: cairn.queued.v1.PurgeQueueResponse
-	(*v1.SendResponse)(nil),               // 32: cairn.queued.v1.SendResponse
-	(*v1.ReceiveResponse)(nil),            // 33: cairn.queued.v1.ReceiveResponse
-	(*v1.RedriveResponse)(nil),            // 34: cairn.queued.v1.RedriveResponse
+	(*RedriveResult)(nil),                 // 18: cairn.queued.raft.v1.RedriveResult
+	(*SweepResult)(nil),                   // 19: cairn.queued.raft.v1.SweepResult
+	(*QueueRecord)(nil),                   // 20: cairn.queued.raft.v1.QueueRecord
+	(*MessageRecord)(nil),                 // 21: cairn.queued.raft.v1.MessageRecord
+	(*TopicRecord)(nil),                   // 22: cairn.queued.raft.v1.TopicRecord
+	nil,                                   // 23: cairn.queued.raft.v1.PublishOp.AttributesEntry
+	nil,                                   // 24: cairn.queued.raft.v1.MessageRecord.AttributesEntry
+	(*v1.QueueAttributes)(nil),            // 25: cairn.queued.v1.QueueAttributes
+	(*v1.SendEntry)(nil),                  // 26: cairn.queued.v1.SendEntry
+	(*v1.VisibilityEntry)(nil),            // 27: cairn.queued.v1.VisibilityEntry
+	(*v1.Subscription)(nil),               // 28: cairn.queued.v1.Subscription
+	(*v1.CreateQueueResponse)(nil),        // 29: cairn.queued.v1.CreateQueueResponse
+	(*v1.SetQueueAttributesResponse)(nil), // 30: cairn.queued.v1.SetQueueAttributesResponse
+	(*v1.DeleteQueueResponse)(nil),        // 31: cairn.queued.v1.DeleteQueueResponse
+	(*v1.PurgeQueueResponse)(nil),         // 32: cairn.queued.v1.PurgeQueueResponse
+	(*v1.SendResponse)(nil),               // 33: cairn.queued.v1.SendResponse
+	(*v1.ReceiveResponse)(nil),            // 34: cairn.queued.v1.ReceiveResponse
 	(*v1.CreateTopicResponse)(nil),        // 35: cairn.queued.v1.CreateTopicResponse
 	(*v1.DeleteTopicResponse)(nil),        // 36: cairn.queued.v1.DeleteTopicResponse
 	(*v1.SubscribeResponse)(nil),          // 37: cairn.queued.v1.SubscribeResponse
@@ -2153,31 +2250,31 @@ var file_cairn_queued_raft_v1_queued_raft_proto_depIdxs = []int32{
 	13, // 13: cairn.queued.raft.v1.Command.subscribe:type_name -> cairn.queued.raft.v1.SubscribeOp
 	14, // 14: cairn.queued.raft.v1.Command.unsubscribe:type_name -> cairn.queued.raft.v1.UnsubscribeOp
 	15, // 15: cairn.queued.raft.v1.Command.publish:type_name -> cairn.queued.raft.v1.PublishOp
-	24, // 16: cairn.queued.raft.v1.CreateQueueOp.attributes:type_name -> cairn.queued.v1.QueueAttributes
-	24, // 17: cairn.queued.raft.v1.SetQueueAttributesOp.attributes:type_name -> cairn.queued.v1.QueueAttributes
-	25, // 18: cairn.queued.raft.v1.SendOp.entries:type_name -> cairn.queued.v1.SendEntry
-	26, // 19: cairn.queued.raft.v1.SettleOp.entries:type_name -> cairn.queued.v1.VisibilityEntry
-	27, // 20: cairn.queued.raft.v1.SubscribeOp.subscription:type_name -> cairn.queued.v1.Subscription
-	22, // 21: cairn.queued.raft.v1.PublishOp.attributes:type_name -> cairn.queued.raft.v1.PublishOp.AttributesEntry
-	28, // 22: cairn.queued.raft.v1.CommandResult.create_queue:type_name -> cairn.queued.v1.CreateQueueResponse
-	29, // 23: cairn.queued.raft.v1.CommandResult.set_queue_attributes:type_name -> cairn.queued.v1.SetQueueAttributesResponse
-	30, // 24: cairn.queued.raft.v1.CommandResult.delete_queue:type_name -> cairn.queued.v1.DeleteQueueResponse
-	31, // 25: cairn.queued.raft.v1.CommandResult.purge_queue:type_name -> cairn.queued.v1.PurgeQueueResponse
-	32, // 26: cairn.queued.raft.v1.CommandResult.send:type_name -> cairn.queued.v1.SendResponse
-	33, // 27: cairn.queued.raft.v1.CommandResult.receive:type_name -> cairn.queued.v1.ReceiveResponse
+	25, // 16: cairn.queued.raft.v1.CreateQueueOp.attributes:type_name -> cairn.queued.v1.QueueAttributes
+	25, // 17: cairn.queued.raft.v1.SetQueueAttributesOp.attributes:type_name -> cairn.queued.v1.QueueAttributes
+	26, // 18: cairn.queued.raft.v1.SendOp.entries:type_name -> cairn.queued.v1.SendEntry
+	27, // 19: cairn.queued.raft.v1.SettleOp.entries:type_name -> cairn.queued.v1.VisibilityEntry
+	28, // 20: cairn.queued.raft.v1.SubscribeOp.subscription:type_name -> cairn.queued.v1.Subscription
+	23, // 21: cairn.queued.raft.v1.PublishOp.attributes:type_name -> cairn.queued.raft.v1.PublishOp.AttributesEntry
+	29, // 22: cairn.queued.raft.v1.CommandResult.create_queue:type_name -> cairn.queued.v1.CreateQueueResponse
+	30, // 23: cairn.queued.raft.v1.CommandResult.set_queue_attributes:type_name -> cairn.queued.v1.SetQueueAttributesResponse
+	31, // 24: cairn.queued.raft.v1.CommandResult.delete_queue:type_name -> cairn.queued.v1.DeleteQueueResponse
+	32, // 25: cairn.queued.raft.v1.CommandResult.purge_queue:type_name -> cairn.queued.v1.PurgeQueueResponse
+	33, // 26: cairn.queued.raft.v1.CommandResult.send:type_name -> cairn.queued.v1.SendResponse
+	34, // 27: cairn.queued.raft.v1.CommandResult.receive:type_name -> cairn.queued.v1.ReceiveResponse
 	17, // 28: cairn.queued.raft.v1.CommandResult.settle:type_name -> cairn.queued.raft.v1.SettleResult
-	34, // 29: cairn.queued.raft.v1.CommandResult.redrive:type_name -> cairn.queued.v1.RedriveResponse
-	18, // 30: cairn.queued.raft.v1.CommandResult.sweep:type_name -> cairn.queued.raft.v1.SweepResult
+	18, // 29: cairn.queued.raft.v1.CommandResult.redrive:type_name -> cairn.queued.raft.v1.RedriveResult
+	19, // 30: cairn.queued.raft.v1.CommandResult.sweep:type_name -> cairn.queued.raft.v1.SweepResult
 	35, // 31: cairn.queued.raft.v1.CommandResult.create_topic:type_name -> cairn.queued.v1.CreateTopicResponse
 	36, // 32: cairn.queued.raft.v1.CommandResult.delete_topic:type_name -> cairn.queued.v1.DeleteTopicResponse
 	37, // 33: cairn.queued.raft.v1.CommandResult.subscribe:type_name -> cairn.queued.v1.SubscribeResponse
 	38, // 34: cairn.queued.raft.v1.CommandResult.unsubscribe:type_name -> cairn.queued.v1.UnsubscribeResponse
 	39, // 35: cairn.queued.raft.v1.CommandResult.publish:type_name -> cairn.queued.v1.PublishResponse
 	40, // 36: cairn.queued.raft.v1.SettleResult.errors:type_name -> cairn.queued.v1.EntryError
-	24, // 37: cairn.queued.raft.v1.QueueRecord.attributes:type_name -> cairn.queued.v1.QueueAttributes
-	23, // 38: cairn.queued.raft.v1.MessageRecord.attributes:type_name -> cairn.queued.raft.v1.MessageRecord.AttributesEntry
+	25, // 37: cairn.queued.raft.v1.QueueRecord.attributes:type_name -> cairn.queued.v1.QueueAttributes
+	24, // 38: cairn.queued.raft.v1.MessageRecord.attributes:type_name -> cairn.queued.raft.v1.MessageRecord.AttributesEntry
 	0,  // 39: cairn.queued.raft.v1.MessageRecord.state:type_name -> cairn.queued.raft.v1.MessageState
-	27, // 40: cairn.queued.raft.v1.TopicRecord.subscriptions:type_name -> cairn.queued.v1.Subscription
+	28, // 40: cairn.queued.raft.v1.TopicRecord.subscriptions:type_name -> cairn.queued.v1.Subscription
 	41, // 41: cairn.queued.raft.v1.PublishOp.AttributesEntry.value:type_name -> cairn.queued.v1.AttributeValue
 	41, // 42: cairn.queued.raft.v1.MessageRecord.AttributesEntry.value:type_name -> cairn.queued.v1.AttributeValue
 	43, // [43:43] is the sub-list for method output_type
@@ -2232,7 +2329,7 @@ func file_cairn_queued_raft_v1_queued_raft_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_queued_raft_v1_queued_raft_proto_rawDesc), len(file_cairn_queued_raft_v1_queued_raft_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
