@@ -34,7 +34,9 @@ func (s *snapshot) Release() { _ = s.tx.Rollback() }
 // Snapshot captures the state as of the last applied batch, AppliedIndex
 // included. The returned snapshot holds a bbolt read transaction: its WriteTo
 // may run concurrently with ApplyBatch and reads; the caller must Release
-// it, and Close and Restore wait until it does.
+// it, and Close and Restore wait until it does, as does an ApplyBatch whose
+// commit grows the file (bbolt remaps it only without open read
+// transactions): so write it from another goroutine than the apply loop.
 func (s *Store) Snapshot() (raftnode.Snapshot, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
