@@ -314,7 +314,7 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 			c.forget(topic)
 		}
 		if !again || !b.Wait(ctx) {
-			return zero, errs.Wrap(op, write && !retryAll, err)
+			return zero, errs.Wrap(op, write, err)
 		}
 	}
 }
