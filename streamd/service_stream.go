@@ -111,7 +111,10 @@ func (s *Server) produceBatch(req *streamdv1.ProduceRequest, maxBytes int) (reco
 		if len(b) > maxBytes {
 			return nil, tooLarge("batch", len(b), maxBytes, "max_batch_bytes")
 		}
-		if err := b.Validate(); err != nil {
+		// The header and CRC here (the partition may come from the first
+		// record's key); the leader's log parses every record before it
+		// appends.
+		if err := b.ValidateHeader(); err != nil {
 			return nil, err
 		}
 		return b, nil
