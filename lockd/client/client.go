@@ -108,7 +108,7 @@ const (
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, blocking bool, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
 	if c.conn.Closed() {
-		return zero, &Error{Op: op, err: ErrClosed}
+		return zero, errs.Local(op, ErrClosed)
 	}
 	var cancel context.CancelFunc
 	if blocking {

@@ -1,14 +1,9 @@
 package client
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"strings"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"cairn.dev/cairn/node/clusterconn"
 	"cairn.dev/cairn/node/rpcerr"
 )
 
@@ -46,91 +41,39 @@ var (
 	ErrStaleToken = errors.New("lockd client: stale fencing token")
 )
 
-// Error is the error of a failed call. It keeps the gRPC status (status.FromError
-// returns it) and, where one applies, a sentinel that errors.Is matches.
-type Error struct {
-	// Op names the call: "acquire", "release", "campaign", ...
-	Op string
-	// Unknown is true when the call was a write that may have been applied.
-	Unknown bool
-	// Reason is the rpcerr reason the server (or the connection layer) gave,
-	// or "" when there is none.
-	Reason   rpcerr.Reason
-	sentinel error
-	err      error
-	st       *status.Status
+// errs builds every error the client returns.
+var errs = clusterconn.Errors{
+	Client:  "lockd client",
+	Unknown: ErrUnknownOutcome,
+	Sentinels: map[rpcerr.Reason]error{
+		rpcerr.SessionNotFound: ErrSessionNotFound,
+		rpcerr.NotHolder:       ErrNotHolder,
+		rpcerr.NotHeld:         ErrNotHeld,
+		rpcerr.PermitsMismatch: ErrNotHeld,
+		rpcerr.ModeConflict:    ErrNotHeld,
+	},
+	// A blocked acquire that the server timed out has had its wait
+	// cancelled: its outcome is known (not acquired).
+	KnownOutcome: []rpcerr.Reason{rpcerr.WaitTimeout},
 }
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("lockd client: ")
-	b.WriteString(e.Op)
-	b.WriteString(": ")
-	if e.st != nil {
-		fmt.Fprintf(&b, "%s: %s", e.st.Code(), e.st.Message())
-	} else {
-		b.WriteString(e.err.Error())
-	}
-	if e.Unknown {
-		b.WriteString(" (outcome unknown: the write may have been applied)")
-	}
-	return b.String()
-}
-
-// GRPCStatus returns the gRPC status of the failure, for status.FromError.
-func (e *Error) GRPCStatus() *status.Status { return e.st }
-
-// Unwrap returns the original error, the sentinel and ErrUnknownOutcome as they apply.
-func (e *Error) Unwrap() []error {
-	errs := []error{e.err}
-	if e.sentinel != nil {
-		errs = append(errs, e.sentinel)
-	}
-	if e.Unknown {
-		errs = append(errs, ErrUnknownOutcome)
-	}
-	return errs
-}
+// Error is the error of a failed call (see clusterconn.Error). It keeps the
+// gRPC status (status.FromError returns it) and, where one applies, a
+// sentinel that errors.Is matches.
+type Error = clusterconn.Error
 
 // IsUnknownOutcome reports whether err comes from a write that may have been applied.
 func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
 
-// toError turns a gRPC call's error into an *Error.
+// toError turns a gRPC call's error into an *Error; kindIdempotent and
+// kindWrite calls' errors can have an unknown outcome.
 func toError(op string, kind callKind, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		st = nil
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			st = status.FromContextError(err)
-		}
-	}
-	e := &Error{Op: op, err: err, st: st}
-	if st == nil {
-		return e
-	}
-	e.Reason = rpcerr.ReasonOf(err)
-	switch e.Reason {
-	case rpcerr.SessionNotFound:
-		e.sentinel = ErrSessionNotFound
-	case rpcerr.NotHolder:
-		e.sentinel = ErrNotHolder
-	case rpcerr.NotHeld, rpcerr.PermitsMismatch, rpcerr.ModeConflict:
-		e.sentinel = ErrNotHeld
-	}
-	switch st.Code() {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		// A blocked acquire that the server timed out has had its wait
-		// cancelled (WAIT_TIMEOUT): its outcome is known (not acquired). So
-		// is a request refused before it was proposed or sent.
-		e.Unknown = kind != kindRead && !e.Reason.TryOther() &&
-			e.Reason != rpcerr.NotSent && e.Reason != rpcerr.WaitTimeout
-	}
-	return e
+	return errs.Wrap(op, kind != kindRead, err)
 }
+
+// sessionLost is the cause of a Session's error once its keep-alive stops:
+// it reads as ErrSessionLost and matches ErrSessionNotFound too.
+type sessionLost struct{}
+
+func (sessionLost) Error() string   { return ErrSessionLost.Error() }
+func (sessionLost) Unwrap() []error { return []error{ErrSessionLost, ErrSessionNotFound} }

@@ -95,7 +95,7 @@ func (s *Session) acquire(ctx context.Context, op, name string, owner []byte, wa
 		return nil, err
 	}
 	if !resp.GetAcquired() {
-		return nil, &Error{Op: op, err: ErrLocked}
+		return nil, errs.Local(op, ErrLocked)
 	}
 	return lockFrom(name, resp.GetHolder()), nil
 }

@@ -34,7 +34,7 @@ func (s *Session) semAcquire(ctx context.Context, op, name string, permits uint3
 		return nil, err
 	}
 	if !resp.GetAcquired() {
-		return nil, &Error{Op: op, err: ErrLocked}
+		return nil, errs.Local(op, ErrLocked)
 	}
 	return lockFrom(name, resp.GetHolder()), nil
 }

@@ -59,7 +59,7 @@ func (c *Client) keepSession(id uint64, ttl time.Duration, renewed time.Time) (*
 		s.keepAlive(kctx, renewed)
 	}) {
 		cancel()
-		return nil, &Error{Op: "create-session", err: ErrClosed}
+		return nil, errs.Local("create-session", ErrClosed)
 	}
 	return s, nil
 }
@@ -141,7 +141,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 		case <-t.C:
 		}
 		if time.Since(renewed) >= s.ttl {
-			s.setErr(&Error{Op: "keep-alive", err: ErrSessionLost, sentinel: ErrSessionNotFound})
+			s.setErr(errs.Local("keep-alive", sessionLost{}))
 			return
 		}
 		if st == nil {
@@ -165,7 +165,7 @@ func (s *Session) keepAlive(ctx context.Context, renewed time.Time) {
 			continue
 		}
 		if rpcerr.ReasonOf(err) == rpcerr.SessionNotFound {
-			s.setErr(&Error{Op: "keep-alive", err: ErrSessionLost, sentinel: ErrSessionNotFound})
+			s.setErr(errs.Local("keep-alive", sessionLost{}))
 			return
 		}
 		cancel()

@@ -69,10 +69,20 @@ func invalidValue(fd protoreflect.FieldDescriptor, v protoreflect.Value, path st
 	return ""
 }
 
+// invalid returns the *Error of a request the client refuses to send (op
+// "validate" when op is ""): status InvalidArgument with msg, matching
+// ErrInvalidArgument.
 func invalid(op, msg string) error {
-	e := &Error{Op: op, err: fmt.Errorf("%w: %s", ErrInvalidArgument, msg), sentinel: ErrInvalidArgument, st: status.New(codes.InvalidArgument, msg)}
 	if op == "" {
-		e.Op = "validate"
+		op = "validate"
 	}
-	return e
+	return errs.Wrap(op, false, refusal(msg))
 }
+
+// refusal is the cause of a request the client refuses to send: it has
+// status InvalidArgument with the message and matches ErrInvalidArgument.
+type refusal string
+
+func (r refusal) Error() string              { return ErrInvalidArgument.Error() + ": " + string(r) }
+func (r refusal) GRPCStatus() *status.Status { return status.New(codes.InvalidArgument, string(r)) }
+func (r refusal) Unwrap() error              { return ErrInvalidArgument }

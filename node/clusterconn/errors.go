@@ -75,13 +75,14 @@ func (e *Error) Error() string {
 // GRPCStatus returns the gRPC status of the failure, for status.FromError.
 func (e *Error) GRPCStatus() *status.Status { return e.st }
 
-// Metadata is the status's rpcerr metadata (field, limit, leader, ...), nil
-// when there is none.
+// Metadata is the metadata of the status's rpcerr ErrorInfo (field, limit,
+// leader, ...), nil when there is none.
 func (e *Error) Metadata() map[string]string {
 	if e.st == nil {
 		return nil
 	}
-	return rpcerr.MetadataOf(e.st.Err())
+	info, _ := rpcerr.FromError(e.st.Err())
+	return info.Metadata
 }
 
 // Unwrap returns the original error, the sentinel and the unknown-outcome

@@ -95,7 +95,7 @@ const (
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, extra time.Duration, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
 	if c.conn.Closed() {
-		return zero, &Error{Op: op, err: ErrClosed}
+		return zero, errs.Local(op, ErrClosed)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

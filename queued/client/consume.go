@@ -33,7 +33,7 @@ type Consumer struct {
 // queue's). The stream lives until ctx ends or Close.
 func (c *Client) Consume(ctx context.Context, queue string, prefetch int, visibility time.Duration) (*Consumer, error) {
 	if c.conn.Closed() {
-		return nil, &Error{Op: "consume", err: ErrClosed}
+		return nil, errs.Local("consume", ErrClosed)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	stream, err := c.queues.Consume(ctx, grpc.WaitForReady(true))

@@ -1,14 +1,9 @@
 package client
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"strings"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"cairn.dev/cairn/node/clusterconn"
 	"cairn.dev/cairn/node/rpcerr"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 )
@@ -52,104 +47,37 @@ var (
 	ErrQueueMismatch = errors.New("queued client: request does not fit the queue")
 )
 
-// reasonSentinels maps rpcerr reasons to the sentinels above.
-var reasonSentinels = map[rpcerr.Reason]error{
-	rpcerr.InvalidArgument: ErrInvalidArgument,
-	rpcerr.LimitExceeded:   ErrLimitExceeded,
-	rpcerr.QueueNotFound:   ErrQueueNotFound,
-	rpcerr.QueueExists:     ErrQueueExists,
-	rpcerr.TopicNotFound:   ErrTopicNotFound,
-	rpcerr.ReceiptInvalid:  ErrReceiptInvalid,
-	rpcerr.ReceiptStale:    ErrReceiptStale,
-	rpcerr.ReceiptExpired:  ErrReceiptExpired,
-	rpcerr.DeadLetterLoop:  ErrDeadLetterLoop,
-	rpcerr.QueueMismatch:   ErrQueueMismatch,
+// errs builds every error the client returns.
+var errs = clusterconn.Errors{
+	Client:  "queued client",
+	Unknown: ErrUnknownOutcome,
+	Sentinels: map[rpcerr.Reason]error{
+		rpcerr.InvalidArgument: ErrInvalidArgument,
+		rpcerr.LimitExceeded:   ErrLimitExceeded,
+		rpcerr.QueueNotFound:   ErrQueueNotFound,
+		rpcerr.QueueExists:     ErrQueueExists,
+		rpcerr.TopicNotFound:   ErrTopicNotFound,
+		rpcerr.ReceiptInvalid:  ErrReceiptInvalid,
+		rpcerr.ReceiptStale:    ErrReceiptStale,
+		rpcerr.ReceiptExpired:  ErrReceiptExpired,
+		rpcerr.DeadLetterLoop:  ErrDeadLetterLoop,
+		rpcerr.QueueMismatch:   ErrQueueMismatch,
+	},
 }
 
-// Error is the error of a failed call or batch entry. It keeps the gRPC
-// status (status.FromError returns it) and, where one applies, a sentinel
-// that errors.Is matches.
-type Error struct {
-	// Op names the call: "send", "receive", "ack", ...
-	Op string
-	// ID is the batch entry the error is about ("" for a whole call).
-	ID string
-	// Unknown is true when the call was a write that may have been applied.
-	Unknown bool
-	// Reason is the rpcerr reason the server (or the connection layer) gave,
-	// or "" when there is none.
-	Reason   rpcerr.Reason
-	sentinel error
-	err      error
-	st       *status.Status
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("queued client: ")
-	b.WriteString(e.Op)
-	if e.ID != "" {
-		fmt.Fprintf(&b, " (entry %q)", e.ID)
-	}
-	b.WriteString(": ")
-	if e.st != nil {
-		fmt.Fprintf(&b, "%s: %s", e.st.Code(), e.st.Message())
-	} else {
-		b.WriteString(e.err.Error())
-	}
-	if e.Unknown {
-		b.WriteString(" (outcome unknown: the write may have been applied)")
-	}
-	return b.String()
-}
-
-// GRPCStatus returns the gRPC status of the failure, for status.FromError.
-func (e *Error) GRPCStatus() *status.Status { return e.st }
-
-// Unwrap returns the original error, the sentinel and ErrUnknownOutcome as
-// they apply.
-func (e *Error) Unwrap() []error {
-	errs := []error{e.err}
-	if e.sentinel != nil {
-		errs = append(errs, e.sentinel)
-	}
-	if e.Unknown {
-		errs = append(errs, ErrUnknownOutcome)
-	}
-	return errs
-}
+// Error is the error of a failed call or batch entry (see clusterconn.Error).
+// It keeps the gRPC status (status.FromError returns it) and, where one
+// applies, a sentinel that errors.Is matches.
+type Error = clusterconn.Error
 
 // IsUnknownOutcome reports whether err comes from a write that may have been
 // applied.
 func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
 
-// toError turns a gRPC call's error into an *Error.
+// toError turns a gRPC call's error into an *Error; kindIdempotent and
+// kindWrite calls' errors can have an unknown outcome.
 func toError(op string, kind callKind, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		st = nil
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			st = status.FromContextError(err)
-		}
-	}
-	e := &Error{Op: op, err: err, st: st}
-	if st == nil {
-		return e
-	}
-	e.Reason = rpcerr.ReasonOf(err)
-	e.sentinel = reasonSentinels[e.Reason]
-	switch st.Code() {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		e.Unknown = kind != kindRead && !e.Reason.TryOther() && e.Reason != rpcerr.NotSent
-	}
-	return e
+	return errs.Wrap(op, kind != kindRead, err)
 }
 
 // EntryErr returns the error a failed batch entry stands for, matching the
@@ -158,10 +86,5 @@ func EntryErr(op string, e *queuedv1.EntryError) error {
 	if e == nil {
 		return nil
 	}
-	r := rpcerr.Reason(e.GetReason())
-	st := rpcerr.New(r, e.GetMessage(), nil)
-	if r.Code() == codes.Unknown {
-		st = status.New(codes.Internal, e.GetMessage())
-	}
-	return &Error{Op: op, ID: e.GetId(), Reason: r, sentinel: reasonSentinels[r], err: errors.New(e.GetMessage()), st: st}
+	return errs.Entry(op, e.GetId(), rpcerr.Reason(e.GetReason()), e.GetMessage())
 }

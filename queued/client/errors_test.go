@@ -13,7 +13,7 @@ import (
 )
 
 func TestToErrorByReason(t *testing.T) {
-	for reason, sentinel := range reasonSentinels {
+	for reason, sentinel := range errs.Sentinels {
 		err := toError("send", kindWrite, rpcerr.Error(reason, "the server's words", nil))
 		if !errors.Is(err, sentinel) {
 			t.Errorf("%s: %v does not match %v", reason, err, sentinel)

@@ -118,7 +118,7 @@ func (c *Client) SendMessage(ctx context.Context, queue string, body []byte, opt
 		return nil, EntryErr("send", resp.GetErrors()[0])
 	}
 	if len(resp.GetResults()) == 0 {
-		return nil, &Error{Op: "send", err: errEmptyResult}
+		return nil, errs.Local("send", errEmptyResult)
 	}
 	return resp.GetResults()[0], nil
 }

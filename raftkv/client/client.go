@@ -95,7 +95,7 @@ func (c *Client) Close() error { return c.conn.Close() }
 func call[T any](ctx context.Context, c *Client, op string, kind callKind, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
 	if c.conn.Closed() {
-		return zero, &Error{Op: op, err: ErrClosed}
+		return zero, errs.Local(op, ErrClosed)
 	}
 	ctx, cancel := c.conn.WithTimeout(ctx)
 	defer cancel()

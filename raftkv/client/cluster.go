@@ -63,11 +63,11 @@ func (c *Client) TransferLeadership(ctx context.Context, target string) (*cluste
 // instead of being waited for. The client's TLS and timeouts apply.
 func (c *Client) Status(ctx context.Context, endpoint string) (*raftkvv1.StatusResponse, error) {
 	if c.conn.Closed() {
-		return nil, &Error{Op: "status", err: ErrClosed}
+		return nil, errs.Local("status", ErrClosed)
 	}
 	ec, err := c.conn.DialEndpoint(endpoint)
 	if err != nil {
-		return nil, &Error{Op: "status", err: fmt.Errorf("%s: %w", endpoint, err)}
+		return nil, errs.Local("status", fmt.Errorf("%s: %w", endpoint, err))
 	}
 	defer ec.Close()
 	ctx, cancel := c.conn.WithTimeout(ctx)
@@ -87,7 +87,7 @@ func (c *Client) Status(ctx context.Context, endpoint string) (*raftkvv1.StatusR
 // io.ErrUnexpectedEOF.
 func (c *Client) Snapshot(ctx context.Context, w io.Writer) (int64, error) {
 	if c.conn.Closed() {
-		return 0, &Error{Op: "snapshot", err: ErrClosed}
+		return 0, errs.Local("snapshot", ErrClosed)
 	}
 	var (
 		b clusterconn.Backoff

@@ -100,7 +100,7 @@ func (c *Client) KeepAlive(ctx context.Context, id int64) (<-chan *raftkvv1.Leas
 	}) {
 		stop()
 		cancel()
-		return nil, &Error{Op: "lease-keepalive", err: ErrClosed}
+		return nil, errs.Local("lease-keepalive", ErrClosed)
 	}
 	return ch, nil
 }

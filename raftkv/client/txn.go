@@ -179,7 +179,7 @@ func (t *Txn) Else(ops ...Op) *Txn {
 // ops are reads (see the package documentation).
 func (t *Txn) Commit() (*raftkvv1.TxnResponse, error) {
 	if t.err != nil {
-		return nil, &Error{Op: "txn", err: t.err}
+		return nil, errs.Local("txn", t.err)
 	}
 	req := &raftkvv1.TxnRequest{Compare: t.cmps, Success: t.then, Failure: t.els}
 	return call(t.ctx, t.c, "txn", kindWrite, func(ctx context.Context, co ...grpc.CallOption) (*raftkvv1.TxnResponse, error) {

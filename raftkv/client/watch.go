@@ -59,7 +59,7 @@ func (c *Client) Watch(ctx context.Context, key string, opts ...OpOption) WatchC
 		stop()
 		cancel()
 		ch := make(chan WatchResponse, 1)
-		ch <- WatchResponse{WatchResponse: &raftkvv1.WatchResponse{}, err: &Error{Op: "watch", err: ErrClosed}}
+		ch <- WatchResponse{WatchResponse: &raftkvv1.WatchResponse{}, err: errs.Local("watch", ErrClosed)}
 		close(ch)
 		return ch
 	}
