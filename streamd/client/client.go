@@ -58,7 +58,7 @@ var (
 	// ErrOffsetOutOfRange: the offset is before the log start or past its end.
 	ErrOffsetOutOfRange = errors.New("streamd client: offset out of range")
 	// ErrOffsetMismatch: an append with an expected offset found another end
-	// offset (see (*Error).Metadata()["end"]... and CurrentEnd).
+	// offset; (*Error).Metadata()["end"] is that end offset.
 	ErrOffsetMismatch = errors.New("streamd client: offset mismatch")
 	// ErrNotEnoughReplicas: fewer in-sync replicas than min_insync_replicas.
 	ErrNotEnoughReplicas = errors.New("streamd client: not enough in-sync replicas")

@@ -95,8 +95,13 @@ func TestEventSourcedBankAccount(t *testing.T) {
 	if err := appendEvent(ctx, cli, topic, a, event{"withdrawal", 90}, base.Add(4*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := appendEvent(ctx, cli, topic, a, event{"withdrawal", 90}, base.Add(4*time.Hour)); !errors.Is(err, client.ErrOffsetMismatch) {
+	err = appendEvent(ctx, cli, topic, a, event{"withdrawal", 90}, base.Add(4*time.Hour))
+	var ce *client.Error
+	if !errors.Is(err, client.ErrOffsetMismatch) || !errors.As(err, &ce) {
 		t.Fatalf("conflicting append: %v, want ErrOffsetMismatch", err)
+	}
+	if end := ce.Metadata()["end"]; end != "5" {
+		t.Fatalf("conflicting append names end offset %q, want 5 (%v)", end, err)
 	}
 	if got := replay(ctx, t, cli, topic, -1); got.balance != 10 || got.next != 5 {
 		t.Fatalf("balance %d after %d events, want 10 after 5", got.balance, got.next)
