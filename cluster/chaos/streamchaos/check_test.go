@@ -240,13 +240,13 @@ func TestCheckGroup(t *testing.T) {
 		},
 		{
 			name: "the group starts at offset 0",
-			h: (&hist{}).poll(100, 1, 0, rec{"0", 2, "c"}).committed("0", 3, true).read("0", 3),
-			n: 1, sub: "offsets 0..1 were never delivered",
+			h:    (&hist{}).poll(100, 1, 0, rec{"0", 2, "c"}).committed("0", 3, true).read("0", 3),
+			n:    1, sub: "offsets 0..1 were never delivered",
 		},
 		{
 			name: "a commit past the high watermark",
-			h: (&hist{}).poll(100, 1, 0, rec{"0", 0, "a"}, rec{"0", 1, "b"}).committed("0", 2, true).read("0", 1),
-			n: 1, sub: "past the final high watermark 1",
+			h:    (&hist{}).poll(100, 1, 0, rec{"0", 0, "a"}, rec{"0", 1, "b"}).committed("0", 2, true).read("0", 1),
+			n:    1, sub: "past the final high watermark 1",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
