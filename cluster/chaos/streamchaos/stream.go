@@ -346,7 +346,7 @@ func (w *Stream) memberRun(ctx context.Context, env *chaos.Env, cfg config, id i
 func join(ctx context.Context, env *chaos.Env, c *client.Client, cfg config, id int, maxWait time.Duration) (*member, bool) {
 	h := env.History
 	deadline := time.Now().Add(time.Minute)
-	for ctx.Err() == nil || id >= cfg.clientBase+900 {
+	for ctx.Err() == nil {
 		rctx, cancel := context.WithTimeout(context.Background(), 2*cfg.session+cfg.timeout)
 		op := h.Invoke(chaos.Op{Client: id, Kind: KindJoin})
 		g, err := c.JoinGroup(rctx, client.GroupConfig{Group: cfg.group, Topics: []string{cfg.topic},
