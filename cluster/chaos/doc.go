@@ -10,9 +10,12 @@
 // workloads, checkers and scenarios, and runs them as its tests: kvchaos
 // (raftkv: register, watch and lease workloads, porcupine linearizability and
 // durability), lockchaos (lockd: locks with a fenced resource, elections),
-// cachechaos (cached: ring convergence, near-cache staleness) and queuechaos
+// cachechaos (cached: ring convergence, near-cache staleness), queuechaos
 // (queued: Jepsen's total-queue after a drain, visibility, FIFO order, dead
-// letters). A new daemon
+// letters) and streamchaos (streamd: Jepsen's Kafka workload). A scenario may
+// add targets of its own (Scenario.Targets: "the leader of a partition") and
+// tampers that change a killed node's files before it starts again
+// (Scenario.Tampers, Params.Tamper). A new daemon
 // adds such a package: Workloads that declare their operation kinds (Kinds),
 // Checkers, Scenarios, and a test file whose TestMain is Main and whose tests
 // call Test.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ type nemesis struct {
 	// membership dials a Membership client (Scenario.Membership); nil when the
 	// scenario has none.
 	membership func(env *Env, endpoints []string) (Membership, error)
+	// targets and tampers are the scenario's (Scenario.Targets, Tampers).
+	targets map[Target]TargetFunc
+	tampers map[string]TamperFunc
 }
 
 // run executes steps in order, each at its At offset from phaseStart (or right
@@ -108,6 +112,15 @@ func (n *nemesis) step(ctx context.Context, i int, s Step) {
 // looked up.
 func (n *nemesis) resolve(ctx context.Context, s Step) (nodes []string, leader string, err error) {
 	all := n.env.Nodes()
+	if fn, ok := n.targets[s.Target]; ok {
+		lctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
+		defer cancel()
+		nodes, err := fn(lctx, n.env, s.Pick)
+		if err == nil && len(nodes) == 0 {
+			err = errors.New("no node")
+		}
+		return nodes, "", err
+	}
 	switch s.Target {
 	case TargetAll:
 		return all, "", nil
@@ -166,7 +179,11 @@ func (n *nemesis) inject(ctx context.Context, s Step, nodes []string, began, hea
 	c := n.env.Cluster
 	switch s.Fault {
 	case FaultKill, FaultCrashAll:
-		if err := killFor(ctx, c, nodes, s.Duration, s.Fault == FaultCrashAll, began, healed); err != nil {
+		var tamper func() error
+		if s.Params.Tamper != "" {
+			tamper = func() error { return n.tamper(s, nodes, note) }
+		}
+		if err := killFor(ctx, c, nodes, s.Duration, s.Fault == FaultCrashAll, began, tamper, healed); err != nil {
 			return err
 		}
 		return n.waitNodes(ctx, nodes)
@@ -283,13 +300,14 @@ type procs interface {
 }
 
 // killFor SIGKILLs nodes (one after the other, or all at once when together),
-// lets the workload run for d (or until ctx ends) and starts them again. It
+// runs tamper (when not nil) on their files, lets the workload run for d (or
+// until ctx ends) and starts them again. It
 // calls began just before the first kill and healed just before the first
 // start, so the fault's recorded window [Start, End] lies inside the time every
 // node was down: a started node may serve (and re-register) before Start
 // returns, and a checker that requires something "while the node is dead" must
 // not count its first moments back. An error leaves the nodes as they are (step's cleanup starts them).
-func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, together bool, began, healed func()) error {
+func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, together bool, began func(), tamper func() error, healed func()) error {
 	began()
 	if together {
 		var wg sync.WaitGroup
@@ -308,6 +326,11 @@ func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, toge
 			}
 		}
 	}
+	if tamper != nil {
+		if err := tamper(); err != nil {
+			return err
+		}
+	}
 	Hold(ctx, d)
 	healed()
 	for _, name := range nodes {
@@ -315,6 +338,27 @@ func killFor(ctx context.Context, c procs, nodes []string, d time.Duration, toge
 			return err
 		}
 	}
+	return nil
+}
+
+// tamper runs the scenario's tamper s.Params.Tamper on each of nodes (all
+// stopped) with a random stream drawn from the step, and notes what it did.
+func (n *nemesis) tamper(s Step, nodes []string, note func(string)) error {
+	fn := n.tampers[s.Params.Tamper]
+	if fn == nil {
+		return fmt.Errorf("no tamper %q", s.Params.Tamper)
+	}
+	var notes []string
+	for i, name := range nodes {
+		rng := n.env.Rand(Stream("tamper", s.Pick*len(nodes)+i))
+		msg, err := fn(n.env, name, rng)
+		if err != nil {
+			return fmt.Errorf("tamper %s on %s: %w", s.Params.Tamper, name, err)
+		}
+		n.env.Logger.Info("nemesis: tampered", "tamper", s.Params.Tamper, "node", name, "what", msg)
+		notes = append(notes, name+": "+msg)
+	}
+	note(strings.Join(notes, "; "))
 	return nil
 }
 

@@ -24,22 +24,23 @@ func (f *fakeProcs) Start(name string) error { f.add("start " + name); return ni
 
 // TestKillForRecordsEndBeforeStart guards docs/chaos.md bug 8: the recorded
 // end of a kill must come before the node is started again, since a started
-// node serves (with an empty cache) before Start returns.
+// node serves (with an empty cache) before Start returns. A tamper runs
+// while every node is down.
 func TestKillForRecordsEndBeforeStart(t *testing.T) {
 	for _, together := range []bool{false, true} {
 		f := &fakeProcs{}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel() // no hold
 		err := killFor(ctx, f, []string{"n1", "n2"}, 0, together,
-			func() { f.add("began") }, func() { f.add("healed") })
+			func() { f.add("began") }, func() error { f.add("tamper"); return nil }, func() { f.add("healed") })
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := f.events
-		if together && len(got) == 6 { // the kills run in parallel
+		if together && len(got) == 7 { // the kills run in parallel
 			slices.Sort(got[1:3])
 		}
-		want := []string{"began", "kill n1", "kill n2", "healed", "start n1", "start n2"}
+		want := []string{"began", "kill n1", "kill n2", "tamper", "healed", "start n1", "start n2"}
 		if !slices.Equal(got, want) {
 			t.Errorf("together=%v: events %q, want %q", together, got, want)
 		}

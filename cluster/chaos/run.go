@@ -72,6 +72,11 @@ type Scenario struct {
 	RestartBeforeCheck bool
 	// Checkers judge the run.
 	Checkers []Checker
+	// Targets resolves the targets the daemon package defines beside the
+	// framework's (leader, follower, node, all), by name.
+	Targets map[Target]TargetFunc
+	// Tampers are the tampers kill steps may name in Params.Tamper.
+	Tampers map[string]TamperFunc
 	// RecoveryBound is how soon after each heal a write must succeed; default
 	// DefaultRecoveryBound.
 	RecoveryBound time.Duration
@@ -136,6 +141,9 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 		if s.Fault == FaultMemberReplace && sc.Membership == nil {
 			return nil, errors.New("chaos: Scenario schedules member-replace faults but has no Membership")
 		}
+		if s.Params.Tamper != "" && sc.Tampers[s.Params.Tamper] == nil {
+			return nil, fmt.Errorf("chaos: Scenario schedules tamper %q but has no such Tamper", s.Params.Tamper)
+		}
 	}
 	if err := writeJSON(filepath.Join(dir, "schedule.json"), steps); err != nil {
 		return nil, err
@@ -195,7 +203,7 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 		problem("no write succeeded in the 30s before the first fault")
 	}
 	nctx, cancel := context.WithTimeout(context.Background(), phase+30*time.Minute)
-	(&nemesis{env: env, membership: sc.Membership}).run(nctx, time.Now(), steps)
+	(&nemesis{env: env, membership: sc.Membership, targets: sc.Targets, tampers: sc.Tampers}).run(nctx, time.Now(), steps)
 	cancel()
 	// Let the workload show that the cluster recovered from the last fault, then
 	// run a little longer.

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,14 +14,18 @@ type Fault string
 // The nemesis actions. Each runs for Step.Duration and is then healed, unless
 // noted otherwise.
 const (
-	// FaultKill SIGKILLs the target and starts it again after Duration.
+	// FaultKill SIGKILLs the target and starts it again after Duration. With
+	// Params.Tamper set, the scenario's tamper of that name (Scenario.Tampers)
+	// runs on each killed node's files before it starts: a torn write, a
+	// corrupted tail.
 	FaultKill Fault = "kill"
 	// FaultRestart stops the target gracefully (SIGTERM) and starts it again.
 	FaultRestart Fault = "restart"
 	// FaultRollingRestart gracefully restarts every node in turn, each after the
 	// previous one is serving again.
 	FaultRollingRestart Fault = "rolling-restart"
-	// FaultCrashAll SIGKILLs every node and starts them all again after Duration.
+	// FaultCrashAll SIGKILLs every node and starts them all again after
+	// Duration (tampering with their files as FaultKill does).
 	FaultCrashAll Fault = "crash-all"
 	// FaultPause SIGSTOPs the target and SIGCONTs it after Duration.
 	FaultPause Fault = "pause"
@@ -67,6 +72,17 @@ const (
 	TargetAll Target = "all"
 )
 
+// TargetFunc resolves a target a daemon package defines (Scenario.Targets),
+// such as "the leader of a partition": it returns the nodes the step acts on
+// now; pick is the step's Pick, for choices among candidates.
+type TargetFunc func(ctx context.Context, env *Env, pick int) ([]string, error)
+
+// TamperFunc changes the files of node, which is not running, before a kill
+// step starts it again (Params.Tamper names it in Scenario.Tampers); rng is
+// the step's own random stream. It returns a note for the timeline saying
+// what it did.
+type TamperFunc func(env *Env, node string, rng *rand.Rand) (note string, err error)
+
 // Params are the fault-specific parameters of a step.
 type Params struct {
 	OneWay    bool          `json:"one_way,omitempty"`
@@ -76,6 +92,9 @@ type Params struct {
 	Term      string        `json:"term,omitempty"`
 	// Procs is the busy processes of a FaultCPULoad step.
 	Procs int `json:"procs,omitempty"`
+	// Tamper names the scenario's TamperFunc a kill step runs on the killed
+	// nodes' files before starting them.
+	Tamper string `json:"tamper,omitempty"`
 }
 
 // Step is one entry of a fault schedule: at At (from the start of the fault
@@ -109,8 +128,9 @@ func (p Params) MarshalJSON() ([]byte, error) {
 		Failpoint string `json:"failpoint,omitempty"`
 		Term      string `json:"term,omitempty"`
 		Procs     int    `json:"procs,omitempty"`
+		Tamper    string `json:"tamper,omitempty"`
 	}
-	return json.Marshal(view{p.OneWay, durString(p.Delay), durString(p.Jitter), p.Failpoint, p.Term, p.Procs})
+	return json.Marshal(view{p.OneWay, durString(p.Delay), durString(p.Jitter), p.Failpoint, p.Term, p.Procs, p.Tamper})
 }
 
 // MarshalJSON writes durations as strings.

@@ -281,7 +281,11 @@ func (c *Client) nodeClient(addr string) (streamdv1.StreamServiceClient, error) 
 
 // partitionCall runs rpc against the leader of topic's partition, retrying
 // (after refreshing the leaders) while the failure says it was not applied
-// or, when retryAll, on any Unavailable failure.
+// or, when retryAll, on any Unavailable failure. A write that fails after
+// any attempt that may have been applied (Unavailable, a deadline, a
+// cancellation, without a reason that says otherwise) fails with an unknown
+// outcome, whatever the last attempt's failure was: a later refusal, or a
+// metadata refresh that found no node, says nothing of the earlier attempt.
 func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part int32, write, retryAll bool, rpc func(context.Context, streamdv1.StreamServiceClient) (T, error)) (T, error) {
 	var zero T
 	if c.conn.Closed() {
@@ -290,10 +294,17 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 	ctx, cancel := c.conn.WithTimeout(ctx)
 	defer cancel()
 	var b clusterconn.Backoff
+	maybeApplied := false // an earlier attempt of the write may have been applied
+	fail := func(err error) (T, error) {
+		if maybeApplied {
+			return zero, unknownOutcome(op, err)
+		}
+		return zero, err
+	}
 	for {
 		m, err := c.topicMeta(ctx, topic)
 		if err != nil {
-			return zero, err
+			return fail(err)
 		}
 		addr := ""
 		if part >= 0 && part < int32(len(m.leaders)) {
@@ -301,11 +312,15 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 		}
 		sc, err := c.nodeClient(addr)
 		if err != nil {
-			return zero, errs.Local(op, err)
+			return fail(errs.Local(op, err))
 		}
 		resp, err := rpc(ctx, sc)
 		if err == nil {
 			return resp, nil
+		}
+		werr := errs.Wrap(op, write, err)
+		if IsUnknownOutcome(werr) {
+			maybeApplied = true
 		}
 		reason := rpcerr.ReasonOf(err)
 		again := rpcerr.TryOther(err) || reason == rpcerr.PartitionOffline || reason == rpcerr.NotEnoughReplicas ||
@@ -314,9 +329,21 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 			c.forget(topic)
 		}
 		if !again || !b.Wait(ctx) {
-			return zero, errs.Wrap(op, write, err)
+			return fail(werr)
 		}
 	}
+}
+
+// unknownOutcome returns err as an *Error of op marked as a write whose
+// outcome is unknown.
+func unknownOutcome(op string, err error) error {
+	var ce *Error
+	if !errors.As(errs.Wrap(op, true, err), &ce) {
+		return err
+	}
+	out := *ce
+	out.Unknown = true
+	return &out
 }
 
 // isUnavailable reports whether err has code Unavailable.
