@@ -22,9 +22,10 @@ var (
 	// index). Decode and Reconstruct never return it: they count such a
 	// shard as missing. ParseShard returns it.
 	ErrBadShard = errors.New("ec: bad shard")
-	// ErrCorrupt: decoded data did not match the checksum recorded in the
-	// shards or the compressed frame (a checksum collision, or shards of
-	// different chunks with equal lengths and checksums: never expected).
+	// ErrCorrupt: decoded data did not match the CRC32C recorded in the
+	// shards or the compressed frame, or a shard set holds enough intact
+	// shards of two different chunks that neither can be preferred (a
+	// placement bug, never expected).
 	ErrCorrupt = errors.New("ec: data corrupt")
 	// ErrBadFrame: Decompress was given bytes that are not a valid
 	// compressed frame.
