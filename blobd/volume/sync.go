@@ -49,9 +49,12 @@ func (v *volume) sync() error {
 		if !v.syncing {
 			break
 		}
+		v.waiters++
 		v.scond.Wait()
+		v.waiters--
 	}
 	v.syncing = true
+	v.fsyncs++
 	v.smu.Unlock()
 
 	v.mu.RLock()

@@ -40,6 +40,8 @@ type volume struct {
 	scond   *sync.Cond
 	syncing bool
 	synced  uint64 // every write with seq <= synced is durable
+	waiters int    // Sync callers waiting on scond (for tests)
+	fsyncs  int64  // fsync rounds run by Sync (for tests)
 
 	// mu protects the following fields. Readers hold it (read) across their
 	// preads, so the files stay open while they read.
@@ -193,7 +195,7 @@ func (v *volume) recover() error {
 	pos := int64(superLen)
 	for _, r := range recs {
 		if r.e.needleEnd() > durable {
-			h, err := checkNeedle(dat, pos, datSize, *cbuf)
+			h, err := v.checkNeedle(dat, pos, datSize, *cbuf)
 			if err != nil || h.nid != r.nid || h.size != r.e.size || h.crc != r.e.crc || h.cookie != r.e.cookie || h.flags != r.e.flags {
 				v.logger.Warn("volume: indexed needle missing or damaged past the last sync; truncating", "needle", r.nid, "offset", pos, "err", err)
 				idxCut = r.pos
@@ -219,8 +221,11 @@ func (v *volume) recover() error {
 	// Scan .dat past the last indexed needle for needles the index lost.
 	var found int
 	for pos+headerLen <= datSize {
-		h, err := checkNeedle(dat, pos, datSize, *cbuf)
+		h, err := v.checkNeedle(dat, pos, datSize, *cbuf)
 		if err != nil {
+			if pos+headerLen < datSize {
+				v.logger.Info("volume: data scan stopped", "offset", pos, "reason", err)
+			}
 			break
 		}
 		e := entry{off8: uint32(pos / 8), size: h.size, cookie: h.cookie, crc: h.crc, flags: h.flags}
@@ -298,9 +303,18 @@ func (v *volume) apply(nid uint64, e entry) {
 	v.liveBytes += int64(e.size)
 }
 
-// checkNeedle reads the needle at off (which must end by limit) and checks
+// checkNeedle is checkNeedleAt naming v in its errors.
+func (v *volume) checkNeedle(f io.ReaderAt, off, limit int64, buf []byte) (header, error) {
+	h, err := checkNeedleAt(f, off, limit, buf)
+	if ce, ok := err.(*CorruptError); ok {
+		ce.Volume = v.id
+	}
+	return h, err
+}
+
+// checkNeedleAt reads the needle at off (which must end by limit) and checks
 // its header and data CRC, using buf as the copy buffer.
-func checkNeedle(f io.ReaderAt, off, limit int64, buf []byte) (header, error) {
+func checkNeedleAt(f io.ReaderAt, off, limit int64, buf []byte) (header, error) {
 	hb := buf[:headerLen]
 	if _, err := f.ReadAt(hb, off); err != nil {
 		return header{}, &CorruptError{Offset: off, Reason: fmt.Sprintf("header unreadable: %v", err)}
