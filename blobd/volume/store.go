@@ -162,6 +162,10 @@ func (s *Store) publish(vid uint32, v *volume) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.pending, vid)
+	if v != nil && s.closed {
+		v.closeFiles() // Close ran meanwhile; the files are durable
+		return
+	}
 	if v != nil {
 		s.vols[vid] = v
 	}
