@@ -1,0 +1,121 @@
+package volume
+
+import (
+	"fmt"
+)
+
+// lookup returns nid's live entry. The caller holds mu.
+func (v *volume) lookup(nid uint64, cookie uint32) (entry, error) {
+	if v.closed {
+		return entry{}, ErrClosed
+	}
+	e, ok := v.m[nid]
+	if !ok {
+		return entry{}, fmt.Errorf("%w: volume %d needle %d", ErrNotFound, v.id, nid)
+	}
+	if e.deleted() {
+		return entry{}, fmt.Errorf("%w: volume %d needle %d (deleted)", ErrNotFound, v.id, nid)
+	}
+	if e.cookie != cookie {
+		return entry{}, fmt.Errorf("%w: volume %d needle %d", ErrCookieMismatch, v.id, nid)
+	}
+	return e, nil
+}
+
+// Stat returns needle nid's size and CRC32C without reading it:
+// ErrNotFound, ErrCookieMismatch.
+func (s *Store) Stat(vid uint32, nid uint64, cookie uint32) (size int64, crc uint32, err error) {
+	v, err := s.volume(vid)
+	if err != nil {
+		return 0, 0, err
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	e, err := v.lookup(nid, cookie)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(e.size), e.crc, nil
+}
+
+// Read returns n bytes of needle nid's data from offset off (n < 0: to the
+// end) in a new slice. Before returning anything it checks the needle's
+// header (id, cookie, size) and the CRC32C of its whole data, even for a
+// range: a needle is never returned with wrong bytes (*CorruptError,
+// errors.Is ErrCorrupt, naming the volume and needle). Other errors:
+// ErrNotFound (never written or deleted), ErrCookieMismatch (so a guessed id
+// reads nothing), ErrRange, ErrVolumeNotFound. Reads run concurrently with
+// everything, including writes to the same volume.
+func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byte, error) {
+	v, err := s.volume(vid)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	e, err := v.lookup(nid, cookie)
+	if err != nil {
+		return nil, err
+	}
+	size := int64(e.size)
+	if n < 0 && off >= 0 && off <= size {
+		n = size - off
+	}
+	if off < 0 || n < 0 || off+n > size {
+		return nil, fmt.Errorf("%w: [%d, +%d) of a %d-byte needle", ErrRange, off, n, size)
+	}
+	if n == size {
+		// The whole needle: one read of header and data.
+		b := make([]byte, headerLen+size)
+		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
+			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+		}
+		if err := v.checkHeader(b, nid, e); err != nil {
+			return nil, err
+		}
+		if crc(b[headerLen:]) != e.crc {
+			return nil, v.corrupt(nid, e, "data crc mismatch")
+		}
+		return b[headerLen:], nil
+	}
+	// A range: check the whole needle through the copy buffer, then read
+	// the range.
+	bufp := getBuf()
+	defer putBuf(bufp)
+	buf := *bufp
+	if _, err := v.dat.ReadAt(buf[:headerLen], e.off()); err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if err := v.checkHeader(buf, nid, e); err != nil {
+		return nil, err
+	}
+	sum, err := crcRange(v.dat, e.off()+headerLen, size, buf)
+	if err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if sum != e.crc {
+		return nil, v.corrupt(nid, e, "data crc mismatch")
+	}
+	out := make([]byte, n)
+	if _, err := v.dat.ReadAt(out, e.off()+headerLen+off); err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	return out, nil
+}
+
+// checkHeader checks the needle header at the start of b against the map's
+// entry for nid.
+func (v *volume) checkHeader(b []byte, nid uint64, e entry) error {
+	h, ok := decodeHeader(b)
+	if !ok {
+		return v.corrupt(nid, e, "bad needle header")
+	}
+	if h.nid != nid || h.cookie != e.cookie || h.size != e.size || h.crc != e.crc || h.flags != 0 {
+		return v.corrupt(nid, e, "needle header does not match the index")
+	}
+	return nil
+}
+
+func (v *volume) corrupt(nid uint64, e entry, reason string) error {
+	return &CorruptError{Volume: v.id, Needle: nid, Offset: e.off(), Reason: reason}
+}
