@@ -9,6 +9,7 @@ import (
 	streamdpeerv1 "cairn.dev/cairn/proto/cairn/streamd/peer/v1"
 	streamdraftv1 "cairn.dev/cairn/proto/cairn/streamd/raft/v1"
 	"cairn.dev/cairn/streamd/group"
+	"cairn.dev/cairn/streamd/meta"
 )
 
 // controller is the part of a node that acts only while it is the Raft
@@ -78,26 +79,30 @@ func (c *controller) coordinator() (*group.Coordinator, error) {
 	return c.groups, nil
 }
 
-// heartbeat records a node's report; it returns whether the node is fenced
-// and whether it must be registered first.
-func (c *controller) heartbeat(id, addr string, ready bool) (bool, error) {
+// heartbeat records a node's report. A node not registered yet, at another
+// address or in another incarnation (it restarted) is registered first —
+// which fences a restarted node in the same entry. It returns the node's
+// record after that.
+func (c *controller) heartbeat(id, addr string, incarnation int64, ready bool) (*streamdraftv1.NodeRecord, error) {
 	c.mu.Lock()
 	if !c.leader {
 		c.mu.Unlock()
-		return false, c.s.notController()
+		return nil, c.s.notController()
 	}
 	c.heard[id] = heartbeat{at: c.s.now(), ready: ready, addr: addr}
 	c.mu.Unlock()
 	n, err := c.s.meta.Node(id)
-	if err != nil || n == nil || n.GetAddr() != addr {
+	if err != nil || n == nil || n.GetAddr() != addr || n.GetIncarnation() != incarnation {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if _, err := c.s.propose(ctx, &streamdraftv1.Command{Op: &streamdraftv1.Command_RegisterNode{RegisterNode: &streamdraftv1.RegisterNodeOp{Id: id, Addr: addr}}}); err != nil {
-			return false, err
+		if _, err := c.s.propose(ctx, meta.RegisterIncarnation(id, addr, incarnation)); err != nil {
+			return nil, err
 		}
-		n, err = c.s.meta.Node(id)
-		if err != nil {
-			return false, err
+		if n, err = c.s.meta.Node(id); err != nil {
+			return nil, err
+		}
+		if n.GetFenced() {
+			c.s.logger.Info("controller: a node (re)started; fenced until it is ready", "node", id, "incarnation", incarnation)
 		}
 	}
 	if n.GetFenced() && ready {
@@ -106,7 +111,7 @@ func (c *controller) heartbeat(id, addr string, ready bool) (bool, error) {
 		default:
 		}
 	}
-	return n.GetFenced(), nil
+	return n, nil
 }
 
 // run is the controller loop: every heartbeat interval (or when kicked) it
@@ -186,11 +191,11 @@ func (cs *controllerService) NodeHeartbeat(ctx context.Context, req *streamdpeer
 	if req.GetNodeId() == "" || req.GetAddr() == "" {
 		return nil, toStatus(invalid("node_id", "node_id and addr must be set"))
 	}
-	fenced, err := cs.s.ctrl.heartbeat(req.GetNodeId(), req.GetAddr(), req.GetReady())
+	n, err := cs.s.ctrl.heartbeat(req.GetNodeId(), req.GetAddr(), req.GetIncarnation(), req.GetReady())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &streamdpeerv1.NodeHeartbeatResponse{Fenced: fenced}, nil
+	return &streamdpeerv1.NodeHeartbeatResponse{Fenced: n.GetFenced(), RegisteredIncarnation: n.GetIncarnation()}, nil
 }
 
 // heartbeatLoop reports this node to the controller every heartbeat
@@ -210,21 +215,34 @@ func (s *Server) heartbeatLoop(ctx context.Context) {
 
 func (s *Server) sendHeartbeat(ctx context.Context, addr string) {
 	ready := s.ready.Load()
+	var registered int64
 	if s.node.IsLeader() {
-		if _, err := s.ctrl.heartbeat(s.cfg.ID, addr, ready); err != nil {
+		n, err := s.ctrl.heartbeat(s.cfg.ID, addr, s.incarnation, ready)
+		if err != nil {
 			s.logger.Debug("heartbeat to self", "err", err)
+			return
 		}
-		return
+		registered = n.GetIncarnation()
+	} else {
+		conn, err := s.node.LeaderConn()
+		if err != nil {
+			return
+		}
+		hctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
+		defer cancel()
+		resp, err := streamdpeerv1.NewControllerServiceClient(conn).NodeHeartbeat(hctx, &streamdpeerv1.NodeHeartbeatRequest{NodeId: s.cfg.ID, Addr: addr, Ready: ready, Incarnation: s.incarnation})
+		if err != nil {
+			s.logger.Debug("heartbeat to the controller", "err", err)
+			return
+		}
+		registered = resp.GetRegisteredIncarnation()
 	}
-	conn, err := s.node.LeaderConn()
-	if err != nil {
-		return
-	}
-	hctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
-	defer cancel()
-	_, err = streamdpeerv1.NewControllerServiceClient(conn).NodeHeartbeat(hctx, &streamdpeerv1.NodeHeartbeatRequest{NodeId: s.cfg.ID, Addr: addr, Ready: ready})
-	if err != nil {
-		s.logger.Debug("heartbeat to the controller", "err", err)
+	if registered == s.incarnation && !s.registered.Load() {
+		s.registered.Store(true)
+		select {
+		case s.registeredKick <- struct{}{}:
+		default:
+		}
 	}
 }
 

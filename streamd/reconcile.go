@@ -71,10 +71,16 @@ var replicaDirName = regexp.MustCompile(`^(\d+)-(\d+)$`)
 // it runs at start and after every change of the metadata (and once a
 // second, to retry what failed).
 //
-// It starts once the local metadata has caught up with the controller (a
-// linearizable read succeeded): a restarted node must not act on the
-// leaderships it had before it went down.
+// It starts once the controller has registered this run of the node (which
+// fences a restarted node: it leads nothing in its old leader epochs, since
+// its log may lack what it had not fsynced or may have been damaged) and the
+// local metadata has caught up with that (a linearizable read succeeded).
 func (s *Server) reconcileLoop(ctx context.Context) {
+	for !s.registered.Load() {
+		if !s.sleep(ctx, s.registeredKick, s.cfg.HeartbeatInterval) {
+			return
+		}
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
 		err := s.node.LinearizableRead(rctx)

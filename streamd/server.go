@@ -54,6 +54,12 @@ type Server struct {
 	waiters atomic.Int64
 	// roundRobin picks partitions for keyless produces that name none.
 	roundRobin atomic.Uint32
+	// incarnation identifies this run of the process (its start time);
+	// registered is set once the controller has recorded it (and so fenced
+	// this node if it restarted), which registeredKick announces.
+	incarnation    int64
+	registered     atomic.Bool
+	registeredKick chan struct{}
 	// ready is set once every local replica has been opened.
 	ready atomic.Bool
 }
@@ -84,12 +90,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		}
 	})
 	s := &Server{
-		cfg:       cfg,
-		logger:    logger,
-		now:       time.Now,
-		d:         d,
-		meta:      st,
-		fetchWake: make(chan struct{}),
+		cfg:            cfg,
+		logger:         logger,
+		now:            time.Now,
+		d:              d,
+		meta:           st,
+		fetchWake:      make(chan struct{}),
+		incarnation:    time.Now().UnixNano(),
+		registeredKick: make(chan struct{}, 1),
 	}
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {

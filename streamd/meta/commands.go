@@ -32,7 +32,14 @@ func Propose(ctx context.Context, apply ApplyFunc, now time.Time, cmd *streamdra
 // RegisterNode adds node id at addr, or updates its address; a new node is
 // unfenced. Result: node.
 func RegisterNode(id, addr string) *streamdraftv1.Command {
-	return &streamdraftv1.Command{Op: &streamdraftv1.Command_RegisterNode{RegisterNode: &streamdraftv1.RegisterNodeOp{Id: id, Addr: addr}}}
+	return RegisterIncarnation(id, addr, 0)
+}
+
+// RegisterIncarnation is RegisterNode for a node's run identified by
+// incarnation (its process start time): a known node with another
+// incarnation restarted and is fenced in the same entry.
+func RegisterIncarnation(id, addr string, incarnation int64) *streamdraftv1.Command {
+	return &streamdraftv1.Command{Op: &streamdraftv1.Command_RegisterNode{RegisterNode: &streamdraftv1.RegisterNodeOp{Id: id, Addr: addr, Incarnation: incarnation}}}
 }
 
 // FenceNode fences node id: it leaves every ISR that has another member, and

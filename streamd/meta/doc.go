@@ -28,7 +28,8 @@
 // leader_epoch grows by one on every leader change and partition_epoch on
 // every change of leader or ISR (once per command).
 //
-//   - RegisterNode adds an unfenced node or updates a known node's address.
+//   - RegisterNode adds an unfenced node or updates a known node's address;
+//     a known node registering with a new incarnation (a restart) is fenced.
 //   - FenceNode removes the node from every ISR with another member and gives
 //     each partition it led the first replica that is in the ISR and
 //     unfenced (none: offline). UnfenceNode gives offline partitions whose

@@ -35,7 +35,9 @@ func ValidateNodeID(id string) error {
 	return nil
 }
 
-// registerNode adds a node (unfenced) or updates a known node's address.
+// registerNode adds a node (unfenced) or updates a known node's address; a
+// known node registering with a new incarnation (it restarted) is fenced in
+// the same entry.
 func (a *applier) registerNode(op *streamdraftv1.RegisterNodeOp) (*streamdraftv1.NodeResult, error) {
 	if err := ValidateNodeID(op.GetId()); err != nil {
 		return nil, failureOf(err)
@@ -48,15 +50,24 @@ func (a *applier) registerNode(op *streamdraftv1.RegisterNodeOp) (*streamdraftv1
 		return nil, err
 	}
 	if n != nil {
-		if n.Addr != op.GetAddr() {
+		restarted := op.GetIncarnation() != 0 && n.Incarnation != op.GetIncarnation()
+		if n.Addr != op.GetAddr() || restarted {
 			n.Addr = op.GetAddr()
+			if op.GetIncarnation() != 0 {
+				n.Incarnation = op.GetIncarnation()
+			}
 			if err := a.put(bucketNodes, []byte(n.Id), n); err != nil {
 				return nil, err
 			}
 		}
+		if restarted {
+			// A restarted node leads nothing in its old epochs and leaves
+			// the ISRs it shares, until it is ready and caught up.
+			return a.setFenced(n.Id, true)
+		}
 		return &streamdraftv1.NodeResult{Node: n}, nil
 	}
-	n = &streamdraftv1.NodeRecord{Id: op.GetId(), Addr: op.GetAddr(), RegisteredIndex: a.index}
+	n = &streamdraftv1.NodeRecord{Id: op.GetId(), Addr: op.GetAddr(), RegisteredIndex: a.index, Incarnation: op.GetIncarnation()}
 	if err := a.put(bucketNodes, []byte(n.Id), n); err != nil {
 		return nil, err
 	}

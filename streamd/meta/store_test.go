@@ -47,6 +47,47 @@ func TestRegisterNode(t *testing.T) {
 	require.ErrorIs(t, err, ErrNodeNotFound)
 }
 
+// TestRestartedNodeIsFenced: a node registering with a new incarnation has
+// restarted; it is fenced in the same entry, so it leads nothing it led in
+// its old epochs and leaves the ISRs it shares, while registering again in
+// the same incarnation changes nothing.
+func TestRestartedNodeIsFenced(t *testing.T) {
+	ts := openTestStore(t)
+	for _, id := range []string{"n1", "n2", "n3"} {
+		res := ts.must(RegisterIncarnation(id, id+":1", 100))
+		require.False(t, res.GetNode().Node.Fenced)
+		require.EqualValues(t, 100, res.GetNode().Node.Incarnation)
+	}
+	tr := ts.must(CreateTopic("t", 3, 3, nil)).GetTopic()
+	led := map[int32]bool{}
+	for _, p := range tr.Partitions {
+		if p.Leader == "n1" {
+			led[p.Partition] = true
+		}
+	}
+	require.NotEmpty(t, led)
+	res := ts.must(RegisterIncarnation("n1", "n1:1", 100)).GetNode()
+	require.False(t, res.Node.Fenced, "same incarnation: nothing happens")
+	require.Empty(t, res.Changed)
+
+	res = ts.must(RegisterIncarnation("n1", "n1:1", 200)).GetNode()
+	require.True(t, res.Node.Fenced, "a new incarnation fences")
+	require.EqualValues(t, 200, res.Node.Incarnation)
+	for _, p := range tr.Partitions {
+		now := ts.partition(tr.Topic.Id, p.Partition)
+		require.NotContains(t, now.Isr, "n1")
+		if led[p.Partition] {
+			require.NotEqual(t, "n1", now.Leader)
+			require.Equal(t, p.LeaderEpoch+1, now.LeaderEpoch, "a new leader in a new epoch")
+		}
+	}
+	// Unfenced when ready, it leads nothing until the ISR takes it back.
+	ts.must(UnfenceNode("n1"))
+	for _, p := range tr.Partitions {
+		require.NotEqual(t, "n1", ts.partition(tr.Topic.Id, p.Partition).Leader)
+	}
+}
+
 func TestCreateTopicPlacementSpreadsLeaders(t *testing.T) {
 	ts := openTestStore(t)
 	ts.nodes(3)

@@ -359,7 +359,11 @@ type NodeHeartbeatRequest struct {
 	// addr is the node's gRPC address, as clients should dial it.
 	Addr string `protobuf:"bytes,2,opt,name=addr,proto3" json:"addr,omitempty"`
 	// ready: the node has opened and recovered every local replica.
-	Ready         bool `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`
+	Ready bool `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`
+	// incarnation identifies this run of the node's process (its start time):
+	// a new one tells the controller the node restarted, and the controller
+	// fences it until it is ready (see RegisterNodeOp).
+	Incarnation   int64 `protobuf:"varint,4,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -415,11 +419,22 @@ func (x *NodeHeartbeatRequest) GetReady() bool {
 	return false
 }
 
+func (x *NodeHeartbeatRequest) GetIncarnation() int64 {
+	if x != nil {
+		return x.Incarnation
+	}
+	return 0
+}
+
 type NodeHeartbeatResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Fenced        bool                   `protobuf:"varint,1,opt,name=fenced,proto3" json:"fenced,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Fenced bool                   `protobuf:"varint,1,opt,name=fenced,proto3" json:"fenced,omitempty"`
+	// registered_incarnation is the incarnation the controller has recorded
+	// for the node: once it is the node's own, the controller has dealt with
+	// its restart and the node may take up its replicas.
+	RegisteredIncarnation int64 `protobuf:"varint,2,opt,name=registered_incarnation,json=registeredIncarnation,proto3" json:"registered_incarnation,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *NodeHeartbeatResponse) Reset() {
@@ -459,6 +474,13 @@ func (x *NodeHeartbeatResponse) GetFenced() bool {
 	return false
 }
 
+func (x *NodeHeartbeatResponse) GetRegisteredIncarnation() int64 {
+	if x != nil {
+		return x.RegisteredIncarnation
+	}
+	return 0
+}
+
 var File_cairn_streamd_peer_v1_streamd_peer_proto protoreflect.FileDescriptor
 
 const file_cairn_streamd_peer_v1_streamd_peer_proto_rawDesc = "" +
@@ -494,13 +516,15 @@ const file_cairn_streamd_peer_v1_streamd_peer_proto_rawDesc = "" +
 	"\x14ReplicaFetchResponse\x12D\n" +
 	"\n" +
 	"partitions\x18\x01 \x03(\v2$.cairn.streamd.peer.v1.PartitionDataR\n" +
-	"partitions\"Y\n" +
+	"partitions\"{\n" +
 	"\x14NodeHeartbeatRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x14\n" +
-	"\x05ready\x18\x03 \x01(\bR\x05ready\"/\n" +
+	"\x05ready\x18\x03 \x01(\bR\x05ready\x12 \n" +
+	"\vincarnation\x18\x04 \x01(\x03R\vincarnation\"f\n" +
 	"\x15NodeHeartbeatResponse\x12\x16\n" +
-	"\x06fenced\x18\x01 \x01(\bR\x06fenced2y\n" +
+	"\x06fenced\x18\x01 \x01(\bR\x06fenced\x125\n" +
+	"\x16registered_incarnation\x18\x02 \x01(\x03R\x15registeredIncarnation2y\n" +
 	"\x0eReplicaService\x12g\n" +
 	"\fReplicaFetch\x12*.cairn.streamd.peer.v1.ReplicaFetchRequest\x1a+.cairn.streamd.peer.v1.ReplicaFetchResponse2\x7f\n" +
 	"\x11ControllerService\x12j\n" +

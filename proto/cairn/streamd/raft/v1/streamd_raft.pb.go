@@ -289,9 +289,15 @@ func (*Command_AllocateProducerId) isCommand_Op() {}
 
 // RegisterNodeOp adds a node, or updates the address of a known one.
 type RegisterNodeOp struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Addr          string                 `protobuf:"bytes,2,opt,name=addr,proto3" json:"addr,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Addr  string                 `protobuf:"bytes,2,opt,name=addr,proto3" json:"addr,omitempty"`
+	// incarnation identifies the node's process (its start time). A known node
+	// registering with another incarnation has restarted: it is fenced in the
+	// same entry, so it leads nothing it led before in the same leader epoch
+	// (its log may have lost what it had not fsynced, or been damaged) and
+	// rejoins ISRs only by catching up. 0 leaves the recorded one.
+	Incarnation   int64 `protobuf:"varint,3,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +344,13 @@ func (x *RegisterNodeOp) GetAddr() string {
 		return x.Addr
 	}
 	return ""
+}
+
+func (x *RegisterNodeOp) GetIncarnation() int64 {
+	if x != nil {
+		return x.Incarnation
+	}
+	return 0
 }
 
 // FenceNodeOp takes a node out of every ISR it shares with another member
@@ -1502,8 +1515,10 @@ type NodeRecord struct {
 	// registered_index is the Raft index of the entry that first registered
 	// the node.
 	RegisteredIndex uint64 `protobuf:"varint,4,opt,name=registered_index,json=registeredIndex,proto3" json:"registered_index,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// incarnation is the incarnation the node last registered with.
+	Incarnation   int64 `protobuf:"varint,5,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -1560,6 +1575,13 @@ func (x *NodeRecord) GetFenced() bool {
 func (x *NodeRecord) GetRegisteredIndex() uint64 {
 	if x != nil {
 		return x.RegisteredIndex
+	}
+	return 0
+}
+
+func (x *NodeRecord) GetIncarnation() int64 {
+	if x != nil {
+		return x.Incarnation
 	}
 	return 0
 }
@@ -1834,10 +1856,11 @@ const file_cairn_streamd_raft_v1_streamd_raft_proto_rawDesc = "" +
 	"\x0ecommit_offsets\x18\v \x01(\v2&.cairn.streamd.raft.v1.CommitOffsetsOpH\x00R\rcommitOffsets\x12I\n" +
 	"\fdelete_group\x18\f \x01(\v2$.cairn.streamd.raft.v1.DeleteGroupOpH\x00R\vdeleteGroup\x12_\n" +
 	"\x14allocate_producer_id\x18\r \x01(\v2+.cairn.streamd.raft.v1.AllocateProducerIdOpH\x00R\x12allocateProducerIdB\x04\n" +
-	"\x02op\"4\n" +
+	"\x02op\"V\n" +
 	"\x0eRegisterNodeOp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04addr\x18\x02 \x01(\tR\x04addr\"\x1d\n" +
+	"\x04addr\x18\x02 \x01(\tR\x04addr\x12 \n" +
+	"\vincarnation\x18\x03 \x01(\x03R\vincarnation\"\x1d\n" +
 	"\vFenceNodeOp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x1f\n" +
 	"\rUnfenceNodeOp\x12\x0e\n" +
@@ -1918,13 +1941,14 @@ const file_cairn_streamd_raft_v1_streamd_raft_proto_rawDesc = "" +
 	"\x0foffsets_deleted\x18\x01 \x01(\x05R\x0eoffsetsDeleted\";\n" +
 	"\x18AllocateProducerIdResult\x12\x1f\n" +
 	"\vproducer_id\x18\x01 \x01(\x03R\n" +
-	"producerId\"s\n" +
+	"producerId\"\x95\x01\n" +
 	"\n" +
 	"NodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x16\n" +
 	"\x06fenced\x18\x03 \x01(\bR\x06fenced\x12)\n" +
-	"\x10registered_index\x18\x04 \x01(\x04R\x0fregisteredIndex\"\xd8\x01\n" +
+	"\x10registered_index\x18\x04 \x01(\x04R\x0fregisteredIndex\x12 \n" +
+	"\vincarnation\x18\x05 \x01(\x03R\vincarnation\"\xd8\x01\n" +
 	"\vTopicRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
