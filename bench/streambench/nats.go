@@ -150,7 +150,7 @@ func (d *natsDriver) NewConsumer(ctx context.Context, i, n int) (Consumer, error
 // natsConsumer gathers each partition's messages into batches, handed to
 // Next when the stream has nothing more pending or the batch is full.
 type natsConsumer struct {
-	nc  *nats.Conn
+	nc   *nats.Conn
 	ccs  []jetstream.ConsumeContext
 	out  chan []Msg
 	done chan struct{} // closed by Close

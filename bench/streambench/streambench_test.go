@@ -77,7 +77,12 @@ func TestRunAgainstStreamd(t *testing.T) {
 		{"produce-all", func(c *Config) {}},
 		{"consume-group", func(c *Config) { c.Scenario = ScenarioConsume; c.Consumers = 2 }},
 		{"consume-direct", func(c *Config) { c.Scenario = ScenarioConsume; c.Consumers = 3; c.Group = false }},
-		{"e2e-paced", func(c *Config) { c.Scenario = ScenarioE2E; c.Group = false; c.Rate = 2000; c.Linger = 20 * time.Millisecond }},
+		{"e2e-paced", func(c *Config) {
+			c.Scenario = ScenarioE2E
+			c.Group = false
+			c.Rate = 2000
+			c.Linger = 20 * time.Millisecond
+		}},
 		{"growth", func(c *Config) { c.Scenario = ScenarioGrowth; c.Interval = 20_000 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
