@@ -3,6 +3,7 @@ package streambench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -52,7 +53,7 @@ func (d *streamdDriver) Setup(ctx context.Context) error {
 			}
 		}
 		if led == d.cfg.Partitions {
-			return nil
+			return d.waitVisible(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -60,6 +61,33 @@ func (d *streamdDriver) Setup(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// waitVisible waits until every endpoint's node answers Metadata with the
+// topic: a producer's first Metadata once failed with "topic not found"
+// after the controller had created the topic and every partition had a full
+// ISR (seen in bench/stream-compare.sh), so a fresh client's view may lag.
+func (d *streamdDriver) waitVisible(ctx context.Context) error {
+	for _, ep := range d.cfg.Endpoints {
+		c, err := client.New(client.Config{Endpoints: []string{ep}, TLS: d.cfg.TLS, RequestTimeout: d.cfg.RequestTimeout})
+		if err != nil {
+			return err
+		}
+		for {
+			resp, err := c.Metadata(ctx, d.cfg.Topic)
+			if err == nil && len(resp.GetTopics()) == 1 && len(resp.GetTopics()[0].GetPartitions()) == d.cfg.Partitions {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				c.Close()
+				return fmt.Errorf("topic %s not visible through %s: %w", d.cfg.Topic, ep, errors.Join(ctx.Err(), err))
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		c.Close()
+	}
+	return nil
 }
 
 func (d *streamdDriver) Teardown(ctx context.Context) error {
