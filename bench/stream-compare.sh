@@ -232,6 +232,15 @@ for s in $SCENARIOS; do
 			(m == "" ? "-" : sprintf("%.1f", m)), ((m == "" || dd == "") ? "-" : sprintf("%.1f%%", 300 * m / dd)), lat(ap), lat(bp)
 	}'
 done
+echo
+echo "per round (records/s, round 1..$ROUNDS):"
+for s in $SCENARIOS; do
+	rate=produce_rate
+	[[ $s == consume-* ]] && rate=consume_rate
+	for side in "${sides[@]}"; do
+		printf '  %-15s %-8s %s\n' "$s" "$side" "$(round_values "$tmp" "$side" "$ROUNDS" "$s" $rate | awk '{ printf "%s%s", (NR > 1 ? " " : ""), ($1 == "" ? "-" : sprintf("%.0f", $1)) }')"
+	done
+done
 if [[ $NATS29 == 1 ]]; then
 	echo
 	echo "weaker anchor, Debian's nats-server 2.9 (fsync every 2 minutes), medians:"
