@@ -238,7 +238,7 @@ for s in $SCENARIOS; do
 	rate=produce_rate
 	[[ $s == consume-* ]] && rate=consume_rate
 	for side in "${sides[@]}"; do
-		printf '  %-15s %-8s %s\n' "$s" "$side" "$(round_values "$tmp" "$side" "$ROUNDS" "$s" $rate | awk '{ printf "%s%s", (NR > 1 ? " " : ""), ($1 == "" ? "-" : sprintf("%.0f", $1)) }')"
+		printf '  %-15s %-8s %s\n' "$s" "$side" "$(round_values "$tmp" "$side" "$ROUNDS" "$s" $rate | awk 'NF { printf "%s%.0f", (n++ ? " " : ""), $1 }')"
 	done
 done
 if [[ $NATS29 == 1 ]]; then
