@@ -22,6 +22,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchLockCmd())
 	cmd.AddCommand(newBenchCacheCmd())
 	cmd.AddCommand(newBenchQueueCmd())
+	cmd.AddCommand(newBenchStreamCmd())
 	return cmd
 }
 
