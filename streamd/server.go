@@ -2,6 +2,7 @@ package streamd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -249,4 +250,20 @@ func (s *Server) enterWait() (func(), error) {
 		return nil, fmt.Errorf("%w: %d fetches wait on this node, the limit (max_waiters) is %d", ErrTooMany, n-1, s.cfg.MaxWaiters)
 	}
 	return func() { s.waiters.Add(-1) }, nil
+}
+
+// topic returns the named topic from this node's metadata. A topic the node
+// does not know may have been created a moment ago through another node:
+// then it waits until its metadata has caught up with the controller (a
+// linearizable read) and looks again, so a client that created a topic
+// finds it on any node.
+func (s *Server) topic(ctx context.Context, name string) (*streamdraftv1.TopicRecord, error) {
+	t, err := s.meta.Topic(name)
+	if !errors.Is(err, meta.ErrTopicNotFound) {
+		return t, err
+	}
+	if err := s.node.LinearizableRead(ctx); err != nil {
+		return nil, err
+	}
+	return s.meta.Topic(name)
 }

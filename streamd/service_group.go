@@ -130,7 +130,7 @@ func (gs *groupService) commitOffsets(ctx context.Context, req *streamdv1.Commit
 	}
 	tps := make([]group.TopicPartition, 0, len(req.GetOffsets()))
 	for _, o := range req.GetOffsets() {
-		t, err := s.meta.Topic(o.GetTopic())
+		t, err := s.topic(ctx, o.GetTopic())
 		if err != nil {
 			return nil, err
 		}

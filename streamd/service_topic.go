@@ -62,7 +62,7 @@ func (ts *topicService) createTopic(ctx context.Context, req *streamdv1.CreateTo
 
 func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.DescribeTopicRequest) (*streamdv1.DescribeTopicResponse, error) {
 	s := ts.s
-	t, err := s.meta.Topic(req.GetName())
+	t, err := s.topic(ctx, req.GetName())
 	if err != nil {
 		return nil, toStatus(err)
 	}
