@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/clusterconn"
@@ -231,15 +233,34 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]Record, error) {
 		}
 		return jobs[i].k.part < jobs[j].k.part
 	})
+	// First without waiting; if no partition has records, long-poll them
+	// all and return as soon as one has (the others' polls are cancelled),
+	// so an idle partition never delays a busy one.
 	results := make([]*Fetched, len(jobs))
 	errsOut := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() {
-			results[i], errsOut[i] = g.c.Fetch(ctx, j.k.topic, j.k.part, j.off, FetchOptions{MaxWait: g.cfg.MaxWait, MaxBytes: g.cfg.MaxBytes})
-		})
+	fetchAll := func(ctx context.Context, wait time.Duration, cancelOnData func()) {
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Go(func() {
+				results[i], errsOut[i] = g.c.Fetch(ctx, j.k.topic, j.k.part, j.off, FetchOptions{MaxWait: wait, MaxBytes: g.cfg.MaxBytes})
+				if cancelOnData != nil && errsOut[i] == nil && len(results[i].Records) > 0 {
+					cancelOnData()
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	fetchAll(ctx, 0, nil)
+	if !anyRecords(results) && ctx.Err() == nil {
+		pctx, cancel := context.WithCancel(ctx)
+		fetchAll(pctx, g.cfg.MaxWait, cancel)
+		cancel()
+		for i := range jobs {
+			if errsOut[i] != nil && ctx.Err() == nil && (errors.Is(errsOut[i], context.Canceled) || status.Code(errsOut[i]) == codes.Canceled) {
+				errsOut[i], results[i] = nil, &Fetched{NextOffset: jobs[i].off} // cancelled: nothing read
+			}
+		}
+	}
 	var out []Record
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -375,4 +396,14 @@ func (g *GroupConsumer) CommitUpTo(ctx context.Context, recs []Record) error {
 		return c.groups.CommitOffsets(ctx, req, co...)
 	})
 	return err
+}
+
+// anyRecords reports whether a fetch in results returned records.
+func anyRecords(results []*Fetched) bool {
+	for _, f := range results {
+		if f != nil && len(f.Records) > 0 {
+			return true
+		}
+	}
+	return false
 }
