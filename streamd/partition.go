@@ -236,7 +236,7 @@ func (p *partition) produce(ctx context.Context, batch record.Batch, acks ackMod
 	}
 	if err != nil {
 		p.mu.Unlock()
-		return 0, 0, false, epoch, err
+		return 0, 0, false, epoch, withOffsets(err)
 	}
 	p.notifyLocked()
 	p.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,7 +59,7 @@ var (
 	// ErrOffsetOutOfRange: the offset is before the log start or past its end.
 	ErrOffsetOutOfRange = errors.New("streamd client: offset out of range")
 	// ErrOffsetMismatch: an append with an expected offset found another end
-	// offset (see (*Error).Metadata()["end"]... and CurrentEnd).
+	// offset (CurrentEnd returns it).
 	ErrOffsetMismatch = errors.New("streamd client: offset mismatch")
 	// ErrNotEnoughReplicas: fewer in-sync replicas than min_insync_replicas.
 	ErrNotEnoughReplicas = errors.New("streamd client: not enough in-sync replicas")
@@ -100,6 +101,18 @@ var errs = clusterconn.Errors{
 
 // Error is the error of a failed call.
 type Error = clusterconn.Error
+
+// CurrentEnd returns the partition's end offset that an append with an
+// expected offset found instead (ErrOffsetMismatch); ok is false for other
+// errors.
+func CurrentEnd(err error) (end int64, ok bool) {
+	if !errors.Is(err, ErrOffsetMismatch) {
+		return 0, false
+	}
+	info, _ := rpcerr.FromError(err)
+	v, perr := strconv.ParseInt(info.Metadata[rpcerr.KeyEndOffset], 10, 64)
+	return v, perr == nil
+}
 
 // IsUnknownOutcome reports whether err comes from a write that may have
 // been applied.
