@@ -21,9 +21,10 @@ import (
 	"cairn.dev/cairn/streamd/streamdtest"
 )
 
-// TestDataPlane covers produce, fetch, streams, offsets and bad input on one
-// three-node cluster, one subtest per behaviour (each on its own topic).
-func TestDataPlane(t *testing.T) {
+// TestServer covers produce, fetch, streams, offsets, topics, groups and bad
+// input on one three-node cluster that no subtest stops a node of, one
+// subtest per behaviour, each on its own topic and group.
+func TestServer(t *testing.T) {
 	c := streamdtest.New(t, 3, nil)
 	cli := newClient(t, c)
 
@@ -35,6 +36,13 @@ func TestDataPlane(t *testing.T) {
 	t.Run("RawRecords", func(t *testing.T) { testRawRecords(t, c, cli) })
 	t.Run("ExpectedOffset", func(t *testing.T) { testExpectedOffset(t, c, cli) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, c, cli) })
+	t.Run("CreateDescribeList", func(t *testing.T) { testCreateDescribeList(t, c, cli) })
+	t.Run("DeleteTopic", func(t *testing.T) { testDeleteTopic(t, c, cli) })
+	t.Run("AddPartitions", func(t *testing.T) { testAddPartitions(t, c, cli) })
+	t.Run("RetentionConfig", func(t *testing.T) { testRetentionConfig(t, c, cli) })
+	t.Run("RetentionBySize", func(t *testing.T) { testRetentionBySize(t, c, cli) })
+	t.Run("GroupMembership", func(t *testing.T) { testGroupMembership(t, c, cli) })
+	t.Run("GroupConsumerResume", func(t *testing.T) { testGroupConsumerResume(t, c, cli) })
 }
 
 func testOffsetsAndPartitioning(t *testing.T, c *streamdtest.Cluster, cli *client.Client) {
