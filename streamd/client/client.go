@@ -303,9 +303,13 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 	ctx, cancel := c.conn.WithTimeout(ctx)
 	defer cancel()
 	var b clusterconn.Backoff
+	var last error // the previous attempt's failure, reported if time runs out
 	for {
 		m, err := c.topicMeta(ctx, topic)
 		if err != nil {
+			if last != nil && ctx.Err() != nil {
+				return zero, errs.Wrap(op, write && !retryAll, last)
+			}
 			return zero, err
 		}
 		addr := ""
@@ -329,6 +333,7 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 		if !again || !b.Wait(ctx) {
 			return zero, errs.Wrap(op, write && !retryAll, err)
 		}
+		last = err
 	}
 }
 
