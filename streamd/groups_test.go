@@ -122,8 +122,21 @@ func testGroupMembership(t *testing.T, c *streamdtest.Cluster, cli *client.Clien
 	if err := <-cDone; err != nil {
 		t.Fatal(err)
 	}
-	cJoined := time.Now()
 	checkSplit(t, 6, a, b, cm)
+	// cm heartbeats until the test lets it go silent.
+	stopCM := make(chan struct{})
+	cmStopped := make(chan time.Time, 1)
+	go func() {
+		for {
+			select {
+			case <-stopCM:
+				cmStopped <- time.Now()
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			_, _ = gc.Heartbeat(ctx, &streamdv1.HeartbeatRequest{Group: "g1", MemberId: cm.id, Generation: cm.gen})
+		}
+	}()
 	if a.gen <= gen2 {
 		t.Fatalf("generation %d after %d", a.gen, gen2)
 	}
@@ -171,11 +184,13 @@ func testGroupMembership(t *testing.T, c *streamdtest.Cluster, cli *client.Clien
 
 	// cm stops heartbeating: it is removed after its session (1s) and the
 	// others rebalance without it.
+	close(stopCM)
+	cSilent := <-cmStopped
 	waitFor(t, "the silent member removed", 10*time.Second, func() bool {
 		_, err := gc.Heartbeat(ctx, &streamdv1.HeartbeatRequest{Group: "g1", MemberId: a.id, Generation: a.gen})
 		return rpcerr.ReasonOf(err) == rpcerr.RebalanceInProgress
 	})
-	if d := time.Since(cJoined); d < 800*time.Millisecond {
+	if d := time.Since(cSilent); d < 800*time.Millisecond {
 		t.Fatalf("removed after %v, before its session ended", d)
 	}
 	_, err = gc.Heartbeat(ctx, &streamdv1.HeartbeatRequest{Group: "g1", MemberId: cm.id, Generation: cm.gen})

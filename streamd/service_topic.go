@@ -74,6 +74,8 @@ func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.Descri
 	return &streamdv1.DescribeTopicResponse{Header: s.header(), Topic: view}, nil
 }
 
+// ListTopics lists every topic with its partitions' placement (no offsets:
+// those take a call to each leader, as DescribeTopic makes).
 func (ts *topicService) ListTopics(_ context.Context, _ *streamdv1.ListTopicsRequest) (*streamdv1.ListTopicsResponse, error) {
 	s := ts.s
 	topics, err := s.meta.Topics()
@@ -82,7 +84,11 @@ func (ts *topicService) ListTopics(_ context.Context, _ *streamdv1.ListTopicsReq
 	}
 	resp := &streamdv1.ListTopicsResponse{Header: s.header()}
 	for _, t := range topics {
-		resp.Topics = append(resp.Topics, topicProto(t, nil, s.nodeAddr))
+		view, err := s.topicView(t)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.Topics = append(resp.Topics, view)
 	}
 	return resp, nil
 }

@@ -91,6 +91,9 @@ func testCreateDescribeList(t *testing.T, c *streamdtest.Cluster, cli *client.Cl
 	var names []string
 	for _, tp := range list {
 		names = append(names, tp.GetName())
+		if tp.GetName() == "orders" && (len(tp.GetPartitions()) != 3 || tp.GetPartitions()[0].GetLeader() == "" || tp.GetConfig().GetRetention().AsDuration() != time.Hour) {
+			t.Fatalf("listed orders as %v", tp)
+		}
 	}
 	if !slices.Contains(names, "orders") || !slices.IsSorted(names) {
 		t.Fatalf("list: %v", names)
