@@ -25,6 +25,7 @@ import (
 // input on one three-node cluster that no subtest stops a node of, one
 // subtest per behaviour, each on its own topic and group.
 func TestServer(t *testing.T) {
+	t.Parallel()
 	c := streamdtest.New(t, 3, nil)
 	cli := newClient(t, c)
 

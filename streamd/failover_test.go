@@ -27,6 +27,7 @@ import (
 // shrinking and growing with min_insync_replicas, a controller failover
 // under a consumer group, and a whole-cluster restart.
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	c := streamdtest.New(t, 5, nil)
 	cli := newClient(t, c)
 	ctx := testCtx(t)

@@ -13,7 +13,7 @@ import (
 	"cairn.dev/cairn/streamd/streamdtest"
 )
 
-// testCtx is a context bounded by the test's deadline (or a minute).
+// testCtx is a context that ends a minute from now, or when the test ends.
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -130,4 +130,45 @@ func values(recs []client.Record) []string {
 		out[i] = string(r.Value)
 	}
 	return out
+}
+
+// newClient returns a client of c, closed by t.Cleanup.
+func newClient(t *testing.T, c *streamdtest.Cluster) *client.Client {
+	t.Helper()
+	cli, err := client.New(client.Config{Endpoints: c.Endpoints(), RequestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// waitFor polls cond every 20ms until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readAll reads partition p of topic from offset 0 to its high watermark.
+func readAll(t *testing.T, ctx context.Context, cli *client.Client, topic string, p int32) []client.Record {
+	t.Helper()
+	var out []client.Record
+	off := int64(0)
+	for {
+		f, err := cli.Fetch(ctx, topic, p, off, client.FetchOptions{})
+		if err != nil {
+			t.Fatalf("fetch %s/%d at %d: %v", topic, p, off, err)
+		}
+		out = append(out, f.Records...)
+		if f.NextOffset >= f.HighWatermark || len(f.Records) == 0 {
+			return out
+		}
+		off = f.NextOffset
+	}
 }
