@@ -164,7 +164,12 @@ func TestFailover(t *testing.T) {
 	}
 	_, err = stream(c, newLeader).Produce(ctx, &streamdv1.ProduceRequest{Topic: "fo", Partition: &p0, Acks: streamdv1.Acks_ACKS_ALL, Records: []*streamdv1.Record{{Value: []byte("refused")}}})
 	wantErr(t, err, codes.Unavailable, rpcerr.NotEnoughReplicas, nil)
-	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	// (Warm the client's metadata first: with two nodes down, finding a
+	// ready node for the first metadata call may take a while.)
+	if _, err := cli.Metadata(ctx, "fo"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 4*time.Second)
 	_, err = cli.Produce(short, "fo", []client.Record{{Value: []byte("refused")}}, client.ProduceOptions{Partition: &p0, Acks: client.AcksAll})
 	cancel()
 	if !errors.Is(err, client.ErrNotEnoughReplicas) || client.IsUnknownOutcome(err) {
