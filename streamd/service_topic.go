@@ -62,6 +62,11 @@ func (ts *topicService) createTopic(ctx context.Context, req *streamdv1.CreateTo
 
 func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.DescribeTopicRequest) (*streamdv1.DescribeTopicResponse, error) {
 	s := ts.s
+	// Read after the barrier, so a topic created (or deleted) through any
+	// node is seen by the next describe through any other.
+	if err := s.node.LinearizableRead(ctx); err != nil {
+		return nil, toStatus(err)
+	}
 	t, err := s.meta.Topic(req.GetName())
 	if err != nil {
 		return nil, toStatus(err)
@@ -76,8 +81,11 @@ func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.Descri
 
 // ListTopics lists every topic with its partitions' placement (no offsets:
 // those take a call to each leader, as DescribeTopic makes).
-func (ts *topicService) ListTopics(_ context.Context, _ *streamdv1.ListTopicsRequest) (*streamdv1.ListTopicsResponse, error) {
+func (ts *topicService) ListTopics(ctx context.Context, _ *streamdv1.ListTopicsRequest) (*streamdv1.ListTopicsResponse, error) {
 	s := ts.s
+	if err := s.node.LinearizableRead(ctx); err != nil {
+		return nil, toStatus(err)
+	}
 	topics, err := s.meta.Topics()
 	if err != nil {
 		return nil, toStatus(err)
