@@ -106,6 +106,16 @@ func partitionNotFound(topic string, p, n int32) error {
 		rpcerr.KeyField, "partition", rpcerr.KeyLimit, fmt.Sprint(n))
 }
 
+// withOffsets adds what a client needs to retry to a conditional append's
+// mismatch: the log's end offset and the offset the append expected.
+func withOffsets(err error) error {
+	var m *partlog.MismatchError
+	if !errors.As(err, &m) {
+		return err
+	}
+	return rpcerr.WithMetadata(err, rpcerr.KeyEndOffset, fmt.Sprint(m.End), rpcerr.KeyExpectedOffset, fmt.Sprint(m.Expected))
+}
+
 // offline says the partition has no leader.
 func offline(topic string, p int32) error {
 	return fmt.Errorf("%w: %s/%d has no leader: every in-sync replica is down", ErrOffline, topic, p)

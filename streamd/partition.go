@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"cairn.dev/cairn/node/rpcerr"
 	"cairn.dev/cairn/streamd/partlog"
 	"cairn.dev/cairn/streamd/record"
 )
@@ -238,11 +236,7 @@ func (p *partition) produce(ctx context.Context, batch record.Batch, acks ackMod
 	}
 	if err != nil {
 		p.mu.Unlock()
-		var mm *partlog.MismatchError
-		if errors.As(err, &mm) {
-			err = rpcerr.WithMetadata(err, "end", strconv.FormatInt(mm.End, 10), "expected", strconv.FormatInt(mm.Expected, 10))
-		}
-		return 0, 0, false, epoch, err
+		return 0, 0, false, epoch, withOffsets(err)
 	}
 	p.notifyLocked()
 	p.mu.Unlock()

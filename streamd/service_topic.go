@@ -62,7 +62,12 @@ func (ts *topicService) createTopic(ctx context.Context, req *streamdv1.CreateTo
 
 func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.DescribeTopicRequest) (*streamdv1.DescribeTopicResponse, error) {
 	s := ts.s
-	t, err := s.topic(ctx, req.GetName())
+	// Read after the barrier, so a topic created (or deleted) through any
+	// node is seen by the next describe through any other.
+	if err := s.node.LinearizableRead(ctx); err != nil {
+		return nil, toStatus(err)
+	}
+	t, err := s.meta.Topic(req.GetName())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -74,15 +79,24 @@ func (ts *topicService) DescribeTopic(ctx context.Context, req *streamdv1.Descri
 	return &streamdv1.DescribeTopicResponse{Header: s.header(), Topic: view}, nil
 }
 
-func (ts *topicService) ListTopics(_ context.Context, _ *streamdv1.ListTopicsRequest) (*streamdv1.ListTopicsResponse, error) {
+// ListTopics lists every topic with its partitions' placement (no offsets:
+// those take a call to each leader, as DescribeTopic makes).
+func (ts *topicService) ListTopics(ctx context.Context, _ *streamdv1.ListTopicsRequest) (*streamdv1.ListTopicsResponse, error) {
 	s := ts.s
+	if err := s.node.LinearizableRead(ctx); err != nil {
+		return nil, toStatus(err)
+	}
 	topics, err := s.meta.Topics()
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	resp := &streamdv1.ListTopicsResponse{Header: s.header()}
 	for _, t := range topics {
-		resp.Topics = append(resp.Topics, topicProto(t, nil, s.nodeAddr))
+		view, err := s.topicView(t)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.Topics = append(resp.Topics, view)
 	}
 	return resp, nil
 }

@@ -73,7 +73,7 @@
 //	NOT_PARTITION_LEADER Unavailable         streamd: the node does not lead the partition; not applied (metadata leader, leader_addr when known)
 //	PARTITION_OFFLINE   Unavailable          streamd: the partition has no leader (every in-sync replica is down); not applied
 //	OFFSET_OUT_OF_RANGE OutOfRange           streamd: the offset is before the log start or past the end (metadata start, end)
-//	OFFSET_MISMATCH     FailedPrecondition   streamd: an append with an expected offset found another end offset; not applied (metadata end)
+//	OFFSET_MISMATCH     FailedPrecondition   streamd: an append with an expected offset found another end offset; not applied (metadata end_offset, expected_offset)
 //	NOT_ENOUGH_REPLICAS Unavailable          streamd: fewer in-sync replicas than min_insync_replicas; an acks=all produce was refused (not applied) or its outcome is unknown (metadata isr, limit)
 //	FENCED_LEADER_EPOCH FailedPrecondition   streamd: the request carried an older leader epoch than the replica's (metadata epoch)
 //	OUT_OF_ORDER_SEQUENCE FailedPrecondition streamd: an idempotent producer's sequence skipped ahead; not applied (metadata expected)

@@ -95,6 +95,10 @@ const (
 	KeyOwner = "owner"
 	// KeyEndpoints is the comma-separated list of endpoints a client tried.
 	KeyEndpoints = "endpoints"
+	// KeyEndOffset and KeyExpectedOffset are a log's end offset and the
+	// offset a conditional append expected (streamd's OFFSET_MISMATCH).
+	KeyEndOffset      = "end_offset"
+	KeyExpectedOffset = "expected_offset"
 )
 
 // reasonInfo is one row of the reason table.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,7 +59,7 @@ var (
 	// ErrOffsetOutOfRange: the offset is before the log start or past its end.
 	ErrOffsetOutOfRange = errors.New("streamd client: offset out of range")
 	// ErrOffsetMismatch: an append with an expected offset found another end
-	// offset; (*Error).Metadata()["end"] is that end offset.
+	// offset (CurrentEnd returns it).
 	ErrOffsetMismatch = errors.New("streamd client: offset mismatch")
 	// ErrNotEnoughReplicas: fewer in-sync replicas than min_insync_replicas.
 	ErrNotEnoughReplicas = errors.New("streamd client: not enough in-sync replicas")
@@ -100,6 +101,18 @@ var errs = clusterconn.Errors{
 
 // Error is the error of a failed call.
 type Error = clusterconn.Error
+
+// CurrentEnd returns the partition's end offset that an append with an
+// expected offset found instead (ErrOffsetMismatch); ok is false for other
+// errors.
+func CurrentEnd(err error) (end int64, ok bool) {
+	if !errors.Is(err, ErrOffsetMismatch) {
+		return 0, false
+	}
+	info, _ := rpcerr.FromError(err)
+	v, perr := strconv.ParseInt(info.Metadata[rpcerr.KeyEndOffset], 10, 64)
+	return v, perr == nil
+}
 
 // IsUnknownOutcome reports whether err comes from a write that may have
 // been applied.
@@ -295,7 +308,11 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 	defer cancel()
 	var b clusterconn.Backoff
 	maybeApplied := false // an earlier attempt of the write may have been applied
+	var last error        // the previous attempt's failure, reported if time runs out
 	fail := func(err error) (T, error) {
+		if last != nil && ctx.Err() != nil {
+			err = errs.Wrap(op, write, last)
+		}
 		if maybeApplied {
 			return zero, unknownOutcome(op, err)
 		}
@@ -331,6 +348,7 @@ func partitionCall[T any](ctx context.Context, c *Client, op, topic string, part
 		if !again || !b.Wait(ctx) {
 			return fail(werr)
 		}
+		last = err
 	}
 }
 

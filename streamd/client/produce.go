@@ -164,11 +164,13 @@ func (c *Client) produceBatch(ctx context.Context, topic string, part int32, rec
 		return sc.Produce(ctx, req)
 	})
 	if err != nil {
-		if seq != nil && (errors.Is(err, ErrUnknownOutcome) || rpcerr.ReasonOf(err) == rpcerr.OutOfOrderSequence || rpcerr.ReasonOf(err) == rpcerr.ProducerFenced) {
+		switch r := rpcerr.ReasonOf(err); {
+		case seq == nil:
+		case r == rpcerr.OutOfOrderSequence || r == rpcerr.ProducerFenced || applied(err):
 			// The sequence may be taken or the leader lost track of us:
 			// later batches start a new producer id.
 			c.resetProducer()
-		} else if seq != nil && !applied(err) {
+		default:
 			seq.next -= int32(len(recs)) // nothing was appended: reuse the numbers
 		}
 		return Result{}, err
@@ -176,13 +178,23 @@ func (c *Client) produceBatch(ctx context.Context, topic string, part int32, rec
 	return Result{Partition: resp.GetPartition(), BaseOffset: resp.GetBaseOffset(), LastOffset: resp.GetLastOffset(), Duplicate: resp.GetDuplicate()}, nil
 }
 
-// applied reports whether a failed produce may have appended its batch.
+// applied reports whether a failed produce may have appended its batch:
+// the outcome is unknown, or the failure does not say the leader refused
+// it before appending (NOT_ENOUGH_REPLICAS and PARTITION_OFFLINE, like a
+// redirect, do).
 func applied(err error) bool {
 	if errors.Is(err, ErrUnknownOutcome) {
 		return true
 	}
 	st, ok := status.FromError(err)
-	return !ok || st.Code() == codes.Unavailable && !rpcerr.TryOther(err)
+	if !ok {
+		return true
+	}
+	switch rpcerr.ReasonOf(err) {
+	case rpcerr.NotEnoughReplicas, rpcerr.PartitionOffline:
+		return false
+	}
+	return st.Code() == codes.Unavailable && !rpcerr.TryOther(err)
 }
 
 // sequence locks the partition's sequence and takes n numbers from it.
