@@ -152,3 +152,5 @@ func (ts *testStore) refCount(vid uint32, nid uint64) int {
 	}
 	return n
 }
+
+func unmarshalInto(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
