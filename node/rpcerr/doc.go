@@ -84,6 +84,19 @@
 //	REBALANCE_IN_PROGRESS Aborted            streamd: the group is rebalancing: commit, then join again
 //	NOT_ASSIGNED        FailedPrecondition   streamd: an offset commit named a partition not assigned to the member
 //	CORRUPT_BATCH       InvalidArgument      streamd: a record batch failed its length or CRC check
+//	BUCKET_NOT_FOUND    NotFound             blobd: the bucket does not exist (S3 NoSuchBucket)
+//	BUCKET_EXISTS       AlreadyExists        blobd: a bucket of that name exists (metadata owner: the S3 layer answers BucketAlreadyOwnedByYou or BucketAlreadyExists)
+//	BUCKET_NOT_EMPTY    FailedPrecondition   blobd: the bucket holds objects or multipart uploads (S3 BucketNotEmpty)
+//	OBJECT_NOT_FOUND    NotFound             blobd: no object at the key (S3 NoSuchKey)
+//	UPLOAD_NOT_FOUND    NotFound             blobd: the multipart upload does not exist, was completed or aborted (S3 NoSuchUpload)
+//	PRECONDITION_FAILED FailedPrecondition   blobd: a condition did not hold (If-Match, If-None-Match, a compare-and-set of replicas or of a tier move)
+//	INVALID_PART        InvalidArgument      blobd: a completed part does not exist or its etag differs (metadata field, part)
+//	INVALID_PART_ORDER  InvalidArgument      blobd: the completed parts are not in ascending part-number order (metadata field)
+//	ENTITY_TOO_SMALL    InvalidArgument      blobd: a completed part other than the last is under 5 MiB (metadata field, part, size, limit)
+//	INVALID_OBJECT_STATE FailedPrecondition  blobd: the object's tier does not allow it (an archived object not restored, a restore of a non-archived one)
+//	VOLUME_NOT_FOUND    NotFound             blobd: no volume of that id
+//	SERVER_NOT_FOUND    NotFound             blobd: no volume server of that id is registered
+//	ACCESS_KEY_NOT_FOUND NotFound            blobd: no access key of that id
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

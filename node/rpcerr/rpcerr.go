@@ -73,6 +73,19 @@ const (
 	RebalanceInProgress Reason = "REBALANCE_IN_PROGRESS"
 	NotAssigned         Reason = "NOT_ASSIGNED"
 	CorruptBatch        Reason = "CORRUPT_BATCH"
+	BucketNotFound      Reason = "BUCKET_NOT_FOUND"
+	BucketExists        Reason = "BUCKET_EXISTS"
+	BucketNotEmpty      Reason = "BUCKET_NOT_EMPTY"
+	ObjectNotFound      Reason = "OBJECT_NOT_FOUND"
+	UploadNotFound      Reason = "UPLOAD_NOT_FOUND"
+	PreconditionFailed  Reason = "PRECONDITION_FAILED"
+	InvalidPart         Reason = "INVALID_PART"
+	InvalidPartOrder    Reason = "INVALID_PART_ORDER"
+	EntityTooSmall      Reason = "ENTITY_TOO_SMALL"
+	InvalidObjectState  Reason = "INVALID_OBJECT_STATE"
+	VolumeNotFound      Reason = "VOLUME_NOT_FOUND"
+	ServerNotFound      Reason = "SERVER_NOT_FOUND"
+	AccessKeyNotFound   Reason = "ACCESS_KEY_NOT_FOUND"
 )
 
 // Metadata keys used across daemons.
@@ -163,6 +176,19 @@ var table = map[Reason]reasonInfo{
 	RebalanceInProgress: {codes.Aborted, false},
 	NotAssigned:         {codes.FailedPrecondition, false},
 	CorruptBatch:        {codes.InvalidArgument, false},
+	BucketNotFound:      {codes.NotFound, false},
+	BucketExists:        {codes.AlreadyExists, false},
+	BucketNotEmpty:      {codes.FailedPrecondition, false},
+	ObjectNotFound:      {codes.NotFound, false},
+	UploadNotFound:      {codes.NotFound, false},
+	PreconditionFailed:  {codes.FailedPrecondition, false},
+	InvalidPart:         {codes.InvalidArgument, false},
+	InvalidPartOrder:    {codes.InvalidArgument, false},
+	EntityTooSmall:      {codes.InvalidArgument, false},
+	InvalidObjectState:  {codes.FailedPrecondition, false},
+	VolumeNotFound:      {codes.NotFound, false},
+	ServerNotFound:      {codes.NotFound, false},
+	AccessKeyNotFound:   {codes.NotFound, false},
 }
 
 // Reasons returns every reason, for tests and documentation.

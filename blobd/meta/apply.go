@@ -1,0 +1,171 @@
+package meta
+
+import (
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	"cairn.dev/cairn/node/raftnode"
+	"cairn.dev/cairn/node/rpcerr"
+	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
+)
+
+// ApplyBatch applies committed entries in order, in one bbolt transaction
+// that also records the last entry's index, and returns one encoded
+// blobdraftv1.CommandResult per entry. Entries at or below the applied
+// index are skipped (their result is empty). A command that fails (no such
+// bucket, a failed precondition, ...) changes nothing and carries the
+// failure in its result. An error is a storage failure: nothing in the
+// batch was applied and the store refuses every later batch. Called by one
+// goroutine at a time.
+func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return nil, ErrClosed
+	}
+	if s.failed != nil {
+		return nil, errFailed(s.failed)
+	}
+	out := make([][]byte, len(entries))
+	for i := range out {
+		out[i] = []byte{}
+	}
+	applied := s.applied.Load()
+	if len(entries) == 0 || entries[len(entries)-1].Index <= applied {
+		return out, nil
+	}
+	changed := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		last, err := readApplied(tx)
+		if err != nil {
+			return err
+		}
+		a := &applier{tx: tx}
+		for i, e := range entries {
+			if e.Index <= last {
+				continue
+			}
+			res, err := a.applyEntry(e)
+			if err != nil {
+				return fmt.Errorf("meta: apply entry %d: %w", e.Index, err)
+			}
+			if out[i], err = (proto.MarshalOptions{Deterministic: true}).Marshal(res); err != nil {
+				return fmt.Errorf("meta: encode result of entry %d: %w", e.Index, err)
+			}
+			last = e.Index
+		}
+		changed = a.changed
+		applied = last
+		return putUint(tx.Bucket(bucketMeta), metaApplied, last)
+	})
+	if err != nil {
+		s.failed = err
+		s.logger.Error("blobd meta store failed", "err", err)
+		return nil, err
+	}
+	s.applied.Store(applied)
+	if changed {
+		s.notifyChanged()
+	}
+	return out, nil
+}
+
+// applier applies the entries of one batch inside its write transaction.
+type applier struct {
+	tx *bbolt.Tx
+	// changed is set by every write.
+	changed bool
+
+	// Per entry:
+	now   int64  // the command's unix_nanos
+	index uint64 // the entry's Raft index
+}
+
+// applyEntry applies one entry. Deterministic failures are in the result
+// (and changed nothing: every command checks before it writes); an error is
+// a storage failure.
+func (a *applier) applyEntry(e raftnode.Entry) (*blobdraftv1.CommandResult, error) {
+	a.index = e.Index
+	cmd := &blobdraftv1.Command{}
+	if err := proto.Unmarshal(e.Data, cmd); err != nil {
+		return failResult(fail(rpcerr.InvalidArgument, "undecodable command: %v", err)), nil
+	}
+	a.now = cmd.GetUnixNanos()
+	res, err := a.dispatch(cmd)
+	if err != nil {
+		var f *failure
+		if errors.As(err, &f) {
+			return failResult(f), nil
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func failResult(f *failure) *blobdraftv1.CommandResult {
+	return &blobdraftv1.CommandResult{Error: string(f.reason), ErrorMessage: f.msg, ErrorMetadata: f.md}
+}
+
+func (a *applier) dispatch(cmd *blobdraftv1.Command) (*blobdraftv1.CommandResult, error) {
+	switch op := cmd.GetOp().(type) {
+	case *blobdraftv1.Command_RegisterServer:
+		return a.registerServer(op.RegisterServer)
+	case *blobdraftv1.Command_SetServerState:
+		return a.setServerState(op.SetServerState)
+	case *blobdraftv1.Command_CreateVolume:
+		return a.createVolume(op.CreateVolume)
+	case *blobdraftv1.Command_SetVolumeReplicas:
+		return a.setVolumeReplicas(op.SetVolumeReplicas)
+	case *blobdraftv1.Command_SetVolumeState:
+		return a.setVolumeState(op.SetVolumeState)
+	case *blobdraftv1.Command_DropVolume:
+		return a.dropVolume(op.DropVolume)
+	case *blobdraftv1.Command_AllocateNeedles:
+		return a.allocateNeedles(op.AllocateNeedles)
+	case *blobdraftv1.Command_CreateBucket:
+		return a.createBucket(op.CreateBucket)
+	case *blobdraftv1.Command_DeleteBucket:
+		return a.deleteBucket(op.DeleteBucket)
+	case *blobdraftv1.Command_PutLifecycle:
+		return a.putLifecycle(op.PutLifecycle)
+	case *blobdraftv1.Command_PutObject:
+		return a.putObject(op.PutObject)
+	case *blobdraftv1.Command_DeleteObject:
+		return a.deleteObject(op.DeleteObject)
+	case *blobdraftv1.Command_SetObjectTier:
+		return a.setObjectTier(op.SetObjectTier)
+	case *blobdraftv1.Command_SetRestore:
+		return a.setRestore(op.SetRestore)
+	case *blobdraftv1.Command_CreateMultipartUpload:
+		return a.createMultipartUpload(op.CreateMultipartUpload)
+	case *blobdraftv1.Command_PutPart:
+		return a.putPart(op.PutPart)
+	case *blobdraftv1.Command_CompleteMultipartUpload:
+		return a.completeMultipartUpload(op.CompleteMultipartUpload)
+	case *blobdraftv1.Command_AbortMultipartUpload:
+		return a.abortMultipartUpload(op.AbortMultipartUpload)
+	case *blobdraftv1.Command_PutAccessKey:
+		return a.putAccessKey(op.PutAccessKey)
+	case *blobdraftv1.Command_DeleteAccessKey:
+		return a.deleteAccessKey(op.DeleteAccessKey)
+	default:
+		return nil, fail(rpcerr.InvalidArgument, "command has no known op")
+	}
+}
+
+// put writes a record and marks the batch as changing state.
+func (a *applier) put(bucket, key []byte, m proto.Message) error {
+	a.changed = true
+	return put(a.tx.Bucket(bucket), key, m)
+}
+
+// del deletes a key and marks the batch as changing state.
+func (a *applier) del(bucket, key []byte) error {
+	a.changed = true
+	return a.tx.Bucket(bucket).Delete(key)
+}
