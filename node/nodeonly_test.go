@@ -148,6 +148,8 @@ func TestNodeOnlyServicesInProtos(t *testing.T) {
 		"cairn.lockd.peer.v1.LockPeerService",
 		"cairn.raft.v1.RaftNodeService",
 		"cairn.raft.v1.RaftTransportService",
+		"cairn.streamd.peer.v1.ControllerService",
+		"cairn.streamd.peer.v1.ReplicaService",
 	}, nodeOnly)
 }
 
