@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cairn.dev/cairn/bench/benchrun"
 )
 
 // headerBytes is the part of every body the benchmark reads back: the send
@@ -39,11 +41,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("queuebench: setup: %w", err)
 	}
-	producers, err := open(ctx, cfg, cfg.Producers, d.NewProducer)
+	producers, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Producers, d.NewProducer)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("queuebench: connecting: %w", err)
 	}
-	defer closeAll(producers)
+	defer benchrun.CloseAll(producers)
 	r := &run{cfg: cfg, res: Result{Scenario: cfg.Scenario, Target: cfg.Target, Producers: cfg.Producers, MessageBytes: cfg.MessageBytes}}
 	switch cfg.Scenario {
 	case ScenarioPublish:
@@ -65,36 +67,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return r.res, err
 }
 
-// open creates n clients with newClient, concurrently.
-func open[C interface{ Close() error }](ctx context.Context, cfg Config, n int, newClient func(context.Context, int) (C, error)) ([]C, error) {
-	out := make([]C, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-			defer cancel()
-			out[i], errs[i] = newClient(cctx, i)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for i, c := range out {
-			if errs[i] == nil {
-				_ = c.Close()
-			}
-		}
-		return nil, fmt.Errorf("queuebench: connecting: %w", err)
-	}
-	return out, nil
-}
-
-func closeAll[C interface{ Close() error }](cs []C) {
-	for _, c := range cs {
-		_ = c.Close()
-	}
-}
-
 // run accumulates one run's measurements.
 type run struct {
 	cfg Config
@@ -107,11 +79,11 @@ type run struct {
 }
 
 func (r *run) withConsumers(ctx context.Context, d Driver, f func([]Consumer) error) error {
-	consumers, err := open(ctx, r.cfg, r.cfg.Consumers, d.NewConsumer)
+	consumers, err := benchrun.OpenAll(ctx, r.cfg.RequestTimeout, r.cfg.Consumers, d.NewConsumer)
 	if err != nil {
-		return err
+		return fmt.Errorf("queuebench: connecting: %w", err)
 	}
-	defer closeAll(consumers)
+	defer benchrun.CloseAll(consumers)
 	return f(consumers)
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cairn.dev/cairn/bench/benchrun"
 )
 
 // headerBytes is the part of every value the benchmark reads back: the
@@ -44,11 +46,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("streambench: setup: %w", err)
 	}
-	producers, err := open(ctx, cfg, cfg.Producers, d.NewProducer)
+	producers, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Producers, d.NewProducer)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("streambench: connecting: %w", err)
 	}
-	defer closeAll(producers)
+	defer benchrun.CloseAll(producers)
 	r := newRun(cfg)
 	switch cfg.Scenario {
 	case ScenarioProduce, ScenarioGrowth:
@@ -68,36 +70,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	r.finish()
 	return r.res, err
-}
-
-// open creates n clients with newClient, concurrently.
-func open[C interface{ Close() error }](ctx context.Context, cfg Config, n int, newClient func(context.Context, int) (C, error)) ([]C, error) {
-	out := make([]C, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-			defer cancel()
-			out[i], errs[i] = newClient(cctx, i)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for i, c := range out {
-			if errs[i] == nil {
-				_ = c.Close()
-			}
-		}
-		return nil, fmt.Errorf("streambench: connecting: %w", err)
-	}
-	return out, nil
-}
-
-func closeAll[C interface{ Close() error }](cs []C) {
-	for _, c := range cs {
-		_ = c.Close()
-	}
 }
 
 // run accumulates one run's measurements.
@@ -120,13 +92,13 @@ func newRun(cfg Config) *run {
 }
 
 func (r *run) withConsumers(ctx context.Context, d Driver, f func([]Consumer) error) error {
-	consumers, err := open(ctx, r.cfg, r.cfg.Consumers, func(ctx context.Context, i int) (Consumer, error) {
+	consumers, err := benchrun.OpenAll(ctx, r.cfg.RequestTimeout, r.cfg.Consumers, func(ctx context.Context, i int) (Consumer, error) {
 		return d.NewConsumer(ctx, i, r.cfg.Consumers)
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("streambench: connecting: %w", err)
 	}
-	defer closeAll(consumers)
+	defer benchrun.CloseAll(consumers)
 	return f(consumers)
 }
 

@@ -3,9 +3,6 @@ package meta
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	"cairn.dev/cairn/node/rpcerr"
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
@@ -70,71 +67,34 @@ const (
 )
 
 // reasons pairs each apply-result reason with its sentinel.
-var reasons = []struct {
-	reason rpcerr.Reason
-	err    error
-}{
-	{rpcerr.InvalidArgument, ErrInvalidArgument},
-	{rpcerr.LimitExceeded, ErrLimitExceeded},
-	{rpcerr.ServerNotFound, ErrServerNotFound},
-	{rpcerr.VolumeNotFound, ErrVolumeNotFound},
-	{rpcerr.BucketNotFound, ErrBucketNotFound},
-	{rpcerr.BucketExists, ErrBucketExists},
-	{rpcerr.BucketNotEmpty, ErrBucketNotEmpty},
-	{rpcerr.ObjectNotFound, ErrObjectNotFound},
-	{rpcerr.UploadNotFound, ErrUploadNotFound},
-	{rpcerr.PreconditionFailed, ErrPreconditionFailed},
-	{rpcerr.InvalidPart, ErrInvalidPart},
-	{rpcerr.InvalidPartOrder, ErrInvalidPartOrder},
-	{rpcerr.EntityTooSmall, ErrEntityTooSmall},
-	{rpcerr.InvalidObjectState, ErrInvalidObjectState},
-	{rpcerr.AccessKeyNotFound, ErrAccessKeyNotFound},
+var reasons = rpcerr.Sentinels{
+	{Reason: rpcerr.InvalidArgument, Err: ErrInvalidArgument},
+	{Reason: rpcerr.LimitExceeded, Err: ErrLimitExceeded},
+	{Reason: rpcerr.ServerNotFound, Err: ErrServerNotFound},
+	{Reason: rpcerr.VolumeNotFound, Err: ErrVolumeNotFound},
+	{Reason: rpcerr.BucketNotFound, Err: ErrBucketNotFound},
+	{Reason: rpcerr.BucketExists, Err: ErrBucketExists},
+	{Reason: rpcerr.BucketNotEmpty, Err: ErrBucketNotEmpty},
+	{Reason: rpcerr.ObjectNotFound, Err: ErrObjectNotFound},
+	{Reason: rpcerr.UploadNotFound, Err: ErrUploadNotFound},
+	{Reason: rpcerr.PreconditionFailed, Err: ErrPreconditionFailed},
+	{Reason: rpcerr.InvalidPart, Err: ErrInvalidPart},
+	{Reason: rpcerr.InvalidPartOrder, Err: ErrInvalidPartOrder},
+	{Reason: rpcerr.EntityTooSmall, Err: ErrEntityTooSmall},
+	{Reason: rpcerr.InvalidObjectState, Err: ErrInvalidObjectState},
+	{Reason: rpcerr.AccessKeyNotFound, Err: ErrAccessKeyNotFound},
 }
 
 // ReasonOf returns the rpcerr reason an apply result uses for err (one of
 // the sentinels above, possibly wrapped), or "" for any other error.
-func ReasonOf(err error) rpcerr.Reason {
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.reason
-		}
-	}
-	return ""
-}
+func ReasonOf(err error) rpcerr.Reason { return reasons.ReasonOf(err) }
 
 // ResultError returns the error a CommandResult stands for: nil when it
 // carries no error, else the sentinel of its reason wrapped with its message
 // and annotated with its metadata (rpcerr.WithMetadata). An unknown reason
 // gives a plain error naming it.
-//
-// streamd/meta has the same round trip over its own table; both could move
-// to node/rpcerr as one helper over a (reason, sentinel) table.
 func ResultError(res *blobdraftv1.CommandResult) error {
-	reason := res.GetError()
-	if reason == "" {
-		return nil
-	}
-	var err error
-	for _, r := range reasons {
-		if string(r.reason) == reason {
-			err = r.err
-			if msg := res.GetErrorMessage(); msg != "" {
-				err = fmt.Errorf("%w: %s", r.err, msg)
-			}
-			break
-		}
-	}
-	if err == nil {
-		err = fmt.Errorf("meta: %s: %s", reason, res.GetErrorMessage())
-	}
-	if md := res.GetErrorMetadata(); len(md) > 0 {
-		kv := make([]string, 0, 2*len(md))
-		for _, k := range slices.Sorted(maps.Keys(md)) {
-			kv = append(kv, k, md[k])
-		}
-		err = rpcerr.WithMetadata(err, kv...)
-	}
-	return err
+	return reasons.Error(rpcerr.Reason(res.GetError()), res.GetErrorMessage(), res.GetErrorMetadata())
 }
 
 // failure is a deterministic apply outcome: a reason, a message and
@@ -175,12 +135,9 @@ func failureOf(err error) *failure {
 	if errors.As(err, &f) {
 		return f
 	}
-	reason, msg := rpcerr.InvalidArgument, err.Error()
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			reason, msg = r.reason, strings.TrimPrefix(msg, r.err.Error()+": ")
-			break
-		}
+	reason, msg, md := reasons.Split(err)
+	if reason == "" {
+		reason = rpcerr.InvalidArgument
 	}
-	return &failure{reason: reason, msg: msg, md: rpcerr.MetadataOf(err)}
+	return &failure{reason: reason, msg: msg, md: md}
 }

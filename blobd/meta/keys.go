@@ -28,7 +28,6 @@ var (
 		bucketBuckets, bucketObjects, bucketUploads, bucketUploadKeys, bucketParts,
 		bucketRefs, bucketAccessKeys}
 
-	metaApplied    = []byte("applied")
 	metaNextVolume = []byte("next_volume")
 	metaNextNeedle = []byte("next_needle")
 )
@@ -115,15 +114,6 @@ func getUint(b *bbolt.Bucket, key []byte) (uint64, error) {
 
 func putUint(b *bbolt.Bucket, key []byte, v uint64) error {
 	return b.Put(key, binary.BigEndian.AppendUint64(nil, v))
-}
-
-// readApplied returns the applied index stored in tx.
-func readApplied(tx *bbolt.Tx) (uint64, error) {
-	b := tx.Bucket(bucketMeta)
-	if b == nil {
-		return 0, fmt.Errorf("%w: no meta bucket", ErrCorrupt)
-	}
-	return getUint(b, metaApplied)
 }
 
 // nextNeedle is the first needle id not yet allocated (ids start at 1).

@@ -10,7 +10,7 @@
 //	err = os.Rename(stage, path)                         // on error: reopen the old one
 //	err = boltfile.SyncDir(filepath.Dir(path))
 //
-// raftkv/mvcc and queued/store use it.
+// raftkv/mvcc, queued/store and node/boltsm use it.
 package boltfile
 
 import (

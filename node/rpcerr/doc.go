@@ -18,6 +18,12 @@
 // (the field that was too large, the limit) attaches it with WithMetadata; the
 // mapper copies it into ErrorInfo.Metadata.
 //
+// A Raft state machine cannot return an error from a command: it records
+// the failure in the command's result as a reason, a message and metadata.
+// Its package keeps one Sentinels table (sentinel ↔ reason): Split takes an
+// error apart when the command is applied, Error turns the result back into
+// the sentinel, with its metadata, for the proposer.
+//
 // # On the client
 //
 // FromError decodes an error into an Info (code, reason, metadata). TryOther

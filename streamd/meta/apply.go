@@ -21,69 +21,31 @@ import (
 // batch was applied and the store refuses every later batch. Called by one
 // goroutine at a time.
 func (s *Store) ApplyBatch(entries []raftnode.Entry) ([][]byte, error) {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.db == nil {
-		return nil, ErrClosed
-	}
-	if s.failed != nil {
-		return nil, errFailed(s.failed)
-	}
-	out := make([][]byte, len(entries))
-	for i := range out {
-		out[i] = []byte{}
-	}
-	applied := s.applied.Load()
-	if len(entries) == 0 || entries[len(entries)-1].Index <= applied {
-		return out, nil
-	}
-	changed := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		last, err := readApplied(tx)
-		if err != nil {
-			return err
-		}
-		a := &applier{tx: tx}
-		for i, e := range entries {
-			if e.Index <= last {
-				continue
-			}
-			res, err := a.applyEntry(e)
-			if err != nil {
-				return fmt.Errorf("meta: apply entry %d: %w", e.Index, err)
-			}
-			if out[i], err = (proto.MarshalOptions{Deterministic: true}).Marshal(res); err != nil {
-				return fmt.Errorf("meta: encode result of entry %d: %w", e.Index, err)
-			}
-			last = e.Index
-		}
-		changed = a.changed
-		applied = last
-		return putUint(tx.Bucket(bucketMeta), metaApplied, last)
-	})
-	if err != nil {
-		s.failed = err
-		s.logger.Error("streamd meta store failed", "err", err)
-		return nil, err
-	}
-	s.applied.Store(applied)
-	if changed {
-		s.notifyChanged()
-	}
-	return out, nil
+	return s.sm.ApplyBatch(entries)
 }
 
-// applier applies the entries of one batch inside its write transaction.
+// apply is the boltsm.ApplyFunc of the store: it applies one entry and
+// encodes its result deterministically.
+func apply(tx *bbolt.Tx, e raftnode.Entry) ([]byte, bool, error) {
+	a := &applier{tx: tx}
+	res, err := a.applyEntry(e)
+	if err != nil {
+		return nil, false, fmt.Errorf("meta: apply entry %d: %w", e.Index, err)
+	}
+	out, err := proto.MarshalOptions{Deterministic: true}.Marshal(res)
+	if err != nil {
+		return nil, false, fmt.Errorf("meta: encode result of entry %d: %w", e.Index, err)
+	}
+	return out, a.changed, nil
+}
+
+// applier applies one entry inside its batch's write transaction.
 type applier struct {
 	tx *bbolt.Tx
 	// changed is set by every write.
 	changed bool
-
-	// Per entry:
-	now   int64  // the command's unix_nanos
-	index uint64 // the entry's Raft index
+	now     int64  // the command's unix_nanos
+	index   uint64 // the entry's Raft index
 }
 
 // applyEntry applies one entry. Deterministic failures are in the result

@@ -155,11 +155,11 @@ func TestResultErrorRoundTrip(t *testing.T) {
 		known[r] = true
 	}
 	for _, r := range reasons {
-		require.True(t, known[r.reason], "%s is an rpcerr reason", r.reason)
-		err := ResultError(&streamdraftv1.CommandResult{Error: string(r.reason), ErrorMessage: "what",
+		require.True(t, known[r.Reason], "%s is an rpcerr reason", r.Reason)
+		err := ResultError(&streamdraftv1.CommandResult{Error: string(r.Reason), ErrorMessage: "what",
 			ErrorMetadata: map[string]string{rpcerr.KeyField: "f", rpcerr.KeyLimit: "3"}})
-		require.ErrorIs(t, err, r.err)
-		require.Equal(t, r.reason, ReasonOf(err))
+		require.ErrorIs(t, err, r.Err)
+		require.Equal(t, r.Reason, ReasonOf(err))
 		require.Contains(t, err.Error(), "what")
 		require.Equal(t, map[string]string{rpcerr.KeyField: "f", rpcerr.KeyLimit: "3"}, rpcerr.MetadataOf(err))
 	}

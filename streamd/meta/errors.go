@@ -3,9 +3,6 @@ package meta
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	"cairn.dev/cairn/node/rpcerr"
 	streamdraftv1 "cairn.dev/cairn/proto/cairn/streamd/raft/v1"
@@ -51,61 +48,27 @@ const (
 )
 
 // reasons pairs each apply-result reason with its sentinel.
-var reasons = []struct {
-	reason rpcerr.Reason
-	err    error
-}{
-	{rpcerr.InvalidArgument, ErrInvalidArgument},
-	{rpcerr.UnknownMember, ErrNodeNotFound},
-	{rpcerr.TopicNotFound, ErrTopicNotFound},
-	{rpcerr.TopicExists, ErrTopicExists},
-	{rpcerr.PartitionNotFound, ErrPartitionNotFound},
-	{rpcerr.FencedLeaderEpoch, ErrFencedLeaderEpoch},
-	{rpcerr.NotEnoughReplicas, ErrNotEnoughNodes},
-	{rpcerr.GroupNotFound, ErrGroupNotFound},
+var reasons = rpcerr.Sentinels{
+	{Reason: rpcerr.InvalidArgument, Err: ErrInvalidArgument},
+	{Reason: rpcerr.UnknownMember, Err: ErrNodeNotFound},
+	{Reason: rpcerr.TopicNotFound, Err: ErrTopicNotFound},
+	{Reason: rpcerr.TopicExists, Err: ErrTopicExists},
+	{Reason: rpcerr.PartitionNotFound, Err: ErrPartitionNotFound},
+	{Reason: rpcerr.FencedLeaderEpoch, Err: ErrFencedLeaderEpoch},
+	{Reason: rpcerr.NotEnoughReplicas, Err: ErrNotEnoughNodes},
+	{Reason: rpcerr.GroupNotFound, Err: ErrGroupNotFound},
 }
 
 // ReasonOf returns the rpcerr reason an apply result uses for err (one of
 // the sentinels above, possibly wrapped), or "" for any other error.
-func ReasonOf(err error) rpcerr.Reason {
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.reason
-		}
-	}
-	return ""
-}
+func ReasonOf(err error) rpcerr.Reason { return reasons.ReasonOf(err) }
 
 // ResultError returns the error a CommandResult stands for: nil when it
 // carries no error, else the sentinel of its reason wrapped with its message
 // and annotated with its metadata (rpcerr.WithMetadata). An unknown reason
 // gives a plain error naming it.
 func ResultError(res *streamdraftv1.CommandResult) error {
-	reason := res.GetError()
-	if reason == "" {
-		return nil
-	}
-	var err error
-	for _, r := range reasons {
-		if string(r.reason) == reason {
-			err = r.err
-			if msg := res.GetErrorMessage(); msg != "" {
-				err = fmt.Errorf("%w: %s", r.err, msg)
-			}
-			break
-		}
-	}
-	if err == nil {
-		err = fmt.Errorf("meta: %s: %s", reason, res.GetErrorMessage())
-	}
-	if md := res.GetErrorMetadata(); len(md) > 0 {
-		kv := make([]string, 0, 2*len(md))
-		for _, k := range slices.Sorted(maps.Keys(md)) {
-			kv = append(kv, k, md[k])
-		}
-		err = rpcerr.WithMetadata(err, kv...)
-	}
-	return err
+	return reasons.Error(rpcerr.Reason(res.GetError()), res.GetErrorMessage(), res.GetErrorMetadata())
 }
 
 // failure is a deterministic apply outcome: a reason, a message and
@@ -140,12 +103,9 @@ func (f *failure) with(kv ...string) *failure {
 // with a message and metadata) into a failure with the same reason, message
 // and metadata.
 func failureOf(err error) *failure {
-	reason, msg := rpcerr.InvalidArgument, err.Error()
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			reason, msg = r.reason, strings.TrimPrefix(msg, r.err.Error()+": ")
-			break
-		}
+	reason, msg, md := reasons.Split(err)
+	if reason == "" {
+		reason = rpcerr.InvalidArgument
 	}
-	return &failure{reason: reason, msg: msg, md: rpcerr.MetadataOf(err)}
+	return &failure{reason: reason, msg: msg, md: md}
 }

@@ -24,7 +24,6 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketNodes, bucketTopics, bucketTopicIDs,
 		bucketPartitions, bucketOffsets, bucketTopicGroups}
 
-	metaApplied        = []byte("applied")
 	metaNextProducerID = []byte("next_producer_id")
 )
 
@@ -76,16 +75,6 @@ func getUint(b *bbolt.Bucket, key []byte) (uint64, bool, error) {
 
 func putUint(b *bbolt.Bucket, key []byte, v uint64) error {
 	return b.Put(key, binary.BigEndian.AppendUint64(nil, v))
-}
-
-// readApplied returns the applied index stored in tx.
-func readApplied(tx *bbolt.Tx) (uint64, error) {
-	b := tx.Bucket(bucketMeta)
-	if b == nil {
-		return 0, fmt.Errorf("%w: no meta bucket", ErrCorrupt)
-	}
-	v, _, err := getUint(b, metaApplied)
-	return v, err
 }
 
 // unmarshal decodes a stored record.

@@ -1,16 +1,13 @@
 package meta
 
 import (
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"go.etcd.io/bbolt"
 
-	"cairn.dev/cairn/node/boltfile"
+	"cairn.dev/cairn/node/boltsm"
+	"cairn.dev/cairn/node/raftnode"
 )
 
 // Options configures a Store.
@@ -22,146 +19,62 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is the controller's state machine in one bbolt file.
-//
-// ApplyBatch, Snapshot and Restore are called from one goroutine at a time
-// (the Raft apply loop); every other method is safe for concurrent use,
-// concurrently with them too. Each ApplyBatch commits (and, unless
-// Options.NoSync, fsyncs) one bbolt transaction holding the batch's effects
-// and its last index, so AppliedIndex and LastApplied are always equal.
-//
-// Lock order: applyMu, mu, changedMu. bbolt adds one wait of its own: a
-// commit that grows the file waits for open read transactions; no goroutine
-// holding a read transaction of the store waits for applyMu or for mu held
-// for writing.
+// Store is the controller's state machine in one bbolt file, hosted by
+// node/boltsm, whose contract it keeps: ApplyBatch, Snapshot and Restore
+// are called from one goroutine at a time (the Raft apply loop); every
+// other method is safe for concurrent use, concurrently with them too. Each
+// ApplyBatch commits (and, unless Options.NoSync, fsyncs) one bbolt
+// transaction holding the batch's effects and its last index, so
+// AppliedIndex and LastApplied are always equal. No read of this package
+// keeps a transaction open while its caller runs, so the lock order is
+// boltsm's.
 type Store struct {
-	path   string
-	opts   Options
-	logger *slog.Logger
-
-	// applyMu serializes ApplyBatch, Snapshot, Restore and Close, and
-	// guards failed.
-	applyMu sync.Mutex
-	// failed is set when a batch could not be committed; the store refuses
-	// further batches, snapshots and restores with it.
-	failed error
-
-	// mu guards db: reads, ApplyBatch and Snapshot hold it for reading while
-	// they use the database; Restore and Close hold it for writing while
-	// they replace or close it.
-	mu sync.RWMutex
-	db *bbolt.DB // nil once closed
-
-	// applied is the index of the last applied (and committed) entry.
-	applied atomic.Uint64
-
-	changedMu sync.Mutex    // protects changed
-	changed   chan struct{} // closed and replaced after every batch that changed state
+	sm *boltsm.Store
 }
 
 // Open opens or creates the store at path. The caller closes it with Close.
 func Open(path string, opts Options) (*Store, error) {
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	// A leftover of an interrupted Restore is never the live database.
-	if err := boltfile.RemoveStale(path); err != nil {
-		return nil, fmt.Errorf("meta: %w", err)
-	}
-	s := &Store{path: path, opts: opts, logger: logger, changed: make(chan struct{})}
-	db, err := s.openDB(path)
+	sm, err := boltsm.Open(path, allBuckets, apply, boltsm.Options{
+		NoSync: opts.NoSync, Logger: opts.Logger, Name: "streamd meta",
+		ErrClosed: ErrClosed, ErrCorrupt: ErrCorrupt,
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.db = db
-	logger.Info("streamd meta store opened", "path", path, "applied_index", s.applied.Load())
-	return s, nil
-}
-
-// openDB opens the bbolt file at path, creates missing buckets and loads the
-// applied index.
-func (s *Store) openDB(path string) (*bbolt.DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoSync: s.opts.NoSync})
-	if err != nil {
-		return nil, fmt.Errorf("meta: open %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		applied, err := readApplied(tx)
-		if err != nil {
-			return err
-		}
-		s.applied.Store(applied)
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("meta: init %s: %w", path, err)
-	}
-	return db, nil
+	return &Store{sm: sm}, nil
 }
 
 // Close closes the database; it waits for a running ApplyBatch or Restore
 // and for snapshots not yet released. Calls after Close fail with
 // ErrClosed; Close itself may be called again.
-func (s *Store) Close() error {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.db == nil {
-		return nil
-	}
-	err := s.db.Close()
-	s.db = nil
-	return err
-}
+func (s *Store) Close() error { return s.sm.Close() }
 
 // view runs fn in a read transaction on the state as of the last applied
 // batch.
-func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.db == nil {
-		return ErrClosed
-	}
-	return s.db.View(fn)
-}
+func (s *Store) view(fn func(tx *bbolt.Tx) error) error { return s.sm.View(fn) }
 
 // AppliedIndex returns the Raft index of the last entry whose effects are
 // committed to the database file.
-func (s *Store) AppliedIndex() uint64 { return s.applied.Load() }
+func (s *Store) AppliedIndex() uint64 { return s.sm.AppliedIndex() }
 
 // LastApplied returns the Raft index of the last applied entry: the state
 // readers see. It equals AppliedIndex (every batch is committed).
-func (s *Store) LastApplied() uint64 { return s.applied.Load() }
+func (s *Store) LastApplied() uint64 { return s.sm.LastApplied() }
 
 // Changed returns a channel that is closed after the next applied batch that
 // changed the state (a node, topic, partition, offset or the producer id
 // counter), or after a Restore. Call it again for the next change.
-func (s *Store) Changed() <-chan struct{} {
-	s.changedMu.Lock()
-	defer s.changedMu.Unlock()
-	return s.changed
-}
+func (s *Store) Changed() <-chan struct{} { return s.sm.Changed() }
 
-// notifyChanged wakes the waiters of Changed.
-func (s *Store) notifyChanged() {
-	s.changedMu.Lock()
-	defer s.changedMu.Unlock()
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+// Snapshot captures the state as of the last applied batch, AppliedIndex
+// included, as boltsm.Store.Snapshot does: the caller releases it, from
+// another goroutine than the apply loop.
+func (s *Store) Snapshot() (raftnode.Snapshot, error) { return s.sm.Snapshot() }
 
-// errFailed wraps the failure that stopped the store.
-func errFailed(err error) error {
-	if errors.Is(err, ErrClosed) {
-		return err
-	}
-	return fmt.Errorf("meta: store failed earlier: %w", err)
-}
+// Restore replaces the whole state with a snapshot written by a Snapshot's
+// WriteTo, crash-safely (boltsm.Store.Restore). A snapshot that is not a
+// database of this package is refused with ErrCorrupt and the state kept.
+// Waiters of Changed are woken.
+func (s *Store) Restore(r io.Reader) error { return s.sm.Restore(r) }
+
+var _ raftnode.StateMachine = (*Store)(nil)
