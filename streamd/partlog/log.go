@@ -356,9 +356,6 @@ func (l *Log) AppendExpect(b record.Batch, epoch int32, expected int64, now time
 }
 
 func (l *Log) appendLeader(b record.Batch, epoch int32, expected int64, checkExpected bool, now time.Time) (int64, int64, error) {
-	if len(b) > l.opts.MaxBatchBytes {
-		return 0, 0, fmt.Errorf("%w: %d bytes, the limit (max_batch_bytes) is %d", ErrBatchTooLarge, len(b), l.opts.MaxBatchBytes)
-	}
 	if err := b.Validate(); err != nil {
 		return 0, 0, err
 	}
@@ -369,6 +366,10 @@ func (l *Log) appendLeader(b record.Batch, epoch int32, expected int64, checkExp
 	defer l.wmu.Unlock()
 	if err := l.usable(); err != nil {
 		return 0, 0, err
+	}
+	// Options change under wmu (SetOptions): read them under it.
+	if len(b) > l.opts.MaxBatchBytes {
+		return 0, 0, fmt.Errorf("%w: %d bytes, the limit (max_batch_bytes) is %d", ErrBatchTooLarge, len(b), l.opts.MaxBatchBytes)
 	}
 	end := l.end
 	if checkExpected && expected != end {

@@ -568,3 +568,35 @@ func ExampleLog() {
 	// 0 hello
 	// 0 0 1
 }
+
+// TestSetOptionsDuringAppends: a topic configuration change (SetOptions)
+// while producers append is safe (run under -race) and takes effect for the
+// next append.
+func TestSetOptionsDuringAppends(t *testing.T) {
+	opts := testOptions(t, t.TempDir())
+	l := openLog(t, opts)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			o := opts
+			o.RetentionBytes = int64(i)
+			if err := l.SetOptions(o); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 200 {
+		mustAppend(t, l, batch(2, 50, 1), 0)
+	}
+	<-done
+	small := opts
+	small.MaxBatchBytes = 64
+	if err := l.SetOptions(small); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Append(batch(2, 50, 1), 0, time.Now()); !errors.Is(err, ErrBatchTooLarge) {
+		t.Fatalf("append past the new max_batch_bytes: %v, want ErrBatchTooLarge", err)
+	}
+}
