@@ -49,9 +49,6 @@ type Config struct {
 	// MaxWaiters caps the long-polling fetches and fetch streams waiting on
 	// one node at once; more fail with LIMIT_EXCEEDED.
 	MaxWaiters int `yaml:"max_waiters" flag:"max-waiters" usage:"most long-polling fetches and fetch streams waiting on this node"`
-	// UncleanElection lets a replica outside the ISR become leader when every
-	// ISR member is down, trading acknowledged records for availability.
-	UncleanElection bool `yaml:"unclean_election" flag:"unclean-election" usage:"let an out-of-sync replica lead when every in-sync one is down (may lose acknowledged records)"`
 	// PreferredLeaderInterval is how often the controller moves leadership
 	// back to each partition's preferred (first) replica when it is in sync;
 	// 0 disables it.
