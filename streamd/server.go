@@ -258,9 +258,19 @@ func (s *Server) enterWait() (func(), error) {
 // linearizable read) and looks again, so a client that created a topic
 // finds it on any node.
 func (s *Server) topic(ctx context.Context, name string) (*streamdraftv1.TopicRecord, error) {
+	return s.topicFor(ctx, name, -1)
+}
+
+// topicFor is topic for a request that names partition part (-1: none): a
+// partition the node does not know yet (added a moment ago) is looked up
+// again after a linearizable read too.
+func (s *Server) topicFor(ctx context.Context, name string, part int32) (*streamdraftv1.TopicRecord, error) {
 	t, err := s.meta.Topic(name)
-	if !errors.Is(err, meta.ErrTopicNotFound) {
-		return t, err
+	if err == nil && part < t.GetPartitions() {
+		return t, nil
+	}
+	if err != nil && !errors.Is(err, meta.ErrTopicNotFound) {
+		return nil, err
 	}
 	if err := s.node.LinearizableRead(ctx); err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ func (ss *streamService) Produce(ctx context.Context, req *streamdv1.ProduceRequ
 
 func (ss *streamService) produce(ctx context.Context, req *streamdv1.ProduceRequest) (*streamdv1.ProduceResponse, error) {
 	s := ss.s
-	t, err := s.topic(ctx, req.GetTopic())
+	t, err := s.topicFor(ctx, req.GetTopic(), namedPartition(req.Partition))
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (ss *streamService) Fetch(ctx context.Context, req *streamdv1.FetchRequest)
 
 func (ss *streamService) fetch(ctx context.Context, req *streamdv1.FetchRequest) (*streamdv1.FetchResponse, error) {
 	s := ss.s
-	t, err := s.topic(ctx, req.GetTopic())
+	t, err := s.topicFor(ctx, req.GetTopic(), req.GetPartition())
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (ss *streamService) fetchStream(stream streamdv1.StreamService_FetchStreamS
 	if req == nil {
 		return invalid("start", "the first message of a fetch stream must carry start")
 	}
-	t, err := s.topic(ctx, req.GetTopic())
+	t, err := s.topicFor(ctx, req.GetTopic(), req.GetPartition())
 	if err != nil {
 		return err
 	}
@@ -443,7 +443,7 @@ func (ss *streamService) ListOffsets(ctx context.Context, req *streamdv1.ListOff
 
 func (ss *streamService) listOffsets(ctx context.Context, req *streamdv1.ListOffsetsRequest) (*streamdv1.ListOffsetsResponse, error) {
 	s := ss.s
-	t, err := s.topic(ctx, req.GetTopic())
+	t, err := s.topicFor(ctx, req.GetTopic(), req.GetPartition())
 	if err != nil {
 		return nil, err
 	}
@@ -522,4 +522,12 @@ func (ss *streamService) Metadata(ctx context.Context, req *streamdv1.MetadataRe
 		resp.Topics = append(resp.Topics, pt)
 	}
 	return resp, nil
+}
+
+// namedPartition is the partition a produce names, -1 when it names none.
+func namedPartition(p *int32) int32 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
