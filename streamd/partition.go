@@ -74,6 +74,10 @@ type partition struct {
 	changed chan struct{}
 	closed  bool
 
+	// hwSaved is the high watermark the hint file last got (touched only by
+	// the maintenance loop and, after it stopped, by closeAll).
+	hwSaved int64
+
 	// dirty wakes the syncer after an append; stop ends it; done is closed
 	// when it has stopped.
 	dirty chan struct{}
@@ -87,6 +91,7 @@ func newPartition(s *Server, log *partlog.Log, st partState, hw int64) *partitio
 		log:     log,
 		state:   st,
 		hw:      min(hw, log.EndOffset()),
+		hwSaved: hw,
 		changed: make(chan struct{}),
 		dirty:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),

@@ -278,10 +278,15 @@ func loadHW(dir string) int64 {
 // consumers until followers report again).
 func (p *partition) savedHW() {
 	hw := p.highWatermark()
+	if hw == p.hwSaved {
+		return
+	}
 	dir := p.log.Dir()
 	tmp := filepath.Join(dir, hwFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(hw, 10)), 0o644); err != nil {
 		return
 	}
-	_ = os.Rename(tmp, filepath.Join(dir, hwFile))
+	if os.Rename(tmp, filepath.Join(dir, hwFile)) == nil {
+		p.hwSaved = hw
+	}
 }

@@ -104,7 +104,7 @@ func (r *replicaService) fetchOne(replica string, pf *streamdpeerv1.PartitionFet
 		if epoch != le || epochEnd < off {
 			p.mu.Unlock()
 			d.Diverging, d.DivergingEpoch, d.DivergingEndOffset = true, epoch, epochEnd
-			d.HighWatermark = p.highWatermarkNoLock()
+			d.HighWatermark = p.hw
 			return d
 		}
 	}
@@ -134,8 +134,6 @@ func (r *replicaService) fetchOne(replica string, pf *streamdpeerv1.PartitionFet
 	}
 	return d
 }
-
-func (p *partition) highWatermarkNoLock() int64 { return p.hw }
 
 // recordFollowerLocked takes a follower's reported progress: its log end and
 // fsynced end advance the high watermark, and whether it had caught up with

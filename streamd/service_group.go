@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	streamdraftv1 "cairn.dev/cairn/proto/cairn/streamd/raft/v1"
 	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
@@ -304,9 +303,4 @@ func tpsProto(tps []group.TopicPartition) []*streamdv1.TopicPartition {
 		out[i] = &streamdv1.TopicPartition{Topic: tp.Topic, Partition: tp.Partition}
 	}
 	return out
-}
-
-// committedTime converts a stored commit time.
-func committedTime(unixNanos int64) *timestamppb.Timestamp {
-	return timestamppb.New(time.Unix(0, unixNanos))
 }

@@ -87,15 +87,6 @@ func (p producers) update(b record.Batch) {
 	})
 }
 
-// clone deep-copies the state (snapshots are taken of a copy).
-func (p producers) clone() producers {
-	c := make(producers, len(p))
-	for id, e := range p {
-		c[id] = &producerEntry{Epoch: e.Epoch, Batches: slices.Clone(e.Batches)}
-	}
-	return c
-}
-
 var snapshotMagic = [4]byte{'P', 'S', 'N', '1'}
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
