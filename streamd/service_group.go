@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-
 	streamdraftv1 "cairn.dev/cairn/proto/cairn/streamd/raft/v1"
 	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 	"cairn.dev/cairn/streamd/group"
