@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"cairn.dev/cairn/node/nodetest"
+
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -186,8 +188,7 @@ func TestStateReacquireIdempotent(t *testing.T) {
 }
 
 func TestStateTokensIncreaseRandom(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	f := newFSM(t)
 	var sessions []uint64
@@ -396,8 +397,7 @@ func randomCommand(rng *rand.Rand, sessions []uint64) *lockdraftv1.Command {
 // snapshots are byte-identical, and that a machine restored from a snapshot
 // taken midway and fed the rest of the log ends identical too.
 func TestSnapshotDeterminism(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var entries []raftnode.Entry
 	sessions := []uint64{1, 2, 3, 4, 5}
@@ -531,8 +531,7 @@ func TestMachineWakesOnlyTheWaitersWhoseWaitEnded(t *testing.T) {
 // hold back the entries of acquires that will wait, against what acquire does
 // over a seeded random history.
 func TestStateWouldQueueMatchesAcquire(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	f := newFSM(t)
 	sessions := []uint64{f.session(), f.session(), f.session(), f.session()}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"cairn.dev/cairn/node/nodetest"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,8 +43,7 @@ func newStore(t testing.TB, cfg Config) *Store {
 }
 
 func seedFor(t testing.TB) uint64 {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed=%d", seed)
+	seed := nodetest.Seed(t)
 	return seed
 }
 

@@ -28,8 +28,7 @@ import (
 // pinning the value.
 func testSeed(t *testing.T) uint64 {
 	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	return seed
 }
 

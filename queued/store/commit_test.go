@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"cairn.dev/cairn/node/nodetest"
+
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
 
@@ -62,8 +64,7 @@ func (ts *testStore) failCommits() error {
 // the replayed entries and the final state to equal those of a store that
 // commits every batch and never crashed.
 func TestCrashConsistency(t *testing.T) {
-	seed := testSeed(t)
-	t.Logf("seed %d (rerun with QUEUED_STORE_SEED=%d)", seed, seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	w := &workload{rng: rand.New(rand.NewPCG(seed, 0)), now: t0}
 	a := openTestStoreWith(t, Options{CommitInterval: time.Hour, CommitEntries: 25})

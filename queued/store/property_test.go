@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
 	"time"
+
+	"cairn.dev/cairn/node/nodetest"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -16,17 +16,6 @@ import (
 	queuedraftv1 "cairn.dev/cairn/proto/cairn/queued/raft/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 )
-
-// testSeed returns QUEUED_STORE_SEED when set, else a fresh seed; the test
-// logs it so that a failure can be replayed.
-func testSeed(t *testing.T) uint64 {
-	if v := os.Getenv("QUEUED_STORE_SEED"); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		require.NoError(t, err)
-		return s
-	}
-	return uint64(time.Now().UnixNano())
-}
 
 // workload generates random commands over a fixed set of queues and a topic,
 // feeding on the receipts earlier receives returned.
@@ -153,8 +142,7 @@ func applyRaw(t *testing.T, s *Store, entries []raftnode.Entry) [][]byte {
 // results and state: batch boundaries and replicas must not matter. The
 // indexes are checked against the messages all along.
 func TestDeterminism(t *testing.T) {
-	seed := testSeed(t)
-	t.Logf("seed %d (rerun with QUEUED_STORE_SEED=%d)", seed, seed)
+	seed := nodetest.Seed(t)
 	w := &workload{rng: rand.New(rand.NewPCG(seed, 0)), now: t0}
 	a, b := openTestStore(t), openTestStore(t)
 	var idx uint64

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
+
+	"cairn.dev/cairn/node/nodetest"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -105,8 +106,7 @@ func (g *cmdGen) next() *raftkvraftv1.Command {
 }
 
 func seedFor(t *testing.T) uint64 {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed=%d", seed)
+	seed := nodetest.Seed(t)
 	return seed
 }
 

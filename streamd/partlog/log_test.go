@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"cairn.dev/cairn/node/nodetest"
+
 	"cairn.dev/cairn/streamd/record"
 )
 
@@ -459,8 +461,7 @@ func TestSyncDurableOffset(t *testing.T) {
 }
 
 func TestConcurrentReadAppendSync(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	l := openLog(t, testOptions(t, t.TempDir()))
 	const batches = 300
 	var wg sync.WaitGroup

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"cairn.dev/cairn/node/nodetest"
+
 	"cairn.dev/cairn/streamd/record"
 )
 
@@ -122,8 +124,7 @@ func checkPrefix(t *testing.T, l *Log, batches [][]byte, minKeep int) int {
 }
 
 func TestRecoverTornTail(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
 	l := openLog(t, testOptions(t, dir))
@@ -150,8 +151,7 @@ func TestRecoverTornTail(t *testing.T) {
 }
 
 func TestRecoverFlippedByte(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
 	l := openLog(t, testOptions(t, dir))
@@ -192,8 +192,7 @@ func TestRecoverFlippedByte(t *testing.T) {
 // TestRecoverCrashAnywhere abandons a log (no Close) after random work and
 // recovers a copy, as after kill -9: everything written is recovered.
 func TestRecoverCrashAnywhere(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for round := range 10 {
 		dir := t.TempDir()

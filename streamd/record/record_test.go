@@ -7,7 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
-	"time"
+
+	"cairn.dev/cairn/node/nodetest"
 )
 
 func testRecords(n, size int) []Record {
@@ -157,8 +158,7 @@ func TestSequenceWraps(t *testing.T) {
 }
 
 func TestRandomRoundTrip(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := nodetest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for range 200 {
 		recs := make([]Record, rng.IntN(20))
