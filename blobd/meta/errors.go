@@ -141,3 +141,7 @@ func failureOf(err error) *failure {
 	}
 	return &failure{reason: reason, msg: msg, md: md}
 }
+
+// StatusRules returns the sentinel-to-reason table as rules for
+// rpcerr.ToStatus, for the gRPC edge of a front end.
+func StatusRules() []rpcerr.Rule { return append([]rpcerr.Rule(nil), reasons...) }

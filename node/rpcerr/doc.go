@@ -103,6 +103,13 @@
 //	VOLUME_NOT_FOUND    NotFound             blobd: no volume of that id
 //	SERVER_NOT_FOUND    NotFound             blobd: no volume server of that id is registered
 //	ACCESS_KEY_NOT_FOUND NotFound            blobd: no access key of that id
+//	BAD_DIGEST          InvalidArgument      blobd: the data's MD5 differs from the Content-MD5 sent; nothing stored
+//	INCOMPLETE_BODY     InvalidArgument      blobd: the body ended before its declared size; nothing stored
+//	INVALID_RANGE       OutOfRange           blobd: the range starts at or past the object's end
+//	NOT_ENOUGH_SERVERS  Unavailable          blobd: fewer volume servers up than the write needs; nothing visible was stored
+//	DATA_UNAVAILABLE    Unavailable          blobd: no healthy copy of a chunk could be read (replicas down or corrupt, too few shards)
+//	NEEDLE_NOT_FOUND    NotFound             blobd peer: the volume server has no such needle (or another cookie)
+//	CORRUPT_DATA        DataLoss             blobd peer: the needle failed its checksum on this server
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

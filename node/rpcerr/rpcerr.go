@@ -86,6 +86,13 @@ const (
 	VolumeNotFound      Reason = "VOLUME_NOT_FOUND"
 	ServerNotFound      Reason = "SERVER_NOT_FOUND"
 	AccessKeyNotFound   Reason = "ACCESS_KEY_NOT_FOUND"
+	BadDigest           Reason = "BAD_DIGEST"
+	IncompleteBody      Reason = "INCOMPLETE_BODY"
+	InvalidRange        Reason = "INVALID_RANGE"
+	NotEnoughServers    Reason = "NOT_ENOUGH_SERVERS"
+	DataUnavailable     Reason = "DATA_UNAVAILABLE"
+	NeedleNotFound      Reason = "NEEDLE_NOT_FOUND"
+	CorruptData         Reason = "CORRUPT_DATA"
 )
 
 // Metadata keys used across daemons.
@@ -189,6 +196,13 @@ var table = map[Reason]reasonInfo{
 	VolumeNotFound:      {codes.NotFound, false},
 	ServerNotFound:      {codes.NotFound, false},
 	AccessKeyNotFound:   {codes.NotFound, false},
+	BadDigest:           {codes.InvalidArgument, false},
+	IncompleteBody:      {codes.InvalidArgument, false},
+	InvalidRange:        {codes.OutOfRange, false},
+	NotEnoughServers:    {codes.Unavailable, false},
+	DataUnavailable:     {codes.Unavailable, false},
+	NeedleNotFound:      {codes.NotFound, false},
+	CorruptData:         {codes.DataLoss, false},
 }
 
 // Reasons returns every reason, for tests and documentation.

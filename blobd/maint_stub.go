@@ -1,0 +1,10 @@
+package blobd
+
+// Owned by maintenance (replace this file): repair, scrub, garbage
+// collection, lifecycle and restores.
+
+func (s *Server) registerMaintenance() {}
+
+// reportCorrupt records that needle nid of volume vid failed its checksum
+// on this node (found by a read), so the repair loop restores it.
+func (s *Server) reportCorrupt(vid uint32, nid uint64) {}
