@@ -30,6 +30,3 @@ func (s *Server) readChunk(ctx context.Context, c *blobdraftv1.Chunk) ([]byte, e
 // (garbage collection catches what fails).
 func (s *Server) deleteNeedles(ctx context.Context, refs []*blobdraftv1.NeedleRef) {}
 
-// barrier waits until this node's metadata reflects every write committed
-// before the call (the Raft read barrier), for linearizable reads.
-func (s *Server) barrier(ctx context.Context) error { return errNotBuilt }

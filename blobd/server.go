@@ -159,3 +159,7 @@ func (s *Server) propose(ctx context.Context, cmd *blobdraftv1.Command) (*blobdr
 	}
 	return meta.Propose(ctx, s.node.Apply, s.now(), cmd)
 }
+
+// barrier waits until this node's metadata reflects every write committed
+// before the call (the Raft read barrier), for linearizable reads.
+func (s *Server) barrier(ctx context.Context) error { return s.node.LinearizableRead(ctx) }
