@@ -29,4 +29,3 @@ func (s *Server) readChunk(ctx context.Context, c *blobdraftv1.Chunk) ([]byte, e
 // deleteNeedles deletes needles from the volumes' servers, best effort
 // (garbage collection catches what fails).
 func (s *Server) deleteNeedles(ctx context.Context, refs []*blobdraftv1.NeedleRef) {}
-
