@@ -39,6 +39,9 @@ type Server struct {
 	meta  *meta.Store
 	vols  *volume.Store
 	peers *node.ConnPool
+
+	// core is the data path's state (core.go).
+	core *core
 }
 
 // New validates cfg, opens the metadata database and the volume store and
@@ -79,7 +82,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			logger.Warn("volumes close", "err", err)
 		}
 	})
-	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols}
+	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore()}
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {
 		d.Close()
