@@ -8,6 +8,7 @@ package blobd
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	blobdpeerv1 "cairn.dev/cairn/proto/cairn/blobd/peer/v1"
@@ -20,6 +21,8 @@ type core struct {
 	ids  needleIDs
 	lay  layoutCache
 	loc  localVolumes
+	// s3Addr, when set, is the S3 address to register (SetS3Addr).
+	s3Addr atomic.Pointer[string]
 }
 
 // liveness is the metadata leader's memory of the volume servers (it is
