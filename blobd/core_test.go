@@ -529,6 +529,48 @@ func TestDataPath(t *testing.T) {
 	})
 }
 
+func TestLeaderFailover(t *testing.T) {
+	c := blobdtest.New(t, 5, nil)
+	waitPlaced(t, c)
+	ctx := testCtx(t)
+	old := c.WaitLeader()
+	c.Stop(old)
+	start := time.Now()
+	leader := c.Leader(old)
+	// The new leader counts silence from its election: the old leader is
+	// marked down, and nobody else.
+	bound := leader.Config.ServerTimeout + 3*leader.Config.HeartbeatInterval + 5*time.Second
+	nodetest.WaitFor(t, bound, "the old leader marked down", func() bool {
+		r, err := leader.Server.Meta().Server(old)
+		return err == nil && r.GetState() == blobdraftv1.ServerState_SERVER_STATE_DOWN
+	})
+	t.Logf("%s down %v after it stopped", old, time.Since(start).Round(time.Millisecond))
+	servers, err := leader.Server.Meta().Servers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range servers {
+		if r.GetId() != old && r.GetState() != blobdraftv1.ServerState_SERVER_STATE_UP {
+			t.Fatalf("server %s is %v after the failover", r.GetId(), r.GetState())
+		}
+	}
+	// The new leader places volumes without the old one, and writes go on.
+	for _, tier := range []blobdraftv1.Tier{blobdraftv1.Tier_TIER_HOT, blobdraftv1.Tier_TIER_COOL} {
+		ch, err := leader.Server.DataWriteChunk(ctx, tier, []byte("after the failover"))
+		if err != nil {
+			t.Fatalf("%v write after the failover: %v", tier, err)
+		}
+		if got, err := c.Live()[0].Server.DataReadChunk(ctx, ch); err != nil || string(got) != "after the failover" {
+			t.Fatalf("%v read after the failover: %q %v", tier, got, err)
+		}
+	}
+	c.Restart(old)
+	nodetest.WaitFor(t, 5*time.Second, "the old leader up again", func() bool {
+		r, err := c.Leader().Server.Meta().Server(old)
+		return err == nil && r.GetState() == blobdraftv1.ServerState_SERVER_STATE_UP
+	})
+}
+
 // flipInFile flips a byte in the middle of the first copy of data in the
 // file at path.
 func flipInFile(t *testing.T, path string, data []byte) {
