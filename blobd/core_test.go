@@ -529,6 +529,29 @@ func TestDataPath(t *testing.T) {
 	})
 }
 
+func TestSingleNode(t *testing.T) {
+	// One server with one replica: hot chunks work, and cool and archive
+	// chunks, which cannot be erasure-coded on fewer than three servers,
+	// are stored replicated.
+	c := blobdtest.New(t, 1, func(cfg *blobd.Config) { cfg.Replicas = 1 })
+	waitPlaced(t, c)
+	ctx := testCtx(t)
+	s := c.Live()[0].Server
+	for _, tier := range []blobdraftv1.Tier{blobdraftv1.Tier_TIER_HOT, blobdraftv1.Tier_TIER_COOL, blobdraftv1.Tier_TIER_ARCHIVE} {
+		data := []byte(fmt.Sprintf("one node, %v", tier))
+		ch, err := s.DataWriteChunk(ctx, tier, data)
+		if err != nil {
+			t.Fatalf("%v: %v", tier, err)
+		}
+		if ch.GetReplicated() == nil {
+			t.Fatalf("%v: layout %v, want replicated", tier, ch.GetLayout())
+		}
+		if got, err := s.DataReadChunk(ctx, ch); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%v: read %q %v", tier, got, err)
+		}
+	}
+}
+
 func TestLeaderFailover(t *testing.T) {
 	c := blobdtest.New(t, 5, nil)
 	waitPlaced(t, c)
