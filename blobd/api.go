@@ -24,8 +24,8 @@ import (
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
 )
 
-// errNotBuilt marks the chunk paths of peer_stub.go until the data path
-// replaces them.
+// errNotBuilt marks what maint_stub.go leaves unbuilt until maintenance
+// replaces it.
 var errNotBuilt = errors.New("blobd: not built yet")
 
 // PutInput describes an object (or part) to store.

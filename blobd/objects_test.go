@@ -3,6 +3,7 @@ package blobd_test
 import (
 	"bytes"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,11 +31,11 @@ const chunk = 1 << 20
 const writableTimeout = 20 * time.Second
 
 func randBytes(rng *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
+	b := make([]byte, n+7)
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
 	}
-	return b
+	return b[:n:n]
 }
 
 func md5Hex(b []byte) string {
@@ -221,7 +222,7 @@ func TestObjects(t *testing.T) {
 	})
 
 	t.Run("UnknownSize", func(t *testing.T) {
-		for _, n := range []int{0, 7, 2*chunk + 1} {
+		for _, n := range []int{0, 7, chunk + 1} {
 			data := randBytes(rng, n)
 			key := fmt.Sprintf("stream/%d", n)
 			o, err := follower.PutObject(ctx, blobd.PutInput{Bucket: bkt, Key: key, Body: io.MultiReader(bytes.NewReader(data)), Size: -1})
@@ -239,6 +240,11 @@ func TestObjects(t *testing.T) {
 		data := randBytes(rng, 3*chunk+100)
 		size := int64(len(data))
 		put(t, leader, bkt, "ranges", data)
+		if _, rc, err := leader.GetObject(ctx, bkt, "ranges", blobd.FullRange); err != nil {
+			t.Fatal(err)
+		} else {
+			rc.Close() // closed before any read
+		}
 		for _, r := range []blobd.Range{
 			{Offset: 0, Length: 1},
 			{Offset: size - 1, Length: 1},
@@ -314,7 +320,7 @@ func TestObjects(t *testing.T) {
 
 	t.Run("BadDigestStoresNothing", func(t *testing.T) {
 		before := liveNeedles(t, c)
-		data := randBytes(rng, 2*chunk+3)
+		data := randBytes(rng, chunk+3)
 		wrong := md5.Sum([]byte("something else"))
 		_, err := follower.PutObject(ctx, blobd.PutInput{Bucket: bkt, Key: "digest", Body: bytes.NewReader(data), Size: int64(len(data)), ContentMD5: wrong[:]})
 		wantReason(t, "put with a wrong Content-MD5", err, rpcerr.BadDigest)
@@ -344,7 +350,7 @@ func TestObjects(t *testing.T) {
 	})
 
 	t.Run("ReplaceFreesOldNeedles", func(t *testing.T) {
-		old := put(t, leader, bkt, "replace", randBytes(rng, 2*chunk+1))
+		old := put(t, leader, bkt, "replace", randBytes(rng, chunk+1))
 		data := randBytes(rng, 100)
 		put(t, follower, bkt, "replace", data)
 		waitFreed(t, c, "replaced object", chunkNeedles(old.GetChunks()))
@@ -399,7 +405,7 @@ func TestObjects(t *testing.T) {
 	})
 
 	t.Run("Copy", func(t *testing.T) {
-		data := randBytes(rng, 2*chunk+7)
+		data := randBytes(rng, chunk+7)
 		h := &blobdraftv1.ObjectHeaders{ContentType: "text/plain", UserMetadata: map[string]string{"color": "blue"}}
 		if _, err := leader.PutObject(ctx, blobd.PutInput{Bucket: bkt, Key: "copy/src", Body: bytes.NewReader(data), Size: int64(len(data)), Headers: h}); err != nil {
 			t.Fatal(err)
@@ -476,14 +482,15 @@ func TestObjects(t *testing.T) {
 
 	t.Run("Tiers", func(t *testing.T) {
 		mustBucket(t, leader, "cool", blobdraftv1.Tier_TIER_COOL)
-		data := randBytes(rng, 2*chunk+999)
+		data := randBytes(rng, chunk+999)
 		o := put(t, follower, "cool", "k", data)
 		if o.GetTier() != blobdraftv1.Tier_TIER_COOL || o.GetChunks()[0].GetEc() == nil {
 			t.Fatalf("object in a cool bucket: tier %v, first chunk %v", o.GetTier(), o.GetChunks()[0])
 		}
 		sameBytes(t, "cool object", get(t, leader, "cool", "k", blobd.Range{Offset: chunk - 5, Length: -1}), data[chunk-5:])
+		data = data[:5000]
 		o, err := leader.PutObject(ctx, blobd.PutInput{Bucket: bkt, Key: "archived", Body: bytes.NewReader(data), Size: int64(len(data)), Tier: blobdraftv1.Tier_TIER_ARCHIVE})
-		if err != nil || o.GetTier() != blobdraftv1.Tier_TIER_ARCHIVE {
+		if err != nil || o.GetTier() != blobdraftv1.Tier_TIER_ARCHIVE || !o.GetChunks()[0].GetEc().GetCompressed() {
 			t.Fatalf("archive put: %v %v", o, err)
 		}
 		_, _, err = follower.GetObject(ctx, bkt, "archived", blobd.FullRange)
@@ -548,7 +555,7 @@ func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 	objs := map[string][]byte{}
 	for i := range 4 {
 		key := fmt.Sprintf("before/%d", i)
-		objs[key] = randBytes(rng, 2*chunk+i*1000)
+		objs[key] = randBytes(rng, chunk+i*1000)
 		put(t, c.All()[i%5].Server, "survive", key, objs[key])
 	}
 	victim := c.Follower()
@@ -562,7 +569,7 @@ func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 			sameBytes(t, fmt.Sprintf("%s from node %d with %s stopped", key, i, victim.ID), get(t, s, "survive", key, blobd.FullRange), data)
 		}
 	}
-	data := randBytes(rng, 3*chunk+1)
+	data := randBytes(rng, chunk+1)
 	var last error
 	nodetest.WaitFor(t, writableTimeout, "writes to go on without "+victim.ID, func() bool {
 		_, last = live[0].PutObject(t.Context(), blobd.PutInput{Bucket: "survive", Key: "after", Body: bytes.NewReader(data), Size: int64(len(data))})
@@ -576,7 +583,7 @@ func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 	}
 	for i := range 3 {
 		key := fmt.Sprintf("after/%d", i)
-		objs[key] = randBytes(rng, chunk+i)
+		objs[key] = randBytes(rng, 1000+i)
 		put(t, live[(i+1)%len(live)], "survive", key, objs[key])
 		sameBytes(t, key, get(t, live[i%len(live)], "survive", key, blobd.FullRange), objs[key])
 	}

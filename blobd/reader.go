@@ -14,8 +14,9 @@ import (
 // errReaderClosed is what Read returns after Close.
 var errReaderClosed = errors.New("blobd: object reader closed")
 
-// objectReader reads the bytes [off, end) of an object, chunk by chunk
-// through readChunk, fetching only the chunks the range overlaps. While
+// objectReader reads the bytes [from, end) of an object, chunk by chunk
+// through readChunkRange, fetching only the chunks the range overlaps and
+// only the bytes of them it selects. While
 // the caller consumes one chunk the next is fetched by a goroutine of the
 // reader, so at most two chunks are in memory. Read is not safe for
 // concurrent use (io.Reader's rule); Close may be called once reading is
@@ -28,6 +29,7 @@ type objectReader struct {
 
 	chunks  []*blobdraftv1.Chunk // the chunks overlapping [off, end), in order
 	next    int                  // index in chunks of the next chunk to take
+	from    int64                // the range: [from, end)
 	off     int64                // object offset of buf[0]
 	end     int64
 	buf     []byte         // the current chunk's bytes from off, within the range
@@ -53,7 +55,7 @@ func (s *Server) newObjectReader(ctx context.Context, o *blobdraftv1.ObjectRecor
 		last++
 	}
 	return &objectReader{s: s, ctx: ctx, cancel: cancel, name: o.GetBucket() + "/" + o.GetKey(),
-		chunks: chunks[first:last], off: from, end: to}
+		chunks: chunks[first:last], from: from, off: from, end: to}
 }
 
 // Read implements io.Reader.
@@ -91,26 +93,34 @@ func (r *objectReader) advance() {
 		r.err = fmt.Errorf("blobd: %s: chunk at offset %d: %w", r.name, c.GetOffset(), f.err)
 		return
 	}
-	lo, hi := r.off-c.GetOffset(), min(r.end, c.GetOffset()+c.GetSize())-c.GetOffset()
-	if lo < 0 || hi <= lo || int64(len(f.data)) != c.GetSize() {
-		r.err = fmt.Errorf("%w: %s: chunk at offset %d of %d bytes does not hold offset %d (read %d bytes)",
-			ErrDataUnavailable, r.name, c.GetOffset(), c.GetSize(), r.off, len(f.data))
+	lo, hi := r.span(c)
+	if c.GetOffset()+lo != r.off || int64(len(f.data)) != hi-lo || hi <= lo {
+		r.err = fmt.Errorf("%w: %s: chunk at offset %d gave %d bytes for [%d, %d) at object offset %d",
+			ErrDataUnavailable, r.name, c.GetOffset(), len(f.data), lo, hi, r.off)
 		return
 	}
-	r.buf = f.data[lo:hi]
+	r.buf = f.data
 	if r.next < len(r.chunks) {
 		r.pending = r.fetch(r.chunks[r.next])
 	}
 }
 
-// fetch reads c in a goroutine of the reader; the result arrives on the
-// returned channel.
+// span is the part [lo, hi) of chunk c, in chunk offsets, that the range
+// selects.
+func (r *objectReader) span(c *blobdraftv1.Chunk) (lo, hi int64) {
+	return max(r.from, c.GetOffset()) - c.GetOffset(), min(r.end, c.GetOffset()+c.GetSize()) - c.GetOffset()
+}
+
+// fetch reads the selected span of c (readChunkRange: a replicated chunk
+// transfers just that span, checked against the whole needle's CRC32C) in
+// a goroutine of the reader; the result arrives on the returned channel.
 func (r *objectReader) fetch(c *blobdraftv1.Chunk) chan fetched {
+	lo, hi := r.span(c)
 	ch := make(chan fetched, 1)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		data, err := r.s.readChunk(r.ctx, c)
+		data, err := r.s.readChunkRange(r.ctx, c, lo, hi-lo)
 		ch <- fetched{data: data, err: err}
 	}()
 	return ch
