@@ -16,9 +16,8 @@ import (
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
 )
 
-// cleanupTimeout bounds the best-effort deletion of needles after a
-// request (freed ones after a commit, written ones after a failure); it
-// runs even when the request's context has ended.
+// cleanupTimeout bounds one best-effort deletion of needles (freed ones
+// after a commit, written ones after a failure).
 const cleanupTimeout = 10 * time.Second
 
 // storedBody is what storeBody wrote: the chunks in order (offsets set),
@@ -246,11 +245,46 @@ func (s *Server) discardChunks(ctx context.Context, chunks []*blobdraftv1.Chunk)
 	s.freeNeedles(ctx, chunkNeedles(chunks))
 }
 
+// freedQueue is how many batches of needles to delete may wait for the
+// deleter loop; when it is full, freeNeedles deletes in the caller.
+const freedQueue = 256
+
+// registerObjects starts the loop that deletes the needles commits free,
+// with the server. Called once from New.
+func (s *Server) registerObjects() {
+	s.freed = make(chan []*blobdraftv1.NeedleRef, freedQueue)
+	s.d.RunWhileServing(s.deleteLoop)
+}
+
+// deleteLoop deletes the queued needles until ctx ends; what is still
+// queued then is left to garbage collection.
+func (s *Server) deleteLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case refs := <-s.freed:
+			cctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+			s.deleteNeedles(cctx, refs)
+			cancel()
+		}
+	}
+}
+
 // freeNeedles deletes needles a commit left unreferenced (or that no
-// commit referenced), best effort, even when ctx has ended.
+// commit referenced), best effort and in the background: the request does
+// not wait for the volume servers (a server about to be declared DOWN
+// would cost it seconds). When the queue is full the caller deletes them
+// itself, with a bounded context detached from ctx, so deletions keep up
+// with commits.
 func (s *Server) freeNeedles(ctx context.Context, refs []*blobdraftv1.NeedleRef) {
 	if len(refs) == 0 {
 		return
+	}
+	select {
+	case s.freed <- refs:
+		return
+	default:
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()

@@ -45,8 +45,10 @@ type Server struct {
 	core *core
 
 	// chunkBufs recycles the Config.ChunkBytes buffers (*[]byte) writes
-	// stream bodies through (body.go).
+	// stream bodies through; freed queues needles to delete after commits
+	// (body.go).
 	chunkBufs sync.Pool
+	freed     chan []*blobdraftv1.NeedleRef
 }
 
 // New validates cfg, opens the metadata database and the volume store and
@@ -102,6 +104,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.node = n
 	s.registerCore()
+	s.registerObjects()
 	s.registerAPI()
 	s.registerMaintenance()
 	return s, nil
