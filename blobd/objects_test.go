@@ -526,8 +526,14 @@ func TestObjects(t *testing.T) {
 		if err := leader.DeleteAccessKey(ctx, k.GetId()); err != nil {
 			t.Fatal(err)
 		}
-		_, err = leader.AccessKey(ctx, k.GetId())
-		wantReason(t, "lookup of a deleted key on the leader", err, rpcerr.AccessKeyNotFound)
+		// A node answers from its local state: a deleted key is gone once
+		// the node has applied the delete.
+		for _, s := range []*blobd.Server{leader, follower} {
+			nodetest.WaitFor(t, 5*time.Second, "the deleted key to be gone", func() bool {
+				_, err := s.AccessKey(ctx, k.GetId())
+				return blobd.ReasonOf(err) == rpcerr.AccessKeyNotFound
+			})
+		}
 		err = leader.DeleteAccessKey(ctx, k.GetId())
 		wantReason(t, "delete of a deleted key", err, rpcerr.AccessKeyNotFound)
 		_, err = leader.AccessKey(ctx, "AKCBNOSUCHKEY0000000")
@@ -542,49 +548,57 @@ type iotestErrReader struct{ err error }
 
 func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
 
-// TestObjectsSurviveAVolumeServerStop stops one of five nodes (a follower
-// of the metadata group, so the group keeps its leader): every object
-// written before reads back byte-identical from the others at once, and
-// writes go on once placement has moved past the stopped server.
+// TestObjectsSurviveAVolumeServerStop stops one of five nodes, a follower
+// of the metadata group (so the group keeps its leader) holding a copy of
+// an object's chunk: every object written before reads back
+// byte-identical from the other nodes at once, and writes go on once
+// placement has moved past the stopped server.
 func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 2))
 	c := blobdtest.New(t, 5, nil)
-	leader := c.Leader().Server
-	mustBucket(t, leader, "survive", blobdraftv1.Tier_TIER_UNSPECIFIED)
-	waitWritable(t, leader, "survive")
+	leader := c.Leader()
+	mustBucket(t, leader.Server, "survive", blobdraftv1.Tier_TIER_UNSPECIFIED)
+	waitWritable(t, leader.Server, "survive")
 	objs := map[string][]byte{}
-	for i := range 4 {
+	victim := ""
+	for i := 0; i < 6 || victim == ""; i++ {
 		key := fmt.Sprintf("before/%d", i)
-		objs[key] = randBytes(rng, chunk+i*1000)
-		put(t, c.All()[i%5].Server, "survive", key, objs[key])
-	}
-	victim := c.Follower()
-	c.Stop(victim.ID)
-	var live []*blobd.Server
-	for _, m := range c.Live() {
-		live = append(live, m.Server)
-	}
-	for i, s := range live {
-		for key, data := range objs {
-			sameBytes(t, fmt.Sprintf("%s from node %d with %s stopped", key, i, victim.ID), get(t, s, "survive", key, blobd.FullRange), data)
+		objs[key] = randBytes(rng, 64<<10+i)
+		o := put(t, c.All()[i%5].Server, "survive", key, objs[key])
+		v, err := leader.Server.Meta().Volume(o.GetChunks()[0].GetReplicated().GetVid())
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, id := range v.GetServers() {
+			if victim == "" && id != leader.ID {
+				victim = id
+			}
+		}
+	}
+	c.Stop(victim)
+	live := c.Live()
+	i := 0
+	for key, data := range objs {
+		m := live[i%len(live)]
+		i++
+		sameBytes(t, fmt.Sprintf("%s from %s with %s stopped", key, m.ID, victim), get(t, m.Server, "survive", key, blobd.FullRange), data)
 	}
 	data := randBytes(rng, chunk+1)
 	var last error
-	nodetest.WaitFor(t, writableTimeout, "writes to go on without "+victim.ID, func() bool {
-		_, last = live[0].PutObject(t.Context(), blobd.PutInput{Bucket: "survive", Key: "after", Body: bytes.NewReader(data), Size: int64(len(data))})
+	nodetest.WaitFor(t, writableTimeout, "writes to go on without "+victim, func() bool {
+		_, last = live[0].Server.PutObject(t.Context(), blobd.PutInput{Bucket: "survive", Key: "after", Body: bytes.NewReader(data), Size: int64(len(data))})
 		if last != nil {
-			t.Logf("put with %s stopped: %v", victim.ID, last)
+			t.Logf("put with %s stopped: %v", victim, last)
 		}
 		return last == nil
 	})
-	for i, s := range live {
-		sameBytes(t, fmt.Sprintf("object written with %s stopped, from node %d", victim.ID, i), get(t, s, "survive", "after", blobd.FullRange), data)
+	for _, m := range live {
+		sameBytes(t, fmt.Sprintf("object written with %s stopped, from %s", victim, m.ID), get(t, m.Server, "survive", "after", blobd.FullRange), data)
 	}
 	for i := range 3 {
 		key := fmt.Sprintf("after/%d", i)
 		objs[key] = randBytes(rng, 1000+i)
-		put(t, live[(i+1)%len(live)], "survive", key, objs[key])
-		sameBytes(t, key, get(t, live[i%len(live)], "survive", key, blobd.FullRange), objs[key])
+		put(t, live[(i+1)%len(live)].Server, "survive", key, objs[key])
+		sameBytes(t, key, get(t, live[i%len(live)].Server, "survive", key, blobd.FullRange), objs[key])
 	}
 }
