@@ -31,6 +31,20 @@ type storedBody struct {
 // etag is the hex MD5 of the data, S3's etag of a single PUT.
 func (b *storedBody) etag() string { return hex.EncodeToString(b.md5) }
 
+// checkCommit runs the checks between storing a body and proposing its
+// manifest: the Content-MD5 (want) and checkFresh. On failure the chunks
+// are discarded.
+func (s *Server) checkCommit(ctx context.Context, b *storedBody, want []byte) error {
+	err := b.checkDigest(want)
+	if err == nil {
+		err = s.checkFresh(b.chunks)
+	}
+	if err != nil {
+		s.discardChunks(ctx, b.chunks)
+	}
+	return err
+}
+
 // checkDigest compares the data's MD5 with want (none: nothing to check).
 func (b *storedBody) checkDigest(want []byte) error {
 	if len(want) == 0 || bytes.Equal(want, b.md5) {
@@ -219,6 +233,40 @@ func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.R
 		return nil, err
 	}
 	return &storedBody{chunks: chunks, size: off, md5: sum.Sum(nil)}, nil
+}
+
+// checkFresh refuses to commit a manifest whose needles garbage
+// collection may have deleted already. GC deletes a needle nothing
+// references once its id was allocated more than Config.GCGrace ago, and
+// the data path never writes an id allocated more than GCGrace/2 ago; but
+// a long body commits long after its first chunk was written. So the
+// oldest needle (the lowest id: ids are allocated in order) must have
+// been allocated less than 3/4 of GCGrace ago when the commit is
+// proposed, which leaves a quarter of the grace for the commit to apply
+// and for clock skew (ErrUploadTooSlow otherwise): a body has at least a
+// quarter of GCGrace to stream. GCGrace 0 disables the check.
+func (s *Server) checkFresh(chunks []*blobdraftv1.Chunk) error {
+	if s.cfg.GCGrace <= 0 {
+		return nil
+	}
+	refs := chunkNeedles(chunks)
+	if len(refs) == 0 {
+		return nil
+	}
+	oldest := refs[0].GetNid()
+	for _, r := range refs[1:] {
+		oldest = min(oldest, r.GetNid())
+	}
+	at, ok, err := s.meta.NeedleAllocatedAt(oldest)
+	if err != nil || !ok {
+		// Not applied here yet: allocated moments ago.
+		return err
+	}
+	if age := s.now().Sub(at); age > s.cfg.GCGrace*3/4 {
+		return rpcerr.WithMetadata(fmt.Errorf("%w: its first chunk's needle was allocated %v ago, over 3/4 of gc_grace (%v)",
+			ErrUploadTooSlow, age.Round(time.Millisecond), s.cfg.GCGrace), rpcerr.KeyLimitName, "gc_grace")
+	}
+	return nil
 }
 
 // chunkNeedles lists the needles of chunks: the replica needle or every

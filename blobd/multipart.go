@@ -56,8 +56,7 @@ func (s *Server) UploadPart(ctx context.Context, uploadID string, number int32, 
 	if err != nil {
 		return nil, err
 	}
-	if err := body.checkDigest(in.ContentMD5); err != nil {
-		s.discardChunks(ctx, body.chunks)
+	if err := s.checkCommit(ctx, body, in.ContentMD5); err != nil {
 		return nil, err
 	}
 	p := &blobdraftv1.PartRecord{Number: number, Size: body.size, Etag: body.etag(), Chunks: body.chunks}

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"cairn.dev/cairn/blobd"
+	"cairn.dev/cairn/blobd/blobdtest"
 	"cairn.dev/cairn/blobd/meta"
-	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/rpcerr"
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
 )
@@ -24,11 +24,9 @@ func uploadPart(t *testing.T, s *blobd.Server, bucket, key, id string, n int32, 
 	return p
 }
 
-func TestMultipart(t *testing.T) {
-	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 3))
-	c, leader, follower := objectCluster(t)
+// testMultipart runs as TestObjects's subtest, on its cluster and bucket.
+func testMultipart(t *testing.T, c *blobdtest.Cluster, leader, follower *blobd.Server, bkt string, rng *rand.Rand) {
 	ctx := t.Context()
-	const bkt = "objects"
 
 	t.Run("Complete", func(t *testing.T) {
 		h := &blobdraftv1.ObjectHeaders{ContentType: "video/mp4"}

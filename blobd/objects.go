@@ -43,8 +43,7 @@ func (s *Server) PutObject(ctx context.Context, in PutInput) (*blobdraftv1.Objec
 	if err != nil {
 		return nil, err
 	}
-	if err := body.checkDigest(in.ContentMD5); err != nil {
-		s.discardChunks(ctx, body.chunks)
+	if err := s.checkCommit(ctx, body, in.ContentMD5); err != nil {
 		return nil, err
 	}
 	o := &blobdraftv1.ObjectRecord{Size: body.size, Etag: body.etag(), Headers: in.Headers, Tier: tier, Chunks: body.chunks}

@@ -179,10 +179,15 @@ func mustBucket(t *testing.T, s *blobd.Server, name string, tier blobdraftv1.Tie
 	}
 }
 
+// longGrace keeps garbage collection away from uploads in flight: a
+// multi-chunk body under -race on a loaded machine can stream for longer
+// than blobdtest's 2s grace allows (see TestSlowUploadIsNotCommitted).
+func longGrace(cfg *blobd.Config) { cfg.GCGrace = time.Minute }
+
 // objectCluster is a 3-node cluster with a bucket "objects" that takes
 // writes; a and b are two different nodes (the leader and a follower).
 func objectCluster(t *testing.T) (c *blobdtest.Cluster, a, b *blobd.Server) {
-	c = blobdtest.New(t, 3, nil)
+	c = blobdtest.New(t, 3, longGrace)
 	a, b = c.Leader().Server, c.Follower().Server
 	mustBucket(t, b, "objects", blobdraftv1.Tier_TIER_UNSPECIFIED)
 	waitWritable(t, b, "objects")
@@ -500,6 +505,8 @@ func TestObjects(t *testing.T) {
 		}
 	})
 
+	t.Run("Multipart", func(t *testing.T) { testMultipart(t, c, leader, follower, bkt, rng) })
+
 	t.Run("AccessKeys", func(t *testing.T) {
 		k, err := follower.CreateAccessKey(ctx, "alice")
 		if err != nil {
@@ -555,7 +562,7 @@ func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
 // placement has moved past the stopped server.
 func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 2))
-	c := blobdtest.New(t, 5, nil)
+	c := blobdtest.New(t, 5, longGrace)
 	leader := c.Leader()
 	mustBucket(t, leader.Server, "survive", blobdraftv1.Tier_TIER_UNSPECIFIED)
 	waitWritable(t, leader.Server, "survive")
@@ -601,4 +608,36 @@ func TestObjectsSurviveAVolumeServerStop(t *testing.T) {
 		put(t, live[(i+1)%len(live)].Server, "survive", key, objs[key])
 		sameBytes(t, key, get(t, live[i%len(live)].Server, "survive", key, blobd.FullRange), objs[key])
 	}
+}
+
+// stallReader is a client that stops sending for d, once, then ends (in an
+// io.MultiReader, the next reader continues the body).
+type stallReader struct{ d time.Duration }
+
+func (r stallReader) Read([]byte) (int, error) {
+	t := time.NewTimer(r.d)
+	defer t.Stop()
+	<-t.C
+	return 0, io.EOF
+}
+
+// TestSlowUploadIsNotCommitted: a body that streams for longer than 3/4
+// of GCGrace after its first chunk is refused at the commit
+// (REQUEST_TIMEOUT), since garbage collection may have deleted that chunk
+// already; nothing is stored.
+func TestSlowUploadIsNotCommitted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 4))
+	const grace = time.Second
+	c := blobdtest.New(t, 1, func(cfg *blobd.Config) { cfg.Replicas, cfg.GCGrace = 1, grace })
+	s := c.Leader().Server
+	mustBucket(t, s, "slow", blobdraftv1.Tier_TIER_UNSPECIFIED)
+	waitWritable(t, s, "slow")
+	before := liveNeedles(t, c)
+	data := randBytes(rng, 2*chunk)
+	body := io.MultiReader(bytes.NewReader(data[:chunk]), stallReader{grace * 3 / 4}, bytes.NewReader(data[chunk:]))
+	_, err := s.PutObject(t.Context(), blobd.PutInput{Bucket: "slow", Key: "k", Body: body, Size: int64(len(data))})
+	wantReason(t, "put stalled past 3/4 of gc_grace", err, rpcerr.RequestTimeout)
+	_, err = s.HeadObject(t.Context(), "slow", "k")
+	wantReason(t, "head after a slow put", err, rpcerr.ObjectNotFound)
+	waitNoNewNeedles(t, c, before)
 }
