@@ -28,6 +28,12 @@ var (
 	// ErrDataUnavailable means no healthy copy of a chunk could be read
 	// (every replica down or corrupt, or too few shards).
 	ErrDataUnavailable = errors.New("blobd: data unavailable")
+	// ErrUploadTooSlow means an object or part took so long to stream that
+	// garbage collection may already have deleted its first chunks (their
+	// needle ids were allocated more than 3/4 of Config.GCGrace ago), so
+	// it was not committed: nothing stored, the client retries (S3's
+	// RequestTimeout).
+	ErrUploadTooSlow = errors.New("blobd: upload too slow to commit safely")
 )
 
 // sentinels map this package's sentinels to reasons.
@@ -40,6 +46,7 @@ var sentinels = rpcerr.Sentinels{
 	{Err: ErrInvalidRange, Reason: rpcerr.InvalidRange},
 	{Err: ErrNotEnoughServers, Reason: rpcerr.NotEnoughServers},
 	{Err: ErrDataUnavailable, Reason: rpcerr.DataUnavailable},
+	{Err: ErrUploadTooSlow, Reason: rpcerr.RequestTimeout},
 }
 
 // ReasonOf returns the rpcerr reason of an error of this package, of meta,

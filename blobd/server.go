@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"cairn.dev/cairn/blobd/meta"
@@ -42,6 +43,12 @@ type Server struct {
 
 	// core is the data path's state (core.go).
 	core *core
+
+	// chunkBufs recycles the Config.ChunkBytes buffers (*[]byte) writes
+	// stream bodies through; freed queues needles to delete after commits
+	// (body.go).
+	chunkBufs sync.Pool
+	freed     chan []*blobdraftv1.NeedleRef
 }
 
 // New validates cfg, opens the metadata database and the volume store and
@@ -97,6 +104,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.node = n
 	s.registerCore()
+	s.registerObjects()
 	s.registerAPI()
 	s.registerMaintenance()
 	return s, nil

@@ -110,6 +110,7 @@
 //	DATA_UNAVAILABLE    Unavailable          blobd: no healthy copy of a chunk could be read (replicas down or corrupt, too few shards)
 //	NEEDLE_NOT_FOUND    NotFound             blobd peer: the volume server has no such needle (or another cookie)
 //	CORRUPT_DATA        DataLoss             blobd peer: the needle failed its checksum on this server
+//	REQUEST_TIMEOUT     DeadlineExceeded     blobd: an upload ran too long to commit safely (over 3/4 of gc_grace); nothing stored; retry
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

@@ -93,6 +93,7 @@ const (
 	DataUnavailable     Reason = "DATA_UNAVAILABLE"
 	NeedleNotFound      Reason = "NEEDLE_NOT_FOUND"
 	CorruptData         Reason = "CORRUPT_DATA"
+	RequestTimeout      Reason = "REQUEST_TIMEOUT"
 )
 
 // Metadata keys used across daemons.
@@ -203,6 +204,7 @@ var table = map[Reason]reasonInfo{
 	DataUnavailable:     {codes.Unavailable, false},
 	NeedleNotFound:      {codes.NotFound, false},
 	CorruptData:         {codes.DataLoss, false},
+	RequestTimeout:      {codes.DeadlineExceeded, false},
 }
 
 // Reasons returns every reason, for tests and documentation.
