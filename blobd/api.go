@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
 
 	"cairn.dev/cairn/blobd/meta"
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
@@ -161,21 +160,6 @@ func (s *Server) ListUploads(ctx context.Context, bucket string, opts meta.Uploa
 	return nil, false, errNotBuilt
 }
 
-// SetTier moves an object to another tier now (re-encoding its chunks:
-// replicas for hot, shards for cool, compressed shards for archive) and
-// returns the new record; the move is crash-safe (new needles are written
-// and fsynced before the manifest swap, old ones freed after).
-func (s *Server) SetTier(ctx context.Context, bucket, key string, tier blobdraftv1.Tier) (*blobdraftv1.ObjectRecord, error) {
-	return nil, errNotBuilt
-}
-
-// RestoreObject asks for an archived object to be readable for days days;
-// it becomes readable after Config.RestoreDelay (RestoreState RESTORED).
-// Asking again while restored extends the time.
-func (s *Server) RestoreObject(ctx context.Context, bucket, key string, days int32) (*blobdraftv1.ObjectRecord, error) {
-	return nil, errNotBuilt
-}
-
 // AccessKey returns an access key from the metadata (for SigV4); unknown
 // ids are meta.ErrAccessKeyNotFound.
 func (s *Server) AccessKey(ctx context.Context, id string) (*blobdraftv1.AccessKeyRecord, error) {
@@ -195,30 +179,4 @@ func (s *Server) AccessKeys(ctx context.Context) ([]*blobdraftv1.AccessKeyRecord
 // DeleteAccessKey deletes one.
 func (s *Server) DeleteAccessKey(ctx context.Context, id string) error {
 	return errNotBuilt
-}
-
-// RepairStatus is the cluster's redundancy as the metadata leader sees it.
-type RepairStatus struct {
-	// Servers lists the volume servers and their state.
-	Servers []*blobdraftv1.ServerRecord
-	// Volumes is the number of volumes; Degraded those with fewer healthy
-	// copies than they should have (a replica on a DOWN server, a damaged
-	// copy, corrupt needles); Repairing those being repaired now.
-	Volumes, Degraded, Repairing int
-	// BytesToCopy is the estimate of bytes left to copy; BytesCopied those
-	// copied by repairs since this leader took over.
-	BytesToCopy, BytesCopied int64
-	// LastScrub is when this node's scrubber last finished a full pass
-	// (zero: never); CorruptFound counts corrupt needles it found.
-	LastScrub    time.Time
-	CorruptFound int64
-	// Healthy is Degraded == 0 && Repairing == 0 and no server DOWN holds
-	// a volume.
-	Healthy bool
-}
-
-// Repair returns the redundancy status (the leader's view; a follower asks
-// the leader).
-func (s *Server) Repair(ctx context.Context) (*RepairStatus, error) {
-	return nil, errNotBuilt
 }
