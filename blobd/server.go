@@ -39,6 +39,8 @@ type Server struct {
 	meta  *meta.Store
 	vols  *volume.Store
 	peers *node.ConnPool
+
+	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
 }
 
 // New validates cfg, opens the metadata database and the volume store and
