@@ -75,7 +75,7 @@ func (s *Server) setTier(ctx context.Context, o *blobdraftv1.ObjectRecord, tier 
 			return fail(fmt.Errorf("blobd: move %q: write chunk %d: %w", o.Key, i, err))
 		}
 		nc.Offset = c.Offset
-		written = append(written, chunkNeedles(nc)...)
+		written = append(written, chunkNeedles([]*blobdraftv1.Chunk{nc})...)
 		chunks = append(chunks, nc)
 	}
 	res, err := s.propose(ctx, meta.SetObjectTier(o.Bucket, o.Key, o.Etag, o.Version, tier, chunks))
@@ -88,14 +88,6 @@ func (s *Server) setTier(ctx context.Context, o *blobdraftv1.ObjectRecord, tier 
 	s.deleteNeedles(ctx, res.GetFreed())
 	s.logger.Info("lifecycle: object moved", "bucket", o.Bucket, "key", o.Key, "from", o.Tier, "to", tier, "chunks", len(chunks))
 	return res.GetObject(), nil
-}
-
-// chunkNeedles lists the needles of a chunk.
-func chunkNeedles(c *blobdraftv1.Chunk) []*blobdraftv1.NeedleRef {
-	if r := c.GetReplicated(); r != nil {
-		return []*blobdraftv1.NeedleRef{r}
-	}
-	return c.GetEc().GetShards()
 }
 
 // lifecycleLoop applies the lifecycle rules every LifecycleInterval while
