@@ -132,6 +132,10 @@ type degradedVolume struct {
 	vol  *blobdraftv1.VolumeRecord
 	bad  []string // servers whose copy must be replaced
 	good []string // servers with a healthy copy (REPLICATED)
+	// holders are the good servers whose heartbeat lists the volume (or
+	// that have not reported to this leader yet): a copy's sources. A
+	// volume's files appear on a server with its first needle.
+	holders []string
 	size int64    // bytes of a healthy copy (or of the lost one), for estimates
 	// localOnly: a SINGLE volume whose server is up and repairs its own
 	// corrupt shards (the leader only counts it).
@@ -209,6 +213,9 @@ func (s *Server) assess() (*assessment, error) {
 				}
 			default:
 				d.good = append(d.good, id)
+				if vi != nil || !rep.ok {
+					d.holders = append(d.holders, id)
+				}
 			}
 		}
 		if len(d.bad) > 0 || d.localOnly {
@@ -363,7 +370,7 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 			return fmt.Errorf("%w: no UP server outside %v to take volume %d", ErrNotEnoughServers, v.Servers, v.Id)
 		}
 	}
-	if len(d.good) == 0 {
+	if len(d.good) == 0 && s.hasRefs(v.Id) {
 		return fmt.Errorf("%w: volume %d has no healthy copy (bad: %v)", ErrDataUnavailable, v.Id, d.bad)
 	}
 
@@ -389,7 +396,7 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 
 	copied := false
 	var lastErr error
-	for _, src := range shuffled(d.good) {
+	for _, src := range shuffled(d.holders) {
 		if err := s.maint.repairPacer.wait(ctx, d.size); err != nil {
 			return err
 		}
@@ -403,9 +410,11 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 		copied = true
 		break
 	}
-	if !copied {
-		return fmt.Errorf("copy volume %d to %s: %w", v.Id, target, lastErr)
+	if !copied && s.hasRefs(v.Id) {
+		return fmt.Errorf("copy volume %d to %s: no healthy source (holders %v): %w", v.Id, target, d.holders, lastErr)
 	}
+	// Without references and without a copy anywhere there is nothing to
+	// copy: the new server creates its files on the first write.
 	if target != bad {
 		next := slices.Clone(v.Servers)
 		next[slices.Index(next, bad)] = target
