@@ -136,7 +136,7 @@ type degradedVolume struct {
 	// that have not reported to this leader yet): a copy's sources. A
 	// volume's files appear on a server with its first needle.
 	holders []string
-	size int64    // bytes of a healthy copy (or of the lost one), for estimates
+	size    int64 // bytes of a healthy copy (or of the lost one), for estimates
 	// localOnly: a SINGLE volume whose server is up and repairs its own
 	// corrupt shards (the leader only counts it).
 	localOnly bool
