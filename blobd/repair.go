@@ -722,7 +722,7 @@ func (s *Server) rebuildChunk(ctx context.Context, c *blobdraftv1.Chunk, tier bl
 			return nil, written, err
 		}
 		written = append(written, ref)
-		if err := s.storeNeedle(ctx, target, ref, shards[j]); err != nil {
+		if err := s.putShardNeedle(ctx, target, ref, shards[j]); err != nil {
 			return nil, written, fmt.Errorf("write shard %d to %s: %w", j, target, err)
 		}
 		s.addCopied(int64(len(shards[j])))
