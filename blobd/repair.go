@@ -574,7 +574,7 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	var written []*blobdraftv1.NeedleRef
 	discard := func() { s.deleteNeedles(context.WithoutCancel(ctx), written) }
 	changed := false
-	commitBy := time.Now().Add(max(s.cfg.GCGrace/4, time.Second))
+	commitBy := time.Now().Add(s.cfg.GCGrace / 4)
 	for i, c := range o.Chunks {
 		if c.GetEc() == nil || !slices.ContainsFunc(c.GetEc().GetShards(), isBad) {
 			continue
