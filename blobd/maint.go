@@ -20,10 +20,8 @@ package blobd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -43,8 +41,6 @@ const (
 	// compactRatio: a volume whose deleted bytes exceed this share of its
 	// size is compacted.
 	compactRatio = 0.30
-	// needleMessageBytes is the data carried by one WriteNeedle message.
-	needleMessageBytes = 1 << 20
 	// maxRestoreDays bounds RestoreObject's days (and lets restore.go carry
 	// them inside a timestamp's sub-millisecond digits).
 	maxRestoreDays = 36500
@@ -186,7 +182,7 @@ func (p *pacer) wait(ctx context.Context, n int64) error {
 	}
 }
 
-// volumeClient returns a VolumeService client for a registered server.
+// volumeClientOf returns a VolumeService client for a registered server.
 func (s *Server) volumeClientOf(id string) (blobdpeerv1.VolumeServiceClient, *blobdraftv1.ServerRecord, error) {
 	srv, err := s.meta.Server(id)
 	if err != nil {
@@ -199,77 +195,34 @@ func (s *Server) volumeClientOf(id string) (blobdpeerv1.VolumeServiceClient, *bl
 	return blobdpeerv1.NewVolumeServiceClient(conn), srv, nil
 }
 
-// fetchNeedle reads a whole needle from the server holding its volume
-// (this node's store when it is this node), verified by its checksum.
+// fetchNeedle reads a whole needle from server (this node's store when it
+// is this node), verified by its checksum.
 func (s *Server) fetchNeedle(ctx context.Context, server string, ref *blobdraftv1.NeedleRef) ([]byte, error) {
-	if server == s.cfg.ID {
-		return s.vols.Read(ref.GetVid(), ref.GetNid(), ref.GetCookie(), 0, -1)
-	}
-	c, _, err := s.volumeClientOf(server)
-	if err != nil {
-		return nil, err
-	}
-	st, err := c.ReadNeedle(ctx, &blobdpeerv1.ReadNeedleRequest{Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie()})
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	limit := int64(s.cfg.ChunkBytes) * 2 // a shard or chunk, with headers, is well below
-	for {
-		m, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
+	r := replica{id: server, up: true}
+	if server != s.cfg.ID {
+		srv, err := s.meta.Server(server)
 		if err != nil {
 			return nil, err
 		}
-		if out == nil {
-			if m.GetSize() > limit {
-				return nil, fmt.Errorf("blobd: needle %d/%d of %d bytes is over %d", ref.GetVid(), ref.GetNid(), m.GetSize(), limit)
-			}
-			out = make([]byte, 0, m.GetSize())
-		}
-		if int64(len(out)+len(m.GetData())) > limit {
-			return nil, fmt.Errorf("blobd: needle %d/%d runs over %d bytes", ref.GetVid(), ref.GetNid(), limit)
-		}
-		out = append(out, m.GetData()...)
+		r.addr = srv.Addr
 	}
+	return s.getNeedle(ctx, r, ref, 0, -1)
 }
 
-// putShardNeedle writes data as needle ref on server and waits for its fsync.
+// putShardNeedle writes data as needle ref on server and waits for its
+// fsync.
 func (s *Server) putShardNeedle(ctx context.Context, server string, ref *blobdraftv1.NeedleRef, data []byte) error {
-	c, _, err := s.volumeClientOf(server)
+	srv, err := s.meta.Server(server)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st, err := c.WriteNeedle(ctx)
-	if err != nil {
-		return err
-	}
-	h := &blobdpeerv1.NeedleHeader{Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Size: int64(len(data)),
-		Sync: true, Crc32C: crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))}
-	first := true
-	for off := 0; first || off < len(data); first = false {
-		end := min(off+needleMessageBytes, len(data))
-		req := &blobdpeerv1.WriteNeedleRequest{Data: data[off:end]}
-		if first {
-			req.Header = h
-		}
-		if err := st.Send(req); err != nil {
-			if _, rerr := st.CloseAndRecv(); rerr != nil {
-				return rerr
-			}
-			return err
-		}
-		off = end
-	}
-	_, err = st.CloseAndRecv()
-	return err
+	return s.putRemote(ctx, srv.Addr, ref, data, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
 }
 
-// allocateNeedles takes n fresh needle ids from the metadata counter.
+// allocateNeedles takes n fresh needle ids from the metadata counter: a
+// block of its own (not the data path's shared one, which may be up to
+// GCGrace/2 old), so a rebuilt shard stays young for garbage collection
+// until its manifest swap.
 func (s *Server) allocateNeedles(ctx context.Context, n int) (uint64, error) {
 	res, err := s.propose(ctx, meta.AllocateNeedles(uint64(n)))
 	if err != nil {

@@ -2,10 +2,10 @@ package blobd
 
 // The scrubber (every node) re-reads every live needle of every local volume
 // each ScrubInterval (paced by ScrubBytesPerSec inside volume.Scrub) to find
-// bitrot. Needles failing their checksum, found by it or reported by a
-// reader (reportCorrupt), are remembered per volume: the heartbeat reports
-// their number (corruptNeedles) as VolumeInfo.corrupt_needles, and the
-// leader's repair loop re-copies a REPLICATED volume with any. A corrupt
+// bitrot. Needles failing their checksum are recorded for heartbeats
+// (markCorrupt: VolumeInfo.corrupt_needles, which makes the leader's repair
+// loop re-copy a REPLICATED volume) and, like those a reader finds
+// (reportCorrupt), remembered here for local shard repair. A corrupt
 // shard in a SINGLE volume has only this copy, so this node rebuilds it
 // itself from the chunk's other shards (rebuildShards) and frees the bad
 // needle. Every HeartbeatInterval the remembered needles are checked again:
@@ -34,16 +34,6 @@ func (s *Server) reportCorrupt(vid uint32, nid uint64) {
 		m.corrupt[vid] = set
 	}
 	set[nid] = struct{}{}
-}
-
-// corruptNeedles returns how many needles of local volume vid are known to
-// fail their checksum (for the heartbeat's VolumeInfo.corrupt_needles).
-// Safe for concurrent use.
-func (s *Server) corruptNeedles(vid uint32) int64 {
-	m := s.maint
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return int64(len(m.corrupt[vid]))
 }
 
 // scrubLoop scrubs every ScrubInterval (never when 0) and, every
@@ -78,6 +68,7 @@ func (s *Server) scrubAll(ctx context.Context) {
 		}
 		res, err := s.vols.Scrub(ctx, vi.ID, func(nid uint64, err error) {
 			if errors.Is(err, volume.ErrCorrupt) {
+				s.markCorrupt(vi.ID, nid) // for heartbeats
 				s.reportCorrupt(vi.ID, nid)
 			}
 		})

@@ -41,6 +41,9 @@ type Server struct {
 	vols  *volume.Store
 	peers *node.ConnPool
 
+	// core is the data path's state (core.go).
+	core *core
+
 	// chunkBufs recycles the Config.ChunkBytes buffers (*[]byte) writes
 	// stream bodies through (body.go).
 	chunkBufs sync.Pool
@@ -86,7 +89,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			logger.Warn("volumes close", "err", err)
 		}
 	})
-	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols}
+	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore()}
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {
 		d.Close()
