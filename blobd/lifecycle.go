@@ -103,6 +103,9 @@ func (s *Server) lifecycleLoop(ctx context.Context) {
 // lifecyclePass carries out every action due now and returns when they
 // are done.
 func (s *Server) lifecyclePass(ctx context.Context) {
+	if err := s.barrier(ctx); err != nil {
+		return
+	}
 	sem := make(chan struct{}, moveConcurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -162,6 +165,9 @@ func (s *Server) doneMoving(k string) {
 // transition moves the object a names to a.Tier if it is still the one the
 // rule saw.
 func (s *Server) transition(ctx context.Context, a meta.LifecycleAction) {
+	if err := s.barrier(ctx); err != nil {
+		return
+	}
 	o, err := s.meta.Object(a.Bucket, a.Key)
 	if err != nil || o.Etag != a.Etag || o.Version != a.Version || o.Tier >= a.Tier {
 		return

@@ -203,7 +203,7 @@ func TestRepair(t *testing.T) {
 			}
 			return true
 		})
-		waitHealthy(t, c.Follower().Server, "redundancy with "+victim+" back")
+		waitHealthy(t, back.Server, "redundancy with "+victim+" back (asked through it)")
 		readAll("with " + victim + " back")
 	})
 }
@@ -300,7 +300,7 @@ func TestLifecycleAndRestore(t *testing.T) {
 	// A generous GC grace: a move writes every chunk before its one
 	// manifest swap, and under the race detector that can outlast the
 	// test default of 2s (writers use ids up to GCGrace/2 old).
-	c := blobdtest.New(t, 3, func(cfg *blobd.Config) { cfg.RestoreDelay = time.Second; cfg.GCGrace = 30 * time.Second })
+	c := blobdtest.New(t, 3, func(cfg *blobd.Config) { cfg.RestoreDelay = 3 * time.Second; cfg.GCGrace = 30 * time.Second })
 	leader := c.Leader().Server
 	ctx := t.Context()
 	mustBucket(t, leader, "life", blobdraftv1.Tier_TIER_HOT)

@@ -274,6 +274,10 @@ func (s *Server) repairLoop(ctx context.Context) {
 // repairPass repairs the degraded volumes, repairConcurrency at a time, and
 // returns when they are done.
 func (s *Server) repairPass(ctx context.Context) {
+	// A new leader may not have applied everything committed yet.
+	if err := s.barrier(ctx); err != nil {
+		return
+	}
 	a, err := s.assess()
 	if err != nil {
 		s.logger.Warn("repair: assess", "err", err)
@@ -287,6 +291,9 @@ func (s *Server) repairPass(ctx context.Context) {
 	for _, d := range a.degraded {
 		if d.localOnly && len(d.bad) == 0 {
 			continue
+		}
+		if !s.node.IsLeader() {
+			break // leadership lost: the new leader takes over
 		}
 		if !s.claimRepair(d.vol.Id) {
 			continue
@@ -559,6 +566,9 @@ func (s *Server) rebuildShards(ctx context.Context, bucket, key string, isBad fu
 // rebuildShardsOnce does one read-rebuild-swap round of rebuildShards;
 // more tells that bad shards were left for another round.
 func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBad func(*blobdraftv1.NeedleRef) bool) (more bool, err error) {
+	if err := s.barrier(ctx); err != nil {
+		return false, err
+	}
 	o, err := s.meta.Object(bucket, key)
 	if err != nil {
 		return false, err

@@ -89,6 +89,9 @@ func (s *Server) restoreLoop(ctx context.Context) {
 // restorePass scans the archived objects with a restore and moves each on
 // when due.
 func (s *Server) restorePass(ctx context.Context) {
+	if err := s.barrier(ctx); err != nil {
+		return
+	}
 	buckets, err := s.meta.Buckets()
 	if err != nil {
 		return
