@@ -49,6 +49,8 @@ type Server struct {
 	// (body.go).
 	chunkBufs sync.Pool
 	freed     chan []*blobdraftv1.NeedleRef
+
+	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
 }
 
 // New validates cfg, opens the metadata database and the volume store and
