@@ -50,7 +50,10 @@ func TestValidatePutHeader(t *testing.T) {
 			h.Headers = &blobdv1.ObjectHeaders{UserMetadata: map[string]string{"": "v"}}
 			return h
 		}, "header.headers.user_metadata"},
-		{"if_match", func(h *blobdv1.PutObjectHeader) *blobdv1.PutObjectHeader { h.IfMatch = strings.Repeat("e", 2000); return h }, "header.if_match"},
+		{"if_match", func(h *blobdv1.PutObjectHeader) *blobdv1.PutObjectHeader {
+			h.IfMatch = strings.Repeat("e", 2000)
+			return h
+		}, "header.if_match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := validatePutHeader(tc.edit(ok()))
