@@ -60,7 +60,7 @@ type memPart struct {
 
 func newMemBackend() *memBackend {
 	return &memBackend{
-		now:     time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		now:     time.Now().Truncate(time.Second),
 		buckets: map[string]*blobdraftv1.BucketRecord{},
 		objects: map[string]map[string]*memObject{},
 		uploads: map[string]*memUpload{},
@@ -70,9 +70,13 @@ func newMemBackend() *memBackend {
 
 var _ Backend = (*memBackend)(nil)
 
-// tick advances the clock and returns it (callers hold mu).
+// tick advances the clock (real time, strictly increasing) and returns it
+// (callers hold mu).
 func (m *memBackend) tick() int64 {
-	m.now = m.now.Add(time.Second)
+	m.now = m.now.Add(time.Millisecond)
+	if now := time.Now(); now.After(m.now) {
+		m.now = now
+	}
 	m.version++
 	return m.now.UnixNano()
 }
