@@ -39,6 +39,10 @@ var Spec = rafttest.Spec[blobd.Config, *blobd.Server]{
 // timeout with 200ms heartbeats (a killed volume server is DOWN and its
 // volumes under repair within about two seconds), 1 MiB chunks, 64 MiB
 // volumes, and garbage collection, lifecycle and restores on short clocks.
+// GC spares needles allocated in the last 30s (GCGrace): under the race
+// detector on a loaded machine a multi-chunk write can take seconds between
+// its first needle and its commit, and tests write chunks directly; tests
+// of GC itself set a shorter grace.
 // Volumes and metadata fsync as in production.
 func FastConfig(id, dir string) blobd.Config {
 	cfg := blobd.DefaultConfig()
@@ -56,7 +60,7 @@ func FastConfig(id, dir string) blobd.Config {
 	cfg.MaxVolumeBytes = 64 << 20
 	cfg.WritableVolumes = 2
 	cfg.GCInterval = 200 * time.Millisecond
-	cfg.GCGrace = 2 * time.Second
+	cfg.GCGrace = 30 * time.Second
 	cfg.LifecycleInterval = 200 * time.Millisecond
 	cfg.RestoreDelay = 300 * time.Millisecond
 	cfg.ScrubInterval = 0
