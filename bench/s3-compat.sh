@@ -297,10 +297,10 @@ run "s3cmd ls" s3cmd ls --recursive "s3://$b2" &&
 run "s3cmd ls buckets" s3cmd ls &&
 	expect "s3cmd ls: the bucket" 1 "$(grep -c "s3://$b2\$" <<<"$out")"
 run "s3cmd info" s3cmd info "s3://$b2/dir/small.txt" &&
-	expect "s3cmd info: the MD5" 1 "$(grep -c "$(md5f "$tmp/small.txt")" <<<"$out")"
+	expect "s3cmd info: the MD5" True "$( (($(grep -c "$(md5f "$tmp/small.txt")" <<<"$out") >= 1)) && echo True || echo False)"
 run "s3cmd cp" s3cmd cp "s3://$b2/dir/small.txt" "s3://$b2/dir/copy.txt" && ok "s3cmd cp"
 run "s3cmd del" s3cmd del "s3://$b2/dir/small.txt" && ok "s3cmd del"
-expect_error "s3cmd get of a deleted object" 404 s3cmd get --force "s3://$b2/dir/small.txt" "$tmp/x"
+expect_error "s3cmd get of a deleted object" "does not exist" s3cmd get --force "s3://$b2/dir/small.txt" "$tmp/x"
 run "s3cmd del --recursive" s3cmd del --recursive --force "s3://$b2" && ok "s3cmd del --recursive"
 run "s3cmd rb" s3cmd rb "s3://$b2" && ok "s3cmd rb"
 

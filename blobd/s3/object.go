@@ -346,10 +346,8 @@ type restoreRequest struct {
 // object is already restored (its time extended).
 func (h *Handler) restoreObject(c *call) error {
 	var req restoreRequest
-	if c.r.ContentLength != 0 {
-		if err := h.readXML(c, &req); err != nil {
-			return err
-		}
+	if _, err := h.readOptionalXML(c, &req); err != nil {
+		return err
 	}
 	if req.Days < 1 {
 		return errorf(http.StatusBadRequest, CodeMalformedXML, "RestoreRequest must give Days of at least 1")

@@ -152,7 +152,7 @@ func exerciseMinio(t *testing.T, e endpoint, bucket string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ContentType != "text/plain" || st.UserMetadata["Origin"] != "minio" || st.Size != int64(len(small)) || st.Metadata.Get("Cache-Control") != "no-cache" {
+	if st.ContentType != "text/plain" || st.Metadata.Get("Content-Encoding") != "" || st.UserMetadata["Origin"] != "minio" || st.Size != int64(len(small)) || st.Metadata.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("StatObject: %+v", st)
 	}
 	_, err = mc.StatObject(ctx, bucket, "missing", minio.StatObjectOptions{})
