@@ -250,6 +250,7 @@ head -c 1000 /dev/urandom >"$tmp/part"
 run upload-part aws s3api upload-part --bucket "$b" --key mpu/abandoned --upload-id "$upload" --part-number 1 --body "$tmp/part" &&
 	run list-parts aws s3api list-parts --bucket "$b" --key mpu/abandoned --upload-id "$upload" &&
 	expect "list-parts: part 1, 1000 bytes" "1 1000" "$(py '" ".join(str(p["PartNumber"]) + " " + str(p["Size"]) for p in d["Parts"])')"
+run upload-part-2 aws s3api upload-part --bucket "$b" --key mpu/abandoned --upload-id "$upload" --part-number 2 --body "$tmp/part" >/dev/null || true
 expect_error "complete-multipart-upload with a part too small before the last" EntityTooSmall aws s3api complete-multipart-upload --bucket "$b" --key mpu/abandoned \
 	--upload-id "$upload" --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":\"\\\"$(md5f "$tmp/part")\\\"\"},{\"PartNumber\":2,\"ETag\":\"\\\"$(md5f "$tmp/part")\\\"\"}]}"
 expect_error "complete-multipart-upload naming a part never uploaded" InvalidPart aws s3api complete-multipart-upload --bucket "$b" --key mpu/abandoned \

@@ -488,14 +488,16 @@ func (m *memBackend) CompleteMultipartUpload(_ context.Context, bucket, key, upl
 			return nil, meta.ErrInvalidPartOrder
 		}
 	}
+	for _, cp := range parts {
+		if p := u.parts[cp.GetNumber()]; p == nil || p.rec.GetEtag() != cp.GetEtag() {
+			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrInvalidPart, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
+		}
+	}
 	var data []byte
 	var etags []string
 	var sizes []int64
 	for i, cp := range parts {
 		p := u.parts[cp.GetNumber()]
-		if p == nil || p.rec.GetEtag() != cp.GetEtag() {
-			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrInvalidPart, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
-		}
 		if i < len(parts)-1 && p.rec.GetSize() < meta.MinPartSize {
 			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrEntityTooSmall, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
 		}
