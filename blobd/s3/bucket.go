@@ -58,14 +58,12 @@ type createBucketConfiguration struct {
 // createBucket is CreateBucket, owned by the signing principal; the
 // LocationConstraint, when given, must be this region.
 func (h *Handler) createBucket(c *call) error {
-	if c.r.ContentLength != 0 {
-		var cfg createBucketConfiguration
-		if err := h.readXML(c, &cfg); err != nil {
-			return err
-		}
-		if lc := cfg.LocationConstraint; lc != "" && lc != h.cfg.Region && !(lc == "US" && h.cfg.Region == DefaultRegion) {
-			return errorf(http.StatusBadRequest, CodeIllegalLocationConstraint, "The %s location constraint is incompatible for the region specific endpoint this request was sent to (%s).", lc, h.cfg.Region)
-		}
+	var cfg createBucketConfiguration
+	if _, err := h.readOptionalXML(c, &cfg); err != nil {
+		return err
+	}
+	if lc := cfg.LocationConstraint; lc != "" && lc != h.cfg.Region && !(lc == "US" && h.cfg.Region == DefaultRegion) {
+		return errorf(http.StatusBadRequest, CodeIllegalLocationConstraint, "The %s location constraint is incompatible for the region specific endpoint this request was sent to (%s).", lc, h.cfg.Region)
 	}
 	if err := meta.ValidateBucketName(c.bucket); err != nil {
 		return err

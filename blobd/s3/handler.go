@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -345,25 +346,47 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 }
 
 // readXML decodes the request's XML body into v: at most MaxXMLBytes, read
-// to its end (so that node/sigv4 checks its hash) before it is used.
+// to its end (so that node/sigv4 checks its hash) before it is used. An
+// empty body is MalformedXML.
 func (h *Handler) readXML(c *call, v any) error {
+	present, err := h.readOptionalXML(c, v)
+	if err == nil && !present {
+		err = errorf(http.StatusBadRequest, CodeMalformedXML, "The request body is empty: this request needs an XML document")
+	}
+	return err
+}
+
+// readOptionalXML is readXML for a body that may be empty (present false).
+func (h *Handler) readOptionalXML(c *call, v any) (present bool, err error) {
+	if c.r.ContentLength == 0 {
+		return false, nil
+	}
+	b, err := h.readXMLBytes(c)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return false, err
+	}
+	if err := xml.Unmarshal(b, v); err != nil {
+		return true, errorf(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
+	}
+	return true, nil
+}
+
+// readXMLBytes reads an XML body, bounded by MaxXMLBytes.
+func (h *Handler) readXMLBytes(c *call) ([]byte, error) {
 	if c.r.ContentLength > h.cfg.MaxXMLBytes {
-		return errorf(http.StatusBadRequest, CodeMaxMessageLengthExceeded, "Your request was too big: %d bytes, the limit is %d", c.r.ContentLength, h.cfg.MaxXMLBytes)
+		return nil, errorf(http.StatusBadRequest, CodeMaxMessageLengthExceeded, "Your request was too big: %d bytes, the limit is %d", c.r.ContentLength, h.cfg.MaxXMLBytes)
 	}
 	b, err := io.ReadAll(io.LimitReader(c.r.Body, h.cfg.MaxXMLBytes+1))
 	if err != nil {
 		if e := sigv4Error(err); e != nil {
-			return e
+			return nil, e
 		}
-		return errorf(http.StatusBadRequest, CodeIncompleteBody, "Reading the request body: %v", err)
+		return nil, errorf(http.StatusBadRequest, CodeIncompleteBody, "Reading the request body: %v", err)
 	}
 	if int64(len(b)) > h.cfg.MaxXMLBytes {
-		return errorf(http.StatusBadRequest, CodeMaxMessageLengthExceeded, "Your request was too big: the limit is %d bytes", h.cfg.MaxXMLBytes)
+		return nil, errorf(http.StatusBadRequest, CodeMaxMessageLengthExceeded, "Your request was too big: the limit is %d bytes", h.cfg.MaxXMLBytes)
 	}
-	if err := xml.Unmarshal(b, v); err != nil {
-		return errorf(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
-	}
-	return nil
+	return b, nil
 }
 
 // newRequestID returns a request id: 16 uppercase hex digits, as S3's.

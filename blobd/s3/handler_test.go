@@ -231,6 +231,20 @@ func TestRangesAndConditions(t *testing.T) {
 			t.Errorf("Range %s: Content-Range %q", rng, resp.Header.Get("Content-Range"))
 		}
 	}
+	for _, tc := range []struct {
+		rng, cr, length string
+		status          int
+	}{
+		{"bytes=2-4", "bytes 2-4/10", "3", 206},
+		{"bytes=-4", "bytes 6-9/10", "4", 206},
+		{"bytes=20-", "bytes */10", "", 416},
+		{"bytes=1-2,5-6", "", "10", 200},
+	} {
+		resp, _ := s.do(t, "HEAD", "/bkt/k", nil, map[string]string{"Range": tc.rng})
+		if resp.StatusCode != tc.status || resp.Header.Get("Content-Range") != tc.cr || (tc.length != "" && resp.Header.Get("Content-Length") != tc.length) {
+			t.Errorf("HEAD Range %s: %d Content-Range %q Content-Length %q", tc.rng, resp.StatusCode, resp.Header.Get("Content-Range"), resp.Header.Get("Content-Length"))
+		}
+	}
 	resp, body := s.do(t, "GET", "/bkt/empty", nil, map[string]string{"Range": "bytes=-5"})
 	wantStatus(t, resp, body, 200, "")
 

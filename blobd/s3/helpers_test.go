@@ -60,7 +60,7 @@ type memPart struct {
 
 func newMemBackend() *memBackend {
 	return &memBackend{
-		now:     time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		now:     time.Now().Truncate(time.Second),
 		buckets: map[string]*blobdraftv1.BucketRecord{},
 		objects: map[string]map[string]*memObject{},
 		uploads: map[string]*memUpload{},
@@ -70,9 +70,13 @@ func newMemBackend() *memBackend {
 
 var _ Backend = (*memBackend)(nil)
 
-// tick advances the clock and returns it (callers hold mu).
+// tick advances the clock (real time, strictly increasing) and returns it
+// (callers hold mu).
 func (m *memBackend) tick() int64 {
-	m.now = m.now.Add(time.Second)
+	m.now = m.now.Add(time.Millisecond)
+	if now := time.Now(); now.After(m.now) {
+		m.now = now
+	}
 	m.version++
 	return m.now.UnixNano()
 }
@@ -484,14 +488,16 @@ func (m *memBackend) CompleteMultipartUpload(_ context.Context, bucket, key, upl
 			return nil, meta.ErrInvalidPartOrder
 		}
 	}
+	for _, cp := range parts {
+		if p := u.parts[cp.GetNumber()]; p == nil || p.rec.GetEtag() != cp.GetEtag() {
+			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrInvalidPart, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
+		}
+	}
 	var data []byte
 	var etags []string
 	var sizes []int64
 	for i, cp := range parts {
 		p := u.parts[cp.GetNumber()]
-		if p == nil || p.rec.GetEtag() != cp.GetEtag() {
-			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrInvalidPart, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
-		}
 		if i < len(parts)-1 && p.rec.GetSize() < meta.MinPartSize {
 			return nil, rpcerr.WithMetadata(fmt.Errorf("%w: part %d", meta.ErrEntityTooSmall, cp.GetNumber()), meta.KeyPart, fmt.Sprint(cp.GetNumber()))
 		}

@@ -72,7 +72,24 @@ func (h *Handler) getObject(c *call, head bool) error {
 			return conditionFailed(c, rec, st)
 		}
 		writeObjectHeaders(c, rec)
-		c.w.Header().Set("Content-Length", strconv.FormatInt(rec.GetSize(), 10))
+		size := rec.GetSize()
+		if bad || (ranged && br.suffix == 0 && br.start >= size && size > 0) {
+			c.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			return errorf(http.StatusRequestedRangeNotSatisfiable, CodeInvalidRange, "The requested range is not satisfiable")
+		}
+		if ranged && size > 0 {
+			start, end := br.start, size-1
+			if br.suffix > 0 {
+				start = size - min(br.suffix, size)
+			} else if br.end >= 0 && br.end < end {
+				end = br.end
+			}
+			c.w.Header().Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
+			c.w.Header().Set("Content-Length", strconv.FormatInt(end-start+1, 10))
+			c.w.WriteHeader(http.StatusPartialContent)
+			return nil
+		}
+		c.w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 		c.w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -346,10 +363,8 @@ type restoreRequest struct {
 // object is already restored (its time extended).
 func (h *Handler) restoreObject(c *call) error {
 	var req restoreRequest
-	if c.r.ContentLength != 0 {
-		if err := h.readXML(c, &req); err != nil {
-			return err
-		}
+	if _, err := h.readOptionalXML(c, &req); err != nil {
+		return err
 	}
 	if req.Days < 1 {
 		return errorf(http.StatusBadRequest, CodeMalformedXML, "RestoreRequest must give Days of at least 1")
