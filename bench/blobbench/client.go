@@ -1,0 +1,139 @@
+package blobbench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// client is one benchmark client: an S3 client with its own HTTP
+// transport, so its requests travel on its own connection. It is used by
+// one goroutine at a time.
+type client struct {
+	s3        *s3.Client
+	transport *http.Transport
+	// putOpts are the per-call options of PutObject (unsigned payload
+	// unless Config.SignPayload).
+	putOpts []func(*s3.Options)
+	// buf receives GET bodies.
+	buf []byte
+}
+
+// newClient returns a client for cfg's endpoint and credentials.
+func newClient(cfg Config) *client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		MaxIdleConns:        2,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		// Large enough that 64 MiB bodies do not crawl through small
+		// socket writes.
+		WriteBufferSize: 256 << 10,
+		ReadBufferSize:  256 << 10,
+	}
+	if strings.HasPrefix(cfg.Endpoint, "https://") && cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS.Clone()
+	}
+	opts := s3.Options{
+		Region:       cfg.Region,
+		BaseEndpoint: aws.String(strings.TrimSuffix(cfg.Endpoint, "/")),
+		UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey, Source: "blobbench"}, nil
+		}),
+		HTTPClient: &http.Client{Transport: tr},
+		// Every failure counts: no retries behind the benchmark's back.
+		RetryMaxAttempts: 1,
+		// Plain requests: no CRC headers or aws-chunked trailers the
+		// server would have to check, and no response checksum checks (the
+		// benchmark checks every byte itself).
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	}
+	c := &client{s3: s3.New(opts), transport: tr, buf: make([]byte, 256<<10)}
+	if !cfg.SignPayload {
+		c.putOpts = []func(*s3.Options){func(o *s3.Options) {
+			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+		}}
+	}
+	return c
+}
+
+// Close drops the client's connections.
+func (c *client) Close() error {
+	c.transport.CloseIdleConnections()
+	return nil
+}
+
+// put writes object key with the content of b.
+func (c *client) put(ctx context.Context, bucket, key string, b *body) error {
+	_, err := c.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(bucket),
+		Key:           aws.String(key),
+		Body:          b,
+		ContentLength: aws.Int64(b.Len()),
+		ContentType:   aws.String("application/octet-stream"),
+	}, c.putOpts...)
+	return err
+}
+
+// get reads object key to its end and checks its size and CRC-32C.
+func (c *client) get(ctx context.Context, bucket, key string, size int64, crc uint32) error {
+	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	return verify(out.Body, c.buf, size, crc)
+}
+
+// remove deletes object key.
+func (c *client) remove(ctx context.Context, bucket, key string) error {
+	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	return err
+}
+
+// ensureBucket creates bucket unless the credentials already own it; it
+// reports whether it created it.
+func (c *client) ensureBucket(ctx context.Context, bucket string) (created bool, err error) {
+	if _, err := c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		return false, nil
+	}
+	_, err = c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	var owned *types.BucketAlreadyOwnedByYou
+	if errors.As(err, &owned) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// removeBucket deletes bucket, which must be empty.
+func (c *client) removeBucket(ctx context.Context, bucket string) error {
+	_, err := c.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	return err
+}
+
+// errorText is err shortened to what an S3 error says (code and message)
+// when it is one.
+func errorText(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode() + ": " + api.ErrorMessage()
+	}
+	return err.Error()
+}
