@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,14 +19,15 @@ import (
 
 func TestValidate(t *testing.T) {
 	ok := DefaultConfig()
-	ok.Endpoint, ok.AccessKey, ok.SecretKey = "http://127.0.0.1:1", "id", "secret"
+	ok.Endpoints, ok.AccessKey, ok.SecretKey = []string{"http://127.0.0.1:1"}, "id", "secret"
 	require.NoError(t, ok.Validate())
 	for _, tc := range []struct {
 		field string
 		edit  func(*Config)
 	}{
-		{"Endpoint", func(c *Config) { c.Endpoint = "127.0.0.1:1" }},
-		{"Endpoint", func(c *Config) { c.Endpoint = "http://127.0.0.1:1/bucket" }},
+		{"Endpoints", func(c *Config) { c.Endpoints = nil }},
+		{"Endpoints", func(c *Config) { c.Endpoints = []string{"127.0.0.1:1"} }},
+		{"Endpoints", func(c *Config) { c.Endpoints = []string{"http://127.0.0.1:1", "http://127.0.0.1:2/bucket"} }},
 		{"Region", func(c *Config) { c.Region = "" }},
 		{"AccessKey", func(c *Config) { c.SecretKey = "" }},
 		{"Bucket", func(c *Config) { c.Bucket = "Upper" }},
@@ -202,7 +204,7 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func fakeConfig(endpoint string) Config {
 	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey = endpoint, "id", "secret"
+	cfg.Endpoints, cfg.AccessKey, cfg.SecretKey = []string{endpoint}, "id", "secret"
 	cfg.Sizes = []int64{10, 4 << 10, 100 << 10}
 	cfg.Clients = 3
 	cfg.Count = 7
@@ -293,4 +295,22 @@ func TestRunReportsAnUnreachableEndpoint(t *testing.T) {
 	cfg.RequestTimeout = 2 * time.Second
 	_, err := Run(context.Background(), cfg)
 	require.ErrorContains(t, err, "bucket cairn-blobbench at http://127.0.0.1:1")
+}
+
+func TestRunSpreadsClientsOverEndpoints(t *testing.T) {
+	f, url := newFakeS3(t, 0)
+	var second atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		second.Add(1)
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := fakeConfig(url)
+	cfg.Endpoints = append(cfg.Endpoints, srv.URL)
+	cfg.Sizes = []int64{1 << 10}
+	cfg.Clients, cfg.Count = 2, 20
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	require.Equal(t, int64(20), res[1].Objects)
+	require.Positive(t, second.Load(), "client 1 never used the second endpoint")
 }

@@ -28,8 +28,8 @@ type client struct {
 	buf []byte
 }
 
-// newClient returns a client for cfg's endpoint and credentials.
-func newClient(cfg Config) *client {
+// newClient returns a client for endpoint with cfg's credentials.
+func newClient(cfg Config, endpoint string) *client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               nil,
@@ -43,12 +43,12 @@ func newClient(cfg Config) *client {
 		WriteBufferSize: 256 << 10,
 		ReadBufferSize:  256 << 10,
 	}
-	if strings.HasPrefix(cfg.Endpoint, "https://") && cfg.TLS != nil {
+	if strings.HasPrefix(endpoint, "https://") && cfg.TLS != nil {
 		tr.TLSClientConfig = cfg.TLS.Clone()
 	}
 	opts := s3.Options{
 		Region:       cfg.Region,
-		BaseEndpoint: aws.String(strings.TrimSuffix(cfg.Endpoint, "/")),
+		BaseEndpoint: aws.String(strings.TrimSuffix(endpoint, "/")),
 		UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey, Source: "blobbench"}, nil

@@ -24,9 +24,11 @@ const (
 
 // Config describes one run. Build it from DefaultConfig.
 type Config struct {
-	// Endpoint is the S3 server's URL, http://host:port or https://host:port
-	// (no path). Requests use path-style addressing: Endpoint/bucket/key.
-	Endpoint string
+	// Endpoints are S3 servers' URLs, http://host:port or https://host:port
+	// (no path), serving the same store: client i sends its requests to
+	// Endpoints[i % len(Endpoints)]. Requests use path-style addressing:
+	// endpoint/bucket/key.
+	Endpoints []string
 	// Region is the region requests are signed for.
 	Region string
 	// AccessKey and SecretKey are the static credentials requests are
@@ -94,8 +96,13 @@ const maxSize = 1 << 30
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
-	if err := validEndpoint(c.Endpoint); err != nil {
-		return err
+	if len(c.Endpoints) == 0 {
+		return errors.New("blobbench: Endpoints: need at least one")
+	}
+	for _, ep := range c.Endpoints {
+		if err := validEndpoint(ep); err != nil {
+			return err
+		}
 	}
 	switch {
 	case c.Region == "":
@@ -142,7 +149,7 @@ func (c Config) Validate() error {
 func validEndpoint(ep string) error {
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return fmt.Errorf("blobbench: Endpoint %q: want http://host:port or https://host:port", ep)
+		return fmt.Errorf("blobbench: Endpoints: %q: want http://host:port or https://host:port", ep)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@
 // deletes its objects afterwards unless Keep is set.
 //
 //	cfg := blobbench.DefaultConfig()
-//	cfg.Endpoint = "https://127.0.0.1:17620"
+//	cfg.Endpoints = []string{"https://127.0.0.1:17620"}
 //	cfg.AccessKey, cfg.SecretKey = id, secret
 //	cfg.TLS = tlsConfigTrustingTheClusterCA
 //	results, err := blobbench.Run(ctx, cfg)

@@ -25,16 +25,16 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	admin := newClient(cfg)
+	admin := newClient(cfg, cfg.Endpoints[0])
 	defer admin.Close()
 	bctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	created, err := admin.ensureBucket(bctx, cfg.Bucket)
 	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("blobbench: bucket %s at %s: %s", cfg.Bucket, cfg.Endpoint, errorText(err))
+		return nil, fmt.Errorf("blobbench: bucket %s at %s: %s", cfg.Bucket, cfg.Endpoints[0], errorText(err))
 	}
-	clients, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Clients, func(context.Context, int) (*client, error) {
-		return newClient(cfg), nil
+	clients, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Clients, func(_ context.Context, i int) (*client, error) {
+		return newClient(cfg, cfg.Endpoints[i%len(cfg.Endpoints)]), nil
 	})
 	if err != nil {
 		return nil, err
