@@ -56,6 +56,9 @@ func newClient(cfg Config, endpoint string) *client {
 		HTTPClient: &http.Client{Transport: tr},
 		// Every failure counts: no retries behind the benchmark's back.
 		RetryMaxAttempts: 1,
+		// No "Expect: 100-continue" on large PUTs: the body follows the
+		// headers at once, as with most S3 clients.
+		ContinueHeaderThresholdBytes: -1,
 		// Plain requests: no CRC headers or aws-chunked trailers the
 		// server would have to check, and no response checksum checks (the
 		// benchmark checks every byte itself).
