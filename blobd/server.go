@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"cairn.dev/cairn/blobd/meta"
@@ -39,6 +40,15 @@ type Server struct {
 	meta  *meta.Store
 	vols  *volume.Store
 	peers *node.ConnPool
+
+	// chunkBufs recycles the Config.ChunkBytes buffers (*[]byte) writes
+	// stream bodies through (body.go).
+	chunkBufs sync.Pool
+
+	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
+
+	// core is the data path's state (core.go).
+	core *core
 }
 
 // New validates cfg, opens the metadata database and the volume store and
@@ -79,7 +89,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			logger.Warn("volumes close", "err", err)
 		}
 	})
-	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols}
+	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore()}
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {
 		d.Close()

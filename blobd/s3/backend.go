@@ -2,7 +2,7 @@ package s3
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 
 	"cairn.dev/cairn/blobd"

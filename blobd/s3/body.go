@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"cairn.dev/cairn/node/sigv4"
 )
 
 // checksum is one x-amz-checksum-<algorithm> an upload carries, verified
@@ -172,11 +174,6 @@ func (b *bodyReader) verify() error {
 	return io.EOF
 }
 
-// Trailing checksums: STREAMING-UNSIGNED-PAYLOAD-TRAILER, which the AWS SDKs
-// send by default since 2025 (x-amz-content-sha256 names it; the body is
-// aws-chunked without signatures and ends in trailer headers).
-const streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-
 // maxTrailerBytes bounds the chunk header lines and trailers of a body.
 const maxTrailerBytes = 4096
 
@@ -305,7 +302,7 @@ func objectBody(c *call) (*bodyReader, int64, error) {
 	}
 	size := r.ContentLength
 	var tr *trailerReader
-	if c.principal.PayloadHash == streamingUnsignedTrailer || r.Header.Get("X-Amz-Content-Sha256") == streamingUnsignedTrailer {
+	if c.principal.PayloadHash == sigv4.StreamingUnsignedTrailer {
 		size = -1
 		if s := r.Header.Get("X-Amz-Decoded-Content-Length"); s != "" {
 			if size, err = strconv.ParseInt(s, 10, 64); err != nil || size < 0 {

@@ -153,6 +153,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(c, err)
 		return
 	}
+	h.logger.Debug("s3 request", "method", r.Method, "resource", c.resource(), "query", r.URL.RawQuery, "key_id", c.principal.AccessKeyID,
+		"presigned", c.principal.Presigned, "payload", c.principal.PayloadHash, "request_id", c.id)
 	if err := h.dispatch(c); err != nil {
 		if c.body != nil && c.body.err != nil && c.body.err != io.EOF {
 			err = c.body.err
