@@ -138,14 +138,14 @@ func blobTarget(cfg *blobbench.Config, endpoints []string, caFile, clusterDir st
 		}
 	}
 	cfg.Endpoints = endpoints
-	if st != nil && st.SQS != nil {
+	if st != nil && st.AccessKey != nil {
 		if cfg.AccessKey == "" && cfg.SecretKey == "" {
-			if cfg.AccessKey, cfg.SecretKey, err = st.SQS.AccessKey(); err != nil {
+			if cfg.AccessKey, cfg.SecretKey, err = st.AccessKey.AccessKey(); err != nil {
 				return err
 			}
 		}
 		if cfg.Region == "" {
-			cfg.Region = st.SQS.Region
+			cfg.Region = st.AccessKey.Region
 		}
 	}
 	if cfg.Region == "" {

@@ -45,7 +45,7 @@ func TestBlobTargetFromCluster(t *testing.T) {
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "creds")
 	require.NoError(t, os.WriteFile(creds, []byte("AKCATEST secretsecret cluster\n"), 0o600))
-	st := &cluster.State{Dir: dir, SQS: &cluster.SQSState{CredentialsFile: creds, Region: "eu-west-3"}, Nodes: []cluster.NodeState{
+	st := &cluster.State{Dir: dir, AccessKey: &cluster.AccessKeyState{CredentialsFile: creds, Region: "eu-west-3"}, Nodes: []cluster.NodeState{
 		{Name: "blobd-1", Service: "blobd", PID: 0, Ports: map[string]string{"s3": "127.0.0.1:17620"}},
 		{Name: "raftkv-1", Service: "raftkv", PID: 10},
 		{Name: "blobd-2", Service: "blobd", PID: 11, Ports: map[string]string{"s3": "127.0.0.1:17621"}},
