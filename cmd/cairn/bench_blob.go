@@ -39,10 +39,12 @@ latency (to the response for PUT, to the last byte for GET) and errors.
 The client is AWS's Go SDK: path-style requests to --endpoints, SigV4 with static
 credentials, UNSIGNED-PAYLOAD bodies unless --sign-payload, no added checksums.
 Without --endpoints it targets the local cluster's blobd: the S3 address of its
-first node (https with the cluster's CA when the cluster runs TLS) and the
-cluster's access key. Any other S3 server works with --endpoints, --access-key
-and --secret-key (default $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY) and, for
-https, --ca-file (default $AWS_CA_BUNDLE).
+first running node (https with the cluster's CA when the cluster runs TLS) and
+the cluster's access key and region. Any other S3 server works with
+--endpoints, --access-key and --secret-key (default $AWS_ACCESS_KEY_ID,
+$AWS_SECRET_ACCESS_KEY), --region (default $AWS_DEFAULT_REGION) and, for https,
+--ca-file (default $AWS_CA_BUNDLE); what is still missing then comes from the
+local cluster, if any.
 
 Objects go to --bucket (created when missing, and then removed at the end) under
 a prefix unique to the run, and are deleted after each size unless --keep.`,
@@ -102,37 +104,39 @@ a prefix unique to the run, and are deleted after each size unless --keep.`,
 	f.BoolVar(&cfg.Keep, "keep", cfg.Keep, "leave the run's objects (and the bucket) in place")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the object contents and of the read order")
 	f.StringSliceVar(&endpoints, "endpoints", nil, "S3 endpoints http(s)://host:port of one store, client i using endpoint i mod n (default: a blobd node of the local cluster)")
-	f.StringVar(&cfg.Region, "region", "", "region requests are signed for (default $AWS_DEFAULT_REGION, else the cluster's, else us-east-1)")
-	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID, else the local cluster's)")
-	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY, else the local cluster's)")
-	f.StringVar(&caFile, "ca-file", "", "PEM CA that https endpoints' certificates chain to (default $AWS_CA_BUNDLE, else the local cluster's CA when it runs TLS, else the system's)")
+	f.StringVar(&cfg.Region, "region", "", "region requests are signed for (default: the cluster's, else us-east-1; with --endpoints $AWS_DEFAULT_REGION first)")
+	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default: the cluster's; with --endpoints $AWS_ACCESS_KEY_ID first)")
+	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default: the cluster's; with --endpoints $AWS_SECRET_ACCESS_KEY first)")
+	f.StringVar(&caFile, "ca-file", "", "PEM CA that https endpoints' certificates chain to (default: the cluster's when it runs TLS; with --endpoints $AWS_CA_BUNDLE first; else the system's)")
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json (one line per size and op)")
 	return cmd
 }
 
-// blobTarget completes cfg's endpoints, credentials, region and TLS from
-// the flags, the AWS_* environment and the local cluster, in that order of
-// precedence. Without endpoints, the cluster must run blobd.
+// blobTarget completes cfg's endpoints, credentials, region and TLS. Flags
+// come first. Without endpoints the target is the local cluster's blobd,
+// with the cluster's access key, region and CA. With explicit endpoints,
+// what the flags leave open comes from the AWS_* environment
+// ($AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY, $AWS_DEFAULT_REGION,
+// $AWS_CA_BUNDLE), then from the local cluster when there is one.
 func blobTarget(cfg *blobbench.Config, endpoints []string, caFile, clusterDir string) error {
-	if cfg.AccessKey == "" {
-		cfg.AccessKey = os.Getenv("AWS_ACCESS_KEY_ID")
+	explicit := len(endpoints) > 0
+	if explicit {
+		if cfg.AccessKey == "" && cfg.SecretKey == "" {
+			cfg.AccessKey, cfg.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+		}
+		if cfg.Region == "" {
+			cfg.Region = os.Getenv("AWS_DEFAULT_REGION")
+		}
+		if caFile == "" {
+			caFile = os.Getenv("AWS_CA_BUNDLE")
+		}
 	}
-	if cfg.SecretKey == "" {
-		cfg.SecretKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
-	}
-	if cfg.Region == "" {
-		cfg.Region = os.Getenv("AWS_DEFAULT_REGION")
-	}
-	if caFile == "" {
-		caFile = os.Getenv("AWS_CA_BUNDLE")
-	}
-	needCluster := len(endpoints) == 0 || cfg.AccessKey == "" || cfg.SecretKey == ""
-	st, err := loadClusterFor(clusterDir, needCluster)
+	st, err := loadClusterFor(clusterDir, !explicit || cfg.AccessKey == "" || cfg.SecretKey == "")
 	if err != nil {
 		return err
 	}
-	if len(endpoints) == 0 {
+	if !explicit {
 		if endpoints, err = blobdS3Endpoint(st); err != nil {
 			return err
 		}
@@ -152,7 +156,7 @@ func blobTarget(cfg *blobbench.Config, endpoints []string, caFile, clusterDir st
 		cfg.Region = "us-east-1"
 	}
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
-		return usageErrorf("--access-key and --secret-key: both are needed (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, or a local cluster with an access key)")
+		return usageErrorf("--access-key and --secret-key: both are needed (with --endpoints: or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY; or a local cluster with an access key)")
 	}
 	if caFile == "" && st != nil && st.TLS != nil {
 		caFile = st.TLS.CAFile

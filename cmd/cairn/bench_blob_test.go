@@ -39,9 +39,12 @@ func TestBenchBlobCmdRejectsBadFlags(t *testing.T) {
 }
 
 func TestBlobTargetFromCluster(t *testing.T) {
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE"} {
-		t.Setenv(v, "")
-	}
+	// The cluster's own endpoint goes with the cluster's key, region and
+	// CA, whatever the AWS_* environment says.
+	t.Setenv("AWS_ACCESS_KEY_ID", "envkey")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
+	t.Setenv("AWS_DEFAULT_REGION", "env-region")
+	t.Setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem")
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "creds")
 	require.NoError(t, os.WriteFile(creds, []byte("AKCATEST secretsecret cluster\n"), 0o600))
@@ -61,7 +64,18 @@ func TestBlobTargetFromCluster(t *testing.T) {
 	require.Equal(t, "eu-west-3", cfg.Region)
 	require.Nil(t, cfg.TLS)
 
+	// Explicit endpoints take the environment's key and region, and its CA
+	// file (here a missing one).
+	cfg = blobbench.DefaultConfig()
+	cfg.Region = ""
+	require.ErrorContains(t, blobTarget(&cfg, []string{"https://127.0.0.1:8333"}, "", dir), "/nonexistent/ca.pem")
+	require.Equal(t, "envkey", cfg.AccessKey)
+	require.Equal(t, "envsecret", cfg.SecretKey)
+	require.Equal(t, "env-region", cfg.Region)
+
 	// Explicit endpoints and credentials need no cluster.
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CA_BUNDLE", "")
 	cfg = blobbench.DefaultConfig()
 	cfg.Region = ""
 	cfg.AccessKey, cfg.SecretKey = "a", "b"
