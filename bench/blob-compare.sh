@@ -268,29 +268,36 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 # --- report --------------------------------------------------------------------
+# vals <side> <name> <field>: the field of <side>'s result <name> in each
+# round, one line per round (empty when that run failed).
+vals() {
+	local k
+	for ((k = 1; k <= ROUNDS; k++)); do echo "$(field "$tmp/$1.r$k.$2.json" "$3")"; done
+}
 echo
-ddd=$(round_values "$tmp" dd "$ROUNDS" direct mib_s)
-ddf=$(round_values "$tmp" dd "$ROUNDS" fdatasync mib_s)
+ddd=$(vals dd direct mib_s)
+ddf=$(vals dd fdatasync mib_s)
 dd_med=$(echo "$ddd" | median)
 printf 'disk (dd bs=1M count=%s, MiB/s per round): oflag=direct %s (median %s); conv=fdatasync %s (median %s)\n' \
 	"$DD_MB" "$(echo $ddd)" "$dd_med" "$(echo $ddf)" "$(echo "$ddf" | median)"
 echo
-f='%-10s %10s %10s %9s %11s %11s %11s %8s %8s\n'
-printf "$f" "size op" "blobd MiB/s" "sw MiB/s" "b/sw" "rounds b/sw" "blobd p99" "sw p99" "b errs" "sw errs"
+f='%-11s %11s %9s %11s %9s %7s %11s %11s %11s %7s %7s\n'
+printf "$f" "size op" "blobd MiB/s" "sw MiB/s" "blobd obj/s" "sw obj/s" "b/sw" "rounds b/sw" "blobd p99" "sw p99" "b errs" "sw errs"
 for size in $SIZES; do
 	for op in put get; do
-		a=$(round_values "$tmp" blobd "$ROUNDS" "$op-$size" mib_s)
-		b=$(round_values "$tmp" seaweed "$ROUNDS" "$op-$size" mib_s)
+		a=$(vals blobd "$op-$size" mib_s)
+		b=$(vals seaweed "$op-$size" mib_s)
 		awk -v f="$f" -v name="$size $op" -v rr="$(ratio_range "$a" "$b")" \
 			-v a="$(echo "$a" | median)" -v b="$(echo "$b" | median)" \
+			-v ao="$(vals blobd "$op-$size" objects_s | median)" -v bo="$(vals seaweed "$op-$size" objects_s | median)" \
 			-v ratio="$(paste -d' ' <(echo "$a") <(echo "$b") | awk '$1 != "" && $2 > 0 { print $1 / $2 }' | median)" \
-			-v ap="$(round_values "$tmp" blobd "$ROUNDS" "$op-$size" p99_ms | median)" \
-			-v bp="$(round_values "$tmp" seaweed "$ROUNDS" "$op-$size" p99_ms | median)" \
-			-v ae="$(round_values "$tmp" blobd "$ROUNDS" "$op-$size" errors | awk '{ s += $1 } END { print s + 0 }')" \
-			-v be="$(round_values "$tmp" seaweed "$ROUNDS" "$op-$size" errors | awk '{ s += $1 } END { print s + 0 }')" '
+			-v ap="$(vals blobd "$op-$size" p99_ms | median)" \
+			-v bp="$(vals seaweed "$op-$size" p99_ms | median)" \
+			-v ae="$(vals blobd "$op-$size" errors | awk '{ s += $1 } END { print s + 0 }')" \
+			-v be="$(vals seaweed "$op-$size" errors | awk '{ s += $1 } END { print s + 0 }')" '
 		function tp(x) { return x == "" ? "-" : sprintf("%.1f", x) }
 		function lat(x) { return x == "" ? "-" : sprintf("%.1fms", x) }
-		BEGIN { printf f, name, tp(a), tp(b), (ratio == "" ? "-" : sprintf("%.2fx", ratio)), rr, lat(ap), lat(bp), ae, be }'
+		BEGIN { printf f, name, tp(a), tp(b), tp(ao), tp(bo), (ratio == "" ? "-" : sprintf("%.2fx", ratio)), rr, lat(ap), lat(bp), ae, be }'
 	done
 done
 echo
@@ -299,14 +306,14 @@ for size in $SIZES; do
 	for op in put get; do
 		for side in $SIDES; do
 			printf '  %-7s %-4s %-8s %s\n' "$size" "$op" "$side" "$(paste -d' ' \
-				<(round_values "$tmp" "$side" "$ROUNDS" "$op-$size" mib_s) <(round_values "$tmp" "$side" "$ROUNDS" "$op-$size" objects_s) |
+				<(vals "$side" "$op-$size" mib_s) <(vals "$side" "$op-$size" objects_s) |
 				awk 'NF == 2 { printf "%s%.1f (%.0f)", (n++ ? "  " : ""), $1, $2 } NF < 2 { printf "%s-", (n++ ? "  " : "") }')"
 		done
 	done
 done
 largest=$(echo "$SIZES" | tr ' ' '\n' | tail -1)
 if has_side blobd && [[ -n $dd_med ]]; then
-	m=$(round_values "$tmp" blobd "$ROUNDS" "put-$largest" mib_s | median)
+	m=$(vals blobd "put-$largest" mib_s | median)
 	echo
 	awk -v m="$m" -v dd="$dd_med" -v r="$REPLICAS" -v s="$largest" 'BEGIN {
 		if (m == "") { print "blobd " s " put: no result"; exit }
