@@ -93,8 +93,19 @@ CAIRN=$(cd "$(dirname "$CAIRN")" && pwd)/$(basename "$CAIRN")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-blob-compare.XXXXXX")
 weed_pids=()
 cairn_up=0
+# stop_weed: SIGTERM the SeaweedFS processes, filer first; SIGKILL those
+# still running after 20 seconds (a filer whose master is gone can linger).
+stop_weed() {
+	local i pid deadline=$((SECONDS + 20))
+	for ((i = ${#weed_pids[@]} - 1; i >= 0; i--)); do kill -TERM "${weed_pids[i]}" 2>/dev/null || true; done
+	for pid in "${weed_pids[@]}"; do
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
 cleanup() {
-	stop_pids "${weed_pids[@]}"
+	stop_weed
 	if [[ $cairn_up -eq 1 ]]; then
 		"$CAIRN" cluster down --cluster-dir "$tmp/cairn" >/dev/null 2>&1 || true
 	fi
@@ -230,6 +241,14 @@ for side in $SIDES; do
 		--sizes 4KiB,1MiB --count 8 --clients 2 --keep --prefix warm-up --request-timeout 20s
 	log "$side: warmed up"
 done
+if has_side seaweed; then
+	# The warm-up's bucket is a collection whose volumes must be 002.
+	vl=$(echo volume.list | "$WEED" shell -master 127.0.0.1:$WEED_PORT -filer 127.0.0.1:$((WEED_PORT + 4)) 2>&1)
+	n=$(echo "$vl" | grep -c 'ReplicaPlacement:002, Collection:cairn-blob-compare,' || true)
+	other=$(echo "$vl" | grep 'Collection:cairn-blob-compare,' | grep -vc 'ReplicaPlacement:002,' || true)
+	[[ $n -gt 0 && $other -eq 0 ]] || die "seaweed: the bucket's volumes are not all replication 002 ($n are, $other are not)"
+	log "seaweed: the bucket's volume copies: $n, all ReplicaPlacement:002 (3 copies on 3 servers)"
+fi
 
 # run_one <side> <round> <size>: writes $tmp/<side>.r<round>.<op>-<size>.json
 # for op put and get.

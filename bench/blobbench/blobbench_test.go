@@ -28,6 +28,8 @@ func TestValidate(t *testing.T) {
 		{"Endpoints", func(c *Config) { c.Endpoints = nil }},
 		{"Endpoints", func(c *Config) { c.Endpoints = []string{"127.0.0.1:1"} }},
 		{"Endpoints", func(c *Config) { c.Endpoints = []string{"http://127.0.0.1:1", "http://127.0.0.1:2/bucket"} }},
+		{"Target", func(c *Config) { c.Target = "swift" }},
+		{"Endpoints", func(c *Config) { c.Target = TargetGRPC }},
 		{"Region", func(c *Config) { c.Region = "" }},
 		{"AccessKey", func(c *Config) { c.SecretKey = "" }},
 		{"Bucket", func(c *Config) { c.Bucket = "Upper" }},
@@ -53,6 +55,9 @@ func TestValidate(t *testing.T) {
 	c := ok
 	c.Count, c.Duration, c.MaxObjects = 3, 0, 0
 	require.NoError(t, c.Validate(), "a Count run needs no Duration")
+	c = ok
+	c.Target, c.Endpoints, c.AccessKey, c.SecretKey, c.Region = TargetGRPC, []string{"127.0.0.1:1"}, "", "", ""
+	require.NoError(t, c.Validate(), "grpc needs host:port endpoints and no S3 credentials")
 }
 
 func TestParseAndFormatSize(t *testing.T) {

@@ -14,10 +14,10 @@ import (
 	"cairn.dev/cairn/node/sigv4"
 )
 
-// TestRunAgainstBlobd runs the driver against blobd's S3 API over an
-// in-process 3-node cluster (1 MiB chunks), with sizes inside one chunk,
-// across a chunk edge and over several chunks: every put lands and every
-// get returns what was written.
+// TestRunAgainstBlobd runs the driver against blobd's S3 API and its gRPC
+// API over an in-process 3-node cluster (1 MiB chunks), with sizes inside
+// one chunk, across a chunk edge and over several chunks: every put lands
+// and every get returns what was written.
 func TestRunAgainstBlobd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a blobd cluster")
@@ -49,11 +49,15 @@ func TestRunAgainstBlobd(t *testing.T) {
 
 	cfg.Sizes = []int64{4 << 10, 1<<20 + 1, 2<<20 + 5}
 	cfg.Clients, cfg.Count = 3, 4
-	res, err := Run(context.Background(), cfg)
-	require.NoError(t, err)
-	require.Len(t, res, 6)
-	for _, r := range res {
-		require.Zero(t, r.Errors, "%s %s: %s", FormatSize(r.Size), r.Op, r.FirstError)
-		require.Equal(t, int64(4), r.Objects, "%s %s", FormatSize(r.Size), r.Op)
+	grpcCfg := cfg
+	grpcCfg.Target, grpcCfg.Endpoints, grpcCfg.Bucket = TargetGRPC, c.Endpoints(), "cairn-blobbench-grpc"
+	for _, cfg := range []Config{cfg, grpcCfg} {
+		res, err := Run(context.Background(), cfg)
+		require.NoError(t, err, cfg.Target)
+		require.Len(t, res, 6)
+		for _, r := range res {
+			require.Zero(t, r.Errors, "%s: %s %s: %s", cfg.Target, FormatSize(r.Size), r.Op, r.FirstError)
+			require.Equal(t, int64(4), r.Objects, "%s: %s %s", cfg.Target, FormatSize(r.Size), r.Op)
+		}
 	}
 }

@@ -15,10 +15,36 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// client is one benchmark client: an S3 client with its own HTTP
-// transport, so its requests travel on its own connection. It is used by
-// one goroutine at a time.
-type client struct {
+// client is one benchmark client, with connections of its own, used by one
+// goroutine at a time.
+type client interface {
+	// put writes object key with the content of b.
+	put(ctx context.Context, bucket, key string, b *body) error
+	// get reads object key to its end and checks its size and CRC-32C
+	// (verify).
+	get(ctx context.Context, bucket, key string, size int64, crc uint32) error
+	// remove deletes object key.
+	remove(ctx context.Context, bucket, key string) error
+	// ensureBucket creates bucket unless the caller already owns it; it
+	// reports whether it created it.
+	ensureBucket(ctx context.Context, bucket string) (created bool, err error)
+	// removeBucket deletes bucket, which must be empty.
+	removeBucket(ctx context.Context, bucket string) error
+	// Close drops the client's connections.
+	Close() error
+}
+
+// newClient returns a client of cfg.Target for endpoint.
+func newClient(cfg Config, endpoint string) (client, error) {
+	if cfg.Target == TargetGRPC {
+		return newGRPCClient(cfg, endpoint)
+	}
+	return newS3Client(cfg, endpoint), nil
+}
+
+// s3Client is an S3 client with its own HTTP transport, so that its
+// requests travel on its own connection.
+type s3Client struct {
 	s3        *s3.Client
 	transport *http.Transport
 	// putOpts are the per-call options of PutObject (unsigned payload
@@ -28,8 +54,8 @@ type client struct {
 	buf []byte
 }
 
-// newClient returns a client for endpoint with cfg's credentials.
-func newClient(cfg Config, endpoint string) *client {
+// newS3Client returns an S3 client for endpoint with cfg's credentials.
+func newS3Client(cfg Config, endpoint string) *s3Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               nil,
@@ -65,7 +91,7 @@ func newClient(cfg Config, endpoint string) *client {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	}
-	c := &client{s3: s3.New(opts), transport: tr, buf: make([]byte, 256<<10)}
+	c := &s3Client{s3: s3.New(opts), transport: tr, buf: make([]byte, 256<<10)}
 	if !cfg.SignPayload {
 		c.putOpts = []func(*s3.Options){func(o *s3.Options) {
 			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
@@ -74,14 +100,12 @@ func newClient(cfg Config, endpoint string) *client {
 	return c
 }
 
-// Close drops the client's connections.
-func (c *client) Close() error {
+func (c *s3Client) Close() error {
 	c.transport.CloseIdleConnections()
 	return nil
 }
 
-// put writes object key with the content of b.
-func (c *client) put(ctx context.Context, bucket, key string, b *body) error {
+func (c *s3Client) put(ctx context.Context, bucket, key string, b *body) error {
 	_, err := c.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(bucket),
 		Key:           aws.String(key),
@@ -92,8 +116,7 @@ func (c *client) put(ctx context.Context, bucket, key string, b *body) error {
 	return err
 }
 
-// get reads object key to its end and checks its size and CRC-32C.
-func (c *client) get(ctx context.Context, bucket, key string, size int64, crc uint32) error {
+func (c *s3Client) get(ctx context.Context, bucket, key string, size int64, crc uint32) error {
 	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return err
@@ -102,15 +125,12 @@ func (c *client) get(ctx context.Context, bucket, key string, size int64, crc ui
 	return verify(out.Body, c.buf, size, crc)
 }
 
-// remove deletes object key.
-func (c *client) remove(ctx context.Context, bucket, key string) error {
+func (c *s3Client) remove(ctx context.Context, bucket, key string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	return err
 }
 
-// ensureBucket creates bucket unless the credentials already own it; it
-// reports whether it created it.
-func (c *client) ensureBucket(ctx context.Context, bucket string) (created bool, err error) {
+func (c *s3Client) ensureBucket(ctx context.Context, bucket string) (created bool, err error) {
 	if _, err := c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
 		return false, nil
 	}
@@ -125,8 +145,7 @@ func (c *client) ensureBucket(ctx context.Context, bucket string) (created bool,
 	return true, nil
 }
 
-// removeBucket deletes bucket, which must be empty.
-func (c *client) removeBucket(ctx context.Context, bucket string) error {
+func (c *s3Client) removeBucket(ctx context.Context, bucket string) error {
 	_, err := c.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
 	return err
 }

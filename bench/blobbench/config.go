@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -22,20 +23,38 @@ const (
 	OpGet Op = "get"
 )
 
+// Target is the API the clients speak.
+type Target string
+
+// The targets.
+const (
+	// TargetS3 speaks S3 to any S3 server.
+	TargetS3 Target = "s3"
+	// TargetGRPC speaks blobd's own gRPC API (cairn.blobd.v1) through its
+	// Go client.
+	TargetGRPC Target = "grpc"
+)
+
 // Config describes one run. Build it from DefaultConfig.
 type Config struct {
-	// Endpoints are S3 servers' URLs, http://host:port or https://host:port
-	// (no path), serving the same store: client i sends its requests to
-	// Endpoints[i % len(Endpoints)]. Requests use path-style addressing:
-	// endpoint/bucket/key.
+	// Target is the API: s3 (default) or grpc (blobd's own).
+	Target Target
+	// Endpoints are, for s3, servers' URLs, http://host:port or
+	// https://host:port (no path), serving the same store: client i sends
+	// its requests to Endpoints[i % len(Endpoints)], path-style
+	// (endpoint/bucket/key). For grpc they are blobd nodes' host:port
+	// addresses, which every client's blobd client spreads its transfers
+	// over.
 	Endpoints []string
-	// Region is the region requests are signed for.
+	// Region is the region S3 requests are signed for.
 	Region string
-	// AccessKey and SecretKey are the static credentials requests are
+	// AccessKey and SecretKey are the static credentials S3 requests are
 	// signed with.
 	AccessKey, SecretKey string
-	// TLS configures https endpoints (e.g. RootCAs holding a private CA);
-	// nil uses the system's roots. It is ignored for http endpoints.
+	// TLS configures https endpoints (e.g. RootCAs holding a private CA;
+	// nil uses the system's roots, and it is ignored for http endpoints),
+	// or for grpc the connections (a client certificate for blobd's mutual
+	// TLS; nil means plaintext).
 	TLS *tls.Config
 	// Bucket receives the run's objects. It is created when missing and
 	// then removed at the end of the run (unless Keep).
@@ -78,6 +97,7 @@ func DefaultConfig() Config {
 	now := time.Now().UnixNano()
 	return Config{
 		Region:         "us-east-1",
+		Target:         TargetS3,
 		Bucket:         "cairn-blobbench",
 		Prefix:         fmt.Sprintf("run-%x", now),
 		Sizes:          []int64{4 << 10, 1 << 20, 64 << 20},
@@ -96,18 +116,22 @@ const maxSize = 1 << 30
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
+	if c.Target != TargetS3 && c.Target != TargetGRPC {
+		return fmt.Errorf("blobbench: Target %q: want s3 or grpc", c.Target)
+	}
 	if len(c.Endpoints) == 0 {
 		return errors.New("blobbench: Endpoints: need at least one")
 	}
 	for _, ep := range c.Endpoints {
-		if err := validEndpoint(ep); err != nil {
+		if err := validEndpoint(c.Target, ep); err != nil {
 			return err
 		}
 	}
+	s3 := c.Target == TargetS3
 	switch {
-	case c.Region == "":
+	case s3 && c.Region == "":
 		return errors.New("blobbench: Region: must not be empty")
-	case c.AccessKey == "" || c.SecretKey == "":
+	case s3 && (c.AccessKey == "" || c.SecretKey == ""):
 		return errors.New("blobbench: AccessKey/SecretKey: both are needed")
 	case !validBucket(c.Bucket):
 		return fmt.Errorf("blobbench: Bucket %q: want 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit", c.Bucket)
@@ -146,7 +170,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func validEndpoint(ep string) error {
+func validEndpoint(target Target, ep string) error {
+	if target == TargetGRPC {
+		if _, port, err := net.SplitHostPort(ep); err != nil || port == "" {
+			return fmt.Errorf("blobbench: Endpoints: %q: want host:port", ep)
+		}
+		return nil
+	}
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return fmt.Errorf("blobbench: Endpoints: %q: want http://host:port or https://host:port", ep)

@@ -21,6 +21,11 @@
 // (seeded), distinct per object, and the latency of a GET runs to its last
 // byte.
 //
+// Target grpc runs the same workload and checks against blobd's own gRPC
+// API (cairn.blobd.v1) through blobd/client, one client (own connections)
+// per benchmark client, its bodies handed over unseekable so that a failed
+// put is counted, not retried.
+//
 // Every run writes into Config.Bucket (created if missing, and removed at
 // the end when the run created it) under a prefix unique to the run, and
 // deletes its objects afterwards unless Keep is set.

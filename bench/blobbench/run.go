@@ -25,7 +25,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	admin := newClient(cfg, cfg.Endpoints[0])
+	admin, err := newClient(cfg, cfg.Endpoints[0])
+	if err != nil {
+		return nil, err
+	}
 	defer admin.Close()
 	bctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	created, err := admin.ensureBucket(bctx, cfg.Bucket)
@@ -33,8 +36,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blobbench: bucket %s at %s: %s", cfg.Bucket, cfg.Endpoints[0], errorText(err))
 	}
-	clients, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Clients, func(_ context.Context, i int) (*client, error) {
-		return newClient(cfg, cfg.Endpoints[i%len(cfg.Endpoints)]), nil
+	clients, err := benchrun.OpenAll(ctx, cfg.RequestTimeout, cfg.Clients, func(_ context.Context, i int) (client, error) {
+		return newClient(cfg, cfg.Endpoints[i%len(cfg.Endpoints)])
 	})
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func (q quota) allows(k int) bool {
 // drive runs do(client, k) for k = 0, 1, ... on every client at once, each
 // client sending one request after another, until q refuses k or ctx
 // ends. It returns how long that took.
-func drive(ctx context.Context, clients []*client, q quota, do func(c *client, k int)) time.Duration {
+func drive(ctx context.Context, clients []client, q quota, do func(c client, k int)) time.Duration {
 	var next atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -158,14 +161,14 @@ func drive(ctx context.Context, clients []*client, q quota, do func(c *client, k
 
 // put writes objects 0, 1, ...: Count of them, or for Duration; or, when
 // not measured (get alone), Count or fillPerClient per client.
-func (s *sizeRun) put(ctx context.Context, clients []*client, measured bool) Result {
+func (s *sizeRun) put(ctx context.Context, clients []client, measured bool) Result {
 	q := quota{count: s.cfg.Count, deadline: time.Now().Add(s.cfg.Duration), max: s.cfg.MaxObjects}
 	if !measured && q.count == 0 {
 		q.count = fillPerClient * len(clients)
 	}
 	var t tally
 	var mu sync.Mutex // protects s.objects
-	elapsed := drive(ctx, clients, q, func(c *client, k int) {
+	elapsed := drive(ctx, clients, q, func(c client, k int) {
 		j := uint64(k)
 		b, crc := s.pool.object(j)
 		key := s.key(j)
@@ -191,7 +194,7 @@ func (s *sizeRun) put(ctx context.Context, clients []*client, measured bool) Res
 
 // get reads the objects written, in a seeded random order (again and again
 // in a Duration run or when fewer than Count were written), checking each.
-func (s *sizeRun) get(ctx context.Context, clients []*client) Result {
+func (s *sizeRun) get(ctx context.Context, clients []client) Result {
 	var t tally
 	if len(s.objects) == 0 {
 		msg := "no objects to read: every put failed"
@@ -203,7 +206,7 @@ func (s *sizeRun) get(ctx context.Context, clients []*client) Result {
 	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(s.pool.size)))
 	r.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 	q := quota{count: s.cfg.Count, deadline: time.Now().Add(s.cfg.Duration), max: int(^uint(0) >> 1)}
-	elapsed := drive(ctx, clients, q, func(c *client, k int) {
+	elapsed := drive(ctx, clients, q, func(c client, k int) {
 		o := order[k%len(order)]
 		key := s.key(o.j)
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
@@ -225,11 +228,11 @@ func (s *sizeRun) get(ctx context.Context, clients []*client) Result {
 
 // cleanup deletes the objects written, with every client, even after ctx
 // ended (under a deadline of its own).
-func (s *sizeRun) cleanup(clients []*client) error {
+func (s *sizeRun) cleanup(clients []client) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.RequestTimeout)
 	defer cancel()
 	var t tally
-	drive(ctx, clients, quota{count: len(s.objects)}, func(c *client, k int) {
+	drive(ctx, clients, quota{count: len(s.objects)}, func(c client, k int) {
 		key := s.key(s.objects[k].j)
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		defer cancel()

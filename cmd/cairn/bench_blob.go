@@ -23,8 +23,10 @@ func newBenchBlobCmd() *cobra.Command {
 		ops        []string
 		caFile     string
 		clusterDir string
+		target     string
 		output     string
 	)
+	var grpcTLS *clientTLSFlags // set below, with the other flags
 	cmd := &cobra.Command{
 		Use:   "blob",
 		Short: "Benchmark an S3 object store (blobd, or any S3 server) with PUTs and GETs of whole objects",
@@ -46,6 +48,12 @@ $AWS_SECRET_ACCESS_KEY), --region (default $AWS_DEFAULT_REGION) and, for https,
 --ca-file (default $AWS_CA_BUNDLE); what is still missing then comes from the
 local cluster, if any.
 
+--target grpc measures blobd's own gRPC API (cairn.blobd.v1) through its Go
+client instead, with the same workload and checks: --endpoints are then host:port
+gRPC addresses (default: every blobd node of the local cluster) and the TLS
+flags --tls-ca, --tls-cert, --tls-key and --insecure apply, as for the other
+cairn clients.
+
 Objects go to --bucket (created when missing, and then removed at the end) under
 a prefix unique to the run, and are deleted after each size unless --keep.`,
 		Args: cobra.NoArgs,
@@ -65,8 +73,23 @@ a prefix unique to the run, and are deleted after each size unless --keep.`,
 			for _, op := range nonEmpty(ops) {
 				cfg.Ops = append(cfg.Ops, blobbench.Op(op))
 			}
-			if err := blobTarget(&cfg, nonEmpty(endpoints), caFile, clusterDir); err != nil {
-				return err
+			cfg.Target = blobbench.Target(target)
+			switch cfg.Target {
+			case blobbench.TargetS3:
+				if err := blobTarget(&cfg, nonEmpty(endpoints), caFile, clusterDir); err != nil {
+					return err
+				}
+			case blobbench.TargetGRPC:
+				eps, err := serviceEndpoints(endpoints, clusterDir, "blobd")
+				if err != nil {
+					return err
+				}
+				cfg.Endpoints = eps
+				if cfg.TLS, err = grpcTLS.config(clusterDir); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("--target %q: want s3 or grpc", target)
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -103,13 +126,15 @@ a prefix unique to the run, and are deleted after each size unless --keep.`,
 	f.BoolVar(&cfg.SignPayload, "sign-payload", cfg.SignPayload, "sign each PUT body's SHA-256 instead of sending UNSIGNED-PAYLOAD")
 	f.BoolVar(&cfg.Keep, "keep", cfg.Keep, "leave the run's objects (and the bucket) in place")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the object contents and of the read order")
-	f.StringSliceVar(&endpoints, "endpoints", nil, "S3 endpoints http(s)://host:port of one store, client i using endpoint i mod n (default: a blobd node of the local cluster)")
+	f.StringSliceVar(&endpoints, "endpoints", nil, "S3 endpoints http(s)://host:port of one store, client i using endpoint i mod n (default: a blobd node of the local cluster); with --target grpc, host:port of blobd nodes (default: all of the local cluster's)")
 	f.StringVar(&cfg.Region, "region", "", "region requests are signed for (default: the cluster's, else us-east-1; with --endpoints $AWS_DEFAULT_REGION first)")
 	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default: the cluster's; with --endpoints $AWS_ACCESS_KEY_ID first)")
 	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default: the cluster's; with --endpoints $AWS_SECRET_ACCESS_KEY first)")
 	f.StringVar(&caFile, "ca-file", "", "PEM CA that https endpoints' certificates chain to (default: the cluster's when it runs TLS; with --endpoints $AWS_CA_BUNDLE first; else the system's)")
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
+	f.StringVar(&target, "target", string(blobbench.TargetS3), "API under test: s3 (any S3 server) or grpc (blobd's own)")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json (one line per size and op)")
+	grpcTLS = addClientTLSFlags(f)
 	return cmd
 }
 

@@ -26,6 +26,9 @@ func TestBenchBlobCmdRejectsBadFlags(t *testing.T) {
 		{"blob", "--endpoints", "http://x:1", "--bucket", "No_Such"},
 		{"blob", "--endpoints", "http://x:1", "--ca-file", "/nonexistent/ca.pem"},
 		{"blob"}, // no cluster, no endpoints
+		{"blob", "--target", "swift", "--endpoints", "http://x:1"},
+		{"blob", "--target", "grpc"},
+		{"blob", "--target", "grpc", "--endpoints", "http://x:1"},
 	} {
 		cmd := newBenchCmd()
 		cmd.SetArgs(args)
