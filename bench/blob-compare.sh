@@ -40,13 +40,17 @@
 #             but its internal links plaintext: TLS=1 favours SeaweedFS.
 #   client    CLIENTS clients, each its own connection and one request in
 #             flight; for each size a PUT phase then a GET phase of DURATION
-#             each (or COUNT objects each when COUNT > 0), then the objects
-#             are deleted. One bucket per side, created by a warm-up run.
+#             each, then the objects are deleted. Sizes of 16 MiB and more
+#             handle LARGE_PER_CLIENT objects per client and op instead (one
+#             64 MiB PUT can outlast DURATION on a busy machine); COUNT > 0
+#             sets the objects per op for every size. One bucket per side,
+#             created by a warm-up run.
 #
 # Environment: CAIRN (binary, default bin/cairn; `make build`), ROUNDS
 # (default 3), SIZES (default "4KiB 1MiB 64MiB"), CLIENTS (default 4),
-# DURATION (per op and size, default 10s), COUNT (objects per op and size
-# instead of DURATION, default 0), SIDES (default "seaweed blobd"),
+# DURATION (per op and size, default 10s), LARGE_PER_CLIENT (objects per
+# client and op for sizes of 16 MiB and more, default 3), COUNT (objects per
+# op and size instead of both, default 0), SIDES (default "seaweed blobd"),
 # BLOBD_ENDPOINTS (one|all, default one), TLS (0|1, default 0), DD_MB (size
 # of each dd run, default 512), SEAWEEDFS_VERSION (default
 # v0.0.0-20261109003541-7506e5f91cd6), WEED (a weed binary to use instead of
@@ -73,6 +77,7 @@ SIZES=${SIZES:-4KiB 1MiB 64MiB}
 CLIENTS=${CLIENTS:-4}
 DURATION=${DURATION:-10s}
 COUNT=${COUNT:-0}
+LARGE_PER_CLIENT=${LARGE_PER_CLIENT:-3}
 SIDES=${SIDES:-seaweed blobd}
 BLOBD_ENDPOINTS=${BLOBD_ENDPOINTS:-one}
 TLS=${TLS:-0}
@@ -227,11 +232,30 @@ side_flags() {
 }
 
 common=(--clients "$CLIENTS" --bucket cairn-blob-compare --output json)
-if [[ $COUNT -gt 0 ]]; then
-	common+=(--count "$COUNT")
-else
-	common+=(--duration "$DURATION")
-fi
+
+# size_bytes <size>: a size as `cairn bench blob --sizes` reads it, in bytes.
+size_bytes() {
+	local s=${1^^}
+	s=${s%B}
+	s=${s%I}
+	case $s in
+	*K) echo $((${s%K} << 10)) ;;
+	*M) echo $((${s%M} << 20)) ;;
+	*G) echo $((${s%G} << 30)) ;;
+	*) echo "$s" ;;
+	esac
+}
+
+# amount <size>: how much of the size a run handles (see the header).
+amount() {
+	if [[ $COUNT -gt 0 ]]; then
+		echo --count "$COUNT"
+	elif [[ $(size_bytes "$1") -ge $((16 << 20)) ]]; then
+		echo --count $((LARGE_PER_CLIENT * CLIENTS))
+	else
+		echo --duration "$DURATION"
+	fi
+}
 
 # Warm up every side: the first request waits for leaders, volume growth and
 # the bucket, which the warm-up creates and leaves (--keep) for the rounds.
@@ -255,9 +279,9 @@ fi
 run_one() {
 	local side=$1 round=$2 size=$3 out op
 	out=$tmp/$side.r$round.$size.jsonl
-	log "round $round/$ROUNDS $side: bench blob --sizes $size"
+	log "round $round/$ROUNDS $side: bench blob --sizes $size $(amount "$size")"
 	# shellcheck disable=SC2046
-	"$CAIRN" bench blob $(side_flags "$side") --sizes "$size" "${common[@]}" >"$out" ||
+	"$CAIRN" bench blob $(side_flags "$side") --sizes "$size" $(amount "$size") "${common[@]}" >"$out" ||
 		log "$side: $size failed in round $round (exit $?)"
 	cat "$out" >&2
 	for op in put get; do
@@ -326,7 +350,7 @@ for size in $SIZES; do
 		for side in $SIDES; do
 			printf '  %-7s %-4s %-8s %s\n' "$size" "$op" "$side" "$(paste -d' ' \
 				<(vals "$side" "$op-$size" mib_s) <(vals "$side" "$op-$size" objects_s) |
-				awk 'NF == 2 { printf "%s%.1f (%.0f)", (n++ ? "  " : ""), $1, $2 } NF < 2 { printf "%s-", (n++ ? "  " : "") }')"
+				awk 'NF == 2 { printf "%s%.1f (" ($2 < 10 ? "%.2f" : "%.0f") ")", (n++ ? "  " : ""), $1, $2 } NF < 2 { printf "%s-", (n++ ? "  " : "") }')"
 		done
 	done
 done
@@ -341,7 +365,7 @@ if has_side blobd && [[ -n $dd_med ]]; then
 fi
 echo
 echo "(medians of $ROUNDS interleaved rounds; each run: $CLIENTS clients, one request in flight each, PUT then GET"
-echo " $([[ $COUNT -gt 0 ]] && echo "$COUNT objects" || echo "for $DURATION") per op and size; b/sw is the median of blobd's per-round ratios to"
+echo " $([[ $COUNT -gt 0 ]] && echo "$COUNT objects per op and size" || echo "for $DURATION per op, $((LARGE_PER_CLIENT * CLIENTS)) objects per op from 16 MiB up"); b/sw is the median of blobd's per-round ratios to"
 echo " SeaweedFS $SEAWEEDFS_VERSION, rounds their range. Both store 3 copies, each fsynced before the ack, all"
 echo " on this one disk; SeaweedFS's filer metadata is not fsynced per write. MiB/s counts object content"
 echo " (2^20 bytes). TLS=$TLS. Other processes share this machine: the numbers are noisy.)"
