@@ -76,6 +76,9 @@ a prefix unique to the run, and are deleted after each size unless --keep.`,
 			cfg.Target = blobbench.Target(target)
 			switch cfg.Target {
 			case blobbench.TargetS3:
+				if grpcTLS.ca != "" || grpcTLS.cert != "" || grpcTLS.key != "" || grpcTLS.insecure {
+					return usageErrorf("--tls-ca, --tls-cert, --tls-key and --insecure apply to --target grpc; an S3 endpoint's scheme says http or https, and --ca-file its CA")
+				}
 				if err := blobTarget(&cfg, nonEmpty(endpoints), caFile, clusterDir); err != nil {
 					return err
 				}

@@ -28,6 +28,7 @@ func TestBenchBlobCmdRejectsBadFlags(t *testing.T) {
 		{"blob"}, // no cluster, no endpoints
 		{"blob", "--target", "swift", "--endpoints", "http://x:1"},
 		{"blob", "--target", "grpc"},
+		{"blob", "--endpoints", "http://x:1", "--insecure"},
 		{"blob", "--target", "grpc", "--endpoints", "http://x:1"},
 	} {
 		cmd := newBenchCmd()
