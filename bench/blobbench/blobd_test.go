@@ -52,12 +52,26 @@ func TestRunAgainstBlobd(t *testing.T) {
 	grpcCfg := cfg
 	grpcCfg.Target, grpcCfg.Endpoints, grpcCfg.Bucket = TargetGRPC, c.Endpoints(), "cairn-blobbench-grpc"
 	for _, cfg := range []Config{cfg, grpcCfg} {
-		res, err := Run(context.Background(), cfg)
-		require.NoError(t, err, cfg.Target)
-		require.Len(t, res, 6)
-		for _, r := range res {
-			require.Zero(t, r.Errors, "%s: %s %s: %s", cfg.Target, FormatSize(r.Size), r.Op, r.FirstError)
-			require.Equal(t, int64(4), r.Objects, "%s: %s %s", cfg.Target, FormatSize(r.Size), r.Op)
+		// A run may meet a leader cut off from its quorum when the machine
+		// is overloaded (seen under -race on a busy 2-core box): such a
+		// run counts errors, which is right, but the test wants one clean
+		// run, so it has up to three tries. Content is never wrong.
+		var clean bool
+		for try := 1; try <= 3 && !clean; try++ {
+			res, err := Run(context.Background(), cfg)
+			require.NoError(t, err, cfg.Target)
+			require.Len(t, res, 6)
+			clean = true
+			for _, r := range res {
+				require.Zero(t, r.Corrupt, "%s: %s %s: %s", cfg.Target, FormatSize(r.Size), r.Op, r.FirstError)
+				if r.Errors > 0 {
+					t.Logf("%s try %d: %s %s: %d errors, e.g. %s", cfg.Target, try, FormatSize(r.Size), r.Op, r.Errors, r.FirstError)
+					clean = false
+					continue
+				}
+				require.Equal(t, int64(4), r.Objects, "%s: %s %s", cfg.Target, FormatSize(r.Size), r.Op)
+			}
 		}
+		require.True(t, clean, "%s: no run without errors in three tries", cfg.Target)
 	}
 }
