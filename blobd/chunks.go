@@ -154,6 +154,9 @@ func (s *Server) writeLayout(force bool) (*layout, error) {
 				lay.repl = append(lay.repl, v)
 			}
 		case blobdraftv1.VolumeKind_VOLUME_KIND_SINGLE:
+			if len(v.GetServers()) != 1 {
+				continue
+			}
 			if id := v.GetServers()[0]; isUp(id) {
 				lay.single[id] = append(lay.single[id], v.GetId())
 			}
@@ -234,7 +237,7 @@ func (s *Server) writeReplicated(ctx context.Context, data []byte, sum uint32) (
 		}
 		v := pickVolume(lay.repl, w)
 		if v == nil {
-			if err := w.wait(ctx, fmt.Sprintf("no writable volume on %d UP servers (replicas %d)", s.cfg.Replicas, s.cfg.Replicas)); err != nil {
+			if err := w.wait(ctx, fmt.Sprintf("no writable volume on %d UP servers (replicas %d)", lay.up, s.cfg.Replicas)); err != nil {
 				return nil, err
 			}
 			continue
@@ -367,6 +370,52 @@ func (s *Server) writeErasureCoded(ctx context.Context, tier blobdraftv1.Tier, d
 			return nil, err
 		}
 		s.logger.Warn("erasure-coded chunk write failed; planning it again", "scheme", sc, "err", w.lastErr)
+	}
+	return nil, w.giveUp(ctx)
+}
+
+// writeShard stores data (one erasure-coded shard, at most a chunk and 64
+// bytes) as a needle in a writable SINGLE volume of an UP server not in
+// exclude, fsynced there, and returns the needle: maintenance rebuilds a
+// lost shard with it, excluding the servers of the chunk's other shards so
+// that shards stay on distinct servers. A server that fails is avoided
+// next; ErrNotEnoughServers when none takes it (waiting for placement as
+// writeChunk does). Safe for concurrent use.
+func (s *Server) writeShard(ctx context.Context, exclude []string, data []byte) (*blobdraftv1.NeedleRef, error) {
+	if int64(len(data)) > s.maxNeedleBytes() {
+		return nil, invalidField("data", "a shard of %d bytes, the limit is %d", len(data), s.maxNeedleBytes())
+	}
+	w := s.newWritePlan()
+	for _, id := range exclude {
+		w.bad[id] = true
+	}
+	sum := crc32c(data)
+	for attempt := 0; attempt < maxWriteAttempts; {
+		lay, err := w.layout()
+		if err != nil {
+			return nil, err
+		}
+		targets := shardTargets(lay, w)
+		if len(targets) == 0 {
+			if err := w.wait(ctx, fmt.Sprintf("no UP server outside %v can take a shard", exclude)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		attempt++
+		var nid [1]uint64
+		if err := s.newNeedleIDs(ctx, nid[:]); err != nil {
+			return nil, err
+		}
+		put := needlePut{server: targets[0].server, ref: &blobdraftv1.NeedleRef{Vid: targets[0].vid, Nid: nid[0], Cookie: rand.Uint32()}, data: data, sum: sum}
+		errs := s.putNeedles(ctx, lay, []needlePut{put})
+		if errs[0] == nil {
+			return put.ref, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		w.failed([]string{put.server}, errs)
 	}
 	return nil, w.giveUp(ctx)
 }

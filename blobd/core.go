@@ -4,10 +4,33 @@ package blobd
 // metadata leader (heartbeat.go); the leader tracks liveness and keeps
 // writable volumes placed (placement.go); every node writes and reads
 // chunks over the volume servers (chunks.go, needles.go).
+//
+// What the object API and maintenance use (each safe for concurrent use):
+//
+//	writeChunk(ctx, tier, data)          store a chunk, fsynced everywhere → *Chunk (offset 0)
+//	readChunk(ctx, c)                    a chunk's data from any healthy copy, CRC-checked
+//	readChunkRange(ctx, c, off, n)       part of it; a replicated chunk transfers only the range
+//	deleteNeedles(ctx, refs)             free needles on their servers, best effort
+//	writeShard(ctx, exclude, data)       one shard onto a SINGLE volume of a server not in exclude
+//	serverVolumes(id)                    (leader) a server's last heartbeat VolumeInfo and when
+//	markCorrupt(vid, nid)                record a local corrupt needle (heartbeats report it)
+//	corruptNeedles(vid)                  the local needles known corrupt
+//	receiveVolume(ctx, vid, source)      pull a volume from source here (the ReceiveVolume RPC's body)
+//	dropLocalVolume(vid)                 drop a local volume (the DropVolume RPC's body)
+//	deleteLocalNeedles(vid, nids)        tombstone local needles and fsync them
+//
+// Reads report a corrupt local copy with localCorrupt: markCorrupt, then
+// maintenance's reportCorrupt. A volume server applies the metadata's
+// READONLY mark to its copy (SetReadOnly, which waits out writes in
+// progress) every heartbeat and before serving CopyVolume, so a repair that
+// marks a volume READONLY and then copies it misses no write. The receiver
+// of a copy refuses one holding a corrupt needle: repair copies from a
+// replica whose heartbeat reports no corrupt needles and no damage.
 
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	blobdpeerv1 "cairn.dev/cairn/proto/cairn/blobd/peer/v1"
@@ -20,6 +43,8 @@ type core struct {
 	ids  needleIDs
 	lay  layoutCache
 	loc  localVolumes
+	// s3Addr, when set, is the S3 address to register (SetS3Addr).
+	s3Addr atomic.Pointer[string]
 }
 
 // liveness is the metadata leader's memory of the volume servers (it is

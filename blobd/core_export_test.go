@@ -33,3 +33,7 @@ func (s *Server) DataServerVolumes(id string) ([]*blobdpeerv1.VolumeInfo, time.T
 func (s *Server) DataCorruptNeedles(vid uint32) []uint64 { return s.corruptNeedles(vid) }
 
 func (s *Server) DataFullBytes() int64 { return s.fullBytes() }
+
+func (s *Server) DataWriteShard(ctx context.Context, exclude []string, data []byte) (*blobdraftv1.NeedleRef, error) {
+	return s.writeShard(ctx, exclude, data)
+}

@@ -18,6 +18,7 @@ import (
 
 	"cairn.dev/cairn/blobd"
 	"cairn.dev/cairn/blobd/blobdtest"
+	"cairn.dev/cairn/blobd/ec"
 	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/rpcerr"
 	blobdpeerv1 "cairn.dev/cairn/proto/cairn/blobd/peer/v1"
@@ -132,6 +133,12 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 
 func TestDataPath(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 0))
+	// The zstd encoder's first use is slow under the race detector (most
+	// of a second alone, seconds in a busy process): pay it before the
+	// cluster runs, so it cannot stall the members' Raft.
+	if _, err := ec.Compress([]byte("warm up")); err != nil {
+		t.Fatal(err)
+	}
 	c := dataCluster(t)
 	ctx := testCtx(t)
 	leader := c.Leader()
@@ -210,6 +217,28 @@ func TestDataPath(t *testing.T) {
 		}
 		if _, err := members[0].Server.DataWriteChunk(ctx, blobdraftv1.Tier_TIER_HOT, make([]byte, members[0].Config.ChunkBytes+1)); !errors.Is(err, blobd.ErrInvalidArgument) {
 			t.Fatalf("oversized chunk: %v, want ErrInvalidArgument", err)
+		}
+	})
+
+	t.Run("needle ids from fresh blocks", func(t *testing.T) {
+		// A node never writes an id allocated more than GCGrace/2 ago.
+		s := c.Live()[1].Server
+		if _, err := s.DataWriteChunk(ctx, blobdraftv1.Tier_TIER_HOT, []byte("a")); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		half := c.Live()[1].Config.GCGrace / 2
+		nodetest.WaitFor(t, 2*half, "half the gc grace to pass", func() bool { return time.Since(start) > half })
+		ch, err := s.DataWriteChunk(ctx, blobdraftv1.Tier_TIER_HOT, []byte("b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Node().LinearizableRead(ctx); err != nil {
+			t.Fatal(err)
+		}
+		at, ok, err := s.Meta().NeedleAllocatedAt(ch.GetReplicated().GetNid())
+		if err != nil || !ok || at.Before(start) {
+			t.Fatalf("needle %d allocated at %v (%v %v), before %v", ch.GetReplicated().GetNid(), at, ok, err, start)
 		}
 	})
 
@@ -334,6 +363,26 @@ func TestDataPath(t *testing.T) {
 		}
 	})
 
+	t.Run("rebuild a shard elsewhere", func(t *testing.T) {
+		ids := make([]string, 0, 5)
+		for _, m := range c.Live() {
+			ids = append(ids, m.ID)
+		}
+		shard := randomBytes(rng, 50<<10)
+		ref, err := c.Live()[0].Server.DataWriteShard(ctx, ids[1:], shard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.Live()[0].Server.Meta().Volume(ref.GetVid())
+		if err != nil || v.GetKind() != blobdraftv1.VolumeKind_VOLUME_KIND_SINGLE || v.GetServers()[0] != ids[0] {
+			t.Fatalf("shard in volume %v (%v), want a single volume on %s", v, err, ids[0])
+		}
+		got, err := c.Member(ids[0]).Server.Volumes().Read(ref.GetVid(), ref.GetNid(), ref.GetCookie(), 0, -1)
+		if err != nil || !bytes.Equal(got, shard) {
+			t.Fatalf("read the shard back: %v", err)
+		}
+	})
+
 	t.Run("delete needles", func(t *testing.T) {
 		hot, err := c.Live()[2].Server.DataWriteChunk(ctx, blobdraftv1.Tier_TIER_HOT, []byte("doomed"))
 		if err != nil {
@@ -365,7 +414,14 @@ func TestDataPath(t *testing.T) {
 				dst = m
 			}
 		}
-		src := c.Member(v.GetServers()[0])
+		// The source must be a healthy copy: the receiver refuses a copy
+		// holding a corrupt needle (an earlier subtest corrupted one).
+		var src *blobdtest.Member
+		for _, id := range v.GetServers() {
+			if m := c.Member(id); len(m.Server.DataCorruptNeedles(ref.GetVid())) == 0 {
+				src = m
+			}
+		}
 		vc := blobdpeerv1.NewVolumeServiceClient(dst.Conn)
 		resp, err := vc.ReceiveVolume(ctx, &blobdpeerv1.ReceiveVolumeRequest{Vid: ref.GetVid(), Source: src.Server.Addr()})
 		if err != nil || resp.GetBytes() == 0 {
@@ -470,6 +526,71 @@ func TestDataPath(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("read on the restarted server: %v", err)
 		}
+	})
+}
+
+func TestSingleNode(t *testing.T) {
+	// One server with one replica: hot chunks work, and cool and archive
+	// chunks, which cannot be erasure-coded on fewer than three servers,
+	// are stored replicated.
+	c := blobdtest.New(t, 1, func(cfg *blobd.Config) { cfg.Replicas = 1 })
+	waitPlaced(t, c)
+	ctx := testCtx(t)
+	s := c.Live()[0].Server
+	for _, tier := range []blobdraftv1.Tier{blobdraftv1.Tier_TIER_HOT, blobdraftv1.Tier_TIER_COOL, blobdraftv1.Tier_TIER_ARCHIVE} {
+		data := []byte(fmt.Sprintf("one node, %v", tier))
+		ch, err := s.DataWriteChunk(ctx, tier, data)
+		if err != nil {
+			t.Fatalf("%v: %v", tier, err)
+		}
+		if ch.GetReplicated() == nil {
+			t.Fatalf("%v: layout %v, want replicated", tier, ch.GetLayout())
+		}
+		if got, err := s.DataReadChunk(ctx, ch); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%v: read %q %v", tier, got, err)
+		}
+	}
+}
+
+func TestLeaderFailover(t *testing.T) {
+	c := blobdtest.New(t, 5, nil)
+	waitPlaced(t, c)
+	ctx := testCtx(t)
+	old := c.WaitLeader()
+	c.Stop(old)
+	start := time.Now()
+	leader := c.Leader(old)
+	// The new leader counts silence from its election: the old leader is
+	// marked down, and nobody else.
+	bound := leader.Config.ServerTimeout + 3*leader.Config.HeartbeatInterval + 5*time.Second
+	nodetest.WaitFor(t, bound, "the old leader marked down", func() bool {
+		r, err := leader.Server.Meta().Server(old)
+		return err == nil && r.GetState() == blobdraftv1.ServerState_SERVER_STATE_DOWN
+	})
+	t.Logf("%s down %v after it stopped", old, time.Since(start).Round(time.Millisecond))
+	servers, err := leader.Server.Meta().Servers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range servers {
+		if r.GetId() != old && r.GetState() != blobdraftv1.ServerState_SERVER_STATE_UP {
+			t.Fatalf("server %s is %v after the failover", r.GetId(), r.GetState())
+		}
+	}
+	// The new leader places volumes without the old one, and writes go on.
+	for _, tier := range []blobdraftv1.Tier{blobdraftv1.Tier_TIER_HOT, blobdraftv1.Tier_TIER_COOL} {
+		ch, err := leader.Server.DataWriteChunk(ctx, tier, []byte("after the failover"))
+		if err != nil {
+			t.Fatalf("%v write after the failover: %v", tier, err)
+		}
+		if got, err := c.Live()[0].Server.DataReadChunk(ctx, ch); err != nil || string(got) != "after the failover" {
+			t.Fatalf("%v read after the failover: %q %v", tier, got, err)
+		}
+	}
+	c.Restart(old)
+	nodetest.WaitFor(t, 5*time.Second, "the old leader up again", func() bool {
+		r, err := c.Leader().Server.Meta().Server(old)
+		return err == nil && r.GetState() == blobdraftv1.ServerState_SERVER_STATE_UP
 	})
 }
 

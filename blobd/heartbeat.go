@@ -44,11 +44,25 @@ func (s *Server) advertisedAddr() string {
 	return s.Addr()
 }
 
+// SetS3Addr sets the S3 address this server registers with the metadata
+// (ServerRecord.s3_addr, for presigned URLs and redirects) in place of
+// Config.S3Addr: the S3 front end calls it with the address it bound when
+// that differs (a port 0). Safe for concurrent use.
+func (s *Server) SetS3Addr(addr string) { s.core.s3Addr.Store(&addr) }
+
+// s3Addr is the S3 address this server registers.
+func (s *Server) s3Addr() string {
+	if p := s.core.s3Addr.Load(); p != nil {
+		return *p
+	}
+	return s.cfg.S3Addr
+}
+
 // heartbeatRequest describes this volume server now.
 func (s *Server) heartbeatRequest() *blobdpeerv1.HeartbeatRequest {
 	capacity, free := diskSpace(filepath.Join(s.cfg.DataDir, VolumesDir))
 	return &blobdpeerv1.HeartbeatRequest{
-		ServerId: s.cfg.ID, Addr: s.advertisedAddr(), S3Addr: s.cfg.S3Addr,
+		ServerId: s.cfg.ID, Addr: s.advertisedAddr(), S3Addr: s.s3Addr(),
 		Volumes: s.localVolumeInfos(), CapacityBytes: capacity, FreeBytes: free,
 	}
 }

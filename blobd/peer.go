@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -108,10 +109,11 @@ func (vs *volumeService) WriteNeedle(stream grpc.ClientStreamingServer[blobdpeer
 	if err := s.checkNeedleHeader(h); err != nil {
 		return toStatus(err)
 	}
-	data, err := receiveNeedle(stream, h.GetSize(), first.GetData())
+	data, release, err := receiveNeedle(stream, h.GetSize(), first.GetData())
 	if err != nil {
 		return toStatus(err)
 	}
+	defer release()
 	sum := crc32c(data)
 	if h.GetCrc32C() != 0 && sum != h.GetCrc32C() {
 		return toStatus(invalidField("header.crc32c", "the data's crc32c is %08x, the header says %08x", sum, h.GetCrc32C()))
@@ -141,19 +143,33 @@ func (s *Server) checkNeedleHeader(h *blobdpeerv1.NeedleHeader) error {
 // maxNeedleBytes is the largest needle the volume store takes.
 func (s *Server) maxNeedleBytes() int64 { return int64(s.cfg.ChunkBytes) + 64 }
 
+// needleBufs recycles the buffers of needles that arrive in several
+// messages (large chunks and shards).
+var needleBufs sync.Pool // of *[]byte
+
 // receiveNeedle returns exactly size bytes: first (the first message's
 // data) and the data of the messages after it, up to the end of the stream.
-func receiveNeedle(stream grpc.ClientStreamingServer[blobdpeerv1.WriteNeedleRequest, blobdpeerv1.WriteNeedleResponse], size int64, first []byte) ([]byte, error) {
+// The caller calls release once done with the data.
+func receiveNeedle(stream grpc.ClientStreamingServer[blobdpeerv1.WriteNeedleRequest, blobdpeerv1.WriteNeedleResponse], size int64, first []byte) (data []byte, release func(), err error) {
 	tooMuch := func(n int64) error {
 		return invalidField("header.size", "the stream carries more than header.size (%d) bytes (%d so far)", size, n)
 	}
 	if int64(len(first)) > size {
-		return nil, tooMuch(int64(len(first)))
+		return nil, nil, tooMuch(int64(len(first)))
 	}
-	data := first
+	data, release = first, func() {}
 	if int64(len(first)) < size {
-		data = make([]byte, len(first), size)
-		copy(data, first)
+		bp, ok := needleBufs.Get().(*[]byte)
+		if !ok || int64(cap(*bp)) < size {
+			b := make([]byte, 0, size)
+			bp = &b
+		}
+		release = func() { needleBufs.Put(bp) }
+		data = append((*bp)[:0], first...)
+	}
+	fail := func(err error) ([]byte, func(), error) {
+		release()
+		return nil, nil, err
 	}
 	for {
 		msg, err := stream.Recv()
@@ -161,20 +177,20 @@ func receiveNeedle(stream grpc.ClientStreamingServer[blobdpeerv1.WriteNeedleRequ
 			break
 		}
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		if msg.GetHeader() != nil {
-			return nil, invalidField("header", "a header in a message after the first")
+			return fail(invalidField("header", "a header in a message after the first"))
 		}
 		if int64(len(data)+len(msg.GetData())) > size {
-			return nil, tooMuch(int64(len(data) + len(msg.GetData())))
+			return fail(tooMuch(int64(len(data) + len(msg.GetData()))))
 		}
 		data = append(data, msg.GetData()...)
 	}
 	if int64(len(data)) != size {
-		return nil, invalidField("header.size", "the stream carried %d bytes, header.size is %d", len(data), size)
+		return fail(invalidField("header.size", "the stream carried %d bytes, header.size is %d", len(data), size))
 	}
-	return data, nil
+	return data, release, nil
 }
 
 // storeNeedle writes data (whose CRC32C is sum) as needle nid of local

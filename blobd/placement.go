@@ -1,7 +1,8 @@
 package blobd
 
 // Placement, on the metadata leader: keep Config.WritableVolumes writable
-// REPLICATED volumes, each on Config.Replicas distinct UP servers, least
+// REPLICATED volumes, each on Config.Replicas distinct UP servers (UP and
+// heard from lately), least
 // loaded first, with every UP server in at least one of them (so a server
 // that joins takes writes at once); one writable SINGLE volume (for
 // erasure-coded shards) on every UP server; volumes reported near
@@ -58,6 +59,21 @@ func (s *Server) reportedSizes() map[uint32]int64 {
 	return out
 }
 
+// heardWithin returns the servers the leader heard from within d.
+func (s *Server) heardWithin(d time.Duration) map[string]bool {
+	l := &s.core.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	now := s.now()
+	for id, h := range l.heard {
+		if now.Sub(h.at) <= d {
+			out[id] = true
+		}
+	}
+	return out
+}
+
 // placeVolumes does one round of placement (see the file's comment).
 func (s *Server) placeVolumes(ctx context.Context) {
 	servers, err := s.meta.Servers()
@@ -70,9 +86,12 @@ func (s *Server) placeVolumes(ctx context.Context) {
 		s.logger.Warn("placement: read volumes", "err", err)
 		return
 	}
+	// Only servers UP and heard from lately take new volumes (and count for
+	// the writable ones): one that just went silent is not DOWN yet.
+	heard := s.heardWithin(max(3*s.cfg.HeartbeatInterval, s.cfg.ServerTimeout/2))
 	up := map[string]*blobdraftv1.ServerRecord{}
 	for _, r := range servers {
-		if r.GetState() == blobdraftv1.ServerState_SERVER_STATE_UP {
+		if r.GetState() == blobdraftv1.ServerState_SERVER_STATE_UP && heard[r.GetId()] {
 			up[r.GetId()] = r
 		}
 	}
