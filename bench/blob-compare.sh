@@ -8,7 +8,8 @@
 # SDK: path-style, SigV4, UNSIGNED-PAYLOAD bodies, no added checksums) talks
 # to both. Prints each side's median MiB/s and p99, the median and the range
 # of blobd's per-round ratio to SeaweedFS, and for the largest size blobd's
-# PUT MiB/s as a fraction of the disk's bandwidth divided by the replicas.
+# PUT MiB/s as a fraction of the disk's bandwidth (dd oflag=direct, median
+# of the rounds) divided by the replicas (3).
 #
 # Settings, each side:
 #   blobd     `cairn cluster up --services blobd` defaults: 5 nodes, each a
@@ -59,7 +60,8 @@
 # gRPC ports +10000; default 24400), BASE_PORT (cairn, default 18700),
 # HEALTH_TIMEOUT (seconds, default 180).
 #
-# Building weed takes about 8 minutes on 2 cores: `go install` refuses the
+# Building weed takes about 8 minutes on 2 idle cores (over 30 on a busy
+# machine): `go install` refuses the
 # seaweedfs module (its go.mod has a replace directive), so the script makes
 # a wrapper module that requires it, with the same replace
 # (github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0), and
