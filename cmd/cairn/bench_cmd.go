@@ -23,6 +23,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchCacheCmd())
 	cmd.AddCommand(newBenchQueueCmd())
 	cmd.AddCommand(newBenchStreamCmd())
+	cmd.AddCommand(newBenchBlobCmd())
 	return cmd
 }
 
