@@ -58,7 +58,9 @@ func (h *hist) read(kind chaos.OpKind, key string, call, ret int, s *seen) *hist
 	return h.add(op)
 }
 
-func (h *hist) get(key string, call, ret int, s *seen) *hist { return h.read(KindGet, key, call, ret, s) }
+func (h *hist) get(key string, call, ret int, s *seen) *hist {
+	return h.read(KindGet, key, call, ret, s)
+}
 
 // final records the drain's successful read of key.
 func (h *hist) final(key string, s *seen) *hist { return h.read(KindFinal, key, 90000, 90010, s) }
@@ -71,7 +73,9 @@ func (h *hist) list(kind chaos.OpKind, prefix string, call, ret int, keys ...str
 	return h.add(chaos.Op{Client: 501, Kind: kind, Key: prefix, Value: strings.Join(keys, " "), Call: ms(call), Return: ms(ret), Outcome: chaos.OK})
 }
 
-func (h *hist) finalList(keys ...string) *hist { return h.list(KindFinalList, "", 95000, 95010, keys...) }
+func (h *hist) finalList(keys ...string) *hist {
+	return h.list(KindFinalList, "", 95000, 95010, keys...)
+}
 
 // wantVerdict checks a verdict: pass, or exactly n violations the first of
 // which contains sub.
@@ -152,7 +156,7 @@ func TestCheckObjects(t *testing.T) {
 		},
 		{
 			name: "a partial object",
-			h: (&hist{}).put(1, "w1/a", 0, 5000, 0, 10, chaos.OK).final("w1/a", &seen{1, 0, 4096, 0}).finalList("w1/a"),
+			h:    (&hist{}).put(1, "w1/a", 0, 5000, 0, 10, chaos.OK).final("w1/a", &seen{1, 0, 4096, 0}).finalList("w1/a"),
 			n:    1, sub: "partial object: final GET of w1/a", summary: "partial 1",
 		},
 		{
@@ -225,8 +229,8 @@ func TestCheckObjects(t *testing.T) {
 		},
 		{
 			name: "a listing lists a key nobody wrote",
-			h: (&hist{}).put(1, "w1/a", 0, 5000, 0, 10, chaos.OK).final("w1/a", &seen{1, 0, 5000, 0}).finalList("w1/a", "w9/x"),
-			n: 1, sub: `listing extra: final listing of "" (op 2, 1m35s–1m35.01s) lists w9/x, which no PUT named`,
+			h:    (&hist{}).put(1, "w1/a", 0, 5000, 0, 10, chaos.OK).final("w1/a", &seen{1, 0, 5000, 0}).finalList("w1/a", "w9/x"),
+			n:    1, sub: `listing extra: final listing of "" (op 2, 1m35s–1m35.01s) lists w9/x, which no PUT named`,
 		},
 		{
 			name: "a listing concurrent with a PUT may or may not list it",
