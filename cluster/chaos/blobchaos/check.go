@@ -320,12 +320,21 @@ func judgeRead(v *chaos.Verdict, n *objectCounts, ix *indexed, r chaos.Op, final
 		return
 	}
 	last := describe(ws, lastAcked(ws, r.Call))
+	// Only writes invoked after the read returned explain what it got?
+	future, past := -1, match(-1)
 	for i := range ws {
-		if match(i) && ws[i].Outcome != chaos.Fail && ws[i].Call >= r.Return {
-			n.stale++
-			v.Violate("read from the future: %s returned %s, written by %s, which was invoked after the read returned", at, got, describe(ws, i))
-			return
+		if match(i) && ws[i].Outcome != chaos.Fail {
+			if ws[i].Call >= r.Return {
+				future = i
+			} else {
+				past = true
+			}
 		}
+	}
+	if future >= 0 && !past {
+		n.stale++
+		v.Violate("read from the future: %s returned %s, written by %s, which was invoked after the read returned", at, got, describe(ws, future))
+		return
 	}
 	if final {
 		n.lost++
