@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"cairn.dev/cairn/blobd/meta"
@@ -39,6 +40,12 @@ type Server struct {
 	meta  *meta.Store
 	vols  *volume.Store
 	peers *node.ConnPool
+
+	// chunkBufs recycles the Config.ChunkBytes buffers (*[]byte) writes
+	// stream bodies through (body.go).
+	chunkBufs sync.Pool
+
+	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
 }
 
 // New validates cfg, opens the metadata database and the volume store and

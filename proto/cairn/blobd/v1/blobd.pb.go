@@ -498,7 +498,7 @@ type Object struct {
 	Tier         Tier                   `protobuf:"varint,8,opt,name=tier,proto3,enum=cairn.blobd.v1.Tier" json:"tier,omitempty"`
 	RestoreState RestoreState           `protobuf:"varint,9,opt,name=restore_state,json=restoreState,proto3,enum=cairn.blobd.v1.RestoreState" json:"restore_state,omitempty"`
 	RestoreUntil *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=restore_until,json=restoreUntil,proto3" json:"restore_until,omitempty"`
-	// chunks is the number of chunks the data is split into.
+	// chunks is the number of chunks the data is split into (0 in listings).
 	Chunks int32 `protobuf:"varint,11,opt,name=chunks,proto3" json:"chunks,omitempty"`
 	// parts is the number of parts of a multipart object, 0 otherwise.
 	Parts         int32 `protobuf:"varint,12,opt,name=parts,proto3" json:"parts,omitempty"`
@@ -3682,7 +3682,7 @@ type RestoreObjectRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Bucket string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
 	Key    string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	// days is how long the object stays readable, 1 to 365.
+	// days is how long the object stays readable, 1 to 3650.
 	Days          int32 `protobuf:"varint,3,opt,name=days,proto3" json:"days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
