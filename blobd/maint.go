@@ -236,8 +236,8 @@ func (s *Server) fetchNeedle(ctx context.Context, server string, ref *blobdraftv
 	}
 }
 
-// storeNeedle writes data as needle ref on server and waits for its fsync.
-func (s *Server) storeNeedle(ctx context.Context, server string, ref *blobdraftv1.NeedleRef, data []byte) error {
+// putShardNeedle writes data as needle ref on server and waits for its fsync.
+func (s *Server) putShardNeedle(ctx context.Context, server string, ref *blobdraftv1.NeedleRef, data []byte) error {
 	c, _, err := s.volumeClientOf(server)
 	if err != nil {
 		return err

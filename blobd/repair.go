@@ -132,7 +132,11 @@ type degradedVolume struct {
 	vol  *blobdraftv1.VolumeRecord
 	bad  []string // servers whose copy must be replaced
 	good []string // servers with a healthy copy (REPLICATED)
-	size int64    // bytes of a healthy copy (or of the lost one), for estimates
+	// holders are the good servers whose heartbeat lists the volume (or
+	// that have not reported to this leader yet): a copy's sources. A
+	// volume's files appear on a server with its first needle.
+	holders []string
+	size    int64 // bytes of a healthy copy (or of the lost one), for estimates
 	// localOnly: a SINGLE volume whose server is up and repairs its own
 	// corrupt shards (the leader only counts it).
 	localOnly bool
@@ -209,6 +213,9 @@ func (s *Server) assess() (*assessment, error) {
 				}
 			default:
 				d.good = append(d.good, id)
+				if vi != nil || !rep.ok {
+					d.holders = append(d.holders, id)
+				}
 			}
 		}
 		if len(d.bad) > 0 || d.localOnly {
@@ -363,7 +370,7 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 			return fmt.Errorf("%w: no UP server outside %v to take volume %d", ErrNotEnoughServers, v.Servers, v.Id)
 		}
 	}
-	if len(d.good) == 0 {
+	if len(d.good) == 0 && s.hasRefs(v.Id) {
 		return fmt.Errorf("%w: volume %d has no healthy copy (bad: %v)", ErrDataUnavailable, v.Id, d.bad)
 	}
 
@@ -389,7 +396,7 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 
 	copied := false
 	var lastErr error
-	for _, src := range shuffled(d.good) {
+	for _, src := range shuffled(d.holders) {
 		if err := s.maint.repairPacer.wait(ctx, d.size); err != nil {
 			return err
 		}
@@ -403,9 +410,11 @@ func (s *Server) repairReplicated(ctx context.Context, d degradedVolume) error {
 		copied = true
 		break
 	}
-	if !copied {
-		return fmt.Errorf("copy volume %d to %s: %w", v.Id, target, lastErr)
+	if !copied && s.hasRefs(v.Id) {
+		return fmt.Errorf("copy volume %d to %s: no healthy source (holders %v): %w", v.Id, target, d.holders, lastErr)
 	}
+	// Without references and without a copy anywhere there is nothing to
+	// copy: the new server creates its files on the first write.
 	if target != bad {
 		next := slices.Clone(v.Servers)
 		next[slices.Index(next, bad)] = target
@@ -554,112 +563,34 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	if err != nil {
 		return false, err
 	}
-	up, servers, err := s.upServers()
+	view, err := s.clusterView()
 	if err != nil {
 		return false, err
-	}
-	vols, err := s.meta.Volumes()
-	if err != nil {
-		return false, err
-	}
-	volByID := map[uint32]*blobdraftv1.VolumeRecord{}
-	for _, v := range vols {
-		volByID[v.Id] = v
-	}
-	serverOf := func(ref *blobdraftv1.NeedleRef) string {
-		if v := volByID[ref.GetVid()]; v != nil && len(v.Servers) == 1 {
-			return v.Servers[0]
-		}
-		return ""
 	}
 	chunks := make([]*blobdraftv1.Chunk, len(o.Chunks))
 	for i, c := range o.Chunks {
 		chunks[i] = proto.Clone(c).(*blobdraftv1.Chunk)
 	}
 	var written []*blobdraftv1.NeedleRef
+	discard := func() { s.deleteNeedles(context.WithoutCancel(ctx), written) }
 	changed := false
-	start := time.Now()
-	commitBy := start.Add(max(s.cfg.GCGrace/4, time.Second))
+	commitBy := time.Now().Add(max(s.cfg.GCGrace/4, time.Second))
 	for i, c := range o.Chunks {
-		layout := c.GetEc()
-		if layout == nil {
-			continue
-		}
-		var lost []int
-		for j, sh := range layout.Shards {
-			if isBad(sh) {
-				lost = append(lost, j)
-			}
-		}
-		if len(lost) == 0 {
+		if c.GetEc() == nil || !slices.ContainsFunc(c.GetEc().GetShards(), isBad) {
 			continue
 		}
 		if changed && time.Now().After(commitBy) {
 			more = true
 			break
 		}
-		scheme := ec.Scheme{Data: int(layout.Data), Parity: int(layout.Parity)}
-		shards := make([][]byte, len(layout.Shards))
-		used := map[string]bool{}
-		for j, sh := range layout.Shards {
-			if slices.Contains(lost, j) {
-				continue
-			}
-			srv := serverOf(sh)
-			used[srv] = true
-			if r := servers[srv]; r == nil || r.State != blobdraftv1.ServerState_SERVER_STATE_UP {
-				continue
-			}
-			data, err := s.fetchNeedle(ctx, srv, sh)
-			switch {
-			case err == nil:
-				shards[j] = data
-			case isLostNeedle(err):
-				lost = append(lost, j) // gone for good: rebuild it too
-			}
-		}
-		if _, err := ec.Reconstruct(scheme, shards); err != nil {
-			s.deleteNeedles(context.WithoutCancel(ctx), written)
+		nc, w, err := s.rebuildChunk(ctx, c, o.Tier, isBad, view)
+		written = append(written, w...)
+		if err != nil {
+			discard()
 			return false, fmt.Errorf("chunk %d: %w", i, err)
 		}
-		first, err := s.allocateNeedles(ctx, len(lost))
-		if err != nil {
-			s.deleteNeedles(context.WithoutCancel(ctx), written)
-			return false, err
-		}
-		for n, j := range lost {
-			delete(used, serverOf(layout.Shards[j]))
-			target := pickServer(up, vols, used)
-			if target == "" {
-				s.deleteNeedles(context.WithoutCancel(ctx), written)
-				return false, fmt.Errorf("%w: no UP server free of chunk %d's shards", ErrNotEnoughServers, i)
-			}
-			used[target] = true
-			vid, err := s.singleVolumeOn(ctx, target, vols)
-			if err != nil {
-				s.deleteNeedles(context.WithoutCancel(ctx), written)
-				return false, err
-			}
-			if _, ok := volByID[vid]; !ok {
-				nv := &blobdraftv1.VolumeRecord{Id: vid, Kind: blobdraftv1.VolumeKind_VOLUME_KIND_SINGLE,
-					Servers: []string{target}, State: blobdraftv1.VolumeState_VOLUME_STATE_WRITABLE}
-				vols = append(vols, nv)
-				volByID[vid] = nv
-			}
-			ref := &blobdraftv1.NeedleRef{Vid: vid, Nid: first + uint64(n), Cookie: rand.Uint32()}
-			if err := s.maint.repairPacer.wait(ctx, int64(len(shards[j]))); err != nil {
-				s.deleteNeedles(context.WithoutCancel(ctx), written)
-				return false, err
-			}
-			if err := s.storeNeedle(ctx, target, ref, shards[j]); err != nil {
-				s.deleteNeedles(context.WithoutCancel(ctx), append(written, ref))
-				return false, fmt.Errorf("write shard %d of chunk %d to %s: %w", j, i, target, err)
-			}
-			written = append(written, ref)
-			s.addCopied(int64(len(shards[j])))
-			chunks[i].GetEc().Shards[j] = ref
-			changed = true
-		}
+		chunks[i] = nc
+		changed = true
 	}
 	if !changed {
 		return false, nil
@@ -667,7 +598,7 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	res, err := s.propose(ctx, meta.SetObjectTier(bucket, key, o.Etag, o.Version, o.Tier, chunks))
 	if err != nil {
 		if definitelyRejected(err) {
-			s.deleteNeedles(context.WithoutCancel(ctx), written)
+			discard()
 		}
 		return false, err
 	}
@@ -679,6 +610,144 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	}
 	s.deleteNeedles(ctx, res.GetFreed())
 	return more, nil
+}
+
+// clusterView is the servers and volumes as the metadata records them, for
+// placing rebuilt shards.
+type clusterView struct {
+	up      []string
+	servers map[string]*blobdraftv1.ServerRecord
+	vols    []*blobdraftv1.VolumeRecord
+	byID    map[uint32]*blobdraftv1.VolumeRecord
+}
+
+func (s *Server) clusterView() (*clusterView, error) {
+	up, servers, err := s.upServers()
+	if err != nil {
+		return nil, err
+	}
+	vols, err := s.meta.Volumes()
+	if err != nil {
+		return nil, err
+	}
+	v := &clusterView{up: up, servers: servers, vols: vols, byID: map[uint32]*blobdraftv1.VolumeRecord{}}
+	for _, vr := range vols {
+		v.byID[vr.Id] = vr
+	}
+	return v, nil
+}
+
+// serverOf returns the server of a shard's SINGLE volume ("" if unknown).
+func (v *clusterView) serverOf(ref *blobdraftv1.NeedleRef) string {
+	if vr := v.byID[ref.GetVid()]; vr != nil && len(vr.Servers) == 1 {
+		return vr.Servers[0]
+	}
+	return ""
+}
+
+func (v *clusterView) isUp(id string) bool {
+	r := v.servers[id]
+	return r != nil && r.State == blobdraftv1.ServerState_SERVER_STATE_UP
+}
+
+// rebuildChunk returns chunk c with the shards isBad names (and any other
+// found gone for good) rebuilt from the others and written to servers free
+// of the chunk's shards, or, when too few servers are free, c written again
+// whole in the scheme the servers up now allow. written lists the needles
+// it stored, also on error.
+func (s *Server) rebuildChunk(ctx context.Context, c *blobdraftv1.Chunk, tier blobdraftv1.Tier, isBad func(*blobdraftv1.NeedleRef) bool, view *clusterView) (nc *blobdraftv1.Chunk, written []*blobdraftv1.NeedleRef, err error) {
+	layout := c.GetEc()
+	var lost []int
+	shards := make([][]byte, len(layout.Shards))
+	for j, sh := range layout.Shards {
+		if isBad(sh) {
+			lost = append(lost, j)
+		}
+	}
+	for j, sh := range layout.Shards {
+		if slices.Contains(lost, j) || !view.isUp(view.serverOf(sh)) {
+			continue
+		}
+		data, err := s.fetchNeedle(ctx, view.serverOf(sh), sh)
+		switch {
+		case err == nil:
+			shards[j] = data
+		case isLostNeedle(err):
+			lost = append(lost, j) // gone for good: rebuild it too
+		}
+	}
+	used := map[string]bool{}
+	for j, sh := range layout.Shards {
+		if !slices.Contains(lost, j) {
+			used[view.serverOf(sh)] = true
+		}
+	}
+	targets := make([]string, len(lost))
+	for n := range lost {
+		targets[n] = pickServer(view.up, view.vols, used)
+		used[targets[n]] = true
+	}
+	if slices.Contains(targets, "") {
+		// Fewer servers than shards now: write the chunk again, in the
+		// scheme the servers that are up allow.
+		nc, err := s.rewriteChunk(ctx, c, tier)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nc, chunkNeedles([]*blobdraftv1.Chunk{nc}), nil
+	}
+	scheme := ec.Scheme{Data: int(layout.Data), Parity: int(layout.Parity)}
+	if _, err := ec.Reconstruct(scheme, shards); err != nil {
+		return nil, nil, err
+	}
+	first, err := s.allocateNeedles(ctx, len(lost))
+	if err != nil {
+		return nil, nil, err
+	}
+	nc = proto.Clone(c).(*blobdraftv1.Chunk)
+	for n, j := range lost {
+		target := targets[n]
+		vid, err := s.singleVolumeOn(ctx, target, view.vols)
+		if err != nil {
+			return nil, written, err
+		}
+		if _, ok := view.byID[vid]; !ok {
+			vr := &blobdraftv1.VolumeRecord{Id: vid, Kind: blobdraftv1.VolumeKind_VOLUME_KIND_SINGLE,
+				Servers: []string{target}, State: blobdraftv1.VolumeState_VOLUME_STATE_WRITABLE}
+			view.vols = append(view.vols, vr)
+			view.byID[vid] = vr
+		}
+		ref := &blobdraftv1.NeedleRef{Vid: vid, Nid: first + uint64(n), Cookie: rand.Uint32()}
+		if err := s.maint.repairPacer.wait(ctx, int64(len(shards[j]))); err != nil {
+			return nil, written, err
+		}
+		written = append(written, ref)
+		if err := s.putShardNeedle(ctx, target, ref, shards[j]); err != nil {
+			return nil, written, fmt.Errorf("write shard %d to %s: %w", j, target, err)
+		}
+		s.addCopied(int64(len(shards[j])))
+		nc.GetEc().Shards[j] = ref
+	}
+	return nc, written, nil
+}
+
+// rewriteChunk reads chunk c (decoding what is left of it) and writes it
+// again in tier, paced as repair traffic; the result keeps c's offset.
+func (s *Server) rewriteChunk(ctx context.Context, c *blobdraftv1.Chunk, tier blobdraftv1.Tier) (*blobdraftv1.Chunk, error) {
+	data, err := s.readChunk(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.maint.repairPacer.wait(ctx, int64(len(data))); err != nil {
+		return nil, err
+	}
+	nc, err := s.writeChunk(ctx, tier, data)
+	if err != nil {
+		return nil, err
+	}
+	nc.Offset = c.Offset
+	s.addCopied(int64(len(data)))
+	return nc, nil
 }
 
 // isLostNeedle tells whether a read failure means the needle is gone from
