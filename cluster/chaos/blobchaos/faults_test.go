@@ -48,10 +48,10 @@ func makeVolumes(t *testing.T, dir string) {
 	}
 }
 
-// damage reopens the store in dir and returns, per volume, the needles
+// damaged reopens the store in dir and returns, per volume, the needles
 // that no longer read back intact (corrupt, missing), and the volumes
 // gone.
-func damage(t *testing.T, dir string) (bad map[uint32][]uint64, gone []uint32) {
+func damaged(t *testing.T, dir string) (bad map[uint32][]uint64, gone []uint32) {
 	t.Helper()
 	s, err := volume.Open(volume.Options{Dir: dir, Logger: nodetest.Logger(t)})
 	if err != nil {
@@ -160,7 +160,7 @@ func TestTampers(t *testing.T) {
 					t.Fatalf("note %q does not mention %q", note, tc.note)
 				}
 				t.Logf("seed %d: %s", seed, note)
-				bad, gone := damage(t, dir)
+				bad, gone := damaged(t, dir)
 				tc.check(t, bad, gone)
 			}
 		})

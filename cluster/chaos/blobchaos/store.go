@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"cairn.dev/cairn/blobd/client"
 	"cairn.dev/cairn/node/rpcerr"
 
 	"cairn.dev/cairn/cluster/chaos"
@@ -66,9 +67,9 @@ func writeOutcome(err error) chaos.Outcome {
 	}
 	r := rpcerr.ReasonOf(err)
 	switch {
-	case r == rpcerr.OutcomeUnknown:
+	case r == rpcerr.OutcomeUnknown, client.IsUnknownOutcome(err):
 		return chaos.Unknown
-	case r.TryOther(), r == rpcerr.NotSent:
+	case r.TryOther(), r == rpcerr.NotSent, errors.Is(err, client.ErrClosed):
 		return chaos.Fail
 	}
 	switch r {
