@@ -246,8 +246,8 @@ func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) erro
 		s.TLS = newTLSState(c.dir)
 	}
 	for _, n := range nodes {
-		if n.Service == "queued" {
-			if s.SQS, err = ensureSQSCredentials(c.dir); err != nil {
+		if usesAccessKey(n.Service) {
+			if s.AccessKey, err = ensureAccessKey(c.dir); err != nil {
 				return err
 			}
 			break

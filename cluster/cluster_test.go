@@ -528,7 +528,7 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
@@ -545,12 +545,31 @@ func TestLayoutQueued(t *testing.T) {
 	args := strings.Join(q2.Args, " ")
 	require.Contains(t, args, "queued --id queued-2 --grpc-addr 127.0.0.1:7302 --admin-addr 127.0.0.1:7303")
 	require.Contains(t, args, "--peers queued-1=127.0.0.1:7300,queued-2=127.0.0.1:7302,queued-3=127.0.0.1:7304")
-	require.Contains(t, args, "--sqs-addr 127.0.0.1:7321 --sqs-credentials-file /c/sqs-credentials --sqs-region us-east-1")
+	require.Contains(t, args, "--sqs-addr 127.0.0.1:7321 --sqs-credentials-file /c/access-key --sqs-region us-east-1")
 	require.NotContains(t, args, "AKCA", "no secret on a command line")
 	svc, ok := LookupService("queued")
 	require.True(t, ok)
 	require.True(t, svc.Replicated)
 	require.NotContains(t, strings.Join(svc.JoinArgs(q2.Args), " "), "queued-1=")
+}
+
+func TestLayoutBlobd(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"blobd"}})
+	require.NoError(t, err)
+	require.Len(t, nodes, 5, "five nodes: 3 replicas of a hot chunk, 3+2 shards of a cool one")
+	b5 := nodes[4]
+	require.Equal(t, "blobd-5", b5.Name)
+	require.Equal(t, "127.0.0.1:7508", b5.GRPCAddr, "blobd is slot 5")
+	require.Equal(t, "127.0.0.1:7524", b5.Ports["s3"], "the S3 API is extra port 0: 7000 + 500 + 20 + 4")
+	args := strings.Join(b5.Args, " ")
+	require.Contains(t, args, "blobd --id blobd-5 --grpc-addr 127.0.0.1:7508 --admin-addr 127.0.0.1:7509 --data-dir /c/data/blobd-5")
+	require.Contains(t, args, "--peers blobd-1=127.0.0.1:7500,blobd-2=127.0.0.1:7502,blobd-3=127.0.0.1:7504,blobd-4=127.0.0.1:7506,blobd-5=127.0.0.1:7508")
+	require.Contains(t, args, "--s3-addr 127.0.0.1:7524 --s3-credentials-file /c/access-key --s3-region us-east-1")
+	svc, ok := LookupService("blobd")
+	require.True(t, ok)
+	require.True(t, svc.Replicated)
+	require.True(t, svc.Peered)
+	require.NotContains(t, strings.Join(svc.JoinArgs(b5.Args), " "), "blobd-1=")
 }
 
 func TestExtraPorts(t *testing.T) {
@@ -615,11 +634,11 @@ func TestCachedLayoutUsesRESPPortAndRegistry(t *testing.T) {
 	require.NotContains(t, strings.Join(one[0].Args, " "), "--resp-loop-spin", "a lone node keeps the default poll")
 }
 
-func TestSQSCredentials(t *testing.T) {
+func TestAccessKey(t *testing.T) {
 	dir := t.TempDir()
-	st, err := ensureSQSCredentials(dir)
+	st, err := ensureAccessKey(dir)
 	require.NoError(t, err)
-	require.Equal(t, filepath.Join(dir, SQSCredentialsFileName), st.CredentialsFile)
+	require.Equal(t, filepath.Join(dir, AccessKeyFileName), st.CredentialsFile)
 	fi, err := os.Stat(st.CredentialsFile)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
@@ -628,15 +647,39 @@ func TestSQSCredentials(t *testing.T) {
 	require.Regexp(t, `^AKCA[A-Z2-7]{16}$`, id)
 	require.Len(t, secret, 40)
 
-	again, err := ensureSQSCredentials(dir)
+	again, err := ensureAccessKey(dir)
 	require.NoError(t, err)
 	id2, secret2, err := again.AccessKey()
 	require.NoError(t, err)
 	require.Equal(t, id+secret, id2+secret2, "made once per cluster directory")
 
-	other, err := ensureSQSCredentials(t.TempDir())
+	other, err := ensureAccessKey(t.TempDir())
 	require.NoError(t, err)
 	id3, _, err := other.AccessKey()
 	require.NoError(t, err)
 	require.NotEqual(t, id, id3)
+}
+
+// TestAccessKeyOfAnOlderCluster: a cluster directory made when the key was
+// queued's alone keeps its key, and its state file still loads.
+func TestAccessKeyOfAnOlderCluster(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, SQSCredentialsFileName)
+	require.NoError(t, os.WriteFile(legacy, []byte("AKCAOLDOLDOLDOLDOLDO c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0 cluster\n"), 0o600))
+	old := `{"dir":"` + dir + `","nodes":[],"sqs":{"credentials_file":"` + legacy + `","region":"us-east-1"}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, StateFileName), []byte(old), 0o644))
+	loaded, err := LoadState(dir)
+	require.NoError(t, err)
+	require.NotNil(t, loaded.AccessKey)
+	id, _, err := loaded.AccessKey.AccessKey()
+	require.NoError(t, err)
+	require.Equal(t, "AKCAOLDOLDOLDOLDOLDO", id)
+
+	st, err := ensureAccessKey(dir)
+	require.NoError(t, err)
+	id, _, err = st.AccessKey()
+	require.NoError(t, err)
+	require.Equal(t, "AKCAOLDOLDOLDOLDOLDO", id, "the old key file is renamed, not replaced")
+	_, err = os.Stat(legacy)
+	require.ErrorIs(t, err, os.ErrNotExist)
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	blobdv1 "cairn.dev/cairn/proto/cairn/blobd/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
@@ -90,8 +91,8 @@ type NodeSpec struct {
 	GRPCAddr  string
 	AdminAddr string
 	DataDir   string
-	// Dir is the cluster directory, for files shared by the nodes (the SQS
-	// credentials).
+	// Dir is the cluster directory, for files shared by the nodes (the
+	// cluster access key).
 	Dir string
 	// Ports holds the addresses of the service's ExtraPorts, by name.
 	Ports map[string]string
@@ -153,13 +154,43 @@ var services = []Service{
 		Peered:       true,
 		JoinArgs:     raftJoinArgs,
 	},
+	{
+		Name: "blobd",
+		// Five nodes: hot chunks on 3 of them with 2 to spare for repair,
+		// cool and archive chunks erasure coded 3+2.
+		DefaultNodes: 5,
+		Replicated:   true,
+		// s3: the S3 HTTP API (--s3-addr), served by blobd/s3.
+		ExtraPorts: []string{"s3"},
+		Args:       blobdArgs,
+		Role:       blobdRole,
+		Peered:     true,
+		JoinArgs:   raftJoinArgs,
+	},
 }
 
 // queuedArgs is raftArgs for queued plus the node's SQS API address and the
-// cluster's SQS access key file (which Up makes).
+// cluster access key file (which Up makes).
 func queuedArgs(n NodeSpec, group, all []NodeSpec) []string {
 	return append(raftArgs("queued")(n, group, all), "--sqs-addr", n.Ports["sqs"],
-		"--sqs-credentials-file", sqsCredentialsFile(n.Dir), "--sqs-region", SQSRegion)
+		"--sqs-credentials-file", accessKeyFile(n.Dir), "--sqs-region", Region)
+}
+
+// blobdArgs is raftArgs for blobd plus the node's S3 API address and the
+// cluster access key file (which Up makes).
+func blobdArgs(n NodeSpec, group, all []NodeSpec) []string {
+	return append(raftArgs("blobd")(n, group, all), "--s3-addr", n.Ports["s3"],
+		"--s3-credentials-file", accessKeyFile(n.Dir), "--s3-region", Region)
+}
+
+// blobdRole reports the node's role in the metadata Raft group (every node
+// is also a volume server and serves the object API).
+func blobdRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := blobdv1.NewClusterServiceClient(conn).Status(ctx, &blobdv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState(), Leader: resp.GetLeaderId()}, nil
 }
 
 func queuedRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {

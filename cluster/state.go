@@ -38,9 +38,12 @@ type State struct {
 	Faults []Fault `json:"faults,omitempty"`
 	// TLS is how clients reach the nodes (mutual TLS); nil means plaintext.
 	TLS *TLSState `json:"tls,omitempty"`
-	// SQS is how SQS clients authenticate to the queued nodes; nil when the
-	// cluster runs no queued.
-	SQS *SQSState `json:"sqs,omitempty"`
+	// AccessKey is how AWS clients authenticate to the SQS API of queued
+	// and the S3 API of blobd; nil when the cluster runs neither.
+	AccessKey *AccessKeyState `json:"access_key,omitempty"`
+	// SQS is AccessKey as state files written before blobd named it;
+	// LoadState moves it to AccessKey.
+	SQS *AccessKeyState `json:"sqs,omitempty"`
 }
 
 // ProxyState describes the fault proxy process (`cairn cluster proxyd`): one
@@ -125,6 +128,10 @@ func LoadState(dir string) (*State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("cluster: parse %s: %w", filepath.Join(dir, StateFileName), err)
 	}
+	if s.AccessKey == nil {
+		s.AccessKey = s.SQS
+	}
+	s.SQS = nil
 	return &s, nil
 }
 

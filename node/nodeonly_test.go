@@ -144,6 +144,8 @@ func TestNodeOnlyServicesInProtos(t *testing.T) {
 			"%s looks node-to-node but is not in a node-only package (cairn.raft.vN or cairn.<svc>.peer.vN)", name)
 	}
 	require.Equal(t, []string{
+		"cairn.blobd.peer.v1.MetaPeerService",
+		"cairn.blobd.peer.v1.VolumeService",
 		"cairn.cached.peer.v1.PeerService",
 		"cairn.lockd.peer.v1.LockPeerService",
 		"cairn.raft.v1.RaftNodeService",

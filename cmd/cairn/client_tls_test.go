@@ -133,7 +133,37 @@ func TestClusterEnvSQS(t *testing.T) {
 	b.Reset()
 	st.TLS = nil
 	require.NoError(t, writeClusterEnv(&b, st))
-	require.Contains(t, b.String(), "unset AWS_CA_BUNDLE\n")
+	require.Contains(t, b.String(), "unset AWS_CA_BUNDLE CURL_CA_BUNDLE\n")
+}
+
+// TestClusterEnvS3: a cluster with blobd exports its S3 endpoint, the
+// cluster access key and the CA for awscli and curl.
+func TestClusterEnvS3(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, cluster.AccessKeyFileName)
+	require.NoError(t, os.WriteFile(creds, []byte("AKCATEST secret cluster\n"), 0o600))
+	st := &cluster.State{Dir: dir,
+		Nodes: []cluster.NodeState{
+			{Name: "blobd-1", Service: "blobd", GRPCAddr: "127.0.0.1:7500", Ports: map[string]string{"s3": "127.0.0.1:7520"}},
+			{Name: "blobd-2", Service: "blobd", GRPCAddr: "127.0.0.1:7502", Ports: map[string]string{"s3": "127.0.0.1:7521"}},
+		},
+		TLS:       &cluster.TLSState{CAFile: "/c/tls/ca.pem", CertFile: "/c/tls/client.pem", KeyFile: "/c/tls/client-key.pem"},
+		AccessKey: &cluster.AccessKeyState{CredentialsFile: creds, Region: "us-east-1"}}
+	var b bytes.Buffer
+	require.NoError(t, writeClusterEnv(&b, st))
+	for _, line := range []string{
+		"export CAIRN_S3_BLOBD='127.0.0.1:7520,127.0.0.1:7521'\n",
+		"export CAIRN_S3_ENDPOINT='https://127.0.0.1:7520'\n",
+		"export AWS_ACCESS_KEY_ID='AKCATEST'\n",
+		"export AWS_CA_BUNDLE='/c/tls/ca.pem'\n",
+		"export CURL_CA_BUNDLE='/c/tls/ca.pem'\n",
+	} {
+		require.Contains(t, b.String(), line)
+	}
+	b.Reset()
+	st.TLS = nil
+	require.NoError(t, writeClusterEnv(&b, st))
+	require.Contains(t, b.String(), "export CAIRN_S3_ENDPOINT='http://127.0.0.1:7520'\n")
 }
 
 func TestDaemonRequiresTLSOrInsecure(t *testing.T) {

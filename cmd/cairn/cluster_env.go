@@ -29,10 +29,17 @@ or a file that scripts source:
                               (unset for a cluster started with --insecure)
   CAIRN_ENDPOINTS_<SERVICE>   the gRPC host:port of each node, comma-separated
   CAIRN_<PORT>_<SERVICE>      the extra ports, e.g. CAIRN_RESP_CACHED, CAIRN_SQS_QUEUED
+  CAIRN_S3_ENDPOINT           the S3 endpoint of a blobd node (https://host:port, http://
+                              for a cluster started with --insecure), for
+                              aws --endpoint-url "$CAIRN_S3_ENDPOINT" s3 ls
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
-                              the cluster's SQS access key (when it runs queued), for
+                              the cluster access key of the SQS API (queued) and the S3
+                              API (blobd), for awscli and the AWS SDKs, e.g.
                               aws --endpoint-url https://<CAIRN_SQS_QUEUED address> sqs ...
-  AWS_CA_BUNDLE               the CA for awscli and the AWS SDKs (TLS clusters with queued)`,
+  AWS_CA_BUNDLE, CURL_CA_BUNDLE
+                              the CA for awscli and the AWS SDKs, and for curl (a
+                              presigned URL of 'cairn blob presign'), on TLS clusters
+                              with queued or blobd`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := dir()
@@ -88,21 +95,44 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	for _, name := range services {
 		export(name, strings.Join(ports[name], ","))
 	}
-	if st.SQS != nil {
-		id, secret, err := st.SQS.AccessKey()
+	if ep := s3Endpoint(st); ep != "" {
+		export("CAIRN_S3_ENDPOINT", ep)
+	}
+	key := st.AccessKey
+	if key == nil {
+		key = st.SQS
+	}
+	if key != nil {
+		id, secret, err := key.AccessKey()
 		if err != nil {
 			return err
 		}
 		export("AWS_ACCESS_KEY_ID", id)
 		export("AWS_SECRET_ACCESS_KEY", secret)
-		export("AWS_DEFAULT_REGION", st.SQS.Region)
+		export("AWS_DEFAULT_REGION", key.Region)
 		if st.TLS != nil {
 			export("AWS_CA_BUNDLE", st.TLS.CAFile)
+			export("CURL_CA_BUNDLE", st.TLS.CAFile)
 		} else {
-			fmt.Fprintln(w, "unset AWS_CA_BUNDLE")
+			fmt.Fprintln(w, "unset AWS_CA_BUNDLE CURL_CA_BUNDLE")
 		}
 	}
 	return nil
+}
+
+// s3Endpoint returns the URL of the S3 API of the cluster's first blobd
+// node that serves one ("" when none): https on a TLS cluster.
+func s3Endpoint(st *cluster.State) string {
+	for _, n := range st.Nodes {
+		if n.Service == "blobd" && n.Ports["s3"] != "" {
+			scheme := "https://"
+			if st.TLS == nil {
+				scheme = "http://"
+			}
+			return scheme + n.Ports["s3"]
+		}
+	}
+	return ""
 }
 
 // shellQuote quotes s for a POSIX shell.
