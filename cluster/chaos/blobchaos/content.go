@@ -1,6 +1,7 @@
 package blobchaos
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -123,9 +124,11 @@ func (v *Verifier) compare(p []byte) {
 		chunk := min(len(p), cap(v.buf))
 		want := v.buf[:chunk]
 		_, _ = v.exp.Read(want)
-		for i := range chunk {
-			if p[i] != want[i] {
-				v.wrong++
+		if !bytes.Equal(p[:chunk], want) {
+			for i := range chunk {
+				if p[i] != want[i] {
+					v.wrong++
+				}
 			}
 		}
 		p = p[chunk:]
