@@ -60,8 +60,9 @@ func ReasonOf(err error) rpcerr.Reason {
 	return rpcerr.ReasonOf(err)
 }
 
-// statusRules map every error the services return to a gRPC status.
-var statusRules = append(append(append([]rpcerr.Rule{}, sentinels...), meta.StatusRules()...), raftnode.StatusRules...)
+// statusRules map every error the services return to a gRPC status (the
+// volume store's on the peer protocol: volumeRules).
+var statusRules = append(append(append(append([]rpcerr.Rule{}, sentinels...), volumeRules...), meta.StatusRules()...), raftnode.StatusRules...)
 
 // toStatus is blobd's one error mapper: every gRPC handler returns its
 // errors through it.

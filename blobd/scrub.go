@@ -36,16 +36,6 @@ func (s *Server) reportCorrupt(vid uint32, nid uint64) {
 	set[nid] = struct{}{}
 }
 
-// corruptNeedles returns how many needles of local volume vid are known to
-// fail their checksum (for the heartbeat's VolumeInfo.corrupt_needles).
-// Safe for concurrent use.
-func (s *Server) corruptNeedles(vid uint32) int64 {
-	m := s.maint
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return int64(len(m.corrupt[vid]))
-}
-
 // scrubLoop scrubs every ScrubInterval (never when 0) and, every
 // HeartbeatInterval, re-checks and repairs the corrupt needles known.
 func (s *Server) scrubLoop(ctx context.Context) {

@@ -46,6 +46,9 @@ type Server struct {
 	chunkBufs sync.Pool
 
 	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
+
+	// core is the data path's state (core.go).
+	core *core
 }
 
 // New validates cfg, opens the metadata database and the volume store and
@@ -86,7 +89,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			logger.Warn("volumes close", "err", err)
 		}
 	})
-	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols}
+	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore()}
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {
 		d.Close()

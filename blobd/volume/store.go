@@ -237,13 +237,18 @@ func (v *volume) info() VolumeInfo {
 }
 
 // SetReadOnly marks volume vid read-only (Write and Delete fail with
-// ErrReadOnly) or writable again. The mark is not persisted: the server
-// keeps its own record and reapplies it after Open.
+// ErrReadOnly) or writable again. It waits for a Write or Delete in
+// progress on the volume, so once it returns no write can land in a
+// read-only volume any more: a CopyTo after it holds every needle the
+// volume will ever hold. The mark is not persisted: the server keeps its
+// own record and reapplies it after Open.
 func (s *Store) SetReadOnly(vid uint32, readOnly bool) error {
 	v, err := s.volume(vid)
 	if err != nil {
 		return err
 	}
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
 	v.mu.Lock()
 	v.readOnly = readOnly
 	v.mu.Unlock()

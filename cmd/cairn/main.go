@@ -49,10 +49,10 @@ func newRootCmd() *cobra.Command {
 		Short: "cairn: the building blocks of system design, for real",
 		Long: `cairn: the building blocks of system design, for real.
 
-Daemons (raftkv, lockd, cached, queued, streamd) are subcommands of this one
-binary, so are their clients (kv, cache, lock, sem, election, queue, topic,
-stream), the local cluster harness (cluster) and
-the benchmarks (bench).
+Daemons (raftkv, lockd, cached, queued, streamd, blobd) are subcommands of
+this one binary, so are their clients (kv, cache, lock, sem, election, queue,
+topic, stream, blob), the local cluster harness (cluster) and the benchmarks
+(bench).
 
 ` + exitCodesHelp,
 		Version:       version(),
@@ -66,6 +66,7 @@ the benchmarks (bench).
 		newCachedCmd(),
 		newQueuedCmd(),
 		newStreamdCmd(),
+		newBlobdCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),
@@ -74,6 +75,7 @@ the benchmarks (bench).
 		newQueueCmd(),
 		newTopicCmd(),
 		newStreamCmd(),
+		newBlobCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

@@ -24,6 +24,12 @@ const (
 	// StreamingPayload is the X-Amz-Content-Sha256 value of an aws-chunked
 	// body whose chunks are signed one by one (S3 uploads).
 	StreamingPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	// StreamingUnsignedTrailer is the X-Amz-Content-Sha256 value of an
+	// aws-chunked body without signatures that ends in trailing checksums
+	// (the AWS SDKs' default for S3 uploads since 2025). Verify accepts it
+	// as an unsigned payload and leaves the body, framing and trailers
+	// included, to the caller.
+	StreamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 
 	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )

@@ -44,7 +44,9 @@ type Config struct {
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// AllowUnsignedPayload accepts X-Amz-Content-Sha256: UNSIGNED-PAYLOAD,
-	// a body the signature does not cover (S3).
+	// a body the signature does not cover (S3), and
+	// STREAMING-UNSIGNED-PAYLOAD-TRAILER, an unsigned aws-chunked body with
+	// trailing checksums, which the caller decodes.
 	AllowUnsignedPayload bool
 	// AllowStreamingPayload accepts aws-chunked bodies signed chunk by
 	// chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, S3 uploads).

@@ -245,7 +245,7 @@ func (v *Verifier) payloadHash(r *http.Request, req request) (string, error) {
 			return "", err
 		}
 		return hashHex(body), nil
-	case h == UnsignedPayload:
+	case h == UnsignedPayload, h == StreamingUnsignedTrailer:
 		if !v.cfg.AllowUnsignedPayload {
 			return "", fmt.Errorf("%w: %s", ErrUnsupportedPayload, h)
 		}
@@ -318,7 +318,7 @@ func (v *Verifier) checkSignature(r *http.Request, req request, key []byte, payl
 // once the signature is good: at once when it is short, else as it is
 // read; an aws-chunked body becomes its decoder.
 func (v *Verifier) wrapBody(r *http.Request, req request, key []byte, payload string) error {
-	if req.claimedHash == "" || payload == UnsignedPayload {
+	if req.claimedHash == "" || payload == UnsignedPayload || payload == StreamingUnsignedTrailer {
 		return nil // hashed by payloadHash, or not covered
 	}
 	if payload == StreamingPayload {

@@ -158,6 +158,9 @@ func TestVerify(t *testing.T) {
 		{"unsigned payload allowed", func(c *Config) { c.AllowUnsignedPayload = true }, func(t *testing.T) *http.Request {
 			return signed(t, "sqs", testNow, form, func(o *SignOptions) { o.PayloadHash = UnsignedPayload })
 		}, nil},
+		{"unsigned trailer allowed", func(c *Config) { c.AllowUnsignedPayload = true }, func(t *testing.T) *http.Request {
+			return signed(t, "sqs", testNow, form, func(o *SignOptions) { o.PayloadHash = StreamingUnsignedTrailer })
+		}, nil},
 		{"streaming not allowed", nil, func(t *testing.T) *http.Request {
 			return signed(t, "sqs", testNow, form, func(o *SignOptions) { o.PayloadHash = StreamingPayload })
 		}, ErrUnsupportedPayload},

@@ -1,0 +1,114 @@
+package blobd
+
+// The data path: every node is a volume server (peer.go) and reports to the
+// metadata leader (heartbeat.go); the leader tracks liveness and keeps
+// writable volumes placed (placement.go); every node writes and reads
+// chunks over the volume servers (chunks.go, needles.go).
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	blobdpeerv1 "cairn.dev/cairn/proto/cairn/blobd/peer/v1"
+)
+
+// core is the data path's state. Lock order: liveness.mu, then anything
+// else; no two of the other mutexes are held together.
+type core struct {
+	live liveness
+	ids  needleIDs
+	lay  layoutCache
+	loc  localVolumes
+}
+
+// liveness is the metadata leader's memory of the volume servers (it is
+// rebuilt by every new leader from the heartbeats it receives).
+type liveness struct {
+	mu sync.Mutex // protects the fields below
+	// leader says whether this node leads the metadata group, since when.
+	leader bool
+	since  time.Time
+	// heard is the last report of each server since this node became leader.
+	heard map[string]*heardServer
+	// registering holds the servers whose RegisterServer is in flight.
+	registering map[string]bool
+
+	// kick wakes the leader loop (leadership gained, a server registered).
+	kick chan struct{}
+}
+
+// heardServer is a server's last heartbeat as the leader received it.
+type heardServer struct {
+	at       time.Time
+	volumes  []*blobdpeerv1.VolumeInfo
+	capacity uint64
+	free     uint64
+}
+
+// localVolumes is what this volume server knows of its own volumes beyond
+// the volume store: the needles found corrupt (reported in heartbeats until
+// the volume is installed again) and the volumes being received.
+type localVolumes struct {
+	mu        sync.Mutex // protects the fields below
+	corrupt   map[uint32]map[uint64]bool
+	receiving map[uint32]bool
+}
+
+func newCore() *core {
+	return &core{
+		live: liveness{heard: map[string]*heardServer{}, registering: map[string]bool{}, kick: make(chan struct{}, 1)},
+		loc:  localVolumes{corrupt: map[uint32]map[uint64]bool{}, receiving: map[uint32]bool{}},
+	}
+}
+
+// registerCore registers the peer services (cairn.blobd.peer.v1) and starts
+// the heartbeat and leader loops with the server. Called once from New.
+func (s *Server) registerCore() {
+	g := s.d.GRPC()
+	blobdpeerv1.RegisterVolumeServiceServer(g, &volumeService{s: s})
+	blobdpeerv1.RegisterMetaPeerServiceServer(g, &metaPeerService{s: s})
+	s.d.RunWhileServing(s.heartbeatLoop)
+	s.d.RunWhileServing(s.leaderLoop)
+}
+
+// onLeadership is the Raft leadership callback: a new leader forgets what
+// an earlier term heard, counts silence from now, and wakes its loop. It
+// never blocks.
+func (s *Server) onLeadership(isLeader bool) {
+	l := &s.core.live
+	l.mu.Lock()
+	l.leader = isLeader
+	l.since = s.now()
+	l.heard = map[string]*heardServer{}
+	l.registering = map[string]bool{}
+	l.mu.Unlock()
+	if isLeader {
+		s.logger.Info("metadata leader: tracking volume servers and placing volumes")
+	}
+	s.kickLeader()
+}
+
+// kickLeader wakes the leader loop.
+func (s *Server) kickLeader() {
+	select {
+	case s.core.live.kick <- struct{}{}:
+	default:
+	}
+}
+
+// pause waits for d, a wake-up or the end of ctx or of the server; it
+// returns false when ctx ended or the server is stopping.
+func (s *Server) pause(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-ctx.Done():
+		return false
+	case <-s.stopping():
+		return false
+	}
+	return true
+}
