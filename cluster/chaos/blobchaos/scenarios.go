@@ -23,9 +23,9 @@ var (
 	volumeKill = chaos.Step{Fault: chaos.FaultKill, Target: chaos.TargetFollower, Duration: 8 * time.Second}
 	// The metadata leader SIGKILLed for 2 s.
 	leaderKill = chaos.Step{Fault: chaos.FaultKill, Target: chaos.TargetLeader, Duration: 2 * time.Second}
-	// The metadata leader's, or another node's, peer links cut for 6 s.
-	partitionLeader = chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 6 * time.Second}
-	partitionNode   = chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetFollower, Duration: 6 * time.Second}
+	// The metadata leader's, or another node's, peer links cut for 4 s.
+	partitionLeader = chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 4 * time.Second}
+	partitionNode   = chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetFollower, Duration: 4 * time.Second}
 	// The metadata leader, or another node, SIGSTOPped for 3 s.
 	pauseLeader = chaos.Step{Fault: chaos.FaultPause, Target: chaos.TargetLeader, Duration: 3 * time.Second}
 	pauseNode   = chaos.Step{Fault: chaos.FaultPause, Target: chaos.TargetFollower, Duration: 3 * time.Second}
@@ -81,14 +81,14 @@ func BlobLeaderKill() chaos.Scenario {
 }
 
 // BlobPartition cuts the peer links of the metadata leader, then of
-// another node, for 6 s each (long: drawn, ~8 s apart): a deposed leader
+// another node, for 4 s each (long: drawn, ~8 s apart): a deposed leader
 // acknowledges no PUT it cannot commit, and a cut-off volume server's
 // replicas are written elsewhere.
 func BlobPartition() chaos.Scenario {
 	return scenario("blob-partition",
 		chaos.ByPhase(chaos.Sequence(2*time.Second, partitionLeader, partitionNode),
 			chaos.Mix(8*time.Second, 2*time.Second, partitionLeader, partitionNode)),
-		14*time.Second)
+		12*time.Second)
 }
 
 // BlobPause SIGSTOPs the metadata leader, then another node, for 3 s each
