@@ -13,9 +13,11 @@
 package rafttest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"testing"
@@ -250,7 +252,10 @@ func (c *Cluster[C, S]) Stop(id string) {
 	select {
 	case <-m.done:
 	case <-time.After(StopTimeout):
-		c.t.Fatalf("rafttest: member %s did not stop within %v", id, StopTimeout)
+		// The goroutines say what the stop is waiting for.
+		var stacks bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+		c.t.Fatalf("rafttest: member %s did not stop within %v; goroutines:\n%s", id, StopTimeout, stacks.String())
 	}
 	m.Conn.Close()
 }
