@@ -15,9 +15,11 @@ package blobd
 //     damaged: every object referencing it has the shards there rebuilt from
 //     the chunk's other shards (ec.Reconstruct), written to SINGLE volumes on
 //     servers holding no other shard of the chunk, and its manifest swapped
-//     with SetObjectTier (same tier, expected etag and version; on
-//     PRECONDITION_FAILED the object is read again). Once nothing references
-//     the old volume it is dropped.
+//     with SetObjectTier (same tier, expected etag and manifest index, so a
+//     concurrent tier move or another rebuild that swapped the manifest
+//     first makes this one fail with PRECONDITION_FAILED rather than free
+//     the other's needles; the object is then read again). Once nothing
+//     references the old volume it is dropped.
 //
 // Copies and rebuilt shards are paced by Config.RepairBytesPerSec; at most
 // repairConcurrency volumes are repaired at once. Parts of multipart uploads
@@ -542,16 +544,18 @@ func (s *Server) referencingObjects(vid uint32, nids map[uint64]struct{}) (objec
 // rebuildShards rebuilds every shard of bucket/key's erasure-coded chunks
 // that isBad names (and any other its chunk has lost for good), writes each
 // to a SINGLE volume on a server holding no other shard of its chunk, and
-// swaps the manifest (SetObjectTier, same tier, expected etag and version).
-// An object changed meanwhile is read again; one deleted is done. The swap
-// is committed at least every GCGrace/4, so no rebuilt needle is old enough
-// for garbage collection before its reference exists.
+// swaps the manifest (SetObjectTier, same tier, expected etag and manifest
+// index). An object changed meanwhile (its manifest swapped by a tier move
+// or another rebuild) is read again; one deleted is done. The swap is
+// committed at least every GCGrace/4, so no rebuilt needle is old enough
+// for garbage collection before its reference exists (the state machine
+// refuses one that is: ErrNeedleTooOld, and the round is done again).
 func (s *Server) rebuildShards(ctx context.Context, bucket, key string, isBad func(*blobdraftv1.NeedleRef) bool) error {
 	for attempt := 0; attempt < 10; attempt++ {
 		more, err := s.rebuildShardsOnce(ctx, bucket, key, isBad)
 		switch {
-		case errors.Is(err, meta.ErrPreconditionFailed):
-			continue // the object changed: read it again
+		case errors.Is(err, meta.ErrPreconditionFailed), errors.Is(err, meta.ErrNeedleTooOld):
+			continue // the object changed (or the round was too slow): read it again
 		case errors.Is(err, meta.ErrObjectNotFound), errors.Is(err, meta.ErrBucketNotFound):
 			return nil
 		case err != nil:
@@ -605,7 +609,7 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	if !changed {
 		return false, nil
 	}
-	res, err := s.propose(ctx, meta.SetObjectTier(bucket, key, o.Etag, o.Version, o.Tier, chunks))
+	res, err := s.propose(ctx, meta.SetObjectTier(bucket, key, o.Etag, meta.ManifestIndex(o), o.Tier, chunks))
 	if err != nil {
 		if definitelyRejected(err) {
 			discard()
