@@ -6,8 +6,9 @@ package blobd
 //
 //	loop       where    every               what
 //	repair     leader   HeartbeatInterval   re-copy replicas, rebuild EC shards (repair.go)
-//	scrub      all      ScrubInterval       re-read every needle; corrupt ones are counted
-//	                                        for heartbeats, local EC shards rebuilt (scrub.go)
+//	scrub      all      ScrubInterval       re-read every needle; corrupt ones are reported
+//	                                        at once, kept across restarts, local EC shards
+//	                                        rebuilt (scrub.go)
 //	gc         all      GCInterval          delete unreferenced old needles, compact, drop
 //	                                        volumes no longer ours; leader drops empty FULL
 //	                                        volumes (gc.go)
