@@ -17,9 +17,9 @@ package blobd
 //     after the references were read (a slow upload, a delayed proposal, a
 //     tier move or shard rebuild) fails instead of naming a needle deleted
 //     here; nothing depends on the nodes' clocks agreeing. When the clock
-//     lags this node's by over GCInterval (an idle group) the pass first
-//     proposes a Tick, so needles still age. Every node must use the same
-//     GCGrace.
+//     lags this node's by over max(GCInterval, GCGrace/8) (an idle group)
+//     the pass first proposes a Tick, so needles still age. Every node must
+//     use the same GCGrace.
 //   - A volume whose deleted bytes exceed compactRatio of its size is
 //     compacted.
 //   - A local volume the metadata no longer lists for this server (repair
@@ -117,14 +117,14 @@ func (s *Server) gcPass(ctx context.Context) {
 
 // gcClock does the pass's read barrier and returns the metadata clock that
 // needle ages are measured by, first advancing it with a Tick when it lags
-// this node's clock by over GCInterval (a failed Tick leaves the older,
-// safer clock).
+// this node's clock by over max(GCInterval, GCGrace/8) (a failed Tick
+// leaves the older, safer clock).
 func (s *Server) gcClock(ctx context.Context) (time.Time, error) {
 	if err := s.barrier(ctx); err != nil {
 		return time.Time{}, err
 	}
 	clock, err := s.meta.Clock()
-	if err != nil || s.now().Sub(clock) <= s.cfg.GCInterval {
+	if err != nil || s.now().Sub(clock) <= max(s.cfg.GCInterval, s.cfg.GCGrace/8) {
 		return clock, err
 	}
 	if _, err := s.propose(ctx, meta.Tick()); err != nil {
