@@ -99,6 +99,7 @@ func TestRepairStatusNewLeader(t *testing.T) {
 	data := randBytes(rng, chunk/2)
 	put(t, old.Server, "cool", "k", data) // a shard on every server
 	waitHealthy(t, old.Server, "a healthy cluster")
+	old = c.Leader() // the leader now, whose successor cannot have heard it since
 	if vols, err := old.Server.Meta().VolumesOn(old.ID); err != nil || len(vols) == 0 {
 		t.Fatalf("volumes on the leader %s: %v (%v)", old.ID, vols, err)
 	}
