@@ -23,7 +23,11 @@
 // the commit leaves needles nothing references, which garbage collection
 // removes after Config.GCGrace; nothing partial is ever visible, and an
 // upload that outlasts 3/4 of the grace is refused (REQUEST_TIMEOUT) rather
-// than committed over needles the collector may have taken.
+// than committed over needles the collector may have taken. The metadata
+// backs this up: a commit (of an object, a part, a tier move or a shard
+// rebuild) naming an unreferenced needle older than the grace by the
+// metadata's own clock, which is what the collector measures by, fails
+// with REQUEST_TIMEOUT however late it arrives (gc.go).
 //
 // # Reads
 //
@@ -45,7 +49,10 @@
 // rebuilt from the others and the manifest swapped. Every node scrubs its
 // volumes (scrub.go), garbage-collects unreferenced needles and compacts
 // (gc.go); the leader applies lifecycle rules and restores (lifecycle.go,
-// restore.go). Server.Repair reports the redundancy.
+// restore.go). Manifest swaps (tier moves, shard rebuilds) expect the
+// manifest index they read, so two of them never both commit over one
+// manifest. Server.Repair reports the redundancy, and never says healthy
+// while a copy is known bad or missing or its server has not reported.
 //
 // # Errors
 //

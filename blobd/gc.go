@@ -8,8 +8,18 @@ package blobd
 //     replica missed the delete of. The local needle list is taken before
 //     the Raft read barrier and the references read after it, so a needle
 //     referenced before the pass began is always seen referenced; a needle
-//     written since is young (writers never use ids from a block allocated
-//     more than GCGrace/2 ago) and left alone.
+//     written since is not in the list. Ages are measured by the metadata's
+//     clock (meta.Store.Clock, read after the barrier and before the
+//     references), not this node's: every command this node proposes
+//     carries GCGrace as its needle_max_age_nanos, and the state machine
+//     refuses a command that would make a needle older than that by the
+//     same, never decreasing, clock referenced. So a commit that arrives
+//     after the references were read (a slow upload, a delayed proposal, a
+//     tier move or shard rebuild) fails instead of naming a needle deleted
+//     here; nothing depends on the nodes' clocks agreeing. When the clock
+//     lags this node's by over max(GCInterval, GCGrace/8) (an idle group)
+//     the pass first proposes a Tick, so needles still age. Every node must
+//     use the same GCGrace.
 //   - A volume whose deleted bytes exceed compactRatio of its size is
 //     compacted.
 //   - A local volume the metadata no longer lists for this server (repair
@@ -24,6 +34,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"cairn.dev/cairn/blobd/meta"
 	"cairn.dev/cairn/blobd/volume"
@@ -53,7 +64,8 @@ func (s *Server) gcPass(ctx context.Context) {
 		})
 		live[vi.ID] = nids
 	}
-	if err := s.barrier(ctx); err != nil {
+	clock, err := s.gcClock(ctx)
+	if err != nil {
 		return
 	}
 	now := s.now()
@@ -89,7 +101,7 @@ func (s *Server) gcPass(ctx context.Context) {
 		if vi.Damaged != nil {
 			continue
 		}
-		s.gcVolume(vi.ID, live[vi.ID])
+		s.gcVolume(vi.ID, live[vi.ID], clock)
 	}
 	s.maint.mu.Lock()
 	for vid := range s.maint.orphanSince {
@@ -103,9 +115,32 @@ func (s *Server) gcPass(ctx context.Context) {
 	}
 }
 
-// gcVolume deletes the unreferenced old needles among nids (live before the
-// barrier) of local volume vid, then compacts it if worth it.
-func (s *Server) gcVolume(vid uint32, nids []uint64) {
+// gcClock does the pass's read barrier and returns the metadata clock that
+// needle ages are measured by, first advancing it with a Tick when it lags
+// this node's clock by over max(GCInterval, GCGrace/8) (a failed Tick
+// leaves the older, safer clock).
+func (s *Server) gcClock(ctx context.Context) (time.Time, error) {
+	if err := s.barrier(ctx); err != nil {
+		return time.Time{}, err
+	}
+	clock, err := s.meta.Clock()
+	if err != nil || s.now().Sub(clock) <= max(s.cfg.GCInterval, s.cfg.GCGrace/8) {
+		return clock, err
+	}
+	if _, err := s.propose(ctx, meta.Tick()); err != nil {
+		return clock, nil
+	}
+	if err := s.barrier(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return s.meta.Clock()
+}
+
+// gcVolume deletes the unreferenced needles among nids (live before the
+// barrier) of local volume vid allocated more than GCGrace before clock
+// (the metadata clock, read before the references), then compacts the
+// volume if worth it.
+func (s *Server) gcVolume(vid uint32, nids []uint64, clock time.Time) {
 	refs := map[uint64]bool{}
 	for r, err := range s.meta.NeedleRefs(vid) {
 		if err != nil {
@@ -113,14 +148,13 @@ func (s *Server) gcVolume(vid uint32, nids []uint64) {
 		}
 		refs[r.Nid] = true
 	}
-	now := s.now()
 	deleted := 0
 	for _, nid := range nids {
 		if refs[nid] {
 			continue
 		}
 		at, ok, err := s.meta.NeedleAllocatedAt(nid)
-		if err != nil || !ok || now.Sub(at) <= s.cfg.GCGrace {
+		if err != nil || !ok || clock.Sub(at) <= s.cfg.GCGrace {
 			continue
 		}
 		if err := s.vols.Delete(vid, nid); err != nil {

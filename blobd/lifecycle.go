@@ -2,7 +2,8 @@ package blobd
 
 // Lifecycle rules (metadata leader, every LifecycleInterval): the actions
 // meta.LifecycleActions finds due are carried out — a transition moves the
-// object with setTier (expecting the etag and version the rule saw), an
+// object with setTier (if it is still the etag and version the rule saw;
+// the swap expects the manifest index read), an
 // expiration deletes the object if it is still the version the rule saw,
 // an abort drops the incomplete upload; freed needles are deleted from
 // their volumes. Transitions run moveConcurrency at a time, each object at
@@ -11,8 +12,10 @@ package blobd
 // A tier move (SetTier) is crash-safe by construction: every chunk is read
 // (readChunk, verified) and written again in the new tier (writeChunk,
 // fsynced on every target) before one SetObjectTier command swaps the
-// manifest, expecting the object's etag and version; the old needles are
-// freed only after. A crash before the swap leaves the old object intact
+// manifest, expecting the object's etag and manifest index (so a shard
+// rebuild or another move that swapped the manifest meanwhile wins, and
+// this move is refused rather than free needles the other's manifest
+// names); the old needles are freed only after. A crash before the swap leaves the old object intact
 // and the new needles unreferenced (garbage collection removes them); the
 // swap itself is atomic. Memory holds one chunk at a time.
 
@@ -31,8 +34,9 @@ import (
 // replicas for hot, shards for cool, compressed shards for archive) and
 // returns the new record; the move is crash-safe (new needles are written
 // and fsynced before the manifest swap, old ones freed after). Moving an
-// object to the tier it is in returns it unchanged. An object replaced
-// during the move is moved again as it is now (a few times at most).
+// object to the tier it is in returns it unchanged. An object replaced or
+// whose manifest was swapped during the move is moved again as it is now (a
+// few times at most).
 func (s *Server) SetTier(ctx context.Context, bucket, key string, tier blobdraftv1.Tier) (*blobdraftv1.ObjectRecord, error) {
 	if tier < blobdraftv1.Tier_TIER_HOT || tier > blobdraftv1.Tier_TIER_ARCHIVE {
 		return nil, rpcerr.WithMetadata(fmt.Errorf("%w: tier %v (want hot, cool or archive)", ErrInvalidArgument, tier), rpcerr.KeyField, "tier")
@@ -49,7 +53,7 @@ func (s *Server) SetTier(ctx context.Context, bucket, key string, tier blobdraft
 			return o, nil
 		}
 		rec, err := s.setTier(ctx, o, tier)
-		if errors.Is(err, meta.ErrPreconditionFailed) && attempt < 3 {
+		if (errors.Is(err, meta.ErrPreconditionFailed) || errors.Is(err, meta.ErrNeedleTooOld)) && attempt < 3 {
 			continue
 		}
 		return rec, err
@@ -78,7 +82,7 @@ func (s *Server) setTier(ctx context.Context, o *blobdraftv1.ObjectRecord, tier 
 		written = append(written, chunkNeedles([]*blobdraftv1.Chunk{nc})...)
 		chunks = append(chunks, nc)
 	}
-	res, err := s.propose(ctx, meta.SetObjectTier(o.Bucket, o.Key, o.Etag, o.Version, tier, chunks))
+	res, err := s.propose(ctx, meta.SetObjectTier(o.Bucket, o.Key, o.Etag, meta.ManifestIndex(o), tier, chunks))
 	if err != nil {
 		if definitelyRejected(err) {
 			return fail(err)

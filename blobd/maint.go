@@ -6,8 +6,9 @@ package blobd
 //
 //	loop       where    every               what
 //	repair     leader   HeartbeatInterval   re-copy replicas, rebuild EC shards (repair.go)
-//	scrub      all      ScrubInterval       re-read every needle; corrupt ones are counted
-//	                                        for heartbeats, local EC shards rebuilt (scrub.go)
+//	scrub      all      ScrubInterval       re-read every needle; corrupt ones are reported
+//	                                        at once, kept across restarts, local EC shards
+//	                                        rebuilt (scrub.go)
 //	gc         all      GCInterval          delete unreferenced old needles, compact, drop
 //	                                        volumes no longer ours; leader drops empty FULL
 //	                                        volumes (gc.go)
@@ -69,6 +70,9 @@ type maintState struct {
 	orphanSince map[uint32]time.Time
 	// shardRepairs are the objects whose shards this node is rebuilding.
 	shardRepairs map[string]bool
+	// reportC wakes the scrub loop to persist the corrupt needles and
+	// report them to the leader at once (reportCorrupt).
+	reportC chan struct{}
 
 	// leader-only state, reset by leaderEpoch when leadership is gained.
 	leader       bool
@@ -86,6 +90,7 @@ func newMaintState(cfg Config) *maintState {
 		corrupt:      map[uint32]map[uint64]struct{}{},
 		orphanSince:  map[uint32]time.Time{},
 		shardRepairs: map[string]bool{},
+		reportC:      make(chan struct{}, 1),
 		repairing:    map[uint32]bool{},
 		missingSince: map[[2]string]time.Time{},
 		emptySince:   map[uint32]time.Time{},

@@ -15,9 +15,19 @@ package blobd
 //     damaged: every object referencing it has the shards there rebuilt from
 //     the chunk's other shards (ec.Reconstruct), written to SINGLE volumes on
 //     servers holding no other shard of the chunk, and its manifest swapped
-//     with SetObjectTier (same tier, expected etag and version; on
-//     PRECONDITION_FAILED the object is read again). Once nothing references
-//     the old volume it is dropped.
+//     with SetObjectTier (same tier, expected etag and manifest index, so a
+//     concurrent tier move or another rebuild that swapped the manifest
+//     first makes this one fail with PRECONDITION_FAILED rather than free
+//     the other's needles; the object is then read again). Once nothing
+//     references the old volume it is dropped.
+//
+// The status (Server.Repair) counts as degraded every volume the loop will
+// act on, and also those whose redundancy is merely in doubt: a copy
+// missing from its server's latest heartbeat (lost files) before the loop
+// acts on it, a copy on a server this leader has not heard from since it
+// took over or lately, a SINGLE volume whose server is rebuilding corrupt
+// shards itself. So it never says healthy while a copy is known bad,
+// missing or unknown; servers report corrupt needles at once (scrub.go).
 //
 // Copies and rebuilt shards are paced by Config.RepairBytesPerSec; at most
 // repairConcurrency volumes are repaired at once. Parts of multipart uploads
@@ -48,9 +58,12 @@ import (
 type RepairStatus struct {
 	// Servers lists the volume servers and their state.
 	Servers []*blobdraftv1.ServerRecord
-	// Volumes is the number of volumes; Degraded those with fewer healthy
-	// copies than they should have (a replica on a DOWN server, a damaged
-	// copy, corrupt needles); Repairing those being repaired now.
+	// Volumes is the number of volumes; Degraded those with fewer copies
+	// known healthy than they should have (a replica on a DOWN server, a
+	// damaged copy, corrupt needles, a copy its server's last heartbeat
+	// lacks though the volume holds referenced needles, a copy on a server
+	// this leader has not heard from lately); Repairing those being
+	// repaired now.
 	Volumes, Degraded, Repairing int
 	// BytesToCopy is the estimate of bytes left to copy; BytesCopied those
 	// copied by repairs since this leader took over.
@@ -65,7 +78,7 @@ type RepairStatus struct {
 	// Leader is the member that answered.
 	Leader string
 	// Healthy is Degraded == 0 && Repairing == 0 and no server DOWN holds
-	// a volume.
+	// a volume: never while a copy is known bad or missing, or unknown.
 	Healthy bool
 }
 
@@ -127,11 +140,19 @@ func (s *Server) repairStatus(ctx context.Context) (*blobdpeerv1.RepairStatusRes
 	return resp, nil
 }
 
-// degradedVolume is a volume the repair loop must act on.
+// degradedVolume is a volume the repair loop must act on (bad copies), or
+// one whose redundancy is in doubt (suspect copies, local shard repairs),
+// which the status counts as degraded too.
 type degradedVolume struct {
 	vol  *blobdraftv1.VolumeRecord
 	bad  []string // servers whose copy must be replaced
 	good []string // servers with a healthy copy (REPLICATED)
+	// suspect are good servers whose copy is in doubt but not yet for the
+	// repair loop to replace: missing from the server's heartbeat for less
+	// than ServerTimeout, or on a server this leader has not heard from
+	// since it took over or for over staleReport (liveness marks a silent
+	// one DOWN after ServerTimeout, which makes its copies bad).
+	suspect []string
 	// holders are the good servers whose heartbeat lists the volume (or
 	// that have not reported to this leader yet): a copy's sources. A
 	// volume's files appear on a server with its first needle.
@@ -166,16 +187,18 @@ func (s *Server) assess() (*assessment, error) {
 		infos map[uint32]*blobdpeerv1.VolumeInfo
 		ok    bool
 	}
+	now := s.now()
 	reports := map[string]report{}
+	silent := map[string]bool{}
 	for id := range servers {
-		infos, _, ok := s.serverVolumes(id)
+		infos, at, ok := s.serverVolumes(id)
+		silent[id] = !ok || now.Sub(at) > s.staleReport()
 		r := report{infos: map[uint32]*blobdpeerv1.VolumeInfo{}, ok: ok}
 		for _, vi := range infos {
 			r.infos[vi.GetVid()] = vi
 		}
 		reports[id] = r
 	}
-	now := s.now()
 	a := &assessment{volumes: len(vols)}
 	down := map[string]bool{}
 	seenMissing := map[[2]string]bool{}
@@ -204,23 +227,29 @@ func (s *Server) assess() (*assessment, error) {
 					d.bad = append(d.bad, id)
 				}
 			case rep.ok && vi == nil && s.hasRefs(v.Id):
+				// A lost copy (deleted, or its server's disk replaced):
+				// degraded at once; replaced once it stays lost.
 				key := [2]string{fmt.Sprint(v.Id), id}
 				seenMissing[key] = true
 				if s.missingLong(key, now) {
 					d.bad = append(d.bad, id)
 				} else {
 					d.good = append(d.good, id)
+					d.suspect = append(d.suspect, id)
 				}
 			default:
 				d.good = append(d.good, id)
 				if vi != nil || !rep.ok {
 					d.holders = append(d.holders, id)
 				}
+				if silent[id] {
+					d.suspect = append(d.suspect, id)
+				}
 			}
 		}
-		if len(d.bad) > 0 || d.localOnly {
+		if len(d.bad) > 0 || d.localOnly || len(d.suspect) > 0 {
 			a.degraded = append(a.degraded, d)
-			if !d.localOnly {
+			if len(d.bad) > 0 {
 				a.bytesToCopy += d.size
 			}
 		}
@@ -237,6 +266,13 @@ func (s *Server) assess() (*assessment, error) {
 	}
 	slices.Sort(a.downHolding)
 	return a, nil
+}
+
+// staleReport is how old a server's last heartbeat may be before the
+// status doubts its copies (two missed heartbeats, at least half the
+// server timeout).
+func (s *Server) staleReport() time.Duration {
+	return max(2*s.cfg.HeartbeatInterval, s.cfg.ServerTimeout/2)
 }
 
 // missingLong records that a server lacks a volume it should hold and says
@@ -289,8 +325,8 @@ func (s *Server) repairPass(ctx context.Context) {
 	sem := make(chan struct{}, repairConcurrency)
 	var wg sync.WaitGroup
 	for _, d := range a.degraded {
-		if d.localOnly && len(d.bad) == 0 {
-			continue
+		if len(d.bad) == 0 {
+			continue // counted, not for this loop to replace (yet)
 		}
 		if !s.node.IsLeader() {
 			break // leadership lost: the new leader takes over
@@ -542,16 +578,18 @@ func (s *Server) referencingObjects(vid uint32, nids map[uint64]struct{}) (objec
 // rebuildShards rebuilds every shard of bucket/key's erasure-coded chunks
 // that isBad names (and any other its chunk has lost for good), writes each
 // to a SINGLE volume on a server holding no other shard of its chunk, and
-// swaps the manifest (SetObjectTier, same tier, expected etag and version).
-// An object changed meanwhile is read again; one deleted is done. The swap
-// is committed at least every GCGrace/4, so no rebuilt needle is old enough
-// for garbage collection before its reference exists.
+// swaps the manifest (SetObjectTier, same tier, expected etag and manifest
+// index). An object changed meanwhile (its manifest swapped by a tier move
+// or another rebuild) is read again; one deleted is done. The swap is
+// committed at least every GCGrace/4, so no rebuilt needle is old enough
+// for garbage collection before its reference exists (the state machine
+// refuses one that is: ErrNeedleTooOld, and the round is done again).
 func (s *Server) rebuildShards(ctx context.Context, bucket, key string, isBad func(*blobdraftv1.NeedleRef) bool) error {
 	for attempt := 0; attempt < 10; attempt++ {
 		more, err := s.rebuildShardsOnce(ctx, bucket, key, isBad)
 		switch {
-		case errors.Is(err, meta.ErrPreconditionFailed):
-			continue // the object changed: read it again
+		case errors.Is(err, meta.ErrPreconditionFailed), errors.Is(err, meta.ErrNeedleTooOld):
+			continue // the object changed (or the round was too slow): read it again
 		case errors.Is(err, meta.ErrObjectNotFound), errors.Is(err, meta.ErrBucketNotFound):
 			return nil
 		case err != nil:
@@ -605,7 +643,7 @@ func (s *Server) rebuildShardsOnce(ctx context.Context, bucket, key string, isBa
 	if !changed {
 		return false, nil
 	}
-	res, err := s.propose(ctx, meta.SetObjectTier(bucket, key, o.Etag, o.Version, o.Tier, chunks))
+	res, err := s.propose(ctx, meta.SetObjectTier(bucket, key, o.Etag, meta.ManifestIndex(o), o.Tier, chunks))
 	if err != nil {
 		if definitelyRejected(err) {
 			discard()

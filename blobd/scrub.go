@@ -11,10 +11,23 @@ package blobd
 // needle. Every HeartbeatInterval the remembered needles are checked again:
 // one that now reads correctly (its volume was received again), was deleted,
 // or whose volume is gone is forgotten, so a repaired volume reports zero.
+//
+// A finding must reach the metadata leader even if this node dies or loses
+// leadership right after: a volume whose scrub found corrupt needles, and a
+// read that found one, send a heartbeat at once (not at the next tick), and
+// the remembered needles are kept in <data dir>/corrupt-needles, which a
+// restarted node reads back (keeping those that still fail their checksum)
+// before its first scrub, so the damage is reported again at once.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"cairn.dev/cairn/blobd/volume"
@@ -34,6 +47,126 @@ func (s *Server) reportCorrupt(vid uint32, nid uint64) {
 		m.corrupt[vid] = set
 	}
 	set[nid] = struct{}{}
+	select {
+	case m.reportC <- struct{}{}:
+	default:
+	}
+}
+
+// corruptFile is where the remembered corrupt needles survive a restart,
+// under Config.DataDir: one "vid nid" line each.
+const corruptFile = "corrupt-needles"
+
+// saveCorrupt writes the remembered corrupt needles to corruptFile (fsynced,
+// replaced atomically). Called from the scrub loop only.
+func (s *Server) saveCorrupt() {
+	m := s.maint
+	var buf bytes.Buffer
+	m.mu.Lock()
+	vids := make([]uint32, 0, len(m.corrupt))
+	for vid := range m.corrupt {
+		vids = append(vids, vid)
+	}
+	slices.Sort(vids)
+	for _, vid := range vids {
+		nids := make([]uint64, 0, len(m.corrupt[vid]))
+		for nid := range m.corrupt[vid] {
+			nids = append(nids, nid)
+		}
+		slices.Sort(nids)
+		for _, nid := range nids {
+			fmt.Fprintf(&buf, "%d %d\n", vid, nid)
+		}
+	}
+	m.mu.Unlock()
+	path := filepath.Join(s.cfg.DataDir, corruptFile)
+	if err := writeFileSync(path, buf.Bytes()); err != nil {
+		s.logger.Warn("scrub: record corrupt needles", "path", path, "err", err)
+	}
+}
+
+// writeFileSync replaces path with data, durably.
+func writeFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// loadCorrupt reads back the corrupt needles a former run of this node
+// recorded and remembers (and marks for heartbeats) those that still fail
+// their checksum; it reports whether any does.
+func (s *Server) loadCorrupt() bool {
+	path := filepath.Join(s.cfg.DataDir, corruptFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			s.logger.Warn("scrub: read recorded corrupt needles", "path", path, "err", err)
+		}
+		return false
+	}
+	want := map[uint32]map[uint64]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		var vid uint32
+		var nid uint64
+		if _, err := fmt.Sscanf(sc.Text(), "%d %d", &vid, &nid); err != nil {
+			continue
+		}
+		if want[vid] == nil {
+			want[vid] = map[uint64]bool{}
+		}
+		want[vid][nid] = true
+	}
+	found := 0
+	for vid, nids := range want {
+		cookies := map[uint64]uint32{}
+		_ = s.vols.Needles(vid, func(n volume.NeedleInfo) bool {
+			if nids[n.ID] && !n.Deleted {
+				cookies[n.ID] = n.Cookie
+			}
+			return true
+		})
+		for nid, cookie := range cookies {
+			if _, err := s.vols.Read(vid, nid, cookie, 0, -1); errors.Is(err, volume.ErrCorrupt) {
+				s.markCorrupt(vid, nid)
+				s.reportCorrupt(vid, nid)
+				found++
+			}
+		}
+	}
+	if found > 0 {
+		s.logger.Warn("scrub: corrupt needles recorded before the restart still fail their checksum", "count", found)
+	}
+	return found > 0
+}
+
+// reportNow sends a heartbeat at once, so the leader learns of corrupt
+// needles without waiting for the next one.
+func (s *Server) reportNow(ctx context.Context) {
+	if err := s.sendHeartbeat(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Debug("scrub: report corrupt needles", "err", err)
+	}
 }
 
 // scrubLoop scrubs every ScrubInterval (never when 0) and, every
@@ -47,6 +180,7 @@ func (s *Server) scrubLoop(ctx context.Context) {
 	}
 	check := time.NewTicker(s.cfg.HeartbeatInterval)
 	defer check.Stop()
+	s.loadCorrupt() // reported by the first wake-up below
 	for {
 		select {
 		case <-ctx.Done():
@@ -55,6 +189,9 @@ func (s *Server) scrubLoop(ctx context.Context) {
 			s.scrubAll(ctx)
 		case <-check.C:
 			s.recheckCorrupt(ctx)
+		case <-s.maint.reportC:
+			s.saveCorrupt()
+			s.reportNow(ctx)
 		}
 	}
 }
@@ -73,6 +210,10 @@ func (s *Server) scrubAll(ctx context.Context) {
 			}
 		})
 		found += res.Corrupt
+		if res.Corrupt > 0 {
+			s.saveCorrupt()
+			s.reportNow(ctx)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -104,6 +245,12 @@ func (s *Server) recheckCorrupt(ctx context.Context) {
 		}
 	}
 	m.mu.Unlock()
+	forgot := false
+	defer func() {
+		if forgot {
+			s.saveCorrupt()
+		}
+	}()
 	for vid, nids := range snapshot {
 		cookies := map[uint64]uint32{}
 		want := map[uint64]bool{}
@@ -136,6 +283,7 @@ func (s *Server) recheckCorrupt(ctx context.Context) {
 		for _, nid := range nids {
 			if !contains(still, nid) {
 				delete(set, nid)
+				forgot = true
 			}
 		}
 		if len(set) == 0 {

@@ -170,6 +170,10 @@ func (s *Server) propose(ctx context.Context, cmd *blobdraftv1.Command) (*blobdr
 		return nil, ErrShuttingDown
 	default:
 	}
+	if s.cfg.GCGrace > 0 && cmd.NeedleMaxAgeNanos == 0 {
+		// Never reference a needle garbage collection may have taken (gc.go).
+		meta.WithNeedleMaxAge(cmd, s.cfg.GCGrace)
+	}
 	return meta.Propose(ctx, s.node.Apply, s.now(), cmd)
 }
 

@@ -3,6 +3,7 @@ package meta
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -46,6 +47,11 @@ type applier struct {
 	changed bool
 	now     int64  // the command's unix_nanos
 	index   uint64 // the entry's Raft index
+	// clock is the state machine's clock: the largest unix_nanos applied,
+	// this command's included (never decreasing, unlike now).
+	clock int64
+	// maxAge is the command's needle_max_age_nanos (0: no bound).
+	maxAge int64
 }
 
 // applyEntry applies one entry. Deterministic failures are in the result
@@ -58,6 +64,10 @@ func (a *applier) applyEntry(e raftnode.Entry) (*blobdraftv1.CommandResult, erro
 		return failResult(fail(rpcerr.InvalidArgument, "undecodable command: %v", err)), nil
 	}
 	a.now = cmd.GetUnixNanos()
+	a.maxAge = cmd.GetNeedleMaxAgeNanos()
+	if err := a.advanceClock(); err != nil {
+		return nil, err
+	}
 	res, err := a.dispatch(cmd)
 	if err != nil {
 		var f *failure
@@ -115,9 +125,55 @@ func (a *applier) dispatch(cmd *blobdraftv1.Command) (*blobdraftv1.CommandResult
 		return a.putAccessKey(op.PutAccessKey)
 	case *blobdraftv1.Command_DeleteAccessKey:
 		return a.deleteAccessKey(op.DeleteAccessKey)
+	case *blobdraftv1.Command_Tick:
+		return &blobdraftv1.CommandResult{}, nil
 	default:
 		return nil, fail(rpcerr.InvalidArgument, "command has no known op")
 	}
+}
+
+// advanceClock moves the stored clock up to the command's time (a command
+// stamped earlier than one applied before leaves it) and loads it into
+// a.clock. It is bookkeeping, not a state change: it does not wake readers,
+// and a command that fails still advances it.
+func (a *applier) advanceClock() error {
+	b := a.tx.Bucket(bucketMeta)
+	c, err := getUint(b, metaClock)
+	if err != nil {
+		return err
+	}
+	a.clock = int64(c)
+	if a.now > a.clock {
+		a.clock = a.now
+		return putUint(b, metaClock, uint64(a.now))
+	}
+	return nil
+}
+
+// checkNeedleAge refuses (REQUEST_TIMEOUT) chunks naming a needle that no
+// reference holds yet and that was allocated more than the command's
+// needle_max_age_nanos before the clock: garbage collection may have
+// deleted it (see gc.go in blobd). Needles already referenced (the shards a
+// shard rebuild keeps) are not checked: GC keeps referenced needles.
+func (a *applier) checkNeedleAge(field string, chunks []*blobdraftv1.Chunk) error {
+	if a.maxAge <= 0 {
+		return nil
+	}
+	refs := a.tx.Bucket(bucketRefs)
+	return eachNeedle(chunks, func(n *blobdraftv1.NeedleRef, chunk, shard int32) error {
+		if anyWithPrefix(refs, needleKey(n.GetVid(), n.GetNid())) {
+			return nil
+		}
+		at, ok, err := needleAllocatedAt(a.tx, n.GetNid())
+		if err != nil || !ok {
+			return err // checkChunks refused ids never allocated already
+		}
+		if age := a.clock - at; age > a.maxAge {
+			return fail(rpcerr.RequestTimeout, "needle %d/%d was allocated %v before the metadata clock, over the command's limit of %v: garbage collection may have deleted it",
+				n.GetVid(), n.GetNid(), time.Duration(age), time.Duration(a.maxAge)).with(rpcerr.KeyField, field)
+		}
+		return nil
+	})
 }
 
 // put writes a record and marks the batch as changing state.

@@ -99,11 +99,28 @@ func DeleteObject(bucket, key string) *blobdraftv1.Command {
 }
 
 // SetObjectTier moves bucket/key to tier with the manifest chunks if its
-// etag (and version, unless 0) are still the expected ones. Result: object,
-// and the old manifest's freed needles.
-func SetObjectTier(bucket, key, expectedETag string, expectedVersion uint64, tier blobdraftv1.Tier, chunks []*blobdraftv1.Chunk) *blobdraftv1.Command {
+// etag and manifest index (ManifestIndex of the record the mover read) are
+// still the expected ones, so of two movers that read the same manifest
+// only the first swaps it (the other gets PRECONDITION_FAILED and reads the
+// object again). Result: object, and the old manifest's freed needles.
+func SetObjectTier(bucket, key, expectedETag string, expectedManifestIndex uint64, tier blobdraftv1.Tier, chunks []*blobdraftv1.Chunk) *blobdraftv1.Command {
 	return &blobdraftv1.Command{Op: &blobdraftv1.Command_SetObjectTier{SetObjectTier: &blobdraftv1.SetObjectTierOp{
-		Bucket: bucket, Key: key, ExpectedEtag: expectedETag, ExpectedVersion: expectedVersion, Tier: tier, Chunks: chunks}}}
+		Bucket: bucket, Key: key, ExpectedEtag: expectedETag, ExpectedManifestIndex: expectedManifestIndex, Tier: tier, Chunks: chunks}}}
+}
+
+// Tick changes nothing but advances the state machine's clock (Store.Clock)
+// to the command's time. Result: empty.
+func Tick() *blobdraftv1.Command {
+	return &blobdraftv1.Command{Op: &blobdraftv1.Command_Tick{Tick: &blobdraftv1.TickOp{}}}
+}
+
+// WithNeedleMaxAge sets cmd's needle_max_age_nanos (see the proto): the
+// command fails with ErrNeedleTooOld if it references for the first time a
+// needle allocated more than maxAge before the state machine's clock.
+// Returns cmd.
+func WithNeedleMaxAge(cmd *blobdraftv1.Command, maxAge time.Duration) *blobdraftv1.Command {
+	cmd.NeedleMaxAgeNanos = int64(maxAge)
+	return cmd
 }
 
 // SetRestore records the restore state of an archived object. Result:

@@ -17,7 +17,8 @@
 // a restart) are skipped.
 //
 // A command that fails carries a node/rpcerr reason, a message and metadata
-// (field, limit, part) in its result and changes nothing; [ResultError]
+// (field, limit, part) in its result and changes nothing but the clock
+// (see Rules); [ResultError]
 // turns them back into this package's sentinels, and [Propose] does the
 // whole round trip for a proposer.
 //
@@ -55,18 +56,33 @@
 //     every needle allocated and in a volume of the right kind. If-None-Match
 //     "*" fails when an object exists; If-Match fails with OBJECT_NOT_FOUND
 //     without one and PRECONDITION_FAILED on another etag. The object's tier
-//     defaults to the bucket's; its version is the entry's index.
+//     defaults to the bucket's; its version and manifest index are the
+//     entry's index.
 //   - DeleteObject is idempotent (deleted tells whether there was one).
-//   - SetObjectTier swaps the manifest only if etag (and version, unless 0)
-//     are the expected ones; the version is kept. SetRestore applies only to
-//     ARCHIVE objects (INVALID_OBJECT_STATE).
+//   - SetObjectTier swaps the manifest only if the etag, the manifest index
+//     ([ManifestIndex]: manifest_index, or the version in a record written
+//     before it existed) and the version (unless 0) are the expected ones
+//     (PRECONDITION_FAILED otherwise); the version is kept and the manifest
+//     index becomes the entry's index, so of two movers (a tier move, a
+//     shard rebuild) that read the same manifest only the first swaps it.
+//     SetRestore keeps both and applies only to ARCHIVE objects
+//     (INVALID_OBJECT_STATE).
+//   - Needle ages: every entry advances the clock (the largest unix_nanos
+//     applied; [Store.Clock]); Tick does only that. A PutObject, PutPart or
+//     SetObjectTier whose needle_max_age_nanos is set fails with
+//     REQUEST_TIMEOUT ([ErrNeedleTooOld]) if it names a needle no reference
+//     holds yet that was allocated more than that before the clock.
+//     Garbage collection deletes only unreferenced needles older than its
+//     grace by the clock read before the references, so no later command
+//     can make a needle it deleted referenced.
 //   - CreateMultipartUpload returns an id of UploadIDLen hex digits. PutPart
 //     (1..MaxParts, etag a lowercase hex MD5) replaces a part of the same
 //     number. CompleteMultipartUpload checks, as S3, in order: parts
 //     strictly ascending (INVALID_PART_ORDER), each uploaded with that etag
 //     (INVALID_PART), each but the last ≥ MinPartSize (ENTITY_TOO_SMALL),
 //     then the conditions; the object's chunks are the parts' in order with
-//     offsets shifted, its etag MultipartETag of the parts'. An upload id of
+//     offsets shifted, its etag MultipartETag of the parts', its version and
+//     manifest index the entry's index. An upload id of
 //     another bucket or key is UPLOAD_NOT_FOUND.
 //   - PutAccessKey creates or replaces a key (created time kept);
 //     DeleteAccessKey of an unknown key is ACCESS_KEY_NOT_FOUND.
@@ -79,7 +95,7 @@
 //
 // On-disk layout (bbolt buckets; integers big-endian):
 //
-//	meta         "applied", "next_volume", "next_needle" → uint64
+//	meta         "applied", "next_volume", "next_needle", "clock" → uint64
 //	servers      server id → ServerRecord
 //	volumes      vid → VolumeRecord
 //	needleblocks first id → NeedleBlockRecord

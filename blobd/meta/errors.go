@@ -49,6 +49,11 @@ var (
 	// ErrInvalidObjectState means the object's tier does not allow the
 	// command (a restore of an object that is not archived).
 	ErrInvalidObjectState = errors.New("meta: invalid object state")
+	// ErrNeedleTooOld means a command referenced a needle allocated longer
+	// before the state machine's clock than its needle_max_age_nanos
+	// allows: garbage collection may have deleted it, so the command was
+	// refused (REQUEST_TIMEOUT). Writing the data again succeeds.
+	ErrNeedleTooOld = errors.New("meta: needle too old to reference")
 	// ErrAccessKeyNotFound means no access key of that id exists.
 	ErrAccessKeyNotFound = errors.New("meta: access key not found")
 	// ErrClosed means the store has been closed.
@@ -83,6 +88,7 @@ var reasons = rpcerr.Sentinels{
 	{Reason: rpcerr.EntityTooSmall, Err: ErrEntityTooSmall},
 	{Reason: rpcerr.InvalidObjectState, Err: ErrInvalidObjectState},
 	{Reason: rpcerr.AccessKeyNotFound, Err: ErrAccessKeyNotFound},
+	{Reason: rpcerr.RequestTimeout, Err: ErrNeedleTooOld},
 }
 
 // ReasonOf returns the rpcerr reason an apply result uses for err (one of

@@ -30,6 +30,7 @@ var (
 
 	metaNextVolume = []byte("next_volume")
 	metaNextNeedle = []byte("next_needle")
+	metaClock      = []byte("clock")
 )
 
 // bucketPrefix is bucket ‖ 0: bucket names hold no NUL, so a bucket's

@@ -111,6 +111,9 @@ func (a *applier) putPart(op *blobdraftv1.PutPartOp) (*blobdraftv1.CommandResult
 	if err := checkChunks(a.tx, "part.chunks", p.GetSize(), p.GetChunks()); err != nil {
 		return nil, err
 	}
+	if err := a.checkNeedleAge("part.chunks", p.GetChunks()); err != nil {
+		return nil, err
+	}
 	cur, err := getPart(a.tx, u.UploadId, p.GetNumber())
 	if err != nil {
 		return nil, err
@@ -194,7 +197,7 @@ func (a *applier) completeMultipartUpload(op *blobdraftv1.CompleteMultipartUploa
 
 	// Checks done: from here on, only writes.
 	o := &blobdraftv1.ObjectRecord{Bucket: u.Bucket, Key: u.Key, Size: size, Etag: etag, Headers: u.Headers,
-		CreatedUnixNanos: a.now, Version: a.index, Tier: u.Tier}
+		CreatedUnixNanos: a.now, Version: a.index, ManifestIndex: a.index, Tier: u.Tier}
 	var off int64
 	for _, p := range used {
 		for _, c := range p.Chunks {

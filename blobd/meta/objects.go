@@ -39,6 +39,18 @@ func checkConditions(cur *blobdraftv1.ObjectRecord, ifMatch, ifNoneMatch string)
 	return nil
 }
 
+// ManifestIndex is the generation of o's manifest: the Raft index of the
+// command that last set its chunks (ObjectRecord.manifest_index), or its
+// version for a record written before manifest indexes existed (its chunks
+// were last set by the command that wrote it or by a tier move, which kept
+// the version). Movers pass it to SetObjectTier.
+func ManifestIndex(o *blobdraftv1.ObjectRecord) uint64 {
+	if m := o.GetManifestIndex(); m != 0 {
+		return m
+	}
+	return o.GetVersion()
+}
+
 func objectOwner(bucket, key string) owner { return owner{bucket: bucket, key: key} }
 
 func (a *applier) putObject(op *blobdraftv1.PutObjectOp) (*blobdraftv1.CommandResult, error) {
@@ -66,6 +78,9 @@ func (a *applier) putObject(op *blobdraftv1.PutObjectOp) (*blobdraftv1.CommandRe
 	if err := checkChunks(a.tx, "object.chunks", in.GetSize(), in.GetChunks()); err != nil {
 		return nil, err
 	}
+	if err := a.checkNeedleAge("object.chunks", in.GetChunks()); err != nil {
+		return nil, err
+	}
 	cur, err := getObject(a.tx, op.GetBucket(), op.GetKey())
 	if err != nil {
 		return nil, err
@@ -74,7 +89,7 @@ func (a *applier) putObject(op *blobdraftv1.PutObjectOp) (*blobdraftv1.CommandRe
 		return nil, err
 	}
 	o := &blobdraftv1.ObjectRecord{Bucket: op.GetBucket(), Key: op.GetKey(), Size: in.GetSize(), Etag: in.GetEtag(),
-		Headers: in.GetHeaders(), CreatedUnixNanos: a.now, Version: a.index, Tier: tier, Chunks: in.GetChunks(),
+		Headers: in.GetHeaders(), CreatedUnixNanos: a.now, Version: a.index, ManifestIndex: a.index, Tier: tier, Chunks: in.GetChunks(),
 		PartSizes: in.GetPartSizes()}
 	freed, err := a.replaceObject(cur, o)
 	if err != nil {
@@ -149,11 +164,18 @@ func (a *applier) setObjectTier(op *blobdraftv1.SetObjectTierOp) (*blobdraftv1.C
 	if cur.GetEtag() != normETag(op.GetExpectedEtag()) || op.GetExpectedVersion() != 0 && op.GetExpectedVersion() != cur.GetVersion() {
 		return nil, fail(rpcerr.PreconditionFailed, "object changed: etag %q version %d", cur.GetEtag(), cur.GetVersion()).with(rpcerr.KeyField, "expected_etag")
 	}
+	if m := op.GetExpectedManifestIndex(); m != 0 && m != ManifestIndex(cur) {
+		return nil, fail(rpcerr.PreconditionFailed, "manifest changed: index %d, not %d", ManifestIndex(cur), m).
+			with(rpcerr.KeyField, "expected_manifest_index")
+	}
 	if err := checkChunks(a.tx, "chunks", cur.GetSize(), op.GetChunks()); err != nil {
 		return nil, err
 	}
+	if err := a.checkNeedleAge("chunks", op.GetChunks()); err != nil {
+		return nil, err
+	}
 	o := &blobdraftv1.ObjectRecord{Bucket: cur.Bucket, Key: cur.Key, Size: cur.Size, Etag: cur.Etag, Headers: cur.Headers,
-		CreatedUnixNanos: cur.CreatedUnixNanos, Version: cur.Version, Tier: op.GetTier(), Chunks: op.GetChunks(),
+		CreatedUnixNanos: cur.CreatedUnixNanos, Version: cur.Version, ManifestIndex: a.index, Tier: op.GetTier(), Chunks: op.GetChunks(),
 		PartSizes: cur.PartSizes}
 	freed, err := a.replaceObject(cur, o)
 	if err != nil {

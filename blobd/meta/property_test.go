@@ -186,7 +186,7 @@ func TestPropertyRefcounts(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			cmd = SetObjectTier("bkt", key, o.Etag, o.Version, blobdraftv1.Tier_TIER_COOL, manifest(o.Size))
+			cmd = SetObjectTier("bkt", key, o.Etag, ManifestIndex(o), blobdraftv1.Tier_TIER_COOL, manifest(o.Size))
 		case r < 60:
 			cmd = CreateMultipartUpload("bkt", key, nil, 0)
 		case r < 80:

@@ -154,24 +154,50 @@ func (s *Store) NextNeedle() (n uint64, err error) {
 // its AllocateNeedles command); ok is false for an id never allocated.
 func (s *Store) NeedleAllocatedAt(nid uint64) (at time.Time, ok bool, err error) {
 	err = s.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketNeedleBlocks).Cursor()
-		k, v := c.Seek(needleBlockKey(nid))
-		if k == nil || binary.BigEndian.Uint64(k) != nid {
-			k, v = c.Prev()
+		ns, found, err := needleAllocatedAt(tx, nid)
+		if found {
+			at, ok = time.Unix(0, ns).UTC(), true
 		}
-		if k == nil {
-			return nil
-		}
-		blk, err := unmarshal("needle block", k, v, &blobdraftv1.NeedleBlockRecord{})
-		if err != nil {
-			return err
-		}
-		if nid >= blk.First && nid-blk.First < blk.Count {
-			at, ok = time.Unix(0, blk.UnixNanos).UTC(), true
-		}
-		return nil
+		return err
 	})
 	return at, ok, err
+}
+
+// needleAllocatedAt returns the unix nanos of nid's AllocateNeedles
+// command; ok is false for an id never allocated.
+func needleAllocatedAt(tx *bbolt.Tx, nid uint64) (ns int64, ok bool, err error) {
+	c := tx.Bucket(bucketNeedleBlocks).Cursor()
+	k, v := c.Seek(needleBlockKey(nid))
+	if k == nil || binary.BigEndian.Uint64(k) != nid {
+		k, v = c.Prev()
+	}
+	if k == nil {
+		return 0, false, nil
+	}
+	blk, err := unmarshal("needle block", k, v, &blobdraftv1.NeedleBlockRecord{})
+	if err != nil {
+		return 0, false, err
+	}
+	if nid >= blk.First && nid-blk.First < blk.Count {
+		return blk.UnixNanos, true, nil
+	}
+	return 0, false, nil
+}
+
+// Clock returns the state machine's clock: the largest unix_nanos of the
+// commands applied (zero before any). Garbage collection judges needle
+// ages by it, as the state machine does (Command.needle_max_age_nanos).
+func (s *Store) Clock() (time.Time, error) {
+	var ns uint64
+	err := s.view(func(tx *bbolt.Tx) error {
+		var err error
+		ns, err = getUint(tx.Bucket(bucketMeta), metaClock)
+		return err
+	})
+	if err != nil || ns == 0 {
+		return time.Time{}, err
+	}
+	return time.Unix(0, int64(ns)).UTC(), nil
 }
 
 // NeedleRef is one reference to needle (Vid, Nid): Owner says which chunk

@@ -329,9 +329,19 @@ type Command struct {
 	//	*Command_AbortMultipartUpload
 	//	*Command_PutAccessKey
 	//	*Command_DeleteAccessKey
-	Op            isCommand_Op `protobuf_oneof:"op"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	//	*Command_Tick
+	Op isCommand_Op `protobuf_oneof:"op"`
+	// needle_max_age_nanos, when not 0, bounds the age of the needles the
+	// command references for the first time (PutObject, PutPart,
+	// SetObjectTier): a needle allocated more than this long before the state
+	// machine's clock (the largest unix_nanos applied, this command's
+	// included) fails the command with REQUEST_TIMEOUT. Proposers set it to
+	// their garbage-collection grace, and the collector deletes only needles
+	// older than its grace by that same clock, so it never deletes a needle a
+	// later command makes referenced.
+	NeedleMaxAgeNanos int64 `protobuf:"varint,22,opt,name=needle_max_age_nanos,json=needleMaxAgeNanos,proto3" json:"needle_max_age_nanos,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
@@ -558,6 +568,22 @@ func (x *Command) GetDeleteAccessKey() *DeleteAccessKeyOp {
 	return nil
 }
 
+func (x *Command) GetTick() *TickOp {
+	if x != nil {
+		if x, ok := x.Op.(*Command_Tick); ok {
+			return x.Tick
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetNeedleMaxAgeNanos() int64 {
+	if x != nil {
+		return x.NeedleMaxAgeNanos
+	}
+	return 0
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -642,6 +668,10 @@ type Command_DeleteAccessKey struct {
 	DeleteAccessKey *DeleteAccessKeyOp `protobuf:"bytes,21,opt,name=delete_access_key,json=deleteAccessKey,proto3,oneof"`
 }
 
+type Command_Tick struct {
+	Tick *TickOp `protobuf:"bytes,23,opt,name=tick,proto3,oneof"`
+}
+
 func (*Command_RegisterServer) isCommand_Op() {}
 
 func (*Command_SetServerState) isCommand_Op() {}
@@ -682,6 +712,47 @@ func (*Command_PutAccessKey) isCommand_Op() {}
 
 func (*Command_DeleteAccessKey) isCommand_Op() {}
 
+func (*Command_Tick) isCommand_Op() {}
+
+// TickOp changes nothing but advances the state machine's clock to the
+// command's unix_nanos (garbage collection proposes one when the clock lags
+// its own, so an idle group's needles still age).
+type TickOp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TickOp) Reset() {
+	*x = TickOp{}
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TickOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TickOp) ProtoMessage() {}
+
+func (x *TickOp) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TickOp.ProtoReflect.Descriptor instead.
+func (*TickOp) Descriptor() ([]byte, []int) {
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{1}
+}
+
 // RegisterServerOp adds a volume server or updates a known one's addresses
 // and capacity. A new or DOWN server becomes UP (it just spoke); a DRAINING
 // one stays DRAINING.
@@ -700,7 +771,7 @@ type RegisterServerOp struct {
 
 func (x *RegisterServerOp) Reset() {
 	*x = RegisterServerOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[1]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +783,7 @@ func (x *RegisterServerOp) String() string {
 func (*RegisterServerOp) ProtoMessage() {}
 
 func (x *RegisterServerOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[1]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +796,7 @@ func (x *RegisterServerOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterServerOp.ProtoReflect.Descriptor instead.
 func (*RegisterServerOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{1}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RegisterServerOp) GetId() string {
@@ -773,7 +844,7 @@ type SetServerStateOp struct {
 
 func (x *SetServerStateOp) Reset() {
 	*x = SetServerStateOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[2]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +856,7 @@ func (x *SetServerStateOp) String() string {
 func (*SetServerStateOp) ProtoMessage() {}
 
 func (x *SetServerStateOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[2]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +869,7 @@ func (x *SetServerStateOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetServerStateOp.ProtoReflect.Descriptor instead.
 func (*SetServerStateOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{2}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SetServerStateOp) GetId() string {
@@ -829,7 +900,7 @@ type CreateVolumeOp struct {
 
 func (x *CreateVolumeOp) Reset() {
 	*x = CreateVolumeOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[3]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +912,7 @@ func (x *CreateVolumeOp) String() string {
 func (*CreateVolumeOp) ProtoMessage() {}
 
 func (x *CreateVolumeOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[3]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +925,7 @@ func (x *CreateVolumeOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVolumeOp.ProtoReflect.Descriptor instead.
 func (*CreateVolumeOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{3}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateVolumeOp) GetKind() VolumeKind {
@@ -891,7 +962,7 @@ type SetVolumeReplicasOp struct {
 
 func (x *SetVolumeReplicasOp) Reset() {
 	*x = SetVolumeReplicasOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[4]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +974,7 @@ func (x *SetVolumeReplicasOp) String() string {
 func (*SetVolumeReplicasOp) ProtoMessage() {}
 
 func (x *SetVolumeReplicasOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[4]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +987,7 @@ func (x *SetVolumeReplicasOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVolumeReplicasOp.ProtoReflect.Descriptor instead.
 func (*SetVolumeReplicasOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{4}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SetVolumeReplicasOp) GetVid() uint32 {
@@ -950,7 +1021,7 @@ type SetVolumeStateOp struct {
 
 func (x *SetVolumeStateOp) Reset() {
 	*x = SetVolumeStateOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[5]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1033,7 @@ func (x *SetVolumeStateOp) String() string {
 func (*SetVolumeStateOp) ProtoMessage() {}
 
 func (x *SetVolumeStateOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[5]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1046,7 @@ func (x *SetVolumeStateOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVolumeStateOp.ProtoReflect.Descriptor instead.
 func (*SetVolumeStateOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{5}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SetVolumeStateOp) GetVid() uint32 {
@@ -1002,7 +1073,7 @@ type DropVolumeOp struct {
 
 func (x *DropVolumeOp) Reset() {
 	*x = DropVolumeOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[6]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1085,7 @@ func (x *DropVolumeOp) String() string {
 func (*DropVolumeOp) ProtoMessage() {}
 
 func (x *DropVolumeOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[6]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1098,7 @@ func (x *DropVolumeOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropVolumeOp.ProtoReflect.Descriptor instead.
 func (*DropVolumeOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{6}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DropVolumeOp) GetVid() uint32 {
@@ -1047,7 +1118,7 @@ type AllocateNeedlesOp struct {
 
 func (x *AllocateNeedlesOp) Reset() {
 	*x = AllocateNeedlesOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[7]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1130,7 @@ func (x *AllocateNeedlesOp) String() string {
 func (*AllocateNeedlesOp) ProtoMessage() {}
 
 func (x *AllocateNeedlesOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[7]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1143,7 @@ func (x *AllocateNeedlesOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocateNeedlesOp.ProtoReflect.Descriptor instead.
 func (*AllocateNeedlesOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{7}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AllocateNeedlesOp) GetCount() uint64 {
@@ -1094,7 +1165,7 @@ type CreateBucketOp struct {
 
 func (x *CreateBucketOp) Reset() {
 	*x = CreateBucketOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[8]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1177,7 @@ func (x *CreateBucketOp) String() string {
 func (*CreateBucketOp) ProtoMessage() {}
 
 func (x *CreateBucketOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[8]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1190,7 @@ func (x *CreateBucketOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBucketOp.ProtoReflect.Descriptor instead.
 func (*CreateBucketOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{8}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateBucketOp) GetName() string {
@@ -1159,7 +1230,7 @@ type DeleteBucketOp struct {
 
 func (x *DeleteBucketOp) Reset() {
 	*x = DeleteBucketOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[9]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1242,7 @@ func (x *DeleteBucketOp) String() string {
 func (*DeleteBucketOp) ProtoMessage() {}
 
 func (x *DeleteBucketOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[9]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1255,7 @@ func (x *DeleteBucketOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBucketOp.ProtoReflect.Descriptor instead.
 func (*DeleteBucketOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{9}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteBucketOp) GetName() string {
@@ -1205,7 +1276,7 @@ type PutLifecycleOp struct {
 
 func (x *PutLifecycleOp) Reset() {
 	*x = PutLifecycleOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[10]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1288,7 @@ func (x *PutLifecycleOp) String() string {
 func (*PutLifecycleOp) ProtoMessage() {}
 
 func (x *PutLifecycleOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[10]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1301,7 @@ func (x *PutLifecycleOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutLifecycleOp.ProtoReflect.Descriptor instead.
 func (*PutLifecycleOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{10}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PutLifecycleOp) GetBucket() string {
@@ -1264,7 +1335,7 @@ type PutObjectOp struct {
 
 func (x *PutObjectOp) Reset() {
 	*x = PutObjectOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[11]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1347,7 @@ func (x *PutObjectOp) String() string {
 func (*PutObjectOp) ProtoMessage() {}
 
 func (x *PutObjectOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[11]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1360,7 @@ func (x *PutObjectOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutObjectOp.ProtoReflect.Descriptor instead.
 func (*PutObjectOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{11}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PutObjectOp) GetBucket() string {
@@ -1337,7 +1408,7 @@ type DeleteObjectOp struct {
 
 func (x *DeleteObjectOp) Reset() {
 	*x = DeleteObjectOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[12]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1420,7 @@ func (x *DeleteObjectOp) String() string {
 func (*DeleteObjectOp) ProtoMessage() {}
 
 func (x *DeleteObjectOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[12]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1433,7 @@ func (x *DeleteObjectOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteObjectOp.ProtoReflect.Descriptor instead.
 func (*DeleteObjectOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{12}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteObjectOp) GetBucket() string {
@@ -1390,13 +1461,18 @@ type SetObjectTierOp struct {
 	ExpectedVersion uint64   `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	Tier            Tier     `protobuf:"varint,5,opt,name=tier,proto3,enum=cairn.blobd.raft.v1.Tier" json:"tier,omitempty"`
 	Chunks          []*Chunk `protobuf:"bytes,6,rep,name=chunks,proto3" json:"chunks,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// expected_manifest_index, when not 0, must be the object's manifest
+	// index (ObjectRecord.manifest_index, or its version when that is 0): two
+	// movers that read the same manifest cannot both swap it. Every proposer
+	// sets it; 0 is for entries written before it existed.
+	ExpectedManifestIndex uint64 `protobuf:"varint,7,opt,name=expected_manifest_index,json=expectedManifestIndex,proto3" json:"expected_manifest_index,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *SetObjectTierOp) Reset() {
 	*x = SetObjectTierOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[13]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1484,7 @@ func (x *SetObjectTierOp) String() string {
 func (*SetObjectTierOp) ProtoMessage() {}
 
 func (x *SetObjectTierOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[13]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1497,7 @@ func (x *SetObjectTierOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetObjectTierOp.ProtoReflect.Descriptor instead.
 func (*SetObjectTierOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{13}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetObjectTierOp) GetBucket() string {
@@ -1466,6 +1542,13 @@ func (x *SetObjectTierOp) GetChunks() []*Chunk {
 	return nil
 }
 
+func (x *SetObjectTierOp) GetExpectedManifestIndex() uint64 {
+	if x != nil {
+		return x.ExpectedManifestIndex
+	}
+	return 0
+}
+
 type SetRestoreOp struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Bucket         string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
@@ -1478,7 +1561,7 @@ type SetRestoreOp struct {
 
 func (x *SetRestoreOp) Reset() {
 	*x = SetRestoreOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[14]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1573,7 @@ func (x *SetRestoreOp) String() string {
 func (*SetRestoreOp) ProtoMessage() {}
 
 func (x *SetRestoreOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[14]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1586,7 @@ func (x *SetRestoreOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRestoreOp.ProtoReflect.Descriptor instead.
 func (*SetRestoreOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{14}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SetRestoreOp) GetBucket() string {
@@ -1546,7 +1629,7 @@ type CreateMultipartUploadOp struct {
 
 func (x *CreateMultipartUploadOp) Reset() {
 	*x = CreateMultipartUploadOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[15]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1558,7 +1641,7 @@ func (x *CreateMultipartUploadOp) String() string {
 func (*CreateMultipartUploadOp) ProtoMessage() {}
 
 func (x *CreateMultipartUploadOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[15]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1571,7 +1654,7 @@ func (x *CreateMultipartUploadOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMultipartUploadOp.ProtoReflect.Descriptor instead.
 func (*CreateMultipartUploadOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{15}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateMultipartUploadOp) GetBucket() string {
@@ -1614,7 +1697,7 @@ type PutPartOp struct {
 
 func (x *PutPartOp) Reset() {
 	*x = PutPartOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[16]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1709,7 @@ func (x *PutPartOp) String() string {
 func (*PutPartOp) ProtoMessage() {}
 
 func (x *PutPartOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[16]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1722,7 @@ func (x *PutPartOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPartOp.ProtoReflect.Descriptor instead.
 func (*PutPartOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{16}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PutPartOp) GetBucket() string {
@@ -1684,7 +1767,7 @@ type CompleteMultipartUploadOp struct {
 
 func (x *CompleteMultipartUploadOp) Reset() {
 	*x = CompleteMultipartUploadOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[17]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1696,7 +1779,7 @@ func (x *CompleteMultipartUploadOp) String() string {
 func (*CompleteMultipartUploadOp) ProtoMessage() {}
 
 func (x *CompleteMultipartUploadOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[17]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1709,7 +1792,7 @@ func (x *CompleteMultipartUploadOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteMultipartUploadOp.ProtoReflect.Descriptor instead.
 func (*CompleteMultipartUploadOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{17}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CompleteMultipartUploadOp) GetBucket() string {
@@ -1764,7 +1847,7 @@ type CompletedPart struct {
 
 func (x *CompletedPart) Reset() {
 	*x = CompletedPart{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[18]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1859,7 @@ func (x *CompletedPart) String() string {
 func (*CompletedPart) ProtoMessage() {}
 
 func (x *CompletedPart) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[18]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1872,7 @@ func (x *CompletedPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletedPart.ProtoReflect.Descriptor instead.
 func (*CompletedPart) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{18}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CompletedPart) GetNumber() int32 {
@@ -1817,7 +1900,7 @@ type AbortMultipartUploadOp struct {
 
 func (x *AbortMultipartUploadOp) Reset() {
 	*x = AbortMultipartUploadOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[19]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1912,7 @@ func (x *AbortMultipartUploadOp) String() string {
 func (*AbortMultipartUploadOp) ProtoMessage() {}
 
 func (x *AbortMultipartUploadOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[19]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1925,7 @@ func (x *AbortMultipartUploadOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMultipartUploadOp.ProtoReflect.Descriptor instead.
 func (*AbortMultipartUploadOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{19}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AbortMultipartUploadOp) GetBucket() string {
@@ -1880,7 +1963,7 @@ type PutAccessKeyOp struct {
 
 func (x *PutAccessKeyOp) Reset() {
 	*x = PutAccessKeyOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[20]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +1975,7 @@ func (x *PutAccessKeyOp) String() string {
 func (*PutAccessKeyOp) ProtoMessage() {}
 
 func (x *PutAccessKeyOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[20]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +1988,7 @@ func (x *PutAccessKeyOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutAccessKeyOp.ProtoReflect.Descriptor instead.
 func (*PutAccessKeyOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{20}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PutAccessKeyOp) GetId() string {
@@ -1945,7 +2028,7 @@ type DeleteAccessKeyOp struct {
 
 func (x *DeleteAccessKeyOp) Reset() {
 	*x = DeleteAccessKeyOp{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[21]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2040,7 @@ func (x *DeleteAccessKeyOp) String() string {
 func (*DeleteAccessKeyOp) ProtoMessage() {}
 
 func (x *DeleteAccessKeyOp) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[21]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2053,7 @@ func (x *DeleteAccessKeyOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKeyOp.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKeyOp) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{21}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeleteAccessKeyOp) GetId() string {
@@ -2010,7 +2093,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[22]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2105,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[22]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2118,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{22}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CommandResult) GetError() string {
@@ -2224,7 +2307,7 @@ type NeedleRange struct {
 
 func (x *NeedleRange) Reset() {
 	*x = NeedleRange{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[23]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2319,7 @@ func (x *NeedleRange) String() string {
 func (*NeedleRange) ProtoMessage() {}
 
 func (x *NeedleRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[23]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2332,7 @@ func (x *NeedleRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NeedleRange.ProtoReflect.Descriptor instead.
 func (*NeedleRange) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{23}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NeedleRange) GetFirst() uint64 {
@@ -2282,7 +2365,7 @@ type ServerRecord struct {
 
 func (x *ServerRecord) Reset() {
 	*x = ServerRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[24]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +2377,7 @@ func (x *ServerRecord) String() string {
 func (*ServerRecord) ProtoMessage() {}
 
 func (x *ServerRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[24]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +2390,7 @@ func (x *ServerRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerRecord.ProtoReflect.Descriptor instead.
 func (*ServerRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{24}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ServerRecord) GetId() string {
@@ -2373,7 +2456,7 @@ type VolumeRecord struct {
 
 func (x *VolumeRecord) Reset() {
 	*x = VolumeRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[25]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2468,7 @@ func (x *VolumeRecord) String() string {
 func (*VolumeRecord) ProtoMessage() {}
 
 func (x *VolumeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[25]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2481,7 @@ func (x *VolumeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeRecord.ProtoReflect.Descriptor instead.
 func (*VolumeRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{25}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *VolumeRecord) GetId() uint32 {
@@ -2457,7 +2540,7 @@ type NeedleBlockRecord struct {
 
 func (x *NeedleBlockRecord) Reset() {
 	*x = NeedleBlockRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[26]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2469,7 +2552,7 @@ func (x *NeedleBlockRecord) String() string {
 func (*NeedleBlockRecord) ProtoMessage() {}
 
 func (x *NeedleBlockRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[26]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2482,7 +2565,7 @@ func (x *NeedleBlockRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NeedleBlockRecord.ProtoReflect.Descriptor instead.
 func (*NeedleBlockRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{26}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *NeedleBlockRecord) GetFirst() uint64 {
@@ -2524,7 +2607,7 @@ type LifecycleRule struct {
 
 func (x *LifecycleRule) Reset() {
 	*x = LifecycleRule{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[27]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2619,7 @@ func (x *LifecycleRule) String() string {
 func (*LifecycleRule) ProtoMessage() {}
 
 func (x *LifecycleRule) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[27]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2632,7 @@ func (x *LifecycleRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LifecycleRule.ProtoReflect.Descriptor instead.
 func (*LifecycleRule) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{27}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LifecycleRule) GetId() string {
@@ -2614,7 +2697,7 @@ type BucketRecord struct {
 
 func (x *BucketRecord) Reset() {
 	*x = BucketRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[28]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2709,7 @@ func (x *BucketRecord) String() string {
 func (*BucketRecord) ProtoMessage() {}
 
 func (x *BucketRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[28]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2722,7 @@ func (x *BucketRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketRecord.ProtoReflect.Descriptor instead.
 func (*BucketRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{28}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BucketRecord) GetName() string {
@@ -2689,7 +2772,7 @@ type NeedleRef struct {
 
 func (x *NeedleRef) Reset() {
 	*x = NeedleRef{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[29]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2784,7 @@ func (x *NeedleRef) String() string {
 func (*NeedleRef) ProtoMessage() {}
 
 func (x *NeedleRef) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[29]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2797,7 @@ func (x *NeedleRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NeedleRef.ProtoReflect.Descriptor instead.
 func (*NeedleRef) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{29}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *NeedleRef) GetVid() uint32 {
@@ -2752,7 +2835,7 @@ type EcLayout struct {
 
 func (x *EcLayout) Reset() {
 	*x = EcLayout{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[30]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2764,7 +2847,7 @@ func (x *EcLayout) String() string {
 func (*EcLayout) ProtoMessage() {}
 
 func (x *EcLayout) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[30]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2777,7 +2860,7 @@ func (x *EcLayout) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EcLayout.ProtoReflect.Descriptor instead.
 func (*EcLayout) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{30}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *EcLayout) GetData() int32 {
@@ -2825,7 +2908,7 @@ type Chunk struct {
 
 func (x *Chunk) Reset() {
 	*x = Chunk{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[31]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2837,7 +2920,7 @@ func (x *Chunk) String() string {
 func (*Chunk) ProtoMessage() {}
 
 func (x *Chunk) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[31]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2850,7 +2933,7 @@ func (x *Chunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Chunk.ProtoReflect.Descriptor instead.
 func (*Chunk) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{31}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Chunk) GetOffset() int64 {
@@ -2931,7 +3014,7 @@ type ObjectHeaders struct {
 
 func (x *ObjectHeaders) Reset() {
 	*x = ObjectHeaders{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[32]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2943,7 +3026,7 @@ func (x *ObjectHeaders) String() string {
 func (*ObjectHeaders) ProtoMessage() {}
 
 func (x *ObjectHeaders) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[32]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2956,7 +3039,7 @@ func (x *ObjectHeaders) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectHeaders.ProtoReflect.Descriptor instead.
 func (*ObjectHeaders) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{32}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ObjectHeaders) GetContentType() string {
@@ -3018,14 +3101,19 @@ type ObjectRecord struct {
 	RestoreUntilUnixNanos int64        `protobuf:"varint,10,opt,name=restore_until_unix_nanos,json=restoreUntilUnixNanos,proto3" json:"restore_until_unix_nanos,omitempty"`
 	Chunks                []*Chunk     `protobuf:"bytes,11,rep,name=chunks,proto3" json:"chunks,omitempty"`
 	// part_sizes are the sizes of the parts of a multipart object, in order.
-	PartSizes     []int64 `protobuf:"varint,12,rep,packed,name=part_sizes,json=partSizes,proto3" json:"part_sizes,omitempty"`
+	PartSizes []int64 `protobuf:"varint,12,rep,packed,name=part_sizes,json=partSizes,proto3" json:"part_sizes,omitempty"`
+	// manifest_index is the Raft index of the command that last set chunks
+	// (PutObject, CompleteMultipartUpload or SetObjectTier; SetRestore keeps
+	// it). 0 in records written before it existed: read version instead
+	// (meta.ManifestIndex).
+	ManifestIndex uint64 `protobuf:"varint,13,opt,name=manifest_index,json=manifestIndex,proto3" json:"manifest_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ObjectRecord) Reset() {
 	*x = ObjectRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[33]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3125,7 @@ func (x *ObjectRecord) String() string {
 func (*ObjectRecord) ProtoMessage() {}
 
 func (x *ObjectRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[33]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3138,7 @@ func (x *ObjectRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRecord.ProtoReflect.Descriptor instead.
 func (*ObjectRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{33}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ObjectRecord) GetBucket() string {
@@ -3137,6 +3225,13 @@ func (x *ObjectRecord) GetPartSizes() []int64 {
 	return nil
 }
 
+func (x *ObjectRecord) GetManifestIndex() uint64 {
+	if x != nil {
+		return x.ManifestIndex
+	}
+	return 0
+}
+
 type UploadRecord struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	UploadId           string                 `protobuf:"bytes,1,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
@@ -3151,7 +3246,7 @@ type UploadRecord struct {
 
 func (x *UploadRecord) Reset() {
 	*x = UploadRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[34]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3163,7 +3258,7 @@ func (x *UploadRecord) String() string {
 func (*UploadRecord) ProtoMessage() {}
 
 func (x *UploadRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[34]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3176,7 +3271,7 @@ func (x *UploadRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
 func (*UploadRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{34}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UploadRecord) GetUploadId() string {
@@ -3235,7 +3330,7 @@ type PartRecord struct {
 
 func (x *PartRecord) Reset() {
 	*x = PartRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[35]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3247,7 +3342,7 @@ func (x *PartRecord) String() string {
 func (*PartRecord) ProtoMessage() {}
 
 func (x *PartRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[35]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3260,7 +3355,7 @@ func (x *PartRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartRecord.ProtoReflect.Descriptor instead.
 func (*PartRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{35}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PartRecord) GetNumber() int32 {
@@ -3317,7 +3412,7 @@ type RefRecord struct {
 
 func (x *RefRecord) Reset() {
 	*x = RefRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[36]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3329,7 +3424,7 @@ func (x *RefRecord) String() string {
 func (*RefRecord) ProtoMessage() {}
 
 func (x *RefRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[36]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3342,7 +3437,7 @@ func (x *RefRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefRecord.ProtoReflect.Descriptor instead.
 func (*RefRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{36}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RefRecord) GetCookie() uint32 {
@@ -3407,7 +3502,7 @@ type AccessKeyRecord struct {
 
 func (x *AccessKeyRecord) Reset() {
 	*x = AccessKeyRecord{}
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[37]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3419,7 +3514,7 @@ func (x *AccessKeyRecord) String() string {
 func (*AccessKeyRecord) ProtoMessage() {}
 
 func (x *AccessKeyRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[37]
+	mi := &file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3432,7 +3527,7 @@ func (x *AccessKeyRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKeyRecord.ProtoReflect.Descriptor instead.
 func (*AccessKeyRecord) Descriptor() ([]byte, []int) {
-	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{37}
+	return file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AccessKeyRecord) GetId() string {
@@ -3474,7 +3569,7 @@ var File_cairn_blobd_raft_v1_blobd_raft_proto protoreflect.FileDescriptor
 
 const file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc = "" +
 	"\n" +
-	"$cairn/blobd/raft/v1/blobd_raft.proto\x12\x13cairn.blobd.raft.v1\"\x8d\r\n" +
+	"$cairn/blobd/raft/v1/blobd_raft.proto\x12\x13cairn.blobd.raft.v1\"\xf1\r\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12P\n" +
@@ -3501,8 +3596,11 @@ const file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc = "" +
 	"\x19complete_multipart_upload\x18\x12 \x01(\v2..cairn.blobd.raft.v1.CompleteMultipartUploadOpH\x00R\x17completeMultipartUpload\x12c\n" +
 	"\x16abort_multipart_upload\x18\x13 \x01(\v2+.cairn.blobd.raft.v1.AbortMultipartUploadOpH\x00R\x14abortMultipartUpload\x12K\n" +
 	"\x0eput_access_key\x18\x14 \x01(\v2#.cairn.blobd.raft.v1.PutAccessKeyOpH\x00R\fputAccessKey\x12T\n" +
-	"\x11delete_access_key\x18\x15 \x01(\v2&.cairn.blobd.raft.v1.DeleteAccessKeyOpH\x00R\x0fdeleteAccessKeyB\x04\n" +
-	"\x02op\"\x95\x01\n" +
+	"\x11delete_access_key\x18\x15 \x01(\v2&.cairn.blobd.raft.v1.DeleteAccessKeyOpH\x00R\x0fdeleteAccessKey\x121\n" +
+	"\x04tick\x18\x17 \x01(\v2\x1b.cairn.blobd.raft.v1.TickOpH\x00R\x04tick\x12/\n" +
+	"\x14needle_max_age_nanos\x18\x16 \x01(\x03R\x11needleMaxAgeNanosB\x04\n" +
+	"\x02op\"\b\n" +
+	"\x06TickOp\"\x95\x01\n" +
 	"\x10RegisterServerOp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x17\n" +
@@ -3547,14 +3645,15 @@ const file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc = "" +
 	"\rif_none_match\x18\x05 \x01(\tR\vifNoneMatch\":\n" +
 	"\x0eDeleteObjectOp\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key\"\xee\x01\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\xa6\x02\n" +
 	"\x0fSetObjectTierOp\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12#\n" +
 	"\rexpected_etag\x18\x03 \x01(\tR\fexpectedEtag\x12)\n" +
 	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion\x12-\n" +
 	"\x04tier\x18\x05 \x01(\x0e2\x19.cairn.blobd.raft.v1.TierR\x04tier\x122\n" +
-	"\x06chunks\x18\x06 \x03(\v2\x1a.cairn.blobd.raft.v1.ChunkR\x06chunks\"\x9b\x01\n" +
+	"\x06chunks\x18\x06 \x03(\v2\x1a.cairn.blobd.raft.v1.ChunkR\x06chunks\x126\n" +
+	"\x17expected_manifest_index\x18\a \x01(\x04R\x15expectedManifestIndex\"\x9b\x01\n" +
 	"\fSetRestoreOp\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x127\n" +
@@ -3678,7 +3777,7 @@ const file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc = "" +
 	"\ruser_metadata\x18\x06 \x03(\v24.cairn.blobd.raft.v1.ObjectHeaders.UserMetadataEntryR\fuserMetadata\x1a?\n" +
 	"\x11UserMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe9\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x90\x04\n" +
 	"\fObjectRecord\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -3693,7 +3792,8 @@ const file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc = "" +
 	" \x01(\x03R\x15restoreUntilUnixNanos\x122\n" +
 	"\x06chunks\x18\v \x03(\v2\x1a.cairn.blobd.raft.v1.ChunkR\x06chunks\x12\x1d\n" +
 	"\n" +
-	"part_sizes\x18\f \x03(\x03R\tpartSizes\"\xf4\x01\n" +
+	"part_sizes\x18\f \x03(\x03R\tpartSizes\x12%\n" +
+	"\x0emanifest_index\x18\r \x01(\x04R\rmanifestIndex\"\xf4\x01\n" +
 	"\fUploadRecord\x12\x1b\n" +
 	"\tupload_id\x18\x01 \x01(\tR\buploadId\x12\x16\n" +
 	"\x06bucket\x18\x02 \x01(\tR\x06bucket\x12\x10\n" +
@@ -3761,7 +3861,7 @@ func file_cairn_blobd_raft_v1_blobd_raft_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_blobd_raft_v1_blobd_raft_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_cairn_blobd_raft_v1_blobd_raft_proto_goTypes = []any{
 	(ServerState)(0),                  // 0: cairn.blobd.raft.v1.ServerState
 	(VolumeKind)(0),                   // 1: cairn.blobd.raft.v1.VolumeKind
@@ -3769,112 +3869,114 @@ var file_cairn_blobd_raft_v1_blobd_raft_proto_goTypes = []any{
 	(Tier)(0),                         // 3: cairn.blobd.raft.v1.Tier
 	(RestoreState)(0),                 // 4: cairn.blobd.raft.v1.RestoreState
 	(*Command)(nil),                   // 5: cairn.blobd.raft.v1.Command
-	(*RegisterServerOp)(nil),          // 6: cairn.blobd.raft.v1.RegisterServerOp
-	(*SetServerStateOp)(nil),          // 7: cairn.blobd.raft.v1.SetServerStateOp
-	(*CreateVolumeOp)(nil),            // 8: cairn.blobd.raft.v1.CreateVolumeOp
-	(*SetVolumeReplicasOp)(nil),       // 9: cairn.blobd.raft.v1.SetVolumeReplicasOp
-	(*SetVolumeStateOp)(nil),          // 10: cairn.blobd.raft.v1.SetVolumeStateOp
-	(*DropVolumeOp)(nil),              // 11: cairn.blobd.raft.v1.DropVolumeOp
-	(*AllocateNeedlesOp)(nil),         // 12: cairn.blobd.raft.v1.AllocateNeedlesOp
-	(*CreateBucketOp)(nil),            // 13: cairn.blobd.raft.v1.CreateBucketOp
-	(*DeleteBucketOp)(nil),            // 14: cairn.blobd.raft.v1.DeleteBucketOp
-	(*PutLifecycleOp)(nil),            // 15: cairn.blobd.raft.v1.PutLifecycleOp
-	(*PutObjectOp)(nil),               // 16: cairn.blobd.raft.v1.PutObjectOp
-	(*DeleteObjectOp)(nil),            // 17: cairn.blobd.raft.v1.DeleteObjectOp
-	(*SetObjectTierOp)(nil),           // 18: cairn.blobd.raft.v1.SetObjectTierOp
-	(*SetRestoreOp)(nil),              // 19: cairn.blobd.raft.v1.SetRestoreOp
-	(*CreateMultipartUploadOp)(nil),   // 20: cairn.blobd.raft.v1.CreateMultipartUploadOp
-	(*PutPartOp)(nil),                 // 21: cairn.blobd.raft.v1.PutPartOp
-	(*CompleteMultipartUploadOp)(nil), // 22: cairn.blobd.raft.v1.CompleteMultipartUploadOp
-	(*CompletedPart)(nil),             // 23: cairn.blobd.raft.v1.CompletedPart
-	(*AbortMultipartUploadOp)(nil),    // 24: cairn.blobd.raft.v1.AbortMultipartUploadOp
-	(*PutAccessKeyOp)(nil),            // 25: cairn.blobd.raft.v1.PutAccessKeyOp
-	(*DeleteAccessKeyOp)(nil),         // 26: cairn.blobd.raft.v1.DeleteAccessKeyOp
-	(*CommandResult)(nil),             // 27: cairn.blobd.raft.v1.CommandResult
-	(*NeedleRange)(nil),               // 28: cairn.blobd.raft.v1.NeedleRange
-	(*ServerRecord)(nil),              // 29: cairn.blobd.raft.v1.ServerRecord
-	(*VolumeRecord)(nil),              // 30: cairn.blobd.raft.v1.VolumeRecord
-	(*NeedleBlockRecord)(nil),         // 31: cairn.blobd.raft.v1.NeedleBlockRecord
-	(*LifecycleRule)(nil),             // 32: cairn.blobd.raft.v1.LifecycleRule
-	(*BucketRecord)(nil),              // 33: cairn.blobd.raft.v1.BucketRecord
-	(*NeedleRef)(nil),                 // 34: cairn.blobd.raft.v1.NeedleRef
-	(*EcLayout)(nil),                  // 35: cairn.blobd.raft.v1.EcLayout
-	(*Chunk)(nil),                     // 36: cairn.blobd.raft.v1.Chunk
-	(*ObjectHeaders)(nil),             // 37: cairn.blobd.raft.v1.ObjectHeaders
-	(*ObjectRecord)(nil),              // 38: cairn.blobd.raft.v1.ObjectRecord
-	(*UploadRecord)(nil),              // 39: cairn.blobd.raft.v1.UploadRecord
-	(*PartRecord)(nil),                // 40: cairn.blobd.raft.v1.PartRecord
-	(*RefRecord)(nil),                 // 41: cairn.blobd.raft.v1.RefRecord
-	(*AccessKeyRecord)(nil),           // 42: cairn.blobd.raft.v1.AccessKeyRecord
-	nil,                               // 43: cairn.blobd.raft.v1.CommandResult.ErrorMetadataEntry
-	nil,                               // 44: cairn.blobd.raft.v1.ObjectHeaders.UserMetadataEntry
+	(*TickOp)(nil),                    // 6: cairn.blobd.raft.v1.TickOp
+	(*RegisterServerOp)(nil),          // 7: cairn.blobd.raft.v1.RegisterServerOp
+	(*SetServerStateOp)(nil),          // 8: cairn.blobd.raft.v1.SetServerStateOp
+	(*CreateVolumeOp)(nil),            // 9: cairn.blobd.raft.v1.CreateVolumeOp
+	(*SetVolumeReplicasOp)(nil),       // 10: cairn.blobd.raft.v1.SetVolumeReplicasOp
+	(*SetVolumeStateOp)(nil),          // 11: cairn.blobd.raft.v1.SetVolumeStateOp
+	(*DropVolumeOp)(nil),              // 12: cairn.blobd.raft.v1.DropVolumeOp
+	(*AllocateNeedlesOp)(nil),         // 13: cairn.blobd.raft.v1.AllocateNeedlesOp
+	(*CreateBucketOp)(nil),            // 14: cairn.blobd.raft.v1.CreateBucketOp
+	(*DeleteBucketOp)(nil),            // 15: cairn.blobd.raft.v1.DeleteBucketOp
+	(*PutLifecycleOp)(nil),            // 16: cairn.blobd.raft.v1.PutLifecycleOp
+	(*PutObjectOp)(nil),               // 17: cairn.blobd.raft.v1.PutObjectOp
+	(*DeleteObjectOp)(nil),            // 18: cairn.blobd.raft.v1.DeleteObjectOp
+	(*SetObjectTierOp)(nil),           // 19: cairn.blobd.raft.v1.SetObjectTierOp
+	(*SetRestoreOp)(nil),              // 20: cairn.blobd.raft.v1.SetRestoreOp
+	(*CreateMultipartUploadOp)(nil),   // 21: cairn.blobd.raft.v1.CreateMultipartUploadOp
+	(*PutPartOp)(nil),                 // 22: cairn.blobd.raft.v1.PutPartOp
+	(*CompleteMultipartUploadOp)(nil), // 23: cairn.blobd.raft.v1.CompleteMultipartUploadOp
+	(*CompletedPart)(nil),             // 24: cairn.blobd.raft.v1.CompletedPart
+	(*AbortMultipartUploadOp)(nil),    // 25: cairn.blobd.raft.v1.AbortMultipartUploadOp
+	(*PutAccessKeyOp)(nil),            // 26: cairn.blobd.raft.v1.PutAccessKeyOp
+	(*DeleteAccessKeyOp)(nil),         // 27: cairn.blobd.raft.v1.DeleteAccessKeyOp
+	(*CommandResult)(nil),             // 28: cairn.blobd.raft.v1.CommandResult
+	(*NeedleRange)(nil),               // 29: cairn.blobd.raft.v1.NeedleRange
+	(*ServerRecord)(nil),              // 30: cairn.blobd.raft.v1.ServerRecord
+	(*VolumeRecord)(nil),              // 31: cairn.blobd.raft.v1.VolumeRecord
+	(*NeedleBlockRecord)(nil),         // 32: cairn.blobd.raft.v1.NeedleBlockRecord
+	(*LifecycleRule)(nil),             // 33: cairn.blobd.raft.v1.LifecycleRule
+	(*BucketRecord)(nil),              // 34: cairn.blobd.raft.v1.BucketRecord
+	(*NeedleRef)(nil),                 // 35: cairn.blobd.raft.v1.NeedleRef
+	(*EcLayout)(nil),                  // 36: cairn.blobd.raft.v1.EcLayout
+	(*Chunk)(nil),                     // 37: cairn.blobd.raft.v1.Chunk
+	(*ObjectHeaders)(nil),             // 38: cairn.blobd.raft.v1.ObjectHeaders
+	(*ObjectRecord)(nil),              // 39: cairn.blobd.raft.v1.ObjectRecord
+	(*UploadRecord)(nil),              // 40: cairn.blobd.raft.v1.UploadRecord
+	(*PartRecord)(nil),                // 41: cairn.blobd.raft.v1.PartRecord
+	(*RefRecord)(nil),                 // 42: cairn.blobd.raft.v1.RefRecord
+	(*AccessKeyRecord)(nil),           // 43: cairn.blobd.raft.v1.AccessKeyRecord
+	nil,                               // 44: cairn.blobd.raft.v1.CommandResult.ErrorMetadataEntry
+	nil,                               // 45: cairn.blobd.raft.v1.ObjectHeaders.UserMetadataEntry
 }
 var file_cairn_blobd_raft_v1_blobd_raft_proto_depIdxs = []int32{
-	6,  // 0: cairn.blobd.raft.v1.Command.register_server:type_name -> cairn.blobd.raft.v1.RegisterServerOp
-	7,  // 1: cairn.blobd.raft.v1.Command.set_server_state:type_name -> cairn.blobd.raft.v1.SetServerStateOp
-	8,  // 2: cairn.blobd.raft.v1.Command.create_volume:type_name -> cairn.blobd.raft.v1.CreateVolumeOp
-	9,  // 3: cairn.blobd.raft.v1.Command.set_volume_replicas:type_name -> cairn.blobd.raft.v1.SetVolumeReplicasOp
-	10, // 4: cairn.blobd.raft.v1.Command.set_volume_state:type_name -> cairn.blobd.raft.v1.SetVolumeStateOp
-	11, // 5: cairn.blobd.raft.v1.Command.drop_volume:type_name -> cairn.blobd.raft.v1.DropVolumeOp
-	12, // 6: cairn.blobd.raft.v1.Command.allocate_needles:type_name -> cairn.blobd.raft.v1.AllocateNeedlesOp
-	13, // 7: cairn.blobd.raft.v1.Command.create_bucket:type_name -> cairn.blobd.raft.v1.CreateBucketOp
-	14, // 8: cairn.blobd.raft.v1.Command.delete_bucket:type_name -> cairn.blobd.raft.v1.DeleteBucketOp
-	15, // 9: cairn.blobd.raft.v1.Command.put_lifecycle:type_name -> cairn.blobd.raft.v1.PutLifecycleOp
-	16, // 10: cairn.blobd.raft.v1.Command.put_object:type_name -> cairn.blobd.raft.v1.PutObjectOp
-	17, // 11: cairn.blobd.raft.v1.Command.delete_object:type_name -> cairn.blobd.raft.v1.DeleteObjectOp
-	18, // 12: cairn.blobd.raft.v1.Command.set_object_tier:type_name -> cairn.blobd.raft.v1.SetObjectTierOp
-	19, // 13: cairn.blobd.raft.v1.Command.set_restore:type_name -> cairn.blobd.raft.v1.SetRestoreOp
-	20, // 14: cairn.blobd.raft.v1.Command.create_multipart_upload:type_name -> cairn.blobd.raft.v1.CreateMultipartUploadOp
-	21, // 15: cairn.blobd.raft.v1.Command.put_part:type_name -> cairn.blobd.raft.v1.PutPartOp
-	22, // 16: cairn.blobd.raft.v1.Command.complete_multipart_upload:type_name -> cairn.blobd.raft.v1.CompleteMultipartUploadOp
-	24, // 17: cairn.blobd.raft.v1.Command.abort_multipart_upload:type_name -> cairn.blobd.raft.v1.AbortMultipartUploadOp
-	25, // 18: cairn.blobd.raft.v1.Command.put_access_key:type_name -> cairn.blobd.raft.v1.PutAccessKeyOp
-	26, // 19: cairn.blobd.raft.v1.Command.delete_access_key:type_name -> cairn.blobd.raft.v1.DeleteAccessKeyOp
-	0,  // 20: cairn.blobd.raft.v1.SetServerStateOp.state:type_name -> cairn.blobd.raft.v1.ServerState
-	1,  // 21: cairn.blobd.raft.v1.CreateVolumeOp.kind:type_name -> cairn.blobd.raft.v1.VolumeKind
-	2,  // 22: cairn.blobd.raft.v1.SetVolumeStateOp.state:type_name -> cairn.blobd.raft.v1.VolumeState
-	3,  // 23: cairn.blobd.raft.v1.CreateBucketOp.default_tier:type_name -> cairn.blobd.raft.v1.Tier
-	32, // 24: cairn.blobd.raft.v1.CreateBucketOp.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
-	32, // 25: cairn.blobd.raft.v1.PutLifecycleOp.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
-	38, // 26: cairn.blobd.raft.v1.PutObjectOp.object:type_name -> cairn.blobd.raft.v1.ObjectRecord
-	3,  // 27: cairn.blobd.raft.v1.SetObjectTierOp.tier:type_name -> cairn.blobd.raft.v1.Tier
-	36, // 28: cairn.blobd.raft.v1.SetObjectTierOp.chunks:type_name -> cairn.blobd.raft.v1.Chunk
-	4,  // 29: cairn.blobd.raft.v1.SetRestoreOp.state:type_name -> cairn.blobd.raft.v1.RestoreState
-	37, // 30: cairn.blobd.raft.v1.CreateMultipartUploadOp.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
-	3,  // 31: cairn.blobd.raft.v1.CreateMultipartUploadOp.tier:type_name -> cairn.blobd.raft.v1.Tier
-	40, // 32: cairn.blobd.raft.v1.PutPartOp.part:type_name -> cairn.blobd.raft.v1.PartRecord
-	23, // 33: cairn.blobd.raft.v1.CompleteMultipartUploadOp.parts:type_name -> cairn.blobd.raft.v1.CompletedPart
-	43, // 34: cairn.blobd.raft.v1.CommandResult.error_metadata:type_name -> cairn.blobd.raft.v1.CommandResult.ErrorMetadataEntry
-	34, // 35: cairn.blobd.raft.v1.CommandResult.freed:type_name -> cairn.blobd.raft.v1.NeedleRef
-	29, // 36: cairn.blobd.raft.v1.CommandResult.server:type_name -> cairn.blobd.raft.v1.ServerRecord
-	30, // 37: cairn.blobd.raft.v1.CommandResult.volume:type_name -> cairn.blobd.raft.v1.VolumeRecord
-	28, // 38: cairn.blobd.raft.v1.CommandResult.needles:type_name -> cairn.blobd.raft.v1.NeedleRange
-	33, // 39: cairn.blobd.raft.v1.CommandResult.bucket:type_name -> cairn.blobd.raft.v1.BucketRecord
-	38, // 40: cairn.blobd.raft.v1.CommandResult.object:type_name -> cairn.blobd.raft.v1.ObjectRecord
-	39, // 41: cairn.blobd.raft.v1.CommandResult.upload:type_name -> cairn.blobd.raft.v1.UploadRecord
-	40, // 42: cairn.blobd.raft.v1.CommandResult.part:type_name -> cairn.blobd.raft.v1.PartRecord
-	42, // 43: cairn.blobd.raft.v1.CommandResult.access_key:type_name -> cairn.blobd.raft.v1.AccessKeyRecord
-	0,  // 44: cairn.blobd.raft.v1.ServerRecord.state:type_name -> cairn.blobd.raft.v1.ServerState
-	1,  // 45: cairn.blobd.raft.v1.VolumeRecord.kind:type_name -> cairn.blobd.raft.v1.VolumeKind
-	2,  // 46: cairn.blobd.raft.v1.VolumeRecord.state:type_name -> cairn.blobd.raft.v1.VolumeState
-	3,  // 47: cairn.blobd.raft.v1.BucketRecord.default_tier:type_name -> cairn.blobd.raft.v1.Tier
-	32, // 48: cairn.blobd.raft.v1.BucketRecord.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
-	34, // 49: cairn.blobd.raft.v1.EcLayout.shards:type_name -> cairn.blobd.raft.v1.NeedleRef
-	34, // 50: cairn.blobd.raft.v1.Chunk.replicated:type_name -> cairn.blobd.raft.v1.NeedleRef
-	35, // 51: cairn.blobd.raft.v1.Chunk.ec:type_name -> cairn.blobd.raft.v1.EcLayout
-	44, // 52: cairn.blobd.raft.v1.ObjectHeaders.user_metadata:type_name -> cairn.blobd.raft.v1.ObjectHeaders.UserMetadataEntry
-	37, // 53: cairn.blobd.raft.v1.ObjectRecord.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
-	3,  // 54: cairn.blobd.raft.v1.ObjectRecord.tier:type_name -> cairn.blobd.raft.v1.Tier
-	4,  // 55: cairn.blobd.raft.v1.ObjectRecord.restore_state:type_name -> cairn.blobd.raft.v1.RestoreState
-	36, // 56: cairn.blobd.raft.v1.ObjectRecord.chunks:type_name -> cairn.blobd.raft.v1.Chunk
-	37, // 57: cairn.blobd.raft.v1.UploadRecord.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
-	3,  // 58: cairn.blobd.raft.v1.UploadRecord.tier:type_name -> cairn.blobd.raft.v1.Tier
-	36, // 59: cairn.blobd.raft.v1.PartRecord.chunks:type_name -> cairn.blobd.raft.v1.Chunk
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	7,  // 0: cairn.blobd.raft.v1.Command.register_server:type_name -> cairn.blobd.raft.v1.RegisterServerOp
+	8,  // 1: cairn.blobd.raft.v1.Command.set_server_state:type_name -> cairn.blobd.raft.v1.SetServerStateOp
+	9,  // 2: cairn.blobd.raft.v1.Command.create_volume:type_name -> cairn.blobd.raft.v1.CreateVolumeOp
+	10, // 3: cairn.blobd.raft.v1.Command.set_volume_replicas:type_name -> cairn.blobd.raft.v1.SetVolumeReplicasOp
+	11, // 4: cairn.blobd.raft.v1.Command.set_volume_state:type_name -> cairn.blobd.raft.v1.SetVolumeStateOp
+	12, // 5: cairn.blobd.raft.v1.Command.drop_volume:type_name -> cairn.blobd.raft.v1.DropVolumeOp
+	13, // 6: cairn.blobd.raft.v1.Command.allocate_needles:type_name -> cairn.blobd.raft.v1.AllocateNeedlesOp
+	14, // 7: cairn.blobd.raft.v1.Command.create_bucket:type_name -> cairn.blobd.raft.v1.CreateBucketOp
+	15, // 8: cairn.blobd.raft.v1.Command.delete_bucket:type_name -> cairn.blobd.raft.v1.DeleteBucketOp
+	16, // 9: cairn.blobd.raft.v1.Command.put_lifecycle:type_name -> cairn.blobd.raft.v1.PutLifecycleOp
+	17, // 10: cairn.blobd.raft.v1.Command.put_object:type_name -> cairn.blobd.raft.v1.PutObjectOp
+	18, // 11: cairn.blobd.raft.v1.Command.delete_object:type_name -> cairn.blobd.raft.v1.DeleteObjectOp
+	19, // 12: cairn.blobd.raft.v1.Command.set_object_tier:type_name -> cairn.blobd.raft.v1.SetObjectTierOp
+	20, // 13: cairn.blobd.raft.v1.Command.set_restore:type_name -> cairn.blobd.raft.v1.SetRestoreOp
+	21, // 14: cairn.blobd.raft.v1.Command.create_multipart_upload:type_name -> cairn.blobd.raft.v1.CreateMultipartUploadOp
+	22, // 15: cairn.blobd.raft.v1.Command.put_part:type_name -> cairn.blobd.raft.v1.PutPartOp
+	23, // 16: cairn.blobd.raft.v1.Command.complete_multipart_upload:type_name -> cairn.blobd.raft.v1.CompleteMultipartUploadOp
+	25, // 17: cairn.blobd.raft.v1.Command.abort_multipart_upload:type_name -> cairn.blobd.raft.v1.AbortMultipartUploadOp
+	26, // 18: cairn.blobd.raft.v1.Command.put_access_key:type_name -> cairn.blobd.raft.v1.PutAccessKeyOp
+	27, // 19: cairn.blobd.raft.v1.Command.delete_access_key:type_name -> cairn.blobd.raft.v1.DeleteAccessKeyOp
+	6,  // 20: cairn.blobd.raft.v1.Command.tick:type_name -> cairn.blobd.raft.v1.TickOp
+	0,  // 21: cairn.blobd.raft.v1.SetServerStateOp.state:type_name -> cairn.blobd.raft.v1.ServerState
+	1,  // 22: cairn.blobd.raft.v1.CreateVolumeOp.kind:type_name -> cairn.blobd.raft.v1.VolumeKind
+	2,  // 23: cairn.blobd.raft.v1.SetVolumeStateOp.state:type_name -> cairn.blobd.raft.v1.VolumeState
+	3,  // 24: cairn.blobd.raft.v1.CreateBucketOp.default_tier:type_name -> cairn.blobd.raft.v1.Tier
+	33, // 25: cairn.blobd.raft.v1.CreateBucketOp.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
+	33, // 26: cairn.blobd.raft.v1.PutLifecycleOp.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
+	39, // 27: cairn.blobd.raft.v1.PutObjectOp.object:type_name -> cairn.blobd.raft.v1.ObjectRecord
+	3,  // 28: cairn.blobd.raft.v1.SetObjectTierOp.tier:type_name -> cairn.blobd.raft.v1.Tier
+	37, // 29: cairn.blobd.raft.v1.SetObjectTierOp.chunks:type_name -> cairn.blobd.raft.v1.Chunk
+	4,  // 30: cairn.blobd.raft.v1.SetRestoreOp.state:type_name -> cairn.blobd.raft.v1.RestoreState
+	38, // 31: cairn.blobd.raft.v1.CreateMultipartUploadOp.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
+	3,  // 32: cairn.blobd.raft.v1.CreateMultipartUploadOp.tier:type_name -> cairn.blobd.raft.v1.Tier
+	41, // 33: cairn.blobd.raft.v1.PutPartOp.part:type_name -> cairn.blobd.raft.v1.PartRecord
+	24, // 34: cairn.blobd.raft.v1.CompleteMultipartUploadOp.parts:type_name -> cairn.blobd.raft.v1.CompletedPart
+	44, // 35: cairn.blobd.raft.v1.CommandResult.error_metadata:type_name -> cairn.blobd.raft.v1.CommandResult.ErrorMetadataEntry
+	35, // 36: cairn.blobd.raft.v1.CommandResult.freed:type_name -> cairn.blobd.raft.v1.NeedleRef
+	30, // 37: cairn.blobd.raft.v1.CommandResult.server:type_name -> cairn.blobd.raft.v1.ServerRecord
+	31, // 38: cairn.blobd.raft.v1.CommandResult.volume:type_name -> cairn.blobd.raft.v1.VolumeRecord
+	29, // 39: cairn.blobd.raft.v1.CommandResult.needles:type_name -> cairn.blobd.raft.v1.NeedleRange
+	34, // 40: cairn.blobd.raft.v1.CommandResult.bucket:type_name -> cairn.blobd.raft.v1.BucketRecord
+	39, // 41: cairn.blobd.raft.v1.CommandResult.object:type_name -> cairn.blobd.raft.v1.ObjectRecord
+	40, // 42: cairn.blobd.raft.v1.CommandResult.upload:type_name -> cairn.blobd.raft.v1.UploadRecord
+	41, // 43: cairn.blobd.raft.v1.CommandResult.part:type_name -> cairn.blobd.raft.v1.PartRecord
+	43, // 44: cairn.blobd.raft.v1.CommandResult.access_key:type_name -> cairn.blobd.raft.v1.AccessKeyRecord
+	0,  // 45: cairn.blobd.raft.v1.ServerRecord.state:type_name -> cairn.blobd.raft.v1.ServerState
+	1,  // 46: cairn.blobd.raft.v1.VolumeRecord.kind:type_name -> cairn.blobd.raft.v1.VolumeKind
+	2,  // 47: cairn.blobd.raft.v1.VolumeRecord.state:type_name -> cairn.blobd.raft.v1.VolumeState
+	3,  // 48: cairn.blobd.raft.v1.BucketRecord.default_tier:type_name -> cairn.blobd.raft.v1.Tier
+	33, // 49: cairn.blobd.raft.v1.BucketRecord.rules:type_name -> cairn.blobd.raft.v1.LifecycleRule
+	35, // 50: cairn.blobd.raft.v1.EcLayout.shards:type_name -> cairn.blobd.raft.v1.NeedleRef
+	35, // 51: cairn.blobd.raft.v1.Chunk.replicated:type_name -> cairn.blobd.raft.v1.NeedleRef
+	36, // 52: cairn.blobd.raft.v1.Chunk.ec:type_name -> cairn.blobd.raft.v1.EcLayout
+	45, // 53: cairn.blobd.raft.v1.ObjectHeaders.user_metadata:type_name -> cairn.blobd.raft.v1.ObjectHeaders.UserMetadataEntry
+	38, // 54: cairn.blobd.raft.v1.ObjectRecord.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
+	3,  // 55: cairn.blobd.raft.v1.ObjectRecord.tier:type_name -> cairn.blobd.raft.v1.Tier
+	4,  // 56: cairn.blobd.raft.v1.ObjectRecord.restore_state:type_name -> cairn.blobd.raft.v1.RestoreState
+	37, // 57: cairn.blobd.raft.v1.ObjectRecord.chunks:type_name -> cairn.blobd.raft.v1.Chunk
+	38, // 58: cairn.blobd.raft.v1.UploadRecord.headers:type_name -> cairn.blobd.raft.v1.ObjectHeaders
+	3,  // 59: cairn.blobd.raft.v1.UploadRecord.tier:type_name -> cairn.blobd.raft.v1.Tier
+	37, // 60: cairn.blobd.raft.v1.PartRecord.chunks:type_name -> cairn.blobd.raft.v1.Chunk
+	61, // [61:61] is the sub-list for method output_type
+	61, // [61:61] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_cairn_blobd_raft_v1_blobd_raft_proto_init() }
@@ -3903,8 +4005,9 @@ func file_cairn_blobd_raft_v1_blobd_raft_proto_init() {
 		(*Command_AbortMultipartUpload)(nil),
 		(*Command_PutAccessKey)(nil),
 		(*Command_DeleteAccessKey)(nil),
+		(*Command_Tick)(nil),
 	}
-	file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[22].OneofWrappers = []any{
+	file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[23].OneofWrappers = []any{
 		(*CommandResult_Server)(nil),
 		(*CommandResult_Volume)(nil),
 		(*CommandResult_Needles)(nil),
@@ -3915,7 +4018,7 @@ func file_cairn_blobd_raft_v1_blobd_raft_proto_init() {
 		(*CommandResult_AccessKey)(nil),
 		(*CommandResult_Deleted)(nil),
 	}
-	file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[31].OneofWrappers = []any{
+	file_cairn_blobd_raft_v1_blobd_raft_proto_msgTypes[32].OneofWrappers = []any{
 		(*Chunk_Replicated)(nil),
 		(*Chunk_Ec)(nil),
 	}
@@ -3925,7 +4028,7 @@ func file_cairn_blobd_raft_v1_blobd_raft_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc), len(file_cairn_blobd_raft_v1_blobd_raft_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
