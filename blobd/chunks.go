@@ -30,7 +30,7 @@ import (
 
 // maxWriteAttempts bounds the volumes (or shard placements) one chunk
 // write tries.
-const maxWriteAttempts = 4
+const maxWriteAttempts = 8
 
 // layoutMaxAge is how stale the cached view of writable volumes may get
 // while the metadata changes (every commit changes it).
@@ -50,8 +50,10 @@ func transferTimeout(n int) time.Duration {
 //
 //   - TIER_HOT: one needle on every server (Config.Replicas) of a writable
 //     REPLICATED volume, written in parallel (this node's copy directly).
-//     If a server fails, the chunk is written again on another volume
-//     (servers that failed are avoided), up to maxWriteAttempts volumes.
+//     If a replica fails, the chunk is written again at once on another
+//     volume (see writePlan: a volume that refused the write is not tried
+//     again, a server that failed is avoided for a heartbeat), up to
+//     maxWriteAttempts volumes.
 //   - TIER_COOL: ec.ForServers(n) shards over n UP servers that have a
 //     writable SINGLE volume, one shard needle per server; a failed shard
 //     is written again on a spare server, or the chunk re-planned without
@@ -61,8 +63,11 @@ func transferTimeout(n int) time.Duration {
 //
 // When no volume fits (a new cluster before placement, every writable
 // volume on a server that just failed) it waits for the leader to place
-// new ones, up to ServerTimeout and a few heartbeats, then fails with
-// ErrNotEnoughServers. Other errors: ErrInvalidArgument (empty data, more
+// new ones or for the server to come back, until shortly before ctx's
+// deadline (without one, for ServerTimeout and a few heartbeats), then
+// fails with ErrNotEnoughServers, which names what the servers said
+// without wrapping their errors (nothing was stored: the reason must not be
+// a peer's). Other errors: ErrInvalidArgument (empty data, more
 // than Config.ChunkBytes, an unknown tier), ctx's, Raft's (allocating
 // needle ids). Needles written by failed attempts are left to garbage
 // collection. data is not retained. Safe for concurrent use.
@@ -166,20 +171,37 @@ func (s *Server) writeLayout(force bool) (*layout, error) {
 	return lay, nil
 }
 
-// writePlan is one chunk write's memory across attempts: the volumes
-// tried and the servers that failed.
+// writePlan is one chunk write's memory across attempts. A failed needle
+// write either was refused by its volume (the server answered that its
+// copy is lost, read-only, full or damaged: volumeRefused), and that
+// volume is not tried again, or failed on its server (unreachable, timed
+// out, stopping), and that server is avoided for a heartbeat: the next
+// attempt goes at once to a volume without it, and only when none is left
+// is the server tried again (a restarted node takes writes at once).
 type writePlan struct {
 	s        *Server
 	deadline time.Time
-	tried    map[uint32]bool
-	bad      map[string]bool
+	// refused holds the volumes that refused a write; failedAt the
+	// servers whose write failed, and when; exclude the servers never to
+	// write to (writeShard's).
+	refused  map[uint32]bool
+	failedAt map[string]time.Time
+	exclude  map[string]bool
 	force    bool
 	lastErr  error
 }
 
-func (s *Server) newWritePlan() *writePlan {
-	wait := s.cfg.ServerTimeout + 4*s.cfg.HeartbeatInterval + 2*time.Second
-	return &writePlan{s: s, deadline: time.Now().Add(wait), tried: map[uint32]bool{}, bad: map[string]bool{}}
+// newWritePlan starts a plan for a write under ctx. It may wait for
+// placement until shortly before ctx's deadline, leaving a tenth of the
+// time left (at most a second) to answer ErrNotEnoughServers rather than
+// run out of time; without a deadline, for ServerTimeout, four heartbeats
+// and two seconds.
+func (s *Server) newWritePlan(ctx context.Context) *writePlan {
+	deadline := time.Now().Add(s.cfg.ServerTimeout + 4*s.cfg.HeartbeatInterval + 2*time.Second)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d.Add(-min(time.Until(d)/10, time.Second))
+	}
+	return &writePlan{s: s, deadline: deadline, refused: map[uint32]bool{}, failedAt: map[string]time.Time{}, exclude: map[string]bool{}}
 }
 
 func (w *writePlan) layout() (*layout, error) {
@@ -188,12 +210,22 @@ func (w *writePlan) layout() (*layout, error) {
 	return lay, err
 }
 
+// avoided says whether server id is not to be written to now: excluded,
+// or failed less than a heartbeat ago.
+func (w *writePlan) avoided(id string) bool {
+	if w.exclude[id] {
+		return true
+	}
+	at, ok := w.failedAt[id]
+	return ok && time.Since(at) < w.s.cfg.HeartbeatInterval
+}
+
 // wait waits for the metadata to offer another place to write, and fails
 // with ErrNotEnoughServers once the plan's deadline has passed.
 func (w *writePlan) wait(ctx context.Context, what string) error {
 	if time.Now().After(w.deadline) {
 		if w.lastErr != nil {
-			return fmt.Errorf("%w: %s: %w", ErrNotEnoughServers, what, w.lastErr)
+			return fmt.Errorf("%w: %s: %v", ErrNotEnoughServers, what, w.lastErr)
 		}
 		return fmt.Errorf("%w: %s", ErrNotEnoughServers, what)
 	}
@@ -207,17 +239,44 @@ func (w *writePlan) wait(ctx context.Context, what string) error {
 	return nil
 }
 
-// failed records the servers whose write failed, for the next attempts.
-func (w *writePlan) failed(ids []string, errs []error) {
+// failed records the needle writes of puts that failed (errs[i] for
+// puts[i]), for the next attempts: the volumes that refused them, the
+// servers that failed otherwise (which the metadata leader also leaves out
+// of placement for a while: noteWriteFailure).
+func (w *writePlan) failed(puts []needlePut, errs []error) {
 	var all []error
+	now := time.Now()
 	for i, err := range errs {
-		if err != nil {
-			w.bad[ids[i]] = true
-			all = append(all, fmt.Errorf("server %s: %w", ids[i], err))
+		if err == nil {
+			continue
 		}
+		p := puts[i]
+		if volumeRefused(err) {
+			w.refused[p.ref.GetVid()] = true
+		} else {
+			w.failedAt[p.server] = now
+			w.s.noteWriteFailure(p.server)
+		}
+		all = append(all, fmt.Errorf("server %s: %w", p.server, err))
 	}
 	w.lastErr = errors.Join(all...)
 	w.force = true
+}
+
+// volumeRefused says whether a needle write failed because of its volume
+// rather than its server: the volume is not there (a lost copy), is
+// read-only, full or damaged, locally or as the server answered.
+func volumeRefused(err error) bool {
+	for _, e := range []error{volume.ErrVolumeNotFound, volume.ErrReadOnly, volume.ErrVolumeFull, volume.ErrDamaged, volume.ErrCorrupt} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	switch rpcerr.ReasonOf(err) {
+	case rpcerr.VolumeNotFound, rpcerr.PreconditionFailed, rpcerr.LimitExceeded, rpcerr.CorruptData:
+		return true
+	}
+	return false
 }
 
 // giveUp is the error after maxWriteAttempts failed attempts.
@@ -225,24 +284,26 @@ func (w *writePlan) giveUp(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %d attempts failed: %w", ErrNotEnoughServers, maxWriteAttempts, w.lastErr)
+	return fmt.Errorf("%w: %d attempts failed: %v", ErrNotEnoughServers, maxWriteAttempts, w.lastErr)
 }
 
 func (s *Server) writeReplicated(ctx context.Context, data []byte, sum uint32) (*blobdraftv1.Chunk, error) {
-	w := s.newWritePlan()
+	w := s.newWritePlan(ctx)
 	for attempt := 0; attempt < maxWriteAttempts; {
 		lay, err := w.layout()
 		if err != nil {
 			return nil, err
 		}
-		v := pickVolume(lay.repl, w)
+		v, retry := pickVolume(lay.repl, w)
 		if v == nil {
 			if err := w.wait(ctx, fmt.Sprintf("no writable volume on %d UP servers (replicas %d)", lay.up, s.cfg.Replicas)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		attempt++
+		if !retry {
+			attempt++ // a retry on a server that failed is bounded by the deadline
+		}
 		var nid [1]uint64
 		if err := s.newNeedleIDs(ctx, nid[:]); err != nil {
 			return nil, err
@@ -259,33 +320,44 @@ func (s *Server) writeReplicated(ctx context.Context, data []byte, sum uint32) (
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		w.tried[v.GetId()] = true
-		w.failed(v.GetServers(), errs)
+		w.failed(puts, errs)
 		s.logger.Warn("chunk write failed on a volume; trying another", "vid", v.GetId(), "err", w.lastErr)
 	}
 	return nil, w.giveUp(ctx)
 }
 
-// pickVolume returns a random volume of vols not tried yet and on no
-// failed server, or nil.
-func pickVolume(vols []*blobdraftv1.VolumeRecord, w *writePlan) *blobdraftv1.VolumeRecord {
-	var ok []*blobdraftv1.VolumeRecord
+// pickVolume returns a random volume of vols that has not refused a write
+// and has no avoided server, preferring volumes on servers that never
+// failed this write (retry says it is on one that did); nil when there is
+// none.
+func pickVolume(vols []*blobdraftv1.VolumeRecord, w *writePlan) (v *blobdraftv1.VolumeRecord, retry bool) {
+	var clean, again []*blobdraftv1.VolumeRecord
 outer:
 	for _, v := range vols {
-		if w.tried[v.GetId()] {
+		if w.refused[v.GetId()] {
 			continue
 		}
+		failedBefore := false
 		for _, id := range v.GetServers() {
-			if w.bad[id] {
+			if w.avoided(id) {
 				continue outer
 			}
+			_, f := w.failedAt[id]
+			failedBefore = failedBefore || f
 		}
-		ok = append(ok, v)
+		if failedBefore {
+			again = append(again, v)
+		} else {
+			clean = append(clean, v)
+		}
 	}
-	if len(ok) == 0 {
-		return nil
+	switch {
+	case len(clean) > 0:
+		return clean[rand.IntN(len(clean))], false
+	case len(again) > 0:
+		return again[rand.IntN(len(again))], true
 	}
-	return ok[rand.IntN(len(ok))]
+	return nil, false
 }
 
 // shardTarget is a server and one of its writable SINGLE volumes.
@@ -294,17 +366,35 @@ type shardTarget struct {
 	vid    uint32
 }
 
-// shardTargets returns the UP servers with a writable SINGLE volume that
-// have not failed, in random order, each with one of those volumes.
+// shardTargets returns the UP servers the plan does not avoid that have a
+// writable SINGLE volume which has not refused a write, in random order
+// (servers that never failed this write first), each with one of those
+// volumes.
 func shardTargets(lay *layout, w *writePlan) []shardTarget {
-	var out []shardTarget
+	var clean, retry []shardTarget
 	for id, vids := range lay.single {
-		if !w.bad[id] && len(vids) > 0 {
-			out = append(out, shardTarget{server: id, vid: vids[rand.IntN(len(vids))]})
+		if w.avoided(id) {
+			continue
+		}
+		var ok []uint32
+		for _, vid := range vids {
+			if !w.refused[vid] {
+				ok = append(ok, vid)
+			}
+		}
+		if len(ok) == 0 {
+			continue
+		}
+		t := shardTarget{server: id, vid: ok[rand.IntN(len(ok))]}
+		if _, f := w.failedAt[id]; f {
+			retry = append(retry, t)
+		} else {
+			clean = append(clean, t)
 		}
 	}
-	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
+	rand.Shuffle(len(clean), func(i, j int) { clean[i], clean[j] = clean[j], clean[i] })
+	rand.Shuffle(len(retry), func(i, j int) { retry[i], retry[j] = retry[j], retry[i] })
+	return append(clean, retry...)
 }
 
 func (s *Server) writeErasureCoded(ctx context.Context, tier blobdraftv1.Tier, data []byte, sum uint32) (*blobdraftv1.Chunk, error) {
@@ -316,7 +406,7 @@ func (s *Server) writeErasureCoded(ctx context.Context, tier blobdraftv1.Tier, d
 			return nil, err
 		}
 	}
-	w := s.newWritePlan()
+	w := s.newWritePlan(ctx)
 	var scheme ec.Scheme
 	var shards [][]byte
 	var sums []uint32
@@ -325,7 +415,7 @@ func (s *Server) writeErasureCoded(ctx context.Context, tier blobdraftv1.Tier, d
 		if err != nil {
 			return nil, err
 		}
-		if lay.up < 3 && len(w.bad) == 0 {
+		if lay.up < 3 && len(w.failedAt) == 0 && len(w.refused) == 0 {
 			// Too few servers to erasure-code: keep the chunk replicated.
 			return s.writeReplicated(ctx, data, sum)
 		}
@@ -385,9 +475,9 @@ func (s *Server) writeShard(ctx context.Context, exclude []string, data []byte) 
 	if int64(len(data)) > s.maxNeedleBytes() {
 		return nil, invalidField("data", "a shard of %d bytes, the limit is %d", len(data), s.maxNeedleBytes())
 	}
-	w := s.newWritePlan()
+	w := s.newWritePlan(ctx)
 	for _, id := range exclude {
-		w.bad[id] = true
+		w.exclude[id] = true
 	}
 	sum := crc32c(data)
 	for attempt := 0; attempt < maxWriteAttempts; {
@@ -415,7 +505,7 @@ func (s *Server) writeShard(ctx context.Context, exclude []string, data []byte) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		w.failed([]string{put.server}, errs)
+		w.failed([]needlePut{put}, errs)
 	}
 	return nil, w.giveUp(ctx)
 }
@@ -432,9 +522,7 @@ func (s *Server) putShards(ctx context.Context, lay *layout, w *writePlan, puts 
 	for {
 		errs := s.putNeedles(ctx, lay, todo)
 		var failedIdx []int
-		var ids []string
 		for i, err := range errs {
-			ids = append(ids, todo[i].server)
 			if err != nil {
 				failedIdx = append(failedIdx, idx[i])
 			}
@@ -442,7 +530,7 @@ func (s *Server) putShards(ctx context.Context, lay *layout, w *writePlan, puts 
 		if len(failedIdx) == 0 {
 			return true
 		}
-		w.failed(ids, errs)
+		w.failed(todo, errs)
 		if ctx.Err() != nil || len(failedIdx) > len(spares) {
 			return false
 		}

@@ -58,9 +58,21 @@ type liveness struct {
 	heard map[string]*heardServer
 	// registering holds the servers whose RegisterServer is in flight.
 	registering map[string]bool
+	// writeFailed is when a needle write of this node to each server last
+	// failed (placement leaves a server out until it heartbeats again).
+	writeFailed map[string]time.Time
+	// lacking is when placement first saw a server lack its copy of a
+	// volume that holds data (placement.go: lostCopies).
+	lacking map[copyKey]time.Time
 
 	// kick wakes the leader loop (leadership gained, a server registered).
 	kick chan struct{}
+}
+
+// copyKey names a server's copy of a volume.
+type copyKey struct {
+	vid    uint32
+	server string
 }
 
 // heardServer is a server's last heartbeat as the leader received it.
@@ -82,8 +94,9 @@ type localVolumes struct {
 
 func newCore() *core {
 	return &core{
-		live: liveness{heard: map[string]*heardServer{}, registering: map[string]bool{}, kick: make(chan struct{}, 1)},
-		loc:  localVolumes{corrupt: map[uint32]map[uint64]bool{}, receiving: map[uint32]bool{}},
+		live: liveness{heard: map[string]*heardServer{}, registering: map[string]bool{}, writeFailed: map[string]time.Time{},
+			lacking: map[copyKey]time.Time{}, kick: make(chan struct{}, 1)},
+		loc: localVolumes{corrupt: map[uint32]map[uint64]bool{}, receiving: map[uint32]bool{}},
 	}
 }
 
@@ -107,6 +120,8 @@ func (s *Server) onLeadership(isLeader bool) {
 	l.since = s.now()
 	l.heard = map[string]*heardServer{}
 	l.registering = map[string]bool{}
+	l.writeFailed = map[string]time.Time{}
+	l.lacking = map[copyKey]time.Time{}
 	l.mu.Unlock()
 	if isLeader {
 		s.logger.Info("metadata leader: tracking volume servers and placing volumes")

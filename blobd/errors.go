@@ -72,5 +72,16 @@ func ReasonOf(err error) rpcerr.Reason {
 var statusRules = append(append(append(append([]rpcerr.Rule{}, sentinels...), volumeRules...), meta.StatusRules()...), raftnode.StatusRules...)
 
 // toStatus is blobd's one error mapper: every gRPC handler returns its
-// errors through it.
-func toStatus(err error) error { return rpcerr.ToStatus(err, statusRules) }
+// errors through it. This package's sentinels decide first, even when the
+// error also wraps a peer's gRPC status (a write that failed on volume
+// servers is NOT_ENOUGH_SERVERS, a read that found no copy
+// DATA_UNAVAILABLE, whatever the servers answered); other errors go
+// through rpcerr.ToStatus, which passes a peer's status on as it is.
+func toStatus(err error) error {
+	for _, r := range sentinels {
+		if errors.Is(err, r.Err) {
+			return rpcerr.Error(r.Reason, err.Error(), rpcerr.MetadataOf(err))
+		}
+	}
+	return rpcerr.ToStatus(err, statusRules)
+}

@@ -210,6 +210,23 @@ func (s *Server) lastHeard(id string) (time.Time, bool) {
 	return l.since, true
 }
 
+// noteWriteFailure records, on the metadata leader, that a needle write of
+// this node to server id failed just now (not refused by its volume):
+// placement leaves the server out until it heartbeats again, and runs at
+// once. A no-op on a follower.
+func (s *Server) noteWriteFailure(id string) {
+	l := &s.core.live
+	l.mu.Lock()
+	lead := l.leader
+	if lead {
+		l.writeFailed[id] = s.now()
+	}
+	l.mu.Unlock()
+	if lead {
+		s.kickLeader()
+	}
+}
+
 // markSilentServers marks DOWN every UP server not heard from for
 // ServerTimeout (counted from when this node became leader at the
 // earliest).

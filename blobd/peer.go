@@ -217,26 +217,25 @@ func (s *Server) storeNeedle(ctx context.Context, vid uint32, nid uint64, cookie
 }
 
 // ensureLocalVolume creates volume vid here if the metadata (after a read
-// barrier when the local copy does not list it) places it on this server,
-// it is not read-only, no copy of it is being received, and nothing
-// references a needle of it yet: a volume created on demand is a new one
-// whose CreateVolume call has not arrived, never a lost copy of data (that
-// is the repair loop's to restore). VOLUME_NOT_FOUND otherwise.
+// barrier: a lagging view could miss the references that make a missing
+// copy a lost one) places it on this server, it is not read-only, no copy
+// of it is being received, and nothing references a needle of it yet: a
+// volume created on demand is a new one whose CreateVolume call has not
+// arrived, never a lost copy of data (that is the repair loop's to
+// restore). VOLUME_NOT_FOUND otherwise.
 func (s *Server) ensureLocalVolume(ctx context.Context, vid uint32) error {
 	notHere := func(why string) error {
 		return rpcerr.WithMetadata(fmt.Errorf("%w: %d: %s", volume.ErrVolumeNotFound, vid, why), rpcerr.KeyField, "vid")
 	}
+	if err := s.barrier(ctx); err != nil {
+		return err
+	}
 	v, err := s.meta.Volume(vid)
-	if err != nil || !slices.Contains(v.GetServers(), s.cfg.ID) {
-		if err := s.barrier(ctx); err != nil {
-			return err
+	if err != nil {
+		if errors.Is(err, meta.ErrVolumeNotFound) {
+			return notHere("no such volume in the metadata")
 		}
-		if v, err = s.meta.Volume(vid); err != nil {
-			if errors.Is(err, meta.ErrVolumeNotFound) {
-				return notHere("no such volume in the metadata")
-			}
-			return err
-		}
+		return err
 	}
 	switch {
 	case !slices.Contains(v.GetServers(), s.cfg.ID):

@@ -1,14 +1,22 @@
 package blobd
 
 // Placement, on the metadata leader: keep Config.WritableVolumes writable
-// REPLICATED volumes, each on Config.Replicas distinct UP servers (UP and
-// heard from lately), least
-// loaded first, with every UP server in at least one of them (so a server
-// that joins takes writes at once); one writable SINGLE volume (for
-// erasure-coded shards) on every UP server; volumes reported near
-// MaxVolumeBytes marked FULL. The volume files are created on their servers
-// right after the commit, best effort: a server creates a volume the
-// metadata places on it at its first write anyway.
+// REPLICATED volumes, each on Config.Replicas distinct live servers (UP,
+// heard from lately, and no write of the leader's failed on them since
+// their last heartbeat), least loaded first, with every live server in at
+// least one of them (so a server that joins or returns takes writes at
+// once) and, when there are more live servers than Replicas, every live
+// server left out of at least one of them (so a write whose replica fails
+// goes on at once on another volume); one writable SINGLE volume (for
+// erasure-coded shards) on every live server. A writable volume is marked
+// FULL when a server reports it near MaxVolumeBytes, or reports its copy
+// damaged, or has lacked its copy in two heartbeats although the volume
+// holds data (its files were lost: writes there would fail until repair
+// replaces the copy). A new leader places replicated volumes once every UP
+// server has heartbeated it, or two heartbeats after its election. The
+// volume files are created on their servers right after the commit, best
+// effort: a server creates a volume the metadata places on it at its first
+// write anyway.
 
 import (
 	"cmp"
@@ -59,18 +67,94 @@ func (s *Server) reportedSizes() map[uint32]int64 {
 	return out
 }
 
-// heardWithin returns the servers the leader heard from within d.
-func (s *Server) heardWithin(d time.Duration) map[string]bool {
+// heardWithin returns the servers the leader heard from within d, and
+// those among them that failed a write of this node since their last
+// heartbeat; it forgets the failures a later heartbeat cleared.
+func (s *Server) heardWithin(d time.Duration) (heard, failed map[string]bool) {
 	l := &s.core.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[string]bool{}
+	heard, failed = map[string]bool{}, map[string]bool{}
 	now := s.now()
 	for id, h := range l.heard {
 		if now.Sub(h.at) <= d {
-			out[id] = true
+			heard[id] = true
+			if at, ok := l.writeFailed[id]; ok && at.After(h.at) {
+				failed[id] = true
+			}
 		}
 	}
+	for id, at := range l.writeFailed {
+		if h := l.heard[id]; h == nil || !at.After(h.at) {
+			delete(l.writeFailed, id)
+		}
+	}
+	return heard, failed
+}
+
+// lostCopies returns the writable REPLICATED volumes of vols with a copy
+// that cannot take writes, and that copy's server: the server (heard from
+// since this node leads) reports it damaged, or lacked it in two
+// heartbeats in a row although the volume holds data, so its files were
+// lost (a new volume's files appear with its first write, before anything
+// references it).
+func (s *Server) lostCopies(vols []*blobdraftv1.VolumeRecord) map[uint32]string {
+	type lack struct {
+		key     copyKey
+		at      time.Time // the heartbeat that lacks it
+		damaged bool
+	}
+	l := &s.core.live
+	var lacks []lack
+	l.mu.Lock()
+	for _, v := range vols {
+		if v.GetState() != blobdraftv1.VolumeState_VOLUME_STATE_WRITABLE || v.GetKind() != blobdraftv1.VolumeKind_VOLUME_KIND_REPLICATED {
+			continue
+		}
+		for _, id := range v.GetServers() {
+			h := l.heard[id]
+			if h == nil {
+				continue
+			}
+			i := slices.IndexFunc(h.volumes, func(vi *blobdpeerv1.VolumeInfo) bool { return vi.GetVid() == v.GetId() })
+			switch {
+			case i < 0:
+				lacks = append(lacks, lack{key: copyKey{vid: v.GetId(), server: id}, at: h.at})
+			case h.volumes[i].GetDamaged():
+				lacks = append(lacks, lack{key: copyKey{vid: v.GetId(), server: id}, at: h.at, damaged: true})
+			}
+		}
+	}
+	l.mu.Unlock()
+	out := map[uint32]string{}
+	seen := map[copyKey]bool{}
+	now := s.now()
+	for _, c := range lacks {
+		if c.damaged {
+			out[c.key.vid] = c.key.server
+			continue
+		}
+		if !s.hasRefs(c.key.vid) {
+			continue
+		}
+		seen[c.key] = true
+		l.mu.Lock()
+		first, ok := l.lacking[c.key]
+		if !ok {
+			l.lacking[c.key] = now
+		}
+		l.mu.Unlock()
+		if ok && c.at.After(first) {
+			out[c.key.vid] = c.key.server
+		}
+	}
+	l.mu.Lock()
+	for k := range l.lacking {
+		if !seen[k] {
+			delete(l.lacking, k)
+		}
+	}
+	l.mu.Unlock()
 	return out
 }
 
@@ -86,26 +170,44 @@ func (s *Server) placeVolumes(ctx context.Context) {
 		s.logger.Warn("placement: read volumes", "err", err)
 		return
 	}
-	// Only servers UP and heard from lately take new volumes (and count for
-	// the writable ones): one that just went silent is not DOWN yet.
-	heard := s.heardWithin(max(3*s.cfg.HeartbeatInterval, s.cfg.ServerTimeout/2))
+	// Only live servers take new volumes (and count for the writable
+	// ones): one that just went silent is not DOWN yet.
+	heard, failed := s.heardWithin(max(3*s.cfg.HeartbeatInterval, s.cfg.ServerTimeout/2))
 	up := map[string]*blobdraftv1.ServerRecord{}
+	unheard := false
 	for _, r := range servers {
-		if r.GetState() == blobdraftv1.ServerState_SERVER_STATE_UP && heard[r.GetId()] {
-			up[r.GetId()] = r
+		if r.GetState() != blobdraftv1.ServerState_SERVER_STATE_UP {
+			continue
+		}
+		switch id := r.GetId(); {
+		case !heard[id]:
+			unheard = true
+		case !failed[id]:
+			up[id] = r
 		}
 	}
+	_, since := s.leading()
+	settled := !unheard || s.now().Sub(since) >= 2*s.cfg.HeartbeatInterval
 	sizes := s.reportedSizes()
 	full := s.fullBytes()
+	lost := s.lostCopies(vols)
 	for _, v := range vols {
-		if v.GetState() != blobdraftv1.VolumeState_VOLUME_STATE_WRITABLE || sizes[v.GetId()] < full {
+		if v.GetState() != blobdraftv1.VolumeState_VOLUME_STATE_WRITABLE {
+			continue
+		}
+		lostOn, isLost := lost[v.GetId()]
+		if sizes[v.GetId()] < full && !isLost {
 			continue
 		}
 		if _, err := s.proposeAsLeader(ctx, meta.SetVolumeState(v.GetId(), blobdraftv1.VolumeState_VOLUME_STATE_FULL)); err != nil {
 			s.logger.Warn("placement: mark a volume full", "vid", v.GetId(), "err", err)
 			return
 		}
-		s.logger.Info("volume full", "vid", v.GetId(), "bytes", sizes[v.GetId()])
+		if isLost {
+			s.logger.Warn("volume full: a copy is lost or damaged; writes go to other volumes until repair replaces it", "vid", v.GetId(), "server", lostOn)
+		} else {
+			s.logger.Info("volume full", "vid", v.GetId(), "bytes", sizes[v.GetId()])
+		}
 		v.State = blobdraftv1.VolumeState_VOLUME_STATE_FULL
 	}
 
@@ -129,24 +231,34 @@ func (s *Server) placeVolumes(ctx context.Context) {
 			hasSingle[v.GetServers()[0]] = true
 		}
 	}
-	if len(up) >= s.cfg.Replicas {
+	ids := make([]string, 0, len(up))
+	for id := range up {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if settled && len(up) >= s.cfg.Replicas {
 		for range len(up) + s.cfg.WritableVolumes {
 			if usable >= s.cfg.WritableVolumes && len(p.covered) == len(up) {
 				break
 			}
-			picked := p.pick(s.cfg.Replicas)
+			picked := p.pick(s.cfg.Replicas, "")
 			if !s.createVolume(ctx, blobdraftv1.VolumeKind_VOLUME_KIND_REPLICATED, picked, up) {
 				return
 			}
 			usable++
 			p.add(picked)
 		}
+		for _, id := range ids {
+			if len(up) <= s.cfg.Replicas || p.leavesOut(id) {
+				continue
+			}
+			picked := p.pick(s.cfg.Replicas, id)
+			if !s.createVolume(ctx, blobdraftv1.VolumeKind_VOLUME_KIND_REPLICATED, picked, up) {
+				return
+			}
+			p.add(picked)
+		}
 	}
-	ids := make([]string, 0, len(up))
-	for id := range up {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		if !hasSingle[id] && !s.createVolume(ctx, blobdraftv1.VolumeKind_VOLUME_KIND_SINGLE, []string{id}, up) {
 			return
@@ -159,9 +271,10 @@ type placer struct {
 	up map[string]*blobdraftv1.ServerRecord
 	// load counts the usable writable replicated volumes on each server,
 	// total every volume; covered holds the servers in at least one usable
-	// writable replicated volume.
+	// writable replicated volume; sets are those volumes' servers.
 	load, total map[string]int
 	covered     map[string]bool
+	sets        [][]string
 }
 
 func (p *placer) allUp(servers []string) bool {
@@ -178,14 +291,29 @@ func (p *placer) add(servers []string) {
 		p.load[id]++
 		p.covered[id] = true
 	}
+	p.sets = append(p.sets, servers)
 }
 
-// pick returns n UP servers, least loaded first: servers in no writable
-// volume, then by fewest writable volumes, fewest volumes, most free bytes.
-func (p *placer) pick(n int) []string {
+// leavesOut says whether some usable writable replicated volume is not on
+// server id.
+func (p *placer) leavesOut(id string) bool {
+	for _, set := range p.sets {
+		if !slices.Contains(set, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// pick returns n UP servers other than skip, least loaded first: servers
+// in no writable volume, then by fewest writable volumes, fewest volumes,
+// most free bytes. The caller ensures there are n.
+func (p *placer) pick(n int, skip string) []string {
 	ids := make([]string, 0, len(p.up))
 	for id := range p.up {
-		ids = append(ids, id)
+		if id != skip {
+			ids = append(ids, id)
+		}
 	}
 	slices.SortFunc(ids, func(a, b string) int {
 		if ca, cb := p.covered[a], p.covered[b]; ca != cb {

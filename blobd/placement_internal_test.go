@@ -41,15 +41,40 @@ func TestPlacerPick(t *testing.T) {
 			for _, id := range tt.covered {
 				p.covered[id] = true
 			}
-			got := slices.Clone(p.pick(tt.replicas))
+			got := slices.Clone(p.pick(tt.replicas, ""))
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("pick = %v, want %v", got, tt.want)
 			}
 			p.add(got)
-			if got := p.pick(tt.replicas); !slices.Equal(got, tt.wantAfterAdd) {
+			if got := p.pick(tt.replicas, ""); !slices.Equal(got, tt.wantAfterAdd) {
 				t.Fatalf("second pick = %v, want %v", got, tt.wantAfterAdd)
 			}
 		})
+	}
+}
+
+func TestPlacerLeavesOut(t *testing.T) {
+	// Every live server must be left out of some writable volume, so that a
+	// write whose replica fails has another volume to go to at once.
+	up := map[string]*blobdraftv1.ServerRecord{}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		up[id] = &blobdraftv1.ServerRecord{Id: id, State: blobdraftv1.ServerState_SERVER_STATE_UP}
+	}
+	p := placer{up: up, load: map[string]int{}, total: map[string]int{}, covered: map[string]bool{}}
+	p.add([]string{"a", "b", "c"})
+	p.add([]string{"a", "b", "d"})
+	for id, want := range map[string]bool{"a": false, "b": false, "c": true, "d": true} {
+		if got := p.leavesOut(id); got != want {
+			t.Errorf("leavesOut(%s) = %v, want %v", id, got, want)
+		}
+	}
+	got := p.pick(3, "a")
+	if slices.Contains(got, "a") || len(got) != 3 {
+		t.Fatalf("pick without a = %v", got)
+	}
+	p.add(got)
+	if !p.leavesOut("a") {
+		t.Fatalf("after %v, a must be left out of a volume", got)
 	}
 }
 
