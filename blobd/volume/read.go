@@ -64,41 +64,21 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 	if off < 0 || n < 0 || off+n > size {
 		return nil, fmt.Errorf("%w: [%d, +%d) of a %d-byte needle", ErrRange, off, n, size)
 	}
-	if n == size {
-		// The whole needle: one read of header and data.
-		b := make([]byte, headerLen+size)
-		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
-			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
-		}
-		if err := v.checkHeader(b, nid, e); err != nil {
-			return nil, err
-		}
-		if crc(b[headerLen:]) != e.crc {
-			return nil, v.corrupt(nid, e, "data crc mismatch")
-		}
-		return b[headerLen:], nil
-	}
-	// A range: check the whole needle through the copy buffer, then read
-	// the range.
-	bufp := getBuf()
-	defer putBuf(bufp)
-	buf := *bufp
-	if _, err := v.dat.ReadAt(buf[:headerLen], e.off()); err != nil {
+	// One read of header and data: the whole needle is checked anyway.
+	b := make([]byte, headerLen+size)
+	if _, err := v.dat.ReadAt(b, e.off()); err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
-	if err := v.checkHeader(buf, nid, e); err != nil {
+	if err := v.checkHeader(b, nid, e); err != nil {
 		return nil, err
 	}
-	sum, err := crcRange(v.dat, e.off()+headerLen, size, buf)
-	if err != nil {
-		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
-	}
-	if sum != e.crc {
+	if crc(b[headerLen:]) != e.crc {
 		return nil, v.corrupt(nid, e, "data crc mismatch")
 	}
-	out := make([]byte, n)
-	if _, err := v.dat.ReadAt(out, e.off()+headerLen+off); err != nil {
-		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	out := b[headerLen+off : headerLen+off+n : headerLen+off+n]
+	if 2*n < size {
+		// A small range: do not keep the whole needle alive for it.
+		out = append([]byte(nil), out...)
 	}
 	return out, nil
 }
