@@ -1,3 +1,5 @@
+//go:build unix
+
 package blobd_test
 
 import (
@@ -7,7 +9,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"cairn.dev/cairn/blobd"
 	"cairn.dev/cairn/blobd/blobdtest"
@@ -16,14 +21,18 @@ import (
 )
 
 // benchCluster starts a 5-node cluster with production chunks (8 MiB) and
-// a bucket that takes writes; it returns the first node.
-func benchCluster(b *testing.B) *blobd.Server {
+// a bucket that takes writes; it returns the nodes.
+func benchCluster(b *testing.B) []*blobd.Server {
 	b.Helper()
 	c := blobdtest.New(b, 5, func(cfg *blobd.Config) {
 		cfg.ChunkBytes = blobd.DefaultConfig().ChunkBytes
 		cfg.MaxVolumeBytes = 1 << 30
 	})
-	s := c.All()[0].Server
+	var all []*blobd.Server
+	for _, m := range c.All() {
+		all = append(all, m.Server)
+	}
+	s := all[0]
 	nodetest.WaitFor(b, writableTimeout, "the bucket to be created", func() bool {
 		_, err := s.CreateBucket(b.Context(), "bench", "bencher", 0)
 		return err == nil || errors.Is(err, meta.ErrBucketExists)
@@ -32,23 +41,57 @@ func benchCluster(b *testing.B) *blobd.Server {
 		_, err := s.PutObject(b.Context(), blobd.PutInput{Bucket: "bench", Key: "warmup", Body: strings.NewReader("w"), Size: 1})
 		return err == nil
 	})
-	return s
+	return all
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchClients is how many requests the benchmarks keep in flight, as
+// blob-compare.sh's clients do.
+const benchClients = 4
+
+// runClients runs op b.N times over benchClients goroutines and reports
+// the whole cluster's CPU time per op besides the wall time.
+func runClients(b *testing.B, op func(i int) error) {
+	b.Helper()
+	var next atomic.Int64
+	cpu := cpuTime()
+	b.ResetTimer()
+	b.SetParallelism((benchClients + 1) / 2)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(int(next.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 func benchPut(b *testing.B, size int) {
-	s := benchCluster(b)
+	s := benchCluster(b)[0]
 	data := randBytes(rand.New(rand.NewPCG(1, 2)), size)
 	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := s.PutObject(b.Context(), blobd.PutInput{Bucket: "bench", Key: fmt.Sprint("k", i%8), Body: bytes.NewReader(data), Size: int64(size)}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	runClients(b, func(i int) error {
+		_, err := s.PutObject(b.Context(), blobd.PutInput{Bucket: "bench", Key: fmt.Sprint("k", i%8), Body: bytes.NewReader(data), Size: int64(size)})
+		return err
+	})
 }
 
+// benchGet reads objects through every node in turn: chunks whose copies
+// are elsewhere come from peers, the others from the node's own volumes.
 func benchGet(b *testing.B, size int) {
-	s := benchCluster(b)
+	all := benchCluster(b)
+	s := all[0]
 	data := randBytes(rand.New(rand.NewPCG(1, 2)), size)
 	const keys = 4
 	for i := range keys {
@@ -57,18 +100,18 @@ func benchGet(b *testing.B, size int) {
 		}
 	}
 	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		_, rc, err := s.GetObject(b.Context(), "bench", fmt.Sprint("k", i%keys), blobd.FullRange)
+	runClients(b, func(i int) error {
+		_, rc, err := all[i%len(all)].GetObject(b.Context(), "bench", fmt.Sprint("k", i%keys), blobd.FullRange)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
+		defer rc.Close()
 		n, err := io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil || n != int64(size) {
-			b.Fatalf("read %d of %d bytes: %v", n, size, err)
+		if err == nil && n != int64(size) {
+			err = fmt.Errorf("read %d of %d bytes", n, size)
 		}
-	}
+		return err
+	})
 }
 
 func BenchmarkPutObject4KiB(b *testing.B)  { benchPut(b, 4<<10) }
