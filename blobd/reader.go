@@ -24,6 +24,11 @@ const readAheadBytes = 24 << 20
 // chunk size.
 const maxReadAhead = 8
 
+// readAheadSlots bounds the chunks all of a node's readers fetch beyond
+// the next one each needs (core.readAhead): 32 chunks of 8 MiB, so many
+// concurrent reads cost at most 256 MiB more than one chunk ahead each.
+const readAheadSlots = 32
+
 // maxManifestReloads bounds how many times one reader re-reads the
 // object's manifest after a chunk was unavailable (see advance).
 const maxManifestReloads = 3
@@ -33,7 +38,9 @@ const maxManifestReloads = 3
 // only the bytes of them it selects. While the caller consumes one chunk
 // the next ones are fetched by goroutines of the reader, up to
 // readAheadBytes (at least one chunk, at most maxReadAhead) ahead, so at
-// most that and one chunk are in memory. Read is not safe for concurrent
+// most that and one chunk are in memory; chunks beyond the next one take
+// a slot of the node's read-ahead (readAheadSlots) or wait for a later
+// Read to start them. Read is not safe for concurrent
 // use (io.Reader's rule); Close may be called once reading is done or
 // abandoned, and waits for the fetches in flight.
 //
@@ -72,6 +79,17 @@ type objectReader struct {
 type chunkFetch struct {
 	done   chan fetched
 	cancel context.CancelFunc
+	// slot says whether the fetch holds one of core.readAhead's slots.
+	slot bool
+}
+
+// release stops the fetch (if it still runs) and gives its slot back.
+func (f *chunkFetch) release(s *Server) {
+	f.cancel()
+	if f.slot {
+		f.slot = false
+		<-s.core.readAhead
+	}
 }
 
 // fetched is a chunk's data or the error reading it.
@@ -159,7 +177,7 @@ func (r *objectReader) advance() {
 		c := r.chunks[r.next]
 		f := r.pending[0]
 		res := <-f.done
-		f.cancel()
+		f.release(r.s)
 		r.pending = r.pending[1:]
 		if res.err != nil {
 			if errors.Is(res.err, ErrDataUnavailable) && r.reload() {
@@ -182,10 +200,22 @@ func (r *objectReader) advance() {
 }
 
 // fill starts fetching the chunks after the ones in flight until depth
-// fetches are.
+// fetches are: the next chunk always, the ones after it while the node has
+// read-ahead slots free.
 func (r *objectReader) fill() {
 	for len(r.pending) < r.depth && r.next+len(r.pending) < len(r.chunks) {
-		r.pending = append(r.pending, r.fetch(r.chunks[r.next+len(r.pending)]))
+		slot := false
+		if len(r.pending) > 0 {
+			select {
+			case r.s.core.readAhead <- struct{}{}:
+				slot = true
+			default:
+				return
+			}
+		}
+		f := r.fetch(r.chunks[r.next+len(r.pending)])
+		f.slot = slot
+		r.pending = append(r.pending, f)
 	}
 }
 
@@ -212,7 +242,7 @@ func (r *objectReader) reload() bool {
 		return false
 	}
 	for _, f := range r.pending {
-		f.cancel()
+		f.release(r.s)
 	}
 	r.pending = nil
 	r.chunks, r.next, r.from = chunks, 0, r.off
@@ -246,6 +276,9 @@ func (r *objectReader) fetch(c *blobdraftv1.Chunk) *chunkFetch {
 func (r *objectReader) Close() error {
 	r.cancel()
 	r.wg.Wait()
+	for _, f := range r.pending {
+		f.release(r.s)
+	}
 	r.buf, r.pending = nil, nil
 	if r.err == nil {
 		r.err = errReaderClosed

@@ -10,3 +10,7 @@ func ObjectReaderReloads(rc io.ReadCloser) int {
 	}
 	return -1
 }
+
+// ReadAheadInUse returns how many of the node's read-ahead slots readers
+// hold.
+func (s *Server) ReadAheadInUse() int { return len(s.core.readAhead) }

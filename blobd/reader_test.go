@@ -59,6 +59,10 @@ func TestObjectReaderFollowsManifestSwap(t *testing.T) {
 	if n := blobd.ObjectReaderReloads(rc); n < 1 {
 		t.Fatalf("the reader re-read the manifest %d times, want at least 1 (the old needles were deleted)", n)
 	}
+	rc.Close()
+	if n := s.ReadAheadInUse(); n != 0 {
+		t.Fatalf("%d read-ahead slots held after the reader closed", n)
+	}
 }
 
 // A reader whose object is replaced under it (another etag) does not go on
@@ -82,4 +86,8 @@ func TestObjectReaderRefusesReplacedObject(t *testing.T) {
 	})
 	_, err := io.ReadAll(rc)
 	wantReason(t, "read of a replaced object", err, rpcerr.DataUnavailable)
+	rc.Close()
+	if n := s.ReadAheadInUse(); n != 0 {
+		t.Fatalf("%d read-ahead slots held after the reader closed", n)
+	}
 }

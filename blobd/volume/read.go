@@ -64,21 +64,47 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 	if off < 0 || n < 0 || off+n > size {
 		return nil, fmt.Errorf("%w: [%d, +%d) of a %d-byte needle", ErrRange, off, n, size)
 	}
-	// One read of header and data: the whole needle is checked anyway.
-	b := make([]byte, headerLen+size)
-	if _, err := v.dat.ReadAt(b, e.off()); err != nil {
+	if 2*n >= size || size <= 4*copyBufLen {
+		// Most of the needle, or a small one: one read of header and data
+		// (the whole needle is checked anyway) instead of a checking pass
+		// and a second read of the range.
+		b := make([]byte, headerLen+size)
+		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
+			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+		}
+		if err := v.checkHeader(b, nid, e); err != nil {
+			return nil, err
+		}
+		if crc(b[headerLen:]) != e.crc {
+			return nil, v.corrupt(nid, e, "data crc mismatch")
+		}
+		out := b[headerLen+off : headerLen+off+n : headerLen+off+n]
+		if 2*n < size {
+			out = append([]byte(nil), out...) // do not keep the rest alive
+		}
+		return out, nil
+	}
+	// A small range of a large needle: check the whole needle through the
+	// copy buffer, then read the range, so that memory follows the range.
+	bufp := getBuf()
+	defer putBuf(bufp)
+	buf := *bufp
+	if _, err := v.dat.ReadAt(buf[:headerLen], e.off()); err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
-	if err := v.checkHeader(b, nid, e); err != nil {
+	if err := v.checkHeader(buf, nid, e); err != nil {
 		return nil, err
 	}
-	if crc(b[headerLen:]) != e.crc {
+	sum, err := crcRange(v.dat, e.off()+headerLen, size, buf)
+	if err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if sum != e.crc {
 		return nil, v.corrupt(nid, e, "data crc mismatch")
 	}
-	out := b[headerLen+off : headerLen+off+n : headerLen+off+n]
-	if 2*n < size {
-		// A small range: do not keep the whole needle alive for it.
-		out = append([]byte(nil), out...)
+	out := make([]byte, n)
+	if _, err := v.dat.ReadAt(out, e.off()+headerLen+off); err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
 	return out, nil
 }
