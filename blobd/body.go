@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"cairn.dev/cairn/blobd/meta"
@@ -96,16 +97,22 @@ func tooLarge(field string, size, limit int64) error {
 		rpcerr.KeyField, field, rpcerr.KeySize, strconv.FormatInt(size, 10), rpcerr.KeyLimit, strconv.FormatInt(limit, 10))
 }
 
+// chunkWritesInFlight is how many chunks of one body storeBody writes at
+// once: while one chunk's needles are fsynced the next one's are already
+// travelling, so a large body keeps the disks busy.
+const chunkWritesInFlight = 2
+
 // storeBody streams body (size bytes, or to EOF with size -1, at most
 // limit) into chunks of Config.ChunkBytes of tier, each written and
 // fsynced by writeChunk, and returns them with the data's size and MD5. A
 // 0-byte body has no chunks.
 //
-// The calling goroutine reads the body while one writer goroutine writes
-// the previous chunk: at most two chunk buffers exist per call, taken from
-// and returned to s.chunkBufs. On any failure the chunks already written
-// are deleted (best effort) and nothing is returned; the writer goroutine
-// has always finished when storeBody returns.
+// The calling goroutine reads the body while up to chunkWritesInFlight
+// writer goroutines write the chunks before it: at most
+// chunkWritesInFlight+1 chunk buffers exist per call, taken from and
+// returned to s.chunkBufs. On any failure the chunks already written are
+// deleted (best effort) and nothing is returned; every writer goroutine
+// has finished when storeBody returns.
 func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.Reader, size, limit int64, sizeField string) (*storedBody, error) {
 	sum := md5.New()
 	if size == 0 {
@@ -115,45 +122,43 @@ func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.R
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	type job struct {
-		data []byte
-		off  int64
-		buf  *[]byte
-	}
-	jobs := make(chan job)
-	free := make(chan *[]byte, 2)
-	done := make(chan struct{})
-	// Written by the writer goroutine, read after done is closed.
+	free := make(chan *[]byte, chunkWritesInFlight+1)
+	slots := make(chan struct{}, chunkWritesInFlight)
 	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // protects chunks and werr, written by the writers
+		// chunks[i] is the i-th chunk once written, nil before or when its
+		// write failed.
 		chunks []*blobdraftv1.Chunk
 		werr   error
 	)
-	go func() {
-		defer close(done)
-		for j := range jobs {
-			if werr == nil {
-				c, err := s.writeChunk(wctx, tier, j.data)
-				switch {
-				case err != nil:
-					werr = err
-					cancel()
-				case c == nil:
-					werr = fmt.Errorf("%w: writeChunk returned no chunk", ErrDataUnavailable)
-					cancel()
-				default:
-					c.Offset = j.off
-					chunks = append(chunks, c)
-				}
-			}
-			free <- j.buf
+	write := func(i int, data []byte, off int64, buf *[]byte) {
+		defer func() {
+			<-slots
+			free <- buf
+		}()
+		c, err := s.writeChunk(wctx, tier, data)
+		if err == nil && c == nil {
+			err = fmt.Errorf("%w: writeChunk returned no chunk", ErrDataUnavailable)
 		}
-	}()
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if werr == nil {
+				werr = err
+			}
+			cancel()
+			return
+		}
+		c.Offset = off
+		chunks[i] = c
+	}
 
 	// Buffers: exactly sized for a body shorter than a chunk, else pooled
-	// chunk-sized ones, at most two.
+	// chunk-sized ones, at most chunkWritesInFlight+1.
 	var owned []*[]byte
 	getBuf := func() *[]byte {
-		if len(owned) == 2 {
+		if len(owned) == cap(free) {
 			return <-free
 		}
 		var b *[]byte
@@ -208,7 +213,13 @@ func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.R
 			break
 		}
 		select {
-		case jobs <- job{data: (*b)[:n], off: off, buf: b}:
+		case slots <- struct{}{}:
+			mu.Lock()
+			i := len(chunks)
+			chunks = append(chunks, nil)
+			mu.Unlock()
+			data, at := (*b)[:n], off
+			wg.Go(func() { write(i, data, at, b) })
 			off += int64(n)
 		case <-wctx.Done():
 			free <- b
@@ -218,8 +229,7 @@ func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.R
 			break
 		}
 	}
-	close(jobs)
-	<-done
+	wg.Wait()
 	for _, b := range owned {
 		if int64(cap(*b)) >= chunk {
 			s.chunkBufs.Put(b)
@@ -229,7 +239,13 @@ func (s *Server) storeBody(ctx context.Context, tier blobdraftv1.Tier, body io.R
 		err = werr
 	}
 	if err != nil {
-		s.discardChunks(ctx, chunks)
+		var written []*blobdraftv1.Chunk
+		for _, c := range chunks {
+			if c != nil {
+				written = append(written, c)
+			}
+		}
+		s.discardChunks(ctx, written)
 		return nil, err
 	}
 	return &storedBody{chunks: chunks, size: off, md5: sum.Sum(nil)}, nil

@@ -790,7 +790,7 @@ func (s *Server) readReplicated(ctx context.Context, c *blobdraftv1.Chunk, ref *
 			m = -1 // and check the size
 		}
 		data, err := s.getNeedle(ctx, r, ref, off, m)
-		if err == nil && whole {
+		if err == nil && whole && !s.localMatches(r, ref, c, data) {
 			if got := crc32c(data); int64(len(data)) != c.GetSize() || got != c.GetCrc32C() {
 				err = fmt.Errorf("%w: %d bytes with crc32c %08x, the manifest says %d with %08x", volume.ErrCorrupt, len(data), got, c.GetSize(), c.GetCrc32C())
 				if r.id == s.cfg.ID {
@@ -807,6 +807,20 @@ func (s *Server) readReplicated(ctx context.Context, c *blobdraftv1.Chunk, ref *
 		errs = append(errs, fmt.Errorf("server %s: %w", r.id, err))
 	}
 	return nil, unavailable(c, errs)
+}
+
+// localMatches reports whether data, the whole of needle ref read from
+// this node's volume store, is chunk c without computing its CRC32C again:
+// the store checked the data against the needle's CRC32C before returning
+// it, so the data is the chunk's when that CRC32C and the size are the
+// manifest's. False for a copy read from another server (the transfer is
+// checked end to end) or when the store's entry says otherwise.
+func (s *Server) localMatches(r replica, ref *blobdraftv1.NeedleRef, c *blobdraftv1.Chunk, data []byte) bool {
+	if r.id != s.cfg.ID {
+		return false
+	}
+	size, sum, err := s.vols.Stat(ref.GetVid(), ref.GetNid(), ref.GetCookie())
+	return err == nil && size == int64(len(data)) && size == c.GetSize() && sum == c.GetCrc32C()
 }
 
 // shardSource is where shard i of a chunk is read from.

@@ -45,6 +45,9 @@ type core struct {
 	loc  localVolumes
 	// s3Addr, when set, is the S3 address to register (SetS3Addr).
 	s3Addr atomic.Pointer[string]
+	// readAhead holds a token per chunk object readers fetch beyond the
+	// next one each (reader.go).
+	readAhead chan struct{}
 }
 
 // liveness is the metadata leader's memory of the volume servers (it is
@@ -96,7 +99,8 @@ func newCore() *core {
 	return &core{
 		live: liveness{heard: map[string]*heardServer{}, registering: map[string]bool{}, writeFailed: map[string]time.Time{},
 			lacking: map[copyKey]time.Time{}, kick: make(chan struct{}, 1)},
-		loc: localVolumes{corrupt: map[uint32]map[uint64]bool{}, receiving: map[uint32]bool{}},
+		loc:       localVolumes{corrupt: map[uint32]map[uint64]bool{}, receiving: map[uint32]bool{}},
+		readAhead: make(chan struct{}, readAheadSlots),
 	}
 }
 

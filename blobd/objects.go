@@ -98,9 +98,10 @@ func (s *Server) precheckConditions(ctx context.Context, bucket, key, ifMatch, i
 // GetObject returns the object's record and a reader of the selected bytes.
 // The reader fetches chunks lazily from any healthy copy (another replica,
 // or the shards a decode needs, when one fails its checksum or its server
-// is down), one chunk ahead of the caller; a chunk that cannot be read
-// correctly from anywhere fails the read with ErrDataUnavailable, never
-// returns wrong bytes. The caller checks conditions on the record first
+// is down), a few chunks ahead of the caller (reader.go); a manifest
+// swapped under it by repair or a tier change is followed; a chunk that
+// cannot be read correctly from anywhere fails the read with
+// ErrDataUnavailable, never returns wrong bytes. The caller checks conditions on the record first
 // and must Close the reader. An archived object not restored is
 // meta.ErrInvalidObjectState.
 func (s *Server) GetObject(ctx context.Context, bucket, key string, r Range) (*blobdraftv1.ObjectRecord, io.ReadCloser, error) {

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -143,7 +144,7 @@ func (h *Handler) getObject(c *call, head bool) error {
 	}
 	c.w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
 	c.w.WriteHeader(status)
-	n, err := io.Copy(c.w, io.LimitReader(rd, length))
+	n, err := copyBody(c.w, rd, length)
 	if err == nil && n < length {
 		err = io.ErrUnexpectedEOF
 	}
@@ -383,3 +384,49 @@ func (h *Handler) restoreObject(c *call) error {
 
 // s3NS is the namespace of S3's XML documents.
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+// errBodyTooLong is what copyBody returns when the object's reader has
+// more than the bytes the response declared.
+var errBodyTooLong = errors.New("s3: the object's reader has more than the declared length")
+
+// copyBody copies up to length bytes of rd to w. A reader that writes
+// itself (io.WriterTo, as the backend's object readers do) hands w whole
+// chunks, so a large object goes out in a few large writes rather than
+// io.Copy's 32 KiB ones; a reader with more than length bytes gets
+// errBodyTooLong once length bytes are written.
+func copyBody(w io.Writer, rd io.Reader, length int64) (int64, error) {
+	wt, ok := rd.(io.WriterTo)
+	if !ok {
+		return io.Copy(w, io.LimitReader(rd, length))
+	}
+	cw := &cappedWriter{w: w, left: length}
+	n, err := wt.WriteTo(cw)
+	if err == errBodyTooLong && cw.left == 0 {
+		return n - int64(cw.over), err
+	}
+	return n, err
+}
+
+// cappedWriter passes up to left bytes to w and fails a write beyond them
+// with errBodyTooLong (reporting the whole write as consumed, over bytes
+// of it dropped, so that the WriterTo stops).
+type cappedWriter struct {
+	w    io.Writer
+	left int64
+	over int
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) <= c.left {
+		n, err := c.w.Write(p)
+		c.left -= int64(n)
+		return n, err
+	}
+	n, err := c.w.Write(p[:c.left])
+	c.left -= int64(n)
+	if err != nil {
+		return n, err
+	}
+	c.over = len(p) - n
+	return len(p), errBodyTooLong
+}

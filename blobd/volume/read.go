@@ -64,8 +64,10 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 	if off < 0 || n < 0 || off+n > size {
 		return nil, fmt.Errorf("%w: [%d, +%d) of a %d-byte needle", ErrRange, off, n, size)
 	}
-	if n == size {
-		// The whole needle: one read of header and data.
+	if 2*n >= size || size <= 4*copyBufLen {
+		// Most of the needle, or a small one: one read of header and data
+		// (the whole needle is checked anyway) instead of a checking pass
+		// and a second read of the range.
 		b := make([]byte, headerLen+size)
 		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
 			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
@@ -76,10 +78,14 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 		if crc(b[headerLen:]) != e.crc {
 			return nil, v.corrupt(nid, e, "data crc mismatch")
 		}
-		return b[headerLen:], nil
+		out := b[headerLen+off : headerLen+off+n : headerLen+off+n]
+		if 2*n < size {
+			out = append([]byte(nil), out...) // do not keep the rest alive
+		}
+		return out, nil
 	}
-	// A range: check the whole needle through the copy buffer, then read
-	// the range.
+	// A small range of a large needle: check the whole needle through the
+	// copy buffer, then read the range, so that memory follows the range.
 	bufp := getBuf()
 	defer putBuf(bufp)
 	buf := *bufp
