@@ -1,124 +1,17 @@
 package s3
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
-	"sync"
-	"time"
 
 	"cairn.dev/cairn/blobd"
-	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/httpapi"
 	"cairn.dev/cairn/node/sigv4"
 )
 
-// DefaultShutdownTimeout is how long Serve waits for requests in flight at
-// shutdown when the ServerConfig gives none.
-const DefaultShutdownTimeout = 5 * time.Second
-
-// ServerConfig says where and how a Server listens.
-type ServerConfig struct {
-	// Addr is the listen address ("127.0.0.1:0" picks a port).
-	Addr string
-	// TLS, when not nil, makes the server speak HTTPS. SigV4 authenticates
-	// clients: no client certificate is asked for.
-	TLS *tls.Config
-	// ShutdownTimeout bounds the graceful part of a stop; zero means
-	// DefaultShutdownTimeout.
-	ShutdownTimeout time.Duration
-}
-
-// Server serves a Handler on its own listener. Listen binds it; Serve runs
-// it once; Close releases it.
-type Server struct {
-	lis     net.Listener
-	srv     *http.Server
-	timeout time.Duration
-	logger  *slog.Logger
-	tls     bool
-
-	closeOnce sync.Once
-	closeErr  error
-}
-
-// Listen binds cfg.Addr for h; nothing is served until Serve.
-func Listen(cfg ServerConfig, h http.Handler, logger *slog.Logger) (*Server, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	lis, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("s3: listen: %w", err)
-	}
-	if cfg.TLS != nil {
-		lis = tls.NewListener(lis, cfg.TLS)
-	}
-	timeout := cfg.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		// No ReadTimeout or WriteTimeout: an object body may take as long
-		// as it takes; a stalled one is cut by IdleTimeout between requests
-		// and by the client.
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-	}
-	return &Server{lis: lis, srv: srv, timeout: timeout, logger: logger, tls: cfg.TLS != nil}, nil
-}
-
-// Addr is the bound address.
-func (s *Server) Addr() string { return s.lis.Addr().String() }
-
-// URL is the endpoint clients use: https://addr (http:// without TLS).
-func (s *Server) URL() string {
-	if s.tls {
-		return "https://" + s.Addr()
-	}
-	return "http://" + s.Addr()
-}
-
-// Serve serves until ctx ends, then stops: it stops accepting and waits up
-// to the shutdown timeout for requests in flight, then closes what is left.
-// It returns the server's error, or nil after a stop. Call it once.
-func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.lis) }() // awaited below
-	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("s3: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		s.logger.Warn("s3: requests still running at the end of the shutdown timeout; closing them", "err", err)
-		_ = s.srv.Close()
-	}
-	<-errc
-	return nil
-}
-
-// Close closes the listener and every connection at once. Idempotent.
-func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
-		s.closeErr = s.srv.Close()
-		if err := s.lis.Close(); err != nil && !errors.Is(err, net.ErrClosed) && s.closeErr == nil {
-			s.closeErr = err
-		}
-	})
-	return s.closeErr
-}
+// Server is the S3 API's HTTP server (node/httpapi's): Addr, URL, Serve,
+// Close.
+type Server = httpapi.Server
 
 // Attach serves the S3 API beside srv on srv.Config().S3Addr: it loads the
 // bootstrap keys of S3CredentialsFile (when set; keys in blobd's metadata
@@ -146,26 +39,13 @@ func Attach(srv *blobd.Server) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := ServerConfig{Addr: bc.S3Addr, ShutdownTimeout: bc.Server.ShutdownTimeout}
-	if t := bc.Server.TLS; t.Enabled() {
-		// The node's certificate, without its CA: no client certificates.
-		sc.TLS, err = node.ServerTLSConfig(node.TLSFiles{CertFile: t.CertFile, KeyFile: t.KeyFile})
-		if err != nil {
-			return nil, fmt.Errorf("s3: %w", err)
-		}
-	}
-	s, err := Listen(sc, h, logger)
+	tlsCfg, err := httpapi.NodeTLS(bc.Server.TLS)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("s3: %w", err)
 	}
-	srv.OnRelease(func() { _ = s.Close() })
-	srv.RunWhileServing(func(ctx context.Context) {
-		logger.Info("s3 serving", "url", s.URL(), "region", cfg.Region, "bootstrap_keys", len(cfg.Credentials))
-		if err := s.Serve(ctx); err != nil {
-			logger.Error("s3 server failed", "err", err)
-		}
-	})
-	return s, nil
+	// No read timeout: an object body may take as long as it takes.
+	return httpapi.Attach(srv, "s3", httpapi.Config{Addr: bc.S3Addr, TLS: tlsCfg, ShutdownTimeout: bc.Server.ShutdownTimeout}, h, logger,
+		"region", cfg.Region, "bootstrap_keys", len(cfg.Credentials))
 }
 
 // DefaultDomains are the virtual-hosting domains of a server listening on
