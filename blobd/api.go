@@ -18,15 +18,10 @@ package blobd
 // buckets.go and accesskeys.go.
 
 import (
-	"errors"
 	"io"
 
 	blobdraftv1 "cairn.dev/cairn/proto/cairn/blobd/raft/v1"
 )
-
-// errNotBuilt marks what maint_stub.go leaves unbuilt until maintenance
-// replaces it.
-var errNotBuilt = errors.New("blobd: not built yet")
 
 // PutInput describes an object (or part) to store.
 type PutInput struct {
