@@ -321,7 +321,11 @@ func testRESPForwardedWaitAndClose(t *testing.T, tune func(*Config)) {
 	for i := range others {
 		others[i] = dialRESP(t, nd.srv.RESPAddr())
 		require.Equal(t, "PONG", others[i].do("PING"))
-		require.Equal(t, `"1"`, others[i].do("GET", "local"))
+		// The waiting connection's first SET is applied soon, but in its
+		// own goroutine: poll for it.
+		nodetest.WaitFor(t, 10*time.Second, "the pipelined SET local to apply", func() bool {
+			return others[i].do("GET", "local") == `"1"`
+		})
 	}
 	// Close while the SET waits for the ghost.
 	start := time.Now()
