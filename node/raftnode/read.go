@@ -245,13 +245,31 @@ func (v *verifier) run() {
 			return
 		}
 		v.mu.Unlock()
-		err := v.n.raft.VerifyLeader().Error()
-		if err != nil {
-			err = mapReadError(err)
-		}
+		err := v.verifyOnce()
 		for _, ch := range batch {
 			ch <- err
 		}
+	}
+}
+
+// verifyOnce runs one VerifyLeader round. hashicorp/raft does not answer a
+// verification still pending when it shuts down (its future has no shutdown
+// channel), which held a stopping node's Close forever (seen twice in blobd
+// tests), so the round is awaited beside the node's stop: once the node
+// stops, the caller gets ErrShutdown and the goroutine holding the future
+// ends whenever raft answers it, if ever (it holds nothing else).
+func (v *verifier) verifyOnce() error {
+	f := v.n.raft.VerifyLeader()
+	res := make(chan error, 1)
+	go func() { res <- f.Error() }() // see above: may outlive the node
+	select {
+	case err := <-res:
+		if err != nil {
+			return mapReadError(err)
+		}
+		return nil
+	case <-v.n.stop:
+		return ErrShutdown
 	}
 }
 
