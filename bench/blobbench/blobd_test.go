@@ -19,9 +19,6 @@ import (
 // one chunk, across a chunk edge and over several chunks: every put lands
 // and every get returns what was written.
 func TestRunAgainstBlobd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a blobd cluster")
-	}
 	c := blobdtest.New(t, 3, nil)
 	h, err := s3.NewHandler(s3.Config{
 		Region:      "us-east-1",
