@@ -1,0 +1,145 @@
+// Package query parses the Elasticsearch query DSL and runs it over one
+// shard's index.Reader: match (operator, minimum_should_match, fuzziness),
+// multi_match with field boosts, bool (must/should/must_not/filter),
+// term(s), match_phrase with slop, prefix, fuzzy (edit distance 1-2 or AUTO),
+// range, exists, ids, match_all; BM25 scoring with global statistics and
+// top-k pruning (WAND/MaxScore); sort by score or fields, from/size and
+// search_after; highlighting; "did you mean" (term suggester) and
+// completion suggestions.
+package query
+
+import (
+	"context"
+
+	"cairn.dev/cairn/searchd/aggs"
+	"cairn.dev/cairn/searchd/analysis"
+	"cairn.dev/cairn/searchd/index"
+	"cairn.dev/cairn/searchd/mapping"
+)
+
+// Limits bound what a query may cost; exceeding one is an error naming it.
+type Limits struct {
+	// MaxClauses caps the clauses of a query after expansion (fuzzy, prefix
+	// and wildcard terms count), default 1024 (indices.query.bool.max_clause_count).
+	MaxClauses int
+	// MaxExpansions caps the terms one fuzzy or prefix query expands to
+	// (default 50, as Elasticsearch's max_expansions).
+	MaxExpansions int
+	// MaxResultWindow caps from+size (default 10000).
+	MaxResultWindow int
+	Aggs            aggs.Limits
+}
+
+// Settings are the index settings that change scoring.
+type Settings struct {
+	// K1 and B are BM25's parameters (defaults 1.2 and 0.75).
+	K1, B float64
+}
+
+// Request is a parsed _search body.
+type Request struct {
+	// From and Size page the hits (defaults 0 and 10).
+	From, Size int
+	// Aggs is nil when the body asked for none.
+	Aggs *aggs.Request
+	// TrackTotalHits: count exactly up to this many hits (default 10000;
+	// -1 for all).
+	TrackTotalHits int
+	// parsed query, sort, search_after, highlight, _source filter, suggest
+	// and min_score are internal.
+	spec any
+}
+
+// Parse parses a _search (or _count) body against the index's mapping and
+// analyzers. Errors (ErrParse, ErrTooManyClauses, ...) name the clause path
+// ("query.bool.must[1].match.title") and the limit.
+func Parse(body []byte, m *mapping.Mapping, reg *analysis.Registry, limits Limits) (*Request, error) {
+	panic("searchd: not built yet")
+}
+
+// Stats are the statistics BM25 needs, summed over every shard so scores
+// do not depend on the sharding: per field, documents with the field and
+// their total tokens; per field and term, the document frequency.
+type Stats struct {
+	Docs   int64                       `json:"docs"`
+	Fields map[string]FieldStats       `json:"fields"`
+	Terms  map[string]map[string]int64 `json:"terms"`
+}
+
+// FieldStats are one field's totals.
+type FieldStats struct {
+	DocCount         int64 `json:"doc_count"`
+	SumTotalTermFreq int64 `json:"sum_ttf"`
+}
+
+// CollectStats returns the statistics of req's terms over one shard.
+func CollectStats(req *Request, r *index.Reader) *Stats { panic("searchd: not built yet") }
+
+// Add adds o's counts to s.
+func (s *Stats) Add(o *Stats) { panic("searchd: not built yet") }
+
+// Hit is one shard's hit.
+type Hit struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+	// Sort holds the hit's sort values when the request sorts by fields.
+	Sort []any `json:"sort,omitempty"`
+	// Source is filtered by the request's _source option.
+	Source    []byte              `json:"source,omitempty"`
+	Highlight map[string][]string `json:"highlight,omitempty"`
+}
+
+// ShardResult is one shard's answer: its top from+size hits in order, the
+// total it counted, partial aggregations and suggestions.
+type ShardResult struct {
+	Total         int64  `json:"total"`
+	TotalRelation string `json:"total_relation"`
+	MaxScore      float64 `json:"max_score"`
+	Hits          []Hit  `json:"hits"`
+	Aggs          []byte `json:"aggs,omitempty"`
+	Suggest       []byte `json:"suggest,omitempty"`
+}
+
+// Execute runs req over r, scoring with stats (nil: r's own). It stops
+// early with ctx's error.
+func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, settings Settings) (*ShardResult, error) {
+	panic("searchd: not built yet")
+}
+
+// Result is the merged answer of every shard, in Elasticsearch's shape.
+type Result struct {
+	Total         int64
+	TotalRelation string
+	MaxScore      float64
+	// Hits are the merged page; Shard is the index of the ShardResult each
+	// came from.
+	Hits []MergedHit
+	// Aggregations and Suggest are Elasticsearch's JSON objects (nil when
+	// not asked).
+	Aggregations []byte
+	Suggest      []byte
+}
+
+// MergedHit is a hit of the merged page.
+type MergedHit struct {
+	Hit
+	Shard int
+}
+
+// Merge merges shard results (in shard order) into the requested page.
+func Merge(req *Request, results []*ShardResult) (*Result, error) { panic("searchd: not built yet") }
+
+// Suggestion is a completion of a typed prefix.
+type Suggestion struct {
+	Text    string
+	DocFreq int64
+	Edits   int
+}
+
+// Complete returns up to size completions of prefix from the words of the
+// given text fields (all when empty) in r: exact prefix matches first, then
+// (fuzzy, prefixes of 4+ bytes... see the implementation's doc) one-edit
+// matches, each group by document frequency.
+func Complete(r *index.Reader, fields []string, prefix string, size int, fuzzy bool) []Suggestion {
+	panic("searchd: not built yet")
+}
