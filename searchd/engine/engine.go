@@ -32,7 +32,9 @@ type Settings struct {
 type Index struct{}
 
 // Open opens or creates a local index in dir.
-func Open(dir string, mappingsJSON []byte, s Settings) (*Index, error) { panic("searchd: not built yet") }
+func Open(dir string, mappingsJSON []byte, s Settings) (*Index, error) {
+	panic("searchd: not built yet")
+}
 
 // Put indexes a JSON document (dynamic mapping updates applied in place).
 func (ix *Index) Put(id string, source []byte) error { panic("searchd: not built yet") }

@@ -53,7 +53,9 @@ func (w *Writer) Delete(id string) (bool, error) { panic("searchd: not built yet
 
 // Get returns the source of the live document with id, including
 // documents not yet refreshed (realtime get).
-func (w *Writer) Get(id string) (source []byte, found bool, err error) { panic("searchd: not built yet") }
+func (w *Writer) Get(id string) (source []byte, found bool, err error) {
+	panic("searchd: not built yet")
+}
 
 // Refresh makes every Index and Delete before it visible to readers
 // acquired after it.

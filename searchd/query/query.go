@@ -92,12 +92,12 @@ type Hit struct {
 // ShardResult is one shard's answer: its top from+size hits in order, the
 // total it counted, partial aggregations and suggestions.
 type ShardResult struct {
-	Total         int64  `json:"total"`
-	TotalRelation string `json:"total_relation"`
+	Total         int64   `json:"total"`
+	TotalRelation string  `json:"total_relation"`
 	MaxScore      float64 `json:"max_score"`
-	Hits          []Hit  `json:"hits"`
-	Aggs          []byte `json:"aggs,omitempty"`
-	Suggest       []byte `json:"suggest,omitempty"`
+	Hits          []Hit   `json:"hits"`
+	Aggs          []byte  `json:"aggs,omitempty"`
+	Suggest       []byte  `json:"suggest,omitempty"`
 }
 
 // Execute runs req over r, scoring with stats (nil: r's own). It stops
