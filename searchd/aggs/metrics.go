@@ -132,13 +132,13 @@ func (c *metricCollector) build(owner int32, _ *budget) (partialAgg, error) {
 
 // cardSpec is cardinality.
 type cardSpec struct {
-	field     fieldRef
-	missing   *float64
-	missingS  *string
+	field    fieldRef
+	missing  *float64
+	missingS *string
 	// missingHash is the hash of missingS.
 	missingHash uint64
-	threshold int
-	precision uint8
+	threshold   int
+	precision   uint8
 }
 
 func parseCardinality(p *parser, where string, params []member) (any, error) {
