@@ -58,7 +58,7 @@ func newFix(t testing.TB, mappingJSON string, segSize int, docs ...[2]string) *f
 		if err != nil {
 			t.Fatalf("doc %s: %v", d[0], err)
 		}
-		batch = append(batch, doc)
+		batch = append(batch, withSuggest(doc))
 		if segSize > 0 && len(batch) == segSize {
 			flush()
 		}
@@ -129,3 +129,18 @@ func mustErr(t *testing.T, err, want error, contains string) {
 }
 
 var _ = fmt.Sprintf
+
+// withSuggest adds the "<field>._suggest" vocabulary as the engine does.
+func withSuggest(d *mapping.Document) *mapping.Document {
+	for _, fv := range d.Fields {
+		if fv.Type != mapping.Text || len(fv.Surface) == 0 {
+			continue
+		}
+		toks := make([]analysis.Token, len(fv.Surface))
+		for i, w := range fv.Surface {
+			toks[i] = analysis.Token{Term: w, Position: i}
+		}
+		d.Fields = append(d.Fields, mapping.FieldValue{Path: fv.Path + SuggestSuffix, Type: mapping.Text, Tokens: toks, Indexed: true})
+	}
+	return d
+}
