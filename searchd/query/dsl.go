@@ -959,7 +959,7 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 				}
 			}
 		}
-		term, err := p.rangeTerm(f, b.raw, kp, b.lo, incl)
+		term, err := p.rangeTerm(f, b.raw, kp, b.lo, &incl)
 		if err != nil {
 			return nil, err
 		}
@@ -974,7 +974,7 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 
 // rangeTerm encodes one range bound. Integer bounds with fractions round
 // inward (gte 1.5 on a long is gte 2); date math rounds up for gt and lte.
-func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo, incl bool) ([]byte, error) {
+func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo bool, incl *bool) ([]byte, error) {
 	switch f.Type {
 	case mapping.Text, mapping.Keyword:
 		s, err := asText(v, path)
@@ -984,10 +984,13 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo,
 		if err != nil {
 			return nil, err
 		}
-		if lo {
-			x = math.Ceil(x)
-		} else {
-			x = math.Floor(x)
+		if x != math.Trunc(x) {
+			*incl = true
+			if lo {
+				x = math.Ceil(x)
+			} else {
+				x = math.Floor(x)
+			}
 		}
 		return index.EncodeInt(int64(x)), nil
 	case mapping.Double, mapping.Float:
@@ -1001,7 +1004,7 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo,
 		if err != nil {
 			return nil, err
 		}
-		roundUp := (lo && !incl) || (!lo && incl)
+		roundUp := (lo && !*incl) || (!lo && *incl)
 		ms, err := parseDateMath(s, p.now, roundUp)
 		if err != nil {
 			return nil, parseErr(path, "%v", err)
