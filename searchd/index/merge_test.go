@@ -116,8 +116,8 @@ func TestMergeModel(t *testing.T) {
 	words := []string{"alpha", "beta", "gamma", "delta", "eps"}
 	var readers []*Reader
 	var readerModels []map[string]modelDoc
-	for step := 0; step < 2000; step++ {
-		id := fmt.Sprint("id", rng.IntN(400))
+	for step := 0; step < 1200; step++ {
+		id := fmt.Sprint("id", rng.IntN(200))
 		switch op := rng.IntN(100); {
 		case op < 75:
 			m := modelDoc{words[rng.IntN(len(words))], rng.Int64N(2000) - 1000}
