@@ -911,6 +911,14 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 	}
 	f := p.lookup(field)
 	n := &rangeNode{field: field, boost: 1, loIncl: true, hiIncl: true}
+	if f != nil {
+		switch f.Type {
+		case mapping.Double, mapping.Float:
+			n.kind = rangeFloat
+		case mapping.Keyword, mapping.Text:
+			n.kind = rangeKeyword
+		}
+	}
 	type bound struct {
 		raw      json.RawMessage
 		incl, lo bool

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"cairn.dev/cairn/searchd/index"
 )
 
 func TestHighlight(t *testing.T) {
@@ -56,9 +58,8 @@ func TestTermSuggestAndComplete(t *testing.T) {
 	req := f.parse(`{"size":0,"suggest":{"fix":{"text":"wirless hedphones","term":{"field":"title"}}}}`)
 	var parts []*ShardResult
 	for i := range f.r.Segments {
-		r := *f.r
-		r.Segments = f.r.Segments[i : i+1]
-		res, err := Execute(t.Context(), req, &r, nil, Settings{})
+		r := &index.Reader{Segments: f.r.Segments[i : i+1]}
+		res, err := Execute(t.Context(), req, r, nil, Settings{})
 		if err != nil {
 			t.Fatal(err)
 		}

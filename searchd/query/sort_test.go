@@ -14,9 +14,9 @@ func TestSortByFields(t *testing.T) {
 		[2]string{"c", `{"title":"blue","price":9,"brand":"mid"}`},
 		[2]string{"d", `{"title":"red blue","stock":4,"brand":"acme"}`})
 	cases := []struct{ sort, want string }{
-		{`[{"stock":"asc"}]`, "a,b,d,c"},                             // min of [5,1] is 1; missing last
-		{`[{"stock":"desc"}]`, "a,d,b,c"},                            // max of [5,1] is 5
-		{`[{"stock":{"order":"asc","mode":"max"}}]`, "b,d,a,c"},      // by max ascending
+		{`[{"stock":"asc"}]`, "a,b,d,c"},                              // min of [5,1] is 1; missing last
+		{`[{"stock":"desc"}]`, "a,d,b,c"},                             // max of [5,1] is 5
+		{`[{"stock":{"order":"asc","mode":"max"}}]`, "b,d,a,c"},       // by max ascending
 		{`[{"stock":{"order":"asc","missing":"_first"}}]`, "c,a,b,d"}, //
 		{`[{"stock":{"order":"asc","missing":2}}]`, "a,c,b,d"},        // c counts as 2
 		{`[{"price":"desc"}]`, "c,a,b,d"},

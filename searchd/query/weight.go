@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"sort"
 
 	"cairn.dev/cairn/searchd/index"
@@ -72,30 +71,7 @@ func (ex *execCtx) weight(n node) (weight, error) {
 		return ex.phraseWeight(n)
 	case *rangeNode:
 		ex.clauses++
-		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
-			td := seg.Terms(n.field)
-			if td == nil {
-				return
-			}
-			start := n.lo
-			if start != nil && !n.loIncl {
-				start = append(append([]byte(nil), start...), 0)
-			}
-			var end []byte
-			if n.hi != nil {
-				end = n.hi
-				if n.hiIncl {
-					end = append(append([]byte(nil), n.hi...), 0)
-				}
-			}
-			if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
-				return
-			}
-			it := td.Iterate(nil, start, end)
-			for it.Next() {
-				bs.addPostings(td.Postings(it.Info(), false))
-			}
-		}), nil
+		return ex.rangeWeight(n), nil
 	case *existsNode:
 		ex.clauses++
 		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
@@ -330,29 +306,29 @@ func (ex *execCtx) expand(n *multiTermNode) []expTerm {
 	if e, ok := ex.expansions[n]; ok {
 		return e
 	}
+	// One automaton for every segment: its lazily built states carry over.
+	var a index.Automaton
+	var start, end []byte
+	switch n.kind {
+	case multiPrefix:
+		start, end = []byte(n.text), prefixEnd(n.text)
+	case multiWildcard:
+		wa := newWildcardAutomaton(n.text)
+		if p := wa.literalPrefix(); p != "" {
+			start, end = []byte(p), prefixEnd(p)
+		}
+		a = wa
+	case multiFuzzy:
+		if p := runePrefix(n.text, n.prefixLen); p != "" {
+			start, end = []byte(p), prefixEnd(p)
+		}
+		a = newLevAutomaton(n.text, n.edits, n.transpositions, false)
+	}
 	dfs := map[string]int64{}
 	for _, seg := range ex.r.Segments {
 		td := seg.Terms(n.field)
 		if td == nil {
 			continue
-		}
-		var a index.Automaton
-		var start, end []byte
-		switch n.kind {
-		case multiPrefix:
-			start, end = []byte(n.text), prefixEnd(n.text)
-		case multiWildcard:
-			wa := newWildcardAutomaton(n.text)
-			if p := wa.literalPrefix(); p != "" {
-				start, end = []byte(p), prefixEnd(p)
-			}
-			a = wa
-		case multiFuzzy:
-			p := runePrefix(n.text, n.prefixLen)
-			if p != "" {
-				start, end = []byte(p), prefixEnd(p)
-			}
-			a = newLevAutomaton(n.text, n.edits, n.transpositions, false)
 		}
 		it := td.Iterate(a, start, end)
 		for it.Next() {
