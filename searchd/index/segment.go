@@ -28,6 +28,7 @@ type segment struct {
 	fields map[string]*segField
 	names  []string // indexed fields, sorted
 	idFST  *vellum.FST
+	bloom  []byte
 	idW    uint8
 	idOffs []byte
 	idData []byte
@@ -103,6 +104,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: id fst: %v", errCorrupt, name, err)
 	}
+	s.bloom = s.sect(s.meta.IDBloom)
 	ids := s.sect(s.meta.IDs)
 	s.idW = ids[0]
 	s.idOffs = ids[1:]
@@ -158,9 +160,12 @@ func (s *segment) id(doc uint32) string {
 	return string(s.idData[a:b])
 }
 
-// lookupID returns the newest doc with id.
-func (s *segment) lookupID(id []byte) (uint32, bool) {
-	v, ok, err := s.idFST.Get(id)
+// lookupID returns the newest doc with id (h: idHash(id)).
+func (s *segment) lookupID(id string, h uint64) (uint32, bool) {
+	if !bloomMayContain(s.bloom, h) {
+		return 0, false
+	}
+	v, ok, err := s.idFST.Get([]byte(id))
 	if err != nil || !ok {
 		return 0, false
 	}

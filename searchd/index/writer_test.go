@@ -1,6 +1,9 @@
 package index
 
 import (
+	"fmt"
+
+	"cairn.dev/cairn/searchd/mapping"
 	"io"
 	"maps"
 	"os"
@@ -239,5 +242,56 @@ func TestCommitFilesCopy(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); err == nil {
 			t.Fatalf("%s kept after release", f.Name)
 		}
+	}
+}
+
+// TestIndexBatchParallel indexes batches split over several buffers, with
+// an id repeated across the parts of one batch and across batches.
+func TestIndexBatchParallel(t *testing.T) {
+	w := openTest(t, t.TempDir(), nil)
+	var docs []*mapping.Document
+	for i := 0; i < 1000; i++ {
+		d := newDoc(fmt.Sprint(i%700), keyword("k", fmt.Sprint("v", i)), text("body", "x y", 0))
+		d.Source = []byte(fmt.Sprint(i))
+		docs = append(docs, d)
+	}
+	must(t, w.IndexBatch(docs[:500]))
+	must(t, w.IndexBatch(docs[500:]))
+	for i := 0; i < 700; i++ {
+		want := i
+		if i < 300 {
+			want = i + 700
+		}
+		if src, ok := getSource(t, w, fmt.Sprint(i)); !ok || src != fmt.Sprint(want) {
+			t.Fatalf("get %d: %q %v", i, src, ok)
+		}
+	}
+	must(t, w.Refresh())
+	r := w.Acquire()
+	defer r.Release()
+	if r.NumDocs() != 700 || countTerm(r, "body", "x") != 700 || countTerm(r, "k", "v5") != 0 || countTerm(r, "k", "v705") != 1 {
+		t.Fatalf("docs %d", r.NumDocs())
+	}
+}
+
+func TestBloom(t *testing.T) {
+	var ids []string
+	for i := 0; i < 5000; i++ {
+		ids = append(ids, fmt.Sprint("id-", i))
+	}
+	f := appendBloom(nil, ids)
+	for _, id := range ids {
+		if !bloomMayContain(f, idHash(id)) {
+			t.Fatalf("%s missing", id)
+		}
+	}
+	fp := 0
+	for i := 0; i < 10000; i++ {
+		if bloomMayContain(f, idHash(fmt.Sprint("other-", i))) {
+			fp++
+		}
+	}
+	if fp > 300 {
+		t.Fatalf("%d false positives in 10000", fp)
 	}
 }
