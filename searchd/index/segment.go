@@ -215,7 +215,19 @@ type view struct {
 	live uint32
 }
 
-var _ Segment = (*view)(nil)
+var (
+	_ Segment      = (*view)(nil)
+	_ NormsSegment = (*view)(nil)
+)
+
+// NormsSegment is implemented by the Segments of a Reader: Norms returns
+// a text field's norm bytes, one per doc (DecodeNorm gives the field
+// length; 0: absent), nil when the segment has none. It is FieldLength
+// without a field lookup per document, for scorers. The slice is valid
+// until the Reader is released and must not be modified.
+type NormsSegment interface {
+	Norms(field string) []byte
+}
 
 func newView(s *segment, del *delSet) *view {
 	v := &view{s: s, del: del, live: s.meta.MaxDoc}
@@ -266,8 +278,7 @@ func (v *view) FieldLength(field string, doc uint32) uint32 {
 	return normTable[f.norms[doc]]
 }
 
-// Norms returns a text field's norm bytes, one per doc (DecodeNorm gives
-// the length), nil when absent: a faster FieldLength for scorers.
+// Norms implements NormsSegment.
 func (v *view) Norms(field string) []byte {
 	if f := v.s.fields[field]; f != nil {
 		return f.norms

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"cairn.dev/cairn/searchd/mapping"
+	"golang.org/x/sys/unix"
 )
 
 // Options configure a Writer.
@@ -57,6 +58,7 @@ func (o *Options) setDefaults() {
 type Writer struct {
 	opts  Options
 	files *fileRefs
+	lock  *os.File // Dir/write.lock, flocked while open
 
 	refreshMu sync.Mutex // serializes flushes, refreshes and commits
 
@@ -117,6 +119,19 @@ func Open(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	w, err := open(opts, lock)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func open(opts Options, lock *os.File) (*Writer, error) {
 	ents, err := os.ReadDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
@@ -128,6 +143,7 @@ func Open(opts Options) (*Writer, error) {
 	w := &Writer{
 		opts:      opts,
 		files:     newFileRefs(opts.Dir),
+		lock:      lock,
 		mergeKick: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 	}
@@ -599,5 +615,19 @@ func (w *Writer) Close() error {
 	for _, st := range segs {
 		st.seg.decRef()
 	}
-	return nil
+	return w.lock.Close()
+}
+
+// lockDir takes Dir's write lock: one Writer per directory, across
+// processes (the lock goes with the process).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "write.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+	}
+	return f, nil
 }
