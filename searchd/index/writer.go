@@ -462,43 +462,71 @@ func (w *Writer) rotateAllLocked() {
 func (w *Writer) flushPending() error {
 	for {
 		w.mu.Lock()
-		if len(w.flushing) == 0 || w.closed {
+		if w.closed {
 			w.mu.Unlock()
 			return nil
 		}
-		b := w.flushing[0]
-		if b.ndel == b.maxDoc() {
-			w.flushing = w.flushing[1:]
-			w.mu.Unlock()
-			continue
+		w.flushing = slices.DeleteFunc(w.flushing, func(b *buffer) bool { return b.ndel == b.maxDoc() })
+		batch := slices.Clone(w.flushing)
+		nums := make([]uint64, len(batch))
+		for i := range nums {
+			nums[i] = w.nextSeg
+			w.nextSeg++
 		}
-		num := w.nextSeg
-		w.nextSeg++
 		w.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
 
-		b.seal()
-		name := segFileName(num)
-		if err := writeBuffer(filepath.Join(w.opts.Dir, name), b); err != nil {
-			return err
+		// Write the buffers' segments in parallel, GOMAXPROCS at a time.
+		segs := make([]*segment, len(batch))
+		errs := make([]error, len(batch))
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i, b := range batch {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				segs[i], errs[i] = w.writeSegment(b, nums[i])
+			})
 		}
-		seg, err := openSegment(w.opts.Dir, name, num, false)
-		if err != nil {
-			os.Remove(filepath.Join(w.opts.Dir, name))
-			return err
-		}
-		w.trackSegment(seg)
+		wg.Wait()
 
 		w.mu.Lock()
-		st := &segState{seg: seg}
-		if b.ndel > 0 {
-			st.del = &delSet{bits: slices.Clone(b.del), n: b.ndel}
-			st.delVer = 1
+		for i, b := range batch {
+			if errs[i] != nil {
+				continue
+			}
+			st := &segState{seg: segs[i]}
+			if b.ndel > 0 {
+				st.del = &delSet{bits: slices.Clone(b.del), n: b.ndel}
+				st.delVer = 1
+			}
+			w.segs = append(w.segs, st)
+			w.flushing = slices.DeleteFunc(w.flushing, func(x *buffer) bool { return x == b })
 		}
-		w.segs = append(w.segs, st)
-		w.flushing = w.flushing[1:]
 		w.mu.Unlock()
 		w.kickMerge()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
 	}
+}
+
+// writeSegment writes buffer b as segment num and opens it.
+func (w *Writer) writeSegment(b *buffer, num uint64) (*segment, error) {
+	b.seal()
+	name := segFileName(num)
+	if err := writeBuffer(filepath.Join(w.opts.Dir, name), b); err != nil {
+		return nil, err
+	}
+	seg, err := openSegment(w.opts.Dir, name, num, false)
+	if err != nil {
+		os.Remove(filepath.Join(w.opts.Dir, name))
+		return nil, err
+	}
+	w.trackSegment(seg)
+	return seg, nil
 }
 
 // Refresh makes every Index and Delete before it visible to readers
