@@ -646,8 +646,9 @@ func (w *Writer) Close() error {
 	return w.lock.Close()
 }
 
-// lockDir takes Dir's write lock: one Writer per directory, across
-// processes (the lock goes with the process).
+// lockDir takes Dir's write lock (an flock on write.lock, a file left in
+// place): one Writer per directory, across processes (the lock goes with
+// the process).
 func lockDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "write.lock"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {

@@ -181,7 +181,8 @@ func TestCloseWithoutCommitLosesAll(t *testing.T) {
 	if r.NumDocs() != 0 || len(r.Segments) != 0 {
 		t.Fatalf("docs %d", r.NumDocs())
 	}
-	if got := dirFiles(t, dir); len(got) != 1 || got[0] != "write.lock" {
+	must(t, w.Close())
+	if got := dirFiles(t, dir); len(got) != 1 || got[0] != "write.lock" || HasCommit(dir) {
 		t.Fatalf("files left: %v", got)
 	}
 }
@@ -227,6 +228,9 @@ func TestCommitFilesCopy(t *testing.T) {
 	release()
 	if ud["offset"] != "3" {
 		t.Fatalf("user data %v", ud)
+	}
+	if !HasCommit(dst) {
+		t.Fatal("HasCommit of the copy")
 	}
 	w2 := openTest(t, dst, nil)
 	r := w2.Acquire()
