@@ -5,12 +5,19 @@
 // collects a Partial from doc values; the coordinating node reduces the
 // partials of every shard into the response's "aggregations" object.
 //
-// Request and response shapes are Elasticsearch 8's. Dates are epoch
-// milliseconds in UTC: date_histogram accepts no time_zone other than UTC.
+// Request and response shapes are Elasticsearch 8's, with these
+// differences: dates are epoch milliseconds in UTC and time_zone accepts
+// UTC only; a terms aggregation's default shard_size is size*1.5+10 even
+// on a one-shard index (the result of one shard is still exact, its
+// doc_count_error_upper_bound 0); include/exclude take value lists or a
+// regular expression (Go's RE2 syntax, matching the whole term), not
+// partitions; date formats are the common built-in names and patterns of
+// the letters y u M d H m s S; a field the mapping does not have is an
+// error, not an empty result.
 //
 // Use: Parse once per search; on each shard, NewCollector, then for every
-// segment SetSegment followed by Collect of its matching documents in any
-// order, then Partial; on the coordinating node, Reduce the partials.
+// segment SetSegment followed by Collect of its live matching documents in
+// any order, then Partial; on the coordinating node, Reduce the partials.
 package aggs
 
 import (

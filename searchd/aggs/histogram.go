@@ -329,8 +329,8 @@ func renderHistogram(w *jsonWriter, a *Agg, s *histSpec, p *partialAgg, singleSh
 			filled := make([]partialBucket, 0, len(buckets))
 			i := 0
 			for j, k := 1, lo; k <= hi; j, k = j+1, s.step(lo, k, j) {
-				if len(filled) >= bud.left+1 {
-					return bud.take(len(filled))
+				if len(filled) > bud.left {
+					return bud.take(len(filled)) // fails before the gap grows further
 				}
 				if i < len(buckets) && buckets[i].N == k {
 					filled = append(filled, buckets[i])
