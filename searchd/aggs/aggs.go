@@ -121,7 +121,7 @@ func (c *Collector) Collect(doc uint32) {
 // fails with ErrTooManyBuckets when the shard's buckets exceed the limit.
 // The collector may not be used after Partial.
 func (c *Collector) Partial() ([]byte, error) {
-	b := newBudget(c.req.limits.MaxBuckets)
+	b := newBudget(c.req.limits.withDefaults().MaxBuckets)
 	parts := make([]partialAgg, len(c.tops))
 	for i, t := range c.tops {
 		t.finish()
@@ -163,7 +163,7 @@ func Reduce(req *Request, partials [][]byte) (json.RawMessage, error) {
 		}
 		shards++
 	}
-	b := newBudget(req.limits.MaxBuckets)
+	b := newBudget(req.limits.withDefaults().MaxBuckets)
 	w := &jsonWriter{}
 	w.b = append(w.b, '{')
 	for i, a := range req.Aggs {

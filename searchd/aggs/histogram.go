@@ -204,6 +204,10 @@ func (s *histSpec) key(v float64) float64 {
 	if s.cal != 0 {
 		return float64(s.cal.round(int64(v)-int64(s.offset))) + s.offset
 	}
+	if s.date {
+		iv, off := int64(s.interval), int64(s.offset)
+		return float64(floorDiv(int64(v)-off, iv)*iv + off)
+	}
 	return math.Floor((v-s.offset)/s.interval)*s.interval + s.offset
 }
 
