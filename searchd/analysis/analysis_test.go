@@ -59,6 +59,24 @@ func TestBuiltinAnalyzers(t *testing.T) {
 	}
 }
 
+// slowEnglish is the english analyzer as separate filters, the reference
+// for the fused englishFilter.
+var slowEnglish = &chain{
+	tokenizer: standardTokenizer{maxLen: defaultMaxTokenLength},
+	filters:   []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, englishStop, stemFilter{porter2}},
+}
+
+func TestEnglishFusedMatchesChain(t *testing.T) {
+	for _, text := range []string{benchText, "THE CAT'S HATS AND Boxes", "I A US UK Ü ÉCOLE",
+		strings.Repeat("Supercalifragilisticexpialidocious", 3) + " IT IS", "O’NEIL’S Dogs’"} {
+		fast := englishChain.Analyze(text, nil)
+		slow := slowEnglish.Analyze(text, nil)
+		if !slices.Equal(fast, slow) {
+			t.Errorf("%q:\nfused %v\nchain %v", text, fast, slow)
+		}
+	}
+}
+
 func TestOffsets(t *testing.T) {
 	r, _ := NewRegistry(nil)
 	text := "Café, déjà vu! Ünïcödé"
@@ -226,6 +244,31 @@ func TestRegistryErrors(t *testing.T) {
 	}
 }
 
+func TestDefaultAnalyzers(t *testing.T) {
+	r, _ := NewRegistry(nil)
+	for _, name := range []string{"", "default", "default_search"} {
+		if got := terms(analyze(t, r, name, "Running")); got != "run@0" {
+			t.Errorf("%q without settings = %q, want the english analyzer", name, got)
+		}
+	}
+	r, err := NewRegistry([]byte(`{"analyzer":{"default":{"type":"simple"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "default", "default_search"} {
+		if got := terms(analyze(t, r, name, "Running")); got != "running@0" {
+			t.Errorf("%q with a default = %q, want the simple analyzer", name, got)
+		}
+	}
+	r, _ = NewRegistry([]byte(`{"analyzer":{"default_search":{"type":"whitespace"}}}`))
+	if got := terms(analyze(t, r, "default_search", "Running")); got != "Running@0" {
+		t.Errorf("default_search = %q", got)
+	}
+	if got := terms(analyze(t, r, "default", "Running")); got != "run@0" {
+		t.Errorf("default = %q", got)
+	}
+}
+
 func TestRegistryWrappedInAnalysis(t *testing.T) {
 	r, err := NewRegistry([]byte(`{"analysis":{"analyzer":{"x":{"type":"simple"}}}}`))
 	if err != nil {
@@ -274,6 +317,9 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 		_ = SurfaceForms(text, nil)
+		if fast, slow := englishChain.Analyze(text, nil), slowEnglish.Analyze(text, nil); !slices.Equal(fast, slow) {
+			t.Fatalf("%q: fused english %v, chain %v", text, fast, slow)
+		}
 	})
 }
 

@@ -12,7 +12,7 @@ var builtinTokenizers = map[string]Tokenizer{
 }
 
 // englishStop is the "_english_" stop filter.
-var englishStop = newStopFilter(EnglishStopWords, false)
+var englishStop = newStopFilter(englishStopWords, false)
 
 // builtinFilters are the token filters a custom analyzer may name without
 // defining them.
@@ -37,7 +37,7 @@ var builtinFilters = map[string]TokenFilter{
 // Snowball English (porter2) stemmer.
 var englishChain = &chain{
 	tokenizer: builtinTokenizers["standard"],
-	filters:   []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, englishStop, stemFilter{porter2}},
+	filters:   []TokenFilter{englishFilter{stop: englishStop, stem: porter2}},
 }
 
 // builtinAnalyzers are the analyzers every index has.

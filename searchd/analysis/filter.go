@@ -216,9 +216,9 @@ func newStopFilter(words []string, ignoreCase bool) *stopFilter {
 	return f
 }
 
-// EnglishStopWords is Lucene's English stop word set, Elasticsearch's
-// "_english_".
-var EnglishStopWords = []string{
+// englishStopWords is Lucene's English stop word set, Elasticsearch's
+// "_english_". Read only.
+var englishStopWords = []string{
 	"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in",
 	"into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the",
 	"their", "then", "there", "these", "they", "this", "to", "was", "will",

@@ -134,7 +134,7 @@ func (p *params) stopWords(key string, def []string) ([]string, error) {
 	if raw := p.raw[key]; len(raw) > 0 && raw[0] == '"' {
 		switch list[0] {
 		case "_english_":
-			return EnglishStopWords, nil
+			return englishStopWords, nil
 		case "_none_":
 			return nil, nil
 		}
@@ -316,7 +316,7 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 		}
 		return fixed(asciiFoldingFilter{preserveOriginal: keep})
 	case "stop":
-		words, err := p.stopWords("stopwords", EnglishStopWords)
+		words, err := p.stopWords("stopwords", englishStopWords)
 		if err != nil {
 			return nil, err
 		}
@@ -467,7 +467,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 	case "custom":
 		return parseCustomAnalyzer(p, tokenizers, filters)
 	case "standard", "english", "stop":
-		def := map[string][]string{"standard": nil, "english": EnglishStopWords, "stop": EnglishStopWords}[typ]
+		def := map[string][]string{"standard": nil, "english": englishStopWords, "stop": englishStopWords}[typ]
 		words, err := p.stopWords("stopwords", def)
 		if err != nil {
 			return nil, err
@@ -492,7 +492,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 		case "stop":
 			return &chain{tokenizer: letterTokenizer{}, filters: []TokenFilter{lowercaseFilter{}, stop}}, nil
 		}
-		return &chain{tokenizer: standardTokenizer{maxLen: maxLen}, filters: []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, stop, stemFilter{porter2}}}, nil
+		return &chain{tokenizer: standardTokenizer{maxLen: maxLen}, filters: []TokenFilter{englishFilter{stop: stop, stem: porter2}}}, nil
 	case "simple", "whitespace", "keyword":
 		return builtinAnalyzers[typ], p.done()
 	case "snowball":
@@ -503,7 +503,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 		if !strings.EqualFold(lang, "english") {
 			return nil, p.errorf("language", "unsupported snowball language [%s]", lang)
 		}
-		words, err := p.stopWords("stopwords", EnglishStopWords)
+		words, err := p.stopWords("stopwords", englishStopWords)
 		if err != nil {
 			return nil, err
 		}

@@ -78,6 +78,9 @@ func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry
 		limits: m.Limits.orDefault(),
 		count:  -1,
 		doc:    &Document{ID: id, Source: source, Fields: make([]FieldValue, 0, 16)},
+		// About one token per 7 bytes of English: most documents need no
+		// second allocation.
+		toks: make([]analysis.Token, 0, min(len(source)/7+8, 1<<14)),
 	}
 	if p.sc.peek() != '{' {
 		return nil, nil, p.sc.errorf("a document must be a JSON object")

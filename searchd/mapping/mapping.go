@@ -48,7 +48,9 @@ func (t Type) IsFloat() bool { return t == Double || t == Float }
 type Field struct {
 	Type Type
 	// Analyzer and SearchAnalyzer name analyzers (text fields); empty means
-	// analysis.DefaultText, SearchAnalyzer defaults to Analyzer.
+	// the index's default (the settings' "default" analyzer, else
+	// analysis.DefaultText), SearchAnalyzer defaults to Analyzer (see
+	// IndexAnalyzer and QueryAnalyzer).
 	Analyzer, SearchAnalyzer string
 	// Index (searchable), Store (kept apart from _source: unused, _source is
 	// always kept) and DocValues (sortable, aggregatable; default true for
@@ -76,21 +78,28 @@ type Field struct {
 }
 
 // IndexAnalyzer returns the name of the analyzer a text field's values are
-// indexed with.
+// indexed with: Analyzer, else "default" (which analysis.Registry.Lookup
+// resolves to the index settings' "default" analyzer, else
+// analysis.DefaultText).
 func (f *Field) IndexAnalyzer() string {
 	if f.Analyzer != "" {
 		return f.Analyzer
 	}
-	return analysis.DefaultText
+	return "default"
 }
 
 // QueryAnalyzer returns the name of the analyzer a text field's queries are
-// analysed with: SearchAnalyzer, else Analyzer, else analysis.DefaultText.
+// analysed with: SearchAnalyzer, else Analyzer, else "default_search"
+// (the settings' "default_search", else their "default", else
+// analysis.DefaultText).
 func (f *Field) QueryAnalyzer() string {
 	if f.SearchAnalyzer != "" {
 		return f.SearchAnalyzer
 	}
-	return f.IndexAnalyzer()
+	if f.Analyzer != "" {
+		return f.Analyzer
+	}
+	return "default_search"
 }
 
 // DateFormat returns a date field's format, the default
