@@ -56,9 +56,10 @@ var metadataFields = map[string]bool{
 // otherwise): the caller must make that mapping durable before the document.
 // Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid for a text
 // field naming an analyzer reg lacks) name the field and the value's
-// problem. reg may be nil (built-in analyzers only). The document's tokens
-// and strings may share memory with source; the caller must not modify
-// source afterwards. Safe for concurrent use (m is not modified).
+// problem. reg may be nil (built-in analyzers only). Document.Source is
+// source itself (the caller must not modify it afterwards); tokens and
+// strings share one private copy of it. Safe for concurrent use (m is not
+// modified).
 //
 // Values: arrays give one FieldValue per element (nested arrays are
 // flattened), nulls are skipped, objects recurse with dotted paths (a

@@ -509,6 +509,41 @@ func TestCustomAnalyzerInDocument(t *testing.T) {
 	}
 }
 
+func TestParseDocumentConcurrent(t *testing.T) {
+	// Fields built by hand (no Parse) compute their paths, multi-fields
+	// and date formats on the fly: concurrent parses must not race.
+	m := &Mapping{Properties: map[string]*Field{
+		"t": {Type: Text, Index: true, Fields: map[string]*Field{"k": {Type: Keyword, Index: true, DocValues: true}}},
+		"d": {Type: Date, Index: true, DocValues: true},
+		"o": {Type: Object, Properties: map[string]*Field{"n": {Type: Long, Index: true, DocValues: true}}},
+	}}
+	parsed := mustParse(t, productMapping)
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				d, add, err := m.ParseDocument("1", []byte(`{"t":"Hello there","d":"2024-01-01","o":{"n":1},"new":"x"}`), nil)
+				if err == nil && (len(values(d, "t.k")) != 1 || add == nil) {
+					err = errors.New("wrong result")
+				}
+				if err == nil {
+					_, _, err = parsed.ParseDocument("2", []byte(`{"title":"Running","launched":"2024-01-01"}`), nil)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func FuzzParseDocument(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `{"title":["x","y"],"o":{"p":null}}`, `{"a.b":[1,[2,[3]]]}`, `{"d":"2024-01-01"}`, `{"s":"\u00e9\ud800"}`} {
 		f.Add([]byte(s))
