@@ -148,7 +148,8 @@ const customSettings = `{
     "syn_explicit": {"tokenizer": "standard", "filter": ["lowercase", "tv_syn"]},
     "auto": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "my_ng"]},
     "mystop": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase", "my_stop", "my_stem"]},
-    "std_en_stop": {"type": "standard", "stopwords": "_english_"}
+    "std_en_stop": {"type": "standard", "stopwords": "_english_"},
+    "grams": {"tokenizer": "ngram", "filter": ["ngram", "edge_ngram"]}
   },
   "filter": {
     "my_syn": {"type": "synonym", "synonyms": ["laptop, notebook", "wifi, wireless network", "# comment", ""]},
@@ -199,6 +200,43 @@ func TestCustomAnalyzers(t *testing.T) {
 	}
 }
 
+func TestNGrams(t *testing.T) {
+	r, err := NewRegistry([]byte(`{
+	  "tokenizer": {
+	    "auto": {"type": "edge_ngram", "min_gram": 2, "max_gram": 4, "token_chars": ["letter", "digit"]},
+	    "tri": {"type": "ngram", "min_gram": 3, "max_gram": 3}
+	  },
+	  "filter": {"ng": {"type": "ngram", "min_gram": 2, "max_gram": 3}},
+	  "analyzer": {
+	    "auto": {"tokenizer": "auto", "filter": ["lowercase"]},
+	    "tri": {"tokenizer": "tri"},
+	    "ngf": {"tokenizer": "standard", "filter": ["ng"]}
+	  }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ analyzer, text, want string }{
+		{"auto", "Quick Fox-9", "qu@0 qui@1 quic@2 fo@3 fox@4"},
+		{"tri", "abcd", "abc@0 bcd@1"},
+		{"tri", "ab", ""},
+		{"ngf", "abcd x", "ab@0 abc@0 bc@0 bcd@0 cd@0"},
+	}
+	for _, tc := range tests {
+		if got := terms(analyze(t, r, tc.analyzer, tc.text)); got != tc.want {
+			t.Errorf("%s(%q) = %q, want %q", tc.analyzer, tc.text, got, tc.want)
+		}
+	}
+	text := "Quick Fox-9"
+	for _, tok := range analyze(t, r, "auto", text) {
+		if !strings.EqualFold(text[tok.Start:tok.End], tok.Term) {
+			t.Errorf("%q spans %q", tok.Term, text[tok.Start:tok.End])
+		}
+	}
+	if _, err := NewRegistry([]byte(`{"tokenizer":{"t":{"type":"ngram","token_chars":["vowels"]}}}`)); err == nil || !strings.Contains(err.Error(), "analysis.tokenizer.t.token_chars") {
+		t.Errorf("bad token_chars: %v", err)
+	}
+}
+
 func TestSynonymsAnalysedByPrecedingFilters(t *testing.T) {
 	r, err := NewRegistry([]byte(`{"analyzer":{"a":{"tokenizer":"standard","filter":["lowercase","my_stem","s"]}},
 	  "filter":{"my_stem":{"type":"stemmer","language":"english"},"s":{"type":"synonym","synonyms":["Running Shoes, sneakers"],"expand":true}}}`))
@@ -231,7 +269,7 @@ func TestRegistryErrors(t *testing.T) {
 		{`{"filter":{"f":{"type":"stemmer","language":"klingon"}}}`, "analysis.filter.f.language"},
 		{`{"filter":{"f":{"type":"length","mni":3}}}`, "analysis.filter.f: unknown parameter [mni]"},
 		{`{"analyzer":{"a":{"type":"pattern"}}}`, "analysis.analyzer.a.type: unknown analyzer type [pattern]"},
-		{`{"tokenizer":{"t":{"type":"ngram"}}}`, "analysis.tokenizer.t.type: unknown tokenizer type [ngram]"},
+		{`{"tokenizer":{"t":{"type":"classic"}}}`, "analysis.tokenizer.t.type: unknown tokenizer type [classic]"},
 		{`{"char_filter":{"c":{"type":"html_strip"}}}`, "analysis.char_filter.c"},
 		{`{"analyzers":{}}`, "analysis"},
 		{`[1]`, "analysis"},
@@ -306,7 +344,7 @@ func FuzzAnalyze(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop"}
+	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop", "grams"}
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, name := range names {
 			a, _ := r.Lookup(name)

@@ -9,6 +9,8 @@ var builtinTokenizers = map[string]Tokenizer{
 	"letter":     letterTokenizer{},
 	"whitespace": whitespaceTokenizer{},
 	"keyword":    keywordTokenizer{},
+	"ngram":      ngramTokenizer{min: 1, max: 2},
+	"edge_ngram": ngramTokenizer{min: 1, max: 2, edge: true},
 }
 
 // englishStop is the "_english_" stop filter.
@@ -30,6 +32,7 @@ var builtinFilters = map[string]TokenFilter{
 	"apostrophe":   apostropheFilter{},
 	"length":       lengthFilter{min: 0, max: math.MaxInt},
 	"edge_ngram":   edgeNGramFilter{min: 1, max: 2},
+	"ngram":        ngramFilter{min: 1, max: 2},
 }
 
 // englishChain is the "english" analyzer: the standard tokenizer, English

@@ -163,10 +163,11 @@ type settings struct {
 // "analysis.filter.my_syn.synonyms[2]"). Supported: custom analyzers (a
 // tokenizer and filters; char filters are refused), the built-in analyzer
 // types with their stopwords parameter, tokenizers standard, letter,
-// lowercase, whitespace and keyword, and filters lowercase, uppercase,
-// asciifolding, stop, stemmer (english/porter2, porter,
-// possessive_english), snowball, porter_stem, synonym, synonym_graph,
-// edge_ngram, length, truncate, trim, unique, reverse and apostrophe.
+// lowercase, whitespace, keyword, ngram and edge_ngram, and filters
+// lowercase, uppercase, asciifolding, stop, stemmer (english/porter2,
+// porter, possessive_english), snowball, porter_stem, synonym,
+// synonym_graph, ngram, edge_ngram, length, truncate, trim, unique,
+// reverse and apostrophe.
 func NewRegistry(settingsJSON []byte) (*Registry, error) {
 	r := &Registry{analyzers: map[string]Analyzer{}}
 	trimmed := bytes.TrimSpace(settingsJSON)
@@ -270,6 +271,24 @@ func parseTokenizer(path string, raw json.RawMessage) (Tokenizer, error) {
 			return nil, p.errorf("max_token_length", "must be at least 1")
 		}
 		t = standardTokenizer{maxLen: n}
+	case "edge_ngram", "edgeNGram", "ngram", "nGram":
+		lo, hi, err := gramRange(p, 1, 2)
+		if err != nil {
+			return nil, err
+		}
+		classes, _, err := p.strings("token_chars")
+		if err != nil {
+			return nil, err
+		}
+		custom, err := p.str("custom_token_chars", "")
+		if err != nil {
+			return nil, err
+		}
+		chars, unknown := tokenChars(classes, custom)
+		if unknown != "" {
+			return nil, p.errorf("token_chars", "unknown character class [%s] (letter, digit, whitespace, punctuation, symbol, custom)", unknown)
+		}
+		t = ngramTokenizer{min: lo, max: hi, edge: typ == "edge_ngram" || typ == "edgeNGram", chars: chars}
 	case "letter", "whitespace", "keyword", "lowercase":
 		t, _ = builtinTokenizer(typ)
 		if err := p.done("max_token_length", "buffer_size"); err != nil {
@@ -381,20 +400,20 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 		return func(pre Analyzer) (TokenFilter, error) {
 			return parseSynonyms(rules, expand, pre, synPath)
 		}, nil
+	case "ngram", "nGram":
+		lo, hi, err := gramRange(p, 1, 2)
+		if err != nil {
+			return nil, err
+		}
+		keep, err := p.boolean("preserve_original", false)
+		if err != nil {
+			return nil, err
+		}
+		return fixed(ngramFilter{min: lo, max: hi, preserveOriginal: keep})
 	case "edge_ngram", "edgeNGram":
-		lo, err := p.integer("min_gram", 1)
+		lo, hi, err := gramRange(p, 1, 2)
 		if err != nil {
 			return nil, err
-		}
-		hi, err := p.integer("max_gram", 2)
-		if err != nil {
-			return nil, err
-		}
-		if lo < 1 || hi < lo {
-			return nil, p.errorf("max_gram", "need 1 <= min_gram (%d) <= max_gram (%d)", lo, hi)
-		}
-		if hi-lo > 50 {
-			return nil, p.errorf("max_gram", "max_gram - min_gram is %d, the limit is 50", hi-lo)
 		}
 		keep, err := p.boolean("preserve_original", false)
 		if err != nil {
@@ -437,6 +456,25 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 		return fixed(uniqueFilter{onlySamePosition: same})
 	}
 	return nil, p.errorf("type", "unknown filter type [%s]", typ)
+}
+
+// gramRange reads min_gram and max_gram.
+func gramRange(p *params, defMin, defMax int) (int, int, error) {
+	lo, err := p.integer("min_gram", defMin)
+	if err != nil {
+		return 0, 0, err
+	}
+	hi, err := p.integer("max_gram", defMax)
+	if err != nil {
+		return 0, 0, err
+	}
+	if lo < 1 || hi < lo {
+		return 0, 0, p.errorf("max_gram", "need 1 <= min_gram (%d) <= max_gram (%d)", lo, hi)
+	}
+	if hi-lo > maxNGramDiff {
+		return 0, 0, p.errorf("max_gram", "max_gram - min_gram is %d, the limit is %d", hi-lo, maxNGramDiff)
+	}
+	return lo, hi, nil
 }
 
 func stemmerByLanguage(lang string) (TokenFilter, bool) {

@@ -70,7 +70,8 @@ var metadataFields = map[string]bool{
 // numbers as epoch milliseconds (epoch seconds when the format lists
 // epoch_second first); booleans take true/false and "true"/"false" (""
 // is false). Numbers and booleans are indexed as text by text and keyword
-// fields. Every value is given to the field's multi-fields too.
+// fields. Every value is given to the field's multi-fields too, and to its
+// copy_to fields with their multi-fields (copies are not copied further).
 func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry) (*Document, *Mapping, error) {
 	p := &docParser{
 		m:      m,
@@ -337,6 +338,26 @@ func (p *docParser) scalar(f *Field, path string, k kind, v string) error {
 	if f.Type == Object {
 		return fmt.Errorf("%w: object field [%s] cannot take the value [%s]", ErrType, path, clip(v))
 	}
+	if err := p.leaf(f, path, k, v); err != nil {
+		return err
+	}
+	for _, target := range f.CopyTo {
+		tf, ok := p.m.Lookup(target)
+		if !ok && p.added != nil {
+			tf, ok = p.added[target]
+		}
+		if !ok || tf.Type == Object {
+			return fmt.Errorf("%w: field [%s]: copy_to target [%s] is not a mapped leaf field", ErrType, path, target)
+		}
+		if err := p.leaf(tf, target, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leaf indexes one scalar value into the leaf field f and its multi-fields.
+func (p *docParser) leaf(f *Field, path string, k kind, v string) error {
 	if err := p.convert(f, path, k, v); err != nil {
 		return err
 	}

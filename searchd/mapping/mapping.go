@@ -60,6 +60,10 @@ type Field struct {
 	Format string
 	// IgnoreAbove: keyword values longer than this are not indexed.
 	IgnoreAbove int
+	// CopyTo names fields (dotted paths) that also index this field's
+	// values, as if the document held them there too (Elasticsearch's
+	// copy_to; the targets must be mapped, and do not copy further).
+	CopyTo []string
 	// Fields are multi-fields ("title.keyword").
 	Fields map[string]*Field
 	// Properties are an object's sub-fields.

@@ -487,6 +487,35 @@ func TestDates(t *testing.T) {
 	}
 }
 
+func TestCopyTo(t *testing.T) {
+	m := mustParse(t, `{"properties":{
+	  "first": {"type":"text","copy_to":"full"},
+	  "last": {"type":"text","copy_to":["full","names"]},
+	  "full": {"type":"text","fields":{"raw":{"type":"keyword"}}},
+	  "names": {"type":"keyword"},
+	  "bad": {"type":"keyword","copy_to":"nowhere"}}}`)
+	if got := string(m.JSON()); !strings.Contains(got, `"copy_to":["full","names"]`) || !strings.Contains(got, `"copy_to":["full"]`) {
+		t.Errorf("JSON = %s", got)
+	}
+	d, _ := parseDoc(t, m, `{"first":"John","last":"Smith"}`)
+	full := values(d, "full")
+	if len(full) != 2 || termsOf(full[0]) != "john@0" || termsOf(full[1]) != "smith@101" {
+		t.Errorf("full = %+v", full)
+	}
+	if raw := values(d, "full.raw"); len(raw) != 2 || raw[1].Keyword != "Smith" {
+		t.Errorf("full.raw = %+v", raw)
+	}
+	if names := values(d, "names"); len(names) != 1 || names[0].Keyword != "Smith" {
+		t.Errorf("names = %+v", names)
+	}
+	if _, _, err := m.ParseDocument("1", []byte(`{"bad":"x"}`), nil); !errors.Is(err, ErrType) || !strings.Contains(err.Error(), "[nowhere]") {
+		t.Errorf("unmapped copy_to target: %v", err)
+	}
+	if _, err := Parse([]byte(`{"properties":{"a":{"type":"text","fields":{"k":{"type":"keyword","copy_to":"b"}}}}}`)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("copy_to on a multi-field: %v", err)
+	}
+}
+
 func TestCustomAnalyzerInDocument(t *testing.T) {
 	reg, err := analysis.NewRegistry([]byte(`{"analyzer":{"syn":{"tokenizer":"standard","filter":["lowercase","s"]}},
 	  "filter":{"s":{"type":"synonym","synonyms":["tv, television"]}}}`))

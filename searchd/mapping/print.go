@@ -13,6 +13,7 @@ type fieldJSON struct {
 	DocValues      *bool                 `json:"doc_values,omitempty"`
 	Format         string                `json:"format,omitempty"`
 	IgnoreAbove    int                   `json:"ignore_above,omitempty"`
+	CopyTo         []string              `json:"copy_to,omitempty"`
 	Fields         map[string]*fieldJSON `json:"fields,omitempty"`
 	Properties     map[string]*fieldJSON `json:"properties,omitempty"`
 }
@@ -60,6 +61,7 @@ func printField(f *Field) *fieldJSON {
 		SearchAnalyzer: f.SearchAnalyzer,
 		Format:         f.Format,
 		IgnoreAbove:    f.IgnoreAbove,
+		CopyTo:         f.CopyTo,
 	}
 	no := false
 	if !f.Index {
