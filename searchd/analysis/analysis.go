@@ -48,7 +48,44 @@ const DefaultText = "english"
 // Registry holds the analyzers an index may name: the built-in ones and
 // those its settings define. Safe for concurrent use.
 type Registry struct {
-	analyzers map[string]Analyzer
+	analyzers   map[string]Analyzer
+	normalizers map[string]*Normalizer
+}
+
+// Normalizer rewrites a keyword value as a whole (Elasticsearch's
+// normalizers: lowercase, asciifolding, ...): keyword fields index, and
+// term queries look up, normalised values. Safe for concurrent use.
+type Normalizer struct {
+	filters []TokenFilter
+}
+
+// Normalize returns the normalised form of value.
+func (n *Normalizer) Normalize(value string) string {
+	toks := []Token{{Term: value, End: len(value)}}
+	for _, f := range n.filters {
+		toks = f.Filter(toks)
+	}
+	if len(toks) == 0 {
+		return ""
+	}
+	return toks[0].Term
+}
+
+// lowercaseNormalizer is the built-in "lowercase" normalizer.
+var lowercaseNormalizer = &Normalizer{filters: []TokenFilter{lowercaseFilter{}}}
+
+// Normalizer returns the named normalizer: one the settings define or the
+// built-in "lowercase".
+func (r *Registry) Normalizer(name string) (*Normalizer, bool) {
+	if r != nil {
+		if n, ok := r.normalizers[name]; ok {
+			return n, true
+		}
+	}
+	if name == "lowercase" {
+		return lowercaseNormalizer, true
+	}
+	return nil, false
 }
 
 // Lookup returns the named analyzer. As in Elasticsearch, "default" (and

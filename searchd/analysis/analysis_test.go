@@ -307,6 +307,36 @@ func TestDefaultAnalyzers(t *testing.T) {
 	}
 }
 
+func TestNormalizers(t *testing.T) {
+	r, err := NewRegistry([]byte(`{"filter":{"cut":{"type":"truncate","length":3}},
+	  "normalizer":{"n":{"type":"custom","filter":["lowercase","asciifolding","cut"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := r.Normalizer("n")
+	if !ok {
+		t.Fatal("n missing")
+	}
+	if got := n.Normalize("ÉCOLE"); got != "eco" {
+		t.Errorf("Normalize = %q", got)
+	}
+	if l, ok := r.Normalizer("lowercase"); !ok || l.Normalize("AbC") != "abc" {
+		t.Error("built-in lowercase normalizer")
+	}
+	if _, ok := r.Normalizer("nope"); ok {
+		t.Error("unknown normalizer found")
+	}
+	for _, bad := range []string{
+		`{"normalizer":{"n":{"filter":["porter_stem"]}}}`,
+		`{"normalizer":{"n":{"filter":["nope"]}}}`,
+		`{"normalizer":{"n":{"type":"custom","filter":["lowercase"],"char_filter":["html_strip"]}}}`,
+	} {
+		if _, err := NewRegistry([]byte(bad)); !errors.Is(err, ErrSettings) || !strings.Contains(err.Error(), "analysis.normalizer.n") {
+			t.Errorf("NewRegistry(%s) = %v", bad, err)
+		}
+	}
+}
+
 func TestRegistryWrappedInAnalysis(t *testing.T) {
 	r, err := NewRegistry([]byte(`{"analysis":{"analyzer":{"x":{"type":"simple"}}}}`))
 	if err != nil {

@@ -161,7 +161,8 @@ type settings struct {
 // settings.analysis JSON (nil or empty: built-ins only). Errors wrap
 // ErrSettings and name the offending path (e.g.
 // "analysis.filter.my_syn.synonyms[2]"). Supported: custom analyzers (a
-// tokenizer and filters; char filters are refused), the built-in analyzer
+// tokenizer and filters; char filters are refused), normalizers (of
+// one-to-one filters), the built-in analyzer
 // types with their stopwords parameter, tokenizers standard, letter,
 // lowercase, whitespace, keyword, ngram and edge_ngram, and filters
 // lowercase, uppercase, asciifolding, stop, stemmer (english/porter2,
@@ -169,7 +170,7 @@ type settings struct {
 // synonym_graph, ngram, edge_ngram, length, truncate, trim, unique,
 // reverse and apostrophe.
 func NewRegistry(settingsJSON []byte) (*Registry, error) {
-	r := &Registry{analyzers: map[string]Analyzer{}}
+	r := &Registry{analyzers: map[string]Analyzer{}, normalizers: map[string]*Normalizer{}}
 	trimmed := bytes.TrimSpace(settingsJSON)
 	if len(trimmed) == 0 || string(trimmed) == "null" || string(trimmed) == "{}" {
 		return r, nil
@@ -189,9 +190,6 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 	}
 	for _, name := range sortedKeys(s.CharFilter) {
 		return nil, fmt.Errorf("%w: analysis.char_filter.%s: char filters are not supported", ErrSettings, name)
-	}
-	for _, name := range sortedKeys(s.Normalizer) {
-		return nil, fmt.Errorf("%w: analysis.normalizer.%s: normalizers are not supported", ErrSettings, name)
 	}
 	tokenizers := map[string]Tokenizer{}
 	for _, name := range sortedKeys(s.Tokenizer) {
@@ -220,6 +218,13 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 			return nil, err
 		}
 		r.analyzers[name] = a
+	}
+	for _, name := range sortedKeys(s.Normalizer) {
+		n, err := parseNormalizer("analysis.normalizer."+name, s.Normalizer[name], filters)
+		if err != nil {
+			return nil, err
+		}
+		r.normalizers[name] = n
 	}
 	return r, nil
 }
@@ -550,6 +555,60 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 		return nil, p.errorf("type", "missing (or give a tokenizer for a custom analyzer)")
 	}
 	return nil, p.errorf("type", "unknown analyzer type [%s]", typ)
+}
+
+func parseNormalizer(path string, raw json.RawMessage, filters map[string]filterFactory) (*Normalizer, error) {
+	p, err := newParams(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if typ, err := p.str("type", "custom"); err != nil || typ != "custom" {
+		if err == nil {
+			err = p.errorf("type", "must be custom")
+		}
+		return nil, err
+	}
+	if cf, _, err := p.strings("char_filter"); err != nil || len(cf) > 0 {
+		if err == nil {
+			err = p.errorf("char_filter", "char filters are not supported")
+		}
+		return nil, err
+	}
+	names, _, err := p.strings("filter")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.done(); err != nil {
+		return nil, err
+	}
+	n := &Normalizer{}
+	for i, name := range names {
+		at := fmt.Sprintf("filter[%d]", i)
+		var f TokenFilter
+		if build, ok := filters[name]; ok {
+			if f, err = build(builtinAnalyzers["keyword"]); err != nil {
+				return nil, err
+			}
+		} else if f, ok = builtinFilters[name]; !ok {
+			return nil, p.errorf(at, "unknown filter [%s]", name)
+		}
+		if !oneToOne(f) {
+			return nil, p.errorf(at, "filter [%s] cannot be used in a normalizer (only lowercase, uppercase, asciifolding, trim, reverse, truncate)", name)
+		}
+		n.filters = append(n.filters, f)
+	}
+	return n, nil
+}
+
+// oneToOne reports whether f maps each token to exactly one token.
+func oneToOne(f TokenFilter) bool {
+	switch f := f.(type) {
+	case lowercaseFilter, uppercaseFilter, trimFilter, reverseFilter, truncateFilter:
+		return true
+	case asciiFoldingFilter:
+		return !f.preserveOriginal
+	}
+	return false
 }
 
 func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {

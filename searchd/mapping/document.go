@@ -55,7 +55,7 @@ var metadataFields = map[string]bool{
 // and, when dynamic mapping added fields, the mapping to merge (nil
 // otherwise): the caller must make that mapping durable before the document.
 // Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid for a text
-// field naming an analyzer reg lacks) name the field and the value's
+// field naming an analyzer or normalizer reg lacks) name the field and the value's
 // problem. reg may be nil (built-in analyzers only). Document.Source is
 // source itself (the caller must not modify it afterwards); tokens and
 // strings share one private copy of it. Safe for concurrent use (m is not
@@ -65,7 +65,7 @@ var metadataFields = map[string]bool{
 // flattened), nulls are skipped, objects recurse with dotted paths (a
 // dotted key "a.b" is the object path a → b). Text is analysed with the
 // field's analyzer; keyword values longer than ignore_above characters are
-// not indexed; integer fields take integral numbers (or numeric strings)
+// not indexed, others are normalised by the field's normalizer; integer fields take integral numbers (or numeric strings)
 // in their type's range; dates take strings in the field's format and
 // numbers as epoch milliseconds (epoch seconds when the format lists
 // epoch_second first); booleans take true/false and "true"/"false" (""
@@ -433,6 +433,13 @@ func (p *docParser) convert(f *Field, path string, k kind, v string) error {
 	case Keyword:
 		if f.IgnoreAbove > 0 && len(v) > f.IgnoreAbove && utf8.RuneCountInString(v) > f.IgnoreAbove {
 			return nil // ignore_above: kept in _source only
+		}
+		if f.Normalizer != "" {
+			n, ok := p.reg.Normalizer(f.Normalizer)
+			if !ok {
+				return invalidf(path, "normalizer [%s] is not defined", f.Normalizer)
+			}
+			v = n.Normalize(v)
 		}
 		fv.Keyword = v
 		p.toks = append(p.toks, analysis.Token{Term: v, End: len(v)})

@@ -58,6 +58,9 @@ type Field struct {
 	Index, DocValues bool
 	// Format is a date field's format ("strict_date_optional_time||epoch_millis").
 	Format string
+	// Normalizer names the analysis.Normalizer a keyword field's values
+	// (and term queries on it) are normalised with; empty: none.
+	Normalizer string
 	// IgnoreAbove: keyword values longer than this are not indexed.
 	IgnoreAbove int
 	// CopyTo names fields (dotted paths) that also index this field's
@@ -267,12 +270,20 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
-// CheckAnalyzers returns ErrInvalid naming the first text field whose
-// analyzer or search analyzer reg does not have.
+// CheckAnalyzers returns ErrInvalid naming the first field whose analyzer,
+// search analyzer or normalizer reg does not have.
 func (m *Mapping) CheckAnalyzers(reg *analysis.Registry) error {
 	var err error
 	m.Walk(func(path string, f *Field) {
-		if err != nil || f.Type != Text {
+		if err != nil {
+			return
+		}
+		if f.Normalizer != "" {
+			if _, ok := reg.Normalizer(f.Normalizer); !ok {
+				err = invalidf(path, "normalizer [%s] is not defined", f.Normalizer)
+			}
+		}
+		if f.Type != Text {
 			return
 		}
 		for _, name := range []string{f.IndexAnalyzer(), f.QueryAnalyzer()} {

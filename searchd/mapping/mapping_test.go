@@ -487,6 +487,36 @@ func TestDates(t *testing.T) {
 	}
 }
 
+func TestNormalizer(t *testing.T) {
+	reg, err := analysis.NewRegistry([]byte(`{"normalizer":{"fold":{"type":"custom","filter":["lowercase","asciifolding"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustParse(t, `{"properties":{"k":{"type":"keyword","normalizer":"fold"},"l":{"type":"keyword","normalizer":"lowercase"},"u":{"type":"keyword","normalizer":"nope"}}}`)
+	if !strings.Contains(string(m.JSON()), `"normalizer":"fold"`) {
+		t.Errorf("JSON = %s", m.JSON())
+	}
+	d, _, err := m.ParseDocument("1", []byte(`{"k":"Crème BRÛLÉE","l":"ABC"}`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := values(d, "k"); len(v) != 1 || v[0].Keyword != "creme brulee" || termsOf(v[0]) != "creme brulee@0" {
+		t.Errorf("k = %+v", v)
+	}
+	if v := values(d, "l"); len(v) != 1 || v[0].Keyword != "abc" {
+		t.Errorf("l = %+v", v)
+	}
+	if _, _, err := m.ParseDocument("1", []byte(`{"u":"x"}`), reg); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown normalizer: %v", err)
+	}
+	if err := m.CheckAnalyzers(reg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "[u]") {
+		t.Errorf("CheckAnalyzers = %v", err)
+	}
+	if _, err := Parse([]byte(`{"properties":{"t":{"type":"text","normalizer":"lowercase"}}}`)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("normalizer on text: %v", err)
+	}
+}
+
 func TestCopyTo(t *testing.T) {
 	m := mustParse(t, `{"properties":{
 	  "first": {"type":"text","copy_to":"full"},

@@ -242,6 +242,7 @@ type fieldDef struct {
 	Dynamic        json.RawMessage            `json:"dynamic"`
 	Enabled        json.RawMessage            `json:"enabled"`
 	CopyTo         json.RawMessage            `json:"copy_to"`
+	Normalizer     *string                    `json:"normalizer"`
 	Ignored        map[string]json.RawMessage `json:"-"`
 }
 
@@ -262,7 +263,7 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 	}
 	known := map[string]bool{"type": true, "analyzer": true, "search_analyzer": true, "index": true,
 		"doc_values": true, "format": true, "ignore_above": true, "fields": true, "properties": true,
-		"dynamic": true, "enabled": true, "copy_to": true}
+		"dynamic": true, "enabled": true, "copy_to": true, "normalizer": true}
 	for _, k := range sortedKeys(keys) {
 		if !known[k] && !ignoredParams[k] {
 			return nil, invalidf(path, "unknown parameter [%s]", k)
@@ -349,6 +350,12 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 			return nil, invalidf(path, "ignore_above must be a non-negative integer, got %s", d.IgnoreAbove)
 		}
 		f.IgnoreAbove = n
+	}
+	if d.Normalizer != nil {
+		if err := only("normalizer", f.Type == Keyword, "keyword"); err != nil {
+			return nil, err
+		}
+		f.Normalizer = *d.Normalizer
 	}
 	if d.CopyTo != nil {
 		if err := only("copy_to", f.Type != Object, "leaf fields"); err != nil {
