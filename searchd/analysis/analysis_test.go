@@ -149,8 +149,10 @@ const customSettings = `{
     "auto": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "my_ng"]},
     "mystop": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase", "my_stop", "my_stem"]},
     "std_en_stop": {"type": "standard", "stopwords": "_english_"},
-    "grams": {"tokenizer": "ngram", "filter": ["ngram", "edge_ngram"]}
+    "grams": {"tokenizer": "ngram", "filter": ["ngram", "edge_ngram"]},
+    "html": {"tokenizer": "standard", "char_filter": ["html_strip", "amp"], "filter": ["lowercase"]}
   },
+  "char_filter": {"amp": {"type": "mapping", "mappings": ["& => and", "ph => f"]}},
   "filter": {
     "my_syn": {"type": "synonym", "synonyms": ["laptop, notebook", "wifi, wireless network", "# comment", ""]},
     "tv_syn": {"type": "synonym_graph", "synonyms": ["tv, telly => television"]},
@@ -197,6 +199,54 @@ func TestCustomAnalyzers(t *testing.T) {
 	}
 	if _, ok := r.Lookup("nope"); ok {
 		t.Error("unknown analyzer found")
+	}
+}
+
+func TestCharFilters(t *testing.T) {
+	r, err := NewRegistry([]byte(`{
+	  "char_filter": {
+	    "emo": {"type": "mapping", "mappings": [":) => _happy_", "ph => f", "\\u00e6 => ae"]},
+	    "keep_b": {"type": "html_strip", "escaped_tags": ["b"]}
+	  },
+	  "analyzer": {
+	    "html": {"tokenizer": "standard", "char_filter": ["html_strip"], "filter": ["lowercase"]},
+	    "emo": {"tokenizer": "whitespace", "char_filter": ["emo"]},
+	    "both": {"tokenizer": "standard", "char_filter": ["html_strip", "emo"]},
+	    "keepb": {"tokenizer": "whitespace", "char_filter": ["keep_b"]}
+	  }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ analyzer, text, want string }{
+		{"html", "<p>Hello <b>big</b>World</p><p>again&amp;more &eacute;t&eacute;</p><script>var x;</script><!-- no -->end",
+			"hello@0 bigworld@1 again@2 more@3 été@4 end@5"},
+		{"html", "a < b and c>d", "a@0 b@1 and@2 c@3 d@4"},
+		{"html", "<SCRIPT>alert(1)</Script>y<style>p{}</style>z<br/>w", "y@0 z@1 w@2"},
+		{"emo", "graph :) æ", "graf@0 _happy_@1 ae@2"},
+		{"both", "<i>phone</i>", "fone@0"},
+		{"keepb", "<b>x</b> <i>y</i>", "<b>x</b>@0 y@1"},
+	}
+	for _, tc := range tests {
+		if got := terms(analyze(t, r, tc.analyzer, tc.text)); got != tc.want {
+			t.Errorf("%s(%q) = %q, want %q", tc.analyzer, tc.text, got, tc.want)
+		}
+	}
+	// Offsets point into the original text.
+	text := "<p>Hello <b>big</b>World &amp; caf&eacute;</p>"
+	want := []string{"Hello", "big</b>World", "caf&eacute;"}
+	toks := analyze(t, r, "html", text)
+	if len(toks) != len(want) {
+		t.Fatalf("tokens %v", toks)
+	}
+	for i, tok := range toks {
+		if got := text[tok.Start:tok.End]; got != want[i] {
+			t.Errorf("token %q spans %q, want %q", tok.Term, got, want[i])
+		}
+	}
+	text = "graph it"
+	toks = analyze(t, r, "emo", text)
+	if got := text[toks[0].Start:toks[0].End]; got != "graph" || toks[1].Start != 6 {
+		t.Errorf("mapping offsets: %q, %+v", got, toks)
 	}
 }
 
@@ -270,7 +320,9 @@ func TestRegistryErrors(t *testing.T) {
 		{`{"filter":{"f":{"type":"length","mni":3}}}`, "analysis.filter.f: unknown parameter [mni]"},
 		{`{"analyzer":{"a":{"type":"pattern"}}}`, "analysis.analyzer.a.type: unknown analyzer type [pattern]"},
 		{`{"tokenizer":{"t":{"type":"classic"}}}`, "analysis.tokenizer.t.type: unknown tokenizer type [classic]"},
-		{`{"char_filter":{"c":{"type":"html_strip"}}}`, "analysis.char_filter.c"},
+		{`{"char_filter":{"c":{"type":"pattern_replace"}}}`, "analysis.char_filter.c.type"},
+		{`{"char_filter":{"c":{"type":"mapping","mappings":["a -> b"]}}}`, "analysis.char_filter.c.mappings[0]"},
+		{`{"analyzer":{"a":{"tokenizer":"standard","char_filter":["nope"]}}}`, "analysis.analyzer.a.char_filter[0]: unknown char filter [nope]"},
 		{`{"analyzers":{}}`, "analysis"},
 		{`[1]`, "analysis"},
 	}
@@ -374,12 +426,12 @@ func FuzzAnalyze(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop", "grams"}
+	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop", "grams", "html"}
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, name := range names {
 			a, _ := r.Lookup(name)
 			for _, tok := range a.Analyze(text, nil) {
-				if tok.Start < 0 || tok.End > len(text) || tok.Start > tok.End || tok.Position < 0 {
+				if tok.Start < 0 || tok.End > len(text) || tok.Start > tok.End || tok.Position < 0 || (name == "html" && tok.Term == "") {
 					t.Fatalf("%s(%q): bad token %+v", name, text, tok)
 				}
 			}

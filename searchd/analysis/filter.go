@@ -13,15 +13,20 @@ type TokenFilter interface {
 	Filter(toks []Token) []Token
 }
 
-// chain is an analyzer: a tokenizer followed by filters.
+// chain is an analyzer: char filters, a tokenizer and token filters.
 type chain struct {
-	tokenizer Tokenizer
-	filters   []TokenFilter
+	charFilters []charFilter
+	tokenizer   Tokenizer
+	filters     []TokenFilter
 }
 
 func (c *chain) Analyze(text string, dst []Token) []Token {
 	start := len(dst)
-	dst = c.tokenizer.Tokenize(text, dst)
+	if len(c.charFilters) == 0 {
+		dst = c.tokenizer.Tokenize(text, dst)
+	} else {
+		dst = c.filtered(text, dst)
+	}
 	seg := dst[start:]
 	for _, f := range c.filters {
 		seg = f.Filter(seg)
@@ -30,6 +35,26 @@ func (c *chain) Analyze(text string, dst []Token) []Token {
 		return dst[:start+len(seg)]
 	}
 	return append(dst[:start], seg...)
+}
+
+// filtered tokenizes text through the char filters, mapping the tokens'
+// offsets back to text. Terms are substrings of the filtered text.
+func (c *chain) filtered(text string, dst []Token) []Token {
+	maps := make([]offsetMap, len(c.charFilters))
+	t := text
+	for i, cf := range c.charFilters {
+		t, maps[i] = cf.apply(t)
+	}
+	start := len(dst)
+	dst = c.tokenizer.Tokenize(t, dst)
+	for i := range dst[start:] {
+		tok := &dst[start+i]
+		for j := len(maps) - 1; j >= 0; j-- {
+			tok.Start, tok.End = maps[j].start(tok.Start), maps[j].end(tok.End)
+		}
+		tok.End = max(tok.End, tok.Start)
+	}
+	return dst
 }
 
 // mapTerms rewrites every term with fn, in place.

@@ -143,6 +143,69 @@ func (p *params) stopWords(key string, def []string) ([]string, error) {
 	return list, nil
 }
 
+func parseCharFilter(path string, raw json.RawMessage) (charFilter, error) {
+	p, err := newParams(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := p.str("type", "")
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case "html_strip":
+		keep, _, err := p.strings("escaped_tags")
+		if err != nil {
+			return nil, err
+		}
+		f := htmlStripFilter{keep: map[string]bool{}}
+		for _, t := range keep {
+			f.keep[strings.ToLower(t)] = true
+		}
+		return f, p.done()
+	case "mapping":
+		if p.has("mappings_path") {
+			return nil, p.errorf("mappings_path", "mapping files are not supported; list the rules in mappings")
+		}
+		rules, ok, err := p.strings("mappings")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, p.errorf("mappings", "missing")
+		}
+		f := &mappingCharFilter{byFirst: map[byte][]mappingRule{}}
+		for i, rule := range rules {
+			from, to, found := strings.Cut(rule, "=>")
+			from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+			if !found || from == "" {
+				return nil, p.errorf(fmt.Sprintf("mappings[%d]", i), "want \"key => value\", got %q", rule)
+			}
+			from, to = unescapeMapping(from), unescapeMapping(to)
+			f.byFirst[from[0]] = append(f.byFirst[from[0]], mappingRule{from: from, to: to})
+		}
+		for _, rs := range f.byFirst {
+			slices.SortStableFunc(rs, func(a, b mappingRule) int { return len(b.from) - len(a.from) })
+		}
+		return f, p.done()
+	case "":
+		return nil, p.errorf("type", "missing")
+	}
+	return nil, p.errorf("type", "unknown char filter type [%s] (html_strip, mapping)", typ)
+}
+
+// unescapeMapping decodes the escapes of a mapping rule's side (\n, \t,
+// \uXXXX, \\ and escaped characters).
+func unescapeMapping(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	if u, err := strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`); err == nil {
+		return u
+	}
+	return s
+}
+
 // filterFactory builds a defined filter for one analyzer; pre analyses with
 // the analyzer's tokenizer and the filters before this one (synonyms
 // analyse their rules with it).
@@ -161,8 +224,8 @@ type settings struct {
 // settings.analysis JSON (nil or empty: built-ins only). Errors wrap
 // ErrSettings and name the offending path (e.g.
 // "analysis.filter.my_syn.synonyms[2]"). Supported: custom analyzers (a
-// tokenizer and filters; char filters are refused), normalizers (of
-// one-to-one filters), the built-in analyzer
+// tokenizer, filters and char filters html_strip and mapping), normalizers
+// (of one-to-one filters), the built-in analyzer
 // types with their stopwords parameter, tokenizers standard, letter,
 // lowercase, whitespace, keyword, ngram and edge_ngram, and filters
 // lowercase, uppercase, asciifolding, stop, stemmer (english/porter2,
@@ -188,8 +251,13 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%w: analysis: %v", ErrSettings, err)
 	}
+	charFilters := map[string]charFilter{}
 	for _, name := range sortedKeys(s.CharFilter) {
-		return nil, fmt.Errorf("%w: analysis.char_filter.%s: char filters are not supported", ErrSettings, name)
+		cf, err := parseCharFilter("analysis.char_filter."+name, s.CharFilter[name])
+		if err != nil {
+			return nil, err
+		}
+		charFilters[name] = cf
 	}
 	tokenizers := map[string]Tokenizer{}
 	for _, name := range sortedKeys(s.Tokenizer) {
@@ -213,7 +281,7 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 		filters[name] = f
 	}
 	for _, name := range sortedKeys(s.Analyzer) {
-		a, err := parseAnalyzer("analysis.analyzer."+name, s.Analyzer[name], tokenizers, filters)
+		a, err := parseAnalyzer("analysis.analyzer."+name, s.Analyzer[name], charFilters, tokenizers, filters)
 		if err != nil {
 			return nil, err
 		}
@@ -494,7 +562,7 @@ func stemmerByLanguage(lang string) (TokenFilter, bool) {
 	return nil, false
 }
 
-func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
+func parseAnalyzer(path string, raw json.RawMessage, charFilters map[string]charFilter, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
 	p, err := newParams(path, raw)
 	if err != nil {
 		return nil, err
@@ -508,7 +576,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 	}
 	switch typ {
 	case "custom":
-		return parseCustomAnalyzer(p, tokenizers, filters)
+		return parseCustomAnalyzer(p, charFilters, tokenizers, filters)
 	case "standard", "english", "stop":
 		def := map[string][]string{"standard": nil, "english": englishStopWords, "stop": englishStopWords}[typ]
 		words, err := p.stopWords("stopwords", def)
@@ -611,7 +679,7 @@ func oneToOne(f TokenFilter) bool {
 	return false
 }
 
-func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
+func parseCustomAnalyzer(p *params, charFilters map[string]charFilter, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
 	tname, err := p.str("tokenizer", "")
 	if err != nil {
 		return nil, err
@@ -625,11 +693,20 @@ func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map
 			return nil, p.errorf("tokenizer", "unknown tokenizer [%s]", tname)
 		}
 	}
-	if cf, _, err := p.strings("char_filter"); err != nil || len(cf) > 0 {
-		if err == nil {
-			err = p.errorf("char_filter", "char filters are not supported")
-		}
+	cfNames, _, err := p.strings("char_filter")
+	if err != nil {
 		return nil, err
+	}
+	c := &chain{tokenizer: tok}
+	for i, name := range cfNames {
+		cf, ok := charFilters[name]
+		if !ok && name == "html_strip" {
+			cf, ok = htmlStripFilter{}, true
+		}
+		if !ok {
+			return nil, p.errorf(fmt.Sprintf("char_filter[%d]", i), "unknown char filter [%s]", name)
+		}
+		c.charFilters = append(c.charFilters, cf)
 	}
 	names, _, err := p.strings("filter")
 	if err != nil {
@@ -641,11 +718,10 @@ func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map
 	if err := p.done(); err != nil {
 		return nil, err
 	}
-	c := &chain{tokenizer: tok}
 	for i, name := range names {
 		at := fmt.Sprintf("filter[%d]", i)
 		if build, ok := filters[name]; ok {
-			pre := &chain{tokenizer: tok, filters: slices.Clone(c.filters)}
+			pre := &chain{tokenizer: tok, filters: slices.Clone(c.filters)} // synonym rules are not char-filtered
 			f, err := build(pre)
 			if err != nil {
 				return nil, err
