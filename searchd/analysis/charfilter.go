@@ -47,7 +47,6 @@ func (m offsetMap) end(off int) int {
 
 // rewriter builds a char filter's output and offsets map.
 type rewriter struct {
-	in   string
 	out  strings.Builder
 	offs offsetMap
 }
@@ -80,7 +79,7 @@ func (f htmlStripFilter) apply(text string) (string, offsetMap) {
 	if strings.IndexByte(text, '<') < 0 && strings.IndexByte(text, '&') < 0 {
 		return text, nil
 	}
-	w := &rewriter{in: text}
+	w := &rewriter{}
 	w.out.Grow(len(text))
 	for i := 0; i < len(text); {
 		switch text[i] {
@@ -217,7 +216,7 @@ func (f *mappingCharFilter) apply(text string) (string, offsetMap) {
 			continue
 		}
 		if w == nil {
-			w = &rewriter{in: text}
+			w = &rewriter{}
 			w.out.Grow(len(text))
 			w.out.WriteString(text[:i])
 		}

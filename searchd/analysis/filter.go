@@ -31,7 +31,7 @@ func (c *chain) Analyze(text string, dst []Token) []Token {
 	for _, f := range c.filters {
 		seg = f.Filter(seg)
 	}
-	if len(seg) > 0 && &seg[0] == &dst[start] {
+	if len(seg) > 0 && len(dst) > start && &seg[0] == &dst[start] {
 		return dst[:start+len(seg)]
 	}
 	return append(dst[:start], seg...)

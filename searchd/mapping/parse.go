@@ -230,20 +230,19 @@ func checkName(path, name string) error {
 
 // fieldDef is the JSON of one field definition.
 type fieldDef struct {
-	Type           *string                    `json:"type"`
-	Analyzer       *string                    `json:"analyzer"`
-	SearchAnalyzer *string                    `json:"search_analyzer"`
-	Index          json.RawMessage            `json:"index"`
-	DocValues      json.RawMessage            `json:"doc_values"`
-	Format         *string                    `json:"format"`
-	IgnoreAbove    json.RawMessage            `json:"ignore_above"`
-	Fields         json.RawMessage            `json:"fields"`
-	Properties     json.RawMessage            `json:"properties"`
-	Dynamic        json.RawMessage            `json:"dynamic"`
-	Enabled        json.RawMessage            `json:"enabled"`
-	CopyTo         json.RawMessage            `json:"copy_to"`
-	Normalizer     *string                    `json:"normalizer"`
-	Ignored        map[string]json.RawMessage `json:"-"`
+	Type           *string         `json:"type"`
+	Analyzer       *string         `json:"analyzer"`
+	SearchAnalyzer *string         `json:"search_analyzer"`
+	Index          json.RawMessage `json:"index"`
+	DocValues      json.RawMessage `json:"doc_values"`
+	Format         *string         `json:"format"`
+	IgnoreAbove    json.RawMessage `json:"ignore_above"`
+	Fields         json.RawMessage `json:"fields"`
+	Properties     json.RawMessage `json:"properties"`
+	Dynamic        json.RawMessage `json:"dynamic"`
+	Enabled        json.RawMessage `json:"enabled"`
+	CopyTo         json.RawMessage `json:"copy_to"`
+	Normalizer     *string         `json:"normalizer"`
 }
 
 // ignoredParams are parameters accepted for compatibility that do not
