@@ -48,10 +48,14 @@ var porter2 = newStemmer(english.Stem)
 // porter1 is the original Porter stemmer (Elasticsearch's porter_stem).
 var porter1 = newStemmer(porter.Stem)
 
-// shard returns the memo shard of a word of length n with first byte a
-// and last byte z.
-func (s *stemmer) shard(n int, a, z byte) *stemShard {
-	return &s.shards[(uint(n)*7+uint(a)*31+uint(z))%stemShards]
+// shardOf returns the memo shard of word (FNV-1a of its bytes).
+func shardOf[W string | []byte](s *stemmer, word W) *stemShard {
+	h := uint32(2166136261)
+	for i := 0; i < len(word); i++ {
+		h ^= uint32(word[i])
+		h *= 16777619
+	}
+	return &s.shards[h%stemShards]
 }
 
 // Stem returns the stem of term, which must be lower case.
@@ -59,7 +63,7 @@ func (s *stemmer) Stem(term string) string {
 	if term == "" {
 		return term
 	}
-	sh := s.shard(len(term), term[0], term[len(term)-1])
+	sh := shardOf(s, term)
 	sh.mu.RLock()
 	v, ok := sh.m[term]
 	sh.mu.RUnlock()
@@ -80,7 +84,7 @@ func (s *stemmer) stemBytes(word []byte) string {
 	if len(word) == 0 {
 		return ""
 	}
-	sh := s.shard(len(word), word[0], word[len(word)-1])
+	sh := shardOf(s, word)
 	sh.mu.RLock()
 	v, ok := sh.m[string(word)]
 	sh.mu.RUnlock()
