@@ -53,25 +53,27 @@ var metadataFields = map[string]bool{
 
 // ParseDocument parses a JSON object against m. It returns the document
 // and, when dynamic mapping added fields, the mapping to merge (nil
-// otherwise): the caller must make that mapping durable before the document.
-// Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid for a text
-// field naming an analyzer or normalizer reg lacks) name the field and the value's
-// problem. reg may be nil (built-in analyzers only). Document.Source is
-// source itself (the caller must not modify it afterwards); tokens and
-// strings share one private copy of it. Safe for concurrent use (m is not
-// modified).
+// otherwise): the caller must make that mapping durable before the
+// document. Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid
+// for a field naming an analyzer or normalizer reg lacks) name the field
+// and the value's problem. reg may be nil (built-in analyzers only).
+// Document.Source is source itself (the caller must not modify it
+// afterwards); tokens and strings share one private copy of it. Safe for
+// concurrent use (m is not modified).
 //
 // Values: arrays give one FieldValue per element (nested arrays are
 // flattened), nulls are skipped, objects recurse with dotted paths (a
 // dotted key "a.b" is the object path a → b). Text is analysed with the
-// field's analyzer; keyword values longer than ignore_above characters are
-// not indexed, others are normalised by the field's normalizer; integer fields take integral numbers (or numeric strings)
-// in their type's range; dates take strings in the field's format and
-// numbers as epoch milliseconds (epoch seconds when the format lists
-// epoch_second first); booleans take true/false and "true"/"false" (""
-// is false). Numbers and booleans are indexed as text by text and keyword
-// fields. Every value is given to the field's multi-fields too, and to its
-// copy_to fields with their multi-fields (copies are not copied further).
+// field's analyzer (a text field with index false is kept in _source
+// only). Keyword values longer than ignore_above characters are not
+// indexed; the others are normalised by the field's normalizer. Integer
+// fields take integral numbers (or numeric strings) in their type's range.
+// Dates take strings in the field's format, and numbers in the unit of the
+// first epoch format listed (epoch_millis by default). Booleans take
+// true/false and "true"/"false" ("" is false). Text and keyword fields
+// index numbers and booleans as their JSON text. Every value goes to the
+// field's multi-fields too, and to its copy_to fields with their
+// multi-fields (copies are not copied further).
 func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry) (*Document, *Mapping, error) {
 	p := &docParser{
 		m:      m,
