@@ -219,7 +219,9 @@ func corpus(rng *rand.Rand, n int) [][2]string {
 // with global statistics every document scores the same.
 func TestScoresIndependentOfShardCount(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 3))
-	docs := corpus(rng, 400)
+	docs := append(corpus(rng, 400),
+		[2]string{"fixed1", `{"title":"gaming laptop stand","brand":"Ikea","price":10}`},
+		[2]string{"fixed2", `{"title":"laptop big stand and lamp","brand":"Dell","price":20}`})
 	one := openIndex(t, "one", 1)
 	three := openIndex(t, "three", 3)
 	for _, ix := range []*Index{one, three} {
