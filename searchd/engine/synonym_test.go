@@ -36,3 +36,30 @@ func TestSynonymsFromSearchAnalyzer(t *testing.T) {
 		t.Fatalf("analyzer override found %s", got)
 	}
 }
+
+// TestKeywordNormalizer: term, prefix and range values on a normalized
+// keyword field go through its normalizer.
+func TestKeywordNormalizer(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "norm"), []byte(`{"properties":{"brand":{"type":"keyword","normalizer":"lowercase"}}}`), Settings{Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	put(t, ix, "1", `{"brand":"Sony"}`)
+	put(t, ix, "2", `{"brand":"LG"}`)
+	if err := ix.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		`{"term":{"brand":"SONY"}}`:                "1",
+		`{"prefix":{"brand":"So"}}`:                "1",
+		`{"match":{"brand":"lg"}}`:                 "2",
+		`{"range":{"brand":{"gte":"L","lt":"M"}}}`: "2",
+		`{"terms":{"brand":["sONY","Lg"]}}`:        "1,2",
+	} {
+		r := search(t, ix, `{"sort":["_id"],"query":`+q+`}`)
+		if got := strings.Join(hitIDs(r), ","); got != want {
+			t.Errorf("%s: %s, want %s", q, got, want)
+		}
+	}
+}
