@@ -402,6 +402,18 @@ func TestShardResultCodec(t *testing.T) {
 	ix := openIndex(t, "codec", 1)
 	loadProducts(t, ix)
 	sh := ix.Shards()[0]
+	if err := sh.Apply("gone", []byte(`{"title":"wireless temp"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Apply("gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Apply("gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.W.Refresh(); err != nil {
+		t.Fatal(err)
+	}
 	body := []byte(`{"sort":[{"stock":"desc"},"_id"],"size":3,"query":{"match":{"title":"wireless"}}}`)
 	st, err := sh.TermStats(body)
 	if err != nil {
