@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -60,5 +61,33 @@ func TestConcurrentPutSearch(t *testing.T) {
 	r := search(t, ix, `{"query":{"match":{"title":"writer"}}}`)
 	if r.Hits.Total.Value != 200 {
 		t.Fatalf("total %d", r.Hits.Total.Value)
+	}
+}
+
+func TestPutBatch(t *testing.T) {
+	ix := openIndex(t, "batch", 3)
+	var docs []Doc
+	for i := 0; i < 500; i++ {
+		docs = append(docs, Doc{ID: fmt.Sprint(i % 400), Source: []byte(fmt.Sprintf(`{"title":"batch doc %d","n%d":%d}`, i, i%3, i))})
+	}
+	docs = append(docs, Doc{ID: "bad", Source: []byte(`{"title":`)})
+	err := ix.PutBatch(docs)
+	if err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Fatalf("batch error %v", err)
+	}
+	if err := ix.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	r := search(t, ix, `{"query":{"match":{"title":"batch"}}}`)
+	if r.Hits.Total.Value != 400 {
+		t.Fatalf("total %d", r.Hits.Total.Value)
+	}
+	// the later copy of a repeated id wins.
+	src, ok, err := ix.Get("7")
+	if err != nil || !ok || !strings.Contains(string(src), "doc 407") {
+		t.Fatalf("get 7: %s %v %v", src, ok, err)
+	}
+	if _, ok := ix.Mapping().Lookup("n2"); !ok {
+		t.Fatal("dynamic field of a batch not mapped")
 	}
 }
