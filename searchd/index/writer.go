@@ -409,7 +409,8 @@ func (w *Writer) tombstoneLocked(id string) bool {
 }
 
 // Get returns the source of the live document with id, including
-// documents not yet refreshed (realtime get).
+// documents not yet refreshed (realtime get). The slice must not be
+// modified (for a buffered document it is the one passed to Index).
 func (w *Writer) Get(id string) (source []byte, found bool, err error) {
 	w.mu.Lock()
 	if w.closed {
