@@ -666,6 +666,7 @@ func FuzzParseDocument(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(productMapping))
 	f.Add([]byte(`{"properties":{"a.b":{"type":"long"}}}`))
+	f.Add([]byte(`{"properties":{"k":{"type":"keyword","null_value":"x","copy_to":["c"],"normalizer":"lowercase"},"d":{"type":"date","format":"yyyy||epoch_second","null_value":"2020"}}}`))
 	f.Fuzz(func(t *testing.T, js []byte) {
 		m, err := Parse(js)
 		if err != nil {
