@@ -90,7 +90,7 @@ func (s *termScorer) blockMax(target int) float64 {
 	}
 	return min(s.ub, s.sim.upperBound(index.TermInfo{MaxFreq: maxFreq, MinFieldLength: minLen}))
 }
-func (s *termScorer) cost() int64       { return s.p.Cost() }
+func (s *termScorer) cost() int64 { return s.p.Cost() }
 
 // constScorer gives every document of an iterator the same score.
 type constScorer struct {
