@@ -121,7 +121,7 @@ func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, s
 		relation = "gte"
 	}
 	res := &ShardResult{Total: count, TotalRelation: relation, MaxScore: maxScore}
-	if math.IsInf(maxScore, -1) || !showScores {
+	if math.IsInf(maxScore, -1) || !showScores || k == 0 {
 		res.MaxScore = math.NaN()
 	}
 	if res.Hits, err = c.hits(r, ex, sp, showScores); err != nil {
