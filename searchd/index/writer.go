@@ -70,7 +70,6 @@ type Writer struct {
 	segs     []*segState // segments, oldest first
 	nextSeg  uint64
 	commit   *commitPoint // last commit (nil: none)
-	mergeErr error
 	// mergeCond is signalled (with mu) when a merge ends or the Writer closes.
 	mergeCond *sync.Cond
 	// bufCond is signalled (with mu) when a buffer is returned.
