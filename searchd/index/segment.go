@@ -113,7 +113,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 	s.idOffs = ids[1:]
 	s.idData = ids[1+packedLen(int(s.meta.MaxDoc)+1, s.idW):]
 	s.sidx = s.sect(s.meta.StoredIndex)
-	s.nblk = len(s.sidx) / 12
+	s.nblk = len(s.sidx) / storedIdxEntry
 	for i := range s.meta.Fields {
 		fm := &s.meta.Fields[i]
 		sf := &segField{meta: fm}
@@ -181,14 +181,15 @@ func (s *segment) source(doc uint32) ([]byte, error) {
 		return nil, fmt.Errorf("index: doc %d out of range", doc)
 	}
 	blk := sort.Search(s.nblk, func(i int) bool {
-		return binary.LittleEndian.Uint32(s.sidx[i*12:]) > doc
+		return binary.LittleEndian.Uint32(s.sidx[i*storedIdxEntry:]) > doc
 	}) - 1
 	sb := s.cache.Load()
 	if sb == nil || sb.blk != blk {
-		start := binary.LittleEndian.Uint64(s.sidx[blk*12+4:])
-		end := uint64(s.meta.StoredIndex.Off)
-		if blk+1 < s.nblk {
-			end = binary.LittleEndian.Uint64(s.sidx[(blk+1)*12+4:])
+		e := s.sidx[blk*storedIdxEntry:]
+		start := binary.LittleEndian.Uint64(e[4:])
+		end := start + binary.LittleEndian.Uint64(e[12:])
+		if end > uint64(len(s.data)) || end < start {
+			return nil, fmt.Errorf("%w: %s: stored block %d at [%d, %d) is past the file", errCorrupt, s.name, blk, start, end)
 		}
 		buf, err := zstdDecoder().DecodeAll(s.data[start:end], nil)
 		if err != nil {
@@ -199,7 +200,7 @@ func (s *segment) source(doc uint32) ([]byte, error) {
 	}
 	b := sb.buf
 	p := 0
-	first := binary.LittleEndian.Uint32(s.sidx[blk*12:])
+	first := binary.LittleEndian.Uint32(s.sidx[blk*storedIdxEntry:])
 	for d := first; p < len(b); d++ {
 		var n uint64
 		n, p = uvarint(b, p)

@@ -33,7 +33,12 @@ const (
 	segMagic      = "SDXSEG01"
 	trailerLen    = 24
 	storedBlockSz = 32 << 10
-	storedBlockN  = 512
+	// storedIdxEntry is the size of a stored block's index entry: its first
+	// doc (uint32), offset and length (uint64 each). Blocks are written as
+	// documents arrive, between other sections, so a block's end is its
+	// own length, never the next block's start.
+	storedIdxEntry = 20
+	storedBlockN   = 512
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -163,6 +168,7 @@ func (sw *segWriter) flushStored() {
 	sw.storedIdx = binary.LittleEndian.AppendUint32(sw.storedIdx, sw.blockFirst)
 	sw.storedIdx = binary.LittleEndian.AppendUint64(sw.storedIdx, uint64(sw.off))
 	sw.storedTmp = zstdEncoder().EncodeAll(sw.stored, sw.storedTmp[:0])
+	sw.storedIdx = binary.LittleEndian.AppendUint64(sw.storedIdx, uint64(len(sw.storedTmp)))
 	sw.write(sw.storedTmp)
 	sw.stored, sw.storedN = sw.stored[:0], 0
 }
