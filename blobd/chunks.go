@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"cairn.dev/cairn/blobd/ec"
 	"cairn.dev/cairn/blobd/meta"
 	"cairn.dev/cairn/blobd/volume"
@@ -717,7 +719,10 @@ func (s *Server) readOrder(ctx context.Context, vid uint32) ([]replica, error) {
 	return append(append(local, live...), rest...), nil
 }
 
-// getNeedle reads [off, off+n) of a needle (n < 0: all of it) from r.
+// getNeedle reads [off, off+n) of a needle (n < 0: all of it) from r. A
+// needle from a peer is received through needleCodec, each message's data
+// copied once into the result, a buffer of Server.readBufs when it is about a
+// chunk's size: the caller may give it back (objectReader does) or drop it.
 func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) ([]byte, error) {
 	if r.id == s.cfg.ID {
 		return s.readLocalNeedle(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n)
@@ -733,37 +738,48 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout(int(want)))
 	defer cancel()
 	stream, err := blobdpeerv1.NewVolumeServiceClient(conn).ReadNeedle(ctx, &blobdpeerv1.ReadNeedleRequest{
-		Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Offset: off, Length: max(n, 0)})
+		Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Offset: off, Length: max(n, 0)},
+		grpc.ForceCodecV2(s.needleCodec))
 	if err != nil {
 		return nil, err
 	}
-	var buf []byte
+	sink := &needleSink{alloc: func(size int64) ([]byte, error) {
+		if n < 0 {
+			n = size - off
+		}
+		if n < 0 || n > s.maxNeedleBytes() {
+			return nil, fmt.Errorf("%w: %s answers a %d-byte needle", volume.ErrCorrupt, r.id, size)
+		}
+		return s.readBufs.get(int(n)), nil
+	}}
+	fail := func(err error) ([]byte, error) {
+		s.readBufs.put(sink.buf)
+		return nil, err
+	}
 	for first := true; ; first = false {
-		msg, err := stream.Recv()
+		err := stream.RecvMsg(sink)
 		if err == io.EOF && !first {
 			break
 		}
-		if err != nil {
-			return nil, err
-		}
-		if first {
-			if n < 0 {
-				n = msg.GetSize() - off
+		switch {
+		case sink.err != nil: // what the codec found wrong, rather than gRPC's status of it
+			if errors.Is(sink.err, volume.ErrCorrupt) {
+				return fail(sink.err)
 			}
-			if n < 0 || n > s.maxNeedleBytes() {
-				return nil, fmt.Errorf("%w: %s answers a %d-byte needle", volume.ErrCorrupt, r.id, msg.GetSize())
+			return fail(fmt.Errorf("%w: %s: %v", volume.ErrCorrupt, r.id, sink.err))
+		case err != nil:
+			return fail(err)
+		}
+		if first && sink.buf == nil { // no data in the first message
+			if sink.buf, err = sink.alloc(sink.size); err != nil {
+				return fail(err)
 			}
-			buf = make([]byte, 0, n)
 		}
-		if int64(len(buf)+len(msg.GetData())) > n {
-			return nil, fmt.Errorf("%w: %s sent more than the %d bytes asked for", volume.ErrCorrupt, r.id, n)
-		}
-		buf = append(buf, msg.GetData()...)
 	}
-	if int64(len(buf)) != n {
-		return nil, fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(buf), n)
+	if int64(len(sink.buf)) != n {
+		return fail(fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(sink.buf), n))
 	}
-	return buf, nil
+	return sink.buf, nil
 }
 
 // unavailable is ErrDataUnavailable for chunk c, with what each copy said.

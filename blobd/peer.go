@@ -274,7 +274,18 @@ func (vs *volumeService) ReadNeedle(req *blobdpeerv1.ReadNeedleRequest, stream g
 	if n == 0 {
 		n = -1
 	}
-	data, err := s.readLocalNeedle(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n)
+	// A chunk-sized needle is read into a pooled buffer, given back once
+	// sent: Send has encoded a message when it returns (and no stats
+	// handler keeps messages).
+	var buf []byte
+	if size, _, err := s.vols.Stat(req.GetVid(), req.GetNid(), req.GetCookie()); err == nil {
+		buf = s.readBufs.get(int(min(size, s.maxNeedleBytes())) + volume.NeedleHeaderBytes)
+		defer s.readBufs.put(buf)
+	}
+	data, err := s.vols.ReadBuf(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n, buf)
+	if errors.Is(err, volume.ErrCorrupt) {
+		s.localCorrupt(req.GetVid(), req.GetNid())
+	}
 	if err != nil {
 		return toStatus(err)
 	}

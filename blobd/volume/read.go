@@ -47,6 +47,19 @@ func (s *Store) Stat(vid uint32, nid uint64, cookie uint32) (size int64, crc uin
 // reads nothing), ErrRange, ErrVolumeNotFound. Reads run concurrently with
 // everything, including writes to the same volume.
 func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byte, error) {
+	return s.ReadBuf(vid, nid, cookie, off, n, nil)
+}
+
+// NeedleHeaderBytes is what ReadBuf needs beyond a needle's size to read it
+// into the caller's buffer.
+const NeedleHeaderBytes = headerLen
+
+// ReadBuf is Read, except that when buf has room for the needle's header
+// and its whole data (cap(buf) >= NeedleHeaderBytes+size) and most of the
+// needle is asked for, the needle is read into buf and the result is a part
+// of it instead of a new slice: the caller, who owns buf, may reuse it once
+// done with the result. Otherwise buf is not used.
+func (s *Store) ReadBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf []byte) ([]byte, error) {
 	v, err := s.volume(vid)
 	if err != nil {
 		return nil, err
@@ -68,7 +81,12 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 		// Most of the needle, or a small one: one read of header and data
 		// (the whole needle is checked anyway) instead of a checking pass
 		// and a second read of the range.
-		b := make([]byte, headerLen+size)
+		var b []byte
+		if int64(cap(buf)) >= headerLen+size && 2*n >= size {
+			b = buf[:headerLen+size]
+		} else {
+			b = make([]byte, headerLen+size)
+		}
 		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
 			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 		}
@@ -88,14 +106,14 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 	// copy buffer, then read the range, so that memory follows the range.
 	bufp := getBuf()
 	defer putBuf(bufp)
-	buf := *bufp
-	if _, err := v.dat.ReadAt(buf[:headerLen], e.off()); err != nil {
+	cbuf := *bufp
+	if _, err := v.dat.ReadAt(cbuf[:headerLen], e.off()); err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
-	if err := v.checkHeader(buf, nid, e); err != nil {
+	if err := v.checkHeader(cbuf, nid, e); err != nil {
 		return nil, err
 	}
-	sum, err := crcRange(v.dat, e.off()+headerLen, size, buf)
+	sum, err := crcRange(v.dat, e.off()+headerLen, size, cbuf)
 	if err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
