@@ -724,12 +724,20 @@ func (s *Server) readOrder(ctx context.Context, vid uint32) ([]replica, error) {
 // copied once into the result, a buffer of Server.readBufs when it is about a
 // chunk's size: the caller may give it back (objectReader does) or drop it.
 func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) ([]byte, error) {
+	data, _, _, err := s.getNeedleSum(ctx, r, ref, off, n)
+	return data, err
+}
+
+// getNeedleSum is getNeedle that also returns, when summed, the CRC32C of
+// the data (computed as it arrived from a peer; not for a local read).
+func (s *Server) getNeedleSum(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) (data []byte, sum uint32, summed bool, err error) {
 	if r.id == s.cfg.ID {
-		return s.readLocalNeedle(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n)
+		data, err := s.readLocalNeedle(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n)
+		return data, 0, false, err
 	}
 	conn, err := s.peers.Conn(r.addr)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	want := n
 	if want < 0 {
@@ -741,7 +749,7 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 		Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Offset: off, Length: max(n, 0)},
 		grpc.ForceCodecV2(s.needleCodec))
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	sink := &needleSink{alloc: func(size int64) ([]byte, error) {
 		if n < 0 {
@@ -752,9 +760,9 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 		}
 		return s.readBufs.get(int(n)), nil
 	}}
-	fail := func(err error) ([]byte, error) {
+	fail := func(err error) ([]byte, uint32, bool, error) {
 		s.readBufs.put(sink.buf)
-		return nil, err
+		return nil, 0, false, err
 	}
 	for first := true; ; first = false {
 		err := stream.RecvMsg(sink)
@@ -779,7 +787,7 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 	if int64(len(sink.buf)) != n {
 		return fail(fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(sink.buf), n))
 	}
-	return sink.buf, nil
+	return sink.buf, sink.sum, true, nil
 }
 
 // unavailable is ErrDataUnavailable for chunk c, with what each copy said.
@@ -805,9 +813,12 @@ func (s *Server) readReplicated(ctx context.Context, c *blobdraftv1.Chunk, ref *
 		if whole {
 			m = -1 // and check the size
 		}
-		data, err := s.getNeedle(ctx, r, ref, off, m)
+		data, got, summed, err := s.getNeedleSum(ctx, r, ref, off, m)
 		if err == nil && whole && !s.localMatches(r, ref, c, data) {
-			if got := crc32c(data); int64(len(data)) != c.GetSize() || got != c.GetCrc32C() {
+			if !summed {
+				got = crc32c(data)
+			}
+			if int64(len(data)) != c.GetSize() || got != c.GetCrc32C() {
 				err = fmt.Errorf("%w: %d bytes with crc32c %08x, the manifest says %d with %08x", volume.ErrCorrupt, len(data), got, c.GetSize(), c.GetCrc32C())
 				if r.id == s.cfg.ID {
 					s.localCorrupt(ref.GetVid(), ref.GetNid())

@@ -12,6 +12,7 @@ package blobd
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"google.golang.org/grpc/encoding"
@@ -34,6 +35,10 @@ type needleSink struct {
 	size  int64
 	buf   []byte
 	alloc func(size int64) ([]byte, error)
+	// sum is the CRC32C of buf, kept as the data arrives (a piece at a
+	// time, while it is in the cache): a reader checking a whole chunk
+	// needs no second pass over it.
+	sum uint32
 	// err is the codec's error decoding a message (gRPC reports it as an
 	// Internal status).
 	err error
@@ -106,11 +111,15 @@ func decodeNeedle(r *mem.Reader, sink *needleSink) error {
 			if n > cap(sink.buf)-len(sink.buf) {
 				return fmt.Errorf("%w: %d more bytes than the %d asked for", errNeedleMessage, len(sink.buf)+n-cap(sink.buf), cap(sink.buf))
 			}
-			k := len(sink.buf)
-			sink.buf = sink.buf[:k+n]
-			if _, err := io.ReadFull(r, sink.buf[k:]); err != nil {
-				sink.buf = sink.buf[:k]
-				return fmt.Errorf("%w: %v", errNeedleMessage, err)
+			for n > 0 {
+				k, m := len(sink.buf), min(n, sumPieceBytes)
+				piece := sink.buf[k : k+m]
+				if _, err := io.ReadFull(r, piece); err != nil {
+					return fmt.Errorf("%w: %v", errNeedleMessage, err)
+				}
+				sink.buf = sink.buf[:k+m]
+				sink.sum = crc32.Update(sink.sum, castagnoli, piece)
+				n -= m
 			}
 		default:
 			if err := skipField(r, num, typ); err != nil {
@@ -120,6 +129,10 @@ func decodeNeedle(r *mem.Reader, sink *needleSink) error {
 	}
 	return nil
 }
+
+// sumPieceBytes is how much data decodeNeedle copies before adding it to
+// the running CRC32C: small enough to be summed from the cache.
+const sumPieceBytes = 64 << 10
 
 // readUvarint reads a protobuf varint.
 func readUvarint(r *mem.Reader) (uint64, error) {

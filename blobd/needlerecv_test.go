@@ -33,12 +33,12 @@ func decodeWith(t *testing.T, c needleCodec, msg []byte, n int, sink *needleSink
 
 func TestNeedleCodecDecodesAsProto(t *testing.T) {
 	c := newNeedleCodec()
-	data := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
-	first, err := proto.Marshal(&blobdpeerv1.ReadNeedleResponse{Size: 100000, Data: data[:40000]})
+	data := bytes.Repeat([]byte("0123456789abcdefg"), 10000) // 170000 bytes: pieces of sumPieceBytes and less
+	first, err := proto.Marshal(&blobdpeerv1.ReadNeedleResponse{Size: 170000, Data: data[:100000]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := proto.Marshal(&blobdpeerv1.ReadNeedleResponse{Data: data[40000:]})
+	second, err := proto.Marshal(&blobdpeerv1.ReadNeedleResponse{Data: data[100000:]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,16 @@ func TestNeedleCodecDecodesAsProto(t *testing.T) {
 		if err := decodeWith(t, c, first, piece, sink); err != nil {
 			t.Fatalf("pieces of %d: first message: %v", piece, err)
 		}
-		if sink.size != 100000 {
-			t.Fatalf("pieces of %d: size %d, want 100000", piece, sink.size)
+		if sink.size != 170000 {
+			t.Fatalf("pieces of %d: size %d, want 170000", piece, sink.size)
 		}
 		if err := decodeWith(t, c, second, piece, sink); err != nil {
 			t.Fatalf("pieces of %d: second message: %v", piece, err)
 		}
-		if sink.size != 0 || !bytes.Equal(sink.buf, data) || len(allocs) != 1 || allocs[0] != 100000 {
+		if sink.sum != crc32c(data) {
+			t.Fatalf("pieces of %d: running crc32c %08x, the data's is %08x", piece, sink.sum, crc32c(data))
+		}
+		if sink.size != 0 || !bytes.Equal(sink.buf, data) || len(allocs) != 1 || allocs[0] != 170000 {
 			t.Fatalf("pieces of %d: size %d, %d bytes (equal %v), allocs %v", piece, sink.size, len(sink.buf), bytes.Equal(sink.buf, data), allocs)
 		}
 	}
@@ -140,7 +143,7 @@ func FuzzNeedleCodec(f *testing.F) {
 		if perr != nil {
 			t.Fatalf("codec accepted what proto refuses (%v)", perr)
 		}
-		if sink.size != want.GetSize() || !bytes.Equal(sink.buf, want.GetData()) {
+		if sink.size != want.GetSize() || !bytes.Equal(sink.buf, want.GetData()) || sink.sum != crc32c(sink.buf) {
 			t.Fatalf("codec: size %d data %q; proto: size %d data %q", sink.size, sink.buf, want.GetSize(), want.GetData())
 		}
 	})
