@@ -732,7 +732,7 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 // the data (computed as it arrived from a peer; not for a local read).
 func (s *Server) getNeedleSum(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) (data []byte, sum uint32, summed bool, err error) {
 	if r.id == s.cfg.ID {
-		data, err := s.readLocalNeedle(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n)
+		data, err := s.readLocalPooled(ref, off, n)
 		return data, 0, false, err
 	}
 	conn, err := s.peers.Conn(r.addr)
@@ -788,6 +788,36 @@ func (s *Server) getNeedleSum(ctx context.Context, r replica, ref *blobdraftv1.N
 		return fail(fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(sink.buf), n))
 	}
 	return sink.buf, sink.sum, true, nil
+}
+
+// readLocalPooled reads [off, off+n) of a local needle (n < 0: to its
+// end), into a buffer of Server.readBufs when that is about a chunk's size
+// and the result can start it (the whole of a large needle); the caller
+// may give such a result back to the pool.
+func (s *Server) readLocalPooled(ref *blobdraftv1.NeedleRef, off, n int64) ([]byte, error) {
+	want := n
+	if want < 0 {
+		if size, _, err := s.vols.Stat(ref.GetVid(), ref.GetNid(), ref.GetCookie()); err == nil {
+			want = size - off
+		}
+	}
+	var buf []byte
+	if off == 0 && want > int64(s.readBufs.size/2) {
+		buf = s.readBufs.get(int(want))
+	}
+	data, err := s.readLocalNeedleBuf(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n, buf)
+	switch {
+	case err != nil:
+		s.readBufs.put(buf)
+	case len(data) > 0 && cap(buf) > 0 && &data[0] == &buf[:1][0]:
+		// The result starts buf: the caller's to give back.
+	case len(data) > 0 && cap(buf) > 0:
+		// The result may be a part of buf (volume.Store.ReadBuf): buf
+		// goes with it, to the collector.
+	default:
+		s.readBufs.put(buf)
+	}
+	return data, err
 }
 
 // unavailable is ErrDataUnavailable for chunk c, with what each copy said.

@@ -282,10 +282,7 @@ func (vs *volumeService) ReadNeedle(req *blobdpeerv1.ReadNeedleRequest, stream g
 		buf = s.readBufs.get(int(min(size, s.maxNeedleBytes())) + volume.NeedleHeaderBytes)
 		defer s.readBufs.put(buf)
 	}
-	data, err := s.vols.ReadBuf(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n, buf)
-	if errors.Is(err, volume.ErrCorrupt) {
-		s.localCorrupt(req.GetVid(), req.GetNid())
-	}
+	data, err := s.readLocalNeedleBuf(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n, buf)
 	if err != nil {
 		return toStatus(err)
 	}
@@ -311,7 +308,13 @@ func (vs *volumeService) ReadNeedle(req *blobdpeerv1.ReadNeedleRequest, stream g
 // readLocalNeedle reads [off, off+n) (n < 0: to the end) of a local needle,
 // checked against its CRC32C; a needle failing it is reported corrupt.
 func (s *Server) readLocalNeedle(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byte, error) {
-	data, err := s.vols.Read(vid, nid, cookie, off, n)
+	return s.readLocalNeedleBuf(vid, nid, cookie, off, n, nil)
+}
+
+// readLocalNeedleBuf is readLocalNeedle reading into buf as
+// volume.Store.ReadBuf does.
+func (s *Server) readLocalNeedleBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf []byte) ([]byte, error) {
+	data, err := s.vols.ReadBuf(vid, nid, cookie, off, n, buf)
 	if errors.Is(err, volume.ErrCorrupt) {
 		s.localCorrupt(vid, nid)
 	}

@@ -60,7 +60,8 @@ const NeedleHeaderBytes = headerLen
 // and its whole data (cap(buf) >= NeedleHeaderBytes+size) and most of the
 // needle is asked for, the needle is read into buf and the result is a part
 // of it instead of a new slice: the caller, who owns buf, may reuse it once
-// done with the result. Otherwise buf is not used.
+// done with the result. The whole data of a needle larger than a copy
+// buffer is then buf[:size] (it starts buf). Otherwise buf is not used.
 func (s *Store) ReadBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf []byte) ([]byte, error) {
 	v, err := s.volume(vid)
 	if err != nil {
@@ -85,6 +86,9 @@ func (s *Store) ReadBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf
 		// and a second read of the range.
 		var b []byte
 		if int64(cap(buf)) >= headerLen+size && 2*n >= size {
+			if off == 0 && n == size && size > copyBufLen {
+				return v.readWhole(nid, e, buf[:size])
+			}
 			b = buf[:headerLen+size]
 		} else {
 			b = make([]byte, headerLen+size)
@@ -164,4 +168,25 @@ func readSummed(f io.ReaderAt, b []byte, off int64, skip int) (uint32, error) {
 		pos += len(p)
 	}
 	return sum, nil
+}
+
+// readWhole reads the whole data of needle nid (entry e) into b, which has
+// its size, checking header and CRC32C: the header is read apart, so that
+// the data starts b. The caller holds mu.
+func (v *volume) readWhole(nid uint64, e entry, b []byte) ([]byte, error) {
+	var h [headerLen]byte
+	if _, err := v.dat.ReadAt(h[:], e.off()); err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if err := v.checkHeader(h[:], nid, e); err != nil {
+		return nil, err
+	}
+	sum, err := readSummed(v.dat, b, e.off()+headerLen, 0)
+	if err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if sum != e.crc {
+		return nil, v.corrupt(nid, e, "data crc mismatch")
+	}
+	return b, nil
 }
