@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"cairn.dev/cairn/blobd/ec"
 	"cairn.dev/cairn/blobd/meta"
 	"cairn.dev/cairn/blobd/volume"
@@ -717,14 +719,25 @@ func (s *Server) readOrder(ctx context.Context, vid uint32) ([]replica, error) {
 	return append(append(local, live...), rest...), nil
 }
 
-// getNeedle reads [off, off+n) of a needle (n < 0: all of it) from r.
+// getNeedle reads [off, off+n) of a needle (n < 0: all of it) from r. A
+// needle from a peer is received through needleCodec, each message's data
+// copied once into the result, a buffer of Server.readBufs when it is about a
+// chunk's size: the caller may give it back (objectReader does) or drop it.
 func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) ([]byte, error) {
+	data, _, _, err := s.getNeedleSum(ctx, r, ref, off, n)
+	return data, err
+}
+
+// getNeedleSum is getNeedle that also returns, when summed, the CRC32C of
+// the data (computed as it arrived from a peer; not for a local read).
+func (s *Server) getNeedleSum(ctx context.Context, r replica, ref *blobdraftv1.NeedleRef, off, n int64) (data []byte, sum uint32, summed bool, err error) {
 	if r.id == s.cfg.ID {
-		return s.readLocalNeedle(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n)
+		data, err := s.readLocalPooled(ref, off, n)
+		return data, 0, false, err
 	}
 	conn, err := s.peers.Conn(r.addr)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	want := n
 	if want < 0 {
@@ -733,37 +746,78 @@ func (s *Server) getNeedle(ctx context.Context, r replica, ref *blobdraftv1.Need
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout(int(want)))
 	defer cancel()
 	stream, err := blobdpeerv1.NewVolumeServiceClient(conn).ReadNeedle(ctx, &blobdpeerv1.ReadNeedleRequest{
-		Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Offset: off, Length: max(n, 0)})
+		Vid: ref.GetVid(), Nid: ref.GetNid(), Cookie: ref.GetCookie(), Offset: off, Length: max(n, 0)},
+		grpc.ForceCodecV2(s.needleCodec))
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
-	var buf []byte
+	sink := &needleSink{alloc: func(size int64) ([]byte, error) {
+		if n < 0 {
+			n = size - off
+		}
+		if n < 0 || n > s.maxNeedleBytes() {
+			return nil, fmt.Errorf("%w: %s answers a %d-byte needle", volume.ErrCorrupt, r.id, size)
+		}
+		return s.readBufs.get(int(n)), nil
+	}}
+	fail := func(err error) ([]byte, uint32, bool, error) {
+		s.readBufs.put(sink.buf)
+		return nil, 0, false, err
+	}
 	for first := true; ; first = false {
-		msg, err := stream.Recv()
+		err := stream.RecvMsg(sink)
 		if err == io.EOF && !first {
 			break
 		}
-		if err != nil {
-			return nil, err
-		}
-		if first {
-			if n < 0 {
-				n = msg.GetSize() - off
+		switch {
+		case sink.err != nil: // what the codec found wrong, rather than gRPC's status of it
+			if errors.Is(sink.err, volume.ErrCorrupt) {
+				return fail(sink.err)
 			}
-			if n < 0 || n > s.maxNeedleBytes() {
-				return nil, fmt.Errorf("%w: %s answers a %d-byte needle", volume.ErrCorrupt, r.id, msg.GetSize())
+			return fail(fmt.Errorf("%w: %s: %v", volume.ErrCorrupt, r.id, sink.err))
+		case err != nil:
+			return fail(err)
+		}
+		if first && sink.buf == nil { // no data in the first message
+			if sink.buf, err = sink.alloc(sink.size); err != nil {
+				return fail(err)
 			}
-			buf = make([]byte, 0, n)
 		}
-		if int64(len(buf)+len(msg.GetData())) > n {
-			return nil, fmt.Errorf("%w: %s sent more than the %d bytes asked for", volume.ErrCorrupt, r.id, n)
+	}
+	if int64(len(sink.buf)) != n {
+		return fail(fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(sink.buf), n))
+	}
+	return sink.buf, sink.sum, true, nil
+}
+
+// readLocalPooled reads [off, off+n) of a local needle (n < 0: to its
+// end), into a buffer of Server.readBufs when that is about a chunk's size
+// and the result can start it (the whole of a large needle); the caller
+// may give such a result back to the pool.
+func (s *Server) readLocalPooled(ref *blobdraftv1.NeedleRef, off, n int64) ([]byte, error) {
+	want := n
+	if want < 0 {
+		if size, _, err := s.vols.Stat(ref.GetVid(), ref.GetNid(), ref.GetCookie()); err == nil {
+			want = size - off
 		}
-		buf = append(buf, msg.GetData()...)
 	}
-	if int64(len(buf)) != n {
-		return nil, fmt.Errorf("%w: %s sent %d of %d bytes", volume.ErrCorrupt, r.id, len(buf), n)
+	var buf []byte
+	if off == 0 && want > int64(s.readBufs.size/2) {
+		buf = s.readBufs.get(int(want))
 	}
-	return buf, nil
+	data, err := s.readLocalNeedleBuf(ref.GetVid(), ref.GetNid(), ref.GetCookie(), off, n, buf)
+	switch {
+	case err != nil:
+		s.readBufs.put(buf)
+	case len(data) > 0 && cap(buf) > 0 && &data[0] == &buf[:1][0]:
+		// The result starts buf: the caller's to give back.
+	case len(data) > 0 && cap(buf) > 0:
+		// The result may be a part of buf (volume.Store.ReadBuf): buf
+		// goes with it, to the collector.
+	default:
+		s.readBufs.put(buf)
+	}
+	return data, err
 }
 
 // unavailable is ErrDataUnavailable for chunk c, with what each copy said.
@@ -789,9 +843,12 @@ func (s *Server) readReplicated(ctx context.Context, c *blobdraftv1.Chunk, ref *
 		if whole {
 			m = -1 // and check the size
 		}
-		data, err := s.getNeedle(ctx, r, ref, off, m)
+		data, got, summed, err := s.getNeedleSum(ctx, r, ref, off, m)
 		if err == nil && whole && !s.localMatches(r, ref, c, data) {
-			if got := crc32c(data); int64(len(data)) != c.GetSize() || got != c.GetCrc32C() {
+			if !summed {
+				got = crc32c(data)
+			}
+			if int64(len(data)) != c.GetSize() || got != c.GetCrc32C() {
 				err = fmt.Errorf("%w: %d bytes with crc32c %08x, the manifest says %d with %08x", volume.ErrCorrupt, len(data), got, c.GetSize(), c.GetCrc32C())
 				if r.id == s.cfg.ID {
 					s.localCorrupt(ref.GetVid(), ref.GetNid())

@@ -274,7 +274,15 @@ func (vs *volumeService) ReadNeedle(req *blobdpeerv1.ReadNeedleRequest, stream g
 	if n == 0 {
 		n = -1
 	}
-	data, err := s.readLocalNeedle(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n)
+	// A chunk-sized needle is read into a pooled buffer, given back once
+	// sent: Send has encoded a message when it returns (and no stats
+	// handler keeps messages).
+	var buf []byte
+	if size, _, err := s.vols.Stat(req.GetVid(), req.GetNid(), req.GetCookie()); err == nil {
+		buf = s.readBufs.get(int(min(size, s.maxNeedleBytes())) + volume.NeedleHeaderBytes)
+		defer s.readBufs.put(buf)
+	}
+	data, err := s.readLocalNeedleBuf(req.GetVid(), req.GetNid(), req.GetCookie(), req.GetOffset(), n, buf)
 	if err != nil {
 		return toStatus(err)
 	}
@@ -300,7 +308,13 @@ func (vs *volumeService) ReadNeedle(req *blobdpeerv1.ReadNeedleRequest, stream g
 // readLocalNeedle reads [off, off+n) (n < 0: to the end) of a local needle,
 // checked against its CRC32C; a needle failing it is reported corrupt.
 func (s *Server) readLocalNeedle(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byte, error) {
-	data, err := s.vols.Read(vid, nid, cookie, off, n)
+	return s.readLocalNeedleBuf(vid, nid, cookie, off, n, nil)
+}
+
+// readLocalNeedleBuf is readLocalNeedle reading into buf as
+// volume.Store.ReadBuf does.
+func (s *Server) readLocalNeedleBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf []byte) ([]byte, error) {
+	data, err := s.vols.ReadBuf(vid, nid, cookie, off, n, buf)
 	if errors.Is(err, volume.ErrCorrupt) {
 		s.localCorrupt(vid, nid)
 	}

@@ -69,6 +69,7 @@ type objectReader struct {
 	end     int64                // the range's end
 	depth   int                  // fetches to keep in flight
 	buf     []byte               // the current chunk's bytes from off, within the range
+	whole   []byte               // the current chunk's bytes, given back to Server.readBufs when done
 	pending []*chunkFetch        // the fetches of chunks[next], chunks[next+1], ..., in order
 	reloads int                  // manifests re-read
 	err     error                // sticky
@@ -187,16 +188,26 @@ func (r *objectReader) advance() {
 			return
 		}
 		r.next++
+		r.recycle()
 		lo, hi := r.span(c)
 		if c.GetOffset()+lo != r.off || int64(len(res.data)) != hi-lo || hi <= lo {
 			r.err = fmt.Errorf("%w: %s: chunk at offset %d gave %d bytes for [%d, %d) at object offset %d",
 				ErrDataUnavailable, r.name(), c.GetOffset(), len(res.data), lo, hi, r.off)
 			return
 		}
-		r.buf = res.data
+		r.buf, r.whole = res.data, res.data
 		r.fill()
 		return
 	}
+}
+
+// recycle gives the current chunk's buffer back to the node's pool: the
+// reader's alone (readChunkRange's result is the caller's), and Read and
+// WriteTo hold no part of it once they return (an io.Writer keeps no
+// part of what it is given).
+func (r *objectReader) recycle() {
+	r.s.readBufs.put(r.whole)
+	r.buf, r.whole = nil, nil
 }
 
 // fill starts fetching the chunks after the ones in flight until depth
@@ -278,8 +289,14 @@ func (r *objectReader) Close() error {
 	r.wg.Wait()
 	for _, f := range r.pending {
 		f.release(r.s)
+		select {
+		case res := <-f.done:
+			r.s.readBufs.put(res.data)
+		default:
+		}
 	}
-	r.buf, r.pending = nil, nil
+	r.recycle()
+	r.pending = nil
 	if r.err == nil {
 		r.err = errReaderClosed
 	}

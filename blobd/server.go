@@ -49,6 +49,11 @@ type Server struct {
 	// (body.go).
 	chunkBufs sync.Pool
 	freed     chan []*blobdraftv1.NeedleRef
+	// readBufs recycles the buffers of chunks read for peers and from
+	// them (bufpool.go); needleCodec receives needles from peers
+	// (needlerecv.go).
+	readBufs    *readBufPool
+	needleCodec needleCodec
 
 	maint *maintState // repair, scrub, GC, lifecycle and restores (maint.go)
 }
@@ -91,7 +96,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			logger.Warn("volumes close", "err", err)
 		}
 	})
-	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore()}
+	s := &Server{cfg: cfg, logger: logger, now: time.Now, d: d, meta: st, vols: vols, core: newCore(),
+		needleCodec: newNeedleCodec()}
+	s.readBufs = newReadBufPool(s.maxNeedleBytes())
 	overrides, err := node.ParseDialOverrides(cfg.DialOverrides)
 	if err != nil {
 		d.Close()

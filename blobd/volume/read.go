@@ -2,6 +2,8 @@ package volume
 
 import (
 	"fmt"
+	"hash/crc32"
+	"io"
 )
 
 // lookup returns nid's live entry. The caller holds mu.
@@ -47,6 +49,20 @@ func (s *Store) Stat(vid uint32, nid uint64, cookie uint32) (size int64, crc uin
 // reads nothing), ErrRange, ErrVolumeNotFound. Reads run concurrently with
 // everything, including writes to the same volume.
 func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byte, error) {
+	return s.ReadBuf(vid, nid, cookie, off, n, nil)
+}
+
+// NeedleHeaderBytes is what ReadBuf needs beyond a needle's size to read it
+// into the caller's buffer.
+const NeedleHeaderBytes = headerLen
+
+// ReadBuf is Read, except that when buf has room for the needle's header
+// and its whole data (cap(buf) >= NeedleHeaderBytes+size) and most of the
+// needle is asked for, the needle is read into buf and the result is a part
+// of it instead of a new slice: the caller, who owns buf, may reuse it once
+// done with the result. The whole data of a needle larger than a copy
+// buffer is then buf[:size] (it starts buf). Otherwise buf is not used.
+func (s *Store) ReadBuf(vid uint32, nid uint64, cookie uint32, off, n int64, buf []byte) ([]byte, error) {
 	v, err := s.volume(vid)
 	if err != nil {
 		return nil, err
@@ -68,14 +84,23 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 		// Most of the needle, or a small one: one read of header and data
 		// (the whole needle is checked anyway) instead of a checking pass
 		// and a second read of the range.
-		b := make([]byte, headerLen+size)
-		if _, err := v.dat.ReadAt(b, e.off()); err != nil {
+		var b []byte
+		if int64(cap(buf)) >= headerLen+size && 2*n >= size {
+			if off == 0 && n == size && size > copyBufLen {
+				return v.readWhole(nid, e, buf[:size])
+			}
+			b = buf[:headerLen+size]
+		} else {
+			b = make([]byte, headerLen+size)
+		}
+		sum, err := readSummed(v.dat, b, e.off(), headerLen)
+		if err != nil {
 			return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 		}
 		if err := v.checkHeader(b, nid, e); err != nil {
 			return nil, err
 		}
-		if crc(b[headerLen:]) != e.crc {
+		if sum != e.crc {
 			return nil, v.corrupt(nid, e, "data crc mismatch")
 		}
 		out := b[headerLen+off : headerLen+off+n : headerLen+off+n]
@@ -88,14 +113,14 @@ func (s *Store) Read(vid uint32, nid uint64, cookie uint32, off, n int64) ([]byt
 	// copy buffer, then read the range, so that memory follows the range.
 	bufp := getBuf()
 	defer putBuf(bufp)
-	buf := *bufp
-	if _, err := v.dat.ReadAt(buf[:headerLen], e.off()); err != nil {
+	cbuf := *bufp
+	if _, err := v.dat.ReadAt(cbuf[:headerLen], e.off()); err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
-	if err := v.checkHeader(buf, nid, e); err != nil {
+	if err := v.checkHeader(cbuf, nid, e); err != nil {
 		return nil, err
 	}
-	sum, err := crcRange(v.dat, e.off()+headerLen, size, buf)
+	sum, err := crcRange(v.dat, e.off()+headerLen, size, cbuf)
 	if err != nil {
 		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
 	}
@@ -124,4 +149,44 @@ func (v *volume) checkHeader(b []byte, nid uint64, e entry) error {
 
 func (v *volume) corrupt(nid uint64, e entry, reason string) error {
 	return &CorruptError{Volume: v.id, Needle: nid, Offset: e.off(), Reason: reason}
+}
+
+// readSummed fills b from f at off, a copy buffer's length at a time, and
+// returns the CRC32C of b[skip:], summed piece by piece just after each
+// piece is read, while it is in the cache: for a large needle that is
+// cheaper than a second pass over all of it.
+func readSummed(f io.ReaderAt, b []byte, off int64, skip int) (uint32, error) {
+	var sum uint32
+	for pos := 0; pos < len(b); {
+		p := b[pos:min(len(b), pos+copyBufLen)]
+		if _, err := f.ReadAt(p, off+int64(pos)); err != nil {
+			return 0, err
+		}
+		if end := pos + len(p); end > skip {
+			sum = crc32.Update(sum, castagnoli, b[max(pos, skip):end])
+		}
+		pos += len(p)
+	}
+	return sum, nil
+}
+
+// readWhole reads the whole data of needle nid (entry e) into b, which has
+// its size, checking header and CRC32C: the header is read apart, so that
+// the data starts b. The caller holds mu.
+func (v *volume) readWhole(nid uint64, e entry, b []byte) ([]byte, error) {
+	var h [headerLen]byte
+	if _, err := v.dat.ReadAt(h[:], e.off()); err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if err := v.checkHeader(h[:], nid, e); err != nil {
+		return nil, err
+	}
+	sum, err := readSummed(v.dat, b, e.off()+headerLen, 0)
+	if err != nil {
+		return nil, v.corrupt(nid, e, fmt.Sprintf("unreadable: %v", err))
+	}
+	if sum != e.crc {
+		return nil, v.corrupt(nid, e, "data crc mismatch")
+	}
+	return b, nil
 }

@@ -334,3 +334,45 @@ func TestConcurrentWritesAndSyncs(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBufChecksWhatItReadsIntoBuf reads a needle larger than the copy
+// buffer into a caller's buffer, whole (the data starts the buffer) and in
+// part, and checks that a flipped byte in its header, in its first piece
+// and in its last one still fails every read with ErrCorrupt.
+func TestReadBufChecksWhatItReadsIntoBuf(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, testOptions(t, dir))
+	mustCreate(t, s, 4)
+	data := payload(4, 3*copyBufLen+11)
+	mustWrite(t, s, 4, 1, data)
+	if err := s.Sync(4); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, NeedleHeaderBytes+len(data)+5)
+	got, err := s.ReadBuf(4, 1, cookieOf(1), 0, -1, buf)
+	if err != nil || !bytes.Equal(got, data) || &got[0] != &buf[:1][0] {
+		t.Fatalf("whole read into buf: %v, equal %v, starts buf %v", err, bytes.Equal(got, data), err == nil && &got[0] == &buf[:1][0])
+	}
+	got, err = s.ReadBuf(4, 1, cookieOf(1), 7, int64(len(data))-9, buf)
+	if err != nil || !bytes.Equal(got, data[7:len(data)-2]) {
+		t.Fatalf("most of it into buf: %v", err)
+	}
+	f, err := os.OpenFile(datPath(dir, 4), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	off := int64(superLen)
+	for _, i := range []int64{3, headerLen + 1, headerLen + copyBufLen + 2, headerLen + int64(len(data)) - 1} {
+		var b [1]byte
+		f.ReadAt(b[:], off+i)
+		f.WriteAt([]byte{b[0] ^ 0x40}, off+i)
+		for _, r := range [][2]int64{{0, -1}, {7, int64(len(data)) - 9}} {
+			if _, err := s.ReadBuf(4, 1, cookieOf(1), r[0], r[1], buf); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("byte %d flipped, range %v: %v", i, r, err)
+			}
+		}
+		f.WriteAt(b[:], off+i)
+	}
+	mustRead(t, s, 4, 1, data)
+}
