@@ -1,6 +1,7 @@
 package aggs
 
 import (
+	"slices"
 	"strings"
 
 	"cairn.dev/cairn/searchd/index"
@@ -61,11 +62,39 @@ func lookupIn(props, multi map[string]*mapping.Field, path string) (*mapping.Fie
 	return nil, false
 }
 
-// resolveField checks that path names an aggregatable field.
+// keywordSubField returns the name of f's keyword sub-field with doc
+// values: "keyword" when there is one, else the first by name.
+func keywordSubField(f *mapping.Field) (string, bool) {
+	var names []string
+	for name, sub := range f.Fields {
+		if sub.Type == mapping.Keyword && sub.DocValues {
+			if name == "keyword" {
+				return name, true
+			}
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return "", false
+	}
+	slices.Sort(names)
+	return names[0], true
+}
+
+// resolveField checks that path names an aggregatable field. A text field
+// with a keyword sub-field stands for that sub-field.
 func (p *parser) resolveField(where, path string) (fieldRef, error) {
 	f, ok := lookupField(p.m, path)
 	if !ok {
 		return fieldRef{}, perr(where, "no field [%s] in the mapping", path)
+	}
+	if f.Type == mapping.Text {
+		// A text field with a keyword sub-field (what dynamic mapping gives
+		// every string) aggregates on the sub-field: "brand" means
+		// "brand.keyword", where Elasticsearch would refuse it.
+		if sub, ok := keywordSubField(f); ok {
+			path, f = path+"."+sub, f.Fields[sub]
+		}
 	}
 	ref := fieldRef{path: path}
 	switch f.Type {

@@ -169,6 +169,7 @@ func testMapping() *mapping.Mapping {
 		"title": {Type: mapping.Text, Index: true, Fields: map[string]*mapping.Field{
 			"keyword": dv(mapping.Keyword),
 		}},
+		"body": {Type: mapping.Text, Index: true},
 		"owner": {Type: mapping.Object, Properties: map[string]*mapping.Field{
 			"name": dv(mapping.Keyword),
 		}},

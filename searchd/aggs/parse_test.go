@@ -16,7 +16,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{`{"a":{"bogus":{}}}`, []string{"[a]", "unknown aggregation type [bogus]"}},
 		{`{"a":{"terms":{"field":"tag","sise":3}}}`, []string{"[a terms]", "unknown parameter [sise]"}},
-		{`{"a":{"terms":{"field":"title"}}}`, []string{"Text fields are not optimised", "use a keyword field", "[title]"}},
+		{`{"a":{"terms":{"field":"body"}}}`, []string{"Text fields are not optimised", "use a keyword field", "[body]"}},
 		{`{"a":{"terms":{"field":"nope"}}}`, []string{"no field [nope]"}},
 		{`{"a":{"terms":{"field":"nodv"}}}`, []string{"[nodv]", "no doc values"}},
 		{`{"a":{"terms":{"size":3}}}`, []string{"[a terms]", "[field] is missing"}},
@@ -164,4 +164,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Reduce: %v", err)
 		}
 	})
+}
+
+// A text field with a keyword sub-field aggregates on the sub-field (what
+// dynamic mapping gives every string), where Elasticsearch refuses it.
+func TestTextFieldAggregatesOnItsKeywordSubField(t *testing.T) {
+	req, err := Parse([]byte(`{"a":{"terms":{"field":"title"}}}`), testMapping(), Limits{})
+	require.NoError(t, err)
+	ref := req.Aggs[0].spec.(*termsSpec).field
+	require.Equal(t, "title.keyword", ref.path)
 }
