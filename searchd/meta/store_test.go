@@ -143,13 +143,13 @@ func TestCopyLifecycle(t *testing.T) {
 	}
 	ix := h.must(AddCopy("i", "u-i", 1, "c"))
 	c, ok := ix.CopyOn(1, "c")
-	if !ok || c.State != Initializing || c.AllocID != 3 || ix.Health() != "yellow" {
+	if !ok || c.State != Initializing || c.AllocID != 4 || ix.Health() != "yellow" {
 		t.Fatalf("added copy %+v %v health %s", c, ok, ix.Health())
 	}
 	if _, err := h.do(SetCopyState("i", "u-i", 1, "c", 99, Started)); !errors.Is(err, ErrCopyConflict) {
 		t.Fatalf("state of another allocation: %v", err)
 	}
-	h.must(SetCopyState("i", "u-i", 1, "c", 3, Started))
+	h.must(SetCopyState("i", "u-i", 1, "c", 4, Started))
 	ix = h.must(RemoveCopy("i", "u-i", 1, "b", 0))
 	if len(ix.Copies[1]) != 2 || ix.Health() != "green" || len(ix.Started(1)) != 2 {
 		t.Fatalf("after replace: %+v", ix.Copies[1])
