@@ -276,6 +276,13 @@ func TestNodeLossReplacesCopies(t *testing.T) {
 	if n := total(t, a, `{}`); n != 60 {
 		t.Fatalf("after replacement: %d docs, want 60", n)
 	}
+	var recovered int64
+	for _, m := range c.Live() {
+		recovered += m.Server.PeerRecoveries()
+	}
+	if recovered == 0 {
+		t.Fatal("no copy was built by peer recovery")
+	}
 	checkCopiesAgree(t, c, 60)
 }
 

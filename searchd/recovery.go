@@ -25,6 +25,7 @@ func (s *Server) recoverFromPeer(ctx context.Context, ix *meta.Index, shard int,
 			continue
 		}
 		if last = s.copyFrom(ctx, node, ix, shard, dir); last == nil {
+			s.recoveries.Add(1)
 			s.logger.Info("copy: recovered from a peer", "index", ix.Name, "shard", shard, "from", node)
 			return nil
 		}

@@ -48,6 +48,8 @@ type Server struct {
 	httpAddr atomic.Pointer[string]
 	// rr spreads reads over copies.
 	rr atomic.Uint64
+	// recoveries counts copies this node built from a peer's commit point.
+	recoveries atomic.Int64
 }
 
 // New validates cfg, opens the metadata database and the streamd client
@@ -167,6 +169,10 @@ func (s *Server) HTTPAddr() string {
 	}
 	return ""
 }
+
+// PeerRecoveries counts the copies this node built from a peer's commit
+// point (CopyShard) since it started.
+func (s *Server) PeerRecoveries() int64 { return s.recoveries.Load() }
 
 // ReadyNotify is closed once the server serves and has joined its group.
 func (s *Server) ReadyNotify() <-chan struct{} { return s.d.ReadyNotify() }
