@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/raftnode"
 	searchdv1 "cairn.dev/cairn/proto/cairn/searchd/v1"
@@ -156,6 +158,11 @@ func (s *Server) DocumentService() searchdv1.DocumentServiceServer { return s.do
 // SearchService is the in-process cairn.searchd.v1.SearchService (see
 // IndexService).
 func (s *Server) SearchService() searchdv1.SearchServiceServer { return s.searches }
+
+// SelfConn returns a connection to this node's own gRPC services (with the
+// node's TLS), for front ends that call them as a client would
+// (searchd/es). The server owns and closes it.
+func (s *Server) SelfConn() (*grpc.ClientConn, error) { return s.peers.Conn(s.Addr()) }
 
 // SetHTTPAddr records the address the HTTP API bound (reported by Status
 // and ListNodes): the front end calls it once it listens. Safe for

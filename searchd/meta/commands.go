@@ -59,7 +59,9 @@ const (
 func CreateIndex(ix *Index) *Command { return &Command{Op: opCreateIndex, Index: ix} }
 
 // DeleteIndex deletes the index name (of uuid, when not empty).
-func DeleteIndex(name, uuid string) *Command { return &Command{Op: opDeleteIndex, Name: name, UUID: uuid} }
+func DeleteIndex(name, uuid string) *Command {
+	return &Command{Op: opDeleteIndex, Name: name, UUID: uuid}
+}
 
 // PutMapping replaces the mappings of index name with mappings, computed
 // by the caller from version expect; ErrMappingConflict when the version
