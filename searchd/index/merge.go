@@ -123,6 +123,9 @@ func (w *Writer) markMergingLocked(srcs []*segState) {
 // rewritten), then refreshes. It waits for background merges first.
 func (w *Writer) ForceMerge(maxSegments int) error {
 	maxSegments = max(maxSegments, 1)
+	if err := w.Refresh(); err != nil {
+		return err
+	}
 	for {
 		w.mu.Lock()
 		for !w.closed && slices.ContainsFunc(w.segs, func(st *segState) bool { return st.merging }) {

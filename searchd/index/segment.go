@@ -28,6 +28,7 @@ type segment struct {
 	fields map[string]*segField
 	names  []string // indexed fields, sorted
 	idFST  *vellum.FST
+	bloom  []byte
 	idW    uint8
 	idOffs []byte
 	idData []byte
@@ -103,6 +104,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: id fst: %v", errCorrupt, name, err)
 	}
+	s.bloom = s.sect(s.meta.IDBloom)
 	ids := s.sect(s.meta.IDs)
 	s.idW = ids[0]
 	s.idOffs = ids[1:]
@@ -158,9 +160,12 @@ func (s *segment) id(doc uint32) string {
 	return string(s.idData[a:b])
 }
 
-// lookupID returns the newest doc with id.
-func (s *segment) lookupID(id []byte) (uint32, bool) {
-	v, ok, err := s.idFST.Get(id)
+// lookupID returns the newest doc with id (h: idHash(id)).
+func (s *segment) lookupID(id string, h uint64) (uint32, bool) {
+	if !bloomMayContain(s.bloom, h) {
+		return 0, false
+	}
+	v, ok, err := s.idFST.Get([]byte(id))
 	if err != nil || !ok {
 		return 0, false
 	}
@@ -210,7 +215,19 @@ type view struct {
 	live uint32
 }
 
-var _ Segment = (*view)(nil)
+var (
+	_ Segment      = (*view)(nil)
+	_ NormsSegment = (*view)(nil)
+)
+
+// NormsSegment is implemented by the Segments of a Reader: Norms returns
+// a text field's norm bytes, one per doc (DecodeNorm gives the field
+// length; 0: absent), nil when the segment has none. It is FieldLength
+// without a field lookup per document, for scorers. The slice is valid
+// until the Reader is released and must not be modified.
+type NormsSegment interface {
+	Norms(field string) []byte
+}
 
 func newView(s *segment, del *delSet) *view {
 	v := &view{s: s, del: del, live: s.meta.MaxDoc}
@@ -261,8 +278,7 @@ func (v *view) FieldLength(field string, doc uint32) uint32 {
 	return normTable[f.norms[doc]]
 }
 
-// Norms returns a text field's norm bytes, one per doc (DecodeNorm gives
-// the length), nil when absent: a faster FieldLength for scorers.
+// Norms implements NormsSegment.
 func (v *view) Norms(field string) []byte {
 	if f := v.s.fields[field]; f != nil {
 		return f.norms

@@ -86,7 +86,7 @@ func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry
 	if err := p.object(root, 0); err != nil {
 		return nil, nil, err
 	}
-	if p.sc.peek() != 0 {
+	if p.sc.ws(); p.sc.i < len(p.sc.s) {
 		return nil, nil, p.sc.errorf("data after the document")
 	}
 	return p.doc, p.additions(), nil

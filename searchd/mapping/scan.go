@@ -35,7 +35,8 @@ func (sc *scanner) ws() {
 	}
 }
 
-// peek returns the next non-space byte (0 at the end).
+// peek returns the next non-space byte (0 at the end; a NUL byte in the
+// input is never valid JSON where a value or delimiter is expected).
 func (sc *scanner) peek() byte {
 	sc.ws()
 	if sc.i < len(sc.s) {

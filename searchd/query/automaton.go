@@ -27,7 +27,30 @@ type levAutomaton struct {
 	prefix         bool
 	states         []levState
 	ids            map[string]int
-	next           map[[2]int]int
+	next           transitions
+}
+
+// transitions caches a lazy automaton's transitions: per state, 256
+// entries holding the next state plus one (0: not computed yet).
+type transitions [][]int32
+
+func (t *transitions) get(s int, c byte) (int, bool) {
+	if s < len(*t) && (*t)[s] != nil {
+		if v := (*t)[s][c]; v != 0 {
+			return int(v - 1), true
+		}
+	}
+	return 0, false
+}
+
+func (t *transitions) set(s int, c byte, n int) {
+	for len(*t) <= s {
+		*t = append(*t, nil)
+	}
+	if (*t)[s] == nil {
+		(*t)[s] = make([]int32, 256)
+	}
+	(*t)[s][c] = int32(n + 1)
 }
 
 // levState is a row of the edit-distance table (capped at k+1), the row
@@ -40,7 +63,7 @@ type levState struct {
 
 func newLevAutomaton(q string, k int, transpositions, prefix bool) *levAutomaton {
 	a := &levAutomaton{q: []byte(q), k: k, transpositions: transpositions, prefix: prefix,
-		ids: map[string]int{}, next: map[[2]int]int{}}
+		ids: map[string]int{}}
 	a.states = make([]levState, 2) // dead, always
 	row := make([]int8, len(a.q)+1)
 	for j := range row {
@@ -95,12 +118,11 @@ func (a *levAutomaton) Accept(s int, c byte) int {
 	if s == stateDead || s == stateAlways {
 		return s
 	}
-	key := [2]int{s, int(c)}
-	if n, ok := a.next[key]; ok {
+	if n, ok := a.next.get(s, c); ok {
 		return n
 	}
 	n := a.step(s, c)
-	a.next[key] = n
+	a.next.set(s, c, n)
 	return n
 }
 
@@ -145,7 +167,7 @@ type wildcardAutomaton struct {
 	pat    []patItem
 	states [][]int // sets of pattern positions
 	ids    map[string]int
-	next   map[[2]int]int
+	next   transitions
 }
 
 type patItem struct {
@@ -168,7 +190,7 @@ func newWildcardAutomaton(pattern string) *wildcardAutomaton {
 			items = append(items, patItem{c: c, kind: 'c'})
 		}
 	}
-	a := &wildcardAutomaton{pat: items, ids: map[string]int{}, next: map[[2]int]int{}}
+	a := &wildcardAutomaton{pat: items, ids: map[string]int{}}
 	a.states = make([][]int, 2)
 	a.intern(a.closure([]int{0}))
 	return a
@@ -247,8 +269,7 @@ func (a *wildcardAutomaton) Accept(s int, c byte) int {
 	if s < 2 {
 		return stateDead
 	}
-	key := [2]int{s, int(c)}
-	if n, ok := a.next[key]; ok {
+	if n, ok := a.next.get(s, c); ok {
 		return n
 	}
 	var set []int
@@ -268,7 +289,7 @@ func (a *wildcardAutomaton) Accept(s int, c byte) int {
 		}
 	}
 	n := a.intern(a.closure(set))
-	a.next[key] = n
+	a.next.set(s, c, n)
 	return n
 }
 

@@ -46,6 +46,20 @@ func (m *bm25) score(freq float64, dl uint32) float64 {
 	return m.weight * freq / (freq + m.k1*(1-m.b+m.b*l/m.avgdl))
 }
 
+// normCache returns k1*(1-b+b*dl/avgdl) for every norm byte (as Lucene
+// caches it), dl decoded by index.DecodeNorm; 0 (no length) uses avgdl.
+func (m *bm25) normCache() *[256]float64 {
+	var c [256]float64
+	for i := range c {
+		l := float64(index.DecodeNorm(byte(i)))
+		if i == 0 {
+			l = m.avgdl
+		}
+		c[i] = m.k1 * (1 - m.b + m.b*l/m.avgdl)
+	}
+	return &c
+}
+
 // upperBound bounds the term's score in a segment from its largest
 // frequency and smallest field length (TermInfo.MaxFreq, MinFieldLength,
 // which must not exceed the FieldLength the segment reports); without them,

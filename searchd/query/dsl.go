@@ -485,8 +485,9 @@ func minShouldMatch(spec string, n int, path string) (int, error) {
 // parseMultiMatch parses multi_match: best_fields (a dis_max of the
 // per-field matches with tie_breaker), most_fields and cross_fields (a sum
 // of them: cross_fields is treated as most_fields), phrase and
-// phrase_prefix (a dis_max of per-field phrases). Fields take "^boost";
-// without fields, every text field is searched.
+// phrase_prefix (a dis_max of per-field phrases). Fields take "^boost" and
+// may be patterns ("title*", "*") over the text fields; without fields,
+// every text field is searched.
 func (p *parser) parseMultiMatch(raw json.RawMessage, path string) (node, error) {
 	o, err := decodeObject(raw, path)
 	if err != nil {
@@ -542,14 +543,26 @@ func (p *parser) parseMultiMatch(raw json.RawMessage, path string) (node, error)
 			}
 			name, boost = f[:j], b
 		}
-		fo := mo
-		fo.boost = boost
-		n, err := p.buildMatch(name, fo, path+".fields["+strconv.Itoa(i)+"]", typ == "phrase" || typ == "phrase_prefix", typ == "phrase_prefix")
-		if err != nil {
-			return nil, err
+		names := []string{name}
+		if strings.ContainsAny(name, "*?") {
+			// A pattern names the text fields it matches.
+			names = nil
+			for _, tf := range textFields(p.m) {
+				if wildcardMatch(name, tf) {
+					names = append(names, tf)
+				}
+			}
 		}
-		if _, none := n.(*matchNoneNode); !none {
-			subs = append(subs, n)
+		for _, name := range names {
+			fo := mo
+			fo.boost = boost
+			n, err := p.buildMatch(name, fo, path+".fields["+strconv.Itoa(i)+"]", typ == "phrase" || typ == "phrase_prefix", typ == "phrase_prefix")
+			if err != nil {
+				return nil, err
+			}
+			if _, none := n.(*matchNoneNode); !none {
+				subs = append(subs, n)
+			}
 		}
 	}
 	if len(subs) == 0 {
@@ -911,6 +924,14 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 	}
 	f := p.lookup(field)
 	n := &rangeNode{field: field, boost: 1, loIncl: true, hiIncl: true}
+	if f != nil {
+		switch f.Type {
+		case mapping.Double, mapping.Float:
+			n.kind = rangeFloat
+		case mapping.Keyword, mapping.Text:
+			n.kind = rangeKeyword
+		}
+	}
 	type bound struct {
 		raw      json.RawMessage
 		incl, lo bool
@@ -959,7 +980,7 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 				}
 			}
 		}
-		term, err := p.rangeTerm(f, b.raw, kp, b.lo, incl)
+		term, err := p.rangeTerm(f, b.raw, kp, b.lo, &incl)
 		if err != nil {
 			return nil, err
 		}
@@ -974,7 +995,7 @@ func (p *parser) parseRange(raw json.RawMessage, path string) (node, error) {
 
 // rangeTerm encodes one range bound. Integer bounds with fractions round
 // inward (gte 1.5 on a long is gte 2); date math rounds up for gt and lte.
-func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo, incl bool) ([]byte, error) {
+func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo bool, incl *bool) ([]byte, error) {
 	switch f.Type {
 	case mapping.Text, mapping.Keyword:
 		s, err := asText(v, path)
@@ -984,10 +1005,13 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo,
 		if err != nil {
 			return nil, err
 		}
-		if lo {
-			x = math.Ceil(x)
-		} else {
-			x = math.Floor(x)
+		if x != math.Trunc(x) {
+			*incl = true
+			if lo {
+				x = math.Ceil(x)
+			} else {
+				x = math.Floor(x)
+			}
 		}
 		return index.EncodeInt(int64(x)), nil
 	case mapping.Double, mapping.Float:
@@ -1001,7 +1025,7 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo,
 		if err != nil {
 			return nil, err
 		}
-		roundUp := (lo && !incl) || (!lo && incl)
+		roundUp := (lo && !*incl) || (!lo && *incl)
 		ms, err := parseDateMath(s, p.now, roundUp)
 		if err != nil {
 			return nil, parseErr(path, "%v", err)

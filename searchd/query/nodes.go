@@ -80,13 +80,24 @@ type multiTermNode struct {
 }
 
 // rangeNode matches the terms of a field in [lo, hi] (bounds encoded as
-// index terms; nil: unbounded), with a constant score.
+// index terms; nil: unbounded), with a constant score. kind says how the
+// field's doc values hold the values, to check them per document instead.
 type rangeNode struct {
 	field          string
 	lo, hi         []byte
 	loIncl, hiIncl bool
 	boost          float64
+	kind           rangeKind
 }
+
+// rangeKind is the doc-values type of a range's field.
+type rangeKind int
+
+const (
+	rangeInt rangeKind = iota
+	rangeFloat
+	rangeKeyword
+)
 
 // existsNode matches documents with an indexed value in the field.
 type existsNode struct {

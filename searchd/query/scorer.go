@@ -44,10 +44,18 @@ type termScorer struct {
 	doc   int
 	sim   *bm25
 	ub    float64
+	norms []byte // the segment's norm bytes for field (index.NormsSegment)
+	cache *[256]float64
 }
 
 func newTermScorer(p index.Postings, seg index.Segment, field string, sim *bm25, info index.TermInfo) *termScorer {
-	return &termScorer{p: p, seg: seg, field: field, doc: -1, sim: sim, ub: sim.upperBound(info)}
+	s := &termScorer{p: p, seg: seg, field: field, doc: -1, sim: sim, ub: sim.upperBound(info)}
+	if ns, ok := seg.(index.NormsSegment); ok {
+		if s.norms = ns.Norms(field); s.norms != nil {
+			s.cache = sim.normCache()
+		}
+	}
+	return s
 }
 
 func (s *termScorer) docID() int   { return s.doc }
@@ -60,7 +68,11 @@ func (s *termScorer) advance(t int) int {
 	return s.doc
 }
 func (s *termScorer) score() float64 {
-	return s.sim.score(float64(s.p.Freq()), s.seg.FieldLength(s.field, uint32(s.doc)))
+	f := float64(s.p.Freq())
+	if s.cache != nil && s.doc < len(s.norms) {
+		return s.sim.weight * f / (f + s.cache[s.norms[s.doc]])
+	}
+	return s.sim.score(f, s.seg.FieldLength(s.field, uint32(s.doc)))
 }
 func (s *termScorer) maxScore() float64 { return s.ub }
 func (s *termScorer) cost() int64       { return s.p.Cost() }

@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"sort"
 
 	"cairn.dev/cairn/searchd/index"
@@ -20,6 +19,8 @@ type execCtx struct {
 	clauses    int
 	// highlight collects, per field, the terms the query matches.
 	highlight map[string]map[string]bool
+	// err is the first error of a term dictionary walk.
+	err error
 }
 
 func newExec(r *index.Reader, global *Stats, s Settings, l Limits) *execCtx {
@@ -72,42 +73,10 @@ func (ex *execCtx) weight(n node) (weight, error) {
 		return ex.phraseWeight(n)
 	case *rangeNode:
 		ex.clauses++
-		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
-			td := seg.Terms(n.field)
-			if td == nil {
-				return
-			}
-			start := n.lo
-			if start != nil && !n.loIncl {
-				start = append(append([]byte(nil), start...), 0)
-			}
-			var end []byte
-			if n.hi != nil {
-				end = n.hi
-				if n.hiIncl {
-					end = append(append([]byte(nil), n.hi...), 0)
-				}
-			}
-			if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
-				return
-			}
-			it := td.Iterate(nil, start, end)
-			for it.Next() {
-				bs.addPostings(td.Postings(it.Info(), false))
-			}
-		}), nil
+		return ex.rangeWeight(n), nil
 	case *existsNode:
 		ex.clauses++
-		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
-			td := seg.Terms(n.field)
-			if td == nil {
-				return
-			}
-			it := td.Iterate(nil, nil, nil)
-			for it.Next() {
-				bs.addPostings(td.Postings(it.Info(), false))
-			}
-		}), nil
+		return ex.existsWeight(n), nil
 	case *idsNode:
 		ex.clauses++
 		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
@@ -330,33 +299,36 @@ func (ex *execCtx) expand(n *multiTermNode) []expTerm {
 	if e, ok := ex.expansions[n]; ok {
 		return e
 	}
+	// One automaton for every segment: its lazily built states carry over.
+	var a index.Automaton
+	var start, end []byte
+	switch n.kind {
+	case multiPrefix:
+		start, end = []byte(n.text), prefixEnd(n.text)
+	case multiWildcard:
+		wa := newWildcardAutomaton(n.text)
+		if p := wa.literalPrefix(); p != "" {
+			start, end = []byte(p), prefixEnd(p)
+		}
+		a = wa
+	case multiFuzzy:
+		if p := runePrefix(n.text, n.prefixLen); p != "" {
+			start, end = []byte(p), prefixEnd(p)
+		}
+		a = newLevAutomaton(n.text, n.edits, n.transpositions, false)
+	}
 	dfs := map[string]int64{}
 	for _, seg := range ex.r.Segments {
 		td := seg.Terms(n.field)
 		if td == nil {
 			continue
 		}
-		var a index.Automaton
-		var start, end []byte
-		switch n.kind {
-		case multiPrefix:
-			start, end = []byte(n.text), prefixEnd(n.text)
-		case multiWildcard:
-			wa := newWildcardAutomaton(n.text)
-			if p := wa.literalPrefix(); p != "" {
-				start, end = []byte(p), prefixEnd(p)
-			}
-			a = wa
-		case multiFuzzy:
-			p := runePrefix(n.text, n.prefixLen)
-			if p != "" {
-				start, end = []byte(p), prefixEnd(p)
-			}
-			a = newLevAutomaton(n.text, n.edits, n.transpositions, false)
-		}
 		it := td.Iterate(a, start, end)
 		for it.Next() {
 			dfs[string(it.Term())] += int64(it.Info().DocFreq)
+		}
+		if err := it.Err(); err != nil && ex.err == nil {
+			ex.err = err
 		}
 	}
 	out := make([]expTerm, 0, len(dfs))
