@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/blevesearch/vellum"
@@ -38,9 +37,13 @@ type segment struct {
 	refs   atomic.Int32
 	onFree func()
 
-	cacheMu  sync.Mutex // guards the decompressed block cache
-	cacheBlk int
-	cacheBuf []byte
+	cache atomic.Pointer[storedBlock] // the last decompressed block
+}
+
+// storedBlock is a decompressed stored block; immutable.
+type storedBlock struct {
+	blk int
+	buf []byte
 }
 
 // segField is one field of a segment.
@@ -95,7 +98,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 			return nil, fmt.Errorf("%w: %s: checksum mismatch", errCorrupt, name)
 		}
 	}
-	s := &segment{name: name, num: num, data: data, fields: map[string]*segField{}, cacheBlk: -1}
+	s := &segment{name: name, num: num, data: data, fields: map[string]*segField{}}
 	if err := json.Unmarshal(data[metaOff:metaOff+uint64(metaLen)], &s.meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: meta: %v", errCorrupt, name, err)
 	}
@@ -180,32 +183,35 @@ func (s *segment) source(doc uint32) ([]byte, error) {
 	blk := sort.Search(s.nblk, func(i int) bool {
 		return binary.LittleEndian.Uint32(s.sidx[i*12:]) > doc
 	}) - 1
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if s.cacheBlk != blk {
+	sb := s.cache.Load()
+	if sb == nil || sb.blk != blk {
 		start := binary.LittleEndian.Uint64(s.sidx[blk*12+4:])
 		end := uint64(s.meta.StoredIndex.Off)
 		if blk+1 < s.nblk {
 			end = binary.LittleEndian.Uint64(s.sidx[(blk+1)*12+4:])
 		}
-		buf, err := zstdDecoder().DecodeAll(s.data[start:end], s.cacheBuf[:0])
+		buf, err := zstdDecoder().DecodeAll(s.data[start:end], nil)
 		if err != nil {
-			s.cacheBlk = -1
 			return nil, fmt.Errorf("%w: %s: stored block %d: %v", errCorrupt, s.name, blk, err)
 		}
-		s.cacheBuf, s.cacheBlk = buf, blk
+		sb = &storedBlock{blk: blk, buf: buf}
+		s.cache.Store(sb)
 	}
-	b := s.cacheBuf
+	b := sb.buf
 	p := 0
 	first := binary.LittleEndian.Uint32(s.sidx[blk*12:])
-	for d := first; ; d++ {
+	for d := first; p < len(b); d++ {
 		var n uint64
 		n, p = uvarint(b, p)
+		if n > uint64(len(b)-p) {
+			break
+		}
 		if d == doc {
 			return append([]byte(nil), b[p:p+int(n)]...), nil
 		}
 		p += int(n)
 	}
+	return nil, fmt.Errorf("%w: %s: stored block %d lacks doc %d", errCorrupt, s.name, blk, doc)
 }
 
 // view is a Segment: a segment with the deletes of a point in time.
