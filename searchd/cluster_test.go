@@ -2,9 +2,11 @@ package searchd_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,7 +107,13 @@ func copyCounts(t *testing.T, c *searchdtest.Cluster) map[string]int64 {
 			if err != nil {
 				t.Fatalf("count %s shard %d: %v", cp.Node, shard, err)
 			}
-			res, err := engine.DecodeShardResult(resp.GetResult())
+			var w struct {
+				R json.RawMessage `json:"r"`
+			}
+			if err := json.Unmarshal(resp.GetResult(), &w); err != nil {
+				t.Fatal(err)
+			}
+			res, err := engine.DecodeShardResult(w.R)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,6 +156,11 @@ func TestIndexSearchGetDelete(t *testing.T) {
 	}
 	if n := total(t, a, `{"query":{"range":{"n":{"lt":10}}}}`); n != 10 {
 		t.Fatalf("range total %d, want 10", n)
+	}
+	aggs, err := a.sr.Search(ctx, &searchdv1.SearchRequest{Indexes: []string{"products"},
+		BodyJson: []byte(`{"size":0,"aggs":{"n":{"max":{"field":"n"}},"brands":{"terms":{"field":"brand.keyword"}}}}`)})
+	if err != nil || !strings.Contains(string(aggs.GetAggregationsJson()), `"value":99`) || !strings.Contains(string(aggs.GetAggregationsJson()), `"doc_count":20`) {
+		t.Fatalf("aggregations: %s %v", aggs.GetAggregationsJson(), err)
 	}
 	cnt, err := a.sr.Count(ctx, &searchdv1.CountRequest{Indexes: []string{"products"}, BodyJson: []byte(`{"query":{"term":{"n":7}}}`)})
 	if err != nil || cnt.GetCount() != 1 {

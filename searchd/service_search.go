@@ -102,7 +102,7 @@ func (s *Server) search(ctx context.Context, names []string, body []byte) (*sear
 		if err != nil {
 			return err
 		}
-		results[i], err = engine.DecodeShardResult(resp.GetResult())
+		results[i], err = decodeShardResult(resp.GetResult())
 		return err
 	}); err != nil {
 		return nil, err

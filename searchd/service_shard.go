@@ -17,9 +17,8 @@ import (
 )
 
 var (
-	zeroTime          time.Time
-	castagnoli        = crc32.MakeTable(crc32.Castagnoli)
-	decodeShardResult = engine.DecodeShardResult
+	zeroTime   time.Time
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 )
 
 // copyChunkBytes is the largest data piece of a CopyShard message.
@@ -97,7 +96,7 @@ func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSear
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	b, err := engine.EncodeShardResult(res)
+	b, err := encodeShardResult(res)
 	if err != nil {
 		return nil, toStatus(err)
 	}
