@@ -341,8 +341,9 @@ func TestRestartResumesFromCommit(t *testing.T) {
 		ix, err := c.Leader().Server.Meta().Index("products")
 		return err == nil && ix.Health() == "green"
 	})
-	if _, err := a.ix.Refresh(ctxT(t), &searchdv1.RefreshRequest{Indexes: []string{"products"}}); err != nil {
-		t.Fatal(err)
+	rr, err := a.ix.Refresh(ctxT(t), &searchdv1.RefreshRequest{Indexes: []string{"products"}})
+	if err != nil || rr.GetSuccessfulShards() != rr.GetTotalShards() || rr.GetTotalShards() != 6 {
+		t.Fatalf("refresh: %v %v", rr, err)
 	}
 	checkCopiesAgree(t, c, 31)
 }

@@ -157,6 +157,29 @@ func (cs *copySet) find(uuid string, shard int) (*shardCopy, error) {
 	return nil, fmt.Errorf("%w: index %s shard %d", ErrCopyNotHere, uuid, shard)
 }
 
+// findWait is find, waiting up to 5s (or ctx) when the metadata places
+// a copy of the shard on this node that is not open yet (a node starting
+// or a copy just placed).
+func (cs *copySet) findWait(ctx context.Context, index, uuid string, shard int) (*shardCopy, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := cs.find(uuid, shard)
+		if err == nil || time.Now().After(deadline) {
+			return c, err
+		}
+		ix, merr := cs.s.meta.Index(index)
+		if merr != nil || ix.UUID != uuid || shard < 0 || shard >= ix.Shards {
+			return nil, err
+		}
+		if cp, ok := ix.CopyOn(shard, cs.s.cfg.ID); !ok || cp.State == meta.Lost {
+			return nil, err
+		}
+		if !sleepCtx(ctx, 20*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // all returns the hosted copies.
 func (cs *copySet) all() []*shardCopy {
 	cs.mu.Lock()

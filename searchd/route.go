@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -108,9 +109,14 @@ func (s *Server) syncShard(ctx context.Context, ix *meta.Index, shard int, offse
 	var wg sync.WaitGroup
 	for _, c := range started {
 		wg.Go(func() {
+			// A node just restarted may still be reconnecting: wait for
+			// the connection, within a bound (a dead node's copy is LOST
+			// after NodeTimeout and leaves the started set).
+			cctx, cancel := context.WithTimeout(ctx, s.cfg.NodeTimeout)
+			defer cancel()
 			cl, err := s.shardClient(c.Node)
 			if err == nil {
-				_, err = cl.ShardSync(ctx, &searchdv1.ShardSyncRequest{Shard: ref(ix, shard), MinOffset: offset, Refresh: true})
+				_, err = cl.ShardSync(cctx, &searchdv1.ShardSyncRequest{Shard: ref(ix, shard), MinOffset: offset, Refresh: true}, grpc.WaitForReady(true))
 			}
 			mu.Lock()
 			defer mu.Unlock()

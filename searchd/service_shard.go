@@ -46,7 +46,7 @@ type shardService struct {
 
 // local returns this node's copy of the shard, waiting until it is open.
 func (h *shardService) local(ctx context.Context, r *searchdv1.ShardRef) (*shardCopy, *engine.Shard, error) {
-	c, err := h.s.copies.find(r.GetIndexUuid(), int(r.GetShard()))
+	c, err := h.s.copies.findWait(ctx, r.GetIndex(), r.GetIndexUuid(), int(r.GetShard()))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,7 +104,7 @@ func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSear
 }
 
 func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequest) (*searchdv1.ShardGetResponse, error) {
-	c, err := h.s.copies.find(req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
+	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -120,7 +120,7 @@ func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequ
 }
 
 func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRequest) (*searchdv1.ShardSyncResponse, error) {
-	c, err := h.s.copies.find(req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
+	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
 	}
