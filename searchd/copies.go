@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 	"cairn.dev/cairn/searchd/engine"
 	"cairn.dev/cairn/searchd/index"
 	"cairn.dev/cairn/searchd/meta"
@@ -354,7 +355,7 @@ func (c *shardCopy) consume(ctx context.Context, log interface {
 				return
 			}
 			if errors.Is(err, sdclient.ErrOffsetOutOfRange) {
-				log.Warn("copy: offset out of range, resetting to the log start", "from", from)
+				c.skipToLogStart(ctx, from, log)
 			}
 			log.Info("copy: fetch", "err", err)
 			sleepCtx(ctx, 200*time.Millisecond)
@@ -383,6 +384,23 @@ func (c *shardCopy) consume(ctx context.Context, log interface {
 			}
 		}
 	}
+}
+
+// skipToLogStart moves a copy whose next offset is below the partition's
+// log start (records dropped by streamd) to the log start: what was dropped
+// was superseded (compaction keeps every id's last record).
+func (c *shardCopy) skipToLogStart(ctx context.Context, from int64, log interface{ Warn(string, ...any) }) {
+	off, err := c.s.streamd.ListOffsets(ctx, c.topic, int32(c.key.shard), streamdv1.OffsetSpec_OFFSET_SPEC_EARLIEST, time.Time{})
+	if err != nil || off.LogStart <= from {
+		return
+	}
+	log.Warn("copy: offset below the log start, skipping to it", "from", from, "log_start", off.LogStart)
+	c.mu.Lock()
+	if c.applied == from {
+		c.applied = off.LogStart
+		c.notifyLocked()
+	}
+	c.mu.Unlock()
 }
 
 // markStartedIfCaughtUp proposes STARTED for an INITIALIZING copy that
