@@ -55,6 +55,9 @@ func (h *shardService) local(ctx context.Context, r *searchdv1.ShardRef) (*shard
 }
 
 func (h *shardService) ShardTermStats(ctx context.Context, req *searchdv1.ShardTermStatsRequest) (*searchdv1.ShardTermStatsResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	_, eng, err := h.local(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
@@ -71,6 +74,9 @@ func (h *shardService) ShardTermStats(ctx context.Context, req *searchdv1.ShardT
 }
 
 func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSearchRequest) (*searchdv1.ShardSearchResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	_, eng, err := h.local(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
@@ -104,6 +110,9 @@ func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSear
 }
 
 func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequest) (*searchdv1.ShardGetResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
@@ -120,6 +129,9 @@ func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequ
 }
 
 func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRequest) (*searchdv1.ShardSyncResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
@@ -145,6 +157,9 @@ func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRe
 // first message with the offset and the files (sizes and CRC-32C), then
 // each file's data in order.
 func (h *shardService) CopyShard(req *searchdv1.CopyShardRequest, stream searchdv1.ShardService_CopyShardServer) error {
+	if err := h.s.requireNode(stream.Context()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	c, _, err := h.local(ctx, req.GetShard())
 	if err != nil {
