@@ -1,20 +1,28 @@
 // Package query parses the Elasticsearch query DSL and runs it over one
 // shard's index.Reader: match (operator, minimum_should_match, fuzziness),
 // multi_match with field boosts, bool (must/should/must_not/filter),
-// term(s), match_phrase with slop, prefix, fuzzy (edit distance 1-2 or AUTO),
-// range, exists, ids, match_all; BM25 scoring with global statistics and
-// top-k pruning (WAND/MaxScore); sort by score or fields, from/size and
-// search_after; highlighting; "did you mean" (term suggester) and
-// completion suggestions.
+// term(s), match_phrase with slop, match_phrase_prefix, prefix, fuzzy (edit
+// distance 1-2 or AUTO), wildcard, range (numbers, dates with date math,
+// keywords), exists, ids, match_all, match_none, constant_score, dis_max;
+// BM25 scoring with global statistics and top-k pruning (MaxScore); sort by
+// score or fields, from/size and search_after; highlighting; "did you mean"
+// (term suggester) and completion suggestions.
+//
+// Use: Parse a body once; on each shard CollectStats (the DFS phase), sum
+// the shards' Stats with Add, Execute with the sum; Merge the shard results.
+// A Request is immutable after Parse and may be executed on many shards
+// concurrently.
+//
+// Where it departs from Elasticsearch: multi_match cross_fields is scored
+// as most_fields; fuzzy edits, wildcard "?" and highlight fragment sizes
+// count bytes, not characters (terms are ASCII-folded by the default
+// analyzers); a filtered _source is re-encoded with its keys sorted;
+// synonyms of one position are alternatives of that position (multi-word
+// synonyms are not turned into phrases).
 package query
 
 import (
-	"context"
-
 	"cairn.dev/cairn/searchd/aggs"
-	"cairn.dev/cairn/searchd/analysis"
-	"cairn.dev/cairn/searchd/index"
-	"cairn.dev/cairn/searchd/mapping"
 )
 
 // Limits bound what a query may cost; exceeding one is an error naming it.
@@ -43,18 +51,12 @@ type Request struct {
 	// Aggs is nil when the body asked for none.
 	Aggs *aggs.Request
 	// TrackTotalHits: count exactly up to this many hits (default 10000;
-	// -1 for all).
+	// -1 for all: "true"; 0 for none: "false", the response then has no
+	// total).
 	TrackTotalHits int
 	// parsed query, sort, search_after, highlight, _source filter, suggest
 	// and min_score are internal.
 	spec any
-}
-
-// Parse parses a _search (or _count) body against the index's mapping and
-// analyzers. Errors (ErrParse, ErrTooManyClauses, ...) name the clause path
-// ("query.bool.must[1].match.title") and the limit.
-func Parse(body []byte, m *mapping.Mapping, reg *analysis.Registry, limits Limits) (*Request, error) {
-	panic("searchd: not built yet")
 }
 
 // Stats are the statistics BM25 needs, summed over every shard so scores
@@ -71,12 +73,6 @@ type FieldStats struct {
 	DocCount         int64 `json:"doc_count"`
 	SumTotalTermFreq int64 `json:"sum_ttf"`
 }
-
-// CollectStats returns the statistics of req's terms over one shard.
-func CollectStats(req *Request, r *index.Reader) *Stats { panic("searchd: not built yet") }
-
-// Add adds o's counts to s.
-func (s *Stats) Add(o *Stats) { panic("searchd: not built yet") }
 
 // Hit is one shard's hit.
 type Hit struct {
@@ -100,12 +96,6 @@ type ShardResult struct {
 	Suggest       []byte  `json:"suggest,omitempty"`
 }
 
-// Execute runs req over r, scoring with stats (nil: r's own). It stops
-// early with ctx's error.
-func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, settings Settings) (*ShardResult, error) {
-	panic("searchd: not built yet")
-}
-
 // Result is the merged answer of every shard, in Elasticsearch's shape.
 type Result struct {
 	Total         int64
@@ -126,20 +116,9 @@ type MergedHit struct {
 	Shard int
 }
 
-// Merge merges shard results (in shard order) into the requested page.
-func Merge(req *Request, results []*ShardResult) (*Result, error) { panic("searchd: not built yet") }
-
 // Suggestion is a completion of a typed prefix.
 type Suggestion struct {
 	Text    string
 	DocFreq int64
 	Edits   int
-}
-
-// Complete returns up to size completions of prefix from the words of the
-// given text fields (all when empty) in r: exact prefix matches first, then
-// (fuzzy, prefixes of 4+ bytes... see the implementation's doc) one-edit
-// matches, each group by document frequency.
-func Complete(r *index.Reader, fields []string, prefix string, size int, fuzzy bool) []Suggestion {
-	panic("searchd: not built yet")
 }
