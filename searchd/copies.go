@@ -304,7 +304,7 @@ func (c *shardCopy) open(ctx context.Context) error {
 		return err
 	}
 	self, _ := ix.CopyOn(c.key.shard, c.s.cfg.ID)
-	if !hasCommit(c.dir) && self.State == meta.Initializing {
+	if !index.HasCommit(c.dir) && self.State == meta.Initializing {
 		if err := c.s.recoverFromPeer(ctx, ix, c.key.shard, c.dir); err != nil {
 			c.s.logger.Info("copy: peer recovery failed, replaying the partition", "index", c.name, "shard", c.key.shard, "err", err)
 			_ = os.RemoveAll(c.dir)
@@ -330,12 +330,6 @@ func (c *shardCopy) open(ctx context.Context) error {
 	c.notifyLocked()
 	c.mu.Unlock()
 	return nil
-}
-
-// hasCommit reports whether dir holds a copy's files.
-func hasCommit(dir string) bool {
-	ents, err := os.ReadDir(dir)
-	return err == nil && len(ents) > 0
 }
 
 // consume fetches the partition from the applied offset and applies it,
