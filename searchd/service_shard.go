@@ -54,11 +54,21 @@ func (h *shardService) local(ctx context.Context, r *searchdv1.ShardRef) (*shard
 	return c, eng, err
 }
 
+// searchable returns this node's copy of the shard for a search phase:
+// open and caught up with its partition since it opened.
+func (h *shardService) searchable(ctx context.Context, r *searchdv1.ShardRef) (*engine.Shard, error) {
+	c, _, err := h.local(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return c.readable()
+}
+
 func (h *shardService) ShardTermStats(ctx context.Context, req *searchdv1.ShardTermStatsRequest) (*searchdv1.ShardTermStatsResponse, error) {
 	if err := h.s.requireNode(ctx); err != nil {
 		return nil, err
 	}
-	_, eng, err := h.local(ctx, req.GetShard())
+	eng, err := h.searchable(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -77,7 +87,7 @@ func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSear
 	if err := h.s.requireNode(ctx); err != nil {
 		return nil, err
 	}
-	_, eng, err := h.local(ctx, req.GetShard())
+	eng, err := h.searchable(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -139,6 +149,9 @@ func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRe
 	_, applied, err := c.await(ctx, req.GetMinOffset(), false)
 	if err != nil {
 		return nil, toStatus(err)
+	}
+	if req.GetMinOffset() > 0 {
+		c.markCaughtUp()
 	}
 	if req.GetRefresh() {
 		c.mu.Lock()
