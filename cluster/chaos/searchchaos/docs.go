@@ -69,11 +69,11 @@ func (w *Docs) Name() string { return "docs" }
 // Kinds implements chaos.Workload.
 func (w *Docs) Kinds() chaos.Kinds { return kinds }
 
-func (w *Docs) index() string     { return defaultString(w.IndexName, "chaos") }
-func (w *Docs) shards() int       { return defaultInt(w.Shards, 3) }
-func (w *Docs) replicas() int     { return defaultInt(w.Replicas, 1) }
-func (w *Docs) writers() int      { return defaultInt(w.Writers, 3) }
-func (w *Docs) clientBase() int   { return defaultInt(w.ClientBase, 3000) }
+func (w *Docs) index() string   { return defaultString(w.IndexName, "chaos") }
+func (w *Docs) shards() int     { return defaultInt(w.Shards, 3) }
+func (w *Docs) replicas() int   { return defaultInt(w.Replicas, 1) }
+func (w *Docs) writers() int    { return defaultInt(w.Writers, 3) }
+func (w *Docs) clientBase() int { return defaultInt(w.ClientBase, 3000) }
 func (w *Docs) every() time.Duration {
 	return defaultDuration(w.Every, 20*time.Millisecond)
 }
