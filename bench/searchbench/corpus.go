@@ -301,3 +301,22 @@ func ReadCorpus(r io.Reader) ([]Doc, error) {
 		docs = append(docs, d)
 	}
 }
+
+// LoadCorpus reads the corpus from path (JSON lines, as WriteCorpus writes
+// them) or, when path is empty, from apt (LoadApt).
+func LoadCorpus(ctx context.Context, path string) ([]Doc, error) {
+	if path == "" {
+		docs, _, err := LoadApt(ctx)
+		return docs, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("searchbench: corpus: %w", err)
+	}
+	defer f.Close()
+	docs, err := ReadCorpus(f)
+	if err == nil && len(docs) == 0 {
+		err = fmt.Errorf("searchbench: corpus %s holds no documents", path)
+	}
+	return docs, err
+}

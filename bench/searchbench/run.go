@@ -28,11 +28,12 @@ func Run(ctx context.Context, cfg Config, corpus []Doc, t Target) (res Result, e
 	if len(corpus) == 0 {
 		return res, fmt.Errorf("searchbench: empty corpus")
 	}
-	queries, err := Generate(corpus, cfg.QueriesPerKind, cfg.Seed)
+	docs := Replicate(corpus, cfg.Docs)
+	// The queries come from the distinct documents indexed.
+	queries, err := Generate(docs[:min(len(docs), len(corpus))], cfg.QueriesPerKind, cfg.Seed)
 	if err != nil {
 		return res, err
 	}
-	docs := Replicate(corpus, cfg.Docs)
 	res.Docs, res.Batch, res.Writers = len(docs), cfg.Batch, cfg.Writers
 	elapsed, err := index(ctx, cfg, docs, t)
 	if err != nil {
