@@ -2,9 +2,18 @@
 // tokenizers, token filters (lowercase, ASCII folding, stop words, English
 // stemming, synonyms, edge n-grams) and the analyzers built from them, named
 // as Elasticsearch names them ("standard", "english", "simple",
-// "whitespace", "keyword") plus custom ones from an index's
+// "whitespace", "keyword", "stop") plus custom ones from an index's
 // settings.analysis.
+//
+// An analyzer is a tokenizer followed by token filters. Tokenizers number
+// tokens from position 0 and record byte offsets into the analysed string;
+// filters rewrite terms, drop tokens (leaving position gaps) or add tokens
+// at existing positions (synonyms, n-grams). Analyzers are immutable and
+// safe for concurrent use; Analyze appends to a caller-owned slice so that a
+// caller analysing many values can reuse one buffer.
 package analysis
+
+import "errors"
 
 // Token is one term of analysed text.
 type Token struct {
@@ -25,25 +34,56 @@ type Analyzer interface {
 	Analyze(text string, dst []Token) []Token
 }
 
+// ErrSettings is returned (wrapped, with the offending path) by NewRegistry
+// for invalid settings.analysis.
+var ErrSettings = errors.New("analysis: invalid settings")
+
+// DefaultText is the analyzer of text fields that name none: Unicode word
+// tokenizer, lowercase, ASCII folding, English stop words and stemming.
+const DefaultText = "english"
+
 // Registry holds the analyzers an index may name: the built-in ones and
 // those its settings define. Safe for concurrent use.
 type Registry struct {
 	analyzers map[string]Analyzer
 }
 
-// DefaultText is the analyzer of text fields that name none: Unicode word
-// tokenizer, lowercase, ASCII folding, English stop words and stemming.
-const DefaultText = "english"
+// Lookup returns the named analyzer. The empty name is DefaultText.
+func (r *Registry) Lookup(name string) (Analyzer, bool) {
+	if name == "" {
+		name = DefaultText
+	}
+	if r != nil {
+		if a, ok := r.analyzers[name]; ok {
+			return a, true
+		}
+	}
+	a, ok := builtinAnalyzers[name]
+	return a, ok
+}
 
-// NewRegistry builds the registry of an index from Elasticsearch's
-// settings.analysis JSON (nil or empty: built-ins only). Errors name the
-// offending path (e.g. "analysis.filter.my_syn.synonyms[2]").
-func NewRegistry(settingsJSON []byte) (*Registry, error) { panic("searchd: not built yet") }
-
-// Lookup returns the named analyzer.
-func (r *Registry) Lookup(name string) (Analyzer, bool) { panic("searchd: not built yet") }
+// Names returns the names of the analyzers the settings defined (not the
+// built-ins), in no particular order.
+func (r *Registry) Names() []string {
+	if r == nil {
+		return nil
+	}
+	names := make([]string, 0, len(r.analyzers))
+	for n := range r.analyzers {
+		names = append(names, n)
+	}
+	return names
+}
 
 // SurfaceForms appends to dst the lowercased, ASCII-folded but unstemmed
 // words of text, in order: the vocabulary autocomplete and "did you mean"
-// suggest from (a suggestion must be a word users typed, not a stem).
-func SurfaceForms(text string, dst []string) []string { panic("searchd: not built yet") }
+// suggest from (a suggestion must be a word users typed, not a stem). Stop
+// words are kept.
+func SurfaceForms(text string, dst []string) []string {
+	var buf [64]Token
+	toks := standardTokenizer{maxLen: defaultMaxTokenLength}.Tokenize(text, buf[:0])
+	for i := range toks {
+		dst = append(dst, foldString(lowerString(toks[i].Term)))
+	}
+	return dst
+}

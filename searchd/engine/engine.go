@@ -5,11 +5,16 @@
 // documents and answers Elasticsearch _search bodies with Elasticsearch's
 // JSON response — usable as a library, and what the benchmarks compare with
 // Bleve.
+//
+// A distributed search is two phases over one copy of every shard:
+// TermStats (the DFS phase) returns each shard's statistics of the query's
+// terms, summed with query.Stats.Add; Search runs the query on each shard
+// with the summed statistics, so scores do not depend on how documents are
+// sharded; query.Merge merges the shard results and Response renders them.
 package engine
 
 import (
-	"context"
-	"encoding/json"
+	"sync"
 
 	"cairn.dev/cairn/searchd/analysis"
 	"cairn.dev/cairn/searchd/index"
@@ -28,45 +33,14 @@ type Settings struct {
 	MaxDocumentBytes int
 }
 
-// Index is a local, single-process index. Safe for concurrent use.
-type Index struct{}
-
-// Open opens or creates a local index in dir.
-func Open(dir string, mappingsJSON []byte, s Settings) (*Index, error) {
-	panic("searchd: not built yet")
-}
-
-// Put indexes a JSON document (dynamic mapping updates applied in place).
-func (ix *Index) Put(id string, source []byte) error { panic("searchd: not built yet") }
-
-// Delete deletes a document; false if absent.
-func (ix *Index) Delete(id string) (bool, error) { panic("searchd: not built yet") }
-
-// Get returns a document's source (realtime).
-func (ix *Index) Get(id string) ([]byte, bool, error) { panic("searchd: not built yet") }
-
-// Refresh makes every write searchable.
-func (ix *Index) Refresh() error { panic("searchd: not built yet") }
-
-// Search answers an Elasticsearch _search body with Elasticsearch's
-// response JSON.
-func (ix *Index) Search(ctx context.Context, body []byte) (json.RawMessage, error) {
-	panic("searchd: not built yet")
-}
-
-// Close commits and closes the index.
-func (ix *Index) Close() error { panic("searchd: not built yet") }
-
-// Shard is one shard copy as the daemon holds it.
+// Shard is one shard copy as the daemon holds it (see NewShard).
 type Shard struct {
 	W        *index.Writer
 	Mapping  *mapping.Mapping
 	Analysis *analysis.Registry
-}
+	// Query and Limits are the index's scoring settings and query limits.
+	Query  query.Settings
+	Limits query.Limits
 
-// Response renders a merged result as Elasticsearch's _search response
-// (took, timed_out, _shards, hits, aggregations, suggest); indexName names
-// the index of every hit.
-func Response(res *query.Result, indexName func(shard int) string, tookMillis int64, shards int) json.RawMessage {
-	panic("searchd: not built yet")
+	mu sync.RWMutex // guards Mapping once the shard is in use (SetMapping)
 }

@@ -17,98 +17,8 @@
 // dictionary. Keyword values are indexed as their bytes.
 package index
 
-import (
-	"cairn.dev/cairn/searchd/mapping"
-)
-
 // NoMoreDocs ends a postings iterator.
 const NoMoreDocs = ^uint32(0)
-
-// Options configure a Writer.
-type Options struct {
-	// Dir holds the segment files and commit points.
-	Dir string
-	// RAMBufferBytes flushes the in-memory buffer to a segment when it grows
-	// past this (default 64 MiB), even without a refresh.
-	RAMBufferBytes int64
-	// MergeFactor: segments of similar size merged at a time (default 10).
-	MergeFactor int
-	// MaxMergedSegmentBytes caps a merged segment (default 5 GiB).
-	MaxMergedSegmentBytes int64
-}
-
-// Writer owns one shard copy's index. Its methods are safe for concurrent
-// use; Index and Delete are applied in call order.
-type Writer struct{}
-
-// Open opens (or creates) the index in opts.Dir at its last commit point;
-// anything written after it is discarded.
-func Open(opts Options) (*Writer, error) { panic("searchd: not built yet") }
-
-// Index adds doc, replacing any live document with the same ID.
-func (w *Writer) Index(doc *mapping.Document) error { panic("searchd: not built yet") }
-
-// Delete tombstones the live document with id; false if there was none.
-func (w *Writer) Delete(id string) (bool, error) { panic("searchd: not built yet") }
-
-// Get returns the source of the live document with id, including
-// documents not yet refreshed (realtime get).
-func (w *Writer) Get(id string) (source []byte, found bool, err error) {
-	panic("searchd: not built yet")
-}
-
-// Refresh makes every Index and Delete before it visible to readers
-// acquired after it.
-func (w *Writer) Refresh() error { panic("searchd: not built yet") }
-
-// Commit refreshes, fsyncs every segment file and writes a new commit point
-// holding userData; after a crash, Open returns to the last commit.
-func (w *Writer) Commit(userData map[string]string) error { panic("searchd: not built yet") }
-
-// CommitData returns the user data of the last commit (nil when none).
-func (w *Writer) CommitData() map[string]string { panic("searchd: not built yet") }
-
-// CommitFiles pins the last commit point and returns its files (names
-// relative to Dir, with sizes) and its user data, for copying to another
-// node; release unpins it (merges may then delete the files).
-func (w *Writer) CommitFiles() (files []File, userData map[string]string, release func(), err error) {
-	panic("searchd: not built yet")
-}
-
-// File is a file of a commit point.
-type File struct {
-	Name string
-	Size int64
-}
-
-// Acquire returns a point-in-time reader of the last refresh; the caller
-// must Release it.
-func (w *Writer) Acquire() *Reader { panic("searchd: not built yet") }
-
-// Stats describes the index.
-type Stats struct {
-	Docs, DeletedDocs int64
-	Segments          int
-	SizeBytes         int64
-}
-
-// Stats returns the index's current statistics.
-func (w *Writer) Stats() Stats { panic("searchd: not built yet") }
-
-// Close stops merges and closes the files (without committing).
-func (w *Writer) Close() error { panic("searchd: not built yet") }
-
-// Reader is a point-in-time view: a fixed list of segments and their live
-// docs. Safe for concurrent use until Release.
-type Reader struct {
-	Segments []Segment
-}
-
-// Release lets the writer drop the reader's segments once merged away.
-func (r *Reader) Release() { panic("searchd: not built yet") }
-
-// NumDocs counts live documents.
-func (r *Reader) NumDocs() int64 { panic("searchd: not built yet") }
 
 // Segment is one immutable segment as a reader sees it. Document numbers
 // are per segment, 0..MaxDoc()-1.
@@ -227,10 +137,3 @@ type KeywordValues interface {
 	Lookup(ord uint32) []byte
 	Count() uint32
 }
-
-// EncodeInt returns v's 8-byte order-preserving term.
-func EncodeInt(v int64) []byte { panic("searchd: not built yet") }
-
-// EncodeFloat returns v's 8-byte order-preserving term (NaN refused by the
-// mapping).
-func EncodeFloat(v float64) []byte { panic("searchd: not built yet") }

@@ -2,9 +2,17 @@
 // "mappings": text, keyword, numeric, date and boolean fields, objects,
 // multi-fields), applies the dynamic-mapping rule to unknown fields, and
 // parses JSON documents into the analysed fields the index stores.
+//
+// A Mapping is immutable once built (Parse, Merge): share it between
+// goroutines freely and make changes by merging into a new one.
 package mapping
 
-import "cairn.dev/cairn/searchd/analysis"
+import (
+	"slices"
+	"strings"
+
+	"cairn.dev/cairn/searchd/analysis"
+)
 
 // Type is a field type.
 type Type string
@@ -25,7 +33,18 @@ const (
 	Object  Type = "object"
 )
 
-// Field is one field's mapping.
+// IsInteger reports whether t is stored as int64 from integral values
+// (long, integer, short, byte).
+func (t Type) IsInteger() bool {
+	return t == Long || t == Integer || t == Short || t == Byte
+}
+
+// IsFloat reports whether t is stored as float64 (double, float).
+func (t Type) IsFloat() bool { return t == Double || t == Float }
+
+// Field is one field's mapping. Parse fills the defaults (Index true,
+// DocValues true for every type but text); a Field built by hand must set
+// them itself.
 type Field struct {
 	Type Type
 	// Analyzer and SearchAnalyzer name analyzers (text fields); empty means
@@ -43,6 +62,79 @@ type Field struct {
 	Fields map[string]*Field
 	// Properties are an object's sub-fields.
 	Properties map[string]*Field
+	// Dynamic is an object's rule for unknown sub-fields; empty inherits
+	// the enclosing object's (the mapping's at the top).
+	Dynamic Dynamic
+
+	// path is the field's dotted path, and subs the sorted names of its
+	// multi-fields, both set when the mapping is built (finish); a Field
+	// built by hand has neither and they are computed when needed.
+	path string
+	subs []string
+	// dates is a date field's parsed Format.
+	dates *dateFormats
+}
+
+// IndexAnalyzer returns the name of the analyzer a text field's values are
+// indexed with.
+func (f *Field) IndexAnalyzer() string {
+	if f.Analyzer != "" {
+		return f.Analyzer
+	}
+	return analysis.DefaultText
+}
+
+// QueryAnalyzer returns the name of the analyzer a text field's queries are
+// analysed with: SearchAnalyzer, else Analyzer, else analysis.DefaultText.
+func (f *Field) QueryAnalyzer() string {
+	if f.SearchAnalyzer != "" {
+		return f.SearchAnalyzer
+	}
+	return f.IndexAnalyzer()
+}
+
+// DateFormat returns a date field's format, the default
+// ("strict_date_optional_time||epoch_millis") when Format is empty.
+func (f *Field) DateFormat() string {
+	if f.Format != "" {
+		return f.Format
+	}
+	return DefaultDateFormat
+}
+
+// ParseDate parses a date field's value (a string in the field's format)
+// into epoch milliseconds, as documents are parsed: for range queries and
+// date aggregations.
+func (f *Field) ParseDate(value string) (int64, error) {
+	df, err := f.dateFormats()
+	if err != nil {
+		return 0, err
+	}
+	return df.parse(value)
+}
+
+func (f *Field) dateFormats() (*dateFormats, error) {
+	if f.dates != nil {
+		return f.dates, nil
+	}
+	return parseDateFormats(f.DateFormat())
+}
+
+// subNames returns the sorted names of f's multi-fields.
+func (f *Field) subNames() []string {
+	if f.subs != nil || len(f.Fields) == 0 {
+		return f.subs
+	}
+	return sortedNames(f.Fields)
+}
+
+func sortedNames(m map[string]*Field) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Dynamic is the rule for fields a mapping does not name.
@@ -59,63 +151,123 @@ const (
 	DynamicStrict Dynamic = "strict"
 )
 
+// Limits bound a mapping's size, as Elasticsearch's index settings do.
+type Limits struct {
+	// TotalFields is index.mapping.total_fields.limit: fields, objects and
+	// multi-fields together (default 1000).
+	TotalFields int
+	// Depth is index.mapping.depth.limit: the nesting of objects, a field
+	// at the top being at depth 1 (default 20).
+	Depth int
+}
+
+// DefaultLimits are Elasticsearch's defaults.
+var DefaultLimits = Limits{TotalFields: 1000, Depth: 20}
+
+func (l Limits) orDefault() Limits {
+	if l.TotalFields <= 0 {
+		l.TotalFields = DefaultLimits.TotalFields
+	}
+	if l.Depth <= 0 {
+		l.Depth = DefaultLimits.Depth
+	}
+	return l
+}
+
 // Mapping is an index's mappings. A Mapping is immutable once built; changes
 // make a new one (Merge).
 type Mapping struct {
 	Dynamic    Dynamic
 	Properties map[string]*Field
+	// DateDetection off (Elasticsearch's "date_detection": false) keeps
+	// date-like strings of new fields text.
+	NoDateDetection bool
+	// Limits are the index's mapping limits (zero values: DefaultLimits).
+	// They are settings, not mappings: JSON does not print them.
+	Limits Limits
 }
 
-// Parse parses Elasticsearch's mappings JSON ({"dynamic":..,
-// "properties":{...}}; nil or empty: dynamic, no fields). Errors name the
-// field path.
-func Parse(mappingsJSON []byte) (*Mapping, error) { panic("searchd: not built yet") }
-
-// JSON prints the mapping as Elasticsearch does.
-func (m *Mapping) JSON() []byte { panic("searchd: not built yet") }
-
-// Merge returns m with add's fields added; ErrConflict when a field exists
-// with another type.
-func (m *Mapping) Merge(add *Mapping) (*Mapping, error) { panic("searchd: not built yet") }
+// dynamic returns m's rule, DynamicTrue when unset.
+func (m *Mapping) dynamic() Dynamic {
+	if m.Dynamic == "" {
+		return DynamicTrue
+	}
+	return m.Dynamic
+}
 
 // Lookup returns the field at a dotted path ("title", "title.keyword",
 // "owner.name").
-func (m *Mapping) Lookup(path string) (*Field, bool) { panic("searchd: not built yet") }
-
-// FieldValue is one indexed value of one field of a document. Multi-valued
-// fields (JSON arrays) give one FieldValue per value.
-type FieldValue struct {
-	// Path is the dotted field path ("title", "title.keyword").
-	Path string
-	Type Type
-	// Tokens are the analysed terms of a text value (positions continue
-	// across the values of one field with a gap of 100, as Elasticsearch's
-	// position_increment_gap) or the single term of a keyword value.
-	Tokens []analysis.Token
-	// Surface holds a text value's unstemmed words (analysis.SurfaceForms)
-	// for suggestions.
-	Surface []string
-	// Int is the value of integer, date (epoch milliseconds) and boolean
-	// (0/1) fields; Float of float fields; Keyword of keyword fields.
-	Int     int64
-	Float   float64
-	Keyword string
-	// Indexed and DocValues copy the field's settings.
-	Indexed, DocValues bool
+func (m *Mapping) Lookup(path string) (*Field, bool) {
+	if m == nil {
+		return nil, false
+	}
+	props := m.Properties
+	var f *Field
+	for path != "" {
+		name, rest, _ := strings.Cut(path, ".")
+		next := props[name]
+		if next == nil && f != nil {
+			next = f.Fields[name]
+		}
+		if next == nil {
+			return nil, false
+		}
+		f, props, path = next, next.Properties, rest
+	}
+	return f, f != nil
 }
 
-// Document is a parsed document, ready for the index.
-type Document struct {
-	ID     string
-	Source []byte
-	Fields []FieldValue
+// Count returns the number of fields, objects and multi-fields of m, the
+// number the total fields limit bounds.
+func (m *Mapping) Count() int { return countFields(m.Properties) }
+
+func countFields(props map[string]*Field) int {
+	n := 0
+	for _, f := range props {
+		n++
+		n += countFields(f.Properties)
+		n += countFields(f.Fields)
+	}
+	return n
 }
 
-// ParseDocument parses a JSON object against m. It returns the document
-// and, when dynamic mapping added fields, the mapping to merge (nil
-// otherwise): the caller must make that mapping durable before the document.
-// Errors (ErrParse, ErrStrict, ErrType) name the field and the value's
-// problem.
-func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry) (*Document, *Mapping, error) {
-	panic("searchd: not built yet")
+// Walk calls fn for every field of m with its dotted path, parents before
+// children, multi-fields after their field, in path order within a level.
+func (m *Mapping) Walk(fn func(path string, f *Field)) {
+	walk("", m.Properties, fn)
+}
+
+func walk(prefix string, props map[string]*Field, fn func(string, *Field)) {
+	for _, name := range sortedNames(props) {
+		f := props[name]
+		p := join(prefix, name)
+		fn(p, f)
+		walk(p, f.Fields, fn)
+		walk(p, f.Properties, fn)
+	}
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// CheckAnalyzers returns ErrInvalid naming the first text field whose
+// analyzer or search analyzer reg does not have.
+func (m *Mapping) CheckAnalyzers(reg *analysis.Registry) error {
+	var err error
+	m.Walk(func(path string, f *Field) {
+		if err != nil || f.Type != Text {
+			return
+		}
+		for _, name := range []string{f.IndexAnalyzer(), f.QueryAnalyzer()} {
+			if _, ok := reg.Lookup(name); !ok {
+				err = invalidf(path, "analyzer [%s] is not defined", name)
+				return
+			}
+		}
+	})
+	return err
 }

@@ -9,12 +9,7 @@
 package query
 
 import (
-	"context"
-
 	"cairn.dev/cairn/searchd/aggs"
-	"cairn.dev/cairn/searchd/analysis"
-	"cairn.dev/cairn/searchd/index"
-	"cairn.dev/cairn/searchd/mapping"
 )
 
 // Limits bound what a query may cost; exceeding one is an error naming it.
@@ -50,13 +45,6 @@ type Request struct {
 	spec any
 }
 
-// Parse parses a _search (or _count) body against the index's mapping and
-// analyzers. Errors (ErrParse, ErrTooManyClauses, ...) name the clause path
-// ("query.bool.must[1].match.title") and the limit.
-func Parse(body []byte, m *mapping.Mapping, reg *analysis.Registry, limits Limits) (*Request, error) {
-	panic("searchd: not built yet")
-}
-
 // Stats are the statistics BM25 needs, summed over every shard so scores
 // do not depend on the sharding: per field, documents with the field and
 // their total tokens; per field and term, the document frequency.
@@ -71,12 +59,6 @@ type FieldStats struct {
 	DocCount         int64 `json:"doc_count"`
 	SumTotalTermFreq int64 `json:"sum_ttf"`
 }
-
-// CollectStats returns the statistics of req's terms over one shard.
-func CollectStats(req *Request, r *index.Reader) *Stats { panic("searchd: not built yet") }
-
-// Add adds o's counts to s.
-func (s *Stats) Add(o *Stats) { panic("searchd: not built yet") }
 
 // Hit is one shard's hit.
 type Hit struct {
@@ -100,12 +82,6 @@ type ShardResult struct {
 	Suggest       []byte  `json:"suggest,omitempty"`
 }
 
-// Execute runs req over r, scoring with stats (nil: r's own). It stops
-// early with ctx's error.
-func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, settings Settings) (*ShardResult, error) {
-	panic("searchd: not built yet")
-}
-
 // Result is the merged answer of every shard, in Elasticsearch's shape.
 type Result struct {
 	Total         int64
@@ -126,20 +102,9 @@ type MergedHit struct {
 	Shard int
 }
 
-// Merge merges shard results (in shard order) into the requested page.
-func Merge(req *Request, results []*ShardResult) (*Result, error) { panic("searchd: not built yet") }
-
 // Suggestion is a completion of a typed prefix.
 type Suggestion struct {
 	Text    string
 	DocFreq int64
 	Edits   int
-}
-
-// Complete returns up to size completions of prefix from the words of the
-// given text fields (all when empty) in r: exact prefix matches first, then
-// (fuzzy, prefixes of 4+ bytes... see the implementation's doc) one-edit
-// matches, each group by document frequency.
-func Complete(r *index.Reader, fields []string, prefix string, size int, fuzzy bool) []Suggestion {
-	panic("searchd: not built yet")
 }
