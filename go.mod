@@ -11,6 +11,8 @@ require (
 	github.com/blevesearch/bleve/v2 v2.6.3 // bench only: the anchor of bench/search-relevance and bench/searchbench/anchors
 	github.com/blevesearch/bleve_index_api v1.4.1 // bench only, with bleve
 	github.com/blevesearch/snowballstem v0.9.0 // searchd/analysis: Snowball English (porter2) and Porter stemmers
+	github.com/blevesearch/vellum v1.2.1
+	github.com/go-sql-driver/mysql v1.11.0 // bench only: bench/searchbench/anchors speaks SphinxQL
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
@@ -31,11 +33,6 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
-)
-
-require (
-	github.com/blevesearch/vellum v1.2.1
-	github.com/go-sql-driver/mysql v1.11.0
 )
 
 require (
