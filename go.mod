@@ -13,6 +13,7 @@ require (
 	github.com/blevesearch/snowballstem v0.9.0 // searchd/analysis: Snowball English (porter2) and Porter stemmers
 	github.com/blevesearch/vellum v1.2.1
 	github.com/go-sql-driver/mysql v1.11.0 // bench only: bench/searchbench/anchors speaks SphinxQL
+	github.com/elastic/go-elasticsearch/v8 v8.19.7 // tests only: searchd/es checks its Elasticsearch API with the official client
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
@@ -99,6 +100,7 @@ require (
 	github.com/docker/go-connections v0.8.2 // indirect
 	github.com/docker/go-units v0.5.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/elastic/elastic-transport-go/v8 v8.9.0 // indirect
 	github.com/fatih/color v1.19.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect

@@ -528,7 +528,7 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5, "searchd": 3}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
@@ -570,6 +570,29 @@ func TestLayoutBlobd(t *testing.T) {
 	require.True(t, svc.Replicated)
 	require.True(t, svc.Peered)
 	require.NotContains(t, strings.Join(svc.JoinArgs(b5.Args), " "), "blobd-1=")
+}
+
+func TestLayoutSearchdStartsStreamdFirst(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"searchd"}})
+	require.NoError(t, err)
+	require.Len(t, nodes, 6, "searchd requires streamd: three of each")
+	require.Equal(t, "streamd-1", nodes[0].Name, "a required service starts before the service needing it")
+	s2 := nodes[4]
+	require.Equal(t, "searchd-2", s2.Name)
+	require.Equal(t, "127.0.0.1:7602", s2.GRPCAddr, "searchd is slot 6")
+	require.Equal(t, "127.0.0.1:7621", s2.Ports["http"], "the HTTP API is extra port 0: 7000 + 600 + 20 + 1")
+	args := strings.Join(s2.Args, " ")
+	require.Contains(t, args, "searchd --id searchd-2 --grpc-addr 127.0.0.1:7602 --admin-addr 127.0.0.1:7603 --data-dir /c/data/searchd-2")
+	require.Contains(t, args, "--peers searchd-1=127.0.0.1:7600,searchd-2=127.0.0.1:7602,searchd-3=127.0.0.1:7604")
+	require.Contains(t, args, "--http-addr 127.0.0.1:7621 --streamd-endpoints 127.0.0.1:7400,127.0.0.1:7402,127.0.0.1:7404")
+	both, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"streamd", "searchd"}})
+	require.NoError(t, err)
+	require.Len(t, both, 6, "a required service listed already is not added twice")
+	svc, ok := LookupService("searchd")
+	require.True(t, ok)
+	require.True(t, svc.Replicated)
+	require.True(t, svc.Peered)
+	require.Equal(t, []string{"streamd"}, svc.Requires)
 }
 
 func TestExtraPorts(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	searchdv1 "cairn.dev/cairn/proto/cairn/searchd/v1"
 	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 )
 
@@ -77,6 +78,10 @@ type Service struct {
 	// Peered says the nodes dial each other and accept --dial-overrides, so the
 	// harness can route their links through fault proxies.
 	Peered bool
+	// Requires names services this one needs running: Layout adds each one
+	// missing from Options.Services just before the first service that
+	// requires it (searchd keeps its writes in streamd).
+	Requires []string
 	// JoinArgs rewrites a node's command line (as Args built it) so that a node
 	// with an empty data directory joins the existing group instead of founding
 	// one; used after Wipe. Nil if the service has no such mode.
@@ -167,6 +172,70 @@ var services = []Service{
 		Peered:     true,
 		JoinArgs:   raftJoinArgs,
 	},
+	{
+		Name:         "searchd",
+		DefaultNodes: 3,
+		Replicated:   true,
+		// http: the Elasticsearch-compatible API (--http-addr), served by
+		// searchd/es.
+		ExtraPorts: []string{"http"},
+		Args:       searchdArgs,
+		Role:       searchdRole,
+		Peered:     true,
+		JoinArgs:   raftJoinArgs,
+		Requires:   []string{"streamd"},
+	},
+}
+
+// searchdArgs is raftArgs for searchd plus the node's HTTP API address and
+// the gRPC addresses of the cluster's streamd nodes (dialed with the node's
+// own TLS files).
+func searchdArgs(n NodeSpec, group, all []NodeSpec) []string {
+	var streamd []string
+	for _, o := range all {
+		if o.Service == "streamd" {
+			streamd = append(streamd, o.GRPCAddr)
+		}
+	}
+	return append(raftArgs("searchd")(n, group, all), "--http-addr", n.Ports["http"],
+		"--streamd-endpoints", strings.Join(streamd, ","))
+}
+
+// searchdRole reports the node's role in the metadata Raft group (every
+// node holds shard copies and answers searches).
+func searchdRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := searchdv1.NewClusterServiceClient(conn).Status(ctx, &searchdv1.StatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetState(), Leader: resp.GetLeaderId()}, nil
+}
+
+// withRequired returns names with every service a listed one requires
+// (transitively) inserted before the first service that requires it,
+// unless listed already.
+func withRequired(names []string) []string {
+	listed := map[string]bool{}
+	for _, n := range names {
+		listed[n] = true
+	}
+	var out []string
+	var add func(name string)
+	add = func(name string) {
+		if svc, ok := LookupService(name); ok {
+			for _, r := range svc.Requires {
+				if !listed[r] {
+					listed[r] = true
+					add(r)
+				}
+			}
+		}
+		out = append(out, name)
+	}
+	for _, n := range names {
+		add(n)
+	}
+	return out
 }
 
 // queuedArgs is raftArgs for queued plus the node's SQS API address and the
@@ -473,6 +542,7 @@ func Layout(opts Options) ([]NodeState, error) {
 	if len(names) == 0 {
 		names = KnownServices()
 	}
+	names = withRequired(names)
 	if opts.Nodes < 0 || opts.Nodes > MaxNodes {
 		return nil, fmt.Errorf("cluster: --nodes %d out of range 1..%d", opts.Nodes, MaxNodes)
 	}

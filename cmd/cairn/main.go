@@ -67,6 +67,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newQueuedCmd(),
 		newStreamdCmd(),
 		newBlobdCmd(),
+		newSearchdCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),

@@ -111,6 +111,15 @@
 //	NEEDLE_NOT_FOUND    NotFound             blobd peer: the volume server has no such needle (or another cookie)
 //	CORRUPT_DATA        DataLoss             blobd peer: the needle failed its checksum on this server
 //	REQUEST_TIMEOUT     DeadlineExceeded     blobd: an upload ran too long to commit safely (over 3/4 of gc_grace); nothing stored; retry
+//	INDEX_NOT_FOUND     NotFound             searchd: no such index
+//	INDEX_EXISTS        AlreadyExists        searchd: an index of that name exists
+//	DOCUMENT_NOT_FOUND  NotFound             searchd: no document with that id
+//	VERSION_CONFLICT    AlreadyExists        searchd: create of an id that exists
+//	MAPPING_CONFLICT    FailedPrecondition   searchd: a field exists with another type (or the mapping changed meanwhile)
+//	STRICT_MAPPING      InvalidArgument      searchd: a field the strict mapping does not name
+//	PARSE_ERROR         InvalidArgument      searchd: malformed JSON, document or query; metadata names the field or position
+//	TOO_MANY_CLAUSES    InvalidArgument      searchd: a query expands to more clauses than the limit
+//	SHARD_UNAVAILABLE   Unavailable          searchd: no started copy of a shard answered
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

@@ -94,6 +94,15 @@ const (
 	NeedleNotFound      Reason = "NEEDLE_NOT_FOUND"
 	CorruptData         Reason = "CORRUPT_DATA"
 	RequestTimeout      Reason = "REQUEST_TIMEOUT"
+	IndexNotFound       Reason = "INDEX_NOT_FOUND"
+	IndexExists         Reason = "INDEX_EXISTS"
+	DocumentNotFound    Reason = "DOCUMENT_NOT_FOUND"
+	VersionConflict     Reason = "VERSION_CONFLICT"
+	MappingConflict     Reason = "MAPPING_CONFLICT"
+	StrictMapping       Reason = "STRICT_MAPPING"
+	ParseError          Reason = "PARSE_ERROR"
+	TooManyClauses      Reason = "TOO_MANY_CLAUSES"
+	ShardUnavailable    Reason = "SHARD_UNAVAILABLE"
 )
 
 // Metadata keys used across daemons.
@@ -205,6 +214,15 @@ var table = map[Reason]reasonInfo{
 	NeedleNotFound:      {codes.NotFound, false},
 	CorruptData:         {codes.DataLoss, false},
 	RequestTimeout:      {codes.DeadlineExceeded, false},
+	IndexNotFound:       {codes.NotFound, false},
+	IndexExists:         {codes.AlreadyExists, false},
+	DocumentNotFound:    {codes.NotFound, false},
+	VersionConflict:     {codes.AlreadyExists, false},
+	MappingConflict:     {codes.FailedPrecondition, false},
+	StrictMapping:       {codes.InvalidArgument, false},
+	ParseError:          {codes.InvalidArgument, false},
+	TooManyClauses:      {codes.InvalidArgument, false},
+	ShardUnavailable:    {codes.Unavailable, false},
 }
 
 // Reasons returns every reason, for tests and documentation.

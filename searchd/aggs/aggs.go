@@ -5,12 +5,19 @@
 // collects a Partial from doc values; the coordinating node reduces the
 // partials of every shard into the response's "aggregations" object.
 //
-// Request and response shapes are Elasticsearch 8's. Dates are epoch
-// milliseconds in UTC: date_histogram accepts no time_zone other than UTC.
+// Request and response shapes are Elasticsearch 8's, with these
+// differences: dates are epoch milliseconds in UTC and time_zone accepts
+// UTC only; a terms aggregation's default shard_size is size*1.5+10 even
+// on a one-shard index (the result of one shard is still exact, its
+// doc_count_error_upper_bound 0); include/exclude take value lists or a
+// regular expression (Go's RE2 syntax, matching the whole term), not
+// partitions; date formats are the common built-in names and patterns of
+// the letters y u M d H m s S; a field the mapping does not have is an
+// error, not an empty result.
 //
 // Use: Parse once per search; on each shard, NewCollector, then for every
-// segment SetSegment followed by Collect of its matching documents in any
-// order, then Partial; on the coordinating node, Reduce the partials.
+// segment SetSegment followed by Collect of its live matching documents in
+// any order, then Partial; on the coordinating node, Reduce the partials.
 package aggs
 
 import (
@@ -114,7 +121,7 @@ func (c *Collector) Collect(doc uint32) {
 // fails with ErrTooManyBuckets when the shard's buckets exceed the limit.
 // The collector may not be used after Partial.
 func (c *Collector) Partial() ([]byte, error) {
-	b := newBudget(c.req.limits.MaxBuckets)
+	b := newBudget(c.req.limits.withDefaults().MaxBuckets)
 	parts := make([]partialAgg, len(c.tops))
 	for i, t := range c.tops {
 		t.finish()
@@ -156,7 +163,7 @@ func Reduce(req *Request, partials [][]byte) (json.RawMessage, error) {
 		}
 		shards++
 	}
-	b := newBudget(req.limits.MaxBuckets)
+	b := newBudget(req.limits.withDefaults().MaxBuckets)
 	w := &jsonWriter{}
 	w.b = append(w.b, '{')
 	for i, a := range req.Aggs {

@@ -121,6 +121,10 @@ func TestMetrics(t *testing.T) {
 	assert.JSONEq(t, `{"mn":{"value":null},"av":{"value":null},"sm":{"value":0.0},
 		"st":{"count":0,"min":null,"max":null,"avg":null,"sum":0.0},"c":{"value":0}}`, got)
 
+	// A keyword's missing value counts once per document without values.
+	got = reduceJSON(t, `{"vc":{"value_count":{"field":"tag","missing":"none"}}}`, [][]doc{shopDocs})
+	assert.JSONEq(t, `{"vc":{"value":7}}`, got)
+
 	// Date metrics add value_as_string.
 	got = reduceJSON(t, `{"mx":{"max":{"field":"when"}}}`, [][]doc{{{"when": int64(1704067200000)}}})
 	assert.JSONEq(t, `{"mx":{"value":1704067200000.0,"value_as_string":"2024-01-01T00:00:00.000Z"}}`, got)

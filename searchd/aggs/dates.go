@@ -76,11 +76,7 @@ func parseDateFormat(s string) (*dateFormat, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := dateLayout{tokens: toks}
-		if _, ok := namedFormats[alt]; !ok {
-			l.goLayout = goLayoutOf(toks)
-		}
-		df.alts = append(df.alts, l)
+		df.alts = append(df.alts, dateLayout{tokens: toks, goLayout: goLayoutOf(toks)})
 	}
 	return df, nil
 }
@@ -319,9 +315,9 @@ func parseDateMath(s string, df *dateFormat, now time.Time) (int64, error) {
 func addUnit(t time.Time, u byte, n int) (time.Time, error) {
 	switch u {
 	case 'y':
-		return t.AddDate(n, 0, 0), nil
+		return addMonths(t, 12*n), nil
 	case 'M':
-		return t.AddDate(0, n, 0), nil
+		return addMonths(t, n), nil
 	case 'w':
 		return t.AddDate(0, 0, 7*n), nil
 	case 'd':
@@ -334,6 +330,15 @@ func addUnit(t time.Time, u byte, n int) (time.Time, error) {
 		return t.Add(time.Duration(n) * time.Second), nil
 	}
 	return t, fmt.Errorf("unknown unit [%c]", u)
+}
+
+// addMonths adds n months, clamping the day to the target month's last
+// (January 31 + 1 month is February 28 or 29), as Java's time does.
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
 }
 
 // calendarUnit is a date_histogram calendar_interval.

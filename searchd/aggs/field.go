@@ -81,7 +81,9 @@ func (p *parser) resolveField(where, path string) (fieldRef, error) {
 		ref.kind = kindDate
 		df, err := parseDateFormat(f.Format)
 		if err != nil {
-			return fieldRef{}, perr(where, "field [%s] has format [%s]: %v", path, f.Format, err)
+			// A mapping format this package cannot print (day or month
+			// names): keys print in the default format.
+			df, _ = parseDateFormat("")
 		}
 		ref.format = df
 	case mapping.Boolean:

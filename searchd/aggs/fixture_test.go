@@ -231,3 +231,5 @@ func reduceJSON(t testing.TB, aggsJSON string, shards ...[][]doc) string {
 	}
 	return string(b)
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -204,6 +204,10 @@ func (s *histSpec) key(v float64) float64 {
 	if s.cal != 0 {
 		return float64(s.cal.round(int64(v)-int64(s.offset))) + s.offset
 	}
+	if s.date {
+		iv, off := int64(s.interval), int64(s.offset)
+		return float64(floorDiv(int64(v)-off, iv)*iv + off)
+	}
 	return math.Floor((v-s.offset)/s.interval)*s.interval + s.offset
 }
 
@@ -329,8 +333,8 @@ func renderHistogram(w *jsonWriter, a *Agg, s *histSpec, p *partialAgg, singleSh
 			filled := make([]partialBucket, 0, len(buckets))
 			i := 0
 			for j, k := 1, lo; k <= hi; j, k = j+1, s.step(lo, k, j) {
-				if len(filled) >= bud.left+1 {
-					return bud.take(len(filled))
+				if len(filled) > bud.left {
+					return bud.take(len(filled)) // fails before the gap grows further
 				}
 				if i < len(buckets) && buckets[i].N == k {
 					filled = append(filled, buckets[i])

@@ -41,9 +41,14 @@ func parseMetric(p *parser, where string, params []member) (any, error) {
 		return nil, perr(where, "field [%s] of type [keyword] is not supported for aggregation [%s]: it needs a numeric, date or boolean field", s.field.path, typ)
 	}
 	if missingRaw != nil {
-		v, err := parseBound(where, "missing", missingRaw, s.field)
-		if err != nil {
-			return nil, err
+		// A keyword's missing value only counts (value_count); its text
+		// does not matter.
+		v := 0.0
+		if s.field.numeric() {
+			var err error
+			if v, err = parseBound(where, "missing", missingRaw, s.field); err != nil {
+				return nil, err
+			}
 		}
 		s.missing = &v
 	}
@@ -95,13 +100,17 @@ func (c *metricCollector) grow(owner int32) {
 
 func (c *metricCollector) collect(doc uint32, owner int32) {
 	if c.spec.field.kind == kindKeyword {
-		if c.kw == nil {
-			return
+		var n int64
+		if c.kw != nil {
+			c.ordBuf = c.kw.Ords(doc, c.ordBuf[:0])
+			n = int64(len(c.ordBuf))
 		}
-		c.ordBuf = c.kw.Ords(doc, c.ordBuf[:0])
-		if len(c.ordBuf) > 0 {
+		if n == 0 && c.spec.missing != nil {
+			n = 1
+		}
+		if n > 0 {
 			c.grow(owner)
-			c.count[owner] += int64(len(c.ordBuf))
+			c.count[owner] += n
 		}
 		return
 	}

@@ -34,6 +34,9 @@ type partialBucket struct {
 	I        int64
 	N        float64
 	DocCount int64
+	// Err is a terms bucket's doc count error: the sum of the error bounds
+	// of the shards that did not send the bucket (-1: unknown).
+	Err int64
 	// Subs holds the sub-aggregations in request order (nil: none
 	// collected, the same as empty ones).
 	Subs []partialAgg
@@ -101,29 +104,46 @@ func mergePartial(a *Agg, dst, src *partialAgg) {
 		}
 	}
 	dst.Other += src.Other
-	if dst.ErrBound < 0 || src.ErrBound < 0 {
-		dst.ErrBound = -1
-	} else {
-		dst.ErrBound += src.ErrBound
-	}
-	if len(src.Buckets) == 0 {
+	prevBound := dst.ErrBound
+	dst.ErrBound = addBound(dst.ErrBound, src.ErrBound)
+	if len(src.Buckets) == 0 && len(dst.Buckets) == 0 {
 		return
 	}
 	idx := make(map[bucketKey]int, len(dst.Buckets))
 	for i := range dst.Buckets {
 		idx[dst.Buckets[i].key()] = i
 	}
+	inSrc := make([]bool, len(dst.Buckets))
 	for j := range src.Buckets {
 		sb := &src.Buckets[j]
 		i, ok := idx[sb.key()]
 		if !ok {
-			dst.Buckets = append(dst.Buckets, *sb)
+			// Every shard merged before may have held the bucket unsent.
+			nb := *sb
+			nb.Err = addBound(nb.Err, prevBound)
+			dst.Buckets = append(dst.Buckets, nb)
 			continue
 		}
+		inSrc[i] = true
 		db := &dst.Buckets[i]
 		db.DocCount += sb.DocCount
+		db.Err = addBound(db.Err, sb.Err)
 		mergeSubs(a, db, sb)
 	}
+	for i, ok := range inSrc {
+		if !ok {
+			// src may have held the bucket unsent.
+			dst.Buckets[i].Err = addBound(dst.Buckets[i].Err, src.ErrBound)
+		}
+	}
+}
+
+// addBound adds doc count error bounds; -1 (unknown) absorbs.
+func addBound(a, b int64) int64 {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return a + b
 }
 
 func mergeSubs(a *Agg, dst, src *partialBucket) {

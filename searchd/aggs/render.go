@@ -50,7 +50,7 @@ func renderMetric(w *jsonWriter, s *metricSpec, p *partialAgg) {
 		for _, m := range []string{"min", "max", "avg", "sum"} {
 			w.raw(`,"` + m + `":`)
 			v := metricValue(&Agg{Type: "stats"}, p, m)
-			w.nullableFloat(v)
+			w.float(v)
 		}
 		if date && p.Count > 0 {
 			w.raw(`,"min_as_string":`)
@@ -72,7 +72,7 @@ func renderMetric(w *jsonWriter, s *metricSpec, p *partialAgg) {
 		return
 	}
 	v := metricValue(&Agg{Type: s.typ}, p, "value")
-	w.nullableFloat(v)
+	w.float(v)
 	if date && !math.IsNaN(v) && s.typ != "sum" {
 		w.raw(`,"value_as_string":`)
 		w.str(s.field.format.format(int64(v)))
@@ -126,7 +126,8 @@ func (w *jsonWriter) raw(s string) { w.b = append(w.b, s...) }
 
 func (w *jsonWriter) int(v int64) { w.b = strconv.AppendInt(w.b, v, 10) }
 
-// float writes a double as Elasticsearch does: integral values keep ".0".
+// float writes a double as Elasticsearch does: integral values keep ".0";
+// NaN and infinities (a metric of no values) are null.
 func (w *jsonWriter) float(v float64) {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
@@ -137,8 +138,6 @@ func (w *jsonWriter) float(v float64) {
 		w.b = strconv.AppendFloat(w.b, v, 'g', -1, 64)
 	}
 }
-
-func (w *jsonWriter) nullableFloat(v float64) { w.float(v) }
 
 func (w *jsonWriter) str(s string) {
 	const hex = "0123456789abcdef"

@@ -13,7 +13,9 @@ type termsSpec struct {
 	size        int
 	shardSize   int
 	minDocCount int64
-	order       []termsOrder
+	// showErr adds each bucket's doc_count_error_upper_bound.
+	showErr bool
+	order   []termsOrder
 	// missing is the key of documents without the field (hasMissing).
 	missing    partialBucket
 	hasMissing bool
@@ -75,7 +77,14 @@ func parseTerms(p *parser, where string, params []member) (any, error) {
 				return nil, err
 			}
 			s.minDocCount = v
-		case "shard_min_doc_count", "execution_hint", "collect_mode", "show_term_doc_count_error", "format", "value_type":
+		case "show_term_doc_count_error":
+			v, err := paramBool(where, m.key, m.val)
+			if err != nil {
+				return nil, err
+			}
+			s.showErr = v
+		case "shard_min_doc_count", "execution_hint", "collect_mode", "format", "value_type":
+			// Hints and settings that change nothing here.
 		case "missing":
 			missingRaw = m.val
 		case "include":
@@ -416,6 +425,14 @@ func renderTerms(w *jsonWriter, a *Agg, s *termsSpec, p *partialAgg, singleShard
 		}
 		w.raw(`,"doc_count":`)
 		w.int(bk.DocCount)
+		if s.showErr {
+			w.raw(`,"doc_count_error_upper_bound":`)
+			if singleShard {
+				w.int(0)
+			} else {
+				w.int(bk.Err)
+			}
+		}
 		if err := renderSubs(w, a, bk, singleShard, b); err != nil {
 			return err
 		}

@@ -131,12 +131,16 @@ func TestTermsErrorBound(t *testing.T) {
 	a := shard(map[string]int{"P": 100, "Q": 50, "R": 45, "S": 40, "T": 1})
 	b := shard(map[string]int{"P": 60, "R": 55, "Q": 40, "T": 38, "S": 1})
 	c := shard(map[string]int{"P": 90, "S": 80, "Q": 70, "R": 60, "T": 1})
-	m := search(t, `{"t":{"terms":{"field":"tag","size":3,"shard_size":3}}}`, a, b, c)
+	m := search(t, `{"t":{"terms":{"field":"tag","size":3,"shard_size":3,"show_term_doc_count_error":true}}}`, a, b, c)
 	got, _ := json.Marshal(m)
 	// Shard A sends P Q R (last 45), B sends P R Q (last 40), C sends P S Q
 	// (last 70). The other documents: 731 in all, less the 510 returned.
+	// Per bucket, the error sums the bounds of the shards that did not
+	// send it: R was not sent by C (70).
 	assert.JSONEq(t, `{"t":{"doc_count_error_upper_bound":155,"sum_other_doc_count":221,"buckets":[
-		{"key":"P","doc_count":250},{"key":"Q","doc_count":160},{"key":"R","doc_count":100}]}}`, string(got))
+		{"key":"P","doc_count":250,"doc_count_error_upper_bound":0},
+		{"key":"Q","doc_count":160,"doc_count_error_upper_bound":0},
+		{"key":"R","doc_count":100,"doc_count_error_upper_bound":70}]}}`, string(got))
 }
 
 func TestTermsNested(t *testing.T) {

@@ -13,7 +13,10 @@
 // caller analysing many values can reuse one buffer.
 package analysis
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // Token is one term of analysed text.
 type Token struct {
@@ -45,21 +48,78 @@ const DefaultText = "english"
 // Registry holds the analyzers an index may name: the built-in ones and
 // those its settings define. Safe for concurrent use.
 type Registry struct {
-	analyzers map[string]Analyzer
+	analyzers   map[string]Analyzer
+	normalizers map[string]*Normalizer
 }
 
-// Lookup returns the named analyzer. The empty name is DefaultText.
-func (r *Registry) Lookup(name string) (Analyzer, bool) {
-	if name == "" {
-		name = DefaultText
+// Normalizer rewrites a keyword value as a whole (Elasticsearch's
+// normalizers: lowercase, asciifolding, ...): keyword fields index, and
+// term queries look up, normalised values. Safe for concurrent use.
+type Normalizer struct {
+	filters []TokenFilter
+}
+
+// Normalize returns the normalised form of value.
+func (n *Normalizer) Normalize(value string) string {
+	toks := []Token{{Term: value, End: len(value)}}
+	for _, f := range n.filters {
+		toks = f.Filter(toks)
 	}
+	if len(toks) == 0 {
+		return ""
+	}
+	return toks[0].Term
+}
+
+// lowercaseNormalizer is the built-in "lowercase" normalizer.
+var lowercaseNormalizer = &Normalizer{filters: []TokenFilter{lowercaseFilter{}}}
+
+// Normalizer returns the named normalizer: one the settings define or the
+// built-in "lowercase".
+func (r *Registry) Normalizer(name string) (*Normalizer, bool) {
+	if r != nil {
+		if n, ok := r.normalizers[name]; ok {
+			return n, true
+		}
+	}
+	if name == "lowercase" {
+		return lowercaseNormalizer, true
+	}
+	return nil, false
+}
+
+// Lookup returns the named analyzer. As in Elasticsearch, "default" (and
+// the empty name) is the analyzer the settings name "default", else
+// DefaultText, and "default_search" is the settings' "default_search",
+// else "default": the analyzers of text fields that name none.
+func (r *Registry) Lookup(name string) (Analyzer, bool) {
+	switch name {
+	case "", "default":
+		name = DefaultText
+		if a, ok := r.custom("default"); ok {
+			return a, true
+		}
+	case "default_search":
+		if a, ok := r.custom("default_search"); ok {
+			return a, true
+		}
+		return r.Lookup("default")
+	}
+	if a, ok := r.custom(name); ok {
+		return a, true
+	}
+	a, ok := builtinAnalyzers[name]
+	return a, ok
+}
+
+// custom returns the analyzer the settings define under name.
+func (r *Registry) custom(name string) (Analyzer, bool) {
 	if r != nil {
 		if a, ok := r.analyzers[name]; ok {
 			return a, true
 		}
 	}
-	a, ok := builtinAnalyzers[name]
-	return a, ok
+	return nil, false
 }
 
 // Names returns the names of the analyzers the settings defined (not the
@@ -80,10 +140,18 @@ func (r *Registry) Names() []string {
 // suggest from (a suggestion must be a word users typed, not a stem). Stop
 // words are kept.
 func SurfaceForms(text string, dst []string) []string {
-	var buf [64]Token
-	toks := standardTokenizer{maxLen: defaultMaxTokenLength}.Tokenize(text, buf[:0])
+	bp := tokenBufs.Get().(*[]Token)
+	toks := standardTokenizer{maxLen: defaultMaxTokenLength}.Tokenize(text, (*bp)[:0])
 	for i := range toks {
 		dst = append(dst, foldString(lowerString(toks[i].Term)))
 	}
+	if cap(toks) <= 1<<12 {
+		clear(toks) // drop the references into text
+		*bp = toks[:0]
+		tokenBufs.Put(bp)
+	}
 	return dst
 }
+
+// tokenBufs holds scratch token slices for SurfaceForms.
+var tokenBufs = sync.Pool{New: func() any { b := make([]Token, 0, 64); return &b }}

@@ -59,6 +59,24 @@ func TestBuiltinAnalyzers(t *testing.T) {
 	}
 }
 
+// slowEnglish is the english analyzer as separate filters, the reference
+// for the fused englishFilter.
+var slowEnglish = &chain{
+	tokenizer: standardTokenizer{maxLen: defaultMaxTokenLength},
+	filters:   []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, englishStop, stemFilter{porter2}},
+}
+
+func TestEnglishFusedMatchesChain(t *testing.T) {
+	for _, text := range []string{benchText, "THE CAT'S HATS AND Boxes", "I A US UK Ü ÉCOLE",
+		strings.Repeat("Supercalifragilisticexpialidocious", 3) + " IT IS", "O’NEIL’S Dogs’"} {
+		fast := englishChain.Analyze(text, nil)
+		slow := slowEnglish.Analyze(text, nil)
+		if !slices.Equal(fast, slow) {
+			t.Errorf("%q:\nfused %v\nchain %v", text, fast, slow)
+		}
+	}
+}
+
 func TestOffsets(t *testing.T) {
 	r, _ := NewRegistry(nil)
 	text := "Café, déjà vu! Ünïcödé"
@@ -130,8 +148,11 @@ const customSettings = `{
     "syn_explicit": {"tokenizer": "standard", "filter": ["lowercase", "tv_syn"]},
     "auto": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "my_ng"]},
     "mystop": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase", "my_stop", "my_stem"]},
-    "std_en_stop": {"type": "standard", "stopwords": "_english_"}
+    "std_en_stop": {"type": "standard", "stopwords": "_english_"},
+    "grams": {"tokenizer": "ngram", "filter": ["ngram", "edge_ngram"]},
+    "html": {"tokenizer": "standard", "char_filter": ["html_strip", "amp"], "filter": ["lowercase"]}
   },
+  "char_filter": {"amp": {"type": "mapping", "mappings": ["& => and", "ph => f"]}},
   "filter": {
     "my_syn": {"type": "synonym", "synonyms": ["laptop, notebook", "wifi, wireless network", "# comment", ""]},
     "tv_syn": {"type": "synonym_graph", "synonyms": ["tv, telly => television"]},
@@ -181,6 +202,91 @@ func TestCustomAnalyzers(t *testing.T) {
 	}
 }
 
+func TestCharFilters(t *testing.T) {
+	r, err := NewRegistry([]byte(`{
+	  "char_filter": {
+	    "emo": {"type": "mapping", "mappings": [":) => _happy_", "ph => f", "\\u00e6 => ae"]},
+	    "keep_b": {"type": "html_strip", "escaped_tags": ["b"]}
+	  },
+	  "analyzer": {
+	    "html": {"tokenizer": "standard", "char_filter": ["html_strip"], "filter": ["lowercase"]},
+	    "emo": {"tokenizer": "whitespace", "char_filter": ["emo"]},
+	    "both": {"tokenizer": "standard", "char_filter": ["html_strip", "emo"]},
+	    "keepb": {"tokenizer": "whitespace", "char_filter": ["keep_b"]}
+	  }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ analyzer, text, want string }{
+		{"html", "<p>Hello <b>big</b>World</p><p>again&amp;more &eacute;t&eacute;</p><script>var x;</script><!-- no -->end",
+			"hello@0 bigworld@1 again@2 more@3 été@4 end@5"},
+		{"html", "a < b and c>d", "a@0 b@1 and@2 c@3 d@4"},
+		{"html", "<SCRIPT>alert(1)</Script>y<style>p{}</style>z<br/>w", "y@0 z@1 w@2"},
+		{"emo", "graph :) æ", "graf@0 _happy_@1 ae@2"},
+		{"both", "<i>phone</i>", "fone@0"},
+		{"keepb", "<b>x</b> <i>y</i>", "<b>x</b>@0 y@1"},
+	}
+	for _, tc := range tests {
+		if got := terms(analyze(t, r, tc.analyzer, tc.text)); got != tc.want {
+			t.Errorf("%s(%q) = %q, want %q", tc.analyzer, tc.text, got, tc.want)
+		}
+	}
+	// Offsets point into the original text.
+	text := "<p>Hello <b>big</b>World &amp; caf&eacute;</p>"
+	want := []string{"Hello", "big</b>World", "caf&eacute;"}
+	toks := analyze(t, r, "html", text)
+	if len(toks) != len(want) {
+		t.Fatalf("tokens %v", toks)
+	}
+	for i, tok := range toks {
+		if got := text[tok.Start:tok.End]; got != want[i] {
+			t.Errorf("token %q spans %q, want %q", tok.Term, got, want[i])
+		}
+	}
+	text = "graph it"
+	toks = analyze(t, r, "emo", text)
+	if got := text[toks[0].Start:toks[0].End]; got != "graph" || toks[1].Start != 6 {
+		t.Errorf("mapping offsets: %q, %+v", got, toks)
+	}
+}
+
+func TestNGrams(t *testing.T) {
+	r, err := NewRegistry([]byte(`{
+	  "tokenizer": {
+	    "auto": {"type": "edge_ngram", "min_gram": 2, "max_gram": 4, "token_chars": ["letter", "digit"]},
+	    "tri": {"type": "ngram", "min_gram": 3, "max_gram": 3}
+	  },
+	  "filter": {"ng": {"type": "ngram", "min_gram": 2, "max_gram": 3}},
+	  "analyzer": {
+	    "auto": {"tokenizer": "auto", "filter": ["lowercase"]},
+	    "tri": {"tokenizer": "tri"},
+	    "ngf": {"tokenizer": "standard", "filter": ["ng"]}
+	  }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ analyzer, text, want string }{
+		{"auto", "Quick Fox-9", "qu@0 qui@1 quic@2 fo@3 fox@4"},
+		{"tri", "abcd", "abc@0 bcd@1"},
+		{"tri", "ab", ""},
+		{"ngf", "abcd x", "ab@0 abc@0 bc@0 bcd@0 cd@0"},
+	}
+	for _, tc := range tests {
+		if got := terms(analyze(t, r, tc.analyzer, tc.text)); got != tc.want {
+			t.Errorf("%s(%q) = %q, want %q", tc.analyzer, tc.text, got, tc.want)
+		}
+	}
+	text := "Quick Fox-9"
+	for _, tok := range analyze(t, r, "auto", text) {
+		if !strings.EqualFold(text[tok.Start:tok.End], tok.Term) {
+			t.Errorf("%q spans %q", tok.Term, text[tok.Start:tok.End])
+		}
+	}
+	if _, err := NewRegistry([]byte(`{"tokenizer":{"t":{"type":"ngram","token_chars":["vowels"]}}}`)); err == nil || !strings.Contains(err.Error(), "analysis.tokenizer.t.token_chars") {
+		t.Errorf("bad token_chars: %v", err)
+	}
+}
+
 func TestSynonymsAnalysedByPrecedingFilters(t *testing.T) {
 	r, err := NewRegistry([]byte(`{"analyzer":{"a":{"tokenizer":"standard","filter":["lowercase","my_stem","s"]}},
 	  "filter":{"my_stem":{"type":"stemmer","language":"english"},"s":{"type":"synonym","synonyms":["Running Shoes, sneakers"],"expand":true}}}`))
@@ -213,8 +319,10 @@ func TestRegistryErrors(t *testing.T) {
 		{`{"filter":{"f":{"type":"stemmer","language":"klingon"}}}`, "analysis.filter.f.language"},
 		{`{"filter":{"f":{"type":"length","mni":3}}}`, "analysis.filter.f: unknown parameter [mni]"},
 		{`{"analyzer":{"a":{"type":"pattern"}}}`, "analysis.analyzer.a.type: unknown analyzer type [pattern]"},
-		{`{"tokenizer":{"t":{"type":"ngram"}}}`, "analysis.tokenizer.t.type: unknown tokenizer type [ngram]"},
-		{`{"char_filter":{"c":{"type":"html_strip"}}}`, "analysis.char_filter.c"},
+		{`{"tokenizer":{"t":{"type":"classic"}}}`, "analysis.tokenizer.t.type: unknown tokenizer type [classic]"},
+		{`{"char_filter":{"c":{"type":"pattern_replace"}}}`, "analysis.char_filter.c.type"},
+		{`{"char_filter":{"c":{"type":"mapping","mappings":["a -> b"]}}}`, "analysis.char_filter.c.mappings[0]"},
+		{`{"analyzer":{"a":{"tokenizer":"standard","char_filter":["nope"]}}}`, "analysis.analyzer.a.char_filter[0]: unknown char filter [nope]"},
 		{`{"analyzers":{}}`, "analysis"},
 		{`[1]`, "analysis"},
 	}
@@ -222,6 +330,61 @@ func TestRegistryErrors(t *testing.T) {
 		_, err := NewRegistry([]byte(tc.settings))
 		if err == nil || !errors.Is(err, ErrSettings) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewRegistry(%s) = %v, want an ErrSettings naming %q", tc.settings, err, tc.want)
+		}
+	}
+}
+
+func TestDefaultAnalyzers(t *testing.T) {
+	r, _ := NewRegistry(nil)
+	for _, name := range []string{"", "default", "default_search"} {
+		if got := terms(analyze(t, r, name, "Running")); got != "run@0" {
+			t.Errorf("%q without settings = %q, want the english analyzer", name, got)
+		}
+	}
+	r, err := NewRegistry([]byte(`{"analyzer":{"default":{"type":"simple"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "default", "default_search"} {
+		if got := terms(analyze(t, r, name, "Running")); got != "running@0" {
+			t.Errorf("%q with a default = %q, want the simple analyzer", name, got)
+		}
+	}
+	r, _ = NewRegistry([]byte(`{"analyzer":{"default_search":{"type":"whitespace"}}}`))
+	if got := terms(analyze(t, r, "default_search", "Running")); got != "Running@0" {
+		t.Errorf("default_search = %q", got)
+	}
+	if got := terms(analyze(t, r, "default", "Running")); got != "run@0" {
+		t.Errorf("default = %q", got)
+	}
+}
+
+func TestNormalizers(t *testing.T) {
+	r, err := NewRegistry([]byte(`{"filter":{"cut":{"type":"truncate","length":3}},
+	  "normalizer":{"n":{"type":"custom","filter":["lowercase","asciifolding","cut"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := r.Normalizer("n")
+	if !ok {
+		t.Fatal("n missing")
+	}
+	if got := n.Normalize("ÉCOLE"); got != "eco" {
+		t.Errorf("Normalize = %q", got)
+	}
+	if l, ok := r.Normalizer("lowercase"); !ok || l.Normalize("AbC") != "abc" {
+		t.Error("built-in lowercase normalizer")
+	}
+	if _, ok := r.Normalizer("nope"); ok {
+		t.Error("unknown normalizer found")
+	}
+	for _, bad := range []string{
+		`{"normalizer":{"n":{"filter":["porter_stem"]}}}`,
+		`{"normalizer":{"n":{"filter":["nope"]}}}`,
+		`{"normalizer":{"n":{"type":"custom","filter":["lowercase"],"char_filter":["html_strip"]}}}`,
+	} {
+		if _, err := NewRegistry([]byte(bad)); !errors.Is(err, ErrSettings) || !strings.Contains(err.Error(), "analysis.normalizer.n") {
+			t.Errorf("NewRegistry(%s) = %v", bad, err)
 		}
 	}
 }
@@ -263,17 +426,20 @@ func FuzzAnalyze(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop"}
+	names := []string{"standard", "english", "simple", "whitespace", "keyword", "stop", "syn", "auto", "mystop", "grams", "html"}
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, name := range names {
 			a, _ := r.Lookup(name)
 			for _, tok := range a.Analyze(text, nil) {
-				if tok.Start < 0 || tok.End > len(text) || tok.Start > tok.End || tok.Position < 0 {
+				if tok.Start < 0 || tok.End > len(text) || tok.Start > tok.End || tok.Position < 0 || (name == "html" && tok.Term == "") {
 					t.Fatalf("%s(%q): bad token %+v", name, text, tok)
 				}
 			}
 		}
 		_ = SurfaceForms(text, nil)
+		if fast, slow := englishChain.Analyze(text, nil), slowEnglish.Analyze(text, nil); !slices.Equal(fast, slow) {
+			t.Fatalf("%q: fused english %v, chain %v", text, fast, slow)
+		}
 	})
 }
 

@@ -9,10 +9,12 @@ var builtinTokenizers = map[string]Tokenizer{
 	"letter":     letterTokenizer{},
 	"whitespace": whitespaceTokenizer{},
 	"keyword":    keywordTokenizer{},
+	"ngram":      ngramTokenizer{min: 1, max: 2},
+	"edge_ngram": ngramTokenizer{min: 1, max: 2, edge: true},
 }
 
 // englishStop is the "_english_" stop filter.
-var englishStop = newStopFilter(EnglishStopWords, false)
+var englishStop = newStopFilter(englishStopWords, false)
 
 // builtinFilters are the token filters a custom analyzer may name without
 // defining them.
@@ -30,6 +32,7 @@ var builtinFilters = map[string]TokenFilter{
 	"apostrophe":   apostropheFilter{},
 	"length":       lengthFilter{min: 0, max: math.MaxInt},
 	"edge_ngram":   edgeNGramFilter{min: 1, max: 2},
+	"ngram":        ngramFilter{min: 1, max: 2},
 }
 
 // englishChain is the "english" analyzer: the standard tokenizer, English
@@ -37,7 +40,7 @@ var builtinFilters = map[string]TokenFilter{
 // Snowball English (porter2) stemmer.
 var englishChain = &chain{
 	tokenizer: builtinTokenizers["standard"],
-	filters:   []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, englishStop, stemFilter{porter2}},
+	filters:   []TokenFilter{englishFilter{stop: englishStop, stem: porter2}},
 }
 
 // builtinAnalyzers are the analyzers every index has.

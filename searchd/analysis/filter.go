@@ -13,23 +13,48 @@ type TokenFilter interface {
 	Filter(toks []Token) []Token
 }
 
-// chain is an analyzer: a tokenizer followed by filters.
+// chain is an analyzer: char filters, a tokenizer and token filters.
 type chain struct {
-	tokenizer Tokenizer
-	filters   []TokenFilter
+	charFilters []charFilter
+	tokenizer   Tokenizer
+	filters     []TokenFilter
 }
 
 func (c *chain) Analyze(text string, dst []Token) []Token {
 	start := len(dst)
-	dst = c.tokenizer.Tokenize(text, dst)
+	if len(c.charFilters) == 0 {
+		dst = c.tokenizer.Tokenize(text, dst)
+	} else {
+		dst = c.filtered(text, dst)
+	}
 	seg := dst[start:]
 	for _, f := range c.filters {
 		seg = f.Filter(seg)
 	}
-	if len(seg) > 0 && &seg[0] == &dst[start] {
+	if len(seg) > 0 && len(dst) > start && &seg[0] == &dst[start] {
 		return dst[:start+len(seg)]
 	}
 	return append(dst[:start], seg...)
+}
+
+// filtered tokenizes text through the char filters, mapping the tokens'
+// offsets back to text. Terms are substrings of the filtered text.
+func (c *chain) filtered(text string, dst []Token) []Token {
+	maps := make([]offsetMap, len(c.charFilters))
+	t := text
+	for i, cf := range c.charFilters {
+		t, maps[i] = cf.apply(t)
+	}
+	start := len(dst)
+	dst = c.tokenizer.Tokenize(t, dst)
+	for i := range dst[start:] {
+		tok := &dst[start+i]
+		for j := len(maps) - 1; j >= 0; j-- {
+			tok.Start, tok.End = maps[j].start(tok.Start), maps[j].end(tok.End)
+		}
+		tok.End = max(tok.End, tok.Start)
+	}
+	return dst
 }
 
 // mapTerms rewrites every term with fn, in place.
@@ -216,9 +241,9 @@ func newStopFilter(words []string, ignoreCase bool) *stopFilter {
 	return f
 }
 
-// EnglishStopWords is Lucene's English stop word set, Elasticsearch's
-// "_english_".
-var EnglishStopWords = []string{
+// englishStopWords is Lucene's English stop word set, Elasticsearch's
+// "_english_". Read only.
+var englishStopWords = []string{
 	"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in",
 	"into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the",
 	"their", "then", "there", "these", "they", "this", "to", "was", "will",

@@ -134,13 +134,76 @@ func (p *params) stopWords(key string, def []string) ([]string, error) {
 	if raw := p.raw[key]; len(raw) > 0 && raw[0] == '"' {
 		switch list[0] {
 		case "_english_":
-			return EnglishStopWords, nil
+			return englishStopWords, nil
 		case "_none_":
 			return nil, nil
 		}
 		return nil, p.errorf(key, "unknown stop word list %q (want \"_english_\", \"_none_\" or a list)", list[0])
 	}
 	return list, nil
+}
+
+func parseCharFilter(path string, raw json.RawMessage) (charFilter, error) {
+	p, err := newParams(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := p.str("type", "")
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case "html_strip":
+		keep, _, err := p.strings("escaped_tags")
+		if err != nil {
+			return nil, err
+		}
+		f := htmlStripFilter{keep: map[string]bool{}}
+		for _, t := range keep {
+			f.keep[strings.ToLower(t)] = true
+		}
+		return f, p.done()
+	case "mapping":
+		if p.has("mappings_path") {
+			return nil, p.errorf("mappings_path", "mapping files are not supported; list the rules in mappings")
+		}
+		rules, ok, err := p.strings("mappings")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, p.errorf("mappings", "missing")
+		}
+		f := &mappingCharFilter{byFirst: map[byte][]mappingRule{}}
+		for i, rule := range rules {
+			from, to, found := strings.Cut(rule, "=>")
+			from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+			if !found || from == "" {
+				return nil, p.errorf(fmt.Sprintf("mappings[%d]", i), "want \"key => value\", got %q", rule)
+			}
+			from, to = unescapeMapping(from), unescapeMapping(to)
+			f.byFirst[from[0]] = append(f.byFirst[from[0]], mappingRule{from: from, to: to})
+		}
+		for _, rs := range f.byFirst {
+			slices.SortStableFunc(rs, func(a, b mappingRule) int { return len(b.from) - len(a.from) })
+		}
+		return f, p.done()
+	case "":
+		return nil, p.errorf("type", "missing")
+	}
+	return nil, p.errorf("type", "unknown char filter type [%s] (html_strip, mapping)", typ)
+}
+
+// unescapeMapping decodes the escapes of a mapping rule's side (\n, \t,
+// \uXXXX, \\ and escaped characters).
+func unescapeMapping(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	if u, err := strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`); err == nil {
+		return u
+	}
+	return s
 }
 
 // filterFactory builds a defined filter for one analyzer; pre analyses with
@@ -161,14 +224,16 @@ type settings struct {
 // settings.analysis JSON (nil or empty: built-ins only). Errors wrap
 // ErrSettings and name the offending path (e.g.
 // "analysis.filter.my_syn.synonyms[2]"). Supported: custom analyzers (a
-// tokenizer and filters; char filters are refused), the built-in analyzer
+// tokenizer, filters and char filters html_strip and mapping), normalizers
+// (of one-to-one filters), the built-in analyzer
 // types with their stopwords parameter, tokenizers standard, letter,
-// lowercase, whitespace and keyword, and filters lowercase, uppercase,
-// asciifolding, stop, stemmer (english/porter2, porter,
-// possessive_english), snowball, porter_stem, synonym, synonym_graph,
-// edge_ngram, length, truncate, trim, unique, reverse and apostrophe.
+// lowercase, whitespace, keyword, ngram and edge_ngram, and filters
+// lowercase, uppercase, asciifolding, stop, stemmer (english/porter2,
+// porter, possessive_english), snowball, porter_stem, synonym,
+// synonym_graph, ngram, edge_ngram, length, truncate, trim, unique,
+// reverse and apostrophe.
 func NewRegistry(settingsJSON []byte) (*Registry, error) {
-	r := &Registry{analyzers: map[string]Analyzer{}}
+	r := &Registry{analyzers: map[string]Analyzer{}, normalizers: map[string]*Normalizer{}}
 	trimmed := bytes.TrimSpace(settingsJSON)
 	if len(trimmed) == 0 || string(trimmed) == "null" || string(trimmed) == "{}" {
 		return r, nil
@@ -186,11 +251,13 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%w: analysis: %v", ErrSettings, err)
 	}
+	charFilters := map[string]charFilter{}
 	for _, name := range sortedKeys(s.CharFilter) {
-		return nil, fmt.Errorf("%w: analysis.char_filter.%s: char filters are not supported", ErrSettings, name)
-	}
-	for _, name := range sortedKeys(s.Normalizer) {
-		return nil, fmt.Errorf("%w: analysis.normalizer.%s: normalizers are not supported", ErrSettings, name)
+		cf, err := parseCharFilter("analysis.char_filter."+name, s.CharFilter[name])
+		if err != nil {
+			return nil, err
+		}
+		charFilters[name] = cf
 	}
 	tokenizers := map[string]Tokenizer{}
 	for _, name := range sortedKeys(s.Tokenizer) {
@@ -214,11 +281,18 @@ func NewRegistry(settingsJSON []byte) (*Registry, error) {
 		filters[name] = f
 	}
 	for _, name := range sortedKeys(s.Analyzer) {
-		a, err := parseAnalyzer("analysis.analyzer."+name, s.Analyzer[name], tokenizers, filters)
+		a, err := parseAnalyzer("analysis.analyzer."+name, s.Analyzer[name], charFilters, tokenizers, filters)
 		if err != nil {
 			return nil, err
 		}
 		r.analyzers[name] = a
+	}
+	for _, name := range sortedKeys(s.Normalizer) {
+		n, err := parseNormalizer("analysis.normalizer."+name, s.Normalizer[name], filters)
+		if err != nil {
+			return nil, err
+		}
+		r.normalizers[name] = n
 	}
 	return r, nil
 }
@@ -270,6 +344,24 @@ func parseTokenizer(path string, raw json.RawMessage) (Tokenizer, error) {
 			return nil, p.errorf("max_token_length", "must be at least 1")
 		}
 		t = standardTokenizer{maxLen: n}
+	case "edge_ngram", "edgeNGram", "ngram", "nGram":
+		lo, hi, err := gramRange(p, 1, 2)
+		if err != nil {
+			return nil, err
+		}
+		classes, _, err := p.strings("token_chars")
+		if err != nil {
+			return nil, err
+		}
+		custom, err := p.str("custom_token_chars", "")
+		if err != nil {
+			return nil, err
+		}
+		chars, unknown := tokenChars(classes, custom)
+		if unknown != "" {
+			return nil, p.errorf("token_chars", "unknown character class [%s] (letter, digit, whitespace, punctuation, symbol, custom)", unknown)
+		}
+		t = ngramTokenizer{min: lo, max: hi, edge: typ == "edge_ngram" || typ == "edgeNGram", chars: chars}
 	case "letter", "whitespace", "keyword", "lowercase":
 		t, _ = builtinTokenizer(typ)
 		if err := p.done("max_token_length", "buffer_size"); err != nil {
@@ -316,7 +408,7 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 		}
 		return fixed(asciiFoldingFilter{preserveOriginal: keep})
 	case "stop":
-		words, err := p.stopWords("stopwords", EnglishStopWords)
+		words, err := p.stopWords("stopwords", englishStopWords)
 		if err != nil {
 			return nil, err
 		}
@@ -381,20 +473,20 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 		return func(pre Analyzer) (TokenFilter, error) {
 			return parseSynonyms(rules, expand, pre, synPath)
 		}, nil
+	case "ngram", "nGram":
+		lo, hi, err := gramRange(p, 1, 2)
+		if err != nil {
+			return nil, err
+		}
+		keep, err := p.boolean("preserve_original", false)
+		if err != nil {
+			return nil, err
+		}
+		return fixed(ngramFilter{min: lo, max: hi, preserveOriginal: keep})
 	case "edge_ngram", "edgeNGram":
-		lo, err := p.integer("min_gram", 1)
+		lo, hi, err := gramRange(p, 1, 2)
 		if err != nil {
 			return nil, err
-		}
-		hi, err := p.integer("max_gram", 2)
-		if err != nil {
-			return nil, err
-		}
-		if lo < 1 || hi < lo {
-			return nil, p.errorf("max_gram", "need 1 <= min_gram (%d) <= max_gram (%d)", lo, hi)
-		}
-		if hi-lo > 50 {
-			return nil, p.errorf("max_gram", "max_gram - min_gram is %d, the limit is 50", hi-lo)
 		}
 		keep, err := p.boolean("preserve_original", false)
 		if err != nil {
@@ -439,6 +531,25 @@ func parseFilter(path string, raw json.RawMessage) (filterFactory, error) {
 	return nil, p.errorf("type", "unknown filter type [%s]", typ)
 }
 
+// gramRange reads min_gram and max_gram.
+func gramRange(p *params, defMin, defMax int) (int, int, error) {
+	lo, err := p.integer("min_gram", defMin)
+	if err != nil {
+		return 0, 0, err
+	}
+	hi, err := p.integer("max_gram", defMax)
+	if err != nil {
+		return 0, 0, err
+	}
+	if lo < 1 || hi < lo {
+		return 0, 0, p.errorf("max_gram", "need 1 <= min_gram (%d) <= max_gram (%d)", lo, hi)
+	}
+	if hi-lo > maxNGramDiff {
+		return 0, 0, p.errorf("max_gram", "max_gram - min_gram is %d, the limit is %d", hi-lo, maxNGramDiff)
+	}
+	return lo, hi, nil
+}
+
 func stemmerByLanguage(lang string) (TokenFilter, bool) {
 	switch lang {
 	case "english", "porter2":
@@ -451,7 +562,7 @@ func stemmerByLanguage(lang string) (TokenFilter, bool) {
 	return nil, false
 }
 
-func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
+func parseAnalyzer(path string, raw json.RawMessage, charFilters map[string]charFilter, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
 	p, err := newParams(path, raw)
 	if err != nil {
 		return nil, err
@@ -465,9 +576,9 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 	}
 	switch typ {
 	case "custom":
-		return parseCustomAnalyzer(p, tokenizers, filters)
+		return parseCustomAnalyzer(p, charFilters, tokenizers, filters)
 	case "standard", "english", "stop":
-		def := map[string][]string{"standard": nil, "english": EnglishStopWords, "stop": EnglishStopWords}[typ]
+		def := map[string][]string{"standard": nil, "english": englishStopWords, "stop": englishStopWords}[typ]
 		words, err := p.stopWords("stopwords", def)
 		if err != nil {
 			return nil, err
@@ -492,7 +603,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 		case "stop":
 			return &chain{tokenizer: letterTokenizer{}, filters: []TokenFilter{lowercaseFilter{}, stop}}, nil
 		}
-		return &chain{tokenizer: standardTokenizer{maxLen: maxLen}, filters: []TokenFilter{possessiveFilter{}, lowercaseFilter{}, asciiFoldingFilter{}, stop, stemFilter{porter2}}}, nil
+		return &chain{tokenizer: standardTokenizer{maxLen: maxLen}, filters: []TokenFilter{englishFilter{stop: stop, stem: porter2}}}, nil
 	case "simple", "whitespace", "keyword":
 		return builtinAnalyzers[typ], p.done()
 	case "snowball":
@@ -503,7 +614,7 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 		if !strings.EqualFold(lang, "english") {
 			return nil, p.errorf("language", "unsupported snowball language [%s]", lang)
 		}
-		words, err := p.stopWords("stopwords", EnglishStopWords)
+		words, err := p.stopWords("stopwords", englishStopWords)
 		if err != nil {
 			return nil, err
 		}
@@ -514,7 +625,61 @@ func parseAnalyzer(path string, raw json.RawMessage, tokenizers map[string]Token
 	return nil, p.errorf("type", "unknown analyzer type [%s]", typ)
 }
 
-func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
+func parseNormalizer(path string, raw json.RawMessage, filters map[string]filterFactory) (*Normalizer, error) {
+	p, err := newParams(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if typ, err := p.str("type", "custom"); err != nil || typ != "custom" {
+		if err == nil {
+			err = p.errorf("type", "must be custom")
+		}
+		return nil, err
+	}
+	if cf, _, err := p.strings("char_filter"); err != nil || len(cf) > 0 {
+		if err == nil {
+			err = p.errorf("char_filter", "char filters are not supported")
+		}
+		return nil, err
+	}
+	names, _, err := p.strings("filter")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.done(); err != nil {
+		return nil, err
+	}
+	n := &Normalizer{}
+	for i, name := range names {
+		at := fmt.Sprintf("filter[%d]", i)
+		var f TokenFilter
+		if build, ok := filters[name]; ok {
+			if f, err = build(builtinAnalyzers["keyword"]); err != nil {
+				return nil, err
+			}
+		} else if f, ok = builtinFilters[name]; !ok {
+			return nil, p.errorf(at, "unknown filter [%s]", name)
+		}
+		if !oneToOne(f) {
+			return nil, p.errorf(at, "filter [%s] cannot be used in a normalizer (only lowercase, uppercase, asciifolding, trim, reverse, truncate)", name)
+		}
+		n.filters = append(n.filters, f)
+	}
+	return n, nil
+}
+
+// oneToOne reports whether f maps each token to exactly one token.
+func oneToOne(f TokenFilter) bool {
+	switch f := f.(type) {
+	case lowercaseFilter, uppercaseFilter, trimFilter, reverseFilter, truncateFilter:
+		return true
+	case asciiFoldingFilter:
+		return !f.preserveOriginal
+	}
+	return false
+}
+
+func parseCustomAnalyzer(p *params, charFilters map[string]charFilter, tokenizers map[string]Tokenizer, filters map[string]filterFactory) (Analyzer, error) {
 	tname, err := p.str("tokenizer", "")
 	if err != nil {
 		return nil, err
@@ -528,11 +693,20 @@ func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map
 			return nil, p.errorf("tokenizer", "unknown tokenizer [%s]", tname)
 		}
 	}
-	if cf, _, err := p.strings("char_filter"); err != nil || len(cf) > 0 {
-		if err == nil {
-			err = p.errorf("char_filter", "char filters are not supported")
-		}
+	cfNames, _, err := p.strings("char_filter")
+	if err != nil {
 		return nil, err
+	}
+	c := &chain{tokenizer: tok}
+	for i, name := range cfNames {
+		cf, ok := charFilters[name]
+		if !ok && name == "html_strip" {
+			cf, ok = htmlStripFilter{}, true
+		}
+		if !ok {
+			return nil, p.errorf(fmt.Sprintf("char_filter[%d]", i), "unknown char filter [%s]", name)
+		}
+		c.charFilters = append(c.charFilters, cf)
 	}
 	names, _, err := p.strings("filter")
 	if err != nil {
@@ -544,11 +718,10 @@ func parseCustomAnalyzer(p *params, tokenizers map[string]Tokenizer, filters map
 	if err := p.done(); err != nil {
 		return nil, err
 	}
-	c := &chain{tokenizer: tok}
 	for i, name := range names {
 		at := fmt.Sprintf("filter[%d]", i)
 		if build, ok := filters[name]; ok {
-			pre := &chain{tokenizer: tok, filters: slices.Clone(c.filters)}
+			pre := &chain{tokenizer: tok, filters: slices.Clone(c.filters)} // synonym rules are not char-filtered
 			f, err := build(pre)
 			if err != nil {
 				return nil, err

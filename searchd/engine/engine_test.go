@@ -181,6 +181,9 @@ func TestRangeNumbersAndDates(t *testing.T) {
 		{`{"range":{"added":{"gte":"now-7d","lt":"now-1d"}}}`, "old"},
 		{`{"range":{"brand":{"gte":"L","lt":"M"}}}`, "2,3,4,5"},
 		{`{"term":{"stock":100}}`, "5"},
+		{`{"bool":{"must_not":{"exists":{"field":"brand"}}}}`, "new,old"},
+		{`{"exists":{"field":"title"}}`, "1,2,3,4,5,6,7,new,old"},
+		{`{"bool":{"filter":[{"exists":{"field":"price"}},{"range":{"price":{"lt":2}}}]}}`, "new,old"},
 		{`{"terms":{"price":[25,45]}}`, "2,3"},
 	} {
 		r := search(t, ix, `{"size":20,"sort":["_id"],"query":`+c.body+`}`)

@@ -83,12 +83,15 @@ func writeScore(b *bytes.Buffer, f float64) {
 	b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 }
 
-// writeJSON writes v's JSON (values that cannot be encoded print null).
+// writeJSON writes v's JSON without HTML escaping, as Elasticsearch
+// prints highlight tags (values that cannot be encoded print null).
 func writeJSON(b *bytes.Buffer, v any) {
-	out, err := json.Marshal(v)
-	if err != nil {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		b.WriteString("null")
 		return
 	}
-	b.Write(out)
+	b.Write(bytes.TrimSuffix(out.Bytes(), []byte("\n")))
 }

@@ -31,18 +31,22 @@ func kindOf(t mapping.Type) fieldKind {
 }
 
 // buffer holds documents indexed since the last flush, inverted in memory.
-// It is guarded by the Writer's mu while it is the active buffer; once
-// handed to a flush its postings are immutable (only del still changes,
-// under mu).
+// ids, sources, idMap, del, ndel, bytes and the flags are guarded by the
+// Writer's mu. The inverted fields belong to the one IndexBatch that has
+// the buffer checked out (busy), or, once the buffer is handed to a flush,
+// to the flush.
 type buffer struct {
 	ids     []string
 	sources [][]byte
 	idMap   map[string]uint32
-	fields  map[string]*bufField
-	order   []*bufField // fields in first-seen order
-	del     []uint64    // deleted buffer docs
+	del     []uint64 // deleted buffer docs
 	ndel    uint32
 	bytes   int64
+	busy    bool // checked out by an IndexBatch
+	sealing bool // a Refresh waits for it: to flushing when returned
+
+	fields map[string]*bufField
+	order  []*bufField // fields in first-seen order
 }
 
 // bufField is one field's buffered data.
@@ -74,7 +78,7 @@ type bufTerm struct {
 }
 
 func newBuffer() *buffer {
-	return &buffer{idMap: make(map[string]uint32), fields: make(map[string]*bufField)}
+	return &buffer{idMap: make(map[string]uint32)}
 }
 
 func (b *buffer) maxDoc() uint32 { return uint32(len(b.ids)) }
@@ -98,21 +102,32 @@ func (b *buffer) delete(doc uint32) {
 func (b *buffer) field(name string, kind fieldKind) *bufField {
 	f := b.fields[name]
 	if f == nil {
+		if b.fields == nil {
+			b.fields = make(map[string]*bufField)
+		}
 		f = &bufField{name: name, kind: kind, terms: make(map[string]*bufTerm), curDoc: ^uint32(0)}
 		b.fields[name] = f
 		b.order = append(b.order, f)
-		b.bytes += 256 + int64(len(name))
 	}
 	return f
 }
 
-// add inverts doc as the next buffer document and returns its number.
-func (b *buffer) add(doc *mapping.Document) uint32 {
+// reserve registers doc as the next buffer document and returns its
+// number; invert must follow, in reserve order. The caller holds the
+// Writer's mu.
+func (b *buffer) reserve(doc *mapping.Document) uint32 {
 	d := uint32(len(b.ids))
 	b.ids = append(b.ids, doc.ID)
 	b.sources = append(b.sources, doc.Source)
 	b.idMap[doc.ID] = d
 	b.bytes += int64(len(doc.ID)+len(doc.Source)) + 64
+	return d
+}
+
+// invert adds doc's fields as buffer document d and returns the bytes the
+// buffer grew by. Only the buffer's owner calls it, without the mu.
+func (b *buffer) invert(doc *mapping.Document, d uint32) int64 {
+	var grew int64
 
 	// Field lengths first: a term's postings record the field length of
 	// its documents, and a field's values may be spread over the list.
@@ -147,9 +162,9 @@ func (b *buffer) add(doc *mapping.Document) uint32 {
 				if t == nil {
 					t = &bufTerm{}
 					f.terms[strings.Clone(tok.Term)] = t
-					b.bytes += int64(len(tok.Term)) + 96
+					grew += int64(len(tok.Term)) + 96
 				}
-				b.bytes += t.add(d, uint32(max(tok.Position, 0)), true)
+				grew += t.add(d, uint32(max(tok.Position, 0)), true)
 			}
 			continue
 		}
@@ -157,42 +172,47 @@ func (b *buffer) add(doc *mapping.Document) uint32 {
 		if f.kind != kind {
 			continue // a field keeps its first kind within a segment
 		}
-		var term []byte
-		switch kind {
-		case kindKeyword:
-			term = []byte(fv.Keyword)
-		case kindInt:
-			putInt(key[:], fv.Int)
-			term = key[:]
-		case kindFloat:
-			putFloat(key[:], fv.Float)
-			term = key[:]
-		}
 		if fv.Indexed {
-			t := f.terms[string(term)]
-			if t == nil {
-				t = &bufTerm{}
-				f.terms[string(term)] = t
-				b.bytes += int64(len(term)) + 96
+			var t *bufTerm
+			switch kind {
+			case kindKeyword:
+				t = f.terms[fv.Keyword]
+				if t == nil {
+					t = &bufTerm{}
+					f.terms[strings.Clone(fv.Keyword)] = t
+					grew += int64(len(fv.Keyword)) + 96
+				}
+			default:
+				if kind == kindInt {
+					putInt(key[:], fv.Int)
+				} else {
+					putFloat(key[:], fv.Float)
+				}
+				t = f.terms[string(key[:])]
+				if t == nil {
+					t = &bufTerm{}
+					f.terms[string(key[:])] = t
+					grew += 8 + 96
+				}
 			}
-			b.bytes += t.add(d, 0, false)
+			grew += t.add(d, 0, false)
 		}
 		if fv.DocValues {
 			f.dvDocs = append(f.dvDocs, d)
 			switch kind {
 			case kindKeyword:
 				f.dvKeys = append(f.dvKeys, fv.Keyword)
-				b.bytes += int64(len(fv.Keyword)) + 20
+				grew += int64(len(fv.Keyword)) + 20
 			case kindInt:
 				f.dvInts = append(f.dvInts, fv.Int)
-				b.bytes += 12
+				grew += 12
 			case kindFloat:
 				f.dvInts = append(f.dvInts, SortableFloat(fv.Float))
-				b.bytes += 12
+				grew += 12
 			}
 		}
 	}
-	return d
+	return grew
 }
 
 func (f *bufField) setNorm(d uint32, n byte) {

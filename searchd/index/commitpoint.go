@@ -112,3 +112,22 @@ func commitGens(names []string) []int64 {
 func isIndexFile(name string) bool {
 	return strings.HasPrefix(name, "seg_") || strings.HasPrefix(name, commitPrefix)
 }
+
+// HasCommit reports whether dir holds a valid commit point (so Open finds
+// an index there rather than starting empty).
+func HasCommit(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	for _, gen := range commitGens(names) {
+		if _, err := readCommitPoint(dir, commitFileName(gen)); err == nil {
+			return true
+		}
+	}
+	return false
+}

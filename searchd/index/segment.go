@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/blevesearch/vellum"
@@ -28,6 +27,7 @@ type segment struct {
 	fields map[string]*segField
 	names  []string // indexed fields, sorted
 	idFST  *vellum.FST
+	bloom  []byte
 	idW    uint8
 	idOffs []byte
 	idData []byte
@@ -37,9 +37,13 @@ type segment struct {
 	refs   atomic.Int32
 	onFree func()
 
-	cacheMu  sync.Mutex // guards the decompressed block cache
-	cacheBlk int
-	cacheBuf []byte
+	cache atomic.Pointer[storedBlock] // the last decompressed block
+}
+
+// storedBlock is a decompressed stored block; immutable.
+type storedBlock struct {
+	blk int
+	buf []byte
 }
 
 // segField is one field of a segment.
@@ -94,7 +98,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 			return nil, fmt.Errorf("%w: %s: checksum mismatch", errCorrupt, name)
 		}
 	}
-	s := &segment{name: name, num: num, data: data, fields: map[string]*segField{}, cacheBlk: -1}
+	s := &segment{name: name, num: num, data: data, fields: map[string]*segField{}}
 	if err := json.Unmarshal(data[metaOff:metaOff+uint64(metaLen)], &s.meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: meta: %v", errCorrupt, name, err)
 	}
@@ -103,6 +107,7 @@ func loadSegment(name string, num uint64, data []byte, verify bool) (*segment, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: id fst: %v", errCorrupt, name, err)
 	}
+	s.bloom = s.sect(s.meta.IDBloom)
 	ids := s.sect(s.meta.IDs)
 	s.idW = ids[0]
 	s.idOffs = ids[1:]
@@ -158,9 +163,12 @@ func (s *segment) id(doc uint32) string {
 	return string(s.idData[a:b])
 }
 
-// lookupID returns the newest doc with id.
-func (s *segment) lookupID(id []byte) (uint32, bool) {
-	v, ok, err := s.idFST.Get(id)
+// lookupID returns the newest doc with id (h: idHash(id)).
+func (s *segment) lookupID(id string, h uint64) (uint32, bool) {
+	if !bloomMayContain(s.bloom, h) {
+		return 0, false
+	}
+	v, ok, err := s.idFST.Get([]byte(id))
 	if err != nil || !ok {
 		return 0, false
 	}
@@ -175,32 +183,35 @@ func (s *segment) source(doc uint32) ([]byte, error) {
 	blk := sort.Search(s.nblk, func(i int) bool {
 		return binary.LittleEndian.Uint32(s.sidx[i*12:]) > doc
 	}) - 1
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if s.cacheBlk != blk {
+	sb := s.cache.Load()
+	if sb == nil || sb.blk != blk {
 		start := binary.LittleEndian.Uint64(s.sidx[blk*12+4:])
 		end := uint64(s.meta.StoredIndex.Off)
 		if blk+1 < s.nblk {
 			end = binary.LittleEndian.Uint64(s.sidx[(blk+1)*12+4:])
 		}
-		buf, err := zstdDecoder().DecodeAll(s.data[start:end], s.cacheBuf[:0])
+		buf, err := zstdDecoder().DecodeAll(s.data[start:end], nil)
 		if err != nil {
-			s.cacheBlk = -1
 			return nil, fmt.Errorf("%w: %s: stored block %d: %v", errCorrupt, s.name, blk, err)
 		}
-		s.cacheBuf, s.cacheBlk = buf, blk
+		sb = &storedBlock{blk: blk, buf: buf}
+		s.cache.Store(sb)
 	}
-	b := s.cacheBuf
+	b := sb.buf
 	p := 0
 	first := binary.LittleEndian.Uint32(s.sidx[blk*12:])
-	for d := first; ; d++ {
+	for d := first; p < len(b); d++ {
 		var n uint64
 		n, p = uvarint(b, p)
+		if n > uint64(len(b)-p) {
+			break
+		}
 		if d == doc {
 			return append([]byte(nil), b[p:p+int(n)]...), nil
 		}
 		p += int(n)
 	}
+	return nil, fmt.Errorf("%w: %s: stored block %d lacks doc %d", errCorrupt, s.name, blk, doc)
 }
 
 // view is a Segment: a segment with the deletes of a point in time.
@@ -210,7 +221,19 @@ type view struct {
 	live uint32
 }
 
-var _ Segment = (*view)(nil)
+var (
+	_ Segment      = (*view)(nil)
+	_ NormsSegment = (*view)(nil)
+)
+
+// NormsSegment is implemented by the Segments of a Reader: Norms returns
+// a text field's norm bytes, one per doc (DecodeNorm gives the field
+// length; 0: absent), nil when the segment has none. It is FieldLength
+// without a field lookup per document, for scorers. The slice is valid
+// until the Reader is released and must not be modified.
+type NormsSegment interface {
+	Norms(field string) []byte
+}
 
 func newView(s *segment, del *delSet) *view {
 	v := &view{s: s, del: del, live: s.meta.MaxDoc}
@@ -261,8 +284,7 @@ func (v *view) FieldLength(field string, doc uint32) uint32 {
 	return normTable[f.norms[doc]]
 }
 
-// Norms returns a text field's norm bytes, one per doc (DecodeNorm gives
-// the length), nil when absent: a faster FieldLength for scorers.
+// Norms implements NormsSegment.
 func (v *view) Norms(field string) []byte {
 	if f := v.s.fields[field]; f != nil {
 		return f.norms

@@ -49,6 +49,7 @@ type segMeta struct {
 	MaxDoc      uint32      `json:"max_doc"`
 	IDs         section     `json:"ids"`
 	IDFST       section     `json:"id_fst"`
+	IDBloom     section     `json:"id_bloom"`
 	StoredIndex section     `json:"stored_index"`
 	Fields      []fieldMeta `json:"fields"`
 }
@@ -304,6 +305,9 @@ func (sw *segWriter) finish() error {
 	}
 	sw.meta.IDFST = section{sw.off, int64(fb.Len())}
 	sw.write(fb.Bytes())
+	bloom := appendBloom(nil, sw.ids)
+	sw.meta.IDBloom = section{sw.off, int64(len(bloom))}
+	sw.write(bloom)
 
 	names := make([]string, 0, len(sw.fields))
 	for n := range sw.fields {

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"cairn.dev/cairn/searchd/mapping"
+	"golang.org/x/sys/unix"
 )
 
 // Options configure a Writer.
@@ -56,12 +58,14 @@ func (o *Options) setDefaults() {
 type Writer struct {
 	opts  Options
 	files *fileRefs
+	lock  *os.File // Dir/write.lock, flocked while open
 
 	refreshMu sync.Mutex // serializes flushes, refreshes and commits
 
 	mu       sync.Mutex // protects the following fields
 	closed   bool
-	buf      *buffer     // the active buffer
+	bufs     []*buffer   // active buffers (busy or idle)
+	idle     []*buffer   // active buffers not checked out
 	flushing []*buffer   // buffers handed to a flush, oldest first
 	segs     []*segState // segments, oldest first
 	nextSeg  uint64
@@ -69,6 +73,8 @@ type Writer struct {
 	mergeErr error
 	// mergeCond is signalled (with mu) when a merge ends or the Writer closes.
 	mergeCond *sync.Cond
+	// bufCond is signalled (with mu) when a buffer is returned.
+	bufCond *sync.Cond
 
 	pubMu sync.Mutex // protects pub
 	pub   *snapshot  // the last refresh
@@ -113,6 +119,19 @@ func Open(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	w, err := open(opts, lock)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func open(opts Options, lock *os.File) (*Writer, error) {
 	ents, err := os.ReadDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
@@ -124,11 +143,12 @@ func Open(opts Options) (*Writer, error) {
 	w := &Writer{
 		opts:      opts,
 		files:     newFileRefs(opts.Dir),
-		buf:       newBuffer(),
+		lock:      lock,
 		mergeKick: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 	}
 	w.mergeCond = sync.NewCond(&w.mu)
+	w.bufCond = sync.NewCond(&w.mu)
 	var loadErr error
 	for _, gen := range commitGens(names) {
 		c, err := readCommitPoint(opts.Dir, commitFileName(gen))
@@ -230,21 +250,62 @@ func (w *Writer) Index(doc *mapping.Document) error {
 	return w.IndexBatch([]*mapping.Document{doc})
 }
 
-// IndexBatch indexes docs in order, as Index each, under one lock.
+// minParallelDocs is the smallest share of a batch inverted by its own
+// goroutine.
+const minParallelDocs = 64
+
+// IndexBatch indexes docs in order, as Index each would. Concurrent calls
+// invert into separate buffers in parallel, and a large batch is split
+// over GOMAXPROCS buffers, so bulk indexing uses every core.
 func (w *Writer) IndexBatch(docs []*mapping.Document) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	parts := 1
+	if len(docs) >= 2*minParallelDocs {
+		parts = max(1, min(runtime.GOMAXPROCS(0), len(docs)/minParallelDocs))
+	}
+	chunk := (len(docs) + parts - 1) / parts
+	slots := make([]uint32, len(docs))
+	bufs := make([]*buffer, 0, parts)
+
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
 		return ErrClosed
 	}
-	for _, doc := range docs {
+	for range parts {
+		bufs = append(bufs, w.takeBufferLocked())
+	}
+	for i, doc := range docs {
 		w.tombstoneLocked(doc.ID)
-		w.buf.add(doc)
+		slots[i] = bufs[i/chunk].reserve(doc)
 	}
-	full := w.buf.bytes >= w.opts.RAMBufferBytes
-	if full {
-		w.rotateLocked()
+	w.mu.Unlock()
+
+	grew := make([]int64, len(bufs))
+	invert := func(k int) {
+		b := bufs[k]
+		for i := k * chunk; i < min(len(docs), (k+1)*chunk); i++ {
+			grew[k] += b.invert(docs[i], slots[i])
+		}
 	}
+	if len(bufs) == 1 {
+		invert(0)
+	} else {
+		var wg sync.WaitGroup
+		for k := range bufs {
+			wg.Go(func() { invert(k) })
+		}
+		wg.Wait()
+	}
+
+	w.mu.Lock()
+	for k, b := range bufs {
+		b.bytes += grew[k]
+		w.returnBufferLocked(b)
+	}
+	full := w.rotateFullLocked()
 	w.mu.Unlock()
 	if full {
 		w.refreshMu.Lock()
@@ -252,6 +313,60 @@ func (w *Writer) IndexBatch(docs []*mapping.Document) error {
 		return w.flushPending()
 	}
 	return nil
+}
+
+// takeBufferLocked checks out an idle buffer, or a new one.
+func (w *Writer) takeBufferLocked() *buffer {
+	var b *buffer
+	if n := len(w.idle); n > 0 {
+		b = w.idle[n-1]
+		w.idle = w.idle[:n-1]
+	} else {
+		b = newBuffer()
+		w.bufs = append(w.bufs, b)
+	}
+	b.busy = true
+	return b
+}
+
+// returnBufferLocked ends a checkout.
+func (w *Writer) returnBufferLocked(b *buffer) {
+	b.busy = false
+	if b.sealing {
+		w.bufs = slices.DeleteFunc(w.bufs, func(x *buffer) bool { return x == b })
+		if b.maxDoc() > 0 {
+			w.flushing = append(w.flushing, b)
+		}
+		w.bufCond.Broadcast()
+		return
+	}
+	w.idle = append(w.idle, b)
+}
+
+// rotateFullLocked hands the largest idle buffers to a flush while the
+// active buffers hold more than RAMBufferBytes; it reports whether it did.
+func (w *Writer) rotateFullLocked() bool {
+	rotated := false
+	for {
+		var total int64
+		for _, b := range w.bufs {
+			total += b.bytes
+		}
+		if total < w.opts.RAMBufferBytes || len(w.idle) == 0 {
+			return rotated
+		}
+		big := 0
+		for i, b := range w.idle {
+			if b.bytes > w.idle[big].bytes {
+				big = i
+			}
+		}
+		b := w.idle[big]
+		w.idle = slices.Delete(w.idle, big, big+1)
+		w.bufs = slices.DeleteFunc(w.bufs, func(x *buffer) bool { return x == b })
+		w.flushing = append(w.flushing, b)
+		rotated = true
+	}
 }
 
 // Delete tombstones the live document with id; false if there was none.
@@ -266,9 +381,11 @@ func (w *Writer) Delete(id string) (bool, error) {
 
 // tombstoneLocked deletes the live document with id, if any.
 func (w *Writer) tombstoneLocked(id string) bool {
-	if d, ok := w.buf.idMap[id]; ok && w.buf.live(d) {
-		w.buf.delete(d)
-		return true
+	for _, b := range w.bufs {
+		if d, ok := b.idMap[id]; ok && b.live(d) {
+			b.delete(d)
+			return true
+		}
 	}
 	for i := len(w.flushing) - 1; i >= 0; i-- {
 		b := w.flushing[i]
@@ -280,10 +397,10 @@ func (w *Writer) tombstoneLocked(id string) bool {
 	if len(w.segs) == 0 {
 		return false
 	}
-	key := []byte(id)
+	h := idHash(id)
 	for i := len(w.segs) - 1; i >= 0; i-- {
 		st := w.segs[i]
-		if d, ok := st.seg.lookupID(key); ok && (st.del == nil || !st.del.has(d)) {
+		if d, ok := st.seg.lookupID(id, h); ok && (st.del == nil || !st.del.has(d)) {
 			st.deleteDoc(d)
 			return true
 		}
@@ -299,23 +416,17 @@ func (w *Writer) Get(id string) (source []byte, found bool, err error) {
 		w.mu.Unlock()
 		return nil, false, ErrClosed
 	}
-	if d, ok := w.buf.idMap[id]; ok && w.buf.live(d) {
-		src := w.buf.sources[d]
-		w.mu.Unlock()
-		return src, true, nil
-	}
-	for i := len(w.flushing) - 1; i >= 0; i-- {
-		b := w.flushing[i]
+	for _, b := range slices.Concat(w.bufs, w.flushing) {
 		if d, ok := b.idMap[id]; ok && b.live(d) {
 			src := b.sources[d]
 			w.mu.Unlock()
 			return src, true, nil
 		}
 	}
-	key := []byte(id)
+	h := idHash(id)
 	for i := len(w.segs) - 1; i >= 0; i-- {
 		st := w.segs[i]
-		if d, ok := st.seg.lookupID(key); ok && (st.del == nil || !st.del.has(d)) {
+		if d, ok := st.seg.lookupID(id, h); ok && (st.del == nil || !st.del.has(d)) {
 			seg := st.seg
 			seg.incRef()
 			w.mu.Unlock()
@@ -328,13 +439,22 @@ func (w *Writer) Get(id string) (source []byte, found bool, err error) {
 	return nil, false, nil
 }
 
-// rotateLocked hands the active buffer to a flush.
-func (w *Writer) rotateLocked() {
-	if w.buf.maxDoc() == 0 {
-		return
+// rotateAllLocked hands every active buffer to a flush, waiting for the
+// checked-out ones to be returned. The caller holds mu (released while
+// waiting).
+func (w *Writer) rotateAllLocked() {
+	for _, b := range w.bufs {
+		if b.busy {
+			b.sealing = true
+		} else if b.maxDoc() > 0 {
+			w.flushing = append(w.flushing, b)
+		}
 	}
-	w.flushing = append(w.flushing, w.buf)
-	w.buf = newBuffer()
+	w.bufs = slices.DeleteFunc(w.bufs, func(b *buffer) bool { return !b.busy })
+	w.idle = w.idle[:0]
+	for slices.ContainsFunc(w.bufs, func(b *buffer) bool { return b.sealing }) {
+		w.bufCond.Wait()
+	}
 }
 
 // flushPending writes every buffer handed to a flush as a segment. The
@@ -342,43 +462,71 @@ func (w *Writer) rotateLocked() {
 func (w *Writer) flushPending() error {
 	for {
 		w.mu.Lock()
-		if len(w.flushing) == 0 || w.closed {
+		if w.closed {
 			w.mu.Unlock()
 			return nil
 		}
-		b := w.flushing[0]
-		if b.ndel == b.maxDoc() {
-			w.flushing = w.flushing[1:]
-			w.mu.Unlock()
-			continue
+		w.flushing = slices.DeleteFunc(w.flushing, func(b *buffer) bool { return b.ndel == b.maxDoc() })
+		batch := slices.Clone(w.flushing)
+		nums := make([]uint64, len(batch))
+		for i := range nums {
+			nums[i] = w.nextSeg
+			w.nextSeg++
 		}
-		num := w.nextSeg
-		w.nextSeg++
 		w.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
 
-		b.seal()
-		name := segFileName(num)
-		if err := writeBuffer(filepath.Join(w.opts.Dir, name), b); err != nil {
-			return err
+		// Write the buffers' segments in parallel, GOMAXPROCS at a time.
+		segs := make([]*segment, len(batch))
+		errs := make([]error, len(batch))
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i, b := range batch {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				segs[i], errs[i] = w.writeSegment(b, nums[i])
+			})
 		}
-		seg, err := openSegment(w.opts.Dir, name, num, false)
-		if err != nil {
-			os.Remove(filepath.Join(w.opts.Dir, name))
-			return err
-		}
-		w.trackSegment(seg)
+		wg.Wait()
 
 		w.mu.Lock()
-		st := &segState{seg: seg}
-		if b.ndel > 0 {
-			st.del = &delSet{bits: slices.Clone(b.del), n: b.ndel}
-			st.delVer = 1
+		for i, b := range batch {
+			if errs[i] != nil {
+				continue
+			}
+			st := &segState{seg: segs[i]}
+			if b.ndel > 0 {
+				st.del = &delSet{bits: slices.Clone(b.del), n: b.ndel}
+				st.delVer = 1
+			}
+			w.segs = append(w.segs, st)
+			w.flushing = slices.DeleteFunc(w.flushing, func(x *buffer) bool { return x == b })
 		}
-		w.segs = append(w.segs, st)
-		w.flushing = w.flushing[1:]
 		w.mu.Unlock()
 		w.kickMerge()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
 	}
+}
+
+// writeSegment writes buffer b as segment num and opens it.
+func (w *Writer) writeSegment(b *buffer, num uint64) (*segment, error) {
+	b.seal()
+	name := segFileName(num)
+	if err := writeBuffer(filepath.Join(w.opts.Dir, name), b); err != nil {
+		return nil, err
+	}
+	seg, err := openSegment(w.opts.Dir, name, num, false)
+	if err != nil {
+		os.Remove(filepath.Join(w.opts.Dir, name))
+		return nil, err
+	}
+	w.trackSegment(seg)
+	return seg, nil
 }
 
 // Refresh makes every Index and Delete before it visible to readers
@@ -395,7 +543,7 @@ func (w *Writer) refreshLocked() error {
 		w.mu.Unlock()
 		return ErrClosed
 	}
-	w.rotateLocked()
+	w.rotateAllLocked()
 	w.mu.Unlock()
 	if err := w.flushPending(); err != nil {
 		return err
@@ -453,7 +601,7 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var s Stats
-	for _, b := range append(slices.Clone(w.flushing), w.buf) {
+	for _, b := range append(slices.Clone(w.flushing), w.bufs...) {
 		s.Docs += int64(b.maxDoc() - b.ndel)
 	}
 	for _, st := range w.segs {
@@ -484,7 +632,7 @@ func (w *Writer) Close() error {
 	defer w.refreshMu.Unlock()
 	w.mu.Lock()
 	segs := w.segs
-	w.segs, w.flushing, w.buf = nil, nil, newBuffer()
+	w.segs, w.flushing, w.bufs, w.idle = nil, nil, nil, nil
 	w.mu.Unlock()
 	w.pubMu.Lock()
 	pub := w.pub
@@ -495,5 +643,20 @@ func (w *Writer) Close() error {
 	for _, st := range segs {
 		st.seg.decRef()
 	}
-	return nil
+	return w.lock.Close()
+}
+
+// lockDir takes Dir's write lock (an flock on write.lock, a file left in
+// place): one Writer per directory, across processes (the lock goes with
+// the process).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "write.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+	}
+	return f, nil
 }

@@ -1,6 +1,10 @@
 package index
 
 import (
+	"errors"
+	"fmt"
+
+	"cairn.dev/cairn/searchd/mapping"
 	"io"
 	"maps"
 	"os"
@@ -177,9 +181,9 @@ func TestCloseWithoutCommitLosesAll(t *testing.T) {
 	if r.NumDocs() != 0 || len(r.Segments) != 0 {
 		t.Fatalf("docs %d", r.NumDocs())
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 0 {
-		t.Fatalf("files left: %v", ents)
+	must(t, w.Close())
+	if got := dirFiles(t, dir); len(got) != 1 || got[0] != "write.lock" || HasCommit(dir) {
+		t.Fatalf("files left: %v", got)
 	}
 }
 
@@ -225,6 +229,9 @@ func TestCommitFilesCopy(t *testing.T) {
 	if ud["offset"] != "3" {
 		t.Fatalf("user data %v", ud)
 	}
+	if !HasCommit(dst) {
+		t.Fatal("HasCommit of the copy")
+	}
 	w2 := openTest(t, dst, nil)
 	r := w2.Acquire()
 	defer r.Release()
@@ -239,5 +246,155 @@ func TestCommitFilesCopy(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); err == nil {
 			t.Fatalf("%s kept after release", f.Name)
 		}
+	}
+}
+
+// TestIndexBatchParallel indexes batches split over several buffers, with
+// an id repeated across the parts of one batch and across batches.
+func TestIndexBatchParallel(t *testing.T) {
+	w := openTest(t, t.TempDir(), nil)
+	var docs []*mapping.Document
+	for i := 0; i < 1000; i++ {
+		d := newDoc(fmt.Sprint(i%700), keyword("k", fmt.Sprint("v", i)), text("body", "x y", 0))
+		d.Source = []byte(fmt.Sprint(i))
+		docs = append(docs, d)
+	}
+	must(t, w.IndexBatch(docs[:500]))
+	must(t, w.IndexBatch(docs[500:]))
+	for i := 0; i < 700; i++ {
+		want := i
+		if i < 300 {
+			want = i + 700
+		}
+		if src, ok := getSource(t, w, fmt.Sprint(i)); !ok || src != fmt.Sprint(want) {
+			t.Fatalf("get %d: %q %v", i, src, ok)
+		}
+	}
+	must(t, w.Refresh())
+	r := w.Acquire()
+	defer r.Release()
+	if r.NumDocs() != 700 || countTerm(r, "body", "x") != 700 || countTerm(r, "k", "v5") != 0 || countTerm(r, "k", "v705") != 1 {
+		t.Fatalf("docs %d", r.NumDocs())
+	}
+}
+
+func TestBloom(t *testing.T) {
+	var ids []string
+	for i := 0; i < 5000; i++ {
+		ids = append(ids, fmt.Sprint("id-", i))
+	}
+	f := appendBloom(nil, ids)
+	for _, id := range ids {
+		if !bloomMayContain(f, idHash(id)) {
+			t.Fatalf("%s missing", id)
+		}
+	}
+	fp := 0
+	for i := 0; i < 10000; i++ {
+		if bloomMayContain(f, idHash(fmt.Sprint("other-", i))) {
+			fp++
+		}
+	}
+	if fp > 300 {
+		t.Fatalf("%d false positives in 10000", fp)
+	}
+}
+
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// copyDir copies the files of dir as they are on disk (a crash image).
+func copyDir(t *testing.T, dir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, n := range dirFiles(t, dir) {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dst, n), b, 0o644))
+	}
+	return dst
+}
+
+// TestCrashRecovery opens crash images of a live index: flushed but
+// uncommitted segments and a torn newer commit point are dropped, the
+// last commit is whole.
+func TestCrashRecovery(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, nil)
+	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: %v", err)
+	}
+	must(t, w.Index(newDoc("a", keyword("k", "a"))))
+	must(t, w.Index(newDoc("b", keyword("k", "b"))))
+	must(t, w.Commit(map[string]string{"offset": "2"}))
+	must(t, w.Index(newDoc("c", keyword("k", "c"))))
+	w.Delete("a")
+	must(t, w.Refresh())
+
+	img := copyDir(t, dir)
+	must(t, os.WriteFile(filepath.Join(img, commitFileName(2)), []byte(`{"gen":2,"segm`), 0o644))
+	w2 := openTest(t, img, nil)
+	r := w2.Acquire()
+	defer r.Release()
+	if ids := liveIDs(r); !maps.Equal(ids, map[string]bool{"a": true, "b": true}) || w2.CommitData()["offset"] != "2" {
+		t.Fatalf("after crash: %v %v", ids, w2.CommitData())
+	}
+	for _, n := range dirFiles(t, img) {
+		if n != "write.lock" && n != commitFileName(1) && n != segFileName(0) {
+			t.Fatalf("left %s: %v", n, dirFiles(t, img))
+		}
+	}
+	// New writes after recovery do not reuse the dropped segments' names.
+	must(t, w2.Index(newDoc("d")))
+	must(t, w2.Commit(nil))
+	must(t, w2.Close())
+	w3 := openTest(t, img, nil)
+	if w3.Stats().Docs != 3 {
+		t.Fatalf("after recommit: %+v", w3.Stats())
+	}
+
+	// A corrupt segment of the newest commit is refused.
+	img2 := copyDir(t, dir)
+	seg := filepath.Join(img2, segFileName(0))
+	b, _ := os.ReadFile(seg)
+	b[10] ^= 0xff
+	must(t, os.WriteFile(seg, b, 0o644))
+	if _, err := Open(Options{Dir: img2}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("corrupt segment: %v", err)
+	}
+}
+
+// TestAutoFlush: past RAMBufferBytes the buffer becomes a segment, seen
+// by Get and Stats at once and by readers after the next Refresh.
+func TestAutoFlush(t *testing.T) {
+	w := openTest(t, t.TempDir(), func(o *Options) { o.RAMBufferBytes = 16 << 10 })
+	for i := 0; i < 500; i++ {
+		must(t, w.Index(newDoc(fmt.Sprint(i), text("body", "some words to fill the buffer", 0))))
+	}
+	st := w.Stats()
+	if st.Segments == 0 || st.Docs != 500 {
+		t.Fatalf("stats %+v", st)
+	}
+	r := w.Acquire()
+	if r.NumDocs() != 0 {
+		t.Fatalf("flushed docs visible before a refresh: %d", r.NumDocs())
+	}
+	r.Release()
+	if _, ok := getSource(t, w, "3"); !ok {
+		t.Fatal("get of a flushed doc")
+	}
+	must(t, w.Refresh())
+	r = w.Acquire()
+	defer r.Release()
+	if r.NumDocs() != 500 || len(r.Segments) < 2 {
+		t.Fatalf("after refresh %d docs in %d segments", r.NumDocs(), len(r.Segments))
 	}
 }

@@ -53,23 +53,27 @@ var metadataFields = map[string]bool{
 
 // ParseDocument parses a JSON object against m. It returns the document
 // and, when dynamic mapping added fields, the mapping to merge (nil
-// otherwise): the caller must make that mapping durable before the document.
-// Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid for a text
-// field naming an analyzer reg lacks) name the field and the value's
-// problem. reg may be nil (built-in analyzers only). The document's tokens
-// and strings may share memory with source; the caller must not modify
-// source afterwards. Safe for concurrent use (m is not modified).
+// otherwise): the caller must make that mapping durable before the
+// document. Errors (ErrParse, ErrStrict, ErrType, ErrLimit, and ErrInvalid
+// for a field naming an analyzer or normalizer reg lacks) name the field
+// and the value's problem. reg may be nil (built-in analyzers only).
+// Document.Source is source itself (the caller must not modify it
+// afterwards); tokens and strings share one private copy of it. Safe for
+// concurrent use (m is not modified).
 //
 // Values: arrays give one FieldValue per element (nested arrays are
 // flattened), nulls are skipped, objects recurse with dotted paths (a
 // dotted key "a.b" is the object path a → b). Text is analysed with the
-// field's analyzer; keyword values longer than ignore_above characters are
-// not indexed; integer fields take integral numbers (or numeric strings)
-// in their type's range; dates take strings in the field's format and
-// numbers as epoch milliseconds (epoch seconds when the format lists
-// epoch_second first); booleans take true/false and "true"/"false" (""
-// is false). Numbers and booleans are indexed as text by text and keyword
-// fields. Every value is given to the field's multi-fields too.
+// field's analyzer (a text field with index false is kept in _source
+// only). Keyword values longer than ignore_above characters are not
+// indexed; the others are normalised by the field's normalizer. Integer
+// fields take integral numbers (or numeric strings) in their type's range.
+// Dates take strings in the field's format, and numbers in the unit of the
+// first epoch format listed (epoch_millis by default). Booleans take
+// true/false and "true"/"false" ("" is false). Text and keyword fields
+// index numbers and booleans as their JSON text. Every value goes to the
+// field's multi-fields too, and to its copy_to fields with their
+// multi-fields (copies are not copied further).
 func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry) (*Document, *Mapping, error) {
 	p := &docParser{
 		m:      m,
@@ -78,6 +82,9 @@ func (m *Mapping) ParseDocument(id string, source []byte, reg *analysis.Registry
 		limits: m.Limits.orDefault(),
 		count:  -1,
 		doc:    &Document{ID: id, Source: source, Fields: make([]FieldValue, 0, 16)},
+		// About one token per 7 bytes of English: most documents need no
+		// second allocation.
+		toks: make([]analysis.Token, 0, min(len(source)/7+8, 1<<14)),
 	}
 	if p.sc.peek() != '{' {
 		return nil, nil, p.sc.errorf("a document must be a JSON object")
@@ -333,6 +340,26 @@ func (p *docParser) scalar(f *Field, path string, k kind, v string) error {
 	if f.Type == Object {
 		return fmt.Errorf("%w: object field [%s] cannot take the value [%s]", ErrType, path, clip(v))
 	}
+	if err := p.leaf(f, path, k, v); err != nil {
+		return err
+	}
+	for _, target := range f.CopyTo {
+		tf, ok := p.m.Lookup(target)
+		if !ok && p.added != nil {
+			tf, ok = p.added[target]
+		}
+		if !ok || tf.Type == Object {
+			return fmt.Errorf("%w: field [%s]: copy_to target [%s] is not a mapped leaf field", ErrType, path, target)
+		}
+		if err := p.leaf(tf, target, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leaf indexes one scalar value into the leaf field f and its multi-fields.
+func (p *docParser) leaf(f *Field, path string, k kind, v string) error {
 	if err := p.convert(f, path, k, v); err != nil {
 		return err
 	}
@@ -408,6 +435,13 @@ func (p *docParser) convert(f *Field, path string, k kind, v string) error {
 	case Keyword:
 		if f.IgnoreAbove > 0 && len(v) > f.IgnoreAbove && utf8.RuneCountInString(v) > f.IgnoreAbove {
 			return nil // ignore_above: kept in _source only
+		}
+		if f.Normalizer != "" {
+			n, ok := p.reg.Normalizer(f.Normalizer)
+			if !ok {
+				return invalidf(path, "normalizer [%s] is not defined", f.Normalizer)
+			}
+			v = n.Normalize(v)
 		}
 		fv.Keyword = v
 		p.toks = append(p.toks, analysis.Token{Term: v, End: len(v)})

@@ -48,7 +48,9 @@ func (t Type) IsFloat() bool { return t == Double || t == Float }
 type Field struct {
 	Type Type
 	// Analyzer and SearchAnalyzer name analyzers (text fields); empty means
-	// analysis.DefaultText, SearchAnalyzer defaults to Analyzer.
+	// the index's default (the settings' "default" analyzer, else
+	// analysis.DefaultText), SearchAnalyzer defaults to Analyzer (see
+	// IndexAnalyzer and QueryAnalyzer).
 	Analyzer, SearchAnalyzer string
 	// Index (searchable), Store (kept apart from _source: unused, _source is
 	// always kept) and DocValues (sortable, aggregatable; default true for
@@ -56,8 +58,15 @@ type Field struct {
 	Index, DocValues bool
 	// Format is a date field's format ("strict_date_optional_time||epoch_millis").
 	Format string
+	// Normalizer names the analysis.Normalizer a keyword field's values
+	// (and term queries on it) are normalised with; empty: none.
+	Normalizer string
 	// IgnoreAbove: keyword values longer than this are not indexed.
 	IgnoreAbove int
+	// CopyTo names fields (dotted paths) that also index this field's
+	// values, as if the document held them there too (Elasticsearch's
+	// copy_to; the targets must be mapped, and do not copy further).
+	CopyTo []string
 	// Fields are multi-fields ("title.keyword").
 	Fields map[string]*Field
 	// Properties are an object's sub-fields.
@@ -76,21 +85,28 @@ type Field struct {
 }
 
 // IndexAnalyzer returns the name of the analyzer a text field's values are
-// indexed with.
+// indexed with: Analyzer, else "default" (which analysis.Registry.Lookup
+// resolves to the index settings' "default" analyzer, else
+// analysis.DefaultText).
 func (f *Field) IndexAnalyzer() string {
 	if f.Analyzer != "" {
 		return f.Analyzer
 	}
-	return analysis.DefaultText
+	return "default"
 }
 
 // QueryAnalyzer returns the name of the analyzer a text field's queries are
-// analysed with: SearchAnalyzer, else Analyzer, else analysis.DefaultText.
+// analysed with: SearchAnalyzer, else Analyzer, else "default_search"
+// (the settings' "default_search", else their "default", else
+// analysis.DefaultText).
 func (f *Field) QueryAnalyzer() string {
 	if f.SearchAnalyzer != "" {
 		return f.SearchAnalyzer
 	}
-	return f.IndexAnalyzer()
+	if f.Analyzer != "" {
+		return f.Analyzer
+	}
+	return "default_search"
 }
 
 // DateFormat returns a date field's format, the default
@@ -254,12 +270,20 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
-// CheckAnalyzers returns ErrInvalid naming the first text field whose
-// analyzer or search analyzer reg does not have.
+// CheckAnalyzers returns ErrInvalid naming the first field whose analyzer,
+// search analyzer or normalizer reg does not have.
 func (m *Mapping) CheckAnalyzers(reg *analysis.Registry) error {
 	var err error
 	m.Walk(func(path string, f *Field) {
-		if err != nil || f.Type != Text {
+		if err != nil {
+			return
+		}
+		if f.Normalizer != "" {
+			if _, ok := reg.Normalizer(f.Normalizer); !ok {
+				err = invalidf(path, "normalizer [%s] is not defined", f.Normalizer)
+			}
+		}
+		if f.Type != Text {
 			return
 		}
 		for _, name := range []string{f.IndexAnalyzer(), f.QueryAnalyzer()} {

@@ -487,6 +487,65 @@ func TestDates(t *testing.T) {
 	}
 }
 
+func TestNormalizer(t *testing.T) {
+	reg, err := analysis.NewRegistry([]byte(`{"normalizer":{"fold":{"type":"custom","filter":["lowercase","asciifolding"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustParse(t, `{"properties":{"k":{"type":"keyword","normalizer":"fold"},"l":{"type":"keyword","normalizer":"lowercase"},"u":{"type":"keyword","normalizer":"nope"}}}`)
+	if !strings.Contains(string(m.JSON()), `"normalizer":"fold"`) {
+		t.Errorf("JSON = %s", m.JSON())
+	}
+	d, _, err := m.ParseDocument("1", []byte(`{"k":"Crème BRÛLÉE","l":"ABC"}`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := values(d, "k"); len(v) != 1 || v[0].Keyword != "creme brulee" || termsOf(v[0]) != "creme brulee@0" {
+		t.Errorf("k = %+v", v)
+	}
+	if v := values(d, "l"); len(v) != 1 || v[0].Keyword != "abc" {
+		t.Errorf("l = %+v", v)
+	}
+	if _, _, err := m.ParseDocument("1", []byte(`{"u":"x"}`), reg); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown normalizer: %v", err)
+	}
+	if err := m.CheckAnalyzers(reg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "[u]") {
+		t.Errorf("CheckAnalyzers = %v", err)
+	}
+	if _, err := Parse([]byte(`{"properties":{"t":{"type":"text","normalizer":"lowercase"}}}`)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("normalizer on text: %v", err)
+	}
+}
+
+func TestCopyTo(t *testing.T) {
+	m := mustParse(t, `{"properties":{
+	  "first": {"type":"text","copy_to":"full"},
+	  "last": {"type":"text","copy_to":["full","names"]},
+	  "full": {"type":"text","fields":{"raw":{"type":"keyword"}}},
+	  "names": {"type":"keyword"},
+	  "bad": {"type":"keyword","copy_to":"nowhere"}}}`)
+	if got := string(m.JSON()); !strings.Contains(got, `"copy_to":["full","names"]`) || !strings.Contains(got, `"copy_to":["full"]`) {
+		t.Errorf("JSON = %s", got)
+	}
+	d, _ := parseDoc(t, m, `{"first":"John","last":"Smith"}`)
+	full := values(d, "full")
+	if len(full) != 2 || termsOf(full[0]) != "john@0" || termsOf(full[1]) != "smith@101" {
+		t.Errorf("full = %+v", full)
+	}
+	if raw := values(d, "full.raw"); len(raw) != 2 || raw[1].Keyword != "Smith" {
+		t.Errorf("full.raw = %+v", raw)
+	}
+	if names := values(d, "names"); len(names) != 1 || names[0].Keyword != "Smith" {
+		t.Errorf("names = %+v", names)
+	}
+	if _, _, err := m.ParseDocument("1", []byte(`{"bad":"x"}`), nil); !errors.Is(err, ErrType) || !strings.Contains(err.Error(), "[nowhere]") {
+		t.Errorf("unmapped copy_to target: %v", err)
+	}
+	if _, err := Parse([]byte(`{"properties":{"a":{"type":"text","fields":{"k":{"type":"keyword","copy_to":"b"}}}}}`)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("copy_to on a multi-field: %v", err)
+	}
+}
+
 func TestCustomAnalyzerInDocument(t *testing.T) {
 	reg, err := analysis.NewRegistry([]byte(`{"analyzer":{"syn":{"tokenizer":"standard","filter":["lowercase","s"]}},
 	  "filter":{"s":{"type":"synonym","synonyms":["tv, television"]}}}`))
@@ -506,6 +565,41 @@ func TestCustomAnalyzerInDocument(t *testing.T) {
 	}
 	if err := m.CheckAnalyzers(reg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "[u]") {
 		t.Errorf("CheckAnalyzers = %v", err)
+	}
+}
+
+func TestParseDocumentConcurrent(t *testing.T) {
+	// Fields built by hand (no Parse) compute their paths, multi-fields
+	// and date formats on the fly: concurrent parses must not race.
+	m := &Mapping{Properties: map[string]*Field{
+		"t": {Type: Text, Index: true, Fields: map[string]*Field{"k": {Type: Keyword, Index: true, DocValues: true}}},
+		"d": {Type: Date, Index: true, DocValues: true},
+		"o": {Type: Object, Properties: map[string]*Field{"n": {Type: Long, Index: true, DocValues: true}}},
+	}}
+	parsed := mustParse(t, productMapping)
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				d, add, err := m.ParseDocument("1", []byte(`{"t":"Hello there","d":"2024-01-01","o":{"n":1},"new":"x"}`), nil)
+				if err == nil && (len(values(d, "t.k")) != 1 || add == nil) {
+					err = errors.New("wrong result")
+				}
+				if err == nil {
+					_, _, err = parsed.ParseDocument("2", []byte(`{"title":"Running","launched":"2024-01-01"}`), nil)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 package mapping
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Merge returns m with add's fields added; ErrConflict when a field exists
 // with another type or other settings (an existing field may change only
-// its search_analyzer and ignore_above, and gain multi-fields and
+// its search_analyzer, ignore_above and copy_to, and gain multi-fields and
 // properties). add's dynamic rule and date detection replace m's when
 // add sets them. m and add are not modified; the result shares the fields
 // that did not change. The result keeps m's limits and is checked against
@@ -79,6 +82,8 @@ func mergeField(path string, a, b *Field) (*Field, error) {
 	switch {
 	case a.Analyzer != b.Analyzer:
 		return nil, conflictf(path, "has different [analyzer] values: [%s] and [%s]", a.Analyzer, b.Analyzer)
+	case a.Normalizer != b.Normalizer:
+		return nil, conflictf(path, "has different [normalizer] values: [%s] and [%s]", a.Normalizer, b.Normalizer)
 	case a.Index != b.Index:
 		return nil, conflictf(path, "has different [index] values")
 	case a.DocValues != b.DocValues:
@@ -90,12 +95,12 @@ func mergeField(path string, a, b *Field) (*Field, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.SearchAnalyzer == a.SearchAnalyzer && b.IgnoreAbove == a.IgnoreAbove && sameFields(subs, a.Fields) {
+	if b.SearchAnalyzer == a.SearchAnalyzer && b.IgnoreAbove == a.IgnoreAbove && sameFields(subs, a.Fields) && slices.Equal(a.CopyTo, b.CopyTo) {
 		return a, nil
 	}
 	c := *a
 	c.path, c.subs, c.dates = "", nil, nil
-	c.SearchAnalyzer, c.IgnoreAbove, c.Fields = b.SearchAnalyzer, b.IgnoreAbove, subs
+	c.SearchAnalyzer, c.IgnoreAbove, c.Fields, c.CopyTo = b.SearchAnalyzer, b.IgnoreAbove, subs, b.CopyTo
 	return &c, nil
 }
 

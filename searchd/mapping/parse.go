@@ -230,18 +230,19 @@ func checkName(path, name string) error {
 
 // fieldDef is the JSON of one field definition.
 type fieldDef struct {
-	Type           *string                    `json:"type"`
-	Analyzer       *string                    `json:"analyzer"`
-	SearchAnalyzer *string                    `json:"search_analyzer"`
-	Index          json.RawMessage            `json:"index"`
-	DocValues      json.RawMessage            `json:"doc_values"`
-	Format         *string                    `json:"format"`
-	IgnoreAbove    json.RawMessage            `json:"ignore_above"`
-	Fields         json.RawMessage            `json:"fields"`
-	Properties     json.RawMessage            `json:"properties"`
-	Dynamic        json.RawMessage            `json:"dynamic"`
-	Enabled        json.RawMessage            `json:"enabled"`
-	Ignored        map[string]json.RawMessage `json:"-"`
+	Type           *string         `json:"type"`
+	Analyzer       *string         `json:"analyzer"`
+	SearchAnalyzer *string         `json:"search_analyzer"`
+	Index          json.RawMessage `json:"index"`
+	DocValues      json.RawMessage `json:"doc_values"`
+	Format         *string         `json:"format"`
+	IgnoreAbove    json.RawMessage `json:"ignore_above"`
+	Fields         json.RawMessage `json:"fields"`
+	Properties     json.RawMessage `json:"properties"`
+	Dynamic        json.RawMessage `json:"dynamic"`
+	Enabled        json.RawMessage `json:"enabled"`
+	CopyTo         json.RawMessage `json:"copy_to"`
+	Normalizer     *string         `json:"normalizer"`
 }
 
 // ignoredParams are parameters accepted for compatibility that do not
@@ -261,7 +262,7 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 	}
 	known := map[string]bool{"type": true, "analyzer": true, "search_analyzer": true, "index": true,
 		"doc_values": true, "format": true, "ignore_above": true, "fields": true, "properties": true,
-		"dynamic": true, "enabled": true}
+		"dynamic": true, "enabled": true, "copy_to": true, "normalizer": true}
 	for _, k := range sortedKeys(keys) {
 		if !known[k] && !ignoredParams[k] {
 			return nil, invalidf(path, "unknown parameter [%s]", k)
@@ -349,6 +350,28 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 		}
 		f.IgnoreAbove = n
 	}
+	if d.Normalizer != nil {
+		if err := only("normalizer", f.Type == Keyword, "keyword"); err != nil {
+			return nil, err
+		}
+		f.Normalizer = *d.Normalizer
+	}
+	if d.CopyTo != nil {
+		if err := only("copy_to", f.Type != Object, "leaf fields"); err != nil {
+			return nil, err
+		}
+		var one string
+		if json.Unmarshal(d.CopyTo, &one) == nil {
+			f.CopyTo = []string{one}
+		} else if err := json.Unmarshal(d.CopyTo, &f.CopyTo); err != nil {
+			return nil, invalidf(path, "copy_to must be a field name or a list of them")
+		}
+		for _, target := range f.CopyTo {
+			if target == "" || target == path {
+				return nil, invalidf(path, "copy_to [%s] must name another field", target)
+			}
+		}
+	}
 	if d.Enabled != nil {
 		if b, err := parseBool(d.Enabled); err != nil || !b {
 			return nil, invalidf(path, "only \"enabled\": true is supported")
@@ -399,6 +422,9 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 			}
 			if len(sf.Fields) > 0 {
 				return nil, invalidf(sub, "multi-fields cannot have multi-fields")
+			}
+			if len(sf.CopyTo) > 0 {
+				return nil, invalidf(sub, "multi-fields cannot have copy_to")
 			}
 			f.Fields[name] = sf
 		}

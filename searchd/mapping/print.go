@@ -11,8 +11,10 @@ type fieldJSON struct {
 	SearchAnalyzer string                `json:"search_analyzer,omitempty"`
 	Index          *bool                 `json:"index,omitempty"`
 	DocValues      *bool                 `json:"doc_values,omitempty"`
+	Normalizer     string                `json:"normalizer,omitempty"`
 	Format         string                `json:"format,omitempty"`
 	IgnoreAbove    int                   `json:"ignore_above,omitempty"`
+	CopyTo         []string              `json:"copy_to,omitempty"`
 	Fields         map[string]*fieldJSON `json:"fields,omitempty"`
 	Properties     map[string]*fieldJSON `json:"properties,omitempty"`
 }
@@ -58,8 +60,10 @@ func printField(f *Field) *fieldJSON {
 		Type:           f.Type,
 		Analyzer:       f.Analyzer,
 		SearchAnalyzer: f.SearchAnalyzer,
+		Normalizer:     f.Normalizer,
 		Format:         f.Format,
 		IgnoreAbove:    f.IgnoreAbove,
+		CopyTo:         f.CopyTo,
 	}
 	no := false
 	if !f.Index {

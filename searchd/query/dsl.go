@@ -485,8 +485,9 @@ func minShouldMatch(spec string, n int, path string) (int, error) {
 // parseMultiMatch parses multi_match: best_fields (a dis_max of the
 // per-field matches with tie_breaker), most_fields and cross_fields (a sum
 // of them: cross_fields is treated as most_fields), phrase and
-// phrase_prefix (a dis_max of per-field phrases). Fields take "^boost";
-// without fields, every text field is searched.
+// phrase_prefix (a dis_max of per-field phrases). Fields take "^boost" and
+// may be patterns ("title*", "*") over the text fields; without fields,
+// every text field is searched.
 func (p *parser) parseMultiMatch(raw json.RawMessage, path string) (node, error) {
 	o, err := decodeObject(raw, path)
 	if err != nil {
@@ -542,14 +543,26 @@ func (p *parser) parseMultiMatch(raw json.RawMessage, path string) (node, error)
 			}
 			name, boost = f[:j], b
 		}
-		fo := mo
-		fo.boost = boost
-		n, err := p.buildMatch(name, fo, path+".fields["+strconv.Itoa(i)+"]", typ == "phrase" || typ == "phrase_prefix", typ == "phrase_prefix")
-		if err != nil {
-			return nil, err
+		names := []string{name}
+		if strings.ContainsAny(name, "*?") {
+			// A pattern names the text fields it matches.
+			names = nil
+			for _, tf := range textFields(p.m) {
+				if wildcardMatch(name, tf) {
+					names = append(names, tf)
+				}
+			}
 		}
-		if _, none := n.(*matchNoneNode); !none {
-			subs = append(subs, n)
+		for _, name := range names {
+			fo := mo
+			fo.boost = boost
+			n, err := p.buildMatch(name, fo, path+".fields["+strconv.Itoa(i)+"]", typ == "phrase" || typ == "phrase_prefix", typ == "phrase_prefix")
+			if err != nil {
+				return nil, err
+			}
+			if _, none := n.(*matchNoneNode); !none {
+				subs = append(subs, n)
+			}
 		}
 	}
 	if len(subs) == 0 {

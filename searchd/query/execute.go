@@ -30,6 +30,9 @@ func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, s
 	if ex.clauses > ex.limits.MaxClauses {
 		return nil, limitErr(ErrTooManyClauses, "query", ex.clauses, "max_clauses", ex.limits.MaxClauses)
 	}
+	if ex.err != nil {
+		return nil, ex.err
+	}
 	byScore := len(sp.sort) == 0
 	needScores := byScore || sp.trackScores || sp.hasMinScore
 	for _, s := range sp.sort {

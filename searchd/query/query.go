@@ -1,11 +1,24 @@
 // Package query parses the Elasticsearch query DSL and runs it over one
 // shard's index.Reader: match (operator, minimum_should_match, fuzziness),
 // multi_match with field boosts, bool (must/should/must_not/filter),
-// term(s), match_phrase with slop, prefix, fuzzy (edit distance 1-2 or AUTO),
-// range, exists, ids, match_all; BM25 scoring with global statistics and
-// top-k pruning (WAND/MaxScore); sort by score or fields, from/size and
-// search_after; highlighting; "did you mean" (term suggester) and
-// completion suggestions.
+// term(s), match_phrase with slop, match_phrase_prefix, prefix, fuzzy (edit
+// distance 1-2 or AUTO), wildcard, range (numbers, dates with date math,
+// keywords), exists, ids, match_all, match_none, constant_score, dis_max;
+// BM25 scoring with global statistics and top-k pruning (MaxScore); sort by
+// score or fields, from/size and search_after; highlighting; "did you mean"
+// (term suggester) and completion suggestions.
+//
+// Use: Parse a body once; on each shard CollectStats (the DFS phase), sum
+// the shards' Stats with Add, Execute with the sum; Merge the shard results.
+// A Request is immutable after Parse and may be executed on many shards
+// concurrently.
+//
+// Where it departs from Elasticsearch: multi_match cross_fields is scored
+// as most_fields; fuzzy edits, wildcard "?" and highlight fragment sizes
+// count bytes, not characters (terms are ASCII-folded by the default
+// analyzers); a filtered _source is re-encoded with its keys sorted;
+// synonyms of one position are alternatives of that position (multi-word
+// synonyms are not turned into phrases).
 package query
 
 import (
@@ -38,7 +51,8 @@ type Request struct {
 	// Aggs is nil when the body asked for none.
 	Aggs *aggs.Request
 	// TrackTotalHits: count exactly up to this many hits (default 10000;
-	// -1 for all).
+	// -1 for all: "true"; 0 for none: "false", the response then has no
+	// total).
 	TrackTotalHits int
 	// parsed query, sort, search_after, highlight, _source filter, suggest
 	// and min_score are internal.

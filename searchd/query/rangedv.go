@@ -178,3 +178,57 @@ func (r *dvRange) advance(t int) int {
 func (r *dvRange) score() float64    { return 0 }
 func (r *dvRange) maxScore() float64 { return 0 }
 func (r *dvRange) cost() int64       { return int64(r.max) }
+
+// existsWeight matches documents with a value in the field: from the
+// field's norms (text) or doc values when the segment has them, else by
+// unioning the postings of all its terms.
+func (ex *execCtx) existsWeight(n *existsNode) weight {
+	return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
+		if ns, ok := seg.(index.NormsSegment); ok {
+			if norms := ns.Norms(n.field); norms != nil {
+				for d, b := range norms {
+					if b != 0 {
+						bs.set(d)
+					}
+				}
+				return
+			}
+		}
+		maxDoc := seg.MaxDoc()
+		if dv := seg.Ints(n.field); dv != nil {
+			var buf []int64
+			for d := uint32(0); d < maxDoc; d++ {
+				if buf = dv.Values(d, buf[:0]); len(buf) > 0 {
+					bs.set(int(d))
+				}
+			}
+			return
+		}
+		if dv := seg.Floats(n.field); dv != nil {
+			var buf []float64
+			for d := uint32(0); d < maxDoc; d++ {
+				if buf = dv.Values(d, buf[:0]); len(buf) > 0 {
+					bs.set(int(d))
+				}
+			}
+			return
+		}
+		if dv := seg.Keywords(n.field); dv != nil {
+			var buf []uint32
+			for d := uint32(0); d < maxDoc; d++ {
+				if buf = dv.Ords(d, buf[:0]); len(buf) > 0 {
+					bs.set(int(d))
+				}
+			}
+			return
+		}
+		td := seg.Terms(n.field)
+		if td == nil {
+			return
+		}
+		it := td.Iterate(nil, nil, nil)
+		for it.Next() {
+			bs.addPostings(td.Postings(it.Info(), false))
+		}
+	})
+}

@@ -109,6 +109,8 @@ func TestMultiMatch(t *testing.T) {
 	// title boosted ×3: the title match wins.
 	f.expectIDs(`{"query":{"multi_match":{"query":"green","fields":["title^3","body"]}}}`, "1", "2")
 	f.expectIDs(`{"query":{"multi_match":{"query":"green","fields":["title","body^5"]}}}`, "2", "1")
+	f.expectIDs(`{"query":{"multi_match":{"query":"green","fields":["t*^3","bo?y"]}}}`, "1", "2")
+	f.expectIDs(`{"query":{"multi_match":{"query":"salad"}}}`, "2")
 	// best_fields scores the best field; most_fields sums.
 	best := f.search(`{"query":{"multi_match":{"query":"green fruit","fields":["title","body"]}}}`)
 	most := f.search(`{"query":{"multi_match":{"query":"green fruit","fields":["title","body"],"type":"most_fields"}}}`)

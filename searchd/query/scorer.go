@@ -44,19 +44,13 @@ type termScorer struct {
 	doc   int
 	sim   *bm25
 	ub    float64
-	norms []byte // the segment's norm bytes for field, when it exposes them
+	norms []byte // the segment's norm bytes for field (index.NormsSegment)
 	cache *[256]float64
-}
-
-// normSource is implemented by segments that expose a field's norm bytes
-// (index.DecodeNorm decodes them): scoring then needs no call per document.
-type normSource interface {
-	Norms(field string) []byte
 }
 
 func newTermScorer(p index.Postings, seg index.Segment, field string, sim *bm25, info index.TermInfo) *termScorer {
 	s := &termScorer{p: p, seg: seg, field: field, doc: -1, sim: sim, ub: sim.upperBound(info)}
-	if ns, ok := seg.(normSource); ok {
+	if ns, ok := seg.(index.NormsSegment); ok {
 		if s.norms = ns.Norms(field); s.norms != nil {
 			s.cache = sim.normCache()
 		}

@@ -19,6 +19,8 @@ type execCtx struct {
 	clauses    int
 	// highlight collects, per field, the terms the query matches.
 	highlight map[string]map[string]bool
+	// err is the first error of a term dictionary walk.
+	err error
 }
 
 func newExec(r *index.Reader, global *Stats, s Settings, l Limits) *execCtx {
@@ -74,16 +76,7 @@ func (ex *execCtx) weight(n node) (weight, error) {
 		return ex.rangeWeight(n), nil
 	case *existsNode:
 		ex.clauses++
-		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
-			td := seg.Terms(n.field)
-			if td == nil {
-				return
-			}
-			it := td.Iterate(nil, nil, nil)
-			for it.Next() {
-				bs.addPostings(td.Postings(it.Info(), false))
-			}
-		}), nil
+		return ex.existsWeight(n), nil
 	case *idsNode:
 		ex.clauses++
 		return ex.bitsetWeight(n.boost, func(seg index.Segment, bs *bitsetIter) {
@@ -333,6 +326,9 @@ func (ex *execCtx) expand(n *multiTermNode) []expTerm {
 		it := td.Iterate(a, start, end)
 		for it.Next() {
 			dfs[string(it.Term())] += int64(it.Info().DocFreq)
+		}
+		if err := it.Err(); err != nil && ex.err == nil {
+			ex.err = err
 		}
 	}
 	out := make([]expTerm, 0, len(dfs))
