@@ -64,6 +64,9 @@ first) and deletes it at the end; the size is one copy's (size of every copy /
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			if dir != "" && !inProcess {
+				return usageErrorf("--dir applies to --in-process only")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			docs, err := searchbench.LoadCorpus(ctx, corpus)
@@ -90,9 +93,6 @@ first) and deletes it at the end; the size is one copy's (size of every copy /
 					return err
 				}
 			} else {
-				if dir != "" {
-					return usageErrorf("--dir applies to --in-process only")
-				}
 				if ccfg.Endpoints, err = serviceEndpoints(endpoints, clusterDir, "searchd"); err != nil {
 					return err
 				}
