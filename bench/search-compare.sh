@@ -61,7 +61,7 @@
 # (1), SIDES (default "bleve cairn cairn-cluster sphinx xapian"), SHARDS (3)
 # and REPLICAS (1) of the cluster's index, TLS (0|1, default 0),
 # TRANSLATIONS (0|1, default 1), BASE_PORT (cairn cluster, default 18900),
-# SPHINX_PORT (default 19306), XAPIAN_PORT (default 19307), HEALTH_TIMEOUT
+# SPHINX_PORT (default 24600), XAPIAN_PORT (default 24601), HEALTH_TIMEOUT
 # (seconds, default 180). On a 2-core machine shared with other work the
 # numbers are noisy; small runs (DOCS=2000 DURATION=3s ROUNDS=1) check that
 # every path works.
@@ -87,8 +87,8 @@ REPLICAS=${REPLICAS:-1}
 TLS=${TLS:-0}
 TRANSLATIONS=${TRANSLATIONS:-1}
 BASE_PORT=${BASE_PORT:-18900}
-SPHINX_PORT=${SPHINX_PORT:-19306}
-XAPIAN_PORT=${XAPIAN_PORT:-19307}
+SPHINX_PORT=${SPHINX_PORT:-24600}
+XAPIAN_PORT=${XAPIAN_PORT:-24601}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-180}
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
@@ -114,12 +114,12 @@ sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 
 # --- packages and corpus --------------------------------------------------------
-has_side sphinx && need_pkgs searchd=sphinxsearch
-has_side xapian && need_pkgs xapian-tcpsrv=xapian-tools
+has_side sphinx && need_pkgs searchd=sphinxsearch >&2
+has_side xapian && need_pkgs xapian-tcpsrv=xapian-tools >&2
 if has_side xapian && ! /usr/bin/python3 -c 'import xapian' 2>/dev/null; then
 	log "installing python3-xapian"
-	$sudo apt-get update
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y python3-xapian
+	$sudo apt-get update >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y python3-xapian >&2
 fi
 if [[ $TRANSLATIONS == 1 ]]; then
 	log "fetching apt's English translations (long descriptions)"

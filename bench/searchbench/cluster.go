@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"cairn.dev/cairn/node/clusterconn"
 	searchdv1 "cairn.dev/cairn/proto/cairn/searchd/v1"
+	"cairn.dev/cairn/searchd/client"
 )
 
 // ClusterConfig says where a Cluster target indexes.
@@ -29,37 +26,32 @@ type ClusterConfig struct {
 }
 
 // Cluster is a running searchd cluster, reached over gRPC
-// (cairn.searchd.v1): documents go in Bulk requests (one per Index call),
+// (cairn.searchd.v1) through searchd/client: documents go in Bulk requests (one per Index call),
 // queries are Search requests with ESBody, the size is IndexStats's
 // size_bytes divided by the copies of each shard (1 + Replicas).
 type Cluster struct {
-	cfg    ClusterConfig
-	conn   *clusterconn.Conn
-	ix     searchdv1.IndexServiceClient
-	docs   searchdv1.DocumentServiceClient
-	search searchdv1.SearchServiceClient
+	cfg ClusterConfig
+	c   *client.Client
 }
 
 // NewCluster connects and creates the run's index.
 func NewCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
-	conn, err := clusterconn.Dial(clusterconn.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS}, "searchd")
+	sc, err := client.New(client.Config{Endpoints: cfg.Endpoints, TLS: cfg.TLS})
 	if err != nil {
 		return nil, err
 	}
-	cc := conn.ClientConn()
-	c := &Cluster{cfg: cfg, conn: conn, ix: searchdv1.NewIndexServiceClient(cc),
-		docs: searchdv1.NewDocumentServiceClient(cc), search: searchdv1.NewSearchServiceClient(cc)}
-	if _, err := c.ix.DeleteIndex(ctx, &searchdv1.DeleteIndexRequest{Name: cfg.Index}); err != nil && status.Code(err) != codes.NotFound {
-		conn.Close()
+	c := &Cluster{cfg: cfg, c: sc}
+	if err := sc.DeleteIndex(ctx, cfg.Index); err != nil && !errors.Is(err, client.ErrIndexNotFound) {
+		sc.Close()
 		return nil, fmt.Errorf("searchbench: deleting an old index %s: %w", cfg.Index, err)
 	}
-	_, err = c.ix.CreateIndex(ctx, &searchdv1.CreateIndexRequest{
+	_, err = sc.CreateIndex(ctx, &searchdv1.CreateIndexRequest{
 		Name:         cfg.Index,
 		Settings:     &searchdv1.IndexSettings{Shards: int32(cfg.Shards), Replicas: int32(cfg.Replicas)},
 		MappingsJson: []byte(Mapping),
 	})
 	if err != nil {
-		conn.Close()
+		sc.Close()
 		return nil, fmt.Errorf("searchbench: creating index %s: %w", cfg.Index, err)
 	}
 	return c, nil
@@ -77,7 +69,7 @@ func (c *Cluster) Index(ctx context.Context, docs []Doc) error {
 	for i, d := range docs {
 		req.Items[i] = &searchdv1.BulkItem{Action: searchdv1.BulkAction_BULK_ACTION_INDEX, Id: d.ID, SourceJson: d.Source()}
 	}
-	resp, err := c.docs.Bulk(ctx, req)
+	resp, err := c.c.Bulk(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -94,7 +86,7 @@ func (c *Cluster) Index(ctx context.Context, docs []Doc) error {
 
 // Refresh refreshes the index on every copy.
 func (c *Cluster) Refresh(ctx context.Context) error {
-	resp, err := c.ix.Refresh(ctx, &searchdv1.RefreshRequest{Indexes: []string{c.cfg.Index}})
+	resp, err := c.c.Refresh(ctx, c.cfg.Index)
 	if err == nil && resp.GetSuccessfulShards() < resp.GetTotalShards() {
 		err = fmt.Errorf("refresh: %d of %d shards", resp.GetSuccessfulShards(), resp.GetTotalShards())
 	}
@@ -103,7 +95,7 @@ func (c *Cluster) Refresh(ctx context.Context) error {
 
 // Search sends ESBody(q).
 func (c *Cluster) Search(ctx context.Context, q Query) (int64, error) {
-	resp, err := c.search.Search(ctx, &searchdv1.SearchRequest{Indexes: []string{c.cfg.Index}, BodyJson: ESBody(q)})
+	resp, err := c.c.Search(ctx, []string{c.cfg.Index}, ESBody(q))
 	if err != nil {
 		return 0, err
 	}
@@ -113,12 +105,12 @@ func (c *Cluster) Search(ctx context.Context, q Query) (int64, error) {
 // Finish reads the index's size, deletes the index and closes the
 // connection.
 func (c *Cluster) Finish(ctx context.Context) (int64, error) {
-	defer c.conn.Close()
-	st, err := c.ix.IndexStats(ctx, &searchdv1.IndexStatsRequest{Name: c.cfg.Index})
+	defer c.c.Close()
+	st, err := c.c.IndexStats(ctx, c.cfg.Index)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := c.ix.DeleteIndex(ctx, &searchdv1.DeleteIndexRequest{Name: c.cfg.Index}); err != nil {
+	if err := c.c.DeleteIndex(ctx, c.cfg.Index); err != nil {
 		return 0, fmt.Errorf("deleting index %s: %w", c.cfg.Index, err)
 	}
 	return st.GetSizeBytes() / int64(1+c.cfg.Replicas), nil

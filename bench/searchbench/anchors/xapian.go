@@ -40,7 +40,8 @@ type XapianConfig struct {
 
 // Xapian is Xapian 1.4 through its Python bindings (a helper script,
 // xapian_helper.py, that this target writes to Dir and talks to over
-// pipes, one JSON line per document or query): one indexing process (Xapian
+// pipes, one JSON line per document or query; xapian-tcpsrv logs to
+// Dir/xapian-tcpsrv.log): one indexing process (Xapian
 // has one writer; Index calls take turns), committed by Refresh, after
 // which xapian-tcpsrv serves the database and every concurrent client gets
 // a query process of its own connected to it. Latencies therefore include
@@ -173,8 +174,13 @@ func (x *Xapian) Refresh(ctx context.Context) error {
 		return nil
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(x.cfg.Port)
+	logf, err := os.Create(filepath.Join(x.cfg.Dir, "xapian-tcpsrv.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child has its own copy
 	x.srv = exec.Command(x.cfg.TCPServer, "--interface", "127.0.0.1", "--port", strconv.Itoa(x.cfg.Port), x.db)
-	x.srv.Stdout, x.srv.Stderr = os.Stderr, os.Stderr
+	x.srv.Stdout, x.srv.Stderr = logf, logf
 	if err := x.srv.Start(); err != nil {
 		x.srv = nil
 		return fmt.Errorf("xapian: starting %s: %w", x.cfg.TCPServer, err)
