@@ -19,8 +19,11 @@ type Config struct {
 	Clients int
 	// Warmup is how long the clients query, unmeasured, before Duration.
 	Warmup time.Duration
-	// Duration is the measured query phase.
+	// Duration is the measured query phase, unless Queries is set.
 	Duration time.Duration
+	// Queries, when positive, is how many queries each client sends in the
+	// measured phase instead of running for Duration.
+	Queries int
 	// Kinds are the query kinds of the mix; client c's k-th query is of
 	// kind Kinds[(c+k) mod len(Kinds)] (those the target supports).
 	Kinds []Kind
@@ -64,8 +67,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("searchbench: Clients %d: must be in [1, 1000]", c.Clients)
 	case c.Warmup < 0:
 		return fmt.Errorf("searchbench: Warmup %v: must not be negative", c.Warmup)
-	case c.Duration <= 0:
-		return fmt.Errorf("searchbench: Duration %v: must be > 0", c.Duration)
+	case c.Queries < 0 || c.Queries > 100_000_000:
+		return fmt.Errorf("searchbench: Queries %d: must be in [0, 100000000] (0: run for Duration)", c.Queries)
+	case c.Queries == 0 && c.Duration <= 0:
+		return fmt.Errorf("searchbench: Duration %v: must be > 0 when Queries is 0", c.Duration)
 	case len(c.Kinds) == 0:
 		return fmt.Errorf("searchbench: Kinds: need at least one")
 	case c.QueriesPerKind < 1 || c.QueriesPerKind > 1_000_000:

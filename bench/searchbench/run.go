@@ -11,7 +11,7 @@ import (
 
 // Run indexes cfg.Docs documents of the corpus into t (replicated when the
 // corpus is smaller), refreshes, runs the query mix for cfg.Warmup and
-// then, measured, for cfg.Duration, and finishes t (its size on disk). It
+// then, measured, for cfg.Duration (or cfg.Queries per client), and finishes t (its size on disk). It
 // finishes t whatever happens. Indexing stops at the first failed batch
 // (the run's error); failed queries are counted in the result.
 func Run(ctx context.Context, cfg Config, corpus []Doc, t Target) (res Result, err error) {
@@ -50,9 +50,9 @@ func Run(ctx context.Context, cfg Config, corpus []Doc, t Target) (res Result, e
 	}
 	if len(kinds) > 0 {
 		if cfg.Warmup > 0 {
-			query(ctx, cfg, cfg.Warmup, kinds, queries, t, cfg.Seed^0x3a3)
+			query(ctx, cfg, cfg.Warmup, 0, kinds, queries, t, cfg.Seed^0x3a3)
 		}
-		res.query(cfg, kinds, query(ctx, cfg, cfg.Duration, kinds, queries, t, cfg.Seed))
+		res.query(cfg, kinds, query(ctx, cfg, cfg.Duration, cfg.Queries, kinds, queries, t, cfg.Seed))
 	}
 	finished = true
 	size, err := t.Finish(ctx)
@@ -115,8 +115,9 @@ type tally struct {
 	outcomes []outcome
 }
 
-// query runs cfg.Clients clients for d.
-func query(ctx context.Context, cfg Config, d time.Duration, kinds []Kind, queries map[Kind][]Query, t Target, seed uint64) tally {
+// query runs cfg.Clients clients for d, or, when n > 0, until each has sent
+// n queries.
+func query(ctx context.Context, cfg Config, d time.Duration, n int, kinds []Kind, queries map[Kind][]Query, t Target, seed uint64) tally {
 	deadline := time.Now().Add(d)
 	per := make([][]outcome, cfg.Clients)
 	start := time.Now()
@@ -124,7 +125,7 @@ func query(ctx context.Context, cfg Config, d time.Duration, kinds []Kind, queri
 	for c := range cfg.Clients {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(seed, uint64(c)))
-			for k := c; ctx.Err() == nil && time.Now().Before(deadline); k++ {
+			for k := c; ctx.Err() == nil && (n > 0 && k < c+n || n <= 0 && time.Now().Before(deadline)); k++ {
 				kind := kinds[k%len(kinds)]
 				qs := queries[kind]
 				q := qs[r.IntN(len(qs))]

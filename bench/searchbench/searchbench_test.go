@@ -213,7 +213,7 @@ func (s *scan) Finish(context.Context) (int64, error) {
 func TestRun(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Docs, cfg.Batch, cfg.Writers, cfg.Clients = 230, 7, 3, 4
-	cfg.Warmup, cfg.Duration, cfg.QueriesPerKind, cfg.Seed = 20*time.Millisecond, 100*time.Millisecond, 10, nodetest.Seed(t)
+	cfg.Warmup, cfg.Queries, cfg.QueriesPerKind, cfg.Seed = 20*time.Millisecond, 20, 10, nodetest.Seed(t)
 	s := &scan{}
 	res, err := Run(context.Background(), cfg, corpus50(), s)
 	if err != nil {
@@ -230,11 +230,11 @@ func TestRun(t *testing.T) {
 		seen[d.ID] = true
 	}
 	// Fuzzy is unsupported: the other four kinds ran, each about as often.
-	if len(res.Kinds) != 4 || res.Errors != 0 || res.Latency.N == 0 || res.QPS <= 0 {
+	if len(res.Kinds) != 4 || res.Errors != 0 || res.Latency.N != 4*20 || res.QPS <= 0 {
 		t.Fatalf("result %+v", res)
 	}
 	for _, k := range res.Kinds {
-		if k.Kind == KindFuzzy || k.Latency.N == 0 || k.MeanTotal == 0 {
+		if k.Kind == KindFuzzy || k.Latency.N != 20 || k.MeanTotal == 0 {
 			t.Fatalf("kind %+v", k)
 		}
 	}
@@ -256,7 +256,11 @@ func TestRunStopsAtAFailedBatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !s.finished {
 		t.Fatalf("Run = %v, finished %v", err, s.finished)
 	}
-	cfg.Clients = 0
+	cfg.Clients, cfg.Queries = 1, -1
+	if _, err := Run(context.Background(), cfg, corpus50(), &scan{}); err == nil {
+		t.Fatal("Run accepted -1 queries")
+	}
+	cfg.Clients, cfg.Queries = 0, 0
 	if _, err := Run(context.Background(), cfg, corpus50(), &scan{}); err == nil {
 		t.Fatal("Run accepted 0 clients")
 	}

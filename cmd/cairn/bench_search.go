@@ -124,6 +124,7 @@ first) and deletes it at the end; the size is one copy's (size of every copy /
 	f.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent query clients, each with one query in flight")
 	f.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "unmeasured querying before --duration")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of the measured query phase")
+	f.IntVar(&cfg.Queries, "queries", cfg.Queries, "queries per client in the measured phase instead of --duration (0: run for --duration)")
 	f.StringSliceVar(&kinds, "kinds", []string{"term", "phrase", "fuzzy", "prefix", "facet"}, "query kinds of the mix")
 	f.IntVar(&cfg.QueriesPerKind, "queries-per-kind", cfg.QueriesPerKind, "distinct queries generated per kind")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of each bulk request and query")

@@ -58,7 +58,7 @@ func TestBenchSearchInProcess(t *testing.T) {
 	cmd := newBenchCmd()
 	var out strings.Builder
 	cmd.SetArgs([]string{"search", "--in-process", "--dir", filepath.Join(dir, "index"), "--corpus", f.Name(),
-		"--docs", "100", "--clients", "2", "--warmup", "0s", "--duration", "200ms", "--queries-per-kind", "5", "--output", "json"})
+		"--docs", "100", "--clients", "2", "--warmup", "0s", "--queries", "10", "--queries-per-kind", "5", "--output", "json"})
 	cmd.SetOut(&out)
 	cmd.SetErr(new(strings.Builder))
 	if err := cmd.Execute(); err != nil {

@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent query clients")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "unmeasured querying before -duration")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of the measured query phase")
+	fs.IntVar(&cfg.Queries, "queries", cfg.Queries, "queries per client in the measured phase instead of -duration (0: run for -duration)")
 	fs.IntVar(&cfg.QueriesPerKind, "queries-per-kind", cfg.QueriesPerKind, "distinct queries generated per kind")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of each batch and query")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the queries and of the clients' choices")
