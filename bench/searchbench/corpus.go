@@ -194,15 +194,17 @@ func ParseTranslations(r io.Reader, into map[string]string) error {
 }
 
 // LoadApt reads the package descriptions apt knows: `apt-cache dumpavail`
-// for the records, and the Translation-en files of `apt-get indextargets`
-// (decompressed by apt-helper cat-file) for the long descriptions. Hosts
+// for the records, and the English translation files (`apt-get indextargets
+// -o Acquire::Languages=en`, those present, decompressed by apt-helper
+// cat-file) for the long descriptions. Hosts
 // whose apt leaves translations out (Acquire::Languages "none", as Debian's
 // container images do) give title-only descriptions; `apt-get update -o
 // Acquire::Languages=en` fetches them. withLong counts the documents that
 // have a long description.
 func LoadApt(ctx context.Context) (docs []Doc, withLong int, err error) {
 	translations := map[string]string{}
-	out, err := exec.CommandContext(ctx, "apt-get", "indextargets", "--format", "$(FILENAME)", "Identifier: Translations").Output()
+	out, err := exec.CommandContext(ctx, "apt-get", "indextargets", "-o", "Acquire::Languages=en",
+		"--format", "$(FILENAME)", "Identifier: Translations").Output()
 	if err == nil {
 		for _, f := range strings.Fields(string(out)) {
 			if _, serr := os.Stat(f); serr != nil {
