@@ -147,22 +147,31 @@ func longText(lines []string) string {
 // descriptions come from the record or, when it has none, from
 // translations (Description-md5 to the long text, see ParseTranslations).
 func ParsePackages(r io.Reader, translations map[string]string) ([]Doc, error) {
-	var docs []Doc
+	docs, md5s, err := parsePackages(r, 0)
+	addTranslations(docs, md5s, translations)
+	return docs, err
+}
+
+// errEnough stops a parse that has what it wants.
+var errEnough = errors.New("searchbench: enough")
+
+// parsePackages is ParsePackages without translations, stopping after
+// limit documents when limit > 0; md5s[i] is docs[i]'s Description-md5.
+func parsePackages(r io.Reader, limit int) (docs []Doc, md5s []string, err error) {
 	seen := map[string]bool{}
-	err := parseStanzas(r, func(s stanza) error {
+	err = parseStanzas(r, func(s stanza) error {
 		name := s["Package"]
 		if name == "" || seen[name] {
 			return nil
 		}
+		if limit > 0 && len(docs) == limit {
+			return errEnough
+		}
 		seen[name] = true
 		lines := strings.Split(s["Description"], "\n")
 		title := strings.TrimSpace(lines[0])
-		long := longText(lines[1:])
-		if long == "" {
-			long = translations[s["Description-md5"]]
-		}
 		desc := title
-		if long != "" {
+		if long := longText(lines[1:]); long != "" {
 			desc += "\n\n" + long
 		}
 		size, _ := strconv.ParseInt(s["Installed-Size"], 10, 64)
@@ -171,18 +180,38 @@ func ParsePackages(r io.Reader, translations map[string]string) ([]Doc, error) {
 			Section: s["Section"], Priority: s["Priority"], InstalledSize: size,
 			Maintainer: s["Maintainer"], Version: s["Version"],
 		})
+		md5s = append(md5s, s["Description-md5"])
 		return nil
 	})
-	return docs, err
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	return docs, md5s, err
+}
+
+// addTranslations appends to each title-only description the long text
+// translations hold for its Description-md5.
+func addTranslations(docs []Doc, md5s []string, translations map[string]string) {
+	for i := range docs {
+		if long := translations[md5s[i]]; long != "" && docs[i].Description == docs[i].Title {
+			docs[i].Description += "\n\n" + long
+		}
+	}
 }
 
 // ParseTranslations reads Translation-en records into a map from
 // Description-md5 to the long description (without its title line).
 func ParseTranslations(r io.Reader, into map[string]string) error {
+	return parseTranslations(r, into, nil)
+}
+
+// parseTranslations is ParseTranslations keeping only the md5s in want
+// (all when want is nil).
+func parseTranslations(r io.Reader, into map[string]string, want map[string]bool) error {
 	return parseStanzas(r, func(s stanza) error {
 		md5 := s["Description-md5"]
 		d, ok := s["Description-en"]
-		if md5 == "" || !ok {
+		if md5 == "" || !ok || want != nil && !want[md5] {
 			return nil
 		}
 		_, long, _ := strings.Cut(d, "\n")
@@ -202,22 +231,14 @@ func ParseTranslations(r io.Reader, into map[string]string) error {
 // Acquire::Languages=en` fetches them. withLong counts the documents that
 // have a long description.
 func LoadApt(ctx context.Context) (docs []Doc, withLong int, err error) {
-	translations := map[string]string{}
-	out, err := exec.CommandContext(ctx, "apt-get", "indextargets", "-o", "Acquire::Languages=en",
-		"--format", "$(FILENAME)", "Identifier: Translations").Output()
-	if err == nil {
-		for _, f := range strings.Fields(string(out)) {
-			if _, serr := os.Stat(f); serr != nil {
-				continue
-			}
-			if err := runInto(ctx, func(r io.Reader) error { return ParseTranslations(r, translations) },
-				"/usr/lib/apt/apt-helper", "cat-file", f); err != nil {
-				return nil, 0, err
-			}
-		}
-	}
+	return loadApt(ctx, 0)
+}
+
+// loadApt is LoadApt, keeping the first limit packages when limit > 0.
+func loadApt(ctx context.Context, limit int) (docs []Doc, withLong int, err error) {
+	var md5s []string
 	err = runInto(ctx, func(r io.Reader) (err error) {
-		docs, err = ParsePackages(r, translations)
+		docs, md5s, err = parsePackages(r, limit)
 		return err
 	}, "apt-cache", "dumpavail")
 	if err != nil {
@@ -226,6 +247,27 @@ func LoadApt(ctx context.Context) (docs []Doc, withLong int, err error) {
 	if len(docs) == 0 {
 		return nil, 0, errors.New("searchbench: apt-cache dumpavail listed no packages (run apt-get update)")
 	}
+	want := map[string]bool{}
+	for i, d := range docs {
+		if d.Description == d.Title && md5s[i] != "" {
+			want[md5s[i]] = true
+		}
+	}
+	translations := map[string]string{}
+	out, err := exec.CommandContext(ctx, "apt-get", "indextargets", "-o", "Acquire::Languages=en",
+		"--format", "$(FILENAME)", "Identifier: Translations").Output()
+	if err == nil && len(want) > 0 {
+		for _, f := range strings.Fields(string(out)) {
+			if _, serr := os.Stat(f); serr != nil {
+				continue
+			}
+			if err := runInto(ctx, func(r io.Reader) error { return parseTranslations(r, translations, want) },
+				"/usr/lib/apt/apt-helper", "cat-file", f); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	addTranslations(docs, md5s, translations)
 	for _, d := range docs {
 		if d.Description != d.Title {
 			withLong++
