@@ -11,7 +11,7 @@ require (
 	github.com/blevesearch/bleve/v2 v2.6.3 // bench only: the anchor of bench/search-relevance and bench/searchbench/anchors
 	github.com/blevesearch/bleve_index_api v1.4.1 // bench only, with bleve
 	github.com/blevesearch/snowballstem v0.9.0 // searchd/analysis: Snowball English (porter2) and Porter stemmers
-	github.com/blevesearch/vellum v1.2.1
+	github.com/blevesearch/vellum v1.2.1 // searchd/index term dictionaries
 	github.com/elastic/go-elasticsearch/v8 v8.19.7 // tests only: searchd/es checks its Elasticsearch API with the official client
 	github.com/go-sql-driver/mysql v1.11.0 // bench only: bench/searchbench/anchors speaks SphinxQL
 	github.com/hashicorp/go-hclog v1.6.3

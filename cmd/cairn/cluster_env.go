@@ -32,6 +32,9 @@ or a file that scripts source:
   CAIRN_S3_ENDPOINT           the S3 endpoint of a blobd node (https://host:port, http://
                               for a cluster started with --insecure), for
                               aws --endpoint-url "$CAIRN_S3_ENDPOINT" s3 ls
+  CAIRN_SEARCH_ENDPOINT       the Elasticsearch-compatible HTTP API of a searchd node
+                              (https://host:port; http:// with --insecure), for
+                              curl "$CAIRN_SEARCH_ENDPOINT/_cat/indices?v"
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
                               the cluster access key of the SQS API (queued) and the S3
                               API (blobd), for awscli and the AWS SDKs, e.g.
@@ -98,6 +101,12 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	if ep := s3Endpoint(st); ep != "" {
 		export("CAIRN_S3_ENDPOINT", ep)
 	}
+	if ep := searchEndpoint(st); ep != "" {
+		export("CAIRN_SEARCH_ENDPOINT", ep)
+		if st.TLS != nil && st.AccessKey == nil {
+			export("CURL_CA_BUNDLE", st.TLS.CAFile)
+		}
+	}
 	key := st.AccessKey
 	if key == nil {
 		key = st.SQS
@@ -130,6 +139,21 @@ func s3Endpoint(st *cluster.State) string {
 				scheme = "http://"
 			}
 			return scheme + n.Ports["s3"]
+		}
+	}
+	return ""
+}
+
+// searchEndpoint returns the URL of the HTTP API of the cluster's first
+// searchd node that serves one ("" when none): https on a TLS cluster.
+func searchEndpoint(st *cluster.State) string {
+	for _, n := range st.Nodes {
+		if n.Service == "searchd" && n.Ports["http"] != "" {
+			scheme := "https://"
+			if st.TLS == nil {
+				scheme = "http://"
+			}
+			return scheme + n.Ports["http"]
 		}
 	}
 	return ""

@@ -77,6 +77,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newTopicCmd(),
 		newStreamCmd(),
 		newBlobCmd(),
+		newSearchCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

@@ -3,8 +3,8 @@
 // ClusterService) for the tests of the packages that only speak them: the
 // HTTP API (searchd/es), change data capture (searchd/cdc) and the CLI. It
 // keeps documents in maps and implements no search: Search returns every
-// document of the named indexes (score 1, by id, honouring "size" and
-// "from") and records the request so that tests can check what reached
+// document of the named indexes (score 1, by id, honouring "size", "from"
+// and a "search_after" of one id) and records the request so that tests can check what reached
 // the service. Errors carry the rpcerr reasons of the real services. Tests
 // of search behaviour use searchd/searchdtest, a real cluster.
 package searchdfake
@@ -449,6 +449,8 @@ func (s *Server) Search(_ context.Context, req *searchdv1.SearchRequest) (*searc
 		Size *int            `json:"size"`
 		From int             `json:"from"`
 		Aggs json.RawMessage `json:"aggs"`
+		// SearchAfter pages by id: the fake's hits are sorted by id.
+		SearchAfter []any `json:"search_after"`
 	}
 	if len(req.GetBodyJson()) > 0 {
 		if err := json.Unmarshal(req.GetBodyJson(), &body); err != nil {
@@ -458,6 +460,16 @@ func (s *Server) Search(_ context.Context, req *searchdv1.SearchRequest) (*searc
 	hits, shards, err := s.hits(req.GetIndexes())
 	if err != nil {
 		return nil, err
+	}
+	if len(body.SearchAfter) == 1 {
+		after := fmt.Sprint(body.SearchAfter[0])
+		kept := hits[:0]
+		for _, h := range hits {
+			if h.GetId() > after {
+				kept = append(kept, h)
+			}
+		}
+		hits = kept
 	}
 	resp := &searchdv1.SearchResponse{TookMs: 1, TotalHits: int64(len(hits)), TotalRelation: "eq", TotalShards: shards, SuccessfulShards: shards}
 	size := 10
