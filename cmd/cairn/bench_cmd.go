@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchQueueCmd())
 	cmd.AddCommand(newBenchStreamCmd())
 	cmd.AddCommand(newBenchBlobCmd())
+	cmd.AddCommand(newBenchSearchCmd())
 	return cmd
 }
 
