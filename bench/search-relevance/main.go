@@ -86,6 +86,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(c.Docs) != 1400 || len(c.Queries) != 225 {
+		fmt.Fprintf(os.Stderr, "search-relevance: %d documents and %d queries in %s: not the whole Cranfield collection (1400 and 225)\n", len(c.Docs), len(c.Queries), *data)
+	}
 	tmp, err := os.MkdirTemp("", "search-relevance-")
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package anchors
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -58,19 +57,3 @@ func TestBleve(t *testing.T) {
 	checkResult(t, res, 5)
 }
 
-// TestXapian runs where Xapian's Python bindings are installed
-// (bench/search-compare.sh installs them; tests install nothing).
-func TestXapian(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import xapian").Run(); err != nil {
-		t.Skip("no python3-xapian on this host (bench/search-compare.sh installs it)")
-	}
-	x, err := NewXapian(XapianConfig{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := searchbench.Run(context.Background(), smallRun(t), corpus(), x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkResult(t, res, 4)
-}
