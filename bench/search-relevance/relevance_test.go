@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 // first. Which system wins on the
 // real collection is the benchmark's job.
 func TestRelevance(t *testing.T) {
-	collection(t) // the collection loads
+	collection(t)                                   // the collection loads
 	systems := os.Getenv("CAIRN_RELEVANCE_SYSTEMS") // e.g. "bleve" to run one
 	if systems == "" {
 		systems = "bleve,cairn"

@@ -56,4 +56,3 @@ func TestBleve(t *testing.T) {
 	}
 	checkResult(t, res, 5)
 }
-
