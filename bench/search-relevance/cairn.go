@@ -12,8 +12,11 @@ import (
 // cairnSystem is searchd's engine as a library (engine.Index) with its
 // defaults: title and body mapped as text with no analyzer named (so
 // searchd's default text analyzer), BM25 with k1 1.2 and b 0.75, one
-// shard, and an Elasticsearch multi_match query over both fields with its
-// defaults (best_fields).
+// shard, and an Elasticsearch multi_match query over both fields of type
+// most_fields: a document's score is the sum of its fields' scores, which
+// is what Bleve's side computes (a disjunction of one match query per
+// field; Bleve has no dis_max). With multi_match's default, best_fields
+// (the best field's score), nDCG@10 is 0.988× Bleve's instead of 1.036×.
 type cairnSystem struct {
 	ix *engine.Index
 }
@@ -45,7 +48,7 @@ func (c *cairnSystem) Index(docs []Doc) error {
 
 func (c *cairnSystem) Search(ctx context.Context, text string, k int) ([]int, error) {
 	body, err := json.Marshal(map[string]any{
-		"query":   map[string]any{"multi_match": map[string]any{"query": text, "fields": []string{"title", "body"}}},
+		"query":   map[string]any{"multi_match": map[string]any{"query": text, "fields": []string{"title", "body"}, "type": "most_fields"}},
 		"size":    k,
 		"_source": false,
 	})
