@@ -89,6 +89,11 @@ func TestSearchCLI(t *testing.T) {
 	require.Contains(t, out, "1 hits")
 	require.Contains(t, out, "Lapel pin")
 	require.Equal(t, exitUsage, s.run("search", "query", "products", "x", "--filter", "nonsense").code())
+	raw := filepath.Join(dir, "body.json")
+	require.NoError(t, os.WriteFile(raw, []byte(`{"query":{"term":{"category":"audio"}}}`), 0o600))
+	require.Contains(t, s.ok("search", "query", "products", "--raw", raw), "Wireless headphones")
+	require.Equal(t, exitUsage, s.run("search", "query", "products").code())
+	require.Equal(t, exitUsage, s.run("search", "query", "products", "x", "--raw", raw).code())
 
 	require.Contains(t, s.ok("search", "suggest", "products", "lap"), "laptop")
 
