@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	streamdv1 "cairn.dev/cairn/proto/cairn/streamd/v1"
 	"cairn.dev/cairn/searchd/engine"
 	"cairn.dev/cairn/searchd/index"
 	"cairn.dev/cairn/searchd/meta"
@@ -211,8 +212,14 @@ type shardCopy struct {
 	// applied offset as of the last refresh; committed as of the last
 	// commit.
 	applied, searchable, committed int64
-	opsSinceCommit                 int
-	lastCommit                     time.Time
+	// caughtUp is set once the copy has applied up to the partition's high
+	// watermark as a fetch saw it after open: before, a copy reopened after
+	// a restart would answer searches with an old view.
+	caughtUp bool
+	// engVersion is the mapping version the engine shard parses with.
+	engVersion     uint64
+	opsSinceCommit int
+	lastCommit     time.Time
 	// changed is closed (and replaced) whenever applied or searchable move
 	// or the copy fails or stops.
 	changed chan struct{}
@@ -228,16 +235,49 @@ func newShardCopy(s *Server, ix *meta.Index, k copyKey) *shardCopy {
 	}
 }
 
+// setIndex gives the copy newer metadata of its index (reconcile may
+// hold an older read than one the copy saw) and brings the engine's
+// mapping up to date.
 func (c *shardCopy) setIndex(ix *meta.Index) {
 	c.mu.Lock()
-	c.ix = ix
-	eng := c.eng
-	c.mu.Unlock()
-	if eng != nil {
-		if sc, err := c.s.schemas.get(ix); err == nil {
-			eng.SetMapping(sc.mapping)
-		}
+	if c.ix != nil && ix.MappingVersion < c.ix.MappingVersion {
+		ix = withMapping(ix, c.ix)
 	}
+	c.ix = ix
+	c.mu.Unlock()
+	c.syncMapping(ix)
+}
+
+// syncMapping gives the engine shard ix's mapping when it is newer than
+// the one it has.
+func (c *shardCopy) syncMapping(ix *meta.Index) {
+	if ix.UUID != c.key.uuid {
+		return
+	}
+	c.mu.Lock()
+	eng, have := c.eng, c.engVersion
+	c.mu.Unlock()
+	if eng == nil || ix.MappingVersion <= have {
+		return
+	}
+	sc, err := c.s.schemas.get(ix)
+	if err != nil {
+		c.s.logger.Warn("copy: parse mapping", "index", c.name, "version", ix.MappingVersion, "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sc.version > c.engVersion {
+		eng.SetMapping(sc.mapping)
+		c.engVersion = sc.version
+	}
+}
+
+// withMapping returns ix with the mappings of newer.
+func withMapping(ix, newer *meta.Index) *meta.Index {
+	out := *ix
+	out.MappingsJSON, out.MappingVersion = newer.MappingsJSON, newer.MappingVersion
+	return &out
 }
 
 func (c *shardCopy) index() *meta.Index {
@@ -303,7 +343,7 @@ func (c *shardCopy) open(ctx context.Context) error {
 		return err
 	}
 	self, _ := ix.CopyOn(c.key.shard, c.s.cfg.ID)
-	if !hasCommit(c.dir) && self.State == meta.Initializing {
+	if !index.HasCommit(c.dir) && self.State == meta.Initializing {
 		if err := c.s.recoverFromPeer(ctx, ix, c.key.shard, c.dir); err != nil {
 			c.s.logger.Info("copy: peer recovery failed, replaying the partition", "index", c.name, "shard", c.key.shard, "err", err)
 			_ = os.RemoveAll(c.dir)
@@ -324,17 +364,16 @@ func (c *shardCopy) open(ctx context.Context) error {
 		}
 	}
 	eng := engine.NewShard(w, sc.mapping, sc.reg, c.s.engineSettings(ix))
+	caughtUp := false
+	if off, err := c.s.streamd.ListOffsets(ctx, c.topic, int32(c.key.shard), streamdv1.OffsetSpec_OFFSET_SPEC_LATEST, time.Time{}); err == nil {
+		caughtUp = from >= off.HighWatermark
+	}
 	c.mu.Lock()
 	c.eng, c.applied, c.searchable, c.committed, c.lastCommit = eng, from, from, from, time.Now()
+	c.caughtUp, c.engVersion = caughtUp, sc.version
 	c.notifyLocked()
 	c.mu.Unlock()
 	return nil
-}
-
-// hasCommit reports whether dir holds a copy's files.
-func hasCommit(dir string) bool {
-	ents, err := os.ReadDir(dir)
-	return err == nil && len(ents) > 0
 }
 
 // consume fetches the partition from the applied offset and applies it,
@@ -354,7 +393,7 @@ func (c *shardCopy) consume(ctx context.Context, log interface {
 				return
 			}
 			if errors.Is(err, sdclient.ErrOffsetOutOfRange) {
-				log.Warn("copy: offset out of range, resetting to the log start", "from", from)
+				c.skipToLogStart(ctx, from, log)
 			}
 			log.Info("copy: fetch", "err", err)
 			sleepCtx(ctx, 200*time.Millisecond)
@@ -383,6 +422,23 @@ func (c *shardCopy) consume(ctx context.Context, log interface {
 			}
 		}
 	}
+}
+
+// skipToLogStart moves a copy whose next offset is below the partition's
+// log start (records dropped by streamd) to the log start: what was dropped
+// was superseded (compaction keeps every id's last record).
+func (c *shardCopy) skipToLogStart(ctx context.Context, from int64, log interface{ Warn(string, ...any) }) {
+	off, err := c.s.streamd.ListOffsets(ctx, c.topic, int32(c.key.shard), streamdv1.OffsetSpec_OFFSET_SPEC_EARLIEST, time.Time{})
+	if err != nil || off.LogStart <= from {
+		return
+	}
+	log.Warn("copy: offset below the log start, skipping to it", "from", from, "log_start", off.LogStart)
+	c.mu.Lock()
+	if c.applied == from {
+		c.applied = off.LogStart
+		c.notifyLocked()
+	}
+	c.mu.Unlock()
 }
 
 // markStartedIfCaughtUp proposes STARTED for an INITIALIZING copy that
@@ -436,6 +492,9 @@ func (c *shardCopy) applyRecords(ctx context.Context, f *sdclient.Fetched) error
 	if f.NextOffset > c.applied {
 		c.applied = f.NextOffset
 	}
+	if c.applied >= f.HighWatermark {
+		c.caughtUp = true
+	}
 	if len(f.Records) > 0 || f.NextOffset > 0 {
 		c.notifyLocked()
 	}
@@ -455,9 +514,7 @@ func (c *shardCopy) awaitMapping(ctx context.Context, v uint64) error {
 			return fmt.Errorf("%w: index %s was replaced", ErrCopyNotHere, c.name)
 		}
 		if ix.MappingVersion >= v {
-			if c.index().MappingVersion < ix.MappingVersion {
-				c.setIndex(ix)
-			}
+			c.setIndex(ix)
 			return nil
 		}
 		select {
@@ -562,6 +619,32 @@ func (c *shardCopy) await(ctx context.Context, offset int64, searchable bool) (*
 		case <-ch:
 		}
 	}
+}
+
+// markCaughtUp records that the copy has applied up to an offset a caller
+// read as the partition's end (ShardSync of a refresh).
+func (c *shardCopy) markCaughtUp() {
+	c.mu.Lock()
+	c.caughtUp = true
+	c.mu.Unlock()
+}
+
+// readable returns the engine for a search once the copy has caught up
+// with its partition since it opened; before, ErrCopyNotHere sends the
+// caller to another copy.
+func (c *shardCopy) readable() (*engine.Shard, error) {
+	if ix, err := c.s.meta.Index(c.name); err == nil {
+		c.syncMapping(ix)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.eng == nil || !c.caughtUp {
+		return nil, fmt.Errorf("%w: copy of %s shard %d is catching up", ErrCopyNotHere, c.name, c.key.shard)
+	}
+	return c.eng, nil
 }
 
 // progress returns the applied offset and the engine (nil before open).

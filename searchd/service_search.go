@@ -1,6 +1,7 @@
 package searchd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -142,10 +143,10 @@ func (h *searchService) Search(ctx context.Context, req *searchdv1.SearchRequest
 		t := sr.targets[hit.Shard]
 		ph := &searchdv1.Hit{Index: t.ix.Name, Id: hit.ID, Score: hit.Score, SourceJson: hit.Source, Shard: int32(t.shard)}
 		if len(hit.Highlight) > 0 {
-			ph.HighlightJson, _ = json.Marshal(hit.Highlight)
+			ph.HighlightJson = marshalNoEscape(hit.Highlight)
 		}
 		if len(hit.Sort) > 0 {
-			ph.SortJson, _ = json.Marshal(hit.Sort)
+			ph.SortJson = marshalNoEscape(hit.Sort)
 		}
 		resp.Hits = append(resp.Hits, ph)
 	}
@@ -154,6 +155,16 @@ func (h *searchService) Search(ctx context.Context, req *searchdv1.SearchRequest
 	}
 	resp.TookMs = time.Since(start).Milliseconds()
 	return resp, nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping (highlight tags
+// print as <em>, as Elasticsearch prints them).
+func marshalNoEscape(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 // SearchJSON runs a search and renders Elasticsearch's _search response

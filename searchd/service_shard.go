@@ -54,8 +54,21 @@ func (h *shardService) local(ctx context.Context, r *searchdv1.ShardRef) (*shard
 	return c, eng, err
 }
 
+// searchable returns this node's copy of the shard for a search phase:
+// open and caught up with its partition since it opened.
+func (h *shardService) searchable(ctx context.Context, r *searchdv1.ShardRef) (*engine.Shard, error) {
+	c, _, err := h.local(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return c.readable()
+}
+
 func (h *shardService) ShardTermStats(ctx context.Context, req *searchdv1.ShardTermStatsRequest) (*searchdv1.ShardTermStatsResponse, error) {
-	_, eng, err := h.local(ctx, req.GetShard())
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
+	eng, err := h.searchable(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -71,7 +84,10 @@ func (h *shardService) ShardTermStats(ctx context.Context, req *searchdv1.ShardT
 }
 
 func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSearchRequest) (*searchdv1.ShardSearchResponse, error) {
-	_, eng, err := h.local(ctx, req.GetShard())
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
+	eng, err := h.searchable(ctx, req.GetShard())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -104,6 +120,9 @@ func (h *shardService) ShardSearch(ctx context.Context, req *searchdv1.ShardSear
 }
 
 func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequest) (*searchdv1.ShardGetResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
@@ -120,6 +139,9 @@ func (h *shardService) ShardGet(ctx context.Context, req *searchdv1.ShardGetRequ
 }
 
 func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRequest) (*searchdv1.ShardSyncResponse, error) {
+	if err := h.s.requireNode(ctx); err != nil {
+		return nil, err
+	}
 	c, err := h.s.copies.findWait(ctx, req.GetShard().GetIndex(), req.GetShard().GetIndexUuid(), int(req.GetShard().GetShard()))
 	if err != nil {
 		return nil, toStatus(err)
@@ -127,6 +149,9 @@ func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRe
 	_, applied, err := c.await(ctx, req.GetMinOffset(), false)
 	if err != nil {
 		return nil, toStatus(err)
+	}
+	if req.GetMinOffset() > 0 {
+		c.markCaughtUp()
 	}
 	if req.GetRefresh() {
 		c.mu.Lock()
@@ -145,6 +170,9 @@ func (h *shardService) ShardSync(ctx context.Context, req *searchdv1.ShardSyncRe
 // first message with the offset and the files (sizes and CRC-32C), then
 // each file's data in order.
 func (h *shardService) CopyShard(req *searchdv1.CopyShardRequest, stream searchdv1.ShardService_CopyShardServer) error {
+	if err := h.s.requireNode(stream.Context()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	c, _, err := h.local(ctx, req.GetShard())
 	if err != nil {

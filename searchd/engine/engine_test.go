@@ -219,7 +219,9 @@ func corpus(rng *rand.Rand, n int) [][2]string {
 // with global statistics every document scores the same.
 func TestScoresIndependentOfShardCount(t *testing.T) {
 	rng := rand.New(rand.NewPCG(nodetest.Seed(t), 3))
-	docs := corpus(rng, 400)
+	docs := append(corpus(rng, 400),
+		[2]string{"fixed1", `{"title":"gaming laptop stand","brand":"Ikea","price":10}`},
+		[2]string{"fixed2", `{"title":"laptop big stand and lamp","brand":"Dell","price":20}`})
 	one := openIndex(t, "one", 1)
 	three := openIndex(t, "three", 3)
 	for _, ix := range []*Index{one, three} {
@@ -400,6 +402,18 @@ func TestShardResultCodec(t *testing.T) {
 	ix := openIndex(t, "codec", 1)
 	loadProducts(t, ix)
 	sh := ix.Shards()[0]
+	if err := sh.Apply("gone", []byte(`{"title":"wireless temp"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Apply("gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Apply("gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.W.Refresh(); err != nil {
+		t.Fatal(err)
+	}
 	body := []byte(`{"sort":[{"stock":"desc"},"_id"],"size":3,"query":{"match":{"title":"wireless"}}}`)
 	st, err := sh.TermStats(body)
 	if err != nil {

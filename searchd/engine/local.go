@@ -152,24 +152,12 @@ func (ix *Index) Shards() []*Shard { return ix.shards }
 // merged into the mapping, written to dir and given to every shard before
 // the document is indexed).
 func (ix *Index) Put(id string, source []byte) error {
-	if err := checkSize(source, ix.settings.MaxDocumentBytes); err != nil {
+	if err := ix.check(); err != nil {
 		return err
 	}
-	ix.mu.RLock()
-	if ix.closed {
-		ix.mu.RUnlock()
-		return ErrClosed
-	}
-	m := ix.mapping
-	ix.mu.RUnlock()
-	doc, add, err := m.ParseDocument(id, source, ix.reg)
+	doc, err := ix.parse(Doc{ID: id, Source: source})
 	if err != nil {
 		return err
-	}
-	if add != nil {
-		if err := ix.addMapping(add); err != nil {
-			return err
-		}
 	}
 	return ix.shards[ShardOf(id, len(ix.shards))].Index(doc)
 }

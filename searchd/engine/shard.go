@@ -57,6 +57,17 @@ func (s *Shard) Put(id string, source []byte) error {
 	return s.Index(doc)
 }
 
+// Apply applies one record of the shard's partition: a put of source, or,
+// when source is nil (a tombstone), a delete of id. Replaying a record is
+// harmless: puts are upserts by id and deletes are idempotent.
+func (s *Shard) Apply(id string, source []byte) error {
+	if source == nil {
+		_, err := s.Delete(id)
+		return err
+	}
+	return s.Put(id, source)
+}
+
 // Index indexes a parsed document, adding its suggestion vocabulary
 // (WithSuggestFields).
 func (s *Shard) Index(doc *mapping.Document) error {

@@ -53,7 +53,8 @@ type buffer struct {
 type bufField struct {
 	name  string
 	kind  fieldKind
-	terms map[string]*bufTerm
+	terms map[string]int32 // term → index in tlist
+	tlist []bufTerm
 	norms []byte // text: per doc
 
 	curDoc uint32 // doc whose length is being summed
@@ -105,7 +106,7 @@ func (b *buffer) field(name string, kind fieldKind) *bufField {
 		if b.fields == nil {
 			b.fields = make(map[string]*bufField)
 		}
-		f = &bufField{name: name, kind: kind, terms: make(map[string]*bufTerm), curDoc: ^uint32(0)}
+		f = &bufField{name: name, kind: kind, terms: make(map[string]int32), curDoc: ^uint32(0)}
 		b.fields[name] = f
 		b.order = append(b.order, f)
 	}
@@ -158,13 +159,12 @@ func (b *buffer) invert(doc *mapping.Document, d uint32) int64 {
 				f.setNorm(d, EncodeNorm(f.curLen))
 			}
 			for _, tok := range fv.Tokens {
-				t := f.terms[tok.Term]
-				if t == nil {
-					t = &bufTerm{}
-					f.terms[strings.Clone(tok.Term)] = t
+				ti, ok := f.terms[tok.Term]
+				if !ok {
+					ti = f.newTerm(strings.Clone(tok.Term))
 					grew += int64(len(tok.Term)) + 96
 				}
-				grew += t.add(d, uint32(max(tok.Position, 0)), true)
+				grew += f.tlist[ti].add(d, uint32(max(tok.Position, 0)), true)
 			}
 			continue
 		}
@@ -173,13 +173,13 @@ func (b *buffer) invert(doc *mapping.Document, d uint32) int64 {
 			continue // a field keeps its first kind within a segment
 		}
 		if fv.Indexed {
-			var t *bufTerm
+			var ti int32
+			var ok bool
 			switch kind {
 			case kindKeyword:
-				t = f.terms[fv.Keyword]
-				if t == nil {
-					t = &bufTerm{}
-					f.terms[strings.Clone(fv.Keyword)] = t
+				ti, ok = f.terms[fv.Keyword]
+				if !ok {
+					ti = f.newTerm(strings.Clone(fv.Keyword))
 					grew += int64(len(fv.Keyword)) + 96
 				}
 			default:
@@ -188,14 +188,13 @@ func (b *buffer) invert(doc *mapping.Document, d uint32) int64 {
 				} else {
 					putFloat(key[:], fv.Float)
 				}
-				t = f.terms[string(key[:])]
-				if t == nil {
-					t = &bufTerm{}
-					f.terms[string(key[:])] = t
+				ti, ok = f.terms[string(key[:])]
+				if !ok {
+					ti = f.newTerm(string(key[:]))
 					grew += 8 + 96
 				}
 			}
-			grew += t.add(d, 0, false)
+			grew += f.tlist[ti].add(d, 0, false)
 		}
 		if fv.DocValues {
 			f.dvDocs = append(f.dvDocs, d)
@@ -213,6 +212,14 @@ func (b *buffer) invert(doc *mapping.Document, d uint32) int64 {
 		}
 	}
 	return grew
+}
+
+// newTerm adds a term (owned by the field) and returns its index.
+func (f *bufField) newTerm(term string) int32 {
+	i := int32(len(f.tlist))
+	f.tlist = append(f.tlist, bufTerm{})
+	f.terms[term] = i
+	return i
 }
 
 func (f *bufField) setNorm(d uint32, n byte) {
@@ -259,8 +266,8 @@ func (t *bufTerm) closeDoc() int {
 // but for deletes.
 func (b *buffer) seal() {
 	for _, f := range b.order {
-		for _, t := range f.terms {
-			if t.freq > 0 {
+		for i := range f.tlist {
+			if t := &f.tlist[i]; t.freq > 0 {
 				t.closeDoc()
 			}
 		}

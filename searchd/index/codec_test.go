@@ -73,6 +73,18 @@ func FuzzPostingsCodec(f *testing.F) {
 		p = newPostings(buf, ti, true, true)
 		for i := 0; i < len(entries); i += 1 + int(in[i%len(in)]) {
 			e := entries[i]
+			last, mf, ml := p.BlockMax(e.doc)
+			for _, x := range entries[i:] {
+				if x.doc > last {
+					break
+				}
+				if uint32(len(x.pos)) > mf || uint32(len(x.pos)) < ml {
+					t.Fatalf("BlockMax(%d) = %d %d %d, doc %d has freq %d", e.doc, last, mf, ml, x.doc, len(x.pos))
+				}
+			}
+			if last < e.doc {
+				t.Fatalf("BlockMax(%d) = %d", e.doc, last)
+			}
 			if d := p.Advance(e.doc); d != e.doc || int(p.Freq()) != len(e.pos) {
 				t.Fatalf("Advance(%d) = %d freq %d", e.doc, d, p.Freq())
 			}

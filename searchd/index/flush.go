@@ -41,7 +41,7 @@ func writeBuffer(path string, b *buffer) error {
 		sw.beginField(f.name, f.kind)
 		hasPos := f.kind == kindText
 		for _, term := range terms {
-			t := f.terms[term]
+			t := &f.tlist[f.terms[term]]
 			sw.startTerm()
 			var doc uint32
 			pp := 0

@@ -14,7 +14,19 @@
 //
 // Numeric, date and boolean values are also indexed as terms (EncodeInt /
 // EncodeFloat: 8 bytes, order-preserving), so range queries walk the term
-// dictionary. Keyword values are indexed as their bytes.
+// dictionary. Keyword values are indexed as their bytes. Float doc values
+// are kept as SortableFloat int64s.
+//
+// Files in Dir: seg_<n>.sdx (one immutable segment; layout in
+// segment_write.go), seg_<n>_<gen>.del (a segment's deletes as of commit
+// <gen>), commit_<gen> (a commit point) and write.lock (one Writer per
+// directory). A file is deleted once no open segment, reader, the last
+// commit point or a CommitFiles pin needs it; Open deletes what its commit
+// point does not name.
+//
+// Slices a Reader hands out (terms of a TermIterator until its next Next,
+// KeywordValues.Lookup, NormsSegment.Norms, Fields) point into the
+// memory-mapped files: read-only, valid until the Reader is released.
 package index
 
 // NoMoreDocs ends a postings iterator.

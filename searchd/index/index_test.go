@@ -195,3 +195,37 @@ func TestIterateAutomaton(t *testing.T) {
 }
 
 var _ = mapping.Text
+
+// TestEdgeValues: the empty keyword and id, long and non-ASCII terms,
+// extreme numbers, a doc without fields; through a flush and a merge.
+func TestEdgeValues(t *testing.T) {
+	w := openTest(t, t.TempDir(), nil)
+	longKw := string(bytes.Repeat([]byte("é"), 3000))
+	must(t, w.Index(newDoc("", keyword("k", ""), long("n", math.MinInt64), double("f", math.Inf(-1)))))
+	must(t, w.Index(newDoc("ü", keyword("k", longKw), long("n", math.MaxInt64), double("f", math.MaxFloat64))))
+	must(t, w.Index(newDoc("bare")))
+	must(t, w.Refresh())
+	must(t, w.Index(newDoc("x", keyword("k", ""))))
+	must(t, w.ForceMerge(1))
+	r := w.Acquire()
+	defer r.Release()
+	s := r.Segments[0]
+	if s.MaxDoc() != 4 || countTerm(r, "k", "") != 2 || countTerm(r, "k", longKw) != 1 {
+		t.Fatalf("maxDoc %d", s.MaxDoc())
+	}
+	if src, ok := getSource(t, w, ""); !ok || src != `{"id":""}` {
+		t.Fatalf("get empty id: %q", src)
+	}
+	var got []int64
+	var gotF []float64
+	for d := uint32(0); d < s.MaxDoc(); d++ {
+		got = s.Ints("n").Values(d, got)
+		gotF = s.Floats("f").Values(d, gotF)
+	}
+	if !slices.Equal(got, []int64{math.MinInt64, math.MaxInt64}) || !slices.Equal(gotF, []float64{math.Inf(-1), math.MaxFloat64}) {
+		t.Fatalf("doc values %v %v", got, gotF)
+	}
+	if kw := s.Keywords("k"); kw.Count() != 2 || string(kw.Lookup(1)) != longKw {
+		t.Fatal("keyword values")
+	}
+}

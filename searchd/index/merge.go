@@ -43,10 +43,8 @@ func (w *Writer) mergeLoop() {
 			}
 			if err := w.merge(srcs); err != nil {
 				if !errors.Is(err, errMergeAborted) {
+					// The segments stay as they were; the next flush retries.
 					w.opts.Logger.Error("searchd index: merge failed", "dir", w.opts.Dir, "err", err)
-					w.mu.Lock()
-					w.mergeErr = err
-					w.mu.Unlock()
 				}
 				break
 			}

@@ -23,6 +23,10 @@ type postings struct {
 	hasPos  bool
 	wantPos bool
 	df      uint32
+	maxFreq uint32 // the term's, for BlockMax without a skip table
+	minLen  uint32
+	bMax    uint32 // the current block's largest freq
+	bMin    uint32 // and smallest field length
 
 	left  uint32 // documents in blocks not yet loaded
 	multi bool   // has a skip table
@@ -49,8 +53,9 @@ func newPostings(b []byte, ti TermInfo, hasPos, wantPos bool) *postings {
 }
 
 func (p *postings) init(b []byte, ti TermInfo, hasPos, wantPos bool) {
-	_, docBytes, off := termHeader(b, ti.Ref)
-	*p = postings{b: b, hasPos: hasPos, wantPos: wantPos && hasPos, df: ti.DocFreq, left: ti.DocFreq}
+	h, docBytes, off := termHeader(b, ti.Ref)
+	*p = postings{b: b, hasPos: hasPos, wantPos: wantPos && hasPos, df: ti.DocFreq, left: ti.DocFreq,
+		maxFreq: h.MaxFreq, minLen: h.MinFieldLength, bMax: h.MaxFreq, bMin: h.MinFieldLength}
 	p.i, p.n = -1, 0
 	if ti.DocFreq > blockSize {
 		var sl uint64
@@ -77,6 +82,10 @@ func (p *postings) loadBlock() bool {
 		d, p.skipP = uvarint(p.b, p.skipP)
 		bl, p.skipP = uvarint(p.b, p.skipP)
 		pl, p.skipP = uvarint(p.b, p.skipP)
+		var mf, ml uint64
+		mf, p.skipP = uvarint(p.b, p.skipP)
+		ml, p.skipP = uvarint(p.b, p.skipP)
+		p.bMax, p.bMin = uint32(mf), uint32(ml)
 		last = p.prevLast + uint32(d)
 		p.docP += int(bl)
 		p.posP += int(pl)
@@ -153,7 +162,7 @@ func (p *postings) Advance(target uint32) uint32 {
 			}
 			bl, q := uvarint(p.b, q)
 			pl, q := uvarint(p.b, q)
-			p.skipP = q
+			p.skipP = skipUvarints(p.b, q, 2)
 			p.docP += int(bl)
 			p.posP += int(pl)
 			p.prevLast = last
@@ -225,4 +234,49 @@ func (p *postings) Positions(dst []uint32) []uint32 {
 		dst = append(dst, pos)
 	}
 	return dst
+}
+
+// BlockMaxPostings is implemented by the Postings of a Reader's segments:
+// score upper bounds per block of up to 128 documents, for block-max WAND.
+type BlockMaxPostings interface {
+	// BlockMax describes the block holding the first document >= target
+	// (at or after the current one), without moving the iterator: every
+	// document in [target, lastDoc] has a frequency <= maxFreq and a field
+	// length >= minFieldLength. lastDoc is NoMoreDocs when no document is
+	// left, NoMoreDocs-1 when the bounds hold to the end (documents may or
+	// may not be left).
+	BlockMax(target uint32) (lastDoc, maxFreq, minFieldLength uint32)
+}
+
+var _ BlockMaxPostings = (*postings)(nil)
+
+// BlockMax implements BlockMaxPostings.
+func (p *postings) BlockMax(target uint32) (lastDoc, maxFreq, minFieldLength uint32) {
+	if p.doc == NoMoreDocs && p.started {
+		return NoMoreDocs, 0, 0
+	}
+	if p.n > 0 && p.docs[p.n-1] >= target {
+		return p.docs[p.n-1], p.bMax, p.bMin
+	}
+	if !p.multi {
+		if p.df == 0 || p.n > 0 {
+			return NoMoreDocs, 0, 0
+		}
+		return NoMoreDocs - 1, p.maxFreq, p.minLen
+	}
+	q, base, left := p.skipP, p.prevLast, p.left
+	for left > 0 {
+		var d, mf, ml uint64
+		d, q = uvarint(p.b, q)
+		q = skipUvarints(p.b, q, 2)
+		mf, q = uvarint(p.b, q)
+		ml, q = uvarint(p.b, q)
+		last := base + uint32(d)
+		if last >= target {
+			return last, uint32(mf), uint32(ml)
+		}
+		base = last
+		left -= min(left, blockSize)
+	}
+	return NoMoreDocs, 0, 0
 }

@@ -18,6 +18,7 @@ func TestAdvanceAcrossBlocks(t *testing.T) {
 	w := openTest(t, t.TempDir(), nil)
 	const n = 3000
 	positions := map[string]map[uint32][]uint32{}
+	lens := make([]uint32, n)
 	model := map[string][]uint32{} // term → docs
 	freqs := map[string]map[uint32]int{}
 	for d := 0; d < n; d++ {
@@ -48,6 +49,7 @@ func TestAdvanceAcrossBlocks(t *testing.T) {
 			}
 		}
 		rng.Shuffle(len(words), func(i, j int) { words[i], words[j] = words[j], words[i] })
+		lens[d] = DecodeNorm(EncodeNorm(uint32(len(words))))
 		for i, wd := range words {
 			if positions[wd] == nil {
 				positions[wd] = map[uint32][]uint32{}
@@ -90,6 +92,7 @@ func TestAdvanceAcrossBlocks(t *testing.T) {
 				if i < len(docs) {
 					want = docs[i]
 				}
+				checkBlockMax(t, p.(BlockMaxPostings), target, docs, freqs[term], lens)
 				got := p.Advance(target)
 				if got != want {
 					t.Fatalf("%s: Advance(%d) = %d want %d", term, target, got, want)
@@ -135,4 +138,26 @@ func mustGet(t *testing.T, td TermDict, term string) TermInfo {
 		t.Fatalf("no term %q", term)
 	}
 	return ti
+}
+
+// checkBlockMax checks BlockMax(target)'s bounds against the model.
+func checkBlockMax(t *testing.T, p BlockMaxPostings, target uint32, docs []uint32, freqs map[uint32]int, lens []uint32) {
+	t.Helper()
+	last, maxFreq, minLen := p.BlockMax(target)
+	i, _ := slices.BinarySearch(docs, target)
+	if i == len(docs) {
+		if last != NoMoreDocs && last != NoMoreDocs-1 {
+			t.Fatalf("BlockMax(%d) past the end = %d", target, last)
+		}
+		return
+	}
+	if last < docs[i] {
+		t.Fatalf("BlockMax(%d): last %d before the next doc %d", target, last, docs[i])
+	}
+	for ; i < len(docs) && docs[i] <= last; i++ {
+		d := docs[i]
+		if uint32(freqs[d]) > maxFreq || lens[d] < minLen {
+			t.Fatalf("BlockMax(%d) = (%d, %d, %d) but doc %d has freq %d length %d", target, last, maxFreq, minLen, d, freqs[d], lens[d])
+		}
+	}
 }

@@ -8,9 +8,9 @@ import "encoding/binary"
 //	uvarint docFreq, uvarint totalTermFreq-docFreq, uvarint maxFreq,
 //	uvarint minFieldLength, uvarint docBytes
 //	skip table (only when docFreq > blockSize): uvarint its byte length,
-//	  then per block uvarint
-//	  (lastDoc - previous block's lastDoc), uvarint block bytes,
-//	  uvarint block position bytes
+//	  then per block uvarint (lastDoc - previous block's lastDoc), uvarint
+//	  block bytes, uvarint block position bytes, uvarint the block's
+//	  largest freq, uvarint its smallest field length (block-max bounds)
 //	doc blocks (docBytes in all)
 //	positions (text fields): per document, freq uvarint deltas
 //
@@ -27,6 +27,8 @@ type postingsWriter struct {
 
 	docs, freqs [blockSize]uint32
 	n           int
+	bMaxFreq    uint32 // of the current block
+	bMinLen     uint32
 	blockPos    int // start of the current block's positions in pos
 
 	prevLast uint32 // last doc of the previous block
@@ -44,6 +46,7 @@ type postingsWriter struct {
 
 func (pw *postingsWriter) reset() {
 	pw.n, pw.blockPos, pw.prevLast, pw.lastDoc = 0, 0, 0, 0
+	pw.bMaxFreq, pw.bMinLen = 0, ^uint32(0)
 	pw.df, pw.ttf, pw.maxFreq, pw.minLen = 0, 0, 0, ^uint32(0)
 	pw.skips, pw.blocks, pw.pos = pw.skips[:0], pw.blocks[:0], pw.pos[:0]
 }
@@ -57,8 +60,10 @@ func (pw *postingsWriter) add(doc, freq, fieldLen uint32, pos []byte) {
 	pw.df++
 	pw.ttf += uint64(freq)
 	pw.maxFreq = max(pw.maxFreq, freq)
+	pw.bMaxFreq = max(pw.bMaxFreq, freq)
 	if fieldLen > 0 {
 		pw.minLen = min(pw.minLen, fieldLen)
+		pw.bMinLen = min(pw.bMinLen, fieldLen)
 	}
 	if pw.hasPos {
 		pw.pos = append(pw.pos, pos...)
@@ -101,6 +106,12 @@ func (pw *postingsWriter) flushBlock() {
 	pw.skips = binary.AppendUvarint(pw.skips, uint64(pw.lastDoc-pw.prevLast))
 	pw.skips = binary.AppendUvarint(pw.skips, uint64(len(pw.blocks)-start))
 	pw.skips = binary.AppendUvarint(pw.skips, uint64(len(pw.pos)-pw.blockPos))
+	if pw.bMinLen == ^uint32(0) {
+		pw.bMinLen = 0
+	}
+	pw.skips = binary.AppendUvarint(pw.skips, uint64(pw.bMaxFreq))
+	pw.skips = binary.AppendUvarint(pw.skips, uint64(pw.bMinLen))
+	pw.bMaxFreq, pw.bMinLen = 0, ^uint32(0)
 	pw.blockPos = len(pw.pos)
 	pw.prevLast = pw.lastDoc
 	pw.n = 0

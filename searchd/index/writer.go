@@ -70,7 +70,6 @@ type Writer struct {
 	segs     []*segState // segments, oldest first
 	nextSeg  uint64
 	commit   *commitPoint // last commit (nil: none)
-	mergeErr error
 	// mergeCond is signalled (with mu) when a merge ends or the Writer closes.
 	mergeCond *sync.Cond
 	// bufCond is signalled (with mu) when a buffer is returned.
@@ -247,7 +246,17 @@ func (w *Writer) trackSegment(seg *segment) {
 // Writer keeps doc.Source and the field values' strings: the caller must
 // not modify them afterwards.
 func (w *Writer) Index(doc *mapping.Document) error {
-	return w.IndexBatch([]*mapping.Document{doc})
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	b := w.takeBufferLocked()
+	w.tombstoneLocked(doc.ID)
+	slot := b.reserve(doc)
+	w.mu.Unlock()
+	grew := b.invert(doc, slot)
+	return w.returnBuffers([]*buffer{b}, []int64{grew})
 }
 
 // minParallelDocs is the smallest share of a batch inverted by its own
@@ -300,6 +309,12 @@ func (w *Writer) IndexBatch(docs []*mapping.Document) error {
 		wg.Wait()
 	}
 
+	return w.returnBuffers(bufs, grew)
+}
+
+// returnBuffers ends the checkout of bufs (grown by grew bytes) and
+// flushes if the buffers are full.
+func (w *Writer) returnBuffers(bufs []*buffer, grew []int64) error {
 	w.mu.Lock()
 	for k, b := range bufs {
 		b.bytes += grew[k]
@@ -409,7 +424,8 @@ func (w *Writer) tombstoneLocked(id string) bool {
 }
 
 // Get returns the source of the live document with id, including
-// documents not yet refreshed (realtime get).
+// documents not yet refreshed (realtime get). The slice must not be
+// modified (for a buffered document it is the one passed to Index).
 func (w *Writer) Get(id string) (source []byte, found bool, err error) {
 	w.mu.Lock()
 	if w.closed {

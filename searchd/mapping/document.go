@@ -313,7 +313,13 @@ func (p *docParser) value(f *Field, path string, ctx objCtx, nesting int) error 
 		}
 		return p.scalar(f, path, kindBool, "false")
 	case 'n':
-		return sc.literal("null")
+		if err := sc.literal("null"); err != nil {
+			return err
+		}
+		if f.NullValue == "" || f.Type == Object {
+			return nil
+		}
+		return p.nullValue(f, path)
 	case 0:
 		return sc.errorf("unexpected end of input")
 	}
@@ -322,6 +328,41 @@ func (p *docParser) value(f *Field, path string, ctx objCtx, nesting int) error 
 		return err
 	}
 	return p.scalar(f, path, kindNumber, lit)
+}
+
+// nullValue indexes f's null_value in place of a JSON null.
+func (p *docParser) nullValue(f *Field, path string) error {
+	k, v, ok := literalKind(f.NullValue)
+	if !ok {
+		return invalidf(path, "null_value %s is not a JSON scalar", f.NullValue)
+	}
+	return p.scalar(f, path, k, v)
+}
+
+// literalKind returns the kind and value of a scalar JSON literal.
+func literalKind(lit string) (kind, string, bool) {
+	sc := scanner{s: lit}
+	var k kind
+	var v string
+	var err error
+	switch sc.peek() {
+	case '"':
+		k = kindString
+		v, err = sc.str()
+	case 't':
+		k, v, err = kindBool, "true", sc.literal("true")
+	case 'f':
+		k, v, err = kindBool, "false", sc.literal("false")
+	case 0, 'n', '{', '[':
+		return kindNone, "", false
+	default:
+		k = kindNumber
+		v, err = sc.number()
+	}
+	if sc.ws(); err != nil || sc.i != len(lit) {
+		return kindNone, "", false
+	}
+	return k, v, true
 }
 
 // kind is a JSON scalar's kind.

@@ -61,6 +61,10 @@ type Field struct {
 	// Normalizer names the analysis.Normalizer a keyword field's values
 	// (and term queries on it) are normalised with; empty: none.
 	Normalizer string
+	// NullValue is the JSON literal ("0", "\"NULL\"", "false") indexed in
+	// place of an explicit null (Elasticsearch's null_value); empty: nulls
+	// are skipped. Not for text fields.
+	NullValue string
 	// IgnoreAbove: keyword values longer than this are not indexed.
 	IgnoreAbove int
 	// CopyTo names fields (dotted paths) that also index this field's

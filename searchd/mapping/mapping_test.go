@@ -517,6 +517,36 @@ func TestNormalizer(t *testing.T) {
 	}
 }
 
+func TestNullValue(t *testing.T) {
+	mustParse(t, `{"properties":{"k":{"type":"keyword","normalizer":"custom_one","null_value":"NULL"}}}`)
+	m := mustParse(t, `{"properties":{"k":{"type":"keyword","null_value":"NULL"},"n":{"type":"long","null_value":-1},"b":{"type":"boolean","null_value":false},"p":{"type":"keyword"}}}`)
+	if got := string(m.JSON()); !strings.Contains(got, `"null_value":"NULL"`) || !strings.Contains(got, `"null_value":-1`) {
+		t.Errorf("JSON = %s", got)
+	}
+	d, _ := parseDoc(t, m, `{"k":null,"n":[1,null],"b":null,"p":null}`)
+	if v := values(d, "k"); len(v) != 1 || v[0].Keyword != "NULL" {
+		t.Errorf("k = %+v", v)
+	}
+	if v := values(d, "n"); len(v) != 2 || v[1].Int != -1 {
+		t.Errorf("n = %+v", v)
+	}
+	if v := values(d, "b"); len(v) != 1 || v[0].Int != 0 {
+		t.Errorf("b = %+v", v)
+	}
+	if v := values(d, "p"); len(v) != 0 {
+		t.Errorf("p = %+v", v)
+	}
+	for _, bad := range []string{
+		`{"properties":{"n":{"type":"long","null_value":"abc"}}}`,
+		`{"properties":{"t":{"type":"text","null_value":"x"}}}`,
+		`{"properties":{"k":{"type":"keyword","null_value":[1]}}}`,
+	} {
+		if _, err := Parse([]byte(bad)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%s) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
 func TestCopyTo(t *testing.T) {
 	m := mustParse(t, `{"properties":{
 	  "first": {"type":"text","copy_to":"full"},
@@ -636,6 +666,7 @@ func FuzzParseDocument(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(productMapping))
 	f.Add([]byte(`{"properties":{"a.b":{"type":"long"}}}`))
+	f.Add([]byte(`{"properties":{"k":{"type":"keyword","null_value":"x","copy_to":["c"],"normalizer":"lowercase"},"d":{"type":"date","format":"yyyy||epoch_second","null_value":"2020"}}}`))
 	f.Fuzz(func(t *testing.T, js []byte) {
 		m, err := Parse(js)
 		if err != nil {

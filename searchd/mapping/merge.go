@@ -82,6 +82,8 @@ func mergeField(path string, a, b *Field) (*Field, error) {
 	switch {
 	case a.Analyzer != b.Analyzer:
 		return nil, conflictf(path, "has different [analyzer] values: [%s] and [%s]", a.Analyzer, b.Analyzer)
+	case a.NullValue != b.NullValue:
+		return nil, conflictf(path, "has different [null_value] values: [%s] and [%s]", a.NullValue, b.NullValue)
 	case a.Normalizer != b.Normalizer:
 		return nil, conflictf(path, "has different [normalizer] values: [%s] and [%s]", a.Normalizer, b.Normalizer)
 	case a.Index != b.Index:

@@ -243,6 +243,7 @@ type fieldDef struct {
 	Enabled        json.RawMessage `json:"enabled"`
 	CopyTo         json.RawMessage `json:"copy_to"`
 	Normalizer     *string         `json:"normalizer"`
+	NullValue      json.RawMessage `json:"null_value"`
 }
 
 // ignoredParams are parameters accepted for compatibility that do not
@@ -262,7 +263,7 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 	}
 	known := map[string]bool{"type": true, "analyzer": true, "search_analyzer": true, "index": true,
 		"doc_values": true, "format": true, "ignore_above": true, "fields": true, "properties": true,
-		"dynamic": true, "enabled": true, "copy_to": true, "normalizer": true}
+		"dynamic": true, "enabled": true, "copy_to": true, "normalizer": true, "null_value": true}
 	for _, k := range sortedKeys(keys) {
 		if !known[k] && !ignoredParams[k] {
 			return nil, invalidf(path, "unknown parameter [%s]", k)
@@ -355,6 +356,27 @@ func parseField(path string, raw json.RawMessage) (*Field, error) {
 			return nil, err
 		}
 		f.Normalizer = *d.Normalizer
+	}
+	if d.NullValue != nil && string(d.NullValue) != "null" {
+		if err := only("null_value", f.Type != Object && f.Type != Text, "leaf fields but text"); err != nil {
+			return nil, err
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, d.NullValue); err != nil {
+			return nil, invalidf(path, "null_value: %v", err)
+		}
+		f.NullValue = compact.String()
+		// Check the value fits the field, as a document holding it would.
+		probe := &docParser{m: &Mapping{}, limits: DefaultLimits, doc: &Document{}}
+		k, v, ok := literalKind(f.NullValue)
+		if !ok {
+			return nil, invalidf(path, "null_value must be a string, number or boolean")
+		}
+		bare := *f
+		bare.Normalizer = "" // the registry is not known here
+		if err := probe.convert(&bare, path, k, v); err != nil {
+			return nil, invalidf(path, "null_value: %v", err)
+		}
 	}
 	if d.CopyTo != nil {
 		if err := only("copy_to", f.Type != Object, "leaf fields"); err != nil {

@@ -15,6 +15,7 @@ type fieldJSON struct {
 	Format         string                `json:"format,omitempty"`
 	IgnoreAbove    int                   `json:"ignore_above,omitempty"`
 	CopyTo         []string              `json:"copy_to,omitempty"`
+	NullValue      json.RawMessage       `json:"null_value,omitempty"`
 	Fields         map[string]*fieldJSON `json:"fields,omitempty"`
 	Properties     map[string]*fieldJSON `json:"properties,omitempty"`
 }
@@ -64,6 +65,9 @@ func printField(f *Field) *fieldJSON {
 		Format:         f.Format,
 		IgnoreAbove:    f.IgnoreAbove,
 		CopyTo:         f.CopyTo,
+	}
+	if f.NullValue != "" {
+		j.NullValue = json.RawMessage(f.NullValue)
 	}
 	no := false
 	if !f.Index {

@@ -44,6 +44,15 @@ func parseDate(s string) (time.Time, error) {
 // to the unit's last millisecond when roundUp (as gt and lte do). It
 // returns epoch milliseconds.
 func parseDateMath(s string, now time.Time, roundUp bool) (int64, error) {
+	return evalDateMath(s, now, roundUp, func(v string) (int64, error) {
+		t, err := parseDate(v)
+		return t.UnixMilli(), err
+	})
+}
+
+// evalDateMath is parseDateMath with absolute dates parsed by abs (epoch
+// milliseconds).
+func evalDateMath(s string, now time.Time, roundUp bool, abs func(string) (int64, error)) (int64, error) {
 	var t time.Time
 	var ops string
 	switch {
@@ -51,17 +60,13 @@ func parseDateMath(s string, now time.Time, roundUp bool) (int64, error) {
 		t, ops = now.UTC(), s[len("now"):]
 	case strings.Contains(s, "||"):
 		i := strings.Index(s, "||")
-		var err error
-		if t, err = parseDate(s[:i]); err != nil {
-			return 0, err
-		}
-		ops = s[i+2:]
-	default:
-		d, err := parseDate(s)
+		ms, err := abs(s[:i])
 		if err != nil {
 			return 0, err
 		}
-		return d.UnixMilli(), nil
+		t, ops = time.UnixMilli(ms).UTC(), s[i+2:]
+	default:
+		return abs(s)
 	}
 	for len(ops) > 0 {
 		op := ops[0]

@@ -147,17 +147,12 @@ func (p *parser) lookup(field string) *mapping.Field {
 }
 
 // analyzer returns the analyzer a query on f uses: override, else the
-// field's search analyzer, else its analyzer, else the default.
+// field's query analyzer (search_analyzer, analyzer, the index's
+// default_search or default, analysis.DefaultText).
 func (p *parser) analyzer(f *mapping.Field, override, path string) (analysis.Analyzer, error) {
 	name := override
 	if name == "" {
-		name = f.SearchAnalyzer
-	}
-	if name == "" {
-		name = f.Analyzer
-	}
-	if name == "" {
-		name = analysis.DefaultText
+		name = f.QueryAnalyzer()
 	}
 	if p.reg == nil {
 		return nil, parseErr(path, "no analyzers to analyze with")
@@ -167,6 +162,33 @@ func (p *parser) analyzer(f *mapping.Field, override, path string) (analysis.Ana
 		return nil, parseErr(path, "unknown analyzer [%s]", name)
 	}
 	return a, nil
+}
+
+// keyword returns v as a keyword field indexes it: through the field's
+// normalizer, if any.
+func (p *parser) keyword(f *mapping.Field, v string) string {
+	if f == nil || f.Type != mapping.Keyword || f.Normalizer == "" || p.reg == nil {
+		return v
+	}
+	if n, ok := p.reg.Normalizer(f.Normalizer); ok {
+		return n.Normalize(v)
+	}
+	return v
+}
+
+// date evaluates date math on a date field, absolute dates in the field's
+// format.
+func (p *parser) date(f *mapping.Field, s string, roundUp bool) (int64, error) {
+	return evalDateMath(s, p.now, roundUp, func(v string) (int64, error) {
+		if ms, err := f.ParseDate(v); err == nil {
+			return ms, nil
+		}
+		t, err := parseDate(v)
+		if err != nil {
+			return 0, err
+		}
+		return t.UnixMilli(), nil
+	})
 }
 
 // matchOpts are the options of match and its relatives.
@@ -318,6 +340,7 @@ func (p *parser) buildMatch(field string, mo matchOpts, path string, phrase, pre
 	switch f.Type {
 	case mapping.Text:
 	case mapping.Keyword:
+		mo.query = p.keyword(f, mo.query)
 		if prefix {
 			return &multiTermNode{kind: multiPrefix, field: field, text: mo.query, maxExpansions: mo.maxExpansions, boost: mo.boost}, nil
 		}
@@ -733,7 +756,8 @@ func (p *parser) parseConstantScore(raw json.RawMessage, path string, depth int)
 func (p *parser) termOf(f *mapping.Field, v json.RawMessage, path string) (string, error) {
 	switch f.Type {
 	case mapping.Text, mapping.Keyword:
-		return asText(v, path)
+		t, err := asText(v, path)
+		return p.keyword(f, t), err
 	case mapping.Long, mapping.Integer, mapping.Short, mapping.Byte:
 		n, err := asFloat(v, path)
 		if err != nil {
@@ -754,7 +778,7 @@ func (p *parser) termOf(f *mapping.Field, v json.RawMessage, path string) (strin
 		if err != nil {
 			return "", err
 		}
-		ms, err := parseDateMath(s, p.now, false)
+		ms, err := p.date(f, s, false)
 		if err != nil {
 			return "", parseErr(path, "%v", err)
 		}
@@ -900,6 +924,14 @@ func (p *parser) parseMultiTerm(typ string, raw json.RawMessage, path string) (n
 		}
 	}
 	f := p.lookup(field)
+	if f != nil && f.Type == mapping.Keyword {
+		n.text = p.keyword(f, n.text)
+		if typ == "fuzzy" {
+			if n.edits, err = fuzzyEdits(fuzziness, n.text, fpath+".fuzziness"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if f == nil || (f.Type != mapping.Text && f.Type != mapping.Keyword) {
 		if f != nil && typ == "fuzzy" {
 			return nil, parseErr(fpath, "fuzzy needs a text or keyword field, [%s] is %s", field, f.Type)
@@ -999,7 +1031,7 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo 
 	switch f.Type {
 	case mapping.Text, mapping.Keyword:
 		s, err := asText(v, path)
-		return []byte(s), err
+		return []byte(p.keyword(f, s)), err
 	case mapping.Long, mapping.Integer, mapping.Short, mapping.Byte:
 		x, err := asFloat(v, path)
 		if err != nil {
@@ -1026,7 +1058,7 @@ func (p *parser) rangeTerm(f *mapping.Field, v json.RawMessage, path string, lo 
 			return nil, err
 		}
 		roundUp := (lo && !*incl) || (!lo && *incl)
-		ms, err := parseDateMath(s, p.now, roundUp)
+		ms, err := p.date(f, s, roundUp)
 		if err != nil {
 			return nil, parseErr(path, "%v", err)
 		}

@@ -34,12 +34,13 @@ func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, s
 		return nil, ex.err
 	}
 	byScore := len(sp.sort) == 0
-	needScores := byScore || sp.trackScores || sp.hasMinScore
+	showScores := byScore || sp.trackScores
 	for _, s := range sp.sort {
 		if s.kind == sortScore {
-			needScores = true
+			showScores = true
 		}
 	}
+	needScores := showScores || sp.hasMinScore
 	k := req.From + req.Size
 	c := &collector{k: k, sp: sp, byScore: byScore}
 	if sp.searchAfter != nil {
@@ -120,10 +121,10 @@ func Execute(ctx context.Context, req *Request, r *index.Reader, stats *Stats, s
 		relation = "gte"
 	}
 	res := &ShardResult{Total: count, TotalRelation: relation, MaxScore: maxScore}
-	if math.IsInf(maxScore, -1) {
+	if math.IsInf(maxScore, -1) || !showScores || k == 0 {
 		res.MaxScore = math.NaN()
 	}
-	if res.Hits, err = c.hits(r, ex, sp, byScore || sp.trackScores); err != nil {
+	if res.Hits, err = c.hits(r, ex, sp, showScores); err != nil {
 		return nil, err
 	}
 	if agg != nil {

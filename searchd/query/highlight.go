@@ -232,11 +232,7 @@ func highlightField(sp *spec, name string, values []string, terms map[string]boo
 	}
 	var a analysis.Analyzer
 	if fm != nil && fm.Type == mapping.Text && sp.reg != nil {
-		an := fm.Analyzer
-		if an == "" {
-			an = analysis.DefaultText
-		}
-		a, _ = sp.reg.Lookup(an)
+		a, _ = sp.reg.Lookup(fm.IndexAnalyzer())
 	}
 	type frag struct {
 		text    string

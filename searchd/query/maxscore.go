@@ -21,6 +21,15 @@ type maxScoreScorer struct {
 	theta  float64
 	doc    int
 	pruned bool
+	// blockUB holds, while a candidate is checked, each non-essential
+	// clause's bound over its current postings block.
+	blockUB []float64
+}
+
+// blockScorer is a scorer with per-block bounds (term scorers over
+// index.BlockMaxPostings).
+type blockScorer interface {
+	blockMax(target int) float64
 }
 
 func newMaxScoreScorer(subs []scorer, boost float64) *maxScoreScorer {
@@ -100,9 +109,28 @@ func (m *maxScoreScorer) competitive(d int) bool {
 	if m.theta > 0 && m.bound(sum+rem) <= m.theta {
 		return false
 	}
+	// Tighter: the non-essential clauses' bounds over the postings blocks
+	// holding d.
+	if m.nonEss > 0 {
+		if m.blockUB == nil {
+			m.blockUB = make([]float64, len(m.subs))
+		}
+		rem = 0
+		for _, i := range m.byUB[:m.nonEss] {
+			ub := m.ubs[i]
+			if bs, ok := m.subs[i].(blockScorer); ok && m.subs[i].docID() <= d {
+				ub = bs.blockMax(d)
+			}
+			m.blockUB[i] = ub
+			rem += ub
+		}
+		if m.bound(sum+rem) <= m.theta {
+			return false
+		}
+	}
 	for k := m.nonEss - 1; k >= 0; k-- {
 		i := m.byUB[k]
-		rem -= m.ubs[i]
+		rem -= m.blockUB[i]
 		s := m.subs[i]
 		if s.docID() < d {
 			s.advance(d)

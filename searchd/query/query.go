@@ -18,7 +18,9 @@
 // count bytes, not characters (terms are ASCII-folded by the default
 // analyzers); a filtered _source is re-encoded with its keys sorted;
 // synonyms of one position are alternatives of that position (multi-word
-// synonyms are not turned into phrases).
+// synonyms are not turned into phrases); highlighting marks every
+// occurrence of a matched term (a phrase's terms are not checked position
+// by position).
 package query
 
 import (

@@ -94,6 +94,7 @@ func TestBoolSemantics(t *testing.T) {
 	f.expectIDs(`{"query":{"exists":{"field":"brand"}}}`, "a", "b", "c")
 	f.expectIDs(`{"query":{"constant_score":{"filter":{"match":{"title":"blue"}},"boost":1.5}}}`, "a", "c")
 	f.expectIDs(`{"query":{"match_none":{}}}`)
+	f.expectIDs(`{"query":{"bool":{}}}`, "a", "b", "c", "d")
 	f.expectIDs(`{"query":{"terms":{"brand":["zeta","nope"]}}}`, "b")
 	f.expectIDs(`{"query":{"match":{"nofield":"x"}}}`)
 	// deleted documents are skipped.

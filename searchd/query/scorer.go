@@ -75,7 +75,22 @@ func (s *termScorer) score() float64 {
 	return s.sim.score(f, s.seg.FieldLength(s.field, uint32(s.doc)))
 }
 func (s *termScorer) maxScore() float64 { return s.ub }
-func (s *termScorer) cost() int64       { return s.p.Cost() }
+
+// blockMax bounds the score of the documents from target to the end of
+// the postings block holding it (index.BlockMaxPostings), falling back to
+// the segment-wide bound. target must not be before the current document.
+func (s *termScorer) blockMax(target int) float64 {
+	bm, ok := s.p.(index.BlockMaxPostings)
+	if !ok || target >= noMore {
+		return s.ub
+	}
+	last, maxFreq, minLen := bm.BlockMax(uint32(target))
+	if last == index.NoMoreDocs {
+		return 0
+	}
+	return min(s.ub, s.sim.upperBound(index.TermInfo{MaxFreq: maxFreq, MinFieldLength: minLen}))
+}
+func (s *termScorer) cost() int64 { return s.p.Cost() }
 
 // constScorer gives every document of an iterator the same score.
 type constScorer struct {

@@ -37,6 +37,10 @@ func TestSortByFields(t *testing.T) {
 	if len(res.Hits[0].Sort) != 1 || res.Hits[0].Sort[0] != int64(1) || res.Hits[0].Score == res.Hits[0].Score {
 		t.Fatalf("sort values %v score %v", res.Hits[0].Sort, res.Hits[0].Score)
 	}
+	res = f.search(`{"sort":[{"stock":"asc"},"_score"],"size":1}`)
+	if res.Hits[0].Score != res.Hits[0].Score {
+		t.Fatal("sorting on _score gave no score")
+	}
 	res = f.search(`{"sort":[{"stock":"asc"}],"size":1,"track_scores":true}`)
 	if res.Hits[0].Score != res.Hits[0].Score {
 		t.Fatal("track_scores gave no score")

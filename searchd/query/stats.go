@@ -6,7 +6,10 @@ import (
 
 // CollectStats returns the statistics of req's scoring terms over one shard
 // (the DFS phase): fuzzy queries are expanded first, so their terms are
-// counted too. Its counts cover live and deleted documents, as Lucene's.
+// counted too (each shard expands against its own terms: a word one shard
+// keeps among its closest expansions and another does not is counted only
+// where it was kept). Its counts cover live and deleted documents, as
+// Lucene's. Safe for concurrent use with other readers of r.
 func CollectStats(req *Request, r *index.Reader) *Stats {
 	sp := req.spec2()
 	ex := newExec(r, nil, Settings{}, sp.limits)

@@ -191,7 +191,8 @@ func (ex *execCtx) bitsetWeight(boost float64, fill func(seg index.Segment, bs *
 // boolWeight combines a bool's clauses: must and filter are required
 // (filter without score), should is optional unless minimum_should_match
 // (default 1 with no must or filter) asks for some, must_not excludes. A
-// bool of must_not alone matches every other document.
+// bool without must, filter or should matches every document must_not does
+// not exclude.
 func (ex *execCtx) boolWeight(n *boolNode) (weight, error) {
 	must, err := ex.weights(n.must)
 	if err != nil {
@@ -253,7 +254,9 @@ func (ex *execCtx) boolWeight(n *boolNode) (weight, error) {
 			s = &reqOpt{req: newConjunction(req), opt: opt}
 		case len(req) > 0:
 			s = newConjunction(req)
-		case len(mustNot) > 0 && len(n.should) == 0:
+		case len(n.should) == 0:
+			// must_not alone, or no clause at all: every (other) document,
+			// as Elasticsearch's bool matches all without positive clauses.
 			s = constant(&allIter{doc: -1, max: int(seg.MaxDoc())}, 0)
 		default:
 			return nil
