@@ -30,7 +30,7 @@ type queryFlags struct {
 func newSearchQueryCmd(g *clientFlags) *cobra.Command {
 	var f queryFlags
 	cmd := &cobra.Command{
-		Use:   "query <index> <text> [--field f ...] [--fuzzy] [--facet field ...] [--highlight] [--filter field:value ...]",
+		Use:   "query <index> <text> [--field f ...] [--fuzzy] [--facet field ...] [--highlight] [--filter field:value ...] | query <index> --raw body.json",
 		Short: "Search an index: full-text match with typo tolerance, facets and highlights",
 		Long: `Search an index for text. The query is a multi_match of the text over
 --field (default: every text field of the index's mapping), optionally with
@@ -46,8 +46,18 @@ the facets below; --output json prints Elasticsearch's _search answer.
 
   cairn search query products 'wirless headphones' --fuzzy --facet category --highlight
   cairn search query products '' --filter brand:acme --filter 'price<=100' --size 5`,
-		Args: usageArgs(cobra.ExactArgs(2)),
+		Args: usageArgs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 1 && f.raw == "":
+				return usageErrorf("the text to search for is required (\"\" matches everything), or --raw")
+			case len(args) == 2 && f.raw != "":
+				return usageErrorf("--raw sends its body as it is: give no text beside it")
+			}
+			text := ""
+			if len(args) == 2 {
+				text = args[1]
+			}
 			if f.size < 0 || f.from < 0 {
 				return usageErrorf("--size and --from must not be negative")
 			}
@@ -79,7 +89,7 @@ the facets below; --output json prints Elasticsearch's _search answer.
 					if len(fields) == 0 {
 						fields = textFields
 					}
-					b, err := buildQuery(args[1], fields, f)
+					b, err := buildQuery(text, fields, f)
 					if err != nil {
 						return err
 					}

@@ -4,8 +4,9 @@
 // HTTP API (searchd/es), change data capture (searchd/cdc) and the CLI. It
 // keeps documents in maps and implements no search: Search returns every
 // document of the named indexes (score 1, by id, honouring "size", "from"
-// and a "search_after" of one id) and records the request so that tests can check what reached
-// the service. Errors carry the rpcerr reasons of the real services. Tests
+// and a "search_after" of one id) and records the request, so that tests
+// can check what reached the service and inject failures (FailNext,
+// FailAfter). Errors carry the rpcerr reasons of the real services. Tests
 // of search behaviour use searchd/searchdtest, a real cluster.
 package searchdfake
 
