@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"cairn.dev/cairn/node/clusterconn"
@@ -59,6 +61,37 @@ type searchConn struct {
 
 func (c *searchConn) Close() error { return c.conn.Close() }
 
+// retryingConn runs every unary call through clusterconn.Call, as the
+// daemons' Go clients do: calls that change nothing (or may safely run
+// twice) are retried on any Unavailable failure — a leader election, a
+// node going down — and the others only when certainly not applied, until
+// the request timeout.
+type retryingConn struct{ c *clusterconn.Conn }
+
+// readOnlySearch names the calls retryingConn retries on Unavailable.
+var readOnlySearch = map[string]bool{
+	"GetIndex": true, "ListIndexes": true, "IndexStats": true, "Refresh": true,
+	"GetDocument": true, "Search": true, "Count": true, "Suggest": true,
+	"Status": true, "ListNodes": true,
+}
+
+func (r retryingConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	retry := clusterconn.RetryNotApplied
+	if readOnlySearch[path.Base(method)] {
+		retry = clusterconn.RetryUnavailable
+	}
+	ctx, cancel := r.c.WithTimeout(ctx)
+	defer cancel()
+	_, err := clusterconn.Call(ctx, r.c, retry, func(ctx context.Context, co ...grpc.CallOption) (struct{}, error) {
+		return struct{}{}, r.c.ClientConn().Invoke(ctx, method, args, reply, append(opts, co...)...)
+	})
+	return err
+}
+
+func (r retryingConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return r.c.ClientConn().NewStream(ctx, desc, method, opts...)
+}
+
 // dialSearchd connects to the searchd nodes of --endpoints or the cluster.
 func (g *clientFlags) dialSearchd() (*searchConn, error) {
 	eps, tc, err := g.target()
@@ -69,7 +102,7 @@ func (g *clientFlags) dialSearchd() (*searchConn, error) {
 	if err != nil {
 		return nil, usageErrorf("--endpoints: %w", err)
 	}
-	cc := conn.ClientConn()
+	cc := retryingConn{conn}
 	return &searchConn{
 		conn:    conn,
 		indexes: searchdv1.NewIndexServiceClient(cc),
