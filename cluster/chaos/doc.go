@@ -12,7 +12,9 @@
 // durability), lockchaos (lockd: locks with a fenced resource, elections),
 // cachechaos (cached: ring convergence, near-cache staleness), queuechaos
 // (queued: Jepsen's total-queue after a drain, visibility, FIFO order, dead
-// letters) and streamchaos (streamd: Jepsen's Kafka workload). A scenario may
+// letters), streamchaos (streamd: Jepsen's Kafka workload), blobchaos
+// (blobd: checksummed objects, repair) and searchchaos (searchd: every
+// acknowledged document found through every node). A scenario may
 // add targets of its own (Scenario.Targets: "the leader of a partition") and
 // tampers that change a killed node's files before it starts again
 // (Scenario.Tampers, Params.Tamper). A new daemon
