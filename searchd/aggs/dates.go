@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/searchd/datemath"
 )
 
 // dateFormat renders and parses epoch milliseconds with one
@@ -250,95 +252,11 @@ func parseISODate(s string) (int64, error) {
 	return 0, fmt.Errorf("cannot parse date [%s]", s)
 }
 
-// parseDateMath reads a date bound: epoch milliseconds, a date, or date
-// math ("now-1d/d", "2024-01-01||+1M") evaluated against now.
+// parseDateMath reads a date bound: epoch milliseconds, a date in df, or
+// date math ("now-1d/d", "2024-01-01||+1M", package datemath) evaluated
+// against now.
 func parseDateMath(s string, df *dateFormat, now time.Time) (int64, error) {
-	var anchor time.Time
-	var ops string
-	switch {
-	case strings.HasPrefix(s, "now"):
-		anchor, ops = now.UTC(), s[3:]
-	default:
-		date := s
-		if i := strings.Index(s, "||"); i >= 0 {
-			date, ops = s[:i], s[i+2:]
-		}
-		ms, err := df.parse(date)
-		if err != nil {
-			return 0, err
-		}
-		anchor = time.UnixMilli(ms).UTC()
-	}
-	t := anchor
-	for len(ops) > 0 {
-		op := ops[0]
-		ops = ops[1:]
-		switch op {
-		case '+', '-':
-			i := 0
-			for i < len(ops) && ops[i] >= '0' && ops[i] <= '9' {
-				i++
-			}
-			n := 1
-			if i > 0 {
-				n, _ = strconv.Atoi(ops[:i])
-			}
-			if i >= len(ops) {
-				return 0, fmt.Errorf("date math [%s]: missing unit", s)
-			}
-			u := ops[i]
-			ops = ops[i+1:]
-			if op == '-' {
-				n = -n
-			}
-			var err error
-			if t, err = addUnit(t, u, n); err != nil {
-				return 0, fmt.Errorf("date math [%s]: %v", s, err)
-			}
-		case '/':
-			if len(ops) == 0 {
-				return 0, fmt.Errorf("date math [%s]: missing rounding unit", s)
-			}
-			unit, ok := calendarUnitOf(ops[:1])
-			if !ok {
-				return 0, fmt.Errorf("date math [%s]: unknown unit [%c]", s, ops[0])
-			}
-			t = time.UnixMilli(unit.round(t.UnixMilli())).UTC()
-			ops = ops[1:]
-		default:
-			return 0, fmt.Errorf("date math [%s]: unexpected [%c]", s, op)
-		}
-	}
-	return t.UnixMilli(), nil
-}
-
-func addUnit(t time.Time, u byte, n int) (time.Time, error) {
-	switch u {
-	case 'y':
-		return addMonths(t, 12*n), nil
-	case 'M':
-		return addMonths(t, n), nil
-	case 'w':
-		return t.AddDate(0, 0, 7*n), nil
-	case 'd':
-		return t.AddDate(0, 0, n), nil
-	case 'h', 'H':
-		return t.Add(time.Duration(n) * time.Hour), nil
-	case 'm':
-		return t.Add(time.Duration(n) * time.Minute), nil
-	case 's':
-		return t.Add(time.Duration(n) * time.Second), nil
-	}
-	return t, fmt.Errorf("unknown unit [%c]", u)
-}
-
-// addMonths adds n months, clamping the day to the target month's last
-// (January 31 + 1 month is February 28 or 29), as Java's time does.
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
+	return datemath.Eval(s, now, false, df.parse)
 }
 
 // calendarUnit is a date_histogram calendar_interval.

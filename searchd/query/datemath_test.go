@@ -29,7 +29,9 @@ func TestDateMath(t *testing.T) {
 		{"now-1w/w", false, ms("2024-03-04T00:00:00Z")},
 		{"now-30m", false, ms("2024-03-15T13:15:30Z")},
 		{"now-10s", false, ms("2024-03-15T13:45:20Z")},
-		{"2024-01-31||+1M/d", false, ms("2024-03-02T00:00:00Z")},
+		// A month added to January 31 clamps to the end of February, as
+		// Elasticsearch (Java time) does.
+		{"2024-01-31||+1M/d", false, ms("2024-02-29T00:00:00Z")},
 		{"2024-01-02", false, ms("2024-01-02T00:00:00Z")},
 		{"2024-01-02T03:04:05Z", false, ms("2024-01-02T03:04:05Z")},
 		{"2024-01-02T03:04:05+01:00", false, ms("2024-01-02T02:04:05Z")},

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"cairn.dev/cairn/searchd/analysis"
+	"cairn.dev/cairn/searchd/datemath"
 	"cairn.dev/cairn/searchd/index"
 	"cairn.dev/cairn/searchd/mapping"
 )
@@ -179,7 +180,7 @@ func (p *parser) keyword(f *mapping.Field, v string) string {
 // date evaluates date math on a date field, absolute dates in the field's
 // format.
 func (p *parser) date(f *mapping.Field, s string, roundUp bool) (int64, error) {
-	return evalDateMath(s, p.now, roundUp, func(v string) (int64, error) {
+	return datemath.Eval(s, p.now, roundUp, func(v string) (int64, error) {
 		if ms, err := f.ParseDate(v); err == nil {
 			return ms, nil
 		}
