@@ -2464,8 +2464,8 @@ type SuggestRequest struct {
 	Fields []string `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
 	// size: default 5, at most 100.
 	Size int32 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
-	// fuzzy: allow one edit in prefixes of 4+ characters (default true when
-	// unset is wanted: clients set it explicitly).
+	// fuzzy: also suggest words one edit away from prefixes of 3+ characters
+	// ("lap" finds "lamp"), after the exact completions.
 	Fuzzy         bool `protobuf:"varint,5,opt,name=fuzzy,proto3" json:"fuzzy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
