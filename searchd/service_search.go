@@ -43,6 +43,7 @@ func (s *Server) search(ctx context.Context, names []string, body []byte) (*sear
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
 	defer cancel()
+	s.freshPlacement(ctx)
 	var targets []target
 	var first *meta.Index
 	for i, name := range names {
@@ -124,6 +125,26 @@ func each(targets []target, fn func(i int, t target) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// placementWait bounds how long a read waits to bring this node's view of
+// shard placement up to date before it routes with the view it has.
+const placementWait = 500 * time.Millisecond
+
+// freshPlacement brings this node's metadata up to the leader's commit (a
+// read barrier) before a read picks its copies, so that a node that has
+// just restarted, its metadata still replaying, does not route to copies
+// that were replaced while it was down or miss ones a refresh reached (the
+// chaos checker caught a search through such a node returning a replaced
+// copy's stale documents). With no leader within placementWait it goes on
+// with the local view: searches stay available during an election, routed
+// by a view that may be a few entries old.
+func (s *Server) freshPlacement(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, placementWait)
+	defer cancel()
+	if err := s.barrier(ctx); err != nil {
+		s.logger.Debug("search: routing with the local view of placement", "err", err)
+	}
 }
 
 // Search answers with the structured fields of SearchResponse.

@@ -121,7 +121,9 @@ func (c *DocsChecker) Name() string { return "search-docs" }
 func (c *DocsChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdict {
 	v := chaos.Verdict{Checker: c.Name()}
 	w := c.Workload
-	cs := w.conns(env)
+	// Fresh connections: the workload's may still be backing off from a
+	// node that was down.
+	cs := newConns(env)
 	defer cs.close()
 	want := expectations(env.History.Ops())
 	npresent := 0

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -37,7 +39,15 @@ func (cs *conns) get(node string) (*grpc.ClientConn, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("searchchaos: no address for node %s", node)
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(cs.env.TransportCredentials()))
+	// A node comes back within seconds of a kill: reconnect at least every
+	// second (grpc-go's default backoff grows to two minutes, which would
+	// leave a restarted node unused), and let calls wait for the connection
+	// within their deadline instead of failing at once.
+	bc := backoff.DefaultConfig
+	bc.MaxDelay = time.Second
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(cs.env.TransportCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: 2 * time.Second}),
+		grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
 	if err != nil {
 		return nil, err
 	}

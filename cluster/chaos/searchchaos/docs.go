@@ -58,9 +58,6 @@ type Docs struct {
 	Timeout time.Duration
 	// ClientBase is the first client number; default 3000.
 	ClientBase int
-
-	once sync.Once
-	cs   *conns
 }
 
 // Name implements chaos.Workload.
@@ -85,12 +82,6 @@ func (w *Docs) deleteRatio() float64 {
 	return w.DeleteRatio
 }
 
-// conns returns the workload's connections (shared with its checker).
-func (w *Docs) conns(env *chaos.Env) *conns {
-	w.once.Do(func() { w.cs = newConns(env) })
-	return w.cs
-}
-
 // source returns the JSON source of document id: a keyword uid, a text body
 // with a word unique to the document, and a number.
 func source(id string, n int) []byte {
@@ -110,7 +101,8 @@ func hashOf(b []byte) string {
 
 // Run implements chaos.Workload.
 func (w *Docs) Run(ctx context.Context, env *chaos.Env) error {
-	cs := w.conns(env)
+	cs := newConns(env)
+	defer cs.close()
 	if err := w.createIndex(ctx, env, cs); err != nil {
 		return err
 	}

@@ -11,6 +11,5 @@ func TestMain(m *testing.M) { chaos.Main(m) }
 // One test per searchd scenario, like the other daemons' ones: short by
 // default, long with -chaos.duration or CAIRN_CHAOS_DURATION.
 
-func TestSearchNodeKill(t *testing.T)       { chaos.Test(t, SearchNodeKill()) }
-func TestSearchPartitionPause(t *testing.T) { chaos.Test(t, SearchPartitionPause()) }
-func TestSearchCrashAll(t *testing.T)       { chaos.Test(t, SearchCrashAll()) }
+func TestSearchNodeKill(t *testing.T) { chaos.Test(t, SearchNodeKill()) }
+func TestSearchCrashAll(t *testing.T) { chaos.Test(t, SearchCrashAll()) }
