@@ -77,13 +77,13 @@ type Outcome struct {
 	Attempts int
 	// Duration is the time from the call to its return.
 	Duration time.Duration
+
+	truncated bool // the upstream broke off a response already started
 }
 
-// Truncated reports that a response was started and then broke: the client
-// got fewer bytes than the upstream meant to send.
-func (o Outcome) Truncated() bool {
-	return o.Started && o.Err != nil && o.Kind != None
-}
+// Truncated reports that a relayed response broke off upstream after it
+// was started: the client got fewer bytes than the upstream meant to send.
+func (o Outcome) Truncated() bool { return o.truncated }
 
 // AbortIfTruncated panics with http.ErrAbortHandler when o is Truncated, so
 // net/http resets the stream (HTTP/2) or closes the connection (HTTP/1.1)

@@ -49,6 +49,7 @@ func relay(w http.ResponseWriter, r *http.Request, resp *http.Response) Outcome 
 			kind = classify(err, r.Context())
 		}
 		o.Kind, o.Err = kind, err
+		o.truncated = kind != ClientGone
 		return o
 	}
 	for k, vv := range resp.Trailer {
