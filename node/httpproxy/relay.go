@@ -38,7 +38,10 @@ func relay(w http.ResponseWriter, r *http.Request, resp *http.Response) Outcome 
 	}
 	w.WriteHeader(resp.StatusCode)
 	o := Outcome{Status: resp.StatusCode, Started: true}
-	if flusher != nil {
+	if flusher != nil && resp.ContentLength != 0 {
+		// Headers go out now for streams. A bodiless answer (a gRPC
+		// trailers-only status) is left for net/http to end with its
+		// headers, which HTTP/2 needs to send them with END_STREAM.
 		flusher.Flush()
 	}
 	n, kind, err := copyBody(w, resp.Body, flusher)
