@@ -30,7 +30,6 @@ type presetter interface{ preset() }
 // and line. It is used once per Parse.
 type decoder struct {
 	errs  Errors
-	lines map[string]int // path → line, for errors found later by Validate
 	nodes int
 }
 
@@ -53,11 +52,6 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(path, n, "document expands to more than %d nodes (aliases?)", maxNodes)
 		}
 		return
-	}
-	if path != "" {
-		if _, ok := d.lines[path]; !ok {
-			d.lines[path] = n.Line
-		}
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // null is the same as absent

@@ -47,7 +47,7 @@ func Parse(src []byte) (*Document, error) {
 		}
 		return nil, Errors{{Message: "more than one YAML document (---)", Line: extra.Line}}
 	}
-	d := &decoder{lines: make(map[string]int)}
+	d := &decoder{}
 	n := &root
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
@@ -64,26 +64,72 @@ func Parse(src []byte) (*Document, error) {
 	if err := doc.Validate(); err != nil {
 		es := err.(Errors)
 		for _, e := range es {
-			e.Line = d.lineOf(e.Path)
+			e.Line = lineOf(n, e.Path)
 		}
 		return nil, es
 	}
 	return doc, nil
 }
 
-// lineOf is the line of path, or of its nearest ancestor that has one.
-func (d *decoder) lineOf(path string) int {
-	for path != "" {
-		if l, ok := d.lines[path]; ok {
-			return l
+// lineOf is the line of the node at path under n, or of the deepest
+// ancestor of it that the document has.
+func lineOf(n *yaml.Node, path string) int {
+	line := n.Line
+	for path != "" && n != nil {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
 		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
+		line = n.Line
+		var next *yaml.Node
+		switch {
+		case path[0] == '.':
+			path = path[1:]
+			continue
+		case strings.HasPrefix(path, "[\""):
+			key, err := strconv.QuotedPrefix(path[1:])
+			if err != nil {
+				return line
+			}
+			path = strings.TrimPrefix(path[1+len(key):], "]")
+			key, _ = strconv.Unquote(key)
+			next = mappingValue(n, key)
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			i, err := strconv.Atoi(path[1:max(end, 1)])
+			if end < 0 || err != nil {
+				return line
+			}
+			path = path[end+1:]
+			if n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+			}
+		default:
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			next = mappingValue(n, path[:end])
+			path = path[end:]
 		}
-		path = path[:i]
+		n = next
 	}
-	return 0
+	if n != nil {
+		line = n.Line
+	}
+	return line
+}
+
+// mappingValue is the value of key in mapping n, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

@@ -145,11 +145,11 @@ func joinOr(s []string, word string) string {
 	}
 	out := ""
 	for i, x := range s {
-		if i > 0 {
+		switch {
+		case i == len(s)-1:
+			out += " " + word + " "
+		case i > 0:
 			out += ", "
-		}
-		if i == len(s)-1 {
-			out += word + " "
 		}
 		out += x
 	}
