@@ -166,4 +166,3 @@ upstreams:
 		t.Errorf("alias not decoded: %+v", d.Upstreams[1])
 	}
 }
-
