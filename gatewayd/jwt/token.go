@@ -62,12 +62,15 @@ func parseToken(tok string) (*parsed, error) {
 		return nil, fmt.Errorf("%w: claims: bad base64url", ErrMalformed)
 	}
 	sig, err := b64strict.DecodeString(tok[dots[1]+1:])
-	if err != nil || len(sig) == 0 {
+	if err != nil {
 		return nil, fmt.Errorf("%w: signature: bad base64url", ErrMalformed)
 	}
 	p := &parsed{input: []byte(tok[:dots[1]]), sig: sig}
 	if err := p.readHeader(hdr); err != nil {
 		return nil, err
+	}
+	if len(sig) == 0 {
+		return nil, fmt.Errorf("%w: no signature", ErrMalformed)
 	}
 	if err := p.readClaims(payload); err != nil {
 		return nil, err
