@@ -172,23 +172,31 @@ func TestVerifyRules(t *testing.T) {
 			want:  ErrAlgorithm,
 		},
 		{
-			name:  "unknown alg",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS257"}`, mustJSON(t, baseClaims()), hs256(k.secret)) },
-			want:  ErrAlgorithm,
+			name: "unknown alg",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS257"}`, mustJSON(t, baseClaims()), hs256(k.secret))
+			},
+			want: ErrAlgorithm,
 		},
 		{
-			name:  "crit header refused",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256","crit":["exp"],"exp":1}`, mustJSON(t, baseClaims()), hs256(k.secret)) },
-			want:  ErrMalformed,
+			name: "crit header refused",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256","crit":["exp"],"exp":1}`, mustJSON(t, baseClaims()), hs256(k.secret))
+			},
+			want: ErrMalformed,
 		},
 		{
-			name:  "typ at+jwt accepted case-insensitively",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256","typ":"AT+JWT"}`, mustJSON(t, baseClaims()), hs256(k.secret)) },
+			name: "typ at+jwt accepted case-insensitively",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256","typ":"AT+JWT"}`, mustJSON(t, baseClaims()), hs256(k.secret))
+			},
 		},
 		{
-			name:  "typ other than JWT refused",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256","typ":"JOSE+JSON"}`, mustJSON(t, baseClaims()), hs256(k.secret)) },
-			want:  ErrMalformed,
+			name: "typ other than JWT refused",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256","typ":"JOSE+JSON"}`, mustJSON(t, baseClaims()), hs256(k.secret))
+			},
+			want: ErrMalformed,
 		},
 		{
 			name:  "missing exp",
@@ -196,13 +204,17 @@ func TestVerifyRules(t *testing.T) {
 			want:  ErrMissingClaim,
 		},
 		{
-			name:  "expired beyond leeway",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-31 * time.Second).Unix() })) },
-			want:  ErrExpired,
+			name: "expired beyond leeway",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-31 * time.Second).Unix() }))
+			},
+			want: ErrExpired,
 		},
 		{
-			name:  "expired within leeway",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-29 * time.Second).Unix() })) },
+			name: "expired within leeway",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-29 * time.Second).Unix() }))
+			},
 		},
 		{
 			name: "expired within a custom leeway",
@@ -212,28 +224,38 @@ func TestVerifyRules(t *testing.T) {
 			},
 		},
 		{
-			name:  "fractional exp",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["exp"] = float64(testNow.Unix()) - 30.5 })) },
-			want:  ErrExpired,
+			name: "fractional exp",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["exp"] = float64(testNow.Unix()) - 30.5 }))
+			},
+			want: ErrExpired,
 		},
 		{
-			name:  "nbf in the future beyond leeway",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["nbf"] = testNow.Add(31 * time.Second).Unix() })) },
-			want:  ErrNotYetValid,
+			name: "nbf in the future beyond leeway",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["nbf"] = testNow.Add(31 * time.Second).Unix() }))
+			},
+			want: ErrNotYetValid,
 		},
 		{
-			name:  "nbf within leeway",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["nbf"] = testNow.Add(29 * time.Second).Unix() })) },
+			name: "nbf within leeway",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["nbf"] = testNow.Add(29 * time.Second).Unix() }))
+			},
 		},
 		{
-			name:  "iat in the future",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["iat"] = testNow.Add(time.Minute).Unix() })) },
-			want:  ErrNotYetValid,
+			name: "iat in the future",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["iat"] = testNow.Add(time.Minute).Unix() }))
+			},
+			want: ErrNotYetValid,
 		},
 		{
-			name:  "wrong iss",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["iss"] = "https://issuer/" })) },
-			want:  ErrIssuer,
+			name: "wrong iss",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["iss"] = "https://issuer/" }))
+			},
+			want: ErrIssuer,
 		},
 		{
 			name:  "missing iss",
@@ -247,15 +269,19 @@ func TestVerifyRules(t *testing.T) {
 			want:  ErrAudience,
 		},
 		{
-			name:  "wrong aud",
-			spec:  func(p *gwconfig.JWTProvider) { p.Audiences = []string{"api"} },
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["aud"] = []string{"web", "apix"} })) },
-			want:  ErrAudience,
+			name: "wrong aud",
+			spec: func(p *gwconfig.JWTProvider) { p.Audiences = []string{"api"} },
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["aud"] = []string{"web", "apix"} }))
+			},
+			want: ErrAudience,
 		},
 		{
-			name:  "aud array holding a configured audience",
-			spec:  func(p *gwconfig.JWTProvider) { p.Audiences = []string{"other", "api"} },
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["aud"] = []string{"web", "api"} })) },
+			name: "aud array holding a configured audience",
+			spec: func(p *gwconfig.JWTProvider) { p.Audiences = []string{"other", "api"} },
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["aud"] = []string{"web", "api"} }))
+			},
 		},
 		{
 			name:  "aud string",
@@ -336,14 +362,19 @@ func TestVerifyRules(t *testing.T) {
 			want:  ErrSignature,
 		},
 		{
-			name:  "longer than 16 KiB",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["pad"] = strings.Repeat("x", MaxTokenBytes) })) },
-			want:  ErrMalformed,
+			name: "longer than 16 KiB",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["pad"] = strings.Repeat("x", MaxTokenBytes) }))
+			},
+			want: ErrMalformed,
 		},
 		{
-			name:  "two parts",
-			token: func(t *testing.T) string { tok := hsToken(t, baseClaims()); return tok[:strings.LastIndexByte(tok, '.')] },
-			want:  ErrMalformed,
+			name: "two parts",
+			token: func(t *testing.T) string {
+				tok := hsToken(t, baseClaims())
+				return tok[:strings.LastIndexByte(tok, '.')]
+			},
+			want: ErrMalformed,
 		},
 		{
 			name:  "four parts",
@@ -364,19 +395,25 @@ func TestVerifyRules(t *testing.T) {
 			want: ErrMalformed,
 		},
 		{
-			name:  "duplicate claim",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256"}`, dupClaims(t, `"sub":"mallory"`), hs256(k.secret)) },
-			want:  ErrMalformed,
+			name: "duplicate claim",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256"}`, dupClaims(t, `"sub":"mallory"`), hs256(k.secret))
+			},
+			want: ErrMalformed,
 		},
 		{
-			name:  "duplicate claim spelled with an escape",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256"}`, dupClaims(t, `"s\u0075b":"mallory"`), hs256(k.secret)) },
-			want:  ErrMalformed,
+			name: "duplicate claim spelled with an escape",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256"}`, dupClaims(t, `"s\u0075b":"mallory"`), hs256(k.secret))
+			},
+			want: ErrMalformed,
 		},
 		{
-			name:  "duplicate header member",
-			token: func(t *testing.T) string { return rawToken(`{"alg":"HS256","alg":"none"}`, mustJSON(t, baseClaims()), hs256(k.secret)) },
-			want:  ErrMalformed,
+			name: "duplicate header member",
+			token: func(t *testing.T) string {
+				return rawToken(`{"alg":"HS256","alg":"none"}`, mustJSON(t, baseClaims()), hs256(k.secret))
+			},
+			want: ErrMalformed,
 		},
 		{
 			name:  "header is not an object",
@@ -394,9 +431,11 @@ func TestVerifyRules(t *testing.T) {
 			want:  ErrMalformed,
 		},
 		{
-			name:  "iss of the wrong type",
-			token: func(t *testing.T) string { return hsToken(t, with(func(c map[string]any) { c["iss"] = []string{"https://issuer"} })) },
-			want:  ErrMalformed,
+			name: "iss of the wrong type",
+			token: func(t *testing.T) string {
+				return hsToken(t, with(func(c map[string]any) { c["iss"] = []string{"https://issuer"} }))
+			},
+			want: ErrMalformed,
 		},
 		{
 			name:  "lifetime above max_lifetime",
