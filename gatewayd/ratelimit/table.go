@@ -9,6 +9,11 @@ import (
 // numShards is the number of independently locked parts of a table.
 const numShards = 64
 
+// idleDropsPerCall is how many idle entries one call may drop from its
+// shard's cold end: more than one, so idle entries drain even while new keys
+// keep arriving.
+const idleDropsPerCall = 2
+
 // tableKey names one bucket: a policy, a key within it, and which kind of
 // state it is (local bucket, fallback share, global lease), so the three never
 // collide.
@@ -75,9 +80,10 @@ func (t *table[V]) shardOf(k tableKey) *shard[V] {
 
 // with runs fn on k's entry under its shard's lock, creating a zero entry
 // (evicting the least recently used one of a full shard) when k is new, and
-// marks it most recently used. Before that it drops the shard's least
-// recently used entry if idle says it holds nothing worth keeping, so idle
-// entries drain as traffic passes. fn's result is returned.
+// marks it most recently used. Then it drops up to idleDropsPerCall entries
+// from the shard's cold end for which idle reports that they hold nothing
+// worth keeping, so idle entries drain as traffic passes through their
+// shard. fn's result is returned.
 func with[V any, R any](t *table[V], k tableKey, idle func(*V) bool, fn func(*V) R) R {
 	s := t.shardOf(k)
 	s.mu.Lock()
@@ -88,7 +94,11 @@ func with[V any, R any](t *table[V], k tableKey, idle func(*V) bool, fn func(*V)
 	} else {
 		s.touch(i)
 	}
-	if tl := s.tail; tl >= 0 && tl != i && idle != nil && idle(&s.slots[tl].v) {
+	for range idleDropsPerCall {
+		tl := s.tail
+		if tl < 0 || tl == i || idle == nil || !idle(&s.slots[tl].v) {
+			break
+		}
 		s.remove(tl)
 	}
 	return fn(&s.slots[i].v)
