@@ -29,8 +29,11 @@ func (e *jsonEdits) empty() bool {
 	return len(e.remove) == 0 && len(e.rename) == 0 && len(e.add) == 0
 }
 
-// splitPath splits a dot path into its keys.
+// splitPath splits a dot path into its keys; it must be valid UTF-8.
 func splitPath(p string) ([]string, error) {
+	if !utf8.ValidString(p) {
+		return nil, fmt.Errorf("%w: %q is not utf-8", ErrBadPath, p)
+	}
 	parts := strings.Split(p, ".")
 	for _, s := range parts {
 		if s == "" {
