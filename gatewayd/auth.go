@@ -1,11 +1,8 @@
 package gatewayd
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -181,36 +178,4 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// requestID returns the request's X-Request-Id, or sets a new one when it
-// has none or a malformed one (too long, not printable ASCII).
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 && printableASCII(id) {
-		return id
-	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	r.Header.Set("X-Request-Id", id)
-	return id
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-// clientIP is the address of the connection's peer (X-Forwarded-For is not
-// trusted: the gateway is the edge of the trust boundary).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

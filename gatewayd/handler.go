@@ -23,13 +23,17 @@ import (
 // is the JSON error of httpproxy.WriteError.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rid := requestID(r)
+	rid := httpproxy.RequestID(r)
 	sw := httpproxy.NewStatusWriter(w)
 	sw.Header().Set("X-Request-Id", rid)
+	r.Header.Add("Via", viaValue(r))
 	rt := s.acquire()
 	defer s.release(rt)
-	var lr *liveRoute
-	defer func() { s.observe(lr, r, sw, rid, start) }()
+	var (
+		lr     *liveRoute
+		upName string
+	)
+	defer func() { s.observe(lr, upName, r, sw, start) }()
 
 	path, ok := route.CleanPath(r.URL.Path)
 	if !ok {
@@ -108,6 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fallback(sw, r, lr, "the route has no upstream")
 		return
 	}
+	upName = share.pool.spec.Name
 	if lr.transcode != nil {
 		s.transcodeCall(sw, r, lr, share.pool, caller, upPath)
 		return
@@ -167,7 +172,7 @@ func limitKey(by string, c *caller, r *http.Request, routeName string) string {
 		}
 		return "anon"
 	case "ip":
-		return "ip:" + clientIP(r)
+		return "ip:" + httpproxy.ClientIP(r)
 	default:
 		return "route:" + routeName
 	}
@@ -225,4 +230,13 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, d)
+}
+
+// viaValue is the Via entry the gateway adds to a request it forwards (RFC
+// 9110 §7.6.3), by the protocol the request came in.
+func viaValue(r *http.Request) string {
+	if r.ProtoMajor == 2 {
+		return "2 cairn-gateway"
+	}
+	return "1.1 cairn-gateway"
 }

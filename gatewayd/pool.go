@@ -25,6 +25,7 @@ type pool struct {
 	targets     *upstream.Pool
 	transport   *httpproxy.Transport
 	scheme      string
+	retry       httpproxy.RetryPolicy
 	grpcTLS     *tls.Config // protocol grpc: nil means plaintext
 	isGRPC      bool
 
@@ -38,8 +39,12 @@ type pool struct {
 // newPool builds the pool of one upstream.
 func (s *Server) newPool(spec gwconfig.Upstream, fp string) (*pool, error) {
 	p := &pool{spec: spec, fingerprint: fp, scheme: "http"}
+	kinds, statuses, err := httpproxy.ParseRetryOn(spec.Retries.On)
+	if err != nil {
+		return nil, err
+	}
+	p.retry = httpproxy.RetryPolicy{Attempts: spec.Retries.Attempts, On: kinds, Statuses: statuses}
 	var tlsConf *tls.Config
-	var err error
 	switch spec.Protocol {
 	case "https", "h2", "grpc":
 		p.scheme = "https"

@@ -123,6 +123,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.proxyCore = httpproxy.New(httpproxy.Config{Metrics: s.metrics, Logger: logger})
 	s.retryBudget = httpproxy.NewRetryBudget(cfg.RetryBudget, 10)
+	if cfg.AccessLog {
+		s.access = httpproxy.AccessLog(logger)
+	}
 	s.transcoder = transcode.New(transcode.Config{})
 
 	if cfg.Registry != "" {

@@ -1,7 +1,6 @@
 package gatewayd
 
 import (
-	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"cairn.dev/cairn/node/httpproxy"
+	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 )
 
 // stats are the node's counters per route, kept across configuration
@@ -71,7 +71,7 @@ func (r *routeStats) responses() map[string]int64 {
 }
 
 // observe records a finished request: counters, metrics and the access log.
-func (s *Server) observe(lr *liveRoute, r *http.Request, sw *httpproxy.StatusWriter, rid string, start time.Time) {
+func (s *Server) observe(lr *liveRoute, upName string, r *http.Request, sw *httpproxy.StatusWriter, start time.Time) {
 	status := sw.Status()
 	if status == 0 {
 		status = http.StatusOK
@@ -86,18 +86,18 @@ func (s *Server) observe(lr *liveRoute, r *http.Request, sw *httpproxy.StatusWri
 			lr.stats.tooMany.Add(1)
 		}
 	}
-	if !s.cfg.AccessLog {
-		return
+	s.metrics.ObserveRequest(name, upName, status, time.Since(start))
+	if s.access != nil {
+		s.access.Log(r.Context(), httpproxy.NewAccessRecord(r, sw, start, name, upName))
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "access",
-		slog.String("method", r.Method),
-		slog.String("host", r.Host),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Int64("bytes", sw.Bytes()),
-		slog.Duration("duration", time.Since(start)),
-		slog.String("route", name),
-		slog.String("request_id", rid),
-		slog.String("client", clientIP(r)),
-	)
+}
+
+// upstreamStats is the admin API's view of one pool.
+func upstreamStats(name string, p *pool) *gatewaydv1.UpstreamStats {
+	st := p.targets.Stats()
+	out := &gatewaydv1.UpstreamStats{Upstream: name, Breaker: st.Breaker}
+	for _, t := range st.Targets {
+		out.Targets = append(out.Targets, &gatewaydv1.TargetStats{Address: t.Address, Ejected: t.Ejected, Requests: t.Requests, Failures: t.Failures})
+	}
+	return out
 }
