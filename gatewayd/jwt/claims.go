@@ -34,8 +34,8 @@ type Claims struct {
 func (c *Claims) Claim(name string) (json.RawMessage, bool) {
 	var out json.RawMessage
 	found := false
-	_ = eachMember(c.Raw, func(n string, v []byte) error {
-		if n == name {
+	_ = eachMember(c.Raw, func(n, v []byte) error {
+		if string(n) == name {
 			out, found = v, true
 		}
 		return nil

@@ -76,7 +76,8 @@ func FuzzMembers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		seen := map[string]bool{}
-		err := eachMember(b, func(name string, v []byte) error {
+		err := eachMember(b, func(n, v []byte) error {
+			name := string(n)
 			if seen[name] {
 				t.Fatalf("duplicate %q passed", name)
 			}

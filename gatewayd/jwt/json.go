@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,10 +19,11 @@ import (
 // rather than a linear search (tokens have few members; hostile ones many).
 const dupMapAt = 16
 
-// eachMember calls fn for each member of the JSON object b, in order. It
-// fails with ErrMalformed when b is not a valid JSON object or repeats a
-// member name.
-func eachMember(b []byte, fn func(name string, val []byte) error) error {
+// eachMember calls fn for each member of the JSON object b, in order, with
+// the member's decoded name (aliasing b when it has no escapes: fn must not
+// keep it) and raw value. It fails with ErrMalformed when b is not a valid
+// JSON object or repeats a member name.
+func eachMember(b []byte, fn func(name, val []byte) error) error {
 	if !json.Valid(b) {
 		return fmt.Errorf("%w: invalid JSON", ErrMalformed)
 	}
@@ -30,7 +32,8 @@ func eachMember(b []byte, fn func(name string, val []byte) error) error {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
 	i++
-	var names []string
+	var small [dupMapAt][]byte
+	names := small[:0]
 	var seen map[string]struct{}
 	for {
 		i = skipSpace(b, i)
@@ -41,28 +44,30 @@ func eachMember(b []byte, fn func(name string, val []byte) error) error {
 			i = skipSpace(b, i+1)
 		}
 		end := skipString(b, i)
-		name, ok := jsonString(b[i:end])
+		name, ok := jsonStringBytes(b[i:end])
 		if !ok {
 			return fmt.Errorf("%w: invalid member name", ErrMalformed)
 		}
 		switch {
 		case seen != nil:
-			if _, dup := seen[name]; dup {
+			if _, dup := seen[string(name)]; dup {
 				return fmt.Errorf("%w: duplicate member %q", ErrMalformed, name)
 			}
-			seen[name] = struct{}{}
+			seen[string(name)] = struct{}{}
 		default:
 			for _, n := range names {
-				if n == name {
+				if bytes.Equal(n, name) {
 					return fmt.Errorf("%w: duplicate member %q", ErrMalformed, name)
 				}
 			}
-			names = append(names, name)
-			if len(names) > dupMapAt {
-				seen = make(map[string]struct{}, 2*len(names))
+			if len(names) < dupMapAt {
+				names = append(names, name)
+			} else {
+				seen = make(map[string]struct{}, 4*dupMapAt)
 				for _, n := range names {
-					seen[n] = struct{}{}
+					seen[string(n)] = struct{}{}
 				}
+				seen[string(name)] = struct{}{}
 			}
 		}
 		i = skipSpace(b, end)
@@ -134,20 +139,25 @@ func skipValue(b []byte, i int) int {
 // jsonString decodes the JSON string v (with its quotes). Strings without
 // escapes, the common case, cost one allocation.
 func jsonString(v []byte) (string, bool) {
+	b, ok := jsonStringBytes(v)
+	return string(b), ok
+}
+
+// jsonStringBytes is jsonString returning bytes that alias v when the
+// string has no escapes.
+func jsonStringBytes(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
+		return nil, false
 	}
 	inner := v[1 : len(v)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", false
-			}
-			return s, true
-		}
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, true
 	}
-	return string(inner), true
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 // jsonStrings decodes a string or an array of strings (aud, scp, roles,

@@ -80,9 +80,9 @@ func parseToken(tok string) (*parsed, error) {
 
 func (p *parsed) readHeader(hdr []byte) error {
 	var algName string
-	err := eachMember(hdr, func(name string, v []byte) error {
+	err := eachMember(hdr, func(name, v []byte) error {
 		var ok bool
-		switch name {
+		switch string(name) {
 		case "alg":
 			algName, ok = jsonString(v)
 		case "kid":
@@ -119,9 +119,9 @@ func (p *parsed) readHeader(hdr []byte) error {
 func (p *parsed) readClaims(payload []byte) error {
 	c := &p.claims
 	c.Raw = payload
-	return eachMember(payload, func(name string, v []byte) error {
+	return eachMember(payload, func(name, v []byte) error {
 		ok := true
-		switch name {
+		switch string(name) {
 		case "iss":
 			c.Issuer, ok = jsonString(v)
 			p.hasIss = ok

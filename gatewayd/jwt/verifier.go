@@ -28,6 +28,9 @@ type Options struct {
 	// RetryBase is the first delay before retrying a failed JWKS fetch; it
 	// doubles up to a minute. Default 1 s.
 	RetryBase time.Duration
+	// CacheSize is how many verified tokens are remembered (see Verify);
+	// 0 means DefaultCacheSize, a negative value disables the cache.
+	CacheSize int
 }
 
 // Verifier checks tokens against a fixed set of providers. It is safe for
@@ -39,6 +42,7 @@ type Verifier struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // the remote sets' goroutines
 	closed    atomic.Bool
+	cache     *tokenCache // nil when disabled
 }
 
 // NewVerifier parses every provider's keys (reading key files now) and
@@ -59,7 +63,7 @@ func NewVerifier(providers []gwconfig.JWTProvider, opts Options) (*Verifier, err
 	if opts.RetryBase <= 0 {
 		opts.RetryBase = time.Second
 	}
-	v := &Verifier{providers: make(map[string]*provider, len(providers)), now: opts.Now, log: opts.Logger}
+	v := &Verifier{providers: make(map[string]*provider, len(providers)), now: opts.Now, log: opts.Logger, cache: newTokenCache(opts.CacheSize)}
 	for _, spec := range providers {
 		p, err := newProvider(spec, opts.ClusterKey, opts.Logger)
 		if err != nil {
@@ -106,9 +110,22 @@ func (v *Verifier) Keys(provider string) int {
 // never does I/O (ctx is for future use and tracing). Errors match one of
 // the package's sentinels; when several providers share the issuer and all
 // refuse the token, the first one's error is returned.
+//
+// A token verified recently is found in a cache and its signature is not
+// checked again (its time claims are, and the key set that verified it must
+// still be installed). Each call returns its own Claims value; its slices
+// may be shared with other calls, so append to them but never write their
+// elements.
 func (v *Verifier) Verify(ctx context.Context, token string, providers []string) (*Claims, error) {
 	if v.closed.Load() {
 		return nil, ErrClosed
+	}
+	if e := v.cache.get(token); e != nil && v.firstFor(providers, e.parsed.claims.Issuer) == e.prov {
+		if err := e.parsed.checkTimes(v.now(), e.prov.leeway, e.prov.maxLifetime); err != nil {
+			return nil, err
+		}
+		c := e.parsed.claims
+		return &c, nil
 	}
 	p, err := parseToken(token)
 	if err != nil {
@@ -123,9 +140,11 @@ func (v *Verifier) Verify(ctx context.Context, token string, providers []string)
 		if prov == nil || prov.issuer != p.claims.Issuer {
 			continue
 		}
-		c, err := v.check(prov, p)
+		k, err := v.check(prov, p)
 		if err == nil {
-			return c, nil
+			c := p.claims
+			v.cache.put(token, prov, k, p)
+			return &c, nil
 		}
 		if first == nil {
 			first = err
@@ -137,14 +156,30 @@ func (v *Verifier) Verify(ctx context.Context, token string, providers []string)
 	return nil, first
 }
 
+// firstFor returns the first of the named providers with issuer iss.
+func (v *Verifier) firstFor(names []string, iss string) *provider {
+	for _, name := range names {
+		if p := v.providers[name]; p != nil && p.issuer == iss {
+			return p
+		}
+	}
+	return nil
+}
+
 // check verifies p's signature and claims against one provider whose issuer
-// matches.
-func (v *Verifier) check(prov *provider, p *parsed) (*Claims, error) {
+// matches, and on success completes p.claims (Provider, Consumer) and
+// returns the key that verified it.
+func (v *Verifier) check(prov *provider, p *parsed) (*key, error) {
 	if !prov.algs[p.alg.name] {
 		return nil, fmt.Errorf("%w: %s is not allowed by provider %s", ErrAlgorithm, p.alg.name, prov.name)
 	}
+	var signer *key
 	seen, exact, ok := prov.candidates(p.alg, p.kid, func(k *key) bool {
-		return p.alg.verify(k, p.input, p.sig)
+		if p.alg.verify(k, p.input, p.sig) {
+			signer = k
+			return true
+		}
+		return false
 	})
 	if p.kid != "" && !exact && prov.remote != nil {
 		prov.remote.askRefetch(v.now())
@@ -166,17 +201,18 @@ func (v *Verifier) check(prov *provider, p *parsed) (*Claims, error) {
 			return nil, ErrAudience
 		}
 	}
-	c := p.claims // a copy: p may be checked against another provider
-	c.Provider = prov.name
-	if prov.consumerClaim == "sub" {
-		c.Consumer = c.Subject
-	} else if raw, found := c.Claim(prov.consumerClaim); found {
-		c.Consumer, _ = jsonString(raw)
+	consumer := p.claims.Subject
+	if prov.consumerClaim != "sub" {
+		consumer = ""
+		if raw, found := p.claims.Claim(prov.consumerClaim); found {
+			consumer, _ = jsonString(raw)
+		}
 	}
-	if c.Consumer == "" {
+	if consumer == "" {
 		return nil, fmt.Errorf("%w: %s", ErrMissingClaim, prov.consumerClaim)
 	}
-	return &c, nil
+	p.claims.Provider, p.claims.Consumer = prov.name, consumer
+	return signer, nil
 }
 
 func audienceOK(want, have []string) bool {
