@@ -65,9 +65,11 @@ func (u *Upstream) fillDefaults() {
 		u.Balance = "round_robin"
 	}
 	t := &u.Timeouts
-	setDuration(&t.Connect, DefaultConnectTimeout)
-	setDuration(&t.ResponseHeader, DefaultResponseHeaderTimeout)
 	setDuration(&t.Total, DefaultTotalTimeout)
+	// Unset phase timeouts never exceed a total the document sets shorter
+	// than their defaults (total: 10s alone is valid).
+	setDuration(&t.Connect, min(DefaultConnectTimeout, t.Total))
+	setDuration(&t.ResponseHeader, min(DefaultResponseHeaderTimeout, t.Total))
 	setDuration(&t.Idle, DefaultIdleTimeout)
 	if len(u.Retries.On) == 0 {
 		u.Retries.On = []string{"connect_failure"}

@@ -282,3 +282,15 @@ func TestValidateGoDocument(t *testing.T) {
 		t.Errorf("defaults not filled: %+v", d)
 	}
 }
+
+// A total timeout shorter than the phase defaults is valid alone: the
+// unset phases take the total.
+func TestShortTotalTimeoutAlone(t *testing.T) {
+	doc, err := Parse([]byte("version: 1\nupstreams:\n  - name: a\n    targets: [{address: \"127.0.0.1:1\"}]\n    timeouts: {total: 1s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Upstreams[0].Timeouts; got.ResponseHeader != time.Second || got.Connect != time.Second {
+		t.Fatalf("phase timeouts %+v, want 1s each", got)
+	}
+}
