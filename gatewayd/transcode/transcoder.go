@@ -76,8 +76,8 @@ func (t *Transcoder) Service(fullName string) (*Service, error) {
 // Service is one gRPC service's methods, ready to serve HTTP requests. It is
 // immutable and safe for concurrent use.
 type Service struct {
-	t    *Transcoder
-	desc protoreflect.ServiceDescriptor
+	t     *Transcoder
+	desc  protoreflect.ServiceDescriptor
 	exact map[string]*method // by the name in the proto
 	// norm holds methods by normalized name (see normalize); a normalized
 	// name two methods share maps to nil, so only their exact names reach
