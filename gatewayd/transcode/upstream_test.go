@@ -206,4 +206,3 @@ func splitLines(body string) []string {
 	}
 	return out
 }
-
