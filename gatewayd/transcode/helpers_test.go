@@ -56,7 +56,7 @@ func startRaftKV(t *testing.T) string {
 
 // startGRPC serves register's services on a loopback port and returns the
 // address.
-func startGRPC(t *testing.T, register func(*grpc.Server)) string {
+func startGRPC(t testing.TB, register func(*grpc.Server)) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -75,7 +75,7 @@ func startGRPC(t *testing.T, register func(*grpc.Server)) string {
 }
 
 // newConn returns a Conn to targets, closed at cleanup.
-func newConn(t *testing.T, targets ...string) *Conn {
+func newConn(t testing.TB, targets ...string) *Conn {
 	t.Helper()
 	c, err := NewConn(nil, nodetest.Logger(t))
 	require.NoError(t, err)

@@ -3,11 +3,15 @@ package transcode
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	cachedpb "cairn.dev/cairn/proto/cairn/cached/v1"
 	kvpb "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -154,4 +158,34 @@ func TestReplyRendering(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	require.JSONEq(t, `{"header":{"revision":"9"},"kvs":[{"key":"Zw==","modRevision":"9","value":"aGVsbG8="}],"count":"1"}`, r.body)
 	require.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
+}
+
+// A Transcoder over descriptors with no compiled-in Go types (here: a
+// rebuilt copy of raftkv.proto) works through dynamicpb, with the same
+// results.
+func TestDynamicMessages(t *testing.T) {
+	fdp := protodesc.ToFileDescriptorProto(kvpb.File_cairn_raftkv_v1_raftkv_proto)
+	fd, err := protodesc.NewFile(fdp, protoregistry.GlobalFiles)
+	require.NoError(t, err)
+	files := new(protoregistry.Files)
+	require.NoError(t, files.RegisterFile(fd))
+	svc, err := New(Config{Files: files}).Service("cairn.raftkv.v1.KVService")
+	require.NoError(t, err)
+	_, dynamic := svc.exact["Range"].input.New().Interface().(*dynamicpb.Message)
+	require.True(t, dynamic, "no Go type for these descriptors")
+	global, err := New(Config{}).Service("cairn.raftkv.v1.KVService")
+	require.NoError(t, err)
+	_, concrete := global.exact["Range"].input.New().Interface().(*kvpb.RangeRequest)
+	require.True(t, concrete, "the compiled-in Go type is used")
+
+	conn := &fakeConn{reply: &kvpb.RangeResponse{Kvs: []*kvpb.KeyValue{{Key: []byte("g"), Value: []byte("v")}}, Count: 1}}
+	req := httptest.NewRequest(http.MethodPost, "/v1/kv/range", strings.NewReader(`{"key":"Zw==","consistency":"CONSISTENCY_SERIALIZABLE"}`))
+	rec := httptest.NewRecorder()
+	svc.Serve(rec, req, "range", conn, ServeOptions{})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.JSONEq(t, `{"kvs":[{"key":"Zw==","value":"dg=="}],"count":"1"}`, rec.Body.String())
+	_, sent, _, _ := conn.last()
+	var got kvpb.RangeRequest
+	require.NoError(t, proto.Unmarshal(sent, &got))
+	require.True(t, proto.Equal(&kvpb.RangeRequest{Key: []byte("g"), Consistency: kvpb.Consistency_CONSISTENCY_SERIALIZABLE}, &got))
 }

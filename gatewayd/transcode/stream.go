@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // serveStream makes one server-streaming call and writes its messages as
@@ -39,7 +38,7 @@ func (s *Service) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 	rc := http.NewResponseController(w)
 	started := false
 	for {
-		msg := dynamicpb.NewMessage(m.desc.Output())
+		msg := m.output.New().Interface()
 		err := stream.RecvMsg(msg)
 		if errors.Is(err, io.EOF) {
 			if !started {

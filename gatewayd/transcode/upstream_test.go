@@ -17,7 +17,7 @@ import (
 )
 
 // startFake serves a fakeKV named name and a fakeWatch.
-func startFake(t *testing.T, name string) (string, *fakeWatch) {
+func startFake(t testing.TB, name string) (string, *fakeWatch) {
 	t.Helper()
 	w := &fakeWatch{canceled: make(chan struct{})}
 	addr := startGRPC(t, func(s *grpc.Server) {
