@@ -77,7 +77,8 @@ func testStatus(c codes.Code) error {
 // (header.revision 1, 2, ...) and then, by key:
 //   - "" : ends the stream;
 //   - "fail": fails with ABORTED (testStatus);
-//   - "block": waits for the call to end and reports it on canceled.
+//   - "block": waits for the call to end and reports it on canceled;
+//   - "quiet": sends its headers, then waits for the call to end.
 type fakeWatch struct {
 	kvpb.UnimplementedWatchServiceServer
 	canceled chan struct{} // closed when a "block" call's context ends
@@ -92,6 +93,12 @@ func (f *fakeWatch) Watch(req *kvpb.WatchRequest, stream grpc.ServerStreamingSer
 	switch string(req.GetKey()) {
 	case "fail":
 		return testStatus(codes.Aborted)
+	case "quiet":
+		if err := stream.SendHeader(metadata.MD{}); err != nil {
+			return err
+		}
+		<-stream.Context().Done()
+		return stream.Context().Err()
 	case "block":
 		<-stream.Context().Done()
 		close(f.canceled)

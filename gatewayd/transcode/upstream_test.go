@@ -151,6 +151,13 @@ func TestServerStreaming(t *testing.T) {
 		require.Equal(t, "ABORTED", last.Error.Status)
 		require.Len(t, last.Error.Details, 2)
 	})
+	t.Run("headers before the first message", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, _ := ndjson(t, ctx, url, `{"key":`+b64("quiet")+`}`)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "the 200 comes with the upstream's headers")
+		require.Equal(t, "application/x-ndjson", resp.Header.Get("Content-Type"))
+	})
 	t.Run("client leaves", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
