@@ -2,15 +2,21 @@ package transcode
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/node/nodetest"
+	"cairn.dev/cairn/node/pki"
 	kvpb "cairn.dev/cairn/proto/cairn/raftkv/v1"
 )
 
@@ -86,4 +92,35 @@ func sortedPair(x, y string) []string {
 		x, y = y, x
 	}
 	return []string{x, y}
+}
+
+// Over TLS each target's host is the server name checked against the
+// certificate (IP or DNS), and a plaintext Conn cannot call a TLS server.
+func TestConnTLS(t *testing.T) {
+	ca, err := pki.NewCA("transcode test CA")
+	require.NoError(t, err)
+	certPEM, keyPEM, err := ca.Issue(pki.RoleNode, "upstream", []string{"127.0.0.1", "localhost"})
+	require.NoError(t, err)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	addr := startGRPC(t, func(s *grpc.Server) { kvpb.RegisterKVServiceServer(s, &fakeKV{name: "tls"}) },
+		grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})))
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(ca.CertPEM()))
+
+	for _, target := range []string{addr, net.JoinHostPort("localhost", port)} {
+		c, err := NewConn(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, nodetest.Logger(t))
+		require.NoError(t, err)
+		require.NoError(t, c.SetTargets([]string{target}))
+		require.Equal(t, "tls", whoAnswers(t, c), target)
+		require.NoError(t, c.Close())
+	}
+
+	plain := newConn(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = plain.Invoke(ctx, "/cairn.raftkv.v1.KVService/Range", &kvpb.RangeRequest{}, &kvpb.RangeResponse{})
+	require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 }

@@ -56,11 +56,11 @@ func startRaftKV(t *testing.T) string {
 
 // startGRPC serves register's services on a loopback port and returns the
 // address.
-func startGRPC(t testing.TB, register func(*grpc.Server)) string {
+func startGRPC(t testing.TB, register func(*grpc.Server), opts ...grpc.ServerOption) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := grpc.NewServer()
+	s := grpc.NewServer(opts...)
 	register(s)
 	done := make(chan struct{})
 	go func() {
