@@ -268,19 +268,19 @@ func (p *Proxy) finish(w http.ResponseWriter, r *http.Request, up *Upstream, s *
 // writeFailure answers a failure that happened before any response byte.
 func writeFailure(w http.ResponseWriter, r *http.Request, kind FailureKind, err error) Outcome {
 	status := failureStatus(kind)
-	o := Outcome{Status: status, Kind: kind, Err: err}
-	if kind == ClientGone {
-		return o
-	}
+	o := Outcome{Status: status, Kind: kind, Err: err, Started: true}
 	msg := "upstream connection failed"
 	switch kind {
 	case Timeout:
 		msg = "upstream timed out"
 	case Reset:
 		msg = "upstream connection broken"
+	case ClientGone:
+		// Most likely nobody reads this; but a client that only half-closed
+		// its side must not get net/http's default empty 200.
+		status, msg = http.StatusBadGateway, "client closed the request"
 	}
 	WriteError(w, r, status, errorCode(status), msg)
-	o.Started = true
 	return o
 }
 
