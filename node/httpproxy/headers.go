@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -130,13 +131,14 @@ func forwardedElement(ip, host, proto string) string {
 	var b strings.Builder
 	b.Grow(len(ip) + len(host) + len(proto) + 24)
 	b.WriteString("for=")
-	if strings.IndexByte(ip, ':') >= 0 { // IPv6: quoted and bracketed
-		b.WriteString(`"[`)
-		b.WriteString(ip)
+	switch addr, err := netip.ParseAddr(ip); {
+	case err != nil:
+		b.WriteString("unknown") // not an IP peer (e.g. a unix socket)
+	case addr.Is6():
+		b.WriteString(`"[`) // IPv6: quoted and bracketed, without a zone
+		b.WriteString(addr.WithZone("").String())
 		b.WriteString(`]"`)
-	} else if ip == "" {
-		b.WriteString("unknown")
-	} else {
+	default:
 		b.WriteString(ip)
 	}
 	if host != "" {
