@@ -25,7 +25,7 @@ func FuzzOutboundHeader(f *testing.F) {
 			in.Add(k, strings.TrimSpace(v))
 		}
 		r := &http.Request{Header: in, RemoteAddr: remote, Host: host, ProtoMajor: 1, ProtoMinor: 1}
-		out := outboundHeader(r, "rid", false)
+		out := outboundHeader(r, "rid", false, new([4]string))
 		for k := range out {
 			if isHopByHop(k) && !(k == "Te" && out.Get("Te") == "trailers") {
 				t.Errorf("hop-by-hop %q forwarded", k)

@@ -190,7 +190,8 @@ func isTokenChar(c byte) bool {
 // outboundHeader builds the header sent upstream for r: r's end-to-end
 // headers (values shared, not copied), the forwarding headers and the
 // request id. upgrade keeps Connection: Upgrade and the Upgrade header.
-func outboundHeader(r *http.Request, rid string, upgrade bool) http.Header {
+// vals is backing store for the new values (one allocation with the URL).
+func outboundHeader(r *http.Request, rid string, upgrade bool, vals *[4]string) http.Header {
 	in := r.Header
 	out := make(http.Header, len(in)+6)
 	for k, vv := range in {
@@ -217,8 +218,6 @@ func outboundHeader(r *http.Request, rid string, upgrade bool) http.Header {
 		proto = valueHTTPS
 	}
 	ip := clientIP(r)
-	// One backing array for the new single values.
-	vals := make([]string, 4)
 	if prior := in[headerForwardedFor]; len(prior) > 0 {
 		vals[0] = strings.Join(prior, ", ") + ", " + ip
 	} else {

@@ -151,6 +151,13 @@ func isUpgrade(r *http.Request) bool {
 	return ok && hasToken(r.Header[headerConnection], "upgrade")
 }
 
+// outboundMem holds what an outbound request needs beside the request
+// itself, allocated at once.
+type outboundMem struct {
+	url  url.URL
+	vals [4]string
+}
+
 // send performs the round trip of one attempt.
 func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	rid := RequestID(r)
@@ -173,7 +180,9 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	if scheme == "" {
 		scheme = "http"
 	}
-	u := &url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	mem := new(outboundMem)
+	u := &mem.url
+	*u = url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	if up.Path != "" {
 		u.Path, u.RawPath = up.Path, ""
 	}
@@ -183,7 +192,7 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 		out.Host = up.Host
 	}
 	out.RequestURI = ""
-	out.Header = outboundHeader(r, rid, upgrade)
+	out.Header = outboundHeader(r, rid, upgrade, &mem.vals)
 	out.Body = body
 	out.GetBody = nil
 	if body == nil {
