@@ -21,7 +21,7 @@ func retryFront(t *testing.T, p *Proxy, targets []string, pol RetryPolicy, budge
 			if attempt >= len(targets) {
 				return Upstream{}, false
 			}
-			return Upstream{Name: "pool", Route: "r", Target: targets[attempt], Timeout: 2 * time.Second}, true
+			return Upstream{Name: "pool", Route: "r", Target: targets[attempt], Timeout: time.Second}, true
 		}, pol, budget)
 		outcomes <- o
 	})
@@ -47,6 +47,14 @@ func TestForwardRetrying(t *testing.T) {
 	good := countingUpstream(t, "good", 200, &okHits, nil)
 	unavailable := countingUpstream(t, "bad", 503, &badHits, nil)
 	dead := freeAddr(t)
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	slow := upstream(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stuck:
+		case <-r.Context().Done():
+		}
+	})
 	onConnect := RetryPolicy{Attempts: 2, On: []FailureKind{Connect}}
 	on503 := RetryPolicy{Attempts: 2, On: []FailureKind{Connect}, Statuses: []int{503}}
 	cases := []struct {
@@ -68,6 +76,8 @@ func TestForwardRetrying(t *testing.T) {
 		{"503 listed, none left relays it", "GET", "", []string{unavailable}, on503, 503, "from bad", 1},
 		{"POST never retried", "POST", "x", []string{dead, good}, onConnect, 502, "", 1},
 		{"PUT body replayed", "PUT", "replay me", []string{dead, good}, onConnect, 200, "from good", 2},
+		{"timeout retried", "GET", "", []string{slow, good}, RetryPolicy{Attempts: 1, On: []FailureKind{Timeout}}, 200, "from good", 2},
+		{"timeout not listed", "GET", "", []string{slow, good}, onConnect, 504, "", 1},
 		{"zero attempts", "GET", "", []string{dead, good}, RetryPolicy{On: []FailureKind{Connect}}, 502, "", 1},
 	}
 	for _, tc := range cases {
