@@ -151,6 +151,13 @@ func isUpgrade(r *http.Request) bool {
 	return ok && hasToken(r.Header[headerConnection], "upgrade")
 }
 
+// outboundMem holds what an outbound request needs beside the request
+// itself, allocated at once.
+type outboundMem struct {
+	url  url.URL
+	vals [4]string
+}
+
 // send performs the round trip of one attempt.
 func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	rid := RequestID(r)
@@ -173,7 +180,9 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	if scheme == "" {
 		scheme = "http"
 	}
-	u := &url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	mem := new(outboundMem)
+	u := &mem.url
+	*u = url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	if up.Path != "" {
 		u.Path, u.RawPath = up.Path, ""
 	}
@@ -183,7 +192,7 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 		out.Host = up.Host
 	}
 	out.RequestURI = ""
-	out.Header = outboundHeader(r, rid, upgrade)
+	out.Header = outboundHeader(r, rid, upgrade, &mem.vals)
 	out.Body = body
 	out.GetBody = nil
 	if body == nil {
@@ -268,19 +277,19 @@ func (p *Proxy) finish(w http.ResponseWriter, r *http.Request, up *Upstream, s *
 // writeFailure answers a failure that happened before any response byte.
 func writeFailure(w http.ResponseWriter, r *http.Request, kind FailureKind, err error) Outcome {
 	status := failureStatus(kind)
-	o := Outcome{Status: status, Kind: kind, Err: err}
-	if kind == ClientGone {
-		return o
-	}
+	o := Outcome{Status: status, Kind: kind, Err: err, Started: true}
 	msg := "upstream connection failed"
 	switch kind {
 	case Timeout:
 		msg = "upstream timed out"
 	case Reset:
 		msg = "upstream connection broken"
+	case ClientGone:
+		// Most likely nobody reads this; but a client that only half-closed
+		// its side must not get net/http's default empty 200.
+		status, msg = http.StatusBadGateway, "client closed the request"
 	}
 	WriteError(w, r, status, errorCode(status), msg)
-	o.Started = true
 	return o
 }
 
