@@ -35,7 +35,7 @@ func Parse(src []byte) (*Document, error) {
 	var root yaml.Node
 	switch err := dec.Decode(&root); {
 	case errors.Is(err, io.EOF):
-		doc.FillDefaults()
+		doc.fillDefaults(true)
 		return doc, nil
 	case err != nil:
 		return nil, syntaxError(err)
@@ -51,7 +51,7 @@ func Parse(src []byte) (*Document, error) {
 	n := &root
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
-			doc.FillDefaults()
+			doc.fillDefaults(true)
 			return doc, nil
 		}
 		n = n.Content[0]
@@ -60,7 +60,7 @@ func Parse(src []byte) (*Document, error) {
 	if len(d.errs) > 0 {
 		return nil, sortErrors(d.errs)
 	}
-	doc.FillDefaults()
+	doc.fillDefaults(true)
 	if err := doc.Validate(); err != nil {
 		es := err.(Errors)
 		for _, e := range es {
