@@ -302,3 +302,27 @@ func TestMatchNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigPathsNormalized checks that route paths written with lower-case
+// escapes or unclean segments match the cleaned request paths.
+func TestConfigPathsNormalized(t *testing.T) {
+	routes := []gwconfig.Route{
+		rt("exact", paths(ex("/a%2fb"))),
+		rt("prefix", paths(pre("/p%3a"))),
+		rt("pattern", paths(pat("/q%2F/{x}"))),
+		rt("dots", paths(ex("/d/./e"))),
+	}
+	r, err := New(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []req{
+		{path: "/a%2Fb", want: "exact"},
+		{path: "/a%2fb", want: "exact"},
+		{path: "/p%3A/x", want: "prefix"},
+		{path: "/q%2F/1", want: "pattern", params: map[string]string{"x": "1"}},
+		{path: "/d/e", want: "dots"},
+	} {
+		checkMatch(t, r, routes, q)
+	}
+}
