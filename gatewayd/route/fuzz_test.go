@@ -214,7 +214,7 @@ func patternRegexp(p string) (re *regexp.Regexp, names []string, literals, segs 
 		return regexp.MustCompile(`^/$`), nil, 0, 0, false
 	}
 	var b strings.Builder
-	b.WriteString("^")
+	b.WriteString("(?s)^") // (?s): a param may hold any byte, newlines too
 	for _, s := range strings.Split(p[1:], "/") {
 		b.WriteString("/")
 		switch {

@@ -109,7 +109,7 @@ func (r *Router) add(e *entry, p gwconfig.PathMatch) error {
 		e.segs = segs // ParsePattern admits only clean literals
 		e.rest = len(segs) > 0 && segs[len(segs)-1].Rest
 		r.patterns.insert(e)
-	default:
+	case p.Prefix != "":
 		pre, ok := CleanPath(p.Prefix)
 		if !ok {
 			return errors.New("prefix must start with / and stay under it")
@@ -118,6 +118,8 @@ func (r *Router) add(e *entry, p gwconfig.PathMatch) error {
 			pre = strings.TrimSuffix(pre, "/")
 		}
 		r.prefix[pre] = append(r.prefix[pre], e)
+	default:
+		return errors.New("needs one of exact, prefix or pattern")
 	}
 	return nil
 }

@@ -273,7 +273,7 @@ func checkMatch(t *testing.T, r *Router, routes []gwconfig.Route, q req) {
 }
 
 func TestNewRejectsBadPaths(t *testing.T) {
-	for _, p := range []gwconfig.PathMatch{ex("x"), pre("api"), pat("/a/{b"), pat("/{x...}/y")} {
+	for _, p := range []gwconfig.PathMatch{ex("x"), pre("api"), pat("/a/{b"), pat("/{x...}/y"), {}} {
 		_, err := New([]gwconfig.Route{rt("bad", paths(p))})
 		if !errors.Is(err, ErrBadRoute) || !strings.Contains(err.Error(), "routes[0] (bad).match.paths[0]") {
 			t.Errorf("New with %+v: %v, want ErrBadRoute naming the path", p, err)
