@@ -75,10 +75,14 @@ func (u *Upstream) fillDefaults(parsed bool) {
 	if u.Balance == "" {
 		u.Balance = "round_robin"
 	}
+	// Defaulted connect and response_header timeouts never exceed a total
+	// set shorter than them (total: 10s gets response_header: 10s).
 	t := &u.Timeouts
-	setDuration(&t.Connect, DefaultConnectTimeout)
-	setDuration(&t.ResponseHeader, DefaultResponseHeaderTimeout)
 	setDuration(&t.Total, DefaultTotalTimeout)
+	if t.Total > 0 {
+		setDuration(&t.Connect, min(DefaultConnectTimeout, t.Total))
+		setDuration(&t.ResponseHeader, min(DefaultResponseHeaderTimeout, t.Total))
+	}
 	setDuration(&t.Idle, DefaultIdleTimeout)
 	if len(u.Retries.On) == 0 {
 		u.Retries.On = []string{"connect_failure"}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseErrors checks the exact text of decoding errors: path, message
@@ -125,6 +126,22 @@ routes:
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestDefaultTimeoutsFitTotal checks that defaulted phase timeouts shrink
+// to a shorter total, while explicit ones longer than it are errors.
+func TestDefaultTimeoutsFitTotal(t *testing.T) {
+	d, err := Parse([]byte("upstreams: [{name: u, service: s, timeouts: {total: 1s}}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to := d.Upstreams[0].Timeouts; to.Connect != time.Second || to.ResponseHeader != time.Second || to.Idle != DefaultIdleTimeout {
+		t.Errorf("timeouts %+v", to)
+	}
+	_, err = Parse([]byte("upstreams: [{name: u, service: s, timeouts: {total: 1s, response_header: 2s}}]"))
+	if err == nil || !strings.Contains(err.Error(), "response_header: 2s is longer than total (1s)") {
+		t.Errorf("explicit response_header over total: %v", err)
 	}
 }
 
