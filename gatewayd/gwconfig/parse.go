@@ -64,7 +64,9 @@ func Parse(src []byte) (*Document, error) {
 	if err := doc.Validate(); err != nil {
 		es := err.(Errors)
 		for _, e := range es {
-			e.Line = lineOf(n, e.Path)
+			if e.Path != "" {
+				e.Line = lineOf(n, e.Path)
+			}
 		}
 		return nil, es
 	}

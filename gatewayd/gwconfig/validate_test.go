@@ -268,6 +268,20 @@ func TestValidateAllErrorsSorted(t *testing.T) {
 	}
 }
 
+// TestValidateCapsErrors checks that a document with thousands of problems
+// reports MaxErrors of them and a count of the rest.
+func TestValidateCapsErrors(t *testing.T) {
+	d := base(t)
+	d.Consumers = make([]Consumer, 1000) // 1000 names missing
+	var es Errors
+	if !errors.As(d.Validate(), &es) || len(es) != MaxErrors+1 {
+		t.Fatalf("got %d errors, want %d", len(es), MaxErrors+1)
+	}
+	if last := es[MaxErrors].Error(); last != "800 more problems not listed" {
+		t.Errorf("last entry %q", last)
+	}
+}
+
 // TestValidateGoDocument checks FillDefaults + Validate on a document built
 // in Go.
 func TestValidateGoDocument(t *testing.T) {
