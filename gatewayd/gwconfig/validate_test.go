@@ -140,6 +140,7 @@ func TestValidateRules(t *testing.T) {
 		{"exact double slash", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a//b"} }, "routes[0].match.paths[0].exact", "//"},
 		{"exact query", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a?b"} }, "routes[0].match.paths[0].exact", "not allowed in a path"},
 		{"exact encoded unreserved", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/%61"} }, "routes[0].match.paths[0].exact", `write "a" instead of %61`},
+		{"exact lower-case escape", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a%2fb"} }, "routes[0].match.paths[0].exact", "write %2F with upper-case hex"},
 		{"pattern bad", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Pattern: "/a/{x...}/b"} }, "routes[0].match.paths[0].pattern", "must be the last segment"},
 		{"method case", func(d *doc) { d.Routes[0].Match.Methods = []string{"get"} }, "routes[0].match.methods[0]", "upper-case"},
 		{"method token", func(d *doc) { d.Routes[0].Match.Methods = []string{"GE T"} }, "routes[0].match.methods[0]", "upper-case method"},
@@ -264,6 +265,20 @@ func TestValidateAllErrorsSorted(t *testing.T) {
 		if comparePaths(es[i-1].Path, es[i].Path) > 0 {
 			t.Errorf("%s sorts after %s", es[i-1].Path, es[i].Path)
 		}
+	}
+}
+
+// TestValidateCapsErrors checks that a document with thousands of problems
+// reports MaxErrors of them and a count of the rest.
+func TestValidateCapsErrors(t *testing.T) {
+	d := base(t)
+	d.Consumers = make([]Consumer, 1000) // 1000 names missing
+	var es Errors
+	if !errors.As(d.Validate(), &es) || len(es) != MaxErrors+1 {
+		t.Fatalf("got %d errors, want %d", len(es), MaxErrors+1)
+	}
+	if last := es[MaxErrors].Error(); last != "800 more problems not listed" {
+		t.Errorf("last entry %q", last)
 	}
 }
 
