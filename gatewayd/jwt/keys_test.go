@@ -176,7 +176,9 @@ func TestNewVerifierRefuses(t *testing.T) {
 		}},
 		{"PEM without blocks", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{PEM: "hello"}} }},
 		{"missing file", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{File: filepath.Join(t.TempDir(), "nope")}} }},
-		{"bad JWK file", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{File: writeFile(t, "k.jwk", []byte(`{"kty":"oct","k":"c2hvcnQ"}`))}} }},
+		{"bad JWK file", func(p *gwconfig.JWTProvider) {
+			p.Keys = []gwconfig.Key{{File: writeFile(t, "k.jwk", []byte(`{"kty":"oct","k":"c2hvcnQ"}`))}}
+		}},
 		{"no key source", func(p *gwconfig.JWTProvider) { p.Keys = nil }},
 		{"JWKS URL with HMAC", func(p *gwconfig.JWTProvider) { p.JWKSURL = "http://127.0.0.1:1/jwks" }},
 	}
