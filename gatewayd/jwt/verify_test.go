@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -352,6 +353,29 @@ func TestVerifyRules(t *testing.T) {
 					der, err := ecdsa.SignASN1(rand.Reader, k.ec256, sum[:])
 					require.NoError(t, err)
 					return der
+				})
+			},
+			want: ErrSignature,
+		},
+		{
+			name: "a key embedded in the header (jwk) is never trusted",
+			spec: func(p *gwconfig.JWTProvider) {
+				p.Algorithms = []string{"ES256"}
+				p.Keys = []gwconfig.Key{{PEM: pemOf(t, &k.ec256.PublicKey)}}
+			},
+			token: func(t *testing.T) string {
+				attacker, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				require.NoError(t, err)
+				j, err := PublicJWK(&attacker.PublicKey, "", "ES256")
+				require.NoError(t, err)
+				return rawToken(`{"alg":"ES256","jwk":`+string(j)+`,"jku":"http://127.0.0.1:1/keys"}`, mustJSON(t, baseClaims()), func(in []byte) []byte {
+					sum := sha256.Sum256(in)
+					r, s, err := ecdsa.Sign(rand.Reader, attacker, sum[:])
+					require.NoError(t, err)
+					out := make([]byte, 64)
+					r.FillBytes(out[:32])
+					s.FillBytes(out[32:])
+					return out
 				})
 			},
 			want: ErrSignature,
