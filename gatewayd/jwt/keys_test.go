@@ -192,6 +192,10 @@ func TestNewVerifierRefuses(t *testing.T) {
 			t.Log(err)
 		})
 	}
+	cluster := ok()
+	cluster.Keys, cluster.ClusterIssuer = nil, true
+	_, err = NewVerifier([]gwconfig.JWTProvider{cluster}, Options{ClusterKey: f.ed.Public()})
+	require.ErrorIs(t, err, ErrConfig, "an Ed25519 cluster key for an HS256 provider")
 	_, err = NewVerifier([]gwconfig.JWTProvider{ok(), ok()}, Options{})
 	require.ErrorIs(t, err, ErrConfig, "duplicate names")
 	v, err := NewVerifier([]gwconfig.JWTProvider{ok()}, Options{})

@@ -87,6 +87,9 @@ func newProvider(spec gwconfig.JWTProvider, clusterKey crypto.PublicKey, log *sl
 			if err != nil {
 				return nil, fail("cluster key: %v", err)
 			}
+			if !types[k.kty] {
+				return nil, fail("the cluster key is an %s key, which none of the algorithms uses", k.kty)
+			}
 			p.static = append(p.static, k)
 		}
 	}

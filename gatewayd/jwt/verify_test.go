@@ -59,6 +59,11 @@ func TestSignVerifyEveryAlgorithm(t *testing.T) {
 // key types) signs too: LoadSigningKey returns one.
 func TestSignWithLoadedKey(t *testing.T) {
 	k := fixtures(t)
+	require.Equal(t, "RS256", AlgorithmFor(k.rsa))
+	require.Equal(t, "ES256", AlgorithmFor(k.ec256))
+	require.Equal(t, "ES384", AlgorithmFor(k.ec384))
+	require.Equal(t, "ES512", AlgorithmFor(k.ec521))
+	require.Equal(t, "EdDSA", AlgorithmFor(k.ed))
 	for _, tc := range []struct {
 		alg  string
 		priv crypto.Signer
