@@ -14,9 +14,23 @@ import (
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
+// kvNode is a one-member raftkv group running in this process.
+type kvNode struct {
+	t      *testing.T
+	cfg    raftkv.Config
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
 // startRaftKV runs a one-member raftkv group in this process and returns a
 // client of it; both stop at the end of the test.
 func startRaftKV(t *testing.T) *kvclient.Client {
+	kv, _ := startRaftKVNode(t)
+	return kv
+}
+
+func startRaftKVNode(t *testing.T) (*kvclient.Client, *kvNode) {
 	t.Helper()
 	cfg := raftkv.DefaultConfig()
 	cfg.ID = "kv-1"
@@ -26,25 +40,39 @@ func startRaftKV(t *testing.T) *kvclient.Client {
 	cfg.Server.ShutdownTimeout = 2 * time.Second
 	cfg.Peers = "kv-1=127.0.0.1:0" // a one-member group never dials itself
 	cfg.NoSync = true
-	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
+	n := &kvNode{t: t, cfg: cfg}
+	n.start()
+	t.Cleanup(n.stop)
+	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{n.addr}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = kv.Close() })
+	return kv, n
+}
+
+func (n *kvNode) start() {
+	t := n.t
+	t.Helper()
+	srv, err := raftkv.New(n.cfg, nodetest.Logger(t).With("test_node", "kv-1"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	n.cancel, n.done = cancel, make(chan error, 1)
+	go func() { n.done <- srv.Serve(ctx) }()
 	select {
 	case <-srv.ReadyNotify():
-	case err := <-done:
+	case err := <-n.done:
 		t.Fatalf("raftkv stopped: %v", err)
 	}
 	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{srv.Addr()}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = kv.Close() })
-	return kv
+	n.addr = srv.Addr()
+	n.cfg.Server.GRPCAddr = n.addr // a restart listens where clients look
+}
+
+func (n *kvNode) stop() {
+	if n.cancel != nil {
+		n.cancel()
+		<-n.done
+		n.cancel = nil
+	}
 }
 
 func startStore(t *testing.T, kv *kvclient.Client, prefix string) *Store {
@@ -193,4 +221,32 @@ func closedStore(t *testing.T, kv *kvclient.Client) *Store {
 	s := NewStore(kv, "", nodetest.Logger(t))
 	s.Close()
 	return s
+}
+
+// A store keeps following the prefix across a raftkv restart: keys created
+// after it (through another store) reach it, deletions too.
+func TestStoreSurvivesRaftKVRestart(t *testing.T) {
+	kv, node := startRaftKVNode(t)
+	ctx := context.Background()
+	a := startStore(t, kv, "")
+	k1, full1, err := a.Create(ctx, "c", 0)
+	require.NoError(t, err)
+
+	node.stop()
+	node.start()
+
+	b := startStore(t, kv, "")
+	_, err = b.Lookup(full1)
+	require.NoError(t, err, "the record survived the restart")
+	_, full2, err := b.Create(ctx, "c", 0)
+	require.NoError(t, err)
+	nodetest.WaitFor(t, 20*time.Second, "the first store to see a key made after the restart", func() bool {
+		_, err := a.Lookup(full2)
+		return err == nil
+	})
+	require.NoError(t, b.Delete(ctx, k1.ID))
+	nodetest.WaitFor(t, 20*time.Second, "the first store to see the deletion", func() bool {
+		_, err := a.Lookup(full1)
+		return err == ErrNotFound
+	})
 }
