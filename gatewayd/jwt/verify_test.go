@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -607,7 +608,15 @@ func TestVerifyAfterClose(t *testing.T) {
 }
 
 func TestDescriptionIsSafe(t *testing.T) {
+	seen := map[string]bool{}
+	for _, err := range []error{ErrMalformed, ErrAlgorithm, ErrUnknownKey, ErrSignature, ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrMissingClaim, ErrLifetime} {
+		d := Description(fmt.Errorf("%w: detail with \"quotes\" and a kid", err))
+		require.NotContains(t, d, "detail")
+		require.NotContains(t, d, `"`, "it goes inside a quoted-string")
+		require.False(t, seen[d], "one text per rule")
+		seen[d] = true
+	}
 	require.Equal(t, "invalid token", Description(errors.New("something internal")))
-	require.Equal(t, "token expired", Description(ErrExpired))
+	require.Equal(t, "invalid token", Description(ErrClosed))
 	require.Equal(t, "malformed token", Description(errors.Join(errors.New("x"), ErrMalformed)))
 }
