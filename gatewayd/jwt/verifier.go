@@ -48,8 +48,9 @@ type Verifier struct {
 // NewVerifier parses every provider's keys (reading key files now) and
 // starts a goroutine per JWKS URL that fetches the set at once and then
 // every jwks_refresh. A JWKS that cannot be fetched is not an error: the
-// provider has no remote keys until a retry succeeds. Errors (ErrConfig,
-// ErrKey) name the provider.
+// provider has no remote keys until a retry succeeds. Errors match
+// ErrConfig, and also ErrKey when a key is the problem; they name the
+// provider and the key's index.
 func NewVerifier(providers []gwconfig.JWTProvider, opts Options) (*Verifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
