@@ -10,16 +10,18 @@ import (
 func BenchmarkLookup(b *testing.B) {
 	s := NewStore(nil, "", nil)
 	var full string
+	keys := map[string]Key{}
 	for i := range 10000 {
 		k, f, err := Generate(nil, "c", time.Now(), 0)
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.keys[k.ID] = k
+		keys[k.ID] = k
 		if i == 0 {
 			full = f
 		}
 	}
+	s.keys.Store(&keys)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
