@@ -88,10 +88,20 @@ func startStore(t *testing.T, kv *kvclient.Client, prefix string) *Store {
 	return s
 }
 
-// Keys made through one store work through another watching the same
-// prefix; deleted keys stop working everywhere; other prefixes are apart.
-func TestStoreAcrossNodes(t *testing.T) {
+// TestStore runs the store tests against one raftkv, each under its own
+// prefix (starting raftkv dominates their time).
+func TestStore(t *testing.T) {
 	kv := startRaftKV(t)
+	t.Run("across nodes", func(t *testing.T) { testAcrossNodes(t, kv) })
+	t.Run("expiry", func(t *testing.T) { testExpiry(t, kv) })
+	t.Run("refuses", func(t *testing.T) { testRefuses(t, kv) })
+	t.Run("skips malformed records", func(t *testing.T) { testSkipsMalformedRecords(t, kv) })
+}
+
+// testAcrossNodes: keys made through one store work through another
+// watching the same prefix; deleted keys stop working everywhere; other
+// prefixes are apart.
+func testAcrossNodes(t *testing.T, kv *kvclient.Client) {
 	ctx := context.Background()
 	a := startStore(t, kv, "")
 	b := startStore(t, kv, DefaultPrefix)
@@ -155,8 +165,7 @@ func TestStoreAcrossNodes(t *testing.T) {
 	require.ErrorIs(t, a.Delete(ctx, "bad id"), ErrNotFound)
 }
 
-func TestStoreExpiry(t *testing.T) {
-	kv := startRaftKV(t)
+func testExpiry(t *testing.T, kv *kvclient.Client) {
 	var clock atomic.Int64
 	base := time.Unix(1_800_000_000, 0)
 	s := NewStore(kv, "/expiry/", nodetest.Logger(t))
@@ -183,8 +192,7 @@ func TestStoreExpiry(t *testing.T) {
 	require.ErrorIs(t, err, ErrMismatch)
 }
 
-func TestStoreRefuses(t *testing.T) {
-	kv := startRaftKV(t)
+func testRefuses(t *testing.T, kv *kvclient.Client) {
 	s := NewStore(kv, "/refuses", nodetest.Logger(t))
 	require.Equal(t, "/refuses/", s.prefix)
 	_, _, err := s.Create(context.Background(), "", 0)
@@ -199,20 +207,20 @@ func TestStoreRefuses(t *testing.T) {
 }
 
 // A malformed record under the prefix is skipped, not fatal.
-func TestStoreSkipsMalformedRecords(t *testing.T) {
-	kv := startRaftKV(t)
+func testSkipsMalformedRecords(t *testing.T, kv *kvclient.Client) {
 	ctx := context.Background()
-	_, err := kv.Put(ctx, DefaultPrefix+"aaaaaaaaaa", "{not json")
+	const prefix = "/malformed/"
+	_, err := kv.Put(ctx, prefix+"aaaaaaaaaa", "{not json")
 	require.NoError(t, err)
-	_, err = kv.Put(ctx, DefaultPrefix+"NOT_AN_ID", `{"consumer":"c"}`)
+	_, err = kv.Put(ctx, prefix+"NOT_AN_ID", `{"consumer":"c"}`)
 	require.NoError(t, err)
-	s := startStore(t, kv, "")
+	s := startStore(t, kv, prefix)
 	_, full, err := s.Create(ctx, "c", 0)
 	require.NoError(t, err)
-	s2 := startStore(t, kv, "")
+	s2 := startStore(t, kv, prefix)
 	_, err = s2.Lookup(full)
 	require.NoError(t, err)
-	_, err = kv.Put(ctx, DefaultPrefix+"bbbbbbbbbb", "junk")
+	_, err = kv.Put(ctx, prefix+"bbbbbbbbbb", "junk")
 	require.NoError(t, err)
 	require.Equal(t, 1, s2.Count("c"))
 }
