@@ -28,7 +28,7 @@ type cacheEntry struct {
 	token  string
 	prov   *provider
 	keys   *[]*key // prov's remote key set when verified (nil: static key)
-	parsed *parsed // claims complete with Provider and Consumer
+	claims Claims  // complete with Provider and Consumer; it had an exp
 }
 
 // newTokenCache returns a cache of at least size slots (a power of two), or
@@ -66,19 +66,19 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	return e
 }
 
-// put remembers a token p verified by prov (p.claims complete). Its slices
-// are clipped so that a caller appending to a returned copy never writes
-// into the shared arrays.
-func (c *tokenCache) put(token string, prov *provider, k *key, p *parsed) {
+// put remembers a token verified by k of prov, with its complete claims.
+// The claims' slices are clipped first (in place, so the caller's copy too)
+// so that a caller appending to a returned copy never writes into an array
+// another holds.
+func (c *tokenCache) put(token string, prov *provider, k *key, cl *Claims) {
 	if c == nil {
 		return
 	}
-	cl := &p.claims
 	cl.Audience = slices.Clip(cl.Audience)
 	cl.Scopes = slices.Clip(cl.Scopes)
 	cl.Roles = slices.Clip(cl.Roles)
 	cl.Groups = slices.Clip(cl.Groups)
-	e := &cacheEntry{token: token, prov: prov, parsed: p}
+	e := &cacheEntry{token: token, prov: prov, claims: *cl}
 	if prov.remote != nil && !slices.Contains(prov.static, k) {
 		e.keys = prov.remote.keys.Load()
 	}
