@@ -9,6 +9,11 @@ import (
 // DefaultCacheSize is the number of verified tokens a Verifier remembers.
 const DefaultCacheSize = 4096
 
+// maxCachedToken is the longest token the cache keeps: an entry holds the
+// token and its decoded claims, so the default cache stays under about
+// 4096 × 7 KiB = 28 MiB.
+const maxCachedToken = 4 << 10
+
 // tokenCache remembers recently verified tokens so that a client sending
 // the same token on every request pays for one signature check. It is a
 // direct-mapped table of atomic slots: lookups take no lock, a new entry
@@ -71,7 +76,7 @@ func (c *tokenCache) get(token string) *cacheEntry {
 // so that a caller appending to a returned copy never writes into an array
 // another holds.
 func (c *tokenCache) put(token string, prov *provider, k *key, cl *Claims) {
-	if c == nil {
+	if c == nil || len(token) > maxCachedToken {
 		return
 	}
 	cl.Audience = slices.Clip(cl.Audience)

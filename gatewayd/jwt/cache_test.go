@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,4 +130,20 @@ func TestVerifyConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+}
+
+// Long tokens are verified every time rather than kept.
+func TestCacheSkipsLongTokens(t *testing.T) {
+	k := fixtures(t)
+	v := newTestVerifier(t, providerFor(t, "HS256"))
+	c := baseClaims()
+	c["pad"] = strings.Repeat("x", maxCachedToken)
+	tok := sign(t, "HS256", k.secret, "", c)
+	_, err := v.Verify(context.Background(), tok, []string{"p"})
+	require.NoError(t, err)
+	require.Nil(t, v.cache.get(tok))
+	short := sign(t, "HS256", k.secret, "", baseClaims())
+	_, err = v.Verify(context.Background(), short, []string{"p"})
+	require.NoError(t, err)
+	require.NotNil(t, v.cache.get(short))
 }
