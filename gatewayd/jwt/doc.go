@@ -38,7 +38,8 @@
 // with ErrUnknownKey, Verify never waits for the network.
 //
 // Errors match the package's sentinels with errors.Is; Description gives the
-// short text safe to send back in WWW-Authenticate.
+// short text safe to send back in WWW-Authenticate. BearerToken takes the
+// token from a request's Authorization header.
 //
 // # Signing
 //
