@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -222,4 +223,69 @@ func TestGlobalConflicts(t *testing.T) {
 		}
 	}
 	require.Equal(t, 8, admitted)
+}
+
+// TestGlobalLostKey: a shared bucket lost from the store (its cached node
+// died, or it was evicted) restarts full: over-admission of one burst.
+func TestGlobalLostKey(t *testing.T) {
+	clock := newFakeClock()
+	st := newFakeStore(clock)
+	l := New(Config{Store: st, Now: clock.Now})
+	p := Policy{ID: "g#0", Limit: 10, Per: time.Hour, Burst: 4, Global: true}
+	count := func() int {
+		n := 0
+		for range 20 {
+			if l.Allow(context.Background(), p, "k").Allowed {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 4, count())
+	st.mu.Lock()
+	clear(st.items)
+	st.mu.Unlock()
+	clock.Advance(6 * time.Minute) // one token refilled; the local denial is over
+	require.Equal(t, 4, count(), "the bucket restarted full (not 1 token), once")
+	require.Equal(t, 0, count())
+}
+
+// TestDeterministic: the same calls at the same clock readings get the same
+// decisions, local and global.
+func TestDeterministic(t *testing.T) {
+	run := func() []Decision {
+		clock := newFakeClock()
+		st := newFakeStore(clock)
+		ls := []*Limiter{New(Config{Store: st, Now: clock.Now, Nodes: func() int { return 2 }}), New(Config{Store: st, Now: clock.Now, Nodes: func() int { return 2 }})}
+		ps := []Policy{
+			{ID: "l", Limit: 5, Per: time.Second, Burst: 3},
+			{ID: "g", Limit: 7, Per: time.Second, Burst: 9, Global: true},
+		}
+		var out []Decision
+		for i := range 300 {
+			out = append(out, ls[i%2].Allow(context.Background(), ps[i%3%2], fmt.Sprint("k", i%2)))
+			clock.Advance(time.Duration(i%7) * time.Millisecond)
+		}
+		return out
+	}
+	first := run()
+	require.Equal(t, first, run())
+	allowed := 0
+	for _, d := range first {
+		if d.Allowed {
+			allowed++
+		}
+	}
+	require.Greater(t, allowed, 0)
+	require.Less(t, allowed, len(first))
+}
+
+// TestAllowGlobalLeasedAllocs: spending a lease allocates nothing.
+func TestAllowGlobalLeasedAllocs(t *testing.T) {
+	clock := newFakeClock()
+	l := New(Config{Store: newFakeStore(clock), Now: clock.Now})
+	p := Policy{ID: "g", Limit: 1e6, Per: time.Second, Burst: 1e6, Global: true}
+	ctx := context.Background()
+	l.Allow(ctx, p, "k") // leases 250000
+	require.Zero(t, testing.AllocsPerRun(1000, func() { l.Allow(ctx, p, "k") }))
 }
