@@ -185,3 +185,38 @@ func TestGlobalBoundConcurrent(t *testing.T) {
 	require.LessOrEqual(t, n, b)
 	require.Greater(t, n, b/2, "tokens refilled and were used")
 }
+
+// TestFallbackBoundProperty: with the store down, several Limiters each
+// deciding by their share stay within the bound together, when the limit and
+// burst are at least the node count (a share never drops below one token).
+func TestFallbackBoundProperty(t *testing.T) {
+	rng := seededRand(t)
+	for round := range 30 {
+		clock := newFakeClock()
+		st := newFakeStore(clock)
+		st.down.Store(true)
+		nodes := 1 + rng.IntN(6)
+		p := randomPolicy(rng)
+		p.Limit = max(p.Limit, int64(nodes))
+		p.Burst = max(p.Burst, int64(nodes))
+		ls := make([]*Limiter, nodes)
+		for i := range ls {
+			ls[i] = New(Config{Store: st, Now: clock.Now, Nodes: func() int { return nodes }})
+		}
+		r, _ := rateOf(p, int64(nodes))
+		start := clock.Now()
+		var admitted int64
+		for step := range 3000 {
+			if rng.Float64() < 0.1 {
+				clock.Advance(time.Duration(rng.Int64N(r.interval + 1)))
+				continue
+			}
+			d := ls[rng.IntN(nodes)].Allow(context.Background(), p, "k")
+			require.True(t, d.Fallback)
+			if d.Allowed {
+				admitted++
+				require.LessOrEqual(t, admitted, bound(p, clock.Now().Sub(start)), "round %d step %d: %+v nodes %d", round, step, p, nodes)
+			}
+		}
+	}
+}
