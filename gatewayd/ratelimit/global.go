@@ -120,6 +120,10 @@ func (l *Limiter) allowGlobal(ctx context.Context, p Policy, key string, now int
 		if lctx.Err() == nil {
 			g, err = l.lease(lctx, r, storeKey(p.ID, key), now, st.giveBack)
 		}
+		failed := err != nil && !errors.Is(err, errNotAsked) && !errors.Is(err, ErrConflict) && ctx.Err() == nil
+		if failed {
+			l.storeFailed(now, err) // before waking the waiters: they fall back too
+		}
 		with(l.leases, k, nil, func(le *lease) struct{} {
 			le.settle(r, now, int64(l.cfg.LeaseLife), st.giveBack, g, err)
 			return struct{}{}
@@ -128,14 +132,13 @@ func (l *Limiter) allowGlobal(ctx context.Context, p Policy, key string, now int
 		switch {
 		case err == nil:
 			continue // spend from the new lease
+		case failed:
+			return l.allowLocal(p, key, kindFallback, l.nodes(), now)
 		case errors.Is(err, errNotAsked):
 			return l.timedOut(ctx, p, key, r, now)
-		case errors.Is(err, ErrConflict), ctx.Err() != nil:
+		default:
 			// Lost every race until the deadline, or the caller gave up.
 			return Decision{Limit: p.Limit, Window: p.Per, RetryAfter: time.Duration(r.interval)}
-		default:
-			l.storeFailed(now, err)
-			return l.allowLocal(p, key, kindFallback, l.nodes(), now)
 		}
 	}
 }
