@@ -308,7 +308,9 @@ func TestLocalTierBounded(t *testing.T) {
 func TestLRUOrder(t *testing.T) {
 	l := newLRU(lruShards * 3000)
 	now := time.Now()
-	e := func() *Entry { return &Entry{Header: http.Header{}, Body: make([]byte, 500), StoredAt: now, TTL: time.Hour} }
+	e := func() *Entry {
+		return &Entry{Header: http.Header{}, Body: make([]byte, 500), StoredAt: now, TTL: time.Hour}
+	}
 	// Find three keys in one shard.
 	var keys []string
 	for i := 0; len(keys) < 4; i++ {
