@@ -410,3 +410,40 @@ func TestDoFollowerCases(t *testing.T) {
 	_, ran, _ = c.Do(context.Background(), "k", r, func() *Entry { return nil })
 	require.True(t, ran)
 }
+
+func TestConditionalHit(t *testing.T) {
+	clock := newFakeClock()
+	c := newTestCache(t, nil, clock)
+	lm := clock.Now().Add(-time.Hour)
+	h := http.Header{"Cache-Control": {"max-age=60"}, "Etag": {`W/"v1"`}, "Last-Modified": {lm.Format(http.TimeFormat)},
+		"Content-Type": {"text/plain"}}
+	serveThrough(t, c, httptest.NewRequest("GET", "/c", nil), origin(200, h, "body"))
+	tests := []struct {
+		name, header, value string
+		want                int
+	}{
+		{"etag match", "If-None-Match", `"v1"`, 304},
+		{"etag list", "If-None-Match", `"v0", W/"v1"`, 304},
+		{"star", "If-None-Match", `*`, 304},
+		{"etag mismatch", "If-None-Match", `"v2"`, 200},
+		{"not modified since", "If-Modified-Since", lm.Format(http.TimeFormat), 304},
+		{"modified since", "If-Modified-Since", lm.Add(-time.Second).Format(http.TimeFormat), 200},
+		{"bad date", "If-Modified-Since", "yesterday", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/c", nil)
+			r.Header.Set(tc.header, tc.value)
+			w := serveThrough(t, c, r, origin(500, nil, ""))
+			require.Equal(t, tc.want, w.Code)
+			require.Equal(t, "HIT", w.Header().Get("X-Cache"))
+			if tc.want == 304 {
+				require.Empty(t, w.Body.String())
+				require.Empty(t, w.Header().Get("Content-Length"))
+				require.Equal(t, `W/"v1"`, w.Header().Get("Etag"))
+			} else {
+				require.Equal(t, "body", w.Body.String())
+			}
+		})
+	}
+}
