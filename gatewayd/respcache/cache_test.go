@@ -3,6 +3,7 @@ package respcache
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -446,4 +447,16 @@ func TestConditionalHit(t *testing.T) {
 			}
 		})
 	}
+}
+
+type failingWriter struct{ *httptest.ResponseRecorder }
+
+func (f failingWriter) Write(p []byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestRecorderClientGone(t *testing.T) {
+	c := newTestCache(t, nil, newFakeClock())
+	rec := c.NewRecorder(failingWriter{httptest.NewRecorder()}, 100)
+	_, err := rec.Write([]byte("abc"))
+	require.ErrorIs(t, err, io.ErrClosedPipe)
+	require.Nil(t, rec.Finish(context.Background(), "k", httptest.NewRequest("GET", "/", nil), 0, nil, time.Minute))
 }
