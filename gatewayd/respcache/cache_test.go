@@ -460,3 +460,27 @@ func TestRecorderClientGone(t *testing.T) {
 	require.ErrorIs(t, err, io.ErrClosedPipe)
 	require.Nil(t, rec.Finish(context.Background(), "k", httptest.NewRequest("GET", "/", nil), 0, nil, time.Minute))
 }
+
+// TestVaryWithKeyHeaders: with the varying header in key_headers, both
+// variants stay cached side by side.
+func TestVaryWithKeyHeaders(t *testing.T) {
+	c := newTestCache(t, nil, newFakeClock())
+	spec := *testSpec
+	spec.KeyHeaders = []string{"Accept-Encoding"}
+	h := http.Header{"Cache-Control": {"max-age=60"}, "Vary": {"Accept-Encoding"}}
+	for round := range 2 {
+		for _, enc := range []string{"gzip", "br"} {
+			r := httptest.NewRequest("GET", "/v", nil)
+			r.Header.Set("Accept-Encoding", enc)
+			key := Key("route", r, &spec)
+			e, ok := c.Lookup(context.Background(), key, r)
+			if round == 0 {
+				require.False(t, ok)
+				c.Put(context.Background(), key, r, 200, h, []byte(enc), time.Minute)
+				continue
+			}
+			require.True(t, ok, enc)
+			require.Equal(t, enc, string(e.Body))
+		}
+	}
+}
