@@ -36,7 +36,10 @@
 //
 // Vary: an entry remembers the values of the headers its response's Vary
 // names, as the storing request sent them; a request with other values
-// misses. A key holds one variant at a time, the last stored.
+// misses. A key holds one variant at a time, the last stored, so requests
+// alternating between variants would keep replacing each other: list the
+// headers an upstream varies on (Accept-Encoding, say) in the route's
+// key_headers to give each variant its own key.
 //
 // # Tiers
 //
