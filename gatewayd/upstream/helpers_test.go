@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -41,13 +42,20 @@ func targets(addrs ...string) []gwconfig.Target {
 	return out
 }
 
-// newPool builds a pool for spec with a fake clock and a seeded generator.
+// newPool builds a pool for spec with a fake clock, a seeded generator and
+// the test's logger.
 func newPool(t testing.TB, spec gwconfig.Upstream, clock *fakeClock, seed uint64) *Pool {
+	t.Helper()
+	return newPoolLogged(t, spec, clock, seed, nodetest.Logger(t))
+}
+
+// newPoolLogged is newPool with a chosen logger.
+func newPoolLogged(t testing.TB, spec gwconfig.Upstream, clock *fakeClock, seed uint64, logger *slog.Logger) *Pool {
 	t.Helper()
 	if spec.Name == "" {
 		spec.Name = "test"
 	}
-	p, err := New(spec, Options{Now: clock.Now, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), Logger: nodetest.Logger(t)})
+	p, err := New(spec, Options{Now: clock.Now, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), Logger: logger})
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	return p

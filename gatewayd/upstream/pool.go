@@ -143,10 +143,8 @@ func (p *Pool) SetTargets(list []gwconfig.Target) {
 	if p.out.enabled {
 		p.out.rebalance(p.now(), next)
 	}
-	n := len(next)
 	p.mu.Unlock()
 	p.readyOnce.Do(func() { close(p.ready) })
-	p.logger.Debug("upstream targets", "targets", n)
 }
 
 // Pick chooses the target for one request, skipping ejected targets and the
