@@ -106,8 +106,9 @@ func (p *Pool) Name() string { return p.name }
 // upstream), even an empty one.
 func (p *Pool) Ready() <-chan struct{} { return p.ready }
 
-// SetTargets replaces the pool's members; the resolver calls it on every
-// change. Targets that stay (same address) keep their counts, in-flight
+// SetTargets replaces the pool's members; the resolver of a service
+// upstream calls it on every change (a caller setting targets of such a
+// pool races with the resolver: the later call wins). Targets that stay (same address) keep their counts, in-flight
 // requests and ejection; a weight below 1 counts as 1; empty and repeated
 // addresses are skipped. Removed targets leave at once (their in-flight
 // requests still release normally). When the new list allows fewer

@@ -39,7 +39,8 @@ func NewRegistryResolver(kv *kvclient.Client, prefix string, logger *slog.Logger
 // (a compacted revision) or a read fails, it reads again after a backoff:
 // the last list delivered stays in force meanwhile. Invalid entries are
 // logged and left out. The watch ends when stop is called, ctx ends, or the
-// client is closed. See Resolver.
+// client is closed. A service name that is empty or holds '/' resolves to no
+// targets (and is logged). See Resolver.
 func (r *RegistryResolver) Watch(ctx context.Context, service string, fn func([]gwconfig.Target)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -66,6 +67,11 @@ type serviceWatch struct {
 
 func (r *RegistryResolver) run(ctx context.Context, service string, fn func([]gwconfig.Target)) {
 	w := &serviceWatch{r: r, dir: r.prefix + service + "/", fn: fn, logger: r.logger.With("service", service)}
+	if err := checkName("service", service); err != nil {
+		w.logger.Error("registry watch refused", "err", err)
+		fn(nil)
+		return
+	}
 	var b clusterconn.Backoff
 	for ctx.Err() == nil {
 		err := w.once(ctx, &b)

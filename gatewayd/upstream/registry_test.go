@@ -185,6 +185,13 @@ func TestRegistry(t *testing.T) {
 		require.Equal(t, calls, after, "a stopped watch was called")
 	})
 
+	t.Run("a bad service name resolves to nothing", func(t *testing.T) {
+		var rec recorder
+		stop := res.Watch(ctx, "a/b", rec.fn)
+		defer stop()
+		rec.waitFor(t, "an empty list")
+	})
+
 	t.Run("register validates", func(t *testing.T) {
 		for _, tc := range []struct{ service, id, addr string }{
 			{"", "i", "h:1"}, {"s/x", "i", "h:1"}, {"s", "", "h:1"}, {"s", "a/b", "h:1"}, {"s", "i", "h"}, {"s", "i", "h:99999"},
@@ -194,6 +201,36 @@ func TestRegistry(t *testing.T) {
 		}
 		_, err := Register(ctx, kv, "", "s", "i", "h:1", MaxWeight+1, time.Second)
 		require.ErrorIs(t, err, ErrInvalidEntry)
+	})
+
+	t.Run("a lost lease is registered again", func(t *testing.T) {
+		var rec recorder
+		stop := res.Watch(ctx, "phoenix", rec.fn)
+		defer stop()
+		dereg, err := Register(ctx, kv, "", "phoenix", "i", "10.0.4.1:80", 1, time.Second)
+		require.NoError(t, err)
+		want := gwconfig.Target{Address: "10.0.4.1:80", Weight: 1}
+		rec.waitFor(t, "the registration", want)
+		leaseOf := func() int64 {
+			resp, err := kv.Get(ctx, DefaultRegistryPrefix+"phoenix/i")
+			require.NoError(t, err)
+			if len(resp.GetKvs()) == 0 {
+				return 0
+			}
+			return resp.GetKvs()[0].GetLease()
+		}
+		first := leaseOf()
+		require.NotZero(t, first)
+		_, err = kv.Revoke(ctx, first) // as if raftkv had expired it
+		require.NoError(t, err)
+		nodetest.WaitFor(t, registryWait, "a new lease", func() bool {
+			l := leaseOf()
+			return l != 0 && l != first
+		})
+		rec.waitFor(t, "the entry back", want)
+		dereg()
+		rec.waitFor(t, "the entry gone after deregister")
+		require.Zero(t, leaseOf())
 	})
 
 	t.Run("the lease outlives its ttl and expires with its owner", func(t *testing.T) {
