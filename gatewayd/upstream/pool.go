@@ -170,6 +170,28 @@ func (p *Pool) Pick(exclude string) (Target, Release, error) {
 		p.mu.Unlock()
 		return Target{}, nil, ErrCircuitOpen
 	}
+	cands := p.candidates(exclude)
+	if len(cands) == 0 {
+		p.br.unadmit(gen, probe)
+		p.mu.Unlock()
+		return Target{}, nil, ErrNoTargets
+	}
+	t := p.bal.choose(cands, p.rnd)
+	t.inflight++
+	t.requests++
+	tk := &ticket{p: p, t: t, gen: gen, epoch: t.epoch, probe: probe}
+	picked := Target{Address: t.addr, Weight: t.weight}
+	p.mu.Unlock()
+	return picked, tk.release, nil
+}
+
+// candidates returns the targets Pick may choose from: the members not
+// ejected and not exclude, or, when that leaves none, the members not
+// ejected. The result aliases pool state: use it under p.mu only.
+func (p *Pool) candidates(exclude string) []*target {
+	if p.out.ejected == 0 && exclude == "" {
+		return p.targets // the common case: everyone is eligible
+	}
 	cands := p.cands[:0]
 	for _, t := range p.targets {
 		if !t.ejected && t.addr != exclude {
@@ -183,19 +205,8 @@ func (p *Pool) Pick(exclude string) (Target, Release, error) {
 			}
 		}
 	}
-	if len(cands) == 0 {
-		p.br.unadmit(gen, probe)
-		p.mu.Unlock()
-		return Target{}, nil, ErrNoTargets
-	}
-	t := p.bal.choose(cands, p.rnd)
-	clear(cands) // drop the pointers so removed targets can be collected
-	t.inflight++
-	t.requests++
-	tk := &ticket{p: p, t: t, gen: gen, epoch: t.epoch, probe: probe}
-	picked := Target{Address: t.addr, Weight: t.weight}
-	p.mu.Unlock()
-	return picked, tk.release, nil
+	p.cands = cands[:0]
+	return cands
 }
 
 // ticket is the state of one Pick until its release.
