@@ -19,8 +19,8 @@ type Options struct {
 	Resolver Resolver
 	// Now is the clock of the breaker and the ejections; default time.Now.
 	Now func() time.Time
-	// Logger receives breaker state changes, ejections and membership
-	// changes; default discards.
+	// Logger receives breaker state changes and ejections; default
+	// discards.
 	Logger *slog.Logger
 	// Rand draws the random choices of least_request and random. The pool
 	// owns it from New on (it is not safe for concurrent use); default a
@@ -41,7 +41,7 @@ type Pool struct {
 	closeOnce sync.Once
 
 	// mu guards everything below and every target's fields. It is never held
-	// while calling out (resolver, logger).
+	// while calling the resolver or the logger (only the clock).
 	mu      sync.Mutex
 	closed  bool
 	targets []*target // the current members, in resolver or document order
@@ -57,7 +57,9 @@ type Pool struct {
 // watching (until Close); until the resolver answers, Pick fails with
 // ErrNoTargets. A nil spec.CircuitBreaker disables the breaker and a nil
 // spec.Outlier disables ejection; zero fields in them take the package
-// defaults. New fails with ErrInvalidSpec.
+// defaults (DefaultMinRequests, ...), except the breaker's
+// ConsecutiveFailures, where zero disables that trigger. New fails with
+// ErrInvalidSpec.
 func New(spec gwconfig.Upstream, opts Options) (*Pool, error) {
 	bal, err := parseBalance(spec.Balance)
 	if err != nil {
@@ -108,9 +110,9 @@ func (p *Pool) Ready() <-chan struct{} { return p.ready }
 
 // SetTargets replaces the pool's members; the resolver of a service
 // upstream calls it on every change (a caller setting targets of such a
-// pool races with the resolver: the later call wins). Targets that stay (same address) keep their counts, in-flight
-// requests and ejection; a weight below 1 counts as 1; empty and repeated
-// addresses are skipped. Removed targets leave at once (their in-flight
+// pool races with the resolver: the later call wins). Targets that stay
+// (same address) keep their counts, in-flight requests and ejection; a
+// weight below 1 counts as 1; empty and repeated addresses are skipped. Removed targets leave at once (their in-flight
 // requests still release normally). When the new list allows fewer
 // ejections than are in force, those due to end soonest end now.
 func (p *Pool) SetTargets(list []gwconfig.Target) {
