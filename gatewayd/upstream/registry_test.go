@@ -19,9 +19,18 @@ import (
 // registryWait bounds every wait on the in-process raftkv.
 const registryWait = 15 * time.Second
 
-// startRegistry runs a one-member raftkv in-process for the test and
-// returns its address.
-func startRegistry(t *testing.T) string {
+// kvNode is a one-member raftkv run in-process for a test.
+type kvNode struct {
+	t      *testing.T
+	cfg    raftkv.Config
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRegistry runs a one-member raftkv in-process for the test; it stops
+// at the test's end.
+func startRegistry(t *testing.T) *kvNode {
 	t.Helper()
 	cfg := raftkv.DefaultConfig()
 	cfg.ID = "kv-1"
@@ -31,22 +40,44 @@ func startRegistry(t *testing.T) string {
 	cfg.Server.ShutdownTimeout = 2 * time.Second
 	cfg.Peers = "kv-1=127.0.0.1:0" // a single member never dials itself
 	cfg.NoSync = true
-	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
+	n := &kvNode{t: t, cfg: cfg}
+	n.start()
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *kvNode) start() {
+	t := n.t
+	t.Helper()
+	srv, err := raftkv.New(n.cfg, nodetest.Logger(t).With("test_node", n.cfg.ID))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	n.cancel, n.done = cancel, done
 	select {
 	case <-srv.ReadyNotify():
 	case err := <-done:
 		t.Fatalf("raftkv stopped: %v", err)
 	}
 	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	return srv.Addr()
+	n.addr = srv.Addr()
+}
+
+// stop stops the node and waits for it; it may be called more than once.
+func (n *kvNode) stop() {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	<-n.done
+	n.cancel = nil
+}
+
+// restart starts the stopped node again on the same address and data.
+func (n *kvNode) restart() {
+	n.cfg.Server.GRPCAddr = n.addr
+	n.start()
 }
 
 func newKV(t *testing.T, addr string) *kvclient.Client {
@@ -86,7 +117,8 @@ func (r *recorder) waitFor(t *testing.T, what string, want ...gwconfig.Target) {
 }
 
 func TestRegistry(t *testing.T) {
-	addr := startRegistry(t)
+	node := startRegistry(t)
+	addr := node.addr
 	kv := newKV(t, addr)
 	ctx := context.Background()
 	res := NewRegistryResolver(kv, "", nodetest.Logger(t))
@@ -252,5 +284,23 @@ func TestRegistry(t *testing.T) {
 		// expires and the entry with it.
 		require.NoError(t, owner.Close())
 		rec.waitFor(t, "the expired entry gone")
+	})
+
+	t.Run("the list survives a registry restart and changes are seen after it", func(t *testing.T) {
+		var rec recorder
+		stop := res.Watch(ctx, "durable", rec.fn)
+		defer stop()
+		_, err := kv.Put(ctx, DefaultRegistryPrefix+"durable/a", `{"address":"10.0.5.1:80"}`)
+		require.NoError(t, err)
+		a := gwconfig.Target{Address: "10.0.5.1:80", Weight: 1}
+		rec.waitFor(t, "the first entry", a)
+		calls, _ := rec.get()
+		node.stop()
+		node.restart()
+		_, err = kv.Put(ctx, DefaultRegistryPrefix+"durable/b", `{"address":"10.0.5.2:80"}`)
+		require.NoError(t, err)
+		rec.waitFor(t, "the entry written after the restart", a, gwconfig.Target{Address: "10.0.5.2:80", Weight: 1})
+		after, _ := rec.get()
+		require.Equal(t, calls+1, after, "the outage delivered nothing in between")
 	})
 }
