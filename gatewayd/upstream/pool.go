@@ -167,7 +167,11 @@ func (p *Pool) Pick(exclude string) (Target, Release, error) {
 		now = p.now()
 		p.out.expire(now, p.targets)
 	}
+	before := p.br.state
 	gen, probe, ok := p.br.admit(now)
+	if p.br.state != before {
+		defer p.logBreaker(before, p.br.state) // runs after the unlock below
+	}
 	if !ok {
 		p.mu.Unlock()
 		return Target{}, nil, ErrCircuitOpen
@@ -249,11 +253,20 @@ func (k *ticket) release(r Result) {
 	}
 	p.mu.Unlock()
 	if before != after {
-		p.logger.Warn("upstream circuit breaker", "from", before.String(), "to", after.String())
+		p.logBreaker(before, after)
 	}
 	if ejected {
 		p.logger.Warn("upstream target ejected", "target", t.addr, "for", ejectedFor)
 	}
+}
+
+// logBreaker logs a breaker state change: opening as a warning.
+func (p *Pool) logBreaker(from, to breakerState) {
+	level := slog.LevelInfo
+	if to == stateOpen {
+		level = slog.LevelWarn
+	}
+	p.logger.Log(context.Background(), level, "upstream circuit breaker", "from", from.String(), "to", to.String())
 }
 
 // Close stops the resolver watch and makes Pick fail with ErrClosed.
