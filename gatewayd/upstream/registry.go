@@ -13,9 +13,15 @@ import (
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
+// RegistryService is the service name that resolves to the registry's own
+// raftkv cluster (gwconfig: 'The service "raftkv" is the gateway's own
+// registry cluster').
+const RegistryService = "raftkv"
+
 // RegistryResolver resolves services from the raftkv registry: the targets
 // of service S are the valid entries under <prefix>S/ (see Entry and
-// Register). It is safe for concurrent use; each Watch runs one goroutine
+// Register), except RegistryService, whose targets are the endpoints the
+// raftkv client was configured with. It is safe for concurrent use; each Watch runs one goroutine
 // that its stop function ends.
 type RegistryResolver struct {
 	kv     *kvclient.Client
@@ -40,7 +46,8 @@ func NewRegistryResolver(kv *kvclient.Client, prefix string, logger *slog.Logger
 // the last list delivered stays in force meanwhile. Invalid entries are
 // logged and left out. The watch ends when stop is called, ctx ends, or the
 // client is closed. A service name that is empty or holds '/' resolves to no
-// targets (and is logged). See Resolver.
+// targets (and is logged). RegistryService is answered once with the
+// client's endpoints (weight 1 each). See Resolver.
 func (r *RegistryResolver) Watch(ctx context.Context, service string, fn func([]gwconfig.Target)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -70,6 +77,14 @@ func (r *RegistryResolver) run(ctx context.Context, service string, fn func([]gw
 	if err := checkName("service", service); err != nil {
 		w.logger.Error("registry watch refused", "err", err)
 		fn(nil)
+		return
+	}
+	if service == RegistryService {
+		var list []gwconfig.Target
+		for _, ep := range r.kv.Endpoints() {
+			list = append(list, gwconfig.Target{Address: ep, Weight: 1})
+		}
+		fn(list)
 		return
 	}
 	var b clusterconn.Backoff

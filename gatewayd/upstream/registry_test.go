@@ -224,6 +224,13 @@ func TestRegistry(t *testing.T) {
 		rec.waitFor(t, "an empty list")
 	})
 
+	t.Run("the registry service is the raftkv cluster", func(t *testing.T) {
+		var rec recorder
+		stop := res.Watch(ctx, RegistryService, rec.fn)
+		defer stop()
+		rec.waitFor(t, "the raftkv endpoint", gwconfig.Target{Address: addr, Weight: 1})
+	})
+
 	t.Run("register validates", func(t *testing.T) {
 		for _, tc := range []struct{ service, id, addr string }{
 			{"", "i", "h:1"}, {"s/x", "i", "h:1"}, {"s", "", "h:1"}, {"s", "a/b", "h:1"}, {"s", "i", "h"}, {"s", "i", "h:99999"},
