@@ -154,6 +154,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Logger:       logger,
 	})
 	s.rcache = respcache.New(respcache.Config{Store: s.responseStore(), LocalBytes: cfg.ResponseCacheBytes, Logger: logger})
+	if err := s.rcache.RegisterMetrics(srv.Registry()); err != nil {
+		return nil, err
+	}
 
 	if cfg.Server.TLS.Enabled() {
 		pairs := []httpproxy.CertPair{{CertFile: cfg.Server.TLS.CertFile, KeyFile: cfg.Server.TLS.KeyFile}}
@@ -473,7 +476,10 @@ func (s *Server) release() {
 		}
 	}
 	if s.limiter != nil {
-		s.limiter.Close()
+		_ = s.limiter.Close() // gives leased tokens back while cached is still connected
+	}
+	if s.rcache != nil {
+		_ = s.rcache.Close()
 	}
 	if c := s.cache.Swap(nil); c != nil {
 		_ = c.Close()
