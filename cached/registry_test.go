@@ -1,8 +1,6 @@
 package cached
 
 import (
-	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -10,40 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/node/nodetest"
-	"cairn.dev/cairn/raftkv"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 )
 
 // startRaftKV runs a one-member raftkv group in-process and returns its
 // address.
-func startRaftKV(t *testing.T) string {
-	t.Helper()
-	cfg := raftkv.DefaultConfig()
-	cfg.ID = "kv-1"
-	cfg.DataDir = filepath.Join(t.TempDir(), "kv-1")
-	cfg.Server.GRPCAddr = "127.0.0.1:0"
-	cfg.Server.AdminAddr = ""
-	cfg.Server.ShutdownTimeout = 2 * time.Second
-	// A one-member group never dials its own address, so the placeholder
-	// port in the bootstrap configuration is harmless.
-	cfg.Peers = "kv-1=127.0.0.1:0"
-	cfg.NoSync = true
-	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("raftkv stopped: %v", err)
-	}
-	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	return srv.Addr()
-}
+func startRaftKV(t *testing.T) string { return raftkvtest.Start(t) }
 
 func ringIDs(s *Server) []string {
 	v := s.currentView()

@@ -2,7 +2,6 @@ package apikey
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,18 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/node/nodetest"
-	"cairn.dev/cairn/raftkv"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
-
-// kvNode is a one-member raftkv group running in this process.
-type kvNode struct {
-	t      *testing.T
-	cfg    raftkv.Config
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
-}
 
 // startRaftKV runs a one-member raftkv group in this process and returns a
 // client of it; both stop at the end of the test.
@@ -30,49 +20,13 @@ func startRaftKV(t *testing.T) *kvclient.Client {
 	return kv
 }
 
-func startRaftKVNode(t *testing.T) (*kvclient.Client, *kvNode) {
+func startRaftKVNode(t *testing.T) (*kvclient.Client, *raftkvtest.Node) {
 	t.Helper()
-	cfg := raftkv.DefaultConfig()
-	cfg.ID = "kv-1"
-	cfg.DataDir = filepath.Join(t.TempDir(), "kv-1")
-	cfg.Server.GRPCAddr = "127.0.0.1:0"
-	cfg.Server.AdminAddr = ""
-	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.Peers = "kv-1=127.0.0.1:0" // a one-member group never dials itself
-	cfg.NoSync = true
-	n := &kvNode{t: t, cfg: cfg}
-	n.start()
-	t.Cleanup(n.stop)
-	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{n.addr}})
+	n := raftkvtest.StartNode(t)
+	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{n.Addr()}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kv.Close() })
 	return kv, n
-}
-
-func (n *kvNode) start() {
-	t := n.t
-	t.Helper()
-	srv, err := raftkv.New(n.cfg, nodetest.Logger(t).With("test_node", "kv-1"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	n.cancel, n.done = cancel, make(chan error, 1)
-	go func() { n.done <- srv.Serve(ctx) }()
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-n.done:
-		t.Fatalf("raftkv stopped: %v", err)
-	}
-	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	n.addr = srv.Addr()
-	n.cfg.Server.GRPCAddr = n.addr // a restart listens where clients look
-}
-
-func (n *kvNode) stop() {
-	if n.cancel != nil {
-		n.cancel()
-		<-n.done
-		n.cancel = nil
-	}
 }
 
 func startStore(t *testing.T, kv *kvclient.Client, prefix string) *Store {
@@ -240,8 +194,8 @@ func TestStoreSurvivesRaftKVRestart(t *testing.T) {
 	k1, full1, err := a.Create(ctx, "c", 0)
 	require.NoError(t, err)
 
-	node.stop()
-	node.start()
+	node.Stop()
+	node.Start()
 
 	b := startStore(t, kv, "")
 	_, err = b.Lookup(full1)

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,73 +11,16 @@ import (
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
 	"cairn.dev/cairn/node/nodetest"
-	"cairn.dev/cairn/raftkv"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
 // registryWait bounds every wait on the in-process raftkv.
 const registryWait = 15 * time.Second
 
-// kvNode is a one-member raftkv run in-process for a test.
-type kvNode struct {
-	t      *testing.T
-	cfg    raftkv.Config
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
-}
-
 // startRegistry runs a one-member raftkv in-process for the test; it stops
 // at the test's end.
-func startRegistry(t *testing.T) *kvNode {
-	t.Helper()
-	cfg := raftkv.DefaultConfig()
-	cfg.ID = "kv-1"
-	cfg.DataDir = filepath.Join(t.TempDir(), "kv-1")
-	cfg.Server.GRPCAddr = "127.0.0.1:0"
-	cfg.Server.AdminAddr = ""
-	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.Peers = "kv-1=127.0.0.1:0" // a single member never dials itself
-	cfg.NoSync = true
-	n := &kvNode{t: t, cfg: cfg}
-	n.start()
-	t.Cleanup(n.stop)
-	return n
-}
-
-func (n *kvNode) start() {
-	t := n.t
-	t.Helper()
-	srv, err := raftkv.New(n.cfg, nodetest.Logger(t).With("test_node", n.cfg.ID))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	n.cancel, n.done = cancel, done
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("raftkv stopped: %v", err)
-	}
-	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	n.addr = srv.Addr()
-}
-
-// stop stops the node and waits for it; it may be called more than once.
-func (n *kvNode) stop() {
-	if n.cancel == nil {
-		return
-	}
-	n.cancel()
-	<-n.done
-	n.cancel = nil
-}
-
-// restart starts the stopped node again on the same address and data.
-func (n *kvNode) restart() {
-	n.cfg.Server.GRPCAddr = n.addr
-	n.start()
-}
+func startRegistry(t *testing.T) *raftkvtest.Node { return raftkvtest.StartNode(t) }
 
 func newKV(t *testing.T, addr string) *kvclient.Client {
 	t.Helper()
@@ -118,7 +60,7 @@ func (r *recorder) waitFor(t *testing.T, what string, want ...gwconfig.Target) {
 
 func TestRegistry(t *testing.T) {
 	node := startRegistry(t)
-	addr := node.addr
+	addr := node.Addr()
 	kv := newKV(t, addr)
 	ctx := context.Background()
 	res := NewRegistryResolver(kv, "", nodetest.Logger(t))
@@ -302,8 +244,8 @@ func TestRegistry(t *testing.T) {
 		a := gwconfig.Target{Address: "10.0.5.1:80", Weight: 1}
 		rec.waitFor(t, "the first entry", a)
 		calls, _ := rec.get()
-		node.stop()
-		node.restart()
+		node.Stop()
+		node.Start()
 		_, err = kv.Put(ctx, DefaultRegistryPrefix+"durable/b", `{"address":"10.0.5.2:80"}`)
 		require.NoError(t, err)
 		rec.waitFor(t, "the entry written after the restart", a, gwconfig.Target{Address: "10.0.5.2:80", Weight: 1})

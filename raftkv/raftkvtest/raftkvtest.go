@@ -1,9 +1,12 @@
 // Package raftkvtest runs raftkv in-process for the tests of code that uses
-// raftkv as a registry or a store (the gateway, cached's membership). Import
-// it from _test.go files only.
+// raftkv as a registry or a store (the gateway, cached's membership, change
+// data capture). Import it from _test.go files only.
 //
 //	addr := raftkvtest.Start(t)   // a one-member group, leader, ports from :0
 //	kv, _ := client.New(client.Config{Endpoints: []string{addr}})
+//
+//	n := raftkvtest.StartNode(t)  // the same, restartable on its address
+//	n.Stop(); n.Start()
 //
 // Multi-member groups with failover are node/raftnode/rafttest's.
 package raftkvtest
@@ -21,7 +24,21 @@ import (
 // Start runs a one-member raftkv group (plaintext, no fsync, no admin
 // server) until the test ends, waits until it leads, and returns its gRPC
 // address.
-func Start(t testing.TB) string {
+func Start(t testing.TB) string { return StartNode(t).Addr() }
+
+// Node is a one-member raftkv group in this process that a test can stop
+// and start again, on the same address and data. Its methods are called
+// from the test's goroutine.
+type Node struct {
+	t      testing.TB
+	cfg    raftkv.Config
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// StartNode starts a Node, stopped when the test ends.
+func StartNode(t testing.TB) *Node {
 	t.Helper()
 	cfg := raftkv.DefaultConfig()
 	cfg.ID = "kv-1"
@@ -33,22 +50,42 @@ func Start(t testing.TB) string {
 	// port in the bootstrap configuration is harmless.
 	cfg.Peers = "kv-1=127.0.0.1:0"
 	cfg.NoSync = true
-	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
+	n := &Node{t: t, cfg: cfg}
+	n.Start()
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// Addr is the node's gRPC address (the same across restarts).
+func (n *Node) Addr() string { return n.addr }
+
+// Start runs the node (again) and waits until it leads.
+func (n *Node) Start() {
+	t := n.t
+	t.Helper()
+	srv, err := raftkv.New(n.cfg, nodetest.Logger(t).With("test_node", n.cfg.ID))
 	if err != nil {
 		t.Fatalf("raftkvtest: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	n.cancel, n.done = cancel, make(chan error, 1)
+	go func() { n.done <- srv.Serve(ctx) }()
 	select {
 	case <-srv.ReadyNotify():
-	case err := <-done:
+	case err := <-n.done:
 		t.Fatalf("raftkvtest: raftkv stopped: %v", err)
 	}
 	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	return srv.Addr()
+	n.addr = srv.Addr()
+	n.cfg.Server.GRPCAddr = n.addr // a restart listens where clients look
+}
+
+// Stop stops the node gracefully and waits for it; a stopped node's Stop
+// does nothing.
+func (n *Node) Stop() {
+	if n.cancel != nil {
+		n.cancel()
+		<-n.done
+		n.cancel = nil
+	}
 }

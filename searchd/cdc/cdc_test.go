@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 
 	"cairn.dev/cairn/node/nodetest"
 	searchdv1 "cairn.dev/cairn/proto/cairn/searchd/v1"
-	"cairn.dev/cairn/raftkv"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
 	"cairn.dev/cairn/searchd/searchdfake"
 )
@@ -23,30 +22,7 @@ import (
 // client of it.
 func startRaftKV(t *testing.T) *kvclient.Client {
 	t.Helper()
-	cfg := raftkv.DefaultConfig()
-	cfg.ID = "kv-1"
-	cfg.DataDir = filepath.Join(t.TempDir(), "kv-1")
-	cfg.Server.GRPCAddr = "127.0.0.1:0"
-	cfg.Server.AdminAddr = ""
-	cfg.Server.ShutdownTimeout = 2 * time.Second
-	cfg.Peers = "kv-1=127.0.0.1:0" // a one-member group never dials itself
-	cfg.NoSync = true
-	srv, err := raftkv.New(cfg, nodetest.Logger(t).With("test_node", "kv-1"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("raftkv stopped: %v", err)
-	}
-	nodetest.WaitFor(t, 20*time.Second, "raftkv leader", func() bool { return srv.Node().IsLeader() })
-	c, err := kvclient.New(kvclient.Config{Endpoints: []string{srv.Addr()}})
+	c, err := kvclient.New(kvclient.Config{Endpoints: []string{raftkvtest.Start(t)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
