@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/node/nodetest"
-	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 )
 
 // startRaftKV runs a one-member raftkv group in this process and returns a

@@ -11,8 +11,8 @@ import (
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
 	"cairn.dev/cairn/node/nodetest"
-	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 )
 
 // registryWait bounds every wait on the in-process raftkv.

@@ -13,8 +13,8 @@ import (
 
 	"cairn.dev/cairn/node/nodetest"
 	searchdv1 "cairn.dev/cairn/proto/cairn/searchd/v1"
-	"cairn.dev/cairn/raftkv/raftkvtest"
 	kvclient "cairn.dev/cairn/raftkv/client"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 	"cairn.dev/cairn/searchd/searchdfake"
 )
 
