@@ -26,7 +26,7 @@ type testGateway struct {
 
 // startGateway runs a plaintext gateway node; tune edits its Config (set
 // ConfigFile or Registry there). It waits until the node serves.
-func startGateway(t *testing.T, tune func(*Config)) *testGateway {
+func startGateway(t testing.TB, tune func(*Config)) *testGateway {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.ID = "gw-test"
@@ -58,7 +58,7 @@ func startGateway(t *testing.T, tune func(*Config)) *testGateway {
 
 // startFileGateway runs a gateway configured by the document doc (a file it
 // re-reads).
-func startFileGateway(t *testing.T, doc string, tune func(*Config)) *testGateway {
+func startFileGateway(t testing.TB, doc string, tune func(*Config)) *testGateway {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "gateway.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(doc), 0o644))
