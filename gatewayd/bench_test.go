@@ -2,8 +2,8 @@ package gatewayd
 
 import (
 	"fmt"
-	"net"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 	"time"
