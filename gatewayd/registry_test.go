@@ -5,18 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"cairn.dev/cairn/cached/cachedtest"
+	"cairn.dev/cairn/gatewayd/upstream"
 	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/pki"
 	"cairn.dev/cairn/node/rpcerr"
 	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
+	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
+	kvclient "cairn.dev/cairn/raftkv/client"
 	"cairn.dev/cairn/raftkv/raftkvtest"
 )
 
@@ -167,4 +174,89 @@ func TestIssueTokenNeedsKey(t *testing.T) {
 	g := startFileGateway(t, authDoc(up.addr()), nil)
 	_, _, err := g.srv.IssueToken("alice", "", nil, nil, nil)
 	require.True(t, errors.Is(err, ErrNoIssuerKey), "%v", err)
+}
+
+// An upstream named by service follows the raftkv registry: an instance
+// that registers receives traffic with no configuration change, one that
+// deregisters stops receiving it, and with none the route answers 503.
+func TestServiceDiscovery(t *testing.T) {
+	kvAddr := raftkvtest.Start(t)
+	g := startGateway(t, func(c *Config) { c.Registry = kvAddr })
+	a := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "a") })
+	b := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "b") })
+	doc := `version: 1
+upstreams:
+  - name: orders
+    service: orders
+routes:
+  - name: orders
+    match: {paths: [{prefix: /orders}]}
+    upstream: orders
+`
+	ctx := context.Background()
+	_, err := g.srv.ApplyConfig(ctx, []byte(doc), 0, false)
+	require.NoError(t, err)
+	nodetest.WaitFor(t, 10*time.Second, "config applied", func() bool { return g.srv.ConfigVersion() > 0 })
+	resp, _ := g.do(t, "GET", "/orders", "", nil)
+	require.Equal(t, 503, resp.StatusCode, "no instance registered yet")
+
+	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{kvAddr}})
+	require.NoError(t, err)
+	defer kv.Close()
+	deregA, err := upstream.Register(ctx, kv, DefaultServicesPrefix, "orders", "a", a.addr(), 1, 5*time.Second)
+	require.NoError(t, err)
+	nodetest.WaitFor(t, 10*time.Second, "instance a serves", func() bool {
+		_, body := g.do(t, "GET", "/orders", "", nil)
+		return body == "a"
+	})
+	deregB, err := upstream.Register(ctx, kv, DefaultServicesPrefix, "orders", "b", b.addr(), 1, 5*time.Second)
+	require.NoError(t, err)
+	defer deregB()
+	nodetest.WaitFor(t, 10*time.Second, "instance b serves too", func() bool {
+		_, body := g.do(t, "GET", "/orders", "", nil)
+		return body == "b"
+	})
+	deregA()
+	nodetest.WaitFor(t, 10*time.Second, "instance a gone", func() bool {
+		for i := 0; i < 6; i++ {
+			if _, body := g.do(t, "GET", "/orders", "", nil); body != "b" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// gRPC passes through the gateway untouched (HTTP/2 with trailers): a
+// grpc-go client calls raftkv through an h2c gateway route.
+func TestGRPCPassThrough(t *testing.T) {
+	kvAddr := raftkvtest.Start(t)
+	doc := fmt.Sprintf(`version: 1
+upstreams:
+  - name: raftkv
+    targets: [{address: %q}]
+    protocol: h2c
+routes:
+  - name: grpc
+    match: {paths: [{prefix: /cairn.raftkv.v1.KVService}]}
+    upstream: raftkv
+`, kvAddr)
+	g := startFileGateway(t, doc, func(c *Config) { c.H2C = true })
+	conn, err := grpc.NewClient(strings.TrimPrefix(g.base, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	kv := raftkvv1.NewKVServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = kv.Put(ctx, &raftkvv1.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	require.NoError(t, err)
+	got, err := kv.Range(ctx, &raftkvv1.RangeRequest{Key: []byte("k")})
+	require.NoError(t, err)
+	require.Len(t, got.GetKvs(), 1)
+	require.Equal(t, "v", string(got.GetKvs()[0].GetValue()))
+	// A gRPC error status (in the trailers) reaches the client intact.
+	_, err = kv.Range(ctx, &raftkvv1.RangeRequest{})
+	info, ok := rpcerr.FromError(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, rpcerr.InvalidArgument, info.Reason)
 }
