@@ -1,10 +1,12 @@
 package gatewayd
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -357,4 +359,49 @@ func TestEscapedPaths(t *testing.T) {
 	}
 	resp, _ := g.do(t, "GET", "/open/../../etc", "", nil)
 	require.Equal(t, 400, resp.StatusCode)
+}
+
+// An Upgrade (WebSocket's handshake) passes through: after the upstream's
+// 101 the gateway splices the two connections both ways.
+func TestUpgradePassThrough(t *testing.T) {
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want an upgrade", http.StatusBadRequest)
+			return
+		}
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		rw.Flush()
+		buf := make([]byte, 64)
+		for {
+			n, err := rw.Read(buf)
+			if err != nil {
+				return
+			}
+			conn.Write(buf[:n])
+		}
+	})
+	g := startFileGateway(t, authDoc(up.addr()), nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.base, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.WriteString(conn, "GET /open/ws HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, 101, resp.StatusCode)
+	for _, msg := range []string{"ping", "pong pong"} {
+		_, err = io.WriteString(conn, msg)
+		require.NoError(t, err)
+		got := make([]byte, len(msg))
+		_, err = io.ReadFull(br, got)
+		require.NoError(t, err)
+		require.Equal(t, msg, string(got))
+	}
 }
