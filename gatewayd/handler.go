@@ -176,7 +176,9 @@ func limitKey(by string, c *caller, r *http.Request, routeName string) string {
 		if c != nil {
 			return "c:" + c.consumer
 		}
-		return "anon"
+		// An anonymous caller (a route with optional auth) counts by its
+		// address, not in one bucket shared by every anonymous caller.
+		return "anon:" + httpproxy.ClientIP(r)
 	case "ip":
 		return "ip:" + httpproxy.ClientIP(r)
 	default:
