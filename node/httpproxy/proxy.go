@@ -35,8 +35,9 @@ type Upstream struct {
 	Scheme string
 	// Transport carries the request; nil uses the Proxy's.
 	Transport http.RoundTripper
-	// Path replaces the request path when not empty (a rewritten path, not
-	// escaped); the query is kept.
+	// Path replaces the request path when not empty: a rewritten or cleaned
+	// path in its escaped form (as url.URL.EscapedPath gives it), sent as
+	// is; the query is kept.
 	Path string
 	// Host is the Host header sent upstream; "" keeps the client's.
 	Host string
@@ -184,7 +185,11 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	u := &mem.url
 	*u = url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	if up.Path != "" {
-		u.Path, u.RawPath = up.Path, ""
+		if p, err := url.PathUnescape(up.Path); err == nil {
+			u.Path, u.RawPath = p, up.Path
+		} else {
+			u.Path, u.RawPath = up.Path, ""
+		}
 	}
 	out.URL = u
 	out.Host = r.Host
