@@ -84,3 +84,33 @@ func BenchmarkForwardOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOutboundHeader measures building the upstream request header
+// for a typical browser-like request.
+func BenchmarkOutboundHeader(b *testing.B) {
+	r := httptest.NewRequest(http.MethodGet, "http://front.test/api/items?page=2", nil)
+	for k, v := range map[string]string{
+		"Accept": "application/json", "Accept-Encoding": "gzip, br", "Accept-Language": "en",
+		"User-Agent": "bench/1.0", "Cookie": "session=abc", "Authorization": "Bearer x.y.z",
+		"Connection": "keep-alive", "X-Request-Id": "0123456789abcdef0123456789abcdef",
+	} {
+		r.Header.Set(k, v)
+	}
+	var vals [4]string
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = outboundHeader(r, "0123456789abcdef0123456789abcdef", false, &vals)
+	}
+}
+
+// BenchmarkRetryBudget measures the per-request bookkeeping of the budget
+// under parallel load.
+func BenchmarkRetryBudget(b *testing.B) {
+	budget := NewRetryBudget(0.2, 10)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			budget.Request()
+		}
+	})
+}

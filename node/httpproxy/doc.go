@@ -31,6 +31,21 @@
 //	...
 //	err = srv.Serve(ctx) // returns after a graceful stop once ctx ends
 //
+// # Contracts worth knowing
+//
+//   - Forwarding headers: X-Forwarded-For and Forwarded are appended to
+//     what the client sent, so an upstream may trust only the last element
+//     (the one this proxy adds from the peer address); X-Forwarded-Proto
+//     and X-Forwarded-Host are replaced.
+//   - Upstream.Timeout bounds the whole exchange including a streamed
+//     body: long-lived streams (server-sent events, gRPC watches) need a
+//     generous or zero Timeout.
+//   - Metrics: the Proxy counts upstream errors and retries; the caller
+//     records each client request once with Metrics.ObserveRequest.
+//   - Flushing: responses with a known length are left to net/http's
+//     buffering; unknown-length, text/event-stream and application/grpc
+//     responses are flushed after every read.
+//
 // Forward never panics on upstream failures. When a response was already
 // partly written and then broke (Outcome.Truncated), the caller should finish
 // its bookkeeping and call AbortIfTruncated, so that the client sees a broken

@@ -52,7 +52,13 @@ func removeConnectionListed(dst, src http.Header) {
 			var name string
 			name, v, _ = strings.Cut(v, ",")
 			name = strings.TrimSpace(name)
-			if name != "" {
+			switch {
+			case name == "":
+			case strings.EqualFold(name, "keep-alive"), strings.EqualFold(name, "close"),
+				strings.EqualFold(name, "upgrade"):
+				// The common options: Keep-Alive and Upgrade are hop-by-hop
+				// anyway (an upgrade re-adds its own), close names no header.
+			default:
 				delete(dst, http.CanonicalHeaderKey(name))
 			}
 		}

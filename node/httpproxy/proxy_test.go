@@ -438,3 +438,55 @@ func TestForwardModifyResponse(t *testing.T) {
 		})
 	}
 }
+
+func TestForwardFullDuplexHTTP1(t *testing.T) {
+	// The upstream echoes each line as soon as it reads it.
+	up := upstream(t, func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.EnableFullDuplex()
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		_ = rc.Flush()
+		br := bufio.NewReader(r.Body)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(w, "echo "+line)
+			_ = rc.Flush()
+		}
+	})
+	p := newProxy(t, Config{})
+	addr, _ := front(t, p, Upstream{Target: up}, ServerConfig{})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/duplex", pr)
+	type result struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		done <- result{resp, err}
+	}()
+	_, _ = io.WriteString(pw, "one\n")
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	defer res.resp.Body.Close()
+	br := bufio.NewReader(res.resp.Body)
+	for i, msg := range []string{"one", "two", "three"} {
+		if i > 0 {
+			_, _ = io.WriteString(pw, msg+"\n")
+		}
+		got, err := br.ReadString('\n')
+		if err != nil || got != "echo "+msg+"\n" {
+			t.Fatalf("got %q, %v while the request body is still open", got, err)
+		}
+	}
+}

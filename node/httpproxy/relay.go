@@ -35,6 +35,12 @@ func relay(w http.ResponseWriter, r *http.Request, resp *http.Response) Outcome 
 	var flusher http.Flusher
 	if stream {
 		flusher = flusherOf(w)
+		if r.ProtoMajor == 1 && requestBody(r) != nil {
+			// An HTTP/1.1 client may still be sending while the answer
+			// streams back (bidirectional streams); net/http would
+			// otherwise cut the request body once the headers are out.
+			_ = http.NewResponseController(w).EnableFullDuplex()
+		}
 	}
 	w.WriteHeader(resp.StatusCode)
 	o := Outcome{Status: resp.StatusCode, Started: true}

@@ -25,7 +25,8 @@ type RetryPolicy struct {
 	MaxReplayBody int64
 	// OnAttempt, when set, is called after every attempt with its upstream
 	// and outcome (for a balancer's bookkeeping), from the calling
-	// goroutine.
+	// goroutine. The outcome's Duration is that attempt's own (for the last
+	// attempt, up to the end of the relayed response).
 	OnAttempt func(attempt int, up Upstream, o Outcome)
 }
 
@@ -113,6 +114,7 @@ func (p *Proxy) ForwardRetrying(w http.ResponseWriter, r *http.Request, pick fun
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		attemptStart := time.Now()
 		if replay != nil {
 			b, err := replay()
 			if err != nil {
@@ -127,7 +129,7 @@ func (p *Proxy) ForwardRetrying(w http.ResponseWriter, r *http.Request, pick fun
 		if canRetry && attempt < pol.Attempts && pol.retries(&s) && budget.allow() {
 			if next, ok := pick(attempt + 1); ok {
 				if pol.OnAttempt != nil {
-					pol.OnAttempt(attempt, up, Outcome{Status: s.status(), Kind: s.kind, Err: s.err, Attempts: attempt + 1, Duration: time.Since(start)})
+					pol.OnAttempt(attempt, up, Outcome{Status: s.status(), Kind: s.kind, Err: s.err, Attempts: attempt + 1, Duration: time.Since(attemptStart)})
 				}
 				s.discard()
 				if p.metrics != nil {
@@ -139,10 +141,12 @@ func (p *Proxy) ForwardRetrying(w http.ResponseWriter, r *http.Request, pick fun
 		}
 		o := p.finish(w, r, &up, &s)
 		o.Attempts = attempt + 1
-		o.Duration = time.Since(start)
 		if pol.OnAttempt != nil {
-			pol.OnAttempt(attempt, up, o)
+			last := o
+			last.Duration = time.Since(attemptStart)
+			pol.OnAttempt(attempt, up, last)
 		}
+		o.Duration = time.Since(start)
 		return o
 	}
 }

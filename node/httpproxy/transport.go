@@ -74,18 +74,19 @@ func NewTransport(cfg TransportConfig) *Transport {
 	}
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: cfg.KeepAlive}
 	rt := &http.Transport{
-		Proxy:                 nil, // never via an environment proxy
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   cfg.TLSHandshakeTimeout,
-		ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
-		IdleConnTimeout:       cfg.IdleConnTimeout,
-		MaxIdleConns:          cfg.MaxIdleConns,
-		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
-		MaxConnsPerHost:       cfg.MaxConnsPerHost,
-		DisableCompression:    true,
-		ExpectContinueTimeout: time.Second,
-		WriteBufferSize:       32 << 10,
-		ReadBufferSize:        32 << 10,
+		Proxy:                  nil, // never via an environment proxy
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    cfg.TLSHandshakeTimeout,
+		ResponseHeaderTimeout:  cfg.ResponseHeaderTimeout,
+		IdleConnTimeout:        cfg.IdleConnTimeout,
+		MaxIdleConns:           cfg.MaxIdleConns,
+		MaxIdleConnsPerHost:    cfg.MaxIdleConnsPerHost,
+		MaxConnsPerHost:        cfg.MaxConnsPerHost,
+		DisableCompression:     true,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 1 << 20,
+		WriteBufferSize:        32 << 10,
+		ReadBufferSize:         32 << 10,
 	}
 	if cfg.TLS != nil {
 		rt.TLSClientConfig = cfg.TLS.Clone()
