@@ -246,6 +246,14 @@ func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) erro
 		s.TLS = newTLSState(c.dir)
 	}
 	for _, n := range nodes {
+		if n.Service == "gatewayd" {
+			if err := ensureTokenKey(c.dir); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for _, n := range nodes {
 		if usesAccessKey(n.Service) {
 			if s.AccessKey, err = ensureAccessKey(c.dir); err != nil {
 				return err

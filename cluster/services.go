@@ -10,8 +10,10 @@ import (
 
 	"google.golang.org/grpc"
 
+	"cairn.dev/cairn/node/pki"
 	blobdv1 "cairn.dev/cairn/proto/cairn/blobd/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -185,6 +187,55 @@ var services = []Service{
 		JoinArgs:   raftJoinArgs,
 		Requires:   []string{"streamd"},
 	},
+	{
+		Name:         "gatewayd",
+		DefaultNodes: 3,
+		ExtraPorts:   []string{"http"},
+		Args:         gatewaydArgs,
+		Role:         gatewaydRole,
+		Requires:     []string{"raftkv", "cached"},
+	},
+}
+
+// gatewaydArgs runs a gateway node with raftkv as its registry
+// (configuration, API keys, services), cached for global rate limits and the
+// shared response cache, and the cluster's token key.
+func gatewaydArgs(n NodeSpec, group, all []NodeSpec) []string {
+	var raftkv, cached []string
+	for _, o := range all {
+		switch o.Service {
+		case "raftkv":
+			raftkv = append(raftkv, o.GRPCAddr)
+		case "cached":
+			cached = append(cached, o.GRPCAddr)
+		}
+	}
+	args := []string{
+		"gatewayd",
+		"--id", n.Name,
+		"--grpc-addr", n.GRPCAddr,
+		"--admin-addr", n.AdminAddr,
+		"--http-addr", n.Ports["http"],
+		"--gateway-nodes", strconv.Itoa(len(group)),
+		"--issuer-key", pki.TokenKeyFile(filepath.Join(n.Dir, TLSDirName)),
+	}
+	if len(raftkv) > 0 {
+		args = append(args, "--registry", strings.Join(raftkv, ","))
+	}
+	if len(cached) > 0 {
+		args = append(args, "--cache-endpoints", strings.Join(cached, ","))
+	}
+	return args
+}
+
+// gatewaydRole reports the node's configuration version as its role (the
+// gateway is stateless: every node is equal).
+func gatewaydRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := gatewaydv1.NewGatewayServiceClient(conn).GetConfig(ctx, &gatewaydv1.GetConfigRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: "config v" + strconv.FormatInt(resp.GetVersion(), 10)}, nil
 }
 
 // searchdArgs is raftArgs for searchd plus the node's HTTP API address and

@@ -82,3 +82,13 @@ func ensureCerts(dir string, nodes []NodeState) error {
 	}
 	return nil
 }
+
+// ensureTokenKey makes or reuses the cluster's token signing key
+// (dir/TLSDirName/token-key.pem), which gatewayd nodes sign and verify the
+// tokens of `cairn gateway token` with. It exists on plaintext clusters too.
+func ensureTokenKey(dir string) error {
+	if _, err := pki.EnsureTokenKey(filepath.Join(dir, TLSDirName)); err != nil {
+		return fmt.Errorf("cluster: token key: %w", err)
+	}
+	return nil
+}

@@ -66,7 +66,10 @@ func (c *searchConn) Close() error { return c.conn.Close() }
 // twice) are retried on any Unavailable failure — a leader election, a
 // node going down — and the others only when certainly not applied, until
 // the request timeout.
-type retryingConn struct{ c *clusterconn.Conn }
+type retryingConn struct {
+	c        *clusterconn.Conn
+	readOnly map[string]bool // methods (last path element) safe to retry on any Unavailable
+}
 
 // readOnlySearch names the calls retryingConn retries on Unavailable.
 var readOnlySearch = map[string]bool{
@@ -77,7 +80,7 @@ var readOnlySearch = map[string]bool{
 
 func (r retryingConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
 	retry := clusterconn.RetryNotApplied
-	if readOnlySearch[path.Base(method)] {
+	if r.readOnly[path.Base(method)] {
 		retry = clusterconn.RetryUnavailable
 	}
 	ctx, cancel := r.c.WithTimeout(ctx)
@@ -102,7 +105,7 @@ func (g *clientFlags) dialSearchd() (*searchConn, error) {
 	if err != nil {
 		return nil, usageErrorf("--endpoints: %w", err)
 	}
-	cc := retryingConn{conn}
+	cc := retryingConn{c: conn, readOnly: readOnlySearch}
 	return &searchConn{
 		conn:    conn,
 		indexes: searchdv1.NewIndexServiceClient(cc),

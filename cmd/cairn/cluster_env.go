@@ -35,14 +35,19 @@ or a file that scripts source:
   CAIRN_SEARCH_ENDPOINT       the Elasticsearch-compatible HTTP API of a searchd node
                               (https://host:port; http:// with --insecure), for
                               curl "$CAIRN_SEARCH_ENDPOINT/_cat/indices?v"
+  CAIRN_GATEWAY_ENDPOINT      the traffic endpoint of a gatewayd node (https://host:port;
+                              http:// with --insecure); all of them are in
+                              CAIRN_HTTP_GATEWAYD, for
+                              curl -H "Authorization: Bearer $(cairn gateway token --consumer demo)" \
+                                "$CAIRN_GATEWAY_ENDPOINT/v1/kv/range" -d '{"key":"Zw=="}'
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
                               the cluster access key of the SQS API (queued) and the S3
                               API (blobd), for awscli and the AWS SDKs, e.g.
                               aws --endpoint-url https://<CAIRN_SQS_QUEUED address> sqs ...
   AWS_CA_BUNDLE, CURL_CA_BUNDLE
                               the CA for awscli and the AWS SDKs, and for curl (a
-                              presigned URL of 'cairn blob presign'), on TLS clusters
-                              with queued or blobd`,
+                              presigned URL of 'cairn blob presign', searchd, the
+                              gateway), on TLS clusters`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := dir()
@@ -101,11 +106,17 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	if ep := s3Endpoint(st); ep != "" {
 		export("CAIRN_S3_ENDPOINT", ep)
 	}
-	if ep := searchEndpoint(st); ep != "" {
+	curlCA := false
+	if ep := httpEndpoint(st, "searchd", "http"); ep != "" {
 		export("CAIRN_SEARCH_ENDPOINT", ep)
-		if st.TLS != nil && st.AccessKey == nil {
-			export("CURL_CA_BUNDLE", st.TLS.CAFile)
-		}
+		curlCA = true
+	}
+	if ep := httpEndpoint(st, "gatewayd", "http"); ep != "" {
+		export("CAIRN_GATEWAY_ENDPOINT", ep)
+		curlCA = true
+	}
+	if curlCA && st.TLS != nil && st.AccessKey == nil {
+		export("CURL_CA_BUNDLE", st.TLS.CAFile)
 	}
 	key := st.AccessKey
 	if key == nil {
@@ -131,29 +142,19 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 
 // s3Endpoint returns the URL of the S3 API of the cluster's first blobd
 // node that serves one ("" when none): https on a TLS cluster.
-func s3Endpoint(st *cluster.State) string {
-	for _, n := range st.Nodes {
-		if n.Service == "blobd" && n.Ports["s3"] != "" {
-			scheme := "https://"
-			if st.TLS == nil {
-				scheme = "http://"
-			}
-			return scheme + n.Ports["s3"]
-		}
-	}
-	return ""
-}
+func s3Endpoint(st *cluster.State) string { return httpEndpoint(st, "blobd", "s3") }
 
-// searchEndpoint returns the URL of the HTTP API of the cluster's first
-// searchd node that serves one ("" when none): https on a TLS cluster.
-func searchEndpoint(st *cluster.State) string {
+// httpEndpoint returns the URL of the HTTP API on extra port port of the
+// cluster's first node of service that serves one ("" when none): https on
+// a TLS cluster.
+func httpEndpoint(st *cluster.State, service, port string) string {
 	for _, n := range st.Nodes {
-		if n.Service == "searchd" && n.Ports["http"] != "" {
+		if n.Service == service && n.Ports[port] != "" {
 			scheme := "https://"
 			if st.TLS == nil {
 				scheme = "http://"
 			}
-			return scheme + n.Ports["http"]
+			return scheme + n.Ports[port]
 		}
 	}
 	return ""

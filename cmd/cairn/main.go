@@ -68,6 +68,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newStreamdCmd(),
 		newBlobdCmd(),
 		newSearchdCmd(),
+		newGatewaydCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),
@@ -78,6 +79,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newStreamCmd(),
 		newBlobCmd(),
 		newSearchCmd(),
+		newGatewayCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -166,4 +167,33 @@ func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
 	require.NoError(t, err)
 	return u
+}
+
+func TestEnsureTokenKey(t *testing.T) {
+	dir := t.TempDir()
+	path, err := EnsureTokenKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := parseKey(first)
+	if err != nil {
+		t.Fatalf("token key does not parse: %v", err)
+	}
+	if _, ok := key.(ed25519.PrivateKey); !ok {
+		t.Fatalf("token key is %T, want ed25519", key)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("token key mode %v, want 0600", fi.Mode().Perm())
+	}
+	if _, err := EnsureTokenKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.ReadFile(path)
+	if string(again) != string(first) {
+		t.Error("EnsureTokenKey replaced an existing key")
+	}
 }

@@ -120,6 +120,11 @@
 //	PARSE_ERROR         InvalidArgument      searchd: malformed JSON, document or query; metadata names the field or position
 //	TOO_MANY_CLAUSES    InvalidArgument      searchd: a query expands to more clauses than the limit
 //	SHARD_UNAVAILABLE   Unavailable          searchd: no started copy of a shard answered
+//	INVALID_CONFIG      InvalidArgument      gatewayd: the configuration document is invalid (metadata path)
+//	CONFIG_CONFLICT     FailedPrecondition   gatewayd: the stored configuration is not at the expected version
+//	CONSUMER_NOT_FOUND  NotFound             gatewayd: no consumer of that name in the configuration
+//	API_KEY_NOT_FOUND   NotFound             gatewayd: no API key with that id
+//	NO_ISSUER_KEY       FailedPrecondition   gatewayd: the node has no token key (--issuer-key)
 //
 // Context errors (DeadlineExceeded, Canceled) keep their own codes and carry no
 // reason. New reasons are added at the end of the list in reasons.go; a reason

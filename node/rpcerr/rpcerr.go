@@ -103,6 +103,11 @@ const (
 	ParseError          Reason = "PARSE_ERROR"
 	TooManyClauses      Reason = "TOO_MANY_CLAUSES"
 	ShardUnavailable    Reason = "SHARD_UNAVAILABLE"
+	InvalidConfig       Reason = "INVALID_CONFIG"
+	ConfigConflict      Reason = "CONFIG_CONFLICT"
+	ConsumerNotFound    Reason = "CONSUMER_NOT_FOUND"
+	APIKeyNotFound      Reason = "API_KEY_NOT_FOUND"
+	NoIssuerKey         Reason = "NO_ISSUER_KEY"
 )
 
 // Metadata keys used across daemons.
@@ -223,6 +228,11 @@ var table = map[Reason]reasonInfo{
 	ParseError:          {codes.InvalidArgument, false},
 	TooManyClauses:      {codes.InvalidArgument, false},
 	ShardUnavailable:    {codes.Unavailable, false},
+	InvalidConfig:       {codes.InvalidArgument, false},
+	ConfigConflict:      {codes.FailedPrecondition, false},
+	ConsumerNotFound:    {codes.NotFound, false},
+	APIKeyNotFound:      {codes.NotFound, false},
+	NoIssuerKey:         {codes.FailedPrecondition, false},
 }
 
 // Reasons returns every reason, for tests and documentation.

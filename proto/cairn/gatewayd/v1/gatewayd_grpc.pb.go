@@ -14,10 +14,11 @@
 // The configuration is one YAML document (see docs/gatewayd.md) stored in
 // raftkv; every node watches it and applies a new version atomically.
 //
-// Errors carry node/rpcerr reasons: INVALID_CONFIG (metadata path names the
-// place in the document, one error per detail), VERSION_CONFLICT (the
-// stored version is not expected_version), CONSUMER_NOT_FOUND,
-// KEY_NOT_FOUND, NO_ISSUER_KEY (the node has no --issuer-key),
+// Errors carry node/rpcerr reasons: INVALID_CONFIG (the message lists every
+// problem, each naming its path in the document; metadata path names the
+// first), CONFIG_CONFLICT (the stored version is not expected_version),
+// CONSUMER_NOT_FOUND, API_KEY_NOT_FOUND, NO_ISSUER_KEY (the node has no
+// --issuer-key),
 // INVALID_ARGUMENT (metadata field), UNAVAILABLE (raftkv unreachable).
 
 package gatewaydv1

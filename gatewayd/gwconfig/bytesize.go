@@ -1,0 +1,68 @@
+package gwconfig
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Byte size units.
+const (
+	KiB ByteSize = 1 << 10
+	MiB ByteSize = 1 << 20
+	GiB ByteSize = 1 << 30
+)
+
+var errByteSize = errors.New("gwconfig: bad byte size")
+
+// byteUnits are the suffixes ParseByteSize accepts, longest first so "KiB"
+// is tried before "B". Decimal units (KB, MB, GB) are powers of 1000.
+var byteUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// ParseByteSize reads a size: a non-negative integer number of bytes
+// ("1048576"), or an integer followed by a unit, optionally separated by a
+// space: B, KiB, MiB, GiB, TiB (powers of 1024) or KB, MB, GB, TB (powers of
+// 1000). Units are case-sensitive; fractions and overflow are errors.
+func ParseByteSize(s string) (ByteSize, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	if num == "" || num[0] == '+' || num[0] == '-' {
+		return 0, errByteSize
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, errByteSize
+	}
+	return ByteSize(n * mult), nil
+}
+
+// String formats the size with the largest binary unit that divides it
+// exactly ("10MiB", "3KiB", "1500B"); ParseByteSize reads a non-negative
+// size's String back to the same value.
+func (b ByteSize) String() string {
+	if b == 0 {
+		return "0"
+	}
+	for _, u := range []struct {
+		suffix string
+		mult   ByteSize
+	}{{"TiB", 1 << 40}, {"GiB", GiB}, {"MiB", MiB}, {"KiB", KiB}} {
+		if b%u.mult == 0 {
+			return strconv.FormatInt(int64(b/u.mult), 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
+}

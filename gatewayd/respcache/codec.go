@@ -1,0 +1,216 @@
+package respcache
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The entry format, version 1. Integers are varints (u: unsigned), a
+// string is a uvarint length and the bytes:
+//
+//	magic 0xCA, version 0x01
+//	u status, varint stored-at (Unix ns), u ttl (ns), u initial age (s)
+//	u header count, per header: string name, u value count, string values
+//	u vary count, per vary: string name, u value count, string values
+//	u body length, body
+//
+// Nothing may follow the body.
+const (
+	entryMagic   = 0xCA
+	entryVersion = 1
+)
+
+// EncodeEntry returns e in the entry format, current version.
+func EncodeEntry(e *Entry) []byte {
+	n := 32 + len(e.Body)
+	for k, v := range e.Header {
+		n += len(k) + 4
+		for _, s := range v {
+			n += len(s) + 4
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, entryMagic, entryVersion)
+	b = binary.AppendUvarint(b, uint64(e.Status))
+	b = binary.AppendVarint(b, e.StoredAt.UnixNano())
+	b = binary.AppendUvarint(b, uint64(max(e.TTL, 0)))
+	b = binary.AppendUvarint(b, uint64(max(e.InitialAge, 0)/time.Second))
+	b = binary.AppendUvarint(b, uint64(len(e.Header)))
+	for k, v := range e.Header {
+		b = appendStrings(appendString(b, k), v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Vary)))
+	for _, v := range e.Vary {
+		b = appendStrings(appendString(b, v.Name), v.Values)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Body)))
+	return append(b, e.Body...)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// DecodeEntry parses an encoded entry. The entry's Body aliases b, which
+// the caller must not modify afterwards. Errors match ErrCorrupt or
+// ErrVersion.
+func DecodeEntry(b []byte) (*Entry, error) {
+	if len(b) < 2 || b[0] != entryMagic {
+		return nil, ErrCorrupt
+	}
+	if b[1] != entryVersion {
+		return nil, fmt.Errorf("%w: %d", ErrVersion, b[1])
+	}
+	d := decoder{b: b[2:]}
+	e := &Entry{}
+	status := d.uvarint()
+	stored := d.varint()
+	ttl := d.uvarint()
+	age := d.uvarint()
+	if d.err == nil && (status < 100 || status > 999 || ttl > 1<<62 || age > maxDelta) {
+		return nil, ErrCorrupt
+	}
+	e.Status = int(status)
+	e.StoredAt = time.Unix(0, stored)
+	e.TTL = time.Duration(ttl)
+	e.InitialAge = time.Duration(age) * time.Second
+	nh := d.count()
+	if nh > 0 {
+		e.Header = make(http.Header, nh)
+	} else {
+		e.Header = http.Header{}
+	}
+	for i := 0; i < nh && d.err == nil; i++ {
+		name := d.string()
+		vals := d.strings()
+		if d.err == nil && (!validName(name) || e.Header[name] != nil || !validValues(vals)) {
+			d.err = ErrCorrupt
+		}
+		e.Header[name] = vals
+	}
+	nv := d.count()
+	for i := 0; i < nv && d.err == nil; i++ {
+		name := d.string()
+		vals := d.strings()
+		if d.err == nil && (!validName(name) || !validValues(vals)) {
+			d.err = ErrCorrupt
+		}
+		e.Vary = append(e.Vary, VaryValue{Name: name, Values: vals})
+	}
+	body := d.bytes()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(d.b) != 0 {
+		return nil, ErrCorrupt
+	}
+	e.Body = body[:len(body):len(body)]
+	return e, nil
+}
+
+// decoder reads the entry format; the first error sticks and later reads
+// return zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a count of items that each take at least one byte, so a
+// count beyond the bytes left is corrupt (and cannot make us allocate).
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if d.err == nil && v > uint64(len(d.b)) {
+		d.err = ErrCorrupt
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	if d.err != nil {
+		return nil
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// strings reads a value list; an empty list decodes as nil.
+func (d *decoder) strings() []string {
+	n := d.count()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	ss := make([]string, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		ss = append(ss, d.string())
+	}
+	return ss[:len(ss):len(ss)]
+}
+
+// validName reports whether s is a header field name (an RFC 9110 token).
+// The Store is shared, so decoded headers are checked before they reach a
+// client.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validValues reports whether no value holds CR, LF or NUL.
+func validValues(vs []string) bool {
+	for _, v := range vs {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,153 @@
+package httpproxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ServerConfig configures a Server. Zero durations and sizes take the
+// defaults named.
+type ServerConfig struct {
+	// Addr is the listen address (host:port; port 0 picks one).
+	Addr string
+	// TLS serves HTTPS with these certificates (HTTP/1.1 and h2 by ALPN);
+	// nil serves plaintext.
+	TLS *CertStore
+	// H2C also accepts HTTP/2 cleartext with prior knowledge (gRPC clients
+	// without TLS).
+	H2C bool
+	// ReadHeaderTimeout closes connections whose request headers do not
+	// arrive in time (slowloris); default 10s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle that long; default 120s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers; larger requests
+	// get 431. Default 32 KiB. (net/http reads up to 4 KiB beyond it before
+	// refusing.)
+	MaxHeaderBytes int
+	// ShutdownTimeout bounds the graceful stop; in-flight requests still
+	// running then are cut. Default 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Server is an HTTP server for a proxy's client side. Listen binds it,
+// Serve runs it until its context ends, Close stops it at once.
+type Server struct {
+	name   string
+	cfg    ServerConfig
+	srv    *http.Server
+	ln     net.Listener
+	logger *slog.Logger
+
+	mu     sync.Mutex // protects served
+	served bool
+}
+
+// Listen binds cfg.Addr and prepares a Server running h. It does not serve
+// until Serve is called.
+func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 32 << 10
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	logger = logger.With("server", name)
+	var p http.Protocols
+	p.SetHTTP1(true)
+	if cfg.TLS != nil {
+		p.SetHTTP2(true)
+	}
+	if cfg.H2C {
+		p.SetUnencryptedHTTP2(true)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		Protocols:         &p,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	if cfg.TLS != nil {
+		srv.TLSConfig = &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: cfg.TLS.GetCertificate,
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("httpproxy: listen %s: %w", cfg.Addr, err)
+	}
+	return &Server{name: name, cfg: cfg, srv: srv, ln: ln, logger: logger}, nil
+}
+
+// Addr returns the bound address (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve accepts connections until ctx ends, then stops gracefully: it
+// stops accepting, lets in-flight requests finish within ShutdownTimeout,
+// then closes what is left. It returns nil after a stop (by ctx or Close)
+// and the accept error otherwise. Serve may be called once.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	if s.served {
+		s.mu.Unlock()
+		return fmt.Errorf("httpproxy: server %s: serve called twice", s.name)
+	}
+	s.served = true
+	s.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { // owned: Serve waits for it on every path
+		if s.cfg.TLS != nil {
+			done <- s.srv.ServeTLS(s.ln, "", "")
+		} else {
+			done <- s.srv.Serve(s.ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		s.logger.Warn("graceful stop timed out; closing connections", "err", err)
+		_ = s.srv.Close()
+	}
+	<-done
+	return nil
+}
+
+// Close stops the server at once: the listener and every connection are
+// closed. A running Serve returns.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	s.mu.Lock()
+	served := s.served
+	s.mu.Unlock()
+	if !served {
+		_ = s.ln.Close()
+	}
+	return err
+}
