@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"cairn.dev/cairn/gatewayd/gwconfig"
+	"cairn.dev/cairn/gatewayd/jwt"
 )
 
 func startUpstream(t *testing.T) *Upstream {
@@ -321,19 +320,18 @@ func TestSignHS256(t *testing.T) {
 	}
 }
 
-// TestGatewayConfig decodes the generated YAML strictly into the gateway's
-// document types and checks the routes the scenarios rely on.
+// TestGatewayConfig parses the generated YAML as gatewayd does (strict,
+// validated) and checks the routes the scenarios rely on.
 func TestGatewayConfig(t *testing.T) {
 	b, err := GatewayConfig(GatewaySpec{Upstream: "127.0.0.1:28500", RateLimit: 5000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc gwconfig.Document
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	pdoc, err := gwconfig.Parse(b)
+	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
+	doc := *pdoc
 	if doc.Version != 1 || len(doc.Upstreams) != 1 || doc.Upstreams[0].Targets[0].Address != "127.0.0.1:28500" {
 		t.Fatalf("upstreams %+v", doc.Upstreams)
 	}
@@ -364,6 +362,37 @@ func TestGatewayConfig(t *testing.T) {
 		if _, err := GatewayConfig(s); err == nil {
 			t.Errorf("GatewayConfig(%+v) succeeded", s)
 		}
+	}
+}
+
+// TestTokenVerifies: the gateway's verifier, configured from the generated
+// document, accepts the auth scenario's token and finds the consumer.
+func TestTokenVerifies(t *testing.T) {
+	secret := base64.RawURLEncoding.EncodeToString([]byte("another-32-byte-benchmark-key!!!"))
+	b, err := GatewayConfig(GatewaySpec{Upstream: "127.0.0.1:1", Secret: secret, Consumer: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := gwconfig.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jwt.NewVerifier(doc.JWTProviders, jwt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	tok, err := SignHS256(secret, BenchIssuer, "carol", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := v.Verify(context.Background(), tok, []string{"bench"})
+	if err != nil || claims.Consumer != "carol" {
+		t.Fatalf("Verify: %+v, %v", claims, err)
+	}
+	other, _ := SignHS256(BenchSecret, BenchIssuer, "carol", time.Now(), time.Hour)
+	if _, err := v.Verify(context.Background(), other, []string{"bench"}); err == nil {
+		t.Fatal("a token signed with another key verified")
 	}
 }
 
