@@ -48,8 +48,8 @@
 # SCENARIOS (default "plain auth cached"), ANCHORS (default "nginx caddy
 # traefik"), CAIRN_GATEWAY (1: run gatewayd, default; 0: only the anchors and
 # direct), GATEWAYD_FLAGS (extra `cairn gatewayd` flags), BASE_PORT (upstream;
-# nginx +1, caddy +2, traefik +3, gatewayd +4, cached +10..+12; default
-# 28600), TRAEFIK (a traefik binary to use instead of building one),
+# nginx +1, caddy +2, traefik +3, gatewayd +4 (its gRPC +5, admin +6), cached
+# +10..+12; default 28600), TRAEFIK (a traefik binary to use instead of building one),
 # TRAEFIK_VERSION (default v3.6.12), CAIRN (default bin/cairn), HEALTH_TIMEOUT
 # (seconds, default 60).
 set -euo pipefail
@@ -259,8 +259,8 @@ start_cairn() {
 	fi
 	"$CAIRN" bench gateway --print-config --jwt-secret "$secret" --upstream "127.0.0.1:$up_port" >"$tmp/cairn/gateway.yaml"
 	# shellcheck disable=SC2086
-	"$CAIRN" gatewayd --insecure --config-file "$tmp/cairn/gateway.yaml" --http-addr "127.0.0.1:$cairn_port" \
-		"${cache_flags[@]}" $GATEWAYD_FLAGS >"$tmp/cairn/gatewayd.log" 2>&1 &
+	"$CAIRN" gatewayd --id gatewayd-bench --insecure --config-file "$tmp/cairn/gateway.yaml" --http-addr "127.0.0.1:$cairn_port" \
+		--grpc-addr "127.0.0.1:$((cairn_port + 1))" --admin-addr "127.0.0.1:$((cairn_port + 2))" "${cache_flags[@]}" $GATEWAYD_FLAGS >"$tmp/cairn/gatewayd.log" 2>&1 &
 	pid_of[cairn]="$! ${cached_pid:-}" # the CPU columns count cached too
 	pids+=("$!")
 	url[cairn]=http://127.0.0.1:$cairn_port
