@@ -28,7 +28,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("X-Request-Id", rid)
 	r.Header.Add("Via", viaValue(r))
 	rt := s.acquire()
-	defer s.release(rt)
+	defer s.releaseRuntime(rt)
 	var (
 		lr     *liveRoute
 		upName string

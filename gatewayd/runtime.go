@@ -192,13 +192,13 @@ func (s *Server) acquire() *runtime {
 		if s.live.Load() == rt {
 			return rt
 		}
-		s.release(rt) // replaced meanwhile: use the new one
+		s.releaseRuntime(rt) // replaced meanwhile: use the new one
 	}
 }
 
-// release ends a request's use of rt; the last request on a retired runtime
+// releaseRuntime ends a request's use of rt; the last request on a retired runtime
 // closes what it owned.
-func (s *Server) release(rt *runtime) {
+func (s *Server) releaseRuntime(rt *runtime) {
 	if rt.active.Add(-1) == 0 && rt.retired.Load() {
 		rt.closeOwned()
 	}

@@ -53,6 +53,7 @@ type Server struct {
 	metrics     *httpproxy.Metrics
 	retryBudget *httpproxy.RetryBudget
 	stats       *stats
+	access      *httpproxy.AccessLogger // nil unless AccessLog
 
 	signer     crypto.Signer    // nil without --issuer-key
 	clusterKey crypto.PublicKey // signer's public key
