@@ -1,6 +1,7 @@
 package gatewaybench
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"time"
@@ -52,6 +53,9 @@ type Config struct {
 	URL string
 	// Host, when set, is sent as the Host header.
 	Host string
+	// TLS configures https URLs (nil: the system roots); the connections
+	// speak HTTP/1.1 whatever its NextProtos say.
+	TLS *tls.Config
 	// Token is sent as `Authorization: Bearer <Token>` when set (the auth
 	// scenario needs it; the others send it too when given).
 	Token string

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -207,6 +209,32 @@ func TestRunScenarios(t *testing.T) {
 	if res.Errors == 0 || res.Errors != res.Statuses[429] || res.Requests != res.Statuses[200]+res.Statuses[429] ||
 		res.FirstError != "status 429" {
 		t.Fatalf("plain with 429s: %+v", res)
+	}
+}
+
+// TestRunTLS loads an HTTPS server trusted through Config.TLS, over
+// HTTP/1.1 even though the server offers h2.
+func TestRunTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 1 {
+			w.WriteHeader(http.StatusHTTPVersionNotSupported)
+			return
+		}
+		io.WriteString(w, Body)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	cfg := quickConfig(srv.URL, ScenarioPlain)
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Fatal("Run trusted a self-signed server without Config.TLS")
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	cfg.TLS = &tls.Config{RootCAs: roots, NextProtos: []string{"h2"}}
+	res, err := Run(context.Background(), cfg)
+	if err != nil || res.Errors != 0 || res.Requests == 0 {
+		t.Fatalf("%+v, %v", res, err)
 	}
 }
 

@@ -41,6 +41,10 @@ func newWorker(ctx context.Context, cfg Config, target string) (*worker, error) 
 		DisableCompression:  true,
 		IdleConnTimeout:     time.Minute,
 	}
+	if cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS.Clone()
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	}
 	req, err := http.NewRequest(http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ func newBenchGatewayCmd() *cobra.Command {
 		printToken    bool
 		tokenTTL      time.Duration
 	)
+	var benchTLS *clientTLSFlags // set below, with the other flags
 	cmd := &cobra.Command{
 		Use:   "gateway [plain|auth|cached]",
 		Short: "Benchmark gatewayd (or any HTTP proxy) with keep-alive connections: plain, JWT + rate limit, cached",
@@ -42,7 +44,8 @@ cached: GET /cache/cacheable, answered by the gateway's response cache after
         the first request (the hit ratio counts X-Cache: HIT / Cache-Status hit).
 
 --url is the gateway's base URL (default: the HTTP port of the local cluster's
-first gatewayd node). The gateway must run the benchmark's configuration in
+first gatewayd node, over HTTPS with the cluster's CA unless it runs
+--insecure; the TLS flags as for the other cairn clients). The gateway must run the benchmark's configuration in
 front of the benchmark's upstream; two helpers set that up, and
 bench/gateway-compare.sh uses them to compare gatewayd with nginx, Caddy and
 Traefik:
@@ -111,6 +114,11 @@ protect nothing.`,
 					return err
 				}
 			}
+			if strings.HasPrefix(cfg.URL, "https:") {
+				if cfg.TLS, err = benchTLS.config(clusterDir); err != nil {
+					return err
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return withExit(exitUsage, err)
 			}
@@ -150,6 +158,7 @@ protect nothing.`,
 	f.BoolVar(&printToken, "print-token", false, "print the auth scenario's bearer token and exit")
 	f.StringVar(&clusterDir, "cluster-dir", "", "cluster directory (default $"+cluster.EnvDir+" or "+cluster.DefaultDir+")")
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json (one line)")
+	benchTLS = addClientTLSFlags(f)
 	return cmd
 }
 
@@ -171,7 +180,8 @@ func serveBenchUpstream(ctx context.Context, addr string, w io.Writer) error {
 }
 
 // gatewayURL is the base URL of the local cluster's first gatewayd node: its
-// "http" port in the cluster state file.
+// "http" port in the cluster state file, https unless the cluster runs
+// without TLS.
 func gatewayURL(clusterDir string) (string, error) {
 	dir, err := cluster.ResolveDir(clusterDir)
 	if err != nil {
@@ -181,9 +191,13 @@ func gatewayURL(clusterDir string) (string, error) {
 	if err != nil {
 		return "", withExit(exitUnavailable, fmt.Errorf("no --url given and discovery failed: %w", err))
 	}
+	scheme := "https://"
+	if st.TLS == nil {
+		scheme = "http://"
+	}
 	for _, n := range st.Nodes {
 		if n.Service == "gatewayd" && n.Ports["http"] != "" {
-			return "http://" + n.Ports["http"], nil
+			return scheme + n.Ports["http"], nil
 		}
 	}
 	return "", withExit(exitUnavailable, fmt.Errorf("no --url given and the cluster in %s has no gatewayd node with an http port", dir))

@@ -130,3 +130,31 @@ func TestServeBenchUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGatewayURLFromState(t *testing.T) {
+	dir := t.TempDir()
+	st := &cluster.State{Dir: dir, Nodes: []cluster.NodeState{
+		{Name: "raftkv-1", Service: "raftkv", GRPCAddr: "127.0.0.1:7000"},
+		{Name: "gatewayd-1", Service: "gatewayd", GRPCAddr: "127.0.0.1:7700", Ports: map[string]string{"http": "127.0.0.1:7720"}},
+	}}
+	if err := st.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := gatewayURL(dir); err != nil || u != "http://127.0.0.1:7720" {
+		t.Fatalf("plaintext cluster: %q, %v", u, err)
+	}
+	st.TLS = &cluster.TLSState{}
+	if err := st.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := gatewayURL(dir); err != nil || u != "https://127.0.0.1:7720" {
+		t.Fatalf("TLS cluster: %q, %v", u, err)
+	}
+	st.Nodes = st.Nodes[:1]
+	if err := st.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gatewayURL(dir); err == nil {
+		t.Fatal("a cluster without gatewayd gave a URL")
+	}
+}
