@@ -126,7 +126,8 @@ build_traefik() {
 	} >"$dir/go.mod"
 	rm -f "$dir/go.sum"
 	if ! (cd "$dir" && nice -n 19 go get "$mod/cmd/traefik@$TRAEFIK_VERSION" &&
-		nice -n 19 go build -trimpath -o traefik.tmp "$mod/cmd/traefik" && mv traefik.tmp traefik) >"$dir/build.log" 2>&1; then
+		nice -n 19 go build -trimpath -ldflags "-X $mod/pkg/version.Version=$TRAEFIK_VERSION" -o traefik.tmp "$mod/cmd/traefik" &&
+		mv traefik.tmp traefik) >"$dir/build.log" 2>&1; then
 		log "traefik: build failed (see $dir/build.log):"
 		tail -5 "$dir/build.log" >&2
 		return 1
@@ -243,7 +244,7 @@ EOF
 	pid_of[traefik]=$!
 	pids+=("$!")
 	url[traefik]=http://127.0.0.1:$traefik_port
-	log "traefik: $("$bin" version 2>/dev/null | sed -n 's/^Version: *//p')"
+	log "traefik: $bin, version $("$bin" version 2>/dev/null | sed -n 's/^Version: *//p') (built from $TRAEFIK_VERSION unless TRAEFIK was set)"
 }
 
 start_cairn() {
