@@ -35,7 +35,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 	defer func() { s.observe(lr, upName, r, sw, start) }()
 
-	path, ok := route.CleanPath(r.URL.Path)
+	escaped := r.URL.EscapedPath()
+	path, ok := route.CleanPath(escaped)
 	if !ok {
 		httpproxy.WriteError(sw, r, http.StatusBadRequest, "bad_request", "the request path is not valid")
 		return
@@ -91,7 +92,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	upPath := path
+	// The path sent upstream (escaped form): "" keeps the client's when
+	// cleaning and rewriting changed nothing.
+	upPath := ""
+	if path != escaped {
+		upPath = path
+	}
 	if rw := lr.spec.Rewrite; rw.StripPrefix != "" || rw.Path != "" {
 		upPath = route.Rewrite(rw, path, m.Params)
 	}
@@ -114,7 +120,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	upName = share.pool.spec.Name
 	if lr.transcode != nil {
-		s.transcodeCall(sw, r, lr, share.pool, caller, upPath)
+		s.transcodeCall(sw, r, lr, share.pool, caller, path)
 		return
 	}
 	s.proxy(sw, r, lr, share.pool, upPath, cacheKey)

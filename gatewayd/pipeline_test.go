@@ -340,3 +340,21 @@ routes:
 	require.Equal(t, "4", resp.Header.Get("X-Gen"), "a request after the last change runs on it")
 	require.True(t, seen["1"], "requests ran on the first version: %v", seen)
 }
+
+// Escaped paths keep their meaning: %2F stays an escaped slash and %25 a
+// percent, both for matching and upstream; dot segments are resolved.
+func TestEscapedPaths(t *testing.T) {
+	up := startUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.EscapedPath()) })
+	g := startFileGateway(t, authDoc(up.addr()), nil)
+	for _, c := range []struct{ in, want string }{
+		{"/open/a%2Fb", "/a%2Fb"},
+		{"/open/100%25", "/100%25"},
+		{"/open/x/../y", "/y"},
+	} {
+		resp, body := g.do(t, "GET", c.in, "", nil)
+		require.Equal(t, 200, resp.StatusCode, c.in)
+		require.Equal(t, c.want, body, c.in)
+	}
+	resp, _ := g.do(t, "GET", "/open/../../etc", "", nil)
+	require.Equal(t, 400, resp.StatusCode)
+}

@@ -146,11 +146,17 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		s.resolver = upstream.NewRegistryResolver(s.kv, cfg.ServicesPrefix, logger)
 	}
 	s.limiter = ratelimit.New(ratelimit.Config{
-		Store:  s.rateStore(),
-		Nodes:  func() int { return cfg.GatewayNodes },
-		Logger: logger,
+		Store: s.rateStore(),
+		// A loaded cached answers in well under this; past it a request is
+		// decided by the node's share (see the error bound in docs/gatewayd.md).
+		LeaseTimeout: 300 * time.Millisecond,
+		Nodes:        func() int { return cfg.GatewayNodes },
+		Logger:       logger,
 	})
 	s.rcache = respcache.New(respcache.Config{Store: s.responseStore(), LocalBytes: cfg.ResponseCacheBytes, Logger: logger})
+	if err := s.rcache.RegisterMetrics(srv.Registry()); err != nil {
+		return nil, err
+	}
 
 	if cfg.Server.TLS.Enabled() {
 		pairs := []httpproxy.CertPair{{CertFile: cfg.Server.TLS.CertFile, KeyFile: cfg.Server.TLS.KeyFile}}
@@ -228,8 +234,11 @@ func (s *Server) serve(ctx context.Context) error {
 	if s.certs != nil {
 		s.goFunc(func() { s.certs.Watch(s.ctx, 5*time.Second) })
 	}
+	cacheUp := make(chan struct{})
 	if s.cfg.CacheEndpoints != "" {
-		s.goFunc(s.connectCache)
+		s.goFunc(func() { s.connectCache(cacheUp) })
+	} else {
+		close(cacheUp)
 	}
 	firstConfig := make(chan struct{})
 	var firstOnce sync.Once
@@ -246,9 +255,30 @@ func (s *Server) serve(ctx context.Context) error {
 		applied()
 	}
 
+	// Ready once the first configuration is applied and, with cached, once
+	// it is connected (for at most cacheWait): a node that served before
+	// reaching cached would decide global limits by its local share.
+	ready := make(chan struct{})
+	s.goFunc(func() {
+		select {
+		case <-firstConfig:
+		case <-s.ctx.Done():
+			return
+		}
+		t := time.NewTimer(cacheWait)
+		defer t.Stop()
+		select {
+		case <-cacheUp:
+		case <-t.C:
+			s.logger.Warn("cached not reachable yet; serving, with global limits at this node's share until it is")
+		case <-s.ctx.Done():
+			return
+		}
+		close(ready)
+	})
 	var serveErr error
 	select {
-	case <-firstConfig:
+	case <-ready:
 		s.srv.SetServingStatus(gatewaydv1.GatewayService_ServiceDesc.ServiceName, true)
 		s.srv.SetReady(true)
 		close(s.ready)
@@ -387,10 +417,14 @@ func (s *Server) applyDoc(doc *gwconfig.Document, raw []byte, version int64, sou
 	return nil
 }
 
+// cacheWait bounds how long a starting node waits for cached before it
+// serves.
+const cacheWait = 10 * time.Second
+
 // connectCache connects the cached client, retrying until it succeeds or
 // the node stops; until then global limits act per node and the response
 // cache is node-local.
-func (s *Server) connectCache() {
+func (s *Server) connectCache(connected chan<- struct{}) {
 	eps, _ := parseEndpoints("cache_endpoints", s.cfg.CacheEndpoints) // validated
 	cc := cachedclient.Config{Endpoints: eps, RequestTimeout: 500 * time.Millisecond, Logger: s.logger}
 	if s.cfg.Server.TLS.Enabled() {
@@ -409,6 +443,7 @@ func (s *Server) connectCache() {
 				return
 			}
 			s.cache.Store(c)
+			close(connected)
 			s.logger.Info("cached connected", "endpoints", eps)
 			return
 		}
@@ -441,7 +476,10 @@ func (s *Server) release() {
 		}
 	}
 	if s.limiter != nil {
-		s.limiter.Close()
+		_ = s.limiter.Close() // gives leased tokens back while cached is still connected
+	}
+	if s.rcache != nil {
+		_ = s.rcache.Close()
 	}
 	if c := s.cache.Swap(nil); c != nil {
 		_ = c.Close()

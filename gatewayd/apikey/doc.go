@@ -19,5 +19,7 @@
 //	s.Start(ctx)
 //	<-s.Ready()
 //	key, secret, err := s.Create(ctx, "billing", 90*24*time.Hour) // give secret to the caller, once
-//	k, err := s.Lookup(r.Header.Get("X-API-Key"))                  // k.Consumer
+//	if full, ok := apikey.FromRequest(r.Header); ok {
+//		k, err := s.Lookup(full) // k.Consumer
+//	}
 package apikey

@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -32,8 +34,11 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time // tests replace it before Start
 
-	mu   sync.RWMutex   // protects keys
-	keys map[string]Key // by id
+	// keys is the memory copy by id, never modified once stored: writers
+	// (the watch, Create, Delete) hold mu, copy, change and store, so
+	// Lookup reads without a lock.
+	mu   sync.Mutex
+	keys atomic.Pointer[map[string]Key]
 
 	ready     chan struct{} // closed after the first load
 	readyOnce sync.Once
@@ -57,7 +62,9 @@ func NewStore(kv *kvclient.Client, prefix string, logger *slog.Logger) *Store {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Store{kv: kv, prefix: prefix, log: logger, now: time.Now, keys: map[string]Key{}, ready: make(chan struct{})}
+	s := &Store{kv: kv, prefix: prefix, log: logger, now: time.Now, ready: make(chan struct{})}
+	s.keys.Store(&map[string]Key{})
+	return s
 }
 
 // Start loads the prefix and follows it until ctx ends or Close is called,
@@ -141,26 +148,35 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 		}
 	}
 	s.mu.Lock()
-	s.keys = keys
+	s.keys.Store(&keys)
 	s.mu.Unlock()
 	s.readyOnce.Do(func() { close(s.ready) })
 	return resp.GetHeader().GetRevision(), nil
 }
 
 func (s *Store) apply(events []*raftkvv1.Event) {
+	s.update(func(keys map[string]Key) {
+		for _, ev := range events {
+			id := strings.TrimPrefix(string(ev.GetKv().GetKey()), s.prefix)
+			switch ev.GetType() {
+			case raftkvv1.Event_EVENT_TYPE_PUT:
+				if k, ok := s.decode(ev.GetKv()); ok {
+					keys[k.ID] = k
+				}
+			case raftkvv1.Event_EVENT_TYPE_DELETE:
+				delete(keys, id)
+			}
+		}
+	})
+}
+
+// update replaces the memory copy with a changed copy of it.
+func (s *Store) update(change func(map[string]Key)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ev := range events {
-		id := strings.TrimPrefix(string(ev.GetKv().GetKey()), s.prefix)
-		switch ev.GetType() {
-		case raftkvv1.Event_EVENT_TYPE_PUT:
-			if k, ok := s.decode(ev.GetKv()); ok {
-				s.keys[k.ID] = k
-			}
-		case raftkvv1.Event_EVENT_TYPE_DELETE:
-			delete(s.keys, id)
-		}
-	}
+	keys := maps.Clone(*s.keys.Load())
+	change(keys)
+	s.keys.Store(&keys)
 }
 
 // decode parses one stored record; a malformed one is logged and skipped.
@@ -197,9 +213,7 @@ func (s *Store) Lookup(full string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	s.mu.RLock()
-	k, ok := s.keys[id]
-	s.mu.RUnlock()
+	k, ok := (*s.keys.Load())[id]
 	if !ok {
 		return Key{}, ErrNotFound
 	}
@@ -215,10 +229,8 @@ func (s *Store) Lookup(full string) (Key, error) {
 // Count returns how many unexpired keys consumer has in the memory copy.
 func (s *Store) Count(consumer string) int {
 	now := s.now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	n := 0
-	for _, k := range s.keys {
+	for _, k := range *s.keys.Load() {
 		if k.Consumer == consumer && !k.Expired(now) {
 			n++
 		}
@@ -255,9 +267,7 @@ func (s *Store) Create(ctx context.Context, consumer string, ttl time.Duration) 
 	if !resp.GetSucceeded() {
 		return Key{}, "", fmt.Errorf("apikey: create: key id %s exists", k.ID)
 	}
-	s.mu.Lock()
-	s.keys[k.ID] = k
-	s.mu.Unlock()
+	s.update(func(keys map[string]Key) { keys[k.ID] = k })
 	return k, full, nil
 }
 
@@ -293,9 +303,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("apikey: delete: %w", err)
 	}
-	s.mu.Lock()
-	delete(s.keys, id)
-	s.mu.Unlock()
+	s.update(func(keys map[string]Key) { delete(keys, id) })
 	if resp.GetDeleted() == 0 {
 		return ErrNotFound
 	}

@@ -2,9 +2,12 @@ package gwconfig
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Byte size units.
@@ -65,4 +68,22 @@ func (b ByteSize) String() string {
 		}
 	}
 	return strconv.FormatInt(int64(b), 10) + "B"
+}
+
+// MarshalYAML writes the size as String does, for callers that encode
+// documents with yaml.Marshal rather than Document.Marshal.
+func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
+
+// UnmarshalYAML reads a size as ParseByteSize does, for callers that decode
+// with yaml.Unmarshal rather than Parse.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("%w: line %d: not a scalar", errByteSize, n.Line)
+	}
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("%w: line %d: %q", errByteSize, n.Line, n.Value)
+	}
+	*b = v
+	return nil
 }

@@ -2,6 +2,8 @@ package gwconfig
 
 import (
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestParseByteSize(t *testing.T) {
@@ -49,4 +51,23 @@ func FuzzByteSize(f *testing.F) {
 			t.Fatalf("%q → %d → %q → %d, %v", s, int64(b), b.String(), int64(back), err)
 		}
 	})
+}
+
+// TestByteSizeYAML checks the yaml.Marshaler and yaml.Unmarshaler methods
+// used by callers of the yaml package directly.
+func TestByteSizeYAML(t *testing.T) {
+	var v struct {
+		A ByteSize `yaml:"a"`
+		B ByteSize `yaml:"b"`
+	}
+	if err := yaml.Unmarshal([]byte("a: 10MiB\nb: 1024\n"), &v); err != nil || v.A != 10*MiB || v.B != KiB {
+		t.Fatalf("Unmarshal = %+v, %v", v, err)
+	}
+	if err := yaml.Unmarshal([]byte("a: 10 parsecs\n"), &v); err == nil {
+		t.Error("Unmarshal accepted a bad size")
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil || string(out) != "a: 10MiB\nb: 1KiB\n" {
+		t.Errorf("Marshal = %q, %v", out, err)
+	}
 }

@@ -27,18 +27,29 @@ func (c *CircuitBreaker) preset() { c.ConsecutiveFailures = 5 }
 
 func (p *JWTProvider) preset() { p.Leeway = DefaultLeeway }
 
+// Weights default to 1 only when absent: an explicit weight: 0 (someone
+// draining a target?) is an error, not a silent 1.
+func (t *Target) preset() { t.Weight = 1 }
+
+func (s *Split) preset() { s.Weight = 1 }
+
 // FillDefaults sets every zero-valued field that has a default to it (see
-// the comments on the document types). Parse calls it; call it yourself on a
-// Document built in Go before Validate. Three fields whose zero is a
-// meaningful value keep it here — Retries.Attempts, CircuitBreaker.
-// ConsecutiveFailures and JWTProvider.Leeway — and get their defaults (1, 5,
-// 30s) only when absent from parsed YAML.
-func (d *Document) FillDefaults() {
+// the comments on the document types); call it on a Document built in Go
+// before Validate. Three fields whose zero is a meaningful value keep it —
+// Retries.Attempts, CircuitBreaker.ConsecutiveFailures and
+// JWTProvider.Leeway — and get their defaults (1, 5, 30s) only when absent
+// from parsed YAML.
+//
+// Parse fills the same defaults, except that in YAML the target and split
+// weights default to 1 only when absent, so an explicit 0 is reported.
+func (d *Document) FillDefaults() { d.fillDefaults(false) }
+
+func (d *Document) fillDefaults(parsed bool) {
 	if d.Version == 0 {
 		d.Version = 1
 	}
 	for i := range d.Upstreams {
-		d.Upstreams[i].fillDefaults()
+		d.Upstreams[i].fillDefaults(parsed)
 	}
 	for i := range d.JWTProviders {
 		p := &d.JWTProviders[i]
@@ -48,13 +59,13 @@ func (d *Document) FillDefaults() {
 		}
 	}
 	for i := range d.Routes {
-		d.Routes[i].fillDefaults()
+		d.Routes[i].fillDefaults(parsed)
 	}
 }
 
-func (u *Upstream) fillDefaults() {
+func (u *Upstream) fillDefaults(parsed bool) {
 	for i := range u.Targets {
-		if u.Targets[i].Weight == 0 {
+		if u.Targets[i].Weight == 0 && !parsed {
 			u.Targets[i].Weight = 1
 		}
 	}
@@ -64,10 +75,14 @@ func (u *Upstream) fillDefaults() {
 	if u.Balance == "" {
 		u.Balance = "round_robin"
 	}
+	// Defaulted connect and response_header timeouts never exceed a total
+	// set shorter than them (total: 10s gets response_header: 10s).
 	t := &u.Timeouts
-	setDuration(&t.Connect, DefaultConnectTimeout)
-	setDuration(&t.ResponseHeader, DefaultResponseHeaderTimeout)
 	setDuration(&t.Total, DefaultTotalTimeout)
+	if t.Total > 0 {
+		setDuration(&t.Connect, min(DefaultConnectTimeout, t.Total))
+		setDuration(&t.ResponseHeader, min(DefaultResponseHeaderTimeout, t.Total))
+	}
 	setDuration(&t.Idle, DefaultIdleTimeout)
 	if len(u.Retries.On) == 0 {
 		u.Retries.On = []string{"connect_failure"}
@@ -89,7 +104,7 @@ func (u *Upstream) fillDefaults() {
 	}
 }
 
-func (r *Route) fillDefaults() {
+func (r *Route) fillDefaults(parsed bool) {
 	for i := range r.RateLimits {
 		rl := &r.RateLimits[i]
 		if rl.Burst == 0 {
@@ -109,7 +124,7 @@ func (r *Route) fillDefaults() {
 		r.Fallback.Status = DefaultFallbackStatus
 	}
 	for i := range r.Split {
-		if r.Split[i].Weight == 0 {
+		if r.Split[i].Weight == 0 && !parsed {
 			r.Split[i].Weight = 1
 		}
 	}

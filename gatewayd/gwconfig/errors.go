@@ -84,8 +84,12 @@ func (es Errors) Is(target error) bool {
 	return false
 }
 
+// MaxErrors is the most problems an Errors lists; beyond it, the last entry
+// says how many more there were.
+const MaxErrors = 200
+
 // sortErrors orders es by path (naturally: numeric indices numerically), then
-// by message, and drops exact duplicates.
+// by message, drops exact duplicates and keeps the first MaxErrors.
 func sortErrors(es Errors) Errors {
 	sort.SliceStable(es, func(i, j int) bool {
 		if c := comparePaths(es[i].Path, es[j].Path); c != 0 {
@@ -99,6 +103,10 @@ func sortErrors(es Errors) Errors {
 			continue
 		}
 		out = append(out, e)
+	}
+	if len(out) > MaxErrors {
+		more := len(out) - MaxErrors
+		out = append(out[:MaxErrors:MaxErrors], &Error{Message: strconv.Itoa(more) + " more problems not listed"})
 	}
 	return out
 }

@@ -2,8 +2,11 @@ package gwconfig
 
 import (
 	"os"
+	"reflect"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestFullExample parses testdata/full.yaml, which sets every field, and
@@ -67,4 +70,76 @@ func TestFullExample(t *testing.T) {
 			t.Errorf("%s: got %#v, want %#v", c.name, c.got, c.want)
 		}
 	}
+}
+
+// TestFullExampleSetsEveryField walks testdata/full.yaml beside the
+// document types and fails for any field of any type that the file never
+// sets, so the example keeps up when fields are added.
+func TestFullExampleSetsEveryField(t *testing.T) {
+	src, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{} // "Type.yaml_name"
+	var walk func(n *yaml.Node, typ reflect.Type)
+	walk = func(n *yaml.Node, typ reflect.Type) {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		switch typ.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			if typ == reflect.TypeOf(map[string]any{}) {
+				return
+			}
+			switch n.Kind {
+			case yaml.SequenceNode:
+				for _, c := range n.Content {
+					walk(c, typ.Elem())
+				}
+			case yaml.MappingNode:
+				if typ.Kind() == reflect.Map {
+					for i := 1; i < len(n.Content); i += 2 {
+						walk(n.Content[i], typ.Elem())
+					}
+					return
+				}
+				walk(n, typ.Elem())
+			}
+		case reflect.Struct:
+			if typ == durationType {
+				return
+			}
+			fs := structFields(typ)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				name := n.Content[i].Value
+				seen[typ.Name()+"."+name] = true
+				walk(n.Content[i+1], typ.Field(fs.index[name]).Type)
+			}
+		}
+	}
+	walk(root.Content[0], reflect.TypeOf(Document{}))
+
+	visited := map[reflect.Type]bool{}
+	var check func(typ reflect.Type)
+	check = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || visited[typ] {
+			return
+		}
+		visited[typ] = true
+		fs := structFields(typ)
+		for _, name := range fs.names {
+			if !seen[typ.Name()+"."+name] {
+				t.Errorf("testdata/full.yaml never sets %s.%s", typ.Name(), name)
+			}
+			check(typ.Field(fs.index[name]).Type)
+		}
+	}
+	check(reflect.TypeOf(Document{}))
 }

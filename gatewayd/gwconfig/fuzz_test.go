@@ -16,8 +16,12 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	invalid, err := os.ReadFile("testdata/invalid.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, s := range []string{
-		string(full), baseYAML, "", "version: 1", "routes: [{name: a}]", "a: &a [*a]",
+		string(full), string(invalid), baseYAML, "", "version: 1", "routes: [{name: a}]", "a: &a [*a]",
 		"routes:\n  - {name: r, upstream: u, match: {paths: [{pattern: /a/{b...}}]}}\nupstreams: [{name: u, service: s}]",
 		"upstreams: [{name: u, service: s, retries: {attempts: 0}}]",
 		"routes: [{fallback: {}, match: {hosts: ['*.a.b']}}]",

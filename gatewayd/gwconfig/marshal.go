@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -51,7 +52,7 @@ func encodeValue(v reflect.Value, force bool) (*yaml.Node, error) {
 		if d == 0 && !force {
 			return nil, nil
 		}
-		return scalar(d.String()), nil
+		return scalar(formatDuration(d)), nil
 	case byteSizeType:
 		b := ByteSize(v.Int())
 		if b == 0 && !force {
@@ -136,6 +137,19 @@ func encodeStruct(v reflect.Value, force bool) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return n, nil
+}
+
+// formatDuration is d.String() without zero trailing units: "24h", "2m",
+// "1m30s", "500ms".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // scalar is a string node, quoted by the encoder when it would otherwise

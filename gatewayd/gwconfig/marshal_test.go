@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestMarshalRoundTrip checks Parse(Marshal(d)) == d for the full example
@@ -66,5 +67,20 @@ jwt_providers:
 	u, p := d2.Upstreams[0], d2.JWTProviders[0]
 	if u.Retries.Attempts != 0 || u.CircuitBreaker.ConsecutiveFailures != 0 || p.Leeway != 0 || p.Issuer != "123" || u.Retries.On[0] != "503" {
 		t.Errorf("zeros or strings lost:\n%s", out)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", time.Second: "1s", 2 * time.Minute: "2m", 24 * time.Hour: "24h", 90 * time.Second: "1m30s",
+		time.Hour + time.Second: "1h0m1s", time.Hour + time.Minute: "1h1m", 500 * time.Millisecond: "500ms", -time.Minute: "-1m",
+	} {
+		got := formatDuration(d)
+		if got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(got); err != nil || back != d {
+			t.Errorf("ParseDuration(%q) = %v, %v", got, back, err)
+		}
 	}
 }

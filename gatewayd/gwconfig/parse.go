@@ -35,7 +35,7 @@ func Parse(src []byte) (*Document, error) {
 	var root yaml.Node
 	switch err := dec.Decode(&root); {
 	case errors.Is(err, io.EOF):
-		doc.FillDefaults()
+		doc.fillDefaults(true)
 		return doc, nil
 	case err != nil:
 		return nil, syntaxError(err)
@@ -51,7 +51,7 @@ func Parse(src []byte) (*Document, error) {
 	n := &root
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
-			doc.FillDefaults()
+			doc.fillDefaults(true)
 			return doc, nil
 		}
 		n = n.Content[0]
@@ -60,26 +60,27 @@ func Parse(src []byte) (*Document, error) {
 	if len(d.errs) > 0 {
 		return nil, sortErrors(d.errs)
 	}
-	doc.FillDefaults()
+	doc.fillDefaults(true)
 	if err := doc.Validate(); err != nil {
 		es := err.(Errors)
 		for _, e := range es {
-			e.Line = lineOf(n, e.Path)
+			if e.Path != "" {
+				e.Line = lineOf(n, e.Path)
+			}
 		}
 		return nil, es
 	}
 	return doc, nil
 }
 
-// lineOf is the line of the node at path under n, or of the deepest
-// ancestor of it that the document has.
+// lineOf is the line of the node at path under n (for a mapping value, the
+// line of its key), or of the deepest ancestor of it that the document has.
 func lineOf(n *yaml.Node, path string) int {
 	line := n.Line
 	for path != "" && n != nil {
 		for n.Kind == yaml.AliasNode && n.Alias != nil {
 			n = n.Alias
 		}
-		line = n.Line
 		var next *yaml.Node
 		switch {
 		case path[0] == '.':
@@ -92,7 +93,7 @@ func lineOf(n *yaml.Node, path string) int {
 			}
 			path = strings.TrimPrefix(path[1+len(key):], "]")
 			key, _ = strconv.Unquote(key)
-			next = mappingValue(n, key)
+			next = mappingValue(n, key, &line)
 		case path[0] == '[':
 			end := strings.IndexByte(path, ']')
 			i, err := strconv.Atoi(path[1:max(end, 1)])
@@ -102,30 +103,30 @@ func lineOf(n *yaml.Node, path string) int {
 			path = path[end+1:]
 			if n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
 				next = n.Content[i]
+				line = next.Line
 			}
 		default:
 			end := strings.IndexAny(path, ".[")
 			if end < 0 {
 				end = len(path)
 			}
-			next = mappingValue(n, path[:end])
+			next = mappingValue(n, path[:end], &line)
 			path = path[end:]
 		}
 		n = next
 	}
-	if n != nil {
-		line = n.Line
-	}
 	return line
 }
 
-// mappingValue is the value of key in mapping n, or nil.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
+// mappingValue is the value of key in mapping n, or nil; it sets *line to
+// the key's line when found.
+func mappingValue(n *yaml.Node, key string, line *int) *yaml.Node {
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
+			*line = n.Content[i].Line
 			return n.Content[i+1]
 		}
 	}

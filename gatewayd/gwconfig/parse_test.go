@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseErrors checks the exact text of decoding errors: path, message
@@ -77,6 +78,30 @@ routes:
 			`routes[9].x1: unknown field (line 12)`,
 			`routes[10].timeout: "1" is not a duration (like 500ms, 30s, 5m) (line 13)`,
 		}},
+		{"validation error under a quoted map key", `
+upstreams: [{name: u, service: s}]
+routes:
+  - name: r
+    upstream: u
+    headers:
+      "a b": x
+      X-Ok: "y"
+`, []string{`routes[0].headers["a b"]: "a b" is not a valid header name (line 7)`}},
+		{"validation error under an alias", `
+upstreams: [{name: u, service: s}]
+routes:
+  - name: r
+    upstream: u
+    rate_limits: &rl
+      - {by: ip, limit: 1, per: 1s}
+  - name: r2
+    upstream: u
+    rate_limits: *rl
+  - name: r3
+    upstream: u
+    rate_limits:
+      - {by: ip, limit: 1, per: 1ms}
+`, []string{`routes[2].rate_limits[0].per: must be at least 1s (line 14)`}},
 		{"validation errors carry lines", "upstreams:\n  - name: u\n    targets: [{address: nope}]\n",
 			[]string{`upstreams[0].targets[0].address: "nope": must be host:port (line 3)`}},
 	}
@@ -101,6 +126,22 @@ routes:
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestDefaultTimeoutsFitTotal checks that defaulted phase timeouts shrink
+// to a shorter total, while explicit ones longer than it are errors.
+func TestDefaultTimeoutsFitTotal(t *testing.T) {
+	d, err := Parse([]byte("upstreams: [{name: u, service: s, timeouts: {total: 1s}}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to := d.Upstreams[0].Timeouts; to.Connect != time.Second || to.ResponseHeader != time.Second || to.Idle != DefaultIdleTimeout {
+		t.Errorf("timeouts %+v", to)
+	}
+	_, err = Parse([]byte("upstreams: [{name: u, service: s, timeouts: {total: 1s, response_header: 2s}}]"))
+	if err == nil || !strings.Contains(err.Error(), "response_header: 2s is longer than total (1s)") {
+		t.Errorf("explicit response_header over total: %v", err)
 	}
 }
 

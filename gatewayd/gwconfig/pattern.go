@@ -102,6 +102,9 @@ func checkSegment(s string) error {
 			if b := byte(unhex(s[i+1])<<4 | unhex(s[i+2])); isUnreserved(b) {
 				return fmt.Errorf("segment %q: write %q instead of %s (requests are matched decoded)", s, string(b), s[i:i+3])
 			}
+			if up := strings.ToUpper(s[i : i+3]); up != s[i:i+3] {
+				return fmt.Errorf("segment %q: write %s with upper-case hex (requests are matched so)", s, up)
+			}
 			i += 2
 			continue
 		}

@@ -86,7 +86,7 @@ func (c *checker) provider(path string, p *JWTProvider) {
 			publics++
 		}
 	}
-	if hmac {
+	if hmac && !public { // a mix is reported above; its key checks would only add noise
 		if publics > 0 {
 			c.add(kp, "HMAC algorithms need secret keys; file and pem keys are for public-key algorithms")
 		}
@@ -97,7 +97,7 @@ func (c *checker) provider(path string, p *JWTProvider) {
 			c.add(kp, "HMAC algorithms need at least one secret key")
 		}
 	}
-	if public {
+	if public && !hmac {
 		if secrets > 0 {
 			c.add(kp, "public-key algorithms need public keys (file, pem, jwks_url or cluster_issuer), not secrets")
 		}

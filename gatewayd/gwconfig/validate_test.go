@@ -140,6 +140,7 @@ func TestValidateRules(t *testing.T) {
 		{"exact double slash", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a//b"} }, "routes[0].match.paths[0].exact", "//"},
 		{"exact query", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a?b"} }, "routes[0].match.paths[0].exact", "not allowed in a path"},
 		{"exact encoded unreserved", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/%61"} }, "routes[0].match.paths[0].exact", `write "a" instead of %61`},
+		{"exact lower-case escape", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Exact: "/a%2fb"} }, "routes[0].match.paths[0].exact", "write %2F with upper-case hex"},
 		{"pattern bad", func(d *doc) { d.Routes[0].Match.Paths[0] = PathMatch{Pattern: "/a/{x...}/b"} }, "routes[0].match.paths[0].pattern", "must be the last segment"},
 		{"method case", func(d *doc) { d.Routes[0].Match.Methods = []string{"get"} }, "routes[0].match.methods[0]", "upper-case"},
 		{"method token", func(d *doc) { d.Routes[0].Match.Methods = []string{"GE T"} }, "routes[0].match.methods[0]", "upper-case method"},
@@ -267,6 +268,20 @@ func TestValidateAllErrorsSorted(t *testing.T) {
 	}
 }
 
+// TestValidateCapsErrors checks that a document with thousands of problems
+// reports MaxErrors of them and a count of the rest.
+func TestValidateCapsErrors(t *testing.T) {
+	d := base(t)
+	d.Consumers = make([]Consumer, 1000) // 1000 names missing
+	var es Errors
+	if !errors.As(d.Validate(), &es) || len(es) != MaxErrors+1 {
+		t.Fatalf("got %d errors, want %d", len(es), MaxErrors+1)
+	}
+	if last := es[MaxErrors].Error(); last != "800 more problems not listed" {
+		t.Errorf("last entry %q", last)
+	}
+}
+
 // TestValidateGoDocument checks FillDefaults + Validate on a document built
 // in Go.
 func TestValidateGoDocument(t *testing.T) {
@@ -280,5 +295,17 @@ func TestValidateGoDocument(t *testing.T) {
 	}
 	if d.Routes[0].RateLimits[0].Burst != 5 || d.Routes[0].RateLimits[0].Scope != "global" || d.Upstreams[0].Targets[0].Weight != 1 {
 		t.Errorf("defaults not filled: %+v", d)
+	}
+}
+
+// A total timeout shorter than the phase defaults is valid alone: the
+// unset phases take the total.
+func TestShortTotalTimeoutAlone(t *testing.T) {
+	doc, err := Parse([]byte("version: 1\nupstreams:\n  - name: a\n    targets: [{address: \"127.0.0.1:1\"}]\n    timeouts: {total: 1s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Upstreams[0].Timeouts; got.ResponseHeader != time.Second || got.Connect != time.Second {
+		t.Fatalf("phase timeouts %+v, want 1s each", got)
 	}
 }

@@ -9,6 +9,11 @@ import (
 // DefaultCacheSize is the number of verified tokens a Verifier remembers.
 const DefaultCacheSize = 4096
 
+// maxCachedToken is the longest token the cache keeps: an entry holds the
+// token and its decoded claims, so the default cache stays under about
+// 4096 × 7 KiB = 28 MiB.
+const maxCachedToken = 4 << 10
+
 // tokenCache remembers recently verified tokens so that a client sending
 // the same token on every request pays for one signature check. It is a
 // direct-mapped table of atomic slots: lookups take no lock, a new entry
@@ -28,7 +33,7 @@ type cacheEntry struct {
 	token  string
 	prov   *provider
 	keys   *[]*key // prov's remote key set when verified (nil: static key)
-	parsed *parsed // claims complete with Provider and Consumer
+	claims Claims  // complete with Provider and Consumer; it had an exp
 }
 
 // newTokenCache returns a cache of at least size slots (a power of two), or
@@ -66,19 +71,19 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	return e
 }
 
-// put remembers a token p verified by prov (p.claims complete). Its slices
-// are clipped so that a caller appending to a returned copy never writes
-// into the shared arrays.
-func (c *tokenCache) put(token string, prov *provider, k *key, p *parsed) {
-	if c == nil {
+// put remembers a token verified by k of prov, with its complete claims.
+// The claims' slices are clipped first (in place, so the caller's copy too)
+// so that a caller appending to a returned copy never writes into an array
+// another holds.
+func (c *tokenCache) put(token string, prov *provider, k *key, cl *Claims) {
+	if c == nil || len(token) > maxCachedToken {
 		return
 	}
-	cl := &p.claims
 	cl.Audience = slices.Clip(cl.Audience)
 	cl.Scopes = slices.Clip(cl.Scopes)
 	cl.Roles = slices.Clip(cl.Roles)
 	cl.Groups = slices.Clip(cl.Groups)
-	e := &cacheEntry{token: token, prov: prov, parsed: p}
+	e := &cacheEntry{token: token, prov: prov, claims: *cl}
 	if prov.remote != nil && !slices.Contains(prov.static, k) {
 		e.keys = prov.remote.keys.Load()
 	}

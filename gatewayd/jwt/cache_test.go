@@ -3,7 +3,10 @@ package jwt
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,4 +91,59 @@ func TestCacheDisabled(t *testing.T) {
 	require.Nil(t, newTokenCache(-1))
 	require.Len(t, newTokenCache(0).slots, DefaultCacheSize)
 	require.Len(t, newTokenCache(1000).slots, 1024)
+}
+
+// Many goroutines verify a mix of tokens (cached, uncached, refused) while
+// the cache churns: run with -race.
+func TestVerifyConcurrent(t *testing.T) {
+	k := fixtures(t)
+	v, err := NewVerifier([]gwconfig.JWTProvider{providerFor(t, "HS256")}, Options{Now: func() time.Time { return testNow }, CacheSize: 4})
+	require.NoError(t, err)
+	defer v.Close()
+	var toks []string
+	for i := range 16 {
+		c := baseClaims()
+		c["sub"] = fmt.Sprintf("user-%d", i)
+		toks = append(toks, sign(t, "HS256", k.secret, "", c))
+	}
+	bad := sign(t, "HS256", k.secret2, "", baseClaims())
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 400 {
+				tok := toks[(g+i)%len(toks)]
+				c, err := v.Verify(context.Background(), tok, []string{"p"})
+				if err != nil || c.Consumer != fmt.Sprintf("user-%d", (g+i)%len(toks)) {
+					errs <- fmt.Errorf("token %d: %v %v", (g+i)%len(toks), c, err)
+					return
+				}
+				if _, err := v.Verify(context.Background(), bad, []string{"p"}); err == nil {
+					errs <- fmt.Errorf("bad token accepted")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// Long tokens are verified every time rather than kept.
+func TestCacheSkipsLongTokens(t *testing.T) {
+	k := fixtures(t)
+	v := newTestVerifier(t, providerFor(t, "HS256"))
+	c := baseClaims()
+	c["pad"] = strings.Repeat("x", maxCachedToken)
+	tok := sign(t, "HS256", k.secret, "", c)
+	_, err := v.Verify(context.Background(), tok, []string{"p"})
+	require.NoError(t, err)
+	require.Nil(t, v.cache.get(tok))
+	short := sign(t, "HS256", k.secret, "", baseClaims())
+	_, err = v.Verify(context.Background(), short, []string{"p"})
+	require.NoError(t, err)
+	require.NotNil(t, v.cache.get(short))
 }

@@ -27,12 +27,19 @@
 //     provider's leeway; exp-iat is at most max_lifetime when set; aud contains
 //     one of the provider's audiences when it has any.
 //
+// Verify remembers recently verified tokens in a fixed-size, lock-free cache
+// (Options.CacheSize): a client repeating its token costs a hash and a
+// comparison, not a signature check. A hit still rechecks exp, nbf and iat
+// against the clock, is dropped when the JWKS that verified it is replaced,
+// and is used only when the same provider would accept the token first.
+//
 // A token whose kid no key of a JWKS provider has asks for one early refetch
 // of that provider's key set (at most one every 10 s); the token itself fails
 // with ErrUnknownKey, Verify never waits for the network.
 //
 // Errors match the package's sentinels with errors.Is; Description gives the
-// short text safe to send back in WWW-Authenticate.
+// short text safe to send back in WWW-Authenticate. BearerToken takes the
+// token from a request's Authorization header.
 //
 // # Signing
 //

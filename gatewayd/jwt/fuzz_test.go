@@ -92,3 +92,46 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseJWKS feeds arbitrary bytes to the key file and key set parsers:
+// no panic, and every key returned is usable by some algorithm.
+func FuzzParseJWKS(f *testing.F) {
+	k := fixtures(f)
+	for _, pub := range []any{&k.rsa.PublicKey, &k.ec256.PublicKey, k.ed.Public()} {
+		j, err := PublicJWK(pub, "kid", "")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(j)
+		f.Add([]byte(`{"keys":[` + string(j) + `]}`))
+	}
+	f.Add([]byte(`{"kty":"oct","k":"` + b64.EncodeToString(k.secret) + `"}`))
+	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`))
+	f.Add([]byte(`{"kty":"RSA","n":"AQAB","e":"AAAAAQ"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, allowOct := range []bool{false, true} {
+			var keys []*key
+			var err error
+			if allowOct {
+				keys, err = parseJWKJSON(b)
+			} else {
+				keys, err = parseJWKS(b, false)
+			}
+			if err != nil {
+				continue
+			}
+			for _, kk := range keys {
+				usable := false
+				for _, a := range algorithms {
+					usable = usable || kk.allows(a)
+				}
+				if !usable {
+					t.Fatalf("key of type %v usable by no algorithm", kk.kty)
+				}
+				if kk.kty == ktyOct && !allowOct {
+					t.Fatal("secret key from a fetched set")
+				}
+			}
+		}
+	})
+}

@@ -64,6 +64,7 @@ func (r *remoteSet) run(ctx context.Context, client *http.Client, retryBase time
 			backoff = min(2*backoff, maxRetry, r.refresh)
 		} else {
 			backoff = retryBase
+			log.Debug("jwks fetched", "provider", r.provider, "url", r.url, "keys", len(*r.keys.Load()))
 		}
 		t := time.NewTimer(wait)
 		select {

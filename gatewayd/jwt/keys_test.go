@@ -175,8 +175,14 @@ func TestNewVerifierRefuses(t *testing.T) {
 			p.Keys = []gwconfig.Key{{PEM: string(privPEM)}}
 		}},
 		{"PEM without blocks", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{PEM: "hello"}} }},
+		{"PEM with a bad block", func(p *gwconfig.JWTProvider) {
+			p.Algorithms = []string{"RS256"}
+			p.Keys = []gwconfig.Key{{PEM: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}}
+		}},
 		{"missing file", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{File: filepath.Join(t.TempDir(), "nope")}} }},
-		{"bad JWK file", func(p *gwconfig.JWTProvider) { p.Keys = []gwconfig.Key{{File: writeFile(t, "k.jwk", []byte(`{"kty":"oct","k":"c2hvcnQ"}`))}} }},
+		{"bad JWK file", func(p *gwconfig.JWTProvider) {
+			p.Keys = []gwconfig.Key{{File: writeFile(t, "k.jwk", []byte(`{"kty":"oct","k":"c2hvcnQ"}`))}}
+		}},
 		{"no key source", func(p *gwconfig.JWTProvider) { p.Keys = nil }},
 		{"JWKS URL with HMAC", func(p *gwconfig.JWTProvider) { p.JWKSURL = "http://127.0.0.1:1/jwks" }},
 	}
@@ -185,11 +191,20 @@ func TestNewVerifierRefuses(t *testing.T) {
 			p := ok()
 			tc.mod(&p)
 			v, err := NewVerifier([]gwconfig.JWTProvider{p}, Options{})
-			require.Error(t, err)
+			require.ErrorIs(t, err, ErrConfig)
 			require.Nil(t, v)
 			t.Log(err)
 		})
 	}
+	cluster := ok()
+	cluster.Keys, cluster.ClusterIssuer = nil, true
+	_, err = NewVerifier([]gwconfig.JWTProvider{cluster}, Options{ClusterKey: f.ed.Public()})
+	require.ErrorIs(t, err, ErrConfig, "an Ed25519 cluster key for an HS256 provider")
+	bad := ok()
+	bad.Keys[0].Secret = "c2hvcnQ="
+	_, err = NewVerifier([]gwconfig.JWTProvider{bad}, Options{})
+	require.ErrorIs(t, err, ErrKey)
+	require.ErrorContains(t, err, "p: keys[0]")
 	_, err = NewVerifier([]gwconfig.JWTProvider{ok(), ok()}, Options{})
 	require.ErrorIs(t, err, ErrConfig, "duplicate names")
 	v, err := NewVerifier([]gwconfig.JWTProvider{ok()}, Options{})

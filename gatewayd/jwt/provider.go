@@ -70,7 +70,7 @@ func newProvider(spec gwconfig.JWTProvider, clusterKey crypto.PublicKey, log *sl
 	for i, ks := range spec.Keys {
 		keys, err := loadKey(ks)
 		if err != nil {
-			return nil, fail("keys[%d]: %v", i, err)
+			return nil, fmt.Errorf("%w: %s: keys[%d]: %w", ErrConfig, spec.Name, i, err)
 		}
 		for _, k := range keys {
 			if !types[k.kty] {
@@ -85,7 +85,10 @@ func newProvider(spec gwconfig.JWTProvider, clusterKey crypto.PublicKey, log *sl
 		} else {
 			k, err := newPublicKey(PublicKeyID(clusterKey), clusterKey)
 			if err != nil {
-				return nil, fail("cluster key: %v", err)
+				return nil, fmt.Errorf("%w: %s: cluster key: %w", ErrConfig, spec.Name, err)
+			}
+			if !types[k.kty] {
+				return nil, fail("the cluster key is an %s key, which none of the algorithms uses", k.kty)
 			}
 			p.static = append(p.static, k)
 		}

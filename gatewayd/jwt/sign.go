@@ -94,6 +94,27 @@ func (a *algorithm) sign(k any, input []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: a %T key cannot sign %s", ErrKey, signer.Public(), a.name)
 }
 
+// AlgorithmFor returns the algorithm a token signed by signer should name:
+// EdDSA for Ed25519, ES256/ES384/ES512 by curve, RS256 for RSA. It returns
+// "" for keys Sign cannot use.
+func AlgorithmFor(signer crypto.Signer) string {
+	switch pub := signer.Public().(type) {
+	case ed25519.PublicKey:
+		return "EdDSA"
+	case *ecdsa.PublicKey:
+		for _, name := range []string{"ES256", "ES384", "ES512"} {
+			if algorithms[name].curve == pub.Curve {
+				return name
+			}
+		}
+	case *rsa.PublicKey:
+		if pub.N.BitLen() >= minRSABits {
+			return "RS256"
+		}
+	}
+	return ""
+}
+
 // rawECDSA turns an ASN.1 DER ECDSA signature into the JOSE form: r and s
 // as big-endian integers of size bytes each (RFC 7518 section 3.4).
 func rawECDSA(der []byte, size int) ([]byte, error) {

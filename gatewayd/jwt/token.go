@@ -161,8 +161,13 @@ func (p *parsed) readClaims(payload []byte) error {
 
 // checkTimes applies exp (required), nbf, iat and the lifetime bound at now.
 func (p *parsed) checkTimes(now time.Time, leeway, maxLifetime time.Duration) error {
-	c := &p.claims
-	if !p.hasExp {
+	return p.claims.checkTimes(p.hasExp, now, leeway, maxLifetime)
+}
+
+// checkTimes applies exp (required: hasExp says whether the token had one),
+// nbf, iat and the lifetime bound at now.
+func (c *Claims) checkTimes(hasExp bool, now time.Time, leeway, maxLifetime time.Duration) error {
+	if !hasExp {
 		return fmt.Errorf("%w: exp", ErrMissingClaim)
 	}
 	if !now.Before(c.ExpiresAt.Add(leeway)) {

@@ -48,8 +48,9 @@ type Verifier struct {
 // NewVerifier parses every provider's keys (reading key files now) and
 // starts a goroutine per JWKS URL that fetches the set at once and then
 // every jwks_refresh. A JWKS that cannot be fetched is not an error: the
-// provider has no remote keys until a retry succeeds. Errors (ErrConfig,
-// ErrKey) name the provider.
+// provider has no remote keys until a retry succeeds. Errors match
+// ErrConfig, and also ErrKey when a key is the problem; they name the
+// provider and the key's index.
 func NewVerifier(providers []gwconfig.JWTProvider, opts Options) (*Verifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -120,11 +121,11 @@ func (v *Verifier) Verify(ctx context.Context, token string, providers []string)
 	if v.closed.Load() {
 		return nil, ErrClosed
 	}
-	if e := v.cache.get(token); e != nil && v.firstFor(providers, e.parsed.claims.Issuer) == e.prov {
-		if err := e.parsed.checkTimes(v.now(), e.prov.leeway, e.prov.maxLifetime); err != nil {
+	if e := v.cache.get(token); e != nil && v.firstFor(providers, e.claims.Issuer) == e.prov {
+		if err := e.claims.checkTimes(true, v.now(), e.prov.leeway, e.prov.maxLifetime); err != nil {
 			return nil, err
 		}
-		c := e.parsed.claims
+		c := e.claims
 		return &c, nil
 	}
 	p, err := parseToken(token)
@@ -142,8 +143,8 @@ func (v *Verifier) Verify(ctx context.Context, token string, providers []string)
 		}
 		k, err := v.check(prov, p)
 		if err == nil {
+			v.cache.put(token, prov, k, &p.claims)
 			c := p.claims
-			v.cache.put(token, prov, k, p)
 			return &c, nil
 		}
 		if first == nil {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +60,11 @@ func TestSignVerifyEveryAlgorithm(t *testing.T) {
 // key types) signs too: LoadSigningKey returns one.
 func TestSignWithLoadedKey(t *testing.T) {
 	k := fixtures(t)
+	require.Equal(t, "RS256", AlgorithmFor(k.rsa))
+	require.Equal(t, "ES256", AlgorithmFor(k.ec256))
+	require.Equal(t, "ES384", AlgorithmFor(k.ec384))
+	require.Equal(t, "ES512", AlgorithmFor(k.ec521))
+	require.Equal(t, "EdDSA", AlgorithmFor(k.ed))
 	for _, tc := range []struct {
 		alg  string
 		priv crypto.Signer
@@ -357,6 +364,29 @@ func TestVerifyRules(t *testing.T) {
 			want: ErrSignature,
 		},
 		{
+			name: "a key embedded in the header (jwk) is never trusted",
+			spec: func(p *gwconfig.JWTProvider) {
+				p.Algorithms = []string{"ES256"}
+				p.Keys = []gwconfig.Key{{PEM: pemOf(t, &k.ec256.PublicKey)}}
+			},
+			token: func(t *testing.T) string {
+				attacker, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				require.NoError(t, err)
+				j, err := PublicJWK(&attacker.PublicKey, "", "ES256")
+				require.NoError(t, err)
+				return rawToken(`{"alg":"ES256","jwk":`+string(j)+`,"jku":"http://127.0.0.1:1/keys"}`, mustJSON(t, baseClaims()), func(in []byte) []byte {
+					sum := sha256.Sum256(in)
+					r, s, err := ecdsa.Sign(rand.Reader, attacker, sum[:])
+					require.NoError(t, err)
+					out := make([]byte, 64)
+					r.FillBytes(out[:32])
+					s.FillBytes(out[32:])
+					return out
+				})
+			},
+			want: ErrSignature,
+		},
+		{
 			name: "RS256 token signed by another key",
 			spec: func(p *gwconfig.JWTProvider) {
 				p.Algorithms = []string{"RS256"}
@@ -578,7 +608,15 @@ func TestVerifyAfterClose(t *testing.T) {
 }
 
 func TestDescriptionIsSafe(t *testing.T) {
+	seen := map[string]bool{}
+	for _, err := range []error{ErrMalformed, ErrAlgorithm, ErrUnknownKey, ErrSignature, ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrMissingClaim, ErrLifetime} {
+		d := Description(fmt.Errorf("%w: detail with \"quotes\" and a kid", err))
+		require.NotContains(t, d, "detail")
+		require.NotContains(t, d, `"`, "it goes inside a quoted-string")
+		require.False(t, seen[d], "one text per rule")
+		seen[d] = true
+	}
 	require.Equal(t, "invalid token", Description(errors.New("something internal")))
-	require.Equal(t, "token expired", Description(ErrExpired))
+	require.Equal(t, "invalid token", Description(ErrClosed))
 	require.Equal(t, "malformed token", Description(errors.Join(errors.New("x"), ErrMalformed)))
 }

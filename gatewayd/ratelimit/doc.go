@@ -67,7 +67,9 @@
 //     the bucket full: over-admission of at most B, once per loss;
 //   - gateway clocks that differ by δ add at most r·δ;
 //   - while the store is unreachable, each node admits at most
-//     B/nodes + (r/nodes)·w in a window w: the total holds the bound as long
+//     B/nodes + (r/nodes)·w in a window w (both rounded down, but never
+//     below one token: with Limit or B below the node count the total may
+//     exceed the bound by that rounding): the total holds the bound as long
 //     as Nodes() counts the live nodes, plus the leases outstanding when the
 //     store went away (at most max(1, B/4) per node); a node cut off from a
 //     store the others still reach over-admits by its share.

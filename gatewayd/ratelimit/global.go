@@ -37,8 +37,53 @@ type leaseStep struct {
 	giveBack int64         // tokens this caller returns with its lease
 }
 
+// step spends a token of le at now if it can, else says whether to wait for
+// another caller's lease or to lease (then le is marked as fetching and its
+// expired tokens go with the caller).
+func (le *lease) step(now int64) leaseStep {
+	if le.tokens > 0 && now >= le.expires {
+		le.giveBack += le.tokens
+		le.tokens = 0
+	}
+	switch {
+	case le.tokens > 0:
+		le.tokens--
+		return leaseStep{done: true, d: Decision{Allowed: true, Remaining: le.remaining + le.tokens, Reset: le.r.reset(le.tat, now)}}
+	case now < le.denyUntil:
+		return leaseStep{done: true, d: Decision{Reset: le.r.reset(le.tat, now), RetryAfter: time.Duration(le.denyUntil - now)}}
+	case le.fetching != nil:
+		return leaseStep{wait: le.fetching}
+	}
+	le.fetching = make(chan struct{})
+	st := leaseStep{fetch: le.fetching, giveBack: le.giveBack}
+	le.giveBack = 0
+	return st
+}
+
+// settle records the outcome of a caller's lease (g, or err) in le. Tokens
+// the caller meant to give back return to le when nothing was written.
+func (le *lease) settle(r rate, now, life, giveBack int64, g grant, err error) {
+	le.fetching = nil
+	le.r = r
+	if err != nil {
+		if errors.Is(err, ErrConflict) || errors.Is(err, errNotAsked) {
+			le.giveBack += giveBack
+		}
+		return
+	}
+	le.tokens, le.expires = g.n, now+life
+	le.remaining, le.tat = g.remaining, g.tat
+	if g.n == 0 {
+		le.denyUntil = now + int64(g.retry)
+	}
+}
+
+// errNotAsked means a lease was given up before the store was asked.
+var errNotAsked = errors.New("ratelimit: lease not attempted")
+
 // allowGlobal decides a global policy: from the lease when it has tokens,
-// else by leasing from the store.
+// else by leasing from the store (one caller per key at a time; the others
+// wait for its result), all within LeaseTimeout.
 func (l *Limiter) allowGlobal(ctx context.Context, p Policy, key string, now int64) Decision {
 	r, ok := rateOf(p, 1)
 	if !ok {
@@ -46,27 +91,10 @@ func (l *Limiter) allowGlobal(ctx context.Context, p Policy, key string, now int
 	}
 	k := tableKey{policy: p.ID, key: key, kind: kindLease}
 	idle := func(le *lease) bool { return le.idle(now) }
+	step := func(le *lease) leaseStep { return le.step(now) }
 	var lctx context.Context
 	for {
-		st := with(l.leases, k, idle, func(le *lease) leaseStep {
-			if le.tokens > 0 && now >= le.expires {
-				le.giveBack += le.tokens
-				le.tokens = 0
-			}
-			switch {
-			case le.tokens > 0:
-				le.tokens--
-				return leaseStep{done: true, d: Decision{Allowed: true, Remaining: le.remaining + le.tokens, Reset: le.r.reset(le.tat, now)}}
-			case now < le.denyUntil:
-				return leaseStep{done: true, d: Decision{Reset: le.r.reset(le.tat, now), RetryAfter: time.Duration(le.denyUntil - now)}}
-			case le.fetching != nil:
-				return leaseStep{wait: le.fetching}
-			}
-			le.fetching = make(chan struct{})
-			st := leaseStep{fetch: le.fetching, giveBack: le.giveBack}
-			le.giveBack = 0
-			return st
-		})
+		st := with(l.leases, k, idle, step)
 		if st.done {
 			st.d.Limit, st.d.Window = p.Limit, p.Per
 			return st.d
@@ -87,44 +115,30 @@ func (l *Limiter) allowGlobal(ctx context.Context, p Policy, key string, now int
 				return l.timedOut(ctx, p, key, r, now)
 			}
 		}
-		if lctx.Err() != nil {
-			with(l.leases, k, nil, func(le *lease) struct{} {
-				le.giveBack += st.giveBack
-				le.fetching = nil
-				return struct{}{}
-			})
-			close(st.fetch)
-			return l.timedOut(ctx, p, key, r, now)
+		var g grant
+		err := errNotAsked
+		if lctx.Err() == nil {
+			g, err = l.lease(lctx, r, storeKey(p.ID, key), now, st.giveBack)
 		}
-		g, err := l.lease(lctx, r, storeKey(p.ID, key), now, st.giveBack)
+		failed := err != nil && !errors.Is(err, errNotAsked) && !errors.Is(err, ErrConflict) && ctx.Err() == nil
+		if failed {
+			l.storeFailed(now, err) // before waking the waiters: they fall back too
+		}
 		with(l.leases, k, nil, func(le *lease) struct{} {
-			le.fetching = nil
-			le.r = r
-			if errors.Is(err, ErrConflict) {
-				le.giveBack += st.giveBack // nothing was written
-			}
-			if err != nil {
-				return struct{}{}
-			}
-			le.tokens, le.expires = g.n, now+int64(l.cfg.LeaseLife)
-			le.remaining, le.tat = g.remaining, g.tat
-			if g.n == 0 {
-				le.denyUntil = now + int64(g.retry)
-			}
+			le.settle(r, now, int64(l.cfg.LeaseLife), st.giveBack, g, err)
 			return struct{}{}
 		})
 		close(st.fetch)
 		switch {
 		case err == nil:
-			continue
-		case errors.Is(err, ErrConflict):
-			// Lost every race until the deadline: the bucket is busy.
-			return Decision{Limit: p.Limit, Window: p.Per, RetryAfter: time.Duration(r.interval)}
-		case ctx.Err() != nil:
-			return Decision{Limit: p.Limit, Window: p.Per, RetryAfter: time.Duration(r.interval)}
-		default:
-			l.storeFailed(now, err)
+			continue // spend from the new lease
+		case failed:
 			return l.allowLocal(p, key, kindFallback, l.nodes(), now)
+		case errors.Is(err, errNotAsked):
+			return l.timedOut(ctx, p, key, r, now)
+		default:
+			// Lost every race until the deadline, or the caller gave up.
+			return Decision{Limit: p.Limit, Window: p.Per, RetryAfter: time.Duration(r.interval)}
 		}
 	}
 }

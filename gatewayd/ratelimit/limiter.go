@@ -27,7 +27,8 @@ type Config struct {
 	// limited to their share, Limit/Nodes().
 	Store GlobalStore
 	// Nodes returns the number of live gateway nodes sharing global policies;
-	// it sizes leases and the fallback share. nil or a result < 1 means 1.
+	// it sizes leases and the fallback share. It is called concurrently, on
+	// leases and fallback decisions. nil or a result < 1 means 1.
 	Nodes func() int
 	// Now is the clock every decision is made by. Default time.Now. Given the
 	// same sequence of calls and clock readings, local decisions are the same.
@@ -45,9 +46,9 @@ type Config struct {
 	// StoreBackoff is how long global policies stay on the fallback share after
 	// the store failed, before it is tried again. Default 1s.
 	StoreBackoff time.Duration
-	// MaxKeys bounds the buckets held in memory (local, fallback and leases
-	// together). Default 1<<20; the least recently used bucket is evicted
-	// first.
+	// MaxKeys bounds the local buckets (local and fallback ones together) and,
+	// separately, the leases held in memory. Default 1<<20; the least recently
+	// used is evicted first.
 	MaxKeys int
 }
 

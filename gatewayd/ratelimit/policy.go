@@ -2,7 +2,10 @@ package ratelimit
 
 import (
 	"errors"
+	"strconv"
 	"time"
+
+	"cairn.dev/cairn/gatewayd/gwconfig"
 )
 
 // Sentinel errors of the package, matched with errors.Is.
@@ -52,4 +55,17 @@ type Decision struct {
 	// Fallback reports that a global policy was decided by the local share
 	// because the store was unreachable (or Config.Store is nil).
 	Fallback bool
+}
+
+// PolicyFor returns the Policy of rate limit i of the named route: ID
+// "<route>#<i>", Global unless rl.Scope is "local". The caller picks the key
+// by rl.By (the consumer name, the route name, or the client IP).
+func PolicyFor(route string, i int, rl gwconfig.RateLimit) Policy {
+	return Policy{
+		ID:     route + "#" + strconv.Itoa(i),
+		Limit:  rl.Limit,
+		Per:    rl.Per,
+		Burst:  rl.Burst,
+		Global: rl.Scope != "local",
+	}
 }

@@ -50,7 +50,7 @@ type shard[V any] struct {
 	tail  int32 // least recently used slot, -1 when empty
 	free  int32 // first free slot (linked through next), -1 when none
 	limit int
-	_     [40]byte // keeps neighbouring shards' locks off one cache line
+	_     [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
 type slot[V any] struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -115,6 +116,9 @@ func DecodeEntry(b []byte) (*Entry, error) {
 	}
 	if len(d.b) != 0 {
 		return nil, ErrCorrupt
+	}
+	if cl := e.Header["Content-Length"]; len(cl) > 0 && (len(cl) != 1 || cl[0] != strconv.Itoa(len(body))) {
+		return nil, ErrCorrupt // a hit would send a body its header contradicts
 	}
 	e.Body = body[:len(body):len(body)]
 	return e, nil

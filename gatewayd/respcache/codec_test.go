@@ -81,6 +81,9 @@ func TestDecodeEntryErrors(t *testing.T) {
 	bad = &Entry{Status: 200, Header: http.Header{"X A": {"a"}}}
 	_, err = DecodeEntry(EncodeEntry(bad))
 	require.ErrorIs(t, err, ErrCorrupt, "space in a name")
+	bad = &Entry{Status: 200, Header: http.Header{"Content-Length": {"5"}}, Body: []byte("abc")}
+	_, err = DecodeEntry(EncodeEntry(bad))
+	require.ErrorIs(t, err, ErrCorrupt, "Content-Length contradicts the body")
 	bad = &Entry{Status: 42, Header: http.Header{}}
 	_, err = DecodeEntry(EncodeEntry(bad))
 	require.ErrorIs(t, err, ErrCorrupt, "status")

@@ -30,9 +30,16 @@
 // entry is a miss. HEAD requests share GET's entries (Key maps HEAD to
 // GET; Serve writes no body for HEAD); only GET responses are stored.
 //
+// A hit answers a conditional request (If-None-Match against the entry's
+// ETag, else If-Modified-Since against its Last-Modified) with 304. The
+// Recorder marks misses with X-Cache: MISS and Cache-Status fwd=uri-miss.
+//
 // Vary: an entry remembers the values of the headers its response's Vary
 // names, as the storing request sent them; a request with other values
-// misses. A key holds one variant at a time, the last stored.
+// misses. A key holds one variant at a time, the last stored, so requests
+// alternating between variants would keep replacing each other: list the
+// headers an upstream varies on (Accept-Encoding, say) in the route's
+// key_headers to give each variant its own key.
 //
 // # Tiers
 //
@@ -43,6 +50,15 @@
 // in number and time; failures are logged and never reach the client).
 // Entries are encoded in a compact versioned binary form (EncodeEntry,
 // DecodeEntry); an entry of another version is a miss.
+//
+// Ages and lifetimes are measured on the clock of the node that stored an
+// entry (StoredAt travels with it): clock skew between gateway nodes
+// lengthens or shortens a shared entry's life by the skew.
+//
+// # Metrics
+//
+// Stats returns the counters; RegisterMetrics exports them to Prometheus
+// as cairn_gateway_cache_*.
 //
 // # Goroutines
 //

@@ -90,8 +90,11 @@ func (e *Entry) usable(r *http.Request, now time.Time, maxAge int64) bool {
 
 // Serve writes e as the answer to r: the status, the stored headers, Age,
 // X-Cache: HIT and Cache-Status (RFC 9211), and the body unless r is HEAD
-// or the status has none. Headers already set on w (e.g. a request id)
-// are kept unless the entry has them too.
+// or the status has none. A conditional request the entry satisfies
+// (If-None-Match matching its ETag, or If-Modified-Since not older than
+// its Last-Modified) gets 304 Not Modified without content headers.
+// Headers already set on w (e.g. a request id) are kept unless the entry
+// has them too.
 func (e *Entry) Serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	for k, v := range e.Header {
@@ -104,6 +107,13 @@ func (e *Entry) Serve(w http.ResponseWriter, r *http.Request) {
 	h["Age"] = e.ageHeader(now())
 	h["X-Cache"] = xCacheHit
 	h["Cache-Status"] = cacheStatusHit
+	if (len(r.Header["If-None-Match"]) > 0 || len(r.Header["If-Modified-Since"]) > 0) && e.notModified(r) {
+		for _, k := range notModifiedDrop {
+			delete(h, k)
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	w.WriteHeader(e.Status)
 	if r.Method != http.MethodHead && bodyAllowed(e.Status) {
 		w.Write(e.Body)

@@ -24,8 +24,9 @@ type Recorder struct {
 	status  int
 	header  http.Header // snapshot at WriteHeader
 	body    []byte
-	over    bool
-	written int64
+	over    bool  // the body outgrew max
+	failed  bool  // a write to the client failed
+	written int64 // body bytes passed to the client
 }
 
 // NewRecorder returns a Recorder in front of w that keeps at most maxBody
@@ -73,6 +74,9 @@ func (rec *Recorder) Write(p []byte) (int, error) {
 	}
 	n, err := rec.w.Write(p)
 	rec.written += int64(n)
+	if err != nil {
+		rec.failed = true
+	}
 	if !rec.over {
 		if int64(len(rec.body)+n) > rec.max {
 			rec.over, rec.body = true, nil
@@ -99,14 +103,17 @@ func (rec *Recorder) Overflowed() bool { return rec.over }
 
 // Finish stores the recorded response under key for ttl (see Cache.Put)
 // and returns the entry, or nil when nothing was stored: the body
-// overflowed, the status is not final, or fewer bytes were written than a
-// Content-Length promised (an interrupted response). status 0 and a nil
+// overflowed, the status is not final, a write to the client failed, or
+// fewer bytes were written than a Content-Length promised (an interrupted
+// response). The caller must not call Finish for a response the upstream
+// did not complete (a proxy error after the header): without a
+// Content-Length the Recorder cannot tell. status 0 and a nil
 // header mean those the Recorder saw; the gateway passes the upstream's,
 // so that headers it added for this request only are not stored. Finish
 // never fails the request: the shared store is written asynchronously and
 // bounded in time.
 func (rec *Recorder) Finish(ctx context.Context, key string, r *http.Request, status int, header http.Header, ttl time.Duration) *Entry {
-	if rec.over || rec.status == 0 {
+	if rec.over || rec.failed || rec.status == 0 {
 		return nil
 	}
 	if status == 0 {

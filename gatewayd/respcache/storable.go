@@ -29,8 +29,9 @@ func Storable(r *http.Request, resp *http.Response, spec *gwconfig.Cache) (time.
 // StorableHeader applies RFC 9111's rules for a shared cache that never
 // revalidates. Not stored: requests other than GET, a nil spec, request or
 // response no-store, response private or no-cache (qualified or not), a
-// Set-Cookie, Vary: *, requests with Authorization unless the response is
-// public, has s-maxage or must-revalidate, and status codes outside
+// Set-Cookie, Vary: *, requests with credentials (Authorization, or the
+// gateway's X-API-Key) unless the response is public, has s-maxage or
+// must-revalidate, and status codes outside
 // heuristic/explicitOnly (never 206 or 5xx but 501). The lifetime is
 // s-maxage, else max-age, else Expires − Date (Date defaults to now), else,
 // for the heuristic status codes, spec.TTL (0: not stored); minus the
@@ -52,7 +53,7 @@ func StorableHeader(r *http.Request, status int, h http.Header, spec *gwconfig.C
 	if len(h["Set-Cookie"]) > 0 || varyStar(h) {
 		return 0, false
 	}
-	if r.Header.Get("Authorization") != "" && !cc.public && cc.sMaxAge < 0 && !cc.mustRevalidate {
+	if authenticated(r) && !cc.public && cc.sMaxAge < 0 && !cc.mustRevalidate {
 		return 0, false
 	}
 	var lifetime time.Duration
@@ -107,4 +108,10 @@ func varyStar(h http.Header) bool {
 		}
 	}
 	return false
+}
+
+// authenticated reports whether r carries credentials: a response to it
+// may be meant for that caller only.
+func authenticated(r *http.Request) bool {
+	return len(r.Header["Authorization"]) > 0 || len(r.Header["X-Api-Key"]) > 0
 }

@@ -55,6 +55,8 @@ func TestStorable(t *testing.T) {
 		{"post not stored", "POST", nil, 200, http.Header{"Cache-Control": {"max-age=60"}}, spec, 0},
 		{"authorization refused", "GET", http.Header{"Authorization": {"Bearer x"}}, 200, http.Header{"Cache-Control": {"max-age=60"}}, spec, 0},
 		{"authorization route ttl refused", "GET", http.Header{"Authorization": {"Bearer x"}}, 200, nil, spec, 0},
+		{"api key refused", "GET", http.Header{"X-Api-Key": {"cgw_x"}}, 200, http.Header{"Cache-Control": {"max-age=60"}}, spec, 0},
+		{"api key public", "GET", http.Header{"X-Api-Key": {"cgw_x"}}, 200, http.Header{"Cache-Control": {"public, max-age=60"}}, spec, time.Minute},
 		{"authorization public", "GET", http.Header{"Authorization": {"Bearer x"}}, 200, http.Header{"Cache-Control": {"public, max-age=60"}}, spec, time.Minute},
 		{"authorization s-maxage", "GET", http.Header{"Authorization": {"Bearer x"}}, 200, http.Header{"Cache-Control": {"s-maxage=9"}}, spec, 9 * time.Second},
 		{"authorization must-revalidate", "GET", http.Header{"Authorization": {"Bearer x"}}, 200, http.Header{"Cache-Control": {"must-revalidate, max-age=8"}}, spec, 8 * time.Second},

@@ -91,32 +91,35 @@ func New(routes []gwconfig.Route) (*Router, error) {
 func (r *Router) add(e *entry, p gwconfig.PathMatch) error {
 	switch {
 	case p.Exact != "":
-		if !strings.HasPrefix(p.Exact, "/") {
-			return errors.New("exact path must start with /")
+		exact, ok := CleanPath(p.Exact)
+		if !ok {
+			return errors.New("exact path must start with / and stay under it")
 		}
-		r.exact[p.Exact] = append(r.exact[p.Exact], e)
+		r.exact[exact] = append(r.exact[exact], e)
 	case p.Pattern != "":
 		segs, err := gwconfig.ParsePattern(p.Pattern)
 		if err != nil {
 			return err
 		}
-		e.segs = segs
 		for _, s := range segs {
 			if s.Param == "" {
 				e.literals++
 			}
 		}
+		e.segs = segs // ParsePattern admits only clean literals
 		e.rest = len(segs) > 0 && segs[len(segs)-1].Rest
 		r.patterns.insert(e)
-	default:
-		pre := p.Prefix
-		if !strings.HasPrefix(pre, "/") {
-			return errors.New("prefix must start with /")
+	case p.Prefix != "":
+		pre, ok := CleanPath(p.Prefix)
+		if !ok {
+			return errors.New("prefix must start with / and stay under it")
 		}
 		if pre != "/" {
 			pre = strings.TrimSuffix(pre, "/")
 		}
 		r.prefix[pre] = append(r.prefix[pre], e)
+	default:
+		return errors.New("needs one of exact, prefix or pattern")
 	}
 	return nil
 }
@@ -137,11 +140,11 @@ func patternLess(a, b *entry) bool {
 }
 
 // Match finds the route for a request: host is the Host header (a port is
-// ignored), path the request path as CleanPath returned it (Match cleans it
-// again, which costs nothing for a clean path; an unclean one that
+// ignored), path the request path in escaped form as CleanPath returned it
+// (Match cleans it again, which costs nothing for a clean path; one that
 // CleanPath rejects matches nothing), h the request headers. See the
-// package doc for precedence. Match does not allocate unless a pattern
-// matches or the result is MethodNotAllowed.
+// package doc for precedence. Match does not allocate for a clean path
+// unless a pattern matches or the result is MethodNotAllowed.
 func (r *Router) Match(host, method, path string, h http.Header) Result {
 	path, ok := CleanPath(path)
 	if !ok {

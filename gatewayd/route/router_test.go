@@ -273,7 +273,7 @@ func checkMatch(t *testing.T, r *Router, routes []gwconfig.Route, q req) {
 }
 
 func TestNewRejectsBadPaths(t *testing.T) {
-	for _, p := range []gwconfig.PathMatch{ex("x"), pre("api"), pat("/a/{b"), pat("/{x...}/y")} {
+	for _, p := range []gwconfig.PathMatch{ex("x"), pre("api"), pat("/a/{b"), pat("/{x...}/y"), {}} {
 		_, err := New([]gwconfig.Route{rt("bad", paths(p))})
 		if !errors.Is(err, ErrBadRoute) || !strings.Contains(err.Error(), "routes[0] (bad).match.paths[0]") {
 			t.Errorf("New with %+v: %v, want ErrBadRoute naming the path", p, err)
@@ -300,5 +300,29 @@ func TestMatchNoAlloc(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("Match(%s%s) allocates %v times", q.host, q.path, allocs)
 		}
+	}
+}
+
+// TestConfigPathsNormalized checks that route paths written with lower-case
+// escapes or unclean segments match the cleaned request paths.
+func TestConfigPathsNormalized(t *testing.T) {
+	routes := []gwconfig.Route{
+		rt("exact", paths(ex("/a%2fb"))),
+		rt("prefix", paths(pre("/p%3a"))),
+		rt("pattern", paths(pat("/q%2F/{x}"))),
+		rt("dots", paths(ex("/d/./e"))),
+	}
+	r, err := New(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []req{
+		{path: "/a%2Fb", want: "exact"},
+		{path: "/a%2fb", want: "exact"},
+		{path: "/p%3A/x", want: "prefix"},
+		{path: "/q%2F/1", want: "pattern", params: map[string]string{"x": "1"}},
+		{path: "/d/e", want: "dots"},
+	} {
+		checkMatch(t, r, routes, q)
 	}
 }

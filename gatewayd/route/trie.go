@@ -81,7 +81,7 @@ func (n *node) walk(m *matcher, p string, atEnd bool) {
 type matcher struct {
 	host, method string
 	h            http.Header
-	best         *entry // the best matching pattern entry so far
+	best         *entry // the best fully matching entry so far
 	methodMiss   bool   // an entry failed only on the method
 	allow        map[string]bool
 }

@@ -16,28 +16,38 @@
 //
 // # Request mapping
 //
-// The method is named by the last path segment and matched
-// case-insensitively, ignoring '_' and '-': "range", "Range", "delete_range",
-// "delete-range" and "DeleteRange" all name KVService.DeleteRange or Range.
+// The method is named by the last path segment (the caller passes the
+// name or the path) and matched by its exact name, else case-insensitively
+// ignoring '_' and '-': "DeleteRange", "deleterange", "delete_range" and
+// "delete-range" all name KVService.DeleteRange. (Should two methods of a
+// service share such a normalized name, only their exact names reach
+// them.) An unknown method is a 404.
+//
 // A POST body is the request message in proto3 JSON (protojson; both
 // lowerCamelCase JSON names and proto field names are accepted, bytes are
-// base64, 64-bit integers may be strings). The body's Content-Type is not
-// checked (curl -d sends application/x-www-form-urlencoded). An empty body
-// is the empty message. Fields the message does not have are a 400 naming
-// the field. A GET has no body: its query parameters set top-level scalar,
-// enum and bytes fields (repeated fields by repeating the parameter); a
-// parameter naming no such field is a 400. Other HTTP methods are a 405.
-// Bodies over Config.MaxBody are a 413.
+// base64, 64-bit integers may be strings, enums names or numbers). The
+// body's Content-Type is not checked (curl -d sends
+// application/x-www-form-urlencoded), and a POST's query string is
+// ignored. An empty body is the empty message. A field the message does not
+// have is a 400 naming the field; so is malformed JSON. A GET has no body
+// (one is a 400): its query parameters set top-level scalar, enum and bytes
+// fields (repeated fields by repeating the parameter); a parameter naming
+// no such field is a 400. Other HTTP methods are a 405 with Allow: GET,
+// POST. Bodies over Config.MaxBody are a 413. None of these reach the
+// upstream.
 //
 // # Response mapping
 //
 // A unary reply is 200 application/json, the response message in proto3
 // JSON with lowerCamelCase names and unpopulated fields left out (protojson
 // defaults: UseProtoNames false, EmitUnpopulated false). A server-streaming
-// method answers 200 application/x-ndjson, chunked, one message per line,
-// each line flushed as it arrives; an error after the first message ends the
-// stream with one last line {"error":{...}} (the error object below). Client-
-// and bidi-streaming methods are a 501.
+// method answers 200 application/x-ndjson, chunked, once the upstream has
+// sent its response headers, then one message per line, each line flushed
+// as it arrives; a call that fails before that gets its error status and
+// the usual error object, a later error ends the stream with one last line
+// {"error":{...}} (the error object below). Serve returns, and the upstream
+// call is canceled, when the client goes away. Client- and bidi-streaming
+// methods are a 501.
 //
 // # Errors
 //
@@ -45,13 +55,16 @@
 //
 //	{"code":5,"status":"NOT_FOUND","message":"...","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo",...}],"request_id":"..."}
 //
-// with the gRPC code as a number and as its google.rpc.Code name, and the
-// status details in proto3 JSON. The HTTP status follows google.api's
-// mapping (HTTPStatus): INVALID_ARGUMENT, FAILED_PRECONDITION and
-// OUT_OF_RANGE 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND
-// 404, ALREADY_EXISTS and ABORTED 409, RESOURCE_EXHAUSTED 429, CANCELLED
-// 499, UNIMPLEMENTED 501, UNAVAILABLE 503, DEADLINE_EXCEEDED 504, the rest
-// 500.
+// with the gRPC code as a number and as its google.rpc.Code name, the
+// status details in proto3 JSON, and the request's X-Request-Id when it has
+// one. The HTTP status of an upstream error follows google.api's mapping
+// (HTTPStatus): INVALID_ARGUMENT, FAILED_PRECONDITION and OUT_OF_RANGE 400,
+// UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
+// ALREADY_EXISTS and ABORTED 409, RESOURCE_EXHAUSTED 429, CANCELLED 499,
+// UNIMPLEMENTED 501, UNAVAILABLE 503 (also: no reachable target),
+// DEADLINE_EXCEEDED 504, the rest 500. The gateway's own refusals use the
+// same object: 400 and 413 with INVALID_ARGUMENT, 404 with NOT_FOUND, 405
+// and 501 with UNIMPLEMENTED.
 //
 // # Metadata
 //

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // ServeOptions are the per-request inputs of Serve.
@@ -78,7 +77,7 @@ type httpError struct {
 
 // decodeRequest builds the request message from r's body (POST) or query
 // (GET).
-func (s *Service) decodeRequest(r *http.Request, m *method) (*dynamicpb.Message, *httpError) {
+func (s *Service) decodeRequest(r *http.Request, m *method) (proto.Message, *httpError) {
 	var data []byte
 	switch r.Method {
 	case http.MethodPost:
@@ -103,7 +102,7 @@ func (s *Service) decodeRequest(r *http.Request, m *method) (*dynamicpb.Message,
 	default:
 		return nil, &httpError{http.StatusMethodNotAllowed, codes.Unimplemented, "use POST with a JSON body, or GET with query parameters"}
 	}
-	req := dynamicpb.NewMessage(m.desc.Input())
+	req := m.input.New().Interface()
 	if len(bytes.TrimSpace(data)) == 0 {
 		return req, nil
 	}
@@ -139,7 +138,7 @@ func (s *Service) readBody(r *http.Request) ([]byte, *httpError) {
 
 // serveUnary makes one unary call and writes its reply.
 func (s *Service) serveUnary(ctx context.Context, w http.ResponseWriter, r *http.Request, m *method, req proto.Message, conn grpc.ClientConnInterface) {
-	resp := dynamicpb.NewMessage(m.desc.Output())
+	resp := m.output.New().Interface()
 	if err := conn.Invoke(ctx, m.fullMethod, req, resp); err != nil {
 		s.writeStatus(w, r, toStatus(err))
 		return

@@ -12,13 +12,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // serveStream makes one server-streaming call and writes its messages as
-// NDJSON. The HTTP status is chosen once the first message (or the error
-// or end that comes instead) is known, so a call that fails at once gets
-// its mapped status; a later error becomes a last {"error":{...}} line.
+// NDJSON. The HTTP status is chosen once the upstream answers with headers
+// (200) or at once with an error (its mapped status, the usual JSON error);
+// an error after that becomes a last {"error":{...}} line.
 func (s *Service) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, m *method, req proto.Message, conn grpc.ClientConnInterface) {
 	desc := &grpc.StreamDesc{StreamName: string(m.desc.Name()), ServerStreams: true}
 	stream, err := conn.NewStream(ctx, desc, m.fullMethod)
@@ -38,8 +37,17 @@ func (s *Service) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 	mo := protojson.MarshalOptions{Resolver: s.t.types}
 	rc := http.NewResponseController(w)
 	started := false
+	// Header waits for the upstream's response headers. Non-nil headers
+	// mean the stream is open (a call that fails at once answers
+	// trailers-only, nil here), so the client gets its 200 now even if the
+	// first message is long in coming (a watch on a quiet key).
+	if md, _ := stream.Header(); md != nil {
+		startNDJSON(w)
+		_ = rc.Flush()
+		started = true
+	}
 	for {
-		msg := dynamicpb.NewMessage(m.desc.Output())
+		msg := m.output.New().Interface()
 		err := stream.RecvMsg(msg)
 		if errors.Is(err, io.EOF) {
 			if !started {

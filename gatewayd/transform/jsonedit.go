@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -157,40 +156,112 @@ type member struct {
 	obj *object
 }
 
-// parseObject parses data, which must hold exactly one JSON object.
+// parseObject parses data, which must hold exactly one JSON object. It
+// validates data once (json.Valid) and then splits members with a small
+// scanner that relies on that validity; member values alias data.
 func parseObject(data []byte) (*object, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if !json.Valid(data) {
+		return nil, errNotObject
 	}
-	if tok != json.Delim('{') {
+	return splitObject(data)
+}
+
+// splitObject splits valid JSON into object members, or fails when it is
+// not an object.
+func splitObject(data []byte) (*object, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, errNotObject
 	}
 	o := &object{}
-	for dec.More() {
-		tok, err := dec.Token()
+	i = skipSpace(data, i+1)
+	if data[i] == '}' {
+		return o, nil
+	}
+	for {
+		end := skipString(data, i)
+		key, err := decodeKey(data[i:end])
 		if err != nil {
 			return nil, err
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, errNotObject
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // the colon
+		end = skipValue(data, i)
+		o.members = append(o.members, member{key: key, raw: data[i:end:end]})
+		i = skipSpace(data, end)
+		if data[i] == '}' {
+			return o, nil
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
+		i = skipSpace(data, i+1) // the comma
+	}
+}
+
+// decodeKey decodes a quoted JSON string the way encoding/json does
+// (invalid UTF-8 becomes U+FFFD); the common plain key is not re-parsed.
+func decodeKey(q []byte) (string, error) {
+	body := q[1 : len(q)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body), nil
+	}
+	var s string
+	err := json.Unmarshal(q, &s)
+	return s, err
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); {
+		switch b[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i + 1
+		default:
+			i++
 		}
-		o.members = append(o.members, member{key: key, raw: raw})
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, err
+	return i
+}
+
+// skipValue returns the index after the valid JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errNotObject // trailing data
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
 	}
-	return o, nil
+	return i
 }
 
 var errNotObject = errors.New("transform: not a json object")
@@ -211,7 +282,7 @@ func (o *object) last(key string) int {
 func (o *object) child(i int) *object {
 	m := &o.members[i]
 	if m.obj == nil {
-		c, err := parseObject(m.raw)
+		c, err := splitObject(m.raw)
 		if err != nil {
 			return nil
 		}

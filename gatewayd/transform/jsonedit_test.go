@@ -107,6 +107,21 @@ func FuzzJSONEdit(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The member scanner agrees with encoding/json.
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(body, &want)
+		o, err := parseObject(body)
+		require.Equal(t, wantErr == nil && want != nil, err == nil, "parse of %q: %v / %v", body, wantErr, err)
+		if err == nil {
+			last := map[string]string{}
+			for _, m := range o.members {
+				last[m.key] = string(m.raw)
+			}
+			require.Len(t, last, len(want))
+			for k, v := range want {
+				require.Equal(t, string(v), last[k], "member %q of %q", k, body)
+			}
+		}
 		out, changed := tr.EditJSON(body)
 		if !changed {
 			require.Equal(t, body, out)

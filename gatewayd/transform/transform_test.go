@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -226,4 +227,47 @@ func BenchmarkEditJSON(b *testing.B) {
 	for b.Loop() {
 		tr.EditJSON(body)
 	}
+}
+
+// FuzzQueryEdit: query edits never panic, and parameters no edit names
+// keep their raw form and order.
+func FuzzQueryEdit(f *testing.F) {
+	for _, q := range []string{"a=1&b=2", "", "&&", "a", "%zz=1&a=%", "x=1;y=2", "a=1&a=2&b"} {
+		f.Add(q, "a", "b", "c")
+	}
+	f.Fuzz(func(t *testing.T, raw, remove, renameFrom, add string) {
+		e, err := compileQuery([]string{remove}, map[string]string{renameFrom: "renamed"}, map[string]string{add: "v"})
+		if err != nil {
+			return
+		}
+		out := e.apply(raw)
+		var kept []string
+		for part := range strings.SplitSeq(raw, "&") {
+			if part == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(part, "=")
+			if dec, err := url.QueryUnescape(name); err == nil {
+				name = dec
+			}
+			if name != remove && name != renameFrom && name != add && name != "renamed" {
+				kept = append(kept, part)
+			}
+		}
+		var outKept []string
+		for part := range strings.SplitSeq(out, "&") {
+			if part == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(part, "=")
+			if dec, err := url.QueryUnescape(name); err == nil {
+				name = dec
+			}
+			if name != remove && name != renameFrom && name != add && name != "renamed" {
+				outKept = append(outKept, part)
+			}
+		}
+		require.Equal(t, kept, outKept)
+		require.Contains(t, out, url.QueryEscape(add)+"=v")
+	})
 }

@@ -19,8 +19,8 @@ type Options struct {
 	Resolver Resolver
 	// Now is the clock of the breaker and the ejections; default time.Now.
 	Now func() time.Time
-	// Logger receives breaker state changes, ejections and membership
-	// changes; default discards.
+	// Logger receives breaker state changes and ejections; default
+	// discards.
 	Logger *slog.Logger
 	// Rand draws the random choices of least_request and random. The pool
 	// owns it from New on (it is not safe for concurrent use); default a
@@ -41,7 +41,7 @@ type Pool struct {
 	closeOnce sync.Once
 
 	// mu guards everything below and every target's fields. It is never held
-	// while calling out (resolver, logger).
+	// while calling the resolver or the logger (only the clock).
 	mu      sync.Mutex
 	closed  bool
 	targets []*target // the current members, in resolver or document order
@@ -57,7 +57,9 @@ type Pool struct {
 // watching (until Close); until the resolver answers, Pick fails with
 // ErrNoTargets. A nil spec.CircuitBreaker disables the breaker and a nil
 // spec.Outlier disables ejection; zero fields in them take the package
-// defaults. New fails with ErrInvalidSpec.
+// defaults (DefaultMinRequests, ...), except the breaker's
+// ConsecutiveFailures, where zero disables that trigger. New fails with
+// ErrInvalidSpec.
 func New(spec gwconfig.Upstream, opts Options) (*Pool, error) {
 	bal, err := parseBalance(spec.Balance)
 	if err != nil {
@@ -106,10 +108,11 @@ func (p *Pool) Name() string { return p.name }
 // upstream), even an empty one.
 func (p *Pool) Ready() <-chan struct{} { return p.ready }
 
-// SetTargets replaces the pool's members; the resolver calls it on every
-// change. Targets that stay (same address) keep their counts, in-flight
-// requests and ejection; a weight below 1 counts as 1; empty and repeated
-// addresses are skipped. Removed targets leave at once (their in-flight
+// SetTargets replaces the pool's members; the resolver of a service
+// upstream calls it on every change (a caller setting targets of such a
+// pool races with the resolver: the later call wins). Targets that stay
+// (same address) keep their counts, in-flight requests and ejection; a
+// weight below 1 counts as 1; empty and repeated addresses are skipped. Removed targets leave at once (their in-flight
 // requests still release normally). When the new list allows fewer
 // ejections than are in force, those due to end soonest end now.
 func (p *Pool) SetTargets(list []gwconfig.Target) {
@@ -143,10 +146,8 @@ func (p *Pool) SetTargets(list []gwconfig.Target) {
 	if p.out.enabled {
 		p.out.rebalance(p.now(), next)
 	}
-	n := len(next)
 	p.mu.Unlock()
 	p.readyOnce.Do(func() { close(p.ready) })
-	p.logger.Debug("upstream targets", "targets", n)
 }
 
 // Pick chooses the target for one request, skipping ejected targets and the
@@ -166,10 +167,36 @@ func (p *Pool) Pick(exclude string) (Target, Release, error) {
 		now = p.now()
 		p.out.expire(now, p.targets)
 	}
+	before := p.br.state
 	gen, probe, ok := p.br.admit(now)
+	if p.br.state != before {
+		defer p.logBreaker(before, p.br.state) // runs after the unlock below
+	}
 	if !ok {
 		p.mu.Unlock()
 		return Target{}, nil, ErrCircuitOpen
+	}
+	cands := p.candidates(exclude)
+	if len(cands) == 0 {
+		p.br.unadmit(gen, probe)
+		p.mu.Unlock()
+		return Target{}, nil, ErrNoTargets
+	}
+	t := p.bal.choose(cands, p.rnd)
+	t.inflight++
+	t.requests++
+	tk := &ticket{p: p, t: t, gen: gen, epoch: t.epoch, probe: probe}
+	picked := Target{Address: t.addr, Weight: t.weight}
+	p.mu.Unlock()
+	return picked, tk.release, nil
+}
+
+// candidates returns the targets Pick may choose from: the members not
+// ejected and not exclude, or, when that leaves none, the members not
+// ejected. The result aliases pool state: use it under p.mu only.
+func (p *Pool) candidates(exclude string) []*target {
+	if p.out.ejected == 0 && exclude == "" {
+		return p.targets // the common case: everyone is eligible
 	}
 	cands := p.cands[:0]
 	for _, t := range p.targets {
@@ -184,19 +211,8 @@ func (p *Pool) Pick(exclude string) (Target, Release, error) {
 			}
 		}
 	}
-	if len(cands) == 0 {
-		p.br.unadmit(gen, probe)
-		p.mu.Unlock()
-		return Target{}, nil, ErrNoTargets
-	}
-	t := p.bal.choose(cands, p.rnd)
-	clear(cands) // drop the pointers so removed targets can be collected
-	t.inflight++
-	t.requests++
-	tk := &ticket{p: p, t: t, gen: gen, epoch: t.epoch, probe: probe}
-	picked := Target{Address: t.addr, Weight: t.weight}
-	p.mu.Unlock()
-	return picked, tk.release, nil
+	p.cands = cands[:0]
+	return cands
 }
 
 // ticket is the state of one Pick until its release.
@@ -237,11 +253,20 @@ func (k *ticket) release(r Result) {
 	}
 	p.mu.Unlock()
 	if before != after {
-		p.logger.Warn("upstream circuit breaker", "from", before.String(), "to", after.String())
+		p.logBreaker(before, after)
 	}
 	if ejected {
 		p.logger.Warn("upstream target ejected", "target", t.addr, "for", ejectedFor)
 	}
+}
+
+// logBreaker logs a breaker state change: opening as a warning.
+func (p *Pool) logBreaker(from, to breakerState) {
+	level := slog.LevelInfo
+	if to == stateOpen {
+		level = slog.LevelWarn
+	}
+	p.logger.Log(context.Background(), level, "upstream circuit breaker", "from", from.String(), "to", to.String())
 }
 
 // Close stops the resolver watch and makes Pick fail with ErrClosed.

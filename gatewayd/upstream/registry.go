@@ -13,9 +13,15 @@ import (
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
+// RegistryService is the service name that resolves to the registry's own
+// raftkv cluster (gwconfig: 'The service "raftkv" is the gateway's own
+// registry cluster').
+const RegistryService = "raftkv"
+
 // RegistryResolver resolves services from the raftkv registry: the targets
 // of service S are the valid entries under <prefix>S/ (see Entry and
-// Register). It is safe for concurrent use; each Watch runs one goroutine
+// Register), except RegistryService, whose targets are the endpoints the
+// raftkv client was configured with. It is safe for concurrent use; each Watch runs one goroutine
 // that its stop function ends.
 type RegistryResolver struct {
 	kv     *kvclient.Client
@@ -39,7 +45,9 @@ func NewRegistryResolver(kv *kvclient.Client, prefix string, logger *slog.Logger
 // (a compacted revision) or a read fails, it reads again after a backoff:
 // the last list delivered stays in force meanwhile. Invalid entries are
 // logged and left out. The watch ends when stop is called, ctx ends, or the
-// client is closed. See Resolver.
+// client is closed. A service name that is empty or holds '/' resolves to no
+// targets (and is logged). RegistryService is answered once with the
+// client's endpoints (weight 1 each). See Resolver.
 func (r *RegistryResolver) Watch(ctx context.Context, service string, fn func([]gwconfig.Target)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -66,6 +74,19 @@ type serviceWatch struct {
 
 func (r *RegistryResolver) run(ctx context.Context, service string, fn func([]gwconfig.Target)) {
 	w := &serviceWatch{r: r, dir: r.prefix + service + "/", fn: fn, logger: r.logger.With("service", service)}
+	if err := checkName("service", service); err != nil {
+		w.logger.Error("registry watch refused", "err", err)
+		fn(nil)
+		return
+	}
+	if service == RegistryService {
+		var list []gwconfig.Target
+		for _, ep := range r.kv.Endpoints() {
+			list = append(list, gwconfig.Target{Address: ep, Weight: 1})
+		}
+		fn(list)
+		return
+	}
 	var b clusterconn.Backoff
 	for ctx.Err() == nil {
 		err := w.once(ctx, &b)

@@ -113,4 +113,3 @@ func TestGRPCPassThrough(t *testing.T) {
 		})
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -130,13 +131,14 @@ func forwardedElement(ip, host, proto string) string {
 	var b strings.Builder
 	b.Grow(len(ip) + len(host) + len(proto) + 24)
 	b.WriteString("for=")
-	if strings.IndexByte(ip, ':') >= 0 { // IPv6: quoted and bracketed
-		b.WriteString(`"[`)
-		b.WriteString(ip)
+	switch addr, err := netip.ParseAddr(ip); {
+	case err != nil:
+		b.WriteString("unknown") // not an IP peer (e.g. a unix socket)
+	case addr.Is6():
+		b.WriteString(`"[`) // IPv6: quoted and bracketed, without a zone
+		b.WriteString(addr.WithZone("").String())
 		b.WriteString(`]"`)
-	} else if ip == "" {
-		b.WriteString("unknown")
-	} else {
+	default:
 		b.WriteString(ip)
 	}
 	if host != "" {
@@ -188,7 +190,8 @@ func isTokenChar(c byte) bool {
 // outboundHeader builds the header sent upstream for r: r's end-to-end
 // headers (values shared, not copied), the forwarding headers and the
 // request id. upgrade keeps Connection: Upgrade and the Upgrade header.
-func outboundHeader(r *http.Request, rid string, upgrade bool) http.Header {
+// vals is backing store for the new values (one allocation with the URL).
+func outboundHeader(r *http.Request, rid string, upgrade bool, vals *[4]string) http.Header {
 	in := r.Header
 	out := make(http.Header, len(in)+6)
 	for k, vv := range in {
@@ -215,8 +218,6 @@ func outboundHeader(r *http.Request, rid string, upgrade bool) http.Header {
 		proto = valueHTTPS
 	}
 	ip := clientIP(r)
-	// One backing array for the new single values.
-	vals := make([]string, 4)
 	if prior := in[headerForwardedFor]; len(prior) > 0 {
 		vals[0] = strings.Join(prior, ", ") + ", " + ip
 	} else {

@@ -59,8 +59,9 @@ const StatusClientClosed = 499
 // Outcome is the result of one Forward (or the last attempt of
 // ForwardRetrying).
 type Outcome struct {
-	// Status is the status written to the client (StatusClientClosed when
-	// the client left before anything was written).
+	// Status is the status written to the client; StatusClientClosed when
+	// the client left before the response started (a 502 is then written
+	// in case it still reads).
 	Status int
 	// Kind classifies the upstream's behaviour.
 	Kind FailureKind

@@ -35,8 +35,9 @@ type Upstream struct {
 	Scheme string
 	// Transport carries the request; nil uses the Proxy's.
 	Transport http.RoundTripper
-	// Path replaces the request path when not empty (a rewritten path, not
-	// escaped); the query is kept.
+	// Path replaces the request path when not empty: a rewritten or cleaned
+	// path in its escaped form (as url.URL.EscapedPath gives it), sent as
+	// is; the query is kept.
 	Path string
 	// Host is the Host header sent upstream; "" keeps the client's.
 	Host string
@@ -151,6 +152,13 @@ func isUpgrade(r *http.Request) bool {
 	return ok && hasToken(r.Header[headerConnection], "upgrade")
 }
 
+// outboundMem holds what an outbound request needs beside the request
+// itself, allocated at once.
+type outboundMem struct {
+	url  url.URL
+	vals [4]string
+}
+
 // send performs the round trip of one attempt.
 func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	rid := RequestID(r)
@@ -173,9 +181,15 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 	if scheme == "" {
 		scheme = "http"
 	}
-	u := &url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	mem := new(outboundMem)
+	u := &mem.url
+	*u = url.URL{Scheme: scheme, Host: up.Target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	if up.Path != "" {
-		u.Path, u.RawPath = up.Path, ""
+		if p, err := url.PathUnescape(up.Path); err == nil {
+			u.Path, u.RawPath = p, up.Path
+		} else {
+			u.Path, u.RawPath = up.Path, ""
+		}
 	}
 	out.URL = u
 	out.Host = r.Host
@@ -183,7 +197,7 @@ func (p *Proxy) send(r *http.Request, up *Upstream, body io.ReadCloser) sent {
 		out.Host = up.Host
 	}
 	out.RequestURI = ""
-	out.Header = outboundHeader(r, rid, upgrade)
+	out.Header = outboundHeader(r, rid, upgrade, &mem.vals)
 	out.Body = body
 	out.GetBody = nil
 	if body == nil {
@@ -268,19 +282,19 @@ func (p *Proxy) finish(w http.ResponseWriter, r *http.Request, up *Upstream, s *
 // writeFailure answers a failure that happened before any response byte.
 func writeFailure(w http.ResponseWriter, r *http.Request, kind FailureKind, err error) Outcome {
 	status := failureStatus(kind)
-	o := Outcome{Status: status, Kind: kind, Err: err}
-	if kind == ClientGone {
-		return o
-	}
+	o := Outcome{Status: status, Kind: kind, Err: err, Started: true}
 	msg := "upstream connection failed"
 	switch kind {
 	case Timeout:
 		msg = "upstream timed out"
 	case Reset:
 		msg = "upstream connection broken"
+	case ClientGone:
+		// Most likely nobody reads this; but a client that only half-closed
+		// its side must not get net/http's default empty 200.
+		status, msg = http.StatusBadGateway, "client closed the request"
 	}
 	WriteError(w, r, status, errorCode(status), msg)
-	o.Started = true
 	return o
 }
 

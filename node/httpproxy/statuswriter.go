@@ -58,6 +58,10 @@ func (sw *StatusWriter) Flush() {
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
+	if f, ok := sw.w.(http.Flusher); ok {
+		f.Flush()
+		return
+	}
 	_ = http.NewResponseController(sw.w).Flush()
 }
 

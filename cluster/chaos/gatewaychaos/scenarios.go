@@ -25,7 +25,7 @@ func GatewayFaults() chaos.Scenario {
 		// 15-40%, 45-60% and 65-80% of the phase).
 		Schedule: chaos.ByPhase(chaos.Sequence(9*time.Second, gatewayKill, gatewayKill),
 			chaos.Every(12*time.Second, 3*time.Second, gatewayKill)),
-		Phase: 30 * time.Second,
+		Phase: 28 * time.Second, // under chaos.LongPhase: the short schedule
 		Checkers: []chaos.Checker{
 			&EjectionChecker{Workload: w},
 			&BreakerChecker{Workload: w},

@@ -258,6 +258,10 @@ func loop(ctx context.Context, env *chaos.Env, c *http.Client, id int, node, url
 			return
 		default:
 			env.History.Complete(op, chaos.Unknown, err, nil)
+			// A node that is down refuses at once: do not spin on it.
+			if !sleepFor(ctx, 100*time.Millisecond) {
+				return
+			}
 		}
 		if !sleepFor(ctx, think) {
 			return
