@@ -338,7 +338,8 @@ cpu_ns() {
 # $tmp/<scenario>.<target>.r<round>.<phase>.json, with the proxy's CPU ns per
 # request (cpu_ns) and the upstream's requests meanwhile (upstream) added.
 load() {
-	local sc=$1 t=$2 k=$3 phase=$4 c=$5 d=$6 path before_cpu=0 before_up out line
+	local sc=$1 t=$2 k=$3 phase=$4 c=$5 d=$6 path before_cpu=0 before_up out line load1
+	load1=$(cut -d' ' -f1 /proc/loadavg)
 	path=$(case $sc in plain) echo /plain ;; auth) echo /auth/plain ;; cached) echo /cache/cacheable ;; esac)
 	# shellcheck disable=SC2086
 	[[ $t == direct ]] || before_cpu=$(cpu_ns ${pid_of[${t%@*}]})
@@ -348,10 +349,10 @@ load() {
 	line=$(echo "$out" | grep '^{"requests"' | tail -1)
 	[[ -n $line ]] || die "wrk against $t printed no result: $out"
 	awk -v line="$line" -v t="$t" -v b="$before_cpu" -v a="$([[ $t == direct ]] && echo 0 || cpu_ns ${pid_of[${t%@*}]})" \
-		-v ub="$before_up" -v ua="$(upstream_requests)" 'BEGIN {
+		-v ub="$before_up" -v ua="$(upstream_requests)" -v l1="$load1" 'BEGIN {
 		n = line; sub(/.*"requests":/, "", n); sub(/,.*/, "", n)
 		cpu = (t == "direct" || n == 0) ? "null" : sprintf("%.0f", (a - b) / n)
-		sub(/}$/, sprintf(",\"cpu_ns\":%s,\"upstream\":%d}", cpu, ua - ub), line); print line }' \
+		sub(/}$/, sprintf(",\"cpu_ns\":%s,\"upstream\":%d,\"load1\":%s}", cpu, ua - ub, l1), line); print line }' \
 		>"$tmp/$sc.$t.r$k.$phase.json"
 	log "$sc r$k $phase $t: $(cat "$tmp/$sc.$t.r$k.$phase.json")"
 }
@@ -400,7 +401,9 @@ fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "" || v == "null") printf "-";
 
 echo
 echo "gateway-compare: $ROUNDS interleaved rounds; wrk -t$THREADS -c$CONNS -d$DURATION (load) and -c$LAT_CONNS -d$LAT_DURATION (latency);"
-echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (the host is shared: compare ratios, not absolutes)"
+loads=$(cat "$tmp"/*.json | sed -n 's/.*"load1":\([0-9.]*\).*/\1/p' | sort -g)
+echo "$(nproc) CPUs; 1-minute load average when each wrk run started: $(echo "$loads" | head -1)-$(echo "$loads" | tail -1),"
+echo "median $(echo "$loads" | median) (the host is shared: compare ratios and CPU per request, not absolutes)"
 for sc in $SCENARIOS; do
 	echo
 	printf '%-8s %-8s %10s %9s %9s %10s %10s %9s %9s %8s %9s\n' "$sc" target "req/s" "p50 ms" "p99 ms" "+p50 c=$LAT_CONNS" "+p99 c=$LAT_CONNS" "CPU µs/r" "errors" "upstr/1k" "cairn/x"
