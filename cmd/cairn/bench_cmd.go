@@ -25,6 +25,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchStreamCmd())
 	cmd.AddCommand(newBenchBlobCmd())
 	cmd.AddCommand(newBenchSearchCmd())
+	cmd.AddCommand(newBenchGatewayCmd())
 	return cmd
 }
 
