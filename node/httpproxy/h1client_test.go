@@ -369,3 +369,45 @@ func TestH1IdleConnectionsExpire(t *testing.T) {
 	bodyOf(t, resp)
 	waitFor(t, "the idle connection to expire", func() bool { return tr.h1.idleCount(up.target()) == 0 })
 }
+
+func TestH1ResponseHeadersAreBounded(t *testing.T) {
+	up := newCountingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		n := 1 << 10 // under the limit
+		if r.URL.Path == "/huge" {
+			n = maxHeaderBytes + 1
+		}
+		w.Header().Set("X-Big", strings.Repeat("h", n))
+	})
+	tr := h1Transport(t, TransportConfig{})
+	resp, err := get(t, tr, context.Background(), "http://"+up.target()+"/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodyOf(t, resp)
+	if _, err := get(t, tr, context.Background(), "http://"+up.target()+"/huge"); !errors.Is(err, errHeaderTooLarge) {
+		t.Errorf("error %v, want errHeaderTooLarge", err)
+	}
+}
+
+func TestH1ContentLengthBodyAndShortBody(t *testing.T) {
+	up := newCountingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%d:%s", r.ContentLength, b)
+	})
+	tr := h1Transport(t, TransportConfig{})
+	req, _ := http.NewRequest(http.MethodPut, "http://"+up.target()+"/", strings.NewReader("hello"))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bodyOf(t, resp); got != "5:hello" {
+		t.Errorf("body %q", got)
+	}
+	// A body shorter than its declared length fails without reaching a
+	// handler with a truncated body.
+	req, _ = http.NewRequest(http.MethodPut, "http://"+up.target()+"/", io.NopCloser(strings.NewReader("hel")))
+	req.ContentLength = 5
+	if _, err := tr.RoundTrip(req); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short body: %v, want io.ErrUnexpectedEOF", err)
+	}
+}

@@ -227,11 +227,15 @@ type h1Body struct {
 	reuse bool
 	left  int64 // bytes still expected; -1 when unknown
 	done  bool
+	err   error // returned by Read once done: io.EOF, the failure, or errBodyClosed
 }
+
+// errBodyClosed: Read after Close.
+var errBodyClosed = errors.New("httpproxy: read on a closed response body")
 
 func (b *h1Body) Read(p []byte) (int, error) {
 	if b.done {
-		return 0, io.EOF
+		return 0, b.err
 	}
 	n, err := b.rc.Read(p)
 	if b.left > 0 {
@@ -239,8 +243,10 @@ func (b *h1Body) Read(p []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF:
+		b.err = io.EOF
 		b.finish(b.reuse)
 	case err != nil:
+		b.err = err
 		b.finish(false)
 	}
 	return n, err
@@ -253,6 +259,7 @@ func (b *h1Body) Close() error {
 	if b.done {
 		return nil
 	}
+	b.err = errBodyClosed
 	if b.reuse && b.left <= maxDrain { // known and short, or unknown
 		pc := b.pc
 		pc.mu.Lock()
