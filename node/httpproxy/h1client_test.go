@@ -411,3 +411,26 @@ func TestH1ContentLengthBodyAndShortBody(t *testing.T) {
 		t.Errorf("short body: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+// TestH1StalePostIsAConnectFailureOfTheProxy checks the proxy's view of a
+// stale pooled connection under a POST: a Connect failure, which a policy
+// retrying connect failures may send again.
+func TestH1StalePostIsAConnectFailureOfTheProxy(t *testing.T) {
+	target, closed := closingUpstream(t)
+	tr := h1Transport(t, TransportConfig{})
+	p := newProxy(t, Config{})
+	up := Upstream{Name: "u", Target: target, Transport: tr}
+	post := func() Outcome {
+		r := httptest.NewRequest(http.MethodPost, "http://front.test/", strings.NewReader("data"))
+		w := httptest.NewRecorder()
+		return p.Forward(w, r, up)
+	}
+	if o := post(); o.Status != http.StatusOK {
+		t.Fatalf("first POST: %+v", o)
+	}
+	<-closed
+	o := post()
+	if o.Kind != Connect || o.Status != http.StatusBadGateway {
+		t.Errorf("POST on a stale connection: kind %v status %d (%v), want connect 502", o.Kind, o.Status, o.Err)
+	}
+}
