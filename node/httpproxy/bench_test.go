@@ -114,3 +114,30 @@ func BenchmarkRetryBudget(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkUpstreamRoundTrip compares the upstream clients alone: a GET and
+// its ~100-byte body over a keep-alive connection, through the package's
+// HTTP/1.1 client and through a tuned http.Transport.
+func BenchmarkUpstreamRoundTrip(b *testing.B) {
+	up := benchUpstream(b)
+	own := newTransport(b, TransportConfig{})
+	std := newTransport(b, TransportConfig{MaxConnsPerHost: 1 << 20}) // keeps http.Transport
+	for _, c := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{{"h1client", own}, {"http.Transport", std}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "http://"+up+"/bench", nil)
+			req.RequestURI = ""
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := c.rt.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}

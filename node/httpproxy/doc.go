@@ -5,8 +5,11 @@
 //
 // # Pieces
 //
-//   - Transport: a tuned http.RoundTripper per upstream (HTTP/1.1, h2c with
-//     prior knowledge, h2 over TLS, or TLS with ALPN choosing).
+//   - Transport: an http.RoundTripper per upstream (HTTP/1.1, h2c with
+//     prior knowledge, h2 over TLS, or TLS with ALPN choosing). Plain
+//     HTTP/1.1 goes through the package's own client (h1client.go): round
+//     trips on the caller's goroutine over a per-target pool of keep-alive
+//     connections; the rest through a tuned http.Transport.
 //   - Proxy.Forward: one request to one Upstream, bodies streamed both ways
 //     through pooled buffers, hop-by-hop headers stripped, X-Forwarded-*,
 //     Forwarded and X-Request-Id set, trailers (gRPC) passed through,

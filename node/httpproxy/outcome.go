@@ -102,6 +102,9 @@ func classify(err error, clientCtx context.Context) FailureKind {
 	if clientCtx.Err() != nil {
 		return ClientGone
 	}
+	if errors.Is(err, errStaleConn) {
+		return Connect
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return Connect

@@ -44,13 +44,23 @@ type TransportConfig struct {
 	KeepAlive time.Duration
 }
 
-// Transport is an http.RoundTripper to upstreams: a tuned http.Transport
-// with pooled keep-alive connections. It never adds Accept-Encoding nor
-// decompresses (bodies pass through as the upstream sent them). It is safe
-// for concurrent use; one Transport should serve every target of an
-// upstream so connections are shared.
+// Transport is an http.RoundTripper to upstreams with pooled keep-alive
+// connections. It never adds Accept-Encoding nor decompresses (bodies pass
+// through as the upstream sent them). It is safe for concurrent use; one
+// Transport should serve every target of an upstream so connections are
+// shared.
+//
+// For ProtocolHTTP1 over plain TCP, requests other than upgrades go through
+// the package's own HTTP/1.1 client: the round trip runs on the caller's
+// goroutine (no reader/writer goroutines per connection), a reused
+// connection that fails before answering is retried once for idempotent
+// bodiless requests (else reported as a Connect failure), and the request
+// body is written whole before the response is read (no full-duplex
+// HTTP/1.1 exchanges). TLS, HTTP/2, upgrades and a set MaxConnsPerHost use
+// a tuned http.Transport.
 type Transport struct {
 	rt       *http.Transport
+	h1       *h1Client // nil unless ProtocolHTTP1 without MaxConnsPerHost
 	protocol string
 }
 
@@ -111,7 +121,11 @@ func NewTransport(cfg TransportConfig) *Transport {
 		rt.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
 	rt.Protocols = &p
-	return &Transport{rt: rt, protocol: cfg.Protocol}
+	t := &Transport{rt: rt, protocol: cfg.Protocol}
+	if cfg.Protocol == ProtocolHTTP1 && cfg.MaxConnsPerHost <= 0 {
+		t.h1 = newH1Client(cfg)
+	}
+	return t
 }
 
 // ValidateProtocol reports whether p names a protocol NewTransport knows.
@@ -128,9 +142,17 @@ func (t *Transport) Protocol() string { return t.protocol }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.h1 != nil && t.h1.handles(r) {
+		return t.h1.roundTrip(r)
+	}
 	return t.rt.RoundTrip(r)
 }
 
 // CloseIdleConnections closes the pooled connections not in use; call it
 // when the Transport is dropped (e.g. after a configuration reload).
-func (t *Transport) CloseIdleConnections() { t.rt.CloseIdleConnections() }
+func (t *Transport) CloseIdleConnections() {
+	t.rt.CloseIdleConnections()
+	if t.h1 != nil {
+		t.h1.closeIdle()
+	}
+}
