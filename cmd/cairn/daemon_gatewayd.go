@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -37,12 +35,6 @@ apply'); --config-file then seeds raftkv when it holds none. Without
 		logging: func(c *gatewayd.Config) (string, string) { return c.LogLevel, c.LogFormat },
 		server:  func(c *gatewayd.Config) node.ServerConfig { return c.Server },
 		serve: func(ctx context.Context, cfg gatewayd.Config, logger *slog.Logger) error {
-			if os.Getenv("GOGC") == "" {
-				// A proxy's heap is small and short-lived garbage per
-				// request: collecting at 4x the live heap instead of 2x
-				// halves the collector's share of the CPU. GOGC overrides.
-				debug.SetGCPercent(400)
-			}
 			srv, err := gatewayd.New(cfg, logger)
 			if err != nil {
 				return err
