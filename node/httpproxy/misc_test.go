@@ -59,7 +59,9 @@ func TestStatusWriterAndAccessLog(t *testing.T) {
 	var logs bytes.Buffer
 	al := AccessLog(slog.New(slog.NewJSONHandler(&logs, nil)))
 	var sw StatusWriter
+	handled := make(chan struct{}) // the handler logged: sw and logs are final
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(handled)
 		start := time.Now()
 		sw.Reset(w)
 		RequestID(r)
@@ -79,6 +81,7 @@ func TestStatusWriterAndAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	<-handled // the client may read the flushed answer before the handler logs
 	if resp.StatusCode != http.StatusCreated || sw.Status() != http.StatusCreated || sw.Bytes() != 5 || !sw.Written() {
 		t.Fatalf("client %d, writer %d/%d", resp.StatusCode, sw.Status(), sw.Bytes())
 	}
