@@ -2,7 +2,6 @@ package gatewayd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -117,6 +116,3 @@ func sleepCtx(ctx context.Context, wait *time.Duration) bool {
 		return true
 	}
 }
-
-// errNoDocument is returned by a file source that holds nothing.
-var errNoDocument = errors.New("gatewayd: no configuration document")

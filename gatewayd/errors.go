@@ -1,7 +1,6 @@
 package gatewayd
 
 import (
-	"context"
 	"errors"
 
 	"cairn.dev/cairn/node/rpcerr"
@@ -42,13 +41,5 @@ var rules = []rpcerr.Rule{
 
 // toStatus is the one place admin-API errors become gRPC statuses. Errors
 // from raftkv keep their status (they already carry a reason); context
-// errors pass through.
-func toStatus(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if _, ok := rpcerr.FromError(err); ok {
-		return err
-	}
-	return rpcerr.ToStatus(err, rules)
-}
+// errors keep their codes.
+func toStatus(err error) error { return rpcerr.ToStatus(err, rules) }

@@ -481,6 +481,9 @@ func (s *Server) release() {
 	if s.rcache != nil {
 		_ = s.rcache.Close()
 	}
+	if s.proxyCore != nil {
+		_ = s.proxyCore.Close() // ends spliced upgrade connections
+	}
 	if c := s.cache.Swap(nil); c != nil {
 		_ = c.Close()
 	}
