@@ -39,20 +39,7 @@ func startGateway(t testing.TB, tune func(*Config)) *testGateway {
 	}
 	srv, err := New(cfg, nodetest.Logger(t).With("test_node", cfg.ID))
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("gateway stopped at start: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("gateway not ready after 20s")
-	}
+	nodetest.Serve(t, "gateway", srv)
 	return &testGateway{srv: srv, base: "http://" + srv.HTTPAddr(), file: cfg.ConfigFile}
 }
 

@@ -7,7 +7,6 @@
 package cachedtest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -60,17 +59,6 @@ func StartNode(t testing.TB, id, addr, peers string) *cached.Server {
 	if err != nil {
 		t.Fatalf("cachedtest: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("cachedtest: cached %s stopped at start: %v", id, err)
-	}
+	nodetest.Serve(t, "cachedtest: cached "+id, srv)
 	return srv
 }

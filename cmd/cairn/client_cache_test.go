@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -29,18 +28,7 @@ func startCachedNode(t *testing.T) *cached.Server {
 	cfg.RESPAddr = "127.0.0.1:0"
 	srv, err := cached.New(cfg, nodetest.Logger(t))
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("cached stopped at start: %v", err)
-	}
+	nodetest.Serve(t, "cached", srv)
 	return srv
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -33,18 +32,7 @@ func startGatewayNode(t *testing.T) *gatewayd.Server {
 	cfg.IssuerKeyFile = key
 	srv, err := gatewayd.New(cfg, nodetest.Logger(t))
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.ReadyNotify():
-	case err := <-done:
-		t.Fatalf("gatewayd stopped at start: %v", err)
-	}
+	nodetest.Serve(t, "gatewayd", srv)
 	return srv
 }
 
