@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"cairn.dev/cairn/gatewayd/internal/jsonscan"
 )
 
 // This file reads the header and the claims without reflection: json.Valid
@@ -27,7 +29,7 @@ func eachMember(b []byte, fn func(name, val []byte) error) error {
 	if !json.Valid(b) {
 		return fmt.Errorf("%w: invalid JSON", ErrMalformed)
 	}
-	i := skipSpace(b, 0)
+	i := jsonscan.Space(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
@@ -36,14 +38,14 @@ func eachMember(b []byte, fn func(name, val []byte) error) error {
 	names := small[:0]
 	var seen map[string]struct{}
 	for {
-		i = skipSpace(b, i)
+		i = jsonscan.Space(b, i)
 		if b[i] == '}' {
 			return nil
 		}
 		if b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = jsonscan.Space(b, i+1)
 		}
-		end := skipString(b, i)
+		end := jsonscan.String(b, i)
 		name, ok := jsonStringBytes(b[i:end])
 		if !ok {
 			return fmt.Errorf("%w: invalid member name", ErrMalformed)
@@ -70,70 +72,14 @@ func eachMember(b []byte, fn func(name, val []byte) error) error {
 				seen[string(name)] = struct{}{}
 			}
 		}
-		i = skipSpace(b, end)
-		i = skipSpace(b, i+1) // ':'
-		vend := skipValue(b, i)
+		i = jsonscan.Space(b, end)
+		i = jsonscan.Space(b, i+1) // ':'
+		vend := jsonscan.Value(b, i)
 		if err := fn(name, b[i:vend]); err != nil {
 			return err
 		}
 		i = vend
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-// b is valid JSON.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the value starting at b[i]. b is valid
-// JSON.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return len(b)
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
 }
 
 // jsonString decodes the JSON string v (with its quotes). Strings without
@@ -171,18 +117,18 @@ func jsonStrings(v []byte) ([]string, bool) {
 		return nil, false
 	}
 	var out []string
-	i := skipSpace(v, 1)
+	i := jsonscan.Space(v, 1)
 	for v[i] != ']' {
 		if v[i] == ',' {
-			i = skipSpace(v, i+1)
+			i = jsonscan.Space(v, i+1)
 		}
-		end := skipValue(v, i)
+		end := jsonscan.Value(v, i)
 		s, ok := jsonString(v[i:end])
 		if !ok {
 			return nil, false
 		}
 		out = append(out, s)
-		i = skipSpace(v, end)
+		i = jsonscan.Space(v, end)
 	}
 	return out, true
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"cairn.dev/cairn/gatewayd/internal/jsonscan"
 )
 
 // jsonEdits is a compiled gwconfig.JSONEdits.
@@ -169,30 +171,30 @@ func parseObject(data []byte) (*object, error) {
 // splitObject splits valid JSON into object members, or fails when it is
 // not an object.
 func splitObject(data []byte) (*object, error) {
-	i := skipSpace(data, 0)
+	i := jsonscan.Space(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return nil, errNotObject
 	}
 	o := &object{}
-	i = skipSpace(data, i+1)
+	i = jsonscan.Space(data, i+1)
 	if data[i] == '}' {
 		return o, nil
 	}
 	for {
-		end := skipString(data, i)
+		end := jsonscan.String(data, i)
 		key, err := decodeKey(data[i:end])
 		if err != nil {
 			return nil, err
 		}
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // the colon
-		end = skipValue(data, i)
+		i = jsonscan.Space(data, end)
+		i = jsonscan.Space(data, i+1) // the colon
+		end = jsonscan.Value(data, i)
 		o.members = append(o.members, member{key: key, raw: data[i:end:end]})
-		i = skipSpace(data, end)
+		i = jsonscan.Space(data, end)
 		if data[i] == '}' {
 			return o, nil
 		}
-		i = skipSpace(data, i+1) // the comma
+		i = jsonscan.Space(data, i+1) // the comma
 	}
 }
 
@@ -206,62 +208,6 @@ func decodeKey(q []byte) (string, error) {
 	var s string
 	err := json.Unmarshal(q, &s)
 	return s, err
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] ('"').
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); {
-		switch b[i] {
-		case '\\':
-			i += 2
-		case '"':
-			return i + 1
-		default:
-			i++
-		}
-	}
-	return i
-}
-
-// skipValue returns the index after the valid JSON value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
 }
 
 var errNotObject = errors.New("transform: not a json object")
