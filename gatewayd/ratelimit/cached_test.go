@@ -98,9 +98,6 @@ func (c *fastClock) Now() time.Time {
 // keys, kills one limiter (no Close) mid-run, and checks the error bound for
 // every key throughout and at the end.
 func TestGlobalBoundCached(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a cached cluster")
-	}
 	nodes := startCachedCluster(t, 3)
 	clock := &fastClock{base: time.Now(), start: time.Now(), speed: 5}
 	p := Policy{ID: "cached#0", Limit: 20, Per: time.Second, Burst: 10, Global: true}
@@ -176,9 +173,6 @@ func TestGlobalBoundCached(t *testing.T) {
 // TestCachedUnreachable: with the cached node gone, global policies fall
 // back to the local share within LeaseTimeout instead of failing requests.
 func TestCachedUnreachable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a cached cluster")
-	}
 	nodes := startCachedCluster(t, 1)
 	c := newCachedClient(t, nodes)
 	l := New(Config{Store: CachedStore{Client: c}, Nodes: func() int { return 2 }, LeaseTimeout: 3 * time.Second, Logger: nodetest.Logger(t)})
