@@ -325,20 +325,13 @@ func FormatPeers(ms []ring.Member) string {
 	return strings.Join(parts, ",")
 }
 
-// parseEndpoints parses "host:port,…".
+// parseEndpoints parses the registry's "host:port,…".
 func parseEndpoints(s string) ([]string, error) {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(part); err != nil {
-			return nil, fmt.Errorf("cached: registry endpoint %q: %v", part, err)
-		}
-		out = append(out, part)
+	eps, err := node.ParseEndpoints("registry", s)
+	if err != nil {
+		return nil, fmt.Errorf("cached: %w", err)
 	}
-	return out, nil
+	return eps, nil
 }
 
 // policy returns the configured eviction policy.

@@ -162,20 +162,13 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// parseEndpoints splits "host:port,…"; empty gives none.
+// parseEndpoints splits "host:port,…" of a config field; empty gives none.
 func parseEndpoints(field, s string) ([]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
+	eps, err := node.ParseEndpoints(field, s)
+	if err != nil {
+		return nil, fmt.Errorf("gatewayd: %w", err)
 	}
-	var out []string
-	for _, e := range strings.Split(s, ",") {
-		e = strings.TrimSpace(e)
-		if _, _, err := net.SplitHostPort(e); err != nil {
-			return nil, fmt.Errorf("gatewayd: %s: %q: %v", field, e, err)
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return eps, nil
 }
 
 // certPair is one cert:key of HTTPCerts.

@@ -99,3 +99,21 @@ func (o DialOverrides) Dial(target string, cfg DialConfig) (*grpc.ClientConn, er
 	}
 	return Dial(target, cfg)
 }
+
+// ParseEndpoints parses a comma-separated list of host:port endpoints (a
+// config field such as "registry"); empty entries are ignored, so "" gives
+// none. An entry that is not host:port is an error naming field.
+func ParseEndpoints(field, s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(part); err != nil {
+			return nil, fmt.Errorf("%s endpoint %q: %v", field, part, err)
+		}
+		out = append(out, part)
+	}
+	return out, nil
+}
