@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"cairn.dev/cairn/gatewayd/apikey"
 	"cairn.dev/cairn/gatewayd/gwconfig"
 	"cairn.dev/cairn/gatewayd/jwt"
 	"cairn.dev/cairn/node/httpproxy"
@@ -44,7 +45,7 @@ func (s *Server) authenticate(rt *runtime, lr *liveRoute, r *http.Request) (*cal
 		return nil, nil
 	}
 	if a.APIKey {
-		if key := apiKeyOf(r); key != "" {
+		if key, ok := apikey.FromRequest(r.Header); ok {
 			if s.keys == nil {
 				return nil, errUnknownKey
 			}
@@ -60,7 +61,7 @@ func (s *Server) authenticate(rt *runtime, lr *liveRoute, r *http.Request) (*cal
 		}
 	}
 	if len(a.JWT) > 0 {
-		if tok, ok := bearerToken(r); ok {
+		if tok, ok := jwt.BearerToken(r.Header); ok {
 			if rt.verifier == nil {
 				return nil, jwt.ErrUnknownKey
 			}
@@ -137,27 +138,6 @@ func authorize(a *gwconfig.Authorize, c *caller) error {
 		return fmt.Errorf("needs one of the groups %s", strings.Join(a.Groups, ", "))
 	}
 	return nil
-}
-
-// bearerToken returns the token of "Authorization: Bearer <token>".
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
-		return "", false
-	}
-	return strings.TrimSpace(h[7:]), true
-}
-
-// apiKeyOf returns the API key of X-API-Key or "Authorization: ApiKey <key>".
-func apiKeyOf(r *http.Request) string {
-	if k := r.Header.Get("X-Api-Key"); k != "" {
-		return k
-	}
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "apikey ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
 }
 
 // stripIdentity removes identity headers a client may have forged.

@@ -55,17 +55,17 @@ type lazyResponseStore struct{ s *Server }
 var errNoCache = fmt.Errorf("gatewayd: cached not connected yet")
 
 func (l lazyResponseStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	c := l.s.cache.Load()
-	if c == nil {
+	st := l.s.sharedResponses.Load()
+	if st == nil {
 		return nil, false, errNoCache
 	}
-	return respcache.NewCachedStore(c, respcache.DefaultPrefix).Get(ctx, key)
+	return st.Get(ctx, key)
 }
 
 func (l lazyResponseStore) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
-	c := l.s.cache.Load()
-	if c == nil {
+	st := l.s.sharedResponses.Load()
+	if st == nil {
 		return errNoCache
 	}
-	return respcache.NewCachedStore(c, respcache.DefaultPrefix).Set(ctx, key, val, ttl)
+	return st.Set(ctx, key, val, ttl)
 }

@@ -211,8 +211,8 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request, lr *liveRoute,
 
 // pickTarget chooses a target of p, answering the fallback itself when
 // none is available (breaker open, every target ejected or none known).
-func (s *Server) pickTarget(w http.ResponseWriter, r *http.Request, lr *liveRoute, p *pool, exclude string) (upstream.Target, upstream.Release, bool) {
-	t, rel, err := p.targets.Pick(exclude)
+func (s *Server) pickTarget(w http.ResponseWriter, r *http.Request, lr *liveRoute, p *pool) (upstream.Target, upstream.Release, bool) {
+	t, rel, err := p.targets.Pick("")
 	if err != nil {
 		why := "no target of upstream " + p.spec.Name + " is available"
 		if errors.Is(err, upstream.ErrCircuitOpen) {

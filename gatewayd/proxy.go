@@ -56,7 +56,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, lr *liveRoute, p 
 // the upstream's response (after the route's response transform) before it
 // is relayed.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, lr *liveRoute, p *pool, upPath string, observe func(*http.Response)) httpproxy.Outcome {
-	first, rel, ok := s.pickTarget(w, r, lr, p, "")
+	first, rel, ok := s.pickTarget(w, r, lr, p)
 	if !ok {
 		return httpproxy.Outcome{Status: http.StatusServiceUnavailable, Kind: httpproxy.Connect}
 	}
@@ -141,7 +141,7 @@ func (s *Server) transcodeCall(w *httpproxy.StatusWriter, r *http.Request, lr *l
 	if i := lastSlash(path); i >= 0 {
 		method = path[i+1:]
 	}
-	t, release, ok := s.pickTarget(w, r, lr, p, "")
+	t, release, ok := s.pickTarget(w, r, lr, p)
 	if !ok {
 		return
 	}

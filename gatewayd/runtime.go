@@ -59,9 +59,8 @@ type liveRoute struct {
 
 // splitShare is one upstream of a route and its cumulative weight.
 type splitShare struct {
-	pool   *pool
-	cumul  int
-	weight int
+	pool  *pool
+	cumul int
 }
 
 // emptyRuntime serves 404 for everything: a node before its first document.
@@ -142,21 +141,15 @@ func (s *Server) build(doc *gwconfig.Document, raw []byte, version int64, source
 func (s *Server) compileRoute(rt *runtime, spec *gwconfig.Route) (*liveRoute, error) {
 	lr := &liveRoute{spec: spec, name: spec.Name, maxBody: int64(spec.MaxBody), timeout: spec.Timeout, stats: s.stats.route(spec.Name)}
 	if spec.Upstream != "" {
-		lr.split = []splitShare{{pool: rt.pools[spec.Upstream], cumul: 1, weight: 1}}
+		lr.split = []splitShare{{pool: rt.pools[spec.Upstream], cumul: 1}}
 		lr.splitTotal = 1
 	}
 	for _, sp := range spec.Split {
 		lr.splitTotal += sp.Weight
-		lr.split = append(lr.split, splitShare{pool: rt.pools[sp.Upstream], cumul: lr.splitTotal, weight: sp.Weight})
+		lr.split = append(lr.split, splitShare{pool: rt.pools[sp.Upstream], cumul: lr.splitTotal})
 	}
 	for i, rl := range spec.RateLimits {
-		lr.limits = append(lr.limits, ratelimit.Policy{
-			ID:     fmt.Sprintf("%s#%d", spec.Name, i),
-			Limit:  rl.Limit,
-			Per:    rl.Per,
-			Burst:  rl.Burst,
-			Global: rl.Scope != "local",
-		})
+		lr.limits = append(lr.limits, ratelimit.PolicyFor(spec.Name, i, rl))
 		lr.limitBy = append(lr.limitBy, rl.By)
 	}
 	var err error

@@ -45,15 +45,17 @@ type Server struct {
 	keys              *apikey.Store // nil without a registry
 	resolver          upstream.Resolver
 
-	cache       atomic.Pointer[cachedclient.Client] // nil until connected (or without cached)
-	limiter     *ratelimit.Limiter
-	rcache      *respcache.Cache
-	transcoder  *transcode.Transcoder
-	proxyCore   *httpproxy.Proxy
-	metrics     *httpproxy.Metrics
-	retryBudget *httpproxy.RetryBudget
-	stats       *stats
-	access      *httpproxy.AccessLogger // nil unless AccessLog
+	cache atomic.Pointer[cachedclient.Client] // nil until connected (or without cached)
+	// sharedResponses is the response cache's tier in cached, set with cache.
+	sharedResponses atomic.Pointer[respcache.CachedStore]
+	limiter         *ratelimit.Limiter
+	rcache          *respcache.Cache
+	transcoder      *transcode.Transcoder
+	proxyCore       *httpproxy.Proxy
+	metrics         *httpproxy.Metrics
+	retryBudget     *httpproxy.RetryBudget
+	stats           *stats
+	access          *httpproxy.AccessLogger // nil unless AccessLog
 
 	signer     crypto.Signer    // nil without --issuer-key
 	clusterKey crypto.PublicKey // signer's public key
@@ -442,6 +444,7 @@ func (s *Server) connectCache(connected chan<- struct{}) {
 				_ = c.Close()
 				return
 			}
+			s.sharedResponses.Store(respcache.NewCachedStore(c, respcache.DefaultPrefix))
 			s.cache.Store(c)
 			close(connected)
 			s.logger.Info("cached connected", "endpoints", eps)
