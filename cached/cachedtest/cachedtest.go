@@ -21,6 +21,18 @@ import (
 // the test ends and returns their gRPC addresses.
 func Start(t testing.TB, n int) []string {
 	t.Helper()
+	srvs := StartServers(t, n)
+	addrs := make([]string, n)
+	for i, srv := range srvs {
+		addrs[i] = srv.Addr()
+	}
+	return addrs
+}
+
+// StartServers is Start returning the servers, for tests that stop a node
+// (Close) before the end.
+func StartServers(t testing.TB, n int) []*cached.Server {
+	t.Helper()
 	addrs := make([]string, n)
 	lis := make([]net.Listener, n)
 	for i := range n {
@@ -38,10 +50,11 @@ func Start(t testing.TB, n int) []string {
 	for i := range n {
 		_ = lis[i].Close()
 	}
+	srvs := make([]*cached.Server, n)
 	for i := range n {
-		StartNode(t, fmt.Sprintf("cached-%d", i+1), addrs[i], strings.Join(peers, ","))
+		srvs[i] = StartNode(t, fmt.Sprintf("cached-%d", i+1), addrs[i], strings.Join(peers, ","))
 	}
-	return addrs
+	return srvs
 }
 
 // StartNode runs one cached node with id on addr and static peers until the

@@ -2,8 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,67 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/cached"
+	"cairn.dev/cairn/cached/cachedtest"
 	cachedclient "cairn.dev/cairn/cached/client"
-	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/node/nodetest"
 )
 
-// cachedNode is one in-process cached server.
-type cachedNode struct {
-	srv  *cached.Server
-	stop func()
-}
-
-// startCachedCluster runs n cached nodes in-process on ports from :0 with a
-// static membership of all of them; t.Cleanup stops them.
-func startCachedCluster(t *testing.T, n int) []*cachedNode {
-	t.Helper()
-	var (
-		nodes   []*cachedNode
-		members []ring.Member
-	)
-	for i := 1; i <= n; i++ {
-		cfg := cached.DefaultConfig()
-		cfg.ID = fmt.Sprintf("cached-%d", i)
-		cfg.Server.GRPCAddr = "127.0.0.1:0"
-		cfg.Server.AdminAddr = ""
-		cfg.Server.ShutdownTimeout = time.Second
-		cfg.RESPAddr = ""
-		srv, err := cached.New(cfg, slog.New(slog.DiscardHandler))
-		require.NoError(t, err)
-		nodes = append(nodes, &cachedNode{srv: srv})
-		members = append(members, srv.Self())
-	}
-	for _, nd := range nodes {
-		nd.srv.SetPeers(members)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- nd.srv.Serve(ctx) }()
-		var once sync.Once
-		nd.stop = func() {
-			once.Do(func() {
-				cancel()
-				require.NoError(t, <-done)
-			})
-		}
-		t.Cleanup(nd.stop)
-		select {
-		case <-nd.srv.ReadyNotify():
-		case err := <-done:
-			t.Fatalf("cached node stopped at start: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("cached node not ready within 30s")
-		}
-	}
-	return nodes
-}
+// startCachedCluster runs n cached nodes in-process with a static
+// membership of all of them; a test stops one with Close.
+func startCachedCluster(t *testing.T, n int) []*cached.Server { return cachedtest.StartServers(t, n) }
 
 // newCachedClient returns a client of the cluster, closed by t.Cleanup.
-func newCachedClient(t *testing.T, nodes []*cachedNode) *cachedclient.Client {
+func newCachedClient(t *testing.T, nodes []*cached.Server) *cachedclient.Client {
 	t.Helper()
 	var eps []string
 	for _, nd := range nodes {
-		eps = append(eps, nd.srv.Addr())
+		eps = append(eps, nd.Addr())
 	}
 	c, err := cachedclient.New(cachedclient.Config{Endpoints: eps, Logger: nodetest.Logger(t), RequestTimeout: 5 * time.Second})
 	require.NoError(t, err)
@@ -185,7 +137,7 @@ func TestCachedUnreachable(t *testing.T) {
 	require.True(t, ok, "the bucket lives in cached")
 	require.Positive(t, it.TTL)
 
-	nodes[0].stop()
+	nodes[0].Close()
 	// The lease still holds tokens: spend them, then the store is asked.
 	start := time.Now()
 	var last Decision

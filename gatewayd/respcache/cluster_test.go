@@ -1,7 +1,6 @@
 package respcache
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,51 +11,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cairn.dev/cairn/cached"
+	"cairn.dev/cairn/cached/cachedtest"
 	cachedclient "cairn.dev/cairn/cached/client"
-	"cairn.dev/cairn/cached/ring"
 	"cairn.dev/cairn/node/nodetest"
 )
 
-// startCachedCluster runs n cached nodes in-process on loopback ports from
-// :0, each knowing all the others, and returns their gRPC addresses.
-func startCachedCluster(t *testing.T, n int) []string {
-	t.Helper()
-	var srvs []*cached.Server
-	var members []ring.Member
-	for i := 1; i <= n; i++ {
-		cfg := cached.DefaultConfig()
-		cfg.ID = fmt.Sprintf("cached-%d", i)
-		cfg.Server.GRPCAddr = "127.0.0.1:0"
-		cfg.Server.AdminAddr = ""
-		cfg.Server.ShutdownTimeout = 2 * time.Second
-		cfg.RESPAddr = "127.0.0.1:0"
-		srv, err := cached.New(cfg, nodetest.Logger(t).With("node", cfg.ID))
-		require.NoError(t, err)
-		srvs = append(srvs, srv)
-		members = append(members, srv.Self())
-	}
-	var addrs []string
-	for _, srv := range srvs {
-		srv.SetPeers(members)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Serve(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-		})
-		select {
-		case <-srv.ReadyNotify():
-		case err := <-done:
-			t.Fatalf("cached stopped at start: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("cached not ready after 30s")
-		}
-		addrs = append(addrs, srv.Addr())
-	}
-	return addrs
-}
+// startCachedCluster runs n cached nodes in-process and returns their gRPC
+// addresses.
+func startCachedCluster(t *testing.T, n int) []string { return cachedtest.Start(t, n) }
 
 // gateway is a minimal stand-in for gatewayd's cache step: an HTTP server
 // that answers from its Cache or proxies to the upstream through a
