@@ -57,5 +57,8 @@ func TestSyncAgainstSearchd(t *testing.T) {
 		got := ids(t, conn, "p")
 		return len(got) == 2 && got[0] == "2" && got[1] == "4"
 	})
+	// The resync counts itself after it has applied the documents, so the
+	// index may show them a moment before the count does.
+	nodetest.WaitFor(t, 10*time.Second, "the resync counted", func() bool { return s.Stats().Resyncs >= 1 })
 	require.EqualValues(t, 1, s.Stats().Resyncs)
 }
