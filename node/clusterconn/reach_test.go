@@ -111,3 +111,43 @@ func TestCallSentOnServerDeadline(t *testing.T) {
 		t.Fatalf("err = %v, want a plain DeadlineExceeded (the request was sent)", err)
 	}
 }
+
+// Regression (blobd chaos, crash-all): an idempotent write retried after an
+// attempt that reached a server and failed ambiguously (the server died
+// mid-call) must not end as UNREACHABLE once every member is down: that
+// reason says nothing was applied, and a checker trusting it saw the
+// delete that the dead leader had committed as failed. Call returns the
+// ambiguous error instead.
+func TestCallKeepsAnAmbiguousFailureOverALaterUnreachable(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *grpc.Server
+	entered := make(chan struct{})
+	s = grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, _ any, _ *grpc.UnaryServerInfo, _ grpc.UnaryHandler) (any, error) {
+		close(entered)
+		<-ctx.Done() // the server dies with the request in hand
+		return nil, ctx.Err()
+	}))
+	healthpb.RegisterHealthServer(s, healthpb.UnimplementedHealthServer{})
+	go func() { _ = s.Serve(lis) }()
+	go func() {
+		<-entered
+		s.Stop()
+	}()
+	t.Cleanup(s.Stop)
+	c := dial(t, Config{Endpoints: []string{lis.Addr().String()}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = check(ctx, c, RetryUnavailable)
+	if err == nil {
+		t.Fatal("call succeeded against a server that died")
+	}
+	if saysNotApplied(err) {
+		t.Fatalf("err = %v (reason %s): says not applied, but the first attempt reached the server", err, rpcerr.ReasonOf(err))
+	}
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("err = %v, want the first attempt's Unavailable", err)
+	}
+}

@@ -50,16 +50,32 @@ const (
 // whose message lists each endpoint and its error. An attempt that fails on
 // its deadline before it was handed to any connection returns
 // DeadlineExceeded with reason rpcerr.NotSent. Both mean nothing was sent.
-// Other errors are rpc's, unchanged. Call applies no timeout of its own (see
+// Other errors are rpc's, unchanged. Once an attempt was sent and failed in a
+// way that leaves its outcome open, a later attempt's error that says nothing
+// was applied (Unreachable, NotSent, a TryOther reason) is not returned: the
+// ambiguous error is, so that a retried write never looks certainly not
+// applied when an earlier try may have been. Call applies no timeout of its own (see
 // Conn.WithTimeout). c may be nil (tests): then there is no reachability check
 // and every attempt counts as sent.
 func Call[T any](ctx context.Context, c *Conn, retry Retry, rpc func(context.Context, ...grpc.CallOption) (T, error)) (T, error) {
 	var zero T
 	var b Backoff
+	// mayHaveApplied is the error of the latest attempt that was sent and
+	// failed without saying it was not applied. A later attempt's error
+	// that says nothing was sent or applied is then not the call's outcome:
+	// the call returns this one instead, so that a write retried after an
+	// ambiguous failure is never reported as certainly not applied.
+	var mayHaveApplied error
+	fail := func(err error) (T, error) {
+		if mayHaveApplied != nil && saysNotApplied(err) {
+			return zero, mayHaveApplied
+		}
+		return zero, err
+	}
 	for {
 		if c != nil {
 			if err := c.awaitReachable(ctx); err != nil {
-				return zero, err
+				return fail(err)
 			}
 		}
 		sent := new(atomic.Bool)
@@ -70,19 +86,29 @@ func Call[T any](ctx context.Context, c *Conn, retry Retry, rpc func(context.Con
 		notSent := c != nil && !sent.Load()
 		if notSent && rpcerr.ReasonOf(err) == "" {
 			if code := status.Code(err); code == codes.DeadlineExceeded || code == codes.Canceled {
-				return zero, notSentError(code, err)
+				return fail(notSentError(code, err))
 			}
 		}
 		tryOther := rpcerr.TryOther(err)
+		if !notSent && !saysNotApplied(err) {
+			mayHaveApplied = err
+		}
 		unavailable := status.Code(err) == codes.Unavailable
 		if (tryOther || unavailable) && c != nil {
 			c.router.forget()
 		}
 		again := tryOther || (notSent && unavailable) || (retry == RetryUnavailable && unavailable)
 		if !again || !b.Wait(ctx) {
-			return zero, err
+			return fail(err)
 		}
 	}
+}
+
+// saysNotApplied reports whether err proves its attempt was not applied: a
+// reason for which rpcerr.TryOther holds (UNREACHABLE included) or
+// NOT_SENT.
+func saysNotApplied(err error) bool {
+	return rpcerr.TryOther(err) || rpcerr.ReasonOf(err) == rpcerr.NotSent
 }
 
 // notSentError is the error of an attempt that ended with code before it was
