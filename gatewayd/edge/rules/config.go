@@ -35,8 +35,10 @@ type Config struct {
 // Rewrite replaces the request path when Match (an RE2 regexp on the
 // decoded path; every regexp of a document has flag s set, so "." also
 // matches a newline) matches: Replace is expanded as by regexp.Expand ($1,
-// ${name}). When the result has a "?", the part after it is appended to the
-// request's query. The result must start with "/".
+// ${name}; captured text is path-escaped into the template, so a "?" or "#"
+// it holds stays in the path). When the result has a "?" (from the
+// template), the part after it is appended to the request's query; the part
+// before it is the new path, unescaped. Replace must start with "/".
 type Rewrite struct {
 	Match   string `yaml:"match"`
 	Replace string `yaml:"replace"`
@@ -44,7 +46,8 @@ type Rewrite struct {
 
 // Redirect answers a request whose decoded path Match matches with Status
 // (301, 302, 307 or 308; required) and Location, the template expanded as by
-// regexp.Expand. PreserveQuery appends the request's query to the location
+// regexp.Expand with each captured text path-escaped (and control
+// characters, spaces and non-ASCII bytes of the result percent-encoded). PreserveQuery appends the request's query to the location
 // (with "&" when the location already has one).
 type Redirect struct {
 	Match         string `yaml:"match"`

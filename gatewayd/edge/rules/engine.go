@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func (e *Engine) redirect(w http.ResponseWriter, r *http.Request) bool {
 		if m == nil {
 			continue
 		}
-		loc := string(rd.re.ExpandString(nil, rd.location, p, m))
+		loc := expand(rd.re, rd.location, p, m)
 		if rd.preserveQuery && r.URL.RawQuery != "" {
 			if strings.Contains(loc, "?") {
 				loc += "&" + r.URL.RawQuery
@@ -157,12 +158,15 @@ func (e *Engine) rewrite(r *http.Request) {
 		if m == nil {
 			continue
 		}
-		out := string(rw.re.ExpandString(nil, rw.replace, p, m))
+		out := expand(rw.re, rw.replace, p, m)
 		if before, q, ok := strings.Cut(out, "?"); ok {
 			out = before
 			if q != "" {
 				addQuery = append(addQuery, q)
 			}
+		}
+		if dec, err := url.PathUnescape(out); err == nil {
+			out = dec
 		}
 		if !strings.HasPrefix(out, "/") {
 			out = "/" + out

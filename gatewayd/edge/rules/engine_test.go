@@ -33,6 +33,8 @@ rewrites:
 		{"/new/about.php", "/render", "page=about"},
 		{"/other", "/other", ""},
 		{"/old/sp%20ace", "/new/sp ace", ""},
+		{"/old/q%3Fx=1%23f", "/new/q?x=1#f", ""},
+		{"/old/ok?x=1", "/new/ok", "x=1"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", tt.in, nil)
@@ -68,6 +70,7 @@ redirects:
 		{"HEAD", "/tmp/x?dropped=1", 307, "/t/x"},
 		{"GET", "/tmp/a%0d%0aSet-Cookie:%20x=1", 307, "/t/a%0D%0ASet-Cookie:%20x=1"},
 		{"GET", "/tmp/caf%C3%A9", 307, "/t/caf%C3%A9"},
+		{"GET", "/tmp/a%3Fb=1%23c", 307, "/t/a%3Fb=1%23c"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(tt.method, tt.in, nil)
