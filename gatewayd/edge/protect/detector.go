@@ -34,9 +34,12 @@ type DetectorConfig struct {
 	MinOn time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
-	// OnChange, when set, is called with each change of state, in order,
-	// with the detector's lock held: it must be quick and must not call the
-	// detector (httpcache.Cache.SetUnderAttack fits).
+	// OnChange, when set, is told each change of state: calls are one at a
+	// time, alternate between true and false (starting with true), and each
+	// passes the state as it was when the call began; a change undone
+	// before it was told may be skipped. It is called from the goroutine
+	// that changed the state (a Record, Overwhelmed or Stats caller), with
+	// no lock of the detector held, so it may call the detector.
 	OnChange func(overwhelmed bool)
 	// Logger receives a line per change of state (nil: slog.Default()).
 	Logger *slog.Logger
@@ -115,11 +118,15 @@ type AttackDetector struct {
 
 	mu    sync.Mutex // protects the fields below
 	slots []slot
+	total slot      // the sum of slots
 	epoch time.Time // start of slot number 0
 	cur   int64     // absolute number of the newest slot
 	on    bool
 	since time.Time // when on last changed
 	flips uint64
+	told  bool // the state OnChange was last told (false before the first call)
+
+	notifyMu sync.Mutex // held while OnChange runs; taken only with TryLock
 }
 
 type slot struct {
@@ -156,36 +163,49 @@ func NewAttackDetector(cfg DetectorConfig) (*AttackDetector, error) {
 func (d *AttackDetector) Record(failed bool, latency time.Duration) {
 	now := d.cfg.Now()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.advance(now)
 	s := &d.slots[d.cur%int64(len(d.slots))]
-	s.n++
-	if failed {
-		s.errs++
+	bin := latencyBin(max(0, latency))
+	for _, x := range []*slot{s, &d.total} {
+		x.n++
+		if failed {
+			x.errs++
+		}
+		x.hist[bin]++
 	}
-	s.hist[latencyBin(max(0, latency))]++
-	d.evaluate(now)
+	changed := d.evaluate(now)
+	d.mu.Unlock()
+	if changed {
+		d.notify()
+	}
 }
 
 // Overwhelmed reports whether the origin is overwhelmed now.
 func (d *AttackDetector) Overwhelmed() bool {
 	now := d.cfg.Now()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.advance(now)
-	d.evaluate(now)
-	return d.on
+	changed := d.evaluate(now)
+	on := d.on
+	d.mu.Unlock()
+	if changed {
+		d.notify()
+	}
+	return on
 }
 
 // Stats reports the window and the state now.
 func (d *AttackDetector) Stats() DetectorStats {
 	now := d.cfg.Now()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.advance(now)
-	d.evaluate(now)
+	changed := d.evaluate(now)
 	st := d.window()
 	st.Overwhelmed, st.Since, st.Changes = d.on, d.since, d.flips
+	d.mu.Unlock()
+	if changed {
+		d.notify()
+	}
 	return st
 }
 
@@ -223,35 +243,33 @@ func (d *AttackDetector) advance(now time.Time) {
 	}
 	stale := min(n-d.cur, int64(len(d.slots)))
 	for i := int64(1); i <= stale; i++ {
-		d.slots[(d.cur+i)%int64(len(d.slots))] = slot{}
+		s := &d.slots[(d.cur+i)%int64(len(d.slots))]
+		if s.n == 0 {
+			continue
+		}
+		d.total.n -= s.n
+		d.total.errs -= s.errs
+		for b, c := range s.hist {
+			d.total.hist[b] -= c
+		}
+		*s = slot{}
 	}
 	d.cur = n
 }
 
-// window sums the slots. d.mu must be held.
+// window summarises the slots. d.mu must be held.
 func (d *AttackDetector) window() DetectorStats {
-	var st DetectorStats
-	var hist [latencyBins]uint32
-	for i := range d.slots {
-		s := &d.slots[i]
-		if s.n == 0 {
-			continue
-		}
-		st.Samples += s.n
-		st.Errors += s.errs
-		for b, c := range s.hist {
-			hist[b] += c
-		}
-	}
+	st := DetectorStats{Samples: d.total.n, Errors: d.total.errs}
 	if st.Samples > 0 {
 		st.ErrorRate = float64(st.Errors) / float64(st.Samples)
-		st.P90 = quantile(&hist, st.Samples, 0.9)
+		st.P90 = quantile(&d.total.hist, st.Samples, 0.9)
 	}
 	return st
 }
 
-// evaluate applies the hysteresis rules. d.mu must be held.
-func (d *AttackDetector) evaluate(now time.Time) {
+// evaluate applies the hysteresis rules and reports whether the state
+// changed. d.mu must be held.
+func (d *AttackDetector) evaluate(now time.Time) bool {
 	st := d.window()
 	enough := st.Samples >= uint64(d.cfg.MinSamples)
 	var next bool
@@ -262,13 +280,37 @@ func (d *AttackDetector) evaluate(now time.Time) {
 		next = !(recovered && now.Sub(d.since) >= d.cfg.MinOn)
 	}
 	if next == d.on {
-		return
+		return false
 	}
 	d.on, d.since = next, now
 	d.flips++
 	d.cfg.Logger.Warn("protect: origin overwhelmed state changed", "overwhelmed", next,
 		"samples", st.Samples, "error_rate", st.ErrorRate, "p90", st.P90)
-	if d.cfg.OnChange != nil {
-		d.cfg.OnChange(next)
+	return true
+}
+
+// notify brings OnChange up to date with the state. One goroutine at a time
+// notifies; one that finds another notifying leaves the news to it, and
+// the notifier looks again after releasing notifyMu, so no change is left
+// untold.
+func (d *AttackDetector) notify() {
+	if d.cfg.OnChange == nil {
+		return
+	}
+	for d.notifyMu.TryLock() {
+		d.mu.Lock()
+		on, told := d.on, d.told
+		d.told = on
+		d.mu.Unlock()
+		if on != told {
+			d.cfg.OnChange(on)
+		}
+		d.notifyMu.Unlock()
+		d.mu.Lock()
+		settled := d.on == d.told
+		d.mu.Unlock()
+		if settled {
+			return
+		}
 	}
 }

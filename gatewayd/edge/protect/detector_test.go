@@ -3,6 +3,8 @@ package protect
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -254,4 +256,54 @@ func TestLatencyBins(t *testing.T) {
 		}
 		prev = up
 	}
+}
+
+// TestDetectorOnChangeConcurrent flips the state often from several
+// goroutines and checks that OnChange calls alternate, start with true, end
+// with the final state, and may call the detector.
+func TestDetectorOnChangeConcurrent(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	clk := newFakeClock()
+	var d *AttackDetector
+	var told []bool // guarded by the detector's one-at-a-time OnChange
+	d, err := NewAttackDetector(DetectorConfig{
+		Window: 10 * time.Second, MinSamples: 1, MinOn: time.Nanosecond, Now: clk.Now, Logger: slog.New(slog.DiscardHandler),
+		OnChange: func(on bool) {
+			told = append(told, on)
+			d.Overwhelmed() // calling back does not deadlock
+			d.Stats()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(g)))
+			for i := range 3000 {
+				if i%4 == 0 {
+					clk.Advance(11 * time.Second)
+				}
+				d.Record(rng.IntN(2) == 0, 0)
+			}
+		}()
+	}
+	wg.Wait()
+	final := d.Overwhelmed()
+	if len(told) < 10 {
+		t.Fatalf("only %d changes told", len(told))
+	}
+	for i, on := range told {
+		if on != (i%2 == 0) {
+			t.Fatalf("call %d told %v: calls do not alternate from true", i, on)
+		}
+	}
+	if told[len(told)-1] != final {
+		t.Errorf("last told %v, state %v", told[len(told)-1], final)
+	}
+	t.Logf("%d changes told, %d changes", len(told), d.Stats().Changes)
 }
