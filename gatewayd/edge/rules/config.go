@@ -28,7 +28,9 @@ type Config struct {
 	Deny      Deny        `yaml:"deny"`
 
 	// Random is where A/B tests read new visitor ids from (nil: crypto/rand).
-	// Reads are serialised by the Engine. Tests set a seeded source.
+	// The Engine compiled from this Config serialises its reads; a reader
+	// other than crypto/rand must not be shared with another Engine. Tests
+	// set a seeded source.
 	Random io.Reader `yaml:"-"`
 }
 
