@@ -183,3 +183,21 @@ func (s *CertStore) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate
 	}
 	return set.first, nil
 }
+
+// ParseCertPairs reads a list of certificate pairs, "cert.pem:key.pem,…"
+// (the --http-certs flag of the daemons that terminate TLS); empty gives
+// none.
+func ParseCertPairs(s string) ([]CertPair, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []CertPair
+	for _, p := range strings.Split(s, ",") {
+		cert, key, ok := strings.Cut(strings.TrimSpace(p), ":")
+		if !ok || cert == "" || key == "" {
+			return nil, fmt.Errorf("%q is not cert.pem:key.pem", p)
+		}
+		out = append(out, CertPair{CertFile: cert, KeyFile: key})
+	}
+	return out, nil
+}

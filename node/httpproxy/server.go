@@ -35,6 +35,9 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds the graceful stop; in-flight requests still
 	// running then are cut. Default 30s.
 	ShutdownTimeout time.Duration
+	// WrapListener, when set, wraps the bound listener before serving (e.g.
+	// a per-client connection limit). Addr still reports the bound address.
+	WrapListener func(net.Listener) net.Listener
 }
 
 // Server is an HTTP server for a proxy's client side. Listen binds it,
@@ -94,6 +97,9 @@ func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("httpproxy: listen %s: %w", cfg.Addr, err)
+	}
+	if cfg.WrapListener != nil {
+		ln = cfg.WrapListener(ln)
 	}
 	return &Server{name: name, cfg: cfg, srv: srv, ln: ln, logger: logger}, nil
 }

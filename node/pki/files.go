@@ -2,10 +2,13 @@ package pki
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -50,7 +53,12 @@ func ClientFiles(dir string) (cert, key string) {
 // issued again only when it is missing, expires within a week, or is not
 // signed by the CA. Ensure is not safe for concurrent use on one dir; the
 // harness calls it under the cluster directory lock.
-func Ensure(dir string, nodes []string) error {
+func Ensure(dir string, nodes []string) error { return EnsureHosts(dir, nodes, nil) }
+
+// EnsureHosts is Ensure with more subject alternative names for some nodes:
+// extra(name) lists them (nil extra, or nil lists, add none). A node
+// certificate that lacks one of its names is issued again.
+func EnsureHosts(dir string, nodes []string, extra func(name string) []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("pki: %w", err)
 	}
@@ -62,6 +70,9 @@ func Ensure(dir string, nodes []string) error {
 	for _, name := range nodes {
 		cert, key := NodeFiles(dir, name)
 		hosts := append(append([]string(nil), LocalHosts...), name)
+		if extra != nil {
+			hosts = append(hosts, extra(name)...)
+		}
 		if err := ensureLeaf(ca, RoleNode, name, hosts, cert, key, now); err != nil {
 			return err
 		}
@@ -117,7 +128,7 @@ func ensureLeaf(ca *CA, role Role, name string, hosts []string, certFile, keyFil
 		usage = x509.ExtKeyUsageServerAuth
 	}
 	if certPEM, err := os.ReadFile(certFile); err == nil {
-		if _, kerr := os.Stat(keyFile); kerr == nil && ca.Verify(certPEM, usage, now, renewMargin) == nil {
+		if _, kerr := os.Stat(keyFile); kerr == nil && ca.Verify(certPEM, usage, now, renewMargin) == nil && hasHosts(certPEM, hosts) {
 			return nil
 		}
 	}
@@ -129,6 +140,29 @@ func ensureLeaf(ca *CA, role Role, name string, hosts []string, certFile, keyFil
 		return err
 	}
 	return writeReplace(certFile, certPEM, 0o644)
+}
+
+// hasHosts reports whether the certificate in certPEM names every one of
+// hosts (IP or DNS subject alternative names).
+func hasHosts(certPEM []byte, hosts []string) bool {
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return false
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			if !slices.ContainsFunc(cert.IPAddresses, ip.Equal) {
+				return false
+			}
+		} else if !slices.Contains(cert.DNSNames, h) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeNew creates path with data; it fails if path exists.

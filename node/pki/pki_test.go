@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"net/url"
 	"os"
@@ -196,4 +197,27 @@ func TestEnsureTokenKey(t *testing.T) {
 	if string(again) != string(first) {
 		t.Error("EnsureTokenKey replaced an existing key")
 	}
+}
+
+// Extra hosts become subject alternative names, and a certificate that
+// lacks one is issued again.
+func TestEnsureHostsAddsNames(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, Ensure(dir, []string{"edge-1"}))
+	extra := func(name string) []string {
+		if name == "edge-1" {
+			return []string{"127.0.1.1", "cdn.cairn.test"}
+		}
+		return nil
+	}
+	require.NoError(t, EnsureHosts(dir, []string{"edge-1"}, extra))
+	certFile, _ := NodeFiles(dir, "edge-1")
+	pemBytes, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	block, _ := pem.Decode(pemBytes)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	require.NoError(t, cert.VerifyHostname("127.0.1.1"))
+	require.NoError(t, cert.VerifyHostname("cdn.cairn.test"))
+	require.NoError(t, cert.VerifyHostname("127.0.0.1"))
 }
