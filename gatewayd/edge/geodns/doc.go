@@ -23,7 +23,9 @@
 //     region has no address of the family. With an ECS option the
 //     response echoes it with the scope prefix length over which the
 //     answer holds (a longer scope than the source when a more specific
-//     subnet lies inside the client's); without one it has none.
+//     subnet lies inside the client's); answers that do not depend on the
+//     client echo scope 0 (REFUSED echoes nothing). A source prefix length
+//     of 0 is answered for the packet's source address, with scope 0.
 //   - SOA and NS at the zone name (NS names default to the zone name).
 //     Other types there: NODATA with the SOA.
 //   - NXDOMAIN with the SOA for any other name inside the zone; REFUSED

@@ -11,6 +11,8 @@ var (
 	ErrListening = errors.New("geodns: already listening")
 	// ErrNotListening: Serve was called before Listen.
 	ErrNotListening = errors.New("geodns: not listening")
+	// ErrClosed: Listen or Serve was called after Close.
+	ErrClosed = errors.New("geodns: server closed")
 	// ErrServed: Serve was called a second time.
 	ErrServed = errors.New("geodns: already served")
 )

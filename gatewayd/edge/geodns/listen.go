@@ -38,7 +38,10 @@ func (s *Server) Listen(addr string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.udp != nil || s.closed {
+	if s.closed {
+		return ErrClosed
+	}
+	if s.udp != nil {
 		return ErrListening
 	}
 	for attempt := 1; ; attempt++ {
@@ -67,17 +70,20 @@ func (s *Server) Listen(addr string) error {
 // Serve answers queries on the sockets Listen bound until ctx ends or
 // Close is called; then it stops gracefully: it stops reading, lets every
 // query being answered finish, closes the sockets and returns nil. It
-// returns an error when a socket fails for good, or when called before
-// Listen or twice.
+// returns an error when a socket fails for good; ErrNotListening before
+// Listen, ErrServed when called again, ErrClosed after Close.
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	switch {
-	case s.udp == nil || s.closed:
-		s.mu.Unlock()
-		return ErrNotListening
 	case s.serving:
 		s.mu.Unlock()
 		return ErrServed
+	case s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	case s.udp == nil:
+		s.mu.Unlock()
+		return ErrNotListening
 	}
 	s.serving = true
 	udp, tcp := s.udp, s.tcp

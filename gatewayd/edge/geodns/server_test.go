@@ -380,6 +380,9 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("udp port not released: %v", err)
 	}
 	pc.Close()
+	if err := s.Serve(context.Background()); err != ErrServed {
+		t.Errorf("second Serve: %v, want ErrServed", err)
+	}
 	s.Close() // after Serve returned: a no-op
 
 	// Close without Serve releases what Listen bound.
@@ -389,8 +392,11 @@ func TestLifecycle(t *testing.T) {
 	}
 	addr2 := s2.Addr()
 	s2.Close()
-	if err := s2.Serve(context.Background()); err != ErrNotListening {
-		t.Errorf("Serve after Close: %v, want ErrNotListening", err)
+	if err := s2.Serve(context.Background()); err != ErrClosed {
+		t.Errorf("Serve after Close: %v, want ErrClosed", err)
+	}
+	if err := s2.Listen("127.0.0.1:0"); err != ErrClosed {
+		t.Errorf("Listen after Close: %v, want ErrClosed", err)
 	}
 	ln, err = net.Listen("tcp", addr2)
 	if err != nil {
