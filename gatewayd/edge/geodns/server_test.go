@@ -2,8 +2,10 @@ package geodns
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -430,5 +432,59 @@ func TestListenBusyPort(t *testing.T) {
 	if err := s.Listen(pc.LocalAddr().String()); err == nil {
 		s.Close()
 		t.Fatal("Listen on a port whose UDP side is taken succeeded")
+	}
+}
+
+// TestTCPConnLimit checks the connection past MaxTCPConns is closed at
+// once and counted, and that a slot freed is usable again.
+func TestTCPConnLimit(t *testing.T) {
+	s := newTestServer(t, Config{})
+	startServer(t, s)
+	open := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.conns)
+	}
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range MaxTCPConns {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for open() < MaxTCPConns {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections tracked, want %d", open(), MaxTCPConns)
+		}
+		runtime.Gosched()
+	}
+	extra, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := extra.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("connection past the limit: read %d, %v; want EOF", n, err)
+	}
+	if st := s.Stats(); st.TCPRejected != 1 {
+		t.Errorf("TCPRejected = %d, want 1", st.TCPRejected)
+	}
+	conns[0].Close()
+	for open() >= MaxTCPConns {
+		if time.Now().After(deadline) {
+			t.Fatal("closed connection still tracked")
+		}
+		runtime.Gosched()
+	}
+	if r := exchange(t, s, "tcp", "127.0.2.1", query(testZone, dns.TypeA, 0)); len(r.Answer) != 1 {
+		t.Errorf("after a slot freed: %v", r)
 	}
 }
