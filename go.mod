@@ -19,6 +19,7 @@ require (
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/klauspost/compress v1.20.3
 	github.com/klauspost/reedsolomon v1.14.2
+	github.com/miekg/dns v1.1.73 // gatewayd/edge/geodns: the edge's authoritative DNS server
 	github.com/minio/minio-go/v7 v7.4.1 // tests only: blobd/s3 checks its S3 API with minio-go
 	github.com/nats-io/nats.go v1.56.0
 	github.com/prometheus/client_golang v1.25.0
