@@ -117,7 +117,7 @@ func (c *Cache) originFailed(w http.ResponseWriter, r *http.Request, p *fetchPla
 		p.oldBody = nil
 		return c.serveStored(w, r, p.old, body, Stale, "hit; ttl="+ttlSeconds(p.old, now)+"; detail=stale-if-error")
 	}
-	if timeout || p.old != nil {
+	if timeout || p.old != nil && (p.old.has(flagNoStale) || p.old.has(flagNoCache)) {
 		return c.errorResponse(w, http.StatusGatewayTimeout, detail)
 	}
 	return c.errorResponse(w, http.StatusBadGateway, detail)
@@ -138,7 +138,7 @@ func (c *Cache) refreshed(w http.ResponseWriter, r *http.Request, p *fetchPlan, 
 		}
 		h[k] = v
 	}
-	m := c.newMeta(p.key, p.old.status, h, p.old.varyNames, p.old.varyValues, reqTime, respTime)
+	m := c.newMeta(p.key, p.old.status, h, h304, p.old.varyNames, p.old.varyValues, reqTime, respTime)
 	m.stored = p.old.stored
 	c.store.SetMeta(p.id, encodeMeta(m))
 	c.idx.add(p.id, m)
@@ -151,12 +151,13 @@ func (c *Cache) refreshed(w http.ResponseWriter, r *http.Request, p *fetchPlan, 
 }
 
 // newMeta builds the meta of a response to store.
-func (c *Cache) newMeta(key string, status int, h http.Header, names, values []string, reqTime, respTime time.Time) *meta {
+// Its age comes from src, the header as received (with Age).
+func (c *Cache) newMeta(key string, status int, h, src http.Header, names, values []string, reqTime, respTime time.Time) *meta {
 	rr := rulesOf(h)
 	life, _ := c.lifetime(status, h, rr, respTime)
 	m := &meta{
 		key: key, status: status, reqTime: reqTime, respTime: respTime, stored: respTime,
-		initialAge: initialAge(h, reqTime, respTime), lifetime: life,
+		initialAge: initialAge(src, reqTime, respTime), lifetime: life,
 		swr: -1, sie: -1, varyNames: names, varyValues: values, header: h,
 		tags: strings.Fields(strings.Join(h.Values("Surrogate-Key"), " ")),
 	}
@@ -220,7 +221,7 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 		names := varyNames(h)
 		values := varyValues(names, r.Header)
 		newID = variantID(p.key, names, values)
-		m = c.newMeta(p.key, resp.StatusCode, h, names, values, reqTime, respTime)
+		m = c.newMeta(p.key, resp.StatusCode, h, resp.Header, names, values, reqTime, respTime)
 		size := resp.ContentLength
 		if !bodyAllowed(resp.StatusCode) {
 			size = 0

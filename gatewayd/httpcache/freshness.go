@@ -104,9 +104,7 @@ func (c *Cache) lifetime(status int, h http.Header, rr responseRules, respTime t
 			d := time.Duration(float64(age) * c.opts.HeuristicFraction)
 			return min(d, c.opts.HeuristicMax), true
 		}
-		if rr.cc.public {
-			return 0, true
-		}
+		return 0, true // storable, stale at once: useful with a validator
 	}
 	return 0, false
 }
