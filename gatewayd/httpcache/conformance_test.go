@@ -22,12 +22,12 @@ type step struct {
 	do        func(c *Cache) // before the request (purge, under attack)
 
 	want       Outcome
-	wantStatus int       // default 200
-	wantFetch  bool      // the origin is called during this step
-	wantHdr    []string  // "Name: value" exact; "Name:" absent
-	wantBody   *string   // nil: not checked
-	wantSent   []string  // header lines the origin must have received ("Name:" absent)
-	background bool      // wait for background revalidations after the request
+	wantStatus int      // default 200
+	wantFetch  bool     // the origin is called during this step
+	wantHdr    []string // "Name: value" exact; "Name:" absent
+	wantBody   *string  // nil: not checked
+	wantSent   []string // header lines the origin must have received ("Name:" absent)
+	background bool     // wait for background revalidations after the request
 }
 
 type reply struct {

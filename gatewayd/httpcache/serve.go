@@ -205,4 +205,3 @@ func (c *Cache) invalidate(key string) {
 		c.idx.remove(id)
 	}
 }
-
