@@ -1,0 +1,100 @@
+package httpcache
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func sampleMeta() *meta {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	return &meta{
+		key: "/a?b=c", status: 200, flags: flagNoCache | flagSoftPurged,
+		reqTime: t0, respTime: t0.Add(time.Second), stored: t0, softPurged: t0.Add(time.Minute),
+		initialAge: 3 * time.Second, lifetime: time.Hour, swr: -1, sie: 30 * time.Second,
+		varyNames: []string{"Accept-Encoding"}, varyValues: []string{"gzip"},
+		tags:   []string{"t1", "t2"},
+		header: http.Header{"Etag": {`"x"`}, "Set": {"a", "b"}},
+	}
+}
+
+func TestMetaRoundTrip(t *testing.T) {
+	m := sampleMeta()
+	got, err := decodeMeta(encodeMeta(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Fatalf("got %+v\nwant %+v", got, m)
+	}
+	b := encodeMeta(m)
+	for i := range b {
+		if _, err := decodeMeta(b[:i]); err == nil {
+			t.Fatalf("truncated at %d decoded", i)
+		}
+	}
+	b[0] = 2
+	if _, err := decodeMeta(b); err == nil {
+		t.Fatal("another version decoded")
+	}
+}
+
+func FuzzDecodeMeta(f *testing.F) {
+	f.Add(encodeMeta(sampleMeta()))
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeMeta(b)
+		if err != nil {
+			return
+		}
+		if _, err := decodeMeta(encodeMeta(m)); err != nil {
+			t.Fatalf("re-encoded meta does not decode: %v", err)
+		}
+	})
+}
+
+func TestBestEncoding(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "identity",
+		"gzip":                     "gzip",
+		"gzip, br":                 "br",
+		"gzip, zstd":               "zstd",
+		"br;q=0.5, gzip":           "gzip",
+		"br;q=0":                   "identity",
+		"*":                        "br",
+		"*;q=0, gzip":              "gzip",
+		"identity;q=0, deflate":    "identity",
+		"x-gzip":                   "gzip",
+		"GZIP;Q=0.9, br;q=0.8":     "gzip",
+		"compress, deflate":        "identity",
+		"gzip;q=bad, br;q=0.1":     "br",
+		"  gzip ;  q=1 , zstd;q=1": "zstd",
+	} {
+		if got := bestEncoding(in); got != want {
+			t.Errorf("bestEncoding(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("no storage accepted")
+	}
+	if _, err := New(Options{Storage: newMapStore(), HeuristicFraction: 2}); err == nil {
+		t.Fatal("HeuristicFraction 2 accepted")
+	}
+	if _, err := New(Options{Storage: newMapStore(), Grace: -1}); err == nil {
+		t.Fatal("negative Grace accepted")
+	}
+}
+
+func FuzzDirectives(f *testing.F) {
+	f.Add("max-age=10, s-maxage=\"20\", no-cache, max-stale")
+	f.Fuzz(func(t *testing.T, s string) {
+		d := parseDirectives([]string{s})
+		if d.maxAge > maxDelta || d.maxAge < -1 {
+			t.Fatalf("max-age %d", d.maxAge)
+		}
+	})
+}
