@@ -112,6 +112,9 @@ func (c *Cache) staleOnError(m *meta, now time.Time) bool {
 // originFailed answers when the origin could not: the stale entry when
 // allowed, else 504 (timeout, or an entry that must be revalidated) or 502.
 func (c *Cache) originFailed(w http.ResponseWriter, r *http.Request, p *fetchPlan, now time.Time, detail string, timeout bool) Outcome {
+	if p.background {
+		return Error
+	}
 	if p.old != nil && c.staleOnError(p.old, now) {
 		body := p.oldBody
 		p.oldBody = nil
@@ -144,6 +147,9 @@ func (c *Cache) refreshed(w http.ResponseWriter, r *http.Request, p *fetchPlan, 
 	c.idx.add(p.id, m)
 	if p.flight != nil {
 		p.flight.stored, p.flight.id = true, p.id
+	}
+	if p.background {
+		return Revalidated
 	}
 	body := p.oldBody
 	p.oldBody = nil
@@ -310,7 +316,9 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 	// Stream: the body goes to the client and to the storage; a client that
 	// goes away does not stop the storage write (followers wait on it).
 	var total, served int64
-	buf := make([]byte, 32<<10)
+	bufp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bufp)
+	buf := *bufp
 	var readErr error
 	for {
 		if client == nil && sw == nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -91,13 +92,21 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, m *meta, bod
 	if r.Method == http.MethodHead || !bodyAllowed(code) {
 		return o
 	}
-	n, err := io.Copy(w, io.NewSectionReader(body, start, end-start))
+	buf := bufPool.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, io.NewSectionReader(body, start, end-start), *buf)
+	bufPool.Put(buf)
 	c.st.bytesServed.Add(n)
 	if err != nil {
 		c.opts.Logger.Debug("httpcache: writing a stored body", "err", err)
 	}
 	return o
 }
+
+// bufPool holds the copy buffers of bodies.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
