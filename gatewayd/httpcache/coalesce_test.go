@@ -342,3 +342,60 @@ func TestCloseWaitsForBackgroundRevalidation(t *testing.T) {
 		t.Fatalf("after Close the entry holds %q", buf)
 	}
 }
+
+func TestFollowersOfAFailedRevalidationGetStale(t *testing.T) {
+	c, _, clock := newTestCache(t, Options{})
+	o := &origin{}
+	o.set(respond(200, "old", "Cache-Control: max-age=10, stale-if-error=600"))
+	do(c, o, "GET", "/e")
+	clock.Advance(20 * time.Second)
+	release := make(chan struct{})
+	o.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		respond(503, "down")(w, r)
+	})
+	const n = 5
+	var wg sync.WaitGroup
+	outs := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, out := do(c, o, "GET", "/e")
+			outs <- string(out) + " " + w.Body.String()
+		}()
+	}
+	waitFor(t, "followers", func() bool { return c.Stats().Coalesced == n-1 })
+	close(release)
+	wg.Wait()
+	close(outs)
+	for s := range outs {
+		if s != "STALE old" {
+			t.Fatalf("got %q", s)
+		}
+	}
+	if o.count() != 2 {
+		t.Fatalf("%d fetches", o.count())
+	}
+}
+
+func TestUnsafeMethodInvalidatesEveryVariant(t *testing.T) {
+	c, st, _ := newTestCache(t, Options{})
+	o := &origin{}
+	o.set(respond(200, "v", "Cache-Control: max-age=60", "Vary: X-V"))
+	do(c, o, "GET", "/p", "X-V: 1")
+	do(c, o, "GET", "/p", "X-V: 2")
+	if st.len() != 2 {
+		t.Fatalf("%d stored", st.len())
+	}
+	o.set(respond(204, ""))
+	if _, out := do(c, o, "PUT", "/p"); out != Pass {
+		t.Fatalf("PUT: %s", out)
+	}
+	if st.len() != 0 {
+		t.Fatalf("%d left after PUT", st.len())
+	}
+	if o.last().Method != "PUT" {
+		t.Fatalf("origin saw %s", o.last().Method)
+	}
+}
