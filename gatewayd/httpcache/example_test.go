@@ -76,7 +76,7 @@ func (s *exampleStore) Delete(id string) bool {
 	return ok
 }
 func (s *exampleStore) Range(fn func(string, []byte) bool) {}
-func (s *exampleStore) Usage() httpcache.Usage          { return httpcache.Usage{} }
+func (s *exampleStore) Usage() httpcache.Usage             { return httpcache.Usage{} }
 
 func Example() {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
