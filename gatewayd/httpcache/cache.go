@@ -112,7 +112,8 @@ type Cache struct {
 	flights    map[string]*flight
 	hitForPass map[string]time.Time
 
-	st counters
+	st    counters
+	sweep sweeper
 }
 
 // New returns a cache over opts.Storage, rebuilding its key, prefix and

@@ -15,7 +15,7 @@ import (
 
 func TestCoalescing1000Misses(t *testing.T) {
 	c, _, _ := newTestCache(t, Options{})
-	body := strings.Repeat("x", 100<<10)
+	body := strings.Repeat("x", 16<<10)
 	release := make(chan struct{})
 	o := &origin{}
 	o.set(func(w http.ResponseWriter, r *http.Request) {

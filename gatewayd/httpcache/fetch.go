@@ -144,7 +144,7 @@ func (c *Cache) refreshed(w http.ResponseWriter, r *http.Request, p *fetchPlan, 
 	m := c.newMeta(p.key, p.old.status, h, h304, p.old.varyNames, p.old.varyValues, reqTime, respTime)
 	m.stored = p.old.stored
 	c.store.SetMeta(p.id, encodeMeta(m))
-	c.idx.add(p.id, m)
+	c.indexAdd(p.id, m)
 	if p.flight != nil {
 		p.flight.stored, p.flight.id = true, p.id
 	}
@@ -373,7 +373,7 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 		if err := sw.Commit(); err != nil {
 			c.opts.Logger.Debug("httpcache: storage refused", "key", p.key, "err", err)
 		} else {
-			c.idx.add(newID, m)
+			c.indexAdd(newID, m)
 			c.clearPass(p.id)
 			if p.flight != nil {
 				p.flight.stored, p.flight.id = true, newID

@@ -14,7 +14,14 @@ type index struct {
 	mu   sync.RWMutex // protects the fields below
 	keys map[string]*keyEntry
 	tags map[string]map[string]struct{}
-	ids  map[string][]string // variant id -> its tags
+	ids  map[string]idInfo // every indexed variant id
+	seq  uint64            // counts adds
+}
+
+// idInfo is what the index knows of one variant id.
+type idInfo struct {
+	tags []string
+	seq  uint64 // the add that indexed it last
 }
 
 // keyEntry is what the index knows of one key.
@@ -27,7 +34,7 @@ type keyEntry struct {
 }
 
 func newIndex() *index {
-	return &index{keys: map[string]*keyEntry{}, tags: map[string]map[string]struct{}{}, ids: map[string][]string{}}
+	return &index{keys: map[string]*keyEntry{}, tags: map[string]map[string]struct{}{}, ids: map[string]idInfo{}}
 }
 
 // varyOf returns the Vary names known for key.
@@ -55,8 +62,9 @@ func (x *index) add(id string, m *meta) {
 		e.vary, e.varyAt = m.varyNames, m.respTime
 	}
 	x.untagLocked(id)
+	x.seq++
+	x.ids[id] = idInfo{tags: m.tags, seq: x.seq}
 	if len(m.tags) > 0 {
-		x.ids[id] = m.tags
 		for _, t := range m.tags {
 			set := x.tags[t]
 			if set == nil {
@@ -69,7 +77,7 @@ func (x *index) add(id string, m *meta) {
 }
 
 func (x *index) untagLocked(id string) {
-	for _, t := range x.ids[id] {
+	for _, t := range x.ids[id].tags {
 		if set := x.tags[t]; set != nil {
 			delete(set, id)
 			if len(set) == 0 {
@@ -84,6 +92,10 @@ func (x *index) untagLocked(id string) {
 func (x *index) remove(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.removeLocked(id)
+}
+
+func (x *index) removeLocked(id string) {
 	x.untagLocked(id)
 	key := keyOfID(id)
 	if e := x.keys[key]; e != nil {
@@ -137,5 +149,39 @@ func (x *index) reset() {
 	defer x.mu.Unlock()
 	x.keys = map[string]*keyEntry{}
 	x.tags = map[string]map[string]struct{}{}
-	x.ids = map[string][]string{}
+	x.ids = map[string]idInfo{}
+}
+
+// size returns the number of indexed variant ids and the add counter.
+func (x *index) size() (int, uint64) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.ids), x.seq
+}
+
+// retain forgets the ids indexed before add number before that live does
+// not hold (the storage evicted them); ids indexed since are kept, live
+// being a snapshot that may predate them.
+func (x *index) retain(live map[string]struct{}, before uint64) {
+	x.mu.Lock()
+	var gone []string
+	for id, info := range x.ids {
+		if _, ok := live[id]; !ok && info.seq <= before {
+			gone = append(gone, id)
+		}
+	}
+	x.mu.Unlock()
+	for _, id := range gone {
+		x.removeIf(id, before)
+	}
+}
+
+// removeIf removes id unless it was indexed again after add number before.
+func (x *index) removeIf(id string, before uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if info, ok := x.ids[id]; !ok || info.seq > before {
+		return
+	}
+	x.removeLocked(id)
 }
