@@ -299,7 +299,9 @@ func TestConformance(t *testing.T) {
 		{"Vary Accept-Encoding normalised", []step{
 			{req: []string{"Accept-Encoding: gzip"}, origin: &reply{status: 200, body: "gz", hdr: []string{"Cache-Control: max-age=60", "Vary: accept-encoding"}}, want: Miss, wantFetch: true},
 			{req: []string{"Accept-Encoding: deflate,  gzip"}, want: Hit, wantBody: str("gz")},
-			{req: []string{"Accept-Encoding: br"}, origin: &reply{status: 200, body: "br", hdr: []string{"Cache-Control: max-age=60", "Vary: Accept-Encoding"}}, want: Miss, wantFetch: true},
+			{req: []string{"Accept-Encoding: deflate, br, gzip;q=0.5"}, origin: &reply{status: 200, body: "br", hdr: []string{"Cache-Control: max-age=60", "Vary: Accept-Encoding"}},
+				want: Miss, wantFetch: true, wantSent: []string{"Accept-Encoding: br"}},
+			{req: []string{"Accept-Encoding: br"}, want: Hit, wantBody: str("br")},
 			{req: []string{"Accept-Encoding: gzip;q=0.5, br"}, want: Hit, wantBody: str("br")},
 			{req: []string{"Accept-Encoding: gzip;q=1, br;q=0"}, want: Hit, wantBody: str("gz")},
 			{origin: &reply{status: 200, body: "id", hdr: []string{"Cache-Control: max-age=60", "Vary: Accept-Encoding"}}, want: Miss, wantFetch: true},

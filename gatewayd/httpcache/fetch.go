@@ -60,6 +60,10 @@ func (c *Cache) fetchAndServe(w http.ResponseWriter, r *http.Request, p fetchPla
 			up.Header.Del(f)
 		}
 		up.Method = http.MethodGet // a HEAD fetches what can be stored
+		// The origin sees the coding the variant is normalised to, so a
+		// response stored for "gzip" is never in a coding another "gzip"
+		// client did not accept.
+		up.Header.Set("Accept-Encoding", bestEncoding(strings.Join(r.Header.Values("Accept-Encoding"), ", ")))
 	}
 	if p.old != nil {
 		if etag := p.old.header.Get("Etag"); etag != "" {

@@ -183,7 +183,7 @@ func (c *Cache) revalidateLater(r *http.Request, key, id string, fetch Fetch) {
 	started := c.goBackground(func() {
 		names := c.idx.varyOf(key)
 		m, body := c.lookup(id, varyValues(names, bg.Header))
-		p := fetchPlan{key: key, id: id, old: m, oldBody: body, fetch: fetch, req: requestDirectives(bg.Header), flight: f, background: true}
+		p := fetchPlan{key: key, id: id, old: m, oldBody: body, fetch: fetch, req: parseDirectives(nil), flight: f, background: true}
 		c.fetchAndServe(discard{h: http.Header{}}, bg, p)
 	})
 	if !started {
