@@ -217,6 +217,11 @@ func TestConformance(t *testing.T) {
 				want: Revalidated, wantFetch: true, wantBody: str("a"), wantHdr: []string{"X-V: 2", "Cache-Status: edge-t; fwd=stale; fwd-status=304"}},
 			{advance: 90 * time.Second, want: Hit, wantHdr: []string{"X-V: 2", "Cache-Control: max-age=100"}},
 		}},
+		{"304 for another ETag does not validate", []step{
+			{origin: ok200("a", "Cache-Control: max-age=60", `ETag: "v1"`), want: Miss, wantFetch: true},
+			{advance: 61 * time.Second, origin: &reply{status: 304, hdr: []string{`ETag: "v2"`}}, want: Miss, wantStatus: 304, wantFetch: true,
+				wantSent: []string{"If-None-Match:"}},
+		}},
 		{"revalidation with a new 200 replaces", []step{
 			{origin: ok200("a", "Cache-Control: max-age=60", `ETag: "v1"`), want: Miss, wantFetch: true},
 			{advance: 61 * time.Second, origin: ok200("b", "Cache-Control: max-age=60", `ETag: "v2"`), want: Miss, wantFetch: true, wantBody: str("b")},

@@ -65,18 +65,7 @@ func (c *Cache) fetchAndServe(w http.ResponseWriter, r *http.Request, p fetchPla
 		// client did not accept.
 		up.Header.Set("Accept-Encoding", bestEncoding(strings.Join(r.Header.Values("Accept-Encoding"), ", ")))
 	}
-	if p.old != nil {
-		if etag := p.old.header.Get("Etag"); etag != "" {
-			up.Header.Set("If-None-Match", etag)
-		}
-		if lm := p.old.header.Get("Last-Modified"); lm != "" {
-			up.Header.Set("If-Modified-Since", lm)
-		}
-	}
-	reqTime := c.now()
-	c.st.fetches.Add(1)
-	resp, err := p.fetch(ctx, up)
-	respTime := c.now()
+	resp, reqTime, respTime, err := c.roundTrip(ctx, up, &p)
 	if err != nil {
 		c.opts.Logger.Debug("httpcache: fetch failed", "key", p.key, "err", err)
 		if p.flight != nil {
@@ -97,6 +86,42 @@ func (c *Cache) fetchAndServe(w http.ResponseWriter, r *http.Request, p fetchPla
 		return c.originFailed(w, r, &p, respTime, "origin error", false)
 	}
 	return c.storeAndStream(w, r, &p, resp, reqTime, respTime)
+}
+
+// roundTrip sends up, conditional on p.old's validators when it is set. A
+// 304 whose strong ETag is not the stored one does not validate it (RFC
+// 9111 §4.3.4): the stored response is dropped and the request repeated
+// unconditionally.
+func (c *Cache) roundTrip(ctx context.Context, up *http.Request, p *fetchPlan) (resp *http.Response, reqTime, respTime time.Time, err error) {
+	for {
+		up.Header.Del("If-None-Match")
+		up.Header.Del("If-Modified-Since")
+		if p.old != nil {
+			if etag := p.old.header.Get("Etag"); etag != "" {
+				up.Header.Set("If-None-Match", etag)
+			}
+			if lm := p.old.header.Get("Last-Modified"); lm != "" {
+				up.Header.Set("If-Modified-Since", lm)
+			}
+		}
+		reqTime = c.now()
+		c.st.fetches.Add(1)
+		resp, err = p.fetch(ctx, up)
+		respTime = c.now()
+		if err != nil || resp.StatusCode != http.StatusNotModified || p.old == nil {
+			return resp, reqTime, respTime, err
+		}
+		got, have := resp.Header.Get("Etag"), p.old.header.Get("Etag")
+		if got == "" || have == "" || got == have {
+			return resp, reqTime, respTime, nil
+		}
+		resp.Body.Close()
+		c.opts.Logger.Debug("httpcache: 304 for another ETag; dropping the stored response", "key", p.key, "stored", have, "got", got)
+		c.store.Delete(p.id)
+		c.idx.remove(p.id)
+		p.oldBody.Close()
+		p.old, p.oldBody = nil, nil
+	}
 }
 
 func isServerError(code int) bool {
