@@ -399,3 +399,35 @@ func TestUnsafeMethodInvalidatesEveryVariant(t *testing.T) {
 		t.Fatalf("origin saw %s", o.last().Method)
 	}
 }
+
+func TestFollowersOfAnUncacheable5xxDoNotRefetch(t *testing.T) {
+	c, _, _ := newTestCache(t, Options{})
+	release := make(chan struct{})
+	o := &origin{}
+	o.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		respond(503, "busy")(w, r)
+	})
+	const n = 10
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, _ := do(c, o, "GET", "/5")
+			codes <- w.Code
+		}()
+	}
+	waitFor(t, "followers", func() bool { return c.Stats().Coalesced == n-1 })
+	close(release)
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for code := range codes {
+		got[code]++
+	}
+	if o.count() != 1 || got[503] != 1 || got[502] != n-1 {
+		t.Fatalf("fetches %d, statuses %v", o.count(), got)
+	}
+}

@@ -104,7 +104,7 @@ func TestConformance(t *testing.T) {
 		}},
 		{"500 without freshness not stored", []step{
 			{origin: &reply{status: 500, body: "x"}, want: Miss, wantStatus: 500, wantFetch: true},
-			{want: Pass, wantStatus: 500, wantFetch: true},
+			{want: Miss, wantStatus: 500, wantFetch: true, wantBody: str("x")},
 		}},
 		{"204 stored", []step{
 			{origin: &reply{status: 204, hdr: []string{"Cache-Control: max-age=60"}}, want: Miss, wantStatus: 204, wantFetch: true},

@@ -239,10 +239,6 @@ func (c *Cache) storable(r *http.Request, p *fetchPlan, resp *http.Response, res
 // storeAndStream answers r with a full response, writing its body to the
 // storage as it streams to the client when it is storable.
 func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchPlan, resp *http.Response, reqTime, respTime time.Time) Outcome {
-	outcome := Miss
-	if p.pass {
-		outcome = Pass
-	}
 	var (
 		sw     Writer
 		m      *meta
@@ -263,11 +259,25 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 		}
 		var err error
 		if sw, err = c.store.Create(newID, encodeMeta(m), size); err != nil {
-			reason, sw = "storage: "+err.Error(), nil
+			// Too large for the storage is a property of the response;
+			// not admitted is the storage's choice of the moment.
+			reason, sw, fault = "storage: "+err.Error(), nil, errors.Is(err, ErrTooLarge)
 		}
+	}
+	outcome := Miss
+	if p.pass && sw == nil {
+		outcome = Pass
 	}
 	if !safe(r.Method) && resp.StatusCode < 400 {
 		c.invalidate(p.key) // RFC 9111 §4.4
+	}
+	if reason != "" && isServerError(resp.StatusCode) && cacheable(r.Method) {
+		// An origin in trouble: followers answer an error (or stale) instead
+		// of each asking it again; the stored response is kept.
+		if p.flight != nil {
+			p.flight.failed = true
+		}
+		fault = false
 	}
 	if reason != "" {
 		c.opts.Logger.Debug("httpcache: not storing", "key", p.key, "reason", reason)

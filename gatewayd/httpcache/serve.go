@@ -84,10 +84,14 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, key string, fetch 
 			if m != nil && c.staleOnError(m, c.now()) {
 				return c.serveStored(w, r, m, body, Stale, "hit; ttl="+ttlSeconds(m, c.now())+"; detail=stale-if-error; collapsed")
 			}
-			if body != nil {
+			code := http.StatusBadGateway
+			if m != nil {
 				body.Close()
+				if m.has(flagNoStale) || m.has(flagNoCache) {
+					code = http.StatusGatewayTimeout
+				}
 			}
-			return c.errorResponse(w, http.StatusBadGateway, "origin failed")
+			return c.errorResponse(w, code, "origin failed")
 		}
 		if !f.stored {
 			// Uncacheable or refused: fetch on our own.
