@@ -4,7 +4,7 @@
 // Cache-Status) over a Storage that keeps its objects (package cachestore:
 // memory and disk tiers).
 //
-// Use:
+// Use (Serve writes the whole answer; fetch is the origin or shield):
 //
 //	c, err := httpcache.New(httpcache.Options{Storage: store, Name: "edge-1"})
 //	...
@@ -51,6 +51,23 @@
 // (SetUnderAttack) stale entries within Grace are served without fetching.
 // A soft purge marks entries stale from that instant.
 //
+// # Coalescing
+//
+// Concurrent misses (and revalidations) of one variant make one fetch: the
+// first request leads it, its response streams to its client while it is
+// written to the storage, and the others wait for the commit and are
+// answered from the stored object (HIT, Cache-Status "collapsed"). When the
+// response is not storable the waiters fetch on their own and the variant
+// is "hit-for-pass" for 10 s (requests fetch without waiting on each
+// other; a cacheable response found meanwhile is stored again). When the
+// origin fails (a transport error, or an uncacheable 500/502/503/504) the
+// waiters do not ask it again: they get the stale entry when allowed, else
+// 502 (504 for an entry that must be revalidated). Requests with no-store or
+// Authorization never lead nor join a fetch. Fetches of GET and HEAD are
+// sent as GET without the client's conditionals and Range (the cache
+// answers those itself from the full response), with Accept-Encoding set to
+// the coding the variant is normalised to.
+//
 // # Variants, purges, restart
 //
 // A key holds one variant per combination of the values of the headers its
@@ -62,6 +79,10 @@
 // carries Cairn-Debug: 1. Purges remove (or soft-mark) by key, key prefix
 // or tag through indexes that New rebuilds from Storage.Range, so a disk
 // tier that survived a restart is purgeable at once.
+//
+// The storage evicts without telling the engine; the index forgets what it
+// evicted in a background sweep (a Storage.Range) whenever it has grown to
+// twice what the previous sweep found, so it stays bounded by the storage.
 //
 // Metadata is encoded in a versioned binary layout (meta.go); New deletes
 // objects whose metadata it cannot read.
