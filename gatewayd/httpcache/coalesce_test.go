@@ -431,3 +431,55 @@ func TestFollowersOfAnUncacheable5xxDoNotRefetch(t *testing.T) {
 		t.Fatalf("fetches %d, statuses %v", o.count(), got)
 	}
 }
+
+// failingWriter is a client that went away: every body write fails.
+type failingWriter struct{ h http.Header }
+
+func (f failingWriter) Header() http.Header       { return f.h }
+func (f failingWriter) WriteHeader(int)           {}
+func (f failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestLeaderClientGoneStillStores(t *testing.T) {
+	c, _, _ := newTestCache(t, Options{})
+	o := &origin{}
+	body := strings.Repeat("z", 100<<10)
+	o.set(respond(200, body, "Cache-Control: max-age=60"))
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("GET", "/g", nil).WithContext(ctx)
+	cancel()
+	c.Serve(failingWriter{h: http.Header{}}, r, "/g", o.Fetch)
+	if w, out := do(c, o, "GET", "/g"); out != Hit || w.Body.String() != body {
+		t.Fatalf("after the leader's client left: %s, %d bytes", out, w.Body.Len())
+	}
+}
+
+func TestFollowerClientGone(t *testing.T) {
+	c, _, _ := newTestCache(t, Options{})
+	release := make(chan struct{})
+	o := &origin{}
+	o.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		respond(200, "x", "Cache-Control: max-age=60")(w, r)
+	})
+	leader := make(chan Outcome)
+	go func() {
+		_, out := do(c, o, "GET", "/fg")
+		leader <- out
+	}()
+	waitFor(t, "the leader's fetch", func() bool { return o.count() == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	follower := make(chan Outcome)
+	go func() {
+		w := httptest.NewRecorder()
+		follower <- c.Serve(w, httptest.NewRequest("GET", "/fg", nil).WithContext(ctx), "/fg", o.Fetch)
+	}()
+	waitFor(t, "the follower", func() bool { return c.Stats().Coalesced == 1 })
+	cancel()
+	if out := <-follower; out != Error {
+		t.Fatalf("follower %s", out)
+	}
+	close(release)
+	if out := <-leader; out != Miss {
+		t.Fatalf("leader %s", out)
+	}
+}

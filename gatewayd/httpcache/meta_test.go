@@ -98,3 +98,20 @@ func FuzzDirectives(f *testing.F) {
 		}
 	})
 }
+
+func FuzzRange(f *testing.F) {
+	f.Add("bytes=0-4", int64(10))
+	f.Add("bytes=-3", int64(2))
+	f.Add("bytes=5-", int64(0))
+	f.Fuzz(func(t *testing.T, v string, size int64) {
+		if size < 0 {
+			return
+		}
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Range", v)
+		start, end, kind := rangeOf(r, http.Header{}, size)
+		if kind == rangeOne && (start < 0 || end > size || start >= end) {
+			t.Fatalf("%q of %d: [%d, %d)", v, size, start, end)
+		}
+	})
+}
