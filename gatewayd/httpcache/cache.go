@@ -45,10 +45,17 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Storage == nil {
 		return o, errors.New("httpcache: Options.Storage is required")
 	}
-	if o.MaxObjectBytes < 0 || o.HeuristicFraction < 0 || o.HeuristicFraction > 1 ||
-		o.HeuristicMax < 0 || o.Grace < 0 || o.FetchTimeout < 0 {
-		return o, fmt.Errorf("httpcache: Options: MaxObjectBytes (%d), HeuristicMax (%s), Grace (%s) and FetchTimeout (%s) must not be negative, HeuristicFraction (%g) must be within [0, 1]",
-			o.MaxObjectBytes, o.HeuristicMax, o.Grace, o.FetchTimeout, o.HeuristicFraction)
+	switch {
+	case o.MaxObjectBytes < 0:
+		return o, fmt.Errorf("httpcache: Options.MaxObjectBytes is %d, it must be >= 0 (0: %d)", o.MaxObjectBytes, DefaultMaxObjectBytes)
+	case o.HeuristicFraction < 0 || o.HeuristicFraction > 1:
+		return o, fmt.Errorf("httpcache: Options.HeuristicFraction is %g, it must be within [0, 1] (0: %g)", o.HeuristicFraction, DefaultHeuristicFraction)
+	case o.HeuristicMax < 0:
+		return o, fmt.Errorf("httpcache: Options.HeuristicMax is %s, it must be >= 0 (0: %s)", o.HeuristicMax, DefaultHeuristicMax)
+	case o.Grace < 0:
+		return o, fmt.Errorf("httpcache: Options.Grace is %s, it must be >= 0 (0: %s)", o.Grace, DefaultGrace)
+	case o.FetchTimeout < 0:
+		return o, fmt.Errorf("httpcache: Options.FetchTimeout is %s, it must be >= 0 (0: %s)", o.FetchTimeout, DefaultFetchTimeout)
 	}
 	if o.Name == "" {
 		o.Name = "cairn"

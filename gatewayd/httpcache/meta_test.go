@@ -3,6 +3,7 @@ package httpcache
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,11 +82,17 @@ func TestOptionsValidation(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("no storage accepted")
 	}
-	if _, err := New(Options{Storage: newMapStore(), HeuristicFraction: 2}); err == nil {
-		t.Fatal("HeuristicFraction 2 accepted")
-	}
-	if _, err := New(Options{Storage: newMapStore(), Grace: -1}); err == nil {
-		t.Fatal("negative Grace accepted")
+	for field, o := range map[string]Options{
+		"MaxObjectBytes":    {MaxObjectBytes: -1},
+		"HeuristicFraction": {HeuristicFraction: 2},
+		"HeuristicMax":      {HeuristicMax: -1},
+		"Grace":             {Grace: -1},
+		"FetchTimeout":      {FetchTimeout: -1},
+	} {
+		o.Storage = newMapStore()
+		if _, err := New(o); err == nil || !strings.Contains(err.Error(), "Options."+field) {
+			t.Errorf("%s: error %v", field, err)
+		}
 	}
 }
 
