@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -22,10 +23,8 @@ func (s *Store) openDisk() error {
 	if err := os.MkdirAll(s.tmpDir, 0o755); err != nil {
 		return fmt.Errorf("cachestore: Dir: %w", err)
 	}
-	for i := range 256 {
-		if err := os.MkdirAll(filepath.Join(s.objDir, fmt.Sprintf("%02x", i)), 0o755); err != nil {
-			return fmt.Errorf("cachestore: Dir: %w", err)
-		}
+	if err := os.MkdirAll(s.objDir, 0o755); err != nil {
+		return fmt.Errorf("cachestore: Dir: %w", err)
 	}
 	type found struct {
 		gen     uint64
@@ -35,8 +34,19 @@ func (s *Store) openDisk() error {
 	}
 	var objs []found
 	var maxGen uint64
-	for i := range 256 {
-		sub := filepath.Join(s.objDir, fmt.Sprintf("%02x", i))
+	subs, err := os.ReadDir(s.objDir)
+	if err != nil {
+		return fmt.Errorf("cachestore: reading %s: %w", s.objDir, err)
+	}
+	for _, sd := range subs {
+		sub := filepath.Join(s.objDir, sd.Name())
+		i, err := strconv.ParseUint(sd.Name(), 16, 8)
+		if err != nil || len(sd.Name()) != 2 || !sd.IsDir() {
+			s.log.Warn("cachestore: removing a stray file", "path", sub)
+			os.RemoveAll(sub)
+			continue
+		}
+		s.subdirs[i].Store(true)
 		des, err := os.ReadDir(sub)
 		if err != nil {
 			return fmt.Errorf("cachestore: reading %s: %w", sub, err)
@@ -63,26 +73,33 @@ func (s *Store) openDisk() error {
 	// Oldest first, so that the newest are the most recently used, and a
 	// later generation of an id replaces an earlier one.
 	slices.SortFunc(objs, func(a, b found) int { return cmp.Compare(a.gen, b.gen) })
-	var files []uint64
+	var c cleanup
 	for _, o := range objs {
 		e := &entry{id: o.id, hash: hashString(s.opts.Seed, o.id), meta: o.meta, tier: tierDisk,
 			gen: o.gen, bodyLen: o.bodyLen, fileMu: new(sync.Mutex), size: fileSize(o.id, o.meta, o.bodyLen)}
 		if old := s.index[o.id]; old != nil {
-			files = s.drop(old, files)
+			s.drop(old, &c)
 		}
 		s.index[o.id] = e
-		files = s.evicted(s.disk.addMain(e, nil), files)
+		s.evicted(s.disk.addMain(e, nil), &c)
 	}
 	s.sk.ensureCapacity(len(s.index))
-	s.unlink(files)
+	s.after(c)
 	s.log.Info("cachestore: disk tier reopened", "dir", s.opts.Dir, "objects", len(s.index), "bytes", s.disk.bytes())
 	return nil
 }
 
-// tmpPath returns a fresh temporary file path and its generation.
-func (s *Store) tmpPath() (string, uint64) {
+// tmpPath returns a fresh temporary file path and its generation, whose
+// fan-out directory it creates when missing.
+func (s *Store) tmpPath() (string, uint64, error) {
 	g := s.gen.Add(1)
-	return filepath.Join(s.tmpDir, fmt.Sprintf("%x%s", g, tmpSuffix)), g
+	if sub := &s.subdirs[g&255]; !sub.Load() {
+		if err := os.MkdirAll(filepath.Dir(objectPath(s.objDir, g)), 0o755); err != nil {
+			return "", 0, fmt.Errorf("cachestore: creating a fan-out directory: %w", err)
+		}
+		sub.Store(true)
+	}
+	return filepath.Join(s.tmpDir, fmt.Sprintf("%x%s", g, tmpSuffix)), g, nil
 }
 
 // worker runs demotions and promotions until Close.
@@ -107,12 +124,15 @@ func (s *Store) demote(e *entry) {
 	}
 	meta, body := e.meta, e.mem.data
 	s.mu.Unlock()
-	tmp, gen := s.tmpPath()
-	if err := writeObjectFile(tmp, objectPath(s.objDir, gen), e.id, meta, body); err != nil {
+	tmp, gen, err := s.tmpPath()
+	if err == nil {
+		err = writeObjectFile(tmp, objectPath(s.objDir, gen), e.id, meta, body)
+	}
+	if err != nil {
 		s.log.Warn("cachestore: demoting to disk failed", "id", e.id, "err", err)
 		s.mu.Lock()
 		if s.index[e.id] == e && e.tier == tierDemoting {
-			s.drop(e, nil)
+			s.drop(e, &cleanup{})
 		}
 		s.mu.Unlock()
 		return
@@ -127,10 +147,11 @@ func (s *Store) demote(e *entry) {
 	e.tier, e.gen, e.bodyLen, e.mem, e.fileMu = tierDisk, gen, int64(len(body)), nil, new(sync.Mutex)
 	e.size = fileSize(e.id, meta, e.bodyLen)
 	out, _ := s.disk.add(e, nil)
-	files := s.evicted(out, nil)
+	var c cleanup
+	s.evicted(out, &c)
 	stale := s.index[e.id] == e && !sameBytes(e.meta, meta)
 	s.mu.Unlock()
-	s.unlink(files)
+	s.after(c)
 	if stale {
 		s.persistMeta(e) // SetMeta ran while the file was written
 	}
@@ -161,9 +182,10 @@ func (s *Store) promote(e *entry) {
 	s.disk.remove(e)
 	gen := e.gen
 	e.tier, e.mem, e.size, e.gen, e.bodyLen = tierMemory, &memBody{data: body}, cost, 0, 0
-	files := s.evicted(s.mem.admitMain(e, nil), []uint64{gen})
+	c := cleanup{files: []uint64{gen}}
+	s.evicted(s.mem.admitMain(e, nil), &c)
 	s.mu.Unlock()
-	s.unlink(files)
+	s.after(c)
 }
 
 // readBody reads n body bytes at off from the file at path.

@@ -3,8 +3,8 @@ package cachestore
 import (
 	"io"
 	"io/fs"
-	"path/filepath"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 

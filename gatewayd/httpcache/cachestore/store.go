@@ -23,7 +23,8 @@ type Store struct {
 	hasDisk bool
 	objDir  string
 	tmpDir  string
-	gen     atomic.Uint64 // last file generation handed out
+	gen     atomic.Uint64    // last file generation handed out
+	subdirs [256]atomic.Bool // fan-out directories known to exist
 
 	// Lock order: entry.fileMu, then mu. No file I/O under mu.
 	mu            sync.Mutex // guards the fields below and every entry's fields
@@ -240,10 +241,11 @@ func (s *Store) SetMeta(id string, meta []byte) bool {
 	case tierDisk, tierPromoting:
 		out = s.disk.resize(e, fileSize(id, meta, e.bodyLen), nil)
 	}
-	unlink := s.evicted(out, nil)
+	var c cleanup
+	s.evicted(out, &c)
 	onDisk := e.tier == tierDisk || e.tier == tierPromoting
 	s.mu.Unlock()
-	s.unlink(unlink)
+	s.after(c)
 	if onDisk {
 		s.persistMeta(e)
 	}
@@ -265,12 +267,12 @@ func (s *Store) persistMeta(e *entry) {
 	if err := rewriteMeta(path, e.id, meta, bodyLen); err != nil && !os.IsNotExist(err) {
 		s.log.Warn("cachestore: rewriting meta failed; dropping the object", "id", e.id, "err", err)
 		s.mu.Lock()
-		var files []uint64
+		var c cleanup
 		if s.index[e.id] == e {
-			files = s.drop(e, nil)
+			s.drop(e, &c)
 		}
 		s.mu.Unlock()
-		s.unlink(files)
+		s.after(c)
 	}
 }
 
@@ -282,9 +284,10 @@ func (s *Store) Delete(id string) bool {
 		s.mu.Unlock()
 		return false
 	}
-	files := s.drop(e, nil)
+	var c cleanup
+	s.drop(e, &c)
 	s.mu.Unlock()
-	s.unlink(files)
+	s.after(c)
 	return true
 }
 
@@ -330,9 +333,25 @@ func (s *Store) Usage() httpcache.Usage {
 	return u
 }
 
-// drop removes e from the index and its tier; it returns the file
-// generations to unlink. Called with mu held.
-func (s *Store) drop(e *entry, files []uint64) []uint64 {
+// cleanup is the work a change leaves for after mu is released: object
+// files to unlink and demotions the worker's queue had no room for (the
+// caller writes them itself: back-pressure rather than loss).
+type cleanup struct {
+	files  []uint64
+	demote []*entry
+}
+
+// after does c's work. Called without mu.
+func (s *Store) after(c cleanup) {
+	s.unlink(c.files)
+	for _, e := range c.demote {
+		s.demote(e)
+	}
+}
+
+// drop removes e from the index and its tier, adding its file to c.
+// Called with mu held.
+func (s *Store) drop(e *entry, c *cleanup) {
 	switch e.tier {
 	case tierMemory:
 		s.mem.remove(e)
@@ -340,42 +359,46 @@ func (s *Store) drop(e *entry, files []uint64) []uint64 {
 		s.demotingBytes -= e.size
 	case tierDisk, tierPromoting:
 		s.disk.remove(e)
-		files = append(files, e.gen)
+		c.files = append(c.files, e.gen)
 	}
 	if s.index[e.id] == e {
 		delete(s.index, e.id)
 	}
 	e.tier = 0
-	return files
 }
 
 // evicted handles the entries a policy pushed out: memory objects are
-// queued for demotion to disk when possible, the rest dropped. It returns
-// the file generations to unlink. Called with mu held.
-func (s *Store) evicted(out []*entry, files []uint64) []uint64 {
+// demoted to disk when there is a disk tier (queued for the worker, or
+// left in c for the caller when the queue is full), the rest dropped.
+// Called with mu held.
+func (s *Store) evicted(out []*entry, c *cleanup) {
 	for _, e := range out {
-		if e.tier == tierMemory && s.hasDisk && !s.closed &&
-			int64(len(e.mem.data)) <= s.opts.maxDiskObject() &&
-			s.demotingBytes+e.size <= s.opts.MemoryBytes/4 {
-			select {
-			case s.work <- job{e: e}:
-				e.tier = tierDemoting
-				s.demotingBytes += e.size
-				continue
-			default:
+		if e.tier == tierMemory && s.hasDisk && !s.closed && int64(len(e.mem.data)) <= s.opts.maxDiskObject() {
+			e.tier = tierDemoting
+			s.demotingBytes += e.size
+			queued := false
+			if s.demotingBytes <= s.opts.MemoryBytes/4 {
+				select {
+				case s.work <- job{e: e}:
+					queued = true
+				default:
+				}
 			}
+			if !queued {
+				c.demote = append(c.demote, e)
+			}
+			continue
 		}
 		e.seg = segNone // already out of its policy
 		switch e.tier {
 		case tierDisk, tierPromoting:
-			files = append(files, e.gen)
+			c.files = append(c.files, e.gen)
 		}
 		if s.index[e.id] == e {
 			delete(s.index, e.id)
 		}
 		e.tier = 0
 	}
-	return files
 }
 
 // unlink removes object files (errors other than "already gone" logged).
@@ -388,12 +411,13 @@ func (s *Store) unlink(files []uint64) {
 }
 
 // install makes e (tier and size set, in no policy) the object under its
-// id, replacing any previous one. It returns the files to unlink and
-// whether e was admitted (or queued for the disk tier). Called with mu held.
-func (s *Store) install(e *entry) ([]uint64, bool) {
-	var files []uint64
+// id, replacing any previous one. It returns the work left for after mu
+// and whether e was admitted (or is being demoted to the disk tier).
+// Called with mu held.
+func (s *Store) install(e *entry) (cleanup, bool) {
+	var c cleanup
 	if old := s.index[e.id]; old != nil {
-		files = s.drop(old, files)
+		s.drop(old, &c)
 	}
 	s.index[e.id] = e
 	s.sk.ensureCapacity(len(s.index))
@@ -404,6 +428,6 @@ func (s *Store) install(e *entry) ([]uint64, bool) {
 	} else {
 		out, ok = s.disk.add(e, nil)
 	}
-	files = s.evicted(out, files)
-	return files, ok || e.tier == tierDemoting
+	s.evicted(out, &c)
+	return c, ok || e.tier == tierDemoting
 }

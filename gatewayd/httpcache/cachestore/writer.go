@@ -82,9 +82,9 @@ func (w *memWriter) Commit() error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	files, ok := s.install(e)
+	c, ok := s.install(e)
 	s.mu.Unlock()
-	s.unlink(files)
+	s.after(c)
 	if !ok {
 		return fmt.Errorf("cachestore: %q: %w", w.id, httpcache.ErrNotAdmitted)
 	}
@@ -121,7 +121,10 @@ type diskWriter struct {
 // newDiskWriter creates the temporary file and writes the header
 // placeholder, the id and prefix (bytes already received).
 func (s *Store) newDiskWriter(id string, meta []byte, size int64, prefix []byte) (*diskWriter, error) {
-	tmp, gen := s.tmpPath()
+	tmp, gen, err := s.tmpPath()
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cachestore: creating a disk object: %w", err)
@@ -186,9 +189,9 @@ func (w *diskWriter) Commit() error {
 		s.unlink([]uint64{w.gen})
 		return ErrClosed
 	}
-	files, ok := s.install(e)
+	c, ok := s.install(e)
 	s.mu.Unlock()
-	s.unlink(files)
+	s.after(c)
 	if !ok {
 		return fmt.Errorf("cachestore: %q: %w", w.id, httpcache.ErrNotAdmitted)
 	}
