@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -76,7 +75,7 @@ func (s *Store) openDisk() error {
 	var c cleanup
 	for _, o := range objs {
 		e := &entry{id: o.id, hash: hashString(s.opts.Seed, o.id), meta: o.meta, tier: tierDisk,
-			gen: o.gen, bodyLen: o.bodyLen, fileMu: new(sync.Mutex), size: fileSize(o.id, o.meta, o.bodyLen)}
+			gen: o.gen, bodyLen: o.bodyLen, size: fileSize(o.id, o.meta, o.bodyLen)}
 		if old := s.index[o.id]; old != nil {
 			s.drop(old, &c)
 		}
@@ -144,7 +143,7 @@ func (s *Store) demote(e *entry) {
 		return
 	}
 	s.demotingBytes -= e.size
-	e.tier, e.gen, e.bodyLen, e.mem, e.fileMu = tierDisk, gen, int64(len(body)), nil, new(sync.Mutex)
+	e.tier, e.gen, e.bodyLen, e.mem = tierDisk, gen, int64(len(body)), nil
 	e.size = fileSize(e.id, meta, e.bodyLen)
 	out, _ := s.disk.add(e, nil)
 	var c cleanup

@@ -38,7 +38,7 @@ type entry struct {
 	// disk tier
 	gen     uint64 // file generation: the file is Dir/objects/<gen%256>/<gen>.obj
 	bodyLen int64
-	fileMu  *sync.Mutex // serialises meta rewrites of the file
+	fileMu  sync.Mutex // serialises meta rewrites of the file (not guarded by the Store mutex)
 
 	// policy links
 	seg        segment

@@ -135,7 +135,7 @@ func TestHitRatioTinyLFUvsLRU(t *testing.T) {
 	t.Logf("seed %d", seed)
 	requests := 300_000
 	if raceEnabled {
-		requests = 100_000
+		requests = 60_000
 	}
 	for _, s := range []float64{0.9, 1.0} {
 		w := newWorkload(seed, 100_000, requests, s, 256, 4096)

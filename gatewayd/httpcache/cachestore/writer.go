@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"sync"
 
 	"cairn.dev/cairn/gatewayd/httpcache"
 )
@@ -182,7 +181,7 @@ func (w *diskWriter) Commit() error {
 		return fmt.Errorf("cachestore: committing a disk object: %w", err)
 	}
 	e := &entry{id: w.id, hash: hashString(s.opts.Seed, w.id), meta: w.meta, tier: tierDisk,
-		gen: w.gen, bodyLen: w.written, fileMu: new(sync.Mutex), size: fileSize(w.id, w.meta, w.written)}
+		gen: w.gen, bodyLen: w.written, size: fileSize(w.id, w.meta, w.written)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
