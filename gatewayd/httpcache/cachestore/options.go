@@ -10,8 +10,12 @@ import (
 type Options struct {
 	// MemoryBytes bounds the memory tier (required, > 0). An object costs
 	// its body, its meta, its id and a fixed overhead (EntryOverhead).
+	// Objects evicted and waiting to be written to the disk tier are held
+	// beyond it (at most MemoryBytes/4 queued, plus one per Commit that
+	// found the queue full and writes its victims itself).
 	MemoryBytes int64
-	// DiskBytes bounds the disk tier (file sizes); 0: no disk tier.
+	// DiskBytes bounds the disk tier (file sizes); 0: no disk tier. One
+	// object may take at most a quarter of it.
 	DiskBytes int64
 	// Dir is the disk tier's directory (required with DiskBytes).
 	Dir string

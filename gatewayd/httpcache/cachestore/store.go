@@ -131,14 +131,14 @@ func (s *Store) Get(id string) ([]byte, httpcache.Body, bool) {
 		default:
 		}
 	}
-	meta, path, off, size := e.meta, objectPath(s.objDir, e.gen), headerSize+int64(len(id)), e.bodyLen
+	meta, gen, size := e.meta, e.gen, e.bodyLen
 	s.mu.Unlock()
-	f, err := os.Open(path)
+	f, err := os.Open(objectPath(s.objDir, gen))
 	if err != nil {
 		// Evicted or replaced since: a miss.
 		return nil, nil, false
 	}
-	return meta, &diskBody{f: f, off: off, size: size}, true
+	return meta, &diskBody{f: f, off: headerSize + int64(len(id)), size: size}, true
 }
 
 // Touch records an access to id for the admission policy.
