@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // openDisk prepares Dir and reopens the objects found there. Called by
@@ -15,6 +17,14 @@ import (
 func (s *Store) openDisk() error {
 	s.objDir = filepath.Join(s.opts.Dir, "objects")
 	s.tmpDir = filepath.Join(s.opts.Dir, "tmp")
+	if err := os.MkdirAll(s.opts.Dir, 0o755); err != nil {
+		return fmt.Errorf("cachestore: Dir: %w", err)
+	}
+	lock, err := lockDir(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	s.lock = lock
 	// Leftovers of writes a previous run did not commit.
 	if err := os.RemoveAll(s.tmpDir); err != nil {
 		return fmt.Errorf("cachestore: removing %s: %w", s.tmpDir, err)
@@ -33,7 +43,8 @@ func (s *Store) openDisk() error {
 	}
 	var objs []found
 	var maxGen uint64
-	subs, err := os.ReadDir(s.objDir)
+	var subs []os.DirEntry
+	subs, err = os.ReadDir(s.objDir)
 	if err != nil {
 		return fmt.Errorf("cachestore: reading %s: %w", s.objDir, err)
 	}
@@ -203,4 +214,19 @@ func readBody(path string, off, n int64) ([]byte, error) {
 
 func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// lockDir takes Dir's lock (an flock on Dir/lock, a file left in place):
+// one Store per directory, across processes; the lock goes with the
+// process.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cachestore: Dir: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+	}
+	return f, nil
 }

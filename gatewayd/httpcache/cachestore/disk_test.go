@@ -190,3 +190,14 @@ func (s *Store) countTier(t tier) int {
 	}
 	return n
 }
+
+func TestDirLocked(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, diskOpts(dir))
+	_, err := Open(diskOpts(dir))
+	require.ErrorIs(t, err, ErrLocked)
+	require.NoError(t, s.Close())
+	s2, err := Open(diskOpts(dir))
+	require.NoError(t, err)
+	require.NoError(t, s2.Close())
+}

@@ -36,6 +36,8 @@ const EntryOverhead = 160
 var (
 	// ErrClosed: the Store was closed.
 	ErrClosed = errors.New("cachestore: store closed")
+	// ErrLocked: another Store (in this or another process) has Dir open.
+	ErrLocked = errors.New("cachestore: Dir is in use by another store")
 	// ErrSize: a Writer received more or fewer bytes than the size given to Create.
 	ErrSize = errors.New("cachestore: body size differs from the declared size")
 )

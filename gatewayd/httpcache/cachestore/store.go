@@ -25,6 +25,7 @@ type Store struct {
 	tmpDir  string
 	gen     atomic.Uint64    // last file generation handed out
 	subdirs [256]atomic.Bool // fan-out directories known to exist
+	lock    *os.File         // Dir/lock, flocked while open
 
 	// Lock order: entry.fileMu, then mu. No file I/O under mu.
 	mu            sync.Mutex // guards the fields below and every entry's fields
@@ -48,7 +49,7 @@ type job struct {
 var _ httpcache.Storage = (*Store)(nil)
 
 // Open validates opts and opens a Store. With a disk tier it creates Dir
-// when missing, removes leftovers of interrupted writes and unreadable
+// when missing, locks it (ErrLocked when another Store has it), removes leftovers of interrupted writes and unreadable
 // object files, and reopens the objects a previous run left (Range lists
 // them).
 func Open(opts Options) (*Store, error) {
@@ -68,6 +69,9 @@ func Open(opts Options) (*Store, error) {
 	if s.hasDisk {
 		s.disk = newPolicy(opts.DiskBytes, s.sk)
 		if err := s.openDisk(); err != nil {
+			if s.lock != nil {
+				s.lock.Close()
+			}
 			return nil, err
 		}
 	}
@@ -89,6 +93,9 @@ func (s *Store) Close() error {
 	close(s.work)
 	s.mu.Unlock()
 	s.wg.Wait()
+	if s.lock != nil {
+		return s.lock.Close()
+	}
 	return nil
 }
 
