@@ -18,7 +18,10 @@
 // at Commit, so a torn write is never visible; Open removes leftovers and
 // files whose header does not check out, and reopens the rest. Files are
 // named by a unique generation, never by id, so replacing or deleting an
-// object never disturbs a Body still reading the previous file.
+// object never disturbs a Body still reading the previous file. Files are
+// not fsynced (a cache can fetch again): the header's checksum covers the
+// id and meta and its lengths must match the file's, so an object torn by
+// a crash is dropped at Open; body bytes are not checksummed.
 //
 // Use:
 //

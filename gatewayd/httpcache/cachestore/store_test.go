@@ -262,3 +262,46 @@ func TestClosed(t *testing.T) {
 	_, _, ok := s.Get("a")
 	require.False(t, ok)
 }
+
+func TestGetDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Log("the race detector allocates; checked without -race")
+		return
+	}
+	s := openStore(t, Options{MemoryBytes: 1 << 20})
+	require.NoError(t, put(s, "hot", "m", make([]byte, 1000)))
+	allocs := testing.AllocsPerRun(1000, func() {
+		_, b, ok := s.Get("hot")
+		if !ok {
+			t.Fatal("miss")
+		}
+		b.Close()
+	})
+	require.Zero(t, allocs)
+}
+
+// TestTouchCountsMisses: requests counted by Touch (misses) make a new
+// object win admission over the main area's colder objects; without them
+// the same object is refused.
+func TestTouchCountsMisses(t *testing.T) {
+	s := openStore(t, Options{MemoryBytes: 100 << 10, MaxMemoryObject: 8 << 10})
+	body := make([]byte, 1000)
+	for i := range 200 { // fill main with objects seen once or twice
+		id := fmt.Sprint("filler-", i)
+		s.Touch(id)
+		s.Touch(id)
+		if err := put(s, id, "", body); err != nil {
+			require.ErrorIs(t, err, httpcache.ErrNotAdmitted) // a tie with main's victim
+		}
+	}
+	big := make([]byte, 4000) // larger than the window: admission at once
+	err := put(s, "cold", "", big)
+	require.ErrorIs(t, err, httpcache.ErrNotAdmitted)
+	for range 6 {
+		s.Touch("wanted")
+	}
+	require.NoError(t, put(s, "wanted", "", big))
+	_, _, tier := get(t, s, "wanted")
+	require.Equal(t, TierMemory, tier)
+	require.GreaterOrEqual(t, s.Usage().Rejected, int64(1))
+}
