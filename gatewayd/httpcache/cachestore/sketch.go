@@ -31,12 +31,23 @@ func newSketch(capacity int) *sketch {
 	return s
 }
 
-// ensureCapacity grows the sketch (losing its counts) when more objects are
-// stored than it was sized for.
+// ensureCapacity grows the sketch when more objects are stored than it was
+// sized for. Growth doubles the tables by copying them into both halves: an
+// id's slot in the doubled table is its old slot or that plus the old
+// size, so every estimate is kept.
 func (s *sketch) ensureCapacity(objects int) {
-	if objects > s.capacity && s.capacity < maxSketchCapacity {
-		s.resize(2 * objects)
+	if objects <= s.capacity || s.capacity >= maxSketchCapacity {
+		return
 	}
+	capacity := min(2*objects, maxSketchCapacity)
+	for len(s.table) < capacity {
+		s.table = append(s.table, s.table...)
+		s.door = append(s.door, s.door...)
+	}
+	s.tableMask = uint64(len(s.table) - 1)
+	s.doorMask = uint64(len(s.table)*16 - 1)
+	s.capacity = capacity
+	s.sampleSize = 10 * capacity
 }
 
 func (s *sketch) resize(capacity int) {

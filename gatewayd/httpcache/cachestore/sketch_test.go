@@ -38,11 +38,22 @@ func TestSketchHalves(t *testing.T) {
 	require.Equal(t, 5, sk.estimate(hot))
 }
 
-func TestSketchGrows(t *testing.T) {
+func TestSketchGrowsKeepingCounts(t *testing.T) {
 	sk := newSketch(64)
+	want := map[uint64]int{}
+	for i := range 50 {
+		h := hashString(9, fmt.Sprint("k", i))
+		for range i % 7 {
+			sk.increment(h)
+		}
+		want[h] = sk.estimate(h)
+	}
 	sk.ensureCapacity(64)
 	require.Equal(t, 64, sk.capacity)
 	sk.ensureCapacity(1000)
+	for h, n := range want {
+		require.Equal(t, n, sk.estimate(h))
+	}
 	require.Equal(t, 2000, sk.capacity)
 	require.Len(t, sk.table, 2048)
 	require.Equal(t, 20000, sk.sampleSize)
