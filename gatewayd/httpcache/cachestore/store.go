@@ -227,8 +227,13 @@ func (s *Store) checkDiskObject(id string, meta []byte, size int64) error {
 }
 
 // SetMeta replaces a stored object's meta (copied). A disk object's file
-// is rewritten before SetMeta returns.
+// is rewritten before SetMeta returns. A meta over the limit (16 MiB)
+// deletes the object instead, and SetMeta reports false.
 func (s *Store) SetMeta(id string, meta []byte) bool {
+	if len(meta) > maxMetaLen {
+		s.Delete(id)
+		return false
+	}
 	meta = slices.Clone(meta)
 	s.mu.Lock()
 	e := s.index[id]

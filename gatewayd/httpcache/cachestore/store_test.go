@@ -205,6 +205,12 @@ func TestSetMeta(t *testing.T) {
 	require.Equal(t, before.MemoryBytes+grow, after.MemoryBytes)
 	require.Equal(t, before.DiskBytes+grow, after.DiskBytes)
 
+	// A meta over the limit deletes.
+	require.NoError(t, put(s, "gone", "m", []byte("b")))
+	require.False(t, s.SetMeta("gone", make([]byte, maxMetaLen+1)))
+	_, _, ok := s.Get("gone")
+	require.False(t, ok)
+
 	// Shorter meta, then the file must still check out after a restart.
 	require.True(t, s.SetMeta("disk", []byte("short")))
 	require.NoError(t, s.Close())
