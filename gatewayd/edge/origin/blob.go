@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	blobdclient "cairn.dev/cairn/blobd/client"
@@ -36,21 +35,86 @@ import (
 //     are ignored (the whole object, 200).
 //   - Errors: a missing bucket or object 404, a path without bucket and key
 //     or a key blobd refuses 400, an archived object not restored 403,
-//     blobd unavailable (or any other failure) 503 with Cache-Control:
-//     no-store; each with a one-line text body. Fetch returns an error only
-//     when ctx ended.
+//     blobd unavailable (no answer within BlobOptions.OpenTimeout, or any
+//     other failure) 503 with Cache-Control: no-store and Retry-After;
+//     each with a one-line text body. Fetch returns an error only when ctx
+//     ended.
 //
 // The body streams from blobd as it arrives (chunks verified by blobd);
 // a stream that breaks makes the body's Read fail, never end short with
 // io.EOF. Blob is safe for concurrent use.
 type Blob struct {
-	c   *blobdclient.Client
-	now func() time.Time
+	c           *blobdclient.Client
+	openTimeout time.Duration
+	now         func() time.Time
 }
 
+// BlobOptions tunes a Blob. Zero fields take the defaults named.
+type BlobOptions struct {
+	// OpenTimeout bounds the wait for blobd's first answer to one call (an
+	// object's record, or the start of its data): the blobd client retries
+	// an unavailable cluster until then, after which Fetch answers 503. The
+	// body's transfer is bounded by the caller's ctx only. Default 5s.
+	OpenTimeout time.Duration
+	// Now is the clock of the Date header; nil: time.Now.
+	Now func() time.Time
+}
+
+// DefaultOpenTimeout is BlobOptions.OpenTimeout's default.
+const DefaultOpenTimeout = 5 * time.Second
+
 // NewBlob returns a Blob over c, which the caller keeps and closes.
-func NewBlob(c *blobdclient.Client) *Blob {
-	return &Blob{c: c, now: time.Now}
+func NewBlob(c *blobdclient.Client, opts BlobOptions) *Blob {
+	b := &Blob{c: c, openTimeout: opts.OpenTimeout, now: opts.Now}
+	if b.openTimeout <= 0 {
+		b.openTimeout = DefaultOpenTimeout
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b
+}
+
+// stat reads an object's record within the open timeout.
+func (b *Blob) stat(ctx context.Context, bucket, key string) (*blobdv1.Object, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.openTimeout)
+	defer cancel()
+	return b.c.Stat(ctx, bucket, key)
+}
+
+// open starts reading an object, giving up after the open timeout; the
+// returned body then streams under ctx alone and releases its context
+// when closed.
+func (b *Blob) open(ctx context.Context, bucket, key string, opts ...blobdclient.GetOption) (*blobBody, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(b.openTimeout, cancel)
+	rd, err := b.c.Get(ctx, bucket, key, opts...)
+	if !timer.Stop() {
+		// The timeout cancelled ctx: even a stream just opened is dead.
+		if err == nil {
+			rd.Close()
+			err = context.DeadlineExceeded
+		}
+		err = fmt.Errorf("blobd gave no answer in %v: %w", b.openTimeout, err)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &blobBody{Reader: rd, cancel: cancel}, nil
+}
+
+// blobBody is a response body reading an object.
+type blobBody struct {
+	*blobdclient.Reader
+	cancel context.CancelFunc
+}
+
+// Close ends the stream.
+func (b *blobBody) Close() error {
+	err := b.Reader.Close()
+	b.cancel()
+	return err
 }
 
 // maxRaceRetries is how many times Fetch reads again when the object
@@ -69,7 +133,7 @@ func (b *Blob) Fetch(ctx context.Context, r *http.Request) (*http.Response, erro
 		return textResponse(r, http.StatusBadRequest, err.Error()), nil
 	}
 	if r.Method == http.MethodHead {
-		obj, err := b.c.Stat(ctx, bucket, key)
+		obj, err := b.stat(ctx, bucket, key)
 		if err != nil {
 			return b.failure(ctx, r, bucket, key, err)
 		}
@@ -100,7 +164,7 @@ func (b *Blob) get(ctx context.Context, r *http.Request, bucket, key string, rng
 	var opts []blobdclient.GetOption
 	var size int64 = -1 // known once the record was read
 	if hasConditions(r.Header) || (ranged && (rng.needsSize() || r.Header.Get("If-Range") != "")) {
-		obj, err := b.c.Stat(ctx, bucket, key)
+		obj, err := b.stat(ctx, bucket, key)
 		if err != nil {
 			resp, err := b.failure(ctx, r, bucket, key, err)
 			return resp, false, err
@@ -132,12 +196,12 @@ func (b *Blob) get(ctx context.Context, r *http.Request, bucket, key string, rng
 		}
 		opts = append(opts, blobdclient.WithRange(rng.first, n))
 	}
-	rd, err := b.c.Get(ctx, bucket, key, opts...)
+	body, err := b.open(ctx, bucket, key, opts...)
 	switch {
 	case errors.Is(err, blobdclient.ErrPreconditionFailed):
 		return nil, true, nil // changed since the record was read
 	case errors.Is(err, blobdclient.ErrInvalidRange):
-		obj, serr := b.c.Stat(ctx, bucket, key)
+		obj, serr := b.stat(ctx, bucket, key)
 		if serr != nil {
 			resp, err := b.failure(ctx, r, bucket, key, serr)
 			return resp, false, err
@@ -150,6 +214,7 @@ func (b *Blob) get(ctx context.Context, r *http.Request, bucket, key string, rng
 		resp, err := b.failure(ctx, r, bucket, key, err)
 		return resp, false, err
 	}
+	rd := body.Reader
 	obj := rd.Object()
 	h := b.objectHeaders(obj)
 	code := http.StatusOK
@@ -159,7 +224,7 @@ func (b *Blob) get(ctx context.Context, r *http.Request, bucket, key string, rng
 	}
 	h.Set("Content-Length", strconv.FormatInt(rd.Length(), 10))
 	resp := newResponse(r, code, h, rd.Length())
-	resp.Body = rd
+	resp.Body = body
 	return resp, false, nil
 }
 
@@ -190,10 +255,6 @@ func (b *Blob) failure(ctx context.Context, r *http.Request, bucket, key string,
 		return textResponse(r, http.StatusBadRequest, fmt.Sprintf("object %s/%s: %s", bucket, key, statusMessage(err))), nil
 	case errors.Is(err, blobdclient.ErrInvalidObjectState):
 		return textResponse(r, http.StatusForbidden, fmt.Sprintf("object %s/%s is archived and not restored", bucket, key)), nil
-	}
-	if status.Code(err) == codes.Canceled || status.Code(err) == codes.DeadlineExceeded {
-		// The client's own deadline or cancellation, relayed.
-		return nil, fmt.Errorf("origin: blob %s/%s: %w", bucket, key, err)
 	}
 	resp := textResponse(r, http.StatusServiceUnavailable, fmt.Sprintf("blobd unavailable for %s/%s", bucket, key))
 	resp.Header.Set("Retry-After", "1")
