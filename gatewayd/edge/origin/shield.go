@@ -56,7 +56,8 @@ type ShieldOptions struct {
 	EjectBase time.Duration
 	// EjectMax caps the ejection; default 30s.
 	EjectMax time.Duration
-	// DialTimeout bounds the connect to an owner; default 1s.
+	// DialTimeout bounds the connect to an owner; default 3s (a dropped
+	// SYN is retried after 1s: one loss does not eject a healthy owner).
 	DialTimeout time.Duration
 	// Transport replaces the httpproxy.Transport to the owners (tests).
 	Transport http.RoundTripper
@@ -121,7 +122,7 @@ func NewShield(self string, nodes []ShieldNode, origin Origin, tlsConf *tls.Conf
 		return nil, fmt.Errorf("%w: shield EjectMax %v is less than EjectBase %v", ErrBadConfig, opts.EjectMax, opts.EjectBase)
 	}
 	if opts.DialTimeout == 0 {
-		opts.DialTimeout = time.Second
+		opts.DialTimeout = 3 * time.Second
 	}
 	if opts.Key == nil {
 		opts.Key = RequestKey
