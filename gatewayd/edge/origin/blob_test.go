@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,4 +230,45 @@ func TestBlobUnavailable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShieldOverBlob: three edges in front of a real blobd; an object
+// asked of every edge is read from blobd once, and its headers (ETag,
+// Cache-Control, Surrogate-Key) come through the shield hop unchanged.
+func TestShieldOverBlob(t *testing.T) {
+	_, cl := newBlobd(t)
+	ctx := testCtx(t)
+	_, err := cl.CreateBucket(ctx, "site")
+	require.NoError(t, err)
+	data := randomBytes(newRand(t), 5000)
+	obj, err := cl.Put(ctx, "site", "app.js", bytes.NewReader(data), int64(len(data)), blobdclient.WithHeaders(&blobdv1.ObjectHeaders{
+		ContentType: "text/javascript", CacheControl: "max-age=300", UserMetadata: map[string]string{"surrogate-key": "js"},
+	}))
+	require.NoError(t, err)
+
+	var reads atomic.Int64
+	blob := NewBlob(cl, BlobOptions{})
+	counting := Func(func(ctx context.Context, r *http.Request) (*http.Response, error) {
+		reads.Add(1)
+		return blob.Fetch(ctx, r)
+	})
+	nodes := startNodes(t, 3, counting, ShieldOptions{})
+	for _, nd := range nodes {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, nd.srv.URL+"/site/app.js", nil)
+		require.NoError(t, err)
+		req.Host = "cdn.test"
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, nd.name)
+		require.Equal(t, data, body, nd.name)
+		require.Equal(t, `"`+obj.GetEtag()+`"`, resp.Header.Get("ETag"), nd.name)
+		require.Equal(t, "max-age=300", resp.Header.Get("Cache-Control"), nd.name)
+		require.Equal(t, "js", resp.Header.Get("Surrogate-Key"), nd.name)
+		require.Equal(t, "text/javascript", resp.Header.Get("Content-Type"), nd.name)
+		require.Empty(t, resp.Header.Get(HeaderShieldOwner), nd.name)
+	}
+	require.EqualValues(t, 1, reads.Load(), "blobd read once for three edges")
 }

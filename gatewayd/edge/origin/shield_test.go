@@ -74,6 +74,7 @@ type testNode struct {
 type cached struct {
 	done chan struct{}
 	code int
+	hdr  http.Header
 	body []byte
 }
 
@@ -97,6 +98,9 @@ func (nd *testNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	nd.mu.Unlock()
 	if ok {
 		<-e.done
+		for k, vv := range e.hdr {
+			w.Header()[k] = vv
+		}
 		w.Header().Set("X-Cache", "HIT")
 		w.WriteHeader(e.code)
 		_, _ = w.Write(e.body)
@@ -111,13 +115,16 @@ func (nd *testNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		relay(w, resp, err)
 		return
 	}
-	e.code = resp.StatusCode
+	e.code, e.hdr = resp.StatusCode, resp.Header
 	e.body, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	close(e.done)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
+	}
+	for k, vv := range e.hdr {
+		w.Header()[k] = vv
 	}
 	w.Header().Set("X-Cache", "MISS")
 	w.WriteHeader(e.code)
