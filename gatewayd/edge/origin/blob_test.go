@@ -3,10 +3,10 @@ package origin
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
