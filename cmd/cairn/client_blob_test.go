@@ -56,6 +56,44 @@ func TestParseBlobPath(t *testing.T) {
 	require.ErrorContains(t, err, "--meta")
 }
 
+func TestParseObjectHeaders(t *testing.T) {
+	h, err := parseObjectHeaders([]string{
+		"Content-Type: text/css", "cache-control:public, max-age=600", "Content-Disposition: inline",
+		"CONTENT-ENCODING: gzip", "Expires: Thu, 01 Jan 2099 00:00:00 GMT", "Surrogate-Key: css home",
+		"X-Amz-Meta-Owner: ada: lovelace",
+	})
+	require.NoError(t, err)
+	require.Equal(t, "text/css", h.GetContentType())
+	require.Equal(t, "public, max-age=600", h.GetCacheControl())
+	require.Equal(t, "inline", h.GetContentDisposition())
+	require.Equal(t, "gzip", h.GetContentEncoding())
+	require.Equal(t, "Thu, 01 Jan 2099 00:00:00 GMT", h.GetExpires())
+	require.Equal(t, map[string]string{"surrogate-key": "css home", "owner": "ada: lovelace"}, h.GetUserMetadata())
+	h, err = parseObjectHeaders(nil)
+	require.NoError(t, err)
+	require.Empty(t, h.GetUserMetadata())
+
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"Content-Type"}, `--header: want 'Name: value', got "Content-Type"`},
+		{[]string{": x"}, "want 'Name: value'"},
+		{[]string{"Content Type: x"}, "want 'Name: value'"},
+		{[]string{"Set-Cookie: a=b"}, "--header Set-Cookie: not a header an object stores"},
+		{[]string{"Cache-Control: a", "cache-control: b"}, "--header cache-control: given twice"},
+		{[]string{"Cache-Control:"}, "--header Cache-Control: empty value"},
+		{[]string{"Expires: a\x01"}, "control character"},
+		{[]string{"x-amz-meta-: v"}, "give the metadata name after x-amz-meta-"},
+		{[]string{"Surrogate-Key: a", "x-amz-meta-surrogate-key: b"}, `the user metadata "surrogate-key" is given twice`},
+		{[]string{"x-amz-meta-surrogate-key: b", "Surrogate-Key: a"}, `the user metadata "surrogate-key" is given twice`},
+	} {
+		_, err := parseObjectHeaders(tc.flags)
+		require.ErrorContains(t, err, tc.want, "%q", tc.flags)
+		require.Equal(t, exitUsage, exitCode(err), "%q", tc.flags)
+	}
+}
+
 // TestPresign: a URL signed by `blob presign` verifies as S3 would verify
 // it, with the cluster access key of the state file, for the S3 address of
 // a blobd node (https on a TLS cluster).
@@ -158,6 +196,24 @@ func TestBlobCLI(t *testing.T) {
 	require.Contains(t, out, `"etag":`)
 	require.Contains(t, out, `-2"`, "two parts")
 	b.ok("hello from stdin", "blob", "put", "-", "my-app-files/notes/stdin.txt", "--meta", "from=stdin")
+	b.ok("body{}", "blob", "put", "-", "my-app-files/site/a.css", "--meta", "from=cli",
+		"--header", "Content-Type: text/css", "--header", "Cache-Control: max-age=600",
+		"--header", "Surrogate-Key: css home", "--header", "x-amz-meta-Owner: ada")
+	st := jsonLines(t, b.ok("", "blob", "stat", "my-app-files/site/a.css", "--output", "json"))
+	require.Len(t, st, 1)
+	hdrs := st[0]["headers"].(map[string]any)
+	require.Equal(t, "text/css", hdrs["content_type"])
+	require.Equal(t, "max-age=600", hdrs["cache_control"])
+	require.Equal(t, map[string]any{"from": "cli", "surrogate-key": "css home", "owner": "ada"}, hdrs["user_metadata"])
+	for _, bad := range [][]string{
+		{"--header", "Set-Cookie: a=b"},
+		{"--header", "Content-Type: text/css", "--content-type", "text/plain"},
+		{"--header", "x-amz-meta-from: a", "--meta", "from=b"},
+	} {
+		r = b.run("x", append([]string{"blob", "put", "-", "my-app-files/site/bad.css"}, bad...)...)
+		require.Equal(t, exitUsage, r.code(), "%v: %s", bad, r.stderr)
+	}
+	b.ok("", "blob", "rm", "my-app-files/site/a.css")
 
 	objs := jsonLines(t, b.ok("", "blob", "ls", "my-app-files", "--recursive", "--output", "json"))
 	require.Len(t, objs, 3)

@@ -28,7 +28,7 @@ const (
 func newBlobPutCmd(g *clientFlags) *cobra.Command {
 	var (
 		tier, contentType, ifNoneMatch string
-		meta                           []string
+		meta, headerFlags              []string
 		threshold, partSize            int64
 		concurrency                    int
 		noProgress                     bool
@@ -40,7 +40,13 @@ func newBlobPutCmd(g *clientFlags) *cobra.Command {
 or ending in "/" takes the file's name. Files of --multipart-threshold bytes
 or more (and stdin) go up as a multipart upload of --part-size parts,
 --concurrency at a time; smaller ones in one stream. The object is visible
-once every byte is fsynced on every server holding it.`,
+once every byte is fsynced on every server holding it.
+
+--header 'Name: value' (repeatable) stores a header served with the object
+(by S3 and by the CDN edge): Content-Type, Cache-Control,
+Content-Disposition, Content-Encoding, Expires; Surrogate-Key (stored as
+the user metadata "surrogate-key", the tags a CDN purge names) and
+x-amz-meta-<name> (user metadata).`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dst, err := parseBlobPath("destination", args[1], false)
@@ -61,6 +67,25 @@ once every byte is fsynced on every server holding it.`,
 			md, err := parseMeta(meta)
 			if err != nil {
 				return err
+			}
+			headers, err := parseObjectHeaders(headerFlags)
+			if err != nil {
+				return err
+			}
+			if contentType != "" && headers.ContentType != "" {
+				return usageErrorf("--content-type and --header Content-Type: give only one")
+			}
+			for name, v := range headers.UserMetadata {
+				if _, dup := md[name]; dup {
+					return usageErrorf("--meta %s and --header %s: give only one", name, metaHeaderName(name))
+				}
+				if md == nil {
+					md = map[string]string{}
+				}
+				md[name] = v
+			}
+			if contentType == "" {
+				contentType = headers.ContentType
 			}
 			if partSize < client.MinPartSize {
 				return usageErrorf("--part-size: must be at least %d (5 MiB), got %d", client.MinPartSize, partSize)
@@ -92,7 +117,7 @@ once every byte is fsynced on every server holding it.`,
 			if contentType == "" && src != "-" {
 				contentType = mime.TypeByExtension(filepath.Ext(src))
 			}
-			headers := &blobdv1.ObjectHeaders{ContentType: contentType, UserMetadata: md}
+			headers.ContentType, headers.UserMetadata = contentType, md
 			opts := []client.PutOption{client.WithHeaders(headers), client.WithTier(t), client.WithIfNoneMatch(ifNoneMatch),
 				client.WithPartSize(partSize), client.WithConcurrency(concurrency)}
 			bar := newProgress(cmd.ErrOrStderr(), "put "+dst.String(), size, noProgress)
@@ -122,6 +147,7 @@ once every byte is fsynced on every server holding it.`,
 	fl.StringVar(&tier, "tier", "", "storage tier: hot, cool or archive (default the bucket's)")
 	fl.StringVar(&contentType, "content-type", "", "Content-Type to store (default guessed from the file's extension)")
 	fl.StringArrayVar(&meta, "meta", nil, "user metadata name=value (repeatable)")
+	fl.StringArrayVar(&headerFlags, "header", nil, `stored header 'Name: value' (repeatable): Content-Type, Cache-Control, Content-Disposition, Content-Encoding, Expires, Surrogate-Key, x-amz-meta-*`)
 	fl.StringVar(&ifNoneMatch, "if-none-match", "", `"*": upload only if no object exists at the key`)
 	fl.Int64Var(&threshold, "multipart-threshold", defaultMultipartThreshold, "files this large or larger go up as parallel parts")
 	fl.Int64Var(&partSize, "part-size", defaultPutPartSize, "part size of a multipart upload (at least 5 MiB)")
@@ -144,6 +170,92 @@ func parseMeta(kvs []string) (map[string]string, error) {
 		out[strings.ToLower(k)] = v
 	}
 	return out, nil
+}
+
+// metaHeaderPrefix starts a --header naming user metadata.
+const metaHeaderPrefix = "x-amz-meta-"
+
+// metaHeaderName is the --header name of user metadata name.
+func metaHeaderName(name string) string {
+	if name == surrogateKeyMeta {
+		return "Surrogate-Key"
+	}
+	return metaHeaderPrefix + name
+}
+
+// surrogateKeyMeta is the user metadata Surrogate-Key is stored as.
+const surrogateKeyMeta = "surrogate-key"
+
+// parseObjectHeaders reads --header 'Name: value' flags into the headers
+// an object stores: the standard ones by name (case-insensitive),
+// Surrogate-Key as the user metadata "surrogate-key", x-amz-meta-<name> as
+// user metadata <name> (lowercased). Any other header, a name given twice,
+// an empty value or one with control characters is a usage error.
+func parseObjectHeaders(flags []string) (*blobdv1.ObjectHeaders, error) {
+	h := &blobdv1.ObjectHeaders{}
+	seen := map[string]bool{}
+	for _, f := range flags {
+		name, value, ok := strings.Cut(f, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, usageErrorf("--header: want 'Name: value', got %q", f)
+		}
+		lower := strings.ToLower(name)
+		if seen[lower] {
+			return nil, usageErrorf("--header %s: given twice", name)
+		}
+		seen[lower] = true
+		if value == "" {
+			return nil, usageErrorf("--header %s: empty value", name)
+		}
+		for _, c := range value {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				return nil, usageErrorf("--header %s: the value holds a control character", name)
+			}
+		}
+		switch lower {
+		case "content-type":
+			h.ContentType = value
+		case "cache-control":
+			h.CacheControl = value
+		case "content-disposition":
+			h.ContentDisposition = value
+		case "content-encoding":
+			h.ContentEncoding = value
+		case "expires":
+			h.Expires = value
+		case "surrogate-key":
+			if err := setMeta(h, name, surrogateKeyMeta, value); err != nil {
+				return nil, err
+			}
+		default:
+			md, ok := strings.CutPrefix(lower, metaHeaderPrefix)
+			if !ok {
+				return nil, usageErrorf("--header %s: not a header an object stores (Content-Type, Cache-Control, Content-Disposition, Content-Encoding, Expires, Surrogate-Key or x-amz-meta-*)", name)
+			}
+			if md == "" {
+				return nil, usageErrorf("--header %s: give the metadata name after x-amz-meta-", name)
+			}
+			if err := setMeta(h, name, md, value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// setMeta sets user metadata name of h, from --header flag; the same
+// metadata under two names (Surrogate-Key, x-amz-meta-surrogate-key) is a
+// usage error.
+func setMeta(h *blobdv1.ObjectHeaders, flag, name, value string) error {
+	if _, dup := h.UserMetadata[name]; dup {
+		return usageErrorf("--header %s: the user metadata %q is given twice", flag, name)
+	}
+	if h.UserMetadata == nil {
+		h.UserMetadata = map[string]string{}
+	}
+	h.UserMetadata[name] = value
+	return nil
 }
 
 func newBlobGetCmd(g *clientFlags) *cobra.Command {
