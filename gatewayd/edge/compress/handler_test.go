@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -283,5 +284,53 @@ func TestHandlerThroughServerRoundTrip(t *testing.T) {
 			t.Fatalf("%s: body mismatch", enc)
 		}
 		t.Logf("%s: %d -> %d bytes", enc, len(body), len(raw))
+	}
+}
+
+// TestHandlerConcurrent serves many requests at once with mixed codings:
+// the pooled encoders never mix two responses.
+func TestHandlerConcurrent(t *testing.T) {
+	bodies := make([][]byte, 8)
+	for i := range bodies {
+		bodies[i] = textBody(uint64(100+i), 3000+i*997)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.URL.Query().Get("i"))
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(bodies[i])
+	})
+	h := Handler(next, Options{})
+	encs := []string{Brotli, Zstd, Gzip, ""}
+	errs := make(chan error, len(bodies))
+	for g := range len(bodies) {
+		go func() {
+			for n := range 40 {
+				i := (g + n) % len(bodies)
+				enc := encs[n%len(encs)]
+				r := httptest.NewRequest(http.MethodGet, "/?i="+strconv.Itoa(i), nil)
+				r.Header.Set("Accept-Encoding", enc)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if got := w.Header().Get("Content-Encoding"); got != enc {
+					errs <- fmt.Errorf("encoding %q, want %q", got, enc)
+					return
+				}
+				got, err := decodeErr(enc, w.Body.Bytes())
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(got, bodies[i]) {
+					errs <- fmt.Errorf("goroutine %d request %d (%q): body mismatch", g, n, enc)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range bodies {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -14,15 +14,24 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// decode decodes b with the coding enc.
+// decode decodes b with the coding enc, failing the test on an error.
 func decode(t testing.TB, enc string, b []byte) []byte {
 	t.Helper()
+	out, err := decodeErr(enc, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// decodeErr decodes b with the coding enc ("" for identity).
+func decodeErr(enc string, b []byte) ([]byte, error) {
 	var r io.Reader
 	switch enc {
 	case Gzip:
 		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
-			t.Fatalf("gzip reader: %v", err)
+			return nil, fmt.Errorf("gzip reader: %w", err)
 		}
 		r = zr
 	case Brotli:
@@ -30,20 +39,20 @@ func decode(t testing.TB, enc string, b []byte) []byte {
 	case Zstd:
 		zr, err := zstd.NewReader(bytes.NewReader(b))
 		if err != nil {
-			t.Fatalf("zstd reader: %v", err)
+			return nil, fmt.Errorf("zstd reader: %w", err)
 		}
 		defer zr.Close()
 		r = zr
 	case "":
-		return b
+		return b, nil
 	default:
-		t.Fatalf("unknown coding %q", enc)
+		return nil, fmt.Errorf("unknown coding %q", enc)
 	}
 	out, err := io.ReadAll(r)
 	if err != nil {
-		t.Fatalf("decode %s: %v", enc, err)
+		return nil, fmt.Errorf("decode %s: %w", enc, err)
 	}
-	return out
+	return out, nil
 }
 
 // textBody returns n bytes of compressible, seeded pseudo-text.
