@@ -69,7 +69,9 @@ func (o Options) level(enc string) int {
 // Accept-Encoding appended (unless Vary already names it or is "*"),
 // also when the client accepts no coding. A compressed one gets
 // Content-Encoding, loses Content-Length, and a strong ETag "x" becomes
-// W/"x". HEAD responses get the same headers as GET would when the
+// W/"x" (next must compare If-None-Match weakly, as RFC 9110 requires
+// and http.ServeContent does; a 304 answering If-None-Match: W/"x" gets
+// ETag W/"x" and the Vary back). HEAD responses get the same headers as GET would when the
 // decision can be made from the headers; their (empty) body passes
 // through. Flush (through http.ResponseController) flushes the encoder.
 //
@@ -99,7 +101,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	enc := negotiate(strings.Join(r.Header.Values("Accept-Encoding"), ","), h.opts.Encodings)
-	cw := &compressWriter{rw: w, h: h, enc: enc, head: r.Method == http.MethodHead}
+	cw := &compressWriter{rw: w, h: h, enc: enc, head: r.Method == http.MethodHead, inm: r.Header.Get("If-None-Match")}
 	defer cw.finish()
 	h.next.ServeHTTP(cw, r)
 }
@@ -118,6 +120,7 @@ type compressWriter struct {
 	h      *handler
 	enc    string // negotiated coding, "" for identity
 	head   bool   // a HEAD request
+	inm    string // the request's If-None-Match
 	status int    // 0 until next wrote the header
 	state  int
 	buf    []byte // body held back while pending
@@ -146,6 +149,11 @@ func (cw *compressWriter) WriteHeader(code int) {
 	}
 	cw.status = code
 	hdr := cw.rw.Header()
+	if code == http.StatusNotModified {
+		cw.notModified(hdr)
+		cw.pass()
+		return
+	}
 	if !cw.eligibleHeaders(hdr) {
 		cw.pass()
 		return
@@ -173,6 +181,26 @@ func (cw *compressWriter) WriteHeader(code int) {
 		return
 	}
 	cw.state = statePending
+}
+
+// notModified gives a 304 the validator and Vary of the compressed
+// response the client revalidates: when the client's If-None-Match holds
+// the weakened form W/"x" of the 304's strong ETag "x", the client has
+// the compressed representation, so the 304 says W/"x" and Vary:
+// Accept-Encoding as the 200 did.
+func (cw *compressWriter) notModified(hdr http.Header) {
+	et := hdr.Get("ETag")
+	if !strings.HasPrefix(et, `"`) || cw.inm == "" {
+		return
+	}
+	weak := "W/" + et
+	for tag := range strings.SplitSeq(cw.inm, ",") {
+		if strings.TrimSpace(tag) == weak {
+			hdr.Set("ETag", weak)
+			addVary(hdr)
+			return
+		}
+	}
 }
 
 // eligibleHeaders checks everything but the type and the size.

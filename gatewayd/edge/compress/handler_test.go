@@ -115,6 +115,12 @@ func TestHandler(t *testing.T) {
 		{name: "304", req: map[string]string{"Accept-Encoding": "br"},
 			status: 304, resp: map[string]string{"ETag": `"v1"`}, body: nil,
 			want: want{etag: `"v1"`}},
+		{name: "304 for the compressed variant", req: map[string]string{"Accept-Encoding": "br", "If-None-Match": `"v0", W/"v1"`},
+			status: 304, resp: map[string]string{"ETag": `"v1"`}, body: nil,
+			want: want{etag: `W/"v1"`, vary: "Accept-Encoding"}},
+		{name: "304 for the identity variant", req: map[string]string{"Accept-Encoding": "br", "If-None-Match": `"v1"`},
+			status: 304, resp: map[string]string{"ETag": `"v1"`}, body: nil,
+			want: want{etag: `"v1"`}},
 		{name: "HEAD with length", method: http.MethodHead, req: map[string]string{"Accept-Encoding": "br"},
 			status: 200, resp: map[string]string{"Content-Type": "text/plain", "Content-Length": bigLen}, body: nil,
 			want: want{enc: "br", vary: "Accept-Encoding", contentLength: "-"}},
@@ -332,5 +338,35 @@ func TestHandlerConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestHandlerWithServeContent: in front of http.ServeContent, a compressed
+// 200 revalidates to a 304 with the same weak validator, and a Range
+// request gets the identity bytes.
+func TestHandlerWithServeContent(t *testing.T) {
+	body := textBody(21, 50_000)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"obj-7"`)
+		http.ServeContent(w, r, "page.html", time.Time{}, bytes.NewReader(body))
+	})
+	h := Handler(next, Options{})
+
+	w := serve(h, http.MethodGet, map[string]string{"Accept-Encoding": "gzip"})
+	if w.Code != 200 || w.Header().Get("Content-Encoding") != Gzip || w.Header().Get("ETag") != `W/"obj-7"` {
+		t.Fatalf("GET: %d, encoding %q, ETag %q", w.Code, w.Header().Get("Content-Encoding"), w.Header().Get("ETag"))
+	}
+	if !bytes.Equal(decode(t, Gzip, w.Body.Bytes()), body) {
+		t.Fatal("GET body mismatch")
+	}
+
+	w = serve(h, http.MethodGet, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": `W/"obj-7"`})
+	if w.Code != 304 || w.Header().Get("ETag") != `W/"obj-7"` || w.Header().Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("revalidation: %d, ETag %q, Vary %q", w.Code, w.Header().Get("ETag"), w.Header().Get("Vary"))
+	}
+
+	w = serve(h, http.MethodGet, map[string]string{"Accept-Encoding": "gzip", "Range": "bytes=100-199"})
+	if w.Code != 206 || w.Header().Get("Content-Encoding") != "" || !bytes.Equal(w.Body.Bytes(), body[100:200]) {
+		t.Fatalf("range: %d, encoding %q, %d bytes", w.Code, w.Header().Get("Content-Encoding"), w.Body.Len())
 	}
 }
