@@ -3,6 +3,8 @@ module cairn.dev/cairn
 go 1.26.7
 
 require (
+	github.com/HugoSmits86/nativewebp v0.9.3 // gatewayd/edge/imageopt: lossless WebP output, pure Go
+	github.com/andybalholm/brotli v1.3.0 // gatewayd/edge/compress: br content coding
 	github.com/anishathalye/porcupine v1.3.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // bench/blobbench; node/sigv4's tests check its verifier against AWS's signer
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
@@ -29,6 +31,7 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/image v0.48.0 // gatewayd/edge/imageopt: scaling (draw); tests decode WebP
 	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.44.0 // searchd/analysis: ASCII folding via Unicode decomposition
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941
@@ -56,10 +59,8 @@ require (
 	connectrpc.com/connect/v2 v2.0.2 // indirect
 	connectrpc.com/otelconnect v0.11.0 // indirect
 	filippo.io/edwards25519 v1.2.0 // indirect
-	github.com/HugoSmits86/nativewebp v0.9.3 // indirect
 	github.com/Microsoft/go-winio v0.6.4 // indirect
 	github.com/RoaringBitmap/roaring/v2 v2.14.5 // indirect
-	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
@@ -169,7 +170,6 @@ require (
 	go.uber.org/zap v1.28.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
-	golang.org/x/image v0.48.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect

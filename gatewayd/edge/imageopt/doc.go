@@ -20,8 +20,9 @@
 // metadata. Images are never enlarged except by fit=fill.
 //
 // WebP output is lossless (VP8L, from the pure-Go encoder
-// github.com/HugoSmits86/nativewebp): quality does not apply to it. No
-// maintained pure-Go lossy WebP encoder exists to use.
+// github.com/HugoSmits86/nativewebp): quality does not apply to it, and
+// for photographs it is larger than JPEG; it suits graphics and images
+// with transparency. (No pure-Go lossy WebP encoder was available.)
 //
 // Everything here is safe for concurrent use; Transform holds the decoded
 // source and the result in memory, bounded by the limits.
