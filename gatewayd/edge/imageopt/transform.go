@@ -93,7 +93,9 @@ func opaque(img image.Image) bool {
 }
 
 // resample scales region sr of src to a new dw×dh image. flatten
-// composes a transparent source over white (for JPEG output).
+// composes a transparent source over white (for JPEG output). A
+// reduction by 4× or more on each axis first averages blocks of source
+// pixels (boxShrink) when the source type allows.
 func resample(src image.Image, sr image.Rectangle, dw, dh int, flatten bool) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	op := draw.Src
@@ -104,6 +106,14 @@ func resample(src image.Image, sr image.Rectangle, dw, dh int, flatten bool) *im
 	if dw == sr.Dx() && dh == sr.Dy() {
 		draw.Draw(dst, dst.Rect, src, sr.Min, op)
 		return dst
+	}
+	if k := shrinkFactor(sr, dw, dh); k > 1 {
+		// A large reduction: average k×k blocks first (every source
+		// pixel counts, once), then interpolate from at least twice the
+		// output size.
+		if small, ok := boxShrink(src, sr, k); ok {
+			src, sr = small, small.Rect
+		}
 	}
 	scaler(sr.Dx()*sr.Dy(), dw*dh).Scale(dst, dst.Rect, src, sr, op, nil)
 	return dst
