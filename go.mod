@@ -3,6 +3,8 @@ module cairn.dev/cairn
 go 1.26.7
 
 require (
+	github.com/HugoSmits86/nativewebp v0.9.3 // gatewayd/edge/imageopt: lossless WebP output, pure Go
+	github.com/andybalholm/brotli v1.3.0 // gatewayd/edge/compress: br content coding
 	github.com/anishathalye/porcupine v1.3.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // bench/blobbench; node/sigv4's tests check its verifier against AWS's signer
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
@@ -30,8 +32,9 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/sys v0.49.0
-	golang.org/x/text v0.43.0 // searchd/analysis: ASCII folding via Unicode decomposition
+	golang.org/x/image v0.48.0 // gatewayd/edge/imageopt: scaling (draw); tests decode WebP
+	golang.org/x/sys v0.50.0
+	golang.org/x/text v0.44.0 // searchd/analysis: ASCII folding via Unicode decomposition
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
@@ -170,7 +173,7 @@ require (
 	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261012220534-4341edf3f941 // indirect
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 // indirect
