@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -528,10 +529,41 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5, "searchd": 3, "gatewayd": 3}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5, "searchd": 3, "gatewayd": 3, "edge": 3}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
+}
+
+// The edges serve on one loopback address per region (127.0.<i>.1), which
+// their certificates name, and find blobd, raftkv and each other.
+func TestLayoutEdge(t *testing.T) {
+	nodes, err := Layout(Options{Dir: "/c", Binary: "/bin/cairn", BasePort: 7000, Services: []string{"edge"}})
+	require.NoError(t, err)
+	var edges []NodeState
+	for _, n := range nodes {
+		if n.Service == "edge" {
+			edges = append(edges, n)
+		}
+	}
+	require.Len(t, edges, 3)
+	for i, e := range edges {
+		host, _, err := net.SplitHostPort(e.Ports["http"])
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("127.0.%d.1", i+1), host)
+		args := strings.Join(e.Args, " ")
+		require.Contains(t, args, "gatewayd --role edge --id "+e.Name)
+		require.Contains(t, args, "--region "+EdgeRegions[i])
+		require.Contains(t, args, "--blobd-endpoints ")
+		require.Contains(t, args, "--registry ")
+		require.Contains(t, args, "--shields edge-1=127.0.1.1:")
+		require.Contains(t, args, "tokyo=127.0.1.0/24@127.0.1.1;frankfurt=127.0.2.0/24@127.0.2.1")
+	}
+	services := map[string]bool{}
+	for _, n := range nodes {
+		services[n.Service] = true
+	}
+	require.True(t, services["raftkv"] && services["blobd"], "the edges require raftkv and blobd")
 }
 
 func TestLayoutQueued(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"cairn.dev/cairn/node/pki"
 	blobdv1 "cairn.dev/cairn/proto/cairn/blobd/v1"
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
+	edgev1 "cairn.dev/cairn/proto/cairn/edge/v1"
 	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
@@ -70,6 +71,13 @@ type Service struct {
 	// ExtraPorts names the ports a node listens on besides gRPC and admin HTTP
 	// (e.g. "resp"); Layout gives each one an address in NodeSpec.Ports.
 	ExtraPorts []string
+	// PortHost, when set, gives the host of a node's extra port (default
+	// 127.0.0.1): the edges listen on one loopback address per region.
+	// Node certificates name these hosts.
+	PortHost func(index int, port string) string
+	// CertNames are extra DNS names of the service's node certificates
+	// (the CDN hostname of the edges).
+	CertNames []string
 	// Args returns the command line (after the binary) that runs node, one of
 	// group, the nodes of this service; all is every node of the cluster (for
 	// services that use another, e.g. cached registering in raftkv).
@@ -195,6 +203,86 @@ var services = []Service{
 		Role:         gatewaydRole,
 		Requires:     []string{"raftkv", "cached"},
 	},
+	{
+		Name:         "edge",
+		DefaultNodes: 3,
+		// http: the CDN traffic, on 127.0.<i>.1 (one loopback address per
+		// region); dns: the nearest-edge DNS server (UDP and TCP).
+		ExtraPorts: []string{"http", "dns"},
+		PortHost:   edgePortHost,
+		CertNames:  []string{EdgeZone},
+		Args:       edgeArgs,
+		Role:       edgeRole,
+		Requires:   []string{"raftkv", "blobd"},
+	},
+}
+
+// EdgeZone is the CDN hostname the harness's edges answer for in DNS.
+const EdgeZone = "cdn.cairn.test"
+
+// EdgeRegions name the harness's edge regions: edge-i is in EdgeRegions[i-1]
+// and serves on 127.0.i.1, the address that stands for the region; clients
+// in 127.0.i.0/24 are its users.
+var EdgeRegions = [...]string{"tokyo", "frankfurt", "virginia", "saopaulo", "sydney", "mumbai", "london", "oregon", "singapore", "paris"}
+
+// edgePortHost puts edge-i's traffic on 127.0.i.1.
+func edgePortHost(index int, port string) string {
+	if port == "http" {
+		return "127.0." + strconv.Itoa(index) + ".1"
+	}
+	return "127.0.0.1"
+}
+
+// edgeArgs runs a gatewayd in the edge role: blobd as its origin, raftkv for
+// purges, the other edges as its shield tier, a disk tier in its data
+// directory, and a DNS server mapping each region's subnet to its edge.
+func edgeArgs(n NodeSpec, group, all []NodeSpec) []string {
+	var raftkv, blobd []string
+	for _, o := range all {
+		switch o.Service {
+		case "raftkv":
+			raftkv = append(raftkv, o.GRPCAddr)
+		case "blobd":
+			blobd = append(blobd, o.GRPCAddr)
+		}
+	}
+	shields := make([]string, len(group))
+	regions := make([]string, len(group))
+	for i, g := range group {
+		shields[i] = g.Name + "=" + g.Ports["http"]
+		host, _, _ := net.SplitHostPort(g.Ports["http"])
+		regions[i] = EdgeRegions[g.Index-1] + "=127.0." + strconv.Itoa(g.Index) + ".0/24@" + host
+	}
+	args := []string{
+		"gatewayd", "--role", "edge",
+		"--id", n.Name,
+		"--grpc-addr", n.GRPCAddr,
+		"--admin-addr", n.AdminAddr,
+		"--http-addr", n.Ports["http"],
+		"--region", EdgeRegions[n.Index-1],
+		"--shields", strings.Join(shields, ","),
+		"--cache-dir", filepath.Join(n.DataDir, "cache"),
+		"--cache-disk", strconv.Itoa(1 << 30),
+		"--dns-addr", n.Ports["dns"],
+		"--dns-zone", EdgeZone,
+		"--dns-regions", strings.Join(regions, ";"),
+	}
+	if len(raftkv) > 0 {
+		args = append(args, "--registry", strings.Join(raftkv, ","))
+	}
+	if len(blobd) > 0 {
+		args = append(args, "--origin", "blobd", "--blobd-endpoints", strings.Join(blobd, ","))
+	}
+	return args
+}
+
+// edgeRole reports the edge's region as its role (edges are equal).
+func edgeRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := edgev1.NewEdgeServiceClient(conn).GetStats(ctx, &edgev1.GetStatsRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: "edge " + resp.GetRegion()}, nil
 }
 
 // gatewaydArgs runs a gateway node with raftkv as its registry
@@ -652,7 +740,11 @@ func Layout(opts Options) ([]NodeState, error) {
 				if group[i].Ports == nil {
 					group[i].Ports = map[string]string{}
 				}
-				group[i].Ports[port] = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+				host := "127.0.0.1"
+				if svc.PortHost != nil {
+					host = svc.PortHost(i+1, port)
+				}
+				group[i].Ports[port] = net.JoinHostPort(host, strconv.Itoa(p))
 			}
 		}
 		groups = append(groups, groupOf{svc: svc, nodes: group})

@@ -3,7 +3,9 @@ package cluster
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"path/filepath"
+	"slices"
 
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/pki"
@@ -74,10 +76,19 @@ func tlsArgs(dir, nodeName string, insecure bool) []string {
 // The caller holds the directory lock.
 func ensureCerts(dir string, nodes []NodeState) error {
 	names := make([]string, len(nodes))
+	extra := map[string][]string{}
 	for i, n := range nodes {
 		names[i] = n.Name
+		if svc, ok := LookupService(n.Service); ok {
+			extra[n.Name] = append(extra[n.Name], svc.CertNames...)
+		}
+		for _, addr := range n.Ports {
+			if host, _, err := net.SplitHostPort(addr); err == nil && host != "127.0.0.1" && !slices.Contains(extra[n.Name], host) {
+				extra[n.Name] = append(extra[n.Name], host)
+			}
+		}
 	}
-	if err := pki.Ensure(filepath.Join(dir, TLSDirName), names); err != nil {
+	if err := pki.EnsureHosts(filepath.Join(dir, TLSDirName), names, func(name string) []string { return extra[name] }); err != nil {
 		return fmt.Errorf("cluster: certificates: %w", err)
 	}
 	return nil
