@@ -44,6 +44,11 @@ func (s *Subscriber) follow(ctx context.Context) (progressed bool, err error) {
 			if seq != s.st.Seq+1 {
 				return true, errGap
 			}
+			if s.st.Log == 0 {
+				// The log was empty when this node caught up: record 1 was
+				// written with head, so its create revision names the log.
+				s.st.Log = ev.GetKv().GetCreateRevision()
+			}
 			rec, _, derr := decodeRecord(seq, ev.GetKv().GetValue())
 			if derr != nil {
 				err = s.applyAll(ctx, seq, s.st.Log, derr.Error())
