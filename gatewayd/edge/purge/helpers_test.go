@@ -3,6 +3,7 @@ package purge
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -95,9 +96,15 @@ type edge struct {
 // startEdge runs a subscriber for node with its own client of addr.
 func startEdge(t *testing.T, addr, node, stateFile string, ttl time.Duration, cache *fakeCache) *edge {
 	t.Helper()
+	return startEdgeAt(t, addr, testPrefix, node, stateFile, ttl, cache)
+}
+
+// startEdgeAt is startEdge under prefix.
+func startEdgeAt(t *testing.T, addr, prefix, node, stateFile string, ttl time.Duration, cache *fakeCache) *edge {
+	t.Helper()
 	kv := dial(t, addr)
 	sub, err := NewSubscriber(SubscriberOptions{
-		KV: kv, Prefix: testPrefix, Node: node, StateFile: stateFile,
+		KV: kv, Prefix: prefix, Node: node, StateFile: stateFile,
 		Apply: cache.Apply, ApplyAll: cache.ApplyAll, LeaseTTL: ttl,
 		Logger: nodetest.Logger(t),
 	})
@@ -108,7 +115,7 @@ func startEdge(t *testing.T, addr, node, stateFile string, ttl time.Duration, ca
 	e := &edge{t: t, node: node, kv: kv, sub: sub, cache: cache, cancel: cancel, done: make(chan error, 1)}
 	go func() { e.done <- sub.Run(ctx) }()
 	t.Cleanup(e.stop)
-	waitLive(t, kv, node)
+	waitLive(t, kv, prefix, node)
 	return e
 }
 
@@ -136,9 +143,9 @@ func (e *edge) kill() {
 }
 
 // waitLive waits until node is registered.
-func waitLive(t *testing.T, kv *kvclient.Client, node string) {
+func waitLive(t *testing.T, kv *kvclient.Client, prefix, node string) {
 	t.Helper()
-	l, _ := newLayout(testPrefix)
+	l, _ := newLayout(prefix)
 	nodetest.WaitFor(t, testTimeout, node+" registered", func() bool {
 		resp, err := kv.Get(context.Background(), l.node(node))
 		return err == nil && len(resp.GetKvs()) == 1
@@ -174,3 +181,5 @@ func waitAll(t *testing.T, kv *kvclient.Client, seq int64, want ...string) Resul
 	}
 	return res
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }

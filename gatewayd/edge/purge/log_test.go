@@ -1,0 +1,140 @@
+package purge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"cairn.dev/cairn/node/nodetest"
+	kvclient "cairn.dev/cairn/raftkv/client"
+)
+
+// Tests of the log sharing one raftkv, each under its own prefix.
+func TestLog(t *testing.T) {
+	addr, kv := newKV(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+
+	t.Run("ConcurrentPublishersGetDenseSeqs", func(t *testing.T) {
+		const prefix, writers, each = "/t/dense/", 4, 8
+		seed := nodetest.Seed(t)
+		var (
+			mu   sync.Mutex
+			seqs []int64
+			wg   sync.WaitGroup
+		)
+		errs := make(chan error, writers*each)
+		for w := range writers {
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			wg.Go(func() {
+				for i := range each {
+					spec := Spec{URL: fmt.Sprintf("/w%d/%d", w, i)}
+					if rng.IntN(2) == 0 {
+						spec = Spec{Tag: fmt.Sprintf("w%d-%d", w, i), Soft: true}
+					}
+					rec, err := Publish(ctx, kv, prefix, spec, "w")
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					seqs = append(seqs, rec.Seq)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		slices.Sort(seqs)
+		for i, s := range seqs {
+			if s != int64(i+1) {
+				t.Fatalf("seqs %v are not 1..%d", seqs, writers*each)
+			}
+		}
+		l, _ := newLayout(prefix)
+		resp, err := kv.Get(ctx, l.logDir(), kvclient.WithPrefix())
+		if err != nil || len(resp.GetKvs()) != writers*each {
+			t.Fatalf("log holds %d records (%v), want %d", len(resp.GetKvs()), err, writers*each)
+		}
+		// Seq order is commit order: each record was written after the one before.
+		for i := 1; i < len(resp.GetKvs()); i++ {
+			if resp.GetKvs()[i].GetModRevision() <= resp.GetKvs()[i-1].GetModRevision() {
+				t.Fatalf("record %d written at revision %d, not after record %d's %d", i+1, resp.GetKvs()[i].GetModRevision(), i, resp.GetKvs()[i-1].GetModRevision())
+			}
+		}
+	})
+
+	t.Run("CompactKeepsTheNewestAndTheYoung", func(t *testing.T) {
+		const prefix = "/t/compact/"
+		for i := range 5 {
+			if _, err := Publish(ctx, kv, prefix, Spec{URL: fmt.Sprintf("/%d", i)}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+		for _, tc := range []struct {
+			o    CompactOptions
+			want int64
+		}{
+			{CompactOptions{}, 0}, // 24 h, keep 1000
+			{CompactOptions{Retention: time.Hour, MinKeep: 1}, 0},             // all young
+			{CompactOptions{Retention: time.Hour, MinKeep: 2, Now: later}, 3}, // old, keep 2
+			{CompactOptions{Retention: time.Hour, MinKeep: 2, Now: later}, 0}, // nothing more
+		} {
+			n, err := Compact(ctx, kv, prefix, tc.o)
+			if err != nil || n != tc.want {
+				t.Fatalf("Compact(%+v) = %d, %v; want %d", tc.o, n, err, tc.want)
+			}
+		}
+		rec, err := Publish(ctx, kv, prefix, Spec{URL: "/next"}, "")
+		if err != nil || rec.Seq != 6 {
+			t.Fatalf("Publish after Compact: %+v, %v; want Seq 6 (never reused)", rec, err)
+		}
+	})
+
+	t.Run("WaitWithNoEdgeReturnsAtOnce", func(t *testing.T) {
+		res, err := Wait(ctx, kv, "/t/empty/", 1)
+		if err != nil || len(res.Applied)+len(res.Pending) != 0 {
+			t.Fatalf("Wait = %+v, %v; want an empty result", res, err)
+		}
+	})
+
+	t.Run("UndecodableRecordDropsEverything", func(t *testing.T) {
+		const prefix = "/t/bad/"
+		cache := &fakeCache{}
+		e := startEdgeAt(t, addr, prefix, "edge-1", "", 10*time.Second, cache)
+		if err := e.sub.Run(ctx); !errors.Is(err, ErrRunning) {
+			t.Fatalf("a second Run = %v, want ErrRunning", err)
+		}
+		good, err := Publish(ctx, kv, prefix, Spec{Tag: "a"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A record from a newer format (or a corrupt one): head and record
+		// written as Publish does.
+		l, _ := newLayout(prefix)
+		if _, err := kv.Txn(ctx).Then(kvclient.OpPut(l.head(), formatSeq(2)), kvclient.OpPut(l.record(2), `{"purge":"everything"}`)).Commit(); err != nil {
+			t.Fatal(err)
+		}
+		third, err := Publish(ctx, kv, prefix, Spec{Tag: "c"}, "")
+		if err != nil || third.Seq != 3 {
+			t.Fatalf("Publish = %+v, %v; want Seq 3", third, err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, testTimeout)
+		defer cancel()
+		if res, err := Wait(wctx, kv, prefix, third.Seq); err != nil || !slices.Equal(res.Applied, []string{"edge-1"}) {
+			t.Fatalf("Wait = %+v, %v", res, err)
+		}
+		if got := cache.seqs(); !slices.Equal(got, []int64{good.Seq, third.Seq}) || cache.applyAlls() != 1 {
+			t.Fatalf("applied %v with %d ApplyAll; want [1 3] and one ApplyAll for record 2", got, cache.applyAlls())
+		}
+	})
+}
