@@ -137,4 +137,19 @@ func TestLog(t *testing.T) {
 			t.Fatalf("applied %v with %d ApplyAll; want [1 3] and one ApplyAll for record 2", got, cache.applyAlls())
 		}
 	})
+
+	t.Run("StoppedEdgeIsNotWaitedFor", func(t *testing.T) {
+		const prefix = "/t/stop/"
+		startEdgeAt(t, addr, prefix, "edge-1", "", 30*time.Second, &fakeCache{})
+		b := startEdgeAt(t, addr, prefix, "edge-2", "", 30*time.Second, &fakeCache{})
+		b.stop() // graceful: the lease is revoked, not left to expire
+		rec, err := Publish(ctx, kv, prefix, Spec{URL: "/x"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Wait(ctx, kv, prefix, rec.Seq)
+		if err != nil || !slices.Equal(res.Applied, []string{"edge-1"}) || len(res.Pending) != 0 {
+			t.Fatalf("Wait = %+v, %v; want edge-1 only", res, err)
+		}
+	})
 }

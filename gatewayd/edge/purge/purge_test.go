@@ -9,6 +9,7 @@ import (
 
 	"cairn.dev/cairn/node/nodetest"
 	kvclient "cairn.dev/cairn/raftkv/client"
+	"cairn.dev/cairn/raftkv/raftkvtest"
 )
 
 // Three edges: a publish is applied by each, once, and Wait reports all of
@@ -117,17 +118,6 @@ func TestDeadEdgeLeaseExpiryEndsWait(t *testing.T) {
 	t.Logf("Wait returned %v after the publish", time.Since(start))
 }
 
-// A stopped edge (graceful: its lease is revoked) is not waited for at once.
-func TestStoppedEdgeIsNotWaitedFor(t *testing.T) {
-	addr, kv := newKV(t)
-	a := startEdge(t, addr, "edge-1", "", 30*time.Second, &fakeCache{})
-	b := startEdge(t, addr, "edge-2", "", 30*time.Second, &fakeCache{})
-	b.stop()
-	rec := publish(t, kv, Spec{URL: "/x"})
-	waitAll(t, kv, rec.Seq, "edge-1")
-	_ = a
-}
-
 // An edge away while the records it needed were compacted drops everything
 // (ApplyAll) when it comes back, and acknowledges the head.
 func TestApplyAllAfterCompaction(t *testing.T) {
@@ -178,4 +168,26 @@ func TestApplyAllAfterCompaction(t *testing.T) {
 		t.Fatalf("edge-2 applied %v after coming back, want [%d]", got, next.Seq)
 	}
 	_ = other
+}
+
+// raftkv going away and coming back: the subscriber retries, registers
+// again if its lease was lost, and applies what was published meanwhile.
+func TestSurvivesRaftkvRestart(t *testing.T) {
+	n := raftkvtest.StartNode(t)
+	kv := dial(t, n.Addr())
+	cache := &fakeCache{removed: 1}
+	e := startEdge(t, n.Addr(), "edge-1", stateFile(t), 2*time.Second, cache)
+	first := publish(t, kv, Spec{URL: "/before"})
+	waitAll(t, kv, first.Seq, "edge-1")
+
+	n.Stop()
+	n.Start()
+	second := publish(t, kv, Spec{URL: "/after"})
+	waitAll(t, kv, second.Seq, "edge-1")
+	if got := cache.seqs(); !slices.Equal(got, []int64{first.Seq, second.Seq}) {
+		t.Fatalf("applied %v, want [%d %d]", got, first.Seq, second.Seq)
+	}
+	if e.sub.LastApplied() != second.Seq {
+		t.Fatalf("LastApplied = %d", e.sub.LastApplied())
+	}
 }
