@@ -39,22 +39,27 @@
 //
 // # Subscribers
 //
-// Run registers the node (nodes/<node> under a lease of LeaseTTL, kept alive,
-// registered again if lost), then catches up: at one raftkv revision it reads
-// head and the records after its last applied Seq, applies them in order,
-// and then watches purges/log/ from the next revision. When the records it
-// needs are no longer all there (Compact deleted some it had not applied, or
-// the log is not the one it knew, or a record cannot be decoded), it calls
-// ApplyAll instead, which drops the whole cache, and carries on from head.
+// Run registers the node (nodes/<node> under a lease of LeaseTTL, kept alive
+// and registered again if lost, in a goroutine of its own) and catches up:
+// at one raftkv revision it reads head and the records after its last
+// applied Seq, writes applied/<node> = that Seq (which may lower it: a
+// restarted edge without a state file starts from 0), applies the records in
+// order, and then watches purges/log/ from the next revision. When the
+// records it needs are no longer all there (Compact deleted some it had not
+// applied, the log is not the one it knew, or a record cannot be decoded),
+// it calls ApplyAll instead, which drops the whole cache, and carries on
+// after what that covered. Any raftkv failure makes it back off and catch up
+// again.
 //
 // After applying a record the subscriber persists its Seq to StateFile
 // (written to a temporary file, fsynced, renamed; the directory fsynced) and
-// then acknowledges it in one transaction: applied/<node>=Seq (only if
-// larger than the current value: it never goes back) and
-// acks/<Seq>/<node>=removed. A record is acknowledged only after Apply
-// returned. A crash between Apply and the acknowledgement makes the
-// restarted edge apply the record again: purges are idempotent. An ApplyAll
-// acknowledges head, with its count under acks/<head>/<node>.
+// then acknowledges it in one transaction: applied/<node> = Seq unless it
+// already holds a larger one, and acks/<Seq>/<node> = removed. A record is
+// acknowledged only after Apply returned. A crash before the state file was
+// written makes the restarted edge apply the record again (purges are
+// idempotent); a crash after it leaves the record acknowledged by the next
+// catch-up's applied/<node>, without a removed count. An ApplyAll
+// acknowledges the newest Seq it covers, with its count under that Seq.
 //
 // # Waiting
 //
@@ -62,7 +67,7 @@
 // the changes with a watch of the range acks/ .. nodes/. A node is live while
 // its nodes/ key exists; it has applied seq when applied/<node> >= seq. Wait
 // returns when every live node has applied seq: a node that dies stops being
-// waited for when its lease expires (at most LeaseTTL later), and a node that
+// waited for when its lease expires (about LeaseTTL after its last renewal), and a node that
 // (re)joins is waited for until it applies seq.
 //
 // # Compaction
