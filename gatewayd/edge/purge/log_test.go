@@ -152,4 +152,36 @@ func TestLog(t *testing.T) {
 			t.Fatalf("Wait = %+v, %v; want edge-1 only", res, err)
 		}
 	})
+
+	t.Run("RetryableErrors", func(t *testing.T) {
+		put, err := kv.Put(ctx, "/t/retry/k", "v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Put(ctx, "/t/retry/k", "w"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Compact(ctx, put.GetHeader().GetRevision()+1); err != nil {
+			t.Fatal(err)
+		}
+		_, compacted := kv.Get(ctx, "/t/retry/k", kvclient.WithRev(put.GetHeader().GetRevision()))
+		if !errors.Is(compacted, kvclient.ErrCompacted) || !retryable(compacted) {
+			t.Fatalf("read of a compacted revision: %v, retryable %v; want ErrCompacted, retryable", compacted, retryable(compacted))
+		}
+		closed, err := kvclient.New(kvclient.Config{Endpoints: []string{addr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = closed.Close()
+		_, errClosed := closed.Get(ctx, "k")
+		_, errBig := kv.Put(ctx, string(make([]byte, 64<<10)), "v")
+		for _, err := range []error{errClosed, errBig, ErrInvalidArgument, ErrInvalidSpec} {
+			if err == nil || retryable(err) {
+				t.Errorf("retryable(%v) = true, want false", err)
+			}
+		}
+		if !retryable(context.DeadlineExceeded) {
+			t.Error("a timed-out call is not retryable")
+		}
+	})
 }
