@@ -38,6 +38,15 @@ func TestArgumentsRefused(t *testing.T) {
 			t.Errorf("%s: NewSubscriber = %v, want %q", tc.name, err, tc.want)
 		}
 	}
+	if _, err := Publish(ctx, nil, "", Spec{URL: "/a"}, ""); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "kv is nil") {
+		t.Errorf("Publish(nil kv) = %v", err)
+	}
+	if _, err := Wait(ctx, nil, "", 1); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "kv is nil") {
+		t.Errorf("Wait(nil kv) = %v", err)
+	}
+	if _, err := Compact(ctx, nil, "", CompactOptions{}); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "kv is nil") {
+		t.Errorf("Compact(nil kv) = %v", err)
+	}
 	if _, err := Publish(ctx, kv, "", Spec{}, "me"); !errors.Is(err, ErrInvalidSpec) {
 		t.Errorf("Publish(empty spec) = %v, want ErrInvalidSpec", err)
 	}

@@ -39,6 +39,9 @@ type CompactOptions struct {
 // one that is young enough to keep (publishers' clocks may disagree a
 // little: a record older than a younger one before it is kept with it).
 func Compact(ctx context.Context, kv *kvclient.Client, prefix string, o CompactOptions) (int64, error) {
+	if kv == nil {
+		return 0, fmt.Errorf("%w: kv is nil", ErrInvalidArgument)
+	}
 	if o.Retention < 0 {
 		return 0, fmt.Errorf("%w: Retention %v must be >= 0", ErrInvalidArgument, o.Retention)
 	}

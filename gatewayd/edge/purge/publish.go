@@ -24,6 +24,9 @@ import (
 // Publish returns when the record is committed, or with ctx's error; a
 // spec that does not Validate is refused before anything is written.
 func Publish(ctx context.Context, kv *kvclient.Client, prefix string, spec Spec, by string) (Record, error) {
+	if kv == nil {
+		return Record{}, fmt.Errorf("%w: kv is nil", ErrInvalidArgument)
+	}
 	if err := spec.Validate(); err != nil {
 		return Record{}, err
 	}

@@ -34,6 +34,9 @@ type Result struct {
 // error. raftkv errors are retried until ctx ends, except those that cannot
 // pass (closed client, refused request), which are returned at once.
 func Wait(ctx context.Context, kv *kvclient.Client, prefix string, seq int64) (Result, error) {
+	if kv == nil {
+		return Result{}, fmt.Errorf("%w: kv is nil", ErrInvalidArgument)
+	}
 	if seq < 1 {
 		return Result{}, fmt.Errorf("%w: seq %d must be >= 1", ErrInvalidArgument, seq)
 	}
