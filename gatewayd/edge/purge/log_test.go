@@ -184,4 +184,82 @@ func TestLog(t *testing.T) {
 			t.Error("a timed-out call is not retryable")
 		}
 	})
+
+	t.Run("AcknowledgedOnlyAfterApplied", func(t *testing.T) {
+		const prefix = "/t/ackafter/"
+		release := make(chan struct{})
+		entered := make(chan Record, 1)
+		kvc := dial(t, addr)
+		sub, err := NewSubscriber(SubscriberOptions{
+			KV: kvc, Prefix: prefix, Node: "slow", Logger: nodetest.Logger(t),
+			Apply: func(r Record) int64 {
+				entered <- r
+				<-release
+				return 7
+			},
+			ApplyAll: func() int64 { return 0 },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- sub.Run(rctx) }()
+		var releaseOnce sync.Once
+		free := func() { releaseOnce.Do(func() { close(release) }) }
+		defer func() { free(); stop(); <-done }()
+		waitLive(t, kv, prefix, "slow")
+
+		rec, err := Publish(ctx, kv, prefix, Spec{URL: "/slow"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-entered // Apply is running
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		res, err := Wait(short, kv, prefix, rec.Seq)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || !slices.Equal(res.Pending, []string{"slow"}) || sub.LastApplied() != 0 {
+			t.Fatalf("Wait during Apply = %+v, %v (LastApplied %d); want slow pending", res, err, sub.LastApplied())
+		}
+		free()
+		res, err = Wait(ctx, kv, prefix, rec.Seq)
+		if err != nil || !slices.Equal(res.Applied, []string{"slow"}) || res.Removed != 7 {
+			t.Fatalf("Wait after Apply = %+v, %v; want slow applied, removed 7", res, err)
+		}
+	})
+
+	t.Run("PublishFindsItsOwnRecord", func(t *testing.T) {
+		// The read-back Publish does after a write with an unknown outcome.
+		const prefix = "/t/own/"
+		l, _ := newLayout(prefix)
+		rec, err := Publish(ctx, kv, prefix, Spec{Tag: "x"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := kv.Get(ctx, l.record(rec.Seq))
+		if err != nil || len(resp.GetKvs()) != 1 {
+			t.Fatalf("record %d: %v", rec.Seq, err)
+		}
+		_, id, err := decodeRecord(rec.Seq, resp.GetKvs()[0].GetValue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			tried []int64
+			head  int64
+			id    string
+			found bool
+		}{
+			{[]int64{rec.Seq}, rec.Seq, id, true},
+			{[]int64{rec.Seq}, rec.Seq, "someone-else", false},
+			{[]int64{rec.Seq}, rec.Seq - 1, id, false}, // not visible yet
+			{[]int64{rec.Seq + 5}, rec.Seq + 5, id, false},
+			{nil, rec.Seq, id, false},
+		} {
+			seq, found, err := findOwn(ctx, kv, l, tc.tried, tc.head, tc.id)
+			if err != nil || found != tc.found || (found && seq != rec.Seq) {
+				t.Errorf("findOwn(%v, head %d, %q) = %d, %v, %v; want found %v", tc.tried, tc.head, tc.id, seq, found, err, tc.found)
+			}
+		}
+	})
 }
