@@ -61,11 +61,15 @@ func Wait(ctx context.Context, kv *kvclient.Client, prefix string, seq int64) (R
 		if ctx.Err() != nil {
 			return w.result(), ctx.Err()
 		}
-		if !waitRetry(ctx, &b, err) {
-			if ctx.Err() != nil {
-				return w.result(), ctx.Err()
-			}
+		if !retryable(err) {
 			return w.result(), fmt.Errorf("purge: wait: %w", err)
+		}
+		if !b.Wait(ctx) {
+			// ctx ends within the backoff step (a call failing on ctx's
+			// deadline can see it a moment before ctx does): Wait's
+			// outcome is ctx's.
+			<-ctx.Done()
+			return w.result(), ctx.Err()
 		}
 	}
 }
