@@ -179,7 +179,7 @@ func (s *Subscriber) advance(ctx context.Context, seq, logID, removed int64) err
 		}
 		s.logger.Warn("purge: acknowledging failed; retrying", "seq", seq, "err", err)
 		if !b.Wait(ctx) {
-			return ctx.Err()
+			return err // ctx ends (or is about to): not acknowledged
 		}
 	}
 }
