@@ -13,9 +13,10 @@ import (
 // pageSize is how many records one catch-up read returns.
 const pageSize = 256
 
-// errGap ends a watch that delivered a record beyond the next one expected:
-// the subscriber catches up again (which checks what is retained).
-var errGap = errors.New("purge: the watch skipped records; catching up again")
+// errResync ends a watch that delivered a record other than the next one
+// expected: the subscriber catches up again (which checks what is retained
+// and whether the log is the one it knew).
+var errResync = errors.New("purge: the watch delivered a record out of order; catching up again")
 
 // follow catches up from the last applied Seq and then applies the records
 // the log's watch delivers, until the watch ends, a raftkv call fails or ctx
@@ -38,11 +39,11 @@ func (s *Subscriber) follow(ctx context.Context) (progressed bool, err error) {
 				s.logger.Warn("purge: ignoring a key in the log that is not a record", "key", string(ev.GetKv().GetKey()))
 				continue
 			}
-			if seq <= s.st.Seq {
-				continue
-			}
 			if seq != s.st.Seq+1 {
-				return true, errGap
+				// Beyond the next: records were skipped. At or below the
+				// last applied: records are never rewritten, so the log
+				// was started afresh. Either way, catching up sorts it out.
+				return true, errResync
 			}
 			if s.st.Log == 0 {
 				// The log was empty when this node caught up: record 1 was

@@ -262,4 +262,39 @@ func TestLog(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("LogStartedAfreshWhileWatching", func(t *testing.T) {
+		const prefix = "/t/afresh/"
+		cache := &fakeCache{}
+		e := startEdgeAt(t, addr, prefix, "edge-1", "", 10*time.Second, cache)
+		var (
+			last Record
+			err  error
+		)
+		for _, u := range []string{"/1", "/2"} {
+			if last, err = Publish(ctx, kv, prefix, Spec{URL: u}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nodetest.WaitFor(t, testTimeout, "records applied", func() bool { return e.sub.LastApplied() == last.Seq })
+		l, _ := newLayout(prefix)
+		if _, err := kv.Delete(ctx, l.prefix+"purges/", kvclient.WithPrefix()); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := Publish(ctx, kv, prefix, Spec{URL: "/new"}, "")
+		if err != nil || rec.Seq != 1 {
+			t.Fatalf("first record of the new log: %+v, %v", rec, err)
+		}
+		nodetest.WaitFor(t, testTimeout, "the new log noticed", func() bool { return cache.applyAlls() == 1 && e.sub.LastApplied() == 1 })
+		if got := cache.seqs(); !slices.Equal(got, []int64{1, 2}) {
+			t.Fatalf("applied %v; want [1 2] from the old log, then ApplyAll for the new one", got)
+		}
+		next, err := Publish(ctx, kv, prefix, Spec{URL: "/next"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := Wait(ctx, kv, prefix, next.Seq); err != nil || !slices.Equal(res.Applied, []string{"edge-1"}) {
+			t.Fatalf("Wait on the new log = %+v, %v", res, err)
+		}
+	})
 }
