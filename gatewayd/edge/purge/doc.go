@@ -35,7 +35,11 @@
 //
 // The create revision of purges/head identifies the log: a subscriber keeps
 // it beside its last applied Seq, so that a log started afresh (raftkv
-// wiped, prefix deleted) is noticed rather than mistaken for the old one.
+// wiped, purges/ deleted) is noticed rather than mistaken for the old one;
+// a watching subscriber notices it when a record arrives that is not the
+// next one. Delete the whole prefix, not purges/ alone, to start afresh:
+// applied/<node> values left from the old log would make Wait count the
+// nodes as having applied the new log's first records.
 //
 // # Subscribers
 //
