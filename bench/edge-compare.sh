@@ -247,14 +247,30 @@ EOF
 
 start_trafficserver() {
 	install_anchor traffic_server trafficserver || return 1
-	local root=$tmp/ats etc
-	rm -rf "$root"
-	traffic_layout init --path "$root" >"$tmp/ats-layout.log" 2>&1 || { log "trafficserver: traffic_layout init failed: $(tail -2 "$tmp/ats-layout.log")"; return 1; }
-	etc=$(sed -n 's/^sysconfdir: *//p' "$root/runroot.yaml")
-	[[ -d $etc ]] || { log "trafficserver: no sysconfdir in $root/runroot.yaml"; return 1; }
-	mkdir -p "$shm/ats"
-	# The store (a file on tmpfs) holds the budget; the RAM cache copies part of it.
-	echo "$shm/ats/cache.db ${MEMORY_MIB}M" >"$etc/storage.config"
+	local root=$tmp/ats etc=$tmp/ats/etc d
+	# A private run root (never the system's /etc/trafficserver): the package's
+	# configuration copied, then ours on top.
+	mkdir -p "$root" "$shm/ats"
+	for d in etc var run log data; do mkdir -p "$root/$d"; done
+	cp -r /etc/trafficserver/. "$etc/"
+	cat >"$root/runroot.yaml" <<EOF
+prefix: $root
+exec_prefix: /usr
+bindir: /usr/bin
+sbindir: /usr/sbin
+sysconfdir: $etc
+datadir: $root/data
+includedir: /usr/include
+libdir: /usr/lib/trafficserver
+libexecdir: /usr/lib/trafficserver/modules
+localstatedir: $root/var
+runtimedir: $root/run
+logdir: $root/log
+cachedir: $shm/ats
+EOF
+	# The store (a file ATS makes in this tmpfs directory) holds the budget;
+	# the RAM cache copies part of it.
+	echo "$shm/ats ${MEMORY_MIB}M" >"$etc/storage.config"
 	echo "map / http://127.0.0.1:$origin_port/" >"$etc/remap.config"
 	cat >"$etc/x-cache.conf" <<'EOF'
 cond %{SEND_RESPONSE_HDR_HOOK} [AND]
@@ -265,7 +281,6 @@ EOF
 	echo "header_rewrite.so $etc/x-cache.conf" >"$etc/plugin.config"
 	cat >>"$etc/records.config" <<EOF
 CONFIG proxy.config.http.server_ports STRING $ats_port:ipv4:ip-in=127.0.0.1
-CONFIG proxy.config.admin.user_id STRING #-1
 CONFIG proxy.config.reverse_proxy.enabled INT 1
 CONFIG proxy.config.url_remap.remap_required INT 1
 CONFIG proxy.config.cache.ram_cache.size INT $memory_bytes
@@ -275,10 +290,10 @@ CONFIG proxy.config.http.cache.open_read_retry_time INT 10
 CONFIG proxy.config.http.cache.required_headers INT 0
 CONFIG proxy.config.http.insert_age_in_response INT 1
 CONFIG proxy.config.http.server_session_sharing.match STRING both
-CONFIG proxy.config.diags.debug.enabled INT 0
 EOF
+	# As root, ATS switches to the package's trafficserver user.
 	[[ $(id -u) -ne 0 ]] || chown -R trafficserver "$root" "$shm/ats" 2>/dev/null || true
-	traffic_server --run-root="$root" >"$tmp/ats.log" 2>&1 &
+	traffic_server --run-root="$root" >"$root/stdout.log" 2>&1 &
 	pid_of[trafficserver]=$!
 	pids+=("$!")
 	url[trafficserver]=http://127.0.0.1:$ats_port

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +49,10 @@ func (w *worker) Close() error {
 
 // newWorker opens worker i's connection with one unmeasured GET of the
 // target's /stats path (any answer will do: it is not an object, so it
-// warms no cache; the benchmark origin does not count it).
+// warms no cache; the benchmark origin does not count it). Each worker adds
+// its own query, so a cache that makes concurrent misses of one URL wait
+// for the first (nginx's proxy_cache_lock) does not hold them all behind
+// an answer it will not store.
 func newWorker(ctx context.Context, cfg Config, i int) (*worker, error) {
 	tr := &http.Transport{
 		MaxConnsPerHost:     1,
@@ -69,7 +73,7 @@ func newWorker(ctx context.Context, cfg Config, i int) (*worker, error) {
 		buf:      make([]byte, 32<<10),
 		statuses: map[int]int64{}, sizes: map[int64]*sizeCount{},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+StatsPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+StatsPath+"?worker="+strconv.Itoa(i), nil)
 	if err != nil {
 		return nil, fmt.Errorf("edgebench: target %q: %w", target, err)
 	}
