@@ -414,12 +414,16 @@ func TestRunThroughACacheCountsHits(t *testing.T) {
 	if res.Errors != 0 || res.Requests < 40 {
 		t.Fatalf("%d requests, %d errors (%s)", res.Requests, res.Errors, res.FirstError)
 	}
-	// At most 20 objects can miss (plus a few overlapping first requests).
-	if res.Hits < res.Requests-20-int64(cfg.Concurrency) {
+	// memCache does not coalesce: each of the 20 objects misses at most once
+	// per worker. Every miss is one origin request (the origin's count is
+	// exact with no warmup), plus at most one per worker cut at the end.
+	c := int64(cfg.Concurrency)
+	misses := res.Requests - res.Hits
+	if misses > 20*c {
 		t.Errorf("%d hits of %d requests over 20 objects", res.Hits, res.Requests)
 	}
-	if res.Origin == nil || res.Origin.Requests > 20+int64(cfg.Concurrency) || res.Origin.HitRatio < res.HitRatio-0.2 {
-		t.Errorf("origin delta %+v, header hit ratio %.3f", res.Origin, res.HitRatio)
+	if res.Origin == nil || res.Origin.Requests < misses || res.Origin.Requests > misses+c {
+		t.Errorf("origin delta %+v, %d misses by the headers", res.Origin, misses)
 	}
 }
 
