@@ -26,6 +26,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchBlobCmd())
 	cmd.AddCommand(newBenchSearchCmd())
 	cmd.AddCommand(newBenchGatewayCmd())
+	cmd.AddCommand(newBenchEdgeCmd())
 	return cmd
 }
 
