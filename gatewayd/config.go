@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
+	"cairn.dev/cairn/gatewayd/edge"
 	"cairn.dev/cairn/node"
+	"cairn.dev/cairn/node/httpproxy"
 )
 
 // Defaults of the raftkv keys the gateway uses.
@@ -25,6 +26,11 @@ const (
 type Config struct {
 	// ID is this node's id ("gatewayd-1"), in logs, stats and the admin API.
 	ID string `yaml:"id" flag:"id" usage:"node id (required)"`
+	// Role is "gateway" (the API gateway) or "edge" (a CDN edge node: the
+	// edge.Settings below apply, the gateway-only settings do not).
+	Role string `yaml:"role" flag:"role" usage:"gateway, or edge: a CDN edge node (docs/edge.md)"`
+	// Edge holds the edge role's settings.
+	Edge edge.Settings `yaml:"edge" flag:",inline"`
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
@@ -93,6 +99,8 @@ func DefaultConfig() Config {
 	srv.GRPCAddr = "127.0.0.1:7700"
 	srv.AdminAddr = "127.0.0.1:7701"
 	return Config{
+		Role:               RoleGateway,
+		Edge:               edge.DefaultSettings(),
 		Server:             srv,
 		HTTPAddr:           "127.0.0.1:7720",
 		ConfigKey:          DefaultConfigKey,
@@ -106,6 +114,30 @@ func DefaultConfig() Config {
 		RetryBudget:        0.2,
 		LogLevel:           "info",
 		LogFormat:          "text",
+	}
+}
+
+// Roles of a gatewayd process.
+const (
+	RoleGateway = "gateway"
+	RoleEdge    = "edge"
+)
+
+// EdgeConfig is the configuration of the edge role: the process settings
+// shared with the gateway and the edge's own.
+func (c Config) EdgeConfig() edge.Config {
+	return edge.Config{
+		ID:                c.ID,
+		Server:            c.Server,
+		HTTPAddr:          c.HTTPAddr,
+		H2C:               c.H2C,
+		HTTPCerts:         c.HTTPCerts,
+		Registry:          c.Registry,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+		AccessLog:         c.AccessLog,
+		Settings:          c.Edge,
 	}
 }
 
@@ -125,8 +157,8 @@ func (c Config) Validate() error {
 	if c.H2C && c.Server.TLS.Enabled() {
 		bad("h2c needs a plaintext listener (--insecure)")
 	}
-	if _, err := parseCertPairs(c.HTTPCerts); err != nil {
-		errs = append(errs, err)
+	if _, err := httpproxy.ParseCertPairs(c.HTTPCerts); err != nil {
+		bad("http_certs: %v", err)
 	}
 	if _, err := parseEndpoints("registry", c.Registry); err != nil {
 		errs = append(errs, err)
@@ -169,22 +201,4 @@ func parseEndpoints(field, s string) ([]string, error) {
 		return nil, fmt.Errorf("gatewayd: %w", err)
 	}
 	return eps, nil
-}
-
-// certPair is one cert:key of HTTPCerts.
-type certPair struct{ cert, key string }
-
-func parseCertPairs(s string) ([]certPair, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []certPair
-	for _, p := range strings.Split(s, ",") {
-		cert, key, ok := strings.Cut(strings.TrimSpace(p), ":")
-		if !ok || cert == "" || key == "" {
-			return nil, fmt.Errorf("gatewayd: http_certs: %q is not cert.pem:key.pem", p)
-		}
-		out = append(out, certPair{cert, key})
-	}
-	return out, nil
 }

@@ -162,10 +162,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 
 	if cfg.Server.TLS.Enabled() {
 		pairs := []httpproxy.CertPair{{CertFile: cfg.Server.TLS.CertFile, KeyFile: cfg.Server.TLS.KeyFile}}
-		extra, _ := parseCertPairs(cfg.HTTPCerts) // validated
-		for _, p := range extra {
-			pairs = append(pairs, httpproxy.CertPair{CertFile: p.cert, KeyFile: p.key})
-		}
+		extra, _ := httpproxy.ParseCertPairs(cfg.HTTPCerts) // validated
+		pairs = append(pairs, extra...)
 		if s.certs, err = httpproxy.NewCertStore(pairs); err != nil {
 			return nil, fmt.Errorf("gatewayd: https certificates: %w", err)
 		}

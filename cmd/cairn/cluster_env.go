@@ -40,6 +40,10 @@ or a file that scripts source:
                               CAIRN_HTTP_GATEWAYD, for
                               curl -H "Authorization: Bearer $(cairn gateway token --consumer demo)" \
                                 "$CAIRN_GATEWAY_ENDPOINT/v1/kv/range" -d '{"key":"Zw=="}'
+  CAIRN_EDGE_ENDPOINT         the traffic endpoint of the first CDN edge (https://127.0.1.1:port,
+                              the tokyo edge; http:// with --insecure); all of them are in
+                              CAIRN_HTTP_EDGE and their DNS servers in CAIRN_DNS_EDGE, for
+                              curl -sI "$CAIRN_EDGE_ENDPOINT/<bucket>/<key>"
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
                               the cluster access key of the SQS API (queued) and the S3
                               API (blobd), for awscli and the AWS SDKs, e.g.
@@ -113,6 +117,10 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	}
 	if ep := httpEndpoint(st, "gatewayd", "http"); ep != "" {
 		export("CAIRN_GATEWAY_ENDPOINT", ep)
+		curlCA = true
+	}
+	if ep := httpEndpoint(st, "edge", "http"); ep != "" {
+		export("CAIRN_EDGE_ENDPOINT", ep)
 		curlCA = true
 	}
 	if curlCA && st.TLS != nil && st.AccessKey == nil {

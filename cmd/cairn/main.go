@@ -80,6 +80,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newBlobCmd(),
 		newSearchCmd(),
 		newGatewayCmd(),
+		newCDNCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

@@ -29,6 +29,12 @@ type Options struct {
 	Grace time.Duration
 	// FetchTimeout bounds one origin fetch, body included (default 30 s).
 	FetchTimeout time.Duration
+	// Downstream, when set and true for a request, sends that request the
+	// edge-only headers (Surrogate-Control, Surrogate-Key) the cache
+	// otherwise strips: the request comes from another cache of the same
+	// CDN (a shield hop), which needs them to store the response as the
+	// origin meant.
+	Downstream func(r *http.Request) bool
 }
 
 // Option defaults.

@@ -301,7 +301,7 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 			w.Header().Set("Age", a)
 		}
 	}
-	writeHeader(w, r, h)
+	c.writeHeader(w, r, h)
 	cs := "fwd=uri-miss"
 	switch {
 	case p.pass:

@@ -137,3 +137,25 @@ func TestRebuildAfterRestart(t *testing.T) {
 		t.Fatalf("%d fetches", o.count())
 	}
 }
+
+// A request Options.Downstream names (a shield hop from another edge)
+// receives the edge-only headers, on a miss and on a hit, so the edge that
+// asked can store the response with its tags and edge freshness; other
+// requests never see them.
+func TestDownstreamKeepsEdgeHeaders(t *testing.T) {
+	c, _, _ := newTestCache(t, Options{Downstream: func(r *http.Request) bool { return r.Header.Get("X-Hop") == "1" }})
+	o := &origin{}
+	o.set(respond(200, "/x", "Cache-Control: max-age=60", "Surrogate-Control: max-age=600", "Surrogate-Key: t1"))
+	w, out := do(c, o, "GET", "/x", "X-Hop: 1")
+	if out != Miss || w.Header().Get("Surrogate-Key") != "t1" || w.Header().Get("Surrogate-Control") != "max-age=600" {
+		t.Fatalf("hop miss: %s, headers %v", out, w.Header())
+	}
+	w, out = do(c, o, "GET", "/x", "X-Hop: 1")
+	if out != Hit || w.Header().Get("Surrogate-Key") != "t1" || w.Header().Get("Surrogate-Control") != "max-age=600" {
+		t.Fatalf("hop hit: %s, headers %v", out, w.Header())
+	}
+	w, out = do(c, o, "GET", "/x")
+	if out != Hit || w.Header().Get("Surrogate-Key") != "" || w.Header().Get("Surrogate-Control") != "" {
+		t.Fatalf("client hit: %s, headers %v", out, w.Header())
+	}
+}

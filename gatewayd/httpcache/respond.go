@@ -35,11 +35,14 @@ func storedHeader(h http.Header, respTime time.Time) http.Header {
 
 // writeHeader copies h to w's header without what the edge keeps to itself:
 // Surrogate-Control always, Surrogate-Key unless the request carries
-// Cairn-Debug: 1.
-func writeHeader(w http.ResponseWriter, r *http.Request, h http.Header) {
+// Cairn-Debug: 1 — both are kept for a request Options.Downstream names.
+func (c *Cache) writeHeader(w http.ResponseWriter, r *http.Request, h http.Header) {
 	dst := w.Header()
 	for k, v := range h {
 		dst[k] = v
+	}
+	if c.opts.Downstream != nil && c.opts.Downstream(r) {
+		return
 	}
 	dst.Del("Surrogate-Control")
 	if r.Header.Get("Cairn-Debug") != "1" {
@@ -63,7 +66,7 @@ func (c *Cache) setStatusHeaders(w http.ResponseWriter, o Outcome, status string
 func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, m *meta, body Body, o Outcome, status string) Outcome {
 	defer body.Close()
 	now := c.now()
-	writeHeader(w, r, m.header)
+	c.writeHeader(w, r, m.header)
 	w.Header().Set("Age", ageSeconds(m.currentAge(now)))
 	c.setStatusHeaders(w, o, status)
 	size := body.Size()

@@ -1,0 +1,136 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"cairn.dev/cairn/gatewayd/edge/origin"
+	"cairn.dev/cairn/gatewayd/httpcache"
+)
+
+// ServeHTTP answers one request: protection (deny list, per-IP limits),
+// the edge rules (redirects, rewrites, normalisation, A/B buckets), then
+// the cache, whose misses go through fetch (image transform, compression,
+// the shield tier or the origin).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.stats.requests.Add(1)
+	hop := origin.IsShieldHop(r)
+	if !hop && s.policy.refuse(w, r) { // a hop's client is a fellow edge
+		return
+	}
+	keyExtra, done := s.policy.apply(w, r)
+	if done {
+		return
+	}
+	img, isImage, err := s.policy.image(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	key := cacheKey(r, keyExtra)
+	hw := &headerHookWriter{ResponseWriter: w, beforeHeader: s.policy.responseHeaders}
+	s.cache.Serve(hw, r, key, s.fetcher(hop, img, isImage))
+}
+
+// cacheKey is the request's cache key: its path and query (the rules have
+// normalised them), then, after a NUL, what the rules add (the A/B
+// bucket). Keys do not hold the host: an edge serves one site.
+func cacheKey(r *http.Request, extra string) string {
+	k := r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		k += "?" + r.URL.RawQuery
+	}
+	if extra != "" {
+		k += "\x00" + extra
+	}
+	return k
+}
+
+// purgeKey turns a purge's URL ("/a/b?x=1", or a full URL) into the key it
+// names.
+func purgeKey(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			return rest[j:]
+		}
+		return "/"
+	}
+	return raw
+}
+
+// fetcher returns the cache's Fetch for one request: a shield hop (this
+// node owns the URL) or a node without a shield tier asks the origin;
+// otherwise the shield routes it. Image transforms and compression apply
+// to what comes back.
+func (s *Server) fetcher(hop bool, img imageParams, isImage bool) httpcache.Fetch {
+	return func(ctx context.Context, r *http.Request) (*http.Response, error) {
+		if isImage {
+			r = withoutImageQuery(r)
+		}
+		var resp *http.Response
+		var err error
+		switch {
+		case s.shield == nil || hop:
+			s.stats.originFetches.Add(1)
+			resp, err = s.policy.observe(s.origin.Fetch)(ctx, r)
+		case s.shield.Owner(cacheKey(r, "")) == s.cfg.ID:
+			s.stats.originFetches.Add(1)
+			resp, err = s.policy.observe(s.shield.Fetch)(ctx, r)
+		default:
+			s.stats.shieldFetches.Add(1)
+			resp, err = s.shield.Fetch(ctx, r)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if isImage {
+			resp = s.policy.transform(ctx, resp, img)
+		}
+		return s.policy.compress(r, resp), nil
+	}
+}
+
+// headerHookWriter runs beforeHeader on the header just before it is sent
+// (the rules' response header edits).
+type headerHookWriter struct {
+	http.ResponseWriter
+	beforeHeader func(http.Header)
+	wrote        bool
+}
+
+func (c *headerHookWriter) WriteHeader(code int) {
+	if !c.wrote && code >= 200 {
+		c.wrote = true
+		c.beforeHeader(c.Header())
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *headerHookWriter) Write(p []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// Flush passes flushes through (streamed responses).
+func (c *headerHookWriter) Flush() {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(c.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *headerHookWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// counters are the node's own counts (the cache keeps the rest).
+type counters struct {
+	requests      atomic.Int64
+	originFetches atomic.Int64
+	shieldFetches atomic.Int64
+	purgesApplied atomic.Int64
+}
