@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,7 @@ stale-if-error.`,
 					return queuedError("", err)
 				}
 				if err := g.printer(cmd).print(resp, func(w io.Writer) error {
-					_, err := fmt.Fprintf(w, "purge %d: applied by %s; %d entries removed\n", resp.GetSeq(), strings.Join(resp.GetApplied(), ", "), resp.GetRemoved())
+					_, err := fmt.Fprintf(w, "purge %d: applied by %s; %s removed\n", resp.GetSeq(), strings.Join(resp.GetApplied(), ", "), plural(resp.GetRemoved(), "entry", "entries"))
 					return err
 				}); err != nil {
 					return err
@@ -137,7 +138,7 @@ func newCDNInspectCmd(g *clientFlags) *cobra.Command {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintf(tw, "%s: %s\n  STATUS\tSIZE\tAGE\tTTL\tTIER\tTAGS\tVARY\tSOFT-PURGED\n", resp.GetNode(), resp.GetKey())
 					for _, v := range resp.GetVariants() {
-						fmt.Fprintf(tw, "  %d\t%d\t%v\t%v\t%s\t%s\t%v\t%v\n", v.GetStatus(), v.GetSize(), v.GetAge().AsDuration(), v.GetTtl().AsDuration(),
+						fmt.Fprintf(tw, "  %d\t%d\t%v\t%v\t%s\t%s\t%v\t%v\n", v.GetStatus(), v.GetSize(), v.GetAge().AsDuration().Round(time.Second), v.GetTtl().AsDuration().Round(time.Second),
 							v.GetTier(), strings.Join(v.GetTags(), " "), v.GetVary(), v.GetSoftPurged())
 					}
 					return tw.Flush()
@@ -197,4 +198,12 @@ func (g *clientFlags) eachEdge(cmd *cobra.Command, f func(ctx context.Context, c
 		}
 	}
 	return firstErr
+}
+
+// plural is "1 entry" or "n entries".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -75,7 +75,7 @@ the edges: --cluster-dir, or --blobd-endpoints).`,
 	fl.IntVar(&o.Objects, "objects", 200, "objects read")
 	fl.IntVar(&o.Size, "size", 16<<10, "bytes per object")
 	fl.IntVar(&o.Requests, "requests", 2000, "requests per run")
-	fl.IntVar(&o.Concurrency, "concurrency", 12, "users reading at once")
+	fl.IntVar(&o.Concurrency, "concurrency", 24, "users reading at once")
 	fl.IntVar(&o.Regions, "regions", 3, "regions, each with its edge (at most 10)")
 	fl.Float64Var(&o.Zipf, "zipf", 1.1, "Zipf exponent of object popularity (> 1)")
 	fl.DurationVar(&o.EdgeLatency, "edge-latency", 20*time.Millisecond, "simulated distance from a user to the nearest edge")

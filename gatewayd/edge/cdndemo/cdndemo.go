@@ -48,7 +48,7 @@ type Options struct {
 	Objects int
 	Size    int
 	// Requests is how many requests each run makes (default 2000), by
-	// Concurrency users at a time (default 12), choosing objects with a
+	// Concurrency users at a time (default 24), choosing objects with a
 	// Zipf distribution of exponent Zipf (default 1.1: a few hot objects).
 	Requests    int
 	Concurrency int
@@ -80,7 +80,7 @@ func (o *Options) defaults() error {
 	def(&o.Objects, 200)
 	def(&o.Size, 16<<10)
 	def(&o.Requests, 2000)
-	def(&o.Concurrency, 12)
+	def(&o.Concurrency, 24)
 	def(&o.Regions, 3)
 	if o.Zipf == 0 {
 		o.Zipf = 1.1
