@@ -305,7 +305,7 @@ start_cairn() {
 	# shellcheck disable=SC2086
 	"$CAIRN" gatewayd --role edge --id edge-1 --insecure --http-addr "127.0.0.1:$cairn_port" \
 		--grpc-addr "127.0.0.1:$((cairn_port + 1))" --admin-addr "127.0.0.1:$((cairn_port + 2))" \
-		--origin "${url[direct]}" --cache-memory "${MEMORY_MIB}MiB" $EDGE_FLAGS >"$tmp/cairn/edge.log" 2>&1 &
+		--origin "${url[direct]}" --cache-memory "$((MEMORY_MIB << 20))" $EDGE_FLAGS >"$tmp/cairn/edge.log" 2>&1 &
 	pid_of[cairn]=$!
 	pids+=("$!")
 	url[cairn]=http://127.0.0.1:$cairn_port
