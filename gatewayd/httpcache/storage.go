@@ -39,7 +39,10 @@ type Storage interface {
 	Usage() Usage
 }
 
-// Body is a stored object's body: random access for Range requests.
+// Body is a stored object's body: random access for Range requests. A Body
+// held in memory may also offer Bytes() []byte, the whole body (never
+// modified): the cache then writes it in one call instead of copying it
+// through a buffer.
 type Body interface {
 	io.ReaderAt
 	io.Closer
