@@ -26,7 +26,7 @@ func Parse(src []byte) (*Document, error) {
 			strconv.Itoa(MaxDocumentBytes), kind: ErrTooLarge}}
 	}
 	doc := &Document{}
-	root, problems := yamldoc.Decode(src, doc, decodeOptions)
+	root, problems := yamldoc.Decode(src, doc, decodeOptions())
 	if len(problems) > 0 {
 		es := make(Errors, len(problems))
 		for i, p := range problems {
@@ -52,16 +52,18 @@ func Parse(src []byte) (*Document, error) {
 
 // decodeOptions are how Parse reads YAML: the node limit, byte sizes and
 // the defaults that apply only to absent fields.
-var decodeOptions = yamldoc.Options{
-	MaxNodes: maxNodes,
-	Preset:   preset,
-	Scalars: map[reflect.Type]yamldoc.Scalar{
-		byteSizeType: {
-			Kind:    "a byte size",
-			Example: "like 1048576, 512KiB, 10MiB, 1GiB",
-			Parse:   func(s string) (any, error) { return ParseByteSize(s) },
+func decodeOptions() yamldoc.Options {
+	return yamldoc.Options{
+		MaxNodes: maxNodes,
+		Preset:   preset,
+		Scalars: map[reflect.Type]yamldoc.Scalar{
+			byteSizeType: {
+				Kind:    "a byte size",
+				Example: "like 1048576, 512KiB, 10MiB, 1GiB",
+				Parse:   func(s string) (any, error) { return ParseByteSize(s) },
+			},
 		},
-	},
+	}
 }
 
 // maxNodes bounds how many YAML nodes one Parse visits, aliases expanded,
