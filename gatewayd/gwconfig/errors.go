@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // Sentinel errors. Every error Parse and Validate return matches ErrInvalid
@@ -31,16 +33,7 @@ type Error struct {
 
 // Error formats the problem as `path: message (line N)`.
 func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Message)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " (line %d)", e.Line)
-	}
-	return b.String()
+	return yamldoc.Problem{Path: e.Path, Message: e.Message, Line: e.Line}.String()
 }
 
 // Is reports whether target is ErrInvalid (or ErrTooLarge for a document
@@ -92,7 +85,7 @@ const MaxErrors = 200
 // by message, drops exact duplicates and keeps the first MaxErrors.
 func sortErrors(es Errors) Errors {
 	sort.SliceStable(es, func(i, j int) bool {
-		if c := comparePaths(es[i].Path, es[j].Path); c != 0 {
+		if c := yamldoc.ComparePaths(es[i].Path, es[j].Path); c != 0 {
 			return c < 0
 		}
 		return es[i].Message < es[j].Message
@@ -109,67 +102,4 @@ func sortErrors(es Errors) Errors {
 		out = append(out[:MaxErrors:MaxErrors], &Error{Message: strconv.Itoa(more) + " more problems not listed"})
 	}
 	return out
-}
-
-// comparePaths compares two paths, runs of digits as numbers.
-func comparePaths(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, _ := strconv.ParseUint(a[:da], 10, 64)
-			nb, _ := strconv.ParseUint(b[:db], 10, 64)
-			if na != nb {
-				if na < nb {
-					return -1
-				}
-				return 1
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			if a[0] < b[0] {
-				return -1
-			}
-			return 1
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) - len(b)
-}
-
-func digitRun(s string) int {
-	n := 0
-	for n < len(s) && n < 18 && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	return n
-}
-
-// fieldPath appends a field name to a path.
-func fieldPath(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
-// indexPath appends a list index to a path.
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-// keyPath appends a map key to a path: `.key` when the key is a plain word,
-// `["key"]` (Go-quoted) otherwise.
-func keyPath(path, key string) string {
-	plain := key != ""
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return fieldPath(path, key)
-	}
-	return path + "[" + strconv.Quote(key) + "]"
 }

@@ -9,6 +9,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"cairn.dev/cairn/node/yamldoc"
+)
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	byteSizeType = reflect.TypeOf(ByteSize(0))
 )
 
 // keepZero lists the fields whose zero value Marshal writes: their zero is
@@ -121,16 +128,14 @@ func encodeValue(v reflect.Value, force bool) (*yaml.Node, error) {
 
 func encodeStruct(v reflect.Value, force bool) (*yaml.Node, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
-	fs := structFields(v.Type())
 	keep := keepZero[v.Type()]
-	for _, name := range fs.names {
-		i := fs.index[name]
-		val, err := encodeValue(v.Field(i), keep[v.Type().Field(i).Name])
+	for _, f := range yamldoc.Fields(v.Type()) {
+		val, err := encodeValue(v.Field(f.Index), keep[v.Type().Field(f.Index).Name])
 		if err != nil {
 			return nil, err
 		}
 		if val != nil {
-			n.Content = append(n.Content, scalar(name), val)
+			n.Content = append(n.Content, scalar(f.Name), val)
 		}
 	}
 	if len(n.Content) == 0 && !force {

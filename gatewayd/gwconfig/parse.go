@@ -1,15 +1,10 @@
 package gwconfig
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"reflect"
-	"regexp"
 	"strconv"
-	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // MaxDocumentBytes is the largest document Parse accepts.
@@ -31,41 +26,23 @@ func Parse(src []byte) (*Document, error) {
 			strconv.Itoa(MaxDocumentBytes), kind: ErrTooLarge}}
 	}
 	doc := &Document{}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var root yaml.Node
-	switch err := dec.Decode(&root); {
-	case errors.Is(err, io.EOF):
-		doc.fillDefaults(true)
-		return doc, nil
-	case err != nil:
-		return nil, syntaxError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, syntaxError(err)
+	root, problems := yamldoc.Decode(src, doc, decodeOptions())
+	if len(problems) > 0 {
+		es := make(Errors, len(problems))
+		for i, p := range problems {
+			es[i] = &Error{Path: p.Path, Message: p.Message, Line: p.Line}
 		}
-		return nil, Errors{{Message: "more than one YAML document (---)", Line: extra.Line}}
-	}
-	d := &decoder{}
-	n := &root
-	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			doc.fillDefaults(true)
-			return doc, nil
-		}
-		n = n.Content[0]
-	}
-	d.decode(n, reflect.ValueOf(doc).Elem(), "")
-	if len(d.errs) > 0 {
-		return nil, sortErrors(d.errs)
+		return nil, sortErrors(es)
 	}
 	doc.fillDefaults(true)
+	if root == nil {
+		return doc, nil
+	}
 	if err := doc.Validate(); err != nil {
 		es := err.(Errors)
 		for _, e := range es {
 			if e.Path != "" {
-				e.Line = lineOf(n, e.Path)
+				e.Line = yamldoc.LineOf(root, e.Path)
 			}
 		}
 		return nil, es
@@ -73,77 +50,34 @@ func Parse(src []byte) (*Document, error) {
 	return doc, nil
 }
 
-// lineOf is the line of the node at path under n (for a mapping value, the
-// line of its key), or of the deepest ancestor of it that the document has.
-func lineOf(n *yaml.Node, path string) int {
-	line := n.Line
-	for path != "" && n != nil {
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		var next *yaml.Node
-		switch {
-		case path[0] == '.':
-			path = path[1:]
-			continue
-		case strings.HasPrefix(path, "[\""):
-			key, err := strconv.QuotedPrefix(path[1:])
-			if err != nil {
-				return line
-			}
-			path = strings.TrimPrefix(path[1+len(key):], "]")
-			key, _ = strconv.Unquote(key)
-			next = mappingValue(n, key, &line)
-		case path[0] == '[':
-			end := strings.IndexByte(path, ']')
-			i, err := strconv.Atoi(path[1:max(end, 1)])
-			if end < 0 || err != nil {
-				return line
-			}
-			path = path[end+1:]
-			if n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		default:
-			end := strings.IndexAny(path, ".[")
-			if end < 0 {
-				end = len(path)
-			}
-			next = mappingValue(n, path[:end], &line)
-			path = path[end:]
-		}
-		n = next
+// decodeOptions are how Parse reads YAML: the node limit, byte sizes and
+// the defaults that apply only to absent fields.
+func decodeOptions() yamldoc.Options {
+	return yamldoc.Options{
+		MaxNodes: maxNodes,
+		Preset:   preset,
+		Scalars: map[reflect.Type]yamldoc.Scalar{
+			byteSizeType: {
+				Kind:    "a byte size",
+				Example: "like 1048576, 512KiB, 10MiB, 1GiB",
+				Parse:   func(s string) (any, error) { return ParseByteSize(s) },
+			},
+		},
 	}
-	return line
 }
 
-// mappingValue is the value of key in mapping n, or nil; it sets *line to
-// the key's line when found.
-func mappingValue(n *yaml.Node, key string, line *int) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			*line = n.Content[i].Line
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
+// maxNodes bounds how many YAML nodes one Parse visits, aliases expanded,
+// so a small document cannot expand into a huge one ("billion laughs").
+const maxNodes = 1 << 20
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+// presetter is implemented by document types with defaults that must be in
+// place before their fields are decoded: fields whose zero value is
+// meaningful, so a default can only apply when the field is absent.
+type presetter interface{ preset() }
 
-// syntaxError wraps a YAML syntax error with its line.
-func syntaxError(err error) error {
-	msg := err.Error()
-	line := 0
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+// preset is Parse's yamldoc.Options.Preset.
+func preset(p any) {
+	if ps, ok := p.(presetter); ok {
+		ps.preset()
 	}
-	return Errors{{Message: "yaml syntax: " + msg, Line: line}}
 }

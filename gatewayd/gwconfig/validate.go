@@ -3,6 +3,8 @@ package gwconfig
 import (
 	"fmt"
 	"time"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // Count limits Validate enforces, so a document cannot make the gateway
@@ -44,7 +46,7 @@ func (c *checker) count(path string, n, limit int) {
 func (c *checker) names(path string, n int, name func(int) string, valid func(string) bool, what string) map[string]int {
 	seen := make(map[string]int, n)
 	for i := 0; i < n; i++ {
-		p := fieldPath(indexPath(path, i), "name")
+		p := yamldoc.FieldPath(yamldoc.IndexPath(path, i), "name")
 		s := name(i)
 		switch first, dup := seen[s]; {
 		case s == "":
@@ -52,7 +54,7 @@ func (c *checker) names(path string, n int, name func(int) string, valid func(st
 		case !valid(s):
 			c.add(p, "%q is not a valid %s", s, what)
 		case dup:
-			c.add(p, "%q is already the name of %s", s, indexPath(path, first))
+			c.add(p, "%q is already the name of %s", s, yamldoc.IndexPath(path, first))
 		default:
 			seen[s] = i
 		}
@@ -80,17 +82,17 @@ func (d *Document) Validate() error {
 	c.names("routes", len(d.Routes), func(i int) string { return d.Routes[i].Name }, isName, "route name (letters, digits, . _ -)")
 
 	for i := range d.Upstreams {
-		c.upstream(indexPath("upstreams", i), &d.Upstreams[i])
+		c.upstream(yamldoc.IndexPath("upstreams", i), &d.Upstreams[i])
 	}
 	for i := range d.JWTProviders {
-		c.provider(indexPath("jwt_providers", i), &d.JWTProviders[i])
+		c.provider(yamldoc.IndexPath("jwt_providers", i), &d.JWTProviders[i])
 	}
 	for i := range d.Consumers {
-		c.consumer(indexPath("consumers", i), &d.Consumers[i])
+		c.consumer(yamldoc.IndexPath("consumers", i), &d.Consumers[i])
 	}
 	refs := refs{doc: d, upstreams: ups, providers: provs}
 	for i := range d.Routes {
-		c.route(indexPath("routes", i), &d.Routes[i], refs)
+		c.route(yamldoc.IndexPath("routes", i), &d.Routes[i], refs)
 	}
 	if len(c.errs) == 0 {
 		return nil
@@ -99,8 +101,8 @@ func (d *Document) Validate() error {
 }
 
 func (c *checker) consumer(path string, u *Consumer) {
-	c.labels(fieldPath(path, "groups"), u.Groups, "group")
-	c.labels(fieldPath(path, "scopes"), u.Scopes, "scope")
+	c.labels(yamldoc.FieldPath(path, "groups"), u.Groups, "group")
+	c.labels(yamldoc.FieldPath(path, "scopes"), u.Scopes, "scope")
 }
 
 // labels checks a list of groups, scopes or roles.
@@ -110,9 +112,9 @@ func (c *checker) labels(path string, ls []string, what string) {
 	for i, l := range ls {
 		switch {
 		case !isLabel(l):
-			c.add(indexPath(path, i), "%q is not a valid %s (printable, no spaces)", l, what)
+			c.add(yamldoc.IndexPath(path, i), "%q is not a valid %s (printable, no spaces)", l, what)
 		case seen[l]:
-			c.add(indexPath(path, i), "%q is listed twice", l)
+			c.add(yamldoc.IndexPath(path, i), "%q is listed twice", l)
 		}
 		seen[l] = true
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // Algorithms lists the JWT algorithms a provider may allow.
@@ -24,13 +26,13 @@ const MinJWKSRefresh = 10 * time.Second
 
 func (c *checker) provider(path string, p *JWTProvider) {
 	if p.Issuer == "" {
-		c.add(fieldPath(path, "issuer"), "is required")
+		c.add(yamldoc.FieldPath(path, "issuer"), "is required")
 	} else if !isHeaderValue(p.Issuer) || len(p.Issuer) > 1024 {
-		c.add(fieldPath(path, "issuer"), "must be printable and at most 1024 bytes")
+		c.add(yamldoc.FieldPath(path, "issuer"), "must be printable and at most 1024 bytes")
 	}
-	c.labels(fieldPath(path, "audiences"), p.Audiences, "audience")
+	c.labels(yamldoc.FieldPath(path, "audiences"), p.Audiences, "audience")
 
-	ap := fieldPath(path, "algorithms")
+	ap := yamldoc.FieldPath(path, "algorithms")
 	var hmac, public bool
 	if len(p.Algorithms) == 0 {
 		c.add(ap, "is required (an allowlist, e.g. [RS256])")
@@ -39,16 +41,16 @@ func (c *checker) provider(path string, p *JWTProvider) {
 	for i, a := range p.Algorithms {
 		switch {
 		case strings.EqualFold(a, "none"):
-			c.add(indexPath(ap, i), "\"none\" is refused: tokens must be signed")
+			c.add(yamldoc.IndexPath(ap, i), "\"none\" is refused: tokens must be signed")
 		case slices.Contains(HMACAlgorithms, a):
 			hmac = true
 		case slices.Contains(PublicKeyAlgorithms, a):
 			public = true
 		default:
-			c.add(indexPath(ap, i), "%q is not one of %s", a, joinOr(append(slices.Clone(HMACAlgorithms), PublicKeyAlgorithms...), "or"))
+			c.add(yamldoc.IndexPath(ap, i), "%q is not one of %s", a, joinOr(append(slices.Clone(HMACAlgorithms), PublicKeyAlgorithms...), "or"))
 		}
 		if seen[a] {
-			c.add(indexPath(ap, i), "%q is listed twice", a)
+			c.add(yamldoc.IndexPath(ap, i), "%q is listed twice", a)
 		}
 		seen[a] = true
 	}
@@ -56,16 +58,16 @@ func (c *checker) provider(path string, p *JWTProvider) {
 		c.add(ap, "mixes HMAC (HS*) and public-key algorithms; use two providers")
 	}
 
-	kp := fieldPath(path, "keys")
+	kp := yamldoc.FieldPath(path, "keys")
 	c.count(kp, len(p.Keys), MaxKeys)
 	kids := map[string]int{}
 	var secrets, publics int
 	for i, k := range p.Keys {
-		ip := indexPath(kp, i)
+		ip := yamldoc.IndexPath(kp, i)
 		c.oneOf(ip, false, "file", k.File != "", "pem", k.PEM != "", "secret", k.Secret != "")
 		if k.ID != "" {
 			if first, dup := kids[k.ID]; dup {
-				c.add(fieldPath(ip, "kid"), "%q is already the kid of keys[%d]", k.ID, first)
+				c.add(yamldoc.FieldPath(ip, "kid"), "%q is already the kid of keys[%d]", k.ID, first)
 			}
 			kids[k.ID] = i
 		}
@@ -73,14 +75,14 @@ func (c *checker) provider(path string, p *JWTProvider) {
 		case k.Secret != "":
 			secrets++
 			if n, ok := decodeSecret(k.Secret); !ok {
-				c.add(fieldPath(ip, "secret"), "is not base64 (standard or URL alphabet)")
+				c.add(yamldoc.FieldPath(ip, "secret"), "is not base64 (standard or URL alphabet)")
 			} else if n < MinSecretBytes {
-				c.add(fieldPath(ip, "secret"), "decodes to %d bytes, at least %d are required", n, MinSecretBytes)
+				c.add(yamldoc.FieldPath(ip, "secret"), "decodes to %d bytes, at least %d are required", n, MinSecretBytes)
 			}
 		case k.PEM != "":
 			publics++
 			if msg := checkPEM(k.PEM); msg != "" {
-				c.add(fieldPath(ip, "pem"), "%s", msg)
+				c.add(yamldoc.FieldPath(ip, "pem"), "%s", msg)
 			}
 		case k.File != "":
 			publics++
@@ -108,20 +110,20 @@ func (c *checker) provider(path string, p *JWTProvider) {
 	if p.JWKSURL != "" {
 		u, err := url.Parse(p.JWKSURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			c.add(fieldPath(path, "jwks_url"), "%q is not an http(s) URL", p.JWKSURL)
+			c.add(yamldoc.FieldPath(path, "jwks_url"), "%q is not an http(s) URL", p.JWKSURL)
 		}
 	}
 	if p.JWKSRefresh < MinJWKSRefresh {
-		c.add(fieldPath(path, "jwks_refresh"), "must be at least %s, not %s", MinJWKSRefresh, p.JWKSRefresh)
+		c.add(yamldoc.FieldPath(path, "jwks_refresh"), "must be at least %s, not %s", MinJWKSRefresh, p.JWKSRefresh)
 	}
 	if p.Leeway < 0 || p.Leeway > MaxLeeway {
-		c.add(fieldPath(path, "leeway"), "must be 0s..%s, not %s", MaxLeeway, p.Leeway)
+		c.add(yamldoc.FieldPath(path, "leeway"), "must be 0s..%s, not %s", MaxLeeway, p.Leeway)
 	}
 	if p.MaxLifetime < 0 {
-		c.add(fieldPath(path, "max_lifetime"), "must not be negative")
+		c.add(yamldoc.FieldPath(path, "max_lifetime"), "must not be negative")
 	}
 	if !isLabel(p.ConsumerClaim) {
-		c.add(fieldPath(path, "consumer_claim"), "%q is not a claim name", p.ConsumerClaim)
+		c.add(yamldoc.FieldPath(path, "consumer_claim"), "%q is not a claim name", p.ConsumerClaim)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // refs is what routes may refer to by name.
@@ -28,7 +30,7 @@ const (
 )
 
 func (c *checker) route(path string, r *Route, rf refs) {
-	c.match(fieldPath(path, "match"), &r.Match)
+	c.match(yamldoc.FieldPath(path, "match"), &r.Match)
 
 	c.oneOf(path, r.Fallback != nil, "upstream", r.Upstream != "", "split", len(r.Split) > 0)
 	var targets []int // indices of referenced upstreams
@@ -36,30 +38,30 @@ func (c *checker) route(path string, r *Route, rf refs) {
 		if i, ok := rf.upstreams[r.Upstream]; ok {
 			targets = append(targets, i)
 		} else {
-			c.add(fieldPath(path, "upstream"), "%q is not the name of an upstream", r.Upstream)
+			c.add(yamldoc.FieldPath(path, "upstream"), "%q is not the name of an upstream", r.Upstream)
 		}
 	}
-	sp := fieldPath(path, "split")
+	sp := yamldoc.FieldPath(path, "split")
 	c.count(sp, len(r.Split), MaxRouteItems)
 	seen := map[string]bool{}
 	for i, s := range r.Split {
-		ip := indexPath(sp, i)
+		ip := yamldoc.IndexPath(sp, i)
 		if j, ok := rf.upstreams[s.Upstream]; !ok {
-			c.add(fieldPath(ip, "upstream"), "%q is not the name of an upstream", s.Upstream)
+			c.add(yamldoc.FieldPath(ip, "upstream"), "%q is not the name of an upstream", s.Upstream)
 		} else if seen[s.Upstream] {
-			c.add(fieldPath(ip, "upstream"), "%q is listed twice", s.Upstream)
+			c.add(yamldoc.FieldPath(ip, "upstream"), "%q is listed twice", s.Upstream)
 		} else {
 			targets = append(targets, j)
 		}
 		seen[s.Upstream] = true
-		c.between(fieldPath(ip, "weight"), s.Weight, 1, MaxWeight)
+		c.between(yamldoc.FieldPath(ip, "weight"), s.Weight, 1, MaxWeight)
 	}
 
-	c.rewrite(fieldPath(path, "rewrite"), r)
+	c.rewrite(yamldoc.FieldPath(path, "rewrite"), r)
 	if t := r.Transcode; t != nil {
-		tp := fieldPath(path, "transcode")
+		tp := yamldoc.FieldPath(path, "transcode")
 		if !isServiceName(t.Service) {
-			c.add(fieldPath(tp, "service"), "%q is not a full gRPC service name (like cairn.raftkv.v1.KVService)", t.Service)
+			c.add(yamldoc.FieldPath(tp, "service"), "%q is not a full gRPC service name (like cairn.raftkv.v1.KVService)", t.Service)
 		}
 		for _, i := range targets {
 			if u := rf.doc.Upstreams[i]; u.Protocol != "grpc" {
@@ -68,125 +70,125 @@ func (c *checker) route(path string, r *Route, rf refs) {
 		}
 	}
 	if a := r.Auth; a != nil {
-		ap := fieldPath(path, "auth")
+		ap := yamldoc.FieldPath(path, "auth")
 		if len(a.JWT) == 0 && !a.APIKey {
 			c.add(ap, "needs jwt providers or api_key")
 		}
 		seen := map[string]bool{}
 		for i, name := range a.JWT {
 			if _, ok := rf.providers[name]; !ok {
-				c.add(indexPath(fieldPath(ap, "jwt"), i), "%q is not the name of a jwt provider", name)
+				c.add(yamldoc.IndexPath(yamldoc.FieldPath(ap, "jwt"), i), "%q is not the name of a jwt provider", name)
 			} else if seen[name] {
-				c.add(indexPath(fieldPath(ap, "jwt"), i), "%q is listed twice", name)
+				c.add(yamldoc.IndexPath(yamldoc.FieldPath(ap, "jwt"), i), "%q is listed twice", name)
 			}
 			seen[name] = true
 		}
 	}
 	if a := r.Authorize; a != nil {
-		ap := fieldPath(path, "authorize")
+		ap := yamldoc.FieldPath(path, "authorize")
 		if r.Auth == nil {
 			c.add(ap, "needs auth: only authenticated callers can be authorized")
 		}
 		if len(a.Scopes)+len(a.Roles)+len(a.Groups) == 0 {
 			c.add(ap, "lists no scopes, roles or groups")
 		}
-		c.labels(fieldPath(ap, "scopes"), a.Scopes, "scope")
-		c.labels(fieldPath(ap, "roles"), a.Roles, "role")
-		c.labels(fieldPath(ap, "groups"), a.Groups, "group")
+		c.labels(yamldoc.FieldPath(ap, "scopes"), a.Scopes, "scope")
+		c.labels(yamldoc.FieldPath(ap, "roles"), a.Roles, "role")
+		c.labels(yamldoc.FieldPath(ap, "groups"), a.Groups, "group")
 	}
-	rp := fieldPath(path, "rate_limits")
+	rp := yamldoc.FieldPath(path, "rate_limits")
 	c.count(rp, len(r.RateLimits), MaxRateLimits)
 	for i, rl := range r.RateLimits {
-		c.rateLimit(indexPath(rp, i), rl, r.Auth != nil)
+		c.rateLimit(yamldoc.IndexPath(rp, i), rl, r.Auth != nil)
 	}
 	if r.Request != nil {
-		c.transform(fieldPath(path, "request"), r.Request, true)
+		c.transform(yamldoc.FieldPath(path, "request"), r.Request, true)
 	}
 	if r.Response != nil {
-		c.transform(fieldPath(path, "response"), r.Response, false)
+		c.transform(yamldoc.FieldPath(path, "response"), r.Response, false)
 	}
 	if ca := r.Cache; ca != nil {
-		c.cache(fieldPath(path, "cache"), ca, r.Match.Methods)
+		c.cache(yamldoc.FieldPath(path, "cache"), ca, r.Match.Methods)
 	}
 	if f := r.Fallback; f != nil {
-		fp := fieldPath(path, "fallback")
-		c.between(fieldPath(fp, "status"), f.Status, 200, 599)
+		fp := yamldoc.FieldPath(path, "fallback")
+		c.between(yamldoc.FieldPath(fp, "status"), f.Status, 200, 599)
 		if len(f.Body) > int(MaxFallbackBody) {
-			c.add(fieldPath(fp, "body"), "is %d bytes, the limit is %d", len(f.Body), MaxFallbackBody)
+			c.add(yamldoc.FieldPath(fp, "body"), "is %d bytes, the limit is %d", len(f.Body), MaxFallbackBody)
 		}
-		c.headerMap(fieldPath(fp, "headers"), f.Headers)
+		c.headerMap(yamldoc.FieldPath(fp, "headers"), f.Headers)
 	}
 	if r.Timeout < 0 {
-		c.add(fieldPath(path, "timeout"), "must not be negative")
+		c.add(yamldoc.FieldPath(path, "timeout"), "must not be negative")
 	}
 	if r.MaxBody < 1 || r.MaxBody > MaxRouteMaxBody {
-		c.add(fieldPath(path, "max_body"), "must be 1B..%s, not %s", MaxRouteMaxBody, r.MaxBody)
+		c.add(yamldoc.FieldPath(path, "max_body"), "must be 1B..%s, not %s", MaxRouteMaxBody, r.MaxBody)
 	}
-	c.headerMap(fieldPath(path, "headers"), r.Headers)
+	c.headerMap(yamldoc.FieldPath(path, "headers"), r.Headers)
 }
 
 func (c *checker) match(path string, m *Match) {
-	hp := fieldPath(path, "hosts")
+	hp := yamldoc.FieldPath(path, "hosts")
 	c.count(hp, len(m.Hosts), MaxRouteItems)
 	seen := map[string]bool{}
 	for i, h := range m.Hosts {
 		name := strings.TrimPrefix(h, "*.")
 		if !isHostName(name) || strings.HasPrefix(name, "[") && name != h {
-			c.add(indexPath(hp, i), "%q is not a host name or *.suffix (without a port)", h)
+			c.add(yamldoc.IndexPath(hp, i), "%q is not a host name or *.suffix (without a port)", h)
 		} else if seen[strings.ToLower(h)] {
-			c.add(indexPath(hp, i), "%q is listed twice", h)
+			c.add(yamldoc.IndexPath(hp, i), "%q is listed twice", h)
 		}
 		seen[strings.ToLower(h)] = true
 	}
-	pp := fieldPath(path, "paths")
+	pp := yamldoc.FieldPath(path, "paths")
 	c.count(pp, len(m.Paths), MaxRouteItems)
 	for i, p := range m.Paths {
-		ip := indexPath(pp, i)
+		ip := yamldoc.IndexPath(pp, i)
 		c.oneOf(ip, false, "exact", p.Exact != "", "prefix", p.Prefix != "", "pattern", p.Pattern != "")
 		if p.Exact != "" {
 			if err := checkPath(p.Exact, true); err != nil {
-				c.add(fieldPath(ip, "exact"), "%q %v", p.Exact, err)
+				c.add(yamldoc.FieldPath(ip, "exact"), "%q %v", p.Exact, err)
 			}
 		}
 		if p.Prefix != "" {
 			if err := checkPath(p.Prefix, false); err != nil {
-				c.add(fieldPath(ip, "prefix"), "%q %v", p.Prefix, err)
+				c.add(yamldoc.FieldPath(ip, "prefix"), "%q %v", p.Prefix, err)
 			}
 		}
 		if p.Pattern != "" {
 			if _, err := ParsePattern(p.Pattern); err != nil {
-				c.add(fieldPath(ip, "pattern"), "%q: %s", p.Pattern, strings.TrimPrefix(err.Error(), "gwconfig: bad path pattern: "))
+				c.add(yamldoc.FieldPath(ip, "pattern"), "%q: %s", p.Pattern, strings.TrimPrefix(err.Error(), "gwconfig: bad path pattern: "))
 			}
 		}
 	}
-	mp := fieldPath(path, "methods")
+	mp := yamldoc.FieldPath(path, "methods")
 	c.count(mp, len(m.Methods), MaxRouteItems)
 	seen = map[string]bool{}
 	for i, meth := range m.Methods {
 		switch {
 		case !isToken(meth) || strings.ToUpper(meth) != meth:
-			c.add(indexPath(mp, i), "%q is not an upper-case method name", meth)
+			c.add(yamldoc.IndexPath(mp, i), "%q is not an upper-case method name", meth)
 		case seen[meth]:
-			c.add(indexPath(mp, i), "%q is listed twice", meth)
+			c.add(yamldoc.IndexPath(mp, i), "%q is listed twice", meth)
 		}
 		seen[meth] = true
 	}
-	hdp := fieldPath(path, "headers")
+	hdp := yamldoc.FieldPath(path, "headers")
 	c.count(hdp, len(m.Headers), MaxRouteItems)
 	seen = map[string]bool{}
 	for i, h := range m.Headers {
-		ip := indexPath(hdp, i)
+		ip := yamldoc.IndexPath(hdp, i)
 		key := http.CanonicalHeaderKey(h.Name)
 		switch {
 		case !isToken(h.Name):
-			c.add(fieldPath(ip, "name"), "%q is not a valid header name", h.Name)
+			c.add(yamldoc.FieldPath(ip, "name"), "%q is not a valid header name", h.Name)
 		case seen[key]:
-			c.add(fieldPath(ip, "name"), "%q is matched twice", h.Name)
+			c.add(yamldoc.FieldPath(ip, "name"), "%q is matched twice", h.Name)
 		}
 		seen[key] = true
 		c.oneOf(ip, false, "value", h.Value != "", "present", h.Present, "absent", h.Absent)
 		if !isHeaderValue(h.Value) {
-			c.add(fieldPath(ip, "value"), "must not contain CR, LF or other control characters")
+			c.add(yamldoc.FieldPath(ip, "value"), "must not contain CR, LF or other control characters")
 		}
 	}
 }
@@ -196,13 +198,13 @@ func (c *checker) rewrite(path string, r *Route) {
 	c.oneOf(path, true, "strip_prefix", rw.StripPrefix != "", "path", rw.Path != "")
 	if rw.StripPrefix != "" {
 		if err := checkPath(rw.StripPrefix, false); err != nil {
-			c.add(fieldPath(path, "strip_prefix"), "%q %v", rw.StripPrefix, err)
+			c.add(yamldoc.FieldPath(path, "strip_prefix"), "%q %v", rw.StripPrefix, err)
 		}
 	}
 	if rw.Path == "" {
 		return
 	}
-	pp := fieldPath(path, "path")
+	pp := yamldoc.FieldPath(path, "path")
 	params, literal, err := splitTemplate(rw.Path)
 	if err != "" {
 		c.add(pp, "%q: %s", rw.Path, err)
@@ -269,55 +271,55 @@ func patternHasParam(pattern, name string) bool {
 
 func (c *checker) rateLimit(path string, rl RateLimit, auth bool) {
 	if !slices.Contains(rateLimitBy, rl.By) {
-		c.add(fieldPath(path, "by"), "%q is not one of %s", rl.By, joinOr(rateLimitBy, "or"))
+		c.add(yamldoc.FieldPath(path, "by"), "%q is not one of %s", rl.By, joinOr(rateLimitBy, "or"))
 	} else if rl.By == "consumer" && !auth {
-		c.add(fieldPath(path, "by"), "consumer needs the route's auth (anonymous callers have no consumer)")
+		c.add(yamldoc.FieldPath(path, "by"), "consumer needs the route's auth (anonymous callers have no consumer)")
 	}
 	if rl.Limit < 1 || rl.Limit > MaxRateLimit {
-		c.add(fieldPath(path, "limit"), "must be 1..%d, not %d", MaxRateLimit, rl.Limit)
+		c.add(yamldoc.FieldPath(path, "limit"), "must be 1..%d, not %d", MaxRateLimit, rl.Limit)
 	}
 	if rl.Per < MinRateLimitPeriod {
-		c.add(fieldPath(path, "per"), "must be at least %s", MinRateLimitPeriod)
+		c.add(yamldoc.FieldPath(path, "per"), "must be at least %s", MinRateLimitPeriod)
 	} else if rl.Per > MaxRateLimitPeriod {
-		c.add(fieldPath(path, "per"), "must be at most %s", MaxRateLimitPeriod)
+		c.add(yamldoc.FieldPath(path, "per"), "must be at most %s", MaxRateLimitPeriod)
 	}
 	if (rl.Burst < 1 || rl.Burst > MaxRateLimit) && rl.Burst != rl.Limit { // else limit's error says it
-		c.add(fieldPath(path, "burst"), "must be 1..%d, not %d", MaxRateLimit, rl.Burst)
+		c.add(yamldoc.FieldPath(path, "burst"), "must be 1..%d, not %d", MaxRateLimit, rl.Burst)
 	}
 	if !slices.Contains(rateLimitScopes, rl.Scope) {
-		c.add(fieldPath(path, "scope"), "%q is not one of %s", rl.Scope, joinOr(rateLimitScopes, "or"))
+		c.add(yamldoc.FieldPath(path, "scope"), "%q is not one of %s", rl.Scope, joinOr(rateLimitScopes, "or"))
 	}
 }
 
 func (c *checker) transform(path string, t *Transform, request bool) {
-	c.headerEdits(fieldPath(path, "headers"), t.Headers, true)
+	c.headerEdits(yamldoc.FieldPath(path, "headers"), t.Headers, true)
 	if !request && !t.Query.empty() {
-		c.add(fieldPath(path, "query"), "applies to requests only")
+		c.add(yamldoc.FieldPath(path, "query"), "applies to requests only")
 	}
-	c.headerEdits(fieldPath(path, "query"), t.Query, false)
+	c.headerEdits(yamldoc.FieldPath(path, "query"), t.Query, false)
 	if j := t.JSON; j != nil {
-		jp := fieldPath(path, "json")
-		c.count(fieldPath(jp, "add"), len(j.Add), MaxEdits)
-		c.count(fieldPath(jp, "remove"), len(j.Remove), MaxEdits)
-		c.count(fieldPath(jp, "rename"), len(j.Rename), MaxEdits)
+		jp := yamldoc.FieldPath(path, "json")
+		c.count(yamldoc.FieldPath(jp, "add"), len(j.Add), MaxEdits)
+		c.count(yamldoc.FieldPath(jp, "remove"), len(j.Remove), MaxEdits)
+		c.count(yamldoc.FieldPath(jp, "rename"), len(j.Rename), MaxEdits)
 		for _, k := range sortedKeys(j.Add) {
 			if !isJSONPath(k) {
-				c.add(keyPath(fieldPath(jp, "add"), k), "is not a dot path of object keys")
+				c.add(yamldoc.KeyPath(yamldoc.FieldPath(jp, "add"), k), "is not a dot path of object keys")
 			} else if _, err := json.Marshal(j.Add[k]); err != nil {
-				c.add(keyPath(fieldPath(jp, "add"), k), "value is not representable in JSON (mappings need string keys)")
+				c.add(yamldoc.KeyPath(yamldoc.FieldPath(jp, "add"), k), "value is not representable in JSON (mappings need string keys)")
 			}
 		}
 		for i, k := range j.Remove {
 			if !isJSONPath(k) {
-				c.add(indexPath(fieldPath(jp, "remove"), i), "%q is not a dot path of object keys", k)
+				c.add(yamldoc.IndexPath(yamldoc.FieldPath(jp, "remove"), i), "%q is not a dot path of object keys", k)
 			}
 		}
 		for _, k := range sortedKeys(j.Rename) {
 			if !isJSONPath(k) {
-				c.add(keyPath(fieldPath(jp, "rename"), k), "is not a dot path of object keys")
+				c.add(yamldoc.KeyPath(yamldoc.FieldPath(jp, "rename"), k), "is not a dot path of object keys")
 			}
 			if !isJSONPath(j.Rename[k]) {
-				c.add(keyPath(fieldPath(jp, "rename"), k), "%q is not a dot path of object keys", j.Rename[k])
+				c.add(yamldoc.KeyPath(yamldoc.FieldPath(jp, "rename"), k), "%q is not a dot path of object keys", j.Rename[k])
 			}
 		}
 	}
@@ -337,21 +339,21 @@ func (c *checker) headerEdits(path string, e HeaderEdits, headers bool) {
 			c.add(p, "%q is not a valid query parameter name", n)
 		}
 	}
-	c.count(fieldPath(path, "add"), len(e.Add), MaxEdits)
-	c.count(fieldPath(path, "remove"), len(e.Remove), MaxEdits)
-	c.count(fieldPath(path, "rename"), len(e.Rename), MaxEdits)
+	c.count(yamldoc.FieldPath(path, "add"), len(e.Add), MaxEdits)
+	c.count(yamldoc.FieldPath(path, "remove"), len(e.Remove), MaxEdits)
+	c.count(yamldoc.FieldPath(path, "rename"), len(e.Rename), MaxEdits)
 	for _, k := range sortedKeys(e.Add) {
-		p := keyPath(fieldPath(path, "add"), k)
+		p := yamldoc.KeyPath(yamldoc.FieldPath(path, "add"), k)
 		name(p, k)
 		if !isHeaderValue(e.Add[k]) {
 			c.add(p, "value must not contain CR, LF or other control characters")
 		}
 	}
 	for i, k := range e.Remove {
-		name(indexPath(fieldPath(path, "remove"), i), k)
+		name(yamldoc.IndexPath(yamldoc.FieldPath(path, "remove"), i), k)
 	}
 	for _, k := range sortedKeys(e.Rename) {
-		p := keyPath(fieldPath(path, "rename"), k)
+		p := yamldoc.KeyPath(yamldoc.FieldPath(path, "rename"), k)
 		name(p, k)
 		name(p, e.Rename[k])
 	}
@@ -361,7 +363,7 @@ func (c *checker) headerEdits(path string, e HeaderEdits, headers bool) {
 func (c *checker) headerMap(path string, h map[string]string) {
 	c.count(path, len(h), MaxEdits)
 	for _, k := range sortedKeys(h) {
-		p := keyPath(path, k)
+		p := yamldoc.KeyPath(path, k)
 		switch {
 		case !isToken(k):
 			c.add(p, "%q is not a valid header name", k)
@@ -379,24 +381,24 @@ func (c *checker) cache(path string, ca *Cache, methods []string) {
 		c.add(path, "caches GET and HEAD responses only, and the route matches neither")
 	}
 	if ca.TTL < 0 {
-		c.add(fieldPath(path, "ttl"), "must not be negative")
+		c.add(yamldoc.FieldPath(path, "ttl"), "must not be negative")
 	}
-	qp := fieldPath(path, "key_query")
+	qp := yamldoc.FieldPath(path, "key_query")
 	c.count(qp, len(ca.KeyQuery), MaxEdits)
 	for i, q := range ca.KeyQuery {
 		if q == "" || !isHeaderValue(q) {
-			c.add(indexPath(qp, i), "%q is not a valid query parameter name", q)
+			c.add(yamldoc.IndexPath(qp, i), "%q is not a valid query parameter name", q)
 		}
 	}
-	hp := fieldPath(path, "key_headers")
+	hp := yamldoc.FieldPath(path, "key_headers")
 	c.count(hp, len(ca.KeyHeaders), MaxEdits)
 	for i, h := range ca.KeyHeaders {
 		if !isToken(h) {
-			c.add(indexPath(hp, i), "%q is not a valid header name", h)
+			c.add(yamldoc.IndexPath(hp, i), "%q is not a valid header name", h)
 		}
 	}
 	if ca.MaxBody < 1 || ca.MaxBody > MaxCacheMaxBody {
-		c.add(fieldPath(path, "max_body"), "must be 1B..%s, not %s", MaxCacheMaxBody, ca.MaxBody)
+		c.add(yamldoc.FieldPath(path, "max_body"), "must be 1B..%s, not %s", MaxCacheMaxBody, ca.MaxBody)
 	}
 }
 

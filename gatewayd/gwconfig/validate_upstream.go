@@ -1,6 +1,10 @@
 package gwconfig
 
-import "slices"
+import (
+	"slices"
+
+	"cairn.dev/cairn/node/yamldoc"
+)
 
 var (
 	protocols  = []string{"http", "https", "h2c", "h2", "grpc"}
@@ -10,73 +14,73 @@ var (
 
 func (c *checker) upstream(path string, u *Upstream) {
 	c.oneOf(path, false, "targets", len(u.Targets) > 0, "service", u.Service != "")
-	c.count(fieldPath(path, "targets"), len(u.Targets), MaxTargets)
+	c.count(yamldoc.FieldPath(path, "targets"), len(u.Targets), MaxTargets)
 	seen := map[string]int{}
 	for i, t := range u.Targets {
-		p := indexPath(fieldPath(path, "targets"), i)
+		p := yamldoc.IndexPath(yamldoc.FieldPath(path, "targets"), i)
 		if msg := checkAddress(t.Address); msg != "" {
-			c.add(fieldPath(p, "address"), "%q: %s", t.Address, msg)
+			c.add(yamldoc.FieldPath(p, "address"), "%q: %s", t.Address, msg)
 		} else if first, dup := seen[t.Address]; dup {
-			c.add(fieldPath(p, "address"), "%q is already targets[%d]", t.Address, first)
+			c.add(yamldoc.FieldPath(p, "address"), "%q is already targets[%d]", t.Address, first)
 		} else {
 			seen[t.Address] = i
 		}
-		c.between(fieldPath(p, "weight"), t.Weight, 1, MaxWeight)
+		c.between(yamldoc.FieldPath(p, "weight"), t.Weight, 1, MaxWeight)
 	}
 	if u.Service != "" && !isName(u.Service) {
-		c.add(fieldPath(path, "service"), "%q is not a valid service name (letters, digits, . _ -)", u.Service)
+		c.add(yamldoc.FieldPath(path, "service"), "%q is not a valid service name (letters, digits, . _ -)", u.Service)
 	}
 	if !slices.Contains(protocols, u.Protocol) {
-		c.add(fieldPath(path, "protocol"), "%q is not one of %s", u.Protocol, joinOr(protocols, "or"))
+		c.add(yamldoc.FieldPath(path, "protocol"), "%q is not one of %s", u.Protocol, joinOr(protocols, "or"))
 	}
 	if !slices.Contains(balances, u.Balance) {
-		c.add(fieldPath(path, "balance"), "%q is not one of %s", u.Balance, joinOr(balances, "or"))
+		c.add(yamldoc.FieldPath(path, "balance"), "%q is not one of %s", u.Balance, joinOr(balances, "or"))
 	}
 	if u.TLS != nil {
-		c.tls(fieldPath(path, "tls"), u.TLS, u.Protocol)
+		c.tls(yamldoc.FieldPath(path, "tls"), u.TLS, u.Protocol)
 	}
-	tp := fieldPath(path, "timeouts")
+	tp := yamldoc.FieldPath(path, "timeouts")
 	t := u.Timeouts
-	c.positive(fieldPath(tp, "connect"), t.Connect)
-	c.positive(fieldPath(tp, "response_header"), t.ResponseHeader)
-	c.positive(fieldPath(tp, "total"), t.Total)
-	c.positive(fieldPath(tp, "idle"), t.Idle)
+	c.positive(yamldoc.FieldPath(tp, "connect"), t.Connect)
+	c.positive(yamldoc.FieldPath(tp, "response_header"), t.ResponseHeader)
+	c.positive(yamldoc.FieldPath(tp, "total"), t.Total)
+	c.positive(yamldoc.FieldPath(tp, "idle"), t.Idle)
 	if t.Connect > t.Total && t.Total > 0 {
-		c.add(fieldPath(tp, "connect"), "%s is longer than total (%s)", t.Connect, t.Total)
+		c.add(yamldoc.FieldPath(tp, "connect"), "%s is longer than total (%s)", t.Connect, t.Total)
 	}
 	if t.ResponseHeader > t.Total && t.Total > 0 {
-		c.add(fieldPath(tp, "response_header"), "%s is longer than total (%s)", t.ResponseHeader, t.Total)
+		c.add(yamldoc.FieldPath(tp, "response_header"), "%s is longer than total (%s)", t.ResponseHeader, t.Total)
 	}
-	rp := fieldPath(path, "retries")
-	c.between(fieldPath(rp, "attempts"), u.Retries.Attempts, 0, MaxRetryAttempts)
-	c.enumList(fieldPath(rp, "on"), u.Retries.On, retryKinds)
+	rp := yamldoc.FieldPath(path, "retries")
+	c.between(yamldoc.FieldPath(rp, "attempts"), u.Retries.Attempts, 0, MaxRetryAttempts)
+	c.enumList(yamldoc.FieldPath(rp, "on"), u.Retries.On, retryKinds)
 	if cb := u.CircuitBreaker; cb != nil {
-		p := fieldPath(path, "circuit_breaker")
-		c.positive(fieldPath(p, "window"), cb.Window)
+		p := yamldoc.FieldPath(path, "circuit_breaker")
+		c.positive(yamldoc.FieldPath(p, "window"), cb.Window)
 		if cb.MinRequests < 1 {
-			c.add(fieldPath(p, "min_requests"), "must be at least 1, not %d", cb.MinRequests)
+			c.add(yamldoc.FieldPath(p, "min_requests"), "must be at least 1, not %d", cb.MinRequests)
 		}
 		if !(cb.ErrorRate > 0 && cb.ErrorRate <= 1) {
-			c.add(fieldPath(p, "error_rate"), "must be in (0,1], not %g", cb.ErrorRate)
+			c.add(yamldoc.FieldPath(p, "error_rate"), "must be in (0,1], not %g", cb.ErrorRate)
 		}
 		if cb.ConsecutiveFailures < 0 {
-			c.add(fieldPath(p, "consecutive_failures"), "must be at least 0 (0 disables), not %d", cb.ConsecutiveFailures)
+			c.add(yamldoc.FieldPath(p, "consecutive_failures"), "must be at least 0 (0 disables), not %d", cb.ConsecutiveFailures)
 		}
-		c.positive(fieldPath(p, "open_for"), cb.OpenFor)
+		c.positive(yamldoc.FieldPath(p, "open_for"), cb.OpenFor)
 		if cb.HalfOpenRequests < 1 {
-			c.add(fieldPath(p, "half_open_requests"), "must be at least 1, not %d", cb.HalfOpenRequests)
+			c.add(yamldoc.FieldPath(p, "half_open_requests"), "must be at least 1, not %d", cb.HalfOpenRequests)
 		}
 	}
 	if o := u.Outlier; o != nil {
-		p := fieldPath(path, "outlier")
+		p := yamldoc.FieldPath(path, "outlier")
 		if o.ConsecutiveFailures < 1 {
-			c.add(fieldPath(p, "consecutive_failures"), "must be at least 1, not %d", o.ConsecutiveFailures)
+			c.add(yamldoc.FieldPath(p, "consecutive_failures"), "must be at least 1, not %d", o.ConsecutiveFailures)
 		}
-		c.positive(fieldPath(p, "base_ejection"), o.BaseEjection)
+		c.positive(yamldoc.FieldPath(p, "base_ejection"), o.BaseEjection)
 		if o.MaxEjection < o.BaseEjection {
-			c.add(fieldPath(p, "max_ejection"), "%s is shorter than base_ejection (%s)", o.MaxEjection, o.BaseEjection)
+			c.add(yamldoc.FieldPath(p, "max_ejection"), "%s is shorter than base_ejection (%s)", o.MaxEjection, o.BaseEjection)
 		}
-		c.between(fieldPath(p, "max_ejected_percent"), o.MaxEjectedPercent, 1, 100)
+		c.between(yamldoc.FieldPath(p, "max_ejected_percent"), o.MaxEjectedPercent, 1, 100)
 	}
 }
 
@@ -85,13 +89,13 @@ func (c *checker) tls(path string, t *TLS, protocol string) {
 		c.add(path, "protocol %s is plaintext; tls needs protocol https, h2 or grpc", protocol)
 	}
 	if t.Cluster && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "") {
-		c.add(fieldPath(path, "cluster"), "uses the cluster's CA and certificate: ca_file, cert_file and key_file must be empty")
+		c.add(yamldoc.FieldPath(path, "cluster"), "uses the cluster's CA and certificate: ca_file, cert_file and key_file must be empty")
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		c.add(path, "cert_file and key_file go together")
 	}
 	if t.ServerName != "" && !isHostName(t.ServerName) {
-		c.add(fieldPath(path, "server_name"), "%q is not a host name", t.ServerName)
+		c.add(yamldoc.FieldPath(path, "server_name"), "%q is not a host name", t.ServerName)
 	}
 }
 
@@ -101,9 +105,9 @@ func (c *checker) enumList(path string, l, allowed []string) {
 	for i, s := range l {
 		switch {
 		case !slices.Contains(allowed, s):
-			c.add(indexPath(path, i), "%q is not one of %s", s, joinOr(allowed, "or"))
+			c.add(yamldoc.IndexPath(path, i), "%q is not one of %s", s, joinOr(allowed, "or"))
 		case seen[s]:
-			c.add(indexPath(path, i), "%q is listed twice", s)
+			c.add(yamldoc.IndexPath(path, i), "%q is listed twice", s)
 		}
 		seen[s] = true
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // Validate reports every problem Compile would, as an Errors naming paths.
@@ -31,34 +33,34 @@ func (c *Config) compile() (*Engine, error) {
 		e.randomMu = new(sync.Mutex)
 	}
 	for i, rw := range c.Rewrites {
-		p := indexPath("rewrites", i)
-		re := compileRegexp(&l, fieldPath(p, "match"), rw.Match)
+		p := yamldoc.IndexPath("rewrites", i)
+		re := compileRegexp(&l, yamldoc.FieldPath(p, "match"), rw.Match)
 		if rw.Replace == "" {
-			l.add(fieldPath(p, "replace"), 0, "required")
-		} else if checkLen(&l, fieldPath(p, "replace"), rw.Replace) && !strings.HasPrefix(rw.Replace, "/") {
-			l.add(fieldPath(p, "replace"), 0, "%q must start with \"/\"", rw.Replace)
+			l.add(yamldoc.FieldPath(p, "replace"), 0, "required")
+		} else if checkLen(&l, yamldoc.FieldPath(p, "replace"), rw.Replace) && !strings.HasPrefix(rw.Replace, "/") {
+			l.add(yamldoc.FieldPath(p, "replace"), 0, "%q must start with \"/\"", rw.Replace)
 		}
 		if re != nil {
 			e.rewrites = append(e.rewrites, rewrite{re: re, replace: rw.Replace})
 		}
 	}
 	for i, rd := range c.Redirects {
-		p := indexPath("redirects", i)
-		re := compileRegexp(&l, fieldPath(p, "match"), rd.Match)
+		p := yamldoc.IndexPath("redirects", i)
+		re := compileRegexp(&l, yamldoc.FieldPath(p, "match"), rd.Match)
 		if rd.Location == "" {
-			l.add(fieldPath(p, "location"), 0, "required")
+			l.add(yamldoc.FieldPath(p, "location"), 0, "required")
 		} else {
-			checkLen(&l, fieldPath(p, "location"), rd.Location)
+			checkLen(&l, yamldoc.FieldPath(p, "location"), rd.Location)
 			if strings.ContainsAny(rd.Location, "\r\n\x00") {
-				l.add(fieldPath(p, "location"), 0, "must not contain control characters")
+				l.add(yamldoc.FieldPath(p, "location"), 0, "must not contain control characters")
 			}
 		}
 		switch rd.Status {
 		case http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		case 0:
-			l.add(fieldPath(p, "status"), 0, "required: one of 301, 302, 307, 308")
+			l.add(yamldoc.FieldPath(p, "status"), 0, "required: one of 301, 302, 307, 308")
 		default:
-			l.add(fieldPath(p, "status"), 0, "%d is not a redirect status (one of 301, 302, 307, 308)", rd.Status)
+			l.add(yamldoc.FieldPath(p, "status"), 0, "%d is not a redirect status (one of 301, 302, 307, 308)", rd.Status)
 		}
 		if re != nil {
 			e.redirects = append(e.redirects, redirect{re: re, location: rd.Location, status: rd.Status, preserveQuery: rd.PreserveQuery})
@@ -66,7 +68,7 @@ func (c *Config) compile() (*Engine, error) {
 	}
 	e.normalize = c.Normalize
 	for i, g := range c.Normalize.DropQuery {
-		p := indexPath("normalize.drop_query", i)
+		p := yamldoc.IndexPath("normalize.drop_query", i)
 		if g == "" {
 			l.add(p, 0, "must not be empty")
 		} else if checkLen(&l, p, g) {
@@ -152,7 +154,7 @@ func compileSet(l *errList, p string, m map[string]string) []headerValue {
 	seen := make(map[string]string, len(m))
 	var out []headerValue
 	for name, value := range m {
-		kp := keyPath(p, name)
+		kp := yamldoc.KeyPath(p, name)
 		if !isToken(name) {
 			l.add(kp, 0, "%q is not a header name", name)
 			continue
@@ -176,7 +178,7 @@ func compileNames(l *errList, p string, names []string) []string {
 	out := make([]string, 0, len(names))
 	for i, name := range names {
 		if !isToken(name) {
-			l.add(indexPath(p, i), 0, "%q is not a header name", name)
+			l.add(yamldoc.IndexPath(p, i), 0, "%q is not a header name", name)
 			continue
 		}
 		out = append(out, http.CanonicalHeaderKey(name))
@@ -188,22 +190,22 @@ func (e *Engine) compileAB(l *errList, tests []ABTest) {
 	names := make(map[string]int)
 	cookies := make(map[string]int)
 	for i, t := range tests {
-		p := indexPath("ab", i)
+		p := yamldoc.IndexPath("ab", i)
 		ok := true
 		if !isABName(t.Name) {
-			l.add(fieldPath(p, "name"), 0, "%q must be 1 to 64 letters, digits, '-' or '_'", t.Name)
+			l.add(yamldoc.FieldPath(p, "name"), 0, "%q must be 1 to 64 letters, digits, '-' or '_'", t.Name)
 			ok = false
 		} else if j, dup := names[t.Name]; dup {
-			l.add(fieldPath(p, "name"), 0, "%q is also the name of ab[%d]", t.Name, j)
+			l.add(yamldoc.FieldPath(p, "name"), 0, "%q is also the name of ab[%d]", t.Name, j)
 			ok = false
 		} else {
 			names[t.Name] = i
 		}
 		if !isToken(t.Cookie) {
-			l.add(fieldPath(p, "cookie"), 0, "%q is not a cookie name", t.Cookie)
+			l.add(yamldoc.FieldPath(p, "cookie"), 0, "%q is not a cookie name", t.Cookie)
 			ok = false
 		} else if j, dup := cookies[t.Cookie]; dup {
-			l.add(fieldPath(p, "cookie"), 0, "%q is also the cookie of ab[%d]", t.Cookie, j)
+			l.add(yamldoc.FieldPath(p, "cookie"), 0, "%q is also the cookie of ab[%d]", t.Cookie, j)
 			ok = false
 		} else {
 			cookies[t.Cookie] = i
@@ -212,7 +214,7 @@ func (e *Engine) compileAB(l *errList, tests []ABTest) {
 		if header == "" {
 			header = "Cairn-AB-" + t.Name
 		} else if !isToken(header) {
-			l.add(fieldPath(p, "header"), 0, "%q is not a header name", header)
+			l.add(yamldoc.FieldPath(p, "header"), 0, "%q is not a header name", header)
 			ok = false
 		}
 		maxAge := t.MaxAge
@@ -220,28 +222,28 @@ func (e *Engine) compileAB(l *errList, tests []ABTest) {
 		case maxAge == 0:
 			maxAge = DefaultABMaxAge
 		case maxAge < time.Second:
-			l.add(fieldPath(p, "max_age"), 0, "%v is under the minimum 1s", maxAge)
+			l.add(yamldoc.FieldPath(p, "max_age"), 0, "%v is under the minimum 1s", maxAge)
 			ok = false
 		}
 		if len(t.Buckets) == 0 {
-			l.add(fieldPath(p, "buckets"), 0, "at least one bucket is required")
+			l.add(yamldoc.FieldPath(p, "buckets"), 0, "at least one bucket is required")
 			ok = false
 		}
 		var total uint64
 		seen := make(map[string]int)
 		ab := abTest{name: t.Name, cookie: t.Cookie, header: http.CanonicalHeaderKey(header), maxAge: maxAge}
 		for j, b := range t.Buckets {
-			bp := indexPath(fieldPath(p, "buckets"), j)
+			bp := yamldoc.IndexPath(yamldoc.FieldPath(p, "buckets"), j)
 			if !isABName(b.Name) {
-				l.add(fieldPath(bp, "name"), 0, "%q must be 1 to 64 letters, digits, '-' or '_'", b.Name)
+				l.add(yamldoc.FieldPath(bp, "name"), 0, "%q must be 1 to 64 letters, digits, '-' or '_'", b.Name)
 				ok = false
 			} else if k, dup := seen[b.Name]; dup {
-				l.add(fieldPath(bp, "name"), 0, "%q is also the name of bucket %d", b.Name, k)
+				l.add(yamldoc.FieldPath(bp, "name"), 0, "%q is also the name of bucket %d", b.Name, k)
 				ok = false
 			}
 			seen[b.Name] = j
 			if b.Weight < 0 || b.Weight > 1_000_000 {
-				l.add(fieldPath(bp, "weight"), 0, "%d is outside 0..1000000", b.Weight)
+				l.add(yamldoc.FieldPath(bp, "weight"), 0, "%d is outside 0..1000000", b.Weight)
 				ok = false
 				continue
 			}
@@ -250,7 +252,7 @@ func (e *Engine) compileAB(l *errList, tests []ABTest) {
 			ab.cumulative = append(ab.cumulative, total)
 		}
 		if len(t.Buckets) > 0 && total == 0 && ok {
-			l.add(fieldPath(p, "buckets"), 0, "weights sum to 0; at least one must be positive")
+			l.add(yamldoc.FieldPath(p, "buckets"), 0, "weights sum to 0; at least one must be positive")
 			ok = false
 		}
 		if ok {
@@ -273,7 +275,7 @@ func isABName(s string) bool {
 
 func (e *Engine) compileDeny(l *errList, d Deny) {
 	for i, s := range d.CIDRs {
-		p := indexPath("deny.cidrs", i)
+		p := yamldoc.IndexPath("deny.cidrs", i)
 		pfx, err := netip.ParsePrefix(s)
 		if err != nil {
 			a, aerr := netip.ParseAddr(s)
@@ -286,7 +288,7 @@ func (e *Engine) compileDeny(l *errList, d Deny) {
 		e.denyNets = append(e.denyNets, pfx.Masked())
 	}
 	for i, s := range d.UserAgents {
-		p := indexPath("deny.user_agents", i)
+		p := yamldoc.IndexPath("deny.user_agents", i)
 		if expr, ok := strings.CutPrefix(s, "re:"); ok {
 			if re := compileRegexp(l, p, expr); re != nil {
 				e.denyUARegexps = append(e.denyUARegexps, re)
@@ -302,7 +304,7 @@ func (e *Engine) compileDeny(l *errList, d Deny) {
 		}
 	}
 	for i, s := range d.Paths {
-		p := indexPath("deny.paths", i)
+		p := yamldoc.IndexPath("deny.paths", i)
 		if !strings.HasPrefix(s, "/") {
 			l.add(p, 0, "%q must start with \"/\"", s)
 			continue

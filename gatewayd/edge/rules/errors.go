@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
+
+	"cairn.dev/cairn/node/yamldoc"
 )
 
 // ErrInvalid is matched (errors.Is) by every error Parse, Validate and
@@ -23,16 +24,7 @@ type Error struct {
 
 // Error formats the problem as "path: message (line N)".
 func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Message)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " (line %d)", e.Line)
-	}
-	return b.String()
+	return yamldoc.Problem{Path: e.Path, Message: e.Message, Line: e.Line}.String()
 }
 
 // Is reports whether target is ErrInvalid.
@@ -68,63 +60,12 @@ func (l *errList) add(path string, line int, format string, args ...any) {
 	l.errs = append(l.errs, &Error{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// err is the collected problems sorted by path (indices as numbers), or nil.
+// err is the collected problems sorted by path (indices as numbers, see
+// yamldoc.ComparePaths), or nil.
 func (l *errList) err() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
-	sort.SliceStable(l.errs, func(i, j int) bool { return pathLess(l.errs[i].Path, l.errs[j].Path) })
+	sort.SliceStable(l.errs, func(i, j int) bool { return yamldoc.ComparePaths(l.errs[i].Path, l.errs[j].Path) < 0 })
 	return l.errs
-}
-
-// pathLess orders paths piecewise, comparing list indices as numbers so
-// rewrites[2] sorts before rewrites[10].
-func pathLess(a, b string) bool {
-	for a != "" && b != "" {
-		ai, bi := strings.IndexByte(a, '['), strings.IndexByte(b, '[')
-		if ai < 0 || bi < 0 || a[:ai] != b[:bi] {
-			return a < b
-		}
-		a, b = a[ai+1:], b[bi+1:]
-		ae, be := strings.IndexByte(a, ']'), strings.IndexByte(b, ']')
-		if ae < 0 || be < 0 {
-			return a < b
-		}
-		an, aerr := strconv.Atoi(a[:ae])
-		bn, berr := strconv.Atoi(b[:be])
-		if aerr != nil || berr != nil {
-			if a[:ae] != b[:be] {
-				return a[:ae] < b[:be]
-			}
-		} else if an != bn {
-			return an < bn
-		}
-		a, b = a[ae+1:], b[be+1:]
-	}
-	return a < b
-}
-
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-func fieldPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// keyPath names a map entry: path.key, or path["key"] when the key is not a
-// plain name.
-func keyPath(path, key string) string {
-	plain := key != ""
-	for _, c := range key {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return fieldPath(path, key)
-	}
-	return path + "[" + strconv.Quote(key) + "]"
 }
