@@ -15,6 +15,7 @@ import (
 	_ "cairn.dev/cairn/proto/cairn/blobd/v1"
 	_ "cairn.dev/cairn/proto/cairn/cached/v1"
 	_ "cairn.dev/cairn/proto/cairn/cluster/v1"
+	_ "cairn.dev/cairn/proto/cairn/edge/v1"
 	_ "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 	_ "cairn.dev/cairn/proto/cairn/lockd/v1"
 	_ "cairn.dev/cairn/proto/cairn/queued/v1"
