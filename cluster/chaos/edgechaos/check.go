@@ -327,9 +327,17 @@ func judgePurges(ops []chaos.Op, nodes []string) chaos.Verdict {
 	reads, bound := 0, 0
 	type finalKey struct{ node, path, enc string }
 	finals := map[finalKey]chaos.Op{}
+	// The last fetch (a MISS) of each edge, object and encoding, in
+	// invocation order: what stored the version a HIT serves.
+	fetched := map[finalKey]chaos.Op{}
 	for _, o := range ops {
 		if (o.Kind != KindGet && o.Kind != KindFinal) || !isPv(o.Key) {
 			continue
+		}
+		fk := finalKey{o.Via, o.Key, field(o.Value, "enc")}
+		storedBy, hasStore := fetched[fk]
+		if o.Outcome == chaos.OK && o.Rev == 200 && field(o.Value, "xc") == "MISS" {
+			fetched[fk] = o
 		}
 		if o.Kind == KindFinal {
 			finals[finalKey{o.Via, o.Key, field(o.Value, "enc")}] = o
@@ -360,8 +368,12 @@ func judgePurges(ops []chaos.Op, nodes []string) chaos.Verdict {
 		}
 		if by != nil {
 			bound++
-			v.Violate("%s %s sent at %v answered version %d (%s), but purge seq %d (%s, acknowledged at %v, %s applied up to seq %d) was published for version %d",
-				o.Via, o.Key, o.Call, ver, o.Value, by.op.Rev, by.op.Key, by.op.Return, o.Via, lvl, by.versions[o.Key])
+			from := ""
+			if hasStore && field(o.Value, "xc") != "MISS" {
+				from = fmt.Sprintf("; its last MISS there was sent at %v..%v (%s)", storedBy.Call, storedBy.Return, storedBy.Value)
+			}
+			v.Violate("%s %s sent at %v answered version %d (%s), but purge seq %d (%s, sent at %v, acknowledged at %v, %s applied up to seq %d) was published for version %d%s",
+				o.Via, o.Key, o.Call, ver, o.Value, by.op.Rev, by.op.Key, by.op.Call, by.op.Return, o.Via, lvl, by.versions[o.Key], from)
 		}
 	}
 	for _, o := range ops {

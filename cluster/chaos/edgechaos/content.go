@@ -23,16 +23,18 @@ const (
 	firstVersion = 1
 )
 
-func siePath(i int) string       { return "/sie/" + strconv.Itoa(i) }
-func privPath(i int) string      { return "/priv/" + strconv.Itoa(i) }
-func noStorePath(i int) string   { return "/nostore/" + strconv.Itoa(i) }
-func pvPath(g, i int) string     { return fmt.Sprintf("/pv/g%d/%d", g, i) }
-func groupPrefix(g int) string   { return fmt.Sprintf("/pv/g%d/", g) }
-func groupTag(g int) string      { return fmt.Sprintf("grp-g%d", g) }
-func objectTag(g, i int) string  { return fmt.Sprintf("obj-g%d-%d", g, i) }
-func isSie(path string) bool     { return strings.HasPrefix(path, "/sie/") }
-func isPv(path string) bool      { return strings.HasPrefix(path, "/pv/") }
-func isPrivate(path string) bool { return strings.HasPrefix(path, "/priv/") || strings.HasPrefix(path, "/nostore/") }
+func siePath(i int) string      { return "/sie/" + strconv.Itoa(i) }
+func privPath(i int) string     { return "/priv/" + strconv.Itoa(i) }
+func noStorePath(i int) string  { return "/nostore/" + strconv.Itoa(i) }
+func pvPath(g, i int) string    { return fmt.Sprintf("/pv/g%d/%d", g, i) }
+func groupPrefix(g int) string  { return fmt.Sprintf("/pv/g%d/", g) }
+func groupTag(g int) string     { return fmt.Sprintf("grp-g%d", g) }
+func objectTag(g, i int) string { return fmt.Sprintf("obj-g%d-%d", g, i) }
+func isSie(path string) bool    { return strings.HasPrefix(path, "/sie/") }
+func isPv(path string) bool     { return strings.HasPrefix(path, "/pv/") }
+func isPrivate(path string) bool {
+	return strings.HasPrefix(path, "/priv/") || strings.HasPrefix(path, "/nostore/")
+}
 
 // pvPaths lists every purgeable object.
 func pvPaths() []string {

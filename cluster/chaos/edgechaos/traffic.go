@@ -77,7 +77,7 @@ func (w *Traffic) Name() string { return "edge-traffic" }
 func (w *Traffic) Kinds() chaos.Kinds {
 	return chaos.Kinds{
 		KindGet: chaos.ClassWrite, KindPurge: chaos.ClassWrite,
-		KindFinal: chaos.ClassRead,
+		KindFinal:    chaos.ClassRead,
 		KindCaughtUp: chaos.ClassEvent, KindOrigin: chaos.ClassEvent,
 	}
 }
