@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,19 @@ func freeAddr(t *testing.T, host string) string {
 // for purges, each other as shields, and a DNS server on the first.
 func testEdges(t *testing.T, n int, registry string, blobd []string) []*edge.Server {
 	t.Helper()
+	return startEdges(t, n, registry, func(st *edge.Settings) {
+		st.Origin, st.BlobdEndpoints = edge.OriginBlobd, strings.Join(blobd, ",")
+	})
+}
+
+// testEdgesWithOrigin is testEdges with an HTTP origin.
+func testEdgesWithOrigin(t *testing.T, n int, registry, origin string) []*edge.Server {
+	t.Helper()
+	return startEdges(t, n, registry, func(st *edge.Settings) { st.Origin = origin })
+}
+
+func startEdges(t *testing.T, n int, registry string, setOrigin func(*edge.Settings)) []*edge.Server {
+	t.Helper()
 	addrs := make([]string, n)
 	var shields, regions []string
 	for i := range addrs {
@@ -52,7 +67,7 @@ func testEdges(t *testing.T, n int, registry string, blobd []string) []*edge.Ser
 		srv := node.DefaultServerConfig()
 		srv.GRPCAddr, srv.AdminAddr, srv.Insecure, srv.ShutdownTimeout = "127.0.0.1:0", "", true, 2*time.Second
 		st := edge.DefaultSettings()
-		st.Origin, st.BlobdEndpoints = edge.OriginBlobd, strings.Join(blobd, ",")
+		setOrigin(&st)
 		st.Region = []string{"tokyo", "frankfurt", "virginia"}[i]
 		st.Shields = strings.Join(shields, ",")
 		st.CacheMemory = 16 << 20
@@ -168,4 +183,49 @@ func TestEdgeEndToEnd(t *testing.T) {
 	require.Len(t, in.Answer, 1)
 	host, _, _ := net.SplitHostPort(edges[1].HTTPAddr())
 	require.Equal(t, host, in.Answer[0].(*dns.A).A.String())
+}
+
+// Regression (edge chaos): between two edges applying the same purge, the
+// shield owner could hand the edge that already applied it the purged
+// version, which that edge then kept after the purge was acknowledged. A
+// hop now says which purge the asking edge applied last; an owner behind it
+// revalidates with the origin instead of answering from its cache.
+func TestShieldOwnerBehindOnPurgesRevalidates(t *testing.T) {
+	kv := raftkvtest.Start(t)
+	var version atomic.Int64
+	version.Store(1)
+	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := strconv.FormatInt(version.Load(), 10)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("ETag", `"v`+v+`"`)
+		if r.Header.Get("If-None-Match") == `"v`+v+`"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "version "+v)
+	}))
+	defer org.Close()
+	edges := testEdgesWithOrigin(t, 2, kv, org.URL)
+	owner := edges[1]
+	hop := func(seq string) (string, string) {
+		req, err := http.NewRequest("GET", "http://"+owner.HTTPAddr()+"/obj", nil)
+		require.NoError(t, err)
+		req.Header.Set("Cairn-Shield", edges[0].ID())
+		if seq != "" {
+			req.Header.Set("Cairn-Purge-Seq", seq)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body), resp.Header.Get("X-Cache")
+	}
+	body, _ := hop("")
+	require.Equal(t, "version 1", body)
+	version.Store(2) // the origin changed; a purge is on its way
+	body, xc := hop("0")
+	require.Equal(t, "version 1", body, "an asker that applied no newer purge gets the cached copy")
+	require.Contains(t, xc, "HIT")
+	body, _ = hop("7") // the asker applied purge 7; the owner has applied none
+	require.Equal(t, "version 2", body, "an owner behind on purges must not hand out what may be purged")
 }

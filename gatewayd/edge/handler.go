@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -28,6 +29,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if hop && s.behindOnPurges(r) {
+		// The asking edge applied a purge this one has not yet: what this
+		// cache holds for the URL may be what was purged, so it is
+		// revalidated with the origin instead of handed out.
+		r.Header.Set("Cache-Control", "no-cache")
 	}
 	key := cacheKey(r, keyExtra)
 	hw := &headerHookWriter{ResponseWriter: w, beforeHeader: s.policy.responseHeaders}
@@ -73,15 +80,18 @@ func (s *Server) fetcher(hop bool, img imageParams, isImage bool) httpcache.Fetc
 		var resp *http.Response
 		var err error
 		switch {
-		case s.shield == nil || hop:
+		case s.shield == nil:
 			s.stats.originFetches.Add(1)
 			resp, err = s.policy.observe(s.origin.Fetch)(ctx, r)
-		case s.shield.Owner(cacheKey(r, "")) == s.cfg.ID:
+		case hop || s.shield.Owner(cacheKey(r, "")) == s.cfg.ID:
+			// The shield serves a hop from the origin itself and marks an
+			// origin failure as such, so the asking edge does not eject
+			// this one for it.
 			s.stats.originFetches.Add(1)
 			resp, err = s.policy.observe(s.shield.Fetch)(ctx, r)
 		default:
 			s.stats.shieldFetches.Add(1)
-			resp, err = s.shield.Fetch(ctx, r)
+			resp, err = s.shield.Fetch(ctx, s.withPurgeSeq(r))
 		}
 		if err != nil {
 			return nil, err
@@ -133,4 +143,31 @@ type counters struct {
 	originFetches atomic.Int64
 	shieldFetches atomic.Int64
 	purgesApplied atomic.Int64
+}
+
+// headerPurgeSeq carries, on a shield hop, the sequence number of the last
+// purge the asking edge applied.
+const headerPurgeSeq = "Cairn-Purge-Seq"
+
+// withPurgeSeq returns r carrying this edge's last applied purge, for the
+// shield owner (see behindOnPurges).
+func (s *Server) withPurgeSeq(r *http.Request) *http.Request {
+	if s.purges == nil {
+		return r
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set(headerPurgeSeq, strconv.FormatInt(s.purges.LastApplied(), 10))
+	return r
+}
+
+// behindOnPurges reports whether a shield hop comes from an edge that has
+// applied a purge this one has not: between two edges applying the same
+// purge, the owner could otherwise hand the asker the purged content, which
+// the asker would keep after the purge was acknowledged.
+func (s *Server) behindOnPurges(r *http.Request) bool {
+	if s.purges == nil {
+		return false
+	}
+	seq, err := strconv.ParseInt(r.Header.Get(headerPurgeSeq), 10, 64)
+	return err == nil && seq > s.purges.LastApplied()
 }

@@ -296,6 +296,14 @@ func (s *Server) serve(ctx context.Context) error {
 	grpcCtx, stopGRPC := context.WithCancel(context.Background())
 	defer stopGRPC()
 	go func() { errc <- s.srv.Serve(grpcCtx) }()
+	if s.purges != nil {
+		s.goFunc(func() {
+			if err := s.purges.Run(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.logger.Error("purge subscriber stopped", "err", err)
+			}
+		})
+		s.awaitPurges(ctx)
+	}
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	defer stopHTTP()
 	go func() { errc <- s.http.Serve(httpCtx) }()
@@ -306,13 +314,6 @@ func (s *Server) serve(ctx context.Context) error {
 	}
 	if s.certs != nil {
 		s.goFunc(func() { s.certs.Watch(s.ctx, 5*time.Second) })
-	}
-	if s.purges != nil {
-		s.goFunc(func() {
-			if err := s.purges.Run(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.logger.Error("purge subscriber stopped", "err", err)
-			}
-		})
 	}
 	s.srv.SetServingStatus(edgev1.EdgeService_ServiceDesc.ServiceName, true)
 	s.srv.SetReady(true)
@@ -338,6 +339,28 @@ func (s *Server) serve(ctx context.Context) error {
 	}
 	s.release()
 	return serveErr
+}
+
+// purgeCatchUpWait bounds how long a starting edge waits to apply the
+// purges published while it was away before it serves anyway (raftkv
+// unreachable): its disk tier may then hold purged objects until it
+// catches up.
+const purgeCatchUpWait = 15 * time.Second
+
+// awaitPurges waits until the purge subscriber caught up (or
+// purgeCatchUpWait, or a stop): an edge that served from a disk tier kept
+// across a restart before applying the purges it missed could serve
+// purged content.
+func (s *Server) awaitPurges(ctx context.Context) {
+	t := time.NewTimer(purgeCatchUpWait)
+	defer t.Stop()
+	select {
+	case <-s.purges.CaughtUp():
+	case <-t.C:
+		s.logger.Warn("purges not caught up yet (raftkv unreachable?); serving, the cache may hold purged objects until they are", "waited", purgeCatchUpWait)
+	case <-ctx.Done():
+	case <-s.stop:
+	}
 }
 
 // shutdown begins the stop: watchers end and goFunc refuses work.

@@ -127,6 +127,33 @@ type Cache struct {
 
 	st    counters
 	sweep sweeper
+
+	// purgeMu orders purges against stores: a purge bumps purgeEpoch and
+	// removes under the write lock; a fetch notes the epoch when it starts
+	// and stores (commits, refreshes) under the read lock only if no purge
+	// ran since. So a response fetched before a purge is never stored
+	// after it.
+	purgeMu    sync.RWMutex
+	purgeEpoch uint64
+}
+
+// epoch returns the purge epoch (see purgeMu).
+func (c *Cache) epoch() uint64 {
+	c.purgeMu.RLock()
+	defer c.purgeMu.RUnlock()
+	return c.purgeEpoch
+}
+
+// storeIfUnpurged runs store under the read side of purgeMu when no purge
+// ran since epoch, and reports whether it ran.
+func (c *Cache) storeIfUnpurged(epoch uint64, store func()) bool {
+	c.purgeMu.RLock()
+	defer c.purgeMu.RUnlock()
+	if c.purgeEpoch != epoch {
+		return false
+	}
+	store()
+	return true
 }
 
 // New returns a cache over opts.Storage, rebuilding its key, prefix and

@@ -27,6 +27,9 @@ type fetchPlan struct {
 	pass bool
 	// background: a stale-while-revalidate refresh; w discards.
 	background bool
+	// epoch is the purge epoch when the fetch began: what it brings is
+	// stored only if no purge ran since (Cache.purgeMu).
+	epoch uint64
 }
 
 // conditionalFields are the request fields the cache removes before
@@ -65,6 +68,7 @@ func (c *Cache) fetchAndServe(w http.ResponseWriter, r *http.Request, p fetchPla
 		// client did not accept.
 		up.Header.Set("Accept-Encoding", bestEncoding(strings.Join(r.Header.Values("Accept-Encoding"), ", ")))
 	}
+	p.epoch = c.epoch()
 	resp, reqTime, respTime, err := c.roundTrip(ctx, up, &p)
 	if err != nil {
 		c.opts.Logger.Debug("httpcache: fetch failed", "key", p.key, "err", err)
@@ -172,8 +176,12 @@ func (c *Cache) refreshed(w http.ResponseWriter, r *http.Request, p *fetchPlan, 
 	}
 	m := c.newMeta(p.key, p.old.status, h, h304, p.old.varyNames, p.old.varyValues, reqTime, respTime)
 	m.stored = p.old.stored
-	c.store.SetMeta(p.id, encodeMeta(m))
-	c.indexAdd(p.id, m)
+	if !c.storeIfUnpurged(p.epoch, func() {
+		c.store.SetMeta(p.id, encodeMeta(m))
+		c.indexAdd(p.id, m)
+	}) {
+		c.opts.Logger.Debug("httpcache: a purge ran during the revalidation; not refreshing", "key", p.key)
+	}
 	if p.flight != nil {
 		p.flight.stored, p.flight.id = true, p.id
 	}
@@ -409,10 +417,17 @@ func (c *Cache) storeAndStream(w http.ResponseWriter, r *http.Request, p *fetchP
 		return Error
 	}
 	if sw != nil {
-		if err := sw.Commit(); err != nil {
+		var err error
+		if !c.storeIfUnpurged(p.epoch, func() {
+			if err = sw.Commit(); err == nil {
+				c.indexAdd(newID, m)
+			}
+		}) {
+			sw.Abort()
+			c.opts.Logger.Debug("httpcache: a purge ran during the fetch; not storing", "key", p.key)
+		} else if err != nil {
 			c.opts.Logger.Debug("httpcache: storage refused", "key", p.key, "err", err)
 		} else {
-			c.indexAdd(newID, m)
 			c.clearPass(p.id)
 			if p.flight != nil {
 				p.flight.stored, p.flight.id = true, newID

@@ -22,6 +22,9 @@ func (c *Cache) PurgeTag(tag string, soft bool) int {
 // PurgeAll removes everything the storage holds and returns how many
 // objects it removed.
 func (c *Cache) PurgeAll() int {
+	c.purgeMu.Lock()
+	defer c.purgeMu.Unlock()
+	c.purgeEpoch++
 	c.st.purges.Add(1)
 	var ids []string
 	c.store.Range(func(id string, _ []byte) bool {
@@ -39,6 +42,9 @@ func (c *Cache) PurgeAll() int {
 }
 
 func (c *Cache) purge(ids []string, soft bool) int {
+	c.purgeMu.Lock()
+	defer c.purgeMu.Unlock()
+	c.purgeEpoch++
 	c.st.purges.Add(1)
 	n := 0
 	now := c.now()

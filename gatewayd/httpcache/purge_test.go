@@ -1,7 +1,9 @@
 package httpcache
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -157,5 +159,44 @@ func TestDownstreamKeepsEdgeHeaders(t *testing.T) {
 	w, out = do(c, o, "GET", "/x")
 	if out != Hit || w.Header().Get("Surrogate-Key") != "" || w.Header().Get("Surrogate-Control") != "" {
 		t.Fatalf("client hit: %s, headers %v", out, w.Header())
+	}
+}
+
+// Regression (edge chaos, purges): a response fetched before a purge of its
+// key is not stored after the purge; otherwise an edge that applied the
+// purge while a miss was in flight kept the purged version (max-age 3600)
+// after the purge was acknowledged.
+func TestPurgeDuringFetchIsNotStored(t *testing.T) {
+	c, st, _ := newTestCache(t, Options{})
+	o := &origin{}
+	o.set(respond(200, "v1", "Cache-Control: max-age=3600", "Surrogate-Key: t"))
+	inFetch, release := make(chan struct{}), make(chan struct{})
+	slow := func(ctx context.Context, r *http.Request) (*http.Response, error) {
+		close(inFetch)
+		<-release
+		return o.Fetch(ctx, r)
+	}
+	done := make(chan Outcome, 1)
+	go func() {
+		r := httptest.NewRequest("GET", "http://edge.test/x", nil)
+		done <- c.Serve(httptest.NewRecorder(), r, "/x", slow)
+	}()
+	<-inFetch
+	c.PurgeTag("t", false) // nothing stored yet: the purge is of the version in flight
+	c.PurgeKey("/x", false)
+	close(release)
+	if out := <-done; out != Miss {
+		t.Fatalf("in-flight request: %s", out)
+	}
+	if st.len() != 0 {
+		t.Fatalf("%d objects stored after a purge that ran during their fetch", st.len())
+	}
+	o.set(respond(200, "v2", "Cache-Control: max-age=3600"))
+	w, out := do(c, o, "GET", "/x")
+	if out != Miss || w.Body.String() != "v2" {
+		t.Fatalf("after the purge: %s %q, want a MISS of v2", out, w.Body.String())
+	}
+	if _, out := do(c, o, "GET", "/x"); out != Hit {
+		t.Fatalf("a fetch with no purge during it is stored: %s", out)
 	}
 }

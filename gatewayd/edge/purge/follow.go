@@ -26,6 +26,7 @@ func (s *Subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	s.caughtUpOnce.Do(func() { close(s.caughtUp) })
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	kv := s.o.KV

@@ -88,6 +88,16 @@ func TestRestartCatchesUpFromStateFile(t *testing.T) {
 	}()
 	restarted := &fakeCache{removed: 1}
 	e := startEdge(t, addr, "edge-2", files[1], 30*time.Second, restarted)
+	// CaughtUp closes once the purge published while it was away is
+	// applied: an edge serves from its kept cache only after that.
+	select {
+	case <-e.sub.CaughtUp():
+	case <-time.After(testTimeout):
+		t.Fatal("CaughtUp never closed")
+	}
+	if got := restarted.seqs(); !slices.Equal(got, []int64{second.Seq}) {
+		t.Fatalf("at CaughtUp the restarted edge had applied %v, want [%d]", got, second.Seq)
+	}
 	w := <-waited
 	if w.err != nil || !slices.Equal(w.res.Applied, nodes) || w.res.Removed != 3 {
 		t.Fatalf("Wait after restart = %+v, %v; want all applied, removed 3", w.res, w.err)

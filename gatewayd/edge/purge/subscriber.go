@@ -58,6 +58,9 @@ type Subscriber struct {
 	running atomic.Bool
 	last    atomic.Int64 // last applied Seq
 
+	caughtUp     chan struct{} // closed after the first catch-up
+	caughtUpOnce sync.Once
+
 	// st is the persisted progress; owned by Run's goroutine.
 	st state
 }
@@ -98,6 +101,8 @@ func NewSubscriber(o SubscriberOptions) (*Subscriber, error) {
 		l:      l,
 		ttl:    max(int64((o.LeaseTTL+time.Second-1)/time.Second), 1),
 		logger: logger.With("node", o.Node),
+
+		caughtUp: make(chan struct{}),
 	}
 	if o.StateFile != "" {
 		st, ok, err := loadState(o.StateFile)
@@ -112,6 +117,12 @@ func NewSubscriber(o SubscriberOptions) (*Subscriber, error) {
 	s.last.Store(s.st.Seq)
 	return s, nil
 }
+
+// CaughtUp is closed once Run has applied every purge published before it
+// started (the first catch-up): an edge that answers from a cache kept
+// across a restart waits for it, or it could serve what was purged while
+// it was away.
+func (s *Subscriber) CaughtUp() <-chan struct{} { return s.caughtUp }
 
 // LastApplied returns the Seq of the last purge this subscriber applied (or
 // covered with ApplyAll); 0 before any.
