@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -130,6 +131,10 @@ func specOf(p *edgev1.PurgeSpec) (purge.Spec, error) {
 // applyPurge applies one purge to this node's cache and returns how many
 // entries it removed (or marked stale).
 func (s *Server) applyPurge(rec purge.Record) int64 {
+	if rec.Seq > 0 {
+		storeMax(&s.purgeSeqApplying, rec.Seq)
+		defer storeMax(&s.purgeSeqDone, rec.Seq)
+	}
 	var n int
 	switch sp := rec.Spec; {
 	case sp.URL != "":
@@ -143,4 +148,14 @@ func (s *Server) applyPurge(rec purge.Record) int64 {
 	s.stats.purgesApplied.Add(1)
 	s.logger.Info("purge applied", "seq", rec.Seq, "url", rec.Spec.URL, "prefix", rec.Spec.Prefix, "tag", rec.Spec.Tag, "soft", rec.Spec.Soft, "removed", n)
 	return int64(n)
+}
+
+// storeMax raises v to n unless it is already higher.
+func storeMax(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if old >= n || v.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }

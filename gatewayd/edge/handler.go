@@ -149,19 +149,21 @@ type counters struct {
 // purge the asking edge applied.
 const headerPurgeSeq = "Cairn-Purge-Seq"
 
-// withPurgeSeq returns r carrying this edge's last applied purge, for the
-// shield owner (see behindOnPurges).
+// withPurgeSeq returns r carrying the last purge this edge has begun to
+// apply (its cache may miss because of it), for the shield owner (see
+// behindOnPurges).
 func (s *Server) withPurgeSeq(r *http.Request) *http.Request {
 	if s.purges == nil {
 		return r
 	}
 	r = r.Clone(r.Context())
-	r.Header.Set(headerPurgeSeq, strconv.FormatInt(s.purges.LastApplied(), 10))
+	seq := max(s.purgeSeqApplying.Load(), s.purges.LastApplied())
+	r.Header.Set(headerPurgeSeq, strconv.FormatInt(seq, 10))
 	return r
 }
 
 // behindOnPurges reports whether a shield hop comes from an edge that has
-// applied a purge this one has not: between two edges applying the same
+// begun a purge this one has not finished applying to its cache: between two edges applying the same
 // purge, the owner could otherwise hand the asker the purged content, which
 // the asker would keep after the purge was acknowledged.
 func (s *Server) behindOnPurges(r *http.Request) bool {
@@ -169,5 +171,5 @@ func (s *Server) behindOnPurges(r *http.Request) bool {
 		return false
 	}
 	seq, err := strconv.ParseInt(r.Header.Get(headerPurgeSeq), 10, 64)
-	return err == nil && seq > s.purges.LastApplied()
+	return err == nil && seq > max(s.purgeSeqDone.Load(), s.purges.LastApplied())
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	blobdclient "cairn.dev/cairn/blobd/client"
@@ -48,6 +49,12 @@ type Server struct {
 	dns    *geodns.Server // nil without DNSAddr
 	policy *policy        // rules, protection, transforms
 	stats  *counters
+
+	// purgeSeqApplying is the last purge (raftkv sequence number) this edge
+	// began to apply, purgeSeqDone the last one its cache finished: shield
+	// hops compare them (handler.go, behindOnPurges).
+	purgeSeqApplying atomic.Int64
+	purgeSeqDone     atomic.Int64
 
 	ctx    context.Context // cancelled when shutdown begins
 	cancel context.CancelFunc
