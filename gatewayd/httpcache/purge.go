@@ -5,18 +5,18 @@ package httpcache
 // revalidated on their next request). It returns how many it removed or
 // marked.
 func (c *Cache) PurgeKey(key string, soft bool) int {
-	return c.purge(c.idx.idsOfKey(key), soft)
+	return c.purge(func() []string { return c.idx.idsOfKey(key) }, soft)
 }
 
 // PurgePrefix purges every key that starts with prefix, like PurgeKey.
 func (c *Cache) PurgePrefix(prefix string, soft bool) int {
-	return c.purge(c.idx.idsOfPrefix(prefix), soft)
+	return c.purge(func() []string { return c.idx.idsOfPrefix(prefix) }, soft)
 }
 
 // PurgeTag purges every response that carried tag in Surrogate-Key, like
 // PurgeKey.
 func (c *Cache) PurgeTag(tag string, soft bool) int {
-	return c.purge(c.idx.idsOfTag(tag), soft)
+	return c.purge(func() []string { return c.idx.idsOfTag(tag) }, soft)
 }
 
 // PurgeAll removes everything the storage holds and returns how many
@@ -41,10 +41,14 @@ func (c *Cache) PurgeAll() int {
 	return n
 }
 
-func (c *Cache) purge(ids []string, soft bool) int {
+// purge removes (or soft-marks) the ids that match, which it looks up
+// under purgeMu: an object a fetch commits before the purge is among
+// them, one it would commit after is refused (Cache.purgeMu).
+func (c *Cache) purge(match func() []string, soft bool) int {
 	c.purgeMu.Lock()
 	defer c.purgeMu.Unlock()
 	c.purgeEpoch++
+	ids := match()
 	c.st.purges.Add(1)
 	n := 0
 	now := c.now()
