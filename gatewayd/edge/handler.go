@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,10 +32,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hop && s.behindOnPurges(r) {
-		// The asking edge applied a purge this one has not yet: what this
-		// cache holds for the URL may be what was purged, so it is
-		// revalidated with the origin instead of handed out.
-		r.Header.Set("Cache-Control", "no-cache")
+		// The asking edge began a purge this one has not finished: what
+		// this cache holds for the URL may be what was purged, and must not
+		// be handed out, even stale when the origin fails. The request
+		// goes to the origin past the cache.
+		s.passHop(w, r)
+		return
 	}
 	key := cacheKey(r, keyExtra)
 	hw := &headerHookWriter{ResponseWriter: w, beforeHeader: s.policy.responseHeaders}
@@ -172,4 +175,26 @@ func (s *Server) behindOnPurges(r *http.Request) bool {
 	}
 	seq, err := strconv.ParseInt(r.Header.Get(headerPurgeSeq), 10, 64)
 	return err == nil && seq > max(s.purgeSeqDone.Load(), s.purges.LastApplied())
+}
+
+// passHop answers a shield hop from the origin without the cache (see
+// behindOnPurges); an origin failure is marked as the origin's, as the
+// shield does for every hop.
+func (s *Server) passHop(w http.ResponseWriter, r *http.Request) {
+	s.stats.originFetches.Add(1)
+	resp, err := s.policy.observe(s.shield.Fetch)(r.Context(), r)
+	if err != nil {
+		http.Error(w, "edge: origin: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	h.Set("X-Cache", string(httpcache.Pass))
+	w.WriteHeader(resp.StatusCode)
+	if r.Method != http.MethodHead {
+		_, _ = io.Copy(w, resp.Body)
+	}
 }
