@@ -18,8 +18,11 @@ import (
 // the shield tier or the origin).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
+	// The hop header is not authenticated: a hop is limited like any
+	// request, and all it changes is where a miss goes (never what a key
+	// maps to).
 	hop := origin.IsShieldHop(r)
-	if !hop && s.policy.refuse(w, r) { // a hop's client is a fellow edge
+	if s.policy.refuse(w, r) {
 		return
 	}
 	keyExtra, done := s.policy.apply(w, r)
