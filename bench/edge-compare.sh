@@ -427,20 +427,12 @@ values() {
 hits_per_s() {
 	paste -d' ' <(values "$1" "$2" hits) <(values "$1" "$2" duration_s) | awk '$1 != "" && $2 > 0 { printf "%.1f\n", $1 / $2; next } { print "" }'
 }
-diffs() { paste -d' ' <(echo "$1") <(echo "$2") | awk '$1 != "" && $2 != "" { printf "%.4f\n", $1 - $2 }'; }
-ratio_stats() {
-	local med
-	med=$(paste -d' ' <(echo "$1") <(echo "$2") | awk '$1 != "" && $2 != "" && $2 > 0 { print $1 / $2 }' | median)
-	[[ -n $med ]] || { echo "-"; return; }
-	printf '%.2fx (%s)' "$med" "$(ratio_range "$1" "$2")"
-}
 diff_stats() {
 	local d
-	d=$(diffs "$1" "$2")
+	d=$(diffs "$1" "$2" %.4f)
 	[[ -n $d ]] || { echo "-"; return; }
 	printf '%+.3f (%s..%s)' "$(echo "$d" | median)" "$(echo "$d" | sort -g | head -1)" "$(echo "$d" | sort -g | tail -1)"
 }
-fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "" || v == "null") printf "-"; else printf f, v }'; }
 report_targets() { echo "${anchors[@]}" "$([[ $CAIRN_EDGE == 1 ]] && echo cairn)"; }
 
 echo

@@ -388,16 +388,6 @@ values() {
 		echo
 	done
 }
-# diffs <a values> <b values>: per-round a-b.
-diffs() { paste -d' ' <(echo "$1") <(echo "$2") | awk '$1 != "" && $2 != "" { printf "%.3f\n", $1 - $2 }'; }
-# ratio_stats <a values> <b values>: "median (min-max)" of the per-round a/b.
-ratio_stats() {
-	local med
-	med=$(paste -d' ' <(echo "$1") <(echo "$2") | awk '$1 != "" && $2 != "" && $2 > 0 { print $1 / $2 }' | median)
-	[[ -n $med ]] || { echo "-"; return; }
-	printf '%.2fx (%s)' "$med" "$(ratio_range "$1" "$2")"
-}
-fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "" || v == "null") printf "-"; else printf f, v }'; }
 
 echo
 echo "gateway-compare: $ROUNDS interleaved rounds; wrk -t$THREADS -c$CONNS -d$DURATION (load) and -c$LAT_CONNS -d$LAT_DURATION (latency);"

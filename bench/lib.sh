@@ -60,6 +60,22 @@ ratio_range() {
 		awk '$1 != "" && $2 != "" && $2 > 0 { r = $1 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r } END { if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }'
 }
 
+# ratio_stats <a values> <b values>: "median (min-max)" of the per-round
+# ratios a/b ("-" when none).
+ratio_stats() {
+	local med
+	med=$(paste -d' ' <(echo "$1") <(echo "$2") | awk '$1 != "" && $2 != "" && $2 > 0 { print $1 / $2 }' | median)
+	[[ -n $med ]] || { echo "-"; return; }
+	printf '%.2fx (%s)' "$med" "$(ratio_range "$1" "$2")"
+}
+
+# diffs <a values> <b values> [printf format]: the per-round differences
+# a-b, one per line (default format %.3f).
+diffs() { paste -d' ' <(echo "$1") <(echo "$2") | awk -v f="${3:-%.3f}" '$1 != "" && $2 != "" { printf f "\n", $1 - $2 }'; }
+
+# fmt <value> <printf format>: value formatted, "-" when empty or null.
+fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "" || v == "null") printf "-"; else printf f, v }'; }
+
 # etcd_pids holds the members started by start_etcd.
 etcd_pids=()
 
