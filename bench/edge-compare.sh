@@ -470,8 +470,8 @@ if [[ " $SCENARIOS " == *" latency "* ]] && ((LAT_CONCURRENCY > 0)); then
 	for t in direct $(report_targets); do
 		add50="-" add99="-" cmp="-"
 		if [[ $t != direct ]]; then
-			add50=$(diffs "$(values latency "$t" p50_ms)" "$d50" | median)
-			add99=$(diffs "$(values latency "$t" p99_ms)" "$d99" | median)
+			add50=$(diffs "$(values latency "$t" p50_ms)" "$d50" %.4f | median)
+			add99=$(diffs "$(values latency "$t" p99_ms)" "$d99" %.4f | median)
 			[[ $t == cairn || $CAIRN_EDGE != 1 ]] || cmp=$(diff_stats "$(values latency "cairn@$t" p99_ms)" "$(values latency "$t" p99_ms)")
 		fi
 		printf '  %-14s %9s %9s %12s %12s %16s\n' "$t" "$(fmt "$(values latency "$t" p50_ms | median)" %.3f)" \
