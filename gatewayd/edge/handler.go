@@ -103,7 +103,7 @@ func (s *Server) fetcher(hop bool, img imageParams, isImage bool) httpcache.Fetc
 			return nil, err
 		}
 		if isImage {
-			resp = s.policy.transform(ctx, resp, img)
+			resp = s.policy.transform(r, resp, img)
 		}
 		return s.policy.compress(r, resp), nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"cairn.dev/cairn/gatewayd/edge/compress"
 	"cairn.dev/cairn/gatewayd/edge/imageopt"
+	"cairn.dev/cairn/gatewayd/edge/origin"
 	"cairn.dev/cairn/gatewayd/edge/protect"
 	"cairn.dev/cairn/gatewayd/edge/rules"
 	"cairn.dev/cairn/gatewayd/httpcache"
@@ -166,7 +167,7 @@ func withoutImageQuery(r *http.Request) *http.Request {
 // transformed image, keeping its caching headers. A response that is not
 // a 200 image passes unchanged; a transform error becomes a 422 (not
 // cached: no freshness).
-func (p *policy) transform(ctx context.Context, resp *http.Response, img imageParams) *http.Response {
+func (p *policy) transform(r *http.Request, resp *http.Response, img imageParams) *http.Response {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
 		return resp
 	}
@@ -174,12 +175,12 @@ func (p *policy) transform(ctx context.Context, resp *http.Response, img imagePa
 	select {
 	case p.transforms <- struct{}{}:
 		defer func() { <-p.transforms }()
-	case <-ctx.Done():
-		return textResponse(resp.Request, http.StatusServiceUnavailable, "image transform: request ended while waiting\n")
+	case <-r.Context().Done():
+		return origin.TextResponse(r, http.StatusServiceUnavailable, "image transform: request ended while waiting")
 	}
 	out, ct, err := imageopt.Transform(resp.Body, resp.Header.Get("Content-Type"), img, imageopt.Limits{})
 	if err != nil {
-		return textResponse(resp.Request, http.StatusUnprocessableEntity, "image transform: "+err.Error()+"\n")
+		return origin.TextResponse(r, http.StatusUnprocessableEntity, "image transform: "+err.Error())
 	}
 	h := resp.Header.Clone()
 	h.Set("Content-Type", ct)
@@ -242,13 +243,4 @@ func varyAcceptEncoding(h http.Header) {
 		}
 	}
 	h.Add("Vary", "Accept-Encoding")
-}
-
-// textResponse is a plain text response to r.
-func textResponse(r *http.Request, code int, msg string) *http.Response {
-	return &http.Response{
-		Status: strconv.Itoa(code) + " " + http.StatusText(code), StatusCode: code, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {strconv.Itoa(len(msg))}},
-		Body:   io.NopCloser(strings.NewReader(msg)), ContentLength: int64(len(msg)), Request: r,
-	}
 }

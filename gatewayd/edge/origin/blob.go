@@ -124,13 +124,13 @@ const maxRaceRetries = 3
 // Fetch answers r from blobd; see Blob.
 func (b *Blob) Fetch(ctx context.Context, r *http.Request) (*http.Response, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		resp := textResponse(r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the blob origin serves GET and HEAD")
+		resp := TextResponse(r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the blob origin serves GET and HEAD")
 		resp.Header.Set("Allow", "GET, HEAD")
 		return resp, nil
 	}
 	bucket, key, err := splitObjectPath(r.URL.Path)
 	if err != nil {
-		return textResponse(r, http.StatusBadRequest, err.Error()), nil
+		return TextResponse(r, http.StatusBadRequest, err.Error()), nil
 	}
 	if r.Method == http.MethodHead {
 		obj, err := b.stat(ctx, bucket, key)
@@ -151,7 +151,7 @@ func (b *Blob) Fetch(ctx context.Context, r *http.Request) (*http.Response, erro
 			return resp, err
 		}
 		if attempt+1 >= maxRaceRetries {
-			return textResponse(r, http.StatusServiceUnavailable, fmt.Sprintf("object %s/%s changed while being read %d times; try again", bucket, key, maxRaceRetries)), nil
+			return TextResponse(r, http.StatusServiceUnavailable, fmt.Sprintf("object %s/%s changed while being read %d times; try again", bucket, key, maxRaceRetries)), nil
 		}
 	}
 }
@@ -248,15 +248,15 @@ func (b *Blob) failure(ctx context.Context, r *http.Request, bucket, key string,
 	}
 	switch {
 	case errors.Is(err, blobdclient.ErrBucketNotFound):
-		return textResponse(r, http.StatusNotFound, fmt.Sprintf("no bucket %q", bucket)), nil
+		return TextResponse(r, http.StatusNotFound, fmt.Sprintf("no bucket %q", bucket)), nil
 	case errors.Is(err, blobdclient.ErrObjectNotFound):
-		return textResponse(r, http.StatusNotFound, fmt.Sprintf("no object %q in bucket %q", key, bucket)), nil
+		return TextResponse(r, http.StatusNotFound, fmt.Sprintf("no object %q in bucket %q", key, bucket)), nil
 	case errors.Is(err, blobdclient.ErrInvalidArgument), errors.Is(err, blobdclient.ErrLimitExceeded):
-		return textResponse(r, http.StatusBadRequest, fmt.Sprintf("object %s/%s: %s", bucket, key, statusMessage(err))), nil
+		return TextResponse(r, http.StatusBadRequest, fmt.Sprintf("object %s/%s: %s", bucket, key, statusMessage(err))), nil
 	case errors.Is(err, blobdclient.ErrInvalidObjectState):
-		return textResponse(r, http.StatusForbidden, fmt.Sprintf("object %s/%s is archived and not restored", bucket, key)), nil
+		return TextResponse(r, http.StatusForbidden, fmt.Sprintf("object %s/%s is archived and not restored", bucket, key)), nil
 	}
-	resp := textResponse(r, http.StatusServiceUnavailable, fmt.Sprintf("blobd unavailable for %s/%s", bucket, key))
+	resp := TextResponse(r, http.StatusServiceUnavailable, fmt.Sprintf("blobd unavailable for %s/%s", bucket, key))
 	resp.Header.Set("Retry-After", "1")
 	return resp, nil
 }
@@ -315,7 +315,7 @@ const MetaHeaderPrefix = "X-Amz-Meta-"
 // would carry that a cache updates: RFC 9110 section 15.4.5) or 412.
 func (b *Blob) conditionFailed(r *http.Request, obj *blobdv1.Object, code int) *http.Response {
 	if code == http.StatusPreconditionFailed {
-		return textResponse(r, code, fmt.Sprintf("object %s/%s: a precondition did not hold (etag %s)", obj.GetBucket(), obj.GetKey(), quoteETag(obj.GetEtag())))
+		return TextResponse(r, code, fmt.Sprintf("object %s/%s: a precondition did not hold (etag %s)", obj.GetBucket(), obj.GetKey(), quoteETag(obj.GetEtag())))
 	}
 	full := b.objectHeaders(obj)
 	h := http.Header{}
@@ -329,7 +329,7 @@ func (b *Blob) conditionFailed(r *http.Request, obj *blobdv1.Object, code int) *
 
 // rangeNotSatisfiable is the 416 answer for an object of size bytes.
 func rangeNotSatisfiable(r *http.Request, size int64) *http.Response {
-	resp := textResponse(r, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("range %q not satisfiable: the object has %d bytes", r.Header.Get("Range"), size))
+	resp := TextResponse(r, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("range %q not satisfiable: the object has %d bytes", r.Header.Get("Range"), size))
 	resp.Header.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
 	return resp
 }

@@ -32,8 +32,9 @@ var (
 	ErrBadConfig = errors.New("origin: invalid configuration")
 )
 
-// textResponse is a small plain-text answer to r that no cache stores.
-func textResponse(r *http.Request, code int, msg string) *http.Response {
+// TextResponse is a small plain-text answer to r (msg and a newline) that no
+// cache stores: what an origin or shield says when it cannot answer.
+func TextResponse(r *http.Request, code int, msg string) *http.Response {
 	body := msg + "\n"
 	h := http.Header{
 		"Content-Type":           {"text/plain; charset=utf-8"},

@@ -319,7 +319,7 @@ func (s *Shield) serveHop(ctx context.Context, r *http.Request) (*http.Response,
 			code = http.StatusGatewayTimeout
 		}
 		s.logger.Warn("shield: origin failed for a hop", "from", from, "path", r.URL.Path, "err", err)
-		resp = textResponse(r, code, "origin unreachable from shield "+s.self)
+		resp = TextResponse(r, code, "origin unreachable from shield "+s.self)
 	}
 	if resp.StatusCode >= 500 {
 		resp.Header.Set(HeaderShieldOwner, s.self)

@@ -34,7 +34,7 @@ func (o *countingOrigin) Fetch(ctx context.Context, r *http.Request) (*http.Resp
 		return nil, fmt.Errorf("the origin got a hop header from %s", r.Header.Get(HeaderShield))
 	}
 	if strings.HasPrefix(r.URL.Path, "/fail/") {
-		return textResponse(r, http.StatusServiceUnavailable, "origin overloaded"), nil
+		return TextResponse(r, http.StatusServiceUnavailable, "origin overloaded"), nil
 	}
 	body := "object " + r.URL.Path
 	resp := newResponse(r, http.StatusOK, http.Header{"Cache-Control": {"max-age=60"}, "Content-Length": {strconv.Itoa(len(body))}}, int64(len(body)))
