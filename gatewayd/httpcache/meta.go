@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"cairn.dev/cairn/gatewayd/internal/varcodec"
 )
 
 // metaVersion is the first byte of every encoded meta; decode refuses others.
@@ -49,7 +51,7 @@ func (m *meta) has(f uint8) bool { return m.flags&f != 0 }
 func encodeMeta(m *meta) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, metaVersion, m.flags)
-	b = appendString(b, m.key)
+	b = varcodec.AppendString(b, m.key)
 	b = binary.AppendUvarint(b, uint64(m.status))
 	for _, t := range []time.Time{m.reqTime, m.respTime, m.stored, m.softPurged} {
 		b = binary.AppendVarint(b, unixNano(t))
@@ -57,13 +59,13 @@ func encodeMeta(m *meta) []byte {
 	for _, d := range []time.Duration{m.initialAge, m.lifetime, m.swr, m.sie} {
 		b = binary.AppendVarint(b, int64(d))
 	}
-	b = appendStrings(b, m.varyNames)
-	b = appendStrings(b, m.varyValues)
-	b = appendStrings(b, m.tags)
+	b = varcodec.AppendStrings(b, m.varyNames)
+	b = varcodec.AppendStrings(b, m.varyValues)
+	b = varcodec.AppendStrings(b, m.tags)
 	b = binary.AppendUvarint(b, uint64(len(m.header)))
 	for name, vals := range m.header {
-		b = appendString(b, name)
-		b = appendStrings(b, vals)
+		b = varcodec.AppendString(b, name)
+		b = varcodec.AppendStrings(b, vals)
 	}
 	return b
 }
@@ -82,90 +84,7 @@ func fromUnixNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ss)))
-	for _, s := range ss {
-		b = appendString(b, s)
-	}
-	return b
-}
-
 var errMetaCorrupt = errors.New("httpcache: corrupt metadata")
-
-// metaReader decodes; the first error sticks.
-type metaReader struct {
-	b   []byte
-	err error
-}
-
-func (r *metaReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errMetaCorrupt
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *metaReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errMetaCorrupt
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *metaReader) string() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errMetaCorrupt
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *metaReader) count() int {
-	n := r.uvarint()
-	// Every string takes at least one byte, so a count above the bytes left is corrupt.
-	if r.err == nil && (n > maxMetaStrings || n > uint64(len(r.b))) {
-		r.err = errMetaCorrupt
-	}
-	if r.err != nil {
-		return 0
-	}
-	return int(n)
-}
-
-func (r *metaReader) strings() []string {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	ss := make([]string, n)
-	for i := range ss {
-		ss[i] = r.string()
-	}
-	return ss
-}
 
 // decodeMeta parses what encodeMeta wrote. It fails on another version,
 // truncated input or trailing bytes.
@@ -177,38 +96,38 @@ func decodeMeta(b []byte) (*meta, error) {
 		return nil, fmt.Errorf("httpcache: metadata version %d, want %d", b[0], metaVersion)
 	}
 	m := &meta{flags: b[1]}
-	r := &metaReader{b: b[2:]}
-	m.key = r.string()
-	status := r.uvarint()
+	r := &varcodec.Reader{B: b[2:], Corrupt: errMetaCorrupt}
+	m.key = r.String()
+	status := r.Uvarint()
 	if status > 999 {
-		r.err = errMetaCorrupt
+		r.Err = errMetaCorrupt
 	}
 	m.status = int(status)
-	m.reqTime = fromUnixNano(r.varint())
-	m.respTime = fromUnixNano(r.varint())
-	m.stored = fromUnixNano(r.varint())
-	m.softPurged = fromUnixNano(r.varint())
-	m.initialAge = time.Duration(r.varint())
-	m.lifetime = time.Duration(r.varint())
-	m.swr = time.Duration(r.varint())
-	m.sie = time.Duration(r.varint())
-	m.varyNames = r.strings()
-	m.varyValues = r.strings()
-	m.tags = r.strings()
-	n := r.count()
+	m.reqTime = fromUnixNano(r.Varint())
+	m.respTime = fromUnixNano(r.Varint())
+	m.stored = fromUnixNano(r.Varint())
+	m.softPurged = fromUnixNano(r.Varint())
+	m.initialAge = time.Duration(r.Varint())
+	m.lifetime = time.Duration(r.Varint())
+	m.swr = time.Duration(r.Varint())
+	m.sie = time.Duration(r.Varint())
+	m.varyNames = r.Strings(maxMetaStrings)
+	m.varyValues = r.Strings(maxMetaStrings)
+	m.tags = r.Strings(maxMetaStrings)
+	n := r.Count(maxMetaStrings)
 	m.header = make(http.Header, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		name := r.string()
-		m.header[name] = r.strings()
+	for i := 0; i < n && r.Err == nil; i++ {
+		name := r.String()
+		m.header[name] = r.Strings(maxMetaStrings)
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errMetaCorrupt
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = errMetaCorrupt
 	}
-	if r.err == nil && len(m.varyNames) != len(m.varyValues) {
-		r.err = errMetaCorrupt
+	if r.Err == nil && len(m.varyNames) != len(m.varyValues) {
+		r.Err = errMetaCorrupt
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	return m, nil
 }

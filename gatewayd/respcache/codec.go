@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cairn.dev/cairn/gatewayd/internal/varcodec"
 )
 
 // The entry format, version 1. Integers are varints (u: unsigned), a
@@ -41,27 +43,14 @@ func EncodeEntry(e *Entry) []byte {
 	b = binary.AppendUvarint(b, uint64(max(e.InitialAge, 0)/time.Second))
 	b = binary.AppendUvarint(b, uint64(len(e.Header)))
 	for k, v := range e.Header {
-		b = appendStrings(appendString(b, k), v)
+		b = varcodec.AppendStrings(varcodec.AppendString(b, k), v)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Vary)))
 	for _, v := range e.Vary {
-		b = appendStrings(appendString(b, v.Name), v.Values)
+		b = varcodec.AppendStrings(varcodec.AppendString(b, v.Name), v.Values)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Body)))
 	return append(b, e.Body...)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ss)))
-	for _, s := range ss {
-		b = appendString(b, s)
-	}
-	return b
 }
 
 // DecodeEntry parses an encoded entry. The entry's Body aliases b, which
@@ -74,47 +63,47 @@ func DecodeEntry(b []byte) (*Entry, error) {
 	if b[1] != entryVersion {
 		return nil, fmt.Errorf("%w: %d", ErrVersion, b[1])
 	}
-	d := decoder{b: b[2:]}
+	d := varcodec.Reader{B: b[2:], Corrupt: ErrCorrupt}
 	e := &Entry{}
-	status := d.uvarint()
-	stored := d.varint()
-	ttl := d.uvarint()
-	age := d.uvarint()
-	if d.err == nil && (status < 100 || status > 999 || ttl > 1<<62 || age > maxDelta) {
+	status := d.Uvarint()
+	stored := d.Varint()
+	ttl := d.Uvarint()
+	age := d.Uvarint()
+	if d.Err == nil && (status < 100 || status > 999 || ttl > 1<<62 || age > maxDelta) {
 		return nil, ErrCorrupt
 	}
 	e.Status = int(status)
 	e.StoredAt = time.Unix(0, stored)
 	e.TTL = time.Duration(ttl)
 	e.InitialAge = time.Duration(age) * time.Second
-	nh := d.count()
+	nh := d.Count(0)
 	if nh > 0 {
 		e.Header = make(http.Header, nh)
 	} else {
 		e.Header = http.Header{}
 	}
-	for i := 0; i < nh && d.err == nil; i++ {
-		name := d.string()
-		vals := d.strings()
-		if d.err == nil && (!validName(name) || e.Header[name] != nil || !validValues(vals)) {
-			d.err = ErrCorrupt
+	for i := 0; i < nh && d.Err == nil; i++ {
+		name := d.String()
+		vals := d.Strings(0)
+		if d.Err == nil && (!validName(name) || e.Header[name] != nil || !validValues(vals)) {
+			d.Err = ErrCorrupt
 		}
 		e.Header[name] = vals
 	}
-	nv := d.count()
-	for i := 0; i < nv && d.err == nil; i++ {
-		name := d.string()
-		vals := d.strings()
-		if d.err == nil && (!validName(name) || !validValues(vals)) {
-			d.err = ErrCorrupt
+	nv := d.Count(0)
+	for i := 0; i < nv && d.Err == nil; i++ {
+		name := d.String()
+		vals := d.Strings(0)
+		if d.Err == nil && (!validName(name) || !validValues(vals)) {
+			d.Err = ErrCorrupt
 		}
 		e.Vary = append(e.Vary, VaryValue{Name: name, Values: vals})
 	}
-	body := d.bytes()
-	if d.err != nil {
-		return nil, d.err
+	body := d.Bytes()
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	if len(d.b) != 0 {
+	if len(d.B) != 0 {
 		return nil, ErrCorrupt
 	}
 	if cl := e.Header["Content-Length"]; len(cl) > 0 && (len(cl) != 1 || cl[0] != strconv.Itoa(len(body))) {
@@ -122,75 +111,6 @@ func DecodeEntry(b []byte) (*Entry, error) {
 	}
 	e.Body = body[:len(body):len(body)]
 	return e, nil
-}
-
-// decoder reads the entry format; the first error sticks and later reads
-// return zero values.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = ErrCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = ErrCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a count of items that each take at least one byte, so a
-// count beyond the bytes left is corrupt (and cannot make us allocate).
-func (d *decoder) count() int {
-	v := d.uvarint()
-	if d.err == nil && v > uint64(len(d.b)) {
-		d.err = ErrCorrupt
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.count()
-	if d.err != nil {
-		return nil
-	}
-	s := d.b[:n]
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) string() string { return string(d.bytes()) }
-
-// strings reads a value list; an empty list decodes as nil.
-func (d *decoder) strings() []string {
-	n := d.count()
-	if n == 0 || d.err != nil {
-		return nil
-	}
-	ss := make([]string, 0, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		ss = append(ss, d.string())
-	}
-	return ss[:len(ss):len(ss)]
 }
 
 // validName reports whether s is a header field name (an RFC 9110 token).
