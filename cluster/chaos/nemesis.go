@@ -163,13 +163,16 @@ func (n *nemesis) others(nodes []string) []string {
 }
 
 // Hold waits for d, or until ctx ends: it lets the workload run under a fault,
-// and paces workloads between requests.
-func Hold(ctx context.Context, d time.Duration) {
+// and paces workloads between requests. It reports whether d passed (false:
+// ctx ended first).
+func Hold(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
 	case <-t.C:
+		return true
 	}
 }
 

@@ -237,20 +237,9 @@ func (c *client) loop(ctx context.Context) {
 		if !ok {
 			d = 100 * time.Millisecond // a dead edge refuses at once: do not spin on it
 		}
-		if !sleepFor(ctx, d) {
+		if !chaos.Hold(ctx, d) {
 			return
 		}
-	}
-}
-
-func sleepFor(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
@@ -370,7 +359,7 @@ func (p *purger) spec() (*edgev1.PurgeSpec, string, []string) {
 
 func (p *purger) loop(ctx context.Context) {
 	for {
-		if !sleepFor(ctx, time.Duration(200+p.rng.IntN(600))*time.Millisecond) {
+		if !chaos.Hold(ctx, time.Duration(200+p.rng.IntN(600))*time.Millisecond) {
 			return
 		}
 		spec, key, paths := p.spec()
@@ -423,7 +412,7 @@ func (p *purger) publish(ctx context.Context, spec *edgev1.PurgeSpec, key string
 		} else {
 			p.env.History.Complete(op, chaos.Unknown, err, nil)
 		}
-		if !sleepFor(ctx, 100*time.Millisecond) {
+		if !chaos.Hold(ctx, 100*time.Millisecond) {
 			return false
 		}
 	}

@@ -259,24 +259,13 @@ func loop(ctx context.Context, env *chaos.Env, c *http.Client, id int, node, url
 		default:
 			env.History.Complete(op, chaos.Unknown, err, nil)
 			// A node that is down refuses at once: do not spin on it.
-			if !sleepFor(ctx, 100*time.Millisecond) {
+			if !chaos.Hold(ctx, 100*time.Millisecond) {
 				return
 			}
 		}
-		if !sleepFor(ctx, think) {
+		if !chaos.Hold(ctx, think) {
 			return
 		}
-	}
-}
-
-func sleepFor(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
