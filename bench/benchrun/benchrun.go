@@ -51,3 +51,11 @@ func CloseAll[C io.Closer](cs []C) {
 		_ = c.Close()
 	}
 }
+
+// Percentile returns the nearest-rank p-quantile (0 < p ≤ 1) of sorted, a
+// non-empty slice in ascending order.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(p*float64(len(sorted)) + 0.999999999) // ceil, tolerant of float error
+	rank = max(1, min(rank, len(sorted)))
+	return sorted[rank-1]
+}

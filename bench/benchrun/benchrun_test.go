@@ -53,3 +53,15 @@ func TestOpenAllClosesTheOpenedOnesOnFailure(t *testing.T) {
 		t.Fatalf("closed %d of the 3 opened clients", closed.Load())
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	d := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, tc := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 5}, {0.9, 9}, {0.99, 10}, {1, 10}, {0.01, 1}, {0.1, 1}} {
+		if got := Percentile(d, tc.p); got != tc.want {
+			t.Errorf("Percentile(1..10, %v) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}

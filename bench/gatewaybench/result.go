@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"cairn.dev/cairn/bench/benchrun"
 )
 
 // Latency summarizes the latencies of the successful requests of a run.
@@ -116,16 +118,9 @@ func latencyOf(d []time.Duration) Latency {
 	}
 	return Latency{
 		Mean: sum / time.Duration(len(d)),
-		P50:  percentile(d, 0.50),
-		P90:  percentile(d, 0.90),
-		P99:  percentile(d, 0.99),
+		P50:  benchrun.Percentile(d, 0.50),
+		P90:  benchrun.Percentile(d, 0.90),
+		P99:  benchrun.Percentile(d, 0.99),
 		Max:  d[len(d)-1],
 	}
-}
-
-// percentile returns the nearest-rank p-quantile of the sorted, non-empty d.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	rank := int(p*float64(len(sorted)) + 0.999999999) // ceil, tolerant of float error
-	rank = max(1, min(rank, len(sorted)))
-	return sorted[rank-1]
 }

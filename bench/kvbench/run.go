@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"cairn.dev/cairn/bench/benchrun"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	"cairn.dev/cairn/raftkv/client"
 )
@@ -261,17 +262,10 @@ func latencyOf(d []time.Duration) Latency {
 	}
 	return Latency{
 		Mean: sum / time.Duration(len(d)),
-		P50:  percentile(d, 0.50),
-		P90:  percentile(d, 0.90),
-		P99:  percentile(d, 0.99),
-		P999: percentile(d, 0.999),
+		P50:  benchrun.Percentile(d, 0.50),
+		P90:  benchrun.Percentile(d, 0.90),
+		P99:  benchrun.Percentile(d, 0.99),
+		P999: benchrun.Percentile(d, 0.999),
 		Max:  d[len(d)-1],
 	}
-}
-
-// percentile returns the nearest-rank p-quantile of the sorted, non-empty d.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	rank := int(p*float64(len(sorted)) + 0.999999999) // ceil, tolerant of float error
-	rank = max(1, min(rank, len(sorted)))
-	return sorted[rank-1]
 }

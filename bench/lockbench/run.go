@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cairn.dev/cairn/bench/benchrun"
 )
 
 // Run performs one run as cfg describes. It returns an error when cfg is
@@ -178,12 +180,5 @@ func latencyOf(d []time.Duration) Latency {
 	for _, x := range d {
 		sum += x
 	}
-	return Latency{N: len(d), Mean: sum / time.Duration(len(d)), P50: percentile(d, 0.50), P99: percentile(d, 0.99), Max: d[len(d)-1]}
-}
-
-// percentile returns the nearest-rank p-quantile of the sorted, non-empty d.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	rank := int(p*float64(len(sorted)) + 0.999999999)
-	rank = max(1, min(rank, len(sorted)))
-	return sorted[rank-1]
+	return Latency{N: len(d), Mean: sum / time.Duration(len(d)), P50: benchrun.Percentile(d, 0.50), P99: benchrun.Percentile(d, 0.99), Max: d[len(d)-1]}
 }

@@ -22,13 +22,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"cairn.dev/cairn/bench/benchrun"
 	blobdclient "cairn.dev/cairn/blobd/client"
 	"cairn.dev/cairn/gatewayd/edge"
 	"cairn.dev/cairn/gatewayd/edge/origin"
@@ -432,13 +433,13 @@ func delay(ctx context.Context, d time.Duration) {
 	}
 }
 
-// percentile returns the q quantile of ds in milliseconds (0 when empty).
+// percentile returns the nearest-rank q quantile of ds in milliseconds (0
+// when empty).
 func percentile(ds []time.Duration, q float64) float64 {
 	if len(ds) == 0 {
 		return 0
 	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := int(q * float64(len(s)-1))
-	return ms(s[i])
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return ms(benchrun.Percentile(s, q))
 }
