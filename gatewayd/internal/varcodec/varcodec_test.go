@@ -45,7 +45,7 @@ func TestCorrupt(t *testing.T) {
 	}{
 		{"empty uvarint", nil, func(r *Reader) { r.Uvarint() }},
 		{"empty varint", nil, func(r *Reader) { r.Varint() }},
-		{"length past the end", binary.AppendUvarint(nil, 5), func(r *Reader) { r.String() }},
+		{"length past the end", binary.AppendUvarint(nil, 5), func(r *Reader) { _ = r.String() }},
 		{"count past the end", binary.AppendUvarint(nil, 1<<40), func(r *Reader) { r.Strings(0) }},
 		{"count above max", AppendStrings(nil, []string{"a", "b", "c"}), func(r *Reader) { r.Strings(2) }},
 		{"truncated list", AppendStrings(nil, []string{"abc", "def"})[:6], func(r *Reader) { r.Strings(0) }},
