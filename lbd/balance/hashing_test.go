@@ -204,3 +204,30 @@ func TestRingCapped(t *testing.T) {
 		t.Fatal("Pick = nil")
 	}
 }
+
+// TestRingLookup: the slot index finds the same point as a binary search of
+// the ring, for random keys and keys on and beside the points.
+func TestRingLookup(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(testSeed(t), 9))
+	for _, ws := range [][]int{{1}, {1, 2}, {3, 1, 4, 1, 5}, {100, 200}} {
+		bs := makeBackends(ws...)
+		p := mustNew(t, RingHash, bs, Options{LoadFactor: math.Inf(1)}).(*ringHash)
+		keys := []uint64{0, math.MaxUint64}
+		for range 2000 {
+			keys = append(keys, rnd.Uint64())
+		}
+		for _, pt := range p.points[:min(len(p.points), 500)] {
+			keys = append(keys, pt-1, pt, pt+1)
+		}
+		for _, key := range keys {
+			k, _ := slices.BinarySearch(p.points, key)
+			if k == len(p.points) {
+				k = 0
+			}
+			if got, want := p.Pick(key, nil), bs[p.owners[k]]; got.Name != want.Name {
+				// bs is in name order, as the ring's backends are here.
+				t.Fatalf("weights %v: key %#x went to %s, the ring's next point belongs to %s", ws, key, got.Name, want.Name)
+			}
+		}
+	}
+}

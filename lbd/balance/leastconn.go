@@ -58,7 +58,8 @@ func (p *leastTime) Pick(_ uint64, skip func(*Backend) bool) *Backend {
 	i := (p.next.Add(1) - 1) % n
 	var (
 		best      *Backend // the best measured backend
-		bestScore float64
+		bestScore float64  // its (latency+ε)·(inflight+1), to be divided by bestW
+		bestW     float64
 		latSum    float64 // over measured backends, in nanoseconds
 		measured  int
 		fresh     *Backend // the unmeasured backend with least inflight/weight
@@ -85,9 +86,9 @@ func (p *leastTime) Pick(_ uint64, skip func(*Backend) bool) *Backend {
 		}
 		latSum += float64(lat)
 		measured++
-		score := float64(lat+int64(latencyFloor)) * float64(in+1) / float64(w)
-		if best == nil || score < bestScore {
-			best, bestScore = b, score
+		score := float64(lat+int64(latencyFloor)) * float64(in+1)
+		if best == nil || score*bestW < bestScore*float64(w) { // score/w < bestScore/bestW
+			best, bestScore, bestW = b, score, float64(w)
 		}
 	}
 	if fresh == nil {
@@ -97,7 +98,7 @@ func (p *leastTime) Pick(_ uint64, skip func(*Backend) bool) *Backend {
 		return fresh
 	}
 	stand := latSum/float64(measured) + float64(latencyFloor)
-	if stand*float64(freshIn+1)/float64(freshW) < bestScore {
+	if stand*float64(freshIn+1)*bestW < bestScore*float64(freshW) {
 		return fresh
 	}
 	return best

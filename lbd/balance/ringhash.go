@@ -2,6 +2,7 @@ package balance
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -15,6 +16,11 @@ type ringHash struct {
 	backends []*Backend // sorted by name
 	points   []uint64   // sorted
 	owners   []int32    // owners[k] indexes backends for points[k]
+	// slots[s] is the index of the first point at or after s<<shift, with
+	// slots[len-1] = len(points): a lookup scans the one or two points of its
+	// slot instead of binary-searching the ring.
+	slots []int32
+	shift uint
 	// bound[i] is c·w_i/W: backend i takes a request while its in-flight
 	// count is below bound[i]·(T+1), T the total in flight.
 	bound []float64
@@ -60,11 +66,26 @@ func newRingHash(bs []*Backend, perWeight int, c float64) *ringHash {
 	for k, pt := range pts {
 		p.points[k], p.owners[k] = pt.hash, pt.owner
 	}
+	slotBits := max(1, bits.Len(uint(len(pts)))-1)
+	p.shift = uint(64 - slotBits)
+	p.slots = make([]int32, 1<<slotBits+1)
+	k := 0
+	for s := range 1 << slotBits {
+		for k < len(p.points) && p.points[k] < uint64(s)<<p.shift {
+			k++
+		}
+		p.slots[s] = int32(k)
+	}
+	p.slots[1<<slotBits] = int32(len(p.points))
 	return p
 }
 
 func (p *ringHash) Pick(key uint64, skip func(*Backend) bool) *Backend {
-	k, _ := slices.BinarySearch(p.points, key)
+	s := key >> p.shift
+	k, end := int(p.slots[s]), int(p.slots[s+1])
+	for k < end && p.points[k] < key {
+		k++
+	}
 	if k == len(p.points) {
 		k = 0
 	}
