@@ -9,13 +9,14 @@ import (
 	"cairn.dev/cairn/gatewayd/edge"
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/httpproxy"
+	"cairn.dev/cairn/node/registry"
 )
 
 // Defaults of the raftkv keys the gateway uses.
 const (
 	DefaultConfigKey      = "/cairn/gatewayd/config"
 	DefaultKeysPrefix     = "/cairn/gatewayd/keys/"
-	DefaultServicesPrefix = "/cairn/services/"
+	DefaultServicesPrefix = registry.DefaultPrefix
 )
 
 // Config configures a gatewayd Server. Every field can be set from a flag,

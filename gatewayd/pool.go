@@ -66,20 +66,11 @@ func (s *Server) newPool(spec gwconfig.Upstream, fp string) (*pool, error) {
 	if spec.Protocol == "grpc" {
 		p.isGRPC, p.grpcTLS, p.conns = true, tlsConf, map[string]*grpc.ClientConn{}
 	}
-	resolver := s.resolver
-	if spec.Service == "raftkv" && s.registryEndpoints != nil {
-		// The registry cluster itself: the node's own raftkv endpoints.
-		targets := make([]gwconfig.Target, len(s.registryEndpoints))
-		for i, e := range s.registryEndpoints {
-			targets[i] = gwconfig.Target{Address: e, Weight: 1}
-		}
-		resolver = upstream.StaticResolver(map[string][]gwconfig.Target{"raftkv": targets})
-	}
-	if spec.Service != "" && resolver == nil {
+	if spec.Service != "" && s.resolver == nil {
 		p.close()
 		return nil, fmt.Errorf("service %q needs a registry (--registry)", spec.Service)
 	}
-	p.targets, err = upstream.New(spec, upstream.Options{Resolver: resolver, Logger: s.logger})
+	p.targets, err = upstream.New(spec, upstream.Options{Resolver: s.resolver, Logger: s.logger})
 	if err != nil {
 		p.close()
 		return nil, err

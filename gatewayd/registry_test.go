@@ -17,9 +17,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"cairn.dev/cairn/cached/cachedtest"
-	"cairn.dev/cairn/gatewayd/upstream"
 	"cairn.dev/cairn/node/nodetest"
 	"cairn.dev/cairn/node/pki"
+	"cairn.dev/cairn/node/registry"
 	"cairn.dev/cairn/node/rpcerr"
 	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -203,13 +203,13 @@ routes:
 	kv, err := kvclient.New(kvclient.Config{Endpoints: []string{kvAddr}})
 	require.NoError(t, err)
 	defer kv.Close()
-	deregA, err := upstream.Register(ctx, kv, DefaultServicesPrefix, "orders", "a", a.addr(), 1, 5*time.Second)
+	deregA, err := registry.Register(ctx, kv, DefaultServicesPrefix, "orders", "a", a.addr(), 1, 5*time.Second)
 	require.NoError(t, err)
 	nodetest.WaitFor(t, 10*time.Second, "instance a serves", func() bool {
 		_, body := g.do(t, "GET", "/orders", "", nil)
 		return body == "a"
 	})
-	deregB, err := upstream.Register(ctx, kv, DefaultServicesPrefix, "orders", "b", b.addr(), 1, 5*time.Second)
+	deregB, err := registry.Register(ctx, kv, DefaultServicesPrefix, "orders", "b", b.addr(), 1, 5*time.Second)
 	require.NoError(t, err)
 	defer deregB()
 	nodetest.WaitFor(t, 10*time.Second, "instance b serves too", func() bool {

@@ -19,9 +19,9 @@ import (
 	"cairn.dev/cairn/gatewayd/ratelimit"
 	"cairn.dev/cairn/gatewayd/respcache"
 	"cairn.dev/cairn/gatewayd/transcode"
-	"cairn.dev/cairn/gatewayd/upstream"
 	"cairn.dev/cairn/node"
 	"cairn.dev/cairn/node/httpproxy"
+	"cairn.dev/cairn/node/registry"
 	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
@@ -39,11 +39,10 @@ type Server struct {
 	http   *httpproxy.Server
 	certs  *httpproxy.CertStore // nil on a plaintext listener
 
-	kv                *kvclient.Client // nil without a registry
-	registryEndpoints []string
-	docs              *docStore     // nil without a registry
-	keys              *apikey.Store // nil without a registry
-	resolver          upstream.Resolver
+	kv       *kvclient.Client // nil without a registry
+	docs     *docStore        // nil without a registry
+	keys     *apikey.Store    // nil without a registry
+	resolver registry.Watcher // nil without a registry
 
 	cache atomic.Pointer[cachedclient.Client] // nil until connected (or without cached)
 	// sharedResponses is the response cache's tier in cached, set with cache.
@@ -133,7 +132,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 
 	if cfg.Registry != "" {
 		eps, _ := parseEndpoints("registry", cfg.Registry) // validated
-		s.registryEndpoints = eps
 		kc := kvclient.Config{Endpoints: eps, RequestTimeout: 5 * time.Second}
 		if cfg.Server.TLS.Enabled() {
 			if kc.TLS, err = node.ClientTLSConfig(cfg.Server.TLS, ""); err != nil {
@@ -145,7 +143,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		}
 		s.docs = &docStore{kv: s.kv, key: cfg.ConfigKey, logger: logger}
 		s.keys = apikey.NewStore(s.kv, cfg.KeysPrefix, logger)
-		s.resolver = upstream.NewRegistryResolver(s.kv, cfg.ServicesPrefix, logger)
+		// The resolver also answers for the service "raftkv": the registry
+		// cluster itself, at the endpoints above.
+		s.resolver = registry.NewResolver(s.kv, cfg.ServicesPrefix, logger)
 	}
 	s.limiter = ratelimit.New(ratelimit.Config{
 		Store: s.rateStore(),

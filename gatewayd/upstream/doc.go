@@ -22,10 +22,10 @@
 // in-flight slot and feeds the breaker and the outlier detector.
 //
 // Targets come from the upstream's static list or, for an upstream that names
-// a service, from a Resolver that calls the pool back with the full list on
-// every change (RegistryResolver watches the raftkv registry, so membership
-// changes need no configuration reload). Register is the other half of the
-// registry: it advertises one instance under a lease it keeps alive.
+// a service, from Options.Resolver, a registry.Watcher that calls the pool
+// back with the full instance list on every change (registry.Resolver watches
+// the raftkv registry, so membership changes need no configuration reload;
+// instances advertise themselves with registry.Register).
 //
 // Time comes from Options.Now and randomness from Options.Rand, so tests drive
 // the breaker and the ejections with a fake clock and replay random choices

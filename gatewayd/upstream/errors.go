@@ -17,8 +17,4 @@ var (
 	// (unknown balance, neither targets nor service, a service without a
 	// resolver); the error wraps it with the detail.
 	ErrInvalidSpec = errors.New("upstream: invalid upstream spec")
-	// ErrInvalidEntry marks a registry entry or a Register argument that is
-	// not a valid instance (bad JSON, address not host:port, weight out of
-	// range, empty or slash-holding service or id).
-	ErrInvalidEntry = errors.New("upstream: invalid registry entry")
 )

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
+	"cairn.dev/cairn/node/registry"
 )
 
 // Options are a Pool's collaborators; every field may be zero.
 type Options struct {
-	// Resolver supplies the targets of an upstream that names a service;
-	// required for those, unused otherwise.
-	Resolver Resolver
+	// Resolver supplies the targets of an upstream that names a service
+	// (registry.Resolver for the raftkv registry, registry.Static for a fixed
+	// table); required for those, unused otherwise.
+	Resolver registry.Watcher
 	// Now is the clock of the breaker and the ejections; default time.Now.
 	Now func() time.Time
 	// Logger receives breaker state changes and ejections; default
@@ -97,7 +99,7 @@ func New(spec gwconfig.Upstream, opts Options) (*Pool, error) {
 		p.SetTargets(spec.Targets)
 		return p, nil
 	}
-	p.stopWatch = opts.Resolver.Watch(context.Background(), spec.Service, p.SetTargets)
+	p.stopWatch = opts.Resolver.Watch(context.Background(), spec.Service, p.setInstances)
 	return p, nil
 }
 
@@ -108,8 +110,18 @@ func (p *Pool) Name() string { return p.name }
 // upstream), even an empty one.
 func (p *Pool) Ready() <-chan struct{} { return p.ready }
 
+// setInstances is the resolver's callback: the instances' addresses and
+// weights become the pool's targets (see SetTargets).
+func (p *Pool) setInstances(list []registry.Instance) {
+	targets := make([]gwconfig.Target, len(list))
+	for i, in := range list {
+		targets[i] = gwconfig.Target{Address: in.Address, Weight: in.Weight}
+	}
+	p.SetTargets(targets)
+}
+
 // SetTargets replaces the pool's members; the resolver of a service
-// upstream calls it on every change (a caller setting targets of such a
+// upstream calls it (through setInstances) on every change (a caller setting targets of such a
 // pool races with the resolver: the later call wins). Targets that stay
 // (same address) keep their counts, in-flight requests and ejection; a
 // weight below 1 counts as 1; empty and repeated addresses are skipped. Removed targets leave at once (their in-flight

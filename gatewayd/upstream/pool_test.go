@@ -10,10 +10,11 @@ import (
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
 	"cairn.dev/cairn/node/nodetest"
+	"cairn.dev/cairn/node/registry"
 )
 
 func TestNewRejectsBadSpecs(t *testing.T) {
-	static := StaticResolver{"svc": targets("x:1")}
+	static := registry.Static{"svc": {{ID: "x", Address: "x:1", Weight: 1}}}
 	tests := []struct {
 		name string
 		spec gwconfig.Upstream
@@ -46,8 +47,8 @@ func TestPoolDefaultsWork(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestStaticResolverService(t *testing.T) {
-	res := StaticResolver{"svc": {{Address: "x:1", Weight: 2}, {Address: "y:1"}}}
+func TestStaticServicePool(t *testing.T) {
+	res := registry.Static{"svc": {{ID: "x", Address: "x:1", Weight: 2}, {ID: "y", Address: "y:1"}}}
 	p, err := New(gwconfig.Upstream{Name: "u", Service: "svc"}, Options{Resolver: res})
 	require.NoError(t, err)
 	defer p.Close()
@@ -67,11 +68,11 @@ func TestStaticResolverService(t *testing.T) {
 // slowResolver answers only when told to, like a registry still loading.
 type slowResolver struct {
 	mu      sync.Mutex
-	fn      func([]gwconfig.Target)
+	fn      func([]registry.Instance)
 	stopped bool
 }
 
-func (r *slowResolver) Watch(_ context.Context, _ string, fn func([]gwconfig.Target)) func() {
+func (r *slowResolver) Watch(_ context.Context, _ string, fn func([]registry.Instance)) func() {
 	r.mu.Lock()
 	r.fn = fn
 	r.mu.Unlock()
@@ -93,7 +94,7 @@ func TestPoolBeforeResolverAnswers(t *testing.T) {
 		t.Fatal("ready before the resolver answered")
 	default:
 	}
-	res.fn(targets("a:1"))
+	res.fn([]registry.Instance{{ID: "a", Address: "a:1", Weight: 1}})
 	<-p.Ready()
 	tg, err := pickRelease(t, p, KindSuccess)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package upstream
+package registry
 
 import (
 	"bytes"
@@ -7,16 +7,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
-
-	"cairn.dev/cairn/gatewayd/gwconfig"
 )
 
-// DefaultRegistryPrefix is where services register in raftkv:
-// <prefix><service>/<id>.
-const DefaultRegistryPrefix = "/cairn/services/"
+// DefaultPrefix is where services register in raftkv: <prefix><service>/<id>.
+const DefaultPrefix = "/cairn/services/"
 
-// MaxWeight is the largest weight a registry entry may carry, as in the
-// gateway configuration.
+// MaxWeight is the largest weight an instance may carry (as in gatewayd's
+// upstream targets).
 const MaxWeight = 1000
 
 // maxEntryBytes bounds a registry entry's value.
@@ -28,29 +25,38 @@ type Entry struct {
 	Weight  int    `json:"weight,omitempty"` // 1..MaxWeight; 0 or absent means 1
 }
 
-// ParseEntry decodes a registry value into a target. Unknown fields are
-// ignored (newer writers may add some); a missing or invalid address, a
-// weight outside 0..MaxWeight, trailing data and values over 4 KiB are
-// ErrInvalidEntry.
-func ParseEntry(value []byte) (gwconfig.Target, error) {
+// Instance is one registered instance of a service, as a Watcher delivers
+// it: ID is the last element of its key, Weight is in 1..MaxWeight.
+type Instance struct {
+	ID      string
+	Address string
+	Weight  int
+}
+
+// ParseEntry decodes a registry value, with a zero or absent weight made 1.
+// Unknown fields are ignored (newer writers may add some); a missing or
+// invalid address, a weight outside 0..MaxWeight, trailing data and values
+// over 4 KiB are ErrInvalidEntry.
+func ParseEntry(value []byte) (Entry, error) {
 	if len(value) > maxEntryBytes {
-		return gwconfig.Target{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidEntry, len(value), maxEntryBytes)
+		return Entry{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidEntry, len(value), maxEntryBytes)
 	}
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(value))
 	if err := dec.Decode(&e); err != nil {
-		return gwconfig.Target{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+		return Entry{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
 	}
 	if dec.More() {
-		return gwconfig.Target{}, fmt.Errorf("%w: data after the JSON object", ErrInvalidEntry)
+		return Entry{}, fmt.Errorf("%w: data after the JSON object", ErrInvalidEntry)
 	}
 	if err := checkAddress(e.Address); err != nil {
-		return gwconfig.Target{}, err
+		return Entry{}, err
 	}
-	if e.Weight < 0 || e.Weight > MaxWeight {
-		return gwconfig.Target{}, fmt.Errorf("%w: weight %d is outside 0..%d", ErrInvalidEntry, e.Weight, MaxWeight)
+	if err := checkWeight(e.Weight); err != nil {
+		return Entry{}, err
 	}
-	return gwconfig.Target{Address: e.Address, Weight: max(e.Weight, 1)}, nil
+	e.Weight = max(e.Weight, 1)
+	return e, nil
 }
 
 // checkAddress accepts host:port with a non-empty host without spaces and a
@@ -70,6 +76,14 @@ func checkAddress(addr string) error {
 	return nil
 }
 
+// checkWeight accepts 0..MaxWeight (0 standing for 1).
+func checkWeight(w int) error {
+	if w < 0 || w > MaxWeight {
+		return fmt.Errorf("%w: weight %d is outside 0..%d", ErrInvalidEntry, w, MaxWeight)
+	}
+	return nil
+}
+
 // checkName accepts a service or instance id: non-empty, without '/'.
 func checkName(what, s string) error {
 	if s == "" || strings.Contains(s, "/") {
@@ -81,7 +95,7 @@ func checkName(what, s string) error {
 // normPrefix returns prefix with the default for "" and a trailing '/'.
 func normPrefix(prefix string) string {
 	if prefix == "" {
-		return DefaultRegistryPrefix
+		return DefaultPrefix
 	}
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"

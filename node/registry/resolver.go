@@ -1,4 +1,4 @@
-package upstream
+package registry
 
 import (
 	"context"
@@ -7,48 +7,46 @@ import (
 	"slices"
 	"strings"
 
-	"cairn.dev/cairn/gatewayd/gwconfig"
 	"cairn.dev/cairn/node/clusterconn"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
 	kvclient "cairn.dev/cairn/raftkv/client"
 )
 
 // RegistryService is the service name that resolves to the registry's own
-// raftkv cluster (gwconfig: 'The service "raftkv" is the gateway's own
-// registry cluster').
+// raftkv cluster (gatewayd's configuration: 'The service "raftkv" is the
+// gateway's own registry cluster').
 const RegistryService = "raftkv"
 
-// RegistryResolver resolves services from the raftkv registry: the targets
-// of service S are the valid entries under <prefix>S/ (see Entry and
-// Register), except RegistryService, whose targets are the endpoints the
-// raftkv client was configured with. It is safe for concurrent use; each Watch runs one goroutine
-// that its stop function ends.
-type RegistryResolver struct {
+// Resolver is the Watcher of the raftkv registry: the instances of service S
+// are the valid entries under <prefix>S/ (see Entry and Register), except
+// RegistryService, whose instances are the endpoints the raftkv client was
+// configured with. It is safe for concurrent use; each Watch runs one
+// goroutine that its stop function ends.
+type Resolver struct {
 	kv     *kvclient.Client
 	prefix string
 	logger *slog.Logger
 }
 
-// NewRegistryResolver returns a resolver reading kv under prefix (default
-// DefaultRegistryPrefix; a missing trailing '/' is added). The caller keeps
-// owning kv; a Watch ends when kv is closed.
-func NewRegistryResolver(kv *kvclient.Client, prefix string, logger *slog.Logger) *RegistryResolver {
+// NewResolver returns a resolver reading kv under prefix (default
+// DefaultPrefix; a missing trailing '/' is added), logging to logger (nil
+// discards). The caller keeps owning kv; a Watch ends when kv is closed.
+func NewResolver(kv *kvclient.Client, prefix string, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &RegistryResolver{kv: kv, prefix: normPrefix(prefix), logger: logger}
+	return &Resolver{kv: kv, prefix: normPrefix(prefix), logger: logger}
 }
 
-// Watch reads the service's entries, calls fn with them (sorted by instance
-// id), then watches the service's keys from the revision it read and calls
+// Watch reads the service's entries, calls fn with them (sorted by ID), then watches the service's keys from the revision it read and calls
 // fn with the full list after every change. When the watch fails for good
 // (a compacted revision) or a read fails, it reads again after a backoff:
 // the last list delivered stays in force meanwhile. Invalid entries are
 // logged and left out. The watch ends when stop is called, ctx ends, or the
 // client is closed. A service name that is empty or holds '/' resolves to no
-// targets (and is logged). RegistryService is answered once with the
-// client's endpoints (weight 1 each). See Resolver.
-func (r *RegistryResolver) Watch(ctx context.Context, service string, fn func([]gwconfig.Target)) (stop func()) {
+// instances (and is logged). RegistryService is answered once with the
+// client's endpoints (each its own ID, weight 1). See Watcher.
+func (r *Resolver) Watch(ctx context.Context, service string, fn func([]Instance)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -63,16 +61,16 @@ func (r *RegistryResolver) Watch(ctx context.Context, service string, fn func([]
 
 // serviceWatch is the state of one Watch, owned by its goroutine.
 type serviceWatch struct {
-	r       *RegistryResolver
-	dir     string                     // <prefix><service>/
-	entries map[string]gwconfig.Target // by key
-	last    []gwconfig.Target
+	r       *Resolver
+	dir     string              // <prefix><service>/
+	entries map[string]Instance // by key
+	last    []Instance
 	sent    bool
-	fn      func([]gwconfig.Target)
+	fn      func([]Instance)
 	logger  *slog.Logger
 }
 
-func (r *RegistryResolver) run(ctx context.Context, service string, fn func([]gwconfig.Target)) {
+func (r *Resolver) run(ctx context.Context, service string, fn func([]Instance)) {
 	w := &serviceWatch{r: r, dir: r.prefix + service + "/", fn: fn, logger: r.logger.With("service", service)}
 	if err := checkName("service", service); err != nil {
 		w.logger.Error("registry watch refused", "err", err)
@@ -80,10 +78,11 @@ func (r *RegistryResolver) run(ctx context.Context, service string, fn func([]gw
 		return
 	}
 	if service == RegistryService {
-		var list []gwconfig.Target
+		var list []Instance
 		for _, ep := range r.kv.Endpoints() {
-			list = append(list, gwconfig.Target{Address: ep, Weight: 1})
+			list = append(list, Instance{ID: ep, Address: ep, Weight: 1})
 		}
+		sortByID(list)
 		fn(list)
 		return
 	}
@@ -107,7 +106,7 @@ func (w *serviceWatch) once(ctx context.Context, b *clusterconn.Backoff) error {
 	if err != nil {
 		return err
 	}
-	w.entries = make(map[string]gwconfig.Target, len(resp.GetKvs()))
+	w.entries = make(map[string]Instance, len(resp.GetKvs()))
 	for _, kv := range resp.GetKvs() {
 		w.put(kv)
 	}
@@ -138,27 +137,27 @@ func (w *serviceWatch) once(ctx context.Context, b *clusterconn.Backoff) error {
 func (w *serviceWatch) put(kv *raftkvv1.KeyValue) {
 	key := string(kv.GetKey())
 	id := strings.TrimPrefix(key, w.dir)
-	t, err := ParseEntry(kv.GetValue())
-	if err != nil || id == "" || strings.Contains(id, "/") {
-		if err == nil {
-			err = ErrInvalidEntry
-		}
+	e, err := ParseEntry(kv.GetValue())
+	if err == nil {
+		err = checkName("id", id)
+	}
+	if err != nil {
 		delete(w.entries, key)
 		w.logger.Warn("registry entry ignored", "key", key, "err", err)
 		return
 	}
-	w.entries[key] = t
+	w.entries[key] = Instance{ID: id, Address: e.Address, Weight: e.Weight}
 }
 
-// deliver calls fn with the entries sorted by key when they differ from
-// what it delivered last.
+// deliver calls fn with the entries sorted by key, which is by ID, when they
+// differ from what it delivered last.
 func (w *serviceWatch) deliver() {
 	keys := make([]string, 0, len(w.entries))
 	for k := range w.entries {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	list := make([]gwconfig.Target, len(keys))
+	list := make([]Instance, len(keys))
 	for i, k := range keys {
 		list[i] = w.entries[k]
 	}

@@ -1,4 +1,4 @@
-package upstream
+package registry
 
 import (
 	"context"
@@ -28,7 +28,8 @@ const revokeTimeout = 5 * time.Second
 // it waits for the background goroutine and may be called more than once.
 // If the instance dies instead, the entry disappears when the lease
 // expires. Closing kv stops the keep-alive too (the entry then expires).
-// Bad arguments are ErrInvalidEntry.
+// prefix "" means DefaultPrefix; a missing trailing '/' is added. Weight 0
+// means 1. Bad arguments are ErrInvalidEntry.
 func Register(ctx context.Context, kv *kvclient.Client, prefix, service, id, address string, weight int, ttl time.Duration) (deregister func(), err error) {
 	if err := checkName("service", service); err != nil {
 		return nil, err
@@ -39,8 +40,8 @@ func Register(ctx context.Context, kv *kvclient.Client, prefix, service, id, add
 	if err := checkAddress(address); err != nil {
 		return nil, err
 	}
-	if weight < 0 || weight > MaxWeight {
-		return nil, fmt.Errorf("%w: weight %d is outside 0..%d", ErrInvalidEntry, weight, MaxWeight)
+	if err := checkWeight(weight); err != nil {
+		return nil, err
 	}
 	value, err := json.Marshal(Entry{Address: address, Weight: max(weight, 1)})
 	if err != nil {
@@ -90,17 +91,17 @@ type registration struct {
 func (g *registration) register(ctx, keepCtx context.Context) (<-chan *raftkvv1.LeaseKeepAliveResponse, error) {
 	grant, err := g.kv.Grant(ctx, g.ttl)
 	if err != nil {
-		return nil, fmt.Errorf("upstream: register %s: %w", g.key, err)
+		return nil, fmt.Errorf("registry: register %s: %w", g.key, err)
 	}
 	g.lease = grant.GetId()
 	if _, err := g.kv.Put(ctx, g.key, g.value, kvclient.WithLease(g.lease)); err != nil {
 		g.revoke()
-		return nil, fmt.Errorf("upstream: register %s: %w", g.key, err)
+		return nil, fmt.Errorf("registry: register %s: %w", g.key, err)
 	}
 	keep, err := g.kv.KeepAlive(keepCtx, g.lease)
 	if err != nil {
 		g.revoke()
-		return nil, fmt.Errorf("upstream: register %s: %w", g.key, err)
+		return nil, fmt.Errorf("registry: register %s: %w", g.key, err)
 	}
 	return keep, nil
 }
