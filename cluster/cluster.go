@@ -253,6 +253,9 @@ func (c *Cluster) start(nodes []NodeState, proxy *ProxyState, opts Options) erro
 			break
 		}
 	}
+	if err := ensureLBFile(c.dir, nodes, opts.Insecure); err != nil {
+		return err
+	}
 	for _, n := range nodes {
 		if usesAccessKey(n.Service) {
 			if s.AccessKey, err = ensureAccessKey(c.dir); err != nil {

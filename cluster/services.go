@@ -15,6 +15,7 @@ import (
 	cachedv1 "cairn.dev/cairn/proto/cairn/cached/v1"
 	edgev1 "cairn.dev/cairn/proto/cairn/edge/v1"
 	gatewaydv1 "cairn.dev/cairn/proto/cairn/gatewayd/v1"
+	lbdv1 "cairn.dev/cairn/proto/cairn/lbd/v1"
 	lockdv1 "cairn.dev/cairn/proto/cairn/lockd/v1"
 	queuedv1 "cairn.dev/cairn/proto/cairn/queued/v1"
 	raftkvv1 "cairn.dev/cairn/proto/cairn/raftkv/v1"
@@ -78,6 +79,10 @@ type Service struct {
 	// CertNames are extra DNS names of the service's node certificates
 	// (the CDN hostname of the edges).
 	CertNames []string
+	// SharedPorts gives every node node 1's extra ports: addresses that
+	// float between the nodes, held by one at a time (lbd's virtual
+	// address).
+	SharedPorts bool
 	// Args returns the command line (after the binary) that runs node, one of
 	// group, the nodes of this service; all is every node of the cluster (for
 	// services that use another, e.g. cached registering in raftkv).
@@ -204,6 +209,19 @@ var services = []Service{
 		Requires:     []string{"raftkv", "cached"},
 	},
 	{
+		Name: "lbd",
+		// An HA pair: the active node holds the virtual address.
+		DefaultNodes: 2,
+		// http and tcp: the frontends on the virtual address
+		// (LBVirtualIP), the same for every node.
+		ExtraPorts:  []string{"http", "tcp"},
+		SharedPorts: true,
+		PortHost:    func(int, string) string { return LBVirtualIP },
+		Args:        lbdArgs,
+		Role:        lbdRole,
+		Requires:    []string{"raftkv", "lockd"},
+	},
+	{
 		Name:         "edge",
 		DefaultNodes: 3,
 		// http: the CDN traffic, on 127.0.<i>.1 (one loopback address per
@@ -215,6 +233,51 @@ var services = []Service{
 		Role:       edgeRole,
 		Requires:   []string{"raftkv", "blobd"},
 	},
+}
+
+// LBVirtualIP is the harness's floating address: the active lbd node
+// listens on it (a loopback address standing in for a floating IP).
+const LBVirtualIP = "127.0.0.100"
+
+// LBFileName is the lbd frontends-and-pools document in the cluster
+// directory, shared by the lbd nodes (which reload it when it changes).
+const LBFileName = "lbd.yaml"
+
+// lbdArgs runs an lbd node of the HA pair: raftkv for discovery and shared
+// admin state, lockd for the election of the node holding LBVirtualIP.
+func lbdArgs(n NodeSpec, group, all []NodeSpec) []string {
+	var raftkv, lockd []string
+	for _, o := range all {
+		switch o.Service {
+		case "raftkv":
+			raftkv = append(raftkv, o.GRPCAddr)
+		case "lockd":
+			lockd = append(lockd, o.GRPCAddr)
+		}
+	}
+	args := []string{
+		"lbd",
+		"--id", n.Name,
+		"--grpc-addr", n.GRPCAddr,
+		"--admin-addr", n.AdminAddr,
+		"--lb-file", filepath.Join(n.Dir, LBFileName),
+	}
+	if len(raftkv) > 0 {
+		args = append(args, "--registry", strings.Join(raftkv, ","))
+	}
+	if len(lockd) > 0 {
+		args = append(args, "--lockd", strings.Join(lockd, ","), "--vip", LBVirtualIP)
+	}
+	return args
+}
+
+// lbdRole reports whether the node is the active one and which node is.
+func lbdRole(ctx context.Context, conn grpc.ClientConnInterface) (RoleInfo, error) {
+	resp, err := lbdv1.NewLBServiceClient(conn).GetStatus(ctx, &lbdv1.GetStatusRequest{})
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	return RoleInfo{Role: resp.GetRole(), Leader: resp.GetActive()}, nil
 }
 
 // EdgeZone is the CDN hostname the harness's edges answer for in DNS.
@@ -733,7 +796,11 @@ func Layout(opts Options) ([]NodeState, error) {
 				Dir:       opts.Dir,
 			}
 			for k, port := range svc.ExtraPorts {
-				p, err := ExtraPort(base, name, i+1, k)
+				owner := i + 1
+				if svc.SharedPorts {
+					owner = 1
+				}
+				p, err := ExtraPort(base, name, owner, k)
 				if err != nil {
 					return nil, err
 				}
@@ -742,7 +809,7 @@ func Layout(opts Options) ([]NodeState, error) {
 				}
 				host := "127.0.0.1"
 				if svc.PortHost != nil {
-					host = svc.PortHost(i+1, port)
+					host = svc.PortHost(owner, port)
 				}
 				group[i].Ports[port] = net.JoinHostPort(host, strconv.Itoa(p))
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,10 @@ or a file that scripts source:
                               the tokyo edge; http:// with --insecure); all of them are in
                               CAIRN_HTTP_EDGE and their DNS servers in CAIRN_DNS_EDGE, for
                               curl -sI "$CAIRN_EDGE_ENDPOINT/<bucket>/<key>"
+  CAIRN_LB_ENDPOINT           the HTTP frontend of the load balancer on its virtual address
+                              (https://127.0.0.100:port, held by the active lbd node;
+                              http:// with --insecure); its TCP frontend is CAIRN_TCP_LBD, for
+                              curl "$CAIRN_LB_ENDPOINT/whoami"
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
                               the cluster access key of the SQS API (queued) and the S3
                               API (blobd), for awscli and the AWS SDKs, e.g.
@@ -101,7 +106,9 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 			if _, ok := ports[name]; !ok {
 				services = append(services, name)
 			}
-			ports[name] = append(ports[name], n.Ports[p])
+			if !slices.Contains(ports[name], n.Ports[p]) { // lbd's are shared
+				ports[name] = append(ports[name], n.Ports[p])
+			}
 		}
 	}
 	for _, name := range services {
@@ -121,6 +128,10 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	}
 	if ep := httpEndpoint(st, "edge", "http"); ep != "" {
 		export("CAIRN_EDGE_ENDPOINT", ep)
+		curlCA = true
+	}
+	if ep := httpEndpoint(st, "lbd", "http"); ep != "" {
+		export("CAIRN_LB_ENDPOINT", ep)
 		curlCA = true
 	}
 	if curlCA && st.TLS != nil && st.AccessKey == nil {

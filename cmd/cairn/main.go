@@ -69,6 +69,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newBlobdCmd(),
 		newSearchdCmd(),
 		newGatewaydCmd(),
+		newLbdCmd(),
 		newKVCmd(),
 		newCacheCmd(),
 		newLockCmd(),
@@ -81,6 +82,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newSearchCmd(),
 		newGatewayCmd(),
 		newCDNCmd(),
+		newLBCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)

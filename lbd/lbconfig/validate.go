@@ -54,7 +54,7 @@ func (d *Document) problems() []yamldoc.Problem {
 		if f.Mode == ModeHTTP {
 			key = ModeTCP + " " + f.Listen
 		}
-		if other, dup := listens[key]; dup {
+		if other, dup := listens[key]; dup && !strings.HasSuffix(f.Listen, ":0") {
 			l.add(yamldoc.FieldPath(path, "listen"), "%s is also frontend %q's address", f.Listen, other)
 		}
 		listens[key] = f.Name

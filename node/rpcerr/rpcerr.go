@@ -108,6 +108,9 @@ const (
 	ConsumerNotFound    Reason = "CONSUMER_NOT_FOUND"
 	APIKeyNotFound      Reason = "API_KEY_NOT_FOUND"
 	NoIssuerKey         Reason = "NO_ISSUER_KEY"
+	PoolNotFound        Reason = "POOL_NOT_FOUND"
+	BackendNotFound     Reason = "BACKEND_NOT_FOUND"
+	AmbiguousBackend    Reason = "AMBIGUOUS_BACKEND"
 )
 
 // Metadata keys used across daemons.
@@ -232,6 +235,9 @@ var table = map[Reason]reasonInfo{
 	ConfigConflict:      {codes.FailedPrecondition, false},
 	ConsumerNotFound:    {codes.NotFound, false},
 	APIKeyNotFound:      {codes.NotFound, false},
+	PoolNotFound:        {codes.NotFound, false},
+	BackendNotFound:     {codes.NotFound, false},
+	AmbiguousBackend:    {codes.FailedPrecondition, false},
 	NoIssuerKey:         {codes.FailedPrecondition, false},
 }
 
