@@ -35,7 +35,7 @@ type frontend struct {
 	udp       *l4.UDPProxy
 	listening atomic.Bool
 	bound     atomic.Pointer[string] // the bound address, once listening
-	accepted  atomic.Int64 // udp sessions and tcp connections of earlier runs
+	accepted  atomic.Int64           // udp sessions and tcp connections of earlier runs
 }
 
 func (s *Server) newFrontend(spec lbconfig.Frontend) (*frontend, error) {
