@@ -100,6 +100,15 @@ type Options struct {
 	// so adding or removing one moves only its own keys (unless the ring
 	// would pass 2^18 points, when every backend's count is scaled down).
 	RingSize int
+	// Previous is the Picker the new one replaces (a pool rebuilds its
+	// Picker when a backend comes or goes, or a weight changes), or nil.
+	// Built over it, round robin goes on with its rotation, smooth
+	// weighted round robin keeps the running values of the backends the
+	// two share, and p2c and random go on with the same random stream,
+	// instead of all starting over: a pool that rebuilds often (slow start
+	// rebuilds several times a second) would otherwise favour the backends
+	// the sequences start with.
+	Previous Picker
 }
 
 // Validate reports the first field out of its limits, naming it.
@@ -191,17 +200,33 @@ func New(alg Algorithm, backends []*Backend, opts Options) (Picker, error) {
 	}
 	switch alg {
 	case RoundRobin:
-		return &roundRobin{backends: bs}, nil
+		p := &roundRobin{backends: bs}
+		if prev, ok := opts.Previous.(*roundRobin); ok {
+			p.next.Store(prev.next.Load())
+		}
+		return p, nil
 	case WeightedRoundRobin:
-		return newSmoothWRR(bs), nil
+		p := newSmoothWRR(bs)
+		if prev, ok := opts.Previous.(*smoothWRR); ok {
+			p.carryOver(prev)
+		}
+		return p, nil
 	case LeastConn:
 		return &leastConn{backends: bs}, nil
 	case LeastTime:
 		return &leastTime{backends: bs}, nil
 	case PowerOfTwo:
-		return &powerOfTwo{table: newWeightedTable(bs), rng: newRNG(opts.Seed)}, nil
+		r := newRNG(opts.Seed)
+		if prev, ok := opts.Previous.(*powerOfTwo); ok {
+			r = prev.rng
+		}
+		return &powerOfTwo{table: newWeightedTable(bs), rng: r}, nil
 	case Random:
-		return &random{table: newWeightedTable(bs), rng: newRNG(opts.Seed)}, nil
+		r := newRNG(opts.Seed)
+		if prev, ok := opts.Previous.(*random); ok {
+			r = prev.rng
+		}
+		return &random{table: newWeightedTable(bs), rng: r}, nil
 	case RingHash:
 		return newRingHash(sorted, opts.RingSize, opts.LoadFactor), nil
 	default: // Maglev

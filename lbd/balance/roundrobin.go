@@ -1,6 +1,7 @@
 package balance
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -75,4 +76,16 @@ func (p *smoothWRR) Pick(_ uint64, skip func(*Backend) bool) *Backend {
 	}
 	p.current[best] -= total
 	return p.backends[best]
+}
+
+// carryOver starts p from the running values prev has for the backends
+// both hold.
+func (p *smoothWRR) carryOver(prev *smoothWRR) {
+	prev.mu.Lock()
+	defer prev.mu.Unlock()
+	for i, b := range p.backends {
+		if j := slices.Index(prev.backends, b); j >= 0 {
+			p.current[i] = prev.current[j]
+		}
+	}
 }

@@ -291,7 +291,11 @@ func (p *Pool) rebuildLocked(now time.Time) {
 			eligible = append(eligible, m.b)
 		}
 	}
-	pk, err := balance.New(p.alg, eligible, p.balOpts)
+	opts := p.balOpts
+	if box := p.picker.Load(); box != nil {
+		opts.Previous = box.p
+	}
+	pk, err := balance.New(p.alg, eligible, opts)
 	if err != nil { // the algorithm was parsed in New; cannot happen
 		p.logger.Error("balancer", "err", err)
 		return
