@@ -157,7 +157,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		if s.lockd, err = lockdclient.New(lc); err != nil {
 			return nil, fmt.Errorf("lbd: lockd: %w", err)
 		}
-		s.elector = ha.New(ha.Config{Client: s.lockd, Election: cfg.Election, Node: cfg.ID, TTL: cfg.HATTL, Active: s.runActive, Logger: logger})
+		s.elector = ha.New(ha.Config{Client: s.lockd, Election: cfg.Election, Node: cfg.ID, Addr: s.srv.GRPCAddr(), TTL: cfg.HATTL, Active: s.runActive, Logger: logger})
 	}
 	rt, err := s.build(doc, nil)
 	if err != nil {

@@ -2,6 +2,7 @@ package ha
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,12 +24,17 @@ type node struct {
 
 func startNode(t *testing.T, endpoints []string, name string, ttl time.Duration, overlap *atomic.Int32) *node {
 	t.Helper()
+	return startNodeAt(t, endpoints, name, "", ttl, overlap)
+}
+
+func startNodeAt(t *testing.T, endpoints []string, name, addr string, ttl time.Duration, overlap *atomic.Int32) *node {
+	t.Helper()
 	c, err := lockdclient.New(lockdclient.Config{Endpoints: endpoints})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := &node{done: make(chan struct{}), client: c}
-	n.e = New(Config{Client: c, Election: "lb", Node: name, TTL: ttl, Logger: nodetest.Logger(t).With("elector", name),
+	n.e = New(Config{Client: c, Election: "lb", Node: name, Addr: addr, TTL: ttl, Logger: nodetest.Logger(t).With("elector", name),
 		Active: func(ctx context.Context) {
 			if overlap.Add(1) > 1 {
 				t.Errorf("%s became active while another node was", name)
@@ -97,5 +103,39 @@ func TestTakeoverAfterTheActiveNodeLosesLockd(t *testing.T) {
 	t.Logf("takeover after losing the active node's session: %v (TTL %v)", took, ttl)
 	if took < ttl/2 {
 		t.Fatalf("b took over after %v, before a's session could have expired", took)
+	}
+}
+
+func TestTakeoverWhenTheActiveNodesAddressRefuses(t *testing.T) {
+	cl := lockdtest.New(t, 3, nil)
+	var overlap atomic.Int32
+	// a "process": an address that accepts connections while a lives.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	const ttl = 10 * time.Second // long: the takeover must not wait for it
+	a := startNodeAt(t, cl.Endpoints(), "a", ln.Addr().String(), ttl, &overlap)
+	nodetest.WaitFor(t, 20*time.Second, "a active", a.active.Load)
+	b := startNodeAt(t, cl.Endpoints(), "b", "", ttl, &overlap)
+	nodetest.WaitFor(t, 10*time.Second, "b sees a lead", func() bool { l, _ := b.e.Leader(); return l == "a" })
+	// a's process dies: its address refuses and its session is not closed.
+	start := time.Now()
+	_ = a.client.Close()
+	ln.Close()
+	nodetest.WaitFor(t, 20*time.Second, "b takes over", b.active.Load)
+	took := time.Since(start)
+	t.Logf("takeover after the active node's address refused: %v (session TTL %v)", took, ttl)
+	if took > ttl/2 {
+		t.Fatalf("takeover took %v: it waited for the session TTL", took)
 	}
 }
