@@ -17,6 +17,7 @@ import (
 	_ "cairn.dev/cairn/proto/cairn/cluster/v1"
 	_ "cairn.dev/cairn/proto/cairn/edge/v1"
 	_ "cairn.dev/cairn/proto/cairn/gatewayd/v1"
+	_ "cairn.dev/cairn/proto/cairn/lbd/v1"
 	_ "cairn.dev/cairn/proto/cairn/lockd/v1"
 	_ "cairn.dev/cairn/proto/cairn/queued/v1"
 	_ "cairn.dev/cairn/proto/cairn/raft/v1"

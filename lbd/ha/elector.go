@@ -218,10 +218,10 @@ func (e *Elector) watchDeath(ctx context.Context, name, addr string, session uin
 		err = e.cfg.Client.ResignFor(rctx, session, e.cfg.Election)
 		cancel()
 		if err == nil {
-			e.cfg.Logger.Warn("ha: the active node is gone (connection refused); ended its leadership", "election", e.cfg.Election, "node", name, "addr", addr)
+			e.cfg.Logger.Warn("ha: the active node is gone (connection refused); ended its leadership", "election", e.cfg.Election, "leader", name, "addr", addr)
 			return
 		}
-		e.cfg.Logger.Warn("ha: ending a dead node's leadership failed; its session will expire", "node", name, "err", err)
+		e.cfg.Logger.Warn("ha: ending a dead node's leadership failed; its session will expire", "leader", name, "err", err)
 		if !sleep(ctx, 500*time.Millisecond) {
 			return
 		}
