@@ -81,6 +81,10 @@ type Scenario struct {
 	// RecoveryBound is how soon after each heal a write must succeed; default
 	// DefaultRecoveryBound.
 	RecoveryBound time.Duration
+	// Alone makes Test run the scenario with no other scenario of the
+	// checkout beside it (it takes every run slot; see Test): for a scenario
+	// whose checks judge timings that another cluster on the host upsets.
+	Alone bool
 	// Tail is how long the workloads keep running after the last fault ends,
 	// at least, for checkers that judge what happens within a bound of a heal
 	// (a restarted node rejoining, say). The run always goes on until a write

@@ -78,8 +78,8 @@ func Main(m *testing.M) {
 // output directory. At most CAIRN_CHAOS_PARALLEL scenarios of one checkout run
 // at once, even from the test binaries of several packages (default 2, or 1
 // when built with -tags chaostiming, whose scenarios measure timings, or when
-// CAIRN_CHAOS_BASE_PORT fixes the ports); each starts its own cluster on its
-// own port lane. The package's TestMain must be Main.
+// CAIRN_CHAOS_BASE_PORT fixes the ports), and a Scenario.Alone runs with no
+// other; each starts its own cluster on its own port lane. The package's TestMain must be Main.
 func Test(t *testing.T, sc Scenario) *Report {
 	t.Helper()
 	if suite.binary == "" {
@@ -87,7 +87,7 @@ func Test(t *testing.T, sc Scenario) *Report {
 	}
 	seed, phase, out := settings(t)
 	t.Logf("seed=%d; replay with: CAIRN_CHAOS_SEED=%d go test ./%s -run '^%s$' -count=1 -v", seed, seed, filepath.ToSlash(suite.pkg), t.Name())
-	unlock := runSlot(t)
+	unlock := runSlot(t, sc.Alone)
 	opts := Options{Seed: seed, Duration: phase, OutDir: out, Binary: suite.binary, Logger: nodetest.Logger(t)}
 	if s := os.Getenv("CAIRN_CHAOS_BASE_PORT"); s != "" {
 		p, err := strconv.Atoi(s)
@@ -145,33 +145,55 @@ func settings(t *testing.T) (seed uint64, phase time.Duration, out string) {
 
 // runSlot waits until fewer than parallelRuns() other scenarios of this
 // checkout run (`go test ./...` runs the daemon packages' test binaries in
-// parallel) and returns the function that frees its slot. The slots are file
-// locks, released by the kernel if the process dies; the port lanes keep
-// concurrent runs' ports apart.
-func runSlot(t *testing.T) (release func()) {
+// parallel), or none when alone, and returns the function that frees its
+// slots. The slots are file locks, released by the kernel if the process dies;
+// the port lanes keep concurrent runs' ports apart. A run alone takes every
+// slot in order, holding the first ones while it waits for the next, so two
+// of them cannot deadlock.
+func runSlot(t *testing.T, alone bool) (release func()) {
 	t.Helper()
 	n := parallelRuns(t)
 	h := fnv.New64a()
 	h.Write([]byte(suite.root))
+	slot := func(i int) string {
+		return filepath.Join(os.TempDir(), fmt.Sprintf("cairn-chaos-%x-%d.lock", h.Sum64(), i))
+	}
+	var held []*os.File
+	release = func() {
+		for _, f := range held {
+			f.Close() // closing the file releases the lock
+		}
+	}
 	var lockErr error
 	ok := WaitFor(slotWait, func() bool {
 		for i := range n {
-			f, got, err := tryLock(filepath.Join(os.TempDir(), fmt.Sprintf("cairn-chaos-%x-%d.lock", h.Sum64(), i)))
+			if alone && i < len(held) {
+				continue
+			}
+			f, got, err := tryLock(slot(i))
 			if err != nil {
 				lockErr = err
 				return true
 			}
 			if got {
-				release = func() { f.Close() } // closing the file releases the lock
-				return true
+				held = append(held, f)
+				if !alone || len(held) == n {
+					return true
+				}
+				continue
+			}
+			if alone {
+				return false // wait for slot i before taking the next ones
 			}
 		}
 		return false
 	})
 	switch {
 	case lockErr != nil:
+		release()
 		t.Fatalf("chaos: run slot: %v", lockErr)
 	case !ok:
+		release()
 		t.Fatalf("chaos: no run slot free in %v (%d scenarios of this checkout run at once; CAIRN_CHAOS_PARALLEL)", slotWait, n)
 	}
 	return release
