@@ -33,7 +33,8 @@ type Options struct {
 	// directory); nil logs only to the file.
 	Logger *slog.Logger
 	// BasePort, when not 0, is the cluster's base port (see cluster.Options),
-	// tried once; 0 draws one in 10000-19999 from the seed.
+	// tried once; 0 takes a free port lane in 10000-19999 (the first one tried
+	// drawn from the seed), which no other run uses meanwhile.
 	BasePort int
 }
 
@@ -80,6 +81,10 @@ type Scenario struct {
 	// RecoveryBound is how soon after each heal a write must succeed; default
 	// DefaultRecoveryBound.
 	RecoveryBound time.Duration
+	// Alone makes Test run the scenario with no other scenario of the
+	// checkout beside it (it takes every run slot; see Test): for a scenario
+	// whose checks judge timings that another cluster on the host upsets.
+	Alone bool
 	// Tail is how long the workloads keep running after the last fault ends,
 	// at least, for checkers that judge what happens within a bound of a heal
 	// (a restarted node rejoining, say). The run always goes on until a write
@@ -158,11 +163,12 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(clusterDir)
-	c, err := upCluster(sc, opts, clusterDir, logger)
+	c, releaseLane, err := upCluster(sc, opts, clusterDir, logger)
 	if err != nil {
 		copyLogs(filepath.Join(clusterDir, "logs"), filepath.Join(dir, "logs"))
 		return nil, err
 	}
+	defer releaseLane() // after Down, below: the nodes' ports are free again
 	defer func() { _ = c.Down() }()
 
 	h := NewHistory(time.Now(), kinds)
@@ -247,9 +253,11 @@ func Run(sc Scenario, opts Options) (*Report, error) {
 	return rep, writeRunDir(dir, opts.OutDir, rep, ops, env.Timeline.Records())
 }
 
-// upCluster starts the scenario's cluster on a free port range drawn from the
-// seed, trying other ranges when ports are taken.
-func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*cluster.Cluster, error) {
+// upCluster starts the scenario's cluster: on opts.BasePort when set, else on
+// a port lane (lanes.go) drawn from the seed, trying the other lanes when one
+// is held by another run or has a port taken. It returns the function that
+// frees the lane, to call once the cluster is down.
+func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*cluster.Cluster, func(), error) {
 	rng := rand.New(rand.NewPCG(opts.Seed, Stream("ports", 0)))
 	copts := cluster.Options{
 		Dir:         dir,
@@ -262,31 +270,43 @@ func upCluster(sc Scenario, opts Options, dir string, logger *slog.Logger) (*clu
 		Clean:       true,
 		Seed:        opts.Seed,
 	}
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		// Each service takes a block of 100 ports (nodes, peer-link proxies,
-		// proxy control). 10000-19999 is below the ephemeral port range and
-		// apart from the ranges the cluster and e2e tests draw from (20000 and
-		// up), which run in parallel under `go test ./...`: a killed node's
-		// ports are free until it restarts, and must not be taken meanwhile.
-		copts.BasePort = 10000 + rng.IntN(100)*100
-		if opts.BasePort != 0 {
-			copts.BasePort = opts.BasePort
-		}
+	up := func() (*cluster.Cluster, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
-		var c *cluster.Cluster
-		c, err = cluster.Up(ctx, copts)
-		cancel()
-		if err == nil {
-			logger.Info("chaos: cluster up", "base_port", copts.BasePort, "dir", dir)
-			return c, nil
+		defer cancel()
+		return cluster.Up(ctx, copts)
+	}
+	if opts.BasePort != 0 {
+		copts.BasePort = opts.BasePort
+		c, err := up()
+		if err != nil {
+			return nil, nil, fmt.Errorf("chaos: start cluster: %w", err)
 		}
-		logger.Warn("chaos: cluster up failed; trying other ports", "base_port", copts.BasePort, "err", err)
-		if opts.BasePort != 0 || !errors.Is(err, cluster.ErrPortInUse) && attempt >= 2 {
+		logger.Info("chaos: cluster up", "base_port", copts.BasePort, "dir", dir)
+		return c, func() {}, nil
+	}
+	start := rng.IntN(laneCount)
+	tried := map[int]bool{}
+	var err error
+	for attempt := 0; attempt < laneCount; attempt++ {
+		lane, release, lerr := acquireLane(os.TempDir(), laneWait, start, tried)
+		if lerr != nil {
+			return nil, nil, errors.Join(lerr, err)
+		}
+		tried[lane] = true
+		copts.BasePort = lanePort(lane)
+		var c *cluster.Cluster
+		c, err = up()
+		if err == nil {
+			logger.Info("chaos: cluster up", "base_port", copts.BasePort, "lane", lane, "dir", dir)
+			return c, release, nil
+		}
+		release()
+		logger.Warn("chaos: cluster up failed; trying another lane", "base_port", copts.BasePort, "err", err)
+		if !errors.Is(err, cluster.ErrPortInUse) && attempt >= 2 {
 			break
 		}
 	}
-	return nil, fmt.Errorf("chaos: start cluster: %w", err)
+	return nil, nil, fmt.Errorf("chaos: start cluster: %w", err)
 }
 
 // restartAll stops every node gracefully and starts the cluster again.

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,11 +73,13 @@ func Main(m *testing.M) {
 // Test runs sc as test t and fails the test unless the run passes: the short
 // version by default, the long one with -chaos.duration or
 // CAIRN_CHAOS_DURATION. CAIRN_CHAOS_BASE_PORT fixes the cluster's base port
-// (default: drawn from the seed). It logs the seed and the command that replays the run,
-// and appends the report to summary.txt in the output directory. Scenarios of
-// one checkout run one at a time, even from the test binaries of several
-// packages, since each starts its own cluster and a killed node's ports must
-// stay free until it restarts. The package's TestMain must be Main.
+// (default: a free port lane, see Options.BasePort). It logs the seed and the
+// command that replays the run, and appends the report to summary.txt in the
+// output directory. At most CAIRN_CHAOS_PARALLEL scenarios of one checkout run
+// at once, even from the test binaries of several packages (default 2, or 1
+// when built with -tags chaostiming, whose scenarios measure timings, or when
+// CAIRN_CHAOS_BASE_PORT fixes the ports), and a Scenario.Alone runs with no
+// other; each starts its own cluster on its own port lane. The package's TestMain must be Main.
 func Test(t *testing.T, sc Scenario) *Report {
 	t.Helper()
 	if suite.binary == "" {
@@ -86,7 +87,7 @@ func Test(t *testing.T, sc Scenario) *Report {
 	}
 	seed, phase, out := settings(t)
 	t.Logf("seed=%d; replay with: CAIRN_CHAOS_SEED=%d go test ./%s -run '^%s$' -count=1 -v", seed, seed, filepath.ToSlash(suite.pkg), t.Name())
-	unlock := lockRuns(t)
+	unlock := runSlot(t, sc.Alone)
 	opts := Options{Seed: seed, Duration: phase, OutDir: out, Binary: suite.binary, Logger: nodetest.Logger(t)}
 	if s := os.Getenv("CAIRN_CHAOS_BASE_PORT"); s != "" {
 		p, err := strconv.Atoi(s)
@@ -142,24 +143,82 @@ func settings(t *testing.T) (seed uint64, phase time.Duration, out string) {
 	return seed, phase, out
 }
 
-// lockRuns waits until no other test binary of this checkout runs a scenario
-// (`go test ./...` runs the daemon packages in parallel) and returns the
-// function that lets the next one go. The lock is a file lock, released by
-// the kernel if the process dies.
-func lockRuns(t *testing.T) (unlock func()) {
+// runSlot waits until fewer than parallelRuns() other scenarios of this
+// checkout run (`go test ./...` runs the daemon packages' test binaries in
+// parallel), or none when alone, and returns the function that frees its
+// slots. The slots are file locks, released by the kernel if the process dies;
+// the port lanes keep concurrent runs' ports apart. A run alone takes every
+// slot in order, holding the first ones while it waits for the next, so two
+// of them cannot deadlock.
+func runSlot(t *testing.T, alone bool) (release func()) {
 	t.Helper()
+	n := parallelRuns(t)
 	h := fnv.New64a()
 	h.Write([]byte(suite.root))
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-chaos-%x.lock", h.Sum64()))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatalf("chaos: run lock: %v", err)
+	slot := func(i int) string {
+		return filepath.Join(os.TempDir(), fmt.Sprintf("cairn-chaos-%x-%d.lock", h.Sum64(), i))
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		t.Fatalf("chaos: run lock %s: %v", path, err)
+	var held []*os.File
+	release = func() {
+		for _, f := range held {
+			f.Close() // closing the file releases the lock
+		}
 	}
-	return func() { f.Close() } // closing the file releases the lock
+	var lockErr error
+	ok := WaitFor(slotWait, func() bool {
+		for i := range n {
+			if alone && i < len(held) {
+				continue
+			}
+			f, got, err := tryLock(slot(i))
+			if err != nil {
+				lockErr = err
+				return true
+			}
+			if got {
+				held = append(held, f)
+				if !alone || len(held) == n {
+					return true
+				}
+				continue
+			}
+			if alone {
+				return false // wait for slot i before taking the next ones
+			}
+		}
+		return false
+	})
+	switch {
+	case lockErr != nil:
+		release()
+		t.Fatalf("chaos: run slot: %v", lockErr)
+	case !ok:
+		release()
+		t.Fatalf("chaos: no run slot free in %v (%d scenarios of this checkout run at once; CAIRN_CHAOS_PARALLEL)", slotWait, n)
+	}
+	return release
+}
+
+// slotWait bounds how long a scenario test waits for a run slot.
+const slotWait = 30 * time.Minute
+
+// parallelRuns returns how many scenarios of one checkout may run at once:
+// CAIRN_CHAOS_PARALLEL, else 1 when CAIRN_CHAOS_BASE_PORT gives every run the
+// same ports, else defaultParallel.
+func parallelRuns(t *testing.T) int {
+	t.Helper()
+	s := os.Getenv("CAIRN_CHAOS_PARALLEL")
+	if s == "" {
+		if os.Getenv("CAIRN_CHAOS_BASE_PORT") != "" {
+			return 1
+		}
+		return defaultParallel
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > laneCount {
+		t.Fatalf("CAIRN_CHAOS_PARALLEL=%q: want a number of runs in 1..%d", s, laneCount)
+	}
+	return n
 }
 
 // moduleRoot returns the directory of the go.mod at or above dir.

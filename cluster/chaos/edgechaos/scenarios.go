@@ -40,5 +40,9 @@ func EdgeFaults() (chaos.Scenario, error) {
 		Checkers:      []chaos.Checker{&StaleIfErrorChecker{}, &PrivacyChecker{}, &PurgeChecker{}},
 		Tail:          3 * time.Second,
 		RecoveryBound: 10 * time.Second,
+		// Beside another chaos cluster on a two-core host, an edge's
+		// stale copy was not served while the origin was down (twice
+		// in two runs; it passes alone).
+		Alone: true,
 	}, nil
 }
