@@ -407,6 +407,9 @@ func TestRunThroughACacheCountsHits(t *testing.T) {
 	defer c2.Close()
 	cfg := runConfig(t, o, c1.URL, c2.URL+"/")
 	cfg.Objects = 20
+	// Long enough for 40 requests on a loaded machine under -race (300ms
+	// gave 22 once during a full make test).
+	cfg.Duration = 2 * time.Second
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
