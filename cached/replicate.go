@@ -186,9 +186,9 @@ func (r *ringService) Status(context.Context, *cachedv1.StatusRequest) (*cachedv
 	s := r.s
 	state := "starting"
 	select {
-	case <-s.stop:
+	case <-s.life.Stopping():
 		state = "stopping"
-	case <-s.ready:
+	case <-s.life.Ready():
 		state = "serving"
 	default:
 	}

@@ -44,14 +44,7 @@ type Server struct {
 	// EXEC holds the write side for the whole transaction (resp_multi.go).
 	gate sync.RWMutex
 
-	// Lifecycle. stop is closed when shutdown begins; done when Serve has
-	// finished (or Close ran without Serve).
-	stop      chan struct{}
-	stopOnce  sync.Once
-	ready     chan struct{}
-	done      chan struct{}
-	doneOnce  sync.Once
-	serveOnce sync.Once
+	life node.Lifecycle
 
 	goroutines node.Goroutines // started by goFunc; Serve waits for them
 }
@@ -81,9 +74,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		srv:      srv,
 		hub:      newHub(),
 		commands: newCommandTable(),
-		stop:     make(chan struct{}),
-		ready:    make(chan struct{}),
-		done:     make(chan struct{}),
 	}
 	overrides, _ := node.ParseDialOverrides(cfg.DialOverrides) // validated above
 	s.peers = node.NewConnPool(node.DialConfig{TLS: cfg.Server.TLS, MaxMsgBytes: cfg.Server.MaxRecvMsgBytes}, overrides)
@@ -147,7 +137,7 @@ func (s *Server) ID() string { return s.cfg.ID }
 func (s *Server) Self() ring.Member { return s.self }
 
 // ReadyNotify is closed once the node serves with a ring.
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.life.Ready() }
 
 // services whose grpc.health.v1 status follows readiness.
 var services = []string{
@@ -162,19 +152,10 @@ var services = []string{
 // timeout and closes the store. Serve may be called once; it returns nil after
 // a requested stop and the error of a failed listener otherwise.
 func (s *Server) Serve(ctx context.Context) error {
-	err := ErrShuttingDown
-	s.serveOnce.Do(func() { err = s.serve(ctx) })
-	return err
+	return s.life.Serve(func() error { return s.serve(ctx) }, s.release)
 }
 
 func (s *Server) serve(ctx context.Context) error {
-	defer s.doneOnce.Do(func() { close(s.done) })
-	select {
-	case <-s.stop:
-		s.release()
-		return nil
-	default:
-	}
 	srvCtx, stopServing := context.WithCancel(context.Background())
 	defer stopServing()
 	errc := make(chan error, 2)
@@ -209,15 +190,15 @@ func (s *Server) serve(ctx context.Context) error {
 			s.srv.SetServingStatus(svc, true)
 		}
 		s.srv.SetReady(true)
-		close(s.ready)
+		s.life.SetReady()
 		s.logger.Info("cached serving", "grpc", s.Addr(), "resp", s.RESPAddr(), "admin", s.AdminAddr())
 		select {
 		case <-ctx.Done():
-		case <-s.stop:
+		case <-s.life.Stopping():
 		case serveErr = <-errc:
 		}
 	case <-ctx.Done():
-	case <-s.stop:
+	case <-s.life.Stopping():
 	case serveErr = <-errc:
 	}
 	s.logger.Info("cached stopping")
@@ -252,7 +233,7 @@ func (s *Server) waitRing(reg *registry) <-chan struct{} {
 
 // shutdown begins the stop: Serve's loop returns and goFunc refuses work.
 func (s *Server) shutdown() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.life.Stop()
 	s.goroutines.Close()
 }
 
@@ -269,18 +250,7 @@ func (s *Server) release() {
 // Close stops the node: it makes a running Serve stop as if its context were
 // cancelled and waits for it to return, or, when Serve never ran, releases the
 // listeners. It is idempotent and safe to call concurrently with Serve.
-func (s *Server) Close() {
-	s.shutdown()
-	ran := true
-	s.serveOnce.Do(func() {
-		ran = false
-		s.release()
-		s.doneOnce.Do(func() { close(s.done) })
-	})
-	if ran {
-		<-s.done
-	}
-}
+func (s *Server) Close() { s.life.Close(s.shutdown, s.release) }
 
 // goFunc runs f in a goroutine owned by the server, unless shutdown has begun
 // (then it reports false). Serve waits for all of them before returning.

@@ -66,12 +66,7 @@ type Server struct {
 	ctx    context.Context // cancelled when shutdown begins
 	cancel context.CancelFunc
 
-	stop      chan struct{}
-	stopOnce  sync.Once
-	ready     chan struct{}
-	done      chan struct{}
-	doneOnce  sync.Once
-	serveOnce sync.Once
+	life node.Lifecycle
 
 	goroutines node.Goroutines
 }
@@ -91,9 +86,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		cfg:    cfg,
 		logger: logger,
 		stats:  newStats(),
-		stop:   make(chan struct{}),
-		ready:  make(chan struct{}),
-		done:   make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -200,7 +192,7 @@ func (s *Server) ID() string { return s.cfg.ID }
 
 // ReadyNotify is closed once the node serves its first configuration (an
 // empty one when there is no document anywhere).
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.life.Ready() }
 
 // ConfigVersion is the version of the configuration the node serves (0
 // before the first document).
@@ -210,19 +202,10 @@ func (s *Server) ConfigVersion() int64 { return s.live.Load().version }
 // in-flight requests finish within the shutdown timeout. It may be called
 // once; it returns nil after a requested stop.
 func (s *Server) Serve(ctx context.Context) error {
-	err := ErrShuttingDown
-	s.serveOnce.Do(func() { err = s.serve(ctx) })
-	return err
+	return s.life.Serve(func() error { return s.serve(ctx) }, s.release)
 }
 
 func (s *Server) serve(ctx context.Context) error {
-	defer s.doneOnce.Do(func() { close(s.done) })
-	select {
-	case <-s.stop:
-		s.release()
-		return nil
-	default:
-	}
 	errc := make(chan error, 2)
 	grpcCtx, stopGRPC := context.WithCancel(context.Background())
 	defer stopGRPC()
@@ -281,15 +264,15 @@ func (s *Server) serve(ctx context.Context) error {
 	case <-ready:
 		s.srv.SetServingStatus(gatewaydv1.GatewayService_ServiceDesc.ServiceName, true)
 		s.srv.SetReady(true)
-		close(s.ready)
+		s.life.SetReady()
 		s.logger.Info("gatewayd serving", "http", s.HTTPAddr(), "grpc", s.Addr(), "admin", s.AdminAddr(), "config_version", s.ConfigVersion())
 		select {
 		case <-ctx.Done():
-		case <-s.stop:
+		case <-s.life.Stopping():
 		case serveErr = <-errc:
 		}
 	case <-ctx.Done():
-	case <-s.stop:
+	case <-s.life.Stopping():
 	case serveErr = <-errc:
 	}
 	s.logger.Info("gatewayd stopping")
@@ -457,7 +440,7 @@ func (s *Server) connectCache(connected chan<- struct{}) {
 
 // shutdown begins the stop: watchers end and goFunc refuses work.
 func (s *Server) shutdown() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.life.Stop()
 	s.cancel()
 	s.goroutines.Close()
 }
@@ -501,18 +484,7 @@ func (s *Server) release() {
 
 // Close stops the node (see Serve) and waits for it; without Serve it
 // releases the listeners. Idempotent.
-func (s *Server) Close() {
-	s.shutdown()
-	ran := true
-	s.serveOnce.Do(func() {
-		ran = false
-		s.release()
-		s.doneOnce.Do(func() { close(s.done) })
-	})
-	if ran {
-		<-s.done
-	}
-}
+func (s *Server) Close() { s.life.Close(s.shutdown, s.release) }
 
 // goFunc runs f in a goroutine owned by the server, unless shutdown has
 // begun. Serve waits for all of them.

@@ -3,7 +3,6 @@ package lbd
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -58,13 +57,7 @@ type Server struct {
 	ctx    context.Context // cancelled when shutdown begins
 	cancel context.CancelFunc
 
-	ready     chan struct{}
-	done      chan struct{}
-	doneOnce  sync.Once
-	serveOnce sync.Once
-	stopOnce  sync.Once
-	stop      chan struct{}
-
+	life       node.Lifecycle
 	goroutines node.Goroutines
 }
 
@@ -99,9 +92,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger:  logger,
 		seed:    cfg.Seed,
 		fileMod: mod,
-		ready:   make(chan struct{}),
-		done:    make(chan struct{}),
-		stop:    make(chan struct{}),
 	}
 	if s.seed == 0 {
 		h := fnv.New64a()
@@ -325,7 +315,7 @@ func (s *Server) AdminAddr() string { return s.srv.AdminAddr() }
 func (s *Server) ID() string { return s.cfg.ID }
 
 // ReadyNotify is closed once the node serves.
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.life.Ready() }
 
 // Role is "active", "standby", or "single" without an HA group.
 func (s *Server) Role() string {
@@ -340,19 +330,10 @@ func (s *Server) Role() string {
 // timeout to finish. It may be called once; it returns nil after a
 // requested stop.
 func (s *Server) Serve(ctx context.Context) error {
-	err := errors.New("lbd: already served")
-	s.serveOnce.Do(func() { err = s.serve(ctx) })
-	return err
+	return s.life.Serve(func() error { return s.serve(ctx) }, s.release)
 }
 
 func (s *Server) serve(ctx context.Context) error {
-	defer s.doneOnce.Do(func() { close(s.done) })
-	select {
-	case <-s.stop:
-		s.release()
-		return nil
-	default:
-	}
 	errc := make(chan error, 1)
 	grpcCtx, stopGRPC := context.WithCancel(context.Background())
 	defer stopGRPC()
@@ -372,12 +353,12 @@ func (s *Server) serve(ctx context.Context) error {
 	}
 	s.srv.SetServingStatus(lbdv1.LBService_ServiceDesc.ServiceName, true)
 	s.srv.SetReady(true)
-	close(s.ready)
+	s.life.SetReady()
 	s.logger.Info("lbd serving", "grpc", s.Addr(), "frontends", len(s.frontends), "vip", s.cfg.VIP)
 	var serveErr error
 	select {
 	case <-ctx.Done():
-	case <-s.stop:
+	case <-s.life.Stopping():
 	case serveErr = <-errc:
 		errc = nil
 	}
@@ -426,7 +407,7 @@ func (s *Server) goFunc(f func()) { s.goroutines.Go(f) }
 // shutdown begins the stop: frontends stop (gracefully, within the
 // shutdown timeout), watchers end and goFunc refuses work.
 func (s *Server) shutdown() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.life.Stop()
 	s.cancel()
 	s.goroutines.Close()
 }
@@ -455,15 +436,4 @@ func (s *Server) release() {
 
 // Close stops the node (see Serve) and waits for it; without Serve it
 // releases the listeners. Idempotent.
-func (s *Server) Close() {
-	s.shutdown()
-	ran := true
-	s.serveOnce.Do(func() {
-		ran = false
-		s.release()
-		s.doneOnce.Do(func() { close(s.done) })
-	})
-	if ran {
-		<-s.done
-	}
-}
+func (s *Server) Close() { s.life.Close(s.shutdown, s.release) }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,13 +58,7 @@ type Server struct {
 	ctx    context.Context // cancelled when shutdown begins
 	cancel context.CancelFunc
 
-	ready     chan struct{}
-	done      chan struct{}
-	doneOnce  sync.Once
-	serveOnce sync.Once
-	stopOnce  sync.Once
-	stop      chan struct{}
-
+	life       node.Lifecycle
 	goroutines node.Goroutines
 }
 
@@ -84,9 +77,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger:  logger,
 		started: time.Now(),
 		stats:   &counters{},
-		ready:   make(chan struct{}),
-		done:    make(chan struct{}),
-		stop:    make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -280,25 +270,16 @@ func (s *Server) ID() string { return s.cfg.ID }
 func (s *Server) Cache() *httpcache.Cache { return s.cache }
 
 // ReadyNotify is closed once the node serves.
-func (s *Server) ReadyNotify() <-chan struct{} { return s.ready }
+func (s *Server) ReadyNotify() <-chan struct{} { return s.life.Ready() }
 
 // Serve serves until ctx is cancelled or Close is called, then stops:
 // in-flight requests finish within the shutdown timeout. It may be called
 // once; it returns nil after a requested stop.
 func (s *Server) Serve(ctx context.Context) error {
-	err := errors.New("edge: already served")
-	s.serveOnce.Do(func() { err = s.serve(ctx) })
-	return err
+	return s.life.Serve(func() error { return s.serve(ctx) }, s.release)
 }
 
 func (s *Server) serve(ctx context.Context) error {
-	defer s.doneOnce.Do(func() { close(s.done) })
-	select {
-	case <-s.stop:
-		s.release()
-		return nil
-	default:
-	}
 	errc := make(chan error, 3)
 	grpcCtx, stopGRPC := context.WithCancel(context.Background())
 	defer stopGRPC()
@@ -324,12 +305,12 @@ func (s *Server) serve(ctx context.Context) error {
 	}
 	s.srv.SetServingStatus(edgev1.EdgeService_ServiceDesc.ServiceName, true)
 	s.srv.SetReady(true)
-	close(s.ready)
+	s.life.SetReady()
 	s.logger.Info("edge serving", "http", s.HTTPAddr(), "grpc", s.Addr(), "dns", s.DNSAddr(), "region", s.cfg.Region, "origin", s.cfg.Origin)
 	var serveErr error
 	select {
 	case <-ctx.Done():
-	case <-s.stop:
+	case <-s.life.Stopping():
 	case serveErr = <-errc:
 		servers--
 	}
@@ -366,13 +347,13 @@ func (s *Server) awaitPurges(ctx context.Context) {
 	case <-t.C:
 		s.logger.Warn("purges not caught up yet (raftkv unreachable?); serving, the cache may hold purged objects until they are", "waited", purgeCatchUpWait)
 	case <-ctx.Done():
-	case <-s.stop:
+	case <-s.life.Stopping():
 	}
 }
 
 // shutdown begins the stop: watchers end and goFunc refuses work.
 func (s *Server) shutdown() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.life.Stop()
 	s.cancel()
 	s.goroutines.Close()
 }
@@ -405,18 +386,7 @@ func (s *Server) release() {
 
 // Close stops the node (see Serve) and waits for it; without Serve it
 // releases the listeners. Idempotent.
-func (s *Server) Close() {
-	s.shutdown()
-	ran := true
-	s.serveOnce.Do(func() {
-		ran = false
-		s.release()
-		s.doneOnce.Do(func() { close(s.done) })
-	})
-	if ran {
-		<-s.done
-	}
-}
+func (s *Server) Close() { s.life.Close(s.shutdown, s.release) }
 
 // goFunc runs f in a goroutine owned by the server, unless shutdown has
 // begun. Serve waits for all of them.
