@@ -15,7 +15,7 @@ const (
 	// inflightMargin is how long requests already picked for a backend may
 	// still reach it after lbd stopped choosing it (connect and write of a
 	// request on a loaded host).
-	inflightMargin = time.Second
+	inflightMargin = 1500 * time.Millisecond
 	// detectBound is when, after a backend dies or stops answering, lbd
 	// must have stopped sending it requests: fall checks at the interval
 	// (plus jitter), the last one timing out, and the in-flight margin.
@@ -215,7 +215,7 @@ func (c *NoDeadBackendChecker) Check(_ context.Context, env *chaos.Env) chaos.Ve
 		for _, s := range leaseIncreases(stats, down, win.Backend, from, to) {
 			v.Violate("%s %s at %v, past the fall bound %v: %s", win.Kind, win.Backend, win.Start, detectBound, s)
 		}
-		notes = append(notes, fmt.Sprintf("%s %s %v..%v marked down after %s", win.Kind, win.Backend, win.Start, win.End, detection(stats, win)))
+		notes = append(notes, fmt.Sprintf("%s %s %v..%v marked down after %s", win.Kind, win.Backend, win.Start, win.End, detection(stats, down, win)))
 		if win.End >= 0 && win.End+returnBound <= runEnd && len(clientArrivals(arrivals, win.Backend, win.End, win.End+returnBound)) == 0 {
 			v.Violate("%s %s healed at %v got no client request within %v", win.Kind, win.Backend, win.End, returnBound)
 		}
@@ -234,12 +234,13 @@ func verb(kind chaos.OpKind) string {
 	return "killed"
 }
 
-// detection says how long after win began each lbd node first reported its
-// backend unhealthy.
-func detection(stats []statSample, win window) string {
+// detection says how long after win began each lbd node that was up then
+// first reported its backend unhealthy (a node restarted meanwhile starts
+// with every backend down).
+func detection(stats []statSample, down map[string][][2]time.Duration, win window) string {
 	first := map[string]time.Duration{}
 	for _, s := range stats {
-		if s.Backend != win.Backend || s.At < win.Start || (win.End >= 0 && s.At > win.End) || s.Healthy {
+		if s.Backend != win.Backend || spans(down[s.Node], win.Start, win.Start) || s.At < win.Start || (win.End >= 0 && s.At > win.End) || s.Healthy {
 			continue
 		}
 		if t, ok := first[s.Node]; !ok || s.At < t {
