@@ -12,12 +12,14 @@
 #     backend directly: the added p50/p99 (median of the per-round
 #     differences to direct);
 #  b. tcp: bulk upload through a TCP frontend to the three sinks, round robin
-#     (HAProxy: mode tcp), by `cairn bench lb tcp` with TCP_CONNS
+#     (HAProxy: mode tcp with option splice-auto, as lbd splices), by `cairn bench lb tcp` with TCP_CONNS
 #     connections: Gb/s of the bytes the sinks acknowledged, also straight to
 #     one sink (direct);
 #  c. slow: GET / through an HTTP frontend to two fast backends and the slow
-#     one: lbd's least_time against HAProxy's leastconn, at CONNECTIONS:
-#     req/s, p50/p99 and the share of requests the slow backend got.
+#     one: lbd's least_time against HAProxy's leastconn, at SLOW_CONNS
+#     connections: req/s, p50/p99 and the share of requests the slow backend
+#     got. Fewer connections than CONNECTIONS, so that the p99 shows where
+#     requests went more than how long they queued in a saturated proxy.
 #
 # Every pool has active health checks (HTTP GET of the backends' stats path,
 # or a TCP connect, every 2s, rise 2, fall 3) on both sides. Fairness: lbd
@@ -46,7 +48,7 @@
 # Environment: ROUNDS (default 5), DURATION (per load run, default 10s),
 # CONNECTIONS (wrk -c, default 64), THREADS (wrk -t, default 2), LAT_CONNS
 # (default 1; 0 skips the latency pass), LAT_DURATION (default 5s), TCP_CONNS
-# (default 4), SLOW_DELAY (default 20ms), SCENARIOS (default "http tcp
+# (default 4), SLOW_CONNS (default 16), SLOW_DELAY (default 20ms), SCENARIOS (default "http tcp
 # slow"), PROXY_THREADS (default: the number of CPUs, or of PROXY_CPUS),
 # PROXY_CPUS, LOAD_CPUS (see above), LBD_FLAGS (extra `cairn lbd` flags),
 # PPROF (1: take a CPU profile of lbd during the first round of each
@@ -65,6 +67,7 @@ THREADS=${THREADS:-2}
 LAT_CONNS=${LAT_CONNS:-1}
 LAT_DURATION=${LAT_DURATION:-5s}
 TCP_CONNS=${TCP_CONNS:-4}
+SLOW_CONNS=${SLOW_CONNS:-16}
 SLOW_DELAY=${SLOW_DELAY:-20ms}
 SCENARIOS=${SCENARIOS:-http tcp slow}
 PROXY_CPUS=${PROXY_CPUS:-}
@@ -174,7 +177,7 @@ mkdir -p "$tmp/haproxy"
 cat >"$tmp/haproxy/haproxy.cfg" <<EOF
 global
 	nbthread $PROXY_THREADS
-	maxconn 8000 # the file descriptor limit must allow twice this
+	maxconn 4000 # its file descriptors (about 4x with splicing pipes) must fit under the limit
 	log stderr format short local0 warning
 
 defaults
@@ -230,6 +233,7 @@ backend slow
 backend bulk
 	mode tcp
 	balance roundrobin
+	option splice-auto # lbd splices too (io.Copy between TCP sockets)
 	default-server check inter 2s rise 2 fall 3
 	server sink-1 $host:$sink_port
 	server sink-2 $host:$((sink_port + 1))
@@ -331,12 +335,12 @@ measure() {
 
 tcp_load() { "${load_pin[@]}" "$CAIRN" bench lb tcp --addr "$1" --conns "$TCP_CONNS" --duration "$DURATION" -o json; }
 
-# slow_load <url>: http_load at CONNECTIONS, with the slow backend's share
+# slow_load <url>: http_load at SLOW_CONNS, with the slow backend's share
 # of the requests (slow_share, %) added.
 slow_load() {
 	local before line
 	before=$(slow_requests)
-	line=$(http_load "$1" "$CONNECTIONS" "$DURATION")
+	line=$(http_load "$1" "$SLOW_CONNS" "$DURATION")
 	awk -v line="$line" -v b="$before" -v a="$(slow_requests)" 'BEGIN {
 		n = line; sub(/.*"requests":/, "", n); sub(/,.*/, "", n)
 		sub(/}$/, sprintf(",\"slow_share\":%.3f", n > 0 ? 100 * (a - b) / n : 0) "}", line); print line }'
@@ -370,7 +374,7 @@ per() { paste -d' ' <(echo "$1") <(echo "$2") | awk -v s="$3" '$1 != "" && $2 > 
 
 echo
 echo "lb-compare: $ROUNDS interleaved rounds; $(nproc) CPUs; proxies with $PROXY_THREADS threads${PROXY_CPUS:+ on CPUs $PROXY_CPUS (load on $LOAD_CPUS)};"
-echo "HTTP load: $([[ $use_wrk == 1 ]] && echo "wrk -t$THREADS" || echo "cairn bench gateway") -c$CONNECTIONS -d$DURATION (latency pass -c$LAT_CONNS -d$LAT_DURATION); TCP: $TCP_CONNS connections for $DURATION"
+echo "HTTP load: $([[ $use_wrk == 1 ]] && echo "wrk -t$THREADS" || echo "cairn bench gateway") -c$CONNECTIONS -d$DURATION (latency pass -c$LAT_CONNS -d$LAT_DURATION; slow -c$SLOW_CONNS); TCP: $TCP_CONNS connections for $DURATION"
 loads=$(cat "$tmp"/*.json | sed -n 's/.*"load1":\([0-9.]*\).*/\1/p' | sort -g)
 echo "1-minute load average when each run started: $(echo "$loads" | head -1)-$(echo "$loads" | tail -1), median $(echo "$loads" | median)"
 for sc in $SCENARIOS; do
