@@ -27,6 +27,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchSearchCmd())
 	cmd.AddCommand(newBenchGatewayCmd())
 	cmd.AddCommand(newBenchEdgeCmd())
+	cmd.AddCommand(newBenchLBCmd())
 	return cmd
 }
 
