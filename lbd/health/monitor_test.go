@@ -146,7 +146,7 @@ func TestMonitorGRPC(t *testing.T) {
 	const svc = "cairn.app.v1.AppService"
 	b.health.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
 	rec := &recorder{}
-	m := newTestMonitor(t, MonitorConfig{Probe: GRPCProbe(svc, nil), Interval: 30 * time.Millisecond, Rise: 1, Fall: 1, OnChange: rec.onChange})
+	m := newTestMonitor(t, MonitorConfig{Probe: GRPCProbe(svc, nil), Interval: 250 * time.Millisecond, Rise: 1, Fall: 1, OnChange: rec.onChange})
 	m.Set(map[string]string{"g": b.addr})
 	eventually(t, func() bool {
 		_, reason, _ := m.Status("g")

@@ -225,13 +225,17 @@ func TestTCPIdleTimeout(t *testing.T) {
 	c := dial(t, addr)
 	// Traffic for longer than the idle timeout keeps the connection open.
 	start := time.Now()
+	var quiet time.Time
 	for time.Since(start) < 3*idle {
+		// No byte moves before this exchange starts, nor after it ends
+		// (the pacing below is silence): the idle clock starts at or after
+		// quiet.
+		quiet = time.Now()
 		if got := roundTrip(t, c, "tick"); got != "tick" {
 			t.Fatalf("echo = %q", got)
 		}
 		time.Sleep(idle / 10) // pacing the traffic, not waiting for a result
 	}
-	quiet := time.Now()
 	expectClosed(t, c)
 	if d := time.Since(quiet); d < idle {
 		t.Fatalf("cut after %v of silence, before the idle timeout %v", d, idle)
