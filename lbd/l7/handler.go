@@ -149,10 +149,20 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 		tried  []string
 		leases []*pool.Lease
 	)
+	first, err := p.PickNamed(sticky, key, nil)
+	if err != nil {
+		// No member can take the request: 503, as a load balancer says
+		// it (the proxy core's 502 means a backend failed).
+		httpproxy.WriteError(w, r, http.StatusServiceUnavailable, "no_backend", "no healthy backend in pool "+p.Name())
+		return httpproxy.Outcome{Status: http.StatusServiceUnavailable, Kind: httpproxy.Connect, Err: err}
+	}
 	pick := func(attempt int) (httpproxy.Upstream, bool) {
-		l, err := p.PickNamed(sticky, key, tried)
-		if err != nil {
-			return httpproxy.Upstream{}, false
+		l := first
+		if attempt > 0 {
+			var err error
+			if l, err = p.PickNamed(sticky, key, tried); err != nil {
+				return httpproxy.Upstream{}, false
+			}
 		}
 		tried = append(tried, l.Name())
 		leases = append(leases, l)
@@ -183,9 +193,6 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 	out := h.cfg.Proxy.ForwardRetrying(w, r, pick, pol, nil)
 	for _, l := range leases { // attempts OnAttempt did not see (none expected)
 		l.Done(false, 0)
-	}
-	if len(leases) == 0 {
-		out.Status = http.StatusServiceUnavailable
 	}
 	return out
 }

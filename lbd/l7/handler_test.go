@@ -311,3 +311,16 @@ func memberStatus(p *Pool, name string) pool.MemberStatus {
 	}
 	return pool.MemberStatus{}
 }
+
+// TestNoEligibleBackendAnswers503 checks that a pool with no member able to
+// take traffic answers 503 no_backend (a 502 would blame a backend).
+func TestNoEligibleBackendAnswers503(t *testing.T) {
+	b := startBackend(t, "only")
+	p := newPool(t, "app", 1, nil, b)
+	p.SetAdmin("only", pool.AdminSetting{State: pool.AdminDisabled})
+	url := serveFrontend(t, nil, "app", p)
+	a := send(t, http.MethodGet, url+"/", "", nil)
+	if a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "no_backend") || b.hits.Load() != 0 {
+		t.Fatalf("answer %d %q (backend hits %d), want 503 no_backend", a.status, a.body, b.hits.Load())
+	}
+}
