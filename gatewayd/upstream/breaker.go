@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
+	"cairn.dev/cairn/node/ratewindow"
 )
 
 // Breaker defaults, used for zero fields of gwconfig.CircuitBreaker (except
@@ -58,7 +59,7 @@ type breaker struct {
 
 	state     breakerState
 	gen       uint64
-	win       window
+	win       ratewindow.Window
 	failRun   int       // consecutive failures seen while closed
 	openUntil time.Time // while open
 	admitted  int       // probes admitted in this half-open round
@@ -83,7 +84,7 @@ func newBreaker(spec *gwconfig.CircuitBreaker) breaker {
 	if w <= 0 {
 		w = DefaultBreakerWindow
 	}
-	b.win = newWindow(w)
+	b.win = ratewindow.New(w)
 	if b.minRequests <= 0 {
 		b.minRequests = DefaultMinRequests
 	}
@@ -147,7 +148,7 @@ func (b *breaker) record(now time.Time, gen uint64, probe bool, k Kind) {
 	failed := k.Failed()
 	switch b.state {
 	case stateClosed:
-		b.win.add(now, failed)
+		b.win.Add(now, failed)
 		if failed {
 			b.failRun++
 		} else {
@@ -157,7 +158,7 @@ func (b *breaker) record(now time.Time, gen uint64, probe bool, k Kind) {
 			b.open(now)
 			return
 		}
-		total, failures := b.win.sums(now)
+		total, failures := b.win.Counts(now)
 		if total >= b.minRequests && float64(failures) >= b.errorRate*float64(total) {
 			b.open(now)
 		}
@@ -172,7 +173,7 @@ func (b *breaker) record(now time.Time, gen uint64, probe bool, k Kind) {
 		b.succeeded++
 		if b.succeeded >= b.halfOpen {
 			b.state, b.failRun = stateClosed, 0
-			b.win.reset()
+			b.win.Reset()
 			b.gen++
 		}
 	}
@@ -180,7 +181,7 @@ func (b *breaker) record(now time.Time, gen uint64, probe bool, k Kind) {
 
 func (b *breaker) open(now time.Time) {
 	b.state, b.openUntil, b.failRun = stateOpen, now.Add(b.openFor), 0
-	b.win.reset()
+	b.win.Reset()
 	b.gen++
 	b.opened++
 }

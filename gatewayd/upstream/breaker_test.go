@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cairn.dev/cairn/gatewayd/gwconfig"
+	"cairn.dev/cairn/node/ratewindow"
 )
 
 // runBreakerScript drives a two-target pool through steps, one per string:
@@ -129,7 +130,7 @@ func TestBreakerDefaults(t *testing.T) {
 	require.Equal(t, DefaultErrorRate, b.errorRate)
 	require.Equal(t, DefaultOpenFor, b.openFor)
 	require.Equal(t, DefaultHalfOpenRequests, b.halfOpen)
-	require.Equal(t, DefaultBreakerWindow/windowBuckets, b.win.width)
+	require.Equal(t, ratewindow.New(DefaultBreakerWindow), b.win)
 	require.Zero(t, b.consecutive)
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"cairn.dev/cairn/node/ratewindow"
 )
 
 // Outlier detection defaults, used for zero fields of OutlierConfig.
@@ -105,7 +107,7 @@ type Outlier struct {
 // outlierMember is the detector's state for one member.
 type outlierMember struct {
 	failRun int // consecutive failures since the last success or ejection
-	window  rateWindow
+	window  ratewindow.Window
 	ejected bool
 	until   time.Time // end of the current (or the latest) ejection
 	level   int       // backoff level: the latest ejection lasted BaseEjection·2^(level-1), capped
@@ -135,7 +137,7 @@ func (o *Outlier) SetMembers(names []string) {
 	for _, n := range names {
 		keep[n] = true
 		if o.members[n] == nil {
-			o.members[n] = &outlierMember{window: newRateWindow(o.cfg.Window)}
+			o.members[n] = &outlierMember{window: ratewindow.New(o.cfg.Window)}
 		}
 	}
 	for n := range o.members {
@@ -174,7 +176,7 @@ func (o *Outlier) Record(name string, failed bool, now time.Time) (ejected bool,
 		return false, ""
 	}
 	if o.cfg.FailureRate > 0 {
-		m.window.add(now, failed)
+		m.window.Add(now, failed)
 	}
 	if !failed {
 		m.failRun = 0
@@ -185,7 +187,7 @@ func (o *Outlier) Record(name string, failed bool, now time.Time) (ejected bool,
 	case o.cfg.ConsecutiveFailures > 0 && m.failRun >= o.cfg.ConsecutiveFailures:
 		reason = fmt.Sprintf("%d consecutive failures", m.failRun)
 	case o.cfg.FailureRate > 0:
-		total, failures := m.window.counts(now)
+		total, failures := m.window.Counts(now)
 		if total < o.cfg.MinRequests || float64(failures) < o.cfg.FailureRate*float64(total) {
 			return false, ""
 		}
@@ -210,7 +212,7 @@ func (o *Outlier) eject(m *outlierMember, now time.Time) time.Duration {
 	d := min(o.cfg.BaseEjection<<(m.level-1), o.cfg.MaxEjection)
 	m.ejected, m.until = true, now.Add(d)
 	m.failRun = 0
-	m.window.reset()
+	m.window.Reset()
 	return d
 }
 
@@ -282,5 +284,5 @@ func (m *outlierMember) expire(now time.Time) {
 // end ends m's ejection (at m.until) and starts its counts afresh.
 func (m *outlierMember) end() {
 	m.ejected, m.failRun = false, 0
-	m.window.reset()
+	m.window.Reset()
 }

@@ -1,4 +1,4 @@
-package upstream
+package ratewindow
 
 import (
 	"testing"
@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestWindowRolls(t *testing.T) {
+func TestWindowSlides(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0)
-	w := newWindow(10 * time.Second) // buckets of 1 s
+	w := New(10 * time.Second) // buckets of 1 s
 	type step struct {
 		at           time.Duration // since start
 		add          int           // requests to add (failures if fail)
@@ -30,12 +30,12 @@ func TestWindowRolls(t *testing.T) {
 	for i, s := range steps {
 		now := start.Add(s.at)
 		for range s.add {
-			w.add(now, s.fail)
+			w.Add(now, s.fail)
 		}
-		total, fails := w.sums(now)
+		total, fails := w.Counts(now)
 		require.Equal(t, [2]int{s.total, s.fails}, [2]int{total, fails}, "step %d at %v", i, s.at)
 	}
-	w.reset()
-	total, _ := w.sums(start.Add(25 * time.Second))
+	w.Reset()
+	total, _ := w.Counts(start.Add(25 * time.Second))
 	require.Zero(t, total)
 }
