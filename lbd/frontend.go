@@ -109,6 +109,11 @@ func (f *frontend) Pick(client netip.AddrPort, tried []string) (l4.Lease, error)
 		key = pool.IPKey(client.Addr().Unmap())
 	}
 	l, err := p.Pick(key, tried)
+	// A tcp connection waits for a member (queue_timeout); a udp datagram
+	// does not (its reader serves every session).
+	if err != nil && len(tried) == 0 && f.spec.Mode == lbconfig.ModeTCP && p.WaitEligible(f.s.ctx, p.Spec().QueueTimeout) {
+		l, err = p.Pick(key, tried)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", l4.ErrNoBackend, err)
 	}

@@ -150,6 +150,9 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 		leases []*pool.Lease
 	)
 	first, err := p.PickNamed(sticky, key, nil)
+	if err != nil && p.WaitEligible(r.Context(), spec.QueueTimeout) {
+		first, err = p.PickNamed(sticky, key, nil)
+	}
 	if err != nil {
 		// No member can take the request: 503, as a load balancer says
 		// it (the proxy core's 502 means a backend failed).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cairn.dev/cairn/lbd/lbconfig"
 	"cairn.dev/cairn/lbd/pool"
@@ -316,11 +317,37 @@ func memberStatus(p *Pool, name string) pool.MemberStatus {
 // take traffic answers 503 no_backend (a 502 would blame a backend).
 func TestNoEligibleBackendAnswers503(t *testing.T) {
 	b := startBackend(t, "only")
-	p := newPool(t, "app", 1, nil, b)
+	p := newPool(t, "app", 1, func(s *lbconfig.Pool) { s.QueueTimeout = 50 * time.Millisecond }, b)
 	p.SetAdmin("only", pool.AdminSetting{State: pool.AdminDisabled})
 	url := serveFrontend(t, nil, "app", p)
 	a := send(t, http.MethodGet, url+"/", "", nil)
 	if a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "no_backend") || b.hits.Load() != 0 {
 		t.Fatalf("answer %d %q (backend hits %d), want 503 no_backend", a.status, a.body, b.hits.Load())
+	}
+}
+
+// TestRequestWaitsForAMemberToAppear sends a request while the pool's only
+// member is disabled and enables it while the request waits (queue_timeout):
+// the request is answered by it instead of refused.
+func TestRequestWaitsForAMemberToAppear(t *testing.T) {
+	b := startBackend(t, "late")
+	p := newPool(t, "app", 1, func(s *lbconfig.Pool) { s.QueueTimeout = 30 * time.Second }, b)
+	p.SetAdmin("late", pool.AdminSetting{State: pool.AdminDisabled})
+	url := serveFrontend(t, nil, "app", p)
+	got := make(chan answer, 1)
+	go func() { got <- send(t, http.MethodGet, url+"/", "", nil) }()
+	select {
+	case a := <-got:
+		t.Fatalf("answered %d before a member was eligible", a.status)
+	case <-time.After(100 * time.Millisecond): // the request is waiting (a deliberate pause, not a synchronisation)
+	}
+	p.SetAdmin("late", pool.AdminSetting{State: pool.AdminEnabled})
+	select {
+	case a := <-got:
+		if a.status != http.StatusOK || a.backend != "late" {
+			t.Fatalf("answer %d from %q", a.status, a.backend)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the waiting request was not answered once the member was enabled")
 	}
 }

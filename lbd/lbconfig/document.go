@@ -80,6 +80,11 @@ type Pool struct {
 	// DrainTimeout is how long a draining backend's existing connections
 	// may go on before they are cut. Default 30s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// QueueTimeout is how long a request or connection waits for a
+	// member when none is eligible (all down, draining, or none registered
+	// yet) before it is refused (503 for http). Default 3s; 1ms refuses at
+	// once.
+	QueueTimeout time.Duration `yaml:"queue_timeout"`
 	// ConnectTimeout bounds a connect to a backend. Default 3s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// StickyCookie (http only) pins a client to the backend that first

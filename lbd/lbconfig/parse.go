@@ -104,6 +104,7 @@ const (
 	DefaultAlgorithm      = "round_robin"
 	DefaultDrainTimeout   = 30 * time.Second
 	DefaultConnectTimeout = 3 * time.Second
+	DefaultQueueTimeout   = 3 * time.Second
 	DefaultRetries        = 2
 	DefaultTimeout        = 60 * time.Second
 	DefaultMaxConns       = 10000
@@ -156,6 +157,9 @@ func (d *Document) SetDefaults() {
 		p.Outlier.setDefaults()
 		if p.DrainTimeout == 0 {
 			p.DrainTimeout = DefaultDrainTimeout
+		}
+		if p.QueueTimeout == 0 {
+			p.QueueTimeout = DefaultQueueTimeout
 		}
 		if p.ConnectTimeout == 0 {
 			p.ConnectTimeout = DefaultConnectTimeout

@@ -170,6 +170,7 @@ func (p *Pool) check(l *problemList, path string) {
 	p.Outlier.check(l, yamldoc.FieldPath(path, "outlier"))
 	checkDuration(l, yamldoc.FieldPath(path, "slow_start"), p.SlowStart, 0, time.Hour)
 	checkDuration(l, yamldoc.FieldPath(path, "drain_timeout"), p.DrainTimeout, 0, 24*time.Hour)
+	checkDuration(l, yamldoc.FieldPath(path, "queue_timeout"), p.QueueTimeout, time.Millisecond, time.Minute)
 	checkDuration(l, yamldoc.FieldPath(path, "connect_timeout"), p.ConnectTimeout, time.Millisecond, time.Minute)
 	checkDuration(l, yamldoc.FieldPath(path, "timeout"), p.Timeout, time.Millisecond, 24*time.Hour)
 	if p.StickyCookie != "" && !validCookieName(p.StickyCookie) {

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -74,7 +75,13 @@ type Pool struct {
 	stop       chan struct{}
 }
 
-type pickerBox struct{ p balance.Picker }
+// pickerBox is one built picker: its eligible members' count, and a
+// channel closed when the next picker replaces it.
+type pickerBox struct {
+	p        balance.Picker
+	eligible int
+	replaced chan struct{}
+}
 
 // New builds a pool from its (defaulted, valid) spec and starts its
 // active checks and maintenance goroutine.
@@ -300,7 +307,10 @@ func (p *Pool) rebuildLocked(now time.Time) {
 		p.logger.Error("balancer", "err", err)
 		return
 	}
-	p.picker.Store(&pickerBox{pk})
+	old := p.picker.Swap(&pickerBox{p: pk, eligible: len(eligible), replaced: make(chan struct{})})
+	if old != nil {
+		close(old.replaced)
+	}
 }
 
 func (p *Pool) eligibleLocked(m *member, now time.Time) bool {
@@ -324,6 +334,35 @@ func (p *Pool) Pick(key uint64, tried []string) (*Lease, error) {
 		return nil, fmt.Errorf("%w in pool %s", ErrNoBackend, p.spec.Name)
 	}
 	return p.lease(b.Name)
+}
+
+// WaitEligible waits until the pool has a member eligible for new traffic
+// (a backend registered or came up), until timeout, or until ctx ends; it
+// reports whether one is there. Frontends wait so before refusing a
+// request or connection for want of a backend (the pool's queue_timeout).
+func (p *Pool) WaitEligible(ctx context.Context, timeout time.Duration) bool {
+	var deadline <-chan time.Time
+	for {
+		box := p.picker.Load()
+		if box.eligible > 0 {
+			return true
+		}
+		if deadline == nil {
+			if timeout <= 0 {
+				return false
+			}
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-box.replaced:
+		case <-deadline:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // PickNamed leases the member called name if it is eligible for new
