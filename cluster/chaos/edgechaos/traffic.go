@@ -3,7 +3,6 @@ package edgechaos
 import (
 	"compress/gzip"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -108,7 +107,7 @@ func (w *Traffic) Run(ctx context.Context, env *chaos.Env) error {
 			e.conn.Close()
 		}
 	}()
-	httpc := httpClient(env.TLS)
+	httpc := chaos.HTTPClient(env.TLS, requestTimeout)
 	defer httpc.CloseIdleConnections()
 
 	var wg sync.WaitGroup
@@ -148,7 +147,7 @@ func dialEdges(env *chaos.Env) ([]*edgeConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &edgeConn{name: name, base: scheme(env.TLS) + n.Ports["http"], conn: conn, admin: edgev1.NewEdgeServiceClient(conn)})
+		out = append(out, &edgeConn{name: name, base: chaos.HTTPScheme(env.TLS) + n.Ports["http"], conn: conn, admin: edgev1.NewEdgeServiceClient(conn)})
 	}
 	if len(out) == 0 {
 		return nil, errors.New("edgechaos: no edge node")
@@ -457,23 +456,6 @@ func (w *Traffic) final(env *chaos.Env, edges []*edgeConn, hc *http.Client) {
 			}
 		}
 	}
-}
-
-// httpClient is the workload's HTTPS client (the cluster CA). It asks for
-// no compression itself: the clients that accept gzip say so and decode.
-func httpClient(tc *tls.Config) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: requestTimeout, DisableCompression: true}
-	if tc != nil {
-		tr.TLSClientConfig = tc.Clone()
-	}
-	return &http.Client{Transport: tr, Timeout: requestTimeout}
-}
-
-func scheme(tc *tls.Config) string {
-	if tc == nil {
-		return "http://"
-	}
-	return "https://"
 }
 
 // nodesOf splits a comma-separated node list.

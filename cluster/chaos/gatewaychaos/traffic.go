@@ -2,7 +2,6 @@ package gatewaychaos
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +97,7 @@ func (w *Traffic) Run(ctx context.Context, env *chaos.Env) error {
 		return err
 	}
 
-	httpc := httpClient(env.TLS)
+	httpc := chaos.HTTPClient(env.TLS, requestTimeout)
 	defer httpc.CloseIdleConnections()
 	var wg sync.WaitGroup
 	client := 0
@@ -107,7 +106,7 @@ func (w *Traffic) Run(ctx context.Context, env *chaos.Env) error {
 		if !ok || n.Ports["http"] == "" {
 			return fmt.Errorf("gatewaychaos: node %s has no http port", node)
 		}
-		base := scheme(env.TLS) + n.Ports["http"]
+		base := chaos.HTTPScheme(env.TLS) + n.Ports["http"]
 		for i := 0; i < svcClientsPerGW; i++ {
 			id := client
 			client++
@@ -267,23 +266,6 @@ func loop(ctx context.Context, env *chaos.Env, c *http.Client, id int, node, url
 			return
 		}
 	}
-}
-
-// httpClient is the workload's HTTPS client (the cluster CA), with a small
-// keep-alive pool per gateway node.
-func httpClient(tc *tls.Config) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: requestTimeout}
-	if tc != nil {
-		tr.TLSClientConfig = tc.Clone()
-	}
-	return &http.Client{Transport: tr, Timeout: requestTimeout}
-}
-
-func scheme(tc *tls.Config) string {
-	if tc == nil {
-		return "http://"
-	}
-	return "https://"
 }
 
 // dialAdmin connects to the gateway nodes' admin API (any node serves it).

@@ -2,7 +2,6 @@ package lbchaos
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -174,9 +173,9 @@ func (w *Traffic) Run(ctx context.Context, env *chaos.Env) error {
 	}
 	env.Logger.Info("lbchaos: every lbd node balances the pool", "pool", poolName, "vip", vip)
 
-	httpc := httpClient(env.TLS)
+	httpc := chaos.HTTPClient(env.TLS, requestTimeout)
 	defer httpc.CloseIdleConnections()
-	base := scheme(env.TLS) + vip
+	base := chaos.HTTPScheme(env.TLS) + vip
 	var wg sync.WaitGroup
 	wg.Go(func() { w.monitor(ctx, env, nodes) })
 	for i := 0; i < fastClients+slowClients; i++ {
@@ -535,20 +534,4 @@ func loop(ctx context.Context, env *chaos.Env, c *http.Client, id int, base, pat
 			return
 		}
 	}
-}
-
-// httpClient is the workload's HTTPS client (the cluster CA).
-func httpClient(tc *tls.Config) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: requestTimeout}
-	if tc != nil {
-		tr.TLSClientConfig = tc.Clone()
-	}
-	return &http.Client{Transport: tr, Timeout: requestTimeout}
-}
-
-func scheme(tc *tls.Config) string {
-	if tc == nil {
-		return "http://"
-	}
-	return "https://"
 }
