@@ -108,28 +108,21 @@ func (a *adminStore) run(ctx context.Context) {
 
 // once reads every setting, applies the differences, then follows the watch.
 func (a *adminStore) once(ctx context.Context, b *clusterconn.Backoff) error {
-	resp, err := a.kv.Get(ctx, a.prefix, kvclient.WithPrefix())
-	if err != nil {
-		return err
-	}
-	seen := map[adminKey]bool{}
-	for _, kv := range resp.GetKvs() {
-		if k, ok := a.put(kv); ok {
-			seen[k] = true
+	return a.kv.FollowPrefix(ctx, a.prefix, func(kvs []*raftkvv1.KeyValue) {
+		seen := map[adminKey]bool{}
+		for _, kv := range kvs {
+			if k, ok := a.put(kv); ok {
+				seen[k] = true
+			}
 		}
-	}
-	for k := range a.all() { // deleted while the watch was down
-		if !seen[k] {
-			a.store(k, pool.AdminSetting{State: pool.AdminEnabled})
+		for k := range a.all() { // deleted while the watch was down
+			if !seen[k] {
+				a.store(k, pool.AdminSetting{State: pool.AdminEnabled})
+			}
 		}
-	}
-	wch := a.kv.Watch(ctx, a.prefix, kvclient.WithPrefix(), kvclient.WithRev(resp.GetHeader().GetRevision()+1))
-	for wr := range wch {
-		if err := wr.Err(); err != nil {
-			return err
-		}
+	}, func(evs []*raftkvv1.Event) {
 		b.Reset()
-		for _, ev := range wr.GetEvents() {
+		for _, ev := range evs {
 			switch ev.GetType() {
 			case raftkvv1.Event_EVENT_TYPE_PUT:
 				a.put(ev.GetKv())
@@ -139,11 +132,7 @@ func (a *adminStore) once(ctx context.Context, b *clusterconn.Backoff) error {
 				}
 			}
 		}
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return kvclient.ErrClosed
+	})
 }
 
 func (a *adminStore) parseKey(key string) (adminKey, bool) {

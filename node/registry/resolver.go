@@ -102,22 +102,15 @@ func (r *Resolver) run(ctx context.Context, service string, fn func([]Instance))
 // once reads the service's entries, delivers them, and follows the watch
 // until it ends; it returns why.
 func (w *serviceWatch) once(ctx context.Context, b *clusterconn.Backoff) error {
-	resp, err := w.r.kv.Get(ctx, w.dir, kvclient.WithPrefix())
-	if err != nil {
-		return err
-	}
-	w.entries = make(map[string]Instance, len(resp.GetKvs()))
-	for _, kv := range resp.GetKvs() {
-		w.put(kv)
-	}
-	w.deliver()
-	wch := w.r.kv.Watch(ctx, w.dir, kvclient.WithPrefix(), kvclient.WithRev(resp.GetHeader().GetRevision()+1))
-	for wr := range wch {
-		if err := wr.Err(); err != nil {
-			return err
+	return w.r.kv.FollowPrefix(ctx, w.dir, func(kvs []*raftkvv1.KeyValue) {
+		w.entries = make(map[string]Instance, len(kvs))
+		for _, kv := range kvs {
+			w.put(kv)
 		}
+		w.deliver()
+	}, func(evs []*raftkvv1.Event) {
 		b.Reset()
-		for _, ev := range wr.GetEvents() {
+		for _, ev := range evs {
 			switch ev.GetType() {
 			case raftkvv1.Event_EVENT_TYPE_PUT:
 				w.put(ev.GetKv())
@@ -126,11 +119,7 @@ func (w *serviceWatch) once(ctx context.Context, b *clusterconn.Backoff) error {
 			}
 		}
 		w.deliver()
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return kvclient.ErrClosed // the channel closed without an error: the client was closed
+	})
 }
 
 // put records one entry, or drops its key when the value is invalid.

@@ -163,3 +163,28 @@ func (w *watcher) send(ctx context.Context, r WatchResponse) bool {
 		return false
 	}
 }
+
+// FollowPrefix reads every key under prefix and hands them to snapshot,
+// then watches the prefix from the revision it read and hands each batch of
+// changes to events, in order, missing none in between. It returns when the
+// watch ends: the watch's error (a compacted revision, a node lost), ctx's
+// error, or ErrClosed when the client was closed. snapshot and events run on
+// the caller's goroutine. Callers that keep following read again after an
+// error, with a backoff: the next snapshot replaces everything they held.
+func (c *Client) FollowPrefix(ctx context.Context, prefix string, snapshot func([]*raftkvv1.KeyValue), events func([]*raftkvv1.Event)) error {
+	resp, err := c.Get(ctx, prefix, WithPrefix())
+	if err != nil {
+		return err
+	}
+	snapshot(resp.GetKvs())
+	for wr := range c.Watch(ctx, prefix, WithPrefix(), WithRev(resp.GetHeader().GetRevision()+1)) {
+		if err := wr.Err(); err != nil {
+			return err
+		}
+		events(wr.GetEvents())
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return ErrClosed // the channel closed without an error: the client was closed
+}
