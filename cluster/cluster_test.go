@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cairn.dev/cairn/lbd/lbconfig"
 )
 
 // testLogWriter sends log lines to t.Log until the test's cleanup starts, so that
@@ -529,10 +531,48 @@ func TestLayoutDefaultsToEveryService(t *testing.T) {
 	for _, n := range nodes {
 		services[n.Service]++
 	}
-	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5, "searchd": 3, "gatewayd": 3, "edge": 3}, services)
+	require.Equal(t, map[string]int{"raftkv": 3, "lockd": 3, "cached": 3, "queued": 3, "streamd": 3, "blobd": 5, "searchd": 3, "gatewayd": 3, "lbd": 2, "edge": 3}, services)
 	lockd1 := nodes[3]
 	require.Equal(t, "lockd-1", lockd1.Name)
 	require.Equal(t, "127.0.0.1:7100", lockd1.GRPCAddr, "lockd's block starts 100 ports above raftkv's")
+}
+
+// The lbd pair shares the virtual address's ports, elects its active node
+// in lockd, follows raftkv, and reads the lb file the harness writes: a
+// document lbd accepts, naming those ports.
+func TestLayoutLBD(t *testing.T) {
+	dir := t.TempDir()
+	nodes, err := Layout(Options{Dir: dir, Binary: "/bin/cairn", BasePort: 7000, Services: []string{"lbd"}})
+	require.NoError(t, err)
+	var lbs []NodeState
+	for _, n := range nodes {
+		if n.Service == "lbd" {
+			lbs = append(lbs, n)
+		}
+	}
+	require.Len(t, lbs, 2)
+	require.Equal(t, lbs[0].Ports, lbs[1].Ports, "the frontends float: every node has the same addresses")
+	require.Equal(t, LBVirtualIP+":7820", lbs[0].Ports["http"])
+	for _, n := range lbs {
+		args := strings.Join(n.Args, " ")
+		require.Contains(t, args, "lbd --id "+n.Name)
+		require.Contains(t, args, "--vip "+LBVirtualIP)
+		require.Contains(t, args, "--lockd 127.0.0.1:7100")
+		require.Contains(t, args, "--registry 127.0.0.1:7000")
+		require.Contains(t, args, "--lb-file "+filepath.Join(dir, LBFileName))
+	}
+	require.NoError(t, ensureLBFile(dir, nodes, false))
+	doc, err := lbconfig.Load(filepath.Join(dir, LBFileName))
+	require.NoError(t, err)
+	require.Equal(t, lbs[0].Ports["http"], doc.Frontends[0].Listen)
+	require.Equal(t, "cluster", doc.Frontends[0].TLS)
+	require.Equal(t, lbs[0].Ports["tcp"], doc.Frontends[1].Listen)
+	// A user's edits survive: an existing file is left alone.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LBFileName), []byte("# mine\n"), 0o644))
+	require.NoError(t, ensureLBFile(dir, nodes, true))
+	b, err := os.ReadFile(filepath.Join(dir, LBFileName))
+	require.NoError(t, err)
+	require.Equal(t, "# mine\n", string(b))
 }
 
 // The edges serve on one loopback address per region (127.0.<i>.1), which
