@@ -133,24 +133,16 @@ func (f *frontend) run(ctx context.Context) {
 	}
 }
 
-// bind calls listen until it succeeds or ctx ends.
-func bind[T any](ctx context.Context, f *frontend, listen func() (T, error)) (T, bool) {
+// bind calls listen until it succeeds or ctx ends; listen returns what it
+// bound and the bound address.
+func bind[T any](ctx context.Context, f *frontend, listen func() (T, string, error)) (T, bool) {
 	logged := false
 	for {
-		v, err := listen()
+		v, addr, err := listen()
 		if err == nil {
-			if a, ok := any(v).(interface{ Addr() net.Addr }); ok {
-				addr := a.Addr().String()
-				f.bound.Store(&addr)
-			} else if a, ok := any(v).(interface{ Addr() string }); ok {
-				addr := a.Addr()
-				f.bound.Store(&addr)
-			} else if a, ok := any(v).(net.PacketConn); ok {
-				addr := a.LocalAddr().String()
-				f.bound.Store(&addr)
-			}
+			f.bound.Store(&addr)
 			f.listening.Store(true)
-			f.s.logger.Info("frontend listening", "frontend", f.spec.Name, "mode", f.spec.Mode, "addr", f.spec.Listen)
+			f.s.logger.Info("frontend listening", "frontend", f.spec.Name, "mode", f.spec.Mode, "addr", addr)
 			return v, true
 		}
 		if !logged {
@@ -169,7 +161,13 @@ func bind[T any](ctx context.Context, f *frontend, listen func() (T, error)) (T,
 }
 
 func (f *frontend) runTCP(ctx context.Context) {
-	ln, ok := bind(ctx, f, func() (net.Listener, error) { return net.Listen("tcp", f.spec.Listen) })
+	ln, ok := bind(ctx, f, func() (net.Listener, string, error) {
+		ln, err := net.Listen("tcp", f.spec.Listen)
+		if err != nil {
+			return nil, "", err
+		}
+		return ln, ln.Addr().String(), nil
+	})
 	if !ok {
 		return
 	}
@@ -192,7 +190,13 @@ func (f *frontend) runTCP(ctx context.Context) {
 }
 
 func (f *frontend) runUDP(ctx context.Context) {
-	pc, ok := bind(ctx, f, func() (net.PacketConn, error) { return net.ListenPacket("udp", f.spec.Listen) })
+	pc, ok := bind(ctx, f, func() (net.PacketConn, string, error) {
+		pc, err := net.ListenPacket("udp", f.spec.Listen)
+		if err != nil {
+			return nil, "", err
+		}
+		return pc, pc.LocalAddr().String(), nil
+	})
 	if !ok {
 		return
 	}
@@ -244,8 +248,12 @@ func (f *frontend) runHTTP(ctx context.Context) {
 	if cfg.TLS != nil {
 		cfg.H2C = false
 	}
-	srv, ok := bind(ctx, f, func() (*httpproxy.Server, error) {
-		return httpproxy.Listen(f.spec.Name, cfg, f.http, f.s.logger)
+	srv, ok := bind(ctx, f, func() (*httpproxy.Server, string, error) {
+		srv, err := httpproxy.Listen(f.spec.Name, cfg, f.http, f.s.logger)
+		if err != nil {
+			return nil, "", err
+		}
+		return srv, srv.Addr(), nil
 	})
 	if !ok {
 		return

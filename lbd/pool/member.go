@@ -34,6 +34,8 @@ type member struct {
 	ramping       bool // its slow-start share is below 1
 	transitions   []Transition
 
+	removed atomic.Bool // it left the pool
+
 	cutMu  sync.Mutex    // guards cutCh
 	cutCh  chan struct{} // closed when its connections must end; replaced on re-enable
 	total  atomic.Int64
@@ -109,6 +111,7 @@ func (m *member) uncut() {
 
 // remove cuts a member that left the pool.
 func (m *member) remove(now time.Time) {
+	m.removed.Store(true)
 	m.transition(now, "removed", "")
 	m.cut()
 }

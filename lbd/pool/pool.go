@@ -80,6 +80,7 @@ type Pool struct {
 type pickerBox struct {
 	p        balance.Picker
 	eligible int
+	members  map[*balance.Backend]*member // the picker's backends' members, read without the pool's lock
 	replaced chan struct{}
 }
 
@@ -284,6 +285,7 @@ func (p *Pool) onCheck(name string, up bool, reason string) {
 // effective weights.
 func (p *Pool) rebuildLocked(now time.Time) {
 	var eligible []*balance.Backend
+	members := map[*balance.Backend]*member{}
 	for _, name := range p.order {
 		m := p.members[name]
 		w := m.weight()
@@ -296,6 +298,7 @@ func (p *Pool) rebuildLocked(now time.Time) {
 		m.b.SetWeight(w)
 		if p.eligibleLocked(m, now) {
 			eligible = append(eligible, m.b)
+			members[m.b] = m
 		}
 	}
 	opts := p.balOpts
@@ -307,7 +310,7 @@ func (p *Pool) rebuildLocked(now time.Time) {
 		p.logger.Error("balancer", "err", err)
 		return
 	}
-	old := p.picker.Swap(&pickerBox{p: pk, eligible: len(eligible), replaced: make(chan struct{})})
+	old := p.picker.Swap(&pickerBox{p: pk, eligible: len(eligible), members: members, replaced: make(chan struct{})})
 	if old != nil {
 		close(old.replaced)
 	}
@@ -333,7 +336,7 @@ func (p *Pool) Pick(key uint64, tried []string) (*Lease, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w in pool %s", ErrNoBackend, p.spec.Name)
 	}
-	return p.lease(b.Name)
+	return p.lease(box.members[b])
 }
 
 // WaitEligible waits until the pool has a member eligible for new traffic
@@ -374,7 +377,7 @@ func (p *Pool) PickNamed(name string, key uint64, tried []string) (*Lease, error
 		ok := m != nil && p.eligibleLocked(m, p.now())
 		p.mu.Unlock()
 		if ok {
-			if l, err := p.lease(name); err == nil {
+			if l, err := p.lease(m); err == nil {
 				return l, nil
 			}
 		}
@@ -382,11 +385,10 @@ func (p *Pool) PickNamed(name string, key uint64, tried []string) (*Lease, error
 	return p.Pick(key, tried)
 }
 
-func (p *Pool) lease(name string) (*Lease, error) {
-	p.mu.Lock()
-	m := p.members[name]
-	p.mu.Unlock()
-	if m == nil { // removed since the picker was built
+// lease starts a lease of m: the hot path of every connection and request,
+// so it takes no pool lock.
+func (p *Pool) lease(m *member) (*Lease, error) {
+	if m == nil || m.removed.Load() { // removed since the picker was built
 		return nil, fmt.Errorf("%w in pool %s", ErrNoBackend, p.spec.Name)
 	}
 	m.b.Begin()
