@@ -172,7 +172,7 @@ func (s *Server) listPools(only string) ([]*lbdv1.Pool, error) {
 	for _, name := range names {
 		p := rt.pools[name].l7
 		spec := p.Spec()
-		pp := &lbdv1.Pool{Name: name, Algorithm: spec.Algorithm, Service: spec.Service}
+		pp := &lbdv1.Pool{Name: name, Algorithm: spec.Algorithm, Service: spec.Service, Panic: p.Panicking()}
 		for _, m := range p.Status() {
 			pp.Backends = append(pp.Backends, backendProto(m))
 		}
