@@ -433,13 +433,14 @@ func (p *Pool) lease(m *member) (*Lease, error) {
 	}
 	m.b.Begin()
 	m.total.Add(1)
-	return &Lease{pool: p, m: m, start: p.now()}, nil
+	return &Lease{pool: p, m: m, cut: m.cutContext(), start: p.now()}, nil
 }
 
 // Lease is one connection's or request's use of a member.
 type Lease struct {
 	pool  *Pool
 	m     *member
+	cut   context.Context // the member's cut context when the lease began
 	start time.Time
 	done  atomic.Bool
 }
@@ -450,8 +451,13 @@ func (l *Lease) Name() string { return l.m.b.Name }
 // Addr is the member's address.
 func (l *Lease) Addr() string { return l.m.b.Addr }
 
-// Expired is closed when the lease's connection must be cut.
-func (l *Lease) Expired() <-chan struct{} { return l.m.expired() }
+// Expired is closed when the lease's connection must be cut: the member's
+// drain deadline passed, it was disabled, or it left the pool.
+func (l *Lease) Expired() <-chan struct{} { return l.cut.Done() }
+
+// CutContext is done when Expired is closed, for context.AfterFunc: an
+// HTTP request cancels its upstream call with it without a goroutine.
+func (l *Lease) CutContext() context.Context { return l.cut }
 
 // Done ends the lease: failed reports a failure of the backend (connect
 // refused, reset, a 5xx from it), latency the time to its answer (0 when
