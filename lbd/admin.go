@@ -145,7 +145,7 @@ func (s *Server) status() *lbdv1.GetStatusResponse {
 	} else {
 		resp.Active = s.cfg.ID
 	}
-	for _, f := range s.frontends {
+	for _, f := range s.fronts.list() {
 		active, accepted, requests, failed := f.counters()
 		resp.Frontends = append(resp.Frontends, &lbdv1.Frontend{
 			Name: f.spec.Name, Mode: f.spec.Mode, Address: f.addr(), Listening: f.listening.Load(),
