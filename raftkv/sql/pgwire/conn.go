@@ -32,7 +32,7 @@ type conn struct {
 	w       *bufio.Writer
 	wbuf    []byte
 	dataRow pgproto3.DataRow // reused by sendRow
-	werr error // first write error; the connection is dead after it
+	werr    error            // first write error; the connection is dead after it
 
 	msgs    chan frame // frames from the reader goroutine; closed on read error
 	readErr error      // why msgs was closed; read after msgs is drained
@@ -42,7 +42,7 @@ type conn struct {
 	portals        map[string]*portal
 	ignoreTillSync bool // extended protocol: an error happened, skip to Sync
 
-	mu         sync.Mutex // protects the following fields
+	mu         sync.Mutex         // protects the following fields
 	stmtCancel context.CancelFunc // cancels the running statement; nil between statements
 }
 

@@ -140,6 +140,7 @@ type scramServer struct {
 	clientFirstBare string
 	serverFirst     string
 	nonce           string // client nonce + server nonce
+	serverNonce     string // fixed server nonce (tests); "" = random
 }
 
 var errSCRAMProtocol = errors.New("malformed SCRAM message")
@@ -180,11 +181,14 @@ func (s *scramServer) first(clientFirst []byte) ([]byte, error) {
 	if clientNonce == "" || !printableNoComma(clientNonce) {
 		return nil, fmt.Errorf("%w: missing or bad client nonce", errSCRAMProtocol)
 	}
-	raw := make([]byte, scramNonceLen)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
+	if s.serverNonce == "" {
+		raw := make([]byte, scramNonceLen)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		s.serverNonce = base64.RawStdEncoding.EncodeToString(raw)
 	}
-	s.nonce = clientNonce + base64.RawStdEncoding.EncodeToString(raw)
+	s.nonce = clientNonce + s.serverNonce
 	s.serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", s.nonce, base64.StdEncoding.EncodeToString(s.secret.salt), s.secret.iterations)
 	return []byte(s.serverFirst), nil
 }
