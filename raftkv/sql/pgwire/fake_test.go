@@ -107,7 +107,9 @@ func (s *fakeSession) Prepare(ctx context.Context, sql string, oids []uint32) (S
 	case lq == "select $1::int8, $2::text":
 		st.params = []uint32{oidInt8, oidText}
 		st.cols = []Column{{Name: "int8", TypeOID: oidInt8, TypeSize: 8, TypeMod: -1}, {Name: "text", TypeOID: oidText, TypeSize: -1, TypeMod: -1}}
-		st.run = func(_ context.Context, p []any) ([][]any, string, error) { return [][]any{{p[0], p[1]}}, "SELECT 1", nil }
+		st.run = func(_ context.Context, p []any) ([][]any, string, error) {
+			return [][]any{{p[0], p[1]}}, "SELECT 1", nil
+		}
 	case reInterp.MatchString(q):
 		// pgx's simple protocol interpolates the parameters.
 		m := reInterp.FindStringSubmatch(q)
