@@ -105,24 +105,38 @@ func (c *conn) readLoop(br *bufio.Reader) {
 }
 
 // next returns the next frontend message; ok is false when the connection
-// ended (c.readErr says why) or the server is shutting down while c waits.
+// ended: the reader closed msgs (c.readErr says why; it sent the FATAL for a
+// protocol error already when idle), or the server is shutting down while
+// c is idle (57P01 sent).
 func (c *conn) next(idle bool) (frame, bool) {
 	select {
 	case f, ok := <-c.msgs:
-		return f, ok
+		return c.received(f, ok, idle)
 	default:
 	}
 	if !idle {
 		f, ok := <-c.msgs
-		return f, ok
+		return c.received(f, ok, idle)
 	}
 	select {
 	case f, ok := <-c.msgs:
-		return f, ok
+		return c.received(f, ok, idle)
 	case <-c.srv.closing:
 		c.sendFatal(sqlerr.New("57P01", "terminating connection due to administrator command"))
 		return frame{}, false
 	}
+}
+
+// received reports a protocol error of the reader (msgs closed) as FATAL
+// when c is idle; in COPY the caller reports it.
+func (c *conn) received(f frame, ok, idle bool) (frame, bool) {
+	if !ok && idle {
+		var se *sqlerr.Error
+		if errors.As(c.readErr, &se) {
+			c.sendFatal(se)
+		}
+	}
+	return f, ok
 }
 
 // loop dispatches messages until the connection ends. Output is flushed on
@@ -132,10 +146,6 @@ func (c *conn) loop() {
 	for {
 		f, ok := c.next(true)
 		if !ok {
-			var se *sqlerr.Error
-			if errors.As(c.readErr, &se) {
-				c.sendFatal(se)
-			}
 			return
 		}
 		if !c.dispatch(f) {
