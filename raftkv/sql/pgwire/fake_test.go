@@ -242,7 +242,10 @@ func (st *fakeStmt) CopyIn() (int, CopyFormat, bool) {
 
 // wait blocks until release is closed (nil: never) or ctx ends.
 func (st *fakeStmt) wait(ctx context.Context, release chan struct{}) error {
-	st.s.eng.started <- st.sql
+	select {
+	case st.s.eng.started <- st.sql:
+	default: // nobody listens (fuzzing)
+	}
 	select {
 	case <-release:
 		return nil
