@@ -20,7 +20,8 @@ import (
 // statement and a CancelRequest can reach it.
 type conn struct {
 	srv    *Server
-	nc     net.Conn // the TCP or TLS connection
+	raw    net.Conn // the accepted connection; kill closes it from any goroutine
+	nc     net.Conn // raw, or the TLS connection over it (serve goroutine only)
 	ctx    context.Context
 	cancel context.CancelFunc // ends ctx: the connection is going away
 
@@ -48,15 +49,16 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, ctx: ctx, cancel: cancel, stmts: map[string]*prepared{}, portals: map[string]*portal{}}
+	c := &conn{srv: s, raw: nc, nc: nc, ctx: ctx, cancel: cancel, stmts: map[string]*prepared{}, portals: map[string]*portal{}}
 	_, _ = rand.Read(c.secret[:])
 	return c
 }
 
-// kill cancels whatever runs on c and closes its connection (hard stop).
+// kill cancels whatever runs on c and closes its connection (hard stop);
+// any goroutine may call it.
 func (c *conn) kill() {
 	c.cancel()
-	_ = c.nc.Close()
+	_ = c.raw.Close()
 }
 
 // serve runs the connection to its end.
@@ -274,7 +276,7 @@ func (c *conn) sendError(err error) {
 
 // sendFatal sends a FATAL ErrorResponse and flushes; the caller closes.
 func (c *conn) sendFatal(e *sqlerr.Error) {
-	c.srv.log.Debug("pgwire: closing connection", "code", e.Code, "err", e.Message, "remote", c.nc.RemoteAddr())
+	c.srv.log.Debug("pgwire: closing connection", "code", e.Code, "err", e.Message, "remote", c.raw.RemoteAddr())
 	c.send(errorResponse(e, "FATAL"))
 	c.flush()
 }

@@ -71,6 +71,9 @@ func (c *conn) parse(f frame) error {
 			return sqlerr.New(codeDuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
 		}
 	}
+	if m.Name == "" {
+		c.dropStatement("") // even when the new one fails, as PostgreSQL does
+	}
 	ps := &prepared{name: m.Name}
 	if strings.TrimSpace(m.Query) != "" {
 		ctx, done := c.stmtContext()

@@ -96,9 +96,15 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		c := newConn(s, nc)
-		if !s.track(c) {
+		ok, tracked := s.track(c)
+		if !ok {
 			_ = nc.Close()
 			return ErrServerClosed
+		}
+		if !tracked {
+			s.log.Warn("pgwire: too many connections, closing a new one", "remote", nc.RemoteAddr())
+			_ = nc.Close()
+			continue
 		}
 		go func() {
 			defer s.wg.Done()
@@ -115,15 +121,20 @@ func (s *Server) isClosed() bool {
 }
 
 // track registers c and counts its goroutine; false after shutdown.
-func (s *Server) track(c *conn) bool {
+// Connections past twice MaxConns (sessions plus clients in their startup)
+// are closed at once (tracked says so), so silent clients cannot pile up.
+func (s *Server) track(c *conn) (ok, tracked bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return false, false
+	}
+	if len(s.conns) >= 2*s.cfg.MaxConns+16 {
+		return true, false
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
-	return true
+	return true, true
 }
 
 func (s *Server) untrack(c *conn) {
