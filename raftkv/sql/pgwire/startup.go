@@ -116,6 +116,7 @@ func (c *conn) startup() (*bufio.Reader, bool) {
 	}
 	c.sess = sess
 	_ = c.nc.SetDeadline(time.Time{})
+	c.srv.log.Debug("pgwire: session started", "user", user, "database", db, "pid", c.pid, "tls", isTLS, "remote", c.raw.RemoteAddr())
 
 	c.send(&pgproto3.AuthenticationOk{})
 	appName := params["application_name"]
