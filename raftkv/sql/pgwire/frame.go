@@ -10,10 +10,10 @@ import (
 
 // Startup packet codes (the first int32 after the length).
 const (
-	codeCancel   = 80877102
-	codeSSL      = 80877103
-	codeGSSENC   = 80877104
-	protocol30   = 3 << 16
+	codeCancel = 80877102
+	codeSSL    = 80877103
+	codeGSSENC = 80877104
+	protocol30 = 3 << 16
 	maxStartup = 10000 // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
 	minStartup = 8     // length + code
 )
