@@ -613,6 +613,9 @@ func compareKV(c *raftkvv1.Compare, kv *raftkvv1.KeyValue) bool {
 // is false.
 func (a *applier) evalCompare(c *raftkvv1.Compare) (bool, error) {
 	kr := newKeyRange(c.GetKey(), c.GetRangeEnd())
+	if c.GetTarget() == raftkvv1.Compare_COMPARE_TARGET_CHANGED {
+		return a.evalChanged(kr, c), nil
+	}
 	found, ok := false, true
 	err := a.liveKeys(kr, func(_ *keyIndex, r revision) error {
 		found = true
@@ -636,6 +639,45 @@ func (a *applier) evalCompare(c *raftkvv1.Compare) (bool, error) {
 		return false, nil
 	}
 	return compareKV(c, &raftkvv1.KeyValue{}), nil
+}
+
+// evalChanged evaluates a CHANGED compare on kr: the latest change (put or
+// delete) of any key of kr still in the key index against c's mod_revision.
+//
+// The index forgets deletes at or below the compact revision C, and the batch
+// may hold the index from before a compaction it applied (the compacted index
+// is published when the batch commits), so two replicas can see different
+// changes at or below C. Only changes above C are certain and the same
+// everywhere. When the latest change found is at or below C, the true latest
+// change is only known to lie in [0, C], and the compare holds only if it
+// holds for every revision in that interval: the outcome then depends on C
+// and c alone, so every replica decides alike.
+func (a *applier) evalChanged(kr keyRange, c *raftkvv1.Compare) bool {
+	var latest int64
+	kr.ascend(&a.ix.tree, func(ki *keyIndex) bool {
+		if n := len(ki.revs); n > 0 && ki.revs[n-1].rev > latest {
+			latest = ki.revs[n-1].rev
+		}
+		return true
+	})
+	v, compactRev := c.GetModRevision(), a.m.compactRev
+	if latest > compactRev {
+		return compareKV(&raftkvv1.Compare{Result: c.GetResult(), Target: raftkvv1.Compare_COMPARE_TARGET_MOD,
+			TargetUnion: &raftkvv1.Compare_ModRevision{ModRevision: v}}, &raftkvv1.KeyValue{ModRevision: latest})
+	}
+	// Every x in [0, compactRev] must satisfy "x op v".
+	switch c.GetResult() {
+	case raftkvv1.Compare_COMPARE_RESULT_LESS:
+		return compactRev < v
+	case raftkvv1.Compare_COMPARE_RESULT_GREATER:
+		return v < 0
+	case raftkvv1.Compare_COMPARE_RESULT_EQUAL:
+		return compactRev == 0 && v == 0
+	case raftkvv1.Compare_COMPARE_RESULT_NOT_EQUAL:
+		return v < 0 || v > compactRev
+	default:
+		return false
+	}
 }
 
 func (a *applier) applyTxn(req *raftkvv1.TxnRequest) (*raftkvv1.TxnResponse, error) {
