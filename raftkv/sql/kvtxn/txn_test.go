@@ -400,3 +400,16 @@ func TestErrorsNameTheirLimit(t *testing.T) {
 	require.True(t, errors.Is(err, ErrTooLarge))
 	require.Equal(t, fmt.Sprint(sqlerr.StatementCompletionUnknown), sqlerr.Code(ambiguousError(errors.New("x"))))
 }
+
+// TestServerLimitIsTooLarge: a commit raftkv refuses for its size is
+// ErrTooLarge naming raftkv's limit, and writes nothing.
+func TestServerLimitIsTooLarge(t *testing.T) {
+	db, kv, _ := testDB(t, Options{MaxWriteBytes: 8 << 20})
+	tx := db.Begin(Serializable)
+	require.NoError(t, tx.Put([]byte("big"), make([]byte, 2<<20)))
+	err := tx.Commit(t.Context())
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.Equal(t, sqlerr.ProgramLimitExceeded, sqlerr.Code(err))
+	require.Contains(t, err.Error(), "max_request_bytes")
+	require.False(t, keyExists(t, kv, "big"))
+}
