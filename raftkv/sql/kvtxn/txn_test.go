@@ -425,3 +425,25 @@ func TestServerLimitIsTooLarge(t *testing.T) {
 	require.Contains(t, err.Error(), "max_request_bytes")
 	require.False(t, keyExists(t, kv, "big"))
 }
+
+// TestReadSpansCollapse: past MaxReadSpans the read set gets coarser — a
+// change between two keys read then conflicts — but never misses a key read.
+func TestReadSpansCollapse(t *testing.T) {
+	t.Parallel()
+	db, kv, _ := testDB(t, Options{MaxReadSpans: 2})
+	run := func(change string) error {
+		tx := db.Begin(Serializable)
+		for _, k := range []string{"a/1", "a/3", "a/5", "b/1"} {
+			get(t, tx, k)
+		}
+		require.LessOrEqual(t, len(tx.spans.spans), 2)
+		put(t, kv, change, "x")
+		require.NoError(t, tx.Put([]byte("w"), []byte("1")))
+		return tx.Commit(t.Context())
+	}
+	requireConflict(t, run("a/5"))  // read
+	requireConflict(t, run("b/1"))  // read
+	requireConflict(t, run("a/4"))  // not read, inside a collapsed span
+	require.NoError(t, run("a/0"))  // before every span
+	require.NoError(t, run("a/99")) // between the spans a/… and b/1
+}
