@@ -14,7 +14,8 @@ import (
 // when Scan began (buffered puts appear, buffered deletes hide keys). An
 // empty start is the first key, an empty end means no end. limit caps the
 // keys passed to fn (0: none). Scan stops when fn returns false or an error,
-// which Scan returns.
+// which Scan returns. Pages never start inside a range the transaction
+// deleted: those keys are hidden anyway.
 //
 // Under Serializable the keys observed are recorded for validation: the
 // whole range when the Scan reached its end, [start, last key passed to fn]
