@@ -94,6 +94,9 @@ func (d *differ) check(ctx context.Context, a, b *target, label, sql string, mod
 		}
 	default:
 		d.agreed++
+		if d.o.verbose {
+			fmt.Fprintf(d.out, "-- agreed: %q, %d rows\n", ra.tag, len(ra.rows))
+		}
 	}
 	return ra, rb, same
 }
