@@ -67,7 +67,7 @@ func compare(a, b *result, mode compareMode) (bool, string) {
 	case ordered:
 		for i := range a.rows {
 			if rowKey(a.rows[i]) != rowKey(b.rows[i]) {
-				return false, fmt.Sprintf("row %d differs", i+1)
+				return false, fmt.Sprintf("row %d differs%s", i+1, firstCellDiff(a.names, a.rows[i], b.rows[i]))
 			}
 		}
 		return true, ""
@@ -77,6 +77,23 @@ func compare(a, b *result, mode compareMode) (bool, string) {
 		return false, fmt.Sprintf("rows differ (as multisets): %d only in the anchor, %d only in cairn", onlyA, onlyB)
 	}
 	return true, ""
+}
+
+// firstCellDiff describes the first differing value of two rows of the same
+// width: " (column c: "x" vs "y")".
+func firstCellDiff(names []string, a, b []*string) string {
+	show := func(v *string) string {
+		if v == nil {
+			return "NULL"
+		}
+		return strconv.Quote(cut(*v, 60))
+	}
+	for j := range a {
+		if j < len(b) && rowKey(a[j:j+1]) != rowKey(b[j:j+1]) {
+			return fmt.Sprintf(" (column %s: %s vs %s)", names[j], show(a[j]), show(b[j]))
+		}
+	}
+	return ""
 }
 
 // multisetDiff counts the rows of a not matched in b and of b not in a.
