@@ -17,6 +17,7 @@ type stmt struct {
 	ordered  bool   // "-- @ordered": compare the rows in order
 	wantCode string // "-- @error CODE": PostgreSQL must fail with this SQLSTATE
 	rowsOnly bool   // "-- @rowcount": compare the header and the number of rows, not the values
+	known    string // "-- @known REASON": a difference here is known (reported, not failing)
 }
 
 // loadStatements reads a SQL file (see parseStatements).
@@ -31,7 +32,7 @@ func loadStatements(path string) ([]stmt, error) {
 // parseStatements splits a SQL file into statements. A statement ends at
 // the first line whose text ends with ';'. Lines starting with "--" outside
 // a statement are comments; "-- @ordered", "-- @error CODE" and
-// "-- @rowcount" apply to the next statement. A ';' inside a string literal
+// "-- @rowcount" and "-- @known REASON" apply to the next statement. A ';' inside a string literal
 // at the end of a line is not supported (write it elsewhere on the line).
 func parseStatements(file, text string) ([]stmt, error) {
 	var (
@@ -61,8 +62,10 @@ func parseStatements(file, text string) ([]stmt, error) {
 					cur.rowsOnly = true
 				case f[0] == "@error" && len(f) == 2 && len(f[1]) == 5:
 					cur.wantCode = strings.ToUpper(f[1])
+				case f[0] == "@known" && len(f) > 1:
+					cur.known = strings.TrimSpace(strings.TrimPrefix(d, "@known"))
 				default:
-					return nil, fmt.Errorf("%s:%d: unknown directive %q (want @ordered, @rowcount or @error CODE)", file, n, d)
+					return nil, fmt.Errorf("%s:%d: unknown directive %q (want @ordered, @rowcount, @error CODE or @known REASON)", file, n, d)
 				}
 				continue
 			}
@@ -85,7 +88,7 @@ func parseStatements(file, text string) ([]stmt, error) {
 	if len(body) > 0 {
 		return nil, fmt.Errorf("%s:%d: statement not terminated by ';'", file, cur.line)
 	}
-	if cur.ordered || cur.rowsOnly || cur.wantCode != "" {
+	if cur.ordered || cur.rowsOnly || cur.wantCode != "" || cur.known != "" {
 		return nil, fmt.Errorf("%s: directive at the end of the file applies to no statement", file)
 	}
 	return out, nil

@@ -20,6 +20,7 @@ FROM t ORDER BY a, b;
 -- @error 23505
 INSERT INTO t VALUES ('x;y');
 -- @rowcount
+-- @known cairn prints now() in its own way
 SELECT now();
 `
 	got, err := parseStatements("q.sql", text)
@@ -30,6 +31,7 @@ SELECT now();
 	require.Equal(t, "23505", got[2].wantCode)
 	require.Equal(t, "INSERT INTO t VALUES ('x;y')", got[2].sql)
 	require.True(t, got[3].rowsOnly)
+	require.Equal(t, "cairn prints now() in its own way", got[3].known)
 	require.False(t, got[3].ordered)
 
 	for _, bad := range []string{
@@ -38,6 +40,7 @@ SELECT now();
 		"-- @error 235\nSELECT 1;", // not a SQLSTATE
 		"SELECT 1;\n-- @ordered\n", // directive on nothing
 		"  ;\n",                    // empty statement
+		"-- @known\nSELECT 1;",     // a known difference needs a reason
 	} {
 		_, err := parseStatements("q.sql", bad)
 		require.Error(t, err, bad)

@@ -19,9 +19,11 @@
 //  3. --random N queries from a seeded generator over the model (gen.go):
 //     joins along foreign keys, typed predicates, grouping and aggregates,
 //     subqueries; ORDER BY every output column (compared in order) or no
-//     ORDER BY (compared as multisets). Query i depends only on (seed, i).
+//     ORDER BY (compared as multisets). Query i depends only on (seed, i):
+//     --seed S --random-index i reruns just that one (after the load).
 //  4. queries.sql, the fixed corpus, in order on one session per target
-//     (its header documents the @ordered, @rowcount and @error directives).
+//     (its header documents the @ordered, @rowcount, @error and @known
+//     directives).
 //
 // # How results compare
 //
@@ -39,10 +41,13 @@
 // Every difference is printed with its label (schema.sql:N, random #i or
 // queries.sql:N), the seed, the reason, the statement and both results
 // (cut to --show-rows rows of --show-width characters; for multisets,
-// the rows found on one side only). A corpus error case the anchor does
+// the rows found on one side only). A difference on a statement marked
+// "-- @known REASON" is listed as known and does not fail the run; a known
+// statement that agrees fails it (remove the directive). A corpus error case the anchor does
 // not answer as written is reported as CORPUS (a bug in the corpus). The
 // last line counts the statements that agreed, differed and failed on
-// both with the same SQLSTATE. Exit status: 0 all agreed, 1 any
-// difference or corpus problem, 2 the run itself failed (connection,
+// both with the same SQLSTATE. A client failure (timeout, broken
+// connection; the connection is reopened) never agrees. Exit status: 0
+// all agreed, 1 any unexpected difference or corpus problem, 2 the run itself failed (connection,
 // files, flags).
 package main

@@ -34,6 +34,8 @@ const (
 // Errors agree when their SQLSTATEs do; messages are not compared.
 func compare(a, b *result, mode compareMode) (bool, string) {
 	switch {
+	case a.code == "client" || b.code == "client":
+		return false, fmt.Sprintf("the client failed (anchor: %s, cairn: %s)", orOK(a.msg), orOK(b.msg))
 	case a.failed() && b.failed():
 		if a.code != b.code {
 			return false, fmt.Sprintf("SQLSTATE %s vs %s", a.code, b.code)
@@ -77,6 +79,13 @@ func compare(a, b *result, mode compareMode) (bool, string) {
 		return false, fmt.Sprintf("rows differ (as multisets): %d only in the anchor, %d only in cairn", onlyA, onlyB)
 	}
 	return true, ""
+}
+
+func orOK(msg string) string {
+	if msg == "" {
+		return "ok"
+	}
+	return msg
 }
 
 // firstCellDiff describes the first differing value of two rows of the same

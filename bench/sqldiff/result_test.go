@@ -37,6 +37,8 @@ func TestCompare(t *testing.T) {
 		{"tags differ", &result{tag: "INSERT 0 1"}, &result{tag: "INSERT 0 2"}, unordered, false, "command tag"},
 		{"same SQLSTATE", &result{code: "23505", msg: "x"}, &result{code: "23505", msg: "other words"}, unordered, true, ""},
 		{"other SQLSTATE", &result{code: "23505"}, &result{code: "23514"}, unordered, false, "SQLSTATE 23505 vs 23514"},
+		{"client failures never agree", &result{code: "client", msg: "timeout"}, &result{code: "client", msg: "timeout"}, unordered, false, "the client failed (anchor: timeout, cairn: timeout)"},
+		{"a cairn timeout is a difference", base(rows(r1)), &result{code: "client", msg: "timeout"}, unordered, false, "anchor: ok, cairn: timeout"},
 		{"only cairn failed", base(rows(r1)), &result{code: "0A000"}, unordered, false, "only cairn failed (0A000)"},
 		{"only the anchor failed", &result{code: "42601"}, base(rows(r1)), unordered, false, "only the anchor failed"},
 	} {
