@@ -162,7 +162,9 @@ SQL
 # empty), loaded with COPY … FROM STDIN, COPY_CHUNK accounts per COPY.
 copy_load() {
 	local t=$1 n=$((SCALE * 100000)) lo
-	sql "$t" -c 'TRUNCATE pgbench_history'
+	# One table per TRUNCATE: what a failed `pgbench -i -I g` left, if anything.
+	sql "$t" -c 'TRUNCATE pgbench_history' -c 'TRUNCATE pgbench_tellers' -c 'TRUNCATE pgbench_accounts' \
+		-c 'TRUNCATE pgbench_branches'
 	awk -v s="$SCALE" 'BEGIN { for (b = 1; b <= s; b++) printf "%d\t0\t\\N\n", b }' |
 		sql "$t" -c 'COPY pgbench_branches (bid, bbalance, filler) FROM STDIN'
 	awk -v s="$SCALE" 'BEGIN { for (i = 1; i <= s * 10; i++) printf "%d\t%d\t0\t\\N\n", i, int((i - 1) / 10) + 1 }' |

@@ -14,8 +14,8 @@
 #
 # Environment: CAIRN (binary, default bin/cairn; `make build`), SEED
 # (default: sqldiff picks one and logs it), RANDOM_QUERIES (default 300),
-# ONLY_CORPUS=1 (no random queries), PROTOCOL (simple or extended, default
-# extended), SQLDIFF_FLAGS (more sqldiff flags, e.g. "-v --show-rows 20"),
+# ONLY_CORPUS=1 (no random queries), PROTOCOL (simple, extended or both:
+# one pass each with the same seed; default extended), SQLDIFF_FLAGS (more sqldiff flags, e.g. "-v --show-rows 20"),
 # PG_PORT (default 25433), BASE_PORT (cairn, default 18600), TLS (default
 # 1: cairn with its mutual TLS, the URL carries the certificates; 0:
 # --insecure), TARGETS ("pg cairn", default; "pg" runs sqldiff against two
@@ -81,10 +81,19 @@ else
 fi
 
 go build -o "$tmp/sqldiff" ./bench/sqldiff
-flags=(--pg "$pg_url" --cairn "$cairn_url" --random "$RANDOM_QUERIES" --protocol "$PROTOCOL")
-[[ $SEED == 0 ]] || flags+=(--seed "$SEED")
+flags=(--pg "$pg_url" --cairn "$cairn_url" --random "$RANDOM_QUERIES")
 [[ $ONLY_CORPUS == 1 ]] && flags+=(--only-corpus)
+protocols=$PROTOCOL
+if [[ $PROTOCOL == both ]]; then
+	protocols="extended simple"
+	# Both passes on the same data and queries.
+	[[ $SEED != 0 ]] || SEED=$((RANDOM * 32768 + RANDOM + 1))
+fi
+[[ $SEED == 0 ]] || flags+=(--seed "$SEED")
 status=0
-# shellcheck disable=SC2086 # SQLDIFF_FLAGS is a word list on purpose
-"$tmp/sqldiff" "${flags[@]}" $SQLDIFF_FLAGS || status=$?
+for p in $protocols; do
+	log "sqldiff, $p protocol"
+	# shellcheck disable=SC2086 # SQLDIFF_FLAGS is a word list on purpose
+	"$tmp/sqldiff" "${flags[@]}" --protocol "$p" $SQLDIFF_FLAGS || { rc=$?; ((rc > status)) && status=$rc; }
+done
 exit "$status"
