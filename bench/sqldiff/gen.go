@@ -16,7 +16,8 @@ import (
 // expressions or, grouped, of group columns and aggregates (with HAVING);
 // a WHERE of comparisons with constants or columns, IS NULL, BETWEEN, IN
 // lists, LIKE, IN/EXISTS subqueries and scalar subqueries, combined with
-// AND/OR/NOT; then either ORDER BY every output column (with LIMIT/OFFSET)
+// AND/OR/NOT; sometimes the UNION [ALL] of two such predicates over the
+// same select list, sometimes wrapped in a CTE; then either ORDER BY every output column (with LIMIT/OFFSET)
 // — compared in order — or no ORDER BY and no LIMIT — compared as
 // multisets. It avoids what PostgreSQL itself answers nondeterministically
 // (LIMIT without a total order, sum/avg of floats, now()).
@@ -84,16 +85,19 @@ func (g *gen) query() (string, compareMode) {
 			outs = append(outs, e)
 		}
 	}
-	b.WriteString("SELECT ")
-	if !grouped && g.chance(0.15) {
-		b.WriteString("DISTINCT ")
-	}
+	var list strings.Builder
 	for i, o := range outs {
 		if i > 0 {
-			b.WriteString(", ")
+			list.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s AS c%d", o, i+1)
+		fmt.Fprintf(&list, "%s AS c%d", o, i+1)
 	}
+	union := !grouped && g.chance(0.1)
+	b.WriteString("SELECT ")
+	if !grouped && !union && g.chance(0.15) {
+		b.WriteString("DISTINCT ")
+	}
+	b.WriteString(list.String())
 	b.WriteString("\nFROM " + g.fromSQL)
 	if g.chance(0.75) {
 		b.WriteString("\nWHERE " + g.pred(2))
@@ -103,6 +107,14 @@ func (g *gen) query() (string, compareMode) {
 		if having != "" {
 			b.WriteString("\nHAVING " + having)
 		}
+	}
+	if union { // the same list and FROM under another predicate
+		fmt.Fprintf(&b, "\n%s\nSELECT %s\nFROM %s\nWHERE %s", pick(g, []string{"UNION", "UNION ALL"}), list.String(), g.fromSQL, g.pred(2))
+	}
+	if g.chance(0.1) { // the same as a CTE
+		core := b.String()
+		b.Reset()
+		fmt.Fprintf(&b, "WITH q AS (\n%s\n)\nSELECT * FROM q", core)
 	}
 	mode := unordered
 	if g.chance(0.5) {

@@ -61,7 +61,8 @@ func TestGenQueryShape(t *testing.T) {
 
 // wantFeatures are the constructs TestGenQueryShape wants in the mix.
 var wantFeatures = []string{" JOIN ", "LEFT JOIN", "RIGHT JOIN", "GROUP BY", "HAVING", "DISTINCT", "EXISTS", " IN (SELECT",
-	"(SELECT", " BETWEEN ", " LIKE ", "ILIKE", " IS NULL", " OR ", "NOT ", "COALESCE", "CASE WHEN", "->>", "::", "avg(", "OFFSET", "WHERE"}
+	"(SELECT", " BETWEEN ", " LIKE ", "ILIKE", " IS NULL", " OR ", "NOT ", "COALESCE", "CASE WHEN", "->>", "::", "avg(", "OFFSET", "WHERE",
+	"\nUNION\n", "\nUNION ALL\n", "WITH q AS ("}
 
 func TestGenDataShape(t *testing.T) {
 	t.Logf("seed %d", testSeed)
