@@ -21,6 +21,10 @@
 //     subqueries; ORDER BY every output column (compared in order) or no
 //     ORDER BY (compared as multisets). Query i depends only on (seed, i):
 //     --seed S --random-index i reruns just that one (after the load).
+//     With the extended protocol, every odd-numbered query sends its
+//     constants as placeholders $1, $2, … with text parameters of
+//     unspecified type, so the server must infer their types as it does
+//     for pgx and libpq clients (the report lists the values).
 //  4. queries.sql, the fixed corpus, in order on one session per target
 //     (its header documents the @ordered, @rowcount, @error and @known
 //     directives).

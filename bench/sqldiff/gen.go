@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +29,33 @@ func genQuery(seed uint64, i int) (string, compareMode) {
 	return g.query()
 }
 
+// genQueryParams is genQuery with its constants (but for JSON keys and a
+// few numbers) as placeholders $1, $2, … and their values as text, to be
+// sent as parameters of unspecified type (OID 0): the server infers their
+// types, as it must for pgx and libpq clients. Inlining the values as
+// literals gives genQuery's query.
+func genQueryParams(seed uint64, i int) (string, []string, compareMode) {
+	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i)+1)), params: true}
+	sql, mode := g.query()
+	// Number the placeholders in order of appearance; constants drawn but
+	// not used in the end have no placeholder and are dropped.
+	var args []string
+	var b strings.Builder
+	for {
+		start := strings.IndexByte(sql, 0)
+		if start < 0 {
+			break
+		}
+		end := start + 1 + strings.IndexByte(sql[start+1:], 0)
+		k, _ := strconv.Atoi(sql[start+1 : end])
+		args = append(args, g.args[k])
+		fmt.Fprintf(&b, "%s$%d", sql[:start], len(args))
+		sql = sql[end+1:]
+	}
+	b.WriteString(sql)
+	return b.String(), args, mode
+}
+
 // scope is a table in the FROM clause under its alias.
 type scope struct {
 	alias string
@@ -45,8 +73,25 @@ func (c colRef) sql() string { return c.s.alias + "." + c.c.name }
 type gen struct {
 	r       *rand.Rand
 	scopes  []scope
-	nsub    int    // subquery aliases used
-	fromSQL string // the FROM clause from() built
+	nsub    int      // subquery aliases used
+	fromSQL string   // the FROM clause from() built
+	params  bool     // constants as placeholders (see genQueryParams)
+	args    []string // the placeholders' values, in order
+}
+
+// lit is the SQL for constant v: a literal (quoted when str), or with
+// params a marker (NUL, the index in g.args, NUL) that genQueryParams turns
+// into a placeholder. It draws no random numbers, so a query is the same
+// with and without params but for its constants.
+func (g *gen) lit(v string, str bool) string {
+	if g.params {
+		g.args = append(g.args, v)
+		return fmt.Sprintf("\x00%d\x00", len(g.args)-1)
+	}
+	if str {
+		return quote(v)
+	}
+	return v
 }
 
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
@@ -270,7 +315,7 @@ func (g *gen) scalar(depth int) (string, kind) {
 		case 3:
 			return fmt.Sprintf("substring(%s, %d, %d)", c, 1+g.r.IntN(4), 1+g.r.IntN(6)), kText
 		default:
-			return fmt.Sprintf("(%s || %s)", c, quote(pick(g, words))), kText
+			return fmt.Sprintf("(%s || %s)", c, g.lit(pick(g, words), true)), kText
 		}
 	case 2: // COALESCE
 		c := g.colOf(func(c column) bool { return c.nullable && comparable_(c) })
@@ -377,7 +422,7 @@ func (g *gen) pred(depth int) string {
 	case 7: // LIKE / ILIKE
 		c := g.textCol()
 		pat := pick(g, []string{"%a%", "A%", "%n", "_o%", "%.%", "%50\\%%", "%a\\_b%", "S%", "%Ü%", "%-00%"})
-		return fmt.Sprintf("%s %s %s", c, pick(g, []string{"LIKE", "LIKE", "ILIKE", "NOT LIKE"}), quote(pat))
+		return fmt.Sprintf("%s %s %s", c, pick(g, []string{"LIKE", "LIKE", "ILIKE", "NOT LIKE"}), g.lit(pat, true))
 	case 8: // boolean column
 		c := g.colOf(func(c column) bool { return c.kind == kBool })
 		if c.c.kind != kBool {
@@ -446,43 +491,43 @@ func (g *gen) constFor(c colRef) string {
 		if n == 0 {
 			n = 1000
 		}
-		return fmt.Sprint(1 + g.r.IntN(n))
+		return g.lit(fmt.Sprint(1+g.r.IntN(n)), false)
 	case "age":
-		return fmt.Sprint(18 + g.r.IntN(73))
+		return g.lit(fmt.Sprint(18+g.r.IntN(73)), false)
 	case "stock":
-		return fmt.Sprint(g.r.IntN(500))
+		return g.lit(fmt.Sprint(g.r.IntN(500)), false)
 	case "quantity":
-		return fmt.Sprint(1 + g.r.IntN(10))
+		return g.lit(fmt.Sprint(1+g.r.IntN(10)), false)
 	case "status":
-		return quote(pick(g, statuses))
+		return g.lit(pick(g, statuses), true)
 	case "country":
-		return quote(pick(g, countries))
+		return g.lit(pick(g, countries), true)
 	case "city":
-		return quote(pick(g, cities))
+		return g.lit(pick(g, cities), true)
 	case "discount":
-		return fmt.Sprintf("0.%02d", g.r.IntN(31))
+		return g.lit(fmt.Sprintf("0.%02d", g.r.IntN(31)), false)
 	}
 	switch c.c.kind {
 	case kInt:
-		return fmt.Sprint(g.r.IntN(100))
+		return g.lit(fmt.Sprint(g.r.IntN(100)), false)
 	case kNumeric:
-		return fmt.Sprintf("%d.%02d", g.r.IntN(1000), g.r.IntN(100))
+		return g.lit(fmt.Sprintf("%d.%02d", g.r.IntN(1000), g.r.IntN(100)), false)
 	case kFloat:
-		return fmt.Sprintf("%d.%d", g.r.IntN(100), g.r.IntN(10))
+		return g.lit(fmt.Sprintf("%d.%d", g.r.IntN(100), g.r.IntN(10)), false)
 	case kText:
-		return quote(pick(g, []string{"A", "M", "Zoë", "Ada Lovelace", "SKU-0042", "red", "m", "", "pro Max"}))
+		return g.lit(pick(g, []string{"A", "M", "Zoë", "Ada Lovelace", "SKU-0042", "red", "m", "", "pro Max"}), true)
 	case kBool:
-		return pick(g, []string{"true", "false"})
+		return g.lit(pick(g, []string{"true", "false"}), false)
 	case kDate:
 		d := epoch.AddDate(0, 0, -g.r.IntN(1500)).Format("2006-01-02")
 		if g.chance(0.5) {
-			return quote(d) + "::date"
+			return g.lit(d, true) + "::date"
 		}
-		return quote(d)
+		return g.lit(d, true)
 	case kTimestamp:
-		return quote(epoch.Add(timeDays(g.r.IntN(365))).Format("2006-01-02 15:04:05"))
+		return g.lit(epoch.Add(timeDays(g.r.IntN(365))).Format("2006-01-02 15:04:05"), true)
 	case kTimestampTZ:
-		return quote(epoch.Add(timeDays(g.r.IntN(365))).Format("2006-01-02 15:04:05-07"))
+		return g.lit(epoch.Add(timeDays(g.r.IntN(365))).Format("2006-01-02 15:04:05-07"), true)
 	}
 	return "NULL"
 }

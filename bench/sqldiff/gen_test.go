@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -121,4 +122,45 @@ func TestQuote(t *testing.T) {
 	require.Equal(t, `'\x01'`, quote(`\x01`))
 	require.Equal(t, "Abc", capitalize("abc"))
 	require.Equal(t, "50%", capitalize("50%"))
+}
+
+// The parameterised form of a query is the plain one with its constants
+// replaced by placeholders: inlining the values gives it back.
+func TestGenQueryParams(t *testing.T) {
+	t.Logf("seed %d", testSeed)
+	withParams := 0
+	for i := 0; i < 500; i++ {
+		plain, mode := genQuery(testSeed, i)
+		sql, args, pmode := genQueryParams(testSeed, i)
+		require.Equal(t, mode, pmode)
+		if len(args) > 0 {
+			withParams++
+		}
+		inlined := sql
+		for j := len(args); j >= 1; j-- { // $12 before $1
+			v := args[j-1]
+			lit := v
+			if !isNumberOrBool(v) {
+				lit = quote(v)
+			}
+			inlined = strings.ReplaceAll(inlined, fmt.Sprintf("$%d", j), lit)
+		}
+		require.Equal(t, plain, inlined, "query %d", i)
+	}
+	require.Greater(t, withParams, 300)
+}
+
+func isNumberOrBool(v string) bool {
+	if v == "true" || v == "false" {
+		return true
+	}
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if (r < '0' || r > '9') && r != '.' {
+			return false
+		}
+	}
+	return true
 }

@@ -82,11 +82,14 @@ type differ struct {
 // label names the statement (file:line or random #i).
 // A difference on a statement with a known reason is counted and listed
 // apart (details with -v); a known statement that agrees is reported too.
-func (d *differ) check(ctx context.Context, a, b *target, label, sql string, mode compareMode, known string) (*result, *result, bool) {
+func (d *differ) check(ctx context.Context, a, b *target, label, sql string, mode compareMode, known string, args ...string) (*result, *result, bool) {
+	if len(args) > 0 {
+		sql += "\n-- parameters: " + formatArgs(args)
+	}
 	if d.o.verbose {
 		fmt.Fprintf(d.out, "-- %s\n%s;\n", label, sql)
 	}
-	ra, rb := a.run(ctx, sql), b.run(ctx, sql)
+	ra, rb := a.run(ctx, sql, args...), b.run(ctx, sql, args...)
 	same, why := compare(ra, rb, mode)
 	switch {
 	case !same && known != "":
@@ -135,6 +138,26 @@ func (d *differ) report(label, sql, why string, ra, rb *result, mode compareMode
 	}
 	fmt.Fprintf(d.out, "  %s:\n%s", an, ra.format("    ", mode, d.o.maxRows, d.o.width))
 	fmt.Fprintf(d.out, "  %s:\n%s", bn, rb.format("    ", mode, d.o.maxRows, d.o.width))
+}
+
+// formatArgs prints placeholder values for a report: $1='x', $2='3'.
+func formatArgs(args []string) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = fmt.Sprintf("$%d=%s", i+1, quote(a))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// randomQuery is random query i of the seed: with --protocol extended,
+// every odd-numbered one sends its constants as parameters.
+func randomQuery(o options, i int) (string, compareMode, []string) {
+	if o.protocol == "extended" && i%2 == 1 {
+		sql, args, mode := genQueryParams(o.seed, i)
+		return sql, mode, args
+	}
+	sql, mode := genQuery(o.seed, i)
+	return sql, mode, nil
 }
 
 // onlyIn is the rows of a not matched by a row of b (multiset difference).
@@ -230,8 +253,8 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 
 	// Random queries first, on the data as loaded (the corpus modifies it).
 	if o.randomIndex >= 0 {
-		sql, mode := genQuery(o.seed, o.randomIndex)
-		d.check(ctx, a, b, fmt.Sprintf("random #%d", o.randomIndex), sql, mode, "")
+		sql, mode, args := randomQuery(o, o.randomIndex)
+		d.check(ctx, a, b, fmt.Sprintf("random #%d", o.randomIndex), sql, mode, "", args...)
 		d.summary(0)
 		return d.exitCode(), nil
 	}
@@ -240,8 +263,8 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
-			sql, mode := genQuery(o.seed, i)
-			ra, _, _ := d.check(ctx, a, b, fmt.Sprintf("random #%d (--seed %d --random-index %d)", i, o.seed, i), sql, mode, "")
+			sql, mode, args := randomQuery(o, i)
+			ra, _, _ := d.check(ctx, a, b, fmt.Sprintf("random #%d (--seed %d --random-index %d)", i, o.seed, i), sql, mode, "", args...)
 			if len(ra.rows) > 0 {
 				d.randomNonEmpty++
 			}

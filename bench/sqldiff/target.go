@@ -50,10 +50,12 @@ func (t *target) close() {
 	}
 }
 
-// run executes one statement and returns what the server answered. A
-// connection that broke (or timed out) is reopened for the next statement;
-// the statement's result then has code "client".
-func (t *target) run(ctx context.Context, sql string) *result {
+// run executes one statement and returns what the server answered. args
+// are the values of its placeholders, sent as text parameters of
+// unspecified type (extended protocol only). A connection that broke (or
+// timed out) is reopened for the next statement; the statement's result
+// then has code "client".
+func (t *target) run(ctx context.Context, sql string, args ...string) *result {
 	if t.conn == nil || t.conn.IsClosed() {
 		if err := t.connect(ctx); err != nil {
 			return &result{code: "client", msg: err.Error()}
@@ -63,7 +65,13 @@ func (t *target) run(ctx context.Context, sql string) *result {
 	defer cancel()
 	var res *result
 	if t.extended {
-		res = readResult(t.conn.ExecParams(sctx, sql, nil, nil, nil, nil))
+		var params [][]byte
+		for _, a := range args {
+			params = append(params, []byte(a))
+		}
+		res = readResult(t.conn.ExecParams(sctx, sql, params, nil, nil, nil))
+	} else if len(args) > 0 {
+		return &result{code: "client", msg: "parameters need the extended protocol"}
 	} else {
 		res = t.runSimple(sctx, sql)
 	}
