@@ -12,12 +12,13 @@ import (
 // directives written on the comment lines just before it.
 type stmt struct {
 	file     string
-	line     int    // first line of the statement
-	sql      string // without the final ';'
-	ordered  bool   // "-- @ordered": compare the rows in order
-	wantCode string // "-- @error CODE": PostgreSQL must fail with this SQLSTATE
-	rowsOnly bool   // "-- @rowcount": compare the header and the number of rows, not the values
-	known    string // "-- @known REASON": a difference here is known (reported, not failing)
+	line     int      // first line of the statement
+	sql      string   // without the final ';'
+	ordered  bool     // "-- @ordered": compare the rows in order
+	wantCode string   // "-- @error CODE": PostgreSQL must fail with this SQLSTATE
+	rowsOnly bool     // "-- @rowcount": compare the header and the number of rows, not the values
+	known    string   // "-- @known REASON": a difference here is known (reported, not failing)
+	params   []string // "-- @params a | b | \N": placeholder values as text ("\N" = NULL); extended protocol only
 }
 
 // loadStatements reads a SQL file (see parseStatements).
@@ -32,7 +33,8 @@ func loadStatements(path string) ([]stmt, error) {
 // parseStatements splits a SQL file into statements. A statement ends at
 // the first line whose text ends with ';'. Lines starting with "--" outside
 // a statement are comments; "-- @ordered", "-- @error CODE" and
-// "-- @rowcount" and "-- @known REASON" apply to the next statement. A ';' inside a string literal
+// "-- @rowcount", "-- @params V1 | V2 …" (placeholder values, trimmed;
+// \N is NULL) and "-- @known REASON" apply to the next statement. A ';' inside a string literal
 // at the end of a line is not supported (write it elsewhere on the line).
 func parseStatements(file, text string) ([]stmt, error) {
 	var (
@@ -62,10 +64,14 @@ func parseStatements(file, text string) ([]stmt, error) {
 					cur.rowsOnly = true
 				case f[0] == "@error" && len(f) == 2 && len(f[1]) == 5:
 					cur.wantCode = strings.ToUpper(f[1])
+				case f[0] == "@params" && len(f) > 1:
+					for _, v := range strings.Split(strings.TrimSpace(strings.TrimPrefix(d, "@params")), "|") {
+						cur.params = append(cur.params, strings.TrimSpace(v))
+					}
 				case f[0] == "@known" && len(f) > 1:
 					cur.known = strings.TrimSpace(strings.TrimPrefix(d, "@known"))
 				default:
-					return nil, fmt.Errorf("%s:%d: unknown directive %q (want @ordered, @rowcount, @error CODE or @known REASON)", file, n, d)
+					return nil, fmt.Errorf("%s:%d: unknown directive %q (want @ordered, @rowcount, @error CODE, @params V | V… or @known REASON)", file, n, d)
 				}
 				continue
 			}
@@ -88,7 +94,7 @@ func parseStatements(file, text string) ([]stmt, error) {
 	if len(body) > 0 {
 		return nil, fmt.Errorf("%s:%d: statement not terminated by ';'", file, cur.line)
 	}
-	if cur.ordered || cur.rowsOnly || cur.wantCode != "" || cur.known != "" {
+	if cur.ordered || cur.rowsOnly || cur.wantCode != "" || cur.known != "" || cur.params != nil {
 		return nil, fmt.Errorf("%s: directive at the end of the file applies to no statement", file)
 	}
 	return out, nil

@@ -18,6 +18,7 @@ SELECT a,
        b
 FROM t ORDER BY a, b;
 -- @error 23505
+-- @params 1 | O'Brien |  \N
 INSERT INTO t VALUES ('x;y');
 -- @rowcount
 -- @known cairn prints now() in its own way
@@ -30,6 +31,7 @@ SELECT now();
 	require.Equal(t, stmt{file: "q.sql", line: 5, sql: "SELECT a,\n       b\nFROM t ORDER BY a, b", ordered: true}, got[1])
 	require.Equal(t, "23505", got[2].wantCode)
 	require.Equal(t, "INSERT INTO t VALUES ('x;y')", got[2].sql)
+	require.Equal(t, []string{"1", "O'Brien", `\N`}, got[2].params)
 	require.True(t, got[3].rowsOnly)
 	require.Equal(t, "cairn prints now() in its own way", got[3].known)
 	require.False(t, got[3].ordered)

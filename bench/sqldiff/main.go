@@ -75,6 +75,7 @@ type differ struct {
 	agreed, both, different int
 	corpusBugs              int
 	known, stale            int // corpus differences marked @known; @known statements that agreed
+	skipped                 int // corpus statements with @params under the simple protocol
 	randomNonEmpty          int // random queries whose anchor result had rows
 }
 
@@ -283,7 +284,11 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 			mode = rowCount
 		}
 		label := fmt.Sprintf("%s:%d", s.file, s.line)
-		ra, _, _ := d.check(ctx, a, b, label, s.sql, mode, s.known)
+		if len(s.params) > 0 && o.protocol != "extended" {
+			d.skipped++
+			continue
+		}
+		ra, _, _ := d.check(ctx, a, b, label, s.sql, mode, s.known, s.params...)
 		if s.wantCode != "" && ra.code != s.wantCode {
 			d.corpusBugs++
 			fmt.Fprintf(out, "\nCORPUS %s: the anchor answered %q, the corpus expects SQLSTATE %s (fix the corpus)\n",
@@ -310,6 +315,9 @@ func (d *differ) exitCode() int {
 func (d *differ) summary(corpus int) {
 	if !d.o.onlyCorpus && d.o.random > 0 && d.o.randomIndex < 0 {
 		fmt.Fprintf(d.out, "\nsqldiff: %d of %d random queries returned rows on the anchor\n", d.randomNonEmpty, d.o.random)
+	}
+	if d.skipped > 0 {
+		fmt.Fprintf(d.out, "sqldiff: %d corpus statements with parameters skipped (simple protocol)\n", d.skipped)
 	}
 	fmt.Fprintf(d.out, "sqldiff: %d statements agreed, %d differed (%d more known), %d failed on both with the same SQLSTATE; %d corpus expectations unmet, %d @known that agreed (seed %d, %d random, %d corpus)\n",
 		d.agreed, d.different, d.known, d.both, d.corpusBugs, d.stale, d.o.seed, d.o.random*boolInt(!d.o.onlyCorpus), corpus)

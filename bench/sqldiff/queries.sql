@@ -8,6 +8,8 @@
 --   -- @rowcount     compare the columns, tag and number of rows only
 --   -- @error CODE   PostgreSQL must fail with this SQLSTATE (cairn must too)
 --   -- @known REASON a difference here is known: listed, but the run passes
+--   -- @params A | B  values of $1, $2 … sent as text parameters of unspecified
+--                    type (\N: NULL); extended protocol only (skipped with simple)
 -- Without @ordered, rows are compared as multisets. Values are compared as
 -- the text each server prints (numeric scale, float digits, timestamp and
 -- jsonb spelling all count), with the session TimeZone set to UTC.
@@ -194,6 +196,17 @@ INSERT INTO users (email, name) VALUES ('new.user.1@example.com', 'Dup') ON CONF
 INSERT INTO users (email, name) VALUES ('new.user.1@example.com', 'Dup') ON CONFLICT (email) DO NOTHING RETURNING id;
 INSERT INTO users (email, name, age) VALUES ('new.user.1@example.com', 'Renamed', 31) ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name, age = users.age + 1 RETURNING email, name, age;
 INSERT INTO users (email, name) VALUES ('new.user.6@example.com', 'Six'), ('new.user.2@example.com', 'Two again') ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING email, name;
+-- @params new.user.7@example.com | Seven | 27 | {"k": [1, 2]} | \N
+INSERT INTO users (email, name, age, profile, score) VALUES ($1, $2, $3, $4, $5) RETURNING email, name, age, profile, score;
+-- @params 3 | new.user.7@example.com
+UPDATE users SET age = age + $1 WHERE email = $2 RETURNING age;
+-- @params new.user.% | 2
+-- @ordered
+SELECT email, age FROM users WHERE email LIKE $1 ORDER BY email LIMIT $2;
+-- @params 100 | 200.5 | 2022-01-01
+SELECT count(*) FROM products WHERE price BETWEEN $1 AND $2 AND (released IS NULL OR released >= $3);
+-- @params 1.5 | 2
+SELECT $1::numeric * $2 AS product, $2::integer + 1 AS next;
 SELECT email, name, age FROM users WHERE email LIKE 'new.user.%';
 INSERT INTO categories (name) VALUES ('corpus root') RETURNING name, parent_id;
 INSERT INTO categories (name, parent_id) SELECT 'corpus child', id FROM categories WHERE name = 'corpus root' RETURNING name;

@@ -52,7 +52,7 @@ func (t *target) close() {
 
 // run executes one statement and returns what the server answered. args
 // are the values of its placeholders, sent as text parameters of
-// unspecified type (extended protocol only). A connection that broke (or
+// unspecified type (extended protocol only; "\N" is NULL). A connection that broke (or
 // timed out) is reopened for the next statement; the statement's result
 // then has code "client".
 func (t *target) run(ctx context.Context, sql string, args ...string) *result {
@@ -67,6 +67,10 @@ func (t *target) run(ctx context.Context, sql string, args ...string) *result {
 	if t.extended {
 		var params [][]byte
 		for _, a := range args {
+			if a == `\N` {
+				params = append(params, nil)
+				continue
+			}
 			params = append(params, []byte(a))
 		}
 		res = readResult(t.conn.ExecParams(sctx, sql, params, nil, nil, nil))
