@@ -180,3 +180,12 @@ func TestCertUserMapsCertificatesToUsers(t *testing.T) {
 		t.Fatalf("CertUser refused cli, but the login got %v, want 28000", err)
 	}
 }
+
+func TestTrustNeedsNoPassword(t *testing.T) {
+	ts := startServer(t, Config{Trust: true})
+	c, err := pgx.Connect(testCtx(t), fmt.Sprintf("postgres://anyone@%s/db?sslmode=disable", ts.addr))
+	if err != nil {
+		t.Fatalf("a trusted login failed: %v", err)
+	}
+	_ = c.Close(testCtx(t))
+}

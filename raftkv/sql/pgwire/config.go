@@ -22,6 +22,11 @@ type Config struct {
 	// log in as user (instead of its CommonName having to equal user): a
 	// deployment whose CA issues only trusted clients may map them.
 	CertUser func(cert *x509.Certificate, user string) bool
+	// Trust logs in a client without a certificate as the user it names,
+	// with no password (PostgreSQL's "trust" method): for deployments whose
+	// network is the only protection, such as a cluster run --insecure,
+	// where anyone who reaches the port reaches the data anyway.
+	Trust bool
 	// ServerVersion is reported as server_version (default "15.0 (cairn)").
 	ServerVersion string
 	// Logger receives connection-level events (default: discard).
