@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
 )
@@ -58,6 +60,15 @@ func doneError(op string) error {
 func kvError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		// No leader, or the cluster unreachable: nothing of the transaction
+		// was applied (an ambiguous commit is resolved before it gets
+		// here), so it may be retried, which 40001 tells clients.
+		e := sqlerr.Wrap(sqlerr.SerializationFailure, err, "kvtxn: %s: the cluster is unavailable: %v", op, err)
+		e.Hint = "Nothing was applied; the transaction might succeed if retried."
+		return e
 	}
 	return sqlerr.Wrap(sqlerr.Internal, err, "kvtxn: %s: %v", op, err)
 }

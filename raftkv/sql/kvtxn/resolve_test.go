@@ -3,6 +3,8 @@ package kvtxn
 import (
 	"context"
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"testing"
 	"time"
 
@@ -181,5 +183,23 @@ func TestResolver(t *testing.T) {
 				require.Equal(t, lease, resp.Kvs[0].Lease, "markers ride on the lease")
 			}
 		})
+	}
+}
+
+// TestUnavailableIsRetryable: a raftkv error saying the cluster could not
+// be reached (no leader, no member answering in time) is 40001 — nothing
+// was applied, retry the transaction — and any other is XX000.
+func TestUnavailableIsRetryable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{status.Error(codes.Unavailable, "no leader"), sqlerr.SerializationFailure},
+		{fmt.Errorf("wrapped: %w", status.Error(codes.DeadlineExceeded, "slow")), sqlerr.SerializationFailure},
+		{status.Error(codes.Internal, "boom"), sqlerr.Internal},
+	} {
+		if got := sqlerr.Code(kvError(t.Context(), "get", c.err)); got != c.want {
+			t.Errorf("kvError(%v) has code %s, want %s", c.err, got, c.want)
+		}
 	}
 }
