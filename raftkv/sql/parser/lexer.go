@@ -236,7 +236,7 @@ func foldIdent(s string) string {
 	return s
 }
 
-// quoted lexes '…' at l.i ('' is a quote); escapes enables E'…' backslash escapes.
+// quoted lexes '…' at l.i (” is a quote); escapes enables E'…' backslash escapes.
 func (l *lexer) quoted(start int, escapes bool) (string, error) {
 	src := l.src
 	l.i++ // opening quote
