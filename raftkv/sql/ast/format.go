@@ -185,7 +185,7 @@ func Ident(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// QuoteString returns s as a standard SQL string constant (” doubles a quote).
+// QuoteString returns s as a standard SQL string constant, each quote doubled.
 func QuoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

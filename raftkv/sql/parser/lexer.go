@@ -236,7 +236,8 @@ func foldIdent(s string) string {
 	return s
 }
 
-// quoted lexes '…' at l.i (” is a quote); escapes enables E'…' backslash escapes.
+// quoted lexes a quoted string at l.i (a doubled quote is a quote); escapes
+// enables E-string backslash escapes.
 func (l *lexer) quoted(start int, escapes bool) (string, error) {
 	src := l.src
 	l.i++ // opening quote
