@@ -354,6 +354,12 @@ func (f *formatter) funcCall(n *FuncCall) {
 	case bareFuncs[n.Name] && plain:
 		f.s(n.Name)
 		return
+	case bareFuncs[n.Name] && len(n.Args) == 1 && !n.Star && !n.Distinct && n.Filter == nil:
+		// current_timestamp(3): the precision form.
+		if lit, ok := n.Args[0].(*Literal); ok && lit.Kind == LitInteger && !strings.HasPrefix(lit.Text, "-") {
+			f.s(n.Name, "(", lit.Text, ")")
+			return
+		}
 	case n.Name == "extract" && len(n.Args) == 2 && !n.Star && !n.Distinct && n.Filter == nil:
 		if lit, ok := n.Args[0].(*Literal); ok && lit.Kind == LitString {
 			f.s("extract(", QuoteString(lit.Text), " FROM ")

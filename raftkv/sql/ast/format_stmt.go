@@ -251,7 +251,16 @@ func (f *formatter) statement(n Node) {
 			f.s("DEFAULT")
 			return
 		}
-		f.exprs(n.Values)
+		for i, v := range n.Values {
+			if i > 0 {
+				f.s(", ")
+			}
+			if c, ok := v.(*ColumnRef); ok && c.Table == "" && !c.Star && simpleIdent(c.Column) && c.Column != "default" {
+				f.s(c.Column) // SET reads any word, keywords included, as a name
+				continue
+			}
+			f.expr(v, 0)
+		}
 	case *Show:
 		f.s("SHOW ")
 		if n.Name == "all" {
