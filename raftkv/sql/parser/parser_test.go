@@ -259,6 +259,12 @@ func TestParseTrees(t *testing.T) {
 		{"CREATE USER u WITH PASSWORD 'p' LOGIN CREATEDB", &ast.CreateRole{Name: "u", User: true, Options: ast.RoleOptions{Password: strPtr("p"), Login: &yes}}},
 		{"DROP TABLE IF EXISTS a, s.b CASCADE", &ast.DropTable{Names: []ast.TableName{{Name: "a"}, {Schema: "s", Name: "b"}}, IfExists: true, Cascade: true}},
 		{"TRUNCATE a RESTART IDENTITY", &ast.Truncate{Names: []ast.TableName{{Name: "a"}}, RestartIdentity: true}},
+		{"SELECT 'a'\n  'b', INTERVAL '2' hour, x = ANY (ARRAY[1, 2]), y <> ALL (ARRAY[3])", &ast.Select{Body: core(items(
+			strLit("ab"),
+			&ast.CastExpr{Expr: strLit("2 hour"), Type: typ("interval")},
+			&ast.InExpr{Expr: col("x"), List: []ast.Expr{intLit("1"), intLit("2")}},
+			&ast.InExpr{Expr: col("y"), List: []ast.Expr{intLit("3")}, Not: true},
+		))}},
 		{"SELECT \"Mixed\", MiXeD FROM \"T\"\"q\"", &ast.Select{Body: core(items(col("Mixed"), col("mixed")), table(`T"q`))}},
 		{"SELECT E'a\\tb\\\\c\\'', 'x''y', $$a'b$$, $q$$$q$", &ast.Select{Body: core(items(strLit("a\tb\\c'"), strLit("x'y"), strLit("a'b"), strLit("$")))}},
 	}
@@ -447,6 +453,9 @@ func TestErrors(t *testing.T) {
 		{"SELECT 1; SELEC 2", sqlerr.SyntaxError, `syntax error at or near "SELEC"`, 11},
 		{"SELECT CASE END", sqlerr.SyntaxError, `syntax error at or near "END"`, 13},
 		{"SELECT x FROM", sqlerr.SyntaxError, "syntax error at end of input", 14},
+		{"SELECT 'a' 'b'", sqlerr.SyntaxError, `syntax error at or near "'b'"`, 12},
+		{"SELECT x <> ANY (ARRAY[1])", sqlerr.FeatureNotSupported, "ANY with an array is not supported; use a subquery or IN", 13},
+		{"SELECT INTERVAL '1' YEAR TO MONTH", sqlerr.FeatureNotSupported, "interval field ranges are not supported", 26},
 		{"SELECT numeric(99999999999) '1'", sqlerr.SyntaxError, `syntax error at or near "'1'"`, 29},
 	}
 	for _, tt := range tests {
