@@ -201,6 +201,8 @@ func (p *parser) parseCopyOptions(c *ast.Copy) {
 			c.Header = true
 			if v, ok := p.boolOption(); ok {
 				c.Header = v
+			} else {
+				p.acceptKw("match") // HEADER MATCH: the header is skipped, not checked
 			}
 		case "delimiter":
 			c.Delimiter = p.stringValue()

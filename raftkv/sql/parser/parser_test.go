@@ -204,6 +204,15 @@ func TestParseTrees(t *testing.T) {
 			&ast.Copy{Table: ast.TableName{Name: "t"}, Columns: []string{"a", "b"}, Format: "csv", Delimiter: "|", NullStr: strPtr("n")},
 		},
 		{
+			// what pgx's CopyFrom sends
+			`copy "t" ( "a", "B" ) from stdin binary;`,
+			&ast.Copy{Table: ast.TableName{Name: "t"}, Columns: []string{"a", "B"}, Format: "binary"},
+		},
+		{
+			"COPY t FROM STDIN (FORMAT 'csv', HEADER MATCH)",
+			&ast.Copy{Table: ast.TableName{Name: "t"}, Format: "csv", Header: true},
+		},
+		{
 			"COPY t FROM STDIN WITH CSV HEADER DELIMITER AS ','",
 			&ast.Copy{Table: ast.TableName{Name: "t"}, Format: "csv", Header: true, Delimiter: ","},
 		},
