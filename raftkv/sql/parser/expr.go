@@ -529,7 +529,8 @@ func (p *parser) parseKeywordExpr() ast.Expr {
 		}
 		return f
 	}
-	if typeWords[t.text] && !callNext && !(next.kind == tPunct && next.text == ".") {
+	multiWord := t.text == "double" || t.text == "character" || t.text == "timestamp" || t.text == "time"
+	if typeWords[t.text] && (next.kind == tString || (multiWord && next.kind == tIdent)) {
 		// A typed constant: DATE '2024-01-01', TIMESTAMP WITH TIME ZONE '…'.
 		var cast *ast.CastExpr
 		if p.try(func() {

@@ -42,7 +42,7 @@ type lexer struct {
 
 // lex returns the tokens of src, ending with a tEOF token, or a 42601 error.
 func lex(src string) ([]token, error) {
-	l := &lexer{src: src}
+	l := &lexer{src: src, toks: make([]token, 0, len(src)/5+2)}
 	for {
 		if err := l.skipSpace(); err != nil {
 			return nil, err
