@@ -274,5 +274,6 @@ func (p *parser) parseOldCopyOptions(c *ast.Copy) {
 		default:
 			return
 		}
+		p.acceptPunct(",") // WITH CSV HEADER, DELIMITER ',' as some clients write it
 	}
 }
