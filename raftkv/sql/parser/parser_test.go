@@ -457,6 +457,7 @@ func TestErrors(t *testing.T) {
 		{"COPY t FROM STDIN (BOGUS 1)", sqlerr.SyntaxError, `option "bogus" not recognized`, 20},
 		{"CREATE TABLE t (a int CONSTRAINT c)", sqlerr.SyntaxError, `syntax error at or near ")"`, 35},
 		{"CREATE TABLE t (a varchar(x))", sqlerr.SyntaxError, `syntax error at or near "x"`, 27},
+		{"CREATE INDEX ON t USING gin (a)", sqlerr.FeatureNotSupported, "index method gin is not supported", 25},
 		{"CREATE INDEX ON t (lower(a))", sqlerr.FeatureNotSupported, "index expressions are not supported", 20},
 		{"SELECT a FROM t AS select", sqlerr.SyntaxError, `syntax error at or near "select"`, 20},
 		{"SELECT 1; SELEC 2", sqlerr.SyntaxError, `syntax error at or near "SELEC"`, 11},
