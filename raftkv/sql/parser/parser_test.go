@@ -274,6 +274,11 @@ func TestParseTrees(t *testing.T) {
 			&ast.InExpr{Expr: col("x"), List: []ast.Expr{intLit("1"), intLit("2")}},
 			&ast.InExpr{Expr: col("y"), List: []ast.Expr{intLit("3")}, Not: true},
 		))}},
+		{"SELECT a FROM t WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default AND x OPERATOR(pg_catalog.~~) y", &ast.Select{Body: &ast.SelectCore{
+			Items: items(col("a")),
+			From:  []ast.TableExpr{table("t")},
+			Where: bin("AND", bin("~", qcol("c", "relname"), strLit("^(t)$")), bin("LIKE", col("x"), col("y"))),
+		}}},
 		{"SELECT \"Mixed\", MiXeD FROM \"T\"\"q\"", &ast.Select{Body: core(items(col("Mixed"), col("mixed")), table(`T"q`))}},
 		{"SELECT E'a\\tb\\\\c\\'', 'x''y', $$a'b$$, $q$$$q$", &ast.Select{Body: core(items(strLit("a\tb\\c'"), strLit("x'y"), strLit("a'b"), strLit("$")))}},
 	}
@@ -464,6 +469,8 @@ func TestErrors(t *testing.T) {
 		{"CREATE TABLE t (a varchar(x))", sqlerr.SyntaxError, `syntax error at or near "x"`, 27},
 		{"CREATE INDEX ON t USING gin (a)", sqlerr.FeatureNotSupported, "index method gin is not supported", 25},
 		{"CREATE INDEX ON t (lower(a))", sqlerr.FeatureNotSupported, "index expressions are not supported", 20},
+		{`SELECT a FROM t ORDER BY a COLLATE "C"`, sqlerr.FeatureNotSupported, "COLLATE is not supported", 28},
+		{"SELECT a OPERATOR(pg_catalog.foo) b", sqlerr.SyntaxError, `syntax error at or near "foo"`, 30},
 		{"SELECT a FROM t AS select", sqlerr.SyntaxError, `syntax error at or near "select"`, 20},
 		{"SELECT 1; SELEC 2", sqlerr.SyntaxError, `syntax error at or near "SELEC"`, 11},
 		{"SELECT CASE END", sqlerr.SyntaxError, `syntax error at or near "END"`, 13},
