@@ -766,7 +766,11 @@ func (p *parser) parseTypeName() ast.TypeName {
 	t := p.peek()
 	typ := ast.TypeName{Pos: t.pos}
 	name := p.label()
-	switch name {
+	special := name
+	if t.kind == tQIdent {
+		special = "" // "double" is a name, not the start of double precision
+	}
+	switch special {
 	case "double":
 		p.expectKw("precision")
 		name = "double precision"
