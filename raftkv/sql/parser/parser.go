@@ -33,7 +33,6 @@
 package parser
 
 import (
-	"fmt"
 	"strconv"
 
 	"cairn.dev/cairn/raftkv/sql/ast"
@@ -352,6 +351,3 @@ func (p *parser) skipStatement() {
 		p.p++
 	}
 }
-
-// String is for debugging.
-func (t token) String() string { return fmt.Sprintf("%d:%q", t.pos, t.raw) }
