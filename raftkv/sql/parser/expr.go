@@ -525,4 +525,3 @@ func (p *parser) parseCall(name string, start *token) ast.Expr {
 	}
 	return f
 }
-

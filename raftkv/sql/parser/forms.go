@@ -236,4 +236,3 @@ func (p *parser) parseCase() ast.Expr {
 	p.expectKw("end")
 	return c
 }
-
