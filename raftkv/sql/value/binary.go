@@ -172,21 +172,19 @@ func ParseBinary(t Type, b []byte) (Value, error) {
 			return Value{}, err
 		}
 		us := int64(binary.BigEndian.Uint64(b))
-		tm := fromMicros(us)
-		if us == math.MaxInt64 || us == math.MinInt64 || tm.Year() > maxTimestampYear || tm.Year() < minYear {
+		if us == math.MaxInt64 || us == math.MinInt64 || !microsInRange(us) {
 			return Value{}, sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp out of range")
 		}
-		return Value{Type: t, Time: tm}, nil
+		return Value{Type: t, Time: fromMicros(us)}, nil
 	case KindDate:
 		if err := need(4); err != nil {
 			return Value{}, err
 		}
 		d := int64(int32(binary.BigEndian.Uint32(b)))
-		tm := fromDays(d)
-		if d == math.MaxInt32 || d == math.MinInt32 || tm.Year() > maxDateYear || tm.Year() < minYear {
+		if d == math.MaxInt32 || d == math.MinInt32 || !daysInRange(d) {
 			return Value{}, sqlerr.New(sqlerr.DatetimeFieldOverflow, "date out of range")
 		}
-		return Value{Type: Date, Time: tm}, nil
+		return Value{Type: Date, Time: fromDays(d)}, nil
 	case KindJSON:
 		if len(b) == 0 || b[0] != jsonbVersion1 {
 			v := -1
