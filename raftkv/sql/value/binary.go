@@ -24,12 +24,17 @@ const (
 // floats big-endian, bool one byte, text and bytea raw, numeric as
 // ndigits/weight/sign/dscale and base-10000 digits, timestamp and
 // timestamptz as int64 microseconds since 2000-01-01 UTC, date as int32
-// days since 2000-01-01, jsonb as version byte 1 then its text. A NULL
+// days since 2000-01-01, jsonb as version byte 1 then its text. The result
+// is never nil for a non-NULL value. A NULL
 // appends nothing (sent out of band). The error is 22008 for a date
 // outside int32 days.
 func AppendBinary(dst []byte, v Value) ([]byte, error) {
 	if v.Null {
 		return dst, nil
+	}
+	if dst == nil {
+		// Never nil for a non-NULL value: callers read nil as NULL.
+		dst = make([]byte, 0, 16)
 	}
 	switch v.Type.Kind {
 	case KindBool:
