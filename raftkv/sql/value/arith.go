@@ -245,7 +245,12 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		if _, err := apd.BaseContext.Mul(d, a, b); err != nil {
 			return nil, errNumericOverflow()
 		}
-		return normDec(d), nil
+		d = normDec(d)
+		if decScale(d) > numericMaxScale {
+			// PostgreSQL rounds an exact product past the largest scale.
+			d = roundDec(d, numericMaxScale)
+		}
+		return d, nil
 	case "/":
 		if !bInf && bSign == 0 {
 			return nil, errDivZero()

@@ -175,6 +175,9 @@ func TestParseBinaryErrors(t *testing.T) {
 		{JSONB, []byte{1, '{'}, "22P02"},
 		{Date, []byte{0x7f, 0xff, 0xff, 0xff}, "22008"},
 	}
+	if v, err := ParseBinary(JSONB, []byte(`{"b":1, "a":2}`)); err != nil || v.Str != `{"a": 2, "b": 1}` {
+		t.Errorf("ParseBinary(jsonb, bare json text) = %v, %v", v, err)
+	}
 	for _, tc := range tests {
 		_, err := ParseBinary(tc.t, tc.b)
 		if got := sqlerr.Code(err); got != tc.code {
