@@ -169,7 +169,7 @@ func floatArith(op string, a, b Value) (Value, error) {
 		r = x * y
 		zeroOK = x == 0 || y == 0
 	case "/":
-		if y == 0 {
+		if y == 0 && !math.IsNaN(x) {
 			return Value{}, errDivZero()
 		}
 		r = x / y

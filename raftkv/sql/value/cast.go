@@ -98,6 +98,9 @@ func convert(v Value, to Type, explicit bool) (Value, error) {
 		case KindBool:
 			return v, nil
 		case KindInt:
+			if v.Type.Width != 4 {
+				break // PostgreSQL casts only integer to boolean
+			}
 			return NewBool(v.Int != 0), nil
 		case KindText:
 			return ParseText(Bool, []byte(v.Str))
@@ -147,6 +150,9 @@ func castToInt(v Value, to Type) (Value, error) {
 		}
 		return Value{Type: rt, Int: v.Int}, nil
 	case KindBool:
+		if to.Width != 4 {
+			break // PostgreSQL casts boolean to integer only
+		}
 		if v.Bool {
 			return Value{Type: rt, Int: 1}, nil
 		}
@@ -305,7 +311,7 @@ func jsonScalar(v Value, to Type, want jsonKind) (*jsonNode, error) {
 		return nil, err
 	}
 	if n.kind != want {
-		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), to.String())
+		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), baseType(to).String())
 	}
 	return n, nil
 }

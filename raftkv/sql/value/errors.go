@@ -69,7 +69,7 @@ func errUnaryOperator(op string, a Value) *sqlerr.Error {
 }
 
 func errCannotCast(from, to Type) *sqlerr.Error {
-	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", from.String(), to.String())
+	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", baseType(from).String(), baseType(to).String())
 }
 
 func errBinary(t Type, format string, args ...any) *sqlerr.Error {
