@@ -196,3 +196,37 @@ func TestFloatOutputRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestFloatFastPathMatchesRyu checks that strconv's digits equal the exact
+// PostgreSQL-style walk for floats with an odd mantissa (the fast path).
+func TestFloatFastPathMatchesRyu(t *testing.T) {
+	r := testRand(t)
+	for range 20000 {
+		f := math.Float64frombits(r.Uint64() | 1)
+		if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+			continue
+		}
+		bits := math.Float64bits(f)
+		m1, e1 := pgShortest(bits&(1<<52-1), int(bits>>52)&0x7ff, float64Format)
+		m2, e2 := strconvShortest(f, float64Format)
+		for m1%10 == 0 && m1 != 0 {
+			m1, e1 = m1/10, e1+1
+		}
+		if m1 != m2 || e1 != e2 {
+			t.Fatalf("%v: Ryu walk %de%d, strconv %de%d", f, m1, e1, m2, e2)
+		}
+		g := math.Float32frombits(r.Uint32() | 1)
+		if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+			continue
+		}
+		b32 := uint64(math.Float32bits(g))
+		m1, e1 = pgShortest(b32&(1<<23-1), int(b32>>23)&0xff, float32Format)
+		m2, e2 = strconvShortest(float64(g), float32Format)
+		for m1%10 == 0 && m1 != 0 {
+			m1, e1 = m1/10, e1+1
+		}
+		if m1 != m2 || e1 != e2 {
+			t.Fatalf("real %v: Ryu walk %de%d, strconv %de%d", g, m1, e1, m2, e2)
+		}
+	}
+}
