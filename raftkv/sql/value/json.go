@@ -51,6 +51,9 @@ func parseJSON(b []byte) (*jsonNode, error) {
 	if !utf8.Valid(b) {
 		return nil, sqlerr.New(codeCharNotInRepert, "invalid byte sequence for encoding \"UTF8\"")
 	}
+	if err := checkSurrogates(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	n, err := readJSON(dec, 0)
@@ -276,13 +279,20 @@ func JSONField(v Value, key Value, asText bool) (Value, error) {
 	var el *jsonNode
 	switch key.Type.Kind {
 	case KindInt:
-		if n.kind == jsonArray {
+		switch n.kind {
+		case jsonArray:
 			i := key.Int
 			if i < 0 {
 				i += int64(len(n.arr))
 			}
 			if i >= 0 && i < int64(len(n.arr)) {
 				el = n.arr[i]
+			}
+		case jsonObject:
+		default:
+			// jsonb keeps a top-level scalar as a one-element array.
+			if key.Int == 0 || key.Int == -1 {
+				el = n
 			}
 		}
 	case KindText, KindUnknown:
@@ -443,4 +453,56 @@ func jsonTypeName(n *jsonNode) string {
 		return "array"
 	}
 	return "object"
+}
+
+// checkSurrogates rejects \u escapes that are unpaired UTF-16 surrogates,
+// which encoding/json would silently turn into U+FFFD and PostgreSQL
+// refuses.
+func checkSurrogates(b []byte) error {
+	bad := func(detail string) error {
+		e := sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type json")
+		e.Detail = detail
+		return e
+	}
+	hex4 := func(i int) (int, bool) {
+		if i+4 > len(b) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range b[i : i+4] {
+			d, ok := unhex(c)
+			if !ok {
+				return 0, false
+			}
+			v = v<<4 | int(d)
+		}
+		return v, true
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++
+			continue
+		}
+		v, ok := hex4(i + 2)
+		if !ok {
+			continue // encoding/json reports the bad escape
+		}
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+				if w, ok := hex4(i + 8); ok && w >= 0xDC00 && w <= 0xDFFF {
+					i += 11
+					continue
+				}
+			}
+			return bad("Unicode high surrogate must not follow a high surrogate.")
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return bad("Unicode low surrogate must follow a high surrogate.")
+		}
+		i += 5
+	}
+	return nil
 }

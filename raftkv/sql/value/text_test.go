@@ -65,6 +65,11 @@ func TestParseAndPrintText(t *testing.T) {
 		{JSONB, `"\u00e9\u0001/\"\\\n"`, `"é\u0001/\"\\\n"`},
 		{JSONB, `{}`, `{}`}, {JSONB, `[]`, `[]`}, {JSONB, `{"a": {}}`, `{"a": {}}`},
 		{Unknown, "whatever", "whatever"},
+		// Checked against PostgreSQL 15.
+		{Float8, "-nan", "NaN"}, {Float8, "0x10", "16"}, {Float8, "4.9e-324", "5e-324"},
+		{Date, "20240102", "2024-01-02"}, {Date, "2024/01/02", "2024-01-02"}, {Date, "0001-01-01 BC", "0001-01-01 BC"},
+		{Timestamp, "2024-01-02 03:04:05.", "2024-01-02 03:04:05"}, {Timestamp, "2024-01-02 24:00:00", "2024-01-03 00:00:00"},
+		{TimestampTZ, "2024-01-02 03:04:05+14", "2024-01-01 13:04:05+00"},
 	}
 	for _, tc := range tests {
 		v, err := ParseText(tc.t, []byte(tc.in))
@@ -115,7 +120,7 @@ func TestParseTextErrors(t *testing.T) {
 		{Text, "\xff", "22021", `invalid byte sequence for encoding "UTF8": 0xff`},
 		{Bytea, `\x0`, sqlerr.InvalidParameterValue, "invalid hexadecimal data: odd number of digits"},
 		{Bytea, `\xzz`, sqlerr.InvalidParameterValue, `invalid hexadecimal digit: "z"`},
-		{Bytea, `a\9`, sqlerr.InvalidTextRepresentation, `invalid input syntax for type bytea: "a\9"`},
+		{Bytea, `a\9`, sqlerr.InvalidTextRepresentation, `invalid input syntax for type bytea`},
 		{Date, "2024-02-30", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "2024-02-30"`},
 		{Date, "2024-13-01", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "2024-13-01"`},
 		{Date, "yesterday-ish", sqlerr.InvalidDatetimeFormat, `invalid input syntax for type date: "yesterday-ish"`},
@@ -125,6 +130,10 @@ func TestParseTextErrors(t *testing.T) {
 		{JSONB, "{", sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
 		{JSONB, "[1] 2", sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
 		{JSONB, `"\u0000"`, "22P05", "unsupported Unicode escape sequence"},
+		{JSONB, `"\ud800"`, sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
+		{JSONB, `"\udc00"`, sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
+		{Date, "0000-01-01", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "0000-01-01"`},
+		{TimestampTZ, "2024-01-02 03:04:05+16", "22009", `time zone displacement out of range: "2024-01-02 03:04:05+16"`},
 	}
 	for _, tc := range tests {
 		_, err := ParseText(tc.t, []byte(tc.in))
