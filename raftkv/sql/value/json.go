@@ -357,11 +357,33 @@ func jsonConcat(a, b *jsonNode) *jsonNode {
 	return out
 }
 
-// cmpJSON orders jsonb values as PostgreSQL's jsonb btree does: by kind
-// (null < string < number < boolean < array < object, except that arrays
-// and objects compare by size before content), strings bytewise, numbers
-// numerically, arrays element by element after length, objects by member
-// count, then keys in storage order, then values.
+// cmpJSONTop orders two jsonb documents as PostgreSQL's jsonb btree
+// opclass does. At the top level a scalar is stored as a one-element
+// pseudo-array, so the empty array sorts below every scalar and a
+// non-empty array above them; objects sort above everything else.
+func cmpJSONTop(a, b *jsonNode) int {
+	return cmpInt(int64(jsonTopRank(a)), int64(jsonTopRank(b)))*4 + cmpJSON(a, b)
+}
+
+// jsonTopRank is the top-level class: empty array, scalar, non-empty
+// array, object.
+func jsonTopRank(n *jsonNode) int {
+	switch {
+	case n.kind == jsonObject:
+		return 3
+	case n.kind == jsonArray && len(n.arr) == 0:
+		return 0
+	case n.kind == jsonArray:
+		return 2
+	}
+	return 1
+}
+
+// cmpJSON orders jsonb values below the top level (and within one
+// top-level class): by kind (null < string < number < boolean < array <
+// object), strings bytewise, numbers numerically, arrays by length then
+// element by element, objects by member count then key, value, key, value
+// … in storage order (keys bytewise).
 func cmpJSON(a, b *jsonNode) int {
 	if a.kind != b.kind {
 		if a.kind < b.kind {
@@ -393,14 +415,9 @@ func cmpJSON(a, b *jsonNode) int {
 		return cmpInt(int64(len(a.keys)), int64(len(b.keys)))
 	}
 	for i := range a.keys {
-		if a.keys[i] != b.keys[i] {
-			if jsonKeyLess(a.keys[i], b.keys[i]) {
-				return -1
-			}
-			return 1
+		if c := cmpString(a.keys[i], b.keys[i]); c != 0 {
+			return c
 		}
-	}
-	for i := range a.vals {
 		if c := cmpJSON(a.vals[i], b.vals[i]); c != 0 {
 			return c
 		}
