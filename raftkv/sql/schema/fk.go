@@ -2,7 +2,7 @@ package schema
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
