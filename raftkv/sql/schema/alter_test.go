@@ -37,6 +37,8 @@ func TestAddColumnDefaultForOldRows(t *testing.T) {
 	// NOT NULL without a default on a table with rows.
 	wantErr(t, e.exec(`ALTER TABLE t ADD COLUMN q INT NOT NULL`), sqlerr.NotNullViolation,
 		`column "q" of relation "t" contains null values`, "")
+	wantErr(t, e.exec(`ALTER TABLE t ADD COLUMN q INT NOT NULL DEFAULT NULL`), sqlerr.NotNullViolation,
+		`column "q" of relation "t" contains null values`, "")
 	// SERIAL numbers the existing rows in primary key order and the
 	// sequence goes on from there, without an evaluator.
 	err := e.in(func(ctx context.Context, txn *kvtxn.Txn, cat *Catalog) error {
