@@ -166,7 +166,9 @@ func TestAlterConstraintsAndRenames(t *testing.T) {
 	e.mustInsert("h", []any{1, "x"})
 	wantCode(t, e.insert("h", []any{1, "y"}), sqlerr.UniqueViolation)
 	e.mustExec(`ALTER TABLE IF EXISTS nope ADD COLUMN x INT`)
-	wantErr(t, e.exec(`ALTER TABLE nope ADD COLUMN x INT`), sqlerr.UndefinedTable, `table "nope" does not exist`, "")
+	wantErr(t, e.exec(`ALTER TABLE nope ADD COLUMN x INT`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
+	wantErr(t, e.exec(`TRUNCATE nope`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
+	wantErr(t, e.exec(`CREATE INDEX ON nope (a)`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
 }
 
 func TestHiddenRowidAndSequences(t *testing.T) {
