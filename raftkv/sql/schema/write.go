@@ -55,10 +55,14 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 		return err
 	}
 	key := rowKey(t, pk)
-	if _, found, err := txn.Get(ctx, key); err != nil {
-		return err
-	} else if found {
-		return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+	// A hidden rowid comes from a sequence, so it is new: no read (and no
+	// RPC, no read span) for it.
+	if !t.HasHiddenKey() {
+		if _, found, err := txn.Get(ctx, key); err != nil {
+			return err
+		} else if found {
+			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+		}
 	}
 	if err := txn.Put(key, val); err != nil {
 		return txnErr(err)
