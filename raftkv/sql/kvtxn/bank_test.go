@@ -20,6 +20,7 @@ import (
 // read-only snapshots. Every snapshot and the final state hold the initial
 // total: no lost update, no torn read.
 func TestConcurrentTransfers(t *testing.T) {
+	t.Parallel()
 	const (
 		accounts  = 8
 		workers   = 6

@@ -50,6 +50,7 @@ func keyExists(t *testing.T, kv *client.Client, k string) bool {
 }
 
 func TestAmbiguousCommitResolved(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		fault     func(real sendFunc, cmps []client.Cmp, then, els []client.Op) (*raftkvv1.TxnResponse, error)
@@ -103,6 +104,7 @@ func TestAmbiguousCommitResolved(t *testing.T) {
 }
 
 func TestAmbiguousCommitAcrossRestart(t *testing.T) {
+	t.Parallel()
 	db, kv, n := testDB(t, Options{})
 	tx := db.Begin(Serializable)
 	require.NoError(t, tx.Put([]byte("k"), []byte("v")))
@@ -121,6 +123,7 @@ func TestAmbiguousCommitAcrossRestart(t *testing.T) {
 }
 
 func TestAmbiguousWhenClusterUnreachable(t *testing.T) {
+	t.Parallel()
 	db, kv, n := testDB(t, Options{})
 	tx := db.Begin(Serializable)
 	require.NoError(t, tx.Put([]byte("k"), []byte("v")))
@@ -140,6 +143,7 @@ func TestAmbiguousWhenClusterUnreachable(t *testing.T) {
 
 // TestResolver drives resolve directly on each state a marker can be in.
 func TestResolver(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	lease, err := db.markerLease(t.Context())
 	require.NoError(t, err)

@@ -68,6 +68,7 @@ func requireConflict(t *testing.T, err error) {
 }
 
 func TestSnapshotReadsStable(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{PageSize: 2})
 	for _, k := range []string{"a", "b", "c", "d", "e"} {
 		put(t, kv, k, "1")
@@ -95,6 +96,7 @@ func TestSnapshotReadsStable(t *testing.T) {
 }
 
 func TestWriteSkewPrevented(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	put(t, kv, "x", "1")
 	put(t, kv, "y", "1")
@@ -116,6 +118,7 @@ func TestWriteSkewPrevented(t *testing.T) {
 }
 
 func TestScanConflicts(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	del := func(t *testing.T, kv *client.Client, k string) {
 		_, err := kv.Delete(t.Context(), k)
@@ -162,6 +165,7 @@ func TestScanConflicts(t *testing.T) {
 }
 
 func TestReadYourWrites(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{PageSize: 2})
 	for _, k := range []string{"a", "c", "e", "f", "g", "h"} {
 		put(t, kv, k, "old")
@@ -201,6 +205,7 @@ func TestReadYourWrites(t *testing.T) {
 }
 
 func TestReadOnlyCommitSendsNothing(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	put(t, kv, "a", "1")
 	sends := countSends(db)
@@ -223,6 +228,7 @@ func TestReadOnlyCommitSendsNothing(t *testing.T) {
 }
 
 func TestReadCommitted(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	put(t, kv, "a", "1")
 	put(t, kv, "b", "1")
@@ -268,6 +274,7 @@ func TestReadCommitted(t *testing.T) {
 }
 
 func TestLockForUpdateSerializable(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	put(t, kv, "a", "1")
 	tx := db.Begin(Serializable)
@@ -279,6 +286,7 @@ func TestLockForUpdateSerializable(t *testing.T) {
 }
 
 func TestCompactedSnapshotConflicts(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	put(t, kv, "a", "1")
 	tx := db.Begin(Serializable)
@@ -294,6 +302,7 @@ func TestCompactedSnapshotConflicts(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	db, _, _ := testDB(t, Options{MaxWrites: 3, MaxWriteBytes: 40})
 	tx := db.Begin(Serializable)
 	for _, k := range []string{"a", "b", "c"} {
@@ -317,6 +326,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestReservedAndEmptyKeys(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	tx := db.Begin(Serializable)
 	require.ErrorIs(t, tx.Put([]byte(markerPrefix+"x"), nil), ErrReservedKey)
@@ -356,6 +366,7 @@ func TestReservedAndEmptyKeys(t *testing.T) {
 }
 
 func TestMarkersOnRotatingLeases(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{})
 	commit := func(k string) {
 		tx := db.Begin(Serializable)
@@ -404,6 +415,7 @@ func TestErrorsNameTheirLimit(t *testing.T) {
 // TestServerLimitIsTooLarge: a commit raftkv refuses for its size is
 // ErrTooLarge naming raftkv's limit, and writes nothing.
 func TestServerLimitIsTooLarge(t *testing.T) {
+	t.Parallel()
 	db, kv, _ := testDB(t, Options{MaxWriteBytes: 8 << 20})
 	tx := db.Begin(Serializable)
 	require.NoError(t, tx.Put([]byte("big"), make([]byte, 2<<20)))
@@ -412,4 +424,47 @@ func TestServerLimitIsTooLarge(t *testing.T) {
 	require.Equal(t, sqlerr.ProgramLimitExceeded, sqlerr.Code(err))
 	require.Contains(t, err.Error(), "max_request_bytes")
 	require.False(t, keyExists(t, kv, "big"))
+}
+
+// TestReadSpansCollapse: past MaxReadSpans the read set gets coarser — a
+// change between two keys read then conflicts — but never misses a key read.
+func TestReadSpansCollapse(t *testing.T) {
+	t.Parallel()
+	db, kv, _ := testDB(t, Options{MaxReadSpans: 2})
+	run := func(change string) error {
+		tx := db.Begin(Serializable)
+		for _, k := range []string{"a/1", "a/3", "a/5", "b/1"} {
+			get(t, tx, k)
+		}
+		require.LessOrEqual(t, len(tx.spans.spans), 2)
+		put(t, kv, change, "x")
+		require.NoError(t, tx.Put([]byte("w"), []byte("1")))
+		return tx.Commit(t.Context())
+	}
+	requireConflict(t, run("a/5"))  // read
+	requireConflict(t, run("b/1"))  // read
+	requireConflict(t, run("a/4"))  // not read, inside a collapsed span
+	require.NoError(t, run("a/0"))  // before every span
+	require.NoError(t, run("a/99")) // between the spans a/… and b/1
+}
+
+// TestScanSkipsOwnDeletedRanges: a Scan inside a range the transaction
+// deleted reads nothing from raftkv (here: takes no snapshot at all) and
+// returns only the transaction's own puts.
+func TestScanSkipsOwnDeletedRanges(t *testing.T) {
+	t.Parallel()
+	db, kv, _ := testDB(t, Options{PageSize: 2})
+	for _, k := range []string{"t/a", "t/b", "t/c", "t/d", "u/a"} {
+		put(t, kv, k, "old")
+	}
+	tx := db.Begin(Serializable)
+	require.NoError(t, tx.DeleteRange([]byte("t/"), []byte("t0")))
+	require.NoError(t, tx.Put([]byte("t/c"), []byte("new")))
+	require.Equal(t, []string{"t/c=new"}, scanAll(t, tx, "t/", "t0", 0))
+	require.Zero(t, tx.ReadRevision(), "no read reached raftkv")
+	require.Equal(t, []string{"t/c=new", "u/a=old"}, scanAll(t, tx, "t/", "", 0))
+	require.NotZero(t, tx.ReadRevision())
+	require.NoError(t, tx.Commit(t.Context()))
+	after := db.Begin(Serializable)
+	require.Equal(t, []string{"t/c=new", "u/a=old"}, scanAll(t, after, "t/", "", 0))
 }

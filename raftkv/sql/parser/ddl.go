@@ -535,14 +535,8 @@ func (p *parser) parseAlterAction() (act ast.AlterAction, unsupported string) {
 	return act, ""
 }
 
-// roleName consumes a role name (an identifier or a string).
-func (p *parser) roleName() string {
-	if t := p.peek(); t.kind == tString {
-		p.p++
-		return t.text
-	}
-	return p.ident()
-}
+// roleName consumes a role name.
+func (p *parser) roleName() string { return p.ident() }
 
 // parseCreateRole parses ROLE|USER [IF NOT EXISTS] name [[WITH] options].
 func (p *parser) parseCreateRole(start *token) ast.Statement {

@@ -204,6 +204,15 @@ func TestParseTrees(t *testing.T) {
 			&ast.Copy{Table: ast.TableName{Name: "t"}, Columns: []string{"a", "b"}, Format: "csv", Delimiter: "|", NullStr: strPtr("n")},
 		},
 		{
+			// what pgx's CopyFrom sends
+			`copy "t" ( "a", "B" ) from stdin binary;`,
+			&ast.Copy{Table: ast.TableName{Name: "t"}, Columns: []string{"a", "B"}, Format: "binary"},
+		},
+		{
+			"COPY t FROM STDIN (FORMAT 'csv', HEADER MATCH)",
+			&ast.Copy{Table: ast.TableName{Name: "t"}, Format: "csv", Header: true},
+		},
+		{
 			"COPY t FROM STDIN WITH CSV HEADER DELIMITER AS ','",
 			&ast.Copy{Table: ast.TableName{Name: "t"}, Format: "csv", Header: true, Delimiter: ","},
 		},
@@ -259,6 +268,12 @@ func TestParseTrees(t *testing.T) {
 		{"CREATE USER u WITH PASSWORD 'p' LOGIN CREATEDB", &ast.CreateRole{Name: "u", User: true, Options: ast.RoleOptions{Password: strPtr("p"), Login: &yes}}},
 		{"DROP TABLE IF EXISTS a, s.b CASCADE", &ast.DropTable{Names: []ast.TableName{{Name: "a"}, {Schema: "s", Name: "b"}}, IfExists: true, Cascade: true}},
 		{"TRUNCATE a RESTART IDENTITY", &ast.Truncate{Names: []ast.TableName{{Name: "a"}}, RestartIdentity: true}},
+		{"SELECT 'a'\n  'b', INTERVAL '2' hour, x = ANY (ARRAY[1, 2]), y <> ALL (ARRAY[3])", &ast.Select{Body: core(items(
+			strLit("ab"),
+			&ast.CastExpr{Expr: strLit("2 hour"), Type: typ("interval")},
+			&ast.InExpr{Expr: col("x"), List: []ast.Expr{intLit("1"), intLit("2")}},
+			&ast.InExpr{Expr: col("y"), List: []ast.Expr{intLit("3")}, Not: true},
+		))}},
 		{"SELECT \"Mixed\", MiXeD FROM \"T\"\"q\"", &ast.Select{Body: core(items(col("Mixed"), col("mixed")), table(`T"q`))}},
 		{"SELECT E'a\\tb\\\\c\\'', 'x''y', $$a'b$$, $q$$$q$", &ast.Select{Body: core(items(strLit("a\tb\\c'"), strLit("x'y"), strLit("a'b"), strLit("$")))}},
 	}
@@ -447,6 +462,26 @@ func TestErrors(t *testing.T) {
 		{"SELECT 1; SELEC 2", sqlerr.SyntaxError, `syntax error at or near "SELEC"`, 11},
 		{"SELECT CASE END", sqlerr.SyntaxError, `syntax error at or near "END"`, 13},
 		{"SELECT x FROM", sqlerr.SyntaxError, "syntax error at end of input", 14},
+		{"SELECT 'a' 'b'", sqlerr.SyntaxError, `syntax error at or near "'b'"`, 12},
+		{"SELECT * FROM (SELECT 1)", sqlerr.SyntaxError, "subquery in FROM must have an alias", 15},
+		{"SELECT * FROM t JOIN u", sqlerr.SyntaxError, "syntax error at end of input", 23},
+		{"SELECT * FROM t NATURAL JOIN u ON true", sqlerr.SyntaxError, `syntax error at or near "ON"`, 32},
+		{"SELECT a FROM t GROUP a", sqlerr.SyntaxError, `syntax error at or near "GROUP"`, 17},
+		{"BEGIN ISOLATION LEVEL FOO", sqlerr.SyntaxError, `syntax error at or near "FOO"`, 23},
+		{"CREATE TABLE t (a int", sqlerr.SyntaxError, "syntax error at end of input", 22},
+		{"CREATE FOO", sqlerr.SyntaxError, `syntax error at or near "FOO"`, 8},
+		{"DROP", sqlerr.SyntaxError, "syntax error at end of input", 5},
+		{"ALTER TABLE t", sqlerr.SyntaxError, "syntax error at end of input", 14},
+		{"SET x", sqlerr.SyntaxError, "syntax error at end of input", 6},
+		{"COPY t", sqlerr.SyntaxError, "syntax error at end of input", 7},
+		{"INSERT INTO t", sqlerr.SyntaxError, "syntax error at end of input", 14},
+		{"UPDATE t WHERE a = 1", sqlerr.SyntaxError, `syntax error at or near "WHERE"`, 10},
+		{"DELETE t", sqlerr.SyntaxError, `syntax error at or near "t"`, 8},
+		{"EXPLAIN COMMIT", sqlerr.SyntaxError, `syntax error at or near "COMMIT"`, 9},
+		{"SELECT 1 FROM t WHERE a IN ()", sqlerr.SyntaxError, `syntax error at or near ")"`, 29},
+		{"CREATE TABLE t (a int GENERATED ALWAYS AS (b) STORED)", sqlerr.FeatureNotSupported, "generated columns are not supported", 43},
+		{"SELECT x <> ANY (ARRAY[1])", sqlerr.FeatureNotSupported, "ANY with an array is not supported; use a subquery or IN", 13},
+		{"SELECT INTERVAL '1' YEAR TO MONTH", sqlerr.FeatureNotSupported, "interval field ranges are not supported", 26},
 		{"SELECT numeric(99999999999) '1'", sqlerr.SyntaxError, `syntax error at or near "'1'"`, 29},
 	}
 	for _, tt := range tests {
