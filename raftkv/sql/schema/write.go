@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
@@ -58,10 +59,10 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 	// A hidden rowid comes from a sequence, so it is new: no read (and no
 	// RPC, no read span) for it.
 	if !t.HasHiddenKey() {
-		if _, found, err := txn.Get(ctx, key); err != nil {
-			return err
-		} else if found {
+		if err := checkAbsent(ctx, txn, key); err == errExists {
 			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+		} else if err != nil {
+			return err
 		}
 	}
 	if err := txn.Put(key, val); err != nil {
@@ -120,10 +121,10 @@ func Update(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, ne
 		if err := txn.Delete(rowKey(t, oldPK)); err != nil {
 			return txnErr(err)
 		}
-		if _, found, err := txn.Get(ctx, rowKey(t, newPK)); err != nil {
-			return err
-		} else if found {
+		if err := checkAbsent(ctx, txn, rowKey(t, newPK)); err == errExists {
 			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, new)
+		} else if err != nil {
+			return err
 		}
 	}
 	if err := txn.Put(rowKey(t, newPK), val); err != nil {
@@ -277,13 +278,31 @@ func putIndexEntry(ctx context.Context, txn *kvtxn.Txn, t *Table, ix *Index, row
 		return sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds maximum %d for index \"%s\"", len(key)+len(val), MaxRowBytes, ix.Name)
 	}
 	if unique {
-		if _, found, err := txn.Get(ctx, key); err != nil {
-			return err
-		} else if found {
+		if err := checkAbsent(ctx, txn, key); err == errExists {
 			return uniqueViolation(t, ix.Name, ix.Columns, row)
+		} else if err != nil {
+			return err
 		}
 	}
 	return txnErr(txn.Put(key, val))
+}
+
+// errExists is checkAbsent's answer for a key that exists.
+var errExists = errors.New("schema: key exists")
+
+// checkAbsent reads key and locks it (LockForUpdate), so that under READ
+// COMMITTED too the commit fails if another transaction creates the key
+// after this read: uniqueness holds at every isolation level.
+func checkAbsent(ctx context.Context, txn *kvtxn.Txn, key []byte) error {
+	_, found, err := txn.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if found {
+		return errExists
+	}
+	txn.LockForUpdate(key)
+	return nil
 }
 
 func uniqueViolation(t *Table, name string, cols []int, row Row) error {
