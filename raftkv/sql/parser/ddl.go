@@ -299,7 +299,10 @@ func (p *parser) parseCreateIndex(start *token, unique bool) ast.Statement {
 	p.acceptKw("only")
 	ci.Table = p.parseTableName()
 	if p.acceptKw("using") {
-		p.ident()
+		m := p.peek()
+		if method := p.ident(); method != "btree" && method != "hash" {
+			p.unsupported(m, "index method %s is not supported", method)
+		}
 	}
 	p.expectPunct("(")
 	for {

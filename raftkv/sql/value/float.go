@@ -25,23 +25,13 @@ func appendFloat(dst []byte, f float64, width uint8) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-Infinity"...)
 	}
-	bits, limit := 64, 15
-	if width == 4 {
-		bits, limit = 32, 6
-	}
 	if f == 0 {
 		if math.Signbit(f) {
 			return append(dst, "-0"...)
 		}
 		return append(dst, '0')
 	}
-	e := strconv.FormatFloat(f, 'e', -1, bits)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp >= -4 && exp < limit {
-		return strconv.AppendFloat(dst, f, 'f', -1, bits)
-	}
-	return append(dst, e...)
+	return appendPGFloat(dst, f, width)
 }
 
 // parseFloat parses PostgreSQL float input (blanks trimmed; NaN, Infinity,
@@ -53,17 +43,26 @@ func parseFloat(t Type, s string) (float64, error) {
 		bits = 32
 	}
 	switch strings.ToLower(x) {
-	case "nan":
+	case "nan", "-nan", "+nan":
 		return math.NaN(), nil
 	case "infinity", "+infinity", "inf", "+inf":
 		return math.Inf(1), nil
 	case "-infinity", "-inf":
 		return math.Inf(-1), nil
 	}
-	if x == "" || strings.ContainsAny(x, "_xXpP") || strings.EqualFold(strings.TrimLeft(x, "+-"), "nan") {
+	if x == "" || strings.Contains(x, "_") {
 		return 0, errSyntax(t, s)
 	}
-	f, err := strconv.ParseFloat(x, bits)
+	num := x
+	if h := strings.TrimLeft(x, "+-"); len(h) > 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X') {
+		// strtod reads C99 hexadecimal floats; the binary exponent is optional.
+		if !strings.ContainsAny(h, "pP") {
+			num += "p0"
+		}
+	} else if strings.ContainsAny(x, "xXpP") {
+		return 0, errSyntax(t, s)
+	}
+	f, err := strconv.ParseFloat(num, bits)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
 			return 0, sqlerr.New(sqlerr.NumericValueOutOfRange, "%s is out of range for type %s", quoteInput(x), t.String())
@@ -140,3 +139,6 @@ func intFits(n int64, width uint8) bool {
 	}
 	return true
 }
+
+func float64bits(f float64) uint64 { return math.Float64bits(f) }
+func float32bits(f float64) uint32 { return math.Float32bits(float32(f)) }
