@@ -158,6 +158,20 @@ func TestPrimaryKeyRewrite(t *testing.T) {
 	if got := join(lookupText(t, e, "h", 0, "v")); got != "(3, v)" {
 		t.Fatalf("lookup of a row inserted after the rewrite: %s", got)
 	}
+	// A user column named rowid pushes the hidden one aside.
+	e.mustExec(`ALTER TABLE h ADD COLUMN rowid TEXT DEFAULT 'mine'`)
+	cat, h := e.table("h")
+	o, _ := h.Column("rowid")
+	if h.Columns[o].Hidden || !h.HasHiddenKey() || h.Columns[h.PrimaryKey[0]].Name != "rowid_1" {
+		t.Fatalf("columns %+v", h.Columns)
+	}
+	if s, _ := cat.Sequence(h.Columns[h.PrimaryKey[0]].Sequence); s.OwnerColumn != "rowid_1" {
+		t.Fatalf("hidden sequence owner %+v", s)
+	}
+	e.mustInsert("h", []any{4, "u", "r"})
+	if got := join(lookupText(t, e, "h", 0, "u")); got != "(4, u, r)" {
+		t.Fatalf("row with a user rowid: %s", got)
+	}
 }
 
 func TestAlterConstraintsAndRenames(t *testing.T) {
