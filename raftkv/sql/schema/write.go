@@ -239,7 +239,9 @@ func Delete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 // evaluated). As in PostgreSQL, where these run as triggers at the end of
 // the statement, the checks see every row of the statement deleted: pass all
 // the rows one DELETE statement removes in one call, so DELETE FROM a
-// self-referencing table succeeds whatever the row order.
+// self-referencing table succeeds whatever the row order. An error leaves
+// the statement's deletes in the transaction: roll it back, as PostgreSQL
+// aborts a transaction whose statement failed.
 func DeleteRows(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, rows []Row) error {
 	for _, row := range rows {
 		if len(row) != len(t.Columns) {
