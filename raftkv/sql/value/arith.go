@@ -374,12 +374,19 @@ func Concat(a, b Value) (Value, error) {
 	return Value{}, errOperator("||", a, b)
 }
 
+// concatText is v::text, as PostgreSQL's anytextcat converts a non-text
+// operand (boolean gives true/false, char(n) loses its trailing blanks).
 func concatText(v Value) string {
 	switch v.Type.Kind {
 	case KindText:
 		return textKey(v)
 	case KindUnknown:
 		return v.Str
+	case KindBool:
+		if v.Bool {
+			return "true"
+		}
+		return "false"
 	}
 	return string(AppendText(nil, v))
 }
