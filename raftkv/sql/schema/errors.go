@@ -18,8 +18,6 @@ const (
 	codeSequenceLimit       = "2200H"
 	codeReservedName        = "42939"
 	codeWrongObjectType     = "42809"
-	codeInvalidColumnDef    = "42611"
-	codeGeneratedAlways     = "428C9"
 	codeDuplicateConstraint = sqlerr.DuplicateObject
 )
 
