@@ -279,7 +279,7 @@ func TestHiddenRowidAndSequences(t *testing.T) {
 		t.Fatalf("nextval after rollback %d, want 3", n)
 	}
 	// Concurrent callers get distinct values.
-	const workers, each = 4, 10
+	const workers, each = 8, 10
 	seen := make(chan int64, workers*each)
 	errs := make(chan error, workers)
 	_, _ = e.table("s")
