@@ -1,0 +1,742 @@
+package parser
+
+import (
+	"strings"
+
+	"cairn.dev/cairn/raftkv/sql/ast"
+)
+
+// Binding powers, lowest first, as PostgreSQL orders its operators.
+const (
+	precOr      = 10
+	precAnd     = 20
+	precNot     = 30
+	precIs      = 40
+	precCmp     = 50
+	precLike    = 60 // BETWEEN, IN, LIKE, ILIKE, SIMILAR
+	precOther   = 70 // ||, ->, ->>, any other operator
+	precAdd     = 80
+	precMul     = 90
+	precExp     = 100
+	precAt      = 105 // AT TIME ZONE
+	precUnary   = 110
+	precCast    = 120
+	precSubscpt = 130
+)
+
+// comparison operators (non-associative in PostgreSQL; left-associative here).
+var cmpOps = setOf("=", "<>", "!=", "<", ">", "<=", ">=")
+
+// parseExpr parses a full expression.
+func (p *parser) parseExpr() ast.Expr { return p.parseExprPrec(precOr) }
+
+// parseExprPrec parses an expression whose infix operators bind at least as
+// tightly as min.
+func (p *parser) parseExprPrec(min int) ast.Expr {
+	p.enter()
+	defer p.leave()
+	left := p.parsePrefix()
+	for {
+		t := p.peek()
+		switch t.kind {
+		case tIdent:
+			var done bool
+			left, done = p.parseKeywordInfix(left, min)
+			if done {
+				return left
+			}
+		case tOp:
+			op := t.text
+			prec := binaryPrec(op)
+			if prec < min {
+				return left
+			}
+			p.p++
+			if op == "::" {
+				left = &ast.CastExpr{Expr: left, Type: p.parseTypeName(), Pos: t.pos}
+				continue
+			}
+			switch op {
+			case "!=":
+				op = "<>"
+			case "~~":
+				op = "LIKE"
+			case "!~~":
+				op = "NOT LIKE"
+			case "~~*":
+				op = "ILIKE"
+			case "!~~*":
+				op = "NOT ILIKE"
+			}
+			if prec == precCmp && (p.isKw("any") || p.isKw("some") || p.isKw("all")) && p.peekN(1).kind == tPunct && p.peekN(1).text == "(" {
+				all := p.isKw("all")
+				kwTok := p.advance()
+				sub := p.parseParenQueryOpt()
+				if sub == nil {
+					p.unsupported(kwTok, "%s with an array is not supported; use a subquery or IN", strings.ToUpper(kwTok.text))
+				}
+				left = &ast.CompareSubquery{Op: op, All: all, Left: left, Subquery: sub, Pos: t.pos}
+				continue
+			}
+			right := p.parseExprPrec(prec + 1)
+			left = &ast.BinaryExpr{Op: op, Left: left, Right: right, Pos: t.pos}
+		case tPunct:
+			if t.text == "[" && precSubscpt >= min {
+				p.unsupported(t, "array subscripts are not supported")
+			}
+			return left
+		default:
+			return left
+		}
+	}
+}
+
+// binaryPrec is the binding power of operator op in infix position.
+func binaryPrec(op string) int {
+	switch op {
+	case "::":
+		return precCast
+	case "^":
+		return precExp
+	case "*", "/", "%":
+		return precMul
+	case "+", "-":
+		return precAdd
+	case "=", "<>", "!=", "<", ">", "<=", ">=":
+		return precCmp
+	case "~~", "!~~", "~~*", "!~~*":
+		return precLike
+	}
+	return precOther
+}
+
+// parseKeywordInfix handles infix and postfix keyword operators (AND, OR,
+// IS, ISNULL, NOTNULL, [NOT] BETWEEN/IN/LIKE/ILIKE, AT TIME ZONE). done is
+// true when the keyword does not continue the expression at this level.
+func (p *parser) parseKeywordInfix(left ast.Expr, min int) (ast.Expr, bool) {
+	t := p.peek()
+	switch t.text {
+	case "or":
+		if precOr < min {
+			return left, true
+		}
+		p.p++
+		return &ast.BinaryExpr{Op: "OR", Left: left, Right: p.parseExprPrec(precOr + 1), Pos: t.pos}, false
+	case "and":
+		if precAnd < min {
+			return left, true
+		}
+		p.p++
+		return &ast.BinaryExpr{Op: "AND", Left: left, Right: p.parseExprPrec(precAnd + 1), Pos: t.pos}, false
+	case "is":
+		if precIs < min {
+			return left, true
+		}
+		p.p++
+		not := p.acceptKw("not")
+		switch {
+		case p.acceptKw("null"), p.acceptKw("unknown"):
+			return &ast.IsNullExpr{Expr: left, Not: not, Pos: t.pos}, false
+		case p.acceptKw("true"):
+			return &ast.IsBoolExpr{Expr: left, Not: not, Value: true, Pos: t.pos}, false
+		case p.acceptKw("false"):
+			return &ast.IsBoolExpr{Expr: left, Not: not, Value: false, Pos: t.pos}, false
+		case p.acceptKw("distinct", "from"):
+			op := "IS DISTINCT FROM"
+			if not {
+				op = "IS NOT DISTINCT FROM"
+			}
+			return &ast.BinaryExpr{Op: op, Left: left, Right: p.parseExprPrec(precIs + 1), Pos: t.pos}, false
+		}
+		p.fail(p.peek())
+	case "isnull", "notnull":
+		if precIs < min {
+			return left, true
+		}
+		p.p++
+		return &ast.IsNullExpr{Expr: left, Not: t.text == "notnull", Pos: t.pos}, false
+	case "not":
+		next := p.peekN(1)
+		if next.kind != tIdent {
+			return left, true
+		}
+		switch next.text {
+		case "between", "in", "like", "ilike", "similar":
+		default:
+			return left, true
+		}
+		if precLike < min {
+			return left, true
+		}
+		p.p++
+		return p.parseLikeIn(left, true, t), false
+	case "between", "in", "like", "ilike", "similar":
+		if precLike < min {
+			return left, true
+		}
+		return p.parseLikeIn(left, false, t), false
+	case "at":
+		if !p.isKwN(1, "time") || !p.isKwN(2, "zone") || precAt < min {
+			return left, true
+		}
+		p.p += 3
+		zone := p.parseExprPrec(precAt + 1)
+		return &ast.FuncCall{Name: "timezone", Args: []ast.Expr{zone, left}, Pos: t.pos}, false
+	case "collate":
+		if precSubscpt >= min {
+			p.unsupported(t, "COLLATE is not supported")
+		}
+	}
+	return left, true
+}
+
+// parseLikeIn parses [NOT] BETWEEN/IN/LIKE/ILIKE after left; the current
+// token is the operator keyword; start is where the operator began.
+func (p *parser) parseLikeIn(left ast.Expr, not bool, start *token) ast.Expr {
+	t := p.advance()
+	switch t.text {
+	case "between":
+		if p.isKw("symmetric") {
+			p.unsupported(p.peek(), "BETWEEN SYMMETRIC is not supported")
+		}
+		p.acceptKw("asymmetric")
+		low := p.parseExprPrec(precLike + 1)
+		p.expectKw("and")
+		high := p.parseExprPrec(precLike + 1)
+		return &ast.BetweenExpr{Expr: left, Low: low, High: high, Not: not, Pos: start.pos}
+	case "in":
+		if !p.isPunct("(") {
+			p.fail(p.peek())
+		}
+		if sub := p.parseParenQueryOpt(); sub != nil {
+			return &ast.InExpr{Expr: left, Subquery: sub, Not: not, Pos: start.pos}
+		}
+		p.expectPunct("(")
+		list := p.parseExprList()
+		p.expectPunct(")")
+		return &ast.InExpr{Expr: left, List: list, Not: not, Pos: start.pos}
+	case "like", "ilike":
+		op := strings.ToUpper(t.text)
+		if not {
+			op = "NOT " + op
+		}
+		right := p.parseExprPrec(precLike + 1)
+		if p.isKw("escape") {
+			p.unsupported(p.peek(), "LIKE … ESCAPE is not supported")
+		}
+		return &ast.BinaryExpr{Op: op, Left: left, Right: right, Pos: start.pos}
+	default: // similar
+		p.unsupported(t, "SIMILAR TO is not supported")
+	}
+	return nil
+}
+
+// parseExprList parses expr, expr, ….
+func (p *parser) parseExprList() []ast.Expr {
+	var list []ast.Expr
+	for {
+		list = append(list, p.parseExpr())
+		if !p.acceptPunct(",") {
+			return list
+		}
+	}
+}
+
+// parsePrefix parses prefix operators (NOT, unary + and -) and a primary.
+func (p *parser) parsePrefix() ast.Expr {
+	t := p.peek()
+	switch {
+	case t.kind == tIdent && t.text == "not":
+		p.p++
+		operand := p.parseExprPrec(precNot)
+		if ex, ok := operand.(*ast.ExistsExpr); ok && !ex.Not {
+			return &ast.ExistsExpr{Subquery: ex.Subquery, Not: true, Pos: t.pos}
+		}
+		return &ast.UnaryExpr{Op: "NOT", Operand: operand, Pos: t.pos}
+	case t.kind == tOp && (t.text == "-" || t.text == "+"):
+		p.p++
+		operand := p.parseExprPrec(precUnary + 1)
+		if lit, ok := operand.(*ast.Literal); ok && t.text == "-" && (lit.Kind == ast.LitInteger || lit.Kind == ast.LitNumeric) && !strings.HasPrefix(lit.Text, "-") {
+			// PostgreSQL folds the sign into a numeric constant.
+			return &ast.Literal{Kind: lit.Kind, Text: "-" + lit.Text, Pos: t.pos}
+		}
+		return &ast.UnaryExpr{Op: t.text, Operand: operand, Pos: t.pos}
+	case t.kind == tOp:
+		p.fail(t)
+	}
+	return p.parsePrimary()
+}
+
+// parsePrimary parses a constant, parameter, name, call, parenthesised
+// expression, row, subquery or keyword form.
+func (p *parser) parsePrimary() ast.Expr {
+	t := p.peek()
+	switch t.kind {
+	case tInt:
+		p.p++
+		return &ast.Literal{Kind: ast.LitInteger, Text: t.text, Pos: t.pos}
+	case tNum:
+		p.p++
+		return &ast.Literal{Kind: ast.LitNumeric, Text: t.text, Pos: t.pos}
+	case tString:
+		p.p++
+		return &ast.Literal{Kind: ast.LitString, Text: t.text, Pos: t.pos}
+	case tParam:
+		p.p++
+		n := 0
+		for _, c := range t.text {
+			n = n*10 + int(c-'0')
+			if n > 1<<20 {
+				p.fail(t)
+			}
+		}
+		if n == 0 {
+			p.fail(t)
+		}
+		return &ast.Param{N: n, Pos: t.pos}
+	case tPunct:
+		if t.text == "(" {
+			return p.parseParenExpr()
+		}
+		p.fail(t)
+	case tQIdent:
+		return p.parseNameExpr()
+	case tIdent:
+		if e := p.parseKeywordExpr(); e != nil {
+			return e
+		}
+		return p.parseNameExpr()
+	}
+	p.fail(t)
+	return nil
+}
+
+// parseParenExpr parses ( query ), ( expr ) or a row ( a, b, … ).
+func (p *parser) parseParenExpr() ast.Expr {
+	t := p.peek()
+	if sub := p.parseParenQueryOpt(); sub != nil {
+		return &ast.SubqueryExpr{Subquery: sub, Pos: t.pos}
+	}
+	p.expectPunct("(")
+	first := p.parseExpr()
+	if p.acceptPunct(")") {
+		return first
+	}
+	p.expectPunct(",")
+	exprs := append([]ast.Expr{first}, p.parseExprList()...)
+	p.expectPunct(")")
+	return &ast.RowExpr{Exprs: exprs, Pos: t.pos}
+}
+
+// startsQuery reports whether the tokens from n on (after any '(') begin a query.
+func (p *parser) startsQuery(n int) bool {
+	for p.peekN(n).kind == tPunct && p.peekN(n).text == "(" {
+		n++
+	}
+	t := p.peekN(n)
+	return t.kind == tIdent && (t.text == "select" || t.text == "values" || t.text == "with" || t.text == "table")
+}
+
+// parseParenQueryOpt parses ( query ) at the current '(' when what follows
+// is a query; it returns nil (consuming nothing) otherwise.
+func (p *parser) parseParenQueryOpt() *ast.Select {
+	if !p.isPunct("(") || !p.startsQuery(1) {
+		return nil
+	}
+	var sel *ast.Select
+	if p.isPunct("(") && p.peekN(1).kind == tIdent {
+		// The common case: no ambiguity, errors are reported as they are.
+		p.expectPunct("(")
+		sel = p.parseQuery()
+		p.expectPunct(")")
+		return sel
+	}
+	// ((…) …): a parenthesised query or an expression starting with one.
+	if p.try(func() {
+		p.expectPunct("(")
+		sel = p.parseQuery()
+		p.expectPunct(")")
+	}) {
+		return sel
+	}
+	return nil
+}
+
+// parseKeywordExpr parses the keyword forms of primaries; nil when the
+// current identifier is not one.
+func (p *parser) parseKeywordExpr() ast.Expr {
+	t := p.peek()
+	next := p.peekN(1)
+	callNext := next.kind == tPunct && next.text == "("
+	switch t.text {
+	case "null":
+		p.p++
+		return &ast.Literal{Kind: ast.LitNull, Pos: t.pos}
+	case "true", "false":
+		p.p++
+		return &ast.Literal{Kind: ast.LitBool, Bool: t.text == "true", Pos: t.pos}
+	case "default":
+		p.p++
+		return &ast.Default{Pos: t.pos}
+	case "case":
+		return p.parseCase()
+	case "cast":
+		p.p++
+		p.expectPunct("(")
+		e := p.parseExpr()
+		p.expectKw("as")
+		typ := p.parseTypeName()
+		p.expectPunct(")")
+		return &ast.CastExpr{Expr: e, Type: typ, Pos: t.pos}
+	case "exists":
+		if !callNext {
+			return nil
+		}
+		p.p++
+		sub := p.parseParenQueryOpt()
+		if sub == nil {
+			p.fail(p.peekN(1))
+		}
+		return &ast.ExistsExpr{Subquery: sub, Pos: t.pos}
+	case "array":
+		p.p++
+		if p.isPunct("(") {
+			p.unsupported(t, "ARRAY(subquery) is not supported")
+		}
+		p.expectPunct("[")
+		var elems []ast.Expr
+		if !p.isPunct("]") {
+			elems = p.parseExprList()
+		}
+		p.expectPunct("]")
+		return &ast.ArrayExpr{Elems: elems, Pos: t.pos}
+	case "row":
+		if !callNext {
+			return nil
+		}
+		p.p += 2
+		var exprs []ast.Expr
+		if !p.isPunct(")") {
+			exprs = p.parseExprList()
+		}
+		p.expectPunct(")")
+		return &ast.RowExpr{Exprs: exprs, Pos: t.pos}
+	case "extract":
+		if !callNext {
+			return nil
+		}
+		p.p += 2
+		var field string
+		if f := p.peek(); f.kind == tString {
+			field = f.text
+			p.p++
+		} else {
+			field = p.label()
+		}
+		p.expectKw("from")
+		e := p.parseExpr()
+		p.expectPunct(")")
+		return &ast.FuncCall{Name: "extract", Args: []ast.Expr{&ast.Literal{Kind: ast.LitString, Text: field}, e}, Pos: t.pos}
+	case "substring":
+		if !callNext {
+			return nil
+		}
+		return p.parseSubstring()
+	case "position":
+		if !callNext {
+			return nil
+		}
+		p.p += 2
+		needle := p.parseExprPrec(precLike + 1)
+		p.expectKw("in")
+		hay := p.parseExprPrec(precLike + 1)
+		p.expectPunct(")")
+		return &ast.FuncCall{Name: "position", Args: []ast.Expr{needle, hay}, Pos: t.pos}
+	case "trim":
+		if !callNext {
+			return nil
+		}
+		return p.parseTrim()
+	case "overlay":
+		if callNext {
+			p.unsupported(t, "OVERLAY is not supported")
+		}
+	}
+	if specialFuncs[t.text] {
+		if t.text == "current_schema" && callNext {
+			return nil
+		}
+		p.p++
+		f := &ast.FuncCall{Name: t.text, Pos: t.pos}
+		if p.isPunct("(") && (t.text == "current_timestamp" || t.text == "current_time" || t.text == "localtimestamp" || t.text == "localtime") {
+			p.p++
+			f.Args = []ast.Expr{&ast.Literal{Kind: ast.LitInteger, Text: itoa(p.intValue())}}
+			p.expectPunct(")")
+		}
+		return f
+	}
+	if typeWords[t.text] && !callNext && !(next.kind == tPunct && next.text == ".") {
+		// A typed constant: DATE '2024-01-01', TIMESTAMP WITH TIME ZONE '…'.
+		var cast *ast.CastExpr
+		if p.try(func() {
+			typ := p.parseTypeName()
+			s := p.peek()
+			if s.kind != tString {
+				p.fail(s)
+			}
+			p.p++
+			cast = &ast.CastExpr{Expr: &ast.Literal{Kind: ast.LitString, Text: s.text, Pos: s.pos}, Type: typ, Pos: t.pos}
+		}) {
+			return cast
+		}
+	}
+	if reserved[t.text] && !(funcNameKeywords[t.text] && callNext) {
+		p.fail(t)
+	}
+	return nil
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// parseSubstring parses SUBSTRING(x FROM a [FOR b]), SUBSTRING(x FOR b) or
+// substring(x, a[, b]) into FuncCall "substring" with positional arguments.
+func (p *parser) parseSubstring() ast.Expr {
+	t := p.advance()
+	p.expectPunct("(")
+	s := p.parseExpr()
+	args := []ast.Expr{s}
+	switch {
+	case p.acceptKw("from"):
+		args = append(args, p.parseExpr())
+		if p.acceptKw("for") {
+			args = append(args, p.parseExpr())
+		}
+	case p.acceptKw("for"):
+		args = append(args, &ast.Literal{Kind: ast.LitInteger, Text: "1"}, p.parseExpr())
+	case p.acceptPunct(","):
+		args = append(args, p.parseExprList()...)
+	}
+	p.expectPunct(")")
+	return &ast.FuncCall{Name: "substring", Args: args, Pos: t.pos}
+}
+
+// parseTrim parses TRIM([LEADING|TRAILING|BOTH] [chars] FROM s) and
+// trim(s[, chars]) into FuncCall btrim/ltrim/rtrim(s[, chars]) as PostgreSQL does.
+func (p *parser) parseTrim() ast.Expr {
+	t := p.advance()
+	p.expectPunct("(")
+	name := "btrim"
+	switch {
+	case p.acceptKw("leading"):
+		name = "ltrim"
+	case p.acceptKw("trailing"):
+		name = "rtrim"
+	case p.acceptKw("both"):
+	}
+	var args []ast.Expr
+	if p.acceptKw("from") {
+		args = p.parseExprList()
+	} else {
+		first := p.parseExpr()
+		if p.acceptKw("from") {
+			args = append(p.parseExprList(), first)
+		} else {
+			args = []ast.Expr{first}
+			if p.acceptPunct(",") {
+				args = append(args, p.parseExprList()...)
+			}
+		}
+	}
+	p.expectPunct(")")
+	return &ast.FuncCall{Name: name, Args: args, Pos: t.pos}
+}
+
+// parseCase parses CASE [operand] WHEN … THEN … [ELSE …] END.
+func (p *parser) parseCase() ast.Expr {
+	t := p.advance()
+	c := &ast.CaseExpr{Pos: t.pos}
+	if !p.isKw("when") {
+		c.Operand = p.parseExpr()
+	}
+	for p.acceptKw("when") {
+		cond := p.parseExpr()
+		p.expectKw("then")
+		c.Whens = append(c.Whens, ast.When{Cond: cond, Result: p.parseExpr()})
+	}
+	if len(c.Whens) == 0 {
+		p.fail(p.peek())
+	}
+	if p.acceptKw("else") {
+		c.Else = p.parseExpr()
+	}
+	p.expectKw("end")
+	return c
+}
+
+// parseNameExpr parses a column reference ([table.]col, [table.]*) or a
+// function call (name(args), schema.name(args)).
+func (p *parser) parseNameExpr() ast.Expr {
+	t := p.peek()
+	var parts []string
+	if t.kind == tIdent && reserved[t.text] {
+		// Only function-name keywords get here, followed by '('.
+		parts = append(parts, t.text)
+		p.p++
+	} else {
+		parts = append(parts, p.ident())
+	}
+	for p.isPunct(".") {
+		p.p++
+		if p.isOp("*") {
+			p.p++
+			if len(parts) > 3 {
+				p.fail(t)
+			}
+			return &ast.ColumnRef{Table: parts[len(parts)-1], Star: true, Pos: t.pos}
+		}
+		parts = append(parts, p.label())
+	}
+	if p.isPunct("(") {
+		if len(parts) > 2 {
+			p.fail(t)
+		}
+		return p.parseCall(strings.Join(parts, "."), t)
+	}
+	switch len(parts) {
+	case 1:
+		return &ast.ColumnRef{Column: parts[0], Pos: t.pos}
+	case 2, 3:
+		return &ast.ColumnRef{Table: parts[len(parts)-2], Column: parts[len(parts)-1], Pos: t.pos}
+	}
+	p.fail(t)
+	return nil
+}
+
+// parseCall parses the argument list and FILTER/OVER of a call to name.
+func (p *parser) parseCall(name string, start *token) ast.Expr {
+	p.expectPunct("(")
+	f := &ast.FuncCall{Name: name, Pos: start.pos}
+	switch {
+	case p.isOp("*"):
+		p.p++
+		f.Star = true
+	case p.isPunct(")"):
+	default:
+		if p.acceptKw("distinct") {
+			f.Distinct = true
+		} else {
+			p.acceptKw("all")
+		}
+		f.Args = p.parseExprList()
+		if p.isKw("order") {
+			p.unsupported(p.peek(), "ORDER BY in aggregate arguments is not supported")
+		}
+		if p.isOp("=>") || p.isOp(":=") {
+			p.unsupported(p.peek(), "named function arguments are not supported")
+		}
+	}
+	p.expectPunct(")")
+	if p.isKw("within") {
+		p.unsupported(p.peek(), "WITHIN GROUP is not supported")
+	}
+	if p.isKw("filter") && p.peekN(1).kind == tPunct && p.peekN(1).text == "(" {
+		p.p += 2
+		p.expectKw("where")
+		f.Filter = p.parseExpr()
+		p.expectPunct(")")
+	}
+	if p.isKw("over") {
+		p.unsupported(p.peek(), "window functions are not supported")
+	}
+	return f
+}
+
+// parseTypeName parses a type as written: multi-word names, modifiers and [].
+func (p *parser) parseTypeName() ast.TypeName {
+	t := p.peek()
+	typ := ast.TypeName{Pos: t.pos}
+	name := p.label()
+	switch name {
+	case "double":
+		p.expectKw("precision")
+		name = "double precision"
+	case "character", "char", "nchar", "national":
+		if name == "national" {
+			p.expectKw("character")
+			name = "character"
+		}
+		if p.acceptKw("varying") {
+			name = "character varying"
+		}
+	case "timestamp", "time":
+		if p.isPunct("(") {
+			typ.Mods = p.parseTypeMods()
+		}
+		if p.acceptKw("with", "time", "zone") {
+			name += " with time zone"
+		} else if p.acceptKw("without", "time", "zone") {
+			name += " without time zone"
+		}
+	case "interval":
+		if p.isPunct("(") {
+			typ.Mods = p.parseTypeMods()
+		}
+	default:
+		if p.isPunct(".") {
+			p.p++
+			second := p.label()
+			if name == "pg_catalog" {
+				name = second
+			} else {
+				name = name + "." + second
+			}
+		}
+	}
+	typ.Name = name
+	if typ.Mods == nil && p.isPunct("(") {
+		typ.Mods = p.parseTypeMods()
+	}
+	for {
+		if p.isPunct("[") {
+			p.p++
+			if p.peek().kind == tInt {
+				p.p++
+			}
+			p.expectPunct("]")
+			typ.Array = true
+			continue
+		}
+		if p.isKw("array") {
+			p.p++
+			typ.Array = true
+			continue
+		}
+		return typ
+	}
+}
+
+// parseTypeMods parses ( n [, n …] ).
+func (p *parser) parseTypeMods() []int {
+	p.expectPunct("(")
+	var mods []int
+	for {
+		mods = append(mods, p.intValue())
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	return mods
+}

@@ -1,0 +1,46 @@
+// Package schema is the catalog and storage layer of cairn's SQL engine: table,
+// index and sequence descriptors kept in raftkv, DDL (CREATE/DROP/ALTER TABLE,
+// CREATE/DROP INDEX, TRUNCATE), roles, and the row and index storage that
+// INSERT, UPDATE and DELETE go through, with PostgreSQL's constraint checks
+// (NOT NULL, CHECK, PRIMARY KEY/UNIQUE, FOREIGN KEY with RESTRICT/NO ACTION,
+// CASCADE and SET NULL) and the error codes, messages and details PostgreSQL
+// gives for them.
+//
+// Every read and write goes through a *kvtxn.Txn, so DDL is transactional
+// (CREATE TABLE then ROLLBACK leaves nothing) and serializable: every DDL
+// statement rewrites the catalog version key, and every transaction that
+// loads the catalog reads it, so a DDL statement conflicts with every
+// concurrent transaction that used the catalog it changed. The only writes
+// made outside the caller's transaction are sequence increments (NextVal),
+// which PostgreSQL does not roll back either.
+//
+// # Key layout
+//
+// All keys live under /cairn/sql/:
+//
+//	c/version                  catalog version: 8-byte counter + 8 random bytes, rewritten by every DDL
+//	c/nextid                   the next table id (uint32 big-endian)
+//	c/t/<table name>           table descriptor (JSON, columns named by id)
+//	c/s/<sequence name>        sequence descriptor (JSON)
+//	s/<counter id>             a sequence's last value (int64 big-endian), written outside user transactions
+//	r/<role name>              role (JSON: login, superuser, SCRAM secret)
+//	t/<table id><index id><key> rows and index entries (ids uint32 big-endian)
+//
+// The primary index has id 1: its key is the primary key columns in
+// value.AppendKey form and its value the other columns in value.EncodeRow
+// form, tagged by column id (so ADD and DROP COLUMN rewrite no rows).
+// A unique index entry with no NULL column is key = index columns, value =
+// the primary key bytes; a non-unique entry, and a unique entry with a NULL
+// (NULLs never conflict, as in PostgreSQL), is key = index columns + primary
+// key bytes, value empty. A table without a PRIMARY KEY gets a hidden
+// "rowid" column filled from a sequence as its primary key.
+//
+// # Using it
+//
+// The engine loads a Catalog in each transaction (Load, or Version to reuse a
+// cached one: a Catalog is immutable and safe to share), runs DDL through the
+// functions named after the statements, and reloads the catalog after DDL
+// (DDL functions never modify the Catalog they are given). Rows are Row
+// values in table column order; Insert, Update and Delete keep the indexes
+// and check the constraints, Scan and Lookup read through any index.
+package schema

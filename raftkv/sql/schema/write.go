@@ -1,0 +1,278 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+
+	"cairn.dev/cairn/raftkv/sql/kvtxn"
+	"cairn.dev/cairn/raftkv/sql/sqlerr"
+	"cairn.dev/cairn/raftkv/sql/value"
+)
+
+// Evaluator evaluates the SQL expressions stored in the catalog; the engine
+// implements it. EvalCheck returns false only when the CHECK expression is
+// FALSE (NULL passes, as in PostgreSQL). EvalDefault evaluates column col's
+// DEFAULT (nextval for SERIAL and hidden rowid columns).
+type Evaluator interface {
+	EvalCheck(t *Table, check Check, row Row) (bool, error)
+	EvalDefault(t *Table, col int) (value.Value, error)
+}
+
+// Insert writes a new row of t and its index entries after PostgreSQL's
+// checks, in PostgreSQL's order: a hidden rowid that is NULL is filled by
+// ev.EvalDefault; values are converted to their column types (value.AssignCast);
+// NOT NULL (23502), CHECK (23514), PRIMARY KEY and UNIQUE (23505, Detail
+// "Key (email)=(x) already exists."), then FOREIGN KEY (23503). The engine
+// fills the row: given values, else defaults, else NULL. ev may be nil when
+// t has no CHECK constraint and no hidden rowid.
+func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row, ev Evaluator) error {
+	if len(row) != len(t.Columns) {
+		return sqlerr.New(sqlerr.Internal, "insert into %q: %d values for %d columns", t.Name, len(row), len(t.Columns))
+	}
+	row = append(Row(nil), row...)
+	for i, c := range t.Columns {
+		if c.Hidden && row[i].IsNull() {
+			if ev == nil {
+				return sqlerr.New(sqlerr.Internal, "insert into %q: no evaluator for the hidden column %q", t.Name, c.Name)
+			}
+			v, err := ev.EvalDefault(t, i)
+			if err != nil {
+				return err
+			}
+			row[i] = v
+		}
+	}
+	row, err := checkRow(t, row, ev)
+	if err != nil {
+		return err
+	}
+	pk := pkSuffix(t, row)
+	val := encodeRowValue(t, row)
+	if err := checkSize(t, len(pk)+len(val)); err != nil {
+		return err
+	}
+	key := rowKey(t, pk)
+	if _, found, err := txn.Get(ctx, key); err != nil {
+		return err
+	} else if found {
+		return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+	}
+	if err := txn.Put(key, val); err != nil {
+		return txnErr(err)
+	}
+	for i := range t.Indexes {
+		if err := putIndexEntry(ctx, txn, t, &t.Indexes[i], row, pk); err != nil {
+			return err
+		}
+	}
+	for i := range t.ForeignKeys {
+		if err := checkReference(ctx, txn, cat, t, &t.ForeignKeys[i], row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Update replaces row old of t (as read) with new: the checks of Insert
+// (foreign keys only when their columns changed), then ON DELETE-style
+// RESTRICT for foreign keys of other tables that reference a changed key
+// (23503; ON UPDATE actions other than NO ACTION/RESTRICT are refused at
+// CREATE). ev may be nil when t has no CHECK constraint; SET NULL actions
+// pass nil, so CHECKs are not evaluated for them.
+func Update(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, new Row, ev Evaluator) error {
+	if len(old) != len(t.Columns) || len(new) != len(t.Columns) {
+		return sqlerr.New(sqlerr.Internal, "update of %q: %d old and %d new values for %d columns", t.Name, len(old), len(new), len(t.Columns))
+	}
+	new, err := checkRow(t, new, ev)
+	if err != nil {
+		return err
+	}
+	oldPK, newPK := pkSuffix(t, old), pkSuffix(t, new)
+	pkChanged := string(oldPK) != string(newPK)
+	val := encodeRowValue(t, new)
+	if err := checkSize(t, len(newPK)+len(val)); err != nil {
+		return err
+	}
+	// Referenced keys of old that change must not be referenced (checked
+	// before writing: old's key is still there to find referencing rows of
+	// a self-referencing table by).
+	for _, ref := range t.ReferencedBy {
+		child, err := cat.Table(ref.Table)
+		if err != nil {
+			return err
+		}
+		fk := &child.ForeignKeys[ref.Index]
+		if !changed(old, new, fk.RefColumns) || hasNull(old, fk.RefColumns) {
+			continue
+		}
+		if err := restrictReferenced(ctx, txn, t, child, fk, old); err != nil {
+			return err
+		}
+	}
+	if pkChanged {
+		if err := txn.Delete(rowKey(t, oldPK)); err != nil {
+			return txnErr(err)
+		}
+		if _, found, err := txn.Get(ctx, rowKey(t, newPK)); err != nil {
+			return err
+		} else if found {
+			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, new)
+		}
+	}
+	if err := txn.Put(rowKey(t, newPK), val); err != nil {
+		return txnErr(err)
+	}
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		if !pkChanged && !changed(old, new, ix.Columns) {
+			continue
+		}
+		oldKey, _, _ := indexEntry(t, ix, old, oldPK)
+		if err := txn.Delete(oldKey); err != nil {
+			return txnErr(err)
+		}
+		if err := putIndexEntry(ctx, txn, t, ix, new, newPK); err != nil {
+			return err
+		}
+	}
+	for i := range t.ForeignKeys {
+		fk := &t.ForeignKeys[i]
+		if !changed(old, new, fk.Columns) {
+			continue
+		}
+		if err := checkReference(ctx, txn, cat, t, fk, new); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete removes row (as read) from t with its index entries, then applies
+// the ON DELETE action of every foreign key referencing t: NO ACTION and
+// RESTRICT fail with 23503 when a referencing row exists, CASCADE deletes
+// the referencing rows (recursively), SET NULL updates them (NOT NULL still
+// applies: 23502). Checks run per row, immediately (PostgreSQL defers NO
+// ACTION to the end of the statement, so deleting a parent before its child
+// in one DELETE succeeds there and fails here).
+func Delete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row) error {
+	if len(row) != len(t.Columns) {
+		return sqlerr.New(sqlerr.Internal, "delete from %q: %d values for %d columns", t.Name, len(row), len(t.Columns))
+	}
+	pk := pkSuffix(t, row)
+	if err := txn.Delete(rowKey(t, pk)); err != nil {
+		return txnErr(err)
+	}
+	for i := range t.Indexes {
+		key, _, _ := indexEntry(t, &t.Indexes[i], row, pk)
+		if err := txn.Delete(key); err != nil {
+			return txnErr(err)
+		}
+	}
+	for _, ref := range t.ReferencedBy {
+		child, err := cat.Table(ref.Table)
+		if err != nil {
+			return err
+		}
+		fk := &child.ForeignKeys[ref.Index]
+		if hasNull(row, fk.RefColumns) {
+			continue
+		}
+		switch fk.OnDelete {
+		case Cascade:
+			err = forEachReferencing(ctx, txn, t, child, fk, row, func(r Row) error {
+				return Delete(ctx, txn, cat, child, r)
+			})
+		case SetNull:
+			err = forEachReferencing(ctx, txn, t, child, fk, row, func(r Row) error {
+				n := append(Row(nil), r...)
+				for _, c := range fk.Columns {
+					n[c] = value.NullOf(child.Columns[c].Type)
+				}
+				return Update(ctx, txn, cat, child, r, n, nil)
+			})
+		default:
+			err = restrictReferenced(ctx, txn, t, child, fk, row)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRow converts row to t's column types and checks NOT NULL and CHECK.
+func checkRow(t *Table, row Row, ev Evaluator) (Row, error) {
+	row, err := coerceRow(t, row)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range t.Columns {
+		if c.NotNull && row[i].IsNull() {
+			return nil, &sqlerr.Error{Code: sqlerr.NotNullViolation,
+				Message: fmt.Sprintf("null value in column \"%s\" of relation \"%s\" violates not-null constraint", c.Name, t.Name),
+				Detail:  failingRow(t, row)}
+		}
+	}
+	if len(t.Checks) == 0 || ev == nil {
+		return row, nil
+	}
+	for _, ck := range t.Checks {
+		ok, err := ev.EvalCheck(t, ck, row)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &sqlerr.Error{Code: sqlerr.CheckViolation,
+				Message: fmt.Sprintf("new row for relation \"%s\" violates check constraint \"%s\"", t.Name, ck.Name),
+				Detail:  failingRow(t, row)}
+		}
+	}
+	return row, nil
+}
+
+func checkSize(t *Table, n int) error {
+	if n > MaxRowBytes {
+		return sqlerr.New(sqlerr.ProgramLimitExceeded, "row is too big: size %d, maximum size %d (table \"%s\")", n, MaxRowBytes, t.Name)
+	}
+	return nil
+}
+
+// putIndexEntry writes row's entry in ix, refusing a duplicate of a unique
+// index's non-NULL key.
+func putIndexEntry(ctx context.Context, txn *kvtxn.Txn, t *Table, ix *Index, row Row, pk []byte) error {
+	key, val, unique := indexEntry(t, ix, row, pk)
+	if len(key)+len(val) > MaxRowBytes {
+		return sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds maximum %d for index \"%s\"", len(key)+len(val), MaxRowBytes, ix.Name)
+	}
+	if unique {
+		if _, found, err := txn.Get(ctx, key); err != nil {
+			return err
+		} else if found {
+			return uniqueViolation(t, ix.Name, ix.Columns, row)
+		}
+	}
+	return txnErr(txn.Put(key, val))
+}
+
+func uniqueViolation(t *Table, name string, cols []int, row Row) error {
+	return &sqlerr.Error{Code: sqlerr.UniqueViolation,
+		Message: fmt.Sprintf("duplicate key value violates unique constraint \"%s\"", name),
+		Detail:  keyDetail(t, cols, pick(row, cols)) + " already exists."}
+}
+
+// changed reports whether any of cols differs between a and b (NULL equals
+// NULL here: a change is a change of stored bytes).
+func changed(a, b Row, cols []int) bool {
+	for _, c := range cols {
+		if a[c].IsNull() != b[c].IsNull() {
+			return true
+		}
+		if a[c].IsNull() {
+			continue
+		}
+		if string(value.AppendKey(nil, a[c], false)) != string(value.AppendKey(nil, b[c], false)) {
+			return true
+		}
+	}
+	return false
+}
