@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math/big"
 	"strconv"
 
@@ -223,7 +224,8 @@ func (b *binder) bindExpr(sc *scope, e ast.Expr) (expr, error) {
 
 // withPos sets a position on an *sqlerr.Error lacking one.
 func withPos(err error, pos int) error {
-	if se := sqlerr.As(err); se != nil && se.Position == 0 && pos > 0 {
+	var se *sqlerr.Error
+	if errors.As(err, &se) && se.Position == 0 && pos > 0 {
 		c := *se
 		c.Position = int32(pos)
 		return &c

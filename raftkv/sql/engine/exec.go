@@ -21,6 +21,16 @@ type execCtx struct {
 	cache  map[any]any
 }
 
+// catalog returns the catalog of the statement's transaction.
+func (ec *execCtx) catalog() *schema.Catalog {
+	if ec.tx.cat == nil {
+		if c, err := ec.sess.e.catalog(ec.ctx, ec.tx.t); err == nil {
+			ec.tx.cat = c
+		}
+	}
+	return ec.tx.cat
+}
+
 // errStop ends a scan early (LIMIT reached, EXISTS satisfied).
 var errStop = errors.New("stop")
 
@@ -54,7 +64,7 @@ func explainDetail(out *[]string, depth int, format string, args ...any) {
 type oneRow struct{ width int }
 
 func (o *oneRow) execute(_ *execCtx, fn func(row) error) error { return fn(newRow(o.width)) }
-func (o *oneRow) explain(out *[]string, depth int)              { explainLine(out, depth, "Result") }
+func (o *oneRow) explain(out *[]string, depth int)             { explainLine(out, depth, "Result") }
 
 // valuesNode yields VALUES rows (narrow).
 type valuesNode struct {
@@ -66,6 +76,10 @@ func (v *valuesNode) execute(ec *execCtx, fn func(row) error) error {
 	for _, exprs := range v.rows {
 		r := make(row, len(exprs))
 		for i, e := range exprs {
+			if _, ok := e.(defaultMarker); ok {
+				r[i] = defaultValue
+				continue
+			}
 			x, err := e.eval(ec, nil)
 			if err != nil {
 				return err
@@ -448,13 +462,13 @@ func (j *nestedLoopJoin) explain(out *[]string, depth int) {
 
 // hashJoin builds a hash table of the right rows on their keys and probes it with the left rows.
 type hashJoin struct {
-	left, right   plan
-	lkeys, rkeys  []expr
-	keyTypes      []value.Type
-	cond          expr // residual condition
-	desc          string
-	outer         bool
-	rOff, rWidth  int
+	left, right  plan
+	lkeys, rkeys []expr
+	keyTypes     []value.Type
+	cond         expr // residual condition
+	desc         string
+	outer        bool
+	rOff, rWidth int
 }
 
 func hashKey(ec *execCtx, keys []expr, types []value.Type, r row) (string, bool, error) {

@@ -29,7 +29,7 @@ func newRow(n int) row {
 type constExpr struct{ v value.Value }
 
 func (c *constExpr) eval(*execCtx, row) (value.Value, error) { return c.v, nil }
-func (c *constExpr) typ() value.Type                        { return c.v.Type }
+func (c *constExpr) typ() value.Type                         { return c.v.Type }
 
 // paramExpr is $N; its value is decoded at Execute with the inferred type.
 type paramExpr struct {
@@ -371,8 +371,8 @@ func (n *inListExpr) typ() value.Type { return value.Bool }
 
 // likeExpr is [NOT] LIKE / ILIKE.
 type likeExpr struct {
-	l, r     expr
-	not, ci  bool
+	l, r    expr
+	not, ci bool
 }
 
 func (n *likeExpr) eval(ec *execCtx, r row) (value.Value, error) {

@@ -499,7 +499,7 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		}
 		f.t = value.Int8
 		f.fn = strict(func(ec *execCtx, a []value.Value) (value.Value, error) {
-			n, err := schema.NextVal(ec.ctx, ec.tx.t, a[0].Str)
+			n, err := schema.NextVal(ec.ctx, ec.sess.e.db, ec.catalog(), a[0].Str)
 			if err != nil {
 				return value.Null, err
 			}

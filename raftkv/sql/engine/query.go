@@ -296,7 +296,7 @@ func (b *binder) bindValues(parent *scope, v *ast.Values, hints []value.Type) (*
 type defaultMarker struct{}
 
 func (defaultMarker) eval(*execCtx, row) (value.Value, error) { return value.Null, errDefaultMarker }
-func (defaultMarker) typ() value.Type                        { return value.Unknown }
+func (defaultMarker) typ() value.Type                         { return value.Unknown }
 
 var errDefaultMarker = sqlerr.New(sqlerr.Internal, "DEFAULT marker evaluated")
 

@@ -19,13 +19,13 @@ const (
 
 // subqueryExpr evaluates a subquery; uncorrelated ones run once per statement.
 type subqueryExpr struct {
-	kind       subKind
-	q          *query
-	left       expr
-	op         string
-	not        bool
-	keyType    value.Type
-	t          value.Type
+	kind    subKind
+	q       *query
+	left    expr
+	op      string
+	not     bool
+	keyType value.Type
+	t       value.Type
 }
 
 // subResult is the cached result of an uncorrelated subquery.
