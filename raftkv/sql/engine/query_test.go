@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"testing"
+)
+
+const shop = `
+CREATE TABLE customers (id INT PRIMARY KEY, name TEXT NOT NULL, city TEXT);
+CREATE TABLE products (id INT PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(10,2) NOT NULL, stock INT NOT NULL DEFAULT 0 CHECK (stock >= 0));
+CREATE TABLE orders (id SERIAL PRIMARY KEY, customer_id INT NOT NULL REFERENCES customers(id), status TEXT NOT NULL DEFAULT 'new');
+CREATE TABLE items (order_id INT REFERENCES orders(id) ON DELETE CASCADE, product_id INT REFERENCES products(id), qty INT NOT NULL, PRIMARY KEY (order_id, product_id));
+INSERT INTO customers VALUES (1, 'Ann', 'Oslo'), (2, 'Bob', 'Rome'), (3, 'Cid', NULL);
+INSERT INTO products (id, name, price, stock) VALUES (10, 'pen', 1.50, 100), (11, 'book', 12.00, 5), (12, 'lamp', 30.25, 0);
+INSERT INTO orders (customer_id) VALUES (1), (1), (2);
+INSERT INTO items VALUES (1, 10, 3), (1, 11, 1), (2, 12, 1), (3, 10, 10);
+`
+
+func TestQueries(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(shop)
+	tests := []struct{ sql, want string }{
+		{`SELECT 1 + 2, 'a' || 'b', 7 / 2, 7 % 3, -3`, "3|ab|3|1|-3"},
+		{`SELECT name FROM customers WHERE city IS NULL`, "Cid"},
+		{`SELECT name FROM customers WHERE id = '2'`, "Bob"},
+		{`SELECT name FROM customers WHERE id IN (1, 3) ORDER BY name DESC`, "Cid\nAnn"},
+		{`SELECT name FROM customers WHERE name LIKE 'A%' OR name ILIKE 'b%' ORDER BY 1`, "Ann\nBob"},
+		{`SELECT id FROM products WHERE price BETWEEN 1 AND 20 ORDER BY id`, "10\n11"},
+		{`SELECT c.name, count(*) AS n FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name ORDER BY n DESC, c.name`, "Ann|2\nBob|1"},
+		{`SELECT c.name, count(o.id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.name ORDER BY c.name`, "Ann|2\nBob|1\nCid|0"},
+		{`SELECT o.id, sum(p.price * i.qty) AS total FROM orders o JOIN items i ON i.order_id = o.id JOIN products p ON p.id = i.product_id GROUP BY o.id ORDER BY o.id`, "1|16.50\n2|30.25\n3|15.00"},
+		{`SELECT customer_id, count(*) FROM orders GROUP BY customer_id HAVING count(*) > 1`, "1|2"},
+		{`SELECT avg(stock), min(price), max(name), sum(stock) FROM products`, "35.0000000000000000|1.50|pen|105"},
+		{`SELECT name FROM products WHERE id IN (SELECT product_id FROM items WHERE qty > 2) ORDER BY name`, "pen"},
+		{`SELECT name FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) ORDER BY name`, "Ann\nBob"},
+		{`SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)`, "Cid"},
+		{`SELECT name, (SELECT count(*) FROM orders o WHERE o.customer_id = c.id) FROM customers c ORDER BY id`, "Ann|2\nBob|1\nCid|0"},
+		{`SELECT name FROM products WHERE price > (SELECT avg(price) FROM products)`, "lamp"},
+		{`WITH big AS (SELECT * FROM products WHERE price > 10) SELECT name FROM big ORDER BY name`, "book\nlamp"},
+		{`SELECT name FROM customers UNION SELECT name FROM products ORDER BY 1 LIMIT 3`, "Ann\nBob\nCid"},
+		{`SELECT city FROM customers UNION ALL SELECT city FROM customers`, "Oslo\nRome\nNULL\nOslo\nRome\nNULL"},
+		{`SELECT id FROM customers INTERSECT SELECT customer_id FROM orders ORDER BY 1`, "1\n2"},
+		{`SELECT id FROM customers EXCEPT SELECT customer_id FROM orders`, "3"},
+		{`SELECT DISTINCT customer_id FROM orders ORDER BY customer_id`, "1\n2"},
+		{`SELECT id FROM products ORDER BY id LIMIT 1 OFFSET 1`, "11"},
+		{`SELECT * FROM (VALUES (1, 'x'), (2, 'y')) AS v(a, b) WHERE a = 2`, "2|y"},
+		{`SELECT g FROM generate_series(1, 3) AS g`, "1\n2\n3"},
+		{`SELECT coalesce(city, 'none'), upper(name), length(name) FROM customers ORDER BY id`, "Oslo|ANN|3\nRome|BOB|3\nnone|CID|3"},
+		{`SELECT CASE WHEN stock = 0 THEN 'out' WHEN stock < 10 THEN 'low' ELSE 'ok' END FROM products ORDER BY id`, "ok\nlow\nout"},
+		{`SELECT CAST('12' AS INT) + 1, '3'::numeric * 2, round(2.345, 2), abs(-4), greatest(1, 5, 3), nullif(1, 1)`, "13|6|2.35|4|5|NULL"},
+		{`SELECT substring('hello', 2, 3), position('l' in 'hello'), trim('  x  '), replace('aXb', 'X', '-'), concat('a', NULL, 'b'), concat_ws(',', 'a', 'b')`, "ell|3|x|a-b|ab|a,b"},
+		{`SELECT u.name FROM customers u, orders o WHERE u.id = o.customer_id AND o.id = 3`, "Bob"},
+		{`SELECT c.name, o.id FROM orders o RIGHT JOIN customers c ON c.id = o.customer_id WHERE o.id IS NULL`, "Cid|NULL"},
+		{`SELECT count(DISTINCT customer_id) FROM orders`, "2"},
+		{`SELECT string_agg(name, ',') FROM customers`, "Ann,Bob,Cid"},
+		{`SELECT bool_and(stock > 0), bool_or(stock > 0) FROM products`, "f|t"},
+		{`SELECT extract(year FROM TIMESTAMP '2024-03-05 10:11:12'), date_trunc('month', TIMESTAMP '2024-03-05 10:11:12')`, "2024|2024-03-01 00:00:00"},
+		{`SELECT version() LIKE 'PostgreSQL 15%', current_database(), current_user`, "t|cairn|root"},
+		{`SELECT '{"a": {"b": 2}}'::jsonb -> 'a' ->> 'b', jsonb_typeof('[1]'::jsonb)`, "2|array"},
+		{`SELECT name FROM customers WHERE id = ANY (SELECT customer_id FROM orders) ORDER BY 1`, "Ann\nBob"},
+		{`SELECT c.name FROM customers c JOIN orders o USING (id) ORDER BY 1`, "Ann\nBob\nCid"},
+		{`SELECT customer_id, count(*) FROM orders GROUP BY 1 ORDER BY 2 DESC, 1`, "1|2\n2|1"},
+		{`SELECT c.id, c.name, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id`, "1|Ann|2\n2|Bob|1"},
+	}
+	for _, tc := range tests {
+		s.wantRows(tc.sql, tc.want)
+	}
+}
+
+func TestDML(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(shop)
+	r := s.exec(`INSERT INTO orders (customer_id) VALUES (3) RETURNING id, status`)
+	if len(r.rows) != 1 || r.rows[0][0] != "4" || r.rows[0][1] != "new" || r.cols[0] != "id" {
+		t.Fatalf("returning: %v %v", r.cols, r.rows)
+	}
+	if r := s.exec(`UPDATE products SET stock = stock - 1 WHERE id = 11 RETURNING stock`); r.tag != "UPDATE 1" || r.rows[0][0] != "4" {
+		t.Fatalf("update: %v %v", r.tag, r.rows)
+	}
+	s.wantCode(`UPDATE products SET stock = stock - 1 WHERE id = 12`, "23514")
+	s.exec(`INSERT INTO products (id, name, price) VALUES (10, 'pen2', 2) ON CONFLICT (id) DO NOTHING`)
+	s.wantRows(`SELECT name, price FROM products WHERE id = 10`, "pen|1.50")
+	r = s.exec(`INSERT INTO products (id, name, price) VALUES (10, 'pen2', 2), (13, 'cup', 4) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, price = products.price + EXCLUDED.price RETURNING id, name, price`)
+	if r.tag != "INSERT 0 2" {
+		t.Fatalf("upsert tag %q", r.tag)
+	}
+	s.wantRows(`SELECT id, name, price FROM products WHERE id IN (10, 13) ORDER BY id`, "10|pen2|3.50\n13|cup|4.00")
+	s.exec(`INSERT INTO products (id, name, price) VALUES (13, 'x', 1) ON CONFLICT (id) DO UPDATE SET name = 'y' WHERE products.price > 100`)
+	s.wantRows(`SELECT name FROM products WHERE id = 13`, "cup")
+	// ON DELETE CASCADE removes the items of order 1.
+	if r := s.exec(`DELETE FROM orders WHERE id = 1 RETURNING customer_id`); r.tag != "DELETE 1" || r.rows[0][0] != "1" {
+		t.Fatalf("delete: %v %v", r.tag, r.rows)
+	}
+	s.wantRows(`SELECT count(*) FROM items WHERE order_id = 1`, "0")
+	s.wantCode(`DELETE FROM customers WHERE id = 2`, "23503")
+	s.exec(`UPDATE items SET qty = qty * 2 FROM products p WHERE p.id = items.product_id AND p.name = 'lamp'`)
+	s.wantRows(`SELECT qty FROM items WHERE order_id = 2`, "2")
+	s.exec(`DELETE FROM items USING products p WHERE p.id = items.product_id AND p.name = 'lamp'`)
+	s.wantRows(`SELECT count(*) FROM items`, "1")
+	s.exec(`INSERT INTO products VALUES (20, 'd', 1, DEFAULT)`)
+	s.wantRows(`SELECT stock FROM products WHERE id = 20`, "0")
+	s.wantCode(`INSERT INTO products (id, name) VALUES (21)`, "42601")
+	s.wantCode(`INSERT INTO products (id, nope) VALUES (21, 1)`, "42703")
+	s.exec(`TRUNCATE items`)
+	s.wantRows(`SELECT count(*) FROM items`, "0")
+}
