@@ -380,7 +380,7 @@ func (f *formatter) funcCall(n *FuncCall) {
 			f.s(".")
 		}
 		switch {
-		case (funcKeywords[part] || part == "substring") && simpleIdent(part):
+		case funcKeywords[part] || (part == "substring" && len(n.Args) > 0 && !n.Distinct && !n.Star && n.Filter == nil):
 			f.s(part)
 		case bareFuncs[part] && part != "current_schema":
 			f.s(`"`, part, `"`)

@@ -338,28 +338,58 @@ func (p *parser) startsQuery(n int) bool {
 }
 
 // parseParenQueryOpt parses ( query ) at the current '(' when what follows
-// is a query; it returns nil (consuming nothing) otherwise.
+// is a query; it returns nil (consuming nothing) otherwise. Outcomes are
+// memoised by position, so the backtracking between "(query)" and
+// "((query) + 1)" stays linear however deeply such parentheses nest.
 func (p *parser) parseParenQueryOpt() *ast.Select {
 	if !p.isPunct("(") || !p.startsQuery(1) {
 		return nil
 	}
+	start := p.p
+	if r, ok := p.subqueries[start]; ok {
+		if r.err != nil {
+			panic(*r.err)
+		}
+		if r.sel != nil {
+			p.p = r.end
+		}
+		return r.sel
+	}
+	if p.subqueries == nil {
+		p.subqueries = make(map[int]subqueryResult)
+	}
 	var sel *ast.Select
-	if p.isPunct("(") && p.peekN(1).kind == tIdent {
-		// The common case: no ambiguity, errors are reported as they are.
+	parse := func() {
 		p.expectPunct("(")
 		sel = p.parseQuery()
 		p.expectPunct(")")
-		return sel
 	}
-	// ((…) …): a parenthesised query or an expression starting with one.
-	if p.try(func() {
-		p.expectPunct("(")
-		sel = p.parseQuery()
-		p.expectPunct(")")
-	}) {
-		return sel
+	if p.peekN(1).kind == tIdent {
+		// No ambiguity: errors are reported as they are.
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if b, ok := r.(bailout); ok {
+						p.subqueries[start] = subqueryResult{err: &b}
+					}
+					panic(r)
+				}
+			}()
+			parse()
+		}()
+	} else if !p.try(parse) {
+		// ((…) …): an expression that starts with a parenthesised query.
+		sel = nil
 	}
-	return nil
+	p.subqueries[start] = subqueryResult{sel: sel, end: p.p}
+	return sel
+}
+
+// subqueryResult is a memoised outcome of parseParenQueryOpt.
+type subqueryResult struct {
+	sel *ast.Select
+	end int
+	err *bailout
 }
 
 // parseKeywordExpr parses the keyword forms of primaries; nil when the

@@ -98,7 +98,7 @@ func (l *lexer) skipSpace() error {
 			depth := 0
 			for {
 				if l.i+1 >= len(src) {
-					return l.errAt(start, "unterminated /* comment at or near %q", src[start:])
+					return l.errAt(start, "unterminated /* comment at or near \"%s\"", src[start:])
 				}
 				if src[l.i] == '/' && src[l.i+1] == '*' {
 					depth++
@@ -169,7 +169,7 @@ func (l *lexer) next() error {
 		var b strings.Builder
 		for {
 			if l.i >= len(src) {
-				return l.errAt(start, "unterminated quoted identifier at or near %q", src[start:])
+				return l.errAt(start, "unterminated quoted identifier at or near \"%s\"", src[start:])
 			}
 			if src[l.i] == '"' {
 				if l.i+1 < len(src) && src[l.i+1] == '"' {
@@ -184,7 +184,7 @@ func (l *lexer) next() error {
 			l.i++
 		}
 		if b.Len() == 0 {
-			return l.errAt(start, "zero-length delimited identifier at or near %q", src[start:l.i])
+			return l.errAt(start, "zero-length delimited identifier at or near \"%s\"", src[start:l.i])
 		}
 		l.emit(tQIdent, b.String(), start)
 	case c == '\'':
@@ -215,7 +215,7 @@ func (l *lexer) next() error {
 		l.operator(start)
 	default:
 		_, size := utf8.DecodeRuneInString(src[l.i:])
-		return l.errAt(start, "syntax error at or near %q", src[start:start+size])
+		return l.errAt(start, "syntax error at or near \"%s\"", src[start:start+size])
 	}
 	return nil
 }
@@ -244,7 +244,7 @@ func (l *lexer) quoted(start int, escapes bool) (string, error) {
 	var b strings.Builder
 	for {
 		if l.i >= len(src) {
-			return "", l.errAt(start, "unterminated quoted string at or near %q", src[start:])
+			return "", l.errAt(start, "unterminated quoted string at or near \"%s\"", src[start:])
 		}
 		c := src[l.i]
 		switch {
@@ -258,7 +258,7 @@ func (l *lexer) quoted(start int, escapes bool) (string, error) {
 			return b.String(), nil
 		case c == '\\' && escapes:
 			if l.i+1 >= len(src) {
-				return "", l.errAt(start, "unterminated quoted string at or near %q", src[start:])
+				return "", l.errAt(start, "unterminated quoted string at or near \"%s\"", src[start:])
 			}
 			l.i++
 			e := src[l.i]
@@ -294,13 +294,13 @@ func (l *lexer) quoted(start int, escapes bool) (string, error) {
 				v := 0
 				for n := 0; n < want; n++ {
 					if l.i >= len(src) || hexVal(src[l.i]) < 0 {
-						return "", l.errAt(l.i, "invalid Unicode escape at or near %q", src[start:l.i])
+						return "", l.errAt(l.i, "invalid Unicode escape at or near \"%s\"", src[start:l.i])
 					}
 					v = v*16 + hexVal(src[l.i])
 					l.i++
 				}
 				if !utf8.ValidRune(rune(v)) || v == 0 {
-					return "", l.errAt(l.i, "invalid Unicode escape value at or near %q", src[start:l.i])
+					return "", l.errAt(l.i, "invalid Unicode escape value at or near \"%s\"", src[start:l.i])
 				}
 				b.WriteRune(rune(v))
 			default:
@@ -356,7 +356,7 @@ func (l *lexer) dollar(start int) error {
 	body := j + 1
 	end := strings.Index(src[body:], delim)
 	if end < 0 {
-		return l.errAt(start, "unterminated dollar-quoted string at or near %q", src[start:])
+		return l.errAt(start, "unterminated dollar-quoted string at or near \"%s\"", src[start:])
 	}
 	l.i = body + end + len(delim)
 	l.emit(tString, src[body:body+end], start)
@@ -392,11 +392,8 @@ func (l *lexer) number(start int) error {
 	}
 	if l.i < len(src) && isIdentStart(src[l.i]) {
 		// PostgreSQL rejects junk directly after a numeric literal (123abc).
-		j := l.i
-		for j < len(src) && isIdentCont(src[j]) {
-			j++
-		}
-		return l.errAt(start, "trailing junk after numeric literal at or near %q", src[start:j])
+		_, size := utf8.DecodeRuneInString(src[l.i:])
+		return l.errAt(start, "trailing junk after numeric literal at or near \"%s\"", src[start:l.i+size])
 	}
 	l.emit(kind, src[start:l.i], start)
 	return nil

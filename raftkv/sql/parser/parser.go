@@ -84,6 +84,8 @@ type parser struct {
 	toks  []token
 	p     int
 	depth int
+	// subqueries memoises parseParenQueryOpt by token index.
+	subqueries map[int]subqueryResult
 }
 
 // bailout carries a parse error up the stack to recover.
