@@ -24,12 +24,17 @@ const (
 // floats big-endian, bool one byte, text and bytea raw, numeric as
 // ndigits/weight/sign/dscale and base-10000 digits, timestamp and
 // timestamptz as int64 microseconds since 2000-01-01 UTC, date as int32
-// days since 2000-01-01, jsonb as version byte 1 then its text. A NULL
+// days since 2000-01-01, jsonb as version byte 1 then its text. The result
+// is never nil for a non-NULL value. A NULL
 // appends nothing (sent out of band). The error is 22008 for a date
 // outside int32 days.
 func AppendBinary(dst []byte, v Value) ([]byte, error) {
 	if v.Null {
 		return dst, nil
+	}
+	if dst == nil {
+		// Never nil for a non-NULL value: callers read nil as NULL.
+		dst = make([]byte, 0, 16)
 	}
 	switch v.Type.Kind {
 	case KindBool:
@@ -172,21 +177,19 @@ func ParseBinary(t Type, b []byte) (Value, error) {
 			return Value{}, err
 		}
 		us := int64(binary.BigEndian.Uint64(b))
-		tm := fromMicros(us)
-		if us == math.MaxInt64 || us == math.MinInt64 || tm.Year() > maxTimestampYear || tm.Year() < minYear {
+		if us == math.MaxInt64 || us == math.MinInt64 || !microsInRange(us) {
 			return Value{}, sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp out of range")
 		}
-		return Value{Type: t, Time: tm}, nil
+		return Value{Type: t, Time: fromMicros(us)}, nil
 	case KindDate:
 		if err := need(4); err != nil {
 			return Value{}, err
 		}
 		d := int64(int32(binary.BigEndian.Uint32(b)))
-		tm := fromDays(d)
-		if d == math.MaxInt32 || d == math.MinInt32 || tm.Year() > maxDateYear || tm.Year() < minYear {
+		if d == math.MaxInt32 || d == math.MinInt32 || !daysInRange(d) {
 			return Value{}, sqlerr.New(sqlerr.DatetimeFieldOverflow, "date out of range")
 		}
-		return Value{Type: Date, Time: tm}, nil
+		return Value{Type: Date, Time: fromDays(d)}, nil
 	case KindJSON:
 		if len(b) == 0 || b[0] != jsonbVersion1 {
 			v := -1

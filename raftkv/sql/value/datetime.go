@@ -393,3 +393,20 @@ func fracMicros(frac string) int {
 	}
 	return us
 }
+
+// daysInRange reports whether d days since 2000-01-01 is a date PostgreSQL
+// can hold (4713 BC to 5874897 AD).
+func daysInRange(d int64) bool {
+	if d < -3e9 || d > 3e9 {
+		return false
+	}
+	y := fromDays(d).Year()
+	return y >= minYear && y <= maxDateYear
+}
+
+// microsInRange reports whether us microseconds since 2000-01-01 is a
+// timestamp PostgreSQL can hold (4713 BC to 294276 AD).
+func microsInRange(us int64) bool {
+	y := fromMicros(us).Year()
+	return y >= minYear && y <= maxTimestampYear
+}

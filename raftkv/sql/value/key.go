@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -258,6 +259,15 @@ func (r *keyReader) int64() (int64, error) {
 	return int64(u ^ (1 << 63)), err
 }
 
+// text reads an escaped element that must be UTF-8.
+func (r *keyReader) text() ([]byte, error) {
+	b, err := r.escaped()
+	if err == nil && !utf8.Valid(b) {
+		return nil, errCorruptKey
+	}
+	return b, err
+}
+
 func (r *keyReader) escaped() ([]byte, error) {
 	var out []byte
 	for {
@@ -351,7 +361,7 @@ func decodeKeyPayload(r *keyReader, t Type) (Value, error) {
 		}
 		return Value{Type: t, Dec: d}, nil
 	case KindText, KindUnknown:
-		s, err := r.escaped()
+		s, err := r.text()
 		if err != nil {
 			return Value{}, err
 		}
@@ -373,11 +383,17 @@ func decodeKeyPayload(r *keyReader, t Type) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
+		if !microsInRange(us) {
+			return Value{}, errCorruptKey
+		}
 		return Value{Type: t, Time: fromMicros(us)}, nil
 	case KindDate:
 		d, err := r.int64()
 		if err != nil {
 			return Value{}, err
+		}
+		if !daysInRange(d) {
+			return Value{}, errCorruptKey
 		}
 		return Value{Type: Date, Time: fromDays(d)}, nil
 	case KindJSON:
@@ -419,6 +435,9 @@ func decodeKeyDec(r *keyReader) (*apd.Decimal, error) {
 		return nil, err
 	}
 	e := int64(int32(u ^ (1 << 31)))
+	if e > numericMaxWeightDigits || e < -numericMaxScale {
+		return nil, errCorruptKey
+	}
 	var digits []byte
 	for {
 		c, err := r.byte()
@@ -475,8 +494,11 @@ func decodeKeyJSON(r *keyReader, depth int) (*jsonNode, error) {
 		if n.num, err = decodeKeyDec(r); err != nil {
 			return nil, err
 		}
+		if !isFiniteDec(n.num) {
+			return nil, errCorruptKey
+		}
 	case jsonString:
-		s, err := r.escaped()
+		s, err := r.text()
 		if err != nil {
 			return nil, err
 		}
@@ -502,7 +524,7 @@ func decodeKeyJSON(r *keyReader, depth int) (*jsonNode, error) {
 			if _, err := r.uint32(); err != nil {
 				return nil, err
 			}
-			s, err := r.escaped()
+			s, err := r.text()
 			if err != nil {
 				return nil, err
 			}

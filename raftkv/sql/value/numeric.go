@@ -21,6 +21,9 @@ const (
 	numericMaxDisplayScale = 1000 // NUMERIC_MAX_DISPLAY_SCALE
 	numericMaxResultScale  = 2000 // NUMERIC_MAX_RESULT_SCALE
 	numericMaxScale        = 16383
+	// numericMaxWeightDigits is the most digits before the point a
+	// numeric can hold (PostgreSQL: 131072).
+	numericMaxWeightDigits = 131072
 	decDigits              = 4 // DEC_DIGITS: decimal digits per base-10000 digit
 )
 
@@ -230,7 +233,7 @@ func parseNumeric(s string) (*apd.Decimal, error) {
 		return nil, bad()
 	}
 	d, _, err := apd.NewFromString(t)
-	if err != nil {
+	if err != nil || d.NumDigits()+int64(d.Exponent) > numericMaxWeightDigits {
 		return nil, sqlerr.New(sqlerr.NumericValueOutOfRange, "value overflows numeric format")
 	}
 	d = normDec(d)

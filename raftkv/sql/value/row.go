@@ -256,11 +256,17 @@ func decodeRowValue(b []byte, i int, t Type, keep bool) (Value, int, error) {
 		if err != nil {
 			return Value{}, 0, err
 		}
+		if !microsInRange(x) {
+			return Value{}, 0, errCorruptRow
+		}
 		v = Value{Type: t, Time: fromMicros(x)}
 	case rowDate:
 		x, err := varint()
 		if err != nil {
 			return Value{}, 0, err
+		}
+		if !daysInRange(x) {
+			return Value{}, 0, errCorruptRow
 		}
 		v = Value{Type: t, Time: fromDays(x)}
 	default:

@@ -14,11 +14,16 @@ const hexDigits = "0123456789abcdef"
 // integers and numerics in decimal (numeric keeps its scale: 25.00), floats
 // in the shortest form that reads back exactly, timestamps
 // 2024-01-02 03:04:05.123456 (timestamptz with +00), dates 2024-01-02,
-// bytea \x0102, jsonb as jsonb prints, char(n) blank-padded. A NULL appends
-// nothing: the caller sends NULL out of band.
+// bytea \x0102, jsonb as jsonb prints, char(n) blank-padded. The result is
+// never nil for a non-NULL value, even an empty one. A NULL appends nothing:
+// the caller sends NULL out of band.
 func AppendText(dst []byte, v Value) []byte {
 	if v.Null {
 		return dst
+	}
+	if dst == nil {
+		// Never nil for a non-NULL value: callers read nil as NULL.
+		dst = make([]byte, 0, 16)
 	}
 	switch v.Type.Kind {
 	case KindBool:
