@@ -190,7 +190,11 @@ func (t *Txn) DeleteRange(start, end []byte) error {
 // fails with ErrConflict if it changed after the revision at which the
 // transaction read it, under ReadCommitted too. Call it after reading the
 // key; a key locked before any read of the statement takes the revision of
-// the statement's next read, and one never read is not validated.
+// the statement's next read, and one never read is not validated. Under
+// ReadCommitted each locked key is one compare of the commit, so raftkv's
+// max_txn_ops bounds how many keys a transaction can lock (past it Commit
+// fails with ErrTooLarge); under Serializable locked keys join the read
+// spans.
 func (t *Txn) LockForUpdate(key []byte) {
 	if t.done || len(key) == 0 {
 		return
