@@ -117,7 +117,12 @@ func (d *ddl) alterAddColumn(t *Table, a *ast.AlterAction, ev Evaluator) error {
 	if err != nil {
 		return err
 	}
-	if !empty && col.Default != "" {
+	switch {
+	case !empty && col.Sequence != "":
+		if err := d.numberRows(t, o); err != nil {
+			return err
+		}
+	case !empty && col.Default != "":
 		var defExpr ast.Expr
 		for _, c := range def.Constraints {
 			if c.Kind == ast.ConstrDefault {
@@ -143,7 +148,7 @@ func (d *ddl) alterAddColumn(t *Table, a *ast.AlterAction, ev Evaluator) error {
 			}
 		}
 	}
-	if !empty && col.NotNull && col.Default == "" {
+	if !empty && col.NotNull && col.Default == "" && col.Sequence == "" {
 		return sqlerr.New(sqlerr.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", col.Name, t.Name)
 	}
 	for i := range cons {
@@ -152,6 +157,37 @@ func (d *ddl) alterAddColumn(t *Table, a *ast.AlterAction, ev Evaluator) error {
 		}
 	}
 	d.putTable(t)
+	return nil
+}
+
+// numberRows fills the new SERIAL/identity column o of every existing row
+// with 1, 2, … in primary key order and starts its sequence after them: the
+// sequence's start is part of its descriptor, so this stays transactional
+// and needs no NextVal.
+func (d *ddl) numberRows(t *Table, o int) error {
+	var rows []Row
+	if err := Scan(d.ctx, d.txn, t, -1, nil, nil, func(r Row) (bool, error) {
+		rows = append(rows, r)
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	s := d.cat.seqs[t.Columns[o].Sequence]
+	if int64(len(rows)) > s.Max {
+		return sqlerr.New(codeSequenceLimit, "nextval: reached maximum value of sequence \"%s\" (%d)", s.Name, s.Max)
+	}
+	for i, r := range rows {
+		v, err := value.AssignCast(value.NewInt(int64(i)+1), t.Columns[o].Type)
+		if err != nil {
+			return err
+		}
+		r[o] = v
+		if err := d.txn.Put(rowKey(t, pkSuffix(t, r)), encodeRowValue(t, r)); err != nil {
+			return txnErr(err)
+		}
+	}
+	s.Start = int64(len(rows)) + 1
+	d.putSequence(s)
 	return nil
 }
 

@@ -143,6 +143,7 @@ func (d *ddl) addCheck(t *Table, c *ast.Constraint, alter *alterRows) error {
 		}
 	}
 	t.Checks = append(t.Checks, ck)
+	sortChecks(t)
 	return nil
 }
 

@@ -55,16 +55,17 @@ func CreateTable(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.Cr
 		cons = append(cons, more...)
 	}
 	cons = append(cons, stmt.Constraints...)
-	// The primary key first, as PostgreSQL names it before the others.
-	for i := range cons {
-		if cons[i].Kind == ast.ConstrPrimaryKey {
-			if err := d.addConstraint(t, &cons[i], nil); err != nil {
-				return err
+	// The primary key, then unique constraints (a self-referencing foreign
+	// key may target either), then CHECKs and foreign keys as written.
+	for _, pass := range []func(ast.ConstraintKind) bool{
+		func(k ast.ConstraintKind) bool { return k == ast.ConstrPrimaryKey },
+		func(k ast.ConstraintKind) bool { return k == ast.ConstrUnique },
+		func(k ast.ConstraintKind) bool { return k != ast.ConstrPrimaryKey && k != ast.ConstrUnique },
+	} {
+		for i := range cons {
+			if !pass(cons[i].Kind) {
+				continue
 			}
-		}
-	}
-	for i := range cons {
-		if cons[i].Kind != ast.ConstrPrimaryKey {
 			if err := d.addConstraint(t, &cons[i], nil); err != nil {
 				return err
 			}

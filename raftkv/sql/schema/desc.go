@@ -3,6 +3,8 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"cairn.dev/cairn/raftkv/sql/value"
 )
@@ -171,7 +173,14 @@ func decodeTable(b []byte) (*Table, []fkDesc, error) {
 		}
 		t.Checks = append(t.Checks, Check{Name: cd.Name, Expr: cd.Expr, Columns: cols})
 	}
+	sortChecks(t)
 	return t, d.ForeignKeys, nil
+}
+
+// sortChecks keeps t.Checks in name order, the order PostgreSQL evaluates
+// them in (so the same violation is reported first).
+func sortChecks(t *Table) {
+	slices.SortStableFunc(t.Checks, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // resolveForeignKeys fills t.ForeignKeys from their stored forms.

@@ -172,14 +172,15 @@ func Truncate(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.Trunc
 		for _, ref := range t.ReferencedBy {
 			d.putTable(d.cat.tables[ref.Table])
 		}
-		if stmt.RestartIdentity {
-			for _, sn := range d.ownedSequences(name, "") {
-				s := d.cat.seqs[sn]
+		// Owned sequences store the owner's id: rewrite them all.
+		for _, sn := range d.ownedSequences(name, "") {
+			s := d.cat.seqs[sn]
+			if stmt.RestartIdentity {
 				if err := s.restart(); err != nil {
 					return err
 				}
-				d.putSequence(s)
 			}
+			d.putSequence(s)
 		}
 	}
 	return d.commit()

@@ -258,7 +258,17 @@ func (e *env) insert(table string, rows ...[]any) error {
 			return err
 		}
 		for _, vals := range rows {
-			if err := Insert(ctx, txn, cat, t, row(t, vals...), e.ev(cat)); err != nil {
+			r := row(t, vals...)
+			for i, c := range t.Columns {
+				if r[i].IsNull() && c.Sequence != "" && !c.Hidden {
+					v, err := e.ev(cat).EvalDefault(t, i)
+					if err != nil {
+						return err
+					}
+					r[i] = v
+				}
+			}
+			if err := Insert(ctx, txn, cat, t, r, e.ev(cat)); err != nil {
 				return err
 			}
 		}

@@ -60,7 +60,7 @@ func decodeRow(t *Table, pk, val []byte) (Row, error) {
 			want[c.ID] = c.Type
 		}
 	}
-	m, err := value.DecodeRow(val, want)
+	m, err := value.DecodeRowPresent(val, want)
 	if err != nil {
 		return nil, badRow(t, err)
 	}

@@ -36,7 +36,8 @@ func newSequence(name string, typ value.Type) (*Sequence, error) {
 	return &Sequence{Name: name, Start: 1, Increment: 1, Min: 1, Max: maxv, counter: hex.EncodeToString(r[:])}, nil
 }
 
-// restart gives s a fresh counter (TRUNCATE … RESTART IDENTITY): the
+// restart gives s a fresh counter starting at its minimum (TRUNCATE …
+// RESTART IDENTITY): the
 // descriptor change is transactional, so a rolled-back restart keeps the
 // old counter.
 func (s *Sequence) restart() error {
@@ -45,6 +46,7 @@ func (s *Sequence) restart() error {
 		return sqlerr.Wrap(sqlerr.Internal, err, "sequence %q: %v", s.Name, err)
 	}
 	s.counter = hex.EncodeToString(r[:])
+	s.Start = s.Min
 	return nil
 }
 

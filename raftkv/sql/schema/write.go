@@ -31,7 +31,7 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 	}
 	row = append(Row(nil), row...)
 	for i, c := range t.Columns {
-		if c.Hidden && row[i].IsNull() {
+		if c.Hidden && (row[i].IsNull() || row[i].Type.Kind == value.KindUnknown) {
 			if ev == nil {
 				return sqlerr.New(sqlerr.Internal, "insert into %q: no evaluator for the hidden column %q", t.Name, c.Name)
 			}
@@ -41,6 +41,9 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 			}
 			row[i] = v
 		}
+	}
+	if ev == nil && len(t.Checks) > 0 {
+		return sqlerr.New(sqlerr.Internal, "insert into %q: no evaluator for its CHECK constraints", t.Name)
 	}
 	row, err := checkRow(t, row, ev)
 	if err != nil {
@@ -216,6 +219,7 @@ func checkRow(t *Table, row Row, ev Evaluator) (Row, error) {
 	if len(t.Checks) == 0 || ev == nil {
 		return row, nil
 	}
+	// In name order, as PostgreSQL evaluates them (t.Checks is kept sorted).
 	for _, ck := range t.Checks {
 		ok, err := ev.EvalCheck(t, ck, row)
 		if err != nil {
