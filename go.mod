@@ -19,6 +19,7 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
+	github.com/jackc/pgx/v5 v5.13.0 // raftkv/sql/pgwire: pgproto3 message codecs; its tests use pgx and database/sql (stdlib) as clients
 	github.com/klauspost/compress v1.20.3
 	github.com/klauspost/reedsolomon v1.14.2
 	github.com/miekg/dns v1.1.73 // gatewayd/edge/geodns: the edge's authoritative DNS server

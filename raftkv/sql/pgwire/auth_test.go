@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"strings"
@@ -117,6 +118,27 @@ func TestTLS(t *testing.T) {
 		if _, err := connect(t, "alice", "", &other, "verify-full"); err == nil {
 			t.Fatal("a certificate of another CA was accepted")
 		}
+	})
+	t.Run("cancel with TLS required", func(t *testing.T) {
+		c, err := connect(t, "alice", "", &alice, "verify-full")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(testCtx(t))
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Exec(ctx, "sleep")
+			errc <- err
+		}()
+		<-ts.eng.started
+		cancel()
+		if err := <-errc; err == nil {
+			t.Fatal("a cancelled statement succeeded")
+		}
+		waitFor(t, "the statement to be cancelled", func() bool {
+			_, _, _, canceled, _ := ts.eng.snapshot()
+			return canceled == 1
+		})
 	})
 	t.Run("plaintext refused", func(t *testing.T) {
 		_, err := connect(t, "alice", testPassword, nil, "disable")

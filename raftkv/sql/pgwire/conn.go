@@ -124,7 +124,7 @@ func (c *conn) next(idle bool) (frame, bool) {
 	case f, ok := <-c.msgs:
 		return c.received(f, ok, idle)
 	case <-c.srv.closing:
-		c.sendFatal(sqlerr.New("57P01", "terminating connection due to administrator command"))
+		c.sendFatal(sqlerr.New(codeAdminShutdown, "terminating connection due to administrator command"))
 		return frame{}, false
 	}
 }

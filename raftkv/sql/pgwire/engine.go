@@ -20,7 +20,9 @@ type Engine interface {
 
 // Session is one connection's SQL session. pgwire calls its methods (and
 // those of its Statements) from one goroutine at a time; Close is called once
-// when the connection ends.
+// when the connection ends. The ctx of each call is that statement's: it is
+// cancelled by a CancelRequest or a dropped connection and ends when the
+// call returns (an engine returning ctx.Err() is reported as 57014).
 type Session interface {
 	// Prepare parses one statement for the extended protocol. paramOIDs are
 	// the types the client named (0 = infer). pgwire never passes a blank
@@ -29,7 +31,10 @@ type Session interface {
 	Prepare(ctx context.Context, sql string, paramOIDs []uint32) (Statement, error)
 	// PrepareAll parses every statement of a simple-protocol query string;
 	// an empty result is answered with EmptyQueryResponse. pgwire executes
-	// them in order and stops at the first error.
+	// them in order and stops at the first error (the statements of one
+	// string form PostgreSQL's implicit transaction: the engine, which sees
+	// both the string and the error, commits or rolls it back). pgwire
+	// calls a statement's Columns only after the statements before it ran.
 	PrepareAll(ctx context.Context, sql string) ([]Statement, error)
 	// TxStatus reports the transaction state for ReadyForQuery: 'I' idle,
 	// 'T' in a transaction block, 'E' in a failed transaction block.
@@ -39,7 +44,9 @@ type Session interface {
 }
 
 // Statement is a prepared statement. It may be executed many times, each
-// time with new parameters.
+// time with new parameters. A Statement that is also an io.Closer is closed
+// when the client deallocates it (Close, or a Parse replacing the unnamed
+// statement); at the end of the connection only Session.Close is called.
 type Statement interface {
 	// ParamOIDs returns the parameter types, inferred where the client left
 	// them 0 (unknown → text, 25); it never contains 0.

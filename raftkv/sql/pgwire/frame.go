@@ -10,13 +10,18 @@ import (
 
 // Startup packet codes (the first int32 after the length).
 const (
-	codeCancel   = 80877102
-	codeSSL      = 80877103
-	codeGSSENC   = 80877104
-	protocol30   = 3 << 16
-	maxStartup   = 10000 // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
-	minStartup   = 8     // length + code
-	sqlstateFull = "53300"
+	codeCancel = 80877102
+	codeSSL    = 80877103
+	codeGSSENC = 80877104
+	protocol30 = 3 << 16
+	maxStartup = 10000 // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
+	minStartup = 8     // length + code
+)
+
+// SQLSTATEs of connection-level errors sqlerr does not name.
+const (
+	codeTooManyConnections = "53300"
+	codeAdminShutdown      = "57P01"
 )
 
 // frame is one frontend message after the startup: its type byte and body

@@ -55,8 +55,9 @@ func NewServer(cfg Config, eng Engine) *Server {
 }
 
 // Serve accepts connections on l until Shutdown or Close, then returns
-// ErrServerClosed; it returns other Accept errors as they are. l is closed
-// when Serve returns.
+// ErrServerClosed; if l is closed by someone else it returns that error, and
+// it retries other Accept errors with a backoff. l is closed when Serve
+// returns.
 func (s *Server) Serve(l net.Listener) error {
 	if s.cfgErr != nil {
 		return s.cfgErr
@@ -82,17 +83,17 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("pgwire: accept", "err", err, "retry_in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-s.closing:
-				}
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Anything else (EMFILE, a reset before accept) passes: retry.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("pgwire: accept", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.closing:
+			}
+			continue
 		}
 		backoff = 0
 		c := newConn(s, nc)

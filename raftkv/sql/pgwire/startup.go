@@ -101,7 +101,7 @@ func (c *conn) startup() (*bufio.Reader, bool) {
 		return nil, false
 	}
 	if !c.srv.admit(c) {
-		c.sendFatal(sqlerr.New(sqlstateFull, "sorry, too many clients already").WithDetail("max_conns is %d", c.srv.cfg.MaxConns))
+		c.sendFatal(sqlerr.New(codeTooManyConnections, "sorry, too many clients already").WithDetail("max_conns is %d", c.srv.cfg.MaxConns))
 		return nil, false
 	}
 	br := bufio.NewReaderSize(c.nc, 32<<10)
@@ -116,6 +116,7 @@ func (c *conn) startup() (*bufio.Reader, bool) {
 	}
 	c.sess = sess
 	_ = c.nc.SetDeadline(time.Time{})
+	c.srv.log.Debug("pgwire: session started", "user", user, "database", db, "pid", c.pid, "tls", isTLS, "remote", c.raw.RemoteAddr())
 
 	c.send(&pgproto3.AuthenticationOk{})
 	appName := params["application_name"]

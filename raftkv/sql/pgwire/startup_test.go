@@ -203,3 +203,30 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Fatalf("after a hard stop: %d statements cancelled, %d sessions open; want 1, 0", canceled, sessions)
 	}
 }
+
+func TestPgxProtocol32FallsBackTo30(t *testing.T) {
+	ts := startServer(t, Config{})
+	c, err := pgx.Connect(testCtx(t), ts.url("alice", testPassword)+"&max_protocol_version=3.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(testCtx(t))
+	var one int32
+	if err := c.QueryRow(testCtx(t), "select 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("select 1: %d %v", one, err)
+	}
+}
+
+func TestPortalBufferLimit(t *testing.T) {
+	ts := startServer(t, Config{MaxPortalBytes: 200})
+	r := ts.raw(t)
+	r.send(&pgproto3.Parse{Query: "select generate_series(1, 100)"}, bindMsg("", "", nil, nil, nil), execMsg("", 1), syncMsg())
+	r.expect("ParseComplete", "BindComplete", "ErrorResponse ERROR 54000", "ReadyForQuery I")
+	// Without a row limit nothing is buffered.
+	r.send(&pgproto3.Parse{Query: "select generate_series(1, 100)"}, bindMsg("", "", nil, nil, nil), execMsg("", 0), syncMsg())
+	r.expect("ParseComplete", "BindComplete")
+	for range 100 {
+		r.recv()
+	}
+	r.expect("CommandComplete SELECT 100", "ReadyForQuery I")
+}
