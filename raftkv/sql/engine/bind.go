@@ -41,7 +41,12 @@ func (b *binder) param(n, pos int) (expr, error) {
 }
 
 // coerce gives an untyped expression (literal or parameter) the type t.
+//
+// The type's modifiers are dropped (varchar(n) → varchar, numeric(p,s) →
+// numeric): an implicit coercion never truncates or rounds; assignments
+// apply value.AssignCast, explicit casts value.Cast.
 func (b *binder) coerce(e expr, t value.Type) (expr, error) {
+	t = baseType(t)
 	if t.Kind == value.KindUnknown || e.typ().Kind != value.KindUnknown {
 		return e, nil
 	}
@@ -59,6 +64,17 @@ func (b *binder) coerce(e expr, t value.Type) (expr, error) {
 		return &paramExpr{idx: x.idx, t: b.params[x.idx]}, nil
 	}
 	return &castExpr{e: e, t: t}, nil
+}
+
+// baseType drops a type's length, precision and scale.
+func baseType(t value.Type) value.Type {
+	switch t.Kind {
+	case value.KindText:
+		return value.Type{Kind: value.KindText, Varchar: t.Varchar}
+	case value.KindNumeric:
+		return value.Numeric
+	}
+	return t
 }
 
 // finalType is the type an expression reports to clients (unknown → text).
@@ -201,7 +217,11 @@ func (b *binder) bindExpr(sc *scope, e ast.Expr) (expr, error) {
 		}
 		if x.typ().Kind == value.KindUnknown {
 			if _, ok := x.(*paramExpr); ok {
-				return b.coerce(x, t)
+				p, err := b.coerce(x, t)
+				if err != nil || p.typ() == t {
+					return p, err
+				}
+				return &castExpr{e: p, t: t}, nil
 			}
 		}
 		if c, ok := x.(*constExpr); ok {

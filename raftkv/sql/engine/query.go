@@ -275,7 +275,7 @@ func (b *binder) bindValues(parent *scope, v *ast.Values, hints []value.Type) (*
 			return nil, err
 		}
 		if hints != nil && j < len(hints) {
-			t = hints[j]
+			t = baseType(hints[j])
 		}
 		for i := range rows {
 			if _, ok := rows[i][j].(defaultMarker); ok {

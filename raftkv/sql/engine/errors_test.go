@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"testing"
+
+	"cairn.dev/cairn/raftkv/sql/sqlerr"
+)
+
+func TestErrorCodes(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(usersOrders)
+	s.exec(`CREATE TABLE other (id INT PRIMARY KEY, name TEXT)`)
+	tests := []struct{ sql, code string }{
+		{`SELEC 1`, sqlerr.SyntaxError},
+		{`SELECT * FROM nope`, sqlerr.UndefinedTable},
+		{`SELECT nope FROM users`, sqlerr.UndefinedColumn},
+		{`SELECT x.id FROM users`, sqlerr.UndefinedTable},
+		{`SELECT name FROM users, other`, sqlerr.AmbiguousColumn},
+		{`SELECT foo(1)`, sqlerr.UndefinedFunction},
+		{`SELECT 1 + 'a'`, sqlerr.InvalidTextRepresentation},
+		{`SELECT 1 / 0`, sqlerr.DivisionByZero},
+		{`SELECT 2147483647::int + 1`, sqlerr.NumericValueOutOfRange},
+		{`SELECT id = 'x' FROM users`, sqlerr.InvalidTextRepresentation},
+		{`SELECT id FROM users WHERE name = 1`, sqlerr.UndefinedFunction},
+		{`SELECT name, count(*) FROM users`, sqlerr.GroupingError},
+		{`SELECT * FROM users WHERE count(*) > 1`, sqlerr.GroupingError},
+		{`SELECT (SELECT id FROM users)`, ""},
+		{`CREATE TABLE users (id INT)`, sqlerr.DuplicateTable},
+		{`SET nope = 1`, sqlerr.UndefinedObject},
+		{`SHOW nope`, sqlerr.UndefinedObject},
+		{`CREATE VIEW v AS SELECT 1`, sqlerr.FeatureNotSupported},
+		{`WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r`, sqlerr.FeatureNotSupported},
+		{`SELECT * FROM users FULL JOIN orders ON true`, sqlerr.FeatureNotSupported},
+		{`INSERT INTO users (name, email) VALUES ('a', repeat('x', 200))`, sqlerr.UndefinedFunction},
+		{`INSERT INTO users (name, email) VALUES ('a', '` + string(make([]byte, 0)) + `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')`, sqlerr.StringDataRightTruncation},
+		{`INSERT INTO orders (user_id, amount) VALUES (NULL, 123456789012)`, sqlerr.NumericValueOutOfRange},
+		{`SELECT 1 ORDER BY 2`, sqlerr.InvalidColumnReference},
+		{`COMMIT`, ""},
+	}
+	for _, tc := range tests {
+		if tc.code == "" {
+			s.query(tc.sql)
+			continue
+		}
+		s.wantCode(tc.sql, tc.code)
+	}
+	s.exec(`INSERT INTO users (name) VALUES ('a'), ('b')`)
+	s.wantCode(`SELECT (SELECT id FROM users)`, sqlerr.CardinalityViolation)
+	if e := s.wantCode(`SELECT nope FROM users`, sqlerr.UndefinedColumn); e != nil {
+		if e.Message != `column "nope" does not exist` || e.Position != 8 {
+			t.Errorf("42703: %q at %d", e.Message, e.Position)
+		}
+	}
+	if e := s.wantCode(`SELECT * FROM nope`, sqlerr.UndefinedTable); e != nil && e.Message != `relation "nope" does not exist` {
+		t.Errorf("42P01: %q", e.Message)
+	}
+	if e := s.wantCode(`SET nope = 1`, sqlerr.UndefinedObject); e != nil && e.Message != `unrecognized configuration parameter "nope"` {
+		t.Errorf("42704: %q", e.Message)
+	}
+	if e := s.wantCode(`SELECT foo(1)`, sqlerr.UndefinedFunction); e != nil && e.Message != `function foo(integer) does not exist` {
+		t.Errorf("42883: %q", e.Message)
+	}
+	if e := s.wantCode(`CREATE VIEW v AS SELECT 1`, sqlerr.FeatureNotSupported); e != nil && e.Message != `CREATE VIEW is not supported` {
+		t.Errorf("0A000: %q", e.Message)
+	}
+}
