@@ -132,6 +132,7 @@ func (st *Statement) copyRows(ctx context.Context, tx *txnState, c *ast.Copy, fo
 		if err := schema.Insert(ctx, tx.t, cat, t, schema.Row(full), ev); err != nil {
 			return n, err
 		}
+		lockInserted(ec, t, full)
 		n++
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cairn.dev/cairn/raftkv/sql/ast"
+	"cairn.dev/cairn/raftkv/sql/kvtxn"
 	"cairn.dev/cairn/raftkv/sql/schema"
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
 	"cairn.dev/cairn/raftkv/sql/value"
@@ -374,6 +375,7 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 					if err != nil {
 						return "", err
 					}
+					schema.LockRow(ec.tx.t, t, schema.Row(existing))
 					if err := schema.Update(ec.ctx, ec.tx.t, ec.tx.cat, t, schema.Row(existing), schema.Row(nr), ev); err != nil {
 						return "", err
 					}
@@ -393,6 +395,7 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 			if err := schema.Insert(ec.ctx, ec.tx.t, ec.tx.cat, t, schema.Row(final), ev); err != nil {
 				return "", err
 			}
+			lockInserted(ec, t, final)
 			n++
 			if retExprs != nil {
 				out, err := project(ec, retExprs, final)
@@ -413,6 +416,21 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 var defaultValue = value.Value{Null: true, Str: "\x00DEFAULT"}
 
 func isDefault(v value.Value) bool { return v.Null && v.Str == defaultValue.Str }
+
+// lockInserted makes a READ COMMITTED commit fail (40001) when another
+// transaction wrote the same primary key after this statement read it: the
+// uniqueness check's read is not validated at that level otherwise.
+func lockInserted(ec *execCtx, t *schema.Table, r row) {
+	if ec.tx.iso != kvtxn.ReadCommitted {
+		return
+	}
+	for _, c := range t.PrimaryKey {
+		if r[c].Null {
+			return // a hidden rowid filled by schema.Insert: unique by construction
+		}
+	}
+	schema.LockRow(ec.tx.t, t, schema.Row(r))
+}
 
 // findConflict returns the existing row that conflicts with r on one of the indexes.
 func findConflict(ec *execCtx, t *schema.Table, idxs []int, r row) (row, error) {
@@ -593,6 +611,7 @@ func (b *binder) bindUpdate(x *ast.Update) (*boundStmt, error) {
 			if err != nil {
 				return "", err
 			}
+			schema.LockRow(ec.tx.t, t, schema.Row(old))
 			if err := schema.Update(ec.ctx, ec.tx.t, ec.tx.cat, t, schema.Row(old), schema.Row(nr), ev); err != nil {
 				return "", err
 			}
@@ -643,6 +662,7 @@ func (b *binder) bindDelete(x *ast.Delete) (*boundStmt, error) {
 		}
 		for _, full := range targets {
 			old := full[:len(t.Columns)]
+			schema.LockRow(ec.tx.t, t, schema.Row(old))
 			if err := schema.Delete(ec.ctx, ec.tx.t, ec.tx.cat, t, schema.Row(old)); err != nil {
 				return "", err
 			}

@@ -499,7 +499,11 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		}
 		f.t = value.Int8
 		f.fn = strict(func(ec *execCtx, a []value.Value) (value.Value, error) {
-			n, err := schema.NextVal(ec.ctx, ec.sess.e.db, ec.catalog(), a[0].Str)
+			cat := ec.catalog()
+			if cat == nil {
+				return value.Null, sqlerr.New(sqlerr.Internal, "nextval: the catalog could not be loaded")
+			}
+			n, err := schema.NextVal(ec.ctx, ec.sess.e.db, cat, a[0].Str)
 			if err != nil {
 				return value.Null, err
 			}
