@@ -48,6 +48,7 @@ func (st *Statement) CopyFrom(ctx context.Context, format pgwire.CopyFormat, nex
 	if s.failed {
 		return "", errAborted()
 	}
+	st.beginImplicit()
 	tx := s.tx
 	auto := tx == nil
 	if auto {
@@ -66,11 +67,12 @@ func (st *Statement) CopyFrom(ctx context.Context, format pgwire.CopyFormat, nex
 	}
 	if err != nil {
 		if !auto {
-			return "", s.fail(mapErr(err))
+			err = s.fail(mapErr(err))
 		}
-		return "", mapErr(err)
+		_, err = st.finishImplicit(ctx, "", mapErr(err))
+		return "", err
 	}
-	return fmt.Sprintf("COPY %d", n), nil
+	return st.finishImplicit(ctx, fmt.Sprintf("COPY %d", n), nil)
 }
 
 func (st *Statement) copyRows(ctx context.Context, tx *txnState, c *ast.Copy, format pgwire.CopyFormat, next func() ([]*string, error)) (int, error) {

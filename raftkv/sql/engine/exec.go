@@ -297,7 +297,8 @@ func readTable(ec *execCtx, t *schema.Table, acc access, r row, emit func(schema
 			return nil, false, err
 		}
 		if v, err = castValue(v, t.Columns[cols[len(key)]].Type); err != nil {
-			return nil, false, err
+			// out of the column's range: scan the prefix, the filter decides
+			return &schema.Bound{Key: key, Inclusive: true}, true, nil
 		}
 		return &schema.Bound{Key: append(append([]value.Value(nil), key...), v), Inclusive: inc}, true, nil
 	}

@@ -55,6 +55,9 @@ type colExpr struct {
 
 func (c *colExpr) eval(ec *execCtx, r row) (value.Value, error) {
 	if c.depth > 0 {
+		if c.depth > len(ec.outer) {
+			return value.Null, sqlerr.New(sqlerr.Internal, "outer column %q is not available here", c.name)
+		}
 		r = ec.outer[len(ec.outer)-c.depth]
 	}
 	if c.idx >= len(r) {

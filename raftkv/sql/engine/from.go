@@ -134,8 +134,9 @@ func (b *binder) bindFromItem(fc *fromClause, it ast.TableExpr) (any, error) {
 		}
 		var args []expr
 		t := value.Int4
+		argScope := &scope{parent: fc.sc.parent}
 		for _, a := range f.Args {
-			x, err := b.bindExpr(fc.sc.parent, a)
+			x, err := b.bindExpr(argScope, a)
 			if err != nil {
 				return nil, err
 			}

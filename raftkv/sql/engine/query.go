@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 
 	"cairn.dev/cairn/raftkv/sql/ast"
@@ -395,8 +396,8 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 		for _, g := range core.GroupBy {
 			ge := g
 			if lit, ok := g.(*ast.Literal); ok && lit.Kind == ast.LitInteger {
-				n := int(lit.Text[0] - '0')
-				if len(lit.Text) > 1 || n < 1 || n > len(items) {
+				n, err := strconv.Atoi(lit.Text)
+				if err != nil || n < 1 || n > len(items) {
 					return nil, sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %s is not in select list", lit.Text).At(int32(lit.Pos))
 				}
 				ge = items[n-1].e

@@ -103,3 +103,30 @@ func TestDML(t *testing.T) {
 	s.exec(`TRUNCATE items`)
 	s.wantRows(`SELECT count(*) FROM items`, "0")
 }
+
+func TestQueryEdges(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(`CREATE TABLE big (id BIGINT PRIMARY KEY, small INT, f DOUBLE PRECISION, d DATE, ts TIMESTAMPTZ, j JSONB, b BYTEA, flag BOOLEAN)`)
+	s.exec(`INSERT INTO big VALUES (1, 1, 1.5, '2024-01-02', '2024-01-02 03:04:05+00', '{"k": [1, 2]}', '\x0102', true), (3000000000, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+	tests := []struct{ sql, want string }{
+		{`SELECT id FROM big WHERE id = 1`, "1"},
+		{`SELECT id FROM big WHERE id > 2147483647`, "3000000000"},
+		{`SELECT id FROM big WHERE small < 3000000000`, "1"},
+		{`SELECT id FROM big WHERE small = 3000000000`, ""},
+		{`SELECT f * 2, d, ts, j -> 'k', b, flag FROM big WHERE id = 1`, "3|2024-01-02|2024-01-02 03:04:05+00|[1, 2]|\\x0102|t"},
+		{`SELECT count(*), count(small), sum(id) FROM big`, "2|1|3000000001"},
+		{`SELECT id FROM big ORDER BY small NULLS FIRST`, "3000000000\n1"},
+		{`SELECT id FROM big ORDER BY small DESC`, "3000000000\n1"},
+		{`SELECT x FROM (SELECT id AS x FROM big) s WHERE x < 10`, "1"},
+		{`SELECT g, g * 2 FROM generate_series(1, 3) g WHERE g > 1`, "2|4\n3|6"},
+		{`SELECT (SELECT max(g) FROM generate_series(1, b.small + 1) g) FROM big b WHERE id = 1`, "2"},
+		{`SELECT 1 WHERE false`, ""},
+		{`SELECT NULL IS NULL, 1 IS DISTINCT FROM NULL, NULL = NULL`, "t|t|NULL"},
+		{`SELECT id FROM big WHERE small IN (SELECT 1) OR id = 3000000000 ORDER BY id`, "1\n3000000000"},
+		{`SELECT count(*) FROM big a, big b`, "4"},
+		{`SELECT 'x' AS y ORDER BY y`, "x"},
+	}
+	for _, tc := range tests {
+		s.wantRows(tc.sql, tc.want)
+	}
+}

@@ -35,6 +35,7 @@ type txnState struct {
 	cat      *schema.Catalog // nil: load (again) before the next statement
 	now      time.Time
 	used     bool // a statement ran in it
+	implicit bool // the implicit transaction of a multi-statement query string
 }
 
 var (
@@ -75,10 +76,19 @@ func (s *Session) TxStatus() byte {
 	switch {
 	case s.failed:
 		return 'E'
-	case s.tx != nil:
+	case s.tx != nil && !s.tx.implicit:
 		return 'T'
 	}
 	return 'I'
+}
+
+// dropImplicit rolls back an implicit transaction a batch left open (the
+// client stopped it early).
+func (s *Session) dropImplicit() {
+	if s.tx != nil && s.tx.implicit {
+		s.tx.t.Rollback()
+		s.tx = nil
+	}
 }
 
 // Close rolls back an open transaction.
@@ -102,6 +112,7 @@ func (s *Session) ReportParams() map[string]string {
 
 // Prepare parses one statement and infers its parameter and result types.
 func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (pgwire.Statement, error) {
+	s.dropImplicit()
 	stmts, err := parser.Parse(sql)
 	if err != nil {
 		return nil, err
@@ -132,15 +143,61 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 
 // PrepareAll parses every statement of a simple query; they are typed when run.
 func (s *Session) PrepareAll(ctx context.Context, sql string) ([]pgwire.Statement, error) {
+	s.dropImplicit()
 	stmts, err := parser.Parse(sql)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]pgwire.Statement, len(stmts))
+	b := &batch{n: len(stmts), implicit: len(stmts) > 1}
 	for i, x := range stmts {
-		out[i] = &Statement{s: s, stmt: x}
+		switch x.(type) {
+		case *ast.Begin, *ast.Commit, *ast.Rollback, *ast.Savepoint, *ast.SetTransaction:
+			b.implicit = false
+		}
+		out[i] = &Statement{s: s, stmt: x, batch: b, idx: i}
 	}
 	return out, nil
+}
+
+// batch is the statements of one simple-protocol query string. Like
+// PostgreSQL, a batch of several statements without transaction control runs
+// in one implicit transaction: an error rolls back the statements before it.
+type batch struct {
+	n        int
+	implicit bool
+}
+
+// beginImplicit opens the implicit transaction of a batch at its first statement.
+func (st *Statement) beginImplicit() {
+	s := st.s
+	if st.batch == nil || !st.batch.implicit || s.tx != nil || s.failed {
+		return
+	}
+	s.tx = s.begin(s.isolation(""), false)
+	s.tx.implicit = true
+}
+
+// finishImplicit ends a batch's implicit transaction: rolled back at an
+// error, committed after the last statement.
+func (st *Statement) finishImplicit(ctx context.Context, tag string, err error) (string, error) {
+	s := st.s
+	if s.tx == nil || !s.tx.implicit {
+		return tag, err
+	}
+	if err != nil {
+		s.tx.t.Rollback()
+		s.tx = nil
+		return tag, err
+	}
+	if st.idx == st.batch.n-1 {
+		tx := s.tx
+		s.tx = nil
+		if err := tx.t.Commit(ctx); err != nil {
+			return "", mapErr(err)
+		}
+	}
+	return tag, nil
 }
 
 // Statement is a prepared statement.
@@ -149,6 +206,8 @@ type Statement struct {
 	stmt      ast.Statement
 	params    []value.Type
 	described bool
+	batch     *batch // simple protocol: the query string's statements
+	idx       int    // position in batch
 	cols      []pgwire.Column
 }
 
@@ -279,7 +338,9 @@ func (st *Statement) Execute(ctx context.Context, params []pgwire.Param, resultF
 			defer cancel()
 		}
 	}
+	st.beginImplicit()
 	tag, err := st.execute(ctx, params, resultFormats, emit)
+	tag, err = st.finishImplicit(ctx, tag, err)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		return tag, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout")
 	}

@@ -167,3 +167,19 @@ func TestReadCommittedNoLostUpdate(t *testing.T) {
 	b.wantCode(`COMMIT`, "40001")
 	a.wantRows(`SELECT v FROM n WHERE id = 2`, "1")
 }
+
+// TestImplicitBatchTransaction: the statements of one query string are one
+// transaction unless they hold transaction control.
+func TestImplicitBatchTransaction(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(`CREATE TABLE b (id INT PRIMARY KEY)`)
+	s.wantCode(`INSERT INTO b VALUES (1); INSERT INTO b VALUES (1)`, "23505")
+	if s.s.TxStatus() != 'I' {
+		t.Fatalf("status %c", s.s.TxStatus())
+	}
+	s.wantRows(`SELECT count(*) FROM b`, "0")
+	s.exec(`INSERT INTO b VALUES (1); INSERT INTO b VALUES (2); SET application_name = 'x'`)
+	s.wantRows(`SELECT count(*) FROM b`, "2")
+	s.exec(`CREATE TABLE b2 (id INT); INSERT INTO b2 VALUES (1); SELECT * FROM b2`)
+	s.wantRows(`SELECT count(*) FROM b2`, "1")
+}
