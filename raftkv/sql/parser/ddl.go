@@ -299,7 +299,10 @@ func (p *parser) parseCreateIndex(start *token, unique bool) ast.Statement {
 	p.acceptKw("only")
 	ci.Table = p.parseTableName()
 	if p.acceptKw("using") {
-		p.ident()
+		m := p.peek()
+		if method := p.ident(); method != "btree" && method != "hash" {
+			p.unsupported(m, "index method %s is not supported", method)
+		}
 	}
 	p.expectPunct("(")
 	for {
@@ -535,14 +538,8 @@ func (p *parser) parseAlterAction() (act ast.AlterAction, unsupported string) {
 	return act, ""
 }
 
-// roleName consumes a role name (an identifier or a string).
-func (p *parser) roleName() string {
-	if t := p.peek(); t.kind == tString {
-		p.p++
-		return t.text
-	}
-	return p.ident()
-}
+// roleName consumes a role name.
+func (p *parser) roleName() string { return p.ident() }
 
 // parseCreateRole parses ROLE|USER [IF NOT EXISTS] name [[WITH] options].
 func (p *parser) parseCreateRole(start *token) ast.Statement {

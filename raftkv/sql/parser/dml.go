@@ -201,6 +201,8 @@ func (p *parser) parseCopyOptions(c *ast.Copy) {
 			c.Header = true
 			if v, ok := p.boolOption(); ok {
 				c.Header = v
+			} else {
+				p.acceptKw("match") // HEADER MATCH: the header is skipped, not checked
 			}
 		case "delimiter":
 			c.Delimiter = p.stringValue()
@@ -272,5 +274,6 @@ func (p *parser) parseOldCopyOptions(c *ast.Copy) {
 		default:
 			return
 		}
+		p.acceptPunct(",") // WITH CSV HEADER, DELIMITER ',' as some clients write it
 	}
 }

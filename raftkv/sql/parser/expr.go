@@ -73,6 +73,10 @@ func (p *parser) parseExprPrec(min int) ast.Expr {
 				kwTok := p.advance()
 				sub := p.parseParenQueryOpt()
 				if sub == nil {
+					if in := p.parseAnyArray(left, op, all, t); in != nil {
+						left = in
+						continue
+					}
 					p.unsupported(kwTok, "%s with an array is not supported; use a subquery or IN", strings.ToUpper(kwTok.text))
 				}
 				left = &ast.CompareSubquery{Op: op, All: all, Left: left, Subquery: sub, Pos: t.pos}
@@ -89,6 +93,26 @@ func (p *parser) parseExprPrec(min int) ast.Expr {
 			return left
 		}
 	}
+}
+
+// parseAnyArray reads x = ANY (ARRAY[…]) as x IN (…) and x <> ALL (ARRAY[…])
+// as x NOT IN (…); the cursor is at the '(' after ANY/ALL. It returns nil,
+// consuming nothing, for any other operand.
+func (p *parser) parseAnyArray(left ast.Expr, op string, all bool, start *token) ast.Expr {
+	if !p.isKwN(1, "array") || !p.isPunct2(2, "[") || p.isPunct2(3, "]") {
+		return nil
+	}
+	if (op != "=" || all) && (op != "<>" || !all) {
+		return nil
+	}
+	save := p.p
+	p.p++
+	arr, ok := p.parseExpr().(*ast.ArrayExpr)
+	if !ok || !p.acceptPunct(")") {
+		p.p = save
+		return nil
+	}
+	return &ast.InExpr{Expr: left, List: arr.Elems, Not: all, Pos: start.pos}
 }
 
 // binaryPrec is the binding power of operator op in infix position.
@@ -505,7 +529,8 @@ func (p *parser) parseKeywordExpr() ast.Expr {
 		}
 		return f
 	}
-	if typeWords[t.text] && !callNext && !(next.kind == tPunct && next.text == ".") {
+	multiWord := t.text == "double" || t.text == "character" || t.text == "timestamp" || t.text == "time"
+	if typeWords[t.text] && (next.kind == tString || (multiWord && next.kind == tIdent)) {
 		// A typed constant: DATE '2024-01-01', TIMESTAMP WITH TIME ZONE '…'.
 		var cast *ast.CastExpr
 		if p.try(func() {
@@ -517,6 +542,15 @@ func (p *parser) parseKeywordExpr() ast.Expr {
 			p.p++
 			cast = &ast.CastExpr{Expr: &ast.Literal{Kind: ast.LitString, Text: s.text, Pos: s.pos}, Type: typ, Pos: t.pos}
 		}) {
+			if cast.Type.Name == "interval" && !cast.Type.Array && intervalFields[p.peek().text] && p.peek().kind == tIdent {
+				// INTERVAL '3' DAY: the field names the unit of a bare number.
+				f := p.advance()
+				if p.isKw("to") {
+					p.unsupported(p.peek(), "interval field ranges are not supported")
+				}
+				lit := cast.Expr.(*ast.Literal)
+				lit.Text += " " + f.text
+			}
 			return cast
 		}
 	}
@@ -525,6 +559,8 @@ func (p *parser) parseKeywordExpr() ast.Expr {
 	}
 	return nil
 }
+
+var intervalFields = setOf("year", "month", "day", "hour", "minute", "second")
 
 func itoa(n int) string {
 	if n == 0 {

@@ -42,7 +42,7 @@ type lexer struct {
 
 // lex returns the tokens of src, ending with a tEOF token, or a 42601 error.
 func lex(src string) ([]token, error) {
-	l := &lexer{src: src}
+	l := &lexer{src: src, toks: make([]token, 0, len(src)/5+2)}
 	for {
 		if err := l.skipSpace(); err != nil {
 			return nil, err
@@ -255,6 +255,11 @@ func (l *lexer) quoted(start int, escapes bool) (string, error) {
 				continue
 			}
 			l.i++
+			if j, ok := continuation(src, l.i); ok {
+				// 'foo'<newline>'bar' is one constant, as in standard SQL.
+				l.i = j + 1
+				continue
+			}
 			return b.String(), nil
 		case c == '\\' && escapes:
 			if l.i+1 >= len(src) {
@@ -320,6 +325,24 @@ func (l *lexer) quoted(start int, escapes bool) (string, error) {
 			l.i++
 		}
 	}
+}
+
+// continuation reports whether white space holding a newline and then a
+// quote follow offset i; j is the offset of that quote.
+func continuation(src string, i int) (j int, ok bool) {
+	newline := false
+	for j = i; j < len(src); j++ {
+		switch src[j] {
+		case '\n', '\r':
+			newline = true
+		case ' ', '\t', '\f', '\v':
+		case '\'':
+			return j, newline
+		default:
+			return j, false
+		}
+	}
+	return j, false
 }
 
 func hexVal(c byte) int {

@@ -10,6 +10,26 @@
 // levels of nesting; 0A000 for recognised constructs cairn does not support
 // inside otherwise supported statements (window functions, array subscripts).
 // The functions are safe for concurrent use.
+//
+// How PostgreSQL's special syntax comes out in the tree:
+//   - Unquoted identifiers and keywords are folded to lower case; "quoted"
+//     ones are kept as written.
+//   - DATE '…', TIMESTAMP '…', INTERVAL '…' (any type name before a string)
+//     and x::t are CastExpr; INTERVAL '3' DAY becomes CAST('3 day' AS interval).
+//   - A minus sign directly before a numeric constant is folded into the
+//     Literal (-5 is Literal "-5"); NOT EXISTS is ExistsExpr{Not: true};
+//     != is <>; ~~ and friends are LIKE/ILIKE.
+//   - CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_USER, SESSION_USER,
+//     LOCALTIMESTAMP, … are FuncCall{Name: "current_timestamp"} without
+//     arguments (with one for CURRENT_TIMESTAMP(3)).
+//   - EXTRACT(field FROM x) is extract('field', x); SUBSTRING(x FROM a FOR b)
+//     is substring(x, a, b) (FOR alone: substring(x, 1, b)); POSITION(a IN b)
+//     is position(a, b), needle first; TRIM([LEADING|TRAILING|BOTH] [c] FROM s)
+//     is ltrim/rtrim/btrim(s[, c]); x AT TIME ZONE z is timezone(z, x).
+//   - x = ANY (ARRAY[…]) is x IN (…) and x <> ALL (ARRAY[…]) is x NOT IN (…);
+//     other ANY/ALL operands than a subquery are 0A000.
+//   - A parenthesised query with no clauses of its own is unwrapped; SET
+//     values are Literals (strings, numbers) or ColumnRefs (any word).
 package parser
 
 import (

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"cairn.dev/cairn/raftkv/sql/ast"
+	"cairn.dev/cairn/raftkv/sql/sqlerr"
 )
 
 // parseQuery parses [WITH …] body [ORDER BY …] [LIMIT/OFFSET/FETCH] [FOR UPDATE …].
@@ -423,7 +424,8 @@ func (p *parser) parseTablePrimary() ast.TableExpr {
 			st := &ast.SubqueryTable{Subquery: sub, Pos: t.pos}
 			st.Alias = p.parseAlias(true)
 			if st.Alias == "" {
-				p.fail(p.peek())
+				panic(bailout{sqlerr.New(sqlerr.SyntaxError, "subquery in FROM must have an alias").
+					WithHint("For example, FROM (SELECT ...) [AS] foo.").At(int32(t.pos))})
 			}
 			if p.isPunct("(") {
 				st.Columns = p.identList()
