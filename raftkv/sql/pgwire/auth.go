@@ -10,15 +10,21 @@ import (
 )
 
 // authenticate proves the client is user: by a TLS client certificate the
-// tls.Config verified (its CommonName must be user), else by SCRAM-SHA-256
+// tls.Config verified (its CommonName must be user, or Config.CertUser
+// decides), else by SCRAM-SHA-256
 // against the engine's secret. Failures are *sqlerr.Errors (28000, 28P01,
 // 08P01) the caller sends as FATAL.
 func (c *conn) authenticate(r io.Reader, user string) error {
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		cs := tc.ConnectionState()
 		if len(cs.VerifiedChains) > 0 && len(cs.PeerCertificates) > 0 {
-			cn := cs.PeerCertificates[0].Subject.CommonName
-			if cn != user {
+			cert := cs.PeerCertificates[0]
+			cn := cert.Subject.CommonName
+			allowed := cn == user
+			if c.srv.cfg.CertUser != nil {
+				allowed = c.srv.cfg.CertUser(cert, user)
+			}
+			if !allowed {
 				return sqlerr.New(sqlerr.InvalidAuthorization, "certificate authentication failed for user %q", user).
 					WithDetail("The client certificate's common name is %q.", cn)
 			}

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,4 +152,31 @@ func TestTLS(t *testing.T) {
 func isTLS(c *pgconn.PgConn) bool {
 	_, ok := c.Conn().(*tls.Conn)
 	return ok
+}
+
+func TestCertUserMapsCertificatesToUsers(t *testing.T) {
+	p := newTestPKI(t)
+	cfg := Config{TLS: p.serverTLS(t), RequireTLS: true, CertUser: func(cert *x509.Certificate, user string) bool {
+		return cert.Subject.CommonName == "cli" && user == "root"
+	}}
+	ts := startServer(t, cfg)
+	cli := p.cert(t, pki.RoleClient, "cli", nil)
+	connect := func(user string) error {
+		pc, err := pgx.ParseConfig(fmt.Sprintf("postgres://%s@%s/db?sslmode=verify-full", user, ts.addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.TLSConfig = &tls.Config{RootCAs: p.pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{cli}}
+		c, err := pgx.ConnectConfig(testCtx(t), pc)
+		if err == nil {
+			_ = c.Close(testCtx(t))
+		}
+		return err
+	}
+	if err := connect("root"); err != nil {
+		t.Fatalf("the mapped certificate could not log in as root: %v", err)
+	}
+	if err := connect("cli"); pgCode(err) != "28000" {
+		t.Fatalf("CertUser refused cli, but the login got %v, want 28000", err)
+	}
 }

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,6 +18,10 @@ type Config struct {
 	TLS *tls.Config
 	// RequireTLS refuses (FATAL 28000) clients that did not upgrade to TLS.
 	RequireTLS bool
+	// CertUser, when set, decides whether a verified client certificate may
+	// log in as user (instead of its CommonName having to equal user): a
+	// deployment whose CA issues only trusted clients may map them.
+	CertUser func(cert *x509.Certificate, user string) bool
 	// ServerVersion is reported as server_version (default "15.0 (cairn)").
 	ServerVersion string
 	// Logger receives connection-level events (default: discard).

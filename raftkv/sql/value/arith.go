@@ -169,7 +169,7 @@ func floatArith(op string, a, b Value) (Value, error) {
 		r = x * y
 		zeroOK = x == 0 || y == 0
 	case "/":
-		if y == 0 {
+		if y == 0 && !math.IsNaN(x) {
 			return Value{}, errDivZero()
 		}
 		r = x / y
@@ -245,7 +245,12 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		if _, err := apd.BaseContext.Mul(d, a, b); err != nil {
 			return nil, errNumericOverflow()
 		}
-		return normDec(d), nil
+		d = normDec(d)
+		if decScale(d) > numericMaxScale {
+			// PostgreSQL rounds an exact product past the largest scale.
+			d = roundDec(d, numericMaxScale)
+		}
+		return d, nil
 	case "/":
 		if !bInf && bSign == 0 {
 			return nil, errDivZero()

@@ -191,6 +191,11 @@ func ParseBinary(t Type, b []byte) (Value, error) {
 		}
 		return Value{Type: Date, Time: fromDays(d)}, nil
 	case KindJSON:
+		if len(b) > 0 && isJSONStart(b[0]) {
+			// json (OID 114) sends bare text; jsonb's version byte 1 can
+			// never start JSON text, so both are accepted.
+			return NewJSON(b)
+		}
 		if len(b) == 0 || b[0] != jsonbVersion1 {
 			v := -1
 			if len(b) > 0 {
@@ -237,4 +242,13 @@ func parseNumericBinary(t Type, b []byte) (*apd.Decimal, error) {
 		v.digits[i] = int16(g)
 	}
 	return fromBase10000(v), nil
+}
+
+// isJSONStart reports whether c can begin JSON text.
+func isJSONStart(c byte) bool {
+	switch c {
+	case '{', '[', '"', '-', 't', 'f', 'n', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return c >= '0' && c <= '9'
 }

@@ -23,8 +23,37 @@ func Cast(v Value, to Type) (Value, error) { return convert(v, to, true) }
 // AssignCast converts v to a column's type on INSERT/UPDATE (PostgreSQL's
 // assignment cast): as Cast, except that a string longer than varchar(n) or
 // char(n) is the 22001 error "value too long for type character
-// varying(n)" unless the excess is all blanks (then it is cut).
-func AssignCast(v Value, to Type) (Value, error) { return convert(v, to, false) }
+// varying(n)" unless the excess is all blanks (then it is cut), and that
+// the casts PostgreSQL allows only explicitly (text to a non-text type,
+// bool ↔ integer, jsonb to a scalar type, text to jsonb or bytea) are the
+// 42804 error "column is of type integer but expression is of type text"
+// — the caller may put the column's name in: PostgreSQL says `column "x"
+// is of type …`. Untyped literals convert to anything.
+func AssignCast(v Value, to Type) (Value, error) {
+	if !v.Null && !assignable(v.Type, to) {
+		e := sqlerr.New(sqlerr.DatatypeMismatch, "column is of type %s but expression is of type %s", to.String(), v.Type.String())
+		e.Hint = "You will need to rewrite or cast the expression."
+		return Value{}, e
+	}
+	return convert(v, to, false)
+}
+
+// assignable reports whether PostgreSQL converts a from to to in an
+// assignment without an explicit cast.
+func assignable(from, to Type) bool {
+	if from.Kind == KindUnknown || to.Kind == KindUnknown || from.Kind == to.Kind {
+		return true
+	}
+	switch to.Kind {
+	case KindText:
+		return true // every type has an assignment I/O cast to text
+	case KindInt, KindFloat, KindNumeric:
+		return isNumberKind(from.Kind)
+	case KindTimestamp, KindTimestampTZ, KindDate:
+		return isTimeKind(from.Kind)
+	}
+	return false
+}
 
 func convert(v Value, to Type, explicit bool) (Value, error) {
 	if v.Null {
@@ -69,6 +98,9 @@ func convert(v Value, to Type, explicit bool) (Value, error) {
 		case KindBool:
 			return v, nil
 		case KindInt:
+			if v.Type.Width != 4 {
+				break // PostgreSQL casts only integer to boolean
+			}
 			return NewBool(v.Int != 0), nil
 		case KindText:
 			return ParseText(Bool, []byte(v.Str))
@@ -118,6 +150,9 @@ func castToInt(v Value, to Type) (Value, error) {
 		}
 		return Value{Type: rt, Int: v.Int}, nil
 	case KindBool:
+		if to.Width != 4 {
+			break // PostgreSQL casts boolean to integer only
+		}
 		if v.Bool {
 			return Value{Type: rt, Int: 1}, nil
 		}
@@ -276,7 +311,7 @@ func jsonScalar(v Value, to Type, want jsonKind) (*jsonNode, error) {
 		return nil, err
 	}
 	if n.kind != want {
-		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), to.String())
+		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), baseType(to).String())
 	}
 	return n, nil
 }

@@ -93,6 +93,18 @@ func TestCast(t *testing.T) {
 		{v: NewInt4(1), to: Date, code: "42846", msg: "cannot cast type integer to date"},
 		{v: NewBool(true), to: Numeric, code: "42846", msg: "cannot cast type boolean to numeric"},
 		{v: NullOf(Text), to: Int4, out: "NULL"},
+		{v: NewText("5"), to: Int4, assign: true, code: "42804", msg: "column is of type integer but expression is of type text"},
+		{v: NewBool(true), to: Int4, assign: true, code: "42804", msg: "column is of type integer but expression is of type boolean"},
+		{v: NewText("{}"), to: JSONB, assign: true, code: "42804", msg: "column is of type jsonb but expression is of type text"},
+		{v: jsonV(t, "1"), to: Numeric, assign: true, code: "42804", msg: "column is of type numeric but expression is of type jsonb"},
+		{v: NewUnknown("5"), to: Int4, assign: true, out: "5"},
+		{v: NewUnknown("{}"), to: JSONB, assign: true, out: "{}"},
+		{v: NewFloat(2.5), to: Int4, assign: true, out: "2"},
+		{v: n("2.5"), to: Int2, assign: true, out: "3"},
+		{v: NewInt4(5), to: varchar5, assign: true, out: "5"},
+		{v: jsonV(t, `{"a": 1}`), to: Text, assign: true, out: `{"a": 1}`},
+		{v: ts(TimestampTZ, "2024-01-02 03:04:05"), to: Date, assign: true, out: "2024-01-02"},
+		{v: NewInt(123456), to: num5_2, assign: true, code: "22003", msg: "numeric field overflow"},
 	}
 	for _, tc := range tests {
 		f, name := Cast, "Cast"

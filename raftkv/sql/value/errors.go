@@ -8,13 +8,11 @@ import (
 
 // SQLSTATEs this package uses that sqlerr does not name.
 const (
-	codeBinaryFormat     = "22P03" // invalid_binary_representation
-	codeCharNotInRepert  = "22021" // character_not_in_repertoire
-	codeUntranslatable   = "22P05" // untranslatable_character
-	codeAmbiguousFunc    = "42725" // ambiguous_function
-	codeCannotCoerce     = "42846" // cannot_coerce
-	codeInvalidJSONText  = "22032" // invalid_json_text (unused by PG for input; kept for clarity)
-	codeSubscriptInvalid = "2202E" // array_subscript_error
+	codeBinaryFormat    = "22P03" // invalid_binary_representation
+	codeCharNotInRepert = "22021" // character_not_in_repertoire
+	codeUntranslatable  = "22P05" // untranslatable_character
+	codeAmbiguousFunc   = "42725" // ambiguous_function
+	codeCannotCoerce    = "42846" // cannot_coerce
 )
 
 // errSyntax is PostgreSQL's input error: invalid input syntax for type T: "s".
@@ -71,7 +69,7 @@ func errUnaryOperator(op string, a Value) *sqlerr.Error {
 }
 
 func errCannotCast(from, to Type) *sqlerr.Error {
-	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", from.String(), to.String())
+	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", baseType(from).String(), baseType(to).String())
 }
 
 func errBinary(t Type, format string, args ...any) *sqlerr.Error {

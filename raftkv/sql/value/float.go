@@ -25,23 +25,13 @@ func appendFloat(dst []byte, f float64, width uint8) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-Infinity"...)
 	}
-	bits, limit := 64, 15
-	if width == 4 {
-		bits, limit = 32, 6
-	}
 	if f == 0 {
 		if math.Signbit(f) {
 			return append(dst, "-0"...)
 		}
 		return append(dst, '0')
 	}
-	e := strconv.FormatFloat(f, 'e', -1, bits)
-	i := strings.LastIndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp >= -4 && exp < limit {
-		return strconv.AppendFloat(dst, f, 'f', -1, bits)
-	}
-	return append(dst, e...)
+	return appendPGFloat(dst, f, width)
 }
 
 // parseFloat parses PostgreSQL float input (blanks trimmed; NaN, Infinity,
@@ -140,3 +130,6 @@ func intFits(n int64, width uint8) bool {
 	}
 	return true
 }
+
+func float64bits(f float64) uint64 { return math.Float64bits(f) }
+func float32bits(f float64) uint32 { return math.Float32bits(float32(f)) }

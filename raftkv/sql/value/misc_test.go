@@ -175,3 +175,52 @@ func TestParseType(t *testing.T) {
 		t.Error("TypeFromOID(12345) is known")
 	}
 }
+
+func TestAggregateHelpers(t *testing.T) {
+	sum, _ := Add(mustNum(t, "25.00"), mustNum(t, "99.99"))
+	if got, err := Avg(sum, 2); err != nil || got.String() != "62.4950000000000000" {
+		t.Errorf("Avg(124.99, 2) = %v, %v", got, err)
+	}
+	if got, err := Avg(NewInt(10), 4); err != nil || got.String() != "2.5000000000000000" || got.Type != Numeric {
+		t.Errorf("Avg(10::bigint, 4) = %v, %v", got, err)
+	}
+	if got, err := Avg(NewFloat(1), 4); err != nil || got.String() != "0.25" {
+		t.Errorf("Avg(1.0::float8, 4) = %v, %v", got, err)
+	}
+	if got, err := Avg(NewInt(1), 0); err != nil || !got.Null {
+		t.Errorf("Avg(_, 0) = %v, %v", got, err)
+	}
+	for _, tc := range []struct{ in, want Type }{{Int2, Int8}, {Int4, Int8}, {Int8, Numeric}, {num10_2, Numeric}, {Float4, Float4}, {Float8, Float8}} {
+		if got, ok := SumType(tc.in); !ok || got != tc.want {
+			t.Errorf("SumType(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	if _, ok := SumType(Text); ok {
+		t.Error("SumType(text) is ok")
+	}
+	rounds := []struct {
+		v     Value
+		scale int32
+		want  string
+	}{
+		{mustNum(t, "2.5"), 0, "3"},
+		{mustNum(t, "-2.5"), 0, "-3"},
+		{mustNum(t, "1.2345"), 2, "1.23"},
+		{mustNum(t, "1.235"), 2, "1.24"},
+		{mustNum(t, "1.2"), 3, "1.200"},
+		{mustNum(t, "1250"), -2, "1300"},
+		{NewInt4(7), 0, "7"},
+		{NewFloat(2.5), 0, "2"},
+	}
+	for _, tc := range rounds {
+		if got, err := Round(tc.v, tc.scale); err != nil || got.String() != tc.want {
+			t.Errorf("Round(%v, %d) = %v, %v; want %s", tc.v, tc.scale, got, err, tc.want)
+		}
+	}
+	if got, err := Abs(mustNum(t, "-1.50")); err != nil || got.String() != "1.50" {
+		t.Errorf("Abs(-1.50) = %v, %v", got, err)
+	}
+	if _, err := Abs(NewInt4(-2147483648)); sqlerr.Code(err) != sqlerr.NumericValueOutOfRange {
+		t.Errorf("Abs(int4 min) = %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package value
 
 import (
+	"math"
+	"strconv"
 	"testing"
 
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
@@ -27,6 +29,9 @@ func TestParseAndPrintText(t *testing.T) {
 		{Float8, "123456789012345", "123456789012345"}, {Float8, "0.0001", "0.0001"}, {Float8, "0.00001", "1e-05"},
 		{Float8, "NaN", "NaN"}, {Float8, "infinity", "Infinity"}, {Float8, "-Infinity", "-Infinity"}, {Float8, "-0", "-0"},
 		{Float8, "3.141592653589793", "3.141592653589793"}, {Float8, "1.7976931348623157e308", "1.7976931348623157e+308"},
+		{Float8, "401572645024839168", "4.0157264502483917e+17"}, {Float8, "-39397958367383776", "-3.9397958367383776e+16"},
+		{Float8, "2.2574793004143558e+17", "2.2574793004143558e+17"}, {Float8, "5e-324", "5e-324"}, {Float8, "1e100", "1e+100"},
+		{Float8, "123456789012345678", "1.2345678901234568e+17"}, {Float8, "9007199254740993", "9.007199254740992e+15"}, {Float8, "900719925474099", "900719925474099"},
 		{Float4, "0.1", "0.1"}, {Float4, "1e6", "1e+06"}, {Float4, "123456", "123456"}, {Float4, "3.14159265", "3.1415927"},
 		{Numeric, "25.00", "25.00"}, {Numeric, " 1.50 ", "1.50"}, {Numeric, "1e3", "1000"}, {Numeric, "1.5e-3", "0.0015"},
 		{Numeric, "-0", "0"}, {Numeric, "-0.00", "0.00"}, {Numeric, ".5", "0.5"}, {Numeric, "5.", "5"}, {Numeric, "NaN", "NaN"},
@@ -164,4 +169,30 @@ func FuzzParseText(f *testing.F) {
 			t.Fatalf("ParseText(%s, %q) = %v, reads back as %v", typ, s, v, back)
 		}
 	})
+}
+
+// TestFloatOutputRoundTrips checks that the PostgreSQL-style float output
+// of random bit patterns reads back to the same float.
+func TestFloatOutputRoundTrips(t *testing.T) {
+	r := testRand(t)
+	for range 20000 {
+		f := math.Float64frombits(r.Uint64())
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		out := string(AppendText(nil, NewFloat(f)))
+		back, err := strconv.ParseFloat(out, 64)
+		if err != nil || back != f {
+			t.Fatalf("%v prints %q which reads %v, %v", f, out, back, err)
+		}
+		g := float32(f)
+		if math.IsInf(float64(g), 0) {
+			continue
+		}
+		out = string(AppendText(nil, NewFloat4(g)))
+		back32, err := strconv.ParseFloat(out, 32)
+		if err != nil || float32(back32) != g {
+			t.Fatalf("real %v prints %q which reads %v, %v", g, out, back32, err)
+		}
+	}
 }
