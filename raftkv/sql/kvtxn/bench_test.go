@@ -46,6 +46,21 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
+// BenchmarkRawTxn is a raftkv Txn with one compare and two puts, the shape
+// of a one-write commit, without kvtxn.
+func BenchmarkRawTxn(b *testing.B) {
+	kv := benchClient(b)
+	i := 0
+	for b.Loop() {
+		_, err := kv.Txn(b.Context()).
+			If(client.Compare(client.Changed("bench/r"), "<", 1<<40)).
+			Then(client.OpPut(fmt.Sprintf("bench/raw/%d", i), "value"), client.OpPut(fmt.Sprintf("bench/m/%d", i), "committed")).
+			Commit()
+		require.NoError(b, err)
+		i++
+	}
+}
+
 func benchClient(b *testing.B) *client.Client {
 	n := raftkvtest.StartNode(b)
 	kv, err := client.New(client.Config{Endpoints: []string{n.Addr()}})

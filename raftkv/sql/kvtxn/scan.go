@@ -14,7 +14,8 @@ import (
 // when Scan began (buffered puts appear, buffered deletes hide keys). An
 // empty start is the first key, an empty end means no end. limit caps the
 // keys passed to fn (0: none). Scan stops when fn returns false or an error,
-// which Scan returns.
+// which Scan returns. Pages never start inside a range the transaction
+// deleted: those keys are hidden anyway.
 //
 // Under Serializable the keys observed are recorded for validation: the
 // whole range when the Scan reached its end, [start, last key passed to fn]
@@ -28,7 +29,7 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int, fn func(KV
 		return nil
 	}
 	points, tombs := t.w.view(s)
-	it := &pageIter{t: t, ctx: ctx, span: s, next: s.start, pageSize: t.db.opts.PageSize}
+	it := &pageIter{t: t, ctx: ctx, span: s, next: s.start, pageSize: t.db.opts.PageSize, tombs: tombs}
 	if limit > 0 && limit < it.pageSize {
 		it.pageSize = limit
 	}
@@ -101,11 +102,27 @@ type pageIter struct {
 	next     []byte // where the next page starts; nil when there is no next page
 	pageSize int
 	kvs      []*raftkvv1.KeyValue
+	tombs    []span // the transaction's deleted ranges: no page starts inside one
+}
+
+// skipTombs moves next past the deleted range it is in, if any: the keys
+// there are hidden, so reading them would be wasted.
+func (it *pageIter) skipTombs() {
+	for _, tb := range it.tombs {
+		if it.next == nil || !tb.contains(it.next) {
+			continue
+		}
+		it.next = tb.end
+		if it.next == nil || (it.span.end != nil && bytes.Compare(it.next, it.span.end) >= 0) {
+			it.next = nil
+		}
+	}
 }
 
 // peek returns the next key-value, fetching a page if needed; nil at the end.
 func (it *pageIter) peek() (*raftkvv1.KeyValue, error) {
 	for len(it.kvs) == 0 {
+		it.skipTombs()
 		if it.next == nil {
 			return nil, nil
 		}

@@ -425,3 +425,46 @@ func TestServerLimitIsTooLarge(t *testing.T) {
 	require.Contains(t, err.Error(), "max_request_bytes")
 	require.False(t, keyExists(t, kv, "big"))
 }
+
+// TestReadSpansCollapse: past MaxReadSpans the read set gets coarser — a
+// change between two keys read then conflicts — but never misses a key read.
+func TestReadSpansCollapse(t *testing.T) {
+	t.Parallel()
+	db, kv, _ := testDB(t, Options{MaxReadSpans: 2})
+	run := func(change string) error {
+		tx := db.Begin(Serializable)
+		for _, k := range []string{"a/1", "a/3", "a/5", "b/1"} {
+			get(t, tx, k)
+		}
+		require.LessOrEqual(t, len(tx.spans.spans), 2)
+		put(t, kv, change, "x")
+		require.NoError(t, tx.Put([]byte("w"), []byte("1")))
+		return tx.Commit(t.Context())
+	}
+	requireConflict(t, run("a/5"))  // read
+	requireConflict(t, run("b/1"))  // read
+	requireConflict(t, run("a/4"))  // not read, inside a collapsed span
+	require.NoError(t, run("a/0"))  // before every span
+	require.NoError(t, run("a/99")) // between the spans a/… and b/1
+}
+
+// TestScanSkipsOwnDeletedRanges: a Scan inside a range the transaction
+// deleted reads nothing from raftkv (here: takes no snapshot at all) and
+// returns only the transaction's own puts.
+func TestScanSkipsOwnDeletedRanges(t *testing.T) {
+	t.Parallel()
+	db, kv, _ := testDB(t, Options{PageSize: 2})
+	for _, k := range []string{"t/a", "t/b", "t/c", "t/d", "u/a"} {
+		put(t, kv, k, "old")
+	}
+	tx := db.Begin(Serializable)
+	require.NoError(t, tx.DeleteRange([]byte("t/"), []byte("t0")))
+	require.NoError(t, tx.Put([]byte("t/c"), []byte("new")))
+	require.Equal(t, []string{"t/c=new"}, scanAll(t, tx, "t/", "t0", 0))
+	require.Zero(t, tx.ReadRevision(), "no read reached raftkv")
+	require.Equal(t, []string{"t/c=new", "u/a=old"}, scanAll(t, tx, "t/", "", 0))
+	require.NotZero(t, tx.ReadRevision())
+	require.NoError(t, tx.Commit(t.Context()))
+	after := db.Begin(Serializable)
+	require.Equal(t, []string{"t/c=new", "u/a=old"}, scanAll(t, after, "t/", "", 0))
+}
