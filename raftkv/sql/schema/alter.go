@@ -148,8 +148,10 @@ func (d *ddl) alterAddColumn(t *Table, a *ast.AlterAction, ev Evaluator) error {
 			}
 		}
 	}
-	if !empty && col.NotNull && col.Default == "" && col.Sequence == "" {
-		return sqlerr.New(sqlerr.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", col.Name, t.Name)
+	if !empty && col.NotNull {
+		if err := d.checkNoNulls(t, o); err != nil {
+			return err
+		}
 	}
 	for i := range cons {
 		if err := d.addConstraint(t, &cons[i], &alterRows{ev: ev}); err != nil {
@@ -205,11 +207,10 @@ func (d *ddl) fillColumn(t *Table, o int, ev Evaluator) error {
 		if err != nil {
 			return err
 		}
-		if r[o], err = value.AssignCast(v, t.Columns[o].Type); err != nil {
-			return err
-		}
 		if v.IsNull() {
 			r[o] = value.NullOf(t.Columns[o].Type)
+		} else if r[o], err = value.AssignCast(v, t.Columns[o].Type); err != nil {
+			return err
 		}
 		pk := pkSuffix(t, r)
 		if err := d.txn.Put(rowKey(t, pk), encodeRowValue(t, r)); err != nil {
@@ -393,16 +394,8 @@ func (d *ddl) alterColumn(t *Table, a *ast.AlterAction) error {
 	case "ALTER COLUMN DROP DEFAULT":
 		col.Default = ""
 	case "ALTER COLUMN SET NOT NULL":
-		hasNull := false
-		err := Scan(d.ctx, d.txn, t, -1, nil, nil, func(r Row) (bool, error) {
-			hasNull = r[o].IsNull()
-			return !hasNull, nil
-		})
-		if err != nil {
+		if err := d.checkNoNulls(t, o); err != nil {
 			return err
-		}
-		if hasNull {
-			return sqlerr.New(sqlerr.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", col.Name, t.Name)
 		}
 		col.NotNull = true
 	case "ALTER COLUMN DROP NOT NULL":
@@ -412,5 +405,21 @@ func (d *ddl) alterColumn(t *Table, a *ast.AlterAction) error {
 		col.NotNull = false
 	}
 	d.putTable(t)
+	return nil
+}
+
+// checkNoNulls fails with 23502 when a row of t has NULL in column o.
+func (d *ddl) checkNoNulls(t *Table, o int) error {
+	hasNull := false
+	err := Scan(d.ctx, d.txn, t, -1, nil, nil, func(r Row) (bool, error) {
+		hasNull = r[o].IsNull()
+		return !hasNull, nil
+	})
+	if err != nil {
+		return err
+	}
+	if hasNull {
+		return sqlerr.New(sqlerr.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", t.Columns[o].Name, t.Name)
+	}
 	return nil
 }

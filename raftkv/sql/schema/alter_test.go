@@ -37,6 +37,8 @@ func TestAddColumnDefaultForOldRows(t *testing.T) {
 	// NOT NULL without a default on a table with rows.
 	wantErr(t, e.exec(`ALTER TABLE t ADD COLUMN q INT NOT NULL`), sqlerr.NotNullViolation,
 		`column "q" of relation "t" contains null values`, "")
+	wantErr(t, e.exec(`ALTER TABLE t ADD COLUMN q INT NOT NULL DEFAULT NULL`), sqlerr.NotNullViolation,
+		`column "q" of relation "t" contains null values`, "")
 	// SERIAL numbers the existing rows in primary key order and the
 	// sequence goes on from there, without an evaluator.
 	err := e.in(func(ctx context.Context, txn *kvtxn.Txn, cat *Catalog) error {
@@ -164,7 +166,9 @@ func TestAlterConstraintsAndRenames(t *testing.T) {
 	e.mustInsert("h", []any{1, "x"})
 	wantCode(t, e.insert("h", []any{1, "y"}), sqlerr.UniqueViolation)
 	e.mustExec(`ALTER TABLE IF EXISTS nope ADD COLUMN x INT`)
-	wantErr(t, e.exec(`ALTER TABLE nope ADD COLUMN x INT`), sqlerr.UndefinedTable, `table "nope" does not exist`, "")
+	wantErr(t, e.exec(`ALTER TABLE nope ADD COLUMN x INT`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
+	wantErr(t, e.exec(`TRUNCATE nope`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
+	wantErr(t, e.exec(`CREATE INDEX ON nope (a)`), sqlerr.UndefinedTable, `relation "nope" does not exist`, "")
 }
 
 func TestHiddenRowidAndSequences(t *testing.T) {

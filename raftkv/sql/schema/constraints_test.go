@@ -128,6 +128,31 @@ CREATE TABLE tree (id INT PRIMARY KEY, up INT REFERENCES tree ON DELETE CASCADE)
 	if got := join(e.rows("tree")); got != "(5, null)" {
 		t.Fatalf("tree after cascade: %s", got)
 	}
+	// One statement deleting a parent and its children passes NO ACTION
+	// (checked after the statement's deletes, as PostgreSQL does), whatever
+	// the row order; deleting the parent alone does not.
+	e.mustExec(`CREATE TABLE emp (id INT PRIMARY KEY, boss INT REFERENCES emp)`)
+	e.mustInsert("emp", []any{1, nil}, []any{2, 1}, []any{3, 2})
+	wantErr(t, e.deleteWhere("emp", "id", 1), sqlerr.ForeignKeyViolation,
+		`update or delete on table "emp" violates foreign key constraint "emp_boss_fkey" on table "emp"`,
+		`Key (id)=(1) is still referenced from table "emp".`)
+	err := e.in(func(ctx context.Context, txn *kvtxn.Txn, cat *Catalog) error {
+		tb, _ := cat.Table("emp")
+		var all []Row
+		if err := Scan(ctx, txn, tb, -1, nil, nil, func(r Row) (bool, error) {
+			all = append(all, r)
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		return DeleteRows(ctx, txn, cat, tb, all)
+	})
+	if err != nil {
+		t.Fatalf("DELETE of a whole self-referencing table: %v", err)
+	}
+	if got := e.rows("emp"); len(got) != 0 {
+		t.Fatalf("emp after delete: %v", got)
+	}
 	// SET NULL into a NOT NULL column fails as PostgreSQL does.
 	e.mustExec(`CREATE TABLE strict (id INT PRIMARY KEY, p INT NOT NULL REFERENCES parent ON DELETE SET NULL)`)
 	e.mustInsert("strict", []any{1, 2})

@@ -89,6 +89,8 @@ func TestCreateTableErrors(t *testing.T) {
 		{`CREATE TABLE t (a INT CHECK (zz > 0))`, sqlerr.UndefinedColumn, `column "zz" does not exist`},
 		{`CREATE TABLE t (a INT DEFAULT b)`, sqlerr.InvalidColumnReference, `cannot use column reference in DEFAULT expression`},
 		{`CREATE TABLE t (a INT DEFAULT 'x')`, sqlerr.InvalidTextRepresentation, ""},
+		{`CREATE TABLE t (a foo)`, sqlerr.UndefinedObject, `type "foo" does not exist`},
+		{`CREATE TABLE t (a INT[])`, sqlerr.FeatureNotSupported, ""},
 		{`CREATE TABLE ` + long + ` (a INT)`, "42622", ""},
 		{`CREATE TABLE other.t (a INT)`, sqlerr.InvalidSchemaName, `schema "other" does not exist`},
 	} {

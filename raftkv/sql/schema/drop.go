@@ -10,8 +10,8 @@ import (
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
 )
 
-// lookupTable resolves a table name for DROP/TRUNCATE/ALTER: 42P01 when
-// absent, 42809 when the name is an index or a sequence.
+// lookupTable resolves a table name for DROP/TRUNCATE/ALTER/CREATE INDEX:
+// 42P01 when absent, 42809 when the name is an index or a sequence.
 func (c *Catalog) lookupTable(n ast.TableName) (*Table, error) {
 	if err := checkSchema(n.Schema); err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func (c *Catalog) lookupTable(n ast.TableName) (*Table, error) {
 	if k := c.relationKind(n.Name); k != "" {
 		return nil, sqlerr.New(codeWrongObjectType, "\"%s\" is not a table", n.Name)
 	}
-	return nil, sqlerr.New(sqlerr.UndefinedTable, "table \"%s\" does not exist", n.Name)
+	return nil, errUndefinedTable(n.Name)
 }
 
 // DropTable drops the tables named (their rows, indexes and owned
@@ -37,10 +37,14 @@ func DropTable(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.Drop
 	for _, n := range stmt.Names {
 		t, err := d.cat.lookupTable(n)
 		if err != nil {
-			if sqlerr.Code(err) == sqlerr.UndefinedTable && stmt.IfExists {
+			if sqlerr.Code(err) != sqlerr.UndefinedTable {
+				return err
+			}
+			if stmt.IfExists {
 				continue
 			}
-			return err
+			// DROP TABLE says "table", the other statements "relation".
+			return sqlerr.New(sqlerr.UndefinedTable, "table \"%s\" does not exist", n.Name)
 		}
 		if drop[t.Name] == nil {
 			drop[t.Name] = t

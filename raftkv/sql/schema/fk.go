@@ -114,25 +114,10 @@ func referencedExists(ctx context.Context, txn *kvtxn.Txn, parent *Table, idx in
 	return found, err
 }
 
-// forEachReferencing calls fn for every row of child whose fk columns equal
-// parentRow's referenced columns. It reads them all first (fn may write),
-// through an index of child led by the fk columns when there is one, else
-// by scanning child whole (cost: every row of child per parent row deleted
-// — index your foreign key columns).
-func forEachReferencing(ctx context.Context, txn *kvtxn.Txn, parent, child *Table, fk *ForeignKey, parentRow Row, fn func(Row) error) error {
-	rows, err := referencing(ctx, txn, parent, child, fk, parentRow, 0)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// referencing returns up to limit (0: all) rows of child referencing parentRow.
+// referencing returns up to limit (0: all) rows of child whose fk columns
+// equal parentRow's referenced columns, read through an index of child led
+// by the fk columns when there is one, else by scanning child whole (cost:
+// every row of child per parent row deleted — index foreign key columns).
 func referencing(ctx context.Context, txn *kvtxn.Txn, parent, child *Table, fk *ForeignKey, parentRow Row, limit int) ([]Row, error) {
 	want := make([]value.Value, len(fk.Columns))
 	for i := range fk.Columns {

@@ -8,8 +8,14 @@ import (
 	"cairn.dev/cairn/raftkv/sql/value"
 )
 
-// scanPage is how many index entries Scan reads per raftkv range read.
-const scanPage = 256
+// Scan reads index entries in pages that grow from firstScanPage to
+// scanPage entries: a scan its caller stops early (LIMIT, EXISTS, a foreign
+// key probe) reads, and records in the transaction's read set, little more
+// than it used.
+const (
+	firstScanPage = 16
+	scanPage      = 256
+)
 
 // Bound is one end of an index range: Key is a prefix of the index's
 // columns (values of the columns' types; other kinds are cast). Inclusive
@@ -24,7 +30,7 @@ type Bound struct {
 // Scan calls fn for each row of t in the order of index idx (-1: the
 // primary key; otherwise a position in t.Indexes) whose index columns lie
 // between lo and hi (nil = unbounded), until fn returns false or an error.
-// Entries are read in pages of scanPage from the transaction's snapshot
+// Entries are read in growing pages from the transaction's snapshot
 // (including its own writes); fn is never called while a raftkv read is in
 // progress, so it may use txn (Lookup, nested Scan). Rows fn's writes move
 // ahead of the scan position may be seen again: an UPDATE should collect
@@ -58,9 +64,10 @@ func Scan(ctx context.Context, txn *kvtxn.Txn, t *Table, idx int, lo, hi *Bound,
 			end = k
 		}
 	}
+	size := firstScanPage
 	for string(start) < string(end) {
 		var page []kvtxn.KV
-		err := txn.Scan(ctx, start, end, scanPage, func(kv kvtxn.KV) (bool, error) {
+		err := txn.Scan(ctx, start, end, size, func(kv kvtxn.KV) (bool, error) {
 			page = append(page, kv)
 			return true, nil
 		})
@@ -77,10 +84,11 @@ func Scan(ctx context.Context, txn *kvtxn.Txn, t *Table, idx int, lo, hi *Bound,
 				return err
 			}
 		}
-		if len(page) < scanPage {
+		if len(page) < size {
 			return nil
 		}
 		start = append(append([]byte(nil), page[len(page)-1].Key...), 0)
+		size = min(size*4, scanPage)
 	}
 	return nil
 }

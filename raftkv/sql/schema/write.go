@@ -55,10 +55,14 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 		return err
 	}
 	key := rowKey(t, pk)
-	if _, found, err := txn.Get(ctx, key); err != nil {
-		return err
-	} else if found {
-		return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+	// A hidden rowid comes from a sequence, so it is new: no read (and no
+	// RPC, no read span) for it.
+	if !t.HasHiddenKey() {
+		if _, found, err := txn.Get(ctx, key); err != nil {
+			return err
+		} else if found {
+			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+		}
 	}
 	if err := txn.Put(key, val); err != nil {
 		return txnErr(err)
@@ -150,25 +154,34 @@ func Update(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, ne
 	return nil
 }
 
-// Delete removes row (as read) from t with its index entries, then applies
-// the ON DELETE action of every foreign key referencing t: NO ACTION and
-// RESTRICT fail with 23503 when a referencing row exists, CASCADE deletes
-// the referencing rows (recursively), SET NULL updates them (NOT NULL still
-// applies: 23502). Checks run per row, immediately (PostgreSQL defers NO
-// ACTION to the end of the statement, so deleting a parent before its child
-// in one DELETE succeeds there and fails here).
+// Delete removes row (as read) from t: DeleteRows with one row.
 func Delete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row) error {
-	if len(row) != len(t.Columns) {
-		return sqlerr.New(sqlerr.Internal, "delete from %q: %d values for %d columns", t.Name, len(row), len(t.Columns))
-	}
-	pk := pkSuffix(t, row)
-	if err := txn.Delete(rowKey(t, pk)); err != nil {
-		return txnErr(err)
-	}
-	for i := range t.Indexes {
-		key, _, _ := indexEntry(t, &t.Indexes[i], row, pk)
-		if err := txn.Delete(key); err != nil {
+	return DeleteRows(ctx, txn, cat, t, []Row{row})
+}
+
+// DeleteRows removes rows (as read) from t with their index entries, then
+// applies the ON DELETE action of every foreign key referencing t, for each
+// row: NO ACTION and RESTRICT fail with 23503 when a referencing row is
+// left, CASCADE deletes the referencing rows (recursively, the same way),
+// SET NULL updates them (NOT NULL still applies: 23502; their CHECKs are not
+// evaluated). As in PostgreSQL, where these run as triggers at the end of
+// the statement, the checks see every row of the statement deleted: pass all
+// the rows one DELETE statement removes in one call, so DELETE FROM a
+// self-referencing table succeeds whatever the row order.
+func DeleteRows(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, rows []Row) error {
+	for _, row := range rows {
+		if len(row) != len(t.Columns) {
+			return sqlerr.New(sqlerr.Internal, "delete from %q: %d values for %d columns", t.Name, len(row), len(t.Columns))
+		}
+		pk := pkSuffix(t, row)
+		if err := txn.Delete(rowKey(t, pk)); err != nil {
 			return txnErr(err)
+		}
+		for i := range t.Indexes {
+			key, _, _ := indexEntry(t, &t.Indexes[i], row, pk)
+			if err := txn.Delete(key); err != nil {
+				return txnErr(err)
+			}
 		}
 	}
 	for _, ref := range t.ReferencedBy {
@@ -177,30 +190,45 @@ func Delete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 			return err
 		}
 		fk := &child.ForeignKeys[ref.Index]
-		if hasNull(row, fk.RefColumns) {
-			continue
-		}
-		switch fk.OnDelete {
-		case Cascade:
-			err = forEachReferencing(ctx, txn, t, child, fk, row, func(r Row) error {
-				return Delete(ctx, txn, cat, child, r)
-			})
-		case SetNull:
-			err = forEachReferencing(ctx, txn, t, child, fk, row, func(r Row) error {
-				n := append(Row(nil), r...)
-				for _, c := range fk.Columns {
-					n[c] = value.NullOf(child.Columns[c].Type)
-				}
-				return Update(ctx, txn, cat, child, r, n, nil)
-			})
-		default:
-			err = restrictReferenced(ctx, txn, t, child, fk, row)
-		}
-		if err != nil {
-			return err
+		for _, row := range rows {
+			if hasNull(row, fk.RefColumns) {
+				continue
+			}
+			if err := onDelete(ctx, txn, cat, t, child, fk, row); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// onDelete applies fk's ON DELETE action for the deleted parent row.
+func onDelete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, parent, child *Table, fk *ForeignKey, row Row) error {
+	switch fk.OnDelete {
+	case Cascade:
+		rows, err := referencing(ctx, txn, parent, child, fk, row, 0)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		return DeleteRows(ctx, txn, cat, child, rows)
+	case SetNull:
+		rows, err := referencing(ctx, txn, parent, child, fk, row, 0)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			n := append(Row(nil), r...)
+			for _, c := range fk.Columns {
+				n[c] = value.NullOf(child.Columns[c].Type)
+			}
+			if err := Update(ctx, txn, cat, child, r, n, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return restrictReferenced(ctx, txn, parent, child, fk, row)
+	}
 }
 
 // checkRow converts row to t's column types and checks NOT NULL and CHECK.
