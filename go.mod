@@ -41,10 +41,7 @@ require (
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
 )
 
-require (
-	github.com/cockroachdb/apd/v3 v3.2.3
-	github.com/jackc/pgx/v5 v5.13.0
-)
+require github.com/cockroachdb/apd/v3 v3.2.3
 
 require (
 	buf.build/gen/go/bufbuild/bufplugin/protocolbuffers/go v1.36.12-20261002170247-538130002972.2 // indirect
