@@ -130,3 +130,24 @@ func TestQueryEdges(t *testing.T) {
 		s.wantRows(tc.sql, tc.want)
 	}
 }
+
+func TestFunctions(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	tests := []struct{ sql, want string }{
+		{`SELECT now() = current_timestamp, now() = transaction_timestamp(), current_date = now()::date`, "t|t|t"},
+		{`SELECT clock_timestamp() >= now()`, "t"},
+		{`SELECT extract(epoch FROM TIMESTAMPTZ '1970-01-01 00:01:00+00'), date_part('hour', TIMESTAMP '2024-01-01 13:00:00')`, "60|13"},
+		{`SELECT extract(month FROM DATE '2024-05-06'), extract(day FROM DATE '2024-05-06')`, "5|6"},
+		{`SELECT pg_catalog.version() = version(), current_schema(), pg_catalog.current_database()`, "t|public|cairn"},
+		{`SELECT jsonb_build_object('a', 1, 'b', 'x') ->> 'b', jsonb_typeof('{}'::jsonb)`, "x|object"},
+		{`SELECT length(gen_random_uuid()), random() < 1`, "36|t"},
+		{`SELECT round(2.5), round(-2.5), round(1.2345, 3), ceil(1.2), floor(-1.2), mod(7, 3), abs(-2.5)`, "3|-3|1.235|2|-2|1|2.5"},
+		{`SELECT lower('AbC'), upper('abc'), char_length('héllo'), least(3, 1, 2), coalesce(NULL, NULL, 3)`, "abc|ABC|5|1|3"},
+		{`SELECT trim(both 'x' from 'xxaxx'), substring('abcdef' from 2 for 3)`, "a|bcd"},
+	}
+	for _, tc := range tests {
+		s.wantRows(tc.sql, tc.want)
+	}
+	s.wantCode(`SELECT nosuch(1, 'a')`, "42883")
+	s.wantCode(`SELECT length(1, 2)`, "42883")
+}

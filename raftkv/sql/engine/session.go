@@ -115,10 +115,13 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 	s.dropImplicit()
 	stmts, err := parser.Parse(sql)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(err)
+	}
+	if s.failed && !(len(stmts) == 1 && isTxnEnd(stmts[0])) {
+		return nil, errAborted()
 	}
 	if len(stmts) > 1 {
-		return nil, sqlerr.New(sqlerr.SyntaxError, "cannot insert multiple commands into a prepared statement")
+		return nil, s.fail(sqlerr.New(sqlerr.SyntaxError, "cannot insert multiple commands into a prepared statement"))
 	}
 	st := &Statement{s: s}
 	if len(stmts) == 0 {
@@ -136,6 +139,9 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 		st.params = append(st.params, t)
 	}
 	if err := st.describe(ctx); err != nil {
+		if !isTxnEnd(st.stmt) {
+			return nil, s.fail(err)
+		}
 		return nil, err
 	}
 	return st, nil
@@ -146,7 +152,7 @@ func (s *Session) PrepareAll(ctx context.Context, sql string) ([]pgwire.Statemen
 	s.dropImplicit()
 	stmts, err := parser.Parse(sql)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(err)
 	}
 	out := make([]pgwire.Statement, len(stmts))
 	b := &batch{n: len(stmts), implicit: len(stmts) > 1}

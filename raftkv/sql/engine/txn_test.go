@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -182,4 +183,31 @@ func TestImplicitBatchTransaction(t *testing.T) {
 	s.wantRows(`SELECT count(*) FROM b`, "2")
 	s.exec(`CREATE TABLE b2 (id INT); INSERT INTO b2 VALUES (1); SELECT * FROM b2`)
 	s.wantRows(`SELECT count(*) FROM b2`, "1")
+}
+
+// TestExtendedProtocolFailedTxn: Prepare errors fail a transaction block;
+// only COMMIT/ROLLBACK prepare afterwards.
+func TestExtendedProtocolFailedTxn(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	ctx := context.Background()
+	s.exec(`BEGIN`)
+	if _, err := s.s.Prepare(ctx, `SELECT * FROM missing`, nil); sqlerr.Code(err) != sqlerr.UndefinedTable {
+		t.Fatalf("prepare: %v", err)
+	}
+	if s.s.TxStatus() != 'E' {
+		t.Fatalf("status %c", s.s.TxStatus())
+	}
+	if _, err := s.s.Prepare(ctx, `SELECT 1`, nil); sqlerr.Code(err) != sqlerr.InFailedTransaction {
+		t.Fatalf("prepare in failed txn: %v", err)
+	}
+	st, err := s.s.Prepare(ctx, `ROLLBACK`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag, err := st.Execute(ctx, nil, nil, nil); tag != "ROLLBACK" || err != nil {
+		t.Fatalf("rollback: %q %v", tag, err)
+	}
+	if s.s.TxStatus() != 'I' {
+		t.Fatalf("status %c", s.s.TxStatus())
+	}
 }
