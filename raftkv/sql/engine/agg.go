@@ -215,6 +215,32 @@ func (a *aggScope) match(b *binder, sc *scope, e ast.Expr) (expr, bool, error) {
 	return nil, false, nil
 }
 
+// findGrouped resolves a column of the aggregated query (referenced from a
+// subquery evaluated after aggregation) to its group key slot.
+func (a *aggScope) findGrouped(table, name string, pos int) (int, error) {
+	idx, err := a.pre.find(table, name, pos)
+	if err != nil || idx < 0 {
+		return idx, err
+	}
+	for i, gc := range a.groupCols {
+		if gc == idx {
+			return i, nil
+		}
+	}
+	col := a.pre.cols[idx]
+	if col.tbl != nil && a.pkGrouped(col) {
+		a.groups = append(a.groups, &colExpr{idx: idx, t: col.typ, name: col.name})
+		a.groupCols = append(a.groupCols, idx)
+		a.groupKeys = append(a.groupKeys, "\x00dep")
+		return len(a.groups) - 1, nil
+	}
+	ref := name
+	if table != "" {
+		ref = table + "." + name
+	}
+	return -1, sqlerr.New(sqlerr.GroupingError, "subquery uses ungrouped column %q from outer query", ref).At(int32(pos))
+}
+
 // pkGrouped reports whether the primary key of col's relation is grouped.
 func (a *aggScope) pkGrouped(col scopeCol) bool {
 	if len(col.tbl.PrimaryKey) == 0 {

@@ -322,11 +322,10 @@ func (b *binder) bindColumn(sc *scope, e *ast.ColumnRef) (expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := found.cols[idx]
-	if found.agg != nil && found != sc {
-		// an outer reference into an aggregated query: map it through the grouping.
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "outer references to an aggregated query are not supported").At(int32(e.Pos))
+	if found.agg != nil {
+		return &colExpr{depth: depth, idx: idx, t: found.colType(idx), name: e.Column}, nil
 	}
+	c := found.cols[idx]
 	if c.rel >= 0 && c.rel < 64 {
 		found.mask |= 1 << uint(c.rel)
 	}

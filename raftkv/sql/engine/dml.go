@@ -317,6 +317,14 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 			return "", err
 		}
 		n := 0
+		touched := map[string]bool{} // primary keys this statement wrote
+		pkKey := func(r row) string {
+			var kb []byte
+			for _, c := range t.PrimaryKey {
+				kb = value.AppendKey(kb, normKey(r[c]), false)
+			}
+			return string(kb)
+		}
 		for _, r := range rows {
 			full := newRow(len(t.Columns))
 			given := make([]bool, len(t.Columns))
@@ -361,6 +369,10 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 					if oc.DoNothing {
 						continue
 					}
+					if touched[pkKey(existing)] {
+						return "", sqlerr.New(sqlerr.CardinalityViolation, "ON CONFLICT DO UPDATE command cannot affect row a second time").
+							WithHint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")
+					}
 					comb := append(append(row(nil), existing...), full...)
 					if ocWhere != nil {
 						ok, err := truthy(ec, ocWhere, comb)
@@ -380,6 +392,7 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 						return "", err
 					}
 					n++
+					touched[pkKey(nr)] = true
 					if retExprs != nil {
 						out, err := project(ec, retExprs, nr)
 						if err != nil {
@@ -396,6 +409,9 @@ func (b *binder) bindInsert(x *ast.Insert) (*boundStmt, error) {
 				return "", err
 			}
 			lockInserted(ec, t, final)
+			if oc != nil {
+				touched[pkKey(final)] = true
+			}
 			n++
 			if retExprs != nil {
 				out, err := project(ec, retExprs, final)

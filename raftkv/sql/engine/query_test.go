@@ -151,3 +151,30 @@ func TestFunctions(t *testing.T) {
 	s.wantCode(`SELECT nosuch(1, 'a')`, "42883")
 	s.wantCode(`SELECT length(1, 2)`, "42883")
 }
+
+func TestJoinsAndGrouping(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(shop)
+	tests := []struct{ sql, want string }{
+		// three-way left joins
+		{`SELECT c.name, o.id, i.qty FROM customers c LEFT JOIN orders o ON o.customer_id = c.id LEFT JOIN items i ON i.order_id = o.id AND i.qty > 2 ORDER BY c.name, o.id`,
+			"Ann|1|3\nAnn|2|NULL\nBob|3|10\nCid|NULL|NULL"},
+		// inner join of four tables, written in a bad order
+		{`SELECT c.name, p.name FROM items i, products p, orders o, customers c WHERE i.product_id = p.id AND o.id = i.order_id AND c.id = o.customer_id AND p.price > 10 ORDER BY 1, 2`,
+			"Ann|book\nAnn|lamp"},
+		// correlated subquery reading a grouped column
+		{`SELECT c.id, count(*), (SELECT count(*) FROM items i JOIN orders o2 ON o2.id = i.order_id WHERE o2.customer_id = c.id) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id`,
+			"1|2|3\n2|1|1"},
+		{`SELECT p.name FROM products p WHERE p.price = (SELECT max(price) FROM products p2 WHERE p2.stock >= p.stock - 100)`, "lamp"},
+		{`SELECT status, count(*) FILTER (WHERE customer_id = 1) FROM orders GROUP BY status`, "new|2"},
+		{`SELECT sum(qty) FROM items WHERE false`, "NULL"},
+		{`SELECT count(*) FROM items WHERE false`, "0"},
+		{`SELECT customer_id FROM orders GROUP BY customer_id HAVING sum(id) > 2 ORDER BY customer_id`, "1\n2"},
+		{`SELECT lower(name) AS n FROM customers GROUP BY lower(name) ORDER BY n`, "ann\nbob\ncid"},
+	}
+	for _, tc := range tests {
+		s.wantRows(tc.sql, tc.want)
+	}
+	s.wantCode(`INSERT INTO customers VALUES (5, 'x', NULL), (5, 'y', NULL) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`, "21000")
+	s.wantCode(`SELECT c.name, (SELECT count(*) FROM orders o WHERE o.customer_id = c.city::int) FROM customers c GROUP BY c.name`, "42803")
+}

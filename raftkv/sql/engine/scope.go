@@ -61,8 +61,12 @@ func (s *scope) resolve(table, name string, pos int) (*scope, int, int, error) {
 	return nil, 0, 0, sqlerr.New(sqlerr.UndefinedColumn, "column %q does not exist", name).At(int32(pos))
 }
 
-// find returns the slot of [table.]name in this scope only (-1 none).
+// find returns the slot of [table.]name in this scope only (-1 none). In an
+// aggregated query's scope the slot is the column's group key.
 func (s *scope) find(table, name string, pos int) (int, error) {
+	if s.agg != nil {
+		return s.agg.findGrouped(table, name, pos)
+	}
 	found := -1
 	for i, c := range s.cols {
 		if c.name != name {
@@ -85,6 +89,14 @@ func (s *scope) find(table, name string, pos int) (int, error) {
 		found = i
 	}
 	return found, nil
+}
+
+// colType returns the type of slot idx of this scope.
+func (s *scope) colType(idx int) value.Type {
+	if s.agg != nil {
+		return s.agg.groups[idx].typ()
+	}
+	return s.cols[idx].typ
 }
 
 // tableScope returns the scope of one table's columns (for CHECK, DEFAULT,
