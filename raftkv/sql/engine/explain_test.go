@@ -39,6 +39,8 @@ func TestExplain(t *testing.T) {
 		{`SELECT u.name FROM users u JOIN orders o ON u.name < o.created_at::text`, []string{"Nested Loop"}, nil},
 		{`SELECT count(*) FROM orders GROUP BY user_id`, []string{"HashAggregate", "Seq Scan on orders"}, nil},
 		{`SELECT id FROM users ORDER BY name LIMIT 2`, []string{"Limit", "Sort", "Seq Scan on users"}, nil},
+		{`SELECT name FROM users WHERE id > 3 ORDER BY id LIMIT 2`, []string{"Limit", "Index Scan on users using users_pkey (id > 3)"}, []string{"Sort"}},
+		{`SELECT name FROM users ORDER BY id DESC`, []string{"Sort", "Seq Scan on users"}, nil},
 		{`UPDATE users SET name = 'x' WHERE id = 2`, []string{"Update on users", "Index Scan on users using users_pkey"}, nil},
 		{`DELETE FROM orders WHERE user_id = 3`, []string{"Delete on orders", "Seq Scan on orders"}, nil},
 	}

@@ -81,6 +81,7 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 			keys = append(keys, orderKey(idx, o))
 		}
 	}
+	ordered := pkOrdered(p, keys)
 	if distinct {
 		for _, k := range keys {
 			if k.idx >= nvisible {
@@ -89,7 +90,7 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 		}
 		p = &distinctNode{in: p, n: nvisible}
 	}
-	if len(keys) > 0 {
+	if len(keys) > 0 && !ordered {
 		descs := make([]string, len(sel.OrderBy))
 		for i, o := range sel.OrderBy {
 			descs[i] = formatExpr(o.Expr)
@@ -118,6 +119,30 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 		p = ln
 	}
 	return &query{plan: p, cols: cols[:nvisible], correlated: corr}, nil
+}
+
+// pkOrdered reports whether p already yields rows in the order of keys: a
+// projection of a scan through the primary key (rows come in key order)
+// sorted ascending on a prefix of the key's columns.
+func pkOrdered(p plan, keys []sortKey) bool {
+	pn, ok := p.(*projectNode)
+	if !ok || len(keys) == 0 {
+		return false
+	}
+	sn, ok := pn.in.(*scanNode)
+	if !ok || sn.acc.idx != -1 || len(keys) > len(sn.t.PrimaryKey) {
+		return false
+	}
+	for i, k := range keys {
+		if k.desc || k.nullsFirst || k.idx >= len(pn.exprs) {
+			return false
+		}
+		c, ok := pn.exprs[k.idx].(*colExpr)
+		if !ok || c.depth != 0 || c.idx != sn.off+sn.t.PrimaryKey[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // widthOf returns the width of a core's projected rows (visible + hidden sort keys).

@@ -36,6 +36,7 @@ type txnState struct {
 	now      time.Time
 	used     bool // a statement ran in it
 	implicit bool // the implicit transaction of a multi-statement query string
+	readOnly bool // BEGIN READ ONLY
 }
 
 var (
@@ -394,6 +395,15 @@ func (st *Statement) execute(ctx context.Context, params []pgwire.Param, resultF
 		if err := st.describe(ctx); err != nil {
 			return "", s.fail(err)
 		}
+		if strings.ToLower(x.Name) == "all" {
+			for _, r := range s.showAll() {
+				vals := []value.Value{value.NewText(r[0]), value.NewText(r[1]), value.NewText(r[2])}
+				if err := emitRow(emit, vals, []outCol{{typ: value.Text}, {typ: value.Text}, {typ: value.Text}}, resultFormats); err != nil {
+					return "", err
+				}
+			}
+			return "SHOW", nil
+		}
 		v, err := s.show(x.Name)
 		if err != nil {
 			return "", s.fail(err)
@@ -403,6 +413,12 @@ func (st *Statement) execute(ctx context.Context, params []pgwire.Param, resultF
 		}
 		return "SHOW", nil
 	case *ast.Unsupported:
+		switch x.Name {
+		case "VACUUM", "ANALYZE":
+			// Nothing to reclaim or gather on raftkv: a no-op, so scripts
+			// (pgbench -i) that end with them run unchanged.
+			return x.Name, nil
+		}
 		return "", s.fail(sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported", x.Name).At(int32(x.Pos)))
 	}
 	if !st.described {
@@ -413,6 +429,9 @@ func (st *Statement) execute(ctx context.Context, params []pgwire.Param, resultF
 	vals, err := st.decodeParams(params)
 	if err != nil {
 		return "", s.fail(err)
+	}
+	if s.tx != nil && s.tx.readOnly && writes(st.stmt) {
+		return "", s.fail(sqlerr.New("25006", "cannot execute %s in a read-only transaction", stmtName(st.stmt)))
 	}
 	if s.tx != nil {
 		tx := s.tx
@@ -449,6 +468,38 @@ func (st *Statement) execute(ctx context.Context, params []pgwire.Param, resultF
 	}
 }
 
+// writes reports whether a statement writes (refused in READ ONLY transactions).
+func writes(x ast.Statement) bool {
+	switch x := x.(type) {
+	case *ast.Select:
+		return x.ForUpdate != nil
+	case *ast.Explain, *ast.Show, *ast.Set:
+		return false
+	}
+	return true
+}
+
+// stmtName names a statement kind for messages.
+func stmtName(x ast.Statement) string {
+	switch x.(type) {
+	case *ast.Insert:
+		return "INSERT"
+	case *ast.Update:
+		return "UPDATE"
+	case *ast.Delete:
+		return "DELETE"
+	case *ast.Select:
+		return "SELECT FOR UPDATE"
+	case *ast.Copy:
+		return "COPY FROM"
+	case *ast.CreateTable:
+		return "CREATE TABLE"
+	case *ast.DropTable:
+		return "DROP TABLE"
+	}
+	return "this statement"
+}
+
 // fail marks an open transaction block failed and returns err.
 func (s *Session) fail(err error) error {
 	if s.tx != nil && s.tx.explicit {
@@ -466,6 +517,9 @@ func (s *Session) execBegin(x *ast.Begin) (string, error) {
 		return "BEGIN", nil // PostgreSQL warns "there is already a transaction in progress"
 	}
 	s.tx = s.begin(s.isolation(strings.ToLower(x.Isolation)), true)
+	if x.ReadOnly != nil {
+		s.tx.readOnly = *x.ReadOnly
+	}
 	return "BEGIN", nil
 }
 

@@ -229,3 +229,21 @@ func TestConcurrentAutocommit(t *testing.T) {
 	}
 	s.wantRows(`SELECT n FROM c`, fmt.Sprint(workers*each-failed))
 }
+
+func TestReadOnlyAndNoOps(t *testing.T) {
+	s := newTestEngine(t).testSession(t)
+	s.exec(`CREATE TABLE r (id INT PRIMARY KEY)`)
+	s.exec(`BEGIN READ ONLY`)
+	s.wantRows(`SHOW transaction_read_only`, "on")
+	s.wantRows(`SELECT count(*) FROM r`, "0")
+	s.wantCode(`INSERT INTO r VALUES (1)`, "25006")
+	s.exec(`ROLLBACK`)
+	if r := s.exec(`VACUUM ANALYZE r`); r.tag != "VACUUM" {
+		t.Errorf("vacuum tag %q", r.tag)
+	}
+	r := s.exec(`SHOW ALL`)
+	if len(r.cols) != 3 || len(r.rows) < 10 {
+		t.Errorf("SHOW ALL: %v, %d rows", r.cols, len(r.rows))
+	}
+	s.wantCode(`LISTEN x`, "0A000")
+}

@@ -152,6 +152,20 @@ func (s *Session) setParam(name, val string) {
 	}
 }
 
+// showAll lists every parameter (SHOW ALL): name, setting, description.
+func (s *Session) showAll() [][]string {
+	keys := make([]string, 0, len(s.settings))
+	for k := range s.settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][]string, len(keys))
+	for i, k := range keys {
+		out[i] = []string{showName(k), s.settings[k], ""}
+	}
+	return out
+}
+
 // show returns a parameter's value.
 func (s *Session) show(name string) (string, error) {
 	name = strings.ToLower(name)
@@ -161,17 +175,11 @@ func (s *Session) show(name string) (string, error) {
 			return s.tx.iso.String(), nil
 		}
 		return s.isolation("").String(), nil
-	case "all":
-		keys := make([]string, 0, len(s.settings))
-		for k := range s.settings {
-			keys = append(keys, k)
+	case "transaction_read_only":
+		if s.tx != nil && s.tx.readOnly {
+			return "on", nil
 		}
-		sort.Strings(keys)
-		var sb strings.Builder
-		for _, k := range keys {
-			sb.WriteString(k + "=" + s.settings[k] + "\n")
-		}
-		return sb.String(), nil
+		return "off", nil
 	}
 	v, ok := s.settings[name]
 	if !ok {

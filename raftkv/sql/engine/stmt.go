@@ -45,6 +45,9 @@ func (b *binder) bindStatement(stmt ast.Statement) (*boundStmt, error) {
 	case *ast.Explain:
 		return b.bindExplain(x)
 	case *ast.Show:
+		if strings.ToLower(x.Name) == "all" {
+			return &boundStmt{cols: []outCol{{name: "name", typ: value.Text}, {name: "setting", typ: value.Text}, {name: "description", typ: value.Text}}}, nil
+		}
 		return &boundStmt{cols: []outCol{{name: showName(x.Name), typ: value.Text}}}, nil
 	case *ast.Copy:
 		if x.To {
