@@ -406,12 +406,24 @@ func (f *formatter) funcCall(n *FuncCall) {
 	}
 }
 
+// multiWordTypes are the type names the parser reads from several words.
+var multiWordTypes = wordSet(
+	"double precision", "character varying", "timestamp with time zone",
+	"timestamp without time zone", "time with time zone", "time without time zone",
+)
+
 // typeName writes t with its modifiers and [].
 func (f *formatter) typeName(t TypeName) {
 	name, rest := t.Name, ""
-	if strings.HasPrefix(name, "timestamp ") || strings.HasPrefix(name, "time ") {
-		i := strings.IndexByte(name, ' ')
-		name, rest = name[:i], name[i:]
+	switch {
+	case multiWordTypes[name]:
+		if i := strings.IndexByte(name, ' '); strings.HasPrefix(name, "time") {
+			name, rest = name[:i], name[i:] // timestamp(3) with time zone
+		}
+	case simpleIdent(name) && name != "double" && name != "national":
+	default:
+		// A quoted name as written ("MyType", "a.b"), read back as one name.
+		name = `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 	}
 	f.s(name)
 	if len(t.Mods) > 0 {

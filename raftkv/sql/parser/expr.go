@@ -56,18 +56,7 @@ func (p *parser) parseExprPrec(min int) ast.Expr {
 				left = &ast.CastExpr{Expr: left, Type: p.parseTypeName(), Pos: t.pos}
 				continue
 			}
-			switch op {
-			case "!=":
-				op = "<>"
-			case "~~":
-				op = "LIKE"
-			case "!~~":
-				op = "NOT LIKE"
-			case "~~*":
-				op = "ILIKE"
-			case "!~~*":
-				op = "NOT ILIKE"
-			}
+			op = normalizeOp(op)
 			if prec == precCmp && (p.isKw("any") || p.isKw("some") || p.isKw("all")) && p.peekN(1).kind == tPunct && p.peekN(1).text == "(" {
 				all := p.isKw("all")
 				kwTok := p.advance()
@@ -113,6 +102,24 @@ func (p *parser) parseAnyArray(left ast.Expr, op string, all bool, start *token)
 		return nil
 	}
 	return &ast.InExpr{Expr: left, List: arr.Elems, Not: all, Pos: start.pos}
+}
+
+// normalizeOp spells operators as BinaryExpr.Op documents: != is <>, the
+// ~~ family is LIKE/ILIKE.
+func normalizeOp(op string) string {
+	switch op {
+	case "!=":
+		return "<>"
+	case "~~":
+		return "LIKE"
+	case "!~~":
+		return "NOT LIKE"
+	case "~~*":
+		return "ILIKE"
+	case "!~~*":
+		return "NOT ILIKE"
+	}
+	return op
 }
 
 // binaryPrec is the binding power of operator op in infix position.
@@ -207,9 +214,34 @@ func (p *parser) parseKeywordInfix(left ast.Expr, min int) (ast.Expr, bool) {
 		zone := p.parseExprPrec(precAt + 1)
 		return &ast.FuncCall{Name: "timezone", Args: []ast.Expr{zone, left}, Pos: t.pos}, false
 	case "collate":
-		if precSubscpt >= min {
+		// Only the default collation (what psql writes) is accepted; it
+		// changes nothing.
+		p.p++
+		name := p.label()
+		if name == "pg_catalog" && p.acceptPunct(".") {
+			name = p.label()
+		}
+		if name != "default" {
 			p.unsupported(t, "COLLATE is not supported")
 		}
+		return left, false
+	case "operator":
+		// OPERATOR(schema.op): an operator named explicitly, as psql writes it.
+		if !p.isPunct2(1, "(") || precOther < min {
+			return left, true
+		}
+		p.p += 2
+		if p.peek().kind == tIdent && p.isPunct2(1, ".") {
+			p.p += 2
+		}
+		opTok := p.peek()
+		if opTok.kind != tOp || opTok.text == "::" {
+			p.fail(opTok)
+		}
+		p.p++
+		p.expectPunct(")")
+		op := normalizeOp(opTok.text)
+		return &ast.BinaryExpr{Op: op, Left: left, Right: p.parseExprPrec(precOther + 1), Pos: t.pos}, false
 	}
 	return left, true
 }
@@ -734,7 +766,11 @@ func (p *parser) parseTypeName() ast.TypeName {
 	t := p.peek()
 	typ := ast.TypeName{Pos: t.pos}
 	name := p.label()
-	switch name {
+	special := name
+	if t.kind == tQIdent {
+		special = "" // "double" is a name, not the start of double precision
+	}
+	switch special {
 	case "double":
 		p.expectKw("precision")
 		name = "double precision"

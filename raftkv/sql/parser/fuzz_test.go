@@ -11,8 +11,9 @@ import (
 )
 
 // FuzzParse checks that Parse never panics, that its errors are
-// *sqlerr.Error, and that whatever it accepts formats back to text that
-// parses to an equal tree.
+// *sqlerr.Error, that Split cuts what it accepts into the same statements,
+// and that whatever it accepts formats back to text that parses to an
+// equal tree.
 func FuzzParse(f *testing.F) {
 	if data, err := os.ReadFile("testdata/corpus.sql"); err == nil {
 		for _, s := range Split(string(data)) {
@@ -39,6 +40,21 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q) error without code or message: %#v", sql, se)
 			}
 			return
+		}
+		parts := Split(sql)
+		if len(parts) != len(stmts) {
+			t.Fatalf("Parse(%q) gives %d statements, Split %d: %q", sql, len(stmts), len(parts), parts)
+		}
+		for i, part := range parts {
+			one, err := ParseOne(part)
+			if err != nil {
+				t.Fatalf("Split(%q)[%d] = %q does not parse alone: %v", sql, i, part, err)
+			}
+			stripPos(one)
+			stripPos(stmts[i])
+			if !reflect.DeepEqual(one, stmts[i]) {
+				t.Fatalf("Split(%q)[%d] = %q parses differently alone", sql, i, part)
+			}
 		}
 		for _, st := range stmts {
 			if _, ok := st.(*ast.Unsupported); ok {

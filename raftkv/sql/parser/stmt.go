@@ -26,6 +26,7 @@ var unsupportedStatements = map[string]string{
 var unsupportedObjects = [][]string{
 	{"materialized", "view"}, {"foreign", "data", "wrapper"}, {"foreign", "table"},
 	{"event", "trigger"}, {"text", "search"}, {"access", "method"}, {"user", "mapping"},
+	{"constraint", "trigger"}, {"large", "object"}, {"system"},
 	{"view"}, {"schema"}, {"database"}, {"function"}, {"procedure"}, {"trigger"},
 	{"extension"}, {"sequence"}, {"type"}, {"domain"}, {"policy"}, {"publication"},
 	{"subscription"}, {"rule"}, {"aggregate"}, {"operator"}, {"collation"},

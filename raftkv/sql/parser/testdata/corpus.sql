@@ -279,3 +279,18 @@ EXPLAIN ANALYZE SELECT count(*) FROM orders;
 EXPLAIN ANALYZE VERBOSE UPDATE t SET a = 1;
 EXPLAIN (ANALYZE, COSTS off, FORMAT text) DELETE FROM t;
 EXPLAIN VERBOSE INSERT INTO t VALUES (1);
+
+-- what drivers and tools send
+copy pgbench_accounts from stdin with (freeze on);
+alter table pgbench_tellers add constraint pgbench_tellers_bid_fkey foreign key (bid) references pgbench_branches;
+SET extra_float_digits = 3;
+SET application_name = 'PostgreSQL JDBC Driver';
+select pg_catalog.version();
+show standard_conforming_strings;
+select current_schema();
+SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid WHERE typname = 'hstore';
+SELECT current_database(), current_user, version();
+SELECT set_config('search_path', '', false);
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', '') AND n.nspname <> 'pg_catalog' ORDER BY 1, 2;
+SELECT n.nspname AS "Schema", c.relname AS "Name", CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' END AS "Type", pg_catalog.pg_get_userbyid(c.relowner) AS "Owner" FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', '') AND n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_toast' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2;
+SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 2, 3;
