@@ -233,7 +233,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		if err != nil {
 			return nil, errNumericOverflow()
 		}
-		return normDec(d), nil
+		return checkDecRange(normDec(d))
 	case "*":
 		if aInf || bInf {
 			if aSign == 0 || bSign == 0 {
@@ -250,7 +250,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 			// PostgreSQL rounds an exact product past the largest scale.
 			d = roundDec(d, numericMaxScale)
 		}
-		return d, nil
+		return checkDecRange(d)
 	case "/":
 		if !bInf && bSign == 0 {
 			return nil, errDivZero()
@@ -263,7 +263,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		case bInf:
 			return new(apd.Decimal), nil
 		}
-		return divDec(a, b, selectDivScale(a, b)), nil
+		return checkDecRange(divDec(a, b, selectDivScale(a, b)))
 	case "%":
 		if !bInf && bSign == 0 {
 			return nil, errDivZero()
@@ -287,6 +287,15 @@ func decSign(d *apd.Decimal) int {
 		return -1
 	}
 	return 1
+}
+
+// checkDecRange refuses results with more integer digits than numeric
+// holds (PostgreSQL's "value overflows numeric format").
+func checkDecRange(d *apd.Decimal) (*apd.Decimal, error) {
+	if isFiniteDec(d) && int64(d.NumDigits())+int64(d.Exponent) > numericMaxWeightDigits {
+		return nil, errNumericOverflow()
+	}
+	return d, nil
 }
 
 func errNumericOverflow() *sqlerr.Error {

@@ -67,6 +67,7 @@ func TestArithmetic(t *testing.T) {
 		{a: n("1.0"), op: "/", b: i4(0), code: "22012", msg: "division by zero"},
 		{a: n("1.0"), op: "%", b: n("0.00"), code: "22012", msg: "division by zero"},
 		{a: n("NaN"), op: "+", b: i4(1), out: "NaN", typ: Numeric},
+		{a: n("1e100000"), op: "*", b: n("1e100000"), code: "22003", msg: "value overflows numeric format"},
 		{a: n("Infinity"), op: "-", b: n("Infinity"), out: "NaN", typ: Numeric},
 		{a: n("Infinity"), op: "*", b: n("-2"), out: "-Infinity", typ: Numeric},
 		{a: n("5"), op: "/", b: n("Infinity"), out: "0", typ: Numeric},

@@ -160,6 +160,13 @@ func TestCompare(t *testing.T) {
 		{jsonV(t, `{"a": 1}`), jsonV(t, `{"a": 1.0}`), 0},
 		{jsonV(t, `[1, 2]`), jsonV(t, `[3]`), 1},
 		{jsonV(t, `null`), jsonV(t, `"x"`), -1},
+		// jsonb's btree quirks (PostgreSQL 15).
+		{jsonV(t, `[]`), jsonV(t, `null`), -1},
+		{jsonV(t, `[1]`), jsonV(t, `5`), 1},
+		{jsonV(t, `[[]]`), jsonV(t, `[5]`), 1},
+		{jsonV(t, `{}`), jsonV(t, `[1, 2]`), 1},
+		{jsonV(t, `{"aa": 1}`), jsonV(t, `{"b": 1}`), -1},
+		{jsonV(t, `{"a": 2, "b": 1}`), jsonV(t, `{"a": 1, "c": 0}`), 1},
 		{NullOf(Int4), NewInt4(1), -1},
 	}
 	for _, tc := range tests {

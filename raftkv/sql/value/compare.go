@@ -54,7 +54,7 @@ func Compare(a, b Value) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		return cmpJSON(ja, jb), nil
+		return sign(cmpJSONTop(ja, jb)), nil
 	}
 	return 0, errOperator("=", a, b)
 }
@@ -148,4 +148,14 @@ func toDec(v Value) *apd.Decimal {
 		return new(apd.Decimal)
 	}
 	return v.Dec
+}
+
+func sign(c int) int {
+	switch {
+	case c < 0:
+		return -1
+	case c > 0:
+		return 1
+	}
+	return 0
 }

@@ -147,7 +147,9 @@ type dtParts struct {
 	hour, min, sec, us int
 	hasTime            bool
 	hasZone            bool
-	zoneSec            int // seconds east of UTC
+	zoneSec            int  // seconds east of UTC
+	zoneRange          bool // the offset is past ±15 hours
+	yearZero           bool // year 0 written (out of range, not bad syntax)
 }
 
 // parseDateTime parses the ISO forms PostgreSQL accepts for t (a date,
@@ -163,6 +165,12 @@ func parseDateTime(t Type, s string) (time.Time, error) {
 	}
 	rangeErr := func() error {
 		return sqlerr.New(sqlerr.DatetimeFieldOverflow, "date/time field value out of range: %s", quoteInput(s))
+	}
+	if p.zoneRange {
+		return time.Time{}, sqlerr.New(codeTZDisplacement, "time zone displacement out of range: %s", quoteInput(s))
+	}
+	if p.yearZero {
+		return time.Time{}, rangeErr()
 	}
 	if p.month < 1 || p.month > 12 || p.day < 1 || p.day > daysIn(p.year, p.month) {
 		return time.Time{}, rangeErr()
@@ -253,11 +261,14 @@ func scanDateTime(s string) (dtParts, error) {
 	if sc.s == "epoch" {
 		return dtParts{year: 1970, month: 1, day: 1}, nil
 	}
-	a, _, ok := sc.digits(0)
+	a, na, ok := sc.digits(0)
 	if !ok {
 		return p, errDTSyntax
 	}
 	switch {
+	case na == 8 && (sc.done() || sc.s[sc.i] == ' ' || sc.s[sc.i] == 't'):
+		// ISO 8601 basic format: YYYYMMDD.
+		p.year, p.month, p.day = a/10000, a/100%100, a%100
 	case sc.eat('-'):
 		b, _, ok1 := sc.digits(2)
 		ok2 := sc.eat('-')
@@ -273,7 +284,11 @@ func scanDateTime(s string) (dtParts, error) {
 		if !ok1 || !ok2 || !ok3 {
 			return p, errDTSyntax
 		}
-		p.year, p.month, p.day = c, a, b
+		if na > 2 {
+			p.year, p.month, p.day = a, b, c // Y/M/D
+		} else {
+			p.year, p.month, p.day = c, a, b // M/D/Y (DateStyle MDY)
+		}
 	default:
 		return p, errDTSyntax
 	}
@@ -298,11 +313,7 @@ func scanDateTime(s string) (dtParts, error) {
 					for sc.i < len(sc.s) && sc.s[sc.i] >= '0' && sc.s[sc.i] <= '9' {
 						sc.i++
 					}
-					frac := sc.s[start:sc.i]
-					if frac == "" {
-						return p, errDTSyntax
-					}
-					p.us = fracMicros(frac)
+					p.us = fracMicros(sc.s[start:sc.i])
 				}
 			}
 		} else {
@@ -353,20 +364,25 @@ func scanDateTime(s string) (dtParts, error) {
 				}
 			}
 		}
-		if h > 15 || m > 59 || sec > 59 {
+		if m > 59 || sec > 59 {
 			return p, errDTSyntax
+		}
+		if h > 15 {
+			p.zoneRange = true
 		}
 		p.hasZone = true
 		p.zoneSec = sign * (h*3600 + m*60 + sec)
 	}
 	sc.skipSpaces()
+	bc := false
 	switch {
 	case strings.HasPrefix(sc.s[sc.i:], "bc"):
 		sc.i += 2
 		if p.year == 0 {
-			return p, errDTSyntax
+			p.yearZero = true
 		}
 		p.year = 1 - p.year
+		bc = true
 	case strings.HasPrefix(sc.s[sc.i:], "ad"):
 		sc.i += 2
 	}
@@ -374,8 +390,8 @@ func scanDateTime(s string) (dtParts, error) {
 	if !sc.done() {
 		return p, errDTSyntax
 	}
-	if p.year == 0 {
-		return p, errDTSyntax
+	if p.year == 0 && !bc {
+		p.yearZero = true
 	}
 	return p, nil
 }

@@ -13,6 +13,7 @@ const (
 	codeUntranslatable  = "22P05" // untranslatable_character
 	codeAmbiguousFunc   = "42725" // ambiguous_function
 	codeCannotCoerce    = "42846" // cannot_coerce
+	codeTZDisplacement  = "22009" // invalid_time_zone_displacement_value
 )
 
 // errSyntax is PostgreSQL's input error: invalid input syntax for type T: "s".

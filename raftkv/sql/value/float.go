@@ -43,17 +43,26 @@ func parseFloat(t Type, s string) (float64, error) {
 		bits = 32
 	}
 	switch strings.ToLower(x) {
-	case "nan":
+	case "nan", "-nan", "+nan":
 		return math.NaN(), nil
 	case "infinity", "+infinity", "inf", "+inf":
 		return math.Inf(1), nil
 	case "-infinity", "-inf":
 		return math.Inf(-1), nil
 	}
-	if x == "" || strings.ContainsAny(x, "_xXpP") || strings.EqualFold(strings.TrimLeft(x, "+-"), "nan") {
+	if x == "" || strings.Contains(x, "_") {
 		return 0, errSyntax(t, s)
 	}
-	f, err := strconv.ParseFloat(x, bits)
+	num := x
+	if h := strings.TrimLeft(x, "+-"); len(h) > 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X') {
+		// strtod reads C99 hexadecimal floats; the binary exponent is optional.
+		if !strings.ContainsAny(h, "pP") {
+			num += "p0"
+		}
+	} else if strings.ContainsAny(x, "xXpP") {
+		return 0, errSyntax(t, s)
+	}
+	f, err := strconv.ParseFloat(num, bits)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
 			return 0, sqlerr.New(sqlerr.NumericValueOutOfRange, "%s is out of range for type %s", quoteInput(x), t.String())

@@ -51,6 +51,9 @@ func parseJSON(b []byte) (*jsonNode, error) {
 	if !utf8.Valid(b) {
 		return nil, sqlerr.New(codeCharNotInRepert, "invalid byte sequence for encoding \"UTF8\"")
 	}
+	if err := checkSurrogates(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	n, err := readJSON(dec, 0)
@@ -276,13 +279,20 @@ func JSONField(v Value, key Value, asText bool) (Value, error) {
 	var el *jsonNode
 	switch key.Type.Kind {
 	case KindInt:
-		if n.kind == jsonArray {
+		switch n.kind {
+		case jsonArray:
 			i := key.Int
 			if i < 0 {
 				i += int64(len(n.arr))
 			}
 			if i >= 0 && i < int64(len(n.arr)) {
 				el = n.arr[i]
+			}
+		case jsonObject:
+		default:
+			// jsonb keeps a top-level scalar as a one-element array.
+			if key.Int == 0 || key.Int == -1 {
+				el = n
 			}
 		}
 	case KindText, KindUnknown:
@@ -347,11 +357,33 @@ func jsonConcat(a, b *jsonNode) *jsonNode {
 	return out
 }
 
-// cmpJSON orders jsonb values as PostgreSQL's jsonb btree does: by kind
-// (null < string < number < boolean < array < object, except that arrays
-// and objects compare by size before content), strings bytewise, numbers
-// numerically, arrays element by element after length, objects by member
-// count, then keys in storage order, then values.
+// cmpJSONTop orders two jsonb documents as PostgreSQL's jsonb btree
+// opclass does. At the top level a scalar is stored as a one-element
+// pseudo-array, so the empty array sorts below every scalar and a
+// non-empty array above them; objects sort above everything else.
+func cmpJSONTop(a, b *jsonNode) int {
+	return cmpInt(int64(jsonTopRank(a)), int64(jsonTopRank(b)))*4 + cmpJSON(a, b)
+}
+
+// jsonTopRank is the top-level class: empty array, scalar, non-empty
+// array, object.
+func jsonTopRank(n *jsonNode) int {
+	switch {
+	case n.kind == jsonObject:
+		return 3
+	case n.kind == jsonArray && len(n.arr) == 0:
+		return 0
+	case n.kind == jsonArray:
+		return 2
+	}
+	return 1
+}
+
+// cmpJSON orders jsonb values below the top level (and within one
+// top-level class): by kind (null < string < number < boolean < array <
+// object), strings bytewise, numbers numerically, arrays by length then
+// element by element, objects by member count then key, value, key, value
+// … in storage order (keys bytewise).
 func cmpJSON(a, b *jsonNode) int {
 	if a.kind != b.kind {
 		if a.kind < b.kind {
@@ -383,14 +415,9 @@ func cmpJSON(a, b *jsonNode) int {
 		return cmpInt(int64(len(a.keys)), int64(len(b.keys)))
 	}
 	for i := range a.keys {
-		if a.keys[i] != b.keys[i] {
-			if jsonKeyLess(a.keys[i], b.keys[i]) {
-				return -1
-			}
-			return 1
+		if c := cmpString(a.keys[i], b.keys[i]); c != 0 {
+			return c
 		}
-	}
-	for i := range a.vals {
 		if c := cmpJSON(a.vals[i], b.vals[i]); c != 0 {
 			return c
 		}
@@ -443,4 +470,56 @@ func jsonTypeName(n *jsonNode) string {
 		return "array"
 	}
 	return "object"
+}
+
+// checkSurrogates rejects \u escapes that are unpaired UTF-16 surrogates,
+// which encoding/json would silently turn into U+FFFD and PostgreSQL
+// refuses.
+func checkSurrogates(b []byte) error {
+	bad := func(detail string) error {
+		e := sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type json")
+		e.Detail = detail
+		return e
+	}
+	hex4 := func(i int) (int, bool) {
+		if i+4 > len(b) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range b[i : i+4] {
+			d, ok := unhex(c)
+			if !ok {
+				return 0, false
+			}
+			v = v<<4 | int(d)
+		}
+		return v, true
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++
+			continue
+		}
+		v, ok := hex4(i + 2)
+		if !ok {
+			continue // encoding/json reports the bad escape
+		}
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+				if w, ok := hex4(i + 8); ok && w >= 0xDC00 && w <= 0xDFFF {
+					i += 11
+					continue
+				}
+			}
+			return bad("Unicode high surrogate must not follow a high surrogate.")
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return bad("Unicode low surrogate must follow a high surrogate.")
+		}
+		i += 5
+	}
+	return nil
 }

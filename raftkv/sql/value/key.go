@@ -33,7 +33,8 @@ import (
 //	           per byte (pair+1) ended by 00; negatives have E and the
 //	           digit bytes complemented. Trailing zeros are dropped, so 1.0
 //	           and 1.00 encode identically (decoding gives the least scale).
-//	jsonb      a structural encoding in jsonb's btree order
+//	jsonb      the top-level class (empty array, scalar, non-empty array,
+//	           object), then a structural encoding in jsonb's btree order
 //
 // A descending element is the ascending one with every byte complemented.
 const (
@@ -95,7 +96,7 @@ func appendKeyAsc(dst []byte, v Value) []byte {
 			// text so that the encoding stays total.
 			return appendKeyBytes(append(dst, 0xFF), v.Str)
 		}
-		return appendKeyJSON(dst, n)
+		return appendKeyJSON(append(dst, byte(jsonTopRank(n))), n)
 	}
 	return appendKeyBytes(dst, v.Str)
 }
@@ -201,12 +202,9 @@ func appendKeyJSON(dst []byte, n *jsonNode) []byte {
 		}
 	case jsonObject:
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(n.keys)))
-		for _, k := range n.keys {
-			dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
+		for i, k := range n.keys {
 			dst = appendKeyBytes(dst, k)
-		}
-		for _, v := range n.vals {
-			dst = appendKeyJSON(dst, v)
+			dst = appendKeyJSON(dst, n.vals[i])
 		}
 	}
 	return dst
@@ -397,9 +395,16 @@ func decodeKeyPayload(r *keyReader, t Type) (Value, error) {
 		}
 		return Value{Type: Date, Time: fromDays(d)}, nil
 	case KindJSON:
+		rank, err := r.byte()
+		if err != nil {
+			return Value{}, err
+		}
 		n, err := decodeKeyJSON(r, 0)
 		if err != nil {
 			return Value{}, err
+		}
+		if int(rank) != jsonTopRank(n) {
+			return Value{}, errCorruptKey
 		}
 		return Value{Type: JSONB, Str: string(appendJSON(nil, n))}, nil
 	}
@@ -521,20 +526,18 @@ func decodeKeyJSON(r *keyReader, depth int) (*jsonNode, error) {
 			return nil, errCorruptKey
 		}
 		for range cnt {
-			if _, err := r.uint32(); err != nil {
-				return nil, err
-			}
 			s, err := r.text()
 			if err != nil {
 				return nil, err
 			}
-			n.keys = append(n.keys, string(s))
-		}
-		for range cnt {
 			v, err := decodeKeyJSON(r, depth+1)
 			if err != nil {
 				return nil, err
 			}
+			if len(n.keys) > 0 && !jsonKeyLess(n.keys[len(n.keys)-1], string(s)) {
+				return nil, errCorruptKey // keys are stored sorted and unique
+			}
+			n.keys = append(n.keys, string(s))
 			n.vals = append(n.vals, v)
 		}
 	default:

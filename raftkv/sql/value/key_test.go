@@ -5,16 +5,6 @@ import (
 	"testing"
 )
 
-func sign(c int) int {
-	switch {
-	case c < 0:
-		return -1
-	case c > 0:
-		return 1
-	}
-	return 0
-}
-
 // TestKeyOrderMatchesCompare checks, for random values of every type, that
 // the key bytes compare as the values do (ascending and descending) and
 // that every key decodes back to an equal value.

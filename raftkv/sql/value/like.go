@@ -8,66 +8,94 @@ import (
 
 // Like reports whether s matches the LIKE pattern (ILIKE when
 // caseInsensitive): % matches any run of characters, _ exactly one, and \
-// makes the next character literal. A pattern ending in a lone \ is the
-// 22025 error PostgreSQL gives.
+// makes the next character literal. It walks the pattern the way
+// PostgreSQL's MatchText does, so a pattern ending in a lone \ is the 22025
+// error only when the match reaches it, as in PostgreSQL.
 func Like(s, pattern string, caseInsensitive bool) (bool, error) {
 	if caseInsensitive {
 		s, pattern = strings.ToLower(s), strings.ToLower(pattern)
 	}
-	// Compile the pattern into tokens: literal runes, '_' (any one), '%'
-	// (any run).
-	type tok struct {
-		r    rune
-		kind byte // 0 literal, '_' one, '%' any
+	r, err := likeMatch([]rune(s), []rune(pattern))
+	return r == likeTrue, err
+}
+
+type likeResult uint8
+
+const (
+	likeFalse likeResult = iota
+	likeTrue
+	likeAbort // no match and no later start position can match either
+)
+
+func errLikeEscape() error {
+	return sqlerr.New(sqlerr.InvalidEscape, "LIKE pattern must not end with escape character")
+}
+
+func likeMatch(t, p []rune) (likeResult, error) {
+	if len(p) == 1 && p[0] == '%' {
+		return likeTrue, nil
 	}
-	var toks []tok
-	pr := []rune(pattern)
-	for i := 0; i < len(pr); i++ {
-		switch c := pr[i]; c {
+	for len(t) > 0 && len(p) > 0 {
+		switch p[0] {
 		case '\\':
-			if i+1 >= len(pr) {
-				return false, sqlerr.New(sqlerr.InvalidEscape, "LIKE pattern must not end with escape character")
+			p = p[1:]
+			if len(p) == 0 {
+				return likeFalse, errLikeEscape()
 			}
-			i++
-			toks = append(toks, tok{r: pr[i]})
+			if p[0] != t[0] {
+				return likeFalse, nil
+			}
 		case '%':
-			if len(toks) == 0 || toks[len(toks)-1].kind != '%' {
-				toks = append(toks, tok{kind: '%'})
+			p = p[1:]
+			// Runs of % and _ collapse: each _ consumes a character.
+			for len(p) > 0 {
+				if p[0] == '%' {
+					p = p[1:]
+				} else if p[0] == '_' {
+					if len(t) == 0 {
+						return likeAbort, nil
+					}
+					t, p = t[1:], p[1:]
+				} else {
+					break
+				}
 			}
+			if len(p) == 0 {
+				return likeTrue, nil
+			}
+			first := p[0]
+			if first == '\\' {
+				if len(p) < 2 {
+					return likeFalse, errLikeEscape()
+				}
+				first = p[1]
+			}
+			for len(t) > 0 {
+				if t[0] == first {
+					r, err := likeMatch(t, p)
+					if err != nil || r != likeFalse {
+						return r, err
+					}
+				}
+				t = t[1:]
+			}
+			return likeAbort, nil
 		case '_':
-			toks = append(toks, tok{kind: '_'})
 		default:
-			toks = append(toks, tok{r: c})
-		}
-	}
-	sr := []rune(s)
-	// Greedy match with one backtrack point (the last %), linear in
-	// practice and never exponential.
-	si, ti := 0, 0
-	starT, starS := -1, 0
-	for si < len(sr) {
-		if ti < len(toks) {
-			t := toks[ti]
-			switch {
-			case t.kind == '%':
-				starT, starS = ti, si
-				ti++
-				continue
-			case t.kind == '_' || t.r == sr[si]:
-				si++
-				ti++
-				continue
+			if p[0] != t[0] {
+				return likeFalse, nil
 			}
 		}
-		if starT < 0 {
-			return false, nil
-		}
-		starS++
-		si = starS
-		ti = starT + 1
+		t, p = t[1:], p[1:]
 	}
-	for ti < len(toks) && toks[ti].kind == '%' {
-		ti++
+	if len(t) > 0 {
+		return likeFalse, nil
 	}
-	return ti == len(toks), nil
+	for len(p) > 0 && p[0] == '%' {
+		p = p[1:]
+	}
+	if len(p) == 0 {
+		return likeTrue, nil
+	}
+	return likeAbort, nil
 }

@@ -3,6 +3,7 @@ package value
 import (
 	"math/big"
 	"strconv"
+	"sync"
 )
 
 // PostgreSQL 12+ prints floats with Ryu built without STRICTLY_SHORTEST:
@@ -14,6 +15,24 @@ import (
 // 4.015726450248392e+17. pgShortest reproduces PostgreSQL's choice: the
 // same interval walk as Ryu, with the interval end points computed exactly
 // (math/big) instead of from Ryu's tables.
+
+// pow10Table caches 10^n for the exponents floats reach.
+var pow10Table = sync.OnceValue(func() []*big.Int {
+	t := make([]*big.Int, 400)
+	t[0] = big.NewInt(1)
+	for i := 1; i < len(t); i++ {
+		t[i] = new(big.Int).Mul(t[i-1], bigTen)
+	}
+	return t
+})
+
+// pow10Small returns 10^n from the cache (n < 400); do not modify it.
+func pow10Small(n int) *big.Int {
+	if n < len(pow10Table()) {
+		return pow10Table()[n]
+	}
+	return pow10(int64(n))
+}
 
 // floatFormat describes an IEEE binary format.
 type floatFormat struct {
@@ -43,9 +62,9 @@ func scaledFloor(x uint64, e2, e10 int) uint64 {
 		den.Lsh(den, uint(-e2))
 	}
 	if e10 >= 0 {
-		den.Mul(den, pow10(int64(e10)))
+		den.Mul(den, pow10Small(e10))
 	} else {
-		num.Mul(num, pow10(int64(-e10)))
+		num.Mul(num, pow10Small(-e10))
 	}
 	return num.Quo(num, den).Uint64()
 }
@@ -167,12 +186,12 @@ func appendPGFloat(dst []byte, f float64, width uint8) []byte {
 	if width == 4 {
 		bits := uint64(float32bits(f))
 		neg = bits>>31 != 0
-		m, e = pgShortest(bits&(1<<23-1), int(bits>>23)&0xff, float32Format)
+		m, e = shortestDecimal(bits&(1<<23-1), int(bits>>23)&0xff, float32Format, f)
 		limit = 6
 	} else {
 		bits := float64bits(f)
 		neg = bits>>63 != 0
-		m, e = pgShortest(bits&(1<<52-1), int(bits>>52)&0x7ff, float64Format)
+		m, e = shortestDecimal(bits&(1<<52-1), int(bits>>52)&0x7ff, float64Format, f)
 	}
 	if neg {
 		dst = append(dst, '-')
@@ -220,4 +239,45 @@ func appendPGFloat(dst []byte, f float64, width uint8) []byte {
 		dst = append(dst, '0')
 	}
 	return strconv.AppendInt(dst, int64(exp), 10)
+}
+
+// shortestDecimal is pgShortest with a fast path: when the binary
+// mantissa is odd, strconv also leaves the interval end points out, and
+// its shortest, correctly rounded digits are PostgreSQL's (a property the
+// tests check against pgShortest).
+func shortestDecimal(mant uint64, ieeeExp int, ff floatFormat, f float64) (uint64, int) {
+	m2 := mant
+	if ieeeExp != 0 {
+		m2 |= 1 << ff.mantBits
+	}
+	if m2&1 == 0 {
+		return pgShortest(mant, ieeeExp, ff)
+	}
+	return strconvShortest(f, ff)
+}
+
+// strconvShortest returns strconv's shortest decimal for |f| as m·10^e.
+func strconvShortest(f float64, ff floatFormat) (uint64, int) {
+	bitSize := 64
+	if !ff.double {
+		bitSize = 32
+	}
+	if f < 0 {
+		f = -f
+	}
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], f, 'e', -1, bitSize)
+	var m uint64
+	i := 0
+	for ; i < len(s) && s[i] != 'e'; i++ {
+		if s[i] != '.' {
+			m = m*10 + uint64(s[i]-'0')
+		}
+	}
+	digits := i
+	if digits > 1 {
+		digits-- // the point
+	}
+	exp, _ := strconv.Atoi(string(s[i+1:]))
+	return m, exp - (digits - 1)
 }

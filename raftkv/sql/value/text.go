@@ -235,7 +235,7 @@ func parseBytea(s string) ([]byte, error) {
 			i += 4
 			continue
 		}
-		return nil, errSyntax(Bytea, s)
+		return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type bytea")
 	}
 	return out, nil
 }

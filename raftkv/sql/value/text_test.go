@@ -65,6 +65,11 @@ func TestParseAndPrintText(t *testing.T) {
 		{JSONB, `"\u00e9\u0001/\"\\\n"`, `"é\u0001/\"\\\n"`},
 		{JSONB, `{}`, `{}`}, {JSONB, `[]`, `[]`}, {JSONB, `{"a": {}}`, `{"a": {}}`},
 		{Unknown, "whatever", "whatever"},
+		// Checked against PostgreSQL 15.
+		{Float8, "-nan", "NaN"}, {Float8, "0x10", "16"}, {Float8, "4.9e-324", "5e-324"},
+		{Date, "20240102", "2024-01-02"}, {Date, "2024/01/02", "2024-01-02"}, {Date, "0001-01-01 BC", "0001-01-01 BC"},
+		{Timestamp, "2024-01-02 03:04:05.", "2024-01-02 03:04:05"}, {Timestamp, "2024-01-02 24:00:00", "2024-01-03 00:00:00"},
+		{TimestampTZ, "2024-01-02 03:04:05+14", "2024-01-01 13:04:05+00"},
 	}
 	for _, tc := range tests {
 		v, err := ParseText(tc.t, []byte(tc.in))
@@ -115,7 +120,7 @@ func TestParseTextErrors(t *testing.T) {
 		{Text, "\xff", "22021", `invalid byte sequence for encoding "UTF8": 0xff`},
 		{Bytea, `\x0`, sqlerr.InvalidParameterValue, "invalid hexadecimal data: odd number of digits"},
 		{Bytea, `\xzz`, sqlerr.InvalidParameterValue, `invalid hexadecimal digit: "z"`},
-		{Bytea, `a\9`, sqlerr.InvalidTextRepresentation, `invalid input syntax for type bytea: "a\9"`},
+		{Bytea, `a\9`, sqlerr.InvalidTextRepresentation, `invalid input syntax for type bytea`},
 		{Date, "2024-02-30", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "2024-02-30"`},
 		{Date, "2024-13-01", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "2024-13-01"`},
 		{Date, "yesterday-ish", sqlerr.InvalidDatetimeFormat, `invalid input syntax for type date: "yesterday-ish"`},
@@ -125,6 +130,10 @@ func TestParseTextErrors(t *testing.T) {
 		{JSONB, "{", sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
 		{JSONB, "[1] 2", sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
 		{JSONB, `"\u0000"`, "22P05", "unsupported Unicode escape sequence"},
+		{JSONB, `"\ud800"`, sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
+		{JSONB, `"\udc00"`, sqlerr.InvalidTextRepresentation, "invalid input syntax for type json"},
+		{Date, "0000-01-01", sqlerr.DatetimeFieldOverflow, `date/time field value out of range: "0000-01-01"`},
+		{TimestampTZ, "2024-01-02 03:04:05+16", "22009", `time zone displacement out of range: "2024-01-02 03:04:05+16"`},
 	}
 	for _, tc := range tests {
 		_, err := ParseText(tc.t, []byte(tc.in))
@@ -193,6 +202,40 @@ func TestFloatOutputRoundTrips(t *testing.T) {
 		back32, err := strconv.ParseFloat(out, 32)
 		if err != nil || float32(back32) != g {
 			t.Fatalf("real %v prints %q which reads %v, %v", g, out, back32, err)
+		}
+	}
+}
+
+// TestFloatFastPathMatchesRyu checks that strconv's digits equal the exact
+// PostgreSQL-style walk for floats with an odd mantissa (the fast path).
+func TestFloatFastPathMatchesRyu(t *testing.T) {
+	r := testRand(t)
+	for range 20000 {
+		f := math.Float64frombits(r.Uint64() | 1)
+		if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+			continue
+		}
+		bits := math.Float64bits(f)
+		m1, e1 := pgShortest(bits&(1<<52-1), int(bits>>52)&0x7ff, float64Format)
+		m2, e2 := strconvShortest(f, float64Format)
+		for m1%10 == 0 && m1 != 0 {
+			m1, e1 = m1/10, e1+1
+		}
+		if m1 != m2 || e1 != e2 {
+			t.Fatalf("%v: Ryu walk %de%d, strconv %de%d", f, m1, e1, m2, e2)
+		}
+		g := math.Float32frombits(r.Uint32() | 1)
+		if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+			continue
+		}
+		b32 := uint64(math.Float32bits(g))
+		m1, e1 = pgShortest(b32&(1<<23-1), int(b32>>23)&0xff, float32Format)
+		m2, e2 = strconvShortest(float64(g), float32Format)
+		for m1%10 == 0 && m1 != 0 {
+			m1, e1 = m1/10, e1+1
+		}
+		if m1 != m2 || e1 != e2 {
+			t.Fatalf("real %v: Ryu walk %de%d, strconv %de%d", g, m1, e1, m2, e2)
 		}
 	}
 }
