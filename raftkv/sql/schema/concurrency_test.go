@@ -54,6 +54,34 @@ func TestConcurrentWritesConflict(t *testing.T) {
 		t.Fatalf("second insert of a unique key: %v, want ErrConflict", err)
 	}
 
+	// The same under READ COMMITTED: the unique keys found absent are locked.
+	{
+		a, b := e.db.Begin(kvtxn.ReadCommitted), e.db.Begin(kvtxn.ReadCommitted)
+		catA, err := Load(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		catB, err := Load(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ua, ub := tbl(t, catA, "users"), tbl(t, catB, "users")
+		a.StartStatement()
+		b.StartStatement()
+		if err := Insert(ctx, a, catA, ua, row(ua, 10, "rc@x", "a", 1), e.ev(catA)); err != nil {
+			t.Fatal(err)
+		}
+		if err := Insert(ctx, b, catB, ub, row(ub, 11, "rc@x", "b", 1), e.ev(catB)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(ctx); !errors.Is(err, kvtxn.ErrConflict) {
+			t.Fatalf("READ COMMITTED duplicate unique insert: %v, want ErrConflict", err)
+		}
+	}
+
 	// An order for user 1 racing with the delete of user 1.
 	a, catA = e.begin()
 	b, catB = e.begin()

@@ -278,14 +278,16 @@ func (d *ddl) backfill(t *Table, idx int) error {
 	// Rows are read through the primary index only, so the entries written
 	// meanwhile are never read back by this scan.
 	return Scan(d.ctx, d.txn, t, -1, nil, nil, func(r Row) (bool, error) {
-		pk := pkSuffix(t, r)
-		err := putIndexEntry(d.ctx, d.txn, t, ix, r, pk)
+		w, err := newEntry(d.ctx, d.txn, t, ix, r, pkSuffix(t, r), nil)
 		if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.UniqueViolation {
 			return false, &sqlerr.Error{Code: sqlerr.UniqueViolation,
 				Message: fmt.Sprintf("could not create unique index \"%s\"", ix.Name),
 				Detail:  keyDetail(t, ix.Columns, pick(r, ix.Columns)) + " is duplicated."}
 		}
-		return err == nil, err
+		if err != nil {
+			return false, err
+		}
+		return true, txnErr(d.txn.Put(w.key, w.val))
 	})
 }
 

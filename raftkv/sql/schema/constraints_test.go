@@ -203,3 +203,45 @@ func TestUniqueWithNulls(t *testing.T) {
 		t.Fatalf("lookup (1, x): %v", got)
 	}
 }
+
+// TestFailedWriteLeavesNothing checks that a statement that failed a
+// unique, foreign key or check constraint wrote nothing, so a transaction
+// that goes on (ON CONFLICT DO NOTHING) commits no trace of it.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.mustExec(usersOrders)
+	e.mustInsert("users", []any{1, "john@ex.com", "John", 30}, []any{2, "ann@ex.com", "Ann", 20})
+	err := e.in(func(ctx context.Context, txn *kvtxn.Txn, cat *Catalog) error {
+		users, _ := cat.Table("users")
+		orders, _ := cat.Table("orders")
+		ev := e.ev(cat)
+		wantCode(t, Insert(ctx, txn, cat, users, row(users, 3, "john@ex.com", "dup", 1), ev), sqlerr.UniqueViolation)
+		wantCode(t, Insert(ctx, txn, cat, orders, row(orders, 1, 99, num("1.00"), "x"), ev), sqlerr.ForeignKeyViolation)
+		old, err := Lookup(ctx, txn, users, -1, row(users, 2, "", "", 0)[:1])
+		if err != nil || len(old) != 1 {
+			t.Fatalf("lookup 2: %v %v", old, err)
+		}
+		moved := append(Row(nil), old[0]...)
+		moved[0] = row(users, 7, "", "", 0)[0]
+		moved[1] = row(users, 0, "john@ex.com", "", 0)[1]
+		wantCode(t, Update(ctx, txn, cat, users, old[0], moved, ev), sqlerr.UniqueViolation)
+		return Insert(ctx, txn, cat, users, row(users, 4, "new@ex.com", "New", 1), ev)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := join(e.rows("users")); got != "(1, john@ex.com, John, 30) (2, ann@ex.com, Ann, 20) (4, new@ex.com, New, 1)" {
+		t.Fatalf("users %s", got)
+	}
+	if got := e.rows("orders"); len(got) != 0 {
+		t.Fatalf("orders %v", got)
+	}
+	for _, email := range []string{"ann@ex.com", "john@ex.com"} {
+		if got := lookupText(t, e, "users", 0, email); len(got) != 1 {
+			t.Fatalf("lookup %s: %v", email, got)
+		}
+	}
+	if got := lookupText(t, e, "users", -1, 7); len(got) != 0 {
+		t.Fatalf("row of the failed update: %v", got)
+	}
+}

@@ -35,6 +35,18 @@
 // key bytes, value empty. A table without a PRIMARY KEY gets a hidden
 // "rowid" column filled from a sequence as its primary key.
 //
+// # Isolation
+//
+// Constraint checks are reads of the caller's transaction. Under
+// SERIALIZABLE every one is validated at commit, so racing writes become
+// serialization failures (40001), never duplicates or dangling references.
+// Under READ COMMITTED only locked keys are validated: the keys a PRIMARY
+// KEY or UNIQUE check found absent and the parent keys a FOREIGN KEY check
+// found present are locked (LockForUpdate), so uniqueness and the existence
+// of a new row's parent hold; but the search for referencing rows when a
+// parent is deleted is a range read that READ COMMITTED cannot lock, so a
+// child inserted concurrently with its parent's deletion can survive it.
+//
 // # Using it
 //
 // The engine loads a Catalog in each transaction (Load, or Version to reuse a

@@ -111,6 +111,11 @@ func referencedExists(ctx context.Context, txn *kvtxn.Txn, parent *Table, idx in
 		enc = value.AppendKey(enc, v, false)
 	}
 	_, found, err := txn.Get(ctx, enc)
+	if found {
+		// Under READ COMMITTED too, a concurrent delete of the parent
+		// makes this transaction's commit fail.
+		txn.LockForUpdate(enc)
+	}
 	return found, err
 }
 

@@ -23,8 +23,11 @@ type env struct {
 	db *kvtxn.DB
 }
 
+// newEnv starts the test's own raftkv; tests using it run in parallel
+// (they share nothing).
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	t.Parallel()
 	addr := raftkvtest.Start(t)
 	kv, err := client.New(client.Config{Endpoints: []string{addr}})
 	if err != nil {

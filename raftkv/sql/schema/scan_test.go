@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
+	"cairn.dev/cairn/raftkv/sql/sqlerr"
 	"cairn.dev/cairn/raftkv/sql/value"
 )
 
@@ -163,5 +164,36 @@ func TestScanPagesAndStops(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUpdateKeepsIndexes changes primary key and indexed columns and checks
+// every index still finds exactly the new row.
+func TestUpdateKeepsIndexes(t *testing.T) {
+	e := newEnv(t)
+	e.mustExec(`CREATE TABLE k (id INT PRIMARY KEY, email TEXT UNIQUE, g INT); CREATE INDEX ON k (g)`)
+	e.mustInsert("k", []any{1, "a", 10}, []any{2, "b", 20})
+	if err := e.updateWhere("k", "id", 1, "id", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.updateWhere("k", "id", 2, "g", 30); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		idx  int
+		key  any
+		want string
+	}{
+		{-1, 1, ""}, {-1, 5, "(5, a, 10)"}, {0, "a", "(5, a, 10)"}, {1, 10, "(5, a, 10)"},
+		{1, 20, ""}, {1, 30, "(2, b, 30)"}, {0, "b", "(2, b, 30)"},
+	} {
+		if got := join(lookupText(t, e, "k", c.idx, c.key)); got != c.want {
+			t.Errorf("lookup %v in index %d: %q, want %q", c.key, c.idx, got, c.want)
+		}
+	}
+	wantErr(t, e.updateWhere("k", "id", 5, "id", 2), sqlerr.UniqueViolation,
+		`duplicate key value violates unique constraint "k_pkey"`, "Key (id)=(2) already exists.")
+	if got := scanText(t, e, "k", 1, nil, nil); got != "(5, a, 10) (2, b, 30)" {
+		t.Fatalf("index scan after updates: %s", got)
 	}
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
@@ -55,25 +56,75 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 		return err
 	}
 	key := rowKey(t, pk)
+	// Every check that reads runs before the first write, so a failed
+	// Insert leaves nothing in the transaction (ON CONFLICT may go on after
+	// a 23505); only a self-referencing foreign key is checked after the
+	// write, as the new row may be its own parent.
 	// A hidden rowid comes from a sequence, so it is new: no read (and no
 	// RPC, no read span) for it.
 	if !t.HasHiddenKey() {
-		if _, found, err := txn.Get(ctx, key); err != nil {
-			return err
-		} else if found {
+		if err := checkAbsent(ctx, txn, key); err == errExists {
 			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, row)
+		} else if err != nil {
+			return err
+		}
+	}
+	entries := make([]indexWrite, len(t.Indexes))
+	for i := range t.Indexes {
+		ix := &t.Indexes[i]
+		if entries[i], err = newEntry(ctx, txn, t, ix, row, pk, nil); err != nil {
+			return err
+		}
+	}
+	for i := range t.ForeignKeys {
+		if fk := &t.ForeignKeys[i]; fk.RefTable != t.Name {
+			if err := checkReference(ctx, txn, cat, t, fk, row); err != nil {
+				return err
+			}
 		}
 	}
 	if err := txn.Put(key, val); err != nil {
 		return txnErr(err)
 	}
-	for i := range t.Indexes {
-		if err := putIndexEntry(ctx, txn, t, &t.Indexes[i], row, pk); err != nil {
-			return err
+	for _, w := range entries {
+		if err := txn.Put(w.key, w.val); err != nil {
+			return txnErr(err)
 		}
 	}
+	return checkSelfReferences(ctx, txn, cat, t, nil, row)
+}
+
+// indexWrite is an index entry to write.
+type indexWrite struct{ key, val []byte }
+
+// newEntry computes row's entry in ix and, in the unique form, checks that
+// no other row holds its key (23505); oldKey is the key of the entry the row
+// had before an update (its own, not a conflict), nil for an insert.
+func newEntry(ctx context.Context, txn *kvtxn.Txn, t *Table, ix *Index, row Row, pk, oldKey []byte) (indexWrite, error) {
+	key, val, unique := indexEntry(t, ix, row, pk)
+	if len(key)+len(val) > MaxRowBytes {
+		return indexWrite{}, sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds maximum %d for index \"%s\"", len(key)+len(val), MaxRowBytes, ix.Name)
+	}
+	if unique && string(key) != string(oldKey) {
+		if err := checkAbsent(ctx, txn, key); err == errExists {
+			return indexWrite{}, uniqueViolation(t, ix.Name, ix.Columns, row)
+		} else if err != nil {
+			return indexWrite{}, err
+		}
+	}
+	return indexWrite{key, val}, nil
+}
+
+// checkSelfReferences checks the foreign keys of t that reference t itself,
+// after row was written (old: the row before an update, nil for an insert;
+// only changed keys are checked then).
+func checkSelfReferences(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, row Row) error {
 	for i := range t.ForeignKeys {
-		if err := checkReference(ctx, txn, cat, t, &t.ForeignKeys[i], row); err != nil {
+		fk := &t.ForeignKeys[i]
+		if fk.RefTable != t.Name || (old != nil && !changed(old, row, fk.Columns)) {
+			continue
+		}
+		if err := checkReference(ctx, txn, cat, t, fk, row); err != nil {
 			return err
 		}
 	}
@@ -116,42 +167,57 @@ func Update(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, ne
 			return err
 		}
 	}
+	// Reads first (a failed Update writes nothing), then the writes.
 	if pkChanged {
-		if err := txn.Delete(rowKey(t, oldPK)); err != nil {
-			return txnErr(err)
-		}
-		if _, found, err := txn.Get(ctx, rowKey(t, newPK)); err != nil {
-			return err
-		} else if found {
+		if err := checkAbsent(ctx, txn, rowKey(t, newPK)); err == errExists {
 			return uniqueViolation(t, t.PrimaryKeyName, t.PrimaryKey, new)
+		} else if err != nil {
+			return err
 		}
 	}
-	if err := txn.Put(rowKey(t, newPK), val); err != nil {
-		return txnErr(err)
+	type rewrite struct {
+		oldKey []byte
+		w      indexWrite
 	}
+	var rewrites []rewrite
 	for i := range t.Indexes {
 		ix := &t.Indexes[i]
 		if !pkChanged && !changed(old, new, ix.Columns) {
 			continue
 		}
 		oldKey, _, _ := indexEntry(t, ix, old, oldPK)
-		if err := txn.Delete(oldKey); err != nil {
-			return txnErr(err)
-		}
-		if err := putIndexEntry(ctx, txn, t, ix, new, newPK); err != nil {
+		w, err := newEntry(ctx, txn, t, ix, new, newPK, oldKey)
+		if err != nil {
 			return err
 		}
+		rewrites = append(rewrites, rewrite{oldKey, w})
 	}
 	for i := range t.ForeignKeys {
 		fk := &t.ForeignKeys[i]
-		if !changed(old, new, fk.Columns) {
+		if fk.RefTable == t.Name || !changed(old, new, fk.Columns) {
 			continue
 		}
 		if err := checkReference(ctx, txn, cat, t, fk, new); err != nil {
 			return err
 		}
 	}
-	return nil
+	if pkChanged {
+		if err := txn.Delete(rowKey(t, oldPK)); err != nil {
+			return txnErr(err)
+		}
+	}
+	if err := txn.Put(rowKey(t, newPK), val); err != nil {
+		return txnErr(err)
+	}
+	for _, r := range rewrites {
+		if err := txn.Delete(r.oldKey); err != nil {
+			return txnErr(err)
+		}
+		if err := txn.Put(r.w.key, r.w.val); err != nil {
+			return txnErr(err)
+		}
+	}
+	return checkSelfReferences(ctx, txn, cat, t, old, new)
 }
 
 // Delete removes row (as read) from t: DeleteRows with one row.
@@ -269,21 +335,22 @@ func checkSize(t *Table, n int) error {
 	return nil
 }
 
-// putIndexEntry writes row's entry in ix, refusing a duplicate of a unique
-// index's non-NULL key.
-func putIndexEntry(ctx context.Context, txn *kvtxn.Txn, t *Table, ix *Index, row Row, pk []byte) error {
-	key, val, unique := indexEntry(t, ix, row, pk)
-	if len(key)+len(val) > MaxRowBytes {
-		return sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds maximum %d for index \"%s\"", len(key)+len(val), MaxRowBytes, ix.Name)
+// errExists is checkAbsent's answer for a key that exists.
+var errExists = errors.New("schema: key exists")
+
+// checkAbsent reads key and locks it (LockForUpdate), so that under READ
+// COMMITTED too the commit fails if another transaction creates the key
+// after this read: uniqueness holds at every isolation level.
+func checkAbsent(ctx context.Context, txn *kvtxn.Txn, key []byte) error {
+	_, found, err := txn.Get(ctx, key)
+	if err != nil {
+		return err
 	}
-	if unique {
-		if _, found, err := txn.Get(ctx, key); err != nil {
-			return err
-		} else if found {
-			return uniqueViolation(t, ix.Name, ix.Columns, row)
-		}
+	if found {
+		return errExists
 	}
-	return txnErr(txn.Put(key, val))
+	txn.LockForUpdate(key)
+	return nil
 }
 
 func uniqueViolation(t *Table, name string, cols []int, row Row) error {
