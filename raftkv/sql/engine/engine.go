@@ -140,6 +140,13 @@ func (e *Engine) catalog(ctx context.Context, txn *kvtxn.Txn) (*schema.Catalog, 
 	return c, nil
 }
 
+// cachedCatalog returns the last catalog loaded (nil before the first).
+func (e *Engine) cachedCatalog() *schema.Catalog {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cat
+}
+
 // parseStored parses a stored DEFAULT/CHECK expression (cached by text).
 func (e *Engine) parseStored(text string) (ast.Expr, error) {
 	e.exprMu.Lock()

@@ -233,12 +233,29 @@ func (st *Statement) describe(ctx context.Context) error {
 		}
 		return errAborted()
 	}
+	var b *binder
+	var bs *boundStmt
+	var err error
 	tx := s.tx
 	if tx == nil {
-		tx = s.begin(s.isolation(""), false)
-		defer tx.t.Rollback()
+		// A prepared statement (extended protocol) outside a transaction
+		// block is described against the cached catalog (no RPC); Execute
+		// binds again in its own transaction and refuses a changed result
+		// type, as PostgreSQL does. Simple-protocol statements, and any
+		// statement that does not bind against the cached catalog (it may be
+		// stale), read the catalog.
+		cat := s.e.cachedCatalog()
+		if st.batch == nil && cat != nil {
+			b, bs, err = st.bindCat(cat)
+		}
+		if st.batch != nil || cat == nil || err != nil {
+			tx = s.begin(s.isolation(""), false)
+			defer tx.t.Rollback()
+			b, bs, err = st.bind(ctx, tx)
+		}
+	} else {
+		b, bs, err = st.bind(ctx, tx)
 	}
-	b, bs, err := st.bind(ctx, tx)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -592,6 +609,9 @@ func (st *Statement) run(ctx context.Context, tx *txnState, params []value.Value
 	if err != nil {
 		return "", err
 	}
+	if st.described && !sameColumns(st.cols, pgColumns(bs.cols)) {
+		return "", sqlerr.New(sqlerr.FeatureNotSupported, "cached plan must not change result type")
+	}
 	ec := &execCtx{ctx: ctx, sess: st.s, tx: tx, params: params, cache: map[any]any{}}
 	return bs.run(ec, func(r row) error {
 		if err := ctx.Err(); err != nil {
@@ -613,12 +633,30 @@ func (st *Statement) bind(ctx context.Context, tx *txnState) (*binder, *boundStm
 		}
 		tx.cat = cat
 	}
-	b := &binder{sess: st.s, cat: tx.cat, params: append([]value.Type(nil), st.params...)}
+	return st.bindCat(tx.cat)
+}
+
+// bindCat binds the statement against cat.
+func (st *Statement) bindCat(cat *schema.Catalog) (*binder, *boundStmt, error) {
+	b := &binder{sess: st.s, cat: cat, params: append([]value.Type(nil), st.params...)}
 	bs, err := b.bindStatement(st.stmt)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, bs, nil
+}
+
+// sameColumns reports whether two row descriptions have the same shape.
+func sameColumns(a, b []pgwire.Column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].TypeOID != b[i].TypeOID {
+			return false
+		}
+	}
+	return true
 }
 
 // emitRow encodes a row in the requested formats.
