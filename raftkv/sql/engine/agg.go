@@ -169,19 +169,8 @@ func (a *aggScope) match(b *binder, sc *scope, e ast.Expr) (expr, bool, error) {
 		if e.Star {
 			return nil, false, nil
 		}
-		found, depth, idx, err := a.pre.resolve(e.Table, e.Column, e.Pos)
+		_, depth, idx, err := a.pre.resolve(e.Table, e.Column, e.Pos)
 		if err != nil {
-			// not in this query: an outer reference, bound normally through the parent
-			if found == nil && sc.parent != nil {
-				if _, _, _, err2 := sc.parent.resolve(e.Table, e.Column, e.Pos); err2 == nil {
-					x, err := b.bindColumn(sc.parent, e)
-					if c, ok := x.(*colExpr); ok {
-						c.depth++
-						sc.outerRef = true
-					}
-					return x, true, err
-				}
-			}
 			return nil, true, err
 		}
 		if depth > 0 {
@@ -192,7 +181,6 @@ func (a *aggScope) match(b *binder, sc *scope, e ast.Expr) (expr, bool, error) {
 			}
 			return x, true, err
 		}
-		_ = found
 		for i, gc := range a.groupCols {
 			if gc == idx {
 				return &colExpr{idx: i, t: a.groups[i].typ(), name: e.Column}, true, nil

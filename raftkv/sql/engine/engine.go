@@ -81,6 +81,7 @@ func (e *Engine) NewSession(ctx context.Context, user, database string) (pgwire.
 }
 
 func (e *Engine) newSession(ctx context.Context, user, database string) (*Session, error) {
+	super := false
 	if user != RootUser {
 		txn := e.db.Begin(kvtxn.Serializable)
 		r, ok, err := schema.GetRole(ctx, txn, user)
@@ -88,14 +89,22 @@ func (e *Engine) newSession(ctx context.Context, user, database string) (*Sessio
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		if !ok || !r.Login {
+		if !ok {
 			return nil, sqlerr.New(sqlerr.InvalidAuthorization, "role %q does not exist", user)
 		}
+		if !r.Login {
+			return nil, sqlerr.New(sqlerr.InvalidAuthorization, "role %q is not permitted to log in", user)
+		}
+		super = r.Superuser
 	}
 	if database == "" {
 		database = user
 	}
-	return newSession(e, user, database), nil
+	s := newSession(e, user, database)
+	if user != RootUser && super {
+		s.changed["is_superuser"] = "on"
+	}
+	return s, nil
 }
 
 // RootUser is the superuser that always exists (certificate login only).

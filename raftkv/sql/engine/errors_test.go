@@ -1,6 +1,11 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"strings"
+
+	"cairn.dev/cairn/raftkv/sql/kvtxn"
 	"testing"
 
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
@@ -62,5 +67,26 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if e := s.wantCode(`CREATE VIEW v AS SELECT 1`, sqlerr.FeatureNotSupported); e != nil && e.Message != `CREATE VIEW is not supported` {
 		t.Errorf("0A000: %q", e.Message)
+	}
+}
+
+// TestLimitsAndCancel: past kvtxn's write limit a statement fails 54000
+// naming it; a cancelled context ends a statement with the context's error.
+func TestLimitsAndCancel(t *testing.T) {
+	s := newTestEngineWith(t, kvtxn.Options{MaxWrites: 20}).testSession(t)
+	s.exec(`CREATE TABLE w (id INT PRIMARY KEY)`)
+	e := s.wantCode(`INSERT INTO w SELECT g FROM generate_series(1, 100) g`, sqlerr.ProgramLimitExceeded)
+	if e != nil && !strings.Contains(e.Error(), "20") {
+		t.Errorf("54000 does not name the limit: %v", e)
+	}
+	s.wantRows(`SELECT count(*) FROM w`, "0")
+	ctx, cancel := context.WithCancel(context.Background())
+	stmts, err := s.s.PrepareAll(ctx, `SELECT count(*) FROM generate_series(1, 1000000000)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go cancel()
+	if _, err := stmts[0].Execute(ctx, nil, []int16{0}, func([][]byte) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel: %v", err)
 	}
 }

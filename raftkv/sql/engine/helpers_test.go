@@ -15,13 +15,19 @@ import (
 // newTestEngine starts an in-process raftkv and an engine over it.
 func newTestEngine(t *testing.T) *Engine {
 	t.Helper()
+	return newTestEngineWith(t, kvtxn.Options{})
+}
+
+// newTestEngineWith is newTestEngine with kvtxn limits.
+func newTestEngineWith(t *testing.T, opts kvtxn.Options) *Engine {
+	t.Helper()
 	addr := raftkvtest.Start(t)
 	kv, err := client.New(client.Config{Endpoints: []string{addr}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { kv.Close() })
-	return New(kvtxn.New(kv, kvtxn.Options{}), Options{})
+	return New(kvtxn.New(kv, opts), Options{})
 }
 
 // tsess is a session driven by test text.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"cairn.dev/cairn/raftkv/sql/ast"
-	"cairn.dev/cairn/raftkv/sql/schema"
 	"cairn.dev/cairn/raftkv/sql/value"
 )
 
@@ -595,5 +594,3 @@ func descAll(cs []*conjunct) string {
 	}
 	return strings.Join(ds, " AND ")
 }
-
-var _ = schema.Bound{}

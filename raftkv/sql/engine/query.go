@@ -395,7 +395,6 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 		if len(core.From) == 0 {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "SELECT * with no tables specified is not valid").At(int32(cr.Pos))
 		}
-		n := 0
 		if cr.Table != "" && !fc.sc.rels[cr.Table] {
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table %q", cr.Table).At(int32(cr.Pos))
 		}
@@ -404,9 +403,7 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 				continue
 			}
 			items = append(items, item{e: &ast.ColumnRef{Table: c.table, Column: c.name, Pos: cr.Pos}})
-			n++
 		}
-		_ = n
 	}
 	aggregated := len(core.GroupBy) > 0 || core.Having != nil
 	for _, it := range items {
@@ -468,11 +465,10 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 		if oc.name == "" {
 			oc.name = itemName(it.e)
 		}
-		if cr, ok := it.e.(*ast.ColumnRef); ok && !aggregated {
+		if _, ok := it.e.(*ast.ColumnRef); ok && !aggregated {
 			if slot := colSlot(x); slot >= 0 && slot < len(fc.sc.cols) && fc.sc.cols[slot].tbl != nil {
 				oc.tableOID, oc.attr = fc.sc.cols[slot].tableOID, fc.sc.cols[slot].attr
 			}
-			_ = cr
 		}
 		exprs = append(exprs, x)
 		cols = append(cols, oc)
