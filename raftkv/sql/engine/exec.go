@@ -250,8 +250,49 @@ func (s *scanNode) execute(ec *execCtx, fn func(row) error) error {
 		}
 		return fn(out)
 	}
-	return readTable(ec, s.t, s.acc, nil, emit)
+	if !s.acc.full {
+		return readTable(ec, s.t, s.acc, nil, emit)
+	}
+	// A full scan run again in one statement (inside a correlated
+	// subquery) replays the rows its second run recorded: one read of the
+	// table instead of one per outer row. The rows are those of the
+	// statement's snapshot either way.
+	runs, _ := ec.cache[scanRuns{s}].(int)
+	ec.cache[scanRuns{s}] = runs + 1
+	if rows, ok := ec.cache[s].([]schema.Row); ok {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if runs == 0 {
+		return readTable(ec, s.t, s.acc, nil, emit)
+	}
+	var rec []schema.Row
+	recording := true
+	err := readTable(ec, s.t, s.acc, nil, func(r schema.Row) error {
+		if recording {
+			if len(rec) < maxReplayRows {
+				rec = append(rec, append(schema.Row(nil), r...))
+			} else {
+				recording, rec = false, nil
+			}
+		}
+		return emit(r)
+	})
+	if err == nil && recording {
+		ec.cache[s] = rec
+	}
+	return err
 }
+
+// scanRuns keys the count of a scan's runs in an execution's cache.
+type scanRuns struct{ s *scanNode }
+
+// maxReplayRows bounds the rows a repeated full scan keeps in memory.
+const maxReplayRows = 10000
 
 // readTable reads the rows of t an access path selects; r is the row the
 // key expressions are evaluated on.
