@@ -33,7 +33,6 @@
 package parser
 
 import (
-	"fmt"
 	"strconv"
 
 	"cairn.dev/cairn/raftkv/sql/ast"
@@ -325,14 +324,15 @@ func (p *parser) stringValue() string {
 	return t.text
 }
 
-// skipParens skips a balanced ( … ) group starting at the current '('.
+// skipParens skips a balanced ( … ) group starting at the current '(';
+// it never crosses the end of the statement.
 func (p *parser) skipParens() {
 	p.expectPunct("(")
 	depth := 1
 	for depth > 0 {
 		t := p.advance()
 		switch {
-		case t.kind == tEOF:
+		case t.kind == tEOF, t.kind == tPunct && t.text == ";":
 			p.fail(t)
 		case t.kind == tPunct && t.text == "(":
 			depth++
@@ -352,6 +352,3 @@ func (p *parser) skipStatement() {
 		p.p++
 	}
 }
-
-// String is for debugging.
-func (t token) String() string { return fmt.Sprintf("%d:%q", t.pos, t.raw) }

@@ -18,7 +18,7 @@ var (
 	genFuncs   = []string{"lower", "coalesce", "count", "left", "substring", "my_func", "nullif", "greatest", "Upper"}
 	genBinOps  = []string{"OR", "AND", "=", "<>", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "^", "||", "->", "->>", "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE", "IS DISTINCT FROM", "IS NOT DISTINCT FROM", "@>"}
 	genStrings = []string{"", "x", "it's", `back\slash`, "new\nline", "$$", "é"}
-	genTypes   = []ast.TypeName{{Name: "int"}, {Name: "numeric", Mods: []int{10, 2}}, {Name: "timestamp with time zone"}, {Name: "timestamp", Mods: []int{3}}, {Name: "character varying", Mods: []int{5}}, {Name: "text", Array: true}, {Name: "double precision"}}
+	genTypes   = []ast.TypeName{{Name: "int"}, {Name: "numeric", Mods: []int{10, 2}}, {Name: "timestamp with time zone"}, {Name: "timestamp", Mods: []int{3}}, {Name: "character varying", Mods: []int{5}}, {Name: "text", Array: true}, {Name: "double precision"}, {Name: "My Type"}, {Name: "double"}, {Name: "s.t"}, {Name: "national", Array: true}, {Name: `q"t`, Mods: []int{1}}}
 )
 
 func (g exprGen) name() string { return genNames[g.r.Intn(len(genNames))] }
