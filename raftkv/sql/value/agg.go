@@ -43,7 +43,10 @@ func AvgType(t Type) (Type, bool) {
 // Avg returns sum/count as PostgreSQL's avg() computes it: a numeric
 // division with the usual numeric scale (avg of 25.00 and 99.99 is
 // 62.4950000000000000) for integer and numeric sums, a float division for
-// floats. count 0 gives NULL of AvgType.
+// floats. count 0 gives NULL of AvgType. For real inputs accumulate the sum
+// in double precision (PostgreSQL's float4_accum does), not with
+// SumType's real. PostgreSQL's avg(double precision) also fails with
+// 22003 when the running sum of squares overflows; Avg does not.
 func Avg(sum Value, count int64) (Value, error) {
 	rt, ok := AvgType(sum.Type)
 	if !ok {

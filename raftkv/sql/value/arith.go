@@ -185,25 +185,18 @@ func floatArith(op string, a, b Value) (Value, error) {
 	return Value{Type: Type{Kind: KindFloat, Width: w}, Float: r}, nil
 }
 
-var (
-	decNaN    = &apd.Decimal{Form: apd.NaN}
-	decPosInf = &apd.Decimal{Form: apd.Infinite}
-	decNegInf = &apd.Decimal{Form: apd.Infinite, Negative: true}
-)
+// decNaN and decInf return fresh special values: callers own every
+// decimal this package returns.
+func decNaN() *apd.Decimal { return &apd.Decimal{Form: apd.NaN} }
 
-func decInf(neg bool) *apd.Decimal {
-	if neg {
-		return decNegInf
-	}
-	return decPosInf
-}
+func decInf(neg bool) *apd.Decimal { return &apd.Decimal{Form: apd.Infinite, Negative: neg} }
 
 // decArith computes a op b on numerics with PostgreSQL's rules, including
 // NaN and ±Infinity (PostgreSQL 14+).
 func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 	aNaN, bNaN := a.Form != apd.Finite && a.Form != apd.Infinite, b.Form != apd.Finite && b.Form != apd.Infinite
 	if aNaN || bNaN {
-		return decNaN, nil
+		return decNaN(), nil
 	}
 	aInf, bInf := a.Form == apd.Infinite, b.Form == apd.Infinite
 	aSign, bSign := decSign(a), decSign(b)
@@ -215,7 +208,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		switch {
 		case aInf && bInf:
 			if aSign != bSign {
-				return decNaN, nil
+				return decNaN(), nil
 			}
 			return decInf(aSign < 0), nil
 		case aInf:
@@ -237,7 +230,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 	case "*":
 		if aInf || bInf {
 			if aSign == 0 || bSign == 0 {
-				return decNaN, nil
+				return decNaN(), nil
 			}
 			return decInf(aSign*bSign < 0), nil
 		}
@@ -257,7 +250,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		}
 		switch {
 		case aInf && bInf:
-			return decNaN, nil
+			return decNaN(), nil
 		case aInf:
 			return decInf(aSign*bSign < 0), nil
 		case bInf:
@@ -270,7 +263,7 @@ func decArith(op string, a, b *apd.Decimal) (*apd.Decimal, error) {
 		}
 		switch {
 		case aInf:
-			return decNaN, nil
+			return decNaN(), nil
 		case bInf:
 			return normDec(a), nil
 		}
@@ -374,12 +367,19 @@ func Concat(a, b Value) (Value, error) {
 	return Value{}, errOperator("||", a, b)
 }
 
+// concatText is v::text, as PostgreSQL's anytextcat converts a non-text
+// operand (boolean gives true/false, char(n) loses its trailing blanks).
 func concatText(v Value) string {
 	switch v.Type.Kind {
 	case KindText:
 		return textKey(v)
 	case KindUnknown:
 		return v.Str
+	case KindBool:
+		if v.Bool {
+			return "true"
+		}
+		return "false"
 	}
 	return string(AppendText(nil, v))
 }

@@ -83,6 +83,7 @@ func TestArithmetic(t *testing.T) {
 		{a: NullOf(Int4), op: "+", b: i4(2), out: "NULL", typ: Int4},
 		{a: i4(1), op: "/", b: NullOf(Int4), out: "NULL", typ: Int4},
 		{a: NewText("a"), op: "||", b: i4(1), out: "a1", typ: Text},
+		{a: NewBool(true), op: "||", b: NewText("x"), out: "truex", typ: Text},
 		{a: Value{Type: char4, Str: "ab  "}, op: "||", b: NewText("c"), out: "abc", typ: Text},
 		{a: NewText("a"), op: "||", b: NullOf(Text), out: "NULL", typ: Text},
 		{a: NewBytes([]byte{1}), op: "||", b: NewBytes([]byte{2}), out: `\x0102`, typ: Bytea},

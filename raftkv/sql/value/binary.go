@@ -52,9 +52,17 @@ func AppendBinary(dst []byte, v Value) ([]byte, error) {
 		return binary.BigEndian.AppendUint64(dst, uint64(v.Int)), nil
 	case KindFloat:
 		if v.Type.Width == 4 {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(float32(v.Float))), nil
+			bits := math.Float32bits(float32(v.Float))
+			if v.Float != v.Float {
+				bits = 0x7fc00000 // PostgreSQL's NaN
+			}
+			return binary.BigEndian.AppendUint32(dst, bits), nil
 		}
-		return binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Float)), nil
+		bits := math.Float64bits(v.Float)
+		if v.Float != v.Float {
+			bits = 0x7ff8000000000000 // PostgreSQL's NaN
+		}
+		return binary.BigEndian.AppendUint64(dst, bits), nil
 	case KindNumeric:
 		return appendNumericBinary(dst, toDec(v)), nil
 	case KindText:
@@ -87,10 +95,12 @@ func appendNumericBinary(dst []byte, d *apd.Decimal) []byte {
 		put(0, 0, numericNaN, 0)
 		return dst
 	case apd.Infinite:
+		// PostgreSQL's numeric_send reports dscale 32 for the infinities
+		// (bits of its packed header); pgx and PostgreSQL ignore it.
 		if d.Negative {
-			put(0, 0, numericNInf, 0)
+			put(0, 0, numericNInf, 32)
 		} else {
-			put(0, 0, numericPInf, 0)
+			put(0, 0, numericPInf, 32)
 		}
 		return dst
 	}

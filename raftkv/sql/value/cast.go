@@ -31,7 +31,7 @@ func Cast(v Value, to Type) (Value, error) { return convert(v, to, true) }
 // is of type …`. Untyped literals convert to anything.
 func AssignCast(v Value, to Type) (Value, error) {
 	if !v.Null && !assignable(v.Type, to) {
-		e := sqlerr.New(sqlerr.DatatypeMismatch, "column is of type %s but expression is of type %s", to.String(), v.Type.String())
+		e := sqlerr.New(sqlerr.DatatypeMismatch, "column is of type %s but expression is of type %s", typeNameBe(to), typeNameBe(v.Type))
 		e.Hint = "You will need to rewrite or cast the expression."
 		return Value{}, e
 	}
@@ -311,7 +311,7 @@ func jsonScalar(v Value, to Type, want jsonKind) (*jsonNode, error) {
 		return nil, err
 	}
 	if n.kind != want {
-		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), baseType(to).String())
+		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "cannot cast jsonb %s to type %s", jsonTypeName(n), typeNameBe(to))
 	}
 	return n, nil
 }

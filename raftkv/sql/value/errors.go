@@ -58,21 +58,30 @@ func errDivZero() *sqlerr.Error {
 }
 
 func errOperator(op string, a, b Value) *sqlerr.Error {
-	e := sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s %s", a.Type.String(), op, b.Type.String())
+	e := sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s %s", typeNameBe(a.Type), op, typeNameBe(b.Type))
 	e.Hint = "No operator matches the given name and argument types. You might need to add explicit type casts."
 	return e
 }
 
 func errUnaryOperator(op string, a Value) *sqlerr.Error {
-	e := sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s", op, a.Type.String())
+	e := sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s", op, typeNameBe(a.Type))
 	e.Hint = "No operator matches the given name and argument type. You might need to add an explicit type cast."
 	return e
 }
 
 func errCannotCast(from, to Type) *sqlerr.Error {
-	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", baseType(from).String(), baseType(to).String())
+	return sqlerr.New(codeCannotCoerce, "cannot cast type %s to %s", typeNameBe(from), typeNameBe(to))
 }
 
 func errBinary(t Type, format string, args ...any) *sqlerr.Error {
 	return sqlerr.New(codeBinaryFormat, "incorrect binary data format for type %s: %s", t.String(), fmt.Sprintf(format, args...))
+}
+
+// typeNameBe is the type name PostgreSQL's format_type_be prints in
+// messages: no modifiers, and bpchar spelled character.
+func typeNameBe(t Type) string {
+	if t.Kind == KindText && t.Fixed {
+		return "character"
+	}
+	return baseType(t).String()
 }

@@ -297,9 +297,12 @@ func (r *keyReader) escaped() ([]byte, error) {
 
 // DecodeKey reads one element written by AppendKey for a value of type t
 // (and the same desc) from the front of b, returning the value and the
-// bytes after it. Numerics come back with the least scale that holds their
-// value (1.50 → 1.5): keys order and identify, rows keep exact values.
-// char(n) comes back blank-padded. A malformed element is an XX000 error.
+// bytes after it. A NUMERIC(p,s) comes back with scale s; an unconstrained
+// numeric with the least scale that holds its value (1.50 → 1.5), since
+// keys order and identify while rows keep exact values: store such a
+// column in the row value too when its display scale matters. char(n)
+// comes back blank-padded; -0 floats as 0. A malformed element is an
+// XX000 error.
 func DecodeKey(b []byte, t Type, desc bool) (Value, []byte, error) {
 	r := &keyReader{b: b}
 	if desc {
@@ -356,6 +359,10 @@ func decodeKeyPayload(r *keyReader, t Type) (Value, error) {
 		d, err := decodeKeyDec(r)
 		if err != nil {
 			return Value{}, err
+		}
+		if t.Precision > 0 && t.Scale >= 0 && isFiniteDec(d) && decScale(d) <= t.Scale {
+			// A NUMERIC(p,s) value always has scale s: restore it.
+			d = roundDec(d, t.Scale)
 		}
 		return Value{Type: t, Dec: d}, nil
 	case KindText, KindUnknown:

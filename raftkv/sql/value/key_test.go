@@ -152,3 +152,22 @@ func FuzzDecodeKey(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeKeyRestoresDeclaredScale(t *testing.T) {
+	for _, in := range []string{"25.00", "-0.50", "0.00", "12345678.90"} {
+		v, err := ParseText(num10_2, []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, desc := range []bool{false, true} {
+			got, _, err := DecodeKey(AppendKey(nil, v, desc), num10_2, desc)
+			if err != nil || got.String() != in || got.Type != num10_2 {
+				t.Errorf("numeric(10,2) %s decodes as %v (%s), %v", in, got, got.Type, err)
+			}
+		}
+	}
+	v := mustNum(t, "1.50")
+	if got, _, _ := DecodeKey(AppendKey(nil, v, false), Numeric, false); got.String() != "1.5" {
+		t.Errorf("unconstrained 1.50 decodes as %v, want 1.5", got)
+	}
+}
