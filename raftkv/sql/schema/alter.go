@@ -28,16 +28,22 @@ func AlterTable(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.Alt
 //     23502; inline constraints as ADD CONSTRAINT.
 //   - DROP COLUMN: drops the indexes, CHECKs and foreign keys that use the
 //     column, and its owned sequence; a foreign key of another table
-//     referencing it is 2BP01 unless CASCADE. Rows are not rewritten. A
-//     primary key column can be dropped from an empty table only (0A000).
+//     referencing it is 2BP01 unless CASCADE. Rows are not rewritten, except
+//     when a primary key column goes: the table then gets a hidden rowid and
+//     every row is rewritten under it.
 //   - ADD CONSTRAINT: UNIQUE (indexes existing rows: 23505), CHECK (checks
 //     existing rows with ev: 23514), FOREIGN KEY (checks existing rows:
-//     23503), PRIMARY KEY (empty tables only, 0A000 otherwise).
-//   - DROP CONSTRAINT, RENAME COLUMN (CHECK expressions follow), RENAME TO,
+//     23503), PRIMARY KEY (replaces the hidden rowid; the rows are rewritten
+//     under the new key: 23502 for a NULL, 23505 for a duplicate).
+//   - DROP CONSTRAINT (the primary key: rows rewritten under a hidden rowid;
+//     2BP01 when a foreign key needs it, unless CASCADE), RENAME COLUMN
+//     (CHECK expressions follow), RENAME TO,
 //     ALTER COLUMN SET/DROP DEFAULT, SET NOT NULL (23502 when a row has
 //     NULL), DROP NOT NULL (42P16 for a primary key column).
 //
-// Other actions are 0A000. A missing table is 42P01 (nil with IF EXISTS).
+// Rewrites and backfills are writes of txn: a table larger than the
+// transaction's write limits cannot be rewritten (54000). Other actions are
+// 0A000. A missing table is 42P01 (nil with IF EXISTS).
 func AlterTableWith(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.AlterTable, ev Evaluator) error {
 	d := newDDL(ctx, txn, cat)
 	t, err := d.cat.lookupTable(stmt.Name)
@@ -241,17 +247,13 @@ func (d *ddl) alterDropColumn(t *Table, a *ast.AlterAction) error {
 		}
 		d.removeForeignKey(child, fk.Name)
 	}
+	var rows []storedRow
+	var err error
 	if t.isPK(o) {
-		empty, err := tableEmpty(d.ctx, d.txn, t)
-		if err != nil {
+		// The table loses its primary key: its rows are rewritten under a
+		// hidden rowid.
+		if rows, err = d.readAll(t); err != nil {
 			return err
-		}
-		if !empty {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "cannot drop primary key column \"%s\" of table \"%s\" with rows", col.Name, t.Name)
-		}
-		for _, ref := range slices.Clone(t.ReferencedBy) {
-			child := d.cat.tables[ref.Table]
-			d.removeForeignKey(child, child.ForeignKeys[ref.Index].Name)
 		}
 		t.PrimaryKey, t.PrimaryKeyName = nil, ""
 	}
@@ -277,6 +279,11 @@ func (d *ddl) alterDropColumn(t *Table, a *ast.AlterAction) error {
 		if err := d.addHiddenKey(t); err != nil {
 			return err
 		}
+		if len(rows) > 0 {
+			if err := d.rewrite(t, rows); err != nil {
+				return err
+			}
+		}
 	}
 	d.putTable(t)
 	d.cat.reindex()
@@ -294,12 +301,9 @@ func (d *ddl) alterDropConstraint(t *Table, a *ast.AlterAction) error {
 	name := a.Name
 	switch {
 	case name != "" && t.PrimaryKeyName == name:
-		empty, err := tableEmpty(d.ctx, d.txn, t)
+		rows, err := d.readAll(t)
 		if err != nil {
 			return err
-		}
-		if !empty {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "dropping the primary key of table \"%s\" with rows is not supported", t.Name)
 		}
 		rest := t.clone()
 		rest.PrimaryKey = nil
@@ -317,6 +321,11 @@ func (d *ddl) alterDropConstraint(t *Table, a *ast.AlterAction) error {
 		t.PrimaryKey, t.PrimaryKeyName = nil, ""
 		if err := d.addHiddenKey(t); err != nil {
 			return err
+		}
+		if len(rows) > 0 {
+			if err := d.rewrite(t, rows); err != nil {
+				return err
+			}
 		}
 		d.putTable(t)
 		return nil

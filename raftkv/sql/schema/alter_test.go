@@ -104,11 +104,73 @@ CREATE INDEX t_b ON t (b); CREATE INDEX t_bd ON t (b, d)`)
 	}
 	wantErr(t, e.exec(`ALTER TABLE t DROP COLUMN nope`), sqlerr.UndefinedColumn, `column "nope" of relation "t" does not exist`, "")
 	e.mustExec(`ALTER TABLE t DROP COLUMN IF EXISTS nope`)
-	wantCode(t, e.exec(`ALTER TABLE t DROP COLUMN id`), sqlerr.FeatureNotSupported)
 	// Re-adding a column of a dropped name reads NULL, not the old data.
 	e.mustExec(`ALTER TABLE t ADD COLUMN a INT`)
 	if got := join(e.rows("t")); got != "(1, 10, null) (2, 20, null) (3, 30, null)" {
 		t.Fatalf("rows after re-adding a: %s", got)
+	}
+	// Dropping the primary key column rewrites the rows under a hidden rowid.
+	e.mustExec(`ALTER TABLE t DROP COLUMN id`)
+	_, tb = e.table("t")
+	if !tb.HasHiddenKey() || len(tb.Columns) != 3 {
+		t.Fatalf("after DROP COLUMN id: %+v", tb)
+	}
+	e.mustInsert("t", []any{40, 4})
+	if got := join(e.rows("t")); got != "(10, null) (20, null) (30, null) (40, 4)" {
+		t.Fatalf("rows after DROP COLUMN id: %s", got)
+	}
+	if got := join(lookupText(t, e, "t", 0, 20)); got != "(20, null)" {
+		t.Fatalf("index lookup after the rewrite: %s", got)
+	}
+}
+
+func TestPrimaryKeyRewrite(t *testing.T) {
+	e := newEnv(t)
+	e.mustExec(`CREATE TABLE h (a INT, b TEXT UNIQUE); CREATE TABLE c (x TEXT REFERENCES h (b))`)
+	e.mustInsert("h", []any{2, "x"}, []any{1, "y"}, []any{1, "z"})
+	e.mustInsert("c", []any{"y"})
+	wantErr(t, e.exec(`ALTER TABLE h ADD PRIMARY KEY (a)`), sqlerr.UniqueViolation,
+		`could not create unique index "h_pkey"`, "Key (a)=(1) is duplicated.")
+	e.mustInsert("h", []any{nil, "w"})
+	e.mustExec(`CREATE TABLE n (a INT, b INT)`)
+	e.mustInsert("n", []any{1, 1}, []any{nil, 2})
+	wantErr(t, e.exec(`ALTER TABLE n ADD PRIMARY KEY (a)`), sqlerr.NotNullViolation, `column "a" of relation "n" contains null values`, "")
+	e.mustExec(`ALTER TABLE h ADD PRIMARY KEY (b)`)
+	_, h := e.table("h")
+	if h.HasHiddenKey() || len(h.Columns) != 2 {
+		t.Fatalf("h after ADD PRIMARY KEY: %+v", h)
+	}
+	if got := join(e.rows("h")); got != "(null, w) (2, x) (1, y) (1, z)" {
+		t.Fatalf("rows in the new key order: %s", got)
+	}
+	wantCode(t, e.insert("h", []any{5, "x"}), sqlerr.UniqueViolation)
+	// The referencing table follows the new table id.
+	wantErr(t, e.deleteWhere("h", "b", "y"), sqlerr.ForeignKeyViolation,
+		`update or delete on table "h" violates foreign key constraint "c_x_fkey" on table "c"`, `Key (b)=(y) is still referenced from table "c".`)
+	wantCode(t, e.insert("c", []any{"nope"}), sqlerr.ForeignKeyViolation)
+	e.mustInsert("c", []any{"w"})
+	// Back to a hidden rowid.
+	e.mustExec(`ALTER TABLE h DROP CONSTRAINT h_pkey`)
+	if got := join(e.rows("h")); got != "(null, w) (2, x) (1, y) (1, z)" {
+		t.Fatalf("rows after DROP CONSTRAINT h_pkey: %s", got)
+	}
+	e.mustInsert("h", []any{3, "v"})
+	if got := join(lookupText(t, e, "h", 0, "v")); got != "(3, v)" {
+		t.Fatalf("lookup of a row inserted after the rewrite: %s", got)
+	}
+	// A user column named rowid pushes the hidden one aside.
+	e.mustExec(`ALTER TABLE h ADD COLUMN rowid TEXT DEFAULT 'mine'`)
+	cat, h := e.table("h")
+	o, _ := h.Column("rowid")
+	if h.Columns[o].Hidden || !h.HasHiddenKey() || h.Columns[h.PrimaryKey[0]].Name != "rowid_1" {
+		t.Fatalf("columns %+v", h.Columns)
+	}
+	if s, _ := cat.Sequence(h.Columns[h.PrimaryKey[0]].Sequence); s.OwnerColumn != "rowid_1" {
+		t.Fatalf("hidden sequence owner %+v", s)
+	}
+	e.mustInsert("h", []any{4, "u", "r"})
+	if got := join(lookupText(t, e, "h", 0, "u")); got != "(4, u, r)" {
+		t.Fatalf("row with a user rowid: %s", got)
 	}
 }
 
@@ -156,7 +218,7 @@ func TestAlterConstraintsAndRenames(t *testing.T) {
 	e.mustExec(`ALTER TABLE t ALTER COLUMN amount SET NOT NULL`)
 	wantCode(t, e.insert("t", []any{7, nil, 1}), sqlerr.NotNullViolation)
 	wantErr(t, e.exec(`ALTER TABLE t ALTER COLUMN id DROP NOT NULL`), "42P16", `column "id" is in a primary key`, "")
-	// ADD PRIMARY KEY needs an empty table.
+	// ADD PRIMARY KEY to an empty table replaces the hidden rowid.
 	e.mustExec(`CREATE TABLE h (a INT, b TEXT)`)
 	e.mustExec(`ALTER TABLE h ADD PRIMARY KEY (a)`)
 	_, h := e.table("h")
@@ -217,7 +279,7 @@ func TestHiddenRowidAndSequences(t *testing.T) {
 		t.Fatalf("nextval after rollback %d, want 3", n)
 	}
 	// Concurrent callers get distinct values.
-	const workers, each = 4, 10
+	const workers, each = 8, 10
 	seen := make(chan int64, workers*each)
 	errs := make(chan error, workers)
 	_, _ = e.table("s")

@@ -113,6 +113,14 @@ func TestLimitsAndMisc(t *testing.T) {
 	e.mustExec(`CREATE TABLE blob (id INT PRIMARY KEY, body TEXT)`)
 	err := e.insert("blob", []any{1, strings.Repeat("x", MaxRowBytes+1)})
 	wantCode(t, err, sqlerr.ProgramLimitExceeded)
+	e.mustExec(`CREATE TABLE keys (k TEXT PRIMARY KEY, v TEXT UNIQUE)`)
+	wantCode(t, e.insert("keys", []any{strings.Repeat("k", MaxKeyBytes), "v"}), sqlerr.ProgramLimitExceeded)
+	err = e.insert("keys", []any{"k", strings.Repeat("v", MaxKeyBytes)})
+	wantCode(t, err, sqlerr.ProgramLimitExceeded)
+	if !strings.Contains(err.Error(), `exceeds btree version 4 maximum 2704 for index "keys_v_key"`) {
+		t.Fatalf("key size error %v", err)
+	}
+	e.mustInsert("keys", []any{strings.Repeat("k", 1000), strings.Repeat("v", 1000)})
 
 	// Identity columns.
 	e.mustExec(`CREATE TABLE ident (id INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v TEXT)`)

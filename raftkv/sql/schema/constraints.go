@@ -64,15 +64,12 @@ func (d *ddl) addPrimaryKey(t *Table, c *ast.Constraint, alter *alterRows) error
 	if err != nil {
 		return err
 	}
+	var rows []storedRow
 	if alter != nil {
-		// A new primary key changes every row's key: refused unless the
-		// table is empty (cairn does not rewrite tables).
-		empty, err := tableEmpty(d.ctx, d.txn, t)
-		if err != nil {
+		// A new primary key changes every row's key: the rows are read
+		// under the old layout and written again under the new one.
+		if rows, err = d.readAll(t); err != nil {
 			return err
-		}
-		if !empty {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "ADD PRIMARY KEY is supported on empty tables only (table \"%s\" has rows)", t.Name)
 		}
 	}
 	if t.HasHiddenKey() {
@@ -91,6 +88,9 @@ func (d *ddl) addPrimaryKey(t *Table, c *ast.Constraint, alter *alterRows) error
 		t.Columns[o].NotNull = true
 	}
 	t.PrimaryKey, t.PrimaryKeyName = cols, name
+	if len(rows) > 0 {
+		return d.rewrite(t, rows)
+	}
 	return nil
 }
 

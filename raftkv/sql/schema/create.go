@@ -90,7 +90,10 @@ func (d *ddl) addColumn(t *Table, def *ast.ColumnDef, creating bool) ([]ast.Cons
 	if err := checkIdent("column", def.Name); err != nil {
 		return nil, err
 	}
-	if _, dup := t.Column(def.Name); dup {
+	if o, dup := t.Column(def.Name); dup && t.Columns[o].Hidden {
+		// The hidden rowid yields its name to a user column.
+		d.renameHidden(t, o)
+	} else if dup {
 		if creating {
 			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" specified more than once", def.Name)
 		}
@@ -175,15 +178,30 @@ func (d *ddl) newOwnedSequence(t *Table, col string, typ value.Type) (string, er
 	return name, nil
 }
 
-// addHiddenKey gives t a hidden int8 rowid primary key drawn from a sequence.
-func (d *ddl) addHiddenKey(t *Table) error {
+// hiddenName returns the first of rowid, rowid_1, rowid_2, … not a column of t.
+func hiddenName(t *Table) string {
 	name := "rowid"
 	for i := 1; ; i++ {
 		if _, taken := t.Column(name); !taken {
-			break
+			return name
 		}
 		name = fmt.Sprintf("rowid_%d", i)
 	}
+}
+
+// renameHidden moves hidden column o out of a user column's way.
+func (d *ddl) renameHidden(t *Table, o int) {
+	old := t.Columns[o].Name
+	t.Columns[o].Name = hiddenName(t) // t still has old, so the new name differs
+	for _, sn := range d.ownedSequences(t.Name, old) {
+		d.cat.seqs[sn].OwnerColumn = t.Columns[o].Name
+		d.putSequence(d.cat.seqs[sn])
+	}
+}
+
+// addHiddenKey gives t a hidden int8 rowid primary key drawn from a sequence.
+func (d *ddl) addHiddenKey(t *Table) error {
+	name := hiddenName(t)
 	seq, err := d.newOwnedSequence(t, name, value.Int8)
 	if err != nil {
 		return err

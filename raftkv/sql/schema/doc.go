@@ -53,6 +53,17 @@
 // cached one: a Catalog is immutable and safe to share), runs DDL through the
 // functions named after the statements, and reloads the catalog after DDL
 // (DDL functions never modify the Catalog they are given). Rows are Row
-// values in table column order; Insert, Update and Delete keep the indexes
-// and check the constraints, Scan and Lookup read through any index.
+// values in table column order, hidden rowid included; the engine fills
+// defaults (Evaluator.EvalDefault) and leaves the hidden rowid NULL for
+// Insert to fill. Insert, Update and DeleteRows (Delete for one row) keep
+// the indexes and check the constraints, reading every constraint before
+// writing, so a failed call leaves nothing behind; DeleteRows should get all
+// the rows of one DELETE statement, as foreign key actions run after them.
+// Scan and Lookup read through the primary key or any index.
+//
+// Sequences: NextVal(ctx, db, cat, name) increments in its own transaction
+// on db (not rolled back, gaps possible); it takes the catalog instead of
+// the caller's transaction so a sequence created by an uncommitted CREATE
+// TABLE works. Roles: CreateRole and AlterRole take a SecretFunc
+// (pgwire.NewSCRAMSecret) so this package does not import pgwire.
 package schema

@@ -18,8 +18,6 @@ const (
 	codeSequenceLimit       = "2200H"
 	codeReservedName        = "42939"
 	codeWrongObjectType     = "42809"
-	codeInvalidColumnDef    = "42611"
-	codeGeneratedAlways     = "428C9"
 	codeDuplicateConstraint = sqlerr.DuplicateObject
 )
 
@@ -34,7 +32,19 @@ const (
 	// MaxRowBytes is the largest stored row (key plus value) and the largest
 	// index entry.
 	MaxRowBytes = 1 << 20
+	// MaxKeyBytes is the largest encoded key of a row or index entry
+	// (PostgreSQL's btree limit; raftkv's default key limit is 4 KiB).
+	MaxKeyBytes = 2704
 )
+
+// checkKeySize refuses an index (or primary key) entry whose encoded key
+// columns are longer than MaxKeyBytes, as PostgreSQL's btree does.
+func checkKeySize(n int, index string) error {
+	if n > MaxKeyBytes {
+		return sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds btree version 4 maximum %d for index \"%s\"", n, MaxKeyBytes, index)
+	}
+	return nil
+}
 
 // txnErr maps kvtxn's size error to 54000 and passes every other error
 // through (the engine maps ErrConflict and ErrAmbiguous).

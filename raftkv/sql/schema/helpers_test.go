@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -407,4 +409,19 @@ func parse1(t *testing.T, sql string) ast.Statement {
 		t.Fatalf("parse %q: %v (%d statements)", sql, err, len(stmts))
 	}
 	return stmts[0]
+}
+
+// testSeed returns the seed of a randomized test, logged; SCHEMA_SEED=<n>
+// replays a run.
+func testSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SCHEMA_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SCHEMA_SEED: %v", err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay: SCHEMA_SEED=%d go test -run '^%s$')", seed, seed, t.Name())
+	return seed
 }

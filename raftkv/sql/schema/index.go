@@ -15,7 +15,8 @@ import (
 // not create unique index". The name defaults to <table>_<cols>_idx as in
 // PostgreSQL; a taken name is 42P07 (nil with IF NOT EXISTS). DESC is
 // accepted and stored ascending (the engine sorts); partial indexes (WHERE)
-// are 0A000.
+// are 0A000. The backfill writes one entry per row in txn, so a table past
+// the transaction's write limits cannot be indexed (54000).
 func CreateIndex(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, stmt *ast.CreateIndex) error {
 	if stmt.Where != nil {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "partial indexes (CREATE INDEX … WHERE) are not supported")

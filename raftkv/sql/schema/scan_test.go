@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
-	"time"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
@@ -107,8 +106,7 @@ func TestScanBounds(t *testing.T) {
 // TestScanPagesAndStops checks scans across page boundaries, early stops,
 // and that fn may use the transaction while a scan is open.
 func TestScanPagesAndStops(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	e := newEnv(t)
 	e.mustExec(`CREATE TABLE big (id INT PRIMARY KEY, k INT); CREATE INDEX ON big (k)`)

@@ -7,14 +7,22 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	mrand "math/rand/v2"
+	"time"
 
 	"cairn.dev/cairn/raftkv/sql/kvtxn"
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
 	"cairn.dev/cairn/raftkv/sql/value"
 )
 
-// maxNextValAttempts bounds NextVal's retries of its own transaction.
-const maxNextValAttempts = 64
+// NextVal retries its transaction after a conflict (another caller took a
+// value) with a jittered backoff growing from nextValBackoff to
+// maxNextValBackoff, until ctx ends: under heavy contention on one sequence
+// every caller eventually wins a round.
+const (
+	nextValBackoff    = 500 * time.Microsecond
+	maxNextValBackoff = 20 * time.Millisecond
+)
 
 func seqCounterKey(counter string) []byte { return []byte(seqCounterPrefix + counter) }
 
@@ -62,15 +70,25 @@ func (s *Sequence) restart() error {
 // key is fresh.
 //
 // Errors: 42P01 when seq does not exist in cat, 2200H past the sequence's
-// maximum, ctx errors, and kvtxn errors after maxNextValAttempts conflicts.
+// maximum, ctx errors (also when ctx ends while retrying conflicts), and
+// raftkv errors.
 func NextVal(ctx context.Context, db *kvtxn.DB, cat *Catalog, seq string) (int64, error) {
 	s, ok := cat.seqs[seq]
 	if !ok {
 		return 0, errUndefinedTable(seq)
 	}
 	key := seqCounterKey(s.counter)
-	var lastErr error
-	for range maxNextValAttempts {
+	backoff := nextValBackoff
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			wait := backoff/2 + mrand.N(backoff/2+1)
+			backoff = min(2*backoff, maxNextValBackoff)
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-time.After(wait):
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
@@ -106,7 +124,5 @@ func NextVal(ctx context.Context, db *kvtxn.DB, cat *Catalog, seq string) (int64
 		}
 		// A conflict means another caller took a value; an ambiguous
 		// commit may have taken one for us, which only leaves a gap.
-		lastErr = err
 	}
-	return 0, lastErr
 }

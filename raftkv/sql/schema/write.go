@@ -55,6 +55,9 @@ func Insert(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 	if err := checkSize(t, len(pk)+len(val)); err != nil {
 		return err
 	}
+	if err := checkKeySize(len(pk), t.PrimaryKeyName); err != nil {
+		return err
+	}
 	key := rowKey(t, pk)
 	// Every check that reads runs before the first write, so a failed
 	// Insert leaves nothing in the transaction (ON CONFLICT may go on after
@@ -102,8 +105,8 @@ type indexWrite struct{ key, val []byte }
 // had before an update (its own, not a conflict), nil for an insert.
 func newEntry(ctx context.Context, txn *kvtxn.Txn, t *Table, ix *Index, row Row, pk, oldKey []byte) (indexWrite, error) {
 	key, val, unique := indexEntry(t, ix, row, pk)
-	if len(key)+len(val) > MaxRowBytes {
-		return indexWrite{}, sqlerr.New(sqlerr.ProgramLimitExceeded, "index row size %d exceeds maximum %d for index \"%s\"", len(key)+len(val), MaxRowBytes, ix.Name)
+	if err := checkKeySize(len(key)+len(val)-len(indexPrefix(t.ID, ix.ID)), ix.Name); err != nil {
+		return indexWrite{}, err
 	}
 	if unique && string(key) != string(oldKey) {
 		if err := checkAbsent(ctx, txn, key); err == errExists {
@@ -149,6 +152,9 @@ func Update(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, old, ne
 	pkChanged := string(oldPK) != string(newPK)
 	val := encodeRowValue(t, new)
 	if err := checkSize(t, len(newPK)+len(val)); err != nil {
+		return err
+	}
+	if err := checkKeySize(len(newPK), t.PrimaryKeyName); err != nil {
 		return err
 	}
 	// Referenced keys of old that change must not be referenced (checked
@@ -233,7 +239,9 @@ func Delete(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, row Row
 // evaluated). As in PostgreSQL, where these run as triggers at the end of
 // the statement, the checks see every row of the statement deleted: pass all
 // the rows one DELETE statement removes in one call, so DELETE FROM a
-// self-referencing table succeeds whatever the row order.
+// self-referencing table succeeds whatever the row order. An error leaves
+// the statement's deletes in the transaction: roll it back, as PostgreSQL
+// aborts a transaction whose statement failed.
 func DeleteRows(ctx context.Context, txn *kvtxn.Txn, cat *Catalog, t *Table, rows []Row) error {
 	for _, row := range rows {
 		if len(row) != len(t.Columns) {
