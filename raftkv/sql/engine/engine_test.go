@@ -20,6 +20,7 @@ CREATE TABLE orders (
 
 // TestDoneWhen is the issue's acceptance flow.
 func TestDoneWhen(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(usersOrders)
 	if r := s.exec(`INSERT INTO users (name, email) VALUES ('John', 'john@example.com')`); r.tag != "INSERT 0 1" {

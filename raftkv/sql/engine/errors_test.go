@@ -12,6 +12,7 @@ import (
 )
 
 func TestErrorCodes(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(usersOrders)
 	s.exec(`CREATE TABLE other (id INT PRIMARY KEY, name TEXT)`)
@@ -73,6 +74,7 @@ func TestErrorCodes(t *testing.T) {
 // TestLimitsAndCancel: past kvtxn's write limit a statement fails 54000
 // naming it; a cancelled context ends a statement with the context's error.
 func TestLimitsAndCancel(t *testing.T) {
+	t.Parallel()
 	s := newTestEngineWith(t, kvtxn.Options{MaxWrites: 20}).testSession(t)
 	s.exec(`CREATE TABLE w (id INT PRIMARY KEY)`)
 	e := s.wantCode(`INSERT INTO w SELECT g FROM generate_series(1, 100) g`, sqlerr.ProgramLimitExceeded)

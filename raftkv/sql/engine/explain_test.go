@@ -19,6 +19,7 @@ func explain(s *tsess, sql string) string {
 }
 
 func TestExplain(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(usersOrders)
 	tests := []struct {

@@ -16,6 +16,7 @@ import (
 // TestThroughPgx drives the engine through pgwire with pgx (extended
 // protocol, binary formats, parameter inference, COPY, errors).
 func TestThroughPgx(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	s := e.testSession(t)
 	s.exec(`CREATE USER app WITH PASSWORD 'secret'`)

@@ -16,6 +16,7 @@ INSERT INTO items VALUES (1, 10, 3), (1, 11, 1), (2, 12, 1), (3, 10, 10);
 `
 
 func TestQueries(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(shop)
 	tests := []struct{ sql, want string }{
@@ -67,6 +68,7 @@ func TestQueries(t *testing.T) {
 }
 
 func TestDML(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(shop)
 	r := s.exec(`INSERT INTO orders (customer_id) VALUES (3) RETURNING id, status`)
@@ -105,6 +107,7 @@ func TestDML(t *testing.T) {
 }
 
 func TestQueryEdges(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`CREATE TABLE big (id BIGINT PRIMARY KEY, small INT, f DOUBLE PRECISION, d DATE, ts TIMESTAMPTZ, j JSONB, b BYTEA, flag BOOLEAN)`)
 	s.exec(`INSERT INTO big VALUES (1, 1, 1.5, '2024-01-02', '2024-01-02 03:04:05+00', '{"k": [1, 2]}', '\x0102', true), (3000000000, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
@@ -132,6 +135,7 @@ func TestQueryEdges(t *testing.T) {
 }
 
 func TestFunctions(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	tests := []struct{ sql, want string }{
 		{`SELECT now() = current_timestamp, now() = transaction_timestamp(), current_date = now()::date`, "t|t|t"},
@@ -153,6 +157,7 @@ func TestFunctions(t *testing.T) {
 }
 
 func TestJoinsAndGrouping(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(shop)
 	tests := []struct{ sql, want string }{

@@ -16,6 +16,7 @@ import (
 )
 
 func TestParamInference(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(usersOrders)
 	ctx := context.Background()
@@ -86,6 +87,7 @@ func TestParamInference(t *testing.T) {
 }
 
 func TestSetShow(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	r := s.exec(`SHOW search_path`)
 	if r.cols[0] != "search_path" || r.tag != "SHOW" {
@@ -138,6 +140,7 @@ func copyRows(rows [][]*string) func() ([]*string, error) {
 func sp(s string) *string { return &s }
 
 func TestCopyFrom(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(usersOrders)
 	ctx := context.Background()
@@ -170,6 +173,7 @@ func TestCopyFrom(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	s := e.testSession(t)
 	ctx := context.Background()
@@ -199,6 +203,7 @@ func TestRoles(t *testing.T) {
 
 // TestConcurrentAutocommit: concurrent increments all land (internal retries on 40001).
 func TestConcurrentAutocommit(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	s := e.testSession(t)
 	s.exec(`CREATE TABLE c (id INT PRIMARY KEY, n INT NOT NULL)`)
@@ -231,6 +236,7 @@ func TestConcurrentAutocommit(t *testing.T) {
 }
 
 func TestReadOnlyAndNoOps(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`CREATE TABLE r (id INT PRIMARY KEY)`)
 	s.exec(`BEGIN READ ONLY`)

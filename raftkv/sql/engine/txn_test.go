@@ -9,6 +9,7 @@ import (
 )
 
 func TestFailedTransaction(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`CREATE TABLE t (id INT PRIMARY KEY)`)
 	s.exec(`BEGIN`)
@@ -41,6 +42,7 @@ func TestFailedTransaction(t *testing.T) {
 }
 
 func TestTransactionalDDL(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`BEGIN; CREATE TABLE d (id INT PRIMARY KEY); INSERT INTO d VALUES (1)`)
 	s.wantRows(`SELECT id FROM d`, "1")
@@ -58,6 +60,7 @@ func TestTransactionalDDL(t *testing.T) {
 // TestLastItemRace: two sessions buy the last item; one wins, the other
 // gets 40001 (or sees no stock and updates 0 rows).
 func TestLastItemRace(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	a, b := e.testSession(t), e.testSession(t)
 	a.exec(`CREATE TABLE stock (id INT PRIMARY KEY, n INT NOT NULL CHECK (n >= 0))`)
@@ -82,6 +85,7 @@ func TestLastItemRace(t *testing.T) {
 
 // TestBankTransfer: a transfer is all or nothing.
 func TestBankTransfer(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`CREATE TABLE acct (id INT PRIMARY KEY, bal NUMERIC(12,2) NOT NULL CHECK (bal >= 0))`)
 	s.exec(`INSERT INTO acct VALUES (1, 100), (2, 0)`)
@@ -96,6 +100,7 @@ func TestBankTransfer(t *testing.T) {
 
 // TestWriteSkew: the on-call doctors anomaly is prevented under SERIALIZABLE.
 func TestWriteSkew(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	a, b := e.testSession(t), e.testSession(t)
 	a.exec(`CREATE TABLE oncall (name TEXT PRIMARY KEY, on_call BOOL NOT NULL)`)
@@ -113,6 +118,7 @@ func TestWriteSkew(t *testing.T) {
 
 // TestReadCommitted: each statement sees the latest committed data; no write-skew protection.
 func TestReadCommitted(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	a, b := e.testSession(t), e.testSession(t)
 	a.exec(`CREATE TABLE kv (k INT PRIMARY KEY, v INT)`)
@@ -133,6 +139,7 @@ func TestReadCommitted(t *testing.T) {
 }
 
 func TestSelectForUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	a, b := e.testSession(t), e.testSession(t)
 	a.exec(`CREATE TABLE q (id INT PRIMARY KEY, v INT)`)
@@ -148,6 +155,7 @@ func TestSelectForUpdate(t *testing.T) {
 // TestReadCommittedNoLostUpdate: concurrent READ COMMITTED increments of one
 // row never lose an update: the later commit fails 40001 instead.
 func TestReadCommittedNoLostUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEngine(t)
 	a, b := e.testSession(t), e.testSession(t)
 	a.exec(`CREATE TABLE n (id INT PRIMARY KEY, v INT)`)
@@ -172,6 +180,7 @@ func TestReadCommittedNoLostUpdate(t *testing.T) {
 // TestImplicitBatchTransaction: the statements of one query string are one
 // transaction unless they hold transaction control.
 func TestImplicitBatchTransaction(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	s.exec(`CREATE TABLE b (id INT PRIMARY KEY)`)
 	s.wantCode(`INSERT INTO b VALUES (1); INSERT INTO b VALUES (1)`, "23505")
@@ -188,6 +197,7 @@ func TestImplicitBatchTransaction(t *testing.T) {
 // TestExtendedProtocolFailedTxn: Prepare errors fail a transaction block;
 // only COMMIT/ROLLBACK prepare afterwards.
 func TestExtendedProtocolFailedTxn(t *testing.T) {
+	t.Parallel()
 	s := newTestEngine(t).testSession(t)
 	ctx := context.Background()
 	s.exec(`BEGIN`)
