@@ -874,6 +874,32 @@ func (d *distinctNode) explain(out *[]string, depth int) {
 	d.in.explain(out, depth+1)
 }
 
+// distinctOnNode keeps the first row of each run of equal keys (DISTINCT
+// ON after the sort), whatever the order of the groups.
+type distinctOnNode struct {
+	in   plan
+	keys []int
+}
+
+func (d *distinctOnNode) execute(ec *execCtx, fn func(row) error) error {
+	seen := map[string]bool{}
+	return d.in.execute(ec, func(r row) error {
+		var kb []byte
+		for _, k := range d.keys {
+			kb = value.AppendKey(kb, normKey(r[k]), false)
+		}
+		if seen[string(kb)] {
+			return nil
+		}
+		seen[string(kb)] = true
+		return fn(r)
+	})
+}
+func (d *distinctOnNode) explain(out *[]string, depth int) {
+	explainLine(out, depth, "Unique (DISTINCT ON)")
+	d.in.explain(out, depth+1)
+}
+
 // trimNode keeps the first n slots (drops hidden sort keys).
 type trimNode struct {
 	in plan

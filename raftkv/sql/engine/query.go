@@ -54,6 +54,8 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 		nvisible int
 		corr     bool
 		distinct bool
+		onKeys   []int
+		width    int
 	)
 	if core, ok := sel.Body.(*ast.SelectCore); ok {
 		r, err := b.bindCore(parent, core, sel.OrderBy, sel.ForUpdate)
@@ -61,6 +63,10 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 			return nil, err
 		}
 		p, cols, keys, nvisible, corr, distinct = r.plan, r.cols, r.keys, r.nvisible, r.correlated, core.Distinct
+		onKeys, width = r.distinctOn, r.width
+		if len(onKeys) > 0 {
+			distinct = false
+		}
 	} else {
 		if sel.ForUpdate != nil {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT").At(int32(sel.Pos))
@@ -100,7 +106,10 @@ func (b *binder) bindQuery(parent *scope, sel *ast.Select) (*query, error) {
 		}
 		p = &sortNode{in: p, keys: keys, desc: strings.Join(descs, ", ")}
 	}
-	if nvisible < widthOf(p, cols, keys) {
+	if len(onKeys) > 0 {
+		p = &distinctOnNode{in: p, keys: onKeys}
+	}
+	if nvisible < widthOf(p, cols, keys) || nvisible < width {
 		p = &trimNode{in: p, n: nvisible}
 	}
 	if sel.Limit != nil || sel.Offset != nil {
@@ -340,14 +349,13 @@ type coreResult struct {
 	keys       []sortKey
 	nvisible   int
 	correlated bool
+	distinctOn []int // DISTINCT ON key slots
+	width      int   // projected row width (visible + hidden)
 }
 
 // bindCore binds SELECT … FROM … WHERE … GROUP BY … HAVING with the
 // ORDER BY expressions (appended as hidden columns when not in the list).
 func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.OrderItem, lock *ast.Locking) (*coreResult, error) {
-	if len(core.DistinctOn) > 0 {
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "SELECT DISTINCT ON is not supported").At(int32(core.Pos))
-	}
 	fc, err := b.bindFrom(parent, core.From)
 	if err != nil {
 		return nil, err
@@ -490,9 +498,25 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 		}
 		keys = append(keys, orderKey(idx, o))
 	}
+	var distinctOn []int
+	for _, d := range core.DistinctOn {
+		idx, err := outputIndex(d, cols, asts)
+		if err != nil {
+			return nil, err
+		}
+		if idx < 0 {
+			x, err := b.bindExpr(post, d)
+			if err != nil {
+				return nil, err
+			}
+			exprs = append(exprs, x)
+			idx = len(exprs) - 1
+		}
+		distinctOn = append(distinctOn, idx)
+	}
 	p = &projectNode{in: p, exprs: exprs}
 	corr := fc.sc.outerRef || post.outerRef
-	return &coreResult{plan: p, cols: cols, keys: keys, nvisible: len(cols), correlated: corr}, nil
+	return &coreResult{plan: p, cols: cols, keys: keys, nvisible: len(cols), correlated: corr, distinctOn: distinctOn, width: len(exprs)}, nil
 }
 
 // itemName is the column name PostgreSQL gives an unaliased select item.

@@ -183,3 +183,11 @@ func TestJoinsAndGrouping(t *testing.T) {
 	s.wantCode(`INSERT INTO customers VALUES (5, 'x', NULL), (5, 'y', NULL) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`, "21000")
 	s.wantCode(`SELECT c.name, (SELECT count(*) FROM orders o WHERE o.customer_id = c.city::int) FROM customers c GROUP BY c.name`, "42803")
 }
+
+func TestDistinctOn(t *testing.T) {
+	t.Parallel()
+	s := newTestEngine(t).testSession(t)
+	s.exec(shop)
+	s.wantRows(`SELECT DISTINCT ON (customer_id) customer_id, id FROM orders ORDER BY customer_id, id DESC`, "1|2\n2|3")
+	s.wantRows(`SELECT DISTINCT ON (i.order_id) i.order_id, p.name FROM items i JOIN products p ON p.id = i.product_id ORDER BY i.order_id, p.price DESC`, "1|book\n2|lamp\n3|pen")
+}
