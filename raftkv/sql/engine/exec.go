@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -200,6 +201,9 @@ func (g *seriesNode) execute(ec *execCtx, fn func(row) error) error {
 		}
 		if err := fn(r); err != nil {
 			return err
+		}
+		if (vals[2] > 0 && i > math.MaxInt64-vals[2]) || (vals[2] < 0 && i < math.MinInt64-vals[2]) {
+			break // the next value would overflow
 		}
 	}
 	return nil

@@ -191,3 +191,11 @@ func TestDistinctOn(t *testing.T) {
 	s.wantRows(`SELECT DISTINCT ON (customer_id) customer_id, id FROM orders ORDER BY customer_id, id DESC`, "1|2\n2|3")
 	s.wantRows(`SELECT DISTINCT ON (i.order_id) i.order_id, p.name FROM items i JOIN products p ON p.id = i.product_id ORDER BY i.order_id, p.price DESC`, "1|book\n2|lamp\n3|pen")
 }
+
+func TestSeriesBounds(t *testing.T) {
+	t.Parallel()
+	s := newTestEngine(t).testSession(t)
+	s.wantRows(`SELECT count(*) FROM generate_series(9223372036854775806, 9223372036854775807)`, "2")
+	s.wantRows(`SELECT g FROM generate_series(3, 1, -1) g`, "3\n2\n1")
+	s.wantCode(`SELECT * FROM generate_series(1, 2, 0)`, "22023")
+}
