@@ -78,8 +78,8 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
-// appendDate appends the date part of t (UTC) in ISO style, with " BC"
-// handled by the caller.
+// appendYMD appends the date part of t (UTC) in ISO style and reports
+// whether the year is BC (the caller appends " BC").
 func appendYMD(dst []byte, t time.Time) ([]byte, bool) {
 	y, mo, d := t.Date()
 	bc := false

@@ -42,7 +42,7 @@ func inputTypeName(t Type) string {
 // quoteInput quotes s the way PostgreSQL quotes an offending input value.
 func quoteInput(s string) string { return `"` + s + `"` }
 
-// errOutOfRange is the 22003 error of an integer type.
+// errIntRange is the 22003 error of an integer type of the given width.
 func errIntRange(width uint8) *sqlerr.Error {
 	switch width {
 	case 2:

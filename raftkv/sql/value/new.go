@@ -90,5 +90,5 @@ func NewJSON(b []byte) (Value, error) {
 	return Value{Type: JSONB, Str: s}, nil
 }
 
-// Zero-value helpers used across the package.
+// isNaN reports whether f is a NaN.
 func isNaN(f float64) bool { return math.IsNaN(f) }
