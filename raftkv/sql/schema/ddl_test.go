@@ -289,6 +289,14 @@ func TestCreateAndDropIndex(t *testing.T) {
 	wantCode(t, e.exec(`DROP INDEX t_pkey`), sqlerr.DependentObjectsStillExist)
 	e.mustExec(`CREATE TABLE u (id INT PRIMARY KEY, e TEXT UNIQUE)`)
 	wantCode(t, e.exec(`DROP INDEX u_e_key`), sqlerr.DependentObjectsStillExist)
+	// A unique index a foreign key relies on needs CASCADE, which drops the key.
+	e.mustExec(`CREATE TABLE q (k TEXT); CREATE UNIQUE INDEX q_k_uniq ON q (k); CREATE TABLE ref (k TEXT REFERENCES q (k))`)
+	wantErr(t, e.exec(`DROP INDEX q_k_uniq`), sqlerr.DependentObjectsStillExist,
+		"cannot drop index q_k_uniq because other objects depend on it", "constraint ref_k_fkey on table ref depends on index q_k_uniq")
+	e.mustExec(`DROP INDEX q_k_uniq CASCADE`)
+	if _, r := e.table("ref"); len(r.ForeignKeys) != 0 {
+		t.Fatalf("ref keeps its foreign key: %+v", r.ForeignKeys)
+	}
 	// An index re-created with the dropped one's columns starts clean.
 	e.mustExec(`CREATE INDEX t_a_idx ON t (a)`)
 	if got := lookupText(t, e, "t", 1, 10); join(got) != "(1, 10, x) (2, 10, y)" {
