@@ -514,7 +514,7 @@ type hashJoin struct {
 	cond         expr // residual condition
 	desc         string
 	outer        bool
-	rOff, rWidth int
+	rRanges      [][2]int // the slots the right (build) rows fill
 }
 
 func hashKey(ec *execCtx, keys []expr, types []value.Type, r row) (string, bool, error) {
@@ -556,7 +556,9 @@ func (j *hashJoin) execute(ec *execCtx, fn func(row) error) error {
 		if ok {
 			for _, r := range table[k] {
 				m := append(row(nil), l...)
-				copy(m[j.rOff:j.rOff+j.rWidth], r[j.rOff:j.rOff+j.rWidth])
+				for _, rg := range j.rRanges {
+					copy(m[rg[0]:rg[1]], r[rg[0]:rg[1]])
+				}
 				ok, err := truthy(ec, j.cond, m)
 				if err != nil {
 					return err

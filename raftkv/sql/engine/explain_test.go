@@ -32,7 +32,7 @@ func TestExplain(t *testing.T) {
 		{`SELECT * FROM users WHERE email = 'a@b'`, []string{"Index Scan on users using users_email_key"}, nil},
 		{`SELECT * FROM users WHERE id > 5`, []string{"Index Scan on users using users_pkey (id > 5)"}, nil},
 		{`SELECT u.name, o.amount FROM users u JOIN orders o ON u.id = o.user_id WHERE u.id = 1`,
-			[]string{"Hash Join (u.id = o.user_id)", "Index Scan on users u using users_pkey (u.id = 1)", "Seq Scan on orders o"}, nil},
+			[]string{"Hash Join (u.id = o.user_id)", "Seq Scan on orders o", "Hash", "Index Scan on users u using users_pkey (u.id = 1)"}, []string{"Filter"}},
 		{`SELECT u.name, o.amount FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = 5`,
 			[]string{"Lookup Join on users u using users_pkey (u.id = o.user_id)", "Index Scan on orders o using orders_pkey (o.id = 5)"}, nil},
 		{`SELECT u.name, o.amount FROM orders o JOIN users u ON u.id = o.user_id`,

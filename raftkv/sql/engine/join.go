@@ -142,7 +142,7 @@ func (b *binder) solve(fc *fromClause, items []any, conjs []*conjunct) (plan, fl
 		var bestPlan plan
 		var bestEst float64
 		for i, u := range rest {
-			jp, cost, jest := b.joinStep(fc, p, est, mask, u, top)
+			jp, cost, jest := b.joinStep(fc, p, est, mask, u, top, false)
 			if cost < bestCost {
 				bestI, bestCost, bestPlan, bestEst = i, cost, jp, jest
 			}
@@ -221,7 +221,7 @@ func colSlot(e expr) int {
 
 // joinStep plans joining u to the current plan p (est rows, relations mask)
 // and returns the plan, its cost and its row estimate.
-func (b *binder) joinStep(fc *fromClause, p plan, est float64, mask uint64, u *unit, top []*conjunct) (plan, float64, float64) {
+func (b *binder) joinStep(fc *fromClause, p plan, est float64, mask uint64, u *unit, top []*conjunct, outerJoin bool) (plan, float64, float64) {
 	conds := pending(top, mask, u.mask)
 	pairs := equiPairs(conds, mask, u.mask, fc)
 	// lookup join through an index of u on the join columns
@@ -243,7 +243,13 @@ func (b *binder) joinStep(fc *fromClause, p plan, est float64, mask uint64, u *u
 		}
 	}
 	if len(pairs) > 0 {
-		hj := &hashJoin{left: p, right: u.p, rOff: relOff(fc, u.mask), rWidth: relWidth(fc, u.mask)}
+		// Build the hash table on the smaller side (inner joins; a LEFT
+		// join keeps its preserved side as the probe).
+		swap := !outerJoin && u.est > est
+		hj := &hashJoin{left: p, right: u.p, rRanges: relRanges(fc, u.mask)}
+		if swap {
+			hj.left, hj.right, hj.rRanges = u.p, p, relRanges(fc, mask)
+		}
 		inPair := map[*conjunct]bool{}
 		var descs []string
 		for _, pr := range pairs {
@@ -251,8 +257,13 @@ func (b *binder) joinStep(fc *fromClause, p plan, est float64, mask uint64, u *u
 			if err != nil {
 				continue
 			}
-			hj.lkeys = append(hj.lkeys, pr.outer)
-			hj.rkeys = append(hj.rkeys, pr.inner)
+			if swap {
+				hj.lkeys = append(hj.lkeys, pr.inner)
+				hj.rkeys = append(hj.rkeys, pr.outer)
+			} else {
+				hj.lkeys = append(hj.lkeys, pr.outer)
+				hj.rkeys = append(hj.rkeys, pr.inner)
+			}
 			hj.keyTypes = append(hj.keyTypes, t)
 			inPair[pr.c] = true
 			descs = append(descs, pr.c.desc)
@@ -284,6 +295,17 @@ func relWidth(fc *fromClause, mask uint64) int {
 	r := fc.rels[last]
 	end := r.off + relCols(fc, r)
 	return end - relOff(fc, mask)
+}
+
+// relRanges returns the slot ranges of a set of relations.
+func relRanges(fc *fromClause, mask uint64) [][2]int {
+	var out [][2]int
+	for _, r := range fc.rels {
+		if mask&(1<<uint(r.idx)) != 0 {
+			out = append(out, [2]int{r.off, r.off + relCols(fc, r)})
+		}
+	}
+	return out
 }
 
 // relCols is the number of columns of relation r.
@@ -383,11 +405,23 @@ func exprMask(e expr, fc *fromClause) (uint64, bool) {
 func (b *binder) planUnit(fc *fromClause, it any, pushed []*conjunct) (plan, float64, error) {
 	switch x := it.(type) {
 	case *relInfo:
-		filter, desc := andAll(pushed), descAll(pushed)
+		filter := andAll(pushed)
 		switch {
 		case x.t != nil:
 			acc, est := chooseAccess(fc, x, pushed)
-			return &scanNode{t: x.t, alias: x.name, off: x.off, width: x.width, acc: acc, filter: filter, filterDesc: desc, lock: x.lock, est: est}, est, nil
+			used := map[string]bool{}
+			for _, d := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(acc.desc, "("), ")"), " AND ") {
+				used[d] = true
+			}
+			var rest []*conjunct
+			for _, c := range pushed {
+				if !used[c.desc] {
+					rest = append(rest, c)
+				}
+			}
+			// The filter re-checks every conjunct (index keys are cast to
+			// the column types); EXPLAIN shows those the index does not apply.
+			return &scanNode{t: x.t, alias: x.name, off: x.off, width: x.width, acc: acc, filter: filter, filterDesc: descAll(rest), lock: x.lock, est: est}, est, nil
 		case x.series != nil:
 			return &seriesNode{args: x.series, off: x.off, width: x.width, t: x.seriesT, name: x.name, filter: filter}, x.est, nil
 		default:
@@ -433,7 +467,7 @@ func (b *binder) planUnit(fc *fromClause, it any, pushed []*conjunct) (plan, flo
 			return nil, 0, err
 		}
 		u := &unit{mask: rmask, p: rp, est: rest, rel: rrel, pushed: rpush}
-		jp, _, jest := b.joinStep(fc, lp, lest, lmask, u, cond)
+		jp, _, jest := b.joinStep(fc, lp, lest, lmask, u, cond, true)
 		switch j := jp.(type) {
 		case *lookupJoin:
 			j.outer = true
