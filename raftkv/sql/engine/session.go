@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -367,6 +368,9 @@ func (st *Statement) Execute(ctx context.Context, params []pgwire.Param, resultF
 	tag, err = st.finishImplicit(ctx, tag, err)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		return tag, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout")
+	}
+	if err != nil && ctx.Err() == nil && sqlerr.Code(err) == sqlerr.Internal {
+		s.e.opts.Logger.Warn("sql: internal error", "user", s.user, "statement", fmt.Sprintf("%T", st.stmt), "err", err)
 	}
 	return tag, err
 }
