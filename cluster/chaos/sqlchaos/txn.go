@@ -1,0 +1,85 @@
+package sqlchaos
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"cairn.dev/cairn/cluster/chaos"
+)
+
+// runTxn runs body in a SERIALIZABLE transaction on conn and commits it. It
+// returns the outcome (txnOutcome) and the first error. When body fails (a
+// statement error, or a refusal such as an insufficient balance) the
+// transaction is rolled back and the outcome is Fail.
+func runTxn(ctx context.Context, conn *pgx.Conn, body func(pgx.Tx) error) (chaos.Outcome, error) {
+	tx, err := conn.BeginTx(ctx, serializable)
+	if err != nil {
+		return chaos.Fail, err
+	}
+	if err := body(tx); err != nil {
+		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = tx.Rollback(rctx)
+		cancel()
+		return chaos.Fail, err
+	}
+	err = tx.Commit(ctx)
+	return txnOutcome(err, true), err
+}
+
+// setupTimeout bounds a workload's schema set-up, retried until it succeeds.
+const setupTimeout = 60 * time.Second
+
+// setup runs fn on a fresh connection of the checker's client (-1) until it
+// succeeds, for at most setupTimeout or until ctx ends. fn must be
+// idempotent: an attempt whose outcome is unknown runs again.
+func setup(ctx context.Context, env *chaos.Env, dial Dialer, what string, fn func(ctx context.Context, conn *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
+	var last error
+	for attempt := 0; ; attempt++ {
+		err := func() error {
+			conn, _, err := dial(ctx, env, -1)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			return fn(ctx, conn)
+		}()
+		if err == nil {
+			return nil
+		}
+		last = err
+		env.Logger.Debug("sqlchaos: setup", "what", what, "attempt", attempt, "err", err)
+		if !chaos.Hold(ctx, retryPause) {
+			return fmt.Errorf("sqlchaos: %s: %w (last error: %v)", what, ctx.Err(), last)
+		}
+	}
+}
+
+// finalRead runs fn on a fresh connection of the checker's client until it
+// succeeds or ctx ends: the checkers' read of the final state, after the
+// cluster healed.
+func finalRead(ctx context.Context, env *chaos.Env, dial Dialer, fn func(ctx context.Context, conn *pgx.Conn) error) error {
+	var last error
+	for {
+		err := func() error {
+			conn, _, err := dial(ctx, env, -1)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			return fn(ctx, conn)
+		}()
+		if err == nil {
+			return nil
+		}
+		last = err
+		env.Logger.Debug("sqlchaos: final read", "err", err)
+		if !chaos.Hold(ctx, retryPause) {
+			return fmt.Errorf("read the final state: %w (last error: %v)", ctx.Err(), last)
+		}
+	}
+}
