@@ -160,7 +160,7 @@ func (w Bank) client(ctx context.Context, env *chaos.Env, id int, s *session, ta
 		if rng.IntN(100) < w.ReadPercent {
 			op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: KindBankRead})
 			var got Balances
-			outcome, err := runTxn(rctx, conn, func(tx pgx.Tx) error {
+			outcome, err := runTxn(rctx, conn, "", func(tx pgx.Tx) error {
 				b, rerr := readBalances(rctx, tx, table)
 				got = b
 				return rerr
@@ -178,7 +178,7 @@ func (w Bank) client(ctx context.Context, env *chaos.Env, id int, s *session, ta
 			to := (from + 1 + rng.IntN(w.Accounts-1)) % w.Accounts
 			t := Transfer{From: from, To: to, Amount: 1 + rng.Int64N(w.MaxAmount)}
 			op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: KindTransfer, Value: t.String()})
-			outcome, err := runTxn(rctx, conn, func(tx pgx.Tx) error { return transfer(rctx, tx, table, t) })
+			outcome, err := runTxn(rctx, conn, "", func(tx pgx.Tx) error { return transfer(rctx, tx, table, t) })
 			h.Complete(op, outcome, err, nil)
 		}
 		cancel()

@@ -36,7 +36,7 @@ func (c *BankChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdict {
 	defer cancel()
 	var final Balances
 	err := finalRead(ctx, env, cfg.Dial, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := runTxn(ctx, conn, func(tx pgx.Tx) error {
+		_, err := runTxn(ctx, conn, "", func(tx pgx.Tx) error {
 			b, err := readBalances(ctx, tx, pgx.Identifier{cfg.Table}.Sanitize())
 			final = b
 			return err

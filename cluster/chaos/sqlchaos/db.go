@@ -123,6 +123,3 @@ func (s *session) afterOp() {
 		s.close()
 	}
 }
-
-// serializable is how every workload transaction begins.
-var serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}

@@ -170,7 +170,9 @@ func (w *LastItem) client(ctx context.Context, env *chaos.Env, cfg lastItemConfi
 		product := w.current
 		w.mu.Unlock()
 		if err := w.ensure(ctx, env, cfg, product); err != nil {
-			env.Logger.Warn("sqlchaos: last-item: create products", "err", err)
+			if ctx.Err() == nil {
+				env.Logger.Warn("sqlchaos: last-item: create products", "err", err)
+			}
 			return
 		}
 		conn, err := s.get(ctx)
@@ -181,7 +183,7 @@ func (w *LastItem) client(ctx context.Context, env *chaos.Env, cfg lastItemConfi
 		forUpdate := rng.IntN(2) == 0
 		rctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 		op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: KindBuy, Key: strconv.Itoa(product), Value: order})
-		outcome, err := runTxn(rctx, conn, func(tx pgx.Tx) error {
+		outcome, err := runTxn(rctx, conn, "", func(tx pgx.Tx) error {
 			return buy(rctx, tx, cfg, product, order, id, forUpdate)
 		})
 		h.Complete(op, outcome, err, nil)

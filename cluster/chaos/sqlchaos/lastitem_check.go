@@ -34,7 +34,7 @@ func (c *LastItemChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdi
 	var stock map[int]int64
 	var orders map[string]int
 	err := finalRead(ctx, env, cfg.dial, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := runTxn(ctx, conn, func(tx pgx.Tx) error {
+		_, err := runTxn(ctx, conn, "", func(tx pgx.Tx) error {
 			stock, orders = map[int]int64{}, map[string]int{}
 			rows, err := tx.Query(ctx, "SELECT id, stock FROM "+cfg.products)
 			if err != nil {

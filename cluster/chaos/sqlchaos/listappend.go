@@ -54,6 +54,10 @@ type ListAppend struct {
 	Dial Dialer
 	// ClientBase is added to the client numbers in the history.
 	ClientBase int
+	// Isolation is the transactions' isolation level; default (and the only
+	// one the checker accepts) SERIALIZABLE. A weaker level shows that the
+	// checker catches its anomalies.
+	Isolation pgx.TxIsoLevel
 
 	mu       sync.Mutex  // protects the fields below
 	active   []int       // the keys in use
@@ -75,11 +79,12 @@ type listAppendConfig struct {
 	timeout                           time.Duration
 	dial                              Dialer
 	clientBase                        int
+	isolation                         pgx.TxIsoLevel
 }
 
 func (w *ListAppend) config() listAppendConfig {
 	c := listAppendConfig{clients: w.Clients, keys: w.Keys, maxMops: w.MaxMops, maxWrites: w.MaxWritesPerKey,
-		rawTable: w.Table, timeout: w.Timeout, dial: w.Dial.orDefault(), clientBase: w.ClientBase}
+		rawTable: w.Table, timeout: w.Timeout, dial: w.Dial.orDefault(), clientBase: w.ClientBase, isolation: w.Isolation}
 	if c.clients <= 0 {
 		c.clients = 6
 	}
@@ -184,7 +189,7 @@ func (w *ListAppend) client(ctx context.Context, env *chaos.Env, cfg listAppendC
 		rctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 		op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: kind, Value: EncodeMops(mops)})
 		done := make([]Mop, len(mops))
-		outcome, err := runTxn(rctx, conn, func(tx pgx.Tx) error {
+		outcome, err := runTxn(rctx, conn, cfg.isolation, func(tx pgx.Tx) error {
 			for i, m := range mops {
 				r, err := runMop(rctx, tx, cfg.table, m, upsert)
 				if err != nil {

@@ -30,7 +30,7 @@ func (c *ListAppendChecker) Check(ctx context.Context, env *chaos.Env) chaos.Ver
 	defer cancel()
 	var final map[int][]int
 	err := finalRead(ctx, env, cfg.dial, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := runTxn(ctx, conn, func(tx pgx.Tx) error {
+		_, err := runTxn(ctx, conn, "", func(tx pgx.Tx) error {
 			final = map[int][]int{}
 			rows, err := tx.Query(ctx, "SELECT k, v FROM "+cfg.table)
 			if err != nil {

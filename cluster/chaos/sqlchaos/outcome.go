@@ -31,8 +31,9 @@ func sqlState(err error) string {
 // Before COMMIT was sent nothing can have taken effect, whatever the error
 // (a broken connection aborts an open transaction), so any error is Fail.
 // At COMMIT, only answers that prove an abort are Fail: serialization
-// failure 40001, an integrity violation (class 23), and a COMMIT the server
-// turned into a ROLLBACK. Everything else at COMMIT — 40003, a broken or
+// failure 40001 and the rest of class 40 (transaction rollback: deadlock
+// 40P01, …) but 40003, an integrity violation (class 23), and a COMMIT the
+// server turned into a ROLLBACK. Everything else at COMMIT — 40003, a broken or
 // timed-out connection, a cancel, an internal error — is Unknown.
 func txnOutcome(err error, committing bool) chaos.Outcome {
 	switch {
@@ -45,7 +46,9 @@ func txnOutcome(err error, committing bool) chaos.Outcome {
 	}
 	code := sqlState(err)
 	switch {
-	case code == codeSerializationFailure, strings.HasPrefix(code, "23"):
+	case code == codeCompletionUnknown:
+		return chaos.Unknown
+	case code == codeSerializationFailure, strings.HasPrefix(code, "40"), strings.HasPrefix(code, "23"):
 		return chaos.Fail
 	}
 	return chaos.Unknown

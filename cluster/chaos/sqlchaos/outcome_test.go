@@ -27,6 +27,7 @@ func TestTxnOutcome(t *testing.T) {
 		{"refused before COMMIT", errRefused, false, chaos.Fail},
 		{"serialization failure at COMMIT", pg("40001"), true, chaos.Fail},
 		{"check violation at COMMIT", pg("23514"), true, chaos.Fail},
+		{"deadlock at COMMIT", pg("40P01"), true, chaos.Fail},
 		{"COMMIT turned into ROLLBACK", pgx.ErrTxCommitRollback, true, chaos.Fail},
 		{"completion unknown at COMMIT", pg("40003"), true, chaos.Unknown},
 		{"cancelled COMMIT", pg("57014"), true, chaos.Unknown},

@@ -10,12 +10,16 @@ import (
 	"cairn.dev/cairn/cluster/chaos"
 )
 
-// runTxn runs body in a SERIALIZABLE transaction on conn and commits it. It
+// runTxn runs body in a transaction of isolation level iso ("": SERIALIZABLE)
+// on conn and commits it. It
 // returns the outcome (txnOutcome) and the first error. When body fails (a
 // statement error, or a refusal such as an insufficient balance) the
 // transaction is rolled back and the outcome is Fail.
-func runTxn(ctx context.Context, conn *pgx.Conn, body func(pgx.Tx) error) (chaos.Outcome, error) {
-	tx, err := conn.BeginTx(ctx, serializable)
+func runTxn(ctx context.Context, conn *pgx.Conn, iso pgx.TxIsoLevel, body func(pgx.Tx) error) (chaos.Outcome, error) {
+	if iso == "" {
+		iso = pgx.Serializable
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: iso})
 	if err != nil {
 		return chaos.Fail, err
 	}
