@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,18 +17,27 @@ import (
 // to, for the history ("" when it is not pinned to a node).
 type Dialer func(ctx context.Context, env *chaos.Env, client int) (conn *pgx.Conn, via string, err error)
 
+// checkerDials counts the dials of checkers and set-ups, which take the nodes
+// in turn.
+var checkerDials atomic.Int64
+
 // dialTimeout bounds the connection set-up of a client.
 const dialTimeout = 3 * time.Second
 
 // ClusterDialer connects client i to node i modulo the node count of the
-// service under test (the checker, client -1, to the first node), at the
-// node's sqlURL. It is the workloads' default.
+// service under test, at the node's sqlURL; a checker (client -1) dials the
+// nodes in turn, one per call, so that its retries reach every node. It is
+// the workloads' default.
 func ClusterDialer(ctx context.Context, env *chaos.Env, client int) (*pgx.Conn, string, error) {
 	nodes := env.Nodes()
 	if len(nodes) == 0 {
 		return nil, "", errors.New("sqlchaos: the cluster has no node of the service under test")
 	}
-	node := nodes[max(client, 0)%len(nodes)]
+	pick := client
+	if pick < 0 {
+		pick = int(checkerDials.Add(1) - 1)
+	}
+	node := nodes[pick%len(nodes)]
 	u, err := sqlURL(env, node)
 	if err != nil {
 		return nil, node, err
