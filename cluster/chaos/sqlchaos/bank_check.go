@@ -2,8 +2,8 @@ package sqlchaos
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,7 +50,7 @@ func (c *BankChecker) Check(ctx context.Context, env *chaos.Env) chaos.Verdict {
 }
 
 // maxSubsetStates bounds the distinct balance vectors the search for the
-// applied subset of unknown transfers keeps.
+// applied subset of unknown transfers keeps for each half of them.
 const maxSubsetStates = 1 << 17
 
 // CheckBank is the pure part of BankChecker: ops is the history, initial
@@ -147,42 +147,69 @@ func checkRead(v *chaos.Verdict, what string, b Balances, n int, total int64) bo
 
 // reachable reports whether delta is the sum of the effects of some subset of
 // transfers: applied is the size of one such subset, -1 when there is none;
-// decided is false when the search gave up past maxSubsetStates.
+// decided is false when the search gave up. It meets in the middle: the
+// distinct sums of each half of the transfers (at most maxSubsetStates per
+// half), then a sum of the second half that completes one of the first.
 func reachable(delta []int64, transfers []Transfer) (applied int, decided bool) {
-	type state struct {
-		vec []int64
-		n   int // transfers applied to reach vec
+	half := len(transfers) / 2
+	first, ok1 := subsetSums(len(delta), transfers[:half])
+	second, ok2 := subsetSums(len(delta), transfers[half:])
+	if !ok1 || !ok2 {
+		return 0, false
 	}
-	key := func(vec []int64) string {
-		var sb strings.Builder
-		for _, x := range vec {
-			fmt.Fprintf(&sb, "%d,", x)
+	need := make([]int64, len(delta))
+	for k, s := range second {
+		vec := decodeVec(k)
+		for i := range need {
+			need[i] = delta[i] - vec[i]
 		}
-		return sb.String()
+		if n, ok := first[encodeVec(need)]; ok {
+			return n + s, true
+		}
 	}
-	zero := make([]int64, len(delta))
-	states := map[string]state{key(zero): {zero, 0}}
+	return -1, true
+}
+
+// subsetSums returns the distinct balance changes the subsets of transfers
+// make over n accounts (encodeVec), each with the size of one subset making
+// it; false when there are more than maxSubsetStates.
+func subsetSums(n int, transfers []Transfer) (map[string]int, bool) {
+	sums := map[string]int{encodeVec(make([]int64, n)): 0}
 	for _, t := range transfers {
-		next := make(map[string]state, 2*len(states))
-		for k, s := range states {
-			next[k] = s
+		next := make(map[string]int, 2*len(sums))
+		for k, c := range sums {
+			next[k] = c
 		}
-		for _, s := range states {
-			vec := append([]int64(nil), s.vec...)
+		for k, c := range sums {
+			vec := decodeVec(k)
 			vec[t.From] -= t.Amount
 			vec[t.To] += t.Amount
-			k := key(vec)
-			if _, ok := next[k]; !ok {
-				next[k] = state{vec, s.n + 1}
+			k2 := encodeVec(vec)
+			if old, had := next[k2]; !had || c+1 < old {
+				next[k2] = c + 1
 			}
 		}
 		if len(next) > maxSubsetStates {
-			return 0, false
+			return nil, false
 		}
-		states = next
+		sums = next
 	}
-	if s, ok := states[key(delta)]; ok {
-		return s.n, true
+	return sums, true
+}
+
+// encodeVec and decodeVec turn a balance vector into a map key and back.
+func encodeVec(vec []int64) string {
+	b := make([]byte, 8*len(vec))
+	for i, x := range vec {
+		binary.BigEndian.PutUint64(b[8*i:], uint64(x))
 	}
-	return -1, true
+	return string(b)
+}
+
+func decodeVec(k string) []int64 {
+	vec := make([]int64, len(k)/8)
+	for i := range vec {
+		vec[i] = int64(binary.BigEndian.Uint64([]byte(k[8*i : 8*i+8])))
+	}
+	return vec
 }

@@ -1,8 +1,10 @@
 package sqlchaos
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"cairn.dev/cairn/cluster/chaos"
 )
@@ -116,21 +118,56 @@ func TestCheckBank(t *testing.T) {
 	}
 }
 
-// TestCheckBankTooManyUnknowns: past maxSubsetStates reachable vectors the
-// checker gives up the subset search, says so, and still checks the total.
+// TestCheckBankTooManyUnknowns: past maxSubsetStates reachable vectors per
+// half the checker gives up the subset search, says so, and still checks
+// the total.
 func TestCheckBankTooManyUnknowns(t *testing.T) {
 	var ops []chaos.Op
-	for i := range 18 {
+	for i := range 36 {
 		ops = append(ops, transferOp(i, chaos.Unknown, Transfer{0, 1, int64(1) << i}))
 	}
-	initial := []int64{1 << 20, 0}
-	v := CheckBank(ops, initial, bal(1<<20-5, 5))
+	initial := []int64{1 << 40, 0}
+	v := CheckBank(ops, initial, bal(1<<40-5, 5))
 	if !v.Pass() || !strings.Contains(v.Summary, "total checked only") {
 		t.Fatalf("pass=%v violations %v summary %q", v.Pass(), v.Violations, v.Summary)
 	}
-	v = CheckBank(ops, initial, bal(1<<20-5, 4))
+	v = CheckBank(ops, initial, bal(1<<40-5, 4))
 	if v.Pass() {
 		t.Fatalf("a final read short of the total passed: %s", v.Summary)
+	}
+}
+
+// TestCheckBankManyUnknowns: with 32 unknown transfers of random amounts
+// (1..5) between 8 accounts, the search finds the applied subset, and a
+// final state off by more than all of them together is caught.
+func TestCheckBankManyUnknowns(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed=%d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	initial := []int64{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}
+	final := append([]int64(nil), initial...)
+	var ops []chaos.Op
+	applied := 0
+	for i := range 32 {
+		tr := Transfer{From: rng.IntN(8), Amount: 1 + rng.Int64N(5)}
+		tr.To = (tr.From + 1 + rng.IntN(7)) % 8
+		ops = append(ops, transferOp(i, chaos.Unknown, tr))
+		if rng.IntN(2) == 0 {
+			final[tr.From] -= tr.Amount
+			final[tr.To] += tr.Amount
+			applied++
+		}
+	}
+	start := time.Now()
+	v := CheckBank(ops, initial, bal(final...))
+	if !v.Pass() || !strings.Contains(v.Summary, "of 32 unknown") {
+		t.Fatalf("pass=%v violations %v summary %q", v.Pass(), v.Violations, v.Summary)
+	}
+	t.Logf("%s (%d applied) in %v", v.Summary, applied, time.Since(start))
+	final[0] += 200
+	final[1] -= 200
+	if v := CheckBank(ops, initial, bal(final...)); v.Pass() {
+		t.Fatalf("an unreachable final state passed: %s", v.Summary)
 	}
 }
 

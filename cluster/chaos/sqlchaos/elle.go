@@ -425,14 +425,15 @@ func (c *elle) buildGraph(realtime bool) {
 	}
 }
 
-// addRealtime adds an rt edge T1 → T2 for every committed T1 that returned
-// before committed T2 was invoked, transitively reduced: T1 → T2 is left out
-// when some T3 was invoked after T1 returned and returned before T2 was
-// invoked.
+// addRealtime adds an rt edge T1 → T2 for every acknowledged T1 that
+// returned before committed T2 was invoked, transitively reduced: T1 → T2 is
+// left out when some acknowledged T3 was invoked after T1 returned and
+// returned before T2 was invoked. A transaction whose outcome is unknown
+// is never T1: its commit may have happened after the client gave up on it.
 func (c *elle) addRealtime() {
 	var byReturn []int
 	for t, tx := range c.txns {
-		if tx.committed && tx.op.Done() {
+		if tx.op.Outcome == chaos.OK && tx.op.Done() {
 			byReturn = append(byReturn, t)
 		}
 	}

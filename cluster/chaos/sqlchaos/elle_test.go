@@ -65,6 +65,16 @@ func TestCheckListAppend(t *testing.T) {
 			realtime: true,
 		},
 		{
+			name: "unknown commit applied after its client gave up",
+			ops: []chaos.Op{
+				tx(0, unknown, 0, 10, Append(1, 1)),
+				tx(1, ok, 20, 30, Read(1)),
+				tx(2, ok, 40, 50, Read(1, 1)),
+			},
+			final:    map[int][]int{1: {1}},
+			realtime: true,
+		},
+		{
 			name: "G0 write cycle",
 			ops: []chaos.Op{
 				tx(0, ok, 0, 10, Append(1, 1), Append(2, 2)),
