@@ -157,6 +157,7 @@ func (w Bank) client(ctx context.Context, env *chaos.Env, id int, s *session, ta
 		// Transactions are not tied to ctx: cancelling them at the end of the
 		// run would only turn answers into unknown outcomes.
 		rctx, cancel := context.WithTimeout(context.Background(), w.Timeout)
+		var opErr error
 		if rng.IntN(100) < w.ReadPercent {
 			op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: KindBankRead})
 			var got Balances
@@ -173,6 +174,7 @@ func (w Bank) client(ctx context.Context, env *chaos.Env, id int, s *session, ta
 					o.Value = got.String()
 				}
 			})
+			opErr = err
 		} else {
 			from := rng.IntN(w.Accounts)
 			to := (from + 1 + rng.IntN(w.Accounts-1)) % w.Accounts
@@ -180,9 +182,11 @@ func (w Bank) client(ctx context.Context, env *chaos.Env, id int, s *session, ta
 			op := h.Invoke(chaos.Op{Client: id, Via: s.via, Kind: KindTransfer, Value: t.String()})
 			outcome, err := runTxn(rctx, conn, "", func(tx pgx.Tx) error { return transfer(rctx, tx, table, t) })
 			h.Complete(op, outcome, err, nil)
+			opErr = err
 		}
 		cancel()
 		s.afterOp()
+		backoff(ctx, opErr)
 	}
 }
 

@@ -189,6 +189,7 @@ func (w *LastItem) client(ctx context.Context, env *chaos.Env, cfg lastItemConfi
 		h.Complete(op, outcome, err, nil)
 		cancel()
 		s.afterOp()
+		backoff(ctx, err)
 		if errors.Is(err, soldOut) || outcome == chaos.OK {
 			w.mu.Lock()
 			w.current = max(w.current, product+1)

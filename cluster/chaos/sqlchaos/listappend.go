@@ -212,6 +212,7 @@ func (w *ListAppend) client(ctx context.Context, env *chaos.Env, cfg listAppendC
 		})
 		cancel()
 		s.afterOp()
+		backoff(ctx, err)
 	}
 }
 

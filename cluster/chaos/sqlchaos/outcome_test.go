@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,5 +43,29 @@ func TestTxnOutcome(t *testing.T) {
 	}
 	if sqlState(pg("40001")) != "40001" || sqlState(errors.New("x")) != "" {
 		t.Error("sqlState does not find the SQLSTATE of a wrapped PgError")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	pg := func(code string) error { return &pgconn.PgError{Code: code} }
+	tests := []struct {
+		err  error
+		wait bool
+	}{
+		{nil, false},
+		{pg("40001"), false},
+		{pg("40P01"), false},
+		{fmt.Errorf("%w: account 1 holds 0 < 5", errRefused), false},
+		{soldOut, false},
+		{pg("40003"), true},
+		{pg("XX000"), true},
+		{io.ErrUnexpectedEOF, true},
+	}
+	for _, tc := range tests {
+		start := time.Now()
+		backoff(context.Background(), tc.err)
+		if waited := time.Since(start) >= errorPause; waited != tc.wait {
+			t.Errorf("backoff(%v) waited %v, want a wait: %v", tc.err, time.Since(start), tc.wait)
+		}
 	}
 }

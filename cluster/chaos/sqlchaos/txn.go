@@ -2,7 +2,9 @@ package sqlchaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,4 +88,23 @@ func finalRead(ctx context.Context, env *chaos.Env, dial Dialer, fn func(ctx con
 			return fmt.Errorf("read the final state: %w (last error: %v)", ctx.Err(), last)
 		}
 	}
+}
+
+// errorPause is how long a client waits after an operation failed for a
+// reason other than a transaction conflict or a refusal.
+const errorPause = 50 * time.Millisecond
+
+// backoff pauses a client after an operation that ended with err, unless err
+// is nil, a transaction conflict (class 40 but 40003) or a refusal of the
+// workload's own (an insufficient balance, a sold-out product): an outage
+// must not turn into a busy loop of failing operations.
+func backoff(ctx context.Context, err error) {
+	code := sqlState(err)
+	switch {
+	case err == nil, errors.Is(err, errRefused), errors.Is(err, soldOut):
+		return
+	case strings.HasPrefix(code, "40") && code != codeCompletionUnknown:
+		return
+	}
+	chaos.Hold(ctx, errorPause)
 }
