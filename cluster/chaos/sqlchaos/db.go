@@ -67,7 +67,7 @@ func connect(ctx context.Context, url string) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-// dial returns d, or ClusterDialer when d is nil.
+// orDefault returns d, or ClusterDialer when d is nil.
 func (d Dialer) orDefault() Dialer {
 	if d == nil {
 		return ClusterDialer

@@ -27,7 +27,8 @@ func BankLeaderKill() chaos.Scenario {
 
 // LastItemPartition runs the last-item workload while the leader's peer
 // links are cut for 3 s (the other links delayed 75 ms ± 25 ms meanwhile),
-// and a follower is killed, in turn.
+// and a follower is killed, in turn; no buy through the isolated leader may
+// commit.
 func LastItemPartition() chaos.Scenario {
 	part := chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 3 * time.Second,
 		Params: chaos.Params{Delay: 75 * time.Millisecond, Jitter: 25 * time.Millisecond}}
@@ -39,13 +40,14 @@ func LastItemPartition() chaos.Scenario {
 		Workloads: []chaos.Workload{w},
 		Schedule:  chaos.ByPhase(chaos.Cycle(2*time.Second, 500*time.Millisecond, part, kill), chaos.Cycle(6*time.Second, 2*time.Second, part, kill)),
 		Phase:     10 * time.Second,
-		Checkers:  []chaos.Checker{&LastItemChecker{Workload: w}},
+		Checkers:  []chaos.Checker{&LastItemChecker{Workload: w}, &MinorityCommits{}},
 	}
 }
 
 // ListAppendFaults runs the list-append workload under kills of the leader
 // and of followers, leader partitions, leader pauses and graceful restarts,
-// drawn at random; the history must be strictly serializable.
+// drawn at random; the history must be strictly serializable, and no
+// transaction through an isolated node may commit.
 func ListAppendFaults() chaos.Scenario {
 	templates := []chaos.Step{
 		{Fault: chaos.FaultKill, Target: chaos.TargetLeader, Duration: time.Second},
@@ -61,7 +63,7 @@ func ListAppendFaults() chaos.Scenario {
 		Workloads: []chaos.Workload{w},
 		Schedule:  chaos.Mix(2*time.Second, time.Second, templates...),
 		Phase:     12 * time.Second,
-		Checkers:  []chaos.Checker{&ListAppendChecker{Workload: w}},
+		Checkers:  []chaos.Checker{&ListAppendChecker{Workload: w}, &MinorityCommits{}},
 	}
 }
 
