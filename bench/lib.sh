@@ -160,3 +160,68 @@ stop_pids() {
 	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
 }
+
+# --- PostgreSQL (sql-diff.sh, sql-compare.sh) ---------------------------------
+
+# need_pg: install Debian's PostgreSQL (server, contrib for pgbench, client)
+# with apt-get when its binaries are missing, and set pg_bin to the server's
+# bin directory (PG_BIN overrides; PostgreSQL 15 preferred).
+pg_bin=""
+need_pg() {
+	local sudo=""
+	pg_bin=${PG_BIN:-}
+	if [[ -z $pg_bin ]]; then
+		if [[ ! -x /usr/lib/postgresql/15/bin/initdb ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+			log "installing postgresql postgresql-contrib postgresql-client"
+			[[ $(id -u) -eq 0 ]] || sudo="sudo"
+			$sudo apt-get update
+			DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y postgresql postgresql-contrib postgresql-client
+		fi
+		pg_bin=/usr/lib/postgresql/15/bin
+		[[ -x $pg_bin/initdb ]] || pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+	fi
+	[[ -x $pg_bin/initdb && -x $pg_bin/pgbench && -x $pg_bin/psql ]] || die "no initdb/pgbench/psql in $pg_bin (set PG_BIN)"
+}
+
+# pg_as: run a PostgreSQL server command as the postgres user when we are
+# root (the server refuses to run as root), else as ourselves.
+pg_as() {
+	if [[ $(id -u) -eq 0 ]]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# start_pg <dir> <port> [setting=value...]: initdb a throwaway cluster in
+# dir (C collation, UTF8, trust auth on 127.0.0.1, fsync and
+# synchronous_commit on as in a real deployment), start it on port with the
+# extra settings, wait until it accepts connections, and set pg_data.
+pg_data=""
+start_pg() {
+	local dir=$1 port=$2 opts=() kv
+	shift 2
+	mkdir -p "$dir"
+	if [[ $(id -u) -eq 0 ]]; then
+		chown postgres: "$dir"
+		chmod o+x "$(dirname "$dir")"
+	fi
+	pg_data=$dir/data
+	pg_as "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
+		die "initdb failed: $(cat "$dir/initdb.log")"
+	for kv in listen_addresses=127.0.0.1 "port=$port" "unix_socket_directories=$dir" fsync=on synchronous_commit=on \
+		full_page_writes=on max_connections=200 "$@"; do
+		opts+=(-c "$kv")
+	done
+	pg_as "$pg_bin/pg_ctl" -D "$pg_data" -l "$dir/postgres.log" -w -t "$HEALTH_TIMEOUT" -o "${opts[*]}" start >/dev/null ||
+		die "PostgreSQL did not start: $(tail -5 "$dir/postgres.log")"
+	wait_until "PostgreSQL on port $port" "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port"
+	log "$("$pg_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -Atc 'SELECT version()' | cut -d, -f1) on 127.0.0.1:$port ($dir)"
+}
+
+# stop_pg: fast shutdown of the cluster start_pg started (no-op when none).
+stop_pg() {
+	[[ -n $pg_data && -d $pg_data ]] || return 0
+	pg_as "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
+	pg_data=""
+}

@@ -145,7 +145,7 @@ func (s *Server) status() *lbdv1.GetStatusResponse {
 	} else {
 		resp.Active = s.cfg.ID
 	}
-	for _, f := range s.frontends {
+	for _, f := range s.fronts.list() {
 		active, accepted, requests, failed := f.counters()
 		resp.Frontends = append(resp.Frontends, &lbdv1.Frontend{
 			Name: f.spec.Name, Mode: f.spec.Mode, Address: f.addr(), Listening: f.listening.Load(),
@@ -172,7 +172,7 @@ func (s *Server) listPools(only string) ([]*lbdv1.Pool, error) {
 	for _, name := range names {
 		p := rt.pools[name].l7
 		spec := p.Spec()
-		pp := &lbdv1.Pool{Name: name, Algorithm: spec.Algorithm, Service: spec.Service}
+		pp := &lbdv1.Pool{Name: name, Algorithm: spec.Algorithm, Service: spec.Service, Panic: p.Panicking()}
 		for _, m := range p.Status() {
 			pp.Backends = append(pp.Backends, backendProto(m))
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +33,7 @@ type frontend struct {
 	mu        sync.Mutex // guards udp
 	udp       *l4.UDPProxy
 	listening atomic.Bool
+	removed   atomic.Bool            // a reload removed or replaced it: finish its connections
 	bound     atomic.Pointer[string] // the bound address, once listening
 	accepted  atomic.Int64           // udp sessions and tcp connections of earlier runs
 }
@@ -76,26 +76,14 @@ func (f *frontend) onVIP(vip string) bool {
 	return err1 == nil && err2 == nil && a == v
 }
 
-// reconfigure applies a reloaded document: routes and pool names. A
-// frontend that left the document or changed its address or mode keeps
-// running as it was until a restart.
-func (f *frontend) reconfigure(doc *lbconfig.Document) {
-	for _, spec := range doc.Frontends {
-		if spec.Name != f.spec.Name {
-			continue
-		}
-		if spec.Mode != f.spec.Mode || spec.Listen != f.spec.Listen {
-			f.s.logger.Warn("frontend address or mode changed; restart the node to apply", "frontend", spec.Name)
-			return
-		}
-		name := spec.Pool
-		f.poolName.Store(&name)
-		if f.http != nil {
-			f.http.SetRoutes(spec.Routes, spec.Pool)
-		}
-		return
+// reconfigure applies a reloaded spec of the frontend whose listener did
+// not change (see sameListener): its pool and routes.
+func (f *frontend) reconfigure(spec lbconfig.Frontend) {
+	name := spec.Pool
+	f.poolName.Store(&name)
+	if f.http != nil {
+		f.http.SetRoutes(spec.Routes, spec.Pool)
 	}
-	f.s.logger.Warn("frontend left the lb file; restart the node to stop it", "frontend", f.spec.Name)
 }
 
 // Pick implements l4.Balancer over the frontend's pool.
@@ -182,7 +170,7 @@ func (f *frontend) runTCP(ctx context.Context) {
 	f.listening.Store(false)
 	_ = ln.Close()
 	<-done
-	if f.s.ctx.Err() != nil { // the node stops: finish connections within the shutdown timeout
+	if f.s.ctx.Err() != nil || f.removed.Load() { // the node stops or the frontend left: finish connections within the shutdown timeout
 		sctx, cancel := context.WithTimeout(context.Background(), f.s.cfg.Server.ShutdownTimeout)
 		defer cancel()
 		_ = f.tcp.Shutdown(sctx)
@@ -292,6 +280,3 @@ func (f *frontend) counters() (active, accepted, requests, failed int64) {
 	}
 	return active, accepted, accepted, failed
 }
-
-// samePool reports whether two pool specs are the same configuration.
-func samePool(a, b lbconfig.Pool) bool { return reflect.DeepEqual(a, b) }

@@ -256,3 +256,75 @@ func TestDrainedTCPBackendKeepsItsConnectionUntilTheDrainTimeout(t *testing.T) {
 		t.Fatal("no byte flowed on the connection once its backend was draining")
 	}
 }
+
+// TestFrontendsAreAddedMovedAndRemovedByReloads changes the frontend list
+// of a running node: an added frontend binds, a moved one listens on its
+// new address only, and a removed one refuses new connections and ends
+// its own within the shutdown timeout.
+func TestFrontendsAreAddedMovedAndRemovedByReloads(t *testing.T) {
+	echo := startTCPEcho(t, "e1")
+	doc := func(frontends string) string {
+		return "frontends:\n" + frontends + `pools:
+  - name: app
+    health: {type: none}
+    backends:
+      - {name: e1, address: "` + echo + `"}
+`
+	}
+	const raw = `  - {name: raw, mode: tcp, listen: "127.0.0.1:0", pool: app}` + "\n"
+	file := filepath.Join(t.TempDir(), "lb.yaml")
+	writeLB(t, file, doc(raw))
+	s := startLB(t, file)
+	rawAddr := frontendAddr(t, s, "raw")
+	held := dialLines(t, rawAddr)
+	if name, err := held.echo("before"); err != nil || name != "e1" {
+		t.Fatalf("echo through raw: %q, %v", name, err)
+	}
+
+	writeLB(t, file, doc(raw+`  - {name: extra, mode: tcp, listen: "127.0.0.1:0", pool: app}`+"\n"))
+	extra := frontendAddr(t, s, "extra")
+	if name, err := dialLines(t, extra).echo("added"); err != nil || name != "e1" {
+		t.Fatalf("echo through the added frontend: %q, %v", name, err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := ln.Addr().String()
+	ln.Close()
+	writeLB(t, file, doc(raw+`  - {name: extra, mode: tcp, listen: "`+moved+`", pool: app}`+"\n"))
+	nodetest.WaitFor(t, 10*time.Second, "extra listening on "+moved, func() bool { return frontendAddr(t, s, "extra") == moved })
+	if name, err := dialLines(t, moved).echo("moved"); err != nil || name != "e1" {
+		t.Fatalf("echo through the moved frontend: %q, %v", name, err)
+	}
+	nodetest.WaitFor(t, 10*time.Second, "the old address of extra closed", func() bool { return refuses(extra) })
+
+	writeLB(t, file, doc(`  - {name: extra, mode: tcp, listen: "`+moved+`", pool: app}`+"\n"))
+	nodetest.WaitFor(t, 10*time.Second, "raw gone from the status", func() bool {
+		for _, f := range s.status().GetFrontends() {
+			if f.GetName() == "raw" {
+				return false
+			}
+		}
+		return true
+	})
+	nodetest.WaitFor(t, 10*time.Second, "raw's address closed", func() bool { return refuses(rawAddr) })
+	nodetest.WaitFor(t, 10*time.Second, "raw's connection ended after the shutdown timeout", func() bool {
+		_, err := held.echo("after the removal")
+		return err != nil
+	})
+	if name, err := dialLines(t, moved).echo("still"); err != nil || name != "e1" {
+		t.Fatalf("echo through the remaining frontend: %q, %v", name, err)
+	}
+}
+
+// refuses reports whether nothing accepts tcp connections at addr.
+func refuses(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return true
+	}
+	c.Close()
+	return false
+}

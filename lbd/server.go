@@ -48,7 +48,7 @@ type Server struct {
 	metrics *httpproxy.Metrics
 	access  *httpproxy.AccessLogger
 
-	frontends []*frontend // fixed at New (from the first document)
+	fronts *frontendSet
 
 	applyMu sync.Mutex // serializes reloads
 	live    atomic.Pointer[runtime]
@@ -154,12 +154,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.live.Store(rt)
-	for _, spec := range doc.Frontends {
-		f, err := s.newFrontend(spec)
-		if err != nil {
-			return nil, err
-		}
-		s.frontends = append(s.frontends, f)
+	s.fronts = newFrontendSet(s)
+	if err := s.fronts.apply(doc.Frontends, false); err != nil {
+		return nil, err
 	}
 	lbdv1.RegisterLBServiceServer(s.srv.GRPC(), &adminService{s: s})
 	s.srv.HandleAdmin("/lb/stats", http.HandlerFunc(s.serveStats))
@@ -270,9 +267,9 @@ func (s *Server) applyAdmin(k adminKey, a pool.AdminSetting) {
 	}
 }
 
-// reload reads the lb file if it changed and installs the new runtime.
-// Frontends are fixed at start: a changed frontend list is logged and
-// needs a restart; routes, pools and their members change live.
+// reload reads the lb file if it changed and installs the new runtime:
+// pools, their members, routes and frontends all change live (see
+// frontendSet for what happens to a changed frontend's connections).
 func (s *Server) reload() {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
@@ -299,8 +296,8 @@ func (s *Server) reload() {
 			lp.close()
 		}
 	}
-	for _, f := range s.frontends {
-		f.reconfigure(doc)
+	if err := s.fronts.apply(doc.Frontends, true); err != nil {
+		s.logger.Error("lb file frontends not all applied", "err", err)
 	}
 	s.logger.Info("lb file reloaded", "pools", len(rt.pools), "frontends", len(doc.Frontends))
 }
@@ -338,15 +335,11 @@ func (s *Server) serve(ctx context.Context) error {
 	grpcCtx, stopGRPC := context.WithCancel(context.Background())
 	defer stopGRPC()
 	go func() { errc <- s.srv.Serve(grpcCtx) }()
+	s.fronts.startAll() // before watchFile: a reload then starts only what it adds
 	s.goFunc(func() { s.admin.run(s.ctx) })
 	s.goFunc(s.watchFile)
 	if s.certs != nil {
 		s.goFunc(func() { s.certs.Watch(s.ctx, 5*time.Second) })
-	}
-	for _, f := range s.frontends {
-		if !f.onVIP(s.cfg.VIP) || s.elector == nil {
-			s.goFunc(func() { f.run(s.ctx) })
-		}
 	}
 	if s.elector != nil {
 		s.goFunc(func() { _ = s.elector.Run(s.ctx) })
@@ -354,7 +347,7 @@ func (s *Server) serve(ctx context.Context) error {
 	s.srv.SetServingStatus(lbdv1.LBService_ServiceDesc.ServiceName, true)
 	s.srv.SetReady(true)
 	s.life.SetReady()
-	s.logger.Info("lbd serving", "grpc", s.Addr(), "frontends", len(s.frontends), "vip", s.cfg.VIP)
+	s.logger.Info("lbd serving", "grpc", s.Addr(), "frontends", len(s.fronts.list()), "vip", s.cfg.VIP)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -378,15 +371,7 @@ func (s *Server) serve(ctx context.Context) error {
 
 // runActive is the HA group's active work: the frontends on the virtual
 // address, served until ctx ends (leadership lost or shutdown).
-func (s *Server) runActive(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, f := range s.frontends {
-		if f.onVIP(s.cfg.VIP) {
-			wg.Go(func() { f.run(ctx) })
-		}
-	}
-	wg.Wait()
-}
+func (s *Server) runActive(ctx context.Context) { s.fronts.runActive(ctx) }
 
 // watchFile reloads the lb file when it changes.
 func (s *Server) watchFile() {

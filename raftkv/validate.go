@@ -159,6 +159,7 @@ func checkCompareTarget(field string, c *raftkvv1.Compare) error {
 		want[raftkvv1.Compare_COMPARE_TARGET_CREATE] = true
 	case *raftkvv1.Compare_ModRevision:
 		want[raftkvv1.Compare_COMPARE_TARGET_MOD] = true
+		want[raftkvv1.Compare_COMPARE_TARGET_CHANGED] = true
 	case *raftkvv1.Compare_Value:
 		want[raftkvv1.Compare_COMPARE_TARGET_VALUE] = true
 	case *raftkvv1.Compare_Lease:

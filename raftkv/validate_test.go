@@ -79,6 +79,20 @@ func TestValidation(t *testing.T) {
 					TargetUnion: &raftkvv1.Compare_Value{Value: []byte("x")},
 				}}})
 			}},
+		{"changed compare takes mod_revision", nil, codes.OK, "",
+			func() error {
+				return l.validateTxn(&raftkvv1.TxnRequest{Compare: []*raftkvv1.Compare{{
+					Key: []byte("a"), RangeEnd: []byte("b"), Result: raftkvv1.Compare_COMPARE_RESULT_LESS, Target: raftkvv1.Compare_COMPARE_TARGET_CHANGED,
+					TargetUnion: &raftkvv1.Compare_ModRevision{ModRevision: 7},
+				}}})
+			}},
+		{"changed compare with a version", ErrInvalidArgument, codes.InvalidArgument, "does not match",
+			func() error {
+				return l.validateTxn(&raftkvv1.TxnRequest{Compare: []*raftkvv1.Compare{{
+					Key: []byte("a"), Result: raftkvv1.Compare_COMPARE_RESULT_LESS, Target: raftkvv1.Compare_COMPARE_TARGET_CHANGED,
+					TargetUnion: &raftkvv1.Compare_Version{Version: 7},
+				}}})
+			}},
 		{"oversize txn", ErrRequestTooLarge, codes.ResourceExhausted, "max_request_bytes",
 			func() error {
 				op := &raftkvv1.RequestOp{Request: &raftkvv1.RequestOp_RequestPut{RequestPut: &raftkvv1.PutRequest{Key: []byte("a"), Value: make([]byte, 30)}}}

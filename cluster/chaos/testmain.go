@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,25 +50,46 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
 	}
-	dir, err := os.MkdirTemp("", "cairn-chaos-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if suite.binary, err = buildBinary(suite.root); err != nil {
+		fmt.Fprintln(os.Stderr, "building cairn with -tags failpoints:", err)
 		os.Exit(1)
 	}
-	suite.binary = filepath.Join(dir, "cairn")
+	os.Exit(m.Run())
+}
+
+// buildBinary builds cairn with -tags failpoints into a directory shared by
+// the scenario packages of the checkout at root and returns its path. The
+// packages' test binaries build one after another under a file lock, and go
+// build leaves an up-to-date binary alone, so one `go test ./cluster/chaos/...`
+// links cairn once instead of once per package. A binary a running cluster
+// uses is never rewritten in place: go build replaces the file.
+func buildBinary(root string) (string, error) {
+	h := fnv.New64a()
+	h.Write([]byte(root))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-chaos-bin-%x", h.Sum64()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close() // releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	bin := filepath.Join(dir, "cairn")
 	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	if p, err := exec.LookPath("go"); err == nil {
 		gobin = p
 	}
-	build := exec.Command(gobin, "build", "-tags", "failpoints", "-o", suite.binary, "cairn.dev/cairn/cmd/cairn")
+	build := exec.Command(gobin, "build", "-tags", "failpoints", "-o", bin, "cairn.dev/cairn/cmd/cairn")
+	build.Dir = root
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building cairn with -tags failpoints:", err)
-		os.Exit(1)
+		return "", err
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return bin, nil
 }
 
 // Test runs sc as test t and fails the test unless the run passes: the short

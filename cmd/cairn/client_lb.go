@@ -114,7 +114,7 @@ func (l *lbFlags) poolsCmd() *cobra.Command {
 				}
 				return l.g.printer(cmd).print(resp, func(w io.Writer) error {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "POOL\tALGORITHM\tSERVICE\tBACKENDS\tHEALTHY")
+					fmt.Fprintln(tw, "POOL\tALGORITHM\tSERVICE\tBACKENDS\tHEALTHY\tMODE")
 					for _, p := range resp.GetPools() {
 						healthy := 0
 						for _, b := range p.GetBackends() {
@@ -126,7 +126,11 @@ func (l *lbFlags) poolsCmd() *cobra.Command {
 						if svc == "" {
 							svc = "-"
 						}
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", p.GetName(), p.GetAlgorithm(), svc, len(p.GetBackends()), healthy)
+						mode := "normal"
+						if p.GetPanic() {
+							mode = "PANIC"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.GetName(), p.GetAlgorithm(), svc, len(p.GetBackends()), healthy, mode)
 					}
 					return tw.Flush()
 				})

@@ -1,6 +1,7 @@
 package l7
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -148,7 +149,13 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 	var (
 		tried  []string
 		leases []*pool.Lease
+		stops  []func() bool
 	)
+	// A lease cut (its backend's drain deadline passed, or it was disabled
+	// or removed) ends the request in flight on it, as a tcp connection's.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	r = r.WithContext(ctx)
 	first, err := p.PickNamed(sticky, key, nil)
 	if err != nil && p.WaitEligible(r.Context(), spec.QueueTimeout) {
 		first, err = p.PickNamed(sticky, key, nil)
@@ -169,6 +176,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 		}
 		tried = append(tried, l.Name())
 		leases = append(leases, l)
+		stops = append(stops, context.AfterFunc(l.CutContext(), cancel))
 		up := httpproxy.Upstream{
 			Name: p.Name(), Route: h.cfg.Name, Target: l.Addr(), Scheme: p.Scheme,
 			Transport: p.Transport, Timeout: spec.Timeout,
@@ -194,6 +202,9 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, p *Pool) httpp
 		},
 	}
 	out := h.cfg.Proxy.ForwardRetrying(w, r, pick, pol, nil)
+	for _, stop := range stops {
+		stop()
+	}
 	for _, l := range leases { // attempts OnAttempt did not see (none expected)
 		l.Done(false, 0)
 	}

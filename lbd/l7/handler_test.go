@@ -3,8 +3,10 @@ package l7
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +351,50 @@ func TestRequestWaitsForAMemberToAppear(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the waiting request was not answered once the member was enabled")
+	}
+}
+
+func TestARequestInFlightIsCutAtItsBackendsDrainDeadline(t *testing.T) {
+	started := make(chan struct{}, 1)
+	released := make(chan struct{})
+	slow := &testBackend{name: "slow"}
+	slow.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		select { // answers only when lbd gives up on the request
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}))
+	slow.addr = slow.srv.Listener.Addr().String()
+	t.Cleanup(slow.srv.Close)
+	t.Cleanup(func() { close(released) })
+	p := newPool(t, "app", 1, func(s *lbconfig.Pool) { s.DrainTimeout = time.Second; s.Retries = -1 }, slow)
+	url := serveFrontend(t, nil, "app", p) + "/"
+
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		}
+		errc <- err
+	}()
+	<-started
+	// Draining since long ago: the deadline has passed, the next maintenance cuts.
+	if !p.SetAdmin("slow", pool.AdminSetting{State: pool.AdminDraining, Since: time.Now().Add(-time.Minute)}) {
+		t.Fatal("SetAdmin(slow): no such member")
+	}
+	p.Maintain()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "502") && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
+			t.Fatalf("the request on the cut backend ended with %v, want it cut (502 or a broken response)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request on a backend past its drain deadline was not cut")
 	}
 }

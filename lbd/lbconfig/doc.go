@@ -22,6 +22,7 @@
 //	      - {name: web-1, address: 127.0.0.1:9001, weight: 2}
 //	    health: {type: http, path: /healthz, interval: 2s, timeout: 1s, rise: 2, fall: 3}
 //	    slow_start: 10s
+//	    panic_threshold: 50       # under 50% passing checks, ignore them
 //	    drain_timeout: 30s
 //
 // Parse applies the defaults (Defaults lists them) before validating, so a

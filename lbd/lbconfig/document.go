@@ -77,6 +77,15 @@ type Pool struct {
 	// SlowStart ramps a backend's weight from 10% to 100% over this long
 	// after it comes up (0 disables).
 	SlowStart time.Duration `yaml:"slow_start"`
+	// PanicThreshold is a percentage: when fewer than this share of the
+	// enabled members pass their health checks, the checks are ignored and
+	// traffic goes to every enabled member not ejected by outlier detection
+	// (Envoy's panic mode: a broken health endpoint or a check storm must
+	// not take the whole pool out; a member that is really down then fails
+	// its requests, which retries and outlier detection handle). 0 (the
+	// default) never ignores the checks: with none passing, requests wait
+	// queue_timeout and are refused.
+	PanicThreshold int `yaml:"panic_threshold"`
 	// DrainTimeout is how long a draining backend's existing connections
 	// may go on before they are cut. Default 30s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`

@@ -169,6 +169,9 @@ func (p *Pool) check(l *problemList, path string) {
 	p.Health.check(l, yamldoc.FieldPath(path, "health"))
 	p.Outlier.check(l, yamldoc.FieldPath(path, "outlier"))
 	checkDuration(l, yamldoc.FieldPath(path, "slow_start"), p.SlowStart, 0, time.Hour)
+	if p.PanicThreshold < 0 || p.PanicThreshold > 100 {
+		l.add(yamldoc.FieldPath(path, "panic_threshold"), "%d is outside 0..100 (percent)", p.PanicThreshold)
+	}
 	checkDuration(l, yamldoc.FieldPath(path, "drain_timeout"), p.DrainTimeout, 0, 24*time.Hour)
 	checkDuration(l, yamldoc.FieldPath(path, "queue_timeout"), p.QueueTimeout, time.Millisecond, time.Minute)
 	checkDuration(l, yamldoc.FieldPath(path, "connect_timeout"), p.ConnectTimeout, time.Millisecond, time.Minute)

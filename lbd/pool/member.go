@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,10 +37,11 @@ type member struct {
 
 	removed atomic.Bool // it left the pool
 
-	cutMu  sync.Mutex    // guards cutCh
-	cutCh  chan struct{} // closed when its connections must end; replaced on re-enable
-	total  atomic.Int64
-	failed atomic.Int64
+	cutMu     sync.Mutex      // guards cutCtx and cutCancel
+	cutCtx    context.Context // done when its connections must end; replaced on re-enable
+	cutCancel context.CancelFunc
+	total     atomic.Int64
+	failed    atomic.Int64
 
 	statsMu   sync.Mutex // guards the fields below
 	latencies [latencySamples]time.Duration
@@ -57,8 +59,8 @@ func newMember(d Discovered, up bool, now time.Time) *member {
 		admin:        AdminEnabled,
 		checkUp:      up,
 		checkReason:  "no check yet",
-		cutCh:        make(chan struct{}),
 	}
+	m.cutCtx, m.cutCancel = context.WithCancel(context.Background())
 	if up {
 		m.checkReason = "no active checks"
 		m.upSince = now
@@ -81,31 +83,26 @@ func (m *member) transition(now time.Time, state, reason string) {
 	m.transitions = append(m.transitions, Transition{At: now, State: state, Reason: reason})
 }
 
-func (m *member) expired() <-chan struct{} {
+// cutContext is done when the member's current connections must end.
+func (m *member) cutContext() context.Context {
 	m.cutMu.Lock()
 	defer m.cutMu.Unlock()
-	return m.cutCh
+	return m.cutCtx
 }
 
-// cut ends the member's current connections (once per cut channel).
+// cut ends the member's current connections.
 func (m *member) cut() {
 	m.cutMu.Lock()
 	defer m.cutMu.Unlock()
-	select {
-	case <-m.cutCh:
-	default:
-		close(m.cutCh)
-	}
+	m.cutCancel()
 }
 
-// uncut gives new connections a fresh cut channel (after a re-enable).
+// uncut gives new connections a fresh cut context (after a re-enable).
 func (m *member) uncut() {
 	m.cutMu.Lock()
 	defer m.cutMu.Unlock()
-	select {
-	case <-m.cutCh:
-		m.cutCh = make(chan struct{})
-	default:
+	if m.cutCtx.Err() != nil {
+		m.cutCtx, m.cutCancel = context.WithCancel(context.Background())
 	}
 }
 

@@ -69,6 +69,7 @@ type Pool struct {
 	order      []string // member names, sorted
 	discovered []Discovered
 	admin      map[string]AdminSetting // by member name; kept for members yet to appear
+	panicking  bool                    // under spec.PanicThreshold: checks ignored (see panicLocked)
 	closed     bool
 
 	goroutines node.Goroutines
@@ -284,6 +285,14 @@ func (p *Pool) onCheck(name string, up bool, reason string) {
 // rebuildLocked builds a new picker over the eligible members with their
 // effective weights.
 func (p *Pool) rebuildLocked(now time.Time) {
+	if panicking := p.panicLocked(); panicking != p.panicking {
+		p.panicking = panicking
+		if panicking {
+			p.logger.Warn("pool in panic mode: too few backends pass their health checks, ignoring the checks", "pool", p.spec.Name, "threshold_percent", p.spec.PanicThreshold)
+		} else {
+			p.logger.Info("pool out of panic mode", "pool", p.spec.Name)
+		}
+	}
 	var eligible []*balance.Backend
 	members := map[*balance.Backend]*member{}
 	for _, name := range p.order {
@@ -316,8 +325,39 @@ func (p *Pool) rebuildLocked(now time.Time) {
 	}
 }
 
+// panicLocked reports whether fewer than spec.PanicThreshold percent of the
+// enabled members pass their health checks (never with threshold 0 or no
+// enabled member).
+func (p *Pool) panicLocked() bool {
+	if p.spec.PanicThreshold <= 0 {
+		return false
+	}
+	enabled, up := 0, 0
+	for _, m := range p.members {
+		if m.admin != AdminEnabled {
+			continue
+		}
+		enabled++
+		if m.checkUp {
+			up++
+		}
+	}
+	return enabled > 0 && up*100 < p.spec.PanicThreshold*enabled
+}
+
+// Panicking reports whether the pool is in panic mode: fewer than its
+// panic_threshold percent of enabled members pass their checks, so traffic
+// ignores the checks.
+func (p *Pool) Panicking() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.panicking
+}
+
+// eligibleLocked reports whether m may take new traffic: enabled, passing
+// its checks (or the pool is in panic mode) and not ejected as an outlier.
 func (p *Pool) eligibleLocked(m *member, now time.Time) bool {
-	if m.admin != AdminEnabled || !m.checkUp {
+	if m.admin != AdminEnabled || !m.checkUp && !p.panicking {
 		return false
 	}
 	return p.outlier == nil || !p.outlier.Ejected(m.b.Name, now)
@@ -393,13 +433,14 @@ func (p *Pool) lease(m *member) (*Lease, error) {
 	}
 	m.b.Begin()
 	m.total.Add(1)
-	return &Lease{pool: p, m: m, start: p.now()}, nil
+	return &Lease{pool: p, m: m, cut: m.cutContext(), start: p.now()}, nil
 }
 
 // Lease is one connection's or request's use of a member.
 type Lease struct {
 	pool  *Pool
 	m     *member
+	cut   context.Context // the member's cut context when the lease began
 	start time.Time
 	done  atomic.Bool
 }
@@ -410,8 +451,13 @@ func (l *Lease) Name() string { return l.m.b.Name }
 // Addr is the member's address.
 func (l *Lease) Addr() string { return l.m.b.Addr }
 
-// Expired is closed when the lease's connection must be cut.
-func (l *Lease) Expired() <-chan struct{} { return l.m.expired() }
+// Expired is closed when the lease's connection must be cut: the member's
+// drain deadline passed, it was disabled, or it left the pool.
+func (l *Lease) Expired() <-chan struct{} { return l.cut.Done() }
+
+// CutContext is done when Expired is closed, for context.AfterFunc: an
+// HTTP request cancels its upstream call with it without a goroutine.
+func (l *Lease) CutContext() context.Context { return l.cut }
 
 // Done ends the lease: failed reports a failure of the backend (connect
 // refused, reset, a 5xx from it), latency the time to its answer (0 when

@@ -259,3 +259,41 @@ func status(p *Pool, name string) MemberStatus {
 	}
 	return MemberStatus{}
 }
+
+func TestPanicModeIgnoresChecksBelowTheThreshold(t *testing.T) {
+	p, clock := newTestPool(t, 4, func(s *lbconfig.Pool) { s.PanicThreshold = 50 })
+	p.onCheck("b1", false, "connect refused")
+	if got := picks(t, p, 300); got["b1"] != 0 || p.Panicking() {
+		t.Fatalf("with 3 of 4 up: picks %v, panicking %v; want b1 avoided, no panic", got, p.Panicking())
+	}
+	p.onCheck("b2", false, "connect refused") // 2 of 4 = 50%: not below
+	if p.Panicking() {
+		t.Fatal("panicking at exactly the threshold")
+	}
+	p.onCheck("b3", false, "connect refused") // 1 of 4 = 25% < 50%
+	if !p.Panicking() {
+		t.Fatal("not panicking with 1 of 4 backends up")
+	}
+	if got := picks(t, p, 400); len(got) != 4 {
+		t.Fatalf("panic-mode picks %v, want all 4 backends", got)
+	}
+	// A disabled member stays out in panic mode, and does not count.
+	p.SetAdmin("b1", AdminSetting{State: AdminDisabled, Since: clock.Now()})
+	if got := picks(t, p, 300); got["b1"] != 0 || len(got) != 3 {
+		t.Fatalf("panic-mode picks %v, want b2..b4 without the disabled b1", got)
+	}
+	p.onCheck("b2", true, "")
+	p.onCheck("b3", true, "") // 3 of 3 enabled up
+	if p.Panicking() {
+		t.Fatal("still panicking with every enabled backend up")
+	}
+}
+
+func TestNoPanicModeByDefault(t *testing.T) {
+	p, _ := newTestPool(t, 2, nil)
+	p.onCheck("b1", false, "down")
+	p.onCheck("b2", false, "down")
+	if _, err := p.Pick(0, nil); !errors.Is(err, ErrNoBackend) || p.Panicking() {
+		t.Fatalf("Pick = %v, panicking %v; want ErrNoBackend without panic mode", err, p.Panicking())
+	}
+}

@@ -10,7 +10,8 @@ import (
 )
 
 // Cmp is one condition of a transaction. Build it with Compare over a target made
-// by Value, Version, CreateRevision, ModRevision or LeaseValue.
+// by Value, Version, CreateRevision, ModRevision, Changed, ChangedRange or
+// LeaseValue.
 type Cmp struct {
 	pb  *raftkvv1.Compare
 	err error
@@ -31,6 +32,24 @@ func CreateRevision(key string) Cmp { return target(key, raftkvv1.Compare_COMPAR
 
 // ModRevision targets the last modification revision of key.
 func ModRevision(key string) Cmp { return target(key, raftkvv1.Compare_COMPARE_TARGET_MOD) }
+
+// Changed targets the revision of the latest change, put or delete, of key (0
+// when it never changed). Compare it with an integer: Compare(Changed(k), "<",
+// rev+1) holds when key has not changed since revision rev. Deletes compacted
+// away are invisible, so while the latest change found is at or below the
+// store's compact revision C the server holds the compare only if it holds for
+// every revision in [0, C]: "<" with a value at or below C fails (see
+// COMPARE_TARGET_CHANGED in the proto).
+func Changed(key string) Cmp { return target(key, raftkvv1.Compare_COMPARE_TARGET_CHANGED) }
+
+// ChangedRange targets the latest change, put or delete, of any key in [key,
+// end), like Changed; end "\x00" means every key >= key. It is
+// Changed(key).WithRange(end) made in one call.
+func ChangedRange(key, end string) Cmp {
+	c := Changed(key)
+	c.pb.RangeEnd = []byte(end)
+	return c
+}
 
 // LeaseValue targets the lease id key is attached to (0 for none).
 func LeaseValue(key string) Cmp { return target(key, raftkvv1.Compare_COMPARE_TARGET_LEASE) }
@@ -87,7 +106,7 @@ func Compare(t Cmp, op string, v any) Cmp {
 		pb.TargetUnion = &raftkvv1.Compare_Version{Version: n}
 	case raftkvv1.Compare_COMPARE_TARGET_CREATE:
 		pb.TargetUnion = &raftkvv1.Compare_CreateRevision{CreateRevision: n}
-	case raftkvv1.Compare_COMPARE_TARGET_MOD:
+	case raftkvv1.Compare_COMPARE_TARGET_MOD, raftkvv1.Compare_COMPARE_TARGET_CHANGED:
 		pb.TargetUnion = &raftkvv1.Compare_ModRevision{ModRevision: n}
 	case raftkvv1.Compare_COMPARE_TARGET_LEASE:
 		pb.TargetUnion = &raftkvv1.Compare_Lease{Lease: n}

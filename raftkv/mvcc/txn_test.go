@@ -171,6 +171,8 @@ func TestTxnErrorsChangeNothing(t *testing.T) {
 		{"delete range then put", txnCmd(nil, []*raftkvv1.RequestOp{opDel("a", "z"), opPut("x", "1")}, nil), ErrDuplicateKey},
 		{"delete from key then put", txnCmd(nil, []*raftkvv1.RequestOp{opDel("a", "\x00"), opPut("x", "1")}, nil), ErrDuplicateKey},
 		{"duplicate in the branch not taken", txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", "1")}, []*raftkvv1.RequestOp{opPut("y", "1"), opPut("y", "2")}), ErrDuplicateKey},
+		{"delete range around puts", txnCmd(nil, []*raftkvv1.RequestOp{opPut("b", "1"), opPut("y", "1"), opDel("c", "y"), opPut("m", "1")}, nil), ErrDuplicateKey},
+		{"delete everything then put", txnCmd(nil, []*raftkvv1.RequestOp{opDel("\x00", "\x00"), opPut("x", "1")}, nil), ErrDuplicateKey},
 		{"missing lease", txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", "1"), opPutLease("y", "1", 42)}, nil), ErrLeaseNotFound},
 		{"empty key", txnCmd(nil, []*raftkvv1.RequestOp{opPut("x", "1"), opPut("", "1")}, nil), ErrEmptyKey},
 	}
@@ -183,8 +185,10 @@ func TestTxnErrorsChangeNothing(t *testing.T) {
 			require.Equal(t, []string{"a"}, keysOf(ts.rangeAll(0).Kvs))
 		})
 	}
-	// Overlapping deletes and disjoint puts are fine.
-	r := ts.ok(txnCmd(nil, []*raftkvv1.RequestOp{opDel("a", "b"), opDel("a", ""), opPut("b", "1"), opPut("c", "1")}, nil)).GetTxn()
+	// Overlapping deletes and disjoint puts are fine, also a range delete
+	// with holes where the puts are.
+	r := ts.ok(txnCmd(nil, []*raftkvv1.RequestOp{opDel("a", "b"), opDel("a", ""), opPut("b", "1"), opPut("c", "1"),
+		opDel("c\x00", "e"), opPut("e", "1"), opDel("bb", "c"), opDel("z", "")}, nil)).GetTxn()
 	require.True(t, r.Succeeded)
-	require.Equal(t, []string{"b", "c"}, keysOf(ts.rangeAll(0).Kvs))
+	require.Equal(t, []string{"b", "c", "e"}, keysOf(ts.rangeAll(0).Kvs))
 }

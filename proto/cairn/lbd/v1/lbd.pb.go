@@ -416,8 +416,12 @@ type Pool struct {
 	Algorithm string                 `protobuf:"bytes,2,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
 	// service is the registry service the pool's members come from, "" for a
 	// static pool.
-	Service       string     `protobuf:"bytes,3,opt,name=service,proto3" json:"service,omitempty"`
-	Backends      []*Backend `protobuf:"bytes,4,rep,name=backends,proto3" json:"backends,omitempty"`
+	Service  string     `protobuf:"bytes,3,opt,name=service,proto3" json:"service,omitempty"`
+	Backends []*Backend `protobuf:"bytes,4,rep,name=backends,proto3" json:"backends,omitempty"`
+	// panic is set while fewer than the pool's panic_threshold percent of its
+	// enabled backends pass their health checks: traffic then ignores the
+	// checks (outlier ejection and admin state still apply).
+	Panic         bool `protobuf:"varint,5,opt,name=panic,proto3" json:"panic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -478,6 +482,13 @@ func (x *Pool) GetBackends() []*Backend {
 		return x.Backends
 	}
 	return nil
+}
+
+func (x *Pool) GetPanic() bool {
+	if x != nil {
+		return x.Panic
+	}
+	return false
 }
 
 type Backend struct {
@@ -964,12 +975,13 @@ const file_cairn_lbd_v1_lbd_proto_rawDesc = "" +
 	"\x10ListPoolsRequest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\"=\n" +
 	"\x11ListPoolsResponse\x12(\n" +
-	"\x05pools\x18\x01 \x03(\v2\x12.cairn.lbd.v1.PoolR\x05pools\"\x85\x01\n" +
+	"\x05pools\x18\x01 \x03(\v2\x12.cairn.lbd.v1.PoolR\x05pools\"\x9b\x01\n" +
 	"\x04Pool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\tR\talgorithm\x12\x18\n" +
 	"\aservice\x18\x03 \x01(\tR\aservice\x121\n" +
-	"\bbackends\x18\x04 \x03(\v2\x15.cairn.lbd.v1.BackendR\bbackends\"\x96\x05\n" +
+	"\bbackends\x18\x04 \x03(\v2\x15.cairn.lbd.v1.BackendR\bbackends\x12\x14\n" +
+	"\x05panic\x18\x05 \x01(\bR\x05panic\"\x96\x05\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x129\n" +

@@ -143,6 +143,22 @@ const (
 	Compare_COMPARE_TARGET_MOD         Compare_CompareTarget = 3
 	Compare_COMPARE_TARGET_VALUE       Compare_CompareTarget = 4
 	Compare_COMPARE_TARGET_LEASE       Compare_CompareTarget = 5
+	// COMPARE_TARGET_CHANGED compares the revision of the latest change (put or
+	// delete) of any key in [key, range_end) (of key alone without range_end)
+	// with mod_revision. A range where no key ever changed has latest change 0.
+	//
+	// Deletes are only known while the MVCC history holds them: compaction at
+	// revision C forgets a delete at or below C. The compare is therefore exact
+	// only when the latest change it finds is above the store's compact
+	// revision C. Otherwise the latest change is known only to lie in [0, C],
+	// and the compare holds only if it holds for every revision in [0, C]
+	// (for C = 0 that is exact: nothing ever changed). So LESS holds only when
+	// mod_revision > C, GREATER only when mod_revision < 0, EQUAL only when
+	// C = mod_revision = 0, NOT_EQUAL only when mod_revision is outside [0, C].
+	// In particular "CHANGED < R+1" (nothing in the range changed after
+	// revision R) is exact when R >= C and fails, conservatively, when R < C
+	// (R's history is compacted away).
+	Compare_COMPARE_TARGET_CHANGED Compare_CompareTarget = 6
 )
 
 // Enum value maps for Compare_CompareTarget.
@@ -154,6 +170,7 @@ var (
 		3: "COMPARE_TARGET_MOD",
 		4: "COMPARE_TARGET_VALUE",
 		5: "COMPARE_TARGET_LEASE",
+		6: "COMPARE_TARGET_CHANGED",
 	}
 	Compare_CompareTarget_value = map[string]int32{
 		"COMPARE_TARGET_UNSPECIFIED": 0,
@@ -162,6 +179,7 @@ var (
 		"COMPARE_TARGET_MOD":         3,
 		"COMPARE_TARGET_VALUE":       4,
 		"COMPARE_TARGET_LEASE":       5,
+		"COMPARE_TARGET_CHANGED":     6,
 	}
 )
 
@@ -1011,6 +1029,7 @@ type Compare_CreateRevision struct {
 }
 
 type Compare_ModRevision struct {
+	// mod_revision is the value of MOD and of CHANGED compares.
 	ModRevision int64 `protobuf:"varint,6,opt,name=mod_revision,json=modRevision,proto3,oneof"`
 }
 
@@ -2512,7 +2531,7 @@ const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"\x13DeleteRangeResponse\x127\n" +
 	"\x06header\x18\x01 \x01(\v2\x1f.cairn.raftkv.v1.ResponseHeaderR\x06header\x12\x18\n" +
 	"\adeleted\x18\x02 \x01(\x03R\adeleted\x124\n" +
-	"\bprev_kvs\x18\x03 \x03(\v2\x19.cairn.raftkv.v1.KeyValueR\aprevKvs\"\xb8\x05\n" +
+	"\bprev_kvs\x18\x03 \x03(\v2\x19.cairn.raftkv.v1.KeyValueR\aprevKvs\"\xd4\x05\n" +
 	"\aCompare\x12>\n" +
 	"\x06result\x18\x01 \x01(\x0e2&.cairn.raftkv.v1.Compare.CompareResultR\x06result\x12>\n" +
 	"\x06target\x18\x02 \x01(\x0e2&.cairn.raftkv.v1.Compare.CompareTargetR\x06target\x12\x10\n" +
@@ -2528,14 +2547,15 @@ const file_cairn_raftkv_v1_raftkv_proto_rawDesc = "" +
 	"\x14COMPARE_RESULT_EQUAL\x10\x01\x12\x1a\n" +
 	"\x16COMPARE_RESULT_GREATER\x10\x02\x12\x17\n" +
 	"\x13COMPARE_RESULT_LESS\x10\x03\x12\x1c\n" +
-	"\x18COMPARE_RESULT_NOT_EQUAL\x10\x04\"\xb2\x01\n" +
+	"\x18COMPARE_RESULT_NOT_EQUAL\x10\x04\"\xce\x01\n" +
 	"\rCompareTarget\x12\x1e\n" +
 	"\x1aCOMPARE_TARGET_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16COMPARE_TARGET_VERSION\x10\x01\x12\x19\n" +
 	"\x15COMPARE_TARGET_CREATE\x10\x02\x12\x16\n" +
 	"\x12COMPARE_TARGET_MOD\x10\x03\x12\x18\n" +
 	"\x14COMPARE_TARGET_VALUE\x10\x04\x12\x18\n" +
-	"\x14COMPARE_TARGET_LEASE\x10\x05B\x0e\n" +
+	"\x14COMPARE_TARGET_LEASE\x10\x05\x12\x1a\n" +
+	"\x16COMPARE_TARGET_CHANGED\x10\x06B\x0e\n" +
 	"\ftarget_union\"\xf5\x01\n" +
 	"\tRequestOp\x12D\n" +
 	"\rrequest_range\x18\x01 \x01(\v2\x1d.cairn.raftkv.v1.RangeRequestH\x00R\frequestRange\x12>\n" +
