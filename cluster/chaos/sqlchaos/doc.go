@@ -25,9 +25,20 @@
 //     cycles, plus aborted (G1a) and intermediate (G1b) reads, lost appends,
 //     incompatible orders and internal inconsistencies.
 //
+// MinorityCommits checks that no write transaction through a partitioned
+// node commits.
+//
 // The scenarios (SQLScenarios) run them on a three-node raftkv cluster under
 // leader and follower kills, partitions, pauses, restarts and full crashes.
 // Clients reach a node at sqlURL (url.go: the one place that knows where the
 // harness puts a node's PostgreSQL port) with the cluster's client
-// certificate.
+// certificate. Run one with its seed:
+//
+//	CAIRN_CHAOS_SEED=1 go test ./cluster/chaos/sqlchaos -run '^TestBankLeaderKill$' -count=1 -v
+//
+// The same workloads and checkers run against a real PostgreSQL, without
+// faults, in the pgcompat directory (build tag pgcompat):
+//
+//	CAIRN_SQLCHAOS_PG_URL='postgres://postgres@127.0.0.1:55432/cairn?sslmode=disable' \
+//	  go test -tags pgcompat -count=1 -v ./cluster/chaos/sqlchaos/pgcompat/
 package sqlchaos

@@ -59,16 +59,16 @@ func (w *LastItem) Kinds() chaos.Kinds { return lastItemKinds }
 
 // lastItemConfig is the configuration of a LastItem with defaults applied.
 type lastItemConfig struct {
-	clients, batch     int
-	products, orders   string // sanitized identifiers
-	rawProducts, rawOr string
-	timeout            time.Duration
-	dial               Dialer
-	clientBase         int
+	clients, batch         int
+	products, orders       string // sanitized identifiers
+	rawProducts, rawOrders string
+	timeout                time.Duration
+	dial                   Dialer
+	clientBase             int
 }
 
 func (w *LastItem) config() lastItemConfig {
-	c := lastItemConfig{clients: w.Clients, batch: w.Batch, rawProducts: w.Products, rawOr: w.Orders,
+	c := lastItemConfig{clients: w.Clients, batch: w.Batch, rawProducts: w.Products, rawOrders: w.Orders,
 		timeout: w.Timeout, dial: w.Dial.orDefault(), clientBase: w.ClientBase}
 	if c.clients <= 0 {
 		c.clients = 6
@@ -79,14 +79,14 @@ func (w *LastItem) config() lastItemConfig {
 	if c.rawProducts == "" {
 		c.rawProducts = "li_products"
 	}
-	if c.rawOr == "" {
-		c.rawOr = "li_orders"
+	if c.rawOrders == "" {
+		c.rawOrders = "li_orders"
 	}
 	if c.timeout <= 0 {
 		c.timeout = 3 * time.Second
 	}
 	c.products = pgx.Identifier{c.rawProducts}.Sanitize()
-	c.orders = pgx.Identifier{c.rawOr}.Sanitize()
+	c.orders = pgx.Identifier{c.rawOrders}.Sanitize()
 	return c
 }
 
