@@ -130,15 +130,25 @@ func (w *LastItem) Run(ctx context.Context, env *chaos.Env) error {
 	return nil
 }
 
-// ensure makes product exist: when it does not yet, it creates the next
-// batch of products (idempotently, retried until acknowledged).
+// ensure makes product exist. The products are created Batch at a time,
+// ahead of need: the client that reaches the last half of the created
+// products creates the next batch (idempotently) unless another client is
+// at it; a client whose product does not exist yet waits for its batch,
+// retried until acknowledged.
 func (w *LastItem) ensure(ctx context.Context, env *chaos.Env, cfg lastItemConfig, product int) error {
-	w.creating.Lock()
+	created := w.createdCount()
+	if product < created-cfg.batch/2 {
+		return nil
+	}
+	needed := product >= created
+	if needed {
+		w.creating.Lock()
+	} else if !w.creating.TryLock() {
+		return nil // someone is creating the next batch already
+	}
 	defer w.creating.Unlock()
-	w.mu.Lock()
-	created := w.created
-	w.mu.Unlock()
-	if product < created {
+	created = w.createdCount()
+	if product < created-cfg.batch/2 {
 		return nil
 	}
 	var rows []string
@@ -146,17 +156,36 @@ func (w *LastItem) ensure(ctx context.Context, env *chaos.Env, cfg lastItemConfi
 		rows = append(rows, fmt.Sprintf("(%d, 1)", id))
 	}
 	stmt := "INSERT INTO " + cfg.products + " (id, stock) VALUES " + strings.Join(rows, ", ") + " ON CONFLICT (id) DO NOTHING"
-	err := setup(ctx, env, cfg.dial, "create products", func(ctx context.Context, conn *pgx.Conn) error {
+	sctx := ctx
+	if !needed {
+		// Ahead of need, one attempt or two: the next client to come by
+		// tries again.
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, 2*attemptTimeout)
+		defer cancel()
+	}
+	err := setup(sctx, env, cfg.dial, "create products", func(ctx context.Context, conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, stmt)
 		return err
 	})
 	if err != nil {
+		if !needed {
+			env.Logger.Debug("sqlchaos: last-item: create products ahead of need", "err", err)
+			return nil
+		}
 		return err
 	}
 	w.mu.Lock()
 	w.created = created + cfg.batch
 	w.mu.Unlock()
 	return nil
+}
+
+// createdCount returns how many products exist.
+func (w *LastItem) createdCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.created
 }
 
 // soldOut marks a buy that found the product sold out.

@@ -26,20 +26,22 @@ func BankLeaderKill() chaos.Scenario {
 }
 
 // LastItemPartition runs the last-item workload while the leader's peer
-// links are cut for 3 s (the other links delayed 75 ms ± 25 ms meanwhile),
+// links are cut for 5 s (the other links delayed 75 ms ± 25 ms meanwhile),
 // and a follower is killed, in turn; no buy through the isolated leader may
 // commit.
 func LastItemPartition() chaos.Scenario {
-	part := chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 3 * time.Second,
+	part := chaos.Step{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 5 * time.Second,
 		Params: chaos.Params{Delay: 75 * time.Millisecond, Jitter: 25 * time.Millisecond}}
 	kill := chaos.Step{Fault: chaos.FaultKill, Target: chaos.TargetFollower, Duration: time.Second}
-	w := &LastItem{}
+	// Transactions time out well within a partition, so that those of the
+	// isolated node's clients return (and are judged) before it heals.
+	w := &LastItem{Timeout: 2 * time.Second}
 	return chaos.Scenario{
 		Name:      "sql-last-item-partition",
 		Service:   "raftkv",
 		Workloads: []chaos.Workload{w},
 		Schedule:  chaos.ByPhase(chaos.Cycle(2*time.Second, 500*time.Millisecond, part, kill), chaos.Cycle(6*time.Second, 2*time.Second, part, kill)),
-		Phase:     10 * time.Second,
+		Phase:     12 * time.Second,
 		Checkers:  []chaos.Checker{&LastItemChecker{Workload: w}, &MinorityCommits{}},
 	}
 }
@@ -52,17 +54,17 @@ func ListAppendFaults() chaos.Scenario {
 	templates := []chaos.Step{
 		{Fault: chaos.FaultKill, Target: chaos.TargetLeader, Duration: time.Second},
 		{Fault: chaos.FaultKill, Target: chaos.TargetFollower, Duration: time.Second},
-		{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 3 * time.Second},
+		{Fault: chaos.FaultPartition, Target: chaos.TargetLeader, Duration: 5 * time.Second},
 		{Fault: chaos.FaultPause, Target: chaos.TargetLeader, Duration: chaos.PauseFor},
 		{Fault: chaos.FaultRestart, Target: chaos.TargetNode},
 	}
-	w := &ListAppend{}
+	w := &ListAppend{Timeout: 2 * time.Second} // see LastItemPartition
 	return chaos.Scenario{
 		Name:      "sql-list-append-faults",
 		Service:   "raftkv",
 		Workloads: []chaos.Workload{w},
 		Schedule:  chaos.Mix(2*time.Second, time.Second, templates...),
-		Phase:     12 * time.Second,
+		Phase:     14 * time.Second,
 		Checkers:  []chaos.Checker{&ListAppendChecker{Workload: w}, &MinorityCommits{}},
 	}
 }

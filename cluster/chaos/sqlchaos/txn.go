@@ -38,54 +38,56 @@ func runTxn(ctx context.Context, conn *pgx.Conn, iso pgx.TxIsoLevel, body func(p
 // setupTimeout bounds a workload's schema set-up, retried until it succeeds.
 const setupTimeout = 60 * time.Second
 
-// setup runs fn on a fresh connection of the checker's client (-1) until it
-// succeeds, for at most setupTimeout or until ctx ends. fn must be
-// idempotent: an attempt whose outcome is unknown runs again.
+// attemptTimeout bounds one attempt of a set-up step or of a final read: an
+// attempt that reached an unhealthy node gives way to one on the next node.
+const attemptTimeout = 5 * time.Second
+
+// setup runs fn on a fresh connection of the checker's client (-1, which
+// takes the nodes in turn) until it succeeds, for at most setupTimeout or
+// until ctx ends. fn must be idempotent: an attempt whose outcome is unknown
+// runs again.
 func setup(ctx context.Context, env *chaos.Env, dial Dialer, what string, fn func(ctx context.Context, conn *pgx.Conn) error) error {
 	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	var last error
-	for attempt := 0; ; attempt++ {
-		err := func() error {
-			conn, _, err := dial(ctx, env, -1)
-			if err != nil {
-				return err
-			}
-			defer conn.Close(context.Background())
-			return fn(ctx, conn)
-		}()
-		if err == nil {
-			return nil
-		}
-		last = err
-		env.Logger.Debug("sqlchaos: setup", "what", what, "attempt", attempt, "err", err)
-		if !chaos.Hold(ctx, retryPause) {
-			return fmt.Errorf("sqlchaos: %s: %w (last error: %v)", what, ctx.Err(), last)
-		}
+	if err := retry(ctx, env, dial, fn); err != nil {
+		return fmt.Errorf("sqlchaos: %s: %w", what, err)
 	}
+	return nil
 }
 
 // finalRead runs fn on a fresh connection of the checker's client until it
 // succeeds or ctx ends: the checkers' read of the final state, after the
 // cluster healed.
 func finalRead(ctx context.Context, env *chaos.Env, dial Dialer, fn func(ctx context.Context, conn *pgx.Conn) error) error {
-	var last error
-	for {
+	if err := retry(ctx, env, dial, fn); err != nil {
+		return fmt.Errorf("read the final state: %w", err)
+	}
+	return nil
+}
+
+// retry runs fn on a fresh connection of client -1, each attempt bounded by
+// attemptTimeout, until an attempt succeeds or ctx ends.
+func retry(ctx context.Context, env *chaos.Env, dial Dialer, fn func(ctx context.Context, conn *pgx.Conn) error) error {
+	for attempt := 0; ; attempt++ {
 		err := func() error {
-			conn, _, err := dial(ctx, env, -1)
+			actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+			defer cancel()
+			conn, via, err := dial(actx, env, -1)
 			if err != nil {
 				return err
 			}
 			defer conn.Close(context.Background())
-			return fn(ctx, conn)
+			if err := fn(actx, conn); err != nil {
+				return fmt.Errorf("through %s: %w", via, err)
+			}
+			return nil
 		}()
 		if err == nil {
 			return nil
 		}
-		last = err
-		env.Logger.Debug("sqlchaos: final read", "err", err)
+		env.Logger.Debug("sqlchaos: retry", "attempt", attempt, "err", err)
 		if !chaos.Hold(ctx, retryPause) {
-			return fmt.Errorf("read the final state: %w (last error: %v)", ctx.Err(), last)
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		}
 	}
 }
