@@ -132,10 +132,13 @@ var services = []Service{
 		Name:         "raftkv",
 		DefaultNodes: 3,
 		Replicated:   true,
-		Args:         raftArgs("raftkv"),
-		Role:         raftkvRole,
-		Peered:       true,
-		JoinArgs:     raftJoinArgs,
+		// sql: the PostgreSQL wire protocol (--sql-addr), served by
+		// raftkv/sql/pgwire.
+		ExtraPorts: []string{"sql"},
+		Args:       raftkvArgs,
+		Role:       raftkvRole,
+		Peered:     true,
+		JoinArgs:   raftJoinArgs,
 	},
 	{
 		Name:         "lockd",
@@ -445,6 +448,11 @@ func withRequired(names []string) []string {
 func queuedArgs(n NodeSpec, group, all []NodeSpec) []string {
 	return append(raftArgs("queued")(n, group, all), "--sqs-addr", n.Ports["sqs"],
 		"--sqs-credentials-file", accessKeyFile(n.Dir), "--sqs-region", Region)
+}
+
+// raftkvArgs is raftArgs for raftkv plus the node's PostgreSQL address.
+func raftkvArgs(n NodeSpec, group, all []NodeSpec) []string {
+	return append(raftArgs("raftkv")(n, group, all), "--sql-addr", n.Ports["sql"])
 }
 
 // blobdArgs is raftArgs for blobd plus the node's S3 API address and the

@@ -32,6 +32,7 @@ type Server struct {
 	lessor *lessor
 	// keepAlive serves LeaseKeepAlive streams.
 	keepAlive *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
+	sql       *sqlServer // nil without Config.SQLAddr
 }
 
 // New opens the store and prepares the server. It binds the listeners (so ports from
@@ -84,6 +85,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	raftkvv1.RegisterLeaseServiceServer(g, &leaseService{s: s})
 	raftkvv1.RegisterClusterServiceServer(g, &clusterService{s: s})
 	d.RunWhileServing(func(ctx context.Context) { s.lessor.run(ctx, 100*time.Millisecond, s.proposeAsLeader) })
+	if cfg.SQLAddr != "" {
+		if s.sql, err = newSQLServer(cfg, d.Addr(), s); err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.OnRelease(func() { s.sql.l.Close() })
+		d.RunWhileServing(func(ctx context.Context) { s.sql.run(ctx, cfg.Server.ShutdownTimeout, logger) })
+	}
 	return s, nil
 }
 

@@ -49,6 +49,9 @@ or a file that scripts source:
                               (https://127.0.0.100:port, held by the active lbd node;
                               http:// with --insecure); its TCP frontend is CAIRN_TCP_LBD, for
                               curl "$CAIRN_LB_ENDPOINT/whoami"
+  CAIRN_SQL_URL               the libpq URL of raftkv's PostgreSQL endpoints (every node, with the
+                              cluster CA and client certificate), for
+                              psql "$CAIRN_SQL_URL" -c 'SELECT 1'
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
                               the cluster access key of the SQS API (queued) and the S3
                               API (blobd), for awscli and the AWS SDKs, e.g.
@@ -113,6 +116,9 @@ func writeClusterEnv(w io.Writer, st *cluster.State) error {
 	}
 	for _, name := range services {
 		export(name, strings.Join(ports[name], ","))
+	}
+	if u := st.SQLURL(); u != "" {
+		export("CAIRN_SQL_URL", u)
 	}
 	if ep := s3Endpoint(st); ep != "" {
 		export("CAIRN_S3_ENDPOINT", ep)

@@ -50,7 +50,7 @@ func newRootCmd() *cobra.Command {
 		Long: `cairn: the building blocks of system design, for real.
 
 Daemons (raftkv, lockd, cached, queued, streamd, blobd) are subcommands of
-this one binary, so are their clients (kv, cache, lock, sem, election, queue,
+this one binary, so are their clients (kv, sql, cache, lock, sem, election, queue,
 topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 (bench).
 
@@ -83,6 +83,7 @@ topic, stream, blob), the local cluster harness (cluster) and the benchmarks
 		newGatewayCmd(),
 		newCDNCmd(),
 		newLBCmd(),
+		newSQLCmd(),
 		newClusterCmd(),
 		newBenchCmd(),
 	)
