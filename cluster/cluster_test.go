@@ -151,6 +151,7 @@ func TestLayout(t *testing.T) {
 		"--admin-addr", "127.0.0.1:7003",
 		"--data-dir", "/c/data/raftkv-2",
 		"--peers", "raftkv-1=127.0.0.1:7000,raftkv-2=127.0.0.1:7002,raftkv-3=127.0.0.1:7004",
+		"--sql-addr", "127.0.0.1:7021",
 		"--tls-cert", "/c/tls/raftkv-2.pem", "--tls-key", "/c/tls/raftkv-2-key.pem", "--tls-ca", "/c/tls/ca.pem",
 		"--snapshot-threshold", "10",
 	}, n.Args)

@@ -61,6 +61,7 @@ func runFakeNode(args []string) int {
 	dataDir := fs.String("data-dir", "", "")
 	peers := fs.String("peers", "", "")
 	overrides := fs.String("dial-overrides", "", "")
+	fs.String("sql-addr", "", "") // raftkv's PostgreSQL endpoint: the fake serves none
 	exitCode := fs.Int("exit", -1, "")
 	notServing := fs.Bool("not-serving", false, "")
 	ignoreTerm := fs.Bool("ignore-sigterm", false, "")

@@ -463,7 +463,7 @@ func TestWipe(t *testing.T) {
 
 	// The first start after the wipe joins: empty --peers.
 	require.NoError(t, c.Start("raftkv-2"))
-	require.Contains(t, lastStart(), "--peers  --tls-cert")
+	require.Contains(t, lastStart(), "--peers  --sql-addr")
 	require.NoError(t, c.WaitNode(ctx, "raftkv-2"))
 	require.Equal(t, 1, bootCount(t, n2.DataDir))
 
