@@ -59,6 +59,10 @@ func newSQLServer(cfg Config, grpcAddr string, s *Server) (*sqlServer, error) {
 		ServerVersion: "15.0 (cairn " + Version + ")",
 		Logger:        s.logger.With("component", "sql"),
 		CertUser:      certUser,
+		// A node run --insecure serves everything to whoever reaches it;
+		// its SQL endpoint trusts the user a client names, as its gRPC
+		// API trusts every caller.
+		Trust: serverTLS == nil,
 	}, eng)
 	return &sqlServer{l: l, srv: srv, kv: kv}, nil
 }
