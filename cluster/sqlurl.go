@@ -25,6 +25,20 @@ func (s State) SQLURL() string {
 			hosts = append(hosts, n.Ports["sql"])
 		}
 	}
+	return s.sqlURL(hosts)
+}
+
+// NodeSQLURL is SQLURL for the one raftkv node called name ("" when it has
+// no SQL port).
+func (s State) NodeSQLURL(name string) string {
+	n, ok := s.Node(name)
+	if !ok || n.Service != "raftkv" || n.Ports["sql"] == "" {
+		return ""
+	}
+	return s.sqlURL([]string{n.Ports["sql"]})
+}
+
+func (s State) sqlURL(hosts []string) string {
 	if len(hosts) == 0 {
 		return ""
 	}

@@ -27,6 +27,12 @@ func TestSQLURLListsEveryRaftKVNode(t *testing.T) {
 	if q.Get("sslmode") != "verify-full" || q.Get("sslrootcert") != "/c/tls/ca.pem" || q.Get("sslcert") != "/c/tls/client.pem" || q.Get("sslkey") != "/c/tls/client-key.pem" {
 		t.Fatalf("SQLURL query %v, want verify-full with the cluster's CA, certificate and key", q)
 	}
+	if n := st.NodeSQLURL("raftkv-2"); !strings.HasPrefix(n, "postgresql://root@127.0.0.1:18221/cairn?") {
+		t.Fatalf("NodeSQLURL(raftkv-2) = %s, want raftkv-2's port only", n)
+	}
+	if st.NodeSQLURL("lockd-1") != "" || st.NodeSQLURL("raftkv-9") != "" {
+		t.Fatal("NodeSQLURL of a node without a SQL port is not empty")
+	}
 	st.TLS = nil
 	if q := mustQuery(t, st.SQLURL()); q.Get("sslmode") != "disable" {
 		t.Fatalf("an insecure cluster's SQLURL has sslmode %q, want disable", q.Get("sslmode"))

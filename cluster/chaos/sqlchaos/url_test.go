@@ -19,6 +19,17 @@ import (
 	"cairn.dev/cairn/node/pki"
 )
 
+// nodeURL is the URL sqlURL gives for node n of a cluster with client TLS
+// files ts (nil: plaintext).
+func nodeURL(n cluster.NodeState, ts *cluster.TLSState) (string, error) {
+	n.Service = "raftkv"
+	u := cluster.State{Nodes: []cluster.NodeState{n}, TLS: ts}.NodeSQLURL(n.Name)
+	if u == "" {
+		return "", fmt.Errorf("no SQL port on %s", n.Name)
+	}
+	return u, nil
+}
+
 func TestNodeURL(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tls")
 	if err := pki.Ensure(dir, []string{"raftkv-1"}); err != nil {
@@ -26,19 +37,12 @@ func TestNodeURL(t *testing.T) {
 	}
 	cert, key := pki.ClientFiles(dir)
 	ts := &cluster.TLSState{CAFile: pki.CAFile(dir), CertFile: cert, KeyFile: key}
-	tests := []struct {
-		name     string
-		node     cluster.NodeState
-		tls      *cluster.TLSState
-		wantPort uint16
-	}{
-		{"gRPC port plus the offset", cluster.NodeState{Name: "raftkv-2", GRPCAddr: "127.0.0.1:10002"}, ts, 10002 + SQLPortOffset},
-		{"the harness's sql port", cluster.NodeState{Name: "raftkv-1", GRPCAddr: "127.0.0.1:10000", Ports: map[string]string{SQLPortName: "127.0.0.1:10020"}}, ts, 10020},
-		{"plaintext", cluster.NodeState{Name: "raftkv-1", GRPCAddr: "127.0.0.1:10000"}, nil, 10000 + SQLPortOffset},
-	}
-	for _, tc := range tests {
+	for _, tc := range []struct {
+		name string
+		tls  *cluster.TLSState
+	}{{"mutual TLS", ts}, {"plaintext", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := nodeURL(tc.node, tc.tls)
+			u, err := nodeURL(cluster.NodeState{Name: "raftkv-1", GRPCAddr: "127.0.0.1:10000", Ports: map[string]string{"sql": "127.0.0.1:10020"}}, tc.tls)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +50,7 @@ func TestNodeURL(t *testing.T) {
 			if err != nil {
 				t.Fatalf("pgx.ParseConfig(%s): %v", u, err)
 			}
-			if cfg.Host != "127.0.0.1" || cfg.Port != tc.wantPort || cfg.User != pki.ClientName || cfg.Database != SQLDatabase {
+			if cfg.Host != "127.0.0.1" || cfg.Port != 10020 || cfg.User != cluster.SQLUser || cfg.Database != SQLDatabase {
 				t.Fatalf("%s: host %s port %d user %s database %s", u, cfg.Host, cfg.Port, cfg.User, cfg.Database)
 			}
 			if tc.tls == nil {
@@ -63,8 +67,8 @@ func TestNodeURL(t *testing.T) {
 			}
 		})
 	}
-	if _, err := nodeURL(cluster.NodeState{Name: "x", GRPCAddr: "nonsense"}, nil); err == nil {
-		t.Error("nodeURL accepted a gRPC address without a port")
+	if _, err := nodeURL(cluster.NodeState{Name: "x", GRPCAddr: "127.0.0.1:1"}, nil); err == nil {
+		t.Error("a node without a sql port has a URL")
 	}
 }
 
@@ -119,7 +123,7 @@ func TestNodeURLHandshake(t *testing.T) {
 	}()
 	cert, key := pki.ClientFiles(dir)
 	ts := &cluster.TLSState{CAFile: pki.CAFile(dir), CertFile: cert, KeyFile: key}
-	u, err := nodeURL(cluster.NodeState{Name: "raftkv-1", Ports: map[string]string{SQLPortName: l.Addr().String()}}, ts)
+	u, err := nodeURL(cluster.NodeState{Name: "raftkv-1", Ports: map[string]string{"sql": l.Addr().String()}}, ts)
 	if err != nil {
 		t.Fatal(err)
 	}
