@@ -26,11 +26,6 @@ type Config struct {
 
 	Server node.ServerConfig `yaml:"server" flag:",inline"`
 
-	// SQLAddr is where the node serves PostgreSQL clients (the SQL layer,
-	// raftkv/sql); "" serves none. With TLS configured, clients must use TLS
-	// and log in with a certificate of the cluster CA or a SCRAM password.
-	SQLAddr string `yaml:"sql_addr" flag:"sql-addr" usage:"host:port serving the PostgreSQL wire protocol (empty: none)"`
-
 	// Raft membership and tuning: --peers, --advertise-addr, timeouts, snapshots.
 	raftnode.Settings `yaml:",inline" flag:",inline"`
 

@@ -32,7 +32,6 @@ type Server struct {
 	lessor *lessor
 	// keepAlive serves LeaseKeepAlive streams.
 	keepAlive *raftnode.KeepAliveRelay[raftkvv1.LeaseKeepAliveRequest, raftkvv1.LeaseKeepAliveResponse]
-	sql       *sqlServer // nil without Config.SQLAddr
 }
 
 // New opens the store and prepares the server. It binds the listeners (so ports from
@@ -85,14 +84,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	raftkvv1.RegisterLeaseServiceServer(g, &leaseService{s: s})
 	raftkvv1.RegisterClusterServiceServer(g, &clusterService{s: s})
 	d.RunWhileServing(func(ctx context.Context) { s.lessor.run(ctx, 100*time.Millisecond, s.proposeAsLeader) })
-	if cfg.SQLAddr != "" {
-		if s.sql, err = newSQLServer(cfg, d.Addr(), s); err != nil {
-			d.Close()
-			return nil, err
-		}
-		d.OnRelease(func() { s.sql.l.Close() })
-		d.RunWhileServing(func(ctx context.Context) { s.sql.run(ctx, cfg.Server.ShutdownTimeout, logger) })
-	}
 	return s, nil
 }
 
@@ -101,6 +92,22 @@ func (s *Server) Addr() string { return s.d.Addr() }
 
 // AdminAddr is the bound admin HTTP address ("" when disabled).
 func (s *Server) AdminAddr() string { return s.d.AdminAddr() }
+
+// RunWhileServing registers a loop that runs while the server serves (from
+// when Raft is up until shutdown begins; Serve waits for it), for
+// endpoints layered on the store such as the SQL one (raftkv/sql/sqlnode).
+// Call it before Serve.
+func (s *Server) RunWhileServing(loop func(ctx context.Context)) { s.d.RunWhileServing(loop) }
+
+// OnRelease registers f to run when the server releases its resources
+// (after Serve, or at Close of a server never served).
+func (s *Server) OnRelease(f func()) { s.d.OnRelease(f) }
+
+// Config is the configuration the server runs with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Logger is the server's logger (with its member id).
+func (s *Server) Logger() *slog.Logger { return s.logger }
 
 // Node exposes the Raft host, for tests and tools in this module.
 func (s *Server) Node() *raftnode.Node { return s.node }
