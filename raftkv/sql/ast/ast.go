@@ -526,6 +526,7 @@ type DropRole struct {
 type Begin struct {
 	Isolation string // "", "SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED", "READ UNCOMMITTED"
 	ReadOnly  *bool
+	Start     bool // spelled START TRANSACTION (its command tag says so)
 	Pos       int
 }
 

@@ -207,7 +207,11 @@ func (f *formatter) statement(n Node) {
 		}
 		f.idents(n.Names)
 	case *Begin:
-		f.s("BEGIN")
+		if n.Start {
+			f.s("START TRANSACTION")
+		} else {
+			f.s("BEGIN")
+		}
 		f.transactionModes(n.Isolation, n.ReadOnly)
 	case *Commit:
 		f.s("COMMIT")

@@ -327,8 +327,8 @@ func (a *aggScope) bindAgg(b *binder, e *ast.FuncCall) (expr, error) {
 			return nil, err
 		}
 		c.t = c.args[0].typ()
-		if c.t.Kind == value.KindText {
-			c.t = value.Text
+		if c.t.Kind == value.KindText { // min(bpchar) is bpchar; varchar goes through min(text)
+			c.t = value.Type{Kind: value.KindText, Fixed: c.t.Fixed}
 		}
 	case "bool_and", "bool_or", "every":
 		if c.args[0], err = b.coerce(c.args[0], value.Bool); err != nil {

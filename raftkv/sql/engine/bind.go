@@ -70,7 +70,7 @@ func (b *binder) coerce(e expr, t value.Type) (expr, error) {
 func baseType(t value.Type) value.Type {
 	switch t.Kind {
 	case value.KindText:
-		return value.Type{Kind: value.KindText, Varchar: t.Varchar}
+		return value.Type{Kind: value.KindText, Varchar: t.Varchar, Fixed: t.Fixed}
 	case value.KindNumeric:
 		return value.Numeric
 	}
@@ -552,9 +552,11 @@ func commonType(xs []expr, what string, pos int) (value.Type, error) {
 
 func commonTypeOf(ts []value.Type, what string, pos int) (value.Type, error) {
 	t := value.Unknown
+	untyped := false
 	for _, xt := range ts {
 		switch {
 		case xt.Kind == value.KindUnknown:
+			untyped = true
 		case t.Kind == value.KindUnknown:
 			t = xt
 		case kindFamily(t.Kind) != kindFamily(xt.Kind):
@@ -563,8 +565,14 @@ func commonTypeOf(ts []value.Type, what string, pos int) (value.Type, error) {
 			if t.Kind == value.KindInt && xt.Width > t.Width {
 				t = xt
 			} else if t != xt && t.Kind != value.KindInt {
+				// PostgreSQL keeps a type modifier only when every input
+				// has the same one; char and varchar stay themselves
+				// (unbounded) when both sides are, else become text.
+				same := t.Kind == value.KindText && t.Fixed == xt.Fixed && t.Varchar == xt.Varchar
 				t = value.Type{Kind: t.Kind, Width: t.Width}
-				if t.Kind == value.KindText {
+				if same {
+					t = value.Type{Kind: value.KindText, Fixed: xt.Fixed, Varchar: xt.Varchar}
+				} else if t.Kind == value.KindText {
 					t = value.Text
 				}
 			}
@@ -580,6 +588,9 @@ func commonTypeOf(ts []value.Type, what string, pos int) (value.Type, error) {
 	}
 	if t.Kind == value.KindUnknown {
 		t = value.Text
+	}
+	if untyped { // an untyped literal has no modifier: the result has none either
+		t.Length, t.Precision, t.Scale = 0, 0, 0
 	}
 	return t, nil
 }

@@ -192,6 +192,9 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 			if name == "octet_length" {
 				return int4(int64(len(s))), nil
 			}
+			if a[0].Type.Fixed { // char(n): trailing blanks do not count
+				s = strings.TrimRight(s, " ")
+			}
 			return int4(int64(utf8.RuneCountInString(s))), nil
 		})
 	case "substring", "substr":

@@ -15,6 +15,7 @@ type outCol struct {
 	typ      value.Type
 	tableOID uint32
 	attr     int16
+	untyped  bool // an untyped literal reported as text: a set operation gives it the other side's type
 }
 
 // query is a bound query: its plan yields rows of len(cols) values.
@@ -253,13 +254,21 @@ func (b *binder) bindBody(parent *scope, body ast.SelectBody) (*query, error) {
 		types := make([]value.Type, len(l.cols))
 		cols := append([]outCol(nil), l.cols...)
 		for i := range cols {
-			t, err := commonTypeOf([]value.Type{l.cols[i].typ, r.cols[i].typ}, x.Op, x.Pos)
+			lt, rt := l.cols[i].typ, r.cols[i].typ
+			if l.cols[i].untyped {
+				lt = value.Unknown
+			}
+			if r.cols[i].untyped {
+				rt = value.Unknown
+			}
+			t, err := commonTypeOf([]value.Type{lt, rt}, x.Op, x.Pos)
 			if err != nil {
 				return nil, err
 			}
 			types[i] = t
 			cols[i].typ = t
 			cols[i].tableOID, cols[i].attr = 0, 0
+			cols[i].untyped = l.cols[i].untyped && r.cols[i].untyped
 		}
 		return &query{plan: &setOpNode{op: x.Op, all: x.All, left: l.plan, right: r.plan, types: types}, cols: cols, correlated: l.correlated || r.correlated}, nil
 	}
@@ -469,7 +478,7 @@ func (b *binder) bindCore(parent *scope, core *ast.SelectCore, order []ast.Order
 		if err != nil {
 			return nil, err
 		}
-		oc := outCol{name: it.alias, typ: finalType(x.typ())}
+		oc := outCol{name: it.alias, typ: finalType(x.typ()), untyped: x.typ().Kind == value.KindUnknown}
 		if oc.name == "" {
 			oc.name = itemName(it.e)
 		}

@@ -534,14 +534,18 @@ func (s *Session) execBegin(x *ast.Begin) (string, error) {
 	if s.failed {
 		return "", errAborted()
 	}
+	tag := "BEGIN"
+	if x.Start {
+		tag = "START TRANSACTION"
+	}
 	if s.tx != nil {
-		return "BEGIN", nil // PostgreSQL warns "there is already a transaction in progress"
+		return tag, nil // PostgreSQL warns "there is already a transaction in progress"
 	}
 	s.tx = s.begin(s.isolation(strings.ToLower(x.Isolation)), true)
 	if x.ReadOnly != nil {
 		s.tx.readOnly = *x.ReadOnly
 	}
-	return "BEGIN", nil
+	return tag, nil
 }
 
 func (s *Session) execCommit(ctx context.Context) (string, error) {

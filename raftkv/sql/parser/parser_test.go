@@ -251,7 +251,7 @@ func TestParseTrees(t *testing.T) {
 				Columns: []ast.IndexColumn{{Column: "a", Desc: true}, {Column: "b"}}, Where: bin(">", col("a"), intLit("0"))},
 		},
 		{"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY", &ast.Begin{Isolation: "READ COMMITTED", ReadOnly: &yes}},
-		{"START TRANSACTION ISOLATION LEVEL SERIALIZABLE", &ast.Begin{Isolation: "SERIALIZABLE"}},
+		{"START TRANSACTION ISOLATION LEVEL SERIALIZABLE", &ast.Begin{Isolation: "SERIALIZABLE", Start: true}},
 		{"ROLLBACK TO SAVEPOINT s1", &ast.Rollback{Savepoint: "s1"}},
 		{"ABORT", &ast.Rollback{}},
 		{"RELEASE s1", &ast.Savepoint{Name: "s1", Release: true}},

@@ -14,7 +14,7 @@ func (p *parser) parseBegin() ast.Statement {
 	} else if !p.acceptKw("work") {
 		p.acceptKw("transaction")
 	}
-	b := &ast.Begin{Pos: t.pos}
+	b := &ast.Begin{Start: t.text == "start", Pos: t.pos}
 	b.Isolation, b.ReadOnly = p.parseTransactionModes()
 	return b
 }
