@@ -111,9 +111,12 @@ func (f *formatter) exprs(list []Expr) {
 	}
 }
 
-// keywords that must be quoted when used as identifiers: the parser's
-// reserved words and the words it reads as special forms.
-var quoteWords = wordSet(
+// ReservedWords are the keywords that cannot be used, unquoted, as a
+// column, table or alias name: PostgreSQL's reserved keywords plus its
+// type/function-name keywords (join words, LIKE, IS, …), which may only
+// name functions. The parser refuses them as names; Format quotes them.
+var ReservedWords = []string{
+	// reserved
 	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
 	"both", "case", "cast", "check", "collate", "column", "constraint", "create",
 	"current_catalog", "current_date", "current_role", "current_time",
@@ -125,14 +128,20 @@ var quoteWords = wordSet(
 	"returning", "select", "session_user", "some", "symmetric", "system_user",
 	"table", "then", "to", "trailing", "true", "union", "unique", "user", "using",
 	"variadic", "when", "where", "window", "with",
+	// type and function names
 	"authorization", "binary", "collation", "concurrently", "cross",
 	"current_schema", "freeze", "full", "ilike", "inner", "is", "isnull", "join",
 	"left", "like", "natural", "notnull", "outer", "overlaps", "right", "similar",
 	"tablesample", "verbose",
+}
+
+// quoteWords must be quoted when used as identifiers: the reserved words and
+// the words the parser reads as special forms.
+var quoteWords = wordSet(append([]string{
 	"row", "exists", "extract", "position", "substring", "trim", "overlay",
 	"between", "escape", "filter", "over", "within", "at", "set", "nulls",
 	"ignore", "respect",
-)
+}, ReservedWords...)...)
 
 // funcKeywords are reserved words the parser still accepts as function names.
 var funcKeywords = wordSet(

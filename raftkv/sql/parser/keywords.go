@@ -1,28 +1,10 @@
 package parser
 
+import "cairn.dev/cairn/raftkv/sql/ast"
+
 // reserved are the keywords that cannot be used, unquoted, as a column,
-// table or alias name: PostgreSQL's reserved keywords plus its
-// type/function-name keywords (join words, LIKE, IS, …), which may only
-// name functions.
-var reserved = setOf(
-	// reserved
-	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-	"both", "case", "cast", "check", "collate", "column", "constraint", "create",
-	"current_catalog", "current_date", "current_role", "current_time",
-	"current_timestamp", "current_user", "default", "deferrable", "desc",
-	"distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign",
-	"from", "grant", "group", "having", "in", "initially", "intersect", "into",
-	"lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null",
-	"offset", "on", "only", "or", "order", "placing", "primary", "references",
-	"returning", "select", "session_user", "some", "symmetric", "system_user",
-	"table", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-	"variadic", "when", "where", "window", "with",
-	// type and function names
-	"authorization", "binary", "collation", "concurrently", "cross",
-	"current_schema", "freeze", "full", "ilike", "inner", "is", "isnull", "join",
-	"left", "like", "natural", "notnull", "outer", "overlaps", "right", "similar",
-	"tablesample", "verbose",
-)
+// table or alias name (ast.ReservedWords, which Format quotes).
+var reserved = setOf(ast.ReservedWords...)
 
 // funcNameKeywords are reserved keywords that may still name a function
 // when followed by '(' (left(s, 2), right(s, 2)).
