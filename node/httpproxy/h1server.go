@@ -2,6 +2,7 @@ package httpproxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -109,11 +110,12 @@ type srvConn struct {
 	accepted   time.Time
 	state      atomic.Int32
 
-	rd  srvReader
-	br  *bufio.Reader
-	bw  *bufio.Writer
-	pre [preBufferSize]byte // a response's body before its headers
-	num [20]byte
+	rd        srvReader
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	bigReader bool                // br is a one-off reader sized for a large header
+	pre       [preBufferSize]byte // a response's body before its headers
+	num       [20]byte
 
 	// Background read (client-gone detection); see the package comment of
 	// h1server.go. mu protects the fields below it.
@@ -233,8 +235,10 @@ func (c *srvConn) isHijacked() bool {
 // hijack: the handler owns them then).
 func (c *srvConn) release() {
 	if c.br != nil {
-		c.br.Reset(nil)
-		srvReaderPool.Put(c.br)
+		if !c.bigReader {
+			c.br.Reset(nil)
+			srvReaderPool.Put(c.br)
+		}
 		c.br = nil
 	}
 	if c.bw != nil {
@@ -276,7 +280,11 @@ func (c *srvConn) serveOne(first bool) bool {
 		return false
 	}
 	c.rd.limit = int64(c.s.cfg.MaxHeaderBytes) + headerSlack
-	req, err := http.ReadRequest(c.br)
+	hosts, err := c.peekHeader()
+	var req *http.Request
+	if err == nil {
+		req, err = http.ReadRequest(c.br)
+	}
 	hitLimit := c.rd.limit == 0
 	c.rd.limit = -1
 	if err != nil {
@@ -292,7 +300,7 @@ func (c *srvConn) serveOne(first bool) bool {
 		return false
 	}
 	_ = c.nc.SetReadDeadline(time.Time{})
-	if status, msg := checkRequest(req); status != 0 {
+	if status, msg := checkRequest(req, hosts); status != 0 {
 		c.writeError(status, msg)
 		return false
 	}
@@ -496,20 +504,20 @@ func isCommonReadError(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "read"
 }
 
-// checkRequest applies the checks net/http's server adds to ReadRequest;
-// it returns 0 or the status refusing req, and fixes req.Header's Host.
-func checkRequest(req *http.Request) (int, string) {
+// checkRequest applies the checks net/http's server adds to ReadRequest
+// (hosts counts the Host lines, which ReadRequest drops); it returns 0 or
+// the status refusing req.
+func checkRequest(req *http.Request, hosts int) (int, string) {
 	if req.ProtoMajor != 1 {
 		return http.StatusHTTPVersionNotSupported, ""
 	}
-	hosts, haveHost := req.Header["Host"]
-	if req.ProtoAtLeast(1, 1) && (!haveHost || len(hosts) == 0) && req.Method != http.MethodConnect {
+	if req.ProtoAtLeast(1, 1) && hosts == 0 && req.Method != http.MethodConnect {
 		return http.StatusBadRequest, "400 Bad Request: missing required Host header"
 	}
-	if len(hosts) > 1 {
+	if hosts > 1 {
 		return http.StatusBadRequest, "400 Bad Request: too many Host headers"
 	}
-	if len(hosts) == 1 && !validHostHeader(hosts[0]) {
+	if !validHostHeader(req.Host) {
 		return http.StatusBadRequest, "400 Bad Request: malformed Host header"
 	}
 	for k, vv := range req.Header {
@@ -522,7 +530,6 @@ func checkRequest(req *http.Request) (int, string) {
 			}
 		}
 	}
-	delete(req.Header, "Host")
 	return 0, ""
 }
 
@@ -598,3 +605,65 @@ func (l *handoffListener) Close() error {
 }
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// peekHeader waits until the request line and headers are buffered (so
+// http.ReadRequest parses them without further reads) and counts the Host
+// lines in them. A header larger than the buffer moves the connection to
+// a reader as large as the header limit.
+func (c *srvConn) peekHeader() (hosts int, err error) {
+	for {
+		n := c.br.Buffered()
+		b, _ := c.br.Peek(n)
+		if end := headerEnd(b); end >= 0 {
+			return countHosts(b[:end]), nil
+		}
+		if n == c.br.Size() {
+			if n >= c.s.cfg.MaxHeaderBytes+headerSlack {
+				return 0, errRequestHeaderTooLarge
+			}
+			head := append([]byte(nil), b...)
+			old := c.br
+			c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), &c.rd), c.s.cfg.MaxHeaderBytes+headerSlack)
+			old.Reset(nil)
+			srvReaderPool.Put(old)
+			c.bigReader = true
+			continue
+		}
+		if _, err := c.br.Peek(n + 1); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// headerEnd returns the index of the empty line ending a header block (LF
+// or CRLF line ends), or -1.
+func headerEnd(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		if i < len(b) && b[i] == '\n' {
+			return i
+		}
+		if i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
+			return i
+		}
+	}
+}
+
+// countHosts counts the header lines named Host.
+func countHosts(b []byte) int {
+	n := 0
+	for {
+		j := bytes.IndexByte(b, '\n')
+		if j < 0 {
+			return n
+		}
+		b = b[j+1:]
+		if len(b) >= 5 && (b[0]|0x20) == 'h' && (b[1]|0x20) == 'o' && (b[2]|0x20) == 's' && (b[3]|0x20) == 't' && b[4] == ':' {
+			n++
+		}
+	}
+}
