@@ -113,6 +113,8 @@ type srvConn struct {
 	rd        srvReader
 	br        *bufio.Reader
 	bw        *bufio.Writer
+	ctx       context.Context // parent of the requests' contexts
+	ctxCancel context.CancelFunc
 	bigReader bool                // br is a one-off reader sized for a large header
 	pre       [preBufferSize]byte // a response's body before its headers
 	num       [20]byte
@@ -148,6 +150,9 @@ func (c *srvConn) serve() {
 			c.s.logger.Error("panic serving request", "remote", c.remoteAddr, "panic", v, "stack", string(buf))
 		}
 		c.s.untrack(c)
+		if c.ctxCancel != nil {
+			c.ctxCancel() // the handler has returned, hijacker or not
+		}
 		if c.isHijacked() {
 			return
 		}
@@ -249,6 +254,7 @@ func (c *srvConn) release() {
 	if c.bgTimer != nil {
 		c.bgTimer.Stop()
 	}
+
 }
 
 // waitRequest waits for the first byte of the next request (idle
@@ -269,7 +275,11 @@ func (c *srvConn) waitRequest(first bool) bool {
 	if !c.state.CompareAndSwap(stateIdle, stateActive) && !c.state.CompareAndSwap(stateNew, stateActive) {
 		return false
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(cfg.ReadHeaderTimeout))
+	// A header already buffered whole needs no read deadline of its own
+	// (the common case; serveOne clears the deadline after parsing).
+	if b, _ := c.br.Peek(c.br.Buffered()); headerEnd(b) < 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(cfg.ReadHeaderTimeout))
+	}
 	return true
 }
 
@@ -311,7 +321,12 @@ func (c *srvConn) serveOne(first bool) bool {
 	if !w.setExpect() {
 		return false
 	}
-	ctx, cancel := context.WithCancel(c.s.baseCtx)
+	if c.ctx == nil {
+		// Requests derive from a per-connection context, so that their
+		// cancel registrations do not all share the server's.
+		c.ctx, c.ctxCancel = context.WithCancel(c.s.baseCtx)
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
 	req = req.WithContext(ctx)
 	w.req = req
 	c.beginRequest(req, w, cancel)
