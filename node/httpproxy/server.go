@@ -77,6 +77,9 @@ func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if h == nil {
+		h = http.DefaultServeMux // as net/http
+	}
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
 	}
