@@ -141,3 +141,30 @@ func BenchmarkUpstreamRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkServerHTTP1 measures the listening side alone: a keep-alive
+// HTTP/1.1 client and the Server answering benchBody from the handler.
+func BenchmarkServerHTTP1(b *testing.B) {
+	cl := []string{strconv.Itoa(len(benchBody))}
+	srv := serve(b, ServerConfig{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Length"] = cl
+		_, _ = w.Write(benchBody)
+	}))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	b.Cleanup(client.CloseIdleConnections)
+	url := "http://" + srv.Addr() + "/bench"
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}

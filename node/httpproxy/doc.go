@@ -20,6 +20,12 @@
 //   - Metrics, StatusWriter and AccessLogger: observability of each request.
 //   - Server: the listening side (HTTP/1.1, h2 over TLS via ALPN, optional
 //     h2c) with slowloris and oversize-header protection and graceful stop.
+//     HTTP/1.1 (plaintext, or TLS that negotiated http/1.1) runs on the
+//     package's own server loop (h1server.go): one goroutine per
+//     connection, the handler on it, one buffered write per response, and
+//     a client-gone watch only for handlers still running after 5ms. h2
+//     and h2c connections are handed to net/http. The switch is the
+//     useOwnHTTP1 constant (server.go).
 //   - CertStore: certificates from files picked by SNI, hot-reloadable.
 //
 // # Use
@@ -45,7 +51,7 @@
 //     generous or zero Timeout.
 //   - Metrics: the Proxy counts upstream errors and retries; the caller
 //     records each client request once with Metrics.ObserveRequest.
-//   - Flushing: responses with a known length are left to net/http's
+//   - Flushing: responses with a known length are left to the server's
 //     buffering; unknown-length, text/event-stream and application/grpc
 //     responses are flushed after every read.
 //

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,17 +41,34 @@ type ServerConfig struct {
 	WrapListener func(net.Listener) net.Listener
 }
 
+// useOwnHTTP1 is the one switch between the package's HTTP/1.1 server loop
+// (h1server.go; h2 and h2c handed to net/http) and net/http's server for
+// every protocol.
+const useOwnHTTP1 = true
+
 // Server is an HTTP server for a proxy's client side. Listen binds it,
 // Serve runs it until its context ends, Close stops it at once.
 type Server struct {
-	name   string
-	cfg    ServerConfig
-	srv    *http.Server
-	ln     net.Listener
-	logger *slog.Logger
+	name    string
+	cfg     ServerConfig
+	srv     *http.Server // every protocol, or h2/h2c only behind the own loop
+	ln      net.Listener
+	logger  *slog.Logger
+	handler http.Handler
+	tlsCfg  *tls.Config
 
-	mu     sync.Mutex // protects served
+	// The own HTTP/1.1 loop.
+	baseCtx    context.Context
+	stopBase   context.CancelFunc
+	handoff    *handoffListener
+	shutting   atomic.Bool
+	connWG     sync.WaitGroup
+	fallbackWG sync.WaitGroup
+
+	mu     sync.Mutex // protects served, closed, conns
 	served bool
+	closed bool
+	conns  map[*srvConn]struct{}
 }
 
 // Listen binds cfg.Addr and prepares a Server running h. It does not serve
@@ -58,6 +76,9 @@ type Server struct {
 func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if h == nil {
+		h = http.DefaultServeMux // as net/http
 	}
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
@@ -88,11 +109,18 @@ func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) 
 		Protocols:         &p,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
+	var tlsCfg *tls.Config
 	if cfg.TLS != nil {
-		srv.TLSConfig = &tls.Config{
+		tlsCfg = &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: cfg.TLS.GetCertificate,
 		}
+		if useOwnHTTP1 {
+			// The loop hands h2 connections to srv, which configures h2
+			// only when its TLS config names it.
+			tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+		}
+		srv.TLSConfig = tlsCfg
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -101,7 +129,13 @@ func Listen(name string, cfg ServerConfig, h http.Handler, logger *slog.Logger) 
 	if cfg.WrapListener != nil {
 		ln = cfg.WrapListener(ln)
 	}
-	return &Server{name: name, cfg: cfg, srv: srv, ln: ln, logger: logger}, nil
+	s := &Server{name: name, cfg: cfg, srv: srv, ln: ln, logger: logger, handler: h, tlsCfg: tlsCfg}
+	if useOwnHTTP1 {
+		s.baseCtx, s.stopBase = context.WithCancel(context.Background())
+		s.handoff = newHandoffListener(ln.Addr())
+		s.conns = map[*srvConn]struct{}{}
+	}
+	return s, nil
 }
 
 // Addr returns the bound address (host:port).
@@ -119,6 +153,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.served = true
 	s.mu.Unlock()
+	if useOwnHTTP1 {
+		return s.serveOwn(ctx)
+	}
 	done := make(chan error, 1)
 	go func() { // owned: Serve waits for it on every path
 		if s.cfg.TLS != nil {
@@ -148,6 +185,21 @@ func (s *Server) Serve(ctx context.Context) error {
 // Close stops the server at once: the listener and every connection are
 // closed. A running Serve returns.
 func (s *Server) Close() error {
+	if useOwnHTTP1 {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.shutting.Store(true)
+		err := s.ln.Close()
+		if errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
+		s.closeConns(false)
+		_ = s.srv.Close()
+		_ = s.handoff.Close()
+		s.stopBase()
+		return err
+	}
 	err := s.srv.Close()
 	s.mu.Lock()
 	served := s.served
