@@ -81,6 +81,9 @@ func TestLimitsAndCancel(t *testing.T) {
 	if e != nil && !strings.Contains(e.Error(), "20") {
 		t.Errorf("54000 does not name the limit: %v", e)
 	}
+	if e != nil && strings.Count(e.Message, "transaction too large") != 1 {
+		t.Errorf("54000 message says it more than once: %q", e.Message)
+	}
 	s.wantRows(`SELECT count(*) FROM w`, "0")
 	ctx, cancel := context.WithCancel(context.Background())
 	stmts, err := s.s.PrepareAll(ctx, `SELECT count(*) FROM generate_series(1, 1000000000)`)

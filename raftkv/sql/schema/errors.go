@@ -52,7 +52,8 @@ func txnErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, kvtxn.ErrTooLarge) {
+	var se *sqlerr.Error
+	if errors.Is(err, kvtxn.ErrTooLarge) && !errors.As(err, &se) { // kvtxn's own errors already say so
 		return sqlerr.Wrap(sqlerr.ProgramLimitExceeded, err, "transaction too large: %v", err)
 	}
 	return err
