@@ -194,7 +194,9 @@ pg_as() {
 }
 
 # start_pg <dir> <port> [setting=value...]: initdb a throwaway cluster in
-# dir (C collation, UTF8, trust auth on 127.0.0.1, fsync and
+# dir (C collation with UTF-8 character classes — LC_COLLATE=C sorts by
+# code point as cairn does, LC_CTYPE=C.UTF-8 makes upper/lower Unicode-aware
+# as cairn's are —, UTF8, trust auth on 127.0.0.1, fsync and
 # synchronous_commit on as in a real deployment), start it on port with the
 # extra settings, wait until it accepts connections, and set pg_data.
 pg_data=""
@@ -207,7 +209,7 @@ start_pg() {
 		chmod o+x "$(dirname "$dir")"
 	fi
 	pg_data=$dir/data
-	pg_as "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
+	pg_as "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --lc-collate=C --lc-ctype=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 		die "initdb failed: $(cat "$dir/initdb.log")"
 	for kv in listen_addresses=127.0.0.1 "port=$port" "unix_socket_directories=$dir" fsync=on synchronous_commit=on \
 		full_page_writes=on max_connections=200 "$@"; do

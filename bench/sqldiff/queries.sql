@@ -25,7 +25,6 @@ SELECT CAST('42' AS INTEGER) AS i, '12.50'::numeric(6,2) AS n, '3.14159'::numeri
 SELECT 42::text AS t, 3.50::text AS n, true::text AS b, 12.7::integer AS rounds_up, (-12.5)::integer AS rounds_away, 99::bigint AS big;
 SELECT '2024-02-29'::date AS d, '2024-03-01 12:34:56'::timestamp AS ts, '2024-03-01 12:34:56.5+02'::timestamptz AS tstz;
 SELECT '2024-03-01 12:34:56.123456'::timestamp AS micro, '2024-03-01'::date::timestamp AS from_date, '2024-03-01 23:59:59'::timestamp::date AS to_date;
--- @known lower() of a non-ASCII letter: the anchor runs with LC_CTYPE=C, which lowers ASCII only; cairn lowers Unicode, as PostgreSQL under a UTF-8 locale does
 SELECT 'abc' || 'def' AS c1, 'x' || 1 AS c2, concat('a', NULL, 'b', 2) AS c3, length('héllo') AS c4, lower('ÀBC') AS c5, upper('straße') AS c6;
 SELECT substring('hello world', 7) AS s1, substring('hello world', 1, 5) AS s2, substring('hello' FROM 2 FOR 3) AS s3;
 SELECT CASE WHEN 1 > 2 THEN 'a' WHEN 2 > 1 THEN 'b' ELSE 'c' END AS searched, CASE 3 WHEN 1 THEN 'one' WHEN 3 THEN 'three' END AS simple, CASE WHEN false THEN 1 END AS no_else;

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"cairn.dev/cairn/raftkv/sql/sqlerr"
 	"cairn.dev/cairn/raftkv/sql/value"
@@ -409,7 +410,12 @@ func (n *likeExpr) typ() value.Type { return value.Bool }
 // textOf returns the text form of a non-NULL value.
 func textOf(v value.Value) (string, error) {
 	switch v.Type.Kind {
-	case value.KindText, value.KindUnknown, value.KindJSON:
+	case value.KindText:
+		if v.Type.Fixed { // char(n) becomes text without its padding, as PostgreSQL casts it
+			return strings.TrimRight(v.Str, " "), nil
+		}
+		return v.Str, nil
+	case value.KindUnknown, value.KindJSON:
 		return v.Str, nil
 	}
 	return string(value.AppendText(nil, v)), nil

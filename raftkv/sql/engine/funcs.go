@@ -188,12 +188,12 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 			if a[0].Type.Kind == value.KindBytes {
 				return int4(int64(len(a[0].Bytes))), nil
 			}
-			s, _ := textOf(a[0])
+			if name == "octet_length" && a[0].Type.Kind == value.KindText {
+				return int4(int64(len(a[0].Str))), nil // char(n) counts its padding here
+			}
+			s, _ := textOf(a[0]) // char(n): trailing blanks do not count
 			if name == "octet_length" {
 				return int4(int64(len(s))), nil
-			}
-			if a[0].Type.Fixed { // char(n): trailing blanks do not count
-				s = strings.TrimRight(s, " ")
 			}
 			return int4(int64(utf8.RuneCountInString(s))), nil
 		})

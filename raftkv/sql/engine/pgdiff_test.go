@@ -19,6 +19,8 @@ func TestDifferencesFoundBySQLDiff(t *testing.T) {
 	ts.wantRows("SELECT COALESCE(zip, 'Ada Lovelace') FROM addr ORDER BY id", "123  \nAda Lovelace")
 	// length() of char(n) ignores the padding; octet_length does not.
 	ts.wantRows("SELECT length(zip), octet_length(zip), length('a '::char(3)) FROM addr WHERE id = 1", "3|5|1")
+	// A text function takes char(n) as text, without the padding.
+	ts.wantRows("SELECT upper(zip), zip || '|' FROM addr WHERE id = 1", "123|123|")
 	ts.wantRows("START TRANSACTION", "")
 	if tag := ts.exec("COMMIT").tag; tag != "COMMIT" {
 		t.Fatalf("COMMIT tag %q", tag)
