@@ -203,7 +203,7 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		}
 		f.t = value.Text
 		f.fn = strict(func(_ *execCtx, a []value.Value) (value.Value, error) {
-			rs := []rune(a[0].Str)
+			rs := []rune(str(a[0]))
 			start := a[1].Int
 			end := int64(len(rs)) + 1
 			if len(a) == 3 {
@@ -230,9 +230,9 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		f.t = value.Int4
 		f.fn = strict(func(_ *execCtx, a []value.Value) (value.Value, error) {
 			// position(sub IN s) is parsed as position(sub, s); strpos(s, sub)
-			s, sub := a[1].Str, a[0].Str
+			s, sub := str(a[1]), str(a[0])
 			if name == "strpos" {
-				s, sub = a[0].Str, a[1].Str
+				s, sub = str(a[0]), str(a[1])
 			}
 			i := strings.Index(s, sub)
 			if i < 0 {
@@ -248,15 +248,15 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		f.fn = strict(func(_ *execCtx, a []value.Value) (value.Value, error) {
 			cut := " "
 			if len(a) == 2 {
-				cut = a[1].Str
+				cut = str(a[1])
 			}
 			switch name {
 			case "ltrim":
-				return value.NewText(strings.TrimLeft(a[0].Str, cut)), nil
+				return value.NewText(strings.TrimLeft(str(a[0]), cut)), nil
 			case "rtrim":
-				return value.NewText(strings.TrimRight(a[0].Str, cut)), nil
+				return value.NewText(strings.TrimRight(str(a[0]), cut)), nil
 			}
-			return value.NewText(strings.Trim(a[0].Str, cut)), nil
+			return value.NewText(strings.Trim(str(a[0]), cut)), nil
 		})
 	case "replace":
 		if err := textArgs(3, 3); err != nil {
@@ -264,7 +264,7 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 		}
 		f.t = value.Text
 		f.fn = strict(func(_ *execCtx, a []value.Value) (value.Value, error) {
-			return value.NewText(strings.ReplaceAll(a[0].Str, a[1].Str, a[2].Str)), nil
+			return value.NewText(strings.ReplaceAll(str(a[0]), str(a[1]), str(a[2]))), nil
 		})
 	case "concat", "concat_ws":
 		if err := coerceAll(value.Text); err != nil {
@@ -281,7 +281,7 @@ func (b *binder) bindFunc(sc *scope, e *ast.FuncCall) (expr, error) {
 				if a[0].Null {
 					return value.Null, nil
 				}
-				sep, a = a[0].Str, a[1:]
+				sep, a = str(a[0]), a[1:]
 			}
 			for _, v := range a {
 				if v.Null {
@@ -735,4 +735,11 @@ func powValues(a, b value.Value) (value.Value, error) {
 		return y, err
 	}
 	return value.NewFloat(math.Pow(x.Float, y.Float)), nil
+}
+
+// str is a text argument's string: char(n) without its padding, as
+// PostgreSQL's cast to text gives it (see textOf).
+func str(v value.Value) string {
+	s, _ := textOf(v)
+	return s
 }
