@@ -23,7 +23,8 @@ func newKVTxnCmd(g *kvGlobals) *cobra.Command {
 		Long: `Run a transaction atomically, as one revision.
 
 A compare is TARGET(KEY) OP VALUE:
-  TARGET  value, version, create, mod or lease
+  TARGET  value, version, create, mod, lease, or changed (the revision of the
+          key's latest put or delete, deletes included)
   KEY     raw up to ')' or a Go-quoted string: value("a key)")
   OP      =, ==, !=, < or >
   VALUE   a quoted string for value ("v" or ` + "`v`" + `), or a bare word;
@@ -121,6 +122,7 @@ var compareTargets = map[string]func(string) client.Cmp{
 	"create":  client.CreateRevision,
 	"mod":     client.ModRevision,
 	"lease":   client.LeaseValue,
+	"changed": client.Changed,
 }
 
 // parseCompare parses TARGET(KEY) OP VALUE, see `cairn kv txn --help`.
@@ -133,7 +135,7 @@ func parseCompare(s string) (client.Cmp, error) {
 	name := strings.ToLower(strings.TrimSpace(rest[:open]))
 	mk, ok := compareTargets[name]
 	if !ok {
-		return client.Cmp{}, fmt.Errorf("unknown target %q (want value, version, create, mod or lease)", name)
+		return client.Cmp{}, fmt.Errorf("unknown target %q (want value, version, create, mod, lease or changed)", name)
 	}
 	rest = rest[open+1:]
 	var key string
@@ -219,6 +221,8 @@ func formatCompare(c *raftkvv1.Compare) string {
 		name = "mod"
 	case raftkvv1.Compare_COMPARE_TARGET_LEASE:
 		name = "lease"
+	case raftkvv1.Compare_COMPARE_TARGET_CHANGED:
+		name = "changed"
 	}
 	op := map[raftkvv1.Compare_CompareResult]string{
 		raftkvv1.Compare_COMPARE_RESULT_EQUAL:     "=",

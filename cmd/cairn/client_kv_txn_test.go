@@ -30,6 +30,7 @@ func TestParseCompare(t *testing.T) {
 		{in: `create(a/b) = 0`, want: client.Compare(client.CreateRevision("a/b"), "=", 0)},
 		{in: `lease(k) != -1`, want: client.Compare(client.LeaseValue("k"), "!=", -1)},
 		{in: `mod(k)>3`, want: client.Compare(client.ModRevision("k"), ">", 3)},
+		{in: `changed(k) < 10`, want: client.Compare(client.Changed("k"), "<", 10)},
 		{in: `val(k) = "v"`, wantErr: "unknown target"},
 		{in: `value k = "v"`, wantErr: "TARGET(KEY)"},
 		{in: `value(k = "v"`, wantErr: "missing ')'"},
@@ -170,7 +171,7 @@ func TestKVGlobalFlagValidation(t *testing.T) {
 // compare.
 func FuzzParseCompare(f *testing.F) {
 	for _, s := range []string{
-		`value(k) = "v"`, `mod(k) > 3`, `version(k) < 0x10`, `create(k) != 0`, `lease(k) = -1`,
+		`value(k) = "v"`, `mod(k) > 3`, `version(k) < 0x10`, `create(k) != 0`, `lease(k) = -1`, `changed(k) < 7`,
 		`value("a)") == "\xff"`, "value(k) = `raw`", `value(k) = bare`, `value(`, `mod() >`, `)(`,
 	} {
 		f.Add(s)
