@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -118,27 +117,14 @@ func (w *Bank) Run(ctx context.Context, env *chaos.Env) error {
 			rows = append(rows, fmt.Sprintf("(%d, %d)", id, b))
 		}
 		stmts = append(stmts, "INSERT INTO "+table+" (id, balance) VALUES "+strings.Join(rows, ", "))
-		for _, s := range stmts {
-			if _, err := conn.Exec(ctx, s); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-		return nil
+		return execAll(ctx, conn, stmts...)
 	})
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := range cfg.Clients {
-		id := cfg.ClientBase + i
-		s := &session{env: env, dial: cfg.Dial, client: id}
-		rng := env.Rand(chaos.Stream(w.Name(), id))
-		wg.Go(func() {
-			defer s.close()
-			cfg.client(ctx, env, id, s, table, rng)
-		})
-	}
-	wg.Wait()
+	runClients(env, w.Name(), cfg.Dial, cfg.Clients, cfg.ClientBase, func(id int, s *session, rng *rand.Rand) {
+		cfg.client(ctx, env, id, s, table, rng)
+	})
 	return nil
 }
 

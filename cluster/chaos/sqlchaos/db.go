@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -132,4 +134,30 @@ func (s *session) afterOp() {
 	if s.conn.IsClosed() || s.conn.PgConn().TxStatus() != 'I' {
 		s.close()
 	}
+}
+
+// runClients runs n clients (ids base..base+n-1) of workload name at once,
+// each with its own session and random stream, and waits for them.
+func runClients(env *chaos.Env, name string, dial Dialer, n, base int, client func(id int, s *session, rng *rand.Rand)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		id := base + i
+		s := &session{env: env, dial: dial, client: id}
+		rng := env.Rand(chaos.Stream(name, id))
+		wg.Go(func() {
+			defer s.close()
+			client(id, s, rng)
+		})
+	}
+	wg.Wait()
+}
+
+// execAll runs statements in order on conn, naming the one that failed.
+func execAll(ctx context.Context, conn *pgx.Conn, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
 }

@@ -98,17 +98,12 @@ func (w *LastItem) Run(ctx context.Context, env *chaos.Env) error {
 	w.current, w.created = 0, 0
 	w.mu.Unlock()
 	err := setup(ctx, env, cfg.dial, "create "+cfg.rawProducts, func(ctx context.Context, conn *pgx.Conn) error {
-		for _, s := range []string{
-			"DROP TABLE IF EXISTS " + cfg.orders,
-			"DROP TABLE IF EXISTS " + cfg.products,
-			"CREATE TABLE " + cfg.products + " (id INT PRIMARY KEY, stock INT NOT NULL CHECK (stock >= 0))",
-			"CREATE TABLE " + cfg.orders + " (id TEXT PRIMARY KEY, product INT NOT NULL REFERENCES " + cfg.products + " (id), client INT NOT NULL)",
-		} {
-			if _, err := conn.Exec(ctx, s); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-		return nil
+		return execAll(ctx, conn,
+			"DROP TABLE IF EXISTS "+cfg.orders,
+			"DROP TABLE IF EXISTS "+cfg.products,
+			"CREATE TABLE "+cfg.products+" (id INT PRIMARY KEY, stock INT NOT NULL CHECK (stock >= 0))",
+			"CREATE TABLE "+cfg.orders+" (id TEXT PRIMARY KEY, product INT NOT NULL REFERENCES "+cfg.products+" (id), client INT NOT NULL)",
+		)
 	})
 	if err != nil {
 		return err
@@ -116,17 +111,9 @@ func (w *LastItem) Run(ctx context.Context, env *chaos.Env) error {
 	if err := w.ensure(ctx, env, cfg, 0); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := range cfg.clients {
-		id := cfg.clientBase + i
-		s := &session{env: env, dial: cfg.dial, client: id}
-		rng := env.Rand(chaos.Stream(w.Name(), id))
-		wg.Go(func() {
-			defer s.close()
-			w.client(ctx, env, cfg, id, s, rng)
-		})
-	}
-	wg.Wait()
+	runClients(env, w.Name(), cfg.dial, cfg.clients, cfg.clientBase, func(id int, s *session, rng *rand.Rand) {
+		w.client(ctx, env, cfg, id, s, rng)
+	})
 	return nil
 }
 

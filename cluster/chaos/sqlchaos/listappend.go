@@ -119,30 +119,17 @@ func (w *ListAppend) Run(ctx context.Context, env *chaos.Env) error {
 	}
 	w.mu.Unlock()
 	err := setup(ctx, env, cfg.dial, "create "+cfg.rawTable, func(ctx context.Context, conn *pgx.Conn) error {
-		for _, s := range []string{
-			"DROP TABLE IF EXISTS " + cfg.table,
-			"CREATE TABLE " + cfg.table + " (k INT PRIMARY KEY, v TEXT NOT NULL)",
-		} {
-			if _, err := conn.Exec(ctx, s); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-		return nil
+		return execAll(ctx, conn,
+			"DROP TABLE IF EXISTS "+cfg.table,
+			"CREATE TABLE "+cfg.table+" (k INT PRIMARY KEY, v TEXT NOT NULL)",
+		)
 	})
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := range cfg.clients {
-		id := cfg.clientBase + i
-		s := &session{env: env, dial: cfg.dial, client: id}
-		rng := env.Rand(chaos.Stream(w.Name(), id))
-		wg.Go(func() {
-			defer s.close()
-			w.client(ctx, env, cfg, id, s, rng)
-		})
-	}
-	wg.Wait()
+	runClients(env, w.Name(), cfg.dial, cfg.clients, cfg.clientBase, func(id int, s *session, rng *rand.Rand) {
+		w.client(ctx, env, cfg, id, s, rng)
+	})
 	return nil
 }
 
